@@ -1,0 +1,279 @@
+//! The checked program: every path resolved to a slot, every expression typed.
+//!
+//! This is the contract between the front end (parser + checker), the reference evaluator and
+//! the bytecode lowering. Nothing here refers back to source syntax except spans and clause
+//! texts kept for messages.
+
+use ipe_nostd::{Effect, ValueKind};
+
+/// Index into [`Program::slots`]. Slots are sorted by path, so comparing ids compares paths.
+pub type SlotId = u16;
+
+/// A byte range in one source file, for diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    /// Index into [`Program::files`].
+    pub file: u16,
+    /// Byte offset of the first byte.
+    pub start: u32,
+    /// Byte offset one past the last byte.
+    pub end: u32,
+}
+
+/// A whole checked bundle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// Source file names, in bundle order.
+    pub files: Vec<String>,
+    /// The decision when no policy applies (`Deny` when the source declares none).
+    pub default: Effect,
+    /// Every attribute the policies read, sorted by path (dense; `SlotId` indexes it).
+    pub slots: Vec<Slot>,
+    /// Policies in bundle order (file order, then source order).
+    pub policies: Vec<Policy>,
+}
+
+/// One top-level attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    /// Dotted path, e.g. `resource.risk_level`.
+    pub path: String,
+    /// Its type.
+    pub ty: SlotType,
+}
+
+/// A scalar type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scalar {
+    /// String.
+    Str,
+    /// 64-bit signed integer.
+    Int,
+    /// Boolean.
+    Bool,
+    /// Ordered enum: members in rank order (index = rank).
+    Enum(Vec<String>),
+}
+
+impl Scalar {
+    /// The value kind of this scalar.
+    pub fn kind(&self) -> ValueKind {
+        match self {
+            Scalar::Str => ValueKind::Str,
+            Scalar::Int => ValueKind::Int,
+            Scalar::Bool => ValueKind::Bool,
+            Scalar::Enum(_) => ValueKind::Enum,
+        }
+    }
+}
+
+/// The type of a top-level attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SlotType {
+    /// A scalar.
+    Scalar(Scalar),
+    /// A list of scalars (for `x in path` and `path.count`).
+    List {
+        /// Element type.
+        elem: Scalar,
+        /// Longest accepted list (default 256); longer is an invalid attribute.
+        max_len: u32,
+    },
+    /// A list of records (for aggregates).
+    Records {
+        /// Element name declared in the schema for the seed form, if any.
+        elem_name: Option<String>,
+        /// Fields sorted by path (index = field id).
+        fields: Vec<Field>,
+        /// Longest accepted list (default 256); longer is an invalid attribute.
+        max_len: u32,
+    },
+}
+
+/// One field of a list-of-records element.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// Dotted path inside the element, e.g. `role`.
+    pub path: String,
+    /// Its type.
+    pub ty: Scalar,
+}
+
+/// A literal constant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Literal {
+    /// A string (for `string` operands).
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+    /// An enum member, already resolved to its rank in the enum of the other operand.
+    Enum {
+        /// Rank (index in the enum's member list).
+        rank: u16,
+        /// The member's name.
+        name: String,
+    },
+}
+
+/// A checked policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Unique name.
+    pub name: String,
+    /// Normalized intent (whitespace collapsed).
+    pub intent: String,
+    /// Span of the name, for diagnostics.
+    pub span: Span,
+    /// The guard; `None` means the policy always applies.
+    pub trigger: Option<Expr>,
+    /// What the policy asks for.
+    pub body: Body,
+    /// `metadata` entries in source order.
+    pub metadata: Vec<(String, Literal)>,
+}
+
+/// What a policy asks for once triggered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// `requires <clauses>`: each top-level `and` conjunct is one clause, in source order.
+    Requires {
+        /// The clauses.
+        clauses: Vec<Clause>,
+        /// `with reason "..."`, replacing the per-clause reason.
+        reason: Option<String>,
+    },
+    /// `denies [with reason "..."]`.
+    Denies {
+        /// The reason, if given.
+        reason: Option<String>,
+    },
+}
+
+/// One top-level conjunct of a `requires` expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clause {
+    /// The condition.
+    pub expr: Expr,
+    /// Source text with whitespace runs collapsed, for `requirement not met: <text>`.
+    pub text: String,
+    /// True when the clause is a comparison with a `count` on one side: the reason then ends
+    /// with ` (found N)`.
+    pub reports_count: bool,
+}
+
+/// Something a comparison reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    /// A top-level scalar attribute.
+    Slot(SlotId),
+    /// A field of the element bound by an enclosing aggregate.
+    Field {
+        /// Nesting level of the aggregate that binds it (0 = outermost aggregate).
+        level: u8,
+        /// The list slot that aggregate iterates (so messages can name `list[].field`).
+        list: SlotId,
+        /// Index into that slot's `Records::fields`.
+        field: u16,
+    },
+    /// A constant.
+    Lit(Literal),
+    /// The number of elements of a list (records or scalars) whose filter holds
+    /// (every element when `filter` is `None`). An int.
+    Count(Box<Aggregate>),
+}
+
+/// An aggregate over a list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    /// The list slot iterated.
+    pub list: SlotId,
+    /// Nesting level of this aggregate (0 = not inside another aggregate's filter).
+    pub level: u8,
+    /// The filter, evaluated per element; `None` only for `count` (plain length).
+    pub filter: Option<Box<Expr>>,
+}
+
+/// Comparison operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// String operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StrOp {
+    /// `a starts_with b`
+    StartsWith,
+    /// `a ends_with b`
+    EndsWith,
+    /// `a contains b`
+    Contains,
+}
+
+/// A typed condition (evaluates to true, false or error).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A boolean literal used as a condition.
+    Const(bool),
+    /// A boolean attribute or field used as a condition.
+    Truthy(Operand),
+    /// `lhs op rhs`; both operands have the same type (`ty`).
+    Cmp {
+        /// Operator (ordered ones only on int and enum).
+        op: CmpOp,
+        /// Left operand.
+        lhs: Operand,
+        /// Right operand.
+        rhs: Operand,
+        /// The common type of both operands.
+        ty: ValueKind,
+    },
+    /// `lhs in [set]`: literals of lhs's type, deduplicated.
+    InSet {
+        /// Tested operand.
+        lhs: Operand,
+        /// The constant set.
+        set: Vec<Literal>,
+    },
+    /// `lhs in path` where the slot is a list of lhs's scalar type.
+    InList {
+        /// Tested operand.
+        lhs: Operand,
+        /// The list slot.
+        list: SlotId,
+    },
+    /// `lhs starts_with|ends_with|contains rhs` on strings.
+    Str {
+        /// Operator.
+        op: StrOp,
+        /// Haystack.
+        lhs: Operand,
+        /// Needle.
+        rhs: Operand,
+    },
+    /// `has path`: the attribute (or element field) is present. Never an error.
+    Has(Operand),
+    /// `not e`.
+    Not(Box<Expr>),
+    /// Conjunction of two or more conditions.
+    And(Vec<Expr>),
+    /// Disjunction of two or more conditions.
+    Or(Vec<Expr>),
+    /// `any(...)` / `list.any where ...`.
+    Any(Aggregate),
+    /// `all(...)` / `list.all where ...`.
+    All(Aggregate),
+}

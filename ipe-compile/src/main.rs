@@ -1,0 +1,2 @@
+//! The `ipe` command.
+fn main() {}

@@ -1,0 +1,144 @@
+//! Shared vocabulary: the kinds of values, effects and attribute errors that the compiler, the
+//! interpreter and every host agree on.
+
+use core::fmt;
+
+/// What a bundle decides for a request that no policy applies to, and the kind of a decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Effect {
+    /// The request is allowed.
+    Allow,
+    /// The request is denied.
+    Deny,
+}
+
+impl Effect {
+    /// The lowercase word used in sources and decision JSON (`allow` / `deny`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::Deny => "deny",
+        }
+    }
+}
+
+/// The declared type of an attribute or list element field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ValueKind {
+    /// A UTF-8 string, compared exactly.
+    Str,
+    /// A signed 64-bit integer.
+    Int,
+    /// A boolean.
+    Bool,
+    /// A member of an ordered enum, compared by declared rank.
+    Enum,
+    /// A list (of scalars or of records).
+    List,
+}
+
+impl ValueKind {
+    /// The word used for this type in error messages (`string`, `int`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ValueKind::Str => "string",
+            ValueKind::Int => "int",
+            ValueKind::Bool => "bool",
+            ValueKind::Enum => "enum",
+            ValueKind::List => "list",
+        }
+    }
+}
+
+/// The JSON type of a request value that had the wrong type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum JsonKind {
+    /// A JSON string.
+    Str,
+    /// A JSON integer.
+    Int,
+    /// A JSON number with a fraction or exponent, or out of the i64 range.
+    Float,
+    /// A JSON boolean.
+    Bool,
+    /// A JSON array.
+    List,
+    /// A JSON object.
+    Object,
+}
+
+impl JsonKind {
+    /// The word used for this JSON type in error messages.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JsonKind::Str => "string",
+            JsonKind::Int => "int",
+            JsonKind::Float => "float",
+            JsonKind::Bool => "bool",
+            JsonKind::List => "list",
+            JsonKind::Object => "object",
+        }
+    }
+}
+
+/// Why an attribute could not be read. Ordered so that `Missing` sorts first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ErrKind {
+    /// The attribute (or a step of its path) is absent or `null`.
+    Missing,
+    /// The attribute is present with the wrong JSON type.
+    WrongType {
+        /// The declared type.
+        expected: ValueKind,
+        /// The type found in the request.
+        got: JsonKind,
+    },
+    /// The attribute is a string that is not a member of its declared enum.
+    NotInEnum,
+    /// The attribute is a list longer than its declared maximum.
+    TooLong,
+}
+
+/// Writes the decision-JSON text for an attribute error, exactly as `docs/LANGUAGE.md` specifies.
+///
+/// `path` is the attribute path (`approvals[].role` for a list element field), `enum_values`
+/// the members of the attribute's enum (used for [`ErrKind::NotInEnum`]) and `max_len` the
+/// attribute's list bound (used for [`ErrKind::TooLong`]).
+pub fn write_attr_error<'s, W: fmt::Write>(
+    w: &mut W,
+    path: &str,
+    kind: ErrKind,
+    enum_values: impl IntoIterator<Item = &'s str>,
+    max_len: u32,
+) -> fmt::Result {
+    match kind {
+        ErrKind::Missing => write!(w, "missing attribute `{path}`"),
+        ErrKind::WrongType { expected, got } => write!(
+            w,
+            "attribute `{path}` has the wrong type: expected {}, got {}",
+            expected.as_str(),
+            got.as_str()
+        ),
+        ErrKind::NotInEnum => {
+            write!(w, "attribute `{path}` is not one of ")?;
+            for (i, v) in enum_values.into_iter().enumerate() {
+                if i > 0 {
+                    w.write_str(", ")?;
+                }
+                write!(w, "\"{v}\"")?;
+            }
+            Ok(())
+        }
+        ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} elements"),
+    }
+}
+
+/// The violation reason of a `denies` policy without `with reason`.
+pub const DENIED_BY_POLICY: &str = "denied by policy";
+
+/// The prefix of the violation reason for a failed `requires` clause.
+pub const REQUIREMENT_NOT_MET: &str = "requirement not met: ";
