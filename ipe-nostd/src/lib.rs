@@ -1,9 +1,46 @@
 //! IPE's device engine: decodes and verifies policy bundles and evaluates them with fixed
 //! memory, no heap and no unsafe code.
+//!
+//! # Brief overview
+//! - [`Bundle`]: a verified bundle borrowed from bytes ([`Bundle::from_bytes`]).
+//! - [`Context`]: a request's attribute values in `N` fixed slots, filled by slot id
+//!   ([`Bundle::slot`]) with [`Value`]s.
+//! - [`evaluate`]: runs the candidate policies and returns a [`Decision`] of small ids;
+//!   [`Bundle::reason`] and [`Bundle::error_text`] render them.
+//! - [`isa`]: the instruction set; [`verify`]: the verifier every load runs; [`format`]: the
+//!   wire format.
+//!
+//! # Features
+//! | feature | what it adds |
+//! |---|---|
+//! | `defmt` | `defmt::Format` on public types, for firmware logs |
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
+#[cfg(test)]
+extern crate std;
+
+pub mod bundle;
+pub mod decision;
+pub mod format;
+pub mod isa;
+pub mod value;
+pub mod verify;
+pub mod vm;
 pub mod vocab;
 
-pub use vocab::{ErrKind, Effect, JsonKind, ValueKind};
+pub use bundle::{Bundle, BundleError, PolicyId, SlotId};
+pub use decision::{AttrError, Decision, DecisionBuilder, Outcome, PolicyError, Violation};
+pub use value::{Context, Str, Value};
+pub use vm::{eval_policy, evaluate};
+pub use vocab::{Effect, ErrKind, JsonKind, ValueKind};

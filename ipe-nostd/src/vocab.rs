@@ -68,6 +68,8 @@ pub enum JsonKind {
     List,
     /// A JSON object.
     Object,
+    /// JSON `null` where a value was required (a list element).
+    Null,
 }
 
 impl JsonKind {
@@ -80,6 +82,7 @@ impl JsonKind {
             JsonKind::Bool => "bool",
             JsonKind::List => "list",
             JsonKind::Object => "object",
+            JsonKind::Null => "null",
         }
     }
 }
@@ -110,7 +113,7 @@ pub enum ErrKind {
 /// attribute's list bound (used for [`ErrKind::TooLong`]).
 pub fn write_attr_error<'s, W: fmt::Write>(
     w: &mut W,
-    path: &str,
+    path: impl fmt::Display,
     kind: ErrKind,
     enum_values: impl IntoIterator<Item = &'s str>,
     max_len: u32,

@@ -1,0 +1,166 @@
+//! Request values and the fixed-capacity evaluation context.
+
+use crate::bundle::{Bundle, SlotId};
+use crate::vocab::{ErrKind, JsonKind};
+
+/// Symbol id of a string that is not in the bundle's string table.
+pub const NO_SYMBOL: u32 = u32::MAX;
+
+/// A request string with its symbol id in one bundle's string table ([`NO_SYMBOL`] if absent).
+///
+/// Build it with [`Bundle::intern`]; equality uses the symbol when both sides have one.
+#[derive(Clone, Copy, Debug)]
+pub struct Str<'a> {
+    /// The text.
+    pub text: &'a str,
+    /// Symbol id, or [`NO_SYMBOL`].
+    pub sym: u32,
+}
+
+impl PartialEq for Str<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        if self.sym == NO_SYMBOL && other.sym == NO_SYMBOL {
+            self.text == other.text
+        } else {
+            self.sym == other.sym
+        }
+    }
+}
+
+/// One request value: an attribute, a list element or a record field.
+///
+/// Strings given for an enum slot or field are resolved to ranks when read, so a host may fill
+/// any string attribute with [`Value::Str`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Value<'a> {
+    /// Absent (or JSON `null`).
+    #[default]
+    Missing,
+    /// Present but unusable (for example a float where an int is declared).
+    Invalid(ErrKind),
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string.
+    Str(Str<'a>),
+    /// An enum member, by rank.
+    Enum(u16),
+    /// A list of scalars.
+    List(&'a [Value<'a>]),
+    /// A list of records, flattened: element `i`'s field `f` is at `i * fields + f`, where
+    /// `fields` is the slot's field count.
+    Records(&'a [Value<'a>]),
+}
+
+impl Value<'_> {
+    /// The JSON kind this value would have had, for wrong-type errors.
+    pub const fn json_kind(&self) -> JsonKind {
+        match self {
+            Value::Bool(_) => JsonKind::Bool,
+            Value::Int(_) => JsonKind::Int,
+            Value::Str(_) | Value::Enum(_) => JsonKind::Str,
+            Value::List(_) | Value::Records(_) => JsonKind::List,
+            Value::Missing | Value::Invalid(_) => JsonKind::Null,
+        }
+    }
+}
+
+/// The error when a context has fewer slots than the bundle needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CapacityError {
+    /// Slots the bundle declares.
+    pub needed: usize,
+    /// Slots the context holds.
+    pub capacity: usize,
+}
+
+impl core::fmt::Display for CapacityError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "the bundle needs {} attribute slots but the context holds {}",
+            self.needed, self.capacity
+        )
+    }
+}
+
+impl core::error::Error for CapacityError {}
+
+/// The attribute values of one request, in a fixed array of `N` slots (no allocation).
+///
+/// # Examples
+/// ```
+/// # fn demo(bundle: &ipe_nostd::Bundle<'_>) -> Option<()> {
+/// use ipe_nostd::{Context, Value};
+/// let mut ctx = Context::<16>::new();
+/// let ty = bundle.slot("resource.type")?;
+/// ctx.set(ty, Value::Str(bundle.intern("Deployment")));
+/// # Some(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Context<'a, const N: usize> {
+    values: [Value<'a>; N],
+}
+
+impl<const N: usize> Default for Context<'_, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a, const N: usize> Context<'a, N> {
+    /// An empty context: every attribute missing.
+    pub const fn new() -> Self {
+        Context {
+            values: [Value::Missing; N],
+        }
+    }
+
+    /// Marks every attribute missing again, for reuse with the next request.
+    pub fn clear(&mut self) {
+        self.values = [Value::Missing; N];
+    }
+
+    /// Sets slot `slot` (ignored when `slot` is beyond the capacity).
+    #[inline]
+    pub fn set(&mut self, slot: SlotId, value: Value<'a>) {
+        if let Some(v) = self.values.get_mut(usize::from(slot)) {
+            *v = value;
+        }
+    }
+
+    /// Sets a string attribute, interning it in `bundle`'s string table.
+    #[inline]
+    pub fn set_str(&mut self, bundle: &Bundle<'_>, slot: SlotId, text: &'a str) {
+        self.set(slot, Value::Str(bundle.intern(text)));
+    }
+
+    /// The value of slot `slot` (missing when beyond the capacity).
+    #[inline]
+    pub fn get(&self, slot: SlotId) -> Value<'a> {
+        self.values
+            .get(usize::from(slot))
+            .copied()
+            .unwrap_or(Value::Missing)
+    }
+
+    /// All slot values.
+    pub fn values(&self) -> &[Value<'a>] {
+        &self.values
+    }
+
+    /// Checks the context can hold every slot of `bundle`.
+    pub fn check_capacity(bundle: &Bundle<'_>) -> Result<(), CapacityError> {
+        let needed = bundle.slot_count();
+        if needed > N {
+            Err(CapacityError {
+                needed,
+                capacity: N,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,553 @@
+//! The bytecode interpreter.
+//!
+//! Evaluation uses a fixed operand stack of [`STACK_CELLS`] cells and recursion only for
+//! aggregate bodies, at most [`MAX_LEVELS`] deep; nothing is allocated. The verifier has
+//! already proved every code block well typed and bounded, so the interpreter never checks
+//! types; its defensive fallbacks (a false cell) are unreachable for verified bundles.
+
+use core::cmp::Ordering;
+
+use crate::bundle::{Bundle, PolicyId, SlotId};
+use crate::decision::{AttrError, Decision, DecisionBuilder, Outcome, PolicyError, Violation};
+use crate::format::{self, kind, rec};
+use crate::isa::{CmpOp, Opcode, StrOp, MAX_LEVELS, STACK_CELLS};
+use crate::value::{Context, Str, Value, NO_SYMBOL};
+use crate::vocab::{ErrKind, JsonKind, ValueKind};
+
+/// One operand-stack cell: a value or the error that replaced it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cell<'v> {
+    Bool(bool),
+    Int(i64),
+    Str(Str<'v>),
+    Enum(u16),
+    Err(AttrError),
+}
+
+const FALSE: Cell<'static> = Cell::Bool(false);
+
+/// Stack bytes one evaluation uses (the cells plus per-level loop state), for sizing budgets.
+pub const STACK_BYTES: usize = STACK_CELLS * core::mem::size_of::<Cell<'static>>();
+
+fn min_err(a: Option<AttrError>, b: AttrError) -> AttrError {
+    match a {
+        Some(a) if a <= b => a,
+        _ => b,
+    }
+}
+
+fn kind_of(k: u8) -> ValueKind {
+    match k {
+        kind::STR => ValueKind::Str,
+        kind::INT => ValueKind::Int,
+        kind::BOOL => ValueKind::Bool,
+        kind::ENUM => ValueKind::Enum,
+        _ => ValueKind::List,
+    }
+}
+
+/// Evaluation state for one policy over one context.
+struct Machine<'e, 'a, 'v> {
+    bundle: &'e Bundle<'a>,
+    values: &'e [Value<'v>],
+    stack: [Cell<'v>; STACK_CELLS],
+    sp: usize,
+    /// The list slot and the current element's fields at each aggregate level.
+    loops: [(SlotId, &'v [Value<'v>]); MAX_LEVELS],
+    note: Option<i64>,
+}
+
+impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
+    fn new(bundle: &'e Bundle<'a>, values: &'e [Value<'v>]) -> Self {
+        Machine {
+            bundle,
+            values,
+            stack: [FALSE; STACK_CELLS],
+            sp: 0,
+            loops: [(0, &[]); MAX_LEVELS],
+            note: None,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, c: Cell<'v>) {
+        if let Some(slot) = self.stack.get_mut(self.sp) {
+            *slot = c;
+            self.sp += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Cell<'v> {
+        self.sp = self.sp.saturating_sub(1);
+        self.stack.get(self.sp).copied().unwrap_or(FALSE)
+    }
+
+    #[inline(always)]
+    fn value(&self, slot: SlotId) -> Value<'v> {
+        self.values
+            .get(usize::from(slot))
+            .copied()
+            .unwrap_or(Value::Missing)
+    }
+
+    /// Reads a scalar of declared kind `k` (enum `e`), reporting errors as `at`.
+    #[inline(always)]
+    fn scalar(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
+        let err = |kind| {
+            Cell::Err(AttrError {
+                slot: at.0,
+                field: at.1,
+                kind,
+            })
+        };
+        match (k, v) {
+            (_, Value::Missing) => err(ErrKind::Missing),
+            (_, Value::Invalid(kind)) => err(kind),
+            (kind::STR, Value::Str(s)) => Cell::Str(s),
+            (kind::INT, Value::Int(i)) => Cell::Int(i),
+            (kind::BOOL, Value::Bool(b)) => Cell::Bool(b),
+            (kind::ENUM, Value::Enum(r)) => {
+                let n = rec::u32(
+                    rec::nth(self.bundle.body.enums, format::ENUM_LEN, e.into()),
+                    4,
+                );
+                if u32::from(r) < n {
+                    Cell::Enum(r)
+                } else {
+                    err(ErrKind::NotInEnum)
+                }
+            }
+            (kind::ENUM, Value::Str(s)) => match self.bundle.enum_rank(e, s) {
+                Some(r) => Cell::Enum(r),
+                None => err(ErrKind::NotInEnum),
+            },
+            (_, v) => err(ErrKind::WrongType {
+                expected: kind_of(k),
+                got: v.json_kind(),
+            }),
+        }
+    }
+
+    #[inline(always)]
+    fn load_slot(&self, s: SlotId) -> Cell<'v> {
+        let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
+        self.scalar(self.value(s), rec::u8(r, 8), rec::u16(r, 10), (s, None))
+    }
+
+    fn load_field(&self, level: u8, field: u16) -> Cell<'v> {
+        let (slot, elem) = self
+            .loops
+            .get(usize::from(level))
+            .copied()
+            .unwrap_or((0, &[]));
+        let sr = rec::nth(self.bundle.body.slots, format::SLOT_LEN, slot.into());
+        let fr = rec::nth(
+            self.bundle.body.fields,
+            format::FIELD_LEN,
+            usize::from(rec::u16(sr, 12)).wrapping_add(field.into()),
+        );
+        let v = elem
+            .get(usize::from(field))
+            .copied()
+            .unwrap_or(Value::Missing);
+        self.scalar(v, rec::u8(fr, 8), rec::u16(fr, 10), (slot, Some(field)))
+    }
+
+    fn constant(&self, c: u16) -> Cell<'v> {
+        let r = rec::nth(self.bundle.body.consts, format::CONST_LEN, c.into());
+        let v = rec::i64(r, 4);
+        match rec::u8(r, 0) {
+            kind::STR => Cell::Str(Str {
+                text: "",
+                sym: v as u32,
+            }),
+            kind::INT => Cell::Int(v),
+            kind::BOOL => Cell::Bool(v != 0),
+            _ => Cell::Enum(v as u16),
+        }
+    }
+
+    /// A list slot's elements and stride, or the error reading it.
+    fn list(&self, s: SlotId) -> Result<(&'v [Value<'v>], usize), AttrError> {
+        let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
+        let (k, max) = (rec::u8(r, 8), rec::u32(r, 16) as usize);
+        let err = |kind| AttrError {
+            slot: s,
+            field: None,
+            kind,
+        };
+        let (vals, stride) = match (k, self.value(s)) {
+            (_, Value::Missing) => return Err(err(ErrKind::Missing)),
+            (_, Value::Invalid(kind)) => return Err(err(kind)),
+            (kind::RECORDS, Value::Records(v)) => (v, usize::from(rec::u16(r, 14)).max(1)),
+            (kind::LIST, Value::List(v)) => (v, 1),
+            (_, v) => {
+                return Err(err(ErrKind::WrongType {
+                    expected: ValueKind::List,
+                    got: v.json_kind(),
+                }))
+            }
+        };
+        if vals.len() / stride > max {
+            return Err(err(ErrKind::TooLong));
+        }
+        if k == kind::LIST {
+            // A list of scalars is valid only if every element is.
+            let (ek, e) = (rec::u8(r, 9), rec::u16(r, 10));
+            for &v in vals {
+                let v = if v == Value::Missing {
+                    Value::Invalid(ErrKind::WrongType {
+                        expected: kind_of(ek),
+                        got: JsonKind::Null,
+                    })
+                } else {
+                    v
+                };
+                if let Cell::Err(e) = self.scalar(v, ek, e, (s, None)) {
+                    return Err(e);
+                }
+            }
+        }
+        Ok((vals, stride))
+    }
+
+    fn eq(a: &Cell<'v>, b: &Cell<'v>) -> bool {
+        match (a, b) {
+            (Cell::Str(x), Cell::Str(y)) => x == y,
+            (Cell::Int(x), Cell::Int(y)) => x == y,
+            (Cell::Bool(x), Cell::Bool(y)) => x == y,
+            (Cell::Enum(x), Cell::Enum(y)) => x == y,
+            _ => false,
+        }
+    }
+
+    fn compare(op: CmpOp, a: Cell<'v>, b: Cell<'v>) -> Cell<'v> {
+        match (a, b) {
+            (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+            (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+            _ => {
+                let ord = match (&a, &b) {
+                    (Cell::Int(x), Cell::Int(y)) => x.cmp(y),
+                    (Cell::Enum(x), Cell::Enum(y)) => x.cmp(y),
+                    _ if Self::eq(&a, &b) => Ordering::Equal,
+                    _ => Ordering::Less,
+                };
+                Cell::Bool(op.test(ord))
+            }
+        }
+    }
+
+    /// The symbol-or-text key of a cell for set lookups.
+    fn key(c: &Cell<'v>) -> Option<i64> {
+        match c {
+            Cell::Str(s) if s.sym != NO_SYMBOL => Some(i64::from(s.sym)),
+            Cell::Str(_) | Cell::Err(_) => None,
+            Cell::Int(i) => Some(*i),
+            Cell::Bool(b) => Some(i64::from(*b)),
+            Cell::Enum(r) => Some(i64::from(*r)),
+        }
+    }
+
+    fn in_set(&self, a: Cell<'v>, set: u16) -> Cell<'v> {
+        match a {
+            Cell::Err(e) => Cell::Err(e),
+            a => Cell::Bool(Self::key(&a).is_some_and(|k| self.bundle.set_contains(set, k))),
+        }
+    }
+
+    /// Runs one block at aggregate nesting `level`, returning the condition it leaves.
+    fn run(&mut self, code: &[u8], level: usize) -> Cell<'v> {
+        let base = self.sp;
+        let mut pc = 0usize;
+        while let Some(&byte) = code.get(pc) {
+            let Some(op) = Opcode::from_byte(byte) else {
+                break;
+            };
+            let ops = code.get(pc + 1..).unwrap_or(&[]);
+            pc += 1 + op.operand_len();
+            match op {
+                Opcode::LoadSlot => {
+                    let c = self.load_slot(rec::u16(ops, 0));
+                    self.push(c);
+                }
+                Opcode::LoadField => {
+                    let c = self.load_field(rec::u8(ops, 0), rec::u16(ops, 1));
+                    self.push(c);
+                }
+                Opcode::LoadConst => {
+                    let c = self.constant(rec::u16(ops, 0));
+                    self.push(c);
+                }
+                Opcode::Cmp => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let op = CmpOp::from_byte(rec::u8(ops, 0)).unwrap_or(CmpOp::Eq);
+                    self.push(Self::compare(op, a, b));
+                }
+                Opcode::CmpSlotConst => {
+                    let a = self.load_slot(rec::u16(ops, 1));
+                    let b = self.constant(rec::u16(ops, 3));
+                    let op = CmpOp::from_byte(rec::u8(ops, 0)).unwrap_or(CmpOp::Eq);
+                    self.push(Self::compare(op, a, b));
+                }
+                Opcode::StrOp => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let op = StrOp::from_byte(rec::u8(ops, 0)).unwrap_or(StrOp::Contains);
+                    let c = match (a, b) {
+                        (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+                        (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+                        (Cell::Str(x), Cell::Str(y)) => {
+                            Cell::Bool(op.test(self.text(x), self.text(y)))
+                        }
+                        _ => FALSE,
+                    };
+                    self.push(c);
+                }
+                Opcode::InSet => {
+                    let a = self.pop();
+                    let c = self.in_set(a, rec::u16(ops, 0));
+                    self.push(c);
+                }
+                Opcode::InSlotSet => {
+                    let a = self.load_slot(rec::u16(ops, 0));
+                    let c = self.in_set(a, rec::u16(ops, 2));
+                    self.push(c);
+                }
+                Opcode::InList => {
+                    let a = self.pop();
+                    let c = match (a, self.list(rec::u16(ops, 0))) {
+                        (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
+                        (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
+                        (a, Ok((vals, _))) => {
+                            let r = rec::nth(
+                                self.bundle.body.slots,
+                                format::SLOT_LEN,
+                                rec::u16(ops, 0).into(),
+                            );
+                            let (ek, e) = (rec::u8(r, 9), rec::u16(r, 10));
+                            let s = rec::u16(ops, 0);
+                            Cell::Bool(
+                                vals.iter()
+                                    .any(|&v| Self::eq(&self.scalar(v, ek, e, (s, None)), &a)),
+                            )
+                        }
+                    };
+                    self.push(c);
+                }
+                Opcode::Has => {
+                    let present = self.value(rec::u16(ops, 0)) != Value::Missing;
+                    self.push(Cell::Bool(present));
+                }
+                Opcode::HasField => {
+                    let (slot, elem) = self
+                        .loops
+                        .get(usize::from(rec::u8(ops, 0)))
+                        .copied()
+                        .unwrap_or((0, &[]));
+                    let _ = slot;
+                    let present = elem
+                        .get(usize::from(rec::u16(ops, 1)))
+                        .is_some_and(|v| *v != Value::Missing);
+                    self.push(Cell::Bool(present));
+                }
+                Opcode::Not => {
+                    let c = match self.pop() {
+                        Cell::Bool(b) => Cell::Bool(!b),
+                        other => other,
+                    };
+                    self.push(c);
+                }
+                Opcode::And | Opcode::Or => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let absorbing = op == Opcode::Or;
+                    let c = match (a, b) {
+                        (Cell::Bool(x), _) if x == absorbing => a,
+                        (_, Cell::Bool(y)) if y == absorbing => b,
+                        (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+                        (Cell::Err(_), _) => a,
+                        _ => b,
+                    };
+                    self.push(c);
+                }
+                Opcode::JumpIfFalse | Opcode::JumpIfTrue => {
+                    let want = op == Opcode::JumpIfTrue;
+                    if let Some(Cell::Bool(b)) =
+                        self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
+                    {
+                        if *b == want {
+                            pc += usize::from(rec::u16(ops, 0));
+                        }
+                    }
+                }
+                Opcode::NoteCount => {
+                    if let Some(Cell::Int(i)) =
+                        self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
+                    {
+                        self.note = Some(*i);
+                    }
+                }
+                Opcode::Count | Opcode::Any | Opcode::All => {
+                    let (s, n) = (rec::u16(ops, 0), usize::from(rec::u16(ops, 2)));
+                    let body = code.get(pc..pc + n).unwrap_or(&[]);
+                    pc += n;
+                    let c = self.aggregate(op, s, body, level);
+                    self.push(c);
+                }
+            }
+        }
+        let result = self.pop();
+        self.sp = base;
+        result
+    }
+
+    fn text(&self, s: Str<'v>) -> &'v str
+    where
+        'a: 'v,
+    {
+        if s.text.is_empty() && s.sym != NO_SYMBOL {
+            self.bundle.symbol(s.sym)
+        } else {
+            s.text
+        }
+    }
+
+    fn aggregate(&mut self, op: Opcode, s: SlotId, body: &[u8], level: usize) -> Cell<'v> {
+        let (vals, stride) = match self.list(s) {
+            Ok(l) => l,
+            Err(e) => return Cell::Err(e),
+        };
+        if body.is_empty() {
+            return Cell::Int((vals.len() / stride) as i64);
+        }
+        let mut err: Option<AttrError> = None;
+        let mut count: i64 = 0;
+        for elem in vals.chunks_exact(stride) {
+            if let Some(l) = self.loops.get_mut(level) {
+                *l = (s, elem);
+            }
+            match (op, self.run(body, level + 1)) {
+                (Opcode::Any, Cell::Bool(true)) => return Cell::Bool(true),
+                (Opcode::All, Cell::Bool(false)) => return Cell::Bool(false),
+                (Opcode::Count, Cell::Bool(true)) => count += 1,
+                (_, Cell::Err(e)) => err = Some(min_err(err, e)),
+                _ => {}
+            }
+        }
+        match (err, op) {
+            (Some(e), _) => Cell::Err(e),
+            (None, Opcode::Count) => Cell::Int(count),
+            (None, Opcode::All) => Cell::Bool(true),
+            (None, _) => Cell::Bool(false),
+        }
+    }
+}
+
+/// Evaluates one policy against a context.
+///
+/// Hosts with their own candidate index call this per candidate; [`evaluate`] does the rest.
+pub fn eval_policy<const N: usize>(
+    bundle: &Bundle<'_>,
+    id: PolicyId,
+    ctx: &Context<'_, N>,
+) -> Outcome {
+    eval_policy_values(bundle, id, ctx.values())
+}
+
+/// [`eval_policy`] over a plain slice of slot values.
+pub fn eval_policy_values(bundle: &Bundle<'_>, id: PolicyId, values: &[Value<'_>]) -> Outcome {
+    let p = bundle.policy(id);
+    let mut m = Machine::new(bundle, values);
+    if !p.trigger.is_empty() {
+        match m.run(p.trigger, 0) {
+            Cell::Bool(true) => {}
+            Cell::Err(error) => {
+                return Outcome::Error {
+                    error: PolicyError { policy: id, error },
+                    applied: false,
+                }
+            }
+            _ => return Outcome::NotApplicable,
+        }
+    }
+    if p.kind == crate::bundle::BodyKind::Denies {
+        return Outcome::Violated(Violation {
+            policy: id,
+            clause: None,
+            count: None,
+        });
+    }
+    let mut err: Option<AttrError> = None;
+    for c in 0..p.clauses {
+        let clause = bundle.clause(p.first_clause.saturating_add(c.into()));
+        m.note = None;
+        match m.run(clause.code, 0) {
+            Cell::Bool(true) => {}
+            Cell::Err(e) => err = Some(min_err(err, e)),
+            _ => {
+                return Outcome::Violated(Violation {
+                    policy: id,
+                    clause: Some(c),
+                    count: if clause.reports_count { m.note } else { None },
+                })
+            }
+        }
+    }
+    match err {
+        Some(error) => Outcome::Error {
+            error: PolicyError { policy: id, error },
+            applied: true,
+        },
+        None => Outcome::Satisfied,
+    }
+}
+
+/// Evaluates every candidate policy of `bundle` (found through its trigger index) against
+/// `ctx` and combines the outcomes.
+///
+/// # Examples
+/// ```
+/// # fn demo(bundle: &ipe_nostd::Bundle<'_>, ctx: &ipe_nostd::Context<'_, 16>) {
+/// let decision: ipe_nostd::Decision<8> = ipe_nostd::evaluate(bundle, ctx);
+/// if decision.effect == ipe_nostd::Effect::Deny {
+///     for v in &decision.violations {
+///         println!("{}: {}", bundle.policy(v.policy).name, bundle.reason(*v));
+///     }
+/// }
+/// # }
+/// ```
+pub fn evaluate<const N: usize, const M: usize>(
+    bundle: &Bundle<'_>,
+    ctx: &Context<'_, N>,
+) -> Decision<M> {
+    let values = ctx.values();
+    let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
+    for_each_candidate(bundle, values, |id| {
+        out.add(id, eval_policy_values(bundle, id, values))
+    });
+    out.finish()
+}
+
+/// Calls `f` once for every policy the trigger index cannot rule out for these values.
+pub fn for_each_candidate(bundle: &Bundle<'_>, values: &[Value<'_>], mut f: impl FnMut(PolicyId)) {
+    for id in bundle.unindexed() {
+        f(id);
+    }
+    let m = Machine::new(bundle, values);
+    for g in 0..bundle.index_group_count() {
+        let group = bundle.index_group(g);
+        let cell = m.load_slot(group.slot);
+        let range = match cell {
+            // The trigger may be an error for every policy of the group: visit them all.
+            Cell::Err(_) => Some((group.first_policy, group.policies)),
+            c => Machine::key(&c).and_then(|k| bundle.index_bucket(&group, k)),
+        };
+        if let Some((first, n)) = range {
+            for i in first..first.saturating_add(n) {
+                f(bundle.index_policy(i));
+            }
+        }
+    }
+}
