@@ -1,4 +1,19 @@
 //! IPE's policy language: parse, check, evaluate (reference) and compile `.ipe` sources.
 #![deny(missing_docs)]
 
+pub mod ast;
+mod check;
+pub mod diag;
 pub mod hir;
+pub mod parser;
+
+pub use check::{MAX_AGG_DEPTH, MAX_DEPTH};
+pub mod cli;
+pub mod compile;
+pub mod decision;
+pub mod eval;
+
+pub use compile::{bundle_files, compile_paths, compile_sources, compile_str, CompileError};
+pub use decision::{Decision, PolicyError, Violation};
+pub use diag::{Diagnostic, Diagnostics};
+pub use eval::evaluate;

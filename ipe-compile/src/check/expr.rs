@@ -1,0 +1,678 @@
+//! Typing expressions: paths to slots and fields, literals to typed constants, seed aggregates
+//! and `where` filters to aggregates.
+
+use super::{ty_word, Ctx, Resolved, Scope, SeedKind, MAX_AGG_DEPTH, MAX_DEPTH};
+use crate::ast::{AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name};
+use crate::hir::{self, Aggregate, Literal, Operand, Scalar, SlotType};
+use ipe_nostd::ValueKind;
+
+/// The type of a checked value.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum VTy {
+    /// A scalar (string literals are `Str` until compared with an enum).
+    Scalar(Scalar),
+    /// A list of scalars.
+    List(Scalar),
+    /// A list of records.
+    Records,
+    /// A condition.
+    Cond,
+}
+
+/// A checked operand.
+pub(super) struct Val {
+    op: ValOp,
+    ty: VTy,
+    span: ByteSpan,
+    /// The source text of a string literal, or the path of an enum attribute.
+    text: String,
+}
+
+enum ValOp {
+    Operand(Operand),
+    Cond(hir::Expr),
+    List,
+}
+
+impl Ctx<'_> {
+    fn enter(&mut self, span: &ByteSpan) -> bool {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            if !self.depth_reported {
+                self.depth_reported = true;
+                self.error(
+                    span.clone(),
+                    format!("expression is nested more than {MAX_DEPTH} levels deep"),
+                    None,
+                );
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Checks `e` as a condition.
+    pub(super) fn cond(&mut self, e: &Expr) -> Option<hir::Expr> {
+        let ok = self.enter(&e.span);
+        let r = if ok { self.cond_inner(e) } else { None };
+        self.depth -= 1;
+        r
+    }
+
+    fn cond_inner(&mut self, e: &Expr) -> Option<hir::Expr> {
+        match &e.kind {
+            ExprKind::Paren(inner) => self.cond(inner),
+            ExprKind::Not(inner) => Some(hir::Expr::Not(Box::new(self.cond(inner)?))),
+            ExprKind::And(parts) | ExprKind::Or(parts) => {
+                let checked: Vec<_> = parts.iter().map(|p| self.cond(p)).collect();
+                let checked: Option<Vec<_>> = checked.into_iter().collect();
+                let checked = checked?;
+                Some(if matches!(e.kind, ExprKind::And(_)) {
+                    hir::Expr::And(checked)
+                } else {
+                    hir::Expr::Or(checked)
+                })
+            }
+            ExprKind::Where { expr, kw, filter } => {
+                self.with_where(expr, kw, filter, |cx, inner| cx.cond(inner))
+            }
+            ExprKind::Has(name) => match self.resolve(name)? {
+                Resolved::Slot(id, _) => Some(hir::Expr::Has(Operand::Slot(id))),
+                Resolved::Field {
+                    level, list, field, ..
+                } => Some(hir::Expr::Has(Operand::Field { level, list, field })),
+                Resolved::Seed { .. } => {
+                    self.error(
+                        name.span.clone(),
+                        format!("unknown attribute `{}`", name.text),
+                        None,
+                    );
+                    None
+                }
+            },
+            ExprKind::Cmp { op, lhs, rhs } => {
+                let (l, r) = (self.value(lhs), self.value(rhs));
+                self.compare(*op, l?, r?, &e.span)
+            }
+            ExprKind::Str { op, lhs, rhs } => {
+                let (l, r) = (self.value(lhs), self.value(rhs));
+                let (l, r) = (l?, r?);
+                for v in [&l, &r] {
+                    if v.ty != VTy::Scalar(Scalar::Str) {
+                        let found = ty_word(&v.ty);
+                        self.error(
+                            v.span.clone(),
+                            format!("mismatched types: expected string, found {found}"),
+                            None,
+                        );
+                        return None;
+                    }
+                }
+                Some(hir::Expr::Str {
+                    op: *op,
+                    lhs: l.operand()?,
+                    rhs: r.operand()?,
+                })
+            }
+            ExprKind::InSet { lhs, items } => self.in_set(lhs, items),
+            ExprKind::InPath { lhs, list } => self.in_path(lhs, list),
+            _ => {
+                let v = self.value(e)?;
+                match (v.op, &v.ty) {
+                    (ValOp::Cond(c), _) => Some(c),
+                    (ValOp::Operand(Operand::Lit(Literal::Bool(b))), _) => {
+                        Some(hir::Expr::Const(b))
+                    }
+                    (ValOp::Operand(op), VTy::Scalar(Scalar::Bool)) => Some(hir::Expr::Truthy(op)),
+                    (_, ty) => {
+                        let found = ty_word(ty);
+                        self.error(v.span, format!("expected a condition, found {found}"), None);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `f` on `expr` with `filter` attached to the seed aggregate in `expr`.
+    fn with_where<T>(
+        &mut self,
+        expr: &Expr,
+        kw: &ByteSpan,
+        filter: &Expr,
+        f: impl FnOnce(&mut Self, &Expr) -> Option<T>,
+    ) -> Option<T> {
+        let mut seeds = Vec::new();
+        self.find_seeds(expr, &mut seeds);
+        match seeds.len() {
+            0 => {
+                self.error(
+                    kw.clone(),
+                    "`where` needs an aggregate such as `list.count` before it".to_owned(),
+                    None,
+                );
+                None
+            }
+            1 => {
+                let saved = self.pending.replace((seeds[0].clone(), filter.clone()));
+                let r = f(self, expr);
+                self.pending = saved;
+                r
+            }
+            n => {
+                self.error(
+                    kw.clone(),
+                    format!("`where` must follow exactly one aggregate, found {n}"),
+                    Some("put each aggregate and its `where` in parentheses".to_owned()),
+                );
+                None
+            }
+        }
+    }
+
+    /// Spans of the unfiltered seed aggregates in `e` (not inside other filters).
+    fn find_seeds(&self, e: &Expr, out: &mut Vec<ByteSpan>) {
+        match &e.kind {
+            ExprKind::Path(name) => {
+                if self.seed_of(name).is_some() {
+                    out.push(name.span.clone());
+                }
+            }
+            ExprKind::Paren(x) | ExprKind::Not(x) => self.find_seeds(x, out),
+            ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| self.find_seeds(x, out)),
+            ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
+                self.find_seeds(lhs, out);
+                self.find_seeds(rhs, out);
+            }
+            ExprKind::InSet { lhs, .. } | ExprKind::InPath { lhs, .. } => self.find_seeds(lhs, out),
+            ExprKind::Lit(_) | ExprKind::Agg { .. } | ExprKind::Has(_) | ExprKind::Where { .. } => {
+            }
+        }
+    }
+
+    /// Checks `e` as a value (operand of a comparison).
+    pub(super) fn value(&mut self, e: &Expr) -> Option<Val> {
+        let ok = self.enter(&e.span);
+        let r = if ok { self.value_inner(e) } else { None };
+        self.depth -= 1;
+        r
+    }
+
+    fn value_inner(&mut self, e: &Expr) -> Option<Val> {
+        let span = e.span.clone();
+        let text = self.src.get(span.clone()).unwrap_or("").to_owned();
+        let val = |op, ty| {
+            Some(Val {
+                op: ValOp::Operand(op),
+                ty,
+                span: span.clone(),
+                text: text.clone(),
+            })
+        };
+        match &e.kind {
+            ExprKind::Lit(Lit::Str(s)) => Some(Val {
+                op: ValOp::Operand(Operand::Lit(Literal::Str(s.clone()))),
+                ty: VTy::Scalar(Scalar::Str),
+                span: span.clone(),
+                text: s.clone(),
+            }),
+            ExprKind::Lit(Lit::Int(n)) => {
+                val(Operand::Lit(Literal::Int(*n)), VTy::Scalar(Scalar::Int))
+            }
+            ExprKind::Lit(Lit::Bool(b)) => {
+                val(Operand::Lit(Literal::Bool(*b)), VTy::Scalar(Scalar::Bool))
+            }
+            ExprKind::Paren(inner) => {
+                let mut v = self.value(inner)?;
+                v.span = span.clone();
+                Some(v)
+            }
+            ExprKind::Where { expr, kw, filter } => {
+                self.with_where(expr, kw, filter, |cx, inner| cx.value(inner))
+            }
+            ExprKind::Path(name) => self.path_value(name),
+            ExprKind::Agg {
+                kind,
+                var,
+                list,
+                filter,
+            } => self.explicit_agg(*kind, var, list, filter.as_deref(), span.clone()),
+            _ => {
+                let c = self.cond(e)?;
+                Some(Val {
+                    op: ValOp::Cond(c),
+                    ty: VTy::Cond,
+                    span,
+                    text,
+                })
+            }
+        }
+    }
+
+    fn path_value(&mut self, name: &Name) -> Option<Val> {
+        let span = name.span.clone();
+        let text = name.text.clone();
+        match self.resolve(name)? {
+            Resolved::Slot(id, SlotType::Scalar(s)) => Some(Val {
+                op: ValOp::Operand(Operand::Slot(id)),
+                ty: VTy::Scalar(s),
+                span,
+                text,
+            }),
+            Resolved::Slot(id, SlotType::List { elem, .. }) => {
+                let _ = id;
+                Some(Val {
+                    op: ValOp::List,
+                    ty: VTy::List(elem),
+                    span,
+                    text,
+                })
+            }
+            Resolved::Slot(id, SlotType::Records { .. }) => {
+                let _ = id;
+                Some(Val {
+                    op: ValOp::List,
+                    ty: VTy::Records,
+                    span,
+                    text,
+                })
+            }
+            Resolved::Field {
+                level,
+                list,
+                field,
+                ty,
+                display,
+            } => Some(Val {
+                op: ValOp::Operand(Operand::Field { level, list, field }),
+                ty: VTy::Scalar(ty),
+                span,
+                text: display,
+            }),
+            Resolved::Seed {
+                list,
+                kind,
+                list_path,
+            } => {
+                let filter = match &self.pending {
+                    Some((s, _)) if *s == span => self.pending.take().map(|(_, f)| f),
+                    _ => None,
+                };
+                let elem_name = match self.slot_type(list) {
+                    SlotType::Records { elem_name, .. } => elem_name.clone(),
+                    _ => None,
+                };
+                let agg = match filter {
+                    None => {
+                        if kind != SeedKind::Count {
+                            self.error(
+                                span,
+                                format!("expected `where` after `{text}`"),
+                                Some(format!("write `{text} where <condition>`")),
+                            );
+                            return None;
+                        }
+                        Aggregate {
+                            list,
+                            level: self.level(),
+                            filter: None,
+                        }
+                    }
+                    Some(f) => {
+                        let Some(elem) = elem_name else {
+                            self.error(
+                                span,
+                                format!("list `{list_path}` has no element name; declare one in the schema or use `count(x in {list_path} where ...)`"),
+                                None,
+                            );
+                            return None;
+                        };
+                        let filter = self.filtered(list, &elem, &f, &span)?;
+                        Aggregate {
+                            list,
+                            level: self.level(),
+                            filter: Some(Box::new(filter)),
+                        }
+                    }
+                };
+                let (op, ty) = match kind {
+                    SeedKind::Count => (
+                        ValOp::Operand(Operand::Count(Box::new(agg))),
+                        VTy::Scalar(Scalar::Int),
+                    ),
+                    SeedKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
+                    SeedKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
+                };
+                Some(Val { op, ty, span, text })
+            }
+        }
+    }
+
+    /// Checks `filter` with `name` bound to the elements of `list`.
+    fn filtered(
+        &mut self,
+        list: hir::SlotId,
+        name: &str,
+        filter: &Expr,
+        span: &ByteSpan,
+    ) -> Option<hir::Expr> {
+        let SlotType::Records { fields, .. } = self.slot_type(list).clone() else {
+            self.error(
+                span.clone(),
+                "`where` needs a list of records; a list of scalars can only be counted or tested with `in`".to_owned(),
+                None,
+            );
+            return None;
+        };
+        if self.scopes.len() >= usize::from(MAX_AGG_DEPTH) {
+            self.error(
+                span.clone(),
+                format!("aggregates are nested more than {MAX_AGG_DEPTH} levels deep"),
+                None,
+            );
+            return None;
+        }
+        let list_path = self.slot_path(list).to_owned();
+        self.scopes.push(Scope {
+            name: name.to_owned(),
+            list,
+            list_path,
+            fields,
+        });
+        let saved = self.pending.take();
+        let r = self.cond(filter);
+        self.pending = saved;
+        self.scopes.pop();
+        r
+    }
+
+    fn explicit_agg(
+        &mut self,
+        kind: AggKind,
+        var: &Name,
+        list: &Name,
+        filter: Option<&Expr>,
+        span: ByteSpan,
+    ) -> Option<Val> {
+        let text = self.src.get(span.clone()).unwrap_or("").to_owned();
+        let id = match self.resolve(list)? {
+            Resolved::Slot(id, SlotType::List { .. } | SlotType::Records { .. }) => id,
+            Resolved::Slot(_, SlotType::Scalar(s)) => {
+                let found = ty_word(&VTy::Scalar(s));
+                self.error(
+                    list.span.clone(),
+                    format!("mismatched types: expected list, found {found}"),
+                    None,
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    list.span.clone(),
+                    "mismatched types: expected list, found int".to_owned(),
+                    None,
+                );
+                return None;
+            }
+        };
+        let filter = match filter {
+            Some(f) => Some(Box::new(self.filtered(id, &var.text, f, &list.span)?)),
+            None => None,
+        };
+        let agg = Aggregate {
+            list: id,
+            level: self.level(),
+            filter,
+        };
+        let (op, ty) = match kind {
+            AggKind::Count => (
+                ValOp::Operand(Operand::Count(Box::new(agg))),
+                VTy::Scalar(Scalar::Int),
+            ),
+            AggKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
+            AggKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
+        };
+        Some(Val { op, ty, span, text })
+    }
+
+    fn level(&self) -> u8 {
+        u8::try_from(self.scopes.len()).unwrap_or(u8::MAX)
+    }
+
+    /// Types `lhs op rhs`.
+    fn compare(&mut self, op: CmpOp, l: Val, r: Val, span: &ByteSpan) -> Option<hir::Expr> {
+        let (l, r) = self.unify(l, r)?;
+        let kind = match &l.ty {
+            VTy::Scalar(s) => s.kind(),
+            other => {
+                let w = ty_word(other);
+                self.error(
+                    span.clone(),
+                    format!("comparison `{}` is not defined for {w}", op_str(op)),
+                    None,
+                );
+                return None;
+            }
+        };
+        let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+        if ordered && matches!(kind, ValueKind::Str | ValueKind::Bool) {
+            let help = (kind == ValueKind::Str).then(|| {
+                "declare the attribute as an enum in the schema to compare by rank".to_owned()
+            });
+            let w = kind.as_str();
+            self.error(
+                span.clone(),
+                format!("comparison `{}` is not defined for {w}", op_str(op)),
+                help,
+            );
+            return None;
+        }
+        Some(hir::Expr::Cmp {
+            op,
+            lhs: l.operand()?,
+            rhs: r.operand()?,
+            ty: kind,
+        })
+    }
+
+    /// Makes both sides the same type, resolving string literals against enums.
+    fn unify(&mut self, l: Val, r: Val) -> Option<(Val, Val)> {
+        for v in [&l, &r] {
+            if v.ty == VTy::Cond {
+                self.error(
+                    v.span.clone(),
+                    "expected a value, found a condition".to_owned(),
+                    None,
+                );
+                return None;
+            }
+        }
+        let l_lit = matches!(l.op, ValOp::Operand(Operand::Lit(_)));
+        let r_lit = matches!(r.op, ValOp::Operand(Operand::Lit(_)));
+        match (&l.ty, &r.ty) {
+            (VTy::Scalar(Scalar::Enum(m)), VTy::Scalar(Scalar::Str)) if r_lit => {
+                let (m, path) = (m.clone(), l.text.clone());
+                let r = self.to_enum(r, &m, &path)?;
+                Some((l, r))
+            }
+            (VTy::Scalar(Scalar::Str), VTy::Scalar(Scalar::Enum(m))) if l_lit => {
+                let (m, path) = (m.clone(), r.text.clone());
+                let l = self.to_enum(l, &m, &path)?;
+                Some((l, r))
+            }
+            (a, b) if a == b => Some((l, r)),
+            (a, b) => {
+                let (expected, found, at) = if l_lit && !r_lit {
+                    (b, a, &l.span)
+                } else {
+                    (a, b, &r.span)
+                };
+                let (e, f) = (ty_word(expected), ty_word(found));
+                let at = at.clone();
+                self.error(
+                    at,
+                    format!("mismatched types: expected {e}, found {f}"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Resolves a string literal to a member of an enum.
+    fn to_enum(&mut self, mut v: Val, members: &[String], path: &str) -> Option<Val> {
+        let lit = self.enum_literal(&v.text, &v.span, members, path)?;
+        v.op = ValOp::Operand(Operand::Lit(lit));
+        v.ty = VTy::Scalar(Scalar::Enum(members.to_vec()));
+        Some(v)
+    }
+
+    fn enum_literal(
+        &mut self,
+        s: &str,
+        span: &ByteSpan,
+        members: &[String],
+        path: &str,
+    ) -> Option<Literal> {
+        if let Some(rank) = members.iter().position(|m| m == s) {
+            return Some(Literal::Enum {
+                rank: u16::try_from(rank).unwrap_or(u16::MAX),
+                name: s.to_owned(),
+            });
+        }
+        let list: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
+        self.error(
+            span.clone(),
+            format!("\"{s}\" is not a value of enum `{path}`"),
+            Some(format!("expected one of {}", list.join(", "))),
+        );
+        None
+    }
+
+    fn in_set(&mut self, lhs: &Expr, items: &[(Lit, ByteSpan)]) -> Option<hir::Expr> {
+        let l = self.value(lhs)?;
+        let VTy::Scalar(ty) = l.ty.clone() else {
+            let w = ty_word(&l.ty);
+            self.error(
+                l.span.clone(),
+                format!("`in [...]` is not defined for {w}"),
+                None,
+            );
+            return None;
+        };
+        let mut set: Vec<Literal> = Vec::new();
+        let mut ok = true;
+        for (lit, span) in items {
+            let checked = match (&ty, lit) {
+                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.clone())),
+                (Scalar::Int, Lit::Int(n)) => Some(Literal::Int(*n)),
+                (Scalar::Bool, Lit::Bool(b)) => Some(Literal::Bool(*b)),
+                (Scalar::Enum(m), Lit::Str(s)) => self.enum_literal(s, span, m, &l.text),
+                (_, lit) => {
+                    let found = match lit {
+                        Lit::Str(_) => "string",
+                        Lit::Int(_) => "int",
+                        Lit::Bool(_) => "bool",
+                    };
+                    let expected = ty_word(&l.ty);
+                    self.error(
+                        span.clone(),
+                        format!("mismatched types: expected {expected}, found {found}"),
+                        None,
+                    );
+                    None
+                }
+            };
+            match checked {
+                Some(c) if !set.contains(&c) => set.push(c),
+                Some(_) => {}
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(hir::Expr::InSet {
+            lhs: l.operand()?,
+            set,
+        })
+    }
+
+    fn in_path(&mut self, lhs: &Expr, list: &Name) -> Option<hir::Expr> {
+        let l = self.value(lhs);
+        let resolved = self.resolve(list);
+        let (l, resolved) = (l?, resolved?);
+        let (id, elem) = match resolved {
+            Resolved::Slot(id, SlotType::List { elem, .. }) => (id, elem),
+            Resolved::Slot(_, SlotType::Records { .. }) => {
+                self.error(
+                    list.span.clone(),
+                    "mismatched types: expected list, found list of records".to_owned(),
+                    None,
+                );
+                return None;
+            }
+            Resolved::Slot(_, SlotType::Scalar(s)) | Resolved::Field { ty: s, .. } => {
+                let found = ty_word(&VTy::Scalar(s));
+                self.error(
+                    list.span.clone(),
+                    format!("mismatched types: expected list, found {found}"),
+                    None,
+                );
+                return None;
+            }
+            Resolved::Seed { .. } => {
+                self.error(
+                    list.span.clone(),
+                    "mismatched types: expected list, found int".to_owned(),
+                    None,
+                );
+                return None;
+            }
+        };
+        let elem_ty = VTy::Scalar(elem.clone());
+        let l = match (&l.ty, &elem) {
+            (VTy::Scalar(Scalar::Str), Scalar::Enum(m))
+                if matches!(l.op, ValOp::Operand(Operand::Lit(_))) =>
+            {
+                let m = m.clone();
+                self.to_enum(l, &m, &list.text)?
+            }
+            (t, _) if *t == elem_ty => l,
+            (t, _) => {
+                let (e, f) = (ty_word(t), ty_word(&elem_ty));
+                self.error(
+                    list.span.clone(),
+                    format!("mismatched types: expected list of {e}, found list of {f}"),
+                    None,
+                );
+                return None;
+            }
+        };
+        Some(hir::Expr::InList {
+            lhs: l.operand()?,
+            list: id,
+        })
+    }
+}
+
+impl Val {
+    fn operand(self) -> Option<Operand> {
+        match self.op {
+            ValOp::Operand(o) => Some(o),
+            ValOp::Cond(_) | ValOp::List => None,
+        }
+    }
+}
+
+/// The source spelling of a comparison operator.
+pub(super) fn op_str(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "==",
+        CmpOp::Ne => "!=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}

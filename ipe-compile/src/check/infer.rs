@@ -1,0 +1,323 @@
+//! Type inference for bundles without a schema: each path takes the type of what it is
+//! compared with; paths whose type nothing determines are strings. `.count` after a path
+//! always means the length of a list here.
+
+use super::schema::DEFAULT_MAX_LEN;
+use super::SourceFile;
+use crate::ast::{self, ByteSpan, Expr, ExprKind, Lit, Name};
+use crate::diag::Problem;
+use crate::hir::{Field, Scalar, SlotType};
+use std::collections::BTreeMap;
+
+/// An inferred type.
+#[derive(Clone, Debug, PartialEq)]
+enum It {
+    Str,
+    Int,
+    Bool,
+    /// A list of scalars, element type when known.
+    List(Option<Box<It>>),
+    Records,
+}
+
+fn word(t: &It) -> &'static str {
+    match t {
+        It::Str => "string",
+        It::Int => "int",
+        It::Bool => "bool",
+        It::List(_) => "list",
+        It::Records => "list of records",
+    }
+}
+
+/// What an operand tells about types.
+enum Info {
+    Known(It),
+    Key(String),
+    Nothing,
+}
+
+#[derive(Default)]
+struct Infer {
+    types: BTreeMap<String, Option<It>>,
+    eqs: Vec<(String, String, usize, ByteSpan)>,
+    members: Vec<(String, String, usize, ByteSpan)>,
+    scopes: Vec<(String, String)>,
+    file: usize,
+    problems: Vec<Problem>,
+}
+
+/// Infers a schema from the policies' uses of paths.
+pub(super) fn infer(
+    files: &[SourceFile<'_>],
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, SlotType> {
+    let mut cx = Infer::default();
+    for (fi, f) in files.iter().enumerate() {
+        cx.file = fi;
+        for item in &f.ast.items {
+            let ast::Item::Policy(p) = item else { continue };
+            if let Some(t) = &p.trigger {
+                cx.cond(t);
+            }
+            if let ast::Body::Requires { expr, .. } = &p.body {
+                cx.cond(expr);
+            }
+        }
+    }
+    cx.propagate();
+    problems.append(&mut cx.problems);
+    let mut out = BTreeMap::new();
+    for (key, t) in &cx.types {
+        if key.contains('\0') {
+            continue;
+        }
+        let ty = match t {
+            None | Some(It::Str) => SlotType::Scalar(Scalar::Str),
+            Some(It::Int) => SlotType::Scalar(Scalar::Int),
+            Some(It::Bool) => SlotType::Scalar(Scalar::Bool),
+            Some(It::List(e)) => SlotType::List {
+                elem: match e.as_deref() {
+                    Some(It::Int) => Scalar::Int,
+                    Some(It::Bool) => Scalar::Bool,
+                    _ => Scalar::Str,
+                },
+                max_len: DEFAULT_MAX_LEN,
+            },
+            Some(It::Records) => {
+                let prefix = format!("{key}\0");
+                let fields = cx
+                    .types
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, t)| Field {
+                        path: k[prefix.len()..].to_owned(),
+                        ty: match t {
+                            Some(It::Int) => Scalar::Int,
+                            Some(It::Bool) => Scalar::Bool,
+                            _ => Scalar::Str,
+                        },
+                    })
+                    .collect();
+                SlotType::Records {
+                    elem_name: None,
+                    fields,
+                    max_len: DEFAULT_MAX_LEN,
+                }
+            }
+        };
+        out.insert(key.clone(), ty);
+    }
+    out
+}
+
+impl Infer {
+    fn set(&mut self, key: &str, t: It, span: &ByteSpan) {
+        let entry = self.types.entry(key.to_owned()).or_insert(None);
+        let merged = match (entry.take(), t) {
+            (None, t) => t,
+            (Some(a), b) if a == b => a,
+            (Some(It::List(None)), It::List(e)) | (Some(It::List(e)), It::List(None)) => {
+                It::List(e)
+            }
+            (Some(It::List(None)), It::Records) | (Some(It::Records), It::List(None)) => {
+                It::Records
+            }
+            (Some(a), b) => {
+                let shown = key.replace('\0', "[].");
+                self.problems.push(Problem {
+                    file: self.file,
+                    span: span.clone(),
+                    message: format!(
+                        "conflicting types for `{shown}`: {} and {}",
+                        word(&a),
+                        word(&b)
+                    ),
+                    help: None,
+                });
+                a
+            }
+        };
+        *self.types.entry(key.to_owned()).or_insert(None) = Some(merged);
+    }
+
+    fn mention(&mut self, key: &str) {
+        self.types.entry(key.to_owned()).or_insert(None);
+    }
+
+    /// The key of a path: `path` for attributes, `list\0field` for element fields.
+    fn key(&self, name: &Name) -> String {
+        let (first, rest) = name.text.split_once('.').unwrap_or((&name.text, ""));
+        match self.scopes.iter().rev().find(|(v, _)| v == first) {
+            Some((_, list)) => format!("{list}\0{rest}"),
+            None => name.text.clone(),
+        }
+    }
+
+    fn operand(&mut self, e: &Expr) -> Info {
+        match &e.kind {
+            ExprKind::Lit(Lit::Str(_)) => Info::Known(It::Str),
+            ExprKind::Lit(Lit::Int(_)) => Info::Known(It::Int),
+            ExprKind::Lit(Lit::Bool(_)) => Info::Known(It::Bool),
+            ExprKind::Paren(x) => self.operand(x),
+            ExprKind::Path(name) => {
+                if let Some(list) = name.text.strip_suffix(".count") {
+                    if !self
+                        .scopes
+                        .iter()
+                        .any(|(v, _)| name.text.split('.').next() == Some(v))
+                    {
+                        self.set(list, It::List(None), &name.span);
+                        return Info::Known(It::Int);
+                    }
+                }
+                let k = self.key(name);
+                self.mention(&k);
+                Info::Key(k)
+            }
+            ExprKind::Agg { kind, .. } => {
+                self.cond(e);
+                if *kind == ast::AggKind::Count {
+                    Info::Known(It::Int)
+                } else {
+                    Info::Nothing
+                }
+            }
+            ExprKind::Where { expr, filter, .. } => {
+                let i = self.operand(expr);
+                self.cond(filter);
+                i
+            }
+            _ => {
+                self.cond(e);
+                Info::Nothing
+            }
+        }
+    }
+
+    fn cond(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Lit(_) => {}
+            ExprKind::Path(name) => {
+                if let Info::Key(k) = self.operand(&Expr {
+                    kind: ExprKind::Path(name.clone()),
+                    span: e.span.clone(),
+                }) {
+                    self.set(&k, It::Bool, &e.span);
+                }
+            }
+            ExprKind::Paren(x) | ExprKind::Not(x) => self.cond(x),
+            ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| self.cond(x)),
+            ExprKind::Where { expr, filter, .. } => {
+                self.cond(expr);
+                self.cond(filter);
+            }
+            ExprKind::Has(name) => {
+                let k = self.key(name);
+                self.mention(&k);
+            }
+            ExprKind::Agg {
+                kind,
+                var,
+                list,
+                filter,
+            } => {
+                let lk = self.key(list);
+                let t = if filter.is_some() || *kind != ast::AggKind::Count {
+                    It::Records
+                } else {
+                    It::List(None)
+                };
+                self.set(&lk, t, &list.span);
+                if let Some(f) = filter {
+                    self.scopes.push((var.text.clone(), lk));
+                    self.cond(f);
+                    self.scopes.pop();
+                }
+            }
+            ExprKind::Cmp { lhs, rhs, .. } => {
+                let (l, r) = (self.operand(lhs), self.operand(rhs));
+                match (l, r) {
+                    (Info::Key(k), Info::Known(t)) => self.set(&k, t, &rhs.span),
+                    (Info::Known(t), Info::Key(k)) => self.set(&k, t, &lhs.span),
+                    (Info::Key(a), Info::Key(b)) => {
+                        self.eqs.push((a, b, self.file, rhs.span.clone()))
+                    }
+                    _ => {}
+                }
+            }
+            ExprKind::Str { lhs, rhs, .. } => {
+                for x in [lhs, rhs] {
+                    if let Info::Key(k) = self.operand(x) {
+                        self.set(&k, It::Str, &x.span);
+                    }
+                }
+            }
+            ExprKind::InSet { lhs, items } => {
+                if let (Info::Key(k), Some((lit, span))) = (self.operand(lhs), items.first()) {
+                    let t = match lit {
+                        Lit::Str(_) => It::Str,
+                        Lit::Int(_) => It::Int,
+                        Lit::Bool(_) => It::Bool,
+                    };
+                    self.set(&k, t, span);
+                }
+            }
+            ExprKind::InPath { lhs, list } => {
+                let lk = self.key(list);
+                match self.operand(lhs) {
+                    Info::Known(t) => self.set(&lk, It::List(Some(Box::new(t))), &list.span),
+                    Info::Key(k) => {
+                        self.set(&lk, It::List(None), &list.span);
+                        self.members.push((k, lk, self.file, list.span.clone()));
+                    }
+                    Info::Nothing => self.set(&lk, It::List(None), &list.span),
+                }
+            }
+        }
+    }
+
+    /// Spreads known types along `a == b` and `a in list` until nothing changes.
+    fn propagate(&mut self) {
+        for _ in 0..=self.eqs.len() + self.members.len() {
+            let mut changed = false;
+            for (a, b, file, span) in self.eqs.clone() {
+                self.file = file;
+                let (ta, tb) = (self.get(&a), self.get(&b));
+                match (ta, tb) {
+                    (Some(t), None) => {
+                        self.set(&b, t, &span);
+                        changed = true;
+                    }
+                    (None, Some(t)) => {
+                        self.set(&a, t, &span);
+                        changed = true;
+                    }
+                    (Some(x), Some(y)) if x != y => self.set(&b, x, &span),
+                    _ => {}
+                }
+            }
+            for (k, l, file, span) in self.members.clone() {
+                self.file = file;
+                match (self.get(&k), self.get(&l)) {
+                    (Some(t), Some(It::List(None))) => {
+                        self.set(&l, It::List(Some(Box::new(t))), &span);
+                        changed = true;
+                    }
+                    (None, Some(It::List(Some(t)))) => {
+                        self.set(&k, *t, &span);
+                        changed = true;
+                    }
+                    _ => {}
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    fn get(&self, k: &str) -> Option<It> {
+        self.types.get(k).cloned().flatten()
+    }
+}

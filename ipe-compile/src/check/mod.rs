@@ -1,0 +1,356 @@
+//! The checker: resolves every path against the merged schema (or the types inferred from the
+//! policies when the bundle has no schema), types every expression and builds the
+//! [`hir::Program`].
+
+mod expr;
+mod infer;
+mod schema;
+
+use crate::ast::{self, ByteSpan, Name};
+use crate::diag::Problem;
+use crate::hir::{self, Field, Scalar, SlotId, SlotType};
+use crate::parser::collapse_ws;
+use expr::VTy;
+use ipe_nostd::Effect;
+use std::collections::{BTreeMap, HashMap};
+
+/// Deepest expression nesting accepted.
+pub const MAX_DEPTH: u32 = 32;
+/// Deepest aggregate nesting accepted.
+pub const MAX_AGG_DEPTH: u8 = 4;
+
+/// A parsed file handed to the checker.
+pub(crate) struct SourceFile<'a> {
+    /// File name.
+    pub name: &'a str,
+    /// Its text.
+    pub text: &'a str,
+    /// Its syntax tree.
+    pub ast: &'a ast::File,
+}
+
+/// Checks a parsed bundle. Returns the program when no problem was found.
+pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let has_schema = files.iter().any(|f| {
+        f.ast
+            .items
+            .iter()
+            .any(|i| matches!(i, ast::Item::Schema(_)))
+    });
+    let types = if has_schema {
+        schema::merge(files, &mut problems)
+    } else {
+        infer::infer(files, &mut problems)
+    };
+    let mut default: Option<(Effect, usize, ByteSpan)> = None;
+    let mut names: HashMap<String, ()> = HashMap::new();
+    let mut cx = Ctx {
+        schema: &types,
+        file: 0,
+        src: "",
+        slots: Vec::new(),
+        slot_ids: HashMap::new(),
+        scopes: Vec::new(),
+        pending: None,
+        depth: 0,
+        depth_reported: false,
+        problems: Vec::new(),
+    };
+    let mut policies = Vec::new();
+    for (fi, f) in files.iter().enumerate() {
+        cx.file = fi;
+        cx.src = f.text;
+        for item in &f.ast.items {
+            match item {
+                ast::Item::Default { effect, span } => {
+                    if default.is_some() {
+                        cx.error(
+                            span.clone(),
+                            "default is declared more than once".to_owned(),
+                            None,
+                        );
+                    } else {
+                        default = Some((*effect, fi, span.clone()));
+                    }
+                }
+                ast::Item::Schema(_) => {}
+                ast::Item::Policy(p) => {
+                    if names.insert(p.name.text.clone(), ()).is_some() {
+                        cx.error(
+                            p.name.span.clone(),
+                            format!("duplicate policy `{}`", p.name.text),
+                            None,
+                        );
+                    }
+                    if let Some(p) = cx.policy(p) {
+                        policies.push(p);
+                    }
+                }
+            }
+        }
+    }
+    problems.append(&mut cx.problems);
+    if !problems.is_empty() {
+        problems.sort_by(|a, b| (a.file, a.span.start).cmp(&(b.file, b.span.start)));
+        return (None, problems);
+    }
+    let mut program = hir::Program {
+        files: files.iter().map(|f| f.name.to_owned()).collect(),
+        default: default.map_or(Effect::Deny, |d| d.0),
+        slots: Vec::new(),
+        policies,
+    };
+    schema::sort_slots(&mut program, cx.slots);
+    (Some(program), problems)
+}
+
+/// The kind of a seed aggregate (`list.count`, `list.any`, `list.all`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SeedKind {
+    Count,
+    Any,
+    All,
+}
+
+/// What a path names.
+pub(super) enum Resolved {
+    /// A top-level attribute.
+    Slot(SlotId, SlotType),
+    /// A field of an element bound by an enclosing aggregate.
+    Field {
+        level: u8,
+        list: SlotId,
+        field: u16,
+        ty: Scalar,
+        display: String,
+    },
+    /// A seed aggregate.
+    Seed {
+        list: SlotId,
+        kind: SeedKind,
+        list_path: String,
+    },
+}
+
+/// An element name in scope.
+pub(super) struct Scope {
+    name: String,
+    list: SlotId,
+    list_path: String,
+    fields: Vec<Field>,
+}
+
+/// Checker state for one bundle.
+pub(super) struct Ctx<'s> {
+    schema: &'s BTreeMap<String, SlotType>,
+    file: usize,
+    src: &'s str,
+    /// Slots in first-use order (renumbered by path at the end).
+    slots: Vec<(String, SlotType)>,
+    slot_ids: HashMap<String, SlotId>,
+    scopes: Vec<Scope>,
+    /// The seed aggregate (by span) that the innermost `where` filters, and its filter.
+    pending: Option<(ByteSpan, ast::Expr)>,
+    depth: u32,
+    depth_reported: bool,
+    problems: Vec<Problem>,
+}
+
+/// The word for a type in messages.
+pub(in crate::check) fn ty_word(t: &VTy) -> &'static str {
+    match t {
+        VTy::Scalar(s) => s.kind().as_str(),
+        VTy::List(_) => "list",
+        VTy::Records => "list of records",
+        VTy::Cond => "bool",
+    }
+}
+
+impl Ctx<'_> {
+    fn error(&mut self, span: ByteSpan, message: String, help: Option<String>) {
+        self.problems.push(Problem {
+            file: self.file,
+            span,
+            message,
+            help,
+        });
+    }
+
+    fn policy(&mut self, p: &ast::Policy) -> Option<hir::Policy> {
+        self.depth_reported = false;
+        let trigger = match &p.trigger {
+            Some(t) => Some(self.cond(t)),
+            None => None,
+        };
+        let body = match &p.body {
+            ast::Body::Denies { reason } => Some(hir::Body::Denies {
+                reason: reason.clone(),
+            }),
+            ast::Body::Requires { expr, reason } => {
+                let parts: Vec<&ast::Expr> = match &expr.kind {
+                    ast::ExprKind::And(parts) => parts.iter().collect(),
+                    _ => vec![expr],
+                };
+                let mut clauses = Vec::new();
+                let mut ok = true;
+                for part in parts {
+                    match self.cond(part) {
+                        Some(e) => {
+                            let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
+                                if matches!(lhs, hir::Operand::Count(_)) || matches!(rhs, hir::Operand::Count(_)));
+                            let text = collapse_ws(self.src.get(part.span.clone()).unwrap_or(""));
+                            clauses.push(hir::Clause {
+                                expr: e,
+                                text,
+                                reports_count,
+                            });
+                        }
+                        None => ok = false,
+                    }
+                }
+                ok.then(|| hir::Body::Requires {
+                    clauses,
+                    reason: reason.clone(),
+                })
+            }
+        };
+        let trigger = match trigger {
+            Some(Some(t)) => Some(t),
+            Some(None) => return None,
+            None => None,
+        };
+        let metadata = p
+            .metadata
+            .iter()
+            .map(|(k, v)| {
+                let lit = match v {
+                    ast::Lit::Str(s) => hir::Literal::Str(s.clone()),
+                    ast::Lit::Int(n) => hir::Literal::Int(*n),
+                    ast::Lit::Bool(b) => hir::Literal::Bool(*b),
+                };
+                (k.text.clone(), lit)
+            })
+            .collect();
+        let span = hir::Span {
+            file: u16::try_from(self.file).unwrap_or(u16::MAX),
+            start: u32::try_from(p.name.span.start).unwrap_or(u32::MAX),
+            end: u32::try_from(p.name.span.end).unwrap_or(u32::MAX),
+        };
+        Some(hir::Policy {
+            name: p.name.text.clone(),
+            intent: p.intent.clone(),
+            span,
+            trigger,
+            body: body?,
+            metadata,
+        })
+    }
+
+    fn slot_type(&self, id: SlotId) -> &SlotType {
+        &self.slots[usize::from(id)].1
+    }
+
+    fn slot_path(&self, id: SlotId) -> &str {
+        &self.slots[usize::from(id)].0
+    }
+
+    fn slot(&mut self, path: &str, ty: &SlotType) -> SlotId {
+        if let Some(id) = self.slot_ids.get(path) {
+            return *id;
+        }
+        let id = SlotId::try_from(self.slots.len()).unwrap_or(SlotId::MAX);
+        self.slots.push((path.to_owned(), ty.clone()));
+        self.slot_ids.insert(path.to_owned(), id);
+        id
+    }
+
+    /// If `name` is a seed aggregate over a declared list, its list path and kind.
+    fn seed_of(&self, name: &Name) -> Option<(String, SeedKind)> {
+        let first = name.text.split('.').next().unwrap_or("");
+        if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
+            return None;
+        }
+        let (prefix, last) = name.text.rsplit_once('.')?;
+        let kind = match last {
+            "count" => SeedKind::Count,
+            "any" => SeedKind::Any,
+            "all" => SeedKind::All,
+            _ => return None,
+        };
+        match self.schema.get(prefix) {
+            Some(SlotType::List { .. } | SlotType::Records { .. }) => {
+                Some((prefix.to_owned(), kind))
+            }
+            _ => None,
+        }
+    }
+
+    /// Resolves a path, reporting unknown ones.
+    fn resolve(&mut self, name: &Name) -> Option<Resolved> {
+        let (first, rest) = match name.text.split_once('.') {
+            Some((f, r)) => (f, Some(r)),
+            None => (name.text.as_str(), None),
+        };
+        if let Some(level) = self.scopes.iter().rposition(|s| s.name == first) {
+            let scope = &self.scopes[level];
+            let found = rest.and_then(|r| scope.fields.iter().position(|f| f.path == r));
+            if let Some(i) = found {
+                return Some(Resolved::Field {
+                    level: u8::try_from(level).unwrap_or(u8::MAX),
+                    list: scope.list,
+                    field: u16::try_from(i).unwrap_or(u16::MAX),
+                    ty: scope.fields[i].ty.clone(),
+                    display: format!("{}[].{}", scope.list_path, scope.fields[i].path),
+                });
+            }
+            let candidates: Vec<String> = scope
+                .fields
+                .iter()
+                .map(|f| format!("{first}.{}", f.path))
+                .collect();
+            self.unknown(name, candidates);
+            return None;
+        }
+        if let Some(ty) = self.schema.get(&name.text) {
+            let id = self.slot(&name.text, ty);
+            return Some(Resolved::Slot(id, ty.clone()));
+        }
+        if let Some((list_path, kind)) = self.seed_of(name) {
+            let ty = self.schema.get(&list_path)?.clone();
+            let list = self.slot(&list_path, &ty);
+            return Some(Resolved::Seed {
+                list,
+                kind,
+                list_path,
+            });
+        }
+        let mut candidates: Vec<String> = self.schema.keys().cloned().collect();
+        for (k, t) in self.schema {
+            if matches!(t, SlotType::List { .. } | SlotType::Records { .. }) {
+                candidates.push(format!("{k}.count"));
+            }
+        }
+        for s in &self.scopes {
+            candidates.extend(s.fields.iter().map(|f| format!("{}.{}", s.name, f.path)));
+        }
+        self.unknown(name, candidates);
+        None
+    }
+
+    fn unknown(&mut self, name: &Name, candidates: Vec<String>) {
+        let best = candidates
+            .iter()
+            .map(|c| (strsim::levenshtein(c, &name.text), c))
+            .min();
+        let limit = (name.text.chars().count() / 3).max(1);
+        let help = best
+            .filter(|(d, _)| *d <= limit)
+            .map(|(_, c)| format!("did you mean `{c}`?"));
+        self.error(
+            name.span.clone(),
+            format!("unknown attribute `{}`", name.text),
+            help,
+        );
+    }
+}

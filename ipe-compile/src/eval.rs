@@ -1,0 +1,504 @@
+//! The reference evaluator: a direct, simple reading of `docs/LANGUAGE.md` "Decision
+//! semantics" over a [`hir::Program`] and a JSON request. Every faster backend is tested
+//! against it.
+
+use crate::decision::{Decision, PolicyError, Violation};
+use crate::hir::{
+    self, Aggregate, Body, CmpOp, Expr, Literal, Operand, Program, Scalar, SlotId, SlotType, StrOp,
+};
+use ipe_nostd::vocab::{write_attr_error, DENIED_BY_POLICY, REQUIREMENT_NOT_MET};
+use ipe_nostd::{Effect, ErrKind, JsonKind, ValueKind};
+use serde_json::Value;
+
+/// An attribute error, ordered as the language reports them: by slot, then field (`None`
+/// first), then kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AttrError {
+    /// The attribute's slot.
+    pub slot: SlotId,
+    /// The element field, for fields of list elements.
+    pub field: Option<u16>,
+    /// What is wrong.
+    pub kind: ErrKind,
+}
+
+/// A three-valued truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Truth {
+    /// True.
+    True,
+    /// False.
+    False,
+    /// An error (the smallest one met).
+    Error(AttrError),
+}
+
+impl Truth {
+    fn from_bool(b: bool) -> Self {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+}
+
+/// A scalar value read from the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum V<'r> {
+    Str(&'r str),
+    Int(i64),
+    Bool(bool),
+    Enum(u16),
+}
+
+/// The JSON kind of a value.
+pub fn json_kind(v: &Value) -> Option<JsonKind> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(_) => JsonKind::Bool,
+        Value::Number(n) if n.is_i64() => JsonKind::Int,
+        Value::Number(_) => JsonKind::Float,
+        Value::String(_) => JsonKind::Str,
+        Value::Array(_) => JsonKind::List,
+        Value::Object(_) => JsonKind::Object,
+    })
+}
+
+/// Follows a dotted path through objects; `None` when a step is absent, `null` or not an
+/// object.
+fn lookup<'r>(root: &'r Value, path: &str) -> Option<&'r Value> {
+    let mut v = root;
+    for seg in path.split('.') {
+        v = v.as_object()?.get(seg)?;
+    }
+    (!v.is_null()).then_some(v)
+}
+
+/// Reads a scalar of type `ty`.
+fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
+    let wrong = |expected| ErrKind::WrongType {
+        expected,
+        got: json_kind(v).unwrap_or(JsonKind::Object),
+    };
+    match (ty, v) {
+        (Scalar::Str, Value::String(s)) => Ok(V::Str(s)),
+        (Scalar::Int, Value::Number(n)) => {
+            n.as_i64().map(V::Int).ok_or_else(|| wrong(ValueKind::Int))
+        }
+        (Scalar::Bool, Value::Bool(b)) => Ok(V::Bool(*b)),
+        (Scalar::Enum(m), Value::String(s)) => m
+            .iter()
+            .position(|x| x == s)
+            .map(|r| V::Enum(u16::try_from(r).unwrap_or(u16::MAX)))
+            .ok_or(ErrKind::NotInEnum),
+        (t, _) => Err(wrong(t.kind())),
+    }
+}
+
+/// Evaluation of one program against one request.
+struct Eval<'p, 'r> {
+    program: &'p Program,
+    request: &'r Value,
+    /// The element bound at each aggregate level.
+    env: Vec<&'r Value>,
+}
+
+type R<T> = Result<T, AttrError>;
+
+impl<'p, 'r> Eval<'p, 'r> {
+    fn err(slot: SlotId, field: Option<u16>, kind: ErrKind) -> AttrError {
+        AttrError { slot, field, kind }
+    }
+
+    fn slot(&self, id: SlotId) -> &'p hir::Slot {
+        &self.program.slots[usize::from(id)]
+    }
+
+    /// Reads a list slot, checking its length and, for lists of scalars, its elements.
+    fn list(&self, id: SlotId) -> R<&'r [Value]> {
+        let slot = self.slot(id);
+        let v = lookup(self.request, &slot.path).ok_or(Self::err(id, None, ErrKind::Missing))?;
+        let Value::Array(items) = v else {
+            let got = json_kind(v).unwrap_or(JsonKind::Object);
+            return Err(Self::err(
+                id,
+                None,
+                ErrKind::WrongType {
+                    expected: ValueKind::List,
+                    got,
+                },
+            ));
+        };
+        let (max, elem) = match &slot.ty {
+            SlotType::List { elem, max_len } => (*max_len, Some(elem)),
+            SlotType::Records { max_len, .. } => (*max_len, None),
+            SlotType::Scalar(_) => (u32::MAX, None),
+        };
+        if items.len() > max as usize {
+            return Err(Self::err(id, None, ErrKind::TooLong));
+        }
+        if let Some(elem) = elem {
+            if let Some(e) = items.iter().filter_map(|x| scalar(x, elem).err()).min() {
+                return Err(Self::err(id, None, e));
+            }
+        }
+        Ok(items)
+    }
+
+    fn operand(&mut self, o: &'p Operand) -> R<V<'r>> {
+        match o {
+            Operand::Lit(Literal::Str(_)) => Ok(V::Str("")),
+            Operand::Lit(Literal::Int(n)) => Ok(V::Int(*n)),
+            Operand::Lit(Literal::Bool(b)) => Ok(V::Bool(*b)),
+            Operand::Lit(Literal::Enum { rank, .. }) => Ok(V::Enum(*rank)),
+            Operand::Slot(id) => {
+                let slot = self.slot(*id);
+                let v = lookup(self.request, &slot.path).ok_or(Self::err(
+                    *id,
+                    None,
+                    ErrKind::Missing,
+                ))?;
+                let SlotType::Scalar(ty) = &slot.ty else {
+                    return Err(Self::err(*id, None, ErrKind::Missing));
+                };
+                scalar(v, ty).map_err(|k| Self::err(*id, None, k))
+            }
+            Operand::Field { level, list, field } => {
+                let (v, ty) = self.field(*level, *list, *field)?;
+                scalar(v, ty).map_err(|k| Self::err(*list, Some(*field), k))
+            }
+            Operand::Count(agg) => self
+                .count(agg)
+                .map(|n| V::Int(i64::try_from(n).unwrap_or(i64::MAX))),
+        }
+    }
+
+    /// The element field value and its type; errors name `list[].field`.
+    fn field(&self, level: u8, list: SlotId, field: u16) -> R<(&'r Value, &'p Scalar)> {
+        let SlotType::Records { fields, .. } = &self.slot(list).ty else {
+            return Err(Self::err(list, Some(field), ErrKind::Missing));
+        };
+        let f = &fields[usize::from(field)];
+        let elem = self.env[usize::from(level)];
+        if !elem.is_object() {
+            let got = json_kind(elem).unwrap_or(JsonKind::Object);
+            return Err(Self::err(
+                list,
+                Some(field),
+                ErrKind::WrongType {
+                    expected: f.ty.kind(),
+                    got,
+                },
+            ));
+        }
+        let v = lookup(elem, &f.path).ok_or(Self::err(list, Some(field), ErrKind::Missing))?;
+        Ok((v, &f.ty))
+    }
+
+    fn count(&mut self, agg: &'p Aggregate) -> R<usize> {
+        let items = self.list(agg.list)?;
+        let Some(filter) = &agg.filter else {
+            return Ok(items.len());
+        };
+        let mut n = 0;
+        let mut err: Option<AttrError> = None;
+        for item in items {
+            match self.with_elem(item, filter) {
+                Truth::True => n += 1,
+                Truth::False => {}
+                Truth::Error(e) => err = Some(err.map_or(e, |x| x.min(e))),
+            }
+        }
+        err.map_or(Ok(n), Err)
+    }
+
+    fn with_elem(&mut self, item: &'r Value, filter: &'p Expr) -> Truth {
+        self.env.push(item);
+        let t = self.expr(filter);
+        self.env.pop();
+        t
+    }
+
+    fn string_of(&mut self, o: &'p Operand) -> R<String> {
+        match o {
+            Operand::Lit(Literal::Str(s)) => Ok(s.clone()),
+            _ => match self.operand(o)? {
+                V::Str(s) => Ok(s.to_owned()),
+                _ => Ok(String::new()),
+            },
+        }
+    }
+
+    /// Reads an operand as a comparable value (strings owned so literals and request strings
+    /// compare alike).
+    fn value(&mut self, o: &'p Operand) -> R<Owned> {
+        Ok(match o {
+            Operand::Lit(Literal::Str(s)) => Owned::Str(s.clone()),
+            _ => match self.operand(o)? {
+                V::Str(s) => Owned::Str(s.to_owned()),
+                V::Int(n) => Owned::Int(n),
+                V::Bool(b) => Owned::Bool(b),
+                V::Enum(r) => Owned::Int(i64::from(r)),
+            },
+        })
+    }
+
+    fn expr(&mut self, e: &'p Expr) -> Truth {
+        match self.expr_r(e) {
+            Ok(t) => t,
+            Err(err) => Truth::Error(err),
+        }
+    }
+
+    fn expr_r(&mut self, e: &'p Expr) -> R<Truth> {
+        Ok(match e {
+            Expr::Const(b) => Truth::from_bool(*b),
+            Expr::Truthy(o) => Truth::from_bool(self.value(o)? == Owned::Bool(true)),
+            Expr::Cmp { op, lhs, rhs, .. } => {
+                let (l, r) = both(self.value(lhs), self.value(rhs))?;
+                Truth::from_bool(match op {
+                    CmpOp::Eq => l == r,
+                    CmpOp::Ne => l != r,
+                    CmpOp::Lt => l < r,
+                    CmpOp::Le => l <= r,
+                    CmpOp::Gt => l > r,
+                    CmpOp::Ge => l >= r,
+                })
+            }
+            Expr::InSet { lhs, set } => {
+                let l = self.value(lhs)?;
+                Truth::from_bool(set.iter().any(|lit| Owned::of_lit(lit) == l))
+            }
+            Expr::InList { lhs, list } => {
+                let (l, items) = both(self.value(lhs), self.list(*list))?;
+                let elem = match &self.slot(*list).ty {
+                    SlotType::List { elem, .. } => elem,
+                    _ => return Ok(Truth::False),
+                };
+                Truth::from_bool(
+                    items
+                        .iter()
+                        .any(|x| scalar(x, elem).map(Owned::of) == Ok(l.clone())),
+                )
+            }
+            Expr::Str { op, lhs, rhs } => {
+                let (l, r) = both(self.string_of(lhs), self.string_of(rhs))?;
+                Truth::from_bool(match op {
+                    StrOp::StartsWith => l.starts_with(&r),
+                    StrOp::EndsWith => l.ends_with(&r),
+                    StrOp::Contains => l.contains(&r),
+                })
+            }
+            Expr::Has(o) => Truth::from_bool(match o {
+                Operand::Slot(id) => lookup(self.request, &self.slot(*id).path).is_some(),
+                Operand::Field { level, list, field } => {
+                    let fields = match &self.slot(*list).ty {
+                        SlotType::Records { fields, .. } => fields,
+                        _ => return Ok(Truth::False),
+                    };
+                    lookup(
+                        self.env[usize::from(*level)],
+                        &fields[usize::from(*field)].path,
+                    )
+                    .is_some()
+                }
+                _ => true,
+            }),
+            Expr::Not(x) => match self.expr(x) {
+                Truth::True => Truth::False,
+                Truth::False => Truth::True,
+                t => t,
+            },
+            Expr::And(xs) => combine(
+                xs.iter().map(|x| self.expr(x)).collect(),
+                Truth::False,
+                Truth::True,
+            ),
+            Expr::Or(xs) => combine(
+                xs.iter().map(|x| self.expr(x)).collect(),
+                Truth::True,
+                Truth::False,
+            ),
+            Expr::Any(agg) | Expr::All(agg) => {
+                let items = self.list(agg.list)?;
+                let Some(filter) = &agg.filter else {
+                    return Ok(Truth::from_bool(matches!(e, Expr::All(_))));
+                };
+                let results = items.iter().map(|i| self.with_elem(i, filter)).collect();
+                if matches!(e, Expr::Any(_)) {
+                    combine(results, Truth::True, Truth::False)
+                } else {
+                    combine(results, Truth::False, Truth::True)
+                }
+            }
+        })
+    }
+}
+
+/// Comparable values: enum ranks compare as integers (operands always share a type).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Owned {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Owned {
+    fn of(v: V<'_>) -> Self {
+        match v {
+            V::Str(s) => Owned::Str(s.to_owned()),
+            V::Int(n) => Owned::Int(n),
+            V::Bool(b) => Owned::Bool(b),
+            V::Enum(r) => Owned::Int(i64::from(r)),
+        }
+    }
+
+    fn of_lit(l: &Literal) -> Self {
+        match l {
+            Literal::Str(s) => Owned::Str(s.clone()),
+            Literal::Int(n) => Owned::Int(*n),
+            Literal::Bool(b) => Owned::Bool(*b),
+            Literal::Enum { rank, .. } => Owned::Int(i64::from(*rank)),
+        }
+    }
+}
+
+/// Both results, or the smaller error.
+fn both<A, B>(a: R<A>, b: R<B>) -> R<(A, B)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(x), Err(y)) => Err(x.min(y)),
+        (Err(x), _) | (_, Err(x)) => Err(x),
+    }
+}
+
+/// `dominant` if any part is it; else the smallest error; else `otherwise`.
+fn combine(parts: Vec<Truth>, dominant: Truth, otherwise: Truth) -> Truth {
+    if parts.contains(&dominant) {
+        return dominant;
+    }
+    parts
+        .into_iter()
+        .filter_map(|t| match t {
+            Truth::Error(e) => Some(e),
+            _ => None,
+        })
+        .min()
+        .map_or(otherwise, Truth::Error)
+}
+
+/// The decision-JSON text of an attribute error.
+pub fn error_text(program: &Program, e: AttrError) -> String {
+    let slot = &program.slots[usize::from(e.slot)];
+    let (path, ty, max) = match (&slot.ty, e.field) {
+        (
+            SlotType::Records {
+                fields, max_len, ..
+            },
+            Some(f),
+        ) => {
+            let f = &fields[usize::from(f)];
+            (format!("{}[].{}", slot.path, f.path), Some(&f.ty), *max_len)
+        }
+        (SlotType::Scalar(s), _) => (slot.path.clone(), Some(s), 0),
+        (SlotType::List { elem, max_len }, _) => (slot.path.clone(), Some(elem), *max_len),
+        (SlotType::Records { max_len, .. }, None) => (slot.path.clone(), None, *max_len),
+    };
+    let members: Vec<&str> = match ty {
+        Some(Scalar::Enum(m)) => m.iter().map(String::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let mut out = String::new();
+    let _ = write_attr_error(&mut out, &path, e.kind, members, max);
+    out
+}
+
+/// Evaluates `program` against `request` (a JSON object; anything else reads as an empty
+/// request).
+pub fn evaluate(program: &Program, request: &Value) -> Decision {
+    let mut ev = Eval {
+        program,
+        request,
+        env: Vec::new(),
+    };
+    let mut d = Decision {
+        effect: program.default,
+        matched: Vec::new(),
+        violations: Vec::new(),
+        errors: Vec::new(),
+    };
+    for p in &program.policies {
+        let applies = match &p.trigger {
+            None => Truth::True,
+            Some(t) => ev.expr(t),
+        };
+        let fail = |d: &mut Decision, e| {
+            d.errors.push(PolicyError {
+                policy: p.name.clone(),
+                error: error_text(program, e),
+            });
+        };
+        match applies {
+            Truth::False => continue,
+            Truth::Error(e) => {
+                fail(&mut d, e);
+                continue;
+            }
+            Truth::True => d.matched.push(p.name.clone()),
+        }
+        let violate = |d: &mut Decision, reason: String| {
+            d.violations.push(Violation {
+                policy: p.name.clone(),
+                intent: p.intent.clone(),
+                reason,
+            });
+        };
+        match &p.body {
+            Body::Denies { reason } => violate(
+                &mut d,
+                reason
+                    .clone()
+                    .unwrap_or_else(|| DENIED_BY_POLICY.to_owned()),
+            ),
+            Body::Requires { clauses, reason } => {
+                let results: Vec<Truth> = clauses.iter().map(|c| ev.expr(&c.expr)).collect();
+                if let Some(i) = results.iter().position(|t| *t == Truth::False) {
+                    let c = &clauses[i];
+                    let text = match reason {
+                        Some(r) => r.clone(),
+                        None => {
+                            let mut s = format!("{REQUIREMENT_NOT_MET}{}", c.text);
+                            if c.reports_count {
+                                if let Some(n) = found(&mut ev, &c.expr) {
+                                    s.push_str(&format!(" (found {n})"));
+                                }
+                            }
+                            s
+                        }
+                    };
+                    violate(&mut d, text);
+                } else if let Truth::Error(e) = combine(results, Truth::False, Truth::True) {
+                    fail(&mut d, e);
+                }
+            }
+        }
+    }
+    if !d.violations.is_empty() || !d.errors.is_empty() {
+        d.effect = Effect::Deny;
+    } else if !d.matched.is_empty() {
+        d.effect = Effect::Allow;
+    }
+    d
+}
+
+/// The count in a `count`-comparison clause.
+fn found<'p>(ev: &mut Eval<'p, '_>, e: &'p Expr) -> Option<usize> {
+    let Expr::Cmp { lhs, rhs, .. } = e else {
+        return None;
+    };
+    [lhs, rhs].into_iter().find_map(|o| match o {
+        Operand::Count(agg) => ev.count(agg).ok(),
+        _ => None,
+    })
+}

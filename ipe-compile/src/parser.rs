@@ -1,0 +1,741 @@
+//! The parser: `.ipe` source text to [`ast::File`], written with winnow over a located input so
+//! every node carries its byte span. Recovers at top-level items, so one run reports several
+//! syntax errors.
+
+use crate::ast::{self, AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name, StrOp};
+use ipe_nostd::Effect;
+use winnow::combinator::{alt, cut_err, opt, repeat};
+use winnow::error::{AddContext, ErrMode, ParserError};
+use winnow::prelude::*;
+use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
+use winnow::token::{one_of, take_till, take_while};
+
+mod schema;
+
+/// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
+/// limits are much lower; this one only protects the parser's stack).
+const MAX_PARSE_DEPTH: u32 = 200;
+
+/// Parser state: current nesting depth.
+#[derive(Clone, Copy, Debug, Default)]
+struct Depth(u32);
+
+type In<'a> = Stateful<LocatingSlice<&'a str>, Depth>;
+type PResult<T> = Result<T, ErrMode<SyntaxError>>;
+
+/// What a syntax error says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    /// Nothing more specific is known.
+    Unknown,
+    /// `expected {0}`.
+    Expected(&'static str),
+    /// A complete message.
+    Message(&'static str),
+}
+
+/// A syntax error at a byte offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Where the offending token starts.
+    pub offset: usize,
+    /// Where the underline ends, when known (otherwise the offending token's end).
+    pub end: Option<usize>,
+    /// What went wrong.
+    pub label: Label,
+}
+
+impl SyntaxError {
+    /// The user-facing message.
+    pub fn message(&self) -> String {
+        match self.label {
+            Label::Unknown => "expected a policy, schema or default declaration".to_owned(),
+            Label::Expected(what) => format!("expected {what}"),
+            Label::Message(m) => m.to_owned(),
+        }
+    }
+
+    /// The span to underline in `src`.
+    pub fn span(&self, src: &str) -> ByteSpan {
+        let start = self.offset.min(src.len());
+        if let Some(end) = self.end {
+            return start..end.clamp(start, src.len());
+        }
+        let rest = &src[start..];
+        let word = rest
+            .char_indices()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .map_or(rest.len(), |(n, _)| n);
+        let len = if word > 0 {
+            word
+        } else {
+            rest.chars().next().map_or(0, char::len_utf8)
+        };
+        start..start + len
+    }
+}
+
+impl<I: Stream + Location> ParserError<I> for SyntaxError {
+    type Inner = Self;
+
+    fn from_input(input: &I) -> Self {
+        SyntaxError {
+            offset: input.current_token_start(),
+            end: None,
+            label: Label::Unknown,
+        }
+    }
+
+    fn or(self, other: Self) -> Self {
+        if other.offset > self.offset
+            || (other.offset == self.offset && self.label == Label::Unknown)
+        {
+            other
+        } else {
+            self
+        }
+    }
+
+    fn into_inner(self) -> Result<Self::Inner, Self> {
+        Ok(self)
+    }
+}
+
+impl<I: Stream + Location> AddContext<I, &'static str> for SyntaxError {
+    fn add_context(mut self, _: &I, _: &<I as Stream>::Checkpoint, what: &'static str) -> Self {
+        if self.label == Label::Unknown {
+            self.label = Label::Expected(what);
+        }
+        self
+    }
+}
+
+/// Parses one file. Returns the items that parsed and every syntax error found; after an error
+/// the parser skips to the next line starting with `policy`, `schema` or `default`.
+pub fn parse_file(src: &str) -> (ast::File, Vec<SyntaxError>) {
+    let mut input = In {
+        input: LocatingSlice::new(src),
+        state: Depth(0),
+    };
+    let mut file = ast::File::default();
+    let mut errors = Vec::new();
+    if let Err(e) = ws(&mut input) {
+        errors.push(into_error(e, &input));
+        return (file, errors);
+    }
+    while !input.input.is_empty() {
+        let start = input.current_token_start();
+        let checkpoint = input.checkpoint();
+        input.state = Depth(0);
+        match item(&mut input) {
+            Ok(it) => file.items.push(it),
+            Err(e) => {
+                errors.push(into_error(e, &input));
+                input.reset(&checkpoint);
+                let resume = next_item_start(src, start + 1);
+                let _ = input.next_slice(resume - start);
+                if ws(&mut input).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    (file, errors)
+}
+
+fn into_error(e: ErrMode<SyntaxError>, input: &In<'_>) -> SyntaxError {
+    match e {
+        ErrMode::Backtrack(e) | ErrMode::Cut(e) => e,
+        ErrMode::Incomplete(_) => SyntaxError {
+            offset: input.current_token_start(),
+            end: None,
+            label: Label::Expected("more input"),
+        },
+    }
+}
+
+/// The byte offset of the next line (at or after `from`) whose first word is a top-level
+/// keyword followed by whitespace, or the end of the text.
+fn next_item_start(src: &str, from: usize) -> usize {
+    let mut pos = 0;
+    for line in src.split_inclusive('\n') {
+        let line_start = pos;
+        pos += line.len();
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if line_start + indent < from {
+            continue;
+        }
+        for kw in ["policy", "schema", "default"] {
+            if let Some(rest) = trimmed.strip_prefix(kw) {
+                if rest.starts_with(|c: char| c.is_whitespace() || c == '{') {
+                    return line_start + indent;
+                }
+            }
+        }
+    }
+    src.len()
+}
+
+fn err_here(i: &In<'_>, label: Label) -> SyntaxError {
+    SyntaxError {
+        offset: i.current_token_start(),
+        end: None,
+        label,
+    }
+}
+
+/// Skips whitespace and comments.
+fn ws(i: &mut In<'_>) -> PResult<()> {
+    repeat(
+        0..,
+        alt((
+            take_while(1.., char::is_whitespace).void(),
+            ('#', take_till(0.., '\n')).void(),
+        )),
+    )
+    .parse_next(i)
+}
+
+/// A raw identifier, then whitespace.
+fn ident(i: &mut In<'_>) -> PResult<Name> {
+    let (text, span) = (
+        one_of(|c: char| c.is_ascii_alphabetic() || c == '_'),
+        take_while(0.., |c: char| {
+            c.is_ascii_alphanumeric() || c == '_' || c == '-'
+        }),
+    )
+        .take()
+        .with_span()
+        .parse_next(i)?;
+    ws(i)?;
+    Ok(Name {
+        text: text.to_owned(),
+        span,
+    })
+}
+
+/// Looks at the next identifier without consuming it.
+fn peek_word<'a>(i: &In<'a>) -> &'a str {
+    let s: &'a str = i.input.as_ref();
+    let end = s
+        .char_indices()
+        .find(|&(n, c)| {
+            !(c.is_ascii_alphanumeric() || c == '_' || (n > 0 && c == '-'))
+                || (n == 0 && !(c.is_ascii_alphabetic() || c == '_'))
+        })
+        .map_or(s.len(), |(n, _)| n);
+    &s[..end]
+}
+
+fn at_kw(i: &In<'_>, kw: &str) -> bool {
+    peek_word(i) == kw
+}
+
+/// Consumes keyword `kw` if it is next.
+fn eat_kw(i: &mut In<'_>, kw: &str) -> PResult<Option<ByteSpan>> {
+    if at_kw(i, kw) {
+        Ok(Some(ident(i)?.span))
+    } else {
+        Ok(None)
+    }
+}
+
+fn expect_kw(i: &mut In<'_>, kw: &str, what: &'static str) -> PResult<ByteSpan> {
+    match eat_kw(i, kw)? {
+        Some(s) => Ok(s),
+        None => Err(ErrMode::Cut(err_here(i, Label::Expected(what)))),
+    }
+}
+
+fn peek_sym(i: &In<'_>, sym: &str) -> bool {
+    let s: &str = i.input.as_ref();
+    s.starts_with(sym)
+}
+
+/// Consumes symbol `sym` if it is next; returns its span.
+fn eat_sym(i: &mut In<'_>, sym: &str) -> PResult<Option<ByteSpan>> {
+    if !peek_sym(i, sym) {
+        return Ok(None);
+    }
+    let start = i.current_token_start();
+    let _ = i.next_slice(sym.len());
+    let end = i.current_token_start();
+    ws(i)?;
+    Ok(Some(start..end))
+}
+
+fn expect_sym(i: &mut In<'_>, sym: &str, what: &'static str) -> PResult<ByteSpan> {
+    match eat_sym(i, sym)? {
+        Some(s) => Ok(s),
+        None => Err(ErrMode::Cut(err_here(i, Label::Expected(what)))),
+    }
+}
+
+/// A string literal (escapes resolved), then whitespace.
+fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
+    let start = i.current_token_start();
+    if !peek_sym(i, "\"") {
+        return Err(ErrMode::Backtrack(err_here(i, Label::Expected("a string"))));
+    }
+    let _ = i.next_token();
+    let mut out = String::new();
+    loop {
+        match i.next_token() {
+            None => {
+                let src_rest: &str = i.input.as_ref();
+                debug_assert!(src_rest.is_empty());
+                return Err(ErrMode::Cut(SyntaxError {
+                    offset: start,
+                    end: Some(start + 1),
+                    label: Label::Message("unterminated string"),
+                }));
+            }
+            Some('"') => break,
+            Some('\\') => match i.next_token() {
+                Some('"') => out.push('"'),
+                Some('\\') => out.push('\\'),
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                _ => {
+                    let at = i.current_token_start().saturating_sub(2);
+                    return Err(ErrMode::Cut(SyntaxError {
+                        offset: at,
+                        end: Some(i.current_token_start()),
+                        label: Label::Expected(r#"an escape such as `\"`, `\\`, `\n` or `\t`"#),
+                    }));
+                }
+            },
+            Some(c) => out.push(c),
+        }
+    }
+    let end = i.current_token_start();
+    ws(i)?;
+    Ok((out, start..end))
+}
+
+/// An integer literal, then whitespace.
+fn integer(i: &mut In<'_>) -> PResult<(i64, ByteSpan)> {
+    let (text, span) = (opt('-'), take_while(1.., |c: char| c.is_ascii_digit()))
+        .take()
+        .with_span()
+        .parse_next(i)?;
+    let value = text.parse::<i64>().map_err(|_| {
+        ErrMode::Cut(SyntaxError {
+            offset: span.start,
+            end: Some(span.end),
+            label: Label::Expected("an integer that fits in 64 bits"),
+        })
+    })?;
+    ws(i)?;
+    Ok((value, span))
+}
+
+/// A string, integer or boolean literal.
+fn literal(i: &mut In<'_>) -> PResult<Option<(Lit, ByteSpan)>> {
+    if peek_sym(i, "\"") {
+        let (s, span) = string(i)?;
+        return Ok(Some((Lit::Str(s), span)));
+    }
+    let s: &str = i.input.as_ref();
+    if s.starts_with(|c: char| c.is_ascii_digit())
+        || (s.starts_with('-') && s[1..].starts_with(|c: char| c.is_ascii_digit()))
+    {
+        let (v, span) = integer(i)?;
+        return Ok(Some((Lit::Int(v), span)));
+    }
+    for (kw, b) in [("true", true), ("false", false)] {
+        if let Some(span) = eat_kw(i, kw)? {
+            return Ok(Some((Lit::Bool(b), span)));
+        }
+    }
+    Ok(None)
+}
+
+/// One or more adjacent strings, joined by one space, whitespace collapsed.
+fn intent(i: &mut In<'_>) -> PResult<String> {
+    let mut parts = Vec::new();
+    while peek_sym(i, "\"") {
+        parts.push(string(i)?.0);
+    }
+    if parts.is_empty() {
+        return Err(ErrMode::Cut(err_here(
+            i,
+            Label::Expected("an intent string"),
+        )));
+    }
+    Ok(collapse_ws(&parts.join(" ")))
+}
+
+/// Collapses whitespace runs to one space and trims the ends.
+pub fn collapse_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn item(i: &mut In<'_>) -> PResult<ast::Item> {
+    if let Some(kw) = eat_kw(i, "default")? {
+        let effect = if let Some(s) = eat_kw(i, "allow")? {
+            (Effect::Allow, s)
+        } else if let Some(s) = eat_kw(i, "deny")? {
+            (Effect::Deny, s)
+        } else {
+            return Err(ErrMode::Cut(err_here(
+                i,
+                Label::Expected("`allow` or `deny`"),
+            )));
+        };
+        return Ok(ast::Item::Default {
+            effect: effect.0,
+            span: kw.start..effect.1.end,
+        });
+    }
+    if eat_kw(i, "schema")?.is_some() {
+        return schema::schema_block(i).map(ast::Item::Schema);
+    }
+    if eat_kw(i, "policy")?.is_some() {
+        return policy(i).map(ast::Item::Policy);
+    }
+    Err(ErrMode::Cut(err_here(
+        i,
+        Label::Expected("`policy`, `schema` or `default`"),
+    )))
+}
+
+fn reason(i: &mut In<'_>) -> PResult<Option<String>> {
+    if eat_kw(i, "with")?.is_none() {
+        return Ok(None);
+    }
+    expect_kw(i, "reason", "`reason`")?;
+    match string(i) {
+        Ok((s, _)) => Ok(Some(s)),
+        Err(ErrMode::Backtrack(e)) => Err(ErrMode::Cut(e)),
+        Err(e) => Err(e),
+    }
+}
+
+fn policy(i: &mut In<'_>) -> PResult<ast::Policy> {
+    let name = cut_err(ident).context("a policy name").parse_next(i)?;
+    if name.text.contains('-') {
+        return Err(ErrMode::Cut(SyntaxError {
+            offset: name.span.start,
+            end: Some(name.span.end),
+            label: Label::Expected("a policy name without `-`"),
+        }));
+    }
+    expect_sym(i, ":", "`:` after the policy name")?;
+    let intent = intent(i)?;
+    let trigger = if eat_kw(i, "triggers")?.is_some() {
+        expect_kw(i, "when", "`when`")?;
+        Some(expr(i)?)
+    } else {
+        None
+    };
+    let body = if eat_kw(i, "requires")?.is_some() {
+        let expr = expr(i)?;
+        ast::Body::Requires {
+            expr,
+            reason: reason(i)?,
+        }
+    } else if eat_kw(i, "denies")?.is_some() {
+        ast::Body::Denies { reason: reason(i)? }
+    } else if trigger.is_some() {
+        return Err(ErrMode::Cut(err_here(
+            i,
+            Label::Expected("`requires` or `denies`"),
+        )));
+    } else {
+        return Err(ErrMode::Cut(err_here(
+            i,
+            Label::Expected("`triggers when`, `requires` or `denies`"),
+        )));
+    };
+    let mut metadata = Vec::new();
+    if eat_kw(i, "metadata")?.is_some() {
+        loop {
+            let s: &str = i.input.as_ref();
+            let word = peek_word(i);
+            if word.is_empty() || !s[word.len()..].trim_start().starts_with(':') {
+                break;
+            }
+            let key = ident(i)?;
+            expect_sym(i, ":", "`:`")?;
+            match literal(i)? {
+                Some((lit, _)) => metadata.push((key, lit)),
+                None => {
+                    return Err(ErrMode::Cut(err_here(
+                        i,
+                        Label::Expected("a string, integer or boolean"),
+                    )))
+                }
+            }
+        }
+    }
+    Ok(ast::Policy {
+        name,
+        intent,
+        trigger,
+        body,
+        metadata,
+    })
+}
+
+/// Words that never start a path.
+const RESERVED: [&str; 8] = ["and", "or", "not", "in", "has", "where", "true", "false"];
+
+/// A dotted path; any identifier may follow a `.`.
+fn path(i: &mut In<'_>) -> PResult<Name> {
+    if RESERVED.contains(&peek_word(i)) {
+        return Err(ErrMode::Backtrack(err_here(
+            i,
+            Label::Expected("an attribute path"),
+        )));
+    }
+    let first = ident(i)?;
+    let mut text = first.text;
+    let mut span = first.span;
+    while peek_sym(i, ".") {
+        let _ = i.next_token();
+        ws(i)?;
+        let seg = cut_err(ident).context("a name after `.`").parse_next(i)?;
+        text.push('.');
+        text.push_str(&seg.text);
+        span.end = seg.span.end;
+    }
+    Ok(Name { text, span })
+}
+
+fn enter(i: &mut In<'_>) -> PResult<()> {
+    i.state.0 += 1;
+    if i.state.0 > MAX_PARSE_DEPTH {
+        return Err(ErrMode::Cut(err_here(
+            i,
+            Label::Expected("less deeply nested expressions"),
+        )));
+    }
+    Ok(())
+}
+
+/// A full expression: `or`-expression, optionally followed by `where F`.
+fn expr(i: &mut In<'_>) -> PResult<Expr> {
+    enter(i)?;
+    let result = expr_inner(i);
+    i.state.0 -= 1;
+    result
+}
+
+fn expr_inner(i: &mut In<'_>) -> PResult<Expr> {
+    let e = or_expr(i)?;
+    if let Some(kw) = eat_kw(i, "where")? {
+        let filter = expr(i)?;
+        let span = e.span.start..filter.span.end;
+        return Ok(Expr {
+            kind: ExprKind::Where {
+                expr: Box::new(e),
+                kw,
+                filter: Box::new(filter),
+            },
+            span,
+        });
+    }
+    Ok(e)
+}
+
+fn or_expr(i: &mut In<'_>) -> PResult<Expr> {
+    let mut parts = vec![and_expr(i)?];
+    while eat_kw(i, "or")?.is_some() {
+        parts.push(and_expr(i)?);
+    }
+    Ok(join(parts, ExprKind::Or))
+}
+
+fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
+    let mut parts = vec![not_expr(i)?];
+    while eat_kw(i, "and")?.is_some() {
+        parts.push(not_expr(i)?);
+    }
+    Ok(join(parts, ExprKind::And))
+}
+
+fn join(mut parts: Vec<Expr>, f: fn(Vec<Expr>) -> ExprKind) -> Expr {
+    if parts.len() == 1 {
+        if let Some(e) = parts.pop() {
+            return e;
+        }
+    }
+    let start = parts.first().map_or(0, |e| e.span.start);
+    let end = parts.last().map_or(0, |e| e.span.end);
+    Expr {
+        kind: f(parts),
+        span: start..end,
+    }
+}
+
+fn not_expr(i: &mut In<'_>) -> PResult<Expr> {
+    if let Some(kw) = eat_kw(i, "not")? {
+        enter(i)?;
+        let inner = not_expr(i);
+        i.state.0 -= 1;
+        let inner = inner?;
+        let span = kw.start..inner.span.end;
+        return Ok(Expr {
+            kind: ExprKind::Not(Box::new(inner)),
+            span,
+        });
+    }
+    comparison(i)
+}
+
+const CMP_OPS: [(&str, CmpOp); 6] = [
+    ("==", CmpOp::Eq),
+    ("!=", CmpOp::Ne),
+    ("<=", CmpOp::Le),
+    (">=", CmpOp::Ge),
+    ("<", CmpOp::Lt),
+    (">", CmpOp::Gt),
+];
+
+const STR_OPS: [(&str, StrOp); 3] = [
+    ("starts_with", StrOp::StartsWith),
+    ("ends_with", StrOp::EndsWith),
+    ("contains", StrOp::Contains),
+];
+
+fn comparison(i: &mut In<'_>) -> PResult<Expr> {
+    if let Some(kw) = eat_kw(i, "has")? {
+        let p = cut_err(path)
+            .context("an attribute path after `has`")
+            .parse_next(i)?;
+        let span = kw.start..p.span.end;
+        return Ok(Expr {
+            kind: ExprKind::Has(p),
+            span,
+        });
+    }
+    let lhs = primary(i)?;
+    for (sym, op) in CMP_OPS {
+        if eat_sym(i, sym)?.is_some() {
+            let rhs = primary(i)?;
+            let span = lhs.span.start..rhs.span.end;
+            return Ok(Expr {
+                kind: ExprKind::Cmp {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            });
+        }
+    }
+    for (kw, op) in STR_OPS {
+        if eat_kw(i, kw)?.is_some() {
+            let rhs = primary(i)?;
+            let span = lhs.span.start..rhs.span.end;
+            return Ok(Expr {
+                kind: ExprKind::Str {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            });
+        }
+    }
+    if eat_kw(i, "in")?.is_some() {
+        if eat_sym(i, "[")?.is_some() {
+            let mut items = Vec::new();
+            loop {
+                if let Some(close) = eat_sym(i, "]")? {
+                    let span = lhs.span.start..close.end;
+                    return Ok(Expr {
+                        kind: ExprKind::InSet {
+                            lhs: Box::new(lhs),
+                            items,
+                        },
+                        span,
+                    });
+                }
+                match literal(i)? {
+                    Some(item) => items.push(item),
+                    None => return Err(ErrMode::Cut(err_here(i, Label::Expected("a literal")))),
+                }
+                if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
+                    return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
+                }
+            }
+        }
+        let list = cut_err(path)
+            .context("a list literal `[...]` or a list path")
+            .parse_next(i)?;
+        let span = lhs.span.start..list.span.end;
+        return Ok(Expr {
+            kind: ExprKind::InPath {
+                lhs: Box::new(lhs),
+                list,
+            },
+            span,
+        });
+    }
+    Ok(lhs)
+}
+
+fn primary(i: &mut In<'_>) -> PResult<Expr> {
+    if let Some(open) = eat_sym(i, "(")? {
+        let inner = expr(i)?;
+        let close = expect_sym(i, ")", "`)`")?;
+        return Ok(Expr {
+            kind: ExprKind::Paren(Box::new(inner)),
+            span: open.start..close.end,
+        });
+    }
+    if let Some((lit, span)) = literal(i)? {
+        return Ok(Expr {
+            kind: ExprKind::Lit(lit),
+            span,
+        });
+    }
+    let word = peek_word(i);
+    let agg = match word {
+        "count" => Some(AggKind::Count),
+        "any" => Some(AggKind::Any),
+        "all" => Some(AggKind::All),
+        _ => None,
+    };
+    if let Some(kind) = agg {
+        let s: &str = i.input.as_ref();
+        if s[word.len()..].trim_start().starts_with('(') {
+            return aggregate(i, kind);
+        }
+    }
+    match path(i) {
+        Ok(p) => Ok(Expr {
+            span: p.span.clone(),
+            kind: ExprKind::Path(p),
+        }),
+        Err(_) => Err(ErrMode::Cut(err_here(i, Label::Expected("an expression")))),
+    }
+}
+
+fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
+    let kw = ident(i)?;
+    expect_sym(i, "(", "`(`")?;
+    let var = cut_err(ident).context("an element name").parse_next(i)?;
+    expect_kw(i, "in", "`in`")?;
+    let list = cut_err(path).context("a list path").parse_next(i)?;
+    let filter = if eat_kw(i, "where")?.is_some() {
+        Some(Box::new(expr(i)?))
+    } else if kind == AggKind::Count {
+        None
+    } else {
+        return Err(ErrMode::Cut(err_here(i, Label::Expected("`where`"))));
+    };
+    let close = expect_sym(i, ")", "`)`")?;
+    Ok(Expr {
+        kind: ExprKind::Agg {
+            kind,
+            var,
+            list,
+            filter,
+        },
+        span: kw.span.start..close.end,
+    })
+}

@@ -1,0 +1,128 @@
+//! `schema { ... }` blocks.
+
+use super::{
+    eat_kw, eat_sym, err_here, expect_sym, ident, integer, path, peek_sym, string, In, Label,
+    PResult,
+};
+use crate::ast::{Name, ScalarTy, SchemaEntry, TypeExpr};
+use winnow::combinator::cut_err;
+use winnow::error::ErrMode;
+use winnow::prelude::*;
+
+/// The entries of a schema block, after the `schema` keyword.
+pub(super) fn schema_block(i: &mut In<'_>) -> PResult<Vec<SchemaEntry>> {
+    expect_sym(i, "{", "`{` after `schema`")?;
+    let mut entries = Vec::new();
+    loop {
+        if eat_sym(i, "}")?.is_some() {
+            return Ok(entries);
+        }
+        let path = cut_err(path)
+            .context("an attribute path or `}`")
+            .parse_next(i)?;
+        expect_sym(i, ":", "`:` after the attribute path")?;
+        let ty = type_expr(i)?;
+        entries.push(SchemaEntry { path, ty });
+        let _ = eat_sym(i, ",")?;
+    }
+}
+
+fn max_len(i: &mut In<'_>) -> PResult<Option<u32>> {
+    if eat_kw(i, "max")?.is_none() {
+        return Ok(None);
+    }
+    let (n, span) = cut_err(integer).context("a list length").parse_next(i)?;
+    match u32::try_from(n) {
+        Ok(n) => Ok(Some(n)),
+        Err(_) => Err(ErrMode::Cut(super::SyntaxError {
+            offset: span.start,
+            end: Some(span.end),
+            label: Label::Expected("a list length between 0 and 4294967295"),
+        })),
+    }
+}
+
+/// A scalar type, if one is next.
+fn scalar(i: &mut In<'_>) -> PResult<Option<ScalarTy>> {
+    if eat_kw(i, "string")?.is_some() {
+        return Ok(Some(ScalarTy::Str));
+    }
+    if eat_kw(i, "int")?.is_some() {
+        return Ok(Some(ScalarTy::Int));
+    }
+    if eat_kw(i, "bool")?.is_some() {
+        return Ok(Some(ScalarTy::Bool));
+    }
+    if eat_kw(i, "enum")?.is_some() {
+        expect_sym(i, "[", "`[` after `enum`")?;
+        let mut members = Vec::new();
+        loop {
+            if eat_sym(i, "]")?.is_some() {
+                return Ok(Some(ScalarTy::Enum(members)));
+            }
+            let (text, span) = cut_err(string)
+                .context("an enum member string")
+                .parse_next(i)?;
+            members.push(Name { text, span });
+            if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
+                return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn type_expr(i: &mut In<'_>) -> PResult<TypeExpr> {
+    if let Some(s) = scalar(i)? {
+        return Ok(TypeExpr::Scalar(s));
+    }
+    if eat_kw(i, "list")?.is_none() {
+        return Err(ErrMode::Cut(err_here(
+            i,
+            Label::Expected("a type: `string`, `int`, `bool`, `enum [...]` or `list of ...`"),
+        )));
+    }
+    if eat_kw(i, "of")?.is_none() {
+        return Err(ErrMode::Cut(err_here(
+            i,
+            Label::Expected("`of` after `list`"),
+        )));
+    }
+    if let Some(elem) = scalar(i)? {
+        let max = max_len(i)?;
+        return Ok(TypeExpr::List { elem, max });
+    }
+    let elem_name = if peek_sym(i, "{") || super::at_kw(i, "max") {
+        None
+    } else {
+        Some(
+            cut_err(ident)
+                .context("an element type or name")
+                .parse_next(i)?,
+        )
+    };
+    let max = max_len(i)?;
+    expect_sym(i, "{", "`{` and the element's fields")?;
+    let mut fields = Vec::new();
+    loop {
+        if eat_sym(i, "}")?.is_some() {
+            return Ok(TypeExpr::Records {
+                elem_name,
+                max,
+                fields,
+            });
+        }
+        let name = cut_err(path).context("a field name or `}`").parse_next(i)?;
+        expect_sym(i, ":", "`:` after the field name")?;
+        match scalar(i)? {
+            Some(ty) => fields.push((name, ty)),
+            None => {
+                return Err(ErrMode::Cut(err_here(
+                    i,
+                    Label::Expected("a field type: `string`, `int`, `bool` or `enum [...]`"),
+                )))
+            }
+        }
+        let _ = eat_sym(i, ",")?;
+    }
+}
