@@ -9,6 +9,7 @@ pub mod parser;
 
 pub use check::{MAX_AGG_DEPTH, MAX_DEPTH};
 pub mod cli;
+pub mod corpus;
 pub mod compile;
 pub mod decision;
 pub mod eval;
@@ -17,3 +18,4 @@ pub use compile::{bundle_files, compile_paths, compile_sources, compile_str, Com
 pub use decision::{Decision, PolicyError, Violation};
 pub use diag::{Diagnostic, Diagnostics};
 pub use eval::evaluate;
+pub mod lower;
