@@ -35,7 +35,7 @@ pub enum Item {
     /// `schema { ... }`.
     Schema(Vec<SchemaEntry>),
     /// `policy Name: ...`.
-    Policy(Policy),
+    Policy(Box<Policy>),
 }
 
 /// One `path: type` line of a schema block.

@@ -96,12 +96,18 @@ impl Expect {
             violations: d
                 .violations
                 .iter()
-                .map(|v| ExpectViolation { policy: v.policy.clone(), reason: v.reason.clone() })
+                .map(|v| ExpectViolation {
+                    policy: v.policy.clone(),
+                    reason: v.reason.clone(),
+                })
                 .collect(),
             errors: d
                 .errors
                 .iter()
-                .map(|e| ExpectError { policy: e.policy.clone(), error: e.error.clone() })
+                .map(|e| ExpectError {
+                    policy: e.policy.clone(),
+                    error: e.error.clone(),
+                })
                 .collect(),
         }
     }
@@ -112,7 +118,11 @@ impl FailExpect {
     pub fn check(&self, d: &crate::Diagnostic) -> Result<(), String> {
         let mut problems = Vec::new();
         if !d.message().contains(&self.error) {
-            problems.push(format!("message `{}` does not contain `{}`", d.message(), self.error));
+            problems.push(format!(
+                "message `{}` does not contain `{}`",
+                d.message(),
+                self.error
+            ));
         }
         if let Some(u) = &self.underline {
             if d.underlined() != u {
@@ -124,7 +134,11 @@ impl FailExpect {
                 problems.push(format!("help {:?} does not contain `{h}`", d.help()));
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
     }
 }
 
@@ -153,16 +167,33 @@ pub fn load(root: &Path) -> Result<Vec<CorpusFile>, CorpusError> {
         .map_err(|e| CorpusError::Io(root.to_owned(), std::io::Error::other(e.to_string())))?;
     let mut out = Vec::new();
     for path in files {
-        let source = std::fs::read_to_string(&path).map_err(|e| CorpusError::Io(path.clone(), e))?;
-        let id = path.strip_prefix(root).unwrap_or(&path).with_extension("").display().to_string();
+        let source =
+            std::fs::read_to_string(&path).map_err(|e| CorpusError::Io(path.clone(), e))?;
+        let id = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .with_extension("")
+            .display()
+            .to_string();
         let cases_path = path.with_extension("cases.json");
         let expect = if cases_path.exists() {
-            let text = std::fs::read_to_string(&cases_path).map_err(|e| CorpusError::Io(cases_path.clone(), e))?;
-            FileExpect::Cases(serde_json::from_str(&text).map_err(|e| CorpusError::Cases(cases_path.clone(), e))?)
+            let text = std::fs::read_to_string(&cases_path)
+                .map_err(|e| CorpusError::Io(cases_path.clone(), e))?;
+            FileExpect::Cases(
+                serde_json::from_str(&text)
+                    .map_err(|e| CorpusError::Cases(cases_path.clone(), e))?,
+            )
         } else {
-            FileExpect::Fail(fail_expect(&source).ok_or_else(|| CorpusError::NoError(path.clone()))?)
+            FileExpect::Fail(
+                fail_expect(&source).ok_or_else(|| CorpusError::NoError(path.clone()))?,
+            )
         };
-        out.push(CorpusFile { id, path, source, expect });
+        out.push(CorpusFile {
+            id,
+            path,
+            source,
+            expect,
+        });
     }
     Ok(out)
 }
@@ -172,7 +203,9 @@ fn fail_expect(source: &str) -> Option<FailExpect> {
     let mut f = FailExpect::default();
     let mut has_error = false;
     for line in source.lines() {
-        let Some(c) = line.trim_start().strip_prefix('#') else { break };
+        let Some(c) = line.trim_start().strip_prefix('#') else {
+            break;
+        };
         let c = c.trim_start();
         if let Some(v) = c.strip_prefix("error:") {
             f.error = v.trim().to_owned();

@@ -9,8 +9,8 @@ pub mod parser;
 
 pub use check::{MAX_AGG_DEPTH, MAX_DEPTH};
 pub mod cli;
-pub mod corpus;
 pub mod compile;
+pub mod corpus;
 pub mod decision;
 pub mod eval;
 

@@ -66,7 +66,13 @@ impl SyntaxError {
             .char_indices()
             .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
             .map_or(rest.len(), |(n, _)| n);
-        let len = if word > 0 {
+        let quoted = rest
+            .strip_prefix('"')
+            .and_then(|r| r.find('"'))
+            .map(|n| n + 2);
+        let len = if let Some(q) = quoted {
+            q
+        } else if word > 0 {
             word
         } else {
             rest.chars().next().map_or(0, char::len_utf8)
@@ -393,7 +399,7 @@ fn item(i: &mut In<'_>) -> PResult<ast::Item> {
         return schema::schema_block(i).map(ast::Item::Schema);
     }
     if eat_kw(i, "policy")?.is_some() {
-        return policy(i).map(ast::Item::Policy);
+        return policy(i).map(|p| ast::Item::Policy(Box::new(p)));
     }
     Err(ErrMode::Cut(err_here(
         i,

@@ -492,12 +492,12 @@ impl Ctx<'_> {
         match (&l.ty, &r.ty) {
             (VTy::Scalar(Scalar::Enum(m)), VTy::Scalar(Scalar::Str)) if r_lit => {
                 let (m, path) = (m.clone(), l.text.clone());
-                let r = self.to_enum(r, &m, &path)?;
+                let r = self.as_enum(r, &m, &path)?;
                 Some((l, r))
             }
             (VTy::Scalar(Scalar::Str), VTy::Scalar(Scalar::Enum(m))) if l_lit => {
                 let (m, path) = (m.clone(), r.text.clone());
-                let l = self.to_enum(l, &m, &path)?;
+                let l = self.as_enum(l, &m, &path)?;
                 Some((l, r))
             }
             (a, b) if a == b => Some((l, r)),
@@ -520,7 +520,7 @@ impl Ctx<'_> {
     }
 
     /// Resolves a string literal to a member of an enum.
-    fn to_enum(&mut self, mut v: Val, members: &[String], path: &str) -> Option<Val> {
+    fn as_enum(&mut self, mut v: Val, members: &[String], path: &str) -> Option<Val> {
         let lit = self.enum_literal(&v.text, &v.span, members, path)?;
         v.op = ValOp::Operand(Operand::Lit(lit));
         v.ty = VTy::Scalar(Scalar::Enum(members.to_vec()));
@@ -636,7 +636,7 @@ impl Ctx<'_> {
                 if matches!(l.op, ValOp::Operand(Operand::Lit(_))) =>
             {
                 let m = m.clone();
-                self.to_enum(l, &m, &list.text)?
+                self.as_enum(l, &m, &list.text)?
             }
             (t, _) if *t == elem_ty => l,
             (t, _) => {

@@ -238,8 +238,8 @@ impl Infer {
             ExprKind::Cmp { lhs, rhs, .. } => {
                 let (l, r) = (self.operand(lhs), self.operand(rhs));
                 match (l, r) {
-                    (Info::Key(k), Info::Known(t)) => self.set(&k, t, &rhs.span),
-                    (Info::Known(t), Info::Key(k)) => self.set(&k, t, &lhs.span),
+                    (Info::Key(k), Info::Known(t)) => self.set(&k, t, &lhs.span),
+                    (Info::Known(t), Info::Key(k)) => self.set(&k, t, &rhs.span),
                     (Info::Key(a), Info::Key(b)) => {
                         self.eqs.push((a, b, self.file, rhs.span.clone()))
                     }
@@ -254,7 +254,8 @@ impl Infer {
                 }
             }
             ExprKind::InSet { lhs, items } => {
-                if let (Info::Key(k), Some((lit, span))) = (self.operand(lhs), items.first()) {
+                if let (Info::Key(k), Some((lit, _))) = (self.operand(lhs), items.first()) {
+                    let span = &lhs.span;
                     let t = match lit {
                         Lit::Str(_) => It::Str,
                         Lit::Int(_) => It::Int,

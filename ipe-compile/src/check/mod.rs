@@ -92,7 +92,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
     }
     problems.append(&mut cx.problems);
     if !problems.is_empty() {
-        problems.sort_by(|a, b| (a.file, a.span.start).cmp(&(b.file, b.span.start)));
+        problems.sort_by_key(|p| (p.file, p.span.start));
         return (None, problems);
     }
     let mut program = hir::Program {
@@ -179,10 +179,7 @@ impl Ctx<'_> {
 
     fn policy(&mut self, p: &ast::Policy) -> Option<hir::Policy> {
         self.depth_reported = false;
-        let trigger = match &p.trigger {
-            Some(t) => Some(self.cond(t)),
-            None => None,
-        };
+        let trigger = p.trigger.as_ref().map(|t| self.cond(t));
         let body = match &p.body {
             ast::Body::Denies { reason } => Some(hir::Body::Denies {
                 reason: reason.clone(),

@@ -126,7 +126,11 @@ impl Tables {
         let (k, v) = self.key(lit);
         // The enum id of a constant is informational (ranks compare across the same enum,
         // which the checker guarantees); the verifier needs a valid one for enum constants.
-        let e = if k == kind::ENUM { self.literal_enum(v)? } else { NONE_U16 };
+        let e = if k == kind::ENUM {
+            self.literal_enum(v)?
+        } else {
+            NONE_U16
+        };
         self.push_const(k, v, e)
     }
 
@@ -146,7 +150,11 @@ impl Tables {
         keys.dedup();
         let k = set.first().map_or(kind::STR, |l| self.key(l).0);
         let max = keys.last().copied().unwrap_or(0);
-        let e = if k == kind::ENUM { self.literal_enum(max)? } else { NONE_U16 };
+        let e = if k == kind::ENUM {
+            self.literal_enum(max)?
+        } else {
+            NONE_U16
+        };
         if let Some(&id) = self.set_ids.get(&(k, e, keys.clone())) {
             return Ok(id);
         }
@@ -476,7 +484,11 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
         all.dedup();
         let mut gr = [0u8; format::GROUP_LEN];
         put_u16(&mut gr, 0, *slot);
-        put_u32(&mut gr, 4, (index_buckets.len() / format::BUCKET_LEN) as u32);
+        put_u32(
+            &mut gr,
+            4,
+            (index_buckets.len() / format::BUCKET_LEN) as u32,
+        );
         put_u32(&mut gr, 8, buckets.len() as u32);
         let (fp, np) = push_ids(&all, &mut index_policies);
         put_u32(&mut gr, 12, fp);

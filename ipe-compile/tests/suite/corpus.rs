@@ -4,7 +4,11 @@ use ipe_compile::corpus::{self, Expect, FileExpect};
 fn corpus() {
     let root = corpus::default_root();
     let files = corpus::load(&root).unwrap();
-    assert!(!files.is_empty(), "no corpus files under {}", root.display());
+    assert!(
+        !files.is_empty(),
+        "no corpus files under {}",
+        root.display()
+    );
     let mut failures = Vec::new();
     let mut cases = 0;
     for f in &files {
@@ -24,7 +28,11 @@ fn corpus() {
             }
             (FileExpect::Cases(_), None) => {
                 let rendered: Vec<String> = diags.iter().map(|d| d.render()).collect();
-                failures.push(format!("{}: does not compile:\n{}", f.id, rendered.join("\n")));
+                failures.push(format!(
+                    "{}: does not compile:\n{}",
+                    f.id,
+                    rendered.join("\n")
+                ));
             }
             (FileExpect::Cases(list), Some(program)) => {
                 for case in list {
@@ -40,5 +48,10 @@ fn corpus() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {cases} corpus checks failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} corpus checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -28,7 +28,10 @@ fn typo_suggests_the_declared_attribute() {
 #[test]
 fn enum_literal_must_be_a_member() {
     let d = first_error("policy P: \"x\" requires resource.risk_level >= \"severe\"");
-    assert_eq!(d.message(), "\"severe\" is not a value of enum `resource.risk_level`");
+    assert_eq!(
+        d.message(),
+        "\"severe\" is not a value of enum `resource.risk_level`"
+    );
     assert_eq!(d.underlined(), "\"severe\"");
     assert!(d.help().unwrap().contains("\"low\", \"medium\""));
 }
@@ -68,7 +71,10 @@ fn duplicate_policy_and_default() {
     let src = "default allow\ndefault deny\npolicy A: \"x\" denies\npolicy A: \"y\" denies\n";
     let (_, diags) = compile_sources(&[("a.ipe", src)]);
     let msgs: Vec<&str> = diags.iter().map(|d| d.message()).collect();
-    assert_eq!(msgs, ["default is declared more than once", "duplicate policy `A`"]);
+    assert_eq!(
+        msgs,
+        ["default is declared more than once", "duplicate policy `A`"]
+    );
     assert_eq!(diags[1].underlined(), "A");
     assert_eq!(diags[1].line_col(), (4, 8));
 }

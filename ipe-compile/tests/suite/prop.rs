@@ -11,11 +11,18 @@ fn pick(choices: Vec<Value>) -> impl Strategy<Value = Option<Value>> {
 }
 
 fn approval() -> impl Strategy<Value = Value> {
-    (pick(vec![json!("senior-engineer"), json!("junior"), json!(3)]), pick(vec![json!("eng"), json!("ops"), json!(null)]))
+    (
+        pick(vec![json!("senior-engineer"), json!("junior"), json!(3)]),
+        pick(vec![json!("eng"), json!("ops"), json!(null)]),
+    )
         .prop_map(|(r, d)| {
             let mut m = Map::new();
-            if let Some(r) = r { m.insert("role".into(), r); }
-            if let Some(d) = d { m.insert("department".into(), d); }
+            if let Some(r) = r {
+                m.insert("role".into(), r);
+            }
+            if let Some(d) = d {
+                m.insert("department".into(), d);
+            }
             Value::Object(m)
         })
 }
@@ -24,38 +31,73 @@ fn request() -> impl Strategy<Value = Value> {
     (
         pick(vec![json!("Deployment"), json!("Job")]),
         pick(vec![json!("production"), json!("staging"), json!("dev")]),
-        pick(vec![json!("low"), json!("medium"), json!("high"), json!("critical"), json!("bogus"), json!(2)]),
+        pick(vec![
+            json!("low"),
+            json!("medium"),
+            json!("high"),
+            json!("critical"),
+            json!("bogus"),
+            json!(2),
+        ]),
         pick(vec![json!("eng"), json!("ops")]),
         proptest::option::of(proptest::collection::vec(approval(), 0..5)),
     )
         .prop_map(|(ty, env, risk, dept, appr)| {
             let mut resource = Map::new();
-            if let Some(t) = ty { resource.insert("type".into(), t); }
-            if let Some(r) = risk { resource.insert("risk_level".into(), r); }
+            if let Some(t) = ty {
+                resource.insert("type".into(), t);
+            }
+            if let Some(r) = risk {
+                resource.insert("risk_level".into(), r);
+            }
             let mut req = Map::new();
             req.insert("resource".into(), Value::Object(resource));
-            if let Some(e) = env { req.insert("environment".into(), e); }
-            if let Some(d) = dept { req.insert("requester".into(), json!({"department": d})); }
-            if let Some(a) = appr { req.insert("approvals".into(), Value::Array(a)); }
+            if let Some(e) = env {
+                req.insert("environment".into(), e);
+            }
+            if let Some(d) = dept {
+                req.insert("requester".into(), json!({"department": d}));
+            }
+            if let Some(a) = appr {
+                req.insert("approvals".into(), Value::Array(a));
+            }
             Value::Object(req)
         })
 }
 
 /// Truth with the error as (path order key, text): paths order as the slots do.
 #[derive(Clone, Debug, PartialEq)]
-enum T { True, False, Err(u8, String) }
+enum T {
+    True,
+    False,
+    Err(u8, String),
+}
 
 fn and(ts: Vec<T>) -> T {
-    if ts.contains(&T::False) { return T::False; }
-    ts.into_iter().filter(|t| matches!(t, T::Err(..))).min_by_key(|t| match t { T::Err(k, s) => (*k, s.clone()), _ => (0, String::new()) }).unwrap_or(T::True)
+    if ts.contains(&T::False) {
+        return T::False;
+    }
+    ts.into_iter()
+        .filter(|t| matches!(t, T::Err(..)))
+        .min_by_key(|t| match t {
+            T::Err(k, s) => (*k, s.clone()),
+            _ => (0, String::new()),
+        })
+        .unwrap_or(T::True)
 }
 
 fn string_attr(v: Option<&Value>, key: u8, path: &str) -> Result<String, T> {
     match v {
         None | Some(Value::Null) => Err(T::Err(key, format!("missing attribute `{path}`"))),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Number(_)) => Err(T::Err(key, format!("attribute `{path}` has the wrong type: expected string, got int"))),
-        Some(_) => Err(T::Err(key, format!("attribute `{path}` has the wrong type: expected string, got other"))),
+        Some(Value::Number(_)) => Err(T::Err(
+            key,
+            format!("attribute `{path}` has the wrong type: expected string, got int"),
+        )),
+        Some(_) => Err(T::Err(
+            key,
+            format!("attribute `{path}` has the wrong type: expected string, got other"),
+        )),
     }
 }
 
@@ -63,9 +105,24 @@ fn string_attr(v: Option<&Value>, key: u8, path: &str) -> Result<String, T> {
 /// < requester.department(4) < resource.risk_level(5) < resource.type(6).
 fn oracle(req: &Value) -> Value {
     let get = |p: &str| p.split('.').try_fold(req, |v, s| v.get(s));
-    let eq = |r: Result<String, T>, want: &[&str]| match r { Ok(s) => if want.contains(&s.as_str()) { T::True } else { T::False }, Err(e) => e };
-    let ty = eq(string_attr(get("resource.type"), 6, "resource.type"), &["Deployment"]);
-    let env = eq(string_attr(get("environment"), 3, "environment"), &["production", "staging"]);
+    let eq = |r: Result<String, T>, want: &[&str]| match r {
+        Ok(s) => {
+            if want.contains(&s.as_str()) {
+                T::True
+            } else {
+                T::False
+            }
+        }
+        Err(e) => e,
+    };
+    let ty = eq(
+        string_attr(get("resource.type"), 6, "resource.type"),
+        &["Deployment"],
+    );
+    let env = eq(
+        string_attr(get("environment"), 3, "environment"),
+        &["production", "staging"],
+    );
     let risk = match get("resource.risk_level") {
         None | Some(Value::Null) => T::Err(5, "missing attribute `resource.risk_level`".into()),
         Some(Value::String(s)) => match s.as_str() {
@@ -78,7 +135,10 @@ fn oracle(req: &Value) -> Value {
     let mut out = json!({"decision": "deny", "matched": [], "violations": [], "errors": []});
     match and(vec![ty, env, risk]) {
         T::False => return out,
-        T::Err(_, e) => { out["errors"] = json!([{"policy": "RequireApproval", "error": e}]); return out; }
+        T::Err(_, e) => {
+            out["errors"] = json!([{"policy": "RequireApproval", "error": e}]);
+            return out;
+        }
         T::True => out["matched"] = json!(["RequireApproval"]),
     }
     let requester = string_attr(get("requester.department"), 4, "requester.department");
@@ -88,23 +148,45 @@ fn oracle(req: &Value) -> Value {
             let mut n = 0;
             let mut errs = Vec::new();
             for item in items {
-                let role = eq(string_attr(item.get("role"), 2, "approvals[].role"), &["senior-engineer"]);
-                let dept = match (string_attr(item.get("department"), 1, "approvals[].department"), requester.clone()) {
-                    (Ok(d), Ok(r)) => if d != r { T::True } else { T::False },
+                let role = eq(
+                    string_attr(item.get("role"), 2, "approvals[].role"),
+                    &["senior-engineer"],
+                );
+                let dept = match (
+                    string_attr(item.get("department"), 1, "approvals[].department"),
+                    requester.clone(),
+                ) {
+                    (Ok(d), Ok(r)) => {
+                        if d != r {
+                            T::True
+                        } else {
+                            T::False
+                        }
+                    }
                     (Err(e), Err(f)) => and(vec![e, f]),
                     (Err(e), _) | (_, Err(e)) => e,
                 };
-                match and(vec![role, dept]) { T::True => n += 1, T::False => {}, e => errs.push(e) }
+                match and(vec![role, dept]) {
+                    T::True => n += 1,
+                    T::False => {}
+                    e => errs.push(e),
+                }
             }
-            if errs.is_empty() { Ok(n) } else { Err(and(errs)) }
+            if errs.is_empty() {
+                Ok(n)
+            } else {
+                Err(and(errs))
+            }
         }
         Some(_) => Err(T::Err(0, "attribute `approvals` has the wrong type".into())),
     };
     match count {
         Ok(n) if n >= 2 => out["decision"] = json!("allow"),
-        Ok(n) => out["violations"] = json!([{"policy": "RequireApproval",
+        Ok(n) => {
+            out["violations"] = json!([{"policy": "RequireApproval",
             "intent": "Production deployments need 2+ approvals from senior engineers",
-            "reason": format!("requirement not met: approvals.count >= 2 where approver.role == \"senior-engineer\" and approver.department != requester.department (found {n})")}]),
+            "reason": format!("requirement not met: approvals.count >= 2 where approver.role == \"senior-engineer\" and approver.department != requester.department (found {n})")}])
+        }
         Err(T::Err(_, e)) => out["errors"] = json!([{"policy": "RequireApproval", "error": e}]),
         Err(_) => {}
     }
