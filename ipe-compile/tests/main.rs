@@ -1,5 +1,9 @@
 //! The integration tests of ipe-compile, in one binary (modules live in `suite/`).
 
+/// Every corpus case through the reference evaluator and the bytecode interpreter, which must
+/// agree with each other and with the expectation; bundles round-trip through decode/encode.
+#[path = "suite/backends.rs"]
+mod backends;
 /// Runs the shared corpus (`tests/corpus/` at the repository root) through the reference
 /// evaluator.
 #[path = "suite/corpus.rs"]

@@ -1,0 +1,85 @@
+//! Decisions rendered with names, intents and reasons, and their JSON form.
+
+use ipe_nostd::{Bundle, Decision as Ids, Effect};
+use serde::{Serialize, Serializer};
+
+/// A decision with every id resolved to text.
+///
+/// Serializes as
+/// `{"decision":"allow"|"deny","matched":[..],"violations":[{"policy","intent","reason"}],"errors":[{"policy","error"}]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Allow or deny.
+    #[serde(rename = "decision", serialize_with = "effect_str")]
+    pub effect: Effect,
+    /// Names of the policies that applied, in policy order.
+    pub matched: Vec<String>,
+    /// Violated policies, in policy order.
+    pub violations: Vec<ViolationReport>,
+    /// Policies in error, in policy order.
+    pub errors: Vec<ErrorReport>,
+}
+
+/// A violated policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ViolationReport {
+    /// Policy name.
+    pub policy: String,
+    /// Its intent.
+    pub intent: String,
+    /// Why it is violated.
+    pub reason: String,
+}
+
+/// A policy in error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorReport {
+    /// Policy name.
+    pub policy: String,
+    /// The attribute error text.
+    pub error: String,
+}
+
+fn effect_str<S: Serializer>(e: &Effect, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(e.as_str())
+}
+
+impl Report {
+    /// Resolves a decision's ids against its bundle.
+    pub fn new<const M: usize>(bundle: &Bundle<'_>, d: &Ids<M>) -> Report {
+        Report {
+            effect: d.effect,
+            matched: d
+                .matched
+                .iter()
+                .map(|&p| bundle.policy(p).name.to_owned())
+                .collect(),
+            violations: d
+                .violations
+                .iter()
+                .map(|v| {
+                    let p = bundle.policy(v.policy);
+                    ViolationReport {
+                        policy: p.name.to_owned(),
+                        intent: p.intent.to_owned(),
+                        reason: bundle.reason(*v).to_string(),
+                    }
+                })
+                .collect(),
+            errors: d
+                .errors
+                .iter()
+                .map(|e| ErrorReport {
+                    policy: bundle.policy(e.policy).name.to_owned(),
+                    error: bundle.error_text(e.error).to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The decision as one line of JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing strings and vectors into a String cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
