@@ -9,7 +9,11 @@ pub const NO_SYMBOL: u32 = u32::MAX;
 /// A request string with its symbol id in one bundle's string table ([`NO_SYMBOL`] if absent).
 ///
 /// Build it with [`Bundle::intern`]; equality uses the symbol when both sides have one.
+///
+/// `#[repr(C)]` (like [`Value`]'s `#[repr(C, u8)]`) fixes the layout so the host's JIT can read
+/// values with plain memory loads; it measures the offsets from real values at run time.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct Str<'a> {
     /// The text.
     pub text: &'a str,
@@ -31,7 +35,11 @@ impl PartialEq for Str<'_> {
 ///
 /// Strings given for an enum slot or field are resolved to ranks when read, so a host may fill
 /// any string attribute with [`Value::Str`].
+///
+/// The layout is `#[repr(C, u8)]`: a one-byte tag followed by the payload union, so native
+/// code (the host's JIT) can load a slot's tag and payload directly.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C, u8)]
 pub enum Value<'a> {
     /// Absent (or JSON `null`).
     #[default]
@@ -161,6 +169,35 @@ impl<'a, const N: usize> Context<'a, N> {
             })
         } else {
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JIT relies on `#[repr(C, u8)]`: the tag is the first byte, every payload starts at
+    /// one aligned offset, and the size stays what it was (32 bytes on 64-bit targets).
+    #[test]
+    fn value_layout_is_a_tag_byte_then_the_payload() {
+        use core::mem::{align_of, size_of};
+        if size_of::<usize>() == 8 {
+            assert_eq!(size_of::<Value<'_>>(), 32);
+            assert_eq!(size_of::<Str<'_>>(), 24);
+        }
+        assert_eq!(align_of::<Value<'_>>(), align_of::<usize>().max(align_of::<i64>()));
+        let v = Value::Int(7);
+        let base = &v as *const Value<'_> as usize;
+        if let Value::Int(i) = &v {
+            assert_eq!(i as *const i64 as usize - base, align_of::<Value<'_>>());
+        }
+        let s = Value::Str(Str { text: "x", sym: 3 });
+        let base = &s as *const Value<'_> as usize;
+        if let Value::Str(st) = &s {
+            let at = st as *const Str<'_> as usize - base;
+            assert_eq!(at, align_of::<Value<'_>>());
+            assert_eq!(&st.sym as *const u32 as usize - base, at + size_of::<&str>());
         }
     }
 }
