@@ -30,16 +30,32 @@ pub enum Command {
         #[arg(long)]
         input: PathBuf,
         /// The evaluation engine.
-        #[arg(long, value_enum, default_value_t = Engine::Reference)]
+        #[arg(long, value_enum, default_value_t = Engine::Interp)]
         engine: Engine,
+    },
+    /// Compiles sources into a verified bytecode bundle and reports each policy's size and cost.
+    Compile {
+        /// `.ipe` files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Where to write the bundle.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Prints a bundle's header, tables and a disassembly of every policy.
+    Inspect {
+        /// The `.ipeb` bundle.
+        bundle: PathBuf,
     },
 }
 
 /// Evaluation engines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Engine {
-    /// The reference evaluator over the checked program.
+    /// The reference evaluator over the checked program (sources only).
     Reference,
+    /// The bytecode interpreter (`ipe-nostd`), over sources compiled on the fly or a bundle.
+    Interp,
 }
 
 /// Splits request input into `(line number, request text)`: a whole-file JSON value when the
@@ -60,10 +76,11 @@ pub fn requests(input: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
-/// The output line for one request: its decision, or a malformed-request error object.
-pub fn eval_line(program: &crate::hir::Program, line: usize, text: &str) -> String {
+/// The output line for one request: `decide`'s decision JSON for a JSON object, or a
+/// malformed-request error object.
+pub fn eval_line(line: usize, text: &str, decide: impl Fn(&serde_json::Value) -> String) -> String {
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) if v.is_object() => crate::evaluate(program, &v).to_json(),
+        Ok(v) if v.is_object() => decide(&v),
         Ok(_) => malformed(line, "expected a JSON object"),
         Err(e) => malformed(line, &e.to_string()),
     }

@@ -297,11 +297,10 @@ impl<'p, 'r> Eval<'p, 'r> {
                         SlotType::Records { fields, .. } => fields,
                         _ => return Ok(Truth::False),
                     };
-                    lookup(
-                        self.env[usize::from(*level)],
-                        &fields[usize::from(*field)].path,
-                    )
-                    .is_some()
+                    // A non-object element makes the field present but invalid (its read is a
+                    // wrong-type error), so `has` is true for it.
+                    let elem = self.env[usize::from(*level)];
+                    !elem.is_object() || lookup(elem, &fields[usize::from(*field)].path).is_some()
                 }
                 _ => true,
             }),

@@ -3,50 +3,132 @@
 use anyhow::Context;
 use clap::Parser;
 use ipe_compile::cli::{eval_line, requests, Cli, Command, Engine};
-use ipe_compile::CompileError;
+use ipe_compile::{hir, CompileError};
+use ipe_nostd::Bundle;
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Compiles sources, printing diagnostics; `None` when they have errors.
+fn program(paths: &[PathBuf]) -> anyhow::Result<Option<hir::Program>> {
+    match ipe_compile::compile_paths(paths) {
+        Ok(p) => Ok(Some(p)),
+        Err(CompileError::Diagnostics(d)) => {
+            eprintln!("{d}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn is_bundle(paths: &[PathBuf]) -> bool {
+    matches!(paths, [p] if p.extension().is_some_and(|e| e == "ipeb"))
+}
+
+fn read_input(input: &Path) -> anyhow::Result<String> {
+    if input.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading standard input")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(input).with_context(|| format!("reading `{}`", input.display()))
+    }
+}
+
+/// Reads and verifies a bundle file, printing the error when it is not valid.
+fn load_bundle(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
+    match Bundle::from_bytes(&bytes) {
+        Ok(_) => Ok(Some(bytes)),
+        Err(e) => {
+            eprintln!("error: `{}` is not a valid bundle: {e}", path.display());
+            Ok(None)
+        }
+    }
+}
 
 fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { paths } => match ipe_compile::compile_paths(&paths) {
-            Ok(_) => Ok(ExitCode::SUCCESS),
-            Err(CompileError::Diagnostics(d)) => {
-                eprintln!("{d}");
-                Ok(ExitCode::FAILURE)
+        Command::Check { paths } => Ok(match program(&paths)? {
+            Some(_) => ExitCode::SUCCESS,
+            None => ExitCode::FAILURE,
+        }),
+        Command::Compile { paths, output } => {
+            let Some(p) = program(&paths)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let compiled = ipe_compile::lower::lower(&p)?;
+            std::fs::write(&output, &compiled.bytes)
+                .with_context(|| format!("writing `{}`", output.display()))?;
+            eprintln!(
+                "wrote `{}`: {} policies, {} bytes",
+                output.display(),
+                compiled.policies.len(),
+                compiled.bytes.len()
+            );
+            for r in &compiled.policies {
+                eprintln!(
+                    "  {:<32} {:>6} bytes of bytecode, cost bound {:>8} steps{}",
+                    r.name,
+                    r.code_bytes,
+                    r.cost,
+                    r.indexed_on
+                        .as_deref()
+                        .map(|s| format!(", indexed on `{s}`"))
+                        .unwrap_or_default()
+                );
             }
-            Err(e) => Err(e.into()),
-        },
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect { bundle } => {
+            let Some(bytes) = load_bundle(&bundle)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let b = Bundle::from_bytes(&bytes)?;
+            print!("{}", ipe_compile::inspect::inspect(&bytes, &b));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval {
             paths,
             input,
             engine,
         } => {
-            let program = match ipe_compile::compile_paths(&paths) {
-                Ok(p) => p,
-                Err(CompileError::Diagnostics(d)) => {
-                    eprintln!("{d}");
+            let text = read_input(&input)?;
+            let mut out = std::io::stdout().lock();
+            if engine == Engine::Reference {
+                if is_bundle(&paths) {
+                    eprintln!("error: the reference engine evaluates sources, not bundles");
                     return Ok(ExitCode::FAILURE);
                 }
-                Err(e) => return Err(e.into()),
-            };
-            let text = if input.as_os_str() == "-" {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .context("reading standard input")?;
-                s
-            } else {
-                std::fs::read_to_string(&input)
-                    .with_context(|| format!("reading `{}`", input.display()))?
-            };
-            let mut out = std::io::stdout().lock();
-            for (line, req) in requests(&text) {
-                let decision = match engine {
-                    Engine::Reference => eval_line(&program, line, &req),
+                let Some(p) = program(&paths)? else {
+                    return Ok(ExitCode::FAILURE);
                 };
-                writeln!(out, "{decision}")?;
+                for (line, req) in requests(&text) {
+                    let d = eval_line(line, &req, |v| ipe_compile::evaluate(&p, v).to_json());
+                    writeln!(out, "{d}")?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let bytes = if is_bundle(&paths) {
+                load_bundle(&paths[0])?
+            } else {
+                program(&paths)?
+                    .map(|p| ipe_compile::lower::lower(&p))
+                    .transpose()?
+                    .map(|c| c.bytes)
+            };
+            let Some(bytes) = bytes else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let bundle = Bundle::from_bytes(&bytes)?;
+            for (line, req) in requests(&text) {
+                let d = eval_line(line, &req, |v| {
+                    ipe_host::evaluate_json(&bundle, v).to_json()
+                });
+                writeln!(out, "{d}")?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -4,6 +4,9 @@
 /// agree with each other and with the expectation; bundles round-trip through decode/encode.
 #[path = "suite/backends.rs"]
 mod backends;
+/// Golden bundle bytes and malformed bundles.
+#[path = "suite/bundle_bytes.rs"]
+mod bundle_bytes;
 /// Runs the shared corpus (`tests/corpus/` at the repository root) through the reference
 /// evaluator.
 #[path = "suite/corpus.rs"]
@@ -11,9 +14,15 @@ mod corpus;
 /// Diagnostic messages, positions, underlines and help.
 #[path = "suite/diagnostics.rs"]
 mod diagnostics;
+/// Minimal reproducers of fuzz findings (`fuzz/`), one named test each.
+#[path = "suite/fuzz_findings.rs"]
+mod fuzz_findings;
 /// Property tests: the reference evaluator against an independent encoding of the seed policy.
 #[path = "suite/prop.rs"]
 mod prop;
+/// Random well-typed bundles and requests: interpreter against reference evaluator.
+#[path = "suite/random_policies.rs"]
+mod random_policies;
 /// The seed policy, compiled as written.
 #[path = "suite/seed.rs"]
 mod seed;

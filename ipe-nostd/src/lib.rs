@@ -32,6 +32,7 @@ extern crate std;
 
 pub mod bundle;
 pub mod decision;
+pub mod disasm;
 pub mod format;
 pub mod isa;
 pub mod value;

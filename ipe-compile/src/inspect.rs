@@ -1,0 +1,119 @@
+//! `ipe inspect`: a bundle's header, tables and disassembly as text.
+
+use std::fmt::Write;
+
+use ipe_nostd::bundle::{BodyKind, MetaValue, PolicyId};
+use ipe_nostd::format::{self, rec};
+use ipe_nostd::{disasm, Bundle, ValueKind};
+
+/// Renders a verified bundle for people: header, string table, slots, index and every policy's
+/// code.
+pub fn inspect(bytes: &[u8], bundle: &Bundle<'_>) -> String {
+    let mut o = String::new();
+    // Writing into a String cannot fail.
+    let _ = write_all(&mut o, bytes, bundle);
+    o
+}
+
+fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
+    writeln!(o, "header")?;
+    writeln!(
+        o,
+        "  magic {:?}, format version {}, body {} bytes, crc32c {:#010x}",
+        String::from_utf8_lossy(bytes.get(0..4).unwrap_or_default()),
+        rec::u16(bytes, 4),
+        rec::u32(bytes, 8),
+        rec::u32(bytes, 12)
+    )?;
+    writeln!(
+        o,
+        "  total {} bytes, default {}, cost bound {} steps",
+        bytes.len(),
+        b.default_effect().as_str(),
+        b.cost_bound()
+    )?;
+    writeln!(o, "\nsymbols ({})", b.symbol_count())?;
+    for s in 0..b.symbol_count() {
+        writeln!(o, "  {s:>4}  {:?}", b.symbol(s as u32))?;
+    }
+    writeln!(o, "\nslots ({})", b.slot_count())?;
+    for s in 0..b.slot_count() {
+        let Ok(id) = u16::try_from(s) else { break };
+        let i = b.slot_info(id);
+        let shape = match (i.kind, i.elem) {
+            (ValueKind::List, Some(e)) => format!("list of {} (max {})", e.as_str(), i.max_len),
+            (ValueKind::List, None) => {
+                let fields: Vec<String> = (0..i.fields)
+                    .map(|f| {
+                        let fi = b.field_info(id, f);
+                        format!("{}: {}", fi.path, fi.kind.as_str())
+                    })
+                    .collect();
+                format!("list of {{ {} }} (max {})", fields.join(", "), i.max_len)
+            }
+            (k, _) => k.as_str().to_owned(),
+        };
+        let members = if b.has_enum(i.enum_id) {
+            let m: Vec<&str> = b.enum_members(i.enum_id).collect();
+            format!(" [{}]", m.join(" < "))
+        } else {
+            String::new()
+        };
+        writeln!(o, "  {s:>4}  {}: {shape}{members}", i.path)?;
+    }
+    let body = b.body();
+    writeln!(o, "\nconstants ({})", body.consts.len() / format::CONST_LEN)?;
+    writeln!(o, "sets ({})", body.sets.len() / format::SET_LEN)?;
+    writeln!(o, "\nindex")?;
+    for g in 0..b.index_group_count() {
+        let grp = b.index_group(g);
+        writeln!(
+            o,
+            "  on {}: {} keys, {} policies",
+            b.slot_info(grp.slot).path,
+            grp.buckets,
+            grp.policies
+        )?;
+    }
+    writeln!(o, "  unindexed: {} policies", b.unindexed().count())?;
+    for p in 0..b.policy_count() {
+        let Ok(id) = PolicyId::try_from(p) else { break };
+        let info = b.policy(id);
+        writeln!(o, "\npolicy {p} {}", info.name)?;
+        writeln!(o, "  intent {:?}", info.intent)?;
+        if let Some(r) = info.reason {
+            writeln!(o, "  reason {r:?}")?;
+        }
+        writeln!(o, "  cost bound {} steps", info.cost)?;
+        for m in 0..info.metas {
+            let (k, v) = b.metadata(info.first_meta + u32::from(m));
+            match v {
+                MetaValue::Str(s) => writeln!(o, "  metadata {k}: {s:?}")?,
+                MetaValue::Int(i) => writeln!(o, "  metadata {k}: {i}")?,
+                MetaValue::Bool(x) => writeln!(o, "  metadata {k}: {x}")?,
+            }
+        }
+        if info.trigger.is_empty() {
+            writeln!(o, "  trigger: always")?;
+        } else {
+            writeln!(o, "  trigger ({} bytes):", info.trigger.len())?;
+            disasm::disassemble(o, b, info.trigger, 2)?;
+        }
+        match info.kind {
+            BodyKind::Denies => writeln!(o, "  denies")?,
+            BodyKind::Requires => {
+                for c in 0..info.clauses {
+                    let clause = b.clause(info.first_clause + u32::from(c));
+                    writeln!(
+                        o,
+                        "  requires clause {c} ({} bytes): {}",
+                        clause.code.len(),
+                        clause.text
+                    )?;
+                    disasm::disassemble(o, b, clause.code, 2)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! The bundle as bytes: golden bytes for a small bundle (see `docs/bundle-format.md`), and
+//! malformed bundles (every truncation, random byte flips with and without a fixed checksum)
+//! rejected with a typed error or evaluated without panicking.
+
+use ipe_nostd::format::{self, HEADER_LEN};
+use ipe_nostd::{Bundle, BundleError, Context, Decision, Value};
+use proptest::prelude::*;
+
+const TINY: &str = r#"default allow
+schema {
+  env: string
+  level: enum ["low", "high"]
+}
+
+policy NoHighInProd:
+  "High levels are not allowed in production"
+  triggers when env == "prod"
+  requires level < "high"
+"#;
+
+fn compile(src: &str) -> Vec<u8> {
+    let program = ipe_compile::compile_str(&[("tiny.ipe", src)]).unwrap();
+    ipe_compile::lower::lower(&program).unwrap().bytes
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .chunks(16)
+        .map(|c| {
+            c.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The tiny bundle's exact bytes. Re-bless with `IPE_BLESS=1` after a deliberate format change
+/// (and bump `format::VERSION` if old bundles can no longer be read).
+#[test]
+fn golden_bytes_of_a_tiny_bundle() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/tiny.ipeb.hex");
+    let actual = hex(&compile(TINY));
+    if std::env::var_os("IPE_BLESS").is_some() {
+        std::fs::write(path, format!("{actual}\n")).unwrap();
+    }
+    let expected = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        actual,
+        expected.trim_end(),
+        "bundle bytes changed; see docs/bundle-format.md"
+    );
+}
+
+#[test]
+fn header_fields_are_where_the_spec_says() {
+    let b = compile(TINY);
+    assert_eq!(&b[0..4], b"IPEB");
+    assert_eq!(u16::from_le_bytes([b[4], b[5]]), format::VERSION);
+    assert_eq!(u16::from_le_bytes([b[6], b[7]]), 0);
+    let len = u32::from_le_bytes(b[8..12].try_into().unwrap()) as usize;
+    assert_eq!(len, b.len() - HEADER_LEN);
+    let crc = u32::from_le_bytes(b[12..16].try_into().unwrap());
+    assert_eq!(crc, format::CRC.checksum(&b[HEADER_LEN..]));
+}
+
+fn seed_bytes() -> Vec<u8> {
+    let program =
+        ipe_compile::compile_paths(&[
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/seed").into()
+        ])
+        .unwrap();
+    ipe_compile::lower::lower(&program).unwrap().bytes
+}
+
+/// Evaluates an accepted bundle on a context filled from `noise`: must not panic.
+fn exercise(bundle: &Bundle<'_>, noise: &[u8]) {
+    let strs = [
+        "Deployment",
+        "production",
+        "medium",
+        "senior-engineer",
+        "x",
+        "",
+    ];
+    let mut ctx = Context::<64>::new();
+    let recs: Vec<Value<'_>> = noise
+        .iter()
+        .map(|&n| match n % 4 {
+            0 => Value::Str(bundle.intern(strs[usize::from(n) % strs.len()])),
+            1 => Value::Int(i64::from(n)),
+            2 => Value::Missing,
+            _ => Value::Enum(u16::from(n % 5)),
+        })
+        .collect();
+    for s in 0..bundle.slot_count().min(64) {
+        let n = noise.get(s).copied().unwrap_or(0);
+        let v = match n % 6 {
+            0 => Value::Str(bundle.intern(strs[usize::from(n) % strs.len()])),
+            1 => Value::Int(i64::from(n) - 100),
+            2 => Value::Bool(n % 2 == 0),
+            3 => Value::Enum(u16::from(n % 5)),
+            4 => Value::Records(&recs),
+            _ => Value::List(&recs),
+        };
+        ctx.set(s as u16, v);
+    }
+    let _: Decision<8> = ipe_nostd::evaluate(bundle, &ctx);
+}
+
+#[test]
+fn every_truncation_of_a_bundle_is_rejected() {
+    let b = seed_bytes();
+    for len in 0..b.len() {
+        let err = Bundle::from_bytes(&b[..len]).unwrap_err();
+        assert!(
+            matches!(err, BundleError::Truncated { .. }),
+            "length {len}: {err:?}"
+        );
+    }
+    assert!(Bundle::from_bytes(&b).is_ok());
+    let mut longer = b.clone();
+    longer.push(0);
+    assert_eq!(
+        Bundle::from_bytes(&longer).unwrap_err(),
+        BundleError::TrailingBytes(1)
+    );
+}
+
+#[test]
+fn a_flipped_body_byte_fails_the_checksum() {
+    let b = seed_bytes();
+    for i in HEADER_LEN..b.len() {
+        let mut c = b.clone();
+        c[i] ^= 0x40;
+        assert!(
+            matches!(
+                Bundle::from_bytes(&c),
+                Err(BundleError::ChecksumMismatch { .. })
+            ),
+            "byte {i}"
+        );
+    }
+}
+
+fn refresh_crc(b: &mut [u8]) {
+    let crc = format::CRC.checksum(&b[HEADER_LEN..]);
+    b[12..16].copy_from_slice(&crc.to_le_bytes());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Corruption that keeps a valid checksum reaches the decoder and the verifier: the bundle
+    /// is rejected with a typed error or, if accepted, evaluates any context without panicking.
+    #[test]
+    fn corrupted_bundles_with_a_valid_checksum_never_panic(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        noise in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let mut b = seed_bytes_cached().to_vec();
+        for (i, x) in &flips {
+            let at = HEADER_LEN + i.index(b.len() - HEADER_LEN);
+            b[at] ^= x | 1;
+        }
+        refresh_crc(&mut b);
+        if let Ok(bundle) = Bundle::from_bytes(&b) {
+            exercise(&bundle, &noise);
+        }
+    }
+}
+
+fn seed_bytes_cached() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(seed_bytes)
+}
