@@ -186,7 +186,10 @@ mod tests {
             assert_eq!(size_of::<Value<'_>>(), 32);
             assert_eq!(size_of::<Str<'_>>(), 24);
         }
-        assert_eq!(align_of::<Value<'_>>(), align_of::<usize>().max(align_of::<i64>()));
+        assert_eq!(
+            align_of::<Value<'_>>(),
+            align_of::<usize>().max(align_of::<i64>())
+        );
         let v = Value::Int(7);
         let base = &v as *const Value<'_> as usize;
         if let Value::Int(i) = &v {
@@ -197,7 +200,49 @@ mod tests {
         if let Value::Str(st) = &s {
             let at = st as *const Str<'_> as usize - base;
             assert_eq!(at, align_of::<Value<'_>>());
-            assert_eq!(&st.sym as *const u32 as usize - base, at + size_of::<&str>());
+            assert_eq!(
+                &st.sym as *const u32 as usize - base,
+                at + size_of::<&str>()
+            );
         }
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn hot_types_stay_small() {
+        // A context is `N` values; the interpreter's stack is 32 cells of similar size.
+        assert!(core::mem::size_of::<Value<'_>>() <= 32);
+        assert!(core::mem::size_of::<Str<'_>>() <= 24);
+        assert!(core::mem::size_of::<crate::AttrError>() <= 8);
+        assert!(core::mem::size_of::<crate::Outcome>() <= 24);
+    }
+
+    #[test]
+    fn unknown_strings_compare_by_text_known_ones_by_symbol() {
+        let a = Str {
+            text: "abc",
+            sym: NO_SYMBOL,
+        };
+        let b = Str {
+            text: "abc",
+            sym: NO_SYMBOL,
+        };
+        let c = Str {
+            text: "abd",
+            sym: NO_SYMBOL,
+        };
+        let k = Str {
+            text: "abc",
+            sym: 3,
+        };
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        // A known symbol never equals an unknown string: the table holds every constant.
+        assert_ne!(a, k);
+        assert_eq!(k, Str { text: "", sym: 3 });
     }
 }

@@ -53,3 +53,35 @@ fn interpreter_agrees_with_reference_on_every_corpus_case() {
         failures.join("\n")
     );
 }
+
+/// The bundled examples: every request's decision, from sources through the reference
+/// evaluator and from the compiled bundle through the interpreter, equals `expected.jsonl`.
+#[test]
+fn examples_give_their_expected_decisions_on_both_engines() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for name in ["seed", "policies"] {
+        let dir = root.join(name);
+        let program = ipe_compile::compile_paths(&[dir.clone()]).expect("example compiles");
+        let bytes = ipe_compile::lower::lower(&program).expect("lowers").bytes;
+        let bundle = Bundle::from_bytes(&bytes).expect("verifies");
+        let requests = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();
+        let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
+        let requests: Vec<&str> = requests.lines().filter(|l| !l.trim().is_empty()).collect();
+        let expected: Vec<&str> = expected.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            requests.len(),
+            expected.len(),
+            "{name}: one expectation per request"
+        );
+        for (i, (req, exp)) in requests.iter().zip(&expected).enumerate() {
+            let req: serde_json::Value = serde_json::from_str(req).unwrap();
+            let exp: serde_json::Value = serde_json::from_str(exp).unwrap();
+            let reference: serde_json::Value =
+                serde_json::from_str(&ipe_compile::evaluate(&program, &req).to_json()).unwrap();
+            let interp: serde_json::Value =
+                serde_json::from_str(&ipe_host::evaluate_json(&bundle, &req).to_json()).unwrap();
+            assert_eq!(reference, exp, "{name} request {}: reference", i + 1);
+            assert_eq!(interp, exp, "{name} request {}: interpreter", i + 1);
+        }
+    }
+}

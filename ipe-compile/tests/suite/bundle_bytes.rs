@@ -175,3 +175,144 @@ fn seed_bytes_cached() -> &'static [u8] {
     static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     BYTES.get_or_init(seed_bytes)
 }
+
+mod verifier {
+    //! Hand-corrupted bodies, re-encoded with a valid checksum: each is rejected by the
+    //! verifier with a typed error naming what and where.
+
+    use super::seed_bytes_cached;
+    use ipe_compile::lower::encode;
+    use ipe_nostd::format::Body;
+    use ipe_nostd::verify::{Block, CodeError, Section, VerifyError};
+    use ipe_nostd::{Bundle, BundleError};
+
+    fn verify_with(patch: impl FnOnce(&Body<'_>) -> Vec<u8>) -> BundleError {
+        let bytes = seed_bytes_cached();
+        let body = Bundle::decode_unverified(bytes).unwrap();
+        let patched = patch(&body);
+        Bundle::from_bytes(&patched).unwrap_err()
+    }
+
+    fn code_error(policy: u16, block: Block, pc: u32, error: CodeError) -> BundleError {
+        BundleError::Verify(VerifyError::Code {
+            policy,
+            block,
+            pc,
+            error,
+        })
+    }
+
+    /// The seed trigger starts `cmp.slot.const == slot 4 const 0; jump.false +16; ...`.
+    fn with_code(body: &Body<'_>, f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let mut code = body.code.to_vec();
+        f(&mut code);
+        encode(&Body {
+            code: &code,
+            ..*body
+        })
+    }
+
+    #[test]
+    fn an_invalid_opcode_byte() {
+        let e = verify_with(|b| with_code(b, |c| c[0] = 0));
+        assert_eq!(e, code_error(0, Block::Trigger, 0, CodeError::BadOpcode(0)));
+    }
+
+    #[test]
+    fn a_slot_out_of_range() {
+        let e = verify_with(|b| with_code(b, |c| c[2] = 99));
+        assert_eq!(e, code_error(0, Block::Trigger, 0, CodeError::BadOperand));
+    }
+
+    #[test]
+    fn comparing_an_enum_slot_with_a_string_constant() {
+        // Slot 3 is `resource.risk_level` (an enum); constant 0 is "Deployment".
+        let e = verify_with(|b| with_code(b, |c| c[2] = 3));
+        assert_eq!(e, code_error(0, Block::Trigger, 0, CodeError::TypeMismatch));
+    }
+
+    #[test]
+    fn a_jump_into_the_middle_of_an_instruction() {
+        // jump.false at 6 targets 9 + d; d = 1 lands inside `in.slot.set` (9..14).
+        let e = verify_with(|b| with_code(b, |c| c[7] = 1));
+        assert!(
+            matches!(
+                e,
+                BundleError::Verify(VerifyError::Code {
+                    policy: 0,
+                    block: Block::Trigger,
+                    error: CodeError::BadJump,
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn an_aggregate_body_running_past_its_block() {
+        // The clause starts right after the 25-byte trigger with `count slot 0 body n`.
+        let e = verify_with(|b| with_code(b, |c| c[25 + 3] = 200));
+        assert_eq!(e, code_error(0, Block::Clause(0), 0, CodeError::Truncated));
+    }
+
+    #[test]
+    fn a_recorded_cost_bound_that_is_not_the_code_s() {
+        let e = verify_with(|b| {
+            let mut p = b.policies.to_vec();
+            p[48] ^= 1;
+            encode(&Body { policies: &p, ..*b })
+        });
+        assert!(
+            matches!(
+                e,
+                BundleError::Verify(VerifyError::CostMismatch { policy: 0, .. })
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn symbols_out_of_order() {
+        let e = verify_with(|b| {
+            let mut s = b.symbols.to_vec();
+            let (first, rest) = s.split_at_mut(8);
+            first.swap_with_slice(&mut rest[..8]);
+            encode(&Body { symbols: &s, ..*b })
+        });
+        assert_eq!(
+            e,
+            BundleError::Verify(VerifyError::Unsorted {
+                section: Section::Symbols,
+                index: 1
+            })
+        );
+    }
+
+    #[test]
+    fn a_policy_both_indexed_and_unindexed() {
+        let e = verify_with(|b| {
+            encode(&Body {
+                unindexed: &[0, 0],
+                ..*b
+            })
+        });
+        assert_eq!(
+            e,
+            BundleError::Verify(VerifyError::IndexCoverage { policy: 0 })
+        );
+    }
+
+    #[test]
+    fn a_section_that_is_not_whole_records() {
+        let e = verify_with(|b| {
+            let mut s = b.slots.to_vec();
+            s.pop();
+            encode(&Body { slots: &s, ..*b })
+        });
+        assert_eq!(
+            e,
+            BundleError::Verify(VerifyError::BadLength(Section::Slots))
+        );
+    }
+}
