@@ -7,6 +7,9 @@ mod backends;
 /// Golden bundle bytes and malformed bundles.
 #[path = "suite/bundle_bytes.rs"]
 mod bundle_bytes;
+/// The `ipe` binary end to end.
+#[path = "suite/cli.rs"]
+mod cli;
 /// Runs the shared corpus (`tests/corpus/` at the repository root) through the reference
 /// evaluator.
 #[path = "suite/corpus.rs"]
