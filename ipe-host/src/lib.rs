@@ -1,6 +1,12 @@
 //! IPE's std host: load bundles, build requests from JSON, evaluate and report decisions.
 #![deny(missing_docs)]
 
+#[cfg(feature = "jit")]
+#[expect(
+    unsafe_code,
+    reason = "calls into JIT-compiled code; every block has a SAFETY comment in jit/"
+)]
+pub mod jit;
 pub mod report;
 pub mod request;
 

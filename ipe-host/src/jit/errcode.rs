@@ -1,0 +1,115 @@
+//! Attribute errors as `u64` codes whose unsigned order is [`AttrError`]'s order.
+//!
+//! Native code keeps an error next to every stack cell; [`OK`] (all ones) means "no error",
+//! so the smaller of two errors — and "an error beats no error" — is a single unsigned `min`.
+
+use ipe_nostd::{AttrError, ErrKind, JsonKind, ValueKind};
+
+/// "No error".
+pub(crate) const OK: u64 = u64::MAX;
+
+const NOT_IN_ENUM: u64 = 64;
+const TOO_LONG: u64 = 65;
+
+fn value_kind(i: u64) -> Option<ValueKind> {
+    Some(match i {
+        0 => ValueKind::Str,
+        1 => ValueKind::Int,
+        2 => ValueKind::Bool,
+        3 => ValueKind::Enum,
+        4 => ValueKind::List,
+        _ => return None,
+    })
+}
+
+fn json_kind(i: u64) -> Option<JsonKind> {
+    Some(match i {
+        0 => JsonKind::Str,
+        1 => JsonKind::Int,
+        2 => JsonKind::Float,
+        3 => JsonKind::Bool,
+        4 => JsonKind::List,
+        5 => JsonKind::Object,
+        6 => JsonKind::Null,
+        _ => return None,
+    })
+}
+
+/// The low byte of an error code: the kind, in [`ErrKind`]'s order.
+pub(crate) fn kind_code(k: ErrKind) -> u64 {
+    match k {
+        ErrKind::Missing => 0,
+        ErrKind::WrongType { expected, got } => 1 + (expected as u64) * 8 + got as u64,
+        ErrKind::NotInEnum => NOT_IN_ENUM,
+        ErrKind::TooLong => TOO_LONG,
+    }
+}
+
+/// The code of an error at `slot` (and `field` of a list element) with kind code 0; OR a
+/// [`kind_code`] into it.
+pub(crate) fn at(slot: u16, field: Option<u16>) -> u64 {
+    (u64::from(slot) << 32) | (field.map_or(0, |f| u64::from(f) + 1) << 8)
+}
+
+/// The code of `e`.
+#[cfg(test)]
+pub(crate) fn encode(e: AttrError) -> u64 {
+    at(e.slot, e.field) | kind_code(e.kind)
+}
+
+/// The error a code stands for; `None` for [`OK`] or a code no [`encode`] produces.
+pub(crate) fn decode(c: u64) -> Option<AttrError> {
+    let slot = u16::try_from(c >> 32).ok()?;
+    let f = (c >> 8) & 0xFF_FFFF;
+    let field = match f {
+        0 => None,
+        f => Some(u16::try_from(f - 1).ok()?),
+    };
+    let kind = match c & 0xFF {
+        0 => ErrKind::Missing,
+        NOT_IN_ENUM => ErrKind::NotInEnum,
+        TOO_LONG => ErrKind::TooLong,
+        k => ErrKind::WrongType {
+            expected: value_kind((k - 1) / 8)?,
+            got: json_kind((k - 1) % 8)?,
+        },
+    };
+    Some(AttrError { slot, field, kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_kinds() -> Vec<ErrKind> {
+        let mut v = vec![ErrKind::Missing, ErrKind::NotInEnum, ErrKind::TooLong];
+        for e in 0..5 {
+            for g in 0..7 {
+                if let (Some(expected), Some(got)) = (value_kind(e), json_kind(g)) {
+                    v.push(ErrKind::WrongType { expected, got });
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn codes_round_trip_and_keep_the_error_order() {
+        let mut errs = Vec::new();
+        for slot in [0u16, 1, 7, u16::MAX] {
+            for field in [None, Some(0u16), Some(3), Some(u16::MAX)] {
+                for kind in all_kinds() {
+                    errs.push(AttrError { slot, field, kind });
+                }
+            }
+        }
+        for a in &errs {
+            assert_eq!(decode(encode(*a)), Some(*a));
+            assert!(encode(*a) < OK);
+            for b in &errs {
+                assert_eq!(a.cmp(b), encode(*a).cmp(&encode(*b)), "{a:?} vs {b:?}");
+            }
+        }
+        assert_eq!(decode(OK), None);
+    }
+}

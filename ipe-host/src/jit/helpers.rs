@@ -1,0 +1,136 @@
+//! `extern "C"` helpers that compiled code calls for rare or complex operations: errors of
+//! unexpected values, text comparisons, large enums and sets, and scalar lists.
+//!
+//! Every pointer argument comes from compiled code that got it from [`super::JitSet::eval`]:
+//! `shapes` is the set's own [`Shapes`], `v` points to a `Value` inside the slot slice being
+//! evaluated (or inside a list it holds), and text pointers come from a valid `&str` (a request
+//! string or a constant owned by the set). None of these helpers can panic.
+
+use ipe_nostd::format::kind;
+use ipe_nostd::isa::StrOp;
+use ipe_nostd::value::NO_SYMBOL;
+use ipe_nostd::Value;
+
+use super::errcode::OK;
+use super::shapes::Shapes;
+
+/// Borrows the set's shapes.
+fn shapes<'a>(p: *const Shapes) -> &'a Shapes {
+    // SAFETY: compiled code passes the address of the `Shapes` boxed in the `JitSet` that owns
+    // the code, which is alive for as long as the code can run.
+    unsafe { &*p }
+}
+
+/// Reads the value compiled code points at.
+fn value<'a>(v: *const Value<'a>) -> Value<'a> {
+    // SAFETY: compiled code passes a pointer to a live, aligned `Value` of the slice given to
+    // `JitSet::eval` (bounds are checked there: every slot exists) or of a list it holds.
+    unsafe { *v }
+}
+
+/// Bytes of a string cell.
+fn bytes<'a>(ptr: *const u8, len: u64) -> &'a [u8] {
+    if ptr.is_null() {
+        return &[];
+    }
+    // SAFETY: `ptr`/`len` were loaded from a `&str` (a request `Str` or a constant's text in
+    // the set's `Shapes`) that outlives the call; compiled code calls only with error-free cells.
+    unsafe { core::slice::from_raw_parts(ptr, len as usize) }
+}
+
+/// The error code of reading `*v` as a scalar of kind `k` (enum `e`) at location `at`.
+pub(crate) extern "C" fn read_err(
+    sh: *const Shapes,
+    v: *const Value<'_>,
+    k: u64,
+    e: u64,
+    at: u64,
+) -> u64 {
+    shapes(sh).read_err(value(v), k as u8, e as u16, at)
+}
+
+/// Whether two texts are equal.
+pub(crate) extern "C" fn text_eq(a: *const u8, al: u64, b: *const u8, bl: u64) -> u64 {
+    u64::from(bytes(a, al) == bytes(b, bl))
+}
+
+/// A string operator on two string cells (symbols resolve empty texts, as the interpreter's).
+pub(crate) extern "C" fn str_op(
+    sh: *const Shapes,
+    op: u64,
+    a: *const u8,
+    al: u64,
+    asym: u64,
+    b: *const u8,
+    bl: u64,
+    bsym: u64,
+) -> u64 {
+    let sh = shapes(sh);
+    let text = |p, l, sym: u64| -> &[u8] {
+        let t = bytes(p, l);
+        let sym = u32::try_from(sym).unwrap_or(NO_SYMBOL);
+        if t.is_empty() && sym != NO_SYMBOL {
+            sh.symbol(sym).as_bytes()
+        } else {
+            t
+        }
+    };
+    let (x, y) = (text(a, al, asym), text(b, bl, bsym));
+    let r = match StrOp::from_byte(op as u8).unwrap_or(StrOp::Contains) {
+        StrOp::StartsWith => x.starts_with(y),
+        StrOp::EndsWith => x.ends_with(y),
+        StrOp::Contains => y.is_empty() || x.windows(y.len()).any(|w| w == y),
+    };
+    u64::from(r)
+}
+
+/// The rank of symbol `sym` in enum `e`, or `u64::MAX`.
+pub(crate) extern "C" fn enum_rank(sh: *const Shapes, e: u64, sym: u64) -> u64 {
+    let sym = u32::try_from(sym).unwrap_or(NO_SYMBOL);
+    shapes(sh)
+        .enum_rank(e as u16, sym)
+        .map_or(u64::MAX, u64::from)
+}
+
+/// Whether constant set `set` holds `key`.
+pub(crate) extern "C" fn set_contains(sh: *const Shapes, set: u64, key: i64) -> u64 {
+    u64::from(shapes(sh).set(set as u16).binary_search(&key).is_ok())
+}
+
+/// The error code of list slot `s` holding `*v`, or [`OK`].
+pub(crate) extern "C" fn list_err(sh: *const Shapes, s: u64, v: *const Value<'_>) -> u64 {
+    match shapes(sh).list(s as u16, value(v)) {
+        Ok(_) => OK,
+        Err(e) => e,
+    }
+}
+
+/// Whether the (valid) scalar list in slot `s` holds the cell `(key, ptr, len)`: for strings
+/// `key` is the symbol and `ptr`/`len` the text.
+pub(crate) extern "C" fn in_list(
+    sh: *const Shapes,
+    s: u64,
+    v: *const Value<'_>,
+    key: i64,
+    ptr: *const u8,
+    len: u64,
+) -> u64 {
+    let sh = shapes(sh);
+    let s = s as u16;
+    let Ok((vals, _)) = sh.list(s, value(v)) else {
+        return 0;
+    };
+    let slot = sh.slot(s);
+    let found = vals.iter().any(|&x| match (slot.elem, x) {
+        (kind::STR, Value::Str(t)) => {
+            let sym = i64::from(t.sym);
+            if t.sym == NO_SYMBOL && key == i64::from(NO_SYMBOL) {
+                t.text.as_bytes() == bytes(ptr, len)
+            } else {
+                sym == key
+            }
+        }
+        (k, x) => sh.scalar_key(x, k, slot.enum_id) == Some(key),
+    });
+    u64::from(found)
+}

@@ -1,0 +1,292 @@
+//! The Cranelift JIT: native code for hot policies, compiled from their verified bytecode.
+//!
+//! [`compile_policies`] turns a batch of policies of one bundle into a [`JitSet`] that owns
+//! one `JITModule`; [`JitSet::eval`] runs a compiled policy with exactly the interpreter's
+//! results ([`ipe_nostd::vm::eval_policy_values`]), errors included. [`tiering`] promotes hot
+//! policies from the interpreter to a baseline and then an optimized tier in the background.
+//!
+//! # ABI
+//! A compiled policy is `extern "C" fn(values: *const Value, out: *mut RawOut) -> u64`. It
+//! reads the caller's slot slice in place: `ipe_nostd::Value` is `#[repr(C, u8)]`, and the tag
+//! byte and payload offsets are measured at run time ([`layout`]). Rare operations (errors,
+//! text comparisons, scalar lists, big sets and enums) call `extern "C"` helpers that get a
+//! pointer to the set's own copy of the bundle metadata ([`shapes`]), so compiled code never
+//! points into the bundle's bytes.
+
+mod codegen;
+mod errcode;
+mod helpers;
+mod layout;
+mod shapes;
+pub mod tiering;
+
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::ir::types::I64;
+use cranelift_codegen::ir::AbiParam;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use ipe_nostd::bundle::PolicyId;
+use ipe_nostd::{Bundle, Outcome, PolicyError, Value, Violation};
+
+use codegen::{RawOut, RET_APPLIED_ERROR, RET_NOT_APPLICABLE, RET_SATISFIED, RET_TRIGGER_ERROR};
+use layout::Layout;
+use shapes::Shapes;
+
+/// How hard Cranelift works on a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// `opt_level=none`: fastest compilation.
+    Baseline,
+    /// `opt_level=speed`.
+    Optimized,
+}
+
+/// Why a batch could not be compiled (its policies stay interpreted).
+#[derive(Debug)]
+pub enum JitError {
+    /// This build's `Value` layout is not the one the JIT reads.
+    Layout,
+    /// Cranelift could not target this machine.
+    Isa(String),
+    /// Code generation or linking failed.
+    Codegen(String),
+    /// A code block the JIT does not handle (never for a verified bundle).
+    Unsupported(&'static str),
+}
+
+impl core::fmt::Display for JitError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            JitError::Layout => f.write_str("unexpected Value layout"),
+            JitError::Isa(e) => write!(f, "no Cranelift target for this machine: {e}"),
+            JitError::Codegen(e) => write!(f, "code generation failed: {e}"),
+            JitError::Unsupported(w) => write!(f, "unsupported bytecode: {w}"),
+        }
+    }
+}
+
+impl std::error::Error for JitError {}
+
+/// The machine code of one compiled policy.
+type RawFn = unsafe extern "C" fn(*const Value<'static>, *mut RawOut) -> u64;
+
+/// Native code for a batch of policies of one bundle version, and the memory it lives in.
+///
+/// Function pointers handed out by [`JitSet::entry`] are valid only while the set is alive;
+/// the set frees its code (`JITModule::free_memory`) when dropped.
+pub struct JitSet {
+    module: Option<JITModule>,
+    /// Code address per policy id (`None`: not in this batch).
+    funcs: Vec<Option<usize>>,
+    /// Bundle metadata the code and its helpers point into (kept alive with the code).
+    #[expect(
+        dead_code,
+        reason = "only compiled code reads it, through a raw pointer"
+    )]
+    shapes: Box<Shapes>,
+    slot_count: usize,
+    tier: Tier,
+    compile_time: Duration,
+    compiled: usize,
+}
+
+// SAFETY: the module's memory is immutable after `finalize_definitions` and the set exposes no
+// interior mutability; compiled code only reads its arguments and the boxed `Shapes`.
+unsafe impl Send for JitSet {}
+// SAFETY: as for `Send`: shared use is read-only.
+unsafe impl Sync for JitSet {}
+
+impl core::fmt::Debug for JitSet {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("JitSet")
+            .field("tier", &self.tier)
+            .field("compiled", &self.compiled)
+            .field("compile_time", &self.compile_time)
+            .finish()
+    }
+}
+
+impl Drop for JitSet {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the set is being dropped, so no `&self` borrow (and no call through
+            // `eval`) is live; raw entry points are documented to die with the set and the
+            // tiering state drops its published pointers together with its sets.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+fn isa(tier: Tier) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+    let mut fb = settings::builder();
+    let opt = match tier {
+        Tier::Baseline => "none",
+        Tier::Optimized => "speed",
+    };
+    for (k, v) in [
+        ("opt_level", opt),
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+    ] {
+        fb.set(k, v).map_err(|e| JitError::Isa(e.to_string()))?;
+    }
+    let ib = cranelift_native::builder().map_err(|e| JitError::Isa(e.to_string()))?;
+    ib.finish(settings::Flags::new(fb))
+        .map_err(|e| JitError::Isa(e.to_string()))
+}
+
+/// Compiles every policy of `bundle` at `tier`.
+pub fn compile_bundle(bundle: &Bundle<'_>, tier: Tier) -> Result<JitSet, JitError> {
+    let ids: Vec<PolicyId> = (0..bundle.policy_count())
+        .filter_map(|i| PolicyId::try_from(i).ok())
+        .collect();
+    compile_policies(bundle, &ids, tier)
+}
+
+/// Compiles the policies `ids` of `bundle` at `tier` into one module.
+pub fn compile_policies(
+    bundle: &Bundle<'_>,
+    ids: &[PolicyId],
+    tier: Tier,
+) -> Result<JitSet, JitError> {
+    let start = Instant::now();
+    let lay = Layout::probe().ok_or(JitError::Layout)?;
+    let shapes = Box::new(Shapes::of(bundle));
+    let mut module = JITModule::new(JITBuilder::with_isa(isa(tier)?, default_libcall_names()));
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut declared = Vec::with_capacity(ids.len());
+    let cg = |e: &dyn core::fmt::Display| JitError::Codegen(e.to_string());
+    for &id in ids {
+        if usize::from(id) >= bundle.policy_count() {
+            continue;
+        }
+        module.clear_context(&mut ctx);
+        ctx.func.signature.params.push(AbiParam::new(I64));
+        ctx.func.signature.params.push(AbiParam::new(I64));
+        ctx.func.signature.returns.push(AbiParam::new(I64));
+        let fid = module
+            .declare_function(&format!("p{id}"), Linkage::Local, &ctx.func.signature)
+            .map_err(|e| cg(&e))?;
+        let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        codegen::Gen::new(b, &shapes, lay).policy(bundle, id)?;
+        module
+            .define_function(fid, &mut ctx)
+            .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+        declared.push((id, fid));
+    }
+    module.clear_context(&mut ctx);
+    module.finalize_definitions().map_err(|e| cg(&e))?;
+    let mut funcs = vec![None; bundle.policy_count()];
+    for &(id, fid) in &declared {
+        if let Some(f) = funcs.get_mut(usize::from(id)) {
+            *f = Some(module.get_finalized_function(fid) as usize);
+        }
+    }
+    Ok(JitSet {
+        module: Some(module),
+        funcs,
+        shapes,
+        slot_count: bundle.slot_count(),
+        tier,
+        compile_time: start.elapsed(),
+        compiled: declared.len(),
+    })
+}
+
+impl JitSet {
+    /// The tier the set was compiled at.
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
+
+    /// Wall time [`compile_policies`] took for the whole batch.
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
+    /// Number of policies compiled.
+    pub fn len(&self) -> usize {
+        self.compiled
+    }
+
+    /// Whether no policy was compiled.
+    pub fn is_empty(&self) -> bool {
+        self.compiled == 0
+    }
+
+    /// Whether policy `id` is in this set.
+    pub fn contains(&self, id: PolicyId) -> bool {
+        self.entry(id).is_some()
+    }
+
+    /// The code address of policy `id` (valid only while `self` is alive).
+    pub(crate) fn entry(&self, id: PolicyId) -> Option<usize> {
+        self.funcs.get(usize::from(id)).copied().flatten()
+    }
+
+    /// Evaluates compiled policy `id` over `values` (the slot slice the interpreter would get);
+    /// `None` if `id` is not in this set. The result equals
+    /// `ipe_nostd::vm::eval_policy_values(bundle, id, values)`.
+    #[inline]
+    pub fn eval(&self, id: PolicyId, values: &[Value<'_>]) -> Option<Outcome> {
+        let f = self.entry(id)?;
+        Some(self.call(f, id, values))
+    }
+
+    /// Runs the code at `f` (an entry of this set) for policy `id`.
+    #[inline]
+    pub(crate) fn call(&self, f: usize, id: PolicyId, values: &[Value<'_>]) -> Outcome {
+        if values.len() < self.slot_count {
+            // Compiled code reads every slot in place: pad a short slice with missing values.
+            let mut padded = values.to_vec();
+            padded.resize(self.slot_count, Value::Missing);
+            return run(f, id, &padded);
+        }
+        run(f, id, values)
+    }
+}
+
+/// Calls compiled policy code at `f` and decodes its result.
+#[inline]
+fn run(f: usize, id: PolicyId, values: &[Value<'_>]) -> Outcome {
+    let mut out = RawOut::default();
+    // SAFETY: `f` is the address of a function of signature `RawFn` finalized in a `JitSet`
+    // that the caller keeps alive for this call (it is an entry of `&JitSet` or a pointer the
+    // tiering state published while holding its set). `values` holds at least as many slots
+    // as the bundle declares, which is all the code reads outside lists it validates first.
+    let code = unsafe {
+        let func: RawFn = core::mem::transmute::<usize, RawFn>(f);
+        func(values.as_ptr().cast::<Value<'static>>(), &mut out)
+    };
+    decode(code, id, out)
+}
+
+fn decode(code: u64, id: PolicyId, out: RawOut) -> Outcome {
+    let error = |applied| {
+        let error = errcode::decode(out.err).unwrap_or(ipe_nostd::AttrError {
+            slot: 0,
+            field: None,
+            kind: ipe_nostd::ErrKind::Missing,
+        });
+        Outcome::Error {
+            error: PolicyError { policy: id, error },
+            applied,
+        }
+    };
+    match code {
+        RET_NOT_APPLICABLE => Outcome::NotApplicable,
+        RET_SATISFIED => Outcome::Satisfied,
+        RET_TRIGGER_ERROR => error(false),
+        RET_APPLIED_ERROR => error(true),
+        _ => Outcome::Violated(Violation {
+            policy: id,
+            clause: u16::try_from(out.clause).ok(),
+            count: (out.has_note != 0).then_some(out.note),
+        }),
+    }
+}
+

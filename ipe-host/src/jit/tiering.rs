@@ -1,0 +1,1 @@
+//! Tiering (filled in below).
