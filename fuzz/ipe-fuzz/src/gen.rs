@@ -1,0 +1,643 @@
+//! Structured generation of well-typed bundles (schema + policies, as `.ipe` text) and of JSON
+//! requests against their schema, driven by `arbitrary::Unstructured`.
+//!
+//! Every bundle [`case`] returns declares a schema and uses every path at its declared type, so
+//! the compiler must accept it: a rejection is reported by the `diff` oracle as a finding (the
+//! front end refusing a valid program), with the generated text.
+
+use arbitrary::Unstructured;
+use serde_json::{json, Map, Value};
+
+/// A scalar type of the model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    /// `string`
+    Str,
+    /// `int`
+    Int,
+    /// `bool`
+    Bool,
+    /// `enum [..]`, by index into [`ENUMS`].
+    Enum(usize),
+}
+
+/// Enum member lists the generator declares (structurally equal lists are the same enum).
+pub const ENUMS: &[&[&str]] = &[
+    &["low", "medium", "high", "critical"],
+    &["b", "a"],
+    &["x y", "q\"uote", "back\\slash"],
+    &["only"],
+];
+
+/// Top-level paths; no path is a prefix of another, no first segment is reserved, an element
+/// name or a bound variable.
+const PATHS: &[&str] = &[
+    "resource.type",
+    "resource.risk",
+    "resource.replicas",
+    "resource.public",
+    "env",
+    "user.dept",
+    "user.roles",
+    "user.level",
+    "approvals",
+    "items",
+    "tags",
+    "stats.count",
+    "type.name",
+    "policy.version",
+    "x.with",
+    "x.when",
+    "flags.not",
+    "limits.in",
+    "a-b.c_d",
+    "_u",
+];
+
+/// Field paths of record elements (no prefix relations).
+const FIELDS: &[&str] = &["role", "dept", "level", "ok", "meta.kind", "type", "count"];
+/// Element names for the seed form.
+const ELEMS: &[&str] = &["approver", "el", "item_"];
+
+const STRS: &[&str] = &[
+    "", "a", "b", "x", "senior", "x y", "q\"uote", "back\\slash", "nl\nx", "t\tb", "ü", "/prod/",
+    "low", "only", "prod",
+];
+const INTS: &[i64] = &[0, 1, -1, 2, 3, 100, i64::MAX, i64::MIN];
+
+/// An attribute's declared shape.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// A scalar.
+    Scalar(Ty),
+    /// `list of T [max N]`.
+    List(Ty, Option<u32>),
+    /// `list of [elem] [max N] { fields }`.
+    Records {
+        /// Element name for the seed form.
+        elem: Option<&'static str>,
+        /// Fields and their types.
+        fields: Vec<(&'static str, Ty)>,
+        /// `max N`.
+        max: Option<u32>,
+    },
+}
+
+/// One declared attribute.
+#[derive(Clone, Debug)]
+pub struct Attr {
+    /// Dotted path.
+    pub path: &'static str,
+    /// Shape.
+    pub kind: Kind,
+}
+
+/// A generated bundle and requests.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// `(file name, text)` in bundle order.
+    pub sources: Vec<(String, String)>,
+    /// The schema model.
+    pub attrs: Vec<Attr>,
+    /// Requests.
+    pub requests: Vec<Value>,
+}
+
+impl std::fmt::Display for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, t) in &self.sources {
+            writeln!(f, "--- {n}\n{t}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Renders a string literal in `.ipe` syntax.
+pub fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Sets `path` (dotted) in a JSON object, creating objects on the way; a step that is not an
+/// object is left alone.
+pub fn insert_path(root: &mut Value, path: &str, v: Value) {
+    let mut cur = root;
+    let segs: Vec<&str> = path.split('.').collect();
+    for (i, seg) in segs.iter().enumerate() {
+        let Value::Object(m) = cur else { return };
+        if i + 1 == segs.len() {
+            m.insert((*seg).to_owned(), v);
+            return;
+        }
+        cur = m
+            .entry((*seg).to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+struct G<'u, 'd> {
+    u: &'u mut Unstructured<'d>,
+    attrs: Vec<Attr>,
+    /// Variables in scope: (name, attr index). Seed filters bind the element name.
+    vars: Vec<(String, usize)>,
+    agg_depth: usize,
+    /// Bound-variable counter.
+    fresh: usize,
+}
+
+impl G<'_, '_> {
+    fn bool(&mut self) -> bool {
+        self.u.arbitrary().unwrap_or(false)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n <= 1 {
+            return 0;
+        }
+        self.u.int_in_range(0..=n - 1).unwrap_or(0)
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+
+    fn ty(&mut self) -> Ty {
+        match self.below(5) {
+            0 | 1 => Ty::Str,
+            2 => Ty::Int,
+            3 => Ty::Bool,
+            _ => Ty::Enum(self.below(ENUMS.len())),
+        }
+    }
+
+    fn ty_text(t: &Ty) -> String {
+        match t {
+            Ty::Str => "string".into(),
+            Ty::Int => "int".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Enum(e) => format!(
+                "enum [{}]",
+                ENUMS[*e].iter().map(|m| quote(m)).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    fn max(&mut self) -> Option<u32> {
+        if self.below(3) == 0 {
+            Some(self.below(4) as u32)
+        } else {
+            None
+        }
+    }
+
+    fn schema(&mut self) {
+        let n = 1 + self.below(8);
+        let mut used = Vec::new();
+        for _ in 0..n {
+            let path = self.pick(PATHS);
+            if used.contains(&path) {
+                continue;
+            }
+            used.push(path);
+            let kind = match self.below(6) {
+                0 => {
+                    let t = self.ty();
+                    let t = if t == Ty::Bool { Ty::Str } else { t };
+                    Kind::List(t, self.max())
+                }
+                1 => {
+                    let mut fields: Vec<(&'static str, Ty)> = Vec::new();
+                    for _ in 0..1 + self.below(3) {
+                        let f = self.pick(FIELDS);
+                        if !fields.iter().any(|(g, _)| *g == f) {
+                            let t = self.ty();
+                            fields.push((f, t));
+                        }
+                    }
+                    let elem = if self.below(4) == 0 {
+                        None
+                    } else {
+                        let e = self.pick(ELEMS);
+                        let taken = self.attrs.iter().any(
+                            |a| matches!(a.kind, Kind::Records { elem: Some(x), .. } if x == e),
+                        );
+                        (!taken).then_some(e)
+                    };
+                    Kind::Records {
+                        elem,
+                        fields,
+                        max: self.max(),
+                    }
+                }
+                _ => Kind::Scalar(self.ty()),
+            };
+            self.attrs.push(Attr { path, kind });
+        }
+    }
+
+    fn schema_text(&mut self) -> Vec<String> {
+        let mut blocks = vec![String::new()];
+        for a in self.attrs.clone() {
+            if self.below(5) == 0 {
+                blocks.push(String::new());
+            }
+            let sep = if self.bool() { ",\n" } else { "\n" };
+            let t = match &a.kind {
+                Kind::Scalar(t) => Self::ty_text(t),
+                Kind::List(t, max) => format!(
+                    "list of {}{}",
+                    Self::ty_text(t),
+                    max.map(|m| format!(" max {m}")).unwrap_or_default()
+                ),
+                Kind::Records { elem, fields, max } => format!(
+                    "list of {}{} {{ {} }}",
+                    elem.unwrap_or(""),
+                    max.map(|m| format!(" max {m}")).unwrap_or_default(),
+                    fields
+                        .iter()
+                        .map(|(f, t)| format!("{f}: {}", Self::ty_text(t)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let b = blocks.last_mut().expect("one block");
+            b.push_str(&format!("  {}: {t}{sep}", a.path));
+        }
+        blocks
+            .into_iter()
+            .map(|b| format!("schema {{\n{b}}}\n"))
+            .collect()
+    }
+
+    fn lit(&mut self, t: &Ty) -> String {
+        match t {
+            Ty::Str => quote(self.pick(STRS)),
+            Ty::Int => self.pick(INTS).to_string(),
+            Ty::Bool => self.pick(&["true", "false"]).to_owned(),
+            Ty::Enum(e) => quote(self.pick(ENUMS[*e])),
+        }
+    }
+
+    /// Non-literal operands of type `t`: scalar paths and fields of bound elements.
+    fn places(&self, t: &Ty) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in &self.attrs {
+            if matches!(&a.kind, Kind::Scalar(s) if s == t) {
+                out.push(a.path.to_owned());
+            }
+        }
+        for (v, i) in &self.vars {
+            if let Kind::Records { fields, .. } = &self.attrs[*i].kind {
+                for (f, ft) in fields {
+                    if ft == t {
+                        out.push(format!("{v}.{f}"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn lists_of(&self, t: &Ty) -> Vec<&'static str> {
+        self.attrs
+            .iter()
+            .filter(|a| matches!(&a.kind, Kind::List(s, _) if s == t))
+            .map(|a| a.path)
+            .collect()
+    }
+
+    fn records(&self) -> Vec<usize> {
+        (0..self.attrs.len())
+            .filter(|&i| matches!(self.attrs[i].kind, Kind::Records { .. }))
+            .collect()
+    }
+
+    /// An int-valued count operand, if any list exists.
+    fn count(&mut self, depth: usize) -> Option<String> {
+        let lists: Vec<usize> = (0..self.attrs.len())
+            .filter(|&i| !matches!(self.attrs[i].kind, Kind::Scalar(_)))
+            .collect();
+        if lists.is_empty() || self.agg_depth >= 3 {
+            return None;
+        }
+        let i = self.pick(&lists);
+        let path = self.attrs[i].path;
+        let is_rec = matches!(self.attrs[i].kind, Kind::Records { .. });
+        Some(match self.below(3) {
+            0 if !matches!(self.attrs[i].kind, Kind::Records { elem: None, .. }) => {
+                format!("{path}.count")
+            }
+            1 if is_rec => {
+                let v = format!("v{}", self.fresh);
+                self.fresh += 1;
+                let f = self.filter(&v, i, depth);
+                format!("count({v} in {path} where {f})")
+            }
+            _ => {
+                let v = format!("v{}", self.fresh);
+                self.fresh += 1;
+                format!("count({v} in {path})")
+            }
+        })
+    }
+
+    fn filter(&mut self, var: &str, attr: usize, depth: usize) -> String {
+        self.vars.push((var.to_owned(), attr));
+        self.agg_depth += 1;
+        let f = self.cond(depth + 1);
+        self.agg_depth -= 1;
+        self.vars.pop();
+        f
+    }
+
+    /// An operand of type `t` (a literal only when `allow_lit`).
+    fn operand(&mut self, t: &Ty, allow_lit: bool, depth: usize) -> Option<String> {
+        let places = self.places(t);
+        if *t == Ty::Int && self.below(4) == 0 {
+            if let Some(c) = self.count(depth) {
+                return Some(c);
+            }
+        }
+        if places.is_empty() || (allow_lit && self.bool()) {
+            return allow_lit.then(|| self.lit(t));
+        }
+        Some(places[self.below(places.len())].clone())
+    }
+
+    fn atom(&mut self, depth: usize) -> String {
+        for _ in 0..4 {
+            if let Some(s) = self.try_atom(depth) {
+                return s;
+            }
+        }
+        self.pick(&["true", "false"]).to_owned()
+    }
+
+    fn try_atom(&mut self, depth: usize) -> Option<String> {
+        let t = self.ty();
+        Some(match self.below(10) {
+            0 => self.pick(&["true", "false"]).to_owned(),
+            1 => self.operand(&Ty::Bool, false, depth)?,
+            2 | 3 | 4 => {
+                let lhs = self.operand(&t, false, depth)?;
+                let rhs = self.operand(&t, true, depth)?;
+                let ordered = matches!(t, Ty::Int | Ty::Enum(_));
+                let op = if ordered {
+                    self.pick(&["==", "!=", "<", "<=", ">", ">="])
+                } else {
+                    self.pick(&["==", "!="])
+                };
+                if self.bool() {
+                    format!("{lhs} {op} {rhs}")
+                } else {
+                    format!("{rhs} {op} {lhs}")
+                }
+            }
+            5 => {
+                if t == Ty::Bool {
+                    return None;
+                }
+                let lhs = self.operand(&t, false, depth)?;
+                let n = self.below(4);
+                let lits: Vec<String> = (0..n).map(|_| self.lit(&t)).collect();
+                let trail = if n > 0 && self.bool() { "," } else { "" };
+                format!("{lhs} in [{}{trail}]", lits.join(", "))
+            }
+            6 => {
+                let lists = self.lists_of(&t);
+                if lists.is_empty() {
+                    return None;
+                }
+                let l = self.pick(&lists);
+                let lhs = self.operand(&t, true, depth)?;
+                format!("{lhs} in {l}")
+            }
+            7 => {
+                let lhs = self.operand(&Ty::Str, true, depth)?;
+                let rhs = self.operand(&Ty::Str, true, depth)?;
+                let op = self.pick(&["starts_with", "ends_with", "contains"]);
+                format!("{lhs} {op} {rhs}")
+            }
+            8 => {
+                let mut paths: Vec<String> = self.attrs.iter().map(|a| a.path.to_owned()).collect();
+                for (v, i) in &self.vars {
+                    if let Kind::Records { fields, .. } = &self.attrs[*i].kind {
+                        paths.extend(fields.iter().map(|(f, _)| format!("{v}.{f}")));
+                    }
+                }
+                if paths.is_empty() {
+                    return None;
+                }
+                format!("has {}", paths[self.below(paths.len())])
+            }
+            _ => {
+                // Aggregates.
+                let recs = self.records();
+                if recs.is_empty() || self.agg_depth >= 3 || depth > 5 {
+                    return None;
+                }
+                let i = self.pick(&recs);
+                let path = self.attrs[i].path;
+                let elem = match self.attrs[i].kind {
+                    Kind::Records { elem, .. } => elem,
+                    _ => None,
+                };
+                match (elem, self.below(4)) {
+                    (Some(e), 0) => {
+                        let q = self.pick(&["any", "all"]);
+                        let f = self.filter(e, i, depth);
+                        format!("({path}.{q} where {f})")
+                    }
+                    (Some(e), 1) => {
+                        let op = self.pick(&["==", "!=", "<", "<=", ">", ">="]);
+                        let n = self.pick(&[0i64, 1, 2]);
+                        let f = self.filter(e, i, depth);
+                        if self.bool() {
+                            format!("({path}.count {op} {n} where {f})")
+                        } else {
+                            format!("({n} {op} {path}.count where {f})")
+                        }
+                    }
+                    _ => {
+                        let q = self.pick(&["any", "all"]);
+                        let v = format!("v{}", self.fresh);
+                        self.fresh += 1;
+                        let f = self.filter(&v, i, depth);
+                        format!("{q}({v} in {path} where {f})")
+                    }
+                }
+            }
+        })
+    }
+
+    fn cond(&mut self, depth: usize) -> String {
+        if depth > 4 {
+            return self.atom(depth);
+        }
+        match self.below(8) {
+            0 => format!("not {}", self.cond_paren(depth + 1)),
+            1 => format!("({} and {})", self.cond(depth + 1), self.cond(depth + 1)),
+            2 => format!("({} or {})", self.cond(depth + 1), self.cond(depth + 1)),
+            _ => self.atom(depth),
+        }
+    }
+
+    fn cond_paren(&mut self, depth: usize) -> String {
+        let c = self.cond(depth);
+        if c.starts_with('(') || !c.contains(' ') {
+            c
+        } else {
+            format!("({c})")
+        }
+    }
+
+    fn policy(&mut self, i: usize) -> String {
+        let name = format!("{}{i}", self.pick(&["P", "policy_", "Type", "_"]));
+        let intent = self.pick(&[
+            "intent",
+            "  spaces   and\n  newlines  ",
+            "q\"uote \\ back",
+            "tab\there",
+        ]);
+        let mut s = format!("policy {name}:\n  {}", quote(intent));
+        if self.bool() {
+            s.push_str(&format!(" {}", quote("more")));
+        }
+        s.push('\n');
+        if self.below(3) != 0 {
+            s.push_str(&format!("  triggers when {}\n", self.cond(0)));
+        }
+        if self.below(4) == 0 {
+            s.push_str("  denies");
+        } else {
+            let n = 1 + self.below(3);
+            let clauses: Vec<String> = (0..n).map(|_| self.cond(1)).collect();
+            s.push_str(&format!("  requires {}", clauses.join("\n    and ")));
+        }
+        if self.below(3) == 0 {
+            s.push_str(&format!(" with reason {}", quote(self.pick(STRS))));
+        }
+        s.push('\n');
+        if self.below(4) == 0 {
+            s.push_str("  metadata\n    owner: \"team\"\n    severity: -3\n    on: true\n");
+        }
+        s
+    }
+
+    fn scalar_json(&mut self, t: &Ty) -> Value {
+        match self.below(12) {
+            0 => Value::Null,
+            1 => json!(1.5),
+            2 => json!(9223372036854775808u64),
+            3 => json!({"k": 1}),
+            4 => json!([1]),
+            5 => json!("not-a-member"),
+            6 => json!(true),
+            _ => match t {
+                Ty::Str => json!(self.pick(STRS)),
+                Ty::Int => json!(self.pick(INTS)),
+                Ty::Bool => json!(self.bool()),
+                Ty::Enum(e) => json!(self.pick(ENUMS[*e])),
+            },
+        }
+    }
+
+    fn request(&mut self) -> Value {
+        let mut req = Value::Object(Map::new());
+        for a in self.attrs.clone() {
+            if self.below(6) == 0 {
+                continue; // missing
+            }
+            let v = match &a.kind {
+                Kind::Scalar(t) => self.scalar_json(t),
+                Kind::List(t, max) => {
+                    if self.below(8) == 0 {
+                        self.scalar_json(t)
+                    } else {
+                        let n = self.below(max.map_or(4, |m| m as usize + 2));
+                        Value::Array((0..n).map(|_| self.scalar_json(t)).collect())
+                    }
+                }
+                Kind::Records { fields, max, .. } => {
+                    if self.below(8) == 0 {
+                        json!("nope")
+                    } else {
+                        let n = self.below(max.map_or(4, |m| m as usize + 2));
+                        let mut els = Vec::new();
+                        for _ in 0..n {
+                            if self.below(8) == 0 {
+                                els.push(self.scalar_json(&Ty::Str));
+                                continue;
+                            }
+                            let mut el = Value::Object(Map::new());
+                            for (f, t) in fields {
+                                if self.below(5) != 0 {
+                                    let v = self.scalar_json(t);
+                                    insert_path(&mut el, f, v);
+                                }
+                            }
+                            els.push(el);
+                        }
+                        Value::Array(els)
+                    }
+                }
+            };
+            if self.below(16) == 0 && a.path.contains('.') {
+                // An intermediate step that is not an object.
+                let first = a.path.split('.').next().unwrap_or(a.path);
+                insert_path(&mut req, first, json!("scalar"));
+            } else {
+                insert_path(&mut req, a.path, v);
+            }
+        }
+        req
+    }
+}
+
+/// Generates one case from the fuzzer's bytes.
+pub fn case(u: &mut Unstructured<'_>) -> Case {
+    let mut g = G {
+        u,
+        attrs: Vec::new(),
+        vars: Vec::new(),
+        agg_depth: 0,
+        fresh: 0,
+    };
+    g.schema();
+    let mut texts = g.schema_text();
+    match g.below(3) {
+        0 => texts[0].insert_str(0, "default allow\n"),
+        1 => texts[0].insert_str(0, "# a comment\ndefault deny # trailing\n"),
+        _ => {}
+    }
+    let n = 1 + g.below(4);
+    for i in 0..n {
+        let p = g.policy(i);
+        if g.bool() {
+            texts.push(p);
+        } else {
+            let last = texts.last_mut().expect("a schema block");
+            last.push('\n');
+            last.push_str(&p);
+        }
+    }
+    let requests = (0..1 + g.below(6)).map(|_| g.request()).collect();
+    let sources = texts
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (format!("f{i:02}.ipe"), t))
+        .collect();
+    Case {
+        sources,
+        attrs: g.attrs,
+        requests,
+    }
+}

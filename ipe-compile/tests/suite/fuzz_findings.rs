@@ -1,0 +1,61 @@
+//! Minimal reproducers of the bugs the fuzz targets (`fuzz/`) found, one named test each.
+//! Tests marked `#[ignore]` are open findings: remove the `ignore` with the fix (and the matching
+//! entry in `fuzz/ipe-fuzz/src/known.rs`, which lets campaigns step around them meanwhile).
+
+use ipe_nostd::Bundle;
+use serde_json::json;
+
+/// Compiles one source file and returns the reference and interpreter decision JSON.
+fn both(source: &str, request: serde_json::Value) -> (String, String) {
+    let program = ipe_compile::compile_str(&[("fuzz.ipe", source)]).expect("compiles");
+    let compiled = ipe_compile::lower::lower(&program).expect("lowers to a verified bundle");
+    let bundle = Bundle::from_bytes(&compiled.bytes).expect("verifies");
+    (
+        ipe_compile::evaluate(&program, &request).to_json(),
+        ipe_host::evaluate_json(&bundle, &request).to_json(),
+    )
+}
+
+/// fuzz `diff`: `n in []` with an int (or enum, or `count`) operand is well typed, but
+/// `lower::Tables::set` (ipe-compile/src/lower/mod.rs) gives an empty set the kind of its first
+/// literal, defaulting to `string`, so the verifier refuses the bundle with `TypeMismatch`.
+#[test]
+#[ignore = "open fuzz finding: empty set kind defaults to string in lower::Tables::set"]
+fn empty_int_set_lowers_to_a_verified_bundle() {
+    let src = "schema {\n  n: int\n  l: list of int\n}\npolicy P:\n  \"i\"\n  requires n in [] or l.count in []\n";
+    let (reference, interp) = both(src, json!({"n": 1, "l": []}));
+    assert_eq!(reference, interp);
+    assert!(reference.contains("requirement not met: n in [] or l.count in []"));
+}
+
+/// fuzz `diff`: a `null` element of a list (of records, or of scalars) is a wrong-type error
+/// whose `got` differs: the reference (ipe-compile/src/eval.rs, `json_kind(..).unwrap_or(
+/// JsonKind::Object)`) says `object`, the interpreter (ipe-host/src/request.rs and
+/// ipe-nostd/src/vm.rs) says `null`. LANGUAGE.md lists no `null` among the `got` words: the
+/// spec must say which (or treat a `null` element's fields as missing).
+#[test]
+#[ignore = "open fuzz finding: null list element, reference `got object` vs interpreter `got null`"]
+fn null_list_element_error_agrees() {
+    let records = "schema {\n  l: list of el { role: string }\n}\npolicy P:\n  \"i\"\n  requires any(v in l where v.role == \"a\")\n";
+    let (reference, interp) = both(records, json!({"l": [null]}));
+    assert_eq!(reference, interp);
+    let scalars = "schema {\n  l: list of int\n}\npolicy P:\n  \"i\"\n  requires 1 in l\n";
+    let (reference, interp) = both(scalars, json!({"l": [null]}));
+    assert_eq!(reference, interp);
+}
+
+/// fuzz `diff`: a list of scalars with several invalid elements. The reference reports the
+/// smallest element error (ipe-compile/src/eval.rs, `Eval::list`, `.min()`); the interpreter the
+/// first invalid element's (ipe-nostd/src/vm.rs, list loading: `return Err(e)` in the element
+/// loop), so `[{"k":1}, "x"]` as `list of int` gives `got string` against `got object`, and
+/// `["not-a-member", 1.5]` as a list of enum gives `got float` against `is not one of ..`.
+#[test]
+#[ignore = "open fuzz finding: first invalid list element (interpreter) vs smallest (reference)"]
+fn scalar_list_error_is_the_smallest() {
+    let ints = "schema {\n  l: list of int\n}\npolicy P:\n  \"i\"\n  requires 1 in l\n";
+    let (reference, interp) = both(ints, json!({"l": [{"k": 1}, "x"]}));
+    assert_eq!(reference, interp);
+    let enums = "schema {\n  l: list of enum [\"low\", \"high\"]\n}\npolicy P:\n  \"i\"\n  requires l.count > 0\n";
+    let (reference, interp) = both(enums, json!({"l": ["not-a-member", 1.5]}));
+    assert_eq!(reference, interp);
+}
