@@ -1,0 +1,84 @@
+//! Build script: compiles `policies/*.ipe` with the ipe-compile library into `OUT_DIR`, writes
+//! a deliberately corrupted copy for the fail-closed test, and sets up the firmware's linker
+//! scripts.
+//!
+//! Outputs (all in `OUT_DIR`, embedded with `include_bytes!`; nothing is checked in):
+//! - `policies.ipeb`: the verified bundle the firmware runs;
+//! - `corrupted-crc.ipeb`: the bundle with one body byte flipped (the CRC no longer matches);
+//! - `corrupted-code.ipeb`: one bytecode byte changed and the CRC recomputed, so the damage
+//!   gets past the checksum and only the bytecode verifier can catch it.
+
+use std::path::PathBuf;
+use std::{env, fs};
+
+fn main() {
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+
+    // Linker setup, for the firmware binaries only (host builds of the library and its tests
+    // never see these arguments).
+    fs::copy(dir.join("memory.x"), out.join("memory.x")).expect("copy memory.x");
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=memory.x");
+    if env::var("TARGET").is_ok_and(|t| t.starts_with("thumb")) {
+        println!("cargo:rustc-link-arg-bins=--nmagic");
+        println!("cargo:rustc-link-arg-bins=-Tlink.x");
+        println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+    }
+
+    // The policy bundle.
+    let policies = dir.join("policies");
+    println!("cargo:rerun-if-changed={}", policies.display());
+    let files = ipe_compile::bundle_files(std::slice::from_ref(&policies))
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    let program = ipe_compile::compile_paths(&files).unwrap_or_else(|e| fail(&e.to_string()));
+    let compiled = ipe_compile::lower::lower(&program).unwrap_or_else(|e| fail(&format!("{e}")));
+    let bytes = compiled.bytes;
+    ipe_nostd::Bundle::from_bytes(&bytes).unwrap_or_else(|e| fail(&format!("{e}")));
+    fs::write(out.join("policies.ipeb"), &bytes).expect("write policies.ipeb");
+
+    // Corruption 1: flip the last body byte; the header CRC now disagrees.
+    let mut crc_bad = bytes.clone();
+    *crc_bad.last_mut().expect("non-empty bundle") ^= 0x5a;
+    assert!(matches!(
+        ipe_nostd::Bundle::from_bytes(&crc_bad),
+        Err(ipe_nostd::BundleError::ChecksumMismatch { .. })
+    ));
+    fs::write(out.join("corrupted-crc.ipeb"), &crc_bad).expect("write corrupted-crc.ipeb");
+
+    // Corruption 2: overwrite one byte of bytecode with an invalid opcode and fix up the CRC,
+    // so decoding succeeds and the verifier must reject it. Try each code byte in turn and
+    // keep the first one the verifier rejects (most are).
+    let code_bad = corrupt_code(&bytes).unwrap_or_else(|| fail("no code byte to corrupt"));
+    fs::write(out.join("corrupted-code.ipeb"), &code_bad).expect("write corrupted-code.ipeb");
+}
+
+/// A copy of `bytes` with one bytecode byte replaced and the CRC recomputed, such that
+/// decoding succeeds and `Bundle::from_bytes` fails verification.
+fn corrupt_code(bytes: &[u8]) -> Option<Vec<u8>> {
+    use ipe_nostd::format::{CRC, HEADER_LEN};
+    let body = ipe_nostd::Bundle::decode_unverified(bytes).ok()?;
+    // The code section is a borrowed sub-slice of `bytes`: find its offset.
+    let code_at = body.code.as_ptr() as usize - bytes.as_ptr() as usize;
+    for i in 0..body.code.len() {
+        let mut bad = bytes.to_vec();
+        bad[code_at + i] = 0xff;
+        let crc = CRC.checksum(&bad[HEADER_LEN..]);
+        bad[12..16].copy_from_slice(&crc.to_le_bytes());
+        if matches!(
+            ipe_nostd::Bundle::from_bytes(&bad),
+            Err(ipe_nostd::BundleError::Verify(_))
+        ) {
+            return Some(bad);
+        }
+    }
+    None
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: cannot compile firmware-example/policies:\n{msg}");
+    std::process::exit(1)
+}

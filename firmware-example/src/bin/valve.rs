@@ -1,0 +1,139 @@
+//! The valve station under QEMU: a scripted sequence of commands and plant states whose
+//! decisions the firmware checks itself. Exit 0 only when every decision and output is right.
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+use defmt_semihosting as _;
+use ipe_firmware_example::board::{self, EXIT_BUNDLE, EXIT_OK, EXIT_WRONG};
+use ipe_firmware_example::controller::{Command, Controller, Ctx, Engine, Verdict};
+use ipe_firmware_example::sim::{Plant, Sample};
+use ipe_nostd::Effect;
+use panic_probe as _;
+
+/// One scripted step: the plant state (changes from [`base`]), the command, and what must
+/// happen.
+struct Step {
+    what: &'static str,
+    setup: fn(&Plant),
+    command: Command,
+    effect: Effect,
+    /// Names of the matched, violated and erring policies, in bundle order.
+    matched: &'static [&'static str],
+    violated: &'static [&'static str],
+    errors: &'static [&'static str],
+}
+
+/// The plant before each step: door closed, operator key, 250 kPa, 20 degrees.
+fn base(p: &Plant) {
+    p.reset_inputs();
+    p.operator_key.set(true);
+    p.pressure.set(Sample::Value(250));
+}
+
+const OPEN: &[&str] = &["OperatorRole", "DoorInterlock", "PressureLimit"];
+
+#[rustfmt::skip]
+const SCRIPT: &[Step] = &[
+    Step { what: "allowed: open at 250 kPa, door closed, operator", setup: |_| {},
+           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
+    Step { what: "denied: door open", setup: |p| p.door_closed.set(false),
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &["DoorInterlock"], errors: &[] },
+    Step { what: "denied: 350 kPa needs a supervisor", setup: |p| p.pressure.set(Sample::Value(350)),
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &["PressureLimit"], errors: &[] },
+    Step { what: "allowed: 350 kPa with the supervisor key", setup: |p| { p.pressure.set(Sample::Value(350)); p.supervisor_key.set(true) },
+           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
+    Step { what: "denied: heating at 95 degrees", setup: |p| p.temperature.set(Sample::Value(95)),
+           command: Command::Heat, effect: Effect::Deny, matched: &["OverTemperature", "OperatorRole"], violated: &["OverTemperature"], errors: &[] },
+    Step { what: "denied: a viewer cannot heat", setup: |p| p.operator_key.set(false),
+           command: Command::Heat, effect: Effect::Deny, matched: &["OverTemperature", "OperatorRole"], violated: &["OperatorRole"], errors: &[] },
+    Step { what: "allowed: heat at 60 degrees, operator", setup: |p| p.temperature.set(Sample::Value(60)),
+           command: Command::Heat, effect: Effect::Allow, matched: &["OverTemperature", "OperatorRole"], violated: &[], errors: &[] },
+    Step { what: "not applicable: calibrate (bundle default deny)", setup: |_| {},
+           command: Command::Calibrate, effect: Effect::Deny, matched: &[], violated: &[], errors: &[] },
+    Step { what: "missing reading: pressure sensor NACK -> fail closed", setup: |p| p.pressure.set(Sample::Nack),
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["PressureLimit"] },
+    Step { what: "missing reading: sensor not ready -> fail closed", setup: |p| p.pressure.set(Sample::NotReady),
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["PressureLimit"] },
+    Step { what: "missing reading: door switch bouncing -> fail closed", setup: |p| p.door_bouncing.set(true),
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["DoorInterlock"] },
+    Step { what: "allowed again: 120 kPa, door steady", setup: |p| p.pressure.set(Sample::Value(120)),
+           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
+];
+
+fn names_match(engine: &Engine<'_>, ids: impl Iterator<Item = u16>, want: &[&str]) -> bool {
+    let mut n = 0;
+    for id in ids {
+        if want.get(n) != Some(&engine.policy_name(id)) {
+            return false;
+        }
+        n += 1;
+    }
+    n == want.len()
+}
+
+fn check(step: &Step, engine: &Engine<'_>, v: &Verdict, plant: &Plant) -> bool {
+    let allowed = step.effect == Effect::Allow;
+    v.effect == step.effect
+        && !v.truncated
+        && names_match(engine, v.matched.iter().copied(), step.matched)
+        && names_match(engine, v.violations.iter().map(|x| x.policy), step.violated)
+        && names_match(engine, v.errors.iter().map(|x| x.policy), step.errors)
+        && plant.valve.get() == (allowed && step.command == Command::OpenValve)
+        && plant.heater.get() == (allowed && step.command == Command::Heat)
+        && plant.fault.get() == !allowed
+}
+
+#[entry]
+fn main() -> ! {
+    board::paint();
+    let plant = Plant::new();
+    let mut station = Controller {
+        sensors: plant.sensors(),
+        actuators: plant.actuators(),
+        engine: Engine::load(ipe_firmware_example::BUNDLE),
+    };
+    if station.engine.load_error().is_some() {
+        board::exit(EXIT_BUNDLE);
+    }
+    let (mut failures, mut eval_stack) = (0u32, 0usize);
+    for (i, step) in SCRIPT.iter().enumerate() {
+        defmt::info!("step {=usize}: {=str}", i + 1, step.what);
+        base(&plant);
+        (step.setup)(&plant);
+        let verdict = station.step_with(step.command, |engine, ctx| {
+            let (v, used) = board::measure(|| engine.decide(ctx));
+            eval_stack = eval_stack.max(used);
+            v
+        });
+        if !check(step, &station.engine, &verdict, &plant) {
+            defmt::error!("step {=usize}: unexpected decision or outputs", i + 1);
+            failures += 1;
+        }
+    }
+    defmt::info!(
+        "RAM for evaluation: interpreter stack high-water {=usize} B + Context {=usize} B (+ Decision {=usize} B); firmware stack high-water {=usize} B",
+        eval_stack,
+        core::mem::size_of::<Ctx>(),
+        core::mem::size_of::<Verdict>(),
+        board::high_water_mark()
+    );
+    if failures == 0 {
+        defmt::info!("all {=usize} scripted decisions right", SCRIPT.len());
+        board::exit(EXIT_OK)
+    }
+    defmt::error!("{=u32} of {=usize} scripted decisions wrong", failures, SCRIPT.len());
+    board::exit(EXIT_WRONG)
+}
+
+#[exception]
+unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+    defmt::error!("HardFault (or panic): exiting {=i32}", board::EXIT_HARDFAULT);
+    board::exit(board::EXIT_HARDFAULT)
+}
+
+#[exception]
+unsafe fn DefaultHandler(irqn: i16) {
+    defmt::error!("unexpected exception {=i16}", irqn);
+    board::exit(board::EXIT_EXCEPTION)
+}
