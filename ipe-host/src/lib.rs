@@ -1,26 +1,68 @@
-//! IPE's std host: load bundles, build requests from JSON, evaluate and report decisions.
+//! IPE's std host: load verified bundles (copied or memory-mapped), evaluate requests from
+//! many threads through a hash-indexed trigger index, replace the policy set atomically while
+//! serving, and count what every policy does.
+//!
+//! # Brief overview
+//! - [`PolicyEngine`]: the live policy set behind an atomic pointer; [`PolicyEngine::swap`],
+//!   [`PolicyEngine::reload`] and [`PolicyEngine::publish`] replace it with a new version.
+//! - [`PolicySet`]: one immutable version ([`PolicyEngine::load`]); evaluates JSON
+//!   ([`PolicySet::evaluate_json`]), typed requests ([`PolicySet::request`]), prebuilt slot
+//!   values ([`PolicySet::evaluate_values`]) and JSON-lines batches
+//!   ([`PolicySet::evaluate_lines`]); renders decisions ([`PolicySet::report`]).
+//! - [`Stats`]: per-policy counters ([`PolicyEngine::stats`]).
+//! - [`Error`]: the one error type, with an [`ErrorKind`].
+//!
+//! # Examples
+//! ```no_run
+//! # fn demo() -> Result<(), ipe_host::Error> {
+//! let engine = ipe_host::PolicyEngine::from_file("policies.ipeb")?;
+//! let set = engine.load();
+//! let d = set.evaluate_json(r#"{"resource":{"type":"Deployment"},"environment":"production"}"#)?;
+//! println!("{}", set.report(&d).to_json());
+//! eprint!("{}", engine.stats().table(10));
+//! # Ok(()) }
+//! ```
+//!
+//! # Features
+//! | feature | what it adds |
+//! |---|---|
+//! | (none yet) | the JIT (`jit`) lands with issue 8 |
 #![deny(missing_docs)]
 
+mod batch;
+mod engine;
+mod error;
+mod index;
 #[cfg(feature = "jit")]
 #[expect(
     unsafe_code,
     reason = "calls into JIT-compiled code; every block has a SAFETY comment in jit/"
 )]
 pub mod jit;
+mod mmap;
 pub mod report;
 pub mod request;
+mod stats;
 
+pub use batch::BatchSummary;
+pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Snapshot, DECISION_LIST};
+pub use error::{Error, ErrorKind, RequestError};
+pub use mmap::MAP_THRESHOLD;
 pub use report::Report;
+pub use request::{Field, RequestBuilder};
+pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};
 
 use bumpalo::Bump;
 use ipe_nostd::{Bundle, Context, Decision};
 
-/// Slots a host context holds; bundles needing more are evaluated with a larger context.
+/// Slots a host context holds in [`evaluate_json`]; bundles needing more read the rest as
+/// missing (use [`PolicyEngine`], which has no such limit).
 pub const MAX_SLOTS: usize = 256;
-/// Entries per decision list kept by the host.
+/// Entries per decision list kept by [`evaluate_json`].
 pub const MAX_LIST: usize = 256;
 
-/// Evaluates one JSON request against a bundle with the interpreter and renders the decision.
+/// Evaluates one parsed JSON request against a bundle with the interpreter and renders the
+/// decision (the simple path used by the compiler's tests; [`PolicyEngine`] is the fast one).
 pub fn evaluate_json(bundle: &Bundle<'_>, request: &serde_json::Value) -> Report {
     let arena = Bump::new();
     let mut ctx = Context::<MAX_SLOTS>::new();

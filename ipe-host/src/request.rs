@@ -1,10 +1,18 @@
-//! Building evaluation contexts from JSON requests.
+//! Building evaluation contexts: from JSON text in one pass over a per-bundle path tree
+//! ([`PolicySet::parse_json`](crate::PolicySet::parse_json)), from a typed
+//! [`RequestBuilder`], or from a parsed `serde_json::Value` ([`fill`]).
 
+use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
+use hashbrown::HashMap;
 use ipe_nostd::bundle::SlotId;
 use ipe_nostd::format::kind;
 use ipe_nostd::{Bundle, Context, ErrKind, JsonKind, Value, ValueKind};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
+
+use crate::engine::{HostDecision, PolicySet};
+use crate::error::{Error, RequestError};
 
 fn json_kind(v: &Json) -> JsonKind {
     match v {
@@ -126,3 +134,833 @@ pub fn slot_value<'j>(
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The per-bundle request plan: JSON parsed straight into slot values.
+// ---------------------------------------------------------------------------------------------
+
+/// How one attribute or record field is read.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    /// A scalar of this kind.
+    Scalar(ValueKind),
+    /// A list of scalars.
+    Scalars { elem: ValueKind, max_len: u32 },
+    /// A list of records: `fields` fields read through the tree at node `root`, whose kinds
+    /// start at `first_kind` in [`Plan::kinds`].
+    Records {
+        fields: u16,
+        root: u32,
+        first_kind: u32,
+        max_len: u32,
+    },
+}
+
+/// A path-tree node: one dotted-path segment.
+#[derive(Debug, Default)]
+struct Node {
+    children: HashMap<Box<str>, u32>,
+    /// The slot (or record field) whose path ends here, and how it is read.
+    target: Option<(u16, Shape)>,
+    /// The targets at or under this node: a range of [`Plan::order`].
+    subtree: (u32, u32),
+}
+
+/// The attribute paths of one bundle, split into segments once at load, so a JSON request is
+/// read in one pass with no intermediate tree and no per-slot path splitting.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    /// Node 0 is the request root; each list-of-records slot has its own field-tree root.
+    nodes: Vec<Node>,
+    /// Target indices in depth-first order (node subtrees are ranges of it).
+    order: Vec<u16>,
+    /// Field kinds of every list-of-records slot.
+    kinds: Vec<ValueKind>,
+}
+
+impl Plan {
+    /// Splits every slot and field path of `bundle` into a tree.
+    pub(crate) fn build(bundle: &Bundle<'_>) -> Plan {
+        let mut plan = Plan {
+            nodes: vec![Node::default()],
+            ..Plan::default()
+        };
+        for s in 0..bundle.slot_count() {
+            let Ok(slot) = SlotId::try_from(s) else {
+                break;
+            };
+            let info = bundle.slot_info(slot);
+            let shape = match (info.kind, info.elem) {
+                (ValueKind::List, Some(elem)) => Shape::Scalars {
+                    elem,
+                    max_len: info.max_len,
+                },
+                (ValueKind::List, None) => {
+                    let root = plan.new_node();
+                    let first_kind = plan.kinds.len() as u32;
+                    for f in 0..info.fields {
+                        let fi = bundle.field_info(slot, f);
+                        plan.kinds.push(fi.kind);
+                        plan.insert(root, fi.path, f, Shape::Scalar(fi.kind));
+                    }
+                    Shape::Records {
+                        fields: info.fields,
+                        root,
+                        first_kind,
+                        max_len: info.max_len,
+                    }
+                }
+                (k, _) => Shape::Scalar(k),
+            };
+            plan.insert(0, info.path, slot, shape);
+        }
+        let roots: Vec<u32> = std::iter::once(0)
+            .chain(plan.nodes.iter().filter_map(|n| match n.target {
+                Some((_, Shape::Records { root, .. })) => Some(root),
+                _ => None,
+            }))
+            .collect();
+        for r in roots {
+            plan.number(r);
+        }
+        plan
+    }
+
+    fn new_node(&mut self) -> u32 {
+        self.nodes.push(Node::default());
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn insert(&mut self, root: u32, path: &str, target: u16, shape: Shape) {
+        let mut at = root;
+        for seg in path.split('.') {
+            let existing = self
+                .nodes
+                .get(at as usize)
+                .and_then(|n| n.children.get(seg).copied());
+            at = match existing {
+                Some(c) => c,
+                None => {
+                    let c = self.new_node();
+                    if let Some(n) = self.nodes.get_mut(at as usize) {
+                        n.children.insert(seg.into(), c);
+                    }
+                    c
+                }
+            };
+        }
+        if let Some(n) = self.nodes.get_mut(at as usize) {
+            n.target = Some((target, shape));
+        }
+    }
+
+    /// Assigns subtree ranges below `root` (iteratively: paths may be deep).
+    fn number(&mut self, root: u32) {
+        // (node, children visited?)
+        let mut stack = vec![(root, false)];
+        while let Some((id, done)) = stack.pop() {
+            let Some(node) = self.nodes.get(id as usize) else {
+                continue;
+            };
+            if done {
+                let end = self.order.len() as u32;
+                if let Some(n) = self.nodes.get_mut(id as usize) {
+                    n.subtree.1 = end;
+                }
+                continue;
+            }
+            let start = self.order.len() as u32;
+            let target = node.target.map(|(t, _)| t);
+            let children: Vec<u32> = node.children.values().copied().collect();
+            if let Some(t) = target {
+                self.order.push(t);
+            }
+            if let Some(n) = self.nodes.get_mut(id as usize) {
+                n.subtree.0 = start;
+            }
+            stack.push((id, true));
+            stack.extend(children.into_iter().map(|c| (c, false)));
+        }
+    }
+
+    /// Reads a JSON request into one value per slot of `bundle`, allocated in `arena`.
+    pub(crate) fn parse<'r>(
+        &self,
+        bundle: &Bundle<'_>,
+        json: &'r str,
+        arena: &'r Bump,
+    ) -> Result<&'r [Value<'r>], Error> {
+        let values = arena.alloc_slice_fill_copy(bundle.slot_count(), Value::Missing);
+        let mut de = serde_json::Deserializer::from_str(json);
+        let reader = Reader {
+            plan: self,
+            bundle,
+            arena,
+        };
+        let root = NodeSeed {
+            r: reader,
+            node: 0,
+            out: values,
+            root: true,
+        };
+        let map_err = |e: serde_json::Error| {
+            if e.is_data() && e.to_string().starts_with(NOT_AN_OBJECT) {
+                Error::from(RequestError::NotAnObject)
+            } else {
+                Error::from(RequestError::Json(e))
+            }
+        };
+        root.deserialize(&mut de).map_err(map_err)?;
+        de.end().map_err(map_err)?;
+        Ok(values)
+    }
+}
+
+/// The custom-error text marking a non-object request root.
+const NOT_AN_OBJECT: &str = "ipe: request is not an object";
+
+/// What every visitor of one parse shares.
+#[derive(Clone, Copy)]
+struct Reader<'p, 'b, 'r> {
+    plan: &'p Plan,
+    bundle: &'p Bundle<'b>,
+    arena: &'r Bump,
+}
+
+impl<'r> Reader<'_, '_, 'r> {
+    fn node(&self, id: u32) -> Option<&Node> {
+        self.plan.nodes.get(id as usize)
+    }
+
+    fn reset(&self, node: &Node, out: &mut [Value<'r>]) {
+        let (a, b) = (node.subtree.0 as usize, node.subtree.1 as usize);
+        for &t in self.plan.order.get(a..b).unwrap_or(&[]) {
+            if let Some(v) = out.get_mut(usize::from(t)) {
+                *v = Value::Missing;
+            }
+        }
+    }
+
+    /// A scalar JSON value read as kind `k`.
+    fn scalar(&self, j: Scalar<'r>, k: ValueKind) -> Value<'r> {
+        match (k, j) {
+            (_, Scalar::Null) => Value::Missing,
+            (ValueKind::Str | ValueKind::Enum, Scalar::Str(s)) => Value::Str(self.bundle.intern(s)),
+            (ValueKind::Int, Scalar::Int(i)) => Value::Int(i),
+            (ValueKind::Bool, Scalar::Bool(b)) => Value::Bool(b),
+            (k, j) => wrong(k, j.kind()),
+        }
+    }
+}
+
+fn wrong(expected: ValueKind, got: JsonKind) -> Value<'static> {
+    Value::Invalid(ErrKind::WrongType { expected, got })
+}
+
+/// A JSON scalar as the visitors see it.
+#[derive(Clone, Copy)]
+enum Scalar<'r> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float,
+    Str(&'r str),
+}
+
+impl Scalar<'_> {
+    fn kind(self) -> JsonKind {
+        match self {
+            Scalar::Null => JsonKind::Null,
+            Scalar::Bool(_) => JsonKind::Bool,
+            Scalar::Int(_) => JsonKind::Int,
+            Scalar::Float => JsonKind::Float,
+            Scalar::Str(_) => JsonKind::Str,
+        }
+    }
+}
+
+/// Reads the JSON value at one tree node into `out` (slots, or one record's fields).
+struct NodeSeed<'p, 'b, 'r, 'o> {
+    r: Reader<'p, 'b, 'r>,
+    node: u32,
+    out: &'o mut [Value<'r>],
+    /// The request root, which must be an object.
+    root: bool,
+}
+
+impl<'r> NodeSeed<'_, '_, 'r, '_> {
+    fn target(&self) -> Option<(u16, Shape)> {
+        self.r.node(self.node).and_then(|n| n.target)
+    }
+
+    fn set(&mut self, t: u16, v: Value<'r>) {
+        if let Some(slot) = self.out.get_mut(usize::from(t)) {
+            *slot = v;
+        }
+    }
+
+    fn scalar<E: serde::de::Error>(mut self, j: Scalar<'r>) -> Result<(), E> {
+        if self.root {
+            return Err(E::custom(NOT_AN_OBJECT));
+        }
+        if let Some((t, shape)) = self.target() {
+            let v = match (shape, j) {
+                (_, Scalar::Null) => Value::Missing,
+                (Shape::Scalar(k), j) => self.r.scalar(j, k),
+                (_, j) => wrong(ValueKind::List, j.kind()),
+            };
+            self.set(t, v);
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_, 'de, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.scalar(Scalar::Bool(v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.scalar(Scalar::Int(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.scalar(i64::try_from(v).map_or(Scalar::Float, Scalar::Int))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        self.scalar(Scalar::Float)
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.scalar(Scalar::Str(v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        // An escaped string: keep the unescaped copy in the arena.
+        let s = self.r.arena.alloc_str(v);
+        self.scalar(Scalar::Str(s))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.scalar(Scalar::Null)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.scalar(Scalar::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        if self.root {
+            return Err(serde::de::Error::custom(NOT_AN_OBJECT));
+        }
+        let v = match self.target() {
+            None => {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                return Ok(());
+            }
+            Some((t, Shape::Scalar(k))) => {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                (t, wrong(k, JsonKind::List))
+            }
+            Some((t, Shape::Scalars { elem, max_len })) => {
+                let mut vals = BumpVec::new_in(self.r.arena);
+                while let Some(v) = seq.next_element_seed(ElemSeed { r: self.r, elem })? {
+                    vals.push(v);
+                }
+                let v = if vals.len() > max_len as usize {
+                    Value::Invalid(ErrKind::TooLong)
+                } else {
+                    Value::List(vals.into_bump_slice())
+                };
+                (t, v)
+            }
+            Some((
+                t,
+                Shape::Records {
+                    fields,
+                    root,
+                    first_kind,
+                    max_len,
+                },
+            )) => {
+                let n = usize::from(fields);
+                let mut vals = BumpVec::new_in(self.r.arena);
+                let mut items = 0usize;
+                loop {
+                    let start = vals.len();
+                    vals.extend(std::iter::repeat_n(Value::Missing, n));
+                    let seed = ItemSeed {
+                        r: self.r,
+                        root,
+                        first_kind,
+                        out: vals.get_mut(start..).unwrap_or(&mut []),
+                    };
+                    if seq.next_element_seed(seed)?.is_none() {
+                        vals.truncate(start);
+                        break;
+                    }
+                    items += 1;
+                }
+                let v = if items > max_len as usize {
+                    Value::Invalid(ErrKind::TooLong)
+                } else {
+                    Value::Records(vals.into_bump_slice())
+                };
+                (t, v)
+            }
+        };
+        self.set(v.0, v.1);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        if let Some((t, shape)) = self.target() {
+            let expected = match shape {
+                Shape::Scalar(k) => k,
+                _ => ValueKind::List,
+            };
+            self.set(t, wrong(expected, JsonKind::Object));
+        }
+        let r = self.r;
+        let Some(node) = r.node(self.node) else {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        };
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let child = node.children.get(key.as_str()).copied();
+            match child.and_then(|c| r.node(c).map(|n| (c, n))) {
+                Some((c, child_node)) => {
+                    // A repeated key replaces everything the earlier one set (last one wins).
+                    r.reset(child_node, self.out);
+                    map.next_value_seed(NodeSeed {
+                        r,
+                        node: c,
+                        out: self.out,
+                        root: false,
+                    })?;
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An object key: borrowed from the input, or unescaped into a small inline buffer.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Inline([u8; 64], usize),
+    /// Escaped and longer than the inline buffer (rare: allocates).
+    Long(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Inline(buf, n) => buf
+                .get(..*n)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or(""),
+            Key::Long(s) => s,
+        }
+    }
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        let mut buf = [0u8; 64];
+        match buf.get_mut(..v.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(v.as_bytes());
+                Ok(Key::Inline(buf, v.len()))
+            }
+            None => Ok(Key::Long(v.to_owned())),
+        }
+    }
+}
+
+/// Reads one element of a list of scalars.
+struct ElemSeed<'p, 'b, 'r> {
+    r: Reader<'p, 'b, 'r>,
+    elem: ValueKind,
+}
+
+impl<'de> DeserializeSeed<'de> for ElemSeed<'_, '_, 'de> {
+    type Value = Value<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElemSeed<'_, '_, 'de> {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list element")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Value<'de>, E> {
+        Ok(self.r.scalar(Scalar::Bool(v), self.elem))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value<'de>, E> {
+        Ok(self.r.scalar(Scalar::Int(v), self.elem))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value<'de>, E> {
+        let j = i64::try_from(v).map_or(Scalar::Float, Scalar::Int);
+        Ok(self.r.scalar(j, self.elem))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Value<'de>, E> {
+        Ok(self.r.scalar(Scalar::Float, self.elem))
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Value<'de>, E> {
+        Ok(self.r.scalar(Scalar::Str(v), self.elem))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value<'de>, E> {
+        let s = self.r.arena.alloc_str(v);
+        Ok(self.r.scalar(Scalar::Str(s), self.elem))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value<'de>, E> {
+        Ok(Value::Missing)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Value<'de>, E> {
+        Ok(Value::Missing)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(wrong(self.elem, JsonKind::List))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(wrong(self.elem, JsonKind::Object))
+    }
+}
+
+/// Reads one element of a list of records into its fields.
+struct ItemSeed<'p, 'b, 'r, 'o> {
+    r: Reader<'p, 'b, 'r>,
+    root: u32,
+    first_kind: u32,
+    out: &'o mut [Value<'r>],
+}
+
+impl ItemSeed<'_, '_, '_, '_> {
+    /// A non-object element: every field is of the wrong type.
+    fn not_object(self, got: JsonKind) {
+        let first = self.first_kind as usize;
+        let kinds = self
+            .r
+            .plan
+            .kinds
+            .get(first..first.saturating_add(self.out.len()))
+            .unwrap_or(&[]);
+        for (v, &k) in self.out.iter_mut().zip(kinds) {
+            *v = wrong(k, got);
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_, 'de, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemSeed<'_, '_, 'de, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a record")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        self.not_object(JsonKind::Bool);
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        self.not_object(JsonKind::Int);
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.not_object(if i64::try_from(v).is_ok() {
+            JsonKind::Int
+        } else {
+            JsonKind::Float
+        });
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        self.not_object(JsonKind::Float);
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        self.not_object(JsonKind::Str);
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.not_object(JsonKind::Null);
+        Ok(())
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.not_object(JsonKind::Null);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        self.not_object(JsonKind::List);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        NodeSeed {
+            r: self.r,
+            node: self.root,
+            out: self.out,
+            root: false,
+        }
+        .visit_map(map)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The typed builder.
+// ---------------------------------------------------------------------------------------------
+
+/// A record field value for [`RequestBuilder::records`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field<'r> {
+    /// A string (or enum member name).
+    Str(&'r str),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl<'r> Field<'r> {
+    fn scalar(self) -> Scalar<'r> {
+        match self {
+            Field::Str(s) => Scalar::Str(s),
+            Field::Int(i) => Scalar::Int(i),
+            Field::Bool(b) => Scalar::Bool(b),
+        }
+    }
+}
+
+/// A request built from typed Rust values for one [`PolicySet`], in a caller-owned arena.
+///
+/// Paths the bundle does not read are ignored (like extra JSON keys); a value of the wrong
+/// kind is recorded as a wrong-type attribute error, exactly as the same JSON would be.
+///
+/// # Examples
+/// ```no_run
+/// # fn demo(engine: &ipe_host::PolicyEngine) {
+/// use ipe_host::Field;
+/// let arena = bumpalo::Bump::new();
+/// let set = engine.load();
+/// let mut req = set.request(&arena);
+/// req.str("resource.type", "Deployment")
+///     .str("environment", "production")
+///     .records("approvals", [[("role", Field::Str("senior-engineer"))]]);
+/// let decision = req.evaluate();
+/// # let _ = decision; }
+/// ```
+pub struct RequestBuilder<'s, 'r> {
+    set: &'s PolicySet,
+    arena: &'r Bump,
+    values: &'r mut [Value<'r>],
+}
+
+impl<'s, 'r> RequestBuilder<'s, 'r> {
+    pub(crate) fn new(set: &'s PolicySet, arena: &'r Bump) -> Self {
+        let n = set.bundle().slot_count();
+        RequestBuilder {
+            set,
+            arena,
+            values: arena.alloc_slice_fill_copy(n, Value::Missing),
+        }
+    }
+
+    fn reader(&self) -> Reader<'s, 's, 'r> {
+        Reader {
+            plan: &EMPTY_PLAN,
+            bundle: self.set.bundle(),
+            arena: self.arena,
+        }
+    }
+
+    fn put(&mut self, path: &str, j: Scalar<'r>) -> &mut Self {
+        let bundle = self.set.bundle();
+        if let Some(slot) = bundle.slot(path) {
+            let info = bundle.slot_info(slot);
+            let v = match info.kind {
+                ValueKind::List => wrong(ValueKind::List, j.kind()),
+                k => self.reader().scalar(j, k),
+            };
+            self.set_value(slot, v);
+        }
+        self
+    }
+
+    /// Sets a string (or enum) attribute.
+    pub fn str(&mut self, path: &str, value: &'r str) -> &mut Self {
+        self.put(path, Scalar::Str(value))
+    }
+
+    /// Sets an integer attribute.
+    pub fn int(&mut self, path: &str, value: i64) -> &mut Self {
+        self.put(path, Scalar::Int(value))
+    }
+
+    /// Sets a boolean attribute.
+    pub fn bool(&mut self, path: &str, value: bool) -> &mut Self {
+        self.put(path, Scalar::Bool(value))
+    }
+
+    /// Sets a list-of-strings (or list-of-enums) attribute.
+    pub fn strs<I: IntoIterator<Item = &'r str>>(&mut self, path: &str, items: I) -> &mut Self {
+        let bundle = self.set.bundle();
+        let Some(slot) = bundle.slot(path) else {
+            return self;
+        };
+        let info = bundle.slot_info(slot);
+        let v = match (info.kind, info.elem) {
+            (ValueKind::List, Some(elem)) => {
+                let r = self.reader();
+                let vals = BumpVec::from_iter_in(
+                    items.into_iter().map(|s| r.scalar(Scalar::Str(s), elem)),
+                    self.arena,
+                );
+                if vals.len() > info.max_len as usize {
+                    Value::Invalid(ErrKind::TooLong)
+                } else {
+                    Value::List(vals.into_bump_slice())
+                }
+            }
+            (k, _) => wrong(k, JsonKind::List),
+        };
+        self.set_value(slot, v);
+        self
+    }
+
+    /// Sets a list-of-records attribute: one iterator of `(field path, value)` per element.
+    pub fn records<'k, I, R>(&mut self, path: &str, items: I) -> &mut Self
+    where
+        I: IntoIterator<Item = R>,
+        R: IntoIterator<Item = (&'k str, Field<'r>)>,
+    {
+        let bundle = self.set.bundle();
+        let Some(slot) = bundle.slot(path) else {
+            return self;
+        };
+        let info = bundle.slot_info(slot);
+        if info.kind != ValueKind::List || info.elem.is_some() {
+            self.set_value(slot, wrong(info.kind, JsonKind::List));
+            return self;
+        }
+        let r = self.reader();
+        let n = usize::from(info.fields);
+        let mut vals = BumpVec::new_in(self.arena);
+        let mut count = 0usize;
+        for item in items {
+            let start = vals.len();
+            vals.extend(std::iter::repeat_n(Value::Missing, n));
+            for (key, field) in item {
+                if let Some(f) = bundle.field(slot, key) {
+                    let kind = bundle.field_info(slot, f).kind;
+                    if let Some(v) = vals.get_mut(start + usize::from(f)) {
+                        *v = r.scalar(field.scalar(), kind);
+                    }
+                }
+            }
+            count += 1;
+        }
+        let v = if count > info.max_len as usize {
+            Value::Invalid(ErrKind::TooLong)
+        } else {
+            Value::Records(vals.into_bump_slice())
+        };
+        self.set_value(slot, v);
+        self
+    }
+
+    /// Sets a slot to a raw value (no kind check).
+    pub fn set_value(&mut self, slot: SlotId, value: Value<'r>) -> &mut Self {
+        if let Some(v) = self.values.get_mut(usize::from(slot)) {
+            *v = value;
+        }
+        self
+    }
+
+    /// The slot values so far.
+    pub fn values(&self) -> &[Value<'r>] {
+        self.values
+    }
+
+    /// Evaluates the request against the set it was built for.
+    pub fn evaluate(&self) -> HostDecision {
+        self.set.evaluate_values(self.values)
+    }
+}
+
+static EMPTY_PLAN: Plan = Plan {
+    nodes: Vec::new(),
+    order: Vec::new(),
+    kinds: Vec::new(),
+};

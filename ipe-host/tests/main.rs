@@ -1,7 +1,27 @@
 //! The integration tests of ipe-host, in one binary (modules live in `suite/`).
+//!
+//! The binary installs a counting global allocator (see `suite/alloc.rs`); it counts per
+//! thread, so tests running in parallel do not disturb each other.
 
+/// Counting allocator and the zero-allocation tests of the steady-state evaluation paths.
+#[path = "suite/alloc.rs"]
+#[expect(unsafe_code, reason = "a counting `GlobalAlloc` needs `unsafe impl`")]
+mod alloc;
+/// Shared helpers: compiling sources to bundle bytes.
+#[path = "suite/common.rs"]
+mod common;
+/// Every corpus case through the host engine, `ipe_nostd::evaluate` and the reference
+/// evaluator, which must all agree; JSON edge cases against the `serde_json::Value` path.
+#[path = "suite/corpus.rs"]
+mod corpus;
+/// Loading (bytes, files, mappings), errors, reload, typed requests, batches and stats.
+#[path = "suite/engine.rs"]
+mod engine;
 /// The JIT against the interpreter and the reference evaluator: the whole corpus and random
 /// well-typed policies and requests, at the baseline and optimized tiers.
 #[cfg(feature = "jit")]
 #[path = "suite/jit_diff.rs"]
 mod jit_diff;
+/// Evaluating threads against concurrent swaps between two bundles with different answers.
+#[path = "suite/swap.rs"]
+mod swap;

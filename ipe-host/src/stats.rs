@@ -1,0 +1,239 @@
+//! Per-policy profiling counters: sharded relaxed atomics, read by `stats()` and JIT tiering.
+//!
+//! Every evaluating thread is given a shard (round robin at its first evaluation); with at
+//! least as many shards as cores, a shard's cache lines stay with one core and a relaxed
+//! `fetch_add` on them never contends. A candidate that does not apply costs one add; an
+//! applied one two or three; one evaluation in [`SAMPLE_EVERY`] per shard and policy is timed
+//! with [`Instant`].
+
+use std::cell::Cell;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
+
+use ipe_nostd::{Bundle, Outcome, PolicyId};
+
+/// One evaluation in this many (per thread shard and policy) is timed.
+pub const SAMPLE_EVERY: u64 = 64;
+
+#[derive(Debug, Default)]
+struct PolicyCell {
+    evaluations: AtomicU64,
+    applied: AtomicU64,
+    violated: AtomicU64,
+    errors: AtomicU64,
+    sampled_nanos: AtomicU64,
+    samples: AtomicU64,
+}
+
+/// One shard: a counter cell per policy.
+#[derive(Debug)]
+#[repr(align(128))]
+pub(crate) struct Shard {
+    cells: Box<[PolicyCell]>,
+}
+
+/// The counters of one policy set.
+#[derive(Debug)]
+pub(crate) struct Counters {
+    shards: Box<[Shard]>,
+}
+
+static NEXT_TICKET: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static TICKET: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+fn ticket() -> usize {
+    TICKET.with(|t| {
+        let v = t.get();
+        if v != usize::MAX {
+            return v;
+        }
+        let v = NEXT_TICKET.fetch_add(1, Relaxed);
+        t.set(v);
+        v
+    })
+}
+
+impl Counters {
+    /// Zeroed counters for `policies` policies.
+    pub(crate) fn new(policies: usize) -> Counters {
+        let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
+        let shards = cores.clamp(1, 64).next_power_of_two();
+        Counters {
+            shards: (0..shards)
+                .map(|_| Shard {
+                    cells: (0..policies).map(|_| PolicyCell::default()).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The calling thread's shard.
+    #[inline]
+    pub(crate) fn shard(&self) -> Option<&Shard> {
+        let n = self.shards.len();
+        self.shards.get(ticket() & n.wrapping_sub(1))
+    }
+
+    /// Runs `eval` for policy `id`, counting it in `shard` (timing one run in
+    /// [`SAMPLE_EVERY`]).
+    #[inline(always)]
+    pub(crate) fn record(
+        shard: Option<&Shard>,
+        id: PolicyId,
+        eval: impl FnOnce() -> Outcome,
+    ) -> Outcome {
+        let Some(cell) = shard.and_then(|s| s.cells.get(usize::from(id))) else {
+            return eval();
+        };
+        let n = cell.evaluations.fetch_add(1, Relaxed);
+        let outcome = if n % SAMPLE_EVERY == 0 {
+            let start = Instant::now();
+            let o = eval();
+            let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            cell.sampled_nanos.fetch_add(nanos, Relaxed);
+            cell.samples.fetch_add(1, Relaxed);
+            o
+        } else {
+            eval()
+        };
+        match outcome {
+            Outcome::NotApplicable => {}
+            Outcome::Satisfied => {
+                cell.applied.fetch_add(1, Relaxed);
+            }
+            Outcome::Violated(_) => {
+                cell.applied.fetch_add(1, Relaxed);
+                cell.violated.fetch_add(1, Relaxed);
+            }
+            Outcome::Error { applied, .. } => {
+                if applied {
+                    cell.applied.fetch_add(1, Relaxed);
+                }
+                cell.errors.fetch_add(1, Relaxed);
+            }
+        }
+        outcome
+    }
+
+    fn sum(&self, id: PolicyId, field: impl Fn(&PolicyCell) -> &AtomicU64) -> u64 {
+        self.shards
+            .iter()
+            .filter_map(|s| s.cells.get(usize::from(id)))
+            .map(|c| field(c).load(Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+
+    /// Evaluations of policy `id` so far (all threads; a relaxed, possibly slightly stale sum).
+    pub(crate) fn evaluations(&self, id: PolicyId) -> u64 {
+        self.sum(id, |c| &c.evaluations)
+    }
+
+    /// A snapshot of every policy's counters.
+    pub(crate) fn snapshot(&self, bundle: &Bundle<'_>, version: u64) -> Stats {
+        let policies = (0..bundle.policy_count())
+            .filter_map(|i| PolicyId::try_from(i).ok())
+            .map(|id| PolicyStats {
+                id,
+                name: bundle.policy(id).name.to_owned(),
+                evaluations: self.sum(id, |c| &c.evaluations),
+                applied: self.sum(id, |c| &c.applied),
+                violated: self.sum(id, |c| &c.violated),
+                errors: self.sum(id, |c| &c.errors),
+                sampled_nanos: self.sum(id, |c| &c.sampled_nanos),
+                samples: self.sum(id, |c| &c.samples),
+            })
+            .collect();
+        Stats { version, policies }
+    }
+}
+
+/// The counters of one policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyStats {
+    /// Policy id in its bundle.
+    pub id: PolicyId,
+    /// Policy name.
+    pub name: String,
+    /// Times it was evaluated (it was a candidate).
+    pub evaluations: u64,
+    /// Times its trigger held.
+    pub applied: u64,
+    /// Times it was violated.
+    pub violated: u64,
+    /// Times it ended in error.
+    pub errors: u64,
+    /// Total nanoseconds of the timed evaluations.
+    pub sampled_nanos: u64,
+    /// Number of timed evaluations.
+    pub samples: u64,
+}
+
+impl PolicyStats {
+    /// Mean nanoseconds per timed evaluation, if any was timed.
+    pub fn mean_nanos(&self) -> Option<f64> {
+        (self.samples > 0).then(|| self.sampled_nanos as f64 / self.samples as f64)
+    }
+}
+
+/// Per-policy counters of one published version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// The version they belong to.
+    pub version: u64,
+    /// One entry per policy, in bundle order.
+    pub policies: Vec<PolicyStats>,
+}
+
+impl Stats {
+    /// The `n` most evaluated policies, most first.
+    pub fn hottest(&self, n: usize) -> Vec<&PolicyStats> {
+        let mut v: Vec<&PolicyStats> = self.policies.iter().collect();
+        v.sort_by(|a, b| b.evaluations.cmp(&a.evaluations).then(a.id.cmp(&b.id)));
+        v.truncate(n);
+        v
+    }
+
+    /// The `n` policies violated or in error most often (never-violated ones left out).
+    pub fn most_violating(&self, n: usize) -> Vec<&PolicyStats> {
+        let mut v: Vec<&PolicyStats> = self
+            .policies
+            .iter()
+            .filter(|p| p.violated + p.errors > 0)
+            .collect();
+        v.sort_by(|a, b| {
+            (b.violated + b.errors)
+                .cmp(&(a.violated + a.errors))
+                .then(a.id.cmp(&b.id))
+        });
+        v.truncate(n);
+        v
+    }
+
+    /// A text table of the `n` hottest and the `n` most violating policies.
+    pub fn table(&self, n: usize) -> String {
+        let mut out = String::new();
+        let mut section = |title: &str, rows: Vec<&PolicyStats>| {
+            let _ = writeln!(out, "{title} (version {})", self.version);
+            let _ = writeln!(
+                out,
+                "  {:<32} {:>10} {:>10} {:>10} {:>8} {:>10}",
+                "policy", "evaluated", "applied", "violated", "errors", "ns/eval"
+            );
+            for p in rows {
+                let ns = p.mean_nanos().map_or("-".to_owned(), |x| format!("{x:.0}"));
+                let _ = writeln!(
+                    out,
+                    "  {:<32} {:>10} {:>10} {:>10} {:>8} {:>10}",
+                    p.name, p.evaluations, p.applied, p.violated, p.errors, ns
+                );
+            }
+        };
+        section("hottest policies", self.hottest(n));
+        section("most violating policies", self.most_violating(n));
+        out
+    }
+}

@@ -1,0 +1,151 @@
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bumpalo::Bump;
+use ipe_host::{Field, PolicyEngine};
+
+use crate::common;
+
+/// Counts allocations made by the current thread.
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; the counter is a
+// const-initialized thread-local `Cell`, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout` (every allocation goes there).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: as for `dealloc`, and the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations the current thread makes while running `f`.
+fn allocations(f: impl FnOnce()) -> u64 {
+    let before = ALLOCS.with(Cell::get);
+    f();
+    ALLOCS.with(Cell::get) - before
+}
+
+#[test]
+fn counting_allocator_sees_allocations() {
+    let n = allocations(|| {
+        let v: Vec<u64> = Vec::with_capacity(16);
+        std::hint::black_box(v);
+    });
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn json_evaluation_allocates_nothing_in_steady_state() {
+    let engine = PolicyEngine::from_bytes(common::bundle_dir("examples/seed")).expect("loads");
+    let requests = common::seed_requests();
+    let set = engine.load();
+    // Warm up: thread-local arena, arc-swap's per-thread node, stats shard ticket.
+    for r in &requests {
+        set.evaluate_json(r).expect("valid request");
+    }
+    let mut denies = 0;
+    let n = allocations(|| {
+        for _ in 0..10 {
+            for r in &requests {
+                let d = set.evaluate_json(r).expect("valid request");
+                denies += usize::from(d.effect == ipe_nostd::Effect::Deny);
+            }
+        }
+    });
+    assert_eq!(
+        n,
+        0,
+        "allocations in {} JSON evaluations",
+        requests.len() * 10
+    );
+    assert!(denies > 0, "the seed requests include denials");
+    // The engine-level entry point (load + evaluate) too.
+    let n = allocations(|| {
+        for r in &requests {
+            engine.evaluate_json(r).expect("valid request");
+        }
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn builder_evaluation_allocates_nothing_in_steady_state() {
+    let engine = PolicyEngine::from_bytes(common::bundle_dir("examples/seed")).expect("loads");
+    let set = engine.load();
+    let mut arena = Bump::new();
+    let run = |arena: &mut Bump| {
+        arena.reset();
+        let mut req = set.request(arena);
+        req.str("resource.type", "Deployment")
+            .str("resource.risk_level", "high")
+            .str("environment", "production")
+            .str("requester.department", "payments")
+            .records(
+                "approvals",
+                [
+                    [
+                        ("role", Field::Str("senior-engineer")),
+                        ("department", Field::Str("security")),
+                    ],
+                    [
+                        ("role", Field::Str("senior-engineer")),
+                        ("department", Field::Str("platform")),
+                    ],
+                ],
+            );
+        req.evaluate()
+    };
+    let d = run(&mut arena);
+    assert_eq!(d.effect, ipe_nostd::Effect::Allow);
+    let n = allocations(|| {
+        for _ in 0..100 {
+            let d = run(&mut arena);
+            assert_eq!(d.effect, ipe_nostd::Effect::Allow);
+        }
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn batch_of_lines_allocates_nothing_per_line_in_steady_state() {
+    let engine = PolicyEngine::from_bytes(common::bundle_dir("examples/seed")).expect("loads");
+    let text = common::seed_requests().join("\n");
+    let set = engine.load();
+    let run = || {
+        set.evaluate_lines(text.as_bytes(), |_, d| {
+            assert!(d.is_ok());
+        })
+        .expect("in-memory input reads")
+    };
+    let warm = run();
+    // The line buffer grows once per batch; nothing is allocated per line after that.
+    let one = allocations(|| {
+        run();
+    });
+    let text3 = [text.as_str(); 3].join("\n");
+    let three = allocations(|| {
+        set.evaluate_lines(text3.as_bytes(), |_, _| {})
+            .expect("in-memory input reads");
+    });
+    assert_eq!(one, three, "allocations grow with the number of lines");
+    assert!(warm.requests > 0);
+}

@@ -1,0 +1,331 @@
+use std::sync::Arc;
+
+use bumpalo::Bump;
+use ipe_host::{ErrorKind, Field, PolicyEngine, RequestError};
+use ipe_nostd::{BundleError, Effect};
+
+use crate::common;
+
+const FREEZE: &str = r#"
+default allow
+schema {
+  kind: string
+  size: int
+  urgent: bool
+  tags: list of string
+  approvals: list of approver { role: string }
+}
+policy Freeze:
+  "deploys are frozen"
+  triggers when kind == "deploy"
+  denies with reason "frozen"
+policy Small:
+  "jobs stay small"
+  triggers when kind == "job"
+  requires size <= 10
+policy Urgent:
+  "urgent changes need an approval"
+  triggers when urgent == true
+  requires approvals.count >= 1 where approver.role == "lead"
+"#;
+
+fn engine() -> PolicyEngine {
+    PolicyEngine::from_bytes(common::bundle(FREEZE)).expect("loads")
+}
+
+#[test]
+fn evaluates_json_and_reports_names() {
+    let engine = engine();
+    let set = engine.load();
+    assert_eq!(set.version(), 1);
+    assert_eq!(set.policy_count(), 3);
+    let d = set.evaluate_json(r#"{"kind": "deploy"}"#).expect("object");
+    let r = set.report(&d);
+    assert_eq!(r.effect, Effect::Deny);
+    assert_eq!(r.violations[0].policy, "Freeze");
+    assert_eq!(r.violations[0].reason, "frozen");
+    let d = set
+        .evaluate_json(r#"{"kind": "job", "size": 3}"#)
+        .expect("object");
+    assert_eq!(set.report(&d).matched, ["Small"]);
+    let d = set
+        .evaluate_json(r#"{"kind": "other", "urgent": false}"#)
+        .expect("object");
+    assert_eq!(d.effect, Effect::Allow);
+    assert!(d.matched.is_empty());
+}
+
+#[test]
+fn index_visits_only_candidates() {
+    let engine = engine();
+    let set = engine.load();
+    assert_eq!(set.indexed_policies(), 3, "on `kind` and on `urgent`");
+    set.evaluate_json(r#"{"kind": "deploy", "urgent": false}"#)
+        .expect("object");
+    let stats = set.stats();
+    let by_name = |n: &str| {
+        stats
+            .policies
+            .iter()
+            .find(|p| p.name == n)
+            .expect("policy")
+            .clone()
+    };
+    assert_eq!(by_name("Freeze").evaluations, 1);
+    assert_eq!(
+        by_name("Small").evaluations,
+        0,
+        "not a candidate for `deploy`"
+    );
+    assert_eq!(
+        by_name("Urgent").evaluations,
+        0,
+        "`urgent == false` has no bucket"
+    );
+    // A missing indexed attribute may make every trigger of the group an error: all visited.
+    set.evaluate_json(r#"{"urgent": false}"#).expect("object");
+    assert_eq!(set.evaluations(1), 1);
+}
+
+#[test]
+fn malformed_requests_are_errors_not_panics() {
+    let engine = engine();
+    for (text, not_object) in [
+        ("", false),
+        ("{", false),
+        ("[1, 2]", true),
+        ("\"deploy\"", true),
+        ("null", true),
+        ("{} {}", false),
+        (r#"{"kind": "deploy""#, false),
+    ] {
+        let e = engine.evaluate_json(text).expect_err(text);
+        match e.kind() {
+            ErrorKind::Request(RequestError::NotAnObject) => assert!(not_object, "{text}"),
+            ErrorKind::Request(RequestError::Json(_)) => assert!(!not_object, "{text}"),
+            other => panic!("{text}: unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn bad_bundles_are_format_errors() {
+    let e = PolicyEngine::from_bytes(b"nope".to_vec()).expect_err("too short");
+    assert!(matches!(
+        e.kind(),
+        ErrorKind::Format(BundleError::Truncated { .. })
+    ));
+    let mut bytes = common::bundle(FREEZE);
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    let e = PolicyEngine::from_bytes(bytes).expect_err("corrupt");
+    assert!(matches!(
+        e.kind(),
+        ErrorKind::Format(BundleError::ChecksumMismatch { .. })
+    ));
+    let engine = engine();
+    let e = engine.swap(vec![0; 64]).expect_err("garbage");
+    assert!(matches!(e.kind(), ErrorKind::Format(_)));
+    assert_eq!(engine.version(), 1, "a failed swap publishes nothing");
+    let e = engine.reload().expect_err("no file");
+    assert!(matches!(e.kind(), ErrorKind::NoSource));
+    let e = PolicyEngine::from_file("/nonexistent/bundle.ipeb").expect_err("missing");
+    assert!(matches!(e.kind(), ErrorKind::Io { .. }));
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipe-host-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Publishes `bytes` at `path` the way the update contract requires: write, then rename.
+fn publish(path: &std::path::Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+const OTHER: &str = r#"
+default deny
+policy Anything:
+  "everything is checked"
+  requires true
+"#;
+
+#[test]
+fn from_file_copies_and_reload_reads_again() {
+    let dir = temp_dir("copy");
+    let path = dir.join("b.ipeb");
+    publish(&path, &common::bundle(FREEZE));
+    let engine = PolicyEngine::from_file(&path).expect("loads");
+    assert!(!engine.load().is_mapped());
+    // The copy does not depend on the file: overwriting it in place is harmless.
+    std::fs::write(&path, b"garbage").expect("overwrite");
+    let d = engine
+        .evaluate_json(r#"{"kind":"deploy"}"#)
+        .expect("object");
+    assert_eq!(d.effect, Effect::Deny);
+    assert!(engine.reload().is_err(), "a corrupt file is rejected");
+    assert_eq!(engine.version(), 1);
+    publish(&path, &common::bundle(OTHER));
+    assert_eq!(engine.reload().expect("reloads"), 2);
+    let set = engine.load();
+    let d = set.evaluate_json(r#"{"kind":"deploy"}"#).expect("object");
+    assert_eq!(set.report(&d).matched, ["Anything"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+#[expect(
+    unsafe_code,
+    reason = "exercises the mapping constructor under its contract"
+)]
+fn mapped_file_follows_the_rename_contract() {
+    let dir = temp_dir("map");
+    let path = dir.join("b.ipeb");
+    // Small files are copied even by the mapping constructor.
+    publish(&path, &common::bundle(FREEZE));
+    // SAFETY: this test only replaces the file by rename (`publish`).
+    let engine = unsafe { PolicyEngine::from_file_mapped(&path) }.expect("loads");
+    assert!(!engine.load().is_mapped());
+    // A bundle above the threshold is mapped.
+    let mut big = String::from(FREEZE);
+    let mut i = 0;
+    let big_bytes = loop {
+        for _ in 0..10_000 {
+            big.push_str(&format!(
+                "policy P{i}:\n  \"padding policy number {i} with a long intent to grow the bundle text\"\n  triggers when kind == \"k{i}\"\n  denies\n"
+            ));
+            i += 1;
+        }
+        let b = common::bundle(&big);
+        if b.len() as u64 >= ipe_host::MAP_THRESHOLD {
+            break b;
+        }
+    };
+    publish(&path, &big_bytes);
+    let v = engine.reload().expect("reloads");
+    let old = engine.load_full();
+    assert!(old.is_mapped());
+    assert_eq!(old.version(), v);
+    // Replace by rename while `old` still maps the previous inode: both stay valid.
+    publish(&path, &common::bundle(OTHER));
+    engine.reload().expect("reloads");
+    let d = old.evaluate_json(r#"{"kind":"k7"}"#).expect("object");
+    assert_eq!(old.report(&d).violations[0].policy, "P7");
+    let d = engine.evaluate_json(r#"{"kind":"k7"}"#).expect("object");
+    assert_eq!(d.effect, Effect::Allow);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn old_versions_are_freed_when_their_last_reader_is_done() {
+    let engine = engine();
+    let held = engine.load_full();
+    let weak = Arc::downgrade(&held);
+    assert_eq!(engine.swap(common::bundle(OTHER)).expect("swaps"), 2);
+    assert!(weak.upgrade().is_some(), "a reader still holds version 1");
+    assert_eq!(held.version(), 1);
+    drop(held);
+    assert!(weak.upgrade().is_none(), "version 1 is freed");
+    assert_eq!(engine.version(), 2);
+}
+
+#[test]
+fn typed_requests_match_json() {
+    let engine = engine();
+    let set = engine.load();
+    let arena = Bump::new();
+    let mut req = set.request(&arena);
+    req.bool("urgent", true)
+        .str("kind", "job")
+        .int("size", 11)
+        .strs("tags", ["a", "b"])
+        .records("approvals", [[("role", Field::Str("dev"))]])
+        .str("not.in.bundle", "ignored");
+    let typed = set.report(&req.evaluate());
+    let json = set
+        .evaluate_json(
+            r#"{"urgent": true, "kind": "job", "size": 11, "tags": ["a", "b"], "approvals": [{"role": "dev"}]}"#,
+        )
+        .expect("object");
+    assert_eq!(typed, set.report(&json));
+    assert_eq!(typed.violations.len(), 2);
+    // Wrong kinds become the same attribute errors JSON would give.
+    let mut req = set.request(&arena);
+    req.str("kind", "job")
+        .str("size", "big")
+        .bool("urgent", false);
+    let typed = set.report(&req.evaluate());
+    let json = set
+        .evaluate_json(r#"{"kind": "job", "size": "big", "urgent": false}"#)
+        .expect("object");
+    assert_eq!(typed, set.report(&json));
+    assert_eq!(typed.errors.len(), 1);
+}
+
+#[test]
+fn batches_count_lines_and_skip_blanks() {
+    let engine = engine();
+    let input =
+        "{\"kind\":\"deploy\"}\n\n{\"kind\":\"job\",\"size\":1,\"urgent\":false}\nnot json\n[]\n";
+    let mut lines = Vec::new();
+    let s = engine
+        .evaluate_lines(input.as_bytes(), |n, r| lines.push((n, r.is_ok())))
+        .expect("reads");
+    assert_eq!(lines, [(1, true), (3, true), (4, false), (5, false)]);
+    assert_eq!((s.requests, s.allowed, s.denied, s.malformed), (2, 1, 1, 2));
+    assert_eq!(s.version, 1);
+}
+
+#[test]
+fn stats_count_outcomes_and_rank_policies() {
+    let engine = engine();
+    for _ in 0..3 {
+        engine
+            .evaluate_json(r#"{"kind":"deploy"}"#)
+            .expect("object");
+    }
+    engine
+        .evaluate_json(r#"{"kind":"job","size":50}"#)
+        .expect("object");
+    engine
+        .evaluate_json(r#"{"kind":"job","size":"x"}"#)
+        .expect("object");
+    let stats = engine.stats();
+    let freeze = &stats.policies[0];
+    assert_eq!(
+        (
+            freeze.evaluations,
+            freeze.applied,
+            freeze.violated,
+            freeze.errors
+        ),
+        (3, 3, 3, 0)
+    );
+    let small = &stats.policies[1];
+    assert_eq!(
+        (
+            small.evaluations,
+            small.applied,
+            small.violated,
+            small.errors
+        ),
+        (2, 2, 1, 1)
+    );
+    // The urgent attribute is missing in every request: Urgent's trigger is an error.
+    let urgent = &stats.policies[2];
+    assert_eq!((urgent.evaluations, urgent.errors), (5, 5));
+    assert!(freeze.samples >= 1, "the first evaluation is timed");
+    assert_eq!(stats.hottest(1)[0].name, "Urgent");
+    let worst: Vec<&str> = stats
+        .most_violating(3)
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(worst, ["Urgent", "Freeze", "Small"]);
+    let table = stats.table(2);
+    assert!(table.contains("hottest policies (version 1)"), "{table}");
+    assert!(table.contains("Urgent"), "{table}");
+}
