@@ -252,7 +252,7 @@ impl JitSet {
 
 /// Calls compiled policy code at `f` and decodes its result.
 #[inline]
-fn run(f: usize, id: PolicyId, values: &[Value<'_>]) -> Outcome {
+pub(crate) fn run(f: usize, id: PolicyId, values: &[Value<'_>]) -> Outcome {
     let mut out = RawOut::default();
     // SAFETY: `f` is the address of a function of signature `RawFn` finalized in a `JitSet`
     // that the caller keeps alive for this call (it is an entry of `&JitSet` or a pointer the
@@ -289,4 +289,3 @@ fn decode(code: u64, id: PolicyId, out: RawOut) -> Outcome {
         }),
     }
 }
-
