@@ -40,3 +40,6 @@ pub static CORRUPTED_CRC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/corr
 /// verifier can reject it.
 pub static CORRUPTED_CODE: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/corrupted-code.ipeb"));
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# CI for firmware-example: installs what is missing (idempotent), runs the host tests, builds
+# both Cortex-M targets in release, runs every firmware binary under QEMU with its defmt log
+# decoded, fails on a wrong exit code, and prints an llvm-size report.
+#
+# Usage (from anywhere): bash firmware-example/run.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+start=$SECONDS
+
+# --- tools ---------------------------------------------------------------------------------
+rustup target add thumbv7m-none-eabi thumbv7em-none-eabihf >/dev/null 2>&1
+rustup component add llvm-tools >/dev/null 2>&1
+if ! command -v qemu-system-arm >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-arm >/dev/null
+fi
+command -v defmt-print >/dev/null || cargo install defmt-print --locked
+size_tool="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-size"
+host=$(rustc -vV | sed -n 's/^host: //p')
+
+# --- host tests of the controller (embedded-hal-mock) --------------------------------------
+echo "== host tests ($host)"
+cargo test --target "$host" --lib
+
+# --- firmware under QEMU ---------------------------------------------------------------------
+# target:machine:cpu
+boards="thumbv7m-none-eabi:lm3s6965evb:cortex-m3 thumbv7em-none-eabihf:mps2-an386:cortex-m4"
+bins="valve corrupted"
+failed=0
+for board in $boards; do
+  IFS=: read -r target machine cpu <<<"$board"
+  echo "== build $target"
+  cargo build --release --target "$target" --bins
+  for bin in $bins; do
+    elf=target/$target/release/$bin
+    echo "== run $bin on $machine ($target)"
+    set +e
+    ./qemu-run.sh "$machine" "$cpu" "$elf"
+    code=$?
+    set -e
+    if [ "$code" -ne 0 ]; then
+      echo "FAIL: $bin on $machine exited $code (0 expected; 1 wrong decision, 2 bundle, 101 HardFault/panic, 124 timeout)"
+      failed=1
+    else
+      echo "ok: $bin on $machine exited 0"
+    fi
+  done
+done
+
+# --- size report -----------------------------------------------------------------------------
+echo "== size (bytes; flash = text + data, static RAM = data + bss)"
+for board in $boards; do
+  target=${board%%:*}
+  for bin in $bins; do
+    "$size_tool" -A "target/$target/release/$bin" | awk -v t="$target" -v b="$bin" '
+      $1 ~ /^\.(vector_table|text|rodata)$/ { text += $2 }
+      $1 == ".data" { data += $2 }
+      $1 ~ /^\.(bss|uninit)$/ { bss += $2 }
+      END { printf "%-22s %-10s text %6d  data %4d  bss %4d  flash %6d\n", t, b, text, data, bss, text + data }'
+  done
+  "$size_tool" "target/$target/release/valve" "target/$target/release/corrupted"
+done
+
+echo "== firmware-example done in $((SECONDS - start)) s"
+exit "$failed"
