@@ -53,16 +53,16 @@ enum V<'r> {
 }
 
 /// The JSON kind of a value.
-pub fn json_kind(v: &Value) -> Option<JsonKind> {
-    Some(match v {
-        Value::Null => return None,
+pub fn json_kind(v: &Value) -> JsonKind {
+    match v {
+        Value::Null => JsonKind::Null,
         Value::Bool(_) => JsonKind::Bool,
         Value::Number(n) if n.is_i64() => JsonKind::Int,
         Value::Number(_) => JsonKind::Float,
         Value::String(_) => JsonKind::Str,
         Value::Array(_) => JsonKind::List,
         Value::Object(_) => JsonKind::Object,
-    })
+    }
 }
 
 /// Follows a dotted path through objects; `None` when a step is absent, `null` or not an
@@ -79,7 +79,7 @@ fn lookup<'r>(root: &'r Value, path: &str) -> Option<&'r Value> {
 fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
     let wrong = |expected| ErrKind::WrongType {
         expected,
-        got: json_kind(v).unwrap_or(JsonKind::Object),
+        got: json_kind(v),
     };
     match (ty, v) {
         (Scalar::Str, Value::String(s)) => Ok(V::Str(s)),
@@ -120,7 +120,7 @@ impl<'p, 'r> Eval<'p, 'r> {
         let slot = self.slot(id);
         let v = lookup(self.request, &slot.path).ok_or(Self::err(id, None, ErrKind::Missing))?;
         let Value::Array(items) = v else {
-            let got = json_kind(v).unwrap_or(JsonKind::Object);
+            let got = json_kind(v);
             return Err(Self::err(
                 id,
                 None,
@@ -182,7 +182,7 @@ impl<'p, 'r> Eval<'p, 'r> {
         let f = &fields[usize::from(field)];
         let elem = self.env[usize::from(level)];
         if !elem.is_object() {
-            let got = json_kind(elem).unwrap_or(JsonKind::Object);
+            let got = json_kind(elem);
             return Err(Self::err(
                 list,
                 Some(field),

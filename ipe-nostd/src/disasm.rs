@@ -46,6 +46,20 @@ pub fn disassemble<W: Write>(
                 slot(w, rec::u16(ops, 1))?;
                 write_const(w, bundle, rec::u16(ops, 3))?;
             }
+            Opcode::CmpFieldConst | Opcode::CmpFieldSlot => {
+                write!(
+                    w,
+                    " {} level {} field {}",
+                    cmp(rec::u8(ops, 0)),
+                    rec::u8(ops, 1),
+                    rec::u16(ops, 2)
+                )?;
+                if op == Opcode::CmpFieldConst {
+                    write_const(w, bundle, rec::u16(ops, 4))?;
+                } else {
+                    slot(w, rec::u16(ops, 4))?;
+                }
+            }
             Opcode::StrOp => write!(
                 w,
                 " {}",

@@ -131,22 +131,16 @@ pub mod rec {
     /// Reads a little-endian `u32` at `at`.
     #[inline(always)]
     pub fn u32(b: &[u8], at: usize) -> u32 {
-        match b.get(at..at.wrapping_add(4)) {
-            Some(&[a, b2, c, d]) => u32::from_le_bytes([a, b2, c, d]),
-            _ => 0,
-        }
+        b.get(at..at.wrapping_add(4))
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .map_or(0, u32::from_le_bytes)
     }
     /// Reads a little-endian `i64` at `at`.
     #[inline(always)]
     pub fn i64(b: &[u8], at: usize) -> i64 {
-        match b.get(at..at.wrapping_add(8)) {
-            Some(s) => {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(s);
-                i64::from_le_bytes(a)
-            }
-            None => 0,
-        }
+        b.get(at..at.wrapping_add(8))
+            .and_then(|s| <[u8; 8]>::try_from(s).ok())
+            .map_or(0, i64::from_le_bytes)
     }
     /// The `i`-th record of `len` bytes in `table` (empty when out of range).
     #[inline(always)]

@@ -74,6 +74,12 @@ macro_rules! for_each_opcode {
             All = 0x13, "all", 4;
             /// `note.count` `[i] -> [i]`: records int `i` as the count a failed clause reports.
             NoteCount = 0x14, "note.count", 0;
+            /// `cmp.field.const op:u8 l:u8 f:u16 c:u16` `[] -> [f op c]`: `load.field l f`,
+            /// `load.const c`, `cmp op` in one step.
+            CmpFieldConst = 0x15, "cmp.field.const", 6;
+            /// `cmp.field.slot op:u8 l:u8 f:u16 s:u16` `[] -> [f op s]`: `load.field l f`,
+            /// `load.slot s`, `cmp op` in one step.
+            CmpFieldSlot = 0x16, "cmp.field.slot", 6;
         }
     };
 }

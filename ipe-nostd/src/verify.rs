@@ -798,6 +798,18 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let b = self.const_ty(u16_at(3)).map_err(e)?;
                     self.cmp(rec::u8(ops, 0), a, b).map_err(e)?;
                 }
+                Opcode::CmpFieldConst | Opcode::CmpFieldSlot => {
+                    let a = self
+                        .field_ty(rec::u8(ops, 1), u16_at(2), level)
+                        .map_err(e)?;
+                    let b = if op == Opcode::CmpFieldConst {
+                        self.const_ty(u16_at(4))
+                    } else {
+                        self.scalar_slot_ty(u16_at(4))
+                    }
+                    .map_err(e)?;
+                    self.cmp(rec::u8(ops, 0), a, b).map_err(e)?;
+                }
                 Opcode::StrOp => {
                     StrOp::from_byte(rec::u8(ops, 0)).ok_or(e(CodeError::BadOperand))?;
                     let b = self.state.pop(base_u8).map_err(e)?;

@@ -36,6 +36,11 @@ fn min_err(a: Option<AttrError>, b: AttrError) -> AttrError {
     }
 }
 
+#[inline(always)]
+fn cmp_op(b: u8) -> CmpOp {
+    CmpOp::from_byte(b).unwrap_or(CmpOp::Eq)
+}
+
 fn kind_of(k: u8) -> ValueKind {
     match k {
         kind::STR => ValueKind::Str,
@@ -52,8 +57,9 @@ struct Machine<'e, 'a, 'v> {
     values: &'e [Value<'v>],
     stack: [Cell<'v>; STACK_CELLS],
     sp: usize,
-    /// The list slot and the current element's fields at each aggregate level.
-    loops: [(SlotId, &'v [Value<'v>]); MAX_LEVELS],
+    /// At each aggregate level: the list slot, its first field record and the current
+    /// element's field values.
+    loops: [(SlotId, u16, &'v [Value<'v>]); MAX_LEVELS],
     note: Option<i64>,
 }
 
@@ -64,7 +70,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             values,
             stack: [FALSE; STACK_CELLS],
             sp: 0,
-            loops: [(0, &[]); MAX_LEVELS],
+            loops: [(0, 0, &[]); MAX_LEVELS],
             note: None,
         }
     }
@@ -135,17 +141,17 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         self.scalar(self.value(s), rec::u8(r, 8), rec::u16(r, 10), (s, None))
     }
 
+    #[inline(always)]
     fn load_field(&self, level: u8, field: u16) -> Cell<'v> {
-        let (slot, elem) = self
-            .loops
-            .get(usize::from(level))
-            .copied()
-            .unwrap_or((0, &[]));
-        let sr = rec::nth(self.bundle.body.slots, format::SLOT_LEN, slot.into());
+        let (slot, first, elem) =
+            self.loops
+                .get(usize::from(level))
+                .copied()
+                .unwrap_or((0, 0, &[]));
         let fr = rec::nth(
             self.bundle.body.fields,
             format::FIELD_LEN,
-            usize::from(rec::u16(sr, 12)).wrapping_add(field.into()),
+            usize::from(first).wrapping_add(field.into()),
         );
         let v = elem
             .get(usize::from(field))
@@ -154,6 +160,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         self.scalar(v, rec::u8(fr, 8), rec::u16(fr, 10), (slot, Some(field)))
     }
 
+    #[inline(always)]
     fn constant(&self, c: u16) -> Cell<'v> {
         let r = rec::nth(self.bundle.body.consts, format::CONST_LEN, c.into());
         let v = rec::i64(r, 4);
@@ -194,9 +201,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
         if k == kind::LIST {
             // A list of scalars is valid only if every element is.
+            // The reported error is the smallest element error, as everywhere.
             let (ek, e) = (rec::u8(r, 9), rec::u16(r, 10));
+            let mut worst: Option<AttrError> = None;
             for &v in vals {
-                let v = if v == Value::Missing {
+                let v = if matches!(v, Value::Missing) {
                     Value::Invalid(ErrKind::WrongType {
                         expected: kind_of(ek),
                         got: JsonKind::Null,
@@ -205,8 +214,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     v
                 };
                 if let Cell::Err(e) = self.scalar(v, ek, e, (s, None)) {
-                    return Err(e);
+                    worst = Some(min_err(worst, e));
                 }
+            }
+            if let Some(e) = worst {
+                return Err(e);
             }
         }
         Ok((vals, stride))
@@ -264,37 +276,46 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             let Some(op) = Opcode::from_byte(byte) else {
                 break;
             };
-            let ops = code.get(pc + 1..).unwrap_or(&[]);
-            pc += 1 + op.operand_len();
+            // Operand readers relative to the opcode byte.
+            let b1 = rec::u8(code, pc + 1);
+            let w = |i: usize| rec::u16(code, pc + i);
+            let next = pc + 1 + op.operand_len();
             match op {
                 Opcode::LoadSlot => {
-                    let c = self.load_slot(rec::u16(ops, 0));
+                    let c = self.load_slot(w(1));
                     self.push(c);
                 }
                 Opcode::LoadField => {
-                    let c = self.load_field(rec::u8(ops, 0), rec::u16(ops, 1));
+                    let c = self.load_field(b1, w(2));
                     self.push(c);
                 }
                 Opcode::LoadConst => {
-                    let c = self.constant(rec::u16(ops, 0));
+                    let c = self.constant(w(1));
                     self.push(c);
                 }
                 Opcode::Cmp => {
                     let b = self.pop();
                     let a = self.pop();
-                    let op = CmpOp::from_byte(rec::u8(ops, 0)).unwrap_or(CmpOp::Eq);
-                    self.push(Self::compare(op, a, b));
+                    self.push(Self::compare(cmp_op(b1), a, b));
                 }
                 Opcode::CmpSlotConst => {
-                    let a = self.load_slot(rec::u16(ops, 1));
-                    let b = self.constant(rec::u16(ops, 3));
-                    let op = CmpOp::from_byte(rec::u8(ops, 0)).unwrap_or(CmpOp::Eq);
-                    self.push(Self::compare(op, a, b));
+                    let c = Self::compare(cmp_op(b1), self.load_slot(w(2)), self.constant(w(4)));
+                    self.push(c);
+                }
+                Opcode::CmpFieldConst => {
+                    let a = self.load_field(rec::u8(code, pc + 2), w(3));
+                    let c = Self::compare(cmp_op(b1), a, self.constant(w(5)));
+                    self.push(c);
+                }
+                Opcode::CmpFieldSlot => {
+                    let a = self.load_field(rec::u8(code, pc + 2), w(3));
+                    let c = Self::compare(cmp_op(b1), a, self.load_slot(w(5)));
+                    self.push(c);
                 }
                 Opcode::StrOp => {
                     let b = self.pop();
                     let a = self.pop();
-                    let op = StrOp::from_byte(rec::u8(ops, 0)).unwrap_or(StrOp::Contains);
+                    let op = StrOp::from_byte(b1).unwrap_or(StrOp::Contains);
                     let c = match (a, b) {
                         (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
@@ -307,27 +328,22 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 Opcode::InSet => {
                     let a = self.pop();
-                    let c = self.in_set(a, rec::u16(ops, 0));
+                    let c = self.in_set(a, w(1));
                     self.push(c);
                 }
                 Opcode::InSlotSet => {
-                    let a = self.load_slot(rec::u16(ops, 0));
-                    let c = self.in_set(a, rec::u16(ops, 2));
+                    let c = self.in_set(self.load_slot(w(1)), w(3));
                     self.push(c);
                 }
                 Opcode::InList => {
                     let a = self.pop();
-                    let c = match (a, self.list(rec::u16(ops, 0))) {
+                    let s = w(1);
+                    let c = match (a, self.list(s)) {
                         (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
                         (a, Ok((vals, _))) => {
-                            let r = rec::nth(
-                                self.bundle.body.slots,
-                                format::SLOT_LEN,
-                                rec::u16(ops, 0).into(),
-                            );
+                            let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
                             let (ek, e) = (rec::u8(r, 9), rec::u16(r, 10));
-                            let s = rec::u16(ops, 0);
                             Cell::Bool(
                                 vals.iter()
                                     .any(|&v| Self::eq(&self.scalar(v, ek, e, (s, None)), &a)),
@@ -337,19 +353,18 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     self.push(c);
                 }
                 Opcode::Has => {
-                    let present = self.value(rec::u16(ops, 0)) != Value::Missing;
+                    let present = !matches!(self.value(w(1)), Value::Missing);
                     self.push(Cell::Bool(present));
                 }
                 Opcode::HasField => {
-                    let (slot, elem) = self
-                        .loops
-                        .get(usize::from(rec::u8(ops, 0)))
-                        .copied()
-                        .unwrap_or((0, &[]));
-                    let _ = slot;
+                    let (_, _, elem) =
+                        self.loops
+                            .get(usize::from(b1))
+                            .copied()
+                            .unwrap_or((0, 0, &[]));
                     let present = elem
-                        .get(usize::from(rec::u16(ops, 1)))
-                        .is_some_and(|v| *v != Value::Missing);
+                        .get(usize::from(w(2)))
+                        .is_some_and(|v| !matches!(v, Value::Missing));
                     self.push(Cell::Bool(present));
                 }
                 Opcode::Not => {
@@ -378,7 +393,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
                     {
                         if *b == want {
-                            pc += usize::from(rec::u16(ops, 0));
+                            pc = next + usize::from(w(1));
+                            continue;
                         }
                     }
                 }
@@ -390,13 +406,15 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     }
                 }
                 Opcode::Count | Opcode::Any | Opcode::All => {
-                    let (s, n) = (rec::u16(ops, 0), usize::from(rec::u16(ops, 2)));
-                    let body = code.get(pc..pc + n).unwrap_or(&[]);
-                    pc += n;
-                    let c = self.aggregate(op, s, body, level);
+                    let n = usize::from(w(3));
+                    let body = code.get(next..next + n).unwrap_or(&[]);
+                    let c = self.aggregate(op, w(1), body, level);
                     self.push(c);
+                    pc = next + n;
+                    continue;
                 }
             }
+            pc = next;
         }
         let result = self.pop();
         self.sp = base;
@@ -422,11 +440,15 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         if body.is_empty() {
             return Cell::Int((vals.len() / stride) as i64);
         }
+        let first_field = rec::u16(
+            rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into()),
+            12,
+        );
         let mut err: Option<AttrError> = None;
         let mut count: i64 = 0;
         for elem in vals.chunks_exact(stride) {
             if let Some(l) = self.loops.get_mut(level) {
-                *l = (s, elem);
+                *l = (s, first_field, elem);
             }
             match (op, self.run(body, level + 1)) {
                 (Opcode::Any, Cell::Bool(true)) => return Cell::Bool(true),
@@ -458,49 +480,60 @@ pub fn eval_policy<const N: usize>(
 
 /// [`eval_policy`] over a plain slice of slot values.
 pub fn eval_policy_values(bundle: &Bundle<'_>, id: PolicyId, values: &[Value<'_>]) -> Outcome {
-    let p = bundle.policy(id);
-    let mut m = Machine::new(bundle, values);
-    if !p.trigger.is_empty() {
-        match m.run(p.trigger, 0) {
-            Cell::Bool(true) => {}
-            Cell::Err(error) => {
-                return Outcome::Error {
-                    error: PolicyError { policy: id, error },
-                    applied: false,
+    Machine::new(bundle, values).policy(id)
+}
+
+impl Machine<'_, '_, '_> {
+    /// One policy's outcome; the machine's stack is empty before and after.
+    fn policy(&mut self, id: PolicyId) -> Outcome {
+        let bundle = self.bundle;
+        let p = bundle.policy(id);
+        if !p.trigger.is_empty() {
+            match self.run(p.trigger, 0) {
+                Cell::Bool(true) => {}
+                Cell::Err(error) => {
+                    return Outcome::Error {
+                        error: PolicyError { policy: id, error },
+                        applied: false,
+                    }
+                }
+                _ => return Outcome::NotApplicable,
+            }
+        }
+        if p.kind == crate::bundle::BodyKind::Denies {
+            return Outcome::Violated(Violation {
+                policy: id,
+                clause: None,
+                count: None,
+            });
+        }
+        let mut err: Option<AttrError> = None;
+        for c in 0..p.clauses {
+            let clause = bundle.clause(p.first_clause.saturating_add(c.into()));
+            self.note = None;
+            match self.run(clause.code, 0) {
+                Cell::Bool(true) => {}
+                Cell::Err(e) => err = Some(min_err(err, e)),
+                _ => {
+                    return Outcome::Violated(Violation {
+                        policy: id,
+                        clause: Some(c),
+                        count: if clause.reports_count {
+                            self.note
+                        } else {
+                            None
+                        },
+                    })
                 }
             }
-            _ => return Outcome::NotApplicable,
         }
-    }
-    if p.kind == crate::bundle::BodyKind::Denies {
-        return Outcome::Violated(Violation {
-            policy: id,
-            clause: None,
-            count: None,
-        });
-    }
-    let mut err: Option<AttrError> = None;
-    for c in 0..p.clauses {
-        let clause = bundle.clause(p.first_clause.saturating_add(c.into()));
-        m.note = None;
-        match m.run(clause.code, 0) {
-            Cell::Bool(true) => {}
-            Cell::Err(e) => err = Some(min_err(err, e)),
-            _ => {
-                return Outcome::Violated(Violation {
-                    policy: id,
-                    clause: Some(c),
-                    count: if clause.reports_count { m.note } else { None },
-                })
-            }
+        match err {
+            Some(error) => Outcome::Error {
+                error: PolicyError { policy: id, error },
+                applied: true,
+            },
+            None => Outcome::Satisfied,
         }
-    }
-    match err {
-        Some(error) => Outcome::Error {
-            error: PolicyError { policy: id, error },
-            applied: true,
-        },
-        None => Outcome::Satisfied,
     }
 }
 
@@ -522,12 +555,33 @@ pub fn evaluate<const N: usize, const M: usize>(
     bundle: &Bundle<'_>,
     ctx: &Context<'_, N>,
 ) -> Decision<M> {
-    let values = ctx.values();
+    let mut m = Machine::new(bundle, ctx.values());
     let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
-    for_each_candidate(bundle, values, |id| {
-        out.add(id, eval_policy_values(bundle, id, values))
-    });
+    let mut visit = |id: PolicyId, m: &mut Machine<'_, '_, '_>| out.add(id, m.policy(id));
+    for id in bundle.unindexed() {
+        visit(id, &mut m);
+    }
+    for g in 0..bundle.index_group_count() {
+        if let Some((first, n)) = m.candidates(g) {
+            for i in first..first.saturating_add(n) {
+                visit(bundle.index_policy(i), &mut m);
+            }
+        }
+    }
     out.finish()
+}
+
+impl Machine<'_, '_, '_> {
+    /// The `(first, count)` range of index group `g`'s policies that the request's value
+    /// selects: its bucket, or the whole group when the value is missing or invalid (those
+    /// triggers may be errors, which must not be skipped).
+    fn candidates(&self, g: usize) -> Option<(u32, u32)> {
+        let group = self.bundle.index_group(g);
+        match self.load_slot(group.slot) {
+            Cell::Err(_) => Some((group.first_policy, group.policies)),
+            c => Machine::key(&c).and_then(|k| self.bundle.index_bucket(&group, k)),
+        }
+    }
 }
 
 /// Calls `f` once for every policy the trigger index cannot rule out for these values.
@@ -537,14 +591,7 @@ pub fn for_each_candidate(bundle: &Bundle<'_>, values: &[Value<'_>], mut f: impl
     }
     let m = Machine::new(bundle, values);
     for g in 0..bundle.index_group_count() {
-        let group = bundle.index_group(g);
-        let cell = m.load_slot(group.slot);
-        let range = match cell {
-            // The trigger may be an error for every policy of the group: visit them all.
-            Cell::Err(_) => Some((group.first_policy, group.policies)),
-            c => Machine::key(&c).and_then(|k| bundle.index_bucket(&group, k)),
-        };
-        if let Some((first, n)) = range {
+        if let Some((first, n)) = m.candidates(g) {
             for i in first..first.saturating_add(n) {
                 f(bundle.index_policy(i));
             }

@@ -3,11 +3,13 @@
 use ipe_nostd::isa::{CmpOp as IsaCmp, Opcode, StrOp as IsaStr};
 
 use super::{LowerError, Tables};
-use crate::hir::{Aggregate, CmpOp, Expr, Operand, StrOp};
+use crate::hir::{Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType, StrOp};
 
 /// Emits bytecode for one block into a byte buffer.
 pub(super) struct CodeGen<'t> {
     pub(super) tables: &'t mut Tables,
+    /// The program's slots, to type operands.
+    pub(super) slots: &'t [Slot],
     pub(super) out: Vec<u8>,
 }
 
@@ -68,7 +70,7 @@ fn aggregate_cost(a: &Aggregate) -> u32 {
     64 * (1 + a.filter.as_deref().map_or(0, cost))
 }
 
-impl CodeGen<'_> {
+impl<'t> CodeGen<'t> {
     fn op(&mut self, op: Opcode) {
         self.out.push(op as u8);
     }
@@ -89,6 +91,12 @@ impl CodeGen<'_> {
             Expr::Cmp { op, lhs, rhs, .. } => match (lhs, rhs) {
                 (Operand::Slot(s), Operand::Lit(l)) => self.cmp_slot_const(*op, *s, l)?,
                 (Operand::Lit(l), Operand::Slot(s)) => self.cmp_slot_const(flipped(*op), *s, l)?,
+                (f @ Operand::Field { .. }, other @ (Operand::Lit(_) | Operand::Slot(_))) => {
+                    self.cmp_field(*op, f, other)?
+                }
+                (other @ (Operand::Lit(_) | Operand::Slot(_)), f @ Operand::Field { .. }) => {
+                    self.cmp_field(flipped(*op), f, other)?
+                }
                 _ => {
                     self.operand(lhs)?;
                     self.operand(rhs)?;
@@ -97,7 +105,7 @@ impl CodeGen<'_> {
                 }
             },
             Expr::InSet { lhs, set } => {
-                let k = self.tables.set(set)?;
+                let k = self.tables.set(set, self.scalar_of(lhs))?;
                 if let Operand::Slot(s) = lhs {
                     self.op(Opcode::InSlotSet);
                     self.u16(*s);
@@ -173,13 +181,50 @@ impl CodeGen<'_> {
         Ok(())
     }
 
-    fn cmp_slot_const(
-        &mut self,
-        op: CmpOp,
-        s: u16,
-        lit: &crate::hir::Literal,
-    ) -> Result<(), LowerError> {
-        let c = self.tables.constant(lit)?;
+    /// The scalar type of an operand (`None` for literals, whose kind is their own).
+    fn scalar_of(&self, o: &Operand) -> Option<&'t Scalar> {
+        match o {
+            Operand::Slot(s) => match &self.slots.get(usize::from(*s))?.ty {
+                SlotType::Scalar(sc) => Some(sc),
+                _ => None,
+            },
+            Operand::Field { list, field, .. } => match &self.slots.get(usize::from(*list))?.ty {
+                SlotType::Records { fields, .. } => fields.get(usize::from(*field)).map(|f| &f.ty),
+                _ => None,
+            },
+            Operand::Count(_) => Some(&Scalar::Int),
+            Operand::Lit(_) => None,
+        }
+    }
+
+    /// `field op (const | slot)` as one superinstruction.
+    fn cmp_field(&mut self, op: CmpOp, field: &Operand, other: &Operand) -> Result<(), LowerError> {
+        let Operand::Field {
+            level, field: f, ..
+        } = field
+        else {
+            return Err(LowerError::CodeTooLarge);
+        };
+        let (opcode, operand) = match other {
+            Operand::Lit(l) => (
+                Opcode::CmpFieldConst,
+                self.tables.constant(l, self.scalar_of(field))?,
+            ),
+            Operand::Slot(s) => (Opcode::CmpFieldSlot, *s),
+            _ => return Err(LowerError::CodeTooLarge),
+        };
+        self.op(opcode);
+        self.out.push(isa_cmp(op) as u8);
+        self.out.push(*level);
+        self.u16(*f);
+        self.u16(operand);
+        Ok(())
+    }
+
+    fn cmp_slot_const(&mut self, op: CmpOp, s: u16, lit: &Literal) -> Result<(), LowerError> {
+        let c = self
+            .tables
+            .constant(lit, self.scalar_of(&Operand::Slot(s)))?;
         self.op(Opcode::CmpSlotConst);
         self.out.push(isa_cmp(op) as u8);
         self.u16(s);
@@ -200,7 +245,7 @@ impl CodeGen<'_> {
                 self.u16(*field);
             }
             Operand::Lit(l) => {
-                let c = self.tables.constant(l)?;
+                let c = self.tables.constant(l, None)?;
                 self.op(Opcode::LoadConst);
                 self.u16(c);
             }

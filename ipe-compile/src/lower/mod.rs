@@ -121,40 +121,49 @@ impl Tables {
         self.push_const(kind::BOOL, i64::from(b), NONE_U16)
     }
 
-    /// The constant for a literal. Enum literals carry their enum through `enum_of`.
-    pub(crate) fn constant(&mut self, lit: &Literal) -> Result<u16, LowerError> {
+    /// The constant for a literal, compared with an operand of type `ty` when known (an enum
+    /// literal records that operand's enum).
+    pub(crate) fn constant(
+        &mut self,
+        lit: &Literal,
+        ty: Option<&Scalar>,
+    ) -> Result<u16, LowerError> {
         let (k, v) = self.key(lit);
-        // The enum id of a constant is informational (ranks compare across the same enum,
-        // which the checker guarantees); the verifier needs a valid one for enum constants.
-        let e = if k == kind::ENUM {
-            self.literal_enum(v)?
-        } else {
-            NONE_U16
-        };
+        let e = self.enum_of(k, ty, v)?;
         self.push_const(k, v, e)
     }
 
-    /// Any enum with more than `rank` members (the checker guarantees the right one exists).
-    fn literal_enum(&self, rank: i64) -> Result<u16, LowerError> {
+    /// The enum id recorded with an enum constant or set: the other operand's enum, or else
+    /// any enum with enough members (ranks compare within one enum, which the checker
+    /// guarantees; the id only lets the verifier bound the rank).
+    fn enum_of(&mut self, k: u8, ty: Option<&Scalar>, max_rank: i64) -> Result<u16, LowerError> {
+        if k != kind::ENUM {
+            return Ok(NONE_U16);
+        }
+        if let Some(Scalar::Enum(members)) = ty {
+            return self.enum_id(members);
+        }
         let id = self
             .enums
             .iter()
-            .position(|m| (m.len() as i64) > rank)
+            .position(|m| (m.len() as i64) > max_rank)
             .unwrap_or(0);
         u16::try_from(id).map_err(|_| LowerError::TooMany("enums"))
     }
 
-    pub(crate) fn set(&mut self, set: &[Literal]) -> Result<u16, LowerError> {
+    /// The constant set of `set`, tested against an operand of type `ty` (which gives an
+    /// empty set its kind).
+    pub(crate) fn set(&mut self, set: &[Literal], ty: Option<&Scalar>) -> Result<u16, LowerError> {
         let mut keys: Vec<i64> = set.iter().map(|l| self.key(l).1).collect();
         keys.sort_unstable();
         keys.dedup();
-        let k = set.first().map_or(kind::STR, |l| self.key(l).0);
-        let max = keys.last().copied().unwrap_or(0);
-        let e = if k == kind::ENUM {
-            self.literal_enum(max)?
-        } else {
-            NONE_U16
+        let k = match (set.first(), ty) {
+            (Some(l), _) => self.key(l).0,
+            (None, Some(t)) => scalar_kind(t),
+            (None, None) => kind::STR,
         };
+        let max = keys.last().copied().unwrap_or(0);
+        let e = self.enum_of(k, ty, max)?;
         if let Some(&id) = self.set_ids.get(&(k, e, keys.clone())) {
             return Ok(id);
         }
@@ -375,6 +384,7 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
         if let Some(tr) = &p.trigger {
             let mut g = CodeGen {
                 tables: &mut t,
+                slots: &program.slots,
                 out: Vec::new(),
             };
             g.expr(tr)?;
@@ -399,6 +409,7 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
                 for c in cs {
                     let mut g = CodeGen {
                         tables: &mut t,
+                        slots: &program.slots,
                         out: Vec::new(),
                     };
                     g.clause(&c.expr, c.reports_count)?;

@@ -61,7 +61,8 @@ fn examples_give_their_expected_decisions_on_both_engines() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     for name in ["seed", "policies"] {
         let dir = root.join(name);
-        let program = ipe_compile::compile_paths(std::slice::from_ref(&dir)).expect("example compiles");
+        let program =
+            ipe_compile::compile_paths(std::slice::from_ref(&dir)).expect("example compiles");
         let bytes = ipe_compile::lower::lower(&program).expect("lowers").bytes;
         let bundle = Bundle::from_bytes(&bytes).expect("verifies");
         let requests = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();

@@ -1,6 +1,5 @@
-//! Minimal reproducers of the bugs the fuzz targets (`fuzz/`) found, one named test each.
-//! Tests marked `#[ignore]` are open findings: remove the `ignore` with the fix (and the matching
-//! entry in `fuzz/ipe-fuzz/src/known.rs`, which lets campaigns step around them meanwhile).
+//! Minimal reproducers of the bugs the fuzz targets (`fuzz/`) found, one named test each;
+//! all three were fixed in the commit that un-ignored them.
 
 use ipe_nostd::Bundle;
 use serde_json::json;
@@ -20,7 +19,7 @@ fn both(source: &str, request: serde_json::Value) -> (String, String) {
 /// `lower::Tables::set` (ipe-compile/src/lower/mod.rs) gives an empty set the kind of its first
 /// literal, defaulting to `string`, so the verifier refuses the bundle with `TypeMismatch`.
 #[test]
-#[ignore = "open fuzz finding: empty set kind defaults to string in lower::Tables::set"]
+
 fn empty_int_set_lowers_to_a_verified_bundle() {
     let src = "schema {\n  n: int\n  l: list of int\n}\npolicy P:\n  \"i\"\n  requires n in [] or l.count in []\n";
     let (reference, interp) = both(src, json!({"n": 1, "l": []}));
@@ -34,7 +33,7 @@ fn empty_int_set_lowers_to_a_verified_bundle() {
 /// ipe-nostd/src/vm.rs) says `null`. LANGUAGE.md lists no `null` among the `got` words: the
 /// spec must say which (or treat a `null` element's fields as missing).
 #[test]
-#[ignore = "open fuzz finding: null list element, reference `got object` vs interpreter `got null`"]
+
 fn null_list_element_error_agrees() {
     let records = "schema {\n  l: list of el { role: string }\n}\npolicy P:\n  \"i\"\n  requires any(v in l where v.role == \"a\")\n";
     let (reference, interp) = both(records, json!({"l": [null]}));
@@ -50,7 +49,7 @@ fn null_list_element_error_agrees() {
 /// loop), so `[{"k":1}, "x"]` as `list of int` gives `got string` against `got object`, and
 /// `["not-a-member", 1.5]` as a list of enum gives `got float` against `is not one of ..`.
 #[test]
-#[ignore = "open fuzz finding: first invalid list element (interpreter) vs smallest (reference)"]
+
 fn scalar_list_error_is_the_smallest() {
     let ints = "schema {\n  l: list of int\n}\npolicy P:\n  \"i\"\n  requires 1 in l\n";
     let (reference, interp) = both(ints, json!({"l": [{"k": 1}, "x"]}));

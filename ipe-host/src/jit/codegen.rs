@@ -678,6 +678,20 @@ impl<'f, 's> Gen<'f, 's> {
                     let c = self.compare(op, a, b)?;
                     self.push(c)?;
                 }
+                Opcode::CmpFieldConst | Opcode::CmpFieldSlot => {
+                    let (level, f) = (u8_at(1), u16_at(2));
+                    let (slot, addr) = self.field_addr(level, f)?;
+                    let (k, e) = self.sh.field(slot, f);
+                    let a = self.read(addr, k, e, errcode::at(slot, Some(f)))?;
+                    let b = if op == Opcode::CmpFieldConst {
+                        self.constant(u16_at(4))?
+                    } else {
+                        self.load_slot(u16_at(4))?
+                    };
+                    let op = CmpOp::from_byte(u8_at(0)).ok_or(bad("cmp op"))?;
+                    let c = self.compare(op, a, b)?;
+                    self.push(c)?;
+                }
                 Opcode::StrOp => {
                     let b = self.pop()?;
                     let a = self.pop()?;
