@@ -16,9 +16,11 @@ use crate::report::Report;
 use crate::request::{Plan, RequestBuilder};
 use crate::stats::{Counters, Stats};
 
-/// Entries per decision list kept by the engine (the effect is right whatever the count; see
-/// [`Decision::truncated`]).
-pub const DECISION_LIST: usize = 64;
+/// Entries per decision list kept by [`PolicySet::evaluate_values`] and the JSON paths (the
+/// effect is right whatever the count; see [`Decision::truncated`]). Small on purpose: the
+/// decision is returned by value and its lists are inline, so every entry of capacity is
+/// copied per request; [`PolicySet::decide`] takes any capacity.
+pub const DECISION_LIST: usize = 16;
 
 /// The decision the engine returns: policy ids into the [`PolicySet`] that made it.
 pub type HostDecision = Decision<DECISION_LIST>;
@@ -146,6 +148,11 @@ impl PolicySet {
         self.shared.loaded.borrow_dependent()
     }
 
+    /// The bundle's bytes, as loaded.
+    pub fn bundle_bytes(&self) -> &[u8] {
+        self.shared.loaded.borrow_owner()
+    }
+
     /// Whether the bundle's bytes are a file mapping rather than an owned copy.
     pub fn is_mapped(&self) -> bool {
         self.shared.loaded.borrow_owner().is_mapped()
@@ -190,10 +197,16 @@ impl PolicySet {
 
     /// Evaluates the candidate policies for these slot values (indexed by slot id; shorter
     /// slices read as missing) and combines their outcomes. Allocates nothing.
+    #[inline]
     pub fn evaluate_values(&self, values: &[Value<'_>]) -> HostDecision {
+        self.decide(values)
+    }
+
+    /// [`evaluate_values`](Self::evaluate_values) keeping up to `M` entries per decision list.
+    pub fn decide<const M: usize>(&self, values: &[Value<'_>]) -> Decision<M> {
         let bundle = self.bundle();
         let shard = self.shared.counters.shard();
-        let mut out = DecisionBuilder::<DECISION_LIST>::new(bundle.default_effect());
+        let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
         self.shared.index.for_each_candidate(bundle, values, |id| {
             out.add(id, self.run_policy(bundle, shard, id, values));
         });
