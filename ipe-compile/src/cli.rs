@@ -32,6 +32,10 @@ pub enum Command {
         /// The evaluation engine.
         #[arg(long, value_enum, default_value_t = Engine::Interp)]
         engine: Engine,
+        /// Also evaluates through ipe-host's `PolicyEngine` and prints the hottest and most
+        /// violating policies to standard error (interpreter engine only).
+        #[arg(long)]
+        stats: bool,
     },
     /// Compiles sources into a verified bytecode bundle and reports each policy's size and cost.
     Compile {

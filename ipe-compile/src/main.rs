@@ -95,10 +95,15 @@ fn main() -> anyhow::Result<ExitCode> {
             paths,
             input,
             engine,
+            stats,
         } => {
             let text = read_input(&input)?;
             let mut out = std::io::stdout().lock();
             if engine == Engine::Reference {
+                if stats {
+                    eprintln!("error: `--stats` needs the interpreter engine");
+                    return Ok(ExitCode::FAILURE);
+                }
                 if is_bundle(&paths) {
                     eprintln!("error: the reference engine evaluates sources, not bundles");
                     return Ok(ExitCode::FAILURE);
@@ -124,11 +129,27 @@ fn main() -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             };
             let bundle = Bundle::from_bytes(&bytes)?;
+            let counted = stats
+                .then(|| ipe_host::PolicyEngine::from_bytes(bytes.clone()))
+                .transpose()?;
             for (line, req) in requests(&text) {
                 let d = eval_line(line, &req, |v| {
+                    // With `--stats` the engine decides (and counts); a decision too long for
+                    // its lists is rendered by the plain path.
+                    if let Some(engine) = &counted {
+                        let set = engine.load();
+                        if let Ok(d) = set.evaluate_json(&v.to_string()) {
+                            if !d.truncated {
+                                return set.report(&d).to_json();
+                            }
+                        }
+                    }
                     ipe_host::evaluate_json(&bundle, v).to_json()
                 });
                 writeln!(out, "{d}")?;
+            }
+            if let Some(engine) = counted {
+                eprint!("{}", engine.stats().table(10));
             }
             Ok(ExitCode::SUCCESS)
         }
