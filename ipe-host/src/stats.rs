@@ -1,7 +1,7 @@
 //! Per-policy profiling counters: sharded relaxed atomics, read by `stats()` and JIT tiering.
 //!
-//! Every evaluating thread is given a shard (round robin at its first evaluation); with at
-//! least as many shards as cores, a shard's cache lines stay with one core and a relaxed
+//! Every evaluating thread is given a shard (round robin at its first evaluation); with as
+//! many shards as cores (up to 16), a shard's cache lines stay with one core and a relaxed
 //! `fetch_add` on them never contends. A candidate that does not apply costs one add; an
 //! applied one two or three; one evaluation in [`SAMPLE_EVERY`] per shard and policy is timed
 //! with [`Instant`].
@@ -61,7 +61,9 @@ impl Counters {
     /// Zeroed counters for `policies` policies.
     pub(crate) fn new(policies: usize) -> Counters {
         let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
-        let shards = cores.clamp(1, 64).next_power_of_two();
+        // More shards than 16 would multiply memory (48 bytes per policy per shard) for little
+        // gain: threads beyond that share shards, which stays exact (atomic adds).
+        let shards = cores.clamp(1, 16).next_power_of_two();
         Counters {
             shards: (0..shards)
                 .map(|_| Shard {
