@@ -1,0 +1,53 @@
+//! A loop for profilers (callgrind, perf): `profile <what> [iterations]`.
+//!
+//! `what`: `interp-seed`, `interp-set10000`, `compile10000`, `json-seed`.
+//!
+//! ```sh
+//! cargo build --release -p ipe-benches --example profile
+//! valgrind --tool=callgrind target/release/examples/profile interp-seed 100000
+//! ```
+
+use std::hint::black_box;
+
+use ipe_benches::{by_name, policy_set, Interp};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let what = args.next().unwrap_or_else(|| "interp-seed".into());
+    let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    match what.as_str() {
+        "interp-seed" | "interp-set10000" => {
+            let w = by_name(if what == "interp-seed" {
+                "seed"
+            } else {
+                "set/10000"
+            });
+            let e = Interp::new(&w);
+            let ctx = e.context(&w.case("deny").json);
+            let mut allowed = 0usize;
+            for _ in 0..n {
+                allowed += usize::from(e.decide(black_box(&ctx)));
+            }
+            println!("{what}: {allowed} allowed of {n}");
+        }
+        "json-seed" => {
+            let w = by_name("seed");
+            let e = Interp::new(&w);
+            let json = w.case("deny").json.clone();
+            let mut arena = bumpalo::Bump::new();
+            let mut allowed = 0usize;
+            for _ in 0..n {
+                allowed += usize::from(e.decide_json(black_box(&json), &mut arena));
+            }
+            println!("{what}: {allowed} allowed of {n}");
+        }
+        "compile10000" => {
+            let src = policy_set(10_000).ipe;
+            for _ in 0..n {
+                black_box(ipe_benches::ipe_compile(black_box(&src)));
+            }
+            println!("{what}: {n} compiles");
+        }
+        other => panic!("unknown: {other}"),
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Regenerates the generated section of BENCHMARKS.md from a fresh run:
+#   1. runs the cross-engine agreement test (timings are meaningless if decisions differ),
+#   2. runs every divan bench binary of ipe-benches, keeping their output,
+#   3. writes the tables (benches/report.py) between the bench:begin/end markers.
+#
+# Usage: benches/run.sh [divan args...]   e.g. benches/run.sh --sample-count 20
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/root/.cache/ipe-target-bench}"
+out="${BENCH_OUT:-$(mktemp -d)}"
+mkdir -p "$out"
+
+cargo test --release -p ipe-benches --test agreement
+for bench in eval compile decode swap throughput ${EXTRA_BENCHES:-}; do
+    cargo bench -p ipe-benches --bench "$bench" -- "$@" | tee "$out/$bench.txt"
+done
+python3 benches/report.py "$out" BENCHMARKS.md "benches/run.sh${*:+ $*}"
+echo "BENCHMARKS.md regenerated (raw divan output in $out)"
