@@ -193,13 +193,24 @@ impl<'b> Engine<'b> {
         let bundle = match Bundle::from_bytes(bytes) {
             Ok(b) => b,
             Err(e) => {
-                error!("policy bundle refused ({=usize} bytes): {}; failing closed", bytes.len(), e);
-                return Engine { state: Err(LoadError::Bundle(e)) };
+                error!(
+                    "policy bundle refused ({=usize} bytes): {}; failing closed",
+                    bytes.len(),
+                    e
+                );
+                return Engine {
+                    state: Err(LoadError::Bundle(e)),
+                };
             }
         };
         if Ctx::check_capacity(&bundle).is_err() {
-            error!("policy bundle needs {=usize} slots; failing closed", bundle.slot_count());
-            return Engine { state: Err(LoadError::TooManySlots(bundle.slot_count())) };
+            error!(
+                "policy bundle needs {=usize} slots; failing closed",
+                bundle.slot_count()
+            );
+            return Engine {
+                state: Err(LoadError::TooManySlots(bundle.slot_count())),
+            };
         }
         info!(
             "policy bundle verified: {=usize} bytes, {=usize} policies, {=usize} slots",
@@ -214,7 +225,9 @@ impl<'b> Engine<'b> {
             temperature: bundle.slot("device.temperature"),
             role: bundle.slot("operator.role"),
         };
-        Engine { state: Ok((bundle, slots)) }
+        Engine {
+            state: Ok((bundle, slots)),
+        }
     }
 
     /// Why the bundle was refused, if it was.
@@ -241,7 +254,10 @@ impl<'b> Engine<'b> {
         put_str(s.action, Some(command.as_str()));
         put_str(s.door, readings.door);
         put_str(s.role, readings.role);
-        for (slot, value) in [(s.pressure, readings.pressure_kpa), (s.temperature, readings.temperature_c)] {
+        for (slot, value) in [
+            (s.pressure, readings.pressure_kpa),
+            (s.temperature, readings.temperature_c),
+        ] {
             if let (Some(slot), Some(v)) = (slot, value) {
                 ctx.set(slot, Value::Int(v));
             }
@@ -267,11 +283,19 @@ impl<'b> Engine<'b> {
     #[cfg_attr(not(target_os = "none"), allow(unused_variables))]
     pub fn log(&self, command: Command, verdict: &Verdict) {
         let Some(bundle) = self.bundle() else {
-            info!("{=str}: {} (no verified policies: fail closed)", command.as_str(), verdict.effect);
+            info!(
+                "{=str}: {} (no verified policies: fail closed)",
+                command.as_str(),
+                verdict.effect
+            );
             return;
         };
         if verdict.matched.is_empty() && verdict.errors.is_empty() {
-            info!("{=str}: {} (no policy applies: bundle default)", command.as_str(), verdict.effect);
+            info!(
+                "{=str}: {} (no policy applies: bundle default)",
+                command.as_str(),
+                verdict.effect
+            );
             return;
         }
         info!("{=str}: {}", command.as_str(), verdict.effect);
@@ -279,19 +303,38 @@ impl<'b> Engine<'b> {
             let p = bundle.policy(id);
             if let Some(v) = verdict.violations.iter().find(|v| v.policy == id) {
                 let reason = bundle.reason(*v);
-                info!("  violated  {=str} \"{=str}\": {}", p.name, p.intent, defmt::Display2Format(&reason));
+                info!(
+                    "  violated  {=str} \"{=str}\": {}",
+                    p.name,
+                    p.intent,
+                    defmt::Display2Format(&reason)
+                );
             } else if let Some(e) = verdict.errors.iter().find(|e| e.policy == id) {
                 let reason = bundle.error_text(e.error);
-                info!("  error     {=str} \"{=str}\": {}", p.name, p.intent, defmt::Display2Format(&reason));
+                info!(
+                    "  error     {=str} \"{=str}\": {}",
+                    p.name,
+                    p.intent,
+                    defmt::Display2Format(&reason)
+                );
             } else {
                 info!("  satisfied {=str} \"{=str}\"", p.name, p.intent);
             }
         }
         // Errors in a trigger: the policy did not apply, so it is not in `matched`.
-        for e in verdict.errors.iter().filter(|e| !verdict.matched.contains(&e.policy)) {
+        for e in verdict
+            .errors
+            .iter()
+            .filter(|e| !verdict.matched.contains(&e.policy))
+        {
             let p = bundle.policy(e.policy);
             let reason = bundle.error_text(e.error);
-            info!("  error     {=str} \"{=str}\": {}", p.name, p.intent, defmt::Display2Format(&reason));
+            info!(
+                "  error     {=str} \"{=str}\": {}",
+                p.name,
+                p.intent,
+                defmt::Display2Format(&reason)
+            );
         }
     }
 }

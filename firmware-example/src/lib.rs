@@ -38,8 +38,7 @@ pub static BUNDLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/policies.ip
 pub static CORRUPTED_CRC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/corrupted-crc.ipeb"));
 /// [`BUNDLE`] with one bytecode byte replaced and the checksum recomputed: only the bytecode
 /// verifier can reject it.
-pub static CORRUPTED_CODE: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/corrupted-code.ipeb"));
+pub static CORRUPTED_CODE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/corrupted-code.ipeb"));
 
 #[cfg(test)]
 mod tests;

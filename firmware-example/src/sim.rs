@@ -9,7 +9,9 @@ use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{self, ErrorType, InputPin, OutputPin};
 use embedded_hal::i2c::{self, I2c, Operation, SevenBitAddress};
 
-use crate::controller::{Actuators, Sensors, NOT_READY, REG_PRESSURE, REG_TEMPERATURE, SENSOR_ADDR};
+use crate::controller::{
+    Actuators, Sensors, NOT_READY, REG_PRESSURE, REG_TEMPERATURE, SENSOR_ADDR,
+};
 
 /// What the sensor answers for one register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,21 +1,22 @@
 //! Host tests of the controller against embedded-hal-mock: each test scripts the exact pin,
 //! bus and delay transactions a control step must perform.
 
+use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::delay::{CheckedDelay, Transaction as Delay};
 use embedded_hal_mock::eh1::digital::{Mock as Pin, State, Transaction as PinTx};
-use embedded_hal_mock::eh1::MockError;
 use embedded_hal_mock::eh1::i2c::{Mock as I2cMock, Transaction as I2cTx};
-use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
+use embedded_hal_mock::eh1::MockError;
 use ipe_nostd::Effect;
 use std::io;
 
 use crate::controller::{
-    Actuators, Command, Controller, Engine, LoadError, Sensors, Verdict, DEBOUNCE_MS,
-    REG_PRESSURE, REG_TEMPERATURE, SENSOR_ADDR,
+    Actuators, Command, Controller, Engine, LoadError, Sensors, Verdict, DEBOUNCE_MS, REG_PRESSURE,
+    REG_TEMPERATURE, SENSOR_ADDR,
 };
 use crate::{BUNDLE, CORRUPTED_CODE, CORRUPTED_CRC};
 
-type Station = Controller<'static, Sensors<Pin, Pin, Pin, I2cMock, CheckedDelay>, Actuators<Pin, Pin, Pin>>;
+type Station =
+    Controller<'static, Sensors<Pin, Pin, Pin, I2cMock, CheckedDelay>, Actuators<Pin, Pin, Pin>>;
 
 /// Expected input transactions for one step.
 struct Inputs {
@@ -49,7 +50,12 @@ fn inputs(pressure: i16) -> Inputs {
 
 /// Runs one step of `command` over `bundle` and checks every transaction, including the output
 /// levels `(valve, heater, fault)`.
-fn step(bundle: &'static [u8], command: Command, i: Inputs, outputs: (bool, bool, bool)) -> (Verdict, Station) {
+fn step(
+    bundle: &'static [u8],
+    command: Command,
+    i: Inputs,
+    outputs: (bool, bool, bool),
+) -> (Verdict, Station) {
     let mut station = Controller {
         sensors: Sensors {
             door: Pin::new(&i.door),
@@ -84,7 +90,12 @@ fn names(station: &Station, ids: impl Iterator<Item = u16>) -> Vec<&str> {
 
 #[test]
 fn allowed_open_energises_the_valve_only() {
-    let (v, s) = step(BUNDLE, Command::OpenValve, inputs(250), (true, false, false));
+    let (v, s) = step(
+        BUNDLE,
+        Command::OpenValve,
+        inputs(250),
+        (true, false, false),
+    );
     assert_eq!(v.effect, Effect::Allow);
     assert_eq!(
         names(&s, v.matched.iter().copied()),
@@ -94,9 +105,17 @@ fn allowed_open_energises_the_valve_only() {
 
 #[test]
 fn over_pressure_is_denied_with_the_failed_clause() {
-    let (v, s) = step(BUNDLE, Command::OpenValve, inputs(350), (false, false, true));
+    let (v, s) = step(
+        BUNDLE,
+        Command::OpenValve,
+        inputs(350),
+        (false, false, true),
+    );
     assert_eq!(v.effect, Effect::Deny);
-    assert_eq!(names(&s, v.violations.iter().map(|x| x.policy)), ["PressureLimit"]);
+    assert_eq!(
+        names(&s, v.violations.iter().map(|x| x.policy)),
+        ["PressureLimit"]
+    );
     let bundle = s.engine.bundle().unwrap();
     assert_eq!(
         bundle.reason(v.violations[0]).to_string(),
@@ -109,13 +128,28 @@ fn open_door_is_denied_with_its_reason() {
     let mut i = inputs(250);
     i.door = vec![get(false), get(false)];
     let (v, s) = step(BUNDLE, Command::OpenValve, i, (false, false, true));
-    assert_eq!(names(&s, v.violations.iter().map(|x| x.policy)), ["DoorInterlock"]);
-    assert_eq!(s.engine.bundle().unwrap().reason(v.violations[0]).to_string(), "access door is open");
+    assert_eq!(
+        names(&s, v.violations.iter().map(|x| x.policy)),
+        ["DoorInterlock"]
+    );
+    assert_eq!(
+        s.engine
+            .bundle()
+            .unwrap()
+            .reason(v.violations[0])
+            .to_string(),
+        "access door is open"
+    );
 }
 
 #[test]
 fn unknown_command_gets_the_default_deny() {
-    let (v, _) = step(BUNDLE, Command::Calibrate, inputs(250), (false, false, true));
+    let (v, _) = step(
+        BUNDLE,
+        Command::Calibrate,
+        inputs(250),
+        (false, false, true),
+    );
     assert_eq!(v.effect, Effect::Deny);
     assert!(v.matched.is_empty() && v.violations.is_empty() && v.errors.is_empty());
 }
@@ -127,8 +161,16 @@ fn sensor_nack_fails_closed() {
         .with_error(ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address));
     let (v, s) = step(BUNDLE, Command::OpenValve, i, (false, false, true));
     assert_eq!(v.effect, Effect::Deny);
-    assert_eq!(names(&s, v.errors.iter().map(|x| x.policy)), ["PressureLimit"]);
-    let text = s.engine.bundle().unwrap().error_text(v.errors[0].error).to_string();
+    assert_eq!(
+        names(&s, v.errors.iter().map(|x| x.policy)),
+        ["PressureLimit"]
+    );
+    let text = s
+        .engine
+        .bundle()
+        .unwrap()
+        .error_text(v.errors[0].error)
+        .to_string();
     assert_eq!(text, "missing attribute `device.pressure`");
 }
 
@@ -137,7 +179,10 @@ fn bouncing_door_fails_closed() {
     let mut i = inputs(250);
     i.door = vec![get(true), get(false)];
     let (v, s) = step(BUNDLE, Command::OpenValve, i, (false, false, true));
-    assert_eq!(names(&s, v.errors.iter().map(|x| x.policy)), ["DoorInterlock"]);
+    assert_eq!(
+        names(&s, v.errors.iter().map(|x| x.policy)),
+        ["DoorInterlock"]
+    );
 }
 
 #[test]
@@ -146,7 +191,10 @@ fn key_switch_error_fails_closed() {
     i.supervisor = vec![get(false).with_error(MockError::Io(io::ErrorKind::NotConnected))];
     i.operator = vec![];
     let (v, s) = step(BUNDLE, Command::Heat, i, (false, false, true));
-    assert_eq!(names(&s, v.errors.iter().map(|x| x.policy)), ["OperatorRole"]);
+    assert_eq!(
+        names(&s, v.errors.iter().map(|x| x.policy)),
+        ["OperatorRole"]
+    );
 }
 
 #[test]
@@ -157,7 +205,9 @@ fn corrupted_bundles_are_refused_and_deny_everything() {
             assert_eq!(v.effect, Effect::Deny);
             assert!(v.matched.is_empty());
             match s.engine.load_error() {
-                Some(LoadError::Bundle(ipe_nostd::BundleError::ChecksumMismatch { .. })) => assert!(crc),
+                Some(LoadError::Bundle(ipe_nostd::BundleError::ChecksumMismatch { .. })) => {
+                    assert!(crc)
+                }
                 Some(LoadError::Bundle(ipe_nostd::BundleError::Verify(_))) => assert!(!crc),
                 other => panic!("unexpected load result {other:?}"),
             }

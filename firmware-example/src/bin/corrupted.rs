@@ -40,24 +40,34 @@ fn run(name: &str, bytes: &'static [u8], expected: fn(&LoadError) -> bool) -> i3
             return EXIT_WRONG;
         }
     }
-    defmt::info!("{=str}: refused, every command denied, nothing energised", name);
+    defmt::info!(
+        "{=str}: refused, every command denied, nothing energised",
+        name
+    );
     EXIT_OK
 }
 
 #[entry]
 fn main() -> ! {
-    let crc = run("corrupted-crc.ipeb (one body byte flipped)", CORRUPTED_CRC, |e| {
-        matches!(e, LoadError::Bundle(BundleError::ChecksumMismatch { .. }))
-    });
-    let code = run("corrupted-code.ipeb (bad opcode, CRC fixed up)", CORRUPTED_CODE, |e| {
-        matches!(e, LoadError::Bundle(BundleError::Verify(_)))
-    });
+    let crc = run(
+        "corrupted-crc.ipeb (one body byte flipped)",
+        CORRUPTED_CRC,
+        |e| matches!(e, LoadError::Bundle(BundleError::ChecksumMismatch { .. })),
+    );
+    let code = run(
+        "corrupted-code.ipeb (bad opcode, CRC fixed up)",
+        CORRUPTED_CODE,
+        |e| matches!(e, LoadError::Bundle(BundleError::Verify(_))),
+    );
     board::exit(if crc != EXIT_OK { crc } else { code })
 }
 
 #[exception]
 unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
-    defmt::error!("HardFault (or panic): exiting {=i32}", board::EXIT_HARDFAULT);
+    defmt::error!(
+        "HardFault (or panic): exiting {=i32}",
+        board::EXIT_HARDFAULT
+    );
     board::exit(board::EXIT_HARDFAULT)
 }
 

@@ -81,7 +81,7 @@ fn check(step: &Step, engine: &Engine<'_>, v: &Verdict, plant: &Plant) -> bool {
         && names_match(engine, v.errors.iter().map(|x| x.policy), step.errors)
         && plant.valve.get() == (allowed && step.command == Command::OpenValve)
         && plant.heater.get() == (allowed && step.command == Command::Heat)
-        && plant.fault.get() == !allowed
+        && plant.fault.get() != allowed
 }
 
 #[entry]
@@ -122,13 +122,20 @@ fn main() -> ! {
         defmt::info!("all {=usize} scripted decisions right", SCRIPT.len());
         board::exit(EXIT_OK)
     }
-    defmt::error!("{=u32} of {=usize} scripted decisions wrong", failures, SCRIPT.len());
+    defmt::error!(
+        "{=u32} of {=usize} scripted decisions wrong",
+        failures,
+        SCRIPT.len()
+    );
     board::exit(EXIT_WRONG)
 }
 
 #[exception]
 unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
-    defmt::error!("HardFault (or panic): exiting {=i32}", board::EXIT_HARDFAULT);
+    defmt::error!(
+        "HardFault (or panic): exiting {=i32}",
+        board::EXIT_HARDFAULT
+    );
     board::exit(board::EXIT_HARDFAULT)
 }
 
