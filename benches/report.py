@@ -59,7 +59,7 @@ def ratio(a, b):
     if a is None or b is None or b == 0:
         return "—"
     r = a / b
-    return f"{r:.3g}x"
+    return f"{r:,.0f}x" if r >= 100 else f"{r:.3g}x"
 
 
 def machine():
@@ -207,10 +207,13 @@ def main():
                  "dropping the old version on the writer), and `PolicyEngine::swap(bytes)` "
                  "(verify + index + publish).")
     lines.append("")
-    lines.append("| policy | JIT baseline | JIT optimized |")
-    lines.append("|---|---|---|")
-    for w in sorted({k.rsplit("/", 1)[1] for k in r if k.startswith("compile/jit_")}, key=case_order):
-        lines.append(f"| {w} | {fmt(get(f'compile/jit_baseline/{w}'))} | {fmt(get(f'compile/jit_optimized/{w}'))} |")
+    lines.append("| bundle | JIT baseline | JIT optimized | optimized, per policy |")
+    lines.append("|---|---|---|---|")
+    for w in sorted({k.split("/", 2)[2] for k in r if k.startswith("compile/jit_")}, key=case_order):
+        per = int(w[4:]) if w.startswith("set/") else 1
+        o = get(f'compile/jit_optimized/{w}')
+        lines.append(f"| {w} ({per} polic{'ies' if per > 1 else 'y'}) | {fmt(get(f'compile/jit_baseline/{w}'))} | "
+                     f"{fmt(o)} | {fmt(o / per if o else None)} |")
     if not any(k.startswith("compile/jit_") for k in r):
         lines.append("| **gap** | not measured | not measured |")
     lines.append("")
@@ -262,7 +265,9 @@ def main():
         a, b = get(f"eval/interp/policy/set/10000:{c}"), get(f"eval/interp/policy/set/10:{c}")
         goal(f"10,000 policies under 2x the cost of 10 (interp, {c})", ratio(a, b), (a / b < 2) if a and b else None)
     jb = get("compile/jit_optimized/seed")
-    goal("JIT a policy in under 200 µs (seed, optimized)", fmt(jb), (jb < 200e3) if jb else None)
+    goal("JIT a policy in under 200 µs (seed alone, optimized, module set-up included)", fmt(jb), (jb < 200e3) if jb else None)
+    jb = get("compile/jit_optimized/set/100")
+    goal("JIT a policy in under 200 µs (set/100 in one module, per policy)", fmt(jb / 100 if jb else None), (jb / 100 < 200e3) if jb else None)
     sw = get("swap/publish/seed")
     goal("swap a policy set in under 1 µs (publish, seed)", fmt(sw), (sw < 1e3) if sw else None)
     c10k = get("compile/ipe/10000")

@@ -8,7 +8,8 @@
 //!   instructions: not the 10,000-policy set).
 //! - `compile/regorus_parse`: `add_policy` only.
 //! - `compile/jit_baseline`, `compile/jit_optimized`: `ipe_host::jit::compile_bundle` of a
-//!   one-policy bundle (the JIT time for that policy, module creation included).
+//!   one-policy bundle (the JIT time for that policy, module creation included), and of the
+//!   100-policy set (one module).
 //!
 //! Run: `cargo bench -p ipe-benches --bench compile`.
 
@@ -59,8 +60,9 @@ fn regorus_parse(b: Bencher, n: usize) {
     b.bench_local(|| ipe_benches::rego_parse(black_box(&src)));
 }
 
-/// One-policy workloads for JIT compile time.
-const JIT_POLICIES: &[&str] = &["seed", "clauses16", "list50"];
+/// JIT compile time: one-policy bundles, and 100 policies in one module (per-policy cost
+/// with the module set-up amortized).
+const JIT_POLICIES: &[&str] = &["seed", "clauses16", "list50", "set/100"];
 
 fn jit_compile(b: Bencher, w: &str, tier: ipe_host::jit::Tier) {
     let bytes = ipe_benches::ipe_compile(&ipe_benches::by_name(w).ipe);
