@@ -150,10 +150,28 @@ impl<const M: usize> DecisionBuilder<M> {
         } else if self.applied {
             d.effect = Effect::Allow;
         }
-        d.matched.sort_unstable();
-        d.violations.sort_unstable_by_key(|v| v.policy);
-        d.errors.sort_unstable_by_key(|e| e.policy);
+        sort_by_policy(&mut d.matched, |&p| p);
+        sort_by_policy(&mut d.violations, |v| v.policy);
+        sort_by_policy(&mut d.errors, |e| e.policy);
         self.decision
+    }
+}
+
+/// Sorts a short list by policy id. An insertion sort: the lists hold at most `M` entries,
+/// already nearly in order, and it keeps `core`'s general sort (several KiB) out of firmware.
+fn sort_by_policy<T>(list: &mut [T], key: impl Fn(&T) -> PolicyId) {
+    for i in 1..list.len() {
+        let mut j = i;
+        while j > 0 {
+            let (Some(a), Some(b)) = (list.get(j - 1), list.get(j)) else {
+                break;
+            };
+            if key(a) <= key(b) {
+                break;
+            }
+            list.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 
