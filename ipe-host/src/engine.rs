@@ -12,6 +12,7 @@ use ipe_nostd::{Bundle, Decision, DecisionBuilder, Outcome, PolicyId, Value};
 use crate::error::{Error, ErrorKind};
 use crate::index::Index;
 use crate::mmap::{BundleBytes, FileSource};
+use crate::options::{CodeTier, EngineOptions};
 use crate::report::Report;
 use crate::request::{Plan, RequestBuilder};
 use crate::stats::{Counters, Stats};
@@ -35,54 +36,22 @@ self_cell::self_cell!(
     impl {Debug}
 );
 
-/// How one policy of a set is evaluated: the hook JIT tiering plugs into.
-///
-/// Every evaluation of a policy goes through [`PolicySet::run_policy`], which dispatches on the
-/// policy's entry in the set's `tiers` table. A set is built with every entry
-/// [`Tier::Interp`]; the JIT (`src/jit/`, behind the `jit` feature) compiles the policies that
-/// [`PolicySet::evaluations`] shows are hot and publishes a new set sharing the same bytes with
-/// those entries replaced by [`Tier::Native`] (see [`PolicySet::with_tiers`]). Native code must
-/// return exactly the interpreter's [`Outcome`] for the same bundle, policy and values, and
-/// whatever it points into must be owned by the boxed [`PolicyCode`] so it lives as long as
-/// the set.
-#[derive(Default)]
-pub(crate) enum Tier {
-    /// The bytecode interpreter (`ipe_nostd::vm::eval_policy_values`).
-    #[default]
-    Interp,
-    /// Compiled code for this policy.
-    #[expect(dead_code, reason = "constructed by the JIT (issue 8)")]
-    Native(Box<dyn PolicyCode>),
-}
-
-/// Compiled code for one policy (implemented by the JIT).
-pub(crate) trait PolicyCode: Send + Sync {
-    /// The policy's outcome for these slot values.
-    fn eval(&self, bundle: &Bundle<'_>, id: PolicyId, values: &[Value<'_>]) -> Outcome;
-}
-
-impl std::fmt::Debug for Tier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Tier::Interp => "Interp",
-            Tier::Native(_) => "Native",
-        })
-    }
-}
-
 /// One published, immutable version of the policy set: the verified bundle, its index, its
-/// request plan, per-policy code and counters.
+/// request plan, counters and (with the `jit` feature) the native code compiled for it.
 ///
 /// Obtained from [`PolicyEngine::load`]; every decision it makes refers to its own policy ids,
-/// so render them with the same set ([`PolicySet::report`]).
+/// so render them with the same set ([`PolicySet::report`]). The set's native code is freed
+/// with the set, after its last reader.
 #[derive(Debug)]
 pub struct PolicySet {
     version: u64,
     shared: Arc<Shared>,
-    tiers: Box<[Tier]>,
+    /// Per-policy native code of this version (`None`: interpreter only).
+    #[cfg(feature = "jit")]
+    jit: Option<crate::jit::tiering::Table>,
 }
 
-/// What every set built from the same bytes shares.
+/// The bundle and what is derived from it.
 #[derive(Debug)]
 struct Shared {
     loaded: Loaded,
@@ -114,7 +83,6 @@ impl PolicySet {
         let index = Index::build(bundle);
         let plan = Plan::build(bundle);
         let counters = Counters::new(bundle.policy_count());
-        let tiers = (0..bundle.policy_count()).map(|_| Tier::Interp).collect();
         Ok(PolicySet {
             version: 0,
             shared: Arc::new(Shared {
@@ -123,19 +91,15 @@ impl PolicySet {
                 plan,
                 counters,
             }),
-            tiers,
+            #[cfg(feature = "jit")]
+            jit: None,
         })
     }
 
-    /// A set with the same bytes, index and counters and a new per-policy code table (the
-    /// JIT's way to publish compiled policies; entries beyond the policy count are ignored).
-    #[expect(dead_code, reason = "used by the JIT (issue 8)")]
-    pub(crate) fn with_tiers(&self, tiers: Box<[Tier]>) -> Prepared {
-        Prepared(PolicySet {
-            version: 0,
-            shared: Arc::clone(&self.shared),
-            tiers,
-        })
+    /// The set's JIT table, if it has one.
+    #[cfg(feature = "jit")]
+    pub(crate) fn jit_table(&self) -> Option<&crate::jit::tiering::Table> {
+        self.jit.as_ref()
     }
 
     /// The version number [`PolicyEngine`] published this set under (0 if never published).
@@ -175,12 +139,32 @@ impl PolicySet {
         self.shared.counters.evaluations(id)
     }
 
-    /// Every policy's counters.
+    /// Every policy's counters, with the code tier each runs at and the JIT's counters.
     pub fn stats(&self) -> Stats {
-        self.shared.counters.snapshot(self.bundle(), self.version)
+        #[allow(unused_mut, reason = "filled in only with the `jit` feature")]
+        let mut stats = self.shared.counters.snapshot(self.bundle(), self.version);
+        #[cfg(feature = "jit")]
+        if let Some(jit) = &self.jit {
+            stats.jit = jit.stats();
+            for p in &mut stats.policies {
+                p.code = jit.code_tier(p.id);
+            }
+        }
+        stats
     }
 
-    /// Evaluates one policy through its tier, counting it.
+    /// Which code runs policy `id` now.
+    pub fn code_tier(&self, id: PolicyId) -> CodeTier {
+        #[cfg(feature = "jit")]
+        if let Some(jit) = &self.jit {
+            return jit.code_tier(id);
+        }
+        let _ = id;
+        CodeTier::Interpreter
+    }
+
+    /// Evaluates one policy with its native code or the interpreter, counting it (and, in
+    /// adaptive mode, queuing it for compilation once it is hot).
     #[inline(always)]
     fn run_policy(
         &self,
@@ -189,10 +173,16 @@ impl PolicySet {
         id: PolicyId,
         values: &[Value<'_>],
     ) -> Outcome {
-        Counters::record(shard, id, || match self.tiers.get(usize::from(id)) {
-            Some(Tier::Native(code)) => code.eval(bundle, id, values),
-            _ => ipe_nostd::vm::eval_policy_values(bundle, id, values),
+        #[cfg(feature = "jit")]
+        if let Some(jit) = &self.jit {
+            let (outcome, n) = Counters::record(shard, id, || jit.eval(bundle, id, values));
+            jit.observe(id, n, &self.shared.counters);
+            return outcome;
+        }
+        Counters::record(shard, id, || {
+            ipe_nostd::vm::eval_policy_values(bundle, id, values)
         })
+        .0
     }
 
     /// Evaluates the candidate policies for these slot values (indexed by slot id; shorter
@@ -279,39 +269,118 @@ impl std::ops::Deref for Snapshot {
 /// ```
 #[derive(Debug)]
 pub struct PolicyEngine {
-    live: ArcSwap<PolicySet>,
+    live: Arc<ArcSwap<PolicySet>>,
     source: Option<FileSource>,
     writer: Mutex<u64>,
+    options: EngineOptions,
+    /// The background compiler (adaptive mode with the `jit` feature).
+    #[cfg(feature = "jit")]
+    background: Option<Arc<crate::jit::tiering::Background>>,
 }
 
 impl PolicyEngine {
-    /// An engine over owned bundle bytes, verified; version 1.
+    /// An engine over owned bundle bytes, verified; version 1. Uses the default
+    /// [`EngineOptions`] (adaptive tiering when the `jit` feature is on).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<PolicyEngine, Error> {
-        Ok(PolicyEngine::new(Prepared::new(bytes)?, None))
+        PolicyEngine::with_options(bytes, EngineOptions::default())
+    }
+
+    /// An engine over owned bundle bytes with explicit options (for example
+    /// [`EngineOptions::interpreter`] or [`EngineOptions::jit_all`] in tests and benches).
+    pub fn with_options(bytes: Vec<u8>, options: EngineOptions) -> Result<PolicyEngine, Error> {
+        Ok(PolicyEngine::new(Prepared::new(bytes)?, None, options))
+    }
+
+    /// [`from_file`](Self::from_file) with explicit options.
+    pub fn from_file_with_options(
+        path: impl AsRef<Path>,
+        options: EngineOptions,
+    ) -> Result<PolicyEngine, Error> {
+        PolicyEngine::from_source(
+            FileSource {
+                path: path.as_ref().to_owned(),
+                map: None,
+            },
+            options,
+        )
     }
 
     /// Reads a bundle file into an owned buffer and verifies it; version 1. The file may be
     /// changed or removed afterwards ([`reload`](Self::reload) reads it again). See
     /// [`from_file_mapped`](Self::from_file_mapped) to map large files instead.
     pub fn from_file(path: impl AsRef<Path>) -> Result<PolicyEngine, Error> {
-        PolicyEngine::from_source(FileSource {
-            path: path.as_ref().to_owned(),
-            map: None,
-        })
+        PolicyEngine::from_file_with_options(path, EngineOptions::default())
     }
 
-    pub(crate) fn from_source(source: FileSource) -> Result<PolicyEngine, Error> {
+    pub(crate) fn from_source(
+        source: FileSource,
+        options: EngineOptions,
+    ) -> Result<PolicyEngine, Error> {
         let set = PolicySet::build(source.read()?)?;
-        Ok(PolicyEngine::new(Prepared(set), Some(source)))
+        Ok(PolicyEngine::new(Prepared(set), Some(source), options))
     }
 
-    fn new(Prepared(mut set): Prepared, source: Option<FileSource>) -> PolicyEngine {
+    fn new(
+        Prepared(mut set): Prepared,
+        source: Option<FileSource>,
+        options: EngineOptions,
+    ) -> PolicyEngine {
+        #[cfg(feature = "jit")]
+        let background = (options.tier == crate::options::TierMode::Adaptive)
+            .then(|| crate::jit::tiering::Background::new(options.batch_window));
+        #[cfg(feature = "jit")]
+        PolicyEngine::attach(&mut set, &options, background.as_ref(), 1);
         set.version = 1;
+        let live = Arc::new(ArcSwap::from_pointee(set));
+        #[cfg(feature = "jit")]
+        if let Some(bg) = &background {
+            bg.start(&live);
+        }
         PolicyEngine {
-            live: ArcSwap::from_pointee(set),
+            live,
             source,
             writer: Mutex::new(1),
+            options,
+            #[cfg(feature = "jit")]
+            background,
         }
+    }
+
+    /// Gives a set about to be published as `version` its JIT table (compiling everything
+    /// in `JitAll` mode).
+    #[cfg(feature = "jit")]
+    fn attach(
+        set: &mut PolicySet,
+        options: &EngineOptions,
+        background: Option<&Arc<crate::jit::tiering::Background>>,
+        version: u64,
+    ) {
+        set.jit = crate::jit::tiering::Table::new(
+            set.bundle(),
+            &set.shared.counters,
+            options,
+            background,
+        );
+        if let Some(t) = &mut set.jit {
+            t.set_version(version);
+        }
+    }
+
+    /// The options the engine was created with.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Waits until the background compiler has compiled every policy queued so far, or
+    /// `timeout` passes; returns whether it went idle (always `true` when nothing compiles in
+    /// the background). Requests never need this; tests and demos use it.
+    pub fn wait_for_jit(&self, timeout: std::time::Duration) -> bool {
+        #[cfg(feature = "jit")]
+        if let Some(bg) = &self.background {
+            return bg.wait_idle(timeout);
+        }
+        let _ = timeout;
+        true
     }
 
     /// The live set, for one request or a batch.
@@ -344,12 +413,19 @@ impl PolicyEngine {
     }
 
     /// Publishes a prepared set as the next version (an atomic pointer store), returning its
-    /// number.
+    /// number. With [`TierMode::JitAll`](crate::TierMode::JitAll) every policy is compiled
+    /// first, on the calling thread.
     pub fn publish(&self, Prepared(mut set): Prepared) -> u64 {
+        #[cfg(feature = "jit")]
+        PolicyEngine::attach(&mut set, &self.options, self.background.as_ref(), 0);
         // A poisoned lock only means another writer panicked; the counter is still valid.
         let mut last = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         *last = last.wrapping_add(1);
         set.version = *last;
+        #[cfg(feature = "jit")]
+        if let Some(t) = &mut set.jit {
+            t.set_version(*last);
+        }
         self.live.store(Arc::new(set));
         *last
     }
@@ -362,5 +438,14 @@ impl PolicyEngine {
     /// The live version's per-policy counters.
     pub fn stats(&self) -> Stats {
         self.load().stats()
+    }
+}
+
+impl Drop for PolicyEngine {
+    fn drop(&mut self) {
+        #[cfg(feature = "jit")]
+        if let Some(bg) = &self.background {
+            bg.shutdown();
+        }
     }
 }

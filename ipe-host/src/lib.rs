@@ -40,6 +40,7 @@ mod index;
 )]
 pub mod jit;
 mod mmap;
+mod options;
 pub mod report;
 pub mod request;
 mod stats;
@@ -48,6 +49,7 @@ pub use batch::BatchSummary;
 pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Snapshot, DECISION_LIST};
 pub use error::{Error, ErrorKind, RequestError};
 pub use mmap::MAP_THRESHOLD;
+pub use options::{CodeTier, EngineOptions, JitStats, JitTier, TierMode};
 pub use report::Report;
 pub use request::{Field, RequestBuilder};
 pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};

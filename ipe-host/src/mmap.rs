@@ -113,9 +113,12 @@ impl PolicyEngine {
     /// is published by writing another file and renaming it over `path`. Violating this may
     /// crash the process (`SIGBUS`) or change verified bytes under a reader.
     pub unsafe fn from_file_mapped(path: impl AsRef<Path>) -> Result<PolicyEngine, Error> {
-        PolicyEngine::from_source(FileSource {
-            path: path.as_ref().to_owned(),
-            map: Some(MapPermit(())),
-        })
+        PolicyEngine::from_source(
+            FileSource {
+                path: path.as_ref().to_owned(),
+                map: Some(MapPermit(())),
+            },
+            crate::EngineOptions::default(),
+        )
     }
 }

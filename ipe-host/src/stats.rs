@@ -13,6 +13,8 @@ use std::time::Instant;
 
 use ipe_nostd::{Bundle, Outcome, PolicyId};
 
+use crate::options::{CodeTier, JitStats};
+
 /// One evaluation in this many (per thread shard and policy) is timed.
 pub const SAMPLE_EVERY: u64 = 64;
 
@@ -80,16 +82,23 @@ impl Counters {
         self.shards.get(ticket() & n.wrapping_sub(1))
     }
 
+    /// Number of shards.
+    #[cfg(feature = "jit")]
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
     /// Runs `eval` for policy `id`, counting it in `shard` (timing one run in
-    /// [`SAMPLE_EVERY`]).
+    /// [`SAMPLE_EVERY`]); also returns the shard's evaluation count of `id` including this
+    /// one (0 without a shard), which JIT tiering reads.
     #[inline(always)]
     pub(crate) fn record(
         shard: Option<&Shard>,
         id: PolicyId,
         eval: impl FnOnce() -> Outcome,
-    ) -> Outcome {
+    ) -> (Outcome, u64) {
         let Some(cell) = shard.and_then(|s| s.cells.get(usize::from(id))) else {
-            return eval();
+            return (eval(), 0);
         };
         let n = cell.evaluations.fetch_add(1, Relaxed);
         let outcome = if n % SAMPLE_EVERY == 0 {
@@ -118,7 +127,7 @@ impl Counters {
                 cell.errors.fetch_add(1, Relaxed);
             }
         }
-        outcome
+        (outcome, n.wrapping_add(1))
     }
 
     fn sum(&self, id: PolicyId, field: impl Fn(&PolicyCell) -> &AtomicU64) -> u64 {
@@ -147,9 +156,14 @@ impl Counters {
                 errors: self.sum(id, |c| &c.errors),
                 sampled_nanos: self.sum(id, |c| &c.sampled_nanos),
                 samples: self.sum(id, |c| &c.samples),
+                code: CodeTier::Interpreter,
             })
             .collect();
-        Stats { version, policies }
+        Stats {
+            version,
+            policies,
+            jit: JitStats::default(),
+        }
     }
 }
 
@@ -172,6 +186,8 @@ pub struct PolicyStats {
     pub sampled_nanos: u64,
     /// Number of timed evaluations.
     pub samples: u64,
+    /// Which code runs it now.
+    pub code: CodeTier,
 }
 
 impl PolicyStats {
@@ -188,6 +204,8 @@ pub struct Stats {
     pub version: u64,
     /// One entry per policy, in bundle order.
     pub policies: Vec<PolicyStats>,
+    /// The version's JIT counters (compilations, failures, policies per tier).
+    pub jit: JitStats,
 }
 
 impl Stats {

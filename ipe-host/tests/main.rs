@@ -25,3 +25,7 @@ mod jit_diff;
 /// Evaluating threads against concurrent swaps between two bundles with different answers.
 #[path = "suite/swap.rs"]
 mod swap;
+/// The engine's code tiers: the corpus in every forced tier, adaptive promotion, swaps and
+/// memory with JIT-compiled versions, compile time per policy.
+#[path = "suite/tiering.rs"]
+mod tiering;

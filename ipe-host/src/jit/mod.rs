@@ -18,16 +18,21 @@ mod errcode;
 mod helpers;
 mod layout;
 mod shapes;
-pub mod tiering;
+pub(crate) mod tiering;
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::AbiParam;
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{default_libcall_names, Linkage, Module};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::{Bundle, Outcome, PolicyError, Value, Violation};
 
@@ -35,14 +40,8 @@ use codegen::{RawOut, RET_APPLIED_ERROR, RET_NOT_APPLICABLE, RET_SATISFIED, RET_
 use layout::Layout;
 use shapes::Shapes;
 
-/// How hard Cranelift works on a batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Tier {
-    /// `opt_level=none`: fastest compilation.
-    Baseline,
-    /// `opt_level=speed`.
-    Optimized,
-}
+/// How hard Cranelift works on a batch (the engine's [`crate::JitTier`]).
+pub use crate::options::JitTier as Tier;
 
 /// Why a batch could not be compiled (its policies stay interpreted).
 #[derive(Debug)]
@@ -81,12 +80,9 @@ pub struct JitSet {
     module: Option<JITModule>,
     /// Code address per policy id (`None`: not in this batch).
     funcs: Vec<Option<usize>>,
-    /// Bundle metadata the code and its helpers point into (kept alive with the code).
-    #[expect(
-        dead_code,
-        reason = "only compiled code reads it, through a raw pointer"
-    )]
-    shapes: Box<Shapes>,
+    /// Bundle metadata the code and its helpers point into (kept alive with the code; only
+    /// compiled code reads it, through a raw pointer). Shared by every batch of one version.
+    _shapes: Arc<Shapes>,
     slot_count: usize,
     tier: Tier,
     compile_time: Duration,
@@ -120,7 +116,7 @@ impl Drop for JitSet {
     }
 }
 
-fn isa(tier: Tier) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+fn build_isa(tier: Tier) -> Result<OwnedTargetIsa, String> {
     let mut fb = settings::builder();
     let opt = match tier {
         Tier::Baseline => "none",
@@ -131,11 +127,40 @@ fn isa(tier: Tier) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
         ("use_colocated_libcalls", "false"),
         ("is_pic", "false"),
     ] {
-        fb.set(k, v).map_err(|e| JitError::Isa(e.to_string()))?;
+        fb.set(k, v).map_err(|e| e.to_string())?;
     }
-    let ib = cranelift_native::builder().map_err(|e| JitError::Isa(e.to_string()))?;
+    let ib = cranelift_native::builder().map_err(|e| e.to_string())?;
     ib.finish(settings::Flags::new(fb))
-        .map_err(|e| JitError::Isa(e.to_string()))
+        .map_err(|e| e.to_string())
+}
+
+/// The target ISA of each tier, detected and configured once per process.
+fn isa(tier: Tier) -> Result<OwnedTargetIsa, JitError> {
+    static ISAS: [OnceLock<Result<OwnedTargetIsa, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let i = usize::from(tier == Tier::Optimized);
+    ISAS.get(i)
+        .ok_or(JitError::Isa(String::new()))?
+        .get_or_init(|| build_isa(tier))
+        .clone()
+        .map_err(JitError::Isa)
+}
+
+/// The `Value` layout, probed once per process.
+fn layout() -> Result<Layout, JitError> {
+    static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();
+    LAYOUT.get_or_init(Layout::probe).ok_or(JitError::Layout)
+}
+
+thread_local! {
+    /// Each compiling thread's reusable Cranelift contexts (cleared between functions).
+    static CONTEXTS: RefCell<(Context, FunctionBuilderContext)> =
+        RefCell::new((Context::new(), FunctionBuilderContext::new()));
+}
+
+/// The bundle metadata compiled code points into, for [`compile_with`] (build it once per
+/// bundle and share it between batches).
+pub(crate) fn shapes(bundle: &Bundle<'_>) -> Arc<Shapes> {
+    Arc::new(Shapes::of(bundle))
 }
 
 /// Compiles every policy of `bundle` at `tier`.
@@ -152,34 +177,48 @@ pub fn compile_policies(
     ids: &[PolicyId],
     tier: Tier,
 ) -> Result<JitSet, JitError> {
+    compile_with(bundle, &shapes(bundle), ids, tier)
+}
+
+/// [`compile_policies`] with `shapes` built by [`shapes`] for this bundle.
+pub(crate) fn compile_with(
+    bundle: &Bundle<'_>,
+    shapes: &Arc<Shapes>,
+    ids: &[PolicyId],
+    tier: Tier,
+) -> Result<JitSet, JitError> {
     let start = Instant::now();
-    let lay = Layout::probe().ok_or(JitError::Layout)?;
-    let shapes = Box::new(Shapes::of(bundle));
+    let lay = layout()?;
     let mut module = JITModule::new(JITBuilder::with_isa(isa(tier)?, default_libcall_names()));
-    let mut ctx = module.make_context();
-    let mut fctx = FunctionBuilderContext::new();
-    let mut declared = Vec::with_capacity(ids.len());
-    let cg = |e: &dyn core::fmt::Display| JitError::Codegen(e.to_string());
-    for &id in ids {
-        if usize::from(id) >= bundle.policy_count() {
-            continue;
+    let declared = CONTEXTS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut c) => {
+            let (ctx, fctx) = &mut *c;
+            define(&mut module, ctx, fctx, bundle, shapes, lay, ids)
         }
-        module.clear_context(&mut ctx);
-        ctx.func.signature.params.push(AbiParam::new(I64));
-        ctx.func.signature.params.push(AbiParam::new(I64));
-        ctx.func.signature.returns.push(AbiParam::new(I64));
-        let fid = module
-            .declare_function(&format!("p{id}"), Linkage::Local, &ctx.func.signature)
-            .map_err(|e| cg(&e))?;
-        let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        codegen::Gen::new(b, &shapes, lay).policy(bundle, id)?;
-        module
-            .define_function(fid, &mut ctx)
-            .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
-        declared.push((id, fid));
+        // Re-entered (never in practice): fresh contexts.
+        Err(_) => define(
+            &mut module,
+            &mut Context::new(),
+            &mut FunctionBuilderContext::new(),
+            bundle,
+            shapes,
+            lay,
+            ids,
+        ),
+    });
+    let declared = match declared {
+        Ok(d) => d,
+        Err(e) => {
+            // SAFETY: nothing of this module was finalized or handed out.
+            unsafe { module.free_memory() };
+            return Err(e);
+        }
+    };
+    if let Err(e) = module.finalize_definitions() {
+        // SAFETY: as above: no code of this module is reachable.
+        unsafe { module.free_memory() };
+        return Err(JitError::Codegen(e.to_string()));
     }
-    module.clear_context(&mut ctx);
-    module.finalize_definitions().map_err(|e| cg(&e))?;
     let mut funcs = vec![None; bundle.policy_count()];
     for &(id, fid) in &declared {
         if let Some(f) = funcs.get_mut(usize::from(id)) {
@@ -189,12 +228,56 @@ pub fn compile_policies(
     Ok(JitSet {
         module: Some(module),
         funcs,
-        shapes,
+        _shapes: Arc::clone(shapes),
         slot_count: bundle.slot_count(),
         tier,
         compile_time: start.elapsed(),
         compiled: declared.len(),
     })
+}
+
+/// Declares and defines one function per policy of `ids` in `module`.
+fn define(
+    module: &mut JITModule,
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+    bundle: &Bundle<'_>,
+    shapes: &Shapes,
+    lay: Layout,
+    ids: &[PolicyId],
+) -> Result<Vec<(PolicyId, FuncId)>, JitError> {
+    let mut declared = Vec::with_capacity(ids.len());
+    let cg = |e: &dyn core::fmt::Display| JitError::Codegen(e.to_string());
+    let mut name = String::new();
+    for &id in ids {
+        if usize::from(id) >= bundle.policy_count() {
+            continue;
+        }
+        module.clear_context(ctx);
+        ctx.func.signature.params.push(AbiParam::new(I64));
+        ctx.func.signature.params.push(AbiParam::new(I64));
+        ctx.func.signature.returns.push(AbiParam::new(I64));
+        name.clear();
+        let _ = write!(name, "p{id}");
+        let fid = module
+            .declare_function(&name, Linkage::Local, &ctx.func.signature)
+            .map_err(|e| cg(&e))?;
+        let b = FunctionBuilder::new(&mut ctx.func, fctx);
+        let generated = codegen::Gen::new(b, shapes, lay).policy(bundle, id);
+        if let Err(e) = generated {
+            // A builder abandoned mid-function leaves its context dirty: start afresh.
+            *fctx = FunctionBuilderContext::new();
+            module.clear_context(ctx);
+            return Err(e);
+        }
+        if let Err(e) = module.define_function(fid, ctx) {
+            module.clear_context(ctx);
+            return Err(JitError::Codegen(format!("{e:?}")));
+        }
+        declared.push((id, fid));
+    }
+    module.clear_context(ctx);
+    Ok(declared)
 }
 
 impl JitSet {

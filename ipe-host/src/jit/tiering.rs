@@ -1,313 +1,282 @@
-//! Tiering: hot policies move from the interpreter to baseline and then optimized native code.
+//! Tiering inside the engine: hot policies move from the interpreter to baseline and then
+//! optimized native code, per published version.
 //!
-//! [`Tiered`] keeps, per policy, an evaluation counter and an [`AtomicPtr`] to its native code
-//! (null: interpreted). When a counter reaches [`TierOptions::baseline_after`] (and later
-//! [`TierOptions::optimized_after`]) the policy is queued; a background thread drains the
-//! queue in batches, compiles each batch into one [`JitSet`] and publishes the new entry
-//! points with a release store. Requests never compile and never wait. A batch that fails to
-//! compile is counted in [`TierStats::failures`] and its policies stay interpreted.
+//! Every version ([`crate::PolicySet`]) published by a JIT-enabled engine owns a [`Table`]: per
+//! policy, the address of its native code (0: interpreted, published with a release store),
+//! the tier it runs at, and the highest tier requested for it; plus every [`JitSet`] compiled
+//! for that version. The code is freed (`JITModule::free_memory`) when the version itself is
+//! dropped, i.e. after its last reader, so a pointer read from the table is valid for as long
+//! as the reader holds the set.
 //!
-//! Every `JitSet` compiled for a `Tiered` is kept until the `Tiered` itself is dropped, so a
-//! published pointer is valid as long as the reader holds `&Tiered` (an evaluation in flight
-//! may still run baseline code after the optimized code is published).
+//! Promotion is driven by the sharded profiling counters: an evaluation whose shard-local
+//! count reaches `threshold / shards` sums the shards (a cold path, taken only until the
+//! policy has been queued) and, once the total reaches the threshold, queues the policy with
+//! the engine's [`Background`] compiler. Requests never compile and never wait. The compiler
+//! thread lets a batch gather, then compiles it against the version that is live *and* that
+//! queued it (entries of a swapped-out version are dropped as stale), into one `JITModule`
+//! installed in that version's own table.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::vm::eval_policy_values;
-use ipe_nostd::{Bundle, BundleError, Outcome, Value};
+use ipe_nostd::{Bundle, Outcome, Value};
 
-use super::{compile_policies, JitSet, Tier};
+use super::shapes::Shapes;
+use super::{compile_with, JitSet, Tier};
+use crate::engine::PolicySet;
+use crate::options::{CodeTier, EngineOptions, JitStats, TierMode};
+use crate::stats::Counters;
 
-/// Which code runs the policies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TierMode {
-    /// Interpreter first; hot policies are compiled in the background.
-    Adaptive,
-    /// The interpreter only (nothing is ever compiled).
-    InterpreterOnly,
-    /// Every policy compiled at this tier when the [`Tiered`] is created.
-    JitAll(Tier),
-}
-
-/// Tiering thresholds and mode (the JIT part of the host's engine options).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TierOptions {
-    /// Which code runs the policies.
-    pub mode: TierMode,
-    /// Evaluations after which a policy is compiled at [`Tier::Baseline`].
-    pub baseline_after: u64,
-    /// Evaluations after which a policy is recompiled at [`Tier::Optimized`].
-    pub optimized_after: u64,
-    /// How long the compiler thread waits for more hot policies before compiling a batch.
-    pub batch_window: Duration,
-}
-
-impl Default for TierOptions {
-    fn default() -> Self {
-        TierOptions {
-            mode: TierMode::Adaptive,
-            baseline_after: 100,
-            optimized_after: 10_000,
-            batch_window: Duration::from_millis(2),
-        }
-    }
-}
-
-/// Counters of the tiering machinery.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TierStats {
-    /// Policies currently running baseline code.
-    pub baseline: usize,
-    /// Policies currently running optimized code.
-    pub optimized: usize,
-    /// Batches compiled.
-    pub batches: u64,
-    /// Policies whose compilation failed (they stay interpreted).
-    pub failures: u64,
-    /// Total wall time spent compiling, in microseconds.
-    pub compile_micros: u64,
-    /// Policies compiled (all tiers).
-    pub compiled: u64,
-}
-
-// Tier states; 0 (the default) is "interpreted".
+// Tier states (both the running tier and the requested one).
+const INTERP: u8 = 0;
 const BASELINE: u8 = 1;
 const OPTIMIZED: u8 = 2;
 const FAILED: u8 = 3;
 
-#[derive(Debug, Default)]
-struct PolicyTier {
-    count: AtomicU64,
-    code: AtomicPtr<u8>,
-    tier: AtomicU8,
+fn level(tier: Tier) -> u8 {
+    match tier {
+        Tier::Baseline => BASELINE,
+        Tier::Optimized => OPTIMIZED,
+    }
 }
 
+/// A queued compilation: (version, policy, tier).
+type Job = (u64, PolicyId, Tier);
+
+/// Adaptive-mode thresholds of a table.
 #[derive(Debug)]
-struct Inner {
-    bytes: Arc<[u8]>,
+struct Adaptive {
+    baseline_after: u64,
+    optimized_after: u64,
+    /// Shard-local counts below which the total cannot have reached the threshold.
+    baseline_min: u64,
+    optimized_min: u64,
+    background: Arc<Background>,
+}
+
+/// One version's native code (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Table {
+    version: u64,
     slot_count: usize,
-    policies: Box<[PolicyTier]>,
-    /// Every set compiled for this bundle: alive as long as a published pointer may be used.
+    code: Box<[AtomicUsize]>,
+    tier: Box<[AtomicU8]>,
+    queued: Box<[AtomicU8]>,
+    adaptive: Option<Adaptive>,
+    shapes: OnceLock<Arc<Shapes>>,
+    /// Every batch compiled for this version: freed with the table.
     sets: Mutex<Vec<JitSet>>,
-    queue: Mutex<Vec<(PolicyId, Tier)>>,
-    wake: Condvar,
-    pending: AtomicUsize,
-    stop: AtomicBool,
     batches: AtomicU64,
-    failures: AtomicU64,
     compiled: AtomicU64,
+    failures: AtomicU64,
     compile_micros: AtomicU64,
 }
 
-/// One bundle's policies with tiered execution (see the module docs).
-#[derive(Debug)]
-pub struct Tiered {
-    inner: Arc<Inner>,
-    opts: TierOptions,
-    thread: Option<JoinHandle<()>>,
-}
+impl Table {
+    /// The table of a version about to be published: `None` in interpreter mode; in
+    /// `JitAll` mode every policy is compiled here (on the publishing thread).
+    pub(crate) fn new(
+        bundle: &Bundle<'_>,
+        counters: &Counters,
+        opts: &EngineOptions,
+        background: Option<&Arc<Background>>,
+    ) -> Option<Table> {
+        let n = bundle.policy_count();
+        let adaptive = match (opts.tier, background) {
+            (TierMode::Interpreter, _) => return None,
+            (TierMode::Adaptive, None) => return None,
+            (TierMode::Adaptive, Some(bg)) => {
+                let shards = counters.shard_count().max(1) as u64;
+                let baseline_after = opts.baseline_after.max(1);
+                let optimized_after = opts.optimized_after.max(baseline_after);
+                bg.reserve(2 * n);
+                Some(Adaptive {
+                    baseline_after,
+                    optimized_after,
+                    baseline_min: baseline_after.div_ceil(shards),
+                    optimized_min: optimized_after.div_ceil(shards),
+                    background: Arc::clone(bg),
+                })
+            }
+            (TierMode::JitAll(_), _) => None,
+        };
+        let table = Table {
+            version: 0,
+            slot_count: bundle.slot_count(),
+            code: (0..n).map(|_| AtomicUsize::new(0)).collect(),
+            tier: (0..n).map(|_| AtomicU8::new(INTERP)).collect(),
+            queued: (0..n).map(|_| AtomicU8::new(INTERP)).collect(),
+            adaptive,
+            shapes: OnceLock::new(),
+            sets: Mutex::new(Vec::new()),
+            batches: AtomicU64::new(0),
+            compiled: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            compile_micros: AtomicU64::new(0),
+        };
+        if let TierMode::JitAll(tier) = opts.tier {
+            let ids: Vec<PolicyId> = (0..n).filter_map(|i| PolicyId::try_from(i).ok()).collect();
+            table.compile(bundle, &ids, tier);
+        }
+        Some(table)
+    }
 
-impl Inner {
-    fn compile(&self, ids: &[PolicyId], tier: Tier) {
-        let Ok(bundle) = Bundle::from_bytes(&self.bytes) else {
-            self.failures.fetch_add(ids.len() as u64, Ordering::Relaxed);
+    /// Records the version number the table's set is published under.
+    pub(crate) fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
+    /// Evaluates policy `id` with its native code if it has some, else the interpreter.
+    #[inline(always)]
+    pub(crate) fn eval(&self, bundle: &Bundle<'_>, id: PolicyId, values: &[Value<'_>]) -> Outcome {
+        let f = self
+            .code
+            .get(usize::from(id))
+            .map_or(0, |c| c.load(Ordering::Acquire));
+        if f != 0 && values.len() >= self.slot_count {
+            // `f` was installed by `Table::install` from a set this table owns until it is
+            // dropped, and the caller borrows the table.
+            super::run(f, id, values)
+        } else {
+            eval_policy_values(bundle, id, values)
+        }
+    }
+
+    /// Adaptive promotion after an evaluation of `id` whose shard-local count is `n`.
+    #[inline(always)]
+    pub(crate) fn observe(&self, id: PolicyId, n: u64, counters: &Counters) {
+        let Some(a) = &self.adaptive else {
             return;
         };
+        let q = self
+            .queued
+            .get(usize::from(id))
+            .map_or(FAILED, |q| q.load(Ordering::Relaxed));
+        let min = match q {
+            INTERP => a.baseline_min,
+            BASELINE => a.optimized_min,
+            _ => return,
+        };
+        if n >= min {
+            self.promote(a, id, q, counters);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn promote(&self, a: &Adaptive, id: PolicyId, q: u8, counters: &Counters) {
+        let total = counters.evaluations(id);
+        let tier = if total >= a.optimized_after {
+            Tier::Optimized
+        } else if q == INTERP && total >= a.baseline_after {
+            Tier::Baseline
+        } else {
+            return;
+        };
+        let Some(cell) = self.queued.get(usize::from(id)) else {
+            return;
+        };
+        if cell
+            .compare_exchange(q, level(tier), Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            a.background.push((self.version, id, tier));
+        }
+    }
+
+    /// Compiles `ids` at `tier` into one module and installs their code; a failing batch is
+    /// retried policy by policy so one bad policy does not keep the others interpreted.
+    pub(crate) fn compile(&self, bundle: &Bundle<'_>, ids: &[PolicyId], tier: Tier) {
+        if ids.is_empty() {
+            return;
+        }
+        let shapes = self.shapes.get_or_init(|| super::shapes(bundle));
         let start = Instant::now();
-        let result = compile_policies(&bundle, ids, tier);
+        let result = compile_with(bundle, shapes, ids, tier);
         let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.compile_micros.fetch_add(micros, Ordering::Relaxed);
         self.batches.fetch_add(1, Ordering::Relaxed);
-        let set = match result {
-            Ok(set) => set,
-            Err(_) => {
-                self.failures.fetch_add(ids.len() as u64, Ordering::Relaxed);
+        match result {
+            Ok(set) => self.install(set, ids, tier),
+            Err(_) if ids.len() > 1 => {
                 for &id in ids {
-                    if let Some(p) = self.policies.get(usize::from(id)) {
-                        if p.code.load(Ordering::Acquire).is_null() {
-                            p.tier.store(FAILED, Ordering::Relaxed);
+                    self.compile(bundle, &[id], tier);
+                }
+            }
+            Err(_) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                for &id in ids {
+                    let i = usize::from(id);
+                    if let Some(q) = self.queued.get(i) {
+                        q.store(FAILED, Ordering::Relaxed);
+                    }
+                    if let (Some(t), Some(c)) = (self.tier.get(i), self.code.get(i)) {
+                        if c.load(Ordering::Relaxed) == 0 {
+                            t.store(FAILED, Ordering::Relaxed);
                         }
                     }
                 }
-                return;
             }
-        };
-        let level = if tier == Tier::Optimized {
-            OPTIMIZED
-        } else {
-            BASELINE
+        }
+    }
+
+    fn install(&self, set: JitSet, ids: &[PolicyId], tier: Tier) {
+        let lvl = level(tier);
+        let Ok(mut sets) = self.sets.lock() else {
+            // Another compile panicked while holding the lock: leave these interpreted (and
+            // the set is freed right here, nothing having seen its code).
+            return;
         };
         for &id in ids {
-            if let (Some(p), Some(f)) = (self.policies.get(usize::from(id)), set.entry(id)) {
-                // An optimized entry is never replaced by a late baseline one.
-                if p.tier.load(Ordering::Relaxed) < level
-                    || p.code.load(Ordering::Relaxed).is_null()
-                {
-                    p.code.store(f as *mut u8, Ordering::Release);
-                    p.tier.store(level, Ordering::Relaxed);
+            let i = usize::from(id);
+            if let (Some(c), Some(t), Some(f)) = (self.code.get(i), self.tier.get(i), set.entry(id))
+            {
+                // Optimized code is never replaced by a late baseline batch.
+                let now = t.load(Ordering::Relaxed);
+                if now < lvl || now == FAILED {
+                    c.store(f, Ordering::Release);
+                    t.store(lvl, Ordering::Relaxed);
                 }
             }
         }
         self.compiled.fetch_add(set.len() as u64, Ordering::Relaxed);
-        if let Ok(mut sets) = self.sets.lock() {
-            sets.push(set);
-        }
+        sets.push(set);
     }
 
-    /// The compiler thread: waits for work, lets a batch gather, compiles it.
-    fn serve(&self, window: Duration) {
-        loop {
-            let batch = {
-                let Ok(mut q) = self.queue.lock() else {
-                    return;
-                };
-                while q.is_empty() && !self.stop.load(Ordering::Acquire) {
-                    q = match self.wake.wait(q) {
-                        Ok(q) => q,
-                        Err(_) => return,
-                    };
-                }
-                if self.stop.load(Ordering::Acquire) {
-                    return;
-                }
-                drop(q);
-                std::thread::sleep(window);
-                match self.queue.lock() {
-                    Ok(mut q) => std::mem::take(&mut *q),
-                    Err(_) => return,
-                }
-            };
-            for tier in [Tier::Baseline, Tier::Optimized] {
-                let ids: Vec<PolicyId> = batch
-                    .iter()
-                    .filter(|(_, t)| *t == tier)
-                    .map(|(id, _)| *id)
-                    .collect();
-                if !ids.is_empty() {
-                    self.compile(&ids, tier);
-                }
-            }
-            self.pending.fetch_sub(batch.len(), Ordering::AcqRel);
-        }
-    }
-}
-
-impl Tiered {
-    /// Tiered execution for the bundle in `bytes` (verified here).
-    pub fn new(bytes: Arc<[u8]>, opts: TierOptions) -> Result<Tiered, BundleError> {
-        let bundle = Bundle::from_bytes(&bytes)?;
-        let n = bundle.policy_count();
-        let slot_count = bundle.slot_count();
-        let inner = Arc::new(Inner {
-            bytes: Arc::clone(&bytes),
-            slot_count,
-            policies: (0..n).map(|_| PolicyTier::default()).collect(),
-            sets: Mutex::new(Vec::new()),
-            queue: Mutex::new(Vec::new()),
-            wake: Condvar::new(),
-            pending: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
-            batches: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
-            compiled: AtomicU64::new(0),
-            compile_micros: AtomicU64::new(0),
-        });
-        let thread = match opts.mode {
-            TierMode::Adaptive => {
-                let worker = Arc::clone(&inner);
-                let window = opts.batch_window;
-                std::thread::Builder::new()
-                    .name("ipe-jit".into())
-                    .spawn(move || worker.serve(window))
-                    .ok()
-            }
-            TierMode::JitAll(tier) => {
-                let ids: Vec<PolicyId> =
-                    (0..n).filter_map(|i| PolicyId::try_from(i).ok()).collect();
-                inner.compile(&ids, tier);
-                None
-            }
-            TierMode::InterpreterOnly => None,
-        };
-        Ok(Tiered {
-            inner,
-            opts,
-            thread,
-        })
-    }
-
-    /// Evaluates policy `id` of `bundle` — which must be the bundle of the bytes this
-    /// `Tiered` was created with — over `values`, with native code when it is ready.
-    #[inline]
-    pub fn eval(&self, bundle: &Bundle<'_>, id: PolicyId, values: &[Value<'_>]) -> Outcome {
-        let Some(p) = self.inner.policies.get(usize::from(id)) else {
-            return eval_policy_values(bundle, id, values);
-        };
-        let f = p.code.load(Ordering::Acquire);
-        let out = if f.is_null() || values.len() < self.inner.slot_count {
-            eval_policy_values(bundle, id, values)
-        } else {
-            // `f` was published by `Inner::compile` from a set that `self.inner.sets` keeps
-            // alive as long as `self`.
-            super::run(f as usize, id, values)
-        };
-        if self.opts.mode == TierMode::Adaptive {
-            let n = p.count.fetch_add(1, Ordering::Relaxed) + 1;
-            if n == self.opts.baseline_after {
-                self.request(id, Tier::Baseline);
-            } else if n == self.opts.optimized_after {
-                self.request(id, Tier::Optimized);
-            }
-        }
-        out
-    }
-
-    #[cold]
-    fn request(&self, id: PolicyId, tier: Tier) {
-        let i = &self.inner;
-        let state = i
-            .policies
+    /// Which code runs policy `id`.
+    pub(crate) fn code_tier(&self, id: PolicyId) -> CodeTier {
+        match self
+            .tier
             .get(usize::from(id))
-            .map_or(FAILED, |p| p.tier.load(Ordering::Relaxed));
-        if state == FAILED || self.thread.is_none() {
-            return;
-        }
-        if let Ok(mut q) = i.queue.lock() {
-            q.push((id, tier));
-            i.pending.fetch_add(1, Ordering::AcqRel);
-            i.wake.notify_one();
+            .map(|t| t.load(Ordering::Relaxed))
+        {
+            Some(BASELINE) => CodeTier::Baseline,
+            Some(OPTIMIZED) => CodeTier::Optimized,
+            Some(FAILED) => CodeTier::Failed,
+            _ => CodeTier::Interpreter,
         }
     }
 
-    /// Waits until every queued compilation is done, or `timeout` passes; returns whether
-    /// the queue drained.
-    pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let end = Instant::now() + timeout;
-        while self.inner.pending.load(Ordering::Acquire) > 0 {
-            if Instant::now() >= end {
-                return false;
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        }
-        true
-    }
-
-    /// Current tier counts and compilation counters.
-    pub fn stats(&self) -> TierStats {
-        let i = &self.inner;
-        let mut s = TierStats {
-            batches: i.batches.load(Ordering::Relaxed),
-            failures: i.failures.load(Ordering::Relaxed),
-            compile_micros: i.compile_micros.load(Ordering::Relaxed),
-            compiled: i.compiled.load(Ordering::Relaxed),
-            ..TierStats::default()
+    /// The table's counters.
+    pub(crate) fn stats(&self) -> JitStats {
+        let mut s = JitStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            compiled: self.compiled.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+            compile_micros: self.compile_micros.load(Ordering::Relaxed),
+            pending: self
+                .adaptive
+                .as_ref()
+                .map_or(0, |a| a.background.pending.load(Ordering::Relaxed) as u64),
+            ..JitStats::default()
         };
-        for p in i.policies.iter() {
-            match p.tier.load(Ordering::Relaxed) {
+        for t in self.tier.iter() {
+            match t.load(Ordering::Relaxed) {
                 BASELINE => s.baseline += 1,
                 OPTIMIZED => s.optimized += 1,
                 _ => {}
@@ -317,13 +286,137 @@ impl Tiered {
     }
 }
 
-impl Drop for Tiered {
-    fn drop(&mut self) {
-        self.inner.stop.store(true, Ordering::Release);
-        if let Ok(_q) = self.inner.queue.lock() {
-            self.inner.wake.notify_all();
+/// An engine's background compiler: a queue of hot policies and the thread draining it.
+#[derive(Debug)]
+pub(crate) struct Background {
+    /// The engine's live set (weak: the compiler never keeps the engine alive).
+    live: OnceLock<Weak<ArcSwap<PolicySet>>>,
+    queue: Mutex<Vec<Job>>,
+    wake: Condvar,
+    stop: AtomicBool,
+    /// Jobs queued or being compiled.
+    pending: AtomicUsize,
+    window: Duration,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Background {
+    /// A compiler for an adaptive engine (its thread starts with [`Background::start`]).
+    pub(crate) fn new(window: Duration) -> Arc<Background> {
+        Arc::new(Background {
+            live: OnceLock::new(),
+            queue: Mutex::new(Vec::new()),
+            wake: Condvar::new(),
+            stop: AtomicBool::new(false),
+            pending: AtomicUsize::new(0),
+            window,
+            thread: Mutex::new(None),
+        })
+    }
+
+    /// Starts the compiler thread over the engine's live set. Without a thread (spawning
+    /// failed) policies stay interpreted.
+    pub(crate) fn start(self: &Arc<Self>, live: &Arc<ArcSwap<PolicySet>>) {
+        let _ = self.live.set(Arc::downgrade(live));
+        let worker = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("ipe-jit".into())
+            .spawn(move || worker.serve());
+        if let (Ok(handle), Ok(mut slot)) = (spawned, self.thread.lock()) {
+            *slot = Some(handle);
         }
-        if let Some(t) = self.thread.take() {
+    }
+
+    /// Makes room for `n` more jobs so queuing from the request path does not allocate.
+    fn reserve(&self, n: usize) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.reserve(n);
+        }
+    }
+
+    fn push(&self, job: Job) {
+        if self.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Ok(mut q) = self.queue.lock() {
+            q.push(job);
+            self.pending.fetch_add(1, Ordering::AcqRel);
+            self.wake.notify_one();
+        }
+    }
+
+    /// The compiler thread: waits for jobs, lets a batch gather, compiles it.
+    fn serve(&self) {
+        let mut batch: Vec<Job> = Vec::new();
+        loop {
+            {
+                let Ok(mut q) = self.queue.lock() else {
+                    return;
+                };
+                while q.is_empty() && !self.stop.load(Ordering::Acquire) {
+                    q = match self.wake.wait(q) {
+                        Ok(q) => q,
+                        Err(_) => return,
+                    };
+                }
+            }
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            std::thread::sleep(self.window);
+            match self.queue.lock() {
+                // `drain` keeps the queue's capacity for allocation-free pushes.
+                Ok(mut q) => batch.extend(q.drain(..)),
+                Err(_) => return,
+            }
+            self.run(&batch);
+            self.pending.fetch_sub(batch.len(), Ordering::AcqRel);
+            batch.clear();
+        }
+    }
+
+    fn run(&self, batch: &[Job]) {
+        let Some(live) = self.live.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        // Compile against the live version's own `Arc`: the code goes into that version's
+        // table and is freed with it. Jobs queued by an older version are stale: dropped.
+        let set = live.load_full();
+        drop(live);
+        let Some(table) = set.jit_table() else {
+            return;
+        };
+        for tier in [Tier::Baseline, Tier::Optimized] {
+            let ids: Vec<PolicyId> = batch
+                .iter()
+                .filter(|(v, _, t)| *v == set.version() && *t == tier)
+                .map(|&(_, id, _)| id)
+                .collect();
+            table.compile(set.bundle(), &ids, tier);
+        }
+    }
+
+    /// Waits until no job is queued or compiling, or `timeout` passes; returns whether the
+    /// compiler went idle.
+    pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        while self.pending.load(Ordering::Acquire) > 0 {
+            if Instant::now() >= end || self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        true
+    }
+
+    /// Stops the thread and waits for it (the engine is being dropped).
+    pub(crate) fn shutdown(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Ok(_q) = self.queue.lock() {
+            self.wake.notify_all();
+        }
+        let handle = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = handle {
             let _ = t.join();
         }
     }

@@ -27,3 +27,35 @@ pub fn seed_requests() -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// A bundle of `n` policies over a small schema (a string, an int, an enum and a list of
+/// records), each with its own constants, for JIT compile-time measurements and swap tests.
+#[cfg_attr(
+    not(feature = "jit"),
+    expect(dead_code, reason = "used by the JIT tests")
+)]
+pub fn many_policies(n: usize) -> Vec<u8> {
+    let mut src = String::from(
+        "schema {\n  kind: string\n  env: string\n  replicas: int\n  \
+         risk: enum [\"low\", \"medium\", \"high\"]\n  \
+         approvals: list of approver {\n    role: string\n    team: string\n  }\n}\n\
+         default allow\n",
+    );
+    for i in 0..n {
+        let body = match i % 3 {
+            0 => format!("replicas <= {}", i % 17 + 1),
+            1 => format!("env in [\"prod-{i}\", \"stage\"] and risk < \"high\""),
+            _ => format!(
+                "approvals.count >= {} where approver.role == \"lead-{}\" and approver.team != env",
+                i % 3 + 1,
+                i % 7
+            ),
+        };
+        src.push_str(&format!(
+            "policy P{i}:\n  \"policy {i}\"\n  triggers when kind == \"k{}\" and replicas > {}\n  requires\n    {body}\n",
+            i % 40,
+            i % 5
+        ));
+    }
+    bundle(&src)
+}

@@ -1,0 +1,120 @@
+//! How a [`PolicyEngine`](crate::PolicyEngine) runs policies: the interpreter, native code
+//! compiled at load, or adaptive tiering.
+
+use std::time::Duration;
+
+/// How hard the JIT works on a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JitTier {
+    /// Cranelift `opt_level=none`: fastest compilation.
+    Baseline,
+    /// Cranelift `opt_level=speed`.
+    Optimized,
+}
+
+/// Which code runs the policies of every version an engine publishes.
+///
+/// Without the `jit` feature every mode runs the interpreter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TierMode {
+    /// The bytecode interpreter only; nothing is ever compiled.
+    Interpreter,
+    /// Every policy compiled at this tier when a version is published (on the thread that
+    /// loads or swaps, before readers can see it); a policy whose compilation fails stays
+    /// interpreted.
+    JitAll(JitTier),
+    /// Interpreter first; the profiling counters promote a policy to
+    /// [`JitTier::Baseline`] after [`EngineOptions::baseline_after`] evaluations and to
+    /// [`JitTier::Optimized`] after [`EngineOptions::optimized_after`], compiled in batches on
+    /// a background thread.
+    Adaptive,
+}
+
+/// Options of a [`PolicyEngine`](crate::PolicyEngine)
+/// ([`PolicyEngine::with_options`](crate::PolicyEngine::with_options)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Which code runs the policies (default [`TierMode::Adaptive`]).
+    pub tier: TierMode,
+    /// Evaluations of a policy (summed over threads) after which adaptive mode compiles it at
+    /// the baseline tier (default 100; 0 counts as 1).
+    pub baseline_after: u64,
+    /// Evaluations after which adaptive mode recompiles it optimized (default 10,000;
+    /// `u64::MAX`: never).
+    pub optimized_after: u64,
+    /// How long the background compiler lets hot policies gather into one batch (default
+    /// 1 ms).
+    pub batch_window: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            tier: TierMode::Adaptive,
+            baseline_after: 100,
+            optimized_after: 10_000,
+            batch_window: Duration::from_millis(1),
+        }
+    }
+}
+
+impl EngineOptions {
+    /// The interpreter only.
+    pub fn interpreter() -> EngineOptions {
+        EngineOptions {
+            tier: TierMode::Interpreter,
+            ..EngineOptions::default()
+        }
+    }
+
+    /// Every policy compiled at `tier` when a version is published.
+    pub fn jit_all(tier: JitTier) -> EngineOptions {
+        EngineOptions {
+            tier: TierMode::JitAll(tier),
+            ..EngineOptions::default()
+        }
+    }
+
+    /// Adaptive tiering with these thresholds.
+    pub fn adaptive(baseline_after: u64, optimized_after: u64) -> EngineOptions {
+        EngineOptions {
+            tier: TierMode::Adaptive,
+            baseline_after,
+            optimized_after,
+            ..EngineOptions::default()
+        }
+    }
+}
+
+/// Which code runs one policy of a version right now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CodeTier {
+    /// The interpreter (not hot yet, or the `jit` feature is off).
+    #[default]
+    Interpreter,
+    /// Baseline native code.
+    Baseline,
+    /// Optimized native code.
+    Optimized,
+    /// Compilation failed; the policy stays interpreted.
+    Failed,
+}
+
+/// Counters of one version's JIT (all zero without the `jit` feature or in interpreter mode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Policies running baseline code.
+    pub baseline: usize,
+    /// Policies running optimized code.
+    pub optimized: usize,
+    /// Batches compiled (each one `JITModule`).
+    pub batches: u64,
+    /// Policies compiled (all tiers).
+    pub compiled: u64,
+    /// Policies whose compilation failed (they stay interpreted).
+    pub failures: u64,
+    /// Wall time spent compiling, in microseconds.
+    pub compile_micros: u64,
+    /// Hot policies queued for the background compiler and not compiled yet.
+    pub pending: u64,
+}

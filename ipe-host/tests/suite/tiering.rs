@@ -1,0 +1,342 @@
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use ipe_compile::corpus::{self, FileExpect};
+use ipe_host::{CodeTier, EngineOptions, JitTier, PolicyEngine};
+use ipe_nostd::Effect;
+
+use crate::common;
+
+/// The forced tiers every corpus case runs through.
+fn forced() -> [(&'static str, EngineOptions); 3] {
+    [
+        ("interpreter", EngineOptions::interpreter()),
+        ("baseline JIT", EngineOptions::jit_all(JitTier::Baseline)),
+        ("optimized JIT", EngineOptions::jit_all(JitTier::Optimized)),
+    ]
+}
+
+#[test]
+fn every_forced_tier_agrees_with_the_reference_on_every_corpus_case() {
+    let files = corpus::load(&corpus::default_root()).expect("corpus loads");
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for file in &files {
+        let FileExpect::Cases(list) = &file.expect else {
+            continue;
+        };
+        let program = ipe_compile::compile_str(&[(file.id.as_str(), file.source.as_str())])
+            .unwrap_or_else(|d| panic!("{}: does not compile: {d}", file.id));
+        let bytes = ipe_compile::lower::lower(&program)
+            .unwrap_or_else(|e| panic!("{}: does not lower: {e}", file.id))
+            .bytes;
+        for (name, opts) in forced() {
+            let engine = PolicyEngine::with_options(bytes.clone(), opts).expect("engine loads");
+            let set = engine.load();
+            if cfg!(feature = "jit") && name != "interpreter" {
+                let s = set.stats();
+                assert_eq!(
+                    (s.jit.compiled, s.jit.failures),
+                    (set.policy_count() as u64, 0),
+                    "{}: {name}: every policy compiles",
+                    file.id
+                );
+            }
+            for case in list {
+                cases += 1;
+                let reference = ipe_compile::evaluate(&program, &case.request).to_json();
+                let text = case.request.to_string();
+                let host = match set.evaluate_json(&text) {
+                    Ok(d) => set.report(&d).to_json(),
+                    Err(e) => format!("error: {e}"),
+                };
+                if reference != host {
+                    failures.push(format!(
+                        "{} / {} ({name}):\n  request:   {text}\n  reference: {reference}\n  host:      {host}",
+                        file.id, case.name
+                    ));
+                }
+            }
+        }
+    }
+    assert!(cases >= 300, "only {cases} corpus cases found");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Adaptive mode: interpreted below the threshold, baseline after it, optimized after the
+/// second one, with the interpreter's decisions throughout.
+#[cfg(feature = "jit")]
+#[test]
+fn adaptive_mode_promotes_hot_policies_with_identical_decisions() {
+    let bytes = common::bundle_dir("examples/seed");
+    let requests = common::seed_requests();
+    let interp =
+        PolicyEngine::with_options(bytes.clone(), EngineOptions::interpreter()).expect("loads");
+    let engine =
+        PolicyEngine::with_options(bytes, EngineOptions::adaptive(100, 1_000)).expect("loads");
+    let (iset, set) = (interp.load_full(), engine.load_full());
+    let mut evaluated = 0usize;
+    let mut run = |n: usize| {
+        for i in 0..n {
+            let text = &requests[(evaluated + i) % requests.len()];
+            let want = iset
+                .report(&iset.evaluate_json(text).expect("valid"))
+                .to_json();
+            let got = set
+                .report(&set.evaluate_json(text).expect("valid"))
+                .to_json();
+            assert_eq!(got, want, "request {text}");
+        }
+        evaluated += n;
+    };
+    // The seed's one policy is a candidate of every request.
+    run(99);
+    assert_eq!(set.evaluations(0), 99);
+    assert!(engine.wait_for_jit(std::time::Duration::from_secs(60)));
+    assert_eq!(set.code_tier(0), CodeTier::Interpreter, "not hot yet");
+    run(1);
+    assert!(
+        engine.wait_for_jit(std::time::Duration::from_secs(60)),
+        "baseline compile"
+    );
+    assert_eq!(set.code_tier(0), CodeTier::Baseline);
+    run(500);
+    assert_eq!(set.code_tier(0), CodeTier::Baseline);
+    run(500);
+    assert!(
+        engine.wait_for_jit(std::time::Duration::from_secs(60)),
+        "optimized compile"
+    );
+    assert_eq!(set.code_tier(0), CodeTier::Optimized);
+    run(200);
+    let s = engine.stats();
+    assert_eq!(
+        (s.jit.optimized, s.jit.failures, s.jit.compiled),
+        (1, 0, 2),
+        "{:?}",
+        s.jit
+    );
+    assert_eq!(s.policies[0].code, CodeTier::Optimized);
+    assert_eq!(s.policies[0].evaluations, 1_300);
+}
+
+/// Adaptive promotion on a many-policy bundle from several threads: every policy that got
+/// hot is compiled, decisions never change.
+#[cfg(feature = "jit")]
+#[test]
+fn adaptive_mode_compiles_hot_policies_in_batches_from_many_threads() {
+    let bytes = common::many_policies(200);
+    let interp = Arc::new(
+        PolicyEngine::with_options(bytes.clone(), EngineOptions::interpreter()).expect("loads"),
+    );
+    let engine = Arc::new(
+        PolicyEngine::with_options(bytes, EngineOptions::adaptive(20, 150)).expect("loads"),
+    );
+    let request = |i: usize| {
+        format!(
+            r#"{{"kind":"k{}","env":"stage","replicas":{},"risk":"low","approvals":[{{"role":"lead-{}","team":"x"}}]}}"#,
+            i % 40,
+            i % 20,
+            i % 7
+        )
+    };
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            let (engine, interp) = (Arc::clone(&engine), Arc::clone(&interp));
+            std::thread::spawn(move || {
+                for i in 0..3_000 {
+                    let text = request(i * 3 + t);
+                    let a = engine.evaluate_json(&text).expect("valid");
+                    let b = interp.evaluate_json(&text).expect("valid");
+                    assert_eq!(a, b, "request {text}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("evaluating thread");
+    }
+    assert!(engine.wait_for_jit(std::time::Duration::from_secs(60)));
+    let s = engine.stats();
+    let hot = s.policies.iter().filter(|p| p.evaluations >= 150).count();
+    assert!(hot > 0);
+    assert_eq!(s.jit.optimized, hot, "{:?}", s.jit);
+    assert_eq!(s.jit.failures, 0);
+    assert!(
+        s.jit.batches < s.jit.compiled,
+        "batches hold several policies: {:?}",
+        s.jit
+    );
+    for i in 0..500 {
+        let text = request(i);
+        assert_eq!(
+            engine.evaluate_json(&text).expect("valid"),
+            interp.evaluate_json(&text).expect("valid")
+        );
+    }
+}
+
+/// Version A denies `deploy`; version B allows it and reports a different matched policy.
+const A: &str = r#"
+default allow
+policy Freeze:
+  "deploys are frozen"
+  triggers when kind == "deploy"
+  denies
+"#;
+
+const B: &str = r#"
+default deny
+policy Open:
+  "deploys are fine"
+  triggers when kind == "deploy"
+  requires true
+"#;
+
+/// Readers against swaps between two bundles, every version compiled at publication.
+fn swap_stress(opts: EngineOptions, swaps: u64) {
+    const READERS: usize = 3;
+    let (a, b) = (common::bundle(A), common::bundle(B));
+    let engine = Arc::new(PolicyEngine::with_options(a.clone(), opts).expect("loads"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..READERS)
+        .map(|_| {
+            let engine = Arc::clone(&engine);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let (mut seen_a, mut seen_b, mut total) = (0u64, 0u64, 0u64);
+                while !stop.load(Ordering::Relaxed) || total < 1_000 {
+                    let set = engine.load();
+                    let d = set
+                        .evaluate_json(r#"{"kind":"deploy"}"#)
+                        .expect("never fails during a swap");
+                    total += 1;
+                    let name = set.bundle().policy(d.matched[0]).name;
+                    if set.version() % 2 == 1 {
+                        assert_eq!((d.effect, name), (Effect::Deny, "Freeze"));
+                        seen_a += 1;
+                    } else {
+                        assert_eq!((d.effect, name), (Effect::Allow, "Open"));
+                        seen_b += 1;
+                    }
+                }
+                (seen_a, seen_b, total)
+            })
+        })
+        .collect();
+    for i in 0..swaps {
+        let bytes = if i % 2 == 0 { b.clone() } else { a.clone() };
+        assert_eq!(engine.swap(bytes).expect("valid bundle"), i + 2);
+        if cfg!(feature = "jit") {
+            if let ipe_host::TierMode::JitAll(_) = opts.tier {
+                assert_ne!(engine.load().code_tier(0), CodeTier::Interpreter);
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for r in readers {
+        let (seen_a, seen_b, n) = r.join().expect("reader thread");
+        assert_eq!(seen_a + seen_b, n, "every decision matched one version");
+        total += n;
+    }
+    assert!(total >= (READERS as u64) * 1_000);
+    assert_eq!(engine.version(), swaps + 1);
+}
+
+#[test]
+fn swaps_with_every_version_jit_compiled_keep_decisions_consistent() {
+    swap_stress(EngineOptions::jit_all(JitTier::Baseline), 1_000);
+    swap_stress(EngineOptions::jit_all(JitTier::Optimized), 300);
+}
+
+#[test]
+fn swaps_with_adaptive_tiering_keep_decisions_consistent() {
+    // Low thresholds: versions get promoted (and dropped) while readers run.
+    swap_stress(EngineOptions::adaptive(5, 50), 1_000);
+}
+
+/// Resident set size in KiB (`/proc/self/statm`), if the platform has it.
+#[cfg(feature = "jit")]
+fn rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = s.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4)
+}
+
+/// Thousands of versions, each with native code, swapped in and dropped: their code is freed
+/// with them, so memory stays flat.
+#[cfg(feature = "jit")]
+#[test]
+fn swapping_jit_compiled_versions_thousands_of_times_does_not_grow_memory() {
+    let (a, b) = (
+        common::bundle_dir("examples/seed"),
+        common::many_policies(20),
+    );
+    let requests = common::seed_requests();
+    let forced = PolicyEngine::with_options(a.clone(), EngineOptions::jit_all(JitTier::Baseline))
+        .expect("loads");
+    let adaptive = PolicyEngine::with_options(a.clone(), EngineOptions::adaptive(2, 1_000_000))
+        .expect("loads");
+    let round = |n: usize| {
+        for i in 0..n {
+            let bytes = if i % 2 == 0 { b.clone() } else { a.clone() };
+            forced.swap(bytes.clone()).expect("valid");
+            assert_eq!(forced.stats().jit.failures, 0);
+            if i % 4 == 1 {
+                adaptive.swap(bytes).expect("valid");
+                let set = adaptive.load();
+                for r in requests.iter().take(3) {
+                    set.evaluate_json(r).expect("valid");
+                }
+                assert!(adaptive.wait_for_jit(std::time::Duration::from_secs(60)));
+                assert_eq!(set.code_tier(0), CodeTier::Baseline);
+            }
+        }
+    };
+    round(300);
+    let Some(before) = rss_kib() else {
+        return;
+    };
+    round(3_000);
+    let after = rss_kib().unwrap_or(before);
+    let grown = after.saturating_sub(before);
+    eprintln!("RSS growth over 3,000 JIT-compiled swaps: {grown} KiB");
+    // A leaked module costs at least a page of code and one of data: 3,000+ leaks would be
+    // 24 MiB or more.
+    assert!(grown < 8 * 1024, "RSS grew by {grown} KiB");
+}
+
+/// Compile time per policy on a 1,000-policy bundle, one batch per tier (printed, never
+/// asserted): `cargo test --release -p ipe-host --test main compile_time -- --nocapture`.
+#[cfg(feature = "jit")]
+#[test]
+fn compile_time_per_policy_on_a_thousand_policy_bundle() {
+    let bytes = common::many_policies(1_000);
+    let bundle = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
+    for tier in [JitTier::Baseline, JitTier::Optimized] {
+        // Warm the per-process caches (ISA, layout), then measure.
+        let _ = ipe_host::jit::compile_policies(&bundle, &[0], tier).expect("compiles");
+        let set = ipe_host::jit::compile_bundle(&bundle, tier).expect("compiles");
+        assert_eq!(set.len(), 1_000);
+        eprintln!(
+            "{tier:?}: 1,000 policies in one module: {:.1} ms, {:.1} µs/policy",
+            set.compile_time().as_secs_f64() * 1e3,
+            set.compile_time().as_secs_f64() * 1e6 / 1_000.0
+        );
+        let start = std::time::Instant::now();
+        for id in 0..100u16 {
+            let one = ipe_host::jit::compile_policies(&bundle, &[id], tier).expect("compiles");
+            assert_eq!(one.len(), 1);
+        }
+        eprintln!(
+            "{tier:?}: one-policy batches: {:.1} µs/policy",
+            start.elapsed().as_secs_f64() * 1e6 / 100.0
+        );
+    }
+}
