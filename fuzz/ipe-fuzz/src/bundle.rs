@@ -59,6 +59,9 @@ pub fn check(data: &[u8]) {
         .unwrap_or_else(|e| panic!("re-encoded accepted bundle is refused: {e:?}"));
     assert_eq!(re.body(), bundle.body(), "decode(encode(decode(b))) != decode(b)");
 
+    // The JIT compiles what the verifier accepts; its outcomes are checked against the
+    // interpreter's for every context below.
+    let jit = crate::jit(&bundle, ipe_host::jit::Tier::Baseline);
     let typed = flags & 2 == 0;
     let mut u = Unstructured::new(ctx_bytes);
     let arena = Bump::new();
@@ -75,6 +78,10 @@ pub fn check(data: &[u8]) {
         }
         let d: ipe_nostd::Decision<{ ipe_host::MAX_LIST }> = ipe_nostd::evaluate(&bundle, &ctx);
         let _ = ipe_host::Report::new(&bundle, &d).to_json();
+        if let Some(set) = &jit {
+            // `JitSet::eval` is safe for any values: type-confused ones included.
+            let _ = crate::jit_decision(&bundle, set, values);
+        }
         for p in 0..bundle.policy_count().min(64) {
             if let Ok(id) = PolicyId::try_from(p) {
                 let _ = ipe_nostd::vm::eval_policy_values(&bundle, id, values);

@@ -31,7 +31,8 @@ pub fn check_case(case: &crate::gen::Case) {
         return;
     };
     let bundle = Bundle::from_bytes(&bytes).expect("checked by build");
+    let sets = crate::jits(&bundle);
     for r in &case.requests {
-        crate::assert_agree(&program, &bundle, r, case);
+        crate::assert_agree(&program, &bundle, &sets, r, case);
     }
 }

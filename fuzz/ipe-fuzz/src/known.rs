@@ -1,7 +1,36 @@
 //! Open findings the oracles step around so a campaign can look for new ones. Each entry names
 //! its regression test in the ordinary test suite; delete the entry when that test passes.
 
-use ipe_compile::hir::{Expr, Operand, Program};
+use ipe_compile::hir::{Expr, Operand, Program, Scalar, SlotType};
+
+/// A lowering the verifier refuses for a known reason: any of the entries below.
+pub fn refused_lowering(program: &Program) -> bool {
+    empty_non_string_set(program) || empty_enum(program) || fieldless_records(program)
+}
+
+/// `enum []` (the grammar allows an empty member list, the checker accepts it) lowers to an
+/// enum record with 0 members, which `ipe-nostd/src/verify.rs` refuses (`n == 0` check on the
+/// Enums section: `BadRecord { section: Enums }`). Regression test:
+/// `ipe-compile/tests/suite/fuzz_findings.rs::empty_enum_lowers_to_a_verified_bundle`.
+pub fn empty_enum(program: &Program) -> bool {
+    let empty = |s: &Scalar| matches!(s, Scalar::Enum(m) if m.is_empty());
+    program.slots.iter().any(|s| match &s.ty {
+        SlotType::Scalar(t) | SlotType::List { elem: t, .. } => empty(t),
+        SlotType::Records { fields, .. } => fields.iter().any(|f| empty(&f.ty)),
+    })
+}
+
+/// A list of records none of whose fields is ever declared or read (`list of el { }`, or
+/// without a schema `any(b in reviews where true)`) lowers to a records slot with 0 fields,
+/// which `ipe-nostd/src/verify.rs` refuses (`nf > 0` check on the Slots section:
+/// `BadRecord { section: Slots }`). Regression test:
+/// `ipe-compile/tests/suite/fuzz_findings.rs::fieldless_records_lower_to_a_verified_bundle`.
+pub fn fieldless_records(program: &Program) -> bool {
+    program
+        .slots
+        .iter()
+        .any(|s| matches!(&s.ty, SlotType::Records { fields, .. } if fields.is_empty()))
+}
 
 /// `x in []` with an int or enum `x` lowers to a string set, which the verifier refuses
 /// (`LowerError::Verify(.. TypeMismatch)`). Regression test:
@@ -32,18 +61,16 @@ pub fn empty_non_string_set(program: &Program) -> bool {
     })
 }
 
-/// A request holding a list-of-records element that is not an object: (1) the reference
-/// evaluator's `has v.field` is false for it while the interpreter's is true (fix in progress
-/// in `ipe-compile/src/eval.rs`, corpus `presence/element_not_object`), and (2) for a `null`
-/// element (of a list of records, or of a list of scalars) the reference reports `got object`
-/// (`json_kind(null)` is `None`, mapped to `Object`), the interpreter `got null`. Regression test:
-/// `ipe-compile/tests/suite/fuzz_findings.rs::null_record_element_error_agrees`.
-pub fn non_object_element(program: &Program, request: &serde_json::Value) -> bool {
+/// A request holding a `null` list element (of a list of records, or of a list of scalars):
+/// the reference reports `got object` (`ipe-compile/src/eval.rs`: `json_kind(..)` is `None` for
+/// `null`, mapped to `Object`), the interpreter `got null`. Regression test:
+/// `ipe-compile/tests/suite/fuzz_findings.rs::null_list_element_error_agrees`.
+pub fn null_list_element(program: &Program, request: &serde_json::Value) -> bool {
     program.slots.iter().any(|s| {
-        let records = matches!(s.ty, ipe_compile::hir::SlotType::Records { .. });
-        ipe_host::request::lookup(request, &s.path)
-            .and_then(|v| v.as_array())
-            .is_some_and(|items| items.iter().any(|i| i.is_null() || (records && !i.is_object())))
+        !matches!(s.ty, ipe_compile::hir::SlotType::Scalar(_))
+            && ipe_host::request::lookup(request, &s.path)
+                .and_then(|v| v.as_array())
+                .is_some_and(|items| items.iter().any(serde_json::Value::is_null))
     })
 }
 

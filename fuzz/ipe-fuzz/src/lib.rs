@@ -31,7 +31,7 @@ pub fn build(sources: &[(&str, &str)]) -> Option<(ipe_compile::hir::Program, Vec
     let program = program?;
     let compiled = match ipe_compile::lower::lower(&program) {
         Ok(c) => c,
-        Err(ipe_compile::lower::LowerError::Verify(_)) if known::empty_non_string_set(&program) => {
+        Err(ipe_compile::lower::LowerError::Verify(_)) if known::refused_lowering(&program) => {
             return None
         }
         Err(ipe_compile::lower::LowerError::Verify(e)) => {
@@ -52,33 +52,109 @@ pub fn build(sources: &[(&str, &str)]) -> Option<(ipe_compile::hir::Program, Vec
     Some((program, compiled.bytes))
 }
 
-/// The decision JSON of the reference evaluator and of the interpreter (through the host's JSON
-/// request builder) for one request; every backend the host offers is added here.
+/// The decision JSON of every backend for one request: the reference evaluator, the
+/// interpreter (through the host's JSON request builder) and both JIT tiers.
 pub fn decisions(
     program: &ipe_compile::hir::Program,
     bundle: &ipe_nostd::Bundle<'_>,
     request: &serde_json::Value,
 ) -> Vec<(&'static str, String)> {
-    // TODO(jit): add `("jit", ipe_host::jit::...)` once `ipe_host::jit` lands (issue 8).
-    vec![
+    let sets = jits(bundle);
+    decisions_with(program, bundle, request, &sets)
+}
+
+/// Both JIT tiers of `bundle` (those the JIT supports).
+pub fn jits(bundle: &ipe_nostd::Bundle<'_>) -> Vec<ipe_host::jit::JitSet> {
+    [ipe_host::jit::Tier::Baseline, ipe_host::jit::Tier::Optimized]
+        .into_iter()
+        .filter_map(|t| jit(bundle, t))
+        .collect()
+}
+
+/// [`decisions`] with JIT sets compiled beforehand (one per tier).
+pub fn decisions_with(
+    program: &ipe_compile::hir::Program,
+    bundle: &ipe_nostd::Bundle<'_>,
+    request: &serde_json::Value,
+    sets: &[ipe_host::jit::JitSet],
+) -> Vec<(&'static str, String)> {
+    let mut out = vec![
         ("reference", ipe_compile::evaluate(program, request).to_json()),
         ("interpreter", ipe_host::evaluate_json(bundle, request).to_json()),
-    ]
+    ];
+    let arena = bumpalo::Bump::new();
+    let mut ctx = ipe_nostd::Context::<{ ipe_host::MAX_SLOTS }>::new();
+    ipe_host::request::fill(bundle, request, &arena, &mut ctx);
+    for set in sets {
+        let name = match set.tier() {
+            ipe_host::jit::Tier::Baseline => "jit-baseline",
+            ipe_host::jit::Tier::Optimized => "jit-optimized",
+        };
+        out.push((name, jit_decision(bundle, set, ctx.values())));
+    }
+    out
+}
+
+/// Compiles every policy of `bundle` at `tier`. A verified bundle the JIT cannot compile for a
+/// reason other than declared unsupported bytecode is a finding.
+pub fn jit(bundle: &ipe_nostd::Bundle<'_>, tier: ipe_host::jit::Tier) -> Option<ipe_host::jit::JitSet> {
+    match ipe_host::jit::compile_bundle(bundle, tier) {
+        Ok(set) => Some(set),
+        Err(ipe_host::jit::JitError::Unsupported(what)) => {
+            if std::env::var_os("IPE_FUZZ_VERBOSE").is_some() {
+                eprintln!("JIT ({tier:?}): unsupported bytecode: {what}");
+            }
+            None
+        }
+        Err(e) => panic!("the JIT failed on a verified bundle ({tier:?}): {e}"),
+    }
+}
+
+/// The JIT's decision JSON over `values`, after checking every compiled policy's outcome
+/// against the interpreter's (`eval_policy_values`).
+pub fn jit_decision(
+    bundle: &ipe_nostd::Bundle<'_>,
+    set: &ipe_host::jit::JitSet,
+    values: &[ipe_nostd::Value<'_>],
+) -> String {
+    use ipe_nostd::{vm, PolicyId};
+    for i in 0..bundle.policy_count() {
+        let Ok(id) = PolicyId::try_from(i) else { break };
+        let interp = vm::eval_policy_values(bundle, id, values);
+        if let Some(jit) = set.eval(id, values) {
+            assert!(
+                jit == interp,
+                "policy {} ({:?} tier): interpreter {interp:?}, JIT {jit:?}",
+                bundle.policy(id).name,
+                set.tier()
+            );
+        }
+    }
+    let mut out = ipe_nostd::DecisionBuilder::<{ ipe_host::MAX_LIST }>::new(bundle.default_effect());
+    vm::for_each_candidate(bundle, values, |id| {
+        let o = set
+            .eval(id, values)
+            .unwrap_or_else(|| vm::eval_policy_values(bundle, id, values));
+        out.add(id, o);
+    });
+    let d: ipe_nostd::Decision<{ ipe_host::MAX_LIST }> = out.finish();
+    ipe_host::Report::new(bundle, &d).to_json()
 }
 
 /// Panics with a readable report unless every backend gives the same decision JSON.
 pub fn assert_agree(
     program: &ipe_compile::hir::Program,
     bundle: &ipe_nostd::Bundle<'_>,
+    sets: &[ipe_host::jit::JitSet],
     request: &serde_json::Value,
     what: &dyn std::fmt::Display,
 ) {
-    if known::non_object_element(program, request)
+    if known::null_list_element(program, request)
         || known::several_bad_scalar_elements(program, request)
     {
         return;
     }
-    let ds = decisions(program, bundle, request);
+    let ds = decisions_with(program, bundle, request, sets);
     let (first_name, first) = &ds[0];
     for (name, d) in &ds[1..] {
         assert!(

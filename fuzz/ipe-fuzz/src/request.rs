@@ -11,7 +11,14 @@ pub fn check(data: &[u8]) {
     let Ok(request) = serde_json::from_slice::<serde_json::Value>(data) else {
         return; // a clear request error: `malformed request`
     };
-    for ex in crate::examples::all() {
+    thread_local! {
+        // Both JIT tiers of every example, compiled once per thread.
+        static JITS: Vec<Vec<ipe_host::jit::JitSet>> = crate::examples::all()
+            .iter()
+            .map(|ex| crate::jits(&Bundle::from_bytes(&ex.bytes).expect("example verifies")))
+            .collect();
+    }
+    for (i, ex) in crate::examples::all().iter().enumerate() {
         let bundle = Bundle::from_bytes(&ex.bytes).expect("example bundle verifies");
         let report = ipe_host::evaluate_json(&bundle, &request);
         let json: serde_json::Value =
@@ -20,7 +27,7 @@ pub fn check(data: &[u8]) {
             assert!(json.get(key).is_some(), "decision JSON lacks `{key}`: {json}");
         }
         if request.is_object() {
-            crate::assert_agree(&ex.program, &bundle, &request, &ex.name);
+            JITS.with(|j| crate::assert_agree(&ex.program, &bundle, &j[i], &request, &ex.name));
         }
     }
 }

@@ -21,8 +21,9 @@ pub fn check(data: &[u8]) {
         return;
     };
     let bundle = Bundle::from_bytes(&bytes).expect("checked by build");
+    let sets = crate::jits(&bundle);
     for request in fixed_requests(&program) {
-        crate::assert_agree(&program, &bundle, &request, &text);
+        crate::assert_agree(&program, &bundle, &sets, &request, &text);
     }
 }
 
