@@ -126,6 +126,9 @@ fn build_isa(tier: Tier) -> Result<OwnedTargetIsa, String> {
         ("opt_level", opt),
         ("use_colocated_libcalls", "false"),
         ("is_pic", "false"),
+        // The IR verifier roughly doubles compile time; the generator is covered by the
+        // differential tests instead.
+        ("enable_verifier", "false"),
     ] {
         fb.set(k, v).map_err(|e| e.to_string())?;
     }
