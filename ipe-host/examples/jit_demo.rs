@@ -167,10 +167,8 @@ fn jit_phases(args: &[String], stream: &'static Stream) -> anyhow::Result<()> {
     let jit_ns = measure(ROUNDS);
     // A long interpreter phase on an interpreter-only engine, for a steadier reference.
     let interp_long = {
-        let start = Instant::now();
         let (reference, _) = load(args, ipe_host::EngineOptions::interpreter())?;
         let r = reference.load_full();
-        let _ = start;
         let start = Instant::now();
         for i in 0..ROUNDS {
             let values = stream.values[i % stream.values.len()];

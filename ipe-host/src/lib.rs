@@ -9,7 +9,9 @@
 //!   ([`PolicySet::evaluate_json`]), typed requests ([`PolicySet::request`]), prebuilt slot
 //!   values ([`PolicySet::evaluate_values`]) and JSON-lines batches
 //!   ([`PolicySet::evaluate_lines`]); renders decisions ([`PolicySet::report`]).
-//! - [`Stats`]: per-policy counters ([`PolicyEngine::stats`]).
+//! - [`Stats`]: per-policy counters and the JIT's ([`PolicyEngine::stats`]).
+//! - [`EngineOptions`]: interpreter only, everything compiled at load, or adaptive tiering
+//!   ([`PolicyEngine::with_options`]).
 //! - [`Error`]: the one error type, with an [`ErrorKind`].
 //!
 //! # Examples
@@ -26,7 +28,7 @@
 //! # Features
 //! | feature | what it adds |
 //! |---|---|
-//! | (none yet) | the JIT (`jit`) lands with issue 8 |
+//! | `jit` (default) | Cranelift native code for policies ([`jit`]); [`PolicyEngine`] tiers hot policies per [`EngineOptions`] (default adaptive: baseline after 100 evaluations, optimized after 10,000, compiled on a background thread). Without it every [`TierMode`] runs the interpreter. |
 #![deny(missing_docs)]
 
 mod batch;

@@ -2,15 +2,16 @@
 //!
 //! [`compile_policies`] turns a batch of policies of one bundle into a [`JitSet`] that owns
 //! one `JITModule`; [`JitSet::eval`] runs a compiled policy with exactly the interpreter's
-//! results ([`ipe_nostd::vm::eval_policy_values`]), errors included. [`tiering`] promotes hot
-//! policies from the interpreter to a baseline and then an optimized tier in the background.
+//! results ([`ipe_nostd::vm::eval_policy_values`]), errors included. `tiering` is how [`crate::PolicyEngine`] promotes hot policies from the
+//! interpreter to a baseline and then an optimized tier in the background
+//! ([`crate::EngineOptions`]).
 //!
 //! # ABI
 //! A compiled policy is `extern "C" fn(values: *const Value, out: *mut RawOut) -> u64`. It
 //! reads the caller's slot slice in place: `ipe_nostd::Value` is `#[repr(C, u8)]`, and the tag
-//! byte and payload offsets are measured at run time ([`layout`]). Rare operations (errors,
+//! byte and payload offsets are measured at run time (`layout`). Rare operations (errors,
 //! text comparisons, scalar lists, big sets and enums) call `extern "C"` helpers that get a
-//! pointer to the set's own copy of the bundle metadata ([`shapes`]), so compiled code never
+//! pointer to the set's own copy of the bundle metadata (`shapes`), so compiled code never
 //! points into the bundle's bytes.
 
 mod codegen;
@@ -74,7 +75,7 @@ type RawFn = unsafe extern "C" fn(*const Value<'static>, *mut RawOut) -> u64;
 
 /// Native code for a batch of policies of one bundle version, and the memory it lives in.
 ///
-/// Function pointers handed out by [`JitSet::entry`] are valid only while the set is alive;
+/// Function pointers handed out by `JitSet::entry` are valid only while the set is alive;
 /// the set frees its code (`JITModule::free_memory`) when dropped.
 pub struct JitSet {
     module: Option<JITModule>,
