@@ -935,15 +935,15 @@ pub enum RegoEngine {
     /// The compiled RVM program (shared by every VM).
     Vm(Arc<regorus::rvm::Program>),
     /// The parsed modules, for `Engine::eval_rule`.
-    Interp(regorus::Engine),
+    Interp(Box<regorus::Engine>),
 }
 
 /// Per-thread regorus state: a VM with the program loaded, or an interpreter engine.
 pub enum RegoRunner {
     /// RVM.
-    Vm(regorus::rvm::RegoVM),
+    Vm(Box<regorus::rvm::RegoVM>),
     /// Tree-walking interpreter.
-    Interp(regorus::Engine),
+    Interp(Box<regorus::Engine>),
 }
 
 impl RegoEngine {
@@ -952,7 +952,7 @@ impl RegoEngine {
     pub fn new(w: &Workload) -> Self {
         match rego_compile_rvm(&w.rego) {
             Some(p) => RegoEngine::Vm(p),
-            None => RegoEngine::Interp(rego_parse(&w.rego)),
+            None => RegoEngine::Interp(Box::new(rego_parse(&w.rego))),
         }
     }
 
@@ -967,7 +967,7 @@ impl RegoEngine {
             RegoEngine::Vm(p) => {
                 let mut vm = regorus::rvm::RegoVM::new();
                 vm.load_program(p.clone());
-                RegoRunner::Vm(vm)
+                RegoRunner::Vm(Box::new(vm))
             }
             RegoEngine::Interp(e) => RegoRunner::Interp(e.clone()),
         }
