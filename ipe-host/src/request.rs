@@ -118,6 +118,10 @@ pub fn slot_value<'j>(
                 arena,
             );
             for item in items {
+                if info.fields == 0 {
+                    // One unread placeholder per element: the stride is at least 1.
+                    vals.push(Value::Missing);
+                }
                 for f in 0..info.fields {
                     let fi = bundle.field_info(slot, f);
                     vals.push(if item.is_object() {
@@ -498,7 +502,8 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                     max_len,
                 },
             )) => {
-                let n = usize::from(fields);
+                // A record with no fields still takes one (unread) value: the stride is at least 1.
+                let n = usize::from(fields).max(1);
                 let mut vals = BumpVec::new_in(self.r.arena);
                 let mut items = 0usize;
                 loop {
@@ -915,7 +920,8 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
             return self;
         }
         let r = self.reader();
-        let n = usize::from(info.fields);
+        // A record with no fields still takes one (unread) value: the stride is at least 1.
+        let n = usize::from(info.fields).max(1);
         let mut vals = BumpVec::new_in(self.arena);
         let mut count = 0usize;
         for item in items {

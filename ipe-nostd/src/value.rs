@@ -56,8 +56,9 @@ pub enum Value<'a> {
     Enum(u16),
     /// A list of scalars.
     List(&'a [Value<'a>]),
-    /// A list of records, flattened: element `i`'s field `f` is at `i * fields + f`, where
-    /// `fields` is the slot's field count.
+    /// A list of records, flattened: element `i`'s field `f` is at `i * stride + f`, where
+    /// `stride` is the slot's field count, or 1 for a record with no fields (one unread value
+    /// per element).
     Records(&'a [Value<'a>]),
 }
 

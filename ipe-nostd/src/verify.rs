@@ -311,9 +311,7 @@ pub fn verify(body: &Body<'_>) -> R {
         let (ff, nf, max) = (rec::u16(r, 12), rec::u16(r, 14), rec::u32(r, 16));
         let ok = match k {
             kind::LIST => scalar_ok(ek, e) && max <= MAX_LIST_LEN,
-            kind::RECORDS => {
-                nf > 0 && range_ok(ff.into(), nf.into(), fields) && max <= MAX_LIST_LEN
-            }
+            kind::RECORDS => range_ok(ff.into(), nf.into(), fields) && max <= MAX_LIST_LEN,
             _ => scalar_ok(k, e),
         };
         if !ok {

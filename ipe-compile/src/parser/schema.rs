@@ -57,7 +57,8 @@ fn scalar(i: &mut In<'_>) -> PResult<Option<ScalarTy>> {
         expect_sym(i, "[", "`[` after `enum`")?;
         let mut members = Vec::new();
         loop {
-            if eat_sym(i, "]")?.is_some() {
+            // An enum needs at least one member: `enum []` expects a string here.
+            if !members.is_empty() && eat_sym(i, "]")?.is_some() {
                 return Ok(Some(ScalarTy::Enum(members)));
             }
             let (text, span) = cut_err(string)

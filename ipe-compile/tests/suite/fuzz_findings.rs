@@ -1,5 +1,5 @@
 //! Minimal reproducers of the bugs the fuzz targets (`fuzz/`) found, one named test each;
-//! all three were fixed in the commit that un-ignored them.
+//! each was fixed in the commit that turned its test on.
 
 use ipe_nostd::Bundle;
 use serde_json::json;
@@ -62,29 +62,42 @@ fn scalar_list_error_is_the_smallest() {
 /// Lowers one source file, returning the lowering error's text if any.
 fn lower_error(source: &str) -> Option<String> {
     let program = ipe_compile::compile_str(&[("fuzz.ipe", source)]).expect("compiles");
-    ipe_compile::lower::lower(&program).err().map(|e| e.to_string())
+    ipe_compile::lower::lower(&program)
+        .err()
+        .map(|e| e.to_string())
 }
 
 /// fuzz `source`: the grammar allows `enum []` and the checker accepts it, but the lowered enum
 /// record has 0 members, which the verifier refuses (ipe-nostd/src/verify.rs, Enums section:
 /// `n == 0` → `BadRecord { section: Enums, index: 0 }`), so `lower` fails with an internal
-/// error. Either the checker rejects empty enums with a diagnostic or the verifier accepts them.
+/// error. Fixed: an enum needs at least one member, so `enum []` is a syntax error at `]`.
 #[test]
-#[ignore = "open fuzz finding: `enum []` compiles but its bundle fails verification"]
-fn empty_enum_lowers_to_a_verified_bundle() {
+fn empty_enum_is_a_syntax_error() {
     let src = "schema {\n  x: enum []\n}\npolicy A:\n  \"i\"\n  requires has x\n";
-    assert_eq!(lower_error(src), None);
+    let err = ipe_compile::compile_str(&[("fuzz.ipe", src)]).unwrap_err();
+    let first = &err.0[0];
+    assert!(
+        first.message().contains("expected a string"),
+        "{}",
+        first.message()
+    );
+    assert_eq!(first.underlined(), "]");
 }
 
 /// fuzz `source` (a mutated corpus file, noschema/reviews.ipe): a list of records whose fields
 /// are never read (`any(b in reviews where true)` without a schema, or `list of el { }`) lowers
 /// to a records slot with 0 fields, which the verifier refuses (ipe-nostd/src/verify.rs, Slots
-/// section: `nf > 0` → `BadRecord { section: Slots, index: 0 }`).
+/// section: `nf > 0` → `BadRecord { section: Slots, index: 0 }`). Fixed: such elements take
+/// one unread value each in a context (stride 1), and the verifier accepts fieldless records.
 #[test]
-#[ignore = "open fuzz finding: a records list with no fields compiles but fails verification"]
 fn fieldless_records_lower_to_a_verified_bundle() {
     let noschema = "policy A:\n  \"i\"\n  requires any(b in reviews where true)\n";
     assert_eq!(lower_error(noschema), None);
     let schema = "schema {\n  reviews: list of el { }\n}\npolicy A:\n  \"i\"\n  requires reviews.any where true\n";
     assert_eq!(lower_error(schema), None);
+    let counted = "schema {\n  reviews: list of el { }\n}\npolicy A:\n  \"i\"\n  requires count(r in reviews where true) >= 2\n";
+    for request in [json!({"reviews": [1, {}, "x"]}), json!({"reviews": [{}]})] {
+        let (reference, interp) = both(counted, request);
+        assert_eq!(reference, interp);
+    }
 }
