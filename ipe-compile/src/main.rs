@@ -130,7 +130,12 @@ fn main() -> anyhow::Result<ExitCode> {
             };
             let bundle = Bundle::from_bytes(&bytes)?;
             let counted = stats
-                .then(|| ipe_host::PolicyEngine::from_bytes(bytes.clone()))
+                .then(|| {
+                    ipe_host::PolicyEngine::with_options(
+                        bytes.clone(),
+                        ipe_host::EngineOptions::interpreter(),
+                    )
+                })
                 .transpose()?;
             for (line, req) in requests(&text) {
                 let d = eval_line(line, &req, |v| {
