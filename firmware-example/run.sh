@@ -17,6 +17,8 @@ fi
 command -v defmt-print >/dev/null || cargo install defmt-print --locked
 size_tool="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-size"
 host=$(rustc -vV | sed -n 's/^host: //p')
+# Cargo's output directory: CARGO_TARGET_DIR when set (CI shares one cache), else ./target.
+out="${CARGO_TARGET_DIR:-target}"
 
 # --- host tests of the controller (embedded-hal-mock) --------------------------------------
 echo "== host tests ($host)"
@@ -32,7 +34,7 @@ for board in $boards; do
   echo "== build $target"
   cargo build --release --target "$target" --bins
   for bin in $bins; do
-    elf=target/$target/release/$bin
+    elf=$out/$target/release/$bin
     echo "== run $bin on $machine ($target)"
     set +e
     ./qemu-run.sh "$machine" "$cpu" "$elf"
@@ -52,13 +54,13 @@ echo "== size (bytes; flash = text + data, static RAM = data + bss)"
 for board in $boards; do
   target=${board%%:*}
   for bin in $bins; do
-    "$size_tool" -A "target/$target/release/$bin" | awk -v t="$target" -v b="$bin" '
+    "$size_tool" -A "$out/$target/release/$bin" | awk -v t="$target" -v b="$bin" '
       $1 ~ /^\.(vector_table|text|rodata)$/ { text += $2 }
       $1 == ".data" { data += $2 }
       $1 ~ /^\.(bss|uninit)$/ { bss += $2 }
       END { printf "%-22s %-10s text %6d  data %4d  bss %4d  flash %6d\n", t, b, text, data, bss, text + data }'
   done
-  "$size_tool" "target/$target/release/valve" "target/$target/release/corrupted"
+  "$size_tool" "$out/$target/release/valve" "$out/$target/release/corrupted"
 done
 
 echo "== firmware-example done in $((SECONDS - start)) s"
