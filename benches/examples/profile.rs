@@ -1,6 +1,6 @@
 //! A loop for profilers (callgrind, perf): `profile <what> [iterations]`.
 //!
-//! `what`: `interp-seed`, `interp-set10000`, `compile10000`, `json-seed`.
+//! `what`: `interp-seed`, `interp-set10000`, `jit-seed`, `compile10000`, `json-seed`.
 //!
 //! ```sh
 //! cargo build --release -p ipe-benches --example profile
@@ -24,6 +24,16 @@ fn main() {
             });
             let e = Interp::new(&w);
             let ctx = e.context(&w.case("deny").json);
+            let mut allowed = 0usize;
+            for _ in 0..n {
+                allowed += usize::from(e.decide(black_box(&ctx)));
+            }
+            println!("{what}: {allowed} allowed of {n}");
+        }
+        "jit-seed" => {
+            let w = by_name("seed");
+            let e = ipe_benches::Jit::new(&w);
+            let ctx = e.interp.context(&w.case("deny").json);
             let mut allowed = 0usize;
             for _ in 0..n {
                 allowed += usize::from(e.decide(black_box(&ctx)));
