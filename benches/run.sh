@@ -5,10 +5,10 @@
 #   3. writes the tables (benches/report.py) between the bench:begin/end markers.
 #
 # Usage: benches/run.sh [divan args...]   e.g. benches/run.sh --sample-count 20
+# Env: CARGO_TARGET_DIR, BENCH_OUT (keep the raw divan output), BENCHMARKS (file to update).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/root/.cache/ipe-target-bench}"
 out="${BENCH_OUT:-$(mktemp -d)}"
 mkdir -p "$out"
 
@@ -16,5 +16,5 @@ cargo test --release -p ipe-benches --test agreement
 for bench in eval compile decode swap throughput ${EXTRA_BENCHES:-}; do
     cargo bench -p ipe-benches --bench "$bench" -- "$@" | tee "$out/$bench.txt"
 done
-python3 benches/report.py "$out" BENCHMARKS.md "benches/run.sh${*:+ $*}"
-echo "BENCHMARKS.md regenerated (raw divan output in $out)"
+python3 benches/report.py "$out" "${BENCHMARKS:-BENCHMARKS.md}" "benches/run.sh${*:+ $*}"
+echo "${BENCHMARKS:-BENCHMARKS.md} regenerated (raw divan output in $out)"
