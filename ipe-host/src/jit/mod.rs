@@ -149,6 +149,11 @@ fn isa(tier: Tier) -> Result<OwnedTargetIsa, JitError> {
         .map_err(JitError::Isa)
 }
 
+/// Builds the per-process caches (both ISAs, the layout) ahead of the first compilation.
+pub(crate) fn warm() {
+    let _ = (isa(Tier::Baseline), isa(Tier::Optimized), layout());
+}
+
 /// The `Value` layout, probed once per process.
 fn layout() -> Result<Layout, JitError> {
     static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();

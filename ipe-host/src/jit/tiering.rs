@@ -347,6 +347,8 @@ impl Background {
 
     /// The compiler thread: waits for jobs, lets a batch gather, compiles it.
     fn serve(&self) {
+        // Off the request path: detect the CPU and configure Cranelift before any job.
+        super::warm();
         let mut batch: Vec<Job> = Vec::new();
         loop {
             {
