@@ -51,6 +51,27 @@ fn kind_of(k: u8) -> ValueKind {
     }
 }
 
+/// The up to 8 bytes of `code` from `pc` as a little-endian word, zero padded: the last eight
+/// bytes of the section shifted down, or byte by byte when the section is shorter.
+#[inline(always)]
+fn tail_word(code: &[u8], pc: usize) -> u64 {
+    match code.last_chunk::<8>() {
+        Some(last) => {
+            let skip = pc.saturating_sub(code.len() - 8);
+            skip.checked_mul(8)
+                .and_then(|bits| u32::try_from(bits).ok())
+                .and_then(|bits| u64::from_le_bytes(*last).checked_shr(bits))
+                .unwrap_or(0)
+        }
+        None => code
+            .get(pc..)
+            .unwrap_or(&[])
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    }
+}
+
 /// Evaluation state for one policy over one context.
 struct Machine<'e, 'a, 'v> {
     bundle: &'e Bundle<'a>,
@@ -100,6 +121,16 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     /// Reads a scalar of declared kind `k` (enum `e`), reporting errors as `at`.
     #[inline(always)]
     fn scalar(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
+        match (k, v) {
+            (kind::STR, Value::Str(s)) => Cell::Str(s),
+            (kind::INT, Value::Int(i)) => Cell::Int(i),
+            _ => self.scalar_slow(v, k, e, at),
+        }
+    }
+
+    /// [`Self::scalar`] for every other case (enums, booleans and errors).
+    #[inline(never)]
+    fn scalar_slow(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
         let err = |kind| {
             Cell::Err(AttrError {
                 slot: at.0,
@@ -268,17 +299,66 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
     }
 
+    /// `a and b` (`absorbing` false) or `a or b` (`absorbing` true).
+    #[inline(always)]
+    fn logic(absorbing: bool, a: Cell<'v>, b: Cell<'v>) -> Cell<'v> {
+        match (a, b) {
+            (Cell::Bool(x), _) if x == absorbing => a,
+            (_, Cell::Bool(y)) if y == absorbing => b,
+            (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+            (Cell::Err(_), _) => a,
+            _ => b,
+        }
+    }
+
+    /// Compares cell `a` with constant `c`: `compare(op, a, self.constant(c))` without
+    /// building the constant's cell.
+    #[inline(always)]
+    fn cmp_const(&self, op: CmpOp, a: Cell<'v>, c: u16) -> Cell<'v> {
+        let r = rec::nth(self.bundle.body.consts, format::CONST_LEN, c.into());
+        let (ck, cv) = (rec::u8(r, 0), rec::i64(r, 4));
+        let ord = match (a, ck) {
+            (Cell::Err(e), _) => return Cell::Err(e),
+            (Cell::Int(x), kind::INT) => x.cmp(&cv),
+            (Cell::Enum(x), k) if !matches!(k, kind::STR | kind::INT | kind::BOOL) => {
+                x.cmp(&(cv as u16))
+            }
+            (Cell::Str(x), kind::STR)
+                if x == Str {
+                    text: "",
+                    sym: cv as u32,
+                } =>
+            {
+                Ordering::Equal
+            }
+            (Cell::Bool(x), kind::BOOL) if x == (cv != 0) => Ordering::Equal,
+            _ => Ordering::Less,
+        };
+        Cell::Bool(op.test(ord))
+    }
+
     /// Runs one block at aggregate nesting `level`, returning the condition it leaves.
-    fn run(&mut self, code: &[u8], level: usize) -> Cell<'v> {
+    ///
+    /// The block is `code[start..end]` of the bundle's code section (`(start, end)` from
+    /// [`Self::block`]); instructions are read eight bytes at a time, past the block's end
+    /// when it is not the last, which is harmless: an instruction's operands are within it.
+    fn run(&mut self, (start, end): (usize, usize), level: usize) -> Cell<'v> {
+        let code = self.bundle.body.code;
         let base = self.sp;
-        let mut pc = 0usize;
-        while let Some(&byte) = code.get(pc) {
+        let mut pc = start;
+        while pc < end {
+            // The instruction (opcode and every operand) read at once, little-endian; zero
+            // padded at the end of the code section.
+            let word = match code.get(pc..).and_then(<[u8]>::first_chunk::<8>) {
+                Some(a) => u64::from_le_bytes(*a),
+                None => tail_word(code, pc),
+            };
+            let byte = word as u8;
+            let byte_at = |i: u32| (word >> (8 * i)) as u8;
+            let w = |i: u32| (word >> (8 * i)) as u16;
             let Some(op) = Opcode::from_byte(byte) else {
                 break;
             };
-            // Operand readers relative to the opcode byte.
-            let b1 = rec::u8(code, pc + 1);
-            let w = |i: usize| rec::u16(code, pc + i);
             let next = pc + 1 + op.operand_len();
             match op {
                 Opcode::LoadSlot => {
@@ -286,7 +366,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     self.push(c);
                 }
                 Opcode::LoadField => {
-                    let c = self.load_field(b1, w(2));
+                    let c = self.load_field(byte_at(1), w(2));
                     self.push(c);
                 }
                 Opcode::LoadConst => {
@@ -296,26 +376,26 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 Opcode::Cmp => {
                     let b = self.pop();
                     let a = self.pop();
-                    self.push(Self::compare(cmp_op(b1), a, b));
+                    self.push(Self::compare(cmp_op(byte_at(1)), a, b));
                 }
                 Opcode::CmpSlotConst => {
-                    let c = Self::compare(cmp_op(b1), self.load_slot(w(2)), self.constant(w(4)));
+                    let c = self.cmp_const(cmp_op(byte_at(1)), self.load_slot(w(2)), w(4));
                     self.push(c);
                 }
                 Opcode::CmpFieldConst => {
-                    let a = self.load_field(rec::u8(code, pc + 2), w(3));
-                    let c = Self::compare(cmp_op(b1), a, self.constant(w(5)));
+                    let c =
+                        self.cmp_const(cmp_op(byte_at(1)), self.load_field(byte_at(2), w(3)), w(5));
                     self.push(c);
                 }
                 Opcode::CmpFieldSlot => {
-                    let a = self.load_field(rec::u8(code, pc + 2), w(3));
-                    let c = Self::compare(cmp_op(b1), a, self.load_slot(w(5)));
+                    let a = self.load_field(byte_at(2), w(3));
+                    let c = Self::compare(cmp_op(byte_at(1)), a, self.load_slot(w(5)));
                     self.push(c);
                 }
                 Opcode::StrOp => {
                     let b = self.pop();
                     let a = self.pop();
-                    let op = StrOp::from_byte(b1).unwrap_or(StrOp::Contains);
+                    let op = StrOp::from_byte(byte_at(1)).unwrap_or(StrOp::Contains);
                     let c = match (a, b) {
                         (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
@@ -357,35 +437,29 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     self.push(Cell::Bool(present));
                 }
                 Opcode::HasField => {
-                    let (_, _, elem) =
-                        self.loops
-                            .get(usize::from(b1))
-                            .copied()
-                            .unwrap_or((0, 0, &[]));
+                    let (_, _, elem) = self
+                        .loops
+                        .get(usize::from(byte_at(1)))
+                        .copied()
+                        .unwrap_or((0, 0, &[]));
                     let present = elem
                         .get(usize::from(w(2)))
                         .is_some_and(|v| !matches!(v, Value::Missing));
                     self.push(Cell::Bool(present));
                 }
-                Opcode::Not => {
-                    let c = match self.pop() {
-                        Cell::Bool(b) => Cell::Bool(!b),
-                        other => other,
-                    };
-                    self.push(c);
-                }
+                Opcode::Not => match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
+                    Some(Cell::Bool(b)) => *b = !*b,
+                    Some(_) => {}
+                    // An empty stack: `pop` would have given false.
+                    None => self.push(Cell::Bool(true)),
+                },
                 Opcode::And | Opcode::Or => {
                     let b = self.pop();
-                    let a = self.pop();
                     let absorbing = op == Opcode::Or;
-                    let c = match (a, b) {
-                        (Cell::Bool(x), _) if x == absorbing => a,
-                        (_, Cell::Bool(y)) if y == absorbing => b,
-                        (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
-                        (Cell::Err(_), _) => a,
-                        _ => b,
-                    };
-                    self.push(c);
+                    match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
+                        Some(a) => *a = Self::logic(absorbing, *a, b),
+                        None => self.push(Self::logic(absorbing, FALSE, b)),
+                    }
                 }
                 Opcode::JumpIfFalse | Opcode::JumpIfTrue => {
                     let want = op == Opcode::JumpIfTrue;
@@ -407,7 +481,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 Opcode::Count | Opcode::Any | Opcode::All => {
                     let n = usize::from(w(3));
-                    let body = code.get(next..next + n).unwrap_or(&[]);
+                    let body = if next + n <= end {
+                        (next, next + n)
+                    } else {
+                        (next, next)
+                    };
                     let c = self.aggregate(op, w(1), body, level);
                     self.push(c);
                     pc = next + n;
@@ -432,12 +510,23 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
     }
 
-    fn aggregate(&mut self, op: Opcode, s: SlotId, body: &[u8], level: usize) -> Cell<'v> {
+    /// The `(start, end)` code range of a block at `off`, `len` bytes long (empty when out
+    /// of range, which a verified bundle never is).
+    #[inline(always)]
+    fn block(&self, off: u32, len: u32) -> (usize, usize) {
+        let (start, len) = (off as usize, len as usize);
+        match start.checked_add(len) {
+            Some(end) if end <= self.bundle.body.code.len() => (start, end),
+            _ => (0, 0),
+        }
+    }
+
+    fn aggregate(&mut self, op: Opcode, s: SlotId, body: (usize, usize), level: usize) -> Cell<'v> {
         let (vals, stride) = match self.list(s) {
             Ok(l) => l,
             Err(e) => return Cell::Err(e),
         };
-        if body.is_empty() {
+        if body.0 >= body.1 {
             return Cell::Int((vals.len() / stride) as i64);
         }
         let first_field = rec::u16(
@@ -487,9 +576,10 @@ impl Machine<'_, '_, '_> {
     /// One policy's outcome; the machine's stack is empty before and after.
     fn policy(&mut self, id: PolicyId) -> Outcome {
         let bundle = self.bundle;
-        let p = bundle.policy(id);
-        if !p.trigger.is_empty() {
-            match self.run(p.trigger, 0) {
+        let p = rec::nth(bundle.body.policies, format::POLICY_LEN, usize::from(id));
+        let trigger = self.block(rec::u32(p, 24), rec::u32(p, 28));
+        if trigger.0 < trigger.1 {
+            match self.run(trigger, 0) {
                 Cell::Bool(true) => {}
                 Cell::Err(error) => {
                     return Outcome::Error {
@@ -500,7 +590,7 @@ impl Machine<'_, '_, '_> {
                 _ => return Outcome::NotApplicable,
             }
         }
-        if p.kind == crate::bundle::BodyKind::Denies {
+        if rec::u8(p, 38) == 1 {
             return Outcome::Violated(Violation {
                 policy: id,
                 clause: None,
@@ -508,17 +598,23 @@ impl Machine<'_, '_, '_> {
             });
         }
         let mut err: Option<AttrError> = None;
-        for c in 0..p.clauses {
-            let clause = bundle.clause(p.first_clause.saturating_add(c.into()));
+        let first_clause = rec::u32(p, 32);
+        for c in 0..rec::u16(p, 36) {
+            let clause = rec::nth(
+                bundle.body.clauses,
+                format::CLAUSE_LEN,
+                first_clause.saturating_add(c.into()) as usize,
+            );
+            let code = self.block(rec::u32(clause, 0), rec::u32(clause, 4));
             self.note = None;
-            match self.run(clause.code, 0) {
+            match self.run(code, 0) {
                 Cell::Bool(true) => {}
                 Cell::Err(e) => err = Some(min_err(err, e)),
                 _ => {
                     return Outcome::Violated(Violation {
                         policy: id,
                         clause: Some(c),
-                        count: if clause.reports_count {
+                        count: if rec::u8(clause, 16) != 0 {
                             self.note
                         } else {
                             None
