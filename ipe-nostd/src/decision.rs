@@ -100,23 +100,26 @@ impl<const M: usize> Decision<M> {
 #[derive(Clone, Debug)]
 pub struct DecisionBuilder<const M: usize> {
     decision: Decision<M>,
+    acc: Accumulator,
+}
+
+/// Whether some policy applied or denied: the builder's state besides the decision itself,
+/// so an evaluator can fill a decision in place (no moves of the lists).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Accumulator {
     applied: bool,
     denied: bool,
 }
 
-impl<const M: usize> DecisionBuilder<M> {
-    /// Starts a decision for a bundle with this default.
-    pub const fn new(default: Effect) -> Self {
-        DecisionBuilder {
-            decision: Decision::new(default),
-            applied: false,
-            denied: false,
-        }
-    }
-
-    /// Adds one policy's outcome (in any order).
-    pub fn add(&mut self, policy: PolicyId, outcome: Outcome) {
-        let d = &mut self.decision;
+impl Accumulator {
+    /// Adds one policy's outcome (in any order) to `d`.
+    #[inline]
+    pub(crate) fn add<const M: usize>(
+        &mut self,
+        d: &mut Decision<M>,
+        policy: PolicyId,
+        outcome: Outcome,
+    ) {
         let mut overflow = false;
         match outcome {
             Outcome::NotApplicable => {}
@@ -142,36 +145,47 @@ impl<const M: usize> DecisionBuilder<M> {
         d.truncated |= overflow;
     }
 
-    /// The final decision, lists sorted by policy id.
-    pub fn finish(mut self) -> Decision<M> {
-        let d = &mut self.decision;
+    /// Sets the effect and sorts the lists by policy id.
+    #[inline]
+    pub(crate) fn finish<const M: usize>(self, d: &mut Decision<M>) {
         if self.denied {
             d.effect = Effect::Deny;
         } else if self.applied {
             d.effect = Effect::Allow;
         }
-        sort_by_policy(&mut d.matched, |&p| p);
-        sort_by_policy(&mut d.violations, |v| v.policy);
-        sort_by_policy(&mut d.errors, |e| e.policy);
-        self.decision
+        if d.matched.len() > 1 {
+            d.matched.sort_unstable();
+        }
+        if d.violations.len() > 1 {
+            d.violations.sort_unstable_by_key(|v| v.policy);
+        }
+        if d.errors.len() > 1 {
+            d.errors.sort_unstable_by_key(|e| e.policy);
+        }
     }
 }
 
-/// Sorts a short list by policy id. An insertion sort: the lists hold at most `M` entries,
-/// already nearly in order, and it keeps `core`'s general sort (several KiB) out of firmware.
-fn sort_by_policy<T>(list: &mut [T], key: impl Fn(&T) -> PolicyId) {
-    for i in 1..list.len() {
-        let mut j = i;
-        while j > 0 {
-            let (Some(a), Some(b)) = (list.get(j - 1), list.get(j)) else {
-                break;
-            };
-            if key(a) <= key(b) {
-                break;
-            }
-            list.swap(j - 1, j);
-            j -= 1;
+impl<const M: usize> DecisionBuilder<M> {
+    /// Starts a decision for a bundle with this default.
+    pub const fn new(default: Effect) -> Self {
+        DecisionBuilder {
+            decision: Decision::new(default),
+            acc: Accumulator {
+                applied: false,
+                denied: false,
+            },
         }
+    }
+
+    /// Adds one policy's outcome (in any order).
+    pub fn add(&mut self, policy: PolicyId, outcome: Outcome) {
+        self.acc.add(&mut self.decision, policy, outcome);
+    }
+
+    /// The final decision, lists sorted by policy id.
+    pub fn finish(mut self) -> Decision<M> {
+        self.acc.finish(&mut self.decision);
+        self.decision
     }
 }
 

@@ -8,7 +8,7 @@
 use core::cmp::Ordering;
 
 use crate::bundle::{Bundle, PolicyId, SlotId};
-use crate::decision::{AttrError, Decision, DecisionBuilder, Outcome, PolicyError, Violation};
+use crate::decision::{Accumulator, AttrError, Decision, Outcome, PolicyError, Violation};
 use crate::format::{self, kind, rec};
 use crate::isa::{CmpOp, Opcode, StrOp, MAX_LEVELS, STACK_CELLS};
 use crate::value::{Context, Str, Value, NO_SYMBOL};
@@ -85,6 +85,7 @@ struct Machine<'e, 'a, 'v> {
 }
 
 impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
+    #[inline(always)]
     fn new(bundle: &'e Bundle<'a>, values: &'e [Value<'v>]) -> Self {
         Machine {
             bundle,
@@ -651,20 +652,29 @@ pub fn evaluate<const N: usize, const M: usize>(
     bundle: &Bundle<'_>,
     ctx: &Context<'_, N>,
 ) -> Decision<M> {
-    let mut m = Machine::new(bundle, ctx.values());
-    let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
-    let mut visit = |id: PolicyId, m: &mut Machine<'_, '_, '_>| out.add(id, m.policy(id));
+    // The decision is filled in place (it is the return value), not moved out of a builder.
+    let mut d = Decision::<M>::new(bundle.default_effect());
+    evaluate_into(bundle, ctx.values(), &mut d);
+    d
+}
+
+/// [`evaluate`] into `d` (fresh, with the bundle's default effect).
+#[inline(never)]
+fn evaluate_into<const M: usize>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &mut Decision<M>) {
+    let mut acc = Accumulator::default();
+    let mut m = Machine::new(bundle, values);
     for id in bundle.unindexed() {
-        visit(id, &mut m);
+        acc.add(d, id, m.policy(id));
     }
     for g in 0..bundle.index_group_count() {
         if let Some((first, n)) = m.candidates(g) {
             for i in first..first.saturating_add(n) {
-                visit(bundle.index_policy(i), &mut m);
+                let id = bundle.index_policy(i);
+                acc.add(d, id, m.policy(id));
             }
         }
     }
-    out.finish()
+    acc.finish(d);
 }
 
 impl Machine<'_, '_, '_> {
