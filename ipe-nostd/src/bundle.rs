@@ -358,6 +358,13 @@ impl<'a> Bundle<'a> {
         }
     }
 
+    /// The enum of scalar enum slot `slot` (`None` for any other slot).
+    #[inline]
+    pub fn enum_of_slot(&self, slot: SlotId) -> Option<u16> {
+        let r = rec::nth(self.body.slots, format::SLOT_LEN, usize::from(slot));
+        (rec::u8(r, 8) == kind::ENUM).then(|| rec::u16(r, 10))
+    }
+
     /// Whether slot `slot` is a list of records.
     pub fn is_records(&self, slot: SlotId) -> bool {
         let r = rec::nth(self.body.slots, format::SLOT_LEN, usize::from(slot));

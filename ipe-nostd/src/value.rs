@@ -140,10 +140,20 @@ impl<'a, const N: usize> Context<'a, N> {
         }
     }
 
-    /// Sets a string attribute, interning it in `bundle`'s string table.
+    /// Sets a string attribute, interning it in `bundle`'s string table. For an enum slot a
+    /// member is stored as its rank ([`Value::Enum`]), so evaluation need not look it up;
+    /// other strings stay [`Value::Str`] (and read as "not in enum", as before).
     #[inline]
     pub fn set_str(&mut self, bundle: &Bundle<'_>, slot: SlotId, text: &'a str) {
-        self.set(slot, Value::Str(bundle.intern(text)));
+        let s = bundle.intern(text);
+        let value = match bundle
+            .enum_of_slot(slot)
+            .and_then(|e| bundle.enum_rank(e, s))
+        {
+            Some(rank) => Value::Enum(rank),
+            None => Value::Str(s),
+        };
+        self.set(slot, value);
     }
 
     /// The value of slot `slot` (missing when beyond the capacity).
