@@ -79,9 +79,10 @@ fn and(ts: Vec<T>) -> T {
     }
     ts.into_iter()
         .filter(|t| matches!(t, T::Err(..)))
+        // Smaller path first, then missing before invalid (then the text, for a total order).
         .min_by_key(|t| match t {
-            T::Err(k, s) => (*k, s.clone()),
-            _ => (0, String::new()),
+            T::Err(k, s) => (*k, !s.starts_with("missing"), s.clone()),
+            _ => (0, false, String::new()),
         })
         .unwrap_or(T::True)
 }
@@ -191,6 +192,21 @@ fn oracle(req: &Value) -> Value {
         Err(_) => {}
     }
     out
+}
+
+/// Found by this test: the oracle ordered two errors on one field by their text, so "attribute
+/// .. has the wrong type" beat "missing attribute ..", against the spec's missing-first rule.
+#[test]
+fn oracle_orders_missing_before_invalid_on_one_field() {
+    let req = json!({"approvals": [{"department": "eng", "role": 3}, {"department": "eng"}],
+        "environment": "production",
+        "resource": {"risk_level": "medium", "type": "Deployment"}});
+    let got: Value = serde_json::from_str(&evaluate(&program(), &req).to_json()).unwrap();
+    assert_eq!(got, oracle(&req));
+    assert_eq!(
+        got["errors"][0]["error"],
+        "missing attribute `approvals[].role`"
+    );
 }
 
 proptest! {
