@@ -109,6 +109,28 @@ mod host {
     }
 }
 
+mod host_jit {
+    use super::*;
+
+    /// `PolicyEngine` with every policy JIT-compiled (optimized) at load, prebuilt values.
+    #[divan::bench(args = CASES)]
+    fn policy(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::host_jit(w);
+        let values = e.values(&common::workload_def(w).case(c).json);
+        b.bench_local(|| e.decide(black_box(values)));
+    }
+
+    /// `PolicyEngine::evaluate_json` with every policy JIT-compiled.
+    #[divan::bench(args = JSON_CASES)]
+    fn json(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::host_jit(w);
+        let json = common::workload_def(w).case(c).json.as_str();
+        b.bench_local(|| e.decide_json(black_box(json)));
+    }
+}
+
 mod jit {
     use super::*;
 

@@ -75,3 +75,10 @@ fn jit(b: Bencher) {
     let ctx = e.interp.context(&common::workload_def(W).case(C).json);
     b.bench(|| e.decide(black_box(&ctx)));
 }
+
+#[divan::bench(threads = [1, 2])]
+fn host_jit(b: Bencher) {
+    let e = common::host_jit(W);
+    let values = e.values(&common::workload_def(W).case(C).json);
+    b.bench(|| e.decide(black_box(values)));
+}

@@ -755,19 +755,35 @@ impl Interp {
 // ---------------------------------------------------------------------------------------------
 // IPE host engine and JIT.
 
-/// `ipe_host::PolicyEngine`: arc-swapped set, hashbrown trigger index, per-policy counters,
-/// every policy on the interpreter tier.
+/// `ipe_host::PolicyEngine`: arc-swapped set, hashbrown trigger index, per-policy counters.
+/// Built with a fixed tier (not the default adaptive tiering, whose promotions would land at
+/// random points of a run).
 pub struct HostEngine {
     /// The engine.
     pub engine: ipe_host::PolicyEngine,
 }
 
 impl HostEngine {
-    /// Compiles a workload and loads it into a `PolicyEngine`.
-    pub fn new(w: &Workload) -> Self {
+    /// Compiles a workload and loads it into a `PolicyEngine` with `options`.
+    pub fn with_options(w: &Workload, options: ipe_host::EngineOptions) -> Self {
         HostEngine {
-            engine: ipe_host::PolicyEngine::from_bytes(ipe_compile(&w.ipe)).expect("host loads"),
+            engine: ipe_host::PolicyEngine::with_options(ipe_compile(&w.ipe), options)
+                .expect("host loads"),
         }
+    }
+
+    /// Every policy on the interpreter tier (`EngineOptions::interpreter`).
+    pub fn new(w: &Workload) -> Self {
+        Self::with_options(w, ipe_host::EngineOptions::interpreter())
+    }
+
+    /// Every policy JIT-compiled at the optimized tier when loaded
+    /// (`EngineOptions::jit_all(JitTier::Optimized)`: the adaptive engine's steady state).
+    pub fn jit(w: &Workload) -> Self {
+        Self::with_options(
+            w,
+            ipe_host::EngineOptions::jit_all(ipe_host::JitTier::Optimized),
+        )
     }
 
     /// Prebuilt slot values for a request (`PolicySet::parse_json`; JSON and arena leaked).

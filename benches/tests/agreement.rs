@@ -9,6 +9,7 @@ fn engines_agree_on_every_workload() {
         let native = Native::new(&w);
         let interp = Interp::new(&w);
         let host = HostEngine::new(&w);
+        let host_jit = HostEngine::jit(&w);
         let jit = Jit::new(&w);
         let cedar = CedarEngine::new(&w);
         let rego = RegoEngine::new(&w);

@@ -46,3 +46,4 @@ cache!(cedar, CedarEngine, CedarEngine::new);
 cache!(rego, RegoEngine, RegoEngine::new);
 cache!(host, HostEngine, HostEngine::new);
 cache!(jit, Jit, Jit::new);
+cache!(host_jit, HostEngine, HostEngine::jit);
