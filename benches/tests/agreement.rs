@@ -37,6 +37,16 @@ fn engines_agree_on_every_workload() {
             assert_eq!(host.decide(host.values(&c.json)), c.allow, "ipe host: {at}");
             assert_eq!(host.decide_json(&c.json), c.allow, "ipe host json: {at}");
             assert_eq!(
+                host_jit.decide(host_jit.values(&c.json)),
+                c.allow,
+                "ipe host jit: {at}"
+            );
+            assert_eq!(
+                host_jit.decide_json(&c.json),
+                c.allow,
+                "ipe host jit json: {at}"
+            );
+            assert_eq!(
                 jit.decide(&jit.interp.context(&c.json)),
                 c.allow,
                 "ipe jit: {at}"
