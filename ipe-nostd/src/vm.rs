@@ -72,45 +72,26 @@ fn tail_word(code: &[u8], pc: usize) -> u64 {
     }
 }
 
-/// Evaluation state for one policy over one context.
-struct Machine<'e, 'a, 'v> {
-    bundle: &'e Bundle<'a>,
-    values: &'e [Value<'v>],
-    stack: [Cell<'v>; STACK_CELLS],
-    sp: usize,
-    /// At each aggregate level: the list slot, its first field record and the current
-    /// element's field values.
-    loops: [(SlotId, u16, &'v [Value<'v>]); MAX_LEVELS],
-    note: Option<i64>,
+/// The symbol-or-text key of a cell for set lookups.
+fn key(c: &Cell<'_>) -> Option<i64> {
+    match c {
+        Cell::Str(s) if s.sym != NO_SYMBOL => Some(i64::from(s.sym)),
+        Cell::Str(_) | Cell::Err(_) => None,
+        Cell::Int(i) => Some(*i),
+        Cell::Bool(b) => Some(i64::from(*b)),
+        Cell::Enum(r) => Some(i64::from(*r)),
+    }
 }
 
-impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
-    #[inline(always)]
-    fn new(bundle: &'e Bundle<'a>, values: &'e [Value<'v>]) -> Self {
-        Machine {
-            bundle,
-            values,
-            stack: [FALSE; STACK_CELLS],
-            sp: 0,
-            loops: [(0, 0, &[]); MAX_LEVELS],
-            note: None,
-        }
-    }
+/// Reads attribute values of one request as typed cells: all that candidate selection needs,
+/// without the operand stack.
+#[derive(Clone, Copy)]
+struct Reader<'e, 'a, 'v> {
+    bundle: &'e Bundle<'a>,
+    values: &'e [Value<'v>],
+}
 
-    #[inline(always)]
-    fn push(&mut self, c: Cell<'v>) {
-        if let Some(slot) = self.stack.get_mut(self.sp) {
-            *slot = c;
-            self.sp += 1;
-        }
-    }
-
-    #[inline(always)]
-    fn pop(&mut self) -> Cell<'v> {
-        self.sp = self.sp.saturating_sub(1);
-        self.stack.get(self.sp).copied().unwrap_or(FALSE)
-    }
-
+impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     #[inline(always)]
     fn value(&self, slot: SlotId) -> Value<'v> {
         self.values
@@ -171,6 +152,72 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     fn load_slot(&self, s: SlotId) -> Cell<'v> {
         let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
         self.scalar(self.value(s), rec::u8(r, 8), rec::u16(r, 10), (s, None))
+    }
+
+    /// The `(first, count)` range of index group `g`'s policies that the request's value
+    /// selects: its bucket, or the whole group when the value is missing or invalid (those
+    /// triggers may be errors, which must not be skipped).
+    fn candidates(&self, g: usize) -> Option<(u32, u32)> {
+        let group = self.bundle.index_group(g);
+        match self.load_slot(group.slot) {
+            Cell::Err(_) => Some((group.first_policy, group.policies)),
+            c => key(&c).and_then(|k| self.bundle.index_bucket(&group, k)),
+        }
+    }
+}
+
+/// Evaluation state for one policy over one context.
+struct Machine<'e, 'a, 'v> {
+    r: Reader<'e, 'a, 'v>,
+    bundle: &'e Bundle<'a>,
+    stack: [Cell<'v>; STACK_CELLS],
+    sp: usize,
+    /// At each aggregate level: the list slot, its first field record and the current
+    /// element's field values.
+    loops: [(SlotId, u16, &'v [Value<'v>]); MAX_LEVELS],
+    note: Option<i64>,
+}
+
+impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
+    #[inline(always)]
+    fn new(bundle: &'e Bundle<'a>, values: &'e [Value<'v>]) -> Self {
+        Machine {
+            r: Reader { bundle, values },
+            bundle,
+            stack: [FALSE; STACK_CELLS],
+            sp: 0,
+            loops: [(0, 0, &[]); MAX_LEVELS],
+            note: None,
+        }
+    }
+
+    #[inline(always)]
+    fn value(&self, slot: SlotId) -> Value<'v> {
+        self.r.value(slot)
+    }
+
+    #[inline(always)]
+    fn scalar(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
+        self.r.scalar(v, k, e, at)
+    }
+
+    #[inline(always)]
+    fn load_slot(&self, s: SlotId) -> Cell<'v> {
+        self.r.load_slot(s)
+    }
+
+    #[inline(always)]
+    fn push(&mut self, c: Cell<'v>) {
+        if let Some(slot) = self.stack.get_mut(self.sp) {
+            *slot = c;
+            self.sp += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Cell<'v> {
+        self.sp = self.sp.saturating_sub(1);
+        self.stack.get(self.sp).copied().unwrap_or(FALSE)
     }
 
     #[inline(always)]
@@ -282,21 +329,10 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
     }
 
-    /// The symbol-or-text key of a cell for set lookups.
-    fn key(c: &Cell<'v>) -> Option<i64> {
-        match c {
-            Cell::Str(s) if s.sym != NO_SYMBOL => Some(i64::from(s.sym)),
-            Cell::Str(_) | Cell::Err(_) => None,
-            Cell::Int(i) => Some(*i),
-            Cell::Bool(b) => Some(i64::from(*b)),
-            Cell::Enum(r) => Some(i64::from(*r)),
-        }
-    }
-
     fn in_set(&self, a: Cell<'v>, set: u16) -> Cell<'v> {
         match a {
             Cell::Err(e) => Cell::Err(e),
-            a => Cell::Bool(Self::key(&a).is_some_and(|k| self.bundle.set_contains(set, k))),
+            a => Cell::Bool(key(&a).is_some_and(|k| self.bundle.set_contains(set, k))),
         }
     }
 
@@ -667,7 +703,7 @@ fn evaluate_into<const M: usize>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &
         acc.add(d, id, m.policy(id));
     }
     for g in 0..bundle.index_group_count() {
-        if let Some((first, n)) = m.candidates(g) {
+        if let Some((first, n)) = m.r.candidates(g) {
             for i in first..first.saturating_add(n) {
                 let id = bundle.index_policy(i);
                 acc.add(d, id, m.policy(id));
@@ -677,27 +713,14 @@ fn evaluate_into<const M: usize>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &
     acc.finish(d);
 }
 
-impl Machine<'_, '_, '_> {
-    /// The `(first, count)` range of index group `g`'s policies that the request's value
-    /// selects: its bucket, or the whole group when the value is missing or invalid (those
-    /// triggers may be errors, which must not be skipped).
-    fn candidates(&self, g: usize) -> Option<(u32, u32)> {
-        let group = self.bundle.index_group(g);
-        match self.load_slot(group.slot) {
-            Cell::Err(_) => Some((group.first_policy, group.policies)),
-            c => Machine::key(&c).and_then(|k| self.bundle.index_bucket(&group, k)),
-        }
-    }
-}
-
 /// Calls `f` once for every policy the trigger index cannot rule out for these values.
 pub fn for_each_candidate(bundle: &Bundle<'_>, values: &[Value<'_>], mut f: impl FnMut(PolicyId)) {
     for id in bundle.unindexed() {
         f(id);
     }
-    let m = Machine::new(bundle, values);
+    let r = Reader { bundle, values };
     for g in 0..bundle.index_group_count() {
-        if let Some((first, n)) = m.candidates(g) {
+        if let Some((first, n)) = r.candidates(g) {
             for i in first..first.saturating_add(n) {
                 f(bundle.index_policy(i));
             }
