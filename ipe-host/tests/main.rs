@@ -17,6 +17,10 @@ mod corpus;
 /// Loading (bytes, files, mappings), errors, reload, typed requests, batches and stats.
 #[path = "suite/engine.rs"]
 mod engine;
+/// Minimal reproducers of JIT bugs found by the fuzz targets (`fuzz/`).
+#[cfg(feature = "jit")]
+#[path = "suite/fuzz_findings.rs"]
+mod fuzz_findings;
 /// The JIT against the interpreter and the reference evaluator: the whole corpus and random
 /// well-typed policies and requests, at the baseline and optimized tiers.
 #[cfg(feature = "jit")]
