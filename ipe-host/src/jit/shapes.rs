@@ -184,6 +184,8 @@ impl Shapes {
             return Err(at | errcode::kind_code(ErrKind::TooLong));
         }
         if sh.kind == kind::LIST {
+            // The smallest element error, as in the interpreter (codes order like errors).
+            let mut worst = errcode::OK;
             for &v in vals {
                 let v = if v == Value::Missing {
                     Value::Invalid(ErrKind::WrongType {
@@ -193,10 +195,10 @@ impl Shapes {
                 } else {
                     v
                 };
-                let e = self.read_err(v, sh.elem, sh.enum_id, at);
-                if e != errcode::OK {
-                    return Err(e);
-                }
+                worst = worst.min(self.read_err(v, sh.elem, sh.enum_id, at));
+            }
+            if worst != errcode::OK {
+                return Err(worst);
             }
         }
         Ok((vals, stride))
