@@ -57,7 +57,11 @@ pub fn check(data: &[u8]) {
     let again = ipe_compile::lower::encode(bundle.body());
     let re = Bundle::from_bytes(&again)
         .unwrap_or_else(|e| panic!("re-encoded accepted bundle is refused: {e:?}"));
-    assert_eq!(re.body(), bundle.body(), "decode(encode(decode(b))) != decode(b)");
+    assert_eq!(
+        re.body(),
+        bundle.body(),
+        "decode(encode(decode(b))) != decode(b)"
+    );
 
     // The JIT compiles what the verifier accepts; its outcomes are checked against the
     // interpreter's for every context below.
@@ -96,7 +100,12 @@ pub fn check(data: &[u8]) {
     }
 }
 
-fn string<'a>(bundle: &Bundle<'_>, u: &mut Unstructured<'a>, arena: &'a Bump, typed: bool) -> Str<'a> {
+fn string<'a>(
+    bundle: &Bundle<'_>,
+    u: &mut Unstructured<'a>,
+    arena: &'a Bump,
+    typed: bool,
+) -> Str<'a> {
     let n = bundle.symbol_count();
     if n > 0 && u.ratio(2, 3).unwrap_or(false) {
         // A string of the bundle's own table, interned as a host would.
@@ -141,8 +150,13 @@ fn scalar<'a>(
     let kind = if typed {
         kind
     } else {
-        *u.choose(&[ValueKind::Str, ValueKind::Int, ValueKind::Bool, ValueKind::Enum])
-            .unwrap_or(&kind)
+        *u.choose(&[
+            ValueKind::Str,
+            ValueKind::Int,
+            ValueKind::Bool,
+            ValueKind::Enum,
+        ])
+        .unwrap_or(&kind)
     };
     match kind {
         ValueKind::Int => Value::Int(*u.choose(&[0, 1, -1, 2, i64::MIN, i64::MAX]).unwrap_or(&0)),

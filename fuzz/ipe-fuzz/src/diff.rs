@@ -25,7 +25,10 @@ pub fn check_case(case: &crate::gen::Case) {
     let (program, diags) = ipe_compile::compile_sources(&sources);
     let Some(_) = program else {
         let msgs: Vec<String> = diags.iter().map(|d| format!("{d:?}")).collect();
-        panic!("a well-typed generated bundle does not compile:\n{case}\n{}", msgs.join("\n"));
+        panic!(
+            "a well-typed generated bundle does not compile:\n{case}\n{}",
+            msgs.join("\n")
+        );
     };
     let Some((program, bytes)) = crate::build(&sources) else {
         return;

@@ -17,18 +17,39 @@ pub const SOURCES: &[(&str, &[(&str, &str)])] = &[
     (
         "seed",
         &[
-            ("policy.ipe", include_str!("../../../examples/seed/policy.ipe")),
-            ("schema.ipe", include_str!("../../../examples/seed/schema.ipe")),
+            (
+                "policy.ipe",
+                include_str!("../../../examples/seed/policy.ipe"),
+            ),
+            (
+                "schema.ipe",
+                include_str!("../../../examples/seed/schema.ipe"),
+            ),
         ],
     ),
     (
         "policies",
         &[
-            ("actuators.ipe", include_str!("../../../examples/policies/actuators.ipe")),
-            ("deployments.ipe", include_str!("../../../examples/policies/deployments.ipe")),
-            ("network.ipe", include_str!("../../../examples/policies/network.ipe")),
-            ("schema.ipe", include_str!("../../../examples/policies/schema.ipe")),
-            ("secrets.ipe", include_str!("../../../examples/policies/secrets.ipe")),
+            (
+                "actuators.ipe",
+                include_str!("../../../examples/policies/actuators.ipe"),
+            ),
+            (
+                "deployments.ipe",
+                include_str!("../../../examples/policies/deployments.ipe"),
+            ),
+            (
+                "network.ipe",
+                include_str!("../../../examples/policies/network.ipe"),
+            ),
+            (
+                "schema.ipe",
+                include_str!("../../../examples/policies/schema.ipe"),
+            ),
+            (
+                "secrets.ipe",
+                include_str!("../../../examples/policies/secrets.ipe"),
+            ),
         ],
     ),
 ];

@@ -60,8 +60,21 @@ const FIELDS: &[&str] = &["role", "dept", "level", "ok", "meta.kind", "type", "c
 const ELEMS: &[&str] = &["approver", "el", "item_"];
 
 const STRS: &[&str] = &[
-    "", "a", "b", "x", "senior", "x y", "q\"uote", "back\\slash", "nl\nx", "t\tb", "ü", "/prod/",
-    "low", "only", "prod",
+    "",
+    "a",
+    "b",
+    "x",
+    "senior",
+    "x y",
+    "q\"uote",
+    "back\\slash",
+    "nl\nx",
+    "t\tb",
+    "ü",
+    "/prod/",
+    "low",
+    "only",
+    "prod",
 ];
 const INTS: &[i64] = &[0, 1, -1, 2, 3, 100, i64::MAX, i64::MIN];
 
@@ -185,7 +198,11 @@ impl G<'_, '_> {
             Ty::Bool => "bool".into(),
             Ty::Enum(e) => format!(
                 "enum [{}]",
-                ENUMS[*e].iter().map(|m| quote(m)).collect::<Vec<_>>().join(", ")
+                ENUMS[*e]
+                    .iter()
+                    .map(|m| quote(m))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

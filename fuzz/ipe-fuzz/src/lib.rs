@@ -62,10 +62,13 @@ pub fn decisions(
 
 /// Both JIT tiers of `bundle` (those the JIT supports).
 pub fn jits(bundle: &ipe_nostd::Bundle<'_>) -> Vec<ipe_host::jit::JitSet> {
-    [ipe_host::jit::Tier::Baseline, ipe_host::jit::Tier::Optimized]
-        .into_iter()
-        .filter_map(|t| jit(bundle, t))
-        .collect()
+    [
+        ipe_host::jit::Tier::Baseline,
+        ipe_host::jit::Tier::Optimized,
+    ]
+    .into_iter()
+    .filter_map(|t| jit(bundle, t))
+    .collect()
 }
 
 /// [`decisions`] with JIT sets compiled beforehand (one per tier).
@@ -76,8 +79,14 @@ pub fn decisions_with(
     sets: &[ipe_host::jit::JitSet],
 ) -> Vec<(&'static str, String)> {
     let mut out = vec![
-        ("reference", ipe_compile::evaluate(program, request).to_json()),
-        ("interpreter", ipe_host::evaluate_json(bundle, request).to_json()),
+        (
+            "reference",
+            ipe_compile::evaluate(program, request).to_json(),
+        ),
+        (
+            "interpreter",
+            ipe_host::evaluate_json(bundle, request).to_json(),
+        ),
     ];
     let arena = bumpalo::Bump::new();
     let mut ctx = ipe_nostd::Context::<{ ipe_host::MAX_SLOTS }>::new();
@@ -94,7 +103,10 @@ pub fn decisions_with(
 
 /// Compiles every policy of `bundle` at `tier`. A verified bundle the JIT cannot compile for a
 /// reason other than declared unsupported bytecode is a finding.
-pub fn jit(bundle: &ipe_nostd::Bundle<'_>, tier: ipe_host::jit::Tier) -> Option<ipe_host::jit::JitSet> {
+pub fn jit(
+    bundle: &ipe_nostd::Bundle<'_>,
+    tier: ipe_host::jit::Tier,
+) -> Option<ipe_host::jit::JitSet> {
     match ipe_host::jit::compile_bundle(bundle, tier) {
         Ok(set) => Some(set),
         Err(ipe_host::jit::JitError::Unsupported(what)) => {
@@ -115,11 +127,10 @@ pub fn jit_decision(
     values: &[ipe_nostd::Value<'_>],
 ) -> String {
     use ipe_nostd::{vm, PolicyId};
-    let skip = known::jit_first_list_error(bundle, values);
     for i in 0..bundle.policy_count() {
         let Ok(id) = PolicyId::try_from(i) else { break };
         let interp = vm::eval_policy_values(bundle, id, values);
-        if let Some(jit) = set.eval(id, values).filter(|_| !skip) {
+        if let Some(jit) = set.eval(id, values) {
             assert!(
                 jit == interp,
                 "policy {} ({:?} tier): interpreter {interp:?}, JIT {jit:?}",
@@ -128,11 +139,11 @@ pub fn jit_decision(
             );
         }
     }
-    let mut out = ipe_nostd::DecisionBuilder::<{ ipe_host::MAX_LIST }>::new(bundle.default_effect());
+    let mut out =
+        ipe_nostd::DecisionBuilder::<{ ipe_host::MAX_LIST }>::new(bundle.default_effect());
     vm::for_each_candidate(bundle, values, |id| {
         let o = set
             .eval(id, values)
-            .filter(|_| !skip)
             .unwrap_or_else(|| vm::eval_policy_values(bundle, id, values));
         out.add(id, o);
     });

@@ -24,7 +24,10 @@ pub fn check(data: &[u8]) {
         let json: serde_json::Value =
             serde_json::from_str(&report.to_json()).expect("decision JSON parses");
         for key in ["decision", "matched", "violations", "errors"] {
-            assert!(json.get(key).is_some(), "decision JSON lacks `{key}`: {json}");
+            assert!(
+                json.get(key).is_some(),
+                "decision JSON lacks `{key}`: {json}"
+            );
         }
         if request.is_object() {
             JITS.with(|j| crate::assert_agree(&ex.program, &bundle, &j[i], &request, &ex.name));

@@ -10,7 +10,9 @@ pub fn repo_root() -> PathBuf {
 }
 
 fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -37,7 +39,11 @@ pub fn source() -> Vec<(String, Vec<u8>)> {
     }
     for p in corpus_files(".ipe") {
         if let Ok(t) = std::fs::read(&p) {
-            let name = p.strip_prefix(repo_root()).unwrap_or(&p).display().to_string();
+            let name = p
+                .strip_prefix(repo_root())
+                .unwrap_or(&p)
+                .display()
+                .to_string();
             out.push((name.replace('/', "_"), t));
         }
     }
@@ -53,11 +59,22 @@ pub fn bundle() -> Vec<(String, Vec<u8>)> {
         let text = String::from_utf8_lossy(&text).into_owned();
         let names = ["a.ipe", "b.ipe", "c.ipe", "d.ipe", "e.ipe", "f.ipe"];
         let srcs: Vec<(&str, &str)> = text.split('\0').zip(names).map(|(t, n)| (n, t)).collect();
-        let Some((_, bytes)) = crate::build(&srcs) else { continue };
+        let Some((_, bytes)) = crate::build(&srcs) else {
+            continue;
+        };
         let body = &bytes[ipe_nostd::format::HEADER_LEN..];
-        out.push((format!("{name}-whole"), crate::bundle::frame(false, true, &bytes, &ctx)));
-        out.push((format!("{name}-body"), crate::bundle::frame(true, true, body, &ctx)));
-        out.push((format!("{name}-body-untyped"), crate::bundle::frame(true, false, body, &ctx)));
+        out.push((
+            format!("{name}-whole"),
+            crate::bundle::frame(false, true, &bytes, &ctx),
+        ));
+        out.push((
+            format!("{name}-body"),
+            crate::bundle::frame(true, true, body, &ctx),
+        ));
+        out.push((
+            format!("{name}-body-untyped"),
+            crate::bundle::frame(true, false, body, &ctx),
+        ));
     }
     out
 }
@@ -71,9 +88,16 @@ pub fn request() -> Vec<(String, Vec<u8>)> {
         }
     }
     for p in corpus_files(".cases.json") {
-        let Ok(t) = std::fs::read_to_string(&p) else { continue };
-        let Ok(serde_json::Value::Array(cases)) = serde_json::from_str(&t) else { continue };
-        let stem = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let Ok(t) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let Ok(serde_json::Value::Array(cases)) = serde_json::from_str(&t) else {
+            continue;
+        };
+        let stem = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for (j, c) in cases.iter().enumerate() {
             if let Some(r) = c.get("request") {
                 out.push((format!("{stem}-{j}"), r.to_string().into_bytes()));

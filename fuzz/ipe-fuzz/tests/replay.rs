@@ -76,9 +76,14 @@ fn generated_bundles_are_not_trivial() {
     for seed in 0..300u64 {
         let data = ipe_fuzz::seeds::diff_input(seed);
         let case = ipe_fuzz::gen::case(&mut arbitrary::Unstructured::new(&data));
-        let srcs: Vec<(&str, &str)> =
-            case.sources.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        let Some((program, _)) = ipe_fuzz::build(&srcs) else { continue };
+        let srcs: Vec<(&str, &str)> = case
+            .sources
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let Some((program, _)) = ipe_fuzz::build(&srcs) else {
+            continue;
+        };
         for r in &case.requests {
             let d = ipe_compile::evaluate(&program, r);
             if !d.violations.is_empty() || !d.matched.is_empty() {
@@ -86,5 +91,8 @@ fn generated_bundles_are_not_trivial() {
             }
         }
     }
-    assert!(varied > 100, "only {varied} generated requests matched or violated a policy");
+    assert!(
+        varied > 100,
+        "only {varied} generated requests matched or violated a policy"
+    );
 }

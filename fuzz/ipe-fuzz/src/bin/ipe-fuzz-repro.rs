@@ -32,7 +32,10 @@ fn main() {
             files.push((a, text));
         }
     }
-    let srcs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let srcs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let (program, diags) = ipe_compile::compile_sources(&srcs);
     for d in &diags {
         println!("{d:?}");

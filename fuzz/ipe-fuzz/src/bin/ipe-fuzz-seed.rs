@@ -2,7 +2,9 @@
 //! target (existing files are overwritten, others kept: the fuzzer's own finds survive).
 
 fn main() -> std::io::Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "corpus".to_owned());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "corpus".to_owned());
     for (target, seeds) in ipe_fuzz::seeds::all() {
         let d = std::path::Path::new(&dir).join(target);
         std::fs::create_dir_all(&d)?;
