@@ -154,6 +154,44 @@ pub enum CorpusError {
     /// A compile-fail file has no `# error:` line.
     #[error("`{0}` has no `# error:` line")]
     NoError(PathBuf),
+    /// A file with request cases does not compile or lower.
+    #[error("corpus file `{0}` does not compile: {1}")]
+    Compile(String, String),
+}
+
+/// A corpus file with request cases, checked and lowered: what every backend's test iterates.
+#[derive(Clone, Debug)]
+pub struct CompiledFile {
+    /// Path relative to the corpus root, without extension.
+    pub id: String,
+    /// The checked program (for the reference evaluator).
+    pub program: crate::hir::Program,
+    /// The verified bundle bytes (for the interpreter, the host and the JIT).
+    pub bytes: Vec<u8>,
+    /// The requests and their expected decisions.
+    pub cases: Vec<Case>,
+}
+
+/// Loads the corpus under `root` and compiles every file that has request cases, in order.
+pub fn compiled(root: &Path) -> Result<Vec<CompiledFile>, CorpusError> {
+    let mut out = Vec::new();
+    for file in load(root)? {
+        let FileExpect::Cases(cases) = file.expect else {
+            continue;
+        };
+        let program = crate::compile_str(&[(file.id.as_str(), file.source.as_str())])
+            .map_err(|d| CorpusError::Compile(file.id.clone(), d.to_string()))?;
+        let bytes = crate::lower::lower(&program)
+            .map_err(|e| CorpusError::Compile(file.id.clone(), e.to_string()))?
+            .bytes;
+        out.push(CompiledFile {
+            id: file.id,
+            program,
+            bytes,
+            cases,
+        });
+    }
+    Ok(out)
 }
 
 /// The corpus directory of this repository.

@@ -1,27 +1,21 @@
-use ipe_compile::corpus::{self, FileExpect};
+use ipe_compile::corpus;
 use ipe_host::PolicyEngine;
 use ipe_nostd::Bundle;
 
 #[test]
 fn engine_agrees_with_interpreter_and_reference_on_every_corpus_case() {
-    let files = corpus::load(&corpus::default_root()).expect("corpus loads");
+    let files = corpus::compiled(&corpus::default_root()).expect("corpus loads and compiles");
     let mut failures = Vec::new();
     let mut cases = 0;
     for file in &files {
-        let FileExpect::Cases(list) = &file.expect else {
-            continue;
-        };
-        let program = ipe_compile::compile_str(&[(file.id.as_str(), file.source.as_str())])
-            .unwrap_or_else(|d| panic!("{}: does not compile: {d}", file.id));
-        let bytes = ipe_compile::lower::lower(&program)
-            .unwrap_or_else(|e| panic!("{}: does not lower: {e}", file.id))
-            .bytes;
+        let (program, list) = (&file.program, &file.cases);
+        let bytes = file.bytes.clone();
         let bundle = Bundle::from_bytes(&bytes).expect("lowered bundles verify");
         let engine = PolicyEngine::from_bytes(bytes.clone()).expect("engine loads");
         let set = engine.load();
         for case in list {
             cases += 1;
-            let reference = ipe_compile::evaluate(&program, &case.request).to_json();
+            let reference = ipe_compile::evaluate(program, &case.request).to_json();
             let nostd = ipe_host::evaluate_json(&bundle, &case.request).to_json();
             let text = case.request.to_string();
             let host = match set.evaluate_json(&text) {

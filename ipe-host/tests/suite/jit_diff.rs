@@ -2,7 +2,7 @@
 //! agree on every policy outcome and every decision.
 
 use bumpalo::Bump;
-use ipe_compile::corpus::{self, FileExpect};
+use ipe_compile::corpus;
 use ipe_host::jit::{compile_bundle, JitSet, Tier};
 use ipe_host::request;
 use ipe_nostd::bundle::PolicyId;
@@ -50,24 +50,18 @@ fn check_request(
 
 #[test]
 fn jit_agrees_with_interpreter_and_reference_on_every_corpus_case() {
-    let files = corpus::load(&corpus::default_root()).expect("corpus loads");
+    let files = corpus::compiled(&corpus::default_root()).expect("corpus loads and compiles");
     let mut failures = Vec::new();
     let mut cases = 0;
     for file in &files {
-        let FileExpect::Cases(list) = &file.expect else {
-            continue;
-        };
-        let program = ipe_compile::compile_str(&[(file.id.as_str(), file.source.as_str())])
-            .expect("corpus case compiles");
-        let bytes = ipe_compile::lower::lower(&program)
-            .expect("corpus case lowers")
-            .bytes;
+        let (program, list) = (&file.program, &file.cases);
+        let bytes = file.bytes.clone();
         let bundle = Bundle::from_bytes(&bytes).expect("lowered bundles verify");
         let base = compile_bundle(&bundle, Tier::Baseline).expect("baseline JIT");
         let opt = compile_bundle(&bundle, Tier::Optimized).expect("optimized JIT");
         for case in list {
             cases += 1;
-            let reference = ipe_compile::evaluate(&program, &case.request).to_json();
+            let reference = ipe_compile::evaluate(program, &case.request).to_json();
             match check_request(&bundle, &[&base, &opt], &case.request) {
                 Ok(jit) if jit == reference => {}
                 Ok(jit) => failures.push(format!(

@@ -1,7 +1,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use ipe_compile::corpus::{self, FileExpect};
+use ipe_compile::corpus;
 use ipe_host::{CodeTier, EngineOptions, JitTier, PolicyEngine};
 use ipe_nostd::Effect;
 
@@ -18,18 +18,12 @@ fn forced() -> [(&'static str, EngineOptions); 3] {
 
 #[test]
 fn every_forced_tier_agrees_with_the_reference_on_every_corpus_case() {
-    let files = corpus::load(&corpus::default_root()).expect("corpus loads");
+    let files = corpus::compiled(&corpus::default_root()).expect("corpus loads and compiles");
     let mut failures = Vec::new();
     let mut cases = 0;
     for file in &files {
-        let FileExpect::Cases(list) = &file.expect else {
-            continue;
-        };
-        let program = ipe_compile::compile_str(&[(file.id.as_str(), file.source.as_str())])
-            .unwrap_or_else(|d| panic!("{}: does not compile: {d}", file.id));
-        let bytes = ipe_compile::lower::lower(&program)
-            .unwrap_or_else(|e| panic!("{}: does not lower: {e}", file.id))
-            .bytes;
+        let (program, list) = (&file.program, &file.cases);
+        let bytes = file.bytes.clone();
         for (name, opts) in forced() {
             let engine = PolicyEngine::with_options(bytes.clone(), opts).expect("engine loads");
             let set = engine.load();
@@ -44,7 +38,7 @@ fn every_forced_tier_agrees_with_the_reference_on_every_corpus_case() {
             }
             for case in list {
                 cases += 1;
-                let reference = ipe_compile::evaluate(&program, &case.request).to_json();
+                let reference = ipe_compile::evaluate(program, &case.request).to_json();
                 let text = case.request.to_string();
                 let host = match set.evaluate_json(&text) {
                     Ok(d) => set.report(&d).to_json(),
