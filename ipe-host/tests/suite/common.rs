@@ -59,3 +59,21 @@ pub fn many_policies(n: usize) -> Vec<u8> {
     }
     bundle(&src)
 }
+
+/// `FREEZE` denies `deploy`; `OPEN` allows it and reports a different matched policy.
+pub const FREEZE: &str = r#"
+default allow
+policy Freeze:
+  "deploys are frozen"
+  triggers when kind == "deploy"
+  denies
+"#;
+
+/// The other answer for the swap tests (see [`FREEZE`]).
+pub const OPEN: &str = r#"
+default deny
+policy Open:
+  "deploys are fine"
+  triggers when kind == "deploy"
+  requires true
+"#;

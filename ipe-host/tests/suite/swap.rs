@@ -6,28 +6,11 @@ use ipe_nostd::Effect;
 
 use crate::common;
 
-/// Version A denies `deploy`; version B allows it and reports a different matched policy.
-const A: &str = r#"
-default allow
-policy Freeze:
-  "deploys are frozen"
-  triggers when kind == "deploy"
-  denies
-"#;
-
-const B: &str = r#"
-default deny
-policy Open:
-  "deploys are fine"
-  triggers when kind == "deploy"
-  requires true
-"#;
-
 #[test]
 fn readers_see_exactly_one_version_during_swaps() {
     const READERS: usize = 4;
     const SWAPS: u64 = 2_000;
-    let (a, b) = (common::bundle(A), common::bundle(B));
+    let (a, b) = (common::bundle(common::FREEZE), common::bundle(common::OPEN));
     let engine = Arc::new(PolicyEngine::from_bytes(a.clone()).expect("loads"));
     let stop = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..READERS)
@@ -43,7 +26,7 @@ fn readers_see_exactly_one_version_during_swaps() {
                         .evaluate_json(r#"{"kind":"deploy"}"#)
                         .expect("never fails during a swap");
                     total += 1;
-                    // Odd versions hold A, even ones B; the decision must match the version.
+                    // Odd versions hold FREEZE, even ones OPEN; the decision must match the version.
                     let name = set.bundle().policy(d.matched[0]).name;
                     if set.version() % 2 == 1 {
                         assert_eq!((d.effect, name), (Effect::Deny, "Freeze"));

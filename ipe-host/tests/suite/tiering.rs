@@ -175,27 +175,10 @@ fn adaptive_mode_compiles_hot_policies_in_batches_from_many_threads() {
     }
 }
 
-/// Version A denies `deploy`; version B allows it and reports a different matched policy.
-const A: &str = r#"
-default allow
-policy Freeze:
-  "deploys are frozen"
-  triggers when kind == "deploy"
-  denies
-"#;
-
-const B: &str = r#"
-default deny
-policy Open:
-  "deploys are fine"
-  triggers when kind == "deploy"
-  requires true
-"#;
-
 /// Readers against swaps between two bundles, every version compiled at publication.
 fn swap_stress(opts: EngineOptions, swaps: u64) {
     const READERS: usize = 3;
-    let (a, b) = (common::bundle(A), common::bundle(B));
+    let (a, b) = (common::bundle(common::FREEZE), common::bundle(common::OPEN));
     let engine = Arc::new(PolicyEngine::with_options(a.clone(), opts).expect("loads"));
     let stop = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..READERS)
