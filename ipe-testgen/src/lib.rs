@@ -3,6 +3,7 @@
 //! ipe-host's (JIT tiers against both).
 
 use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value};
 
 /// The schema every generated bundle is checked with (pass it as a second source file).
@@ -266,4 +267,18 @@ pub fn request() -> impl Strategy<Value = Value> {
             put("items", items);
             Value::Object(root)
         })
+}
+
+/// A proptest runner for `cases` cases (or the count in environment variable `env`), without
+/// failure persistence files.
+pub fn runner(env: &str, cases: u32) -> TestRunner {
+    let cases = std::env::var(env)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(cases);
+    TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    })
 }

@@ -4,19 +4,10 @@
 use ipe_nostd::Bundle;
 use ipe_testgen::{bundle, request, SCHEMA};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 #[test]
 fn interpreter_agrees_with_reference_on_random_bundles() {
-    let cases: u32 = std::env::var("IPE_PROP_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2_000);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = ipe_testgen::runner("IPE_PROP_CASES", 2_000);
     // Each bundle is checked against 5 requests: `cases * 5` request evaluations in all.
     runner
         .run(

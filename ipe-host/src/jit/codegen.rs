@@ -862,6 +862,21 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.ins().return_(&[v]);
     }
 
+    /// Returns `code` with error `e` stored in the output when `e` is an error; otherwise
+    /// continues in a fresh block.
+    fn return_if_error(&mut self, e: ir::Value, code: u64) {
+        let err_b = self.b.create_block();
+        let cont = self.b.create_block();
+        let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, e, OK as i64);
+        self.b.ins().brif(dirty, err_b, &[], cont, &[]);
+        self.b.switch_to_block(err_b);
+        self.b.seal_block(err_b);
+        self.store(e, 0);
+        self.ret(code);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
     /// Stores `v` at `out + off`.
     fn store(&mut self, v: ir::Value, off: i32) {
         let out = self.out();
@@ -876,18 +891,9 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.def_var(var(NOTE_VAL), zero);
         if !p.trigger.is_empty() {
             let (v, e) = self.run(p.trigger, 0)?;
-            let err_b = self.b.create_block();
-            let cont = self.b.create_block();
+            self.return_if_error(e, RET_TRIGGER_ERROR);
             let na = self.b.create_block();
             let yes = self.b.create_block();
-            let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, e, OK as i64);
-            self.b.ins().brif(dirty, err_b, &[], cont, &[]);
-            self.b.switch_to_block(err_b);
-            self.b.seal_block(err_b);
-            self.store(e, 0);
-            self.ret(RET_TRIGGER_ERROR);
-            self.b.switch_to_block(cont);
-            self.b.seal_block(cont);
             self.b.ins().brif(v, yes, &[], na, &[]);
             self.b.switch_to_block(na);
             self.b.seal_block(na);
@@ -936,16 +942,7 @@ impl<'f, 's> Gen<'f, 's> {
             self.b.def_var(var(CLAUSE_ERR), er);
         }
         let e = self.b.use_var(var(CLAUSE_ERR));
-        let err_b = self.b.create_block();
-        let sat = self.b.create_block();
-        let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, e, OK as i64);
-        self.b.ins().brif(dirty, err_b, &[], sat, &[]);
-        self.b.switch_to_block(err_b);
-        self.b.seal_block(err_b);
-        self.store(e, 0);
-        self.ret(RET_APPLIED_ERROR);
-        self.b.switch_to_block(sat);
-        self.b.seal_block(sat);
+        self.return_if_error(e, RET_APPLIED_ERROR);
         self.ret(RET_SATISFIED);
         self.b.finalize();
         Ok(())

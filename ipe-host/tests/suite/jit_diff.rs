@@ -10,7 +10,6 @@ use ipe_nostd::vm::{eval_policy_values, for_each_candidate};
 use ipe_nostd::{Bundle, Context, Decision, DecisionBuilder, Outcome};
 use ipe_testgen::{bundle, request, SCHEMA};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 const SLOTS: usize = 256;
 
@@ -90,15 +89,7 @@ fn jit_agrees_with_interpreter_and_reference_on_every_corpus_case() {
 /// policy evaluations per tier (`IPE_JIT_PROP_CASES` overrides the case count).
 #[test]
 fn jit_agrees_with_interpreter_and_reference_on_random_bundles() {
-    let cases: u32 = std::env::var("IPE_JIT_PROP_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(180);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = ipe_testgen::runner("IPE_JIT_PROP_CASES", 180);
     runner
         .run(
             &(bundle(4..12), proptest::collection::vec(request(), 12)),
