@@ -14,7 +14,7 @@ rustup component add llvm-tools >/dev/null 2>&1
 if ! command -v qemu-system-arm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-arm >/dev/null
 fi
-command -v defmt-print >/dev/null || cargo install defmt-print --locked
+command -v defmt-print >/dev/null || cargo install defmt-print --version 1.2.0 --locked
 size_tool="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-size"
 host=$(rustc -vV | sed -n 's/^host: //p')
 # Cargo's output directory: CARGO_TARGET_DIR when set (CI shares one cache), else ./target.

@@ -11,7 +11,7 @@ secs="${1:-30}"
 targets=(bundle source diff request)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+    cargo install cargo-fuzz --version 0.13.2 --locked
 fi
 
 bash seed.sh
