@@ -244,7 +244,7 @@ fn typed_requests_match_json() {
         .strs("tags", ["a", "b"])
         .records("approvals", [[("role", Field::Str("dev"))]])
         .str("not.in.bundle", "ignored");
-    let typed = set.report(&req.evaluate());
+    let typed = set.report(&req.evaluate().expect("no attribute set twice"));
     let json = set
         .evaluate_json(
             r#"{"urgent": true, "kind": "job", "size": 11, "tags": ["a", "b"], "approvals": [{"role": "dev"}]}"#,
@@ -257,7 +257,7 @@ fn typed_requests_match_json() {
     req.str("kind", "job")
         .str("size", "big")
         .bool("urgent", false);
-    let typed = set.report(&req.evaluate());
+    let typed = set.report(&req.evaluate().expect("no attribute set twice"));
     let json = set
         .evaluate_json(r#"{"kind": "job", "size": "big", "urgent": false}"#)
         .expect("object");
