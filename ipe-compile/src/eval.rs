@@ -74,11 +74,9 @@ fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
     };
     match (ty, v) {
         (Scalar::Str, Value::String(s)) => Ok(V::Str(s)),
-        (Scalar::Int, Value::Number(n)) => {
-            ipe_host::request::json_int(n)
-                .map(V::Int)
-                .ok_or_else(|| wrong(ValueKind::Int))
-        }
+        (Scalar::Int, Value::Number(n)) => ipe_host::request::json_int(n)
+            .map(V::Int)
+            .ok_or_else(|| wrong(ValueKind::Int)),
         (Scalar::Bool, Value::Bool(b)) => Ok(V::Bool(*b)),
         (Scalar::Enum(m), Value::String(s)) => m
             .iter()

@@ -327,8 +327,10 @@ pub fn parse_value(text: &str) -> Result<Json, Error> {
     }
 }
 
-/// Reads any JSON value as a `serde_json::Value`, failing on a repeated object key.
-struct CheckedValue;
+/// Reads any JSON value as a `serde_json::Value` (a `DeserializeSeed`), failing on a repeated
+/// object key: what [`parse_value`] uses, for callers streaming values themselves.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckedValue;
 
 impl<'de> DeserializeSeed<'de> for CheckedValue {
     type Value = Json;
@@ -556,7 +558,9 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
         if self.root {
             return Err(serde::de::Error::custom(NOT_AN_OBJECT));
         }
-        let skip = Skip { arena: self.r.arena };
+        let skip = Skip {
+            arena: self.r.arena,
+        };
         let v = match self.target() {
             None => {
                 while seq.next_element_seed(skip)?.is_some() {}

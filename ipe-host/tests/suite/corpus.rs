@@ -137,7 +137,9 @@ fn issue11_duplicate_keys_are_malformed_in_every_reader() {
             "value path on {text}: {value}"
         );
         for engine in [&interpreted, &default] {
-            let e = engine.evaluate_json(text).expect_err("one-pass reader rejects");
+            let e = engine
+                .evaluate_json(text)
+                .expect_err("one-pass reader rejects");
             assert!(
                 matches!(
                     e.kind(),
@@ -193,8 +195,14 @@ fn issue11_integer_valued_numbers_are_ints_in_every_reader() {
         (r#"{"requester": {"department": -0}}"#, "int"),
         (r#"{"requester": {"department": 0.5e1}}"#, "int"),
         (r#"{"requester": {"department": 1.5}}"#, "float"),
-        (r#"{"requester": {"department": 9007199254740992.0}}"#, "float"),
-        (r#"{"requester": {"department": 18446744073709551615}}"#, "float"),
+        (
+            r#"{"requester": {"department": 9007199254740992.0}}"#,
+            "float",
+        ),
+        (
+            r#"{"requester": {"department": 18446744073709551615}}"#,
+            "float",
+        ),
     ] {
         let value = ipe_host::request::parse_value(text).expect("valid");
         let kind = ipe_host::request::json_kind(&value["requester"]["department"]);
