@@ -212,3 +212,34 @@ fn issue11_integer_valued_numbers_are_ints_in_every_reader() {
         assert_eq!(set.report(&d).to_json(), nostd, "{text}");
     }
 }
+
+#[test]
+fn issue11_a_list_past_its_max_is_read_without_being_kept() {
+    let bytes = crate::common::bundle_dir("examples/seed");
+    let engine = PolicyEngine::from_bytes(bytes).expect("loads");
+    let set = engine.load();
+    // 100 000 records against the default max of 256: only the first 256 may be kept.
+    let item = r#"{"role": "senior-engineer", "department": "security"},"#;
+    let mut text = String::from(r#"{"environment": "production", "approvals": ["#);
+    text.push_str(&item.repeat(100_000));
+    text.push_str(r#"{"role": "x", "department": "y"}]}"#);
+    let arena = bumpalo::Bump::new();
+    let values = set.parse_json(&text, &arena).expect("an object");
+    assert!(
+        values.contains(&ipe_nostd::Value::Invalid(ipe_nostd::ErrKind::TooLong)),
+        "the list is too long"
+    );
+    // Kept: 256 records of 2 fields; materialising all of them would take megabytes.
+    assert!(
+        arena.allocated_bytes() < 256 * 1024,
+        "arena holds {} bytes for a {}-byte request",
+        arena.allocated_bytes(),
+        text.len()
+    );
+    // A duplicate key past the bound is still found.
+    let dup = text.replace(
+        r#"{"role": "x", "department": "y"}"#,
+        r#"{"role": "x", "role": "y"}"#,
+    );
+    assert!(set.parse_json(&dup, &bumpalo::Bump::new()).is_err());
+}
