@@ -46,6 +46,11 @@ pub enum RequestError {
     DuplicateKey(serde_json::Error),
     /// A typed request set the same attribute (or record field) twice.
     DuplicatePath(String),
+    /// A line of a request stream is not UTF-8 (the 1-based column of its first bad byte).
+    InvalidUtf8 {
+        /// Where the first byte that is not UTF-8 is.
+        column: usize,
+    },
 }
 
 impl Error {
@@ -108,6 +113,9 @@ impl fmt::Display for RequestError {
             RequestError::Json(e) => write!(f, "malformed request: {e}"),
             RequestError::NotAnObject => f.write_str("malformed request: expected a JSON object"),
             RequestError::DuplicateKey(e) => write!(f, "malformed request: {e}"),
+            RequestError::InvalidUtf8 { column } => {
+                write!(f, "malformed request: invalid UTF-8 at column {column}")
+            }
             RequestError::DuplicatePath(p) => {
                 write!(f, "malformed request: attribute `{p}` is set twice")
             }

@@ -329,3 +329,27 @@ fn stats_count_outcomes_and_rank_policies() {
     assert!(table.contains("hottest policies (version 1)"), "{table}");
     assert!(table.contains("Urgent"), "{table}");
 }
+
+#[test]
+fn issue11_a_line_that_is_not_utf8_is_rejected_alone() {
+    let engine = engine();
+    let input: &[u8] = b"{\"kind\":\"deploy\"}\n{\"kind\":\"d\xffeploy\"}\n{\"kind\":\"deploy\"}\n";
+    let mut lines = Vec::new();
+    let s = engine
+        .evaluate_lines(input, |n, r| {
+            lines.push((n, r.err().map(ToString::to_string)));
+        })
+        .expect("reads");
+    assert_eq!(
+        lines,
+        [
+            (1, None),
+            (
+                2,
+                Some("malformed request: invalid UTF-8 at column 11".to_owned())
+            ),
+            (3, None),
+        ]
+    );
+    assert_eq!((s.requests, s.malformed), (2, 1));
+}
