@@ -21,8 +21,7 @@ const EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
 /// A JSON number written with a fraction or an exponent, as an int: `Some` when it is integral
 /// and below 2^53 in magnitude (so `1.0`, `1e0`, `-0` and `0.5e1` are ints).
 pub fn float_int(f: f64) -> Option<i64> {
-    // Lossless: |f| < 2^53 and integral, so the cast is exact.
-    #[allow(clippy::cast_possible_truncation, reason = "integral and below 2^53")]
+    // Exact: `f` is integral and below 2^53 in magnitude.
     (f.fract() == 0.0 && f.abs() < EXACT_FLOAT_INT).then_some(f as i64)
 }
 
