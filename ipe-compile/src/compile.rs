@@ -183,17 +183,17 @@ fn walk(
 
 /// A source file's text, or the diagnostic saying why its bytes are not a source: a UTF-8
 /// byte order mark, or bytes that are not UTF-8 (located at the first bad byte).
-fn source_text(name: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+fn source_text(name: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     if bytes.starts_with(BOM) {
         let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
-        return Err(Diagnostic::new(
+        return Err(Box::new(Diagnostic::new(
             name,
             text,
             0..BOM.len(),
             "the file starts with a UTF-8 byte order mark".to_owned(),
             Some("save the file as UTF-8 without a byte order mark".to_owned()),
-        ));
+        )));
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
@@ -208,13 +208,13 @@ fn source_text(name: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         let byte = e.as_bytes().get(at).copied().unwrap_or_default();
         // The lossy text keeps everything before `at`, then one U+FFFD (3 bytes) per bad run.
         let text: Arc<str> = Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref());
-        Diagnostic::new(
+        Box::new(Diagnostic::new(
             name,
             text,
             at..at + '\u{FFFD}'.len_utf8(),
             format!("line {line} is not valid UTF-8 (byte 0x{byte:02X})"),
             Some("sources are UTF-8: convert the file (e.g. from Latin-1 with `iconv -f latin1 -t utf-8`)".to_owned()),
-        )
+        ))
     })
 }
 
@@ -245,7 +245,7 @@ pub fn compile_paths_warning(
         let name = p.display().to_string();
         match source_text(&name, bytes) {
             Ok(text) => sources.push((name, text)),
-            Err(d) => bad.push(d),
+            Err(d) => bad.push(*d),
         }
     }
     if !bad.is_empty() {
