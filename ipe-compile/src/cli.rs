@@ -1,4 +1,4 @@
-//! The `ipe` command line: `ipe check` and `ipe eval`.
+//! The `ipe` command line: its arguments, and how `ipe eval` decides and words one request.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -21,14 +21,23 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Evaluates requests (a JSON object or JSON lines) and prints one decision per line.
+    /// Evaluates requests and prints one decision (or error object) per request: per input
+    /// line for JSON lines, per element for a JSON array, one for a pretty-printed object.
     Eval {
-        /// `.ipe` files or directories.
+        /// `.ipe` files or directories, or one compiled bundle.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// The request file, or `-` for standard input.
         #[arg(long)]
         input: PathBuf,
+        /// The largest request (line, array element or object) read, in bytes; a longer one is
+        /// skipped and gets an error line.
+        #[arg(long, default_value_t = crate::input::DEFAULT_MAX_LINE_BYTES)]
+        max_line_bytes: usize,
+        /// Exits with status 1 when any request got an error line instead of a decision
+        /// (blank lines do not count).
+        #[arg(long)]
+        fail_on_error: bool,
         /// The evaluation engine.
         #[arg(long, value_enum, default_value_t = Engine::Interp)]
         engine: Engine,
@@ -62,35 +71,59 @@ pub enum Engine {
     Interp,
 }
 
-/// Splits request input into `(line number, request text)`: a whole-file JSON value when the
-/// input parses as one, otherwise one request per non-blank line.
-pub fn requests(input: &str) -> Vec<(usize, String)> {
-    let trimmed = input.trim();
-    if trimmed.starts_with('{')
-        && serde_json::from_str::<serde_json::Value>(trimmed).is_ok()
-        && !trimmed.contains("}\n")
-    {
-        return vec![(1, trimmed.to_owned())];
-    }
-    input
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| (n + 1, l.to_owned()))
-        .collect()
+/// What decides one request for `ipe eval`.
+pub enum Decider {
+    /// The reference evaluator over the checked program.
+    Reference(crate::hir::Program),
+    /// The host engine, interpreter only.
+    Interp(ipe_host::PolicyEngine),
 }
 
-/// The output line for one request: `decide`'s decision JSON for a JSON object, or a
-/// malformed-request error object.
-pub fn eval_line(line: usize, text: &str, decide: impl Fn(&serde_json::Value) -> String) -> String {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) if v.is_object() => decide(&v),
-        Ok(_) => malformed(line, "expected a JSON object"),
-        Err(e) => malformed(line, &e.to_string()),
+impl Decider {
+    /// The decision JSON for one request's text, or why the request is malformed (the
+    /// detail is the same whichever engine decides).
+    pub fn decide(&self, text: &str) -> Result<String, String> {
+        match self {
+            Decider::Reference(p) => ipe_host::request::parse_value(text)
+                .map(|v| crate::evaluate(p, &v).to_json())
+                .map_err(|e| detail(&e)),
+            Decider::Interp(engine) => {
+                let set = engine.load();
+                match set.evaluate_json(text) {
+                    Ok(d) if !d.truncated => Ok(set.report(&d).to_json()),
+                    // Too long for the engine's decision lists: the plain path keeps more.
+                    Ok(_) => ipe_host::request::parse_value(text)
+                        .map(|v| ipe_host::evaluate_json(set.bundle(), &v).to_json())
+                        .map_err(|e| detail(&e)),
+                    // The one-pass reader stops at the first problem it meets (e.g. a root
+                    // that is not an object); the value parser's detail is what the reference
+                    // engine reports, so both engines word a bad request alike.
+                    Err(e) => Err(match ipe_host::request::parse_value(text) {
+                        Err(first) => detail(&first),
+                        Ok(_) => detail(&e),
+                    }),
+                }
+            }
+        }
     }
 }
 
-fn malformed(line: usize, detail: &str) -> String {
-    serde_json::json!({ "error": format!("malformed request on line {line}: {detail}") })
-        .to_string()
+/// A request error's detail, without the `malformed request: ` prefix.
+fn detail(e: &ipe_host::Error) -> String {
+    use ipe_host::{ErrorKind, RequestError};
+    match e.kind() {
+        ErrorKind::Request(RequestError::Json(j) | RequestError::DuplicateKey(j)) => j.to_string(),
+        ErrorKind::Request(RequestError::NotAnObject) => "expected a JSON object".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// The output line of a request that got no decision.
+pub fn malformed(place: crate::input::Place, detail: &str) -> String {
+    serde_json::json!({ "error": format!("malformed request {place}: {detail}") }).to_string()
+}
+
+/// The output line of a blank input line.
+pub fn blank(place: crate::input::Place) -> String {
+    serde_json::json!({ "error": format!("no request {place}: blank line") }).to_string()
 }

@@ -17,6 +17,17 @@ pub enum CompileError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A path given as a source is a compiled bundle.
+    #[error("`{}` is a compiled bundle, not a source: use `ipe eval {} --input ...` or `ipe inspect {}`", .0.display(), .0.display(), .0.display())]
+    Bundle(PathBuf),
+    /// A directory could not be walked.
+    #[error("cannot read directory `{path}`: {source}")]
+    Walk {
+        /// The directory given.
+        path: PathBuf,
+        /// The cause.
+        source: walkdir::Error,
+    },
     /// The sources have errors.
     #[error("{0}")]
     Diagnostics(Diagnostics),
@@ -80,16 +91,41 @@ pub fn compile_str<N: AsRef<str>, T: AsRef<str>>(
     }
 }
 
+/// Whether the file at `path` starts with the bundle magic (`IPEB`). Reads four bytes, only
+/// from a regular file.
+pub fn is_bundle_file(path: &Path) -> bool {
+    use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == ipe_nostd::format::MAGIC)
+}
+
 /// Lists the bundle's files: each file path as given, and every `.ipe` file under each
-/// directory (recursively, sorted by path).
+/// directory (recursively, sorted by path). Warnings (files skipped) are dropped: see
+/// [`bundle_files_warning`].
 pub fn bundle_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CompileError> {
+    bundle_files_warning(paths, &mut |_| {})
+}
+
+/// [`bundle_files`], passing `warn` one sentence per entry of a directory that is skipped
+/// though it may have been meant as a source: a `.ipe` name that is not a regular file (a
+/// FIFO, a socket, a symbolic link to a directory), or a name whose extension is `.ipe` in
+/// another case (`B.IPE`; names are case-sensitive).
+///
+/// Symbolic links to directories are not followed (so links cannot loop); links to files
+/// are read.
+pub fn bundle_files_warning(
+    paths: &[PathBuf],
+    warn: &mut dyn FnMut(&str),
+) -> Result<Vec<PathBuf>, CompileError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found)?;
-            found.sort();
-            out.extend(found);
+            walk(p, &mut out, warn)?;
         } else {
             out.push(p.clone());
         }
@@ -97,31 +133,123 @@ pub fn bundle_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CompileError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CompileError> {
-    let io = |source| CompileError::Io {
-        path: dir.to_owned(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "ipe") {
-            out.push(path);
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    warn: &mut dyn FnMut(&str),
+) -> Result<(), CompileError> {
+    let entries = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name();
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| CompileError::Walk {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = entry.path();
+        let ty = entry.file_type();
+        if ty.is_dir() {
+            continue;
+        }
+        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        if ext != "ipe" {
+            if ext.eq_ignore_ascii_case("ipe") {
+                warn(&format!(
+                    "skipping `{}`: only `.ipe` files are sources (names are case-sensitive)",
+                    path.display()
+                ));
+            }
+            continue;
+        }
+        // A symbolic link counts as what it points to.
+        let is_file =
+            ty.is_file() || (ty.is_symlink() && std::fs::metadata(path).is_ok_and(|m| m.is_file()));
+        if is_file {
+            found.push(path.to_owned());
+        } else {
+            warn(&format!(
+                "skipping `{}`: not a regular file",
+                path.display()
+            ));
         }
     }
+    found.sort();
+    out.extend(found);
     Ok(())
+}
+
+/// A source file's text, or the diagnostic saying why its bytes are not a source: a UTF-8
+/// byte order mark, or bytes that are not UTF-8 (located at the first bad byte).
+fn source_text(name: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if bytes.starts_with(BOM) {
+        let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+        return Err(Box::new(Diagnostic::new(
+            name,
+            text,
+            0..BOM.len(),
+            "the file starts with a UTF-8 byte order mark".to_owned(),
+            Some("save the file as UTF-8 without a byte order mark".to_owned()),
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e
+            .as_bytes()
+            .get(..at)
+            .unwrap_or_default()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        let byte = e.as_bytes().get(at).copied().unwrap_or_default();
+        // The lossy text keeps everything before `at`, then one U+FFFD (3 bytes) per bad run.
+        let text: Arc<str> = Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref());
+        Box::new(Diagnostic::new(
+            name,
+            text,
+            at..at + '\u{FFFD}'.len_utf8(),
+            format!("line {line} is not valid UTF-8 (byte 0x{byte:02X})"),
+            Some("sources are UTF-8: convert the file (e.g. from Latin-1 with `iconv -f latin1 -t utf-8`)".to_owned()),
+        ))
+    })
 }
 
 /// Compiles the bundle made of `paths` (files, or directories contributing their `.ipe` files).
 pub fn compile_paths(paths: &[PathBuf]) -> Result<hir::Program, CompileError> {
+    compile_paths_warning(paths, &mut |_| {})
+}
+
+/// [`compile_paths`], passing `warn` each file skipped while walking directories (see
+/// [`bundle_files_warning`]).
+///
+/// A compiled bundle given as a source is an error naming it; a source that is not UTF-8 (or
+/// starts with a byte order mark) is a located diagnostic.
+pub fn compile_paths_warning(
+    paths: &[PathBuf],
+    warn: &mut dyn FnMut(&str),
+) -> Result<hir::Program, CompileError> {
     let mut sources = Vec::new();
-    for p in bundle_files(paths)? {
-        let text = std::fs::read_to_string(&p).map_err(|source| CompileError::Io {
+    let mut bad = Vec::new();
+    for p in bundle_files_warning(paths, warn)? {
+        let bytes = std::fs::read(&p).map_err(|source| CompileError::Io {
             path: p.clone(),
             source,
         })?;
-        sources.push((p.display().to_string(), text));
+        if bytes.starts_with(&ipe_nostd::format::MAGIC) {
+            return Err(CompileError::Bundle(p));
+        }
+        let name = p.display().to_string();
+        match source_text(&name, bytes) {
+            Ok(text) => sources.push((name, text)),
+            Err(d) => bad.push(*d),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(CompileError::Diagnostics(Diagnostics(bad)));
     }
     compile_str(&sources).map_err(CompileError::Diagnostics)
 }

@@ -7,7 +7,7 @@ use crate::hir::{
     self, Aggregate, Body, CmpOp, Expr, Literal, Operand, Program, Scalar, SlotId, SlotType, StrOp,
 };
 use ipe_nostd::vocab::{write_attr_error, DENIED_BY_POLICY, REQUIREMENT_NOT_MET};
-use ipe_nostd::{Effect, ErrKind, JsonKind, ValueKind};
+use ipe_nostd::{Effect, ErrKind, ValueKind};
 use serde_json::Value;
 
 /// An attribute error, ordered as the language reports them: by slot, then field (`None`
@@ -52,18 +52,9 @@ enum V<'r> {
     Enum(u16),
 }
 
-/// The JSON kind of a value.
-pub fn json_kind(v: &Value) -> JsonKind {
-    match v {
-        Value::Null => JsonKind::Null,
-        Value::Bool(_) => JsonKind::Bool,
-        Value::Number(n) if n.is_i64() => JsonKind::Int,
-        Value::Number(_) => JsonKind::Float,
-        Value::String(_) => JsonKind::Str,
-        Value::Array(_) => JsonKind::List,
-        Value::Object(_) => JsonKind::Object,
-    }
-}
+/// The JSON kind of a value: integer-valued numbers are ints however they are spelled (the
+/// host's rule, shared by every reader).
+pub use ipe_host::request::json_kind;
 
 /// Follows a dotted path through objects; `None` when a step is absent, `null` or not an
 /// object.
@@ -83,9 +74,9 @@ fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
     };
     match (ty, v) {
         (Scalar::Str, Value::String(s)) => Ok(V::Str(s)),
-        (Scalar::Int, Value::Number(n)) => {
-            n.as_i64().map(V::Int).ok_or_else(|| wrong(ValueKind::Int))
-        }
+        (Scalar::Int, Value::Number(n)) => ipe_host::request::json_int(n)
+            .map(V::Int)
+            .ok_or_else(|| wrong(ValueKind::Int)),
         (Scalar::Bool, Value::Bool(b)) => Ok(V::Bool(*b)),
         (Scalar::Enum(m), Value::String(s)) => m
             .iter()

@@ -13,6 +13,7 @@ pub mod compile;
 pub mod corpus;
 pub mod decision;
 pub mod eval;
+pub mod input;
 pub mod inspect;
 
 pub use compile::{bundle_files, compile_paths, compile_sources, compile_str, CompileError};

@@ -1,39 +1,48 @@
 //! The `ipe` command.
+//!
+//! Output goes through locked, buffered writers whose errors are handled: a closed standard
+//! output (`ipe inspect x | head -1`) ends the run quietly with status 0, any other write error
+//! is one `error:` line; standard error is written best-effort (a closed one is ignored).
+//! Errors are rendered here, so `RUST_BACKTRACE` never adds a backtrace to a user error.
 
 use anyhow::Context;
 use clap::Parser;
-use ipe_compile::cli::{eval_line, requests, Cli, Command, Engine};
+use ipe_compile::cli::{blank, malformed, Cli, Command, Decider, Engine};
+use ipe_compile::input::{self, Item};
 use ipe_compile::{hir, CompileError};
 use ipe_nostd::Bundle;
-use std::io::{Read, Write};
+use std::cell::RefCell;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Writes one line to standard error, ignoring failure (there is nowhere left to report it).
+fn say(args: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{args}");
+}
+
 /// Compiles sources, printing diagnostics; `None` when they have errors.
 fn program(paths: &[PathBuf]) -> anyhow::Result<Option<hir::Program>> {
-    match ipe_compile::compile_paths(paths) {
+    let mut warn = |w: &str| say(format_args!("warning: {w}"));
+    match ipe_compile::compile::compile_paths_warning(paths, &mut warn) {
         Ok(p) => Ok(Some(p)),
         Err(CompileError::Diagnostics(d)) => {
-            eprintln!("{d}");
+            say(format_args!("{d}"));
             Ok(None)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-fn is_bundle(paths: &[PathBuf]) -> bool {
-    matches!(paths, [p] if p.extension().is_some_and(|e| e == "ipeb"))
-}
-
-fn read_input(input: &Path) -> anyhow::Result<String> {
-    if input.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading standard input")?;
-        Ok(s)
-    } else {
-        std::fs::read_to_string(input).with_context(|| format!("reading `{}`", input.display()))
+/// The one path of `paths` when it is a compiled bundle (by its magic bytes or extension).
+fn bundle_path(paths: &[PathBuf]) -> Option<&Path> {
+    match paths {
+        [p] if ipe_compile::compile::is_bundle_file(p)
+            || p.extension().is_some_and(|e| e == "ipeb") =>
+        {
+            Some(p)
+        }
+        _ => None,
     }
 }
 
@@ -43,14 +52,47 @@ fn load_bundle(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     match Bundle::from_bytes(&bytes) {
         Ok(_) => Ok(Some(bytes)),
         Err(e) => {
-            eprintln!("error: `{}` is not a valid bundle: {e}", path.display());
+            say(format_args!(
+                "error: `{}` is not a valid bundle: {e}",
+                path.display()
+            ));
             Ok(None)
         }
     }
 }
 
-fn main() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+/// Whether `e` is (caused by) writing to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to standard output; usage errors to standard error.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            say(format_args!("error: {e:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { paths } => Ok(match program(&paths)? {
             Some(_) => ExitCode::SUCCESS,
@@ -63,14 +105,14 @@ fn main() -> anyhow::Result<ExitCode> {
             let compiled = ipe_compile::lower::lower(&p)?;
             std::fs::write(&output, &compiled.bytes)
                 .with_context(|| format!("writing `{}`", output.display()))?;
-            eprintln!(
+            say(format_args!(
                 "wrote `{}`: {} policies, {} bytes",
                 output.display(),
                 compiled.policies.len(),
                 compiled.bytes.len()
-            );
+            ));
             for r in &compiled.policies {
-                eprintln!(
+                say(format_args!(
                     "  {:<32} {:>6} bytes of bytecode, cost bound {:>8} steps{}",
                     r.name,
                     r.code_bytes,
@@ -79,7 +121,7 @@ fn main() -> anyhow::Result<ExitCode> {
                         .as_deref()
                         .map(|s| format!(", indexed on `{s}`"))
                         .unwrap_or_default()
-                );
+                ));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -88,75 +130,119 @@ fn main() -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             };
             let b = Bundle::from_bytes(&bytes)?;
-            print!("{}", ipe_compile::inspect::inspect(&bytes, &b));
+            let mut out = BufWriter::new(io::stdout().lock());
+            out.write_all(ipe_compile::inspect::inspect(&bytes, &b).as_bytes())
+                .and_then(|()| out.flush())
+                .context("writing standard output")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {
             paths,
             input,
+            max_line_bytes,
+            fail_on_error,
             engine,
             stats,
         } => {
-            let text = read_input(&input)?;
-            let mut out = std::io::stdout().lock();
-            if engine == Engine::Reference {
-                if stats {
-                    eprintln!("error: `--stats` needs the interpreter engine");
-                    return Ok(ExitCode::FAILURE);
-                }
-                if is_bundle(&paths) {
-                    eprintln!("error: the reference engine evaluates sources, not bundles");
-                    return Ok(ExitCode::FAILURE);
-                }
-                let Some(p) = program(&paths)? else {
-                    return Ok(ExitCode::FAILURE);
-                };
-                for (line, req) in requests(&text) {
-                    let d = eval_line(line, &req, |v| ipe_compile::evaluate(&p, v).to_json());
-                    writeln!(out, "{d}")?;
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
-            let bytes = if is_bundle(&paths) {
-                load_bundle(&paths[0])?
-            } else {
-                program(&paths)?
-                    .map(|p| ipe_compile::lower::lower(&p))
-                    .transpose()?
-                    .map(|c| c.bytes)
-            };
-            let Some(bytes) = bytes else {
+            let Some(decider) = decider(&paths, engine, stats)? else {
                 return Ok(ExitCode::FAILURE);
             };
-            let bundle = Bundle::from_bytes(&bytes)?;
-            let counted = stats
-                .then(|| {
-                    ipe_host::PolicyEngine::with_options(
-                        bytes.clone(),
-                        ipe_host::EngineOptions::interpreter(),
-                    )
-                })
-                .transpose()?;
-            for (line, req) in requests(&text) {
-                let d = eval_line(line, &req, |v| {
-                    // With `--stats` the engine decides (and counts); a decision too long for
-                    // its lists is rendered by the plain path.
-                    if let Some(engine) = &counted {
-                        let set = engine.load();
-                        if let Ok(d) = set.evaluate_json(&v.to_string()) {
-                            if !d.truncated {
-                                return set.report(&d).to_json();
-                            }
-                        }
-                    }
-                    ipe_host::evaluate_json(&bundle, v).to_json()
-                });
-                writeln!(out, "{d}")?;
+            let errors = eval(&decider, &input, max_line_bytes)?;
+            if let (true, Decider::Interp(engine)) = (stats, &decider) {
+                say(format_args!("{}", engine.stats().table(10).trim_end()));
             }
-            if let Some(engine) = counted {
-                eprint!("{}", engine.stats().table(10));
-            }
-            Ok(ExitCode::SUCCESS)
+            Ok(if fail_on_error && errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
+}
+
+/// The engine `ipe eval` decides with; `None` after printing why there is none.
+fn decider(paths: &[PathBuf], engine: Engine, stats: bool) -> anyhow::Result<Option<Decider>> {
+    if engine == Engine::Reference {
+        if stats {
+            say(format_args!(
+                "error: `--stats` needs the interpreter engine"
+            ));
+            return Ok(None);
+        }
+        if bundle_path(paths).is_some() {
+            say(format_args!(
+                "error: the reference engine evaluates sources, not bundles"
+            ));
+            return Ok(None);
+        }
+        return Ok(program(paths)?.map(Decider::Reference));
+    }
+    let bytes = match bundle_path(paths) {
+        Some(p) => load_bundle(p)?,
+        None => program(paths)?
+            .map(|p| ipe_compile::lower::lower(&p))
+            .transpose()?
+            .map(|c| c.bytes),
+    };
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
+    let engine =
+        ipe_host::PolicyEngine::with_options(bytes, ipe_host::EngineOptions::interpreter())?;
+    Ok(Some(Decider::Interp(engine)))
+}
+
+/// Streams the requests of `input` through `decider`, one output line per request; returns
+/// how many requests got an error line.
+fn eval(decider: &Decider, input: &Path, max_line_bytes: usize) -> anyhow::Result<u64> {
+    let (reader, name): (Box<dyn Read>, String) = if input.as_os_str() == "-" {
+        (Box::new(io::stdin().lock()), "standard input".to_owned())
+    } else {
+        let file =
+            std::fs::File::open(input).with_context(|| format!("reading `{}`", input.display()))?;
+        (Box::new(file), format!("`{}`", input.display()))
+    };
+    let reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, reader));
+    let out = RefCell::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()));
+    // The first output failure, kept apart from input failures.
+    let out_failed: RefCell<Option<io::Error>> = RefCell::new(None);
+    let mut errors = 0u64;
+    let keep = |r: io::Result<()>| {
+        r.map_err(|e| {
+            let marker = io::Error::other("standard output failed");
+            *out_failed.borrow_mut() = Some(e);
+            marker
+        })
+    };
+    let read = input::read_requests(
+        reader,
+        max_line_bytes,
+        |place, item| {
+            let line = match item {
+                Item::Request(text) => decider.decide(text).unwrap_or_else(|detail| {
+                    errors += 1;
+                    malformed(place, &detail)
+                }),
+                Item::Blank => blank(place),
+                Item::Unreadable(why) => {
+                    errors += 1;
+                    malformed(place, &why)
+                }
+            };
+            let mut out = out.borrow_mut();
+            keep(
+                out.write_all(line.as_bytes())
+                    .and_then(|()| out.write_all(b"\n")),
+            )
+        },
+        || keep(out.borrow_mut().flush()),
+    );
+    if let Some(e) = out_failed.borrow_mut().take() {
+        return Err(e).context("writing standard output");
+    }
+    read.with_context(|| format!("reading {name}"))?;
+    out.borrow_mut()
+        .flush()
+        .context("writing standard output")?;
+    Ok(errors)
 }

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use crate::engine::{HostDecision, PolicyEngine, PolicySet};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, RequestError};
 
 /// Counts of one batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -22,8 +22,9 @@ pub struct BatchSummary {
 
 impl PolicySet {
     /// Evaluates every non-blank line of `input` as one JSON request, calling `each` with the
-    /// 1-based line number and the decision (or why the line was rejected). The line buffer
-    /// and the request arena are reused, so a steady stream allocates nothing per line.
+    /// 1-based line number and the decision (or why the line was rejected: a line that is not
+    /// UTF-8 is rejected alone). The line buffer and the request arena are reused, so a steady
+    /// stream allocates nothing per line.
     ///
     /// Fails only when `input` cannot be read.
     pub fn evaluate_lines<R: BufRead>(
@@ -31,7 +32,7 @@ impl PolicySet {
         mut input: R,
         mut each: impl FnMut(usize, Result<&HostDecision, &Error>),
     ) -> Result<BatchSummary, Error> {
-        let mut line = String::new();
+        let mut line = Vec::new();
         let mut summary = BatchSummary {
             version: self.version(),
             ..BatchSummary::default()
@@ -40,17 +41,21 @@ impl PolicySet {
         loop {
             line.clear();
             let n = input
-                .read_line(&mut line)
+                .read_until(b'\n', &mut line)
                 .map_err(|e| Error::from(ErrorKind::Read(e)))?;
             if n == 0 {
                 return Ok(summary);
             }
             number += 1;
-            let text = line.trim();
-            if text.is_empty() {
-                continue;
-            }
-            match self.evaluate_json(text) {
+            let decided = match std::str::from_utf8(&line) {
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => self.evaluate_json(text.trim()),
+                Err(e) => Err(RequestError::InvalidUtf8 {
+                    column: e.valid_up_to() + 1,
+                }
+                .into()),
+            };
+            match decided {
                 Ok(d) => {
                     summary.requests += 1;
                     if d.effect == ipe_nostd::Effect::Allow {

@@ -42,6 +42,15 @@ pub enum RequestError {
     Json(serde_json::Error),
     /// The request is JSON but not an object.
     NotAnObject,
+    /// An object in the request has the same key twice (the error names it and its place).
+    DuplicateKey(serde_json::Error),
+    /// A typed request set the same attribute (or record field) twice.
+    DuplicatePath(String),
+    /// A line of a request stream is not UTF-8 (the 1-based column of its first bad byte).
+    InvalidUtf8 {
+        /// Where the first byte that is not UTF-8 is.
+        column: usize,
+    },
 }
 
 impl Error {
@@ -103,6 +112,13 @@ impl fmt::Display for RequestError {
         match self {
             RequestError::Json(e) => write!(f, "malformed request: {e}"),
             RequestError::NotAnObject => f.write_str("malformed request: expected a JSON object"),
+            RequestError::DuplicateKey(e) => write!(f, "malformed request: {e}"),
+            RequestError::InvalidUtf8 { column } => {
+                write!(f, "malformed request: invalid UTF-8 at column {column}")
+            }
+            RequestError::DuplicatePath(p) => {
+                write!(f, "malformed request: attribute `{p}` is set twice")
+            }
         }
     }
 }
@@ -112,7 +128,7 @@ impl std::error::Error for Error {
         match &*self.kind {
             ErrorKind::Io { source, .. } | ErrorKind::Read(source) => Some(source),
             ErrorKind::Format(e) => Some(e),
-            ErrorKind::Request(RequestError::Json(e)) => Some(e),
+            ErrorKind::Request(RequestError::Json(e) | RequestError::DuplicateKey(e)) => Some(e),
             _ => None,
         }
     }

@@ -67,6 +67,9 @@ pub const MAX_LIST: usize = 256;
 
 /// Evaluates one parsed JSON request against a bundle with the interpreter and renders the
 /// decision (the simple path used by the compiler's tests; [`PolicyEngine`] is the fast one).
+///
+/// Parse request text with [`request::parse_value`]: `serde_json`'s own parser silently keeps
+/// the last of repeated keys, which every IPE reader rejects.
 pub fn evaluate_json(bundle: &Bundle<'_>, request: &serde_json::Value) -> Report {
     let arena = Bump::new();
     let mut ctx = Context::<MAX_SLOTS>::new();

@@ -8,16 +8,40 @@ use hashbrown::HashMap;
 use ipe_nostd::bundle::SlotId;
 use ipe_nostd::format::kind;
 use ipe_nostd::{Bundle, Context, ErrKind, JsonKind, Value, ValueKind};
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
 use crate::engine::{HostDecision, PolicySet};
 use crate::error::{Error, RequestError};
 
-fn json_kind(v: &Json) -> JsonKind {
+/// The largest magnitude (exclusive) of an integer written with a fraction or an exponent:
+/// below it every integral double is exactly the integer it spells (2^53).
+const EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
+
+/// A JSON number written with a fraction or an exponent, as an int: `Some` when it is integral
+/// and below 2^53 in magnitude (so `1.0`, `1e0`, `-0` and `0.5e1` are ints).
+pub fn float_int(f: f64) -> Option<i64> {
+    // Exact: `f` is integral and below 2^53 in magnitude.
+    (f.fract() == 0.0 && f.abs() < EXACT_FLOAT_INT).then_some(f as i64)
+}
+
+/// A JSON number as an int: any integer in `i64` range however it is spelled (see
+/// [`float_int`] for numbers with a fraction or an exponent); `None` otherwise.
+pub fn json_int(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        if n.is_u64() {
+            None
+        } else {
+            n.as_f64().and_then(float_int)
+        }
+    })
+}
+
+/// The JSON kind of a value, with integer-valued numbers read as ints (see [`json_int`]).
+pub fn json_kind(v: &Json) -> JsonKind {
     match v {
         Json::String(_) => JsonKind::Str,
-        Json::Number(n) if n.is_i64() => JsonKind::Int,
+        Json::Number(n) if json_int(n).is_some() => JsonKind::Int,
         Json::Number(_) => JsonKind::Float,
         Json::Bool(_) => JsonKind::Bool,
         Json::Array(_) => JsonKind::List,
@@ -58,7 +82,7 @@ fn scalar<'j>(bundle: &Bundle<'_>, v: Option<&'j Json>, k: ValueKind) -> Value<'
     };
     match (value_kind(k), v) {
         (kind::STR | kind::ENUM, Json::String(s)) => Value::Str(bundle.intern(s)),
-        (kind::INT, Json::Number(n)) => n.as_i64().map_or_else(wrong, Value::Int),
+        (kind::INT, Json::Number(n)) => json_int(n).map_or_else(wrong, Value::Int),
         (kind::BOOL, Json::Bool(b)) => Value::Bool(*b),
         _ => wrong(),
     }
@@ -166,8 +190,6 @@ struct Node {
     children: HashMap<Box<str>, u32>,
     /// The slot (or record field) whose path ends here, and how it is read.
     target: Option<(u16, Shape)>,
-    /// The targets at or under this node: a range of [`Plan::order`].
-    subtree: (u32, u32),
 }
 
 /// The attribute paths of one bundle, split into segments once at load, so a JSON request is
@@ -176,8 +198,6 @@ struct Node {
 pub(crate) struct Plan {
     /// Node 0 is the request root; each list-of-records slot has its own field-tree root.
     nodes: Vec<Node>,
-    /// Target indices in depth-first order (node subtrees are ranges of it).
-    order: Vec<u16>,
     /// Field kinds of every list-of-records slot.
     kinds: Vec<ValueKind>,
 }
@@ -218,15 +238,6 @@ impl Plan {
             };
             plan.insert(0, info.path, slot, shape);
         }
-        let roots: Vec<u32> = std::iter::once(0)
-            .chain(plan.nodes.iter().filter_map(|n| match n.target {
-                Some((_, Shape::Records { root, .. })) => Some(root),
-                _ => None,
-            }))
-            .collect();
-        for r in roots {
-            plan.number(r);
-        }
         plan
     }
 
@@ -258,35 +269,6 @@ impl Plan {
         }
     }
 
-    /// Assigns subtree ranges below `root` (iteratively: paths may be deep).
-    fn number(&mut self, root: u32) {
-        // (node, children visited?)
-        let mut stack = vec![(root, false)];
-        while let Some((id, done)) = stack.pop() {
-            let Some(node) = self.nodes.get(id as usize) else {
-                continue;
-            };
-            if done {
-                let end = self.order.len() as u32;
-                if let Some(n) = self.nodes.get_mut(id as usize) {
-                    n.subtree.1 = end;
-                }
-                continue;
-            }
-            let start = self.order.len() as u32;
-            let target = node.target.map(|(t, _)| t);
-            let children: Vec<u32> = node.children.values().copied().collect();
-            if let Some(t) = target {
-                self.order.push(t);
-            }
-            if let Some(n) = self.nodes.get_mut(id as usize) {
-                n.subtree.0 = start;
-            }
-            stack.push((id, true));
-            stack.extend(children.into_iter().map(|c| (c, false)));
-        }
-    }
-
     /// Reads a JSON request into one value per slot of `bundle`, allocated in `arena`.
     pub(crate) fn parse<'r>(
         &self,
@@ -307,16 +289,123 @@ impl Plan {
             out: values,
             root: true,
         };
-        let map_err = |e: serde_json::Error| {
-            if e.is_data() && e.to_string().starts_with(NOT_AN_OBJECT) {
-                Error::from(RequestError::NotAnObject)
-            } else {
-                Error::from(RequestError::Json(e))
-            }
-        };
-        root.deserialize(&mut de).map_err(map_err)?;
-        de.end().map_err(map_err)?;
+        root.deserialize(&mut de).map_err(request_error)?;
+        de.end().map_err(request_error)?;
         Ok(values)
+    }
+}
+
+/// A parse error as the request error it stands for.
+fn request_error(e: serde_json::Error) -> Error {
+    if e.is_data() {
+        let text = e.to_string();
+        if text.starts_with(NOT_AN_OBJECT) {
+            return RequestError::NotAnObject.into();
+        }
+        if text.starts_with(DUPLICATE_KEY) {
+            return RequestError::DuplicateKey(e).into();
+        }
+    }
+    RequestError::Json(e).into()
+}
+
+/// Parses a JSON request into a `serde_json::Value`, failing (like every other reader) on a
+/// repeated object key anywhere in it, or when it is not an object.
+///
+/// `serde_json`'s own parser keeps the last of repeated keys; this one rejects them, so the
+/// value path ([`fill`], the reference evaluator) sees the same requests as the one-pass
+/// reader.
+pub fn parse_value(text: &str) -> Result<Json, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = CheckedValue.deserialize(&mut de).map_err(request_error)?;
+    de.end().map_err(request_error)?;
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(RequestError::NotAnObject.into())
+    }
+}
+
+/// Reads any JSON value as a `serde_json::Value` (a `DeserializeSeed`), failing on a repeated
+/// object key: what [`parse_value`] uses, for callers streaming values themselves.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckedValue;
+
+impl<'de> DeserializeSeed<'de> for CheckedValue {
+    type Value = Json;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CheckedValue {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(CheckedValue)? {
+            items.push(v);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut out = serde_json::Map::new();
+        // The smallest repeated key, reported once the object ends (as the one-pass reader does).
+        let mut repeated: Option<String> = None;
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(CheckedValue)?;
+            if out.contains_key(&k) {
+                if repeated.as_ref().is_none_or(|r| k < *r) {
+                    repeated = Some(k);
+                }
+            } else {
+                out.insert(k, v);
+            }
+        }
+        match repeated {
+            Some(k) => Err(serde::de::Error::custom(format_args!(
+                "{DUPLICATE_KEY} `{k}`"
+            ))),
+            None => Ok(Json::Object(out)),
+        }
     }
 }
 
@@ -334,15 +423,6 @@ struct Reader<'p, 'b, 'r> {
 impl<'r> Reader<'_, '_, 'r> {
     fn node(&self, id: u32) -> Option<&Node> {
         self.plan.nodes.get(id as usize)
-    }
-
-    fn reset(&self, node: &Node, out: &mut [Value<'r>]) {
-        let (a, b) = (node.subtree.0 as usize, node.subtree.1 as usize);
-        for &t in self.plan.order.get(a..b).unwrap_or(&[]) {
-            if let Some(v) = out.get_mut(usize::from(t)) {
-                *v = Value::Missing;
-            }
-        }
     }
 
     /// A scalar JSON value read as kind `k`.
@@ -372,6 +452,11 @@ enum Scalar<'r> {
 }
 
 impl Scalar<'_> {
+    /// A number read as a double: an int when integer-valued (see [`float_int`]).
+    fn float(f: f64) -> Self {
+        float_int(f).map_or(Scalar::Float, Scalar::Int)
+    }
+
     fn kind(self) -> JsonKind {
         match self {
             Scalar::Null => JsonKind::Null,
@@ -446,8 +531,8 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
         self.scalar(i64::try_from(v).map_or(Scalar::Float, Scalar::Int))
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
-        self.scalar(Scalar::Float)
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.scalar(Scalar::float(v))
     }
 
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
@@ -472,21 +557,32 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
         if self.root {
             return Err(serde::de::Error::custom(NOT_AN_OBJECT));
         }
+        let skip = Skip {
+            arena: self.r.arena,
+        };
         let v = match self.target() {
             None => {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                while seq.next_element_seed(skip)?.is_some() {}
                 return Ok(());
             }
             Some((t, Shape::Scalar(k))) => {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                while seq.next_element_seed(skip)?.is_some() {}
                 (t, wrong(k, JsonKind::List))
             }
             Some((t, Shape::Scalars { elem, max_len })) => {
                 let mut vals = BumpVec::new_in(self.r.arena);
-                while let Some(v) = seq.next_element_seed(ElemSeed { r: self.r, elem })? {
-                    vals.push(v);
+                let mut too_long = false;
+                while vals.len() < max_len as usize {
+                    match seq.next_element_seed(ElemSeed { r: self.r, elem })? {
+                        Some(v) => vals.push(v),
+                        None => break,
+                    }
                 }
-                let v = if vals.len() > max_len as usize {
+                // Past `max`: the rest is read without being kept.
+                while seq.next_element_seed(skip)?.is_some() {
+                    too_long = true;
+                }
+                let v = if too_long {
                     Value::Invalid(ErrKind::TooLong)
                 } else {
                     Value::List(vals.into_bump_slice())
@@ -506,7 +602,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                 let n = usize::from(fields).max(1);
                 let mut vals = BumpVec::new_in(self.r.arena);
                 let mut items = 0usize;
-                loop {
+                while items < max_len as usize {
                     let start = vals.len();
                     vals.extend(std::iter::repeat_n(Value::Missing, n));
                     let seed = ItemSeed {
@@ -521,7 +617,12 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                     }
                     items += 1;
                 }
-                let v = if items > max_len as usize {
+                // Past `max`: the rest is read without being kept.
+                let mut too_long = false;
+                while seq.next_element_seed(skip)?.is_some() {
+                    too_long = true;
+                }
+                let v = if too_long {
                     Value::Invalid(ErrKind::TooLong)
                 } else {
                     Value::Records(vals.into_bump_slice())
@@ -542,16 +643,14 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
             self.set(t, wrong(expected, JsonKind::Object));
         }
         let r = self.r;
-        let Some(node) = r.node(self.node) else {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(());
-        };
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let child = node.children.get(key.as_str()).copied();
-            match child.and_then(|c| r.node(c).map(|n| (c, n))) {
-                Some((c, child_node)) => {
-                    // A repeated key replaces everything the earlier one set (last one wins).
-                    r.reset(child_node, self.out);
+        let skip = Skip { arena: r.arena };
+        let node = r.node(self.node);
+        let mut keys = BumpVec::new_in(r.arena);
+        while let Some(key) = map.next_key_seed(KeySeed { arena: r.arena })? {
+            keys.push(key);
+            let child = node.and_then(|n| n.children.get(key).copied());
+            match child {
+                Some(c) if r.node(c).is_some() => {
                     map.next_value_seed(NodeSeed {
                         r,
                         node: c,
@@ -559,66 +658,120 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                         root: false,
                     })?;
                 }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                _ => map.next_value_seed(skip)?,
             }
         }
+        unique_keys(&mut keys)?;
         Ok(())
     }
 }
 
-/// An object key: borrowed from the input, or unescaped into a small inline buffer.
-enum Key<'de> {
-    Borrowed(&'de str),
-    Inline([u8; 64], usize),
-    /// Escaped and longer than the inline buffer (rare: allocates).
-    Long(String),
+/// Reads an object key: borrowed from the input, or unescaped into the arena.
+struct KeySeed<'r> {
+    arena: &'r Bump,
 }
 
-impl Key<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Key::Borrowed(s) => s,
-            Key::Inline(buf, n) => buf
-                .get(..*n)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or(""),
-            Key::Long(s) => s,
-        }
-    }
-}
+impl<'de> DeserializeSeed<'de> for KeySeed<'de> {
+    type Value = &'de str;
 
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'de str, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Key<'de>;
+impl<'de> Visitor<'de> for KeySeed<'de> {
+    type Value = &'de str;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an object key")
     }
 
-    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key::Borrowed(v))
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<&'de str, E> {
+        Ok(v)
     }
 
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-        let mut buf = [0u8; 64];
-        match buf.get_mut(..v.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(v.as_bytes());
-                Ok(Key::Inline(buf, v.len()))
-            }
-            None => Ok(Key::Long(v.to_owned())),
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<&'de str, E> {
+        Ok(self.arena.alloc_str(v))
+    }
+}
+
+/// The custom-error text of an object with a repeated key (followed by the key).
+const DUPLICATE_KEY: &str = "duplicate key";
+
+/// Fails when `keys` (one object's keys, in any order) repeat one: names the smallest
+/// repeated key. Sorts in place (no allocation).
+fn unique_keys<E: serde::de::Error>(keys: &mut [&str]) -> Result<(), E> {
+    keys.sort_unstable();
+    match keys.windows(2).find_map(|w| match w {
+        [a, b] if a == b => Some(*a),
+        _ => None,
+    }) {
+        Some(k) => Err(E::custom(format_args!("{DUPLICATE_KEY} `{k}`"))),
+        None => Ok(()),
+    }
+}
+
+/// Skips one JSON value without keeping it, still failing on a repeated object key.
+#[derive(Clone, Copy)]
+struct Skip<'r> {
+    arena: &'r Bump,
+}
+
+impl<'de> DeserializeSeed<'de> for Skip<'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip<'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut keys = BumpVec::new_in(self.arena);
+        while let Some(k) = map.next_key_seed(KeySeed { arena: self.arena })? {
+            keys.push(k);
+            map.next_value_seed(self)?;
         }
+        unique_keys(&mut keys)
     }
 }
 
@@ -656,8 +809,8 @@ impl<'de> Visitor<'de> for ElemSeed<'_, '_, 'de> {
         Ok(self.r.scalar(j, self.elem))
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Value<'de>, E> {
-        Ok(self.r.scalar(Scalar::Float, self.elem))
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value<'de>, E> {
+        Ok(self.r.scalar(Scalar::float(v), self.elem))
     }
 
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Value<'de>, E> {
@@ -677,13 +830,19 @@ impl<'de> Visitor<'de> for ElemSeed<'_, '_, 'de> {
         Ok(Value::Missing)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value<'de>, A::Error> {
+        Skip {
+            arena: self.r.arena,
+        }
+        .visit_seq(seq)?;
         Ok(wrong(self.elem, JsonKind::List))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value<'de>, A::Error> {
+        Skip {
+            arena: self.r.arena,
+        }
+        .visit_map(map)?;
         Ok(wrong(self.elem, JsonKind::Object))
     }
 }
@@ -746,8 +905,8 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_, 'de, '_> {
         Ok(())
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
-        self.not_object(JsonKind::Float);
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.not_object(Scalar::float(v).kind());
         Ok(())
     }
 
@@ -766,8 +925,11 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_, 'de, '_> {
         Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        Skip {
+            arena: self.r.arena,
+        }
+        .visit_seq(seq)?;
         self.not_object(JsonKind::List);
         Ok(())
     }
@@ -812,6 +974,8 @@ impl<'r> Field<'r> {
 ///
 /// Paths the bundle does not read are ignored (like extra JSON keys); a value of the wrong
 /// kind is recorded as a wrong-type attribute error, exactly as the same JSON would be.
+/// Setting the same attribute (or the same field of one record) twice makes the request
+/// malformed, like a repeated JSON key: [`evaluate`](Self::evaluate) then fails.
 ///
 /// # Examples
 /// ```no_run
@@ -823,13 +987,19 @@ impl<'r> Field<'r> {
 /// req.str("resource.type", "Deployment")
 ///     .str("environment", "production")
 ///     .records("approvals", [[("role", Field::Str("senior-engineer"))]]);
-/// let decision = req.evaluate();
+/// let decision = req.evaluate().expect("no attribute is set twice");
 /// # let _ = decision; }
 /// ```
 pub struct RequestBuilder<'s, 'r> {
     set: &'s PolicySet,
     arena: &'r Bump,
     values: &'r mut [Value<'r>],
+    /// Which slots have been set.
+    seen: &'r mut [bool],
+    /// The first slot set twice.
+    repeated: Option<SlotId>,
+    /// The first record field set twice in one element: (list slot, field).
+    repeated_field: Option<(SlotId, u16)>,
 }
 
 impl<'s, 'r> RequestBuilder<'s, 'r> {
@@ -839,6 +1009,9 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
             set,
             arena,
             values: arena.alloc_slice_fill_copy(n, Value::Missing),
+            seen: arena.alloc_slice_fill_copy(n, false),
+            repeated: None,
+            repeated_field: None,
         }
     }
 
@@ -923,12 +1096,20 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         // A record with no fields still takes one (unread) value: the stride is at least 1.
         let n = usize::from(info.fields).max(1);
         let mut vals = BumpVec::new_in(self.arena);
+        let set_in_item = self.arena.alloc_slice_fill_copy(n, false);
         let mut count = 0usize;
         for item in items {
             let start = vals.len();
             vals.extend(std::iter::repeat_n(Value::Missing, n));
+            set_in_item.fill(false);
             for (key, field) in item {
                 if let Some(f) = bundle.field(slot, key) {
+                    if let Some(seen) = set_in_item.get_mut(usize::from(f)) {
+                        if *seen && self.repeated_field.is_none() {
+                            self.repeated_field = Some((slot, f));
+                        }
+                        *seen = true;
+                    }
                     let kind = bundle.field_info(slot, f).kind;
                     if let Some(v) = vals.get_mut(start + usize::from(f)) {
                         *v = r.scalar(field.scalar(), kind);
@@ -948,6 +1129,12 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
 
     /// Sets a slot to a raw value (no kind check).
     pub fn set_value(&mut self, slot: SlotId, value: Value<'r>) -> &mut Self {
+        if let Some(seen) = self.seen.get_mut(usize::from(slot)) {
+            if *seen && self.repeated.is_none() {
+                self.repeated = Some(slot);
+            }
+            *seen = true;
+        }
         if let Some(v) = self.values.get_mut(usize::from(slot)) {
             *v = value;
         }
@@ -959,14 +1146,27 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         self.values
     }
 
-    /// Evaluates the request against the set it was built for.
-    pub fn evaluate(&self) -> HostDecision {
-        self.set.evaluate_values(self.values)
+    /// Evaluates the request against the set it was built for; fails when an attribute or
+    /// a record field was set twice (the request is malformed).
+    pub fn evaluate(&self) -> Result<HostDecision, Error> {
+        let bundle = self.set.bundle();
+        if let Some(slot) = self.repeated {
+            let path = bundle.slot_info(slot).path.to_owned();
+            return Err(RequestError::DuplicatePath(path).into());
+        }
+        if let Some((slot, f)) = self.repeated_field {
+            let path = format!(
+                "{}[].{}",
+                bundle.slot_info(slot).path,
+                bundle.field_info(slot, f).path
+            );
+            return Err(RequestError::DuplicatePath(path).into());
+        }
+        Ok(self.set.evaluate_values(self.values))
     }
 }
 
 static EMPTY_PLAN: Plan = Plan {
     nodes: Vec::new(),
-    order: Vec::new(),
     kinds: Vec::new(),
 };

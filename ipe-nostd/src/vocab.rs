@@ -58,9 +58,10 @@ impl ValueKind {
 pub enum JsonKind {
     /// A JSON string.
     Str,
-    /// A JSON integer.
+    /// A JSON number with an integer value in the i64 range, however it is spelled (`1`, `1.0`,
+    /// `1e0`; with a fraction or exponent only below 2^53 in magnitude).
     Int,
-    /// A JSON number with a fraction or exponent, or out of the i64 range.
+    /// Any other JSON number (non-integral, or out of range).
     Float,
     /// A JSON boolean.
     Bool,

@@ -140,3 +140,365 @@ fn a_malformed_request_line_gets_an_error_object_and_the_run_goes_on() {
     assert!(lines[2].contains("malformed request on line 3"), "{out}");
     assert!(lines[3].starts_with("{\"decision\":\"allow\""), "{out}");
 }
+
+/// Runs `ipe` with `stdin` as its standard input.
+fn ipe_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ipe runs");
+    let mut input = child.stdin.take().expect("stdin");
+    let bytes = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&bytes);
+    });
+    let out = child.wait_with_output().expect("ipe ends");
+    writer.join().expect("writer");
+    out
+}
+
+fn eval_both(input: &[u8], extra: &[&str]) -> Vec<String> {
+    let mut outs = Vec::new();
+    for engine in ["interp", "reference"] {
+        let mut args = vec!["eval", "examples/seed", "--input", "-", "--engine", engine];
+        args.extend_from_slice(extra);
+        let o = ipe_stdin(&args, input);
+        assert!(o.status.success(), "{engine}: {}", text(&o.stderr));
+        outs.push(text(&o.stdout));
+    }
+    assert_eq!(outs[0], outs[1], "both engines print the same lines");
+    outs.swap_remove(0).lines().map(str::to_owned).collect()
+}
+
+const JOB: &str = r#"{"resource": {"type": "Job"}, "environment": "production"}"#;
+const ALLOW: &str = r#"{"decision":"allow","matched":[],"violations":[],"errors":[]}"#;
+
+#[test]
+fn issue11_eval_reads_a_pretty_printed_object_as_one_request() {
+    let pretty =
+        "\n{\n  \"resource\": {\"type\": \"Job\"},\n  \"environment\": \"production\"\n}\n";
+    assert_eq!(eval_both(pretty.as_bytes(), &[]), [ALLOW]);
+}
+
+#[test]
+fn issue11_eval_is_one_to_one_with_blank_and_invalid_utf8_lines() {
+    let mut input = format!("{JOB}\n\n").into_bytes();
+    input.extend_from_slice(b"{\"resource\": {\"type\": \"J\xffob\"}}\n");
+    input.extend_from_slice(format!("   \n{JOB}\r\n").as_bytes());
+    let lines = eval_both(&input, &[]);
+    assert_eq!(
+        lines,
+        [
+            ALLOW,
+            r#"{"error":"no request on line 2: blank line"}"#,
+            r#"{"error":"malformed request on line 3: invalid UTF-8 at column 25"}"#,
+            r#"{"error":"no request on line 4: blank line"}"#,
+            ALLOW,
+        ]
+    );
+}
+
+#[test]
+fn issue11_eval_reports_a_line_over_the_cap_and_goes_on() {
+    let long = format!(
+        r#"{{"environment": "production", "x": "{}"}}"#,
+        "a".repeat(500)
+    );
+    let input = format!("{JOB}\n{long}\n{JOB}\n");
+    let lines = eval_both(input.as_bytes(), &["--max-line-bytes", "100"]);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0], ALLOW);
+    assert!(
+        lines[1].contains("malformed request on line 2: longer than 100 bytes"),
+        "{lines:?}"
+    );
+    assert_eq!(lines[2], ALLOW);
+}
+
+#[test]
+fn issue11_eval_streams_a_json_array_element_by_element() {
+    let input = format!("[\n  {JOB},\n  [1],\n  {JOB}\n]\n");
+    let lines = eval_both(input.as_bytes(), &[]);
+    assert_eq!(
+        lines,
+        [
+            ALLOW,
+            r#"{"error":"malformed request in array element 2: expected a JSON object"}"#,
+            ALLOW,
+        ]
+    );
+}
+
+#[test]
+fn issue11_eval_duplicate_keys_and_float_spelled_ints_agree_across_engines() {
+    let input = concat!(
+        r#"{"environment": "production", "environment": "staging"}"#,
+        "\n",
+        r#"{"approvals": [{"role": "a", "ro\u006ce": "b"}]}"#,
+        "\n",
+        r#"{"requester": {"department": 1.0}, "resource": {"type": "Deployment", "risk_level": "high"}, "environment": "production", "approvals": [{"role": "senior-engineer", "department": "x"}]}"#,
+        "\n"
+    );
+    let lines = eval_both(input.as_bytes(), &[]);
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[0].starts_with(
+            r#"{"error":"malformed request on line 1: duplicate key `environment` at line 1 column"#
+        ),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("duplicate key `role`"), "{lines:?}");
+    assert!(lines[2].contains("expected string, got int"), "{lines:?}");
+}
+
+#[test]
+fn issue11_eval_fail_on_error_sets_the_exit_status() {
+    let input = format!("{JOB}\n\nnot json\n");
+    let plain = ipe_stdin(&["eval", "examples/seed", "--input", "-"], input.as_bytes());
+    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain.stderr));
+    assert_eq!(text(&plain.stdout).lines().count(), 3);
+    let strict = ipe_stdin(
+        &["eval", "examples/seed", "--input", "-", "--fail-on-error"],
+        input.as_bytes(),
+    );
+    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(text(&strict.stdout), text(&plain.stdout));
+    // Blank lines alone are not errors.
+    let blank = ipe_stdin(
+        &["eval", "examples/seed", "--input", "-", "--fail-on-error"],
+        format!("{JOB}\n\n{JOB}\n").as_bytes(),
+    );
+    assert_eq!(blank.status.code(), Some(0));
+}
+
+#[test]
+fn issue11_eval_prints_decisions_before_its_input_ends() {
+    use std::io::{BufRead, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .args(["eval", "examples/seed", "--input", "-"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ipe runs");
+    let mut input = child.stdin.take().expect("stdin");
+    let mut output = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    writeln!(input, "{JOB}").expect("writes");
+    input.flush().expect("flushes");
+    // The first decision arrives while standard input is still open.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = output.read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let first = rx.recv_timeout(std::time::Duration::from_secs(60));
+    drop(input);
+    let status = child.wait().expect("ends");
+    assert_eq!(first.as_deref().map(str::trim_end), Ok(ALLOW));
+    assert!(status.success());
+}
+
+#[test]
+fn issue11_a_closed_pipe_ends_quietly_with_status_0() {
+    use std::io::BufRead;
+    let input = tmp("many.jsonl");
+    std::fs::write(&input, format!("{JOB}\n").repeat(200_000)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .args(["eval", "examples/seed", "--input", input.to_str().unwrap()])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("RUST_BACKTRACE", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ipe runs");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("one line");
+    drop(out);
+    let o = child.wait_with_output().expect("ends");
+    assert_eq!(line.trim_end(), ALLOW);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stderr), "");
+}
+
+#[test]
+fn issue11_a_full_disk_is_one_error_line_not_a_panic() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let bundle = tmp("full.ipeb");
+    assert!(
+        ipe(&["compile", "examples/seed", "-o", bundle.to_str().unwrap()])
+            .status
+            .success()
+    );
+    for args in [
+        vec!["inspect", bundle.to_str().unwrap()],
+        vec![
+            "eval",
+            "examples/seed",
+            "--input",
+            "examples/seed/requests.jsonl",
+        ],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_ipe"))
+            .args(&args)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .env("RUST_BACKTRACE", "1")
+            .stdout(std::fs::File::create("/dev/full").expect("/dev/full opens"))
+            .output()
+            .expect("ipe runs");
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(
+            err, "error: writing standard output: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn issue11_a_closed_stderr_does_not_panic() {
+    let bundle = tmp("closed-stderr.ipeb");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec 2>&-; \"{}\" compile examples/seed -o \"{}\"",
+            env!("CARGO_BIN_EXE_ipe"),
+            bundle.display()
+        ))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("sh runs");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(bundle.exists());
+}
+
+#[test]
+fn issue11_user_errors_print_no_backtrace() {
+    let o = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .args(["eval", "examples/seed", "--input", "no-such-file.jsonl"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("ipe runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o.stderr),
+        "error: reading `no-such-file.jsonl`: No such file or directory (os error 2)\n"
+    );
+}
+
+/// A directory holding a copy of the seed bundle's sources.
+fn seed_copy(name: &str) -> PathBuf {
+    let dir = tmp(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/seed");
+    for f in ["schema.ipe", "policy.ipe"] {
+        std::fs::copy(format!("{root}/{f}"), dir.join(f)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn issue11_check_does_not_follow_symlink_loops() {
+    let dir = seed_copy("loops");
+    std::os::unix::fs::symlink("..", dir.join("up")).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("self")).unwrap();
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink("../..", dir.join("sub/back")).unwrap();
+    let o = ipe(&["check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
+#[test]
+fn issue11_check_skips_a_fifo_with_a_warning() {
+    let dir = seed_copy("fifo");
+    let fifo = dir.join("f.ipe");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let o = ipe(&["check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains(&format!(
+            "warning: skipping `{}`: not a regular file",
+            fifo.display()
+        )),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn issue11_check_warns_about_an_upper_case_extension() {
+    let dir = seed_copy("case");
+    std::fs::write(dir.join("B.IPE"), "policy B:\n  \"b\"\n  denies\n").unwrap();
+    let o = ipe(&["check", dir.to_str().unwrap()]);
+    assert!(
+        text(&o.stderr).contains("B.IPE`: only `.ipe` files are sources"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn issue11_a_bundle_given_as_a_source_is_named_as_one() {
+    let bundle = tmp("as-source.bin");
+    assert!(
+        ipe(&["compile", "examples/seed", "-o", bundle.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = ipe(&["check", bundle.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("is a compiled bundle, not a source"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Recognised by its magic, whatever its name: `eval` takes it as a bundle.
+    let e = ipe(&[
+        "eval",
+        bundle.to_str().unwrap(),
+        "--input",
+        "examples/seed/requests.jsonl",
+    ]);
+    assert!(e.status.success(), "{}", text(&e.stderr));
+}
+
+#[test]
+fn issue11_a_bom_or_latin1_source_is_a_located_diagnostic() {
+    let dir = tmp("encodings");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bom = dir.join("bom.ipe");
+    std::fs::write(&bom, b"\xEF\xBB\xBFdefault allow\n").unwrap();
+    let o = ipe(&["check", bom.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("the file starts with a UTF-8 byte order mark"),
+        "{err}"
+    );
+    assert!(err.contains("bom.ipe:1:1"), "{err}");
+    let latin1 = dir.join("latin1.ipe");
+    std::fs::write(&latin1, b"default allow\n# caf\xE9\n").unwrap();
+    let o = ipe(&["check", latin1.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("line 2 is not valid UTF-8 (byte 0xE9)"),
+        "{err}"
+    );
+    assert!(err.contains("latin1.ipe:2:6"), "{err}");
+}

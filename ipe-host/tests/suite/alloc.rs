@@ -112,7 +112,7 @@ fn builder_evaluation_allocates_nothing_in_steady_state() {
                     ],
                 ],
             );
-        req.evaluate()
+        req.evaluate().expect("no attribute set twice")
     };
     let d = run(&mut arena);
     assert_eq!(d.effect, ipe_nostd::Effect::Allow);

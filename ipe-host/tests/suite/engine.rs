@@ -244,7 +244,7 @@ fn typed_requests_match_json() {
         .strs("tags", ["a", "b"])
         .records("approvals", [[("role", Field::Str("dev"))]])
         .str("not.in.bundle", "ignored");
-    let typed = set.report(&req.evaluate());
+    let typed = set.report(&req.evaluate().expect("no attribute set twice"));
     let json = set
         .evaluate_json(
             r#"{"urgent": true, "kind": "job", "size": 11, "tags": ["a", "b"], "approvals": [{"role": "dev"}]}"#,
@@ -257,7 +257,7 @@ fn typed_requests_match_json() {
     req.str("kind", "job")
         .str("size", "big")
         .bool("urgent", false);
-    let typed = set.report(&req.evaluate());
+    let typed = set.report(&req.evaluate().expect("no attribute set twice"));
     let json = set
         .evaluate_json(r#"{"kind": "job", "size": "big", "urgent": false}"#)
         .expect("object");
@@ -328,4 +328,28 @@ fn stats_count_outcomes_and_rank_policies() {
     let table = stats.table(2);
     assert!(table.contains("hottest policies (version 1)"), "{table}");
     assert!(table.contains("Urgent"), "{table}");
+}
+
+#[test]
+fn issue11_a_line_that_is_not_utf8_is_rejected_alone() {
+    let engine = engine();
+    let input: &[u8] = b"{\"kind\":\"deploy\"}\n{\"kind\":\"d\xffeploy\"}\n{\"kind\":\"deploy\"}\n";
+    let mut lines = Vec::new();
+    let s = engine
+        .evaluate_lines(input, |n, r| {
+            lines.push((n, r.err().map(ToString::to_string)));
+        })
+        .expect("reads");
+    assert_eq!(
+        lines,
+        [
+            (1, None),
+            (
+                2,
+                Some("malformed request: invalid UTF-8 at column 11".to_owned())
+            ),
+            (3, None),
+        ]
+    );
+    assert_eq!((s.requests, s.malformed), (2, 1));
 }
