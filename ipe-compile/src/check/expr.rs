@@ -34,6 +34,12 @@ enum ValOp {
     List,
 }
 
+/// Paths and literals are not nesting levels; every operator, parenthesis and explicit
+/// aggregate is one (`docs/LANGUAGE.md`, Limits).
+fn is_leaf(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Lit(_) | ExprKind::Path(_))
+}
+
 impl Ctx<'_> {
     fn enter(&mut self, span: &ByteSpan) -> bool {
         self.depth += 1;
@@ -53,6 +59,9 @@ impl Ctx<'_> {
 
     /// Checks `e` as a condition.
     pub(super) fn cond(&mut self, e: &Expr) -> Option<hir::Expr> {
+        if is_leaf(e) {
+            return self.cond_inner(e);
+        }
         let ok = self.enter(&e.span);
         let r = if ok { self.cond_inner(e) } else { None };
         self.depth -= 1;
@@ -192,6 +201,9 @@ impl Ctx<'_> {
 
     /// Checks `e` as a value (operand of a comparison).
     pub(super) fn value(&mut self, e: &Expr) -> Option<Val> {
+        if is_leaf(e) {
+            return self.value_inner(e);
+        }
         let ok = self.enter(&e.span);
         let r = if ok { self.value_inner(e) } else { None };
         self.depth -= 1;
