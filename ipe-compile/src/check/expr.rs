@@ -85,6 +85,12 @@ impl Ctx<'_> {
             ExprKind::Where { expr, kw, filter } => {
                 self.with_where(expr, kw, filter, |cx, inner| cx.cond(inner))
             }
+            ExprKind::Has(name) if self.is_record_prefix(name) => {
+                // Declared only through the attributes inside it: `has` tests presence, as it
+                // does without a schema (where such a path is inferred as a string).
+                let id = self.slot(&name.text, &SlotType::Scalar(Scalar::Str));
+                Some(hir::Expr::Has(Operand::Slot(id)))
+            }
             ExprKind::Has(name) => match self.resolve(name)? {
                 Resolved::Slot(id, _) => Some(hir::Expr::Has(Operand::Slot(id))),
                 Resolved::Field {
@@ -141,6 +147,17 @@ impl Ctx<'_> {
                 }
             }
         }
+    }
+
+    /// Whether `name` is not itself declared but the schema declares attributes inside it
+    /// (`resource.owner` for `resource.owner.name`), outside any element scope.
+    fn is_record_prefix(&self, name: &Name) -> bool {
+        let first = name.text.split('.').next().unwrap_or("");
+        if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
+            return false;
+        }
+        let inner = format!("{}.", name.text);
+        self.schema.keys().any(|k| k.starts_with(&inner))
     }
 
     /// Runs `f` on `expr` with `filter` attached to the seed aggregate in `expr`.

@@ -215,3 +215,56 @@ fn issue11_depth_limit_is_32_levels_at_the_boundary() {
     );
     assert!(ipe_compile::compile_str(&[("a.ipe", bare.as_str())]).is_ok());
 }
+
+#[test]
+fn issue11_schema_path_inside_a_scalar_is_a_conflict() {
+    let src = "schema {\n  a: int\n  a.b: int\n}\npolicy P: \"t\" requires a == 1\n";
+    let (_, diags) = compile_sources(&[("a.ipe", src)]);
+    assert_eq!(
+        diags[0].message(),
+        "attribute `a.b` is declared inside `a`, which is declared as int"
+    );
+    assert_eq!(diags[0].underlined(), "a.b");
+    assert_eq!(diags[0].line_col(), (3, 3));
+    assert!(diags[0].help().is_some_and(|h| h.contains("not both")));
+    // The other order, across two schema blocks.
+    let src = "schema {\n  a.b: int\n}\nschema {\n  a: list of string\n}\npolicy P: \"t\" requires a.b == 1\n";
+    let (_, diags) = compile_sources(&[("a.ipe", src)]);
+    assert_eq!(
+        diags[0].message(),
+        "attribute `a` is declared as list, but `a.b` is declared inside it"
+    );
+    assert_eq!(diags[0].line_col(), (5, 3));
+    // Inside the elements of a list of records.
+    let src = "schema {\n  l: list of e {\n    who: string\n    who.role: string\n  }\n}\npolicy P: \"t\" requires l.count > 0\n";
+    let (_, diags) = compile_sources(&[("a.ipe", src)]);
+    assert_eq!(
+        diags[0].message(),
+        "in the elements of `l`: attribute `who.role` is declared inside `who`, which is declared as string"
+    );
+    assert_eq!(diags[0].underlined(), "who.role");
+}
+
+#[test]
+fn issue11_duplicate_metadata_key_is_an_error() {
+    let src = "policy P: \"t\" denies\n  metadata\n    owner: \"a\"\n    owner: \"b\"\n";
+    let (program, diags) = compile_sources(&[("a.ipe", src)]);
+    assert!(program.is_none());
+    assert_eq!(diags[0].message(), "metadata key `owner` is given twice");
+    assert_eq!(diags[0].line_col(), (4, 5));
+    assert_eq!(
+        diags[0].help(),
+        Some("it is first given on line 3; keep one of the two")
+    );
+}
+
+#[test]
+fn issue11_has_on_a_record_path_is_accepted_with_a_schema() {
+    let with =
+        "schema {\n  resource.owner.name: string\n}\npolicy P: \"t\" requires has resource.owner\n";
+    let program = ipe_compile::compile_str(&[("a.ipe", with)]).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(program.slots[0].path, "resource.owner");
+    // Still unknown when nothing is declared inside it.
+    let d = first_error("policy P: \"x\" requires has resource.owner\n");
+    assert_eq!(d.message(), "unknown attribute `resource.owner`");
+}
