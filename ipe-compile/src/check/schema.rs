@@ -23,7 +23,7 @@ pub(super) fn merge(
             for e in entries {
                 let declared = out.iter().map(|(k, t)| (k.as_str(), type_word(t)));
                 if let Some(message) =
-                    nesting_conflict(&e.path.text, &type_expr_word(&e.ty), declared)
+                    nesting_conflict(&e.path.text, type_expr_word(&e.ty), declared)
                 {
                     problems.push(Problem {
                         file: fi,
