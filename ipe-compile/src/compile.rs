@@ -54,7 +54,7 @@ pub fn compile_sources<N: AsRef<str>, T: AsRef<str>>(
                 Arc::clone(text),
                 e.span(text),
                 e.message(),
-                None,
+                e.help().map(str::to_owned),
             ));
         }
         asts.push(ast);

@@ -2,6 +2,7 @@
 //! (`file:line:col`, the source line, an underline and a help line).
 
 use crate::ast::ByteSpan;
+use crate::source;
 use miette::{NamedSource, SourceSpan};
 use std::fmt;
 use std::sync::Arc;
@@ -71,22 +72,15 @@ impl Diagnostic {
 
     /// One-based line and column (in characters) of the underline's start.
     pub fn line_col(&self) -> (usize, usize) {
-        let before = &self.text[..self.span.start];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-        (line, before[line_start..].chars().count() + 1)
+        source::line_col(&self.text, self.span.start)
     }
 
     /// Renders the diagnostic like rustc does.
     pub fn render(&self) -> String {
         let (line, col) = self.line_col();
-        let line_start = self.text[..self.span.start]
-            .rfind('\n')
-            .map_or(0, |n| n + 1);
-        let line_end = self.text[self.span.start..]
-            .find('\n')
-            .map_or(self.text.len(), |n| self.span.start + n);
-        let src_line = &self.text[line_start..line_end];
+        let line_start = source::line_start(&self.text, self.span.start);
+        let line_end = source::line_end(&self.text, self.span.start);
+        let src_line = source::printable(&self.text[line_start..line_end]);
         let width = self.text[self.span.start..self.span.end.min(line_end).max(self.span.start)]
             .chars()
             .count()

@@ -174,14 +174,7 @@ impl<'p, 'r> Eval<'p, 'r> {
         let elem = self.env[usize::from(level)];
         if !elem.is_object() {
             let got = json_kind(elem);
-            return Err(Self::err(
-                list,
-                Some(field),
-                ErrKind::WrongType {
-                    expected: f.ty.kind(),
-                    got,
-                },
-            ));
+            return Err(Self::err(list, Some(field), ErrKind::NotRecord { got }));
         }
         let v = lookup(elem, &f.path).ok_or(Self::err(list, Some(field), ErrKind::Missing))?;
         Ok((v, &f.ty))

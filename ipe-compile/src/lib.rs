@@ -6,6 +6,7 @@ mod check;
 pub mod diag;
 pub mod hir;
 pub mod parser;
+pub mod source;
 
 pub use check::{MAX_AGG_DEPTH, MAX_DEPTH};
 pub mod cli;

@@ -3,6 +3,7 @@
 //! syntax errors.
 
 use crate::ast::{self, AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name, StrOp};
+use crate::source;
 use ipe_nostd::Effect;
 use winnow::combinator::{alt, cut_err, opt, repeat};
 use winnow::error::{AddContext, ErrMode, ParserError};
@@ -16,15 +17,22 @@ mod schema;
 /// limits are much lower; this one only protects the parser's stack).
 const MAX_PARSE_DEPTH: u32 = 200;
 
-/// Parser state: current nesting depth.
+/// Parser state: current nesting depth, and the last string literal that spanned lines.
 #[derive(Clone, Copy, Debug, Default)]
-struct Depth(u32);
+struct Depth(u32, Option<MultiLine>);
+
+/// A string literal that spanned lines: where it opened, and where the token after it starts.
+#[derive(Clone, Copy, Debug)]
+struct MultiLine {
+    open: usize,
+    next: usize,
+}
 
 type In<'a> = Stateful<LocatingSlice<&'a str>, Depth>;
 type PResult<T> = Result<T, ErrMode<SyntaxError>>;
 
 /// What a syntax error says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Label {
     /// Nothing more specific is known.
     Unknown,
@@ -32,6 +40,8 @@ pub enum Label {
     Expected(&'static str),
     /// A complete message.
     Message(&'static str),
+    /// A complete message built from the source.
+    Text(String),
 }
 
 /// A syntax error at a byte offset.
@@ -43,16 +53,38 @@ pub struct SyntaxError {
     pub end: Option<usize>,
     /// What went wrong.
     pub label: Label,
+    /// How to fix it, when known.
+    pub help: Option<String>,
 }
 
 impl SyntaxError {
+    /// An error underlining `span`, with a message and a help line.
+    pub(crate) fn located(
+        span: ByteSpan,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        SyntaxError {
+            offset: span.start,
+            end: Some(span.end),
+            label: Label::Text(message.into()),
+            help: Some(help.into()),
+        }
+    }
+
     /// The user-facing message.
     pub fn message(&self) -> String {
-        match self.label {
+        match &self.label {
             Label::Unknown => "expected a policy, schema or default declaration".to_owned(),
             Label::Expected(what) => format!("expected {what}"),
-            Label::Message(m) => m.to_owned(),
+            Label::Message(m) => (*m).to_owned(),
+            Label::Text(m) => m.clone(),
         }
+    }
+
+    /// The help line, if any.
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
     }
 
     /// The span to underline in `src`.
@@ -89,6 +121,7 @@ impl<I: Stream + Location> ParserError<I> for SyntaxError {
             offset: input.current_token_start(),
             end: None,
             label: Label::Unknown,
+            help: None,
         }
     }
 
@@ -121,10 +154,20 @@ impl<I: Stream + Location> AddContext<I, &'static str> for SyntaxError {
 pub fn parse_file(src: &str) -> (ast::File, Vec<SyntaxError>) {
     let mut input = In {
         input: LocatingSlice::new(src),
-        state: Depth(0),
+        state: Depth(0, None),
     };
     let mut file = ast::File::default();
     let mut errors = Vec::new();
+    let bad = source::bad_chars(src);
+    if !bad.is_empty() {
+        // Such a character ends a line for some readers and not for others (a comment could
+        // swallow the policies after it), so nothing is parsed.
+        for b in bad {
+            let span = b.offset..b.offset + b.ch.len_utf8();
+            errors.push(SyntaxError::located(span, b.message(), b.help()));
+        }
+        return (file, errors);
+    }
     if let Err(e) = ws(&mut input) {
         errors.push(into_error(e, &input));
         return (file, errors);
@@ -132,11 +175,15 @@ pub fn parse_file(src: &str) -> (ast::File, Vec<SyntaxError>) {
     while !input.input.is_empty() {
         let start = input.current_token_start();
         let checkpoint = input.checkpoint();
-        input.state = Depth(0);
+        input.state = Depth(0, None);
         match item(&mut input) {
             Ok(it) => file.items.push(it),
             Err(e) => {
-                errors.push(into_error(e, &input));
+                let e = into_error(e, &input);
+                errors.push(match input.state.1 {
+                    Some(ml) if ml.next == e.offset => unterminated(src, ml),
+                    _ => e,
+                });
                 input.reset(&checkpoint);
                 let resume = next_item_start(src, start + 1);
                 let _ = input.next_slice(resume - start);
@@ -149,6 +196,18 @@ pub fn parse_file(src: &str) -> (ast::File, Vec<SyntaxError>) {
     (file, errors)
 }
 
+/// The error for a string literal that spanned lines and was followed by a syntax error right
+/// after its closing quote: most likely its own closing quote is missing.
+fn unterminated(src: &str, ml: MultiLine) -> SyntaxError {
+    let closed_at = ml.next.min(src.len());
+    let (line, _) = source::line_col(src, src[..closed_at].rfind('"').unwrap_or(ml.open));
+    SyntaxError::located(
+        ml.open..ml.open + 1,
+        "unterminated string",
+        format!("this string runs on to line {line}, where the next `\"` closes it; close it with `\"` where it should end"),
+    )
+}
+
 fn into_error(e: ErrMode<SyntaxError>, input: &In<'_>) -> SyntaxError {
     match e {
         ErrMode::Backtrack(e) | ErrMode::Cut(e) => e,
@@ -156,6 +215,7 @@ fn into_error(e: ErrMode<SyntaxError>, input: &In<'_>) -> SyntaxError {
             offset: input.current_token_start(),
             end: None,
             label: Label::Expected("more input"),
+            help: None,
         },
     }
 }
@@ -188,6 +248,7 @@ fn err_here(i: &In<'_>, label: Label) -> SyntaxError {
         offset: i.current_token_start(),
         end: None,
         label,
+        help: None,
     }
 }
 
@@ -197,7 +258,7 @@ fn ws(i: &mut In<'_>) -> PResult<()> {
         0..,
         alt((
             take_while(1.., char::is_whitespace).void(),
-            ('#', take_till(0.., '\n')).void(),
+            ('#', take_till(0.., source::LF)).void(),
         )),
     )
     .parse_next(i)
@@ -286,7 +347,16 @@ fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
     }
     let _ = i.next_token();
     let mut out = String::new();
+    let mut lines = false;
     loop {
+        let rest: &str = i.input.as_ref();
+        if let Some(n) = source::line_end_at(rest) {
+            // CR LF reads as LF: a literal means the same in a CRLF and an LF checkout.
+            let _ = i.next_slice(n);
+            out.push('\n');
+            lines = true;
+            continue;
+        }
         match i.next_token() {
             None => {
                 let src_rest: &str = i.input.as_ref();
@@ -295,6 +365,7 @@ fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
                     offset: start,
                     end: Some(start + 1),
                     label: Label::Message("unterminated string"),
+                    help: Some("close the string with `\"`".to_owned()),
                 }));
             }
             Some('"') => break,
@@ -309,6 +380,7 @@ fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
                         offset: at,
                         end: Some(i.current_token_start()),
                         label: Label::Expected(r#"an escape such as `\"`, `\\`, `\n` or `\t`"#),
+                        help: None,
                     }));
                 }
             },
@@ -317,6 +389,10 @@ fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
     }
     let end = i.current_token_start();
     ws(i)?;
+    i.state.1 = lines.then(|| MultiLine {
+        open: start,
+        next: i.current_token_start(),
+    });
     Ok((out, start..end))
 }
 
@@ -331,6 +407,7 @@ fn integer(i: &mut In<'_>) -> PResult<(i64, ByteSpan)> {
             offset: span.start,
             end: Some(span.end),
             label: Label::Expected("an integer that fits in 64 bits"),
+            help: None,
         })
     })?;
     ws(i)?;
@@ -426,6 +503,7 @@ fn policy(i: &mut In<'_>) -> PResult<ast::Policy> {
             offset: name.span.start,
             end: Some(name.span.end),
             label: Label::Expected("a policy name without `-`"),
+            help: None,
         }));
     }
     expect_sym(i, ":", "`:` after the policy name")?;
@@ -617,10 +695,34 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
             span,
         });
     }
+    let (base, base_off): (&str, usize) = (i.input.as_ref(), i.current_token_start());
+    let text = |span: &ByteSpan| {
+        base.get(span.start - base_off..span.end - base_off)
+            .unwrap_or("")
+    };
     let lhs = primary(i)?;
+    foreign_after_operand(i)?;
     for (sym, op) in CMP_OPS {
-        if eat_sym(i, sym)?.is_some() {
+        if let Some(op_span) = eat_sym(i, sym)? {
             let rhs = primary(i)?;
+            if let Some((sym2, _)) = CMP_OPS.iter().find(|(s, _)| peek_sym(i, s)) {
+                let at = i.current_token_start();
+                let _ = i.next_slice(sym2.len());
+                ws(i)?;
+                let next =
+                    primary(i).map_or_else(|_| "...".to_owned(), |e| text(&e.span).to_owned());
+                let mid = text(&rhs.span);
+                return Err(ErrMode::Cut(SyntaxError::located(
+                    at..at + sym2.len(),
+                    "comparisons do not chain",
+                    format!(
+                        "write `{} {} {mid} and {mid} {sym2} {next}`",
+                        text(&lhs.span),
+                        text(&op_span)
+                    ),
+                )));
+            }
+            foreign_after_operand(i)?;
             let span = lhs.span.start..rhs.span.end;
             return Ok(Expr {
                 kind: ExprKind::Cmp {
@@ -635,6 +737,7 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     for (kw, op) in STR_OPS {
         if eat_kw(i, kw)?.is_some() {
             let rhs = primary(i)?;
+            foreign_after_operand(i)?;
             let span = lhs.span.start..rhs.span.end;
             return Ok(Expr {
                 kind: ExprKind::Str {
@@ -684,7 +787,83 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     Ok(lhs)
 }
 
+/// Operators other languages have and this one does not, after an operand: each gets its own
+/// message and help instead of a generic "expected".
+fn foreign_after_operand(i: &mut In<'_>) -> PResult<()> {
+    let s: &str = i.input.as_ref();
+    let at = i.current_token_start();
+    let found = |len: usize, message: &str, help: &str| {
+        Err(ErrMode::Cut(SyntaxError::located(
+            at..at + len,
+            message,
+            help,
+        )))
+    };
+    for (sym, good) in [
+        ("&&", "and"),
+        ("||", "or"),
+        ("===", "=="),
+        ("!==", "!="),
+        ("<>", "!="),
+    ] {
+        if s.starts_with(sym) {
+            return found(
+                sym.len(),
+                &format!("unknown operator `{sym}`"),
+                &format!("`{sym}` is written `{good}`"),
+            );
+        }
+    }
+    if s.starts_with('=') && !s.starts_with("==") {
+        return found(1, "unknown operator `=`", "equality is written `==`");
+    }
+    if s.starts_with(['+', '-', '*', '/', '%']) {
+        return found(
+            1,
+            "arithmetic is not part of the language",
+            "compare an attribute with a literal or another attribute; compute derived values \
+             before the request and send them as attributes",
+        );
+    }
+    let word = peek_word(i);
+    match word {
+        "like" | "matches" | "ilike" | "glob" | "regex" => found(
+            word.len(),
+            &format!("unknown operator `{word}`"),
+            "patterns are not part of the language: use `starts_with`, `ends_with` or `contains`, \
+             e.g. `host ends_with \".x\"`",
+        ),
+        "not" if followed_by_in(s) => found(
+            3,
+            "`not in` is not an operator",
+            "negate the whole test: `not x in [...]`",
+        ),
+        "is" => found(
+            2,
+            "unknown operator `is`",
+            "compare with `==` or `!=`, and test presence with `has path`",
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `s` (starting with `not`) continues with the word `in`.
+fn followed_by_in(s: &str) -> bool {
+    let rest = s.get(3..).unwrap_or("").trim_start();
+    rest.strip_prefix("in").is_some_and(|r| {
+        !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    })
+}
+
 fn primary(i: &mut In<'_>) -> PResult<Expr> {
+    if peek_sym(i, "!") && !peek_sym(i, "!=") {
+        let at = i.current_token_start();
+        return Err(ErrMode::Cut(SyntaxError::located(
+            at..at + 1,
+            "unknown operator `!`",
+            "`!` is written `not`",
+        )));
+    }
     if let Some(open) = eat_sym(i, "(")? {
         let inner = expr(i)?;
         let close = expect_sym(i, ")", "`)`")?;
@@ -713,6 +892,14 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         }
     }
     match path(i) {
+        Ok(p) if peek_sym(i, "(") => Err(ErrMode::Cut(SyntaxError::located(
+            p.span.clone(),
+            "functions are not part of the language (yet)",
+            format!(
+                "`{}` is read as an attribute path; only `count`, `any` and `all` take parentheses",
+                p.text
+            ),
+        ))),
         Ok(p) => Ok(Expr {
             span: p.span.clone(),
             kind: ExprKind::Path(p),

@@ -29,3 +29,6 @@ mod random_policies;
 /// The seed policy, compiled as written.
 #[path = "suite/seed.rs"]
 mod seed;
+/// Source text: line ends, control characters, CRLF against LF.
+#[path = "suite/source_text.rs"]
+mod source_text;

@@ -151,8 +151,7 @@ pub fn slot_value<'j>(
                     vals.push(if item.is_object() {
                         scalar(bundle, lookup(item, fi.path), fi.kind)
                     } else {
-                        Value::Invalid(ErrKind::WrongType {
-                            expected: fi.kind,
+                        Value::Invalid(ErrKind::NotRecord {
                             got: json_kind(item),
                         })
                     });
@@ -856,17 +855,17 @@ struct ItemSeed<'p, 'b, 'r, 'o> {
 }
 
 impl ItemSeed<'_, '_, '_, '_> {
-    /// A non-object element: every field is of the wrong type.
+    /// A non-object element: no field can be read from it.
     fn not_object(self, got: JsonKind) {
         let first = self.first_kind as usize;
-        let kinds = self
+        let fields = self
             .r
             .plan
             .kinds
             .get(first..first.saturating_add(self.out.len()))
-            .unwrap_or(&[]);
-        for (v, &k) in self.out.iter_mut().zip(kinds) {
-            *v = wrong(k, got);
+            .map_or(0, <[ValueKind]>::len);
+        for v in self.out.iter_mut().take(fields) {
+            *v = Value::Invalid(ErrKind::NotRecord { got });
         }
     }
 }

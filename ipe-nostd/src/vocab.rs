@@ -101,6 +101,12 @@ pub enum ErrKind {
         /// The type found in the request.
         got: JsonKind,
     },
+    /// A list element field could not be read because the element is not a JSON object (a
+    /// record); `got` is the element's JSON type.
+    NotRecord {
+        /// The element's JSON type.
+        got: JsonKind,
+    },
     /// The attribute is a string that is not a member of its declared enum.
     NotInEnum,
     /// The attribute is a list longer than its declared maximum.
@@ -127,6 +133,23 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             expected.as_str(),
             got.as_str()
         ),
+        ErrKind::NotRecord {
+            got: JsonKind::Null,
+        } => write!(
+            w,
+            "attribute `{path}` cannot be read: element is null, expected a record"
+        ),
+        ErrKind::NotRecord { got } => {
+            let article = match got {
+                JsonKind::Int | JsonKind::Object => "an",
+                _ => "a",
+            };
+            write!(
+                w,
+                "attribute `{path}` cannot be read: element is {article} {}, expected a record",
+                got.as_str()
+            )
+        }
         ErrKind::NotInEnum => {
             write!(w, "attribute `{path}` is not one of ")?;
             for (i, v) in enum_values.into_iter().enumerate() {
@@ -146,3 +169,50 @@ pub const DENIED_BY_POLICY: &str = "denied by policy";
 
 /// The prefix of the violation reason for a failed `requires` clause.
 pub const REQUIREMENT_NOT_MET: &str = "requirement not met: ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed buffer to render into without alloc.
+    struct Buf([u8; 128], usize);
+
+    impl fmt::Write for Buf {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let end = self.1 + s.len();
+            self.0
+                .get_mut(self.1..end)
+                .ok_or(fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.1 = end;
+            Ok(())
+        }
+    }
+
+    fn render(kind: ErrKind) -> Buf {
+        let mut b = Buf([0; 128], 0);
+        assert!(write_attr_error(&mut b, "items[].name", kind, [], 0).is_ok());
+        b
+    }
+
+    #[test]
+    fn issue11_element_not_a_record_says_so() {
+        for (got, text) in [
+            (
+                JsonKind::Str,
+                "attribute `items[].name` cannot be read: element is a string, expected a record",
+            ),
+            (
+                JsonKind::Int,
+                "attribute `items[].name` cannot be read: element is an int, expected a record",
+            ),
+            (
+                JsonKind::Null,
+                "attribute `items[].name` cannot be read: element is null, expected a record",
+            ),
+        ] {
+            let b = render(ErrKind::NotRecord { got });
+            assert_eq!(core::str::from_utf8(&b.0[..b.1]), Ok(text));
+        }
+    }
+}

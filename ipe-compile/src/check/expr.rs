@@ -34,6 +34,12 @@ enum ValOp {
     List,
 }
 
+/// Paths and literals are not nesting levels; every operator, parenthesis and explicit
+/// aggregate is one (`docs/LANGUAGE.md`, Limits).
+fn is_leaf(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Lit(_) | ExprKind::Path(_))
+}
+
 impl Ctx<'_> {
     fn enter(&mut self, span: &ByteSpan) -> bool {
         self.depth += 1;
@@ -53,6 +59,9 @@ impl Ctx<'_> {
 
     /// Checks `e` as a condition.
     pub(super) fn cond(&mut self, e: &Expr) -> Option<hir::Expr> {
+        if is_leaf(e) {
+            return self.cond_inner(e);
+        }
         let ok = self.enter(&e.span);
         let r = if ok { self.cond_inner(e) } else { None };
         self.depth -= 1;
@@ -75,6 +84,12 @@ impl Ctx<'_> {
             }
             ExprKind::Where { expr, kw, filter } => {
                 self.with_where(expr, kw, filter, |cx, inner| cx.cond(inner))
+            }
+            ExprKind::Has(name) if self.is_record_prefix(name) => {
+                // Declared only through the attributes inside it: `has` tests presence, as it
+                // does without a schema (where such a path is inferred as a string).
+                let id = self.slot(&name.text, &SlotType::Scalar(Scalar::Str));
+                Some(hir::Expr::Has(Operand::Slot(id)))
             }
             ExprKind::Has(name) => match self.resolve(name)? {
                 Resolved::Slot(id, _) => Some(hir::Expr::Has(Operand::Slot(id))),
@@ -132,6 +147,17 @@ impl Ctx<'_> {
                 }
             }
         }
+    }
+
+    /// Whether `name` is not itself declared but the schema declares attributes inside it
+    /// (`resource.owner` for `resource.owner.name`), outside any element scope.
+    fn is_record_prefix(&self, name: &Name) -> bool {
+        let first = name.text.split('.').next().unwrap_or("");
+        if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
+            return false;
+        }
+        let inner = format!("{}.", name.text);
+        self.schema.keys().any(|k| k.starts_with(&inner))
     }
 
     /// Runs `f` on `expr` with `filter` attached to the seed aggregate in `expr`.
@@ -192,6 +218,9 @@ impl Ctx<'_> {
 
     /// Checks `e` as a value (operand of a comparison).
     pub(super) fn value(&mut self, e: &Expr) -> Option<Val> {
+        if is_leaf(e) {
+            return self.value_inner(e);
+        }
         let ok = self.enter(&e.span);
         let r = if ok { self.value_inner(e) } else { None };
         self.depth -= 1;

@@ -217,6 +217,18 @@ impl Ctx<'_> {
             Some(None) => return None,
             None => None,
         };
+        for (n, (key, _)) in p.metadata.iter().enumerate() {
+            if let Some((first, _)) = p.metadata[..n].iter().find(|(k, _)| k.text == key.text) {
+                let (line, _) = crate::source::line_col(self.src, first.span.start);
+                self.error(
+                    key.span.clone(),
+                    format!("metadata key `{}` is given twice", key.text),
+                    Some(format!(
+                        "it is first given on line {line}; keep one of the two"
+                    )),
+                );
+            }
+        }
         let metadata = p
             .metadata
             .iter()

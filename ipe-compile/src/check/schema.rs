@@ -14,13 +14,25 @@ pub(super) fn merge(
     files: &[SourceFile<'_>],
     problems: &mut Vec<Problem>,
 ) -> BTreeMap<String, SlotType> {
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<String, SlotType> = BTreeMap::new();
     for (fi, f) in files.iter().enumerate() {
         for item in &f.ast.items {
             let ast::Item::Schema(entries) = item else {
                 continue;
             };
             for e in entries {
+                let declared = out.iter().map(|(k, t)| (k.as_str(), type_word(t)));
+                if let Some(message) =
+                    nesting_conflict(&e.path.text, type_expr_word(&e.ty), declared)
+                {
+                    problems.push(Problem {
+                        file: fi,
+                        span: e.path.span.clone(),
+                        message,
+                        help: Some(NESTING_HELP.to_owned()),
+                    });
+                    continue;
+                }
                 if out.contains_key(&e.path.text) {
                     problems.push(Problem {
                         file: fi,
@@ -39,6 +51,53 @@ pub(super) fn merge(
         }
     }
     out
+}
+
+const NESTING_HELP: &str =
+    "an attribute holds either a value or other attributes, not both; rename one of them";
+
+/// The word for a slot type in messages.
+fn type_word(t: &SlotType) -> &'static str {
+    match t {
+        SlotType::Scalar(s) => s.kind().as_str(),
+        SlotType::List { .. } => "list",
+        SlotType::Records { .. } => "list of records",
+    }
+}
+
+/// The word for a declared type in messages.
+fn type_expr_word(t: &TypeExpr) -> &'static str {
+    match t {
+        TypeExpr::Scalar(s) => scalar(s).kind().as_str(),
+        TypeExpr::List { .. } => "list",
+        TypeExpr::Records { .. } => "list of records",
+    }
+}
+
+/// If `path` (of type `word`) nests inside, or around, one of the `declared` paths, the message.
+fn nesting_conflict<'a>(
+    path: &str,
+    word: &str,
+    declared: impl IntoIterator<Item = (&'a str, &'static str)>,
+) -> Option<String> {
+    let inside = |outer: &str, inner: &str| {
+        inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    for (other, other_word) in declared {
+        if inside(other, path) {
+            return Some(format!(
+                "attribute `{path}` is declared inside `{other}`, which is declared as {other_word}"
+            ));
+        }
+        if inside(path, other) {
+            return Some(format!(
+                "attribute `{path}` is declared as {word}, but `{other}` is declared inside it"
+            ));
+        }
+    }
+    None
 }
 
 /// Converts a declared scalar type.
@@ -73,6 +132,17 @@ fn slot_type(path: &str, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>)
         } => {
             let mut out: Vec<Field> = Vec::new();
             for (name, ty) in fields {
+                let declared = out.iter().map(|f| (f.path.as_str(), f.ty.kind().as_str()));
+                let word = scalar(ty).kind().as_str();
+                if let Some(message) = nesting_conflict(&name.text, word, declared) {
+                    problems.push(Problem {
+                        file,
+                        span: name.span.clone(),
+                        message: format!("in the elements of `{path}`: {message}"),
+                        help: Some(NESTING_HELP.to_owned()),
+                    });
+                    continue;
+                }
                 if out.iter().any(|f| f.path == name.text) {
                     problems.push(Problem {
                         file,

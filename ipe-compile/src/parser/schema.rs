@@ -8,6 +8,7 @@ use crate::ast::{Name, ScalarTy, SchemaEntry, TypeExpr};
 use winnow::combinator::cut_err;
 use winnow::error::ErrMode;
 use winnow::prelude::*;
+use winnow::stream::Location;
 
 /// The entries of a schema block, after the `schema` keyword.
 pub(super) fn schema_block(i: &mut In<'_>) -> PResult<Vec<SchemaEntry>> {
@@ -38,6 +39,7 @@ fn max_len(i: &mut In<'_>) -> PResult<Option<u32>> {
             offset: span.start,
             end: Some(span.end),
             label: Label::Expected("a list length between 0 and 4294967295"),
+            help: None,
         })),
     }
 }
@@ -117,6 +119,18 @@ fn type_expr(i: &mut In<'_>) -> PResult<TypeExpr> {
         expect_sym(i, ":", "`:` after the field name")?;
         match scalar(i)? {
             Some(ty) => fields.push((name, ty)),
+            None if super::at_kw(i, "list") => {
+                let at = i.current_token_start();
+                return Err(ErrMode::Cut(super::SyntaxError::located(
+                    at..at + "list".len(),
+                    "a record field cannot be a list",
+                    format!(
+                        "record fields are `string`, `int`, `bool` or `enum [...]`; lists do not \
+                         nest, so declare `{}` as its own attribute outside the record",
+                        name.text
+                    ),
+                )));
+            }
             None => {
                 return Err(ErrMode::Cut(err_here(
                     i,

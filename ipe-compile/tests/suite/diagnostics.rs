@@ -78,3 +78,193 @@ fn duplicate_policy_and_default() {
     assert_eq!(diags[1].underlined(), "A");
     assert_eq!(diags[1].line_col(), (4, 8));
 }
+
+/// The first diagnostic of a bundle whose schema declares every attribute the inputs use.
+fn foreign(requires: &str) -> ipe_compile::Diagnostic {
+    let src = format!(
+        "schema {{\n  a: bool\n  b: bool\n  host: string\n  x: string\n  now: int\n  exp: int\n  port: int\n}}\npolicy P:\n  \"t\"\n  requires {requires}\n"
+    );
+    let (program, mut diags) = compile_sources(&[("p.ipe", src.as_str())]);
+    assert!(program.is_none(), "{requires} compiled");
+    diags.remove(0)
+}
+
+#[test]
+fn issue11_what_the_language_does_not_have_gets_its_own_message() {
+    // (input, message, help substring, underlined text)
+    let cases = [
+        (
+            "a && b",
+            "unknown operator `&&`",
+            "`&&` is written `and`",
+            "&&",
+        ),
+        (
+            "a || b",
+            "unknown operator `||`",
+            "`||` is written `or`",
+            "||",
+        ),
+        ("!a", "unknown operator `!`", "`!` is written `not`", "!"),
+        (
+            "lower(x) == \"a\"",
+            "functions are not part of the language (yet)",
+            "`lower` is read as an attribute path",
+            "lower",
+        ),
+        (
+            "host like \"*.x\"",
+            "unknown operator `like`",
+            "use `starts_with`, `ends_with` or `contains`",
+            "like",
+        ),
+        (
+            "now + 60 < exp",
+            "arithmetic is not part of the language",
+            "compute derived values before the request",
+            "+",
+        ),
+        (
+            "1 < port < 5",
+            "comparisons do not chain",
+            "write `1 < port and port < 5`",
+            "<",
+        ),
+        (
+            "x = \"a\"",
+            "unknown operator `=`",
+            "equality is written `==`",
+            "=",
+        ),
+        (
+            "x not in [\"a\"]",
+            "`not in` is not an operator",
+            "`not x in [...]`",
+            "not",
+        ),
+    ];
+    for (input, message, help, underlined) in cases {
+        let d = foreign(input);
+        assert_eq!(d.message(), message, "{input}");
+        assert!(
+            d.help().is_some_and(|h| h.contains(help)),
+            "{input}: {:?}",
+            d.help()
+        );
+        assert_eq!(d.underlined(), underlined, "{input}");
+        assert_eq!(d.line_col().0, 12, "{input}");
+    }
+    // The chained comparison's help is built from the source, whatever the operands.
+    let d = foreign("exp >= now <= port");
+    assert_eq!(d.help(), Some("write `exp >= now and now <= port`"));
+}
+
+#[test]
+fn issue11_list_inside_a_record_is_explained() {
+    let src = "schema {\n  items: list of item {\n    name: string\n    ports: list of int\n  }\n}\npolicy P: \"t\" requires items.count > 1\n";
+    let (_, diags) = compile_sources(&[("a.ipe", src)]);
+    assert_eq!(diags[0].message(), "a record field cannot be a list");
+    assert_eq!(diags[0].underlined(), "list");
+    assert_eq!(diags[0].line_col(), (4, 12));
+    assert!(diags[0].help().is_some_and(|h| h.contains("`ports`")));
+}
+
+#[test]
+fn issue11_unterminated_string_is_reported_at_its_opening_quote() {
+    // Closed only by the next policy's opening quote.
+    let src = "policy A: \"never closed\n  denies\npolicy B: \"x\" denies\n";
+    let (_, diags) = compile_sources(&[("a.ipe", src)]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].message(), "unterminated string");
+    assert_eq!(diags[0].underlined(), "\"");
+    assert_eq!(diags[0].line_col(), (1, 11));
+    assert!(diags[0].help().is_some_and(|h| h.contains("line 3")));
+    // Never closed at all.
+    let (_, diags) = compile_sources(&[("a.ipe", "policy A: \"x\" denies\npolicy B: \"open\n")]);
+    assert_eq!(diags[0].message(), "unterminated string");
+    assert_eq!(diags[0].line_col(), (2, 11));
+    // A string that spans lines on purpose is still fine.
+    let ok = "policy A: \"two\n  lines\" denies\n";
+    assert!(ipe_compile::compile_str(&[("a.ipe", ok)]).is_ok());
+}
+
+#[test]
+fn issue11_depth_limit_is_32_levels_at_the_boundary() {
+    let nested = |n: usize| {
+        format!(
+            "schema {{\n  x: int\n}}\npolicy P: \"t\" requires {}x == 1{}\n",
+            "(".repeat(n),
+            ")".repeat(n)
+        )
+    };
+    // 31 parentheses and the comparison: 32 levels.
+    assert!(ipe_compile::compile_str(&[("a.ipe", nested(31).as_str())]).is_ok());
+    let src = nested(32);
+    let (program, diags) = compile_sources(&[("a.ipe", src.as_str())]);
+    assert!(program.is_none());
+    assert_eq!(
+        diags[0].message(),
+        "expression is nested more than 32 levels deep"
+    );
+    assert_eq!(diags[0].underlined(), "x == 1");
+    // A bare bool path is not a level either.
+    let bare = format!(
+        "schema {{\n  b: bool\n}}\npolicy P: \"t\" requires {}b{}\n",
+        "(".repeat(32),
+        ")".repeat(32)
+    );
+    assert!(ipe_compile::compile_str(&[("a.ipe", bare.as_str())]).is_ok());
+}
+
+#[test]
+fn issue11_schema_path_inside_a_scalar_is_a_conflict() {
+    let src = "schema {\n  a: int\n  a.b: int\n}\npolicy P: \"t\" requires a == 1\n";
+    let (_, diags) = compile_sources(&[("a.ipe", src)]);
+    assert_eq!(
+        diags[0].message(),
+        "attribute `a.b` is declared inside `a`, which is declared as int"
+    );
+    assert_eq!(diags[0].underlined(), "a.b");
+    assert_eq!(diags[0].line_col(), (3, 3));
+    assert!(diags[0].help().is_some_and(|h| h.contains("not both")));
+    // The other order, across two schema blocks.
+    let src = "schema {\n  a.b: int\n}\nschema {\n  a: list of string\n}\npolicy P: \"t\" requires a.b == 1\n";
+    let (_, diags) = compile_sources(&[("a.ipe", src)]);
+    assert_eq!(
+        diags[0].message(),
+        "attribute `a` is declared as list, but `a.b` is declared inside it"
+    );
+    assert_eq!(diags[0].line_col(), (5, 3));
+    // Inside the elements of a list of records.
+    let src = "schema {\n  l: list of e {\n    who: string\n    who.role: string\n  }\n}\npolicy P: \"t\" requires l.count > 0\n";
+    let (_, diags) = compile_sources(&[("a.ipe", src)]);
+    assert_eq!(
+        diags[0].message(),
+        "in the elements of `l`: attribute `who.role` is declared inside `who`, which is declared as string"
+    );
+    assert_eq!(diags[0].underlined(), "who.role");
+}
+
+#[test]
+fn issue11_duplicate_metadata_key_is_an_error() {
+    let src = "policy P: \"t\" denies\n  metadata\n    owner: \"a\"\n    owner: \"b\"\n";
+    let (program, diags) = compile_sources(&[("a.ipe", src)]);
+    assert!(program.is_none());
+    assert_eq!(diags[0].message(), "metadata key `owner` is given twice");
+    assert_eq!(diags[0].line_col(), (4, 5));
+    assert_eq!(
+        diags[0].help(),
+        Some("it is first given on line 3; keep one of the two")
+    );
+}
+
+#[test]
+fn issue11_has_on_a_record_path_is_accepted_with_a_schema() {
+    let with =
+        "schema {\n  resource.owner.name: string\n}\npolicy P: \"t\" requires has resource.owner\n";
+    let program = ipe_compile::compile_str(&[("a.ipe", with)]).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(program.slots[0].path, "resource.owner");
+    // Still unknown when nothing is declared inside it.
+    let d = first_error("policy P: \"x\" requires has resource.owner\n");
+    assert_eq!(d.message(), "unknown attribute `resource.owner`");
+}

@@ -121,6 +121,6 @@ fn element_field_errors_name_the_list() {
     let d = decide(request(json!("high"), json!(["x"])));
     assert_eq!(
         d["errors"][0]["error"],
-        "attribute `approvals[].department` has the wrong type: expected string, got string"
+        "attribute `approvals[].department` cannot be read: element is a string, expected a record"
     );
 }

@@ -8,6 +8,8 @@ use ipe_nostd::{AttrError, ErrKind, JsonKind, ValueKind};
 /// "No error".
 pub(crate) const OK: u64 = u64::MAX;
 
+/// [`ErrKind::NotRecord`] codes are this plus the JSON kind (between wrong type and not in enum).
+const NOT_RECORD: u64 = 48;
 const NOT_IN_ENUM: u64 = 64;
 const TOO_LONG: u64 = 65;
 
@@ -40,6 +42,7 @@ pub(crate) fn kind_code(k: ErrKind) -> u64 {
     match k {
         ErrKind::Missing => 0,
         ErrKind::WrongType { expected, got } => 1 + (expected as u64) * 8 + got as u64,
+        ErrKind::NotRecord { got } => NOT_RECORD + got as u64,
         ErrKind::NotInEnum => NOT_IN_ENUM,
         ErrKind::TooLong => TOO_LONG,
     }
@@ -69,6 +72,9 @@ pub(crate) fn decode(c: u64) -> Option<AttrError> {
         0 => ErrKind::Missing,
         NOT_IN_ENUM => ErrKind::NotInEnum,
         TOO_LONG => ErrKind::TooLong,
+        k @ NOT_RECORD..NOT_IN_ENUM => ErrKind::NotRecord {
+            got: json_kind(k - NOT_RECORD)?,
+        },
         k => ErrKind::WrongType {
             expected: value_kind((k - 1) / 8)?,
             got: json_kind((k - 1) % 8)?,
@@ -88,6 +94,11 @@ mod tests {
                 if let (Some(expected), Some(got)) = (value_kind(e), json_kind(g)) {
                     v.push(ErrKind::WrongType { expected, got });
                 }
+            }
+        }
+        for g in 0..7 {
+            if let Some(got) = json_kind(g) {
+                v.push(ErrKind::NotRecord { got });
             }
         }
         v
