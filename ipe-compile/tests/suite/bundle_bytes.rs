@@ -171,6 +171,53 @@ proptest! {
     }
 }
 
+/// Issue 11 (malleability): reserved header flags other than 0 are refused, not ignored.
+#[test]
+fn issue11_reserved_header_flags_are_refused() {
+    let b = compile(TINY);
+    for flags in [1u16, 0x8000, 0xffff] {
+        let mut c = b.clone();
+        c[6..8].copy_from_slice(&flags.to_le_bytes());
+        assert_eq!(
+            Bundle::from_bytes(&c).unwrap_err(),
+            BundleError::ReservedFlags(flags)
+        );
+    }
+}
+
+/// Issue 11 (malleability): a length prefix in a longer-than-shortest varint form is refused,
+/// so one bundle has one encoding.
+#[test]
+fn issue11_overlong_varints_are_refused() {
+    let b = compile(TINY);
+    let body = &b[HEADER_LEN..];
+    // The body is `default: u8` then `text` with a varint length prefix.
+    let text_len = usize::from(body[1]);
+    assert!(
+        text_len < 0x80,
+        "the tiny bundle's text length fits one byte"
+    );
+    // Every overlong form of that prefix: two to five bytes.
+    for extra in 1..=4 {
+        let mut prefix = vec![body[1] | 0x80];
+        prefix.extend(std::iter::repeat_n(0x80, extra - 1));
+        prefix.push(0x00);
+        let mut new_body = vec![body[0]];
+        new_body.extend_from_slice(&prefix);
+        new_body.extend_from_slice(&body[2..]);
+        let mut c = b[..HEADER_LEN].to_vec();
+        c[8..12].copy_from_slice(&(new_body.len() as u32).to_le_bytes());
+        c.extend_from_slice(&new_body);
+        refresh_crc(&mut c);
+        assert_eq!(
+            Bundle::from_bytes(&c).unwrap_err(),
+            BundleError::NonCanonical,
+            "{extra} extra prefix bytes"
+        );
+    }
+    assert!(Bundle::from_bytes(&b).is_ok());
+}
+
 fn seed_bytes_cached() -> &'static [u8] {
     static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     BYTES.get_or_init(seed_bytes)
