@@ -139,14 +139,11 @@ fn main() -> anyhow::Result<ExitCode> {
                 .transpose()?;
             for (line, req) in requests(&text) {
                 let d = eval_line(line, &req, |v| {
-                    // With `--stats` the engine decides (and counts); a decision too long for
-                    // its lists is rendered by the plain path.
+                    // With `--stats` the engine decides (and counts).
                     if let Some(engine) = &counted {
                         let set = engine.load();
                         if let Ok(d) = set.evaluate_json(&v.to_string()) {
-                            if !d.truncated {
-                                return set.report(&d).to_json();
-                            }
+                            return set.report(&d).to_json();
                         }
                     }
                     ipe_host::evaluate_json(&bundle, v).to_json()
