@@ -90,11 +90,7 @@ impl Decider {
             Decider::Interp(engine) => {
                 let set = engine.load();
                 match set.evaluate_json(text) {
-                    Ok(d) if !d.truncated => Ok(set.report(&d).to_json()),
-                    // Too long for the engine's decision lists: the plain path keeps more.
-                    Ok(_) => ipe_host::request::parse_value(text)
-                        .map(|v| ipe_host::evaluate_json(set.bundle(), &v).to_json())
-                        .map_err(|e| detail(&e)),
+                    Ok(d) => Ok(set.report(&d).to_json()),
                     // The one-pass reader stops at the first problem it meets (e.g. a root
                     // that is not an object); the value parser's detail is what the reference
                     // engine reports, so both engines word a bad request alike.

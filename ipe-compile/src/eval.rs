@@ -410,6 +410,7 @@ pub fn evaluate(program: &Program, request: &Value) -> Decision {
         matched: Vec::new(),
         violations: Vec::new(),
         errors: Vec::new(),
+        truncated: 0,
     };
     for p in &program.policies {
         let applies = match &p.trigger {

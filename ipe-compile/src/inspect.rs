@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use ipe_nostd::bundle::{BodyKind, MetaValue, PolicyId};
+use ipe_nostd::bundle::{BodyKind, MetaValue, PolicyId, SlotInfo};
 use ipe_nostd::format::{self, rec};
 use ipe_nostd::{disasm, Bundle, ValueKind};
 
@@ -67,15 +67,28 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
     writeln!(o, "\nindex")?;
     for g in 0..b.index_group_count() {
         let grp = b.index_group(g);
+        let slot = b.slot_info(grp.slot);
         writeln!(
             o,
             "  on {}: {} keys, {} policies",
-            b.slot_info(grp.slot).path,
-            grp.buckets,
-            grp.policies
+            slot.path, grp.buckets, grp.policies
         )?;
+        let first = grp.first_bucket as usize;
+        for k in first..first.saturating_add(grp.buckets as usize) {
+            let r = rec::nth(body.index_buckets, format::BUCKET_LEN, k);
+            let ids = (rec::u32(r, 8), rec::u32(r, 12));
+            writeln!(
+                o,
+                "    {} => {}",
+                key_text(b, &slot, rec::i64(r, 0)),
+                policy_list(
+                    b,
+                    (ids.0..ids.0.saturating_add(ids.1)).map(|i| b.index_policy(i))
+                )
+            )?;
+        }
     }
-    writeln!(o, "  unindexed: {} policies", b.unindexed().count())?;
+    writeln!(o, "  unindexed: {}", policy_list(b, b.unindexed()))?;
     for p in 0..b.policy_count() {
         let Ok(id) = PolicyId::try_from(p) else { break };
         let info = b.policy(id);
@@ -116,4 +129,33 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
         }
     }
     Ok(())
+}
+
+/// An index key as source text for its slot's type: a quoted string or member, an integer, or
+/// a boolean.
+fn key_text(b: &Bundle<'_>, slot: &SlotInfo<'_>, key: i64) -> String {
+    match slot.kind {
+        ValueKind::Str => match u32::try_from(key) {
+            Ok(sym) => format!("{:?}", b.symbol(sym)),
+            Err(_) => key.to_string(),
+        },
+        ValueKind::Enum => usize::try_from(key)
+            .ok()
+            .and_then(|r| b.enum_members(slot.enum_id).nth(r))
+            .map_or_else(|| key.to_string(), |m| format!("{m:?}")),
+        ValueKind::Bool => (key != 0).to_string(),
+        _ => key.to_string(),
+    }
+}
+
+/// Policies as `id name` pairs separated by commas (`none` when empty).
+fn policy_list(b: &Bundle<'_>, ids: impl Iterator<Item = PolicyId>) -> String {
+    let names: Vec<String> = ids
+        .map(|id| format!("{id} {}", b.policy(id).name))
+        .collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
 }

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
-use ipe_nostd::{Bundle, Decision, DecisionBuilder, Outcome, PolicyId, Value};
+use ipe_nostd::{Accumulator, Bundle, Decision, DecisionBuilder, Outcome, PolicyId, Value};
 
+pub use crate::decision::HostDecision;
 use crate::error::{Error, ErrorKind};
 use crate::index::Index;
 use crate::mmap::{BundleBytes, FileSource};
@@ -16,15 +17,6 @@ use crate::options::{CodeTier, EngineOptions};
 use crate::report::Report;
 use crate::request::{Plan, RequestBuilder};
 use crate::stats::{Counters, Stats};
-
-/// Entries per decision list kept by [`PolicySet::evaluate_values`] and the JSON paths (the
-/// effect is right whatever the count; see [`Decision::truncated`]). Small on purpose: the
-/// decision is returned by value and its lists are inline, so every entry of capacity is
-/// copied per request; [`PolicySet::decide`] takes any capacity.
-pub const DECISION_LIST: usize = 16;
-
-/// The decision the engine returns: policy ids into the [`PolicySet`] that made it.
-pub type HostDecision = Decision<DECISION_LIST>;
 
 self_cell::self_cell!(
     /// A bundle's bytes and the verified view borrowing them.
@@ -186,13 +178,23 @@ impl PolicySet {
     }
 
     /// Evaluates the candidate policies for these slot values (indexed by slot id; shorter
-    /// slices read as missing) and combines their outcomes. Allocates nothing.
+    /// slices read as missing) and combines their outcomes into complete lists. Allocates
+    /// nothing once this thread's decision buffers have grown to the longest decision.
     #[inline]
     pub fn evaluate_values(&self, values: &[Value<'_>]) -> HostDecision {
-        self.decide(values)
+        let bundle = self.bundle();
+        let shard = self.shared.counters.shard();
+        let mut d = HostDecision::new(bundle.default_effect());
+        let mut acc = Accumulator::new(bundle.default_effect());
+        self.shared.index.for_each_candidate(bundle, values, |id| {
+            acc.add(&mut d, id, self.run_policy(bundle, shard, id, values));
+        });
+        acc.finish(&mut d);
+        d
     }
 
-    /// [`evaluate_values`](Self::evaluate_values) keeping up to `M` entries per decision list.
+    /// [`evaluate_values`](Self::evaluate_values) into a fixed-capacity decision (inline
+    /// lists of `M` entries; see [`Decision::truncated`]).
     pub fn decide<const M: usize>(&self, values: &[Value<'_>]) -> Decision<M> {
         let bundle = self.bundle();
         let shard = self.shared.counters.shard();
@@ -233,7 +235,7 @@ impl PolicySet {
 
     /// Renders a decision this set made, with names, intents and reasons.
     pub fn report(&self, d: &HostDecision) -> Report {
-        Report::new(self.bundle(), d)
+        Report::of_host(self.bundle(), d)
     }
 }
 

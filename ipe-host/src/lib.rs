@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod decision;
 mod engine;
 mod error;
 mod index;
@@ -48,7 +49,7 @@ pub mod request;
 mod stats;
 
 pub use batch::BatchSummary;
-pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Snapshot, DECISION_LIST};
+pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Snapshot};
 pub use error::{Error, ErrorKind, RequestError};
 pub use mmap::MAP_THRESHOLD;
 pub use options::{CodeTier, EngineOptions, JitStats, JitTier, TierMode};
@@ -57,16 +58,18 @@ pub use request::{Field, RequestBuilder};
 pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};
 
 use bumpalo::Bump;
-use ipe_nostd::{Bundle, Context, Decision};
+use ipe_nostd::{Bundle, Context};
 
 /// Slots a host context holds in [`evaluate_json`]; bundles needing more read the rest as
 /// missing (use [`PolicyEngine`], which has no such limit).
 pub const MAX_SLOTS: usize = 256;
-/// Entries per decision list kept by [`evaluate_json`].
+/// A list capacity for host-side tools that use the fixed-capacity `ipe_nostd::Decision`
+/// (the fuzz oracles); [`evaluate_json`] and [`PolicyEngine`] decisions are complete.
 pub const MAX_LIST: usize = 256;
 
 /// Evaluates one parsed JSON request against a bundle with the interpreter and renders the
-/// decision (the simple path used by the compiler's tests; [`PolicyEngine`] is the fast one).
+/// decision, every list complete (the simple path used by the compiler's tests;
+/// [`PolicyEngine`] is the fast one).
 ///
 /// Parse request text with [`request::parse_value`]: `serde_json`'s own parser silently keeps
 /// the last of repeated keys, which every IPE reader rejects.
@@ -74,6 +77,7 @@ pub fn evaluate_json(bundle: &Bundle<'_>, request: &serde_json::Value) -> Report
     let arena = Bump::new();
     let mut ctx = Context::<MAX_SLOTS>::new();
     request::fill(bundle, request, &arena, &mut ctx);
-    let d: Decision<MAX_LIST> = ipe_nostd::evaluate(bundle, &ctx);
-    Report::new(bundle, &d)
+    let mut d = HostDecision::new(bundle.default_effect());
+    ipe_nostd::vm::evaluate_into(bundle, ctx.values(), &mut d);
+    Report::of_host(bundle, &d)
 }

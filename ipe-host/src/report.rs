@@ -1,12 +1,16 @@
 //! Decisions rendered with names, intents and reasons, and their JSON form.
 
-use ipe_nostd::{Bundle, Decision as Ids, Effect};
+use ipe_nostd::{Bundle, Decision as Ids, Effect, PolicyError, PolicyId, Violation};
+
+use crate::HostDecision;
 use serde::{Serialize, Serializer};
 
 /// A decision with every id resolved to text.
 ///
 /// Serializes as
-/// `{"decision":"allow"|"deny","matched":[..],"violations":[{"policy","intent","reason"}],"errors":[{"policy","error"}]}`.
+/// `{"decision":"allow"|"deny","matched":[..],"violations":[{"policy","intent","reason"}],"errors":[{"policy","error"}]}`,
+/// plus `"truncated":N` when a fixed-capacity decision left `N` entries out (never for the
+/// host's own decisions, whose lists are complete).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// Allow or deny.
@@ -18,6 +22,13 @@ pub struct Report {
     pub violations: Vec<ViolationReport>,
     /// Policies in error, in policy order.
     pub errors: Vec<ErrorReport>,
+    /// Entries left out of the lists (0: complete; see `docs/LANGUAGE.md`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub truncated: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A violated policy.
@@ -45,17 +56,34 @@ fn effect_str<S: Serializer>(e: &Effect, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl Report {
-    /// Resolves a decision's ids against its bundle.
+    /// Resolves a fixed-capacity decision's ids against its bundle.
     pub fn new<const M: usize>(bundle: &Bundle<'_>, d: &Ids<M>) -> Report {
+        Report::resolve(
+            bundle,
+            d.effect,
+            (&d.matched, &d.violations, &d.errors),
+            d.truncated,
+        )
+    }
+
+    /// Resolves a host decision's ids against its bundle.
+    pub fn of_host(bundle: &Bundle<'_>, d: &HostDecision) -> Report {
+        Report::resolve(bundle, d.effect, (&d.matched, &d.violations, &d.errors), 0)
+    }
+
+    fn resolve(
+        bundle: &Bundle<'_>,
+        effect: Effect,
+        (matched, violations, errors): (&[PolicyId], &[Violation], &[PolicyError]),
+        truncated: u32,
+    ) -> Report {
         Report {
-            effect: d.effect,
-            matched: d
-                .matched
+            effect,
+            matched: matched
                 .iter()
                 .map(|&p| bundle.policy(p).name.to_owned())
                 .collect(),
-            violations: d
-                .violations
+            violations: violations
                 .iter()
                 .map(|v| {
                     let p = bundle.policy(v.policy);
@@ -66,14 +94,14 @@ impl Report {
                     }
                 })
                 .collect(),
-            errors: d
-                .errors
+            errors: errors
                 .iter()
                 .map(|e| ErrorReport {
                     policy: bundle.policy(e.policy).name.to_owned(),
                     error: bundle.error_text(e.error).to_string(),
                 })
                 .collect(),
+            truncated,
         }
     }
 

@@ -25,6 +25,8 @@ pub enum BundleError {
     BadMagic,
     /// A format version this build cannot read.
     UnsupportedVersion(u16),
+    /// The header's reserved flags are not 0.
+    ReservedFlags(u16),
     /// Bytes follow the body.
     TrailingBytes(usize),
     /// The body's CRC-32 does not match the header.
@@ -36,6 +38,9 @@ pub enum BundleError {
     },
     /// The body is not a valid postcard encoding of the body structure.
     MalformedBody,
+    /// A length prefix of the body is longer than its shortest varint form (each bundle has
+    /// exactly one encoding).
+    NonCanonical,
     /// The body decoded but failed verification.
     Verify(VerifyError),
 }
@@ -50,12 +55,21 @@ impl core::fmt::Display for BundleError {
             BundleError::UnsupportedVersion(v) => {
                 write!(f, "unsupported bundle format version {v}")
             }
+            BundleError::ReservedFlags(v) => {
+                write!(
+                    f,
+                    "bundle header has reserved flags {v:#06x} set (must be 0)"
+                )
+            }
             BundleError::TrailingBytes(n) => write!(f, "{n} unexpected bytes after the bundle"),
             BundleError::ChecksumMismatch { expected, found } => write!(
                 f,
                 "bundle checksum mismatch: header says {expected:#010x}, body is {found:#010x}"
             ),
             BundleError::MalformedBody => f.write_str("bundle body is malformed"),
+            BundleError::NonCanonical => {
+                f.write_str("bundle body has a length prefix that is not in its shortest form")
+            }
             BundleError::Verify(e) => write!(f, "bundle failed verification: {e}"),
         }
     }
@@ -67,6 +81,38 @@ impl From<VerifyError> for BundleError {
     fn from(e: VerifyError) -> Self {
         BundleError::Verify(e)
     }
+}
+
+/// Bytes of the shortest postcard varint encoding `n`.
+fn varint_len(n: usize) -> usize {
+    let bits = usize::BITS - (n | 1).leading_zeros();
+    bits.div_ceil(7) as usize
+}
+
+/// The length of the canonical postcard encoding of `body` (`None` on overflow).
+fn canonical_len(body: &Body<'_>) -> Option<usize> {
+    let sections = [
+        body.text.as_bytes(),
+        body.symbols,
+        body.slots,
+        body.fields,
+        body.enums,
+        body.members,
+        body.consts,
+        body.sets,
+        body.set_keys,
+        body.code,
+        body.policies,
+        body.clauses,
+        body.metadata,
+        body.index_groups,
+        body.index_buckets,
+        body.index_policies,
+        body.unindexed,
+    ];
+    sections.iter().try_fold(1usize, |acc, s| {
+        acc.checked_add(varint_len(s.len()))?.checked_add(s.len())
+    })
 }
 
 /// A verified policy bundle borrowing its bytes (from flash, an mmap or a buffer).
@@ -230,6 +276,10 @@ impl<'a> Bundle<'a> {
         if version != format::VERSION {
             return Err(BundleError::UnsupportedVersion(version));
         }
+        let flags = rec::u16(header, 6);
+        if flags != 0 {
+            return Err(BundleError::ReservedFlags(flags));
+        }
         let body_len = rec::u32(header, 8) as usize;
         let crc = rec::u32(header, 12);
         let rest = bytes.get(format::HEADER_LEN..).unwrap_or(&[]);
@@ -251,6 +301,11 @@ impl<'a> Bundle<'a> {
             .map_err(|_| BundleError::MalformedBody)?;
         if !left.is_empty() {
             return Err(BundleError::MalformedBody);
+        }
+        // Every varint of the body is a length prefix: the body is canonical exactly when it is
+        // as long as its encoding with shortest prefixes (a longer prefix only adds bytes).
+        if canonical_len(&body) != Some(body_bytes.len()) {
+            return Err(BundleError::NonCanonical);
         }
         Ok(body)
     }

@@ -67,8 +67,10 @@ pub struct PolicyError {
 
 /// The decision for one request, holding up to `M` entries per list.
 ///
-/// `effect` is always right; when more than `M` policies matched, violated or erred, the
-/// lists keep the first `M` by policy id and `truncated` is set.
+/// `effect` is always right. When more than `M` policies matched, violated or erred, each
+/// list keeps the `M` smallest policy ids and `truncated` counts the entries left out (see
+/// "Decision" in `docs/LANGUAGE.md`); hosts that need every entry use growable lists
+/// ([`DecisionLists`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision<const M: usize> {
     /// Allow or deny.
@@ -79,8 +81,8 @@ pub struct Decision<const M: usize> {
     pub violations: Vec<Violation, M>,
     /// Policies in error, ascending.
     pub errors: Vec<PolicyError, M>,
-    /// Whether some list overflowed.
-    pub truncated: bool,
+    /// Entries left out of the three lists because they were full (0: the lists are complete).
+    pub truncated: u32,
 }
 
 impl<const M: usize> Decision<M> {
@@ -91,78 +93,147 @@ impl<const M: usize> Decision<M> {
             matched: Vec::new(),
             violations: Vec::new(),
             errors: Vec::new(),
-            truncated: false,
+            truncated: 0,
         }
     }
 }
 
-/// Combines outcomes into a decision: the accumulator used by every evaluator.
-#[derive(Clone, Debug)]
-pub struct DecisionBuilder<const M: usize> {
-    decision: Decision<M>,
-    acc: Accumulator,
+/// Where an evaluator puts a decision: the effect and the three lists, in any order until
+/// [`DecisionLists::sort`]. Implemented by the fixed-capacity [`Decision`] and by hosts'
+/// growable decisions.
+pub trait DecisionLists {
+    /// Sets the decision's effect.
+    fn set_effect(&mut self, effect: Effect);
+    /// Adds a policy whose trigger held.
+    fn push_matched(&mut self, policy: PolicyId);
+    /// Adds a violation.
+    fn push_violation(&mut self, violation: Violation);
+    /// Adds a policy in error.
+    fn push_error(&mut self, error: PolicyError);
+    /// Sorts every list by policy id.
+    fn sort(&mut self);
 }
 
-/// Whether some policy applied or denied: the builder's state besides the decision itself,
-/// so an evaluator can fill a decision in place (no moves of the lists).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Accumulator {
+/// Pushes `x` into a full-or-not list keeping the `M` smallest keys; returns whether an entry
+/// (`x` or the largest) was left out.
+fn push_smallest<T: Copy, const M: usize>(
+    v: &mut Vec<T, M>,
+    x: T,
+    key: impl Fn(&T) -> u16,
+) -> bool {
+    if v.push(x).is_ok() {
+        return false;
+    }
+    let largest = v
+        .iter_mut()
+        .max_by_key(|e| key(e))
+        .filter(|e| key(e) > key(&x));
+    if let Some(e) = largest {
+        *e = x;
+    }
+    true
+}
+
+impl<const M: usize> DecisionLists for Decision<M> {
+    fn set_effect(&mut self, effect: Effect) {
+        self.effect = effect;
+    }
+    #[inline]
+    fn push_matched(&mut self, policy: PolicyId) {
+        if push_smallest(&mut self.matched, policy, |p| *p) {
+            self.truncated = self.truncated.saturating_add(1);
+        }
+    }
+    #[inline]
+    fn push_violation(&mut self, violation: Violation) {
+        if push_smallest(&mut self.violations, violation, |v| v.policy) {
+            self.truncated = self.truncated.saturating_add(1);
+        }
+    }
+    #[inline]
+    fn push_error(&mut self, error: PolicyError) {
+        if push_smallest(&mut self.errors, error, |e| e.policy) {
+            self.truncated = self.truncated.saturating_add(1);
+        }
+    }
+    #[inline]
+    fn sort(&mut self) {
+        if self.matched.len() > 1 {
+            self.matched.sort_unstable();
+        }
+        if self.violations.len() > 1 {
+            self.violations.sort_unstable_by_key(|v| v.policy);
+        }
+        if self.errors.len() > 1 {
+            self.errors.sort_unstable_by_key(|e| e.policy);
+        }
+    }
+}
+
+/// Combines policy outcomes into a decision: the one rule every evaluator uses (any
+/// violation or error denies; otherwise any applied policy allows; otherwise the default).
+#[derive(Clone, Copy, Debug)]
+pub struct Accumulator {
+    default: Effect,
     applied: bool,
     denied: bool,
 }
 
 impl Accumulator {
+    /// Starts combining for a bundle with this default effect.
+    pub const fn new(default: Effect) -> Self {
+        Accumulator {
+            default,
+            applied: false,
+            denied: false,
+        }
+    }
+
     /// Adds one policy's outcome (in any order) to `d`.
     #[inline]
-    pub(crate) fn add<const M: usize>(
-        &mut self,
-        d: &mut Decision<M>,
-        policy: PolicyId,
-        outcome: Outcome,
-    ) {
-        let mut overflow = false;
+    pub fn add<D: DecisionLists>(&mut self, d: &mut D, policy: PolicyId, outcome: Outcome) {
         match outcome {
             Outcome::NotApplicable => {}
             Outcome::Satisfied => {
                 self.applied = true;
-                overflow |= d.matched.push(policy).is_err();
+                d.push_matched(policy);
             }
             Outcome::Violated(v) => {
                 self.applied = true;
                 self.denied = true;
-                overflow |= d.matched.push(policy).is_err();
-                overflow |= d.violations.push(v).is_err();
+                d.push_matched(policy);
+                d.push_violation(v);
             }
             Outcome::Error { error, applied } => {
                 self.denied = true;
                 if applied {
                     self.applied = true;
-                    overflow |= d.matched.push(policy).is_err();
+                    d.push_matched(policy);
                 }
-                overflow |= d.errors.push(error).is_err();
+                d.push_error(error);
             }
         }
-        d.truncated |= overflow;
     }
 
-    /// Sets the effect and sorts the lists by policy id.
+    /// Sets the effect of `d` and sorts its lists by policy id.
     #[inline]
-    pub(crate) fn finish<const M: usize>(self, d: &mut Decision<M>) {
-        if self.denied {
-            d.effect = Effect::Deny;
+    pub fn finish<D: DecisionLists>(self, d: &mut D) {
+        d.set_effect(if self.denied {
+            Effect::Deny
         } else if self.applied {
-            d.effect = Effect::Allow;
-        }
-        if d.matched.len() > 1 {
-            d.matched.sort_unstable();
-        }
-        if d.violations.len() > 1 {
-            d.violations.sort_unstable_by_key(|v| v.policy);
-        }
-        if d.errors.len() > 1 {
-            d.errors.sort_unstable_by_key(|e| e.policy);
-        }
+            Effect::Allow
+        } else {
+            self.default
+        });
+        d.sort();
     }
+}
+
+/// Combines outcomes into a fixed-capacity [`Decision`].
+#[derive(Clone, Debug)]
+pub struct DecisionBuilder<const M: usize> {
+    decision: Decision<M>,
+    acc: Accumulator,
 }
 
 impl<const M: usize> DecisionBuilder<M> {
@@ -170,10 +241,7 @@ impl<const M: usize> DecisionBuilder<M> {
     pub const fn new(default: Effect) -> Self {
         DecisionBuilder {
             decision: Decision::new(default),
-            acc: Accumulator {
-                applied: false,
-                denied: false,
-            },
+            acc: Accumulator::new(default),
         }
     }
 
@@ -275,5 +343,37 @@ impl<'a> Bundle<'a> {
             bundle: self,
             error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: a fixed-capacity decision that overflows says how much it left out, and keeps
+    /// the smallest policy ids whatever order the outcomes came in.
+    #[test]
+    fn issue11_small_decision_counts_what_it_truncates() {
+        let mut b = DecisionBuilder::<2>::new(Effect::Allow);
+        for id in (0..5u16).rev() {
+            let v = Violation {
+                policy: id,
+                clause: None,
+                count: None,
+            };
+            b.add(id, Outcome::Violated(v));
+        }
+        let d = b.finish();
+        assert_eq!(d.effect, Effect::Deny);
+        assert_eq!(d.matched.as_slice(), &[0, 1]);
+        let ids: heapless::Vec<PolicyId, 2> = d.violations.iter().map(|v| v.policy).collect();
+        assert_eq!(ids.as_slice(), &[0, 1]);
+        // Three matched and three violations left out.
+        assert_eq!(d.truncated, 6);
+
+        let mut b = DecisionBuilder::<8>::new(Effect::Allow);
+        b.add(3, Outcome::Satisfied);
+        let d = b.finish();
+        assert_eq!((d.matched.as_slice(), d.truncated), (&[3][..], 0));
     }
 }

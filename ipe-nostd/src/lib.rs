@@ -41,7 +41,10 @@ pub mod vm;
 pub mod vocab;
 
 pub use bundle::{Bundle, BundleError, PolicyId, SlotId};
-pub use decision::{AttrError, Decision, DecisionBuilder, Outcome, PolicyError, Violation};
+pub use decision::{
+    Accumulator, AttrError, Decision, DecisionBuilder, DecisionLists, Outcome, PolicyError,
+    Violation,
+};
 pub use value::{Context, Str, Value};
 pub use vm::{eval_policy, evaluate};
 pub use vocab::{Effect, ErrKind, JsonKind, ValueKind};

@@ -8,7 +8,9 @@
 use core::cmp::Ordering;
 
 use crate::bundle::{Bundle, PolicyId, SlotId};
-use crate::decision::{Accumulator, AttrError, Decision, Outcome, PolicyError, Violation};
+use crate::decision::{
+    Accumulator, AttrError, Decision, DecisionLists, Outcome, PolicyError, Violation,
+};
 use crate::format::{self, kind, rec};
 use crate::isa::{CmpOp, Opcode, StrOp, MAX_LEVELS, STACK_CELLS};
 use crate::value::{Context, Str, Value, NO_SYMBOL};
@@ -694,10 +696,11 @@ pub fn evaluate<const N: usize, const M: usize>(
     d
 }
 
-/// [`evaluate`] into `d` (fresh, with the bundle's default effect).
+/// [`evaluate`] over a plain slice of slot values into any [`DecisionLists`] (empty): for
+/// hosts whose lists grow, so a decision is never cut.
 #[inline(never)]
-fn evaluate_into<const M: usize>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &mut Decision<M>) {
-    let mut acc = Accumulator::default();
+pub fn evaluate_into<D: DecisionLists>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &mut D) {
+    let mut acc = Accumulator::new(bundle.default_effect());
     let mut m = Machine::new(bundle, values);
     for id in bundle.unindexed() {
         acc.add(d, id, m.policy(id));

@@ -75,7 +75,7 @@ fn names_match(engine: &Engine<'_>, ids: impl Iterator<Item = u16>, want: &[&str
 fn check(step: &Step, engine: &Engine<'_>, v: &Verdict, plant: &Plant) -> bool {
     let allowed = step.effect == Effect::Allow;
     v.effect == step.effect
-        && !v.truncated
+        && v.truncated == 0
         && names_match(engine, v.matched.iter().copied(), step.matched)
         && names_match(engine, v.violations.iter().map(|x| x.policy), step.violated)
         && names_match(engine, v.errors.iter().map(|x| x.policy), step.errors)

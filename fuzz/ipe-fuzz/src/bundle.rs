@@ -9,10 +9,18 @@
 //! Property: `from_bytes` never panics; when it accepts `b`, `from_bytes(encode(decode(b)))`
 //! accepts a body equal to `decode(b)`, and for every context `evaluate` and every
 //! `eval_policy_values` return without panicking (and within libFuzzer's `-timeout`, the
-//! verifier's cost bound being finite), and rendering the decision does not panic.
+//! verifier's cost bound being finite), rendering the decision does not panic, and the
+//! decision through the trigger index equals the decision with every policy evaluated.
+//!
+//! Index mutations (issue 11): the accepted body's index sections (bucket keys, policy-id
+//! lists, group slots, the unindexed list) are mutated as the context bytes say and
+//! re-encoded with a valid checksum; the verifier must refuse the result, or the interpreter
+//! and the host engine (its own hash index) must decide every context exactly as evaluating
+//! every policy does.
 
 use arbitrary::Unstructured;
 use bumpalo::Bump;
+use ipe_nostd::format::Body;
 use ipe_nostd::value::NO_SYMBOL;
 use ipe_nostd::{Bundle, Context, PolicyId, SlotId, Str, Value, ValueKind};
 
@@ -81,7 +89,12 @@ pub fn check(data: &[u8]) {
             }
         }
         let d: ipe_nostd::Decision<{ ipe_host::MAX_LIST }> = ipe_nostd::evaluate(&bundle, &ctx);
-        let _ = ipe_host::Report::new(&bundle, &d).to_json();
+        let indexed = ipe_host::Report::new(&bundle, &d).to_json();
+        assert_eq!(
+            indexed,
+            exhaustive(&bundle, ctx.values()),
+            "the trigger index changed the decision"
+        );
         if let Some(set) = &jit {
             // `JitSet::eval` is safe for any values: type-confused ones included.
             let _ = crate::jit_decision(&bundle, set, values);
@@ -97,6 +110,190 @@ pub fn check(data: &[u8]) {
             small.set(i as SlotId, *v);
         }
         let _: ipe_nostd::Decision<1> = ipe_nostd::evaluate(&bundle, &small);
+    }
+    check_index_mutation(&bundle, ctx_bytes);
+}
+
+/// The decision JSON with every policy evaluated (the trigger index ignored), in a
+/// fixed-capacity decision of [`ipe_host::MAX_LIST`] entries per list like the interpreter's.
+fn exhaustive(bundle: &Bundle<'_>, values: &[Value<'_>]) -> String {
+    let mut out =
+        ipe_nostd::DecisionBuilder::<{ ipe_host::MAX_LIST }>::new(bundle.default_effect());
+    for p in 0..bundle.policy_count() {
+        if let Ok(id) = PolicyId::try_from(p) {
+            out.add(id, ipe_nostd::vm::eval_policy_values(bundle, id, values));
+        }
+    }
+    ipe_host::Report::new(bundle, &out.finish()).to_json()
+}
+
+/// [`exhaustive`] with complete lists, like the host engine's.
+fn exhaustive_complete(bundle: &Bundle<'_>, values: &[Value<'_>]) -> String {
+    let mut d = ipe_host::HostDecision::new(bundle.default_effect());
+    let mut acc = ipe_nostd::Accumulator::new(bundle.default_effect());
+    for p in 0..bundle.policy_count() {
+        if let Ok(id) = PolicyId::try_from(p) {
+            acc.add(
+                &mut d,
+                id,
+                ipe_nostd::vm::eval_policy_values(bundle, id, values),
+            );
+        }
+    }
+    acc.finish(&mut d);
+    ipe_host::Report::of_host(bundle, &d).to_json()
+}
+
+/// Overwrites the `u16` at entry `i` of a list of `u16`s, if there is one.
+fn put_u16(list: &mut [u8], i: usize, v: u16) {
+    if let Some(b) = list.get_mut(i * 2..i * 2 + 2) {
+        b.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// One index mutation of `bundle` drawn from `u`, re-encoded with a valid header.
+fn mutate_index(bundle: &Bundle<'_>, u: &mut Unstructured<'_>) -> Option<Vec<u8>> {
+    use ipe_nostd::format::{BUCKET_LEN, GROUP_LEN};
+    let body = bundle.body();
+    let mut buckets = body.index_buckets.to_vec();
+    let mut groups = body.index_groups.to_vec();
+    let mut ids = body.index_policies.to_vec();
+    let mut unindexed = body.unindexed.to_vec();
+    let policies = u16::try_from(bundle.policy_count()).ok()?;
+    let any_id = |u: &mut Unstructured<'_>| -> u16 {
+        match u.int_in_range(0..=policies.saturating_sub(1)) {
+            Ok(id) if u.ratio(7, 8).unwrap_or(true) => id,
+            _ => u.arbitrary().unwrap_or(0),
+        }
+    };
+    match u.int_in_range(0u8..=6).ok()? {
+        // A bucket key moved to a neighbouring or arbitrary value.
+        0 => {
+            let b = u.choose_index(buckets.len() / BUCKET_LEN).ok()?;
+            let r = buckets.get_mut(b * BUCKET_LEN..b * BUCKET_LEN + 8)?;
+            let key = i64::from_le_bytes(r.try_into().ok()?);
+            let new = match u.int_in_range(0u8..=2).ok()? {
+                0 => key.wrapping_add(1),
+                1 => key.wrapping_sub(1),
+                _ => u.arbitrary().ok()?,
+            };
+            r.copy_from_slice(&new.to_le_bytes());
+        }
+        // An entry of a bucket's or group's policy list replaced.
+        1 => {
+            let i = u.choose_index(ids.len() / 2).ok()?;
+            put_u16(&mut ids, i, any_id(u));
+        }
+        // A group moved to another slot.
+        2 => {
+            let g = u.choose_index(groups.len() / GROUP_LEN).ok()?;
+            let slots = u16::try_from(bundle.slot_count()).ok()?;
+            let s = u.int_in_range(0..=slots.saturating_sub(1)).ok()?;
+            groups
+                .get_mut(g * GROUP_LEN..g * GROUP_LEN + 2)?
+                .copy_from_slice(&s.to_le_bytes());
+        }
+        // An unindexed entry replaced or dropped, or a policy added to it.
+        3 => match u.int_in_range(0u8..=2).ok()? {
+            0 => {
+                let i = u.choose_index(unindexed.len() / 2).ok()?;
+                put_u16(&mut unindexed, i, any_id(u));
+            }
+            1 => {
+                let i = u.choose_index(unindexed.len() / 2).ok()?;
+                unindexed.drain(i * 2..i * 2 + 2);
+            }
+            _ => {
+                let id = any_id(u);
+                let at = unindexed
+                    .chunks_exact(2)
+                    .take_while(|c| u16::from_le_bytes([c[0], c[1]]) < id)
+                    .count();
+                unindexed.splice(at * 2..at * 2, id.to_le_bytes());
+            }
+        },
+        // A bucket's or a group's list range (first, count) shifted.
+        4 => {
+            let b = u.choose_index(buckets.len() / BUCKET_LEN).ok()?;
+            let at = b * BUCKET_LEN + if u.arbitrary().ok()? { 8 } else { 12 };
+            let r = buckets.get_mut(at..at + 4)?;
+            let v = u32::from_le_bytes(r.try_into().ok()?);
+            let delta: i8 = u.int_in_range(-2..=2).ok()?;
+            r.copy_from_slice(&v.wrapping_add_signed(delta.into()).to_le_bytes());
+        }
+        5 => {
+            let g = u.choose_index(groups.len() / GROUP_LEN).ok()?;
+            let at = g * GROUP_LEN + 4 * u.int_in_range(1..=4).ok()?;
+            let r = groups.get_mut(at..at + 4)?;
+            let v = u32::from_le_bytes(r.try_into().ok()?);
+            let delta: i8 = u.int_in_range(-2..=2).ok()?;
+            r.copy_from_slice(&v.wrapping_add_signed(delta.into()).to_le_bytes());
+        }
+        // Two buckets' policy ranges swapped.
+        _ => {
+            let n = buckets.len() / BUCKET_LEN;
+            let (a, b) = (u.choose_index(n).ok()?, u.choose_index(n).ok()?);
+            let ra: [u8; 8] = buckets
+                .get(a * BUCKET_LEN + 8..a * BUCKET_LEN + 16)?
+                .try_into()
+                .ok()?;
+            let rb: [u8; 8] = buckets
+                .get(b * BUCKET_LEN + 8..b * BUCKET_LEN + 16)?
+                .try_into()
+                .ok()?;
+            buckets
+                .get_mut(a * BUCKET_LEN + 8..a * BUCKET_LEN + 16)?
+                .copy_from_slice(&rb);
+            buckets
+                .get_mut(b * BUCKET_LEN + 8..b * BUCKET_LEN + 16)?
+                .copy_from_slice(&ra);
+        }
+    }
+    Some(ipe_compile::lower::encode(&Body {
+        index_buckets: &buckets,
+        index_groups: &groups,
+        index_policies: &ids,
+        unindexed: &unindexed,
+        ..*body
+    }))
+}
+
+/// The index mutation oracle (see the module documentation).
+fn check_index_mutation(bundle: &Bundle<'_>, ctx_bytes: &[u8]) {
+    let mut u = Unstructured::new(ctx_bytes);
+    let Some(bytes) = mutate_index(bundle, &mut u) else {
+        return;
+    };
+    let Ok(mutated) = Bundle::from_bytes(&bytes) else {
+        return;
+    };
+    let engine =
+        ipe_host::PolicyEngine::with_options(bytes.clone(), ipe_host::EngineOptions::interpreter())
+            .unwrap_or_else(|e| panic!("the host refuses a bundle the verifier accepts: {e}"));
+    let set = engine.load();
+    let arena = Bump::new();
+    for _ in 0..4 {
+        if u.is_empty() {
+            break;
+        }
+        let values = context(&mutated, &mut u, &arena, true);
+        let mut ctx = Context::<{ ipe_host::MAX_SLOTS }>::new();
+        for (i, v) in values.iter().enumerate() {
+            if let Ok(s) = SlotId::try_from(i) {
+                ctx.set(s, *v);
+            }
+        }
+        let d: ipe_nostd::Decision<{ ipe_host::MAX_LIST }> = ipe_nostd::evaluate(&mutated, &ctx);
+        assert_eq!(
+            ipe_host::Report::new(&mutated, &d).to_json(),
+            exhaustive(&mutated, ctx.values()),
+            "an accepted index mutation changed the interpreter's decision"
+        );
+        assert_eq!(
+            set.report(&set.evaluate_values(values)).to_json(),
+            exhaustive_complete(&mutated, values),
+            "an accepted index mutation changed the host engine's decision"
+        );
     }
 }
 

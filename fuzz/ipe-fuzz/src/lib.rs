@@ -139,16 +139,16 @@ pub fn jit_decision(
             );
         }
     }
-    let mut out =
-        ipe_nostd::DecisionBuilder::<{ ipe_host::MAX_LIST }>::new(bundle.default_effect());
+    let mut d = ipe_host::HostDecision::new(bundle.default_effect());
+    let mut acc = ipe_nostd::Accumulator::new(bundle.default_effect());
     vm::for_each_candidate(bundle, values, |id| {
         let o = set
             .eval(id, values)
             .unwrap_or_else(|| vm::eval_policy_values(bundle, id, values));
-        out.add(id, o);
+        acc.add(&mut d, id, o);
     });
-    let d: ipe_nostd::Decision<{ ipe_host::MAX_LIST }> = out.finish();
-    ipe_host::Report::new(bundle, &d).to_json()
+    acc.finish(&mut d);
+    ipe_host::Report::of_host(bundle, &d).to_json()
 }
 
 /// Panics with a readable report unless every backend gives the same decision JSON.

@@ -156,6 +156,43 @@ impl<'t> CodeGen<'t> {
         Ok(())
     }
 
+    /// Emits a trigger whose top-level conjunct `first` (if any) comes first, as
+    /// `first jump.false L rest and L:` (or `first` alone): the shape from which the verifier
+    /// proves the trigger index. Reordering is legal as in [`Self::chain`].
+    pub(super) fn trigger(&mut self, e: &Expr, first: Option<usize>) -> Result<(), LowerError> {
+        let (lead, rest): (&Expr, Vec<Expr>) = match (e, first) {
+            (Expr::And(es), Some(at)) => match es.get(at) {
+                Some(lead) => (
+                    lead,
+                    es.iter()
+                        .enumerate()
+                        .filter(|&(i, _)| i != at)
+                        .map(|(_, c)| c.clone())
+                        .collect(),
+                ),
+                None => return self.expr(e),
+            },
+            (_, Some(_)) => (e, Vec::new()),
+            (_, None) => return self.expr(e),
+        };
+        self.expr(lead)?;
+        if rest.is_empty() {
+            return Ok(());
+        }
+        self.op(Opcode::JumpIfFalse);
+        let at = self.out.len();
+        self.u16(0);
+        match <[Expr; 1]>::try_from(rest) {
+            Ok([one]) => self.expr(&one)?,
+            Err(rest) => self.expr(&Expr::And(rest))?,
+        }
+        self.op(Opcode::And);
+        let dist =
+            u16::try_from(self.out.len() - (at + 2)).map_err(|_| LowerError::CodeTooLarge)?;
+        self.out[at..at + 2].copy_from_slice(&dist.to_le_bytes());
+        Ok(())
+    }
+
     /// `e0 jump L e1 combine jump L e2 combine ... L:`, cheapest operands first. Reordering
     /// is legal: `and`/`or` results, errors included, do not depend on operand order.
     fn chain(&mut self, es: &[Expr], jump: Opcode, combine: Opcode) -> Result<(), LowerError> {

@@ -228,15 +228,16 @@ fn scalar_kind(s: &Scalar) -> u8 {
 }
 
 /// The trigger conjunct the index files a policy under: `slot == literal` or
-/// `slot in [literals]`, fewest keys first.
-fn index_key(trigger: &Expr) -> Option<(u16, Vec<&Literal>)> {
+/// `slot in [literals]`, fewest keys first; with its position among the top-level conjuncts.
+fn index_key(trigger: &Expr) -> Option<(u16, Vec<&Literal>, usize)> {
     let conjuncts: Vec<&Expr> = match trigger {
         Expr::And(es) => es.iter().collect(),
         e => vec![e],
     };
     conjuncts
         .into_iter()
-        .filter_map(|c| match c {
+        .enumerate()
+        .filter_map(|(at, c)| match c {
             Expr::Cmp {
                 op: crate::hir::CmpOp::Eq,
                 lhs: Operand::Slot(s),
@@ -248,14 +249,14 @@ fn index_key(trigger: &Expr) -> Option<(u16, Vec<&Literal>)> {
                 lhs: Operand::Lit(l),
                 rhs: Operand::Slot(s),
                 ..
-            } => Some((*s, vec![l])),
+            } => Some((*s, vec![l], at)),
             Expr::InSet {
                 lhs: Operand::Slot(s),
                 set,
-            } if !set.is_empty() => Some((*s, set.iter().collect())),
+            } if !set.is_empty() => Some((*s, set.iter().collect(), at)),
             _ => None,
         })
-        .min_by_key(|(_, keys)| keys.len())
+        .min_by_key(|(_, keys, _)| keys.len())
 }
 
 fn put_u16(r: &mut [u8], at: usize, v: u16) {
@@ -381,13 +382,15 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
         put_u32(&mut r, 16, NONE_U32);
         let mut my_blocks = Vec::new();
         let start = code.len();
+        let indexed = p.trigger.as_ref().and_then(index_key);
         if let Some(tr) = &p.trigger {
             let mut g = CodeGen {
                 tables: &mut t,
                 slots: &program.slots,
                 out: Vec::new(),
             };
-            g.expr(tr)?;
+            // The indexed conjunct leads the code: the verifier proves the index from it.
+            g.trigger(tr, indexed.as_ref().map(|(_, _, at)| *at))?;
             let bytes = g.out;
             put_range(&mut r, 24, (code.len() as u32, bytes.len() as u32));
             my_blocks.push((code.len(), bytes.len()));
@@ -454,9 +457,8 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
             metadata.extend_from_slice(&mr);
         }
         // Index.
-        let indexed = p.trigger.as_ref().and_then(index_key);
         match &indexed {
-            Some((slot, keys)) => {
+            Some((slot, keys, _)) => {
                 let group = groups.entry(*slot).or_default();
                 for k in keys {
                     let key = t.key(k).1;
@@ -472,7 +474,7 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
             name: p.name.clone(),
             code_bytes: code.len() - start,
             cost: 0,
-            indexed_on: indexed.map(|(s, _)| program.slots[usize::from(s)].path.clone()),
+            indexed_on: indexed.map(|(s, _, _)| program.slots[usize::from(s)].path.clone()),
         });
         blocks.push(my_blocks);
         policies.extend_from_slice(&r);

@@ -70,3 +70,30 @@ fn examples_give_their_expected_decisions_on_both_engines() {
         }
     }
 }
+
+/// Issue 11: a device-sized decision (`Decision<M>`, small `M`) on the 300-policy corpus
+/// bundle keeps the `M` smallest ids, counts what it left out, and renders that count.
+#[test]
+fn issue11_device_decision_reports_its_truncated_count() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/decisions");
+    let program =
+        ipe_compile::compile_paths(&[format!("{root}/many_policies.ipe").into()]).unwrap();
+    let bytes = ipe_compile::lower::lower(&program).unwrap().bytes;
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let mut ctx = ipe_nostd::Context::<4>::new();
+    ctx.set(bundle.slot("x").unwrap(), ipe_nostd::Value::Int(2));
+    let d: ipe_nostd::Decision<4> = ipe_nostd::evaluate(&bundle, &ctx);
+    assert_eq!(d.effect, ipe_nostd::Effect::Deny);
+    assert_eq!(d.matched.as_slice(), &[0, 1, 2, 3]);
+    assert_eq!(d.violations.len(), 4);
+    assert_eq!(d.truncated, 2 * (300 - 4));
+    let json = ipe_host::Report::new(&bundle, &d).to_json();
+    assert!(json.ends_with(r#","truncated":592}"#), "{json}");
+    // The host's own decision for the same request is complete.
+    let full = ipe_host::evaluate_json(&bundle, &serde_json::json!({"x": 2}));
+    assert_eq!(
+        (full.matched.len(), full.violations.len(), full.truncated),
+        (300, 300, 0)
+    );
+    assert!(!full.to_json().contains("truncated"));
+}

@@ -171,6 +171,53 @@ proptest! {
     }
 }
 
+/// Issue 11 (malleability): reserved header flags other than 0 are refused, not ignored.
+#[test]
+fn issue11_reserved_header_flags_are_refused() {
+    let b = compile(TINY);
+    for flags in [1u16, 0x8000, 0xffff] {
+        let mut c = b.clone();
+        c[6..8].copy_from_slice(&flags.to_le_bytes());
+        assert_eq!(
+            Bundle::from_bytes(&c).unwrap_err(),
+            BundleError::ReservedFlags(flags)
+        );
+    }
+}
+
+/// Issue 11 (malleability): a length prefix in a longer-than-shortest varint form is refused,
+/// so one bundle has one encoding.
+#[test]
+fn issue11_overlong_varints_are_refused() {
+    let b = compile(TINY);
+    let body = &b[HEADER_LEN..];
+    // The body is `default: u8` then `text` with a varint length prefix.
+    let text_len = usize::from(body[1]);
+    assert!(
+        text_len < 0x80,
+        "the tiny bundle's text length fits one byte"
+    );
+    // Every overlong form of that prefix: two to five bytes.
+    for extra in 1..=4 {
+        let mut prefix = vec![body[1] | 0x80];
+        prefix.extend(std::iter::repeat_n(0x80, extra - 1));
+        prefix.push(0x00);
+        let mut new_body = vec![body[0]];
+        new_body.extend_from_slice(&prefix);
+        new_body.extend_from_slice(&body[2..]);
+        let mut c = b[..HEADER_LEN].to_vec();
+        c[8..12].copy_from_slice(&(new_body.len() as u32).to_le_bytes());
+        c.extend_from_slice(&new_body);
+        refresh_crc(&mut c);
+        assert_eq!(
+            Bundle::from_bytes(&c).unwrap_err(),
+            BundleError::NonCanonical,
+            "{extra} extra prefix bytes"
+        );
+    }
+    assert!(Bundle::from_bytes(&b).is_ok());
+}
+
 fn seed_bytes_cached() -> &'static [u8] {
     static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     BYTES.get_or_init(seed_bytes)
@@ -315,4 +362,155 @@ mod verifier {
             BundleError::Verify(VerifyError::BadLength(Section::Slots))
         );
     }
+    /// The seed's one index bucket, as `(key, first policy, policy count)`.
+    fn seed_bucket(b: &Body<'_>) -> (i64, u32, u32) {
+        let r = &b.index_buckets[..16];
+        (
+            i64::from_le_bytes(r[0..8].try_into().unwrap()),
+            u32::from_le_bytes(r[8..12].try_into().unwrap()),
+            u32::from_le_bytes(r[12..16].try_into().unwrap()),
+        )
+    }
+
+    /// Issue 11: a bucket key that contradicts the trigger (here: another string than
+    /// "Deployment") used to verify and silently skip the policy, turning denies into allows.
+    #[test]
+    fn issue11_index_key_contradicting_the_trigger_is_refused() {
+        let e = verify_with(|b| {
+            let mut k = b.index_buckets.to_vec();
+            let (key, _, _) = seed_bucket(b);
+            k[0..8].copy_from_slice(&(key + 1).to_le_bytes());
+            encode(&Body {
+                index_buckets: &k,
+                ..*b
+            })
+        });
+        assert!(
+            matches!(
+                e,
+                BundleError::Verify(VerifyError::IndexKey { policy: 0, .. })
+            ),
+            "{e:?}"
+        );
+    }
+
+    /// Issue 11: an index group on a slot the trigger does not test first.
+    #[test]
+    fn issue11_index_group_on_another_slot_is_refused() {
+        let e = verify_with(|b| {
+            let mut g = b.index_groups.to_vec();
+            // Slot 1 is `environment`, a string slot like `resource.type`.
+            g[0..2].copy_from_slice(&1u16.to_le_bytes());
+            encode(&Body {
+                index_groups: &g,
+                ..*b
+            })
+        });
+        assert_eq!(
+            e,
+            BundleError::Verify(VerifyError::IndexTrigger {
+                policy: 0,
+                group: 0
+            })
+        );
+    }
+
+    /// Issue 11: a policy filed under a key its trigger does not admit (a second bucket).
+    #[test]
+    fn issue11_policy_under_an_extra_key_is_refused() {
+        let e = verify_with(|b| {
+            let (key, first, n) = seed_bucket(b);
+            let mut k = b.index_buckets.to_vec();
+            k.extend_from_slice(&(key + 1).to_le_bytes());
+            k.extend_from_slice(&first.to_le_bytes());
+            k.extend_from_slice(&n.to_le_bytes());
+            let mut g = b.index_groups.to_vec();
+            g[8..12].copy_from_slice(&2u32.to_le_bytes());
+            encode(&Body {
+                index_buckets: &k,
+                index_groups: &g,
+                ..*b
+            })
+        });
+        assert_eq!(
+            e,
+            BundleError::Verify(VerifyError::IndexKey {
+                policy: 0,
+                key: seed_bucket(&Bundle::decode_unverified(seed_bytes_cached()).unwrap()).0 + 1
+            })
+        );
+    }
+
+    /// Issue 11: the index is dropped altogether (no group, no unindexed entry).
+    #[test]
+    fn issue11_policy_missing_from_the_index_is_refused() {
+        let e = verify_with(|b| {
+            encode(&Body {
+                index_groups: &[],
+                index_buckets: &[],
+                index_policies: &[],
+                ..*b
+            })
+        });
+        assert_eq!(
+            e,
+            BundleError::Verify(VerifyError::IndexCoverage { policy: 0 })
+        );
+    }
+}
+
+/// Issue 11: `ipe inspect` shows what the index says (slot, each key as text, the policies in
+/// each bucket), so an index that contradicts a trigger is visible.
+#[test]
+fn issue11_inspect_prints_index_keys() {
+    let src = r#"default allow
+schema {
+  env: string
+  port: int
+  risk: enum ["low", "medium", "high"]
+}
+
+policy Prod:
+  "prod"
+  triggers when env == "prod"
+  denies
+
+policy Ports:
+  "ports"
+  triggers when port in [22, -1] and env != "dev"
+  denies
+
+policy Risky:
+  "risky"
+  triggers when risk in ["medium", "high"]
+  denies
+
+policy Always:
+  "always"
+  triggers when port > 3
+  denies
+"#;
+    let bytes = compile(src);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let text = ipe_compile::inspect::inspect(&bytes, &bundle);
+    let index: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "index")
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        index,
+        [
+            "index",
+            "  on env: 1 keys, 1 policies",
+            "    \"prod\" => 0 Prod",
+            "  on port: 2 keys, 1 policies",
+            "    -1 => 1 Ports",
+            "    22 => 1 Ports",
+            "  on risk: 2 keys, 1 policies",
+            "    \"medium\" => 2 Risky",
+            "    \"high\" => 2 Risky",
+            "  unindexed: 3 Always",
+        ]
+    );
 }

@@ -114,8 +114,8 @@ fn builder_evaluation_allocates_nothing_in_steady_state() {
             );
         req.evaluate().expect("no attribute set twice")
     };
-    let d = run(&mut arena);
-    assert_eq!(d.effect, ipe_nostd::Effect::Allow);
+    // Warm up (the decision is dropped, so its list buffers go back to the thread's pool).
+    assert_eq!(run(&mut arena).effect, ipe_nostd::Effect::Allow);
     let n = allocations(|| {
         for _ in 0..100 {
             let d = run(&mut arena);
@@ -123,6 +123,36 @@ fn builder_evaluation_allocates_nothing_in_steady_state() {
         }
     });
     assert_eq!(n, 0);
+}
+
+/// Issue 11: host decisions are complete (no fixed capacity) and still allocate nothing in
+/// steady state, even when every one of 300 policies violates.
+#[test]
+fn issue11_complete_decisions_allocate_nothing_in_steady_state() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/decisions");
+    let program = ipe_compile::compile_paths(&[format!("{root}/many_policies.ipe").into()])
+        .expect("compiles");
+    let bytes = ipe_compile::lower::lower(&program).expect("lowers").bytes;
+    let engine =
+        PolicyEngine::with_options(bytes, ipe_host::EngineOptions::interpreter()).expect("loads");
+    let set = engine.load();
+    let requests = [r#"{"x": 2}"#, r#"{"x": 1}"#, "{}"];
+    for r in requests {
+        let d = set.evaluate_json(r).expect("valid request");
+        assert_eq!(d.matched.len(), 300, "{r}");
+    }
+    let mut listed = 0;
+    let n = allocations(|| {
+        for _ in 0..10 {
+            for r in requests {
+                let d = set.evaluate_json(r).expect("valid request");
+                listed += d.matched.len() + d.violations.len() + d.errors.len();
+            }
+        }
+    });
+    assert_eq!(n, 0);
+    // Per round: 600 (matched and violated), 300 (matched), 600 (matched and in error).
+    assert_eq!(listed, 10 * 1500);
 }
 
 #[test]

@@ -5,9 +5,10 @@ use bumpalo::Bump;
 use ipe_compile::corpus;
 use ipe_host::jit::{compile_bundle, JitSet, Tier};
 use ipe_host::request;
+use ipe_host::HostDecision;
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::vm::{eval_policy_values, for_each_candidate};
-use ipe_nostd::{Bundle, Context, Decision, DecisionBuilder, Outcome};
+use ipe_nostd::{Accumulator, Bundle, Context, Outcome};
 use ipe_testgen::{bundle, request, SCHEMA};
 use proptest::prelude::*;
 
@@ -39,12 +40,17 @@ fn check_request(
         }
     }
     let set = sets.first().ok_or("no JIT set")?;
-    let mut out = DecisionBuilder::<SLOTS>::new(bundle.default_effect());
+    let mut d = HostDecision::new(bundle.default_effect());
+    let mut acc = Accumulator::new(bundle.default_effect());
     for_each_candidate(bundle, values, |id| {
-        out.add(id, set.eval(id, values).unwrap_or(Outcome::NotApplicable));
+        acc.add(
+            &mut d,
+            id,
+            set.eval(id, values).unwrap_or(Outcome::NotApplicable),
+        );
     });
-    let d: Decision<SLOTS> = out.finish();
-    Ok(ipe_host::Report::new(bundle, &d).to_json())
+    acc.finish(&mut d);
+    Ok(ipe_host::Report::of_host(bundle, &d).to_json())
 }
 
 #[test]
