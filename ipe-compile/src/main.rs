@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Compiles sources, printing diagnostics; `None` when they have errors.
-fn program(paths: &[PathBuf]) -> anyhow::Result<Option<hir::Program>> {
-    match ipe_compile::compile_paths(paths) {
+fn program(paths: &[PathBuf], max_cost: u32) -> anyhow::Result<Option<hir::Program>> {
+    match ipe_compile::compile_paths_with(paths, &ipe_compile::CompileOptions { max_cost }) {
         Ok(p) => Ok(Some(p)),
         Err(CompileError::Diagnostics(d)) => {
             eprintln!("{d}");
@@ -38,9 +38,9 @@ fn read_input(input: &Path) -> anyhow::Result<String> {
 }
 
 /// Reads and verifies a bundle file, printing the error when it is not valid.
-fn load_bundle(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+fn load_bundle(path: &Path, max_cost: u32) -> anyhow::Result<Option<Vec<u8>>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
-    match Bundle::from_bytes(&bytes) {
+    match Bundle::from_bytes_with_max_cost(&bytes, max_cost) {
         Ok(_) => Ok(Some(bytes)),
         Err(e) => {
             eprintln!("error: `{}` is not a valid bundle: {e}", path.display());
@@ -52,15 +52,19 @@ fn load_bundle(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
 fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { paths } => Ok(match program(&paths)? {
+        Command::Check { paths, max_cost } => Ok(match program(&paths, max_cost)? {
             Some(_) => ExitCode::SUCCESS,
             None => ExitCode::FAILURE,
         }),
-        Command::Compile { paths, output } => {
-            let Some(p) = program(&paths)? else {
+        Command::Compile {
+            paths,
+            output,
+            max_cost,
+        } => {
+            let Some(p) = program(&paths, max_cost)? else {
                 return Ok(ExitCode::FAILURE);
             };
-            let compiled = ipe_compile::lower::lower(&p)?;
+            let compiled = ipe_compile::lower::lower_with_max_cost(&p, max_cost)?;
             std::fs::write(&output, &compiled.bytes)
                 .with_context(|| format!("writing `{}`", output.display()))?;
             eprintln!(
@@ -84,10 +88,11 @@ fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { bundle } => {
-            let Some(bytes) = load_bundle(&bundle)? else {
+            // Inspecting shows any bundle the format accepts, whatever its cost.
+            let Some(bytes) = load_bundle(&bundle, u32::MAX)? else {
                 return Ok(ExitCode::FAILURE);
             };
-            let b = Bundle::from_bytes(&bytes)?;
+            let b = Bundle::from_bytes_with_max_cost(&bytes, u32::MAX)?;
             print!("{}", ipe_compile::inspect::inspect(&bytes, &b));
             Ok(ExitCode::SUCCESS)
         }
@@ -96,6 +101,7 @@ fn main() -> anyhow::Result<ExitCode> {
             input,
             engine,
             stats,
+            max_cost,
         } => {
             let text = read_input(&input)?;
             let mut out = std::io::stdout().lock();
@@ -108,7 +114,7 @@ fn main() -> anyhow::Result<ExitCode> {
                     eprintln!("error: the reference engine evaluates sources, not bundles");
                     return Ok(ExitCode::FAILURE);
                 }
-                let Some(p) = program(&paths)? else {
+                let Some(p) = program(&paths, max_cost)? else {
                     return Ok(ExitCode::FAILURE);
                 };
                 for (line, req) in requests(&text) {
@@ -118,22 +124,25 @@ fn main() -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let bytes = if is_bundle(&paths) {
-                load_bundle(&paths[0])?
+                load_bundle(&paths[0], max_cost)?
             } else {
-                program(&paths)?
-                    .map(|p| ipe_compile::lower::lower(&p))
+                program(&paths, max_cost)?
+                    .map(|p| ipe_compile::lower::lower_with_max_cost(&p, max_cost))
                     .transpose()?
                     .map(|c| c.bytes)
             };
             let Some(bytes) = bytes else {
                 return Ok(ExitCode::FAILURE);
             };
-            let bundle = Bundle::from_bytes(&bytes)?;
+            let bundle = Bundle::from_bytes_with_max_cost(&bytes, max_cost)?;
             let counted = stats
                 .then(|| {
                     ipe_host::PolicyEngine::with_options(
                         bytes.clone(),
-                        ipe_host::EngineOptions::interpreter(),
+                        ipe_host::EngineOptions {
+                            max_cost,
+                            ..ipe_host::EngineOptions::interpreter()
+                        },
                     )
                 })
                 .transpose()?;
