@@ -4,7 +4,12 @@ use super::SourceFile;
 use crate::ast::{self, ScalarTy, TypeExpr};
 use crate::diag::Problem;
 use crate::hir::{self, Field, Operand, Scalar, SlotId, SlotType};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+
+/// Longest list bound (`max N`) a schema may declare.
+pub const MAX_LIST_LEN: u32 = ipe_nostd::verify::MAX_LIST_LEN;
+/// Most members an enum may have.
+pub const MAX_ENUM_MEMBERS: usize = u16::MAX as usize;
 
 /// List length bound when the schema gives none.
 pub const DEFAULT_MAX_LEN: u32 = 256;
@@ -33,7 +38,7 @@ pub(super) fn merge(
                     });
                     continue;
                 }
-                let ty = slot_type(&e.path.text, &e.ty, fi, problems);
+                let ty = slot_type(&e.path, &e.ty, fi, problems);
                 out.insert(e.path.text.clone(), ty);
             }
         }
@@ -41,39 +46,82 @@ pub(super) fn merge(
     out
 }
 
-/// Converts a declared scalar type.
-pub(super) fn scalar(t: &ScalarTy) -> Scalar {
+/// Converts a declared scalar type of the attribute `path` (duplicate enum members count
+/// once), reporting an enum with no member or more than [`MAX_ENUM_MEMBERS`].
+fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Problem>) -> Scalar {
     match t {
         ScalarTy::Str => Scalar::Str,
         ScalarTy::Int => Scalar::Int,
         ScalarTy::Bool => Scalar::Bool,
         ScalarTy::Enum(m) => {
+            let mut seen: HashSet<&str> = HashSet::with_capacity(m.len());
             let mut members: Vec<String> = Vec::new();
             for n in m {
-                if !members.contains(&n.text) {
+                if seen.insert(&n.text) {
+                    if members.len() == MAX_ENUM_MEMBERS {
+                        problems.push(Problem {
+                            file,
+                            span: n.span.clone(),
+                            message: format!(
+                                "enum of `{}` has more than {MAX_ENUM_MEMBERS} members",
+                                path.text
+                            ),
+                            help: Some("split the values into several attributes".to_owned()),
+                        });
+                        break;
+                    }
                     members.push(n.text.clone());
                 }
+            }
+            if members.is_empty() {
+                problems.push(Problem {
+                    file,
+                    span: path.span.clone(),
+                    message: format!("enum of `{}` has no members", path.text),
+                    help: None,
+                });
             }
             Scalar::Enum(members)
         }
     }
 }
 
-fn slot_type(path: &str, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>) -> SlotType {
+fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>) -> SlotType {
+    let mut max_len = |max: &Option<u32>| {
+        let n = max.unwrap_or(DEFAULT_MAX_LEN);
+        if n > MAX_LIST_LEN {
+            problems.push(Problem {
+                file,
+                span: path.span.clone(),
+                message: format!(
+                    "list `{}` has `max {n}`, more than {MAX_LIST_LEN}",
+                    path.text
+                ),
+                help: Some(format!("declare `max {MAX_LIST_LEN}` or less")),
+            });
+        }
+        n
+    };
     match t {
-        TypeExpr::Scalar(s) => SlotType::Scalar(scalar(s)),
-        TypeExpr::List { elem, max } => SlotType::List {
-            elem: scalar(elem),
-            max_len: max.unwrap_or(DEFAULT_MAX_LEN),
-        },
+        TypeExpr::Scalar(s) => SlotType::Scalar(scalar(s, path, file, problems)),
+        TypeExpr::List { elem, max } => {
+            let max_len = max_len(max);
+            SlotType::List {
+                elem: scalar(elem, path, file, problems),
+                max_len,
+            }
+        }
         TypeExpr::Records {
             elem_name,
             max,
             fields,
         } => {
+            let max_len = max_len(max);
+            let path = &path.text;
             let mut out: Vec<Field> = Vec::new();
+            let mut seen: HashSet<&str> = HashSet::with_capacity(fields.len());
             for (name, ty) in fields {
-                if out.iter().any(|f| f.path == name.text) {
+                if !seen.insert(&name.text) {
                     problems.push(Problem {
                         file,
                         span: name.span.clone(),
@@ -85,16 +133,20 @@ fn slot_type(path: &str, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>)
                     });
                     continue;
                 }
+                let field = ast::Name {
+                    text: format!("{path}[].{}", name.text),
+                    span: name.span.clone(),
+                };
                 out.push(Field {
                     path: name.text.clone(),
-                    ty: scalar(ty),
+                    ty: scalar(ty, &field, file, problems),
                 });
             }
             out.sort_by(|a, b| a.path.cmp(&b.path));
             SlotType::Records {
                 elem_name: elem_name.as_ref().map(|n| n.text.clone()),
                 fields: out,
-                max_len: max.unwrap_or(DEFAULT_MAX_LEN),
+                max_len,
             }
         }
     }
