@@ -448,7 +448,9 @@ pub fn lower_located(
                     36,
                     u16::try_from(cs.len()).map_err(|_| in_policy(LowerError::TooMany("clauses")))?,
                 );
-                for (ci, c) in (0u16..).zip(cs) {
+                for (ci, c) in cs.iter().enumerate() {
+                    // At most 65535 clauses (checked just above): the index fits.
+                    let ci = u16::try_from(ci).unwrap_or(u16::MAX);
                     let mut g = CodeGen {
                         tables: &mut t,
                         slots: &program.slots,
