@@ -499,12 +499,37 @@ impl G<'_, '_> {
         if depth > 4 {
             return self.atom(depth);
         }
-        match self.below(8) {
+        match self.below(10) {
             0 => format!("not {}", self.cond_paren(depth + 1)),
             1 => format!("({} and {})", self.cond(depth + 1), self.cond(depth + 1)),
             2 => format!("({} or {})", self.cond(depth + 1), self.cond(depth + 1)),
+            3 => self.wide(depth),
+            4 => self.deep(depth),
             _ => self.atom(depth),
         }
+    }
+
+    /// A flat `and` or `or` of 1 to 64 atoms (issue #11: wide chains once failed to verify).
+    fn wide(&mut self, depth: usize) -> String {
+        let op = if self.bool() { " and " } else { " or " };
+        let n = 1 + self.below(64);
+        let atoms: Vec<String> = (0..n).map(|_| self.atom(depth + 1)).collect();
+        format!("({})", atoms.join(op))
+    }
+
+    /// Up to 9 atoms in alternating `and`/`or` nested to the right, `(a and (b or (c and d)))`,
+    /// so that several chains are open at once.
+    fn deep(&mut self, depth: usize) -> String {
+        let n = 1 + self.below(9);
+        let mut out = String::from("(");
+        for i in 0..n {
+            out.push_str(&self.atom(depth + 1));
+            if i + 1 < n {
+                out.push_str(if i % 2 == 0 { " and (" } else { " or (" });
+            }
+        }
+        out.push_str(&")".repeat(n));
+        out
     }
 
     fn cond_paren(&mut self, depth: usize) -> String {

@@ -24,18 +24,15 @@ pub const TARGETS: [(&str, fn(&[u8])); 4] = [
 ];
 
 /// Compiles `sources`, lowers the program and decodes the bytes: the one pipeline every oracle
-/// shares. `None` when the sources do not compile or the program is too large to lower; a
-/// lowered bundle the device refuses, or one that does not round-trip, panics.
+/// shares. `None` when the sources do not compile (every limit, the cost budget included, is a
+/// diagnostic); a checked program that fails to lower, a lowered bundle the device refuses, or
+/// one that does not round-trip, panics.
 pub fn build(sources: &[(&str, &str)]) -> Option<(ipe_compile::hir::Program, Vec<u8>)> {
     let (program, _diags) = ipe_compile::compile_sources(sources);
     let program = program?;
     let compiled = match ipe_compile::lower::lower(&program) {
         Ok(c) => c,
-        Err(ipe_compile::lower::LowerError::Verify(e)) => {
-            panic!("a checked program lowered to a bundle the verifier refuses: {e:?}\n{sources:?}")
-        }
-        // Size limits of the format (65535 ids, 64 KiB blocks): a compile error, not a bug.
-        Err(_) => return None,
+        Err(e) => panic!("a checked program failed to lower: {e}\n{sources:?}"),
     };
     let bundle = match ipe_nostd::Bundle::from_bytes(&compiled.bytes) {
         Ok(b) => b,
