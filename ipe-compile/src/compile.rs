@@ -124,7 +124,9 @@ fn lower_diagnostic(
     });
     let (message, help) = match error {
         LowerError::OverBudget { name, cost, budget } => (
-            format!("policy `{name}` may take up to {cost} steps, over the cost budget of {budget}"),
+            format!(
+                "policy `{name}` may take up to {cost} steps, over the cost budget of {budget}"
+            ),
             Some(
                 "lower the `max` of the lists its aggregates and `in` tests go through, or raise \
                  the budget with `--max-cost`"
@@ -132,7 +134,10 @@ fn lower_diagnostic(
             ),
         ),
         other => match p {
-            Some(p) => (format!("policy `{}` cannot be compiled: {other}", p.name), None),
+            Some(p) => (
+                format!("policy `{}` cannot be compiled: {other}", p.name),
+                None,
+            ),
             None => (format!("the bundle cannot be compiled: {other}"), None),
         },
     };

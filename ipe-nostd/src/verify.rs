@@ -442,13 +442,7 @@ fn const_ok(t: &Tables<'_, '_>, k: u8, v: i64, e: u16) -> bool {
     }
 }
 
-fn verify_policy(
-    t: &Tables<'_, '_>,
-    p: usize,
-    clauses: usize,
-    metas: usize,
-    max_cost: u32,
-) -> R {
+fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max_cost: u32) -> R {
     let body = t.body;
     let r = rec::nth(body.policies, format::POLICY_LEN, p);
     let reason_off = rec::u32(r, 16);

@@ -39,9 +39,7 @@ fn terms(e: &hir::Expr) -> usize {
     };
     1 + match e {
         E::Const(_) => 0,
-        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InList { lhs: o, .. } => {
-            operand(o)
-        }
+        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InList { lhs: o, .. } => operand(o),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => operand(lhs) + operand(rhs),
         E::Not(x) => terms(x),
         E::And(xs) | E::Or(xs) => xs.iter().map(terms).sum(),
@@ -311,7 +309,10 @@ impl Ctx<'_> {
             self.error(
                 span.clone(),
                 format!("this {what} has {n} conditions, more than {MAX_TERMS}"),
-                Some("split it into several policies, or use `in [...]` for long lists of values".to_owned()),
+                Some(
+                    "split it into several policies, or use `in [...]` for long lists of values"
+                        .to_owned(),
+                ),
             );
         }
     }

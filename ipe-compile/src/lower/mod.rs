@@ -384,7 +384,8 @@ pub fn lower_located(
                 put_u16(
                     &mut r,
                     14,
-                    u16::try_from(fs.len()).map_err(|_| bundle_wide(LowerError::TooMany("fields")))?,
+                    u16::try_from(fs.len())
+                        .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?,
                 );
                 put_u32(&mut r, 16, *max_len);
                 for f in fs {
@@ -446,7 +447,8 @@ pub fn lower_located(
                 put_u16(
                     &mut r,
                     36,
-                    u16::try_from(cs.len()).map_err(|_| in_policy(LowerError::TooMany("clauses")))?,
+                    u16::try_from(cs.len())
+                        .map_err(|_| in_policy(LowerError::TooMany("clauses")))?,
                 );
                 for (ci, c) in cs.iter().enumerate() {
                     // At most 65535 clauses (checked just above): the index fits.
@@ -480,7 +482,8 @@ pub fn lower_located(
         put_u16(
             &mut r,
             44,
-            u16::try_from(p.metadata.len()).map_err(|_| in_policy(LowerError::TooMany("metadata")))?,
+            u16::try_from(p.metadata.len())
+                .map_err(|_| in_policy(LowerError::TooMany("metadata")))?,
         );
         for (k, v) in &p.metadata {
             let mut mr = [0u8; format::META_LEN];

@@ -158,13 +158,19 @@ fn issue11_max_cost_flag_sets_the_budget_of_check_compile_and_eval() {
     assert!(!c.status.success());
     let err = text(&c.stderr);
     assert!(
-        err.contains("policy `Three` may take up to 67240449 steps, over the cost budget of 1000000"),
+        err.contains(
+            "policy `Three` may take up to 67240449 steps, over the cost budget of 1000000"
+        ),
         "{err}"
     );
     assert!(err.contains("nested.ipe:6:8"), "{err}");
     assert!(err.contains("--max-cost"), "{err}");
-    assert!(ipe(&["check", src, "--max-cost", "67240449"]).status.success());
-    assert!(!ipe(&["check", src, "--max-cost", "67240448"]).status.success());
+    assert!(ipe(&["check", src, "--max-cost", "67240449"])
+        .status
+        .success());
+    assert!(!ipe(&["check", src, "--max-cost", "67240448"])
+        .status
+        .success());
     let out = tmp("nested.ipeb");
     let out = out.to_str().unwrap();
     assert!(!ipe(&["compile", src, "-o", out]).status.success());
@@ -172,12 +178,20 @@ fn issue11_max_cost_flag_sets_the_budget_of_check_compile_and_eval() {
     assert!(c.status.success(), "{}", text(&c.stderr));
     assert!(text(&c.stderr).contains("cost bound 67240449 steps"));
     let input = tmp("nested.json");
-    std::fs::write(&input, r#"{"a": [{"v": 1}], "b": [{"v": 2}], "c": [{"v": 1}]}"#).unwrap();
+    std::fs::write(
+        &input,
+        r#"{"a": [{"v": 1}], "b": [{"v": 2}], "c": [{"v": 1}]}"#,
+    )
+    .unwrap();
     let input = input.to_str().unwrap();
     for target in [src, out] {
         let e = ipe(&["eval", target, "--input", input, "--max-cost", "70000000"]);
         assert!(e.status.success(), "{}", text(&e.stderr));
-        assert!(text(&e.stdout).contains(r#""decision":"allow""#), "{}", text(&e.stdout));
+        assert!(
+            text(&e.stdout).contains(r#""decision":"allow""#),
+            "{}",
+            text(&e.stdout)
+        );
         let e = ipe(&["eval", target, "--input", input]);
         assert!(!e.status.success());
     }

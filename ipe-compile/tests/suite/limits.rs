@@ -40,9 +40,7 @@ fn decision(json: &str) -> Value {
 fn issue11_wide_and_or_compile_and_evaluate_in_every_position() {
     for width in 1..=200usize {
         let or = |f: &dyn Fn(usize) -> String| (0..width).map(f).collect::<Vec<_>>().join(" or ");
-        let and = |f: &dyn Fn(usize) -> String| {
-            (0..width).map(f).collect::<Vec<_>>().join(" and ")
-        };
+        let and = |f: &dyn Fn(usize) -> String| (0..width).map(f).collect::<Vec<_>>().join(" and ");
         let src = format!(
             "schema {{\n  r: string\n  n: int\n  items: list of item max 4 {{ v: int }}\n}}\n\
              policy T:\n  \"t\"\n  triggers when {}\n  denies\n\
@@ -57,7 +55,10 @@ fn issue11_wide_and_or_compile_and_evaluate_in_every_position() {
         let last = width - 1;
         let hit = json!({"r": format!("r{last}"), "n": last, "items": [{"v": last}]});
         let d = compiles_and_agrees(&src, &hit);
-        assert!(d.contains(r#""matched":["T","C","F"]"#), "width {width}: {d}");
+        assert!(
+            d.contains(r#""matched":["T","C","F"]"#),
+            "width {width}: {d}"
+        );
         let miss = json!({"r": "none", "n": 1000, "items": [{"v": 1000}]});
         let d = compiles_and_agrees(&src, &miss);
         assert!(d.contains(r#""matched":["C","G"]"#), "width {width}: {d}");
@@ -108,7 +109,11 @@ fn issue11_65535_clauses_compile_and_65536_is_located() {
         d.message(),
         "a policy may have at most 65535 requirement clauses"
     );
-    assert_eq!(d.underlined(), "n > 1", "the 65536th clause (65535 % 7 == 1)");
+    assert_eq!(
+        d.underlined(),
+        "n > 1",
+        "the 65536th clause (65535 % 7 == 1)"
+    );
 }
 
 #[test]
@@ -120,7 +125,10 @@ fn issue11_65535_metadata_entries_compile_and_65536_is_located() {
     let d = compiles_and_agrees(&src(65535), &json!({"n": 1}));
     assert_eq!(decision(&d), "allow");
     let d = refused(&src(65536));
-    assert_eq!(d.message(), "a policy may have at most 65535 metadata entries");
+    assert_eq!(
+        d.message(),
+        "a policy may have at most 65535 metadata entries"
+    );
     assert_eq!(d.underlined(), "k65535");
 }
 
@@ -129,12 +137,18 @@ fn issue11_2048_conditions_compile_and_2049_are_located() {
     // A flat `or` of k comparisons is k + 1 conditions.
     let src = |k: usize| {
         let ors: Vec<String> = (0..k).map(|i| format!("n == {i}")).collect();
-        format!("policy P:\n  \"x\"\n  triggers when {}\n  denies\n", ors.join(" or "))
+        format!(
+            "policy P:\n  \"x\"\n  triggers when {}\n  denies\n",
+            ors.join(" or ")
+        )
     };
     let d = compiles_and_agrees(&src(2047), &json!({"n": 2046}));
     assert_eq!(decision(&d), "deny");
     let d = refused(&src(2048));
-    assert_eq!(d.message(), "this trigger has 2049 conditions, more than 2048");
+    assert_eq!(
+        d.message(),
+        "this trigger has 2049 conditions, more than 2048"
+    );
     assert!(d.underlined().starts_with("n == 0 or n == 1"));
     assert_eq!(d.line_col(), (3, 17));
     // The densest code per condition (two counts compared, 17 bytes each) still fits.
@@ -154,7 +168,9 @@ fn issue11_65534_policies_compile_and_65535_are_located() {
     let src = |n: usize| {
         let mut s = String::from("default allow\n");
         for i in 0..n {
-            s.push_str(&format!("policy P{i}:\n  \"x\"\n  triggers when n == {i}\n  denies\n"));
+            s.push_str(&format!(
+                "policy P{i}:\n  \"x\"\n  triggers when n == {i}\n  denies\n"
+            ));
         }
         s
     };
@@ -209,8 +225,14 @@ policy Three:
   requires any(p in a where any(q in b where any(r in c where r.v == p.v)))
 ";
     let d = refused(src);
-    assert!(d.message().contains("over the cost budget"), "{}", d.message());
-    let big = CompileOptions { max_cost: 100_000_000 };
+    assert!(
+        d.message().contains("over the cost budget"),
+        "{}",
+        d.message()
+    );
+    let big = CompileOptions {
+        max_cost: 100_000_000,
+    };
     let (program, _) = compile_sources_with(&[("p.ipe", src)], &big);
     let program = program.expect("checks with a larger budget");
     let compiled = ipe_compile::lower::lower_with_max_cost(&program, big.max_cost).unwrap();
@@ -222,7 +244,9 @@ policy Three:
     let below = CompileOptions { max_cost: cost - 1 };
     let (none, diags) = compile_sources_with(&[("p.ipe", src)], &below);
     assert!(none.is_none());
-    assert!(diags[0].message().contains(&format!("budget of {}", cost - 1)));
+    assert!(diags[0]
+        .message()
+        .contains(&format!("budget of {}", cost - 1)));
     let bytes = &compiled.bytes;
     assert!(Bundle::from_bytes_with_max_cost(bytes, cost).is_ok());
     let over = |r: Result<Bundle<'_>, BundleError>| match r {
@@ -247,7 +271,11 @@ policy Three:
         ..ipe_host::EngineOptions::interpreter()
     };
     assert!(ipe_host::PolicyEngine::with_options(bytes.clone(), opts).is_ok());
-    assert!(ipe_host::PolicyEngine::with_options(bytes.clone(), ipe_host::EngineOptions::interpreter()).is_err());
+    assert!(ipe_host::PolicyEngine::with_options(
+        bytes.clone(),
+        ipe_host::EngineOptions::interpreter()
+    )
+    .is_err());
 }
 
 /// 200,000 set elements (many repeated) and a 65,535-member enum tested with `in` over all
