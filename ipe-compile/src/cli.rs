@@ -20,6 +20,9 @@ pub enum Command {
         /// `.ipe` files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
+        #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
+        max_cost: u32,
     },
     /// Evaluates requests and prints one decision (or error object) per request: per input
     /// line for JSON lines, per element for a JSON array, one for a pretty-printed object.
@@ -45,6 +48,9 @@ pub enum Command {
         /// violating policies to standard error (interpreter engine only).
         #[arg(long)]
         stats: bool,
+        /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
+        #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
+        max_cost: u32,
     },
     /// Compiles sources into a verified bytecode bundle and reports each policy's size and cost.
     Compile {
@@ -54,6 +60,9 @@ pub enum Command {
         /// Where to write the bundle.
         #[arg(short, long)]
         output: PathBuf,
+        /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
+        #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
+        max_cost: u32,
     },
     /// Prints a bundle's header, tables and a disassembly of every policy.
     Inspect {

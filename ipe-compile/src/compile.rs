@@ -2,6 +2,7 @@
 
 use crate::check::{self, SourceFile};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::lower::{self, LowerError};
 use crate::{hir, parser};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,12 +34,39 @@ pub enum CompileError {
     Diagnostics(Diagnostics),
 }
 
-/// Compiles in-memory sources given as `(file name, text)` pairs, in bundle order.
+/// What a compilation accepts beyond the language's fixed limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// The cost budget: the most steps one policy's evaluation may take (default
+    /// [`ipe_nostd::verify::DEFAULT_MAX_COST`]). A policy over it is a compile error.
+    pub max_cost: u32,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            max_cost: ipe_nostd::verify::DEFAULT_MAX_COST,
+        }
+    }
+}
+
+/// Compiles in-memory sources given as `(file name, text)` pairs, in bundle order, with the
+/// default [`CompileOptions`].
 ///
 /// Returns the program when there is no error, and every diagnostic found (all files, several
-/// per file). Syntax errors stop the bundle before type checking.
+/// per file). Syntax errors stop the bundle before type checking. A returned program lowers
+/// ([`lower::lower`](crate::lower::lower)) without error.
 pub fn compile_sources<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
+) -> (Option<hir::Program>, Vec<Diagnostic>) {
+    compile_sources_with(sources, &CompileOptions::default())
+}
+
+/// [`compile_sources`] with explicit options: a returned program lowers with
+/// [`lower::lower_with_max_cost`](crate::lower::lower_with_max_cost) and `options.max_cost`.
+pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
+    sources: &[(N, T)],
+    options: &CompileOptions,
 ) -> (Option<hir::Program>, Vec<Diagnostic>) {
     let texts: Vec<(String, Arc<str>)> = sources
         .iter()
@@ -78,14 +106,72 @@ pub fn compile_sources<N: AsRef<str>, T: AsRef<str>>(
             p.help,
         ));
     }
-    (program, diags)
+    let Some(program) = program else {
+        return (None, diags);
+    };
+    // The cost bound (and any format limit the checker could not see) comes from lowering
+    // itself, so whatever this accepts compiles.
+    match lower::lower_located(&program, options.max_cost) {
+        Ok(_) => (Some(program), diags),
+        Err((policy, error)) => {
+            diags.push(lower_diagnostic(&texts, &program, policy, &error));
+            (None, diags)
+        }
+    }
+}
+
+/// A lowering error as a diagnostic on the policy it is about (its name), or on the start
+/// of the first file for a bundle-wide limit.
+fn lower_diagnostic(
+    texts: &[(String, Arc<str>)],
+    program: &hir::Program,
+    policy: Option<usize>,
+    error: &LowerError,
+) -> Diagnostic {
+    let p = policy.and_then(|i| program.policies.get(i));
+    let (file, span) = p.map_or((0, 0..0), |p| {
+        let (start, end) = (p.span.start as usize, p.span.end as usize);
+        (usize::from(p.span.file), start..end)
+    });
+    let (message, help) = match error {
+        LowerError::OverBudget { name, cost, budget } => (
+            format!(
+                "policy `{name}` may take up to {cost} steps, over the cost budget of {budget}"
+            ),
+            Some(
+                "lower the `max` of the lists its aggregates and `in` tests go through, or raise \
+                 the budget with `--max-cost`"
+                    .to_owned(),
+            ),
+        ),
+        other => match p {
+            Some(p) => (
+                format!("policy `{}` cannot be compiled: {other}", p.name),
+                None,
+            ),
+            None => (format!("the bundle cannot be compiled: {other}"), None),
+        },
+    };
+    let (name, text) = texts
+        .get(file)
+        .or(texts.first())
+        .map_or(("", Arc::from("")), |(n, t)| (n.as_str(), Arc::clone(t)));
+    Diagnostic::new(name, text, span, message, help)
 }
 
 /// Like [`compile_sources`], as a `Result`.
 pub fn compile_str<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
 ) -> Result<hir::Program, Diagnostics> {
-    match compile_sources(sources) {
+    compile_str_with(sources, &CompileOptions::default())
+}
+
+/// Like [`compile_sources_with`], as a `Result`.
+pub fn compile_str_with<N: AsRef<str>, T: AsRef<str>>(
+    sources: &[(N, T)],
+    options: &CompileOptions,
+) -> Result<hir::Program, Diagnostics> {
+    match compile_sources_with(sources, options) {
         (Some(p), d) if d.is_empty() => Ok(p),
         (_, d) => Err(Diagnostics(d)),
     }
@@ -220,16 +306,17 @@ fn source_text(name: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
 
 /// Compiles the bundle made of `paths` (files, or directories contributing their `.ipe` files).
 pub fn compile_paths(paths: &[PathBuf]) -> Result<hir::Program, CompileError> {
-    compile_paths_warning(paths, &mut |_| {})
+    compile_paths_with(paths, &CompileOptions::default(), &mut |_| {})
 }
 
-/// [`compile_paths`], passing `warn` each file skipped while walking directories (see
-/// [`bundle_files_warning`]).
+/// [`compile_paths`] with explicit options, passing `warn` each file skipped while walking
+/// directories (see [`bundle_files_warning`]).
 ///
 /// A compiled bundle given as a source is an error naming it; a source that is not UTF-8 (or
 /// starts with a byte order mark) is a located diagnostic.
-pub fn compile_paths_warning(
+pub fn compile_paths_with(
     paths: &[PathBuf],
+    options: &CompileOptions,
     warn: &mut dyn FnMut(&str),
 ) -> Result<hir::Program, CompileError> {
     let mut sources = Vec::new();
@@ -251,5 +338,5 @@ pub fn compile_paths_warning(
     if !bad.is_empty() {
         return Err(CompileError::Diagnostics(Diagnostics(bad)));
     }
-    compile_str(&sources).map_err(CompileError::Diagnostics)
+    compile_str_with(&sources, options).map_err(CompileError::Diagnostics)
 }

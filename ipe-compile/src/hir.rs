@@ -100,7 +100,7 @@ pub struct Field {
 }
 
 /// A literal constant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Literal {
     /// A string (for `string` operands).
     Str(String),

@@ -17,7 +17,10 @@ pub mod eval;
 pub mod input;
 pub mod inspect;
 
-pub use compile::{bundle_files, compile_paths, compile_sources, compile_str, CompileError};
+pub use compile::{
+    bundle_files, compile_paths, compile_paths_with, compile_sources, compile_sources_with,
+    compile_str, compile_str_with, CompileError, CompileOptions,
+};
 pub use decision::{Decision, PolicyError, Violation};
 pub use diag::{Diagnostic, Diagnostics};
 pub use eval::evaluate;

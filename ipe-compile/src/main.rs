@@ -22,9 +22,10 @@ fn say(args: std::fmt::Arguments<'_>) {
 }
 
 /// Compiles sources, printing diagnostics; `None` when they have errors.
-fn program(paths: &[PathBuf]) -> anyhow::Result<Option<hir::Program>> {
+fn program(paths: &[PathBuf], max_cost: u32) -> anyhow::Result<Option<hir::Program>> {
     let mut warn = |w: &str| say(format_args!("warning: {w}"));
-    match ipe_compile::compile::compile_paths_warning(paths, &mut warn) {
+    let options = ipe_compile::CompileOptions { max_cost };
+    match ipe_compile::compile_paths_with(paths, &options, &mut warn) {
         Ok(p) => Ok(Some(p)),
         Err(CompileError::Diagnostics(d)) => {
             say(format_args!("{d}"));
@@ -47,9 +48,9 @@ fn bundle_path(paths: &[PathBuf]) -> Option<&Path> {
 }
 
 /// Reads and verifies a bundle file, printing the error when it is not valid.
-fn load_bundle(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+fn load_bundle(path: &Path, max_cost: u32) -> anyhow::Result<Option<Vec<u8>>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
-    match Bundle::from_bytes(&bytes) {
+    match Bundle::from_bytes_with_max_cost(&bytes, max_cost) {
         Ok(_) => Ok(Some(bytes)),
         Err(e) => {
             say(format_args!(
@@ -94,15 +95,19 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check { paths } => Ok(match program(&paths)? {
+        Command::Check { paths, max_cost } => Ok(match program(&paths, max_cost)? {
             Some(_) => ExitCode::SUCCESS,
             None => ExitCode::FAILURE,
         }),
-        Command::Compile { paths, output } => {
-            let Some(p) = program(&paths)? else {
+        Command::Compile {
+            paths,
+            output,
+            max_cost,
+        } => {
+            let Some(p) = program(&paths, max_cost)? else {
                 return Ok(ExitCode::FAILURE);
             };
-            let compiled = ipe_compile::lower::lower(&p)?;
+            let compiled = ipe_compile::lower::lower_with_max_cost(&p, max_cost)?;
             std::fs::write(&output, &compiled.bytes)
                 .with_context(|| format!("writing `{}`", output.display()))?;
             say(format_args!(
@@ -126,10 +131,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { bundle } => {
-            let Some(bytes) = load_bundle(&bundle)? else {
+            // Inspecting shows any bundle the format accepts, whatever its cost.
+            let Some(bytes) = load_bundle(&bundle, u32::MAX)? else {
                 return Ok(ExitCode::FAILURE);
             };
-            let b = Bundle::from_bytes(&bytes)?;
+            let b = Bundle::from_bytes_with_max_cost(&bytes, u32::MAX)?;
             let mut out = BufWriter::new(io::stdout().lock());
             out.write_all(ipe_compile::inspect::inspect(&bytes, &b).as_bytes())
                 .and_then(|()| out.flush())
@@ -143,8 +149,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fail_on_error,
             engine,
             stats,
+            max_cost,
         } => {
-            let Some(decider) = decider(&paths, engine, stats)? else {
+            let Some(decider) = decider(&paths, engine, stats, max_cost)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let errors = eval(&decider, &input, max_line_bytes)?;
@@ -161,7 +168,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine `ipe eval` decides with; `None` after printing why there is none.
-fn decider(paths: &[PathBuf], engine: Engine, stats: bool) -> anyhow::Result<Option<Decider>> {
+fn decider(
+    paths: &[PathBuf],
+    engine: Engine,
+    stats: bool,
+    max_cost: u32,
+) -> anyhow::Result<Option<Decider>> {
     if engine == Engine::Reference {
         if stats {
             say(format_args!(
@@ -175,20 +187,25 @@ fn decider(paths: &[PathBuf], engine: Engine, stats: bool) -> anyhow::Result<Opt
             ));
             return Ok(None);
         }
-        return Ok(program(paths)?.map(Decider::Reference));
+        return Ok(program(paths, max_cost)?.map(Decider::Reference));
     }
     let bytes = match bundle_path(paths) {
-        Some(p) => load_bundle(p)?,
-        None => program(paths)?
-            .map(|p| ipe_compile::lower::lower(&p))
+        Some(p) => load_bundle(p, max_cost)?,
+        None => program(paths, max_cost)?
+            .map(|p| ipe_compile::lower::lower_with_max_cost(&p, max_cost))
             .transpose()?
             .map(|c| c.bytes),
     };
     let Some(bytes) = bytes else {
         return Ok(None);
     };
-    let engine =
-        ipe_host::PolicyEngine::with_options(bytes, ipe_host::EngineOptions::interpreter())?;
+    let engine = ipe_host::PolicyEngine::with_options(
+        bytes,
+        ipe_host::EngineOptions {
+            max_cost,
+            ..ipe_host::EngineOptions::interpreter()
+        },
+    )?;
     Ok(Some(Decider::Interp(engine)))
 }
 

@@ -20,6 +20,10 @@ mod diagnostics;
 /// Minimal reproducers of fuzz findings (`fuzz/`), one named test each.
 #[path = "suite/fuzz_findings.rs"]
 mod fuzz_findings;
+/// Issue #11: format and verifier limits as located diagnostics at their boundaries, the
+/// cost budget, wide `and`/`or`, and linear-time checking of long lists and enums.
+#[path = "suite/limits.rs"]
+mod limits;
 /// Property tests: the reference evaluator against an independent encoding of the seed policy.
 #[path = "suite/prop.rs"]
 mod prop;

@@ -57,9 +57,16 @@ struct Shared {
 pub struct Prepared(PolicySet);
 
 impl Prepared {
-    /// Verifies `bytes` and builds the index, request plan and counters.
+    /// Verifies `bytes` (with the default cost budget) and builds the index, request plan
+    /// and counters.
     pub fn new(bytes: Vec<u8>) -> Result<Prepared, Error> {
-        PolicySet::build(BundleBytes::Owned(bytes.into_boxed_slice())).map(Prepared)
+        Prepared::with_max_cost(bytes, ipe_nostd::verify::DEFAULT_MAX_COST)
+    }
+
+    /// [`new`](Self::new), refusing bundles with a policy whose cost bound exceeds
+    /// `max_cost` steps.
+    pub fn with_max_cost(bytes: Vec<u8>, max_cost: u32) -> Result<Prepared, Error> {
+        PolicySet::build(BundleBytes::Owned(bytes.into_boxed_slice()), max_cost).map(Prepared)
     }
 }
 
@@ -69,8 +76,8 @@ thread_local! {
 }
 
 impl PolicySet {
-    fn build(bytes: BundleBytes) -> Result<PolicySet, Error> {
-        let loaded = Loaded::try_new(bytes, |b| Bundle::from_bytes(b))?;
+    fn build(bytes: BundleBytes, max_cost: u32) -> Result<PolicySet, Error> {
+        let loaded = Loaded::try_new(bytes, |b| Bundle::from_bytes_with_max_cost(b, max_cost))?;
         let bundle = loaded.borrow_dependent();
         let index = Index::build(bundle);
         let plan = Plan::build(bundle);
@@ -290,7 +297,8 @@ impl PolicyEngine {
     /// An engine over owned bundle bytes with explicit options (for example
     /// [`EngineOptions::interpreter`] or [`EngineOptions::jit_all`] in tests and benches).
     pub fn with_options(bytes: Vec<u8>, options: EngineOptions) -> Result<PolicyEngine, Error> {
-        Ok(PolicyEngine::new(Prepared::new(bytes)?, None, options))
+        let prepared = Prepared::with_max_cost(bytes, options.max_cost)?;
+        Ok(PolicyEngine::new(prepared, None, options))
     }
 
     /// [`from_file`](Self::from_file) with explicit options.
@@ -318,7 +326,7 @@ impl PolicyEngine {
         source: FileSource,
         options: EngineOptions,
     ) -> Result<PolicyEngine, Error> {
-        let set = PolicySet::build(source.read()?)?;
+        let set = PolicySet::build(source.read()?, options.max_cost)?;
         Ok(PolicyEngine::new(Prepared(set), Some(source), options))
     }
 
@@ -402,15 +410,16 @@ impl PolicyEngine {
         self.live.load().version
     }
 
-    /// Verifies `bytes` and publishes them as the next version, returning its number.
+    /// Verifies `bytes` (against the engine's cost budget) and publishes them as the next
+    /// version, returning its number.
     pub fn swap(&self, bytes: Vec<u8>) -> Result<u64, Error> {
-        Ok(self.publish(Prepared::new(bytes)?))
+        Ok(self.publish(Prepared::with_max_cost(bytes, self.options.max_cost)?))
     }
 
     /// Reads the engine's file again (the same way it was first read) and publishes it.
     pub fn reload(&self) -> Result<u64, Error> {
         let source = self.source.as_ref().ok_or(ErrorKind::NoSource)?;
-        let set = PolicySet::build(source.read()?)?;
+        let set = PolicySet::build(source.read()?, self.options.max_cost)?;
         Ok(self.publish(Prepared(set)))
     }
 

@@ -45,6 +45,9 @@ pub struct EngineOptions {
     /// How long the background compiler lets hot policies gather into one batch (default
     /// 1 ms).
     pub batch_window: Duration,
+    /// The cost budget bundles are verified against: the most steps one policy may take
+    /// (default [`ipe_nostd::verify::DEFAULT_MAX_COST`]).
+    pub max_cost: u32,
 }
 
 impl Default for EngineOptions {
@@ -54,6 +57,7 @@ impl Default for EngineOptions {
             baseline_after: 100,
             optimized_after: 10_000,
             batch_window: Duration::from_millis(1),
+            max_cost: ipe_nostd::verify::DEFAULT_MAX_COST,
         }
     }
 }

@@ -246,7 +246,8 @@ pub(crate) fn value_kind(k: u8) -> Option<ValueKind> {
 }
 
 impl<'a> Bundle<'a> {
-    /// Decodes and verifies a bundle without copying it.
+    /// Decodes and verifies a bundle without copying it, with the default cost budget
+    /// ([`DEFAULT_MAX_COST`](crate::verify::DEFAULT_MAX_COST) steps per policy).
     ///
     /// # Examples
     /// ```
@@ -256,8 +257,15 @@ impl<'a> Bundle<'a> {
     /// # Ok(()) }
     /// ```
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, BundleError> {
+        Self::from_bytes_with_max_cost(bytes, verify::DEFAULT_MAX_COST)
+    }
+
+    /// [`from_bytes`](Self::from_bytes) with an explicit cost budget: a bundle with a policy
+    /// whose cost bound exceeds `max_cost` steps is refused
+    /// ([`VerifyError::OverBudget`](crate::verify::VerifyError::OverBudget)).
+    pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
         let body = Self::decode_unverified(bytes)?;
-        verify::verify(&body)?;
+        verify::verify_with_max_cost(&body, max_cost)?;
         Ok(Bundle { body })
     }
 

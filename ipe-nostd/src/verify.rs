@@ -137,6 +137,15 @@ pub enum VerifyError {
         /// What is wrong.
         error: CodeError,
     },
+    /// A policy's cost bound exceeds the budget the verifier was given.
+    OverBudget {
+        /// The policy.
+        policy: u16,
+        /// Its cost bound (`u64::MAX` when it does not even fit 64 bits).
+        cost: u64,
+        /// The budget.
+        budget: u32,
+    },
     /// A policy's recorded cost bound differs from the recomputed one.
     CostMismatch {
         /// The policy.
@@ -177,6 +186,14 @@ impl core::fmt::Display for VerifyError {
                 pc,
                 error,
             } => write!(f, "policy {policy}, {block:?}, offset {pc}: {error:?}"),
+            VerifyError::OverBudget {
+                policy,
+                cost,
+                budget,
+            } => write!(
+                f,
+                "policy {policy} may take up to {cost} steps, over the budget of {budget}"
+            ),
             VerifyError::CostMismatch {
                 policy,
                 recorded,
@@ -193,6 +210,10 @@ impl core::error::Error for VerifyError {}
 
 /// Longest list bound a slot may declare.
 pub const MAX_LIST_LEN: u32 = 1 << 16;
+
+/// The cost budget [`verify`] applies: the most steps one policy's evaluation may take
+/// (its trigger and clauses together, by the cost model of `docs/LANGUAGE.md`).
+pub const DEFAULT_MAX_COST: u32 = 1_000_000;
 
 type R<T = ()> = Result<T, VerifyError>;
 
@@ -248,8 +269,13 @@ impl Tables<'_, '_> {
     }
 }
 
-/// Verifies a decoded body.
+/// Verifies a decoded body with the [`DEFAULT_MAX_COST`] budget.
 pub fn verify(body: &Body<'_>) -> R {
+    verify_with_max_cost(body, DEFAULT_MAX_COST)
+}
+
+/// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
+pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     if body.default > 1 {
         return Err(VerifyError::BadRecord {
             section: Section::Default,
@@ -413,15 +439,16 @@ pub fn verify(body: &Body<'_>) -> R {
     }
     // Policies and their code.
     for p in 0..policies {
-        verify_policy(&t, p, clauses, metas)?;
+        verify_policy(&t, p, clauses, metas, max_cost)?;
     }
     verify_index(body, slots, policies, groups, buckets, ipols, unindexed)
 }
 
 /// The cost bound of one top-level code block (a trigger or a clause), verifying it.
 ///
-/// The compiler records the sum over a policy's blocks as the policy's cost bound.
-pub fn block_cost(body: &Body<'_>, code: &[u8]) -> Result<u32, (usize, CodeError)> {
+/// The compiler records the sum over a policy's blocks as the policy's cost bound. A bound
+/// too large for 64 bits is `u64::MAX`, which exceeds every budget.
+pub fn block_cost(body: &Body<'_>, code: &[u8]) -> Result<u64, (usize, CodeError)> {
     let t = Tables {
         body,
         symbols: body.symbols.len() / format::SYMBOL_LEN,
@@ -430,8 +457,7 @@ pub fn block_cost(body: &Body<'_>, code: &[u8]) -> Result<u32, (usize, CodeError
         consts: body.consts.len() / format::CONST_LEN,
         sets: body.sets.len() / format::SET_LEN,
     };
-    let cost = CodeVerifier::new(&t).block(code, 0)?;
-    Ok(u32::try_from(cost).unwrap_or(u32::MAX))
+    CodeVerifier::new(&t).block(code, 0)
 }
 
 fn const_ok(t: &Tables<'_, '_>, k: u8, v: i64, e: u16) -> bool {
@@ -444,7 +470,7 @@ fn const_ok(t: &Tables<'_, '_>, k: u8, v: i64, e: u16) -> bool {
     }
 }
 
-fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize) -> R {
+fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max_cost: u32) -> R {
     let body = t.body;
     let r = rec::nth(body.policies, format::POLICY_LEN, p);
     let reason_off = rec::u32(r, 16);
@@ -498,7 +524,17 @@ fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize) -> 
                 .map_err(|(pc, e)| code_err(Block::Clause(c), pc, e))?,
         );
     }
-    let computed = u32::try_from(cost).unwrap_or(u32::MAX);
+    // Saturated sums are u64::MAX, over every u32 budget: nothing over budget passes.
+    let computed = match u32::try_from(cost) {
+        Ok(c) if c <= max_cost => c,
+        _ => {
+            return Err(VerifyError::OverBudget {
+                policy,
+                cost,
+                budget: max_cost,
+            })
+        }
+    };
     let recorded = rec::u32(r, 48);
     if computed != recorded {
         return Err(VerifyError::CostMismatch {
@@ -812,7 +848,12 @@ impl State {
     }
 }
 
-const MAX_PENDING: usize = 16;
+/// Distinct pending jumps (by target and stack state) tracked in one block.
+///
+/// Compiled code needs at most one entry per `and`/`or` chain that is open (has emitted a
+/// jump and not reached its exit yet). Each such chain keeps its running result on the stack
+/// while its later operands run, so open chains never outnumber the stack cells.
+const MAX_PENDING: usize = STACK_CELLS;
 
 struct CodeVerifier<'t, 'b, 'a> {
     t: &'t Tables<'b, 'a>,
@@ -1042,11 +1083,21 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     if target > code.len() {
                         return Err(e(CodeError::BadJump));
                     }
-                    let slot = pending
-                        .get_mut(npending)
-                        .ok_or(e(CodeError::TooManyJumps))?;
-                    *slot = (target, self.state);
-                    npending += 1;
+                    // Jumps to one target with one stack state share an entry: every
+                    // operand of an n-ary `and`/`or` jumps to the same exit, so the entries
+                    // are bounded by the chains open at once, not by their operand count.
+                    let known = pending
+                        .get(..npending)
+                        .unwrap_or(&[])
+                        .iter()
+                        .any(|(t, st)| *t == target && st.same(&self.state));
+                    if !known {
+                        let slot = pending
+                            .get_mut(npending)
+                            .ok_or(e(CodeError::TooManyJumps))?;
+                        *slot = (target, self.state);
+                        npending += 1;
+                    }
                 }
                 Opcode::Count | Opcode::Any | Opcode::All => {
                     let (s, n) = (u16_at(0), usize::from(u16_at(2)));

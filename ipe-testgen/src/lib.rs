@@ -111,6 +111,36 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
     proptest::strategy::Union::new(options).boxed()
 }
 
+/// A flat n-ary `and` or `or` of 1 to 64 operands (issue #11: wide chains once failed to
+/// verify).
+fn wide(leaf: BoxedStrategy<String>) -> BoxedStrategy<String> {
+    (
+        proptest::sample::select(&[" and ", " or "][..]),
+        proptest::collection::vec(leaf, 1..64),
+    )
+        .prop_map(|(op, ls)| format!("({})", ls.join(op)))
+        .boxed()
+}
+
+/// Up to 9 alternating `and`/`or` nested to the right: `(a and (b or (c and d)))`, so that
+/// several chains are open at once.
+fn deep(leaf: BoxedStrategy<String>) -> BoxedStrategy<String> {
+    proptest::collection::vec(leaf, 1..10)
+        .prop_map(|ls| {
+            let mut out = String::new();
+            let mut close = 0;
+            for (i, l) in ls.iter().enumerate() {
+                out.push_str(l);
+                if i + 1 < ls.len() {
+                    out.push_str(if i % 2 == 0 { " and (" } else { " or (" });
+                    close += 1;
+                }
+            }
+            format!("({out}{})", ")".repeat(close))
+        })
+        .boxed()
+}
+
 fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
     let leaf = leaf(elem);
     if depth == 0 {
@@ -119,7 +149,9 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
     let inner = cond(elem, depth - 1);
     let mut options = vec![
         leaf.clone(),
-        leaf,
+        leaf.clone(),
+        wide(leaf.clone()),
+        deep(leaf),
         (inner.clone(), inner.clone())
             .prop_map(|(a, b)| format!("({a} and {b})"))
             .boxed(),

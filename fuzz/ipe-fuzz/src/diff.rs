@@ -22,7 +22,13 @@ pub fn check_case(case: &crate::gen::Case) {
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    let (program, diags) = ipe_compile::compile_sources(&sources);
+    let (program, diags) = ipe_compile::compile_sources_with(&sources, &crate::options());
+    // A static cost bound beyond even the largest budget is the one refusal a well-typed
+    // bundle may get (nested aggregates over long lists).
+    let over_budget = |d: &ipe_compile::Diagnostic| d.message().contains("over the cost budget");
+    if program.is_none() && !diags.is_empty() && diags.iter().all(over_budget) {
+        return;
+    }
     let Some(_) = program else {
         let msgs: Vec<String> = diags.iter().map(|d| format!("{d:?}")).collect();
         panic!(
@@ -33,7 +39,8 @@ pub fn check_case(case: &crate::gen::Case) {
     let Some((program, bytes)) = crate::build(&sources) else {
         return;
     };
-    let bundle = Bundle::from_bytes(&bytes).expect("checked by build");
+    let bundle =
+        Bundle::from_bytes_with_max_cost(&bytes, crate::MAX_COST).expect("checked by build");
     let sets = crate::jits(&bundle);
     for r in &case.requests {
         crate::assert_agree(&program, &bundle, &sets, r, case);

@@ -499,12 +499,44 @@ impl G<'_, '_> {
         if depth > 4 {
             return self.atom(depth);
         }
-        match self.below(8) {
+        match self.below(10) {
             0 => format!("not {}", self.cond_paren(depth + 1)),
             1 => format!("({} and {})", self.cond(depth + 1), self.cond(depth + 1)),
             2 => format!("({} or {})", self.cond(depth + 1), self.cond(depth + 1)),
+            3 if depth <= 1 && self.bool() => self.wide(depth),
+            4 if depth == 0 => self.deep(depth),
             _ => self.atom(depth),
         }
+    }
+
+    /// A flat `and` or `or` of 1 to 64 atoms (issue #11: wide chains once failed to verify);
+    /// only near the top of a condition or a filter, so that a case holds a few of them.
+    fn wide(&mut self, depth: usize) -> String {
+        let op = if self.bool() { " and " } else { " or " };
+        // Mostly around the 16 pending jumps the verifier once tracked, sometimes up to 64.
+        let n = 1 + if self.bool() {
+            self.below(20)
+        } else {
+            self.below(64)
+        };
+        let atoms: Vec<String> = (0..n).map(|_| self.atom(depth + 2)).collect();
+        format!("({})", atoms.join(op))
+    }
+
+    /// Up to 6 atoms in alternating `and`/`or` nested to the right, `(a and (b or (c and d)))`,
+    /// so that several chains are open at once. Each step counts as one level of `depth`, so
+    /// the whole stays within the 32 levels the language allows.
+    fn deep(&mut self, depth: usize) -> String {
+        let n = 1 + self.below(6);
+        let mut out = String::from("(");
+        for i in 0..n {
+            out.push_str(&self.atom(depth + 1 + i));
+            if i + 1 < n {
+                out.push_str(if i % 2 == 0 { " and (" } else { " or (" });
+            }
+        }
+        out.push_str(&")".repeat(n));
+        out
     }
 
     fn cond_paren(&mut self, depth: usize) -> String {

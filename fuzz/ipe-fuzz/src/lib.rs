@@ -23,21 +23,28 @@ pub const TARGETS: [(&str, fn(&[u8])); 4] = [
     ("request", request::check),
 ];
 
-/// Compiles `sources`, lowers the program and decodes the bytes: the one pipeline every oracle
-/// shares. `None` when the sources do not compile or the program is too large to lower; a
-/// lowered bundle the device refuses, or one that does not round-trip, panics.
+/// The cost budget of the source-level oracles: the largest, so that generated bundles with
+/// nested aggregates over long lists are still compared (their requests have short lists, so
+/// evaluation stays fast whatever the static bound).
+pub const MAX_COST: u32 = u32::MAX;
+
+/// The options every source-level oracle compiles with.
+pub fn options() -> ipe_compile::CompileOptions {
+    ipe_compile::CompileOptions { max_cost: MAX_COST }
+}
+
+/// Compiles `sources`, lowers the program and decodes the bytes, with the [`MAX_COST`] budget:
+/// the one pipeline every oracle shares. `None` when the sources do not compile (every limit,
+/// the cost budget included, is a diagnostic); a checked program that fails to lower, a lowered
+/// bundle the device refuses, or one that does not round-trip, panics.
 pub fn build(sources: &[(&str, &str)]) -> Option<(ipe_compile::hir::Program, Vec<u8>)> {
-    let (program, _diags) = ipe_compile::compile_sources(sources);
+    let (program, _diags) = ipe_compile::compile_sources_with(sources, &options());
     let program = program?;
-    let compiled = match ipe_compile::lower::lower(&program) {
+    let compiled = match ipe_compile::lower::lower_with_max_cost(&program, MAX_COST) {
         Ok(c) => c,
-        Err(ipe_compile::lower::LowerError::Verify(e)) => {
-            panic!("a checked program lowered to a bundle the verifier refuses: {e:?}\n{sources:?}")
-        }
-        // Size limits of the format (65535 ids, 64 KiB blocks): a compile error, not a bug.
-        Err(_) => return None,
+        Err(e) => panic!("a checked program failed to lower: {e}\n{sources:?}"),
     };
-    let bundle = match ipe_nostd::Bundle::from_bytes(&compiled.bytes) {
+    let bundle = match ipe_nostd::Bundle::from_bytes_with_max_cost(&compiled.bytes, MAX_COST) {
         Ok(b) => b,
         Err(e) => panic!("lower() returned bytes from_bytes refuses: {e:?}"),
     };

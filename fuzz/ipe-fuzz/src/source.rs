@@ -20,7 +20,8 @@ pub fn check(data: &[u8]) {
     let Some((program, bytes)) = crate::build(&sources) else {
         return;
     };
-    let bundle = Bundle::from_bytes(&bytes).expect("checked by build");
+    let bundle =
+        Bundle::from_bytes_with_max_cost(&bytes, crate::MAX_COST).expect("checked by build");
     let sets = crate::jits(&bundle);
     for request in fixed_requests(&program) {
         crate::assert_agree(&program, &bundle, &sets, &request, &text);

@@ -5,6 +5,7 @@ use super::{ty_word, Ctx, Resolved, Scope, SeedKind, MAX_AGG_DEPTH, MAX_DEPTH};
 use crate::ast::{AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name};
 use crate::hir::{self, Aggregate, Literal, Operand, Scalar, SlotType};
 use ipe_nostd::ValueKind;
+use std::collections::{HashMap, HashSet};
 
 /// The type of a checked value.
 #[derive(Clone, Debug, PartialEq)]
@@ -569,13 +570,17 @@ impl Ctx<'_> {
                 name: s.to_owned(),
             });
         }
+        self.not_a_member(s, span, members, path);
+        None
+    }
+
+    fn not_a_member(&mut self, s: &str, span: &ByteSpan, members: &[String], path: &str) {
         let list: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
         self.error(
             span.clone(),
             format!("\"{s}\" is not a value of enum `{path}`"),
             Some(format!("expected one of {}", list.join(", "))),
         );
-        None
     }
 
     fn in_set(&mut self, lhs: &Expr, items: &[(Lit, ByteSpan)]) -> Option<hir::Expr> {
@@ -589,6 +594,12 @@ impl Ctx<'_> {
             );
             return None;
         };
+        // Hash lookups keep this linear in the list and the enum.
+        let ranks: HashMap<&str, usize> = match &ty {
+            Scalar::Enum(m) => m.iter().enumerate().map(|(i, m)| (m.as_str(), i)).collect(),
+            _ => HashMap::new(),
+        };
+        let mut seen: HashSet<Literal> = HashSet::with_capacity(items.len());
         let mut set: Vec<Literal> = Vec::new();
         let mut ok = true;
         for (lit, span) in items {
@@ -596,7 +607,16 @@ impl Ctx<'_> {
                 (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.clone())),
                 (Scalar::Int, Lit::Int(n)) => Some(Literal::Int(*n)),
                 (Scalar::Bool, Lit::Bool(b)) => Some(Literal::Bool(*b)),
-                (Scalar::Enum(m), Lit::Str(s)) => self.enum_literal(s, span, m, &l.text),
+                (Scalar::Enum(m), Lit::Str(s)) => match ranks.get(s.as_str()) {
+                    Some(&rank) => Some(Literal::Enum {
+                        rank: u16::try_from(rank).unwrap_or(u16::MAX),
+                        name: s.clone(),
+                    }),
+                    None => {
+                        self.not_a_member(s, span, m, &l.text);
+                        None
+                    }
+                },
                 (_, lit) => {
                     let found = match lit {
                         Lit::Str(_) => "string",
@@ -613,8 +633,11 @@ impl Ctx<'_> {
                 }
             };
             match checked {
-                Some(c) if !set.contains(&c) => set.push(c),
-                Some(_) => {}
+                Some(c) => {
+                    if seen.insert(c.clone()) {
+                        set.push(c);
+                    }
+                }
                 None => ok = false,
             }
         }

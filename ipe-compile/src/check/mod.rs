@@ -18,6 +18,34 @@ use std::collections::{BTreeMap, HashMap};
 pub const MAX_DEPTH: u32 = 32;
 /// Deepest aggregate nesting accepted.
 pub const MAX_AGG_DEPTH: u8 = 4;
+/// Most conditions (comparisons, tests, `not`, `and`, `or`, aggregates, at any depth) in one
+/// trigger or one requirement clause. Each lowers to at most 17 bytes of code, so a block
+/// stays within the 65535 bytes its jumps and aggregate bodies can span.
+pub const MAX_TERMS: usize = 2048;
+/// Most requirement clauses (top-level `and` operands of `requires`) in one policy.
+pub const MAX_CLAUSES: usize = u16::MAX as usize;
+/// Most metadata entries in one policy.
+pub const MAX_METADATA: usize = u16::MAX as usize;
+/// Most policies in one bundle.
+pub const MAX_POLICIES: usize = u16::MAX as usize - 1;
+
+/// The number of conditions in `e`, counted as [`MAX_TERMS`] counts them.
+fn terms(e: &hir::Expr) -> usize {
+    use hir::{Expr as E, Operand as O};
+    let agg = |a: &hir::Aggregate| a.filter.as_deref().map_or(0, terms);
+    let operand = |o: &O| match o {
+        O::Count(a) => agg(a),
+        _ => 0,
+    };
+    1 + match e {
+        E::Const(_) => 0,
+        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InList { lhs: o, .. } => operand(o),
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => operand(lhs) + operand(rhs),
+        E::Not(x) => terms(x),
+        E::And(xs) | E::Or(xs) => xs.iter().map(terms).sum(),
+        E::Any(a) | E::All(a) => agg(a),
+    }
+}
 
 /// A parsed file handed to the checker.
 pub(crate) struct SourceFile<'a> {
@@ -58,6 +86,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
         problems: Vec::new(),
     };
     let mut policies = Vec::new();
+    let mut npolicies = 0usize;
     for (fi, f) in files.iter().enumerate() {
         cx.file = fi;
         cx.src = f.text;
@@ -76,6 +105,14 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
                 }
                 ast::Item::Schema(_) => {}
                 ast::Item::Policy(p) => {
+                    npolicies += 1;
+                    if npolicies == MAX_POLICIES + 1 {
+                        cx.error(
+                            p.name.span.clone(),
+                            format!("a bundle may have at most {MAX_POLICIES} policies"),
+                            Some("split the policies into several bundles".to_owned()),
+                        );
+                    }
                     if names.insert(p.name.text.clone(), ()).is_some() {
                         cx.error(
                             p.name.span.clone(),
@@ -179,7 +216,11 @@ impl Ctx<'_> {
 
     fn policy(&mut self, p: &ast::Policy) -> Option<hir::Policy> {
         self.depth_reported = false;
-        let trigger = p.trigger.as_ref().map(|t| self.cond(t));
+        let trigger = p.trigger.as_ref().map(|t| {
+            let e = self.cond(t);
+            self.check_terms(e.as_ref(), &t.span, "trigger");
+            e
+        });
         let body = match &p.body {
             ast::Body::Denies { reason } => Some(hir::Body::Denies {
                 reason: reason.clone(),
@@ -191,8 +232,18 @@ impl Ctx<'_> {
                 };
                 let mut clauses = Vec::new();
                 let mut ok = true;
+                if let Some(extra) = parts.get(MAX_CLAUSES) {
+                    self.error(
+                        extra.span.clone(),
+                        format!("a policy may have at most {MAX_CLAUSES} requirement clauses"),
+                        Some("split the requirement into several policies".to_owned()),
+                    );
+                    ok = false;
+                }
                 for part in parts {
-                    match self.cond(part) {
+                    let checked = self.cond(part);
+                    self.check_terms(checked.as_ref(), &part.span, "requirement clause");
+                    match checked {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
                                 if matches!(lhs, hir::Operand::Count(_)) || matches!(rhs, hir::Operand::Count(_)));
@@ -217,9 +268,19 @@ impl Ctx<'_> {
             Some(None) => return None,
             None => None,
         };
-        for (n, (key, _)) in p.metadata.iter().enumerate() {
-            if let Some((first, _)) = p.metadata[..n].iter().find(|(k, _)| k.text == key.text) {
-                let (line, _) = crate::source::line_col(self.src, first.span.start);
+        if let Some((key, _)) = p.metadata.get(MAX_METADATA) {
+            self.error(
+                key.span.clone(),
+                format!("a policy may have at most {MAX_METADATA} metadata entries"),
+                None,
+            );
+        }
+        // Each key's first offset, and its line once a repeat needs it (one scan per key).
+        let mut first_key: HashMap<&str, (usize, Option<usize>)> =
+            HashMap::with_capacity(p.metadata.len());
+        for (key, _) in &p.metadata {
+            if let Some((first, line)) = first_key.get_mut(key.text.as_str()) {
+                let line = *line.get_or_insert_with(|| crate::source::line_col(self.src, *first).0);
                 self.error(
                     key.span.clone(),
                     format!("metadata key `{}` is given twice", key.text),
@@ -227,6 +288,8 @@ impl Ctx<'_> {
                         "it is first given on line {line}; keep one of the two"
                     )),
                 );
+            } else {
+                first_key.insert(&key.text, (key.span.start, None));
             }
         }
         let metadata = p
@@ -254,6 +317,21 @@ impl Ctx<'_> {
             body: body?,
             metadata,
         })
+    }
+
+    /// Reports a checked trigger or clause with more than [`MAX_TERMS`] conditions.
+    fn check_terms(&mut self, e: Option<&hir::Expr>, span: &ByteSpan, what: &str) {
+        let n = e.map_or(0, terms);
+        if n > MAX_TERMS {
+            self.error(
+                span.clone(),
+                format!("this {what} has {n} conditions, more than {MAX_TERMS}"),
+                Some(
+                    "split it into several policies, or use `in [...]` for long lists of values"
+                        .to_owned(),
+                ),
+            );
+        }
     }
 
     fn slot_type(&self, id: SlotId) -> &SlotType {

@@ -4,7 +4,15 @@ use super::SourceFile;
 use crate::ast::{self, ScalarTy, TypeExpr};
 use crate::diag::Problem;
 use crate::hir::{self, Field, Operand, Scalar, SlotId, SlotType};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+
+use ipe_nostd::ValueKind;
+
+/// Longest list bound (`max N`) a schema may declare.
+pub const MAX_LIST_LEN: u32 = ipe_nostd::verify::MAX_LIST_LEN;
+/// Most members an enum may have.
+pub const MAX_ENUM_MEMBERS: usize = u16::MAX as usize;
 
 /// List length bound when the schema gives none.
 pub const DEFAULT_MAX_LEN: u32 = 256;
@@ -21,9 +29,8 @@ pub(super) fn merge(
                 continue;
             };
             for e in entries {
-                let declared = out.iter().map(|(k, t)| (k.as_str(), type_word(t)));
                 if let Some(message) =
-                    nesting_conflict(&e.path.text, type_expr_word(&e.ty), declared)
+                    nesting_conflict(&e.path.text, type_expr_word(&e.ty), &out, type_word)
                 {
                     problems.push(Problem {
                         file: fi,
@@ -45,7 +52,7 @@ pub(super) fn merge(
                     });
                     continue;
                 }
-                let ty = slot_type(&e.path.text, &e.ty, fi, problems);
+                let ty = slot_type(&e.path, &e.ty, fi, problems);
                 out.insert(e.path.text.clone(), ty);
             }
         }
@@ -65,76 +72,134 @@ fn type_word(t: &SlotType) -> &'static str {
     }
 }
 
+/// The word for a declared scalar type in messages.
+fn scalar_word(t: &ScalarTy) -> &'static str {
+    match t {
+        ScalarTy::Str => ValueKind::Str,
+        ScalarTy::Int => ValueKind::Int,
+        ScalarTy::Bool => ValueKind::Bool,
+        ScalarTy::Enum(_) => ValueKind::Enum,
+    }
+    .as_str()
+}
+
 /// The word for a declared type in messages.
 fn type_expr_word(t: &TypeExpr) -> &'static str {
     match t {
-        TypeExpr::Scalar(s) => scalar(s).kind().as_str(),
+        TypeExpr::Scalar(s) => scalar_word(s),
         TypeExpr::List { .. } => "list",
         TypeExpr::Records { .. } => "list of records",
     }
 }
 
-/// If `path` (of type `word`) nests inside, or around, one of the `declared` paths, the message.
-fn nesting_conflict<'a>(
+/// If `path` (of type `word`) nests inside, or around, one of the `declared` paths (sorted, so
+/// each test is a lookup, not a scan), the message.
+fn nesting_conflict<V>(
     path: &str,
     word: &str,
-    declared: impl IntoIterator<Item = (&'a str, &'static str)>,
+    declared: &BTreeMap<String, V>,
+    word_of: impl Fn(&V) -> &'static str,
 ) -> Option<String> {
-    let inside = |outer: &str, inner: &str| {
-        inner
-            .strip_prefix(outer)
-            .is_some_and(|rest| rest.starts_with('.'))
-    };
-    for (other, other_word) in declared {
-        if inside(other, path) {
+    // A declared path that `path` is inside is one of its dotted prefixes.
+    for (i, _) in path.match_indices('.') {
+        let outer = path.get(..i).unwrap_or_default();
+        if let Some(v) = declared.get(outer) {
             return Some(format!(
-                "attribute `{path}` is declared inside `{other}`, which is declared as {other_word}"
-            ));
-        }
-        if inside(path, other) {
-            return Some(format!(
-                "attribute `{path}` is declared as {word}, but `{other}` is declared inside it"
+                "attribute `{path}` is declared inside `{outer}`, which is declared as {}",
+                word_of(v)
             ));
         }
     }
-    None
+    // A declared path inside `path` sorts first among the keys from `path.` on.
+    let prefix = format!("{path}.");
+    let inner = declared
+        .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+        .next()
+        .filter(|(k, _)| k.starts_with(&prefix));
+    inner.map(|(other, _)| {
+        format!("attribute `{path}` is declared as {word}, but `{other}` is declared inside it")
+    })
 }
 
-/// Converts a declared scalar type.
-pub(super) fn scalar(t: &ScalarTy) -> Scalar {
+/// Converts a declared scalar type of the attribute `path` (duplicate enum members count
+/// once), reporting an enum with no member or more than [`MAX_ENUM_MEMBERS`].
+fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Problem>) -> Scalar {
     match t {
         ScalarTy::Str => Scalar::Str,
         ScalarTy::Int => Scalar::Int,
         ScalarTy::Bool => Scalar::Bool,
         ScalarTy::Enum(m) => {
+            let mut seen: HashSet<&str> = HashSet::with_capacity(m.len());
             let mut members: Vec<String> = Vec::new();
             for n in m {
-                if !members.contains(&n.text) {
+                if seen.insert(&n.text) {
+                    if members.len() == MAX_ENUM_MEMBERS {
+                        problems.push(Problem {
+                            file,
+                            span: n.span.clone(),
+                            message: format!(
+                                "enum of `{}` has more than {MAX_ENUM_MEMBERS} members",
+                                path.text
+                            ),
+                            help: Some("split the values into several attributes".to_owned()),
+                        });
+                        break;
+                    }
                     members.push(n.text.clone());
                 }
+            }
+            if members.is_empty() {
+                problems.push(Problem {
+                    file,
+                    span: path.span.clone(),
+                    message: format!("enum of `{}` has no members", path.text),
+                    help: None,
+                });
             }
             Scalar::Enum(members)
         }
     }
 }
 
-fn slot_type(path: &str, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>) -> SlotType {
+fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>) -> SlotType {
+    let mut max_len = |max: &Option<u32>| {
+        let n = max.unwrap_or(DEFAULT_MAX_LEN);
+        if n > MAX_LIST_LEN {
+            problems.push(Problem {
+                file,
+                span: path.span.clone(),
+                message: format!(
+                    "list `{}` has `max {n}`, more than {MAX_LIST_LEN}",
+                    path.text
+                ),
+                help: Some(format!("declare `max {MAX_LIST_LEN}` or less")),
+            });
+        }
+        n
+    };
     match t {
-        TypeExpr::Scalar(s) => SlotType::Scalar(scalar(s)),
-        TypeExpr::List { elem, max } => SlotType::List {
-            elem: scalar(elem),
-            max_len: max.unwrap_or(DEFAULT_MAX_LEN),
-        },
+        TypeExpr::Scalar(s) => SlotType::Scalar(scalar(s, path, file, problems)),
+        TypeExpr::List { elem, max } => {
+            let max_len = max_len(max);
+            SlotType::List {
+                elem: scalar(elem, path, file, problems),
+                max_len,
+            }
+        }
         TypeExpr::Records {
             elem_name,
             max,
             fields,
         } => {
+            let max_len = max_len(max);
+            let path = &path.text;
             let mut out: Vec<Field> = Vec::new();
+            let mut seen: HashSet<&str> = HashSet::with_capacity(fields.len());
+            // Field paths declared so far with their type words, for nesting conflicts.
+            let mut declared: BTreeMap<String, &'static str> = BTreeMap::new();
             for (name, ty) in fields {
-                let declared = out.iter().map(|f| (f.path.as_str(), f.ty.kind().as_str()));
-                let word = scalar(ty).kind().as_str();
-                if let Some(message) = nesting_conflict(&name.text, word, declared) {
+                let word = scalar_word(ty);
+                if let Some(message) = nesting_conflict(&name.text, word, &declared, |w| w) {
                     problems.push(Problem {
                         file,
                         span: name.span.clone(),
@@ -143,7 +208,7 @@ fn slot_type(path: &str, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>)
                     });
                     continue;
                 }
-                if out.iter().any(|f| f.path == name.text) {
+                if !seen.insert(&name.text) {
                     problems.push(Problem {
                         file,
                         span: name.span.clone(),
@@ -155,16 +220,21 @@ fn slot_type(path: &str, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>)
                     });
                     continue;
                 }
+                let field = ast::Name {
+                    text: format!("{path}[].{}", name.text),
+                    span: name.span.clone(),
+                };
+                declared.insert(name.text.clone(), word);
                 out.push(Field {
                     path: name.text.clone(),
-                    ty: scalar(ty),
+                    ty: scalar(ty, &field, file, problems),
                 });
             }
             out.sort_by(|a, b| a.path.cmp(&b.path));
             SlotType::Records {
                 elem_name: elem_name.as_ref().map(|n| n.text.clone()),
                 fields: out,
-                max_len: max.unwrap_or(DEFAULT_MAX_LEN),
+                max_len,
             }
         }
     }

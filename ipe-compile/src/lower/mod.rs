@@ -11,6 +11,7 @@ mod code;
 use std::collections::{BTreeMap, HashMap};
 
 use ipe_nostd::format::{self, kind, Body, NONE_U16, NONE_U32};
+use ipe_nostd::verify::{Block, VerifyError};
 use ipe_nostd::{Bundle, BundleError, Effect};
 
 use crate::hir::{Body as PolicyBody, Expr, Literal, Operand, Program, Scalar, SlotType};
@@ -23,8 +24,18 @@ pub enum LowerError {
     #[error("a policy's code is too large (over 65535 bytes in one block)")]
     CodeTooLarge,
     /// More constants, sets, slots, enums or policies than the format's 16-bit ids allow.
-    #[error("too many {0} for one bundle (at most 65535)")]
+    #[error("too many {0} for one bundle (at most 65534)")]
     TooMany(&'static str),
+    /// A policy's cost bound exceeds the budget.
+    #[error("policy `{name}` may take up to {cost} steps, over the budget of {budget}")]
+    OverBudget {
+        /// The policy's name.
+        name: String,
+        /// Its cost bound (`u64::MAX` when it does not fit 64 bits).
+        cost: u64,
+        /// The budget.
+        budget: u32,
+    },
     /// The produced bundle failed verification: a compiler bug, reported rather than written.
     #[error("internal error: the generated bundle failed verification: {0}")]
     Verify(BundleError),
@@ -50,6 +61,19 @@ pub struct Compiled {
     pub bytes: Vec<u8>,
     /// One entry per policy, in bundle order.
     pub policies: Vec<PolicyReport>,
+}
+
+/// Most enums a bundle holds (the verifier's count; id `0xFFFF` means none).
+const MAX_ENUMS: usize = u16::MAX as usize - 1;
+/// Most constants, and most sets, a bundle holds (16-bit ids below `0xFFFF`).
+const MAX_CONSTS: usize = u16::MAX as usize;
+
+/// The id of the next record of a table holding `len` records, at most `max` in all.
+fn id16(len: usize, max: usize, what: &'static str) -> Result<u16, LowerError> {
+    if len >= max {
+        return Err(LowerError::TooMany(what));
+    }
+    u16::try_from(len).map_err(|_| LowerError::TooMany(what))
 }
 
 /// Interned tables shared by all code blocks.
@@ -88,7 +112,7 @@ impl Tables {
         if let Some(&id) = self.enum_ids.get(members) {
             return Ok(id);
         }
-        let id = u16::try_from(self.enums.len()).map_err(|_| LowerError::TooMany("enums"))?;
+        let id = id16(self.enums.len(), MAX_ENUMS, "enums")?;
         self.enums.push(members.to_vec());
         self.enum_ids.insert(members.to_vec(), id);
         Ok(id)
@@ -111,7 +135,7 @@ impl Tables {
         if let Some(&id) = self.const_ids.get(&r) {
             return Ok(id);
         }
-        let id = u16::try_from(self.consts.len()).map_err(|_| LowerError::TooMany("constants"))?;
+        let id = id16(self.consts.len(), MAX_CONSTS, "constants")?;
         self.consts.push(r);
         self.const_ids.insert(r, id);
         Ok(id)
@@ -167,7 +191,7 @@ impl Tables {
         if let Some(&id) = self.set_ids.get(&(k, e, keys.clone())) {
             return Ok(id);
         }
-        let id = u16::try_from(self.sets.len()).map_err(|_| LowerError::TooMany("sets"))?;
+        let id = id16(self.sets.len(), MAX_CONSTS, "sets")?;
         let mut r = [0u8; format::SET_LEN];
         r[0] = k;
         r[2..4].copy_from_slice(&e.to_le_bytes());
@@ -270,8 +294,25 @@ fn put_range(r: &mut [u8], at: usize, (off, len): (u32, u32)) {
     put_u32(r, at + 4, len);
 }
 
-/// Lowers a checked program into verified bundle bytes.
+/// Lowers a checked program into verified bundle bytes, with the default cost budget
+/// ([`ipe_nostd::verify::DEFAULT_MAX_COST`]).
 pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
+    lower_with_max_cost(program, ipe_nostd::verify::DEFAULT_MAX_COST)
+}
+
+/// Lowers a checked program, refusing any policy whose cost bound exceeds `max_cost` steps
+/// (the bundle is verified against that budget too).
+pub fn lower_with_max_cost(program: &Program, max_cost: u32) -> Result<Compiled, LowerError> {
+    lower_located(program, max_cost).map_err(|(_, e)| e)
+}
+
+/// [`lower_with_max_cost`], also naming the policy (its index) an error is about, when it
+/// is about one.
+pub fn lower_located(
+    program: &Program,
+    max_cost: u32,
+) -> Result<Compiled, (Option<usize>, LowerError)> {
+    let bundle_wide = |e| (None, e);
     let mut t = Tables::default();
     // Symbols: every string literal and enum member, sorted.
     let mut strings = Vec::new();
@@ -309,7 +350,7 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
 
     // Slots, fields and enums.
     if program.slots.len() >= usize::from(u16::MAX) {
-        return Err(LowerError::TooMany("attributes"));
+        return Err(bundle_wide(LowerError::TooMany("attributes")));
     }
     let mut slots = Vec::new();
     let mut fields = Vec::new();
@@ -321,14 +362,14 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
             SlotType::Scalar(s) => {
                 r[8] = scalar_kind(s);
                 if let Scalar::Enum(m) = s {
-                    put_u16(&mut r, 10, t.enum_id(m)?);
+                    put_u16(&mut r, 10, t.enum_id(m).map_err(bundle_wide)?);
                 }
             }
             SlotType::List { elem, max_len } => {
                 r[8] = kind::LIST;
                 r[9] = scalar_kind(elem);
                 if let Scalar::Enum(m) = elem {
-                    put_u16(&mut r, 10, t.enum_id(m)?);
+                    put_u16(&mut r, 10, t.enum_id(m).map_err(bundle_wide)?);
                 }
                 put_u32(&mut r, 16, *max_len);
             }
@@ -339,12 +380,13 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
             } => {
                 r[8] = kind::RECORDS;
                 let first = u16::try_from(fields.len() / format::FIELD_LEN)
-                    .map_err(|_| LowerError::TooMany("fields"))?;
+                    .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?;
                 put_u16(&mut r, 12, first);
                 put_u16(
                     &mut r,
                     14,
-                    u16::try_from(fs.len()).map_err(|_| LowerError::TooMany("fields"))?,
+                    u16::try_from(fs.len())
+                        .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?,
                 );
                 put_u32(&mut r, 16, *max_len);
                 for f in fs {
@@ -353,7 +395,7 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
                     fr[8] = scalar_kind(&f.ty);
                     put_u16(&mut fr, 10, NONE_U16);
                     if let Scalar::Enum(m) = &f.ty {
-                        put_u16(&mut fr, 10, t.enum_id(m)?);
+                        put_u16(&mut fr, 10, t.enum_id(m).map_err(bundle_wide)?);
                     }
                     fields.extend_from_slice(&fr);
                 }
@@ -364,17 +406,18 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
 
     // Code, policies, clauses, metadata.
     if program.policies.len() >= usize::from(u16::MAX) {
-        return Err(LowerError::TooMany("policies"));
+        return Err(bundle_wide(LowerError::TooMany("policies")));
     }
     let mut code = Vec::new();
     let mut policies = Vec::new();
     let mut clauses = Vec::new();
     let mut metadata = Vec::new();
-    let mut blocks: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut blocks: Vec<Vec<(usize, usize, Block)>> = Vec::new();
     let mut reports = Vec::new();
     let mut groups: BTreeMap<u16, BTreeMap<i64, Vec<u16>>> = BTreeMap::new();
     let mut unindexed = Vec::new();
     for (pid, p) in program.policies.iter().enumerate() {
+        let in_policy = |e| (Some(pid), e);
         let pid = pid as u16;
         let mut r = [0u8; format::POLICY_LEN];
         put_range(&mut r, 0, t.text(&p.name));
@@ -390,10 +433,11 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
                 out: Vec::new(),
             };
             // The indexed conjunct leads the code: the verifier proves the index from it.
-            g.trigger(tr, indexed.as_ref().map(|(_, _, at)| *at))?;
+            g.trigger(tr, indexed.as_ref().map(|(_, _, at)| *at))
+                .map_err(in_policy)?;
             let bytes = g.out;
             put_range(&mut r, 24, (code.len() as u32, bytes.len() as u32));
-            my_blocks.push((code.len(), bytes.len()));
+            my_blocks.push((code.len(), bytes.len(), Block::Trigger));
             code.extend_from_slice(&bytes);
         } else {
             put_range(&mut r, 24, (code.len() as u32, 0));
@@ -407,21 +451,24 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
                 put_u16(
                     &mut r,
                     36,
-                    u16::try_from(cs.len()).map_err(|_| LowerError::TooMany("clauses"))?,
+                    u16::try_from(cs.len())
+                        .map_err(|_| in_policy(LowerError::TooMany("clauses")))?,
                 );
-                for c in cs {
+                for (ci, c) in cs.iter().enumerate() {
+                    // At most 65535 clauses (checked just above): the index fits.
+                    let ci = u16::try_from(ci).unwrap_or(u16::MAX);
                     let mut g = CodeGen {
                         tables: &mut t,
                         slots: &program.slots,
                         out: Vec::new(),
                     };
-                    g.clause(&c.expr, c.reports_count)?;
+                    g.clause(&c.expr, c.reports_count).map_err(in_policy)?;
                     let bytes = g.out;
                     let mut cr = [0u8; format::CLAUSE_LEN];
                     put_range(&mut cr, 0, (code.len() as u32, bytes.len() as u32));
                     put_range(&mut cr, 8, t.text(&c.text));
                     cr[16] = u8::from(c.reports_count);
-                    my_blocks.push((code.len(), bytes.len()));
+                    my_blocks.push((code.len(), bytes.len(), Block::Clause(ci)));
                     code.extend_from_slice(&bytes);
                     clauses.extend_from_slice(&cr);
                 }
@@ -439,7 +486,8 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
         put_u16(
             &mut r,
             44,
-            u16::try_from(p.metadata.len()).map_err(|_| LowerError::TooMany("metadata"))?,
+            u16::try_from(p.metadata.len())
+                .map_err(|_| in_policy(LowerError::TooMany("metadata")))?,
         );
         for (k, v) in &p.metadata {
             let mut mr = [0u8; format::META_LEN];
@@ -554,26 +602,36 @@ pub fn lower(program: &Program) -> Result<Compiled, LowerError> {
     };
     // Cost bounds, computed by the verifier's own cost model.
     for (i, bs) in blocks.iter().enumerate() {
-        let mut cost: u32 = 0;
-        for &(off, len) in bs {
+        let mut cost: u64 = 0;
+        for &(off, len, block) in bs {
             let c = ipe_nostd::verify::block_cost(&body, &code[off..off + len]).map_err(
                 |(pc, error)| {
-                    LowerError::Verify(BundleError::Verify(ipe_nostd::verify::VerifyError::Code {
+                    let e = VerifyError::Code {
                         policy: i as u16,
-                        block: ipe_nostd::verify::Block::Trigger,
+                        block,
                         pc: pc as u32,
                         error,
-                    }))
+                    };
+                    (Some(i), LowerError::Verify(BundleError::Verify(e)))
                 },
             )?;
             cost = cost.saturating_add(c);
         }
-        put_u32(&mut policies[i * format::POLICY_LEN..], 48, cost);
-        reports[i].cost = cost;
+        let bound = u32::try_from(cost)
+            .ok()
+            .filter(|&c| c <= max_cost)
+            .ok_or_else(|| {
+                let name = program.policies[i].name.clone();
+                let budget = max_cost;
+                (Some(i), LowerError::OverBudget { name, cost, budget })
+            })?;
+        put_u32(&mut policies[i * format::POLICY_LEN..], 48, bound);
+        reports[i].cost = bound;
     }
     body.policies = &policies;
     let bytes = encode(&body);
-    Bundle::from_bytes(&bytes).map_err(LowerError::Verify)?;
+    Bundle::from_bytes_with_max_cost(&bytes, max_cost)
+        .map_err(|e| bundle_wide(LowerError::Verify(e)))?;
     Ok(Compiled {
         bytes,
         policies: reports,

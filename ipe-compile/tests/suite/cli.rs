@@ -502,3 +502,65 @@ fn issue11_a_bom_or_latin1_source_is_a_located_diagnostic() {
     );
     assert!(err.contains("latin1.ipe:2:6"), "{err}");
 }
+
+/// Issue #11: `--max-cost` sets the cost budget of `check`, `compile` and `eval` (sources
+/// and bundles); over it, each refuses with the located diagnostic or the verifier's error.
+#[test]
+fn issue11_max_cost_flag_sets_the_budget_of_check_compile_and_eval() {
+    let src = tmp("nested.ipe");
+    std::fs::write(
+        &src,
+        "schema {\n  a: list of x { v: int }\n  b: list of y { v: int }\n  c: list of z { v: int }\n}\n\
+         policy Three:\n  \"three nested aggregates\"\n  \
+         requires any(p in a where any(q in b where any(r in c where r.v == p.v)))\n",
+    )
+    .unwrap();
+    let src = src.to_str().unwrap();
+    let c = ipe(&["check", src]);
+    assert!(!c.status.success());
+    let err = text(&c.stderr);
+    assert!(
+        err.contains(
+            "policy `Three` may take up to 67240449 steps, over the cost budget of 1000000"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("nested.ipe:6:8"), "{err}");
+    assert!(err.contains("--max-cost"), "{err}");
+    assert!(ipe(&["check", src, "--max-cost", "67240449"])
+        .status
+        .success());
+    assert!(!ipe(&["check", src, "--max-cost", "67240448"])
+        .status
+        .success());
+    let out = tmp("nested.ipeb");
+    let out = out.to_str().unwrap();
+    assert!(!ipe(&["compile", src, "-o", out]).status.success());
+    let c = ipe(&["compile", src, "-o", out, "--max-cost", "70000000"]);
+    assert!(c.status.success(), "{}", text(&c.stderr));
+    assert!(text(&c.stderr).contains("cost bound 67240449 steps"));
+    let input = tmp("nested.json");
+    std::fs::write(
+        &input,
+        r#"{"a": [{"v": 1}], "b": [{"v": 2}], "c": [{"v": 1}]}"#,
+    )
+    .unwrap();
+    let input = input.to_str().unwrap();
+    for target in [src, out] {
+        let e = ipe(&["eval", target, "--input", input, "--max-cost", "70000000"]);
+        assert!(e.status.success(), "{}", text(&e.stderr));
+        assert!(
+            text(&e.stdout).contains(r#""decision":"allow""#),
+            "{}",
+            text(&e.stdout)
+        );
+        let e = ipe(&["eval", target, "--input", input]);
+        assert!(!e.status.success());
+    }
+    let e = ipe(&["eval", out, "--input", input]);
+    assert!(
+        text(&e.stderr).contains("may take up to 67240449 steps, over the budget of 1000000"),
+        "{}",
+        text(&e.stderr)
+    );
+}

@@ -36,19 +36,20 @@ fn main() {
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    let (program, diags) = ipe_compile::compile_sources(&srcs);
+    let (program, diags) = ipe_compile::compile_sources_with(&srcs, &ipe_fuzz::options());
     for d in &diags {
         println!("{d:?}");
     }
     let Some(program) = program else { return };
-    let compiled = match ipe_compile::lower::lower(&program) {
+    let compiled = match ipe_compile::lower::lower_with_max_cost(&program, ipe_fuzz::MAX_COST) {
         Ok(c) => c,
         Err(e) => {
             println!("lower: {e:?}");
             return;
         }
     };
-    let bundle = ipe_nostd::Bundle::from_bytes(&compiled.bytes).expect("lowered bundles verify");
+    let bundle = ipe_nostd::Bundle::from_bytes_with_max_cost(&compiled.bytes, ipe_fuzz::MAX_COST)
+        .expect("lowered bundles verify");
     for r in &requests {
         let v: serde_json::Value = serde_json::from_str(r).expect("request JSON");
         for (name, d) in ipe_fuzz::decisions(&program, &bundle, &v) {
