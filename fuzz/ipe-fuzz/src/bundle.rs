@@ -82,12 +82,7 @@ pub fn check(data: &[u8]) {
             break;
         }
         let values = context(&bundle, &mut u, &arena, typed);
-        let mut ctx = Context::<{ ipe_host::MAX_SLOTS }>::new();
-        for (i, v) in values.iter().enumerate() {
-            if let Ok(s) = SlotId::try_from(i) {
-                ctx.set(s, *v);
-            }
-        }
+        let ctx = context_of(&values);
         let d: ipe_nostd::Decision<{ ipe_host::MAX_LIST }> = ipe_nostd::evaluate(&bundle, &ctx);
         let indexed = ipe_host::Report::new(&bundle, &d).to_json();
         assert_eq!(
@@ -277,12 +272,7 @@ fn check_index_mutation(bundle: &Bundle<'_>, ctx_bytes: &[u8]) {
             break;
         }
         let values = context(&mutated, &mut u, &arena, true);
-        let mut ctx = Context::<{ ipe_host::MAX_SLOTS }>::new();
-        for (i, v) in values.iter().enumerate() {
-            if let Ok(s) = SlotId::try_from(i) {
-                ctx.set(s, *v);
-            }
-        }
+        let ctx = context_of(&values);
         let d: ipe_nostd::Decision<{ ipe_host::MAX_LIST }> = ipe_nostd::evaluate(&mutated, &ctx);
         assert_eq!(
             ipe_host::Report::new(&mutated, &d).to_json(),
@@ -415,4 +405,15 @@ fn context<'a>(
         out.push(v);
     }
     out.into_bump_slice()
+}
+
+/// A context holding `values` in slot order.
+fn context_of<'v>(values: &[Value<'v>]) -> Context<'v, { ipe_host::MAX_SLOTS }> {
+    let mut ctx = Context::new();
+    for (i, v) in values.iter().enumerate() {
+        if let Ok(s) = SlotId::try_from(i) {
+            ctx.set(s, *v);
+        }
+    }
+    ctx
 }
