@@ -6,6 +6,7 @@ use crate::ast::{AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name};
 use crate::hir::{self, Aggregate, Literal, Operand, Scalar, SlotType};
 use ipe_nostd::ValueKind;
 use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
 
 /// The type of a checked value.
 #[derive(Clone, Debug, PartialEq)]
@@ -157,8 +158,12 @@ impl Ctx<'_> {
         if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
             return false;
         }
+        // Paths are sorted: one inside `name` sorts first among the keys from `name.` on.
         let inner = format!("{}.", name.text);
-        self.schema.keys().any(|k| k.starts_with(&inner))
+        self.schema
+            .range::<str, _>((Bound::Included(inner.as_str()), Bound::Unbounded))
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&inner))
     }
 
     /// Runs `f` on `expr` with `filter` attached to the seed aggregate in `expr`.
