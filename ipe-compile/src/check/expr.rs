@@ -93,6 +93,11 @@ impl Ctx<'_> {
                 let id = self.slot(&name.text, &SlotType::Scalar(Scalar::Str));
                 Some(hir::Expr::Has(Operand::Slot(id)))
             }
+            ExprKind::Has(name) if self.is_element_record_prefix(name) => {
+                // The element twin of the arm above: an internal string field, as inferred
+                // without a schema.
+                Some(hir::Expr::Has(self.implicit_field(name)?))
+            }
             ExprKind::Has(name) => match self.resolve(name)? {
                 Resolved::Slot(id, _) => Some(hir::Expr::Has(Operand::Slot(id))),
                 Resolved::Field {
@@ -164,6 +169,43 @@ impl Ctx<'_> {
             .range::<str, _>((Bound::Included(inner.as_str()), Bound::Unbounded))
             .next()
             .is_some_and(|(k, _)| k.starts_with(&inner))
+    }
+
+    /// Whether `name` is `elem.p` for an element in scope, where `p` is not a declared field of
+    /// the element but the schema declares fields inside it (`who` for `who.role`).
+    fn is_element_record_prefix(&self, name: &Name) -> bool {
+        let Some((first, rest)) = name.text.split_once('.') else {
+            return false;
+        };
+        let Some(scope) = self.scopes.iter().rev().find(|s| s.name == first) else {
+            return false;
+        };
+        let inner = format!("{rest}.");
+        !scope.fields.iter().any(|f| f.path == rest)
+            && scope.fields.iter().any(|f| f.path.starts_with(&inner))
+    }
+
+    /// The internal string field of an element record path (see `is_element_record_prefix`),
+    /// numbered after the declared fields of its list on first use.
+    fn implicit_field(&mut self, name: &Name) -> Option<Operand> {
+        let (first, rest) = name.text.split_once('.')?;
+        let level = self.scopes.iter().rposition(|s| s.name == first)?;
+        let scope = self.scopes.get(level)?;
+        let list = scope.list;
+        let declared = scope.fields.len();
+        let implicit = self.implicit_fields.entry(list).or_default();
+        let index = match implicit.iter().position(|p| p == rest) {
+            Some(i) => i,
+            None => {
+                implicit.push(rest.to_owned());
+                implicit.len() - 1
+            }
+        };
+        Some(Operand::Field {
+            level: u8::try_from(level).unwrap_or(u8::MAX),
+            list,
+            field: u16::try_from(declared + index).unwrap_or(u16::MAX),
+        })
     }
 
     /// Runs `f` on `expr` with `filter` attached to the seed aggregate in `expr`.

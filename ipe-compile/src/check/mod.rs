@@ -79,6 +79,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
         src: "",
         slots: Vec::new(),
         slot_ids: HashMap::new(),
+        implicit_fields: HashMap::new(),
         scopes: Vec::new(),
         pending: None,
         depth: 0,
@@ -138,6 +139,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
         slots: Vec::new(),
         policies,
     };
+    schema::add_implicit_fields(&mut program, &mut cx.slots, &cx.implicit_fields);
     schema::sort_slots(&mut program, cx.slots);
     (Some(program), problems)
 }
@@ -186,6 +188,11 @@ pub(super) struct Ctx<'s> {
     /// Slots in first-use order (renumbered by path at the end).
     slots: Vec<(String, SlotType)>,
     slot_ids: HashMap<String, SlotId>,
+    /// Per records slot, the internal string fields that `has` on an element record path uses
+    /// (`who` for declared `who.role`), numbered after the declared fields in this order; they
+    /// join the slot's type at the end (`schema::add_implicit_fields`), so `resolve` never
+    /// finds them.
+    implicit_fields: HashMap<SlotId, Vec<String>>,
     scopes: Vec<Scope>,
     /// The seed aggregate (by span) that the innermost `where` filters, and its filter.
     pending: Option<(ByteSpan, ast::Expr)>,

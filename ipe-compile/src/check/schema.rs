@@ -1,10 +1,11 @@
-//! Merging `schema` blocks, and renumbering slots by path once checking is done.
+//! Merging `schema` blocks, and renumbering slots (and element fields) by path once checking
+//! is done.
 
 use super::SourceFile;
 use crate::ast::{self, ScalarTy, TypeExpr};
 use crate::diag::Problem;
 use crate::hir::{self, Field, Operand, Scalar, SlotId, SlotType};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
 use ipe_nostd::ValueKind;
@@ -237,6 +238,84 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
                 max_len,
             }
         }
+    }
+}
+
+/// Appends to each records slot the internal string fields that `has` on an element record
+/// path uses (`implicit`, numbered after the declared fields), sorts the fields of those slots
+/// by path, as the bundle requires, and renumbers every field operand to match.
+pub(super) fn add_implicit_fields(
+    program: &mut hir::Program,
+    slots: &mut [(String, SlotType)],
+    implicit: &HashMap<SlotId, Vec<String>>,
+) {
+    let mut maps: HashMap<SlotId, Vec<u16>> = HashMap::new();
+    for (&list, paths) in implicit {
+        let Some((_, SlotType::Records { fields, .. })) = slots.get_mut(usize::from(list)) else {
+            continue;
+        };
+        fields.extend(paths.iter().map(|p| Field {
+            path: p.clone(),
+            ty: Scalar::Str,
+        }));
+        let mut order: Vec<usize> = (0..fields.len()).collect();
+        order.sort_by(|&a, &b| fields[a].path.cmp(&fields[b].path));
+        let mut map = vec![0u16; fields.len()];
+        for (new, &old) in order.iter().enumerate() {
+            map[old] = u16::try_from(new).unwrap_or(u16::MAX);
+        }
+        fields.sort_by(|a, b| a.path.cmp(&b.path));
+        maps.insert(list, map);
+    }
+    if maps.is_empty() {
+        return;
+    }
+    for p in &mut program.policies {
+        if let Some(t) = &mut p.trigger {
+            renumber_fields(t, &maps);
+        }
+        if let hir::Body::Requires { clauses, .. } = &mut p.body {
+            for c in clauses {
+                renumber_fields(&mut c.expr, &maps);
+            }
+        }
+    }
+}
+
+fn renumber_fields(e: &mut hir::Expr, maps: &HashMap<SlotId, Vec<u16>>) {
+    use hir::Expr as E;
+    match e {
+        E::Const(_) => {}
+        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InList { lhs: o, .. } => {
+            renumber_operand(o, maps);
+        }
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
+            renumber_operand(lhs, maps);
+            renumber_operand(rhs, maps);
+        }
+        E::Not(x) => renumber_fields(x, maps),
+        E::And(xs) | E::Or(xs) => xs.iter_mut().for_each(|x| renumber_fields(x, maps)),
+        E::Any(a) | E::All(a) => {
+            if let Some(f) = &mut a.filter {
+                renumber_fields(f, maps);
+            }
+        }
+    }
+}
+
+fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
+    match o {
+        Operand::Field { list, field, .. } => {
+            if let Some(new) = maps.get(list).and_then(|m| m.get(usize::from(*field))) {
+                *field = *new;
+            }
+        }
+        Operand::Count(a) => {
+            if let Some(f) = &mut a.filter {
+                renumber_fields(f, maps);
+            }
+        }
+        Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
 
