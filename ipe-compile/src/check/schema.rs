@@ -270,16 +270,7 @@ pub(super) fn add_implicit_fields(
     if maps.is_empty() {
         return;
     }
-    for p in &mut program.policies {
-        if let Some(t) = &mut p.trigger {
-            renumber_fields(t, &maps);
-        }
-        if let hir::Body::Requires { clauses, .. } = &mut p.body {
-            for c in clauses {
-                renumber_fields(&mut c.expr, &maps);
-            }
-        }
-    }
+    each_top_expr(program, |e| renumber_fields(e, &maps));
 }
 
 fn renumber_fields(e: &mut hir::Expr, maps: &HashMap<SlotId, Vec<u16>>) {
@@ -334,13 +325,18 @@ pub(super) fn sort_slots(program: &mut hir::Program, slots: Vec<(String, SlotTyp
         .filter_map(|&old| slots[old].take())
         .map(|(path, ty)| hir::Slot { path, ty })
         .collect();
+    each_top_expr(program, |e| remap_expr(e, &map));
+}
+
+/// Calls `f` on every trigger and requirement clause of `program`.
+fn each_top_expr(program: &mut hir::Program, mut f: impl FnMut(&mut hir::Expr)) {
     for p in &mut program.policies {
         if let Some(t) = &mut p.trigger {
-            remap_expr(t, &map);
+            f(t);
         }
         if let hir::Body::Requires { clauses, .. } = &mut p.body {
             for c in clauses {
-                remap_expr(&mut c.expr, &map);
+                f(&mut c.expr);
             }
         }
     }
