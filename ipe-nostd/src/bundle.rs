@@ -1,6 +1,10 @@
 //! A decoded, verified bundle borrowed from its bytes, and typed views of its records.
 
-use crate::format::{self, kind, rec, Body, NONE_U16, NONE_U32};
+use crate::format::{
+    self,
+    kind::{self, value_kind},
+    rec, Body, NONE_U16, NONE_U32,
+};
 use crate::value::{Str, NO_SYMBOL};
 use crate::verify::{self, VerifyError};
 use crate::vocab::{Effect, ValueKind};
@@ -232,17 +236,6 @@ pub struct IndexGroup {
     pub first_policy: u32,
     /// Number of policies in the group.
     pub policies: u32,
-}
-
-pub(crate) fn value_kind(k: u8) -> Option<ValueKind> {
-    Some(match k {
-        kind::STR => ValueKind::Str,
-        kind::INT => ValueKind::Int,
-        kind::BOOL => ValueKind::Bool,
-        kind::ENUM => ValueKind::Enum,
-        kind::LIST | kind::RECORDS => ValueKind::List,
-        _ => return None,
-    })
 }
 
 impl<'a> Bundle<'a> {

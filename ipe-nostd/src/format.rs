@@ -110,6 +110,19 @@ pub mod kind {
     pub const LIST: u8 = 4;
     /// List of records (slot kind only).
     pub const RECORDS: u8 = 5;
+
+    /// The value kind a record kind byte declares (lists of scalars and of records are both
+    /// [`List`](crate::vocab::ValueKind::List)); `None` for an unknown byte.
+    pub fn value_kind(k: u8) -> Option<crate::vocab::ValueKind> {
+        Some(match k {
+            STR => crate::vocab::ValueKind::Str,
+            INT => crate::vocab::ValueKind::Int,
+            BOOL => crate::vocab::ValueKind::Bool,
+            ENUM => crate::vocab::ValueKind::Enum,
+            LIST | RECORDS => crate::vocab::ValueKind::List,
+            _ => return None,
+        })
+    }
 }
 
 /// Little-endian field readers over record bytes. They return 0 when out of range, which a

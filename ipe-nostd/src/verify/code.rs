@@ -1,0 +1,391 @@
+//! Bytecode checks: typing, stack depth, forward jumps to instruction boundaries, aggregate
+//! nesting and each block's cost bound.
+
+use super::{CodeError, Tables};
+use crate::format::{self, kind, rec, Body};
+use crate::isa::{CmpOp, Opcode, StrOp, MAX_LEVELS, STACK_CELLS};
+
+/// The cost bound of one top-level code block (a trigger or a clause), verifying it.
+///
+/// The compiler records the sum over a policy's blocks as the policy's cost bound. A bound
+/// too large for 64 bits is `u64::MAX`, which exceeds every budget.
+pub fn block_cost(body: &Body<'_>, code: &[u8]) -> Result<u64, (usize, CodeError)> {
+    let t = Tables {
+        body,
+        symbols: body.symbols.len() / format::SYMBOL_LEN,
+        slots: body.slots.len() / format::SLOT_LEN,
+        enums: body.enums.len() / format::ENUM_LEN,
+        consts: body.consts.len() / format::CONST_LEN,
+        sets: body.sets.len() / format::SET_LEN,
+    };
+    CodeVerifier::new(&t).block(code, 0)
+}
+
+/// Static cell types: bool, int, str, enum.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum Ty {
+    Bool = 0,
+    Int = 1,
+    Str = 2,
+    Enum = 3,
+}
+
+fn ty_of(k: u8) -> Option<Ty> {
+    Some(match k {
+        kind::BOOL => Ty::Bool,
+        kind::INT => Ty::Int,
+        kind::STR => Ty::Str,
+        kind::ENUM => Ty::Enum,
+        _ => return None,
+    })
+}
+
+/// Stack state: depth plus 2-bit cell types.
+#[derive(Clone, Copy)]
+struct State {
+    depth: u8,
+    tys: u64,
+}
+
+impl State {
+    fn push(&mut self, t: Ty) -> Result<(), CodeError> {
+        if usize::from(self.depth) >= STACK_CELLS {
+            return Err(CodeError::StackOverflow);
+        }
+        let shift = u32::from(self.depth) * 2;
+        self.tys = (self.tys & !(3u64 << shift)) | ((t as u64) << shift);
+        self.depth += 1;
+        Ok(())
+    }
+    fn pop(&mut self, base: u8) -> Result<Ty, CodeError> {
+        if self.depth <= base {
+            return Err(CodeError::StackUnderflow);
+        }
+        self.depth -= 1;
+        let shift = u32::from(self.depth) * 2;
+        Ok(match (self.tys >> shift) & 3 {
+            0 => Ty::Bool,
+            1 => Ty::Int,
+            2 => Ty::Str,
+            _ => Ty::Enum,
+        })
+    }
+    fn same(&self, other: &State) -> bool {
+        self.depth == other.depth && self.live() == other.live()
+    }
+    fn live(&self) -> u64 {
+        // Only the live cells matter for equality.
+        let bits = u32::from(self.depth) * 2;
+        if bits >= 64 {
+            self.tys
+        } else {
+            self.tys & ((1u64 << bits) - 1)
+        }
+    }
+}
+
+/// Distinct pending jumps (by target and stack state) tracked in one block.
+///
+/// Compiled code needs at most one entry per `and`/`or` chain that is open (has emitted a
+/// jump and not reached its exit yet). Each such chain keeps its running result on the stack
+/// while its later operands run, so open chains never outnumber the stack cells.
+const MAX_PENDING: usize = STACK_CELLS;
+
+pub(super) struct CodeVerifier<'t, 'b, 'a> {
+    t: &'t Tables<'b, 'a>,
+    state: State,
+    /// Slot iterated at each level.
+    loops: [u16; MAX_LEVELS],
+}
+
+impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
+    pub(super) fn new(t: &'t Tables<'b, 'a>) -> Self {
+        CodeVerifier {
+            t,
+            state: State { depth: 0, tys: 0 },
+            loops: [0; MAX_LEVELS],
+        }
+    }
+
+    fn slot_kind(&self, s: u16) -> Result<u8, CodeError> {
+        self.t
+            .slot(s)
+            .map(|r| rec::u8(r, 8))
+            .ok_or(CodeError::BadOperand)
+    }
+
+    fn field_ty(&self, level: u8, field: u16, depth: usize) -> Result<Ty, CodeError> {
+        if usize::from(level) >= depth {
+            return Err(CodeError::BadOperand);
+        }
+        let slot = self.loops.get(usize::from(level)).copied().unwrap_or(0);
+        let r = self.t.slot(slot).ok_or(CodeError::BadOperand)?;
+        let (ff, nf) = (rec::u16(r, 12), rec::u16(r, 14));
+        if field >= nf {
+            return Err(CodeError::BadOperand);
+        }
+        let fr = rec::nth(
+            self.t.body.fields,
+            format::FIELD_LEN,
+            usize::from(ff) + usize::from(field),
+        );
+        ty_of(rec::u8(fr, 8)).ok_or(CodeError::BadOperand)
+    }
+
+    fn scalar_slot_ty(&self, s: u16) -> Result<Ty, CodeError> {
+        ty_of(self.slot_kind(s)?).ok_or(CodeError::TypeMismatch)
+    }
+
+    fn const_ty(&self, c: u16) -> Result<Ty, CodeError> {
+        if usize::from(c) >= self.t.consts {
+            return Err(CodeError::BadOperand);
+        }
+        ty_of(rec::u8(
+            rec::nth(self.t.body.consts, format::CONST_LEN, c.into()),
+            0,
+        ))
+        .ok_or(CodeError::BadOperand)
+    }
+
+    fn set_ty(&self, k: u16) -> Result<Ty, CodeError> {
+        if usize::from(k) >= self.t.sets {
+            return Err(CodeError::BadOperand);
+        }
+        ty_of(rec::u8(
+            rec::nth(self.t.body.sets, format::SET_LEN, k.into()),
+            0,
+        ))
+        .ok_or(CodeError::BadOperand)
+    }
+
+    fn cmp(&mut self, op: u8, a: Ty, b: Ty) -> Result<(), CodeError> {
+        let op = CmpOp::from_byte(op).ok_or(CodeError::BadOperand)?;
+        if a != b || (op.is_ordered() && !matches!(a, Ty::Int | Ty::Enum)) {
+            return Err(CodeError::TypeMismatch);
+        }
+        self.state.push(Ty::Bool)
+    }
+
+    /// Verifies one block at nesting `level` whose cells start at the current depth; returns
+    /// its cost bound. Errors carry the offset within `code`.
+    pub(super) fn block(&mut self, code: &[u8], level: usize) -> Result<u64, (usize, CodeError)> {
+        let base = self.state.depth;
+        let mut pending: [(usize, State); MAX_PENDING] = [(0, self.state); MAX_PENDING];
+        let mut npending = 0usize;
+        let mut cost: u64 = 0;
+        let mut pc = 0usize;
+        while pc < code.len() {
+            // Merge jumps landing here; reject any that skipped over this point.
+            let mut i = 0;
+            while i < npending {
+                let (target, st) = pending.get(i).copied().unwrap_or((0, self.state));
+                if target < pc {
+                    return Err((pc, CodeError::BadJump));
+                }
+                if target == pc {
+                    if !st.same(&self.state) {
+                        return Err((pc, CodeError::BadJump));
+                    }
+                    npending -= 1;
+                    if let (Some(last), true) = (pending.get(npending).copied(), i < npending) {
+                        if let Some(slot) = pending.get_mut(i) {
+                            *slot = last;
+                        }
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            let at = pc;
+            let byte = code.get(pc).copied().unwrap_or(0);
+            let op = Opcode::from_byte(byte).ok_or((at, CodeError::BadOpcode(byte)))?;
+            let ops = code
+                .get(pc + 1..pc + 1 + op.operand_len())
+                .ok_or((at, CodeError::Truncated))?;
+            pc += 1 + op.operand_len();
+            cost = cost.saturating_add(1);
+            let e = |err| (at, err);
+            let base_u8 = base;
+            let u16_at = |i: usize| rec::u16(ops, i);
+            match op {
+                Opcode::LoadSlot => {
+                    let t = self.scalar_slot_ty(u16_at(0)).map_err(e)?;
+                    self.state.push(t).map_err(e)?;
+                }
+                Opcode::LoadField | Opcode::HasField => {
+                    let t = self
+                        .field_ty(rec::u8(ops, 0), u16_at(1), level)
+                        .map_err(e)?;
+                    let pushed = if op == Opcode::HasField { Ty::Bool } else { t };
+                    self.state.push(pushed).map_err(e)?;
+                }
+                Opcode::LoadConst => {
+                    let t = self.const_ty(u16_at(0)).map_err(e)?;
+                    self.state.push(t).map_err(e)?;
+                }
+                Opcode::Cmp => {
+                    let b = self.state.pop(base_u8).map_err(e)?;
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    self.cmp(rec::u8(ops, 0), a, b).map_err(e)?;
+                }
+                Opcode::CmpSlotConst => {
+                    let a = self.scalar_slot_ty(u16_at(1)).map_err(e)?;
+                    let b = self.const_ty(u16_at(3)).map_err(e)?;
+                    self.cmp(rec::u8(ops, 0), a, b).map_err(e)?;
+                }
+                Opcode::CmpFieldConst | Opcode::CmpFieldSlot => {
+                    let a = self
+                        .field_ty(rec::u8(ops, 1), u16_at(2), level)
+                        .map_err(e)?;
+                    let b = if op == Opcode::CmpFieldConst {
+                        self.const_ty(u16_at(4))
+                    } else {
+                        self.scalar_slot_ty(u16_at(4))
+                    }
+                    .map_err(e)?;
+                    self.cmp(rec::u8(ops, 0), a, b).map_err(e)?;
+                }
+                Opcode::StrOp => {
+                    StrOp::from_byte(rec::u8(ops, 0)).ok_or(e(CodeError::BadOperand))?;
+                    let b = self.state.pop(base_u8).map_err(e)?;
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != Ty::Str || b != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Opcode::InSet => {
+                    let s = self.set_ty(u16_at(0)).map_err(e)?;
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != s {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Opcode::InSlotSet => {
+                    let a = self.scalar_slot_ty(u16_at(0)).map_err(e)?;
+                    if a != self.set_ty(u16_at(2)).map_err(e)? {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Opcode::InList => {
+                    let s = u16_at(0);
+                    let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;
+                    if rec::u8(r, 8) != kind::LIST {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    let et = ty_of(rec::u8(r, 9)).ok_or(e(CodeError::BadOperand))?;
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != et {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    // A scan of the list: bounded by its length.
+                    cost = cost.saturating_add(u64::from(rec::u32(r, 16)));
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Opcode::Has => {
+                    self.slot_kind(u16_at(0)).map_err(e)?;
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Opcode::Not => {
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Bool {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Opcode::And | Opcode::Or => {
+                    let b = self.state.pop(base_u8).map_err(e)?;
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != Ty::Bool || b != Ty::Bool {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Opcode::NoteCount => {
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != Ty::Int {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Int).map_err(e)?;
+                }
+                Opcode::JumpIfFalse | Opcode::JumpIfTrue => {
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != Ty::Bool {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                    let target = pc + usize::from(u16_at(0));
+                    if target > code.len() {
+                        return Err(e(CodeError::BadJump));
+                    }
+                    // Jumps to one target with one stack state share an entry: every
+                    // operand of an n-ary `and`/`or` jumps to the same exit, so the entries
+                    // are bounded by the chains open at once, not by their operand count.
+                    let known = pending
+                        .get(..npending)
+                        .unwrap_or(&[])
+                        .iter()
+                        .any(|(t, st)| *t == target && st.same(&self.state));
+                    if !known {
+                        let slot = pending
+                            .get_mut(npending)
+                            .ok_or(e(CodeError::TooManyJumps))?;
+                        *slot = (target, self.state);
+                        npending += 1;
+                    }
+                }
+                Opcode::Count | Opcode::Any | Opcode::All => {
+                    let (s, n) = (u16_at(0), usize::from(u16_at(2)));
+                    let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;
+                    let k = rec::u8(r, 8);
+                    let max = u64::from(rec::u32(r, 16));
+                    if n == 0 {
+                        if op != Opcode::Count || !(k == kind::LIST || k == kind::RECORDS) {
+                            return Err(e(CodeError::BadOperand));
+                        }
+                    } else {
+                        if k != kind::RECORDS {
+                            return Err(e(CodeError::TypeMismatch));
+                        }
+                        if level >= MAX_LEVELS {
+                            return Err(e(CodeError::TooDeep));
+                        }
+                        let body = code.get(pc..pc + n).ok_or(e(CodeError::Truncated))?;
+                        if let Some(l) = self.loops.get_mut(level) {
+                            *l = s;
+                        }
+                        let body_cost = self
+                            .block(body, level + 1)
+                            .map_err(|(bpc, err)| (pc + bpc, err))?;
+                        // The body left one bool; the aggregate consumes it.
+                        self.state.pop(base_u8).map_err(e)?;
+                        cost = cost.saturating_add(max.saturating_mul(body_cost.saturating_add(1)));
+                        pc += n;
+                    }
+                    let t = if op == Opcode::Count {
+                        Ty::Int
+                    } else {
+                        Ty::Bool
+                    };
+                    self.state.push(t).map_err(e)?;
+                }
+            }
+        }
+        for i in 0..npending {
+            if pending
+                .get(i)
+                .is_some_and(|(t, st)| *t != code.len() || !st.same(&self.state))
+            {
+                return Err((code.len(), CodeError::BadJump));
+            }
+        }
+        if self.state.depth != base + 1 || self.state.pop(base).ok() != Some(Ty::Bool) {
+            return Err((code.len(), CodeError::BadEnd));
+        }
+        // Leave the result on the stack for the caller of a body; a top-level block is done.
+        self.state.push(Ty::Bool).map_err(|err| (code.len(), err))?;
+        Ok(cost)
+    }
+}

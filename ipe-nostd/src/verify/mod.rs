@@ -1,0 +1,285 @@
+//! The bundle verifier: every check that makes evaluation of an accepted bundle total.
+//!
+//! After [`verify`] accepts a body, every reference in it is in range, every text range is
+//! valid UTF-8, every code block is well typed with a bounded stack, its jumps go forward to
+//! instruction boundaries, its aggregate bodies are well nested, and each policy's recorded
+//! cost bound equals the one recomputed here. The interpreter relies on nothing else.
+
+//!
+//! The checks are split by what they cover: [`records`] (every section's records and each
+//! policy's metadata and cost), [`index`] (the trigger index proves what it skips) and
+//! [`code`] (bytecode typing, stack depth, jumps and cost bounds).
+
+mod code;
+mod index;
+mod records;
+
+pub use code::block_cost;
+pub use records::verify_with_max_cost;
+
+use crate::format::{self, rec, Body};
+
+/// A section of the body, for error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Section {
+    /// The default decision byte.
+    Default,
+    /// String table.
+    Symbols,
+    /// Attribute slots.
+    Slots,
+    /// Record fields.
+    Fields,
+    /// Enums.
+    Enums,
+    /// Enum members.
+    Members,
+    /// Constants.
+    Consts,
+    /// Constant sets.
+    Sets,
+    /// Set keys.
+    SetKeys,
+    /// Policies.
+    Policies,
+    /// Requirement clauses.
+    Clauses,
+    /// Metadata.
+    Metadata,
+    /// Index groups.
+    IndexGroups,
+    /// Index buckets.
+    IndexBuckets,
+    /// Index policy lists.
+    IndexPolicies,
+    /// Unindexed policy list.
+    Unindexed,
+}
+
+/// Which code block of a policy an error is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Block {
+    /// The trigger.
+    Trigger,
+    /// Requirement clause `n` of the policy (0-based).
+    Clause(u16),
+}
+
+/// What is wrong with a code block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CodeError {
+    /// A byte that is no opcode.
+    BadOpcode(u8),
+    /// An instruction's operands run past the block.
+    Truncated,
+    /// An operand is out of range (slot, field, constant, set, operator or level).
+    BadOperand,
+    /// An instruction pops more cells than the block pushed.
+    StackUnderflow,
+    /// The stack would exceed its fixed size.
+    StackOverflow,
+    /// Operand types do not fit the instruction.
+    TypeMismatch,
+    /// A jump lands outside the block, inside an instruction, or with a different stack.
+    BadJump,
+    /// The block does not end with exactly one condition on the stack.
+    BadEnd,
+    /// Aggregate bodies nest deeper than the fixed bound.
+    TooDeep,
+    /// More jumps pending at once than the verifier tracks.
+    TooManyJumps,
+}
+
+/// Why a bundle body was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum VerifyError {
+    /// A section's length is not a whole number of records, or has too many records.
+    BadLength(Section),
+    /// Record `index` of `section` has an invalid field (kind, flag, text range, reference).
+    BadRecord {
+        /// The section.
+        section: Section,
+        /// The record index.
+        index: u32,
+    },
+    /// Records of `section` that must be strictly ascending are not, at `index`.
+    Unsorted {
+        /// The section.
+        section: Section,
+        /// The first out-of-order record.
+        index: u32,
+    },
+    /// Policy `policy` is not in exactly one index group or the unindexed list.
+    IndexCoverage {
+        /// The policy.
+        policy: u16,
+    },
+    /// Policy `policy` is filed in index group `group`, but its trigger does not begin with
+    /// `slot == constant` or `slot in set` on the group's slot (followed by nothing or by a
+    /// jump to the end on false), so the index is not implied by the code.
+    IndexTrigger {
+        /// The policy.
+        policy: u16,
+        /// The index group.
+        group: u32,
+    },
+    /// The buckets policy `policy` is filed under are not exactly the keys of its trigger's
+    /// leading conjunct: `key` is a bucket without that key in the trigger, or a key of the
+    /// trigger without a bucket holding the policy.
+    IndexKey {
+        /// The policy.
+        policy: u16,
+        /// The key in question.
+        key: i64,
+    },
+    /// A code block is invalid.
+    Code {
+        /// The policy.
+        policy: u16,
+        /// The block.
+        block: Block,
+        /// Byte offset of the bad instruction in the block.
+        pc: u32,
+        /// What is wrong.
+        error: CodeError,
+    },
+    /// A policy's cost bound exceeds the budget the verifier was given.
+    OverBudget {
+        /// The policy.
+        policy: u16,
+        /// Its cost bound (`u64::MAX` when it does not even fit 64 bits).
+        cost: u64,
+        /// The budget.
+        budget: u32,
+    },
+    /// A policy's recorded cost bound differs from the recomputed one.
+    CostMismatch {
+        /// The policy.
+        policy: u16,
+        /// Recorded.
+        recorded: u32,
+        /// Recomputed.
+        computed: u32,
+    },
+}
+
+impl core::fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            VerifyError::BadLength(s) => write!(f, "section {s:?} has a bad length"),
+            VerifyError::BadRecord { section, index } => {
+                write!(f, "record {index} of section {section:?} is invalid")
+            }
+            VerifyError::Unsorted { section, index } => {
+                write!(f, "record {index} of section {section:?} is out of order")
+            }
+            VerifyError::IndexCoverage { policy } => {
+                write!(f, "policy {policy} is not indexed exactly once")
+            }
+            VerifyError::IndexTrigger { policy, group } => write!(
+                f,
+                "policy {policy} is in index group {group} but its trigger does not begin \
+                 with an equality or set test on that group's slot"
+            ),
+            VerifyError::IndexKey { policy, key } => write!(
+                f,
+                "policy {policy} is filed under index keys that differ from its trigger's \
+                 at key {key}"
+            ),
+            VerifyError::Code {
+                policy,
+                block,
+                pc,
+                error,
+            } => write!(f, "policy {policy}, {block:?}, offset {pc}: {error:?}"),
+            VerifyError::OverBudget {
+                policy,
+                cost,
+                budget,
+            } => write!(
+                f,
+                "policy {policy} may take up to {cost} steps, over the budget of {budget}"
+            ),
+            VerifyError::CostMismatch {
+                policy,
+                recorded,
+                computed,
+            } => write!(
+                f,
+                "policy {policy} records cost bound {recorded} but its code bounds {computed}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for VerifyError {}
+
+/// Longest list bound a slot may declare.
+pub const MAX_LIST_LEN: u32 = 1 << 16;
+
+/// The cost budget [`verify`] applies: the most steps one policy's evaluation may take
+/// (its trigger and clauses together, by the cost model of `docs/LANGUAGE.md`).
+pub const DEFAULT_MAX_COST: u32 = 1_000_000;
+
+pub(crate) type R<T = ()> = Result<T, VerifyError>;
+
+pub(super) fn count(section: Section, bytes: &[u8], len: usize, max: usize) -> R<usize> {
+    if bytes.len() % len != 0 || bytes.len() / len > max {
+        return Err(VerifyError::BadLength(section));
+    }
+    Ok(bytes.len() / len)
+}
+
+pub(super) fn bad(section: Section, index: usize) -> VerifyError {
+    VerifyError::BadRecord {
+        section,
+        index: index as u32,
+    }
+}
+
+pub(super) fn text_ok(body: &Body<'_>, off: u32, len: u32) -> bool {
+    let start = off as usize;
+    body.text
+        .get(start..start.wrapping_add(len as usize))
+        .is_some()
+}
+
+pub(super) fn text<'a>(body: &Body<'a>, r: &[u8], at: usize) -> Option<&'a str> {
+    let (off, len) = (rec::u32(r, at) as usize, rec::u32(r, at + 4) as usize);
+    body.text.get(off..off.checked_add(len)?)
+}
+
+pub(super) fn range_ok(first: u32, n: u32, total: usize) -> bool {
+    (first as usize)
+        .checked_add(n as usize)
+        .is_some_and(|end| end <= total)
+}
+
+/// The shapes the code verifier needs, read once.
+pub(super) struct Tables<'b, 'a> {
+    pub(super) body: &'b Body<'a>,
+    pub(super) symbols: usize,
+    pub(super) slots: usize,
+    pub(super) enums: usize,
+    pub(super) consts: usize,
+    pub(super) sets: usize,
+}
+
+impl Tables<'_, '_> {
+    pub(super) fn slot(&self, s: u16) -> Option<&[u8]> {
+        (usize::from(s) < self.slots).then(|| rec::nth(self.body.slots, format::SLOT_LEN, s.into()))
+    }
+    pub(super) fn enum_len(&self, e: u16) -> Option<u32> {
+        (usize::from(e) < self.enums)
+            .then(|| rec::u32(rec::nth(self.body.enums, format::ENUM_LEN, e.into()), 4))
+    }
+}
+
+/// Verifies a decoded body with the [`DEFAULT_MAX_COST`] budget.
+pub fn verify(body: &Body<'_>) -> R {
+    verify_with_max_cost(body, DEFAULT_MAX_COST)
+}
