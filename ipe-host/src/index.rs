@@ -6,9 +6,8 @@
 //! the group. This visits exactly the policies `ipe_nostd::vm::for_each_candidate` visits.
 
 use hashbrown::HashMap;
-use ipe_nostd::format::{self, rec, NONE_U16};
-use ipe_nostd::value::NO_SYMBOL;
-use ipe_nostd::{Bundle, PolicyId, SlotId, Value, ValueKind};
+use ipe_nostd::format::{self, kind, rec};
+use ipe_nostd::{read, Bundle, PolicyId, SlotId, Value};
 
 /// A `(start, len)` range of [`Index::ids`].
 type Span = (u32, u32);
@@ -17,10 +16,9 @@ type Span = (u32, u32);
 #[derive(Debug)]
 struct Group {
     slot: SlotId,
-    kind: ValueKind,
+    /// The slot's [`kind`] byte.
+    kind: u8,
     enum_id: u16,
-    /// Members of the slot's enum (ranks at or above it are errors).
-    enum_len: u32,
     /// Every policy of the group.
     all: Span,
     buckets: HashMap<i64, Span>,
@@ -65,16 +63,10 @@ impl Index {
                 let r = rec::nth(body.index_buckets, format::BUCKET_LEN, b);
                 buckets.insert(rec::i64(r, 0), copy(rec::u32(r, 8), rec::u32(r, 12)));
             }
-            let enum_len = if info.enum_id != NONE_U16 && bundle.has_enum(info.enum_id) {
-                bundle.enum_members(info.enum_id).count() as u32
-            } else {
-                0
-            };
             groups.push(Group {
                 slot: group.slot,
-                kind: info.kind,
+                kind: kind::from_value_kind(info.kind),
                 enum_id: info.enum_id,
-                enum_len,
                 all,
                 buckets,
             });
@@ -123,22 +115,13 @@ impl Index {
 }
 
 impl Group {
-    /// The key this value has for the group's slot, as the interpreter reads it.
+    /// The key this value has for the group's slot, as the interpreter reads it
+    /// ([`read::scalar`] and [`read::key`]).
     #[inline]
     fn key(&self, bundle: &Bundle<'_>, value: Value<'_>) -> Key {
-        match (self.kind, value) {
-            (ValueKind::Str, Value::Str(s)) if s.sym == NO_SYMBOL => Key::Nothing,
-            (ValueKind::Str, Value::Str(s)) => Key::Bucket(i64::from(s.sym)),
-            (ValueKind::Int, Value::Int(i)) => Key::Bucket(i),
-            (ValueKind::Bool, Value::Bool(b)) => Key::Bucket(i64::from(b)),
-            (ValueKind::Enum, Value::Enum(r)) if u32::from(r) < self.enum_len => {
-                Key::Bucket(i64::from(r))
-            }
-            (ValueKind::Enum, Value::Str(s)) => match bundle.enum_rank(self.enum_id, s) {
-                Some(r) => Key::Bucket(i64::from(r)),
-                None => Key::All,
-            },
-            _ => Key::All,
+        match read::scalar(bundle, value, self.kind, self.enum_id) {
+            Ok(s) => read::key(&s).map_or(Key::Nothing, Key::Bucket),
+            Err(_) => Key::All,
         }
     }
 }

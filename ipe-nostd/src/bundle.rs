@@ -459,14 +459,7 @@ impl<'a> Bundle<'a> {
     /// The rank of a string in enum `enum_id`, if it is a member.
     #[inline]
     pub fn enum_rank(&self, enum_id: u16, s: Str<'_>) -> Option<u16> {
-        if s.sym == NO_SYMBOL {
-            return None;
-        }
-        let r = rec::nth(self.body.enums, format::ENUM_LEN, usize::from(enum_id));
-        let (first, n) = (rec::u32(r, 0) as usize, rec::u32(r, 4) as usize);
-        (0..n)
-            .find(|&i| rec::u32(self.body.members, (first + i) * 4) == s.sym)
-            .and_then(|i| u16::try_from(i).ok())
+        crate::read::enum_rank(self, enum_id, s)
     }
 
     /// Constant `c`.

@@ -123,6 +123,17 @@ pub mod kind {
             _ => return None,
         })
     }
+
+    /// The kind byte of a value kind: the inverse of [`value_kind`] (a list is [`LIST`]).
+    pub const fn from_value_kind(k: crate::vocab::ValueKind) -> u8 {
+        match k {
+            crate::vocab::ValueKind::Str => STR,
+            crate::vocab::ValueKind::Int => INT,
+            crate::vocab::ValueKind::Bool => BOOL,
+            crate::vocab::ValueKind::Enum => ENUM,
+            crate::vocab::ValueKind::List => LIST,
+        }
+    }
 }
 
 /// Little-endian field readers over record bytes. They return 0 when out of range, which a

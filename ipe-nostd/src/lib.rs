@@ -7,6 +7,7 @@
 //!   ([`Bundle::slot`]) with [`Value`]s.
 //! - [`evaluate`]: runs the candidate policies and returns a [`Decision`] of small ids;
 //!   [`Bundle::reason`] and [`Bundle::error_text`] render them.
+//! - [`read`]: the rules for reading request values that every runtime shares.
 //! - [`isa`]: the instruction set; [`verify`]: the verifier every load runs; [`format`]: the
 //!   wire format.
 //!
@@ -35,6 +36,7 @@ pub mod decision;
 pub mod disasm;
 pub mod format;
 pub mod isa;
+pub mod read;
 pub mod value;
 pub mod verify;
 pub mod vm;

@@ -13,8 +13,8 @@ use crate::decision::{
 };
 use crate::format::{self, kind, rec};
 use crate::isa::{CmpOp, Opcode, StrOp, MAX_LEVELS, STACK_CELLS};
-use crate::value::{Context, Str, Value, NO_SYMBOL};
-use crate::vocab::{ErrKind, JsonKind, ValueKind};
+use crate::read::{self, ListDecl, Scalar};
+use crate::value::{Context, Str, Value};
 
 /// One operand-stack cell: a value or the error that replaced it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -27,6 +27,32 @@ enum Cell<'v> {
 }
 
 const FALSE: Cell<'static> = Cell::Bool(false);
+
+impl<'v> From<Scalar<'v>> for Cell<'v> {
+    #[inline(always)]
+    fn from(s: Scalar<'v>) -> Self {
+        match s {
+            Scalar::Str(s) => Cell::Str(s),
+            Scalar::Int(i) => Cell::Int(i),
+            Scalar::Bool(b) => Cell::Bool(b),
+            Scalar::Enum(r) => Cell::Enum(r),
+        }
+    }
+}
+
+impl<'v> Cell<'v> {
+    /// The scalar a cell holds (`None` for an error).
+    #[inline(always)]
+    fn scalar(&self) -> Option<Scalar<'v>> {
+        match *self {
+            Cell::Str(s) => Some(Scalar::Str(s)),
+            Cell::Int(i) => Some(Scalar::Int(i)),
+            Cell::Bool(b) => Some(Scalar::Bool(b)),
+            Cell::Enum(r) => Some(Scalar::Enum(r)),
+            Cell::Err(_) => None,
+        }
+    }
+}
 
 /// Stack bytes one evaluation uses (the cells plus per-level loop state), for sizing budgets.
 pub const STACK_BYTES: usize = STACK_CELLS * core::mem::size_of::<Cell<'static>>();
@@ -41,16 +67,6 @@ fn min_err(a: Option<AttrError>, b: AttrError) -> AttrError {
 #[inline(always)]
 fn cmp_op(b: u8) -> CmpOp {
     CmpOp::from_byte(b).unwrap_or(CmpOp::Eq)
-}
-
-fn kind_of(k: u8) -> ValueKind {
-    match k {
-        kind::STR => ValueKind::Str,
-        kind::INT => ValueKind::Int,
-        kind::BOOL => ValueKind::Bool,
-        kind::ENUM => ValueKind::Enum,
-        _ => ValueKind::List,
-    }
 }
 
 /// The up to 8 bytes of `code` from `pc` as a little-endian word, zero padded: the last eight
@@ -74,15 +90,10 @@ fn tail_word(code: &[u8], pc: usize) -> u64 {
     }
 }
 
-/// The symbol-or-text key of a cell for set lookups.
+/// The key of a cell in sets and index buckets ([`read::key`]; `None` for an error).
+#[inline(always)]
 fn key(c: &Cell<'_>) -> Option<i64> {
-    match c {
-        Cell::Str(s) if s.sym != NO_SYMBOL => Some(i64::from(s.sym)),
-        Cell::Str(_) | Cell::Err(_) => None,
-        Cell::Int(i) => Some(*i),
-        Cell::Bool(b) => Some(i64::from(*b)),
-        Cell::Enum(r) => Some(i64::from(*r)),
-    }
+    c.scalar().and_then(|s| read::key(&s))
 }
 
 /// Reads attribute values of one request as typed cells: all that candidate selection needs,
@@ -105,47 +116,21 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     /// Reads a scalar of declared kind `k` (enum `e`), reporting errors as `at`.
     #[inline(always)]
     fn scalar(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
-        match (k, v) {
-            (kind::STR, Value::Str(s)) => Cell::Str(s),
-            (kind::INT, Value::Int(i)) => Cell::Int(i),
-            _ => self.scalar_slow(v, k, e, at),
+        match read::scalar_fast(v, k) {
+            Some(s) => s.into(),
+            None => self.scalar_slow(v, k, e, at),
         }
     }
 
-    /// [`Self::scalar`] for every other case (enums, booleans and errors).
+    /// [`Self::scalar`] for every other case (enums, booleans and errors): [`read::scalar`].
     #[inline(never)]
     fn scalar_slow(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
-        let err = |kind| {
-            Cell::Err(AttrError {
+        match read::scalar(self.bundle, v, k, e) {
+            Ok(s) => s.into(),
+            Err(kind) => Cell::Err(AttrError {
                 slot: at.0,
                 field: at.1,
                 kind,
-            })
-        };
-        match (k, v) {
-            (_, Value::Missing) => err(ErrKind::Missing),
-            (_, Value::Invalid(kind)) => err(kind),
-            (kind::STR, Value::Str(s)) => Cell::Str(s),
-            (kind::INT, Value::Int(i)) => Cell::Int(i),
-            (kind::BOOL, Value::Bool(b)) => Cell::Bool(b),
-            (kind::ENUM, Value::Enum(r)) => {
-                let n = rec::u32(
-                    rec::nth(self.bundle.body.enums, format::ENUM_LEN, e.into()),
-                    4,
-                );
-                if u32::from(r) < n {
-                    Cell::Enum(r)
-                } else {
-                    err(ErrKind::NotInEnum)
-                }
-            }
-            (kind::ENUM, Value::Str(s)) => match self.bundle.enum_rank(e, s) {
-                Some(r) => Cell::Enum(r),
-                None => err(ErrKind::NotInEnum),
-            },
-            (_, v) => err(ErrKind::WrongType {
-                expected: kind_of(k),
-                got: v.json_kind(),
             }),
         }
     }
@@ -256,53 +241,21 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
     }
 
-    /// A list slot's elements and stride, or the error reading it.
+    /// A list slot's elements and stride, or the error reading it ([`read::list`]).
     fn list(&self, s: SlotId) -> Result<(&'v [Value<'v>], usize), AttrError> {
         let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
-        let (k, max) = (rec::u8(r, 8), rec::u32(r, 16) as usize);
-        let err = |kind| AttrError {
+        let decl = ListDecl {
+            kind: rec::u8(r, 8),
+            elem: rec::u8(r, 9),
+            enum_id: rec::u16(r, 10),
+            fields: rec::u16(r, 14),
+            max_len: rec::u32(r, 16),
+        };
+        read::list(self.bundle, decl, self.value(s)).map_err(|kind| AttrError {
             slot: s,
             field: None,
             kind,
-        };
-        let (vals, stride) = match (k, self.value(s)) {
-            (_, Value::Missing) => return Err(err(ErrKind::Missing)),
-            (_, Value::Invalid(kind)) => return Err(err(kind)),
-            (kind::RECORDS, Value::Records(v)) => (v, usize::from(rec::u16(r, 14)).max(1)),
-            (kind::LIST, Value::List(v)) => (v, 1),
-            (_, v) => {
-                return Err(err(ErrKind::WrongType {
-                    expected: ValueKind::List,
-                    got: v.json_kind(),
-                }))
-            }
-        };
-        if vals.len() / stride > max {
-            return Err(err(ErrKind::TooLong));
-        }
-        if k == kind::LIST {
-            // A list of scalars is valid only if every element is.
-            // The reported error is the smallest element error, as everywhere.
-            let (ek, e) = (rec::u8(r, 9), rec::u16(r, 10));
-            let mut worst: Option<AttrError> = None;
-            for &v in vals {
-                let v = if matches!(v, Value::Missing) {
-                    Value::Invalid(ErrKind::WrongType {
-                        expected: kind_of(ek),
-                        got: JsonKind::Null,
-                    })
-                } else {
-                    v
-                };
-                if let Cell::Err(e) = self.scalar(v, ek, e, (s, None)) {
-                    worst = Some(min_err(worst, e));
-                }
-            }
-            if let Some(e) = worst {
-                return Err(e);
-            }
-        }
-        Ok((vals, stride))
+        })
     }
 
     fn eq(a: &Cell<'v>, b: &Cell<'v>) -> bool {
@@ -439,7 +392,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
                         (Cell::Str(x), Cell::Str(y)) => {
-                            Cell::Bool(op.test(self.text(x), self.text(y)))
+                            Cell::Bool(read::str_op(self.bundle, op, x, y))
                         }
                         _ => FALSE,
                     };
@@ -464,8 +417,9 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                             let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
                             let (ek, e) = (rec::u8(r, 9), rec::u16(r, 10));
                             Cell::Bool(
-                                vals.iter()
-                                    .any(|&v| Self::eq(&self.scalar(v, ek, e, (s, None)), &a)),
+                                a.scalar().is_some_and(|a| {
+                                    read::list_contains(self.bundle, ek, e, vals, a)
+                                }),
                             )
                         }
                     };
@@ -536,17 +490,6 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let result = self.pop();
         self.sp = base;
         result
-    }
-
-    fn text(&self, s: Str<'v>) -> &'v str
-    where
-        'a: 'v,
-    {
-        if s.text.is_empty() && s.sym != NO_SYMBOL {
-            self.bundle.symbol(s.sym)
-        } else {
-            s.text
-        }
     }
 
     /// The `(start, end)` code range of a block at `off`, `len` bytes long (empty when out

@@ -19,7 +19,7 @@ use ipe_nostd::Bundle;
 use super::errcode::{self, OK};
 use super::helpers;
 use super::layout::Layout;
-use super::shapes::Shapes;
+use super::shapes::{fast_read, Shapes};
 use super::JitError;
 
 /// The trigger is false.
@@ -278,6 +278,7 @@ impl<'f, 's> Gen<'f, 's> {
     fn read(&mut self, addr: ir::Value, k: u8, e: u16, at: u64) -> R<Cell> {
         let f = Self::flags();
         let l = self.lay;
+        let fast = fast_read(&l, k).ok_or(bad("scalar kind"))?;
         let tag = self.b.ins().uload8(I64, f, addr, 0);
         let (ty, val, ok, ptr, len) = match k {
             kind::INT => {
@@ -285,7 +286,7 @@ impl<'f, 's> Gen<'f, 's> {
                 let ok = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(l.tag_int));
+                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Int, v, ok, None, None)
             }
             kind::BOOL => {
@@ -293,7 +294,7 @@ impl<'f, 's> Gen<'f, 's> {
                 let ok = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(l.tag_bool));
+                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Bool, v, ok, None, None)
             }
             kind::STR => {
@@ -303,7 +304,7 @@ impl<'f, 's> Gen<'f, 's> {
                 let ok = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(l.tag_str));
+                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Str, v, ok, Some(p), Some(n))
             }
             kind::ENUM => {
@@ -313,11 +314,12 @@ impl<'f, 's> Gen<'f, 's> {
                 let is_e = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(l.tag_enum));
+                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                let by_symbol = fast.by_symbol.ok_or(bad("enum read"))?;
                 let is_s = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(l.tag_str));
+                    .icmp_imm(IntCC::Equal, tag, i64::from(by_symbol));
                 let rank = self.b.ins().select(is_e, r, rs);
                 let n = self.sh.members(e).len() as i64;
                 let in_range = self.b.ins().icmp_imm(IntCC::UnsignedLessThan, rank, n);

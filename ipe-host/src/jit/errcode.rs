@@ -3,6 +3,7 @@
 //! Native code keeps an error next to every stack cell; [`OK`] (all ones) means "no error",
 //! so the smaller of two errors — and "an error beats no error" — is a single unsigned `min`.
 
+use ipe_nostd::format::kind;
 use ipe_nostd::{AttrError, ErrKind, JsonKind, ValueKind};
 
 /// "No error".
@@ -13,15 +14,11 @@ const NOT_RECORD: u64 = 48;
 const NOT_IN_ENUM: u64 = 64;
 const TOO_LONG: u64 = 65;
 
+/// The value kind of kind byte `i` as [`kind_code`] encodes it (its [`kind`] byte, so codes
+/// order like [`ValueKind`]s); `None` for a byte no value kind encodes to.
 fn value_kind(i: u64) -> Option<ValueKind> {
-    Some(match i {
-        0 => ValueKind::Str,
-        1 => ValueKind::Int,
-        2 => ValueKind::Bool,
-        3 => ValueKind::Enum,
-        4 => ValueKind::List,
-        _ => return None,
-    })
+    let b = u8::try_from(i).ok()?;
+    kind::value_kind(b).filter(|&k| kind::from_value_kind(k) == b)
 }
 
 fn json_kind(i: u64) -> Option<JsonKind> {
@@ -41,7 +38,9 @@ fn json_kind(i: u64) -> Option<JsonKind> {
 pub(crate) fn kind_code(k: ErrKind) -> u64 {
     match k {
         ErrKind::Missing => 0,
-        ErrKind::WrongType { expected, got } => 1 + (expected as u64) * 8 + got as u64,
+        ErrKind::WrongType { expected, got } => {
+            1 + u64::from(kind::from_value_kind(expected)) * 8 + got as u64
+        }
         ErrKind::NotRecord { got } => NOT_RECORD + got as u64,
         ErrKind::NotInEnum => NOT_IN_ENUM,
         ErrKind::TooLong => TOO_LONG,

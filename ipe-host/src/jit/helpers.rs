@@ -8,8 +8,9 @@
 
 use ipe_nostd::format::kind;
 use ipe_nostd::isa::StrOp;
+use ipe_nostd::read::{self, Scalar};
 use ipe_nostd::value::NO_SYMBOL;
-use ipe_nostd::Value;
+use ipe_nostd::{Str, Value};
 
 use super::errcode::OK;
 use super::shapes::Shapes;
@@ -36,6 +37,17 @@ fn bytes<'a>(ptr: *const u8, len: u64) -> &'a [u8] {
     // SAFETY: `ptr`/`len` were loaded from a `&str` (a request `Str` or a constant's text in
     // the set's `Shapes`) that outlives the call; compiled code calls only with error-free cells.
     unsafe { core::slice::from_raw_parts(ptr, len as usize) }
+}
+
+/// The string cell `(ptr, len, sym)` as a [`Str`].
+fn string<'a>(ptr: *const u8, len: u64, sym: u64) -> Str<'a> {
+    let b = bytes(ptr, len);
+    // SAFETY: the bytes are a whole `&str` (see `bytes`), so they are valid UTF-8.
+    let text = unsafe { core::str::from_utf8_unchecked(b) };
+    Str {
+        text,
+        sym: u32::try_from(sym).unwrap_or(NO_SYMBOL),
+    }
 }
 
 /// The error code of reading `*v` as a scalar of kind `k` (enum `e`) at location `at`.
@@ -65,23 +77,9 @@ pub(crate) extern "C" fn str_op(
     bl: u64,
     bsym: u64,
 ) -> u64 {
-    let sh = shapes(sh);
-    let text = |p, l, sym: u64| -> &[u8] {
-        let t = bytes(p, l);
-        let sym = u32::try_from(sym).unwrap_or(NO_SYMBOL);
-        if t.is_empty() && sym != NO_SYMBOL {
-            sh.symbol(sym).as_bytes()
-        } else {
-            t
-        }
-    };
-    let (x, y) = (text(a, al, asym), text(b, bl, bsym));
-    let r = match StrOp::from_byte(op as u8).unwrap_or(StrOp::Contains) {
-        StrOp::StartsWith => x.starts_with(y),
-        StrOp::EndsWith => x.ends_with(y),
-        StrOp::Contains => y.is_empty() || x.windows(y.len()).any(|w| w == y),
-    };
-    u64::from(r)
+    let op = StrOp::from_byte(op as u8).unwrap_or(StrOp::Contains);
+    let (x, y) = (string(a, al, asym), string(b, bl, bsym));
+    u64::from(read::str_op(shapes(sh), op, x, y))
 }
 
 /// The rank of symbol `sym` in enum `e`, or `u64::MAX`.
@@ -121,16 +119,17 @@ pub(crate) extern "C" fn in_list(
         return 0;
     };
     let slot = sh.slot(s);
-    let found = vals.iter().any(|&x| match (slot.elem, x) {
-        (kind::STR, Value::Str(t)) => {
-            let sym = i64::from(t.sym);
-            if t.sym == NO_SYMBOL && key == i64::from(NO_SYMBOL) {
-                t.text.as_bytes() == bytes(ptr, len)
-            } else {
-                sym == key
-            }
-        }
-        (k, x) => sh.scalar_key(x, k, slot.enum_id) == Some(key),
-    });
-    u64::from(found)
+    let needle = match slot.elem {
+        kind::STR => Scalar::Str(string(ptr, len, key as u64)),
+        kind::INT => Scalar::Int(key),
+        kind::BOOL => Scalar::Bool(key != 0),
+        _ => Scalar::Enum(key as u16),
+    };
+    u64::from(read::list_contains(
+        sh,
+        slot.elem,
+        slot.enum_id,
+        vals,
+        needle,
+    ))
 }

@@ -34,7 +34,8 @@ pub(crate) struct Layout {
     pub off_list_len: u32,
 }
 
-fn tag(v: &Value<'_>) -> u8 {
+/// The tag byte of `v`.
+pub(crate) fn tag(v: &Value<'_>) -> u8 {
     let p: *const Value<'_> = v;
     // SAFETY: `Value` is `#[repr(C, u8)]`: its first byte is the initialized `u8` tag of the
     // variant, and `p` points to a live `Value`.

@@ -2,10 +2,35 @@
 //! a [`super::JitSet`] owns everything its code points into.
 
 use ipe_nostd::format::{self, kind, rec};
-use ipe_nostd::value::NO_SYMBOL;
-use ipe_nostd::{Bundle, ErrKind, JsonKind, Value, ValueKind};
+use ipe_nostd::read::{self, EnumTable, ListDecl, SymbolText};
+use ipe_nostd::{Bundle, Str, Value};
 
 use super::errcode;
+use super::layout::Layout;
+
+/// What the native code for reading a scalar accepts without calling
+/// [`super::helpers::read_err`]: values with the kind's own tag and, for enums, strings
+/// (resolved by symbol) whose rank is below the member count. Codegen emits its tag tests from
+/// this, and [`Shapes::fast_accepts`] is the same predicate in Rust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FastRead {
+    /// The tag of the declared kind's own variant.
+    pub tag: u8,
+    /// For enums: the tag of strings, read by symbol.
+    pub by_symbol: Option<u8>,
+}
+
+/// The [`FastRead`] of declared scalar kind `k` (`None` for a kind that is no scalar).
+pub(crate) fn fast_read(l: &Layout, k: u8) -> Option<FastRead> {
+    let (tag, by_symbol) = match k {
+        kind::STR => (l.tag_str, None),
+        kind::INT => (l.tag_int, None),
+        kind::BOOL => (l.tag_bool, None),
+        kind::ENUM => (l.tag_enum, Some(l.tag_str)),
+        _ => return None,
+    };
+    Some(FastRead { tag, by_symbol })
+}
 
 /// One attribute slot.
 #[derive(Clone, Copy, Debug)]
@@ -129,101 +154,157 @@ impl Shapes {
         self.symbols.get(sym as usize).map_or("", |s| s)
     }
 
+    /// The rank of symbol `sym` in enum `e` ([`read::enum_rank`]).
     pub(crate) fn enum_rank(&self, e: u16, sym: u32) -> Option<u16> {
-        if sym == NO_SYMBOL {
-            return None;
+        read::enum_rank(self, e, Str { text: "", sym })
+    }
+
+    /// The error code of reading `v` as a scalar of kind `k` (enum `e`) when it is not a valid
+    /// one, at location code `at`; [`errcode::OK`] when it is valid ([`read::scalar`]).
+    pub(crate) fn read_err(&self, v: Value<'_>, k: u8, e: u16, at: u64) -> u64 {
+        match read::scalar(self, v, k, e) {
+            Ok(_) => errcode::OK,
+            Err(kind) => at | errcode::kind_code(kind),
         }
+    }
+
+    /// Whether compiled code reading `v` as a scalar of kind `k` (enum `e`) accepts it on its
+    /// native path ([`fast_read`]'s tag test and, for enums, the rank test) without a helper.
+    #[cfg(test)]
+    pub(crate) fn fast_accepts(&self, l: &Layout, k: u8, e: u16, v: &Value<'_>) -> bool {
+        let Some(f) = fast_read(l, k) else {
+            return false;
+        };
+        let tag = super::layout::tag(v);
+        let Some(by_symbol) = f.by_symbol else {
+            return tag == f.tag;
+        };
+        // The rank the native code computes: the payload, or the symbol's rank (at or
+        // above the member count when it is none).
+        let rank = match *v {
+            Value::Enum(r) if tag == f.tag => u64::from(r),
+            Value::Str(s) if tag == by_symbol => {
+                self.enum_rank(e, s.sym).map_or(u64::MAX, u64::from)
+            }
+            _ => return false,
+        };
+        rank < self.members(e).len() as u64
+    }
+
+    /// The declaration of list slot `s`.
+    pub(crate) fn list_decl(&self, s: u16) -> ListDecl {
+        let sh = self.slot(s);
+        ListDecl {
+            kind: sh.kind,
+            elem: sh.elem,
+            enum_id: sh.enum_id,
+            fields: sh.fields,
+            max_len: sh.max_len,
+        }
+    }
+
+    /// The elements and stride of list slot `s` holding `v`, or its error code
+    /// ([`read::list`]).
+    pub(crate) fn list<'v>(&self, s: u16, v: Value<'v>) -> Result<(&'v [Value<'v>], usize), u64> {
+        read::list(self, self.list_decl(s), v)
+            .map_err(|kind| errcode::at(s, None) | errcode::kind_code(kind))
+    }
+}
+
+impl EnumTable for Shapes {
+    fn enum_len(&self, e: u16) -> u32 {
+        u32::try_from(self.members(e).len()).unwrap_or(u32::MAX)
+    }
+
+    fn symbol_rank(&self, e: u16, sym: u32) -> Option<u16> {
         self.members(e)
             .iter()
             .position(|&m| m == sym)
             .and_then(|i| u16::try_from(i).ok())
     }
+}
 
-    /// The error code of reading `v` as a scalar of kind `k` (enum `e`) when it is not a valid
-    /// one, at location code `at`; [`errcode::OK`] when it is valid.
-    pub(crate) fn read_err(&self, v: Value<'_>, k: u8, e: u16, at: u64) -> u64 {
-        let kind = match (k, v) {
-            (_, Value::Missing) => ErrKind::Missing,
-            (_, Value::Invalid(kind)) => kind,
-            (kind::STR, Value::Str(_))
-            | (kind::INT, Value::Int(_))
-            | (kind::BOOL, Value::Bool(_)) => return errcode::OK,
-            (kind::ENUM, Value::Enum(r)) if usize::from(r) < self.members(e).len() => {
-                return errcode::OK
-            }
-            (kind::ENUM, Value::Str(s)) if self.enum_rank(e, s.sym).is_some() => {
-                return errcode::OK
-            }
-            (kind::ENUM, Value::Enum(_) | Value::Str(_)) => ErrKind::NotInEnum,
-            (_, v) => ErrKind::WrongType {
-                expected: kind_of(k),
-                got: v.json_kind(),
-            },
-        };
-        at | errcode::kind_code(kind)
-    }
-
-    /// The interpreter's `list`: the elements and stride of list slot `s`, or its error code.
-    pub(crate) fn list<'v>(&self, s: u16, v: Value<'v>) -> Result<(&'v [Value<'v>], usize), u64> {
-        let sh = self.slot(s);
-        let at = errcode::at(s, None);
-        let (vals, stride) = match (sh.kind, v) {
-            (_, Value::Missing) => return Err(at | errcode::kind_code(ErrKind::Missing)),
-            (_, Value::Invalid(kind)) => return Err(at | errcode::kind_code(kind)),
-            (kind::RECORDS, Value::Records(v)) => (v, usize::from(sh.fields).max(1)),
-            (kind::LIST, Value::List(v)) => (v, 1),
-            (_, v) => {
-                return Err(at
-                    | errcode::kind_code(ErrKind::WrongType {
-                        expected: ValueKind::List,
-                        got: v.json_kind(),
-                    }))
-            }
-        };
-        if vals.len() / stride > sh.max_len as usize {
-            return Err(at | errcode::kind_code(ErrKind::TooLong));
-        }
-        if sh.kind == kind::LIST {
-            // The smallest element error, as in the interpreter (codes order like errors).
-            let mut worst = errcode::OK;
-            for &v in vals {
-                let v = if v == Value::Missing {
-                    Value::Invalid(ErrKind::WrongType {
-                        expected: kind_of(sh.elem),
-                        got: JsonKind::Null,
-                    })
-                } else {
-                    v
-                };
-                worst = worst.min(self.read_err(v, sh.elem, sh.enum_id, at));
-            }
-            if worst != errcode::OK {
-                return Err(worst);
-            }
-        }
-        Ok((vals, stride))
-    }
-
-    /// The comparable key of a valid scalar of kind `k` (enum `e`): symbol (or `None` for an
-    /// unknown string, compared by text), integer, 0/1 or rank.
-    pub(crate) fn scalar_key(&self, v: Value<'_>, k: u8, e: u16) -> Option<i64> {
-        match (k, v) {
-            (kind::ENUM, Value::Enum(r)) => Some(i64::from(r)),
-            (kind::ENUM, Value::Str(s)) => self.enum_rank(e, s.sym).map(i64::from),
-            (_, Value::Str(s)) if s.sym != NO_SYMBOL => Some(i64::from(s.sym)),
-            (_, Value::Int(i)) => Some(i),
-            (_, Value::Bool(b)) => Some(i64::from(b)),
-            _ => None,
-        }
+impl SymbolText for Shapes {
+    fn symbol_text(&self, sym: u32) -> &str {
+        self.symbol(sym)
     }
 }
 
-pub(crate) fn kind_of(k: u8) -> ValueKind {
-    match k {
-        kind::STR => ValueKind::Str,
-        kind::INT => ValueKind::Int,
-        kind::BOOL => ValueKind::Bool,
-        kind::ENUM => ValueKind::Enum,
-        _ => ValueKind::List,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipe_nostd::value::NO_SYMBOL;
+    use ipe_nostd::ErrKind;
+
+    /// Which variant a value is; exhaustive, so a new variant must be added to the test.
+    fn variant(v: &Value<'_>) -> usize {
+        match v {
+            Value::Missing => 0,
+            Value::Invalid(_) => 1,
+            Value::Bool(_) => 2,
+            Value::Int(_) => 3,
+            Value::Str(_) => 4,
+            Value::Enum(_) => 5,
+            Value::List(_) => 6,
+            Value::Records(_) => 7,
+        }
+    }
+    const VARIANTS: usize = 8;
+
+    #[test]
+    fn issue12_jit_tag_predicate_matches_kernel() {
+        let l = Layout::probe().expect("Value layout probe");
+        // Enum 0: three members (ranked inline by compiled code), enum 1: twenty (ranked by
+        // a helper), enum 2: none.
+        let sh = Shapes {
+            enums: vec![vec![4, 9, 2], (100..120).collect(), vec![]],
+            ..Shapes::default()
+        };
+        let elems = [Value::Int(1), Value::Missing];
+        let str_of = |sym| Value::Str(Str { text: "t", sym });
+        let mut values = vec![
+            Value::Missing,
+            Value::Invalid(ErrKind::Missing),
+            Value::Invalid(ErrKind::NotInEnum),
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Int(0),
+            Value::Int(-7),
+            str_of(NO_SYMBOL),
+            Value::Str(Str { text: "", sym: 0 }),
+            Value::List(&elems),
+            Value::List(&[]),
+            Value::Records(&elems),
+        ];
+        for sym in [0, 2, 4, 9, 99, 100, 119, 120] {
+            values.push(str_of(sym));
+        }
+        for r in [0, 1, 2, 3, 19, 20, u16::MAX] {
+            values.push(Value::Enum(r));
+        }
+        let mut seen = [false; VARIANTS];
+        let mut accepted = 0;
+        for v in &values {
+            seen[variant(v)] = true;
+            for (k, enums) in [
+                (kind::STR, &[0u16][..]),
+                (kind::INT, &[0]),
+                (kind::BOOL, &[0]),
+                (kind::ENUM, &[0, 1, 2]),
+            ] {
+                for &e in enums {
+                    let fast = sh.fast_accepts(&l, k, e, v);
+                    let ok = read::scalar(&sh, *v, k, e).is_ok();
+                    assert_eq!(fast, ok, "kind {k}, enum {e}, {v:?}");
+                    accepted += usize::from(fast);
+                }
+            }
+        }
+        assert!(seen.iter().all(|&s| s), "every Value variant is tried");
+        // Not vacuous: strings, ints, bools, ranks and member strings are all accepted.
+        assert!(accepted >= 10, "{accepted}");
+        // List kinds are no scalar: native code never reads them as one.
+        assert_eq!(fast_read(&l, kind::LIST), None);
+        assert_eq!(fast_read(&l, kind::RECORDS), None);
     }
 }
