@@ -19,7 +19,7 @@ use ipe_nostd::Bundle;
 use super::errcode::{self, OK};
 use super::helpers;
 use super::layout::Layout;
-use super::shapes::{fast_read, Shapes};
+use super::shapes::{fast_list, fast_read, Shapes};
 use super::JitError;
 
 /// The trigger is false.
@@ -501,18 +501,16 @@ impl<'f, 's> Gen<'f, 's> {
             let sv = g.iconst(i64::from(s));
             g.call(helpers::list_err as *const () as usize, &[shp, sv, addr])
         };
-        let err = if sh.kind == kind::RECORDS {
+        let err = if let Some(fast) = fast_list(&l, sh) {
             let tag = self.b.ins().uload8(I64, f, addr, 0);
             let is_r = self
                 .b
                 .ins()
-                .icmp_imm(IntCC::Equal, tag, i64::from(l.tag_records));
-            let stride = u64::from(sh.fields.max(1));
-            let limit = (u64::from(sh.max_len) + 1) * stride;
+                .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
             let short = self
                 .b
                 .ins()
-                .icmp_imm(IntCC::UnsignedLessThan, len, limit as i64);
+                .icmp_imm(IntCC::UnsignedLessThan, len, fast.limit as i64);
             let ok = self.b.ins().band(is_r, short);
             let okv = self.ok();
             self.unless(ok, okv, true, slow)

@@ -32,6 +32,26 @@ pub(crate) fn fast_read(l: &Layout, k: u8) -> Option<FastRead> {
     Some(FastRead { tag, by_symbol })
 }
 
+/// What the native code for checking a list slot accepts without calling
+/// [`super::helpers::list_err`]: a list of records (its tag) of fewer than `limit` flattened
+/// values, that is at most the declared maximum of records. A list of scalars always calls
+/// the helper (its elements must be read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FastList {
+    /// The tag of a list of records.
+    pub tag: u8,
+    /// `(max_len + 1) * stride`.
+    pub limit: u64,
+}
+
+/// The [`FastList`] of list slot `sh` (`None`: always call the helper).
+pub(crate) fn fast_list(l: &Layout, sh: SlotShape) -> Option<FastList> {
+    (sh.kind == kind::RECORDS).then(|| FastList {
+        tag: l.tag_records,
+        limit: (u64::from(sh.max_len) + 1) * u64::from(sh.fields.max(1)),
+    })
+}
+
 /// One attribute slot.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SlotShape {
@@ -191,6 +211,17 @@ impl Shapes {
         rank < self.members(e).len() as u64
     }
 
+    /// Whether compiled code checking list slot `s` holding `v` accepts it on its native path
+    /// ([`fast_list`]) without a helper.
+    #[cfg(test)]
+    pub(crate) fn fast_list_accepts(&self, l: &Layout, s: u16, v: &Value<'_>) -> bool {
+        let len = match *v {
+            Value::List(x) | Value::Records(x) => x.len() as u64,
+            _ => 0,
+        };
+        fast_list(l, self.slot(s)).is_some_and(|f| super::layout::tag(v) == f.tag && len < f.limit)
+    }
+
     /// The declaration of list slot `s`.
     pub(crate) fn list_decl(&self, s: u16) -> ListDecl {
         let sh = self.slot(s);
@@ -306,5 +337,61 @@ mod tests {
         // List kinds are no scalar: native code never reads them as one.
         assert_eq!(fast_read(&l, kind::LIST), None);
         assert_eq!(fast_read(&l, kind::RECORDS), None);
+    }
+
+    #[test]
+    fn issue12_jit_list_predicate_matches_kernel() {
+        let l = Layout::probe().expect("Value layout probe");
+        let slot = |kind, elem, fields, max_len| SlotShape {
+            kind,
+            elem,
+            enum_id: 0,
+            first_field: 0,
+            fields,
+            max_len,
+        };
+        let sh = Shapes {
+            enums: vec![vec![4, 9]],
+            slots: vec![
+                slot(kind::RECORDS, 0, 2, 2),
+                slot(kind::RECORDS, 0, 0, 1),
+                slot(kind::RECORDS, 0, 3, 0),
+                slot(kind::LIST, kind::INT, 0, 2),
+                slot(kind::LIST, kind::ENUM, 0, 3),
+            ],
+            ..Shapes::default()
+        };
+        let vals = [
+            Value::Int(1),
+            Value::Missing,
+            Value::Enum(1),
+            Value::Bool(true),
+            Value::Int(2),
+            Value::Enum(0),
+            Value::Int(3),
+        ];
+        let mut values = vec![
+            Value::Missing,
+            Value::Invalid(ErrKind::TooLong),
+            Value::Int(0),
+            Value::Str(Str { text: "x", sym: 4 }),
+        ];
+        for n in 0..=vals.len() {
+            values.push(Value::List(&vals[..n]));
+            values.push(Value::Records(&vals[..n]));
+        }
+        let mut accepted = 0;
+        for s in 0..sh.slots.len() as u16 {
+            let records = sh.slot(s).kind == kind::RECORDS;
+            for v in &values {
+                let fast = sh.fast_list_accepts(&l, s, v);
+                let ok = sh.list(s, *v).is_ok();
+                // Lists of records: exactly the kernel's valid values; lists of scalars
+                // always ask the kernel.
+                assert_eq!(fast, ok && records, "slot {s}, {v:?}");
+                accepted += usize::from(fast);
+            }
+        }
+        assert!(accepted >= 5, "{accepted}");
     }
 }
