@@ -39,7 +39,7 @@ impl EnumTable for Bundle<'_> {
         rec::u32(rec::nth(self.body.enums, format::ENUM_LEN, e.into()), 4)
     }
 
-    #[inline]
+    #[inline(always)]
     fn symbol_rank(&self, e: u16, sym: u32) -> Option<u16> {
         let r = rec::nth(self.body.enums, format::ENUM_LEN, usize::from(e));
         let (first, n) = (rec::u32(r, 0) as usize, rec::u32(r, 4) as usize);
@@ -216,8 +216,8 @@ pub fn list<'v, T: EnumTable + ?Sized>(
 }
 
 /// Whether the elements `vals` of a valid list of scalars of kind `elem` (enum `e`) hold
-/// `needle`.
-#[inline]
+/// `needle`. (Out of line: one call per membership test, not per element.)
+#[inline(never)]
 pub fn list_contains<T: EnumTable + ?Sized>(
     t: &T,
     elem: u8,
