@@ -12,7 +12,7 @@ use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, MemFlags, Sig
 use cranelift_frontend::{FunctionBuilder, Variable};
 use ipe_nostd::bundle::{BodyKind, PolicyId};
 use ipe_nostd::format::kind;
-use ipe_nostd::isa::{CmpOp, Opcode, MAX_LEVELS, STACK_CELLS};
+use ipe_nostd::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
 use ipe_nostd::value::NO_SYMBOL;
 use ipe_nostd::Bundle;
 
@@ -641,58 +641,63 @@ impl<'f, 's> Gen<'f, 's> {
         let base = self.types.len();
         let mut targets: Vec<(usize, ir::Block)> = Vec::new();
         let mut pc = 0usize;
-        while let Some(&byte) = code.get(pc) {
+        while pc < code.len() {
             self.land(&mut targets, pc);
-            let op = Opcode::from_byte(byte).ok_or(bad("opcode"))?;
-            let ops = code.get(pc + 1..).unwrap_or(&[]);
-            let u8_at = |i: usize| ops.get(i).copied().unwrap_or(0);
-            let u16_at = |i: usize| u16::from_le_bytes([u8_at(i), u8_at(i + 1)]);
-            pc += 1 + op.operand_len();
-            match op {
-                Opcode::LoadSlot => {
-                    let c = self.load_slot(u16_at(0))?;
+            let (instr, next) = Instr::decode(code, pc).map_err(|_| bad("instruction"))?;
+            pc = next;
+            match instr {
+                Instr::LoadSlot { slot } => {
+                    let c = self.load_slot(slot.0)?;
                     self.push(c)?;
                 }
-                Opcode::LoadField => {
-                    let (slot, addr) = self.field_addr(u8_at(0), u16_at(1))?;
-                    let f = u16_at(1);
+                Instr::LoadField { level, field } => {
+                    let f = field.0;
+                    let (slot, addr) = self.field_addr(level.0, f)?;
                     let (k, e) = self.sh.field(slot, f);
                     let c = self.read(addr, k, e, errcode::at(slot, Some(f)))?;
                     self.push(c)?;
                 }
-                Opcode::LoadConst => {
-                    let c = self.constant(u16_at(0))?;
+                Instr::LoadConst { konst } => {
+                    let c = self.constant(konst.0)?;
                     self.push(c)?;
                 }
-                Opcode::Cmp => {
+                Instr::Cmp { op } => {
                     let b = self.pop()?;
                     let a = self.pop()?;
-                    let op = CmpOp::from_byte(u8_at(0)).ok_or(bad("cmp op"))?;
                     let c = self.compare(op, a, b)?;
                     self.push(c)?;
                 }
-                Opcode::CmpSlotConst => {
-                    let a = self.load_slot(u16_at(1))?;
-                    let b = self.constant(u16_at(3))?;
-                    let op = CmpOp::from_byte(u8_at(0)).ok_or(bad("cmp op"))?;
+                Instr::CmpSlotConst { op, slot, konst } => {
+                    let a = self.load_slot(slot.0)?;
+                    let b = self.constant(konst.0)?;
                     let c = self.compare(op, a, b)?;
                     self.push(c)?;
                 }
-                Opcode::CmpFieldConst | Opcode::CmpFieldSlot => {
-                    let (level, f) = (u8_at(1), u16_at(2));
-                    let (slot, addr) = self.field_addr(level, f)?;
+                Instr::CmpFieldConst {
+                    op,
+                    level,
+                    field,
+                    ..
+                }
+                | Instr::CmpFieldSlot {
+                    op,
+                    level,
+                    field,
+                    ..
+                } => {
+                    let f = field.0;
+                    let (slot, addr) = self.field_addr(level.0, f)?;
                     let (k, e) = self.sh.field(slot, f);
                     let a = self.read(addr, k, e, errcode::at(slot, Some(f)))?;
-                    let b = if op == Opcode::CmpFieldConst {
-                        self.constant(u16_at(4))?
-                    } else {
-                        self.load_slot(u16_at(4))?
+                    let b = match instr {
+                        Instr::CmpFieldConst { konst, .. } => self.constant(konst.0)?,
+                        Instr::CmpFieldSlot { slot, .. } => self.load_slot(slot.0)?,
+                        _ => return Err(bad("field comparison")),
                     };
-                    let op = CmpOp::from_byte(u8_at(0)).ok_or(bad("cmp op"))?;
                     let c = self.compare(op, a, b)?;
                     self.push(c)?;
                 }
-                Opcode::StrOp => {
+                Instr::StrOp { op } => {
                     let b = self.pop()?;
                     let a = self.pop()?;
                     let err = self.b.ins().umin(a.err, b.err);
@@ -702,7 +707,7 @@ impl<'f, 's> Gen<'f, 's> {
                     };
                     let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, err, OK as i64);
                     let zero = self.iconst(0);
-                    let opv = i64::from(u8_at(0));
+                    let opv = i64::from(op as u8);
                     let val = self.unless(dirty, zero, false, |g| {
                         let sh = g.shapes_ptr();
                         let o = g.iconst(opv);
@@ -714,19 +719,19 @@ impl<'f, 's> Gen<'f, 's> {
                     let c = self.cell(Ty::Bool, val, err);
                     self.push(c)?;
                 }
-                Opcode::InSet => {
+                Instr::InSet { set } => {
                     let a = self.pop()?;
-                    let c = self.in_set(a, u16_at(0));
+                    let c = self.in_set(a, set.0);
                     self.push(c)?;
                 }
-                Opcode::InSlotSet => {
-                    let a = self.load_slot(u16_at(0))?;
-                    let c = self.in_set(a, u16_at(2));
+                Instr::InSlotSet { slot, set } => {
+                    let a = self.load_slot(slot.0)?;
+                    let c = self.in_set(a, set.0);
                     self.push(c)?;
                 }
-                Opcode::InList => {
+                Instr::InList { list } => {
                     let a = self.pop()?;
-                    let s = u16_at(0);
+                    let s = list.0;
                     let addr = self.slot_addr(s);
                     let sh = self.shapes_ptr();
                     let sv = self.iconst(i64::from(s));
@@ -747,26 +752,27 @@ impl<'f, 's> Gen<'f, 's> {
                     let c = self.cell(Ty::Bool, val, err);
                     self.push(c)?;
                 }
-                Opcode::Has => {
-                    let addr = self.slot_addr(u16_at(0));
+                Instr::Has { slot } => {
+                    let addr = self.slot_addr(slot.0);
                     let c = self.present(addr);
                     self.push(c)?;
                 }
-                Opcode::HasField => {
-                    let (_, addr) = self.field_addr(u8_at(0), u16_at(1))?;
+                Instr::HasField { level, field } => {
+                    let (_, addr) = self.field_addr(level.0, field.0)?;
                     let c = self.present(addr);
                     self.push(c)?;
                 }
-                Opcode::Not => {
+                Instr::Not {} => {
                     let a = self.pop()?;
                     let v = self.b.ins().bxor_imm(a.val, 1);
                     let c = self.cell(Ty::Bool, v, a.err);
                     self.push(c)?;
                 }
-                Opcode::And | Opcode::Or => {
+                Instr::And {} | Instr::Or {} => {
+                    let or = matches!(instr, Instr::Or {});
                     let b = self.pop()?;
                     let a = self.pop()?;
-                    let cc = if op == Opcode::Or {
+                    let cc = if or {
                         IntCC::NotEqual
                     } else {
                         IntCC::Equal
@@ -783,7 +789,7 @@ impl<'f, 's> Gen<'f, 's> {
                     let okv = self.ok();
                     let err = self.b.ins().select(abs, okv, m);
                     let abs = self.bool64(abs);
-                    let val = if op == Opcode::Or {
+                    let val = if or {
                         abs
                     } else {
                         self.b.ins().bxor_imm(abs, 1)
@@ -791,10 +797,10 @@ impl<'f, 's> Gen<'f, 's> {
                     let c = self.cell(Ty::Bool, val, err);
                     self.push(c)?;
                 }
-                Opcode::JumpIfFalse | Opcode::JumpIfTrue => {
+                Instr::JumpIfFalse { by } | Instr::JumpIfTrue { by } => {
                     let a = self.peek()?;
-                    let target = pc + usize::from(u16_at(0));
-                    let cc = if op == Opcode::JumpIfTrue {
+                    let target = pc + usize::from(by.0);
+                    let cc = if matches!(instr, Instr::JumpIfTrue { .. }) {
                         IntCC::NotEqual
                     } else {
                         IntCC::Equal
@@ -815,7 +821,7 @@ impl<'f, 's> Gen<'f, 's> {
                     self.b.switch_to_block(next);
                     self.b.seal_block(next);
                 }
-                Opcode::NoteCount => {
+                Instr::NoteCount {} => {
                     let a = self.peek()?;
                     let clean = self.is_ok(a.err);
                     let has = self.b.use_var(var(NOTE_HAS));
@@ -826,11 +832,13 @@ impl<'f, 's> Gen<'f, 's> {
                     let note = self.b.ins().select(clean, a.val, note);
                     self.b.def_var(var(NOTE_VAL), note);
                 }
-                Opcode::Count | Opcode::Any | Opcode::All => {
-                    let (s, n) = (u16_at(0), usize::from(u16_at(2)));
+                Instr::Count { list, body }
+                | Instr::Any { list, body }
+                | Instr::All { list, body } => {
+                    let n = usize::from(body.0);
                     let body = code.get(pc..pc + n).ok_or(bad("aggregate body"))?;
                     pc += n;
-                    let c = self.aggregate(op, s, body, level)?;
+                    let c = self.aggregate(instr.opcode(), list.0, body, level)?;
                     self.push(c)?;
                 }
             }
