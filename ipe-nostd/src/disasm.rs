@@ -46,8 +46,7 @@ pub fn disassemble<W: Write>(
         })?;
         w.write_char('\n')?;
         pc = next;
-        if let Instr::Count { body, .. } | Instr::Any { body, .. } | Instr::All { body, .. } =
-            instr
+        if let Instr::Count { body, .. } | Instr::Any { body, .. } | Instr::All { body, .. } = instr
         {
             let n = usize::from(body.0);
             let body = code.get(next..next + n).unwrap_or(&[]);

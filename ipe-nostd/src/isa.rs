@@ -128,7 +128,7 @@ pub enum OperandKind {
 
 impl OperandKind {
     /// Encoded width in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn width(self) -> usize {
         match self {
             OperandKind::Cmp | OperandKind::Str | OperandKind::Level => 1,
             _ => 2,
@@ -180,7 +180,7 @@ pub trait Operand: Copy {
     /// The operand's kind.
     const KIND: OperandKind;
     /// Encoded width in bytes.
-    const LEN: usize = Self::KIND.len();
+    const LEN: usize = Self::KIND.width();
     /// Reads the operand from the low [`Self::LEN`] bytes of `bits` (higher bits ignored);
     /// `None` if they name no value of the type.
     fn from_bits(bits: u64) -> Option<Self>;
@@ -336,6 +336,10 @@ macro_rules! define_opcodes {
             )*
         }
 
+        // Every instruction (opcode byte and operands) fits the little-endian word the
+        // decoder reads.
+        const _: () = { $( assert!(0 $(+ <$t as Operand>::LEN)* < 8); )* };
+
         impl Instr {
             /// The instruction's opcode.
             #[inline(always)]
@@ -353,12 +357,12 @@ macro_rules! define_opcodes {
             /// operands are the following bytes (little-endian, as read from the code at the
             /// instruction's offset; bytes past the instruction are ignored).
             #[inline(always)]
-            #[allow(unused_assignments)]
+            #[allow(unused_assignments, reason = "the shift after the last operand")]
             pub fn from_word(word: u64) -> Result<Instr, DecodeError> {
                 match word as u8 {
                     $(
                         $byte => {
-                            #[allow(unused_mut, unused_variables, unused_assignments)]
+                            #[allow(unused_mut, unused_variables, reason = "rows without operands")]
                             let mut shift = 8u32;
                             $(
                                 let $f = <$t as Operand>::from_bits(word >> shift)
@@ -373,14 +377,14 @@ macro_rules! define_opcodes {
             }
 
             /// Encodes the instruction.
-            #[allow(unused_assignments)]
+            #[allow(unused_assignments, reason = "the shift after the last operand")]
             pub fn encode(&self) -> Encoded {
                 match *self {
                     $(
                         Instr::$name { $($f),* } => {
-                            #[allow(unused_mut)]
+                            #[allow(unused_mut, reason = "rows without operands")]
                             let mut word = $byte as u64;
-                            #[allow(unused_mut, unused_variables, unused_assignments)]
+                            #[allow(unused_mut, unused_variables, reason = "rows without operands")]
                             let mut shift = 8u32;
                             $(
                                 word |= Operand::to_bits($f) << shift;
@@ -410,15 +414,6 @@ macro_rules! define_opcodes {
 }
 
 for_each_opcode!(define_opcodes);
-
-// Every instruction fits the little-endian word the decoder reads.
-const _: () = {
-    let mut i = 0;
-    while i < Opcode::ALL.len() {
-        assert!(1 + Opcode::ALL[i].operand_len() <= 8);
-        i += 1;
-    }
-};
 
 impl Instr {
     /// Decodes the instruction at `pc` of `code`, returning it and the offset just past it.
@@ -581,9 +576,9 @@ mod tests {
         let mut word = op as u64;
         let mut shift = 8;
         for k in op.operand_kinds() {
-            let mask = (1u64 << (8 * k.len())) - 1;
+            let mask = (1u64 << (8 * k.width())) - 1;
             word |= (bits & mask) << shift;
-            shift += 8 * k.len() as u32;
+            shift += 8 * k.width() as u32;
         }
         Instr::from_word(word).ok()
     }
@@ -591,7 +586,7 @@ mod tests {
     #[test]
     fn issue12_every_instruction_round_trips_through_encode_and_decode() {
         for &op in Opcode::ALL {
-            let lens: usize = op.operand_kinds().iter().map(|k| k.len()).sum();
+            let lens: usize = op.operand_kinds().iter().map(|k| k.width()).sum();
             assert_eq!(op.operand_len(), lens, "{op:?}");
             for bits in [0u64, 1, 2, 0x0102_0102_0102, 0x0405_0405_0405] {
                 let Some(i) = sample(op, bits) else { continue };

@@ -476,11 +476,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     self.push(Cell::Bool(present));
                 }
                 Instr::HasField { level, field } => {
-                    let (_, _, elem) = self
-                        .loops
-                        .get(usize::from(level.0))
-                        .copied()
-                        .unwrap_or((0, 0, &[]));
+                    let (_, _, elem) =
+                        self.loops
+                            .get(usize::from(level.0))
+                            .copied()
+                            .unwrap_or((0, 0, &[]));
                     let present = elem
                         .get(usize::from(field.0))
                         .is_some_and(|v| !matches!(v, Value::Missing));

@@ -674,16 +674,10 @@ impl<'f, 's> Gen<'f, 's> {
                     self.push(c)?;
                 }
                 Instr::CmpFieldConst {
-                    op,
-                    level,
-                    field,
-                    ..
+                    op, level, field, ..
                 }
                 | Instr::CmpFieldSlot {
-                    op,
-                    level,
-                    field,
-                    ..
+                    op, level, field, ..
                 } => {
                     let f = field.0;
                     let (slot, addr) = self.field_addr(level.0, f)?;
@@ -772,11 +766,7 @@ impl<'f, 's> Gen<'f, 's> {
                     let or = matches!(instr, Instr::Or {});
                     let b = self.pop()?;
                     let a = self.pop()?;
-                    let cc = if or {
-                        IntCC::NotEqual
-                    } else {
-                        IntCC::Equal
-                    };
+                    let cc = if or { IntCC::NotEqual } else { IntCC::Equal };
                     let absorbed = |g: &mut Self, c: Cell| {
                         let clean = g.is_ok(c.err);
                         let t = g.b.ins().icmp_imm(cc, c.val, 0);

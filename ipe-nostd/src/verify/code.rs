@@ -379,11 +379,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                         cost = cost.saturating_add(max.saturating_mul(body_cost.saturating_add(1)));
                         pc += n;
                     }
-                    let t = if is_count {
-                        Ty::Int
-                    } else {
-                        Ty::Bool
-                    };
+                    let t = if is_count { Ty::Int } else { Ty::Bool };
                     self.state.push(t).map_err(e)?;
                 }
             }
