@@ -195,6 +195,7 @@ macro_rules! int_operands {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[repr(transparent)]
         pub struct $name(pub $int);
 
         impl Operand for $name {
@@ -321,9 +322,10 @@ macro_rules! define_opcodes {
         }
 
         /// One instruction with its typed operands (the variants and fields of
-        /// [`for_each_opcode!`]).
+        /// [`for_each_opcode!`]). The discriminant is the opcode byte.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[repr(u8)]
         pub enum Instr {
             $(
                 $(#[$doc])*
@@ -332,7 +334,7 @@ macro_rules! define_opcodes {
                         #[doc = concat!("The `", stringify!($f), "` operand.")]
                         $f: $t,
                     )*
-                },
+                } = $byte,
             )*
         }
 
@@ -355,24 +357,25 @@ macro_rules! define_opcodes {
 
             /// Decodes the instruction whose opcode is the low byte of `word` and whose
             /// operands are the following bytes (little-endian, as read from the code at the
-            /// instruction's offset; bytes past the instruction are ignored).
+            /// instruction's offset; bytes past the instruction are ignored). `None` if the
+            /// byte is no opcode or an operand is out of its type's range ([`Instr::decode`]
+            /// says which).
             #[inline(always)]
             #[allow(unused_assignments, reason = "the shift after the last operand")]
-            pub fn from_word(word: u64) -> Result<Instr, DecodeError> {
+            pub fn from_word(word: u64) -> Option<Instr> {
                 match word as u8 {
                     $(
                         $byte => {
                             #[allow(unused_mut, unused_variables, reason = "rows without operands")]
                             let mut shift = 8u32;
                             $(
-                                let $f = <$t as Operand>::from_bits(word >> shift)
-                                    .ok_or(DecodeError::BadOperand)?;
+                                let $f = <$t as Operand>::from_bits(word >> shift)?;
                                 shift += 8 * <$t as Operand>::LEN as u32;
                             )*
-                            Ok(Instr::$name { $($f),* })
+                            Some(Instr::$name { $($f),* })
                         }
                     )*
-                    b => Err(DecodeError::BadOpcode(b)),
+                    _ => None,
                 }
             }
 
@@ -426,7 +429,8 @@ impl Instr {
             .iter()
             .rev()
             .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-        Ok((Instr::from_word(word)?, next))
+        let instr = Instr::from_word(word).ok_or(DecodeError::BadOperand)?;
+        Ok((instr, next))
     }
 }
 
@@ -580,7 +584,7 @@ mod tests {
             word |= (bits & mask) << shift;
             shift += 8 * k.width() as u32;
         }
-        Instr::from_word(word).ok()
+        Instr::from_word(word)
     }
 
     #[test]
@@ -599,7 +603,7 @@ mod tests {
                 code.extend_from_slice(&[0xFF; 8]);
                 assert_eq!(Instr::decode(&code, 0), Ok((i, i.encoded_len())));
                 let word = u64::from_le_bytes(code[..8].try_into().unwrap());
-                assert_eq!(Instr::from_word(word), Ok(i));
+                assert_eq!(Instr::from_word(word), Some(i));
             }
         }
     }

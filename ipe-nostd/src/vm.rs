@@ -387,7 +387,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 Some(a) => u64::from_le_bytes(*a),
                 None => tail_word(code, pc),
             };
-            let Ok(instr) = Instr::from_word(word) else {
+            // Decoded in registers: the match below is the one dispatch on the opcode byte.
+            let Some(instr) = Instr::from_word(word) else {
                 break;
             };
             let next = pc + instr.encoded_len();
@@ -492,23 +493,18 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     // An empty stack: `pop` would have given false.
                     None => self.push(Cell::Bool(true)),
                 },
-                Instr::And {} | Instr::Or {} => {
-                    let b = self.pop();
-                    let absorbing = matches!(instr, Instr::Or {});
-                    match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
-                        Some(a) => *a = Self::logic(absorbing, *a, b),
-                        None => self.push(Self::logic(absorbing, FALSE, b)),
+                Instr::And {} => self.logic_top(false),
+                Instr::Or {} => self.logic_top(true),
+                Instr::JumpIfFalse { by } => {
+                    if self.top_is(false) {
+                        pc = next + usize::from(by.0);
+                        continue;
                     }
                 }
-                Instr::JumpIfFalse { by } | Instr::JumpIfTrue { by } => {
-                    let want = matches!(instr, Instr::JumpIfTrue { .. });
-                    if let Some(Cell::Bool(b)) =
-                        self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
-                    {
-                        if *b == want {
-                            pc = next + usize::from(by.0);
-                            continue;
-                        }
+                Instr::JumpIfTrue { by } => {
+                    if self.top_is(true) {
+                        pc = next + usize::from(by.0);
+                        continue;
                     }
                 }
                 Instr::NoteCount {} => {
@@ -518,18 +514,16 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         self.note = Some(*i);
                     }
                 }
-                Instr::Count { list, body }
-                | Instr::Any { list, body }
-                | Instr::All { list, body } => {
-                    let n = usize::from(body.0);
-                    let body = if next + n <= end {
-                        (next, next + n)
-                    } else {
-                        (next, next)
-                    };
-                    let c = self.aggregate(instr.opcode(), list.0, body, level);
-                    self.push(c);
-                    pc = next + n;
+                Instr::Count { list, body } => {
+                    pc = self.aggregate_at(Opcode::Count, list.0, body.0, (next, end), level);
+                    continue;
+                }
+                Instr::Any { list, body } => {
+                    pc = self.aggregate_at(Opcode::Any, list.0, body.0, (next, end), level);
+                    continue;
+                }
+                Instr::All { list, body } => {
+                    pc = self.aggregate_at(Opcode::All, list.0, body.0, (next, end), level);
                     continue;
                 }
             }
@@ -538,6 +532,47 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let result = self.pop();
         self.sp = base;
         result
+    }
+
+    /// `and` (`absorbing` false) or `or` (`absorbing` true) of the two top cells.
+    #[inline(always)]
+    fn logic_top(&mut self, absorbing: bool) {
+        let b = self.pop();
+        match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
+            Some(a) => *a = Self::logic(absorbing, *a, b),
+            None => self.push(Self::logic(absorbing, FALSE, b)),
+        }
+    }
+
+    /// Whether the top cell is the boolean `want` (a jump's condition).
+    #[inline(always)]
+    fn top_is(&self, want: bool) -> bool {
+        matches!(
+            self.sp.checked_sub(1).and_then(|i| self.stack.get(i)),
+            Some(Cell::Bool(b)) if *b == want
+        )
+    }
+
+    /// Runs aggregate `op` over list slot `s` with the `n`-byte body at `next` (within a
+    /// block ending at `end`), pushes its cell and returns the offset after the body.
+    #[inline(always)]
+    fn aggregate_at(
+        &mut self,
+        op: Opcode,
+        s: SlotId,
+        n: u16,
+        (next, end): (usize, usize),
+        level: usize,
+    ) -> usize {
+        let n = usize::from(n);
+        let body = if next + n <= end {
+            (next, next + n)
+        } else {
+            (next, next)
+        };
+        let c = self.aggregate(op, s, body, level);
+        self.push(c);
+        next + n
     }
 
     fn text(&self, s: Str<'v>) -> &'v str

@@ -45,7 +45,7 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, String> {
         if let Some(extra) = toks.word() {
             return Err(at(format!("unexpected `{extra}`")));
         }
-        let instr = Instr::from_word(word_bits).map_err(|e| at(format!("{e:?}")))?;
+        let instr = Instr::from_word(word_bits).ok_or_else(|| at("operand out of range".into()))?;
         out.extend_from_slice(instr.encode().as_bytes());
         if let Instr::Count { body, .. } | Instr::Any { body, .. } | Instr::All { body, .. } = instr
         {
