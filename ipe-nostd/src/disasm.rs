@@ -6,12 +6,15 @@
 use core::fmt::{self, Write};
 
 use crate::bundle::Bundle;
-use crate::format::rec;
-use crate::isa::{CmpOp, Opcode, StrOp};
+use crate::isa::{Instr, OperandValue};
 
 /// Writes a listing of `code` (a trigger, clause or body) to `w`, indented by `indent` levels.
 ///
-/// Undecodable bytes are listed as `.byte 0x..` so any input can be shown.
+/// Each operand is written as its table and index (`slot 3 (path)`, `const 1 ("text")`,
+/// `set 0`, `level 0 field 2`), an operator as its symbol, a jump as `-> target` (the absolute
+/// offset it lands on) and an aggregate's body length as `body n`. Bytes that do not decode
+/// to an instruction (an unknown opcode, an operator byte out of range, operands past the
+/// end) are listed one at a time as `.byte 0x..`, so any input can be shown.
 pub fn disassemble<W: Write>(
     w: &mut W,
     bundle: &Bundle<'_>,
@@ -24,68 +27,32 @@ pub fn disassemble<W: Write>(
             w.write_str("    ")?;
         }
         write!(w, "{pc:04}: ")?;
-        let Some(op) = Opcode::from_byte(byte) else {
+        let Ok((instr, next)) = Instr::decode(code, pc) else {
             writeln!(w, ".byte {byte:#04x}")?;
             pc += 1;
             continue;
         };
-        let ops = code.get(pc + 1..).unwrap_or(&[]);
-        let next = pc + 1 + op.operand_len();
-        w.write_str(op.mnemonic())?;
-        let slot = |w: &mut W, s: u16| write!(w, " slot {s} ({})", bundle.slot_info(s).path);
-        let cmp = |b: u8| CmpOp::from_byte(b).map_or("?", CmpOp::symbol);
-        match op {
-            Opcode::LoadSlot | Opcode::Has | Opcode::InList => slot(w, rec::u16(ops, 0))?,
-            Opcode::LoadField | Opcode::HasField => {
-                write!(w, " level {} field {}", rec::u8(ops, 0), rec::u16(ops, 1))?
-            }
-            Opcode::LoadConst => write_const(w, bundle, rec::u16(ops, 0))?,
-            Opcode::Cmp => write!(w, " {}", cmp(rec::u8(ops, 0)))?,
-            Opcode::CmpSlotConst => {
-                write!(w, " {}", cmp(rec::u8(ops, 0)))?;
-                slot(w, rec::u16(ops, 1))?;
-                write_const(w, bundle, rec::u16(ops, 3))?;
-            }
-            Opcode::CmpFieldConst | Opcode::CmpFieldSlot => {
-                write!(
-                    w,
-                    " {} level {} field {}",
-                    cmp(rec::u8(ops, 0)),
-                    rec::u8(ops, 1),
-                    rec::u16(ops, 2)
-                )?;
-                if op == Opcode::CmpFieldConst {
-                    write_const(w, bundle, rec::u16(ops, 4))?;
-                } else {
-                    slot(w, rec::u16(ops, 4))?;
-                }
-            }
-            Opcode::StrOp => write!(
-                w,
-                " {}",
-                StrOp::from_byte(rec::u8(ops, 0)).map_or("?", StrOp::keyword)
-            )?,
-            Opcode::InSet => write!(w, " set {}", rec::u16(ops, 0))?,
-            Opcode::InSlotSet => {
-                slot(w, rec::u16(ops, 0))?;
-                write!(w, " set {}", rec::u16(ops, 2))?;
-            }
-            Opcode::JumpIfFalse | Opcode::JumpIfTrue => {
-                write!(w, " -> {:04}", next + usize::from(rec::u16(ops, 0)))?
-            }
-            Opcode::Count | Opcode::Any | Opcode::All => {
-                let n = usize::from(rec::u16(ops, 2));
-                slot(w, rec::u16(ops, 0))?;
-                writeln!(w, " body {n}")?;
-                let body = code.get(next..next + n).unwrap_or(&[]);
-                disassemble(w, bundle, body, indent + 1)?;
-                pc = next + n;
-                continue;
-            }
-            Opcode::Not | Opcode::And | Opcode::Or | Opcode::NoteCount => {}
-        }
+        w.write_str(instr.opcode().mnemonic())?;
+        instr.try_for_each_operand(|operand| match operand {
+            OperandValue::Cmp(op) => write!(w, " {}", op.symbol()),
+            OperandValue::Str(op) => write!(w, " {}", op.keyword()),
+            OperandValue::Level(l) => write!(w, " level {}", l.0),
+            OperandValue::Field(f) => write!(w, " field {}", f.0),
+            OperandValue::Slot(s) => write!(w, " slot {} ({})", s.0, bundle.slot_info(s.0).path),
+            OperandValue::Const(c) => write_const(w, bundle, c.0),
+            OperandValue::Set(k) => write!(w, " set {}", k.0),
+            OperandValue::Offset(d) => write!(w, " -> {:04}", next + usize::from(d.0)),
+            OperandValue::BodyLen(n) => write!(w, " body {}", n.0),
+        })?;
         w.write_char('\n')?;
         pc = next;
+        if let Instr::Count { body, .. } | Instr::Any { body, .. } | Instr::All { body, .. } = instr
+        {
+            let n = usize::from(body.0);
+            let body = code.get(next..next + n).unwrap_or(&[]);
+            disassemble(w, bundle, body, indent + 1)?;
+            pc = next + n;
+        }
     }
     Ok(())
 }

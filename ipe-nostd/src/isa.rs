@@ -9,83 +9,278 @@
 //! three-valued: true, false, or error; the absorption rules are those of `docs/LANGUAGE.md`.
 //! When two errors meet, the smaller one (by slot, field, kind) survives.
 //!
-//! Operand notation below: `u8`, `u16` (2 bytes LE). Stack effects read `[before] -> [after]`.
+//! Each row of [`for_each_opcode!`] names the instruction's typed operands; the typed
+//! instruction [`Instr`] with its decoder and encoder, and every operand length, are generated
+//! from it. Operand types ([`CmpOp`], [`StrOp`], [`Level`], [`Slot`], [`Field`], [`Const`],
+//! [`Set`], [`Offset`], [`BodyLen`]) have a fixed encoded width (`u8` or `u16`, little-endian).
+//! Stack effects read `[before] -> [after]`. Jump distances count from the end of the jump
+//! instruction; an aggregate's body is the `n` bytes right after the aggregate instruction.
+//! See `docs/adding-an-opcode.md` for the checklist of a new row.
 
-/// Calls `$m!` with the list of every opcode: `Name = byte, mnemonic, operand-bytes`.
+/// Calls `$m!` with the list of every opcode: `Name = byte, mnemonic { operand: Type, ... }`.
 ///
-/// `TryFrom<u8>`, mnemonics and operand lengths all come from this one list.
+/// [`Opcode`], [`Instr`], mnemonics, operand lengths, the decoder and the encoder all come
+/// from this one list.
 #[macro_export]
 macro_rules! for_each_opcode {
     ($m:ident) => {
         $m! {
-            /// `load.slot s:u16` `[] -> [v]`: pushes the value of scalar slot `s`, or an error
-            /// if it is missing or not of the slot's declared type.
-            LoadSlot = 0x01, "load.slot", 2;
-            /// `load.field l:u8 f:u16` `[] -> [v]`: pushes field `f` of the element currently
-            /// bound by the aggregate at nesting level `l`, or an error.
-            LoadField = 0x02, "load.field", 3;
-            /// `load.const c:u16` `[] -> [v]`: pushes constant `c`.
-            LoadConst = 0x03, "load.const", 2;
-            /// `cmp op:u8` `[a b] -> [a op b]`: compares two values of one type (op: 0 `==`,
-            /// 1 `!=`, 2 `<`, 3 `<=`, 4 `>`, 5 `>=`; ordered ops on int and enum only).
-            Cmp = 0x04, "cmp", 1;
-            /// `cmp.slot.const op:u8 s:u16 c:u16` `[] -> [s op c]`: `load.slot s`,
-            /// `load.const c`, `cmp op` in one step.
-            CmpSlotConst = 0x05, "cmp.slot.const", 5;
-            /// `str op:u8` `[a b] -> [a op b]`: string test (op: 0 `starts_with`,
-            /// 1 `ends_with`, 2 `contains`).
-            StrOp = 0x06, "str", 1;
-            /// `in.set k:u16` `[a] -> [a in set k]`: membership in constant set `k`.
-            InSet = 0x07, "in.set", 2;
-            /// `in.slot.set s:u16 k:u16` `[] -> [s in set k]`: `load.slot s`, `in.set k`.
-            InSlotSet = 0x08, "in.slot.set", 4;
-            /// `in.list s:u16` `[a] -> [a in s]`: membership in list-of-scalars slot `s`; an
-            /// error if the list is missing or invalid.
-            InList = 0x09, "in.list", 2;
-            /// `has s:u16` `[] -> [bool]`: whether slot `s` is present. Never an error.
-            Has = 0x0A, "has", 2;
-            /// `has.field l:u8 f:u16` `[] -> [bool]`: whether field `f` of the element bound
-            /// at level `l` is present. Never an error.
-            HasField = 0x0B, "has.field", 3;
+            /// `load.slot slot` `[] -> [v]`: pushes the value of scalar slot `slot`, or an
+            /// error if it is missing or not of the slot's declared type.
+            LoadSlot = 0x01, "load.slot" { slot: Slot };
+            /// `load.field level field` `[] -> [v]`: pushes field `field` of the element
+            /// currently bound by the aggregate at nesting level `level`, or an error.
+            LoadField = 0x02, "load.field" { level: Level, field: Field };
+            /// `load.const konst` `[] -> [v]`: pushes constant `konst`.
+            LoadConst = 0x03, "load.const" { konst: Const };
+            /// `cmp op` `[a b] -> [a op b]`: compares two values of one type (ordered ops on
+            /// int and enum only).
+            Cmp = 0x04, "cmp" { op: CmpOp };
+            /// `cmp.slot.const op slot konst` `[] -> [slot op konst]`: `load.slot slot`,
+            /// `load.const konst`, `cmp op` in one step.
+            CmpSlotConst = 0x05, "cmp.slot.const" { op: CmpOp, slot: Slot, konst: Const };
+            /// `str op` `[a b] -> [a op b]`: string test.
+            StrOp = 0x06, "str" { op: StrOp };
+            /// `in.set set` `[a] -> [a in set]`: membership in constant set `set`.
+            InSet = 0x07, "in.set" { set: Set };
+            /// `in.slot.set slot set` `[] -> [slot in set]`: `load.slot slot`, `in.set set`.
+            InSlotSet = 0x08, "in.slot.set" { slot: Slot, set: Set };
+            /// `in.list list` `[a] -> [a in list]`: membership in list-of-scalars slot `list`;
+            /// an error if the list is missing or invalid.
+            InList = 0x09, "in.list" { list: Slot };
+            /// `has slot` `[] -> [bool]`: whether slot `slot` is present. Never an error.
+            Has = 0x0A, "has" { slot: Slot };
+            /// `has.field level field` `[] -> [bool]`: whether field `field` of the element
+            /// bound at level `level` is present. Never an error.
+            HasField = 0x0B, "has.field" { level: Level, field: Field };
             /// `not` `[a] -> [not a]`; `not error` is the same error.
-            Not = 0x0C, "not", 0;
+            Not = 0x0C, "not" {};
             /// `and` `[a b] -> [a and b]`: false if either is false, else the smaller error,
             /// else true.
-            And = 0x0D, "and", 0;
+            And = 0x0D, "and" {};
             /// `or` `[a b] -> [a or b]`: true if either is true, else the smaller error, else
             /// false.
-            Or = 0x0E, "or", 0;
-            /// `jump.false d:u16` `[a] -> [a]`: if `a` is false, continues `d` bytes after
-            /// the end of this instruction (forward only), keeping `a`.
-            JumpIfFalse = 0x0F, "jump.false", 2;
-            /// `jump.true d:u16` `[a] -> [a]`: if `a` is true, continues `d` bytes after the
-            /// end of this instruction, keeping `a`.
-            JumpIfTrue = 0x10, "jump.true", 2;
-            /// `count s:u16 n:u16` `[] -> [int]`: runs the next `n` bytes (a body, one level
-            /// deeper) once per element of list slot `s` and counts the elements whose body
+            Or = 0x0E, "or" {};
+            /// `jump.false by` `[a] -> [a]`: if `a` is false, continues `by` bytes after the
+            /// end of this instruction (forward only), keeping `a`.
+            JumpIfFalse = 0x0F, "jump.false" { by: Offset };
+            /// `jump.true by` `[a] -> [a]`: if `a` is true, continues `by` bytes after the end
+            /// of this instruction, keeping `a`.
+            JumpIfTrue = 0x10, "jump.true" { by: Offset };
+            /// `count list body` `[] -> [int]`: runs the next `body` bytes (a body, one level
+            /// deeper) once per element of list slot `list` and counts the elements whose body
             /// is true; an error if the list is missing or invalid or any body is an error.
-            /// With `n = 0`, the list's length.
-            Count = 0x11, "count", 4;
-            /// `any s:u16 n:u16` `[] -> [bool]`: true if some element's body is true, else
-            /// the smallest element error, else false. Stops at the first true.
-            Any = 0x12, "any", 4;
-            /// `all s:u16 n:u16` `[] -> [bool]`: false if some element's body is false, else
+            /// With `body = 0`, the list's length.
+            Count = 0x11, "count" { list: Slot, body: BodyLen };
+            /// `any list body` `[] -> [bool]`: true if some element's body is true, else the
+            /// smallest element error, else false. Stops at the first true.
+            Any = 0x12, "any" { list: Slot, body: BodyLen };
+            /// `all list body` `[] -> [bool]`: false if some element's body is false, else
             /// the smallest element error, else true. Stops at the first false.
-            All = 0x13, "all", 4;
+            All = 0x13, "all" { list: Slot, body: BodyLen };
             /// `note.count` `[i] -> [i]`: records int `i` as the count a failed clause reports.
-            NoteCount = 0x14, "note.count", 0;
-            /// `cmp.field.const op:u8 l:u8 f:u16 c:u16` `[] -> [f op c]`: `load.field l f`,
-            /// `load.const c`, `cmp op` in one step.
-            CmpFieldConst = 0x15, "cmp.field.const", 6;
-            /// `cmp.field.slot op:u8 l:u8 f:u16 s:u16` `[] -> [f op s]`: `load.field l f`,
-            /// `load.slot s`, `cmp op` in one step.
-            CmpFieldSlot = 0x16, "cmp.field.slot", 6;
+            NoteCount = 0x14, "note.count" {};
+            /// `cmp.field.const op level field konst` `[] -> [field op konst]`:
+            /// `load.field level field`, `load.const konst`, `cmp op` in one step.
+            CmpFieldConst = 0x15, "cmp.field.const" { op: CmpOp, level: Level, field: Field, konst: Const };
+            /// `cmp.field.slot op level field slot` `[] -> [field op slot]`:
+            /// `load.field level field`, `load.slot slot`, `cmp op` in one step.
+            CmpFieldSlot = 0x16, "cmp.field.slot" { op: CmpOp, level: Level, field: Field, slot: Slot };
         }
     };
 }
 
+/// Why bytes do not decode to an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DecodeError {
+    /// A byte that is no opcode.
+    BadOpcode(u8),
+    /// The instruction's operands run past the end of the code.
+    Truncated,
+    /// An operand is outside its type's range (an operator byte that names no operator).
+    BadOperand,
+}
+
+/// The type of one instruction operand, for tools that read or write listings generically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OperandKind {
+    /// A [`CmpOp`].
+    Cmp,
+    /// A [`StrOp`].
+    Str,
+    /// A [`Level`].
+    Level,
+    /// A [`Slot`].
+    Slot,
+    /// A [`Field`].
+    Field,
+    /// A [`Const`].
+    Const,
+    /// A [`Set`].
+    Set,
+    /// An [`Offset`].
+    Offset,
+    /// A [`BodyLen`].
+    BodyLen,
+}
+
+impl OperandKind {
+    /// Encoded width in bytes.
+    pub const fn width(self) -> usize {
+        match self {
+            OperandKind::Cmp | OperandKind::Str | OperandKind::Level => 1,
+            _ => 2,
+        }
+    }
+
+    /// The word a listing writes before the operand's number (`slot 3`), if any: operators
+    /// are written as their symbol alone, jump distances as `-> target`.
+    pub const fn keyword(self) -> Option<&'static str> {
+        match self {
+            OperandKind::Cmp | OperandKind::Str => None,
+            OperandKind::Level => Some("level"),
+            OperandKind::Slot => Some("slot"),
+            OperandKind::Field => Some("field"),
+            OperandKind::Const => Some("const"),
+            OperandKind::Set => Some("set"),
+            OperandKind::Offset => Some("->"),
+            OperandKind::BodyLen => Some("body"),
+        }
+    }
+}
+
+/// One decoded operand of any type, for tools that walk an instruction's operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OperandValue {
+    /// A comparison operator.
+    Cmp(CmpOp),
+    /// A string operator.
+    Str(StrOp),
+    /// An aggregate nesting level.
+    Level(Level),
+    /// A slot.
+    Slot(Slot),
+    /// A field of a list-of-records slot.
+    Field(Field),
+    /// A constant.
+    Const(Const),
+    /// A constant set.
+    Set(Set),
+    /// A forward jump distance.
+    Offset(Offset),
+    /// An aggregate body's length.
+    BodyLen(BodyLen),
+}
+
+/// An instruction operand type: its kind, encoded width and bit conversions.
+pub trait Operand: Copy {
+    /// The operand's kind.
+    const KIND: OperandKind;
+    /// Encoded width in bytes.
+    const LEN: usize = Self::KIND.width();
+    /// Reads the operand from the low [`Self::LEN`] bytes of `bits` (higher bits ignored);
+    /// `None` if they name no value of the type.
+    fn from_bits(bits: u64) -> Option<Self>;
+    /// The operand's encoded bits (only the low [`Self::LEN`] bytes may be set).
+    fn to_bits(self) -> u64;
+    /// The operand as an [`OperandValue`].
+    fn value(self) -> OperandValue;
+}
+
+macro_rules! int_operands {
+    ($( $(#[$doc:meta])* $name:ident($int:ty); )*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[repr(transparent)]
+        pub struct $name(pub $int);
+
+        impl Operand for $name {
+            const KIND: OperandKind = OperandKind::$name;
+            #[inline(always)]
+            fn from_bits(bits: u64) -> Option<Self> {
+                Some($name(bits as $int))
+            }
+            #[inline(always)]
+            fn to_bits(self) -> u64 {
+                u64::from(self.0)
+            }
+            fn value(self) -> OperandValue {
+                OperandValue::$name(self)
+            }
+        }
+    )*};
+}
+
+int_operands! {
+    /// An aggregate nesting level (`u8`): 0 is the outermost aggregate's element.
+    Level(u8);
+    /// A slot index (`u16`).
+    Slot(u16);
+    /// A field index within the element's record (`u16`).
+    Field(u16);
+    /// A constant index (`u16`).
+    Const(u16);
+    /// A constant set index (`u16`).
+    Set(u16);
+    /// A forward jump distance in bytes, from the end of the jump instruction (`u16`).
+    Offset(u16);
+    /// The length in bytes of an aggregate's body, which follows the instruction (`u16`).
+    BodyLen(u16);
+}
+
+impl Operand for CmpOp {
+    const KIND: OperandKind = OperandKind::Cmp;
+    #[inline(always)]
+    fn from_bits(bits: u64) -> Option<Self> {
+        CmpOp::from_byte(bits as u8)
+    }
+    #[inline(always)]
+    fn to_bits(self) -> u64 {
+        self as u64
+    }
+    fn value(self) -> OperandValue {
+        OperandValue::Cmp(self)
+    }
+}
+
+impl Operand for StrOp {
+    const KIND: OperandKind = OperandKind::Str;
+    #[inline(always)]
+    fn from_bits(bits: u64) -> Option<Self> {
+        StrOp::from_byte(bits as u8)
+    }
+    #[inline(always)]
+    fn to_bits(self) -> u64 {
+        self as u64
+    }
+    fn value(self) -> OperandValue {
+        OperandValue::Str(self)
+    }
+}
+
+/// An encoded instruction: up to 8 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    bytes: [u8; 8],
+    len: u8,
+}
+
+impl Encoded {
+    /// The instruction's bytes (opcode, then operands little-endian).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
 macro_rules! define_opcodes {
-    ($( $(#[$doc:meta])* $name:ident = $byte:literal, $mnemonic:literal, $len:literal; )*) => {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident = $byte:literal, $mnemonic:literal { $($f:ident : $t:ident),* $(,)? };
+    )*) => {
         /// One bytecode operation. The discriminant is the encoded byte; 0 is never valid.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -103,12 +298,19 @@ macro_rules! define_opcodes {
                 match self { $(Opcode::$name => $mnemonic,)* }
             }
 
-            /// Number of operand bytes after the opcode byte.
+            /// Number of operand bytes after the opcode byte (the sum of the operand widths).
+            #[inline(always)]
             pub const fn operand_len(self) -> usize {
-                match self { $(Opcode::$name => $len,)* }
+                match self { $(Opcode::$name => 0 $(+ <$t as Operand>::LEN)*,)* }
+            }
+
+            /// The kinds of the operands, in encoding order.
+            pub const fn operand_kinds(self) -> &'static [OperandKind] {
+                match self { $(Opcode::$name => &[$(<$t as Operand>::KIND),*],)* }
             }
 
             /// Decodes an opcode byte.
+            #[inline(always)]
             pub const fn from_byte(b: u8) -> Option<Opcode> {
                 match b { $($byte => Some(Opcode::$name),)* _ => None }
             }
@@ -118,10 +320,119 @@ macro_rules! define_opcodes {
                 match m { $($mnemonic => Some(Opcode::$name),)* _ => None }
             }
         }
+
+        /// One instruction with its typed operands (the variants and fields of
+        /// [`for_each_opcode!`]). The discriminant is the opcode byte.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[repr(u8)]
+        pub enum Instr {
+            $(
+                $(#[$doc])*
+                $name {
+                    $(
+                        #[doc = concat!("The `", stringify!($f), "` operand.")]
+                        $f: $t,
+                    )*
+                } = $byte,
+            )*
+        }
+
+        // Every instruction (opcode byte and operands) fits the little-endian word the
+        // decoder reads.
+        const _: () = { $( assert!(0 $(+ <$t as Operand>::LEN)* < 8); )* };
+
+        impl Instr {
+            /// The instruction's opcode.
+            #[inline(always)]
+            pub const fn opcode(&self) -> Opcode {
+                match self { $(Instr::$name { .. } => Opcode::$name,)* }
+            }
+
+            /// Encoded length in bytes, opcode included.
+            #[inline(always)]
+            pub const fn encoded_len(&self) -> usize {
+                1 + self.opcode().operand_len()
+            }
+
+            /// Decodes the instruction whose opcode is the low byte of `word` and whose
+            /// operands are the following bytes (little-endian, as read from the code at the
+            /// instruction's offset; bytes past the instruction are ignored). `None` if the
+            /// byte is no opcode or an operand is out of its type's range ([`Instr::decode`]
+            /// says which).
+            #[inline(always)]
+            #[allow(unused_assignments, reason = "the shift after the last operand")]
+            pub fn from_word(word: u64) -> Option<Instr> {
+                match word as u8 {
+                    $(
+                        $byte => {
+                            #[allow(unused_mut, unused_variables, reason = "rows without operands")]
+                            let mut shift = 8u32;
+                            $(
+                                let $f = <$t as Operand>::from_bits(word >> shift)?;
+                                shift += 8 * <$t as Operand>::LEN as u32;
+                            )*
+                            Some(Instr::$name { $($f),* })
+                        }
+                    )*
+                    _ => None,
+                }
+            }
+
+            /// Encodes the instruction.
+            #[allow(unused_assignments, reason = "the shift after the last operand")]
+            pub fn encode(&self) -> Encoded {
+                match *self {
+                    $(
+                        Instr::$name { $($f),* } => {
+                            #[allow(unused_mut, reason = "rows without operands")]
+                            let mut word = $byte as u64;
+                            #[allow(unused_mut, unused_variables, reason = "rows without operands")]
+                            let mut shift = 8u32;
+                            $(
+                                word |= Operand::to_bits($f) << shift;
+                                shift += 8 * <$t as Operand>::LEN as u32;
+                            )*
+                            Encoded {
+                                bytes: word.to_le_bytes(),
+                                len: (1 + Opcode::$name.operand_len()) as u8,
+                            }
+                        }
+                    )*
+                }
+            }
+
+            /// Calls `f` with each operand in encoding order, stopping at the first error.
+            pub fn try_for_each_operand<E>(
+                &self,
+                mut f: impl FnMut(OperandValue) -> Result<(), E>,
+            ) -> Result<(), E> {
+                match *self {
+                    $( Instr::$name { $($f),* } => { $( f(Operand::value($f))?; )* } )*
+                }
+                Ok(())
+            }
+        }
     };
 }
 
 for_each_opcode!(define_opcodes);
+
+impl Instr {
+    /// Decodes the instruction at `pc` of `code`, returning it and the offset just past it.
+    pub fn decode(code: &[u8], pc: usize) -> Result<(Instr, usize), DecodeError> {
+        let byte = *code.get(pc).ok_or(DecodeError::Truncated)?;
+        let op = Opcode::from_byte(byte).ok_or(DecodeError::BadOpcode(byte))?;
+        let next = pc.saturating_add(1 + op.operand_len());
+        let bytes = code.get(pc..next).ok_or(DecodeError::Truncated)?;
+        let word = bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let instr = Instr::from_word(word).ok_or(DecodeError::BadOperand)?;
+        Ok((instr, next))
+    }
+}
 
 impl TryFrom<u8> for Opcode {
     type Error = u8;
@@ -130,7 +441,7 @@ impl TryFrom<u8> for Opcode {
     }
 }
 
-/// Comparison operator operand of [`Opcode::Cmp`] and [`Opcode::CmpSlotConst`].
+/// Comparison operator operand of the `cmp` instructions (one byte).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
@@ -194,7 +505,7 @@ impl CmpOp {
     }
 }
 
-/// String operator operand of [`Opcode::StrOp`].
+/// String operator operand of [`Opcode::StrOp`] (one byte).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
@@ -262,5 +573,70 @@ mod tests {
             assert_eq!(CmpOp::from_byte(b).map(|o| o as u8), Some(b));
         }
         assert_eq!(CmpOp::from_byte(6), None);
+    }
+
+    /// An instruction of `op` with every operand's bits set to `bits` (masked to its width).
+    fn sample(op: Opcode, bits: u64) -> Option<Instr> {
+        let mut word = op as u64;
+        let mut shift = 8;
+        for k in op.operand_kinds() {
+            let mask = (1u64 << (8 * k.width())) - 1;
+            word |= (bits & mask) << shift;
+            shift += 8 * k.width() as u32;
+        }
+        Instr::from_word(word)
+    }
+
+    #[test]
+    fn issue12_every_instruction_round_trips_through_encode_and_decode() {
+        for &op in Opcode::ALL {
+            let lens: usize = op.operand_kinds().iter().map(|k| k.width()).sum();
+            assert_eq!(op.operand_len(), lens, "{op:?}");
+            for bits in [0u64, 1, 2, 0x0102_0102_0102, 0x0405_0405_0405] {
+                let Some(i) = sample(op, bits) else { continue };
+                assert_eq!(i.opcode(), op);
+                let e = i.encode();
+                assert_eq!(e.as_bytes().len(), i.encoded_len());
+                assert_eq!(e.as_bytes()[0], op as u8);
+                // Trailing bytes (the next instruction) do not change the decoding.
+                let mut code = e.as_bytes().to_vec();
+                code.extend_from_slice(&[0xFF; 8]);
+                assert_eq!(Instr::decode(&code, 0), Ok((i, i.encoded_len())));
+                let word = u64::from_le_bytes(code[..8].try_into().unwrap());
+                assert_eq!(Instr::from_word(word), Some(i));
+            }
+        }
+    }
+
+    #[test]
+    fn issue12_decoding_rejects_bad_opcodes_operators_and_truncation() {
+        assert_eq!(Instr::decode(&[0x00], 0), Err(DecodeError::BadOpcode(0)));
+        assert_eq!(Instr::decode(&[0xFF], 0), Err(DecodeError::BadOpcode(0xFF)));
+        assert_eq!(Instr::decode(&[], 0), Err(DecodeError::Truncated));
+        let cmp = Opcode::Cmp as u8;
+        assert_eq!(Instr::decode(&[cmp, 6], 0), Err(DecodeError::BadOperand));
+        assert_eq!(Instr::decode(&[cmp], 0), Err(DecodeError::Truncated));
+        let str_op = Opcode::StrOp as u8;
+        assert_eq!(Instr::decode(&[str_op, 3], 0), Err(DecodeError::BadOperand));
+        let csc = Opcode::CmpSlotConst as u8;
+        assert_eq!(
+            Instr::decode(&[csc, 9, 1, 0, 2, 0], 0),
+            Err(DecodeError::BadOperand)
+        );
+        assert_eq!(
+            Instr::decode(&[csc, 0, 1, 0, 2], 0),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            Instr::decode(&[csc, 1, 3, 0, 2, 0], 0),
+            Ok((
+                Instr::CmpSlotConst {
+                    op: CmpOp::Ne,
+                    slot: Slot(3),
+                    konst: Const(2)
+                },
+                6
+            ))
+        );
     }
 }

@@ -12,7 +12,7 @@ use crate::decision::{
     Accumulator, AttrError, Decision, DecisionLists, Outcome, PolicyError, Violation,
 };
 use crate::format::{self, kind, rec};
-use crate::isa::{CmpOp, Opcode, StrOp, MAX_LEVELS, STACK_CELLS};
+use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
 use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
 
@@ -62,11 +62,6 @@ fn min_err(a: Option<AttrError>, b: AttrError) -> AttrError {
         Some(a) if a <= b => a,
         _ => b,
     }
-}
-
-#[inline(always)]
-fn cmp_op(b: u8) -> CmpOp {
-    CmpOp::from_byte(b).unwrap_or(CmpOp::Eq)
 }
 
 /// The up to 8 bytes of `code` from `pc` as a little-endian word, zero padded: the last eight
@@ -345,49 +340,55 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 Some(a) => u64::from_le_bytes(*a),
                 None => tail_word(code, pc),
             };
-            let byte = word as u8;
-            let byte_at = |i: u32| (word >> (8 * i)) as u8;
-            let w = |i: u32| (word >> (8 * i)) as u16;
-            let Some(op) = Opcode::from_byte(byte) else {
+            // Decoded in registers: the match below is the one dispatch on the opcode byte.
+            let Some(instr) = Instr::from_word(word) else {
                 break;
             };
-            let next = pc + 1 + op.operand_len();
-            match op {
-                Opcode::LoadSlot => {
-                    let c = self.load_slot(w(1));
+            let next = pc + instr.encoded_len();
+            match instr {
+                Instr::LoadSlot { slot } => {
+                    let c = self.load_slot(slot.0);
                     self.push(c);
                 }
-                Opcode::LoadField => {
-                    let c = self.load_field(byte_at(1), w(2));
+                Instr::LoadField { level, field } => {
+                    let c = self.load_field(level.0, field.0);
                     self.push(c);
                 }
-                Opcode::LoadConst => {
-                    let c = self.constant(w(1));
+                Instr::LoadConst { konst } => {
+                    let c = self.constant(konst.0);
                     self.push(c);
                 }
-                Opcode::Cmp => {
+                Instr::Cmp { op } => {
                     let b = self.pop();
                     let a = self.pop();
-                    self.push(Self::compare(cmp_op(byte_at(1)), a, b));
+                    self.push(Self::compare(op, a, b));
                 }
-                Opcode::CmpSlotConst => {
-                    let c = self.cmp_const(cmp_op(byte_at(1)), self.load_slot(w(2)), w(4));
+                Instr::CmpSlotConst { op, slot, konst } => {
+                    let c = self.cmp_const(op, self.load_slot(slot.0), konst.0);
                     self.push(c);
                 }
-                Opcode::CmpFieldConst => {
-                    let c =
-                        self.cmp_const(cmp_op(byte_at(1)), self.load_field(byte_at(2), w(3)), w(5));
+                Instr::CmpFieldConst {
+                    op,
+                    level,
+                    field,
+                    konst,
+                } => {
+                    let c = self.cmp_const(op, self.load_field(level.0, field.0), konst.0);
                     self.push(c);
                 }
-                Opcode::CmpFieldSlot => {
-                    let a = self.load_field(byte_at(2), w(3));
-                    let c = Self::compare(cmp_op(byte_at(1)), a, self.load_slot(w(5)));
+                Instr::CmpFieldSlot {
+                    op,
+                    level,
+                    field,
+                    slot,
+                } => {
+                    let a = self.load_field(level.0, field.0);
+                    let c = Self::compare(op, a, self.load_slot(slot.0));
                     self.push(c);
                 }
-                Opcode::StrOp => {
+                Instr::StrOp { op } => {
                     let b = self.pop();
                     let a = self.pop();
-                    let op = StrOp::from_byte(byte_at(1)).unwrap_or(StrOp::Contains);
                     let c = match (a, b) {
                         (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
@@ -398,18 +399,18 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     };
                     self.push(c);
                 }
-                Opcode::InSet => {
+                Instr::InSet { set } => {
                     let a = self.pop();
-                    let c = self.in_set(a, w(1));
+                    let c = self.in_set(a, set.0);
                     self.push(c);
                 }
-                Opcode::InSlotSet => {
-                    let c = self.in_set(self.load_slot(w(1)), w(3));
+                Instr::InSlotSet { slot, set } => {
+                    let c = self.in_set(self.load_slot(slot.0), set.0);
                     self.push(c);
                 }
-                Opcode::InList => {
+                Instr::InList { list } => {
                     let a = self.pop();
-                    let s = w(1);
+                    let s = list.0;
                     let c = match (a, self.list(s)) {
                         (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
@@ -425,63 +426,58 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     };
                     self.push(c);
                 }
-                Opcode::Has => {
-                    let present = !matches!(self.value(w(1)), Value::Missing);
+                Instr::Has { slot } => {
+                    let present = !matches!(self.value(slot.0), Value::Missing);
                     self.push(Cell::Bool(present));
                 }
-                Opcode::HasField => {
-                    let (_, _, elem) = self
-                        .loops
-                        .get(usize::from(byte_at(1)))
-                        .copied()
-                        .unwrap_or((0, 0, &[]));
+                Instr::HasField { level, field } => {
+                    let (_, _, elem) =
+                        self.loops
+                            .get(usize::from(level.0))
+                            .copied()
+                            .unwrap_or((0, 0, &[]));
                     let present = elem
-                        .get(usize::from(w(2)))
+                        .get(usize::from(field.0))
                         .is_some_and(|v| !matches!(v, Value::Missing));
                     self.push(Cell::Bool(present));
                 }
-                Opcode::Not => match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
+                Instr::Not {} => match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
                     Some(Cell::Bool(b)) => *b = !*b,
                     Some(_) => {}
                     // An empty stack: `pop` would have given false.
                     None => self.push(Cell::Bool(true)),
                 },
-                Opcode::And | Opcode::Or => {
-                    let b = self.pop();
-                    let absorbing = op == Opcode::Or;
-                    match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
-                        Some(a) => *a = Self::logic(absorbing, *a, b),
-                        None => self.push(Self::logic(absorbing, FALSE, b)),
+                Instr::And {} => self.logic_top(false),
+                Instr::Or {} => self.logic_top(true),
+                Instr::JumpIfFalse { by } => {
+                    if self.top_is(false) {
+                        pc = next + usize::from(by.0);
+                        continue;
                     }
                 }
-                Opcode::JumpIfFalse | Opcode::JumpIfTrue => {
-                    let want = op == Opcode::JumpIfTrue;
-                    if let Some(Cell::Bool(b)) =
-                        self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
-                    {
-                        if *b == want {
-                            pc = next + usize::from(w(1));
-                            continue;
-                        }
+                Instr::JumpIfTrue { by } => {
+                    if self.top_is(true) {
+                        pc = next + usize::from(by.0);
+                        continue;
                     }
                 }
-                Opcode::NoteCount => {
+                Instr::NoteCount {} => {
                     if let Some(Cell::Int(i)) =
                         self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
                     {
                         self.note = Some(*i);
                     }
                 }
-                Opcode::Count | Opcode::Any | Opcode::All => {
-                    let n = usize::from(w(3));
-                    let body = if next + n <= end {
-                        (next, next + n)
-                    } else {
-                        (next, next)
-                    };
-                    let c = self.aggregate(op, w(1), body, level);
-                    self.push(c);
-                    pc = next + n;
+                Instr::Count { list, body } => {
+                    pc = self.aggregate_at(Opcode::Count, list.0, body.0, (next, end), level);
+                    continue;
+                }
+                Instr::Any { list, body } => {
+                    pc = self.aggregate_at(Opcode::Any, list.0, body.0, (next, end), level);
+                    continue;
+                }
+                Instr::All { list, body } => {
+                    pc = self.aggregate_at(Opcode::All, list.0, body.0, (next, end), level);
                     continue;
                 }
             }
@@ -490,6 +486,47 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let result = self.pop();
         self.sp = base;
         result
+    }
+
+    /// `and` (`absorbing` false) or `or` (`absorbing` true) of the two top cells.
+    #[inline(always)]
+    fn logic_top(&mut self, absorbing: bool) {
+        let b = self.pop();
+        match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
+            Some(a) => *a = Self::logic(absorbing, *a, b),
+            None => self.push(Self::logic(absorbing, FALSE, b)),
+        }
+    }
+
+    /// Whether the top cell is the boolean `want` (a jump's condition).
+    #[inline(always)]
+    fn top_is(&self, want: bool) -> bool {
+        matches!(
+            self.sp.checked_sub(1).and_then(|i| self.stack.get(i)),
+            Some(Cell::Bool(b)) if *b == want
+        )
+    }
+
+    /// Runs aggregate `op` over list slot `s` with the `n`-byte body at `next` (within a
+    /// block ending at `end`), pushes its cell and returns the offset after the body.
+    #[inline(always)]
+    fn aggregate_at(
+        &mut self,
+        op: Opcode,
+        s: SlotId,
+        n: u16,
+        (next, end): (usize, usize),
+        level: usize,
+    ) -> usize {
+        let n = usize::from(n);
+        let body = if next + n <= end {
+            (next, next + n)
+        } else {
+            (next, next)
+        };
+        let c = self.aggregate(op, s, body, level);
+        self.push(c);
+        next + n
     }
 
     /// The `(start, end)` code range of a block at `off`, `len` bytes long (empty when out

@@ -1,9 +1,20 @@
 //! Expression code generation: checked expressions to bytecode.
 
-use ipe_nostd::isa::{CmpOp as IsaCmp, Opcode, StrOp as IsaStr};
+use ipe_nostd::isa::{
+    BodyLen, CmpOp as IsaCmp, Const, Field, Instr, Level, Offset, Set, Slot as IsaSlot,
+    StrOp as IsaStr,
+};
 
 use super::{LowerError, Tables};
 use crate::hir::{Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType, StrOp};
+
+/// The aggregate instruction to emit.
+#[derive(Clone, Copy)]
+enum Aggr {
+    Count,
+    Any,
+    All,
+}
 
 /// Emits bytecode for one block into a byte buffer.
 pub(super) struct CodeGen<'t> {
@@ -71,12 +82,24 @@ fn aggregate_cost(a: &Aggregate) -> u32 {
 }
 
 impl<'t> CodeGen<'t> {
-    fn op(&mut self, op: Opcode) {
-        self.out.push(op as u8);
+    /// Appends an instruction, returning its offset.
+    fn emit(&mut self, i: Instr) -> usize {
+        let at = self.out.len();
+        self.out.extend_from_slice(i.encode().as_bytes());
+        at
     }
 
-    fn u16(&mut self, v: u16) {
-        self.out.extend_from_slice(&v.to_le_bytes());
+    /// Rewrites the instruction emitted at `at` (same opcode, final operands).
+    fn patch(&mut self, at: usize, i: Instr) {
+        let e = i.encode();
+        let bytes = e.as_bytes();
+        self.out[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+
+    /// The distance from the end of the instruction at `at` (of `len` bytes) to the end of
+    /// the code so far: a forward jump's operand.
+    fn distance(&self, at: usize, len: usize) -> Result<u16, LowerError> {
+        u16::try_from(self.out.len() - (at + len)).map_err(|_| LowerError::CodeTooLarge)
     }
 
     /// Emits a condition.
@@ -84,8 +107,7 @@ impl<'t> CodeGen<'t> {
         match e {
             Expr::Const(b) => {
                 let c = self.tables.const_bool(*b)?;
-                self.op(Opcode::LoadConst);
-                self.u16(c);
+                self.emit(Instr::LoadConst { konst: Const(c) });
             }
             Expr::Truthy(o) => self.operand(o)?,
             Expr::Cmp { op, lhs, rhs, .. } => match (lhs, rhs) {
@@ -100,58 +122,56 @@ impl<'t> CodeGen<'t> {
                 _ => {
                     self.operand(lhs)?;
                     self.operand(rhs)?;
-                    self.op(Opcode::Cmp);
-                    self.out.push(isa_cmp(*op) as u8);
+                    self.emit(Instr::Cmp { op: isa_cmp(*op) });
                 }
             },
             Expr::InSet { lhs, set } => {
                 let k = self.tables.set(set, self.scalar_of(lhs))?;
                 if let Operand::Slot(s) = lhs {
-                    self.op(Opcode::InSlotSet);
-                    self.u16(*s);
-                    self.u16(k);
+                    self.emit(Instr::InSlotSet {
+                        slot: IsaSlot(*s),
+                        set: Set(k),
+                    });
                 } else {
                     self.operand(lhs)?;
-                    self.op(Opcode::InSet);
-                    self.u16(k);
+                    self.emit(Instr::InSet { set: Set(k) });
                 }
             }
             Expr::InList { lhs, list } => {
                 self.operand(lhs)?;
-                self.op(Opcode::InList);
-                self.u16(*list);
+                self.emit(Instr::InList {
+                    list: IsaSlot(*list),
+                });
             }
             Expr::Str { op, lhs, rhs } => {
                 self.operand(lhs)?;
                 self.operand(rhs)?;
-                self.op(Opcode::StrOp);
-                self.out.push(isa_str(*op) as u8);
+                self.emit(Instr::StrOp { op: isa_str(*op) });
             }
             Expr::Has(o) => match o {
                 Operand::Slot(s) => {
-                    self.op(Opcode::Has);
-                    self.u16(*s);
+                    self.emit(Instr::Has { slot: IsaSlot(*s) });
                 }
                 Operand::Field { level, field, .. } => {
-                    self.op(Opcode::HasField);
-                    self.out.push(*level);
-                    self.u16(*field);
+                    self.emit(Instr::HasField {
+                        level: Level(*level),
+                        field: Field(*field),
+                    });
                 }
                 // `has` of anything else is always present.
                 _ => {
                     let c = self.tables.const_bool(true)?;
-                    self.op(Opcode::LoadConst);
-                    self.u16(c);
+                    self.emit(Instr::LoadConst { konst: Const(c) });
                 }
             },
             Expr::Not(e) => {
                 self.expr(e)?;
-                self.op(Opcode::Not);
+                self.emit(Instr::Not {});
             }
-            Expr::And(es) => self.chain(es, Opcode::JumpIfFalse, Opcode::And)?,
-            Expr::Or(es) => self.chain(es, Opcode::JumpIfTrue, Opcode::Or)?,
-            Expr::Any(a) => self.aggregate(Opcode::Any, a)?,
-            Expr::All(a) => self.aggregate(Opcode::All, a)?,
+            Expr::And(es) => self.chain(es, false)?,
+            Expr::Or(es) => self.chain(es, true)?,
+            Expr::Any(a) => self.aggregate(Aggr::Any, a)?,
+            Expr::All(a) => self.aggregate(Aggr::All, a)?,
         }
         Ok(())
     }
@@ -179,41 +199,46 @@ impl<'t> CodeGen<'t> {
         if rest.is_empty() {
             return Ok(());
         }
-        self.op(Opcode::JumpIfFalse);
-        let at = self.out.len();
-        self.u16(0);
+        let jump = |by| Instr::JumpIfFalse { by: Offset(by) };
+        let at = self.emit(jump(0));
         match <[Expr; 1]>::try_from(rest) {
             Ok([one]) => self.expr(&one)?,
             Err(rest) => self.expr(&Expr::And(rest))?,
         }
-        self.op(Opcode::And);
-        let dist =
-            u16::try_from(self.out.len() - (at + 2)).map_err(|_| LowerError::CodeTooLarge)?;
-        self.out[at..at + 2].copy_from_slice(&dist.to_le_bytes());
+        self.emit(Instr::And {});
+        let by = self.distance(at, jump(0).encoded_len())?;
+        self.patch(at, jump(by));
         Ok(())
     }
 
-    /// `e0 jump L e1 combine jump L e2 combine ... L:`, cheapest operands first. Reordering
-    /// is legal: `and`/`or` results, errors included, do not depend on operand order.
-    fn chain(&mut self, es: &[Expr], jump: Opcode, combine: Opcode) -> Result<(), LowerError> {
+    /// `e0 jump L e1 combine jump L e2 combine ... L:` (`jump.false`/`and`, or with `or`
+    /// `jump.true`/`or`), cheapest operands first. Reordering is legal: `and`/`or` results,
+    /// errors included, do not depend on operand order.
+    fn chain(&mut self, es: &[Expr], or: bool) -> Result<(), LowerError> {
+        let jump = |by| {
+            let by = Offset(by);
+            if or {
+                Instr::JumpIfTrue { by }
+            } else {
+                Instr::JumpIfFalse { by }
+            }
+        };
+        let combine = if or { Instr::Or {} } else { Instr::And {} };
         let mut order: Vec<&Expr> = es.iter().collect();
         order.sort_by_key(|e| cost(e));
         let mut patches = Vec::new();
         for (i, e) in order.iter().enumerate() {
             if i > 0 {
-                self.op(jump);
-                patches.push(self.out.len());
-                self.u16(0);
+                patches.push(self.emit(jump(0)));
             }
             self.expr(e)?;
             if i > 0 {
-                self.op(combine);
+                self.emit(combine);
             }
         }
-        let end = self.out.len();
         for at in patches {
-            let dist = u16::try_from(end - (at + 2)).map_err(|_| LowerError::CodeTooLarge)?;
-            self.out[at..at + 2].copy_from_slice(&dist.to_le_bytes());
+            let by = self.distance(at, jump(0).encoded_len())?;
+            self.patch(at, jump(by));
         }
         Ok(())
     }
@@ -235,26 +260,35 @@ impl<'t> CodeGen<'t> {
     }
 
     /// `field op (const | slot)` as one superinstruction.
-    fn cmp_field(&mut self, op: CmpOp, field: &Operand, other: &Operand) -> Result<(), LowerError> {
+    fn cmp_field(
+        &mut self,
+        op: CmpOp,
+        field_operand: &Operand,
+        other: &Operand,
+    ) -> Result<(), LowerError> {
         let Operand::Field {
             level, field: f, ..
-        } = field
+        } = field_operand
         else {
             return Err(LowerError::CodeTooLarge);
         };
-        let (opcode, operand) = match other {
-            Operand::Lit(l) => (
-                Opcode::CmpFieldConst,
-                self.tables.constant(l, self.scalar_of(field))?,
-            ),
-            Operand::Slot(s) => (Opcode::CmpFieldSlot, *s),
+        let (op, level, field) = (isa_cmp(op), Level(*level), Field(*f));
+        let instr = match other {
+            Operand::Lit(l) => Instr::CmpFieldConst {
+                op,
+                level,
+                field,
+                konst: Const(self.tables.constant(l, self.scalar_of(field_operand))?),
+            },
+            Operand::Slot(s) => Instr::CmpFieldSlot {
+                op,
+                level,
+                field,
+                slot: IsaSlot(*s),
+            },
             _ => return Err(LowerError::CodeTooLarge),
         };
-        self.op(opcode);
-        self.out.push(isa_cmp(op) as u8);
-        self.out.push(*level);
-        self.u16(*f);
-        self.u16(operand);
+        self.emit(instr);
         Ok(())
     }
 
@@ -262,10 +296,11 @@ impl<'t> CodeGen<'t> {
         let c = self
             .tables
             .constant(lit, self.scalar_of(&Operand::Slot(s)))?;
-        self.op(Opcode::CmpSlotConst);
-        self.out.push(isa_cmp(op) as u8);
-        self.u16(s);
-        self.u16(c);
+        self.emit(Instr::CmpSlotConst {
+            op: isa_cmp(op),
+            slot: IsaSlot(s),
+            konst: Const(c),
+        });
         Ok(())
     }
 
@@ -273,34 +308,37 @@ impl<'t> CodeGen<'t> {
     pub(super) fn operand(&mut self, o: &Operand) -> Result<(), LowerError> {
         match o {
             Operand::Slot(s) => {
-                self.op(Opcode::LoadSlot);
-                self.u16(*s);
+                self.emit(Instr::LoadSlot { slot: IsaSlot(*s) });
             }
             Operand::Field { level, field, .. } => {
-                self.op(Opcode::LoadField);
-                self.out.push(*level);
-                self.u16(*field);
+                self.emit(Instr::LoadField {
+                    level: Level(*level),
+                    field: Field(*field),
+                });
             }
             Operand::Lit(l) => {
                 let c = self.tables.constant(l, None)?;
-                self.op(Opcode::LoadConst);
-                self.u16(c);
+                self.emit(Instr::LoadConst { konst: Const(c) });
             }
-            Operand::Count(a) => self.aggregate(Opcode::Count, a)?,
+            Operand::Count(a) => self.aggregate(Aggr::Count, a)?,
         }
         Ok(())
     }
 
-    fn aggregate(&mut self, op: Opcode, a: &Aggregate) -> Result<(), LowerError> {
-        self.op(op);
-        self.u16(a.list);
-        let len_at = self.out.len();
-        self.u16(0);
+    fn aggregate(&mut self, kind: Aggr, a: &Aggregate) -> Result<(), LowerError> {
+        let instr = |n| {
+            let (list, body) = (IsaSlot(a.list), BodyLen(n));
+            match kind {
+                Aggr::Count => Instr::Count { list, body },
+                Aggr::Any => Instr::Any { list, body },
+                Aggr::All => Instr::All { list, body },
+            }
+        };
+        let at = self.emit(instr(0));
         if let Some(filter) = &a.filter {
-            let start = self.out.len();
             self.expr(filter)?;
-            let n = u16::try_from(self.out.len() - start).map_err(|_| LowerError::CodeTooLarge)?;
-            self.out[len_at..len_at + 2].copy_from_slice(&n.to_le_bytes());
+            let n = self.distance(at, instr(0).encoded_len())?;
+            self.patch(at, instr(n));
         }
         Ok(())
     }
@@ -311,14 +349,13 @@ impl<'t> CodeGen<'t> {
             let note_lhs = matches!(lhs, Operand::Count(_));
             self.operand(lhs)?;
             if note_lhs {
-                self.op(Opcode::NoteCount);
+                self.emit(Instr::NoteCount {});
             }
             self.operand(rhs)?;
             if !note_lhs && matches!(rhs, Operand::Count(_)) {
-                self.op(Opcode::NoteCount);
+                self.emit(Instr::NoteCount {});
             }
-            self.op(Opcode::Cmp);
-            self.out.push(isa_cmp(*op) as u8);
+            self.emit(Instr::Cmp { op: isa_cmp(*op) });
             return Ok(());
         }
         self.expr(e)

@@ -198,15 +198,20 @@ pub(crate) fn compile_with(
 ) -> Result<JitSet, JitError> {
     let start = Instant::now();
     let lay = layout()?;
-    let mut module = JITModule::new(JITBuilder::with_isa(isa(tier)?, default_libcall_names()));
+    let mut builder = JITBuilder::with_isa(isa(tier)?, default_libcall_names());
+    codegen::register_helpers(&mut builder);
+    let mut module = JITModule::new(builder);
+    // Declaring imports allocates no code: nothing to free on failure.
+    let helpers = codegen::declare_helpers(&mut module)?;
     let declared = CONTEXTS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut c) => {
             let (ctx, fctx) = &mut *c;
-            define(&mut module, ctx, fctx, bundle, shapes, lay, ids)
+            define(&mut module, &helpers, ctx, fctx, bundle, shapes, lay, ids)
         }
         // Re-entered (never in practice): fresh contexts.
         Err(_) => define(
             &mut module,
+            &helpers,
             &mut Context::new(),
             &mut FunctionBuilderContext::new(),
             bundle,
@@ -246,8 +251,13 @@ pub(crate) fn compile_with(
 }
 
 /// Declares and defines one function per policy of `ids` in `module`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the compilation state, passed down once"
+)]
 fn define(
     module: &mut JITModule,
+    helpers: &codegen::HelperFuncs,
     ctx: &mut Context,
     fctx: &mut FunctionBuilderContext,
     bundle: &Bundle<'_>,
@@ -272,7 +282,7 @@ fn define(
             .declare_function(&name, Linkage::Local, &ctx.func.signature)
             .map_err(|e| cg(&e))?;
         let b = FunctionBuilder::new(&mut ctx.func, fctx);
-        let generated = codegen::Gen::new(b, shapes, lay).policy(bundle, id);
+        let generated = codegen::Gen::new(b, module, helpers, shapes, lay).policy(bundle, id);
         if let Err(e) = generated {
             // A builder abandoned mid-function leaves its context dirty: start afresh.
             *fctx = FunctionBuilderContext::new();

@@ -3,7 +3,7 @@
 
 use super::{CodeError, Tables};
 use crate::format::{self, kind, rec, Body};
-use crate::isa::{CmpOp, Opcode, StrOp, MAX_LEVELS, STACK_CELLS};
+use crate::isa::{CmpOp, DecodeError, Instr, MAX_LEVELS, STACK_CELLS};
 
 /// The cost bound of one top-level code block (a trigger or a clause), verifying it.
 ///
@@ -159,8 +159,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         .ok_or(CodeError::BadOperand)
     }
 
-    fn cmp(&mut self, op: u8, a: Ty, b: Ty) -> Result<(), CodeError> {
-        let op = CmpOp::from_byte(op).ok_or(CodeError::BadOperand)?;
+    fn cmp(&mut self, op: CmpOp, a: Ty, b: Ty) -> Result<(), CodeError> {
         if a != b || (op.is_ordered() && !matches!(a, Ty::Int | Ty::Enum)) {
             return Err(CodeError::TypeMismatch);
         }
@@ -198,56 +197,69 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                 }
             }
             let at = pc;
-            let byte = code.get(pc).copied().unwrap_or(0);
-            let op = Opcode::from_byte(byte).ok_or((at, CodeError::BadOpcode(byte)))?;
-            let ops = code
-                .get(pc + 1..pc + 1 + op.operand_len())
-                .ok_or((at, CodeError::Truncated))?;
-            pc += 1 + op.operand_len();
+            let (instr, next) = Instr::decode(code, pc).map_err(|err| {
+                (
+                    at,
+                    match err {
+                        DecodeError::BadOpcode(b) => CodeError::BadOpcode(b),
+                        DecodeError::Truncated => CodeError::Truncated,
+                        DecodeError::BadOperand => CodeError::BadOperand,
+                    },
+                )
+            })?;
+            pc = next;
             cost = cost.saturating_add(1);
             let e = |err| (at, err);
             let base_u8 = base;
-            let u16_at = |i: usize| rec::u16(ops, i);
-            match op {
-                Opcode::LoadSlot => {
-                    let t = self.scalar_slot_ty(u16_at(0)).map_err(e)?;
+            match instr {
+                Instr::LoadSlot { slot } => {
+                    let t = self.scalar_slot_ty(slot.0).map_err(e)?;
                     self.state.push(t).map_err(e)?;
                 }
-                Opcode::LoadField | Opcode::HasField => {
-                    let t = self
-                        .field_ty(rec::u8(ops, 0), u16_at(1), level)
-                        .map_err(e)?;
-                    let pushed = if op == Opcode::HasField { Ty::Bool } else { t };
+                Instr::LoadField { level: l, field } | Instr::HasField { level: l, field } => {
+                    let t = self.field_ty(l.0, field.0, level).map_err(e)?;
+                    let pushed = if matches!(instr, Instr::HasField { .. }) {
+                        Ty::Bool
+                    } else {
+                        t
+                    };
                     self.state.push(pushed).map_err(e)?;
                 }
-                Opcode::LoadConst => {
-                    let t = self.const_ty(u16_at(0)).map_err(e)?;
+                Instr::LoadConst { konst } => {
+                    let t = self.const_ty(konst.0).map_err(e)?;
                     self.state.push(t).map_err(e)?;
                 }
-                Opcode::Cmp => {
+                Instr::Cmp { op } => {
                     let b = self.state.pop(base_u8).map_err(e)?;
                     let a = self.state.pop(base_u8).map_err(e)?;
-                    self.cmp(rec::u8(ops, 0), a, b).map_err(e)?;
+                    self.cmp(op, a, b).map_err(e)?;
                 }
-                Opcode::CmpSlotConst => {
-                    let a = self.scalar_slot_ty(u16_at(1)).map_err(e)?;
-                    let b = self.const_ty(u16_at(3)).map_err(e)?;
-                    self.cmp(rec::u8(ops, 0), a, b).map_err(e)?;
+                Instr::CmpSlotConst { op, slot, konst } => {
+                    let a = self.scalar_slot_ty(slot.0).map_err(e)?;
+                    let b = self.const_ty(konst.0).map_err(e)?;
+                    self.cmp(op, a, b).map_err(e)?;
                 }
-                Opcode::CmpFieldConst | Opcode::CmpFieldSlot => {
-                    let a = self
-                        .field_ty(rec::u8(ops, 1), u16_at(2), level)
-                        .map_err(e)?;
-                    let b = if op == Opcode::CmpFieldConst {
-                        self.const_ty(u16_at(4))
-                    } else {
-                        self.scalar_slot_ty(u16_at(4))
-                    }
-                    .map_err(e)?;
-                    self.cmp(rec::u8(ops, 0), a, b).map_err(e)?;
+                Instr::CmpFieldConst {
+                    op,
+                    level: l,
+                    field,
+                    konst,
+                } => {
+                    let a = self.field_ty(l.0, field.0, level).map_err(e)?;
+                    let b = self.const_ty(konst.0).map_err(e)?;
+                    self.cmp(op, a, b).map_err(e)?;
                 }
-                Opcode::StrOp => {
-                    StrOp::from_byte(rec::u8(ops, 0)).ok_or(e(CodeError::BadOperand))?;
+                Instr::CmpFieldSlot {
+                    op,
+                    level: l,
+                    field,
+                    slot,
+                } => {
+                    let a = self.field_ty(l.0, field.0, level).map_err(e)?;
+                    let b = self.scalar_slot_ty(slot.0).map_err(e)?;
+                    self.cmp(op, a, b).map_err(e)?;
+                }
+                Instr::StrOp { op: _ } => {
                     let b = self.state.pop(base_u8).map_err(e)?;
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Str || b != Ty::Str {
@@ -255,23 +267,23 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
-                Opcode::InSet => {
-                    let s = self.set_ty(u16_at(0)).map_err(e)?;
+                Instr::InSet { set } => {
+                    let s = self.set_ty(set.0).map_err(e)?;
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != s {
                         return Err(e(CodeError::TypeMismatch));
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
-                Opcode::InSlotSet => {
-                    let a = self.scalar_slot_ty(u16_at(0)).map_err(e)?;
-                    if a != self.set_ty(u16_at(2)).map_err(e)? {
+                Instr::InSlotSet { slot, set } => {
+                    let a = self.scalar_slot_ty(slot.0).map_err(e)?;
+                    if a != self.set_ty(set.0).map_err(e)? {
                         return Err(e(CodeError::TypeMismatch));
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
-                Opcode::InList => {
-                    let s = u16_at(0);
+                Instr::InList { list } => {
+                    let s = list.0;
                     let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;
                     if rec::u8(r, 8) != kind::LIST {
                         return Err(e(CodeError::TypeMismatch));
@@ -285,17 +297,17 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     cost = cost.saturating_add(u64::from(rec::u32(r, 16)));
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
-                Opcode::Has => {
-                    self.slot_kind(u16_at(0)).map_err(e)?;
+                Instr::Has { slot } => {
+                    self.slot_kind(slot.0).map_err(e)?;
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
-                Opcode::Not => {
+                Instr::Not {} => {
                     if self.state.pop(base_u8).map_err(e)? != Ty::Bool {
                         return Err(e(CodeError::TypeMismatch));
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
-                Opcode::And | Opcode::Or => {
+                Instr::And {} | Instr::Or {} => {
                     let b = self.state.pop(base_u8).map_err(e)?;
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Bool || b != Ty::Bool {
@@ -303,20 +315,20 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
-                Opcode::NoteCount => {
+                Instr::NoteCount {} => {
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Int {
                         return Err(e(CodeError::TypeMismatch));
                     }
                     self.state.push(Ty::Int).map_err(e)?;
                 }
-                Opcode::JumpIfFalse | Opcode::JumpIfTrue => {
+                Instr::JumpIfFalse { by } | Instr::JumpIfTrue { by } => {
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Bool {
                         return Err(e(CodeError::TypeMismatch));
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
-                    let target = pc + usize::from(u16_at(0));
+                    let target = pc + usize::from(by.0);
                     if target > code.len() {
                         return Err(e(CodeError::BadJump));
                     }
@@ -336,13 +348,16 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                         npending += 1;
                     }
                 }
-                Opcode::Count | Opcode::Any | Opcode::All => {
-                    let (s, n) = (u16_at(0), usize::from(u16_at(2)));
+                Instr::Count { list, body }
+                | Instr::Any { list, body }
+                | Instr::All { list, body } => {
+                    let is_count = matches!(instr, Instr::Count { .. });
+                    let (s, n) = (list.0, usize::from(body.0));
                     let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;
                     let k = rec::u8(r, 8);
                     let max = u64::from(rec::u32(r, 16));
                     if n == 0 {
-                        if op != Opcode::Count || !(k == kind::LIST || k == kind::RECORDS) {
+                        if !is_count || !(k == kind::LIST || k == kind::RECORDS) {
                             return Err(e(CodeError::BadOperand));
                         }
                     } else {
@@ -364,11 +379,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                         cost = cost.saturating_add(max.saturating_mul(body_cost.saturating_add(1)));
                         pc += n;
                     }
-                    let t = if op == Opcode::Count {
-                        Ty::Int
-                    } else {
-                        Ty::Bool
-                    };
+                    let t = if is_count { Ty::Int } else { Ty::Bool };
                     self.state.push(t).map_err(e)?;
                 }
             }

@@ -3,7 +3,7 @@
 use super::{bad, range_ok, Section, VerifyError, R};
 use crate::format::kind::{self, value_kind};
 use crate::format::{self, rec, Body};
-use crate::isa::{CmpOp, Opcode};
+use crate::isa::{CmpOp, Instr};
 
 pub(super) fn verify_index(
     body: &Body<'_>,
@@ -136,32 +136,36 @@ fn trigger_head(body: &Body<'_>, p: u16) -> Option<(u16, Keys)> {
     let r = rec::nth(body.policies, format::POLICY_LEN, usize::from(p));
     let (off, len) = (rec::u32(r, 24) as usize, rec::u32(r, 28) as usize);
     let code = body.code.get(off..off.checked_add(len)?)?;
-    let op = Opcode::from_byte(*code.first()?)?;
-    let head_len = 1 + op.operand_len();
-    let ops = code.get(1..head_len)?;
-    let (slot, keys) = match op {
-        Opcode::CmpSlotConst if CmpOp::from_byte(rec::u8(ops, 0)) == Some(CmpOp::Eq) => {
-            let c = rec::nth(body.consts, format::CONST_LEN, rec::u16(ops, 3).into());
-            (rec::u16(ops, 1), Keys::One(rec::i64(c, 4)))
+    let (head, head_len) = Instr::decode(code, 0).ok()?;
+    let (slot, keys) = match head {
+        Instr::CmpSlotConst {
+            op: CmpOp::Eq,
+            slot,
+            konst,
+        } => {
+            let c = rec::nth(body.consts, format::CONST_LEN, konst.0.into());
+            (slot.0, Keys::One(rec::i64(c, 4)))
         }
-        Opcode::InSlotSet => {
-            let set = rec::nth(body.sets, format::SET_LEN, rec::u16(ops, 2).into());
+        Instr::InSlotSet { slot, set } => {
+            let set = rec::nth(body.sets, format::SET_LEN, set.0.into());
             let (first, n) = (rec::u32(set, 4) as usize, rec::u32(set, 8) as usize);
             if n == 0 {
                 return None;
             }
-            (rec::u16(ops, 0), Keys::Set { first, n })
+            (slot.0, Keys::Set { first, n })
         }
         _ => return None,
     };
     if code.len() == head_len {
         return Some((slot, keys));
     }
-    let jump = code.get(head_len..)?;
-    let jop = Opcode::from_byte(*jump.first()?)?;
-    let after = head_len + 1 + jop.operand_len();
-    let target = after.checked_add(usize::from(rec::u16(jump, 1)))?;
-    (jop == Opcode::JumpIfFalse && target == code.len()).then_some((slot, keys))
+    match Instr::decode(code, head_len).ok()? {
+        (Instr::JumpIfFalse { by }, after) => {
+            let target = after.checked_add(usize::from(by.0))?;
+            (target == code.len()).then_some((slot, keys))
+        }
+        _ => None,
+    }
 }
 
 /// Proves index group `g` (on `slot`) implied by the code: every policy of the group has a

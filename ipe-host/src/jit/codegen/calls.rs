@@ -1,0 +1,167 @@
+//! Calls from compiled code into the `extern "C"` helpers of [`crate::jit::helpers`].
+//!
+//! Each helper is a named symbol: its address is registered once with the [`JITBuilder`]
+//! ([`register`]), it is declared once per module ([`declare`]) and imported into a function
+//! the first time the function calls it ([`Gen::call`]).
+
+use cranelift_codegen::ir::types::I64;
+use cranelift_codegen::ir::{self, AbiParam, InstBuilder, Signature};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module};
+
+use super::Gen;
+use crate::jit::helpers;
+use crate::jit::JitError;
+
+/// A helper compiled code calls. Every argument and the result are 64-bit integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Helper {
+    /// [`helpers::read_err`].
+    ReadErr,
+    /// [`helpers::text_eq`].
+    TextEq,
+    /// [`helpers::str_op`].
+    StrOp,
+    /// [`helpers::enum_rank`].
+    EnumRank,
+    /// [`helpers::set_contains`].
+    SetContains,
+    /// [`helpers::list_err`].
+    ListErr,
+    /// [`helpers::in_list`].
+    InList,
+}
+
+/// Number of helpers.
+pub(crate) const HELPERS: usize = 7;
+
+impl Helper {
+    /// Every helper, in declaration order (the index of [`HelperFuncs`]).
+    const ALL: [Helper; HELPERS] = [
+        Helper::ReadErr,
+        Helper::TextEq,
+        Helper::StrOp,
+        Helper::EnumRank,
+        Helper::SetContains,
+        Helper::ListErr,
+        Helper::InList,
+    ];
+
+    /// The symbol name.
+    fn name(self) -> &'static str {
+        match self {
+            Helper::ReadErr => "ipe_read_err",
+            Helper::TextEq => "ipe_text_eq",
+            Helper::StrOp => "ipe_str_op",
+            Helper::EnumRank => "ipe_enum_rank",
+            Helper::SetContains => "ipe_set_contains",
+            Helper::ListErr => "ipe_list_err",
+            Helper::InList => "ipe_in_list",
+        }
+    }
+
+    /// The address of the function.
+    fn addr(self) -> *const u8 {
+        match self {
+            Helper::ReadErr => helpers::read_err as *const u8,
+            Helper::TextEq => helpers::text_eq as *const u8,
+            Helper::StrOp => helpers::str_op as *const u8,
+            Helper::EnumRank => helpers::enum_rank as *const u8,
+            Helper::SetContains => helpers::set_contains as *const u8,
+            Helper::ListErr => helpers::list_err as *const u8,
+            Helper::InList => helpers::in_list as *const u8,
+        }
+    }
+
+    /// Number of arguments.
+    fn params(self) -> usize {
+        match self {
+            Helper::ReadErr => 5,
+            Helper::TextEq => 4,
+            Helper::StrOp => 8,
+            Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
+            Helper::InList => 6,
+        }
+    }
+}
+
+/// Registers every helper's address under its symbol name.
+pub(crate) fn register(jb: &mut JITBuilder) {
+    for h in Helper::ALL {
+        jb.symbol(h.name(), h.addr());
+    }
+}
+
+/// The helpers declared in one module, by [`Helper`].
+pub(crate) struct HelperFuncs([FuncId; HELPERS]);
+
+/// Declares every helper once in `module` (imports resolved through [`register`]).
+pub(crate) fn declare(module: &mut JITModule) -> Result<HelperFuncs, JitError> {
+    let call_conv = module.isa().default_call_conv();
+    let mut ids = Vec::with_capacity(HELPERS);
+    for h in Helper::ALL {
+        let mut sig = Signature::new(call_conv);
+        sig.params
+            .extend(core::iter::repeat_n(AbiParam::new(I64), h.params()));
+        sig.returns.push(AbiParam::new(I64));
+        let id = module
+            .declare_function(h.name(), Linkage::Import, &sig)
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        ids.push(id);
+    }
+    let ids = <[FuncId; HELPERS]>::try_from(ids)
+        .map_err(|_| JitError::Codegen("helper declarations".into()))?;
+    Ok(HelperFuncs(ids))
+}
+
+impl Gen<'_, '_> {
+    /// Calls helper `h` with `a` (its arity), importing it into the function on first use.
+    pub(super) fn call(&mut self, h: Helper, a: &[ir::Value]) -> ir::Value {
+        let i = h as usize;
+        let fref = match self.imported.get(i).copied().flatten() {
+            Some(f) => f,
+            None => {
+                let id = self.funcs.0[i];
+                let f = self.module.declare_func_in_func(id, self.b.func);
+                if let Some(slot) = self.imported.get_mut(i) {
+                    *slot = Some(f);
+                }
+                f
+            }
+        };
+        let inst = self.b.ins().call(fref, a);
+        self.b.inst_results(inst)[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cranelift_module::default_libcall_names;
+
+    use super::*;
+
+    #[test]
+    fn issue12_helpers_are_named_imports_declared_once_per_module() {
+        let isa = crate::jit::isa(crate::jit::Tier::Baseline).unwrap();
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        register(&mut builder);
+        let mut module = JITModule::new(builder);
+        let funcs = declare(&mut module).unwrap();
+        let mut names = Vec::new();
+        for (h, id) in Helper::ALL.iter().zip(funcs.0) {
+            let decl = module.declarations().get_function_decl(id);
+            assert_eq!(decl.linkage, Linkage::Import, "{h:?}");
+            assert_eq!(decl.signature.params.len(), h.params(), "{h:?}");
+            assert_eq!(decl.name.as_deref(), Some(h.name()));
+            names.push(h.name());
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), HELPERS, "helper names are distinct");
+        // Declaring again finds the same functions: one declaration per name.
+        let again = declare(&mut module).unwrap();
+        assert_eq!(again.0, funcs.0);
+        // SAFETY: nothing of this module was defined or handed out.
+        unsafe { module.free_memory() };
+    }
+}

@@ -1,0 +1,296 @@
+//! Bytecode to Cranelift IR: one function per policy.
+//!
+//! Signature: `extern "C" fn(values: *const Value, out: *mut RawOut) -> u64` returning one of
+//! the `RET_*` codes. Every operand-stack cell lives in four Cranelift variables per stack
+//! depth: `val` (bool 0/1, int, enum rank or string symbol), `err` (an [`errcode`] code, `OK`
+//! when the cell is not an error), and for strings the text pointer and length. Aggregate
+//! bodies are inlined as loops; jumps become branches to the block at their target.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::I64;
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlags};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_jit::JITModule;
+use ipe_nostd::bundle::{BodyKind, PolicyId};
+use ipe_nostd::isa::{MAX_LEVELS, STACK_CELLS};
+use ipe_nostd::Bundle;
+
+use super::errcode::OK;
+use super::layout::Layout;
+use super::shapes::Shapes;
+use super::JitError;
+use calls::HELPERS;
+pub(crate) use calls::{declare as declare_helpers, register as register_helpers, HelperFuncs};
+
+mod calls;
+mod ops;
+mod stack;
+mod values;
+
+/// The trigger is false.
+pub(crate) const RET_NOT_APPLICABLE: u64 = 0;
+/// Every clause holds.
+pub(crate) const RET_SATISFIED: u64 = 1;
+/// Violated: `out.clause` (`u64::MAX` for `denies`), `out.note`/`out.has_note`.
+pub(crate) const RET_VIOLATED: u64 = 2;
+/// The trigger is an error `out.err`.
+pub(crate) const RET_TRIGGER_ERROR: u64 = 3;
+/// The requirement is an error `out.err`.
+pub(crate) const RET_APPLIED_ERROR: u64 = 4;
+
+/// What a compiled policy writes besides its return code.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RawOut {
+    pub err: u64,
+    pub clause: u64,
+    pub note: i64,
+    pub has_note: u64,
+}
+
+/// Byte offsets of the [`RawOut`] fields compiled code stores.
+const OUT_ERR: usize = core::mem::offset_of!(RawOut, err);
+const OUT_CLAUSE: usize = core::mem::offset_of!(RawOut, clause);
+const OUT_NOTE: usize = core::mem::offset_of!(RawOut, note);
+const OUT_HAS_NOTE: usize = core::mem::offset_of!(RawOut, has_note);
+
+/// Static type of a stack cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ty {
+    Bool,
+    Int,
+    Str,
+    Enum,
+}
+
+/// The SSA values of one cell.
+#[derive(Clone, Copy)]
+struct Cell {
+    ty: Ty,
+    val: ir::Value,
+    err: ir::Value,
+    ptr: Option<ir::Value>,
+    len: Option<ir::Value>,
+}
+
+const NOTE_HAS: u32 = (STACK_CELLS as u32) * 4;
+const NOTE_VAL: u32 = NOTE_HAS + 1;
+const CLAUSE_ERR: u32 = NOTE_HAS + 2;
+const LOOP_BASE: u32 = NOTE_HAS + 3;
+const VARS: u32 = LOOP_BASE + 3 * MAX_LEVELS as u32;
+
+fn var(i: u32) -> Variable {
+    Variable::from_u32(i)
+}
+
+fn args(v: &[ir::Value]) -> Vec<BlockArg> {
+    v.iter().map(|&x| BlockArg::Value(x)).collect()
+}
+
+/// Sets a string cell's text is taken from when it is a constant.
+fn const_text(sh: &Shapes, sym: u32) -> (i64, i64) {
+    let t = sh.symbol(sym);
+    (t.as_ptr() as i64, t.len() as i64)
+}
+
+/// Builds one policy function in `b`.
+pub(crate) struct Gen<'f, 's> {
+    b: FunctionBuilder<'f>,
+    sh: &'s Shapes,
+    lay: Layout,
+    values: ir::Value,
+    types: Vec<Ty>,
+    elems: [Option<(u16, ir::Value)>; MAX_LEVELS],
+    /// The module the function is defined in, to import helpers.
+    module: &'f mut JITModule,
+    /// The helpers declared in `module`.
+    funcs: &'s HelperFuncs,
+    /// Each helper imported into this function so far.
+    imported: [Option<ir::FuncRef>; HELPERS],
+}
+
+type R<T> = Result<T, JitError>;
+
+fn bad(what: &'static str) -> JitError {
+    JitError::Unsupported(what)
+}
+
+impl<'f, 's> Gen<'f, 's> {
+    pub(crate) fn new(
+        mut b: FunctionBuilder<'f>,
+        module: &'f mut JITModule,
+        funcs: &'s HelperFuncs,
+        sh: &'s Shapes,
+        lay: Layout,
+    ) -> Self {
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let values = b.block_params(entry)[0];
+        for i in 0..VARS {
+            b.declare_var(var(i), I64);
+        }
+        Gen {
+            b,
+            sh,
+            lay,
+            values,
+            types: Vec::new(),
+            elems: [None; MAX_LEVELS],
+            module,
+            funcs,
+            imported: [None; HELPERS],
+        }
+    }
+
+    fn out(&mut self) -> ir::Value {
+        let entry = self.b.func.layout.entry_block();
+        match entry {
+            Some(e) => self.b.func.dfg.block_params(e)[1],
+            None => self.values,
+        }
+    }
+
+    fn iconst(&mut self, v: i64) -> ir::Value {
+        self.b.ins().iconst(I64, v)
+    }
+
+    fn ok(&mut self) -> ir::Value {
+        self.iconst(OK as i64)
+    }
+
+    fn flags() -> MemFlags {
+        MemFlags::trusted()
+    }
+
+    fn is_ok(&mut self, err: ir::Value) -> ir::Value {
+        self.b.ins().icmp_imm(IntCC::Equal, err, OK as i64)
+    }
+
+    fn bool64(&mut self, c: ir::Value) -> ir::Value {
+        self.b.ins().uextend(I64, c)
+    }
+
+    fn shapes_ptr(&mut self) -> ir::Value {
+        let p: *const Shapes = self.sh;
+        self.iconst(p as i64)
+    }
+
+    /// `if cond { slow() } else { fast }` with `slow` in a (cold) block.
+    fn unless(
+        &mut self,
+        cond_fast: ir::Value,
+        fast: ir::Value,
+        cold: bool,
+        slow: impl FnOnce(&mut Self) -> ir::Value,
+    ) -> ir::Value {
+        let slow_b = self.b.create_block();
+        let join = self.b.create_block();
+        let p = self.b.append_block_param(join, I64);
+        self.b
+            .ins()
+            .brif(cond_fast, join, &args(&[fast]), slow_b, &[]);
+        self.b.switch_to_block(slow_b);
+        self.b.seal_block(slow_b);
+        if cold {
+            self.b.set_cold_block(slow_b);
+        }
+        let r = slow(self);
+        self.b.ins().jump(join, &args(&[r]));
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        p
+    }
+
+    fn ret(&mut self, code: u64) {
+        let v = self.iconst(code as i64);
+        self.b.ins().return_(&[v]);
+    }
+
+    /// Returns `code` with error `e` stored in the output when `e` is an error; otherwise
+    /// continues in a fresh block.
+    fn return_if_error(&mut self, e: ir::Value, code: u64) {
+        let err_b = self.b.create_block();
+        let cont = self.b.create_block();
+        let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, e, OK as i64);
+        self.b.ins().brif(dirty, err_b, &[], cont, &[]);
+        self.b.switch_to_block(err_b);
+        self.b.seal_block(err_b);
+        self.store(e, OUT_ERR);
+        self.ret(code);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// Stores `v` in the field of [`RawOut`] at byte offset `off` (an `OUT_*` constant).
+    fn store(&mut self, v: ir::Value, off: usize) {
+        let out = self.out();
+        self.b.ins().store(Self::flags(), v, out, off as i32);
+    }
+
+    /// Compiles policy `id`: trigger, clauses and outcome.
+    pub(crate) fn policy(mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
+        let p = bundle.policy(id);
+        let zero = self.iconst(0);
+        self.b.def_var(var(NOTE_HAS), zero);
+        self.b.def_var(var(NOTE_VAL), zero);
+        if !p.trigger.is_empty() {
+            let (v, e) = self.run(p.trigger, 0)?;
+            self.return_if_error(e, RET_TRIGGER_ERROR);
+            let na = self.b.create_block();
+            let yes = self.b.create_block();
+            self.b.ins().brif(v, yes, &[], na, &[]);
+            self.b.switch_to_block(na);
+            self.b.seal_block(na);
+            self.ret(RET_NOT_APPLICABLE);
+            self.b.switch_to_block(yes);
+            self.b.seal_block(yes);
+        }
+        if p.kind == BodyKind::Denies {
+            let m = self.iconst(-1);
+            self.store(m, OUT_CLAUSE);
+            self.ret(RET_VIOLATED);
+            self.b.finalize();
+            return Ok(());
+        }
+        let okv = self.ok();
+        self.b.def_var(var(CLAUSE_ERR), okv);
+        for c in 0..p.clauses {
+            let clause = bundle.clause(p.first_clause.saturating_add(c.into()));
+            let zero = self.iconst(0);
+            self.b.def_var(var(NOTE_HAS), zero);
+            let (v, e) = self.run(clause.code, 0)?;
+            let clean = self.is_ok(e);
+            let f = self.b.ins().icmp_imm(IntCC::Equal, v, 0);
+            let viol = self.b.ins().band(clean, f);
+            let vb = self.b.create_block();
+            let next = self.b.create_block();
+            self.b.ins().brif(viol, vb, &[], next, &[]);
+            self.b.switch_to_block(vb);
+            self.b.seal_block(vb);
+            let cv = self.iconst(i64::from(c));
+            self.store(cv, OUT_CLAUSE);
+            if clause.reports_count {
+                let has = self.b.use_var(var(NOTE_HAS));
+                let note = self.b.use_var(var(NOTE_VAL));
+                self.store(note, OUT_NOTE);
+                self.store(has, OUT_HAS_NOTE);
+            } else {
+                let z = self.iconst(0);
+                self.store(z, OUT_HAS_NOTE);
+            }
+            self.ret(RET_VIOLATED);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
+            let er = self.b.use_var(var(CLAUSE_ERR));
+            let er = self.b.ins().umin(er, e);
+            self.b.def_var(var(CLAUSE_ERR), er);
+        }
+        let e = self.b.use_var(var(CLAUSE_ERR));
+        self.return_if_error(e, RET_APPLIED_ERROR);
+        self.ret(RET_SATISFIED);
+        self.b.finalize();
+        Ok(())
+    }
+}

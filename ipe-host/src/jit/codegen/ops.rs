@@ -1,0 +1,418 @@
+//! Instructions: the operators, aggregates as inline loops, and the translation of one code
+//! block (`match` on [`Instr`]), jumps becoming branches to the block at their target.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::I64;
+use cranelift_codegen::ir::{self, InstBuilder};
+use ipe_nostd::format::kind;
+use ipe_nostd::isa::{CmpOp, Instr, Opcode, MAX_LEVELS};
+use ipe_nostd::value::NO_SYMBOL;
+
+use super::calls::Helper;
+use super::{args, bad, var, Cell, Gen, Ty, LOOP_BASE, NOTE_HAS, NOTE_VAL, R};
+use crate::jit::errcode::{self, OK};
+
+impl Gen<'_, '_> {
+    // ---- operators ----
+
+    pub(super) fn str_eq(&mut self, a: Cell, b: Cell, err: ir::Value) -> R<ir::Value> {
+        let same = self.b.ins().icmp(IntCC::Equal, a.val, b.val);
+        let none = self
+            .b
+            .ins()
+            .icmp_imm(IntCC::Equal, a.val, i64::from(NO_SYMBOL));
+        let clean = self.is_ok(err);
+        let need = self.b.ins().band(same, none);
+        let need = self.b.ins().band(need, clean);
+        let fast = self.bool64(same);
+        let not_need = self.b.ins().bxor_imm(need, 1);
+        let (ap, al, bp, bl) = match (a.ptr, a.len, b.ptr, b.len) {
+            (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
+            _ => return Err(bad("string cell without text")),
+        };
+        Ok(self.unless(not_need, fast, true, |g| {
+            g.call(Helper::TextEq, &[ap, al, bp, bl])
+        }))
+    }
+
+    pub(super) fn compare(&mut self, op: CmpOp, a: Cell, b: Cell) -> R<Cell> {
+        let err = self.b.ins().umin(a.err, b.err);
+        let val = match a.ty {
+            Ty::Int | Ty::Enum => {
+                let cc = match op {
+                    CmpOp::Eq => IntCC::Equal,
+                    CmpOp::Ne => IntCC::NotEqual,
+                    CmpOp::Lt => IntCC::SignedLessThan,
+                    CmpOp::Le => IntCC::SignedLessThanOrEqual,
+                    CmpOp::Gt => IntCC::SignedGreaterThan,
+                    CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+                };
+                let c = self.b.ins().icmp(cc, a.val, b.val);
+                self.bool64(c)
+            }
+            Ty::Bool | Ty::Str => {
+                let eq = if a.ty == Ty::Str {
+                    self.str_eq(a, b, err)?
+                } else {
+                    let c = self.b.ins().icmp(IntCC::Equal, a.val, b.val);
+                    self.bool64(c)
+                };
+                // Unordered types: equal or "less" (the interpreter's reading).
+                match op {
+                    CmpOp::Eq | CmpOp::Ge => eq,
+                    CmpOp::Ne | CmpOp::Lt => self.b.ins().bxor_imm(eq, 1),
+                    CmpOp::Le => self.iconst(1),
+                    CmpOp::Gt => self.iconst(0),
+                }
+            }
+        };
+        Ok(self.cell(Ty::Bool, val, err))
+    }
+
+    pub(super) fn in_set(&mut self, a: Cell, set: u16) -> Cell {
+        let keys: Vec<i64> = self.sh.set(set).to_vec();
+        let hit = if keys.len() > 8 {
+            let sh = self.shapes_ptr();
+            let sv = self.iconst(i64::from(set));
+            self.call(Helper::SetContains, &[sh, sv, a.val])
+        } else {
+            let mut r = self.iconst(0);
+            for k in keys {
+                let h = self.b.ins().icmp_imm(IntCC::Equal, a.val, k);
+                let h = self.bool64(h);
+                r = self.b.ins().bor(r, h);
+            }
+            r
+        };
+        let val = if a.ty == Ty::Str {
+            let known = self
+                .b
+                .ins()
+                .icmp_imm(IntCC::NotEqual, a.val, i64::from(NO_SYMBOL));
+            let known = self.bool64(known);
+            self.b.ins().band(hit, known)
+        } else {
+            hit
+        };
+        self.cell(Ty::Bool, val, a.err)
+    }
+
+    /// Error code, element pointer and value count of list slot `s`.
+    pub(super) fn aggregate(&mut self, op: Opcode, s: u16, body: &[u8], level: usize) -> R<Cell> {
+        let sh = self.sh.slot(s);
+        let stride = i64::from(if sh.kind == kind::RECORDS {
+            sh.fields.max(1)
+        } else {
+            1
+        });
+        let (lerr, ptr, len) = self.list(s);
+        let n = self.b.ins().udiv_imm(len, stride);
+        if body.is_empty() {
+            return Ok(self.cell(Ty::Int, n, lerr));
+        }
+        if level >= MAX_LEVELS {
+            return Err(bad("aggregates nested too deep"));
+        }
+        let lv = LOOP_BASE + 3 * level as u32;
+        let (v_elem, v_count, v_err) = (var(lv), var(lv + 1), var(lv + 2));
+        let step = stride * i64::from(self.lay.size);
+        let pre = self.b.create_block();
+        let hdr = self.b.create_block();
+        let body_b = self.b.create_block();
+        let exit = self.b.create_block();
+        let done = self.b.create_block();
+        let rv = self.b.append_block_param(done, I64);
+        let re = self.b.append_block_param(done, I64);
+        let zero = self.iconst(0);
+        let lok = self.is_ok(lerr);
+        self.b.ins().brif(lok, pre, &[], done, &args(&[zero, lerr]));
+        self.b.switch_to_block(pre);
+        self.b.seal_block(pre);
+        let bytes = self.b.ins().imul_imm(n, step);
+        let end = self.b.ins().iadd(ptr, bytes);
+        self.b.def_var(v_elem, ptr);
+        let z = self.iconst(0);
+        self.b.def_var(v_count, z);
+        let okv = self.ok();
+        self.b.def_var(v_err, okv);
+        self.b.ins().jump(hdr, &[]);
+        self.b.switch_to_block(hdr);
+        let e = self.b.use_var(v_elem);
+        let more = self.b.ins().icmp(IntCC::NotEqual, e, end);
+        self.b.ins().brif(more, body_b, &[], exit, &[]);
+        self.b.switch_to_block(body_b);
+        self.b.seal_block(body_b);
+        let saved = self.elems.get(level).copied().flatten();
+        if let Some(x) = self.elems.get_mut(level) {
+            *x = Some((s, e));
+        }
+        let (bv, be) = self.run(body, level + 1)?;
+        if let Some(x) = self.elems.get_mut(level) {
+            *x = saved;
+        }
+        let clean = self.is_ok(be);
+        match op {
+            Opcode::Count => {
+                let t = self.b.ins().icmp_imm(IntCC::NotEqual, bv, 0);
+                let t = self.b.ins().band(t, clean);
+                let t = self.bool64(t);
+                let c = self.b.use_var(v_count);
+                let c = self.b.ins().iadd(c, t);
+                self.b.def_var(v_count, c);
+            }
+            _ => {
+                let want_true = op == Opcode::Any;
+                let cc = if want_true {
+                    IntCC::NotEqual
+                } else {
+                    IntCC::Equal
+                };
+                let t = self.b.ins().icmp_imm(cc, bv, 0);
+                let stop = self.b.ins().band(t, clean);
+                let cont = self.b.create_block();
+                let res = self.iconst(i64::from(want_true));
+                let okv = self.ok();
+                self.b.ins().brif(stop, done, &args(&[res, okv]), cont, &[]);
+                self.b.switch_to_block(cont);
+                self.b.seal_block(cont);
+            }
+        }
+        let er = self.b.use_var(v_err);
+        let er = self.b.ins().umin(er, be);
+        self.b.def_var(v_err, er);
+        let e2 = self.b.use_var(v_elem);
+        let e2 = self.b.ins().iadd_imm(e2, step);
+        self.b.def_var(v_elem, e2);
+        self.b.ins().jump(hdr, &[]);
+        self.b.seal_block(hdr);
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
+        let er = self.b.use_var(v_err);
+        let val = match op {
+            Opcode::Count => self.b.use_var(v_count),
+            Opcode::Any => self.iconst(0),
+            _ => self.iconst(1),
+        };
+        self.b.ins().jump(done, &args(&[val, er]));
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        let ty = if op == Opcode::Count {
+            Ty::Int
+        } else {
+            Ty::Bool
+        };
+        Ok(self.cell(ty, rv, re))
+    }
+
+    /// Continues into the block of every jump that lands at `pc`.
+    pub(super) fn land(&mut self, targets: &mut Vec<(usize, ir::Block)>, pc: usize) {
+        if let Some(i) = targets.iter().position(|&(t, _)| t == pc) {
+            let (_, blk) = targets.swap_remove(i);
+            self.b.ins().jump(blk, &[]);
+            self.b.switch_to_block(blk);
+            self.b.seal_block(blk);
+        }
+    }
+
+    /// Compiles one code block; returns the condition it leaves as `(val, err)`.
+    pub(super) fn run(&mut self, code: &[u8], level: usize) -> R<(ir::Value, ir::Value)> {
+        let base = self.types.len();
+        let mut targets: Vec<(usize, ir::Block)> = Vec::new();
+        let mut pc = 0usize;
+        while pc < code.len() {
+            self.land(&mut targets, pc);
+            let (instr, next) = Instr::decode(code, pc).map_err(|_| bad("instruction"))?;
+            pc = next;
+            match instr {
+                Instr::LoadSlot { slot } => {
+                    let c = self.load_slot(slot.0)?;
+                    self.push(c)?;
+                }
+                Instr::LoadField { level, field } => {
+                    let f = field.0;
+                    let (slot, addr) = self.field_addr(level.0, f)?;
+                    let (k, e) = self.sh.field(slot, f);
+                    let c = self.read(addr, k, e, errcode::at(slot, Some(f)))?;
+                    self.push(c)?;
+                }
+                Instr::LoadConst { konst } => {
+                    let c = self.constant(konst.0)?;
+                    self.push(c)?;
+                }
+                Instr::Cmp { op } => {
+                    let b = self.pop()?;
+                    let a = self.pop()?;
+                    let c = self.compare(op, a, b)?;
+                    self.push(c)?;
+                }
+                Instr::CmpSlotConst { op, slot, konst } => {
+                    let a = self.load_slot(slot.0)?;
+                    let b = self.constant(konst.0)?;
+                    let c = self.compare(op, a, b)?;
+                    self.push(c)?;
+                }
+                Instr::CmpFieldConst {
+                    op, level, field, ..
+                }
+                | Instr::CmpFieldSlot {
+                    op, level, field, ..
+                } => {
+                    let f = field.0;
+                    let (slot, addr) = self.field_addr(level.0, f)?;
+                    let (k, e) = self.sh.field(slot, f);
+                    let a = self.read(addr, k, e, errcode::at(slot, Some(f)))?;
+                    let b = match instr {
+                        Instr::CmpFieldConst { konst, .. } => self.constant(konst.0)?,
+                        Instr::CmpFieldSlot { slot, .. } => self.load_slot(slot.0)?,
+                        _ => return Err(bad("field comparison")),
+                    };
+                    let c = self.compare(op, a, b)?;
+                    self.push(c)?;
+                }
+                Instr::StrOp { op } => {
+                    let b = self.pop()?;
+                    let a = self.pop()?;
+                    let err = self.b.ins().umin(a.err, b.err);
+                    let (ap, al, bp, bl) = match (a.ptr, a.len, b.ptr, b.len) {
+                        (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
+                        _ => return Err(bad("string operator on non-strings")),
+                    };
+                    let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, err, OK as i64);
+                    let zero = self.iconst(0);
+                    let opv = i64::from(op as u8);
+                    let val = self.unless(dirty, zero, false, |g| {
+                        let sh = g.shapes_ptr();
+                        let o = g.iconst(opv);
+                        g.call(Helper::StrOp, &[sh, o, ap, al, a.val, bp, bl, b.val])
+                    });
+                    let c = self.cell(Ty::Bool, val, err);
+                    self.push(c)?;
+                }
+                Instr::InSet { set } => {
+                    let a = self.pop()?;
+                    let c = self.in_set(a, set.0);
+                    self.push(c)?;
+                }
+                Instr::InSlotSet { slot, set } => {
+                    let a = self.load_slot(slot.0)?;
+                    let c = self.in_set(a, set.0);
+                    self.push(c)?;
+                }
+                Instr::InList { list } => {
+                    let a = self.pop()?;
+                    let s = list.0;
+                    let addr = self.slot_addr(s);
+                    let sh = self.shapes_ptr();
+                    let sv = self.iconst(i64::from(s));
+                    let lerr = self.call(Helper::ListErr, &[sh, sv, addr]);
+                    let err = self.b.ins().umin(a.err, lerr);
+                    let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, err, OK as i64);
+                    let zero = self.iconst(0);
+                    let (p, l) = match (a.ptr, a.len) {
+                        (Some(p), Some(l)) => (p, l),
+                        _ => (zero, zero),
+                    };
+                    let val = self.unless(dirty, zero, false, |g| {
+                        g.call(Helper::InList, &[sh, sv, addr, a.val, p, l])
+                    });
+                    let c = self.cell(Ty::Bool, val, err);
+                    self.push(c)?;
+                }
+                Instr::Has { slot } => {
+                    let addr = self.slot_addr(slot.0);
+                    let c = self.present(addr);
+                    self.push(c)?;
+                }
+                Instr::HasField { level, field } => {
+                    let (_, addr) = self.field_addr(level.0, field.0)?;
+                    let c = self.present(addr);
+                    self.push(c)?;
+                }
+                Instr::Not {} => {
+                    let a = self.pop()?;
+                    let v = self.b.ins().bxor_imm(a.val, 1);
+                    let c = self.cell(Ty::Bool, v, a.err);
+                    self.push(c)?;
+                }
+                Instr::And {} | Instr::Or {} => {
+                    let or = matches!(instr, Instr::Or {});
+                    let b = self.pop()?;
+                    let a = self.pop()?;
+                    let cc = if or { IntCC::NotEqual } else { IntCC::Equal };
+                    let absorbed = |g: &mut Self, c: Cell| {
+                        let clean = g.is_ok(c.err);
+                        let t = g.b.ins().icmp_imm(cc, c.val, 0);
+                        g.b.ins().band(clean, t)
+                    };
+                    let xa = absorbed(self, a);
+                    let xb = absorbed(self, b);
+                    let abs = self.b.ins().bor(xa, xb);
+                    let m = self.b.ins().umin(a.err, b.err);
+                    let okv = self.ok();
+                    let err = self.b.ins().select(abs, okv, m);
+                    let abs = self.bool64(abs);
+                    let val = if or {
+                        abs
+                    } else {
+                        self.b.ins().bxor_imm(abs, 1)
+                    };
+                    let c = self.cell(Ty::Bool, val, err);
+                    self.push(c)?;
+                }
+                Instr::JumpIfFalse { by } | Instr::JumpIfTrue { by } => {
+                    let a = self.peek()?;
+                    let target = pc + usize::from(by.0);
+                    let cc = if matches!(instr, Instr::JumpIfTrue { .. }) {
+                        IntCC::NotEqual
+                    } else {
+                        IntCC::Equal
+                    };
+                    let clean = self.is_ok(a.err);
+                    let t = self.b.ins().icmp_imm(cc, a.val, 0);
+                    let jump = self.b.ins().band(clean, t);
+                    let blk = match targets.iter().find(|&&(t, _)| t == target) {
+                        Some(&(_, b)) => b,
+                        None => {
+                            let b = self.b.create_block();
+                            targets.push((target, b));
+                            b
+                        }
+                    };
+                    let next = self.b.create_block();
+                    self.b.ins().brif(jump, blk, &[], next, &[]);
+                    self.b.switch_to_block(next);
+                    self.b.seal_block(next);
+                }
+                Instr::NoteCount {} => {
+                    let a = self.peek()?;
+                    let clean = self.is_ok(a.err);
+                    let has = self.b.use_var(var(NOTE_HAS));
+                    let one = self.iconst(1);
+                    let has = self.b.ins().select(clean, one, has);
+                    self.b.def_var(var(NOTE_HAS), has);
+                    let note = self.b.use_var(var(NOTE_VAL));
+                    let note = self.b.ins().select(clean, a.val, note);
+                    self.b.def_var(var(NOTE_VAL), note);
+                }
+                Instr::Count { list, body }
+                | Instr::Any { list, body }
+                | Instr::All { list, body } => {
+                    let n = usize::from(body.0);
+                    let body = code.get(pc..pc + n).ok_or(bad("aggregate body"))?;
+                    pc += n;
+                    let c = self.aggregate(instr.opcode(), list.0, body, level)?;
+                    self.push(c)?;
+                }
+            }
+        }
+        self.land(&mut targets, code.len());
+        if !targets.is_empty() {
+            return Err(bad("jump target"));
+        }
+        let c = self.pop()?;
+        if self.types.len() != base {
+            return Err(bad("block leaves more than one cell"));
+        }
+        Ok((c.val, c.err))
+    }
+}

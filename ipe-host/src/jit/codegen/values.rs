@@ -1,0 +1,208 @@
+//! Reading request values (slots, element fields, lists) and constants into cells, with the
+//! interpreter's errors on the slow paths.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::I64;
+use cranelift_codegen::ir::{self, InstBuilder};
+use ipe_nostd::format::kind;
+use ipe_nostd::value::NO_SYMBOL;
+
+use super::calls::Helper;
+use super::{bad, const_text, Cell, Gen, Ty, R};
+use crate::jit::errcode;
+use crate::jit::shapes::{fast_list, fast_read};
+
+impl Gen<'_, '_> {
+    // ---- loads ----
+
+    pub(super) fn slot_addr(&mut self, s: u16) -> ir::Value {
+        let off = i64::from(s) * i64::from(self.lay.size);
+        self.b.ins().iadd_imm(self.values, off)
+    }
+
+    /// The rank of `sym` in enum `e`, or a value `>=` the member count.
+    pub(super) fn rank(&mut self, e: u16, sym: ir::Value) -> ir::Value {
+        let members: Vec<u32> = self.sh.members(e).to_vec();
+        if members.len() > 16 {
+            let sh = self.shapes_ptr();
+            let ev = self.iconst(i64::from(e));
+            return self.call(Helper::EnumRank, &[sh, ev, sym]);
+        }
+        let mut r = self.iconst(members.len() as i64);
+        for (i, &m) in members.iter().enumerate().rev() {
+            if m == NO_SYMBOL {
+                continue;
+            }
+            let hit = self.b.ins().icmp_imm(IntCC::Equal, sym, i64::from(m));
+            let iv = self.iconst(i as i64);
+            r = self.b.ins().select(hit, iv, r);
+        }
+        r
+    }
+
+    /// Reads the `Value` at `addr` as a scalar of kind `k` (enum `e`), errors at `at`.
+    pub(super) fn read(&mut self, addr: ir::Value, k: u8, e: u16, at: u64) -> R<Cell> {
+        let f = Self::flags();
+        let l = self.lay;
+        let fast = fast_read(&l, k).ok_or(bad("scalar kind"))?;
+        let tag = self.b.ins().uload8(I64, f, addr, 0);
+        let (ty, val, ok, ptr, len) = match k {
+            kind::INT => {
+                let v = self.b.ins().load(I64, f, addr, l.off_int as i32);
+                let ok = self
+                    .b
+                    .ins()
+                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                (Ty::Int, v, ok, None, None)
+            }
+            kind::BOOL => {
+                let v = self.b.ins().uload8(I64, f, addr, l.off_bool as i32);
+                let ok = self
+                    .b
+                    .ins()
+                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                (Ty::Bool, v, ok, None, None)
+            }
+            kind::STR => {
+                let v = self.b.ins().uload32(f, addr, l.off_sym as i32);
+                let p = self.b.ins().load(I64, f, addr, l.off_text_ptr as i32);
+                let n = self.b.ins().load(I64, f, addr, l.off_text_len as i32);
+                let ok = self
+                    .b
+                    .ins()
+                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                (Ty::Str, v, ok, Some(p), Some(n))
+            }
+            kind::ENUM => {
+                let r = self.b.ins().uload16(I64, f, addr, l.off_enum as i32);
+                let sym = self.b.ins().uload32(f, addr, l.off_sym as i32);
+                let rs = self.rank(e, sym);
+                let is_e = self
+                    .b
+                    .ins()
+                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                let by_symbol = fast.by_symbol.ok_or(bad("enum read"))?;
+                let is_s = self
+                    .b
+                    .ins()
+                    .icmp_imm(IntCC::Equal, tag, i64::from(by_symbol));
+                let rank = self.b.ins().select(is_e, r, rs);
+                let n = self.sh.members(e).len() as i64;
+                let in_range = self.b.ins().icmp_imm(IntCC::UnsignedLessThan, rank, n);
+                let either = self.b.ins().bor(is_e, is_s);
+                let ok = self.b.ins().band(either, in_range);
+                (Ty::Enum, rank, ok, None, None)
+            }
+            _ => return Err(bad("scalar kind")),
+        };
+        let okv = self.ok();
+        let err = self.unless(ok, okv, true, |g| {
+            let sh = g.shapes_ptr();
+            let kv = g.iconst(i64::from(k));
+            let ev = g.iconst(i64::from(e));
+            let atv = g.iconst(at as i64);
+            g.call(Helper::ReadErr, &[sh, addr, kv, ev, atv])
+        });
+        Ok(Cell {
+            ty,
+            val,
+            err,
+            ptr,
+            len,
+        })
+    }
+
+    pub(super) fn load_slot(&mut self, s: u16) -> R<Cell> {
+        let sh = self.sh.slot(s);
+        let addr = self.slot_addr(s);
+        self.read(addr, sh.kind, sh.enum_id, errcode::at(s, None))
+    }
+
+    pub(super) fn elem(&self, level: u8) -> R<(u16, ir::Value)> {
+        self.elems
+            .get(usize::from(level))
+            .copied()
+            .flatten()
+            .ok_or(bad("field outside an aggregate"))
+    }
+
+    pub(super) fn field_addr(&mut self, level: u8, f: u16) -> R<(u16, ir::Value)> {
+        let (slot, p) = self.elem(level)?;
+        let off = i64::from(f) * i64::from(self.lay.size);
+        Ok((slot, self.b.ins().iadd_imm(p, off)))
+    }
+
+    pub(super) fn constant(&mut self, c: u16) -> R<Cell> {
+        let (k, v) = *self.sh.consts.get(usize::from(c)).ok_or(bad("constant"))?;
+        let ok = self.ok();
+        Ok(match k {
+            kind::STR => {
+                let (p, l) = const_text(self.sh, v as u32);
+                let val = self.iconst(i64::from(v as u32));
+                let ptr = self.iconst(p);
+                let len = self.iconst(l);
+                Cell {
+                    ty: Ty::Str,
+                    val,
+                    err: ok,
+                    ptr: Some(ptr),
+                    len: Some(len),
+                }
+            }
+            kind::INT => {
+                let val = self.iconst(v);
+                self.cell(Ty::Int, val, ok)
+            }
+            kind::BOOL => {
+                let val = self.iconst(i64::from(v != 0));
+                self.cell(Ty::Bool, val, ok)
+            }
+            _ => {
+                let val = self.iconst(i64::from(v as u16));
+                self.cell(Ty::Enum, val, ok)
+            }
+        })
+    }
+
+    pub(super) fn list(&mut self, s: u16) -> (ir::Value, ir::Value, ir::Value) {
+        let f = Self::flags();
+        let l = self.lay;
+        let sh = self.sh.slot(s);
+        let addr = self.slot_addr(s);
+        let ptr = self.b.ins().load(I64, f, addr, l.off_list_ptr as i32);
+        let len = self.b.ins().load(I64, f, addr, l.off_list_len as i32);
+        let slow = |g: &mut Self| {
+            let shp = g.shapes_ptr();
+            let sv = g.iconst(i64::from(s));
+            g.call(Helper::ListErr, &[shp, sv, addr])
+        };
+        let err = if let Some(fast) = fast_list(&l, sh) {
+            let tag = self.b.ins().uload8(I64, f, addr, 0);
+            let is_r = self
+                .b
+                .ins()
+                .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+            let short = self
+                .b
+                .ins()
+                .icmp_imm(IntCC::UnsignedLessThan, len, fast.limit as i64);
+            let ok = self.b.ins().band(is_r, short);
+            let okv = self.ok();
+            self.unless(ok, okv, true, slow)
+        } else {
+            slow(self)
+        };
+        (err, ptr, len)
+    }
+
+    pub(super) fn present(&mut self, addr: ir::Value) -> Cell {
+        let tag = self.b.ins().uload8(I64, Self::flags(), addr, 0);
+        let t = self
+            .b
+            .ins()
+            .icmp_imm(IntCC::NotEqual, tag, i64::from(self.lay.tag_missing));
+        let v = self.bool64(t);
+        let ok = self.ok();
+        self.cell(Ty::Bool, v, ok)
+    }
+}

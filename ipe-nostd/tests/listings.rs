@@ -1,0 +1,533 @@
+//! Listing-level opcode tests: short programs in the disassembler's text form, each with the
+//! verifier's verdict and, when it verifies, its evaluation by the interpreter on small
+//! requests. The program is the one requirement clause of a one-policy bundle (see
+//! `support::bundle_bytes`): `true` is a satisfied clause, `false count N` a violated one that
+//! noted a count, `error slot S[.F] KIND` an attribute error.
+//!
+//! Fixture slots: 0 `a.env` string, 1 `b.n` int, 2 `c.flag` bool, 3 `d.level` enum
+//! `["low", "high"]`, 4 `e.tags` list of strings, 5 `f.items` list of records `{ name: string,
+//! size: int }`, 6 `g.nums` list of ints (lists at most 4 long). Constants: 0 `"prod"`, 1 `5`,
+//! 2 `true`, 3 `high`, 4 `"pr"`, 5 `10`, 6 `false`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use ipe_nostd::isa::{Instr, Opcode};
+use ipe_nostd::verify::CodeError;
+use support::{assemble, disasm, eval, verify, V};
+
+struct Case {
+    name: &'static str,
+    listing: &'static str,
+    runs: Vec<(Vec<(u16, V)>, &'static str)>,
+}
+
+fn ok(name: &'static str, listing: &'static str, runs: Vec<(Vec<(u16, V)>, &'static str)>) -> Case {
+    Case {
+        name,
+        listing,
+        runs,
+    }
+}
+
+fn items(sizes: &[Option<i64>]) -> V {
+    V::R(
+        sizes
+            .iter()
+            .flat_map(|s| [V::S("x"), s.map_or(V::Missing, V::I)])
+            .collect(),
+    )
+}
+
+fn cases() -> Vec<Case> {
+    use V::*;
+    vec![
+        ok(
+            "load.slot",
+            "load.slot slot 2",
+            vec![
+                (vec![(2, B(true))], "true"),
+                (vec![(2, B(false))], "false"),
+                (vec![], "error slot 2 Missing"),
+            ],
+        ),
+        ok("load.const", "load.const const 6", vec![(vec![], "false")]),
+        ok(
+            "cmp",
+            "load.slot slot 1
+             load.const const 1
+             cmp <",
+            vec![
+                (vec![(1, I(3))], "true"),
+                (vec![(1, I(5))], "false"),
+                (vec![], "error slot 1 Missing"),
+            ],
+        ),
+        ok(
+            "cmp.slot.const on strings",
+            "cmp.slot.const == slot 0 const 0",
+            vec![
+                (vec![(0, S("prod"))], "true"),
+                (vec![(0, S("dev"))], "false"),
+                (vec![(0, S("not a symbol"))], "false"),
+            ],
+        ),
+        ok(
+            "cmp.slot.const on an enum",
+            "cmp.slot.const >= slot 3 const 3",
+            vec![
+                (vec![(3, E(1))], "true"),
+                (vec![(3, E(0))], "false"),
+                (vec![(3, S("high"))], "true"),
+                (vec![(3, S("medium"))], "error slot 3 NotInEnum"),
+            ],
+        ),
+        ok(
+            "str",
+            "load.slot slot 0
+             load.const const 4
+             str starts_with",
+            vec![
+                (vec![(0, S("prod"))], "true"),
+                (vec![(0, S("dev"))], "false"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "in.set",
+            "load.slot slot 1
+             in.set set 1",
+            vec![(vec![(1, I(5))], "true"), (vec![(1, I(2))], "false")],
+        ),
+        ok(
+            "in.slot.set",
+            "in.slot.set slot 0 set 0",
+            vec![
+                (vec![(0, S("dev"))], "true"),
+                (vec![(0, S("pr"))], "false"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "in.list",
+            "load.const const 0
+             in.list slot 4",
+            vec![
+                (vec![(4, L(vec![S("dev"), S("prod")]))], "true"),
+                (vec![(4, L(vec![S("dev")]))], "false"),
+                (vec![], "error slot 4 Missing"),
+                (
+                    vec![(4, L(vec![S("a"), S("b"), S("c"), S("d"), S("e")]))],
+                    "error slot 4 TooLong",
+                ),
+            ],
+        ),
+        ok(
+            "has",
+            "has slot 1",
+            vec![(vec![(1, I(1))], "true"), (vec![], "false")],
+        ),
+        ok(
+            "not",
+            "has slot 1
+             not",
+            vec![(vec![(1, I(1))], "false"), (vec![], "true")],
+        ),
+        ok(
+            "jump.false and",
+            "0000: has slot 1
+             0003: jump.false -> 0010
+             0006: load.slot slot 2
+             0009: and",
+            vec![
+                (vec![], "false"),
+                (vec![(1, I(1)), (2, B(true))], "true"),
+                (vec![(1, I(1)), (2, B(false))], "false"),
+                (vec![(1, I(1))], "error slot 2 Missing"),
+            ],
+        ),
+        ok(
+            "jump.true or",
+            "0000: has slot 1
+             0003: jump.true -> 0010
+             0006: load.slot slot 2
+             0009: or",
+            vec![
+                (vec![(1, I(1))], "true"),
+                (vec![(2, B(true))], "true"),
+                (vec![(2, B(false))], "false"),
+                (vec![], "error slot 2 Missing"),
+            ],
+        ),
+        ok(
+            "count of a list, noted",
+            "count slot 6 body 0
+             note.count
+             load.const const 1
+             cmp >=",
+            vec![
+                (vec![(6, L(vec![I(1), I(2)]))], "false count 2"),
+                (
+                    vec![(6, L(vec![I(1), I(2), I(3), I(4), I(5)]))],
+                    "error slot 6 TooLong",
+                ),
+                (
+                    vec![(6, L(vec![I(1), S("two")]))],
+                    "error slot 6 WrongType { expected: Int, got: Str }",
+                ),
+            ],
+        ),
+        ok(
+            "count with a body",
+            "count slot 5 body 7
+                 cmp.field.const > level 0 field 1 const 1
+             note.count
+             load.slot slot 1
+             cmp <",
+            vec![
+                (vec![(5, items(&[Some(3), Some(7)])), (1, I(2))], "true"),
+                (
+                    vec![(5, items(&[Some(6), Some(7), Some(8)])), (1, I(2))],
+                    "false count 3",
+                ),
+                (
+                    vec![(5, items(&[Some(3), None])), (1, I(2))],
+                    "error slot 5.1 Missing",
+                ),
+                (vec![(5, items(&[Some(3)]))], "error slot 1 Missing"),
+            ],
+        ),
+        ok(
+            "any with load.field",
+            "any slot 5 body 9
+                 load.field level 0 field 1
+                 load.const const 1
+                 cmp >",
+            vec![
+                (vec![(5, items(&[Some(3), Some(7)]))], "true"),
+                (vec![(5, items(&[Some(3), Some(4)]))], "false"),
+                (vec![(5, items(&[None, Some(7)]))], "true"),
+                (vec![(5, items(&[None, Some(4)]))], "error slot 5.1 Missing"),
+                (vec![], "error slot 5 Missing"),
+            ],
+        ),
+        ok(
+            "all with has.field",
+            "all slot 5 body 4
+                 has.field level 0 field 1",
+            vec![
+                (vec![(5, items(&[Some(3), Some(7)]))], "true"),
+                (vec![(5, items(&[Some(3), None]))], "false"),
+                (vec![(5, items(&[]))], "true"),
+            ],
+        ),
+        ok(
+            "cmp.field.slot",
+            "any slot 5 body 7
+                 cmp.field.slot == level 0 field 1 slot 1",
+            vec![
+                (vec![(5, items(&[Some(3), Some(7)])), (1, I(7))], "true"),
+                (vec![(5, items(&[Some(3), Some(7)])), (1, I(4))], "false"),
+                (vec![(5, items(&[Some(3)]))], "error slot 1 Missing"),
+            ],
+        ),
+        ok(
+            "nested aggregates",
+            "any slot 5 body 13
+                 all slot 5 body 8
+                     cmp.field.const <= level 1 field 1 const 5
+                     not",
+            vec![
+                (vec![(5, items(&[Some(3), Some(11)]))], "false"),
+                (vec![(5, items(&[Some(11), Some(12)]))], "true"),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn issue12_listings_verify_and_evaluate_as_expected() {
+    let mut failures = Vec::new();
+    for c in cases() {
+        let code = assemble(c.listing).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        if let Err(e) = verify(&code) {
+            failures.push(format!("{}: rejected: {e:?}", c.name));
+            continue;
+        }
+        for (req, want) in &c.runs {
+            let got = eval(&code, req);
+            if got != *want {
+                failures.push(format!(
+                    "{}: on {req:?}: got `{got}`, want `{want}`",
+                    c.name
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn issue12_every_opcode_is_covered_by_a_verified_and_evaluated_listing() {
+    let mut seen = BTreeSet::new();
+    for c in cases() {
+        let code = assemble(c.listing).unwrap();
+        assert!(!c.runs.is_empty(), "{}", c.name);
+        let mut pc = 0;
+        while pc < code.len() {
+            let (i, next) = Instr::decode(&code, pc).unwrap();
+            seen.insert(i.opcode() as u8);
+            pc = next;
+        }
+    }
+    let missing: Vec<_> = Opcode::ALL
+        .iter()
+        .filter(|o| !seen.contains(&(**o as u8)))
+        .map(|o| o.mnemonic())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "opcodes without a listing test: {missing:?}"
+    );
+}
+
+/// Listings the verifier rejects, with the offset and error it reports.
+#[test]
+fn issue12_the_verifier_rejects_bad_listings() {
+    let cmp = Opcode::Cmp as u8;
+    let str_op = Opcode::StrOp as u8;
+    let mut two_ints = assemble("load.const const 1\nload.const const 1").unwrap();
+    two_ints.extend_from_slice(&[cmp, 6]);
+    let mut two_strs = assemble("load.const const 0\nload.const const 4").unwrap();
+    two_strs.extend_from_slice(&[str_op, 3]);
+    let deep = "any slot 5 body 23
+        any slot 5 body 18
+        any slot 5 body 13
+        any slot 5 body 8
+        any slot 5 body 3
+        load.const const 2";
+    let overflow = "load.const const 2\n".repeat(33);
+    let cases: Vec<(&str, Vec<u8>, (u32, CodeError))> = vec![
+        (
+            "an unknown opcode",
+            vec![0xFF],
+            (0, CodeError::BadOpcode(0xFF)),
+        ),
+        ("a zero byte", vec![0x00], (0, CodeError::BadOpcode(0))),
+        (
+            "operands past the block",
+            vec![Opcode::LoadSlot as u8, 0],
+            (0, CodeError::Truncated),
+        ),
+        (
+            "cmp on an empty stack",
+            asm("cmp =="),
+            (0, CodeError::StackUnderflow),
+        ),
+        (
+            "and with one cell",
+            asm("has slot 1\nand"),
+            (3, CodeError::StackUnderflow),
+        ),
+        (
+            "not on an empty stack",
+            asm("not"),
+            (0, CodeError::StackUnderflow),
+        ),
+        (
+            "in.set on an empty stack",
+            asm("in.set set 0"),
+            (0, CodeError::StackUnderflow),
+        ),
+        (
+            "note.count on an empty stack",
+            asm("note.count"),
+            (0, CodeError::StackUnderflow),
+        ),
+        (
+            "a slot out of range",
+            asm("load.slot slot 7"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "a constant out of range",
+            asm("load.const const 7"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "a set out of range",
+            asm("load.slot slot 1\nin.set set 2"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "a field outside any aggregate",
+            asm("load.field level 0 field 0"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "a field out of range",
+            asm("any slot 5 body 4\nhas.field level 0 field 2"),
+            (5, CodeError::BadOperand),
+        ),
+        (
+            "a comparison operator byte out of range",
+            two_ints,
+            (6, CodeError::BadOperand),
+        ),
+        (
+            "a string operator byte out of range",
+            two_strs,
+            (6, CodeError::BadOperand),
+        ),
+        (
+            "has of a slot out of range",
+            asm("has slot 9"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "a count body over a list of scalars",
+            asm("any slot 4 body 3\nload.const const 2"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "any without a body",
+            asm("any slot 5 body 0"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "count of a scalar slot",
+            asm("count slot 1 body 0\nload.const const 1\ncmp =="),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "a string compared with an int",
+            asm("cmp.slot.const == slot 0 const 1"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "an ordered comparison of strings",
+            asm("cmp.slot.const < slot 0 const 0"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "a string test on ints",
+            asm("load.slot slot 1\nload.const const 1\nstr contains"),
+            (6, CodeError::TypeMismatch),
+        ),
+        (
+            "in.list of a scalar slot",
+            asm("load.const const 0\nin.list slot 0"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "in.list with the wrong element type",
+            asm("load.const const 1\nin.list slot 4"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "not of an int",
+            asm("load.const const 1\nnot"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "note.count of a bool",
+            asm("load.const const 2\nnote.count"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "a jump into an instruction",
+            asm("has slot 1\njump.false -> 0007\nload.slot slot 2\nand"),
+            (9, CodeError::BadJump),
+        ),
+        (
+            "a jump past the block",
+            asm("has slot 1\njump.false -> 0099\nnot"),
+            (3, CodeError::BadJump),
+        ),
+        (
+            "a jump landing with another stack",
+            asm("has slot 1\njump.false -> 0009\nhas slot 2\nand"),
+            (9, CodeError::BadJump),
+        ),
+        (
+            "an int left on the stack",
+            asm("load.slot slot 1"),
+            (3, CodeError::BadEnd),
+        ),
+        (
+            "two conditions left",
+            asm("has slot 1\nhas slot 2"),
+            (6, CodeError::BadEnd),
+        ),
+        ("an empty block", vec![], (0, CodeError::BadEnd)),
+        (
+            "aggregates nested five deep",
+            asm(deep),
+            (20, CodeError::TooDeep),
+        ),
+        ("33 cells", asm(&overflow), (96, CodeError::StackOverflow)),
+    ];
+    let mut failures = Vec::new();
+    for (name, code, want) in cases {
+        let got = verify(&code);
+        if got != Err(want) {
+            failures.push(format!("{name}: got {got:?}, want {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn asm(text: &str) -> Vec<u8> {
+    assemble(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// For every opcode, an instruction with every operand set to 1 disassembles to text that
+/// assembles back to the same bytes.
+#[test]
+fn issue12_every_opcode_round_trips_through_the_disassembler_and_assembler() {
+    for &op in Opcode::ALL {
+        let mut word = op as u64;
+        let mut shift = 8;
+        for k in op.operand_kinds() {
+            word |= 1 << shift;
+            shift += 8 * k.width() as u32;
+        }
+        let instr = Instr::from_word(word).unwrap();
+        let bytes = instr.encode().as_bytes().to_vec();
+        let text = disasm(&bytes);
+        assert!(
+            text.starts_with(&format!("0000: {}", op.mnemonic())),
+            "{text}"
+        );
+        let again = assemble(&text).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+        assert_eq!(again, bytes, "{op:?}: {text}");
+        assert_eq!(disasm(&again), text);
+    }
+}
+
+/// A listing in the disassembler's exact output form is reproduced by disasm(assemble(x)).
+#[test]
+fn issue12_a_full_listing_round_trips() {
+    let listing = "\
+0000: has slot 1 (b.n)
+0003: jump.false -> 0056
+0006: cmp.slot.const == slot 0 (a.env) const 0 (\"prod\")
+0012: and
+0013: any slot 5 (f.items) body 19
+    0000: cmp.field.const >= level 0 field 1 const 1 (5)
+    0007: has.field level 0 field 0
+    0011: and
+    0012: cmp.field.slot != level 0 field 1 slot 1 (b.n)
+0037: and
+0038: in.slot.set slot 3 (d.level) set 0
+0043: or
+0044: count slot 6 (g.nums) body 0
+0049: note.count
+0050: load.const const 5 (10)
+0053: cmp <
+0055: and
+";
+    let code = assemble(listing).unwrap();
+    assert_eq!(disasm(&code), listing);
+}
