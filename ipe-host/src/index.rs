@@ -6,7 +6,7 @@
 //! the group. This visits exactly the policies `ipe_nostd::vm::for_each_candidate` visits.
 
 use hashbrown::HashMap;
-use ipe_nostd::format::{self, rec, NONE_U16};
+use ipe_nostd::format::NONE_U16;
 use ipe_nostd::value::NO_SYMBOL;
 use ipe_nostd::{Bundle, PolicyId, SlotId, Value, ValueKind};
 
@@ -47,7 +47,6 @@ pub(crate) struct Index {
 impl Index {
     /// Builds the maps from a verified bundle's index sections.
     pub(crate) fn build(bundle: &Bundle<'_>) -> Index {
-        let body = bundle.body();
         let mut ids: Vec<PolicyId> = Vec::new();
         let mut copy = |first: u32, n: u32| -> Span {
             let start = ids.len() as u32;
@@ -60,10 +59,8 @@ impl Index {
             let info = bundle.slot_info(group.slot);
             let all = copy(group.first_policy, group.policies);
             let mut buckets = HashMap::with_capacity(group.buckets as usize);
-            let first = group.first_bucket as usize;
-            for b in first..first.saturating_add(group.buckets as usize) {
-                let r = rec::nth(body.index_buckets, format::BUCKET_LEN, b);
-                buckets.insert(rec::i64(r, 0), copy(rec::u32(r, 8), rec::u32(r, 12)));
+            for r in bundle.index_buckets(&group) {
+                buckets.insert(r.key(), copy(r.first_policy(), r.policy_count()));
             }
             let enum_len = if info.enum_id != NONE_U16 && bundle.has_enum(info.enum_id) {
                 bundle.enum_members(info.enum_id).count() as u32
