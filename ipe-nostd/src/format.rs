@@ -240,11 +240,9 @@ macro_rules! records {
         #[doc = concat!("A borrowed view of one ", $docname, " record; [`", stringify!($fields),
             "`] holds the same fields by value.")]
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub struct $view<'a>(&'a [u8; $len]);
+        pub struct $view<'a>(&'a [u8]);
 
         impl<'a> $view<'a> {
-            const ZERO: [u8; $len] = [0; $len];
-
             /// The byte layout of this record kind.
             pub const LAYOUT: Layout = Layout {
                 name: $docname,
@@ -276,12 +274,7 @@ macro_rules! records {
             #[inline(always)]
             pub fn nth(section: &'a [u8], i: usize) -> Self {
                 let start = i.wrapping_mul($len);
-                $view(
-                    section
-                        .get(start..start.wrapping_add($len))
-                        .and_then(|s| <&[u8; $len]>::try_from(s).ok())
-                        .unwrap_or(&Self::ZERO),
-                )
+                $view(section.get(start..start.wrapping_add($len)).unwrap_or(&[]))
             }
 
             /// Number of whole records in `section`.
@@ -290,9 +283,9 @@ macro_rules! records {
                 section.len() / $len
             }
 
-            /// The record's bytes.
+            /// The record's bytes (empty for a record out of range).
             #[inline(always)]
-            pub fn bytes(self) -> &'a [u8; $len] {
+            pub fn bytes(self) -> &'a [u8] {
                 self.0
             }
 
