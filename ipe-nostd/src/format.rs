@@ -596,14 +596,14 @@ mod tests {
                     f.offset + f.size,
                     l.len
                 );
-                for b in f.offset..f.offset + f.size {
-                    if let Some(other) = owner[b] {
+                for (b, o) in owner.iter_mut().enumerate().skip(f.offset).take(f.size) {
+                    if let Some(other) = o {
                         panic!(
                             "{}.{} overlaps {}.{other} at byte {b}",
                             l.name, f.name, l.name
                         );
                     }
-                    owner[b] = Some(f.name);
+                    *o = Some(f.name);
                 }
             }
             for (b, o) in owner.iter().enumerate() {
