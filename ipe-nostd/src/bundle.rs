@@ -257,7 +257,7 @@ impl<'a> Bundle<'a> {
 
     /// [`from_bytes`](Self::from_bytes) with an explicit cost budget: a bundle with a policy
     /// whose cost bound exceeds `max_cost` steps is refused
-    /// ([`VerifyError::OverBudget`](crate::verify::VerifyError::OverBudget)).
+    /// ([`VerifyError::OverBudget`]).
     pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
         let body = Self::decode_unverified(bytes)?;
         verify::verify_with_max_cost(&body, max_cost)?;
