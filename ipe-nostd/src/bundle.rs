@@ -670,8 +670,10 @@ impl<'a> Bundle<'a> {
 
     /// The policies in no index group, ascending.
     pub fn unindexed(&self) -> impl Iterator<Item = PolicyId> + '_ {
-        let list = self.body.unindexed;
-        (0..PolicyRefRec::count(list)).map(move |i| PolicyRefRec::nth(list, i).policy())
+        self.body
+            .unindexed
+            .chunks_exact(format::POLICY_REF_LEN)
+            .map(|r| PolicyRefRec::nth(r, 0).policy())
     }
 
     /// Static bound on the instructions one evaluation of the whole bundle executes.
