@@ -59,15 +59,15 @@ fn main() {
 /// A copy of `bytes` with one bytecode byte replaced and the CRC recomputed, such that
 /// decoding succeeds and `Bundle::from_bytes` fails verification.
 fn corrupt_code(bytes: &[u8]) -> Option<Vec<u8>> {
-    use ipe_nostd::format::{CRC, HEADER_LEN};
+    use ipe_nostd::format::{Header, HEADER_LEN};
     let body = ipe_nostd::Bundle::decode_unverified(bytes).ok()?;
     // The code section is a borrowed sub-slice of `bytes`: find its offset.
     let code_at = body.code.as_ptr() as usize - bytes.as_ptr() as usize;
     for i in 0..body.code.len() {
         let mut bad = bytes.to_vec();
         bad[code_at + i] = 0xff;
-        let crc = CRC.checksum(&bad[HEADER_LEN..]);
-        bad[12..16].copy_from_slice(&crc.to_le_bytes());
+        let header = Header::for_body(&bad[HEADER_LEN..]).write();
+        bad[..HEADER_LEN].copy_from_slice(&header);
         if matches!(
             ipe_nostd::Bundle::from_bytes(&bad),
             Err(ipe_nostd::BundleError::Verify(_))

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use ipe_nostd::bundle::{BodyKind, MetaValue, PolicyId, SlotInfo};
-use ipe_nostd::format::{self, rec};
+use ipe_nostd::format::Header;
 use ipe_nostd::{disasm, Bundle, ValueKind};
 
 /// Renders a verified bundle for people: header, string table, slots, index and every policy's
@@ -17,13 +17,15 @@ pub fn inspect(bytes: &[u8], bundle: &Bundle<'_>) -> String {
 
 fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
     writeln!(o, "header")?;
+    // The bundle verified, so its header parses.
+    let h = Header::parse(bytes).unwrap_or_default();
     writeln!(
         o,
         "  magic {:?}, format version {}, body {} bytes, crc32c {:#010x}",
-        String::from_utf8_lossy(bytes.get(0..4).unwrap_or_default()),
-        rec::u16(bytes, 4),
-        rec::u32(bytes, 8),
-        rec::u32(bytes, 12)
+        String::from_utf8_lossy(&h.magic),
+        h.version,
+        h.body_len,
+        h.crc
     )?;
     writeln!(
         o,
@@ -61,9 +63,8 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
         };
         writeln!(o, "  {s:>4}  {}: {shape}{members}", i.path)?;
     }
-    let body = b.body();
-    writeln!(o, "\nconstants ({})", body.consts.len() / format::CONST_LEN)?;
-    writeln!(o, "sets ({})", body.sets.len() / format::SET_LEN)?;
+    writeln!(o, "\nconstants ({})", b.const_count())?;
+    writeln!(o, "sets ({})", b.set_count())?;
     writeln!(o, "\nindex")?;
     for g in 0..b.index_group_count() {
         let grp = b.index_group(g);
@@ -73,14 +74,12 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
             "  on {}: {} keys, {} policies",
             slot.path, grp.buckets, grp.policies
         )?;
-        let first = grp.first_bucket as usize;
-        for k in first..first.saturating_add(grp.buckets as usize) {
-            let r = rec::nth(body.index_buckets, format::BUCKET_LEN, k);
-            let ids = (rec::u32(r, 8), rec::u32(r, 12));
+        for r in b.index_buckets(&grp) {
+            let ids = (r.first_policy(), r.policy_count());
             writeln!(
                 o,
                 "    {} => {}",
-                key_text(b, &slot, rec::i64(r, 0)),
+                key_text(b, &slot, r.key()),
                 policy_list(
                     b,
                     (ids.0..ids.0.saturating_add(ids.1)).map(|i| b.index_policy(i))

@@ -6,7 +6,7 @@
 //! the group. This visits exactly the policies `ipe_nostd::vm::for_each_candidate` visits.
 
 use hashbrown::HashMap;
-use ipe_nostd::format::{self, kind, rec};
+use ipe_nostd::format::kind;
 use ipe_nostd::{read, Bundle, PolicyId, SlotId, Value};
 
 /// A `(start, len)` range of [`Index::ids`].
@@ -45,7 +45,6 @@ pub(crate) struct Index {
 impl Index {
     /// Builds the maps from a verified bundle's index sections.
     pub(crate) fn build(bundle: &Bundle<'_>) -> Index {
-        let body = bundle.body();
         let mut ids: Vec<PolicyId> = Vec::new();
         let mut copy = |first: u32, n: u32| -> Span {
             let start = ids.len() as u32;
@@ -58,10 +57,8 @@ impl Index {
             let info = bundle.slot_info(group.slot);
             let all = copy(group.first_policy, group.policies);
             let mut buckets = HashMap::with_capacity(group.buckets as usize);
-            let first = group.first_bucket as usize;
-            for b in first..first.saturating_add(group.buckets as usize) {
-                let r = rec::nth(body.index_buckets, format::BUCKET_LEN, b);
-                buckets.insert(rec::i64(r, 0), copy(rec::u32(r, 8), rec::u32(r, 12)));
+            for r in bundle.index_buckets(&group) {
+                buckets.insert(r.key(), copy(r.first_policy(), r.policy_count()));
             }
             groups.push(Group {
                 slot: group.slot,

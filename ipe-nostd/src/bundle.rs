@@ -1,9 +1,11 @@
 //! A decoded, verified bundle borrowed from its bytes, and typed views of its records.
 
 use crate::format::{
-    self,
+    self, body_kind,
     kind::{self, value_kind},
-    rec, Body, NONE_U16, NONE_U32,
+    meta_kind, Body, BucketRec, ClauseRec, ConstRec, EnumRec, FieldRec, GroupRec, Header,
+    MemberRec, MetaRec, PolicyRec, PolicyRefRec, SetKeyRec, SetRec, SlotRec, Span, SymbolRec,
+    NONE_U16, NONE_U32,
 };
 use crate::value::{Str, NO_SYMBOL};
 use crate::verify::{self, VerifyError};
@@ -255,7 +257,7 @@ impl<'a> Bundle<'a> {
 
     /// [`from_bytes`](Self::from_bytes) with an explicit cost budget: a bundle with a policy
     /// whose cost bound exceeds `max_cost` steps is refused
-    /// ([`VerifyError::OverBudget`](crate::verify::VerifyError::OverBudget)).
+    /// ([`VerifyError::OverBudget`]).
     pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
         let body = Self::decode_unverified(bytes)?;
         verify::verify_with_max_cost(&body, max_cost)?;
@@ -264,25 +266,9 @@ impl<'a> Bundle<'a> {
 
     /// Checks the header and checksum and decodes the body, without verifying it.
     pub fn decode_unverified(bytes: &'a [u8]) -> Result<Body<'a>, BundleError> {
-        let header = bytes
-            .get(..format::HEADER_LEN)
-            .ok_or(BundleError::Truncated {
-                needed: format::HEADER_LEN,
-                found: bytes.len(),
-            })?;
-        if rec::u32(header, 0).to_le_bytes() != format::MAGIC {
-            return Err(BundleError::BadMagic);
-        }
-        let version = rec::u16(header, 4);
-        if version != format::VERSION {
-            return Err(BundleError::UnsupportedVersion(version));
-        }
-        let flags = rec::u16(header, 6);
-        if flags != 0 {
-            return Err(BundleError::ReservedFlags(flags));
-        }
-        let body_len = rec::u32(header, 8) as usize;
-        let crc = rec::u32(header, 12);
+        let header = Header::parse(bytes)?;
+        let body_len = header.body_len as usize;
+        let crc = header.crc;
         let rest = bytes.get(format::HEADER_LEN..).unwrap_or(&[]);
         let body_bytes = rest.get(..body_len).ok_or(BundleError::Truncated {
             needed: format::HEADER_LEN.saturating_add(body_len),
@@ -311,11 +297,6 @@ impl<'a> Bundle<'a> {
         Ok(body)
     }
 
-    /// The raw body sections.
-    pub fn body(&self) -> &Body<'a> {
-        &self.body
-    }
-
     /// The decision when no policy applies.
     pub fn default_effect(&self) -> Effect {
         if self.body.default == 0 {
@@ -335,26 +316,35 @@ impl<'a> Bundle<'a> {
             .unwrap_or("")
     }
 
-    fn text_at(&self, r: &[u8], at: usize) -> &'a str {
-        self.text(rec::u32(r, at), rec::u32(r, at + 4))
+    /// The text of a text range.
+    #[inline]
+    pub(crate) fn text_span(&self, span: Span) -> &'a str {
+        self.text(span.off, span.len)
+    }
+
+    /// The code of a code range (empty when out of range).
+    #[inline(always)]
+    pub(crate) fn code_span(&self, span: Span) -> &'a [u8] {
+        let start = span.off as usize;
+        self.body
+            .code
+            .get(start..start.wrapping_add(span.len as usize))
+            .unwrap_or(&[])
     }
 
     /// Number of attribute slots.
     pub fn slot_count(&self) -> usize {
-        self.body.slots.len() / format::SLOT_LEN
+        SlotRec::count(self.body.slots)
     }
 
     /// Number of symbols in the string table.
     pub fn symbol_count(&self) -> usize {
-        self.body.symbols.len() / format::SYMBOL_LEN
+        SymbolRec::count(self.body.symbols)
     }
 
     /// The text of symbol `sym`.
     pub fn symbol(&self, sym: u32) -> &'a str {
-        self.text_at(
-            rec::nth(self.body.symbols, format::SYMBOL_LEN, sym as usize),
-            0,
-        )
+        self.text_span(SymbolRec::nth(self.body.symbols, sym as usize).text())
     }
 
     /// Looks a request string up in the string table (binary search).
@@ -397,34 +387,51 @@ impl<'a> Bundle<'a> {
 
     /// The shape of slot `slot`.
     pub fn slot_info(&self, slot: SlotId) -> SlotInfo<'a> {
-        let r = rec::nth(self.body.slots, format::SLOT_LEN, usize::from(slot));
-        let k = rec::u8(r, 8);
+        let r = self.slot_rec(slot);
+        let k = r.kind();
         SlotInfo {
-            path: self.text_at(r, 0),
+            path: self.text_span(r.path()),
             kind: value_kind(k).unwrap_or(ValueKind::Str),
             elem: if k == kind::LIST {
-                value_kind(rec::u8(r, 9))
+                value_kind(r.elem_kind())
             } else {
                 None
             },
-            enum_id: rec::u16(r, 10),
-            first_field: rec::u16(r, 12),
-            fields: rec::u16(r, 14),
-            max_len: rec::u32(r, 16),
+            enum_id: r.enum_id(),
+            first_field: r.first_field(),
+            fields: r.field_count(),
+            max_len: r.max_len(),
         }
+    }
+
+    /// The record of slot `slot` (all zeros when out of range).
+    #[inline(always)]
+    pub fn slot_rec(&self, slot: SlotId) -> SlotRec<'a> {
+        SlotRec::nth(self.body.slots, usize::from(slot))
+    }
+
+    /// Number of field records (of all list-of-records slots).
+    pub fn field_count(&self) -> usize {
+        FieldRec::count(self.body.fields)
+    }
+
+    /// Field record `i`, counted over all slots (a slot's fields start at its
+    /// [`first_field`](SlotRec::first_field)).
+    #[inline(always)]
+    pub fn field_rec(&self, i: usize) -> FieldRec<'a> {
+        FieldRec::nth(self.body.fields, i)
     }
 
     /// The enum of scalar enum slot `slot` (`None` for any other slot).
     #[inline]
     pub fn enum_of_slot(&self, slot: SlotId) -> Option<u16> {
-        let r = rec::nth(self.body.slots, format::SLOT_LEN, usize::from(slot));
-        (rec::u8(r, 8) == kind::ENUM).then(|| rec::u16(r, 10))
+        let r = self.slot_rec(slot);
+        (r.kind() == kind::ENUM).then(|| r.enum_id())
     }
 
     /// Whether slot `slot` is a list of records.
     pub fn is_records(&self, slot: SlotId) -> bool {
-        let r = rec::nth(self.body.slots, format::SLOT_LEN, usize::from(slot));
-        rec::u8(r, 8) == kind::RECORDS
+        self.slot_rec(slot).kind() == kind::RECORDS
     }
 
     /// The field of list-of-records slot `slot` with this path.
@@ -436,24 +443,37 @@ impl<'a> Bundle<'a> {
     /// The shape of field `field` of slot `slot`.
     pub fn field_info(&self, slot: SlotId, field: u16) -> FieldInfo<'a> {
         let first = self.slot_info(slot).first_field;
-        let r = rec::nth(
-            self.body.fields,
-            format::FIELD_LEN,
-            usize::from(first).wrapping_add(usize::from(field)),
-        );
+        let r = self.field_rec(usize::from(first).wrapping_add(usize::from(field)));
         FieldInfo {
-            path: self.text_at(r, 0),
-            kind: value_kind(rec::u8(r, 8)).unwrap_or(ValueKind::Str),
-            enum_id: rec::u16(r, 10),
+            path: self.text_span(r.path()),
+            kind: value_kind(r.kind()).unwrap_or(ValueKind::Str),
+            enum_id: r.enum_id(),
         }
     }
 
     /// Members of enum `enum_id` in rank order.
     pub fn enum_members(&self, enum_id: u16) -> impl Iterator<Item = &'a str> + '_ {
-        let r = rec::nth(self.body.enums, format::ENUM_LEN, usize::from(enum_id));
-        let (first, n) = (rec::u32(r, 0) as usize, rec::u32(r, 4) as usize);
-        (first..first.saturating_add(n))
-            .map(move |m| self.symbol(rec::u32(self.body.members, m * 4)))
+        self.enum_member_symbols(enum_id)
+            .map(move |s| self.symbol(s))
+    }
+
+    /// Number of enums.
+    pub fn enum_count(&self) -> usize {
+        EnumRec::count(self.body.enums)
+    }
+
+    /// The record of enum `enum_id` (all zeros when out of range).
+    #[inline(always)]
+    pub fn enum_rec(&self, enum_id: u16) -> EnumRec<'a> {
+        EnumRec::nth(self.body.enums, usize::from(enum_id))
+    }
+
+    /// Symbol ids of the members of enum `enum_id`, in rank order.
+    pub fn enum_member_symbols(&self, enum_id: u16) -> impl Iterator<Item = u32> + 'a {
+        let r = self.enum_rec(enum_id);
+        let (first, n) = (r.first_member() as usize, r.member_count() as usize);
+        let members = self.body.members;
+        (first..first.saturating_add(n)).map(move |m| MemberRec::nth(members, m).symbol())
     }
 
     /// The rank of a string in enum `enum_id`, if it is a member.
@@ -464,23 +484,53 @@ impl<'a> Bundle<'a> {
 
     /// Constant `c`.
     pub fn constant(&self, c: u16) -> ConstInfo {
-        let r = rec::nth(self.body.consts, format::CONST_LEN, usize::from(c));
+        let r = self.const_rec(c);
         ConstInfo {
-            kind: value_kind(rec::u8(r, 0)).unwrap_or(ValueKind::Str),
-            value: rec::i64(r, 4),
-            enum_id: rec::u16(r, 12),
+            kind: value_kind(r.kind()).unwrap_or(ValueKind::Str),
+            value: r.value(),
+            enum_id: r.enum_id(),
         }
+    }
+
+    /// Number of constants.
+    pub fn const_count(&self) -> usize {
+        ConstRec::count(self.body.consts)
+    }
+
+    /// The record of constant `c` (all zeros when out of range).
+    #[inline(always)]
+    pub fn const_rec(&self, c: u16) -> ConstRec<'a> {
+        ConstRec::nth(self.body.consts, usize::from(c))
+    }
+
+    /// Number of constant sets.
+    pub fn set_count(&self) -> usize {
+        SetRec::count(self.body.sets)
+    }
+
+    /// The record of constant set `set` (all zeros when out of range).
+    #[inline(always)]
+    pub fn set_rec(&self, set: u16) -> SetRec<'a> {
+        SetRec::nth(self.body.sets, usize::from(set))
+    }
+
+    /// The keys of constant set `set`, ascending.
+    pub fn set_keys(&self, set: u16) -> impl Iterator<Item = i64> + 'a {
+        let r = self.set_rec(set);
+        let (first, n) = (r.first_key() as usize, r.key_count() as usize);
+        let keys = self.body.set_keys;
+        (first..first.saturating_add(n)).map(move |k| SetKeyRec::nth(keys, k).key())
     }
 
     /// Whether constant set `set` holds `key` (binary search).
     #[inline]
     pub fn set_contains(&self, set: u16, key: i64) -> bool {
-        let r = rec::nth(self.body.sets, format::SET_LEN, usize::from(set));
-        let (first, n) = (rec::u32(r, 4) as usize, rec::u32(r, 8) as usize);
+        let r = self.set_rec(set);
+        let (first, n) = (r.first_key() as usize, r.key_count() as usize);
         let (mut lo, mut hi) = (first, first.saturating_add(n));
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let k = rec::i64(self.body.set_keys, mid * 8);
+            let k = SetKeyRec::nth(self.body.set_keys, mid).key();
             match k.cmp(&key) {
                 core::cmp::Ordering::Less => lo = mid + 1,
                 core::cmp::Ordering::Greater => hi = mid,
@@ -492,35 +542,42 @@ impl<'a> Bundle<'a> {
 
     /// Number of policies.
     pub fn policy_count(&self) -> usize {
-        self.body.policies.len() / format::POLICY_LEN
+        PolicyRec::count(self.body.policies)
     }
 
     /// Policy `id`.
     #[inline]
     pub fn policy(&self, id: PolicyId) -> PolicyInfo<'a> {
-        let r = rec::nth(self.body.policies, format::POLICY_LEN, usize::from(id));
-        let reason_off = rec::u32(r, 16);
-        let (t_off, t_len) = (rec::u32(r, 24) as usize, rec::u32(r, 28) as usize);
+        let r = self.policy_rec(id);
+        let reason = r.reason();
         PolicyInfo {
-            name: self.text_at(r, 0),
-            intent: self.text_at(r, 8),
-            reason: (reason_off != NONE_U32).then(|| self.text(reason_off, rec::u32(r, 20))),
-            trigger: self
-                .body
-                .code
-                .get(t_off..t_off.wrapping_add(t_len))
-                .unwrap_or(&[]),
-            first_clause: rec::u32(r, 32),
-            clauses: rec::u16(r, 36),
-            kind: if rec::u8(r, 38) == 1 {
+            name: self.text_span(r.name()),
+            intent: self.text_span(r.intent()),
+            reason: (reason.off != NONE_U32).then(|| self.text_span(reason)),
+            trigger: self.code_span(r.trigger()),
+            first_clause: r.first_clause(),
+            clauses: r.clause_count(),
+            kind: if r.body_kind() == body_kind::DENIES {
                 BodyKind::Denies
             } else {
                 BodyKind::Requires
             },
-            first_meta: rec::u32(r, 40),
-            metas: rec::u16(r, 44),
-            cost: rec::u32(r, 48),
+            first_meta: r.first_meta(),
+            metas: r.meta_count(),
+            cost: r.cost_bound(),
         }
+    }
+
+    /// The record of policy `id` (all zeros when out of range).
+    #[inline(always)]
+    pub fn policy_rec(&self, id: PolicyId) -> PolicyRec<'a> {
+        PolicyRec::nth(self.body.policies, usize::from(id))
+    }
+
+    /// The record of clause `i` (absolute index; all zeros when out of range).
+    #[inline(always)]
+    pub fn clause_rec(&self, i: u32) -> ClauseRec<'a> {
+        ClauseRec::nth(self.body.clauses, i as usize)
     }
 
     /// The policy with this name.
@@ -533,47 +590,50 @@ impl<'a> Bundle<'a> {
     /// Clause `i` (absolute index).
     #[inline]
     pub fn clause(&self, i: u32) -> ClauseInfo<'a> {
-        let r = rec::nth(self.body.clauses, format::CLAUSE_LEN, i as usize);
-        let (off, len) = (rec::u32(r, 0) as usize, rec::u32(r, 4) as usize);
+        let r = self.clause_rec(i);
         ClauseInfo {
-            code: self
-                .body
-                .code
-                .get(off..off.wrapping_add(len))
-                .unwrap_or(&[]),
-            text: self.text_at(r, 8),
-            reports_count: rec::u8(r, 16) != 0,
+            code: self.code_span(r.code()),
+            text: self.text_span(r.text()),
+            reports_count: r.reports_count() != 0,
         }
     }
 
     /// Metadata entry `i` (absolute index): key and value.
     pub fn metadata(&self, i: u32) -> (&'a str, MetaValue<'a>) {
-        let r = rec::nth(self.body.metadata, format::META_LEN, i as usize);
-        let v = rec::i64(r, 12);
-        let value = match rec::u8(r, 8) {
-            1 => MetaValue::Int(v),
-            2 => MetaValue::Bool(v != 0),
+        let r = MetaRec::nth(self.body.metadata, i as usize);
+        let v = r.value();
+        let value = match r.kind() {
+            meta_kind::INT => MetaValue::Int(v),
+            meta_kind::BOOL => MetaValue::Bool(v != 0),
             _ => MetaValue::Str(self.text(v as u32, (v >> 32) as u32)),
         };
-        (self.text_at(r, 0), value)
+        (self.text_span(r.key()), value)
     }
 
     /// Number of trigger-index groups.
     pub fn index_group_count(&self) -> usize {
-        self.body.index_groups.len() / format::GROUP_LEN
+        GroupRec::count(self.body.index_groups)
     }
 
     /// Trigger-index group `g`.
     #[inline]
     pub fn index_group(&self, g: usize) -> IndexGroup {
-        let r = rec::nth(self.body.index_groups, format::GROUP_LEN, g);
+        let r = GroupRec::nth(self.body.index_groups, g);
         IndexGroup {
-            slot: rec::u16(r, 0),
-            first_bucket: rec::u32(r, 4),
-            buckets: rec::u32(r, 8),
-            first_policy: rec::u32(r, 12),
-            policies: rec::u32(r, 16),
+            slot: r.slot(),
+            first_bucket: r.first_bucket(),
+            buckets: r.bucket_count(),
+            first_policy: r.first_policy(),
+            policies: r.policy_count(),
         }
+    }
+
+    /// The buckets of `group` in key order.
+    pub fn index_buckets(&self, group: &IndexGroup) -> impl Iterator<Item = BucketRec<'a>> + 'a {
+        let first = group.first_bucket as usize;
+        let buckets = self.body.index_buckets;
+        (first..first.saturating_add(group.buckets as usize))
+            .map(move |b| BucketRec::nth(buckets, b))
     }
 
     /// The `(first, count)` policy-list range of the bucket of `group` for `key`, if any.
@@ -585,11 +645,11 @@ impl<'a> Bundle<'a> {
         );
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let r = rec::nth(self.body.index_buckets, format::BUCKET_LEN, mid);
-            match rec::i64(r, 0).cmp(&key) {
+            let r = BucketRec::nth(self.body.index_buckets, mid);
+            match r.key().cmp(&key) {
                 core::cmp::Ordering::Less => lo = mid + 1,
                 core::cmp::Ordering::Greater => hi = mid,
-                core::cmp::Ordering::Equal => return Some((rec::u32(r, 8), rec::u32(r, 12))),
+                core::cmp::Ordering::Equal => return Some((r.first_policy(), r.policy_count())),
             }
         }
         None
@@ -598,12 +658,15 @@ impl<'a> Bundle<'a> {
     /// Entry `i` of the index's policy-id lists.
     #[inline]
     pub fn index_policy(&self, i: u32) -> PolicyId {
-        rec::u16(self.body.index_policies, (i as usize).wrapping_mul(2))
+        PolicyRefRec::nth(self.body.index_policies, i as usize).policy()
     }
 
     /// The policies in no index group, ascending.
     pub fn unindexed(&self) -> impl Iterator<Item = PolicyId> + '_ {
-        self.body.unindexed.chunks_exact(2).map(|c| rec::u16(c, 0))
+        self.body
+            .unindexed
+            .chunks_exact(format::POLICY_REF_LEN)
+            .map(|r| PolicyRefRec::nth(r, 0).policy())
     }
 
     /// Static bound on the instructions one evaluation of the whole bundle executes.
@@ -616,6 +679,6 @@ impl<'a> Bundle<'a> {
 
     /// Whether `enum_id` names an enum (not [`NONE_U16`]).
     pub fn has_enum(&self, enum_id: u16) -> bool {
-        enum_id != NONE_U16 && usize::from(enum_id) < self.body.enums.len() / format::ENUM_LEN
+        enum_id != NONE_U16 && usize::from(enum_id) < self.enum_count()
     }
 }

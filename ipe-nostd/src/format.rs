@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 pub const MAGIC: [u8; 4] = *b"IPEB";
 /// The format version this crate reads and writes.
 pub const VERSION: u16 = 1;
-/// Header length in bytes: magic, version, flags, body length, CRC-32.
-pub const HEADER_LEN: usize = 16;
 /// The checksum of the body: CRC-32/ISCSI (Castagnoli).
 pub const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
@@ -22,7 +20,8 @@ pub const NONE_U16: u16 = u16::MAX;
 pub const NONE_U32: u32 = u32::MAX;
 
 /// The postcard-encoded body. Every section is a byte string of fixed-width records described
-/// by the `*_LEN` constants and [`rec`]; `text` holds every string the records point into.
+/// by the record views below ([`SlotRec`] and the others, all generated from one table);
+/// `text` holds every string the records point into.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Body<'a> {
     /// 0: allow, 1: deny; the decision when no policy applies.
@@ -38,13 +37,14 @@ pub struct Body<'a> {
     pub fields: &'a [u8],
     /// Enums: [`ENUM_LEN`]-byte records `(first member, member count)` into `members`.
     pub enums: &'a [u8],
-    /// Enum members in rank order: `u32` symbol ids.
+    /// Enum members in rank order: [`MEMBER_LEN`]-byte records (`u32` symbol ids).
     pub members: &'a [u8],
     /// Constants: [`CONST_LEN`]-byte records.
     pub consts: &'a [u8],
     /// Constant sets: [`SET_LEN`]-byte records `(kind, first key, key count)` into `set_keys`.
     pub sets: &'a [u8],
-    /// Sorted distinct `i64` keys of every set (symbol id, integer, rank or 0/1).
+    /// Sorted distinct keys of every set (symbol id, integer, rank or 0/1):
+    /// [`SET_KEY_LEN`]-byte records.
     pub set_keys: &'a [u8],
     /// All bytecode, concatenated.
     pub code: &'a [u8],
@@ -58,43 +58,11 @@ pub struct Body<'a> {
     pub index_groups: &'a [u8],
     /// Trigger index buckets sorted by (group, key): [`BUCKET_LEN`]-byte records.
     pub index_buckets: &'a [u8],
-    /// Policy id lists referenced by groups and buckets: `u16` ids.
+    /// Policy id lists referenced by groups and buckets: [`POLICY_REF_LEN`]-byte records.
     pub index_policies: &'a [u8],
-    /// Policies not in any index group, ascending: `u16` ids.
+    /// Policies not in any index group, ascending: [`POLICY_REF_LEN`]-byte records.
     pub unindexed: &'a [u8],
 }
-
-/// Symbol record: text offset `u32`, text length `u32`.
-pub const SYMBOL_LEN: usize = 8;
-/// Slot record: path offset `u32`, path length `u32`, kind `u8`, element kind `u8`,
-/// enum `u16` (or [`NONE_U16`]), first field `u16`, field count `u16`, max length `u32`.
-pub const SLOT_LEN: usize = 20;
-/// Field record: path offset `u32`, path length `u32`, kind `u8`, reserved `u8`, enum `u16`.
-pub const FIELD_LEN: usize = 12;
-/// Enum record: first member `u32`, member count `u32`.
-pub const ENUM_LEN: usize = 8;
-/// Constant record: kind `u8`, three reserved bytes, value `i64` (symbol id, integer, rank
-/// or 0/1), enum `u16`, two reserved bytes.
-pub const CONST_LEN: usize = 16;
-/// Set record: kind `u8`, reserved `u8`, enum `u16`, first key `u32`, key count `u32`.
-pub const SET_LEN: usize = 12;
-/// Policy record: name, intent and reason `(offset u32, length u32)` each (reason offset
-/// [`NONE_U32`] when absent), trigger code `(offset u32, length u32)` (length 0: no trigger),
-/// first clause `u32`, clause count `u16`, body kind `u8` (0 requires, 1 denies), reserved
-/// `u8`, first metadata entry `u32`, metadata count `u16`, reserved `u16`, cost bound `u32`.
-pub const POLICY_LEN: usize = 56;
-/// Clause record: code `(offset u32, length u32)`, text `(offset u32, length u32)`,
-/// reports-count flag `u8`, three reserved bytes.
-pub const CLAUSE_LEN: usize = 20;
-/// Metadata record: key `(offset u32, length u32)`, kind `u8` (0 string, 1 int, 2 bool),
-/// three reserved bytes, value `i64` (for strings: text offset in the low 32 bits and length
-/// in the high 32 bits).
-pub const META_LEN: usize = 20;
-/// Index group record: slot `u16`, reserved `u16`, first bucket `u32`, bucket count `u32`,
-/// first policy `u32`, policy count `u32` (every policy of the group, ascending).
-pub const GROUP_LEN: usize = 20;
-/// Index bucket record: key `i64`, first policy `u32`, policy count `u32` (ascending ids).
-pub const BUCKET_LEN: usize = 16;
 
 /// Value kinds as encoded in slot, field, constant and set records.
 pub mod kind {
@@ -136,8 +104,473 @@ pub mod kind {
     }
 }
 
-/// Little-endian field readers over record bytes. They return 0 when out of range, which a
-/// verified bundle never is.
+/// Metadata value kinds (the `kind` byte of a [`MetaRec`]).
+pub mod meta_kind {
+    /// A string: the value is a text range (offset in the low 32 bits, length in the high 32).
+    pub const STR: u8 = 0;
+    /// An integer.
+    pub const INT: u8 = 1;
+    /// A boolean (0 or 1).
+    pub const BOOL: u8 = 2;
+}
+
+/// Policy body kinds (the `body_kind` byte of a [`PolicyRec`]).
+pub mod body_kind {
+    /// `requires`: violated when a clause is false.
+    pub const REQUIRES: u8 = 0;
+    /// `denies`: violated whenever triggered.
+    pub const DENIES: u8 = 1;
+}
+
+/// An `(offset, length)` range of the text or code section, as stored in records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub off: u32,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+impl Span {
+    /// The range as `usize` bounds (`start`, `end`), `None` when the end overflows.
+    #[inline(always)]
+    pub fn bounds(self) -> Option<(usize, usize)> {
+        let start = self.off as usize;
+        Some((start, start.checked_add(self.len as usize)?))
+    }
+}
+
+/// A fixed-width little-endian value of a record field.
+pub trait Wire: Copy {
+    /// Bytes the value takes in a record.
+    const SIZE: usize;
+    /// Reads the value at `at` (zero when `b` is too short, which a verified bundle never is).
+    fn get(b: &[u8], at: usize) -> Self;
+    /// Writes the value at `at` (nothing when `b` is too short).
+    fn put(self, b: &mut [u8], at: usize);
+}
+
+macro_rules! wire_int {
+    ($($t:ty),*) => {$(
+        impl Wire for $t {
+            const SIZE: usize = core::mem::size_of::<$t>();
+            #[inline(always)]
+            fn get(b: &[u8], at: usize) -> Self {
+                b.get(at..)
+                    .and_then(<[u8]>::first_chunk::<{ core::mem::size_of::<$t>() }>)
+                    .map_or(0, |c| <$t>::from_le_bytes(*c))
+            }
+            #[inline(always)]
+            fn put(self, b: &mut [u8], at: usize) {
+                if let Some(c) = b
+                    .get_mut(at..)
+                    .and_then(<[u8]>::first_chunk_mut::<{ core::mem::size_of::<$t>() }>)
+                {
+                    *c = self.to_le_bytes();
+                }
+            }
+        }
+    )*};
+}
+wire_int!(u8, u16, u32, i64);
+
+impl Wire for [u8; 4] {
+    const SIZE: usize = 4;
+    #[inline(always)]
+    fn get(b: &[u8], at: usize) -> Self {
+        b.get(at..)
+            .and_then(<[u8]>::first_chunk::<4>)
+            .copied()
+            .unwrap_or_default()
+    }
+    #[inline(always)]
+    fn put(self, b: &mut [u8], at: usize) {
+        if let Some(c) = b.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<4>) {
+            *c = self;
+        }
+    }
+}
+
+impl Wire for Span {
+    const SIZE: usize = 8;
+    #[inline(always)]
+    fn get(b: &[u8], at: usize) -> Self {
+        Span {
+            off: u32::get(b, at),
+            len: u32::get(b, at.wrapping_add(4)),
+        }
+    }
+    #[inline(always)]
+    fn put(self, b: &mut [u8], at: usize) {
+        self.off.put(b, at);
+        self.len.put(b, at.wrapping_add(4));
+    }
+}
+
+/// One named byte range of a record layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldDef {
+    /// Field name (as the accessor is named).
+    pub name: &'static str,
+    /// Offset in the record.
+    pub offset: usize,
+    /// Size in bytes.
+    pub size: usize,
+    /// Reserved bytes: always written as 0 and never read.
+    pub reserved: bool,
+}
+
+/// A record layout: its name in `docs/bundle-format.md`, its size and every byte range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The record's name in the specification's tables.
+    pub name: &'static str,
+    /// Record size in bytes.
+    pub len: usize,
+    /// Every field and reserved range, in table order.
+    pub fields: &'static [FieldDef],
+}
+
+/// Generates, for each record kind of the table: its `*_LEN` constant, a borrowed view over
+/// one record with an `#[inline(always)]` accessor per field, the view's `nth` over a section,
+/// an owned struct of all fields with its encoder (the compiler's writer), and the layout
+/// description the tests check.
+macro_rules! records {
+    ($(
+        $(#[$doc:meta])*
+        $view:ident, $fields:ident, $len:ident = $size:literal, $docname:literal {
+            $( $(#[$fdoc:meta])* $f:ident : $t:ty = $off:literal, )*
+        }
+        reserved { $( $r:ident : $rsize:literal = $roff:literal, )* }
+    )*) => {$(
+        #[doc = concat!("Bytes of one ", $docname, " record.")]
+        pub const $len: usize = $size;
+
+        $(#[$doc])*
+        #[doc = ""]
+        #[doc = concat!("A borrowed view of one ", $docname, " record; [`", stringify!($fields),
+            "`] holds the same fields by value.")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $view<'a>(&'a [u8]);
+
+        impl<'a> $view<'a> {
+            /// The byte layout of this record kind.
+            pub const LAYOUT: Layout = Layout {
+                name: $docname,
+                len: $len,
+                fields: &[
+                    $( FieldDef {
+                        name: stringify!($f),
+                        offset: $off,
+                        size: <$t as Wire>::SIZE,
+                        reserved: false,
+                    }, )*
+                    $( FieldDef {
+                        name: stringify!($r),
+                        offset: $roff,
+                        size: $rsize,
+                        reserved: true,
+                    }, )*
+                ],
+            };
+
+            /// A view of these bytes.
+            #[inline(always)]
+            pub fn new(bytes: &'a [u8; $len]) -> Self {
+                $view(bytes)
+            }
+
+            /// Record `i` of `section` (all fields 0 when out of range, which a verified
+            /// bundle never is).
+            #[inline(always)]
+            pub fn nth(section: &'a [u8], i: usize) -> Self {
+                let start = i.wrapping_mul($len);
+                $view(section.get(start..start.wrapping_add($len)).unwrap_or(&[]))
+            }
+
+            /// Number of whole records in `section`.
+            #[inline(always)]
+            pub fn count(section: &[u8]) -> usize {
+                section.len() / $len
+            }
+
+            /// The record's bytes (empty for a record out of range).
+            #[inline(always)]
+            pub fn bytes(self) -> &'a [u8] {
+                self.0
+            }
+
+            $(
+                $(#[$fdoc])*
+                #[inline(always)]
+                pub fn $f(self) -> $t {
+                    <$t as Wire>::get(self.0, $off)
+                }
+            )*
+
+            /// Every field, by value.
+            #[inline]
+            pub fn fields(self) -> $fields {
+                $fields { $( $f: self.$f(), )* }
+            }
+        }
+
+        #[doc = concat!("Every field of a ", $docname, " record by value: what the compiler \
+            writes ([`Self::to_bytes`]); [`", stringify!($view), "`] reads it.")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+        pub struct $fields {
+            $( $(#[$fdoc])* pub $f: $t, )*
+        }
+
+        impl $fields {
+            /// The record's bytes (reserved bytes 0).
+            #[inline]
+            pub fn to_bytes(&self) -> [u8; $len] {
+                let mut b = [0; $len];
+                $( <$t as Wire>::put(self.$f, &mut b, $off); )*
+                b
+            }
+
+            /// Overwrites record `i` of `section`; `None` when it is out of range.
+            pub fn put(&self, section: &mut [u8], i: usize) -> Option<()> {
+                let start = i.checked_mul($len)?;
+                section
+                    .get_mut(start..start.checked_add($len)?)?
+                    .copy_from_slice(&self.to_bytes());
+                Some(())
+            }
+        }
+    )*
+
+        /// Every record layout of the format, the header first.
+        pub const LAYOUTS: &[Layout] = &[$( $view::LAYOUT, )*];
+    };
+}
+
+records! {
+    /// The bundle header (before the body): magic, version, flags, body length, CRC-32.
+    HeaderRec, Header, HEADER_LEN = 16, "header" {
+        /// [`MAGIC`].
+        magic: [u8; 4] = 0,
+        /// The format version ([`VERSION`]).
+        version: u16 = 4,
+        /// Reserved flags (must be 0).
+        flags: u16 = 6,
+        /// Bytes of the body after the header.
+        body_len: u32 = 8,
+        /// [`CRC`] of the body.
+        crc: u32 = 12,
+    }
+    reserved {}
+
+    /// A symbol: one distinct comparable string; symbols are sorted and the index is the id.
+    SymbolRec, SymbolFields, SYMBOL_LEN = 8, "symbol" {
+        /// The string (text range).
+        text: Span = 0,
+    }
+    reserved {}
+
+    /// An attribute slot; slots are sorted by path and the index is the slot id.
+    SlotRec, SlotFields, SLOT_LEN = 20, "slot" {
+        /// Dotted path (text range).
+        path: Span = 0,
+        /// Value kind ([`kind`]).
+        kind: u8 = 8,
+        /// Element kind of a list of scalars ([`kind`]).
+        elem_kind: u8 = 9,
+        /// Enum of an enum slot or enum list ([`NONE_U16`]: none).
+        enum_id: u16 = 10,
+        /// First field record (lists of records).
+        first_field: u16 = 12,
+        /// Field count (lists of records).
+        field_count: u16 = 14,
+        /// Longest accepted list.
+        max_len: u32 = 16,
+    }
+    reserved {}
+
+    /// A field of the elements of a list-of-records slot.
+    FieldRec, FieldFields, FIELD_LEN = 12, "field" {
+        /// Dotted path inside the element (text range).
+        path: Span = 0,
+        /// Scalar kind ([`kind`]).
+        kind: u8 = 8,
+        /// Enum of an enum field ([`NONE_U16`]: none).
+        enum_id: u16 = 10,
+    }
+    reserved { reserved_9: 1 = 9, }
+
+    /// An enum: a range of the members section, in rank order.
+    EnumRec, EnumFields, ENUM_LEN = 8, "enum" {
+        /// First member entry.
+        first_member: u32 = 0,
+        /// Member count (1..=65535).
+        member_count: u32 = 4,
+    }
+    reserved {}
+
+    /// One enum member: its symbol id.
+    MemberRec, MemberFields, MEMBER_LEN = 4, "member" {
+        /// The member's symbol id.
+        symbol: u32 = 0,
+    }
+    reserved {}
+
+    /// A constant operand.
+    ConstRec, ConstFields, CONST_LEN = 16, "constant" {
+        /// Scalar kind ([`kind`]).
+        kind: u8 = 0,
+        /// Symbol id, integer, enum rank or 0/1.
+        value: i64 = 4,
+        /// Enum of an enum constant ([`NONE_U16`] otherwise).
+        enum_id: u16 = 12,
+    }
+    reserved { reserved_1: 3 = 1, reserved_14: 2 = 14, }
+
+    /// A constant set: a range of the set keys section.
+    SetRec, SetFields, SET_LEN = 12, "set" {
+        /// Scalar kind of the keys ([`kind`]).
+        kind: u8 = 0,
+        /// Enum of an enum set ([`NONE_U16`] otherwise).
+        enum_id: u16 = 2,
+        /// First key entry.
+        first_key: u32 = 4,
+        /// Key count.
+        key_count: u32 = 8,
+    }
+    reserved { reserved_1: 1 = 1, }
+
+    /// One key of a constant set (symbol id, integer, rank or 0/1), strictly ascending per set.
+    SetKeyRec, SetKeyFields, SET_KEY_LEN = 8, "set key" {
+        /// The key.
+        key: i64 = 0,
+    }
+    reserved {}
+
+    /// A policy, in bundle order; the index is the policy id.
+    PolicyRec, PolicyFields, POLICY_LEN = 56, "policy" {
+        /// Name (text range).
+        name: Span = 0,
+        /// Intent (text range).
+        intent: Span = 8,
+        /// `with reason` text (text range; offset [`NONE_U32`]: none).
+        reason: Span = 16,
+        /// Trigger code (code range; length 0: always applies).
+        trigger: Span = 24,
+        /// First clause record.
+        first_clause: u32 = 32,
+        /// Clause count.
+        clause_count: u16 = 36,
+        /// Body kind ([`body_kind`]).
+        body_kind: u8 = 38,
+        /// First metadata record.
+        first_meta: u32 = 40,
+        /// Metadata count.
+        meta_count: u16 = 44,
+        /// Static bound on the steps one evaluation of the policy takes.
+        cost_bound: u32 = 48,
+    }
+    reserved { reserved_39: 1 = 39, reserved_46: 2 = 46, reserved_52: 4 = 52, }
+
+    /// A requirement clause.
+    ClauseRec, ClauseFields, CLAUSE_LEN = 20, "clause" {
+        /// Code (code range).
+        code: Span = 0,
+        /// Normalized source text (text range).
+        text: Span = 8,
+        /// 1 when a violation reports the count (` (found N)`), else 0.
+        reports_count: u8 = 16,
+    }
+    reserved { reserved_17: 3 = 17, }
+
+    /// A metadata entry of a policy.
+    MetaRec, MetaFields, META_LEN = 20, "metadata" {
+        /// Key (text range).
+        key: Span = 0,
+        /// Value kind ([`meta_kind`]).
+        kind: u8 = 8,
+        /// Integer, 0/1, or a string's text offset (low 32 bits) and length (high 32 bits).
+        value: i64 = 12,
+    }
+    reserved { reserved_9: 3 = 9, }
+
+    /// A trigger-index group: the policies filed under one slot.
+    GroupRec, GroupFields, GROUP_LEN = 20, "index group" {
+        /// The indexed slot.
+        slot: u16 = 0,
+        /// First bucket record.
+        first_bucket: u32 = 4,
+        /// Bucket count.
+        bucket_count: u32 = 8,
+        /// First entry of every policy of the group in the policy lists.
+        first_policy: u32 = 12,
+        /// Number of policies of the group.
+        policy_count: u32 = 16,
+    }
+    reserved { reserved_2: 2 = 2, }
+
+    /// A trigger-index bucket: the policies of a group filed under one key.
+    BucketRec, BucketFields, BUCKET_LEN = 16, "index bucket" {
+        /// The key (like a set key).
+        key: i64 = 0,
+        /// First entry in the policy lists.
+        first_policy: u32 = 8,
+        /// Policy count (ascending ids).
+        policy_count: u32 = 12,
+    }
+    reserved {}
+
+    /// One policy id of the index's policy lists or of the unindexed list.
+    PolicyRefRec, PolicyRefFields, POLICY_REF_LEN = 2, "policy id" {
+        /// The policy id.
+        policy: u16 = 0,
+    }
+    reserved {}
+}
+
+impl Header {
+    /// The header of a bundle whose body is `body`.
+    pub fn for_body(body: &[u8]) -> Header {
+        Header {
+            magic: MAGIC,
+            version: VERSION,
+            flags: 0,
+            body_len: body.len() as u32,
+            crc: CRC.checksum(body),
+        }
+    }
+
+    /// Reads and checks the header at the start of `bytes`: long enough, [`MAGIC`],
+    /// [`VERSION`] and no flags (the body length and checksum are the caller's to check).
+    pub fn parse(bytes: &[u8]) -> Result<Header, crate::bundle::BundleError> {
+        use crate::bundle::BundleError;
+        let h = bytes
+            .first_chunk::<HEADER_LEN>()
+            .map(HeaderRec::new)
+            .ok_or(BundleError::Truncated {
+                needed: HEADER_LEN,
+                found: bytes.len(),
+            })?;
+        if h.magic() != MAGIC {
+            return Err(BundleError::BadMagic);
+        }
+        if h.version() != VERSION {
+            return Err(BundleError::UnsupportedVersion(h.version()));
+        }
+        if h.flags() != 0 {
+            return Err(BundleError::ReservedFlags(h.flags()));
+        }
+        Ok(h.fields())
+    }
+
+    /// The header's bytes.
+    pub fn write(&self) -> [u8; HEADER_LEN] {
+        self.to_bytes()
+    }
+}
+
+/// Little-endian readers of instruction operands in code blocks (record fields are read
+/// through the views above). They return 0 when out of range, which verified code never is.
 pub mod rec {
     /// Reads a `u8` at `at`.
     #[inline(always)]
@@ -152,24 +585,133 @@ pub mod rec {
             _ => 0,
         }
     }
-    /// Reads a little-endian `u32` at `at`.
-    #[inline(always)]
-    pub fn u32(b: &[u8], at: usize) -> u32 {
-        b.get(at..at.wrapping_add(4))
-            .and_then(|s| <[u8; 4]>::try_from(s).ok())
-            .map_or(0, u32::from_le_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// Every byte of every record is covered by exactly one field or reserved range.
+    #[test]
+    fn issue12_record_fields_fit_and_do_not_overlap() {
+        for l in LAYOUTS {
+            let mut owner: Vec<Option<&str>> = std::vec![None; l.len];
+            for f in l.fields {
+                assert!(f.size > 0, "{}.{} is empty", l.name, f.name);
+                assert!(
+                    f.offset + f.size <= l.len,
+                    "{}.{} ends at {}, past the {}-byte record",
+                    l.name,
+                    f.name,
+                    f.offset + f.size,
+                    l.len
+                );
+                for (b, o) in owner.iter_mut().enumerate().skip(f.offset).take(f.size) {
+                    if let Some(other) = o {
+                        panic!(
+                            "{}.{} overlaps {}.{other} at byte {b}",
+                            l.name, f.name, l.name
+                        );
+                    }
+                    *o = Some(f.name);
+                }
+            }
+            for (b, o) in owner.iter().enumerate() {
+                assert!(
+                    o.is_some(),
+                    "byte {b} of {} is not named (field or reserved)",
+                    l.name
+                );
+            }
+        }
     }
-    /// Reads a little-endian `i64` at `at`.
-    #[inline(always)]
-    pub fn i64(b: &[u8], at: usize) -> i64 {
-        b.get(at..at.wrapping_add(8))
-            .and_then(|s| <[u8; 8]>::try_from(s).ok())
-            .map_or(0, i64::from_le_bytes)
+
+    /// The leading offsets of the `;`-separated entries of a records-table cell.
+    fn doc_offsets(cell: &str) -> Vec<usize> {
+        cell.split(';')
+            .filter_map(|part| {
+                let digits: std::string::String = part
+                    .trim_start()
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                let rest = part.trim_start().get(digits.len()..)?;
+                (!digits.is_empty() && (rest.starts_with(':') || rest.starts_with('–')))
+                    .then(|| digits.parse().ok())
+                    .flatten()
+            })
+            .collect()
     }
-    /// The `i`-th record of `len` bytes in `table` (empty when out of range).
-    #[inline(always)]
-    pub fn nth(table: &[u8], len: usize, i: usize) -> &[u8] {
-        let start = i.wrapping_mul(len);
-        table.get(start..start.wrapping_add(len)).unwrap_or(&[])
+
+    /// The specification's header and record tables name the same offsets and sizes as
+    /// the `records!` table.
+    #[test]
+    fn issue12_docs_tables_match_the_records_table() {
+        let doc = include_str!("../../docs/bundle-format.md");
+        for l in LAYOUTS {
+            let mut want: Vec<usize> = l.fields.iter().map(|f| f.offset).collect();
+            want.sort_unstable();
+            if l.name == "header" {
+                let header = doc
+                    .split("## Header")
+                    .nth(1)
+                    .and_then(|s| s.split("## Body").next())
+                    .expect("the spec has a header section");
+                let rows: Vec<(usize, usize)> = header
+                    .lines()
+                    .filter_map(|line| {
+                        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                        Some((cells.get(1)?.parse().ok()?, cells.get(2)?.parse().ok()?))
+                    })
+                    .collect();
+                let mut ours: Vec<(usize, usize)> =
+                    l.fields.iter().map(|f| (f.offset, f.size)).collect();
+                ours.sort_unstable();
+                assert_eq!(rows, ours, "docs header table vs records! table");
+                continue;
+            }
+            let prefix = std::format!("| {} | ", l.name);
+            let row = doc
+                .lines()
+                .find(|line| line.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("docs/bundle-format.md has no `{}` record row", l.name));
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            assert_eq!(cells[2], std::format!("{}", l.len), "size of {}", l.name);
+            assert_eq!(doc_offsets(cells[3]), want, "offsets of {}", l.name);
+        }
+    }
+
+    /// A view reads what the writer wrote; out of range reads all zeros.
+    #[test]
+    fn issue12_views_read_what_writers_write() {
+        let slot = SlotFields {
+            path: Span { off: 7, len: 3 },
+            kind: kind::LIST,
+            elem_kind: kind::ENUM,
+            enum_id: 2,
+            first_field: 0x1234,
+            field_count: 9,
+            max_len: 70_000,
+        };
+        let mut section = Vec::new();
+        section.extend_from_slice(&SlotFields::default().to_bytes());
+        section.extend_from_slice(&slot.to_bytes());
+        assert_eq!(SlotRec::count(&section), 2);
+        assert_eq!(SlotRec::nth(&section, 1).fields(), slot);
+        assert_eq!(SlotRec::nth(&section, 1).max_len(), 70_000);
+        assert_eq!(SlotRec::nth(&section, 2).fields(), SlotFields::default());
+        assert_eq!(SlotRec::nth(&section, usize::MAX).kind(), 0);
+        let mut other = slot;
+        other.enum_id = NONE_U16;
+        assert_eq!(other.put(&mut section, 0), Some(()));
+        assert_eq!(SlotRec::nth(&section, 0).enum_id(), NONE_U16);
+        assert_eq!(other.put(&mut section, 2), None);
+
+        let h = Header::for_body(b"body");
+        let bytes = h.write();
+        assert_eq!(&bytes[..4], b"IPEB");
+        assert_eq!(Header::parse(&bytes), Ok(h));
+        assert_eq!(h.body_len, 4);
     }
 }

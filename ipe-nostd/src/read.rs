@@ -13,7 +13,7 @@
 //! [`SymbolText`]): a [`Bundle`] reads them in place, the JIT from its own copies.
 
 use crate::bundle::Bundle;
-use crate::format::{self, kind, rec};
+use crate::format::{kind, MemberRec};
 use crate::isa::StrOp;
 use crate::value::{Str, Value, NO_SYMBOL};
 use crate::vocab::{ErrKind, JsonKind, ValueKind};
@@ -36,15 +36,15 @@ pub trait SymbolText {
 impl EnumTable for Bundle<'_> {
     #[inline(always)]
     fn enum_len(&self, e: u16) -> u32 {
-        rec::u32(rec::nth(self.body.enums, format::ENUM_LEN, e.into()), 4)
+        self.enum_rec(e).member_count()
     }
 
     #[inline(always)]
     fn symbol_rank(&self, e: u16, sym: u32) -> Option<u16> {
-        let r = rec::nth(self.body.enums, format::ENUM_LEN, usize::from(e));
-        let (first, n) = (rec::u32(r, 0) as usize, rec::u32(r, 4) as usize);
+        let r = self.enum_rec(e);
+        let (first, n) = (r.first_member() as usize, r.member_count() as usize);
         (0..n)
-            .find(|&i| rec::u32(self.body.members, (first + i) * 4) == sym)
+            .find(|&i| MemberRec::nth(self.body.members, first + i).symbol() == sym)
             .and_then(|i| u16::try_from(i).ok())
     }
 }

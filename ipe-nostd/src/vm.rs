@@ -11,7 +11,7 @@ use crate::bundle::{Bundle, PolicyId, SlotId};
 use crate::decision::{
     Accumulator, AttrError, Decision, DecisionLists, Outcome, PolicyError, Violation,
 };
-use crate::format::{self, kind, rec};
+use crate::format::{body_kind, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
 use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
@@ -132,8 +132,8 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
 
     #[inline(always)]
     fn load_slot(&self, s: SlotId) -> Cell<'v> {
-        let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
-        self.scalar(self.value(s), rec::u8(r, 8), rec::u16(r, 10), (s, None))
+        let r = self.bundle.slot_rec(s);
+        self.scalar(self.value(s), r.kind(), r.enum_id(), (s, None))
     }
 
     /// The `(first, count)` range of index group `g`'s policies that the request's value
@@ -209,23 +209,21 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 .get(usize::from(level))
                 .copied()
                 .unwrap_or((0, 0, &[]));
-        let fr = rec::nth(
-            self.bundle.body.fields,
-            format::FIELD_LEN,
-            usize::from(first).wrapping_add(field.into()),
-        );
+        let fr = self
+            .bundle
+            .field_rec(usize::from(first).wrapping_add(field.into()));
         let v = elem
             .get(usize::from(field))
             .copied()
             .unwrap_or(Value::Missing);
-        self.scalar(v, rec::u8(fr, 8), rec::u16(fr, 10), (slot, Some(field)))
+        self.scalar(v, fr.kind(), fr.enum_id(), (slot, Some(field)))
     }
 
     #[inline(always)]
     fn constant(&self, c: u16) -> Cell<'v> {
-        let r = rec::nth(self.bundle.body.consts, format::CONST_LEN, c.into());
-        let v = rec::i64(r, 4);
-        match rec::u8(r, 0) {
+        let r = self.bundle.const_rec(c);
+        let v = r.value();
+        match r.kind() {
             kind::STR => Cell::Str(Str {
                 text: "",
                 sym: v as u32,
@@ -238,13 +236,13 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
 
     /// A list slot's elements and stride, or the error reading it ([`read::list`]).
     fn list(&self, s: SlotId) -> Result<(&'v [Value<'v>], usize), AttrError> {
-        let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
+        let r = self.bundle.slot_rec(s);
         let decl = ListDecl {
-            kind: rec::u8(r, 8),
-            elem: rec::u8(r, 9),
-            enum_id: rec::u16(r, 10),
-            fields: rec::u16(r, 14),
-            max_len: rec::u32(r, 16),
+            kind: r.kind(),
+            elem: r.elem_kind(),
+            enum_id: r.enum_id(),
+            fields: r.field_count(),
+            max_len: r.max_len(),
         };
         read::list(self.bundle, decl, self.value(s)).map_err(|kind| AttrError {
             slot: s,
@@ -302,8 +300,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     /// building the constant's cell.
     #[inline(always)]
     fn cmp_const(&self, op: CmpOp, a: Cell<'v>, c: u16) -> Cell<'v> {
-        let r = rec::nth(self.bundle.body.consts, format::CONST_LEN, c.into());
-        let (ck, cv) = (rec::u8(r, 0), rec::i64(r, 4));
+        let r = self.bundle.const_rec(c);
+        let (ck, cv) = (r.kind(), r.value());
         let ord = match (a, ck) {
             (Cell::Err(e), _) => return Cell::Err(e),
             (Cell::Int(x), kind::INT) => x.cmp(&cv),
@@ -415,8 +413,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
                         (a, Ok((vals, _))) => {
-                            let r = rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into());
-                            let (ek, e) = (rec::u8(r, 9), rec::u16(r, 10));
+                            let r = self.bundle.slot_rec(s);
+                            let (ek, e) = (r.elem_kind(), r.enum_id());
                             Cell::Bool(
                                 a.scalar().is_some_and(|a| {
                                     read::list_contains(self.bundle, ek, e, vals, a)
@@ -532,8 +530,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     /// The `(start, end)` code range of a block at `off`, `len` bytes long (empty when out
     /// of range, which a verified bundle never is).
     #[inline(always)]
-    fn block(&self, off: u32, len: u32) -> (usize, usize) {
-        let (start, len) = (off as usize, len as usize);
+    fn block(&self, span: Span) -> (usize, usize) {
+        let (start, len) = (span.off as usize, span.len as usize);
         match start.checked_add(len) {
             Some(end) if end <= self.bundle.body.code.len() => (start, end),
             _ => (0, 0),
@@ -548,10 +546,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         if body.0 >= body.1 {
             return Cell::Int((vals.len() / stride) as i64);
         }
-        let first_field = rec::u16(
-            rec::nth(self.bundle.body.slots, format::SLOT_LEN, s.into()),
-            12,
-        );
+        let first_field = self.bundle.slot_rec(s).first_field();
         let mut err: Option<AttrError> = None;
         let mut count: i64 = 0;
         for elem in vals.chunks_exact(stride) {
@@ -595,8 +590,8 @@ impl Machine<'_, '_, '_> {
     /// One policy's outcome; the machine's stack is empty before and after.
     fn policy(&mut self, id: PolicyId) -> Outcome {
         let bundle = self.bundle;
-        let p = rec::nth(bundle.body.policies, format::POLICY_LEN, usize::from(id));
-        let trigger = self.block(rec::u32(p, 24), rec::u32(p, 28));
+        let p = bundle.policy_rec(id);
+        let trigger = self.block(p.trigger());
         if trigger.0 < trigger.1 {
             match self.run(trigger, 0) {
                 Cell::Bool(true) => {}
@@ -609,7 +604,7 @@ impl Machine<'_, '_, '_> {
                 _ => return Outcome::NotApplicable,
             }
         }
-        if rec::u8(p, 38) == 1 {
+        if p.body_kind() == body_kind::DENIES {
             return Outcome::Violated(Violation {
                 policy: id,
                 clause: None,
@@ -617,14 +612,10 @@ impl Machine<'_, '_, '_> {
             });
         }
         let mut err: Option<AttrError> = None;
-        let first_clause = rec::u32(p, 32);
-        for c in 0..rec::u16(p, 36) {
-            let clause = rec::nth(
-                bundle.body.clauses,
-                format::CLAUSE_LEN,
-                first_clause.saturating_add(c.into()) as usize,
-            );
-            let code = self.block(rec::u32(clause, 0), rec::u32(clause, 4));
+        let first_clause = p.first_clause();
+        for c in 0..p.clause_count() {
+            let clause = bundle.clause_rec(first_clause.saturating_add(c.into()));
+            let code = self.block(clause.code());
             self.note = None;
             match self.run(code, 0) {
                 Cell::Bool(true) => {}
@@ -633,7 +624,7 @@ impl Machine<'_, '_, '_> {
                     return Outcome::Violated(Violation {
                         policy: id,
                         clause: Some(c),
-                        count: if rec::u8(clause, 16) != 0 {
+                        count: if clause.reports_count() != 0 {
                             self.note
                         } else {
                             None

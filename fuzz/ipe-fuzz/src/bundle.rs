@@ -20,7 +20,7 @@
 
 use arbitrary::Unstructured;
 use bumpalo::Bump;
-use ipe_nostd::format::Body;
+use ipe_nostd::format::{Body, BucketRec, GroupRec, Header, PolicyRefFields, PolicyRefRec};
 use ipe_nostd::value::NO_SYMBOL;
 use ipe_nostd::{Bundle, Context, PolicyId, SlotId, Str, Value, ValueKind};
 
@@ -46,12 +46,7 @@ pub fn check(data: &[u8]) {
     let (raw, ctx_bytes) = rest.split_at(len);
     let owned;
     let bytes = if flags & 1 == 1 {
-        let mut b = Vec::with_capacity(raw.len() + 16);
-        b.extend_from_slice(&ipe_nostd::format::MAGIC);
-        b.extend_from_slice(&ipe_nostd::format::VERSION.to_le_bytes());
-        b.extend_from_slice(&0u16.to_le_bytes());
-        b.extend_from_slice(&(raw.len() as u32).to_le_bytes());
-        b.extend_from_slice(&ipe_nostd::format::CRC.checksum(raw).to_le_bytes());
+        let mut b = Header::for_body(raw).write().to_vec();
         b.extend_from_slice(raw);
         owned = b;
         &owned[..]
@@ -62,12 +57,15 @@ pub fn check(data: &[u8]) {
         return;
     };
     // decode ∘ encode ∘ decode = decode
-    let again = ipe_compile::lower::encode(bundle.body());
-    let re = Bundle::from_bytes(&again)
-        .unwrap_or_else(|e| panic!("re-encoded accepted bundle is refused: {e:?}"));
+    let body = Bundle::decode_unverified(bytes)
+        .unwrap_or_else(|e| panic!("an accepted bundle does not decode: {e:?}"));
+    let again = ipe_compile::lower::encode(&body);
+    if let Err(e) = Bundle::from_bytes(&again) {
+        panic!("re-encoded accepted bundle is refused: {e:?}");
+    }
     assert_eq!(
-        re.body(),
-        bundle.body(),
+        Bundle::decode_unverified(&again).ok(),
+        Some(body),
         "decode(encode(decode(b))) != decode(b)"
     );
 
@@ -106,7 +104,7 @@ pub fn check(data: &[u8]) {
         }
         let _: ipe_nostd::Decision<1> = ipe_nostd::evaluate(&bundle, &small);
     }
-    check_index_mutation(&bundle, ctx_bytes);
+    check_index_mutation(&bundle, &body, ctx_bytes);
 }
 
 /// The decision JSON with every policy evaluated (the trigger index ignored), in a
@@ -139,17 +137,17 @@ fn exhaustive_complete(bundle: &Bundle<'_>, values: &[Value<'_>]) -> String {
     ipe_host::Report::of_host(bundle, &d).to_json()
 }
 
-/// Overwrites the `u16` at entry `i` of a list of `u16`s, if there is one.
+/// Overwrites entry `i` of a policy-id list, if there is one.
 fn put_u16(list: &mut [u8], i: usize, v: u16) {
-    if let Some(b) = list.get_mut(i * 2..i * 2 + 2) {
-        b.copy_from_slice(&v.to_le_bytes());
-    }
+    let _ = PolicyRefFields { policy: v }.put(list, i);
 }
 
 /// One index mutation of `bundle` drawn from `u`, re-encoded with a valid header.
-fn mutate_index(bundle: &Bundle<'_>, u: &mut Unstructured<'_>) -> Option<Vec<u8>> {
-    use ipe_nostd::format::{BUCKET_LEN, GROUP_LEN};
-    let body = bundle.body();
+fn mutate_index(
+    bundle: &Bundle<'_>,
+    body: &Body<'_>,
+    u: &mut Unstructured<'_>,
+) -> Option<Vec<u8>> {
     let mut buckets = body.index_buckets.to_vec();
     let mut groups = body.index_groups.to_vec();
     let mut ids = body.index_policies.to_vec();
@@ -164,84 +162,86 @@ fn mutate_index(bundle: &Bundle<'_>, u: &mut Unstructured<'_>) -> Option<Vec<u8>
     match u.int_in_range(0u8..=6).ok()? {
         // A bucket key moved to a neighbouring or arbitrary value.
         0 => {
-            let b = u.choose_index(buckets.len() / BUCKET_LEN).ok()?;
-            let r = buckets.get_mut(b * BUCKET_LEN..b * BUCKET_LEN + 8)?;
-            let key = i64::from_le_bytes(r.try_into().ok()?);
-            let new = match u.int_in_range(0u8..=2).ok()? {
-                0 => key.wrapping_add(1),
-                1 => key.wrapping_sub(1),
+            let b = u.choose_index(BucketRec::count(&buckets)).ok()?;
+            let mut r = BucketRec::nth(&buckets, b).fields();
+            r.key = match u.int_in_range(0u8..=2).ok()? {
+                0 => r.key.wrapping_add(1),
+                1 => r.key.wrapping_sub(1),
                 _ => u.arbitrary().ok()?,
             };
-            r.copy_from_slice(&new.to_le_bytes());
+            r.put(&mut buckets, b)?;
         }
         // An entry of a bucket's or group's policy list replaced.
         1 => {
-            let i = u.choose_index(ids.len() / 2).ok()?;
+            let i = u.choose_index(PolicyRefRec::count(&ids)).ok()?;
             put_u16(&mut ids, i, any_id(u));
         }
         // A group moved to another slot.
         2 => {
-            let g = u.choose_index(groups.len() / GROUP_LEN).ok()?;
+            let g = u.choose_index(GroupRec::count(&groups)).ok()?;
             let slots = u16::try_from(bundle.slot_count()).ok()?;
-            let s = u.int_in_range(0..=slots.saturating_sub(1)).ok()?;
-            groups
-                .get_mut(g * GROUP_LEN..g * GROUP_LEN + 2)?
-                .copy_from_slice(&s.to_le_bytes());
+            let mut r = GroupRec::nth(&groups, g).fields();
+            r.slot = u.int_in_range(0..=slots.saturating_sub(1)).ok()?;
+            r.put(&mut groups, g)?;
         }
         // An unindexed entry replaced or dropped, or a policy added to it.
         3 => match u.int_in_range(0u8..=2).ok()? {
             0 => {
-                let i = u.choose_index(unindexed.len() / 2).ok()?;
+                let i = u.choose_index(PolicyRefRec::count(&unindexed)).ok()?;
                 put_u16(&mut unindexed, i, any_id(u));
             }
             1 => {
-                let i = u.choose_index(unindexed.len() / 2).ok()?;
-                unindexed.drain(i * 2..i * 2 + 2);
+                let i = u.choose_index(PolicyRefRec::count(&unindexed)).ok()?;
+                let len = ipe_nostd::format::POLICY_REF_LEN;
+                unindexed.drain(i * len..(i + 1) * len);
             }
             _ => {
                 let id = any_id(u);
-                let at = unindexed
-                    .chunks_exact(2)
-                    .take_while(|c| u16::from_le_bytes([c[0], c[1]]) < id)
+                let at = (0..PolicyRefRec::count(&unindexed))
+                    .take_while(|&i| PolicyRefRec::nth(&unindexed, i).policy() < id)
                     .count();
-                unindexed.splice(at * 2..at * 2, id.to_le_bytes());
+                let entry = PolicyRefFields { policy: id }.to_bytes();
+                unindexed.splice(at * entry.len()..at * entry.len(), entry);
             }
         },
         // A bucket's or a group's list range (first, count) shifted.
         4 => {
-            let b = u.choose_index(buckets.len() / BUCKET_LEN).ok()?;
-            let at = b * BUCKET_LEN + if u.arbitrary().ok()? { 8 } else { 12 };
-            let r = buckets.get_mut(at..at + 4)?;
-            let v = u32::from_le_bytes(r.try_into().ok()?);
+            let b = u.choose_index(BucketRec::count(&buckets)).ok()?;
+            let mut r = BucketRec::nth(&buckets, b).fields();
+            let field = if u.arbitrary().ok()? {
+                &mut r.first_policy
+            } else {
+                &mut r.policy_count
+            };
             let delta: i8 = u.int_in_range(-2..=2).ok()?;
-            r.copy_from_slice(&v.wrapping_add_signed(delta.into()).to_le_bytes());
+            *field = field.wrapping_add_signed(delta.into());
+            r.put(&mut buckets, b)?;
         }
         5 => {
-            let g = u.choose_index(groups.len() / GROUP_LEN).ok()?;
-            let at = g * GROUP_LEN + 4 * u.int_in_range(1..=4).ok()?;
-            let r = groups.get_mut(at..at + 4)?;
-            let v = u32::from_le_bytes(r.try_into().ok()?);
+            let g = u.choose_index(GroupRec::count(&groups)).ok()?;
+            let mut r = GroupRec::nth(&groups, g).fields();
+            let field = match u.int_in_range(1..=4).ok()? {
+                1 => &mut r.first_bucket,
+                2 => &mut r.bucket_count,
+                3 => &mut r.first_policy,
+                _ => &mut r.policy_count,
+            };
             let delta: i8 = u.int_in_range(-2..=2).ok()?;
-            r.copy_from_slice(&v.wrapping_add_signed(delta.into()).to_le_bytes());
+            *field = field.wrapping_add_signed(delta.into());
+            r.put(&mut groups, g)?;
         }
         // Two buckets' policy ranges swapped.
         _ => {
-            let n = buckets.len() / BUCKET_LEN;
+            let n = BucketRec::count(&buckets);
             let (a, b) = (u.choose_index(n).ok()?, u.choose_index(n).ok()?);
-            let ra: [u8; 8] = buckets
-                .get(a * BUCKET_LEN + 8..a * BUCKET_LEN + 16)?
-                .try_into()
-                .ok()?;
-            let rb: [u8; 8] = buckets
-                .get(b * BUCKET_LEN + 8..b * BUCKET_LEN + 16)?
-                .try_into()
-                .ok()?;
-            buckets
-                .get_mut(a * BUCKET_LEN + 8..a * BUCKET_LEN + 16)?
-                .copy_from_slice(&rb);
-            buckets
-                .get_mut(b * BUCKET_LEN + 8..b * BUCKET_LEN + 16)?
-                .copy_from_slice(&ra);
+            let (mut ra, mut rb) = (
+                BucketRec::nth(&buckets, a).fields(),
+                BucketRec::nth(&buckets, b).fields(),
+            );
+            (ra.first_policy, rb.first_policy) = (rb.first_policy, ra.first_policy);
+            (ra.policy_count, rb.policy_count) = (rb.policy_count, ra.policy_count);
+            ra.put(&mut buckets, a)?;
+            rb.put(&mut buckets, b)?;
         }
     }
     Some(ipe_compile::lower::encode(&Body {
@@ -254,9 +254,9 @@ fn mutate_index(bundle: &Bundle<'_>, u: &mut Unstructured<'_>) -> Option<Vec<u8>
 }
 
 /// The index mutation oracle (see the module documentation).
-fn check_index_mutation(bundle: &Bundle<'_>, ctx_bytes: &[u8]) {
+fn check_index_mutation(bundle: &Bundle<'_>, body: &Body<'_>, ctx_bytes: &[u8]) {
     let mut u = Unstructured::new(ctx_bytes);
-    let Some(bytes) = mutate_index(bundle, &mut u) else {
+    let Some(bytes) = mutate_index(bundle, body, &mut u) else {
         return;
     };
     let Ok(mutated) = Bundle::from_bytes(&bytes) else {

@@ -44,11 +44,14 @@ pub fn build(sources: &[(&str, &str)]) -> Option<(ipe_compile::hir::Program, Vec
         Ok(c) => c,
         Err(e) => panic!("a checked program failed to lower: {e}\n{sources:?}"),
     };
-    let bundle = match ipe_nostd::Bundle::from_bytes_with_max_cost(&compiled.bytes, MAX_COST) {
+    if let Err(e) = ipe_nostd::Bundle::from_bytes_with_max_cost(&compiled.bytes, MAX_COST) {
+        panic!("lower() returned bytes from_bytes refuses: {e:?}");
+    }
+    let body = match ipe_nostd::Bundle::decode_unverified(&compiled.bytes) {
         Ok(b) => b,
-        Err(e) => panic!("lower() returned bytes from_bytes refuses: {e:?}"),
+        Err(e) => panic!("an accepted bundle does not decode: {e:?}"),
     };
-    let again = ipe_compile::lower::encode(bundle.body());
+    let again = ipe_compile::lower::encode(&body);
     assert!(
         again == compiled.bytes,
         "encode(decode(b)) != b for a compiled bundle"

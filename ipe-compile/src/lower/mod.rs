@@ -10,7 +10,11 @@ mod code;
 
 use std::collections::{BTreeMap, HashMap};
 
-use ipe_nostd::format::{self, kind, Body, NONE_U16, NONE_U32};
+use ipe_nostd::format::{
+    body_kind, kind, meta_kind, Body, BucketFields, ClauseFields, ConstFields, EnumFields,
+    FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields, PolicyRefFields,
+    SetFields, SetKeyFields, SlotFields, Span, SymbolFields, NONE_U16, NONE_U32,
+};
 use ipe_nostd::verify::{Block, VerifyError};
 use ipe_nostd::{Bundle, BundleError, Effect};
 
@@ -80,24 +84,27 @@ fn id16(len: usize, max: usize, what: &'static str) -> Result<u16, LowerError> {
 #[derive(Default)]
 pub(crate) struct Tables {
     text: String,
-    text_ids: HashMap<String, (u32, u32)>,
+    text_ids: HashMap<String, Span>,
     symbols: BTreeMap<String, u32>,
     enums: Vec<Vec<String>>,
-    consts: Vec<[u8; format::CONST_LEN]>,
-    const_ids: HashMap<[u8; format::CONST_LEN], u16>,
-    sets: Vec<[u8; format::SET_LEN]>,
-    set_keys: Vec<u8>,
+    consts: Vec<ConstFields>,
+    const_ids: HashMap<ConstFields, u16>,
+    sets: Vec<SetFields>,
+    set_keys: Vec<i64>,
     set_ids: HashMap<(u8, u16, Vec<i64>), u16>,
     /// Enum id of each literal's enum, keyed by member list.
     enum_ids: HashMap<Vec<String>, u16>,
 }
 
 impl Tables {
-    fn text(&mut self, s: &str) -> (u32, u32) {
+    fn text(&mut self, s: &str) -> Span {
         if let Some(&r) = self.text_ids.get(s) {
             return r;
         }
-        let r = (self.text.len() as u32, s.len() as u32);
+        let r = Span {
+            off: self.text.len() as u32,
+            len: s.len() as u32,
+        };
         self.text.push_str(s);
         self.text_ids.insert(s.to_owned(), r);
         r
@@ -128,10 +135,11 @@ impl Tables {
     }
 
     fn push_const(&mut self, k: u8, v: i64, e: u16) -> Result<u16, LowerError> {
-        let mut r = [0u8; format::CONST_LEN];
-        r[0] = k;
-        r[4..12].copy_from_slice(&v.to_le_bytes());
-        r[12..14].copy_from_slice(&e.to_le_bytes());
+        let r = ConstFields {
+            kind: k,
+            value: v,
+            enum_id: e,
+        };
         if let Some(&id) = self.const_ids.get(&r) {
             return Ok(id);
         }
@@ -192,15 +200,13 @@ impl Tables {
             return Ok(id);
         }
         let id = id16(self.sets.len(), MAX_CONSTS, "sets")?;
-        let mut r = [0u8; format::SET_LEN];
-        r[0] = k;
-        r[2..4].copy_from_slice(&e.to_le_bytes());
-        r[4..8].copy_from_slice(&((self.set_keys.len() / 8) as u32).to_le_bytes());
-        r[8..12].copy_from_slice(&(keys.len() as u32).to_le_bytes());
-        for key in &keys {
-            self.set_keys.extend_from_slice(&key.to_le_bytes());
-        }
-        self.sets.push(r);
+        self.sets.push(SetFields {
+            kind: k,
+            enum_id: e,
+            first_key: self.set_keys.len() as u32,
+            key_count: keys.len() as u32,
+        });
+        self.set_keys.extend_from_slice(&keys);
         self.set_ids.insert((k, e, keys), id);
         Ok(id)
     }
@@ -283,15 +289,9 @@ fn index_key(trigger: &Expr) -> Option<(u16, Vec<&Literal>, usize)> {
         .min_by_key(|(_, keys, _)| keys.len())
 }
 
-fn put_u16(r: &mut [u8], at: usize, v: u16) {
-    r[at..at + 2].copy_from_slice(&v.to_le_bytes());
-}
-fn put_u32(r: &mut [u8], at: usize, v: u32) {
-    r[at..at + 4].copy_from_slice(&v.to_le_bytes());
-}
-fn put_range(r: &mut [u8], at: usize, (off, len): (u32, u32)) {
-    put_u32(r, at, off);
-    put_u32(r, at + 4, len);
+/// The bytes of a section of records.
+fn section<const N: usize>(records: impl IntoIterator<Item = [u8; N]>) -> Vec<u8> {
+    records.into_iter().flatten().collect()
 }
 
 /// Lowers a checked program into verified bundle bytes, with the default cost budget
@@ -340,11 +340,9 @@ pub fn lower_located(
     }
     strings.sort();
     strings.dedup();
-    let mut symbols = Vec::with_capacity(strings.len() * format::SYMBOL_LEN);
+    let mut symbols = Vec::with_capacity(strings.len());
     for (i, s) in strings.iter().enumerate() {
-        let r = t.text(s);
-        symbols.extend_from_slice(&r.0.to_le_bytes());
-        symbols.extend_from_slice(&r.1.to_le_bytes());
+        symbols.push(SymbolFields { text: t.text(s) });
         t.symbols.insert(s.clone(), i as u32);
     }
 
@@ -355,53 +353,51 @@ pub fn lower_located(
     let mut slots = Vec::new();
     let mut fields = Vec::new();
     for slot in &program.slots {
-        let mut r = [0u8; format::SLOT_LEN];
-        put_range(&mut r, 0, t.text(&slot.path));
-        put_u16(&mut r, 10, NONE_U16);
+        let mut r = SlotFields {
+            path: t.text(&slot.path),
+            enum_id: NONE_U16,
+            ..SlotFields::default()
+        };
         match &slot.ty {
             SlotType::Scalar(s) => {
-                r[8] = scalar_kind(s);
+                r.kind = scalar_kind(s);
                 if let Scalar::Enum(m) = s {
-                    put_u16(&mut r, 10, t.enum_id(m).map_err(bundle_wide)?);
+                    r.enum_id = t.enum_id(m).map_err(bundle_wide)?;
                 }
             }
             SlotType::List { elem, max_len } => {
-                r[8] = kind::LIST;
-                r[9] = scalar_kind(elem);
+                r.kind = kind::LIST;
+                r.elem_kind = scalar_kind(elem);
                 if let Scalar::Enum(m) = elem {
-                    put_u16(&mut r, 10, t.enum_id(m).map_err(bundle_wide)?);
+                    r.enum_id = t.enum_id(m).map_err(bundle_wide)?;
                 }
-                put_u32(&mut r, 16, *max_len);
+                r.max_len = *max_len;
             }
             SlotType::Records {
                 fields: fs,
                 max_len,
                 ..
             } => {
-                r[8] = kind::RECORDS;
-                let first = u16::try_from(fields.len() / format::FIELD_LEN)
+                r.kind = kind::RECORDS;
+                r.first_field = u16::try_from(fields.len())
                     .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?;
-                put_u16(&mut r, 12, first);
-                put_u16(
-                    &mut r,
-                    14,
-                    u16::try_from(fs.len())
-                        .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?,
-                );
-                put_u32(&mut r, 16, *max_len);
+                r.field_count = u16::try_from(fs.len())
+                    .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?;
+                r.max_len = *max_len;
                 for f in fs {
-                    let mut fr = [0u8; format::FIELD_LEN];
-                    put_range(&mut fr, 0, t.text(&f.path));
-                    fr[8] = scalar_kind(&f.ty);
-                    put_u16(&mut fr, 10, NONE_U16);
-                    if let Scalar::Enum(m) = &f.ty {
-                        put_u16(&mut fr, 10, t.enum_id(m).map_err(bundle_wide)?);
-                    }
-                    fields.extend_from_slice(&fr);
+                    let enum_id = match &f.ty {
+                        Scalar::Enum(m) => t.enum_id(m).map_err(bundle_wide)?,
+                        _ => NONE_U16,
+                    };
+                    fields.push(FieldFields {
+                        path: t.text(&f.path),
+                        kind: scalar_kind(&f.ty),
+                        enum_id,
+                    });
                 }
             }
         }
-        slots.extend_from_slice(&r);
+        slots.push(r);
     }
 
     // Code, policies, clauses, metadata.
@@ -419,10 +415,15 @@ pub fn lower_located(
     for (pid, p) in program.policies.iter().enumerate() {
         let in_policy = |e| (Some(pid), e);
         let pid = pid as u16;
-        let mut r = [0u8; format::POLICY_LEN];
-        put_range(&mut r, 0, t.text(&p.name));
-        put_range(&mut r, 8, t.text(&p.intent));
-        put_u32(&mut r, 16, NONE_U32);
+        let mut r = PolicyFields {
+            name: t.text(&p.name),
+            intent: t.text(&p.intent),
+            reason: Span {
+                off: NONE_U32,
+                len: 0,
+            },
+            ..PolicyFields::default()
+        };
         let mut my_blocks = Vec::new();
         let start = code.len();
         let indexed = p.trigger.as_ref().and_then(index_key);
@@ -436,24 +437,26 @@ pub fn lower_located(
             g.trigger(tr, indexed.as_ref().map(|(_, _, at)| *at))
                 .map_err(in_policy)?;
             let bytes = g.out;
-            put_range(&mut r, 24, (code.len() as u32, bytes.len() as u32));
+            r.trigger = Span {
+                off: code.len() as u32,
+                len: bytes.len() as u32,
+            };
             my_blocks.push((code.len(), bytes.len(), Block::Trigger));
             code.extend_from_slice(&bytes);
         } else {
-            put_range(&mut r, 24, (code.len() as u32, 0));
+            r.trigger = Span {
+                off: code.len() as u32,
+                len: 0,
+            };
         }
-        put_u32(&mut r, 32, (clauses.len() / format::CLAUSE_LEN) as u32);
+        r.first_clause = clauses.len() as u32;
         let reason = match &p.body {
             PolicyBody::Requires {
                 clauses: cs,
                 reason,
             } => {
-                put_u16(
-                    &mut r,
-                    36,
-                    u16::try_from(cs.len())
-                        .map_err(|_| in_policy(LowerError::TooMany("clauses")))?,
-                );
+                r.clause_count = u16::try_from(cs.len())
+                    .map_err(|_| in_policy(LowerError::TooMany("clauses")))?;
                 for (ci, c) in cs.iter().enumerate() {
                     // At most 65535 clauses (checked just above): the index fits.
                     let ci = u16::try_from(ci).unwrap_or(u16::MAX);
@@ -464,45 +467,41 @@ pub fn lower_located(
                     };
                     g.clause(&c.expr, c.reports_count).map_err(in_policy)?;
                     let bytes = g.out;
-                    let mut cr = [0u8; format::CLAUSE_LEN];
-                    put_range(&mut cr, 0, (code.len() as u32, bytes.len() as u32));
-                    put_range(&mut cr, 8, t.text(&c.text));
-                    cr[16] = u8::from(c.reports_count);
+                    clauses.push(ClauseFields {
+                        code: Span {
+                            off: code.len() as u32,
+                            len: bytes.len() as u32,
+                        },
+                        text: t.text(&c.text),
+                        reports_count: u8::from(c.reports_count),
+                    });
                     my_blocks.push((code.len(), bytes.len(), Block::Clause(ci)));
                     code.extend_from_slice(&bytes);
-                    clauses.extend_from_slice(&cr);
                 }
                 reason
             }
             PolicyBody::Denies { reason } => {
-                r[38] = 1;
+                r.body_kind = body_kind::DENIES;
                 reason
             }
         };
         if let Some(reason) = reason {
-            put_range(&mut r, 16, t.text(reason));
+            r.reason = t.text(reason);
         }
-        put_u32(&mut r, 40, (metadata.len() / format::META_LEN) as u32);
-        put_u16(
-            &mut r,
-            44,
-            u16::try_from(p.metadata.len())
-                .map_err(|_| in_policy(LowerError::TooMany("metadata")))?,
-        );
+        r.first_meta = metadata.len() as u32;
+        r.meta_count = u16::try_from(p.metadata.len())
+            .map_err(|_| in_policy(LowerError::TooMany("metadata")))?;
         for (k, v) in &p.metadata {
-            let mut mr = [0u8; format::META_LEN];
-            put_range(&mut mr, 0, t.text(k));
-            let (mk, mv): (u8, i64) = match v {
+            let key = t.text(k);
+            let (kind, value): (u8, i64) = match v {
                 Literal::Str(s) | Literal::Enum { name: s, .. } => {
-                    let (off, len) = t.text(s);
-                    (0, i64::from(off) | (i64::from(len) << 32))
+                    let Span { off, len } = t.text(s);
+                    (meta_kind::STR, i64::from(off) | (i64::from(len) << 32))
                 }
-                Literal::Int(i) => (1, *i),
-                Literal::Bool(b) => (2, i64::from(*b)),
+                Literal::Int(i) => (meta_kind::INT, *i),
+                Literal::Bool(b) => (meta_kind::BOOL, i64::from(*b)),
             };
-            mr[8] = mk;
-            mr[12..20].copy_from_slice(&mv.to_le_bytes());
-            metadata.extend_from_slice(&mr);
+            metadata.push(MetaFields { key, kind, value });
         }
         // Index.
         match &indexed {
@@ -525,60 +524,76 @@ pub fn lower_located(
             indexed_on: indexed.map(|(s, _, _)| program.slots[usize::from(s)].path.clone()),
         });
         blocks.push(my_blocks);
-        policies.extend_from_slice(&r);
+        policies.push(r);
     }
 
     // Index tables.
     let mut index_groups = Vec::new();
     let mut index_buckets = Vec::new();
-    let mut index_policies: Vec<u8> = Vec::new();
-    let push_ids = |ids: &[u16], out: &mut Vec<u8>| -> (u32, u32) {
-        let first = (out.len() / 2) as u32;
-        for id in ids {
-            out.extend_from_slice(&id.to_le_bytes());
-        }
+    let mut index_policies: Vec<u16> = Vec::new();
+    let push_ids = |ids: &[u16], out: &mut Vec<u16>| -> (u32, u32) {
+        let first = out.len() as u32;
+        out.extend_from_slice(ids);
         (first, ids.len() as u32)
     };
     for (slot, buckets) in &groups {
         let mut all: Vec<u16> = buckets.values().flatten().copied().collect();
         all.sort_unstable();
         all.dedup();
-        let mut gr = [0u8; format::GROUP_LEN];
-        put_u16(&mut gr, 0, *slot);
-        put_u32(
-            &mut gr,
-            4,
-            (index_buckets.len() / format::BUCKET_LEN) as u32,
-        );
-        put_u32(&mut gr, 8, buckets.len() as u32);
-        let (fp, np) = push_ids(&all, &mut index_policies);
-        put_u32(&mut gr, 12, fp);
-        put_u32(&mut gr, 16, np);
+        let first_bucket = index_buckets.len() as u32;
+        let (first_policy, policy_count) = push_ids(&all, &mut index_policies);
+        index_groups.push(GroupFields {
+            slot: *slot,
+            first_bucket,
+            bucket_count: buckets.len() as u32,
+            first_policy,
+            policy_count,
+        });
         for (key, ids) in buckets {
-            let mut br = [0u8; format::BUCKET_LEN];
-            br[0..8].copy_from_slice(&key.to_le_bytes());
-            let (f, n) = push_ids(ids, &mut index_policies);
-            put_u32(&mut br, 8, f);
-            put_u32(&mut br, 12, n);
-            index_buckets.extend_from_slice(&br);
+            let (first_policy, policy_count) = push_ids(ids, &mut index_policies);
+            index_buckets.push(BucketFields {
+                key: *key,
+                first_policy,
+                policy_count,
+            });
         }
-        index_groups.extend_from_slice(&gr);
     }
-    let mut unindexed_bytes = Vec::new();
-    push_ids(&unindexed, &mut unindexed_bytes);
 
     let mut enums = Vec::new();
     let mut members = Vec::new();
     for m in &t.enums {
-        let first = (members.len() / 4) as u32;
-        for name in m {
-            members.extend_from_slice(&t.sym(name).to_le_bytes());
-        }
-        enums.extend_from_slice(&first.to_le_bytes());
-        enums.extend_from_slice(&(m.len() as u32).to_le_bytes());
+        enums.push(EnumFields {
+            first_member: members.len() as u32,
+            member_count: m.len() as u32,
+        });
+        members.extend(m.iter().map(|name| MemberFields {
+            symbol: t.sym(name),
+        }));
     }
-    let consts: Vec<u8> = t.consts.concat();
-    let sets: Vec<u8> = t.sets.concat();
+    let ids = |ids: &[u16]| {
+        section(
+            ids.iter()
+                .map(|&policy| PolicyRefFields { policy }.to_bytes()),
+        )
+    };
+    let symbols = section(symbols.iter().map(SymbolFields::to_bytes));
+    let slots = section(slots.iter().map(SlotFields::to_bytes));
+    let fields = section(fields.iter().map(FieldFields::to_bytes));
+    let enums = section(enums.iter().map(EnumFields::to_bytes));
+    let members = section(members.iter().map(MemberFields::to_bytes));
+    let consts = section(t.consts.iter().map(ConstFields::to_bytes));
+    let sets = section(t.sets.iter().map(SetFields::to_bytes));
+    let set_keys = section(
+        t.set_keys
+            .iter()
+            .map(|&key| SetKeyFields { key }.to_bytes()),
+    );
+    let clauses = section(clauses.iter().map(ClauseFields::to_bytes));
+    let metadata = section(metadata.iter().map(MetaFields::to_bytes));
+    let index_groups = section(index_groups.iter().map(GroupFields::to_bytes));
+    let index_buckets = section(index_buckets.iter().map(BucketFields::to_bytes));
+    let index_policies = ids(&index_policies);
+    let unindexed_bytes = ids(&unindexed);
 
     let mut body = Body {
         default: u8::from(program.default == Effect::Deny),
@@ -590,7 +605,7 @@ pub fn lower_located(
         members: &members,
         consts: &consts,
         sets: &sets,
-        set_keys: &t.set_keys,
+        set_keys: &set_keys,
         code: &code,
         policies: &[],
         clauses: &clauses,
@@ -625,9 +640,10 @@ pub fn lower_located(
                 let budget = max_cost;
                 (Some(i), LowerError::OverBudget { name, cost, budget })
             })?;
-        put_u32(&mut policies[i * format::POLICY_LEN..], 48, bound);
+        policies[i].cost_bound = bound;
         reports[i].cost = bound;
     }
+    let policies = section(policies.iter().map(PolicyFields::to_bytes));
     body.policies = &policies;
     let bytes = encode(&body);
     Bundle::from_bytes_with_max_cost(&bytes, max_cost)
@@ -642,12 +658,9 @@ pub fn lower_located(
 pub fn encode(body: &Body<'_>) -> Vec<u8> {
     // Serializing plain byte slices into a Vec cannot fail.
     let payload = postcard::to_allocvec(body).unwrap_or_default();
-    let mut out = Vec::with_capacity(format::HEADER_LEN + payload.len());
-    out.extend_from_slice(&format::MAGIC);
-    out.extend_from_slice(&format::VERSION.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&format::CRC.checksum(&payload).to_le_bytes());
+    let header = Header::for_body(&payload).write();
+    let mut out = Vec::with_capacity(header.len() + payload.len());
+    out.extend_from_slice(&header);
     out.extend_from_slice(&payload);
     out
 }

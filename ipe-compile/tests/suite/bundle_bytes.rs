@@ -2,7 +2,7 @@
 //! malformed bundles (every truncation, random byte flips with and without a fixed checksum)
 //! rejected with a typed error or evaluated without panicking.
 
-use ipe_nostd::format::{self, HEADER_LEN};
+use ipe_nostd::format::{self, Header, HEADER_LEN};
 use ipe_nostd::{Bundle, BundleError, Context, Decision, Value};
 use proptest::prelude::*;
 
@@ -55,6 +55,7 @@ fn golden_bytes_of_a_tiny_bundle() {
 
 #[test]
 fn header_fields_are_where_the_spec_says() {
+    // Literal offsets on purpose: an independent reading of the spec's header table.
     let b = compile(TINY);
     assert_eq!(&b[0..4], b"IPEB");
     assert_eq!(u16::from_le_bytes([b[4], b[5]]), format::VERSION);
@@ -145,8 +146,8 @@ fn a_flipped_body_byte_fails_the_checksum() {
 }
 
 fn refresh_crc(b: &mut [u8]) {
-    let crc = format::CRC.checksum(&b[HEADER_LEN..]);
-    b[12..16].copy_from_slice(&crc.to_le_bytes());
+    let header = Header::for_body(&b[HEADER_LEN..]).write();
+    b[..HEADER_LEN].copy_from_slice(&header);
 }
 
 proptest! {
@@ -205,10 +206,8 @@ fn issue11_overlong_varints_are_refused() {
         let mut new_body = vec![body[0]];
         new_body.extend_from_slice(&prefix);
         new_body.extend_from_slice(&body[2..]);
-        let mut c = b[..HEADER_LEN].to_vec();
-        c[8..12].copy_from_slice(&(new_body.len() as u32).to_le_bytes());
+        let mut c = Header::for_body(&new_body).write().to_vec();
         c.extend_from_slice(&new_body);
-        refresh_crc(&mut c);
         assert_eq!(
             Bundle::from_bytes(&c).unwrap_err(),
             BundleError::NonCanonical,
@@ -229,7 +228,7 @@ mod verifier {
 
     use super::seed_bytes_cached;
     use ipe_compile::lower::encode;
-    use ipe_nostd::format::Body;
+    use ipe_nostd::format::{Body, BucketRec, GroupRec};
     use ipe_nostd::verify::{Block, CodeError, Section, VerifyError};
     use ipe_nostd::{Bundle, BundleError};
 
@@ -364,12 +363,8 @@ mod verifier {
     }
     /// The seed's one index bucket, as `(key, first policy, policy count)`.
     fn seed_bucket(b: &Body<'_>) -> (i64, u32, u32) {
-        let r = &b.index_buckets[..16];
-        (
-            i64::from_le_bytes(r[0..8].try_into().unwrap()),
-            u32::from_le_bytes(r[8..12].try_into().unwrap()),
-            u32::from_le_bytes(r[12..16].try_into().unwrap()),
-        )
+        let r = BucketRec::nth(b.index_buckets, 0);
+        (r.key(), r.first_policy(), r.policy_count())
     }
 
     /// Issue 11: a bucket key that contradicts the trigger (here: another string than
@@ -378,8 +373,9 @@ mod verifier {
     fn issue11_index_key_contradicting_the_trigger_is_refused() {
         let e = verify_with(|b| {
             let mut k = b.index_buckets.to_vec();
-            let (key, _, _) = seed_bucket(b);
-            k[0..8].copy_from_slice(&(key + 1).to_le_bytes());
+            let mut r = BucketRec::nth(&k, 0).fields();
+            r.key += 1;
+            r.put(&mut k, 0).unwrap();
             encode(&Body {
                 index_buckets: &k,
                 ..*b
@@ -400,7 +396,9 @@ mod verifier {
         let e = verify_with(|b| {
             let mut g = b.index_groups.to_vec();
             // Slot 1 is `environment`, a string slot like `resource.type`.
-            g[0..2].copy_from_slice(&1u16.to_le_bytes());
+            let mut r = GroupRec::nth(&g, 0).fields();
+            r.slot = 1;
+            r.put(&mut g, 0).unwrap();
             encode(&Body {
                 index_groups: &g,
                 ..*b
@@ -419,13 +417,14 @@ mod verifier {
     #[test]
     fn issue11_policy_under_an_extra_key_is_refused() {
         let e = verify_with(|b| {
-            let (key, first, n) = seed_bucket(b);
+            let mut extra = BucketRec::nth(b.index_buckets, 0).fields();
+            extra.key += 1;
             let mut k = b.index_buckets.to_vec();
-            k.extend_from_slice(&(key + 1).to_le_bytes());
-            k.extend_from_slice(&first.to_le_bytes());
-            k.extend_from_slice(&n.to_le_bytes());
+            k.extend_from_slice(&extra.to_bytes());
             let mut g = b.index_groups.to_vec();
-            g[8..12].copy_from_slice(&2u32.to_le_bytes());
+            let mut r = GroupRec::nth(&g, 0).fields();
+            r.bucket_count = 2;
+            r.put(&mut g, 0).unwrap();
             encode(&Body {
                 index_buckets: &k,
                 index_groups: &g,

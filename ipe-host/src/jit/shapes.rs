@@ -1,7 +1,7 @@
 //! The parts of a bundle that compiled code and its helpers need, copied out of the bundle so
 //! a [`super::JitSet`] owns everything its code points into.
 
-use ipe_nostd::format::{self, kind, rec};
+use ipe_nostd::format::kind;
 use ipe_nostd::read::{self, EnumTable, ListDecl, SymbolText};
 use ipe_nostd::{Bundle, Str, Value};
 
@@ -86,51 +86,43 @@ pub(crate) struct Shapes {
 
 impl Shapes {
     pub(crate) fn of(bundle: &Bundle<'_>) -> Shapes {
-        let b = bundle.body();
         let symbols = (0..bundle.symbol_count())
             .map(|s| Box::<str>::from(bundle.symbol(s as u32)))
             .collect();
-        let slots = b
-            .slots
-            .chunks_exact(format::SLOT_LEN)
-            .map(|r| SlotShape {
-                kind: rec::u8(r, 8),
-                elem: rec::u8(r, 9),
-                enum_id: rec::u16(r, 10),
-                first_field: rec::u16(r, 12),
-                fields: rec::u16(r, 14),
-                max_len: rec::u32(r, 16),
+        let slots = (0..bundle.slot_count())
+            .filter_map(|s| u16::try_from(s).ok())
+            .map(|s| {
+                let r = bundle.slot_rec(s);
+                SlotShape {
+                    kind: r.kind(),
+                    elem: r.elem_kind(),
+                    enum_id: r.enum_id(),
+                    first_field: r.first_field(),
+                    fields: r.field_count(),
+                    max_len: r.max_len(),
+                }
             })
             .collect();
-        let fields = b
-            .fields
-            .chunks_exact(format::FIELD_LEN)
-            .map(|r| (rec::u8(r, 8), rec::u16(r, 10)))
-            .collect();
-        let enums = b
-            .enums
-            .chunks_exact(format::ENUM_LEN)
-            .map(|r| {
-                let (first, n) = (rec::u32(r, 0) as usize, rec::u32(r, 4) as usize);
-                (first..first.saturating_add(n))
-                    .map(|m| rec::u32(b.members, m * 4))
-                    .collect()
+        let fields = (0..bundle.field_count())
+            .map(|f| {
+                let r = bundle.field_rec(f);
+                (r.kind(), r.enum_id())
             })
             .collect();
-        let sets = b
-            .sets
-            .chunks_exact(format::SET_LEN)
-            .map(|r| {
-                let (first, n) = (rec::u32(r, 4) as usize, rec::u32(r, 8) as usize);
-                (first..first.saturating_add(n))
-                    .map(|k| rec::i64(b.set_keys, k * 8))
-                    .collect()
-            })
+        let enums = (0..bundle.enum_count())
+            .filter_map(|e| u16::try_from(e).ok())
+            .map(|e| bundle.enum_member_symbols(e).collect())
             .collect();
-        let consts = b
-            .consts
-            .chunks_exact(format::CONST_LEN)
-            .map(|r| (rec::u8(r, 0), rec::i64(r, 4)))
+        let sets = (0..bundle.set_count())
+            .filter_map(|s| u16::try_from(s).ok())
+            .map(|s| bundle.set_keys(s).collect())
+            .collect();
+        let consts = (0..bundle.const_count())
+            .filter_map(|c| u16::try_from(c).ok())
+            .map(|c| {
+                let r = bundle.const_rec(c);
+                (r.kind(), r.value())
+            })
             .collect();
         Shapes {
             symbols,

@@ -2,7 +2,7 @@
 //! nesting and each block's cost bound.
 
 use super::{CodeError, Tables};
-use crate::format::{self, kind, rec, Body};
+use crate::format::{kind, Body, ConstRec, EnumRec, FieldRec, SetRec, SlotRec, SymbolRec};
 use crate::isa::{CmpOp, DecodeError, Instr, MAX_LEVELS, STACK_CELLS};
 
 /// The cost bound of one top-level code block (a trigger or a clause), verifying it.
@@ -12,11 +12,11 @@ use crate::isa::{CmpOp, DecodeError, Instr, MAX_LEVELS, STACK_CELLS};
 pub fn block_cost(body: &Body<'_>, code: &[u8]) -> Result<u64, (usize, CodeError)> {
     let t = Tables {
         body,
-        symbols: body.symbols.len() / format::SYMBOL_LEN,
-        slots: body.slots.len() / format::SLOT_LEN,
-        enums: body.enums.len() / format::ENUM_LEN,
-        consts: body.consts.len() / format::CONST_LEN,
-        sets: body.sets.len() / format::SET_LEN,
+        symbols: SymbolRec::count(body.symbols),
+        slots: SlotRec::count(body.slots),
+        enums: EnumRec::count(body.enums),
+        consts: ConstRec::count(body.consts),
+        sets: SetRec::count(body.sets),
     };
     CodeVerifier::new(&t).block(code, 0)
 }
@@ -111,7 +111,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
     fn slot_kind(&self, s: u16) -> Result<u8, CodeError> {
         self.t
             .slot(s)
-            .map(|r| rec::u8(r, 8))
+            .map(SlotRec::kind)
             .ok_or(CodeError::BadOperand)
     }
 
@@ -121,16 +121,12 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         }
         let slot = self.loops.get(usize::from(level)).copied().unwrap_or(0);
         let r = self.t.slot(slot).ok_or(CodeError::BadOperand)?;
-        let (ff, nf) = (rec::u16(r, 12), rec::u16(r, 14));
+        let (ff, nf) = (r.first_field(), r.field_count());
         if field >= nf {
             return Err(CodeError::BadOperand);
         }
-        let fr = rec::nth(
-            self.t.body.fields,
-            format::FIELD_LEN,
-            usize::from(ff) + usize::from(field),
-        );
-        ty_of(rec::u8(fr, 8)).ok_or(CodeError::BadOperand)
+        let fr = FieldRec::nth(self.t.body.fields, usize::from(ff) + usize::from(field));
+        ty_of(fr.kind()).ok_or(CodeError::BadOperand)
     }
 
     fn scalar_slot_ty(&self, s: u16) -> Result<Ty, CodeError> {
@@ -141,22 +137,14 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         if usize::from(c) >= self.t.consts {
             return Err(CodeError::BadOperand);
         }
-        ty_of(rec::u8(
-            rec::nth(self.t.body.consts, format::CONST_LEN, c.into()),
-            0,
-        ))
-        .ok_or(CodeError::BadOperand)
+        ty_of(ConstRec::nth(self.t.body.consts, c.into()).kind()).ok_or(CodeError::BadOperand)
     }
 
     fn set_ty(&self, k: u16) -> Result<Ty, CodeError> {
         if usize::from(k) >= self.t.sets {
             return Err(CodeError::BadOperand);
         }
-        ty_of(rec::u8(
-            rec::nth(self.t.body.sets, format::SET_LEN, k.into()),
-            0,
-        ))
-        .ok_or(CodeError::BadOperand)
+        ty_of(SetRec::nth(self.t.body.sets, k.into()).kind()).ok_or(CodeError::BadOperand)
     }
 
     fn cmp(&mut self, op: CmpOp, a: Ty, b: Ty) -> Result<(), CodeError> {
@@ -285,16 +273,16 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                 Instr::InList { list } => {
                     let s = list.0;
                     let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;
-                    if rec::u8(r, 8) != kind::LIST {
+                    if r.kind() != kind::LIST {
                         return Err(e(CodeError::TypeMismatch));
                     }
-                    let et = ty_of(rec::u8(r, 9)).ok_or(e(CodeError::BadOperand))?;
+                    let et = ty_of(r.elem_kind()).ok_or(e(CodeError::BadOperand))?;
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != et {
                         return Err(e(CodeError::TypeMismatch));
                     }
                     // A scan of the list: bounded by its length.
-                    cost = cost.saturating_add(u64::from(rec::u32(r, 16)));
+                    cost = cost.saturating_add(u64::from(r.max_len()));
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
                 Instr::Has { slot } => {
@@ -354,8 +342,8 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let is_count = matches!(instr, Instr::Count { .. });
                     let (s, n) = (list.0, usize::from(body.0));
                     let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;
-                    let k = rec::u8(r, 8);
-                    let max = u64::from(rec::u32(r, 16));
+                    let k = r.kind();
+                    let max = u64::from(r.max_len());
                     if n == 0 {
                         if !is_count || !(k == kind::LIST || k == kind::RECORDS) {
                             return Err(e(CodeError::BadOperand));

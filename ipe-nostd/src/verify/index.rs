@@ -2,7 +2,9 @@
 
 use super::{bad, range_ok, Section, VerifyError, R};
 use crate::format::kind::{self, value_kind};
-use crate::format::{self, rec, Body};
+use crate::format::{
+    Body, BucketRec, ConstRec, GroupRec, PolicyRec, PolicyRefRec, SetKeyRec, SetRec, SlotRec,
+};
 use crate::isa::{CmpOp, Instr};
 
 pub(super) fn verify_index(
@@ -14,11 +16,12 @@ pub(super) fn verify_index(
     ipols: usize,
     unindexed: usize,
 ) -> R {
-    let id_ok = |i: usize| (rec::u16(body.index_policies, i * 2) as usize) < policies;
+    let id_ok =
+        |i: usize| usize::from(PolicyRefRec::nth(body.index_policies, i).policy()) < policies;
     let ascending = |list: &[u8], first: usize, n: usize| {
         let mut last: Option<u16> = None;
         for i in first..first + n {
-            let id = rec::u16(list, i * 2);
+            let id = PolicyRefRec::nth(list, i).policy();
             if last.is_some_and(|l| l >= id) {
                 return false;
             }
@@ -28,15 +31,15 @@ pub(super) fn verify_index(
     };
     let mut prev_slot: Option<u16> = None;
     for g in 0..groups {
-        let r = rec::nth(body.index_groups, format::GROUP_LEN, g);
+        let r = GroupRec::nth(body.index_groups, g);
         let (slot, fb, nb, fp, np) = (
-            rec::u16(r, 0),
-            rec::u32(r, 4),
-            rec::u32(r, 8),
-            rec::u32(r, 12),
-            rec::u32(r, 16),
+            r.slot(),
+            r.first_bucket(),
+            r.bucket_count(),
+            r.first_policy(),
+            r.policy_count(),
         );
-        let slot_kind = rec::u8(rec::nth(body.slots, format::SLOT_LEN, slot.into()), 8);
+        let slot_kind = SlotRec::nth(body.slots, slot.into()).kind();
         let ok = usize::from(slot) < slots
             && value_kind(slot_kind).is_some()
             && slot_kind != kind::LIST
@@ -59,13 +62,13 @@ pub(super) fn verify_index(
         prev_slot = Some(slot);
         let mut last_key: Option<i64> = None;
         for b in fb as usize..fb as usize + nb as usize {
-            let br = rec::nth(body.index_buckets, format::BUCKET_LEN, b);
-            let (key, bf, bn) = (rec::i64(br, 0), rec::u32(br, 8), rec::u32(br, 12));
+            let br = BucketRec::nth(body.index_buckets, b);
+            let (key, bf, bn) = (br.key(), br.first_policy(), br.policy_count());
             let members_ok = bn > 0
                 && range_ok(bf, bn, ipols)
                 && ascending(body.index_policies, bf as usize, bn as usize)
                 && (bf as usize..bf as usize + bn as usize).all(|i| {
-                    let id = rec::u16(body.index_policies, i * 2);
+                    let id = PolicyRefRec::nth(body.index_policies, i).policy();
                     contains_sorted(body.index_policies, fp as usize, np as usize, id)
                 });
             if !members_ok {
@@ -81,7 +84,8 @@ pub(super) fn verify_index(
         }
         prove_group(body, g, slot, (fb, nb), (fp, np))?;
     }
-    if !(0..unindexed).all(|i| (rec::u16(body.unindexed, i * 2) as usize) < policies)
+    if !(0..unindexed)
+        .all(|i| usize::from(PolicyRefRec::nth(body.unindexed, i).policy()) < policies)
         || !ascending(body.unindexed, 0, unindexed)
     {
         return Err(bad(Section::Unindexed, 0));
@@ -91,8 +95,8 @@ pub(super) fn verify_index(
         let id = p as u16;
         let mut seen = usize::from(contains_sorted(body.unindexed, 0, unindexed, id));
         for g in 0..groups {
-            let r = rec::nth(body.index_groups, format::GROUP_LEN, g);
-            let (fp, np) = (rec::u32(r, 12) as usize, rec::u32(r, 16) as usize);
+            let r = GroupRec::nth(body.index_groups, g);
+            let (fp, np) = (r.first_policy() as usize, r.policy_count() as usize);
             seen += usize::from(contains_sorted(body.index_policies, fp, np, id));
         }
         if seen != 1 {
@@ -117,7 +121,7 @@ impl Keys {
                 let (mut lo, mut hi) = (first, first.saturating_add(n));
                 while lo < hi {
                     let mid = lo + (hi - lo) / 2;
-                    match rec::i64(body.set_keys, mid * 8).cmp(&key) {
+                    match SetKeyRec::nth(body.set_keys, mid).key().cmp(&key) {
                         core::cmp::Ordering::Less => lo = mid + 1,
                         core::cmp::Ordering::Greater => hi = mid,
                         core::cmp::Ordering::Equal => return true,
@@ -133,9 +137,10 @@ impl Keys {
 /// conjunct alone or that conjunct followed by `jump.false` to the end of the block (so the
 /// trigger is false whenever the conjunct is). Runs after the code is verified.
 fn trigger_head(body: &Body<'_>, p: u16) -> Option<(u16, Keys)> {
-    let r = rec::nth(body.policies, format::POLICY_LEN, usize::from(p));
-    let (off, len) = (rec::u32(r, 24) as usize, rec::u32(r, 28) as usize);
-    let code = body.code.get(off..off.checked_add(len)?)?;
+    let (off, end) = PolicyRec::nth(body.policies, usize::from(p))
+        .trigger()
+        .bounds()?;
+    let code = body.code.get(off..end)?;
     let (head, head_len) = Instr::decode(code, 0).ok()?;
     let (slot, keys) = match head {
         Instr::CmpSlotConst {
@@ -143,12 +148,12 @@ fn trigger_head(body: &Body<'_>, p: u16) -> Option<(u16, Keys)> {
             slot,
             konst,
         } => {
-            let c = rec::nth(body.consts, format::CONST_LEN, konst.0.into());
-            (slot.0, Keys::One(rec::i64(c, 4)))
+            let c = ConstRec::nth(body.consts, konst.0.into());
+            (slot.0, Keys::One(c.value()))
         }
         Instr::InSlotSet { slot, set } => {
-            let set = rec::nth(body.sets, format::SET_LEN, set.0.into());
-            let (first, n) = (rec::u32(set, 4) as usize, rec::u32(set, 8) as usize);
+            let set = SetRec::nth(body.sets, set.0.into());
+            let (first, n) = (set.first_key() as usize, set.key_count() as usize);
             if n == 0 {
                 return None;
             }
@@ -192,12 +197,12 @@ fn prove_group(
         let (mut lo, mut hi) = (fb as usize, (fb as usize).saturating_add(nb as usize));
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let br = rec::nth(body.index_buckets, format::BUCKET_LEN, mid);
-            match rec::i64(br, 0).cmp(&key) {
+            let br = BucketRec::nth(body.index_buckets, mid);
+            match br.key().cmp(&key) {
                 core::cmp::Ordering::Less => lo = mid + 1,
                 core::cmp::Ordering::Greater => hi = mid,
                 core::cmp::Ordering::Equal => {
-                    return Some((rec::u32(br, 8) as usize, rec::u32(br, 12) as usize))
+                    return Some((br.first_policy() as usize, br.policy_count() as usize))
                 }
             }
         }
@@ -205,7 +210,7 @@ fn prove_group(
     };
     // Each policy of the group is in the bucket of every key its trigger admits.
     for i in fp as usize..(fp as usize).saturating_add(np as usize) {
-        let p = rec::u16(body.index_policies, i * 2);
+        let p = PolicyRefRec::nth(body.index_policies, i).policy();
         let keys = heads(p)?;
         let check = |key: i64| match bucket_of(key) {
             Some((bf, bn)) if contains_sorted(body.index_policies, bf, bn, p) => Ok(()),
@@ -215,17 +220,17 @@ fn prove_group(
             Keys::One(k) => check(k)?,
             Keys::Set { first, n } => {
                 for j in first..first.saturating_add(n) {
-                    check(rec::i64(body.set_keys, j * 8))?;
+                    check(SetKeyRec::nth(body.set_keys, j).key())?;
                 }
             }
         }
     }
     // Each bucket holds only policies whose trigger admits its key.
     for b in fb as usize..(fb as usize).saturating_add(nb as usize) {
-        let br = rec::nth(body.index_buckets, format::BUCKET_LEN, b);
-        let (key, bf, bn) = (rec::i64(br, 0), rec::u32(br, 8), rec::u32(br, 12));
+        let br = BucketRec::nth(body.index_buckets, b);
+        let (key, bf, bn) = (br.key(), br.first_policy(), br.policy_count());
         for i in bf as usize..(bf as usize).saturating_add(bn as usize) {
-            let p = rec::u16(body.index_policies, i * 2);
+            let p = PolicyRefRec::nth(body.index_policies, i).policy();
             if !heads(p)?.contains(body, key) {
                 return Err(VerifyError::IndexKey { policy: p, key });
             }
@@ -238,7 +243,7 @@ fn contains_sorted(list: &[u8], first: usize, n: usize, id: u16) -> bool {
     let (mut lo, mut hi) = (first, first + n);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match rec::u16(list, mid * 2).cmp(&id) {
+        match PolicyRefRec::nth(list, mid).policy().cmp(&id) {
             core::cmp::Ordering::Less => lo = mid + 1,
             core::cmp::Ordering::Greater => hi = mid,
             core::cmp::Ordering::Equal => return true,

@@ -17,7 +17,7 @@ mod records;
 pub use code::block_cost;
 pub use records::verify_with_max_cost;
 
-use crate::format::{self, rec, Body};
+use crate::format::{Body, EnumRec, SlotRec, Span};
 
 /// A section of the body, for error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,9 +248,9 @@ pub(super) fn text_ok(body: &Body<'_>, off: u32, len: u32) -> bool {
         .is_some()
 }
 
-pub(super) fn text<'a>(body: &Body<'a>, r: &[u8], at: usize) -> Option<&'a str> {
-    let (off, len) = (rec::u32(r, at) as usize, rec::u32(r, at + 4) as usize);
-    body.text.get(off..off.checked_add(len)?)
+pub(super) fn text<'a>(body: &Body<'a>, span: Span) -> Option<&'a str> {
+    let (start, end) = span.bounds()?;
+    body.text.get(start..end)
 }
 
 pub(super) fn range_ok(first: u32, n: u32, total: usize) -> bool {
@@ -270,12 +270,12 @@ pub(super) struct Tables<'b, 'a> {
 }
 
 impl Tables<'_, '_> {
-    pub(super) fn slot(&self, s: u16) -> Option<&[u8]> {
-        (usize::from(s) < self.slots).then(|| rec::nth(self.body.slots, format::SLOT_LEN, s.into()))
+    pub(super) fn slot(&self, s: u16) -> Option<SlotRec<'_>> {
+        (usize::from(s) < self.slots).then(|| SlotRec::nth(self.body.slots, s.into()))
     }
     pub(super) fn enum_len(&self, e: u16) -> Option<u32> {
         (usize::from(e) < self.enums)
-            .then(|| rec::u32(rec::nth(self.body.enums, format::ENUM_LEN, e.into()), 4))
+            .then(|| EnumRec::nth(self.body.enums, e.into()).member_count())
     }
 }
 

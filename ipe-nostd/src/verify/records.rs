@@ -6,7 +6,12 @@ use super::index::verify_index;
 use super::{
     bad, count, range_ok, text, text_ok, Block, Section, Tables, VerifyError, MAX_LIST_LEN, R,
 };
-use crate::format::{self, kind, rec, Body, NONE_U32};
+use crate::format::{
+    body_kind, kind, meta_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec, MemberRec, MetaRec,
+    PolicyRec, SetKeyRec, SetRec, SlotRec, SymbolRec, BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN,
+    FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN, NONE_U32, POLICY_LEN, POLICY_REF_LEN, SET_KEY_LEN,
+    SET_LEN, SLOT_LEN, SYMBOL_LEN,
+};
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
 pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
@@ -18,37 +23,37 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     }
     let u32max = u32::MAX as usize - 1;
     let u16max = u16::MAX as usize - 1;
-    let symbols = count(Section::Symbols, body.symbols, format::SYMBOL_LEN, u32max)?;
-    let slots = count(Section::Slots, body.slots, format::SLOT_LEN, u16max)?;
-    let fields = count(Section::Fields, body.fields, format::FIELD_LEN, u32max)?;
-    let enums = count(Section::Enums, body.enums, format::ENUM_LEN, u16max)?;
-    let members = count(Section::Members, body.members, 4, u32max)?;
-    let consts = count(Section::Consts, body.consts, format::CONST_LEN, u16max + 1)?;
-    let sets = count(Section::Sets, body.sets, format::SET_LEN, u16max + 1)?;
-    let set_keys = count(Section::SetKeys, body.set_keys, 8, u32max)?;
-    let policies = count(Section::Policies, body.policies, format::POLICY_LEN, u16max)?;
-    let clauses = count(Section::Clauses, body.clauses, format::CLAUSE_LEN, u32max)?;
-    let metas = count(Section::Metadata, body.metadata, format::META_LEN, u32max)?;
-    let groups = count(
-        Section::IndexGroups,
-        body.index_groups,
-        format::GROUP_LEN,
-        u16max,
-    )?;
+    let symbols = count(Section::Symbols, body.symbols, SYMBOL_LEN, u32max)?;
+    let slots = count(Section::Slots, body.slots, SLOT_LEN, u16max)?;
+    let fields = count(Section::Fields, body.fields, FIELD_LEN, u32max)?;
+    let enums = count(Section::Enums, body.enums, ENUM_LEN, u16max)?;
+    let members = count(Section::Members, body.members, MEMBER_LEN, u32max)?;
+    let consts = count(Section::Consts, body.consts, CONST_LEN, u16max + 1)?;
+    let sets = count(Section::Sets, body.sets, SET_LEN, u16max + 1)?;
+    let set_keys = count(Section::SetKeys, body.set_keys, SET_KEY_LEN, u32max)?;
+    let policies = count(Section::Policies, body.policies, POLICY_LEN, u16max)?;
+    let clauses = count(Section::Clauses, body.clauses, CLAUSE_LEN, u32max)?;
+    let metas = count(Section::Metadata, body.metadata, META_LEN, u32max)?;
+    let groups = count(Section::IndexGroups, body.index_groups, GROUP_LEN, u16max)?;
     let buckets = count(
         Section::IndexBuckets,
         body.index_buckets,
-        format::BUCKET_LEN,
+        BUCKET_LEN,
         u32max,
     )?;
-    let ipols = count(Section::IndexPolicies, body.index_policies, 2, u32max)?;
-    let unindexed = count(Section::Unindexed, body.unindexed, 2, u16max)?;
+    let ipols = count(
+        Section::IndexPolicies,
+        body.index_policies,
+        POLICY_REF_LEN,
+        u32max,
+    )?;
+    let unindexed = count(Section::Unindexed, body.unindexed, POLICY_REF_LEN, u16max)?;
 
     // Symbols: valid text, strictly ascending.
     let mut prev: Option<&str> = None;
     for i in 0..symbols {
-        let r = rec::nth(body.symbols, format::SYMBOL_LEN, i);
-        let s = text(body, r, 0).ok_or(bad(Section::Symbols, i))?;
+        let r = SymbolRec::nth(body.symbols, i);
+        let s = text(body, r.text()).ok_or(bad(Section::Symbols, i))?;
         if prev.is_some_and(|p| p >= s) {
             return Err(VerifyError::Unsorted {
                 section: Section::Symbols,
@@ -59,13 +64,13 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     }
     // Enums and members.
     for m in 0..members {
-        if rec::u32(body.members, m * 4) as usize >= symbols {
+        if MemberRec::nth(body.members, m).symbol() as usize >= symbols {
             return Err(bad(Section::Members, m));
         }
     }
     for e in 0..enums {
-        let r = rec::nth(body.enums, format::ENUM_LEN, e);
-        let (first, n) = (rec::u32(r, 0), rec::u32(r, 4));
+        let r = EnumRec::nth(body.enums, e);
+        let (first, n) = (r.first_member(), r.member_count());
         if n == 0 || n > u32::from(u16::MAX) || !range_ok(first, n, members) {
             return Err(bad(Section::Enums, e));
         }
@@ -85,18 +90,18 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     };
     // Fields.
     for i in 0..fields {
-        let r = rec::nth(body.fields, format::FIELD_LEN, i);
-        if text(body, r, 0).is_none() || !scalar_ok(rec::u8(r, 8), rec::u16(r, 10)) {
+        let r = FieldRec::nth(body.fields, i);
+        if text(body, r.path()).is_none() || !scalar_ok(r.kind(), r.enum_id()) {
             return Err(bad(Section::Fields, i));
         }
     }
     // Slots: valid shapes, strictly ascending paths.
     let mut prev: Option<&str> = None;
     for i in 0..slots {
-        let r = rec::nth(body.slots, format::SLOT_LEN, i);
-        let path = text(body, r, 0).ok_or(bad(Section::Slots, i))?;
-        let (k, ek, e) = (rec::u8(r, 8), rec::u8(r, 9), rec::u16(r, 10));
-        let (ff, nf, max) = (rec::u16(r, 12), rec::u16(r, 14), rec::u32(r, 16));
+        let r = SlotRec::nth(body.slots, i);
+        let path = text(body, r.path()).ok_or(bad(Section::Slots, i))?;
+        let (k, ek, e) = (r.kind(), r.elem_kind(), r.enum_id());
+        let (ff, nf, max) = (r.first_field(), r.field_count(), r.max_len());
         let ok = match k {
             kind::LIST => scalar_ok(ek, e) && max <= MAX_LIST_LEN,
             kind::RECORDS => range_ok(ff.into(), nf.into(), fields) && max <= MAX_LIST_LEN,
@@ -115,26 +120,21 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     }
     // Constants.
     for i in 0..consts {
-        let r = rec::nth(body.consts, format::CONST_LEN, i);
-        if !const_ok(&t, rec::u8(r, 0), rec::i64(r, 4), rec::u16(r, 12)) {
+        let r = ConstRec::nth(body.consts, i);
+        if !const_ok(&t, r.kind(), r.value(), r.enum_id()) {
             return Err(bad(Section::Consts, i));
         }
     }
     // Sets: keys in range for their kind, strictly ascending.
     for i in 0..sets {
-        let r = rec::nth(body.sets, format::SET_LEN, i);
-        let (k, e, first, n) = (
-            rec::u8(r, 0),
-            rec::u16(r, 2),
-            rec::u32(r, 4),
-            rec::u32(r, 8),
-        );
+        let r = SetRec::nth(body.sets, i);
+        let (k, e, first, n) = (r.kind(), r.enum_id(), r.first_key(), r.key_count());
         if !range_ok(first, n, set_keys) {
             return Err(bad(Section::Sets, i));
         }
         let mut last: Option<i64> = None;
         for j in first as usize..(first as usize).saturating_add(n as usize) {
-            let key = rec::i64(body.set_keys, j * 8);
+            let key = SetKeyRec::nth(body.set_keys, j).key();
             if !const_ok(&t, k, key, e) {
                 return Err(bad(Section::SetKeys, j));
             }
@@ -149,13 +149,13 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     }
     // Metadata.
     for i in 0..metas {
-        let r = rec::nth(body.metadata, format::META_LEN, i);
-        let v = rec::i64(r, 12);
-        let ok = text(body, r, 0).is_some()
-            && match rec::u8(r, 8) {
-                0 => text_ok(body, v as u32, (v >> 32) as u32),
-                1 => true,
-                2 => v == 0 || v == 1,
+        let r = MetaRec::nth(body.metadata, i);
+        let v = r.value();
+        let ok = text(body, r.key()).is_some()
+            && match r.kind() {
+                meta_kind::STR => text_ok(body, v as u32, (v >> 32) as u32),
+                meta_kind::INT => true,
+                meta_kind::BOOL => v == 0 || v == 1,
                 _ => false,
             };
         if !ok {
@@ -164,9 +164,11 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     }
     // Clause records (code is verified per policy below).
     for i in 0..clauses {
-        let r = rec::nth(body.clauses, format::CLAUSE_LEN, i);
-        let (off, len) = (rec::u32(r, 0), rec::u32(r, 4));
-        if !range_ok(off, len, body.code.len()) || text(body, r, 8).is_none() || rec::u8(r, 16) > 1
+        let r = ClauseRec::nth(body.clauses, i);
+        let code = r.code();
+        if !range_ok(code.off, code.len, body.code.len())
+            || text(body, r.text()).is_none()
+            || r.reports_count() > 1
         {
             return Err(bad(Section::Clauses, i));
         }
@@ -190,20 +192,20 @@ fn const_ok(t: &Tables<'_, '_>, k: u8, v: i64, e: u16) -> bool {
 
 fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max_cost: u32) -> R {
     let body = t.body;
-    let r = rec::nth(body.policies, format::POLICY_LEN, p);
-    let reason_off = rec::u32(r, 16);
-    let (t_off, t_len) = (rec::u32(r, 24), rec::u32(r, 28));
-    let (fc, nc, bk) = (rec::u32(r, 32), rec::u16(r, 36), rec::u8(r, 38));
-    let (fm, nm) = (rec::u32(r, 40), rec::u16(r, 44));
-    let ok = text(body, r, 0).is_some()
-        && text(body, r, 8).is_some()
-        && (reason_off == NONE_U32 || text(body, r, 16).is_some())
+    let r = PolicyRec::nth(body.policies, p);
+    let reason = r.reason();
+    let (t_off, t_len) = (r.trigger().off, r.trigger().len);
+    let (fc, nc, bk) = (r.first_clause(), r.clause_count(), r.body_kind());
+    let (fm, nm) = (r.first_meta(), r.meta_count());
+    let ok = text(body, r.name()).is_some()
+        && text(body, r.intent()).is_some()
+        && (reason.off == NONE_U32 || text(body, reason).is_some())
         && range_ok(t_off, t_len, body.code.len())
         && range_ok(fc, nc.into(), clauses)
         && range_ok(fm, nm.into(), metas)
         && match bk {
-            0 => nc > 0,
-            1 => nc == 0,
+            body_kind::REQUIRES => nc > 0,
+            body_kind::DENIES => nc == 0,
             _ => false,
         };
     if !ok {
@@ -229,12 +231,8 @@ fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max
         );
     }
     for c in 0..nc {
-        let cr = rec::nth(
-            body.clauses,
-            format::CLAUSE_LEN,
-            fc as usize + usize::from(c),
-        );
-        let (off, len) = (rec::u32(cr, 0) as usize, rec::u32(cr, 4) as usize);
+        let cr = ClauseRec::nth(body.clauses, fc as usize + usize::from(c));
+        let (off, len) = (cr.code().off as usize, cr.code().len as usize);
         let code = body.code.get(off..off.saturating_add(len)).unwrap_or(&[]);
         let mut v = CodeVerifier::new(t);
         cost = cost.saturating_add(
@@ -253,7 +251,7 @@ fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max
             })
         }
     };
-    let recorded = rec::u32(r, 48);
+    let recorded = r.cost_bound();
     if computed != recorded {
         return Err(VerifyError::CostMismatch {
             policy,
