@@ -14,6 +14,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `defmt` | `defmt::Format` on public types, for firmware logs |
+//! | `alloc` | [`report`]: decisions rendered with names and their JSON form (uses `alloc` and `serde_json` without `std`) |
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -27,6 +28,8 @@
     )
 )]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
@@ -35,6 +38,8 @@ pub mod decision;
 pub mod disasm;
 pub mod format;
 pub mod isa;
+#[cfg(feature = "alloc")]
+pub mod report;
 pub mod value;
 pub mod verify;
 pub mod vm;
