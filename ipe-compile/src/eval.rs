@@ -54,7 +54,7 @@ enum V<'r> {
 
 /// The JSON kind of a value: integer-valued numbers are ints however they are spelled (the
 /// host's rule, shared by every reader).
-pub use ipe_host::request::json_kind;
+pub use ipe_nostd::report::json_kind;
 
 /// Follows a dotted path through objects; `None` when a step is absent, `null` or not an
 /// object.
@@ -74,7 +74,7 @@ fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
     };
     match (ty, v) {
         (Scalar::Str, Value::String(s)) => Ok(V::Str(s)),
-        (Scalar::Int, Value::Number(n)) => ipe_host::request::json_int(n)
+        (Scalar::Int, Value::Number(n)) => ipe_nostd::report::json_int(n)
             .map(V::Int)
             .ok_or_else(|| wrong(ValueKind::Int)),
         (Scalar::Bool, Value::Bool(b)) => Ok(V::Bool(*b)),

@@ -9,13 +9,9 @@ pub mod parser;
 pub mod source;
 
 pub use check::{MAX_AGG_DEPTH, MAX_DEPTH};
-pub mod cli;
 pub mod compile;
-pub mod corpus;
 pub mod decision;
 pub mod eval;
-pub mod input;
-pub mod inspect;
 
 pub use compile::{
     bundle_files, compile_paths, compile_paths_with, compile_sources, compile_sources_with,

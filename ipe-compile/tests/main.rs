@@ -1,17 +1,14 @@
 //! The integration tests of ipe-compile, in one binary (modules live in `suite/`).
 
-/// Every corpus case through the reference evaluator and the bytecode interpreter, which must
-/// agree with each other and with the expectation; bundles round-trip through decode/encode.
+/// The bundled examples on the reference evaluator and the interpreter; device-sized
+/// decisions.
 #[path = "suite/backends.rs"]
 mod backends;
 /// Golden bundle bytes and malformed bundles.
 #[path = "suite/bundle_bytes.rs"]
 mod bundle_bytes;
-/// The `ipe` binary end to end.
-#[path = "suite/cli.rs"]
-mod cli;
-/// Runs the shared corpus (`tests/corpus/` at the repository root) through the reference
-/// evaluator.
+/// The shared corpus (`tests/corpus/` at the repository root), one test per file: expected
+/// diagnostics, and every case on the reference evaluator and the interpreter.
 #[path = "suite/corpus.rs"]
 mod corpus;
 /// Diagnostic messages, positions, underlines and help.

@@ -14,41 +14,8 @@ use serde_json::Value as Json;
 use crate::engine::{HostDecision, PolicySet};
 use crate::error::{Error, RequestError};
 
-/// The largest magnitude (exclusive) of an integer written with a fraction or an exponent:
-/// below it every integral double is exactly the integer it spells (2^53).
-const EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
-
-/// A JSON number written with a fraction or an exponent, as an int: `Some` when it is integral
-/// and below 2^53 in magnitude (so `1.0`, `1e0`, `-0` and `0.5e1` are ints).
-pub fn float_int(f: f64) -> Option<i64> {
-    // Exact: `f` is integral and below 2^53 in magnitude.
-    (f.fract() == 0.0 && f.abs() < EXACT_FLOAT_INT).then_some(f as i64)
-}
-
-/// A JSON number as an int: any integer in `i64` range however it is spelled (see
-/// [`float_int`] for numbers with a fraction or an exponent); `None` otherwise.
-pub fn json_int(n: &serde_json::Number) -> Option<i64> {
-    n.as_i64().or_else(|| {
-        if n.is_u64() {
-            None
-        } else {
-            n.as_f64().and_then(float_int)
-        }
-    })
-}
-
-/// The JSON kind of a value, with integer-valued numbers read as ints (see [`json_int`]).
-pub fn json_kind(v: &Json) -> JsonKind {
-    match v {
-        Json::String(_) => JsonKind::Str,
-        Json::Number(n) if json_int(n).is_some() => JsonKind::Int,
-        Json::Number(_) => JsonKind::Float,
-        Json::Bool(_) => JsonKind::Bool,
-        Json::Array(_) => JsonKind::List,
-        Json::Object(_) => JsonKind::Object,
-        Json::Null => JsonKind::Null,
-    }
-}
+/// The JSON number rule every reader shares (defined once, in `ipe-nostd`'s `report`).
+pub use ipe_nostd::report::{float_int, json_int, json_kind};
 
 /// Follows a dotted path through nested objects; `None` when a step is absent or `null`.
 pub fn lookup<'j>(root: &'j Json, path: &str) -> Option<&'j Json> {

@@ -15,6 +15,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `defmt` | `defmt::Format` on public types, for firmware logs |
+//! | `alloc` | [`report`]: decisions rendered with names and their JSON form (uses `alloc` and `serde_json` without `std`) |
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -28,6 +29,8 @@
     )
 )]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
@@ -37,6 +40,8 @@ pub mod disasm;
 pub mod format;
 pub mod isa;
 pub mod read;
+#[cfg(feature = "alloc")]
+pub mod report;
 pub mod value;
 pub mod verify;
 pub mod vm;

@@ -90,7 +90,7 @@ pub fn check(data: &[u8]) {
         );
         if let Some(set) = &jit {
             // `JitSet::eval` is safe for any values: type-confused ones included.
-            let _ = crate::jit_decision(&bundle, set, values);
+            let _ = crate::jit_decision(set, values);
         }
         for p in 0..bundle.policy_count().min(64) {
             if let Ok(id) = PolicyId::try_from(p) {

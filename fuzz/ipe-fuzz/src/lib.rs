@@ -15,6 +15,8 @@ pub mod request;
 pub mod seeds;
 pub mod source;
 
+use ipe_testgen::backend::{compare, Backend, Interp, Jit, Reference};
+
 /// The targets, by name, for replay tools.
 pub const TARGETS: [(&str, fn(&[u8])); 4] = [
     ("bundle", bundle::check),
@@ -59,19 +61,30 @@ pub fn build(sources: &[(&str, &str)]) -> Option<(ipe_compile::hir::Program, Vec
     Some((program, compiled.bytes))
 }
 
+/// The JIT backends of `bundle`: both tiers, those the JIT supports ([`jit`]).
+pub type Jits<'b> = Vec<Jit<'b>>;
+
 /// The decision JSON of every backend for one request: the reference evaluator, the
-/// interpreter (through the host's JSON request builder) and both JIT tiers.
+/// interpreter (through the host's JSON request builder) and both JIT tiers (a JIT backend's
+/// disagreement with the interpreter on a policy outcome is shown as its answer).
 pub fn decisions(
     program: &ipe_compile::hir::Program,
     bundle: &ipe_nostd::Bundle<'_>,
     request: &serde_json::Value,
-) -> Vec<(&'static str, String)> {
+) -> Vec<(String, String)> {
     let sets = jits(bundle);
-    decisions_with(program, bundle, request, &sets)
+    with_backends(program, bundle, &sets, |all| {
+        all.iter()
+            .map(|b| {
+                let d = b.decide(request).unwrap_or_else(|e| format!("error: {e}"));
+                (b.name().to_owned(), d)
+            })
+            .collect()
+    })
 }
 
 /// Both JIT tiers of `bundle` (those the JIT supports).
-pub fn jits(bundle: &ipe_nostd::Bundle<'_>) -> Vec<ipe_host::jit::JitSet> {
+pub fn jits<'b>(bundle: &ipe_nostd::Bundle<'b>) -> Jits<'b> {
     [
         ipe_host::jit::Tier::Baseline,
         ipe_host::jit::Tier::Optimized,
@@ -81,43 +94,25 @@ pub fn jits(bundle: &ipe_nostd::Bundle<'_>) -> Vec<ipe_host::jit::JitSet> {
     .collect()
 }
 
-/// [`decisions`] with JIT sets compiled beforehand (one per tier).
-pub fn decisions_with(
+/// Calls `f` with every backend of one bundle, the reference first: the list
+/// [`assert_agree`] compares.
+fn with_backends<R>(
     program: &ipe_compile::hir::Program,
     bundle: &ipe_nostd::Bundle<'_>,
-    request: &serde_json::Value,
-    sets: &[ipe_host::jit::JitSet],
-) -> Vec<(&'static str, String)> {
-    let mut out = vec![
-        (
-            "reference",
-            ipe_compile::evaluate(program, request).to_json(),
-        ),
-        (
-            "interpreter",
-            ipe_host::evaluate_json(bundle, request).to_json(),
-        ),
-    ];
-    let arena = bumpalo::Bump::new();
-    let mut ctx = ipe_nostd::Context::<{ ipe_host::MAX_SLOTS }>::new();
-    ipe_host::request::fill(bundle, request, &arena, &mut ctx);
-    for set in sets {
-        let name = match set.tier() {
-            ipe_host::jit::Tier::Baseline => "jit-baseline",
-            ipe_host::jit::Tier::Optimized => "jit-optimized",
-        };
-        out.push((name, jit_decision(bundle, set, ctx.values())));
-    }
-    out
+    sets: &[Jit<'_>],
+    f: impl FnOnce(&[&dyn Backend]) -> R,
+) -> R {
+    let (reference, interp) = (Reference(program), Interp(*bundle));
+    let mut all: Vec<&dyn Backend> = vec![&reference, &interp];
+    all.extend(sets.iter().map(|s| s as &dyn Backend));
+    f(&all)
 }
 
-/// Compiles every policy of `bundle` at `tier`. A verified bundle the JIT cannot compile for a
-/// reason other than declared unsupported bytecode is a finding.
-pub fn jit(
-    bundle: &ipe_nostd::Bundle<'_>,
-    tier: ipe_host::jit::Tier,
-) -> Option<ipe_host::jit::JitSet> {
-    match ipe_host::jit::compile_bundle(bundle, tier) {
+/// Compiles every policy of `bundle` at `tier` (policies the JIT leaves to the interpreter
+/// are not a disagreement). A verified bundle the JIT cannot compile for a reason other than
+/// declared unsupported bytecode is a finding.
+pub fn jit<'b>(bundle: &ipe_nostd::Bundle<'b>, tier: ipe_host::jit::Tier) -> Option<Jit<'b>> {
+    match Jit::new(*bundle, tier, false) {
         Ok(set) => Some(set),
         Err(ipe_host::jit::JitError::Unsupported(what)) => {
             if std::env::var_os("IPE_FUZZ_VERBOSE").is_some() {
@@ -129,52 +124,23 @@ pub fn jit(
     }
 }
 
-/// The JIT's decision JSON over `values`, after checking every compiled policy's outcome
-/// against the interpreter's (`eval_policy_values`).
-pub fn jit_decision(
-    bundle: &ipe_nostd::Bundle<'_>,
-    set: &ipe_host::jit::JitSet,
-    values: &[ipe_nostd::Value<'_>],
-) -> String {
-    use ipe_nostd::{vm, PolicyId};
-    for i in 0..bundle.policy_count() {
-        let Ok(id) = PolicyId::try_from(i) else { break };
-        let interp = vm::eval_policy_values(bundle, id, values);
-        if let Some(jit) = set.eval(id, values) {
-            assert!(
-                jit == interp,
-                "policy {} ({:?} tier): interpreter {interp:?}, JIT {jit:?}",
-                bundle.policy(id).name,
-                set.tier()
-            );
-        }
-    }
-    let mut d = ipe_host::HostDecision::new(bundle.default_effect());
-    let mut acc = ipe_nostd::Accumulator::new(bundle.default_effect());
-    vm::for_each_candidate(bundle, values, |id| {
-        let o = set
-            .eval(id, values)
-            .unwrap_or_else(|| vm::eval_policy_values(bundle, id, values));
-        acc.add(&mut d, id, o);
-    });
-    acc.finish(&mut d);
-    ipe_host::Report::of_host(bundle, &d).to_json()
+/// The JIT's decision JSON over `values` (any values, type-confused ones included), after
+/// checking every compiled policy's outcome against the interpreter's; panics on a
+/// disagreement.
+pub fn jit_decision(set: &Jit<'_>, values: &[ipe_nostd::Value<'_>]) -> String {
+    set.decide_values(values).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Panics with a readable report unless every backend gives the same decision JSON.
+/// Panics with a readable report unless every backend gives the same decision JSON (the one
+/// differential loop, [`ipe_testgen::backend::compare`]).
 pub fn assert_agree(
     program: &ipe_compile::hir::Program,
     bundle: &ipe_nostd::Bundle<'_>,
-    sets: &[ipe_host::jit::JitSet],
+    sets: &[Jit<'_>],
     request: &serde_json::Value,
     what: &dyn std::fmt::Display,
 ) {
-    let ds = decisions_with(program, bundle, request, sets);
-    let (first_name, first) = &ds[0];
-    for (name, d) in &ds[1..] {
-        assert!(
-            d == first,
-            "backends disagree\n{what}\nrequest: {request}\n{first_name}: {first}\n{name}: {d}"
-        );
+    if let Err(e) = with_backends(program, bundle, sets, |all| compare(all, request)) {
+        panic!("{e}\n{what}");
     }
 }

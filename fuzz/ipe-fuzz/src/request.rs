@@ -13,7 +13,7 @@ pub fn check(data: &[u8]) {
     };
     thread_local! {
         // Both JIT tiers of every example, compiled once per thread.
-        static JITS: Vec<Vec<ipe_host::jit::JitSet>> = crate::examples::all()
+        static JITS: Vec<crate::Jits<'static>> = crate::examples::all()
             .iter()
             .map(|ex| crate::jits(&Bundle::from_bytes(&ex.bytes).expect("example verifies")))
             .collect();

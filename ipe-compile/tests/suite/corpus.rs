@@ -1,57 +1,38 @@
-use ipe_compile::corpus::{self, Expect, FileExpect};
+//! The shared corpus (`tests/corpus/`), one test per file: compile-fail files give their
+//! expected first diagnostic; every other file round-trips through decode/encode and each of
+//! its cases gets its expected decision from the reference evaluator and the same decision JSON
+//! from the interpreter.
 
-#[test]
-fn corpus() {
-    let root = corpus::default_root();
-    let files = corpus::load(&root).unwrap();
-    assert!(
-        !files.is_empty(),
-        "no corpus files under {}",
-        root.display()
+use ipe_testgen::backend::{check_cases, Interp, Reference};
+use ipe_testgen::corpus::{CompiledFile, CorpusFile, FileExpect};
+
+fn cases(file: &CompiledFile) {
+    let interp = Interp::new(&file.bytes).expect("lowered bundles verify");
+    // Round trip: decoding and re-encoding gives the same bytes.
+    assert_eq!(
+        ipe_compile::lower::encode(&ipe_nostd::Bundle::decode_unverified(&file.bytes).unwrap()),
+        file.bytes,
+        "{}: encode(decode(bytes)) != bytes",
+        file.id
     );
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for f in &files {
-        let name = f.path.display().to_string();
-        let (program, diags) = ipe_compile::compile_sources(&[(name.as_str(), f.source.as_str())]);
-        match (&f.expect, program) {
-            (FileExpect::Fail(exp), _) => {
-                cases += 1;
-                match diags.first() {
-                    None => failures.push(format!("{}: compiled, expected an error", f.id)),
-                    Some(d) => {
-                        if let Err(e) = exp.check(d) {
-                            failures.push(format!("{}: {e}\n{}", f.id, d.render()));
-                        }
-                    }
-                }
-            }
-            (FileExpect::Cases(_), None) => {
-                let rendered: Vec<String> = diags.iter().map(|d| d.render()).collect();
-                failures.push(format!(
-                    "{}: does not compile:\n{}",
-                    f.id,
-                    rendered.join("\n")
-                ));
-            }
-            (FileExpect::Cases(list), Some(program)) => {
-                for case in list {
-                    cases += 1;
-                    let got = Expect::of(&ipe_compile::evaluate(&program, &case.request));
-                    if got != case.expect {
-                        failures.push(format!(
-                            "{} / {}:\n  expected {:?}\n  got      {:?}",
-                            f.id, case.name, case.expect, got
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {cases} corpus checks failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    check_cases(file, &[&Reference(&file.program), &interp]);
 }
+
+fn fail(file: &CorpusFile) {
+    let FileExpect::Fail(expect) = &file.expect else {
+        panic!("{}: not a compile-fail file", file.id);
+    };
+    let name = file.path.display().to_string();
+    let (program, diags) = ipe_compile::compile_sources(&[(name.as_str(), file.source.as_str())]);
+    assert!(
+        program.is_none(),
+        "{}: compiled, expected an error",
+        file.id
+    );
+    let d = diags.first().expect("a refused program has a diagnostic");
+    if let Err(e) = expect.check(d) {
+        panic!("{}: {e}\n{}", file.id, d.render());
+    }
+}
+
+ipe_testgen::corpus_tests!(cases: cases, fail: fail);

@@ -1,17 +1,17 @@
 //! Minimal reproducers of the bugs the fuzz targets (`fuzz/`) found, one named test each;
 //! each was fixed in the commit that turned its test on.
 
-use ipe_nostd::Bundle;
+use ipe_testgen::backend::{Backend, Interp, Reference};
 use serde_json::json;
 
 /// Compiles one source file and returns the reference and interpreter decision JSON.
 fn both(source: &str, request: serde_json::Value) -> (String, String) {
     let program = ipe_compile::compile_str(&[("fuzz.ipe", source)]).expect("compiles");
     let compiled = ipe_compile::lower::lower(&program).expect("lowers to a verified bundle");
-    let bundle = Bundle::from_bytes(&compiled.bytes).expect("verifies");
+    let interp = Interp::new(&compiled.bytes).expect("verifies");
     (
-        ipe_compile::evaluate(&program, &request).to_json(),
-        ipe_host::evaluate_json(&bundle, &request).to_json(),
+        Reference(&program).decide(&request).expect("decides"),
+        interp.decide(&request).expect("decides"),
     )
 }
 

@@ -6,6 +6,7 @@
 use ipe_compile::{compile_sources, compile_sources_with, CompileOptions, Diagnostic};
 use ipe_nostd::verify::{VerifyError, DEFAULT_MAX_COST};
 use ipe_nostd::{Bundle, BundleError};
+use ipe_testgen::backend::{compare, Interp, Reference};
 use serde_json::{json, Value};
 
 /// Compiles, lowers and verifies `src`, then checks that the interpreter and the reference
@@ -15,11 +16,8 @@ fn compiles_and_agrees(src: &str, request: &Value) -> String {
     let first = diags.first().map(|d| d.render()).unwrap_or_default();
     let program = program.unwrap_or_else(|| panic!("does not check:\n{first}"));
     let compiled = ipe_compile::lower::lower(&program).expect("a checked program lowers");
-    let bundle = Bundle::from_bytes(&compiled.bytes).expect("a lowered bundle verifies");
-    let reference = ipe_compile::evaluate(&program, request).to_json();
-    let interp = ipe_host::evaluate_json(&bundle, request).to_json();
-    assert_eq!(reference, interp, "reference and interpreter disagree");
-    interp
+    let interp = Interp::new(&compiled.bytes).expect("a lowered bundle verifies");
+    compare(&[&Reference(&program), &interp], request).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The first diagnostic of a source that must not compile.
@@ -265,17 +263,8 @@ policy Three:
         over(Bundle::from_bytes(bytes)),
         (0, u64::from(cost), DEFAULT_MAX_COST)
     );
-    // The host engine verifies against its own budget.
-    let opts = ipe_host::EngineOptions {
-        max_cost: cost,
-        ..ipe_host::EngineOptions::interpreter()
-    };
-    assert!(ipe_host::PolicyEngine::with_options(bytes.clone(), opts).is_ok());
-    assert!(ipe_host::PolicyEngine::with_options(
-        bytes.clone(),
-        ipe_host::EngineOptions::interpreter()
-    )
-    .is_err());
+    // The host engine verifies against its own budget: ipe-host's
+    // `issue11_engine_verifies_against_its_own_budget`.
 }
 
 /// 200,000 set elements (many repeated) and a 65,535-member enum tested with `in` over all

@@ -1,7 +1,7 @@
 //! Random well-typed bundles and requests: the interpreter must agree with the reference
 //! evaluator on every one (decisions, reasons and errors, as JSON).
 
-use ipe_nostd::Bundle;
+use ipe_testgen::backend::{compare, Interp, Reference};
 use ipe_testgen::{bundle, request, SCHEMA};
 use proptest::prelude::*;
 
@@ -17,12 +17,11 @@ fn interpreter_agrees_with_reference_on_random_bundles() {
                     .map_err(|d| TestCaseError::fail(format!("does not compile:\n{src}\n{d}")))?;
                 let compiled = ipe_compile::lower::lower(&program)
                     .map_err(|e| TestCaseError::fail(format!("does not lower: {e}\n{src}")))?;
-                let bundle = Bundle::from_bytes(&compiled.bytes)
-                    .map_err(|e| TestCaseError::fail(format!("does not verify: {e}\n{src}")))?;
+                let interp = Interp::new(&compiled.bytes)
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
                 for req in &reqs {
-                    let reference = ipe_compile::evaluate(&program, req).to_json();
-                    let interp = ipe_host::evaluate_json(&bundle, req).to_json();
-                    prop_assert_eq!(&reference, &interp, "\nbundle:\n{}\nrequest: {}", src, req);
+                    compare(&[&Reference(&program), &interp], req)
+                        .map_err(|e| TestCaseError::fail(format!("{e}\nbundle:\n{src}")))?;
                 }
                 Ok(())
             },

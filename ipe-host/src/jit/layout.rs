@@ -51,7 +51,8 @@ fn offset<T>(base: &Value<'_>, field: &T) -> Option<u32> {
 /// The two machine words of a fat pointer stored at `at` inside `v`.
 fn words(v: &Value<'_>, at: u32) -> Option<[usize; 2]> {
     let end = (at as usize).checked_add(2 * core::mem::size_of::<usize>())?;
-    if end > core::mem::size_of::<Value<'_>>() || at as usize % core::mem::align_of::<usize>() != 0
+    if end > core::mem::size_of::<Value<'_>>()
+        || !(at as usize).is_multiple_of(core::mem::align_of::<usize>())
     {
         return None;
     }

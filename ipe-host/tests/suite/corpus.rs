@@ -1,42 +1,19 @@
-use ipe_compile::corpus;
-use ipe_host::PolicyEngine;
+use ipe_host::{EngineOptions, PolicyEngine};
 use ipe_nostd::Bundle;
+use ipe_testgen::backend::{check_cases, Host, Interp, Reference};
+use ipe_testgen::corpus::CompiledFile;
 
-#[test]
-fn engine_agrees_with_interpreter_and_reference_on_every_corpus_case() {
-    let files = corpus::compiled(&corpus::default_root()).expect("corpus loads and compiles");
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for file in &files {
-        let (program, list) = (&file.program, &file.cases);
-        let bytes = file.bytes.clone();
-        let bundle = Bundle::from_bytes(&bytes).expect("lowered bundles verify");
-        let engine = PolicyEngine::from_bytes(bytes.clone()).expect("engine loads");
-        let set = engine.load();
-        for case in list {
-            cases += 1;
-            let reference = ipe_compile::evaluate(program, &case.request).to_json();
-            let nostd = ipe_host::evaluate_json(&bundle, &case.request).to_json();
-            let text = case.request.to_string();
-            let host = match set.evaluate_json(&text) {
-                Ok(d) => set.report(&d).to_json(),
-                Err(e) => format!("error: {e}"),
-            };
-            if reference != nostd || reference != host {
-                failures.push(format!(
-                    "{} / {}:\n  request:   {text}\n  reference: {reference}\n  nostd:     {nostd}\n  host:      {host}",
-                    file.id, case.name
-                ));
-            }
-        }
-    }
-    assert!(cases >= 100, "only {cases} corpus cases found");
-    assert!(
-        failures.is_empty(),
-        "{} of {cases} cases disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+/// One corpus file: the host engine (default options, from the JSON text), the `ipe-nostd`
+/// interpreter (from the parsed value) and the reference evaluator agree on every case.
+fn engine_agrees_with_interpreter_and_reference(file: &CompiledFile) {
+    let interp = Interp::new(&file.bytes).expect("lowered bundles verify");
+    let host = Host::new("host", &file.bytes, EngineOptions::default()).expect("engine loads");
+    check_cases(file, &[&Reference(&file.program), &interp, &host]);
+}
+
+/// Every corpus file with cases, one test each.
+mod every_corpus_file {
+    ipe_testgen::corpus_tests!(cases: super::engine_agrees_with_interpreter_and_reference);
 }
 
 /// JSON texts whose shape differs from the schema in every way the reader distinguishes.

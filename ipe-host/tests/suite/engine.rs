@@ -353,3 +353,32 @@ fn issue11_a_line_that_is_not_utf8_is_rejected_alone() {
     );
     assert_eq!((s.requests, s.malformed), (2, 1));
 }
+
+/// Issue 11 (moved here from ipe-compile's `limits.rs` when the compiler stopped depending on
+/// the host): the engine verifies a bundle against its own cost budget, not the default one.
+#[test]
+fn issue11_engine_verifies_against_its_own_budget() {
+    // 67,240,449 steps by the cost model of docs/LANGUAGE.md (see ipe-compile's limits.rs).
+    let src = "schema {
+  a: list of x { v: int }
+  b: list of y { v: int }
+  c: list of z { v: int }
+}
+policy Three:
+  \"three nested aggregates\"
+  requires any(p in a where any(q in b where any(r in c where r.v == p.v)))
+";
+    let cost = 67_240_449;
+    let options = ipe_compile::CompileOptions { max_cost: cost };
+    let (program, _) = ipe_compile::compile_sources_with(&[("p.ipe", src)], &options);
+    let program = program.expect("checks with its exact budget");
+    let bytes = ipe_compile::lower::lower_with_max_cost(&program, cost)
+        .expect("lowers")
+        .bytes;
+    let opts = ipe_host::EngineOptions {
+        max_cost: cost,
+        ..ipe_host::EngineOptions::interpreter()
+    };
+    assert!(PolicyEngine::with_options(bytes.clone(), opts).is_ok());
+    assert!(PolicyEngine::with_options(bytes, ipe_host::EngineOptions::interpreter()).is_err());
+}

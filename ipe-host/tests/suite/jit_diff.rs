@@ -1,93 +1,25 @@
 //! Differential tests: reference evaluator, interpreter, baseline JIT and optimized JIT must
 //! agree on every policy outcome and every decision.
 
-use bumpalo::Bump;
-use ipe_compile::corpus;
-use ipe_host::jit::{compile_bundle, JitSet, Tier};
-use ipe_host::request;
-use ipe_host::HostDecision;
-use ipe_nostd::bundle::PolicyId;
-use ipe_nostd::vm::{eval_policy_values, for_each_candidate};
-use ipe_nostd::{Accumulator, Bundle, Context, Outcome};
+use ipe_host::jit::{compile_bundle, Tier};
+use ipe_nostd::Bundle;
+use ipe_testgen::backend::{check_cases, compare, Interp, Jit, Reference};
+use ipe_testgen::corpus::CompiledFile;
 use ipe_testgen::{bundle, request, SCHEMA};
 use proptest::prelude::*;
 
-const SLOTS: usize = 256;
-
-/// Checks every policy of `bundle` on one request through the interpreter and both JIT tiers;
-/// returns the decision JSON the JIT produces, or a description of the first disagreement.
-fn check_request(
-    bundle: &Bundle<'_>,
-    sets: &[&JitSet],
-    req: &serde_json::Value,
-) -> Result<String, String> {
-    let arena = Bump::new();
-    let mut ctx = Context::<SLOTS>::new();
-    request::fill(bundle, req, &arena, &mut ctx);
-    let values = ctx.values();
-    for i in 0..bundle.policy_count() {
-        let id = PolicyId::try_from(i).map_err(|e| e.to_string())?;
-        let interp = eval_policy_values(bundle, id, values);
-        for set in sets {
-            let jit = set.eval(id, values);
-            if jit != Some(interp) {
-                return Err(format!(
-                    "policy {} ({:?} tier): interpreter {interp:?}, JIT {jit:?}",
-                    bundle.policy(id).name,
-                    set.tier()
-                ));
-            }
-        }
-    }
-    let set = sets.first().ok_or("no JIT set")?;
-    let mut d = HostDecision::new(bundle.default_effect());
-    let mut acc = Accumulator::new(bundle.default_effect());
-    for_each_candidate(bundle, values, |id| {
-        acc.add(
-            &mut d,
-            id,
-            set.eval(id, values).unwrap_or(Outcome::NotApplicable),
-        );
-    });
-    acc.finish(&mut d);
-    Ok(ipe_host::Report::of_host(bundle, &d).to_json())
+/// One corpus file: both JIT tiers (every policy compiled, each outcome checked against the
+/// interpreter's) agree with the interpreter and the reference on every case.
+fn jit_agrees_with_interpreter_and_reference(file: &CompiledFile) {
+    let interp = Interp::new(&file.bytes).expect("lowered bundles verify");
+    let base = Jit::new(interp.0, Tier::Baseline, true).expect("baseline JIT");
+    let opt = Jit::new(interp.0, Tier::Optimized, true).expect("optimized JIT");
+    check_cases(file, &[&Reference(&file.program), &interp, &base, &opt]);
 }
 
-#[test]
-fn jit_agrees_with_interpreter_and_reference_on_every_corpus_case() {
-    let files = corpus::compiled(&corpus::default_root()).expect("corpus loads and compiles");
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for file in &files {
-        let (program, list) = (&file.program, &file.cases);
-        let bytes = file.bytes.clone();
-        let bundle = Bundle::from_bytes(&bytes).expect("lowered bundles verify");
-        let base = compile_bundle(&bundle, Tier::Baseline).expect("baseline JIT");
-        let opt = compile_bundle(&bundle, Tier::Optimized).expect("optimized JIT");
-        for case in list {
-            cases += 1;
-            let reference = ipe_compile::evaluate(program, &case.request).to_json();
-            match check_request(&bundle, &[&base, &opt], &case.request) {
-                Ok(jit) if jit == reference => {}
-                Ok(jit) => failures.push(format!(
-                    "{} / {}:\n  request:   {}\n  reference: {reference}\n  jit:       {jit}",
-                    file.id, case.name, case.request
-                )),
-                Err(e) => failures.push(format!(
-                    "{} / {}:\n  request: {}\n  {e}",
-                    file.id, case.name, case.request
-                )),
-            }
-        }
-    }
-    eprintln!("{cases} corpus cases compared through interpreter and JIT");
-    assert!(cases >= 100, "only {cases} corpus cases found");
-    assert!(
-        failures.is_empty(),
-        "{} of {cases} cases disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+/// Every corpus file with cases through both JIT tiers, one test each.
+mod every_corpus_file {
+    ipe_testgen::corpus_tests!(cases: super::jit_agrees_with_interpreter_and_reference);
 }
 
 /// Random bundles of 4-11 policies, each compiled once per tier and checked against 12 random
@@ -105,18 +37,15 @@ fn jit_agrees_with_interpreter_and_reference_on_random_bundles() {
                 let bytes = ipe_compile::lower::lower(&program)
                     .map_err(|e| TestCaseError::fail(format!("does not lower: {e}\n{src}")))?
                     .bytes;
-                let bundle = Bundle::from_bytes(&bytes)
-                    .map_err(|e| TestCaseError::fail(format!("does not verify: {e}\n{src}")))?;
-                let base = compile_bundle(&bundle, Tier::Baseline)
+                let interp =
+                    Interp::new(&bytes).map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
+                let base = Jit::new(interp.0, Tier::Baseline, true)
                     .map_err(|e| TestCaseError::fail(format!("baseline JIT: {e}\n{src}")))?;
-                let opt = compile_bundle(&bundle, Tier::Optimized)
+                let opt = Jit::new(interp.0, Tier::Optimized, true)
                     .map_err(|e| TestCaseError::fail(format!("optimized JIT: {e}\n{src}")))?;
                 for req in &reqs {
-                    let reference = ipe_compile::evaluate(&program, req).to_json();
-                    let jit = check_request(&bundle, &[&base, &opt], req).map_err(|e| {
-                        TestCaseError::fail(format!("{e}\nbundle:\n{src}\nrequest: {req}"))
-                    })?;
-                    prop_assert_eq!(&reference, &jit, "\nbundle:\n{}\nrequest: {}", src, req);
+                    compare(&[&Reference(&program), &base, &opt], req)
+                        .map_err(|e| TestCaseError::fail(format!("{e}\nbundle:\n{src}")))?;
                 }
                 Ok(())
             },

@@ -59,6 +59,10 @@ fn readers_see_exactly_one_version_during_swaps() {
     let live = engine.load();
     assert_eq!(
         live.bundle().policy(0).name,
-        if SWAPS % 2 == 0 { "Freeze" } else { "Open" }
+        if SWAPS.is_multiple_of(2) {
+            "Freeze"
+        } else {
+            "Open"
+        }
     );
 }

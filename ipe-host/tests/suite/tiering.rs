@@ -1,9 +1,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use ipe_compile::corpus;
 use ipe_host::{CodeTier, EngineOptions, JitTier, PolicyEngine};
 use ipe_nostd::Effect;
+use ipe_testgen::backend::{check_cases, Backend, Host, Reference};
+use ipe_testgen::corpus::CompiledFile;
 
 use crate::common;
 
@@ -16,50 +17,33 @@ fn forced() -> [(&'static str, EngineOptions); 3] {
     ]
 }
 
-#[test]
-fn every_forced_tier_agrees_with_the_reference_on_every_corpus_case() {
-    let files = corpus::compiled(&corpus::default_root()).expect("corpus loads and compiles");
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for file in &files {
-        let (program, list) = (&file.program, &file.cases);
-        let bytes = file.bytes.clone();
-        for (name, opts) in forced() {
-            let engine = PolicyEngine::with_options(bytes.clone(), opts).expect("engine loads");
-            let set = engine.load();
-            if cfg!(feature = "jit") && name != "interpreter" {
-                let s = set.stats();
-                assert_eq!(
-                    (s.jit.compiled, s.jit.failures),
-                    (set.policy_count() as u64, 0),
-                    "{}: {name}: every policy compiles",
-                    file.id
-                );
-            }
-            for case in list {
-                cases += 1;
-                let reference = ipe_compile::evaluate(program, &case.request).to_json();
-                let text = case.request.to_string();
-                let host = match set.evaluate_json(&text) {
-                    Ok(d) => set.report(&d).to_json(),
-                    Err(e) => format!("error: {e}"),
-                };
-                if reference != host {
-                    failures.push(format!(
-                        "{} / {} ({name}):\n  request:   {text}\n  reference: {reference}\n  host:      {host}",
-                        file.id, case.name
-                    ));
-                }
-            }
+/// One corpus file in every forced tier: the host engine agrees with the reference (and the
+/// expectations) on every case, and with the JIT every policy compiles.
+fn every_forced_tier_agrees_with_the_reference(file: &CompiledFile) {
+    let mut backends = Vec::new();
+    for (name, opts) in forced() {
+        let host = Host::new(name, &file.bytes, opts).expect("engine loads");
+        let set = host.engine().load();
+        if cfg!(feature = "jit") && name != "interpreter" {
+            let s = set.stats();
+            assert_eq!(
+                (s.jit.compiled, s.jit.failures),
+                (set.policy_count() as u64, 0),
+                "{}: {name}: every policy compiles",
+                file.id
+            );
         }
+        backends.push(host);
     }
-    assert!(cases >= 300, "only {cases} corpus cases found");
-    assert!(
-        failures.is_empty(),
-        "{} of {cases} cases disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    let reference = Reference(&file.program);
+    let mut all: Vec<&dyn Backend> = vec![&reference];
+    all.extend(backends.iter().map(|h| h as &dyn Backend));
+    check_cases(file, &all);
+}
+
+/// Every corpus file with cases in every forced tier, one test each.
+mod every_corpus_file_in_every_tier {
+    ipe_testgen::corpus_tests!(cases: super::every_forced_tier_agrees_with_the_reference);
 }
 
 /// Adaptive mode: interpreted below the threshold, baseline after it, optimized after the

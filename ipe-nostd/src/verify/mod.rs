@@ -228,7 +228,7 @@ pub const DEFAULT_MAX_COST: u32 = 1_000_000;
 pub(crate) type R<T = ()> = Result<T, VerifyError>;
 
 pub(super) fn count(section: Section, bytes: &[u8], len: usize, max: usize) -> R<usize> {
-    if bytes.len() % len != 0 || bytes.len() / len > max {
+    if !bytes.len().is_multiple_of(len) || bytes.len() / len > max {
         return Err(VerifyError::BadLength(section));
     }
     Ok(bytes.len() / len)

@@ -7,8 +7,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use ipe_compile::cli::{blank, malformed, Cli, Command, Decider, Engine};
-use ipe_compile::input::{self, Item};
+use ipe_cli::cli::{blank, malformed, Cli, Command, Decider};
+use ipe_cli::input::{self, Item};
 use ipe_compile::{hir, CompileError};
 use ipe_nostd::Bundle;
 use std::cell::RefCell;
@@ -137,7 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let b = Bundle::from_bytes_with_max_cost(&bytes, u32::MAX)?;
             let mut out = BufWriter::new(io::stdout().lock());
-            out.write_all(ipe_compile::inspect::inspect(&bytes, &b).as_bytes())
+            out.write_all(ipe_cli::inspect::inspect(&bytes, &b).as_bytes())
                 .and_then(|()| out.flush())
                 .context("writing standard output")?;
             Ok(ExitCode::SUCCESS)
@@ -147,16 +147,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input,
             max_line_bytes,
             fail_on_error,
-            engine,
             stats,
             max_cost,
         } => {
-            let Some(decider) = decider(&paths, engine, stats, max_cost)? else {
+            let Some(decider) = decider(&paths, max_cost)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let errors = eval(&decider, &input, max_line_bytes)?;
-            if let (true, Decider::Interp(engine)) = (stats, &decider) {
-                say(format_args!("{}", engine.stats().table(10).trim_end()));
+            if stats {
+                say(format_args!("{}", decider.0.stats().table(10).trim_end()));
             }
             Ok(if fail_on_error && errors > 0 {
                 ExitCode::FAILURE
@@ -168,27 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine `ipe eval` decides with; `None` after printing why there is none.
-fn decider(
-    paths: &[PathBuf],
-    engine: Engine,
-    stats: bool,
-    max_cost: u32,
-) -> anyhow::Result<Option<Decider>> {
-    if engine == Engine::Reference {
-        if stats {
-            say(format_args!(
-                "error: `--stats` needs the interpreter engine"
-            ));
-            return Ok(None);
-        }
-        if bundle_path(paths).is_some() {
-            say(format_args!(
-                "error: the reference engine evaluates sources, not bundles"
-            ));
-            return Ok(None);
-        }
-        return Ok(program(paths, max_cost)?.map(Decider::Reference));
-    }
+fn decider(paths: &[PathBuf], max_cost: u32) -> anyhow::Result<Option<Decider>> {
     let bytes = match bundle_path(paths) {
         Some(p) => load_bundle(p, max_cost)?,
         None => program(paths, max_cost)?
@@ -206,7 +185,7 @@ fn decider(
             ..ipe_host::EngineOptions::interpreter()
         },
     )?;
-    Ok(Some(Decider::Interp(engine)))
+    Ok(Some(Decider(engine)))
 }
 
 /// Streams the requests of `input` through `decider`, one output line per request; returns

@@ -34,14 +34,7 @@ fn a_compiled_bundle_decides_like_its_sources() {
     assert!(text(&c.stderr).contains("cost bound"));
     let input = "examples/seed/requests.jsonl";
     let from_bundle = ipe(&["eval", out.to_str().unwrap(), "--input", input]);
-    let from_sources = ipe(&[
-        "eval",
-        "examples/seed",
-        "--engine",
-        "reference",
-        "--input",
-        input,
-    ]);
+    let from_sources = ipe(&["eval", "examples/seed", "--input", input]);
     assert!(from_bundle.status.success() && from_sources.status.success());
     assert_eq!(text(&from_bundle.stdout), text(&from_sources.stdout));
     assert_eq!(
@@ -162,17 +155,53 @@ fn ipe_stdin(args: &[&str], stdin: &[u8]) -> Output {
     out
 }
 
+/// What `ipe eval examples/seed` printed before it had one evaluation path, with its
+/// reference engine: the same input reader, the reference evaluator over the checked program
+/// and the value parser's wording of a malformed request.
+fn reference_eval(input: &[u8], max_line_bytes: usize) -> String {
+    use ipe_cli::cli::{blank, malformed, request_detail};
+    use ipe_cli::input::{read_requests, Item};
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let program = ipe_compile::compile_paths(&[root.join("examples/seed")]).expect("seed compiles");
+    let mut out = String::new();
+    read_requests(
+        input,
+        max_line_bytes,
+        |place, item| {
+            let line = match item {
+                Item::Request(text) => ipe_host::request::parse_value(text)
+                    .map(|v| ipe_compile::evaluate(&program, &v).to_json())
+                    .unwrap_or_else(|e| malformed(place, &request_detail(&e))),
+                Item::Blank => blank(place),
+                Item::Unreadable(why) => malformed(place, &why),
+            };
+            out.push_str(&line);
+            out.push('\n');
+            Ok(())
+        },
+        || Ok(()),
+    )
+    .expect("reads");
+    out
+}
+
+/// `ipe eval` on the seed example, checked line for line against the reference evaluator.
 fn eval_both(input: &[u8], extra: &[&str]) -> Vec<String> {
-    let mut outs = Vec::new();
-    for engine in ["interp", "reference"] {
-        let mut args = vec!["eval", "examples/seed", "--input", "-", "--engine", engine];
-        args.extend_from_slice(extra);
-        let o = ipe_stdin(&args, input);
-        assert!(o.status.success(), "{engine}: {}", text(&o.stderr));
-        outs.push(text(&o.stdout));
-    }
-    assert_eq!(outs[0], outs[1], "both engines print the same lines");
-    outs.swap_remove(0).lines().map(str::to_owned).collect()
+    let mut args = vec!["eval", "examples/seed", "--input", "-"];
+    args.extend_from_slice(extra);
+    let o = ipe_stdin(&args, input);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let max = match extra {
+        ["--max-line-bytes", n] => n.parse().expect("a number"),
+        _ => ipe_cli::input::DEFAULT_MAX_LINE_BYTES,
+    };
+    let out = text(&o.stdout);
+    assert_eq!(
+        out,
+        reference_eval(input, max),
+        "the reference engine prints the same lines"
+    );
+    out.lines().map(str::to_owned).collect()
 }
 
 const JOB: &str = r#"{"resource": {"type": "Job"}, "environment": "production"}"#;

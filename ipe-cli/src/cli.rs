@@ -1,6 +1,6 @@
 //! The `ipe` command line: its arguments, and how `ipe eval` decides and words one request.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// IPE policy compiler and evaluator.
@@ -41,11 +41,8 @@ pub enum Command {
         /// (blank lines do not count).
         #[arg(long)]
         fail_on_error: bool,
-        /// The evaluation engine.
-        #[arg(long, value_enum, default_value_t = Engine::Interp)]
-        engine: Engine,
-        /// Also evaluates through ipe-host's `PolicyEngine` and prints the hottest and most
-        /// violating policies to standard error (interpreter engine only).
+        /// Also prints the hottest and most violating policies to standard error (the host
+        /// engine that decides counts every evaluation).
         #[arg(long)]
         stats: bool,
         /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
@@ -71,50 +68,29 @@ pub enum Command {
     },
 }
 
-/// Evaluation engines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Engine {
-    /// The reference evaluator over the checked program (sources only).
-    Reference,
-    /// The bytecode interpreter (`ipe-nostd`), over sources compiled on the fly or a bundle.
-    Interp,
-}
-
-/// What decides one request for `ipe eval`.
-pub enum Decider {
-    /// The reference evaluator over the checked program.
-    Reference(crate::hir::Program),
-    /// The host engine, interpreter only.
-    Interp(ipe_host::PolicyEngine),
-}
+/// What decides one request for `ipe eval`: the host engine, interpreter only, over sources
+/// compiled on the fly or a bundle (the one evaluation path of the command).
+pub struct Decider(pub ipe_host::PolicyEngine);
 
 impl Decider {
     /// The decision JSON for one request's text, or why the request is malformed (the
-    /// detail is the same whichever engine decides).
+    /// detail is the value parser's wording, see [`request_detail`]).
     pub fn decide(&self, text: &str) -> Result<String, String> {
-        match self {
-            Decider::Reference(p) => ipe_host::request::parse_value(text)
-                .map(|v| crate::evaluate(p, &v).to_json())
-                .map_err(|e| detail(&e)),
-            Decider::Interp(engine) => {
-                let set = engine.load();
-                match set.evaluate_json(text) {
-                    Ok(d) => Ok(set.report(&d).to_json()),
-                    // The one-pass reader stops at the first problem it meets (e.g. a root
-                    // that is not an object); the value parser's detail is what the reference
-                    // engine reports, so both engines word a bad request alike.
-                    Err(e) => Err(match ipe_host::request::parse_value(text) {
-                        Err(first) => detail(&first),
-                        Ok(_) => detail(&e),
-                    }),
-                }
-            }
+        let set = self.0.load();
+        match set.evaluate_json(text) {
+            Ok(d) => Ok(set.report(&d).to_json()),
+            // The one-pass reader stops at the first problem it meets (e.g. a root that is
+            // not an object); the value parser's detail is what `ipe eval` has always printed.
+            Err(e) => Err(match ipe_host::request::parse_value(text) {
+                Err(first) => request_detail(&first),
+                Ok(_) => request_detail(&e),
+            }),
         }
     }
 }
 
 /// A request error's detail, without the `malformed request: ` prefix.
-fn detail(e: &ipe_host::Error) -> String {
+pub fn request_detail(e: &ipe_host::Error) -> String {
     use ipe_host::{ErrorKind, RequestError};
     match e.kind() {
         ErrorKind::Request(RequestError::Json(j) | RequestError::DuplicateKey(j)) => j.to_string(),

@@ -1,0 +1,8 @@
+//! The integration tests of ipe-cli, in one binary (modules live in `suite/`).
+
+/// The `ipe` binary end to end.
+#[path = "suite/cli.rs"]
+mod cli;
+/// `ipe inspect`'s listing, in-process.
+#[path = "suite/inspect.rs"]
+mod inspect;

@@ -1,0 +1,64 @@
+//! `ipe inspect`'s listing, read in-process.
+
+use ipe_nostd::Bundle;
+
+fn compile(src: &str) -> Vec<u8> {
+    let program = ipe_compile::compile_str(&[("tiny.ipe", src)]).unwrap();
+    ipe_compile::lower::lower(&program).unwrap().bytes
+}
+
+/// Issue 11: `ipe inspect` shows what the index says (slot, each key as text, the policies in
+/// each bucket), so an index that contradicts a trigger is visible.
+#[test]
+fn issue11_inspect_prints_index_keys() {
+    let src = r#"default allow
+schema {
+  env: string
+  port: int
+  risk: enum ["low", "medium", "high"]
+}
+
+policy Prod:
+  "prod"
+  triggers when env == "prod"
+  denies
+
+policy Ports:
+  "ports"
+  triggers when port in [22, -1] and env != "dev"
+  denies
+
+policy Risky:
+  "risky"
+  triggers when risk in ["medium", "high"]
+  denies
+
+policy Always:
+  "always"
+  triggers when port > 3
+  denies
+"#;
+    let bytes = compile(src);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let text = ipe_cli::inspect::inspect(&bytes, &bundle);
+    let index: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "index")
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        index,
+        [
+            "index",
+            "  on env: 1 keys, 1 policies",
+            "    \"prod\" => 0 Prod",
+            "  on port: 2 keys, 1 policies",
+            "    -1 => 1 Ports",
+            "    22 => 1 Ports",
+            "  on risk: 2 keys, 1 policies",
+            "    \"medium\" => 2 Risky",
+            "    \"high\" => 2 Risky",
+            "  unindexed: 3 Always",
+        ]
+    );
+}

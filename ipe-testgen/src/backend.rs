@@ -1,0 +1,225 @@
+//! Every engine behind one [`Backend`] trait, and the one differential loop ([`compare`],
+//! [`check_cases`]) that every test and fuzz oracle of the workspace runs.
+//!
+//! The backends: the reference evaluator ([`Reference`], the oracle), the bytecode interpreter
+//! of `ipe-nostd` ([`Interp`]), the host engine in any tier mode ([`Host`]) and, with the `jit`
+//! feature, the JIT's compiled sets at either tier ([`Jit`]).
+
+#[cfg(feature = "jit")]
+use bumpalo::Bump;
+use ipe_compile::hir::Program;
+use ipe_host::{EngineOptions, PolicyEngine};
+use ipe_nostd::Bundle;
+use serde_json::Value as Json;
+
+use crate::corpus::{CompiledFile, Expect};
+
+/// One way to decide a request: the rendered decision JSON, or why there is none.
+pub trait Backend {
+    /// The name used in disagreement reports.
+    fn name(&self) -> &str;
+    /// The decision JSON for `request`, or a description of what went wrong.
+    fn decide(&self, request: &Json) -> Result<String, String>;
+}
+
+/// The reference evaluator over the checked program: the oracle.
+pub struct Reference<'p>(pub &'p Program);
+
+impl Backend for Reference<'_> {
+    fn name(&self) -> &str {
+        "reference"
+    }
+    fn decide(&self, request: &Json) -> Result<String, String> {
+        Ok(ipe_compile::evaluate(self.0, request).to_json())
+    }
+}
+
+/// The `ipe-nostd` interpreter over a request filled from a parsed value
+/// (`ipe_host::evaluate_json`).
+pub struct Interp<'b>(pub Bundle<'b>);
+
+impl<'b> Interp<'b> {
+    /// Verifies `bytes` with the default cost budget.
+    pub fn new(bytes: &'b [u8]) -> Result<Interp<'b>, String> {
+        Bundle::from_bytes(bytes)
+            .map(Interp)
+            .map_err(|e| format!("the bundle does not verify: {e}"))
+    }
+}
+
+impl Backend for Interp<'_> {
+    fn name(&self) -> &str {
+        "interpreter"
+    }
+    fn decide(&self, request: &Json) -> Result<String, String> {
+        Ok(ipe_host::evaluate_json(&self.0, request).to_json())
+    }
+}
+
+/// The host engine, deciding from the request's JSON text with its one-pass reader.
+pub struct Host {
+    name: String,
+    engine: PolicyEngine,
+}
+
+impl Host {
+    /// Loads `bytes` into an engine with `options`; `name` says which (e.g. `host`,
+    /// `host (baseline JIT)`).
+    pub fn new(name: &str, bytes: &[u8], options: EngineOptions) -> Result<Host, String> {
+        PolicyEngine::with_options(bytes.to_vec(), options)
+            .map(|engine| Host {
+                name: name.to_owned(),
+                engine,
+            })
+            .map_err(|e| format!("{name}: the engine does not load: {e}"))
+    }
+
+    /// The engine, for assertions specific to one test (tiers, statistics).
+    pub fn engine(&self) -> &PolicyEngine {
+        &self.engine
+    }
+}
+
+impl Backend for Host {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn decide(&self, request: &Json) -> Result<String, String> {
+        let set = self.engine.load();
+        set.evaluate_json(&request.to_string())
+            .map(|d| set.report(&d).to_json())
+            .map_err(|e| format!("error: {e}"))
+    }
+}
+
+/// One JIT tier's compiled set of a bundle. Every decision first checks each compiled
+/// policy's outcome against the interpreter's (`eval_policy_values`), candidates or not.
+#[cfg(feature = "jit")]
+pub struct Jit<'b> {
+    bundle: Bundle<'b>,
+    set: ipe_host::jit::JitSet,
+    name: &'static str,
+    /// Whether a policy the JIT did not compile is a disagreement.
+    every_policy: bool,
+}
+
+#[cfg(feature = "jit")]
+impl<'b> Jit<'b> {
+    /// Compiles every policy of `bundle` at `tier`. With `every_policy`, a policy left to the
+    /// interpreter (unsupported bytecode) is reported as a disagreement.
+    pub fn new(
+        bundle: Bundle<'b>,
+        tier: ipe_host::jit::Tier,
+        every_policy: bool,
+    ) -> Result<Jit<'b>, ipe_host::jit::JitError> {
+        let set = ipe_host::jit::compile_bundle(&bundle, tier)?;
+        let name = match tier {
+            ipe_host::jit::Tier::Baseline => "jit-baseline",
+            ipe_host::jit::Tier::Optimized => "jit-optimized",
+        };
+        Ok(Jit {
+            bundle,
+            set,
+            name,
+            every_policy,
+        })
+    }
+
+    /// The decision JSON over prebuilt slot values, after checking every policy's outcome
+    /// against the interpreter's.
+    pub fn decide_values(&self, values: &[ipe_nostd::Value<'_>]) -> Result<String, String> {
+        use ipe_nostd::{vm, Accumulator, PolicyId};
+        let bundle = &self.bundle;
+        for i in 0..bundle.policy_count() {
+            let id = PolicyId::try_from(i).map_err(|e| e.to_string())?;
+            let interp = vm::eval_policy_values(bundle, id, values);
+            match self.set.eval(id, values) {
+                Some(jit) if jit == interp => {}
+                None if !self.every_policy => {}
+                jit => {
+                    return Err(format!(
+                        "policy {} ({}): interpreter {interp:?}, JIT {jit:?}",
+                        bundle.policy(id).name,
+                        self.name
+                    ))
+                }
+            }
+        }
+        let mut d = ipe_host::HostDecision::new(bundle.default_effect());
+        let mut acc = Accumulator::new(bundle.default_effect());
+        vm::for_each_candidate(bundle, values, |id| {
+            let o = self
+                .set
+                .eval(id, values)
+                .unwrap_or_else(|| vm::eval_policy_values(bundle, id, values));
+            acc.add(&mut d, id, o);
+        });
+        acc.finish(&mut d);
+        Ok(ipe_host::Report::of_host(bundle, &d).to_json())
+    }
+}
+
+#[cfg(feature = "jit")]
+impl Backend for Jit<'_> {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn decide(&self, request: &Json) -> Result<String, String> {
+        let arena = Bump::new();
+        let mut ctx = ipe_nostd::Context::<{ ipe_host::MAX_SLOTS }>::new();
+        ipe_host::request::fill(&self.bundle, request, &arena, &mut ctx);
+        self.decide_values(ctx.values())
+    }
+}
+
+/// Runs `request` on every backend and compares: the first backend's decision JSON when all
+/// agree, else a report naming each backend's answer.
+pub fn compare(backends: &[&dyn Backend], request: &Json) -> Result<String, String> {
+    let answers: Vec<(&str, Result<String, String>)> = backends
+        .iter()
+        .map(|b| (b.name(), b.decide(request)))
+        .collect();
+    let first = match answers.first() {
+        Some((_, Ok(d))) => d.clone(),
+        Some((name, Err(e))) => return Err(format!("{name}: {e}\n  request: {request}")),
+        None => return Err("no backend to compare".to_owned()),
+    };
+    if answers.iter().all(|(_, a)| a.as_ref() == Ok(&first)) {
+        return Ok(first);
+    }
+    let mut report = format!("backends disagree\n  request: {request}");
+    for (name, a) in &answers {
+        let text = match a {
+            Ok(d) => d.as_str(),
+            Err(e) => e.as_str(),
+        };
+        report.push_str(&format!("\n  {name:<14} {text}"));
+    }
+    Err(report)
+}
+
+/// Runs every case of a corpus file through `backends` ([`compare`]) and checks the
+/// decision against the case's expectation (through the reference evaluator, which every
+/// backend must agree with byte for byte); panics listing every failing case.
+pub fn check_cases(file: &CompiledFile, backends: &[&dyn Backend]) {
+    let mut failures = Vec::new();
+    for case in &file.cases {
+        if let Err(e) = compare(backends, &case.request) {
+            failures.push(format!("{} / {}: {e}", file.id, case.name));
+        }
+        let got = Expect::of(&ipe_compile::evaluate(&file.program, &case.request));
+        if got != case.expect {
+            failures.push(format!(
+                "{} / {}:\n  expected {:?}\n  got      {got:?}",
+                file.id, case.name, case.expect
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        file.cases.len(),
+        failures.join("\n")
+    );
+}
