@@ -9,13 +9,14 @@ use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
 use ipe_nostd::{Accumulator, Bundle, Decision, DecisionBuilder, Outcome, PolicyId, Value};
 
+use crate::builder::RequestBuilder;
 pub use crate::decision::HostDecision;
 use crate::error::{Error, ErrorKind};
 use crate::index::Index;
 use crate::mmap::{BundleBytes, FileSource};
 use crate::options::{CodeTier, EngineOptions};
 use crate::report::Report;
-use crate::request::{Plan, RequestBuilder};
+use crate::request::plan::Plan;
 use crate::stats::{Counters, Stats};
 
 self_cell::self_cell!(

@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod builder;
 mod decision;
 mod engine;
 mod error;
@@ -49,12 +50,13 @@ pub mod request;
 mod stats;
 
 pub use batch::BatchSummary;
+pub use builder::RequestBuilder;
 pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Snapshot};
 pub use error::{Error, ErrorKind, RequestError};
 pub use mmap::MAP_THRESHOLD;
 pub use options::{CodeTier, EngineOptions, JitStats, JitTier, TierMode};
 pub use report::Report;
-pub use request::{Field, RequestBuilder};
+pub use request::Field;
 pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};
 
 use bumpalo::Bump;
