@@ -43,6 +43,11 @@ mod index;
     reason = "calls into JIT-compiled code; every block has a SAFETY comment in jit/"
 )]
 pub mod jit;
+// Without the `jit` feature: the same crate-internal items, no native code (wasmtime's
+// enabled/disabled module pair), so the engine itself has no feature switches.
+#[cfg(not(feature = "jit"))]
+#[path = "jit_disabled.rs"]
+mod jit;
 mod mmap;
 mod options;
 pub mod report;

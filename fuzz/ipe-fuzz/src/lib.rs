@@ -70,8 +70,8 @@ pub fn decisions(
 /// Both JIT tiers of `bundle` (those the JIT supports).
 pub fn jits(bundle: &ipe_nostd::Bundle<'_>) -> Vec<ipe_host::jit::JitSet> {
     [
-        ipe_host::jit::Tier::Baseline,
-        ipe_host::jit::Tier::Optimized,
+        ipe_host::JitTier::Baseline,
+        ipe_host::JitTier::Optimized,
     ]
     .into_iter()
     .filter_map(|t| jit(bundle, t))
@@ -100,8 +100,8 @@ pub fn decisions_with(
     ipe_host::request::fill(bundle, request, &arena, &mut ctx);
     for set in sets {
         let name = match set.tier() {
-            ipe_host::jit::Tier::Baseline => "jit-baseline",
-            ipe_host::jit::Tier::Optimized => "jit-optimized",
+            ipe_host::JitTier::Baseline => "jit-baseline",
+            ipe_host::JitTier::Optimized => "jit-optimized",
         };
         out.push((name, jit_decision(bundle, set, ctx.values())));
     }
@@ -112,7 +112,7 @@ pub fn decisions_with(
 /// reason other than declared unsupported bytecode is a finding.
 pub fn jit(
     bundle: &ipe_nostd::Bundle<'_>,
-    tier: ipe_host::jit::Tier,
+    tier: ipe_host::JitTier,
 ) -> Option<ipe_host::jit::JitSet> {
     match ipe_host::jit::compile_bundle(bundle, tier) {
         Ok(set) => Some(set),

@@ -3,9 +3,10 @@
 
 use bumpalo::Bump;
 use ipe_compile::corpus;
-use ipe_host::jit::{compile_bundle, JitSet, Tier};
+use ipe_host::jit::{compile_bundle, JitSet};
 use ipe_host::request;
 use ipe_host::HostDecision;
+use ipe_host::JitTier;
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::vm::{eval_policy_values, for_each_candidate};
 use ipe_nostd::{Accumulator, Bundle, Context, Outcome};
@@ -62,8 +63,8 @@ fn jit_agrees_with_interpreter_and_reference_on_every_corpus_case() {
         let (program, list) = (&file.program, &file.cases);
         let bytes = file.bytes.clone();
         let bundle = Bundle::from_bytes(&bytes).expect("lowered bundles verify");
-        let base = compile_bundle(&bundle, Tier::Baseline).expect("baseline JIT");
-        let opt = compile_bundle(&bundle, Tier::Optimized).expect("optimized JIT");
+        let base = compile_bundle(&bundle, JitTier::Baseline).expect("baseline JIT");
+        let opt = compile_bundle(&bundle, JitTier::Optimized).expect("optimized JIT");
         for case in list {
             cases += 1;
             let reference = ipe_compile::evaluate(program, &case.request).to_json();
@@ -107,9 +108,9 @@ fn jit_agrees_with_interpreter_and_reference_on_random_bundles() {
                     .bytes;
                 let bundle = Bundle::from_bytes(&bytes)
                     .map_err(|e| TestCaseError::fail(format!("does not verify: {e}\n{src}")))?;
-                let base = compile_bundle(&bundle, Tier::Baseline)
+                let base = compile_bundle(&bundle, JitTier::Baseline)
                     .map_err(|e| TestCaseError::fail(format!("baseline JIT: {e}\n{src}")))?;
-                let opt = compile_bundle(&bundle, Tier::Optimized)
+                let opt = compile_bundle(&bundle, JitTier::Optimized)
                     .map_err(|e| TestCaseError::fail(format!("optimized JIT: {e}\n{src}")))?;
                 for req in &reqs {
                     let reference = ipe_compile::evaluate(&program, req).to_json();
@@ -149,7 +150,7 @@ fn jit_sets_free_their_code_when_dropped() {
     let bundle = Bundle::from_bytes(&bytes).expect("verifies");
     let round = |n: usize| {
         for _ in 0..n {
-            let set = compile_bundle(&bundle, Tier::Baseline).expect("compiles");
+            let set = compile_bundle(&bundle, JitTier::Baseline).expect("compiles");
             assert_eq!(set.len(), 1);
         }
     };
