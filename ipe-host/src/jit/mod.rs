@@ -282,7 +282,7 @@ fn define(
         }
         if let Err(e) = module.define_function(fid, ctx) {
             module.clear_context(ctx);
-            return Err(JitError::Codegen(format!("{e:?}")));
+            return Err(JitError::Codegen(e.to_string()));
         }
         declared.push((id, fid));
     }
