@@ -1,9 +1,9 @@
 //! Expression code generation: checked expressions to bytecode.
 
-use ipe_nostd::isa::{CmpOp as IsaCmp, Opcode, StrOp as IsaStr};
+use ipe_nostd::isa::Opcode;
 
 use super::{LowerError, Tables};
-use crate::hir::{Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType, StrOp};
+use crate::hir::{Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType};
 
 /// Emits bytecode for one block into a byte buffer.
 pub(super) struct CodeGen<'t> {
@@ -11,17 +11,6 @@ pub(super) struct CodeGen<'t> {
     /// The program's slots, to type operands.
     pub(super) slots: &'t [Slot],
     pub(super) out: Vec<u8>,
-}
-
-fn isa_cmp(op: CmpOp) -> IsaCmp {
-    match op {
-        CmpOp::Eq => IsaCmp::Eq,
-        CmpOp::Ne => IsaCmp::Ne,
-        CmpOp::Lt => IsaCmp::Lt,
-        CmpOp::Le => IsaCmp::Le,
-        CmpOp::Gt => IsaCmp::Gt,
-        CmpOp::Ge => IsaCmp::Ge,
-    }
 }
 
 /// The operator with its operands swapped (`a < b` is `b > a`).
@@ -32,14 +21,6 @@ fn flipped(op: CmpOp) -> CmpOp {
         CmpOp::Gt => CmpOp::Lt,
         CmpOp::Ge => CmpOp::Le,
         other => other,
-    }
-}
-
-fn isa_str(op: StrOp) -> IsaStr {
-    match op {
-        StrOp::StartsWith => IsaStr::StartsWith,
-        StrOp::EndsWith => IsaStr::EndsWith,
-        StrOp::Contains => IsaStr::Contains,
     }
 }
 
@@ -101,7 +82,7 @@ impl<'t> CodeGen<'t> {
                     self.operand(lhs)?;
                     self.operand(rhs)?;
                     self.op(Opcode::Cmp);
-                    self.out.push(isa_cmp(*op) as u8);
+                    self.out.push(*op as u8);
                 }
             },
             Expr::InSet { lhs, set } => {
@@ -125,7 +106,7 @@ impl<'t> CodeGen<'t> {
                 self.operand(lhs)?;
                 self.operand(rhs)?;
                 self.op(Opcode::StrOp);
-                self.out.push(isa_str(*op) as u8);
+                self.out.push(*op as u8);
             }
             Expr::Has(o) => match o {
                 Operand::Slot(s) => {
@@ -251,7 +232,7 @@ impl<'t> CodeGen<'t> {
             _ => return Err(LowerError::CodeTooLarge),
         };
         self.op(opcode);
-        self.out.push(isa_cmp(op) as u8);
+        self.out.push(op as u8);
         self.out.push(*level);
         self.u16(*f);
         self.u16(operand);
@@ -263,7 +244,7 @@ impl<'t> CodeGen<'t> {
             .tables
             .constant(lit, self.scalar_of(&Operand::Slot(s)))?;
         self.op(Opcode::CmpSlotConst);
-        self.out.push(isa_cmp(op) as u8);
+        self.out.push(op as u8);
         self.u16(s);
         self.u16(c);
         Ok(())
@@ -318,7 +299,7 @@ impl<'t> CodeGen<'t> {
                 self.op(Opcode::NoteCount);
             }
             self.op(Opcode::Cmp);
-            self.out.push(isa_cmp(*op) as u8);
+            self.out.push(*op as u8);
             return Ok(());
         }
         self.expr(e)
