@@ -4,7 +4,7 @@
 //! `# underline:` and `# help:` comment lines describe. Every backend's tests iterate
 //! [`load`].
 
-use crate::decision::Decision;
+use crate::decision::Report;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -89,7 +89,7 @@ pub struct FailExpect {
 
 impl Expect {
     /// The expectation a decision meets exactly (for comparing and printing).
-    pub fn of(d: &Decision) -> Expect {
+    pub fn of(d: &Report) -> Expect {
         Expect {
             decision: d.effect.as_str().to_owned(),
             matched: d.matched.clone(),

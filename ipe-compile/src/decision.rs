@@ -1,8 +1,11 @@
 //! The decision for one request, shared by every backend, and its JSON form.
 //!
-//! It is the host's rendered decision: the reference evaluator produces the same type the
-//! interpreter and the JIT are rendered into, so their JSON is compared byte for byte.
+//! It is the host's rendered decision, a [`Report`]: the reference evaluator produces the same
+//! type the interpreter and the JIT are rendered into, so their JSON is compared byte for byte.
+//!
+//! Naming, one name per concept across the workspace: a *decision* (`ipe_nostd::Decision`,
+//! `ipe_host::HostDecision`) holds policy ids and `Violation` / `PolicyError` records; a
+//! *report* ([`Report`], [`ViolationReport`], [`ErrorReport`]) is a decision resolved to the
+//! bundle's text (names, intents, reasons, error messages), the shape printed as JSON.
 
-pub use ipe_host::report::{
-    ErrorReport as PolicyError, Report as Decision, ViolationReport as Violation,
-};
+pub use ipe_host::report::{ErrorReport, Report, ViolationReport};
