@@ -14,6 +14,9 @@
 //!   ([`PolicyEngine::with_options`]).
 //! - [`Error`]: the one error type, with an [`ErrorKind`].
 //!
+//! Naming: a decision ([`HostDecision`], `ipe_nostd::Decision`) holds policy ids; a
+//! [`Report`] is a decision resolved to names, intents and texts (its JSON form).
+//!
 //! # Examples
 //! ```no_run
 //! # fn demo() -> Result<(), ipe_host::Error> {
