@@ -19,6 +19,8 @@ pub use value::{
     fill, float_int, json_int, json_kind, lookup, parse_value, slot_value, CheckedValue,
 };
 
+use std::cell::Cell;
+
 use ipe_nostd::{Bundle, ErrKind, JsonKind, Value, ValueKind};
 
 use crate::error::{Error, RequestError};
@@ -70,14 +72,33 @@ pub(crate) fn wrong(expected: ValueKind, got: JsonKind) -> Value<'static> {
     Value::Invalid(ErrKind::WrongType { expected, got })
 }
 
-/// The custom-error text of an object with a repeated key (followed by the key).
-const DUPLICATE_KEY: &str = "duplicate key";
+/// Why a parse stopped, as its reader saw it: a request error is classified by this flag,
+/// never by reading serde's message text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Not stopped by a reader: the text is not JSON (or was cut short).
+    #[default]
+    Syntax,
+    /// The request root is not an object.
+    NotAnObject,
+    /// An object repeats a key.
+    DuplicateKey,
+}
 
-/// A parse error as the request error it stands for (a non-object root is flagged by the
-/// reader itself, never recognised here).
-fn request_error(e: serde_json::Error) -> Error {
-    if e.is_data() && e.to_string().starts_with(DUPLICATE_KEY) {
-        return RequestError::DuplicateKey(e).into();
+/// The flag one parse's readers set when they stop it.
+pub(crate) type Flag = Cell<Stop>;
+
+/// Stops a parse on an object that repeats `key` (the smallest repeated one).
+pub(crate) fn duplicate_key<E: serde::de::Error>(flag: &Flag, key: &str) -> E {
+    flag.set(Stop::DuplicateKey);
+    E::custom(format_args!("duplicate key `{key}`"))
+}
+
+/// A failed parse as the request error it stands for, by the flag its readers set.
+fn request_error(flag: &Flag, e: serde_json::Error) -> Error {
+    match flag.get() {
+        Stop::NotAnObject => RequestError::NotAnObject.into(),
+        Stop::DuplicateKey => RequestError::DuplicateKey(e).into(),
+        Stop::Syntax => RequestError::Json(e).into(),
     }
-    RequestError::Json(e).into()
 }

@@ -1,16 +1,14 @@
 //! The streaming path: JSON text read in one pass over a bundle's [`Plan`], straight into
 //! slot values in an arena (serde visitors; no intermediate tree).
 
-use std::cell::Cell;
-
 use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
 use ipe_nostd::{Bundle, ErrKind, JsonKind, Value, ValueKind};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::plan::{Node, Plan, Shape};
-use super::{request_error, wrong, Scalar, DUPLICATE_KEY};
-use crate::error::{Error, RequestError};
+use super::{duplicate_key, request_error, wrong, Flag, Scalar, Stop};
+use crate::error::Error;
 
 /// Reads a JSON request into one value per slot of `bundle`, allocated in `arena`.
 pub(super) fn parse<'r>(
@@ -21,12 +19,12 @@ pub(super) fn parse<'r>(
 ) -> Result<&'r [Value<'r>], Error> {
     let values = arena.alloc_slice_fill_copy(bundle.slot_count(), Value::Missing);
     let mut de = serde_json::Deserializer::from_str(json);
-    let not_an_object = Cell::new(false);
+    let flag = Flag::default();
     let reader = Reader {
         plan,
         bundle,
         arena,
-        not_an_object: &not_an_object,
+        flag: &flag,
     };
     let root = NodeSeed {
         r: reader,
@@ -37,8 +35,7 @@ pub(super) fn parse<'r>(
     let read = root.deserialize(&mut de).and_then(|()| de.end());
     match read {
         Ok(()) => Ok(values),
-        Err(_) if not_an_object.get() => Err(RequestError::NotAnObject.into()),
-        Err(e) => Err(request_error(e)),
+        Err(e) => Err(request_error(&flag, e)),
     }
 }
 
@@ -48,19 +45,27 @@ struct Reader<'p, 'b, 'r> {
     plan: &'p Plan,
     bundle: &'p Bundle<'b>,
     arena: &'r Bump,
-    /// Set when the request root is not an object (the parse then stops with an error).
-    not_an_object: &'p Cell<bool>,
+    /// Why the parse stopped, set by the reader that stopped it.
+    flag: &'p Flag,
 }
 
-impl Reader<'_, '_, '_> {
+impl<'p, 'r> Reader<'p, '_, 'r> {
     fn node(&self, id: u32) -> Option<&Node> {
         self.plan.nodes.get(id as usize)
     }
 
     /// Stops the parse: the request root is not an object.
     fn root_not_an_object<E: serde::de::Error>(&self) -> E {
-        self.not_an_object.set(true);
+        self.flag.set(Stop::NotAnObject);
         E::custom("request is not an object")
+    }
+
+    /// Skips one value (still failing on a repeated key).
+    fn skip(&self) -> Skip<'r, 'p> {
+        Skip {
+            arena: self.arena,
+            flag: self.flag,
+        }
     }
 }
 
@@ -153,9 +158,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
         if self.root {
             return Err(self.r.root_not_an_object());
         }
-        let skip = Skip {
-            arena: self.r.arena,
-        };
+        let skip = self.r.skip();
         let v = match self.target() {
             None => {
                 while seq.next_element_seed(skip)?.is_some() {}
@@ -239,7 +242,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
             self.set(t, wrong(expected, JsonKind::Object));
         }
         let r = self.r;
-        let skip = Skip { arena: r.arena };
+        let skip = r.skip();
         let node = r.node(self.node);
         let mut keys = BumpVec::new_in(r.arena);
         while let Some(key) = map.next_key_seed(KeySeed { arena: r.arena })? {
@@ -257,7 +260,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                 _ => map.next_value_seed(skip)?,
             }
         }
-        unique_keys(&mut keys)?;
+        unique_keys(r.flag, &mut keys)?;
         Ok(())
     }
 }
@@ -293,24 +296,25 @@ impl<'de> Visitor<'de> for KeySeed<'de> {
 
 /// Fails when `keys` (one object's keys, in any order) repeat one: names the smallest
 /// repeated key. Sorts in place (no allocation).
-fn unique_keys<E: serde::de::Error>(keys: &mut [&str]) -> Result<(), E> {
+fn unique_keys<E: serde::de::Error>(flag: &Flag, keys: &mut [&str]) -> Result<(), E> {
     keys.sort_unstable();
     match keys.windows(2).find_map(|w| match w {
         [a, b] if a == b => Some(*a),
         _ => None,
     }) {
-        Some(k) => Err(E::custom(format_args!("{DUPLICATE_KEY} `{k}`"))),
+        Some(k) => Err(duplicate_key(flag, k)),
         None => Ok(()),
     }
 }
 
 /// Skips one JSON value without keeping it, still failing on a repeated object key.
 #[derive(Clone, Copy)]
-struct Skip<'r> {
+struct Skip<'r, 'f> {
     arena: &'r Bump,
+    flag: &'f Flag,
 }
 
-impl<'de> DeserializeSeed<'de> for Skip<'de> {
+impl<'de> DeserializeSeed<'de> for Skip<'de, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -318,7 +322,7 @@ impl<'de> DeserializeSeed<'de> for Skip<'de> {
     }
 }
 
-impl<'de> Visitor<'de> for Skip<'de> {
+impl<'de> Visitor<'de> for Skip<'de, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -364,7 +368,7 @@ impl<'de> Visitor<'de> for Skip<'de> {
             keys.push(k);
             map.next_value_seed(self)?;
         }
-        unique_keys(&mut keys)
+        unique_keys(self.flag, &mut keys)
     }
 }
 
@@ -424,18 +428,12 @@ impl<'de> Visitor<'de> for ElemSeed<'_, '_, 'de> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value<'de>, A::Error> {
-        Skip {
-            arena: self.r.arena,
-        }
-        .visit_seq(seq)?;
+        self.r.skip().visit_seq(seq)?;
         Ok(wrong(self.elem, JsonKind::List))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value<'de>, A::Error> {
-        Skip {
-            arena: self.r.arena,
-        }
-        .visit_map(map)?;
+        self.r.skip().visit_map(map)?;
         Ok(wrong(self.elem, JsonKind::Object))
     }
 }
@@ -519,10 +517,7 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_, 'de, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        Skip {
-            arena: self.r.arena,
-        }
-        .visit_seq(seq)?;
+        self.r.skip().visit_seq(seq)?;
         self.not_object(JsonKind::List);
         Ok(())
     }

@@ -9,7 +9,7 @@ use ipe_nostd::{Bundle, Context, ErrKind, JsonKind, Value, ValueKind};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::{request_error, DUPLICATE_KEY};
+use super::{duplicate_key, request_error, Flag};
 use crate::error::{Error, RequestError};
 
 /// The largest magnitude (exclusive) of an integer written with a fraction or an exponent:
@@ -167,9 +167,12 @@ pub fn slot_value<'j>(
 /// value path ([`fill`], the reference evaluator) sees the same requests as the one-pass
 /// reader.
 pub fn parse_value(text: &str) -> Result<Json, Error> {
+    let flag = Flag::default();
     let mut de = serde_json::Deserializer::from_str(text);
-    let v = CheckedValue.deserialize(&mut de).map_err(request_error)?;
-    de.end().map_err(request_error)?;
+    let v = Checked(&flag)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| request_error(&flag, e))?;
     if v.is_object() {
         Ok(v)
     } else {
@@ -186,11 +189,23 @@ impl<'de> DeserializeSeed<'de> for CheckedValue {
     type Value = Json;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        Checked(&Flag::default()).deserialize(d)
+    }
+}
+
+/// [`CheckedValue`] with the flag of one parse (set when a repeated key stops it).
+#[derive(Clone, Copy)]
+struct Checked<'f>(&'f Flag);
+
+impl<'de> DeserializeSeed<'de> for Checked<'_> {
+    type Value = Json;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for CheckedValue {
+impl<'de> Visitor<'de> for Checked<'_> {
     type Value = Json;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -231,7 +246,7 @@ impl<'de> Visitor<'de> for CheckedValue {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         let mut items = Vec::new();
-        while let Some(v) = seq.next_element_seed(CheckedValue)? {
+        while let Some(v) = seq.next_element_seed(self)? {
             items.push(v);
         }
         Ok(Json::Array(items))
@@ -242,7 +257,7 @@ impl<'de> Visitor<'de> for CheckedValue {
         // The smallest repeated key, reported once the object ends (as the one-pass reader does).
         let mut repeated: Option<String> = None;
         while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value_seed(CheckedValue)?;
+            let v = map.next_value_seed(self)?;
             if out.contains_key(&k) {
                 if repeated.as_ref().is_none_or(|r| k < *r) {
                     repeated = Some(k);
@@ -252,9 +267,7 @@ impl<'de> Visitor<'de> for CheckedValue {
             }
         }
         match repeated {
-            Some(k) => Err(serde::de::Error::custom(format_args!(
-                "{DUPLICATE_KEY} `{k}`"
-            ))),
+            Some(k) => Err(duplicate_key(self.0, &k)),
             None => Ok(Json::Object(out)),
         }
     }

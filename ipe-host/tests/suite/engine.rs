@@ -109,7 +109,7 @@ fn malformed_requests_are_errors_not_panics() {
 }
 
 #[test]
-fn issue12_a_non_object_root_is_flagged_by_both_readers() {
+fn issue12_a_non_object_root_and_a_repeated_key_are_flagged_by_both_readers() {
     let engine = engine();
     let set = engine.load();
     let not_object =
@@ -130,6 +130,22 @@ fn issue12_a_non_object_root_is_flagged_by_both_readers() {
         let e = ipe_host::request::parse_value(text).expect_err(text);
         assert!(not_object(&e), "{text}: {e}");
         assert_eq!(e.to_string(), "malformed request: expected a JSON object");
+    }
+    // A repeated key anywhere (read or skipped, in a list, in a record) is flagged too.
+    for text in [
+        r#"{"a": 1, "a": 2}"#,
+        r#"{"x": {"y": [{"z": 1, "z": 1}]}}"#,
+        r#"{"kind": "deploy", "b": {"c": 1, "c": 1}}"#,
+    ] {
+        for e in [
+            set.evaluate_json(text).expect_err(text),
+            ipe_host::request::parse_value(text).expect_err(text),
+        ] {
+            assert!(
+                matches!(e.kind(), ErrorKind::Request(RequestError::DuplicateKey(_))),
+                "{text}: {e}"
+            );
+        }
     }
     // An object root followed by junk, or a broken object, is a JSON error instead.
     for text in ["{} 1", "{} []", "{\"a\": [1,", "{\"a\": 1 \"b\""] {
