@@ -31,7 +31,7 @@
 //! # Features
 //! | feature | what it adds |
 //! |---|---|
-//! | `jit` (default) | Cranelift native code for policies ([`jit`]); [`PolicyEngine`] tiers hot policies per [`EngineOptions`] (default adaptive: baseline after 100 evaluations, optimized after 10,000, compiled on a background thread). Without it every [`TierMode`] runs the interpreter. |
+//! | `jit` (default) | Cranelift native code for policies (module `jit`); [`PolicyEngine`] tiers hot policies per [`EngineOptions`] (default adaptive: baseline after 100 evaluations, optimized after 10,000, compiled on a background thread). Without it every [`TierMode`] runs the interpreter. |
 #![deny(missing_docs)]
 
 mod batch;
