@@ -64,7 +64,7 @@ fn regorus_parse(b: Bencher, n: usize) {
 /// with the module set-up amortized).
 const JIT_POLICIES: &[&str] = &["seed", "clauses16", "list50", "set/100"];
 
-fn jit_compile(b: Bencher, w: &str, tier: ipe_host::jit::Tier) {
+fn jit_compile(b: Bencher, w: &str, tier: ipe_host::JitTier) {
     let bytes = ipe_benches::ipe_compile(&ipe_benches::by_name(w).ipe);
     let bundle = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
     b.bench_local(|| ipe_host::jit::compile_bundle(black_box(&bundle), tier).expect("compiles"));
@@ -72,10 +72,10 @@ fn jit_compile(b: Bencher, w: &str, tier: ipe_host::jit::Tier) {
 
 #[divan::bench(args = JIT_POLICIES, sample_count = 20)]
 fn jit_baseline(b: Bencher, w: &str) {
-    jit_compile(b, w, ipe_host::jit::Tier::Baseline);
+    jit_compile(b, w, ipe_host::JitTier::Baseline);
 }
 
 #[divan::bench(args = JIT_POLICIES, sample_count = 20)]
 fn jit_optimized(b: Bencher, w: &str) {
-    jit_compile(b, w, ipe_host::jit::Tier::Optimized);
+    jit_compile(b, w, ipe_host::JitTier::Optimized);
 }

@@ -136,7 +136,7 @@ impl Jit {
     /// Compiles a workload to native code.
     pub fn new(w: &Workload) -> Self {
         let interp = Interp::new(w);
-        let code = ipe_host::jit::compile_bundle(&interp.bundle, ipe_host::jit::Tier::Optimized)
+        let code = ipe_host::jit::compile_bundle(&interp.bundle, ipe_host::JitTier::Optimized)
             .expect("JIT compiles");
         Jit { interp, code }
     }

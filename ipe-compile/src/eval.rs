@@ -2,7 +2,7 @@
 //! semantics" over a [`hir::Program`] and a JSON request. Every faster backend is tested
 //! against it.
 
-use crate::decision::{Decision, PolicyError, Violation};
+use crate::decision::{ErrorReport, Report, ViolationReport};
 use crate::hir::{
     self, Aggregate, Body, CmpOp, Expr, Literal, Operand, Program, Scalar, SlotId, SlotType, StrOp,
 };
@@ -399,13 +399,13 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
 
 /// Evaluates `program` against `request` (a JSON object; anything else reads as an empty
 /// request).
-pub fn evaluate(program: &Program, request: &Value) -> Decision {
+pub fn evaluate(program: &Program, request: &Value) -> Report {
     let mut ev = Eval {
         program,
         request,
         env: Vec::new(),
     };
-    let mut d = Decision {
+    let mut d = Report {
         effect: program.default,
         matched: Vec::new(),
         violations: Vec::new(),
@@ -417,8 +417,8 @@ pub fn evaluate(program: &Program, request: &Value) -> Decision {
             None => Truth::True,
             Some(t) => ev.expr(t),
         };
-        let fail = |d: &mut Decision, e| {
-            d.errors.push(PolicyError {
+        let fail = |d: &mut Report, e| {
+            d.errors.push(ErrorReport {
                 policy: p.name.clone(),
                 error: error_text(program, e),
             });
@@ -431,8 +431,8 @@ pub fn evaluate(program: &Program, request: &Value) -> Decision {
             }
             Truth::True => d.matched.push(p.name.clone()),
         }
-        let violate = |d: &mut Decision, reason: String| {
-            d.violations.push(Violation {
+        let violate = |d: &mut Report, reason: String| {
+            d.violations.push(ViolationReport {
                 policy: p.name.clone(),
                 intent: p.intent.clone(),
                 reason,

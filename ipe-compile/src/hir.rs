@@ -195,33 +195,10 @@ pub struct Aggregate {
     pub filter: Option<Box<Expr>>,
 }
 
-/// Comparison operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CmpOp {
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-}
-
-/// String operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StrOp {
-    /// `a starts_with b`
-    StartsWith,
-    /// `a ends_with b`
-    EndsWith,
-    /// `a contains b`
-    Contains,
-}
+/// Comparison and string operators: the instruction set's own operand types, so the
+/// checked program and the bytecode name each operator once (the reference evaluator still
+/// applies them with its own code: it is the oracle).
+pub use ipe_nostd::isa::{CmpOp, StrOp};
 
 /// A typed condition (evaluates to true, false or error).
 #[derive(Clone, Debug, PartialEq)]
@@ -276,4 +253,58 @@ pub enum Expr {
     Any(Aggregate),
     /// `all(...)` / `list.all where ...`.
     All(Aggregate),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CmpOp, Expr, StrOp};
+
+    /// The trigger of a one-policy bundle, checked and lowered, and its disassembly.
+    fn trigger(cond: &str) -> (Expr, String) {
+        let src = format!(
+            "schema {{\n  n: int\n  s: string\n}}\ndefault allow\n\npolicy P:\n  \"t\"\n  \
+             triggers when\n    {cond}\n  requires\n    n == 1\n"
+        );
+        let program = crate::compile_str(&[("t.ipe", src)]).expect("compiles");
+        let expr = program.policies[0].trigger.clone().expect("has a trigger");
+        let bytes = crate::lower::lower(&program).expect("lowers").bytes;
+        let bundle = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
+        let mut listing = String::new();
+        ipe_nostd::disasm::disassemble(&mut listing, &bundle, bundle.policy(0).trigger, 0)
+            .expect("lists");
+        (expr, listing)
+    }
+
+    #[test]
+    fn issue12_source_operators_are_the_isa_operands() {
+        for op in [
+            CmpOp::Eq,
+            CmpOp::Ne,
+            CmpOp::Lt,
+            CmpOp::Le,
+            CmpOp::Gt,
+            CmpOp::Ge,
+        ] {
+            let (expr, listing) = trigger(&format!("n {} 3", op.symbol()));
+            assert!(
+                matches!(expr, Expr::Cmp { op: o, .. } if o == op),
+                "{op:?}: {expr:?}"
+            );
+            assert!(
+                listing.contains(&format!("cmp.slot.const {} slot", op.symbol())),
+                "{op:?}: {listing}"
+            );
+        }
+        for op in [StrOp::StartsWith, StrOp::EndsWith, StrOp::Contains] {
+            let (expr, listing) = trigger(&format!("s {} \"a\"", op.keyword()));
+            assert!(
+                matches!(expr, Expr::Str { op: o, .. } if o == op),
+                "{op:?}: {expr:?}"
+            );
+            assert!(
+                listing.contains(&format!("str {}", op.keyword())),
+                "{listing}"
+            );
+        }
+    }
 }

@@ -17,7 +17,7 @@ pub use compile::{
     bundle_files, compile_paths, compile_paths_with, compile_sources, compile_sources_with,
     compile_str, compile_str_with, CompileError, CompileOptions,
 };
-pub use decision::{Decision, PolicyError, Violation};
+pub use decision::{ErrorReport, Report, ViolationReport};
 pub use diag::{Diagnostic, Diagnostics};
 pub use eval::evaluate;
 pub mod lower;

@@ -9,13 +9,15 @@ use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
 use ipe_nostd::{Accumulator, Bundle, Decision, DecisionBuilder, Outcome, PolicyId, Value};
 
+use crate::builder::RequestBuilder;
 pub use crate::decision::HostDecision;
 use crate::error::{Error, ErrorKind};
 use crate::index::Index;
+use crate::jit::{Background, Table};
 use crate::mmap::{BundleBytes, FileSource};
 use crate::options::{CodeTier, EngineOptions};
 use crate::report::Report;
-use crate::request::{Plan, RequestBuilder};
+use crate::request::plan::Plan;
 use crate::stats::{Counters, Stats};
 
 self_cell::self_cell!(
@@ -38,9 +40,9 @@ self_cell::self_cell!(
 pub struct PolicySet {
     version: u64,
     shared: Arc<Shared>,
-    /// Per-policy native code of this version (`None`: interpreter only).
-    #[cfg(feature = "jit")]
-    jit: Option<crate::jit::tiering::Table>,
+    /// Per-policy native code of this version (`None`: interpreter only, always so without
+    /// the `jit` feature).
+    jit: Option<Table>,
 }
 
 /// The bundle and what is derived from it.
@@ -90,14 +92,16 @@ impl PolicySet {
                 plan,
                 counters,
             }),
-            #[cfg(feature = "jit")]
             jit: None,
         })
     }
 
     /// The set's JIT table, if it has one.
-    #[cfg(feature = "jit")]
-    pub(crate) fn jit_table(&self) -> Option<&crate::jit::tiering::Table> {
+    #[allow(
+        dead_code,
+        reason = "read by the background compiler, which exists only with the `jit` feature"
+    )]
+    pub(crate) fn jit_table(&self) -> Option<&Table> {
         self.jit.as_ref()
     }
 
@@ -140,9 +144,7 @@ impl PolicySet {
 
     /// Every policy's counters, with the code tier each runs at and the JIT's counters.
     pub fn stats(&self) -> Stats {
-        #[allow(unused_mut, reason = "filled in only with the `jit` feature")]
         let mut stats = self.shared.counters.snapshot(self.bundle(), self.version);
-        #[cfg(feature = "jit")]
         if let Some(jit) = &self.jit {
             stats.jit = jit.stats();
             for p in &mut stats.policies {
@@ -154,11 +156,9 @@ impl PolicySet {
 
     /// Which code runs policy `id` now.
     pub fn code_tier(&self, id: PolicyId) -> CodeTier {
-        #[cfg(feature = "jit")]
         if let Some(jit) = &self.jit {
             return jit.code_tier(id);
         }
-        let _ = id;
         CodeTier::Interpreter
     }
 
@@ -172,7 +172,6 @@ impl PolicySet {
         id: PolicyId,
         values: &[Value<'_>],
     ) -> Outcome {
-        #[cfg(feature = "jit")]
         if let Some(jit) = &self.jit {
             let (outcome, n) = Counters::record(shard, id, || jit.eval(bundle, id, values));
             jit.observe(id, n, &self.shared.counters);
@@ -283,8 +282,7 @@ pub struct PolicyEngine {
     writer: Mutex<u64>,
     options: EngineOptions,
     /// The background compiler (adaptive mode with the `jit` feature).
-    #[cfg(feature = "jit")]
-    background: Option<Arc<crate::jit::tiering::Background>>,
+    background: Option<Arc<Background>>,
 }
 
 impl PolicyEngine {
@@ -335,14 +333,10 @@ impl PolicyEngine {
         source: Option<FileSource>,
         options: EngineOptions,
     ) -> PolicyEngine {
-        #[cfg(feature = "jit")]
-        let background = (options.tier == crate::options::TierMode::Adaptive)
-            .then(|| crate::jit::tiering::Background::new(options.batch_window));
-        #[cfg(feature = "jit")]
+        let background = Background::for_options(&options);
         PolicyEngine::attach(&mut set, &options, background.as_ref(), 1);
         set.version = 1;
         let live = Arc::new(ArcSwap::from_pointee(set));
-        #[cfg(feature = "jit")]
         if let Some(bg) = &background {
             bg.start(&live);
         }
@@ -351,26 +345,19 @@ impl PolicyEngine {
             source,
             writer: Mutex::new(1),
             options,
-            #[cfg(feature = "jit")]
             background,
         }
     }
 
     /// Gives a set about to be published as `version` its JIT table (compiling everything
-    /// in `JitAll` mode).
-    #[cfg(feature = "jit")]
+    /// in `JitAll` mode; never a table without the `jit` feature).
     fn attach(
         set: &mut PolicySet,
         options: &EngineOptions,
-        background: Option<&Arc<crate::jit::tiering::Background>>,
+        background: Option<&Arc<Background>>,
         version: u64,
     ) {
-        set.jit = crate::jit::tiering::Table::new(
-            set.bundle(),
-            &set.shared.counters,
-            options,
-            background,
-        );
+        set.jit = Table::new(set.bundle(), &set.shared.counters, options, background);
         if let Some(t) = &mut set.jit {
             t.set_version(version);
         }
@@ -385,11 +372,9 @@ impl PolicyEngine {
     /// `timeout` passes; returns whether it went idle (always `true` when nothing compiles in
     /// the background). Requests never need this; tests and demos use it.
     pub fn wait_for_jit(&self, timeout: std::time::Duration) -> bool {
-        #[cfg(feature = "jit")]
         if let Some(bg) = &self.background {
             return bg.wait_idle(timeout);
         }
-        let _ = timeout;
         true
     }
 
@@ -427,13 +412,11 @@ impl PolicyEngine {
     /// number. With [`TierMode::JitAll`](crate::TierMode::JitAll) every policy is compiled
     /// first, on the calling thread.
     pub fn publish(&self, Prepared(mut set): Prepared) -> u64 {
-        #[cfg(feature = "jit")]
         PolicyEngine::attach(&mut set, &self.options, self.background.as_ref(), 0);
         // A poisoned lock only means another writer panicked; the counter is still valid.
         let mut last = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         *last = last.wrapping_add(1);
         set.version = *last;
-        #[cfg(feature = "jit")]
         if let Some(t) = &mut set.jit {
             t.set_version(*last);
         }
@@ -454,7 +437,6 @@ impl PolicyEngine {
 
 impl Drop for PolicyEngine {
     fn drop(&mut self) {
-        #[cfg(feature = "jit")]
         if let Some(bg) = &self.background {
             bg.shutdown();
         }

@@ -14,6 +14,9 @@
 //!   ([`PolicyEngine::with_options`]).
 //! - [`Error`]: the one error type, with an [`ErrorKind`].
 //!
+//! Naming: a decision ([`HostDecision`], `ipe_nostd::Decision`) holds policy ids; a
+//! [`Report`] is a decision resolved to names, intents and texts (its JSON form).
+//!
 //! # Examples
 //! ```no_run
 //! # fn demo() -> Result<(), ipe_host::Error> {
@@ -28,10 +31,11 @@
 //! # Features
 //! | feature | what it adds |
 //! |---|---|
-//! | `jit` (default) | Cranelift native code for policies ([`jit`]); [`PolicyEngine`] tiers hot policies per [`EngineOptions`] (default adaptive: baseline after 100 evaluations, optimized after 10,000, compiled on a background thread). Without it every [`TierMode`] runs the interpreter. |
+//! | `jit` (default) | Cranelift native code for policies (module `jit`); [`PolicyEngine`] tiers hot policies per [`EngineOptions`] (default adaptive: baseline after 100 evaluations, optimized after 10,000, compiled on a background thread). Without it every [`TierMode`] runs the interpreter. |
 #![deny(missing_docs)]
 
 mod batch;
+mod builder;
 mod decision;
 mod engine;
 mod error;
@@ -42,6 +46,11 @@ mod index;
     reason = "calls into JIT-compiled code; every block has a SAFETY comment in jit/"
 )]
 pub mod jit;
+// Without the `jit` feature: the same crate-internal items, no native code (wasmtime's
+// enabled/disabled module pair), so the engine itself has no feature switches.
+#[cfg(not(feature = "jit"))]
+#[path = "jit_disabled.rs"]
+mod jit;
 mod mmap;
 mod options;
 pub mod report;
@@ -49,12 +58,13 @@ pub mod request;
 mod stats;
 
 pub use batch::BatchSummary;
+pub use builder::RequestBuilder;
 pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Snapshot};
 pub use error::{Error, ErrorKind, RequestError};
 pub use mmap::MAP_THRESHOLD;
 pub use options::{CodeTier, EngineOptions, JitStats, JitTier, TierMode};
 pub use report::Report;
-pub use request::{Field, RequestBuilder};
+pub use request::Field;
 pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};
 
 use bumpalo::Bump;

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-/// How hard the JIT works on a policy.
+/// How hard the JIT works on a policy: the JIT's one tier type, used by [`EngineOptions`],
+/// by `jit::compile_bundle` (with the `jit` feature) and by adaptive tiering alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum JitTier {
     /// Cranelift `opt_level=none`: fastest compilation.
@@ -90,18 +91,29 @@ impl EngineOptions {
     }
 }
 
-/// Which code runs one policy of a version right now.
+/// Which code runs one policy of a version right now: the interpreter or native code of a
+/// [`JitTier`] (the one tier type; this adds the states a policy can be in besides one).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum CodeTier {
     /// The interpreter (not hot yet, or the `jit` feature is off).
     #[default]
-    Interpreter,
+    Interpreter = 0,
     /// Baseline native code.
-    Baseline,
+    Baseline = 1,
     /// Optimized native code.
-    Optimized,
+    Optimized = 2,
     /// Compilation failed; the policy stays interpreted.
-    Failed,
+    Failed = 3,
+}
+
+impl From<JitTier> for CodeTier {
+    fn from(tier: JitTier) -> CodeTier {
+        match tier {
+            JitTier::Baseline => CodeTier::Baseline,
+            JitTier::Optimized => CodeTier::Optimized,
+        }
+    }
 }
 
 /// Counters of one version's JIT (all zero without the `jit` feature or in interpreter mode).

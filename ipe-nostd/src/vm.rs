@@ -409,19 +409,18 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 Instr::InList { list } => {
                     let a = self.pop();
                     let s = list.0;
-                    let c = match (a, self.list(s)) {
-                        (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
-                        (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
-                        (a, Ok((vals, _))) => {
-                            let r = self.bundle.slot_rec(s);
-                            let (ek, e) = (r.elem_kind(), r.enum_id());
-                            Cell::Bool(
-                                a.scalar().is_some_and(|a| {
+                    let c =
+                        match (a, self.list(s)) {
+                            (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
+                            (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
+                            (a, Ok((vals, _))) => {
+                                let r = self.bundle.slot_rec(s);
+                                let (ek, e) = (r.elem_kind(), r.enum_id());
+                                Cell::Bool(a.scalar().is_some_and(|a| {
                                     read::list_contains(self.bundle, ek, e, vals, a)
-                                }),
-                            )
-                        }
-                    };
+                                }))
+                            }
+                        };
                     self.push(c);
                 }
                 Instr::Has { slot } => {

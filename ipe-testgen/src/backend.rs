@@ -109,13 +109,13 @@ impl<'b> Jit<'b> {
     /// interpreter (unsupported bytecode) is reported as a disagreement.
     pub fn new(
         bundle: Bundle<'b>,
-        tier: ipe_host::jit::Tier,
+        tier: ipe_host::JitTier,
         every_policy: bool,
     ) -> Result<Jit<'b>, ipe_host::jit::JitError> {
         let set = ipe_host::jit::compile_bundle(&bundle, tier)?;
         let name = match tier {
-            ipe_host::jit::Tier::Baseline => "jit-baseline",
-            ipe_host::jit::Tier::Optimized => "jit-optimized",
+            ipe_host::JitTier::Baseline => "jit-baseline",
+            ipe_host::JitTier::Optimized => "jit-optimized",
         };
         Ok(Jit {
             bundle,

@@ -71,7 +71,7 @@ pub fn check(data: &[u8]) {
 
     // The JIT compiles what the verifier accepts; its outcomes are checked against the
     // interpreter's for every context below.
-    let jit = crate::jit(&bundle, ipe_host::jit::Tier::Baseline);
+    let jit = crate::jit(&bundle, ipe_host::JitTier::Baseline);
     let typed = flags & 2 == 0;
     let mut u = Unstructured::new(ctx_bytes);
     let arena = Bump::new();

@@ -86,8 +86,8 @@ pub fn decisions(
 /// Both JIT tiers of `bundle` (those the JIT supports).
 pub fn jits<'b>(bundle: &ipe_nostd::Bundle<'b>) -> Jits<'b> {
     [
-        ipe_host::jit::Tier::Baseline,
-        ipe_host::jit::Tier::Optimized,
+        ipe_host::JitTier::Baseline,
+        ipe_host::JitTier::Optimized,
     ]
     .into_iter()
     .filter_map(|t| jit(bundle, t))
@@ -111,7 +111,7 @@ fn with_backends<R>(
 /// Compiles every policy of `bundle` at `tier` (policies the JIT leaves to the interpreter
 /// are not a disagreement). A verified bundle the JIT cannot compile for a reason other than
 /// declared unsupported bytecode is a finding.
-pub fn jit<'b>(bundle: &ipe_nostd::Bundle<'b>, tier: ipe_host::jit::Tier) -> Option<Jit<'b>> {
+pub fn jit<'b>(bundle: &ipe_nostd::Bundle<'b>, tier: ipe_host::JitTier) -> Option<Jit<'b>> {
     match Jit::new(*bundle, tier, false) {
         Ok(set) => Some(set),
         Err(ipe_host::jit::JitError::Unsupported(what)) => {

@@ -525,7 +525,7 @@ impl Ctx<'_> {
                 let w = ty_word(other);
                 self.error(
                     span.clone(),
-                    format!("comparison `{}` is not defined for {w}", op_str(op)),
+                    format!("comparison `{}` is not defined for {w}", op.symbol()),
                     None,
                 );
                 return None;
@@ -539,7 +539,7 @@ impl Ctx<'_> {
             let w = kind.as_str();
             self.error(
                 span.clone(),
-                format!("comparison `{}` is not defined for {w}", op_str(op)),
+                format!("comparison `{}` is not defined for {w}", op.symbol()),
                 help,
             );
             return None;
@@ -761,17 +761,5 @@ impl Val {
             ValOp::Operand(o) => Some(o),
             ValOp::Cond(_) | ValOp::List => None,
         }
-    }
-}
-
-/// The source spelling of a comparison operator.
-pub(super) fn op_str(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "==",
-        CmpOp::Ne => "!=",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
     }
 }

@@ -1,12 +1,9 @@
 //! Expression code generation: checked expressions to bytecode.
 
-use ipe_nostd::isa::{
-    BodyLen, CmpOp as IsaCmp, Const, Field, Instr, Level, Offset, Set, Slot as IsaSlot,
-    StrOp as IsaStr,
-};
+use ipe_nostd::isa::{BodyLen, Const, Field, Instr, Level, Offset, Set, Slot as IsaSlot};
 
 use super::{LowerError, Tables};
-use crate::hir::{Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType, StrOp};
+use crate::hir::{Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType};
 
 /// The aggregate instruction to emit.
 #[derive(Clone, Copy)]
@@ -24,17 +21,6 @@ pub(super) struct CodeGen<'t> {
     pub(super) out: Vec<u8>,
 }
 
-fn isa_cmp(op: CmpOp) -> IsaCmp {
-    match op {
-        CmpOp::Eq => IsaCmp::Eq,
-        CmpOp::Ne => IsaCmp::Ne,
-        CmpOp::Lt => IsaCmp::Lt,
-        CmpOp::Le => IsaCmp::Le,
-        CmpOp::Gt => IsaCmp::Gt,
-        CmpOp::Ge => IsaCmp::Ge,
-    }
-}
-
 /// The operator with its operands swapped (`a < b` is `b > a`).
 fn flipped(op: CmpOp) -> CmpOp {
     match op {
@@ -43,14 +29,6 @@ fn flipped(op: CmpOp) -> CmpOp {
         CmpOp::Gt => CmpOp::Lt,
         CmpOp::Ge => CmpOp::Le,
         other => other,
-    }
-}
-
-fn isa_str(op: StrOp) -> IsaStr {
-    match op {
-        StrOp::StartsWith => IsaStr::StartsWith,
-        StrOp::EndsWith => IsaStr::EndsWith,
-        StrOp::Contains => IsaStr::Contains,
     }
 }
 
@@ -122,7 +100,7 @@ impl<'t> CodeGen<'t> {
                 _ => {
                     self.operand(lhs)?;
                     self.operand(rhs)?;
-                    self.emit(Instr::Cmp { op: isa_cmp(*op) });
+                    self.emit(Instr::Cmp { op: *op });
                 }
             },
             Expr::InSet { lhs, set } => {
@@ -146,7 +124,7 @@ impl<'t> CodeGen<'t> {
             Expr::Str { op, lhs, rhs } => {
                 self.operand(lhs)?;
                 self.operand(rhs)?;
-                self.emit(Instr::StrOp { op: isa_str(*op) });
+                self.emit(Instr::StrOp { op: *op });
             }
             Expr::Has(o) => match o {
                 Operand::Slot(s) => {
@@ -272,7 +250,7 @@ impl<'t> CodeGen<'t> {
         else {
             return Err(LowerError::CodeTooLarge);
         };
-        let (op, level, field) = (isa_cmp(op), Level(*level), Field(*f));
+        let (op, level, field) = (op, Level(*level), Field(*f));
         let instr = match other {
             Operand::Lit(l) => Instr::CmpFieldConst {
                 op,
@@ -297,7 +275,7 @@ impl<'t> CodeGen<'t> {
             .tables
             .constant(lit, self.scalar_of(&Operand::Slot(s)))?;
         self.emit(Instr::CmpSlotConst {
-            op: isa_cmp(op),
+            op,
             slot: IsaSlot(s),
             konst: Const(c),
         });
@@ -355,7 +333,7 @@ impl<'t> CodeGen<'t> {
             if !note_lhs && matches!(rhs, Operand::Count(_)) {
                 self.emit(Instr::NoteCount {});
             }
-            self.emit(Instr::Cmp { op: isa_cmp(*op) });
+            self.emit(Instr::Cmp { op: *op });
             return Ok(());
         }
         self.expr(e)

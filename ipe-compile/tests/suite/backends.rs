@@ -54,7 +54,7 @@ fn issue11_device_decision_reports_its_truncated_count() {
     assert_eq!(d.matched.as_slice(), &[0, 1, 2, 3]);
     assert_eq!(d.violations.len(), 4);
     assert_eq!(d.truncated, 2 * (300 - 4));
-    let json = ipe_compile::Decision::new(&bundle, &d).to_json();
+    let json = ipe_compile::Report::new(&bundle, &d).to_json();
     assert!(json.ends_with(r#","truncated":592}"#), "{json}");
     // The host's own decision for the same request is complete.
     let full = Interp(bundle).decide(&serde_json::json!({"x": 2})).unwrap();

@@ -29,7 +29,7 @@ fn empty_int_set_lowers_to_a_verified_bundle() {
 
 /// fuzz `diff`: a `null` element of a list (of records, or of scalars) is a wrong-type error
 /// whose `got` differs: the reference (ipe-compile/src/eval.rs, `json_kind(..).unwrap_or(
-/// JsonKind::Object)`) says `object`, the interpreter (ipe-host/src/request.rs and
+/// JsonKind::Object)`) says `object`, the interpreter (ipe-host/src/request/ and
 /// ipe-nostd/src/vm.rs) says `null`. LANGUAGE.md lists no `null` among the `got` words: the
 /// spec must say which (or treat a `null` element's fields as missing).
 #[test]

@@ -21,6 +21,8 @@ mod layout;
 mod shapes;
 pub(crate) mod tiering;
 
+pub(crate) use tiering::{Background, Table};
+
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
@@ -41,8 +43,7 @@ use codegen::{RawOut, RET_APPLIED_ERROR, RET_NOT_APPLICABLE, RET_SATISFIED, RET_
 use layout::Layout;
 use shapes::Shapes;
 
-/// How hard Cranelift works on a batch (the engine's [`crate::JitTier`]).
-pub use crate::options::JitTier as Tier;
+use crate::options::JitTier;
 
 /// Why a batch could not be compiled (its policies stay interpreted).
 #[derive(Debug)]
@@ -85,7 +86,7 @@ pub struct JitSet {
     /// compiled code reads it, through a raw pointer). Shared by every batch of one version.
     _shapes: Arc<Shapes>,
     slot_count: usize,
-    tier: Tier,
+    tier: JitTier,
     compile_time: Duration,
     compiled: usize,
 }
@@ -117,11 +118,11 @@ impl Drop for JitSet {
     }
 }
 
-fn build_isa(tier: Tier) -> Result<OwnedTargetIsa, String> {
+fn build_isa(tier: JitTier) -> Result<OwnedTargetIsa, String> {
     let mut fb = settings::builder();
     let opt = match tier {
-        Tier::Baseline => "none",
-        Tier::Optimized => "speed",
+        JitTier::Baseline => "none",
+        JitTier::Optimized => "speed",
     };
     for (k, v) in [
         ("opt_level", opt),
@@ -139,9 +140,9 @@ fn build_isa(tier: Tier) -> Result<OwnedTargetIsa, String> {
 }
 
 /// The target ISA of each tier, detected and configured once per process.
-fn isa(tier: Tier) -> Result<OwnedTargetIsa, JitError> {
+fn isa(tier: JitTier) -> Result<OwnedTargetIsa, JitError> {
     static ISAS: [OnceLock<Result<OwnedTargetIsa, String>>; 2] = [OnceLock::new(), OnceLock::new()];
-    let i = usize::from(tier == Tier::Optimized);
+    let i = usize::from(tier == JitTier::Optimized);
     ISAS.get(i)
         .ok_or(JitError::Isa(String::new()))?
         .get_or_init(|| build_isa(tier))
@@ -151,7 +152,7 @@ fn isa(tier: Tier) -> Result<OwnedTargetIsa, JitError> {
 
 /// Builds the per-process caches (both ISAs, the layout) ahead of the first compilation.
 pub(crate) fn warm() {
-    let _ = (isa(Tier::Baseline), isa(Tier::Optimized), layout());
+    let _ = (isa(JitTier::Baseline), isa(JitTier::Optimized), layout());
 }
 
 /// The `Value` layout, probed once per process.
@@ -173,7 +174,7 @@ pub(crate) fn shapes(bundle: &Bundle<'_>) -> Arc<Shapes> {
 }
 
 /// Compiles every policy of `bundle` at `tier`.
-pub fn compile_bundle(bundle: &Bundle<'_>, tier: Tier) -> Result<JitSet, JitError> {
+pub fn compile_bundle(bundle: &Bundle<'_>, tier: JitTier) -> Result<JitSet, JitError> {
     let ids: Vec<PolicyId> = (0..bundle.policy_count())
         .filter_map(|i| PolicyId::try_from(i).ok())
         .collect();
@@ -184,7 +185,7 @@ pub fn compile_bundle(bundle: &Bundle<'_>, tier: Tier) -> Result<JitSet, JitErro
 pub fn compile_policies(
     bundle: &Bundle<'_>,
     ids: &[PolicyId],
-    tier: Tier,
+    tier: JitTier,
 ) -> Result<JitSet, JitError> {
     compile_with(bundle, &shapes(bundle), ids, tier)
 }
@@ -194,7 +195,7 @@ pub(crate) fn compile_with(
     bundle: &Bundle<'_>,
     shapes: &Arc<Shapes>,
     ids: &[PolicyId],
-    tier: Tier,
+    tier: JitTier,
 ) -> Result<JitSet, JitError> {
     let start = Instant::now();
     let lay = layout()?;
@@ -291,7 +292,7 @@ fn define(
         }
         if let Err(e) = module.define_function(fid, ctx) {
             module.clear_context(ctx);
-            return Err(JitError::Codegen(format!("{e:?}")));
+            return Err(JitError::Codegen(e.to_string()));
         }
         declared.push((id, fid));
     }
@@ -301,7 +302,7 @@ fn define(
 
 impl JitSet {
     /// The tier the set was compiled at.
-    pub fn tier(&self) -> Tier {
+    pub fn tier(&self) -> JitTier {
         self.tier
     }
 

@@ -27,26 +27,24 @@ use ipe_nostd::vm::eval_policy_values;
 use ipe_nostd::{Bundle, Outcome, Value};
 
 use super::shapes::Shapes;
-use super::{compile_with, JitSet, Tier};
+use super::{compile_with, JitSet};
 use crate::engine::PolicySet;
-use crate::options::{CodeTier, EngineOptions, JitStats, TierMode};
+use crate::options::{CodeTier, EngineOptions, JitStats, JitTier, TierMode};
 use crate::stats::Counters;
 
-// Tier states (both the running tier and the requested one).
-const INTERP: u8 = 0;
-const BASELINE: u8 = 1;
-const OPTIMIZED: u8 = 2;
-const FAILED: u8 = 3;
+// A policy's code tier as stored in the table's atomics (both the running tier and the
+// requested one): `CodeTier`'s own discriminants, in promotion order.
+const INTERP: u8 = CodeTier::Interpreter as u8;
+const BASELINE: u8 = CodeTier::Baseline as u8;
+const OPTIMIZED: u8 = CodeTier::Optimized as u8;
+const FAILED: u8 = CodeTier::Failed as u8;
 
-fn level(tier: Tier) -> u8 {
-    match tier {
-        Tier::Baseline => BASELINE,
-        Tier::Optimized => OPTIMIZED,
-    }
+fn level(tier: JitTier) -> u8 {
+    CodeTier::from(tier) as u8
 }
 
 /// A queued compilation: (version, policy, tier).
-type Job = (u64, PolicyId, Tier);
+type Job = (u64, PolicyId, JitTier);
 
 /// Adaptive-mode thresholds of a table.
 #[derive(Debug)]
@@ -172,9 +170,9 @@ impl Table {
     fn promote(&self, a: &Adaptive, id: PolicyId, q: u8, counters: &Counters) {
         let total = counters.evaluations(id);
         let tier = if total >= a.optimized_after {
-            Tier::Optimized
+            JitTier::Optimized
         } else if q == INTERP && total >= a.baseline_after {
-            Tier::Baseline
+            JitTier::Baseline
         } else {
             return;
         };
@@ -191,7 +189,7 @@ impl Table {
 
     /// Compiles `ids` at `tier` into one module and installs their code; a failing batch is
     /// retried policy by policy so one bad policy does not keep the others interpreted.
-    pub(crate) fn compile(&self, bundle: &Bundle<'_>, ids: &[PolicyId], tier: Tier) {
+    pub(crate) fn compile(&self, bundle: &Bundle<'_>, ids: &[PolicyId], tier: JitTier) {
         if ids.is_empty() {
             return;
         }
@@ -225,7 +223,7 @@ impl Table {
         }
     }
 
-    fn install(&self, set: JitSet, ids: &[PolicyId], tier: Tier) {
+    fn install(&self, set: JitSet, ids: &[PolicyId], tier: JitTier) {
         let lvl = level(tier);
         let Ok(mut sets) = self.sets.lock() else {
             // Another compile panicked while holding the lock: leave these interpreted (and
@@ -301,6 +299,12 @@ pub(crate) struct Background {
 }
 
 impl Background {
+    /// The background compiler an engine with these options needs: one in adaptive mode,
+    /// none otherwise.
+    pub(crate) fn for_options(opts: &EngineOptions) -> Option<Arc<Background>> {
+        (opts.tier == TierMode::Adaptive).then(|| Background::new(opts.batch_window))
+    }
+
     /// A compiler for an adaptive engine (its thread starts with [`Background::start`]).
     pub(crate) fn new(window: Duration) -> Arc<Background> {
         Arc::new(Background {
@@ -388,7 +392,7 @@ impl Background {
         let Some(table) = set.jit_table() else {
             return;
         };
-        for tier in [Tier::Baseline, Tier::Optimized] {
+        for tier in [JitTier::Baseline, JitTier::Optimized] {
             let ids: Vec<PolicyId> = batch
                 .iter()
                 .filter(|(v, _, t)| *v == set.version() && *t == tier)

@@ -109,6 +109,55 @@ fn malformed_requests_are_errors_not_panics() {
 }
 
 #[test]
+fn issue12_a_non_object_root_and_a_repeated_key_are_flagged_by_both_readers() {
+    let engine = engine();
+    let set = engine.load();
+    let not_object =
+        |e: &ipe_host::Error| matches!(e.kind(), ErrorKind::Request(RequestError::NotAnObject));
+    // Every JSON kind but an object, as the whole request.
+    for text in [
+        "1",
+        "-1.5",
+        "18446744073709551616",
+        "true",
+        "null",
+        "\"ipe: request is not an object\"",
+        "[]",
+        "[{}]",
+    ] {
+        let e = set.evaluate_json(text).expect_err(text);
+        assert!(not_object(&e), "{text}: {e}");
+        let e = ipe_host::request::parse_value(text).expect_err(text);
+        assert!(not_object(&e), "{text}: {e}");
+        assert_eq!(e.to_string(), "malformed request: expected a JSON object");
+    }
+    // A repeated key anywhere (read or skipped, in a list, in a record) is flagged too.
+    for text in [
+        r#"{"a": 1, "a": 2}"#,
+        r#"{"x": {"y": [{"z": 1, "z": 1}]}}"#,
+        r#"{"kind": "deploy", "b": {"c": 1, "c": 1}}"#,
+    ] {
+        for e in [
+            set.evaluate_json(text).expect_err(text),
+            ipe_host::request::parse_value(text).expect_err(text),
+        ] {
+            assert!(
+                matches!(e.kind(), ErrorKind::Request(RequestError::DuplicateKey(_))),
+                "{text}: {e}"
+            );
+        }
+    }
+    // An object root followed by junk, or a broken object, is a JSON error instead.
+    for text in ["{} 1", "{} []", "{\"a\": [1,", "{\"a\": 1 \"b\""] {
+        let e = set.evaluate_json(text).expect_err(text);
+        assert!(
+            matches!(e.kind(), ErrorKind::Request(RequestError::Json(_))),
+            "{text}: {e}"
+        );
+    }
+}
+
+#[test]
 fn bad_bundles_are_format_errors() {
     let e = PolicyEngine::from_bytes(b"nope".to_vec()).expect_err("too short");
     assert!(matches!(

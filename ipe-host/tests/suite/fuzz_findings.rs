@@ -2,7 +2,8 @@
 //! Each was fixed in the commit that turned its test on.
 
 use bumpalo::Bump;
-use ipe_host::jit::{compile_bundle, Tier};
+use ipe_host::jit::compile_bundle;
+use ipe_host::JitTier;
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::{vm, Bundle, Context};
 
@@ -22,7 +23,7 @@ fn jit_scalar_list_error_is_the_smallest() {
     let mut ctx = Context::<16>::new();
     ipe_host::request::fill(&bundle, &request, &arena, &mut ctx);
     let interp = vm::eval_policy_values(&bundle, PolicyId::from(0u16), ctx.values());
-    for tier in [Tier::Baseline, Tier::Optimized] {
+    for tier in [JitTier::Baseline, JitTier::Optimized] {
         let set = compile_bundle(&bundle, tier).expect("JIT compiles");
         assert_eq!(set.eval(0, ctx.values()), Some(interp), "{tier:?}");
     }

@@ -1,7 +1,8 @@
 //! Differential tests: reference evaluator, interpreter, baseline JIT and optimized JIT must
 //! agree on every policy outcome and every decision.
 
-use ipe_host::jit::{compile_bundle, Tier};
+use ipe_host::jit::compile_bundle;
+use ipe_host::JitTier;
 use ipe_nostd::Bundle;
 use ipe_testgen::backend::{check_cases, compare, Interp, Jit, Reference};
 use ipe_testgen::corpus::CompiledFile;
@@ -12,8 +13,8 @@ use proptest::prelude::*;
 /// interpreter's) agree with the interpreter and the reference on every case.
 fn jit_agrees_with_interpreter_and_reference(file: &CompiledFile) {
     let interp = Interp::new(&file.bytes).expect("lowered bundles verify");
-    let base = Jit::new(interp.0, Tier::Baseline, true).expect("baseline JIT");
-    let opt = Jit::new(interp.0, Tier::Optimized, true).expect("optimized JIT");
+    let base = Jit::new(interp.0, JitTier::Baseline, true).expect("baseline JIT");
+    let opt = Jit::new(interp.0, JitTier::Optimized, true).expect("optimized JIT");
     check_cases(file, &[&Reference(&file.program), &interp, &base, &opt]);
 }
 
@@ -39,9 +40,9 @@ fn jit_agrees_with_interpreter_and_reference_on_random_bundles() {
                     .bytes;
                 let interp =
                     Interp::new(&bytes).map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
-                let base = Jit::new(interp.0, Tier::Baseline, true)
+                let base = Jit::new(interp.0, JitTier::Baseline, true)
                     .map_err(|e| TestCaseError::fail(format!("baseline JIT: {e}\n{src}")))?;
-                let opt = Jit::new(interp.0, Tier::Optimized, true)
+                let opt = Jit::new(interp.0, JitTier::Optimized, true)
                     .map_err(|e| TestCaseError::fail(format!("optimized JIT: {e}\n{src}")))?;
                 for req in &reqs {
                     compare(&[&Reference(&program), &base, &opt], req)
@@ -78,7 +79,7 @@ fn jit_sets_free_their_code_when_dropped() {
     let bundle = Bundle::from_bytes(&bytes).expect("verifies");
     let round = |n: usize| {
         for _ in 0..n {
-            let set = compile_bundle(&bundle, Tier::Baseline).expect("compiles");
+            let set = compile_bundle(&bundle, JitTier::Baseline).expect("compiles");
             assert_eq!(set.len(), 1);
         }
     };

@@ -322,3 +322,45 @@ fn compile_time_per_policy_on_a_thousand_policy_bundle() {
         );
     }
 }
+
+/// Every tier mode builds with and without the `jit` feature (the engine has no feature
+/// switches of its own): with it, a hot or forced policy runs native code; without it, every
+/// mode runs the interpreter, reports no JIT counters and never waits for a compiler.
+#[test]
+fn issue12_every_tier_mode_runs_with_and_without_the_jit_feature() {
+    let bytes = common::bundle_dir("examples/seed");
+    let requests = common::seed_requests();
+    let interp =
+        PolicyEngine::with_options(bytes.clone(), EngineOptions::interpreter()).expect("loads");
+    let iset = interp.load_full();
+    for (opts, native) in [
+        (
+            EngineOptions::jit_all(JitTier::Baseline),
+            CodeTier::Baseline,
+        ),
+        (
+            EngineOptions::jit_all(JitTier::Optimized),
+            CodeTier::Optimized,
+        ),
+        (EngineOptions::adaptive(1, u64::MAX), CodeTier::Baseline),
+    ] {
+        let engine = PolicyEngine::with_options(bytes.clone(), opts).expect("loads");
+        for text in &requests {
+            let want = iset.report(&iset.evaluate_json(text).expect("valid"));
+            let set = engine.load();
+            let got = set.report(&set.evaluate_json(text).expect("valid"));
+            assert_eq!(got, want, "{opts:?}: request {text}");
+        }
+        assert!(engine.wait_for_jit(std::time::Duration::from_secs(60)));
+        let stats = engine.stats();
+        let code = stats.policies.first().map(|p| p.code);
+        if cfg!(feature = "jit") {
+            assert_eq!(code, Some(native), "{opts:?}");
+            assert_eq!(stats.jit.compiled, 1, "{opts:?}");
+        } else {
+            assert_eq!(code, Some(CodeTier::Interpreter), "{opts:?}");
+            assert_eq!(stats.jit, ipe_host::JitStats::default(), "{opts:?}");
+        }
+        assert_eq!(engine.load().code_tier(0), code.unwrap_or_default());
+    }
+}

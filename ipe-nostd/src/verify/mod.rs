@@ -167,15 +167,89 @@ pub enum VerifyError {
     },
 }
 
+impl Section {
+    /// The section's field name in the body (`docs/bundle-format.md`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Section::Default => "default",
+            Section::Symbols => "symbols",
+            Section::Slots => "slots",
+            Section::Fields => "fields",
+            Section::Enums => "enums",
+            Section::Members => "members",
+            Section::Consts => "consts",
+            Section::Sets => "sets",
+            Section::SetKeys => "set_keys",
+            Section::Policies => "policies",
+            Section::Clauses => "clauses",
+            Section::Metadata => "metadata",
+            Section::IndexGroups => "index_groups",
+            Section::IndexBuckets => "index_buckets",
+            Section::IndexPolicies => "index_policies",
+            Section::Unindexed => "unindexed",
+        }
+    }
+}
+
+/// Displays as "section `slots`" (the field name in the body).
+impl core::fmt::Display for Section {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "section `{}`", self.name())
+    }
+}
+
+/// "the trigger" or "clause N" (0-based, as in the bundle).
+impl core::fmt::Display for Block {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Block::Trigger => f.write_str("the trigger"),
+            Block::Clause(n) => write!(f, "clause {n}"),
+        }
+    }
+}
+
+impl core::fmt::Display for CodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CodeError::BadOpcode(b) => write!(f, "unknown opcode {b:#04x}"),
+            CodeError::Truncated => f.write_str("the instruction's operands run past the block"),
+            CodeError::BadOperand => f.write_str("an operand is out of range"),
+            CodeError::StackUnderflow => {
+                f.write_str("the instruction pops more values than the block pushed")
+            }
+            CodeError::StackOverflow => write!(
+                f,
+                "the operand stack would exceed its {} cells",
+                crate::isa::STACK_CELLS
+            ),
+            CodeError::TypeMismatch => f.write_str("the operand types do not fit the instruction"),
+            CodeError::BadJump => f.write_str(
+                "the jump lands outside the block, inside an instruction or with a different stack",
+            ),
+            CodeError::BadEnd => {
+                f.write_str("the block does not end with exactly one condition on the stack")
+            }
+            CodeError::TooDeep => write!(
+                f,
+                "aggregate bodies nest deeper than {} levels",
+                crate::isa::MAX_LEVELS
+            ),
+            CodeError::TooManyJumps => {
+                f.write_str("more jumps are pending at once than the verifier tracks")
+            }
+        }
+    }
+}
+
 impl core::fmt::Display for VerifyError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            VerifyError::BadLength(s) => write!(f, "section {s:?} has a bad length"),
+            VerifyError::BadLength(s) => write!(f, "{s} has a bad length"),
             VerifyError::BadRecord { section, index } => {
-                write!(f, "record {index} of section {section:?} is invalid")
+                write!(f, "record {index} of {section} is invalid")
             }
             VerifyError::Unsorted { section, index } => {
-                write!(f, "record {index} of section {section:?} is out of order")
+                write!(f, "record {index} of {section} is out of order")
             }
             VerifyError::IndexCoverage { policy } => {
                 write!(f, "policy {policy} is not indexed exactly once")
@@ -195,7 +269,7 @@ impl core::fmt::Display for VerifyError {
                 block,
                 pc,
                 error,
-            } => write!(f, "policy {policy}, {block:?}, offset {pc}: {error:?}"),
+            } => write!(f, "{block} of policy {policy}, byte {pc}: {error}"),
             VerifyError::OverBudget {
                 policy,
                 cost,
@@ -282,4 +356,74 @@ impl Tables<'_, '_> {
 /// Verifies a decoded body with the [`DEFAULT_MAX_COST`] budget.
 pub fn verify(body: &Body<'_>) -> R {
     verify_with_max_cost(body, DEFAULT_MAX_COST)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn issue12_verify_errors_print_words_not_debug_names() {
+        let cases = [
+            (
+                VerifyError::BadLength(Section::SetKeys),
+                "section `set_keys` has a bad length",
+            ),
+            (
+                VerifyError::BadRecord {
+                    section: Section::Slots,
+                    index: 4,
+                },
+                "record 4 of section `slots` is invalid",
+            ),
+            (
+                VerifyError::Unsorted {
+                    section: Section::IndexBuckets,
+                    index: 2,
+                },
+                "record 2 of section `index_buckets` is out of order",
+            ),
+            (
+                VerifyError::Code {
+                    policy: 2,
+                    block: Block::Clause(3),
+                    pc: 12,
+                    error: CodeError::BadOpcode(0x1f),
+                },
+                "clause 3 of policy 2, byte 12: unknown opcode 0x1f",
+            ),
+            (
+                VerifyError::Code {
+                    policy: 0,
+                    block: Block::Trigger,
+                    pc: 0,
+                    error: CodeError::TypeMismatch,
+                },
+                "the trigger of policy 0, byte 0: the operand types do not fit the instruction",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
+        // No message of any code error is a Rust identifier (a `Debug` name).
+        for e in [
+            CodeError::BadOpcode(0),
+            CodeError::Truncated,
+            CodeError::BadOperand,
+            CodeError::StackUnderflow,
+            CodeError::StackOverflow,
+            CodeError::TypeMismatch,
+            CodeError::BadJump,
+            CodeError::BadEnd,
+            CodeError::TooDeep,
+            CodeError::TooManyJumps,
+        ] {
+            let text = e.to_string();
+            assert!(
+                text.contains(' ') && text.starts_with(char::is_lowercase),
+                "{text}"
+            );
+        }
+    }
 }

@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn issue12_helpers_are_named_imports_declared_once_per_module() {
-        let isa = crate::jit::isa(crate::jit::Tier::Baseline).unwrap();
+        let isa = crate::jit::isa(crate::JitTier::Baseline).unwrap();
         let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
         register(&mut builder);
         let mut module = JITModule::new(builder);

@@ -1,0 +1,96 @@
+//! The typed request builder of one policy set: it sits above both the request readers
+//! ([`crate::request`]) and the engine, so neither depends on the other.
+
+use bumpalo::Bump;
+use ipe_nostd::bundle::SlotId;
+use ipe_nostd::Value;
+
+use crate::engine::{HostDecision, PolicySet};
+use crate::error::Error;
+use crate::request::builder::TypedValues;
+use crate::request::{Field, Scalar};
+
+/// A request built from typed Rust values for one [`PolicySet`], in a caller-owned arena.
+///
+/// Paths the bundle does not read are ignored (like extra JSON keys); a value of the wrong
+/// kind is recorded as a wrong-type attribute error, exactly as the same JSON would be.
+/// Setting the same attribute (or the same field of one record) twice makes the request
+/// malformed, like a repeated JSON key: [`evaluate`](Self::evaluate) then fails.
+///
+/// # Examples
+/// ```no_run
+/// # fn demo(engine: &ipe_host::PolicyEngine) {
+/// use ipe_host::Field;
+/// let arena = bumpalo::Bump::new();
+/// let set = engine.load();
+/// let mut req = set.request(&arena);
+/// req.str("resource.type", "Deployment")
+///     .str("environment", "production")
+///     .records("approvals", [[("role", Field::Str("senior-engineer"))]]);
+/// let decision = req.evaluate().expect("no attribute is set twice");
+/// # let _ = decision; }
+/// ```
+pub struct RequestBuilder<'s, 'r> {
+    set: &'s PolicySet,
+    values: TypedValues<'s, 'r>,
+}
+
+impl<'s, 'r> RequestBuilder<'s, 'r> {
+    pub(crate) fn new(set: &'s PolicySet, arena: &'r Bump) -> Self {
+        RequestBuilder {
+            set,
+            values: TypedValues::new(set.bundle(), arena),
+        }
+    }
+
+    /// Sets a string (or enum) attribute.
+    pub fn str(&mut self, path: &str, value: &'r str) -> &mut Self {
+        self.values.scalar(path, Scalar::Str(value));
+        self
+    }
+
+    /// Sets an integer attribute.
+    pub fn int(&mut self, path: &str, value: i64) -> &mut Self {
+        self.values.scalar(path, Scalar::Int(value));
+        self
+    }
+
+    /// Sets a boolean attribute.
+    pub fn bool(&mut self, path: &str, value: bool) -> &mut Self {
+        self.values.scalar(path, Scalar::Bool(value));
+        self
+    }
+
+    /// Sets a list-of-strings (or list-of-enums) attribute.
+    pub fn strs<I: IntoIterator<Item = &'r str>>(&mut self, path: &str, items: I) -> &mut Self {
+        self.values.strs(path, items);
+        self
+    }
+
+    /// Sets a list-of-records attribute: one iterator of `(field path, value)` per element.
+    pub fn records<'k, I, R>(&mut self, path: &str, items: I) -> &mut Self
+    where
+        I: IntoIterator<Item = R>,
+        R: IntoIterator<Item = (&'k str, Field<'r>)>,
+    {
+        self.values.records(path, items);
+        self
+    }
+
+    /// Sets a slot to a raw value (no kind check).
+    pub fn set_value(&mut self, slot: SlotId, value: Value<'r>) -> &mut Self {
+        self.values.set_value(slot, value);
+        self
+    }
+
+    /// The slot values so far.
+    pub fn values(&self) -> &[Value<'r>] {
+        self.values.values()
+    }
+
+    /// Evaluates the request against the set it was built for; fails when an attribute or
+    /// a record field was set twice (the request is malformed).
+    pub fn evaluate(&self) -> Result<HostDecision, Error> {
+        Ok(self.set.evaluate_values(self.values.finish()?))
+    }
+}

@@ -1,0 +1,88 @@
+//! The JIT as seen by the engine when the `jit` feature is off: the same crate-internal items
+//! as `jit/` (wasmtime's enabled/disabled pattern), uninhabited, so a policy set never has
+//! native code, every policy runs on the interpreter and the engine's JIT branches compile
+//! away.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use ipe_nostd::{Bundle, Outcome, PolicyId, Value};
+
+use crate::engine::PolicySet;
+use crate::options::{CodeTier, EngineOptions, JitStats};
+use crate::stats::Counters;
+
+/// One version's native code: never exists without the `jit` feature.
+#[derive(Debug)]
+pub(crate) enum Table {}
+
+impl Table {
+    /// No table: every policy of the version is interpreted.
+    pub(crate) fn new(
+        _bundle: &Bundle<'_>,
+        _counters: &Counters,
+        _opts: &EngineOptions,
+        _background: Option<&Arc<Background>>,
+    ) -> Option<Table> {
+        None
+    }
+
+    /// Unreachable (no table exists).
+    pub(crate) fn set_version(&mut self, _version: u64) {
+        match *self {}
+    }
+
+    /// Unreachable (no table exists).
+    #[inline(always)]
+    pub(crate) fn eval(
+        &self,
+        _bundle: &Bundle<'_>,
+        _id: PolicyId,
+        _values: &[Value<'_>],
+    ) -> Outcome {
+        match *self {}
+    }
+
+    /// Unreachable (no table exists).
+    #[inline(always)]
+    pub(crate) fn observe(&self, _id: PolicyId, _n: u64, _counters: &Counters) {
+        match *self {}
+    }
+
+    /// Unreachable (no table exists).
+    pub(crate) fn code_tier(&self, _id: PolicyId) -> CodeTier {
+        match *self {}
+    }
+
+    /// Unreachable (no table exists).
+    pub(crate) fn stats(&self) -> JitStats {
+        match *self {}
+    }
+}
+
+/// An engine's background compiler: never exists without the `jit` feature.
+#[derive(Debug)]
+pub(crate) enum Background {}
+
+impl Background {
+    /// No compiler, whatever the options.
+    pub(crate) fn for_options(_opts: &EngineOptions) -> Option<Arc<Background>> {
+        None
+    }
+
+    /// Unreachable (no compiler exists).
+    pub(crate) fn start(self: &Arc<Self>, _live: &Arc<ArcSwap<PolicySet>>) {
+        match **self {}
+    }
+
+    /// Unreachable (no compiler exists).
+    pub(crate) fn wait_idle(&self, _timeout: Duration) -> bool {
+        match *self {}
+    }
+
+    /// Unreachable (no compiler exists).
+    pub(crate) fn shutdown(&self) {
+        match *self {}
+    }
+}

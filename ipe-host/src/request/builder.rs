@@ -1,0 +1,183 @@
+//! The typed request path: slot values from Rust values instead of JSON, with the same
+//! wrong-type and repeated-attribute rules as the JSON readers. The builder bound to a policy
+//! set is [`RequestBuilder`](crate::RequestBuilder); this module only needs the bundle.
+
+use bumpalo::collections::Vec as BumpVec;
+use bumpalo::Bump;
+use ipe_nostd::bundle::SlotId;
+use ipe_nostd::{Bundle, ErrKind, JsonKind, Value, ValueKind};
+
+use super::{wrong, Scalar};
+use crate::error::RequestError;
+
+/// A record field value for [`RequestBuilder::records`](crate::RequestBuilder::records).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field<'r> {
+    /// A string (or enum member name).
+    Str(&'r str),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl<'r> Field<'r> {
+    fn scalar(self) -> Scalar<'r> {
+        match self {
+            Field::Str(s) => Scalar::Str(s),
+            Field::Int(i) => Scalar::Int(i),
+            Field::Bool(b) => Scalar::Bool(b),
+        }
+    }
+}
+
+/// Slot values of one bundle being set from typed values, in a caller-owned arena; remembers
+/// the first attribute (or record field) set twice.
+pub(crate) struct TypedValues<'s, 'r> {
+    bundle: &'s Bundle<'s>,
+    arena: &'r Bump,
+    values: &'r mut [Value<'r>],
+    /// Which slots have been set.
+    seen: &'r mut [bool],
+    /// The first slot set twice.
+    repeated: Option<SlotId>,
+    /// The first record field set twice in one element: (list slot, field).
+    repeated_field: Option<(SlotId, u16)>,
+}
+
+impl<'s, 'r> TypedValues<'s, 'r> {
+    /// Every slot of `bundle` missing.
+    pub(crate) fn new(bundle: &'s Bundle<'s>, arena: &'r Bump) -> Self {
+        let n = bundle.slot_count();
+        TypedValues {
+            bundle,
+            arena,
+            values: arena.alloc_slice_fill_copy(n, Value::Missing),
+            seen: arena.alloc_slice_fill_copy(n, false),
+            repeated: None,
+            repeated_field: None,
+        }
+    }
+
+    /// Sets the scalar attribute at `path` (ignored when the bundle does not read it).
+    pub(crate) fn scalar(&mut self, path: &str, j: Scalar<'r>) {
+        let bundle = self.bundle;
+        if let Some(slot) = bundle.slot(path) {
+            let info = bundle.slot_info(slot);
+            let v = match info.kind {
+                ValueKind::List => wrong(ValueKind::List, j.kind()),
+                k => j.read(bundle, k),
+            };
+            self.set_value(slot, v);
+        }
+    }
+
+    /// Sets the list-of-strings (or list-of-enums) attribute at `path`.
+    pub(crate) fn strs<I: IntoIterator<Item = &'r str>>(&mut self, path: &str, items: I) {
+        let bundle = self.bundle;
+        let Some(slot) = bundle.slot(path) else {
+            return;
+        };
+        let info = bundle.slot_info(slot);
+        let v = match (info.kind, info.elem) {
+            (ValueKind::List, Some(elem)) => {
+                let vals = BumpVec::from_iter_in(
+                    items.into_iter().map(|s| Scalar::Str(s).read(bundle, elem)),
+                    self.arena,
+                );
+                if vals.len() > info.max_len as usize {
+                    Value::Invalid(ErrKind::TooLong)
+                } else {
+                    Value::List(vals.into_bump_slice())
+                }
+            }
+            (k, _) => wrong(k, JsonKind::List),
+        };
+        self.set_value(slot, v);
+    }
+
+    /// Sets the list-of-records attribute at `path`: one iterator of `(field path, value)`
+    /// per element.
+    pub(crate) fn records<'k, I, R>(&mut self, path: &str, items: I)
+    where
+        I: IntoIterator<Item = R>,
+        R: IntoIterator<Item = (&'k str, Field<'r>)>,
+    {
+        let bundle = self.bundle;
+        let Some(slot) = bundle.slot(path) else {
+            return;
+        };
+        let info = bundle.slot_info(slot);
+        if info.kind != ValueKind::List || info.elem.is_some() {
+            self.set_value(slot, wrong(info.kind, JsonKind::List));
+            return;
+        }
+        // A record with no fields still takes one (unread) value: the stride is at least 1.
+        let n = usize::from(info.fields).max(1);
+        let mut vals = BumpVec::new_in(self.arena);
+        let set_in_item = self.arena.alloc_slice_fill_copy(n, false);
+        let mut count = 0usize;
+        for item in items {
+            let start = vals.len();
+            vals.extend(std::iter::repeat_n(Value::Missing, n));
+            set_in_item.fill(false);
+            for (key, field) in item {
+                if let Some(f) = bundle.field(slot, key) {
+                    if let Some(seen) = set_in_item.get_mut(usize::from(f)) {
+                        if *seen && self.repeated_field.is_none() {
+                            self.repeated_field = Some((slot, f));
+                        }
+                        *seen = true;
+                    }
+                    let kind = bundle.field_info(slot, f).kind;
+                    if let Some(v) = vals.get_mut(start + usize::from(f)) {
+                        *v = field.scalar().read(bundle, kind);
+                    }
+                }
+            }
+            count += 1;
+        }
+        let v = if count > info.max_len as usize {
+            Value::Invalid(ErrKind::TooLong)
+        } else {
+            Value::Records(vals.into_bump_slice())
+        };
+        self.set_value(slot, v);
+    }
+
+    /// Sets a slot to a raw value (no kind check).
+    pub(crate) fn set_value(&mut self, slot: SlotId, value: Value<'r>) {
+        if let Some(seen) = self.seen.get_mut(usize::from(slot)) {
+            if *seen && self.repeated.is_none() {
+                self.repeated = Some(slot);
+            }
+            *seen = true;
+        }
+        if let Some(v) = self.values.get_mut(usize::from(slot)) {
+            *v = value;
+        }
+    }
+
+    /// The slot values so far.
+    pub(crate) fn values(&self) -> &[Value<'r>] {
+        self.values
+    }
+
+    /// The slot values, or the error naming the first attribute or record field set twice.
+    pub(crate) fn finish(&self) -> Result<&[Value<'r>], RequestError> {
+        let bundle = self.bundle;
+        if let Some(slot) = self.repeated {
+            let path = bundle.slot_info(slot).path.to_owned();
+            return Err(RequestError::DuplicatePath(path));
+        }
+        if let Some((slot, f)) = self.repeated_field {
+            let path = format!(
+                "{}[].{}",
+                bundle.slot_info(slot).path,
+                bundle.field_info(slot, f).path
+            );
+            return Err(RequestError::DuplicatePath(path));
+        }
+        Ok(self.values)
+    }
+}

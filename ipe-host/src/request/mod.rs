@@ -1,0 +1,104 @@
+//! Building evaluation contexts, by concern:
+//! - `value`: from a parsed `serde_json::Value` ([`fill`], [`slot_value`]) and the JSON
+//!   helpers every reader shares ([`parse_value`], [`json_int`], [`json_kind`], [`lookup`]);
+//! - `plan`: the per-bundle tree of slot paths, split once at load;
+//! - `stream`: JSON text read in one pass over that tree, with no intermediate value
+//!   ([`PolicySet::parse_json`](crate::PolicySet::parse_json));
+//! - `builder`: typed Rust values ([`Field`]; the builder bound to a set is
+//!   [`RequestBuilder`](crate::RequestBuilder)).
+//!
+//! Nothing here depends on the engine: the engine depends on this module.
+
+pub(crate) mod builder;
+pub(crate) mod plan;
+mod stream;
+mod value;
+
+pub use builder::Field;
+pub use value::{
+    fill, float_int, json_int, json_kind, lookup, parse_value, slot_value, CheckedValue,
+};
+
+use std::cell::Cell;
+
+use ipe_nostd::{Bundle, ErrKind, JsonKind, Value, ValueKind};
+
+use crate::error::{Error, RequestError};
+
+/// A JSON scalar as the readers see it (a number is an int when integer-valued, see
+/// [`float_int`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Scalar<'r> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float,
+    Str(&'r str),
+}
+
+impl<'r> Scalar<'r> {
+    /// A number read as a double: an int when integer-valued (see [`float_int`]).
+    pub(crate) fn float(f: f64) -> Self {
+        float_int(f).map_or(Scalar::Float, Scalar::Int)
+    }
+
+    /// The JSON kind of the scalar.
+    pub(crate) fn kind(self) -> JsonKind {
+        match self {
+            Scalar::Null => JsonKind::Null,
+            Scalar::Bool(_) => JsonKind::Bool,
+            Scalar::Int(_) => JsonKind::Int,
+            Scalar::Float => JsonKind::Float,
+            Scalar::Str(_) => JsonKind::Str,
+        }
+    }
+
+    /// The scalar read as a value of kind `k` (strings for enums are resolved when read):
+    /// what the one-pass reader and the typed builder store for one attribute or field.
+    #[inline]
+    pub(crate) fn read(self, bundle: &Bundle<'_>, k: ValueKind) -> Value<'r> {
+        match (k, self) {
+            (_, Scalar::Null) => Value::Missing,
+            (ValueKind::Str | ValueKind::Enum, Scalar::Str(s)) => Value::Str(bundle.intern(s)),
+            (ValueKind::Int, Scalar::Int(i)) => Value::Int(i),
+            (ValueKind::Bool, Scalar::Bool(b)) => Value::Bool(b),
+            (k, j) => wrong(k, j.kind()),
+        }
+    }
+}
+
+/// A wrong-type attribute error: `expected` was declared, `got` was found.
+pub(crate) fn wrong(expected: ValueKind, got: JsonKind) -> Value<'static> {
+    Value::Invalid(ErrKind::WrongType { expected, got })
+}
+
+/// Why a parse stopped, as its reader saw it: a request error is classified by this flag,
+/// never by reading serde's message text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Not stopped by a reader: the text is not JSON (or was cut short).
+    #[default]
+    Syntax,
+    /// The request root is not an object.
+    NotAnObject,
+    /// An object repeats a key.
+    DuplicateKey,
+}
+
+/// The flag one parse's readers set when they stop it.
+pub(crate) type Flag = Cell<Stop>;
+
+/// Stops a parse on an object that repeats `key` (the smallest repeated one).
+pub(crate) fn duplicate_key<E: serde::de::Error>(flag: &Flag, key: &str) -> E {
+    flag.set(Stop::DuplicateKey);
+    E::custom(format_args!("duplicate key `{key}`"))
+}
+
+/// A failed parse as the request error it stands for, by the flag its readers set.
+fn request_error(flag: &Flag, e: serde_json::Error) -> Error {
+    match flag.get() {
+        Stop::NotAnObject => RequestError::NotAnObject.into(),
+        Stop::DuplicateKey => RequestError::DuplicateKey(e).into(),
+        Stop::Syntax => RequestError::Json(e).into(),
+    }
+}

@@ -1,0 +1,122 @@
+//! The per-bundle request plan: every slot and record-field path split into a tree of
+//! segments once at load, so a JSON request is read in one pass ([`super::stream`]).
+
+use bumpalo::Bump;
+use hashbrown::HashMap;
+use ipe_nostd::bundle::SlotId;
+use ipe_nostd::{Bundle, Value, ValueKind};
+
+use crate::error::Error;
+
+/// How one attribute or record field is read.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Shape {
+    /// A scalar of this kind.
+    Scalar(ValueKind),
+    /// A list of scalars.
+    Scalars { elem: ValueKind, max_len: u32 },
+    /// A list of records: `fields` fields read through the tree at node `root`, whose kinds
+    /// start at `first_kind` in [`Plan::kinds`].
+    Records {
+        fields: u16,
+        root: u32,
+        first_kind: u32,
+        max_len: u32,
+    },
+}
+
+/// A path-tree node: one dotted-path segment.
+#[derive(Debug, Default)]
+pub(super) struct Node {
+    pub(super) children: HashMap<Box<str>, u32>,
+    /// The slot (or record field) whose path ends here, and how it is read.
+    pub(super) target: Option<(u16, Shape)>,
+}
+
+/// The attribute paths of one bundle, split into segments once at load, so a JSON request is
+/// read in one pass with no intermediate tree and no per-slot path splitting.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    /// Node 0 is the request root; each list-of-records slot has its own field-tree root.
+    pub(super) nodes: Vec<Node>,
+    /// Field kinds of every list-of-records slot.
+    pub(super) kinds: Vec<ValueKind>,
+}
+
+impl Plan {
+    /// Splits every slot and field path of `bundle` into a tree.
+    pub(crate) fn build(bundle: &Bundle<'_>) -> Plan {
+        let mut plan = Plan {
+            nodes: vec![Node::default()],
+            ..Plan::default()
+        };
+        for s in 0..bundle.slot_count() {
+            let Ok(slot) = SlotId::try_from(s) else {
+                break;
+            };
+            let info = bundle.slot_info(slot);
+            let shape = match (info.kind, info.elem) {
+                (ValueKind::List, Some(elem)) => Shape::Scalars {
+                    elem,
+                    max_len: info.max_len,
+                },
+                (ValueKind::List, None) => {
+                    let root = plan.new_node();
+                    let first_kind = plan.kinds.len() as u32;
+                    for f in 0..info.fields {
+                        let fi = bundle.field_info(slot, f);
+                        plan.kinds.push(fi.kind);
+                        plan.insert(root, fi.path, f, Shape::Scalar(fi.kind));
+                    }
+                    Shape::Records {
+                        fields: info.fields,
+                        root,
+                        first_kind,
+                        max_len: info.max_len,
+                    }
+                }
+                (k, _) => Shape::Scalar(k),
+            };
+            plan.insert(0, info.path, slot, shape);
+        }
+        plan
+    }
+
+    fn new_node(&mut self) -> u32 {
+        self.nodes.push(Node::default());
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn insert(&mut self, root: u32, path: &str, target: u16, shape: Shape) {
+        let mut at = root;
+        for seg in path.split('.') {
+            let existing = self
+                .nodes
+                .get(at as usize)
+                .and_then(|n| n.children.get(seg).copied());
+            at = match existing {
+                Some(c) => c,
+                None => {
+                    let c = self.new_node();
+                    if let Some(n) = self.nodes.get_mut(at as usize) {
+                        n.children.insert(seg.into(), c);
+                    }
+                    c
+                }
+            };
+        }
+        if let Some(n) = self.nodes.get_mut(at as usize) {
+            n.target = Some((target, shape));
+        }
+    }
+
+    /// Reads a JSON request into one value per slot of `bundle`, allocated in `arena`.
+    pub(crate) fn parse<'r>(
+        &self,
+        bundle: &Bundle<'_>,
+        json: &'r str,
+        arena: &'r Bump,
+    ) -> Result<&'r [Value<'r>], Error> {
+        super::stream::parse(self, bundle, json, arena)
+    }
+}

@@ -1,0 +1,231 @@
+//! Reading a parsed `serde_json::Value` into slot values ([`fill`], [`slot_value`]), and the
+//! JSON helpers every reader shares: numbers as ints, JSON kinds, dotted paths and a parser
+//! that rejects repeated keys ([`parse_value`]).
+
+use bumpalo::Bump;
+use ipe_nostd::bundle::SlotId;
+use ipe_nostd::format::kind;
+use ipe_nostd::{Bundle, Context, ErrKind, Value, ValueKind};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value as Json;
+
+use super::{duplicate_key, request_error, Flag};
+use crate::error::{Error, RequestError};
+
+/// The JSON number rule every reader shares (defined once, in `ipe-nostd`'s `report`).
+pub use ipe_nostd::report::{float_int, json_int, json_kind};
+
+/// Follows a dotted path through nested objects; `None` when a step is absent or `null`.
+pub fn lookup<'j>(root: &'j Json, path: &str) -> Option<&'j Json> {
+    let mut v = root;
+    for seg in path.split('.') {
+        v = v.as_object()?.get(seg)?;
+    }
+    (!v.is_null()).then_some(v)
+}
+
+/// Converts one JSON scalar for a declared kind (strings for enums are resolved when read).
+fn scalar<'j>(bundle: &Bundle<'_>, v: Option<&'j Json>, k: ValueKind) -> Value<'j> {
+    let Some(v) = v else {
+        return Value::Missing;
+    };
+    let wrong = || {
+        Value::Invalid(ErrKind::WrongType {
+            expected: k,
+            got: json_kind(v),
+        })
+    };
+    match (kind::from_value_kind(k), v) {
+        (kind::STR | kind::ENUM, Json::String(s)) => Value::Str(bundle.intern(s)),
+        (kind::INT, Json::Number(n)) => json_int(n).map_or_else(wrong, Value::Int),
+        (kind::BOOL, Json::Bool(b)) => Value::Bool(*b),
+        _ => wrong(),
+    }
+}
+
+/// Fills `ctx` with the attributes of `request` that `bundle` reads, allocating list storage
+/// in `arena` (reset it between requests to reuse its memory).
+pub fn fill<'j, const N: usize>(
+    bundle: &Bundle<'_>,
+    request: &'j Json,
+    arena: &'j Bump,
+    ctx: &mut Context<'j, N>,
+) {
+    for s in 0..bundle.slot_count() {
+        let Ok(slot) = SlotId::try_from(s) else {
+            break;
+        };
+        ctx.set(slot, slot_value(bundle, slot, request, arena));
+    }
+}
+
+/// The value of one slot in `request`.
+pub fn slot_value<'j>(
+    bundle: &Bundle<'_>,
+    slot: SlotId,
+    request: &'j Json,
+    arena: &'j Bump,
+) -> Value<'j> {
+    let info = bundle.slot_info(slot);
+    let found = lookup(request, info.path);
+    if info.kind != ValueKind::List {
+        return scalar(bundle, found, info.kind);
+    }
+    let Some(found) = found else {
+        return Value::Missing;
+    };
+    let Json::Array(items) = found else {
+        return Value::Invalid(ErrKind::WrongType {
+            expected: ValueKind::List,
+            got: json_kind(found),
+        });
+    };
+    if items.len() > info.max_len as usize {
+        return Value::Invalid(ErrKind::TooLong);
+    }
+    match info.elem {
+        Some(elem) => {
+            let vals = arena.alloc_slice_fill_iter(items.iter().map(|v| match v {
+                Json::Null => Value::Missing,
+                v => scalar(bundle, Some(v), elem),
+            }));
+            Value::List(vals)
+        }
+        None => {
+            let mut vals = bumpalo::collections::Vec::with_capacity_in(
+                items.len().saturating_mul(usize::from(info.fields)),
+                arena,
+            );
+            for item in items {
+                if info.fields == 0 {
+                    // One unread placeholder per element: the stride is at least 1.
+                    vals.push(Value::Missing);
+                }
+                for f in 0..info.fields {
+                    let fi = bundle.field_info(slot, f);
+                    vals.push(if item.is_object() {
+                        scalar(bundle, lookup(item, fi.path), fi.kind)
+                    } else {
+                        Value::Invalid(ErrKind::NotRecord {
+                            got: json_kind(item),
+                        })
+                    });
+                }
+            }
+            Value::Records(vals.into_bump_slice())
+        }
+    }
+}
+
+/// Parses a JSON request into a `serde_json::Value`, failing (like every other reader) on a
+/// repeated object key anywhere in it, or when it is not an object.
+///
+/// `serde_json`'s own parser keeps the last of repeated keys; this one rejects them, so the
+/// value path ([`fill`], the reference evaluator) sees the same requests as the one-pass
+/// reader.
+pub fn parse_value(text: &str) -> Result<Json, Error> {
+    let flag = Flag::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Checked(&flag)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| request_error(&flag, e))?;
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(RequestError::NotAnObject.into())
+    }
+}
+
+/// Reads any JSON value as a `serde_json::Value` (a `DeserializeSeed`), failing on a repeated
+/// object key: what [`parse_value`] uses, for callers streaming values themselves.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckedValue;
+
+impl<'de> DeserializeSeed<'de> for CheckedValue {
+    type Value = Json;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        Checked(&Flag::default()).deserialize(d)
+    }
+}
+
+/// [`CheckedValue`] with the flag of one parse (set when a repeated key stops it).
+#[derive(Clone, Copy)]
+struct Checked<'f>(&'f Flag);
+
+impl<'de> DeserializeSeed<'de> for Checked<'_> {
+    type Value = Json;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Checked<'_> {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
+            items.push(v);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut out = serde_json::Map::new();
+        // The smallest repeated key, reported once the object ends (as the one-pass reader does).
+        let mut repeated: Option<String> = None;
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(self)?;
+            if out.contains_key(&k) {
+                if repeated.as_ref().is_none_or(|r| k < *r) {
+                    repeated = Some(k);
+                }
+            } else {
+                out.insert(k, v);
+            }
+        }
+        match repeated {
+            Some(k) => Err(duplicate_key(self.0, &k)),
+            None => Ok(Json::Object(out)),
+        }
+    }
+}
