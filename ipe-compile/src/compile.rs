@@ -55,7 +55,7 @@ impl Default for CompileOptions {
 ///
 /// Returns the program when there is no error, and every diagnostic found (all files, several
 /// per file). Syntax errors stop the bundle before type checking. A returned program lowers
-/// ([`lower::lower`](crate::lower::lower)) without error.
+/// ([`lower::lower`]) without error.
 pub fn compile_sources<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
 ) -> (Option<hir::Program>, Vec<Diagnostic>) {
@@ -63,7 +63,7 @@ pub fn compile_sources<N: AsRef<str>, T: AsRef<str>>(
 }
 
 /// [`compile_sources`] with explicit options: a returned program lowers with
-/// [`lower::lower_with_max_cost`](crate::lower::lower_with_max_cost) and `options.max_cost`.
+/// [`lower::lower_with_max_cost`] and `options.max_cost`.
 pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
     options: &CompileOptions,

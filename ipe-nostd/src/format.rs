@@ -569,24 +569,6 @@ impl Header {
     }
 }
 
-/// Little-endian readers of instruction operands in code blocks (record fields are read
-/// through the views above). They return 0 when out of range, which verified code never is.
-pub mod rec {
-    /// Reads a `u8` at `at`.
-    #[inline(always)]
-    pub fn u8(b: &[u8], at: usize) -> u8 {
-        b.get(at).copied().unwrap_or(0)
-    }
-    /// Reads a little-endian `u16` at `at`.
-    #[inline(always)]
-    pub fn u16(b: &[u8], at: usize) -> u16 {
-        match b.get(at..at.wrapping_add(2)) {
-            Some(&[x, y]) => u16::from_le_bytes([x, y]),
-            _ => 0,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

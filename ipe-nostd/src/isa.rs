@@ -9,7 +9,7 @@
 //! three-valued: true, false, or error; the absorption rules are those of `docs/LANGUAGE.md`.
 //! When two errors meet, the smaller one (by slot, field, kind) survives.
 //!
-//! Each row of [`for_each_opcode!`] names the instruction's typed operands; the typed
+//! Each row of [`for_each_opcode!`](crate::for_each_opcode) names the instruction's typed operands; the typed
 //! instruction [`Instr`] with its decoder and encoder, and every operand length, are generated
 //! from it. Operand types ([`CmpOp`], [`StrOp`], [`Level`], [`Slot`], [`Field`], [`Const`],
 //! [`Set`], [`Offset`], [`BodyLen`]) have a fixed encoded width (`u8` or `u16`, little-endian).
@@ -322,7 +322,7 @@ macro_rules! define_opcodes {
         }
 
         /// One instruction with its typed operands (the variants and fields of
-        /// [`for_each_opcode!`]). The discriminant is the opcode byte.
+        /// [`for_each_opcode!`](crate::for_each_opcode)). The discriminant is the opcode byte.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[repr(u8)]

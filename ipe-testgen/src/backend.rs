@@ -3,7 +3,7 @@
 //!
 //! The backends: the reference evaluator ([`Reference`], the oracle), the bytecode interpreter
 //! of `ipe-nostd` ([`Interp`]), the host engine in any tier mode ([`Host`]) and, with the `jit`
-//! feature, the JIT's compiled sets at either tier ([`Jit`]).
+//! feature, the JIT's compiled sets at either tier (`Jit`).
 
 #[cfg(feature = "jit")]
 use bumpalo::Bump;

@@ -9,7 +9,7 @@
 //! # Features
 //! | feature | what it adds |
 //! |---|---|
-//! | `jit` | [`backend::Jit`]: the JIT's compiled sets (enables `ipe-host/jit`) |
+//! | `jit` | `backend::Jit`: the JIT's compiled sets (enables `ipe-host/jit`) |
 
 pub mod backend;
 pub mod corpus;

@@ -4,11 +4,10 @@
 //! valid UTF-8, every code block is well typed with a bounded stack, its jumps go forward to
 //! instruction boundaries, its aggregate bodies are well nested, and each policy's recorded
 //! cost bound equals the one recomputed here. The interpreter relies on nothing else.
-
 //!
-//! The checks are split by what they cover: [`records`] (every section's records and each
-//! policy's metadata and cost), [`index`] (the trigger index proves what it skips) and
-//! [`code`] (bytecode typing, stack depth, jumps and cost bounds).
+//! The checks are split by what they cover: `records.rs` (every section's records and each
+//! policy's metadata and cost), `index.rs` (the trigger index proves what it skips) and
+//! `code.rs` (bytecode typing, stack depth, jumps and cost bounds).
 
 mod code;
 mod index;

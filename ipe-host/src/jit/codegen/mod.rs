@@ -8,9 +8,10 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
-use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlags};
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData};
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
+use cranelift_module::Module;
 use ipe_nostd::bundle::{BodyKind, PolicyId};
 use ipe_nostd::isa::{MAX_LEVELS, STACK_CELLS};
 use ipe_nostd::Bundle;
@@ -128,8 +129,9 @@ impl<'f, 's> Gen<'f, 's> {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let values = b.block_params(entry)[0];
-        for i in 0..VARS {
-            b.declare_var(var(i), I64);
+        // Variables are numbered in declaration order, so `var(i)` is the i-th declared.
+        for _ in 0..VARS {
+            b.declare_var(I64);
         }
         Gen {
             b,
@@ -160,12 +162,12 @@ impl<'f, 's> Gen<'f, 's> {
         self.iconst(OK as i64)
     }
 
-    fn flags() -> MemFlags {
-        MemFlags::trusted()
+    fn flags() -> MemFlagsData {
+        MemFlagsData::trusted()
     }
 
     fn is_ok(&mut self, err: ir::Value) -> ir::Value {
-        self.b.ins().icmp_imm(IntCC::Equal, err, OK as i64)
+        self.b.ins().icmp_imm_s(IntCC::Equal, err, OK as i64)
     }
 
     fn bool64(&mut self, c: ir::Value) -> ir::Value {
@@ -213,7 +215,7 @@ impl<'f, 's> Gen<'f, 's> {
     fn return_if_error(&mut self, e: ir::Value, code: u64) {
         let err_b = self.b.create_block();
         let cont = self.b.create_block();
-        let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, e, OK as i64);
+        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, e, OK as i64);
         self.b.ins().brif(dirty, err_b, &[], cont, &[]);
         self.b.switch_to_block(err_b);
         self.b.seal_block(err_b);
@@ -251,7 +253,7 @@ impl<'f, 's> Gen<'f, 's> {
             let m = self.iconst(-1);
             self.store(m, OUT_CLAUSE);
             self.ret(RET_VIOLATED);
-            self.b.finalize();
+            self.b.finalize(self.module.isa().frontend_config());
             return Ok(());
         }
         let okv = self.ok();
@@ -262,7 +264,7 @@ impl<'f, 's> Gen<'f, 's> {
             self.b.def_var(var(NOTE_HAS), zero);
             let (v, e) = self.run(clause.code, 0)?;
             let clean = self.is_ok(e);
-            let f = self.b.ins().icmp_imm(IntCC::Equal, v, 0);
+            let f = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
             let viol = self.b.ins().band(clean, f);
             let vb = self.b.create_block();
             let next = self.b.create_block();
@@ -290,7 +292,7 @@ impl<'f, 's> Gen<'f, 's> {
         let e = self.b.use_var(var(CLAUSE_ERR));
         self.return_if_error(e, RET_APPLIED_ERROR);
         self.ret(RET_SATISFIED);
-        self.b.finalize();
+        self.b.finalize(self.module.isa().frontend_config());
         Ok(())
     }
 }

@@ -20,12 +20,12 @@ impl Gen<'_, '_> {
         let none = self
             .b
             .ins()
-            .icmp_imm(IntCC::Equal, a.val, i64::from(NO_SYMBOL));
+            .icmp_imm_s(IntCC::Equal, a.val, i64::from(NO_SYMBOL));
         let clean = self.is_ok(err);
         let need = self.b.ins().band(same, none);
         let need = self.b.ins().band(need, clean);
         let fast = self.bool64(same);
-        let not_need = self.b.ins().bxor_imm(need, 1);
+        let not_need = self.b.ins().bxor_imm_u(need, 1);
         let (ap, al, bp, bl) = match (a.ptr, a.len, b.ptr, b.len) {
             (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
             _ => return Err(bad("string cell without text")),
@@ -60,7 +60,7 @@ impl Gen<'_, '_> {
                 // Unordered types: equal or "less" (the interpreter's reading).
                 match op {
                     CmpOp::Eq | CmpOp::Ge => eq,
-                    CmpOp::Ne | CmpOp::Lt => self.b.ins().bxor_imm(eq, 1),
+                    CmpOp::Ne | CmpOp::Lt => self.b.ins().bxor_imm_u(eq, 1),
                     CmpOp::Le => self.iconst(1),
                     CmpOp::Gt => self.iconst(0),
                 }
@@ -78,7 +78,7 @@ impl Gen<'_, '_> {
         } else {
             let mut r = self.iconst(0);
             for k in keys {
-                let h = self.b.ins().icmp_imm(IntCC::Equal, a.val, k);
+                let h = self.b.ins().icmp_imm_s(IntCC::Equal, a.val, k);
                 let h = self.bool64(h);
                 r = self.b.ins().bor(r, h);
             }
@@ -88,7 +88,7 @@ impl Gen<'_, '_> {
             let known = self
                 .b
                 .ins()
-                .icmp_imm(IntCC::NotEqual, a.val, i64::from(NO_SYMBOL));
+                .icmp_imm_s(IntCC::NotEqual, a.val, i64::from(NO_SYMBOL));
             let known = self.bool64(known);
             self.b.ins().band(hit, known)
         } else {
@@ -106,7 +106,7 @@ impl Gen<'_, '_> {
             1
         });
         let (lerr, ptr, len) = self.list(s);
-        let n = self.b.ins().udiv_imm(len, stride);
+        let n = self.b.ins().udiv_imm_u(len, stride);
         if body.is_empty() {
             return Ok(self.cell(Ty::Int, n, lerr));
         }
@@ -128,7 +128,7 @@ impl Gen<'_, '_> {
         self.b.ins().brif(lok, pre, &[], done, &args(&[zero, lerr]));
         self.b.switch_to_block(pre);
         self.b.seal_block(pre);
-        let bytes = self.b.ins().imul_imm(n, step);
+        let bytes = self.b.ins().imul_imm_s(n, step);
         let end = self.b.ins().iadd(ptr, bytes);
         self.b.def_var(v_elem, ptr);
         let z = self.iconst(0);
@@ -153,7 +153,7 @@ impl Gen<'_, '_> {
         let clean = self.is_ok(be);
         match op {
             Opcode::Count => {
-                let t = self.b.ins().icmp_imm(IntCC::NotEqual, bv, 0);
+                let t = self.b.ins().icmp_imm_s(IntCC::NotEqual, bv, 0);
                 let t = self.b.ins().band(t, clean);
                 let t = self.bool64(t);
                 let c = self.b.use_var(v_count);
@@ -167,7 +167,7 @@ impl Gen<'_, '_> {
                 } else {
                     IntCC::Equal
                 };
-                let t = self.b.ins().icmp_imm(cc, bv, 0);
+                let t = self.b.ins().icmp_imm_s(cc, bv, 0);
                 let stop = self.b.ins().band(t, clean);
                 let cont = self.b.create_block();
                 let res = self.iconst(i64::from(want_true));
@@ -181,7 +181,7 @@ impl Gen<'_, '_> {
         let er = self.b.ins().umin(er, be);
         self.b.def_var(v_err, er);
         let e2 = self.b.use_var(v_elem);
-        let e2 = self.b.ins().iadd_imm(e2, step);
+        let e2 = self.b.ins().iadd_imm_s(e2, step);
         self.b.def_var(v_elem, e2);
         self.b.ins().jump(hdr, &[]);
         self.b.seal_block(hdr);
@@ -277,7 +277,7 @@ impl Gen<'_, '_> {
                         (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
                         _ => return Err(bad("string operator on non-strings")),
                     };
-                    let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, err, OK as i64);
+                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
                     let zero = self.iconst(0);
                     let opv = i64::from(op as u8);
                     let val = self.unless(dirty, zero, false, |g| {
@@ -306,7 +306,7 @@ impl Gen<'_, '_> {
                     let sv = self.iconst(i64::from(s));
                     let lerr = self.call(Helper::ListErr, &[sh, sv, addr]);
                     let err = self.b.ins().umin(a.err, lerr);
-                    let dirty = self.b.ins().icmp_imm(IntCC::NotEqual, err, OK as i64);
+                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
                     let zero = self.iconst(0);
                     let (p, l) = match (a.ptr, a.len) {
                         (Some(p), Some(l)) => (p, l),
@@ -330,7 +330,7 @@ impl Gen<'_, '_> {
                 }
                 Instr::Not {} => {
                     let a = self.pop()?;
-                    let v = self.b.ins().bxor_imm(a.val, 1);
+                    let v = self.b.ins().bxor_imm_u(a.val, 1);
                     let c = self.cell(Ty::Bool, v, a.err);
                     self.push(c)?;
                 }
@@ -341,7 +341,7 @@ impl Gen<'_, '_> {
                     let cc = if or { IntCC::NotEqual } else { IntCC::Equal };
                     let absorbed = |g: &mut Self, c: Cell| {
                         let clean = g.is_ok(c.err);
-                        let t = g.b.ins().icmp_imm(cc, c.val, 0);
+                        let t = g.b.ins().icmp_imm_s(cc, c.val, 0);
                         g.b.ins().band(clean, t)
                     };
                     let xa = absorbed(self, a);
@@ -354,7 +354,7 @@ impl Gen<'_, '_> {
                     let val = if or {
                         abs
                     } else {
-                        self.b.ins().bxor_imm(abs, 1)
+                        self.b.ins().bxor_imm_u(abs, 1)
                     };
                     let c = self.cell(Ty::Bool, val, err);
                     self.push(c)?;
@@ -368,7 +368,7 @@ impl Gen<'_, '_> {
                         IntCC::Equal
                     };
                     let clean = self.is_ok(a.err);
-                    let t = self.b.ins().icmp_imm(cc, a.val, 0);
+                    let t = self.b.ins().icmp_imm_s(cc, a.val, 0);
                     let jump = self.b.ins().band(clean, t);
                     let blk = match targets.iter().find(|&&(t, _)| t == target) {
                         Some(&(_, b)) => b,

@@ -17,7 +17,7 @@ impl Gen<'_, '_> {
 
     pub(super) fn slot_addr(&mut self, s: u16) -> ir::Value {
         let off = i64::from(s) * i64::from(self.lay.size);
-        self.b.ins().iadd_imm(self.values, off)
+        self.b.ins().iadd_imm_s(self.values, off)
     }
 
     /// The rank of `sym` in enum `e`, or a value `>=` the member count.
@@ -33,7 +33,7 @@ impl Gen<'_, '_> {
             if m == NO_SYMBOL {
                 continue;
             }
-            let hit = self.b.ins().icmp_imm(IntCC::Equal, sym, i64::from(m));
+            let hit = self.b.ins().icmp_imm_s(IntCC::Equal, sym, i64::from(m));
             let iv = self.iconst(i as i64);
             r = self.b.ins().select(hit, iv, r);
         }
@@ -52,7 +52,7 @@ impl Gen<'_, '_> {
                 let ok = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Int, v, ok, None, None)
             }
             kind::BOOL => {
@@ -60,7 +60,7 @@ impl Gen<'_, '_> {
                 let ok = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Bool, v, ok, None, None)
             }
             kind::STR => {
@@ -70,7 +70,7 @@ impl Gen<'_, '_> {
                 let ok = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Str, v, ok, Some(p), Some(n))
             }
             kind::ENUM => {
@@ -80,15 +80,15 @@ impl Gen<'_, '_> {
                 let is_e = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
                 let by_symbol = fast.by_symbol.ok_or(bad("enum read"))?;
                 let is_s = self
                     .b
                     .ins()
-                    .icmp_imm(IntCC::Equal, tag, i64::from(by_symbol));
+                    .icmp_imm_s(IntCC::Equal, tag, i64::from(by_symbol));
                 let rank = self.b.ins().select(is_e, r, rs);
                 let n = self.sh.members(e).len() as i64;
-                let in_range = self.b.ins().icmp_imm(IntCC::UnsignedLessThan, rank, n);
+                let in_range = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, rank, n);
                 let either = self.b.ins().bor(is_e, is_s);
                 let ok = self.b.ins().band(either, in_range);
                 (Ty::Enum, rank, ok, None, None)
@@ -129,7 +129,7 @@ impl Gen<'_, '_> {
     pub(super) fn field_addr(&mut self, level: u8, f: u16) -> R<(u16, ir::Value)> {
         let (slot, p) = self.elem(level)?;
         let off = i64::from(f) * i64::from(self.lay.size);
-        Ok((slot, self.b.ins().iadd_imm(p, off)))
+        Ok((slot, self.b.ins().iadd_imm_s(p, off)))
     }
 
     pub(super) fn constant(&mut self, c: u16) -> R<Cell> {
@@ -181,11 +181,11 @@ impl Gen<'_, '_> {
             let is_r = self
                 .b
                 .ins()
-                .icmp_imm(IntCC::Equal, tag, i64::from(fast.tag));
+                .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
             let short = self
                 .b
                 .ins()
-                .icmp_imm(IntCC::UnsignedLessThan, len, fast.limit as i64);
+                .icmp_imm_s(IntCC::UnsignedLessThan, len, fast.limit as i64);
             let ok = self.b.ins().band(is_r, short);
             let okv = self.ok();
             self.unless(ok, okv, true, slow)
@@ -200,7 +200,7 @@ impl Gen<'_, '_> {
         let t = self
             .b
             .ins()
-            .icmp_imm(IntCC::NotEqual, tag, i64::from(self.lay.tag_missing));
+            .icmp_imm_s(IntCC::NotEqual, tag, i64::from(self.lay.tag_missing));
         let v = self.bool64(t);
         let ok = self.ok();
         self.cell(Ty::Bool, v, ok)
