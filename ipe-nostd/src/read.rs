@@ -39,7 +39,7 @@ impl EnumTable for Bundle<'_> {
         self.enum_rec(e).member_count()
     }
 
-    #[inline(always)]
+    #[inline]
     fn symbol_rank(&self, e: u16, sym: u32) -> Option<u16> {
         let r = self.enum_rec(e);
         let (first, n) = (r.first_member() as usize, r.member_count() as usize);
@@ -108,7 +108,7 @@ pub fn scalar_fast<'v>(v: Value<'v>, k: u8) -> Option<Scalar<'v>> {
 /// reason it is not one: [`ErrKind::Missing`], the error an [`Value::Invalid`] carries,
 /// [`ErrKind::NotInEnum`] for an enum rank or string that is no member, or
 /// [`ErrKind::WrongType`].
-#[inline(always)]
+#[inline]
 pub fn scalar<'v, T: EnumTable + ?Sized>(
     t: &T,
     v: Value<'v>,
