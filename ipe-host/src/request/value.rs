@@ -4,12 +4,11 @@
 
 use bumpalo::Bump;
 use ipe_nostd::bundle::SlotId;
-use ipe_nostd::format::kind;
 use ipe_nostd::{Bundle, Context, ErrKind, Value, ValueKind};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::{duplicate_key, request_error, Flag};
+use super::{duplicate_key, request_error, wrong, Flag, Scalar};
 use crate::error::{Error, RequestError};
 
 /// The JSON number rule every reader shares (defined once, in `ipe-nostd`'s `report`).
@@ -24,23 +23,17 @@ pub fn lookup<'j>(root: &'j Json, path: &str) -> Option<&'j Json> {
     (!v.is_null()).then_some(v)
 }
 
-/// Converts one JSON scalar for a declared kind (strings for enums are resolved when read).
+/// Converts one JSON value for a declared scalar kind by the rule the other readers share
+/// ([`Scalar::read`]; `null` is missing, strings for enums are resolved when read).
 fn scalar<'j>(bundle: &Bundle<'_>, v: Option<&'j Json>, k: ValueKind) -> Value<'j> {
-    let Some(v) = v else {
-        return Value::Missing;
+    let s = match v {
+        None | Some(Json::Null) => Scalar::Null,
+        Some(Json::Bool(b)) => Scalar::Bool(*b),
+        Some(Json::Number(n)) => json_int(n).map_or(Scalar::Float, Scalar::Int),
+        Some(Json::String(t)) => Scalar::Str(t),
+        Some(v @ (Json::Array(_) | Json::Object(_))) => return wrong(k, json_kind(v)),
     };
-    let wrong = || {
-        Value::Invalid(ErrKind::WrongType {
-            expected: k,
-            got: json_kind(v),
-        })
-    };
-    match (kind::from_value_kind(k), v) {
-        (kind::STR | kind::ENUM, Json::String(s)) => Value::Str(bundle.intern(s)),
-        (kind::INT, Json::Number(n)) => json_int(n).map_or_else(wrong, Value::Int),
-        (kind::BOOL, Json::Bool(b)) => Value::Bool(*b),
-        _ => wrong(),
-    }
+    s.read(bundle, k)
 }
 
 /// Fills `ctx` with the attributes of `request` that `bundle` reads, allocating list storage
@@ -85,10 +78,9 @@ pub fn slot_value<'j>(
     }
     match info.elem {
         Some(elem) => {
-            let vals = arena.alloc_slice_fill_iter(items.iter().map(|v| match v {
-                Json::Null => Value::Missing,
-                v => scalar(bundle, Some(v), elem),
-            }));
+            // A null element reads as missing, as in the other readers.
+            let vals =
+                arena.alloc_slice_fill_iter(items.iter().map(|v| scalar(bundle, Some(v), elem)));
             Value::List(vals)
         }
         None => {
