@@ -23,6 +23,10 @@ pub enum Command {
         /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
         #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
         max_cost: u32,
+        /// A JSON data file whose top-level keys are constants of the bundle (repeatable; see
+        /// docs/LANGUAGE.md, "Constants, data files and hierarchies").
+        #[arg(long, value_name = "FILE")]
+        data: Vec<PathBuf>,
     },
     /// Evaluates requests and prints one decision (or error object) per request: per input
     /// line for JSON lines, per element for a JSON array, one for a pretty-printed object.
@@ -48,6 +52,10 @@ pub enum Command {
         /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
         #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
         max_cost: u32,
+        /// A JSON data file whose top-level keys are constants of the bundle (repeatable; see
+        /// docs/LANGUAGE.md, "Constants, data files and hierarchies").
+        #[arg(long, value_name = "FILE")]
+        data: Vec<PathBuf>,
     },
     /// Compiles sources into a verified bytecode bundle and reports each policy's size and cost.
     Compile {
@@ -60,6 +68,10 @@ pub enum Command {
         /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
         #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
         max_cost: u32,
+        /// A JSON data file whose top-level keys are constants of the bundle (repeatable; see
+        /// docs/LANGUAGE.md, "Constants, data files and hierarchies").
+        #[arg(long, value_name = "FILE")]
+        data: Vec<PathBuf>,
     },
     /// Prints a bundle's header, tables and a disassembly of every policy.
     Inspect {

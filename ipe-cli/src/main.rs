@@ -22,9 +22,17 @@ fn say(args: std::fmt::Arguments<'_>) {
 }
 
 /// Compiles sources, printing diagnostics; `None` when they have errors.
-fn program(paths: &[PathBuf], max_cost: u32) -> anyhow::Result<Option<hir::Program>> {
+fn program(
+    paths: &[PathBuf],
+    max_cost: u32,
+    data: &[PathBuf],
+) -> anyhow::Result<Option<hir::Program>> {
     let mut warn = |w: &str| say(format_args!("warning: {w}"));
-    let options = ipe_compile::CompileOptions { max_cost };
+    let data = data
+        .iter()
+        .map(|d| ipe_compile::DataFile::read(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = ipe_compile::CompileOptions { max_cost, data };
     match ipe_compile::compile_paths_with(paths, &options, &mut warn) {
         Ok(p) => Ok(Some(p)),
         Err(CompileError::Diagnostics(d)) => {
@@ -95,7 +103,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check { paths, max_cost } => Ok(match program(&paths, max_cost)? {
+        Command::Check {
+            paths,
+            max_cost,
+            data,
+        } => Ok(match program(&paths, max_cost, &data)? {
             Some(_) => ExitCode::SUCCESS,
             None => ExitCode::FAILURE,
         }),
@@ -103,8 +115,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             paths,
             output,
             max_cost,
+            data,
         } => {
-            let Some(p) = program(&paths, max_cost)? else {
+            let Some(p) = program(&paths, max_cost, &data)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let compiled = ipe_compile::lower::lower_with_max_cost(&p, max_cost)?;
@@ -149,8 +162,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fail_on_error,
             stats,
             max_cost,
+            data,
         } => {
-            let Some(decider) = decider(&paths, max_cost)? else {
+            let Some(decider) = decider(&paths, max_cost, &data)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let errors = eval(&decider, &input, max_line_bytes)?;
@@ -167,10 +181,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine `ipe eval` decides with; `None` after printing why there is none.
-fn decider(paths: &[PathBuf], max_cost: u32) -> anyhow::Result<Option<Decider>> {
+fn decider(
+    paths: &[PathBuf],
+    max_cost: u32,
+    data: &[PathBuf],
+) -> anyhow::Result<Option<Decider>> {
     let bytes = match bundle_path(paths) {
+        Some(p) if !data.is_empty() => anyhow::bail!(
+            "`--data` applies to sources: the compiled bundle `{}` already holds its constants",
+            p.display()
+        ),
         Some(p) => load_bundle(p, max_cost)?,
-        None => program(paths, max_cost)?
+        None => program(paths, max_cost, data)?
             .map(|p| ipe_compile::lower::lower_with_max_cost(&p, max_cost))
             .transpose()?
             .map(|c| c.bytes),

@@ -36,6 +36,8 @@ pub enum Item {
     Schema(Vec<SchemaEntry>),
     /// `policy Name: ...`.
     Policy(Box<Policy>),
+    /// `const NAME = ...` or `hierarchy NAME = ...`.
+    Const(Box<ConstDecl>),
 }
 
 /// One `path: type` line of a schema block.
@@ -116,7 +118,7 @@ pub enum Body {
 }
 
 /// A literal.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Lit {
     /// A string.
     Str(String),
@@ -218,4 +220,90 @@ pub enum ExprKind {
         /// The filter.
         filter: Box<Expr>,
     },
+    /// `list contains_all [..]` and the other set operators (expanded before checking).
+    SetOp {
+        /// Operator.
+        op: SetOp,
+        /// The list attribute.
+        lhs: Box<Expr>,
+        /// The values.
+        rhs: DataRef,
+    },
+    /// `x in name["key"]` or `x in hierarchy "entity"` (expanded before checking).
+    InData {
+        /// Tested operand.
+        lhs: Box<Expr>,
+        /// The selected constant data ([`DataRef::Key`] or [`DataRef::Under`]).
+        data: DataRef,
+    },
+}
+
+/// `const NAME = value` or `hierarchy NAME = { ... }`: a named constant (see
+/// `docs/LANGUAGE.md`, "Constants, data files and hierarchies").
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstDecl {
+    /// The constant's name.
+    pub name: Name,
+    /// Declared with `hierarchy` (its value must be a map of lists of strings).
+    pub hierarchy: bool,
+    /// Its value.
+    pub value: ConstValue,
+}
+
+/// The value of a constant, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstValue {
+    /// A scalar literal.
+    Lit(Lit, ByteSpan),
+    /// `[l, ...]`: a list of literals, with the span of the brackets.
+    List(Vec<(Lit, ByteSpan)>, ByteSpan),
+    /// `{"key": [l, ...], ...}`: a map of lists, with the span of the braces.
+    Map(Vec<(String, ByteSpan, Vec<(Lit, ByteSpan)>, ByteSpan)>, ByteSpan),
+}
+
+impl ConstValue {
+    /// Where the value is written.
+    pub fn span(&self) -> ByteSpan {
+        match self {
+            ConstValue::Lit(_, s) | ConstValue::List(_, s) | ConstValue::Map(_, s) => s.clone(),
+        }
+    }
+}
+
+/// A set operator between a list attribute and a list of values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    /// `contains_all`: every value is in the list.
+    ContainsAll,
+    /// `contains_any`: some value is in the list.
+    ContainsAny,
+    /// `intersects`: the same as `contains_any`.
+    Intersects,
+    /// `subset_of`: every element of the list is one of the values (not supported yet).
+    SubsetOf,
+}
+
+impl SetOp {
+    /// The operator's keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SetOp::ContainsAll => "contains_all",
+            SetOp::ContainsAny => "contains_any",
+            SetOp::Intersects => "intersects",
+            SetOp::SubsetOf => "subset_of",
+        }
+    }
+}
+
+/// The values side of a set operator or of a data selection.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataRef {
+    /// `[l, ...]` literals, with the span of the brackets.
+    Lits(Vec<(Lit, ByteSpan)>, ByteSpan),
+    /// A name (a list constant, or a list attribute).
+    Name(Name),
+    /// `name["key"]`: one list of a map constant.
+    Key(Name, String, ByteSpan),
+    /// `name "entity"`: every entity under `entity` in a hierarchy (the entity included).
+    Under(Name, String, ByteSpan),
 }

@@ -35,18 +35,45 @@ pub enum CompileError {
 }
 
 /// What a compilation accepts beyond the language's fixed limits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompileOptions {
     /// The cost budget: the most steps one policy's evaluation may take (default
     /// [`ipe_nostd::verify::DEFAULT_MAX_COST`]). A policy over it is a compile error.
     pub max_cost: u32,
+    /// JSON data files whose top-level keys are constants of the bundle (`ipe compile
+    /// --data`; see `docs/LANGUAGE.md`, "Constants, data files and hierarchies").
+    pub data: Vec<DataFile>,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
         CompileOptions {
             max_cost: ipe_nostd::verify::DEFAULT_MAX_COST,
+            data: Vec::new(),
         }
+    }
+}
+
+/// A JSON data file given to the compiler: its name (for messages) and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataFile {
+    /// The name diagnostics show, usually the path.
+    pub name: String,
+    /// The JSON text.
+    pub text: String,
+}
+
+impl DataFile {
+    /// Reads the data file at `path` (named by its path).
+    pub fn read(path: &Path) -> Result<DataFile, CompileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CompileError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(DataFile {
+            name: path.display().to_string(),
+            text,
+        })
     }
 }
 
@@ -90,12 +117,21 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
     if !diags.is_empty() {
         return (None, diags);
     }
+    let asts = match expand_consts(&texts, &asts, &options.data) {
+        Ok(asts) => asts,
+        Err(mut d) => {
+            diags.append(&mut d);
+            return (None, diags);
+        }
+    };
     let files: Vec<SourceFile<'_>> = texts
         .iter()
         .zip(&asts)
         .map(|((name, text), ast)| SourceFile { name, text, ast })
         .collect();
-    let (program, problems) = check::check(&files);
+    let (program, mut problems) = check::check(&files);
+    // A constant expanded into several values repeats its diagnostics at its one use.
+    problems.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.message == b.message);
     for p in problems {
         let (name, text) = &texts[p.file];
         diags.push(Diagnostic::new(
@@ -117,6 +153,69 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
             diags.push(lower_diagnostic(&texts, &program, policy, &error));
             (None, diags)
         }
+    }
+}
+
+/// The syntax trees with every constant, data selection and set operator expanded
+/// (`check::consts`), or the diagnostics of the constants and data files.
+fn expand_consts(
+    texts: &[(String, Arc<str>)],
+    asts: &[crate::ast::File],
+    data: &[DataFile],
+) -> Result<Vec<crate::ast::File>, Vec<Diagnostic>> {
+    let inputs: Vec<check::consts::SourceAst<'_>> = texts
+        .iter()
+        .zip(asts)
+        .map(|((name, text), ast)| (name.as_str(), &**text, ast))
+        .collect();
+    let sources: Vec<check::consts::DataSource<'_>> = data
+        .iter()
+        .map(|d| check::consts::DataSource {
+            name: &d.name,
+            text: &d.text,
+        })
+        .collect();
+    let expanded = check::consts::expand(&inputs, &sources);
+    let mut diags = Vec::new();
+    for p in expanded.problems {
+        let Some((name, text)) = texts.get(p.file) else {
+            continue;
+        };
+        diags.push(Diagnostic::new(
+            name,
+            Arc::clone(text),
+            p.span,
+            p.message,
+            p.help,
+        ));
+    }
+    for p in expanded.data_problems {
+        let Some(d) = data.get(p.data) else { continue };
+        let text: Arc<str> = Arc::from(d.text.as_str());
+        let span = match (p.line_col, &p.key) {
+            (Some((line, col)), _) => {
+                let at = crate::source::offset_of(&d.text, line, col);
+                at..at
+            }
+            (None, Some(key)) => {
+                let quoted = serde_json::Value::String(key.clone()).to_string();
+                d.text
+                    .find(&quoted)
+                    .map_or(0..0, |at| at..at + quoted.len())
+            }
+            (None, None) => 0..0,
+        };
+        let message = if p.message.starts_with("is ") {
+            format!("data file `{}`: `{}` {}", d.name, p.path, p.message)
+        } else {
+            format!("data file `{}`, at `{}`: {}", d.name, p.path, p.message)
+        };
+        diags.push(Diagnostic::new(&d.name, text, span, message, p.help));
+    }
+    if diags.is_empty() {
+        Ok(expanded.asts)
+    } else {
+        Err(diags)
     }
 }
 

@@ -11,6 +11,7 @@ use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
+mod consts;
 mod schema;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
@@ -232,7 +233,7 @@ fn next_item_start(src: &str, from: usize) -> usize {
         if line_start + indent < from {
             continue;
         }
-        for kw in ["policy", "schema", "default"] {
+        for kw in ["policy", "schema", "default", "const", "hierarchy"] {
             if let Some(rest) = trimmed.strip_prefix(kw) {
                 if rest.starts_with(|c: char| c.is_whitespace() || c == '{') {
                     return line_start + indent;
@@ -477,6 +478,11 @@ fn item(i: &mut In<'_>) -> PResult<ast::Item> {
     }
     if eat_kw(i, "policy")?.is_some() {
         return policy(i).map(|p| ast::Item::Policy(Box::new(p)));
+    }
+    for (kw, hierarchy) in [("const", false), ("hierarchy", true)] {
+        if eat_kw(i, kw)?.is_some() {
+            return consts::const_item(i, hierarchy);
+        }
     }
     Err(ErrMode::Cut(err_here(
         i,
@@ -749,6 +755,10 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
             });
         }
     }
+    let lhs = match consts::set_op(i, lhs)? {
+        Ok(e) => return Ok(e),
+        Err(lhs) => lhs,
+    };
     if eat_kw(i, "in")?.is_some() {
         if eat_sym(i, "[")?.is_some() {
             let mut items = Vec::new();
@@ -775,6 +785,19 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
         let list = cut_err(path)
             .context("a list literal `[...]` or a list path")
             .parse_next(i)?;
+        let list = match consts::data_selection(i, list)? {
+            Ok((data, end)) => {
+                let span = lhs.span.start..end;
+                return Ok(Expr {
+                    kind: ExprKind::InData {
+                        lhs: Box::new(lhs),
+                        data,
+                    },
+                    span,
+                });
+            }
+            Err(list) => list,
+        };
         let span = lhs.span.start..list.span.end;
         return Ok(Expr {
             kind: ExprKind::InPath {

@@ -115,6 +115,23 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, text[start..offset].chars().count() + 1)
 }
 
+/// The byte offset of the one-based `line` and `column` (in characters; a column past the
+/// end of its line is the line's end), clamped to the text.
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(n) => start += n + 1,
+            None => return text.len(),
+        }
+    }
+    let end = line_end(text, start);
+    text[start..end]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(end, |(n, _)| start + n)
+}
+
 /// `line` as shown in a diagnostic: control characters other than tab drawn as visible symbols
 /// (one character each, so columns stay right).
 pub fn printable(line: &str) -> String {

@@ -138,6 +138,15 @@ impl Ctx<'_> {
             }
             ExprKind::InSet { lhs, items } => self.in_set(lhs, items),
             ExprKind::InPath { lhs, list } => self.in_path(lhs, list),
+            ExprKind::SetOp { .. } | ExprKind::InData { .. } => {
+                // `check::consts` expands these before checking; never reached.
+                self.error(
+                    e.span.clone(),
+                    "this use of constant data was not expanded".to_owned(),
+                    None,
+                );
+                None
+            }
             _ => {
                 let v = self.value(e)?;
                 match (v.op, &v.ty) {
@@ -259,8 +268,12 @@ impl Ctx<'_> {
                 self.find_seeds(rhs, out);
             }
             ExprKind::InSet { lhs, .. } | ExprKind::InPath { lhs, .. } => self.find_seeds(lhs, out),
-            ExprKind::Lit(_) | ExprKind::Agg { .. } | ExprKind::Has(_) | ExprKind::Where { .. } => {
-            }
+            ExprKind::Lit(_)
+            | ExprKind::Agg { .. }
+            | ExprKind::Has(_)
+            | ExprKind::Where { .. }
+            | ExprKind::SetOp { .. }
+            | ExprKind::InData { .. } => {}
         }
     }
 

@@ -275,6 +275,8 @@ impl Infer {
                     Info::Nothing => self.set(&lk, It::List(None), &list.span),
                 }
             }
+            // Expanded into the forms above before checking (`check::consts`).
+            ExprKind::SetOp { .. } | ExprKind::InData { .. } => {}
         }
     }
 

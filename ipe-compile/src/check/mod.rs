@@ -2,6 +2,7 @@
 //! policies when the bundle has no schema), types every expression and builds the
 //! [`hir::Program`].
 
+pub(crate) mod consts;
 mod expr;
 mod infer;
 mod schema;
@@ -104,7 +105,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
                         default = Some((*effect, fi, span.clone()));
                     }
                 }
-                ast::Item::Schema(_) => {}
+                ast::Item::Schema(_) | ast::Item::Const(_) => {}
                 ast::Item::Policy(p) => {
                     npolicies += 1;
                     if npolicies == MAX_POLICIES + 1 {

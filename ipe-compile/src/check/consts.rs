@@ -1,0 +1,1086 @@
+//! Constants, data files and hierarchies (`docs/LANGUAGE.md`, "Constants, data files and
+//! hierarchies"): collects the `const` and `hierarchy` items of every file and the top-level
+//! keys of the JSON data files, checks them, and expands every use into the v1 forms the
+//! checker already knows (literals, `in [...]` sets, `or`/`and` of tests), so constants cost
+//! nothing new at run time and every engine runs them unchanged.
+
+use crate::ast::{self, AggKind, ByteSpan, ConstValue, DataRef, Expr, ExprKind, Lit, Name, SetOp};
+use crate::diag::Problem;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+/// Most conditions one expansion of a quantifier or set operator over constant data may
+/// produce (the checker's limit for one clause, [`super::MAX_TERMS`]).
+const MAX_EXPANSION: usize = super::MAX_TERMS;
+
+/// A JSON data file given to the compiler.
+pub(crate) struct DataSource<'a> {
+    /// Its name, for messages.
+    pub name: &'a str,
+    /// Its text.
+    pub text: &'a str,
+}
+
+/// A problem in a data file: which file, the JSON path, what is wrong.
+pub(crate) struct DataProblem {
+    /// Index into the data files.
+    pub data: usize,
+    /// The top-level key the problem is under (to locate it), if any.
+    pub key: Option<String>,
+    /// The JSON path, e.g. `$.roles.admin[2]`.
+    pub path: String,
+    /// Message (without the file and path).
+    pub message: String,
+    /// Help.
+    pub help: Option<String>,
+    /// Line and column given by the JSON parser, when the file is not JSON.
+    pub line_col: Option<(usize, usize)>,
+}
+
+/// What a constant holds.
+#[derive(Clone, Debug)]
+enum Value {
+    Scalar(Lit),
+    List(Vec<Lit>),
+    Map(BTreeMap<String, Vec<Lit>>),
+}
+
+/// A constant and where it comes from.
+#[derive(Clone, Debug)]
+struct Const {
+    value: Value,
+    /// `a.ipe line 3` or `data file \`roles.json\``.
+    origin: String,
+}
+
+/// The result of [`expand`].
+pub(crate) struct Expanded {
+    /// The files with every use of a constant expanded.
+    pub asts: Vec<ast::File>,
+    /// Problems located in the sources.
+    pub problems: Vec<Problem>,
+    /// Problems in the data files.
+    pub data_problems: Vec<DataProblem>,
+}
+
+/// A source file handed to [`expand`]: name, text and syntax tree.
+pub(crate) type SourceAst<'a> = (&'a str, &'a str, &'a ast::File);
+
+fn lit_kind(l: &Lit) -> &'static str {
+    match l {
+        Lit::Str(_) => "string",
+        Lit::Int(_) => "int",
+        Lit::Bool(_) => "bool",
+    }
+}
+
+fn value_word(v: &Value) -> &'static str {
+    match v {
+        Value::Scalar(l) => lit_kind(l),
+        Value::List(_) => "list",
+        Value::Map(_) => "map of lists",
+    }
+}
+
+/// Whether `s` is an identifier that may name a constant.
+fn is_const_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !RESERVED.contains(&s)
+}
+
+const RESERVED: [&str; 8] = ["and", "or", "not", "in", "has", "where", "true", "false"];
+
+fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .map(|c| (strsim::levenshtein(c, word), c))
+        .min()
+        .filter(|(d, _)| *d <= limit)
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Collects and checks every constant, then expands their uses in every policy.
+pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expanded {
+    let mut cx = Cx {
+        consts: HashMap::new(),
+        problems: Vec::new(),
+        data_problems: Vec::new(),
+        file: 0,
+        env: Vec::new(),
+    };
+    // Attribute names a constant may not take: first segments of schema paths and element
+    // names of lists of records.
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for (_, _, ast) in files {
+        for item in &ast.items {
+            if let ast::Item::Schema(entries) = item {
+                for e in entries {
+                    let first = e.path.text.split('.').next().unwrap_or("");
+                    taken
+                        .entry(first.to_owned())
+                        .or_insert_with(|| format!("the attribute `{}`", e.path.text));
+                    if let ast::TypeExpr::Records {
+                        elem_name: Some(n), ..
+                    } = &e.ty
+                    {
+                        taken
+                            .entry(n.text.clone())
+                            .or_insert_with(|| format!("the element name of `{}`", e.path.text));
+                    }
+                }
+            }
+        }
+    }
+    let mut declared: HashMap<String, (usize, ByteSpan)> = HashMap::new();
+    for (fi, (name, text, ast)) in files.iter().enumerate() {
+        cx.file = fi;
+        for item in &ast.items {
+            let ast::Item::Const(c) = item else { continue };
+            let n = &c.name;
+            if let Some((f0, s0)) = declared.get(&n.text) {
+                let (line, _) = crate::source::line_col(files[*f0].1, s0.start);
+                let first = files[*f0].0;
+                cx.error(
+                    n.span.clone(),
+                    format!("constant `{}` is declared twice", n.text),
+                    Some(format!("it is first declared in {first} line {line}")),
+                );
+                continue;
+            }
+            declared.insert(n.text.clone(), (fi, n.span.clone()));
+            if let Some(what) = taken.get(&n.text) {
+                cx.error(
+                    n.span.clone(),
+                    format!("constant `{}` has the same name as {what}", n.text),
+                    Some(
+                        "a constant may not share its name with the first segment of a schema \
+                         path or an element name: rename one of them"
+                            .to_owned(),
+                    ),
+                );
+                continue;
+            }
+            let (line, _) = crate::source::line_col(text, n.span.start);
+            if let Some(value) = cx.source_value(c) {
+                cx.consts.insert(
+                    n.text.clone(),
+                    Const {
+                        value,
+                        origin: format!("{name} line {line}"),
+                    },
+                );
+            }
+        }
+    }
+    for (di, d) in data.iter().enumerate() {
+        cx.data_file(di, d, &declared, files, &taken);
+    }
+    let mut asts = Vec::with_capacity(files.len());
+    for (fi, (_, _, ast)) in files.iter().enumerate() {
+        cx.file = fi;
+        let items = ast
+            .items
+            .iter()
+            .map(|item| match item {
+                ast::Item::Policy(p) => ast::Item::Policy(Box::new(cx.policy(p))),
+                other => other.clone(),
+            })
+            .collect();
+        asts.push(ast::File { items });
+    }
+    Expanded {
+        asts,
+        problems: cx.problems,
+        data_problems: cx.data_problems,
+    }
+}
+
+/// What an element name bound in a filter stands for.
+#[derive(Clone, Debug)]
+enum Binding {
+    /// One value of a constant list (a quantifier over it being expanded).
+    Lit(Lit),
+    /// An element of a request list: it shadows constants of the same name.
+    Shadow,
+}
+
+struct Cx {
+    consts: HashMap<String, Const>,
+    problems: Vec<Problem>,
+    data_problems: Vec<DataProblem>,
+    file: usize,
+    env: Vec<(String, Binding)>,
+}
+
+/// What the first segment of a path names.
+enum Named<'a> {
+    Bound(Lit),
+    Const(&'a Const),
+    Other,
+}
+
+impl Cx {
+    fn error(&mut self, span: ByteSpan, message: String, help: Option<String>) {
+        self.problems.push(Problem {
+            file: self.file,
+            span,
+            message,
+            help,
+        });
+    }
+
+    /// Checks the value of a `const` or `hierarchy` item.
+    fn source_value(&mut self, c: &ast::ConstDecl) -> Option<Value> {
+        let name = &c.name.text;
+        let value = match &c.value {
+            ConstValue::Lit(l, _) => Value::Scalar(l.clone()),
+            ConstValue::List(items, _) => Value::List(self.same_kind(name, items, None)?),
+            ConstValue::Map(entries, _) => {
+                let mut map = BTreeMap::new();
+                let mut kind: Option<&'static str> = None;
+                let mut ok = true;
+                for (key, key_span, items, _) in entries {
+                    let Some(list) = self.same_kind(name, items, kind) else {
+                        ok = false;
+                        continue;
+                    };
+                    kind = kind.or(list.first().map(lit_kind));
+                    if map.insert(key.clone(), list).is_some() {
+                        self.error(
+                            key_span.clone(),
+                            format!("key \"{key}\" is given twice in constant `{name}`"),
+                            Some("keep one of the two".to_owned()),
+                        );
+                        ok = false;
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Value::Map(map)
+            }
+        };
+        if c.hierarchy {
+            let strings = match &value {
+                Value::Map(m) => m.values().flatten().all(|l| matches!(l, Lit::Str(_))),
+                _ => false,
+            };
+            if !strings {
+                self.error(
+                    c.value.span(),
+                    format!("hierarchy `{name}` must map each entity to the list of its parents"),
+                    Some(
+                        "write `hierarchy groups = {\"alice\": [\"eng\"], \"eng\": [\"staff\"]}`"
+                            .to_owned(),
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(value)
+    }
+
+    /// The literals of a list when they all have one type (`kind`, if given).
+    fn same_kind(
+        &mut self,
+        name: &str,
+        items: &[(Lit, ByteSpan)],
+        kind: Option<&'static str>,
+    ) -> Option<Vec<Lit>> {
+        let Some(want) = kind.or(items.first().map(|(l, _)| lit_kind(l))) else {
+            return Some(Vec::new());
+        };
+        for (l, span) in items {
+            if lit_kind(l) != want {
+                self.error(
+                    span.clone(),
+                    format!(
+                        "mismatched types in constant `{name}`: expected {want}, found {}",
+                        lit_kind(l)
+                    ),
+                    Some("the values of a constant all have one type".to_owned()),
+                );
+                return None;
+            }
+        }
+        Some(items.iter().map(|(l, _)| l.clone()).collect())
+    }
+
+    fn data_error(&mut self, data: usize, key: Option<&str>, path: String, message: String) {
+        self.data_problems.push(DataProblem {
+            data,
+            key: key.map(str::to_owned),
+            path,
+            message,
+            help: Some(
+                "a data file is a JSON object whose keys name constants: strings, integers, \
+                 booleans, lists of one of them, or objects of such lists"
+                    .to_owned(),
+            ),
+            line_col: None,
+        });
+    }
+
+    /// Reads one data file's top-level keys as constants.
+    fn data_file(
+        &mut self,
+        di: usize,
+        d: &DataSource<'_>,
+        declared: &HashMap<String, (usize, ByteSpan)>,
+        files: &[SourceAst<'_>],
+        taken: &BTreeMap<String, String>,
+    ) {
+        let json: serde_json::Value = match serde_json::from_str(d.text) {
+            Ok(v) => v,
+            Err(e) => {
+                self.data_problems.push(DataProblem {
+                    data: di,
+                    key: None,
+                    path: "$".to_owned(),
+                    message: format!("is not valid JSON: {e}"),
+                    help: None,
+                    line_col: Some((e.line(), e.column())),
+                });
+                return;
+            }
+        };
+        let serde_json::Value::Object(top) = json else {
+            self.data_error(
+                di,
+                None,
+                "$".to_owned(),
+                "is not a JSON object".to_owned(),
+            );
+            return;
+        };
+        for (key, v) in &top {
+            let path = json_key("$", key);
+            if !is_const_name(key) {
+                self.data_error(
+                    di,
+                    Some(key),
+                    path,
+                    format!("`{key}` cannot name a constant (an identifier that is not a reserved word)"),
+                );
+                continue;
+            }
+            if let Some((f, span)) = declared.get(key) {
+                let (line, _) = crate::source::line_col(files[*f].1, span.start);
+                self.data_error(
+                    di,
+                    Some(key),
+                    path,
+                    format!(
+                        "constant `{key}` is also declared in {} line {line}",
+                        files[*f].0
+                    ),
+                );
+                continue;
+            }
+            if let Some(c) = self.consts.get(key) {
+                let origin = c.origin.clone();
+                self.data_error(
+                    di,
+                    Some(key),
+                    path,
+                    format!("constant `{key}` is also given by {origin}"),
+                );
+                continue;
+            }
+            if let Some(what) = taken.get(key) {
+                self.data_error(
+                    di,
+                    Some(key),
+                    path,
+                    format!("constant `{key}` has the same name as {what}"),
+                );
+                continue;
+            }
+            if let Some(value) = self.json_value(di, key, &path, v) {
+                self.consts.insert(
+                    key.clone(),
+                    Const {
+                        value,
+                        origin: format!("data file `{}`", d.name),
+                    },
+                );
+            }
+        }
+    }
+
+    fn json_value(
+        &mut self,
+        di: usize,
+        key: &str,
+        path: &str,
+        v: &serde_json::Value,
+    ) -> Option<Value> {
+        use serde_json::Value as J;
+        match v {
+            J::Array(items) => Some(Value::List(self.json_list(di, key, path, items, None)?)),
+            J::Object(m) => {
+                let mut map = BTreeMap::new();
+                let mut kind = None;
+                for (k, v) in m {
+                    let p = json_key(path, k);
+                    let J::Array(items) = v else {
+                        self.data_error(
+                            di,
+                            Some(key),
+                            p,
+                            format!(
+                                "is {}, expected a list (the values of an object are lists)",
+                                json_word(v)
+                            ),
+                        );
+                        return None;
+                    };
+                    let list = self.json_list(di, key, &p, items, kind)?;
+                    kind = kind.or(list.first().map(lit_kind));
+                    map.insert(k.clone(), list);
+                }
+                Some(Value::Map(map))
+            }
+            other => Some(Value::Scalar(self.json_scalar(di, key, path, other)?)),
+        }
+    }
+
+    fn json_list(
+        &mut self,
+        di: usize,
+        key: &str,
+        path: &str,
+        items: &[serde_json::Value],
+        kind: Option<&'static str>,
+    ) -> Option<Vec<Lit>> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut want = kind;
+        for (n, item) in items.iter().enumerate() {
+            let p = format!("{path}[{n}]");
+            let l = self.json_scalar(di, key, &p, item)?;
+            let k = lit_kind(&l);
+            if let Some(w) = want {
+                if w != k {
+                    self.data_error(
+                        di,
+                        Some(key),
+                        p,
+                        format!("is {k}, expected {w} (the values of a constant all have one type)"),
+                    );
+                    return None;
+                }
+            }
+            want = Some(k);
+            out.push(l);
+        }
+        Some(out)
+    }
+
+    fn json_scalar(
+        &mut self,
+        di: usize,
+        key: &str,
+        path: &str,
+        v: &serde_json::Value,
+    ) -> Option<Lit> {
+        use serde_json::Value as J;
+        match v {
+            J::String(s) => Some(Lit::Str(s.clone())),
+            J::Bool(b) => Some(Lit::Bool(*b)),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Some(Lit::Int(i)),
+                None => {
+                    self.data_error(
+                        di,
+                        Some(key),
+                        path.to_owned(),
+                        format!("is the number {n}, which is not a 64-bit integer"),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.data_error(
+                    di,
+                    Some(key),
+                    path.to_owned(),
+                    format!(
+                        "is {}, expected a string, an integer or a boolean",
+                        json_word(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// What the first segment of `name` names, given the element names in scope.
+    fn named(&self, first: &str) -> Named<'_> {
+        if let Some((_, b)) = self.env.iter().rev().find(|(n, _)| n == first) {
+            return match b {
+                Binding::Lit(l) => Named::Bound(l.clone()),
+                Binding::Shadow => Named::Other,
+            };
+        }
+        match self.consts.get(first) {
+            Some(c) => Named::Const(c),
+            None => Named::Other,
+        }
+    }
+
+    fn policy(&mut self, p: &ast::Policy) -> ast::Policy {
+        self.env.clear();
+        let trigger = p.trigger.as_ref().map(|t| self.expr(t));
+        let body = match &p.body {
+            ast::Body::Requires { expr, reason } => {
+                // Each top-level conjunct is one clause: an `all` or `contains_all` expanded
+                // into an `and` stays one clause (with its source text) in parentheses.
+                let clause = |cx: &mut Self, e: &Expr| {
+                    let x = cx.expr(e);
+                    if matches!(x.kind, ExprKind::And(_)) && !matches!(e.kind, ExprKind::And(_)) {
+                        Expr {
+                            span: x.span.clone(),
+                            kind: ExprKind::Paren(Box::new(x)),
+                        }
+                    } else {
+                        x
+                    }
+                };
+                let expr = match &expr.kind {
+                    ExprKind::And(parts) => Expr {
+                        kind: ExprKind::And(parts.iter().map(|e| clause(self, e)).collect()),
+                        span: expr.span.clone(),
+                    },
+                    _ => clause(self, expr),
+                };
+                ast::Body::Requires {
+                    expr,
+                    reason: reason.clone(),
+                }
+            }
+            other => other.clone(),
+        };
+        ast::Policy {
+            name: p.name.clone(),
+            intent: p.intent.clone(),
+            trigger,
+            body,
+            metadata: p.metadata.clone(),
+        }
+    }
+
+    fn boxed(&mut self, e: &Expr) -> Box<Expr> {
+        Box::new(self.expr(e))
+    }
+
+    /// `e` with every constant expanded (errors reported, the node left as written).
+    fn expr(&mut self, e: &Expr) -> Expr {
+        let span = e.span.clone();
+        let kind = match &e.kind {
+            ExprKind::Lit(_) => return e.clone(),
+            ExprKind::Path(name) => return self.path(name).unwrap_or_else(|| e.clone()),
+            ExprKind::Paren(x) => ExprKind::Paren(self.boxed(x)),
+            ExprKind::Not(x) => ExprKind::Not(self.boxed(x)),
+            ExprKind::And(xs) => ExprKind::And(xs.iter().map(|x| self.expr(x)).collect()),
+            ExprKind::Or(xs) => ExprKind::Or(xs.iter().map(|x| self.expr(x)).collect()),
+            ExprKind::Where { expr, kw, filter } => ExprKind::Where {
+                expr: self.boxed(expr),
+                kw: kw.clone(),
+                filter: self.boxed(filter),
+            },
+            ExprKind::Cmp { op, lhs, rhs } => ExprKind::Cmp {
+                op: *op,
+                lhs: self.boxed(lhs),
+                rhs: self.boxed(rhs),
+            },
+            ExprKind::Str { op, lhs, rhs } => ExprKind::Str {
+                op: *op,
+                lhs: self.boxed(lhs),
+                rhs: self.boxed(rhs),
+            },
+            ExprKind::InSet { lhs, items } => ExprKind::InSet {
+                lhs: self.boxed(lhs),
+                items: items.clone(),
+            },
+            ExprKind::Has(name) => {
+                let first = name.text.split('.').next().unwrap_or("");
+                if !matches!(self.named(first), Named::Other) {
+                    self.error(
+                        name.span.clone(),
+                        format!("`has` tests a request attribute, and `{first}` is a constant"),
+                        Some("a constant is always present; test its value instead".to_owned()),
+                    );
+                }
+                return e.clone();
+            }
+            ExprKind::InPath { lhs, list } => {
+                let lhs = self.boxed(lhs);
+                match self.list_values(list, "`in`") {
+                    Some(Some(values)) => ExprKind::InSet {
+                        lhs,
+                        items: values.into_iter().map(|l| (l, list.span.clone())).collect(),
+                    },
+                    Some(None) => return e.clone(),
+                    None => ExprKind::InPath {
+                        lhs,
+                        list: list.clone(),
+                    },
+                }
+            }
+            ExprKind::Agg {
+                kind,
+                var,
+                list,
+                filter,
+            } => return self.agg(e, *kind, var, list, filter.as_deref()),
+            ExprKind::SetOp { op, lhs, rhs } => return self.set_op(e, *op, lhs, rhs),
+            ExprKind::InData { lhs, data } => {
+                let lhs = self.boxed(lhs);
+                let Some(values) = self.selection(data) else {
+                    return e.clone();
+                };
+                ExprKind::InSet {
+                    lhs,
+                    items: values.into_iter().map(|l| (l, span.clone())).collect(),
+                }
+            }
+        };
+        Expr { kind, span }
+    }
+
+    /// A path naming a constant or a bound value, as a literal; `None` when it names neither
+    /// (or is an error, reported).
+    fn path(&mut self, name: &Name) -> Option<Expr> {
+        let (first, rest) = match name.text.split_once('.') {
+            Some((f, r)) => (f, Some(r)),
+            None => (name.text.as_str(), None),
+        };
+        let lit = |l: Lit| {
+            Some(Expr {
+                kind: ExprKind::Lit(l),
+                span: name.span.clone(),
+            })
+        };
+        let (message, help) = match (self.named(first), rest) {
+            (Named::Other, _) => return None,
+            (Named::Bound(l), None) => return lit(l),
+            (Named::Const(c), None) => match &c.value {
+                Value::Scalar(l) => return lit(l.clone()),
+                Value::List(_) => (
+                    format!("constant `{first}` is a list, not a value"),
+                    format!("test membership with `x in {first}`, or iterate it with `any(v in {first} where ...)`"),
+                ),
+                Value::Map(_) => (
+                    format!("constant `{first}` is a map of lists, not a value"),
+                    format!("select one list with `x in {first}[\"key\"]`"),
+                ),
+            },
+            (Named::Const(c), Some("count")) if matches!(c.value, Value::List(_)) => {
+                let Value::List(items) = &c.value else {
+                    return None;
+                };
+                return lit(Lit::Int(i64::try_from(items.len()).unwrap_or(i64::MAX)));
+            }
+            (Named::Const(c), Some(rest)) => (
+                format!(
+                    "constant `{first}` is a {}, it has no field `{rest}`",
+                    value_word(&c.value)
+                ),
+                format!("`{first}` is declared in {}", c.origin),
+            ),
+            (Named::Bound(l), Some(rest)) => (
+                format!("`{first}` is a {} from a constant list, it has no field `{rest}`", lit_kind(&l)),
+                "the values of a constant list are strings, integers or booleans".to_owned(),
+            ),
+        };
+        self.error(name.span.clone(), message, Some(help));
+        None
+    }
+
+    /// The values of the list constant `list` names: `None` when it is not a constant,
+    /// `Some(None)` after reporting an error (`what` names the use).
+    fn list_values(&mut self, list: &Name, what: &str) -> Option<Option<Vec<Lit>>> {
+        let first = list.text.split('.').next().unwrap_or("");
+        let problem = match self.named(first) {
+            Named::Other => return None,
+            Named::Bound(l) => format!(
+                "`{first}` is one {} from a constant list, not a list",
+                lit_kind(&l)
+            ),
+            Named::Const(c) => match &c.value {
+                Value::List(items) if list.text == first => return Some(Some(items.clone())),
+                Value::Map(_) if list.text == first => {
+                    self.error(
+                        list.span.clone(),
+                        format!("constant `{first}` is a map of lists"),
+                        Some(format!("select one list with `{first}[\"key\"]`")),
+                    );
+                    return Some(None);
+                }
+                v => format!(
+                    "{what} needs a list, and `{}` is a constant {}",
+                    list.text,
+                    value_word(v)
+                ),
+            },
+        };
+        self.error(list.span.clone(), problem, None);
+        Some(None)
+    }
+
+    /// The values a set operator's right side or a data selection stands for (`None` after
+    /// an error).
+    fn selection(&mut self, data: &DataRef) -> Option<Vec<Lit>> {
+        match data {
+            DataRef::Lits(items, _) => Some(items.iter().map(|(l, _)| l.clone()).collect()),
+            DataRef::Name(n) => match self.list_values(n, "a set operator") {
+                Some(values) => values,
+                None => {
+                    self.error(
+                        n.span.clone(),
+                        format!("unknown constant `{}`", n.text),
+                        None,
+                    );
+                    None
+                }
+            },
+            DataRef::Key(n, key, key_span) => {
+                let map = self.map_const(n)?;
+                match map.get(key) {
+                    Some(list) => Some(list.clone()),
+                    None => {
+                        let help = did_you_mean(key, map.keys())
+                            .or_else(|| Some(format!("its keys are {}", quoted_keys(&map))));
+                        self.error(
+                            key_span.clone(),
+                            format!("constant `{}` has no key \"{key}\"", n.text),
+                            help,
+                        );
+                        None
+                    }
+                }
+            }
+            DataRef::Under(n, entity, span) => {
+                let map = self.map_const(n)?;
+                let mut parents_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+                let mut entities: BTreeSet<&str> = BTreeSet::new();
+                for (child, parents) in &map {
+                    entities.insert(child);
+                    for p in parents {
+                        let Lit::Str(p) = p else {
+                            self.error(
+                                n.span.clone(),
+                                format!(
+                                    "constant `{}` is not a hierarchy: its lists hold {} values",
+                                    n.text,
+                                    lit_kind(p)
+                                ),
+                                Some(
+                                    "a hierarchy maps each entity to the list of its parents (strings)"
+                                        .to_owned(),
+                                ),
+                            );
+                            return None;
+                        };
+                        entities.insert(p);
+                        children.entry(p).or_default().push(child);
+                        parents_of.entry(child).or_default().push(p);
+                    }
+                }
+                if !entities.contains(entity.as_str()) {
+                    let names: Vec<String> = entities.iter().map(|s| (*s).to_owned()).collect();
+                    self.error(
+                        span.clone(),
+                        format!("\"{entity}\" is not an entity of hierarchy `{}`", n.text),
+                        did_you_mean(entity, names.iter()),
+                    );
+                    return None;
+                }
+                // Every entity whose ancestors include `entity`, and `entity` itself.
+                let mut seen: BTreeSet<&str> = BTreeSet::new();
+                let mut queue = VecDeque::from([entity.as_str()]);
+                while let Some(x) = queue.pop_front() {
+                    if seen.insert(x) {
+                        queue.extend(children.get(x).into_iter().flatten().copied());
+                    }
+                }
+                Some(seen.into_iter().map(|s| Lit::Str(s.to_owned())).collect())
+            }
+        }
+    }
+
+    /// The map the constant `n` holds (`None` after an error).
+    fn map_const(&mut self, n: &Name) -> Option<BTreeMap<String, Vec<Lit>>> {
+        let (message, help) = match self.named(&n.text) {
+            Named::Const(Const {
+                value: Value::Map(m),
+                ..
+            }) => return Some(m.clone()),
+            Named::Const(c) => (
+                format!(
+                    "constant `{}` is a {}, not a map of lists",
+                    n.text,
+                    value_word(&c.value)
+                ),
+                format!("`{}` is declared in {}", n.text, c.origin),
+            ),
+            _ => {
+                let names: Vec<String> = self.consts.keys().cloned().collect();
+                (
+                    format!("unknown constant `{}`", n.text),
+                    did_you_mean(&n.text, names.iter()).unwrap_or_else(|| {
+                        "`name[\"key\"]` and `name \"entity\"` select from a constant declared \
+                         with `const`, `hierarchy` or a data file"
+                            .to_owned()
+                    }),
+                )
+            }
+        };
+        self.error(n.span.clone(), message, Some(help));
+        None
+    }
+
+    /// An aggregate: expanded when it iterates a constant list.
+    fn agg(
+        &mut self,
+        e: &Expr,
+        kind: AggKind,
+        var: &Name,
+        list: &Name,
+        filter: Option<&Expr>,
+    ) -> Expr {
+        let span = e.span.clone();
+        let values = match self.list_values(list, "an aggregate") {
+            Some(Some(v)) => v,
+            Some(None) => return e.clone(),
+            None => {
+                self.env.push((var.text.clone(), Binding::Shadow));
+                let filter = filter.map(|f| self.boxed(f));
+                self.env.pop();
+                return Expr {
+                    kind: ExprKind::Agg {
+                        kind,
+                        var: var.clone(),
+                        list: list.clone(),
+                        filter,
+                    },
+                    span,
+                };
+            }
+        };
+        let Some(filter) = filter else {
+            // `count(v in C)`: the constant's length.
+            let n = i64::try_from(values.len()).unwrap_or(i64::MAX);
+            return Expr {
+                kind: ExprKind::Lit(Lit::Int(n)),
+                span,
+            };
+        };
+        if kind == AggKind::Count {
+            self.error(
+                span.clone(),
+                format!(
+                    "`count` with a filter over the constant `{}` is not supported",
+                    list.text
+                ),
+                Some(format!(
+                    "test the values with `any(v in {} where ...)` or `all(...)`",
+                    list.text
+                )),
+            );
+            return e.clone();
+        }
+        let mut parts = Vec::with_capacity(values.len());
+        let mut size = 0usize;
+        for v in values {
+            self.env.push((var.text.clone(), Binding::Lit(v)));
+            let part = self.expr(filter);
+            self.env.pop();
+            size += nodes(&part);
+            if size > MAX_EXPANSION {
+                self.error(
+                    span.clone(),
+                    format!(
+                        "expanding this aggregate over the constant `{}` gives more than {MAX_EXPANSION} conditions",
+                        list.text
+                    ),
+                    Some("use `x in constant` where you can, or split the constant".to_owned()),
+                );
+                return e.clone();
+            }
+            parts.push(part);
+        }
+        combine(parts, kind == AggKind::All, span)
+    }
+
+    /// `list contains_all ...` and friends, as `in` tests on the list.
+    fn set_op(&mut self, e: &Expr, op: SetOp, lhs: &Expr, rhs: &DataRef) -> Expr {
+        let span = e.span.clone();
+        if op == SetOp::SubsetOf {
+            self.error(
+                span,
+                "`subset_of` is not supported yet".to_owned(),
+                Some(
+                    "it needs quantifiers over lists of scalars (`all(t in tags where t in [...])`), \
+                     which are not in the language yet"
+                        .to_owned(),
+                ),
+            );
+            return e.clone();
+        }
+        let list = match &lhs.kind {
+            ExprKind::Path(n) if matches!(self.named(n.text.split('.').next().unwrap_or("")), Named::Other) => n.clone(),
+            _ => {
+                self.error(
+                    lhs.span.clone(),
+                    format!("`{}` needs a list attribute on its left", op.keyword()),
+                    Some("write e.g. `resource.tags contains_all [\"a\", \"b\"]`".to_owned()),
+                );
+                return e.clone();
+            }
+        };
+        if let DataRef::Name(n) = rhs {
+            if matches!(self.named(n.text.split('.').next().unwrap_or("")), Named::Other) {
+                self.error(
+                    n.span.clone(),
+                    format!("`{}` is not a constant", n.text),
+                    Some(format!(
+                        "`{}` takes a literal list `[...]` or a constant; comparing two list \
+                         attributes is not supported yet",
+                        op.keyword()
+                    )),
+                );
+                return e.clone();
+            }
+        }
+        let Some(values) = self.selection(rhs) else {
+            return e.clone();
+        };
+        let mut seen = HashSet::new();
+        let values: Vec<Lit> = values.into_iter().filter(|v| seen.insert(v.clone())).collect();
+        let all = op == SetOp::ContainsAll;
+        if values.is_empty() {
+            // No value to test: true (`contains_all`) or false (the others) when the list
+            // reads, an error when it does not (fail closed).
+            let count = Expr {
+                kind: ExprKind::Agg {
+                    kind: AggKind::Count,
+                    var: Name {
+                        text: "_".to_owned(),
+                        span: list.span.clone(),
+                    },
+                    list: list.clone(),
+                    filter: None,
+                },
+                span: list.span.clone(),
+            };
+            let zero = Expr {
+                kind: ExprKind::Lit(Lit::Int(0)),
+                span: span.clone(),
+            };
+            return Expr {
+                kind: ExprKind::Cmp {
+                    op: if all {
+                        ast::CmpOp::Ge
+                    } else {
+                        ast::CmpOp::Lt
+                    },
+                    lhs: Box::new(count),
+                    rhs: Box::new(zero),
+                },
+                span,
+            };
+        }
+        if values.len() > MAX_EXPANSION {
+            self.error(
+                span,
+                format!(
+                    "`{}` over {} values gives more than {MAX_EXPANSION} conditions",
+                    op.keyword(),
+                    values.len()
+                ),
+                Some("split the values over several clauses".to_owned()),
+            );
+            return e.clone();
+        }
+        let item_span = match rhs {
+            DataRef::Lits(_, s) => s.clone(),
+            DataRef::Name(n) | DataRef::Key(n, _, _) | DataRef::Under(n, _, _) => n.span.clone(),
+        };
+        let parts = values
+            .into_iter()
+            .map(|v| Expr {
+                kind: ExprKind::InPath {
+                    lhs: Box::new(Expr {
+                        kind: ExprKind::Lit(v),
+                        span: item_span.clone(),
+                    }),
+                    list: list.clone(),
+                },
+                span: span.clone(),
+            })
+            .collect();
+        combine(parts, all, span)
+    }
+}
+
+/// `and` (`all`) or `or` of `parts`; `true`/`false` when there are none.
+fn combine(mut parts: Vec<Expr>, all: bool, span: ByteSpan) -> Expr {
+    let kind = match parts.len() {
+        0 => ExprKind::Lit(Lit::Bool(all)),
+        1 => match parts.pop() {
+            Some(p) => return p,
+            None => ExprKind::Lit(Lit::Bool(all)),
+        },
+        _ if all => ExprKind::And(parts),
+        _ => ExprKind::Or(parts),
+    };
+    Expr { kind, span }
+}
+
+/// The number of nodes of `e` (a bound on its conditions).
+fn nodes(e: &Expr) -> usize {
+    1 + match &e.kind {
+        ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => 0,
+        ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
+        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().map(nodes).sum(),
+        ExprKind::Where { expr, filter, .. } => nodes(expr) + nodes(filter),
+        ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => nodes(lhs) + nodes(rhs),
+        ExprKind::InSet { lhs, .. }
+        | ExprKind::InPath { lhs, .. }
+        | ExprKind::SetOp { lhs, .. }
+        | ExprKind::InData { lhs, .. } => nodes(lhs),
+        ExprKind::Agg { filter, .. } => filter.as_deref().map_or(0, nodes),
+    }
+}
+
+fn quoted_keys(map: &BTreeMap<String, Vec<Lit>>) -> String {
+    let keys: Vec<String> = map.keys().take(8).map(|k| format!("\"{k}\"")).collect();
+    let more = if map.len() > 8 { ", ..." } else { "" };
+    format!("{}{more}", keys.join(", "))
+}
+
+/// `path.key`, or `path["key"]` when the key is not an identifier.
+fn json_key(path: &str, key: &str) -> String {
+    if is_const_name(key) {
+        format!("{path}.{key}")
+    } else {
+        format!("{path}[{}]", serde_json::Value::String(key.to_owned()))
+    }
+}
+
+fn json_word(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value as J;
+    match v {
+        J::Null => "null",
+        J::Bool(_) => "a boolean",
+        J::Number(_) => "a number",
+        J::String(_) => "a string",
+        J::Array(_) => "a list",
+        J::Object(_) => "an object",
+    }
+}
