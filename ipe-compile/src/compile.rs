@@ -176,19 +176,8 @@ fn expand_consts(
         })
         .collect();
     let expanded = check::consts::expand(&inputs, &sources);
+    // Data files first: a constant they fail to give makes its uses errors too.
     let mut diags = Vec::new();
-    for p in expanded.problems {
-        let Some((name, text)) = texts.get(p.file) else {
-            continue;
-        };
-        diags.push(Diagnostic::new(
-            name,
-            Arc::clone(text),
-            p.span,
-            p.message,
-            p.help,
-        ));
-    }
     for p in expanded.data_problems {
         let Some(d) = data.get(p.data) else { continue };
         let text: Arc<str> = Arc::from(d.text.as_str());
@@ -211,6 +200,18 @@ fn expand_consts(
             format!("data file `{}`, at `{}`: {}", d.name, p.path, p.message)
         };
         diags.push(Diagnostic::new(&d.name, text, span, message, p.help));
+    }
+    for p in expanded.problems {
+        let Some((name, text)) = texts.get(p.file) else {
+            continue;
+        };
+        diags.push(Diagnostic::new(
+            name,
+            Arc::clone(text),
+            p.span,
+            p.message,
+            p.help,
+        ));
     }
     if diags.is_empty() {
         Ok(expanded.asts)

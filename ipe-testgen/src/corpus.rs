@@ -19,6 +19,18 @@ pub struct CorpusFile {
     pub source: String,
     /// What is expected of it.
     pub expect: FileExpect,
+    /// The sibling `<name>.data.json`, when there is one: compiled as `ipe compile --data`.
+    pub data: Vec<ipe_compile::DataFile>,
+}
+
+impl CorpusFile {
+    /// The options the file compiles with: the default ones and its data file.
+    pub fn options(&self) -> ipe_compile::CompileOptions {
+        ipe_compile::CompileOptions {
+            data: self.data.clone(),
+            ..ipe_compile::CompileOptions::default()
+        }
+    }
 }
 
 /// What a corpus file expects.
@@ -183,11 +195,13 @@ pub fn compiled(root: &Path) -> Result<Vec<CompiledFile>, CorpusError> {
 
 /// Checks and lowers a file with request cases; `None` for a compile-fail file.
 fn compile_file(file: CorpusFile) -> Result<Option<CompiledFile>, CorpusError> {
+    let options = file.options();
     let FileExpect::Cases(cases) = file.expect else {
         return Ok(None);
     };
-    let program = ipe_compile::compile_str(&[(file.id.as_str(), file.source.as_str())])
-        .map_err(|d| CorpusError::Compile(file.id.clone(), d.to_string()))?;
+    let program =
+        ipe_compile::compile_str_with(&[(file.id.as_str(), file.source.as_str())], &options)
+            .map_err(|d| CorpusError::Compile(file.id.clone(), d.to_string()))?;
     let bytes = ipe_compile::lower::lower(&program)
         .map_err(|e| CorpusError::Compile(file.id.clone(), e.to_string()))?
         .bytes;
@@ -221,6 +235,19 @@ fn read_file(root: &Path, path: &Path) -> Result<CorpusFile, CorpusError> {
         .display()
         .to_string();
     let cases_path = path.with_extension("cases.json");
+    let data_path = path.with_extension("data.json");
+    let data = if data_path.exists() {
+        let text = std::fs::read_to_string(&data_path)
+            .map_err(|e| CorpusError::Io(data_path.clone(), e))?;
+        let name = data_path
+            .strip_prefix(root)
+            .unwrap_or(&data_path)
+            .display()
+            .to_string();
+        vec![ipe_compile::DataFile { name, text }]
+    } else {
+        Vec::new()
+    };
     let expect = if cases_path.exists() {
         let text = std::fs::read_to_string(&cases_path)
             .map_err(|e| CorpusError::Io(cases_path.clone(), e))?;
@@ -235,6 +262,7 @@ fn read_file(root: &Path, path: &Path) -> Result<CorpusFile, CorpusError> {
         path: path.to_owned(),
         source,
         expect,
+        data,
     })
 }
 
@@ -352,6 +380,12 @@ macro_rules! corpus_tests {
             seed__require_approval_default_allow = "seed/require_approval_default_allow",
             sets__in = "sets/in",
             strings__ops = "strings/ops",
+            data__consts = "data/consts",
+            data__datafile = "data/datafile",
+            data__hierarchy = "data/hierarchy",
+            data__hierarchy_data = "data/hierarchy_data",
+            sets__ops_consts = "sets/ops_consts",
+            sets__ops_literals = "sets/ops_literals",
         );
         $($crate::corpus_tests!(@fail $fail;
             fail__condition_enum_in_and = "fail/condition_enum_in_and",
@@ -388,6 +422,28 @@ macro_rules! corpus_tests {
             fail__unknown_attribute_typo = "fail/unknown_attribute_typo",
             fail__unknown_attribute_undeclared = "fail/unknown_attribute_undeclared",
             fail__where_without_aggregate = "fail/where_without_aggregate",
+            fail__const_count_filter = "fail/const_count_filter",
+            fail__const_duplicate = "fail/const_duplicate",
+            fail__const_has = "fail/const_has",
+            fail__const_hierarchy_not_strings = "fail/const_hierarchy_not_strings",
+            fail__const_hierarchy_unknown_entity = "fail/const_hierarchy_unknown_entity",
+            fail__const_list_as_value = "fail/const_list_as_value",
+            fail__const_mixed_types = "fail/const_mixed_types",
+            fail__const_no_field = "fail/const_no_field",
+            fail__const_reserved_name = "fail/const_reserved_name",
+            fail__const_set_op_list_vs_list = "fail/const_set_op_list_vs_list",
+            fail__const_shadows_schema = "fail/const_shadows_schema",
+            fail__const_subset_of = "fail/const_subset_of",
+            fail__const_type_mismatch = "fail/const_type_mismatch",
+            fail__const_unknown = "fail/const_unknown",
+            fail__const_unknown_key = "fail/const_unknown_key",
+            fail__data_bad_key = "fail/data_bad_key",
+            fail__data_duplicate = "fail/data_duplicate",
+            fail__data_float = "fail/data_float",
+            fail__data_mixed_types = "fail/data_mixed_types",
+            fail__data_nested = "fail/data_nested",
+            fail__data_not_json = "fail/data_not_json",
+            fail__data_null = "fail/data_null",
         );)?
         #[test]
         fn issue12_every_corpus_file_has_its_own_test() {
@@ -431,6 +487,12 @@ macro_rules! corpus_tests {
                     "seed/require_approval_default_allow",
                     "sets/in",
                     "strings/ops",
+                    "data/consts",
+                    "data/datafile",
+                    "data/hierarchy",
+                    "data/hierarchy_data",
+                    "sets/ops_consts",
+                    "sets/ops_literals",
                 ],
                 &[
                     "fail/condition_enum_in_and",
@@ -467,6 +529,28 @@ macro_rules! corpus_tests {
                     "fail/unknown_attribute_typo",
                     "fail/unknown_attribute_undeclared",
                     "fail/where_without_aggregate",
+                    "fail/const_count_filter",
+                    "fail/const_duplicate",
+                    "fail/const_has",
+                    "fail/const_hierarchy_not_strings",
+                    "fail/const_hierarchy_unknown_entity",
+                    "fail/const_list_as_value",
+                    "fail/const_mixed_types",
+                    "fail/const_no_field",
+                    "fail/const_reserved_name",
+                    "fail/const_set_op_list_vs_list",
+                    "fail/const_shadows_schema",
+                    "fail/const_subset_of",
+                    "fail/const_type_mismatch",
+                    "fail/const_unknown",
+                    "fail/const_unknown_key",
+                    "fail/data_bad_key",
+                    "fail/data_duplicate",
+                    "fail/data_float",
+                    "fail/data_mixed_types",
+                    "fail/data_nested",
+                    "fail/data_not_json",
+                    "fail/data_null",
                 ],
             );
         }

@@ -73,11 +73,21 @@ fn lit_kind(l: &Lit) -> &'static str {
     }
 }
 
+/// What a constant holds, with its article (`an int`, `a list`).
 fn value_word(v: &Value) -> &'static str {
     match v {
-        Value::Scalar(l) => lit_kind(l),
-        Value::List(_) => "list",
-        Value::Map(_) => "map of lists",
+        Value::Scalar(l) => a_kind(l),
+        Value::List(_) => "a list",
+        Value::Map(_) => "a map of lists",
+    }
+}
+
+/// A literal's type with its article.
+fn a_kind(l: &Lit) -> &'static str {
+    match l {
+        Lit::Str(_) => "a string",
+        Lit::Int(_) => "an int",
+        Lit::Bool(_) => "a bool",
     }
 }
 
@@ -490,7 +500,7 @@ impl Cx {
         match v {
             J::String(s) => Some(Lit::Str(s.clone())),
             J::Bool(b) => Some(Lit::Bool(*b)),
-            J::Number(n) => match n.as_i64() {
+            J::Number(n) => match n.as_i64().or_else(|| integral(n.as_f64()?)) {
                 Some(i) => Some(Lit::Int(i)),
                 None => {
                     self.data_error(
@@ -686,13 +696,16 @@ impl Cx {
             }
             (Named::Const(c), Some(rest)) => (
                 format!(
-                    "constant `{first}` is a {}, it has no field `{rest}`",
+                    "constant `{first}` is {}, it has no field `{rest}`",
                     value_word(&c.value)
                 ),
                 format!("`{first}` is declared in {}", c.origin),
             ),
             (Named::Bound(l), Some(rest)) => (
-                format!("`{first}` is a {} from a constant list, it has no field `{rest}`", lit_kind(&l)),
+                format!(
+                    "`{first}` is {} from a constant list, it has no field `{rest}`",
+                    a_kind(&l)
+                ),
                 "the values of a constant list are strings, integers or booleans".to_owned(),
             ),
         };
@@ -707,8 +720,8 @@ impl Cx {
         let problem = match self.named(first) {
             Named::Other => return None,
             Named::Bound(l) => format!(
-                "`{first}` is one {} from a constant list, not a list",
-                lit_kind(&l)
+                "`{first}` is {} from a constant list, not a list",
+                a_kind(&l)
             ),
             Named::Const(c) => match &c.value {
                 Value::List(items) if list.text == first => return Some(Some(items.clone())),
@@ -720,10 +733,13 @@ impl Cx {
                     );
                     return Some(None);
                 }
+                v if list.text == first => {
+                    format!("{what} needs a list, and constant `{first}` is {}", value_word(v))
+                }
                 v => format!(
-                    "{what} needs a list, and `{}` is a constant {}",
-                    list.text,
-                    value_word(v)
+                    "constant `{first}` is {}, it has no field `{}`",
+                    value_word(v),
+                    list.text.get(first.len() + 1..).unwrap_or("")
                 ),
             },
         };
@@ -775,7 +791,7 @@ impl Cx {
                             self.error(
                                 n.span.clone(),
                                 format!(
-                                    "constant `{}` is not a hierarchy: its lists hold {} values",
+                                    "constant `{}` is not a hierarchy: its lists hold {} values, not strings",
                                     n.text,
                                     lit_kind(p)
                                 ),
@@ -822,7 +838,7 @@ impl Cx {
             }) => return Some(m.clone()),
             Named::Const(c) => (
                 format!(
-                    "constant `{}` is a {}, not a map of lists",
+                    "constant `{}` is {}, not a map of lists",
                     n.text,
                     value_word(&c.value)
                 ),
@@ -1062,6 +1078,15 @@ fn quoted_keys(map: &BTreeMap<String, Vec<Lit>>) -> String {
     let keys: Vec<String> = map.keys().take(8).map(|k| format!("\"{k}\"")).collect();
     let more = if map.len() > 8 { ", ..." } else { "" };
     format!("{}{more}", keys.join(", "))
+}
+
+/// A JSON number read as a double that is an int by the request rule (`docs/LANGUAGE.md`,
+/// "Values at run time"): integral and below 2^53 in magnitude.
+fn integral(f: f64) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    // Exact: integral and within the range where every double is an integer of i64.
+    #[allow(clippy::cast_possible_truncation)]
+    (f.fract() == 0.0 && f.abs() < EXACT).then(|| f as i64)
 }
 
 /// `path.key`, or `path["key"]` when the key is not an identifier.

@@ -23,7 +23,10 @@ fn fail(file: &CorpusFile) {
         panic!("{}: not a compile-fail file", file.id);
     };
     let name = file.path.display().to_string();
-    let (program, diags) = ipe_compile::compile_sources(&[(name.as_str(), file.source.as_str())]);
+    let (program, diags) = ipe_compile::compile_sources_with(
+        &[(name.as_str(), file.source.as_str())],
+        &file.options(),
+    );
     assert!(
         program.is_none(),
         "{}: compiled, expected an error",
