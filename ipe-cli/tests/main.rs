@@ -6,3 +6,6 @@ mod cli;
 /// `ipe inspect`'s listing, in-process.
 #[path = "suite/inspect.rs"]
 mod inspect;
+/// Issue #13: data files on the command line.
+#[path = "suite/data.rs"]
+mod data;

@@ -11,6 +11,9 @@ mod bundle_bytes;
 /// diagnostics, and every case on the reference evaluator and the interpreter.
 #[path = "suite/corpus.rs"]
 mod corpus;
+/// Issue #13: constants, data files, hierarchies and set operators.
+#[path = "suite/consts.rs"]
+mod consts;
 /// Diagnostic messages, positions, underlines and help.
 #[path = "suite/diagnostics.rs"]
 mod diagnostics;
