@@ -181,11 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine `ipe eval` decides with; `None` after printing why there is none.
-fn decider(
-    paths: &[PathBuf],
-    max_cost: u32,
-    data: &[PathBuf],
-) -> anyhow::Result<Option<Decider>> {
+fn decider(paths: &[PathBuf], max_cost: u32, data: &[PathBuf]) -> anyhow::Result<Option<Decider>> {
     let bytes = match bundle_path(paths) {
         Some(p) if !data.is_empty() => anyhow::bail!(
             "`--data` applies to sources: the compiled bundle `{}` already holds its constants",

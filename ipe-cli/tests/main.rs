@@ -3,9 +3,9 @@
 /// The `ipe` binary end to end.
 #[path = "suite/cli.rs"]
 mod cli;
-/// `ipe inspect`'s listing, in-process.
-#[path = "suite/inspect.rs"]
-mod inspect;
 /// Issue #13: data files on the command line.
 #[path = "suite/data.rs"]
 mod data;
+/// `ipe inspect`'s listing, in-process.
+#[path = "suite/inspect.rs"]
+mod inspect;

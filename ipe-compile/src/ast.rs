@@ -258,7 +258,10 @@ pub enum ConstValue {
     /// `[l, ...]`: a list of literals, with the span of the brackets.
     List(Vec<(Lit, ByteSpan)>, ByteSpan),
     /// `{"key": [l, ...], ...}`: a map of lists, with the span of the braces.
-    Map(Vec<(String, ByteSpan, Vec<(Lit, ByteSpan)>, ByteSpan)>, ByteSpan),
+    Map(
+        Vec<(String, ByteSpan, Vec<(Lit, ByteSpan)>, ByteSpan)>,
+        ByteSpan,
+    ),
 }
 
 impl ConstValue {

@@ -7,13 +7,13 @@ mod backends;
 /// Golden bundle bytes and malformed bundles.
 #[path = "suite/bundle_bytes.rs"]
 mod bundle_bytes;
+/// Issue #13: constants, data files, hierarchies and set operators.
+#[path = "suite/consts.rs"]
+mod consts;
 /// The shared corpus (`tests/corpus/` at the repository root), one test per file: expected
 /// diagnostics, and every case on the reference evaluator and the interpreter.
 #[path = "suite/corpus.rs"]
 mod corpus;
-/// Issue #13: constants, data files, hierarchies and set operators.
-#[path = "suite/consts.rs"]
-mod consts;
 /// Diagnostic messages, positions, underlines and help.
 #[path = "suite/diagnostics.rs"]
 mod diagnostics;

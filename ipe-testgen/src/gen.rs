@@ -17,6 +17,11 @@ pub const SCHEMA: &str = r#"schema {
   tags: list of string max 4
   items: list of item max 4 { name: string, n: int, level: enum ["low", "mid", "high"], ok: bool }
 }
+const k_strs = ["x", "xy", ""]
+const k_ints = [-1, 2]
+const k_levels = ["mid", "high"]
+const k_map = {"a": ["x", "Y"], "b": []}
+hierarchy k_tree = {"x": ["xy"], "xy": ["y"], "Y": ["y"], "": ["x"]}
 "#;
 
 const STRS: &[&str] = &["x", "y", "xy", "", "Y"];
@@ -70,11 +75,15 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         (i_path.clone(), cmp_op(), lit_int())
             .prop_map(|(p, o, l)| format!("{p} {o} {l}"))
             .boxed(),
-        (i_path.clone(), cmp_op(), i_path)
+        (i_path.clone(), cmp_op(), i_path.clone())
             .prop_map(|(p, o, q)| format!("{p} {o} {q}"))
             .boxed(),
         (e_path.clone(), cmp_op(), lit_level())
             .prop_map(|(p, o, l)| format!("{p} {o} {l}"))
+            .boxed(),
+        e_path
+            .clone()
+            .prop_map(|p| format!("{p} in k_levels"))
             .boxed(),
         (e_path, proptest::collection::vec(lit_level(), 1..3))
             .prop_map(|(p, ls)| format!("{p} in [{}]", ls.join(", ")))
@@ -99,6 +108,41 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .boxed(),
         (cmp_op(), 0i64..4)
             .prop_map(|(o, n)| format!("tags.count {o} {n}"))
+            .boxed(),
+        // Issue #13: constants, map lists, hierarchies, quantifiers over constants and set
+        // operators (all expanded at compile time).
+        (
+            s_path.clone(),
+            proptest::sample::select(
+                &[
+                    "k_strs",
+                    "k_map[\"a\"]",
+                    "k_map[\"b\"]",
+                    "k_tree \"y\"",
+                    "k_tree \"xy\"",
+                ][..],
+            ),
+        )
+            .prop_map(|(p, c)| format!("{p} in {c}"))
+            .boxed(),
+        (i_path.clone(), cmp_op())
+            .prop_map(|(p, o)| format!("({p} in k_ints or {p} {o} k_strs.count)"))
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(&["any", "all"][..]),
+            proptest::sample::select(&["starts_with", "ends_with", "contains", "=="][..]),
+        )
+            .prop_map(|(p, q, o)| format!("{q}(k in k_strs where {p} {o} k)"))
+            .boxed(),
+        (
+            proptest::sample::select(&["contains_all", "contains_any", "intersects"][..]),
+            proptest::collection::vec(lit_str(), 0..3),
+        )
+            .prop_map(|(o, ls)| format!("tags {o} [{}]", ls.join(", ")))
+            .boxed(),
+        proptest::sample::select(&["contains_all", "contains_any", "intersects"][..])
+            .prop_map(|o| format!("tags {o} k_strs"))
             .boxed(),
     ];
     if elem {

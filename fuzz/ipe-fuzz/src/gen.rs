@@ -166,6 +166,8 @@ struct G<'u, 'd> {
     agg_depth: usize,
     /// Bound-variable counter.
     fresh: usize,
+    /// `const kN = [...]` items (issue #13) the policies use, emitted as a file of their own.
+    consts: Vec<String>,
 }
 
 impl G<'_, '_> {
@@ -426,7 +428,15 @@ impl G<'_, '_> {
                 let n = self.below(4);
                 let lits: Vec<String> = (0..n).map(|_| self.lit(&t)).collect();
                 let trail = if n > 0 && self.bool() { "," } else { "" };
-                format!("{lhs} in [{}{trail}]", lits.join(", "))
+                if self.below(3) == 0 {
+                    // Issue #13: the same set as a constant.
+                    let name = format!("k{}", self.consts.len());
+                    self.consts
+                        .push(format!("const {name} = [{}{trail}]", lits.join(", ")));
+                    format!("{lhs} in {name}")
+                } else {
+                    format!("{lhs} in [{}{trail}]", lits.join(", "))
+                }
             }
             6 => {
                 let lists = self.lists_of(&t);
@@ -434,6 +444,13 @@ impl G<'_, '_> {
                     return None;
                 }
                 let l = self.pick(&lists);
+                if self.below(3) == 0 {
+                    // Issue #13: set operators against literals.
+                    let op = self.pick(&["contains_all", "contains_any", "intersects"]);
+                    let n = self.below(4);
+                    let lits: Vec<String> = (0..n).map(|_| self.lit(&t)).collect();
+                    return Some(format!("{l} {op} [{}]", lits.join(", ")));
+                }
                 let lhs = self.operand(&t, true, depth)?;
                 format!("{lhs} in {l}")
             }
@@ -659,6 +676,7 @@ pub fn case(u: &mut Unstructured<'_>) -> Case {
         vars: Vec::new(),
         agg_depth: 0,
         fresh: 0,
+        consts: Vec::new(),
     };
     g.schema();
     let mut texts = g.schema_text();
@@ -677,6 +695,9 @@ pub fn case(u: &mut Unstructured<'_>) -> Case {
             last.push('\n');
             last.push_str(&p);
         }
+    }
+    if !g.consts.is_empty() {
+        texts.push(format!("{}\n", g.consts.join("\n")));
     }
     let requests = (0..1 + g.below(6)).map(|_| g.request()).collect();
     let sources = texts

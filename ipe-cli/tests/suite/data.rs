@@ -53,8 +53,16 @@ fn issue13_eval_and_compile_with_data_decide_alike() {
         .map(str::to_owned)
         .collect();
     assert_eq!(lines.len(), 2);
-    assert!(lines[0].starts_with("{\"decision\":\"allow\""), "{}", lines[0]);
-    assert!(lines[1].starts_with("{\"decision\":\"deny\""), "{}", lines[1]);
+    assert!(
+        lines[0].starts_with("{\"decision\":\"allow\""),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("{\"decision\":\"deny\""),
+        "{}",
+        lines[1]
+    );
 
     let bundle = dir.join("shared.ipeb");
     let bundle = bundle.to_str().unwrap();

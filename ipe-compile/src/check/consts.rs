@@ -358,12 +358,7 @@ impl Cx {
             }
         };
         let serde_json::Value::Object(top) = json else {
-            self.data_error(
-                di,
-                None,
-                "$".to_owned(),
-                "is not a JSON object".to_owned(),
-            );
+            self.data_error(di, None, "$".to_owned(), "is not a JSON object".to_owned());
             return;
         };
         for (key, v) in &top {
@@ -478,7 +473,9 @@ impl Cx {
                         di,
                         Some(key),
                         p,
-                        format!("is {k}, expected {w} (the values of a constant all have one type)"),
+                        format!(
+                            "is {k}, expected {w} (the values of a constant all have one type)"
+                        ),
                     );
                     return None;
                 }
@@ -734,7 +731,10 @@ impl Cx {
                     return Some(None);
                 }
                 v if list.text == first => {
-                    format!("{what} needs a list, and constant `{first}` is {}", value_word(v))
+                    format!(
+                        "{what} needs a list, and constant `{first}` is {}",
+                        value_word(v)
+                    )
                 }
                 v => format!(
                     "constant `{first}` is {}, it has no field `{}`",
@@ -949,7 +949,14 @@ impl Cx {
             return e.clone();
         }
         let list = match &lhs.kind {
-            ExprKind::Path(n) if matches!(self.named(n.text.split('.').next().unwrap_or("")), Named::Other) => n.clone(),
+            ExprKind::Path(n)
+                if matches!(
+                    self.named(n.text.split('.').next().unwrap_or("")),
+                    Named::Other
+                ) =>
+            {
+                n.clone()
+            }
             _ => {
                 self.error(
                     lhs.span.clone(),
@@ -960,7 +967,10 @@ impl Cx {
             }
         };
         if let DataRef::Name(n) = rhs {
-            if matches!(self.named(n.text.split('.').next().unwrap_or("")), Named::Other) {
+            if matches!(
+                self.named(n.text.split('.').next().unwrap_or("")),
+                Named::Other
+            ) {
                 self.error(
                     n.span.clone(),
                     format!("`{}` is not a constant", n.text),
@@ -977,7 +987,10 @@ impl Cx {
             return e.clone();
         };
         let mut seen = HashSet::new();
-        let values: Vec<Lit> = values.into_iter().filter(|v| seen.insert(v.clone())).collect();
+        let values: Vec<Lit> = values
+            .into_iter()
+            .filter(|v| seen.insert(v.clone()))
+            .collect();
         let all = op == SetOp::ContainsAll;
         if values.is_empty() {
             // No value to test: true (`contains_all`) or false (the others) when the list
@@ -1000,11 +1013,7 @@ impl Cx {
             };
             return Expr {
                 kind: ExprKind::Cmp {
-                    op: if all {
-                        ast::CmpOp::Ge
-                    } else {
-                        ast::CmpOp::Lt
-                    },
+                    op: if all { ast::CmpOp::Ge } else { ast::CmpOp::Lt },
                     lhs: Box::new(count),
                     rhs: Box::new(zero),
                 },

@@ -93,8 +93,12 @@ fn issue13_data_file_constants_are_plain_names() {
         name: "d.json".to_owned(),
         text: r#"{"max_replicas": 5, "envs": ["prod"], "ok": 2.0}"#.to_owned(),
     }];
-    let src = with_schema("policy P: \"p\" requires replicas <= max_replicas and env in envs and replicas != ok");
-    let written = with_schema("policy P: \"p\" requires replicas <= 5 and env in [\"prod\"] and replicas != 2");
+    let src = with_schema(
+        "policy P: \"p\" requires replicas <= max_replicas and env in envs and replicas != ok",
+    );
+    let written = with_schema(
+        "policy P: \"p\" requires replicas <= 5 and env in [\"prod\"] and replicas != 2",
+    );
     assert_eq!(cost(&src, data.clone()), cost(&written, Vec::new()));
     let options = CompileOptions {
         data,
@@ -118,7 +122,8 @@ fn issue13_data_file_errors_name_the_file_and_locate_the_problem() {
         }],
         ..CompileOptions::default()
     };
-    let (program, diags) = compile_sources_with(&[("p.ipe", "policy P: \"p\" requires true")], &options);
+    let (program, diags) =
+        compile_sources_with(&[("p.ipe", "policy P: \"p\" requires true")], &options);
     assert!(program.is_none());
     let d = &diags[0];
     assert_eq!(d.file(), "roles.json");
@@ -136,7 +141,9 @@ fn issue13_expansion_over_the_condition_limit_is_a_located_error() {
     let (program, diags) = ipe_compile::compile_sources(&[("p.ipe", src.as_str())]);
     assert!(program.is_none());
     assert!(
-        diags[0].message().contains("gives more than 2048 conditions"),
+        diags[0]
+            .message()
+            .contains("gives more than 2048 conditions"),
         "{}",
         diags[0].message()
     );
