@@ -258,10 +258,20 @@ pub enum ConstValue {
     /// `[l, ...]`: a list of literals, with the span of the brackets.
     List(Vec<(Lit, ByteSpan)>, ByteSpan),
     /// `{"key": [l, ...], ...}`: a map of lists, with the span of the braces.
-    Map(
-        Vec<(String, ByteSpan, Vec<(Lit, ByteSpan)>, ByteSpan)>,
-        ByteSpan,
-    ),
+    Map(Vec<MapEntry>, ByteSpan),
+}
+
+/// One `"key": [l, ...]` entry of a map constant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapEntry {
+    /// The key.
+    pub key: String,
+    /// Where the key is written.
+    pub key_span: ByteSpan,
+    /// The list's literals.
+    pub items: Vec<(Lit, ByteSpan)>,
+    /// Where the list is written.
+    pub span: ByteSpan,
 }
 
 impl ConstValue {

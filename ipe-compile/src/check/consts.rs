@@ -144,23 +144,24 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
             }
         }
     }
-    let mut declared: HashMap<String, (usize, ByteSpan)> = HashMap::new();
+    // Each declared name and where (`a.ipe line 3`), also when its value is in error.
+    let mut declared: HashMap<String, String> = HashMap::new();
     for (fi, (name, text, ast)) in files.iter().enumerate() {
         cx.file = fi;
         for item in &ast.items {
             let ast::Item::Const(c) = item else { continue };
             let n = &c.name;
-            if let Some((f0, s0)) = declared.get(&n.text) {
-                let (line, _) = crate::source::line_col(files[*f0].1, s0.start);
-                let first = files[*f0].0;
+            if let Some(first) = declared.get(&n.text) {
                 cx.error(
                     n.span.clone(),
                     format!("constant `{}` is declared twice", n.text),
-                    Some(format!("it is first declared in {first} line {line}")),
+                    Some(format!("it is first declared in {first}")),
                 );
                 continue;
             }
-            declared.insert(n.text.clone(), (fi, n.span.clone()));
+            let (line, _) = crate::source::line_col(text, n.span.start);
+            let origin = format!("{name} line {line}");
+            declared.insert(n.text.clone(), origin.clone());
             if let Some(what) = taken.get(&n.text) {
                 cx.error(
                     n.span.clone(),
@@ -173,20 +174,13 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
                 );
                 continue;
             }
-            let (line, _) = crate::source::line_col(text, n.span.start);
             if let Some(value) = cx.source_value(c) {
-                cx.consts.insert(
-                    n.text.clone(),
-                    Const {
-                        value,
-                        origin: format!("{name} line {line}"),
-                    },
-                );
+                cx.consts.insert(n.text.clone(), Const { value, origin });
             }
         }
     }
     for (di, d) in data.iter().enumerate() {
-        cx.data_file(di, d, &declared, files, &taken);
+        cx.data_file(di, d, &declared, &taken);
     }
     let mut asts = Vec::with_capacity(files.len());
     for (fi, (_, _, ast)) in files.iter().enumerate() {
@@ -252,7 +246,13 @@ impl Cx {
                 let mut map = BTreeMap::new();
                 let mut kind: Option<&'static str> = None;
                 let mut ok = true;
-                for (key, key_span, items, _) in entries {
+                for ast::MapEntry {
+                    key,
+                    key_span,
+                    items,
+                    ..
+                } in entries
+                {
                     let Some(list) = self.same_kind(name, items, kind) else {
                         ok = false;
                         continue;
@@ -339,8 +339,7 @@ impl Cx {
         &mut self,
         di: usize,
         d: &DataSource<'_>,
-        declared: &HashMap<String, (usize, ByteSpan)>,
-        files: &[SourceAst<'_>],
+        declared: &HashMap<String, String>,
         taken: &BTreeMap<String, String>,
     ) {
         let json: serde_json::Value = match serde_json::from_str(d.text) {
@@ -372,16 +371,12 @@ impl Cx {
                 );
                 continue;
             }
-            if let Some((f, span)) = declared.get(key) {
-                let (line, _) = crate::source::line_col(files[*f].1, span.start);
+            if let Some(at) = declared.get(key) {
                 self.data_error(
                     di,
                     Some(key),
                     path,
-                    format!(
-                        "constant `{key}` is also declared in {} line {line}",
-                        files[*f].0
-                    ),
+                    format!("constant `{key}` is also declared in {at}"),
                 );
                 continue;
             }
@@ -497,7 +492,7 @@ impl Cx {
         match v {
             J::String(s) => Some(Lit::Str(s.clone())),
             J::Bool(b) => Some(Lit::Bool(*b)),
-            J::Number(n) => match n.as_i64().or_else(|| integral(n.as_f64()?)) {
+            J::Number(n) => match ipe_nostd::report::json_int(n) {
                 Some(i) => Some(Lit::Int(i)),
                 None => {
                     self.data_error(
@@ -1087,15 +1082,6 @@ fn quoted_keys(map: &BTreeMap<String, Vec<Lit>>) -> String {
     let keys: Vec<String> = map.keys().take(8).map(|k| format!("\"{k}\"")).collect();
     let more = if map.len() > 8 { ", ..." } else { "" };
     format!("{}{more}", keys.join(", "))
-}
-
-/// A JSON number read as a double that is an int by the request rule (`docs/LANGUAGE.md`,
-/// "Values at run time"): integral and below 2^53 in magnitude.
-fn integral(f: f64) -> Option<i64> {
-    const EXACT: f64 = 9_007_199_254_740_992.0;
-    // Exact: integral and within the range where every double is an integer of i64.
-    #[allow(clippy::cast_possible_truncation)]
-    (f.fract() == 0.0 && f.abs() < EXACT).then(|| f as i64)
 }
 
 /// `path.key`, or `path["key"]` when the key is not an identifier.

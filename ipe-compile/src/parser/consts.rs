@@ -72,7 +72,12 @@ fn const_value(i: &mut In<'_>) -> PResult<ConstValue> {
                 )));
             }
             let (items, span) = lit_list(i)?;
-            entries.push((key, key_span, items, span));
+            entries.push(ast::MapEntry {
+                key,
+                key_span,
+                items,
+                span,
+            });
             if eat_sym(i, ",")?.is_none() && !peek_sym(i, "}") {
                 return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `}`"))));
             }
