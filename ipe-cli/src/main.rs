@@ -22,9 +22,20 @@ fn say(args: std::fmt::Arguments<'_>) {
 }
 
 /// Compiles sources, printing diagnostics; `None` when they have errors.
-fn program(paths: &[PathBuf], max_cost: u32) -> anyhow::Result<Option<hir::Program>> {
+fn program(
+    paths: &[PathBuf],
+    instances: &[PathBuf],
+    max_cost: u32,
+) -> anyhow::Result<Option<hir::Program>> {
     let mut warn = |w: &str| say(format_args!("warning: {w}"));
-    let options = ipe_compile::CompileOptions { max_cost };
+    let instances = instances
+        .iter()
+        .map(|p| ipe_compile::compile::InstanceSource::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = ipe_compile::CompileOptions {
+        max_cost,
+        instances,
+    };
     match ipe_compile::compile_paths_with(paths, &options, &mut warn) {
         Ok(p) => Ok(Some(p)),
         Err(CompileError::Diagnostics(d)) => {
@@ -95,16 +106,21 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check { paths, max_cost } => Ok(match program(&paths, max_cost)? {
+        Command::Check {
+            paths,
+            instances,
+            max_cost,
+        } => Ok(match program(&paths, &instances, max_cost)? {
             Some(_) => ExitCode::SUCCESS,
             None => ExitCode::FAILURE,
         }),
         Command::Compile {
             paths,
             output,
+            instances,
             max_cost,
         } => {
-            let Some(p) = program(&paths, max_cost)? else {
+            let Some(p) = program(&paths, &instances, max_cost)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let compiled = ipe_compile::lower::lower_with_max_cost(&p, max_cost)?;
@@ -148,9 +164,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_line_bytes,
             fail_on_error,
             stats,
+            instances,
             max_cost,
         } => {
-            let Some(decider) = decider(&paths, max_cost)? else {
+            let Some(decider) = decider(&paths, &instances, max_cost)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let errors = eval(&decider, &input, max_line_bytes)?;
@@ -167,10 +184,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine `ipe eval` decides with; `None` after printing why there is none.
-fn decider(paths: &[PathBuf], max_cost: u32) -> anyhow::Result<Option<Decider>> {
+fn decider(
+    paths: &[PathBuf],
+    instances: &[PathBuf],
+    max_cost: u32,
+) -> anyhow::Result<Option<Decider>> {
     let bytes = match bundle_path(paths) {
-        Some(p) => load_bundle(p, max_cost)?,
-        None => program(paths, max_cost)?
+        Some(p) if instances.is_empty() => load_bundle(p, max_cost)?,
+        Some(p) => anyhow::bail!(
+            "`{}` is a compiled bundle: its instances were added when it was compiled, so \
+             `--instances` applies to sources only",
+            p.display()
+        ),
+        None => program(paths, instances, max_cost)?
             .map(|p| ipe_compile::lower::lower_with_max_cost(&p, max_cost))
             .transpose()?
             .map(|c| c.bytes),

@@ -32,7 +32,10 @@ pub const MAX_COST: u32 = u32::MAX;
 
 /// The options every source-level oracle compiles with.
 pub fn options() -> ipe_compile::CompileOptions {
-    ipe_compile::CompileOptions { max_cost: MAX_COST }
+    ipe_compile::CompileOptions {
+        max_cost: MAX_COST,
+        ..ipe_compile::CompileOptions::default()
+    }
 }
 
 /// Compiles `sources`, lowers the program and decodes the bytes, with the [`MAX_COST`] budget:

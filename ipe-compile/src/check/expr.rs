@@ -138,6 +138,15 @@ impl Ctx<'_> {
             }
             ExprKind::InSet { lhs, items } => self.in_set(lhs, items),
             ExprKind::InPath { lhs, list } => self.in_path(lhs, list),
+            ExprKind::Call { name, .. } => {
+                // Calls are expanded before checking (`inline`); one left here is not a def.
+                self.error(
+                    name.span.clone(),
+                    format!("`{}` is not a def", name.text),
+                    None,
+                );
+                None
+            }
             _ => {
                 let v = self.value(e)?;
                 match (v.op, &v.ty) {
@@ -259,6 +268,7 @@ impl Ctx<'_> {
                 self.find_seeds(rhs, out);
             }
             ExprKind::InSet { lhs, .. } | ExprKind::InPath { lhs, .. } => self.find_seeds(lhs, out),
+            ExprKind::Call { .. } | ExprKind::AggLists { .. } => {}
             ExprKind::Lit(_) | ExprKind::Agg { .. } | ExprKind::Has(_) | ExprKind::Where { .. } => {
             }
         }
@@ -277,7 +287,7 @@ impl Ctx<'_> {
 
     fn value_inner(&mut self, e: &Expr) -> Option<Val> {
         let span = e.span.clone();
-        let text = self.src.get(span.clone()).unwrap_or("").to_owned();
+        let text = self.span_text(&span);
         let val = |op, ty| {
             Some(Val {
                 op: ValOp::Operand(op),
@@ -471,7 +481,7 @@ impl Ctx<'_> {
         filter: Option<&Expr>,
         span: ByteSpan,
     ) -> Option<Val> {
-        let text = self.src.get(span.clone()).unwrap_or("").to_owned();
+        let text = self.span_text(&span);
         let id = match self.resolve(list)? {
             Resolved::Slot(id, SlotType::List { .. } | SlotType::Records { .. }) => id,
             Resolved::Slot(_, SlotType::Scalar(s)) => {

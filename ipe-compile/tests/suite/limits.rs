@@ -202,7 +202,10 @@ fn issue11_cost_over_budget_is_a_located_error_naming_bound_and_budget() {
     assert!(d.help().unwrap().contains("`--max-cost`"));
     assert!(d.help().unwrap().contains("`max`"));
     // Over even the largest budget a bundle can record: still refused, never saturated.
-    let opts = CompileOptions { max_cost: u32::MAX };
+    let opts = CompileOptions {
+        max_cost: u32::MAX,
+        ..CompileOptions::default()
+    };
     let (program, diags) = compile_sources_with(&[("p.ipe", NESTED)], &opts);
     assert!(program.is_none());
     assert!(diags[0].message().contains("17213555201 steps"));
@@ -230,6 +233,7 @@ policy Three:
     );
     let big = CompileOptions {
         max_cost: 100_000_000,
+        ..CompileOptions::default()
     };
     let (program, _) = compile_sources_with(&[("p.ipe", src)], &big);
     let program = program.expect("checks with a larger budget");
@@ -237,9 +241,15 @@ policy Three:
     let cost = compiled.policies[0].cost;
     assert_eq!(cost, 67_240_449);
     // Exactly the bound is accepted, one less is refused, by the checker and the verifier.
-    let at = CompileOptions { max_cost: cost };
+    let at = CompileOptions {
+        max_cost: cost,
+        ..CompileOptions::default()
+    };
     assert!(compile_sources_with(&[("p.ipe", src)], &at).0.is_some());
-    let below = CompileOptions { max_cost: cost - 1 };
+    let below = CompileOptions {
+        max_cost: cost - 1,
+        ..CompileOptions::default()
+    };
     let (none, diags) = compile_sources_with(&[("p.ipe", src)], &below);
     assert!(none.is_none());
     assert!(diags[0]

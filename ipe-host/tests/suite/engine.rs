@@ -418,7 +418,10 @@ policy Three:
   requires any(p in a where any(q in b where any(r in c where r.v == p.v)))
 ";
     let cost = 67_240_449;
-    let options = ipe_compile::CompileOptions { max_cost: cost };
+    let options = ipe_compile::CompileOptions {
+        max_cost: cost,
+        ..ipe_compile::CompileOptions::default()
+    };
     let (program, _) = ipe_compile::compile_sources_with(&[("p.ipe", src)], &options);
     let program = program.expect("checks with its exact budget");
     let bytes = ipe_compile::lower::lower_with_max_cost(&program, cost)
