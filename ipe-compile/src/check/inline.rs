@@ -19,7 +19,8 @@ use std::collections::{HashMap, HashSet};
 
 /// Synthetic spans start here (far beyond any source text).
 const BASE: usize = usize::MAX / 4;
-/// Most expression nodes one policy may expand to (defs calling defs can double at each level).
+/// Most expression nodes the defs and template bodies of one policy may expand to (defs calling
+/// defs can double at each level).
 pub const MAX_EXPANSION: usize = 100_000;
 /// Words a def cannot be named (they start other syntax).
 const RESERVED_DEF: [&str; 13] = [
@@ -289,6 +290,70 @@ fn render(text: &str, args: &HashMap<String, TArg>) -> String {
     out
 }
 
+/// A literal as source text.
+fn lit_source(l: &Lit) -> String {
+    match l {
+        Lit::Str(s) => serde_json::to_string(s).unwrap_or_default(),
+        Lit::Int(n) => n.to_string(),
+        Lit::Bool(b) => b.to_string(),
+    }
+}
+
+/// Source text with every template parameter name (a whole word, not a path segment, not
+/// inside a string) replaced by its value as source text: the clause text of an instance.
+fn with_values(text: &str, args: &HashMap<String, TArg>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    while let Some((i, c)) = chars.next() {
+        if c == '"' {
+            out.push(c);
+            let mut escaped = false;
+            for (_, d) in chars.by_ref() {
+                out.push(d);
+                if escaped {
+                    escaped = false;
+                } else if d == '\\' {
+                    escaped = true;
+                } else if d == '"' {
+                    break;
+                }
+            }
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if !word(d) {
+                    break;
+                }
+                end = j + d.len_utf8();
+                chars.next();
+            }
+            let tok = text.get(i..end).unwrap_or("");
+            let after_dot = text.get(..i).is_some_and(|b| b.ends_with('.'));
+            let before_dot = text.get(end..).is_some_and(|a| a.starts_with('.'));
+            match args.get(tok) {
+                Some(a) if !after_dot && !before_dot => out.push_str(&match &a.value {
+                    ArgValue::Lit(l) => lit_source(l),
+                    ArgValue::List(items) => format!(
+                        "[{}]",
+                        items
+                            .iter()
+                            .map(|(l, _)| lit_source(l))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }),
+                _ => out.push_str(tok),
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn suggest<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> Option<String> {
     let limit = (name.chars().count() / 3).max(1);
     names
@@ -543,6 +608,11 @@ impl<'a> Cx<'a> {
                         if reported.insert(start.to_owned()) {
                             let mut cycle: Vec<&str> = on_path.clone();
                             cycle.push(start);
+                            // One error per cycle: its other defs are marked, not reported.
+                            for c in &cycle {
+                                reported.insert((*c).to_owned());
+                                self.bad_defs.insert((*c).to_owned());
+                            }
                             self.report_cycle(start, &cycle);
                         }
                         continue;
@@ -590,16 +660,23 @@ impl<'a> Cx<'a> {
 
     /// A span for a node of the text in `env` at `span`, with `text` as its source text.
     fn span_as(&mut self, env: &Env, span: &ByteSpan, text: Option<String>) -> ByteSpan {
-        self.nodes += 1;
         let Some(via) = &env.via else {
             return span.clone();
         };
+        // Only expanded nodes count toward the limit: plain policies have their own limits.
+        self.nodes += 1;
         let text = text.unwrap_or_else(|| {
-            self.files
+            let raw = self
+                .files
                 .get(env.file)
                 .and_then(|f| f.text.get(span.clone()))
                 .map(crate::parser::collapse_ws)
-                .unwrap_or_default()
+                .unwrap_or_default();
+            if env.tparams.is_empty() {
+                raw
+            } else {
+                with_values(&raw, &env.tparams)
+            }
         });
         let note = format!(
             "in {} at {}",
@@ -1413,7 +1490,7 @@ impl<'a> Cx<'a> {
                 (ParamTy::List(s), ArgValue::List(items)) => {
                     items.iter().find(|(l, _)| !lit_fits(l, s)).map(|(l, sp)| {
                         (
-                            format!("a list holding a {}", lit_word(l)),
+                            format!("a list element of type {}", lit_word(l)),
                             if site.json.is_some() {
                                 vspan.clone()
                             } else {
@@ -1438,7 +1515,7 @@ impl<'a> Cx<'a> {
                         "mismatched types: parameter `{k}` of template `{template}` is {}, found {found}",
                         ty_name(&p.ty)
                     )),
-                    Some(format!("give `{k}` a {}", ty_name(&p.ty))),
+                    Some(format!("give `{k}` a value of type {}", ty_name(&p.ty))),
                 );
                 continue;
             }
