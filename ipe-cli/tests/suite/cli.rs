@@ -650,5 +650,9 @@ fn issue13_instances_option_on_check_compile_and_eval() {
     // Instances belong to sources, not to a compiled bundle.
     let out = ipe(&["eval", b, "--instances", i, "--input", r]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("--instances"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--instances"),
+        "{}",
+        text(&out.stderr)
+    );
 }
