@@ -866,8 +866,6 @@ impl<'a> Cx<'a> {
                 )
             }
             ArgValue::Lit(_) => {
-                let file = env.via.as_ref().map_or(env.file, |v| v.file);
-                let _ = file;
                 let s = self.span(env, &list.span);
                 let out = self.out_file;
                 self.error(
@@ -1303,20 +1301,12 @@ impl<'a> Cx<'a> {
         }
         let whole = self.span(env, span);
         let mut copies = Vec::with_capacity(paths.len());
+        let expanded = filter.map(|f| self.expr(f, &inner));
         for list in paths {
             // Each list gets its own copy of the filter, noted with the list it runs over.
-            let copy_env = Env {
-                via: Some(Via {
-                    file: self.out_file,
-                    span: whole.clone(),
-                    what: format!("the filter over `{}`", list.text),
-                }),
-                ..inner.clone()
-            };
-            let filter = filter.map(|f| {
-                let x = self.expr(f, &inner);
-                Box::new(self.respan(&x, &copy_env, &list.text))
-            });
+            let filter = expanded
+                .as_ref()
+                .map(|x| Box::new(self.respan(x, &list.text)));
             copies.push(Expr {
                 kind: ExprKind::Agg {
                     kind,
@@ -1341,13 +1331,13 @@ impl<'a> Cx<'a> {
     }
 
     /// A copy of an expanded filter whose every span notes the list it runs over.
-    fn respan(&mut self, e: &Expr, env: &Env, list: &str) -> Expr {
+    fn respan(&mut self, e: &Expr, list: &str) -> Expr {
         let mut x = e.clone();
-        self.respan_in(&mut x, env, list);
+        self.respan_in(&mut x, list);
         x
     }
 
-    fn respan_in(&mut self, e: &mut Expr, env: &Env, list: &str) {
+    fn respan_in(&mut self, e: &mut Expr, list: &str) {
         let out = self.out_file;
         let note = |cx: &mut Self, s: &mut ByteSpan| {
             let text = cx
@@ -1364,29 +1354,28 @@ impl<'a> Cx<'a> {
             let note = format!("in the filter over `{list}`");
             *s = cx.origins.add(text, out, s.clone(), note);
         };
-        let _ = env;
         note(self, &mut e.span);
         match &mut e.kind {
             ExprKind::Lit(_) => {}
             ExprKind::Path(n) | ExprKind::Has(n) => note(self, &mut n.span),
-            ExprKind::Paren(x) | ExprKind::Not(x) => self.respan_in(x, env, list),
+            ExprKind::Paren(x) | ExprKind::Not(x) => self.respan_in(x, list),
             ExprKind::And(xs) | ExprKind::Or(xs) => {
                 for x in xs {
-                    self.respan_in(x, env, list);
+                    self.respan_in(x, list);
                 }
             }
             ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
-                self.respan_in(lhs, env, list);
-                self.respan_in(rhs, env, list);
+                self.respan_in(lhs, list);
+                self.respan_in(rhs, list);
             }
             ExprKind::InSet { lhs, items } => {
-                self.respan_in(lhs, env, list);
+                self.respan_in(lhs, list);
                 for (_, s) in items {
                     note(self, s);
                 }
             }
             ExprKind::InPath { lhs, list: l } => {
-                self.respan_in(lhs, env, list);
+                self.respan_in(lhs, list);
                 note(self, &mut l.span);
             }
             ExprKind::Agg {
@@ -1398,13 +1387,13 @@ impl<'a> Cx<'a> {
                 note(self, &mut var.span);
                 note(self, &mut l.span);
                 if let Some(f) = filter {
-                    self.respan_in(f, env, list);
+                    self.respan_in(f, list);
                 }
             }
             ExprKind::Where { expr, kw, filter } => {
-                self.respan_in(expr, env, list);
+                self.respan_in(expr, list);
                 note(self, kw);
-                self.respan_in(filter, env, list);
+                self.respan_in(filter, list);
             }
             ExprKind::AggLists { .. } | ExprKind::Call { .. } => {}
         }
@@ -1565,7 +1554,6 @@ impl<'a> Cx<'a> {
             text: name.to_owned(),
             span: site.name_span.clone(),
         };
-        let _ = t.params.iter().map(|p| &p.name).count();
         Some(self.policy(&t.policy, &env, name))
     }
 

@@ -58,14 +58,9 @@ pub(crate) struct SourceFile<'a> {
     pub ast: &'a ast::File,
 }
 
-/// Checks a parsed bundle. Returns the program when no problem was found.
-#[allow(dead_code)]
-pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Problem>) {
-    check_expanded(files, &inline::Origins::default())
-}
-
-/// Checks a bundle expanded by [`inline::expand`], whose synthetic spans `origins` explains
-/// (their source text is the clause and operand text).
+/// Checks a parsed bundle, expanded by [`inline::expand`] (whose synthetic spans `origins`
+/// explains: their source text is the clause and operand text). Returns the program when no
+/// problem was found.
 pub(crate) fn check_expanded(
     files: &[SourceFile<'_>],
     origins: &inline::Origins,

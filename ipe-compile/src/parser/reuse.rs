@@ -17,17 +17,15 @@ pub(super) fn def(i: &mut In<'_>, kw: ast::ByteSpan) -> PResult<ast::Item> {
     let name = cut_err(ident).context("a def name").parse_next(i)?;
     no_dash(&name, "a def name without `-`")?;
     let mut params = Vec::new();
-    if eat_sym(i, "(")?.is_some() {
-        if eat_sym(i, ")")?.is_none() {
-            loop {
-                let p = cut_err(ident).context("a parameter name").parse_next(i)?;
-                no_dash(&p, "a parameter name without `-`")?;
-                params.push(p);
-                if eat_sym(i, ")")?.is_some() {
-                    break;
-                }
-                expect_sym(i, ",", "`,` or `)`")?;
+    if eat_sym(i, "(")?.is_some() && eat_sym(i, ")")?.is_none() {
+        loop {
+            let p = cut_err(ident).context("a parameter name").parse_next(i)?;
+            no_dash(&p, "a parameter name without `-`")?;
+            params.push(p);
+            if eat_sym(i, ")")?.is_some() {
+                break;
             }
+            expect_sym(i, ",", "`,` or `)`")?;
         }
     }
     expect_sym(i, "=", "`=` after the def name")?;
