@@ -138,6 +138,8 @@ struct Via {
 struct Env {
     /// Def parameters and their (expanded) arguments.
     subst: HashMap<String, Expr>,
+    /// Def parameters bound to a list union (their argument named one).
+    unions: HashMap<String, Vec<Name>>,
     /// Template parameters and their values.
     tparams: HashMap<String, TArg>,
     /// Element names bound inside the text being expanded.
@@ -275,18 +277,33 @@ fn lit_plain(l: &Lit) -> String {
 
 /// `{param}` placeholders of `text` replaced by the parameters' values; other braces stay.
 fn render(text: &str, args: &HashMap<String, TArg>) -> String {
-    let mut out = text.to_owned();
-    for (k, a) in args {
-        let v = match &a.value {
-            ArgValue::Lit(l) => lit_plain(l),
-            ArgValue::List(items) => items
-                .iter()
-                .map(|(l, _)| lit_plain(l))
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
-        out = out.replace(&format!("{{{k}}}"), &v);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(rest.get(..open).unwrap_or(""));
+        let after = rest.get(open + 1..).unwrap_or("");
+        let value = after
+            .find('}')
+            .and_then(|close| Some((close, args.get(after.get(..close)?)?)));
+        match value {
+            Some((close, a)) => {
+                out.push_str(&match &a.value {
+                    ArgValue::Lit(l) => lit_plain(l),
+                    ArgValue::List(items) => items
+                        .iter()
+                        .map(|(l, _)| lit_plain(l))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+                rest = after.get(close + 1..).unwrap_or("");
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -903,6 +920,29 @@ impl<'a> Cx<'a> {
         None
     }
 
+    /// The lists an argument names when it is a bare list union (a union def, or a parameter
+    /// bound to one).
+    fn union_of(&mut self, a: &Expr, env: &Env) -> Option<Vec<Name>> {
+        let ExprKind::Path(n) = &a.kind else {
+            return None;
+        };
+        if n.text.contains('.') || env.bound.contains(&n.text) {
+            return None;
+        }
+        if let Some(ls) = env.unions.get(&n.text) {
+            return Some(ls.clone());
+        }
+        if env.subst.contains_key(&n.text) {
+            return None;
+        }
+        let (_, d) = self.defs.get(n.text.as_str())?;
+        if !matches!(d.body, DefBody::Lists(_)) {
+            return None;
+        }
+        let v = self.paths(n, env)?;
+        (v.len() > 1).then_some(v)
+    }
+
     /// The paths a name stands for after substitution (several for a list union def).
     fn paths(&mut self, n: &Name, env: &Env) -> Option<Vec<Name>> {
         let (head, rest) = match n.text.split_once('.') {
@@ -919,6 +959,23 @@ impl<'a> Cx<'a> {
                 text: n.text.clone(),
                 span,
             }]);
+        }
+        if let Some(lists) = env.unions.get(head).cloned() {
+            if rest.is_some() {
+                let s = self.span(env, &n.span);
+                let out = self.out_file;
+                self.error(
+                    out,
+                    s,
+                    format!("`{head}` names several lists"),
+                    Some(
+                        "iterate the union with an aggregate: `any(x in union where ...)`"
+                            .to_owned(),
+                    ),
+                );
+                return None;
+            }
+            return Some(lists);
         }
         if let Some(arg) = env.subst.get(head).cloned() {
             return match &arg.kind {
@@ -974,7 +1031,7 @@ impl<'a> Cx<'a> {
             }]);
         }
         // A def used as a path: its body must be a path or a list union.
-        let body = self.def_body(head, &[], &n.span, env)?;
+        let body = self.def_body(head, &[], HashMap::new(), &n.span, env)?;
         match body {
             Expanded1::Expr(e) => match e.kind {
                 ExprKind::Path(p) => {
@@ -1029,7 +1086,11 @@ impl<'a> Cx<'a> {
         let head = n.text.split('.').next().unwrap_or("");
         let bound = env.bound.iter().any(|b| b == head);
         if !bound && !n.text.contains('.') {
-            if let Some(arg) = env.subst.get(head) {
+            if let Some(arg) = env
+                .subst
+                .get(head)
+                .filter(|_| !env.unions.contains_key(head))
+            {
                 return arg.clone();
             }
             if let Some(a) = env.tparams.get(head).cloned() {
@@ -1095,6 +1156,7 @@ impl<'a> Cx<'a> {
         &mut self,
         name: &str,
         args: &[Expr],
+        unions: HashMap<String, Vec<Name>>,
         call_span: &ByteSpan,
         env: &Env,
     ) -> Option<Expanded1> {
@@ -1139,6 +1201,7 @@ impl<'a> Cx<'a> {
                 .map(|p| p.text.clone())
                 .zip(args.iter().cloned())
                 .collect(),
+            unions,
             tparams: HashMap::new(),
             bound: Vec::new(),
             outer,
@@ -1200,8 +1263,26 @@ impl<'a> Cx<'a> {
             );
             return fallback(self);
         }
-        let args: Vec<Expr> = args.iter().map(|a| self.expr(a, env)).collect();
-        match self.def_body(&name.text, &args, span, env) {
+        // An argument naming a list union stays a union for the def's aggregates.
+        let mut unions = HashMap::new();
+        let mut expanded = Vec::with_capacity(args.len());
+        let params: Vec<String> = self
+            .defs
+            .get(name.text.as_str())
+            .map(|(_, d)| d.params.iter().map(|p| p.text.clone()).collect())
+            .unwrap_or_default();
+        for (k, a) in args.iter().enumerate() {
+            if let Some(lists) = self.union_of(a, env) {
+                if let Some(p) = params.get(k) {
+                    unions.insert(p.clone(), lists);
+                }
+                expanded.push(a.clone());
+            } else {
+                expanded.push(self.expr(a, env));
+            }
+        }
+        let args = expanded;
+        match self.def_body(&name.text, &args, unions, span, env) {
             Some(Expanded1::Expr(body)) => Expr {
                 kind: ExprKind::Paren(Box::new(body)),
                 span: self.span(env, span),
@@ -1601,7 +1682,7 @@ impl<'a> Cx<'a> {
                 continue;
             };
             let quoted = serde_json::to_string(name).unwrap_or_default();
-            let name_span = match find_from(f.text, &quoted, cursor) {
+            let name_span = match name_at(f.text, &quoted, cursor) {
                 Some(at) => at..at + quoted.len(),
                 None => cursor..cursor,
             };
@@ -1693,6 +1774,24 @@ fn json_lit(v: &serde_json::Value) -> Option<Lit> {
         serde_json::Value::Number(n) => n.as_i64().map(Lit::Int),
         _ => None,
     }
+}
+
+/// Where the value `quoted` of a `"name"` key is, at or after `from`.
+fn name_at(text: &str, quoted: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(k) = find_from(text, "\"name\"", at) {
+        let after = k + "\"name\"".len();
+        let rest = text.get(after..)?;
+        let colon = rest.trim_start();
+        if let Some(v) = colon.strip_prefix(':') {
+            let v_trim = v.trim_start();
+            if v_trim.starts_with(quoted) {
+                return Some(text.len() - v_trim.len());
+            }
+        }
+        at = after;
+    }
+    find_from(text, quoted, from)
 }
 
 fn find_from(text: &str, needle: &str, from: usize) -> Option<usize> {

@@ -258,3 +258,28 @@ fn issue13_exponential_def_expansion_is_a_located_error() {
     assert_eq!(diags[0].file(), "p.ipe");
     assert_eq!(diags[0].underlined(), "d23");
 }
+
+#[test]
+fn issue13_a_list_union_may_be_passed_to_a_def() {
+    let schema = "schema {\n  a: list of x { ok: bool }\n  b: list of y { ok: bool }\n}\n";
+    let src = "default allow\ndef both = a, b\ndef none_ok(l) = not any(e in l where e.ok)\npolicy P: \"p\" triggers when none_ok(both) denies\n";
+    let program = ipe_compile::compile_str(&[("s.ipe", schema), ("p.ipe", src)]).unwrap();
+    let decide = |r: serde_json::Value| ipe_compile::evaluate(&program, &r).matched;
+    assert_eq!(decide(json!({"a": [{"ok": false}], "b": []})), ["P"]);
+    assert_eq!(
+        decide(json!({"a": [{"ok": false}], "b": [{"ok": true}]})),
+        Vec::<String>::new()
+    );
+    // Used as a value inside the def, the union is an error at the call.
+    let bad = "def both = a, b\ndef n(l) = l.count > 1\npolicy P: \"p\" requires n(both)\n";
+    let (_, diags) = compile_sources(&[("s.ipe", schema), ("p.ipe", bad)]);
+    assert_eq!(diags[0].message(), "`l` names several lists");
+    assert_eq!(diags[0].underlined(), "n(both)");
+}
+
+#[test]
+fn issue13_intent_placeholders_render_in_one_pass() {
+    let src = "policy template T(a: string, b: string): \"{a} and {b} and {c} {\" requires replicas > 0\ninstance I = T(a: \"{b}\", b: \"x\")\n";
+    let program = ipe_compile::compile_str(&[("s.ipe", SCHEMA), ("p.ipe", src)]).unwrap();
+    assert_eq!(program.policies[0].intent, "{b} and x and {c} {");
+}
