@@ -20,6 +20,9 @@ pub enum Command {
         /// `.ipe` files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// A JSON file of template instances (repeatable; see docs/LANGUAGE.md, "Reuse").
+        #[arg(long, value_name = "FILE")]
+        instances: Vec<PathBuf>,
         /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
         #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
         max_cost: u32,
@@ -49,6 +52,9 @@ pub enum Command {
         /// engine that decides counts every evaluation).
         #[arg(long)]
         stats: bool,
+        /// A JSON file of template instances (repeatable; see docs/LANGUAGE.md, "Reuse").
+        #[arg(long, value_name = "FILE")]
+        instances: Vec<PathBuf>,
         /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
         #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
         max_cost: u32,
@@ -65,6 +71,9 @@ pub enum Command {
         /// Where to write the bundle.
         #[arg(short, long)]
         output: PathBuf,
+        /// A JSON file of template instances (repeatable; see docs/LANGUAGE.md, "Reuse").
+        #[arg(long, value_name = "FILE")]
+        instances: Vec<PathBuf>,
         /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
         #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
         max_cost: u32,

@@ -24,15 +24,24 @@ fn say(args: std::fmt::Arguments<'_>) {
 /// Compiles sources, printing diagnostics; `None` when they have errors.
 fn program(
     paths: &[PathBuf],
+    instances: &[PathBuf],
     max_cost: u32,
     data: &[PathBuf],
 ) -> anyhow::Result<Option<hir::Program>> {
     let mut warn = |w: &str| say(format_args!("warning: {w}"));
+    let instances = instances
+        .iter()
+        .map(|p| ipe_compile::compile::InstanceSource::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let data = data
         .iter()
         .map(|d| ipe_compile::DataFile::read(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let options = ipe_compile::CompileOptions { max_cost, data };
+    let options = ipe_compile::CompileOptions {
+        max_cost,
+        data,
+        instances,
+    };
     match ipe_compile::compile_paths_with(paths, &options, &mut warn) {
         Ok(p) => Ok(Some(p)),
         Err(CompileError::Diagnostics(d)) => {
@@ -105,19 +114,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check {
             paths,
+            instances,
             max_cost,
             data,
-        } => Ok(match program(&paths, max_cost, &data)? {
+        } => Ok(match program(&paths, &instances, max_cost, &data)? {
             Some(_) => ExitCode::SUCCESS,
             None => ExitCode::FAILURE,
         }),
         Command::Compile {
             paths,
             output,
+            instances,
             max_cost,
             data,
         } => {
-            let Some(p) = program(&paths, max_cost, &data)? else {
+            let Some(p) = program(&paths, &instances, max_cost, &data)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let compiled = ipe_compile::lower::lower_with_max_cost(&p, max_cost)?;
@@ -161,10 +172,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_line_bytes,
             fail_on_error,
             stats,
+            instances,
             max_cost,
             data,
         } => {
-            let Some(decider) = decider(&paths, max_cost, &data)? else {
+            let Some(decider) = decider(&paths, &instances, max_cost, &data)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let errors = eval(&decider, &input, max_line_bytes)?;
@@ -181,14 +193,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The engine `ipe eval` decides with; `None` after printing why there is none.
-fn decider(paths: &[PathBuf], max_cost: u32, data: &[PathBuf]) -> anyhow::Result<Option<Decider>> {
+fn decider(
+    paths: &[PathBuf],
+    instances: &[PathBuf],
+    max_cost: u32,
+    data: &[PathBuf],
+) -> anyhow::Result<Option<Decider>> {
     let bytes = match bundle_path(paths) {
         Some(p) if !data.is_empty() => anyhow::bail!(
             "`--data` applies to sources: the compiled bundle `{}` already holds its constants",
             p.display()
         ),
+        Some(p) if !instances.is_empty() => anyhow::bail!(
+            "`{}` is a compiled bundle: its instances were added when it was compiled, so \
+             `--instances` applies to sources only",
+            p.display()
+        ),
         Some(p) => load_bundle(p, max_cost)?,
-        None => program(paths, max_cost, data)?
+        None => program(paths, instances, max_cost, data)?
             .map(|p| ipe_compile::lower::lower_with_max_cost(&p, max_cost))
             .transpose()?
             .map(|c| c.bytes),

@@ -38,6 +38,81 @@ pub enum Item {
     Policy(Box<Policy>),
     /// `const NAME = ...` or `hierarchy NAME = ...`.
     Const(Box<ConstDecl>),
+    /// `def name(params) = body`.
+    Def(Box<Def>),
+    /// `policy template Name(params): ...`.
+    Template(Box<Template>),
+    /// `instance Name = Template(arg: value, ...)`.
+    Instance(Box<Instance>),
+}
+
+/// A named predicate, value or list union with parameters, inlined where it is used.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Def {
+    /// The def's name.
+    pub name: Name,
+    /// Parameter names, in order.
+    pub params: Vec<Name>,
+    /// What the def stands for.
+    pub body: DefBody,
+    /// Span of the whole declaration.
+    pub span: ByteSpan,
+}
+
+/// The right-hand side of a `def`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DefBody {
+    /// One expression (a condition or a value).
+    Expr(Expr),
+    /// Two or more list paths separated by `,`: the union iterated by aggregates.
+    Lists(Vec<Name>),
+}
+
+/// The type of a template parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamTy {
+    /// `string`, `int` or `bool`.
+    Scalar(ScalarTy),
+    /// `list of string|int|bool`.
+    List(ScalarTy),
+}
+
+/// A template parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// Its name.
+    pub name: Name,
+    /// Its declared type.
+    pub ty: ParamTy,
+}
+
+/// A policy with parameters; only its instances are policies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    /// The parameters, in order.
+    pub params: Vec<Param>,
+    /// The body, with the template's name as its name and the intent before rendering.
+    pub policy: Policy,
+}
+
+/// A value given to a template parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgValue {
+    /// A literal.
+    Lit(Lit),
+    /// A list literal `[...]`, items with their spans.
+    List(Vec<(Lit, ByteSpan)>),
+}
+
+/// A template instance: a policy of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    /// The instance (policy) name.
+    pub name: Name,
+    /// The template it instantiates.
+    pub template: Name,
+    /// Named arguments in source order, each with the span of its value.
+    pub args: Vec<(Name, ArgValue, ByteSpan)>,
 }
 
 /// One `path: type` line of a schema block.
@@ -219,6 +294,24 @@ pub enum ExprKind {
         kw: ByteSpan,
         /// The filter.
         filter: Box<Expr>,
+    },
+    /// `name(args)` or a bare name that is a `def` (resolved when defs are expanded).
+    Call {
+        /// The called name.
+        name: Name,
+        /// The arguments.
+        args: Vec<Expr>,
+    },
+    /// `count|any|all(x in l1, l2, ... [where F])`: an aggregate over several lists.
+    AggLists {
+        /// Which aggregate.
+        kind: AggKind,
+        /// The bound element name.
+        var: Name,
+        /// The list paths (two or more).
+        lists: Vec<Name>,
+        /// The filter.
+        filter: Option<Box<Expr>>,
     },
     /// `list contains_all [..]` and the other set operators (expanded before checking).
     SetOp {

@@ -1,6 +1,7 @@
 //! Compiling a bundle: files or in-memory sources to a checked [`hir::Program`] or diagnostics.
 
-use crate::check::{self, SourceFile};
+use crate::ast;
+use crate::check::{self, inline, SourceFile};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::lower::{self, LowerError};
 use crate::{hir, parser};
@@ -43,6 +44,33 @@ pub struct CompileOptions {
     /// JSON data files whose top-level keys are constants of the bundle (`ipe compile
     /// --data`; see `docs/LANGUAGE.md`, "Constants, data files and hierarchies").
     pub data: Vec<DataFile>,
+    /// Template instance files (`docs/LANGUAGE.md`, "Reuse"): each a JSON array of
+    /// `{"name", "template", "args"}` objects whose instances are policies of the bundle,
+    /// after the sources' policies, in order.
+    pub instances: Vec<InstanceSource>,
+}
+
+/// A JSON instance file's name (for diagnostics) and text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceSource {
+    /// The name diagnostics show (usually the path).
+    pub name: String,
+    /// The JSON text.
+    pub text: String,
+}
+
+impl InstanceSource {
+    /// Reads an instance file from disk.
+    pub fn read(path: &Path) -> Result<Self, CompileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CompileError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(InstanceSource {
+            name: path.display().to_string(),
+            text,
+        })
+    }
 }
 
 impl Default for CompileOptions {
@@ -50,6 +78,7 @@ impl Default for CompileOptions {
         CompileOptions {
             max_cost: ipe_nostd::verify::DEFAULT_MAX_COST,
             data: Vec::new(),
+            instances: Vec::new(),
         }
     }
 }
@@ -95,7 +124,7 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
     options: &CompileOptions,
 ) -> (Option<hir::Program>, Vec<Diagnostic>) {
-    let texts: Vec<(String, Arc<str>)> = sources
+    let mut texts: Vec<(String, Arc<str>)> = sources
         .iter()
         .map(|(n, t)| (n.as_ref().to_owned(), Arc::from(t.as_ref())))
         .collect();
@@ -117,7 +146,41 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
     if !diags.is_empty() {
         return (None, diags);
     }
-    let asts = match expand_consts(&texts, &asts, &options.data) {
+    // Instance files join the bundle's files after the sources (they hold no syntax tree of
+    // their own: the expansion adds their instances' policies there).
+    let first_json = texts.len();
+    for inst in &options.instances {
+        texts.push((inst.name.clone(), Arc::from(inst.text.as_str())));
+        asts.push(ast::File::default());
+    }
+    let files: Vec<SourceFile<'_>> = texts
+        .iter()
+        .zip(&asts)
+        .map(|((name, text), ast)| SourceFile { name, text, ast })
+        .collect();
+    let json: Vec<inline::InstanceFile<'_>> = texts
+        .iter()
+        .enumerate()
+        .skip(first_json)
+        .map(|(file, (name, text))| inline::InstanceFile { file, name, text })
+        .collect();
+    let expanded = inline::expand(&files, &json);
+    let to_diag = |p: crate::diag::Problem| {
+        let p = expanded.origins.resolve(p);
+        let (name, text) = texts
+            .get(p.file)
+            .or(texts.first())
+            .map_or(("", Arc::from("")), |(n, t)| (n.as_str(), Arc::clone(t)));
+        Diagnostic::new(name, text, p.span, p.message, p.help)
+    };
+    if !expanded.problems.is_empty() {
+        let mut d: Vec<Diagnostic> = expanded.problems.iter().cloned().map(to_diag).collect();
+        sort_diags(&mut d, &texts);
+        return (None, d);
+    }
+    // Constants, data files and set operators next: def and template bodies are already in
+    // place, so a constant used inside a def expands at each use.
+    let consts = match expand_consts(&texts, &expanded.files, &options.data, &to_diag) {
         Ok(asts) => asts,
         Err(mut d) => {
             diags.append(&mut d);
@@ -126,21 +189,20 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
     };
     let files: Vec<SourceFile<'_>> = texts
         .iter()
-        .zip(&asts)
+        .zip(&consts)
         .map(|((name, text), ast)| SourceFile { name, text, ast })
         .collect();
-    let (program, mut problems) = check::check(&files);
+    let (program, mut problems) = check::check_expanded(&files, &expanded.origins);
     // A constant expanded into several values repeats its diagnostics at its one use.
     problems.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.message == b.message);
+    let synthetic = problems
+        .iter()
+        .any(|p| expanded.origins.text(&p.span).is_some());
     for p in problems {
-        let (name, text) = &texts[p.file];
-        diags.push(Diagnostic::new(
-            name,
-            Arc::clone(text),
-            p.span,
-            p.message,
-            p.help,
-        ));
+        diags.push(to_diag(p));
+    }
+    if synthetic {
+        sort_diags(&mut diags, &texts);
     }
     let Some(program) = program else {
         return (None, diags);
@@ -156,12 +218,31 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
     }
 }
 
+/// Diagnostics in file order, then by position; the same diagnostic twice (a filter copied
+/// for several lists) is kept once.
+fn sort_diags(d: &mut Vec<Diagnostic>, texts: &[(String, Arc<str>)]) {
+    let index = |name: &str| {
+        texts
+            .iter()
+            .position(|(n, _)| n == name)
+            .unwrap_or(usize::MAX)
+    };
+    d.sort_by_key(|x| (index(x.file()), x.span().start));
+    d.dedup_by(|a, b| {
+        a.file() == b.file()
+            && a.span() == b.span()
+            && a.message() == b.message()
+            && a.help() == b.help()
+    });
+}
+
 /// The syntax trees with every constant, data selection and set operator expanded
 /// (`check::consts`), or the diagnostics of the constants and data files.
 fn expand_consts(
     texts: &[(String, Arc<str>)],
     asts: &[crate::ast::File],
     data: &[DataFile],
+    to_diag: &dyn Fn(crate::diag::Problem) -> Diagnostic,
 ) -> Result<Vec<crate::ast::File>, Vec<Diagnostic>> {
     let inputs: Vec<check::consts::SourceAst<'_>> = texts
         .iter()
@@ -202,16 +283,7 @@ fn expand_consts(
         diags.push(Diagnostic::new(&d.name, text, span, message, p.help));
     }
     for p in expanded.problems {
-        let Some((name, text)) = texts.get(p.file) else {
-            continue;
-        };
-        diags.push(Diagnostic::new(
-            name,
-            Arc::clone(text),
-            p.span,
-            p.message,
-            p.help,
-        ));
+        diags.push(to_diag(p));
     }
     if diags.is_empty() {
         Ok(expanded.asts)

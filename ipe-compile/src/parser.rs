@@ -12,6 +12,7 @@ use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
 mod consts;
+mod reuse;
 mod schema;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
@@ -233,7 +234,15 @@ fn next_item_start(src: &str, from: usize) -> usize {
         if line_start + indent < from {
             continue;
         }
-        for kw in ["policy", "schema", "default", "const", "hierarchy"] {
+        for kw in [
+            "policy",
+            "schema",
+            "default",
+            "const",
+            "hierarchy",
+            "def",
+            "instance",
+        ] {
             if let Some(rest) = trimmed.strip_prefix(kw) {
                 if rest.starts_with(|c: char| c.is_whitespace() || c == '{') {
                     return line_start + indent;
@@ -477,7 +486,16 @@ fn item(i: &mut In<'_>) -> PResult<ast::Item> {
         return schema::schema_block(i).map(ast::Item::Schema);
     }
     if eat_kw(i, "policy")?.is_some() {
-        return policy(i).map(|p| ast::Item::Policy(Box::new(p)));
+        if reuse::at_template(i) {
+            return reuse::template(i);
+        }
+        return policy(i, None).map(|p| ast::Item::Policy(Box::new(p)));
+    }
+    if let Some(kw) = eat_kw(i, "def")? {
+        return reuse::def(i, kw);
+    }
+    if eat_kw(i, "instance")?.is_some() {
+        return reuse::instance(i);
     }
     for (kw, hierarchy) in [("const", false), ("hierarchy", true)] {
         if eat_kw(i, kw)?.is_some() {
@@ -486,7 +504,7 @@ fn item(i: &mut In<'_>) -> PResult<ast::Item> {
     }
     Err(ErrMode::Cut(err_here(
         i,
-        Label::Expected("`policy`, `schema` or `default`"),
+        Label::Expected("`policy`, `schema`, `default`, `def`, `instance`, `const` or `hierarchy`"),
     )))
 }
 
@@ -502,8 +520,12 @@ fn reason(i: &mut In<'_>) -> PResult<Option<String>> {
     }
 }
 
-fn policy(i: &mut In<'_>) -> PResult<ast::Policy> {
-    let name = cut_err(ident).context("a policy name").parse_next(i)?;
+/// A policy after `policy` (or a template's body after its parameters, `name` given).
+fn policy(i: &mut In<'_>, name: Option<Name>) -> PResult<ast::Policy> {
+    let name = match name {
+        Some(n) => n,
+        None => cut_err(ident).context("a policy name").parse_next(i)?,
+    };
     if name.text.contains('-') {
         return Err(ErrMode::Cut(SyntaxError {
             offset: name.span.start,
@@ -915,6 +937,17 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         }
     }
     match path(i) {
+        Ok(p) if !p.text.contains('.') && peek_sym(i, "(") => {
+            let _ = eat_sym(i, "(")?;
+            enter(i)?;
+            let args = reuse::call_args(i);
+            i.state.0 -= 1;
+            let (args, close) = args?;
+            Ok(Expr {
+                span: p.span.start..close.end,
+                kind: ExprKind::Call { name: p, args },
+            })
+        }
         Ok(p) if peek_sym(i, "(") => Err(ErrMode::Cut(SyntaxError::located(
             p.span.clone(),
             "functions are not part of the language (yet)",
@@ -937,6 +970,10 @@ fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
     let var = cut_err(ident).context("an element name").parse_next(i)?;
     expect_kw(i, "in", "`in`")?;
     let list = cut_err(path).context("a list path").parse_next(i)?;
+    let mut lists = Vec::new();
+    while eat_sym(i, ",")?.is_some() {
+        lists.push(cut_err(path).context("a list path").parse_next(i)?);
+    }
     let filter = if eat_kw(i, "where")?.is_some() {
         Some(Box::new(expr(i)?))
     } else if kind == AggKind::Count {
@@ -945,6 +982,18 @@ fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
         return Err(ErrMode::Cut(err_here(i, Label::Expected("`where`"))));
     };
     let close = expect_sym(i, ")", "`)`")?;
+    if !lists.is_empty() {
+        lists.insert(0, list);
+        return Ok(Expr {
+            kind: ExprKind::AggLists {
+                kind,
+                var,
+                lists,
+                filter,
+            },
+            span: kw.span.start..close.end,
+        });
+    }
     Ok(Expr {
         kind: ExprKind::Agg {
             kind,

@@ -30,6 +30,9 @@ mod prop;
 /// Random well-typed bundles and requests: interpreter against reference evaluator.
 #[path = "suite/random_policies.rs"]
 mod random_policies;
+/// Issue #13, reuse: defs, several lists, templates and instances.
+#[path = "suite/reuse.rs"]
+mod reuse;
 /// The seed policy, compiled as written.
 #[path = "suite/seed.rs"]
 mod seed;

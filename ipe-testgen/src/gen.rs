@@ -225,11 +225,18 @@ fn policy(i: usize) -> impl Strategy<Value = String> {
         proptest::option::weighted(0.8, cond(false, 2)),
         any::<bool>(),
         proptest::collection::vec(cond(false, 2), 1..4),
+        proptest::bool::weighted(0.25),
     )
-        .prop_map(move |(trigger, denies, clauses)| {
+        .prop_map(move |(trigger, denies, clauses, via_def)| {
             let mut s = format!("policy P{i}:\n  \"random policy {i}\"\n");
             if let Some(t) = trigger {
-                s.push_str(&format!("  triggers when {t}\n"));
+                if via_def {
+                    // Issue #13: the trigger through a def (inlined: it decides the same).
+                    s.insert_str(0, &format!("def when_{i} = {t}\n"));
+                    s.push_str(&format!("  triggers when when_{i}\n"));
+                } else {
+                    s.push_str(&format!("  triggers when {t}\n"));
+                }
             }
             if denies {
                 s.push_str("  denies\n");

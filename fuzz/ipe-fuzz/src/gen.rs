@@ -579,7 +579,14 @@ impl G<'_, '_> {
         }
         s.push('\n');
         if self.below(3) != 0 {
-            s.push_str(&format!("  triggers when {}\n", self.cond(0)));
+            let c = self.cond(0);
+            if self.below(3) == 0 {
+                // Issue #13: the same condition through a def (inlined, so it decides the same).
+                s.insert_str(0, &format!("def when_{i} = {c}\n"));
+                s.push_str(&format!("  triggers when when_{i}\n"));
+            } else {
+                s.push_str(&format!("  triggers when {c}\n"));
+            }
         }
         if self.below(4) == 0 {
             s.push_str("  denies");

@@ -593,3 +593,66 @@ fn issue11_max_cost_flag_sets_the_budget_of_check_compile_and_eval() {
         text(&e.stderr)
     );
 }
+
+#[test]
+fn issue13_instances_option_on_check_compile_and_eval() {
+    let src = tmp("templates.ipe");
+    std::fs::write(
+        &src,
+        "default allow\npolicy template Limit(n: int, who: string):\n  \"{who} runs at most {n}\"\n  triggers when team == who\n  requires replicas <= n\n",
+    )
+    .unwrap();
+    let inst = tmp("constraints.json");
+    std::fs::write(
+        &inst,
+        r#"[{"name": "Web", "template": "Limit", "args": {"n": 2, "who": "web"}}]"#,
+    )
+    .unwrap();
+    let req = tmp("requests.jsonl");
+    std::fs::write(&req, "{\"team\": \"web\", \"replicas\": 3}\n").unwrap();
+    let (s, i, r) = (
+        src.to_str().unwrap(),
+        inst.to_str().unwrap(),
+        req.to_str().unwrap(),
+    );
+    let check = ipe(&["check", s, "--instances", i]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let out = ipe(&["eval", s, "--instances", i, "--input", r]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        r#"{"decision":"deny","matched":["Web"],"violations":[{"policy":"Web","intent":"web runs at most 2","reason":"requirement not met: replicas <= 2"}],"errors":[]}"#
+    );
+    // Without the instance file the template is no policy: the default decides.
+    let out = ipe(&["eval", s, "--input", r]);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        r#"{"decision":"allow","matched":[],"violations":[],"errors":[]}"#
+    );
+    let bundle = tmp("templates.ipeb");
+    let b = bundle.to_str().unwrap();
+    let c = ipe(&["compile", s, "--instances", i, "-o", b]);
+    assert!(c.status.success(), "{}", text(&c.stderr));
+    assert!(text(&c.stderr).contains("Web"), "{}", text(&c.stderr));
+    let out = ipe(&["eval", b, "--input", r]);
+    assert!(text(&out.stdout).contains("\"matched\":[\"Web\"]"));
+    // A bad instance file: exit code 1 and a diagnostic naming the file and the instance.
+    std::fs::write(
+        &inst,
+        r#"[{"name": "Web", "template": "Limit", "args": {"n": "2", "who": "web"}}]"#,
+    )
+    .unwrap();
+    let check = ipe(&["check", s, "--instances", i]);
+    assert_eq!(check.status.code(), Some(1));
+    let err = text(&check.stderr);
+    assert!(err.contains("constraints.json:1:"), "{err}");
+    assert!(err.contains("instance `Web`"), "{err}");
+    // Instances belong to sources, not to a compiled bundle.
+    let out = ipe(&["eval", b, "--instances", i, "--input", r]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--instances"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -582,7 +582,11 @@ impl Cx {
     fn expr(&mut self, e: &Expr) -> Expr {
         let span = e.span.clone();
         let kind = match &e.kind {
-            ExprKind::Lit(_) => return e.clone(),
+            // Defs, templates and several-list aggregates are expanded before constants
+            // (`check::inline`): none is left here.
+            ExprKind::Lit(_) | ExprKind::Call { .. } | ExprKind::AggLists { .. } => {
+                return e.clone()
+            }
             ExprKind::Path(name) => return self.path(name).unwrap_or_else(|| e.clone()),
             ExprKind::Paren(x) => ExprKind::Paren(self.boxed(x)),
             ExprKind::Not(x) => ExprKind::Not(self.boxed(x)),
@@ -1074,7 +1078,10 @@ fn nodes(e: &Expr) -> usize {
         | ExprKind::InPath { lhs, .. }
         | ExprKind::SetOp { lhs, .. }
         | ExprKind::InData { lhs, .. } => nodes(lhs),
-        ExprKind::Agg { filter, .. } => filter.as_deref().map_or(0, nodes),
+        ExprKind::Agg { filter, .. } | ExprKind::AggLists { filter, .. } => {
+            filter.as_deref().map_or(0, nodes)
+        }
+        ExprKind::Call { args, .. } => args.iter().map(nodes).sum(),
     }
 }
 

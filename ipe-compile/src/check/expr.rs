@@ -147,6 +147,15 @@ impl Ctx<'_> {
                 );
                 None
             }
+            ExprKind::Call { name, .. } => {
+                // Calls are expanded before checking (`inline`); one left here is not a def.
+                self.error(
+                    name.span.clone(),
+                    format!("`{}` is not a def", name.text),
+                    None,
+                );
+                None
+            }
             _ => {
                 let v = self.value(e)?;
                 match (v.op, &v.ty) {
@@ -273,7 +282,9 @@ impl Ctx<'_> {
             | ExprKind::Has(_)
             | ExprKind::Where { .. }
             | ExprKind::SetOp { .. }
-            | ExprKind::InData { .. } => {}
+            | ExprKind::InData { .. }
+            | ExprKind::Call { .. }
+            | ExprKind::AggLists { .. } => {}
         }
     }
 
@@ -290,7 +301,7 @@ impl Ctx<'_> {
 
     fn value_inner(&mut self, e: &Expr) -> Option<Val> {
         let span = e.span.clone();
-        let text = self.src.get(span.clone()).unwrap_or("").to_owned();
+        let text = self.span_text(&span);
         let val = |op, ty| {
             Some(Val {
                 op: ValOp::Operand(op),
@@ -484,7 +495,7 @@ impl Ctx<'_> {
         filter: Option<&Expr>,
         span: ByteSpan,
     ) -> Option<Val> {
-        let text = self.src.get(span.clone()).unwrap_or("").to_owned();
+        let text = self.span_text(&span);
         let id = match self.resolve(list)? {
             Resolved::Slot(id, SlotType::List { .. } | SlotType::Records { .. }) => id,
             Resolved::Slot(_, SlotType::Scalar(s)) => {

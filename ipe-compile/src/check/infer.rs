@@ -197,7 +197,7 @@ impl Infer {
 
     fn cond(&mut self, e: &Expr) {
         match &e.kind {
-            ExprKind::Lit(_) => {}
+            ExprKind::Lit(_) | ExprKind::Call { .. } | ExprKind::AggLists { .. } => {}
             ExprKind::Path(name) => {
                 if let Info::Key(k) = self.operand(&Expr {
                     kind: ExprKind::Path(name.clone()),

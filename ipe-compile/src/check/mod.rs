@@ -5,6 +5,7 @@
 pub(crate) mod consts;
 mod expr;
 mod infer;
+pub(crate) mod inline;
 mod schema;
 
 use crate::ast::{self, ByteSpan, Name};
@@ -58,8 +59,13 @@ pub(crate) struct SourceFile<'a> {
     pub ast: &'a ast::File,
 }
 
-/// Checks a parsed bundle. Returns the program when no problem was found.
-pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Problem>) {
+/// Checks a parsed bundle, expanded by [`inline::expand`] (whose synthetic spans `origins`
+/// explains: their source text is the clause and operand text). Returns the program when no
+/// problem was found.
+pub(crate) fn check_expanded(
+    files: &[SourceFile<'_>],
+    origins: &inline::Origins,
+) -> (Option<hir::Program>, Vec<Problem>) {
     let mut problems = Vec::new();
     let has_schema = files.iter().any(|f| {
         f.ast
@@ -76,6 +82,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
     let mut names: HashMap<String, ()> = HashMap::new();
     let mut cx = Ctx {
         schema: &types,
+        origins,
         file: 0,
         src: "",
         slots: Vec::new(),
@@ -105,7 +112,11 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
                         default = Some((*effect, fi, span.clone()));
                     }
                 }
-                ast::Item::Schema(_) | ast::Item::Const(_) => {}
+                ast::Item::Schema(_)
+                | ast::Item::Const(_)
+                | ast::Item::Def(_)
+                | ast::Item::Template(_)
+                | ast::Item::Instance(_) => {}
                 ast::Item::Policy(p) => {
                     npolicies += 1;
                     if npolicies == MAX_POLICIES + 1 {
@@ -184,6 +195,8 @@ pub(super) struct Scope {
 /// Checker state for one bundle.
 pub(super) struct Ctx<'s> {
     schema: &'s BTreeMap<String, SlotType>,
+    /// Where expanded (synthetic) spans came from.
+    origins: &'s inline::Origins,
     file: usize,
     src: &'s str,
     /// Slots in first-use order (renumbered by path at the end).
@@ -213,6 +226,14 @@ pub(in crate::check) fn ty_word(t: &VTy) -> &'static str {
 }
 
 impl Ctx<'_> {
+    /// The source text of `span` (an expanded node's own text for a synthetic span).
+    fn span_text(&self, span: &ByteSpan) -> String {
+        match self.origins.text(span) {
+            Some(t) => t.to_owned(),
+            None => self.src.get(span.clone()).unwrap_or("").to_owned(),
+        }
+    }
+
     fn error(&mut self, span: ByteSpan, message: String, help: Option<String>) {
         self.problems.push(Problem {
             file: self.file,
@@ -255,7 +276,7 @@ impl Ctx<'_> {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
                                 if matches!(lhs, hir::Operand::Count(_)) || matches!(rhs, hir::Operand::Count(_)));
-                            let text = collapse_ws(self.src.get(part.span.clone()).unwrap_or(""));
+                            let text = collapse_ws(&self.span_text(&part.span));
                             clauses.push(hir::Clause {
                                 expr: e,
                                 text,
