@@ -388,6 +388,7 @@ macro_rules! corpus_tests {
             sets__ops_literals = "sets/ops_literals",
             reuse__defs = "reuse/defs",
             reuse__lists = "reuse/lists",
+            reuse__with_consts = "reuse/with_consts",
             templates__repos = "templates/repos",
             templates__with_defs = "templates/with_defs",
         );
