@@ -218,4 +218,46 @@ pub enum ExprKind {
         /// The filter.
         filter: Box<Expr>,
     },
+    /// `a contains_all b`, `a contains_any b`, `a intersects b`, `a subset_of b`: a set
+    /// operator between a list and a list path or a list literal.
+    SetOp {
+        /// Operator.
+        op: SetOp,
+        /// The left list.
+        lhs: Box<Expr>,
+        /// The right list.
+        rhs: ListOperand,
+    },
+}
+
+/// A set operator between two lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    /// `a contains_all b`: every element of `b` is in `a`.
+    ContainsAll,
+    /// `a contains_any b`: some element of `a` is in `b`.
+    ContainsAny,
+    /// `a intersects b`: the same as `contains_any`.
+    Intersects,
+    /// `a subset_of b`: every element of `a` is in `b`.
+    SubsetOf,
+}
+
+impl SetOp {
+    /// Every set operator with its keyword.
+    pub const ALL: [(&'static str, SetOp); 4] = [
+        ("contains_all", SetOp::ContainsAll),
+        ("contains_any", SetOp::ContainsAny),
+        ("intersects", SetOp::Intersects),
+        ("subset_of", SetOp::SubsetOf),
+    ];
+}
+
+/// The right operand of a set operator.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ListOperand {
+    /// A list path.
+    Path(Name),
+    /// A list literal `[l, ...]` with its span.
+    Lits(Vec<(Lit, ByteSpan)>, ByteSpan),
 }

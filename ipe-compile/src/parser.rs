@@ -11,6 +11,7 @@ use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
+mod lists;
 mod schema;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
@@ -733,6 +734,9 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
                 span,
             });
         }
+    }
+    if let Some(e) = lists::set_op(i, &lhs)? {
+        return Ok(e);
     }
     for (kw, op) in STR_OPS {
         if eat_kw(i, kw)?.is_some() {

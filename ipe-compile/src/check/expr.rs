@@ -138,6 +138,7 @@ impl Ctx<'_> {
             }
             ExprKind::InSet { lhs, items } => self.in_set(lhs, items),
             ExprKind::InPath { lhs, list } => self.in_path(lhs, list),
+            ExprKind::SetOp { op, lhs, rhs } => self.set_op(*op, lhs, rhs),
             _ => {
                 let v = self.value(e)?;
                 match (v.op, &v.ty) {
@@ -259,8 +260,11 @@ impl Ctx<'_> {
                 self.find_seeds(rhs, out);
             }
             ExprKind::InSet { lhs, .. } | ExprKind::InPath { lhs, .. } => self.find_seeds(lhs, out),
-            ExprKind::Lit(_) | ExprKind::Agg { .. } | ExprKind::Has(_) | ExprKind::Where { .. } => {
-            }
+            ExprKind::Lit(_)
+            | ExprKind::Agg { .. }
+            | ExprKind::Has(_)
+            | ExprKind::Where { .. }
+            | ExprKind::SetOp { .. } => {}
         }
     }
 
@@ -609,7 +613,7 @@ impl Ctx<'_> {
         Some(v)
     }
 
-    fn enum_literal(
+    pub(super) fn enum_literal(
         &mut self,
         s: &str,
         span: &ByteSpan,

@@ -264,6 +264,25 @@ impl Infer {
                     self.set(&k, t, span);
                 }
             }
+            ExprKind::SetOp { lhs, rhs, .. } => {
+                // Both sides are lists of scalars; a literal list gives the element type.
+                let elem = match rhs {
+                    ast::ListOperand::Lits(items, _) => items.first().map(|(lit, _)| match lit {
+                        Lit::Str(_) => It::Str,
+                        Lit::Int(_) => It::Int,
+                        Lit::Bool(_) => It::Bool,
+                    }),
+                    ast::ListOperand::Path(p) => {
+                        let k = self.key(p);
+                        self.set(&k, It::List(None), &p.span);
+                        None
+                    }
+                };
+                if let ExprKind::Path(name) = &lhs.kind {
+                    let k = self.key(name);
+                    self.set(&k, It::List(elem.map(Box::new)), &name.span);
+                }
+            }
             ExprKind::InPath { lhs, list } => {
                 let lk = self.key(list);
                 match self.operand(lhs) {

@@ -4,6 +4,7 @@
 
 mod expr;
 mod infer;
+mod lists;
 mod schema;
 
 use crate::ast::{self, ByteSpan, Name};
