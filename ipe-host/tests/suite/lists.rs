@@ -28,8 +28,17 @@ policy Required:
   denies
 "#;
 
-/// `(typed request, the same request as JSON)`: valid, invalid elements, too long, missing.
-const REQUESTS: &[(&[&str], &[i64], Option<&[&str]>, &str)] = &[
+/// A typed request: `tags`, `ports`, `allowed` (absent when `None`), and the same request as
+/// JSON.
+type Typed = (
+    &'static [&'static str],
+    &'static [i64],
+    Option<&'static [&'static str]>,
+    &'static str,
+);
+
+/// Valid lists, a tag outside `allowed`, `tags` too long, `allowed` missing.
+const REQUESTS: &[Typed] = &[
     (
         &["a", "b"],
         &[8080, 9090],
