@@ -289,6 +289,16 @@ fn b_val() -> BoxedStrategy<Value> {
     any::<bool>().prop_map(|b| json!(b)).boxed()
 }
 
+/// An element of `tags`: a string, now and then an invalid element (issue 13: the whole list
+/// is then invalid, under `in` and under quantifiers alike).
+fn tag_val() -> BoxedStrategy<Value> {
+    prop_oneof![
+        16 => s_val(),
+        1 => proptest::sample::select(vec![json!(null), json!(3), json!(true)]),
+    ]
+    .boxed()
+}
+
 fn item() -> BoxedStrategy<Value> {
     prop_oneof![
         8 => (attr(s_val()), attr(i_val()), attr(e_val()), attr(b_val())).prop_map(|(a, b, c, d)| {
@@ -312,7 +322,7 @@ pub fn request() -> impl Strategy<Value = Value> {
         (attr(s_val()), attr(s_val()), attr(i_val()), attr(i_val())),
         (attr(b_val()), attr(e_val())),
         attr(
-            proptest::collection::vec(s_val(), 0..6)
+            proptest::collection::vec(tag_val(), 0..6)
                 .prop_map(Value::Array)
                 .boxed(),
         ),
