@@ -10,9 +10,14 @@
 //! list literal of it.
 
 use super::expr::VTy;
-use super::{ty_word, Ctx, Resolved};
+use super::{ty_word, Ctx, Resolved, MAX_AGG_DEPTH};
 use crate::ast::{ByteSpan, Expr, ExprKind, ListOperand, Lit, Name, SetOp};
 use crate::hir::{self, Aggregate, Literal, Operand, Scalar, SlotId, SlotType};
+
+/// Whether `op rhs` expands into `in` tests only (`contains_all` against a literal list).
+fn is_literal_contains_all(op: SetOp, rhs: &ListOperand) -> bool {
+    op == SetOp::ContainsAll && matches!(rhs, ListOperand::Lits(..))
+}
 
 /// The right list, checked.
 enum Rhs {
@@ -51,6 +56,15 @@ impl Ctx<'_> {
             }
             ListOperand::Lits(items, _) => Rhs::Lits(self.list_literals(&elem, items, &name.text)?),
         };
+        if self.scopes.len() >= usize::from(MAX_AGG_DEPTH) && !is_literal_contains_all(op, rhs) {
+            // The expansion is one more aggregate level.
+            self.error(
+                lhs.span.clone(),
+                format!("aggregates are nested more than {MAX_AGG_DEPTH} levels deep"),
+                Some("a set operator is an aggregate over its list".to_owned()),
+            );
+            return None;
+        }
         let level = self.level_of_scopes();
         let elem_of = |list| Operand::Field {
             level,
