@@ -385,7 +385,7 @@ pub enum SetOp {
     ContainsAny,
     /// `intersects`: the same as `contains_any`.
     Intersects,
-    /// `subset_of`: every element of the list is one of the values (not supported yet).
+    /// `subset_of`: every element of the list is one of the values.
     SubsetOf,
 }
 

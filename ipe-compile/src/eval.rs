@@ -167,8 +167,11 @@ impl<'p, 'r> Eval<'p, 'r> {
 
     /// The element field value and its type; errors name `list[].field`.
     fn field(&self, level: u8, list: SlotId, field: u16) -> R<(&'r Value, &'p Scalar)> {
-        let SlotType::Records { fields, .. } = &self.slot(list).ty else {
-            return Err(Self::err(list, Some(field), ErrKind::Missing));
+        let fields = match &self.slot(list).ty {
+            SlotType::Records { fields, .. } => fields,
+            // The self field: the element of a list of scalars, valid since the list is.
+            SlotType::List { elem, .. } => return Ok((self.env[usize::from(level)], elem)),
+            SlotType::Scalar(_) => return Err(Self::err(list, Some(field), ErrKind::Missing)),
         };
         let f = &fields[usize::from(field)];
         let elem = self.env[usize::from(level)];
@@ -279,7 +282,9 @@ impl<'p, 'r> Eval<'p, 'r> {
                 Operand::Field { level, list, field } => {
                     let fields = match &self.slot(*list).ty {
                         SlotType::Records { fields, .. } => fields,
-                        _ => return Ok(Truth::False),
+                        // The element of a valid list of scalars is never null.
+                        SlotType::List { .. } => return Ok(Truth::True),
+                        SlotType::Scalar(_) => return Ok(Truth::False),
                     };
                     // A non-object element makes the field present but invalid (its read is a
                     // wrong-type error), so `has` is true for it.

@@ -72,7 +72,7 @@ impl Scalar {
 pub enum SlotType {
     /// A scalar.
     Scalar(Scalar),
-    /// A list of scalars (for `x in path` and `path.count`).
+    /// A list of scalars (for `x in path`, `path.count` and aggregates binding its elements).
     List {
         /// Element type.
         elem: Scalar,
@@ -168,13 +168,14 @@ pub struct Clause {
 pub enum Operand {
     /// A top-level scalar attribute.
     Slot(SlotId),
-    /// A field of the element bound by an enclosing aggregate.
+    /// A field of the element bound by an enclosing aggregate. Over a list of scalars the
+    /// element itself is field 0, its *self field* (`t` in `all(t in tags where ...)`).
     Field {
         /// Nesting level of the aggregate that binds it (0 = outermost aggregate).
         level: u8,
         /// The list slot that aggregate iterates (so messages can name `list[].field`).
         list: SlotId,
-        /// Index into that slot's `Records::fields`.
+        /// Index into that slot's `Records::fields` (0, the self field, for a `List`).
         field: u16,
     },
     /// A constant.

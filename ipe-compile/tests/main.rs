@@ -24,6 +24,9 @@ mod fuzz_findings;
 /// cost budget, wide `and`/`or`, and linear-time checking of long lists and enums.
 #[path = "suite/limits.rs"]
 mod limits;
+/// Issue 13: quantifiers over lists of scalars and set operators (self fields, cost, verifier).
+#[path = "suite/lists.rs"]
+mod lists;
 /// Property tests: the reference evaluator against an independent encoding of the seed policy.
 #[path = "suite/prop.rs"]
 mod prop;

@@ -26,6 +26,10 @@ mod fuzz_findings;
 #[cfg(feature = "jit")]
 #[path = "suite/jit_diff.rs"]
 mod jit_diff;
+/// Issue 13: quantifiers over lists of scalars and set operators through the three readers
+/// and the JIT.
+#[path = "suite/lists.rs"]
+mod lists;
 /// Evaluating threads against concurrent swaps between two bundles with different answers.
 #[path = "suite/swap.rs"]
 mod swap;

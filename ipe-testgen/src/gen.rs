@@ -205,6 +205,35 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
         inner.clone().prop_map(|a| format!("not ({a})")).boxed(),
     ];
     if !elem {
+        // Issue 13: quantifiers over the list of scalars `tags` (the element is `t`) and the
+        // set operators, which expand into them.
+        options.push(
+            (proptest::sample::select(&["any", "all"][..]), tag_cond())
+                .prop_map(|(q, f)| format!("{q}(t in tags where {f})"))
+                .boxed(),
+        );
+        options.push(
+            (tag_cond(), cmp_op(), 0i64..4)
+                .prop_map(|(f, o, n)| format!("count(t in tags where {f}) {o} {n}"))
+                .boxed(),
+        );
+        options.push(
+            (
+                proptest::sample::select(
+                    &["contains_all", "contains_any", "intersects", "subset_of"][..],
+                ),
+                proptest::collection::vec(lit_str(), 0..3),
+                any::<bool>(),
+            )
+                .prop_map(|(op, ls, path)| {
+                    if path {
+                        format!("tags {op} tags")
+                    } else {
+                        format!("tags {op} [{}]", ls.join(", "))
+                    }
+                })
+                .boxed(),
+        );
         let body = cond(true, depth - 1);
         options.push(
             (proptest::sample::select(&["any", "all"][..]), body.clone())
@@ -218,6 +247,28 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
         );
     }
     proptest::strategy::Union::new(options).boxed()
+}
+
+/// A condition over `t`, an element of `tags` (issue 13), with outer attributes and `in tags`.
+fn tag_cond() -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        (eq_op(), lit_str()).prop_map(|(o, l)| format!("t {o} {l}")),
+        proptest::sample::select(&["a.s", "a.t"][..]).prop_map(|p| format!("t == {p}")),
+        proptest::collection::vec(lit_str(), 1..3)
+            .prop_map(|ls| format!("t in [{}]", ls.join(", "))),
+        Just("t in tags".to_owned()),
+        (
+            proptest::sample::select(&["starts_with", "ends_with", "contains"][..]),
+            lit_str()
+        )
+            .prop_map(|(o, l)| format!("t {o} {l}")),
+        Just("has t".to_owned()),
+    ];
+    prop_oneof![
+        3 => leaf.clone(),
+        1 => (leaf.clone(), leaf).prop_map(|(a, b)| format!("({a} or not {b})")),
+    ]
+    .boxed()
 }
 
 fn policy(i: usize) -> impl Strategy<Value = String> {
@@ -289,6 +340,16 @@ fn b_val() -> BoxedStrategy<Value> {
     any::<bool>().prop_map(|b| json!(b)).boxed()
 }
 
+/// An element of `tags`: a string, now and then an invalid element (issue 13: the whole list
+/// is then invalid, under `in` and under quantifiers alike).
+fn tag_val() -> BoxedStrategy<Value> {
+    prop_oneof![
+        16 => s_val(),
+        1 => proptest::sample::select(vec![json!(null), json!(3), json!(true)]),
+    ]
+    .boxed()
+}
+
 fn item() -> BoxedStrategy<Value> {
     prop_oneof![
         8 => (attr(s_val()), attr(i_val()), attr(e_val()), attr(b_val())).prop_map(|(a, b, c, d)| {
@@ -312,7 +373,7 @@ pub fn request() -> impl Strategy<Value = Value> {
         (attr(s_val()), attr(s_val()), attr(i_val()), attr(i_val())),
         (attr(b_val()), attr(e_val())),
         attr(
-            proptest::collection::vec(s_val(), 0..6)
+            proptest::collection::vec(tag_val(), 0..6)
                 .prop_map(Value::Array)
                 .boxed(),
         ),

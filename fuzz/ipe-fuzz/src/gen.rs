@@ -314,12 +314,17 @@ impl G<'_, '_> {
             }
         }
         for (v, i) in &self.vars {
-            if let Kind::Records { fields, .. } = &self.attrs[*i].kind {
-                for (f, ft) in fields {
-                    if ft == t {
-                        out.push(format!("{v}.{f}"));
+            match &self.attrs[*i].kind {
+                Kind::Records { fields, .. } => {
+                    for (f, ft) in fields {
+                        if ft == t {
+                            out.push(format!("{v}.{f}"));
+                        }
                     }
                 }
+                // Issue 13: the element of a list of scalars is the bound name itself.
+                Kind::List(s, _) if s == t => out.push(v.clone()),
+                _ => {}
             }
         }
         out
@@ -333,12 +338,6 @@ impl G<'_, '_> {
             .collect()
     }
 
-    fn records(&self) -> Vec<usize> {
-        (0..self.attrs.len())
-            .filter(|&i| matches!(self.attrs[i].kind, Kind::Records { .. }))
-            .collect()
-    }
-
     /// An int-valued count operand, if any list exists.
     fn count(&mut self, depth: usize) -> Option<String> {
         let lists: Vec<usize> = (0..self.attrs.len())
@@ -349,12 +348,11 @@ impl G<'_, '_> {
         }
         let i = self.pick(&lists);
         let path = self.attrs[i].path;
-        let is_rec = matches!(self.attrs[i].kind, Kind::Records { .. });
         Some(match self.below(3) {
             0 if !matches!(self.attrs[i].kind, Kind::Records { elem: None, .. }) => {
                 format!("{path}.count")
             }
-            1 if is_rec => {
+            1 => {
                 let v = format!("v{}", self.fresh);
                 self.fresh += 1;
                 let f = self.filter(&v, i, depth);
@@ -445,9 +443,13 @@ impl G<'_, '_> {
                 }
                 let l = self.pick(&lists);
                 if self.below(3) == 0 {
-                    // Issue #13: set operators against literals.
-                    let op = self.pick(&["contains_all", "contains_any", "intersects"]);
-                    let n = self.below(4);
+                    // Issue 13: a set operator against another list of the type or literals.
+                    let op = self.pick(&["contains_all", "contains_any", "intersects", "subset_of"]);
+                    if self.bool() {
+                        let r = self.pick(&lists);
+                        return Some(format!("{l} {op} {r}"));
+                    }
+                    let n = self.below(3);
                     let lits: Vec<String> = (0..n).map(|_| self.lit(&t)).collect();
                     return Some(format!("{l} {op} [{}]", lits.join(", ")));
                 }
@@ -463,8 +465,12 @@ impl G<'_, '_> {
             8 => {
                 let mut paths: Vec<String> = self.attrs.iter().map(|a| a.path.to_owned()).collect();
                 for (v, i) in &self.vars {
-                    if let Kind::Records { fields, .. } = &self.attrs[*i].kind {
-                        paths.extend(fields.iter().map(|(f, _)| format!("{v}.{f}")));
+                    match &self.attrs[*i].kind {
+                        Kind::Records { fields, .. } => {
+                            paths.extend(fields.iter().map(|(f, _)| format!("{v}.{f}")));
+                        }
+                        Kind::List(..) => paths.push(v.clone()),
+                        Kind::Scalar(_) => {}
                     }
                 }
                 if paths.is_empty() {
@@ -473,8 +479,10 @@ impl G<'_, '_> {
                 format!("has {}", paths[self.below(paths.len())])
             }
             _ => {
-                // Aggregates.
-                let recs = self.records();
+                // Aggregates (over lists of records, and of scalars since issue 13).
+                let recs: Vec<usize> = (0..self.attrs.len())
+                    .filter(|&i| !matches!(self.attrs[i].kind, Kind::Scalar(_)))
+                    .collect();
                 if recs.is_empty() || self.agg_depth >= 3 || depth > 5 {
                     return None;
                 }

@@ -935,17 +935,38 @@ impl Cx {
     /// `list contains_all ...` and friends, as `in` tests on the list.
     fn set_op(&mut self, e: &Expr, op: SetOp, lhs: &Expr, rhs: &DataRef) -> Expr {
         let span = e.span.clone();
-        if op == SetOp::SubsetOf {
-            self.error(
+        // Between two list attributes, and `subset_of` (a quantifier over the left list), the
+        // checker expands the operator (`check::lists`); constants on the right are replaced
+        // by their values for it.
+        let attribute_rhs = matches!(rhs, DataRef::Name(n) if matches!(
+            self.named(n.text.split('.').next().unwrap_or("")),
+            Named::Other
+        ));
+        if attribute_rhs || op == SetOp::SubsetOf {
+            let rhs = match rhs {
+                DataRef::Lits(..) => rhs.clone(),
+                _ if attribute_rhs => rhs.clone(),
+                _ => {
+                    let Some(values) = self.selection(rhs) else {
+                        return e.clone();
+                    };
+                    let at = match rhs {
+                        DataRef::Lits(_, s) => s.clone(),
+                        DataRef::Name(n) | DataRef::Key(n, _, _) | DataRef::Under(n, _, _) => {
+                            n.span.clone()
+                        }
+                    };
+                    DataRef::Lits(values.into_iter().map(|v| (v, at.clone())).collect(), at)
+                }
+            };
+            return Expr {
+                kind: ExprKind::SetOp {
+                    op,
+                    lhs: self.boxed(lhs),
+                    rhs,
+                },
                 span,
-                "`subset_of` is not supported yet".to_owned(),
-                Some(
-                    "it needs quantifiers over lists of scalars (`all(t in tags where t in [...])`), \
-                     which are not in the language yet"
-                        .to_owned(),
-                ),
-            );
-            return e.clone();
+            };
         }
         let list = match &lhs.kind {
             ExprKind::Path(n)
@@ -965,23 +986,6 @@ impl Cx {
                 return e.clone();
             }
         };
-        if let DataRef::Name(n) = rhs {
-            if matches!(
-                self.named(n.text.split('.').next().unwrap_or("")),
-                Named::Other
-            ) {
-                self.error(
-                    n.span.clone(),
-                    format!("`{}` is not a constant", n.text),
-                    Some(format!(
-                        "`{}` takes a literal list `[...]` or a constant; comparing two list \
-                         attributes is not supported yet",
-                        op.keyword()
-                    )),
-                );
-                return e.clone();
-            }
-        }
         let Some(values) = self.selection(rhs) else {
             return e.clone();
         };

@@ -138,7 +138,8 @@ impl Ctx<'_> {
             }
             ExprKind::InSet { lhs, items } => self.in_set(lhs, items),
             ExprKind::InPath { lhs, list } => self.in_path(lhs, list),
-            ExprKind::SetOp { .. } | ExprKind::InData { .. } => {
+            ExprKind::SetOp { op, lhs, rhs } => self.set_op(*op, lhs, rhs),
+            ExprKind::InData { .. } => {
                 // `check::consts` expands these before checking; never reached.
                 self.error(
                     e.span.clone(),
@@ -457,13 +458,18 @@ impl Ctx<'_> {
         filter: &Expr,
         span: &ByteSpan,
     ) -> Option<hir::Expr> {
-        let SlotType::Records { fields, .. } = self.slot_type(list).clone() else {
-            self.error(
-                span.clone(),
-                "`where` needs a list of records; a list of scalars can only be counted or tested with `in`".to_owned(),
-                None,
-            );
-            return None;
+        let fields = match self.slot_type(list).clone() {
+            SlotType::Records { fields, .. } => fields,
+            // The element of a list of scalars is read as its self field (path ""): the name
+            // alone (`t` in `all(t in tags where ...)`).
+            SlotType::List { elem, .. } => vec![hir::Field {
+                path: String::new(),
+                ty: elem,
+            }],
+            SlotType::Scalar(_) => {
+                self.error(span.clone(), "`where` needs a list".to_owned(), None);
+                return None;
+            }
         };
         if self.scopes.len() >= usize::from(MAX_AGG_DEPTH) {
             self.error(
@@ -628,7 +634,7 @@ impl Ctx<'_> {
         Some(v)
     }
 
-    fn enum_literal(
+    pub(super) fn enum_literal(
         &mut self,
         s: &str,
         span: &ByteSpan,

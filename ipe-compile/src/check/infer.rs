@@ -43,6 +43,9 @@ struct Infer {
     eqs: Vec<(String, String, usize, ByteSpan)>,
     members: Vec<(String, String, usize, ByteSpan)>,
     scopes: Vec<(String, String)>,
+    /// Issue 13: lists whose bound element is used itself (`t` in `all(t in tags where t ==
+    /// "a")`), with the first such use: a list of scalars, not of records.
+    self_uses: BTreeMap<String, (usize, ByteSpan)>,
     file: usize,
     problems: Vec<Problem>,
 }
@@ -84,6 +87,34 @@ pub(super) fn infer(
                 },
                 max_len: DEFAULT_MAX_LEN,
             },
+            Some(It::Records) if cx.self_uses.contains_key(key) => {
+                // The element itself is read: a list of scalars, unless fields are read too.
+                let prefix = format!("{key}\0");
+                let mut fields = cx
+                    .types
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix));
+                let elem = fields.next().and_then(|(_, t)| t.clone());
+                if fields.next().is_some() {
+                    let (file, span) = cx.self_uses[key].clone();
+                    problems.push(Problem {
+                        file,
+                        span,
+                        message: format!(
+                            "conflicting types for `{key}[]`: an element used as a value and as a record"
+                        ),
+                        help: Some("declare the list in a schema".to_owned()),
+                    });
+                }
+                SlotType::List {
+                    elem: match elem {
+                        Some(It::Int) => Scalar::Int,
+                        Some(It::Bool) => Scalar::Bool,
+                        _ => Scalar::Str,
+                    },
+                    max_len: DEFAULT_MAX_LEN,
+                }
+            }
             Some(It::Records) => {
                 let prefix = format!("{key}\0");
                 let fields = cx
@@ -145,11 +176,20 @@ impl Infer {
         self.types.entry(key.to_owned()).or_insert(None);
     }
 
-    /// The key of a path: `path` for attributes, `list\0field` for element fields.
-    fn key(&self, name: &Name) -> String {
+    /// The key of a path: `path` for attributes, `list\0field` for element fields (`list\0`
+    /// for the element itself, whose use is recorded).
+    fn key(&mut self, name: &Name) -> String {
         let (first, rest) = name.text.split_once('.').unwrap_or((&name.text, ""));
         match self.scopes.iter().rev().find(|(v, _)| v == first) {
-            Some((_, list)) => format!("{list}\0{rest}"),
+            Some((_, list)) => {
+                let list = list.clone();
+                if rest.is_empty() {
+                    self.self_uses
+                        .entry(list.clone())
+                        .or_insert_with(|| (self.file, name.span.clone()));
+                }
+                format!("{list}\0{rest}")
+            }
             None => name.text.clone(),
         }
     }
@@ -264,6 +304,27 @@ impl Infer {
                     self.set(&k, t, span);
                 }
             }
+            ExprKind::SetOp { lhs, rhs, .. } => {
+                // Both sides are lists of scalars; a literal list gives the element type.
+                let elem = match rhs {
+                    ast::DataRef::Lits(items, _) => items.first().map(|(lit, _)| match lit {
+                        Lit::Str(_) => It::Str,
+                        Lit::Int(_) => It::Int,
+                        Lit::Bool(_) => It::Bool,
+                    }),
+                    ast::DataRef::Name(p) => {
+                        let k = self.key(p);
+                        self.set(&k, It::List(None), &p.span);
+                        None
+                    }
+                    // Constant data is expanded before inference.
+                    ast::DataRef::Key(..) | ast::DataRef::Under(..) => None,
+                };
+                if let ExprKind::Path(name) = &lhs.kind {
+                    let k = self.key(name);
+                    self.set(&k, It::List(elem.map(Box::new)), &name.span);
+                }
+            }
             ExprKind::InPath { lhs, list } => {
                 let lk = self.key(list);
                 match self.operand(lhs) {
@@ -276,7 +337,7 @@ impl Infer {
                 }
             }
             // Expanded into the forms above before checking (`check::consts`).
-            ExprKind::SetOp { .. } | ExprKind::InData { .. } => {}
+            ExprKind::InData { .. } => {}
         }
     }
 

@@ -6,6 +6,7 @@ pub(crate) mod consts;
 mod expr;
 mod infer;
 pub(crate) mod inline;
+mod lists;
 mod schema;
 
 use crate::ast::{self, ByteSpan, Name};
@@ -215,6 +216,26 @@ pub(super) struct Ctx<'s> {
     problems: Vec<Problem>,
 }
 
+/// How messages name field `path` of the elements of `list`: `list[].path`, or `list[]` for
+/// the element of a list of scalars itself (its self field, path "").
+pub(in crate::check) fn field_display(list: &str, path: &str) -> String {
+    if path.is_empty() {
+        format!("{list}[]")
+    } else {
+        format!("{list}[].{path}")
+    }
+}
+
+/// How a filter spells field `path` of element `name`: `name.path`, or `name` itself for the
+/// self field.
+fn element_path(name: &str, path: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}.{path}")
+    }
+}
+
 /// The word for a type in messages.
 pub(in crate::check) fn ty_word(t: &VTy) -> &'static str {
     match t {
@@ -410,20 +431,23 @@ impl Ctx<'_> {
         };
         if let Some(level) = self.scopes.iter().rposition(|s| s.name == first) {
             let scope = &self.scopes[level];
-            let found = rest.and_then(|r| scope.fields.iter().position(|f| f.path == r));
+            // The bare element name is the element itself: the self field (path "") that
+            // only an element of a list of scalars has.
+            let key = rest.unwrap_or("");
+            let found = scope.fields.iter().position(|f| f.path == key);
             if let Some(i) = found {
                 return Some(Resolved::Field {
                     level: u8::try_from(level).unwrap_or(u8::MAX),
                     list: scope.list,
                     field: u16::try_from(i).unwrap_or(u16::MAX),
                     ty: scope.fields[i].ty.clone(),
-                    display: format!("{}[].{}", scope.list_path, scope.fields[i].path),
+                    display: field_display(&scope.list_path, &scope.fields[i].path),
                 });
             }
             let candidates: Vec<String> = scope
                 .fields
                 .iter()
-                .map(|f| format!("{first}.{}", f.path))
+                .map(|f| element_path(first, &f.path))
                 .collect();
             self.unknown(name, candidates);
             return None;
@@ -448,7 +472,7 @@ impl Ctx<'_> {
             }
         }
         for s in &self.scopes {
-            candidates.extend(s.fields.iter().map(|f| format!("{}.{}", s.name, f.path)));
+            candidates.extend(s.fields.iter().map(|f| element_path(&s.name, &f.path)));
         }
         self.unknown(name, candidates);
         None

@@ -230,7 +230,8 @@ impl<'t> CodeGen<'t> {
             },
             Operand::Field { list, field, .. } => match &self.slots.get(usize::from(*list))?.ty {
                 SlotType::Records { fields, .. } => fields.get(usize::from(*field)).map(|f| &f.ty),
-                _ => None,
+                SlotType::List { elem, .. } => Some(elem),
+                SlotType::Scalar(_) => None,
             },
             Operand::Count(_) => Some(&Scalar::Int),
             Operand::Lit(_) => None,

@@ -7,6 +7,7 @@
 //! [`ipe_nostd::Bundle::from_bytes`] so nothing unverifiable is ever written.
 
 mod code;
+mod lists;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -352,7 +353,8 @@ pub fn lower_located(
     }
     let mut slots = Vec::new();
     let mut fields = Vec::new();
-    for slot in &program.slots {
+    let bound_lists = lists::bound_scalar_lists(program);
+    for (id, slot) in program.slots.iter().enumerate() {
         let mut r = SlotFields {
             path: t.text(&slot.path),
             enum_id: NONE_U16,
@@ -372,6 +374,17 @@ pub fn lower_located(
                     r.enum_id = t.enum_id(m).map_err(bundle_wide)?;
                 }
                 r.max_len = *max_len;
+                if u16::try_from(id).is_ok_and(|id| bound_lists.contains(&id)) {
+                    // The self field an aggregate reads the elements through.
+                    r.first_field = u16::try_from(fields.len())
+                        .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?;
+                    r.field_count = 1;
+                    fields.push(FieldFields {
+                        path: t.text(""),
+                        kind: r.elem_kind,
+                        enum_id: r.enum_id,
+                    });
+                }
             }
             SlotType::Records {
                 fields: fs,

@@ -179,3 +179,29 @@ fn batch_of_lines_allocates_nothing_per_line_in_steady_state() {
     assert_eq!(one, three, "allocations grow with the number of lines");
     assert!(warm.requests > 0);
 }
+
+/// Issue 13: quantifiers over lists of scalars and set operators, interpreted and
+/// JIT-compiled, allocate nothing per evaluation in steady state.
+#[test]
+fn issue13_scalar_quantifiers_allocate_nothing_in_steady_state() {
+    let json = r#"{"tags": ["a", "b"], "ports": [8080, 9090, 80], "allowed": ["a", "b", "c"]}"#;
+    let mut options = vec![ipe_host::EngineOptions::interpreter()];
+    if cfg!(feature = "jit") {
+        options.push(ipe_host::EngineOptions::jit_all(
+            ipe_host::JitTier::Optimized,
+        ));
+    }
+    for opts in options {
+        let engine =
+            PolicyEngine::with_options(common::bundle(crate::lists::TAGS), opts).expect("loads");
+        let set = engine.load();
+        set.evaluate_json(json).expect("valid request");
+        let n = allocations(|| {
+            for _ in 0..20 {
+                let d = set.evaluate_json(json).expect("valid request");
+                assert_eq!(d.effect, ipe_nostd::Effect::Deny);
+            }
+        });
+        assert_eq!(n, 0);
+    }
+}

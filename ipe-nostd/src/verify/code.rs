@@ -349,7 +349,9 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                             return Err(e(CodeError::BadOperand));
                         }
                     } else {
-                        if k != kind::RECORDS {
+                        // A body binds an element: of a list of records, or of a list of
+                        // scalars with its self field (`verify::records`).
+                        if !(k == kind::RECORDS || (k == kind::LIST && r.field_count() == 1)) {
                             return Err(e(CodeError::TypeMismatch));
                         }
                         if level >= MAX_LEVELS {

@@ -103,7 +103,24 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         let (k, ek, e) = (r.kind(), r.elem_kind(), r.enum_id());
         let (ff, nf, max) = (r.first_field(), r.field_count(), r.max_len());
         let ok = match k {
-            kind::LIST => scalar_ok(ek, e) && max <= MAX_LIST_LEN,
+            // A list of scalars has no field record, or one: its self field (path "", the
+            // element's kind and enum), through which aggregates read its elements.
+            kind::LIST => {
+                scalar_ok(ek, e)
+                    && max <= MAX_LIST_LEN
+                    && match nf {
+                        0 => true,
+                        1 => {
+                            range_ok(ff.into(), 1, fields) && {
+                                let fr = FieldRec::nth(body.fields, usize::from(ff));
+                                fr.kind() == ek
+                                    && fr.enum_id() == e
+                                    && text(body, fr.path()) == Some("")
+                            }
+                        }
+                        _ => false,
+                    }
+            }
             kind::RECORDS => range_ok(ff.into(), nf.into(), fields) && max <= MAX_LIST_LEN,
             _ => scalar_ok(k, e),
         };
