@@ -45,7 +45,7 @@ fn max_len(i: &mut In<'_>) -> PResult<Option<u32>> {
 }
 
 /// A scalar type, if one is next.
-pub(super) fn scalar(i: &mut In<'_>) -> PResult<Option<ScalarTy>> {
+fn scalar(i: &mut In<'_>) -> PResult<Option<ScalarTy>> {
     if eat_kw(i, "string")?.is_some() {
         return Ok(Some(ScalarTy::Str));
     }
