@@ -1067,8 +1067,12 @@ fn combine(mut parts: Vec<Expr>, all: bool, span: ByteSpan) -> Expr {
     Expr { kind, span }
 }
 
-/// The number of nodes of `e` (a bound on its conditions).
+/// The number of conditions of `e` as the checker counts them (`check::terms`): every
+/// operator; literals and paths are operands.
 fn nodes(e: &Expr) -> usize {
+    if matches!(e.kind, ExprKind::Lit(_) | ExprKind::Path(_)) {
+        return 0;
+    }
     1 + match &e.kind {
         ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => 0,
         ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
