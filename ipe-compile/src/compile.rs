@@ -268,9 +268,16 @@ fn expand_consts(
                 at..at
             }
             (None, Some(key)) => {
+                // The key where it is written as a key (followed by `:`), best effort.
                 let quoted = serde_json::Value::String(key.clone()).to_string();
                 d.text
-                    .find(&quoted)
+                    .match_indices(&quoted)
+                    .map(|(at, _)| at)
+                    .find(|&at| {
+                        d.text
+                            .get(at + quoted.len()..)
+                            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+                    })
                     .map_or(0..0, |at| at..at + quoted.len())
             }
             (None, None) => 0..0,

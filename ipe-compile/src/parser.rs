@@ -152,7 +152,8 @@ impl<I: Stream + Location> AddContext<I, &'static str> for SyntaxError {
 }
 
 /// Parses one file. Returns the items that parsed and every syntax error found; after an error
-/// the parser skips to the next line starting with `policy`, `schema` or `default`.
+/// the parser skips to the next line starting with `policy`, `schema`, `default`, `const` or
+/// `hierarchy`.
 pub fn parse_file(src: &str) -> (ast::File, Vec<SyntaxError>) {
     let mut input = In {
         input: LocatingSlice::new(src),

@@ -997,7 +997,8 @@ impl Cx {
         let all = op == SetOp::ContainsAll;
         if values.is_empty() {
             // No value to test: true (`contains_all`) or false (the others) when the list
-            // reads, an error when it does not (fail closed).
+            // reads, an error when it does not (fail closed): `not count(_ in L) < 0` or
+            // `not count(_ in L) >= 0` (a `not`, so a failed clause gets no ` (found N)`).
             let count = Expr {
                 kind: ExprKind::Agg {
                     kind: AggKind::Count,
@@ -1014,12 +1015,16 @@ impl Cx {
                 kind: ExprKind::Lit(Lit::Int(0)),
                 span: span.clone(),
             };
-            return Expr {
+            let cmp = Expr {
                 kind: ExprKind::Cmp {
-                    op: if all { ast::CmpOp::Ge } else { ast::CmpOp::Lt },
+                    op: if all { ast::CmpOp::Lt } else { ast::CmpOp::Ge },
                     lhs: Box::new(count),
                     rhs: Box::new(zero),
                 },
+                span: span.clone(),
+            };
+            return Expr {
+                kind: ExprKind::Not(Box::new(cmp)),
                 span,
             };
         }
@@ -1070,8 +1075,12 @@ fn combine(mut parts: Vec<Expr>, all: bool, span: ByteSpan) -> Expr {
     Expr { kind, span }
 }
 
-/// The number of nodes of `e` (a bound on its conditions).
+/// The number of conditions of `e` as the checker counts them (`check::terms`): every
+/// operator; literals and paths are operands.
 fn nodes(e: &Expr) -> usize {
+    if matches!(e.kind, ExprKind::Lit(_) | ExprKind::Path(_)) {
+        return 0;
+    }
     1 + match &e.kind {
         ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => 0,
         ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
