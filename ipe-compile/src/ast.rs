@@ -45,6 +45,17 @@ pub struct SchemaEntry {
     pub path: Name,
     /// Its declared type.
     pub ty: TypeExpr,
+    /// `= <default>`: the value read when the attribute is missing (issue #13).
+    pub default: Option<(SchemaDefault, ByteSpan)>,
+}
+
+/// A schema default (`= false`, `= 0`, `= "x"`, `= []`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SchemaDefault {
+    /// A scalar literal.
+    Lit(Lit),
+    /// `[]`: a missing list reads as empty.
+    EmptyList,
 }
 
 /// A declared scalar type.
@@ -111,6 +122,11 @@ pub enum Body {
     /// `denies [with reason "R"]`.
     Denies {
         /// The reason, if given.
+        reason: Option<String>,
+    },
+    /// `permits [with reason "R"]`: applies and allows (issue #13).
+    Permits {
+        /// The reason, if given (documentation only: an allow has no reason in decisions).
         reason: Option<String>,
     },
 }
@@ -217,5 +233,14 @@ pub enum ExprKind {
         kw: ByteSpan,
         /// The filter.
         filter: Box<Expr>,
+    },
+    /// `x ?? d`: `d` when the attribute `x` is missing (right-associative).
+    Coalesce {
+        /// The attribute that may be missing.
+        lhs: Box<Expr>,
+        /// The default (a literal, a path or another `??`).
+        rhs: Box<Expr>,
+        /// Span of the `??` token.
+        op: ByteSpan,
     },
 }

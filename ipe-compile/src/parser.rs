@@ -11,6 +11,7 @@ use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
+mod optional;
 mod schema;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
@@ -522,15 +523,17 @@ fn policy(i: &mut In<'_>) -> PResult<ast::Policy> {
         }
     } else if eat_kw(i, "denies")?.is_some() {
         ast::Body::Denies { reason: reason(i)? }
+    } else if eat_kw(i, "permits")?.is_some() {
+        ast::Body::Permits { reason: reason(i)? }
     } else if trigger.is_some() {
         return Err(ErrMode::Cut(err_here(
             i,
-            Label::Expected("`requires` or `denies`"),
+            Label::Expected("`requires`, `denies` or `permits`"),
         )));
     } else {
         return Err(ErrMode::Cut(err_here(
             i,
-            Label::Expected("`triggers when`, `requires` or `denies`"),
+            Label::Expected("`triggers when`, `requires`, `denies` or `permits`"),
         )));
     };
     let mut metadata = Vec::new();
@@ -700,17 +703,17 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
         base.get(span.start - base_off..span.end - base_off)
             .unwrap_or("")
     };
-    let lhs = primary(i)?;
+    let lhs = optional::operand(i)?;
     foreign_after_operand(i)?;
     for (sym, op) in CMP_OPS {
         if let Some(op_span) = eat_sym(i, sym)? {
-            let rhs = primary(i)?;
+            let rhs = optional::operand(i)?;
             if let Some((sym2, _)) = CMP_OPS.iter().find(|(s, _)| peek_sym(i, s)) {
                 let at = i.current_token_start();
                 let _ = i.next_slice(sym2.len());
                 ws(i)?;
                 let next =
-                    primary(i).map_or_else(|_| "...".to_owned(), |e| text(&e.span).to_owned());
+                    optional::operand(i).map_or_else(|_| "...".to_owned(), |e| text(&e.span).to_owned());
                 let mid = text(&rhs.span);
                 return Err(ErrMode::Cut(SyntaxError::located(
                     at..at + sym2.len(),
@@ -736,7 +739,7 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     }
     for (kw, op) in STR_OPS {
         if eat_kw(i, kw)?.is_some() {
-            let rhs = primary(i)?;
+            let rhs = optional::operand(i)?;
             foreign_after_operand(i)?;
             let span = lhs.span.start..rhs.span.end;
             return Ok(Expr {

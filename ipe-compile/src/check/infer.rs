@@ -188,6 +188,21 @@ impl Infer {
                 self.cond(filter);
                 i
             }
+            ExprKind::Coalesce { lhs, rhs, .. } => {
+                // Every alternative has the type of the first.
+                let (l, r) = (self.operand(lhs), self.operand(rhs));
+                match (l, r) {
+                    (Info::Key(k), Info::Known(t)) => {
+                        self.set(&k, t, &rhs.span);
+                        Info::Key(k)
+                    }
+                    (Info::Key(a), Info::Key(b)) => {
+                        self.eqs.push((a.clone(), b, self.file, rhs.span.clone()));
+                        Info::Key(a)
+                    }
+                    (l, _) => l,
+                }
+            }
             _ => {
                 self.cond(e);
                 Info::Nothing
@@ -211,6 +226,11 @@ impl Infer {
             ExprKind::Where { expr, filter, .. } => {
                 self.cond(expr);
                 self.cond(filter);
+            }
+            ExprKind::Coalesce { .. } => {
+                if let Info::Key(k) = self.operand(e) {
+                    self.set(&k, It::Bool, &e.span);
+                }
             }
             ExprKind::Has(name) => {
                 let k = self.key(name);

@@ -4,6 +4,7 @@
 
 mod expr;
 mod infer;
+mod optional;
 mod schema;
 
 use crate::ast::{self, ByteSpan, Name};
@@ -71,6 +72,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
     } else {
         infer::infer(files, &mut problems)
     };
+    let defaults = optional::defaults(files, &types, &mut problems);
     let mut default: Option<(Effect, usize, ByteSpan)> = None;
     let mut names: HashMap<String, ()> = HashMap::new();
     let mut cx = Ctx {
@@ -85,6 +87,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
         depth: 0,
         depth_reported: false,
         problems: Vec::new(),
+        optional: optional::State::new(defaults),
     };
     let mut policies = Vec::new();
     let mut npolicies = 0usize;
@@ -199,6 +202,8 @@ pub(super) struct Ctx<'s> {
     depth: u32,
     depth_reported: bool,
     problems: Vec<Problem>,
+    /// Schema defaults and the `??` reads of the conditions being checked (issue #13).
+    optional: optional::State,
 }
 
 /// The word for a type in messages.
@@ -230,6 +235,16 @@ impl Ctx<'_> {
         });
         let body = match &p.body {
             ast::Body::Denies { reason } => Some(hir::Body::Denies {
+                reason: reason.clone(),
+            }),
+            // An applicable policy whose one requirement always holds: it allows (a bundle's
+            // `requires` policy has at least one clause).
+            ast::Body::Permits { reason } => Some(hir::Body::Requires {
+                clauses: vec![hir::Clause {
+                    expr: hir::Expr::Const(true),
+                    text: "true".to_owned(),
+                    reports_count: false,
+                }],
                 reason: reason.clone(),
             }),
             ast::Body::Requires { expr, reason } => {
