@@ -712,8 +712,8 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
                 let at = i.current_token_start();
                 let _ = i.next_slice(sym2.len());
                 ws(i)?;
-                let next =
-                    optional::operand(i).map_or_else(|_| "...".to_owned(), |e| text(&e.span).to_owned());
+                let next = optional::operand(i)
+                    .map_or_else(|_| "...".to_owned(), |e| text(&e.span).to_owned());
                 let mid = text(&rhs.span);
                 return Err(ErrMode::Cut(SyntaxError::located(
                     at..at + sym2.len(),

@@ -21,6 +21,9 @@ mod fuzz_findings;
 /// cost budget, wide `and`/`or`, and linear-time checking of long lists and enums.
 #[path = "suite/limits.rs"]
 mod limits;
+/// Issue #13: `x ?? d`, schema defaults and `permits` against their definition.
+#[path = "suite/optional.rs"]
+mod optional;
 /// Property tests: the reference evaluator against an independent encoding of the seed policy.
 #[path = "suite/prop.rs"]
 mod prop;

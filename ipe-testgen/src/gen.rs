@@ -70,20 +70,20 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         (i_path.clone(), cmp_op(), lit_int())
             .prop_map(|(p, o, l)| format!("{p} {o} {l}"))
             .boxed(),
-        (i_path.clone(), cmp_op(), i_path)
+        (i_path.clone(), cmp_op(), i_path.clone())
             .prop_map(|(p, o, q)| format!("{p} {o} {q}"))
             .boxed(),
         (e_path.clone(), cmp_op(), lit_level())
             .prop_map(|(p, o, l)| format!("{p} {o} {l}"))
             .boxed(),
-        (e_path, proptest::collection::vec(lit_level(), 1..3))
+        (e_path.clone(), proptest::collection::vec(lit_level(), 1..3))
             .prop_map(|(p, ls)| format!("{p} in [{}]", ls.join(", ")))
             .boxed(),
         (s_path.clone(), proptest::collection::vec(lit_str(), 1..4))
             .prop_map(|(p, ls)| format!("{p} in [{}]", ls.join(", ")))
             .boxed(),
         b_path.clone().prop_map(str::to_owned).boxed(),
-        (b_path, eq_op(), any::<bool>())
+        (b_path.clone(), eq_op(), any::<bool>())
             .prop_map(|(p, o, b)| format!("{p} {o} {b}"))
             .boxed(),
         (
@@ -101,6 +101,32 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .prop_map(|(o, n)| format!("tags.count {o} {n}"))
             .boxed(),
     ];
+    // Optional values (issue #13): `??` with a literal or a path default, chains, as a
+    // condition and under every operator kind.
+    options.extend([
+        (i_path.clone(), lit_int(), cmp_op(), lit_int())
+            .prop_map(|(p, d, o, l)| format!("{p} ?? {d} {o} {l}"))
+            .boxed(),
+        (i_path.clone(), i_path.clone(), cmp_op(), i_path.clone())
+            .prop_map(|(p, d, o, q)| format!("{p} ?? {d} {o} {q}"))
+            .boxed(),
+        (s_path.clone(), s_path.clone(), lit_str(), lit_str())
+            .prop_map(|(p, q, d, l)| format!("{p} ?? {q} ?? {d} starts_with {l}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            lit_str(),
+            proptest::collection::vec(lit_str(), 1..3),
+        )
+            .prop_map(|(p, d, ls)| format!("{p} ?? {d} in [{}]", ls.join(", ")))
+            .boxed(),
+        (e_path.clone(), lit_level(), cmp_op(), lit_level())
+            .prop_map(|(p, d, o, l)| format!("{p} ?? {d} {o} {l}"))
+            .boxed(),
+        (b_path.clone(), any::<bool>())
+            .prop_map(|(p, d)| format!("{p} ?? {d}"))
+            .boxed(),
+    ]);
     if elem {
         options.push(
             proptest::sample::select(&["it.name", "it.n", "it.ok"][..])

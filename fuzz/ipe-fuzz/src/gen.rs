@@ -386,7 +386,17 @@ impl G<'_, '_> {
         if places.is_empty() || (allow_lit && self.bool()) {
             return allow_lit.then(|| self.lit(t));
         }
-        Some(places[self.below(places.len())].clone())
+        let place = places[self.below(places.len())].clone();
+        // Optional values (issue #13): `place ?? default`, the default a literal or a place.
+        if self.below(6) == 0 {
+            let default = if self.bool() {
+                self.lit(t)
+            } else {
+                places[self.below(places.len())].clone()
+            };
+            return Some(format!("{place} ?? {default}"));
+        }
+        Some(place)
     }
 
     fn atom(&mut self, depth: usize) -> String {
@@ -565,7 +575,7 @@ impl G<'_, '_> {
             s.push_str(&format!("  triggers when {}\n", self.cond(0)));
         }
         if self.below(4) == 0 {
-            s.push_str("  denies");
+            s.push_str(self.pick(&["  denies", "  permits"]));
         } else {
             let n = 1 + self.below(3);
             let clauses: Vec<String> = (0..n).map(|_| self.cond(1)).collect();

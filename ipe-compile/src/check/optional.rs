@@ -17,7 +17,7 @@
 //! level no aggregate has) naming an entry of [`State::pending`]; [`Ctx::cond`] expands the
 //! entries its own condition created once it is typed.
 
-use super::expr::{Val, ValOp, VTy};
+use super::expr::{VTy, Val, ValOp};
 use super::{ty_word, Ctx, SourceFile};
 use crate::ast::{self, ByteSpan, Expr, ExprKind, Lit, SchemaDefault};
 use crate::diag::Problem;
@@ -108,7 +108,9 @@ pub(super) fn defaults(
                                             .collect::<Vec<_>>()
                                             .join(", ")
                                     ),
-                                    Scalar::Int => format!("the default of `{path}` must be an int literal"),
+                                    Scalar::Int => {
+                                        format!("the default of `{path}` must be an int literal")
+                                    }
                                     _ => format!(
                                         "the default of `{path}` must be a {} literal",
                                         s.kind().as_str()
@@ -125,12 +127,15 @@ pub(super) fn defaults(
                             }
                         }
                     }
-                    (SlotType::List { .. } | SlotType::Records { .. }, SchemaDefault::EmptyList) => {
-                        Some(Default::EmptyList)
-                    }
+                    (
+                        SlotType::List { .. } | SlotType::Records { .. },
+                        SchemaDefault::EmptyList,
+                    ) => Some(Default::EmptyList),
                     (SlotType::List { .. } | SlotType::Records { .. }, SchemaDefault::Lit(_)) => {
                         error(
-                            format!("mismatched default of `{path}`: expected `[]`, found a literal"),
+                            format!(
+                                "mismatched default of `{path}`: expected `[]`, found a literal"
+                            ),
                             "a list's only default is the empty list `= []`",
                         );
                         None
@@ -197,7 +202,11 @@ impl Ctx<'_> {
     }
 
     /// Expands the optional reads the condition `e` created since `mark`.
-    pub(super) fn optional_expand(&mut self, mark: usize, e: Option<hir::Expr>) -> Option<hir::Expr> {
+    pub(super) fn optional_expand(
+        &mut self,
+        mark: usize,
+        e: Option<hir::Expr>,
+    ) -> Option<hir::Expr> {
         if self.optional.pending.len() <= mark {
             return e;
         }
@@ -214,7 +223,13 @@ impl Ctx<'_> {
 
     /// The value of a top-level scalar attribute as an operand: with its schema default,
     /// `x ?? default`.
-    pub(super) fn scalar_slot_value(&mut self, id: SlotId, s: Scalar, span: ByteSpan, text: String) -> Val {
+    pub(super) fn scalar_slot_value(
+        &mut self,
+        id: SlotId,
+        s: Scalar,
+        span: ByteSpan,
+        text: String,
+    ) -> Val {
         let default = match self.optional.defaults.get(self.slot_path(id)) {
             Some(Default::Scalar(l)) if !self.optional.raw => Some(l.clone()),
             _ => None,
@@ -238,7 +253,11 @@ impl Ctx<'_> {
             return;
         }
         if self.optional.defaults.get(self.slot_path(id)) == Some(&Default::EmptyList) {
-            let fresh = !self.optional.pending.iter().any(|e| matches!(e, Entry::EmptyList(l) if *l == id));
+            let fresh = !self
+                .optional
+                .pending
+                .iter()
+                .any(|e| matches!(e, Entry::EmptyList(l) if *l == id));
             if fresh {
                 self.optional.pending.push(Entry::EmptyList(id));
             }
@@ -305,7 +324,11 @@ impl Ctx<'_> {
             ops.push(o);
             if let Some(l) = default {
                 if i + 1 < n {
-                    let at = parts.get(i).and_then(|p| p.1).cloned().unwrap_or(v.span.clone());
+                    let at = parts
+                        .get(i)
+                        .and_then(|p| p.1)
+                        .cloned()
+                        .unwrap_or(v.span.clone());
                     self.error(
                         at,
                         format!("`{}` has a schema default, so it is never missing and this `??` default is never used", v.text),
@@ -331,11 +354,14 @@ impl Ctx<'_> {
         if matches!(strip_paren(part).kind, ExprKind::Coalesce { .. }) {
             return Some((
                 "`??` cannot take a parenthesized `??` on its left".to_owned(),
-                "write the chain without parentheses: `a ?? b ?? c` tries `a`, then `b`, then `c`".to_owned(),
+                "write the chain without parentheses: `a ?? b ?? c` tries `a`, then `b`, then `c`"
+                    .to_owned(),
             ));
         }
         let found = match (&v.op, &v.ty) {
-            (ValOp::Operand(Operand::Slot(_) | Operand::Field { .. }), VTy::Scalar(_)) => return None,
+            (ValOp::Operand(Operand::Slot(_) | Operand::Field { .. }), VTy::Scalar(_)) => {
+                return None
+            }
             (ValOp::Operand(Operand::Lit(_)), _) if last => return None,
             (ValOp::Operand(Operand::Lit(_)), _) => "a literal",
             (ValOp::Operand(Operand::Count(_)), _) => "a count",
@@ -348,13 +374,22 @@ impl Ctx<'_> {
                 "write a literal of the attribute's type, e.g. `x ?? 0`, or another attribute",
             )
         } else if found == "a literal" {
-            ("`??` needs an attribute on its left", "a literal is never missing, so `??` after it has no effect")
+            (
+                "`??` needs an attribute on its left",
+                "a literal is never missing, so `??` after it has no effect",
+            )
         } else if found == "a count" {
             ("`??` needs an attribute on its left", "a count is never missing (a missing list is an error, or empty with the schema default `= []`)")
         } else if matches!(v.ty, VTy::List(_) | VTy::Records) {
-            ("`??` needs a scalar attribute on its left", "declare the list with `= []` in the schema so that a missing list reads as empty")
+            (
+                "`??` needs a scalar attribute on its left",
+                "declare the list with `= []` in the schema so that a missing list reads as empty",
+            )
         } else {
-            ("`??` needs an attribute on its left", "`x ?? d` gives a default to an attribute `x` that may be missing")
+            (
+                "`??` needs an attribute on its left",
+                "`x ?? d` gives a default to an attribute `x` that may be missing",
+            )
         };
         let found = match found {
             "list" => "a list",
