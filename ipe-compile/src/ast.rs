@@ -36,6 +36,19 @@ pub enum Item {
     Schema(Vec<SchemaEntry>),
     /// `policy Name: ...`.
     Policy(Box<Policy>),
+    /// `group Name first-match: "intent" { policy ... }` (issue #13).
+    Group(Box<Group>),
+}
+
+/// An ordered first-match group of policies (its rules).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The group's name.
+    pub name: Name,
+    /// The normalized intent (empty when none is given).
+    pub intent: String,
+    /// The rules in source order.
+    pub policies: Vec<Policy>,
 }
 
 /// One `path: type` line of a schema block.

@@ -11,6 +11,7 @@ use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
+mod group;
 mod optional;
 mod schema;
 
@@ -233,7 +234,7 @@ fn next_item_start(src: &str, from: usize) -> usize {
         if line_start + indent < from {
             continue;
         }
-        for kw in ["policy", "schema", "default"] {
+        for kw in ["policy", "schema", "default", "group"] {
             if let Some(rest) = trimmed.strip_prefix(kw) {
                 if rest.starts_with(|c: char| c.is_whitespace() || c == '{') {
                     return line_start + indent;
@@ -479,9 +480,12 @@ fn item(i: &mut In<'_>) -> PResult<ast::Item> {
     if eat_kw(i, "policy")?.is_some() {
         return policy(i).map(|p| ast::Item::Policy(Box::new(p)));
     }
+    if eat_kw(i, "group")?.is_some() {
+        return group::group(i).map(|g| ast::Item::Group(Box::new(g)));
+    }
     Err(ErrMode::Cut(err_here(
         i,
-        Label::Expected("`policy`, `schema` or `default`"),
+        Label::Expected("`policy`, `group`, `schema` or `default`"),
     )))
 }
 

@@ -56,12 +56,18 @@ pub(super) fn infer(
     for (fi, f) in files.iter().enumerate() {
         cx.file = fi;
         for item in &f.ast.items {
-            let ast::Item::Policy(p) = item else { continue };
-            if let Some(t) = &p.trigger {
-                cx.cond(t);
-            }
-            if let ast::Body::Requires { expr, .. } = &p.body {
-                cx.cond(expr);
+            let ps: &[ast::Policy] = match item {
+                ast::Item::Policy(p) => std::slice::from_ref(p),
+                ast::Item::Group(g) => &g.policies,
+                _ => continue,
+            };
+            for p in ps {
+                if let Some(t) = &p.trigger {
+                    cx.cond(t);
+                }
+                if let ast::Body::Requires { expr, .. } = &p.body {
+                    cx.cond(expr);
+                }
             }
         }
     }

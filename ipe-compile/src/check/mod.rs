@@ -91,6 +91,8 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
     };
     let mut policies = Vec::new();
     let mut npolicies = 0usize;
+    let mut groups = Vec::new();
+    let mut group_names: HashMap<String, ()> = HashMap::new();
     for (fi, f) in files.iter().enumerate() {
         cx.file = fi;
         cx.src = f.text;
@@ -109,24 +111,24 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
                 }
                 ast::Item::Schema(_) => {}
                 ast::Item::Policy(p) => {
-                    npolicies += 1;
-                    if npolicies == MAX_POLICIES + 1 {
-                        cx.error(
-                            p.name.span.clone(),
-                            format!("a bundle may have at most {MAX_POLICIES} policies"),
-                            Some("split the policies into several bundles".to_owned()),
-                        );
-                    }
-                    if names.insert(p.name.text.clone(), ()).is_some() {
-                        cx.error(
-                            p.name.span.clone(),
-                            format!("duplicate policy `{}`", p.name.text),
-                            None,
-                        );
-                    }
-                    if let Some(p) = cx.policy(p) {
+                    if let Some(p) = cx.named_policy(p, &mut names, &mut npolicies) {
                         policies.push(p);
                     }
+                }
+                ast::Item::Group(g) => {
+                    let first = policies.len();
+                    cx.group_header(g, &mut group_names);
+                    for p in &g.policies {
+                        if let Some(p) = cx.named_policy(p, &mut names, &mut npolicies) {
+                            policies.push(p);
+                        }
+                    }
+                    groups.push(hir::Group {
+                        name: g.name.text.clone(),
+                        intent: g.intent.clone(),
+                        first,
+                        len: policies.len() - first,
+                    });
                 }
             }
         }
@@ -141,6 +143,7 @@ pub(crate) fn check(files: &[SourceFile<'_>]) -> (Option<hir::Program>, Vec<Prob
         default: default.map_or(Effect::Deny, |d| d.0),
         slots: Vec::new(),
         policies,
+        groups,
     };
     schema::add_implicit_fields(&mut program, &mut cx.slots, &cx.implicit_fields);
     schema::sort_slots(&mut program, cx.slots);
@@ -224,6 +227,49 @@ impl Ctx<'_> {
             message,
             help,
         });
+    }
+
+    /// Checks a policy and its name (unique, within the bundle's policy limit).
+    fn named_policy(
+        &mut self,
+        p: &ast::Policy,
+        names: &mut HashMap<String, ()>,
+        npolicies: &mut usize,
+    ) -> Option<hir::Policy> {
+        *npolicies += 1;
+        if *npolicies == MAX_POLICIES + 1 {
+            self.error(
+                p.name.span.clone(),
+                format!("a bundle may have at most {MAX_POLICIES} policies"),
+                Some("split the policies into several bundles".to_owned()),
+            );
+        }
+        if names.insert(p.name.text.clone(), ()).is_some() {
+            self.error(
+                p.name.span.clone(),
+                format!("duplicate policy `{}`", p.name.text),
+                None,
+            );
+        }
+        self.policy(p)
+    }
+
+    /// Checks a first-match group's name (unique among groups) and that it has rules.
+    fn group_header(&mut self, g: &ast::Group, names: &mut HashMap<String, ()>) {
+        if names.insert(g.name.text.clone(), ()).is_some() {
+            self.error(
+                g.name.span.clone(),
+                format!("duplicate group `{}`", g.name.text),
+                None,
+            );
+        }
+        if g.policies.is_empty() {
+            self.error(
+                g.name.span.clone(),
+                format!("group `{}` has no rules", g.name.text),
+                Some("a first-match group needs at least one `policy`".to_owned()),
+            );
+        }
     }
 
     fn policy(&mut self, p: &ast::Policy) -> Option<hir::Policy> {
