@@ -17,6 +17,9 @@ mod diagnostics;
 /// Minimal reproducers of fuzz findings (`fuzz/`), one named test each.
 #[path = "suite/fuzz_findings.rs"]
 mod fuzz_findings;
+/// Issue #13: first-match groups in the bundle format and the verifier.
+#[path = "suite/groups.rs"]
+mod groups;
 /// Issue #11: format and verifier limits as located diagnostics at their boundaries, the
 /// cost budget, wide `and`/`or`, and linear-time checking of long lists and enums.
 #[path = "suite/limits.rs"]

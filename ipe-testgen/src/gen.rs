@@ -229,10 +229,37 @@ pub fn bundle(policies: std::ops::Range<usize>) -> impl Strategy<Value = String>
         proptest::sample::select(&["", "default allow\n", "default deny\n"][..]),
         proptest::collection::vec(0usize..1, policies).prop_flat_map(|v| {
             let n = v.len();
-            (0..n).map(policy).collect::<Vec<_>>()
+            (
+                (0..n).map(policy).collect::<Vec<_>>(),
+                proptest::collection::vec(0u8..4, n),
+            )
         }),
     )
-        .prop_map(|(d, ps)| format!("{d}{}", ps.join("\n")))
+        .prop_map(|(d, (ps, marks))| format!("{d}{}", grouped(&ps, &marks)))
+}
+
+/// The policies, some of them in first-match groups (issue #13): a mark of 1 opens a group at
+/// that policy, 2 and 3 keep the next policy in the open group, 0 closes it.
+fn grouped(ps: &[String], marks: &[u8]) -> String {
+    let mut out = String::new();
+    let mut open = false;
+    for (i, (p, m)) in ps.iter().zip(marks).enumerate() {
+        let join = open && *m >= 2;
+        if open && !join {
+            out.push_str("}\n");
+            open = false;
+        }
+        if !open && *m == 1 {
+            out.push_str(&format!("group G{i} first-match {{\n"));
+            open = true;
+        }
+        out.push_str(p);
+        out.push('\n');
+    }
+    if open {
+        out.push_str("}\n");
+    }
+    out
 }
 
 /// A JSON value for an attribute: usually well typed, sometimes missing or wrong.
