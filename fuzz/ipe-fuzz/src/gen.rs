@@ -678,15 +678,24 @@ pub fn case(u: &mut Unstructured<'_>) -> Case {
         _ => {}
     }
     let n = 1 + g.below(4);
+    // Sometimes the policies are the rules of one first-match group (issue #13).
+    let grouped = g.below(3) == 0;
+    let mut rules = String::new();
     for i in 0..n {
         let p = g.policy(i);
-        if g.bool() {
+        if grouped {
+            rules.push_str(&p);
+            rules.push('\n');
+        } else if g.bool() {
             texts.push(p);
         } else {
             let last = texts.last_mut().expect("a schema block");
             last.push('\n');
             last.push_str(&p);
         }
+    }
+    if grouped {
+        texts.push(format!("group G first-match: \"rules\" {{\n{rules}}}\n"));
     }
     let requests = (0..1 + g.below(6)).map(|_| g.request()).collect();
     let sources = texts
