@@ -92,6 +92,13 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
         let Ok(id) = PolicyId::try_from(p) else { break };
         let info = b.policy(id);
         writeln!(o, "\npolicy {p} {}", info.name)?;
+        match b.policy_rec(id).group() {
+            ipe_nostd::format::group::FIRST => writeln!(o, "  first rule of a first-match group")?,
+            ipe_nostd::format::group::NEXT => {
+                writeln!(o, "  later rule of the first-match group above")?
+            }
+            _ => {}
+        }
         writeln!(o, "  intent {:?}", info.intent)?;
         if let Some(r) = info.reason {
             writeln!(o, "  reason {r:?}")?;

@@ -44,6 +44,8 @@ pub enum Item {
     Template(Box<Template>),
     /// `instance Name = Template(arg: value, ...)`.
     Instance(Box<Instance>),
+    /// `group Name first-match: "intent" { policy ... }` (issue #13).
+    Group(Box<Group>),
 }
 
 /// A named predicate, value or list union with parameters, inlined where it is used.
@@ -115,6 +117,17 @@ pub struct Instance {
     pub args: Vec<(Name, ArgValue, ByteSpan)>,
 }
 
+/// An ordered first-match group of policies (its rules).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The group's name.
+    pub name: Name,
+    /// The normalized intent (empty when none is given).
+    pub intent: String,
+    /// The rules in source order.
+    pub policies: Vec<Policy>,
+}
+
 /// One `path: type` line of a schema block.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SchemaEntry {
@@ -122,6 +135,17 @@ pub struct SchemaEntry {
     pub path: Name,
     /// Its declared type.
     pub ty: TypeExpr,
+    /// `= <default>`: the value read when the attribute is missing (issue #13).
+    pub default: Option<(SchemaDefault, ByteSpan)>,
+}
+
+/// A schema default (`= false`, `= 0`, `= "x"`, `= []`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SchemaDefault {
+    /// A scalar literal.
+    Lit(Lit),
+    /// `[]`: a missing list reads as empty.
+    EmptyList,
 }
 
 /// A declared scalar type.
@@ -188,6 +212,11 @@ pub enum Body {
     /// `denies [with reason "R"]`.
     Denies {
         /// The reason, if given.
+        reason: Option<String>,
+    },
+    /// `permits [with reason "R"]`: applies and allows (issue #13).
+    Permits {
+        /// The reason, if given (documentation only: an allow has no reason in decisions).
         reason: Option<String>,
     },
 }
@@ -294,6 +323,15 @@ pub enum ExprKind {
         kw: ByteSpan,
         /// The filter.
         filter: Box<Expr>,
+    },
+    /// `x ?? d`: `d` when the attribute `x` is missing (right-associative).
+    Coalesce {
+        /// The attribute that may be missing.
+        lhs: Box<Expr>,
+        /// The default (a literal, a path or another `??`).
+        rhs: Box<Expr>,
+        /// Span of the `??` token.
+        op: ByteSpan,
     },
     /// `name(args)` or a bare name that is a `def` (resolved when defs are expanded).
     Call {

@@ -417,11 +417,31 @@ pub fn evaluate(program: &Program, request: &Value) -> Report {
         errors: Vec::new(),
         truncated: 0,
     };
-    for p in &program.policies {
+    // First-match groups: the group each policy is a rule of.
+    let mut group_of: Vec<Option<usize>> = vec![None; program.policies.len()];
+    for (gi, g) in program.groups.iter().enumerate() {
+        for slot in group_of.iter_mut().skip(g.first).take(g.len) {
+            *slot = Some(gi);
+        }
+    }
+    // The groups already decided by one of their rules.
+    let mut decided = vec![false; program.groups.len()];
+    for (pi, p) in program.policies.iter().enumerate() {
+        let group = group_of[pi];
+        if group.is_some_and(|g| decided[g]) {
+            // A rule after the one that decided its group: not evaluated, not listed.
+            continue;
+        }
         let applies = match &p.trigger {
             None => Truth::True,
             Some(t) => ev.expr(t),
         };
+        if applies != Truth::False {
+            // True or an error: this rule decides for its group (an error fails closed).
+            if let Some(g) = group {
+                decided[g] = true;
+            }
+        }
         let fail = |d: &mut Report, e| {
             d.errors.push(ErrorReport {
                 policy: p.name.clone(),

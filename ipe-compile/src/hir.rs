@@ -31,6 +31,23 @@ pub struct Program {
     pub slots: Vec<Slot>,
     /// Policies in bundle order (file order, then source order).
     pub policies: Vec<Policy>,
+    /// First-match groups, in bundle order (issue #13): each is a run of consecutive
+    /// policies, its rules.
+    pub groups: Vec<Group>,
+}
+
+/// An ordered first-match group: the first of its rules whose trigger is true (or an error)
+/// decides for the group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The group's name.
+    pub name: String,
+    /// Its intent (empty when none is given).
+    pub intent: String,
+    /// Index of its first rule in [`Program::policies`].
+    pub first: usize,
+    /// Number of rules (at least 1).
+    pub len: usize,
 }
 
 /// One top-level attribute.

@@ -12,6 +12,8 @@ use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
 mod consts;
+mod group;
+mod optional;
 mod reuse;
 mod schema;
 
@@ -243,6 +245,7 @@ fn next_item_start(src: &str, from: usize) -> usize {
             "hierarchy",
             "def",
             "instance",
+            "group",
         ] {
             if let Some(rest) = trimmed.strip_prefix(kw) {
                 if rest.starts_with(|c: char| c.is_whitespace() || c == '{') {
@@ -503,9 +506,14 @@ fn item(i: &mut In<'_>) -> PResult<ast::Item> {
             return consts::const_item(i, hierarchy);
         }
     }
+    if eat_kw(i, "group")?.is_some() {
+        return group::group(i).map(|g| ast::Item::Group(Box::new(g)));
+    }
     Err(ErrMode::Cut(err_here(
         i,
-        Label::Expected("`policy`, `schema`, `default`, `def`, `instance`, `const` or `hierarchy`"),
+        Label::Expected(
+            "`policy`, `group`, `schema`, `default`, `def`, `instance`, `const` or `hierarchy`",
+        ),
     )))
 }
 
@@ -551,15 +559,17 @@ fn policy(i: &mut In<'_>, name: Option<Name>) -> PResult<ast::Policy> {
         }
     } else if eat_kw(i, "denies")?.is_some() {
         ast::Body::Denies { reason: reason(i)? }
+    } else if eat_kw(i, "permits")?.is_some() {
+        ast::Body::Permits { reason: reason(i)? }
     } else if trigger.is_some() {
         return Err(ErrMode::Cut(err_here(
             i,
-            Label::Expected("`requires` or `denies`"),
+            Label::Expected("`requires`, `denies` or `permits`"),
         )));
     } else {
         return Err(ErrMode::Cut(err_here(
             i,
-            Label::Expected("`triggers when`, `requires` or `denies`"),
+            Label::Expected("`triggers when`, `requires`, `denies` or `permits`"),
         )));
     };
     let mut metadata = Vec::new();
@@ -729,17 +739,17 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
         base.get(span.start - base_off..span.end - base_off)
             .unwrap_or("")
     };
-    let lhs = primary(i)?;
+    let lhs = optional::operand(i)?;
     foreign_after_operand(i)?;
     for (sym, op) in CMP_OPS {
         if let Some(op_span) = eat_sym(i, sym)? {
-            let rhs = primary(i)?;
+            let rhs = optional::operand(i)?;
             if let Some((sym2, _)) = CMP_OPS.iter().find(|(s, _)| peek_sym(i, s)) {
                 let at = i.current_token_start();
                 let _ = i.next_slice(sym2.len());
                 ws(i)?;
-                let next =
-                    primary(i).map_or_else(|_| "...".to_owned(), |e| text(&e.span).to_owned());
+                let next = optional::operand(i)
+                    .map_or_else(|_| "...".to_owned(), |e| text(&e.span).to_owned());
                 let mid = text(&rhs.span);
                 return Err(ErrMode::Cut(SyntaxError::located(
                     at..at + sym2.len(),
@@ -765,7 +775,7 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     }
     for (kw, op) in STR_OPS {
         if eat_kw(i, kw)?.is_some() {
-            let rhs = primary(i)?;
+            let rhs = optional::operand(i)?;
             foreign_after_operand(i)?;
             let span = lhs.span.start..rhs.span.end;
             return Ok(Expr {

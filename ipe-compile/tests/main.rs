@@ -20,6 +20,9 @@ mod diagnostics;
 /// Minimal reproducers of fuzz findings (`fuzz/`), one named test each.
 #[path = "suite/fuzz_findings.rs"]
 mod fuzz_findings;
+/// Issue #13: first-match groups in the bundle format and the verifier.
+#[path = "suite/groups.rs"]
+mod groups;
 /// Issue #11: format and verifier limits as located diagnostics at their boundaries, the
 /// cost budget, wide `and`/`or`, and linear-time checking of long lists and enums.
 #[path = "suite/limits.rs"]
@@ -27,6 +30,9 @@ mod limits;
 /// Issue 13: quantifiers over lists of scalars and set operators (self fields, cost, verifier).
 #[path = "suite/lists.rs"]
 mod lists;
+/// Issue #13: `x ?? d`, schema defaults and `permits` against their definition.
+#[path = "suite/optional.rs"]
+mod optional;
 /// Property tests: the reference evaluator against an independent encoding of the seed policy.
 #[path = "suite/prop.rs"]
 mod prop;

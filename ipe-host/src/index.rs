@@ -80,7 +80,8 @@ impl Index {
         self.groups.iter().map(|g| g.all.1 as usize).sum()
     }
 
-    /// Calls `f` once per candidate policy for these slot values (in no particular order).
+    /// Calls `f` once per candidate policy for these slot values: the unindexed policies first,
+    /// in ascending ids (first-match rules are among them, in order), then index candidates.
     #[inline]
     pub(crate) fn for_each_candidate(
         &self,

@@ -49,6 +49,14 @@ pub enum BundleError {
     NonCanonical,
     /// The body decoded but failed verification.
     Verify(VerifyError),
+    /// The header names another format version than the body needs (version 2 exactly when
+    /// a policy is in a first-match group).
+    VersionMismatch {
+        /// The header's version.
+        header: u16,
+        /// The version the body needs.
+        body: u16,
+    },
 }
 
 impl core::fmt::Display for BundleError {
@@ -77,6 +85,11 @@ impl core::fmt::Display for BundleError {
                 f.write_str("bundle body has a length prefix that is not in its shortest form")
             }
             BundleError::Verify(e) => write!(f, "bundle failed verification: {e}"),
+            BundleError::VersionMismatch { header, body } => write!(
+                f,
+                "bundle header says format version {header}, but its body is version {body} \
+                 (version 2 exactly when it has first-match groups)"
+            ),
         }
     }
 }
@@ -293,6 +306,12 @@ impl<'a> Bundle<'a> {
         // as long as its encoding with shortest prefixes (a longer prefix only adds bytes).
         if canonical_len(&body) != Some(body_bytes.len()) {
             return Err(BundleError::NonCanonical);
+        }
+        if header.version != body.version() {
+            return Err(BundleError::VersionMismatch {
+                header: header.version,
+                body: body.version(),
+            });
         }
         Ok(body)
     }

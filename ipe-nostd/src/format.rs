@@ -9,8 +9,12 @@ use serde::{Deserialize, Serialize};
 
 /// The first four bytes of every bundle.
 pub const MAGIC: [u8; 4] = *b"IPEB";
-/// The format version this crate reads and writes.
-pub const VERSION: u16 = 1;
+/// The newest format version this crate reads and writes. Version 2 adds first-match groups
+/// (the policy record's `group` byte); a bundle without a group is written as version 1, which
+/// is byte-identical to the version 1 of earlier builds.
+pub const VERSION: u16 = 2;
+/// The oldest format version this crate reads.
+pub const MIN_VERSION: u16 = 1;
 /// The checksum of the body: CRC-32/ISCSI (Castagnoli).
 pub const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
@@ -120,6 +124,17 @@ pub mod body_kind {
     pub const REQUIRES: u8 = 0;
     /// `denies`: violated whenever triggered.
     pub const DENIES: u8 = 1;
+}
+
+/// A policy's place in a first-match group (the `group` byte of a [`PolicyRec`], format
+/// version 2; always [`NONE`](group::NONE) in version 1).
+pub mod group {
+    /// Not in a group: an ordinary policy.
+    pub const NONE: u8 = 0;
+    /// The first rule of a first-match group.
+    pub const FIRST: u8 = 1;
+    /// A later rule of the group the previous policy (id − 1) is in.
+    pub const NEXT: u8 = 2;
 }
 
 /// An `(offset, length)` range of the text or code section, as stored in records.
@@ -463,6 +478,8 @@ records! {
         clause_count: u16 = 36,
         /// Body kind ([`body_kind`]).
         body_kind: u8 = 38,
+        /// Place in a first-match group ([`group`]; version 2).
+        group: u8 = 39,
         /// First metadata record.
         first_meta: u32 = 40,
         /// Metadata count.
@@ -470,7 +487,7 @@ records! {
         /// Static bound on the steps one evaluation of the policy takes.
         cost_bound: u32 = 48,
     }
-    reserved { reserved_39: 1 = 39, reserved_46: 2 = 46, reserved_52: 4 = 52, }
+    reserved { reserved_46: 2 = 46, reserved_52: 4 = 52, }
 
     /// A requirement clause.
     ClauseRec, ClauseFields, CLAUSE_LEN = 20, "clause" {
@@ -528,12 +545,31 @@ records! {
     reserved {}
 }
 
+impl Body<'_> {
+    /// The format version this body needs, which is the one its header must name: 2 when a
+    /// policy is in a first-match group, else 1.
+    pub fn version(&self) -> u16 {
+        let grouped = (0..PolicyRec::count(self.policies))
+            .any(|i| PolicyRec::nth(self.policies, i).group() != group::NONE);
+        if grouped {
+            2
+        } else {
+            1
+        }
+    }
+}
+
 impl Header {
-    /// The header of a bundle whose body is `body`.
+    /// The header of a version [`VERSION`] bundle whose body is `body`.
     pub fn for_body(body: &[u8]) -> Header {
+        Self::for_body_version(body, VERSION)
+    }
+
+    /// The header of a bundle of format `version` whose body is `body`.
+    pub fn for_body_version(body: &[u8], version: u16) -> Header {
         Header {
             magic: MAGIC,
-            version: VERSION,
+            version,
             flags: 0,
             body_len: body.len() as u32,
             crc: CRC.checksum(body),
@@ -554,7 +590,7 @@ impl Header {
         if h.magic() != MAGIC {
             return Err(BundleError::BadMagic);
         }
-        if h.version() != VERSION {
+        if !(MIN_VERSION..=VERSION).contains(&h.version()) {
             return Err(BundleError::UnsupportedVersion(h.version()));
         }
         if h.flags() != 0 {

@@ -11,7 +11,7 @@ use crate::bundle::{Bundle, PolicyId, SlotId};
 use crate::decision::{
     Accumulator, AttrError, Decision, DecisionLists, Outcome, PolicyError, Violation,
 };
-use crate::format::{body_kind, kind, Span};
+use crate::format::{body_kind, group, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
 use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
@@ -672,9 +672,15 @@ pub fn evaluate<const N: usize, const M: usize>(
 pub fn evaluate_into<D: DecisionLists>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &mut D) {
     let mut acc = Accumulator::new(bundle.default_effect());
     let mut m = Machine::new(bundle, values);
+    let mut groups = FirstMatch::new();
     for id in bundle.unindexed() {
-        acc.add(d, id, m.policy(id));
+        if groups.admit(bundle, id) {
+            let outcome = m.policy(id);
+            groups.settle(&outcome);
+            acc.add(d, id, outcome);
+        }
     }
+    // Rules of first-match groups are never indexed (the verifier checks it).
     for g in 0..bundle.index_group_count() {
         if let Some((first, n)) = m.r.candidates(g) {
             for i in first..first.saturating_add(n) {
@@ -686,7 +692,51 @@ pub fn evaluate_into<D: DecisionLists>(bundle: &Bundle<'_>, values: &[Value<'_>]
     acc.finish(d);
 }
 
-/// Calls `f` once for every policy the trigger index cannot rule out for these values.
+/// First-match groups (format version 2) in an evaluation loop.
+///
+/// A loop asks [`admit`](Self::admit) before evaluating a policy and gives its outcome to
+/// [`settle`](Self::settle). The rules of a group are consecutive policies, never in the
+/// trigger index (the verifier checks both), so every loop meets them in order among the
+/// unindexed policies, which come in ascending id order. The first rule of a group whose
+/// trigger is true or an error decides for the group: the later rules of that group are not
+/// admitted (neither evaluated nor listed). Ordinary policies are always admitted.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FirstMatch {
+    decided: bool,
+}
+
+impl FirstMatch {
+    /// The state before the first policy.
+    pub const fn new() -> Self {
+        FirstMatch { decided: false }
+    }
+
+    /// Whether policy `id` is evaluated: false for a rule after its group's deciding rule.
+    #[inline(always)]
+    pub fn admit(&mut self, bundle: &Bundle<'_>, id: PolicyId) -> bool {
+        match bundle.policy_rec(id).group() {
+            group::NONE => true,
+            group::FIRST => {
+                self.decided = false;
+                true
+            }
+            _ => !self.decided,
+        }
+    }
+
+    /// Records the outcome of the policy just admitted: anything but not applicable decides
+    /// its group (a trigger error too: the group fails closed).
+    #[inline(always)]
+    pub fn settle(&mut self, outcome: &Outcome) {
+        if !matches!(outcome, Outcome::NotApplicable) {
+            self.decided = true;
+        }
+    }
+}
+
+/// Calls `f` once for every policy the trigger index cannot rule out for these values: the
+/// unindexed policies first, in ascending ids (so a loop with a [`FirstMatch`] meets the rules
+/// of each first-match group in order), then the candidates of each index group.
 pub fn for_each_candidate(bundle: &Bundle<'_>, values: &[Value<'_>], mut f: impl FnMut(PolicyId)) {
     for id in bundle.unindexed() {
         f(id);

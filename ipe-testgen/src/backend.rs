@@ -147,12 +147,16 @@ impl<'b> Jit<'b> {
         }
         let mut d = ipe_host::HostDecision::new(bundle.default_effect());
         let mut acc = Accumulator::new(bundle.default_effect());
+        let mut groups = vm::FirstMatch::new();
         vm::for_each_candidate(bundle, values, |id| {
-            let o = self
-                .set
-                .eval(id, values)
-                .unwrap_or_else(|| vm::eval_policy_values(bundle, id, values));
-            acc.add(&mut d, id, o);
+            if groups.admit(bundle, id) {
+                let o = self
+                    .set
+                    .eval(id, values)
+                    .unwrap_or_else(|| vm::eval_policy_values(bundle, id, values));
+                groups.settle(&o);
+                acc.add(&mut d, id, o);
+            }
         });
         acc.finish(&mut d);
         Ok(ipe_host::Report::of_host(bundle, &d).to_json())

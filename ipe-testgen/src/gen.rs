@@ -85,14 +85,14 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .clone()
             .prop_map(|p| format!("{p} in k_levels"))
             .boxed(),
-        (e_path, proptest::collection::vec(lit_level(), 1..3))
+        (e_path.clone(), proptest::collection::vec(lit_level(), 1..3))
             .prop_map(|(p, ls)| format!("{p} in [{}]", ls.join(", ")))
             .boxed(),
         (s_path.clone(), proptest::collection::vec(lit_str(), 1..4))
             .prop_map(|(p, ls)| format!("{p} in [{}]", ls.join(", ")))
             .boxed(),
         b_path.clone().prop_map(str::to_owned).boxed(),
-        (b_path, eq_op(), any::<bool>())
+        (b_path.clone(), eq_op(), any::<bool>())
             .prop_map(|(p, o, b)| format!("{p} {o} {b}"))
             .boxed(),
         (
@@ -145,6 +145,32 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .prop_map(|o| format!("tags {o} k_strs"))
             .boxed(),
     ];
+    // Optional values (issue #13): `??` with a literal or a path default, chains, as a
+    // condition and under every operator kind.
+    options.extend([
+        (i_path.clone(), lit_int(), cmp_op(), lit_int())
+            .prop_map(|(p, d, o, l)| format!("{p} ?? {d} {o} {l}"))
+            .boxed(),
+        (i_path.clone(), i_path.clone(), cmp_op(), i_path.clone())
+            .prop_map(|(p, d, o, q)| format!("{p} ?? {d} {o} {q}"))
+            .boxed(),
+        (s_path.clone(), s_path.clone(), lit_str(), lit_str())
+            .prop_map(|(p, q, d, l)| format!("{p} ?? {q} ?? {d} starts_with {l}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            lit_str(),
+            proptest::collection::vec(lit_str(), 1..3),
+        )
+            .prop_map(|(p, d, ls)| format!("{p} ?? {d} in [{}]", ls.join(", ")))
+            .boxed(),
+        (e_path.clone(), lit_level(), cmp_op(), lit_level())
+            .prop_map(|(p, d, o, l)| format!("{p} ?? {d} {o} {l}"))
+            .boxed(),
+        (b_path.clone(), any::<bool>())
+            .prop_map(|(p, d)| format!("{p} ?? {d}"))
+            .boxed(),
+    ]);
     if elem {
         options.push(
             proptest::sample::select(&["it.name", "it.n", "it.ok"][..])
@@ -305,10 +331,51 @@ pub fn bundle(policies: std::ops::Range<usize>) -> impl Strategy<Value = String>
         proptest::sample::select(&["", "default allow\n", "default deny\n"][..]),
         proptest::collection::vec(0usize..1, policies).prop_flat_map(|v| {
             let n = v.len();
-            (0..n).map(policy).collect::<Vec<_>>()
+            (
+                (0..n).map(policy).collect::<Vec<_>>(),
+                proptest::collection::vec(0u8..4, n),
+            )
         }),
     )
-        .prop_map(|(d, ps)| format!("{d}{}", ps.join("\n")))
+        .prop_map(|(d, (ps, marks))| format!("{d}{}", grouped(&ps, &marks)))
+}
+
+/// The policies, some of them in first-match groups (issue #13): a mark of 1 opens a group at
+/// that policy, 2 and 3 keep the next policy in the open group, 0 closes it.
+/// Defs a policy's text starts with go before every group (a group holds only policies).
+fn grouped(ps: &[String], marks: &[u8]) -> String {
+    let mut defs = String::new();
+    let ps: Vec<String> = ps
+        .iter()
+        .map(|p| {
+            let mut rest = p.as_str();
+            while rest.starts_with("def ") {
+                let end = rest.find('\n').map_or(rest.len(), |e| e + 1);
+                defs.push_str(&rest[..end]);
+                rest = &rest[end..];
+            }
+            rest.to_owned()
+        })
+        .collect();
+    let mut out = defs;
+    let mut open = false;
+    for (i, (p, m)) in ps.iter().zip(marks).enumerate() {
+        let join = open && *m >= 2;
+        if open && !join {
+            out.push_str("}\n");
+            open = false;
+        }
+        if !open && *m == 1 {
+            out.push_str(&format!("group G{i} first-match {{\n"));
+            open = true;
+        }
+        out.push_str(p);
+        out.push('\n');
+    }
+    if open {
+        out.push_str("}\n");
+    }
+    out
 }
 
 /// A JSON value for an attribute: usually well typed, sometimes missing or wrong.

@@ -112,9 +112,15 @@ pub fn check(data: &[u8]) {
 fn exhaustive(bundle: &Bundle<'_>, values: &[Value<'_>]) -> String {
     let mut out =
         ipe_nostd::DecisionBuilder::<{ ipe_host::MAX_LIST }>::new(bundle.default_effect());
+    // Every policy in id order; first-match groups (issue #13) stop at their deciding rule.
+    let mut groups = ipe_nostd::vm::FirstMatch::new();
     for p in 0..bundle.policy_count() {
         if let Ok(id) = PolicyId::try_from(p) {
-            out.add(id, ipe_nostd::vm::eval_policy_values(bundle, id, values));
+            if groups.admit(bundle, id) {
+                let o = ipe_nostd::vm::eval_policy_values(bundle, id, values);
+                groups.settle(&o);
+                out.add(id, o);
+            }
         }
     }
     ipe_host::Report::new(bundle, &out.finish()).to_json()
@@ -124,13 +130,14 @@ fn exhaustive(bundle: &Bundle<'_>, values: &[Value<'_>]) -> String {
 fn exhaustive_complete(bundle: &Bundle<'_>, values: &[Value<'_>]) -> String {
     let mut d = ipe_host::HostDecision::new(bundle.default_effect());
     let mut acc = ipe_nostd::Accumulator::new(bundle.default_effect());
+    let mut groups = ipe_nostd::vm::FirstMatch::new();
     for p in 0..bundle.policy_count() {
         if let Ok(id) = PolicyId::try_from(p) {
-            acc.add(
-                &mut d,
-                id,
-                ipe_nostd::vm::eval_policy_values(bundle, id, values),
-            );
+            if groups.admit(bundle, id) {
+                let o = ipe_nostd::vm::eval_policy_values(bundle, id, values);
+                groups.settle(&o);
+                acc.add(&mut d, id, o);
+            }
         }
     }
     acc.finish(&mut d);

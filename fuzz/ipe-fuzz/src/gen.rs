@@ -386,7 +386,17 @@ impl G<'_, '_> {
         if places.is_empty() || (allow_lit && self.bool()) {
             return allow_lit.then(|| self.lit(t));
         }
-        Some(places[self.below(places.len())].clone())
+        let place = places[self.below(places.len())].clone();
+        // Optional values (issue #13): `place ?? default`, the default a literal or a place.
+        if self.below(6) == 0 {
+            let default = if self.bool() {
+                self.lit(t)
+            } else {
+                places[self.below(places.len())].clone()
+            };
+            return Some(format!("{place} ?? {default}"));
+        }
+        Some(place)
     }
 
     fn atom(&mut self, depth: usize) -> String {
@@ -597,7 +607,7 @@ impl G<'_, '_> {
             }
         }
         if self.below(4) == 0 {
-            s.push_str("  denies");
+            s.push_str(self.pick(&["  denies", "  permits"]));
         } else {
             let n = 1 + self.below(3);
             let clauses: Vec<String> = (0..n).map(|_| self.cond(1)).collect();
@@ -701,9 +711,15 @@ pub fn case(u: &mut Unstructured<'_>) -> Case {
         _ => {}
     }
     let n = 1 + g.below(4);
+    // Sometimes the policies are the rules of one first-match group (issue #13).
+    let grouped = g.below(3) == 0;
+    let mut rules = String::new();
     for i in 0..n {
         let p = g.policy(i);
-        if g.bool() {
+        if grouped {
+            rules.push_str(&p);
+            rules.push('\n');
+        } else if g.bool() {
             texts.push(p);
         } else {
             let last = texts.last_mut().expect("a schema block");
@@ -713,6 +729,9 @@ pub fn case(u: &mut Unstructured<'_>) -> Case {
     }
     if !g.consts.is_empty() {
         texts.push(format!("{}\n", g.consts.join("\n")));
+    }
+    if grouped {
+        texts.push(format!("group G first-match: \"rules\" {{\n{rules}}}\n"));
     }
     let requests = (0..1 + g.below(6)).map(|_| g.request()).collect();
     let sources = texts

@@ -62,3 +62,46 @@ policy Always:
         ]
     );
 }
+
+/// Issue 13: `ipe inspect` shows the format version and each first-match rule's place.
+#[test]
+fn issue13_inspect_shows_first_match_rules() {
+    let src = r#"schema {
+  port: int
+}
+
+policy Plain:
+  "plain"
+  triggers when port == 1
+  denies
+
+group Acl first-match {
+  policy A:
+    "a"
+    triggers when port == 22
+    permits
+  policy B:
+    "b"
+    denies
+}
+"#;
+    let bytes = compile(src);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let text = ipe_cli::inspect::inspect(&bytes, &bundle);
+    assert!(text.contains("format version 2"), "{text}");
+    let places: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("policy ") || l.contains("rule of"))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "policy 0 Plain",
+            "policy 1 A",
+            "  first rule of a first-match group",
+            "policy 2 B",
+            "  later rule of the first-match group above",
+        ]
+    );
+    assert!(text.contains("  unindexed: 1 A, 2 B"), "{text}");
+}

@@ -190,6 +190,10 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
             .iter()
             .map(|item| match item {
                 ast::Item::Policy(p) => ast::Item::Policy(Box::new(cx.policy(p))),
+                ast::Item::Group(g) => ast::Item::Group(Box::new(ast::Group {
+                    policies: g.policies.iter().map(|p| cx.policy(p)).collect(),
+                    ..(**g).clone()
+                })),
                 other => other.clone(),
             })
             .collect();
@@ -589,6 +593,11 @@ impl Cx {
             }
             ExprKind::Path(name) => return self.path(name).unwrap_or_else(|| e.clone()),
             ExprKind::Paren(x) => ExprKind::Paren(self.boxed(x)),
+            ExprKind::Coalesce { lhs, rhs, op } => ExprKind::Coalesce {
+                lhs: self.boxed(lhs),
+                rhs: self.boxed(rhs),
+                op: op.clone(),
+            },
             ExprKind::Not(x) => ExprKind::Not(self.boxed(x)),
             ExprKind::And(xs) => ExprKind::And(xs.iter().map(|x| self.expr(x)).collect()),
             ExprKind::Or(xs) => ExprKind::Or(xs.iter().map(|x| self.expr(x)).collect()),
@@ -1086,7 +1095,9 @@ fn nodes(e: &Expr) -> usize {
         ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
         ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().map(nodes).sum(),
         ExprKind::Where { expr, filter, .. } => nodes(expr) + nodes(filter),
-        ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => nodes(lhs) + nodes(rhs),
+        ExprKind::Cmp { lhs, rhs, .. }
+        | ExprKind::Str { lhs, rhs, .. }
+        | ExprKind::Coalesce { lhs, rhs, .. } => nodes(lhs) + nodes(rhs),
         ExprKind::InSet { lhs, .. }
         | ExprKind::InPath { lhs, .. }
         | ExprKind::SetOp { lhs, .. }

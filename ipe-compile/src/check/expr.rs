@@ -22,15 +22,17 @@ pub(super) enum VTy {
 }
 
 /// A checked operand.
+#[derive(Clone)]
 pub(super) struct Val {
-    op: ValOp,
-    ty: VTy,
-    span: ByteSpan,
+    pub(super) op: ValOp,
+    pub(super) ty: VTy,
+    pub(super) span: ByteSpan,
     /// The source text of a string literal, or the path of an enum attribute.
-    text: String,
+    pub(super) text: String,
 }
 
-enum ValOp {
+#[derive(Clone)]
+pub(super) enum ValOp {
     Operand(Operand),
     Cond(hir::Expr),
     List,
@@ -61,13 +63,15 @@ impl Ctx<'_> {
 
     /// Checks `e` as a condition.
     pub(super) fn cond(&mut self, e: &Expr) -> Option<hir::Expr> {
+        let mark = self.optional_mark();
         if is_leaf(e) {
-            return self.cond_inner(e);
+            let r = self.cond_inner(e);
+            return self.optional_expand(mark, r);
         }
         let ok = self.enter(&e.span);
         let r = if ok { self.cond_inner(e) } else { None };
         self.depth -= 1;
-        r
+        self.optional_expand(mark, r)
     }
 
     fn cond_inner(&mut self, e: &Expr) -> Option<hir::Expr> {
@@ -285,7 +289,8 @@ impl Ctx<'_> {
             | ExprKind::SetOp { .. }
             | ExprKind::InData { .. }
             | ExprKind::Call { .. }
-            | ExprKind::AggLists { .. } => {}
+            | ExprKind::AggLists { .. }
+            | ExprKind::Coalesce { .. } => {}
         }
     }
 
@@ -333,6 +338,7 @@ impl Ctx<'_> {
                 self.with_where(expr, kw, filter, |cx, inner| cx.value(inner))
             }
             ExprKind::Path(name) => self.path_value(name),
+            ExprKind::Coalesce { .. } => self.coalesce(e),
             ExprKind::Agg {
                 kind,
                 var,
@@ -355,12 +361,9 @@ impl Ctx<'_> {
         let span = name.span.clone();
         let text = name.text.clone();
         match self.resolve(name)? {
-            Resolved::Slot(id, SlotType::Scalar(s)) => Some(Val {
-                op: ValOp::Operand(Operand::Slot(id)),
-                ty: VTy::Scalar(s),
-                span,
-                text,
-            }),
+            Resolved::Slot(id, SlotType::Scalar(s)) => {
+                Some(self.scalar_slot_value(id, s, span, text))
+            }
             Resolved::Slot(id, SlotType::List { elem, .. }) => {
                 let _ = id;
                 Some(Val {
@@ -396,6 +399,7 @@ impl Ctx<'_> {
                 kind,
                 list_path,
             } => {
+                self.list_read(list);
                 let filter = match &self.pending {
                     Some((s, _)) if *s == span => self.pending.take().map(|(_, f)| f),
                     _ => None,
@@ -526,6 +530,7 @@ impl Ctx<'_> {
             Some(f) => Some(Box::new(self.filtered(id, &var.text, f, &list.span)?)),
             None => None,
         };
+        self.list_read(id);
         let agg = Aggregate {
             list: id,
             level: self.level(),
@@ -583,7 +588,7 @@ impl Ctx<'_> {
     }
 
     /// Makes both sides the same type, resolving string literals against enums.
-    fn unify(&mut self, l: Val, r: Val) -> Option<(Val, Val)> {
+    pub(super) fn unify(&mut self, l: Val, r: Val) -> Option<(Val, Val)> {
         for v in [&l, &r] {
             if v.ty == VTy::Cond {
                 self.error(
@@ -759,6 +764,7 @@ impl Ctx<'_> {
                 return None;
             }
         };
+        self.list_read(id);
         let elem_ty = VTy::Scalar(elem.clone());
         let l = match (&l.ty, &elem) {
             (VTy::Scalar(Scalar::Str), Scalar::Enum(m))

@@ -59,12 +59,18 @@ pub(super) fn infer(
     for (fi, f) in files.iter().enumerate() {
         cx.file = fi;
         for item in &f.ast.items {
-            let ast::Item::Policy(p) = item else { continue };
-            if let Some(t) = &p.trigger {
-                cx.cond(t);
-            }
-            if let ast::Body::Requires { expr, .. } = &p.body {
-                cx.cond(expr);
+            let ps: &[ast::Policy] = match item {
+                ast::Item::Policy(p) => std::slice::from_ref(p),
+                ast::Item::Group(g) => &g.policies,
+                _ => continue,
+            };
+            for p in ps {
+                if let Some(t) = &p.trigger {
+                    cx.cond(t);
+                }
+                if let ast::Body::Requires { expr, .. } = &p.body {
+                    cx.cond(expr);
+                }
             }
         }
     }
@@ -228,6 +234,21 @@ impl Infer {
                 self.cond(filter);
                 i
             }
+            ExprKind::Coalesce { lhs, rhs, .. } => {
+                // Every alternative has the type of the first.
+                let (l, r) = (self.operand(lhs), self.operand(rhs));
+                match (l, r) {
+                    (Info::Key(k), Info::Known(t)) => {
+                        self.set(&k, t, &rhs.span);
+                        Info::Key(k)
+                    }
+                    (Info::Key(a), Info::Key(b)) => {
+                        self.eqs.push((a.clone(), b, self.file, rhs.span.clone()));
+                        Info::Key(a)
+                    }
+                    (l, _) => l,
+                }
+            }
             _ => {
                 self.cond(e);
                 Info::Nothing
@@ -251,6 +272,11 @@ impl Infer {
             ExprKind::Where { expr, filter, .. } => {
                 self.cond(expr);
                 self.cond(filter);
+            }
+            ExprKind::Coalesce { .. } => {
+                if let Info::Key(k) = self.operand(e) {
+                    self.set(&k, It::Bool, &e.span);
+                }
             }
             ExprKind::Has(name) => {
                 let k = self.key(name);

@@ -205,6 +205,22 @@ pub(crate) fn expand(files: &[SourceFile<'_>], instances: &[InstanceFile<'_>]) -
                         p.name.clone(),
                     ))));
                 }
+                ast::Item::Group(g) => {
+                    let mut rules = Vec::with_capacity(g.policies.len());
+                    for p in &g.policies {
+                        let env = Env {
+                            file: fi,
+                            ..Env::default()
+                        };
+                        cx.nodes = 0;
+                        cx.too_large = false;
+                        rules.push(cx.policy(p, &env, p.name.clone()));
+                    }
+                    items.push(ast::Item::Group(Box::new(ast::Group {
+                        policies: rules,
+                        ..(**g).clone()
+                    })));
+                }
                 ast::Item::Instance(inst) => {
                     if let Some(p) = cx.instance(fi, inst) {
                         items.push(ast::Item::Policy(Box::new(p)));
@@ -402,7 +418,9 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
                 free_heads(f, out);
             }
         }
-        ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
+        ExprKind::Cmp { lhs, rhs, .. }
+        | ExprKind::Str { lhs, rhs, .. }
+        | ExprKind::Coalesce { lhs, rhs, .. } => {
             free_heads(lhs, out);
             free_heads(rhs, out);
         }
@@ -472,7 +490,9 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
                 collect_refs(f, out);
             }
         }
-        ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
+        ExprKind::Cmp { lhs, rhs, .. }
+        | ExprKind::Str { lhs, rhs, .. }
+        | ExprKind::Coalesce { lhs, rhs, .. } => {
             collect_refs(lhs, out);
             collect_refs(rhs, out);
         }
@@ -738,6 +758,9 @@ impl<'a> Cx<'a> {
             ast::Body::Denies { reason } => ast::Body::Denies {
                 reason: reason.as_ref().map(|r| render(r, &env.tparams)),
             },
+            ast::Body::Permits { reason } => ast::Body::Permits {
+                reason: reason.as_ref().map(|r| render(r, &env.tparams)),
+            },
         };
         ast::Policy {
             name,
@@ -804,6 +827,11 @@ impl<'a> Cx<'a> {
             ExprKind::Path(n) => return self.path_expr(n, e, env),
             ExprKind::Call { name, args } => return self.call(name, args, &e.span, env),
             ExprKind::Paren(x) => ExprKind::Paren(Box::new(self.expr(x, env))),
+            ExprKind::Coalesce { lhs, rhs, op } => ExprKind::Coalesce {
+                lhs: Box::new(self.expr(lhs, env)),
+                rhs: Box::new(self.expr(rhs, env)),
+                op: self.span(env, op),
+            },
             ExprKind::Not(x) => ExprKind::Not(Box::new(self.expr(x, env))),
             ExprKind::And(xs) => ExprKind::And(xs.iter().map(|x| self.expr(x, env)).collect()),
             ExprKind::Or(xs) => ExprKind::Or(xs.iter().map(|x| self.expr(x, env)).collect()),
@@ -1522,6 +1550,11 @@ impl<'a> Cx<'a> {
             }
             ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
                 self.respan_in(lhs, list);
+                self.respan_in(rhs, list);
+            }
+            ExprKind::Coalesce { lhs, rhs, op } => {
+                self.respan_in(lhs, list);
+                note(self, op);
                 self.respan_in(rhs, list);
             }
             ExprKind::InSet { lhs, items } => {

@@ -7,6 +7,7 @@ mod expr;
 mod infer;
 pub(crate) mod inline;
 mod lists;
+mod optional;
 mod schema;
 
 use crate::ast::{self, ByteSpan, Name};
@@ -79,6 +80,7 @@ pub(crate) fn check_expanded(
     } else {
         infer::infer(files, &mut problems)
     };
+    let defaults = optional::defaults(files, &types, &mut problems);
     let mut default: Option<(Effect, usize, ByteSpan)> = None;
     let mut names: HashMap<String, ()> = HashMap::new();
     let mut cx = Ctx {
@@ -94,9 +96,12 @@ pub(crate) fn check_expanded(
         depth: 0,
         depth_reported: false,
         problems: Vec::new(),
+        optional: optional::State::new(defaults),
     };
     let mut policies = Vec::new();
     let mut npolicies = 0usize;
+    let mut groups = Vec::new();
+    let mut group_names: HashMap<String, ()> = HashMap::new();
     for (fi, f) in files.iter().enumerate() {
         cx.file = fi;
         cx.src = f.text;
@@ -119,24 +124,24 @@ pub(crate) fn check_expanded(
                 | ast::Item::Template(_)
                 | ast::Item::Instance(_) => {}
                 ast::Item::Policy(p) => {
-                    npolicies += 1;
-                    if npolicies == MAX_POLICIES + 1 {
-                        cx.error(
-                            p.name.span.clone(),
-                            format!("a bundle may have at most {MAX_POLICIES} policies"),
-                            Some("split the policies into several bundles".to_owned()),
-                        );
-                    }
-                    if names.insert(p.name.text.clone(), ()).is_some() {
-                        cx.error(
-                            p.name.span.clone(),
-                            format!("duplicate policy `{}`", p.name.text),
-                            None,
-                        );
-                    }
-                    if let Some(p) = cx.policy(p) {
+                    if let Some(p) = cx.named_policy(p, &mut names, &mut npolicies) {
                         policies.push(p);
                     }
+                }
+                ast::Item::Group(g) => {
+                    let first = policies.len();
+                    cx.group_header(g, &mut group_names);
+                    for p in &g.policies {
+                        if let Some(p) = cx.named_policy(p, &mut names, &mut npolicies) {
+                            policies.push(p);
+                        }
+                    }
+                    groups.push(hir::Group {
+                        name: g.name.text.clone(),
+                        intent: g.intent.clone(),
+                        first,
+                        len: policies.len() - first,
+                    });
                 }
             }
         }
@@ -151,6 +156,7 @@ pub(crate) fn check_expanded(
         default: default.map_or(Effect::Deny, |d| d.0),
         slots: Vec::new(),
         policies,
+        groups,
     };
     schema::add_implicit_fields(&mut program, &mut cx.slots, &cx.implicit_fields);
     schema::sort_slots(&mut program, cx.slots);
@@ -214,6 +220,8 @@ pub(super) struct Ctx<'s> {
     depth: u32,
     depth_reported: bool,
     problems: Vec<Problem>,
+    /// Schema defaults and the `??` reads of the conditions being checked (issue #13).
+    optional: optional::State,
 }
 
 /// How messages name field `path` of the elements of `list`: `list[].path`, or `list[]` for
@@ -264,6 +272,49 @@ impl Ctx<'_> {
         });
     }
 
+    /// Checks a policy and its name (unique, within the bundle's policy limit).
+    fn named_policy(
+        &mut self,
+        p: &ast::Policy,
+        names: &mut HashMap<String, ()>,
+        npolicies: &mut usize,
+    ) -> Option<hir::Policy> {
+        *npolicies += 1;
+        if *npolicies == MAX_POLICIES + 1 {
+            self.error(
+                p.name.span.clone(),
+                format!("a bundle may have at most {MAX_POLICIES} policies"),
+                Some("split the policies into several bundles".to_owned()),
+            );
+        }
+        if names.insert(p.name.text.clone(), ()).is_some() {
+            self.error(
+                p.name.span.clone(),
+                format!("duplicate policy `{}`", p.name.text),
+                None,
+            );
+        }
+        self.policy(p)
+    }
+
+    /// Checks a first-match group's name (unique among groups) and that it has rules.
+    fn group_header(&mut self, g: &ast::Group, names: &mut HashMap<String, ()>) {
+        if names.insert(g.name.text.clone(), ()).is_some() {
+            self.error(
+                g.name.span.clone(),
+                format!("duplicate group `{}`", g.name.text),
+                None,
+            );
+        }
+        if g.policies.is_empty() {
+            self.error(
+                g.name.span.clone(),
+                format!("group `{}` has no rules", g.name.text),
+                Some("a first-match group needs at least one `policy`".to_owned()),
+            );
+        }
+    }
+
     fn policy(&mut self, p: &ast::Policy) -> Option<hir::Policy> {
         self.depth_reported = false;
         let trigger = p.trigger.as_ref().map(|t| {
@@ -273,6 +324,16 @@ impl Ctx<'_> {
         });
         let body = match &p.body {
             ast::Body::Denies { reason } => Some(hir::Body::Denies {
+                reason: reason.clone(),
+            }),
+            // An applicable policy whose one requirement always holds: it allows (a bundle's
+            // `requires` policy has at least one clause).
+            ast::Body::Permits { reason } => Some(hir::Body::Requires {
+                clauses: vec![hir::Clause {
+                    expr: hir::Expr::Const(true),
+                    text: "true".to_owned(),
+                    reports_count: false,
+                }],
                 reason: reason.clone(),
             }),
             ast::Body::Requires { expr, reason } => {

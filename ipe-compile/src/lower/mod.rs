@@ -12,7 +12,7 @@ mod lists;
 use std::collections::{BTreeMap, HashMap};
 
 use ipe_nostd::format::{
-    body_kind, kind, meta_kind, Body, BucketFields, ClauseFields, ConstFields, EnumFields,
+    body_kind, group, kind, meta_kind, Body, BucketFields, ClauseFields, ConstFields, EnumFields,
     FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields, PolicyRefFields,
     SetFields, SetKeyFields, SlotFields, Span, SymbolFields, NONE_U16, NONE_U32,
 };
@@ -425,7 +425,15 @@ pub fn lower_located(
     let mut reports = Vec::new();
     let mut groups: BTreeMap<u16, BTreeMap<i64, Vec<u16>>> = BTreeMap::new();
     let mut unindexed = Vec::new();
+    // Each policy's place in a first-match group (issue #13; format version 2).
+    let mut roles = vec![group::NONE; program.policies.len()];
+    for g in &program.groups {
+        for (k, role) in roles.iter_mut().skip(g.first).take(g.len).enumerate() {
+            *role = if k == 0 { group::FIRST } else { group::NEXT };
+        }
+    }
     for (pid, p) in program.policies.iter().enumerate() {
+        let role = roles.get(pid).copied().unwrap_or(group::NONE);
         let in_policy = |e| (Some(pid), e);
         let pid = pid as u16;
         let mut r = PolicyFields {
@@ -435,11 +443,18 @@ pub fn lower_located(
                 off: NONE_U32,
                 len: 0,
             },
+            group: role,
             ..PolicyFields::default()
         };
         let mut my_blocks = Vec::new();
         let start = code.len();
-        let indexed = p.trigger.as_ref().and_then(index_key);
+        // A first-match rule stays out of the trigger index: evaluation loops meet the
+        // unindexed policies in id order, which is the group's order.
+        let indexed = p
+            .trigger
+            .as_ref()
+            .filter(|_| role == group::NONE)
+            .and_then(index_key);
         if let Some(tr) = &p.trigger {
             let mut g = CodeGen {
                 tables: &mut t,
@@ -671,7 +686,7 @@ pub fn lower_located(
 pub fn encode(body: &Body<'_>) -> Vec<u8> {
     // Serializing plain byte slices into a Vec cannot fail.
     let payload = postcard::to_allocvec(body).unwrap_or_default();
-    let header = Header::for_body(&payload).write();
+    let header = Header::for_body_version(&payload, body.version()).write();
     let mut out = Vec::with_capacity(header.len() + payload.len());
     out.extend_from_slice(&header);
     out.extend_from_slice(&payload);

@@ -23,7 +23,8 @@ pub(super) fn schema_block(i: &mut In<'_>) -> PResult<Vec<SchemaEntry>> {
             .parse_next(i)?;
         expect_sym(i, ":", "`:` after the attribute path")?;
         let ty = type_expr(i)?;
-        entries.push(SchemaEntry { path, ty });
+        let default = super::optional::schema_default(i)?;
+        entries.push(SchemaEntry { path, ty, default });
         let _ = eat_sym(i, ",")?;
     }
 }

@@ -58,7 +58,8 @@ fn header_fields_are_where_the_spec_says() {
     // Literal offsets on purpose: an independent reading of the spec's header table.
     let b = compile(TINY);
     assert_eq!(&b[0..4], b"IPEB");
-    assert_eq!(u16::from_le_bytes([b[4], b[5]]), format::VERSION);
+    // Issue #13: a bundle without first-match groups is still written as version 1.
+    assert_eq!(u16::from_le_bytes([b[4], b[5]]), 1);
     assert_eq!(u16::from_le_bytes([b[6], b[7]]), 0);
     let len = u32::from_le_bytes(b[8..12].try_into().unwrap()) as usize;
     assert_eq!(len, b.len() - HEADER_LEN);

@@ -3,7 +3,7 @@
 use super::{bad, range_ok, Section, VerifyError, R};
 use crate::format::kind::{self, value_kind};
 use crate::format::{
-    Body, BucketRec, ConstRec, GroupRec, PolicyRec, PolicyRefRec, SetKeyRec, SetRec, SlotRec,
+    group, Body, BucketRec, ConstRec, GroupRec, PolicyRec, PolicyRefRec, SetKeyRec, SetRec, SlotRec,
 };
 use crate::isa::{CmpOp, Instr};
 
@@ -101,6 +101,12 @@ pub(super) fn verify_index(
         }
         if seen != 1 {
             return Err(VerifyError::IndexCoverage { policy: id });
+        }
+        // First-match rules are visited in order among the unindexed policies.
+        if PolicyRec::nth(body.policies, p).group() != group::NONE
+            && !contains_sorted(body.unindexed, 0, unindexed, id)
+        {
+            return Err(VerifyError::GroupRuleIndexed { policy: id });
         }
     }
     Ok(())

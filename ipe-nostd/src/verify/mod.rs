@@ -164,6 +164,12 @@ pub enum VerifyError {
         /// Recomputed.
         computed: u32,
     },
+    /// A rule of a first-match group is in the trigger index: evaluation loops meet group
+    /// rules in order only among the unindexed policies.
+    GroupRuleIndexed {
+        /// The policy.
+        policy: u16,
+    },
 }
 
 impl Section {
@@ -253,6 +259,10 @@ impl core::fmt::Display for VerifyError {
             VerifyError::IndexCoverage { policy } => {
                 write!(f, "policy {policy} is not indexed exactly once")
             }
+            VerifyError::GroupRuleIndexed { policy } => write!(
+                f,
+                "policy {policy} is a rule of a first-match group but is in the trigger index"
+            ),
             VerifyError::IndexTrigger { policy, group } => write!(
                 f,
                 "policy {policy} is in index group {group} but its trigger does not begin \

@@ -7,10 +7,10 @@ use super::{
     bad, count, range_ok, text, text_ok, Block, Section, Tables, VerifyError, MAX_LIST_LEN, R,
 };
 use crate::format::{
-    body_kind, kind, meta_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec, MemberRec, MetaRec,
-    PolicyRec, SetKeyRec, SetRec, SlotRec, SymbolRec, BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN,
-    FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN, NONE_U32, POLICY_LEN, POLICY_REF_LEN, SET_KEY_LEN,
-    SET_LEN, SLOT_LEN, SYMBOL_LEN,
+    body_kind, group, kind, meta_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec, MemberRec,
+    MetaRec, PolicyRec, SetKeyRec, SetRec, SlotRec, SymbolRec, BUCKET_LEN, CLAUSE_LEN, CONST_LEN,
+    ENUM_LEN, FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN, NONE_U32, POLICY_LEN, POLICY_REF_LEN,
+    SET_KEY_LEN, SET_LEN, SLOT_LEN, SYMBOL_LEN,
 };
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
@@ -223,6 +223,14 @@ fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max
         && match bk {
             body_kind::REQUIRES => nc > 0,
             body_kind::DENIES => nc == 0,
+            _ => false,
+        }
+        // A later rule of a first-match group follows a rule of the same group.
+        && match r.group() {
+            group::NONE | group::FIRST => true,
+            group::NEXT => p
+                .checked_sub(1)
+                .is_some_and(|q| PolicyRec::nth(body.policies, q).group() != group::NONE),
             _ => false,
         };
     if !ok {

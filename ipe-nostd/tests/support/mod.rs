@@ -325,7 +325,7 @@ fn encode(body: &Body<'_>) -> Vec<u8> {
     let payload = postcard::to_allocvec(body).unwrap();
     let mut out = Vec::new();
     out.extend_from_slice(&format::MAGIC);
-    out.extend_from_slice(&format::VERSION.to_le_bytes());
+    out.extend_from_slice(&body.version().to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&format::CRC.checksum(&payload).to_le_bytes());

@@ -1,0 +1,563 @@
+//! Optional values (issue #13): `x ?? d` and schema defaults (`spec.hostPID: bool = false`,
+//! `spec.volumes: list of string = []`).
+//!
+//! Both are expanded by the checker into existing conditions, so every engine runs them
+//! unchanged and the cost bound stays exact. A condition `C` reading `x ?? d` (at most one
+//! comparison, string test, `in`, or bare condition) becomes
+//! `(has x and C[x]) or (not has x and C[d])`, a chain `a ?? b ?? d` one disjunct per
+//! alternative; a condition reading a list `L` declared `= []` becomes
+//! `(has L and C) or (not has L and C[L := []])`. Disjuncts whose operands are all constants
+//! are folded. Under the three-valued logic this is exactly "`d` when `x` is missing": when
+//! `x` is missing `has x` is false (absorbing the error of `C[x]`) and the second disjunct is
+//! `C[d]`; when `x` is present (valid or not) the second disjunct is false and the result is
+//! `C[x]`, so an invalid `x` is still its error (fail closed) and errors of other operands
+//! meet as they would in `C` itself (the smallest-error rule holds).
+//!
+//! While a condition is checked, every `??` operand is a placeholder operand (a field at a
+//! level no aggregate has) naming an entry of [`State::pending`]; [`Ctx::cond`] expands the
+//! entries its own condition created once it is typed.
+
+use super::expr::{VTy, Val, ValOp};
+use super::{ty_word, Ctx, SourceFile};
+use crate::ast::{self, ByteSpan, Expr, ExprKind, Lit, SchemaDefault};
+use crate::diag::Problem;
+use crate::hir::{self, Literal, Operand, Scalar, SlotId, SlotType};
+use std::collections::{BTreeMap, HashMap};
+
+/// The level of a placeholder operand: no aggregate nests this deep.
+const PLACEHOLDER_LEVEL: u8 = u8::MAX;
+
+/// A declared schema default.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Default {
+    /// A scalar attribute's default.
+    Scalar(Literal),
+    /// `= []` on a list: a missing list reads as empty.
+    EmptyList,
+}
+
+/// Something a condition being checked reads optionally.
+#[derive(Clone, Debug)]
+enum Entry {
+    /// `x ?? ... ?? d`: the alternatives in order (every one but the last is an attribute).
+    Coalesce(Vec<Operand>),
+    /// A list with the default `[]`.
+    EmptyList(SlotId),
+}
+
+/// The checker's state for optional values.
+#[derive(Default)]
+pub(super) struct State {
+    /// Schema defaults by attribute path.
+    defaults: HashMap<String, Default>,
+    /// Optional reads of the conditions being checked (innermost last).
+    pending: Vec<Entry>,
+    /// Set while the operands of a `??` are read: their schema defaults are spliced into the
+    /// chain instead.
+    raw: bool,
+}
+
+impl State {
+    /// The state for a bundle with these schema defaults.
+    pub(super) fn new(defaults: HashMap<String, Default>) -> Self {
+        State {
+            defaults,
+            ..State::default()
+        }
+    }
+}
+
+/// The schema defaults of the bundle, checked against the declared types.
+pub(super) fn defaults(
+    files: &[SourceFile<'_>],
+    types: &BTreeMap<String, SlotType>,
+    problems: &mut Vec<Problem>,
+) -> HashMap<String, Default> {
+    let mut out = HashMap::new();
+    for (fi, f) in files.iter().enumerate() {
+        for item in &f.ast.items {
+            let ast::Item::Schema(entries) = item else {
+                continue;
+            };
+            for e in entries {
+                let Some((d, span)) = &e.default else {
+                    continue;
+                };
+                let Some(ty) = types.get(&e.path.text) else {
+                    continue;
+                };
+                let mut error = |message: String, help: &str| {
+                    problems.push(Problem {
+                        file: fi,
+                        span: span.clone(),
+                        message,
+                        help: Some(help.to_owned()),
+                    });
+                };
+                let path = &e.path.text;
+                let checked = match (ty, d) {
+                    (SlotType::Scalar(s), SchemaDefault::Lit(lit)) => {
+                        match default_literal(s, lit) {
+                            Ok(l) => Some(Default::Scalar(l)),
+                            Err(found) => {
+                                let help = match s {
+                                    Scalar::Enum(m) => format!(
+                                        "the default must be one of {}",
+                                        m.iter()
+                                            .map(|m| format!("\"{m}\""))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    ),
+                                    Scalar::Int => {
+                                        format!("the default of `{path}` must be an int literal")
+                                    }
+                                    _ => format!(
+                                        "the default of `{path}` must be a {} literal",
+                                        s.kind().as_str()
+                                    ),
+                                };
+                                error(
+                                    format!(
+                                        "mismatched default of `{path}`: expected {}, found {found}",
+                                        s.kind().as_str()
+                                    ),
+                                    &help,
+                                );
+                                None
+                            }
+                        }
+                    }
+                    (
+                        SlotType::List { .. } | SlotType::Records { .. },
+                        SchemaDefault::EmptyList,
+                    ) => Some(Default::EmptyList),
+                    (SlotType::List { .. } | SlotType::Records { .. }, SchemaDefault::Lit(_)) => {
+                        error(
+                            format!(
+                                "mismatched default of `{path}`: expected `[]`, found a literal"
+                            ),
+                            "a list's only default is the empty list `= []`",
+                        );
+                        None
+                    }
+                    (SlotType::Scalar(s), SchemaDefault::EmptyList) => {
+                        error(
+                            format!(
+                                "mismatched default of `{path}`: expected {}, found a list",
+                                s.kind().as_str()
+                            ),
+                            "`= []` is for lists; give a scalar attribute a literal default",
+                        );
+                        None
+                    }
+                };
+                if let Some(d) = checked {
+                    out.insert(path.clone(), d);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A default literal of scalar type `s`, or the word for what was found instead.
+fn default_literal(s: &Scalar, lit: &Lit) -> Result<Literal, String> {
+    match (s, lit) {
+        (Scalar::Str, Lit::Str(v)) => Ok(Literal::Str(v.clone())),
+        (Scalar::Int, Lit::Int(n)) => Ok(Literal::Int(*n)),
+        (Scalar::Bool, Lit::Bool(b)) => Ok(Literal::Bool(*b)),
+        (Scalar::Enum(m), Lit::Str(v)) => match m.iter().position(|x| x == v) {
+            Some(rank) => Ok(Literal::Enum {
+                rank: u16::try_from(rank).unwrap_or(u16::MAX),
+                name: v.clone(),
+            }),
+            None => Err(format!("\"{v}\", which is not a member")),
+        },
+        (_, Lit::Str(_)) => Err("string".to_owned()),
+        (_, Lit::Int(_)) => Err("int".to_owned()),
+        (_, Lit::Bool(_)) => Err("bool".to_owned()),
+    }
+}
+
+/// The placeholder operand for entry `k`.
+fn placeholder(k: usize) -> Operand {
+    Operand::Field {
+        level: PLACEHOLDER_LEVEL,
+        list: SlotId::try_from(k).unwrap_or(SlotId::MAX),
+        field: u16::MAX,
+    }
+}
+
+fn strip_paren(e: &Expr) -> &Expr {
+    match &e.kind {
+        ExprKind::Paren(inner) => strip_paren(inner),
+        _ => e,
+    }
+}
+
+impl Ctx<'_> {
+    /// The number of optional reads pending, before a condition is checked.
+    pub(super) fn optional_mark(&self) -> usize {
+        self.optional.pending.len()
+    }
+
+    /// Expands the optional reads the condition `e` created since `mark`.
+    pub(super) fn optional_expand(
+        &mut self,
+        mark: usize,
+        e: Option<hir::Expr>,
+    ) -> Option<hir::Expr> {
+        if self.optional.pending.len() <= mark {
+            return e;
+        }
+        let entries: Vec<(usize, Entry)> = self
+            .optional
+            .pending
+            .drain(mark..)
+            .enumerate()
+            .map(|(i, x)| (mark + i, x))
+            .collect();
+        let e = e?;
+        Some(expand(e, &entries))
+    }
+
+    /// The value of a top-level scalar attribute as an operand: with its schema default,
+    /// `x ?? default`.
+    pub(super) fn scalar_slot_value(
+        &mut self,
+        id: SlotId,
+        s: Scalar,
+        span: ByteSpan,
+        text: String,
+    ) -> Val {
+        let default = match self.optional.defaults.get(self.slot_path(id)) {
+            Some(Default::Scalar(l)) if !self.optional.raw => Some(l.clone()),
+            _ => None,
+        };
+        let op = match default {
+            Some(l) => self.push(Entry::Coalesce(vec![Operand::Slot(id), Operand::Lit(l)])),
+            None => Operand::Slot(id),
+        };
+        Val {
+            op: ValOp::Operand(op),
+            ty: VTy::Scalar(s),
+            span,
+            text,
+        }
+    }
+
+    /// Notes that the condition being checked reads the list `id` (as a whole: `in`, an
+    /// aggregate or its length): with the schema default `[]`, a missing list reads as empty.
+    pub(super) fn list_read(&mut self, id: SlotId) {
+        if self.optional.raw {
+            return;
+        }
+        if self.optional.defaults.get(self.slot_path(id)) == Some(&Default::EmptyList) {
+            let fresh = !self
+                .optional
+                .pending
+                .iter()
+                .any(|e| matches!(e, Entry::EmptyList(l) if *l == id));
+            if fresh {
+                self.optional.pending.push(Entry::EmptyList(id));
+            }
+        }
+    }
+
+    fn push(&mut self, entry: Entry) -> Operand {
+        self.optional.pending.push(entry);
+        placeholder(self.optional.pending.len() - 1)
+    }
+
+    /// Checks `x ?? d` (a chain) as a value: an operand of `x`'s type standing for the chain.
+    pub(super) fn coalesce(&mut self, e: &Expr) -> Option<Val> {
+        let mut parts: Vec<(&Expr, Option<&ByteSpan>)> = Vec::new();
+        let mut cur = e;
+        while let ExprKind::Coalesce { lhs, rhs, op } = &cur.kind {
+            parts.push((lhs, Some(op)));
+            cur = rhs;
+        }
+        parts.push((cur, None));
+        let mut vals: Vec<Val> = Vec::new();
+        let mut ok = true;
+        for (part, op) in &parts {
+            let saved = std::mem::replace(&mut self.optional.raw, true);
+            let v = self.value(part);
+            self.optional.raw = saved;
+            let Some(v) = v else {
+                ok = false;
+                continue;
+            };
+            let last = op.is_none();
+            if let Some(message) = self.coalesce_misuse(part, &v, last) {
+                self.error(v.span.clone(), message.0, Some(message.1));
+                ok = false;
+                continue;
+            }
+            vals.push(v);
+        }
+        if !ok {
+            return None;
+        }
+        let mut vals = vals.into_iter();
+        let head = vals.next()?;
+        let mut alts = vec![head.clone()];
+        for v in vals {
+            let (_, v) = self.unify(head.clone(), v)?;
+            alts.push(v);
+        }
+        // Splice schema defaults: `x` with a default is never missing, so what follows it is
+        // unreachable (an error unless `x` is the last alternative).
+        let mut ops = Vec::new();
+        let n = alts.len();
+        for (i, v) in alts.into_iter().enumerate() {
+            let ValOp::Operand(o) = v.op else {
+                return None;
+            };
+            let default = match &o {
+                Operand::Slot(id) => match self.optional.defaults.get(self.slot_path(*id)) {
+                    Some(Default::Scalar(l)) => Some(l.clone()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            ops.push(o);
+            if let Some(l) = default {
+                if i + 1 < n {
+                    let at = parts
+                        .get(i)
+                        .and_then(|p| p.1)
+                        .cloned()
+                        .unwrap_or(v.span.clone());
+                    self.error(
+                        at,
+                        format!("`{}` has a schema default, so it is never missing and this `??` default is never used", v.text),
+                        Some(format!("remove the `?? ...` after `{}`, or its default in the schema", v.text)),
+                    );
+                    return None;
+                }
+                ops.push(Operand::Lit(l));
+            }
+        }
+        let op = self.push(Entry::Coalesce(ops));
+        Some(Val {
+            op: ValOp::Operand(op),
+            ty: head.ty,
+            span: e.span.clone(),
+            text: head.text,
+        })
+    }
+
+    /// Why `v` (the part `part` of a `??` chain) cannot be there, if it cannot: the message
+    /// and the help.
+    fn coalesce_misuse(&self, part: &Expr, v: &Val, last: bool) -> Option<(String, String)> {
+        if matches!(strip_paren(part).kind, ExprKind::Coalesce { .. }) {
+            return Some((
+                "`??` cannot take a parenthesized `??` on its left".to_owned(),
+                "write the chain without parentheses: `a ?? b ?? c` tries `a`, then `b`, then `c`"
+                    .to_owned(),
+            ));
+        }
+        let found = match (&v.op, &v.ty) {
+            (ValOp::Operand(Operand::Slot(_) | Operand::Field { .. }), VTy::Scalar(_)) => {
+                return None
+            }
+            (ValOp::Operand(Operand::Lit(_)), _) if last => return None,
+            (ValOp::Operand(Operand::Lit(_)), _) => "a literal",
+            (ValOp::Operand(Operand::Count(_)), _) => "a count",
+            (_, VTy::Cond) => "a condition",
+            (_, t) => ty_word(t),
+        };
+        let (what, help) = if last {
+            (
+                "the default of `??` must be a literal or an attribute",
+                "write a literal of the attribute's type, e.g. `x ?? 0`, or another attribute",
+            )
+        } else if found == "a literal" {
+            (
+                "`??` needs an attribute on its left",
+                "a literal is never missing, so `??` after it has no effect",
+            )
+        } else if found == "a count" {
+            ("`??` needs an attribute on its left", "a count is never missing (a missing list is an error, or empty with the schema default `= []`)")
+        } else if matches!(v.ty, VTy::List(_) | VTy::Records) {
+            (
+                "`??` needs a scalar attribute on its left",
+                "declare the list with `= []` in the schema so that a missing list reads as empty",
+            )
+        } else {
+            (
+                "`??` needs an attribute on its left",
+                "`x ?? d` gives a default to an attribute `x` that may be missing",
+            )
+        };
+        let found = match found {
+            "list" => "a list",
+            "list of records" => "a list of records",
+            other => other,
+        };
+        Some((format!("{what}, found {found}"), help.to_owned()))
+    }
+}
+
+/// Expands `e` over `entries` (each with its placeholder index) and folds constants.
+fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
+    let Some(((k, entry), rest)) = entries.split_first() else {
+        return fold(e);
+    };
+    let mut disjuncts = Vec::new();
+    match entry {
+        Entry::Coalesce(alts) => {
+            let p = placeholder(*k);
+            let mut earlier: Vec<hir::Expr> = Vec::new();
+            let n = alts.len();
+            for (i, alt) in alts.iter().enumerate() {
+                let mut guard = earlier.clone();
+                let attr = matches!(alt, Operand::Slot(_) | Operand::Field { .. });
+                if attr && i + 1 < n {
+                    guard.push(hir::Expr::Has(alt.clone()));
+                }
+                let mut body = e.clone();
+                subst(&mut body, &p, alt);
+                guard.push(expand(body, rest));
+                disjuncts.push(fold(hir::Expr::And(guard)));
+                if !attr {
+                    break;
+                }
+                earlier.push(hir::Expr::Not(Box::new(hir::Expr::Has(alt.clone()))));
+            }
+        }
+        Entry::EmptyList(list) => {
+            let has = hir::Expr::Has(Operand::Slot(*list));
+            let mut empty = e.clone();
+            subst_empty(&mut empty, *list);
+            disjuncts.push(fold(hir::Expr::And(vec![has.clone(), expand(e, rest)])));
+            disjuncts.push(fold(hir::Expr::And(vec![
+                hir::Expr::Not(Box::new(has)),
+                expand(empty, rest),
+            ])));
+        }
+    }
+    fold(hir::Expr::Or(disjuncts))
+}
+
+/// Replaces the operand `p` by `by` in the condition `e` (not inside aggregate filters, which
+/// expanded their own).
+fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
+    use hir::Expr as E;
+    let one = |o: &mut Operand| {
+        if o == p {
+            *o = by.clone();
+        }
+    };
+    match e {
+        E::Const(_) | E::Any(_) | E::All(_) => {}
+        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InList { lhs: o, .. } => one(o),
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
+            one(lhs);
+            one(rhs);
+        }
+        E::Not(x) => subst(x, p, by),
+        E::And(xs) | E::Or(xs) => xs.iter_mut().for_each(|x| subst(x, p, by)),
+    }
+}
+
+/// Reads the list `list` as empty in the condition `e` (not inside aggregate filters).
+fn subst_empty(e: &mut hir::Expr, list: SlotId) {
+    use hir::Expr as E;
+    let count = |o: &mut Operand| {
+        if matches!(o, Operand::Count(a) if a.list == list) {
+            *o = Operand::Lit(Literal::Int(0));
+        }
+    };
+    match e {
+        E::Any(a) if a.list == list => *e = E::Const(false),
+        E::All(a) if a.list == list => *e = E::Const(true),
+        E::InList { lhs, list: l } if *l == list => {
+            *e = E::InSet {
+                lhs: lhs.clone(),
+                set: Vec::new(),
+            }
+        }
+        E::Const(_) | E::Any(_) | E::All(_) | E::Has(_) | E::InList { .. } => {}
+        E::Truthy(o) | E::InSet { lhs: o, .. } => count(o),
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
+            count(lhs);
+            count(rhs);
+        }
+        E::Not(x) => subst_empty(x, list),
+        E::And(xs) | E::Or(xs) => xs.iter_mut().for_each(|x| subst_empty(x, list)),
+    }
+}
+
+/// Folds conditions over constants only, and `and`/`or` with constant operands (`false and
+/// X` is false and `true or X` true whatever X is, errors included).
+fn fold(e: hir::Expr) -> hir::Expr {
+    use hir::Expr as E;
+    match e {
+        E::Cmp {
+            op,
+            lhs: Operand::Lit(a),
+            rhs: Operand::Lit(b),
+            ty,
+        } => match lit_order(&a, &b) {
+            Some(ord) => E::Const(op.test(ord)),
+            None => E::Cmp {
+                op,
+                lhs: Operand::Lit(a),
+                rhs: Operand::Lit(b),
+                ty,
+            },
+        },
+        E::Str {
+            op,
+            lhs: Operand::Lit(Literal::Str(a)),
+            rhs: Operand::Lit(Literal::Str(b)),
+        } => E::Const(op.test(&a, &b)),
+        E::InSet {
+            lhs: Operand::Lit(a),
+            set,
+        } => E::Const(set.contains(&a)),
+        E::Truthy(Operand::Lit(Literal::Bool(b))) => E::Const(b),
+        E::Not(x) => match fold(*x) {
+            E::Const(b) => E::Const(!b),
+            x => E::Not(Box::new(x)),
+        },
+        E::And(xs) => junction(xs, false),
+        E::Or(xs) => junction(xs, true),
+        other => other,
+    }
+}
+
+/// An `and` (`or` when `or`) of `xs`, folded: the absorbing constant wins, the neutral one
+/// drops, nested junctions of the same kind flatten.
+fn junction(xs: Vec<hir::Expr>, or: bool) -> hir::Expr {
+    use hir::Expr as E;
+    let mut out = Vec::new();
+    for x in xs {
+        match fold(x) {
+            E::Const(b) if b == or => return E::Const(or),
+            E::Const(_) => {}
+            E::Or(inner) if or => out.extend(inner),
+            E::And(inner) if !or => out.extend(inner),
+            x => out.push(x),
+        }
+    }
+    match out.len() {
+        0 => E::Const(!or),
+        1 => out.pop().unwrap_or(E::Const(!or)),
+        _ if or => E::Or(out),
+        _ => E::And(out),
+    }
+}
+
+/// The order of two constants of the same type.
+fn lit_order(a: &Literal, b: &Literal) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Literal::Str(x), Literal::Str(y)) => Some(x.cmp(y)),
+        (Literal::Int(x), Literal::Int(y)) => Some(x.cmp(y)),
+        (Literal::Bool(x), Literal::Bool(y)) => Some(x.cmp(y)),
+        (Literal::Enum { rank: x, .. }, Literal::Enum { rank: y, .. }) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
