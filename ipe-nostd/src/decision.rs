@@ -5,7 +5,7 @@ use core::fmt;
 
 use heapless::Vec;
 
-use crate::bundle::{BodyKind, Bundle, PolicyId, SlotId};
+use crate::bundle::{Bundle, PolicyId, SlotId};
 use crate::format::NONE_U16;
 use crate::vocab::{self, Effect, ErrKind};
 
@@ -53,6 +53,9 @@ pub struct Violation {
     pub clause: Option<u16>,
     /// The count the failed clause compared, when it reports one.
     pub count: Option<i64>,
+    /// The witness of the failed clause, when a reason template names it: the index (in list
+    /// order) of the first element whose `all` filter is false.
+    pub witness: Option<u16>,
 }
 
 /// A policy in error.
@@ -257,7 +260,8 @@ impl<const M: usize> DecisionBuilder<M> {
     }
 }
 
-/// Renders the reason of a violation (see `docs/LANGUAGE.md`).
+/// Renders the reason of a violation (see `docs/LANGUAGE.md`) without the request's values
+/// (see [`Bundle::reason_with`] for reasons with values).
 pub struct ReasonText<'b, 'a> {
     bundle: &'b Bundle<'a>,
     violation: Violation,
@@ -265,22 +269,8 @@ pub struct ReasonText<'b, 'a> {
 
 impl fmt::Display for ReasonText<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = self.bundle.policy(self.violation.policy);
-        if let Some(r) = p.reason {
-            return f.write_str(r);
-        }
-        match (p.kind, self.violation.clause) {
-            (BodyKind::Denies, _) | (_, None) => f.write_str(vocab::DENIED_BY_POLICY),
-            (BodyKind::Requires, Some(c)) => {
-                let clause = self.bundle.clause(p.first_clause.saturating_add(c.into()));
-                f.write_str(vocab::REQUIREMENT_NOT_MET)?;
-                f.write_str(clause.text)?;
-                match (clause.reports_count, self.violation.count) {
-                    (true, Some(n)) => write!(f, " (found {n})"),
-                    _ => Ok(()),
-                }
-            }
-        }
+        // Without the request's values, template placeholders render as missing.
+        crate::render::write_reason(f, self.bundle, &[], self.violation)
     }
 }
 
@@ -360,6 +350,7 @@ mod tests {
                 policy: id,
                 clause: None,
                 count: None,
+                witness: None,
             };
             b.add(id, Outcome::Violated(v));
         }

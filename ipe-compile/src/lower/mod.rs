@@ -657,7 +657,12 @@ pub fn lower_located(
 /// Serializes a body behind the bundle header.
 pub fn encode(body: &Body<'_>) -> Vec<u8> {
     // Serializing plain byte slices into a Vec cannot fail.
-    let payload = postcard::to_allocvec(body).unwrap_or_default();
+    let mut payload = postcard::to_allocvec(body).unwrap_or_default();
+    if !body.reason_parts.is_empty() {
+        // The optional trailing section, only when non-empty (docs/bundle-format.md).
+        let parts = postcard::to_allocvec(body.reason_parts).unwrap_or_default();
+        payload.extend_from_slice(&parts);
+    }
     let header = Header::for_body(&payload).write();
     let mut out = Vec::with_capacity(header.len() + payload.len());
     out.extend_from_slice(&header);
