@@ -4,6 +4,7 @@
 
 mod expr;
 mod infer;
+mod reason;
 mod schema;
 
 use crate::ast::{self, ByteSpan, Name};
@@ -259,6 +260,7 @@ impl Ctx<'_> {
                                 expr: e,
                                 text,
                                 reports_count,
+                                witness: false,
                             });
                         }
                         None => ok = false,
@@ -270,6 +272,23 @@ impl Ctx<'_> {
                 })
             }
         };
+        let mut body = body;
+        let template = match (&p.reason_template, body.as_mut()) {
+            (Some(parts), Some(b)) => {
+                let t = self.reason_template(p, parts, b);
+                // The template replaces the reason text.
+                match b {
+                    hir::Body::Requires { reason, .. } | hir::Body::Denies { reason } => {
+                        *reason = None
+                    }
+                }
+                t
+            }
+            _ => None,
+        };
+        if p.reason_template.is_some() && template.is_none() {
+            return None;
+        }
         let trigger = match trigger {
             Some(Some(t)) => Some(t),
             Some(None) => return None,
@@ -323,6 +342,7 @@ impl Ctx<'_> {
             trigger,
             body: body?,
             metadata,
+            template,
         })
     }
 

@@ -11,14 +11,14 @@ mod code;
 use std::collections::{BTreeMap, HashMap};
 
 use ipe_nostd::format::{
-    body_kind, kind, meta_kind, Body, BucketFields, ClauseFields, ConstFields, EnumFields,
+    body_kind, kind, meta_kind, part_kind, Body, ReasonPartFields, BucketFields, ClauseFields, ConstFields, EnumFields,
     FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields, PolicyRefFields,
     SetFields, SetKeyFields, SlotFields, Span, SymbolFields, NONE_U16, NONE_U32,
 };
 use ipe_nostd::verify::{Block, VerifyError};
 use ipe_nostd::{Bundle, BundleError, Effect};
 
-use crate::hir::{Body as PolicyBody, Expr, Literal, Operand, Program, Scalar, SlotType};
+use crate::hir::{self, Body as PolicyBody, Expr, Literal, Operand, Program, Scalar, SlotType};
 use code::CodeGen;
 
 /// Why a checked program could not be lowered.
@@ -408,6 +408,7 @@ pub fn lower_located(
     let mut policies = Vec::new();
     let mut clauses = Vec::new();
     let mut metadata = Vec::new();
+    let mut reason_parts = Vec::new();
     let mut blocks: Vec<Vec<(usize, usize, Block)>> = Vec::new();
     let mut reports = Vec::new();
     let mut groups: BTreeMap<u16, BTreeMap<i64, Vec<u16>>> = BTreeMap::new();
@@ -474,6 +475,7 @@ pub fn lower_located(
                         },
                         text: t.text(&c.text),
                         reports_count: u8::from(c.reports_count),
+                        witness: u8::from(c.witness),
                     });
                     my_blocks.push((code.len(), bytes.len(), Block::Clause(ci)));
                     code.extend_from_slice(&bytes);
@@ -487,6 +489,16 @@ pub fn lower_located(
         };
         if let Some(reason) = reason {
             r.reason = t.text(reason);
+        }
+        if let Some(template) = &p.template {
+            r.part_count = u16::try_from(template.len())
+                .map_err(|_| in_policy(LowerError::TooMany("reason template parts")))?;
+            r.first_part = if template.is_empty() {
+                0
+            } else {
+                reason_parts.len() as u32
+            };
+            reason_parts.extend(template.iter().map(|part| reason_part(&mut t, part)));
         }
         r.first_meta = metadata.len() as u32;
         r.meta_count = u16::try_from(p.metadata.len())
@@ -594,6 +606,7 @@ pub fn lower_located(
     let index_buckets = section(index_buckets.iter().map(BucketFields::to_bytes));
     let index_policies = ids(&index_policies);
     let unindexed_bytes = ids(&unindexed);
+    let reason_parts = section(reason_parts.iter().map(ReasonPartFields::to_bytes));
 
     let mut body = Body {
         default: u8::from(program.default == Effect::Deny),
@@ -614,6 +627,7 @@ pub fn lower_located(
         index_buckets: &index_buckets,
         index_policies: &index_policies,
         unindexed: &unindexed_bytes,
+        reason_parts: &reason_parts,
     };
     // Cost bounds, computed by the verifier's own cost model.
     for (i, bs) in blocks.iter().enumerate() {
@@ -652,6 +666,32 @@ pub fn lower_located(
         bytes,
         policies: reports,
     })
+}
+
+/// The record of one reason template part (`docs/bundle-format.md`, "Reason templates").
+fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
+    match part {
+        hir::ReasonPart::Text(s) => ReasonPartFields {
+            text: t.text(s),
+            kind: part_kind::TEXT,
+            ..ReasonPartFields::default()
+        },
+        hir::ReasonPart::Slot(s) => ReasonPartFields {
+            kind: part_kind::SLOT,
+            operand: *s,
+            ..ReasonPartFields::default()
+        },
+        hir::ReasonPart::Field { clause, field, .. } => ReasonPartFields {
+            kind: part_kind::FIELD,
+            clause: *clause,
+            operand: *field,
+            ..ReasonPartFields::default()
+        },
+        hir::ReasonPart::Count => ReasonPartFields {
+            kind: part_kind::COUNT,
+            ..ReasonPartFields::default()
+        },
+    }
 }
 
 /// Serializes a body behind the bundle header.
