@@ -4,7 +4,8 @@
 
 use super::Ctx;
 use crate::ast::{self, AggKind, ExprKind, Name, ReasonPart};
-use crate::hir::{self, SlotType};
+use crate::hir::{self, SlotId, SlotType};
+use std::collections::HashMap;
 
 /// What a placeholder that names an element may name, for help texts.
 const ELEMENT_HELP: &str = "only the element of a clause that is an `all(...)` at the top of \
@@ -259,6 +260,35 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
         ExprKind::Where { expr, filter, .. } => {
             bound_names(expr, out);
             bound_names(filter, out);
+        }
+    }
+}
+
+/// Renumbers the slots of every reason template (`map[old]` is the new id), as
+/// `schema::sort_slots` does for expressions.
+pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
+    let new = |s: &mut SlotId| {
+        if let Some(n) = map.get(usize::from(*s)) {
+            *s = *n;
+        }
+    };
+    for part in program.policies.iter_mut().flat_map(|p| p.template.iter_mut().flatten()) {
+        match part {
+            hir::ReasonPart::Slot(s) => new(s),
+            hir::ReasonPart::Field { list, .. } => new(list),
+            hir::ReasonPart::Text(_) | hir::ReasonPart::Count => {}
+        }
+    }
+}
+
+/// Renumbers the element fields of every reason template after implicit fields joined their
+/// lists, as `schema::add_implicit_fields` does for expressions.
+pub(super) fn renumber_fields(program: &mut hir::Program, maps: &HashMap<SlotId, Vec<u16>>) {
+    for part in program.policies.iter_mut().flat_map(|p| p.template.iter_mut().flatten()) {
+        if let hir::ReasonPart::Field { list, field, .. } = part {
+            if let Some(new) = maps.get(list).and_then(|m| m.get(usize::from(*field))) {
+                *field = *new;
+            }
         }
     }
 }
