@@ -622,6 +622,11 @@ impl<'a> Bundle<'a> {
             .map(move |i| ReasonPartRec::nth(parts, i))
     }
 
+    /// The literal text of a reason template part (empty for other kinds).
+    pub fn part_text(&self, part: ReasonPartRec<'_>) -> &'a str {
+        self.text_span(part.text())
+    }
+
     /// Whether policy `id` has a reason template.
     #[inline]
     pub fn has_reason_template(&self, id: PolicyId) -> bool {
