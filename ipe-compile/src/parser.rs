@@ -497,9 +497,7 @@ fn reason(i: &mut In<'_>) -> PResult<Reason> {
     let before: &str = i.input.as_ref();
     match string(i) {
         Ok((s, span)) => {
-            let raw = before
-                .get(..span.end.saturating_sub(base))
-                .unwrap_or("");
+            let raw = before.get(..span.end.saturating_sub(base)).unwrap_or("");
             match reason::template(raw, base).map_err(ErrMode::Cut)? {
                 None => Ok((Some(s), None)),
                 Some((text, parts)) => {

@@ -3,9 +3,9 @@
 use crate::format::{
     self, body_kind,
     kind::{self, value_kind},
-    meta_kind, Body, BucketRec, ClauseRec, ReasonPartRec, ConstRec, EnumRec, FieldRec, GroupRec, Header,
-    MemberRec, MetaRec, PolicyRec, PolicyRefRec, SetKeyRec, SetRec, SlotRec, Span, SymbolRec,
-    NONE_U16, NONE_U32,
+    meta_kind, Body, BucketRec, ClauseRec, ConstRec, EnumRec, FieldRec, GroupRec, Header,
+    MemberRec, MetaRec, PolicyRec, PolicyRefRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, Span,
+    SymbolRec, NONE_U16, NONE_U32,
 };
 use crate::value::{Str, NO_SYMBOL};
 use crate::verify::{self, VerifyError};

@@ -43,7 +43,10 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
             part_kind::SLOT => {
                 let s: SlotId = part.operand();
                 let r = bundle.slot_rec(s);
-                let val = values.get(usize::from(s)).copied().unwrap_or(Value::Missing);
+                let val = values
+                    .get(usize::from(s))
+                    .copied()
+                    .unwrap_or(Value::Missing);
                 write_scalar(
                     w,
                     bundle,
@@ -63,7 +66,11 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
 }
 
 /// The reason without a template: the `with reason` text or the default.
-fn write_plain<W: fmt::Write + ?Sized>(w: &mut W, bundle: &Bundle<'_>, v: Violation) -> fmt::Result {
+fn write_plain<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    v: Violation,
+) -> fmt::Result {
     let p = bundle.policy(v.policy);
     if let Some(r) = p.reason {
         return w.write_str(r);
@@ -97,7 +104,9 @@ fn write_field<W: fmt::Write + ?Sized>(
         return w.write_str(NONE);
     }
     let p = bundle.policy(v.policy);
-    let code = bundle.clause(p.first_clause.saturating_add(clause.into())).code;
+    let code = bundle
+        .clause(p.first_clause.saturating_add(clause.into()))
+        .code;
     let Ok((Instr::All { list, .. }, _)) = Instr::decode(code, 0) else {
         return w.write_str(NONE);
     };

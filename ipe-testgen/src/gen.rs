@@ -179,8 +179,17 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
 /// Pieces of a reason template (issue 13): literal text, escaped braces, top-level
 /// attributes and fields of the witness element `w` (when the policy has a `w` clause).
 const REASON_PIECES: &[&str] = &[
-    "text ", "{{", "}}", "{a.s}", "{b.i}", "{c.flag}", "{c.level}", "{w.name}", "{w.n}",
-    "{w.level}", "{w.ok}",
+    "text ",
+    "{{",
+    "}}",
+    "{a.s}",
+    "{b.i}",
+    "{c.flag}",
+    "{c.level}",
+    "{w.name}",
+    "{w.n}",
+    "{w.level}",
+    "{w.ok}",
 ];
 
 fn policy(i: usize) -> impl Strategy<Value = String> {
@@ -217,7 +226,10 @@ fn policy(i: usize) -> impl Strategy<Value = String> {
             if denies {
                 s.push_str(&format!("  denies{reason}\n"));
             } else {
-                s.push_str(&format!("  requires {}{reason}\n", clauses.join("\n    and ")));
+                s.push_str(&format!(
+                    "  requires {}{reason}\n",
+                    clauses.join("\n    and ")
+                ));
             }
             s
         })

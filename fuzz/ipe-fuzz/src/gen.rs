@@ -605,7 +605,11 @@ impl G<'_, '_> {
         let v = format!("w{}", self.fresh);
         self.fresh += 1;
         let f = self.filter(&v, i, 1);
-        Some((format!("all({v} in {} where {f})", self.attrs[i].path), v, i))
+        Some((
+            format!("all({v} in {} where {f})", self.attrs[i].path),
+            v,
+            i,
+        ))
     }
 
     /// A reason template (issue 13): literal text, escaped braces, top-level scalar

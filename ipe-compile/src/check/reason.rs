@@ -57,8 +57,10 @@ impl Ctx<'_> {
             };
             match self.placeholder(&name, &witnesses, &bound, body) {
                 Some(part) => {
-                    if let (hir::ReasonPart::Field { clause, .. }, hir::Body::Requires { clauses, .. }) =
-                        (&part, &mut *body)
+                    if let (
+                        hir::ReasonPart::Field { clause, .. },
+                        hir::Body::Requires { clauses, .. },
+                    ) = (&part, &mut *body)
                     {
                         if let Some(c) = clauses.get_mut(usize::from(*clause)) {
                             c.witness = true;
@@ -189,7 +191,9 @@ impl Ctx<'_> {
         if bound.iter().any(|b| b == first) && !self.schema.contains_key(&name.text) {
             self.error(
                 name.span.clone(),
-                format!("`{first}` is not the element of an `all` clause, so it has no value to show"),
+                format!(
+                    "`{first}` is not the element of an `all` clause, so it has no value to show"
+                ),
                 Some(ELEMENT_HELP.to_owned()),
             );
             return None;
@@ -222,7 +226,9 @@ impl Ctx<'_> {
                                 SlotType::Records { fields, .. } => Some((w, fields)),
                                 _ => None,
                             })
-                            .flat_map(|(w, fs)| fs.iter().map(move |f| format!("{}.{}", w.name, f.path))),
+                            .flat_map(|(w, fs)| {
+                                fs.iter().map(move |f| format!("{}.{}", w.name, f.path))
+                            }),
                     )
                     .collect();
                 self.unknown(name, candidates);
@@ -272,7 +278,11 @@ pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
             *s = *n;
         }
     };
-    for part in program.policies.iter_mut().flat_map(|p| p.template.iter_mut().flatten()) {
+    for part in program
+        .policies
+        .iter_mut()
+        .flat_map(|p| p.template.iter_mut().flatten())
+    {
         match part {
             hir::ReasonPart::Slot(s) => new(s),
             hir::ReasonPart::Field { list, .. } => new(list),
@@ -284,7 +294,11 @@ pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
 /// Renumbers the element fields of every reason template after implicit fields joined their
 /// lists, as `schema::add_implicit_fields` does for expressions.
 pub(super) fn renumber_fields(program: &mut hir::Program, maps: &HashMap<SlotId, Vec<u16>>) {
-    for part in program.policies.iter_mut().flat_map(|p| p.template.iter_mut().flatten()) {
+    for part in program
+        .policies
+        .iter_mut()
+        .flat_map(|p| p.template.iter_mut().flatten())
+    {
         if let hir::ReasonPart::Field { list, field, .. } = part {
             if let Some(new) = maps.get(list).and_then(|m| m.get(usize::from(*field))) {
                 *field = *new;

@@ -11,9 +11,10 @@ mod code;
 use std::collections::{BTreeMap, HashMap};
 
 use ipe_nostd::format::{
-    body_kind, kind, meta_kind, part_kind, Body, ReasonPartFields, BucketFields, ClauseFields, ConstFields, EnumFields,
-    FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields, PolicyRefFields,
-    SetFields, SetKeyFields, SlotFields, Span, SymbolFields, NONE_U16, NONE_U32,
+    body_kind, kind, meta_kind, part_kind, Body, BucketFields, ClauseFields, ConstFields,
+    EnumFields, FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields,
+    PolicyRefFields, ReasonPartFields, SetFields, SetKeyFields, SlotFields, Span, SymbolFields,
+    NONE_U16, NONE_U32,
 };
 use ipe_nostd::verify::{Block, VerifyError};
 use ipe_nostd::{Bundle, BundleError, Effect};

@@ -60,7 +60,7 @@ pub(crate) fn template(
             }
             '{' => {
                 let rest = raw.get(at + 1..).unwrap_or("");
-                let close = rest.find(|c: char| matches!(c, '}' | '{' | '"' | '\\' | '\n' | '\r'));
+                let close = rest.find(['}', '{', '"', '\\', '\n', '\r']);
                 let Some(len) = close.filter(|&n| rest.as_bytes().get(n) == Some(&b'}')) else {
                     return Err(SyntaxError::located(
                         base + at..base + at + 1,

@@ -58,10 +58,12 @@ fn issue13_device_renders_the_witness_into_a_fixed_buffer() {
     let bytes = compile(SRC);
     let bundle = Bundle::from_bytes(&bytes).expect("verifies");
     let (list, user) = (slot(&bundle, "spec.containers"), slot(&bundle, "user"));
-    let s = |t: &'static str| Value::Str(Str {
-        text: t,
-        sym: bundle.intern(t).sym,
-    });
+    let s = |t: &'static str| {
+        Value::Str(Str {
+            text: t,
+            sym: bundle.intern(t).sym,
+        })
+    };
     // Fields sorted by path: image, name.
     let elems = [
         s("gcr.io/a"),
@@ -140,7 +142,10 @@ fn issue13_verifier_checks_templates_and_witness_flags() {
     assert_eq!(edited(&bytes, |_, _, _| {}), bytes);
     let body = Bundle::decode_unverified(&bytes).expect("decodes");
     let clause1 = ClauseRec::nth(body.clauses, 1).fields();
-    assert_eq!((clause1.witness, ClauseRec::nth(body.clauses, 0).witness()), (1, 0));
+    assert_eq!(
+        (clause1.witness, ClauseRec::nth(body.clauses, 0).witness()),
+        (1, 0)
+    );
 
     // A witness flag on a clause that is not one `all`.
     let bad = edited(&bytes, |_, c, _| c[17] = 1);
@@ -178,11 +183,13 @@ fn issue13_verifier_checks_templates_and_witness_flags() {
     });
     assert_eq!(rejected(&bad), Some((Section::ReasonParts, field as u32)));
     // Parts out of range, and a policy with parts and a reason text.
-    let count = PolicyRec::new(body.policies[..POLICY_LEN].try_into().expect("one policy"))
-        .part_count();
+    let count =
+        PolicyRec::new(body.policies[..POLICY_LEN].try_into().expect("one policy")).part_count();
     let bad = edited(&bytes, |pol, _, _| pol[46] = (count + 1) as u8);
     assert_eq!(rejected(&bad), Some((Section::Policies, 0)));
-    let bad = edited(&bytes, |pol, _, _| pol[16..20].copy_from_slice(&[0, 0, 0, 0]));
+    let bad = edited(&bytes, |pol, _, _| {
+        pol[16..20].copy_from_slice(&[0, 0, 0, 0])
+    });
     assert_eq!(rejected(&bad), Some((Section::Policies, 0)));
     // An empty trailing section is not canonical: it is simply absent.
     let mut with_empty = bytes.clone();
@@ -196,7 +203,9 @@ fn issue13_verifier_checks_templates_and_witness_flags() {
     with_empty.push(0);
     let fixed = {
         let payload = &with_empty[ipe_nostd::format::HEADER_LEN..];
-        let mut out = ipe_nostd::format::Header::for_body(payload).write().to_vec();
+        let mut out = ipe_nostd::format::Header::for_body(payload)
+            .write()
+            .to_vec();
         out.extend_from_slice(payload);
         out
     };

@@ -7,10 +7,10 @@ use super::{
     bad, count, range_ok, text, text_ok, Block, Section, Tables, VerifyError, MAX_LIST_LEN, R,
 };
 use crate::format::{
-    body_kind, kind, meta_kind, part_kind, Body, ClauseRec, ReasonPartRec, REASON_PART_LEN, ConstRec, EnumRec, FieldRec, MemberRec, MetaRec,
-    PolicyRec, SetKeyRec, SetRec, SlotRec, SymbolRec, BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN,
-    FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN, NONE_U32, POLICY_LEN, POLICY_REF_LEN, SET_KEY_LEN,
-    SET_LEN, SLOT_LEN, SYMBOL_LEN,
+    body_kind, kind, meta_kind, part_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec, MemberRec,
+    MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, SymbolRec, BUCKET_LEN,
+    CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN, NONE_U32,
+    POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN, SET_KEY_LEN, SET_LEN, SLOT_LEN, SYMBOL_LEN,
 };
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
@@ -243,17 +243,15 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     )
             }
             part_kind::FIELD => {
-                zero_text
-                    && part.clause() < nc
-                    && {
-                        let cr = ClauseRec::nth(body.clauses, fc + usize::from(part.clause()));
-                        cr.witness() != 0
-                            && witness_list(body, &cr).is_some_and(|list| {
-                                usize::from(list) < slots
-                                    && part.operand()
-                                        < SlotRec::nth(body.slots, usize::from(list)).field_count()
-                            })
-                    }
+                zero_text && part.clause() < nc && {
+                    let cr = ClauseRec::nth(body.clauses, fc + usize::from(part.clause()));
+                    cr.witness() != 0
+                        && witness_list(body, &cr).is_some_and(|list| {
+                            usize::from(list) < slots
+                                && part.operand()
+                                    < SlotRec::nth(body.slots, usize::from(list)).field_count()
+                        })
+                }
             }
             part_kind::COUNT => zero_text && part.clause() == 0 && part.operand() == 0,
             _ => false,
