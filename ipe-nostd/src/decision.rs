@@ -55,7 +55,37 @@ pub struct Violation {
     pub count: Option<i64>,
     /// The witness of the failed clause, when a reason template names it: the index (in list
     /// order) of the first element whose `all` filter is false.
-    pub witness: Option<u16>,
+    pub witness: Option<ElementIndex>,
+}
+
+/// The index of an element of a list of at most 65535 elements (a list whose witness a reason
+/// template names is declared so: `docs/LANGUAGE.md`, "Reasons with values"). Stored as
+/// index + 1, so an `Option<ElementIndex>` takes two bytes and a [`Violation`] stays small.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ElementIndex(core::num::NonZeroU16);
+
+impl ElementIndex {
+    /// The index `i`; `None` for 65535, which no list of at most 65535 elements has.
+    #[inline]
+    pub const fn new(i: u16) -> Option<ElementIndex> {
+        match core::num::NonZeroU16::new(i.wrapping_add(1)) {
+            Some(n) => Some(ElementIndex(n)),
+            None => None,
+        }
+    }
+
+    /// The index.
+    #[inline]
+    pub const fn get(self) -> u16 {
+        self.0.get() - 1
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for ElementIndex {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=u16}", self.get())
+    }
 }
 
 /// A policy in error.

@@ -124,7 +124,7 @@ fn write_field<W: fmt::Write + ?Sized>(
         .unwrap_or(Value::Missing);
     let elem = match read::list(bundle, decl, val) {
         Ok((vals, stride)) if r.kind() == kind::RECORDS => {
-            vals.chunks_exact(stride).nth(usize::from(witness))
+            vals.chunks_exact(stride).nth(usize::from(witness.get()))
         }
         _ => None,
     };

@@ -9,7 +9,7 @@ use core::cmp::Ordering;
 
 use crate::bundle::{Bundle, PolicyId, SlotId};
 use crate::decision::{
-    Accumulator, AttrError, Decision, DecisionLists, Outcome, PolicyError, Violation,
+    Accumulator, AttrError, Decision, DecisionLists, ElementIndex, Outcome, PolicyError, Violation,
 };
 use crate::format::{body_kind, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
@@ -159,7 +159,7 @@ struct Machine<'e, 'a, 'v> {
     loops: [(SlotId, u16, &'v [Value<'v>]); MAX_LEVELS],
     note: Option<i64>,
     /// The index of the element at which the last outermost `all` turned false.
-    witness: Option<u16>,
+    witness: Option<ElementIndex>,
 }
 
 impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
@@ -563,7 +563,9 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         // The witness: elements seen so far, minus this one (no per-element
                         // work; read only when a reason template names it).
                         let seen = vals.len() / stride - elems.len();
-                        self.witness = u16::try_from(seen.saturating_sub(1)).ok();
+                        self.witness = u16::try_from(seen.saturating_sub(1))
+                            .ok()
+                            .and_then(ElementIndex::new);
                     }
                     return Cell::Bool(false);
                 }

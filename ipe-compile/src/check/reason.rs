@@ -12,6 +12,9 @@ const ELEMENT_HELP: &str = "only the element of a clause that is an `all(...)` a
      `requires` can be named (the first element that made it false); a false `any` has no such \
      element, a count is shown with `{#count}`, and elements of nested aggregates cannot be named";
 
+/// The longest list whose witness a reason may name (the witness index is 16 bits).
+pub const MAX_WITNESS_LIST: u32 = u16::MAX as u32;
+
 /// An element name bound by a top-level `all` clause.
 struct Witness {
     name: String,
@@ -155,9 +158,23 @@ impl Ctx<'_> {
                 );
                 return None;
             }
-            let SlotType::Records { fields, .. } = self.slot_type(w.list).clone() else {
+            let SlotType::Records {
+                fields, max_len, ..
+            } = self.slot_type(w.list).clone()
+            else {
                 return None;
             };
+            if max_len > MAX_WITNESS_LIST {
+                let list = self.slot_path(w.list).to_owned();
+                self.error(
+                    name.span.clone(),
+                    format!(
+                        "the element of `{list}` cannot be named: the list may have {max_len} elements, more than {MAX_WITNESS_LIST}"
+                    ),
+                    Some(format!("declare `{list}` with `max {MAX_WITNESS_LIST}` or less")),
+                );
+                return None;
+            }
             let found = rest.and_then(|r| fields.iter().position(|f| f.path == r));
             return match found.and_then(|i| u16::try_from(i).ok()) {
                 Some(field) => Some(hir::ReasonPart::Field {

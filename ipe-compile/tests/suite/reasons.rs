@@ -81,7 +81,7 @@ fn issue13_device_renders_the_witness_into_a_fixed_buffer() {
     let d: Decision<2> = ipe_nostd::evaluate(&bundle, &ctx);
     let v = d.violations[0];
     // The first false element is the third (the second is an error), clause 1.
-    assert_eq!((v.clause, v.witness), (Some(1), Some(2)));
+    assert_eq!((v.clause, v.witness.map(|w| w.get())), (Some(1), Some(2)));
     let mut buf = Buf {
         bytes: [0; 128],
         len: 0,

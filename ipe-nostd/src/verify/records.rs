@@ -247,9 +247,10 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     let cr = ClauseRec::nth(body.clauses, fc + usize::from(part.clause()));
                     cr.witness() != 0
                         && witness_list(body, &cr).is_some_and(|list| {
+                            let lr = SlotRec::nth(body.slots, usize::from(list));
                             usize::from(list) < slots
-                                && part.operand()
-                                    < SlotRec::nth(body.slots, usize::from(list)).field_count()
+                                && part.operand() < lr.field_count()
+                                && lr.max_len() <= u32::from(u16::MAX)
                         })
                 }
             }
