@@ -163,7 +163,8 @@ fn policy_list(b: &Bundle<'_>, ids: impl Iterator<Item = PolicyId>) -> String {
 }
 
 /// A policy's reason template as source-like text: literal braces doubled, slots by path,
-/// witness fields as `{clause N .field}`, the count as `{#count}`.
+/// witness fields as `{clause N .field}`, the count as `{#count}`, the values read as
+/// `{#found}`.
 fn reason_template(b: &Bundle<'_>, id: PolicyId) -> String {
     use ipe_nostd::format::part_kind;
     let p = b.policy(id);
@@ -189,6 +190,7 @@ fn reason_template(b: &Bundle<'_>, id: PolicyId) -> String {
                 };
                 out.push_str(&format!("{{clause {} .{field}}}", part.clause()));
             }
+            part_kind::FOUND => out.push_str("{#found}"),
             _ => out.push_str("{#count}"),
         }
     }

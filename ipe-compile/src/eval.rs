@@ -568,6 +568,7 @@ fn render<'p>(
                 Some(n) => out.push_str(&n.to_string()),
                 None => out.push_str(NONE),
             },
+            hir::ReasonPart::Found => out.push_str(&found_values(ev, failed.map(|(_, c)| c))),
         }
     }
     out
@@ -584,4 +585,37 @@ fn witness<'p, 'r>(ev: &mut Eval<'p, 'r>, c: &'p hir::Clause) -> Option<&'r Valu
     items
         .iter()
         .find(|item| ev.with_elem(item, filter) == Truth::False)
+}
+
+/// `{#found}`: the attributes of a failed clause that is one comparison of attributes and
+/// literals, `path = value` in operand order, each once; `<none>` for any other clause.
+fn found_values(ev: &Eval<'_, '_>, clause: Option<&hir::Clause>) -> String {
+    let Some(Expr::Cmp { lhs, rhs, .. }) = clause.map(|c| &c.expr) else {
+        return NONE.to_owned();
+    };
+    let mut slots: Vec<SlotId> = Vec::new();
+    for o in [lhs, rhs] {
+        match o {
+            Operand::Slot(s) if !slots.contains(s) => slots.push(*s),
+            Operand::Slot(_) | Operand::Lit(_) => {}
+            _ => return NONE.to_owned(),
+        }
+    }
+    if slots.is_empty() {
+        return NONE.to_owned();
+    }
+    slots
+        .iter()
+        .map(|s| {
+            let slot = ev.slot(*s);
+            let value = match &slot.ty {
+                SlotType::Scalar(ty) => {
+                    show(lookup(ev.request, &slot.path).ok_or(ErrKind::Missing), ty)
+                }
+                _ => INVALID.to_owned(),
+            };
+            format!("{} = {value}", slot.path)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

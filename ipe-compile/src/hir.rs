@@ -155,6 +155,8 @@ pub enum ReasonPart {
     },
     /// The count a failed count clause reports.
     Count,
+    /// The attributes a failed comparison clause read, with their values (`{#found}`).
+    Found,
 }
 
 /// What a policy asks for once triggered.

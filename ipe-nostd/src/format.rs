@@ -130,6 +130,8 @@ pub mod part_kind {
     pub const FIELD: u8 = 2;
     /// The count a failed count clause reports.
     pub const COUNT: u8 = 3;
+    /// The attributes a failed comparison clause read, with their values.
+    pub const FOUND: u8 = 4;
 }
 
 /// Policy body kinds (the `body_kind` byte of a [`PolicyRec`]).

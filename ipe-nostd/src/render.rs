@@ -59,6 +59,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                 Some(n) => write!(w, "{n}")?,
                 None => w.write_str(NONE)?,
             },
+            part_kind::FOUND => write_found(w, bundle, values, v)?,
             _ => w.write_str(NONE)?,
         }
     }
@@ -87,6 +88,73 @@ fn write_plain<W: fmt::Write + ?Sized>(
             }
         }
     }
+}
+
+/// The attributes the failed clause compared, `path = value` joined by `, ` (in the order the
+/// clause reads them, each once), when the clause is one comparison of attributes and
+/// constants; [`NONE`] otherwise.
+fn write_found<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    v: Violation,
+) -> fmt::Result {
+    let Some(c) = v.clause else {
+        return w.write_str(NONE);
+    };
+    let p = bundle.policy(v.policy);
+    let code = bundle.clause(p.first_clause.saturating_add(c.into())).code;
+    // At most two slots: one comparison of two operands.
+    let mut slots: [Option<SlotId>; 2] = [None; 2];
+    let (mut n, mut cmps, mut pc) = (0usize, 0usize, 0usize);
+    while pc < code.len() {
+        let Ok((instr, next)) = Instr::decode(code, pc) else {
+            return w.write_str(NONE);
+        };
+        let slot = match instr {
+            Instr::LoadSlot { slot } => Some(slot.0),
+            Instr::CmpSlotConst { slot, .. } => {
+                cmps += 1;
+                Some(slot.0)
+            }
+            Instr::Cmp { .. } => {
+                cmps += 1;
+                None
+            }
+            Instr::LoadConst { .. } => None,
+            _ => return w.write_str(NONE),
+        };
+        if let Some(s) = slot.filter(|s| !slots.contains(&Some(*s))) {
+            match slots.get_mut(n) {
+                Some(x) => *x = Some(s),
+                None => return w.write_str(NONE),
+            }
+            n += 1;
+        }
+        pc = next;
+    }
+    if cmps != 1 || n == 0 {
+        return w.write_str(NONE);
+    }
+    for (i, s) in slots.iter().flatten().enumerate() {
+        if i > 0 {
+            w.write_str(", ")?;
+        }
+        let r = bundle.slot_rec(*s);
+        w.write_str(bundle.slot_info(*s).path)?;
+        w.write_str(" = ")?;
+        let val = values
+            .get(usize::from(*s))
+            .copied()
+            .unwrap_or(Value::Missing);
+        write_scalar(
+            w,
+            bundle,
+            read::scalar(bundle, val, r.kind(), r.enum_id()),
+            r.enum_id(),
+        )?;
+    }
+    Ok(())
 }
 
 /// A field of the witness element of the part's clause.

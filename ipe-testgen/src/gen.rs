@@ -190,6 +190,7 @@ const REASON_PIECES: &[&str] = &[
     "{w.n}",
     "{w.level}",
     "{w.ok}",
+    "{#found}",
 ];
 
 fn policy(i: usize) -> impl Strategy<Value = String> {
@@ -217,7 +218,7 @@ fn policy(i: usize) -> impl Strategy<Value = String> {
                 clauses.push(format!("all(w in items where {filter})"));
                 let text: String = pieces
                     .iter()
-                    .filter(|p| !denies || !p.starts_with("{w."))
+                    .filter(|p| !denies || !(p.starts_with("{w.") || **p == "{#found}"))
                     .copied()
                     .collect();
                 format!(" with reason {text:?}")

@@ -619,6 +619,7 @@ impl G<'_, '_> {
         for _ in 0..1 + self.below(4) {
             match self.below(4) {
                 0 => out.push_str(self.pick(STRS)),
+                1 if witness.is_some() && self.bool() => out.push_str("{#found}"),
                 1 => out.push_str(self.pick(&["{{", "}}"])),
                 2 => {
                     let scalars: Vec<&str> = self

@@ -144,6 +144,17 @@ impl Ctx<'_> {
             }
             return Some(hir::ReasonPart::Count);
         }
+        if name.text == "#found" {
+            if !matches!(body, hir::Body::Requires { .. }) {
+                self.error(
+                    name.span.clone(),
+                    "`{#found}` needs a `requires` clause".to_owned(),
+                    Some("it shows the attributes the failed comparison clause read".to_owned()),
+                );
+                return None;
+            }
+            return Some(hir::ReasonPart::Found);
+        }
         let (first, rest) = match name.text.split_once('.') {
             Some((f, r)) => (f, Some(r)),
             None => (name.text.as_str(), None),
@@ -303,7 +314,7 @@ pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
         match part {
             hir::ReasonPart::Slot(s) => new(s),
             hir::ReasonPart::Field { list, .. } => new(list),
-            hir::ReasonPart::Text(_) | hir::ReasonPart::Count => {}
+            hir::ReasonPart::Text(_) | hir::ReasonPart::Count | hir::ReasonPart::Found => {}
         }
     }
 }

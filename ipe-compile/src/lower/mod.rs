@@ -692,6 +692,10 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
             kind: part_kind::COUNT,
             ..ReasonPartFields::default()
         },
+        hir::ReasonPart::Found => ReasonPartFields {
+            kind: part_kind::FOUND,
+            ..ReasonPartFields::default()
+        },
     }
 }
 

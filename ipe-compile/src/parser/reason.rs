@@ -7,7 +7,7 @@ use crate::ast::{ByteSpan, ReasonPart};
 
 /// What a placeholder may hold, for help texts.
 const PLACEHOLDER_HELP: &str = "a placeholder is an attribute path such as `{resource.name}`, \
-     a field of an `all` clause's element such as `{c.name}`, or `{#count}`; write `{{` for a \
+     a field of an `all` clause's element such as `{c.name}`, `{#count}` or `{#found}`; write `{{` for a \
      literal brace";
 
 /// Reads the string literal `raw` (its source text, quotes included, starting at byte `base`
@@ -106,6 +106,7 @@ pub(crate) fn template(
 /// `#count`, or a dotted path of identifiers.
 fn is_placeholder(s: &str) -> bool {
     s == "#count"
+        || s == "#found"
         || (!s.is_empty()
             && s.split('.').all(|seg| {
                 let mut cs = seg.chars();

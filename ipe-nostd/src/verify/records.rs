@@ -254,7 +254,9 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                         })
                 }
             }
-            part_kind::COUNT => zero_text && part.clause() == 0 && part.operand() == 0,
+            part_kind::COUNT | part_kind::FOUND => {
+                zero_text && part.clause() == 0 && part.operand() == 0
+            }
             _ => false,
         };
         if !ok {
