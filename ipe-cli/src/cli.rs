@@ -98,8 +98,8 @@ impl Decider {
     /// detail is the value parser's wording, see [`request_detail`]).
     pub fn decide(&self, text: &str) -> Result<String, String> {
         let set = self.0.load();
-        match set.evaluate_json(text) {
-            Ok(d) => Ok(set.report(&d).to_json()),
+        match set.report_json(text) {
+            Ok(r) => Ok(r.to_json()),
             // The one-pass reader stops at the first problem it meets (e.g. a root that is
             // not an object); the value parser's detail is what `ipe eval` has always printed.
             Err(e) => Err(match ipe_host::request::parse_value(text) {

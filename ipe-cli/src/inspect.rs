@@ -103,6 +103,9 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
         if let Some(r) = info.reason {
             writeln!(o, "  reason {r:?}")?;
         }
+        if b.has_reason_template(id) {
+            writeln!(o, "  reason template {:?}", reason_template(b, id))?;
+        }
         writeln!(o, "  cost bound {} steps", info.cost)?;
         for m in 0..info.metas {
             let (k, v) = b.metadata(info.first_meta + u32::from(m));
@@ -164,4 +167,39 @@ fn policy_list(b: &Bundle<'_>, ids: impl Iterator<Item = PolicyId>) -> String {
     } else {
         names.join(", ")
     }
+}
+
+/// A policy's reason template as source-like text: literal braces doubled, slots by path,
+/// witness fields as `{clause N .field}`, the count as `{#count}`, the values read as
+/// `{#found}`.
+fn reason_template(b: &Bundle<'_>, id: PolicyId) -> String {
+    use ipe_nostd::format::part_kind;
+    let p = b.policy(id);
+    let mut out = String::new();
+    for part in b.reason_parts(id) {
+        match part.kind() {
+            part_kind::TEXT => {
+                let text = b.part_text(part);
+                out.push_str(&text.replace('{', "{{").replace('}', "}}"));
+            }
+            part_kind::SLOT => {
+                out.push_str(&format!("{{{}}}", b.slot_info(part.operand()).path));
+            }
+            part_kind::FIELD => {
+                let code = b
+                    .clause(p.first_clause.saturating_add(part.clause().into()))
+                    .code;
+                let field = match ipe_nostd::isa::Instr::decode(code, 0) {
+                    Ok((ipe_nostd::isa::Instr::All { list, .. }, _)) => {
+                        b.field_info(list.0, part.operand()).path
+                    }
+                    _ => "?",
+                };
+                out.push_str(&format!("{{clause {} .{field}}}", part.clause()));
+            }
+            part_kind::FOUND => out.push_str("{#found}"),
+            _ => out.push_str("{#count}"),
+        }
+    }
+    out
 }

@@ -197,6 +197,22 @@ pub struct Policy {
     pub body: Body,
     /// `metadata` entries.
     pub metadata: Vec<(Name, Lit)>,
+    /// The reason's parts when it has placeholders (`with reason "... {c.name} ..."`).
+    pub reason_template: Option<Vec<ReasonPart>>,
+}
+
+/// One part of a reason template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReasonPart {
+    /// Literal text (escapes and `{{`/`}}` already unescaped).
+    Text(String),
+    /// A placeholder: its path (or `#count`) and the span of `{...}`.
+    Hole {
+        /// The path inside the braces, trimmed.
+        path: String,
+        /// The braces and what is between them.
+        span: ByteSpan,
+    },
 }
 
 /// What a policy asks for.

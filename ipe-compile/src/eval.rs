@@ -464,6 +464,10 @@ pub fn evaluate(program: &Program, request: &Value) -> Report {
             });
         };
         match &p.body {
+            Body::Denies { .. } if p.template.is_some() => {
+                let text = render(&mut ev, p, None, None);
+                violate(&mut d, text);
+            }
             Body::Denies { reason } => violate(
                 &mut d,
                 reason
@@ -475,6 +479,14 @@ pub fn evaluate(program: &Program, request: &Value) -> Report {
                 if let Some(i) = results.iter().position(|t| *t == Truth::False) {
                     let c = &clauses[i];
                     let text = match reason {
+                        _ if p.template.is_some() => {
+                            let count = if c.reports_count {
+                                found(&mut ev, &c.expr)
+                            } else {
+                                None
+                            };
+                            render(&mut ev, p, Some((i, c)), count)
+                        }
                         Some(r) => r.clone(),
                         None => {
                             let mut s = format!("{REQUIREMENT_NOT_MET}{}", c.text);
@@ -510,4 +522,125 @@ fn found<'p>(ev: &mut Eval<'p, '_>, e: &'p Expr) -> Option<usize> {
         Operand::Count(agg) => ev.count(agg).ok(),
         _ => None,
     })
+}
+
+/// What a placeholder shows when its attribute is missing, is invalid, or has no value for
+/// this violation (`docs/LANGUAGE.md`, "Reasons with values").
+const MISSING: &str = "<missing>";
+const INVALID: &str = "<invalid>";
+const NONE: &str = "<none>";
+
+/// A read value as a reason shows it (strings raw, enum members by name).
+fn show(v: Result<&Value, ErrKind>, ty: &Scalar) -> String {
+    match v.and_then(|v| scalar(v, ty).map(|s| (v, s))) {
+        Ok((_, V::Str(s))) => s.to_owned(),
+        Ok((_, V::Int(n))) => n.to_string(),
+        Ok((_, V::Bool(b))) => b.to_string(),
+        Ok((v, V::Enum(_))) => v.as_str().unwrap_or(INVALID).to_owned(),
+        Err(ErrKind::Missing) => MISSING.to_owned(),
+        Err(_) => INVALID.to_owned(),
+    }
+}
+
+/// Renders policy `p`'s reason template for the failed clause `failed` (index and clause;
+/// `None` for `denies`), with the count it reports.
+fn render<'p>(
+    ev: &mut Eval<'p, '_>,
+    p: &'p hir::Policy,
+    failed: Option<(usize, &'p hir::Clause)>,
+    count: Option<usize>,
+) -> String {
+    let mut out = String::new();
+    for part in p.template.iter().flatten() {
+        match part {
+            hir::ReasonPart::Text(t) => out.push_str(t),
+            hir::ReasonPart::Slot(s) => {
+                let slot = ev.slot(*s);
+                let SlotType::Scalar(ty) = &slot.ty else {
+                    out.push_str(INVALID);
+                    continue;
+                };
+                out.push_str(&show(
+                    lookup(ev.request, &slot.path).ok_or(ErrKind::Missing),
+                    ty,
+                ));
+            }
+            hir::ReasonPart::Field {
+                clause,
+                list,
+                field,
+            } => {
+                let elem = match failed {
+                    Some((i, c)) if i == usize::from(*clause) => witness(ev, c),
+                    _ => None,
+                };
+                let (Some(elem), SlotType::Records { fields, .. }) = (elem, &ev.slot(*list).ty)
+                else {
+                    out.push_str(NONE);
+                    continue;
+                };
+                let f = &fields[usize::from(*field)];
+                let v = if elem.is_object() {
+                    lookup(elem, &f.path).ok_or(ErrKind::Missing)
+                } else {
+                    Err(ErrKind::NotRecord {
+                        got: json_kind(elem),
+                    })
+                };
+                out.push_str(&show(v, &f.ty));
+            }
+            hir::ReasonPart::Count => match count {
+                Some(n) => out.push_str(&n.to_string()),
+                None => out.push_str(NONE),
+            },
+            hir::ReasonPart::Found => out.push_str(&found_values(ev, failed.map(|(_, c)| c))),
+        }
+    }
+    out
+}
+
+/// The witness of a false `all` clause: its first element, in list order, whose filter is
+/// false.
+fn witness<'p, 'r>(ev: &mut Eval<'p, 'r>, c: &'p hir::Clause) -> Option<&'r Value> {
+    let Expr::All(agg) = &c.expr else {
+        return None;
+    };
+    let filter = agg.filter.as_deref()?;
+    let items = ev.list(agg.list).ok()?;
+    items
+        .iter()
+        .find(|item| ev.with_elem(item, filter) == Truth::False)
+}
+
+/// `{#found}`: the attributes of a failed clause that is one comparison of attributes and
+/// literals, `path = value` in operand order, each once; `<none>` for any other clause.
+fn found_values(ev: &Eval<'_, '_>, clause: Option<&hir::Clause>) -> String {
+    let Some(Expr::Cmp { lhs, rhs, .. }) = clause.map(|c| &c.expr) else {
+        return NONE.to_owned();
+    };
+    let mut slots: Vec<SlotId> = Vec::new();
+    for o in [lhs, rhs] {
+        match o {
+            Operand::Slot(s) if !slots.contains(s) => slots.push(*s),
+            Operand::Slot(_) | Operand::Lit(_) => {}
+            _ => return NONE.to_owned(),
+        }
+    }
+    if slots.is_empty() {
+        return NONE.to_owned();
+    }
+    slots
+        .iter()
+        .map(|s| {
+            let slot = ev.slot(*s);
+            let value = match &slot.ty {
+                SlotType::Scalar(ty) => {
+                    show(lookup(ev.request, &slot.path).ok_or(ErrKind::Missing), ty)
+                }
+                _ => INVALID.to_owned(),
+            };
+            format!("{} = {value}", slot.path)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

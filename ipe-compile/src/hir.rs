@@ -149,6 +149,31 @@ pub struct Policy {
     pub body: Body,
     /// `metadata` entries in source order.
     pub metadata: Vec<(String, Literal)>,
+    /// The reason template, when the reason has placeholders (it then replaces the body's
+    /// reason, which is `None`).
+    pub template: Option<Vec<ReasonPart>>,
+}
+
+/// One part of a checked reason template (see `docs/LANGUAGE.md`, "Reasons with values").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReasonPart {
+    /// Literal text.
+    Text(String),
+    /// The value of a top-level scalar attribute.
+    Slot(SlotId),
+    /// A field of the witness element of clause `clause` (a top-level `all` over `list`).
+    Field {
+        /// The clause (0-based, in source order).
+        clause: u16,
+        /// The list the clause's `all` iterates.
+        list: SlotId,
+        /// Index into that slot's `Records::fields`.
+        field: u16,
+    },
+    /// The count a failed count clause reports.
+    Count,
+    /// The attributes a failed comparison clause read, with their values (`{#found}`).
+    Found,
 }
 
 /// What a policy asks for once triggered.
@@ -178,6 +203,9 @@ pub struct Clause {
     /// True when the clause is a comparison with a `count` on one side: the reason then ends
     /// with ` (found N)`.
     pub reports_count: bool,
+    /// True when the clause is one `all` whose witness (first false element) the policy's
+    /// reason template names.
+    pub witness: bool,
 }
 
 /// Something a comparison reads.

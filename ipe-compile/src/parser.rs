@@ -14,6 +14,7 @@ use winnow::token::{one_of, take_till, take_while};
 mod consts;
 mod group;
 mod optional;
+mod reason;
 mod reuse;
 mod schema;
 
@@ -517,13 +518,29 @@ fn item(i: &mut In<'_>) -> PResult<ast::Item> {
     )))
 }
 
-fn reason(i: &mut In<'_>) -> PResult<Option<String>> {
+/// A reason and, when it has placeholders, its template parts ([`reason::template`]).
+type Reason = (Option<String>, Option<Vec<ast::ReasonPart>>);
+
+fn reason(i: &mut In<'_>) -> PResult<Reason> {
     if eat_kw(i, "with")?.is_none() {
-        return Ok(None);
+        return Ok((None, None));
     }
     expect_kw(i, "reason", "`reason`")?;
+    let base = i.current_token_start();
+    let before: &str = i.input.as_ref();
     match string(i) {
-        Ok((s, _)) => Ok(Some(s)),
+        Ok((s, span)) => {
+            let raw = before.get(..span.end.saturating_sub(base)).unwrap_or("");
+            match reason::template(raw, base).map_err(ErrMode::Cut)? {
+                None => Ok((Some(s), None)),
+                Some((text, parts)) => {
+                    let holes = parts
+                        .iter()
+                        .any(|p| matches!(p, ast::ReasonPart::Hole { .. }));
+                    Ok((Some(text), holes.then_some(parts)))
+                }
+            }
+        }
         Err(ErrMode::Backtrack(e)) => Err(ErrMode::Cut(e)),
         Err(e) => Err(e),
     }
@@ -551,16 +568,16 @@ fn policy(i: &mut In<'_>, name: Option<Name>) -> PResult<ast::Policy> {
     } else {
         None
     };
-    let body = if eat_kw(i, "requires")?.is_some() {
+    let (body, reason_template) = if eat_kw(i, "requires")?.is_some() {
         let expr = expr(i)?;
-        ast::Body::Requires {
-            expr,
-            reason: reason(i)?,
-        }
+        let (reason, template) = reason(i)?;
+        (ast::Body::Requires { expr, reason }, template)
     } else if eat_kw(i, "denies")?.is_some() {
-        ast::Body::Denies { reason: reason(i)? }
+        let (reason, template) = reason(i)?;
+        (ast::Body::Denies { reason }, template)
     } else if eat_kw(i, "permits")?.is_some() {
-        ast::Body::Permits { reason: reason(i)? }
+        let (reason, template) = reason(i)?;
+        (ast::Body::Permits { reason }, template)
     } else if trigger.is_some() {
         return Err(ErrMode::Cut(err_here(
             i,
@@ -599,6 +616,7 @@ fn policy(i: &mut In<'_>, name: Option<Name>) -> PResult<ast::Policy> {
         trigger,
         body,
         metadata,
+        reason_template,
     })
 }
 

@@ -39,6 +39,9 @@ mod prop;
 /// Random well-typed bundles and requests: interpreter against reference evaluator.
 #[path = "suite/random_policies.rs"]
 mod random_policies;
+/// Issue 13: reasons with values on the device path, template bytes and their verification.
+#[path = "suite/reasons.rs"]
+mod reasons;
 /// Issue #13, reuse: defs, several lists, templates and instances.
 #[path = "suite/reuse.rs"]
 mod reuse;

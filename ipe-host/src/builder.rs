@@ -93,4 +93,12 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
     pub fn evaluate(&self) -> Result<HostDecision, Error> {
         Ok(self.set.evaluate_values(self.values.finish()?))
     }
+
+    /// Evaluates the request and renders its decision with these values, so reason templates
+    /// show them (`docs/LANGUAGE.md`, "Reasons with values").
+    pub fn report(&self) -> Result<crate::Report, Error> {
+        let values = self.values.finish()?;
+        let d = self.set.evaluate_values(values);
+        Ok(self.set.report_values(&d, values))
+    }
 }

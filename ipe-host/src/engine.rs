@@ -252,9 +252,33 @@ impl PolicySet {
         })
     }
 
-    /// Renders a decision this set made, with names, intents and reasons.
+    /// Renders a decision this set made, with names, intents and reasons. Reason template
+    /// placeholders need the request's values: without them they render as `<missing>`; use
+    /// [`report_values`](Self::report_values) or [`report_json`](Self::report_json).
     pub fn report(&self, d: &HostDecision) -> Report {
         Report::of_host(self.bundle(), d)
+    }
+
+    /// Renders a decision this set made from `values`, reasons filled from those values.
+    pub fn report_values(&self, d: &HostDecision, values: &[Value<'_>]) -> Report {
+        Report::with_values(self.bundle(), d, values)
+    }
+
+    /// Evaluates a JSON request and renders its decision while its values are at hand (reason
+    /// templates filled), in the calling thread's arena as [`evaluate_json`](Self::evaluate_json).
+    pub fn report_json(&self, json: &str) -> Result<Report, Error> {
+        let run = |arena: &Bump| {
+            let values = self.parse_json(json, arena)?;
+            let d = self.evaluate_values(values);
+            Ok(self.report_values(&d, values))
+        };
+        ARENA.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut arena) => {
+                arena.reset();
+                run(&arena)
+            }
+            Err(_) => run(&Bump::new()),
+        })
     }
 }
 

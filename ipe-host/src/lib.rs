@@ -89,5 +89,5 @@ pub fn evaluate_json(bundle: &Bundle<'_>, request: &serde_json::Value) -> Report
     request::fill(bundle, request, &arena, &mut ctx);
     let mut d = HostDecision::new(bundle.default_effect());
     ipe_nostd::vm::evaluate_into(bundle, ctx.values(), &mut d);
-    Report::of_host(bundle, &d)
+    Report::with_values(bundle, &d, ctx.values())
 }

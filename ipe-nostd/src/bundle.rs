@@ -4,8 +4,8 @@ use crate::format::{
     self, body_kind,
     kind::{self, value_kind},
     meta_kind, Body, BucketRec, ClauseRec, ConstRec, EnumRec, FieldRec, GroupRec, Header,
-    MemberRec, MetaRec, PolicyRec, PolicyRefRec, SetKeyRec, SetRec, SlotRec, Span, SymbolRec,
-    NONE_U16, NONE_U32,
+    MemberRec, MetaRec, PolicyRec, PolicyRefRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, Span,
+    SymbolRec, NONE_U16, NONE_U32,
 };
 use crate::value::{Str, NO_SYMBOL};
 use crate::verify::{self, VerifyError};
@@ -129,9 +129,14 @@ fn canonical_len(body: &Body<'_>) -> Option<usize> {
         body.index_policies,
         body.unindexed,
     ];
-    sections.iter().try_fold(1usize, |acc, s| {
+    let len = sections.iter().try_fold(1usize, |acc, s| {
         acc.checked_add(varint_len(s.len()))?.checked_add(s.len())
-    })
+    })?;
+    // The optional trailing section: present exactly when non-empty.
+    match body.reason_parts.len() {
+        0 => Some(len),
+        n => len.checked_add(varint_len(n))?.checked_add(n),
+    }
 }
 
 /// A verified policy bundle borrowing its bytes (from flash, an mmap or a buffer).
@@ -225,6 +230,8 @@ pub struct ClauseInfo<'a> {
     pub text: &'a str,
     /// Whether a violation reports the count (` (found N)`).
     pub reports_count: bool,
+    /// Whether a violation records the witness element (a reason template names it).
+    pub witness: bool,
 }
 
 /// A metadata value.
@@ -297,10 +304,16 @@ impl<'a> Bundle<'a> {
                 found,
             });
         }
-        let (body, left) = postcard::take_from_bytes::<Body<'a>>(body_bytes)
+        let (mut body, left) = postcard::take_from_bytes::<Body<'a>>(body_bytes)
             .map_err(|_| BundleError::MalformedBody)?;
         if !left.is_empty() {
-            return Err(BundleError::MalformedBody);
+            // The optional trailing section (reason templates): one non-empty byte string.
+            let (parts, left) = postcard::take_from_bytes::<&'a [u8]>(left)
+                .map_err(|_| BundleError::MalformedBody)?;
+            if !left.is_empty() || parts.is_empty() {
+                return Err(BundleError::MalformedBody);
+            }
+            body.reason_parts = parts;
         }
         // Every varint of the body is a length prefix: the body is canonical exactly when it is
         // as long as its encoding with shortest prefixes (a longer prefix only adds bytes).
@@ -614,7 +627,29 @@ impl<'a> Bundle<'a> {
             code: self.code_span(r.code()),
             text: self.text_span(r.text()),
             reports_count: r.reports_count() != 0,
+            witness: r.witness() != 0,
         }
+    }
+
+    /// The reason template parts of policy `id`, in order (none: the policy's reason is its
+    /// `with reason` text or a default).
+    pub fn reason_parts(&self, id: PolicyId) -> impl Iterator<Item = ReasonPartRec<'a>> + 'a {
+        let r = self.policy_rec(id);
+        let first = r.first_part() as usize;
+        let parts = self.body.reason_parts;
+        (first..first.saturating_add(usize::from(r.part_count())))
+            .map(move |i| ReasonPartRec::nth(parts, i))
+    }
+
+    /// The literal text of a reason template part (empty for other kinds).
+    pub fn part_text(&self, part: ReasonPartRec<'_>) -> &'a str {
+        self.text_span(part.text())
+    }
+
+    /// Whether policy `id` has a reason template.
+    #[inline]
+    pub fn has_reason_template(&self, id: PolicyId) -> bool {
+        self.policy_rec(id).part_count() != 0
     }
 
     /// Metadata entry `i` (absolute index): key and value.

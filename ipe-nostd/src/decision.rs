@@ -5,7 +5,7 @@ use core::fmt;
 
 use heapless::Vec;
 
-use crate::bundle::{BodyKind, Bundle, PolicyId, SlotId};
+use crate::bundle::{Bundle, PolicyId, SlotId};
 use crate::format::NONE_U16;
 use crate::vocab::{self, Effect, ErrKind};
 
@@ -53,6 +53,39 @@ pub struct Violation {
     pub clause: Option<u16>,
     /// The count the failed clause compared, when it reports one.
     pub count: Option<i64>,
+    /// The witness of the failed clause, when a reason template names it: the index (in list
+    /// order) of the first element whose `all` filter is false.
+    pub witness: Option<ElementIndex>,
+}
+
+/// The index of an element of a list of at most 65535 elements (a list whose witness a reason
+/// template names is declared so: `docs/LANGUAGE.md`, "Reasons with values"). Stored as
+/// index + 1, so an `Option<ElementIndex>` takes two bytes and a [`Violation`] stays small.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ElementIndex(core::num::NonZeroU16);
+
+impl ElementIndex {
+    /// The index `i`; `None` for 65535, which no list of at most 65535 elements has.
+    #[inline]
+    pub const fn new(i: u16) -> Option<ElementIndex> {
+        match core::num::NonZeroU16::new(i.wrapping_add(1)) {
+            Some(n) => Some(ElementIndex(n)),
+            None => None,
+        }
+    }
+
+    /// The index.
+    #[inline]
+    pub const fn get(self) -> u16 {
+        self.0.get() - 1
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for ElementIndex {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=u16}", self.get())
+    }
 }
 
 /// A policy in error.
@@ -257,7 +290,8 @@ impl<const M: usize> DecisionBuilder<M> {
     }
 }
 
-/// Renders the reason of a violation (see `docs/LANGUAGE.md`).
+/// Renders the reason of a violation (see `docs/LANGUAGE.md`) without the request's values
+/// (see [`Bundle::reason_with`] for reasons with values).
 pub struct ReasonText<'b, 'a> {
     bundle: &'b Bundle<'a>,
     violation: Violation,
@@ -265,22 +299,8 @@ pub struct ReasonText<'b, 'a> {
 
 impl fmt::Display for ReasonText<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = self.bundle.policy(self.violation.policy);
-        if let Some(r) = p.reason {
-            return f.write_str(r);
-        }
-        match (p.kind, self.violation.clause) {
-            (BodyKind::Denies, _) | (_, None) => f.write_str(vocab::DENIED_BY_POLICY),
-            (BodyKind::Requires, Some(c)) => {
-                let clause = self.bundle.clause(p.first_clause.saturating_add(c.into()));
-                f.write_str(vocab::REQUIREMENT_NOT_MET)?;
-                f.write_str(clause.text)?;
-                match (clause.reports_count, self.violation.count) {
-                    (true, Some(n)) => write!(f, " (found {n})"),
-                    _ => Ok(()),
-                }
-            }
-        }
+        // Without the request's values, template placeholders render as missing.
+        crate::render::write_reason(f, self.bundle, &[], self.violation)
     }
 }
 
@@ -360,6 +380,7 @@ mod tests {
                 policy: id,
                 clause: None,
                 count: None,
+                witness: None,
             };
             b.add(id, Outcome::Violated(v));
         }

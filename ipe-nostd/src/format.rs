@@ -66,6 +66,12 @@ pub struct Body<'a> {
     pub index_policies: &'a [u8],
     /// Policies not in any index group, ascending: [`POLICY_REF_LEN`]-byte records.
     pub unindexed: &'a [u8],
+    /// Compiled reason templates: [`REASON_PART_LEN`]-byte records, each policy's parts
+    /// contiguous (see [`PolicyRec::part_count`]). Not part of the postcard struct: it is an
+    /// optional trailing section, encoded after the struct only when non-empty, so a bundle
+    /// without templates has the bytes it had before templates existed (`docs/bundle-format.md`).
+    #[serde(skip)]
+    pub reason_parts: &'a [u8],
 }
 
 /// Value kinds as encoded in slot, field, constant and set records.
@@ -116,6 +122,20 @@ pub mod meta_kind {
     pub const INT: u8 = 1;
     /// A boolean (0 or 1).
     pub const BOOL: u8 = 2;
+}
+
+/// Kinds of reason template parts (the `kind` byte of a [`ReasonPartRec`]).
+pub mod part_kind {
+    /// Literal text.
+    pub const TEXT: u8 = 0;
+    /// The value of a scalar slot.
+    pub const SLOT: u8 = 1;
+    /// A field of the witness element of a clause.
+    pub const FIELD: u8 = 2;
+    /// The count a failed count clause reports.
+    pub const COUNT: u8 = 3;
+    /// The attributes a failed comparison clause read, with their values.
+    pub const FOUND: u8 = 4;
 }
 
 /// Policy body kinds (the `body_kind` byte of a [`PolicyRec`]).
@@ -486,8 +506,12 @@ records! {
         meta_count: u16 = 44,
         /// Static bound on the steps one evaluation of the policy takes.
         cost_bound: u32 = 48,
+        /// Number of reason template parts (0: the reason is `reason` or a default).
+        part_count: u16 = 46,
+        /// First reason template part (0 when `part_count` is 0).
+        first_part: u32 = 52,
     }
-    reserved { reserved_46: 2 = 46, reserved_52: 4 = 52, }
+    reserved {}
 
     /// A requirement clause.
     ClauseRec, ClauseFields, CLAUSE_LEN = 20, "clause" {
@@ -497,8 +521,25 @@ records! {
         text: Span = 8,
         /// 1 when a violation reports the count (` (found N)`), else 0.
         reports_count: u8 = 16,
+        /// 1 when the clause is one `all` aggregate whose first false element (the witness) a
+        /// reason template names; 0 otherwise.
+        witness: u8 = 17,
     }
-    reserved { reserved_17: 3 = 17, }
+    reserved { reserved_18: 2 = 18, }
+
+    ReasonPartRec, ReasonPartFields, REASON_PART_LEN = 16, "reason part" {
+        /// The literal text (for [`part_kind::TEXT`]; `(0, 0)` otherwise).
+        text: Span = 0,
+        /// What the part renders ([`part_kind`]).
+        kind: u8 = 8,
+        /// For [`part_kind::FIELD`]: the clause (0-based within the policy) whose witness
+        /// element is read; 0 otherwise.
+        clause: u16 = 10,
+        /// The slot ([`part_kind::SLOT`]) or the element field ([`part_kind::FIELD`]); 0
+        /// otherwise.
+        operand: u16 = 12,
+    }
+    reserved { reserved_9: 1 = 9, reserved_14: 2 = 14, }
 
     /// A metadata entry of a policy.
     MetaRec, MetaFields, META_LEN = 20, "metadata" {

@@ -40,6 +40,7 @@ pub mod disasm;
 pub mod format;
 pub mod isa;
 pub mod read;
+pub mod render;
 #[cfg(feature = "alloc")]
 pub mod report;
 pub mod value;

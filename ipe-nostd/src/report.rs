@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use serde::{Serialize, Serializer};
 
-use crate::{Bundle, Decision, Effect, JsonKind, PolicyError, PolicyId, Violation};
+use crate::{Bundle, Decision, Effect, JsonKind, PolicyError, PolicyId, Value, Violation};
 
 /// A decision with every id resolved to text.
 ///
@@ -98,8 +98,15 @@ impl<const M: usize> DecisionIds for Decision<M> {
 }
 
 impl Report {
-    /// Resolves a decision's ids against its bundle.
+    /// Resolves a decision's ids against its bundle, without the request's values: reason
+    /// template placeholders render as missing ([`Report::with_values`] fills them).
     pub fn new(bundle: &Bundle<'_>, d: &impl DecisionIds) -> Report {
+        Report::with_values(bundle, d, &[])
+    }
+
+    /// Resolves a decision's ids against its bundle, rendering reasons with the slot values
+    /// the decision was made from ([`crate::render::write_reason`]).
+    pub fn with_values(bundle: &Bundle<'_>, d: &impl DecisionIds, values: &[Value<'_>]) -> Report {
         Report {
             effect: d.effect(),
             matched: d
@@ -115,7 +122,7 @@ impl Report {
                     ViolationReport {
                         policy: p.name.to_owned(),
                         intent: p.intent.to_owned(),
-                        reason: bundle.reason(*v).to_string(),
+                        reason: bundle.reason_with(values, *v).to_string(),
                     }
                 })
                 .collect(),

@@ -9,7 +9,7 @@ use core::cmp::Ordering;
 
 use crate::bundle::{Bundle, PolicyId, SlotId};
 use crate::decision::{
-    Accumulator, AttrError, Decision, DecisionLists, Outcome, PolicyError, Violation,
+    Accumulator, AttrError, Decision, DecisionLists, ElementIndex, Outcome, PolicyError, Violation,
 };
 use crate::format::{body_kind, group, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
@@ -158,6 +158,8 @@ struct Machine<'e, 'a, 'v> {
     /// element's field values.
     loops: [(SlotId, u16, &'v [Value<'v>]); MAX_LEVELS],
     note: Option<i64>,
+    /// The index of the element at which the last outermost `all` turned false.
+    witness: Option<ElementIndex>,
 }
 
 impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
@@ -170,6 +172,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             sp: 0,
             loops: [(0, 0, &[]); MAX_LEVELS],
             note: None,
+            witness: None,
         }
     }
 
@@ -548,13 +551,24 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let first_field = self.bundle.slot_rec(s).first_field();
         let mut err: Option<AttrError> = None;
         let mut count: i64 = 0;
-        for elem in vals.chunks_exact(stride) {
+        let mut elems = vals.chunks_exact(stride);
+        while let Some(elem) = elems.next() {
             if let Some(l) = self.loops.get_mut(level) {
                 *l = (s, first_field, elem);
             }
             match (op, self.run(body, level + 1)) {
                 (Opcode::Any, Cell::Bool(true)) => return Cell::Bool(true),
-                (Opcode::All, Cell::Bool(false)) => return Cell::Bool(false),
+                (Opcode::All, Cell::Bool(false)) => {
+                    if level == 0 {
+                        // The witness: elements seen so far, minus this one (no per-element
+                        // work; read only when a reason template names it).
+                        let seen = vals.len() / stride - elems.len();
+                        self.witness = u16::try_from(seen.saturating_sub(1))
+                            .ok()
+                            .and_then(ElementIndex::new);
+                    }
+                    return Cell::Bool(false);
+                }
                 (Opcode::Count, Cell::Bool(true)) => count += 1,
                 (_, Cell::Err(e)) => err = Some(min_err(err, e)),
                 _ => {}
@@ -608,6 +622,7 @@ impl Machine<'_, '_, '_> {
                 policy: id,
                 clause: None,
                 count: None,
+                witness: None,
             });
         }
         let mut err: Option<AttrError> = None;
@@ -625,6 +640,11 @@ impl Machine<'_, '_, '_> {
                         clause: Some(c),
                         count: if clause.reports_count() != 0 {
                             self.note
+                        } else {
+                            None
+                        },
+                        witness: if clause.witness() != 0 {
+                            self.witness
                         } else {
                             None
                         },

@@ -86,8 +86,8 @@ impl Backend for Host {
     }
     fn decide(&self, request: &Json) -> Result<String, String> {
         let set = self.engine.load();
-        set.evaluate_json(&request.to_string())
-            .map(|d| set.report(&d).to_json())
+        set.report_json(&request.to_string())
+            .map(|r| r.to_json())
             .map_err(|e| format!("error: {e}"))
     }
 }
@@ -159,7 +159,7 @@ impl<'b> Jit<'b> {
             }
         });
         acc.finish(&mut d);
-        Ok(ipe_host::Report::of_host(bundle, &d).to_json())
+        Ok(ipe_host::Report::with_values(bundle, &d, values).to_json())
     }
 }
 

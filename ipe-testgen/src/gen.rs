@@ -297,14 +297,38 @@ fn tag_cond() -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// Pieces of a reason template (issue 13): literal text, escaped braces, top-level
+/// attributes and fields of the witness element `w` (when the policy has a `w` clause).
+const REASON_PIECES: &[&str] = &[
+    "text ",
+    "{{",
+    "}}",
+    "{a.s}",
+    "{b.i}",
+    "{c.flag}",
+    "{c.level}",
+    "{w.name}",
+    "{w.n}",
+    "{w.level}",
+    "{w.ok}",
+    "{#found}",
+];
+
 fn policy(i: usize) -> impl Strategy<Value = String> {
     (
         proptest::option::weighted(0.8, cond(false, 2)),
         any::<bool>(),
         proptest::collection::vec(cond(false, 2), 1..4),
         proptest::bool::weighted(0.25),
+        proptest::option::weighted(
+            0.3,
+            (
+                cond(true, 1),
+                proptest::collection::vec(proptest::sample::select(REASON_PIECES), 1..5),
+            ),
+        ),
     )
-        .prop_map(move |(trigger, denies, clauses, via_def)| {
+        .prop_map(move |(trigger, denies, mut clauses, via_def, template)| {
             let mut s = format!("policy P{i}:\n  \"random policy {i}\"\n");
             if let Some(t) = trigger {
                 if via_def {
@@ -315,10 +339,26 @@ fn policy(i: usize) -> impl Strategy<Value = String> {
                     s.push_str(&format!("  triggers when {t}\n"));
                 }
             }
+            // A template names the witness of an `all(w in items ...)` clause (its filter
+            // written over `it`, renamed), and top-level attributes.
+            let reason = template.map(|(filter, pieces)| {
+                let filter = filter.replace("it.", "w.").replace("(it in", "(w in");
+                clauses.push(format!("all(w in items where {filter})"));
+                let text: String = pieces
+                    .iter()
+                    .filter(|p| !denies || !(p.starts_with("{w.") || **p == "{#found}"))
+                    .copied()
+                    .collect();
+                format!(" with reason {text:?}")
+            });
+            let reason = reason.unwrap_or_default();
             if denies {
-                s.push_str("  denies\n");
+                s.push_str(&format!("  denies{reason}\n"));
             } else {
-                s.push_str(&format!("  requires {}\n", clauses.join("\n    and ")));
+                s.push_str(&format!(
+                    "  requires {}{reason}\n",
+                    clauses.join("\n    and ")
+                ));
             }
             s
         })

@@ -606,21 +606,90 @@ impl G<'_, '_> {
                 s.push_str(&format!("  triggers when {c}\n"));
             }
         }
-        if self.below(4) == 0 {
-            s.push_str(self.pick(&["  denies", "  permits"]));
+        let denies = self.below(4) == 0;
+        let mut witness = None;
+        let mut permits = false;
+        if denies {
+            let body = self.pick(&["  denies", "  permits"]);
+            permits = body == "  permits";
+            s.push_str(body);
         } else {
             let n = 1 + self.below(3);
-            let clauses: Vec<String> = (0..n).map(|_| self.cond(1)).collect();
+            let mut clauses: Vec<String> = (0..n).map(|_| self.cond(1)).collect();
+            if self.below(3) == 0 {
+                witness = self.witness_clause();
+                clauses.extend(witness.as_ref().map(|(c, _, _)| c.clone()));
+            }
             s.push_str(&format!("  requires {}", clauses.join("\n    and ")));
         }
         if self.below(3) == 0 {
-            s.push_str(&format!(" with reason {}", quote(self.pick(STRS))));
+            let text = if self.bool() && !permits {
+                self.template(witness.as_ref().map(|(_, v, i)| (v.as_str(), *i)))
+            } else {
+                self.pick(STRS).to_owned()
+            };
+            s.push_str(&format!(" with reason {}", quote(&text)));
         }
         s.push('\n');
         if self.below(4) == 0 {
             s.push_str("  metadata\n    owner: \"team\"\n    severity: -3\n    on: true\n");
         }
         s
+    }
+
+    /// A clause `all(w in list where F)` over a list of records with fields, with its
+    /// element name and list (for reason templates naming its witness).
+    fn witness_clause(&mut self) -> Option<(String, String, usize)> {
+        let lists: Vec<usize> = (0..self.attrs.len())
+            .filter(|&i| matches!(&self.attrs[i].kind, Kind::Records { fields, .. } if !fields.is_empty()))
+            .collect();
+        if lists.is_empty() {
+            return None;
+        }
+        let i = self.pick(&lists);
+        let v = format!("w{}", self.fresh);
+        self.fresh += 1;
+        let f = self.filter(&v, i, 1);
+        Some((
+            format!("all({v} in {} where {f})", self.attrs[i].path),
+            v,
+            i,
+        ))
+    }
+
+    /// A reason template (issue 13): literal text, escaped braces, top-level scalar
+    /// attributes and, given a witness clause's element, its fields.
+    fn template(&mut self, witness: Option<(&str, usize)>) -> String {
+        let mut out = String::new();
+        for _ in 0..1 + self.below(4) {
+            match self.below(4) {
+                0 => out.push_str(self.pick(STRS)),
+                1 if witness.is_some() && self.bool() => out.push_str("{#found}"),
+                1 => out.push_str(self.pick(&["{{", "}}"])),
+                2 => {
+                    let scalars: Vec<&str> = self
+                        .attrs
+                        .iter()
+                        .filter(|a| matches!(a.kind, Kind::Scalar(_)))
+                        .map(|a| a.path)
+                        .collect();
+                    if !scalars.is_empty() {
+                        out.push_str(&format!("{{{}}}", self.pick(&scalars)));
+                    }
+                }
+                _ => {
+                    if let Some((v, i)) = witness {
+                        if let Kind::Records { fields, .. } = &self.attrs[i].kind {
+                            let names: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+                            if !names.is_empty() {
+                                out.push_str(&format!("{{{v}.{}}}", self.pick(&names)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn scalar_json(&mut self, t: &Ty) -> Value {

@@ -575,6 +575,7 @@ impl Cx {
             trigger,
             body,
             metadata: p.metadata.clone(),
+            reason_template: p.reason_template.clone(),
         }
     }
 

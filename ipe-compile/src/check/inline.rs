@@ -762,11 +762,16 @@ impl<'a> Cx<'a> {
                 reason: reason.as_ref().map(|r| render(r, &env.tparams)),
             },
         };
+        let reason_template = p
+            .reason_template
+            .as_ref()
+            .and_then(|parts| self.reason_parts(parts, env));
         ast::Policy {
             name,
             intent: render(&p.intent, &env.tparams),
             trigger,
             body,
+            reason_template,
             metadata: p
                 .metadata
                 .iter()
@@ -782,6 +787,36 @@ impl<'a> Cx<'a> {
                 })
                 .collect(),
         }
+    }
+
+    /// A reason template in `env`: a placeholder naming a template parameter becomes the
+    /// parameter's value (as `{param}` renders in the reason text), others keep their place;
+    /// `None` when no placeholder is left.
+    fn reason_parts(
+        &mut self,
+        parts: &[ast::ReasonPart],
+        env: &Env,
+    ) -> Option<Vec<ast::ReasonPart>> {
+        let mut out: Vec<ast::ReasonPart> = Vec::with_capacity(parts.len());
+        for part in parts {
+            let part = match part {
+                ast::ReasonPart::Hole { path, .. } if env.tparams.contains_key(path) => {
+                    ast::ReasonPart::Text(render(&format!("{{{path}}}"), &env.tparams))
+                }
+                ast::ReasonPart::Hole { path, span } => ast::ReasonPart::Hole {
+                    path: path.clone(),
+                    span: self.span(env, span),
+                },
+                ast::ReasonPart::Text(t) => ast::ReasonPart::Text(t.clone()),
+            };
+            match (out.last_mut(), part) {
+                (Some(ast::ReasonPart::Text(prev)), ast::ReasonPart::Text(t)) => prev.push_str(&t),
+                (_, part) => out.push(part),
+            }
+        }
+        out.iter()
+            .any(|p| matches!(p, ast::ReasonPart::Hole { .. }))
+            .then_some(out)
     }
 
     /// A requirement: its top-level `and` stays one `and` (each clause expanded on its own).

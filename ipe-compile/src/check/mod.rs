@@ -8,6 +8,7 @@ mod infer;
 pub(crate) mod inline;
 mod lists;
 mod optional;
+mod reason;
 mod schema;
 
 use crate::ast::{self, ByteSpan, Name};
@@ -333,6 +334,7 @@ impl Ctx<'_> {
                     expr: hir::Expr::Const(true),
                     text: "true".to_owned(),
                     reports_count: false,
+                    witness: false,
                 }],
                 reason: reason.clone(),
             }),
@@ -363,6 +365,7 @@ impl Ctx<'_> {
                                 expr: e,
                                 text,
                                 reports_count,
+                                witness: false,
                             });
                         }
                         None => ok = false,
@@ -374,6 +377,23 @@ impl Ctx<'_> {
                 })
             }
         };
+        let mut body = body;
+        let template = match (&p.reason_template, body.as_mut()) {
+            (Some(parts), Some(b)) => {
+                let t = self.reason_template(p, parts, b);
+                // The template replaces the reason text.
+                match b {
+                    hir::Body::Requires { reason, .. } | hir::Body::Denies { reason } => {
+                        *reason = None
+                    }
+                }
+                t
+            }
+            _ => None,
+        };
+        if p.reason_template.is_some() && template.is_none() {
+            return None;
+        }
         let trigger = match trigger {
             Some(Some(t)) => Some(t),
             Some(None) => return None,
@@ -427,6 +447,7 @@ impl Ctx<'_> {
             trigger,
             body: body?,
             metadata,
+            template,
         })
     }
 

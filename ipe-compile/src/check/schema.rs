@@ -271,6 +271,7 @@ pub(super) fn add_implicit_fields(
         return;
     }
     each_top_expr(program, |e| renumber_fields(e, &maps));
+    super::reason::renumber_fields(program, &maps);
 }
 
 fn renumber_fields(e: &mut hir::Expr, maps: &HashMap<SlotId, Vec<u16>>) {
@@ -326,6 +327,7 @@ pub(super) fn sort_slots(program: &mut hir::Program, slots: Vec<(String, SlotTyp
         .map(|(path, ty)| hir::Slot { path, ty })
         .collect();
     each_top_expr(program, |e| remap_expr(e, &map));
+    super::reason::remap_slots(program, &map);
 }
 
 /// Calls `f` on every trigger and requirement clause of `program`.

@@ -12,14 +12,15 @@ mod lists;
 use std::collections::{BTreeMap, HashMap};
 
 use ipe_nostd::format::{
-    body_kind, group, kind, meta_kind, Body, BucketFields, ClauseFields, ConstFields, EnumFields,
-    FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields, PolicyRefFields,
-    SetFields, SetKeyFields, SlotFields, Span, SymbolFields, NONE_U16, NONE_U32,
+    body_kind, group, kind, meta_kind, part_kind, Body, BucketFields, ClauseFields, ConstFields,
+    EnumFields, FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields,
+    PolicyRefFields, ReasonPartFields, SetFields, SetKeyFields, SlotFields, Span, SymbolFields,
+    NONE_U16, NONE_U32,
 };
 use ipe_nostd::verify::{Block, VerifyError};
 use ipe_nostd::{Bundle, BundleError, Effect};
 
-use crate::hir::{Body as PolicyBody, Expr, Literal, Operand, Program, Scalar, SlotType};
+use crate::hir::{self, Body as PolicyBody, Expr, Literal, Operand, Program, Scalar, SlotType};
 use code::CodeGen;
 
 /// Why a checked program could not be lowered.
@@ -421,6 +422,7 @@ pub fn lower_located(
     let mut policies = Vec::new();
     let mut clauses = Vec::new();
     let mut metadata = Vec::new();
+    let mut reason_parts = Vec::new();
     let mut blocks: Vec<Vec<(usize, usize, Block)>> = Vec::new();
     let mut reports = Vec::new();
     let mut groups: BTreeMap<u16, BTreeMap<i64, Vec<u16>>> = BTreeMap::new();
@@ -502,6 +504,7 @@ pub fn lower_located(
                         },
                         text: t.text(&c.text),
                         reports_count: u8::from(c.reports_count),
+                        witness: u8::from(c.witness),
                     });
                     my_blocks.push((code.len(), bytes.len(), Block::Clause(ci)));
                     code.extend_from_slice(&bytes);
@@ -515,6 +518,16 @@ pub fn lower_located(
         };
         if let Some(reason) = reason {
             r.reason = t.text(reason);
+        }
+        if let Some(template) = &p.template {
+            r.part_count = u16::try_from(template.len())
+                .map_err(|_| in_policy(LowerError::TooMany("reason template parts")))?;
+            r.first_part = if template.is_empty() {
+                0
+            } else {
+                reason_parts.len() as u32
+            };
+            reason_parts.extend(template.iter().map(|part| reason_part(&mut t, part)));
         }
         r.first_meta = metadata.len() as u32;
         r.meta_count = u16::try_from(p.metadata.len())
@@ -622,6 +635,7 @@ pub fn lower_located(
     let index_buckets = section(index_buckets.iter().map(BucketFields::to_bytes));
     let index_policies = ids(&index_policies);
     let unindexed_bytes = ids(&unindexed);
+    let reason_parts = section(reason_parts.iter().map(ReasonPartFields::to_bytes));
 
     let mut body = Body {
         default: u8::from(program.default == Effect::Deny),
@@ -642,6 +656,7 @@ pub fn lower_located(
         index_buckets: &index_buckets,
         index_policies: &index_policies,
         unindexed: &unindexed_bytes,
+        reason_parts: &reason_parts,
     };
     // Cost bounds, computed by the verifier's own cost model.
     for (i, bs) in blocks.iter().enumerate() {
@@ -682,10 +697,45 @@ pub fn lower_located(
     })
 }
 
+/// The record of one reason template part (`docs/bundle-format.md`, "Reason templates").
+fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
+    match part {
+        hir::ReasonPart::Text(s) => ReasonPartFields {
+            text: t.text(s),
+            kind: part_kind::TEXT,
+            ..ReasonPartFields::default()
+        },
+        hir::ReasonPart::Slot(s) => ReasonPartFields {
+            kind: part_kind::SLOT,
+            operand: *s,
+            ..ReasonPartFields::default()
+        },
+        hir::ReasonPart::Field { clause, field, .. } => ReasonPartFields {
+            kind: part_kind::FIELD,
+            clause: *clause,
+            operand: *field,
+            ..ReasonPartFields::default()
+        },
+        hir::ReasonPart::Count => ReasonPartFields {
+            kind: part_kind::COUNT,
+            ..ReasonPartFields::default()
+        },
+        hir::ReasonPart::Found => ReasonPartFields {
+            kind: part_kind::FOUND,
+            ..ReasonPartFields::default()
+        },
+    }
+}
+
 /// Serializes a body behind the bundle header.
 pub fn encode(body: &Body<'_>) -> Vec<u8> {
     // Serializing plain byte slices into a Vec cannot fail.
-    let payload = postcard::to_allocvec(body).unwrap_or_default();
+    let mut payload = postcard::to_allocvec(body).unwrap_or_default();
+    if !body.reason_parts.is_empty() {
+        // The optional trailing section, only when non-empty (docs/bundle-format.md).
+        let parts = postcard::to_allocvec(body.reason_parts).unwrap_or_default();
+        payload.extend_from_slice(&parts);
+    }
     let header = Header::for_body_version(&payload, body.version()).write();
     let mut out = Vec::with_capacity(header.len() + payload.len());
     out.extend_from_slice(&header);

@@ -389,6 +389,10 @@ fn decode(code: u64, id: PolicyId, out: RawOut) -> Outcome {
             policy: id,
             clause: u16::try_from(out.clause).ok(),
             count: (out.has_note != 0).then_some(out.note),
+            witness: u16::try_from(out.witness)
+                .ok()
+                .and_then(|w| w.checked_sub(1))
+                .and_then(ipe_nostd::decision::ElementIndex::new),
         }),
     }
 }

@@ -54,6 +54,8 @@ pub enum Section {
     IndexPolicies,
     /// Unindexed policy list.
     Unindexed,
+    /// Reason template parts (the optional trailing section).
+    ReasonParts,
 }
 
 /// Which code block of a policy an error is in.
@@ -192,6 +194,7 @@ impl Section {
             Section::IndexBuckets => "index_buckets",
             Section::IndexPolicies => "index_policies",
             Section::Unindexed => "unindexed",
+            Section::ReasonParts => "reason_parts",
         }
     }
 }

@@ -7,10 +7,11 @@ use super::{
     bad, count, range_ok, text, text_ok, Block, Section, Tables, VerifyError, MAX_LIST_LEN, R,
 };
 use crate::format::{
-    body_kind, group, kind, meta_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec, MemberRec,
-    MetaRec, PolicyRec, SetKeyRec, SetRec, SlotRec, SymbolRec, BUCKET_LEN, CLAUSE_LEN, CONST_LEN,
-    ENUM_LEN, FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN, NONE_U32, POLICY_LEN, POLICY_REF_LEN,
-    SET_KEY_LEN, SET_LEN, SLOT_LEN, SYMBOL_LEN,
+    body_kind, group, kind, meta_kind, part_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec,
+    MemberRec, MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, SymbolRec,
+    BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN,
+    NONE_U32, POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN, SET_KEY_LEN, SET_LEN, SLOT_LEN,
+    SYMBOL_LEN,
 };
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
@@ -48,6 +49,12 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         u32max,
     )?;
     let unindexed = count(Section::Unindexed, body.unindexed, POLICY_REF_LEN, u16max)?;
+    let parts = count(
+        Section::ReasonParts,
+        body.reason_parts,
+        REASON_PART_LEN,
+        u32max,
+    )?;
 
     // Symbols: valid text, strictly ascending.
     let mut prev: Option<&str> = None;
@@ -186,6 +193,7 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         if !range_ok(code.off, code.len, body.code.len())
             || text(body, r.text()).is_none()
             || r.reports_count() > 1
+            || r.witness() > 1
         {
             return Err(bad(Section::Clauses, i));
         }
@@ -193,8 +201,87 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     // Policies and their code.
     for p in 0..policies {
         verify_policy(&t, p, clauses, metas, max_cost)?;
+        verify_template(body, p, parts, slots)?;
     }
     verify_index(body, slots, policies, groups, buckets, ipols, unindexed)
+}
+
+/// The list slot of a witness clause: its code is one `all` whose body runs to the end of the
+/// clause (so the clause is false exactly when some element's body is false).
+fn witness_list(body: &Body<'_>, clause: &ClauseRec<'_>) -> Option<u16> {
+    let (off, len) = (clause.code().off as usize, clause.code().len as usize);
+    let code = body.code.get(off..off.checked_add(len)?)?;
+    match crate::isa::Instr::decode(code, 0).ok()? {
+        (crate::isa::Instr::All { list, body: n }, used)
+            if used.checked_add(usize::from(n.0)) == Some(code.len()) && n.0 > 0 =>
+        {
+            Some(list.0)
+        }
+        _ => None,
+    }
+}
+
+/// A policy's reason template: parts in range, texts valid, slots scalar, every field part
+/// naming a field of a witness clause's list; and every witness clause an `all` of the whole
+/// clause.
+fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
+    let r = PolicyRec::nth(body.policies, p);
+    let (fp, np) = (r.first_part(), r.part_count());
+    let (fc, nc) = (r.first_clause() as usize, r.clause_count());
+    for c in 0..usize::from(nc) {
+        let cr = ClauseRec::nth(body.clauses, fc + c);
+        if cr.witness() != 0 && witness_list(body, &cr).is_none() {
+            return Err(bad(Section::Clauses, fc + c));
+        }
+    }
+    if np == 0 {
+        return if fp == 0 {
+            Ok(())
+        } else {
+            Err(bad(Section::Policies, p))
+        };
+    }
+    if !range_ok(fp, np.into(), parts) || r.reason().off != NONE_U32 {
+        return Err(bad(Section::Policies, p));
+    }
+    for i in fp as usize..fp as usize + usize::from(np) {
+        let part = ReasonPartRec::nth(body.reason_parts, i);
+        let zero_text = part.text().off == 0 && part.text().len == 0;
+        let ok = match part.kind() {
+            part_kind::TEXT => {
+                text(body, part.text()).is_some() && part.clause() == 0 && part.operand() == 0
+            }
+            part_kind::SLOT => {
+                zero_text
+                    && part.clause() == 0
+                    && usize::from(part.operand()) < slots
+                    && matches!(
+                        SlotRec::nth(body.slots, usize::from(part.operand())).kind(),
+                        kind::STR | kind::INT | kind::BOOL | kind::ENUM
+                    )
+            }
+            part_kind::FIELD => {
+                zero_text && part.clause() < nc && {
+                    let cr = ClauseRec::nth(body.clauses, fc + usize::from(part.clause()));
+                    cr.witness() != 0
+                        && witness_list(body, &cr).is_some_and(|list| {
+                            let lr = SlotRec::nth(body.slots, usize::from(list));
+                            usize::from(list) < slots
+                                && part.operand() < lr.field_count()
+                                && lr.max_len() <= u32::from(u16::MAX)
+                        })
+                }
+            }
+            part_kind::COUNT | part_kind::FOUND => {
+                zero_text && part.clause() == 0 && part.operand() == 0
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(bad(Section::ReasonParts, i));
+        }
+    }
+    Ok(())
 }
 
 fn const_ok(t: &Tables<'_, '_>, k: u8, v: i64, e: u16) -> bool {

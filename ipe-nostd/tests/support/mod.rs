@@ -295,6 +295,7 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         index_buckets: &[],
         index_policies: &[],
         unindexed: &0u16.to_le_bytes(),
+        reason_parts: &[],
     };
     let cost = ipe_nostd::verify::block_cost(&body, code).unwrap_or(0);
     let mut policy = W::default();

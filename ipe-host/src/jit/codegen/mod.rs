@@ -47,6 +47,9 @@ pub(crate) struct RawOut {
     pub clause: u64,
     pub note: i64,
     pub has_note: u64,
+    /// One more than the witness element's index (0: none), stored only by the outermost
+    /// `all` of a clause whose witness a reason template names, where it turns false.
+    pub witness: u64,
 }
 
 /// Byte offsets of the [`RawOut`] fields compiled code stores.
@@ -54,6 +57,7 @@ const OUT_ERR: usize = core::mem::offset_of!(RawOut, err);
 const OUT_CLAUSE: usize = core::mem::offset_of!(RawOut, clause);
 const OUT_NOTE: usize = core::mem::offset_of!(RawOut, note);
 const OUT_HAS_NOTE: usize = core::mem::offset_of!(RawOut, has_note);
+const OUT_WITNESS: usize = core::mem::offset_of!(RawOut, witness);
 
 /// Static type of a stack cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +112,9 @@ pub(crate) struct Gen<'f, 's> {
     funcs: &'s HelperFuncs,
     /// Each helper imported into this function so far.
     imported: [Option<ir::FuncRef>; HELPERS],
+    /// Whether the clause being compiled records its witness (its outermost `all` stores the
+    /// index of the element that made it false; no code at all for other clauses).
+    witness_clause: bool,
 }
 
 type R<T> = Result<T, JitError>;
@@ -143,6 +150,7 @@ impl<'f, 's> Gen<'f, 's> {
             module,
             funcs,
             imported: [None; HELPERS],
+            witness_clause: false,
         }
     }
 
@@ -262,7 +270,10 @@ impl<'f, 's> Gen<'f, 's> {
             let clause = bundle.clause(p.first_clause.saturating_add(c.into()));
             let zero = self.iconst(0);
             self.b.def_var(var(NOTE_HAS), zero);
-            let (v, e) = self.run(clause.code, 0)?;
+            self.witness_clause = clause.witness;
+            let ran = self.run(clause.code, 0);
+            self.witness_clause = false;
+            let (v, e) = ran?;
             let clean = self.is_ok(e);
             let f = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
             let viol = self.b.ins().band(clean, f);

@@ -9,7 +9,7 @@ use ipe_nostd::isa::{CmpOp, Instr, Opcode, MAX_LEVELS};
 use ipe_nostd::value::NO_SYMBOL;
 
 use super::calls::Helper;
-use super::{args, bad, var, Cell, Gen, Ty, LOOP_BASE, NOTE_HAS, NOTE_VAL, R};
+use super::{args, bad, var, Cell, Gen, Ty, LOOP_BASE, NOTE_HAS, NOTE_VAL, OUT_WITNESS, R};
 use crate::jit::errcode::{self, OK};
 
 impl Gen<'_, '_> {
@@ -172,7 +172,21 @@ impl Gen<'_, '_> {
                 let cont = self.b.create_block();
                 let res = self.iconst(i64::from(want_true));
                 let okv = self.ok();
-                self.b.ins().brif(stop, done, &args(&[res, okv]), cont, &[]);
+                if op == Opcode::All && level == 0 && self.witness_clause {
+                    // The witness: this element's index, stored (plus one) where the
+                    // outermost `all` of a witness clause stops.
+                    let wb = self.b.create_block();
+                    self.b.ins().brif(stop, wb, &[], cont, &[]);
+                    self.b.switch_to_block(wb);
+                    self.b.seal_block(wb);
+                    let off = self.b.ins().isub(e, ptr);
+                    let idx = self.b.ins().udiv_imm_u(off, step);
+                    let idx = self.b.ins().iadd_imm_s(idx, 1);
+                    self.store(idx, OUT_WITNESS);
+                    self.b.ins().jump(done, &args(&[res, okv]));
+                } else {
+                    self.b.ins().brif(stop, done, &args(&[res, okv]), cont, &[]);
+                }
                 self.b.switch_to_block(cont);
                 self.b.seal_block(cont);
             }

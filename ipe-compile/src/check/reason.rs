@@ -1,0 +1,348 @@
+//! Reason templates: resolves each placeholder of a `with reason` string to a top-level
+//! attribute, a field of the witness element of an `all` clause, or the count of a count
+//! clause (`docs/LANGUAGE.md`, "Reasons with values"), with located errors for the rest.
+
+use super::Ctx;
+use crate::ast::{self, AggKind, ExprKind, Name, ReasonPart};
+use crate::hir::{self, SlotId, SlotType};
+use std::collections::HashMap;
+
+/// What a placeholder that names an element may name, for help texts.
+const ELEMENT_HELP: &str = "only the element of a clause that is an `all(...)` at the top of \
+     `requires` can be named (the first element that made it false); a false `any` has no such \
+     element, a count is shown with `{#count}`, and elements of nested aggregates cannot be named";
+
+/// The longest list whose witness a reason may name (the witness index is 16 bits).
+pub const MAX_WITNESS_LIST: u32 = u16::MAX as u32;
+
+/// An element name bound by a top-level `all` clause.
+struct Witness {
+    name: String,
+    clause: u16,
+    list: hir::SlotId,
+}
+
+impl Ctx<'_> {
+    /// Checks policy `p`'s reason template against its checked body, marking the clauses whose
+    /// witness it names. `None` after reporting a problem.
+    pub(super) fn reason_template(
+        &mut self,
+        p: &ast::Policy,
+        parts: &[ReasonPart],
+        body: &mut hir::Body,
+    ) -> Option<Vec<hir::ReasonPart>> {
+        let witnesses = self.witnesses(p, body);
+        let mut bound = Vec::new();
+        if let Some(t) = &p.trigger {
+            bound_names(t, &mut bound);
+        }
+        if let ast::Body::Requires { expr, .. } = &p.body {
+            bound_names(expr, &mut bound);
+        }
+        // Seed-form element names (`approver` of `approvals.any where approver.role == ...`).
+        bound.extend(self.schema.values().filter_map(|t| match t {
+            SlotType::Records { elem_name, .. } => elem_name.clone(),
+            _ => None,
+        }));
+        let mut out = Vec::with_capacity(parts.len());
+        let mut ok = true;
+        for part in parts {
+            let (path, span) = match part {
+                ReasonPart::Text(t) => {
+                    out.push(hir::ReasonPart::Text(t.clone()));
+                    continue;
+                }
+                ReasonPart::Hole { path, span } => (path, span),
+            };
+            let name = Name {
+                text: path.clone(),
+                span: span.clone(),
+            };
+            match self.placeholder(&name, &witnesses, &bound, body) {
+                Some(part) => {
+                    if let (
+                        hir::ReasonPart::Field { clause, .. },
+                        hir::Body::Requires { clauses, .. },
+                    ) = (&part, &mut *body)
+                    {
+                        if let Some(c) = clauses.get_mut(usize::from(*clause)) {
+                            c.witness = true;
+                        }
+                    }
+                    out.push(part);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// The element names of the clauses that are one `all` (explicit or seed form).
+    fn witnesses(&self, p: &ast::Policy, body: &hir::Body) -> Vec<Witness> {
+        let (ast::Body::Requires { expr, .. }, hir::Body::Requires { clauses, .. }) =
+            (&p.body, body)
+        else {
+            return Vec::new();
+        };
+        let parts: Vec<&ast::Expr> = match &expr.kind {
+            ExprKind::And(parts) => parts.iter().collect(),
+            _ => vec![expr],
+        };
+        let mut out = Vec::new();
+        for (i, (part, clause)) in parts.iter().zip(clauses).enumerate() {
+            let hir::Expr::All(agg) = &clause.expr else {
+                continue;
+            };
+            let Ok(clause) = u16::try_from(i) else {
+                continue;
+            };
+            let name = match &strip(part).kind {
+                ExprKind::Agg {
+                    kind: AggKind::All,
+                    var,
+                    ..
+                } => Some(var.text.clone()),
+                ExprKind::Where { .. } => match self.slot_type(agg.list) {
+                    SlotType::Records {
+                        elem_name: Some(n), ..
+                    } => Some(n.clone()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(name) = name {
+                out.push(Witness {
+                    name,
+                    clause,
+                    list: agg.list,
+                });
+            }
+        }
+        out
+    }
+
+    fn placeholder(
+        &mut self,
+        name: &Name,
+        witnesses: &[Witness],
+        bound: &[String],
+        body: &hir::Body,
+    ) -> Option<hir::ReasonPart> {
+        if name.text == "#count" {
+            let counts = matches!(body, hir::Body::Requires { clauses, .. }
+                if clauses.iter().any(|c| c.reports_count));
+            if !counts {
+                self.error(
+                    name.span.clone(),
+                    "`{#count}` needs a clause that compares a count".to_owned(),
+                    Some(
+                        "use it with a clause such as `count(a in approvals where ...) >= 2`"
+                            .to_owned(),
+                    ),
+                );
+                return None;
+            }
+            return Some(hir::ReasonPart::Count);
+        }
+        if name.text == "#found" {
+            if !matches!(body, hir::Body::Requires { .. }) {
+                self.error(
+                    name.span.clone(),
+                    "`{#found}` needs a `requires` clause".to_owned(),
+                    Some("it shows the attributes the failed comparison clause read".to_owned()),
+                );
+                return None;
+            }
+            return Some(hir::ReasonPart::Found);
+        }
+        let (first, rest) = match name.text.split_once('.') {
+            Some((f, r)) => (f, Some(r)),
+            None => (name.text.as_str(), None),
+        };
+        let mut ws = witnesses.iter().filter(|w| w.name == first);
+        if let Some(w) = ws.next() {
+            if ws.next().is_some() {
+                self.error(
+                    name.span.clone(),
+                    format!("`{first}` names the element of more than one clause"),
+                    Some("give the aggregates different element names".to_owned()),
+                );
+                return None;
+            }
+            let SlotType::Records {
+                fields, max_len, ..
+            } = self.slot_type(w.list).clone()
+            else {
+                return None;
+            };
+            if max_len > MAX_WITNESS_LIST {
+                let list = self.slot_path(w.list).to_owned();
+                self.error(
+                    name.span.clone(),
+                    format!(
+                        "the element of `{list}` cannot be named: the list may have {max_len} elements, more than {MAX_WITNESS_LIST}"
+                    ),
+                    Some(format!("declare `{list}` with `max {MAX_WITNESS_LIST}` or less")),
+                );
+                return None;
+            }
+            let found = rest.and_then(|r| fields.iter().position(|f| f.path == r));
+            return match found.and_then(|i| u16::try_from(i).ok()) {
+                Some(field) => Some(hir::ReasonPart::Field {
+                    clause: w.clause,
+                    list: w.list,
+                    field,
+                }),
+                None if rest.is_none() => {
+                    let list = fields
+                        .iter()
+                        .map(|f| format!("`{first}.{}`", f.path))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.error(
+                        name.span.clone(),
+                        format!("`{first}` is a whole element; a placeholder shows one value"),
+                        Some(format!("name one of its fields: {list}")),
+                    );
+                    None
+                }
+                None => {
+                    let candidates = fields
+                        .iter()
+                        .map(|f| format!("{first}.{}", f.path))
+                        .collect();
+                    self.unknown(name, candidates);
+                    None
+                }
+            };
+        }
+        if bound.iter().any(|b| b == first) && !self.schema.contains_key(&name.text) {
+            self.error(
+                name.span.clone(),
+                format!(
+                    "`{first}` is not the element of an `all` clause, so it has no value to show"
+                ),
+                Some(ELEMENT_HELP.to_owned()),
+            );
+            return None;
+        }
+        match self.schema.get(&name.text).cloned() {
+            Some(ty @ SlotType::Scalar(_)) => {
+                Some(hir::ReasonPart::Slot(self.slot(&name.text, &ty)))
+            }
+            Some(_) => {
+                self.error(
+                    name.span.clone(),
+                    format!("`{}` is a list; a placeholder shows one value", name.text),
+                    Some(
+                        "name a scalar attribute, or a field of an `all` clause's element"
+                            .to_owned(),
+                    ),
+                );
+                None
+            }
+            None => {
+                let candidates = self
+                    .schema
+                    .iter()
+                    .filter(|(_, t)| matches!(t, SlotType::Scalar(_)))
+                    .map(|(k, _)| k.clone())
+                    .chain(
+                        witnesses
+                            .iter()
+                            .filter_map(|w| match self.slot_type(w.list) {
+                                SlotType::Records { fields, .. } => Some((w, fields)),
+                                _ => None,
+                            })
+                            .flat_map(|(w, fs)| {
+                                fs.iter().map(move |f| format!("{}.{}", w.name, f.path))
+                            }),
+                    )
+                    .collect();
+                self.unknown(name, candidates);
+                None
+            }
+        }
+    }
+}
+
+/// `e` without surrounding parentheses.
+fn strip(e: &ast::Expr) -> &ast::Expr {
+    match &e.kind {
+        ExprKind::Paren(x) => strip(x),
+        _ => e,
+    }
+}
+
+/// Every element name an aggregate in `e` binds (explicit forms), at any depth.
+fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => {}
+        ExprKind::Paren(x) | ExprKind::Not(x) => bound_names(x, out),
+        ExprKind::Agg { var, filter, .. } => {
+            out.push(var.text.clone());
+            if let Some(f) = filter {
+                bound_names(f, out);
+            }
+        }
+        ExprKind::AggLists { var, filter, .. } => {
+            out.push(var.text.clone());
+            if let Some(f) = filter {
+                bound_names(f, out);
+            }
+        }
+        ExprKind::Cmp { lhs, rhs, .. }
+        | ExprKind::Str { lhs, rhs, .. }
+        | ExprKind::Coalesce { lhs, rhs, .. } => {
+            bound_names(lhs, out);
+            bound_names(rhs, out);
+        }
+        ExprKind::InSet { lhs, .. }
+        | ExprKind::InPath { lhs, .. }
+        | ExprKind::SetOp { lhs, .. }
+        | ExprKind::InData { lhs, .. } => bound_names(lhs, out),
+        ExprKind::Call { args, .. } => args.iter().for_each(|x| bound_names(x, out)),
+        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| bound_names(x, out)),
+        ExprKind::Where { expr, filter, .. } => {
+            bound_names(expr, out);
+            bound_names(filter, out);
+        }
+    }
+}
+
+/// Renumbers the slots of every reason template (`map[old]` is the new id), as
+/// `schema::sort_slots` does for expressions.
+pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
+    let new = |s: &mut SlotId| {
+        if let Some(n) = map.get(usize::from(*s)) {
+            *s = *n;
+        }
+    };
+    for part in program
+        .policies
+        .iter_mut()
+        .flat_map(|p| p.template.iter_mut().flatten())
+    {
+        match part {
+            hir::ReasonPart::Slot(s) => new(s),
+            hir::ReasonPart::Field { list, .. } => new(list),
+            hir::ReasonPart::Text(_) | hir::ReasonPart::Count | hir::ReasonPart::Found => {}
+        }
+    }
+}
+
+/// Renumbers the element fields of every reason template after implicit fields joined their
+/// lists, as `schema::add_implicit_fields` does for expressions.
+pub(super) fn renumber_fields(program: &mut hir::Program, maps: &HashMap<SlotId, Vec<u16>>) {
+    for part in program
+        .policies
+        .iter_mut()
+        .flat_map(|p| p.template.iter_mut().flatten())
+    {
+        if let hir::ReasonPart::Field { list, field, .. } = part {
+            if let Some(new) = maps.get(list).and_then(|m| m.get(usize::from(*field))) {
+                *field = *new;
+            }
+        }
+    }
+}
