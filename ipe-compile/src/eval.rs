@@ -56,12 +56,14 @@ enum V<'r> {
 /// host's rule, shared by every reader).
 pub use ipe_nostd::report::json_kind;
 
-/// Follows a dotted path through objects; `None` when a step is absent, `null` or not an
-/// object.
+/// Follows a path (its keys, [`ipe_nostd::path`]) through objects; `None` when a step is
+/// absent, `null` or not an object.
 fn lookup<'r>(root: &'r Value, path: &str) -> Option<&'r Value> {
     let mut v = root;
-    for seg in path.split('.') {
-        v = v.as_object()?.get(seg)?;
+    for seg in ipe_nostd::path::segments(path) {
+        let mut key = String::new();
+        let _ = seg.write_key(&mut key);
+        v = v.as_object()?.get(&key)?;
     }
     (!v.is_null()).then_some(v)
 }
@@ -382,7 +384,11 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
             Some(f),
         ) => {
             let f = &fields[usize::from(f)];
-            (format!("{}[].{}", slot.path, f.path), Some(&f.ty), *max_len)
+            (
+                crate::hir::joined(&format!("{}[]", slot.path), &f.path),
+                Some(&f.ty),
+                *max_len,
+            )
         }
         (SlotType::Scalar(s), _) => (slot.path.clone(), Some(s), 0),
         (SlotType::List { elem, max_len }, _) => (slot.path.clone(), Some(elem), *max_len),

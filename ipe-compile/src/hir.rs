@@ -36,7 +36,8 @@ pub struct Program {
 /// One top-level attribute.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Slot {
-    /// Dotted path, e.g. `resource.risk_level`.
+    /// Path text ([`ipe_nostd::path`]), e.g. `resource.risk_level` or
+    /// `metadata.labels["app.kubernetes.io/name"]`.
     pub path: String,
     /// Its type.
     pub ty: SlotType,
@@ -93,7 +94,7 @@ pub enum SlotType {
 /// One field of a list-of-records element.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
-    /// Dotted path inside the element, e.g. `role`.
+    /// Path text inside the element ([`ipe_nostd::path`]), e.g. `role` or `["app/x"]`.
     pub path: String,
     /// Its type.
     pub ty: Scalar,
@@ -193,6 +194,15 @@ pub struct Aggregate {
     pub level: u8,
     /// The filter, evaluated per element; `None` only for `count` (plain length).
     pub filter: Option<Box<Expr>>,
+}
+
+/// `outer` followed by the relative path `inner`, in path text ([`ipe_nostd::path`]):
+/// `list[]` + `role` is `list[].role`, `list[]` + `["a.b"]` is `list[]["a.b"]`.
+pub fn joined(outer: &str, inner: &str) -> String {
+    let mut s = String::with_capacity(outer.len() + inner.len() + 1);
+    // Writing to a `String` cannot fail.
+    let _ = ipe_nostd::path::write_joined(&mut s, outer, inner);
+    s
 }
 
 /// Comparison and string operators: the instruction set's own operand types, so the

@@ -324,7 +324,8 @@ struct JoinedPath<'a>(&'a str, &'a str);
 
 impl fmt::Display for JoinedPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[].{}", self.0, self.1)
+        f.write_str(self.0)?;
+        crate::path::write_joined(f, "[]", self.1)
     }
 }
 

@@ -159,36 +159,45 @@ impl Ctx<'_> {
     /// Whether `name` is not itself declared but the schema declares attributes inside it
     /// (`resource.owner` for `resource.owner.name`), outside any element scope.
     fn is_record_prefix(&self, name: &Name) -> bool {
-        let first = name.text.split('.').next().unwrap_or("");
+        let (first, _) = ipe_nostd::path::split_first(&name.text);
         if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
             return false;
         }
-        // Paths are sorted: one inside `name` sorts first among the keys from `name.` on.
-        let inner = format!("{}.", name.text);
-        self.schema
-            .range::<str, _>((Bound::Included(inner.as_str()), Bound::Unbounded))
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(&inner))
+        // Paths are sorted: one inside `name` sorts first among the keys from `name.` (or
+        // `name["`) on.
+        [".", "[\""].into_iter().any(|sep| {
+            let inner = format!("{}{sep}", name.text);
+            self.schema
+                .range::<str, _>((Bound::Included(inner.as_str()), Bound::Unbounded))
+                .next()
+                .is_some_and(|(k, _)| k.starts_with(&inner))
+        })
     }
 
     /// Whether `name` is `elem.p` for an element in scope, where `p` is not a declared field of
     /// the element but the schema declares fields inside it (`who` for `who.role`).
     fn is_element_record_prefix(&self, name: &Name) -> bool {
-        let Some((first, rest)) = name.text.split_once('.') else {
+        let (first, rest) = ipe_nostd::path::split_first(&name.text);
+        if rest.is_empty() {
             return false;
-        };
+        }
         let Some(scope) = self.scopes.iter().rev().find(|s| s.name == first) else {
             return false;
         };
-        let inner = format!("{rest}.");
         !scope.fields.iter().any(|f| f.path == rest)
-            && scope.fields.iter().any(|f| f.path.starts_with(&inner))
+            && scope
+                .fields
+                .iter()
+                .any(|f| ipe_nostd::path::is_inside(&f.path, rest))
     }
 
     /// The internal string field of an element record path (see `is_element_record_prefix`),
     /// numbered after the declared fields of its list on first use.
     fn implicit_field(&mut self, name: &Name) -> Option<Operand> {
-        let (first, rest) = name.text.split_once('.')?;
+        let (first, rest) = ipe_nostd::path::split_first(&name.text);
+        if rest.is_empty() {
+            return None;
+        }
         let level = self.scopes.iter().rposition(|s| s.name == first)?;
         let scope = self.scopes.get(level)?;
         let list = scope.list;

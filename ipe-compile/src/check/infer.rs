@@ -124,7 +124,10 @@ impl Infer {
                 It::Records
             }
             (Some(a), b) => {
-                let shown = key.replace('\0', "[].");
+                let shown = match key.split_once('\0') {
+                    Some((list, field)) => crate::hir::joined(&format!("{list}[]"), field),
+                    None => key.to_owned(),
+                };
                 self.problems.push(Problem {
                     file: self.file,
                     span: span.clone(),
@@ -147,7 +150,7 @@ impl Infer {
 
     /// The key of a path: `path` for attributes, `list\0field` for element fields.
     fn key(&self, name: &Name) -> String {
-        let (first, rest) = name.text.split_once('.').unwrap_or((&name.text, ""));
+        let (first, rest) = ipe_nostd::path::split_first(&name.text);
         match self.scopes.iter().rev().find(|(v, _)| v == first) {
             Some((_, list)) => format!("{list}\0{rest}"),
             None => name.text.clone(),
@@ -165,7 +168,7 @@ impl Infer {
                     if !self
                         .scopes
                         .iter()
-                        .any(|(v, _)| name.text.split('.').next() == Some(v))
+                        .any(|(v, _)| ipe_nostd::path::split_first(&name.text).0 == v)
                     {
                         self.set(list, It::List(None), &name.span);
                         return Info::Known(It::Int);

@@ -361,11 +361,14 @@ impl Ctx<'_> {
 
     /// If `name` is a seed aggregate over a declared list, its list path and kind.
     fn seed_of(&self, name: &Name) -> Option<(String, SeedKind)> {
-        let first = name.text.split('.').next().unwrap_or("");
+        let (first, _) = ipe_nostd::path::split_first(&name.text);
         if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
             return None;
         }
-        let (prefix, last) = name.text.rsplit_once('.')?;
+        let (prefix, last) = ipe_nostd::path::split_last(&name.text)?;
+        let ipe_nostd::path::Segment::Plain(last) = last else {
+            return None;
+        };
         let kind = match last {
             "count" => SeedKind::Count,
             "any" => SeedKind::Any,
@@ -382,9 +385,9 @@ impl Ctx<'_> {
 
     /// Resolves a path, reporting unknown ones.
     fn resolve(&mut self, name: &Name) -> Option<Resolved> {
-        let (first, rest) = match name.text.split_once('.') {
-            Some((f, r)) => (f, Some(r)),
-            None => (name.text.as_str(), None),
+        let (first, rest) = match ipe_nostd::path::split_first(&name.text) {
+            (f, "") => (f, None),
+            (f, r) => (f, Some(r)),
         };
         if let Some(level) = self.scopes.iter().rposition(|s| s.name == first) {
             let scope = &self.scopes[level];
@@ -395,13 +398,13 @@ impl Ctx<'_> {
                     list: scope.list,
                     field: u16::try_from(i).unwrap_or(u16::MAX),
                     ty: scope.fields[i].ty.clone(),
-                    display: format!("{}[].{}", scope.list_path, scope.fields[i].path),
+                    display: hir::joined(&format!("{}[]", scope.list_path), &scope.fields[i].path),
                 });
             }
             let candidates: Vec<String> = scope
                 .fields
                 .iter()
-                .map(|f| format!("{first}.{}", f.path))
+                .map(|f| hir::joined(first, &f.path))
                 .collect();
             self.unknown(name, candidates);
             return None;
@@ -426,7 +429,7 @@ impl Ctx<'_> {
             }
         }
         for s in &self.scopes {
-            candidates.extend(s.fields.iter().map(|f| format!("{}.{}", s.name, f.path)));
+            candidates.extend(s.fields.iter().map(|f| hir::joined(&s.name, &f.path)));
         }
         self.unknown(name, candidates);
         None

@@ -101,9 +101,8 @@ fn nesting_conflict<V>(
     declared: &BTreeMap<String, V>,
     word_of: impl Fn(&V) -> &'static str,
 ) -> Option<String> {
-    // A declared path that `path` is inside is one of its dotted prefixes.
-    for (i, _) in path.match_indices('.') {
-        let outer = path.get(..i).unwrap_or_default();
+    // A declared path that `path` is inside is one of its prefixes.
+    for outer in ipe_nostd::path::prefixes(path) {
         if let Some(v) = declared.get(outer) {
             return Some(format!(
                 "attribute `{path}` is declared inside `{outer}`, which is declared as {}",
@@ -111,12 +110,14 @@ fn nesting_conflict<V>(
             ));
         }
     }
-    // A declared path inside `path` sorts first among the keys from `path.` on.
-    let prefix = format!("{path}.");
-    let inner = declared
-        .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
-        .next()
-        .filter(|(k, _)| k.starts_with(&prefix));
+    // A declared path inside `path` sorts first among the keys from `path.` (or `path["`) on.
+    let inner = [".", "[\""].into_iter().find_map(|sep| {
+        let prefix = format!("{path}{sep}");
+        declared
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .next()
+            .filter(|(k, _)| k.starts_with(&prefix))
+    });
     inner.map(|(other, _)| {
         format!("attribute `{path}` is declared as {word}, but `{other}` is declared inside it")
     })
@@ -214,15 +215,15 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
                         file,
                         span: name.span.clone(),
                         message: format!(
-                            "attribute `{path}[].{}` is declared twice in the schema",
-                            name.text
+                            "attribute `{}` is declared twice in the schema",
+                            crate::hir::joined(&format!("{path}[]"), &name.text)
                         ),
                         help: None,
                     });
                     continue;
                 }
                 let field = ast::Name {
-                    text: format!("{path}[].{}", name.text),
+                    text: crate::hir::joined(&format!("{path}[]"), &name.text),
                     span: name.span.clone(),
                 };
                 declared.insert(name.text.clone(), word);

@@ -115,7 +115,9 @@ fn type_expr(i: &mut In<'_>) -> PResult<TypeExpr> {
                 fields,
             });
         }
-        let name = cut_err(path).context("a field name or `}`").parse_next(i)?;
+        let name = cut_err(super::field_path)
+            .context("a field name or `}`")
+            .parse_next(i)?;
         expect_sym(i, ":", "`:` after the field name")?;
         match scalar(i)? {
             Some(ty) => fields.push((name, ty)),

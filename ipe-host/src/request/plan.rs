@@ -25,7 +25,7 @@ pub(super) enum Shape {
     },
 }
 
-/// A path-tree node: one dotted-path segment.
+/// A path-tree node: one path segment (an object key, escapes resolved).
 #[derive(Debug, Default)]
 pub(super) struct Node {
     pub(super) children: HashMap<Box<str>, u32>,
@@ -89,7 +89,11 @@ impl Plan {
 
     fn insert(&mut self, root: u32, path: &str, target: u16, shape: Shape) {
         let mut at = root;
-        for seg in path.split('.') {
+        for seg in ipe_nostd::path::segments(path) {
+            let mut key = String::new();
+            // Writing to a `String` cannot fail.
+            let _ = seg.write_key(&mut key);
+            let seg = key.as_str();
             let existing = self
                 .nodes
                 .get(at as usize)

@@ -14,11 +14,21 @@ use crate::error::{Error, RequestError};
 /// The JSON number rule every reader shares (defined once, in `ipe-nostd`'s `report`).
 pub use ipe_nostd::report::{float_int, json_int, json_kind};
 
-/// Follows a dotted path through nested objects; `None` when a step is absent or `null`.
+/// Follows a path ([`ipe_nostd::path`]: dotted keys, `["..."]` for any other key) through
+/// nested objects; `None` when a step is absent or `null`.
 pub fn lookup<'j>(root: &'j Json, path: &str) -> Option<&'j Json> {
     let mut v = root;
-    for seg in path.split('.') {
-        v = v.as_object()?.get(seg)?;
+    for seg in ipe_nostd::path::segments(path) {
+        let obj = v.as_object()?;
+        v = match seg.as_plain_str() {
+            Some(key) => obj.get(key)?,
+            None => {
+                let mut key = String::new();
+                // Writing to a `String` cannot fail.
+                let _ = seg.write_key(&mut key);
+                obj.get(&key)?
+            }
+        };
     }
     (!v.is_null()).then_some(v)
 }

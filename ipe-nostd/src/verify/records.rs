@@ -91,7 +91,8 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     // Fields.
     for i in 0..fields {
         let r = FieldRec::nth(body.fields, i);
-        if text(body, r.path()).is_none() || !scalar_ok(r.kind(), r.enum_id()) {
+        let path_ok = text(body, r.path()).is_some_and(crate::path::is_canonical);
+        if !path_ok || !scalar_ok(r.kind(), r.enum_id()) {
             return Err(bad(Section::Fields, i));
         }
     }
@@ -99,7 +100,9 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     let mut prev: Option<&str> = None;
     for i in 0..slots {
         let r = SlotRec::nth(body.slots, i);
-        let path = text(body, r.path()).ok_or(bad(Section::Slots, i))?;
+        let path = text(body, r.path())
+            .filter(|p| crate::path::is_canonical(p))
+            .ok_or(bad(Section::Slots, i))?;
         let (k, ek, e) = (r.kind(), r.elem_kind(), r.enum_id());
         let (ff, nf, max) = (r.first_field(), r.field_count(), r.max_len());
         let ok = match k {
