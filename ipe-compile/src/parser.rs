@@ -947,6 +947,7 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
             span: p.span.clone(),
             kind: ExprKind::Path(p),
         }),
+        Err(ErrMode::Cut(e)) => Err(ErrMode::Cut(e)),
         Err(_) => Err(ErrMode::Cut(err_here(i, Label::Expected("an expression")))),
     }
 }

@@ -9,15 +9,22 @@ use serde_json::{json, Map, Value};
 /// The schema every generated bundle is checked with (pass it as a second source file).
 pub const SCHEMA: &str = r#"schema {
   a.s: string
-  a.t: string
+  a["t.x/y"]: string
   b.i: int
-  b.j: int
+  b["j:k \"q\""]: int
   c.flag: bool
   c.level: enum ["low", "mid", "high"]
   tags: list of string max 4
-  items: list of item max 4 { name: string, n: int, level: enum ["low", "mid", "high"], ok: bool }
+  items: list of item max 4 { name: string, ["n/m"]: int, level: enum ["low", "mid", "high"], ok: bool }
 }
 "#;
+
+/// Two attributes whose last key is quoted (issue 13: a key with `.`, `/`, `:`, `"` and a
+/// space is one path segment).
+const A_T: &str = r#"a["t.x/y"]"#;
+const B_J: &str = r#"b["j:k \"q\""]"#;
+/// An element field that is a quoted key.
+const IT_N: &str = r#"it["n/m"]"#;
 
 const STRS: &[&str] = &["x", "y", "xy", "", "Y"];
 const LEVELS: &[&str] = &["low", "mid", "high"];
@@ -41,14 +48,14 @@ fn eq_op() -> impl Strategy<Value = &'static str> {
 /// A condition over top-level attributes, or over element `it` when `elem` is set.
 fn leaf(elem: bool) -> BoxedStrategy<String> {
     let s_path = if elem {
-        proptest::sample::select(&["it.name", "a.s", "a.t"][..]).boxed()
+        proptest::sample::select(&["it.name", "a.s", A_T][..]).boxed()
     } else {
-        proptest::sample::select(&["a.s", "a.t"][..]).boxed()
+        proptest::sample::select(&["a.s", A_T][..]).boxed()
     };
     let i_path = if elem {
-        proptest::sample::select(&["it.n", "b.i", "b.j"][..]).boxed()
+        proptest::sample::select(&[IT_N, "b.i", B_J][..]).boxed()
     } else {
-        proptest::sample::select(&["b.i", "b.j"][..]).boxed()
+        proptest::sample::select(&["b.i", B_J][..]).boxed()
     };
     let e_path = if elem {
         proptest::sample::select(&["it.level", "c.level"][..]).boxed()
@@ -103,7 +110,7 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
     ];
     if elem {
         options.push(
-            proptest::sample::select(&["it.name", "it.n", "it.ok"][..])
+            proptest::sample::select(&["it.name", IT_N, "it.ok"][..])
                 .prop_map(|p| format!("has {p}"))
                 .boxed(),
         );
@@ -242,7 +249,7 @@ fn item() -> BoxedStrategy<Value> {
     prop_oneof![
         8 => (attr(s_val()), attr(i_val()), attr(e_val()), attr(b_val())).prop_map(|(a, b, c, d)| {
             let mut m = Map::new();
-            for (k, v) in [("name", a), ("n", b), ("level", c), ("ok", d)] {
+            for (k, v) in [("name", a), ("n/m", b), ("level", c), ("ok", d)] {
                 if let Some(v) = v {
                     m.insert(k.into(), v);
                 }
@@ -275,8 +282,12 @@ pub fn request() -> impl Strategy<Value = Value> {
             let mut root = Map::new();
             let mut put = |path: &str, v: Option<Value>| {
                 let Some(v) = v else { return };
-                let mut parts = path.split('.');
-                let first = parts.next().unwrap_or_default().to_owned();
+                let mut parts = ipe_nostd::path::segments(path).map(|seg| {
+                    let mut key = String::new();
+                    let _ = seg.write_key(&mut key);
+                    key
+                });
+                let first = parts.next().unwrap_or_default();
                 match parts.next() {
                     None => {
                         root.insert(first, v);
@@ -284,15 +295,15 @@ pub fn request() -> impl Strategy<Value = Value> {
                     Some(second) => {
                         let obj = root.entry(first).or_insert_with(|| json!({}));
                         if let Some(o) = obj.as_object_mut() {
-                            o.insert(second.to_owned(), v);
+                            o.insert(second, v);
                         }
                     }
                 }
             };
             put("a.s", s);
-            put("a.t", t);
+            put(A_T, t);
             put("b.i", i);
-            put("b.j", j);
+            put(B_J, j);
             put("c.flag", flag);
             put("c.level", level);
             put("tags", tags);

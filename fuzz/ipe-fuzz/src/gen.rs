@@ -30,8 +30,12 @@ pub const ENUMS: &[&[&str]] = &[
 ];
 
 /// Top-level paths; no path is a prefix of another, no first segment is reserved, an element
-/// name or a bound variable.
+/// name or a bound variable. Quoted keys (issue 13) are one segment each, whatever they hold.
 const PATHS: &[&str] = &[
+    r#"labels["app.kubernetes.io/name"]"#,
+    r#"ctx["aws:SourceIp"]"#,
+    r#"ctx["say \"hi\" \\ ü"]"#,
+    r#"ctx[""].x"#,
     "resource.type",
     "resource.risk",
     "resource.replicas",
@@ -55,7 +59,17 @@ const PATHS: &[&str] = &[
 ];
 
 /// Field paths of record elements (no prefix relations).
-const FIELDS: &[&str] = &["role", "dept", "level", "ok", "meta.kind", "type", "count"];
+const FIELDS: &[&str] = &[
+    "role",
+    "dept",
+    "level",
+    "ok",
+    "meta.kind",
+    "type",
+    "count",
+    r#"["a.b"]"#,
+    r#"tags["x/y z"]"#,
+];
 /// Element names for the seed form.
 const ELEMS: &[&str] = &["approver", "el", "item_"];
 
@@ -141,19 +155,37 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Sets `path` (dotted) in a JSON object, creating objects on the way; a step that is not an
-/// object is left alone.
+/// The keys of a path text (`a.b["c.d"]` is `a`, `b`, `c.d`; see `ipe_nostd::path`).
+pub fn keys(path: &str) -> Vec<String> {
+    ipe_nostd::path::segments(path)
+        .map(|seg| {
+            let mut key = String::new();
+            let _ = seg.write_key(&mut key);
+            key
+        })
+        .collect()
+}
+
+/// An element variable followed by a field path (`c.role`, `c["a.b"]`).
+fn field_of(var: &str, field: &str) -> String {
+    let mut s = String::new();
+    let _ = ipe_nostd::path::write_joined(&mut s, var, field);
+    s
+}
+
+/// Sets `path` (path text) in a JSON object, creating objects on the way; a step that is not
+/// an object is left alone.
 pub fn insert_path(root: &mut Value, path: &str, v: Value) {
     let mut cur = root;
-    let segs: Vec<&str> = path.split('.').collect();
+    let segs = keys(path);
     for (i, seg) in segs.iter().enumerate() {
         let Value::Object(m) = cur else { return };
         if i + 1 == segs.len() {
-            m.insert((*seg).to_owned(), v);
+            m.insert(seg.clone(), v);
             return;
         }
         cur = m
-            .entry((*seg).to_owned())
+            .entry(seg.clone())
             .or_insert_with(|| Value::Object(Map::new()));
     }
 }
@@ -315,7 +347,7 @@ impl G<'_, '_> {
             if let Kind::Records { fields, .. } = &self.attrs[*i].kind {
                 for (f, ft) in fields {
                     if ft == t {
-                        out.push(format!("{v}.{f}"));
+                        out.push(field_of(v, f));
                     }
                 }
             }
@@ -447,7 +479,7 @@ impl G<'_, '_> {
                 let mut paths: Vec<String> = self.attrs.iter().map(|a| a.path.to_owned()).collect();
                 for (v, i) in &self.vars {
                     if let Kind::Records { fields, .. } = &self.attrs[*i].kind {
-                        paths.extend(fields.iter().map(|(f, _)| format!("{v}.{f}")));
+                        paths.extend(fields.iter().map(|(f, _)| field_of(v, f)));
                     }
                 }
                 if paths.is_empty() {
@@ -639,9 +671,9 @@ impl G<'_, '_> {
                     }
                 }
             };
-            if self.below(16) == 0 && a.path.contains('.') {
+            if self.below(16) == 0 && keys(a.path).len() > 1 {
                 // An intermediate step that is not an object.
-                let first = a.path.split('.').next().unwrap_or(a.path);
+                let (first, _) = ipe_nostd::path::split_first(a.path);
                 insert_path(&mut req, first, json!("scalar"));
             } else {
                 insert_path(&mut req, a.path, v);

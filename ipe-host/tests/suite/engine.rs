@@ -431,3 +431,62 @@ policy Three:
     assert!(PolicyEngine::with_options(bytes.clone(), opts).is_ok());
     assert!(PolicyEngine::with_options(bytes, ipe_host::EngineOptions::interpreter()).is_err());
 }
+
+/// A typed request names a quoted key as the source writes it (canonical path text), and a
+/// record field that is a quoted key as `["a.b"]`; the JSON readers see the same request.
+#[test]
+fn issue13_typed_requests_name_quoted_keys() {
+    let bytes = common::bundle(
+        r#"schema {
+  metadata.labels["app.kubernetes.io/name"]: string
+  ctx["say \"hi\""]: int
+  items: list of { ["a.b"]: int, tags["x/y"]: string }
+}
+default allow
+policy Web:
+  "web"
+  triggers when metadata.labels["app.kubernetes.io/name"] == "web" and ctx["say \"hi\""] > 1
+  denies
+policy Items:
+  "items"
+  triggers when any(c in items where c["a.b"] > 1 and c.tags["x/y"] == "z")
+  denies
+"#,
+    );
+    let engine = PolicyEngine::from_bytes(bytes).expect("loads");
+    let set = engine.load();
+    let arena = Bump::new();
+    let mut path = String::new();
+    ipe_nostd::path::write_path(&mut path, ["ctx", "say \"hi\""]).expect("writes");
+    assert_eq!(path, r#"ctx["say \"hi\""]"#);
+    let mut req = set.request(&arena);
+    req.str(r#"metadata.labels["app.kubernetes.io/name"]"#, "web")
+        .int(&path, 2)
+        .records(
+            "items",
+            [[
+                (r#"["a.b"]"#, Field::Int(2)),
+                (r#"tags["x/y"]"#, Field::Str("z")),
+            ]],
+        );
+    let typed = set.report(&req.evaluate().expect("no attribute set twice"));
+    let json = set
+        .evaluate_json(
+            r#"{"metadata": {"labels": {"app.kubernetes.io/name": "web"}}, "ctx": {"say \"hi\"": 2}, "items": [{"a.b": 2, "tags": {"x/y": "z"}}]}"#,
+        )
+        .expect("object");
+    assert_eq!(typed, set.report(&json));
+    assert_eq!(typed.violations.len(), 2, "{typed:?}");
+    // The nested spelling is another path: the dotted key is one key.
+    let nested = set
+        .evaluate_json(
+            r#"{"metadata": {"labels": {"app": {"kubernetes": {"io/name": "web"}}}}, "ctx": {"say \"hi\"": 2}}"#,
+        )
+        .expect("object");
+    let nested = set.report(&nested);
+    assert_eq!(nested.errors.len(), 2, "{nested:?}");
+    assert_eq!(
+        nested.errors[0].error,
+        r#"missing attribute `metadata.labels["app.kubernetes.io/name"]`"#
+    );
+}
