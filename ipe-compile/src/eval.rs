@@ -95,6 +95,48 @@ struct Eval<'p, 'r> {
     request: &'r Value,
     /// The element bound at each aggregate level.
     env: Vec<&'r Value>,
+    /// Per slot: for a map, its entries as `{"key": k, "value": v}` objects, or its error.
+    maps: &'r [Option<Result<Vec<Value>, ErrKind>>],
+}
+
+/// The entries of every map slot of `program` in `request` (`None` for other slots): a map is
+/// a JSON object; a `null` value is an absent key; more entries than `max` make it invalid,
+/// then a value of the wrong type does (the smallest such error, naming the map).
+fn map_entries(program: &Program, request: &Value) -> Vec<Option<Result<Vec<Value>, ErrKind>>> {
+    program
+        .slots
+        .iter()
+        .map(|slot| {
+            let SlotType::Map { fields, max_len } = &slot.ty else {
+                return None;
+            };
+            let ty = &fields.get(1)?.ty;
+            let Some(v) = lookup(request, &slot.path) else {
+                return Some(Err(ErrKind::Missing));
+            };
+            let Value::Object(m) = v else {
+                return Some(Err(ErrKind::WrongType {
+                    expected: ValueKind::List,
+                    got: json_kind(v),
+                }));
+            };
+            let present: Vec<(&String, &Value)> = m.iter().filter(|(_, v)| !v.is_null()).collect();
+            if present.len() > *max_len as usize {
+                return Some(Err(ErrKind::TooLong));
+            }
+            if let Some(e) = present
+                .iter()
+                .filter_map(|(_, v)| scalar(v, ty).err())
+                .min()
+            {
+                return Some(Err(e));
+            }
+            Some(Ok(present
+                .into_iter()
+                .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                .collect()))
+        })
+        .collect()
 }
 
 type R<T> = Result<T, AttrError>;
@@ -110,6 +152,12 @@ impl<'p, 'r> Eval<'p, 'r> {
 
     /// Reads a list slot, checking its length and, for lists of scalars, its elements.
     fn list(&self, id: SlotId) -> R<&'r [Value]> {
+        if let Some(Some(entries)) = self.maps.get(usize::from(id)) {
+            return match entries {
+                Ok(e) => Ok(e),
+                Err(k) => Err(Self::err(id, None, *k)),
+            };
+        }
         let slot = self.slot(id);
         let v = lookup(self.request, &slot.path).ok_or(Self::err(id, None, ErrKind::Missing))?;
         let Value::Array(items) = v else {
@@ -125,7 +173,7 @@ impl<'p, 'r> Eval<'p, 'r> {
         };
         let (max, elem) = match &slot.ty {
             SlotType::List { elem, max_len } => (*max_len, Some(elem)),
-            SlotType::Records { max_len, .. } => (*max_len, None),
+            SlotType::Records { max_len, .. } | SlotType::Map { max_len, .. } => (*max_len, None),
             SlotType::Scalar(_) => (u32::MAX, None),
         };
         if items.len() > max as usize {
@@ -169,7 +217,7 @@ impl<'p, 'r> Eval<'p, 'r> {
 
     /// The element field value and its type; errors name `list[].field`.
     fn field(&self, level: u8, list: SlotId, field: u16) -> R<(&'r Value, &'p Scalar)> {
-        let SlotType::Records { fields, .. } = &self.slot(list).ty else {
+        let Some(fields) = self.slot(list).ty.record_fields() else {
             return Err(Self::err(list, Some(field), ErrKind::Missing));
         };
         let f = &fields[usize::from(field)];
@@ -279,9 +327,8 @@ impl<'p, 'r> Eval<'p, 'r> {
             Expr::Has(o) => Truth::from_bool(match o {
                 Operand::Slot(id) => lookup(self.request, &self.slot(*id).path).is_some(),
                 Operand::Field { level, list, field } => {
-                    let fields = match &self.slot(*list).ty {
-                        SlotType::Records { fields, .. } => fields,
-                        _ => return Ok(Truth::False),
+                    let Some(fields) = self.slot(*list).ty.record_fields() else {
+                        return Ok(Truth::False);
                     };
                     // A non-object element makes the field present but invalid (its read is a
                     // wrong-type error), so `has` is true for it.
@@ -393,6 +440,17 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
         (SlotType::Scalar(s), _) => (slot.path.clone(), Some(s), 0),
         (SlotType::List { elem, max_len }, _) => (slot.path.clone(), Some(elem), *max_len),
         (SlotType::Records { max_len, .. }, None) => (slot.path.clone(), None, *max_len),
+        (SlotType::Map { fields, max_len }, _) => {
+            let ty = fields.get(1).map(|f| &f.ty);
+            let members: Vec<&str> = match ty {
+                Some(Scalar::Enum(m)) => m.iter().map(String::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let mut out = String::new();
+            let _ =
+                ipe_nostd::vocab::write_map_error(&mut out, &slot.path, e.kind, members, *max_len);
+            return out;
+        }
     };
     let members: Vec<&str> = match ty {
         Some(Scalar::Enum(m)) => m.iter().map(String::as_str).collect(),
@@ -406,10 +464,12 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
 /// Evaluates `program` against `request` (a JSON object; anything else reads as an empty
 /// request).
 pub fn evaluate(program: &Program, request: &Value) -> Report {
+    let maps = map_entries(program, request);
     let mut ev = Eval {
         program,
         request,
         env: Vec::new(),
+        maps: &maps,
     };
     let mut d = Report {
         effect: program.default,

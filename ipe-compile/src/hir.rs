@@ -80,7 +80,7 @@ pub enum SlotType {
         /// Longest accepted list (default 256); longer is an invalid attribute.
         max_len: u32,
     },
-    /// A list of records (for aggregates).
+    /// A list of records (for aggregates); also a map's entries (see [`SlotType::Map`]).
     Records {
         /// Element name declared in the schema for the seed form, if any.
         elem_name: Option<String>,
@@ -89,6 +89,25 @@ pub enum SlotType {
         /// Longest accepted list (default 256); longer is an invalid attribute.
         max_len: u32,
     },
+    /// `map of <scalar>` (issue 13): a JSON object read as a list of entries with the fields
+    /// `key` (a string, field 0) and `value` (field 1), so aggregates iterate it like a list
+    /// of records.
+    Map {
+        /// The entry fields: `key` then `value`.
+        fields: Vec<Field>,
+        /// Most entries accepted (default 256); more is an invalid attribute.
+        max_len: u32,
+    },
+}
+
+impl SlotType {
+    /// The element fields of a list of records or the entry fields of a map.
+    pub fn record_fields(&self) -> Option<&[Field]> {
+        match self {
+            SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => Some(fields),
+            _ => None,
+        }
+    }
 }
 
 /// One field of a list-of-records element.

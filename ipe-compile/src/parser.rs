@@ -952,10 +952,40 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
     }
 }
 
+/// The rest of `count(k, v in map [where F])` (and `any`, `all`) after `k,` (issue 13).
+fn map_aggregate(i: &mut In<'_>, kind: AggKind, start: usize, key: Name) -> PResult<Expr> {
+    let value = cut_err(ident)
+        .context("a name for the value")
+        .parse_next(i)?;
+    expect_kw(i, "in", "`in`")?;
+    let map = cut_err(path).context("a map path").parse_next(i)?;
+    let filter = if eat_kw(i, "where")?.is_some() {
+        Some(Box::new(expr(i)?))
+    } else if kind == AggKind::Count {
+        None
+    } else {
+        return Err(ErrMode::Cut(err_here(i, Label::Expected("`where`"))));
+    };
+    let close = expect_sym(i, ")", "`)`")?;
+    Ok(Expr {
+        kind: ExprKind::MapAgg {
+            kind,
+            key,
+            value,
+            map,
+            filter,
+        },
+        span: start..close.end,
+    })
+}
+
 fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
     let kw = ident(i)?;
     expect_sym(i, "(", "`(`")?;
     let var = cut_err(ident).context("an element name").parse_next(i)?;
+    if eat_sym(i, ",")?.is_some() {
+        return map_aggregate(i, kind, kw.span.start, var);
+    }
     expect_kw(i, "in", "`in`")?;
     let list = cut_err(path).context("a list path").parse_next(i)?;
     let filter = if eat_kw(i, "where")?.is_some() {

@@ -85,6 +85,17 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         self
     }
 
+    /// Sets a map attribute (`map of <scalar>`, issue 13) from its `(key, value)` entries;
+    /// `Field::Str` for string and enum values. A key given twice makes the request malformed.
+    pub fn map<I: IntoIterator<Item = (&'r str, Field<'r>)>>(
+        &mut self,
+        path: &str,
+        entries: I,
+    ) -> &mut Self {
+        self.values.map(path, entries);
+        self
+    }
+
     /// Sets a slot to a raw value (no kind check).
     pub fn set_value(&mut self, slot: SlotId, value: Value<'r>) -> &mut Self {
         self.values.set_value(slot, value);

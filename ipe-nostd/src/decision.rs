@@ -315,6 +315,9 @@ impl fmt::Display for ErrorText<'_, '_> {
                 members,
                 slot.max_len,
             ),
+            None if b.is_map(self.error.slot) => {
+                vocab::write_map_error(f, slot.path, self.error.kind, members, slot.max_len)
+            }
             None => vocab::write_attr_error(f, slot.path, self.error.kind, members, slot.max_len),
         }
     }

@@ -24,8 +24,8 @@ pub(super) enum VTy {
 /// A checked operand.
 pub(super) struct Val {
     op: ValOp,
-    ty: VTy,
-    span: ByteSpan,
+    pub(super) ty: VTy,
+    pub(super) span: ByteSpan,
     /// The source text of a string literal, or the path of an enum attribute.
     text: String,
 }
@@ -34,6 +34,19 @@ enum ValOp {
     Operand(Operand),
     Cond(hir::Expr),
     List,
+}
+
+/// The value of an explicit aggregate: an int for `count`, a condition for `any` and `all`.
+pub(super) fn agg_val(kind: AggKind, agg: Aggregate, span: ByteSpan, text: String) -> Val {
+    let (op, ty) = match kind {
+        AggKind::Count => (
+            ValOp::Operand(Operand::Count(Box::new(agg))),
+            VTy::Scalar(Scalar::Int),
+        ),
+        AggKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
+        AggKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
+    };
+    Val { op, ty, span, text }
 }
 
 /// Paths and literals are not nesting levels; every operator, parenthesis and explicit
@@ -268,8 +281,11 @@ impl Ctx<'_> {
                 self.find_seeds(rhs, out);
             }
             ExprKind::InSet { lhs, .. } | ExprKind::InPath { lhs, .. } => self.find_seeds(lhs, out),
-            ExprKind::Lit(_) | ExprKind::Agg { .. } | ExprKind::Has(_) | ExprKind::Where { .. } => {
-            }
+            ExprKind::Lit(_)
+            | ExprKind::Agg { .. }
+            | ExprKind::Has(_)
+            | ExprKind::Where { .. }
+            | ExprKind::MapAgg { .. } => {}
         }
     }
 
@@ -323,6 +339,13 @@ impl Ctx<'_> {
                 list,
                 filter,
             } => self.explicit_agg(*kind, var, list, filter.as_deref(), span.clone()),
+            ExprKind::MapAgg {
+                kind,
+                key,
+                value,
+                map,
+                filter,
+            } => self.map_agg(*kind, key, value, map, filter.as_deref(), span.clone()),
             _ => {
                 let c = self.cond(e)?;
                 Some(Val {
@@ -354,7 +377,7 @@ impl Ctx<'_> {
                     text,
                 })
             }
-            Resolved::Slot(id, SlotType::Records { .. }) => {
+            Resolved::Slot(id, SlotType::Records { .. } | SlotType::Map { .. }) => {
                 let _ = id;
                 Some(Val {
                     op: ValOp::List,
@@ -442,7 +465,7 @@ impl Ctx<'_> {
         filter: &Expr,
         span: &ByteSpan,
     ) -> Option<hir::Expr> {
-        let SlotType::Records { fields, .. } = self.slot_type(list).clone() else {
+        let Some(fields) = self.slot_type(list).record_fields().map(<[_]>::to_vec) else {
             self.error(
                 span.clone(),
                 "`where` needs a list of records; a list of scalars can only be counted or tested with `in`".to_owned(),
@@ -464,6 +487,7 @@ impl Ctx<'_> {
             list,
             list_path,
             fields,
+            alias: None,
         });
         let saved = self.pending.take();
         let r = self.cond(filter);
@@ -482,7 +506,10 @@ impl Ctx<'_> {
     ) -> Option<Val> {
         let text = self.src.get(span.clone()).unwrap_or("").to_owned();
         let id = match self.resolve(list)? {
-            Resolved::Slot(id, SlotType::List { .. } | SlotType::Records { .. }) => id,
+            Resolved::Slot(
+                id,
+                SlotType::List { .. } | SlotType::Records { .. } | SlotType::Map { .. },
+            ) => id,
             Resolved::Slot(_, SlotType::Scalar(s)) => {
                 let found = ty_word(&VTy::Scalar(s));
                 self.error(
@@ -510,18 +537,10 @@ impl Ctx<'_> {
             level: self.level(),
             filter,
         };
-        let (op, ty) = match kind {
-            AggKind::Count => (
-                ValOp::Operand(Operand::Count(Box::new(agg))),
-                VTy::Scalar(Scalar::Int),
-            ),
-            AggKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
-            AggKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
-        };
-        Some(Val { op, ty, span, text })
+        Some(agg_val(kind, agg, span, text))
     }
 
-    fn level(&self) -> u8 {
+    pub(super) fn level(&self) -> u8 {
         u8::try_from(self.scopes.len()).unwrap_or(u8::MAX)
     }
 
@@ -712,6 +731,7 @@ impl Ctx<'_> {
         let (l, resolved) = (l?, resolved?);
         let (id, elem) = match resolved {
             Resolved::Slot(id, SlotType::List { elem, .. }) => (id, elem),
+            Resolved::Slot(id, SlotType::Map { .. }) => return self.map_key_in(l, id, list),
             Resolved::Slot(_, SlotType::Records { .. }) => {
                 self.error(
                     list.span.clone(),
@@ -765,7 +785,7 @@ impl Ctx<'_> {
 }
 
 impl Val {
-    fn operand(self) -> Option<Operand> {
+    pub(super) fn operand(self) -> Option<Operand> {
         match self.op {
             ValOp::Operand(o) => Some(o),
             ValOp::Cond(_) | ValOp::List => None,

@@ -238,6 +238,18 @@ impl Infer {
                     self.scopes.pop();
                 }
             }
+            ExprKind::MapAgg { map, .. } => {
+                // A JSON object is a map only where a schema says so.
+                self.problems.push(Problem {
+                    file: self.file,
+                    span: map.span.clone(),
+                    message: format!("map `{}` needs a schema", map.text),
+                    help: Some(format!(
+                        "declare it in a schema block, e.g. `{}: map of string`",
+                        map.text
+                    )),
+                });
+            }
             ExprKind::Cmp { lhs, rhs, .. } => {
                 let (l, r) = (self.operand(lhs), self.operand(rhs));
                 match (l, r) {

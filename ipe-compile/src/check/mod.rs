@@ -4,6 +4,7 @@
 
 mod expr;
 mod infer;
+mod maps;
 mod schema;
 
 use crate::ast::{self, ByteSpan, Name};
@@ -178,6 +179,8 @@ pub(super) struct Scope {
     list: SlotId,
     list_path: String,
     fields: Vec<Field>,
+    /// For a map aggregate `(k, v in m ...)`: the names bound to the key and the value.
+    alias: Option<(String, String)>,
 }
 
 /// Checker state for one bundle.
@@ -376,7 +379,7 @@ impl Ctx<'_> {
             _ => return None,
         };
         match self.schema.get(prefix) {
-            Some(SlotType::List { .. } | SlotType::Records { .. }) => {
+            Some(SlotType::List { .. } | SlotType::Records { .. } | SlotType::Map { .. }) => {
                 Some((prefix.to_owned(), kind))
             }
             _ => None,
@@ -389,7 +392,11 @@ impl Ctx<'_> {
             (f, "") => (f, None),
             (f, r) => (f, Some(r)),
         };
-        if let Some(level) = self.scopes.iter().rposition(|s| s.name == first) {
+        let named = |s: &Scope| s.name == first || maps::alias_of(s, first).is_some();
+        if let Some(level) = self.scopes.iter().rposition(named) {
+            if let Some(field) = maps::alias_of(&self.scopes[level], first) {
+                return self.map_alias(name, level, field);
+            }
             let scope = &self.scopes[level];
             let found = rest.and_then(|r| scope.fields.iter().position(|f| f.path == r));
             if let Some(i) = found {
@@ -413,6 +420,9 @@ impl Ctx<'_> {
             let id = self.slot(&name.text, ty);
             return Some(Resolved::Slot(id, ty.clone()));
         }
+        if let Some(r) = self.map_key(name) {
+            return Some(r);
+        }
         if let Some((list_path, kind)) = self.seed_of(name) {
             let ty = self.schema.get(&list_path)?.clone();
             let list = self.slot(&list_path, &ty);
@@ -424,7 +434,10 @@ impl Ctx<'_> {
         }
         let mut candidates: Vec<String> = self.schema.keys().cloned().collect();
         for (k, t) in self.schema {
-            if matches!(t, SlotType::List { .. } | SlotType::Records { .. }) {
+            if matches!(
+                t,
+                SlotType::List { .. } | SlotType::Records { .. } | SlotType::Map { .. }
+            ) {
                 candidates.push(format!("{k}.count"));
             }
         }

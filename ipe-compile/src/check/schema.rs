@@ -70,6 +70,7 @@ fn type_word(t: &SlotType) -> &'static str {
         SlotType::Scalar(s) => s.kind().as_str(),
         SlotType::List { .. } => "list",
         SlotType::Records { .. } => "list of records",
+        SlotType::Map { .. } => "map",
     }
 }
 
@@ -90,6 +91,7 @@ fn type_expr_word(t: &TypeExpr) -> &'static str {
         TypeExpr::Scalar(s) => scalar_word(s),
         TypeExpr::List { .. } => "list",
         TypeExpr::Records { .. } => "list of records",
+        TypeExpr::Map { .. } => "map",
     }
 }
 
@@ -236,6 +238,22 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
             SlotType::Records {
                 elem_name: elem_name.as_ref().map(|n| n.text.clone()),
                 fields: out,
+                max_len,
+            }
+        }
+        TypeExpr::Map { value, max } => {
+            let max_len = max_len(max);
+            SlotType::Map {
+                fields: vec![
+                    Field {
+                        path: "key".to_owned(),
+                        ty: Scalar::Str,
+                    },
+                    Field {
+                        path: "value".to_owned(),
+                        ty: scalar(value, path, file, problems),
+                    },
+                ],
                 max_len,
             }
         }

@@ -229,7 +229,9 @@ impl<'t> CodeGen<'t> {
                 _ => None,
             },
             Operand::Field { list, field, .. } => match &self.slots.get(usize::from(*list))?.ty {
-                SlotType::Records { fields, .. } => fields.get(usize::from(*field)).map(|f| &f.ty),
+                SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => {
+                    fields.get(usize::from(*field)).map(|f| &f.ty)
+                }
                 _ => None,
             },
             Operand::Count(_) => Some(&Scalar::Int),

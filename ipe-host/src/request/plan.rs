@@ -23,6 +23,8 @@ pub(super) enum Shape {
         first_kind: u32,
         max_len: u32,
     },
+    /// A map (issue 13): a JSON object read as (key, value) entries, values of kind `value`.
+    Map { value: ValueKind, max_len: u32 },
 }
 
 /// A path-tree node: one path segment (an object key, escapes resolved).
@@ -56,6 +58,10 @@ impl Plan {
             };
             let info = bundle.slot_info(slot);
             let shape = match (info.kind, info.elem) {
+                (ValueKind::List, None) if bundle.is_map(slot) => Shape::Map {
+                    value: bundle.field_info(slot, 1).kind,
+                    max_len: info.max_len,
+                },
                 (ValueKind::List, Some(elem)) => Shape::Scalars {
                     elem,
                     max_len: info.max_len,

@@ -345,11 +345,11 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let k = r.kind();
                     let max = u64::from(r.max_len());
                     if n == 0 {
-                        if !is_count || !(k == kind::LIST || k == kind::RECORDS) {
+                        if !is_count || !(k == kind::LIST || kind::is_records(k)) {
                             return Err(e(CodeError::BadOperand));
                         }
                     } else {
-                        if k != kind::RECORDS {
+                        if !kind::is_records(k) {
                             return Err(e(CodeError::TypeMismatch));
                         }
                         if level >= MAX_LEVELS {

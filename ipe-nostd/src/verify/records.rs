@@ -108,6 +108,14 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         let ok = match k {
             kind::LIST => scalar_ok(ek, e) && max <= MAX_LIST_LEN,
             kind::RECORDS => range_ok(ff.into(), nf.into(), fields) && max <= MAX_LIST_LEN,
+            // A map's entries: field 0 the key (a string), field 1 the value.
+            kind::MAP => {
+                nf == 2
+                    && range_ok(ff.into(), nf.into(), fields)
+                    && FieldRec::nth(body.fields, usize::from(ff)).kind() == kind::STR
+                    && FieldRec::nth(body.fields, usize::from(ff) + 1).enum_id() == e
+                    && max <= MAX_LIST_LEN
+            }
             _ => scalar_ok(k, e),
         };
         if !ok {
