@@ -179,7 +179,7 @@ impl<'s, 'r> TypedValues<'s, 'r> {
             if let Some(fixed) = bundle.slot(&key_path) {
                 self.set_value(fixed, v);
             }
-            if let Value::Invalid(e) = v {
+            if let Some(e) = super::map_value_error(bundle, slot, v) {
                 worst = Some(worst.map_or(e, |w| w.min(e)));
             }
             vals.push(Scalar::Str(key).read(bundle, ValueKind::Str));

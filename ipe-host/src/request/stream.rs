@@ -300,10 +300,11 @@ impl<'r> NodeSeed<'_, '_, 'r, '_> {
             if let Some((slot, Shape::Scalar(_))) = fixed {
                 self.set(slot, v);
             }
-            match v {
-                Value::Missing => continue,
-                Value::Invalid(e) => worst = Some(worst.map_or(e, |w| w.min(e))),
-                _ => {}
+            if matches!(v, Value::Missing) {
+                continue;
+            }
+            if let Some(e) = super::map_value_error(r.bundle, t, v) {
+                worst = Some(worst.map_or(e, |w| w.min(e)));
             }
             entries += 1;
             if entries <= max_len as usize {

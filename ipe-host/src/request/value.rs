@@ -142,7 +142,7 @@ fn map_value<'j>(bundle: &Bundle<'_>, slot: SlotId, found: &'j Json, arena: &'j 
     let mut worst: Option<ErrKind> = None;
     for (k, v) in present {
         let v = scalar(bundle, Some(v), value_kind);
-        if let Value::Invalid(e) = v {
+        if let Some(e) = super::map_value_error(bundle, slot, v) {
             worst = Some(worst.map_or(e, |w| w.min(e)));
         }
         vals.push(Scalar::Str(k).read(bundle, ValueKind::Str));
