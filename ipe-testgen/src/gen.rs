@@ -16,6 +16,7 @@ pub const SCHEMA: &str = r#"schema {
   c.level: enum ["low", "mid", "high"]
   tags: list of string max 4
   items: list of item max 4 { name: string, ["n/m"]: int, level: enum ["low", "mid", "high"], ok: bool }
+  labels: map of string max 3
 }
 "#;
 
@@ -107,6 +108,33 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         (cmp_op(), 0i64..4)
             .prop_map(|(o, n)| format!("tags.count {o} {n}"))
             .boxed(),
+        // Maps (issue 13).
+        lit_str().prop_map(|l| format!("{l} in labels")).boxed(),
+        s_path
+            .clone()
+            .prop_map(|p| format!("{p} in labels"))
+            .boxed(),
+        (cmp_op(), 0i64..4)
+            .prop_map(|(o, n)| format!("labels.count {o} {n}"))
+            .boxed(),
+        (
+            proptest::sample::select(&["any", "all"][..]),
+            proptest::sample::select(&["starts_with", "ends_with", "contains", "=="][..]),
+            lit_str(),
+            eq_op(),
+            s_path.clone(),
+        )
+            .prop_map(|(q, o, l, e, p)| {
+                format!("{q}(k, v in labels where k {o} {l} and v {e} {p})")
+            })
+            .boxed(),
+        (lit_str(), cmp_op(), 0i64..3)
+            .prop_map(|(l, o, n)| format!("count(k, v in labels where v == {l}) {o} {n}"))
+            .boxed(),
+        (eq_op(), lit_str())
+            .prop_map(|(o, l)| format!("labels[\"a.b\"] {o} {l}"))
+            .boxed(),
+        Just("has labels[\"a.b\"]".to_owned()).boxed(),
     ];
     if elem {
         options.push(
@@ -261,6 +289,18 @@ fn item() -> BoxedStrategy<Value> {
     .boxed()
 }
 
+/// A JSON object for the map `labels`: keys with dots and without, values mostly strings,
+/// sometimes `null` (an absent key) or of the wrong type; up to one entry over its max.
+fn labels() -> BoxedStrategy<Value> {
+    proptest::collection::btree_map(
+        proptest::sample::select(vec!["x", "y", "xy", "a.b", "", "Y"]).prop_map(str::to_owned),
+        prop_oneof![8 => s_val(), 1 => Just(json!(null)), 1 => Just(json!(1))],
+        0..5,
+    )
+    .prop_map(|m| Value::Object(m.into_iter().collect()))
+    .boxed()
+}
+
 /// A random JSON request for [`SCHEMA`]: mostly well typed, with missing, `null`, wrong-typed,
 /// out-of-enum, non-object and too-long values mixed in.
 pub fn request() -> impl Strategy<Value = Value> {
@@ -277,8 +317,9 @@ pub fn request() -> impl Strategy<Value = Value> {
                 .prop_map(Value::Array)
                 .boxed(),
         ),
+        attr(labels()),
     )
-        .prop_map(|((s, t, i, j), (flag, level), tags, items)| {
+        .prop_map(|((s, t, i, j), (flag, level), tags, items, labels)| {
             let mut root = Map::new();
             let mut put = |path: &str, v: Option<Value>| {
                 let Some(v) = v else { return };
@@ -308,6 +349,7 @@ pub fn request() -> impl Strategy<Value = Value> {
             put("c.level", level);
             put("tags", tags);
             put("items", items);
+            put("labels", labels);
             Value::Object(root)
         })
 }
