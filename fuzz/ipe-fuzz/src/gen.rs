@@ -108,6 +108,8 @@ pub enum Kind {
         /// `max N`.
         max: Option<u32>,
     },
+    /// `map of T [max N]` (issue 13).
+    Map(Ty, Option<u32>),
 }
 
 /// One declared attribute.
@@ -286,6 +288,7 @@ impl G<'_, '_> {
                         max: self.max(),
                     }
                 }
+                2 if self.bool() => Kind::Map(self.ty(), self.max()),
                 _ => Kind::Scalar(self.ty()),
             };
             self.attrs.push(Attr { path, kind });
@@ -303,6 +306,11 @@ impl G<'_, '_> {
                 Kind::Scalar(t) => Self::ty_text(t),
                 Kind::List(t, max) => format!(
                     "list of {}{}",
+                    Self::ty_text(t),
+                    max.map(|m| format!(" max {m}")).unwrap_or_default()
+                ),
+                Kind::Map(t, max) => format!(
+                    "map of {}{}",
                     Self::ty_text(t),
                     max.map(|m| format!(" max {m}")).unwrap_or_default()
                 ),
@@ -351,8 +359,24 @@ impl G<'_, '_> {
                     }
                 }
             }
+            // A map entry bound by one name: `v.key` (a string) and `v.value`.
+            if let Kind::Map(vt, _) = &self.attrs[*i].kind {
+                if *t == Ty::Str {
+                    out.push(format!("{v}.key"));
+                }
+                if vt == t {
+                    out.push(format!("{v}.value"));
+                }
+            }
         }
         out
+    }
+
+    /// Map attributes (issue 13).
+    fn maps(&self) -> Vec<usize> {
+        (0..self.attrs.len())
+            .filter(|&i| matches!(self.attrs[i].kind, Kind::Map(..)))
+            .collect()
     }
 
     fn lists_of(&self, t: &Ty) -> Vec<&'static str> {
@@ -365,7 +389,7 @@ impl G<'_, '_> {
 
     fn records(&self) -> Vec<usize> {
         (0..self.attrs.len())
-            .filter(|&i| matches!(self.attrs[i].kind, Kind::Records { .. }))
+            .filter(|&i| matches!(self.attrs[i].kind, Kind::Records { .. } | Kind::Map(..)))
             .collect()
     }
 
@@ -379,7 +403,7 @@ impl G<'_, '_> {
         }
         let i = self.pick(&lists);
         let path = self.attrs[i].path;
-        let is_rec = matches!(self.attrs[i].kind, Kind::Records { .. });
+        let is_rec = matches!(self.attrs[i].kind, Kind::Records { .. } | Kind::Map(..));
         Some(match self.below(3) {
             0 if !matches!(self.attrs[i].kind, Kind::Records { elem: None, .. }) => {
                 format!("{path}.count")
@@ -460,6 +484,7 @@ impl G<'_, '_> {
                 let trail = if n > 0 && self.bool() { "," } else { "" };
                 format!("{lhs} in [{}{trail}]", lits.join(", "))
             }
+            6 if !self.maps().is_empty() && self.bool() => self.map_atom(depth)?,
             6 => {
                 let lists = self.lists_of(&t);
                 if lists.is_empty() {
@@ -523,6 +548,46 @@ impl G<'_, '_> {
                         format!("{q}({v} in {path} where {f})")
                     }
                 }
+            }
+        })
+    }
+
+    /// A condition on a map (issue 13): a key test, a `k, v` aggregate, or a fixed key.
+    fn map_atom(&mut self, depth: usize) -> Option<String> {
+        let maps = self.maps();
+        let i = self.pick(&maps);
+        let path = self.attrs[i].path;
+        let Kind::Map(t, _) = self.attrs[i].kind.clone() else {
+            return None;
+        };
+        Some(match self.below(4) {
+            0 => {
+                let key = self.operand(&Ty::Str, true, depth)?;
+                format!("{key} in {path}")
+            }
+            1 if self.agg_depth < 3 && depth <= 5 => {
+                let (k, v) = (format!("k{}", self.fresh), format!("w{}", self.fresh));
+                self.fresh += 1;
+                let q = self.pick(&["any", "all"]);
+                let key = quote(self.pick(STRS));
+                let op = self.pick(&["starts_with", "ends_with", "contains", "=="]);
+                let rhs = self.lit(&t);
+                let cmp = if matches!(t, Ty::Bool) { "==" } else { "!=" };
+                format!("{q}({k}, {v} in {path} where {k} {op} {key} or {v} {cmp} {rhs})")
+            }
+            2 => {
+                let mut fixed = path.to_owned();
+                let _ = ipe_nostd::path::write_segment(&mut fixed, self.pick(STRS), false);
+                if self.bool() {
+                    format!("has {fixed}")
+                } else {
+                    let rhs = self.lit(&t);
+                    format!("{fixed} == {rhs}")
+                }
+            }
+            _ => {
+                let n = self.pick(&[0i64, 1, 2]);
+                format!("{path}.count >= {n}")
             }
         })
     }
@@ -645,6 +710,20 @@ impl G<'_, '_> {
                     } else {
                         let n = self.below(max.map_or(4, |m| m as usize + 2));
                         Value::Array((0..n).map(|_| self.scalar_json(t)).collect())
+                    }
+                }
+                Kind::Map(t, max) => {
+                    if self.below(8) == 0 {
+                        json!(["nope"])
+                    } else {
+                        let n = self.below(max.map_or(4, |m| m as usize + 2));
+                        let mut m = Map::new();
+                        for _ in 0..n {
+                            let k = self.pick(STRS).to_owned();
+                            let v = self.scalar_json(t);
+                            m.insert(k, v);
+                        }
+                        Value::Object(m)
                     }
                 }
                 Kind::Records { fields, max, .. } => {
