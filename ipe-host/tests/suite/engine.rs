@@ -490,3 +490,72 @@ policy Items:
         r#"missing attribute `metadata.labels["app.kubernetes.io/name"]`"#
     );
 }
+
+/// A map set through the typed builder decides like the same JSON object: entries, a fixed
+/// key read alone, a value of the wrong type (the whole map invalid), over max, and a key
+/// given twice (malformed, like a repeated JSON key).
+#[test]
+fn issue13_typed_maps_match_json() {
+    let bytes = common::bundle(
+        r#"schema {
+  labels: map of string max 2
+  ports: map of int
+}
+default allow
+policy Team:
+  "team"
+  triggers when "team" in labels and labels["app.kubernetes.io/name"] == "web"
+  denies
+policy Ports:
+  "ports"
+  triggers when any(k, p in ports where k == "ssh" and p == 22)
+  denies
+"#,
+    );
+    let engine = PolicyEngine::from_bytes(bytes).expect("loads");
+    let set = engine.load();
+    let arena = Bump::new();
+    let cases: [(Vec<(&str, Field)>, Vec<(&str, Field)>, &str); 3] = [
+        (
+            vec![
+                ("team", Field::Str("a")),
+                ("app.kubernetes.io/name", Field::Str("web")),
+            ],
+            vec![("ssh", Field::Int(22))],
+            r#"{"labels": {"team": "a", "app.kubernetes.io/name": "web"}, "ports": {"ssh": 22}}"#,
+        ),
+        (
+            vec![
+                ("team", Field::Str("a")),
+                ("b", Field::Str("c")),
+                ("d", Field::Str("e")),
+            ],
+            vec![("ssh", Field::Str("22")), ("http", Field::Int(80))],
+            r#"{"labels": {"team": "a", "b": "c", "d": "e"}, "ports": {"ssh": "22", "http": 80}}"#,
+        ),
+        (
+            vec![
+                ("app.kubernetes.io/name", Field::Str("web")),
+                ("x", Field::Int(1)),
+            ],
+            vec![],
+            r#"{"labels": {"app.kubernetes.io/name": "web", "x": 1}, "ports": {}}"#,
+        ),
+    ];
+    for (labels, ports, json) in cases {
+        let mut req = set.request(&arena);
+        req.map("labels", labels).map("ports", ports);
+        let typed = set.report(&req.evaluate().expect("no key given twice"));
+        let from_json = set.report(&set.evaluate_json(json).expect("object"));
+        assert_eq!(typed, from_json, "{json}");
+        let value = ipe_host::request::parse_value(json).expect("valid JSON");
+        assert_eq!(
+            ipe_host::evaluate_json(set.bundle(), &value).to_json(),
+            from_json.to_json(),
+            "{json}"
+        );
+    }
+    let mut req = set.request(&arena);
+    req.map("labels", [("a", Field::Str("x")), ("a", Field::Str("y"))]);
+    assert!(req.evaluate().is_err(), "a key given twice is malformed");
+}
