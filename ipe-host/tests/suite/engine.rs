@@ -515,7 +515,8 @@ policy Ports:
     let engine = PolicyEngine::from_bytes(bytes).expect("loads");
     let set = engine.load();
     let arena = Bump::new();
-    let cases: [(Vec<(&str, Field)>, Vec<(&str, Field)>, &str); 3] = [
+    type Entries<'a> = Vec<(&'a str, Field<'a>)>;
+    let cases: [(Entries, Entries, &str); 3] = [
         (
             vec![
                 ("team", Field::Str("a")),
