@@ -605,12 +605,20 @@ fn issue13_inspect_shows_quoted_paths_and_maps() {
     )
     .unwrap();
     let out = tmp("maps.ipeb");
-    let c = ipe(&["compile", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let c = ipe(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(c.status.success(), "{}", text(&c.stderr));
     let listing = ipe(&["inspect", out.to_str().unwrap()]);
     assert!(listing.status.success());
     let listing = text(&listing.stdout);
-    assert!(listing.contains("labels: map of string (max 8)"), "{listing}");
+    assert!(
+        listing.contains("labels: map of string (max 8)"),
+        "{listing}"
+    );
     assert!(
         listing.contains(r#"labels["app.kubernetes.io/name"]: string"#),
         "{listing}"
