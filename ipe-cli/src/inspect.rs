@@ -44,6 +44,10 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
         let i = b.slot_info(id);
         let shape = match (i.kind, i.elem) {
             (ValueKind::List, Some(e)) => format!("list of {} (max {})", e.as_str(), i.max_len),
+            (ValueKind::List, None) if b.is_map(id) => {
+                let value = b.field_info(id, 1).kind;
+                format!("map of {} (max {})", value.as_str(), i.max_len)
+            }
             (ValueKind::List, None) => {
                 let fields: Vec<String> = (0..i.fields)
                     .map(|f| {

@@ -182,6 +182,13 @@ pub enum TypeExpr {
         /// Fields in source order.
         fields: Vec<(Name, ScalarTy)>,
     },
+    /// `map of <scalar> [max N]` (issue 13): a JSON object with any string keys.
+    Map {
+        /// The type of every value.
+        value: ScalarTy,
+        /// Declared bound on the number of entries.
+        max: Option<u32>,
+    },
 }
 
 /// A parsed policy.
@@ -339,6 +346,20 @@ pub enum ExprKind {
         kw: ByteSpan,
         /// The filter.
         filter: Box<Expr>,
+    },
+    /// `count(k, v in map [where F])`, `any(...)`, `all(...)` (issue 13): an aggregate over the
+    /// entries of a map, binding the key and the value.
+    MapAgg {
+        /// Which aggregate.
+        kind: AggKind,
+        /// The name bound to each entry's key.
+        key: Name,
+        /// The name bound to each entry's value.
+        value: Name,
+        /// The map path.
+        map: Name,
+        /// The filter.
+        filter: Option<Box<Expr>>,
     },
     /// `x ?? d`: `d` when the attribute `x` is missing (right-associative).
     Coalesce {

@@ -56,12 +56,14 @@ enum V<'r> {
 /// host's rule, shared by every reader).
 pub use ipe_nostd::report::json_kind;
 
-/// Follows a dotted path through objects; `None` when a step is absent, `null` or not an
-/// object.
+/// Follows a path (its keys, [`ipe_nostd::path`]) through objects; `None` when a step is
+/// absent, `null` or not an object.
 fn lookup<'r>(root: &'r Value, path: &str) -> Option<&'r Value> {
     let mut v = root;
-    for seg in path.split('.') {
-        v = v.as_object()?.get(seg)?;
+    for seg in ipe_nostd::path::segments(path) {
+        let mut key = String::new();
+        let _ = seg.write_key(&mut key);
+        v = v.as_object()?.get(&key)?;
     }
     (!v.is_null()).then_some(v)
 }
@@ -93,6 +95,48 @@ struct Eval<'p, 'r> {
     request: &'r Value,
     /// The element bound at each aggregate level.
     env: Vec<&'r Value>,
+    /// Per slot: for a map, its entries as `{"key": k, "value": v}` objects, or its error.
+    maps: &'r [Option<Result<Vec<Value>, ErrKind>>],
+}
+
+/// The entries of every map slot of `program` in `request` (`None` for other slots): a map is
+/// a JSON object; a `null` value is an absent key; more entries than `max` make it invalid,
+/// then a value of the wrong type does (the smallest such error, naming the map).
+fn map_entries(program: &Program, request: &Value) -> Vec<Option<Result<Vec<Value>, ErrKind>>> {
+    program
+        .slots
+        .iter()
+        .map(|slot| {
+            let SlotType::Map { fields, max_len } = &slot.ty else {
+                return None;
+            };
+            let ty = &fields.get(1)?.ty;
+            let Some(v) = lookup(request, &slot.path) else {
+                return Some(Err(ErrKind::Missing));
+            };
+            let Value::Object(m) = v else {
+                return Some(Err(ErrKind::WrongType {
+                    expected: ValueKind::List,
+                    got: json_kind(v),
+                }));
+            };
+            let present: Vec<(&String, &Value)> = m.iter().filter(|(_, v)| !v.is_null()).collect();
+            if present.len() > *max_len as usize {
+                return Some(Err(ErrKind::TooLong));
+            }
+            if let Some(e) = present
+                .iter()
+                .filter_map(|(_, v)| scalar(v, ty).err())
+                .min()
+            {
+                return Some(Err(e));
+            }
+            Some(Ok(present
+                .into_iter()
+                .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                .collect()))
+        })
+        .collect()
 }
 
 type R<T> = Result<T, AttrError>;
@@ -108,6 +152,12 @@ impl<'p, 'r> Eval<'p, 'r> {
 
     /// Reads a list slot, checking its length and, for lists of scalars, its elements.
     fn list(&self, id: SlotId) -> R<&'r [Value]> {
+        if let Some(Some(entries)) = self.maps.get(usize::from(id)) {
+            return match entries {
+                Ok(e) => Ok(e),
+                Err(k) => Err(Self::err(id, None, *k)),
+            };
+        }
         let slot = self.slot(id);
         let v = lookup(self.request, &slot.path).ok_or(Self::err(id, None, ErrKind::Missing))?;
         let Value::Array(items) = v else {
@@ -123,7 +173,7 @@ impl<'p, 'r> Eval<'p, 'r> {
         };
         let (max, elem) = match &slot.ty {
             SlotType::List { elem, max_len } => (*max_len, Some(elem)),
-            SlotType::Records { max_len, .. } => (*max_len, None),
+            SlotType::Records { max_len, .. } | SlotType::Map { max_len, .. } => (*max_len, None),
             SlotType::Scalar(_) => (u32::MAX, None),
         };
         if items.len() > max as usize {
@@ -168,7 +218,7 @@ impl<'p, 'r> Eval<'p, 'r> {
     /// The element field value and its type; errors name `list[].field`.
     fn field(&self, level: u8, list: SlotId, field: u16) -> R<(&'r Value, &'p Scalar)> {
         let fields = match &self.slot(list).ty {
-            SlotType::Records { fields, .. } => fields,
+            SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => fields,
             // The self field: the element of a list of scalars, valid since the list is.
             SlotType::List { elem, .. } => return Ok((self.env[usize::from(level)], elem)),
             SlotType::Scalar(_) => return Err(Self::err(list, Some(field), ErrKind::Missing)),
@@ -281,7 +331,7 @@ impl<'p, 'r> Eval<'p, 'r> {
                 Operand::Slot(id) => lookup(self.request, &self.slot(*id).path).is_some(),
                 Operand::Field { level, list, field } => {
                     let fields = match &self.slot(*list).ty {
-                        SlotType::Records { fields, .. } => fields,
+                        SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => fields,
                         // The element of a valid list of scalars is never null.
                         SlotType::List { .. } => return Ok(Truth::True),
                         SlotType::Scalar(_) => return Ok(Truth::False),
@@ -387,11 +437,26 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
             Some(f),
         ) => {
             let f = &fields[usize::from(f)];
-            (format!("{}[].{}", slot.path, f.path), Some(&f.ty), *max_len)
+            (
+                crate::hir::joined(&format!("{}[]", slot.path), &f.path),
+                Some(&f.ty),
+                *max_len,
+            )
         }
         (SlotType::Scalar(s), _) => (slot.path.clone(), Some(s), 0),
         (SlotType::List { elem, max_len }, _) => (slot.path.clone(), Some(elem), *max_len),
         (SlotType::Records { max_len, .. }, None) => (slot.path.clone(), None, *max_len),
+        (SlotType::Map { fields, max_len }, _) => {
+            let ty = fields.get(1).map(|f| &f.ty);
+            let members: Vec<&str> = match ty {
+                Some(Scalar::Enum(m)) => m.iter().map(String::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let mut out = String::new();
+            let _ =
+                ipe_nostd::vocab::write_map_error(&mut out, &slot.path, e.kind, members, *max_len);
+            return out;
+        }
     };
     let members: Vec<&str> = match ty {
         Some(Scalar::Enum(m)) => m.iter().map(String::as_str).collect(),
@@ -405,10 +470,12 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
 /// Evaluates `program` against `request` (a JSON object; anything else reads as an empty
 /// request).
 pub fn evaluate(program: &Program, request: &Value) -> Report {
+    let maps = map_entries(program, request);
     let mut ev = Eval {
         program,
         request,
         env: Vec::new(),
+        maps: &maps,
     };
     let mut d = Report {
         effect: program.default,

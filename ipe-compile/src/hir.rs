@@ -53,7 +53,8 @@ pub struct Group {
 /// One top-level attribute.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Slot {
-    /// Dotted path, e.g. `resource.risk_level`.
+    /// Path text ([`ipe_nostd::path`]), e.g. `resource.risk_level` or
+    /// `metadata.labels["app.kubernetes.io/name"]`.
     pub path: String,
     /// Its type.
     pub ty: SlotType,
@@ -96,7 +97,7 @@ pub enum SlotType {
         /// Longest accepted list (default 256); longer is an invalid attribute.
         max_len: u32,
     },
-    /// A list of records (for aggregates).
+    /// A list of records (for aggregates); also a map's entries (see [`SlotType::Map`]).
     Records {
         /// Element name declared in the schema for the seed form, if any.
         elem_name: Option<String>,
@@ -105,12 +106,31 @@ pub enum SlotType {
         /// Longest accepted list (default 256); longer is an invalid attribute.
         max_len: u32,
     },
+    /// `map of <scalar>` (issue 13): a JSON object read as a list of entries with the fields
+    /// `key` (a string, field 0) and `value` (field 1), so aggregates iterate it like a list
+    /// of records.
+    Map {
+        /// The entry fields: `key` then `value`.
+        fields: Vec<Field>,
+        /// Most entries accepted (default 256); more is an invalid attribute.
+        max_len: u32,
+    },
+}
+
+impl SlotType {
+    /// The element fields of a list of records or the entry fields of a map.
+    pub fn record_fields(&self) -> Option<&[Field]> {
+        match self {
+            SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => Some(fields),
+            _ => None,
+        }
+    }
 }
 
 /// One field of a list-of-records element.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
-    /// Dotted path inside the element, e.g. `role`.
+    /// Path text inside the element ([`ipe_nostd::path`]), e.g. `role` or `["app/x"]`.
     pub path: String,
     /// Its type.
     pub ty: Scalar,
@@ -239,6 +259,15 @@ pub struct Aggregate {
     pub level: u8,
     /// The filter, evaluated per element; `None` only for `count` (plain length).
     pub filter: Option<Box<Expr>>,
+}
+
+/// `outer` followed by the relative path `inner`, in path text ([`ipe_nostd::path`]):
+/// `list[]` + `role` is `list[].role`, `list[]` + `["a.b"]` is `list[]["a.b"]`.
+pub fn joined(outer: &str, inner: &str) -> String {
+    let mut s = String::with_capacity(outer.len() + inner.len() + 1);
+    // Writing to a `String` cannot fail.
+    let _ = ipe_nostd::path::write_joined(&mut s, outer, inner);
+    s
 }
 
 /// Comparison and string operators: the instruction set's own operand types, so the

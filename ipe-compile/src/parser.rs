@@ -623,7 +623,9 @@ fn policy(i: &mut In<'_>, name: Option<Name>) -> PResult<ast::Policy> {
 /// Words that never start a path.
 const RESERVED: [&str; 8] = ["and", "or", "not", "in", "has", "where", "true", "false"];
 
-/// A dotted path; any identifier may follow a `.`.
+/// A path: an identifier, then `.name` or `["key"]` segments (any identifier may follow a
+/// `.`; a quoted key, written right after the previous segment, may be any string). The text
+/// is the canonical encoding of its keys ([`ipe_nostd::path`]), so `a["b"]` is `a.b`.
 fn path(i: &mut In<'_>) -> PResult<Name> {
     if RESERVED.contains(&peek_word(i)) {
         return Err(ErrMode::Backtrack(err_here(
@@ -632,17 +634,58 @@ fn path(i: &mut In<'_>) -> PResult<Name> {
         )));
     }
     let first = ident(i)?;
+    path_rest(i, first)
+}
+
+/// A record field's path: like [`path`], but it may also begin with a quoted key
+/// (`["app.kubernetes.io/name"]: string`).
+fn field_path(i: &mut In<'_>) -> PResult<Name> {
+    if !peek_sym(i, "[\"") {
+        return path(i);
+    }
+    let start = i.current_token_start();
+    let (key, close) = quoted_key(i)?;
+    let mut text = String::new();
+    let _ = ipe_nostd::path::write_segment(&mut text, &key, true);
+    path_rest(
+        i,
+        Name {
+            text,
+            span: start..close.end,
+        },
+    )
+}
+
+/// The `.name` and `["key"]` segments after the first one of a path.
+fn path_rest(i: &mut In<'_>, first: Name) -> PResult<Name> {
     let mut text = first.text;
     let mut span = first.span;
-    while peek_sym(i, ".") {
-        let _ = i.next_token();
-        ws(i)?;
-        let seg = cut_err(ident).context("a name after `.`").parse_next(i)?;
-        text.push('.');
-        text.push_str(&seg.text);
-        span.end = seg.span.end;
+    loop {
+        if peek_sym(i, ".") {
+            let _ = i.next_token();
+            ws(i)?;
+            let seg = cut_err(ident).context("a name after `.`").parse_next(i)?;
+            text.push('.');
+            text.push_str(&seg.text);
+            span.end = seg.span.end;
+        } else if peek_sym(i, "[\"") && i.current_token_start() == span.end {
+            let (key, close) = quoted_key(i)?;
+            // Writing to a `String` cannot fail.
+            let _ = ipe_nostd::path::write_segment(&mut text, &key, false);
+            span.end = close.end;
+        } else {
+            break;
+        }
     }
     Ok(Name { text, span })
+}
+
+/// `["key"]`: a quoted path segment (escapes resolved), then whitespace.
+fn quoted_key(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
+    let _ = eat_sym(i, "[")?;
+    let (key, _) = string(i)?;
+    let close = expect_sym(i, "]", "`]` after the quoted key")?;
+    Ok((key, close))
 }
 
 fn enter(i: &mut In<'_>) -> PResult<()> {
@@ -989,14 +1032,45 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
             span: p.span.clone(),
             kind: ExprKind::Path(p),
         }),
+        Err(ErrMode::Cut(e)) => Err(ErrMode::Cut(e)),
         Err(_) => Err(ErrMode::Cut(err_here(i, Label::Expected("an expression")))),
     }
+}
+
+/// The rest of `count(k, v in map [where F])` (and `any`, `all`) after `k,` (issue 13).
+fn map_aggregate(i: &mut In<'_>, kind: AggKind, start: usize, key: Name) -> PResult<Expr> {
+    let value = cut_err(ident)
+        .context("a name for the value")
+        .parse_next(i)?;
+    expect_kw(i, "in", "`in`")?;
+    let map = cut_err(path).context("a map path").parse_next(i)?;
+    let filter = if eat_kw(i, "where")?.is_some() {
+        Some(Box::new(expr(i)?))
+    } else if kind == AggKind::Count {
+        None
+    } else {
+        return Err(ErrMode::Cut(err_here(i, Label::Expected("`where`"))));
+    };
+    let close = expect_sym(i, ")", "`)`")?;
+    Ok(Expr {
+        kind: ExprKind::MapAgg {
+            kind,
+            key,
+            value,
+            map,
+            filter,
+        },
+        span: start..close.end,
+    })
 }
 
 fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
     let kw = ident(i)?;
     expect_sym(i, "(", "`(`")?;
     let var = cut_err(ident).context("an element name").parse_next(i)?;
+    if eat_sym(i, ",")?.is_some() {
+        return map_aggregate(i, kind, kw.span.start, var);
+    }
     expect_kw(i, "in", "`in`")?;
     let list = cut_err(path).context("a list path").parse_next(i)?;
     let mut lists = Vec::new();

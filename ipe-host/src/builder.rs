@@ -17,6 +17,13 @@ use crate::request::{Field, Scalar};
 /// Setting the same attribute (or the same field of one record) twice makes the request
 /// malformed, like a repeated JSON key: [`evaluate`](Self::evaluate) then fails.
 ///
+/// A path is named as the policy source writes it, in canonical form: identifier keys after
+/// a `.`, any other key quoted, `["..."]` with `\"` and `\\` escaped, right after the key
+/// before it (`metadata.labels["app.kubernetes.io/name"]`, `request.context["aws:SourceIp"]`;
+/// a record field that is such a key: `["a.b"]`). A key that is an identifier is never
+/// quoted (`labels.team`, not `labels["team"]`). [`ipe_nostd::path::write_path`] builds the
+/// canonical text from the keys.
+///
 /// # Examples
 /// ```no_run
 /// # fn demo(engine: &ipe_host::PolicyEngine) {
@@ -27,6 +34,7 @@ use crate::request::{Field, Scalar};
 /// req.str("resource.type", "Deployment")
 ///     .str("environment", "production")
 ///     .records("approvals", [[("role", Field::Str("senior-engineer"))]]);
+/// req.str(r#"metadata.labels["app.kubernetes.io/name"]"#, "web");
 /// let decision = req.evaluate().expect("no attribute is set twice");
 /// # let _ = decision; }
 /// ```
@@ -74,6 +82,17 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         R: IntoIterator<Item = (&'k str, Field<'r>)>,
     {
         self.values.records(path, items);
+        self
+    }
+
+    /// Sets a map attribute (`map of <scalar>`, issue 13) from its `(key, value)` entries;
+    /// `Field::Str` for string and enum values. A key given twice makes the request malformed.
+    pub fn map<I: IntoIterator<Item = (&'r str, Field<'r>)>>(
+        &mut self,
+        path: &str,
+        entries: I,
+    ) -> &mut Self {
+        self.values.map(path, entries);
         self
     }
 

@@ -461,9 +461,14 @@ impl<'a> Bundle<'a> {
         (r.kind() == kind::ENUM).then(|| r.enum_id())
     }
 
-    /// Whether slot `slot` is a list of records.
+    /// Whether slot `slot` is a list of records (or a map, iterated as one).
     pub fn is_records(&self, slot: SlotId) -> bool {
-        self.slot_rec(slot).kind() == kind::RECORDS
+        kind::is_records(self.slot_rec(slot).kind())
+    }
+
+    /// Whether slot `slot` is a map: a JSON object read as a list of (key, value) records.
+    pub fn is_map(&self, slot: SlotId) -> bool {
+        self.slot_rec(slot).kind() == kind::MAP
     }
 
     /// The field of list-of-records slot `slot` with this path.

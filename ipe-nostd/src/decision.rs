@@ -335,6 +335,9 @@ impl fmt::Display for ErrorText<'_, '_> {
                 members,
                 slot.max_len,
             ),
+            None if b.is_map(self.error.slot) => {
+                vocab::write_map_error(f, slot.path, self.error.kind, members, slot.max_len)
+            }
             None => vocab::write_attr_error(f, slot.path, self.error.kind, members, slot.max_len),
         }
     }
@@ -344,7 +347,8 @@ struct JoinedPath<'a>(&'a str, &'a str);
 
 impl fmt::Display for JoinedPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[].{}", self.0, self.1)
+        f.write_str(self.0)?;
+        crate::path::write_joined(f, "[]", self.1)
     }
 }
 

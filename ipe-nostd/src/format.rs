@@ -88,6 +88,16 @@ pub mod kind {
     pub const LIST: u8 = 4;
     /// List of records (slot kind only).
     pub const RECORDS: u8 = 5;
+    /// Map from string keys (slot kind only): read from a JSON object as a list of records
+    /// whose field 0 is the key (a string) and field 1 the value; every runtime but the
+    /// request readers treats it exactly as [`RECORDS`].
+    pub const MAP: u8 = 6;
+
+    /// Whether slot kind byte `k` is iterated as a list of records ([`RECORDS`] or [`MAP`]).
+    #[inline(always)]
+    pub const fn is_records(k: u8) -> bool {
+        k == RECORDS || k == MAP
+    }
 
     /// The value kind a record kind byte declares (lists of scalars and of records are both
     /// [`List`](crate::vocab::ValueKind::List)); `None` for an unknown byte.
@@ -97,7 +107,7 @@ pub mod kind {
             INT => crate::vocab::ValueKind::Int,
             BOOL => crate::vocab::ValueKind::Bool,
             ENUM => crate::vocab::ValueKind::Enum,
-            LIST | RECORDS => crate::vocab::ValueKind::List,
+            LIST | RECORDS | MAP => crate::vocab::ValueKind::List,
             _ => return None,
         })
     }

@@ -39,6 +39,7 @@ pub mod decision;
 pub mod disasm;
 pub mod format;
 pub mod isa;
+pub mod path;
 pub mod read;
 pub mod render;
 #[cfg(feature = "alloc")]

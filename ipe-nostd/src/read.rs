@@ -151,7 +151,8 @@ pub fn key(s: &Scalar<'_>) -> Option<i64> {
 /// What a list slot declares (from its slot record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ListDecl {
-    /// [`kind::LIST`] or [`kind::RECORDS`] (any other kind reads as a wrong type).
+    /// [`kind::LIST`], [`kind::RECORDS`] or [`kind::MAP`] (any other kind reads as a wrong
+    /// type).
     pub kind: u8,
     /// Element kind of a list of scalars.
     pub elem: u8,
@@ -178,7 +179,7 @@ pub fn list<'v, T: EnumTable + ?Sized>(
     let (vals, stride) = match (d.kind, v) {
         (_, Value::Missing) => return Err(ErrKind::Missing),
         (_, Value::Invalid(kind)) => return Err(kind),
-        (kind::RECORDS, Value::Records(v)) => (v, usize::from(d.fields).max(1)),
+        (kind::RECORDS | kind::MAP, Value::Records(v)) => (v, usize::from(d.fields).max(1)),
         (kind::LIST, Value::List(v)) => (v, 1),
         (_, v) => {
             return Err(ErrKind::WrongType {
@@ -376,7 +377,9 @@ mod tests {
             assert_eq!(kind::value_kind(kind::from_value_kind(k)), Some(k));
         }
         assert_eq!(kind::value_kind(kind::RECORDS), Some(ValueKind::List));
-        assert_eq!(kind::value_kind(6), None);
+        // Kind 6 is a map since issue 13 (iterated as a list of records); 7 is unknown.
+        assert_eq!(kind::value_kind(kind::MAP), Some(ValueKind::List));
+        assert_eq!(kind::value_kind(7), None);
         // An unknown declared kind reads every value as a wrong type "list".
         assert_eq!(
             scalar(&Tables, Value::Int(1), 9, 0),

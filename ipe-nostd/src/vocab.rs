@@ -164,6 +164,30 @@ pub fn write_attr_error<'s, W: fmt::Write>(
     }
 }
 
+/// [`write_attr_error`] for an attribute declared as a map: a value that is not a JSON object
+/// is ``expected map``, a map over its bound ``has more than N entries``; other errors (a
+/// value of the wrong type names the map, expected the value type) read as for any attribute.
+pub fn write_map_error<'s, W: fmt::Write>(
+    w: &mut W,
+    path: impl fmt::Display,
+    kind: ErrKind,
+    enum_values: impl IntoIterator<Item = &'s str>,
+    max_len: u32,
+) -> fmt::Result {
+    match kind {
+        ErrKind::WrongType {
+            expected: ValueKind::List,
+            got,
+        } => write!(
+            w,
+            "attribute `{path}` has the wrong type: expected map, got {}",
+            got.as_str()
+        ),
+        ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} entries"),
+        kind => write_attr_error(w, path, kind, enum_values, max_len),
+    }
+}
+
 /// The violation reason of a `denies` policy without `with reason`.
 pub const DENIED_BY_POLICY: &str = "denied by policy";
 

@@ -9,13 +9,14 @@ use serde_json::{json, Map, Value};
 /// The schema every generated bundle is checked with (pass it as a second source file).
 pub const SCHEMA: &str = r#"schema {
   a.s: string
-  a.t: string
+  a["t.x/y"]: string
   b.i: int
-  b.j: int
+  b["j:k \"q\""]: int
   c.flag: bool
   c.level: enum ["low", "mid", "high"]
   tags: list of string max 4
-  items: list of item max 4 { name: string, n: int, level: enum ["low", "mid", "high"], ok: bool }
+  items: list of item max 4 { name: string, ["n/m"]: int, level: enum ["low", "mid", "high"], ok: bool }
+  labels: map of string max 3
 }
 const k_strs = ["x", "xy", ""]
 const k_ints = [-1, 2]
@@ -23,6 +24,13 @@ const k_levels = ["mid", "high"]
 const k_map = {"a": ["x", "Y"], "b": []}
 hierarchy k_tree = {"x": ["xy"], "xy": ["y"], "Y": ["y"], "": ["x"]}
 "#;
+
+/// Two attributes whose last key is quoted (issue 13: a key with `.`, `/`, `:`, `"` and a
+/// space is one path segment).
+const A_T: &str = r#"a["t.x/y"]"#;
+const B_J: &str = r#"b["j:k \"q\""]"#;
+/// An element field that is a quoted key.
+const IT_N: &str = r#"it["n/m"]"#;
 
 const STRS: &[&str] = &["x", "y", "xy", "", "Y"];
 const LEVELS: &[&str] = &["low", "mid", "high"];
@@ -46,14 +54,14 @@ fn eq_op() -> impl Strategy<Value = &'static str> {
 /// A condition over top-level attributes, or over element `it` when `elem` is set.
 fn leaf(elem: bool) -> BoxedStrategy<String> {
     let s_path = if elem {
-        proptest::sample::select(&["it.name", "a.s", "a.t"][..]).boxed()
+        proptest::sample::select(&["it.name", "a.s", A_T][..]).boxed()
     } else {
-        proptest::sample::select(&["a.s", "a.t"][..]).boxed()
+        proptest::sample::select(&["a.s", A_T][..]).boxed()
     };
     let i_path = if elem {
-        proptest::sample::select(&["it.n", "b.i", "b.j"][..]).boxed()
+        proptest::sample::select(&[IT_N, "b.i", B_J][..]).boxed()
     } else {
-        proptest::sample::select(&["b.i", "b.j"][..]).boxed()
+        proptest::sample::select(&["b.i", B_J][..]).boxed()
     };
     let e_path = if elem {
         proptest::sample::select(&["it.level", "c.level"][..]).boxed()
@@ -144,6 +152,33 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         proptest::sample::select(&["contains_all", "contains_any", "intersects"][..])
             .prop_map(|o| format!("tags {o} k_strs"))
             .boxed(),
+        // Maps (issue 13).
+        lit_str().prop_map(|l| format!("{l} in labels")).boxed(),
+        s_path
+            .clone()
+            .prop_map(|p| format!("{p} in labels"))
+            .boxed(),
+        (cmp_op(), 0i64..4)
+            .prop_map(|(o, n)| format!("labels.count {o} {n}"))
+            .boxed(),
+        (
+            proptest::sample::select(&["any", "all"][..]),
+            proptest::sample::select(&["starts_with", "ends_with", "contains", "=="][..]),
+            lit_str(),
+            eq_op(),
+            s_path.clone(),
+        )
+            .prop_map(|(q, o, l, e, p)| {
+                format!("{q}(k, v in labels where k {o} {l} and v {e} {p})")
+            })
+            .boxed(),
+        (lit_str(), cmp_op(), 0i64..3)
+            .prop_map(|(l, o, n)| format!("count(k, v in labels where v == {l}) {o} {n}"))
+            .boxed(),
+        (eq_op(), lit_str())
+            .prop_map(|(o, l)| format!("labels[\"a.b\"] {o} {l}"))
+            .boxed(),
+        Just("has labels[\"a.b\"]".to_owned()).boxed(),
     ];
     // Optional values (issue #13): `??` with a literal or a path default, chains, as a
     // condition and under every operator kind.
@@ -173,7 +208,7 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
     ]);
     if elem {
         options.push(
-            proptest::sample::select(&["it.name", "it.n", "it.ok"][..])
+            proptest::sample::select(&["it.name", IT_N, "it.ok"][..])
                 .prop_map(|p| format!("has {p}"))
                 .boxed(),
         );
@@ -461,7 +496,7 @@ fn item() -> BoxedStrategy<Value> {
     prop_oneof![
         8 => (attr(s_val()), attr(i_val()), attr(e_val()), attr(b_val())).prop_map(|(a, b, c, d)| {
             let mut m = Map::new();
-            for (k, v) in [("name", a), ("n", b), ("level", c), ("ok", d)] {
+            for (k, v) in [("name", a), ("n/m", b), ("level", c), ("ok", d)] {
                 if let Some(v) = v {
                     m.insert(k.into(), v);
                 }
@@ -470,6 +505,18 @@ fn item() -> BoxedStrategy<Value> {
         }),
         1 => Just(json!("not an object")),
     ]
+    .boxed()
+}
+
+/// A JSON object for the map `labels`: keys with dots and without, values mostly strings,
+/// sometimes `null` (an absent key) or of the wrong type; up to one entry over its max.
+fn labels() -> BoxedStrategy<Value> {
+    proptest::collection::btree_map(
+        proptest::sample::select(vec!["x", "y", "xy", "a.b", "", "Y"]).prop_map(str::to_owned),
+        prop_oneof![8 => s_val(), 1 => Just(json!(null)), 1 => Just(json!(1))],
+        0..5,
+    )
+    .prop_map(|m| Value::Object(m.into_iter().collect()))
     .boxed()
 }
 
@@ -489,13 +536,18 @@ pub fn request() -> impl Strategy<Value = Value> {
                 .prop_map(Value::Array)
                 .boxed(),
         ),
+        attr(labels()),
     )
-        .prop_map(|((s, t, i, j), (flag, level), tags, items)| {
+        .prop_map(|((s, t, i, j), (flag, level), tags, items, labels)| {
             let mut root = Map::new();
             let mut put = |path: &str, v: Option<Value>| {
                 let Some(v) = v else { return };
-                let mut parts = path.split('.');
-                let first = parts.next().unwrap_or_default().to_owned();
+                let mut parts = ipe_nostd::path::segments(path).map(|seg| {
+                    let mut key = String::new();
+                    let _ = seg.write_key(&mut key);
+                    key
+                });
+                let first = parts.next().unwrap_or_default();
                 match parts.next() {
                     None => {
                         root.insert(first, v);
@@ -503,19 +555,20 @@ pub fn request() -> impl Strategy<Value = Value> {
                     Some(second) => {
                         let obj = root.entry(first).or_insert_with(|| json!({}));
                         if let Some(o) = obj.as_object_mut() {
-                            o.insert(second.to_owned(), v);
+                            o.insert(second, v);
                         }
                     }
                 }
             };
             put("a.s", s);
-            put("a.t", t);
+            put(A_T, t);
             put("b.i", i);
-            put("b.j", j);
+            put(B_J, j);
             put("c.flag", flag);
             put("c.level", level);
             put("tags", tags);
             put("items", items);
+            put("labels", labels);
             Value::Object(root)
         })
 }

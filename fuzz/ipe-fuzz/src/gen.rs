@@ -30,8 +30,12 @@ pub const ENUMS: &[&[&str]] = &[
 ];
 
 /// Top-level paths; no path is a prefix of another, no first segment is reserved, an element
-/// name or a bound variable.
+/// name or a bound variable. Quoted keys (issue 13) are one segment each, whatever they hold.
 const PATHS: &[&str] = &[
+    r#"labels["app.kubernetes.io/name"]"#,
+    r#"ctx["aws:SourceIp"]"#,
+    r#"ctx["say \"hi\" \\ ü"]"#,
+    r#"ctx[""].x"#,
     "resource.type",
     "resource.risk",
     "resource.replicas",
@@ -55,7 +59,17 @@ const PATHS: &[&str] = &[
 ];
 
 /// Field paths of record elements (no prefix relations).
-const FIELDS: &[&str] = &["role", "dept", "level", "ok", "meta.kind", "type", "count"];
+const FIELDS: &[&str] = &[
+    "role",
+    "dept",
+    "level",
+    "ok",
+    "meta.kind",
+    "type",
+    "count",
+    r#"["a.b"]"#,
+    r#"tags["x/y z"]"#,
+];
 /// Element names for the seed form.
 const ELEMS: &[&str] = &["approver", "el", "item_"];
 
@@ -94,6 +108,8 @@ pub enum Kind {
         /// `max N`.
         max: Option<u32>,
     },
+    /// `map of T [max N]` (issue 13).
+    Map(Ty, Option<u32>),
 }
 
 /// One declared attribute.
@@ -141,19 +157,37 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Sets `path` (dotted) in a JSON object, creating objects on the way; a step that is not an
-/// object is left alone.
+/// The keys of a path text (`a.b["c.d"]` is `a`, `b`, `c.d`; see `ipe_nostd::path`).
+pub fn keys(path: &str) -> Vec<String> {
+    ipe_nostd::path::segments(path)
+        .map(|seg| {
+            let mut key = String::new();
+            let _ = seg.write_key(&mut key);
+            key
+        })
+        .collect()
+}
+
+/// An element variable followed by a field path (`c.role`, `c["a.b"]`).
+fn field_of(var: &str, field: &str) -> String {
+    let mut s = String::new();
+    let _ = ipe_nostd::path::write_joined(&mut s, var, field);
+    s
+}
+
+/// Sets `path` (path text) in a JSON object, creating objects on the way; a step that is not
+/// an object is left alone.
 pub fn insert_path(root: &mut Value, path: &str, v: Value) {
     let mut cur = root;
-    let segs: Vec<&str> = path.split('.').collect();
+    let segs = keys(path);
     for (i, seg) in segs.iter().enumerate() {
         let Value::Object(m) = cur else { return };
         if i + 1 == segs.len() {
-            m.insert((*seg).to_owned(), v);
+            m.insert(seg.clone(), v);
             return;
         }
         cur = m
-            .entry((*seg).to_owned())
+            .entry(seg.clone())
             .or_insert_with(|| Value::Object(Map::new()));
     }
 }
@@ -256,6 +290,7 @@ impl G<'_, '_> {
                         max: self.max(),
                     }
                 }
+                2 if self.bool() => Kind::Map(self.ty(), self.max()),
                 _ => Kind::Scalar(self.ty()),
             };
             self.attrs.push(Attr { path, kind });
@@ -273,6 +308,11 @@ impl G<'_, '_> {
                 Kind::Scalar(t) => Self::ty_text(t),
                 Kind::List(t, max) => format!(
                     "list of {}{}",
+                    Self::ty_text(t),
+                    max.map(|m| format!(" max {m}")).unwrap_or_default()
+                ),
+                Kind::Map(t, max) => format!(
+                    "map of {}{}",
                     Self::ty_text(t),
                     max.map(|m| format!(" max {m}")).unwrap_or_default()
                 ),
@@ -318,7 +358,7 @@ impl G<'_, '_> {
                 Kind::Records { fields, .. } => {
                     for (f, ft) in fields {
                         if ft == t {
-                            out.push(format!("{v}.{f}"));
+                            out.push(field_of(v, f));
                         }
                     }
                 }
@@ -326,8 +366,24 @@ impl G<'_, '_> {
                 Kind::List(s, _) if s == t => out.push(v.clone()),
                 _ => {}
             }
+            // A map entry bound by one name: `v.key` (a string) and `v.value`.
+            if let Kind::Map(vt, _) = &self.attrs[*i].kind {
+                if *t == Ty::Str {
+                    out.push(format!("{v}.key"));
+                }
+                if vt == t {
+                    out.push(format!("{v}.value"));
+                }
+            }
         }
         out
+    }
+
+    /// Map attributes (issue 13).
+    fn maps(&self) -> Vec<usize> {
+        (0..self.attrs.len())
+            .filter(|&i| matches!(self.attrs[i].kind, Kind::Map(..)))
+            .collect()
     }
 
     fn lists_of(&self, t: &Ty) -> Vec<&'static str> {
@@ -446,6 +502,7 @@ impl G<'_, '_> {
                     format!("{lhs} in [{}{trail}]", lits.join(", "))
                 }
             }
+            6 if !self.maps().is_empty() && self.bool() => self.map_atom(depth)?,
             6 => {
                 let lists = self.lists_of(&t);
                 if lists.is_empty() {
@@ -477,10 +534,10 @@ impl G<'_, '_> {
                 for (v, i) in &self.vars {
                     match &self.attrs[*i].kind {
                         Kind::Records { fields, .. } => {
-                            paths.extend(fields.iter().map(|(f, _)| format!("{v}.{f}")));
+                            paths.extend(fields.iter().map(|(f, _)| field_of(v, f)));
                         }
                         Kind::List(..) => paths.push(v.clone()),
-                        Kind::Scalar(_) => {}
+                        Kind::Scalar(_) | Kind::Map(..) => {}
                     }
                 }
                 if paths.is_empty() {
@@ -526,6 +583,46 @@ impl G<'_, '_> {
                         format!("{q}({v} in {path} where {f})")
                     }
                 }
+            }
+        })
+    }
+
+    /// A condition on a map (issue 13): a key test, a `k, v` aggregate, or a fixed key.
+    fn map_atom(&mut self, depth: usize) -> Option<String> {
+        let maps = self.maps();
+        let i = self.pick(&maps);
+        let path = self.attrs[i].path;
+        let Kind::Map(t, _) = self.attrs[i].kind.clone() else {
+            return None;
+        };
+        Some(match self.below(4) {
+            0 => {
+                let key = self.operand(&Ty::Str, true, depth)?;
+                format!("{key} in {path}")
+            }
+            1 if self.agg_depth < 3 && depth <= 5 => {
+                let (k, v) = (format!("k{}", self.fresh), format!("w{}", self.fresh));
+                self.fresh += 1;
+                let q = self.pick(&["any", "all"]);
+                let key = quote(self.pick(STRS));
+                let op = self.pick(&["starts_with", "ends_with", "contains", "=="]);
+                let rhs = self.lit(&t);
+                let cmp = if matches!(t, Ty::Bool) { "==" } else { "!=" };
+                format!("{q}({k}, {v} in {path} where {k} {op} {key} or {v} {cmp} {rhs})")
+            }
+            2 => {
+                let mut fixed = path.to_owned();
+                let _ = ipe_nostd::path::write_segment(&mut fixed, self.pick(STRS), false);
+                if self.bool() {
+                    format!("has {fixed}")
+                } else {
+                    let rhs = self.lit(&t);
+                    format!("{fixed} == {rhs}")
+                }
+            }
+            _ => {
+                let n = self.pick(&[0i64, 1, 2]);
+                format!("{path}.count >= {n}")
             }
         })
     }
@@ -726,6 +823,20 @@ impl G<'_, '_> {
                         Value::Array((0..n).map(|_| self.scalar_json(t)).collect())
                     }
                 }
+                Kind::Map(t, max) => {
+                    if self.below(8) == 0 {
+                        json!(["nope"])
+                    } else {
+                        let n = self.below(max.map_or(4, |m| m as usize + 2));
+                        let mut m = Map::new();
+                        for _ in 0..n {
+                            let k = self.pick(STRS).to_owned();
+                            let v = self.scalar_json(t);
+                            m.insert(k, v);
+                        }
+                        Value::Object(m)
+                    }
+                }
                 Kind::Records { fields, max, .. } => {
                     if self.below(8) == 0 {
                         json!("nope")
@@ -750,9 +861,9 @@ impl G<'_, '_> {
                     }
                 }
             };
-            if self.below(16) == 0 && a.path.contains('.') {
+            if self.below(16) == 0 && keys(a.path).len() > 1 {
                 // An intermediate step that is not an object.
-                let first = a.path.split('.').next().unwrap_or(a.path);
+                let (first, _) = ipe_nostd::path::split_first(a.path);
                 insert_path(&mut req, first, json!("scalar"));
             } else {
                 insert_path(&mut req, a.path, v);

@@ -46,6 +46,10 @@ fn fixed_requests(program: &ipe_compile::hir::Program) -> Vec<serde_json::Value>
         let v = match &slot.ty {
             SlotType::Scalar(s) => scalar(s, i),
             SlotType::List { elem, .. } => json!([scalar(elem, i), scalar(elem, i + 1)]),
+            SlotType::Map { fields, .. } => {
+                let value = fields.get(1).map_or(json!("a"), |f| scalar(&f.ty, i));
+                json!({"a.b": value, "": value})
+            }
             SlotType::Records { fields, .. } => {
                 let mut el = Value::Object(Default::default());
                 for (j, f) in fields.iter().enumerate() {

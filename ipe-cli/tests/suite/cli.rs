@@ -656,3 +656,34 @@ fn issue13_instances_option_on_check_compile_and_eval() {
         text(&out.stderr)
     );
 }
+
+/// `ipe inspect` names a quoted key as written and shows a map as a map (issue 13).
+#[test]
+fn issue13_inspect_shows_quoted_paths_and_maps() {
+    let src = tmp("maps.ipe");
+    std::fs::write(
+        &src,
+        "schema {\n  labels: map of string max 8\n}\ndefault allow\n\npolicy Web:\n  \"web\"\n  \
+         triggers when \"team\" in labels and labels[\"app.kubernetes.io/name\"] == \"web\"\n  denies\n",
+    )
+    .unwrap();
+    let out = tmp("maps.ipeb");
+    let c = ipe(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(c.status.success(), "{}", text(&c.stderr));
+    let listing = ipe(&["inspect", out.to_str().unwrap()]);
+    assert!(listing.status.success());
+    let listing = text(&listing.stdout);
+    assert!(
+        listing.contains("labels: map of string (max 8)"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(r#"labels["app.kubernetes.io/name"]: string"#),
+        "{listing}"
+    );
+}

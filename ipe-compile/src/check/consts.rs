@@ -594,6 +594,19 @@ impl Cx {
             }
             ExprKind::Path(name) => return self.path(name).unwrap_or_else(|| e.clone()),
             ExprKind::Paren(x) => ExprKind::Paren(self.boxed(x)),
+            ExprKind::MapAgg {
+                kind,
+                key,
+                value,
+                map,
+                filter,
+            } => ExprKind::MapAgg {
+                kind: *kind,
+                key: key.clone(),
+                value: value.clone(),
+                map: map.clone(),
+                filter: filter.as_deref().map(|f| self.boxed(f)),
+            },
             ExprKind::Coalesce { lhs, rhs, op } => ExprKind::Coalesce {
                 lhs: self.boxed(lhs),
                 rhs: self.boxed(rhs),
@@ -1103,9 +1116,9 @@ fn nodes(e: &Expr) -> usize {
         | ExprKind::InPath { lhs, .. }
         | ExprKind::SetOp { lhs, .. }
         | ExprKind::InData { lhs, .. } => nodes(lhs),
-        ExprKind::Agg { filter, .. } | ExprKind::AggLists { filter, .. } => {
-            filter.as_deref().map_or(0, nodes)
-        }
+        ExprKind::Agg { filter, .. }
+        | ExprKind::AggLists { filter, .. }
+        | ExprKind::MapAgg { filter, .. } => filter.as_deref().map_or(0, nodes),
         ExprKind::Call { args, .. } => args.iter().map(nodes).sum(),
     }
 }

@@ -38,6 +38,19 @@ pub(super) enum ValOp {
     List,
 }
 
+/// The value of an explicit aggregate: an int for `count`, a condition for `any` and `all`.
+pub(super) fn agg_val(kind: AggKind, agg: Aggregate, span: ByteSpan, text: String) -> Val {
+    let (op, ty) = match kind {
+        AggKind::Count => (
+            ValOp::Operand(Operand::Count(Box::new(agg))),
+            VTy::Scalar(Scalar::Int),
+        ),
+        AggKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
+        AggKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
+    };
+    Val { op, ty, span, text }
+}
+
 /// Paths and literals are not nesting levels; every operator, parenthesis and explicit
 /// aggregate is one (`docs/LANGUAGE.md`, Limits).
 fn is_leaf(e: &Expr) -> bool {
@@ -182,36 +195,45 @@ impl Ctx<'_> {
     /// Whether `name` is not itself declared but the schema declares attributes inside it
     /// (`resource.owner` for `resource.owner.name`), outside any element scope.
     fn is_record_prefix(&self, name: &Name) -> bool {
-        let first = name.text.split('.').next().unwrap_or("");
+        let (first, _) = ipe_nostd::path::split_first(&name.text);
         if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
             return false;
         }
-        // Paths are sorted: one inside `name` sorts first among the keys from `name.` on.
-        let inner = format!("{}.", name.text);
-        self.schema
-            .range::<str, _>((Bound::Included(inner.as_str()), Bound::Unbounded))
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(&inner))
+        // Paths are sorted: one inside `name` sorts first among the keys from `name.` (or
+        // `name["`) on.
+        [".", "[\""].into_iter().any(|sep| {
+            let inner = format!("{}{sep}", name.text);
+            self.schema
+                .range::<str, _>((Bound::Included(inner.as_str()), Bound::Unbounded))
+                .next()
+                .is_some_and(|(k, _)| k.starts_with(&inner))
+        })
     }
 
     /// Whether `name` is `elem.p` for an element in scope, where `p` is not a declared field of
     /// the element but the schema declares fields inside it (`who` for `who.role`).
     fn is_element_record_prefix(&self, name: &Name) -> bool {
-        let Some((first, rest)) = name.text.split_once('.') else {
+        let (first, rest) = ipe_nostd::path::split_first(&name.text);
+        if rest.is_empty() {
             return false;
-        };
+        }
         let Some(scope) = self.scopes.iter().rev().find(|s| s.name == first) else {
             return false;
         };
-        let inner = format!("{rest}.");
         !scope.fields.iter().any(|f| f.path == rest)
-            && scope.fields.iter().any(|f| f.path.starts_with(&inner))
+            && scope
+                .fields
+                .iter()
+                .any(|f| ipe_nostd::path::is_inside(&f.path, rest))
     }
 
     /// The internal string field of an element record path (see `is_element_record_prefix`),
     /// numbered after the declared fields of its list on first use.
     fn implicit_field(&mut self, name: &Name) -> Option<Operand> {
-        let (first, rest) = name.text.split_once('.')?;
+        let (first, rest) = ipe_nostd::path::split_first(&name.text);
+        if rest.is_empty() {
+            return None;
+        }
         let level = self.scopes.iter().rposition(|s| s.name == first)?;
         let scope = self.scopes.get(level)?;
         let list = scope.list;
@@ -290,7 +312,8 @@ impl Ctx<'_> {
             | ExprKind::InData { .. }
             | ExprKind::Call { .. }
             | ExprKind::AggLists { .. }
-            | ExprKind::Coalesce { .. } => {}
+            | ExprKind::Coalesce { .. }
+            | ExprKind::MapAgg { .. } => {}
         }
     }
 
@@ -345,6 +368,13 @@ impl Ctx<'_> {
                 list,
                 filter,
             } => self.explicit_agg(*kind, var, list, filter.as_deref(), span.clone()),
+            ExprKind::MapAgg {
+                kind,
+                key,
+                value,
+                map,
+                filter,
+            } => self.map_agg(*kind, key, value, map, filter.as_deref(), span.clone()),
             _ => {
                 let c = self.cond(e)?;
                 Some(Val {
@@ -373,7 +403,7 @@ impl Ctx<'_> {
                     text,
                 })
             }
-            Resolved::Slot(id, SlotType::Records { .. }) => {
+            Resolved::Slot(id, SlotType::Records { .. } | SlotType::Map { .. }) => {
                 let _ = id;
                 Some(Val {
                     op: ValOp::List,
@@ -463,7 +493,7 @@ impl Ctx<'_> {
         span: &ByteSpan,
     ) -> Option<hir::Expr> {
         let fields = match self.slot_type(list).clone() {
-            SlotType::Records { fields, .. } => fields,
+            SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => fields,
             // The element of a list of scalars is read as its self field (path ""): the name
             // alone (`t` in `all(t in tags where ...)`).
             SlotType::List { elem, .. } => vec![hir::Field {
@@ -489,6 +519,7 @@ impl Ctx<'_> {
             list,
             list_path,
             fields,
+            alias: None,
         });
         let saved = self.pending.take();
         let r = self.cond(filter);
@@ -507,7 +538,10 @@ impl Ctx<'_> {
     ) -> Option<Val> {
         let text = self.span_text(&span);
         let id = match self.resolve(list)? {
-            Resolved::Slot(id, SlotType::List { .. } | SlotType::Records { .. }) => id,
+            Resolved::Slot(
+                id,
+                SlotType::List { .. } | SlotType::Records { .. } | SlotType::Map { .. },
+            ) => id,
             Resolved::Slot(_, SlotType::Scalar(s)) => {
                 let found = ty_word(&VTy::Scalar(s));
                 self.error(
@@ -536,18 +570,10 @@ impl Ctx<'_> {
             level: self.level(),
             filter,
         };
-        let (op, ty) = match kind {
-            AggKind::Count => (
-                ValOp::Operand(Operand::Count(Box::new(agg))),
-                VTy::Scalar(Scalar::Int),
-            ),
-            AggKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
-            AggKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
-        };
-        Some(Val { op, ty, span, text })
+        Some(agg_val(kind, agg, span, text))
     }
 
-    fn level(&self) -> u8 {
+    pub(super) fn level(&self) -> u8 {
         u8::try_from(self.scopes.len()).unwrap_or(u8::MAX)
     }
 
@@ -738,6 +764,7 @@ impl Ctx<'_> {
         let (l, resolved) = (l?, resolved?);
         let (id, elem) = match resolved {
             Resolved::Slot(id, SlotType::List { elem, .. }) => (id, elem),
+            Resolved::Slot(id, SlotType::Map { .. }) => return self.map_key_in(l, id, list),
             Resolved::Slot(_, SlotType::Records { .. }) => {
                 self.error(
                     list.span.clone(),
@@ -792,7 +819,7 @@ impl Ctx<'_> {
 }
 
 impl Val {
-    fn operand(self) -> Option<Operand> {
+    pub(super) fn operand(self) -> Option<Operand> {
         match self.op {
             ValOp::Operand(o) => Some(o),
             ValOp::Cond(_) | ValOp::List => None,

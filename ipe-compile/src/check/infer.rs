@@ -161,7 +161,10 @@ impl Infer {
                 It::Records
             }
             (Some(a), b) => {
-                let shown = key.replace('\0', "[].");
+                let shown = match key.split_once('\0') {
+                    Some((list, field)) => crate::hir::joined(&format!("{list}[]"), field),
+                    None => key.to_owned(),
+                };
                 self.problems.push(Problem {
                     file: self.file,
                     span: span.clone(),
@@ -185,7 +188,7 @@ impl Infer {
     /// The key of a path: `path` for attributes, `list\0field` for element fields (`list\0`
     /// for the element itself, whose use is recorded).
     fn key(&mut self, name: &Name) -> String {
-        let (first, rest) = name.text.split_once('.').unwrap_or((&name.text, ""));
+        let (first, rest) = ipe_nostd::path::split_first(&name.text);
         match self.scopes.iter().rev().find(|(v, _)| v == first) {
             Some((_, list)) => {
                 let list = list.clone();
@@ -211,7 +214,7 @@ impl Infer {
                     if !self
                         .scopes
                         .iter()
-                        .any(|(v, _)| name.text.split('.').next() == Some(v))
+                        .any(|(v, _)| ipe_nostd::path::split_first(&name.text).0 == v)
                     {
                         self.set(list, It::List(None), &name.span);
                         return Info::Known(It::Int);
@@ -300,6 +303,18 @@ impl Infer {
                     self.cond(f);
                     self.scopes.pop();
                 }
+            }
+            ExprKind::MapAgg { map, .. } => {
+                // A JSON object is a map only where a schema says so.
+                self.problems.push(Problem {
+                    file: self.file,
+                    span: map.span.clone(),
+                    message: format!("map `{}` needs a schema", map.text),
+                    help: Some(format!(
+                        "declare it in a schema block, e.g. `{}: map of string`",
+                        map.text
+                    )),
+                });
             }
             ExprKind::Cmp { lhs, rhs, .. } => {
                 let (l, r) = (self.operand(lhs), self.operand(rhs));

@@ -435,6 +435,12 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
             free_heads(filter, out);
         }
         ExprKind::Call { args, .. } => args.iter().for_each(|x| free_heads(x, out)),
+        ExprKind::MapAgg { map, filter, .. } => {
+            out.insert(head(map));
+            if let Some(f) = filter {
+                free_heads(f, out);
+            }
+        }
         ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
             free_heads(lhs, out);
             if let Some(n) = data_name(data) {
@@ -486,6 +492,12 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
         }
         ExprKind::AggLists { lists, filter, .. } => {
             out.extend(lists.iter().map(head));
+            if let Some(f) = filter {
+                collect_refs(f, out);
+            }
+        }
+        ExprKind::MapAgg { map, filter, .. } => {
+            out.push(head(map));
             if let Some(f) = filter {
                 collect_refs(f, out);
             }
@@ -937,6 +949,31 @@ impl<'a> Cx<'a> {
                 lists,
                 filter,
             } => return self.agg(*kind, var, lists, filter.as_deref(), &e.span, env),
+            ExprKind::MapAgg {
+                kind,
+                key,
+                value,
+                map,
+                filter,
+            } => {
+                let Some(map) = self.one_path(map, env) else {
+                    return Self::lit(self.span(env, &e.span));
+                };
+                let mut inner = env.clone();
+                inner.bound.push(key.text.clone());
+                inner.bound.push(value.text.clone());
+                let respan = |cx: &mut Self, n: &Name| Name {
+                    text: n.text.clone(),
+                    span: cx.span(env, &n.span),
+                };
+                ExprKind::MapAgg {
+                    kind: *kind,
+                    key: respan(self, key),
+                    value: respan(self, value),
+                    map,
+                    filter: filter.as_deref().map(|f| Box::new(self.expr(f, &inner))),
+                }
+            }
         };
         Expr {
             kind,
@@ -1633,6 +1670,20 @@ impl<'a> Cx<'a> {
                         note(self, &mut n.span);
                         note(self, s);
                     }
+                }
+            }
+            ExprKind::MapAgg {
+                key,
+                value,
+                map,
+                filter,
+                ..
+            } => {
+                note(self, &mut key.span);
+                note(self, &mut value.span);
+                note(self, &mut map.span);
+                if let Some(f) = filter {
+                    self.respan_in(f, list);
                 }
             }
             ExprKind::AggLists { .. } | ExprKind::Call { .. } => {}

@@ -138,6 +138,7 @@ impl Ctx<'_> {
         let found = match self.resolve(name)? {
             Resolved::Slot(id, SlotType::List { elem, .. }) => return Some((id, elem)),
             Resolved::Slot(_, SlotType::Records { .. }) => "list of records".to_owned(),
+            Resolved::Slot(_, SlotType::Map { .. }) => "map".to_owned(),
             Resolved::Slot(_, SlotType::Scalar(s)) | Resolved::Field { ty: s, .. } => {
                 ty_word(&VTy::Scalar(s)).to_owned()
             }

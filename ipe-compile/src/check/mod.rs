@@ -7,6 +7,7 @@ mod expr;
 mod infer;
 pub(crate) mod inline;
 mod lists;
+mod maps;
 mod optional;
 mod reason;
 mod schema;
@@ -198,6 +199,8 @@ pub(super) struct Scope {
     list: SlotId,
     list_path: String,
     fields: Vec<Field>,
+    /// For a map aggregate `(k, v in m ...)`: the names bound to the key and the value.
+    alias: Option<(String, String)>,
 }
 
 /// Checker state for one bundle.
@@ -223,26 +226,6 @@ pub(super) struct Ctx<'s> {
     problems: Vec<Problem>,
     /// Schema defaults and the `??` reads of the conditions being checked (issue #13).
     optional: optional::State,
-}
-
-/// How messages name field `path` of the elements of `list`: `list[].path`, or `list[]` for
-/// the element of a list of scalars itself (its self field, path "").
-pub(in crate::check) fn field_display(list: &str, path: &str) -> String {
-    if path.is_empty() {
-        format!("{list}[]")
-    } else {
-        format!("{list}[].{path}")
-    }
-}
-
-/// How a filter spells field `path` of element `name`: `name.path`, or `name` itself for the
-/// self field.
-fn element_path(name: &str, path: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{name}.{path}")
-    }
 }
 
 /// The word for a type in messages.
@@ -486,11 +469,14 @@ impl Ctx<'_> {
 
     /// If `name` is a seed aggregate over a declared list, its list path and kind.
     fn seed_of(&self, name: &Name) -> Option<(String, SeedKind)> {
-        let first = name.text.split('.').next().unwrap_or("");
+        let (first, _) = ipe_nostd::path::split_first(&name.text);
         if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
             return None;
         }
-        let (prefix, last) = name.text.rsplit_once('.')?;
+        let (prefix, last) = ipe_nostd::path::split_last(&name.text)?;
+        let ipe_nostd::path::Segment::Plain(last) = last else {
+            return None;
+        };
         let kind = match last {
             "count" => SeedKind::Count,
             "any" => SeedKind::Any,
@@ -498,7 +484,7 @@ impl Ctx<'_> {
             _ => return None,
         };
         match self.schema.get(prefix) {
-            Some(SlotType::List { .. } | SlotType::Records { .. }) => {
+            Some(SlotType::List { .. } | SlotType::Records { .. } | SlotType::Map { .. }) => {
                 Some((prefix.to_owned(), kind))
             }
             _ => None,
@@ -507,11 +493,15 @@ impl Ctx<'_> {
 
     /// Resolves a path, reporting unknown ones.
     fn resolve(&mut self, name: &Name) -> Option<Resolved> {
-        let (first, rest) = match name.text.split_once('.') {
-            Some((f, r)) => (f, Some(r)),
-            None => (name.text.as_str(), None),
+        let (first, rest) = match ipe_nostd::path::split_first(&name.text) {
+            (f, "") => (f, None),
+            (f, r) => (f, Some(r)),
         };
-        if let Some(level) = self.scopes.iter().rposition(|s| s.name == first) {
+        let named = |s: &Scope| s.name == first || maps::alias_of(s, first).is_some();
+        if let Some(level) = self.scopes.iter().rposition(named) {
+            if let Some(field) = maps::alias_of(&self.scopes[level], first) {
+                return self.map_alias(name, level, field);
+            }
             let scope = &self.scopes[level];
             // The bare element name is the element itself: the self field (path "") that
             // only an element of a list of scalars has.
@@ -523,13 +513,13 @@ impl Ctx<'_> {
                     list: scope.list,
                     field: u16::try_from(i).unwrap_or(u16::MAX),
                     ty: scope.fields[i].ty.clone(),
-                    display: field_display(&scope.list_path, &scope.fields[i].path),
+                    display: hir::joined(&format!("{}[]", scope.list_path), &scope.fields[i].path),
                 });
             }
             let candidates: Vec<String> = scope
                 .fields
                 .iter()
-                .map(|f| element_path(first, &f.path))
+                .map(|f| hir::joined(first, &f.path))
                 .collect();
             self.unknown(name, candidates);
             return None;
@@ -537,6 +527,9 @@ impl Ctx<'_> {
         if let Some(ty) = self.schema.get(&name.text) {
             let id = self.slot(&name.text, ty);
             return Some(Resolved::Slot(id, ty.clone()));
+        }
+        if let Some(r) = self.map_key(name) {
+            return Some(r);
         }
         if let Some((list_path, kind)) = self.seed_of(name) {
             let ty = self.schema.get(&list_path)?.clone();
@@ -549,12 +542,15 @@ impl Ctx<'_> {
         }
         let mut candidates: Vec<String> = self.schema.keys().cloned().collect();
         for (k, t) in self.schema {
-            if matches!(t, SlotType::List { .. } | SlotType::Records { .. }) {
+            if matches!(
+                t,
+                SlotType::List { .. } | SlotType::Records { .. } | SlotType::Map { .. }
+            ) {
                 candidates.push(format!("{k}.count"));
             }
         }
         for s in &self.scopes {
-            candidates.extend(s.fields.iter().map(|f| element_path(&s.name, &f.path)));
+            candidates.extend(s.fields.iter().map(|f| hir::joined(&s.name, &f.path)));
         }
         self.unknown(name, candidates);
         None

@@ -140,6 +140,13 @@ pub(super) fn defaults(
                         );
                         None
                     }
+                    (SlotType::Map { .. }, _) => {
+                        error(
+                            format!("`{path}` is a map, which has no default"),
+                            "guard reads of a map with `has` or `\"key\" in map`",
+                        );
+                        None
+                    }
                     (SlotType::Scalar(s), SchemaDefault::EmptyList) => {
                         error(
                             format!(

@@ -285,6 +285,15 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
                 bound_names(f, out);
             }
         }
+        ExprKind::MapAgg {
+            key, value, filter, ..
+        } => {
+            out.push(key.text.clone());
+            out.push(value.text.clone());
+            if let Some(f) = filter {
+                bound_names(f, out);
+            }
+        }
         ExprKind::AggLists { var, filter, .. } => {
             out.push(var.text.clone());
             if let Some(f) = filter {

@@ -70,6 +70,7 @@ fn type_word(t: &SlotType) -> &'static str {
         SlotType::Scalar(s) => s.kind().as_str(),
         SlotType::List { .. } => "list",
         SlotType::Records { .. } => "list of records",
+        SlotType::Map { .. } => "map",
     }
 }
 
@@ -90,6 +91,7 @@ fn type_expr_word(t: &TypeExpr) -> &'static str {
         TypeExpr::Scalar(s) => scalar_word(s),
         TypeExpr::List { .. } => "list",
         TypeExpr::Records { .. } => "list of records",
+        TypeExpr::Map { .. } => "map",
     }
 }
 
@@ -101,9 +103,8 @@ fn nesting_conflict<V>(
     declared: &BTreeMap<String, V>,
     word_of: impl Fn(&V) -> &'static str,
 ) -> Option<String> {
-    // A declared path that `path` is inside is one of its dotted prefixes.
-    for (i, _) in path.match_indices('.') {
-        let outer = path.get(..i).unwrap_or_default();
+    // A declared path that `path` is inside is one of its prefixes.
+    for outer in ipe_nostd::path::prefixes(path) {
         if let Some(v) = declared.get(outer) {
             return Some(format!(
                 "attribute `{path}` is declared inside `{outer}`, which is declared as {}",
@@ -111,12 +112,14 @@ fn nesting_conflict<V>(
             ));
         }
     }
-    // A declared path inside `path` sorts first among the keys from `path.` on.
-    let prefix = format!("{path}.");
-    let inner = declared
-        .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
-        .next()
-        .filter(|(k, _)| k.starts_with(&prefix));
+    // A declared path inside `path` sorts first among the keys from `path.` (or `path["`) on.
+    let inner = [".", "[\""].into_iter().find_map(|sep| {
+        let prefix = format!("{path}{sep}");
+        declared
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .next()
+            .filter(|(k, _)| k.starts_with(&prefix))
+    });
     inner.map(|(other, _)| {
         format!("attribute `{path}` is declared as {word}, but `{other}` is declared inside it")
     })
@@ -214,15 +217,15 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
                         file,
                         span: name.span.clone(),
                         message: format!(
-                            "attribute `{path}[].{}` is declared twice in the schema",
-                            name.text
+                            "attribute `{}` is declared twice in the schema",
+                            crate::hir::joined(&format!("{path}[]"), &name.text)
                         ),
                         help: None,
                     });
                     continue;
                 }
                 let field = ast::Name {
-                    text: format!("{path}[].{}", name.text),
+                    text: crate::hir::joined(&format!("{path}[]"), &name.text),
                     span: name.span.clone(),
                 };
                 declared.insert(name.text.clone(), word);
@@ -235,6 +238,22 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
             SlotType::Records {
                 elem_name: elem_name.as_ref().map(|n| n.text.clone()),
                 fields: out,
+                max_len,
+            }
+        }
+        TypeExpr::Map { value, max } => {
+            let max_len = max_len(max);
+            SlotType::Map {
+                fields: vec![
+                    Field {
+                        path: "key".to_owned(),
+                        ty: Scalar::Str,
+                    },
+                    Field {
+                        path: "value".to_owned(),
+                        ty: scalar(value, path, file, problems),
+                    },
+                ],
                 max_len,
             }
         }

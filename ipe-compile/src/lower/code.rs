@@ -229,7 +229,9 @@ impl<'t> CodeGen<'t> {
                 _ => None,
             },
             Operand::Field { list, field, .. } => match &self.slots.get(usize::from(*list))?.ty {
-                SlotType::Records { fields, .. } => fields.get(usize::from(*field)).map(|f| &f.ty),
+                SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => {
+                    fields.get(usize::from(*field)).map(|f| &f.ty)
+                }
                 SlotType::List { elem, .. } => Some(elem),
                 SlotType::Scalar(_) => None,
             },

@@ -322,7 +322,9 @@ pub fn lower_located(
         let mut scalars: Vec<&Scalar> = Vec::new();
         match &slot.ty {
             SlotType::Scalar(s) | SlotType::List { elem: s, .. } => scalars.push(s),
-            SlotType::Records { fields, .. } => scalars.extend(fields.iter().map(|f| &f.ty)),
+            SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => {
+                scalars.extend(fields.iter().map(|f| &f.ty))
+            }
         }
         for s in scalars {
             if let Scalar::Enum(m) = s {
@@ -391,8 +393,19 @@ pub fn lower_located(
                 fields: fs,
                 max_len,
                 ..
+            }
+            | SlotType::Map {
+                fields: fs,
+                max_len,
             } => {
                 r.kind = kind::RECORDS;
+                if let SlotType::Map { fields: fs, .. } = &slot.ty {
+                    // A map: its value's enum (if any) renders the map's `not one of` error.
+                    r.kind = kind::MAP;
+                    if let Some(Scalar::Enum(m)) = fs.get(1).map(|f| &f.ty) {
+                        r.enum_id = t.enum_id(m).map_err(bundle_wide)?;
+                    }
+                }
                 r.first_field = u16::try_from(fields.len())
                     .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?;
                 r.field_count = u16::try_from(fs.len())

@@ -76,9 +76,33 @@ fn scalar(i: &mut In<'_>) -> PResult<Option<ScalarTy>> {
     Ok(None)
 }
 
+/// `map of <scalar> [max N]`, if `map` is next (issue 13).
+fn map_type(i: &mut In<'_>) -> PResult<Option<TypeExpr>> {
+    if eat_kw(i, "map")?.is_none() {
+        return Ok(None);
+    }
+    if eat_kw(i, "of")?.is_none() {
+        return Err(ErrMode::Cut(err_here(
+            i,
+            Label::Expected("`of` after `map`"),
+        )));
+    }
+    let Some(value) = scalar(i)? else {
+        return Err(ErrMode::Cut(err_here(
+            i,
+            Label::Expected("a map value type: `string`, `int`, `bool` or `enum [...]`"),
+        )));
+    };
+    let max = max_len(i)?;
+    Ok(Some(TypeExpr::Map { value, max }))
+}
+
 fn type_expr(i: &mut In<'_>) -> PResult<TypeExpr> {
     if let Some(s) = scalar(i)? {
         return Ok(TypeExpr::Scalar(s));
+    }
+    if let Some(m) = map_type(i)? {
+        return Ok(m);
     }
     if eat_kw(i, "list")?.is_none() {
         return Err(ErrMode::Cut(err_here(
@@ -116,7 +140,9 @@ fn type_expr(i: &mut In<'_>) -> PResult<TypeExpr> {
                 fields,
             });
         }
-        let name = cut_err(path).context("a field name or `}`").parse_next(i)?;
+        let name = cut_err(super::field_path)
+            .context("a field name or `}`")
+            .parse_next(i)?;
         expect_sym(i, ":", "`:` after the field name")?;
         match scalar(i)? {
             Some(ty) => fields.push((name, ty)),

@@ -458,3 +458,53 @@ mod verifier {
         );
     }
 }
+
+/// A v1 source with plain dotted paths lowers to the same path text as before quoted keys
+/// existed, and a quoted key is written in its canonical form; the verifier refuses a slot
+/// path that is not canonical (two texts must never name the same keys).
+#[test]
+fn issue13_quoted_keys_are_canonical_path_text() {
+    let src = r#"schema {
+  a.b: int
+  x["a b"]: string
+  x["c"]: bool
+}
+policy P:
+  "p"
+  triggers when a.b == 1 and x["a b"] == "v" and x.c
+  denies
+"#;
+    let b = compile(src);
+    let bundle = Bundle::from_bytes(&b).expect("verifies");
+    let paths: Vec<&str> = (0..bundle.slot_count())
+        .map(|s| bundle.slot_info(s as u16).path)
+        .collect();
+    assert_eq!(paths, ["a.b", "x.c", r#"x["a b"]"#]);
+    for (from, to) in [
+        (&br#"x["a b"]"#[..], &br#"x["a\b"]"#[..]),
+        (br#"x["a b"]"#, br#"x[ "ab"]"#),
+        (b"a.b", b"a..".as_slice()),
+    ] {
+        let at = b
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("path text in the bundle");
+        let mut c = b.clone();
+        c[at..at + to.len()].copy_from_slice(to);
+        refresh_crc(&mut c);
+        assert!(
+            matches!(
+                Bundle::from_bytes(&c),
+                Err(BundleError::Verify(
+                    ipe_nostd::verify::VerifyError::BadRecord {
+                        section: ipe_nostd::verify::Section::Slots,
+                        ..
+                    }
+                ))
+            ),
+            "{}: {:?}",
+            String::from_utf8_lossy(to),
+            Bundle::from_bytes(&c).err()
+        );
+    }
+}

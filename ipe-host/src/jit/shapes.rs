@@ -46,7 +46,7 @@ pub(crate) struct FastList {
 
 /// The [`FastList`] of list slot `sh` (`None`: always call the helper).
 pub(crate) fn fast_list(l: &Layout, sh: SlotShape) -> Option<FastList> {
-    (sh.kind == kind::RECORDS).then(|| FastList {
+    kind::is_records(sh.kind).then(|| FastList {
         tag: l.tag_records,
         limit: (u64::from(sh.max_len) + 1) * u64::from(sh.fields.max(1)),
     })
@@ -374,7 +374,7 @@ mod tests {
         }
         let mut accepted = 0;
         for s in 0..sh.slots.len() as u16 {
-            let records = sh.slot(s).kind == kind::RECORDS;
+            let records = kind::is_records(sh.slot(s).kind);
             for v in &values {
                 let fast = sh.fast_list_accepts(&l, s, v);
                 let ok = sh.list(s, *v).is_ok();

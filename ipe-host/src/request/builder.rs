@@ -108,7 +108,7 @@ impl<'s, 'r> TypedValues<'s, 'r> {
             return;
         };
         let info = bundle.slot_info(slot);
-        if info.kind != ValueKind::List || info.elem.is_some() {
+        if info.kind != ValueKind::List || info.elem.is_some() || bundle.is_map(slot) {
             self.set_value(slot, wrong(info.kind, JsonKind::List));
             return;
         }
@@ -145,6 +145,60 @@ impl<'s, 'r> TypedValues<'s, 'r> {
         self.set_value(slot, v);
     }
 
+    /// Sets the map attribute at `path` from its (key, value) entries (issue 13), by the rule
+    /// of the JSON readers: more than `max` entries make it invalid, then a value of the wrong
+    /// kind does (the smallest such error); a key given twice makes the request malformed,
+    /// like a repeated JSON key. A fixed key the bundle also reads as an attribute of its own
+    /// (`m["k"]`) gets that entry's value.
+    pub(crate) fn map<I: IntoIterator<Item = (&'r str, Field<'r>)>>(
+        &mut self,
+        path: &str,
+        entries: I,
+    ) {
+        let bundle = self.bundle;
+        let Some(slot) = bundle.slot(path) else {
+            return;
+        };
+        if !bundle.is_map(slot) {
+            self.set_value(slot, wrong(bundle.slot_info(slot).kind, JsonKind::Object));
+            return;
+        }
+        let info = bundle.slot_info(slot);
+        let value = bundle.field_info(slot, 1).kind;
+        let mut vals = BumpVec::new_in(self.arena);
+        let mut keys = BumpVec::new_in(self.arena);
+        let mut worst: Option<ErrKind> = None;
+        let mut key_path = bumpalo::collections::String::new_in(self.arena);
+        for (key, field) in entries {
+            keys.push(key);
+            let v = field.scalar().read(bundle, value);
+            key_path.clear();
+            key_path.push_str(path);
+            // Writing to a `String` cannot fail.
+            let _ = ipe_nostd::path::write_segment(&mut key_path, key, false);
+            if let Some(fixed) = bundle.slot(&key_path) {
+                self.set_value(fixed, v);
+            }
+            if let Some(e) = super::map_value_error(bundle, slot, v) {
+                worst = Some(worst.map_or(e, |w| w.min(e)));
+            }
+            vals.push(Scalar::Str(key).read(bundle, ValueKind::Str));
+            vals.push(v);
+        }
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w.first() == w.last()) && self.repeated.is_none() {
+            self.repeated = Some(slot);
+        }
+        let v = if keys.len() > info.max_len as usize {
+            Value::Invalid(ErrKind::TooLong)
+        } else if let Some(e) = worst {
+            Value::Invalid(e)
+        } else {
+            Value::Records(vals.into_bump_slice())
+        };
+        self.set_value(slot, v);
+    }
+
     /// Sets a slot to a raw value (no kind check).
     pub(crate) fn set_value(&mut self, slot: SlotId, value: Value<'r>) {
         if let Some(seen) = self.seen.get_mut(usize::from(slot)) {
@@ -171,11 +225,9 @@ impl<'s, 'r> TypedValues<'s, 'r> {
             return Err(RequestError::DuplicatePath(path));
         }
         if let Some((slot, f)) = self.repeated_field {
-            let path = format!(
-                "{}[].{}",
-                bundle.slot_info(slot).path,
-                bundle.field_info(slot, f).path
-            );
+            let mut path = bundle.slot_info(slot).path.to_owned();
+            // Writing to a `String` cannot fail.
+            let _ = ipe_nostd::path::write_joined(&mut path, "[]", bundle.field_info(slot, f).path);
             return Err(RequestError::DuplicatePath(path));
         }
         Ok(self.values)

@@ -67,6 +67,15 @@ impl<'r> Scalar<'r> {
     }
 }
 
+/// The error of map value `v` (read for the value kind of map slot `slot`), by the shared
+/// kernel: a wrong type, or a string outside the value enum (issue 13: a bad value makes the
+/// whole map invalid, so the readers check every value when they read it).
+pub(crate) fn map_value_error(bundle: &Bundle<'_>, slot: u16, v: Value<'_>) -> Option<ErrKind> {
+    let f = bundle.field_info(slot, 1);
+    let k = ipe_nostd::format::kind::from_value_kind(f.kind);
+    ipe_nostd::read::scalar(bundle, v, k, f.enum_id).err()
+}
+
 /// A wrong-type attribute error: `expected` was declared, `got` was found.
 pub(crate) fn wrong(expected: ValueKind, got: JsonKind) -> Value<'static> {
     Value::Invalid(ErrKind::WrongType { expected, got })

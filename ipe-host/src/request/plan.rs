@@ -23,9 +23,11 @@ pub(super) enum Shape {
         first_kind: u32,
         max_len: u32,
     },
+    /// A map (issue 13): a JSON object read as (key, value) entries, values of kind `value`.
+    Map { value: ValueKind, max_len: u32 },
 }
 
-/// A path-tree node: one dotted-path segment.
+/// A path-tree node: one path segment (an object key, escapes resolved).
 #[derive(Debug, Default)]
 pub(super) struct Node {
     pub(super) children: HashMap<Box<str>, u32>,
@@ -56,6 +58,10 @@ impl Plan {
             };
             let info = bundle.slot_info(slot);
             let shape = match (info.kind, info.elem) {
+                (ValueKind::List, None) if bundle.is_map(slot) => Shape::Map {
+                    value: bundle.field_info(slot, 1).kind,
+                    max_len: info.max_len,
+                },
                 (ValueKind::List, Some(elem)) => Shape::Scalars {
                     elem,
                     max_len: info.max_len,
@@ -89,7 +95,11 @@ impl Plan {
 
     fn insert(&mut self, root: u32, path: &str, target: u16, shape: Shape) {
         let mut at = root;
-        for seg in path.split('.') {
+        for seg in ipe_nostd::path::segments(path) {
+            let mut key = String::new();
+            // Writing to a `String` cannot fail.
+            let _ = seg.write_key(&mut key);
+            let seg = key.as_str();
             let existing = self
                 .nodes
                 .get(at as usize)

@@ -168,6 +168,10 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                 while seq.next_element_seed(skip)?.is_some() {}
                 (t, wrong(k, JsonKind::List))
             }
+            Some((t, Shape::Map { .. })) => {
+                while seq.next_element_seed(skip)?.is_some() {}
+                (t, wrong(ValueKind::List, JsonKind::List))
+            }
             Some((t, Shape::Scalars { elem, max_len })) => {
                 let mut vals = BumpVec::new_in(self.r.arena);
                 let mut too_long = false;
@@ -234,6 +238,9 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        if let Some((t, Shape::Map { value, max_len })) = self.target() {
+            return self.map_entries(map, t, value, max_len);
+        }
         if let Some((t, shape)) = self.target() {
             let expected = match shape {
                 Shape::Scalar(k) => k,
@@ -261,6 +268,59 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
             }
         }
         unique_keys(r.flag, &mut keys)?;
+        Ok(())
+    }
+}
+
+impl<'r> NodeSeed<'_, '_, 'r, '_> {
+    /// Reads a JSON object into map slot `t` as (key, value) entries (issue 13): a `null`
+    /// value is an absent key; more than `max_len` entries make the map invalid, then a value
+    /// of the wrong type does (the smallest such error). A fixed key the bundle also reads as
+    /// an attribute of its own (`m["k"]`) gets that entry's value.
+    fn map_entries<A: MapAccess<'r>>(
+        mut self,
+        mut map: A,
+        t: u16,
+        value: ValueKind,
+        max_len: u32,
+    ) -> Result<(), A::Error> {
+        let r = self.r;
+        let node = r.node(self.node);
+        let mut keys = BumpVec::new_in(r.arena);
+        let mut vals = BumpVec::new_in(r.arena);
+        let mut worst: Option<ErrKind> = None;
+        let mut entries = 0usize;
+        while let Some(key) = map.next_key_seed(KeySeed { arena: r.arena })? {
+            keys.push(key);
+            let v = map.next_value_seed(ElemSeed { r, elem: value })?;
+            let fixed = node
+                .and_then(|n| n.children.get(key))
+                .and_then(|&c| r.node(c))
+                .and_then(|n| n.target);
+            if let Some((slot, Shape::Scalar(_))) = fixed {
+                self.set(slot, v);
+            }
+            if matches!(v, Value::Missing) {
+                continue;
+            }
+            if let Some(e) = super::map_value_error(r.bundle, t, v) {
+                worst = Some(worst.map_or(e, |w| w.min(e)));
+            }
+            entries += 1;
+            if entries <= max_len as usize {
+                vals.push(Scalar::Str(key).read(r.bundle, ValueKind::Str));
+                vals.push(v);
+            }
+        }
+        unique_keys(r.flag, &mut keys)?;
+        let v = if entries > max_len as usize {
+            Value::Invalid(ErrKind::TooLong)
+        } else if let Some(e) = worst {
+            Value::Invalid(e)
+        } else {
+            Value::Records(vals.into_bump_slice())
+        };
+        self.set(t, v);
         Ok(())
     }
 }

@@ -14,11 +14,21 @@ use crate::error::{Error, RequestError};
 /// The JSON number rule every reader shares (defined once, in `ipe-nostd`'s `report`).
 pub use ipe_nostd::report::{float_int, json_int, json_kind};
 
-/// Follows a dotted path through nested objects; `None` when a step is absent or `null`.
+/// Follows a path ([`ipe_nostd::path`]: dotted keys, `["..."]` for any other key) through
+/// nested objects; `None` when a step is absent or `null`.
 pub fn lookup<'j>(root: &'j Json, path: &str) -> Option<&'j Json> {
     let mut v = root;
-    for seg in path.split('.') {
-        v = v.as_object()?.get(seg)?;
+    for seg in ipe_nostd::path::segments(path) {
+        let obj = v.as_object()?;
+        v = match seg.as_plain_str() {
+            Some(key) => obj.get(key)?,
+            None => {
+                let mut key = String::new();
+                // Writing to a `String` cannot fail.
+                let _ = seg.write_key(&mut key);
+                obj.get(&key)?
+            }
+        };
     }
     (!v.is_null()).then_some(v)
 }
@@ -67,6 +77,9 @@ pub fn slot_value<'j>(
     let Some(found) = found else {
         return Value::Missing;
     };
+    if bundle.is_map(slot) {
+        return map_value(bundle, slot, found, arena);
+    }
     let Json::Array(items) = found else {
         return Value::Invalid(ErrKind::WrongType {
             expected: ValueKind::List,
@@ -106,6 +119,38 @@ pub fn slot_value<'j>(
             }
             Value::Records(vals.into_bump_slice())
         }
+    }
+}
+
+/// The value of map slot `slot` (issue 13): a JSON object read as (key, value) entries; a
+/// `null` value is an absent key; more entries than `max` make it invalid, then a value of the
+/// wrong type does (the smallest such error, naming the map).
+fn map_value<'j>(bundle: &Bundle<'_>, slot: SlotId, found: &'j Json, arena: &'j Bump) -> Value<'j> {
+    let Json::Object(m) = found else {
+        return Value::Invalid(ErrKind::WrongType {
+            expected: ValueKind::List,
+            got: json_kind(found),
+        });
+    };
+    let info = bundle.slot_info(slot);
+    let value_kind = bundle.field_info(slot, 1).kind;
+    let present = m.iter().filter(|(_, v)| !v.is_null());
+    if present.clone().count() > info.max_len as usize {
+        return Value::Invalid(ErrKind::TooLong);
+    }
+    let mut vals = bumpalo::collections::Vec::with_capacity_in(m.len() * 2, arena);
+    let mut worst: Option<ErrKind> = None;
+    for (k, v) in present {
+        let v = scalar(bundle, Some(v), value_kind);
+        if let Some(e) = super::map_value_error(bundle, slot, v) {
+            worst = Some(worst.map_or(e, |w| w.min(e)));
+        }
+        vals.push(Scalar::Str(k).read(bundle, ValueKind::Str));
+        vals.push(v);
+    }
+    match worst {
+        Some(e) => Value::Invalid(e),
+        None => Value::Records(vals.into_bump_slice()),
     }
 }
 

@@ -434,3 +434,132 @@ policy Three:
     assert!(PolicyEngine::with_options(bytes.clone(), opts).is_ok());
     assert!(PolicyEngine::with_options(bytes, ipe_host::EngineOptions::interpreter()).is_err());
 }
+
+/// A typed request names a quoted key as the source writes it (canonical path text), and a
+/// record field that is a quoted key as `["a.b"]`; the JSON readers see the same request.
+#[test]
+fn issue13_typed_requests_name_quoted_keys() {
+    let bytes = common::bundle(
+        r#"schema {
+  metadata.labels["app.kubernetes.io/name"]: string
+  ctx["say \"hi\""]: int
+  items: list of { ["a.b"]: int, tags["x/y"]: string }
+}
+default allow
+policy Web:
+  "web"
+  triggers when metadata.labels["app.kubernetes.io/name"] == "web" and ctx["say \"hi\""] > 1
+  denies
+policy Items:
+  "items"
+  triggers when any(c in items where c["a.b"] > 1 and c.tags["x/y"] == "z")
+  denies
+"#,
+    );
+    let engine = PolicyEngine::from_bytes(bytes).expect("loads");
+    let set = engine.load();
+    let arena = Bump::new();
+    let mut path = String::new();
+    ipe_nostd::path::write_path(&mut path, ["ctx", "say \"hi\""]).expect("writes");
+    assert_eq!(path, r#"ctx["say \"hi\""]"#);
+    let mut req = set.request(&arena);
+    req.str(r#"metadata.labels["app.kubernetes.io/name"]"#, "web")
+        .int(&path, 2)
+        .records(
+            "items",
+            [[
+                (r#"["a.b"]"#, Field::Int(2)),
+                (r#"tags["x/y"]"#, Field::Str("z")),
+            ]],
+        );
+    let typed = set.report(&req.evaluate().expect("no attribute set twice"));
+    let json = set
+        .evaluate_json(
+            r#"{"metadata": {"labels": {"app.kubernetes.io/name": "web"}}, "ctx": {"say \"hi\"": 2}, "items": [{"a.b": 2, "tags": {"x/y": "z"}}]}"#,
+        )
+        .expect("object");
+    assert_eq!(typed, set.report(&json));
+    assert_eq!(typed.violations.len(), 2, "{typed:?}");
+    // The nested spelling is another path: the dotted key is one key.
+    let nested = set
+        .evaluate_json(
+            r#"{"metadata": {"labels": {"app": {"kubernetes": {"io/name": "web"}}}}, "ctx": {"say \"hi\"": 2}}"#,
+        )
+        .expect("object");
+    let nested = set.report(&nested);
+    assert_eq!(nested.errors.len(), 2, "{nested:?}");
+    assert_eq!(
+        nested.errors[0].error,
+        r#"missing attribute `metadata.labels["app.kubernetes.io/name"]`"#
+    );
+}
+
+/// A map set through the typed builder decides like the same JSON object: entries, a fixed
+/// key read alone, a value of the wrong type (the whole map invalid), over max, and a key
+/// given twice (malformed, like a repeated JSON key).
+#[test]
+fn issue13_typed_maps_match_json() {
+    let bytes = common::bundle(
+        r#"schema {
+  labels: map of string max 2
+  ports: map of int
+}
+default allow
+policy Team:
+  "team"
+  triggers when "team" in labels and labels["app.kubernetes.io/name"] == "web"
+  denies
+policy Ports:
+  "ports"
+  triggers when any(k, p in ports where k == "ssh" and p == 22)
+  denies
+"#,
+    );
+    let engine = PolicyEngine::from_bytes(bytes).expect("loads");
+    let set = engine.load();
+    let arena = Bump::new();
+    type Entries<'a> = Vec<(&'a str, Field<'a>)>;
+    let cases: [(Entries, Entries, &str); 3] = [
+        (
+            vec![
+                ("team", Field::Str("a")),
+                ("app.kubernetes.io/name", Field::Str("web")),
+            ],
+            vec![("ssh", Field::Int(22))],
+            r#"{"labels": {"team": "a", "app.kubernetes.io/name": "web"}, "ports": {"ssh": 22}}"#,
+        ),
+        (
+            vec![
+                ("team", Field::Str("a")),
+                ("b", Field::Str("c")),
+                ("d", Field::Str("e")),
+            ],
+            vec![("ssh", Field::Str("22")), ("http", Field::Int(80))],
+            r#"{"labels": {"team": "a", "b": "c", "d": "e"}, "ports": {"ssh": "22", "http": 80}}"#,
+        ),
+        (
+            vec![
+                ("app.kubernetes.io/name", Field::Str("web")),
+                ("x", Field::Int(1)),
+            ],
+            vec![],
+            r#"{"labels": {"app.kubernetes.io/name": "web", "x": 1}, "ports": {}}"#,
+        ),
+    ];
+    for (labels, ports, json) in cases {
+        let mut req = set.request(&arena);
+        req.map("labels", labels).map("ports", ports);
+        let typed = set.report(&req.evaluate().expect("no key given twice"));
+        let from_json = set.report(&set.evaluate_json(json).expect("object"));
+        assert_eq!(typed, from_json, "{json}");
+        let value = ipe_host::request::parse_value(json).expect("valid JSON");
+        assert_eq!(
+            ipe_host::evaluate_json(set.bundle(), &value).to_json(),
+            from_json.to_json(),
+            "{json}"
+        );
+    }
+    let mut req = set.request(&arena);
+    req.map("labels", [("a", Field::Str("x")), ("a", Field::Str("y"))]);
+    assert!(req.evaluate().is_err(), "a key given twice is malformed");
+}

@@ -345,13 +345,13 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let k = r.kind();
                     let max = u64::from(r.max_len());
                     if n == 0 {
-                        if !is_count || !(k == kind::LIST || k == kind::RECORDS) {
+                        if !is_count || !(k == kind::LIST || kind::is_records(k)) {
                             return Err(e(CodeError::BadOperand));
                         }
                     } else {
-                        // A body binds an element: of a list of records, or of a list of
-                        // scalars with its self field (`verify::records`).
-                        if !(k == kind::RECORDS || (k == kind::LIST && r.field_count() == 1)) {
+                        // A body binds an element: of a list of records or a map, or of a list
+                        // of scalars with its self field (`verify::records`).
+                        if !(kind::is_records(k) || (k == kind::LIST && r.field_count() == 1)) {
                             return Err(e(CodeError::TypeMismatch));
                         }
                         if level >= MAX_LEVELS {

@@ -43,7 +43,7 @@ pub(super) fn verify_index(
         let ok = usize::from(slot) < slots
             && value_kind(slot_kind).is_some()
             && slot_kind != kind::LIST
-            && slot_kind != kind::RECORDS
+            && !kind::is_records(slot_kind)
             && nb > 0
             && np > 0
             && range_ok(fb, nb, buckets)

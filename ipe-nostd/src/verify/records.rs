@@ -98,7 +98,8 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     // Fields.
     for i in 0..fields {
         let r = FieldRec::nth(body.fields, i);
-        if text(body, r.path()).is_none() || !scalar_ok(r.kind(), r.enum_id()) {
+        let path_ok = text(body, r.path()).is_some_and(crate::path::is_canonical);
+        if !path_ok || !scalar_ok(r.kind(), r.enum_id()) {
             return Err(bad(Section::Fields, i));
         }
     }
@@ -106,7 +107,9 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     let mut prev: Option<&str> = None;
     for i in 0..slots {
         let r = SlotRec::nth(body.slots, i);
-        let path = text(body, r.path()).ok_or(bad(Section::Slots, i))?;
+        let path = text(body, r.path())
+            .filter(|p| crate::path::is_canonical(p))
+            .ok_or(bad(Section::Slots, i))?;
         let (k, ek, e) = (r.kind(), r.elem_kind(), r.enum_id());
         let (ff, nf, max) = (r.first_field(), r.field_count(), r.max_len());
         let ok = match k {
@@ -129,6 +132,14 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
                     }
             }
             kind::RECORDS => range_ok(ff.into(), nf.into(), fields) && max <= MAX_LIST_LEN,
+            // A map's entries: field 0 the key (a string), field 1 the value.
+            kind::MAP => {
+                nf == 2
+                    && range_ok(ff.into(), nf.into(), fields)
+                    && FieldRec::nth(body.fields, usize::from(ff)).kind() == kind::STR
+                    && FieldRec::nth(body.fields, usize::from(ff) + 1).enum_id() == e
+                    && max <= MAX_LIST_LEN
+            }
             _ => scalar_ok(k, e),
         };
         if !ok {

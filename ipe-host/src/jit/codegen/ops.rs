@@ -100,7 +100,7 @@ impl Gen<'_, '_> {
     /// Error code, element pointer and value count of list slot `s`.
     pub(super) fn aggregate(&mut self, op: Opcode, s: u16, body: &[u8], level: usize) -> R<Cell> {
         let sh = self.sh.slot(s);
-        let stride = i64::from(if sh.kind == kind::RECORDS {
+        let stride = i64::from(if kind::is_records(sh.kind) {
             sh.fields.max(1)
         } else {
             1
