@@ -314,7 +314,7 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
 fn tag_cond() -> BoxedStrategy<String> {
     let leaf = prop_oneof![
         (eq_op(), lit_str()).prop_map(|(o, l)| format!("t {o} {l}")),
-        proptest::sample::select(&["a.s", "a.t"][..]).prop_map(|p| format!("t == {p}")),
+        proptest::sample::select(&["a.s", A_T][..]).prop_map(|p| format!("t == {p}")),
         proptest::collection::vec(lit_str(), 1..3)
             .prop_map(|ls| format!("t in [{}]", ls.join(", "))),
         Just("t in tags".to_owned()),
@@ -343,7 +343,6 @@ const REASON_PIECES: &[&str] = &[
     "{c.flag}",
     "{c.level}",
     "{w.name}",
-    "{w.n}",
     "{w.level}",
     "{w.ok}",
     "{#found}",
@@ -377,7 +376,10 @@ fn policy(i: usize) -> impl Strategy<Value = String> {
             // A template names the witness of an `all(w in items ...)` clause (its filter
             // written over `it`, renamed), and top-level attributes.
             let reason = template.map(|(filter, pieces)| {
-                let filter = filter.replace("it.", "w.").replace("(it in", "(w in");
+                let filter = filter
+                    .replace("it.", "w.")
+                    .replace("it[", "w[")
+                    .replace("(it in", "(w in");
                 clauses.push(format!("all(w in items where {filter})"));
                 let text: String = pieces
                     .iter()

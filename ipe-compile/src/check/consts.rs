@@ -120,6 +120,7 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
         data_problems: Vec::new(),
         file: 0,
         env: Vec::new(),
+        schema_heads: HashSet::new(),
     };
     // Attribute names a constant may not take: first segments of schema paths and element
     // names of lists of records.
@@ -144,6 +145,7 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
             }
         }
     }
+    cx.schema_heads = taken.keys().cloned().collect();
     // Each declared name and where (`a.ipe line 3`), also when its value is in error.
     let mut declared: HashMap<String, String> = HashMap::new();
     for (fi, (name, text, ast)) in files.iter().enumerate() {
@@ -217,6 +219,8 @@ enum Binding {
 
 struct Cx {
     consts: HashMap<String, Const>,
+    /// First segments of schema paths and element names (empty without a schema).
+    schema_heads: HashSet<String>,
     problems: Vec<Problem>,
     data_problems: Vec<DataProblem>,
     file: usize,
@@ -737,6 +741,25 @@ impl Cx {
     fn list_values(&mut self, list: &Name, what: &str) -> Option<Option<Vec<Lit>>> {
         let first = list.text.split('.').next().unwrap_or("");
         let problem = match self.named(first) {
+            // `x in m["key"]` with a misspelled map constant: with a schema, a first segment
+            // it does not declare is no attribute either.
+            Named::Other
+                if !self.schema_heads.is_empty()
+                    && !self.schema_heads.contains(first)
+                    && is_one_key_below(&list.text) =>
+            {
+                let maps = self
+                    .consts
+                    .iter()
+                    .filter(|(_, c)| matches!(c.value, Value::Map(_)))
+                    .map(|(n, _)| n);
+                let Some(help) = did_you_mean(first, maps) else {
+                    return None;
+                };
+                let at = list.span.start..list.span.start + first.len();
+                self.error(at, format!("unknown constant `{first}`"), Some(help));
+                return Some(None);
+            }
             Named::Other => return None,
             Named::Bound(l) => format!(
                 "`{first}` is {} from a constant list, not a list",
@@ -744,6 +767,26 @@ impl Cx {
             ),
             Named::Const(c) => match &c.value {
                 Value::List(items) if list.text == first => return Some(Some(items.clone())),
+                // `m["key"]` (a path of two keys, since quoted keys are path segments): the
+                // list under that key of a map constant.
+                Value::Map(_) if is_one_key_below(&list.text) => {
+                    let mut keys = ipe_nostd::path::segments(&list.text);
+                    let key = keys.nth(1).map(|k| {
+                        let mut s = String::new();
+                        let _ = k.write_key(&mut s);
+                        s
+                    });
+                    let key = key.unwrap_or_default();
+                    // Underline the key as written: `"key"` in `m["key"]`, `key` in `m.key`.
+                    let (start, end) = (list.span.start + first.len() + 1, list.span.end);
+                    let dotted = end.saturating_sub(start) == key.len();
+                    let at = start..if dotted { end } else { end.saturating_sub(1) };
+                    let name = Name {
+                        text: first.to_owned(),
+                        span: list.span.clone(),
+                    };
+                    return Some(self.selection(&DataRef::Key(name, key, at)));
+                }
                 Value::Map(_) if list.text == first => {
                     self.error(
                         list.span.clone(),
@@ -1127,6 +1170,11 @@ fn quoted_keys(map: &BTreeMap<String, Vec<Lit>>) -> String {
     let keys: Vec<String> = map.keys().take(8).map(|k| format!("\"{k}\"")).collect();
     let more = if map.len() > 8 { ", ..." } else { "" };
     format!("{}{more}", keys.join(", "))
+}
+
+/// Whether `path` is exactly two keys (a constant's name and one key under it).
+fn is_one_key_below(path: &str) -> bool {
+    ipe_nostd::path::segments(path).count() == 2
 }
 
 /// `path.key`, or `path["key"]` when the key is not an identifier.

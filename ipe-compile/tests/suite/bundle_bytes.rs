@@ -147,7 +147,9 @@ fn a_flipped_body_byte_fails_the_checksum() {
 }
 
 fn refresh_crc(b: &mut [u8]) {
-    let header = Header::for_body(&b[HEADER_LEN..]).write();
+    // Keep the version the bundle was written with (1 unless it has first-match groups).
+    let version = Header::parse(b).map_or(ipe_nostd::format::VERSION, |h| h.version);
+    let header = Header::for_body_version(&b[HEADER_LEN..], version).write();
     b[..HEADER_LEN].copy_from_slice(&header);
 }
 

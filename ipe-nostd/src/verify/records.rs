@@ -98,7 +98,9 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     // Fields.
     for i in 0..fields {
         let r = FieldRec::nth(body.fields, i);
-        let path_ok = text(body, r.path()).is_some_and(crate::path::is_canonical);
+        // The empty path is the self field of a list of scalars (checked with its slot).
+        let path_ok =
+            text(body, r.path()).is_some_and(|p| p.is_empty() || crate::path::is_canonical(p));
         if !path_ok || !scalar_ok(r.kind(), r.enum_id()) {
             return Err(bad(Section::Fields, i));
         }
@@ -131,7 +133,13 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
                         _ => false,
                     }
             }
-            kind::RECORDS => range_ok(ff.into(), nf.into(), fields) && max <= MAX_LIST_LEN,
+            kind::RECORDS => {
+                range_ok(ff.into(), nf.into(), fields)
+                    && max <= MAX_LIST_LEN
+                    // Only a list of scalars has a self field: a record's fields have paths.
+                    && (usize::from(ff)..usize::from(ff) + usize::from(nf))
+                        .all(|j| text(body, FieldRec::nth(body.fields, j).path()) != Some(""))
+            }
             // A map's entries: field 0 the key (a string), field 1 the value.
             kind::MAP => {
                 nf == 2
