@@ -6,6 +6,9 @@ mod cli;
 /// Issue #13: data files on the command line.
 #[path = "suite/data.rs"]
 mod data;
+/// Issue #13: every bundle under `examples/` through `ipe eval`.
+#[path = "suite/examples.rs"]
+mod examples;
 /// `ipe inspect`'s listing, in-process.
 #[path = "suite/inspect.rs"]
 mod inspect;

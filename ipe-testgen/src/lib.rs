@@ -3,6 +3,7 @@
 //! - [`gen`]: random well-typed bundles and requests (proptest strategies);
 //! - [`corpus`]: the shared corpus under `tests/corpus/`, and [`corpus_tests!`], one
 //!   `#[test]` per corpus file;
+//! - [`examples`]: the bundles under `examples/` and the compiler inputs each needs;
 //! - [`backend`]: every engine behind the [`Backend`](backend::Backend) trait, and the one
 //!   loop that runs a request on several and compares ([`backend::compare`]).
 //!
@@ -13,6 +14,7 @@
 
 pub mod backend;
 pub mod corpus;
+pub mod examples;
 pub mod gen;
 
 pub use gen::*;

@@ -6,19 +6,17 @@ use ipe_testgen::backend::{Backend, Interp, Reference};
 
 /// The bundled examples: every request's decision, from sources through the reference
 /// evaluator and from the compiled bundle through the interpreter, equals `expected.jsonl`.
+/// Each bundle compiles with its own `*.data.json` and `*.instances.json` files
+/// (`ipe_testgen::examples`), as `examples/README.md` tells the CLI to.
 #[test]
 fn examples_give_their_expected_decisions_on_both_engines() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    for name in ["seed", "policies"] {
-        let dir = root.join(name);
-        let program =
-            ipe_compile::compile_paths(std::slice::from_ref(&dir)).expect("example compiles");
+    for name in ipe_testgen::examples::NAMES {
+        let example = ipe_testgen::examples::Example::load(name).expect("example directory");
+        let program = example.compile().expect("example compiles");
         let bytes = ipe_compile::lower::lower(&program).expect("lowers").bytes;
         let bundle = Bundle::from_bytes(&bytes).expect("verifies");
-        let requests = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();
-        let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
-        let requests: Vec<&str> = requests.lines().filter(|l| !l.trim().is_empty()).collect();
-        let expected: Vec<&str> = expected.lines().filter(|l| !l.trim().is_empty()).collect();
+        let requests = example.lines("requests.jsonl").expect("requests");
+        let expected = example.lines("expected.jsonl").expect("expectations");
         assert_eq!(
             requests.len(),
             expected.len(),
@@ -36,6 +34,28 @@ fn examples_give_their_expected_decisions_on_both_engines() {
             assert_eq!(interp, exp, "{name} request {}: interpreter", i + 1);
         }
     }
+}
+
+/// Issue 13: the three v2 examples are in the list above, need what their directories hold
+/// (the gateway's roles and tenants come from its JSON files), and decide every request.
+#[test]
+fn issue13_v2_examples_are_checked_with_their_inputs() {
+    for name in ["k8s-admission", "api-gateway", "firewall"] {
+        assert!(ipe_testgen::examples::NAMES.contains(&name), "{name}");
+    }
+    let gateway = ipe_testgen::examples::Example::load("api-gateway").expect("directory");
+    assert_eq!(
+        (gateway.data.len(), gateway.instances.len()),
+        (1, 1),
+        "roles.data.json and tenants.instances.json"
+    );
+    // Without its data file the gateway does not compile (`roles` is unknown).
+    assert!(ipe_compile::compile_paths(std::slice::from_ref(&gateway.dir)).is_err());
+    let program = gateway.compile().expect("compiles with its inputs");
+    // The two tenant instances are policies of the bundle, after the sources' policies.
+    let names: Vec<&str> = program.policies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names.last().copied(), Some("GlobexTenant"), "{names:?}");
+    assert!(names.contains(&"AcmeTenant"), "{names:?}");
 }
 
 /// Issue 11: a device-sized decision (`Decision<M>`, small `M`) on the 300-policy corpus

@@ -95,3 +95,29 @@ fn jit_sets_free_their_code_when_dropped() {
     // 24 MiB or more.
     assert!(grown_kib < 8 * 1024, "RSS grew by {grown_kib} KiB");
 }
+
+/// Issue 13: every bundle under `examples/` through both JIT tiers (every policy compiled to
+/// native code, each outcome checked against the interpreter's): each request's decision is
+/// its line of `expected.jsonl`.
+#[test]
+fn issue13_examples_decide_as_expected_on_both_jit_tiers() {
+    for name in ipe_testgen::examples::NAMES {
+        let example = ipe_testgen::examples::Example::load(name).expect("example directory");
+        let program = example.compile().expect("example compiles");
+        let bytes = ipe_compile::lower::lower(&program).expect("lowers").bytes;
+        let interp = Interp::new(&bytes).expect("verifies");
+        let base = Jit::new(interp.0, JitTier::Baseline, true).expect("baseline JIT");
+        let opt = Jit::new(interp.0, JitTier::Optimized, true).expect("optimized JIT");
+        let requests = example.lines("requests.jsonl").expect("requests");
+        let expected = example.lines("expected.jsonl").expect("expectations");
+        assert_eq!(requests.len(), expected.len(), "{name}");
+        for (i, (req, exp)) in requests.iter().zip(&expected).enumerate() {
+            let req: serde_json::Value = serde_json::from_str(req).expect("request is JSON");
+            let exp: serde_json::Value = serde_json::from_str(exp).expect("expected is JSON");
+            let got = compare(&[&Reference(&program), &interp, &base, &opt], &req)
+                .unwrap_or_else(|e| panic!("{name} request {}: {e}", i + 1));
+            let got: serde_json::Value = serde_json::from_str(&got).expect("decision is JSON");
+            assert_eq!(got, exp, "{name} request {}", i + 1);
+        }
+    }
+}
