@@ -91,7 +91,15 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     // Fields.
     for i in 0..fields {
         let r = FieldRec::nth(body.fields, i);
-        if text(body, r.path()).is_none() || !scalar_ok(r.kind(), r.enum_id()) {
+        // A list field (issue #13) names its nested list's slot record, of the same kind.
+        let nested_ok = |k: u8, s: u16| {
+            matches!(k, kind::LIST | kind::RECORDS)
+                && usize::from(s) < slots
+                && SlotRec::nth(body.slots, usize::from(s)).kind() == k
+        };
+        if text(body, r.path()).is_none()
+            || !(scalar_ok(r.kind(), r.enum_id()) || nested_ok(r.kind(), r.enum_id()))
+        {
             return Err(bad(Section::Fields, i));
         }
     }
@@ -121,7 +129,11 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
                         _ => false,
                     }
             }
-            kind::RECORDS => range_ok(ff.into(), nf.into(), fields) && max <= MAX_LIST_LEN,
+            kind::RECORDS => {
+                range_ok(ff.into(), nf.into(), fields)
+                    && max <= MAX_LIST_LEN
+                    && nested_after(body, i, ff, nf)
+            }
             _ => scalar_ok(k, e),
         };
         if !ok {
@@ -277,4 +289,13 @@ fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max
         });
     }
     Ok(())
+}
+
+/// Whether every list field among fields `first..first + n` of records slot `slot` names a
+/// slot after `slot` (so nested lists form no cycle and every reader's descent ends).
+fn nested_after(body: &Body<'_>, slot: usize, first: u16, n: u16) -> bool {
+    (usize::from(first)..usize::from(first) + usize::from(n)).all(|f| {
+        let fr = FieldRec::nth(body.fields, f);
+        !matches!(fr.kind(), kind::LIST | kind::RECORDS) || usize::from(fr.enum_id()) > slot
+    })
 }
