@@ -80,6 +80,8 @@ pub enum TypeExpr {
         max: Option<u32>,
         /// Fields in source order.
         fields: Vec<(Name, ScalarTy)>,
+        /// List fields in source order: nested lists (issue #13).
+        lists: Vec<(Name, TypeExpr)>,
     },
 }
 

@@ -230,14 +230,16 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let t = self.scalar_slot_ty(slot.0).map_err(e)?;
                     self.state.push(t).map_err(e)?;
                 }
-                Instr::LoadField { level: l, field } | Instr::HasField { level: l, field } => {
+                Instr::LoadField { level: l, field } => {
                     let t = self.field_ty(l.0, field.0, level).map_err(e)?;
-                    let pushed = if matches!(instr, Instr::HasField { .. }) {
-                        Ty::Bool
-                    } else {
-                        t
-                    };
-                    self.state.push(pushed).map_err(e)?;
+                    self.state.push(t).map_err(e)?;
+                }
+                Instr::HasField { level: l, field } => {
+                    // The presence of a scalar field or of a nested list (issue #13).
+                    if self.field_ty(l.0, field.0, level).is_err() {
+                        self.nested_slot(l.0, field.0, level).map_err(e)?;
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
                 }
                 Instr::LoadConst { konst } => {
                     let t = self.const_ty(konst.0).map_err(e)?;
