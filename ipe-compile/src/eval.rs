@@ -293,11 +293,11 @@ impl<'p, 'r> Eval<'p, 'r> {
             }
             Expr::InList { lhs, list } => {
                 let (l, items) = both(self.value(lhs), self.list(*list))?;
-                self.contains(*list, &items, &l)
+                self.contains(*list, items, &l)
             }
             Expr::InNested { lhs, list, level } => {
                 let (l, items) = both(self.value(lhs), self.agg_list(*list, Some(*level)))?;
-                self.contains(*list, &items, &l)
+                self.contains(*list, items, &l)
             }
             Expr::Str { op, lhs, rhs } => {
                 let (l, r) = both(self.string_of(lhs), self.string_of(rhs))?;

@@ -10,15 +10,13 @@ use crate::isa::Opcode;
 use crate::read;
 use crate::value::Value;
 
+/// A list's elements and stride, or the error reading it.
+type ListRead<'v> = Result<(&'v [Value<'v>], usize), AttrError>;
+
 impl<'v> Machine<'_, '_, 'v> {
     /// The nested list that is field `field` of the element bound at `level`: its slot, its
     /// elements and stride, or the error reading it.
-    #[allow(clippy::type_complexity)]
-    fn nested_list(
-        &self,
-        level: u8,
-        field: u16,
-    ) -> (SlotId, Result<(&'v [Value<'v>], usize), AttrError>) {
+    fn nested_list(&self, level: u8, field: u16) -> (SlotId, ListRead<'v>) {
         let (_, first, elem) = self
             .loops
             .get(usize::from(level))
