@@ -24,6 +24,9 @@ mod limits;
 /// Issue 13: quantifiers over lists of scalars and set operators (self fields, cost, verifier).
 #[path = "suite/lists.rs"]
 mod lists;
+/// Issue 13: nested lists (slots of their own, list field records, `*.field`, cost, verifier).
+#[path = "suite/nested.rs"]
+mod nested;
 /// Property tests: the reference evaluator against an independent encoding of the seed policy.
 #[path = "suite/prop.rs"]
 mod prop;
