@@ -235,11 +235,22 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
             }
             // A nested list is a field of the element too (its value is the list); its type
             // is its own slot's, `list[].field` (`check::nested`).
-            for (name, _) in lists {
+            for (i, (name, _)) in lists.iter().enumerate() {
                 if !seen.insert(&name.text) {
+                    // Reported at the later of the two declarations, as for scalar fields.
+                    let earlier = fields
+                        .iter()
+                        .map(|(n, _)| n)
+                        .chain(lists.iter().take(i).map(|(n, _)| n))
+                        .find(|n| n.text == name.text)
+                        .map(|n| n.span.clone());
+                    let span = match earlier {
+                        Some(e) if e.start > name.span.start => e,
+                        _ => name.span.clone(),
+                    };
                     problems.push(Problem {
                         file,
-                        span: name.span.clone(),
+                        span,
                         message: format!(
                             "attribute `{path}[].{}` is declared twice in the schema",
                             name.text

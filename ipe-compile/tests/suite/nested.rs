@@ -122,3 +122,19 @@ fn issue13_a_list_field_naming_an_earlier_slot_is_refused() {
         "{e:?}"
     );
 }
+
+#[test]
+fn issue13_a_nested_list_and_a_field_of_one_name_are_reported_at_the_later_one() {
+    for (src, col) in [
+        ("  cs: list of c { ports: list of int, ports: int }", 39),
+        ("  cs: list of c { ports: int, ports: list of int }", 31),
+    ] {
+        let src = format!("schema {{\n{src}\n}}\npolicy P: \"t\" requires cs.count > 1\n");
+        let (_, diags) = ipe_compile::compile_sources(&[("a.ipe", src.as_str())]);
+        assert_eq!(
+            diags[0].message(),
+            "attribute `cs[].ports` is declared twice in the schema"
+        );
+        assert_eq!(diags[0].line_col(), (2, col), "{src}");
+    }
+}
