@@ -181,6 +181,8 @@ pub enum TypeExpr {
         max: Option<u32>,
         /// Fields in source order.
         fields: Vec<(Name, ScalarTy)>,
+        /// List fields in source order: nested lists (issue #13).
+        lists: Vec<(Name, TypeExpr)>,
     },
     /// `map of <scalar> [max N]` (issue 13): a JSON object with any string keys.
     Map {

@@ -159,7 +159,29 @@ impl<'p, 'r> Eval<'p, 'r> {
             };
         }
         let slot = self.slot(id);
-        let v = lookup(self.request, &slot.path).ok_or(Self::err(id, None, ErrKind::Missing))?;
+        self.list_value(id, lookup(self.request, &slot.path))
+    }
+
+    /// [`Self::list`] for an aggregate's list: a nested list (issue #13) is the field of the
+    /// element bound at level `within` named by its path's last segment (`p[].field`); an
+    /// element that is not an object makes it unreadable, like its other fields.
+    fn agg_list(&self, id: SlotId, within: Option<u8>) -> R<&'r [Value]> {
+        let Some(level) = within else {
+            return self.list(id);
+        };
+        let elem = self.env[usize::from(level)];
+        if !elem.is_object() {
+            let got = json_kind(elem);
+            return Err(Self::err(id, None, ErrKind::NotRecord { got }));
+        }
+        let field = self.slot(id).path.rsplit_once("[].").map_or("", |(_, f)| f);
+        self.list_value(id, lookup(elem, field))
+    }
+
+    /// Value `v` (absent: `None`) read as list slot `id` declares.
+    fn list_value(&self, id: SlotId, v: Option<&'r Value>) -> R<&'r [Value]> {
+        let slot = self.slot(id);
+        let v = v.ok_or(Self::err(id, None, ErrKind::Missing))?;
         let Value::Array(items) = v else {
             let got = json_kind(v);
             return Err(Self::err(
@@ -234,7 +256,7 @@ impl<'p, 'r> Eval<'p, 'r> {
     }
 
     fn count(&mut self, agg: &'p Aggregate) -> R<usize> {
-        let items = self.list(agg.list)?;
+        let items = self.agg_list(agg.list, agg.within)?;
         let Some(filter) = &agg.filter else {
             return Ok(items.len());
         };
@@ -255,6 +277,18 @@ impl<'p, 'r> Eval<'p, 'r> {
         let t = self.expr(filter);
         self.env.pop();
         t
+    }
+
+    /// Whether the valid list of scalars `items` (of slot `list`) holds `l`.
+    fn contains(&self, list: SlotId, items: &[Value], l: &Owned) -> Truth {
+        let SlotType::List { elem, .. } = &self.slot(list).ty else {
+            return Truth::False;
+        };
+        Truth::from_bool(
+            items
+                .iter()
+                .any(|x| scalar(x, elem).map(Owned::of).as_ref() == Ok(l)),
+        )
     }
 
     fn string_of(&mut self, o: &'p Operand) -> R<String> {
@@ -309,15 +343,11 @@ impl<'p, 'r> Eval<'p, 'r> {
             }
             Expr::InList { lhs, list } => {
                 let (l, items) = both(self.value(lhs), self.list(*list))?;
-                let elem = match &self.slot(*list).ty {
-                    SlotType::List { elem, .. } => elem,
-                    _ => return Ok(Truth::False),
-                };
-                Truth::from_bool(
-                    items
-                        .iter()
-                        .any(|x| scalar(x, elem).map(Owned::of) == Ok(l.clone())),
-                )
+                self.contains(*list, items, &l)
+            }
+            Expr::InNested { lhs, list, level } => {
+                let (l, items) = both(self.value(lhs), self.agg_list(*list, Some(*level)))?;
+                self.contains(*list, items, &l)
             }
             Expr::Str { op, lhs, rhs } => {
                 let (l, r) = both(self.string_of(lhs), self.string_of(rhs))?;
@@ -359,7 +389,7 @@ impl<'p, 'r> Eval<'p, 'r> {
                 Truth::False,
             ),
             Expr::Any(agg) | Expr::All(agg) => {
-                let items = self.list(agg.list)?;
+                let items = self.agg_list(agg.list, agg.within)?;
                 let Some(filter) = &agg.filter else {
                     return Ok(Truth::from_bool(matches!(e, Expr::All(_))));
                 };

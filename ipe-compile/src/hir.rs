@@ -259,6 +259,10 @@ pub struct Aggregate {
     pub level: u8,
     /// The filter, evaluated per element; `None` only for `count` (plain length).
     pub filter: Option<Box<Expr>>,
+    /// For a nested list (issue #13): the level of the aggregate whose element holds it (as
+    /// the field named by the last segment of `list`'s path `parent[].field`); `None` for a
+    /// top-level list.
+    pub within: Option<u8>,
 }
 
 /// `outer` followed by the relative path `inner`, in path text ([`ipe_nostd::path`]):
@@ -328,6 +332,15 @@ pub enum Expr {
     Any(Aggregate),
     /// `all(...)` / `list.all where ...`.
     All(Aggregate),
+    /// `lhs in e.field` where `e.field` is a nested list of lhs's scalar type (issue #13).
+    InNested {
+        /// Tested operand.
+        lhs: Operand,
+        /// The nested list's slot.
+        list: SlotId,
+        /// The level of the aggregate whose element holds the list.
+        level: u8,
+    },
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ mod limits;
 /// Issue 13: quantifiers over lists of scalars and set operators (self fields, cost, verifier).
 #[path = "suite/lists.rs"]
 mod lists;
+/// Issue 13: nested lists (slots of their own, list field records, `*.field`, cost, verifier).
+#[path = "suite/nested.rs"]
+mod nested;
 /// Issue #13: `x ?? d`, schema defaults and `permits` against their definition.
 #[path = "suite/optional.rs"]
 mod optional;

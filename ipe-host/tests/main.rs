@@ -30,6 +30,9 @@ mod jit_diff;
 /// and the JIT.
 #[path = "suite/lists.rs"]
 mod lists;
+/// Issue 13: nested lists (a hand-assembled bundle) through the three readers and the JIT.
+#[path = "suite/nested.rs"]
+mod nested;
 /// Evaluating threads against concurrent swaps between two bundles with different answers.
 #[path = "suite/swap.rs"]
 mod swap;

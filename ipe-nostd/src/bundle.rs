@@ -477,6 +477,21 @@ impl<'a> Bundle<'a> {
         (0..info.fields).find(|&f| self.field_info(slot, f).path == path)
     }
 
+    /// The nested list's slot of field `field` of list-of-records slot `slot`, when that
+    /// field is a list (issue #13: its field record names the slot record declaring it).
+    pub fn nested_slot(&self, slot: SlotId, field: u16) -> Option<SlotId> {
+        let first = self.slot_rec(slot).first_field();
+        let r = self.field_rec(usize::from(first).wrapping_add(usize::from(field)));
+        matches!(r.kind(), kind::LIST | kind::RECORDS).then(|| r.enum_id())
+    }
+
+    /// Whether slot `slot` declares a nested list (its path has `[]`, as in
+    /// `containers[].ports`): no request key names it, it is read inside the elements of the
+    /// list that holds it.
+    pub fn is_nested_slot(&self, slot: SlotId) -> bool {
+        self.slot_info(slot).path.contains("[]")
+    }
+
     /// The shape of field `field` of slot `slot`.
     pub fn field_info(&self, slot: SlotId, field: u16) -> FieldInfo<'a> {
         let first = self.slot_info(slot).first_field;

@@ -86,6 +86,19 @@ macro_rules! for_each_opcode {
             /// `cmp.field.slot op level field slot` `[] -> [field op slot]`:
             /// `load.field level field`, `load.slot slot`, `cmp op` in one step.
             CmpFieldSlot = 0x16, "cmp.field.slot" { op: CmpOp, level: Level, field: Field, slot: Slot };
+            /// `in.field level field` `[a] -> [a in list]`: membership in the list of scalars
+            /// that is field `field` of the element bound at level `level` (a *nested list*:
+            /// the field record's kind is a list and its enum id names the nested list's slot
+            /// record, which declares it); an error (naming that slot) if the list is missing
+            /// or invalid. Issue #13.
+            InField = 0x17, "in.field" { level: Level, field: Field };
+            /// `count.field level field body` `[] -> [int]`: `count` over the nested list that
+            /// is field `field` of the element bound at level `level` (see `in.field`).
+            CountField = 0x18, "count.field" { level: Level, field: Field, body: BodyLen };
+            /// `any.field level field body` `[] -> [bool]`: `any` over a nested list.
+            AnyField = 0x19, "any.field" { level: Level, field: Field, body: BodyLen };
+            /// `all.field level field body` `[] -> [bool]`: `all` over a nested list.
+            AllField = 0x1A, "all.field" { level: Level, field: Field, body: BodyLen };
         }
     };
 }

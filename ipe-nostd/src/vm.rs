@@ -16,6 +16,8 @@ use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
 use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
 
+mod nested;
+
 /// One operand-stack cell: a value or the error that replaced it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Cell<'v> {
@@ -239,6 +241,12 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
 
     /// A list slot's elements and stride, or the error reading it ([`read::list`]).
     fn list(&self, s: SlotId) -> Result<(&'v [Value<'v>], usize), AttrError> {
+        self.list_of(s, self.value(s))
+    }
+
+    /// Value `v` read as list slot `s` declares ([`read::list`]); errors name `s`.
+    #[inline(always)]
+    fn list_of(&self, s: SlotId, v: Value<'v>) -> Result<(&'v [Value<'v>], usize), AttrError> {
         let r = self.bundle.slot_rec(s);
         let decl = ListDecl {
             kind: r.kind(),
@@ -247,7 +255,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             fields: r.field_count(),
             max_len: r.max_len(),
         };
-        read::list(self.bundle, decl, self.value(s)).map_err(|kind| AttrError {
+        read::list(self.bundle, decl, v).map_err(|kind| AttrError {
             slot: s,
             field: None,
             kind,
@@ -480,6 +488,38 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     pc = self.aggregate_at(Opcode::All, list.0, body.0, (next, end), level);
                     continue;
                 }
+                Instr::InField { level: l, field } => {
+                    let a = self.pop();
+                    let c = self.in_field(a, l.0, field.0);
+                    self.push(c);
+                }
+                Instr::CountField {
+                    level: l,
+                    field,
+                    body,
+                } => {
+                    let at = (l.0, field.0);
+                    pc = self.nested_at(Opcode::Count, at, body.0, (next, end), level);
+                    continue;
+                }
+                Instr::AnyField {
+                    level: l,
+                    field,
+                    body,
+                } => {
+                    let at = (l.0, field.0);
+                    pc = self.nested_at(Opcode::Any, at, body.0, (next, end), level);
+                    continue;
+                }
+                Instr::AllField {
+                    level: l,
+                    field,
+                    body,
+                } => {
+                    let at = (l.0, field.0);
+                    pc = self.nested_at(Opcode::All, at, body.0, (next, end), level);
+                    continue;
+                }
             }
             pc = next;
         }
@@ -541,10 +581,22 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     }
 
     fn aggregate(&mut self, op: Opcode, s: SlotId, body: (usize, usize), level: usize) -> Cell<'v> {
-        let (vals, stride) = match self.list(s) {
-            Ok(l) => l,
-            Err(e) => return Cell::Err(e),
-        };
+        match self.list(s) {
+            Ok((vals, stride)) => self.aggregate_over(op, s, (vals, stride), body, level),
+            Err(e) => Cell::Err(e),
+        }
+    }
+
+    /// Runs aggregate `op` over the valid elements `vals` (with `stride`) of list slot `s`.
+    #[inline(always)]
+    fn aggregate_over(
+        &mut self,
+        op: Opcode,
+        s: SlotId,
+        (vals, stride): (&'v [Value<'v>], usize),
+        body: (usize, usize),
+        level: usize,
+    ) -> Cell<'v> {
         if body.0 >= body.1 {
             return Cell::Int((vals.len() / stride) as i64);
         }

@@ -6,7 +6,9 @@
 //!
 //! Fixture slots: 0 `a.env` string, 1 `b.n` int, 2 `c.flag` bool, 3 `d.level` enum
 //! `["low", "high"]`, 4 `e.tags` list of strings, 5 `f.items` list of records `{ name: string,
-//! size: int }`, 6 `g.nums` list of ints (lists at most 4 long). Constants: 0 `"prod"`, 1 `5`,
+//! size: int }`, 6 `g.nums` list of ints (lists at most 4 long), 7 `h.boxes` list of records
+//! `{ ports: list of int max 3, subs: list of { size: int } max 2 }` whose fields are the
+//! nested lists 8 `h.boxes[].ports` and 9 `h.boxes[].subs` (issue #13). Constants: 0 `"prod"`, 1 `5`,
 //! 2 `true`, 3 `high`, 4 `"pr"`, 5 `10`, 6 `false`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`.
 
 mod support;
@@ -29,6 +31,20 @@ fn ok(name: &'static str, listing: &'static str, runs: Vec<(Vec<(u16, V)>, &'sta
         listing,
         runs,
     }
+}
+
+/// `h.boxes` elements: each one's ports and the sizes of its subs.
+fn boxes(els: &[(&[i64], &[Option<i64>])]) -> V {
+    V::R(
+        els.iter()
+            .flat_map(|(ports, subs)| {
+                [
+                    V::L(ports.iter().map(|p| V::I(*p)).collect()),
+                    V::R(subs.iter().map(|s| s.map_or(V::Missing, V::I)).collect()),
+                ]
+            })
+            .collect(),
+    )
 }
 
 fn items(sizes: &[Option<i64>]) -> V {
@@ -233,6 +249,82 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue13 any.field over a nested list of records",
+            "any slot 7 body 13
+                 any.field level 0 field 1 body 7
+                     cmp.field.const > level 1 field 0 const 1",
+            vec![
+                (vec![(7, boxes(&[(&[], &[Some(3), Some(7)])]))], "true"),
+                (vec![(7, boxes(&[(&[], &[Some(3)])]))], "false"),
+                (vec![(7, boxes(&[(&[], &[]), (&[], &[Some(9)])]))], "true"),
+                (
+                    vec![(7, boxes(&[(&[], &[Some(3), None])]))],
+                    "error slot 9.0 Missing",
+                ),
+                (
+                    vec![(7, boxes(&[(&[], &[Some(1), Some(2), Some(3)])]))],
+                    "error slot 9 TooLong",
+                ),
+                (
+                    vec![(7, V::R(vec![V::L(vec![]), V::Missing]))],
+                    "error slot 9 Missing",
+                ),
+                (vec![], "error slot 7 Missing"),
+            ],
+        ),
+        ok(
+            "issue13 all.field and count.field",
+            "all slot 7 body 25
+                 all.field level 0 field 1 body 7
+                     cmp.field.const < level 1 field 0 const 5
+                 count.field level 0 field 0 body 0
+                 load.const const 1
+                 cmp <
+                 and",
+            vec![
+                (vec![(7, boxes(&[(&[1, 2], &[Some(3)])]))], "true"),
+                (vec![(7, boxes(&[(&[1], &[Some(3), Some(12)])]))], "false"),
+                (vec![(7, boxes(&[]))], "true"),
+                (
+                    vec![(7, boxes(&[(&[1, 2, 3, 4], &[])]))],
+                    "error slot 8 TooLong",
+                ),
+            ],
+        ),
+        ok(
+            "issue13 count.field with a body",
+            "count slot 7 body 18
+                 count.field level 0 field 1 body 7
+                     cmp.field.const > level 1 field 0 const 1
+                 load.const const 1
+                 cmp <
+             note.count
+             load.const const 1
+             cmp <",
+            vec![
+                (vec![(7, boxes(&[(&[], &[Some(3), Some(7)])]))], "true"),
+                (vec![(7, boxes(&[(&[], &[]), (&[], &[Some(9)])]))], "true"),
+            ],
+        ),
+        ok(
+            "issue13 in.field",
+            "any slot 7 body 7
+                 load.const const 1
+                 in.field level 0 field 0",
+            vec![
+                (vec![(7, boxes(&[(&[1, 5], &[])]))], "true"),
+                (vec![(7, boxes(&[(&[1], &[]), (&[], &[])]))], "false"),
+                (
+                    vec![(7, V::R(vec![V::L(vec![V::I(1), V::S("x")]), V::R(vec![])]))],
+                    "error slot 8 WrongType { expected: Int, got: Str }",
+                ),
+                (
+                    vec![(7, V::R(vec![V::I(1), V::R(vec![])]))],
+                    "error slot 8 WrongType { expected: List, got: Int }",
+                ),
+            ],
+        ),
+        ok(
             "nested aggregates",
             "any slot 5 body 13
                  all slot 5 body 8
@@ -310,6 +402,26 @@ fn issue12_the_verifier_rejects_bad_listings() {
     let overflow = "load.const const 2\n".repeat(33);
     let cases: Vec<(&str, Vec<u8>, (u32, CodeError))> = vec![
         (
+            "issue13 in.field on a nested list of records",
+            asm("any slot 7 body 7\nload.const const 1\nin.field level 0 field 1"),
+            (8, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 any.field on a scalar field",
+            asm("any slot 5 body 9\nany.field level 0 field 1 body 3\nload.const const 2"),
+            (5, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 in.field outside an aggregate",
+            asm("load.const const 1\nin.field level 0 field 0"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "issue13 in.field with an element of another type",
+            asm("any slot 7 body 7\nload.const const 0\nin.field level 0 field 0"),
+            (8, CodeError::TypeMismatch),
+        ),
+        (
             "an unknown opcode",
             vec![0xFF],
             (0, CodeError::BadOpcode(0xFF)),
@@ -347,7 +459,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "a slot out of range",
-            asm("load.slot slot 7"),
+            asm("load.slot slot 10"),
             (0, CodeError::BadOperand),
         ),
         (
@@ -382,7 +494,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "has of a slot out of range",
-            asm("has slot 9"),
+            asm("has slot 10"),
             (0, CodeError::BadOperand),
         ),
         (

@@ -15,7 +15,11 @@ pub const SCHEMA: &str = r#"schema {
   c.flag: bool
   c.level: enum ["low", "mid", "high"]
   tags: list of string max 4
-  items: list of item max 4 { name: string, ["n/m"]: int, level: enum ["low", "mid", "high"], ok: bool }
+  items: list of item max 4 {
+    name: string, ["n/m"]: int, level: enum ["low", "mid", "high"], ok: bool
+    subs: list of sub max 3 { k: int, tag: string }
+    labels: list of string max 3
+  }
   labels: map of string max 3
 }
 const k_strs = ["x", "xy", ""]
@@ -306,6 +310,52 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
                 .prop_map(|(f, o, n)| format!("count(it in items where {f}) {o} {n}"))
                 .boxed(),
         );
+    } else {
+        // Issue 13: nested lists of the element `it`: the list of records `it.subs` (element
+        // `s`, whose filter may read `it` and top-level attributes) and the list of strings
+        // `it.labels`.
+        options.push(
+            (proptest::sample::select(&["any", "all"][..]), sub_cond())
+                .prop_map(|(q, f)| format!("{q}(s in it.subs where {f})"))
+                .boxed(),
+        );
+        options.push(
+            (sub_cond(), cmp_op(), 0i64..4)
+                .prop_map(|(f, o, n)| format!("count(s in it.subs where {f}) {o} {n}"))
+                .boxed(),
+        );
+        options.push(
+            (
+                proptest::sample::select(&["any", "all"][..]),
+                eq_op(),
+                lit_str(),
+            )
+                .prop_map(|(q, o, l)| format!("{q}(l in it.labels where l {o} {l})"))
+                .boxed(),
+        );
+        options.push(
+            prop_oneof![
+                lit_str(),
+                Just("a.s".to_owned()),
+                Just("it.name".to_owned())
+            ]
+            .prop_map(|x| format!("{x} in it.labels"))
+            .boxed(),
+        );
+        options.push(
+            (
+                proptest::sample::select(&["it.subs", "it.labels"][..]),
+                cmp_op(),
+                0i64..4,
+            )
+                .prop_map(|(p, o, n)| format!("{p}.count {o} {n}"))
+                .boxed(),
+        );
+        options.push(
+            proptest::sample::select(&["has it.subs", "has it.labels"][..])
+                .prop_map(str::to_owned)
+                .boxed(),
+        );
     }
     proptest::strategy::Union::new(options).boxed()
 }
@@ -347,6 +397,25 @@ const REASON_PIECES: &[&str] = &[
     "{w.ok}",
     "{#found}",
 ];
+
+/// A condition over `s`, an element of the nested list `it.subs` (issue 13), with the outer
+/// element `it` and top-level attributes.
+fn sub_cond() -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        (cmp_op(), lit_int()).prop_map(|(o, l)| format!("s.k {o} {l}")),
+        (cmp_op(), proptest::sample::select(&[IT_N, "b.i"][..]))
+            .prop_map(|(o, p)| format!("s.k {o} {p}")),
+        (eq_op(), proptest::sample::select(&["it.name", "a.s"][..]))
+            .prop_map(|(o, p)| format!("s.tag {o} {p}")),
+        Just("s.tag in it.labels".to_owned()),
+        Just("has s.k".to_owned()),
+    ];
+    prop_oneof![
+        3 => leaf.clone(),
+        1 => (leaf.clone(), leaf).prop_map(|(a, b)| format!("({a} and not {b})")),
+    ]
+    .boxed()
+}
 
 fn policy(i: usize) -> impl Strategy<Value = String> {
     (
@@ -494,11 +563,38 @@ fn tag_val() -> BoxedStrategy<Value> {
     .boxed()
 }
 
-fn item() -> BoxedStrategy<Value> {
+/// An element of the nested list `items[].subs` (issue 13).
+fn sub() -> BoxedStrategy<Value> {
     prop_oneof![
-        8 => (attr(s_val()), attr(i_val()), attr(e_val()), attr(b_val())).prop_map(|(a, b, c, d)| {
+        8 => (attr(i_val()), attr(s_val())).prop_map(|(k, tag)| {
             let mut m = Map::new();
-            for (k, v) in [("name", a), ("n/m", b), ("level", c), ("ok", d)] {
+            for (key, v) in [("k", k), ("tag", tag)] {
+                if let Some(v) = v {
+                    m.insert(key.into(), v);
+                }
+            }
+            Value::Object(m)
+        }),
+        1 => Just(json!(7)),
+    ]
+    .boxed()
+}
+
+fn item() -> BoxedStrategy<Value> {
+    let subs = attr(
+        proptest::collection::vec(sub(), 0..5)
+            .prop_map(Value::Array)
+            .boxed(),
+    );
+    let labels = attr(
+        proptest::collection::vec(tag_val(), 0..5)
+            .prop_map(Value::Array)
+            .boxed(),
+    );
+    prop_oneof![
+        8 => (attr(s_val()), attr(i_val()), attr(e_val()), attr(b_val()), subs, labels).prop_map(|(a, b, c, d, e, f)| {
+            let mut m = Map::new();
+            for (k, v) in [("name", a), ("n/m", b), ("level", c), ("ok", d), ("subs", e), ("labels", f)] {
                 if let Some(v) = v {
                     m.insert(k.into(), v);
                 }

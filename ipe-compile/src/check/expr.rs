@@ -120,7 +120,19 @@ impl Ctx<'_> {
                 Resolved::Field {
                     level, list, field, ..
                 } => Some(hir::Expr::Has(Operand::Field { level, list, field })),
-                Resolved::Seed { .. } => {
+                // `has e.ports`: the element's field holding the nested list is present.
+                Resolved::Nested {
+                    level,
+                    parent,
+                    field,
+                    count: false,
+                    ..
+                } => Some(hir::Expr::Has(Operand::Field {
+                    level,
+                    list: parent,
+                    field,
+                })),
+                Resolved::Seed { .. } | Resolved::Nested { count: true, .. } => {
                     self.error(
                         name.span.clone(),
                         format!("unknown attribute `{}`", name.text),
@@ -424,6 +436,38 @@ impl Ctx<'_> {
                 span,
                 text: display,
             }),
+            Resolved::Nested {
+                level,
+                list,
+                ty,
+                count,
+                path,
+                ..
+            } => Some(if count {
+                let agg = Aggregate {
+                    list,
+                    level: self.level(),
+                    filter: None,
+                    within: Some(level),
+                };
+                Val {
+                    op: ValOp::Operand(Operand::Count(Box::new(agg))),
+                    ty: VTy::Scalar(Scalar::Int),
+                    span,
+                    text,
+                }
+            } else {
+                let ty = match ty {
+                    SlotType::List { elem, .. } => VTy::List(elem),
+                    _ => VTy::Records,
+                };
+                Val {
+                    op: ValOp::List,
+                    ty,
+                    span,
+                    text: path,
+                }
+            }),
             Resolved::Seed {
                 list,
                 kind,
@@ -452,6 +496,7 @@ impl Ctx<'_> {
                             list,
                             level: self.level(),
                             filter: None,
+                            within: None,
                         }
                     }
                     Some(f) => {
@@ -468,6 +513,7 @@ impl Ctx<'_> {
                             list,
                             level: self.level(),
                             filter: Some(Box::new(filter)),
+                            within: None,
                         }
                     }
                 };
@@ -537,11 +583,17 @@ impl Ctx<'_> {
         span: ByteSpan,
     ) -> Option<Val> {
         let text = self.span_text(&span);
-        let id = match self.resolve(list)? {
+        let (id, within) = match self.resolve(list)? {
             Resolved::Slot(
                 id,
                 SlotType::List { .. } | SlotType::Records { .. } | SlotType::Map { .. },
-            ) => id,
+            ) => (id, None),
+            Resolved::Nested {
+                list: id,
+                level,
+                count: false,
+                ..
+            } => (id, Some(level)),
             Resolved::Slot(_, SlotType::Scalar(s)) => {
                 let found = ty_word(&VTy::Scalar(s));
                 self.error(
@@ -569,6 +621,7 @@ impl Ctx<'_> {
             list: id,
             level: self.level(),
             filter,
+            within,
         };
         Some(agg_val(kind, agg, span, text))
     }
@@ -762,9 +815,24 @@ impl Ctx<'_> {
         let l = self.value(lhs);
         let resolved = self.resolve(list);
         let (l, resolved) = (l?, resolved?);
-        let (id, elem) = match resolved {
-            Resolved::Slot(id, SlotType::List { elem, .. }) => (id, elem),
+        let (id, elem, within) = match resolved {
+            Resolved::Slot(id, SlotType::List { elem, .. }) => (id, elem, None),
             Resolved::Slot(id, SlotType::Map { .. }) => return self.map_key_in(l, id, list),
+            Resolved::Nested {
+                list: id,
+                level,
+                ty: SlotType::List { elem, .. },
+                count: false,
+                ..
+            } => (id, elem, Some(level)),
+            Resolved::Nested { count: false, .. } => {
+                self.error(
+                    list.span.clone(),
+                    "mismatched types: expected list, found list of records".to_owned(),
+                    None,
+                );
+                return None;
+            }
             Resolved::Slot(_, SlotType::Records { .. }) => {
                 self.error(
                     list.span.clone(),
@@ -782,7 +850,7 @@ impl Ctx<'_> {
                 );
                 return None;
             }
-            Resolved::Seed { .. } => {
+            Resolved::Seed { .. } | Resolved::Nested { .. } => {
                 self.error(
                     list.span.clone(),
                     "mismatched types: expected list, found int".to_owned(),
@@ -811,9 +879,16 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        Some(hir::Expr::InList {
-            lhs: l.operand()?,
-            list: id,
+        Some(match within {
+            None => hir::Expr::InList {
+                lhs: l.operand()?,
+                list: id,
+            },
+            Some(level) => hir::Expr::InNested {
+                lhs: l.operand()?,
+                list: id,
+                level,
+            },
         })
     }
 }

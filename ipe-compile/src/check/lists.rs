@@ -84,6 +84,7 @@ impl Ctx<'_> {
             list: over,
             level,
             filter: Some(Box::new(filter)),
+            within: None,
         };
         Some(match (op, b) {
             (SetOp::SubsetOf, b) | (SetOp::ContainsAny | SetOp::Intersects, b) => {
@@ -143,6 +144,9 @@ impl Ctx<'_> {
                 ty_word(&VTy::Scalar(s)).to_owned()
             }
             Resolved::Seed { .. } => "int".to_owned(),
+            // Issue #13: set operators take top-level lists only (for now).
+            Resolved::Nested { count: true, .. } => "int".to_owned(),
+            Resolved::Nested { .. } => "nested list".to_owned(),
         };
         self.error(
             name.span.clone(),

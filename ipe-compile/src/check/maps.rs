@@ -95,6 +95,7 @@ impl Ctx<'_> {
         Some(hir::Expr::Any(Aggregate {
             list: id,
             level,
+            within: None,
             filter: Some(Box::new(hir::Expr::Cmp {
                 op: CmpOp::Eq,
                 lhs: key,
@@ -185,6 +186,7 @@ impl Ctx<'_> {
         let agg = Aggregate {
             list: id,
             level: self.level(),
+            within: None,
             filter,
         };
         Some(super::expr::agg_val(kind, agg, span, text))

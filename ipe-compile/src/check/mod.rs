@@ -8,6 +8,7 @@ mod infer;
 pub(crate) mod inline;
 mod lists;
 mod maps;
+mod nested;
 mod optional;
 mod reason;
 mod schema;
@@ -45,7 +46,11 @@ fn terms(e: &hir::Expr) -> usize {
     };
     1 + match e {
         E::Const(_) => 0,
-        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InList { lhs: o, .. } => operand(o),
+        E::Truthy(o)
+        | E::Has(o)
+        | E::InSet { lhs: o, .. }
+        | E::InList { lhs: o, .. }
+        | E::InNested { lhs: o, .. } => operand(o),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => operand(lhs) + operand(rhs),
         E::Not(x) => terms(x),
         E::And(xs) | E::Or(xs) => xs.iter().map(terms).sum(),
@@ -190,6 +195,17 @@ pub(super) enum Resolved {
         list: SlotId,
         kind: SeedKind,
         list_path: String,
+    },
+    /// A nested list (issue #13): field `field` of the element of `parent` bound at `level`,
+    /// declared by slot `list` (path `path`); with `count`, its length (`e.field.count`).
+    Nested {
+        level: u8,
+        parent: SlotId,
+        field: u16,
+        list: SlotId,
+        ty: SlotType,
+        count: bool,
+        path: String,
     },
 }
 
@@ -464,6 +480,7 @@ impl Ctx<'_> {
         let id = SlotId::try_from(self.slots.len()).unwrap_or(SlotId::MAX);
         self.slots.push((path.to_owned(), ty.clone()));
         self.slot_ids.insert(path.to_owned(), id);
+        self.add_nested_slots(path, ty);
         id
     }
 
@@ -506,6 +523,11 @@ impl Ctx<'_> {
             // The bare element name is the element itself: the self field (path "") that
             // only an element of a list of scalars has.
             let key = rest.unwrap_or("");
+            let list_path = scope.list_path.clone();
+            if let Some(r) = self.resolve_nested(level, scope.list, &list_path, key) {
+                return Some(r);
+            }
+            let scope = &self.scopes[level];
             let found = scope.fields.iter().position(|f| f.path == key);
             if let Some(i) = found {
                 return Some(Resolved::Field {
@@ -540,8 +562,17 @@ impl Ctx<'_> {
                 list_path,
             });
         }
-        let mut candidates: Vec<String> = self.schema.keys().cloned().collect();
+        // Nested lists (`list[].field`) are no request paths.
+        let mut candidates: Vec<String> = self
+            .schema
+            .keys()
+            .filter(|k| !k.contains("[]"))
+            .cloned()
+            .collect();
         for (k, t) in self.schema {
+            if k.contains("[]") {
+                continue;
+            }
             if matches!(
                 t,
                 SlotType::List { .. } | SlotType::Records { .. } | SlotType::Map { .. }

@@ -459,7 +459,11 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
     };
     match e {
         E::Const(_) | E::Any(_) | E::All(_) => {}
-        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InList { lhs: o, .. } => one(o),
+        E::Truthy(o)
+        | E::Has(o)
+        | E::InSet { lhs: o, .. }
+        | E::InList { lhs: o, .. }
+        | E::InNested { lhs: o, .. } => one(o),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
             one(lhs);
             one(rhs);
@@ -473,13 +477,13 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
 fn subst_empty(e: &mut hir::Expr, list: SlotId) {
     use hir::Expr as E;
     let count = |o: &mut Operand| {
-        if matches!(o, Operand::Count(a) if a.list == list) {
+        if matches!(o, Operand::Count(a) if a.list == list && a.within.is_none()) {
             *o = Operand::Lit(Literal::Int(0));
         }
     };
     match e {
-        E::Any(a) if a.list == list => *e = E::Const(false),
-        E::All(a) if a.list == list => *e = E::Const(true),
+        E::Any(a) if a.list == list && a.within.is_none() => *e = E::Const(false),
+        E::All(a) if a.list == list && a.within.is_none() => *e = E::Const(true),
         E::InList { lhs, list: l } if *l == list => {
             *e = E::InSet {
                 lhs: lhs.clone(),
@@ -487,7 +491,7 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId) {
             }
         }
         E::Const(_) | E::Any(_) | E::All(_) | E::Has(_) | E::InList { .. } => {}
-        E::Truthy(o) | E::InSet { lhs: o, .. } => count(o),
+        E::Truthy(o) | E::InSet { lhs: o, .. } | E::InNested { lhs: o, .. } => count(o),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
             count(lhs);
             count(rhs);

@@ -55,6 +55,7 @@ pub(super) fn merge(
                 }
                 let ty = slot_type(&e.path, &e.ty, fi, problems);
                 out.insert(e.path.text.clone(), ty);
+                super::nested::declare(&e.path.text, &e.ty, fi, problems, &mut out, slot_type);
             }
         }
     }
@@ -194,6 +195,7 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
             elem_name,
             max,
             fields,
+            lists,
         } => {
             let max_len = max_len(max);
             let path = &path.text;
@@ -232,6 +234,37 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
                 out.push(Field {
                     path: name.text.clone(),
                     ty: scalar(ty, &field, file, problems),
+                });
+            }
+            // A nested list is a field of the element too (its value is the list); its type
+            // is its own slot's, `list[].field` (`check::nested`).
+            for (i, (name, _)) in lists.iter().enumerate() {
+                if !seen.insert(&name.text) {
+                    // Reported at the later of the two declarations, as for scalar fields.
+                    let earlier = fields
+                        .iter()
+                        .map(|(n, _)| n)
+                        .chain(lists.iter().take(i).map(|(n, _)| n))
+                        .find(|n| n.text == name.text)
+                        .map(|n| n.span.clone());
+                    let span = match earlier {
+                        Some(e) if e.start > name.span.start => e,
+                        _ => name.span.clone(),
+                    };
+                    problems.push(Problem {
+                        file,
+                        span,
+                        message: format!(
+                            "attribute `{path}[].{}` is declared twice in the schema",
+                            name.text
+                        ),
+                        help: None,
+                    });
+                    continue;
+                }
+                out.push(Field {
+                    path: name.text.clone(),
+                    ty: Scalar::Str,
                 });
             }
             out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -297,7 +330,11 @@ fn renumber_fields(e: &mut hir::Expr, maps: &HashMap<SlotId, Vec<u16>>) {
     use hir::Expr as E;
     match e {
         E::Const(_) => {}
-        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InList { lhs: o, .. } => {
+        E::Truthy(o)
+        | E::Has(o)
+        | E::InSet { lhs: o, .. }
+        | E::InList { lhs: o, .. }
+        | E::InNested { lhs: o, .. } => {
             renumber_operand(o, maps);
         }
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
@@ -372,7 +409,7 @@ fn remap_expr(e: &mut hir::Expr, map: &[SlotId]) {
             remap_operand(lhs, map);
             remap_operand(rhs, map);
         }
-        E::InList { lhs, list } => {
+        E::InList { lhs, list } | E::InNested { lhs, list, .. } => {
             remap_operand(lhs, map);
             *list = map[usize::from(*list)];
         }

@@ -41,7 +41,7 @@ pub(super) fn cost(e: &Expr) -> u32 {
             1 + operand_cost(lhs) + operand_cost(rhs)
         }
         Expr::InSet { lhs, .. } => 2 + operand_cost(lhs),
-        Expr::InList { lhs, .. } => 16 + operand_cost(lhs),
+        Expr::InList { lhs, .. } | Expr::InNested { lhs, .. } => 16 + operand_cost(lhs),
         Expr::Not(e) => 1 + cost(e),
         Expr::And(es) | Expr::Or(es) => es.iter().map(cost).sum::<u32>() + 1,
         Expr::Any(a) | Expr::All(a) => aggregate_cost(a),
@@ -119,6 +119,15 @@ impl<'t> CodeGen<'t> {
                 self.operand(lhs)?;
                 self.emit(Instr::InList {
                     list: IsaSlot(*list),
+                });
+            }
+            Expr::InNested { lhs, list, level } => {
+                let (_, field) = super::nested::parent_field(self.slots, *list)
+                    .ok_or(LowerError::TooMany("nested list fields"))?;
+                self.operand(lhs)?;
+                self.emit(Instr::InField {
+                    level: Level(*level),
+                    field: Field(field),
                 });
             }
             Expr::Str { op, lhs, rhs } => {
@@ -307,12 +316,27 @@ impl<'t> CodeGen<'t> {
     }
 
     fn aggregate(&mut self, kind: Aggr, a: &Aggregate) -> Result<(), LowerError> {
+        // A nested list is read through the field of the element that holds it.
+        let within = match a.within {
+            Some(level) => Some((
+                Level(level),
+                Field(
+                    super::nested::parent_field(self.slots, a.list)
+                        .ok_or(LowerError::TooMany("nested list fields"))?
+                        .1,
+                ),
+            )),
+            None => None,
+        };
         let instr = |n| {
             let (list, body) = (IsaSlot(a.list), BodyLen(n));
-            match kind {
-                Aggr::Count => Instr::Count { list, body },
-                Aggr::Any => Instr::Any { list, body },
-                Aggr::All => Instr::All { list, body },
+            match (kind, within) {
+                (Aggr::Count, None) => Instr::Count { list, body },
+                (Aggr::Any, None) => Instr::Any { list, body },
+                (Aggr::All, None) => Instr::All { list, body },
+                (Aggr::Count, Some((level, field))) => Instr::CountField { level, field, body },
+                (Aggr::Any, Some((level, field))) => Instr::AnyField { level, field, body },
+                (Aggr::All, Some((level, field))) => Instr::AllField { level, field, body },
             }
         };
         let at = self.emit(instr(0));

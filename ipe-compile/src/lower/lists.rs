@@ -35,7 +35,8 @@ fn walk(program: &Program, e: &Expr, out: &mut BTreeSet<SlotId>) {
         Expr::Truthy(o)
         | Expr::Has(o)
         | Expr::InSet { lhs: o, .. }
-        | Expr::InList { lhs: o, .. } => operand(o, out),
+        | Expr::InList { lhs: o, .. }
+        | Expr::InNested { lhs: o, .. } => operand(o, out),
         Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
             operand(lhs, out);
             operand(rhs, out);

@@ -8,6 +8,7 @@
 
 mod code;
 mod lists;
+mod nested;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -238,7 +239,10 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
             operand(lhs, out);
             set.iter().for_each(|l| lit(l, out));
         }
-        Expr::InList { lhs, .. } | Expr::Truthy(lhs) | Expr::Has(lhs) => operand(lhs, out),
+        Expr::InList { lhs, .. }
+        | Expr::InNested { lhs, .. }
+        | Expr::Truthy(lhs)
+        | Expr::Has(lhs) => operand(lhs, out),
         Expr::Not(e) => collect_strings(e, out),
         Expr::And(es) | Expr::Or(es) => es.iter().for_each(|e| collect_strings(e, out)),
         Expr::Any(a) | Expr::All(a) => {
@@ -412,6 +416,19 @@ pub fn lower_located(
                     .map_err(|_| bundle_wide(LowerError::TooMany("fields")))?;
                 r.max_len = *max_len;
                 for f in fs {
+                    // A nested list (issue #13): its kind, and its slot in the enum id.
+                    if let Some(n) = nested::nested_slot(&program.slots, slot, &f.path) {
+                        let kind = match program.slots.get(usize::from(n)).map(|s| &s.ty) {
+                            Some(SlotType::List { .. }) => kind::LIST,
+                            _ => kind::RECORDS,
+                        };
+                        fields.push(FieldFields {
+                            path: t.text(&f.path),
+                            kind,
+                            enum_id: n,
+                        });
+                        continue;
+                    }
                     let enum_id = match &f.ty {
                         Scalar::Enum(m) => t.enum_id(m).map_err(bundle_wide)?,
                         _ => NONE_U16,

@@ -8,7 +8,6 @@ use crate::ast::{Name, ScalarTy, SchemaEntry, TypeExpr};
 use winnow::combinator::cut_err;
 use winnow::error::ErrMode;
 use winnow::prelude::*;
-use winnow::stream::Location;
 
 /// The entries of a schema block, after the `schema` keyword.
 pub(super) fn schema_block(i: &mut In<'_>) -> PResult<Vec<SchemaEntry>> {
@@ -132,12 +131,14 @@ fn type_expr(i: &mut In<'_>) -> PResult<TypeExpr> {
     let max = max_len(i)?;
     expect_sym(i, "{", "`{` and the element's fields")?;
     let mut fields = Vec::new();
+    let mut lists = Vec::new();
     loop {
         if eat_sym(i, "}")?.is_some() {
             return Ok(TypeExpr::Records {
                 elem_name,
                 max,
                 fields,
+                lists,
             });
         }
         let name = cut_err(super::field_path)
@@ -146,18 +147,8 @@ fn type_expr(i: &mut In<'_>) -> PResult<TypeExpr> {
         expect_sym(i, ":", "`:` after the field name")?;
         match scalar(i)? {
             Some(ty) => fields.push((name, ty)),
-            None if super::at_kw(i, "list") => {
-                let at = i.current_token_start();
-                return Err(ErrMode::Cut(super::SyntaxError::located(
-                    at..at + "list".len(),
-                    "a record field cannot be a list",
-                    format!(
-                        "record fields are `string`, `int`, `bool` or `enum [...]`; lists do not \
-                         nest, so declare `{}` as its own attribute outside the record",
-                        name.text
-                    ),
-                )));
-            }
+            // A nested list (issue #13).
+            None if super::at_kw(i, "list") => lists.push((name, type_expr(i)?)),
             None => {
                 return Err(ErrMode::Cut(err_here(
                     i,

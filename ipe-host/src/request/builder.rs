@@ -11,7 +11,7 @@ use super::{wrong, Scalar};
 use crate::error::RequestError;
 
 /// A record field value for [`RequestBuilder::records`](crate::RequestBuilder::records).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Field<'r> {
     /// A string (or enum member name).
     Str(&'r str),
@@ -19,14 +19,26 @@ pub enum Field<'r> {
     Int(i64),
     /// A boolean.
     Bool(bool),
+    /// A nested list field (issue #13): the list's value as [`Value::List`] of its elements,
+    /// or [`Value::Records`] of its elements' fields flattened in the nested list's field
+    /// order (see [`ipe_nostd::Bundle::nested_slot`]), allocated by the caller. It is checked
+    /// against the nested list's declaration when read, as every list is.
+    Nested(Value<'r>),
 }
 
 impl<'r> Field<'r> {
-    fn scalar(self) -> Scalar<'r> {
-        match self {
+    /// The field's value read as a field of `kind` (a list kind for a nested list).
+    fn read(self, bundle: &Bundle<'_>, kind: ValueKind) -> Value<'r> {
+        let s = match self {
             Field::Str(s) => Scalar::Str(s),
             Field::Int(i) => Scalar::Int(i),
             Field::Bool(b) => Scalar::Bool(b),
+            Field::Nested(v) if kind == ValueKind::List => return v,
+            Field::Nested(_) => return wrong(kind, JsonKind::List),
+        };
+        match kind {
+            ValueKind::List => wrong(ValueKind::List, s.kind()),
+            k => s.read(bundle, k),
         }
     }
 }
@@ -131,7 +143,7 @@ impl<'s, 'r> TypedValues<'s, 'r> {
                     }
                     let kind = bundle.field_info(slot, f).kind;
                     if let Some(v) = vals.get_mut(start + usize::from(f)) {
-                        *v = field.scalar().read(bundle, kind);
+                        *v = field.read(bundle, kind);
                     }
                 }
             }
@@ -171,7 +183,7 @@ impl<'s, 'r> TypedValues<'s, 'r> {
         let mut key_path = bumpalo::collections::String::new_in(self.arena);
         for (key, field) in entries {
             keys.push(key);
-            let v = field.scalar().read(bundle, value);
+            let v = field.read(bundle, value);
             key_path.clear();
             key_path.push_str(path);
             // Writing to a `String` cannot fail.

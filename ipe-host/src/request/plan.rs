@@ -56,36 +56,52 @@ impl Plan {
             let Ok(slot) = SlotId::try_from(s) else {
                 break;
             };
-            let info = bundle.slot_info(slot);
-            let shape = match (info.kind, info.elem) {
-                (ValueKind::List, None) if bundle.is_map(slot) => Shape::Map {
-                    value: bundle.field_info(slot, 1).kind,
-                    max_len: info.max_len,
-                },
-                (ValueKind::List, Some(elem)) => Shape::Scalars {
-                    elem,
-                    max_len: info.max_len,
-                },
-                (ValueKind::List, None) => {
-                    let root = plan.new_node();
-                    let first_kind = plan.kinds.len() as u32;
-                    for f in 0..info.fields {
-                        let fi = bundle.field_info(slot, f);
-                        plan.kinds.push(fi.kind);
-                        plan.insert(root, fi.path, f, Shape::Scalar(fi.kind));
-                    }
-                    Shape::Records {
-                        fields: info.fields,
-                        root,
-                        first_kind,
-                        max_len: info.max_len,
-                    }
-                }
-                (k, _) => Shape::Scalar(k),
-            };
-            plan.insert(0, info.path, slot, shape);
+            if bundle.is_nested_slot(slot) {
+                // Read inside the elements of the list that holds it.
+                continue;
+            }
+            let shape = plan.shape(bundle, slot);
+            plan.insert(0, bundle.slot_info(slot).path, slot, shape);
         }
         plan
+    }
+
+    /// How slot `slot` is read; a nested list field (issue #13) is read with its own slot's
+    /// shape (the verifier orders nested slots after their parent, so this ends).
+    fn shape(&mut self, bundle: &Bundle<'_>, slot: SlotId) -> Shape {
+        let info = bundle.slot_info(slot);
+        match (info.kind, info.elem) {
+            (ValueKind::List, None) if bundle.is_map(slot) => Shape::Map {
+                value: bundle.field_info(slot, 1).kind,
+                max_len: info.max_len,
+            },
+            (ValueKind::List, Some(elem)) => Shape::Scalars {
+                elem,
+                max_len: info.max_len,
+            },
+            (ValueKind::List, None) => {
+                let root = self.new_node();
+                let first_kind = self.kinds.len() as u32;
+                for f in 0..info.fields {
+                    self.kinds.push(bundle.field_info(slot, f).kind);
+                }
+                for f in 0..info.fields {
+                    let fi = bundle.field_info(slot, f);
+                    let shape = match bundle.nested_slot(slot, f) {
+                        Some(n) if n > slot => self.shape(bundle, n),
+                        _ => Shape::Scalar(fi.kind),
+                    };
+                    self.insert(root, fi.path, f, shape);
+                }
+                Shape::Records {
+                    fields: info.fields,
+                    root,
+                    first_kind,
+                    max_len: info.max_len,
+                }
+            }
+            (k, _) => Shape::Scalar(k),
+        }
     }
 
     fn new_node(&mut self) -> u32 {

@@ -69,8 +69,23 @@ pub fn slot_value<'j>(
     request: &'j Json,
     arena: &'j Bump,
 ) -> Value<'j> {
+    if bundle.is_nested_slot(slot) {
+        // Read inside the elements of the list that holds it.
+        return Value::Missing;
+    }
+    let found = lookup(request, bundle.slot_info(slot).path);
+    found_value(bundle, slot, found, arena)
+}
+
+/// The value `found` (absent: `None`) read as slot `slot` declares; a nested list field of a
+/// list of records is read the same way with its own slot's declaration (issue #13).
+fn found_value<'j>(
+    bundle: &Bundle<'_>,
+    slot: SlotId,
+    found: Option<&'j Json>,
+    arena: &'j Bump,
+) -> Value<'j> {
     let info = bundle.slot_info(slot);
-    let found = lookup(request, info.path);
     if info.kind != ValueKind::List {
         return scalar(bundle, found, info.kind);
     }
@@ -109,7 +124,10 @@ pub fn slot_value<'j>(
                 for f in 0..info.fields {
                     let fi = bundle.field_info(slot, f);
                     vals.push(if item.is_object() {
-                        scalar(bundle, lookup(item, fi.path), fi.kind)
+                        match bundle.nested_slot(slot, f) {
+                            Some(n) => found_value(bundle, n, lookup(item, fi.path), arena),
+                            None => scalar(bundle, lookup(item, fi.path), fi.kind),
+                        }
                     } else {
                         Value::Invalid(ErrKind::NotRecord {
                             got: json_kind(item),

@@ -129,6 +129,32 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         ty_of(fr.kind()).ok_or(CodeError::BadOperand)
     }
 
+    /// The slot record of the nested list that is field `field` of the element bound at
+    /// `level` (issue #13): the field must be a list field.
+    fn nested_slot(
+        &self,
+        level: u8,
+        field: u16,
+        depth: usize,
+    ) -> Result<(u16, SlotRec<'t>), CodeError> {
+        let t: &'t Tables<'b, 'a> = self.t;
+        if usize::from(level) >= depth {
+            return Err(CodeError::BadOperand);
+        }
+        let slot = self.loops.get(usize::from(level)).copied().unwrap_or(0);
+        let r = self.t.slot(slot).ok_or(CodeError::BadOperand)?;
+        let (ff, nf) = (r.first_field(), r.field_count());
+        if field >= nf {
+            return Err(CodeError::BadOperand);
+        }
+        let fr = FieldRec::nth(self.t.body.fields, usize::from(ff) + usize::from(field));
+        if !matches!(fr.kind(), kind::LIST | kind::RECORDS) {
+            return Err(CodeError::TypeMismatch);
+        }
+        let s = fr.enum_id();
+        Ok((s, t.slot(s).ok_or(CodeError::BadOperand)?))
+    }
+
     fn scalar_slot_ty(&self, s: u16) -> Result<Ty, CodeError> {
         ty_of(self.slot_kind(s)?).ok_or(CodeError::TypeMismatch)
     }
@@ -204,14 +230,16 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let t = self.scalar_slot_ty(slot.0).map_err(e)?;
                     self.state.push(t).map_err(e)?;
                 }
-                Instr::LoadField { level: l, field } | Instr::HasField { level: l, field } => {
+                Instr::LoadField { level: l, field } => {
                     let t = self.field_ty(l.0, field.0, level).map_err(e)?;
-                    let pushed = if matches!(instr, Instr::HasField { .. }) {
-                        Ty::Bool
-                    } else {
-                        t
-                    };
-                    self.state.push(pushed).map_err(e)?;
+                    self.state.push(t).map_err(e)?;
+                }
+                Instr::HasField { level: l, field } => {
+                    // The presence of a scalar field or of a nested list (issue #13).
+                    if self.field_ty(l.0, field.0, level).is_err() {
+                        self.nested_slot(l.0, field.0, level).map_err(e)?;
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
                 }
                 Instr::LoadConst { konst } => {
                     let t = self.const_ty(konst.0).map_err(e)?;
@@ -336,11 +364,55 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                         npending += 1;
                     }
                 }
-                Instr::Count { list, body }
-                | Instr::Any { list, body }
-                | Instr::All { list, body } => {
-                    let is_count = matches!(instr, Instr::Count { .. });
-                    let (s, n) = (list.0, usize::from(body.0));
+                Instr::InField { level: l, field } => {
+                    let (_, r) = self.nested_slot(l.0, field.0, level).map_err(e)?;
+                    if r.kind() != kind::LIST {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    let et = ty_of(r.elem_kind()).ok_or(e(CodeError::BadOperand))?;
+                    if self.state.pop(base_u8).map_err(e)? != et {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    cost = cost.saturating_add(u64::from(r.max_len()));
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::Count { .. }
+                | Instr::Any { .. }
+                | Instr::All { .. }
+                | Instr::CountField { .. }
+                | Instr::AnyField { .. }
+                | Instr::AllField { .. } => {
+                    let (s, body, is_count) = match instr {
+                        Instr::Count { list, body } => (list.0, body, true),
+                        Instr::Any { list, body } | Instr::All { list, body } => {
+                            (list.0, body, false)
+                        }
+                        Instr::CountField {
+                            level: l,
+                            field,
+                            body,
+                        } => (
+                            self.nested_slot(l.0, field.0, level).map_err(e)?.0,
+                            body,
+                            true,
+                        ),
+                        Instr::AnyField {
+                            level: l,
+                            field,
+                            body,
+                        }
+                        | Instr::AllField {
+                            level: l,
+                            field,
+                            body,
+                        } => (
+                            self.nested_slot(l.0, field.0, level).map_err(e)?.0,
+                            body,
+                            false,
+                        ),
+                        _ => return Err(e(CodeError::BadOperand)),
+                    };
+                    let n = usize::from(body.0);
                     let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;
                     let k = r.kind();
                     let max = u64::from(r.max_len());

@@ -101,7 +101,13 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         // The empty path is the self field of a list of scalars (checked with its slot).
         let path_ok =
             text(body, r.path()).is_some_and(|p| p.is_empty() || crate::path::is_canonical(p));
-        if !path_ok || !scalar_ok(r.kind(), r.enum_id()) {
+        // A list field (issue #13) names its nested list's slot record, of the same kind.
+        let nested_ok = |k: u8, s: u16| {
+            matches!(k, kind::LIST | kind::RECORDS)
+                && usize::from(s) < slots
+                && SlotRec::nth(body.slots, usize::from(s)).kind() == k
+        };
+        if !path_ok || !(scalar_ok(r.kind(), r.enum_id()) || nested_ok(r.kind(), r.enum_id())) {
             return Err(bad(Section::Fields, i));
         }
     }
@@ -110,7 +116,7 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     for i in 0..slots {
         let r = SlotRec::nth(body.slots, i);
         let path = text(body, r.path())
-            .filter(|p| crate::path::is_canonical(p))
+            .filter(|p| crate::path::is_canonical(p) || nested_slot_path(p))
             .ok_or(bad(Section::Slots, i))?;
         let (k, ek, e) = (r.kind(), r.elem_kind(), r.enum_id());
         let (ff, nf, max) = (r.first_field(), r.field_count(), r.max_len());
@@ -139,6 +145,7 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
                     // Only a list of scalars has a self field: a record's fields have paths.
                     && (usize::from(ff)..usize::from(ff) + usize::from(nf))
                         .all(|j| text(body, FieldRec::nth(body.fields, j).path()) != Some(""))
+                    && nested_after(body, i, ff, nf)
             }
             // A map's entries: field 0 the key (a string), field 1 the value.
             kind::MAP => {
@@ -391,4 +398,27 @@ fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max
         });
     }
     Ok(())
+}
+
+/// Whether every list field among fields `first..first + n` of records slot `slot` names a
+/// slot after `slot` (so nested lists form no cycle and every reader's descent ends).
+fn nested_after(body: &Body<'_>, slot: usize, first: u16, n: u16) -> bool {
+    (usize::from(first)..usize::from(first) + usize::from(n)).all(|f| {
+        let fr = FieldRec::nth(body.fields, f);
+        !matches!(fr.kind(), kind::LIST | kind::RECORDS) || usize::from(fr.enum_id()) > slot
+    })
+}
+
+/// Whether `p` names the slot of a nested list: canonical paths joined by `[]`, each piece
+/// after a `[]` a field path (`containers[].ports`, `a[]["x.y"]`, `a[].b[].c`).
+fn nested_slot_path(p: &str) -> bool {
+    let mut pieces = p.split("[]");
+    let first_ok = pieces.next().is_some_and(crate::path::is_canonical);
+    let mut rest = pieces.peekable();
+    first_ok
+        && rest.peek().is_some()
+        && rest.all(|piece| {
+            let field = piece.strip_prefix('.').unwrap_or(piece);
+            (piece.starts_with('.') || piece.starts_with('[')) && crate::path::is_canonical(field)
+        })
 }

@@ -7,7 +7,7 @@
 use ipe_nostd::format::{self, kind, Body, NONE_U16, NONE_U32};
 use ipe_nostd::isa::{CmpOp, Instr, Opcode, OperandKind, StrOp};
 use ipe_nostd::verify::{Block, CodeError, VerifyError};
-use ipe_nostd::{Bundle, BundleError, ErrKind, Outcome, Value};
+use ipe_nostd::{Bundle, BundleError, Outcome, Value};
 
 /// Assembles a listing: one instruction per line, `mnemonic operands` in the syntax of
 /// `ipe_nostd::disasm` (a leading `0012:` offset, indentation, `(annotations)` after an
@@ -136,14 +136,17 @@ impl<'s> Tokens<'s> {
 }
 
 /// Slot paths of the fixture, by slot id.
-pub const SLOTS: [&str; 7] = [
-    "a.env",   // 0: string
-    "b.n",     // 1: int
-    "c.flag",  // 2: bool
-    "d.level", // 3: enum ["low", "high"]
-    "e.tags",  // 4: list of strings, max 4
-    "f.items", // 5: list of records { name: string, size: int }, max 4
-    "g.nums",  // 6: list of ints, max 4
+pub const SLOTS: [&str; 10] = [
+    "a.env",           // 0: string
+    "b.n",             // 1: int
+    "c.flag",          // 2: bool
+    "d.level",         // 3: enum ["low", "high"]
+    "e.tags",          // 4: list of strings, max 4
+    "f.items",         // 5: list of records { name: string, size: int }, max 4
+    "g.nums",          // 6: list of ints, max 4
+    "h.boxes",         // 7: list of records { ports: slot 8, subs: slot 9 }, max 4 (issue #13)
+    "h.boxes[].ports", // 8: nested list of ints, max 3
+    "h.boxes[].subs",  // 9: nested list of records { size: int }, max 2
 ];
 
 /// Symbols of the fixture, sorted: their index is the symbol id.
@@ -217,12 +220,19 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
     let mut members = W::default();
     members.u32(sym("low") as u32).u32(sym("high") as u32);
     let mut fields = W::default();
-    for (name, k) in [("name", kind::STR), ("size", kind::INT)] {
+    let field_recs = [
+        ("name", kind::STR, NONE_U16),
+        ("size", kind::INT, NONE_U16),
+        ("ports", kind::LIST, 8),
+        ("subs", kind::RECORDS, 9),
+        ("size", kind::INT, NONE_U16),
+    ];
+    for (name, k, e) in field_recs {
         let (o, l) = text.range(name);
-        fields.u32(o).u32(l).u8(k).u8(0).u16(NONE_U16);
+        fields.u32(o).u32(l).u8(k).u8(0).u16(e);
     }
     let mut slots = W::default();
-    let shapes: [(u8, u8, u16, u16, u16, u32); 7] = [
+    let shapes: [(u8, u8, u16, u16, u16, u32); 10] = [
         (kind::STR, 0, NONE_U16, 0, 0, 0),
         (kind::INT, 0, NONE_U16, 0, 0, 0),
         (kind::BOOL, 0, NONE_U16, 0, 0, 0),
@@ -230,6 +240,9 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         (kind::LIST, kind::STR, NONE_U16, 0, 0, 4),
         (kind::RECORDS, 0, NONE_U16, 0, 2, 4),
         (kind::LIST, kind::INT, NONE_U16, 0, 0, 4),
+        (kind::RECORDS, 0, NONE_U16, 2, 2, 4),
+        (kind::LIST, kind::INT, NONE_U16, 0, 0, 3),
+        (kind::RECORDS, 0, NONE_U16, 4, 1, 2),
     ];
     for (path, (k, ek, e, ff, nf, max)) in SLOTS.iter().zip(shapes) {
         let (o, l) = text.range(path);
@@ -375,8 +388,20 @@ fn scalar<'a>(b: &Bundle<'_>, v: &V) -> Value<'a> {
         V::B(x) => Value::Bool(*x),
         V::E(r) => Value::Enum(*r),
         V::Missing => Value::Missing,
-        V::L(_) | V::R(_) => Value::Invalid(ErrKind::Missing),
+        // A nested list (a field of a record): leaked, tests only.
+        V::L(items) => Value::List(nested(b, items)),
+        V::R(items) => Value::Records(nested(b, items)),
     }
+}
+
+fn nested<'a>(b: &Bundle<'_>, items: &[V]) -> &'a [Value<'a>] {
+    Box::leak(
+        items
+            .iter()
+            .map(|x| scalar(b, x))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
 }
 
 /// Evaluates the clause `code` (which must verify) on a request given as `(slot, value)`

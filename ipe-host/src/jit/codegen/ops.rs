@@ -99,13 +99,26 @@ impl Gen<'_, '_> {
 
     /// Error code, element pointer and value count of list slot `s`.
     pub(super) fn aggregate(&mut self, op: Opcode, s: u16, body: &[u8], level: usize) -> R<Cell> {
+        let addr = self.slot_addr(s);
+        self.aggregate_at(op, s, addr, body, level)
+    }
+
+    /// [`Self::aggregate`] over the value at `addr` read as list slot `s` declares.
+    pub(super) fn aggregate_at(
+        &mut self,
+        op: Opcode,
+        s: u16,
+        addr: ir::Value,
+        body: &[u8],
+        level: usize,
+    ) -> R<Cell> {
         let sh = self.sh.slot(s);
         let stride = i64::from(if kind::is_records(sh.kind) {
             sh.fields.max(1)
         } else {
             1
         });
-        let (lerr, ptr, len) = self.list(s);
+        let (lerr, ptr, len) = self.list_at(s, addr);
         let n = self.b.ins().udiv_imm_u(len, stride);
         if body.is_empty() {
             return Ok(self.cell(Ty::Int, n, lerr));
@@ -415,6 +428,38 @@ impl Gen<'_, '_> {
                     let body = code.get(pc..pc + n).ok_or(bad("aggregate body"))?;
                     pc += n;
                     let c = self.aggregate(instr.opcode(), list.0, body, level)?;
+                    self.push(c)?;
+                }
+                Instr::InField { level: l, field } => {
+                    let a = self.pop()?;
+                    let c = self.in_field(a, l.0, field.0)?;
+                    self.push(c)?;
+                }
+                Instr::CountField {
+                    level: l,
+                    field,
+                    body,
+                }
+                | Instr::AnyField {
+                    level: l,
+                    field,
+                    body,
+                }
+                | Instr::AllField {
+                    level: l,
+                    field,
+                    body,
+                } => {
+                    let n = usize::from(body.0);
+                    let body = code.get(pc..pc + n).ok_or(bad("aggregate body"))?;
+                    pc += n;
+                    let op = match instr {
+                        Instr::CountField { .. } => Opcode::Count,
+                        Instr::AnyField { .. } => Opcode::Any,
+                        _ => Opcode::All,
+                    };
+                    let (s, addr) = self.nested_list(l.0, field.0)?;
+                    let c = self.aggregate_at(op, s, addr, body, level)?;
                     self.push(c)?;
                 }
             }

@@ -164,11 +164,14 @@ impl Gen<'_, '_> {
         })
     }
 
-    pub(super) fn list(&mut self, s: u16) -> (ir::Value, ir::Value, ir::Value) {
+    /// Error code, element pointer and value count of the value at `addr` read as list slot
+    /// `s` declares (a top-level list's value is its slot's, a nested list's a field of an
+    /// element).
+    #[inline(always)]
+    pub(super) fn list_at(&mut self, s: u16, addr: ir::Value) -> (ir::Value, ir::Value, ir::Value) {
         let f = Self::flags();
         let l = self.lay;
         let sh = self.sh.slot(s);
-        let addr = self.slot_addr(s);
         let ptr = self.b.ins().load(I64, f, addr, l.off_list_ptr as i32);
         let len = self.b.ins().load(I64, f, addr, l.off_list_len as i32);
         let slow = |g: &mut Self| {

@@ -1,0 +1,42 @@
+//! Nested lists (issue #13): `in.field` and the `*.field` aggregates read a list field of the
+//! element an enclosing aggregate binds, declared by the slot record its field record names;
+//! the loops and slow paths are the top-level list's, given the field's address.
+
+use cranelift_codegen::ir::{self, condcodes::IntCC, InstBuilder};
+use ipe_nostd::format::kind;
+
+use super::calls::Helper;
+use super::{bad, Cell, Gen, Ty, R};
+use crate::jit::errcode::OK;
+
+impl Gen<'_, '_> {
+    /// The nested list's slot and the address of its value: field `f` of the element bound
+    /// at `level`.
+    pub(super) fn nested_list(&mut self, level: u8, f: u16) -> R<(u16, ir::Value)> {
+        let (slot, addr) = self.field_addr(level, f)?;
+        let (k, s) = self.sh.field(slot, f);
+        if !matches!(k, kind::LIST | kind::RECORDS) {
+            return Err(bad("a list instruction on a field that is no list"));
+        }
+        Ok((s, addr))
+    }
+
+    /// `in.field`: `a` is an element of the nested list of scalars at `(level, f)`.
+    pub(super) fn in_field(&mut self, a: Cell, level: u8, f: u16) -> R<Cell> {
+        let (s, addr) = self.nested_list(level, f)?;
+        let sh = self.shapes_ptr();
+        let sv = self.iconst(i64::from(s));
+        let lerr = self.call(Helper::ListErr, &[sh, sv, addr]);
+        let err = self.b.ins().umin(a.err, lerr);
+        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
+        let zero = self.iconst(0);
+        let (p, l) = match (a.ptr, a.len) {
+            (Some(p), Some(l)) => (p, l),
+            _ => (zero, zero),
+        };
+        let val = self.unless(dirty, zero, false, |g| {
+            g.call(Helper::InList, &[sh, sv, addr, a.val, p, l])
+        });
+        Ok(self.cell(Ty::Bool, val, err))
+    }
+}
