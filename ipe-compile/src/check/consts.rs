@@ -753,9 +753,7 @@ impl Cx {
                     .iter()
                     .filter(|(_, c)| matches!(c.value, Value::Map(_)))
                     .map(|(n, _)| n);
-                let Some(help) = did_you_mean(first, maps) else {
-                    return None;
-                };
+                let help = did_you_mean(first, maps)?;
                 let at = list.span.start..list.span.start + first.len();
                 self.error(at, format!("unknown constant `{first}`"), Some(help));
                 return Some(None);
