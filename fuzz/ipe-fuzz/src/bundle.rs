@@ -150,11 +150,7 @@ fn put_u16(list: &mut [u8], i: usize, v: u16) {
 }
 
 /// One index mutation of `bundle` drawn from `u`, re-encoded with a valid header.
-fn mutate_index(
-    bundle: &Bundle<'_>,
-    body: &Body<'_>,
-    u: &mut Unstructured<'_>,
-) -> Option<Vec<u8>> {
+fn mutate_index(bundle: &Bundle<'_>, body: &Body<'_>, u: &mut Unstructured<'_>) -> Option<Vec<u8>> {
     let mut buckets = body.index_buckets.to_vec();
     let mut groups = body.index_groups.to_vec();
     let mut ids = body.index_policies.to_vec();

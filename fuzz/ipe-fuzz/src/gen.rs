@@ -511,7 +511,8 @@ impl G<'_, '_> {
                 let l = self.pick(&lists);
                 if self.below(3) == 0 {
                     // Issue 13: a set operator against another list of the type or literals.
-                    let op = self.pick(&["contains_all", "contains_any", "intersects", "subset_of"]);
+                    let op =
+                        self.pick(&["contains_all", "contains_any", "intersects", "subset_of"]);
                     if self.bool() {
                         let r = self.pick(&lists);
                         return Some(format!("{l} {op} {r}"));
@@ -767,7 +768,9 @@ impl G<'_, '_> {
                     let scalars: Vec<&str> = self
                         .attrs
                         .iter()
-                        .filter(|a| matches!(a.kind, Kind::Scalar(_)))
+                        // Placeholders name plain dotted paths (quoted keys are not read
+                        // inside a reason's braces yet).
+                        .filter(|a| matches!(a.kind, Kind::Scalar(_)) && !a.path.contains('['))
                         .map(|a| a.path)
                         .collect();
                     if !scalars.is_empty() {
@@ -777,7 +780,11 @@ impl G<'_, '_> {
                 _ => {
                     if let Some((v, i)) = witness {
                         if let Kind::Records { fields, .. } = &self.attrs[i].kind {
-                            let names: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+                            let names: Vec<&str> = fields
+                                .iter()
+                                .map(|(f, _)| *f)
+                                .filter(|f| !f.contains('['))
+                                .collect();
                             if !names.is_empty() {
                                 out.push_str(&format!("{{{v}.{}}}", self.pick(&names)));
                             }
@@ -894,10 +901,18 @@ pub fn case(u: &mut Unstructured<'_>) -> Case {
     // Sometimes the policies are the rules of one first-match group (issue #13).
     let grouped = g.below(3) == 0;
     let mut rules = String::new();
+    let mut defs = String::new();
     for i in 0..n {
         let p = g.policy(i);
         if grouped {
-            rules.push_str(&p);
+            // A group holds only policies: a def the policy starts with goes before it.
+            let mut rest = p.as_str();
+            while rest.starts_with("def ") {
+                let end = rest.find('\n').map_or(rest.len(), |e| e + 1);
+                defs.push_str(&rest[..end]);
+                rest = &rest[end..];
+            }
+            rules.push_str(rest);
             rules.push('\n');
         } else if g.bool() {
             texts.push(p);
@@ -911,7 +926,9 @@ pub fn case(u: &mut Unstructured<'_>) -> Case {
         texts.push(format!("{}\n", g.consts.join("\n")));
     }
     if grouped {
-        texts.push(format!("group G first-match: \"rules\" {{\n{rules}}}\n"));
+        texts.push(format!(
+            "{defs}group G first-match: \"rules\" {{\n{rules}}}\n"
+        ));
     }
     let requests = (0..1 + g.below(6)).map(|_| g.request()).collect();
     let sources = texts

@@ -88,13 +88,10 @@ pub fn decisions(
 
 /// Both JIT tiers of `bundle` (those the JIT supports).
 pub fn jits<'b>(bundle: &ipe_nostd::Bundle<'b>) -> Jits<'b> {
-    [
-        ipe_host::JitTier::Baseline,
-        ipe_host::JitTier::Optimized,
-    ]
-    .into_iter()
-    .filter_map(|t| jit(bundle, t))
-    .collect()
+    [ipe_host::JitTier::Baseline, ipe_host::JitTier::Optimized]
+        .into_iter()
+        .filter_map(|t| jit(bundle, t))
+        .collect()
 }
 
 /// Calls `f` with every backend of one bundle, the reference first: the list

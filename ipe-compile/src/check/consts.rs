@@ -604,13 +604,21 @@ impl Cx {
                 value,
                 map,
                 filter,
-            } => ExprKind::MapAgg {
-                kind: *kind,
-                key: key.clone(),
-                value: value.clone(),
-                map: map.clone(),
-                filter: filter.as_deref().map(|f| self.boxed(f)),
-            },
+            } => {
+                // The entry's key and value names shadow constants inside the filter.
+                self.env.push((key.text.clone(), Binding::Shadow));
+                self.env.push((value.text.clone(), Binding::Shadow));
+                let filter = filter.as_deref().map(|f| self.boxed(f));
+                self.env.pop();
+                self.env.pop();
+                ExprKind::MapAgg {
+                    kind: *kind,
+                    key: key.clone(),
+                    value: value.clone(),
+                    map: map.clone(),
+                    filter,
+                }
+            }
             ExprKind::Coalesce { lhs, rhs, op } => ExprKind::Coalesce {
                 lhs: self.boxed(lhs),
                 rhs: self.boxed(rhs),

@@ -448,25 +448,36 @@ fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
     fold(hir::Expr::Or(disjuncts))
 }
 
-/// Replaces the operand `p` by `by` in the condition `e` (not inside aggregate filters, which
-/// expanded their own).
+/// Replaces the operand `p` by `by` in the condition `e`. Filters expanded their own `??`
+/// reads already, so a placeholder left inside one stands for an outer read that the checker
+/// put there (`x ?? d in map` is an `any` over the map's keys comparing each with `x ?? d`):
+/// it is replaced too.
 fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
     use hir::Expr as E;
-    let one = |o: &mut Operand| {
+    fn one(o: &mut Operand, p: &Operand, by: &Operand) {
         if o == p {
             *o = by.clone();
+        } else if let Operand::Count(a) = o {
+            if let Some(f) = a.filter.as_mut() {
+                subst(f, p, by);
+            }
         }
-    };
+    }
     match e {
-        E::Const(_) | E::Any(_) | E::All(_) => {}
+        E::Const(_) => {}
+        E::Any(a) | E::All(a) => {
+            if let Some(f) = a.filter.as_mut() {
+                subst(f, p, by);
+            }
+        }
         E::Truthy(o)
         | E::Has(o)
         | E::InSet { lhs: o, .. }
         | E::InList { lhs: o, .. }
-        | E::InNested { lhs: o, .. } => one(o),
+        | E::InNested { lhs: o, .. } => one(o, p, by),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
-            one(lhs);
-            one(rhs);
+            one(lhs, p, by);
+            one(rhs, p, by);
         }
         E::Not(x) => subst(x, p, by),
         E::And(xs) | E::Or(xs) => xs.iter_mut().for_each(|x| subst(x, p, by)),
