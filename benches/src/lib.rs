@@ -25,12 +25,14 @@ mod cedar;
 mod ipe;
 mod native;
 mod rego;
+mod v2;
 mod workloads;
 
 pub use cedar::*;
 pub use ipe::*;
 pub use native::*;
 pub use rego::*;
+pub use v2::*;
 pub use workloads::*;
 
 /// Slots in a prebuilt context (every workload needs fewer).
