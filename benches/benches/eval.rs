@@ -60,7 +60,11 @@ fn check_v2(case: &str, allow: bool, reason: &str) {
     let (w, c) = split(case);
     assert_eq!(allow, common::workload_def(w).case(c).allow, "{case}");
     if w == RENDERS {
-        let want = if allow { "" } else { ipe_benches::REASONS_DENY_TEXT };
+        let want = if allow {
+            ""
+        } else {
+            ipe_benches::REASONS_DENY_TEXT
+        };
         assert_eq!(reason, want, "{case}: rendered reason");
     }
 }

@@ -164,7 +164,10 @@ policy NotRoot:
         "v2/optional",
         V2::Optional,
         ipe,
-        vec![case("allow", req(false), true), case("deny", req(true), false)],
+        vec![
+            case("allow", req(false), true),
+            case("deny", req(true), false),
+        ],
     )
 }
 
@@ -221,9 +224,7 @@ policy Payroll:
 "#
     );
     // user-1 is in team-1, team-1 in finance; user-0 in team-0, team-0 in engineering.
-    let req = |user: &str| {
-        json!({"principal": {"id": user}, "action": "export", "resource": {"kind": "payroll"}})
-    };
+    let req = |user: &str| json!({"principal": {"id": user}, "action": "export", "resource": {"kind": "payroll"}});
     workload(
         "v2/hierarchy",
         V2::Hierarchy,
@@ -354,7 +355,7 @@ pub fn acl_rule(i: usize) -> (&'static str, i64, &'static str, bool) {
         _ => (
             if i % 3 == 2 { "udp" } else { "tcp" },
             1000 + i as i64,
-            if i % 2 == 0 { "" } else { "192.168." },
+            if i.is_multiple_of(2) { "" } else { "192.168." },
             i % 4 != 3,
         ),
     }
@@ -487,15 +488,15 @@ policy Trusted:
     };
     let req = |last_privileged: bool| {
         json!({"spec": {"replicas": 12,
-            "initContainers": [{"name": "migrate", "image": "gcr.io/acme/migrate:3"}],
-            "containers": [
-                {"name": "app", "image": "gcr.io/acme/app:1.4"},
-                {"name": "proxy", "image": "gcr.io/acme/envoy:1.30",
-                 "securityContext": {"privileged": false}},
-                {"name": "metrics", "image": "gcr.io/acme/exporter:0.9"},
-                {"name": "debug", "image": "gcr.io/acme/debug:1",
-                 "securityContext": {"privileged": last_privileged}}
-            ]}})
+        "initContainers": [{"name": "migrate", "image": "gcr.io/acme/migrate:3"}],
+        "containers": [
+            {"name": "app", "image": "gcr.io/acme/app:1.4"},
+            {"name": "proxy", "image": "gcr.io/acme/envoy:1.30",
+             "securityContext": {"privileged": false}},
+            {"name": "metrics", "image": "gcr.io/acme/exporter:0.9"},
+            {"name": "debug", "image": "gcr.io/acme/debug:1",
+             "securityContext": {"privileged": last_privileged}}
+        ]}})
     };
     let (name, v2) = if written {
         ("v2/defs_written", V2::DefsWritten)
@@ -506,7 +507,10 @@ policy Trusted:
         name,
         v2,
         format!("{schema}{body}"),
-        vec![case("allow", req(false), true), case("deny", req(true), false)],
+        vec![
+            case("allow", req(false), true),
+            case("deny", req(true), false),
+        ],
     )
 }
 
@@ -649,7 +653,8 @@ impl NativeV2 {
                     || s.host_network.unwrap_or(false);
                 let c = &s.containers;
                 !host
-                    && c.iter().all(|c| !c.security_context.privileged.unwrap_or(false))
+                    && c.iter()
+                        .all(|c| !c.security_context.privileged.unwrap_or(false))
                     && c.iter().all(|c| {
                         !c.security_context
                             .allow_privilege_escalation

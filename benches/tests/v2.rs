@@ -18,7 +18,11 @@ fn issue13_v2_workloads_agree_on_every_engine() {
         assert!(w.cases.iter().any(|c| c.allow) && w.cases.iter().any(|c| !c.allow));
         for c in &w.cases {
             let at = format!("{} / {}", w.name, c.name);
-            assert_eq!(native.decide(&NativeV2::parse(&c.json)), c.allow, "native: {at}");
+            assert_eq!(
+                native.decide(&NativeV2::parse(&c.json)),
+                c.allow,
+                "native: {at}"
+            );
             assert_eq!(native.decide_json(&c.json), c.allow, "native json: {at}");
             let ctx = interp.context(&c.json);
             assert_eq!(interp.decide(&ctx), c.allow, "ipe interp: {at}");
@@ -45,15 +49,27 @@ fn issue13_v2_reason_renders_the_witness_on_every_engine() {
         let want = if c.allow { "" } else { REASONS_DENY_TEXT };
         let mut out = String::from("stale");
         let at = format!("{} / {}", w.name, c.name);
-        assert_eq!(native.decide_render(&NativeV2::parse(&c.json), &mut out), c.allow);
+        assert_eq!(
+            native.decide_render(&NativeV2::parse(&c.json), &mut out),
+            c.allow
+        );
         assert_eq!(out, want, "native: {at}");
-        assert_eq!(interp.decide_render(&interp.context(&c.json), &mut out), c.allow);
+        assert_eq!(
+            interp.decide_render(&interp.context(&c.json), &mut out),
+            c.allow
+        );
         assert_eq!(out, want, "ipe interp: {at}");
         assert_eq!(host.decide_render(host.values(&c.json), &mut out), c.allow);
         assert_eq!(out, want, "ipe host: {at}");
-        assert_eq!(host_jit.decide_render(host_jit.values(&c.json), &mut out), c.allow);
+        assert_eq!(
+            host_jit.decide_render(host_jit.values(&c.json), &mut out),
+            c.allow
+        );
         assert_eq!(out, want, "ipe host jit: {at}");
-        assert_eq!(jit.decide_render(&jit.interp.context(&c.json), &mut out), c.allow);
+        assert_eq!(
+            jit.decide_render(&jit.interp.context(&c.json), &mut out),
+            c.allow
+        );
         assert_eq!(out, want, "ipe jit: {at}");
     }
 }
