@@ -9,7 +9,7 @@ mod common;
 
 use common::split;
 use divan::{black_box, Bencher};
-use ipe_benches::{Native, RegoEngine};
+use ipe_benches::{Native, NativeV2, RegoEngine};
 
 /// Every prebuilt-context case, `workload:request`.
 const CASES: &[&str] = &[
@@ -28,6 +28,46 @@ const CASES: &[&str] = &[
     "list50:allow",
     "list50:deny",
 ];
+
+/// Language v2 cases (issue #13), prebuilt context: one workload per feature family, run by
+/// the hand-written Rust and IPE's engines only (`v2/reasons` renders the deny reason;
+/// `v2/scalars` is in `ipe_benches::V2_BLOCKED`: it does not compile on this base).
+const V2_CASES: &[&str] = &[
+    "v2/optional:allow",
+    "v2/optional:deny",
+    "v2/hierarchy:allow",
+    "v2/hierarchy:deny",
+    "v2/set_ops:allow",
+    "v2/set_ops:deny",
+    "v2/maps:allow",
+    "v2/maps:deny",
+    "v2/first_match:allow",
+    "v2/first_match:deny",
+    "v2/reasons:allow",
+    "v2/reasons:deny",
+    "v2/defs:allow",
+    "v2/defs:deny",
+    "v2/defs_written:allow",
+    "v2/defs_written:deny",
+];
+
+/// The v2 workload whose benches render the reason of a deny.
+const RENDERS: &str = "v2/reasons";
+
+/// Checks a v2 engine's answer before timing it: the expected decision and, for [`RENDERS`],
+/// the rendered reason.
+fn check_v2(case: &str, allow: bool, reason: &str) {
+    let (w, c) = split(case);
+    assert_eq!(allow, common::workload_def(w).case(c).allow, "{case}");
+    if w == RENDERS {
+        let want = if allow {
+            ""
+        } else {
+            ipe_benches::REASONS_DENY_TEXT
+        };
+        assert_eq!(reason, want, "{case}: rendered reason");
+    }
+}
 
 /// End-to-end cases.
 const JSON_CASES: &[&str] = &["seed:allow", "seed:deny", "list50:allow", "list50:deny"];
@@ -54,6 +94,21 @@ mod native {
         let json = common::workload_def(w).case(c).json.as_str();
         b.bench_local(|| e.decide_json(black_box(json)));
     }
+
+    #[divan::bench(args = V2_CASES)]
+    fn v2(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::native_v2(w);
+        let req = NativeV2::parse(&common::workload_def(w).case(c).json);
+        let mut out = String::new();
+        if w == RENDERS {
+            check_v2(case, e.decide_render(&req, &mut out), &out);
+            b.bench_local(|| e.decide_render(black_box(&req), &mut out));
+        } else {
+            check_v2(case, e.decide(&req), "");
+            b.bench_local(|| e.decide(black_box(&req)));
+        }
+    }
 }
 
 mod interp {
@@ -65,6 +120,22 @@ mod interp {
         let e = common::interp(w);
         let ctx = e.context(&common::workload_def(w).case(c).json);
         b.bench_local(|| e.decide(black_box(&ctx)));
+    }
+
+    /// v2 workloads, context prebuilt (`v2/reasons`: the reason rendered into a reused string).
+    #[divan::bench(args = V2_CASES)]
+    fn v2(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::interp(w);
+        let ctx = e.context(&common::workload_def(w).case(c).json);
+        let mut out = String::new();
+        if w == RENDERS {
+            check_v2(case, e.decide_render(&ctx, &mut out), &out);
+            b.bench_local(|| e.decide_render(black_box(&ctx), &mut out));
+        } else {
+            check_v2(case, e.decide(&ctx), "");
+            b.bench_local(|| e.decide(black_box(&ctx)));
+        }
     }
 
     /// Parse, fill a context from a reused arena, evaluate.
@@ -99,6 +170,22 @@ mod host {
         b.bench_local(|| e.decide(black_box(values)));
     }
 
+    /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
+    #[divan::bench(args = V2_CASES)]
+    fn v2(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::host(w);
+        let values = e.values(&common::workload_def(w).case(c).json);
+        let mut out = String::new();
+        if w == RENDERS {
+            check_v2(case, e.decide_render(values, &mut out), &out);
+            b.bench_local(|| e.decide_render(black_box(values), &mut out));
+        } else {
+            check_v2(case, e.decide(values), "");
+            b.bench_local(|| e.decide(black_box(values)));
+        }
+    }
+
     /// `PolicyEngine::evaluate_json`: one-pass parse into the thread's arena, evaluate.
     #[divan::bench(args = JSON_CASES)]
     fn json(b: Bencher, case: &str) {
@@ -121,6 +208,22 @@ mod host_jit {
         b.bench_local(|| e.decide(black_box(values)));
     }
 
+    /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
+    #[divan::bench(args = V2_CASES)]
+    fn v2(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::host_jit(w);
+        let values = e.values(&common::workload_def(w).case(c).json);
+        let mut out = String::new();
+        if w == RENDERS {
+            check_v2(case, e.decide_render(values, &mut out), &out);
+            b.bench_local(|| e.decide_render(black_box(values), &mut out));
+        } else {
+            check_v2(case, e.decide(values), "");
+            b.bench_local(|| e.decide(black_box(values)));
+        }
+    }
+
     /// `PolicyEngine::evaluate_json` with every policy JIT-compiled.
     #[divan::bench(args = JSON_CASES)]
     fn json(b: Bencher, case: &str) {
@@ -141,6 +244,22 @@ mod jit {
         let e = common::jit(w);
         let ctx = e.interp.context(&common::workload_def(w).case(c).json);
         b.bench_local(|| e.decide(black_box(&ctx)));
+    }
+
+    /// v2 workloads, native code per candidate (`v2/reasons`: the reason rendered).
+    #[divan::bench(args = V2_CASES)]
+    fn v2(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::jit(w);
+        let ctx = e.interp.context(&common::workload_def(w).case(c).json);
+        let mut out = String::new();
+        if w == RENDERS {
+            check_v2(case, e.decide_render(&ctx, &mut out), &out);
+            b.bench_local(|| e.decide_render(black_box(&ctx), &mut out));
+        } else {
+            check_v2(case, e.decide(&ctx), "");
+            b.bench_local(|| e.decide(black_box(&ctx)));
+        }
     }
 }
 

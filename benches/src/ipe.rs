@@ -4,6 +4,22 @@ use crate::{Workload, LIST, SLOTS};
 use bumpalo::Bump;
 use ipe_nostd::{Bundle, Context, Decision, Effect};
 use serde_json::Value as Json;
+use std::fmt::Write as _;
+
+/// Writes the first violation's reason of `violations` into `out` (cleared first), its
+/// placeholders filled from `values` (`Bundle::reason_with`, the renderer every engine shares).
+#[inline]
+fn render_first(
+    bundle: &Bundle<'_>,
+    values: &[ipe_nostd::Value<'_>],
+    violations: &[ipe_nostd::Violation],
+    out: &mut String,
+) {
+    out.clear();
+    if let Some(v) = violations.first() {
+        let _ = write!(out, "{}", bundle.reason_with(values, *v));
+    }
+}
 
 /// Compiles IPE source to bundle bytes (`compile_str` + `lower`).
 pub fn ipe_compile(src: &str) -> Vec<u8> {
@@ -42,6 +58,14 @@ impl Interp {
     #[inline]
     pub fn decide(&self, ctx: &Context<'_, SLOTS>) -> bool {
         let d: Decision<LIST> = ipe_nostd::evaluate(&self.bundle, ctx);
+        d.effect == Effect::Allow
+    }
+
+    /// Evaluates a prebuilt context and renders the first violation's reason into `out`.
+    #[inline]
+    pub fn decide_render(&self, ctx: &Context<'_, SLOTS>, out: &mut String) -> bool {
+        let d: Decision<LIST> = ipe_nostd::evaluate(&self.bundle, ctx);
+        render_first(&self.bundle, ctx.values(), &d.violations, out);
         d.effect == Effect::Allow
     }
 
@@ -112,6 +136,15 @@ impl HostEngine {
         self.engine.load().evaluate_values(values).effect == Effect::Allow
     }
 
+    /// Evaluates prebuilt slot values and renders the first violation's reason into `out`.
+    #[inline]
+    pub fn decide_render(&self, values: &[ipe_nostd::Value<'_>], out: &mut String) -> bool {
+        let set = self.engine.load();
+        let d = set.evaluate_values(values);
+        render_first(set.bundle(), values, &d.violations, out);
+        d.effect == Effect::Allow
+    }
+
     /// End to end: `PolicyEngine::evaluate_json` (one-pass parse into the thread's arena).
     pub fn decide_json(&self, json: &str) -> bool {
         self.engine
@@ -144,6 +177,21 @@ impl Jit {
     /// Evaluates a prebuilt context with native code.
     #[inline]
     pub fn decide(&self, ctx: &Context<'_, SLOTS>) -> bool {
+        self.decision(ctx).effect == Effect::Allow
+    }
+
+    /// Evaluates a prebuilt context with native code and renders the first violation's reason
+    /// into `out`.
+    #[inline]
+    pub fn decide_render(&self, ctx: &Context<'_, SLOTS>, out: &mut String) -> bool {
+        let d = self.decision(ctx);
+        render_first(&self.interp.bundle, ctx.values(), &d.violations, out);
+        d.effect == Effect::Allow
+    }
+
+    /// The decision of a prebuilt context, every candidate policy run as native code.
+    #[inline]
+    fn decision(&self, ctx: &Context<'_, SLOTS>) -> Decision<LIST> {
         let bundle = &self.interp.bundle;
         let values = ctx.values();
         let mut out = ipe_nostd::DecisionBuilder::<LIST>::new(bundle.default_effect());
@@ -156,6 +204,6 @@ impl Jit {
                 out.add(id, o);
             }
         });
-        out.finish().effect == Effect::Allow
+        out.finish()
     }
 }

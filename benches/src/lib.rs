@@ -5,6 +5,9 @@
 //! Rust (the floor). Each workload carries requests with the decision every engine must give;
 //! `tests/agreement.rs` checks that before any timing is trusted.
 //!
+//! The language v2 workloads (issue #13, `v2.rs`) are written for IPE and hand-written Rust
+//! ([`NativeV2`]) only; `tests/v2.rs` checks them.
+//!
 //! # How each engine is asked
 //! - IPE interpreter ([`Interp`]): the no_std path, `ipe_nostd::evaluate` over a prebuilt
 //!   [`Context`]; end to end: `serde_json` parse, `ipe_host::request::fill` into a reused
@@ -25,12 +28,14 @@ mod cedar;
 mod ipe;
 mod native;
 mod rego;
+mod v2;
 mod workloads;
 
 pub use cedar::*;
 pub use ipe::*;
 pub use native::*;
 pub use rego::*;
+pub use v2::*;
 pub use workloads::*;
 
 /// Slots in a prebuilt context (every workload needs fewer).

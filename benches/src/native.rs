@@ -69,6 +69,11 @@ pub struct Native {
 impl Native {
     /// Builds the hand-written decider (for policy sets, the index of generated rules).
     pub fn new(w: &Workload) -> Self {
+        assert!(
+            !matches!(w.kind, Kind::V2(_)),
+            "{}: v2 workloads are decided by NativeV2",
+            w.name
+        );
         let mut rules: HashMap<String, Vec<(i64, String)>> = HashMap::new();
         if let Kind::Set(n) = w.kind {
             for i in 0..n {
@@ -145,6 +150,7 @@ impl Native {
                         .all(|a| a.department != r.requester.department)
                     && r.approvals.iter().any(|a| a.role == "security-lead")
             }
+            Kind::V2(_) => unreachable!("Native::new refuses v2 workloads"),
         }
     }
 

@@ -14,6 +14,8 @@ pub enum Kind {
     Clauses16,
     /// `all` and `any` over [`LIST_LEN`] approvals.
     List50,
+    /// A language v2 workload (issue #13), decided by [`NativeV2`](crate::NativeV2).
+    V2(crate::V2),
 }
 
 /// One request of a workload and the decision every engine must give.
@@ -493,7 +495,7 @@ pub fn by_name(name: &str) -> Workload {
         "list50" => list50(),
         s => match s.strip_prefix("set/").and_then(|n| n.parse().ok()) {
             Some(n) => policy_set(n),
-            None => panic!("no workload {name}"),
+            None => crate::v2_by_name(s).unwrap_or_else(|| panic!("no workload {name}")),
         },
     }
 }

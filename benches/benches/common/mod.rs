@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use ipe_benches::{by_name, CedarEngine, HostEngine, Interp, Jit, Native, RegoEngine, Workload};
+use ipe_benches::{
+    by_name, CedarEngine, HostEngine, Interp, Jit, Native, NativeV2, RegoEngine, Workload,
+};
 
 /// `seed:allow` → (`seed`, `allow`).
 pub fn split(case: &str) -> (&str, &str) {
@@ -41,6 +43,7 @@ pub fn workload_def(name: &str) -> &'static Workload {
 }
 
 cache!(native, Native, Native::new);
+cache!(native_v2, NativeV2, NativeV2::new);
 cache!(interp, Interp, Interp::new);
 cache!(cedar, CedarEngine, CedarEngine::new);
 cache!(rego, RegoEngine, RegoEngine::new);
