@@ -30,13 +30,14 @@ const CASES: &[&str] = &[
 ];
 
 /// Language v2 cases (issue #13), prebuilt context: one workload per feature family, run by
-/// the hand-written Rust and IPE's engines only (`v2/reasons` renders the deny reason;
-/// `v2/scalars` is in `ipe_benches::V2_BLOCKED`: it does not compile on this base).
+/// the hand-written Rust and IPE's engines only (`v2/reasons` renders the deny reason).
 const V2_CASES: &[&str] = &[
     "v2/optional:allow",
     "v2/optional:deny",
     "v2/hierarchy:allow",
     "v2/hierarchy:deny",
+    "v2/scalars:allow",
+    "v2/scalars:deny",
     "v2/set_ops:allow",
     "v2/set_ops:deny",
     "v2/maps:allow",

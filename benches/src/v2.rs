@@ -50,17 +50,6 @@ pub const V2_NAMES: [&str; 9] = [
     "v2/defs_written",
 ];
 
-/// Workloads that do not compile on this base, with the compiler's message: quantifiers over
-/// a list of scalars read the list's self field (field 0, the empty path), which the bundle
-/// verifier refuses since the maps merge (`f35246e`: fields must have a canonical path, and
-/// `ipe_nostd::path::is_canonical("")` is false), so `lower` fails its own verification
-/// (`tests/corpus/lists/scalar_quantifiers.ipe` fails the same way). `tests/v2.rs` checks that
-/// they still fail so; drop an entry when its fix lands and it will be benched.
-pub const V2_BLOCKED: [(&str, &str); 1] = [(
-    "v2/scalars",
-    "bundle failed verification: record 0 of section `fields` is invalid",
-)];
-
 /// Rules in the first-match group.
 pub const ACL_RULES: usize = 20;
 /// Users in the hierarchy (each in one team).
@@ -94,13 +83,9 @@ fn workload(name: &str, v2: V2, ipe: String, cases: Vec<Case>) -> Workload {
     }
 }
 
-/// Every v2 workload, in [`V2_NAMES`] order, but those in [`V2_BLOCKED`].
+/// Every v2 workload, in [`V2_NAMES`] order.
 pub fn v2_all() -> Vec<Workload> {
-    V2_NAMES
-        .iter()
-        .filter(|n| !V2_BLOCKED.iter().any(|(b, _)| b == *n))
-        .filter_map(|n| v2_by_name(n))
-        .collect()
+    V2_NAMES.iter().filter_map(|n| v2_by_name(n)).collect()
 }
 
 /// The v2 workload named `name`, if there is one.

@@ -2,13 +2,13 @@
 //! decision on every request, and the reason workload renders the same text everywhere.
 
 use ipe_benches::{
-    v2_all, v2_by_name, HostEngine, Interp, Jit, NativeV2, REASONS_DENY_TEXT, V2_BLOCKED, V2_NAMES,
+    v2_all, v2_by_name, HostEngine, Interp, Jit, NativeV2, REASONS_DENY_TEXT, V2_NAMES,
 };
 
 #[test]
 fn issue13_v2_workloads_agree_on_every_engine() {
     let all = v2_all();
-    assert_eq!(all.len(), V2_NAMES.len() - V2_BLOCKED.len());
+    assert_eq!(all.len(), V2_NAMES.len());
     for w in &all {
         let native = NativeV2::new(w);
         let interp = Interp::new(w);
@@ -81,24 +81,5 @@ fn issue13_v2_defs_decide_as_written_out() {
     for (c, d) in defs.cases.iter().zip(&written.cases) {
         assert_eq!(c.json, d.json);
         assert_eq!(a.decide(&a.context(&c.json)), b.decide(&b.context(&d.json)));
-    }
-}
-
-/// A blocked workload still fails to compile with the recorded message (when this fails, the
-/// bug is fixed: remove the entry from `V2_BLOCKED` and add its cases to `benches/eval.rs`).
-#[test]
-fn issue13_v2_blocked_workloads_still_fail_to_compile() {
-    for (name, message) in V2_BLOCKED {
-        let w = v2_by_name(name).expect("a blocked workload exists");
-        let text = match ipe_compile::compile_str(&[("bench.ipe", w.ipe.as_str())]) {
-            Err(d) => format!("{d:?}"),
-            Ok(p) => format!("{:?}", ipe_compile::lower::lower(&p).err()),
-        };
-        assert!(text.contains(message), "{name}: {text}");
-        // The hand-written Rust decides its requests as expected meanwhile.
-        let native = NativeV2::new(&w);
-        for c in &w.cases {
-            assert_eq!(native.decide_json(&c.json), c.allow, "{name} / {}", c.name);
-        }
     }
 }
