@@ -66,7 +66,9 @@ fn corrupt_code(bytes: &[u8]) -> Option<Vec<u8>> {
     for i in 0..body.code.len() {
         let mut bad = bytes.to_vec();
         bad[code_at + i] = 0xff;
-        let header = Header::for_body(&bad[HEADER_LEN..]).write();
+        // Keep the version the bundle was written with (1 unless it has first-match groups).
+        let version = Header::parse(bytes).map_or(ipe_nostd::format::VERSION, |h| h.version);
+        let header = Header::for_body_version(&bad[HEADER_LEN..], version).write();
         bad[..HEADER_LEN].copy_from_slice(&header);
         if matches!(
             ipe_nostd::Bundle::from_bytes(&bad),

@@ -46,7 +46,14 @@ pub fn check(data: &[u8]) {
     let (raw, ctx_bytes) = rest.split_at(len);
     let owned;
     let bytes = if flags & 1 == 1 {
-        let mut b = Header::for_body(raw).write().to_vec();
+        // The header must name the version the body needs (2 only with first-match groups):
+        // bit 2 of the flags picks it, so both reach the verifier.
+        let version = if flags & 4 == 4 {
+            ipe_nostd::format::VERSION
+        } else {
+            ipe_nostd::format::MIN_VERSION
+        };
+        let mut b = Header::for_body_version(raw, version).write().to_vec();
         b.extend_from_slice(raw);
         owned = b;
         &owned[..]
