@@ -1,9 +1,7 @@
 //! Language v2 workloads (issue #13): IPE's engines and the hand-written Rust give the expected
 //! decision on every request, and the reason workload renders the same text everywhere.
 
-use ipe_benches::{
-    v2_all, v2_by_name, HostEngine, Interp, Jit, NativeV2, REASONS_DENY_TEXT, V2_NAMES,
-};
+use ipe_benches::{v2_all, HostEngine, Interp, Jit, NativeV2, REASONS_DENY_TEXT, V2_NAMES};
 
 #[test]
 fn issue13_v2_workloads_agree_on_every_engine() {

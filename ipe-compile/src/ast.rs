@@ -257,6 +257,17 @@ pub enum Lit {
     Bool(bool),
 }
 
+impl Lit {
+    /// The literal's type as messages name it (`string`, `int`, `bool`).
+    pub fn type_word(&self) -> &'static str {
+        match self {
+            Lit::Str(_) => "string",
+            Lit::Int(_) => "int",
+            Lit::Bool(_) => "bool",
+        }
+    }
+}
+
 /// The kind of an explicit aggregate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggKind {

@@ -65,14 +65,6 @@ pub(crate) struct Expanded {
 /// A source file handed to [`expand`]: name, text and syntax tree.
 pub(crate) type SourceAst<'a> = (&'a str, &'a str, &'a ast::File);
 
-fn lit_kind(l: &Lit) -> &'static str {
-    match l {
-        Lit::Str(_) => "string",
-        Lit::Int(_) => "int",
-        Lit::Bool(_) => "bool",
-    }
-}
-
 /// What a constant holds, with its article (`an int`, `a list`).
 fn value_word(v: &Value) -> &'static str {
     match v {
@@ -265,7 +257,7 @@ impl Cx {
                         ok = false;
                         continue;
                     };
-                    kind = kind.or(list.first().map(lit_kind));
+                    kind = kind.or(list.first().map(Lit::type_word));
                     if map.insert(key.clone(), list).is_some() {
                         self.error(
                             key_span.clone(),
@@ -308,16 +300,16 @@ impl Cx {
         items: &[(Lit, ByteSpan)],
         kind: Option<&'static str>,
     ) -> Option<Vec<Lit>> {
-        let Some(want) = kind.or(items.first().map(|(l, _)| lit_kind(l))) else {
+        let Some(want) = kind.or(items.first().map(|(l, _)| l.type_word())) else {
             return Some(Vec::new());
         };
         for (l, span) in items {
-            if lit_kind(l) != want {
+            if l.type_word() != want {
                 self.error(
                     span.clone(),
                     format!(
                         "mismatched types in constant `{name}`: expected {want}, found {}",
-                        lit_kind(l)
+                        l.type_word()
                     ),
                     Some("the values of a constant all have one type".to_owned()),
                 );
@@ -447,7 +439,7 @@ impl Cx {
                         return None;
                     };
                     let list = self.json_list(di, key, &p, items, kind)?;
-                    kind = kind.or(list.first().map(lit_kind));
+                    kind = kind.or(list.first().map(Lit::type_word));
                     map.insert(k.clone(), list);
                 }
                 Some(Value::Map(map))
@@ -469,7 +461,7 @@ impl Cx {
         for (n, item) in items.iter().enumerate() {
             let p = format!("{path}[{n}]");
             let l = self.json_scalar(di, key, &p, item)?;
-            let k = lit_kind(&l);
+            let k = l.type_word();
             if let Some(w) = want {
                 if w != k {
                     self.data_error(
@@ -864,7 +856,7 @@ impl Cx {
                                 format!(
                                     "constant `{}` is not a hierarchy: its lists hold {} values, not strings",
                                     n.text,
-                                    lit_kind(p)
+                                    p.type_word()
                                 ),
                                 Some(
                                     "a hierarchy maps each entity to the list of its parents (strings)"

@@ -276,14 +276,6 @@ fn lit_fits(l: &Lit, t: &ScalarTy) -> bool {
     )
 }
 
-fn lit_word(l: &Lit) -> &'static str {
-    match l {
-        Lit::Str(_) => "string",
-        Lit::Int(_) => "int",
-        Lit::Bool(_) => "bool",
-    }
-}
-
 fn lit_plain(l: &Lit) -> String {
     match l {
         Lit::Str(s) => s.clone(),
@@ -1765,12 +1757,12 @@ impl<'a> Cx<'a> {
             }
             let bad = match (&p.ty, v) {
                 (ParamTy::Scalar(s), ArgValue::Lit(l)) => {
-                    (!lit_fits(l, s)).then(|| (lit_word(l).to_owned(), vspan.clone()))
+                    (!lit_fits(l, s)).then(|| (l.type_word().to_owned(), vspan.clone()))
                 }
                 (ParamTy::List(s), ArgValue::List(items)) => {
                     items.iter().find(|(l, _)| !lit_fits(l, s)).map(|(l, sp)| {
                         (
-                            format!("a list element of type {}", lit_word(l)),
+                            format!("a list element of type {}", l.type_word()),
                             if site.json.is_some() {
                                 vspan.clone()
                             } else {
@@ -1783,7 +1775,7 @@ impl<'a> Cx<'a> {
                     Some(("a list".to_owned(), vspan.clone()))
                 }
                 (ParamTy::List(_), ArgValue::Lit(l)) => {
-                    Some((lit_word(l).to_owned(), vspan.clone()))
+                    Some((l.type_word().to_owned(), vspan.clone()))
                 }
             };
             if let Some((found, span)) = bad {
