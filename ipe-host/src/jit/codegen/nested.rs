@@ -24,6 +24,13 @@ impl Gen<'_, '_> {
     /// `in.field`: `a` is an element of the nested list of scalars at `(level, f)`.
     pub(super) fn in_field(&mut self, a: Cell, level: u8, f: u16) -> R<Cell> {
         let (s, addr) = self.nested_list(level, f)?;
+        Ok(self.in_list_at(a, s, addr))
+    }
+
+    /// `a` is an element of the list of scalars of slot `s` whose value is at `addr` (a
+    /// top-level list's slot value, or a nested list read from an element): the list's error
+    /// wins, an error operand is the result, else the `InList` helper scans.
+    pub(super) fn in_list_at(&mut self, a: Cell, s: u16, addr: ir::Value) -> Cell {
         let sh = self.shapes_ptr();
         let sv = self.iconst(i64::from(s));
         let lerr = self.call(Helper::ListErr, &[sh, sv, addr]);
@@ -37,6 +44,6 @@ impl Gen<'_, '_> {
         let val = self.unless(dirty, zero, false, |g| {
             g.call(Helper::InList, &[sh, sv, addr, a.val, p, l])
         });
-        Ok(self.cell(Ty::Bool, val, err))
+        self.cell(Ty::Bool, val, err)
     }
 }

@@ -327,22 +327,8 @@ impl Gen<'_, '_> {
                 }
                 Instr::InList { list } => {
                     let a = self.pop()?;
-                    let s = list.0;
-                    let addr = self.slot_addr(s);
-                    let sh = self.shapes_ptr();
-                    let sv = self.iconst(i64::from(s));
-                    let lerr = self.call(Helper::ListErr, &[sh, sv, addr]);
-                    let err = self.b.ins().umin(a.err, lerr);
-                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
-                    let zero = self.iconst(0);
-                    let (p, l) = match (a.ptr, a.len) {
-                        (Some(p), Some(l)) => (p, l),
-                        _ => (zero, zero),
-                    };
-                    let val = self.unless(dirty, zero, false, |g| {
-                        g.call(Helper::InList, &[sh, sv, addr, a.val, p, l])
-                    });
-                    let c = self.cell(Ty::Bool, val, err);
+                    let addr = self.slot_addr(list.0);
+                    let c = self.in_list_at(a, list.0, addr);
                     self.push(c)?;
                 }
                 Instr::Has { slot } => {
