@@ -115,7 +115,9 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
             .ok_or(CodeError::BadOperand)
     }
 
-    fn field_ty(&self, level: u8, field: u16, depth: usize) -> Result<Ty, CodeError> {
+    /// The field record of field `field` of the element bound at `level` (an aggregate open at
+    /// `depth`), or `BadOperand`.
+    fn field_rec(&self, level: u8, field: u16, depth: usize) -> Result<FieldRec<'a>, CodeError> {
         if usize::from(level) >= depth {
             return Err(CodeError::BadOperand);
         }
@@ -125,8 +127,14 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         if field >= nf {
             return Err(CodeError::BadOperand);
         }
-        let fr = FieldRec::nth(self.t.body.fields, usize::from(ff) + usize::from(field));
-        ty_of(fr.kind()).ok_or(CodeError::BadOperand)
+        Ok(FieldRec::nth(
+            self.t.body.fields,
+            usize::from(ff) + usize::from(field),
+        ))
+    }
+
+    fn field_ty(&self, level: u8, field: u16, depth: usize) -> Result<Ty, CodeError> {
+        ty_of(self.field_rec(level, field, depth)?.kind()).ok_or(CodeError::BadOperand)
     }
 
     /// The slot record of the nested list that is field `field` of the element bound at
@@ -138,16 +146,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         depth: usize,
     ) -> Result<(u16, SlotRec<'t>), CodeError> {
         let t: &'t Tables<'b, 'a> = self.t;
-        if usize::from(level) >= depth {
-            return Err(CodeError::BadOperand);
-        }
-        let slot = self.loops.get(usize::from(level)).copied().unwrap_or(0);
-        let r = self.t.slot(slot).ok_or(CodeError::BadOperand)?;
-        let (ff, nf) = (r.first_field(), r.field_count());
-        if field >= nf {
-            return Err(CodeError::BadOperand);
-        }
-        let fr = FieldRec::nth(self.t.body.fields, usize::from(ff) + usize::from(field));
+        let fr = self.field_rec(level, field, depth)?;
         if !matches!(fr.kind(), kind::LIST | kind::RECORDS) {
             return Err(CodeError::TypeMismatch);
         }
