@@ -10,7 +10,7 @@
 //!
 //! # How each engine is asked
 //! - IPE interpreter ([`Interp`]): the no_std path, `ipe_nostd::evaluate` over a prebuilt
-//!   [`Context`]; end to end: `serde_json` parse, `ipe_host::request::fill` into a reused
+//!   `ipe_nostd::Context`; end to end: `serde_json` parse, `ipe_host::request::fill` into a reused
 //!   arena, evaluate.
 //! - Cedar ([`CedarEngine`]): one `permit` for the default plus one `forbid` per IPE policy
 //!   (guard-rail workloads), or one `permit` (default-deny workloads). Cedar has no
