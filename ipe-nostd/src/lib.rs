@@ -36,6 +36,7 @@ extern crate std;
 
 pub mod bundle;
 pub mod decision;
+pub mod digits;
 pub mod disasm;
 pub mod format;
 pub mod isa;
