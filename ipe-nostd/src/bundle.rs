@@ -489,7 +489,7 @@ impl<'a> Bundle<'a> {
     /// `containers[].ports`): no request key names it, it is read inside the elements of the
     /// list that holds it.
     pub fn is_nested_slot(&self, slot: SlotId) -> bool {
-        self.slot_info(slot).path.contains("[]")
+        crate::path::find_bytes(self.slot_info(slot).path, "[]").is_some()
     }
 
     /// The shape of field `field` of slot `slot`.

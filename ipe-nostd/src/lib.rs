@@ -16,6 +16,7 @@
 //! |---|---|
 //! | `defmt` | `defmt::Format` on public types, for firmware logs |
 //! | `alloc` | [`report`]: decisions rendered with names and their JSON form (uses `alloc` and `serde_json` without `std`) |
+//! | `size` | smaller firmware, same decisions: `contains` by a byte-wise scan (worst case `len(haystack) * len(needle)`) instead of `core`'s two-way search |
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -36,6 +37,7 @@ extern crate std;
 
 pub mod bundle;
 pub mod decision;
+pub mod digits;
 pub mod disasm;
 pub mod format;
 pub mod isa;

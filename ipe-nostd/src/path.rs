@@ -200,7 +200,7 @@ impl<'a> Iterator for Segments<'a> {
                 c == '.' || (c == '[' && s.get(n..).is_some_and(|t| t.starts_with("[\"")))
             })
             .map_or(s.len(), |(n, _)| n);
-        let (seg, rest) = s.split_at(end);
+        let (seg, rest) = s.split_at_checked(end).unwrap_or((s, ""));
         self.rest = rest;
         Some(Segment::Plain(seg))
     }
@@ -251,6 +251,37 @@ pub fn is_inside(inner: &str, outer: &str) -> bool {
     inner
         .strip_prefix(outer)
         .is_some_and(|r| r.starts_with('.') || r.starts_with("[\""))
+}
+
+/// The byte offset of the first `needle` in `hay` (`Some(0)` for an empty needle), by a
+/// byte-wise scan: `O(hay.len() * needle.len())` in the worst case, linear for the fixed
+/// two-byte `[]` the bundle paths use. Unlike `str::find`, it links no `core::str::pattern`
+/// searcher (about 5 KiB of thumbv7m flash with the panic formatting it brings).
+pub fn find_bytes(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    if n.is_empty() {
+        return Some(0);
+    }
+    hay.as_bytes().windows(n.len()).position(|w| w == n)
+}
+
+/// The pieces of `path` between its `[]` markers (`a[].b` is `a` and `.b`), as `str::split`
+/// would give them.
+pub fn split_brackets(path: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(path);
+    core::iter::from_fn(move || {
+        let r = rest?;
+        match find_bytes(r, "[]") {
+            Some(at) => {
+                rest = r.get(at + 2..);
+                r.get(..at)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// Whether `path` is the canonical text of its keys: at least one key, identifiers plain,
@@ -328,6 +359,33 @@ mod tests {
     use super::*;
     use std::string::String;
     use std::vec::Vec;
+
+    /// The byte-wise helpers that keep `core::str::pattern` out of firmware answer as `str`'s
+    /// own `find` and `split` do.
+    #[test]
+    fn issue13_fw_find_bytes_and_split_brackets_agree_with_str() {
+        let paths = [
+            "",
+            "[]",
+            "a",
+            "a[]",
+            "[]a",
+            "a[].b",
+            "a[]b[]c",
+            "a[][]",
+            "a[]]",
+            "a[[]",
+            "é[]é",
+            "a[\"x\"][].b",
+        ];
+        for p in paths {
+            assert_eq!(find_bytes(p, "[]"), p.find("[]"), "{p:?}");
+            assert_eq!(find_bytes(p, ""), Some(0), "{p:?}");
+            let ours: Vec<&str> = split_brackets(p).collect();
+            let theirs: Vec<&str> = p.split("[]").collect();
+            assert_eq!(ours, theirs, "{p:?}");
+        }
+    }
 
     fn keys(p: &str) -> Vec<String> {
         segments(p)

@@ -56,7 +56,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
             }
             part_kind::FIELD => write_field(w, bundle, values, v, part)?,
             part_kind::COUNT => match v.count {
-                Some(n) => write!(w, "{n}")?,
+                Some(n) => crate::digits::write_i64(w, n)?,
                 None => w.write_str(NONE)?,
             },
             part_kind::FOUND => write_found(w, bundle, values, v)?,
@@ -83,7 +83,11 @@ fn write_plain<W: fmt::Write + ?Sized>(
             w.write_str(vocab::REQUIREMENT_NOT_MET)?;
             w.write_str(clause.text)?;
             match (clause.reports_count, v.count) {
-                (true, Some(n)) => write!(w, " (found {n})"),
+                (true, Some(n)) => {
+                    w.write_str(" (found ")?;
+                    crate::digits::write_i64(w, n)?;
+                    w.write_str(")")
+                }
                 _ => Ok(()),
             }
         }
@@ -223,7 +227,7 @@ fn write_scalar<W: fmt::Write + ?Sized>(
 ) -> fmt::Result {
     match s {
         Ok(Scalar::Str(s)) => w.write_str(s.text),
-        Ok(Scalar::Int(i)) => write!(w, "{i}"),
+        Ok(Scalar::Int(i)) => crate::digits::write_i64(w, i),
         Ok(Scalar::Bool(b)) => w.write_str(if b { "true" } else { "false" }),
         Ok(Scalar::Enum(r)) => match bundle.enum_members(enum_id).nth(usize::from(r)) {
             Some(name) => w.write_str(name),

@@ -412,7 +412,7 @@ fn nested_after(body: &Body<'_>, slot: usize, first: u16, n: u16) -> bool {
 /// Whether `p` names the slot of a nested list: canonical paths joined by `[]`, each piece
 /// after a `[]` a field path (`containers[].ports`, `a[]["x.y"]`, `a[].b[].c`).
 fn nested_slot_path(p: &str) -> bool {
-    let mut pieces = p.split("[]");
+    let mut pieces = crate::path::split_brackets(p);
     let first_ok = pieces.next().is_some_and(crate::path::is_canonical);
     let mut rest = pieces.peekable();
     first_ok
