@@ -35,7 +35,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
     v: Violation,
 ) -> fmt::Result {
     if !bundle.has_reason_template(v.policy) {
-        return write_plain(w, bundle, v);
+        return write_plain(w, bundle, values, v);
     }
     for part in bundle.reason_parts(v.policy) {
         match part.kind() {
@@ -70,6 +70,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
 fn write_plain<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
+    values: &[Value<'_>],
     v: Violation,
 ) -> fmt::Result {
     let p = bundle.policy(v.policy);
@@ -84,15 +85,19 @@ fn write_plain<W: fmt::Write + ?Sized>(
             w.write_str(clause.text)?;
             match (clause.reports_count, v.count) {
                 (true, Some(n)) => write!(w, " (found {n})"),
+                _ if shown(bundle, values, clause.code).next().is_some() => {
+                    w.write_str(" (found ")?;
+                    write_shown(w, bundle, values, clause.code)?;
+                    w.write_str(")")
+                }
                 _ => Ok(()),
             }
         }
     }
 }
 
-/// The attributes the failed clause compared, `path = value` joined by `, ` (in the order the
-/// clause reads them, each once), when the clause is one comparison of attributes and
-/// constants; [`NONE`] otherwise.
+/// `{#found}`: the values the failed clause read ([`write_shown`]), or [`NONE`] when it shows
+/// none.
 fn write_found<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
@@ -104,57 +109,145 @@ fn write_found<W: fmt::Write + ?Sized>(
     };
     let p = bundle.policy(v.policy);
     let code = bundle.clause(p.first_clause.saturating_add(c.into())).code;
-    // At most two slots: one comparison of two operands.
-    let mut slots: [Option<SlotId>; 2] = [None; 2];
-    let (mut n, mut cmps, mut pc) = (0usize, 0usize, 0usize);
+    if shown(bundle, values, code).next().is_none() {
+        return w.write_str(NONE);
+    }
+    write_shown(w, bundle, values, code)
+}
+
+/// Whether the clause `code` is of a shape whose values a reason shows: only top-level
+/// scalar reads (`load.slot`, `cmp.slot.const`, `in.slot.set`, `has`), constants,
+/// comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps; no list,
+/// element or count (`docs/LANGUAGE.md`, "Reasons with values").
+fn shows_values(code: &[u8]) -> bool {
+    let mut pc = 0usize;
     while pc < code.len() {
-        let Ok((instr, next)) = Instr::decode(code, pc) else {
-            return w.write_str(NONE);
-        };
+        match Instr::decode(code, pc) {
+            Ok((
+                Instr::LoadSlot { .. }
+                | Instr::LoadConst { .. }
+                | Instr::Cmp { .. }
+                | Instr::CmpSlotConst { .. }
+                | Instr::StrOp { .. }
+                | Instr::InSet { .. }
+                | Instr::InSlotSet { .. }
+                | Instr::Has { .. }
+                | Instr::Not {}
+                | Instr::And {}
+                | Instr::Or {}
+                | Instr::JumpIfFalse { .. }
+                | Instr::JumpIfTrue { .. },
+                next,
+            )) => pc = next,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The smallest slot greater than `after` (any slot when `None`) whose value the clause
+/// `code` reads (`has` reads no value).
+fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
+    let mut best: Option<SlotId> = None;
+    let mut pc = 0usize;
+    while let Ok((instr, next)) = Instr::decode(code, pc) {
         let slot = match instr {
-            Instr::LoadSlot { slot } => Some(slot.0),
-            Instr::CmpSlotConst { slot, .. } => {
-                cmps += 1;
-                Some(slot.0)
-            }
-            Instr::Cmp { .. } => {
-                cmps += 1;
-                None
-            }
-            Instr::LoadConst { .. } => None,
-            _ => return w.write_str(NONE),
+            Instr::LoadSlot { slot }
+            | Instr::CmpSlotConst { slot, .. }
+            | Instr::InSlotSet { slot, .. } => Some(slot.0),
+            _ => None,
         };
-        if let Some(s) = slot.filter(|s| !slots.contains(&Some(*s))) {
-            match slots.get_mut(n) {
-                Some(x) => *x = Some(s),
-                None => return w.write_str(NONE),
-            }
-            n += 1;
+        if let Some(s) = slot.filter(|&s| after.is_none_or(|a| s > a)) {
+            best = Some(best.map_or(s, |b| b.min(s)));
         }
         pc = next;
     }
-    if cmps != 1 || n == 0 {
-        return w.write_str(NONE);
-    }
-    for (i, s) in slots.iter().flatten().enumerate() {
+    best
+}
+
+/// The attributes a failed clause shows with their values: every top-level attribute whose
+/// value it reads, each once, in slot (path) order, leaving out those missing from the
+/// request (so nothing without the request's values); none for a clause of another shape.
+fn shown<'b, 'v>(
+    bundle: &'b Bundle<'_>,
+    values: &'b [Value<'v>],
+    code: &'b [u8],
+) -> impl Iterator<Item = (SlotId, Value<'v>)> + 'b {
+    let ok = shows_values(code);
+    let mut after = None;
+    core::iter::from_fn(move || {
+        if !ok {
+            return None;
+        }
+        let s = next_read(code, after)?;
+        after = Some(s);
+        Some(s)
+    })
+    .filter_map(move |s| {
+        let val = values.get(usize::from(s)).copied().unwrap_or(Value::Missing);
+        let r = bundle.slot_rec(s);
+        match read::scalar(bundle, val, r.kind(), r.enum_id()) {
+            Err(ErrKind::Missing) => None,
+            _ => Some((s, val)),
+        }
+    })
+}
+
+/// The [`shown`] attributes of the clause `code`, `path = value` joined by `, `: strings and
+/// enum members as JSON strings (quoted, escaped), ints in decimal, bools `true`/`false`,
+/// a present but invalid value [`INVALID`].
+fn write_shown<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    code: &[u8],
+) -> fmt::Result {
+    for (i, (s, val)) in shown(bundle, values, code).enumerate() {
         if i > 0 {
             w.write_str(", ")?;
         }
-        let r = bundle.slot_rec(*s);
-        w.write_str(bundle.slot_info(*s).path)?;
+        let r = bundle.slot_rec(s);
+        w.write_str(bundle.slot_info(s).path)?;
         w.write_str(" = ")?;
-        let val = values
-            .get(usize::from(*s))
-            .copied()
-            .unwrap_or(Value::Missing);
-        write_scalar(
-            w,
-            bundle,
-            read::scalar(bundle, val, r.kind(), r.enum_id()),
-            r.enum_id(),
-        )?;
+        match read::scalar(bundle, val, r.kind(), r.enum_id()) {
+            Ok(Scalar::Str(t)) => write_quoted(w, t.text)?,
+            Ok(Scalar::Enum(m)) => match bundle.enum_members(r.enum_id()).nth(usize::from(m)) {
+                Some(name) => write_quoted(w, name)?,
+                None => w.write_str(INVALID)?,
+            },
+            other => write_scalar(w, bundle, other, r.enum_id())?,
+        }
     }
     Ok(())
+}
+
+/// `s` as a JSON string: quoted; `"`, backslash and control characters escaped (`\n`, `\r`,
+/// `\t`, `\b`, `\f`, the others `\u00XX` in lowercase hex); everything else as is.
+fn write_quoted<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result {
+    w.write_char('"')?;
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "\\u00",
+            _ => continue,
+        };
+        w.write_str(s.get(start..i).unwrap_or(""))?;
+        w.write_str(esc)?;
+        if esc.len() == 4 {
+            w.write_char(if b < 0x10 { '0' } else { '1' })?;
+            w.write_char(char::from_digit(u32::from(b & 0x0f), 16).unwrap_or('0'))?;
+        }
+        start = i + 1;
+    }
+    w.write_str(s.get(start..).unwrap_or(""))?;
+    w.write_char('"')
 }
 
 /// A field of the witness element of the part's clause.
