@@ -184,7 +184,10 @@ fn shown<'b, 'v>(
         Some(s)
     })
     .filter_map(move |s| {
-        let val = values.get(usize::from(s)).copied().unwrap_or(Value::Missing);
+        let val = values
+            .get(usize::from(s))
+            .copied()
+            .unwrap_or(Value::Missing);
         let r = bundle.slot_rec(s);
         match read::scalar(bundle, val, r.kind(), r.enum_id()) {
             Err(ErrKind::Missing) => None,
