@@ -52,6 +52,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                     bundle,
                     read::scalar(bundle, val, r.kind(), r.enum_id()),
                     r.enum_id(),
+                    false,
                 )?;
             }
             part_kind::FIELD => write_field(w, bundle, values, v, part)?,
@@ -85,12 +86,7 @@ fn write_plain<W: fmt::Write + ?Sized>(
             w.write_str(clause.text)?;
             match (clause.reports_count, v.count) {
                 (true, Some(n)) => write!(w, " (found {n})"),
-                _ if shown(bundle, values, clause.code).next().is_some() => {
-                    w.write_str(" (found ")?;
-                    write_shown(w, bundle, values, clause.code)?;
-                    w.write_str(")")
-                }
-                _ => Ok(()),
+                _ => write_shown(w, bundle, values, clause.code, " (found ", ")").map(|_| ()),
             }
         }
     }
@@ -109,147 +105,124 @@ fn write_found<W: fmt::Write + ?Sized>(
     };
     let p = bundle.policy(v.policy);
     let code = bundle.clause(p.first_clause.saturating_add(c.into())).code;
-    if shown(bundle, values, code).next().is_none() {
-        return w.write_str(NONE);
+    if !write_shown(w, bundle, values, code, "", "")? {
+        w.write_str(NONE)?;
     }
-    write_shown(w, bundle, values, code)
-}
-
-/// Whether the clause `code` is of a shape whose values a reason shows: only top-level
-/// scalar reads (`load.slot`, `cmp.slot.const`, `in.slot.set`, `has`), constants,
-/// comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps; no list,
-/// element or count (`docs/LANGUAGE.md`, "Reasons with values").
-fn shows_values(code: &[u8]) -> bool {
-    let mut pc = 0usize;
-    while pc < code.len() {
-        match Instr::decode(code, pc) {
-            Ok((
-                Instr::LoadSlot { .. }
-                | Instr::LoadConst { .. }
-                | Instr::Cmp { .. }
-                | Instr::CmpSlotConst { .. }
-                | Instr::StrOp { .. }
-                | Instr::InSet { .. }
-                | Instr::InSlotSet { .. }
-                | Instr::Has { .. }
-                | Instr::Not {}
-                | Instr::And {}
-                | Instr::Or {}
-                | Instr::JumpIfFalse { .. }
-                | Instr::JumpIfTrue { .. },
-                next,
-            )) => pc = next,
-            _ => return false,
-        }
-    }
-    true
+    Ok(())
 }
 
 /// The smallest slot greater than `after` (any slot when `None`) whose value the clause
-/// `code` reads (`has` reads no value).
+/// `code` reads with `load.slot`, `cmp.slot.const` or `in.slot.set`; `None` when there is none
+/// or when the clause is not of a shape whose values a reason shows: only those reads, `has`,
+/// constants, comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps (no
+/// list, element or count; `docs/LANGUAGE.md`, "Values in default reasons").
+#[inline]
 fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
     let mut best: Option<SlotId> = None;
     let mut pc = 0usize;
-    while let Ok((instr, next)) = Instr::decode(code, pc) {
-        let slot = match instr {
+    while pc < code.len() {
+        let (instr, next) = Instr::decode(code, pc).ok()?;
+        match instr {
             Instr::LoadSlot { slot }
             | Instr::CmpSlotConst { slot, .. }
-            | Instr::InSlotSet { slot, .. } => Some(slot.0),
-            _ => None,
-        };
-        if let Some(s) = slot.filter(|&s| after.is_none_or(|a| s > a)) {
-            best = Some(best.map_or(s, |b| b.min(s)));
+            | Instr::InSlotSet { slot, .. } => {
+                if after.is_none_or(|a| slot.0 > a) {
+                    best = Some(best.map_or(slot.0, |b| b.min(slot.0)));
+                }
+            }
+            Instr::LoadConst { .. }
+            | Instr::Cmp { .. }
+            | Instr::StrOp { .. }
+            | Instr::InSet { .. }
+            | Instr::Has { .. }
+            | Instr::Not {}
+            | Instr::And {}
+            | Instr::Or {}
+            | Instr::JumpIfFalse { .. }
+            | Instr::JumpIfTrue { .. } => {}
+            _ => return None,
         }
         pc = next;
     }
     best
 }
 
-/// The attributes a failed clause shows with their values: every top-level attribute whose
-/// value it reads, each once, in slot (path) order, leaving out those missing from the
-/// request (so nothing without the request's values); none for a clause of another shape.
-fn shown<'b, 'v>(
-    bundle: &'b Bundle<'_>,
-    values: &'b [Value<'v>],
-    code: &'b [u8],
-) -> impl Iterator<Item = (SlotId, Value<'v>)> + 'b {
-    let ok = shows_values(code);
-    let mut after = None;
-    core::iter::from_fn(move || {
-        if !ok {
-            return None;
-        }
+/// The next attribute after `after` that the failed clause `code` shows, with its value: the
+/// attributes whose values it reads ([`next_read`]), each once, in slot (path) order, leaving
+/// out those missing from the request (so none without the request's values).
+#[inline(never)]
+fn next_shown<'v>(
+    bundle: &Bundle<'_>,
+    values: &[Value<'v>],
+    code: &[u8],
+    mut after: Option<SlotId>,
+) -> Option<(SlotId, Result<Scalar<'v>, ErrKind>)> {
+    loop {
         let s = next_read(code, after)?;
         after = Some(s);
-        Some(s)
-    })
-    .filter_map(move |s| {
+        let r = bundle.slot_rec(s);
         let val = values
             .get(usize::from(s))
             .copied()
             .unwrap_or(Value::Missing);
-        let r = bundle.slot_rec(s);
         match read::scalar(bundle, val, r.kind(), r.enum_id()) {
-            Err(ErrKind::Missing) => None,
-            _ => Some((s, val)),
+            Err(ErrKind::Missing) => {}
+            read => return Some((s, read)),
         }
-    })
+    }
 }
 
-/// The [`shown`] attributes of the clause `code`, `path = value` joined by `, `: strings and
-/// enum members as JSON strings (quoted, escaped), ints in decimal, bools `true`/`false`,
-/// a present but invalid value [`INVALID`].
+/// Writes the shown attributes of the failed clause `code` ([`next_shown`]), `path = value`
+/// joined by `, ` (values as [`write_scalar`] writes them quoted), after `open` and before
+/// `close`; writes nothing and returns false when there is none.
 fn write_shown<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
     values: &[Value<'_>],
     code: &[u8],
-) -> fmt::Result {
-    for (i, (s, val)) in shown(bundle, values, code).enumerate() {
-        if i > 0 {
-            w.write_str(", ")?;
-        }
+    open: &str,
+    close: &str,
+) -> Result<bool, fmt::Error> {
+    let mut after = None;
+    while let Some((s, read)) = next_shown(bundle, values, code, after) {
+        w.write_str(if after.is_some() { ", " } else { open })?;
+        after = Some(s);
         let r = bundle.slot_rec(s);
-        w.write_str(bundle.slot_info(s).path)?;
+        w.write_str(bundle.text_span(r.path()))?;
         w.write_str(" = ")?;
-        match read::scalar(bundle, val, r.kind(), r.enum_id()) {
-            Ok(Scalar::Str(t)) => write_quoted(w, t.text)?,
-            Ok(Scalar::Enum(m)) => match bundle.enum_members(r.enum_id()).nth(usize::from(m)) {
-                Some(name) => write_quoted(w, name)?,
-                None => w.write_str(INVALID)?,
-            },
-            other => write_scalar(w, bundle, other, r.enum_id())?,
-        }
+        write_scalar(w, bundle, read, r.enum_id(), true)?;
     }
-    Ok(())
+    if after.is_some() {
+        w.write_str(close)?;
+    }
+    Ok(after.is_some())
 }
 
 /// `s` as a JSON string: quoted; `"`, backslash and control characters escaped (`\n`, `\r`,
 /// `\t`, `\b`, `\f`, the others `\u00XX` in lowercase hex); everything else as is.
 fn write_quoted<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result {
     w.write_char('"')?;
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "\\u00",
-            _ => continue,
+    for c in s.chars() {
+        let e = match c {
+            '"' | '\\' => c,
+            '\n' => 'n',
+            '\r' => 'r',
+            '\t' => 't',
+            '\u{8}' => 'b',
+            '\u{c}' => 'f',
+            '\0'..='\u{1f}' => 'u',
+            _ => {
+                w.write_char(c)?;
+                continue;
+            }
         };
-        w.write_str(s.get(start..i).unwrap_or(""))?;
-        w.write_str(esc)?;
-        if esc.len() == 4 {
-            w.write_char(if b < 0x10 { '0' } else { '1' })?;
-            w.write_char(char::from_digit(u32::from(b & 0x0f), 16).unwrap_or('0'))?;
+        w.write_char('\\')?;
+        w.write_char(e)?;
+        if e == 'u' {
+            w.write_str(if c < '\u{10}' { "000" } else { "001" })?;
+            w.write_char(char::from_digit(u32::from(c) & 0x0f, 16).unwrap_or('0'))?;
         }
-        start = i + 1;
     }
-    w.write_str(s.get(start..).unwrap_or(""))?;
     w.write_char('"')
 }
 
@@ -306,23 +279,33 @@ fn write_field<W: fmt::Write + ?Sized>(
         bundle,
         read::scalar(bundle, fv, fr.kind(), fr.enum_id()),
         fr.enum_id(),
+        false,
     )
 }
 
-/// A value as a reason shows it: strings raw, ints in decimal, bools `true`/`false`, enum
-/// members by name; [`MISSING`] or [`INVALID`] when it cannot be read.
+/// A value as a reason shows it: strings raw (JSON-quoted when `quoted`), ints in decimal,
+/// bools `true`/`false`, enum members by name (JSON-quoted when `quoted`); [`MISSING`] or
+/// [`INVALID`] when it cannot be read.
 fn write_scalar<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
     s: Result<Scalar<'_>, ErrKind>,
     enum_id: u16,
+    quoted: bool,
 ) -> fmt::Result {
+    let text = |w: &mut W, t: &str| {
+        if quoted {
+            write_quoted(w, t)
+        } else {
+            w.write_str(t)
+        }
+    };
     match s {
-        Ok(Scalar::Str(s)) => w.write_str(s.text),
+        Ok(Scalar::Str(s)) => text(w, s.text),
         Ok(Scalar::Int(i)) => write!(w, "{i}"),
         Ok(Scalar::Bool(b)) => w.write_str(if b { "true" } else { "false" }),
         Ok(Scalar::Enum(r)) => match bundle.enum_members(enum_id).nth(usize::from(r)) {
-            Some(name) => w.write_str(name),
+            Some(name) => text(w, name),
             None => w.write_str(INVALID),
         },
         Err(ErrKind::Missing) => w.write_str(MISSING),
