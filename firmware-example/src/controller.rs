@@ -279,9 +279,10 @@ impl<'b> Engine<'b> {
     }
 
     /// Logs `verdict` for `command`: the effect, then every matched policy with its intent and
-    /// the reason it was satisfied, violated or in error.
+    /// the reason it was satisfied, violated or in error (a violation's reason rendered with
+    /// `values`, the request's slot values the verdict was made from).
     #[cfg_attr(not(target_os = "none"), allow(unused_variables))]
-    pub fn log(&self, command: Command, verdict: &Verdict) {
+    pub fn log(&self, command: Command, verdict: &Verdict, values: &[Value<'_>]) {
         let Some(bundle) = self.bundle() else {
             info!(
                 "{=str}: {} (no verified policies: fail closed)",
@@ -302,7 +303,7 @@ impl<'b> Engine<'b> {
         for &id in &verdict.matched {
             let p = bundle.policy(id);
             if let Some(v) = verdict.violations.iter().find(|v| v.policy == id) {
-                let reason = bundle.reason(*v);
+                let reason = bundle.reason_with(values, *v);
                 info!(
                     "  violated  {=str} \"{=str}\": {}",
                     p.name,
@@ -376,7 +377,7 @@ where
         let readings = self.sensors.read();
         let ctx = self.engine.context(command, &readings);
         let verdict = decide(&self.engine, &ctx);
-        self.engine.log(command, &verdict);
+        self.engine.log(command, &verdict, ctx.values());
         if !self.actuators.apply(command, verdict.effect) {
             error!("an output did not accept its level");
         }

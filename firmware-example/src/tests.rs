@@ -10,7 +10,7 @@ use ipe_nostd::Effect;
 use std::io;
 
 use crate::controller::{
-    Actuators, Command, Controller, Engine, LoadError, Sensors, Verdict, DEBOUNCE_MS, REG_PRESSURE,
+    Actuators, Command, Controller, Engine, LoadError, Readings, Sensors, Verdict, DEBOUNCE_MS, REG_PRESSURE,
     REG_TEMPERATURE, SENSOR_ADDR,
 };
 use crate::{BUNDLE, CORRUPTED_CODE, CORRUPTED_CRC};
@@ -120,6 +120,31 @@ fn over_pressure_is_denied_with_the_failed_clause() {
     assert_eq!(
         bundle.reason(v.violations[0]).to_string(),
         "requirement not met: (device.pressure <= 300 or operator.role == \"supervisor\")"
+    );
+}
+
+/// The device renders a default reason with the values the failed clause read, from the
+/// request's slot values (issue 13); without them it shows the clause alone (above).
+#[test]
+fn issue13_device_default_reason_shows_the_values_read() {
+    let (v, s) = step(
+        BUNDLE,
+        Command::OpenValve,
+        inputs(350),
+        (false, false, true),
+    );
+    let readings = Readings {
+        door: Some("closed"),
+        pressure_kpa: Some(350),
+        temperature_c: Some(20),
+        role: Some("operator"),
+    };
+    let ctx = s.engine.context(Command::OpenValve, &readings);
+    let bundle = s.engine.bundle().unwrap();
+    assert_eq!(
+        bundle.reason_with(ctx.values(), v.violations[0]).to_string(),
+        "requirement not met: (device.pressure <= 300 or operator.role == \"supervisor\") \
+         (found device.pressure = 350, operator.role = \"operator\")"
     );
 }
 

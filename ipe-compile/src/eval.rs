@@ -587,10 +587,15 @@ pub fn evaluate(program: &Program, request: &Value) -> Report {
                         Some(r) => r.clone(),
                         None => {
                             let mut s = format!("{REQUIREMENT_NOT_MET}{}", c.text);
-                            if c.reports_count {
-                                if let Some(n) = found(&mut ev, &c.expr) {
-                                    s.push_str(&format!(" (found {n})"));
-                                }
+                            let count = if c.reports_count {
+                                found(&mut ev, &c.expr)
+                            } else {
+                                None
+                            };
+                            if let Some(n) = count {
+                                s.push_str(&format!(" (found {n})"));
+                            } else if let Some(v) = shown_values(&ev, &c.expr) {
+                                s.push_str(&format!(" (found {v})"));
                             }
                             s
                         }
@@ -709,35 +714,73 @@ fn witness<'p, 'r>(ev: &mut Eval<'p, 'r>, c: &'p hir::Clause) -> Option<&'r Valu
         .find(|item| ev.with_elem(item, filter) == Truth::False)
 }
 
-/// `{#found}`: the attributes of a failed clause that is one comparison of attributes and
-/// literals, `path = value` in operand order, each once; `<none>` for any other clause.
+/// `{#found}`: the values the failed clause read ([`shown_values`]), `<none>` when it shows
+/// none.
 fn found_values(ev: &Eval<'_, '_>, clause: Option<&hir::Clause>) -> String {
-    let Some(Expr::Cmp { lhs, rhs, .. }) = clause.map(|c| &c.expr) else {
-        return NONE.to_owned();
-    };
-    let mut slots: Vec<SlotId> = Vec::new();
-    for o in [lhs, rhs] {
-        match o {
-            Operand::Slot(s) if !slots.contains(s) => slots.push(*s),
-            Operand::Slot(_) | Operand::Lit(_) => {}
-            _ => return NONE.to_owned(),
+    clause
+        .and_then(|c| shown_values(ev, &c.expr))
+        .unwrap_or_else(|| NONE.to_owned())
+}
+
+/// The values a failed clause shows (`docs/LANGUAGE.md`, "Reasons with values"): for a clause
+/// made only of comparisons, `in [..]`, string tests, bare conditions and `has` on top-level
+/// attributes and literals, under `not`/`and`/`or`, every attribute whose value it reads
+/// (`has` reads none), each once, in path order, as `path = value` joined by `, `, leaving
+/// out attributes missing from the request; `None` for another shape or when nothing is left.
+fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
+    let mut slots = Vec::new();
+    if !value_reads(e, &mut slots) {
+        return None;
+    }
+    let mut shown: Vec<(&str, String)> = Vec::new();
+    for s in slots {
+        let slot = ev.slot(s);
+        if shown.iter().any(|(p, _)| *p == slot.path) {
+            continue;
         }
+        let SlotType::Scalar(ty) = &slot.ty else {
+            return None;
+        };
+        let Some(v) = lookup(ev.request, &slot.path) else {
+            continue;
+        };
+        let text = match scalar(v, ty) {
+            Ok(V::Str(t)) => serde_json::to_string(t).ok()?,
+            Ok(V::Enum(_)) => serde_json::to_string(v.as_str()?).ok()?,
+            Ok(V::Int(n)) => n.to_string(),
+            Ok(V::Bool(b)) => b.to_string(),
+            Err(_) => INVALID.to_owned(),
+        };
+        shown.push((&slot.path, text));
     }
-    if slots.is_empty() {
-        return NONE.to_owned();
+    shown.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if shown.is_empty() {
+        return None;
     }
-    slots
-        .iter()
-        .map(|s| {
-            let slot = ev.slot(*s);
-            let value = match &slot.ty {
-                SlotType::Scalar(ty) => {
-                    show(lookup(ev.request, &slot.path).ok_or(ErrKind::Missing), ty)
-                }
-                _ => INVALID.to_owned(),
-            };
-            format!("{} = {value}", slot.path)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    let parts: Vec<String> = shown.iter().map(|(p, v)| format!("{p} = {v}")).collect();
+    Some(parts.join(", "))
+}
+
+/// Collects the top-level attributes whose values `e` reads; false when `e` reads a list, an
+/// element or a count (a shape whose values a reason does not show).
+fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
+    let operand = |o: &Operand, out: &mut Vec<SlotId>| match o {
+        Operand::Slot(s) => {
+            out.push(*s);
+            true
+        }
+        Operand::Lit(_) => true,
+        Operand::Field { .. } | Operand::Count(_) => false,
+    };
+    match e {
+        Expr::Const(_) => true,
+        Expr::Truthy(o) | Expr::InSet { lhs: o, .. } => operand(o, out),
+        Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
+            operand(lhs, out) && operand(rhs, out)
+        }
+        Expr::Has(o) => !matches!(o, Operand::Field { .. }),
+        Expr::Not(e) => value_reads(e, out),
+        Expr::And(es) | Expr::Or(es) => es.iter().all(|e| value_reads(e, out)),
+        Expr::InList { .. } | Expr::InNested { .. } | Expr::Any(_) | Expr::All(_) => false,
+    }
 }

@@ -14,6 +14,9 @@ mod common;
 /// evaluator, which must all agree; JSON edge cases against the `serde_json::Value` path.
 #[path = "suite/corpus.rs"]
 mod corpus;
+/// Issue 13: default reasons show the values read, through the readers and the JIT.
+#[path = "suite/default_reasons.rs"]
+mod default_reasons;
 /// Loading (bytes, files, mappings), errors, reload, typed requests, batches and stats.
 #[path = "suite/engine.rs"]
 mod engine;

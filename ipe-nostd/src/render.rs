@@ -35,7 +35,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
     v: Violation,
 ) -> fmt::Result {
     if !bundle.has_reason_template(v.policy) {
-        return write_plain(w, bundle, v);
+        return write_plain(w, bundle, values, v);
     }
     for part in bundle.reason_parts(v.policy) {
         match part.kind() {
@@ -52,6 +52,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                     bundle,
                     read::scalar(bundle, val, r.kind(), r.enum_id()),
                     r.enum_id(),
+                    false,
                 )?;
             }
             part_kind::FIELD => write_field(w, bundle, values, v, part)?,
@@ -70,6 +71,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
 fn write_plain<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
+    values: &[Value<'_>],
     v: Violation,
 ) -> fmt::Result {
     let p = bundle.policy(v.policy);
@@ -88,15 +90,14 @@ fn write_plain<W: fmt::Write + ?Sized>(
                     crate::digits::write_i64(w, n)?;
                     w.write_str(")")
                 }
-                _ => Ok(()),
+                _ => write_shown(w, bundle, values, clause.code, " (found ", ")").map(|_| ()),
             }
         }
     }
 }
 
-/// The attributes the failed clause compared, `path = value` joined by `, ` (in the order the
-/// clause reads them, each once), when the clause is one comparison of attributes and
-/// constants; [`NONE`] otherwise.
+/// `{#found}`: the values the failed clause read ([`write_shown`]), or [`NONE`] when it shows
+/// none.
 fn write_found<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
@@ -108,57 +109,125 @@ fn write_found<W: fmt::Write + ?Sized>(
     };
     let p = bundle.policy(v.policy);
     let code = bundle.clause(p.first_clause.saturating_add(c.into())).code;
-    // At most two slots: one comparison of two operands.
-    let mut slots: [Option<SlotId>; 2] = [None; 2];
-    let (mut n, mut cmps, mut pc) = (0usize, 0usize, 0usize);
+    if !write_shown(w, bundle, values, code, "", "")? {
+        w.write_str(NONE)?;
+    }
+    Ok(())
+}
+
+/// The smallest slot greater than `after` (any slot when `None`) whose value the clause
+/// `code` reads with `load.slot`, `cmp.slot.const` or `in.slot.set`; `None` when there is none
+/// or when the clause is not of a shape whose values a reason shows: only those reads, `has`,
+/// constants, comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps (no
+/// list, element or count; `docs/LANGUAGE.md`, "Values in default reasons").
+#[inline]
+fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
+    let mut best: Option<SlotId> = None;
+    let mut pc = 0usize;
     while pc < code.len() {
-        let Ok((instr, next)) = Instr::decode(code, pc) else {
-            return w.write_str(NONE);
-        };
-        let slot = match instr {
-            Instr::LoadSlot { slot } => Some(slot.0),
-            Instr::CmpSlotConst { slot, .. } => {
-                cmps += 1;
-                Some(slot.0)
+        let (instr, next) = Instr::decode(code, pc).ok()?;
+        match instr {
+            Instr::LoadSlot { slot }
+            | Instr::CmpSlotConst { slot, .. }
+            | Instr::InSlotSet { slot, .. } => {
+                if after.is_none_or(|a| slot.0 > a) {
+                    best = Some(best.map_or(slot.0, |b| b.min(slot.0)));
+                }
             }
-            Instr::Cmp { .. } => {
-                cmps += 1;
-                None
-            }
-            Instr::LoadConst { .. } => None,
-            _ => return w.write_str(NONE),
-        };
-        if let Some(s) = slot.filter(|s| !slots.contains(&Some(*s))) {
-            match slots.get_mut(n) {
-                Some(x) => *x = Some(s),
-                None => return w.write_str(NONE),
-            }
-            n += 1;
+            Instr::LoadConst { .. }
+            | Instr::Cmp { .. }
+            | Instr::StrOp { .. }
+            | Instr::InSet { .. }
+            | Instr::Has { .. }
+            | Instr::Not {}
+            | Instr::And {}
+            | Instr::Or {}
+            | Instr::JumpIfFalse { .. }
+            | Instr::JumpIfTrue { .. } => {}
+            _ => return None,
         }
         pc = next;
     }
-    if cmps != 1 || n == 0 {
-        return w.write_str(NONE);
-    }
-    for (i, s) in slots.iter().flatten().enumerate() {
-        if i > 0 {
-            w.write_str(", ")?;
-        }
-        let r = bundle.slot_rec(*s);
-        w.write_str(bundle.slot_info(*s).path)?;
-        w.write_str(" = ")?;
+    best
+}
+
+/// The next attribute after `after` that the failed clause `code` shows, with its value: the
+/// attributes whose values it reads ([`next_read`]), each once, in slot (path) order, leaving
+/// out those missing from the request (so none without the request's values).
+#[inline(never)]
+fn next_shown<'v>(
+    bundle: &Bundle<'_>,
+    values: &[Value<'v>],
+    code: &[u8],
+    mut after: Option<SlotId>,
+) -> Option<(SlotId, Result<Scalar<'v>, ErrKind>)> {
+    loop {
+        let s = next_read(code, after)?;
+        after = Some(s);
+        let r = bundle.slot_rec(s);
         let val = values
-            .get(usize::from(*s))
+            .get(usize::from(s))
             .copied()
             .unwrap_or(Value::Missing);
-        write_scalar(
-            w,
-            bundle,
-            read::scalar(bundle, val, r.kind(), r.enum_id()),
-            r.enum_id(),
-        )?;
+        match read::scalar(bundle, val, r.kind(), r.enum_id()) {
+            Err(ErrKind::Missing) => {}
+            read => return Some((s, read)),
+        }
     }
-    Ok(())
+}
+
+/// Writes the shown attributes of the failed clause `code` ([`next_shown`]), `path = value`
+/// joined by `, ` (values as [`write_scalar`] writes them quoted), after `open` and before
+/// `close`; writes nothing and returns false when there is none.
+fn write_shown<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    code: &[u8],
+    open: &str,
+    close: &str,
+) -> Result<bool, fmt::Error> {
+    let mut after = None;
+    while let Some((s, read)) = next_shown(bundle, values, code, after) {
+        w.write_str(if after.is_some() { ", " } else { open })?;
+        after = Some(s);
+        let r = bundle.slot_rec(s);
+        w.write_str(bundle.text_span(r.path()))?;
+        w.write_str(" = ")?;
+        write_scalar(w, bundle, read, r.enum_id(), true)?;
+    }
+    if after.is_some() {
+        w.write_str(close)?;
+    }
+    Ok(after.is_some())
+}
+
+/// `s` as a JSON string: quoted; `"`, backslash and control characters escaped (`\n`, `\r`,
+/// `\t`, `\b`, `\f`, the others `\u00XX` in lowercase hex); everything else as is.
+fn write_quoted<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result {
+    w.write_char('"')?;
+    for c in s.chars() {
+        let e = match c {
+            '"' | '\\' => c,
+            '\n' => 'n',
+            '\r' => 'r',
+            '\t' => 't',
+            '\u{8}' => 'b',
+            '\u{c}' => 'f',
+            '\0'..='\u{1f}' => 'u',
+            _ => {
+                w.write_char(c)?;
+                continue;
+            }
+        };
+        w.write_char('\\')?;
+        w.write_char(e)?;
+        if e == 'u' {
+            w.write_str(if c < '\u{10}' { "000" } else { "001" })?;
+            w.write_char(char::from_digit(u32::from(c) & 0x0f, 16).unwrap_or('0'))?;
+        }
+    }
+    w.write_char('"')
 }
 
 /// A field of the witness element of the part's clause.
@@ -214,23 +283,33 @@ fn write_field<W: fmt::Write + ?Sized>(
         bundle,
         read::scalar(bundle, fv, fr.kind(), fr.enum_id()),
         fr.enum_id(),
+        false,
     )
 }
 
-/// A value as a reason shows it: strings raw, ints in decimal, bools `true`/`false`, enum
-/// members by name; [`MISSING`] or [`INVALID`] when it cannot be read.
+/// A value as a reason shows it: strings raw (JSON-quoted when `quoted`), ints in decimal,
+/// bools `true`/`false`, enum members by name (JSON-quoted when `quoted`); [`MISSING`] or
+/// [`INVALID`] when it cannot be read.
 fn write_scalar<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
     s: Result<Scalar<'_>, ErrKind>,
     enum_id: u16,
+    quoted: bool,
 ) -> fmt::Result {
+    let text = |w: &mut W, t: &str| {
+        if quoted {
+            write_quoted(w, t)
+        } else {
+            w.write_str(t)
+        }
+    };
     match s {
-        Ok(Scalar::Str(s)) => w.write_str(s.text),
+        Ok(Scalar::Str(s)) => text(w, s.text),
         Ok(Scalar::Int(i)) => crate::digits::write_i64(w, i),
         Ok(Scalar::Bool(b)) => w.write_str(if b { "true" } else { "false" }),
         Ok(Scalar::Enum(r)) => match bundle.enum_members(enum_id).nth(usize::from(r)) {
-            Some(name) => w.write_str(name),
+            Some(name) => text(w, name),
             None => w.write_str(INVALID),
         },
         Err(ErrKind::Missing) => w.write_str(MISSING),

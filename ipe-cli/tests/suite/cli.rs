@@ -621,7 +621,7 @@ fn issue13_instances_option_on_check_compile_and_eval() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout).trim(),
-        r#"{"decision":"deny","matched":["Web"],"violations":[{"policy":"Web","intent":"web runs at most 2","reason":"requirement not met: replicas <= 2"}],"errors":[]}"#
+        r#"{"decision":"deny","matched":["Web"],"violations":[{"policy":"Web","intent":"web runs at most 2","reason":"requirement not met: replicas <= 2 (found replicas = 3)"}],"errors":[]}"#
     );
     // Without the instance file the template is no policy: the default decides.
     let out = ipe(&["eval", s, "--input", r]);

@@ -235,3 +235,92 @@ fn issue13_v1_bundles_have_no_trailing_section() {
     assert!(!bundle.has_reason_template(0));
     assert_eq!(bundle.policy(0).reason, Some("{x}"));
 }
+
+const DEFAULTS: &str = r#"schema {
+  name: string
+  replicas: int
+  tier: enum ["dev", "prod"]
+  tags: list of string
+}
+
+policy Limits:
+  "limits"
+  requires (replicas <= 50 or name starts_with "svc-") and tier == "prod" and tags.count >= 1
+"#;
+
+/// Renders `v`'s reason into a fixed buffer with `values`, as a device does.
+fn render_fixed(bundle: &Bundle<'_>, values: &[Value<'_>], v: ipe_nostd::Violation) -> String {
+    let mut buf = Buf {
+        bytes: [0; 128],
+        len: 0,
+    };
+    write_reason(&mut buf, bundle, values, v).expect("fits");
+    core::str::from_utf8(&buf.bytes[..buf.len])
+        .expect("utf-8")
+        .to_owned()
+}
+
+#[test]
+fn issue13_default_reasons_show_the_values_read_on_the_device() {
+    let bytes = compile(DEFAULTS);
+    let bundle = Bundle::from_bytes(&bytes).expect("verifies");
+    let (name, replicas, tier, tags) = (
+        slot(&bundle, "name"),
+        slot(&bundle, "replicas"),
+        slot(&bundle, "tier"),
+        slot(&bundle, "tags"),
+    );
+    let mut ctx = Context::<4>::new();
+    ctx.set_str(&bundle, name, "a\"b\\c\n");
+    ctx.set(replicas, Value::Int(60));
+    ctx.set(tier, Value::Enum(0));
+    ctx.set(tags, Value::List(&[]));
+    // The first clause fails: both attributes it reads, in path order, the string
+    // JSON-quoted.
+    let d: Decision<2> = ipe_nostd::evaluate(&bundle, &ctx);
+    assert_eq!(
+        render_fixed(&bundle, ctx.values(), d.violations[0]),
+        r#"requirement not met: (replicas <= 50 or name starts_with "svc-") (found name = "a\"b\\c\n", replicas = 60)"#
+    );
+    // Without the request's values nothing is shown, not `<missing>`.
+    assert_eq!(
+        bundle.reason(d.violations[0]).to_string(),
+        r#"requirement not met: (replicas <= 50 or name starts_with "svc-")"#
+    );
+    // An enum member by name, quoted.
+    ctx.set_str(&bundle, name, "svc-a");
+    let d: Decision<2> = ipe_nostd::evaluate(&bundle, &ctx);
+    assert_eq!(
+        render_fixed(&bundle, ctx.values(), d.violations[0]),
+        r#"requirement not met: tier == "prod" (found tier = "dev")"#
+    );
+    // A count clause keeps ` (found N)`.
+    ctx.set(tier, Value::Enum(1));
+    let d: Decision<2> = ipe_nostd::evaluate(&bundle, &ctx);
+    assert_eq!(
+        render_fixed(&bundle, ctx.values(), d.violations[0]),
+        "requirement not met: tags.count >= 1 (found 0)"
+    );
+}
+
+#[test]
+fn issue13_default_reason_values_in_the_reference_evaluator() {
+    let program = ipe_compile::compile_str(&[("d.ipe", DEFAULTS)]).expect("compiles");
+    let value: serde_json::Value = serde_json::from_str(
+        r#"{"name": "web\u0001", "replicas": 70.0, "tier": "prod", "tags": []}"#,
+    )
+    .expect("json");
+    let reference = ipe_compile::eval::evaluate(&program, &value);
+    assert_eq!(
+        reference.violations[0].reason,
+        r#"requirement not met: (replicas <= 50 or name starts_with "svc-") (found name = "web\u0001", replicas = 70)"#
+    );
+    // The first false clause decides (the count clause is an error: `tags` is missing).
+    let value: serde_json::Value =
+        serde_json::from_str(r#"{"name": "svc-a", "replicas": 1, "tier": "dev"}"#).expect("json");
+    let reference = ipe_compile::eval::evaluate(&program, &value);
+    assert_eq!(
+        reference.violations[0].reason,
+        r#"requirement not met: tier == "prod" (found tier = "dev")"#
+    );
+}

@@ -51,14 +51,15 @@ fn realistic_example_bundle_matches_its_expectations() {
     let requests = std::fs::read_to_string(root.join("requests.jsonl")).expect("requests");
     let expected = std::fs::read_to_string(root.join("expected.jsonl")).expect("expected");
     let set = engine.load();
-    let mut got = Vec::new();
-    set.evaluate_lines(requests.as_bytes(), |_, d| {
-        got.push(match d {
-            Ok(d) => set.report(d).to_json(),
+    // Rendered with each request's values, as `ipe eval` does (default reasons show them).
+    let got: Vec<String> = requests
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| match set.report_json(l) {
+            Ok(r) => r.to_json(),
             Err(e) => e.to_string(),
-        });
-    })
-    .expect("reads");
+        })
+        .collect();
     let want: Vec<serde_json::Value> = expected
         .lines()
         .filter(|l| !l.trim().is_empty())
