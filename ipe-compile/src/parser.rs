@@ -16,6 +16,7 @@ mod group;
 mod optional;
 mod reason;
 mod reuse;
+mod tparams;
 mod schema;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
