@@ -16,8 +16,8 @@ mod group;
 mod optional;
 mod reason;
 mod reuse;
-mod tparams;
 mod schema;
+mod tparams;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
 /// limits are much lower; this one only protects the parser's stack).

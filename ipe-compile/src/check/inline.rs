@@ -1078,10 +1078,7 @@ impl<'a> Cx<'a> {
                         list.text,
                         ty_name(&a.ty)
                     ),
-                    format!(
-                        "compare with `==`, or declare `{}: list of ...`",
-                        list.text
-                    ),
+                    format!("compare with `==`, or declare `{}: list of ...`", list.text),
                 );
                 Some(Vec::new())
             }
@@ -1842,7 +1839,7 @@ impl<'a> Cx<'a> {
                 k.clone(),
                 TArg {
                     ty: p.ty.clone(),
-                    value: v.clone(),
+                    value: tparams::declared_order(&p.ty, v.clone()),
                     span: vspan.clone(),
                 },
             );

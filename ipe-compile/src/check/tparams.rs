@@ -12,7 +12,7 @@
 
 use super::{lit_plain, lit_source, where_is, Cx, Env, TArg, BASE};
 use crate::ast::{
-    AggKind, ArgValue, ByteSpan, Expr, ExprKind, Lit, Name, RecordArg, ScalarTy,
+    AggKind, ArgValue, ByteSpan, Expr, ExprKind, Lit, Name, ParamTy, RecordArg, ScalarTy,
 };
 use crate::diag::Problem;
 
@@ -94,7 +94,10 @@ pub(super) fn records_mismatch(
         for (k, (name, lit, s)) in r.fields.iter().enumerate() {
             let declared = fields.iter().find(|(f, _)| &f.text == name);
             let Some((_, ty)) = declared else {
-                return Some((format!("a record with the unknown field `{name}`"), s.clone()));
+                return Some((
+                    format!("a record with the unknown field `{name}`"),
+                    s.clone(),
+                ));
             };
             if r.fields.iter().take(k).any(|(n, ..)| n == name) {
                 return Some((format!("a record with field `{name}` twice"), s.clone()));
@@ -239,7 +242,10 @@ impl Cx<'_> {
                             l.text,
                             super::ty_name(&a.ty)
                         ),
-                        format!("an aggregate iterates a list; declare `{}: list of ...`", l.text),
+                        format!(
+                            "an aggregate iterates a list; declare `{}: list of ...`",
+                            l.text
+                        ),
                     );
                     return fail(self);
                 }
@@ -249,7 +255,12 @@ impl Cx<'_> {
                     .collect(),
                 ArgValue::Records(rs) => rs
                     .iter()
-                    .map(|r| (ElemValue::Record(r.fields.clone()), value_span(&r.span, &a.span)))
+                    .map(|r| {
+                        (
+                            ElemValue::Record(r.fields.clone()),
+                            value_span(&r.span, &a.span),
+                        )
+                    })
                     .collect(),
             };
             let Some(filter) = filter else {
@@ -312,7 +323,9 @@ impl Cx<'_> {
             });
         }
         Some(if parts.len() == 1 {
-            parts.pop().unwrap_or_else(|| joined(Vec::new(), kind, whole.clone()))
+            parts
+                .pop()
+                .unwrap_or_else(|| joined(Vec::new(), kind, whole.clone()))
         } else {
             joined(parts, kind, whole)
         })
@@ -404,10 +417,7 @@ impl Cx<'_> {
         self.error_at_use(
             env,
             &list.span,
-            format!(
-                "parameter `{}` is a {ty}, not a list of values",
-                list.text
-            ),
+            format!("parameter `{}` is a {ty}, not a list of values", list.text),
             format!(
                 "iterate it: `any(r in {} where ...)` and read fields as `r.field`",
                 list.text
@@ -465,4 +475,17 @@ fn field_names_of(v: &ElemValue, head: &str) -> String {
             .join(", "),
         ElemValue::Scalar(_) => format!("`{head}`"),
     }
+}
+
+/// A well-typed record-list argument with each record's fields in the declared order (how
+/// the intent and clause texts render it, whatever order the instance wrote them in).
+pub(super) fn declared_order(ty: &ParamTy, v: ArgValue) -> ArgValue {
+    let (ParamTy::Records(fields), ArgValue::Records(mut rs)) = (ty, v.clone()) else {
+        return v;
+    };
+    let rank = |name: &str| fields.iter().position(|(f, _)| f.text == name);
+    for r in &mut rs {
+        r.fields.sort_by_key(|(k, ..)| rank(k));
+    }
+    ArgValue::Records(rs)
 }

@@ -171,17 +171,11 @@ pub(super) fn instance(i: &mut In<'_>) -> PResult<ast::Item> {
                         match literal(i)? {
                             Some(item) => items.push(item),
                             None => {
-                                return Err(ErrMode::Cut(err_here(
-                                    i,
-                                    Label::Expected("a literal"),
-                                )))
+                                return Err(ErrMode::Cut(err_here(i, Label::Expected("a literal"))))
                             }
                         }
                         if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
-                            return Err(ErrMode::Cut(err_here(
-                                i,
-                                Label::Expected("`,` or `]`"),
-                            )));
+                            return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
                         }
                     }
                     ArgValue::List(items)

@@ -26,7 +26,9 @@ pub(super) fn record_fields(
         let Some(ty) = scalar(i)? else {
             return Err(ErrMode::Cut(err_here(
                 i,
-                Label::Expected("`string`, `int` or `bool` (a record parameter's fields are scalars)"),
+                Label::Expected(
+                    "`string`, `int` or `bool` (a record parameter's fields are scalars)",
+                ),
             )));
         };
         fields.push((name, ty));
