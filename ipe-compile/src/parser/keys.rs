@@ -38,11 +38,9 @@ pub(super) fn dynamic_key_error(i: &In<'_>, map: &str) -> SyntaxError {
     let start = i.current_token_start();
     // The key as written: up to the closing `]` on the same line (or the end of the line).
     let inner = s.get(1..).unwrap_or("");
-    let len = inner
-        .find(|c| c == ']' || c == '\n')
-        .map_or(inner.len(), |n| {
-            n + usize::from(inner[n..].starts_with(']'))
-        });
+    let len = inner.find([']', '\n']).map_or(inner.len(), |n| {
+        n + usize::from(inner.get(n..).is_some_and(|r| r.starts_with(']')))
+    });
     let key = inner.get(..len).unwrap_or("").trim_end_matches(']').trim();
     let end = start + 1 + len;
     let help = if !key.is_empty()
