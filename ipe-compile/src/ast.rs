@@ -77,6 +77,8 @@ pub enum ParamTy {
     Scalar(ScalarTy),
     /// `list of string|int|bool`.
     List(ScalarTy),
+    /// `list of { field: string|int|bool, ... }`: a list of records (issue #13).
+    Records(Vec<(Name, ScalarTy)>),
 }
 
 /// A template parameter.
@@ -104,6 +106,18 @@ pub enum ArgValue {
     Lit(Lit),
     /// A list literal `[...]`, items with their spans.
     List(Vec<(Lit, ByteSpan)>),
+    /// A list of record literals `[{f: v, ...}, ...]` (issue #13): each record's fields (name,
+    /// value, span of the value) and the record's span.
+    Records(Vec<RecordArg>),
+}
+
+/// One record of a record-list template argument.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordArg {
+    /// Fields in the order written: name, value, the value's span.
+    pub fields: Vec<(String, Lit, ByteSpan)>,
+    /// The span of the whole record (`{...}`).
+    pub span: ByteSpan,
 }
 
 /// A template instance: a policy of its own.

@@ -13,10 +13,12 @@ use winnow::token::{one_of, take_till, take_while};
 
 mod consts;
 mod group;
+mod keys;
 mod optional;
 mod reason;
 mod reuse;
 mod schema;
+mod tparams;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
 /// limits are much lower; this one only protects the parser's stack).
@@ -673,6 +675,8 @@ fn path_rest(i: &mut In<'_>, first: Name) -> PResult<Name> {
             // Writing to a `String` cannot fail.
             let _ = ipe_nostd::path::write_segment(&mut text, &key, false);
             span.end = close.end;
+        } else if peek_sym(i, "[") && i.current_token_start() == span.end {
+            return Err(ErrMode::Cut(keys::dynamic_key_error(i, &text)));
         } else {
             break;
         }

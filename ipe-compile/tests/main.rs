@@ -54,3 +54,6 @@ mod seed;
 /// Source text: line ends, control characters, CRLF against LF.
 #[path = "suite/source_text.rs"]
 mod source_text;
+/// Issue #13: template list and record parameters, dynamic keys and hierarchy entities.
+#[path = "suite/tparams.rs"]
+mod tparams;

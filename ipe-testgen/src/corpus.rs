@@ -21,6 +21,9 @@ pub struct CorpusFile {
     pub expect: FileExpect,
     /// The sibling `<name>.data.json`, when there is one: compiled as `ipe compile --data`.
     pub data: Vec<ipe_compile::DataFile>,
+    /// The sibling `<name>.instances.json`, when there is one: compiled as `ipe compile
+    /// --instances` (template instances from a JSON file, issue #13).
+    pub instances: Vec<ipe_compile::InstanceSource>,
 }
 
 impl CorpusFile {
@@ -28,6 +31,7 @@ impl CorpusFile {
     pub fn options(&self) -> ipe_compile::CompileOptions {
         ipe_compile::CompileOptions {
             data: self.data.clone(),
+            instances: self.instances.clone(),
             ..ipe_compile::CompileOptions::default()
         }
     }
@@ -248,6 +252,19 @@ fn read_file(root: &Path, path: &Path) -> Result<CorpusFile, CorpusError> {
     } else {
         Vec::new()
     };
+    let instances_path = path.with_extension("instances.json");
+    let instances = if instances_path.exists() {
+        let text = std::fs::read_to_string(&instances_path)
+            .map_err(|e| CorpusError::Io(instances_path.clone(), e))?;
+        let name = instances_path
+            .strip_prefix(root)
+            .unwrap_or(&instances_path)
+            .display()
+            .to_string();
+        vec![ipe_compile::InstanceSource { name, text }]
+    } else {
+        Vec::new()
+    };
     let expect = if cases_path.exists() {
         let text = std::fs::read_to_string(&cases_path)
             .map_err(|e| CorpusError::Io(cases_path.clone(), e))?;
@@ -263,6 +280,7 @@ fn read_file(root: &Path, path: &Path) -> Result<CorpusFile, CorpusError> {
         source,
         expect,
         data,
+        instances,
     })
 }
 
@@ -409,6 +427,8 @@ macro_rules! corpus_tests {
             reuse__values = "reuse/values",
             templates__repos = "templates/repos",
             templates__with_defs = "templates/with_defs",
+            templates__list_params = "templates/list_params",
+            templates__record_params = "templates/record_params",
             ports__aws__deny_unapproved_regions = "ports/aws/deny_unapproved_regions",
             ports__aws__require_mfa_stop_terminate = "ports/aws/require_mfa_stop_terminate",
             ports__cedar__document_cloud = "ports/cedar/document_cloud",
@@ -593,6 +613,22 @@ macro_rules! corpus_tests {
             fail__template_scalar_for_list = "fail/template_scalar_for_list",
             fail__template_scalar_parameter_after_in = "fail/template_scalar_parameter_after_in",
             fail__template_unknown = "fail/template_unknown",
+            fail__hierarchy_entity_parameter = "fail/hierarchy_entity_parameter",
+            fail__hierarchy_entity_path = "fail/hierarchy_entity_path",
+            fail__key_dynamic = "fail/key_dynamic",
+            fail__key_dynamic_in_def = "fail/key_dynamic_in_def",
+            fail__key_positional = "fail/key_positional",
+            fail__tparams_count_filter = "fail/tparams_count_filter",
+            fail__tparams_element_has = "fail/tparams_element_has",
+            fail__tparams_element_type_in_body = "fail/tparams_element_type_in_body",
+            fail__tparams_list_to_def_misused = "fail/tparams_list_to_def_misused",
+            fail__tparams_record_as_value = "fail/tparams_record_as_value",
+            fail__tparams_record_extra_field = "fail/tparams_record_extra_field",
+            fail__tparams_record_field_type = "fail/tparams_record_field_type",
+            fail__tparams_record_missing_field = "fail/tparams_record_missing_field",
+            fail__tparams_record_unknown_field = "fail/tparams_record_unknown_field",
+            fail__tparams_records_after_in = "fail/tparams_records_after_in",
+            fail__tparams_scalar_iterated = "fail/tparams_scalar_iterated",
         );)?
         #[test]
         fn issue12_every_corpus_file_has_its_own_test() {
@@ -665,6 +701,8 @@ macro_rules! corpus_tests {
                     "reuse/values",
                     "templates/repos",
                     "templates/with_defs",
+                    "templates/list_params",
+                    "templates/record_params",
                     "ports/aws/deny_unapproved_regions",
                     "ports/aws/require_mfa_stop_terminate",
                     "ports/cedar/document_cloud",
@@ -849,6 +887,22 @@ macro_rules! corpus_tests {
                     "fail/template_scalar_for_list",
                     "fail/template_scalar_parameter_after_in",
                     "fail/template_unknown",
+                    "fail/hierarchy_entity_parameter",
+                    "fail/hierarchy_entity_path",
+                    "fail/key_dynamic",
+                    "fail/key_dynamic_in_def",
+                    "fail/key_positional",
+                    "fail/tparams_count_filter",
+                    "fail/tparams_element_has",
+                    "fail/tparams_element_type_in_body",
+                    "fail/tparams_list_to_def_misused",
+                    "fail/tparams_record_as_value",
+                    "fail/tparams_record_extra_field",
+                    "fail/tparams_record_field_type",
+                    "fail/tparams_record_missing_field",
+                    "fail/tparams_record_unknown_field",
+                    "fail/tparams_records_after_in",
+                    "fail/tparams_scalar_iterated",
                 ],
             );
         }

@@ -18,6 +18,9 @@ use crate::diag::Problem;
 use crate::source;
 use std::collections::{HashMap, HashSet};
 
+#[path = "tparams.rs"]
+mod tparams;
+
 /// Synthetic spans start here (far beyond any source text).
 const BASE: usize = usize::MAX / 4;
 /// Most expression nodes the defs and template bodies of one policy may expand to (defs calling
@@ -143,6 +146,8 @@ struct Env {
     unions: HashMap<String, Vec<Name>>,
     /// Template parameters and their values.
     tparams: HashMap<String, TArg>,
+    /// Element names bound by an aggregate over a template list parameter (expanded per value).
+    elems: HashMap<String, tparams::Elem>,
     /// Element names bound inside the text being expanded.
     bound: Vec<String>,
     /// Element names bound around the call site (a def body must not read them).
@@ -264,6 +269,7 @@ fn ty_name(t: &ParamTy) -> String {
     match t {
         ParamTy::Scalar(x) => s(x).to_owned(),
         ParamTy::List(x) => format!("list of {}", s(x)),
+        ParamTy::Records(fields) => format!("list of {}", tparams::record_ty_name(fields)),
     }
 }
 
@@ -303,6 +309,7 @@ fn render(text: &str, args: &HashMap<String, TArg>) -> String {
                         .map(|(l, _)| lit_plain(l))
                         .collect::<Vec<_>>()
                         .join(", "),
+                    ArgValue::Records(rs) => tparams::records_text(rs, false),
                 });
                 rest = after.get(close + 1..).unwrap_or("");
             }
@@ -370,6 +377,7 @@ fn with_values(text: &str, args: &HashMap<String, TArg>) -> String {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
+                    ArgValue::Records(rs) => tparams::records_text(rs, true),
                 }),
                 _ => out.push_str(tok),
             }
@@ -893,6 +901,9 @@ impl<'a> Cx<'a> {
             },
             ExprKind::InPath { lhs, list } => {
                 let lhs = Box::new(self.expr(lhs, env));
+                if self.elem_not_path(list, env) {
+                    return Self::lit(self.span(env, &e.span));
+                }
                 if let Some(a) = self.list_param(list, env) {
                     ExprKind::InSet { lhs, items: a }
                 } else {
@@ -901,6 +912,9 @@ impl<'a> Cx<'a> {
                         None => return Self::lit(self.span(env, &e.span)),
                     }
                 }
+            }
+            ExprKind::Has(n) if self.elem_not_path(n, env) => {
+                return Self::lit(self.span(env, &e.span))
             }
             ExprKind::Has(n) => match self.one_path(n, env) {
                 Some(n) => ExprKind::Has(n),
@@ -954,6 +968,8 @@ impl<'a> Cx<'a> {
                 let mut inner = env.clone();
                 inner.bound.push(key.text.clone());
                 inner.bound.push(value.text.clone());
+                inner.elems.remove(&key.text);
+                inner.elems.remove(&value.text);
                 let respan = |cx: &mut Self, n: &Name| Name {
                     text: n.text.clone(),
                     span: cx.span(env, &n.span),
@@ -1020,11 +1036,15 @@ impl<'a> Cx<'a> {
 
     /// The values of a template list parameter used after `in`, with spans.
     fn list_param(&mut self, list: &Name, env: &Env) -> Option<Vec<(Lit, ByteSpan)>> {
-        if env.bound.contains(&list.text) {
+        if env.bound.contains(&list.text) || env.elems.contains_key(&list.text) {
             return None;
         }
         let a = env.tparams.get(&list.text)?.clone();
         match &a.value {
+            ArgValue::Records(_) => {
+                self.records_not_values(list, &a, env);
+                Some(Vec::new())
+            }
             ArgValue::List(items) => {
                 let out = self.out_file;
                 let note = format!(
@@ -1050,20 +1070,15 @@ impl<'a> Cx<'a> {
                 )
             }
             ArgValue::Lit(_) => {
-                let s = self.span(env, &list.span);
-                let out = self.out_file;
-                self.error(
-                    out,
-                    s,
+                self.error_at_use(
+                    env,
+                    &list.span,
                     format!(
                         "parameter `{}` is a {}, not a list",
                         list.text,
                         ty_name(&a.ty)
                     ),
-                    Some(format!(
-                        "compare with `==`, or declare `{}: list of ...`",
-                        list.text
-                    )),
+                    format!("compare with `==`, or declare `{}: list of ...`", list.text),
                 );
                 Some(Vec::new())
             }
@@ -1120,6 +1135,9 @@ impl<'a> Cx<'a> {
             Some(r) => format!("{base}.{r}"),
             None => base.to_owned(),
         };
+        if self.elem_not_path(n, env) {
+            return None;
+        }
         if env.bound.iter().any(|b| b == head) {
             let span = self.span(env, &n.span);
             return Some(vec![Name {
@@ -1165,17 +1183,24 @@ impl<'a> Cx<'a> {
             };
         }
         if let Some(a) = env.tparams.get(head) {
-            let s = self.span(env, &n.span);
-            let out = self.out_file;
-            self.error(
-                out,
-                s,
-                format!(
-                    "parameter `{head}` is a {}, not an attribute",
-                    ty_name(&a.ty)
-                ),
-                Some("use it as a value (`x == param`) or after `in` for a list".to_owned()),
-            );
+            let (message, help) = if matches!(a.value, ArgValue::Lit(_)) {
+                (
+                    format!(
+                        "parameter `{head}` is a {}, not an attribute",
+                        ty_name(&a.ty)
+                    ),
+                    "use it as a value (`x == param`); it has no fields".to_owned(),
+                )
+            } else {
+                (
+                    format!(
+                        "parameter `{head}` is a {}, not an attribute",
+                        ty_name(&a.ty)
+                    ),
+                    format!("iterate it (`any(v in {head} where ...)`), or use `x in {head}`"),
+                )
+            };
+            self.error_at_use(env, &n.span, message, help);
             return None;
         }
         if !self.defs.contains_key(head) && !self.bad_defs.contains(head) {
@@ -1198,7 +1223,7 @@ impl<'a> Cx<'a> {
             }]);
         }
         // A def used as a path: its body must be a path or a list union.
-        let body = self.def_body(head, &[], HashMap::new(), &n.span, env)?;
+        let body = self.def_body(head, &[], HashMap::new(), HashMap::new(), &n.span, env)?;
         match body {
             Expanded1::Expr(e) => match e.kind {
                 ExprKind::Path(p) => {
@@ -1250,6 +1275,9 @@ impl<'a> Cx<'a> {
     }
 
     fn path_expr(&mut self, n: &Name, e: &Expr, env: &Env) -> Expr {
+        if let Some(x) = self.elem_path(n, env) {
+            return x;
+        }
         let head = n.text.split('.').next().unwrap_or("");
         let bound = env.bound.iter().any(|b| b == head);
         if !bound && !n.text.contains('.') {
@@ -1274,16 +1302,14 @@ impl<'a> Cx<'a> {
                             span: self.origins.add(lit_plain(l), out, a.span.clone(), note),
                         }
                     }
-                    ArgValue::List(_) => {
-                        let s = self.span(env, &e.span);
-                        let out = self.out_file;
-                        self.error(
-                            out,
-                            s,
-                            format!("parameter `{head}` is a {}", ty_name(&a.ty)),
-                            Some(format!(
-                                "a list parameter is used after `in`: `x in {head}`"
-                            )),
+                    ArgValue::List(_) | ArgValue::Records(_) => {
+                        self.error_at_use(
+                            env,
+                            &e.span,
+                            format!("parameter `{head}` is a {}, not a value", ty_name(&a.ty)),
+                            format!(
+                                "use it after `in` (`x in {head}`), iterate it (`any(v in {head} where ...)`) or pass it to a def"
+                            ),
                         );
                         Self::lit(e.span.clone())
                     }
@@ -1324,6 +1350,7 @@ impl<'a> Cx<'a> {
         name: &str,
         args: &[Expr],
         unions: HashMap<String, Vec<Name>>,
+        lists: HashMap<String, TArg>,
         call_span: &ByteSpan,
         env: &Env,
     ) -> Option<Expanded1> {
@@ -1367,9 +1394,11 @@ impl<'a> Cx<'a> {
                 .iter()
                 .map(|p| p.text.clone())
                 .zip(args.iter().cloned())
+                .filter(|(p, _)| !lists.contains_key(p))
                 .collect(),
             unions,
-            tparams: HashMap::new(),
+            tparams: lists,
+            elems: HashMap::new(),
             bound: Vec::new(),
             outer,
             file: dfile,
@@ -1432,6 +1461,7 @@ impl<'a> Cx<'a> {
         }
         // An argument naming a list union stays a union for the def's aggregates.
         let mut unions = HashMap::new();
+        let mut lists = HashMap::new();
         let mut expanded = Vec::with_capacity(args.len());
         let params: Vec<String> = self
             .defs
@@ -1439,7 +1469,13 @@ impl<'a> Cx<'a> {
             .map(|(_, d)| d.params.iter().map(|p| p.text.clone()).collect())
             .unwrap_or_default();
         for (k, a) in args.iter().enumerate() {
-            if let Some(lists) = self.union_of(a, env) {
+            if let Some(t) = self.list_arg(a, env) {
+                // A template list parameter stays a list parameter inside the def.
+                if let Some(p) = params.get(k) {
+                    lists.insert(p.clone(), t);
+                }
+                expanded.push(a.clone());
+            } else if let Some(lists) = self.union_of(a, env) {
                 if let Some(p) = params.get(k) {
                     unions.insert(p.clone(), lists);
                 }
@@ -1449,7 +1485,7 @@ impl<'a> Cx<'a> {
             }
         }
         let args = expanded;
-        match self.def_body(&name.text, &args, unions, span, env) {
+        match self.def_body(&name.text, &args, unions, lists, span, env) {
             Some(Expanded1::Expr(body)) => Expr {
                 kind: ExprKind::Paren(Box::new(body)),
                 span: self.span(env, span),
@@ -1481,6 +1517,9 @@ impl<'a> Cx<'a> {
         span: &ByteSpan,
         env: &Env,
     ) -> Expr {
+        if let Some(x) = self.tparam_agg(kind, var, lists, filter, span, env) {
+            return x;
+        }
         let mut paths = Vec::new();
         for l in lists {
             match self.paths(l, env) {
@@ -1515,6 +1554,7 @@ impl<'a> Cx<'a> {
         }
         let mut inner = env.clone();
         inner.bound.push(var.text.clone());
+        inner.elems.remove(&var.text);
         let var_out = Name {
             text: var.text.clone(),
             span: self.span(env, &var.span),
@@ -1771,8 +1811,12 @@ impl<'a> Cx<'a> {
                         )
                     })
                 }
-                (ParamTy::Scalar(_), ArgValue::List(_)) => {
+                (ParamTy::Records(fields), v) => tparams::records_mismatch(fields, v, vspan),
+                (ParamTy::Scalar(_), ArgValue::List(_) | ArgValue::Records(_)) => {
                     Some(("a list".to_owned(), vspan.clone()))
+                }
+                (ParamTy::List(_), ArgValue::Records(_)) => {
+                    Some(("a list of records".to_owned(), vspan.clone()))
                 }
                 (ParamTy::List(_), ArgValue::Lit(l)) => {
                     Some((l.type_word().to_owned(), vspan.clone()))
@@ -1795,7 +1839,7 @@ impl<'a> Cx<'a> {
                 k.clone(),
                 TArg {
                     ty: p.ty.clone(),
-                    value: v.clone(),
+                    value: tparams::declared_order(&p.ty, v.clone()),
                     span: vspan.clone(),
                 },
             );
@@ -1910,6 +1954,17 @@ impl<'a> Cx<'a> {
             let mut bad = false;
             for (key, v) in args {
                 let value = match v {
+                    serde_json::Value::Array(items)
+                        if items.first().is_some_and(serde_json::Value::is_object) =>
+                    {
+                        match tparams::json_records(items, &name_span) {
+                            Some(v) => v,
+                            None => {
+                                bad = true;
+                                ArgValue::List(Vec::new())
+                            }
+                        }
+                    }
                     serde_json::Value::Array(items) => {
                         let mut lits = Vec::new();
                         for it in items {
@@ -1932,7 +1987,7 @@ impl<'a> Cx<'a> {
                     self.error(
                         f.file,
                         name_span.clone(),
-                        format!("argument `{key}` of instance `{name}` in `{}` is not a string, an integer, a boolean or a list of them", f.name),
+                        format!("argument `{key}` of instance `{name}` in `{}` is not a string, an integer, a boolean, a list of them or a list of records of them", f.name),
                         Some("template parameters take literals".to_owned()),
                     );
                     break;

@@ -116,6 +116,9 @@ pub(super) fn data_selection(
     i: &mut In<'_>,
     name: ast::Name,
 ) -> PResult<Result<(DataRef, usize), ast::Name>> {
+    if peek_sym(i, "[") && !peek_sym(i, "[\"") {
+        return Err(ErrMode::Cut(super::keys::dynamic_key_error(i, &name.text)));
+    }
     if eat_sym(i, "[")?.is_some() {
         let (key, span) = cut_err(string).context("a string key").parse_next(i)?;
         let close = expect_sym(i, "]", "`]` after the key")?;
@@ -125,6 +128,9 @@ pub(super) fn data_selection(
         let (entity, span) = string(i)?;
         let end = span.end;
         return Ok(Ok((DataRef::Under(name, entity, span), end)));
+    }
+    if let Some(e) = super::keys::hierarchy_entity_error(i, &name.text) {
+        return Err(ErrMode::Cut(e));
     }
     Ok(Err(name))
 }

@@ -105,21 +105,34 @@ pub(super) fn template(i: &mut In<'_>) -> PResult<ast::Item> {
     })))
 }
 
+fn scalar_ty(i: &mut In<'_>) -> PResult<Option<ScalarTy>> {
+    Ok(if eat_kw(i, "string")?.is_some() {
+        Some(ScalarTy::Str)
+    } else if eat_kw(i, "int")?.is_some() {
+        Some(ScalarTy::Int)
+    } else if eat_kw(i, "bool")?.is_some() {
+        Some(ScalarTy::Bool)
+    } else {
+        None
+    })
+}
+
 fn param_ty(i: &mut In<'_>) -> PResult<ParamTy> {
     let list = eat_kw(i, "list")?.is_some();
     if list {
         expect_kw(i, "of", "`of`")?;
+        if eat_sym(i, "{")?.is_some() {
+            return Ok(ParamTy::Records(super::tparams::record_fields(
+                i, scalar_ty,
+            )?));
+        }
     }
-    let scalar = if eat_kw(i, "string")?.is_some() {
-        ScalarTy::Str
-    } else if eat_kw(i, "int")?.is_some() {
-        ScalarTy::Int
-    } else if eat_kw(i, "bool")?.is_some() {
-        ScalarTy::Bool
-    } else {
+    let Some(scalar) = scalar_ty(i)? else {
         return Err(ErrMode::Cut(err_here(
             i,
-            Label::Expected("`string`, `int`, `bool` or `list of` one of them"),
+            Label::Expected(
+                "`string`, `int`, `bool`, `list of` one of them or `list of { field: type, ... }`",
+            ),
         )));
     };
     Ok(if list {
@@ -144,23 +157,29 @@ pub(super) fn instance(i: &mut In<'_>) -> PResult<ast::Item> {
             let start = i.current_token_start();
             let end;
             let value = if eat_sym(i, "[")?.is_some() {
-                let mut items = Vec::new();
-                loop {
-                    if let Some(close) = eat_sym(i, "]")? {
-                        end = close.end;
-                        break;
-                    }
-                    match literal(i)? {
-                        Some(item) => items.push(item),
-                        None => {
-                            return Err(ErrMode::Cut(err_here(i, Label::Expected("a literal"))))
+                if peek_sym(i, "{") {
+                    let (records, close) = super::tparams::record_list(i)?;
+                    end = close;
+                    ArgValue::Records(records)
+                } else {
+                    let mut items = Vec::new();
+                    loop {
+                        if let Some(close) = eat_sym(i, "]")? {
+                            end = close.end;
+                            break;
+                        }
+                        match literal(i)? {
+                            Some(item) => items.push(item),
+                            None => {
+                                return Err(ErrMode::Cut(err_here(i, Label::Expected("a literal"))))
+                            }
+                        }
+                        if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
+                            return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
                         }
                     }
-                    if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
-                        return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
-                    }
+                    ArgValue::List(items)
                 }
-                ArgValue::List(items)
             } else {
                 match literal(i)? {
                     Some((lit, span)) => {
