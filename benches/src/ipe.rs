@@ -195,14 +195,12 @@ impl Jit {
         let bundle = &self.interp.bundle;
         let values = ctx.values();
         let mut out = ipe_nostd::DecisionBuilder::<LIST>::new(bundle.default_effect());
-        // First-match groups (issue #13) stop at their deciding rule, as in every loop.
-        let mut groups = ipe_nostd::vm::FirstMatch::new();
-        ipe_nostd::vm::for_each_candidate(bundle, values, |id| {
-            if groups.admit(bundle, id) {
-                let o = self.code.eval(id, values).expect("policy compiled");
-                groups.settle(&o);
-                out.add(id, o);
-            }
+        // First-match groups (issue #13) stop at their deciding rule, as in every loop; a
+        // bundle without groups pays one check per decision.
+        ipe_nostd::vm::for_each_admitted(bundle, values, |id| {
+            let o = self.code.eval(id, values).expect("policy compiled");
+            out.add(id, o);
+            o
         });
         out.finish()
     }

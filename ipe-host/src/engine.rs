@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
-use ipe_nostd::vm::FirstMatch;
 use ipe_nostd::{Accumulator, Bundle, Decision, DecisionBuilder, Outcome, PolicyId, Value};
 
 use crate::builder::RequestBuilder;
@@ -193,15 +192,12 @@ impl PolicySet {
         let shard = self.shared.counters.shard();
         let mut d = HostDecision::new(bundle.default_effect());
         let mut acc = Accumulator::new(bundle.default_effect());
-        // Candidates come unindexed first, in ascending ids, and first-match rules are never
-        // indexed: each group's rules are met in order (`FirstMatch`).
-        let mut groups = FirstMatch::new();
-        self.shared.index.for_each_candidate(bundle, values, |id| {
-            if groups.admit(bundle, id) {
-                let outcome = self.run_policy(bundle, shard, id, values);
-                groups.settle(&outcome);
-                acc.add(&mut d, id, outcome);
-            }
+        // First-match groups are honoured by `for_each_admitted` (a bundle without groups pays
+        // one check per decision).
+        self.shared.index.for_each_admitted(bundle, values, |id| {
+            let outcome = self.run_policy(bundle, shard, id, values);
+            acc.add(&mut d, id, outcome);
+            outcome
         });
         acc.finish(&mut d);
         d
@@ -213,13 +209,10 @@ impl PolicySet {
         let bundle = self.bundle();
         let shard = self.shared.counters.shard();
         let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
-        let mut groups = FirstMatch::new();
-        self.shared.index.for_each_candidate(bundle, values, |id| {
-            if groups.admit(bundle, id) {
-                let outcome = self.run_policy(bundle, shard, id, values);
-                groups.settle(&outcome);
-                out.add(id, outcome);
-            }
+        self.shared.index.for_each_admitted(bundle, values, |id| {
+            let outcome = self.run_policy(bundle, shard, id, values);
+            out.add(id, outcome);
+            outcome
         });
         out.finish()
     }

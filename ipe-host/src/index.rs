@@ -3,11 +3,11 @@
 //! Built once per loaded bundle from its sorted index sections. A request visits the
 //! unindexed policies, then for every group either the bucket of its slot's key, or (when the
 //! slot cannot be read as the group's type, so the trigger may be an error) every policy of
-//! the group. This visits exactly the policies `ipe_nostd::vm::for_each_candidate` visits.
+//! the group. This visits exactly the policies `ipe_nostd::vm::for_each_admitted` visits.
 
 use hashbrown::HashMap;
 use ipe_nostd::format::kind;
-use ipe_nostd::{read, Bundle, PolicyId, SlotId, Value};
+use ipe_nostd::{read, Bundle, Outcome, PolicyId, SlotId, Value};
 
 /// A `(start, len)` range of [`Index::ids`].
 type Span = (u32, u32);
@@ -80,18 +80,18 @@ impl Index {
         self.groups.iter().map(|g| g.all.1 as usize).sum()
     }
 
-    /// Calls `f` once per candidate policy for these slot values: the unindexed policies first,
-    /// in ascending ids (first-match rules are among them, in order), then index candidates.
+    /// Calls `run` once per policy to evaluate for these slot values, which returns its
+    /// outcome: the unindexed policies first, in ascending ids, those after the deciding rule
+    /// of their first-match group left out (`ipe_nostd::vm::run_unindexed`, which checks once
+    /// whether the bundle has groups at all), then the index candidates (never group rules).
     #[inline]
-    pub(crate) fn for_each_candidate(
+    pub(crate) fn for_each_admitted(
         &self,
         bundle: &Bundle<'_>,
         values: &[Value<'_>],
-        mut f: impl FnMut(PolicyId),
+        mut run: impl FnMut(PolicyId) -> Outcome,
     ) {
-        for &id in self.unindexed.iter() {
-            f(id);
-        }
+        ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), &mut run);
         for g in self.groups.iter() {
             let value = values
                 .get(usize::from(g.slot))
@@ -105,7 +105,7 @@ impl Index {
             if let Some((start, n)) = span {
                 let (start, n) = (start as usize, n as usize);
                 for &id in self.ids.get(start..start.saturating_add(n)).unwrap_or(&[]) {
-                    f(id);
+                    run(id);
                 }
             }
         }

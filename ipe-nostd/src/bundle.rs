@@ -143,6 +143,9 @@ fn canonical_len(body: &Body<'_>) -> Option<usize> {
 #[derive(Clone, Copy, Debug)]
 pub struct Bundle<'a> {
     pub(crate) body: Body<'a>,
+    /// Whether a policy is in a first-match group (format version 2), found once when loaded
+    /// so that decision loops check it once per decision, not per policy.
+    grouped: bool,
 }
 
 /// A slot's declared shape.
@@ -281,7 +284,8 @@ impl<'a> Bundle<'a> {
     pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
         let body = Self::decode_unverified(bytes)?;
         verify::verify_with_max_cost(&body, max_cost)?;
-        Ok(Bundle { body })
+        let grouped = body.has_groups();
+        Ok(Bundle { body, grouped })
     }
 
     /// Checks the header and checksum and decodes the body, without verifying it.
@@ -327,6 +331,13 @@ impl<'a> Bundle<'a> {
             });
         }
         Ok(body)
+    }
+
+    /// Whether a policy is in a first-match group (then the bundle is format version 2 and
+    /// decision loops gate its unindexed policies with [`crate::vm::FirstMatch`]).
+    #[inline(always)]
+    pub fn has_groups(&self) -> bool {
+        self.grouped
     }
 
     /// The decision when no policy applies.

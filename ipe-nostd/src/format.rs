@@ -600,13 +600,17 @@ impl Body<'_> {
     /// The format version this body needs, which is the one its header must name: 2 when a
     /// policy is in a first-match group, else 1.
     pub fn version(&self) -> u16 {
-        let grouped = (0..PolicyRec::count(self.policies))
-            .any(|i| PolicyRec::nth(self.policies, i).group() != group::NONE);
-        if grouped {
+        if self.has_groups() {
             2
         } else {
             1
         }
+    }
+
+    /// Whether a policy is in a first-match group.
+    pub fn has_groups(&self) -> bool {
+        (0..PolicyRec::count(self.policies))
+            .any(|i| PolicyRec::nth(self.policies, i).group() != group::NONE)
     }
 }
 

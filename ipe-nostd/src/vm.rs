@@ -744,14 +744,11 @@ pub fn evaluate<const N: usize, const M: usize>(
 pub fn evaluate_into<D: DecisionLists>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &mut D) {
     let mut acc = Accumulator::new(bundle.default_effect());
     let mut m = Machine::new(bundle, values);
-    let mut groups = FirstMatch::new();
-    for id in bundle.unindexed() {
-        if groups.admit(bundle, id) {
-            let outcome = m.policy(id);
-            groups.settle(&outcome);
-            acc.add(d, id, outcome);
-        }
-    }
+    run_unindexed(bundle, bundle.unindexed(), |id| {
+        let outcome = m.policy(id);
+        acc.add(d, id, outcome);
+        outcome
+    });
     // Rules of first-match groups are never indexed (the verifier checks it).
     for g in 0..bundle.index_group_count() {
         if let Some((first, n)) = m.r.candidates(g) {
@@ -802,6 +799,52 @@ impl FirstMatch {
     pub fn settle(&mut self, outcome: &Outcome) {
         if !matches!(outcome, Outcome::NotApplicable) {
             self.decided = true;
+        }
+    }
+}
+
+/// Calls `run` for each policy of `ids` (the unindexed policies, in ascending ids) that the
+/// first-match groups admit (see [`FirstMatch`]); `run` evaluates the policy and returns its
+/// outcome. A bundle without groups runs every policy of `ids`, checking
+/// [`Bundle::has_groups`] once per call rather than the group gate once per policy.
+#[inline(always)]
+pub fn run_unindexed(
+    bundle: &Bundle<'_>,
+    ids: impl Iterator<Item = PolicyId>,
+    mut run: impl FnMut(PolicyId) -> Outcome,
+) {
+    if bundle.has_groups() {
+        let mut groups = FirstMatch::new();
+        for id in ids {
+            if groups.admit(bundle, id) {
+                let outcome = run(id);
+                groups.settle(&outcome);
+            }
+        }
+    } else {
+        for id in ids {
+            run(id);
+        }
+    }
+}
+
+/// Calls `run` for every policy a decision evaluates for these values, in the order of
+/// [`for_each_candidate`], first-match groups honoured ([`run_unindexed`]; their rules are
+/// never indexed, so the index candidates run ungated); `run` evaluates the policy and returns
+/// its outcome.
+#[inline(always)]
+pub fn for_each_admitted(
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    mut run: impl FnMut(PolicyId) -> Outcome,
+) {
+    run_unindexed(bundle, bundle.unindexed(), &mut run);
+    let r = Reader { bundle, values };
+    for g in 0..bundle.index_group_count() {
+        if let Some((first, n)) = r.candidates(g) {
+            for i in first..first.saturating_add(n) {
+                run(bundle.index_policy(i));
+            }
         }
     }
 }

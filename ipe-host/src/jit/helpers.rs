@@ -105,6 +105,9 @@ pub(crate) extern "C" fn list_err(sh: *const Shapes, s: u64, v: *const Value<'_>
 
 /// Whether the (valid) scalar list in slot `s` holds the cell `(key, ptr, len)`: for strings
 /// `key` is the symbol and `ptr`/`len` the text.
+///
+/// Compiled code calls it only after [`list_err`] found the list valid, so the list is not
+/// checked again (that was a second pass over the elements per `in`).
 pub(crate) extern "C" fn in_list(
     sh: *const Shapes,
     s: u64,
@@ -115,7 +118,7 @@ pub(crate) extern "C" fn in_list(
 ) -> u64 {
     let sh = shapes(sh);
     let s = s as u16;
-    let Ok((vals, _)) = sh.list(s, value(v)) else {
+    let Value::List(vals) = value(v) else {
         return 0;
     };
     let slot = sh.slot(s);

@@ -563,3 +563,38 @@ policy Ports:
     req.map("labels", [("a", Field::Str("x")), ("a", Field::Str("y"))]);
     assert!(req.evaluate().is_err(), "a key given twice is malformed");
 }
+
+/// Decision loops gate first-match groups only when the bundle has one (checked once per
+/// decision): the flag is true exactly for a bundle with a group.
+#[test]
+fn issue13_has_groups_only_with_first_match_groups() {
+    let plain = common::bundle(FREEZE);
+    let plain = ipe_nostd::Bundle::from_bytes(&plain).expect("verifies");
+    assert!(!plain.has_groups());
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/corpus/groups/firewall.ipe"),
+    )
+    .expect("corpus file");
+    let grouped = common::bundle(&src);
+    let grouped = ipe_nostd::Bundle::from_bytes(&grouped).expect("verifies");
+    assert!(grouped.has_groups());
+    // A request where the group's first rule decides and its second (also true) is left out,
+    // on both host tiers and the interpreter.
+    let json = r#"{"dir": "in", "proto": "tcp", "port": 22, "src": "10.0.1.5"}"#;
+    for options in [
+        ipe_host::EngineOptions::interpreter(),
+        ipe_host::EngineOptions::jit_all(ipe_host::JitTier::Optimized),
+    ] {
+        let engine = PolicyEngine::with_options(common::bundle(&src), options).expect("loads");
+        let d = engine.evaluate_json(json).expect("evaluates");
+        let set = engine.load();
+        let names: Vec<&str> = d
+            .matched
+            .iter()
+            .map(|&id| set.bundle().policy(id).name)
+            .collect();
+        assert_eq!(names, ["AllowSsh"]);
+        assert_eq!(d.effect, Effect::Allow);
+    }
+}

@@ -1,0 +1,84 @@
+//! One engine deciding one request of one workload in a loop, for instruction counts:
+//! `decide <engine> <workload> <request> [iterations]`.
+//!
+//! `engine`: `interp` (`ipe_nostd::evaluate`), `host` (host engine, interpreter tier),
+//! `hostjit` (host engine, optimized JIT tier), `jit` (bare `JitSet`, the bench's loop),
+//! `jit-gated` (bare `JitSet` in the loop the benches had before the group gate was hoisted:
+//! `FirstMatch::admit`/`settle` around every candidate, for an A/B in one binary). The
+//! timed loop is the function `decide_loop` alone, so callgrind counts only it:
+//!
+//! ```sh
+//! cargo build --profile bench -p ipe-benches --example decide
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*decide_loop*' \
+//!     target/release/examples/decide jit set/1000 allow 10000
+//! ```
+//!
+//! Instructions per decision: the run's `Ir` total divided by the iterations.
+
+use std::hint::black_box;
+
+use ipe_benches::{by_name, HostEngine, Interp, Jit, LIST};
+use ipe_nostd::vm::{for_each_candidate, FirstMatch};
+use ipe_nostd::Effect;
+
+/// Runs `f` `n` times and counts the allows (kept out of line: the profiler's collection
+/// window).
+#[inline(never)]
+fn decide_loop(n: usize, mut f: impl FnMut() -> bool) -> usize {
+    let mut allowed = 0usize;
+    for _ in 0..n {
+        allowed += usize::from(black_box(f()));
+    }
+    allowed
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let engine = args.first().map_or("interp", String::as_str);
+    let workload = args.get(1).map_or("seed", String::as_str);
+    let request = args.get(2).map_or("allow", String::as_str);
+    let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let w = by_name(workload);
+    let json = w.case(request).json.clone();
+    let allowed = match engine {
+        "interp" => {
+            let e = Interp::new(&w);
+            let ctx = e.context(&json);
+            decide_loop(n, || e.decide(black_box(&ctx)))
+        }
+        "host" | "hostjit" => {
+            let e = if engine == "host" {
+                HostEngine::new(&w)
+            } else {
+                HostEngine::jit(&w)
+            };
+            let values = e.values(&json);
+            decide_loop(n, || e.decide(black_box(values)))
+        }
+        "jit" => {
+            let e = Jit::new(&w);
+            let ctx = e.interp.context(&json);
+            decide_loop(n, || e.decide(black_box(&ctx)))
+        }
+        "jit-gated" => {
+            let e = Jit::new(&w);
+            let ctx = e.interp.context(&json);
+            let bundle = &e.interp.bundle;
+            decide_loop(n, || {
+                let values = black_box(&ctx).values();
+                let mut out = ipe_nostd::DecisionBuilder::<LIST>::new(bundle.default_effect());
+                let mut groups = FirstMatch::new();
+                for_each_candidate(bundle, values, |id| {
+                    if groups.admit(bundle, id) {
+                        let o = e.code.eval(id, values).expect("policy compiled");
+                        groups.settle(&o);
+                        out.add(id, o);
+                    }
+                });
+                out.finish().effect == Effect::Allow
+            })
+        }
+        other => panic!("unknown engine {other}"),
+    };
+    println!("{engine} {workload}:{request}: {allowed} allowed of {n}");
+}
