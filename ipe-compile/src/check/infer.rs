@@ -224,6 +224,10 @@ impl Infer {
                 self.mention(&k);
                 Info::Key(k)
             }
+            ExprKind::CountLists(xs) => {
+                xs.iter().for_each(|x| self.cond(x));
+                Info::Known(It::Int)
+            }
             ExprKind::Agg { kind, .. } => {
                 self.cond(e);
                 if *kind == ast::AggKind::Count {
@@ -271,7 +275,9 @@ impl Infer {
                 }
             }
             ExprKind::Paren(x) | ExprKind::Not(x) => self.cond(x),
-            ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| self.cond(x)),
+            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
+                xs.iter().for_each(|x| self.cond(x))
+            }
             ExprKind::Where { expr, filter, .. } => {
                 self.cond(expr);
                 self.cond(filter);

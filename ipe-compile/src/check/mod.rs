@@ -12,6 +12,7 @@ mod nested;
 mod optional;
 mod reason;
 mod schema;
+mod sums;
 
 use crate::ast::{self, ByteSpan, Name};
 use crate::diag::Problem;
@@ -358,7 +359,7 @@ impl Ctx<'_> {
                     match checked {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
-                                if matches!(lhs, hir::Operand::Count(_)) || matches!(rhs, hir::Operand::Count(_)));
+                                if lhs.is_count() || rhs.is_count());
                             let text = collapse_ws(&self.span_text(&part.span));
                             clauses.push(hir::Clause {
                                 expr: e,
