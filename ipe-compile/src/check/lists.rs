@@ -147,6 +147,7 @@ impl Ctx<'_> {
             // Issue #13: set operators take top-level lists only (for now).
             Resolved::Nested { count: true, .. } => "int".to_owned(),
             Resolved::Nested { .. } => "nested list".to_owned(),
+            Resolved::NestedSeed { .. } => "condition".to_owned(),
         };
         self.error(
             name.span.clone(),

@@ -208,6 +208,15 @@ pub(super) enum Resolved {
         count: bool,
         path: String,
     },
+    /// A seed form over a nested list (issue #13): `e.field.any` / `e.field.all` (its
+    /// `where` filter pending), with the nested list as in [`Resolved::Nested`].
+    NestedSeed {
+        level: u8,
+        list: SlotId,
+        kind: SeedKind,
+        /// The path as written (`c.ports`), for messages.
+        written: String,
+    },
 }
 
 /// An element name in scope.

@@ -48,3 +48,42 @@ fn issue13_count_over_several_lists_is_a_run_time_sum_with_an_exact_cost() {
     // One list: no `add` (language v1 bytes unchanged).
     assert!(!listing(&compile("count(x in a) >= 2")).contains("add"));
 }
+
+const NESTED: &str = "schema {\n  limit: int\n  containers: list of c max 8 {\n    \
+                      ports: list of p max 16 { hostPort: int }\n    \
+                      capabilities.add: list of string max 16\n  }\n}\n";
+
+fn nested(trigger: &str) -> Vec<u8> {
+    let src = format!("{NESTED}\npolicy P:\n  \"t\"\n  triggers when {trigger}\n  denies\n");
+    let program = ipe_compile::compile_str(&[("t.ipe", src)]).expect("compiles");
+    ipe_compile::lower::lower(&program).expect("lowers").bytes
+}
+
+#[test]
+fn issue13_nested_seed_forms_are_the_explicit_aggregates() {
+    for (seed, explicit) in [
+        (
+            "any(c in containers where c.ports.any where p.hostPort > 9000)",
+            "any(c in containers where any(p in c.ports where p.hostPort > 9000))",
+        ),
+        (
+            "all(c in containers where c.ports.all where p.hostPort < limit)",
+            "all(c in containers where all(p in c.ports where p.hostPort < limit))",
+        ),
+        (
+            "any(c in containers where c.ports.count >= 2 where p.hostPort > 80)",
+            "any(c in containers where count(p in c.ports where p.hostPort > 80) >= 2)",
+        ),
+        (
+            "containers.any where (c.ports.any where p.hostPort == 80)",
+            "any(c in containers where any(p in c.ports where p.hostPort == 80))",
+        ),
+    ] {
+        assert_eq!(nested(seed), nested(explicit), "{seed}");
+    }
+    // Without `where`, `c.ports.count` is still the length.
+    assert_eq!(
+        nested("any(c in containers where c.ports.count >= 2)"),
+        nested("any(c in containers where count(p in c.ports) >= 2)")
+    );
+}
