@@ -51,7 +51,9 @@ fn issue13_count_over_several_lists_is_a_run_time_sum_with_an_exact_cost() {
 
 const NESTED: &str = "schema {\n  limit: int\n  containers: list of c max 8 {\n    \
                       ports: list of p max 16 { hostPort: int }\n    \
-                      capabilities.add: list of string max 16\n  }\n}\n";
+                      capabilities.add: list of string max 16\n    \
+                      capabilities.drop: list of string max 16\n  }\n  \
+                      forbidden: list of string max 4\n}\n";
 
 fn nested(trigger: &str) -> Vec<u8> {
     let src = format!("{NESTED}\npolicy P:\n  \"t\"\n  triggers when {trigger}\n  denies\n");
@@ -85,5 +87,46 @@ fn issue13_nested_seed_forms_are_the_explicit_aggregates() {
     assert_eq!(
         nested("any(c in containers where c.ports.count >= 2)"),
         nested("any(c in containers where count(p in c.ports) >= 2)")
+    );
+}
+
+#[test]
+fn issue13_set_operators_over_nested_lists_are_their_quantifiers() {
+    for (op, explicit) in [
+        (
+            "c.capabilities.add subset_of [\"A\", \"B\"]",
+            "all(x in c.capabilities.add where x in [\"A\", \"B\"])",
+        ),
+        (
+            "c.capabilities.drop contains_all c.capabilities.add",
+            "all(x in c.capabilities.add where x in c.capabilities.drop)",
+        ),
+        (
+            "c.capabilities.add intersects forbidden",
+            "any(x in c.capabilities.add where x in forbidden)",
+        ),
+        (
+            "forbidden subset_of c.capabilities.drop",
+            "all(x in forbidden where x in c.capabilities.drop)",
+        ),
+        (
+            "c.capabilities.add contains_any [\"A\", \"B\"]",
+            "\"A\" in c.capabilities.add or \"B\" in c.capabilities.add",
+        ),
+    ] {
+        assert_eq!(
+            nested(&format!("any(c in containers where {op})")),
+            nested(&format!("any(c in containers where {explicit})")),
+            "{op}"
+        );
+    }
+    // The cost is the expansion's: `any` 1 + 8 × (body + 1), the body `all.field`
+    // 1 + 16 × (filter + 1), the filter `load.field` 1 and `in.field` 1 + 16.
+    let b =
+        nested("any(c in containers where c.capabilities.drop contains_all c.capabilities.add)");
+    let bundle = Bundle::from_bytes(&b).expect("verifies");
+    assert_eq!(
+        u64::from(bundle.policy_rec(0).cost_bound()),
+        1 + 8 * (1 + 16 * (1 + 1 + 16 + 1) + 1)
     );
 }
