@@ -130,3 +130,26 @@ fn issue13_set_operators_over_nested_lists_are_their_quantifiers() {
         1 + 8 * (1 + 16 * (1 + 1 + 16 + 1) + 1)
     );
 }
+
+#[test]
+fn issue13_nested_lists_without_a_schema_infer_what_a_schema_declares() {
+    let policies = "policy P:\n  \"t\"\n  triggers when any(c in containers where \
+                    any(p in c.ports where p.hostPort > 9000) or \"X\" in c.caps)\n  denies\n";
+    let declared = "schema {\n  containers: list of max 256 {\n    \
+                    ports: list of max 256 { hostPort: int }\n    \
+                    caps: list of string max 256\n  }\n}\n";
+    let compile = |src: String| {
+        let program = ipe_compile::compile_str(&[("t.ipe", src)]).expect("compiles");
+        ipe_compile::lower::lower(&program).expect("lowers").bytes
+    };
+    assert_eq!(
+        compile(policies.to_owned()),
+        compile(format!("{declared}\n{policies}"))
+    );
+    // `c.ports.count` is the nested list's length when `c.ports` is a list in the bundle.
+    let counted = policies.replace(" or \"X\"", " or c.ports.count >= 2 or \"X\"");
+    assert_eq!(
+        compile(counted.clone()),
+        compile(format!("{declared}\n{counted}"))
+    );
+}
