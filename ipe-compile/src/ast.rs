@@ -431,6 +431,9 @@ pub enum ExprKind {
         /// The selected constant data ([`DataRef::Key`] or [`DataRef::Under`]).
         data: DataRef,
     },
+    /// `count(x in l1, l2, ... [where F])` once expanded (issue #13): the sum of the `count`
+    /// aggregates ([`ExprKind::Agg`]), one per list, each with its own copy of the filter.
+    CountLists(Vec<Expr>),
 }
 
 /// `const NAME = value` or `hierarchy NAME = { ... }`: a named constant (see

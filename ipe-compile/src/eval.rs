@@ -234,6 +234,9 @@ impl<'p, 'r> Eval<'p, 'r> {
             Operand::Count(agg) => self
                 .count(agg)
                 .map(|n| V::Int(i64::try_from(n).unwrap_or(i64::MAX))),
+            Operand::CountSum(aggs) => self
+                .count_sum(aggs)
+                .map(|n| V::Int(i64::try_from(n).unwrap_or(i64::MAX))),
         }
     }
 
@@ -253,6 +256,20 @@ impl<'p, 'r> Eval<'p, 'r> {
         }
         let v = lookup(elem, &f.path).ok_or(Self::err(list, Some(field), ErrKind::Missing))?;
         Ok((v, &f.ty))
+    }
+
+    /// The sum of the counts of `aggs` (issue #13): every count is computed; an error if any
+    /// is one, the smallest.
+    fn count_sum(&mut self, aggs: &'p [Aggregate]) -> R<usize> {
+        let mut total = 0usize;
+        let mut err: Option<AttrError> = None;
+        for a in aggs {
+            match self.count(a) {
+                Ok(n) => total = total.saturating_add(n),
+                Err(e) => err = Some(err.map_or(e, |x| x.min(e))),
+            }
+        }
+        err.map_or(Ok(total), Err)
     }
 
     fn count(&mut self, agg: &'p Aggregate) -> R<usize> {
@@ -622,6 +639,7 @@ fn found<'p>(ev: &mut Eval<'p, '_>, e: &'p Expr) -> Option<usize> {
     };
     [lhs, rhs].into_iter().find_map(|o| match o {
         Operand::Count(agg) => ev.count(agg).ok(),
+        Operand::CountSum(aggs) => ev.count_sum(aggs).ok(),
         _ => None,
     })
 }

@@ -248,6 +248,16 @@ pub enum Operand {
     /// The number of elements of a list (records or scalars) whose filter holds
     /// (every element when `filter` is `None`). An int.
     Count(Box<Aggregate>),
+    /// `count(x in l1, l2, ... [where F])` (issue #13): the sum of the counts of two or more
+    /// aggregates, an int; an error when any of them is (the smallest error).
+    CountSum(Vec<Aggregate>),
+}
+
+impl Operand {
+    /// Whether the operand is a count (`count(...)` over one list or several).
+    pub fn is_count(&self) -> bool {
+        matches!(self, Operand::Count(_) | Operand::CountSum(_))
+    }
 }
 
 /// An aggregate over a list.

@@ -33,6 +33,10 @@ mod lists;
 /// Issue 13: nested lists (slots of their own, list field records, `*.field`, cost, verifier).
 #[path = "suite/nested.rs"]
 mod nested;
+/// Issue 13: the several-list and nested-list gaps: `count` over several lists (`add`), seed
+/// forms and set operators over nested lists, nested lists without a schema.
+#[path = "suite/nested_v2.rs"]
+mod nested_v2;
 /// Issue #13: `x ?? d`, schema defaults and `permits` against their definition.
 #[path = "suite/optional.rs"]
 mod optional;

@@ -99,6 +99,11 @@ macro_rules! for_each_opcode {
             AnyField = 0x19, "any.field" { level: Level, field: Field, body: BodyLen };
             /// `all.field level field body` `[] -> [bool]`: `all` over a nested list.
             AllField = 0x1A, "all.field" { level: Level, field: Field, body: BodyLen };
+            /// `add` `[a b] -> [a + b]`: the sum of two ints (issue #13: `count` over several
+            /// lists is the sum of the per-list counts); an error if either is, the smaller
+            /// when both are. Counts are bounded by list lengths, so the sum never overflows
+            /// (it saturates defensively).
+            Add = 0x1B, "add" {};
         }
     };
 }

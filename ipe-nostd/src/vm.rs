@@ -469,6 +469,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         continue;
                     }
                 }
+                Instr::Add {} => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    self.push(Self::add(a, b));
+                }
                 Instr::NoteCount {} => {
                     if let Some(Cell::Int(i)) =
                         self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
@@ -526,6 +531,16 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let result = self.pop();
         self.sp = base;
         result
+    }
+
+    /// `add`: the sum of two int cells (the smaller error when both are errors).
+    fn add(a: Cell<'v>, b: Cell<'v>) -> Cell<'v> {
+        match (a, b) {
+            (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+            (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+            (Cell::Int(x), Cell::Int(y)) => Cell::Int(x.saturating_add(y)),
+            _ => FALSE,
+        }
     }
 
     /// `and` (`absorbing` false) or `or` (`absorbing` true) of the two top cells.

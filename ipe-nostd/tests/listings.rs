@@ -195,6 +195,32 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue13 add of two counts, noted",
+            "count slot 6 body 0
+             count slot 4 body 0
+             add
+             note.count
+             load.const const 1
+             cmp <",
+            vec![
+                (
+                    vec![(6, L(vec![I(1), I(2)])), (4, L(vec![S("a"), S("b")]))],
+                    "true",
+                ),
+                (
+                    vec![(6, L(vec![I(1), I(2), I(3)])), (4, L(vec![S("a"), S("b")]))],
+                    "false count 5",
+                ),
+                (vec![(6, L(vec![I(1), I(2)]))], "error slot 4 Missing"),
+                (vec![(4, L(vec![S("a")]))], "error slot 6 Missing"),
+                (vec![], "error slot 4 Missing"),
+                (
+                    vec![(6, L(vec![I(1), I(2), I(3), I(4), I(5)])), (4, L(vec![]))],
+                    "error slot 6 TooLong",
+                ),
+            ],
+        ),
+        ok(
             "count with a body",
             "count slot 5 body 7
                  cmp.field.const > level 0 field 1 const 1
@@ -420,6 +446,11 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue13 in.field with an element of another type",
             asm("any slot 7 body 7\nload.const const 0\nin.field level 0 field 0"),
             (8, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 add of two strings",
+            asm("load.const const 0\nload.const const 0\nadd"),
+            (6, CodeError::TypeMismatch),
         ),
         (
             "an unknown opcode",

@@ -305,6 +305,12 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
                 .prop_map(|(q, f)| format!("{q}(it in items where {f})"))
                 .boxed(),
         );
+        // Issue 13: `count` over several lists (a run-time sum), of records and of scalars.
+        options.push(
+            (body.clone(), cmp_op(), 0i64..6)
+                .prop_map(|(f, o, n)| format!("count(it in items, items where {f}) {o} {n}"))
+                .boxed(),
+        );
         options.push(
             (body, cmp_op(), 0i64..4)
                 .prop_map(|(f, o, n)| format!("count(it in items where {f}) {o} {n}"))
@@ -354,6 +360,52 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
         options.push(
             proptest::sample::select(&["has it.subs", "has it.labels"][..])
                 .prop_map(str::to_owned)
+                .boxed(),
+        );
+        // Issue 13: seed forms over the nested list `it.subs` (its element is `sub`).
+        options.push(
+            (
+                proptest::sample::select(&["any", "all", "count"][..]),
+                cmp_op(),
+                0i64..4,
+                sub_cond(),
+            )
+                .prop_map(|(q, o, n, f)| {
+                    let f = f.replace("s.k", "sub.k").replace("s.tag", "sub.tag");
+                    match q {
+                        "count" => format!("(it.subs.count {o} {n} where {f})"),
+                        q => format!("(it.subs.{q} where {f})"),
+                    }
+                })
+                .boxed(),
+        );
+        // Issue 13: set operators over the nested list `it.labels`, against literals, the
+        // top-level list `tags` (either side) and itself.
+        options.push(
+            (
+                proptest::sample::select(
+                    &["contains_all", "contains_any", "intersects", "subset_of"][..],
+                ),
+                proptest::collection::vec(lit_str(), 0..3),
+                0u8..4,
+            )
+                .prop_map(|(op, ls, rhs)| match rhs {
+                    0 => format!("it.labels {op} tags"),
+                    1 => format!("tags {op} it.labels"),
+                    2 => format!("it.labels {op} it.labels"),
+                    _ => format!("it.labels {op} [{}]", ls.join(", ")),
+                })
+                .boxed(),
+        );
+        // Issue 13: `count`, `any` and `all` over a top-level and a nested list at once.
+        options.push(
+            (tag_cond(), cmp_op(), 0i64..6)
+                .prop_map(|(f, o, n)| format!("count(t in tags, it.labels where {f}) {o} {n}"))
+                .boxed(),
+        );
+        options.push(
+            (proptest::sample::select(&["any", "all"][..]), tag_cond())
+                .prop_map(|(q, f)| format!("{q}(t in it.labels, tags where {f})"))
                 .boxed(),
         );
     }

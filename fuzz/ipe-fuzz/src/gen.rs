@@ -72,6 +72,12 @@ const FIELDS: &[&str] = &[
 ];
 /// Element names for the seed form.
 const ELEMS: &[&str] = &["approver", "el", "item_"];
+/// Field names of nested lists (issue #13; no prefix relation with [`FIELDS`]).
+const NESTED_FIELDS: &[&str] = &["ports", "subs", "caps.add"];
+/// Field paths of the elements of a nested list of records.
+const NESTED_REC_FIELDS: &[&str] = &["k", "tag", "n.x"];
+/// Element names of nested lists of records, one per top-level attribute index.
+const NESTED_ELEMS: &[&str] = &["np0", "np1", "np2", "np3", "np4", "np5", "np6", "np7"];
 
 const STRS: &[&str] = &[
     "",
@@ -110,6 +116,17 @@ pub enum Kind {
     },
     /// `map of T [max N]` (issue 13).
     Map(Ty, Option<u32>),
+}
+
+/// A nested list (issue #13): a list field of the elements of a top-level list of records.
+#[derive(Clone, Debug)]
+pub struct Nested {
+    /// Index of the list of records (in [`Case::attrs`]) whose elements hold it.
+    pub parent: usize,
+    /// Its field path in those elements.
+    pub field: &'static str,
+    /// Its shape: [`Kind::List`] or [`Kind::Records`].
+    pub kind: Kind,
 }
 
 /// One declared attribute.
@@ -202,6 +219,9 @@ struct G<'u, 'd> {
     fresh: usize,
     /// `const kN = [...]` items (issue #13) the policies use, emitted as a file of their own.
     consts: Vec<String>,
+    /// Nested lists (issue #13); a variable bound to nested list `j` has index
+    /// `attrs.len() + j` in `vars`.
+    nested: Vec<Nested>,
 }
 
 impl G<'_, '_> {
@@ -284,11 +304,13 @@ impl G<'_, '_> {
                         );
                         (!taken).then_some(e)
                     };
-                    Kind::Records {
-                        elem,
-                        fields,
-                        max: self.max(),
+                    let max = self.max();
+                    // Issue #13: now and then a nested list field.
+                    if self.below(3) == 0 {
+                        let parent = self.attrs.len();
+                        self.nested_list(parent);
                     }
+                    Kind::Records { elem, fields, max }
                 }
                 2 if self.bool() => Kind::Map(self.ty(), self.max()),
                 _ => Kind::Scalar(self.ty()),
@@ -297,9 +319,73 @@ impl G<'_, '_> {
         }
     }
 
+    /// Declares a nested list in the elements of attribute `parent` (issue #13).
+    fn nested_list(&mut self, parent: usize) {
+        let field = self.pick(NESTED_FIELDS);
+        let max = if self.bool() {
+            Some(self.below(4) as u32)
+        } else {
+            None
+        };
+        let kind = if self.bool() {
+            let t = self.ty();
+            let t = if t == Ty::Bool { Ty::Str } else { t };
+            Kind::List(t, max)
+        } else {
+            let mut fields: Vec<(&'static str, Ty)> = Vec::new();
+            for _ in 0..1 + self.below(2) {
+                let f = self.pick(NESTED_REC_FIELDS);
+                if !fields.iter().any(|(g, _)| *g == f) {
+                    let t = self.ty();
+                    fields.push((f, t));
+                }
+            }
+            let elem = self
+                .bool()
+                .then(|| NESTED_ELEMS[parent % NESTED_ELEMS.len()]);
+            Kind::Records { elem, fields, max }
+        };
+        self.nested.push(Nested {
+            parent,
+            field,
+            kind,
+        });
+    }
+
+    /// The schema text of a nested list's type.
+    fn nested_text(kind: &Kind) -> String {
+        let max = |m: &Option<u32>| m.map(|m| format!(" max {m}")).unwrap_or_default();
+        match kind {
+            Kind::List(t, m) => format!("list of {}{}", Self::ty_text(t), max(m)),
+            Kind::Records {
+                elem,
+                fields,
+                max: m,
+            } => format!(
+                "list of {}{} {{ {} }}",
+                elem.unwrap_or(""),
+                max(m),
+                fields
+                    .iter()
+                    .map(|(f, t)| format!("{f}: {}", Self::ty_text(t)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Kind::Scalar(_) | Kind::Map(..) => String::new(),
+        }
+    }
+
+    /// The shape of what variable index `i` iterates: an attribute, or a nested list.
+    fn kind_of(&self, i: usize) -> Option<&Kind> {
+        match self.attrs.get(i) {
+            Some(a) => Some(&a.kind),
+            None => self.nested.get(i - self.attrs.len()).map(|n| &n.kind),
+        }
+    }
+
     fn schema_text(&mut self) -> Vec<String> {
         let mut blocks = vec![String::new()];
-        for a in self.attrs.clone() {
+        for (ai, a) in self.attrs.clone().into_iter().enumerate() {
             if self.below(5) == 0 {
                 blocks.push(String::new());
             }
@@ -323,6 +409,12 @@ impl G<'_, '_> {
                     fields
                         .iter()
                         .map(|(f, t)| format!("{f}: {}", Self::ty_text(t)))
+                        .chain(
+                            self.nested
+                                .iter()
+                                .filter(|n| n.parent == ai)
+                                .map(|n| format!("{}: {}", n.field, Self::nested_text(&n.kind)))
+                        )
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -354,8 +446,8 @@ impl G<'_, '_> {
             }
         }
         for (v, i) in &self.vars {
-            match &self.attrs[*i].kind {
-                Kind::Records { fields, .. } => {
+            match self.kind_of(*i) {
+                Some(Kind::Records { fields, .. }) => {
                     for (f, ft) in fields {
                         if ft == t {
                             out.push(field_of(v, f));
@@ -363,11 +455,11 @@ impl G<'_, '_> {
                     }
                 }
                 // Issue 13: the element of a list of scalars is the bound name itself.
-                Kind::List(s, _) if s == t => out.push(v.clone()),
+                Some(Kind::List(s, _)) if s == t => out.push(v.clone()),
                 _ => {}
             }
             // A map entry bound by one name: `v.key` (a string) and `v.value`.
-            if let Kind::Map(vt, _) = &self.attrs[*i].kind {
+            if let Some(Kind::Map(vt, _)) = self.kind_of(*i) {
                 if *t == Ty::Str {
                     out.push(format!("{v}.key"));
                 }
@@ -465,6 +557,11 @@ impl G<'_, '_> {
     }
 
     fn try_atom(&mut self, depth: usize) -> Option<String> {
+        if self.below(4) == 0 {
+            if let Some(a) = self.nested_atom(depth) {
+                return Some(a);
+            }
+        }
         let t = self.ty();
         Some(match self.below(10) {
             0 => self.pick(&["true", "false"]).to_owned(),
@@ -533,12 +630,16 @@ impl G<'_, '_> {
             8 => {
                 let mut paths: Vec<String> = self.attrs.iter().map(|a| a.path.to_owned()).collect();
                 for (v, i) in &self.vars {
-                    match &self.attrs[*i].kind {
-                        Kind::Records { fields, .. } => {
+                    match self.kind_of(*i) {
+                        Some(Kind::Records { fields, .. }) => {
                             paths.extend(fields.iter().map(|(f, _)| field_of(v, f)));
                         }
-                        Kind::List(..) => paths.push(v.clone()),
-                        Kind::Scalar(_) | Kind::Map(..) => {}
+                        Some(Kind::List(..)) => paths.push(v.clone()),
+                        Some(Kind::Scalar(_) | Kind::Map(..)) | None => {}
+                    }
+                    // Issue #13: `has c.ports` on a nested list of the element.
+                    for n in self.nested.iter().filter(|n| n.parent == *i) {
+                        paths.push(field_of(v, n.field));
                     }
                 }
                 if paths.is_empty() {
@@ -586,6 +687,157 @@ impl G<'_, '_> {
                 }
             }
         })
+    }
+
+    /// An atom over a nested list of an element in scope (issue #13): `.count`, seed forms,
+    /// explicit aggregates, `in` and set operators (against literals, a top-level list or a
+    /// nested list of the same type); or, when no nested list is in scope, an aggregate over
+    /// two lists at once.
+    fn nested_atom(&mut self, depth: usize) -> Option<String> {
+        if self.agg_depth >= 3 || depth > 5 {
+            return None;
+        }
+        let mut inscope: Vec<(String, usize)> = Vec::new();
+        for (v, i) in &self.vars {
+            for (j, n) in self.nested.iter().enumerate() {
+                if n.parent == *i {
+                    inscope.push((v.clone(), j));
+                }
+            }
+        }
+        if inscope.is_empty() || self.bool() {
+            return self.several_lists(depth);
+        }
+        let (v, j) = inscope[self.below(inscope.len())].clone();
+        let path = field_of(&v, self.nested[j].field);
+        let idx = self.attrs.len() + j;
+        let kind = self.nested[j].kind.clone();
+        let op = self.pick(&["==", "!=", "<", "<=", ">", ">="]);
+        let n = self.pick(&[0i64, 1, 2]);
+        Some(match (kind, self.below(5)) {
+            (_, 0) => format!("{path}.count {op} {n}"),
+            (Kind::Records { elem: Some(e), .. }, 1) => {
+                let q = self.pick(&["any", "all", "count"]);
+                let f = self.filter(e, idx, depth);
+                if q == "count" {
+                    format!("({path}.count {op} {n} where {f})")
+                } else {
+                    format!("({path}.{q} where {f})")
+                }
+            }
+            (Kind::List(t, _), 1 | 2) => {
+                if self.bool() {
+                    let lhs = self.operand(&t, true, depth)?;
+                    format!("{lhs} in {path}")
+                } else {
+                    let sop =
+                        self.pick(&["contains_all", "contains_any", "intersects", "subset_of"]);
+                    let mut others: Vec<String> =
+                        self.lists_of(&t).iter().map(|l| (*l).to_owned()).collect();
+                    for (w, k) in &inscope {
+                        if matches!(&self.nested[*k].kind, Kind::List(u, _) if *u == t) {
+                            others.push(field_of(w, self.nested[*k].field));
+                        }
+                    }
+                    if others.is_empty() || self.bool() {
+                        let m = self.below(3);
+                        let lits: Vec<String> = (0..m).map(|_| self.lit(&t)).collect();
+                        format!("{path} {sop} [{}]", lits.join(", "))
+                    } else {
+                        let o = others[self.below(others.len())].clone();
+                        if self.bool() {
+                            format!("{path} {sop} {o}")
+                        } else {
+                            format!("{o} {sop} {path}")
+                        }
+                    }
+                }
+            }
+            (_, 3) => {
+                let x = format!("v{}", self.fresh);
+                self.fresh += 1;
+                let f = self.filter(&x, idx, depth);
+                format!("count({x} in {path} where {f}) {op} {n}")
+            }
+            _ => {
+                let q = self.pick(&["any", "all"]);
+                let x = format!("v{}", self.fresh);
+                self.fresh += 1;
+                let f = self.filter(&x, idx, depth);
+                format!("{q}({x} in {path} where {f})")
+            }
+        })
+    }
+
+    /// `count`, `any` or `all` over two lists at once (issue #13; `count` is a run-time sum):
+    /// one list twice, or two lists of scalars of one type.
+    fn several_lists(&mut self, depth: usize) -> Option<String> {
+        let lists: Vec<usize> = (0..self.attrs.len())
+            .filter(|&i| matches!(self.attrs[i].kind, Kind::List(..) | Kind::Records { .. }))
+            .collect();
+        if lists.is_empty() || self.agg_depth >= 3 || depth > 5 {
+            return None;
+        }
+        let i = self.pick(&lists);
+        let a = self.attrs[i].path;
+        let b = match self.attrs[i].kind.clone() {
+            Kind::List(t, _) => {
+                let same = self.lists_of(&t);
+                self.pick(&same)
+            }
+            _ => a,
+        };
+        let x = format!("v{}", self.fresh);
+        self.fresh += 1;
+        let op = self.pick(&["==", "!=", "<", "<=", ">", ">="]);
+        let n = self.pick(&[0i64, 1, 2, 3]);
+        Some(match self.below(3) {
+            0 => format!("count({x} in {a}, {b}) {op} {n}"),
+            1 => {
+                let f = self.filter(&x, i, depth);
+                format!("count({x} in {a}, {b} where {f}) {op} {n}")
+            }
+            _ => {
+                let q = self.pick(&["any", "all"]);
+                let f = self.filter(&x, i, depth);
+                format!("{q}({x} in {a}, {b} where {f})")
+            }
+        })
+    }
+
+    /// The JSON value of a nested list (issue #13): mostly a list (some too long, some with
+    /// invalid elements), sometimes `null` or not a list.
+    fn nested_json(&mut self, kind: &Kind) -> Value {
+        match self.below(10) {
+            0 => Value::Null,
+            1 => json!("nope"),
+            _ => match kind {
+                Kind::List(t, max) => {
+                    let n = self.below(max.map_or(4, |m| m as usize + 2));
+                    Value::Array((0..n).map(|_| self.scalar_json(t)).collect())
+                }
+                Kind::Records { fields, max, .. } => {
+                    let n = self.below(max.map_or(4, |m| m as usize + 2));
+                    let mut els = Vec::new();
+                    for _ in 0..n {
+                        if self.below(8) == 0 {
+                            els.push(self.scalar_json(&Ty::Str));
+                            continue;
+                        }
+                        let mut el = Value::Object(Map::new());
+                        for (f, t) in fields {
+                            if self.below(5) != 0 {
+                                let v = self.scalar_json(t);
+                                insert_path(&mut el, f, v);
+                            }
+                        }
+                        els.push(el);
+                    }
+                    Value::Array(els)
+                }
+                Kind::Scalar(_) | Kind::Map(..) => Value::Null,
+            },
+        }
     }
 
     /// A condition on a map (issue 13): a key test, a `k, v` aggregate, or a fixed key.
@@ -816,7 +1068,8 @@ impl G<'_, '_> {
 
     fn request(&mut self) -> Value {
         let mut req = Value::Object(Map::new());
-        for a in self.attrs.clone() {
+        let nested = self.nested.clone();
+        for (ai, a) in self.attrs.clone().into_iter().enumerate() {
             if self.below(6) == 0 {
                 continue; // missing
             }
@@ -862,6 +1115,13 @@ impl G<'_, '_> {
                                     insert_path(&mut el, f, v);
                                 }
                             }
+                            // Issue #13: the element's nested lists (sometimes missing).
+                            for n in nested.iter().filter(|n| n.parent == ai) {
+                                if self.below(5) != 0 {
+                                    let v = self.nested_json(&n.kind);
+                                    insert_path(&mut el, n.field, v);
+                                }
+                            }
                             els.push(el);
                         }
                         Value::Array(els)
@@ -889,6 +1149,7 @@ pub fn case(u: &mut Unstructured<'_>) -> Case {
         agg_depth: 0,
         fresh: 0,
         consts: Vec::new(),
+        nested: Vec::new(),
     };
     g.schema();
     let mut texts = g.schema_text();

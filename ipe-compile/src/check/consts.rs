@@ -590,6 +590,9 @@ impl Cx {
             }
             ExprKind::Path(name) => return self.path(name).unwrap_or_else(|| e.clone()),
             ExprKind::Paren(x) => ExprKind::Paren(self.boxed(x)),
+            ExprKind::CountLists(xs) => {
+                ExprKind::CountLists(xs.iter().map(|x| self.expr(x)).collect())
+            }
             ExprKind::MapAgg {
                 kind,
                 key,
@@ -1148,7 +1151,9 @@ fn nodes(e: &Expr) -> usize {
     1 + match &e.kind {
         ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => 0,
         ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
-        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().map(nodes).sum(),
+        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
+            xs.iter().map(nodes).sum()
+        }
         ExprKind::Where { expr, filter, .. } => nodes(expr) + nodes(filter),
         ExprKind::Cmp { lhs, rhs, .. }
         | ExprKind::Str { lhs, rhs, .. }

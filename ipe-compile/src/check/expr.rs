@@ -132,7 +132,9 @@ impl Ctx<'_> {
                     list: parent,
                     field,
                 })),
-                Resolved::Seed { .. } | Resolved::Nested { count: true, .. } => {
+                Resolved::Seed { .. }
+                | Resolved::Nested { count: true, .. }
+                | Resolved::NestedSeed { .. } => {
                     self.error(
                         name.span.clone(),
                         format!("unknown attribute `{}`", name.text),
@@ -305,12 +307,14 @@ impl Ctx<'_> {
     fn find_seeds(&self, e: &Expr, out: &mut Vec<ByteSpan>) {
         match &e.kind {
             ExprKind::Path(name) => {
-                if self.seed_of(name).is_some() {
+                if self.seed_of(name).is_some() || self.is_nested_seed(name) {
                     out.push(name.span.clone());
                 }
             }
             ExprKind::Paren(x) | ExprKind::Not(x) => self.find_seeds(x, out),
-            ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| self.find_seeds(x, out)),
+            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
+                xs.iter().for_each(|x| self.find_seeds(x, out))
+            }
             ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
                 self.find_seeds(lhs, out);
                 self.find_seeds(rhs, out);
@@ -374,6 +378,7 @@ impl Ctx<'_> {
             }
             ExprKind::Path(name) => self.path_value(name),
             ExprKind::Coalesce { .. } => self.coalesce(e),
+            ExprKind::CountLists(parts) => self.count_lists(parts, span.clone(), text.clone()),
             ExprKind::Agg {
                 kind,
                 var,
@@ -436,6 +441,19 @@ impl Ctx<'_> {
                 span,
                 text: display,
             }),
+            Resolved::NestedSeed {
+                level,
+                list,
+                kind,
+                written,
+            } => self.nested_seed(level, list, kind, &written, span, text),
+            Resolved::Nested {
+                level, list, count, ..
+            } if count && self.pending.as_ref().is_some_and(|(s, _)| *s == span) => {
+                // `e.field.count where F`: the seed form with a filter.
+                let written = text.strip_suffix(".count").unwrap_or(&text).to_owned();
+                self.nested_seed(level, list, SeedKind::Count, &written, span, text)
+            }
             Resolved::Nested {
                 level,
                 list,
@@ -531,7 +549,7 @@ impl Ctx<'_> {
     }
 
     /// Checks `filter` with `name` bound to the elements of `list`.
-    fn filtered(
+    pub(super) fn filtered(
         &mut self,
         list: hir::SlotId,
         name: &str,
@@ -850,7 +868,7 @@ impl Ctx<'_> {
                 );
                 return None;
             }
-            Resolved::Seed { .. } | Resolved::Nested { .. } => {
+            Resolved::Seed { .. } | Resolved::Nested { .. } | Resolved::NestedSeed { .. } => {
                 self.error(
                     list.span.clone(),
                     "mismatched types: expected list, found int".to_owned(),

@@ -1,6 +1,7 @@
 //! Type inference for bundles without a schema: each path takes the type of what it is
 //! compared with; paths whose type nothing determines are strings. `.count` after a path
-//! always means the length of a list here.
+//! always means the length of a list here. An element field used as a list is a nested list
+//! (issue #13), declared as `list[].field` like a schema's.
 
 use super::schema::DEFAULT_MAX_LEN;
 use super::SourceFile;
@@ -78,9 +79,9 @@ pub(super) fn infer(
     problems.append(&mut cx.problems);
     let mut out = BTreeMap::new();
     for (key, t) in &cx.types {
-        if key.contains('\0') {
+        let Some(path) = slot_path(key, t.as_ref()) else {
             continue;
-        }
+        };
         let ty = match t {
             None | Some(It::Str) => SlotType::Scalar(Scalar::Str),
             Some(It::Int) => SlotType::Scalar(Scalar::Int),
@@ -122,20 +123,7 @@ pub(super) fn infer(
                 }
             }
             Some(It::Records) => {
-                let prefix = format!("{key}\0");
-                let fields = cx
-                    .types
-                    .range(prefix.clone()..)
-                    .take_while(|(k, _)| k.starts_with(&prefix))
-                    .map(|(k, t)| Field {
-                        path: k[prefix.len()..].to_owned(),
-                        ty: match t {
-                            Some(It::Int) => Scalar::Int,
-                            Some(It::Bool) => Scalar::Bool,
-                            _ => Scalar::Str,
-                        },
-                    })
-                    .collect();
+                let fields = cx.element_fields(key);
                 SlotType::Records {
                     elem_name: None,
                     fields,
@@ -143,12 +131,57 @@ pub(super) fn infer(
                 }
             }
         };
-        out.insert(key.clone(), ty);
+        out.insert(path, ty);
     }
     out
 }
 
+/// The schema path of inference key `key` of type `t`, or `None` when the key is no slot:
+/// a top-level attribute is its path; an element field (`list\0field`) is a slot only when
+/// it is a nested list (issue #13), `list[].field` (`containers[].ports`, one `[]` per level).
+fn slot_path(key: &str, t: Option<&It>) -> Option<String> {
+    if !key.contains('\0') {
+        return Some(key.to_owned());
+    }
+    if key.ends_with('\0') || !matches!(t, Some(It::List(_) | It::Records)) {
+        return None;
+    }
+    Some(key.split('\0').collect::<Vec<_>>().join("[]."))
+}
+
 impl Infer {
+    /// The fields of the elements of list `key` (sorted by path): its direct element fields,
+    /// a nested list among them as a field of its own (its type is its slot's, as for a
+    /// declared nested list), and not `field.count` next to a nested list `field` (that is
+    /// the nested list's length).
+    fn element_fields(&self, key: &str) -> Vec<Field> {
+        let prefix = format!("{key}\0");
+        let direct: Vec<(&str, Option<&It>)> = self
+            .types
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, t)| (&k[prefix.len()..], t.as_ref()))
+            .filter(|(rest, _)| !rest.is_empty() && !rest.contains('\0'))
+            .collect();
+        let is_list = |f: &str| {
+            direct
+                .iter()
+                .any(|(r, t)| *r == f && matches!(t, Some(It::List(_) | It::Records)))
+        };
+        direct
+            .iter()
+            .filter(|(rest, _)| !rest.strip_suffix(".count").is_some_and(is_list))
+            .map(|(rest, t)| Field {
+                path: (*rest).to_owned(),
+                ty: match t {
+                    Some(It::Int) => Scalar::Int,
+                    Some(It::Bool) => Scalar::Bool,
+                    _ => Scalar::Str,
+                },
+            })
+            .collect()
+    }
+
     fn set(&mut self, key: &str, t: It, span: &ByteSpan) {
         let entry = self.types.entry(key.to_owned()).or_insert(None);
         let merged = match (entry.take(), t) {
@@ -224,6 +257,10 @@ impl Infer {
                 self.mention(&k);
                 Info::Key(k)
             }
+            ExprKind::CountLists(xs) => {
+                xs.iter().for_each(|x| self.cond(x));
+                Info::Known(It::Int)
+            }
             ExprKind::Agg { kind, .. } => {
                 self.cond(e);
                 if *kind == ast::AggKind::Count {
@@ -271,7 +308,9 @@ impl Infer {
                 }
             }
             ExprKind::Paren(x) | ExprKind::Not(x) => self.cond(x),
-            ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| self.cond(x)),
+            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
+                xs.iter().for_each(|x| self.cond(x))
+            }
             ExprKind::Where { expr, filter, .. } => {
                 self.cond(expr);
                 self.cond(filter);

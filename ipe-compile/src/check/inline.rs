@@ -429,7 +429,9 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
             free_heads(lhs, out);
             out.insert(head(list));
         }
-        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| free_heads(x, out)),
+        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
+            xs.iter().for_each(|x| free_heads(x, out))
+        }
         ExprKind::Where { expr, filter, .. } => {
             free_heads(expr, out);
             free_heads(filter, out);
@@ -519,7 +521,9 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
                 out.push(head(n));
             }
         }
-        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| collect_refs(x, out)),
+        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
+            xs.iter().for_each(|x| collect_refs(x, out))
+        }
         ExprKind::Where { expr, filter, .. } => {
             collect_refs(expr, out);
             collect_refs(filter, out);
@@ -882,6 +886,9 @@ impl<'a> Cx<'a> {
             ExprKind::Not(x) => ExprKind::Not(Box::new(self.expr(x, env))),
             ExprKind::And(xs) => ExprKind::And(xs.iter().map(|x| self.expr(x, env)).collect()),
             ExprKind::Or(xs) => ExprKind::Or(xs.iter().map(|x| self.expr(x, env)).collect()),
+            ExprKind::CountLists(xs) => {
+                ExprKind::CountLists(xs.iter().map(|x| self.expr(x, env)).collect())
+            }
             ExprKind::Cmp { op, lhs, rhs } => ExprKind::Cmp {
                 op: *op,
                 lhs: Box::new(self.expr(lhs, env)),
@@ -1572,21 +1579,6 @@ impl<'a> Cx<'a> {
                 span: self.span(env, span),
             };
         }
-        if kind == AggKind::Count {
-            let s = self.span(env, span);
-            let out = self.out_file;
-            self.error(
-                out,
-                s,
-                "`count` over several lists is not supported yet".to_owned(),
-                Some(
-                    "count each list on its own (`count(x in a where F) + ...` needs arithmetic, \
-                     which the language does not have); `any` and `all` take several lists"
-                        .to_owned(),
-                ),
-            );
-            return Self::lit(self.span(env, span));
-        }
         let whole = self.span(env, span);
         let mut copies = Vec::with_capacity(paths.len());
         let expanded = filter.map(|f| self.expr(f, &inner));
@@ -1607,7 +1599,14 @@ impl<'a> Cx<'a> {
         }
         let joined = match kind {
             AggKind::All => ExprKind::And(copies),
-            _ => ExprKind::Or(copies),
+            AggKind::Any => ExprKind::Or(copies),
+            // A sum of counts: an int, not a condition (no parentheses needed).
+            AggKind::Count => {
+                return Expr {
+                    kind: ExprKind::CountLists(copies),
+                    span: whole,
+                }
+            }
         };
         Expr {
             kind: ExprKind::Paren(Box::new(Expr {
@@ -1647,7 +1646,7 @@ impl<'a> Cx<'a> {
             ExprKind::Lit(_) => {}
             ExprKind::Path(n) | ExprKind::Has(n) => note(self, &mut n.span),
             ExprKind::Paren(x) | ExprKind::Not(x) => self.respan_in(x, list),
-            ExprKind::And(xs) | ExprKind::Or(xs) => {
+            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
                 for x in xs {
                     self.respan_in(x, list);
                 }

@@ -7,7 +7,9 @@
 //!   of `l in a` over its literals (`true` when it is empty).
 //!
 //! `a` is a list-of-scalars path; `b` a list-of-scalars path of the same element type or a
-//! list literal of it.
+//! list literal of it. Either may be a nested list of an element in scope (`c.caps`, issue
+//! #13): its aggregate reads it through the element (`within`) and `x in c.caps` is an
+//! `in.field` test.
 
 use super::expr::VTy;
 use super::{ty_word, Ctx, Resolved, MAX_AGG_DEPTH};
@@ -21,8 +23,17 @@ fn is_literal_contains_all(op: SetOp, rhs: &DataRef) -> bool {
 
 /// The right list, checked.
 enum Rhs {
-    Slot(SlotId),
+    /// A list attribute, or a nested list of the element bound at the level given.
+    Slot(SlotId, Option<u8>),
     Lits(Vec<Literal>),
+}
+
+/// `lhs in list`, for a top-level list or a nested list held by the element bound at `within`.
+fn in_list(lhs: Operand, list: SlotId, within: Option<u8>) -> hir::Expr {
+    match within {
+        None => hir::Expr::InList { lhs, list },
+        Some(level) => hir::Expr::InNested { lhs, list, level },
+    }
 }
 
 impl Ctx<'_> {
@@ -39,10 +50,10 @@ impl Ctx<'_> {
             );
             return None;
         };
-        let (a, elem) = self.scalar_list(name)?;
+        let (a, elem, a_in) = self.scalar_list(name)?;
         let b = match rhs {
             DataRef::Name(p) => {
-                let (b, belem) = self.scalar_list(p)?;
+                let (b, belem, b_in) = self.scalar_list(p)?;
                 if belem != elem {
                     let (e, f) = (ty_word(&VTy::Scalar(elem)), ty_word(&VTy::Scalar(belem)));
                     self.error(
@@ -52,7 +63,7 @@ impl Ctx<'_> {
                     );
                     return None;
                 }
-                Rhs::Slot(b)
+                Rhs::Slot(b, b_in)
             }
             DataRef::Lits(items, _) => Rhs::Lits(self.list_literals(&elem, items, &name.text)?),
             DataRef::Key(n, ..) | DataRef::Under(n, ..) => {
@@ -80,45 +91,35 @@ impl Ctx<'_> {
             list,
             field: 0,
         };
-        let quantify = |over: SlotId, filter: hir::Expr| Aggregate {
+        let quantify = |over: SlotId, within: Option<u8>, filter: hir::Expr| Aggregate {
             list: over,
             level,
             filter: Some(Box::new(filter)),
-            within: None,
+            within,
         };
         Some(match (op, b) {
             (SetOp::SubsetOf, b) | (SetOp::ContainsAny | SetOp::Intersects, b) => {
                 let filter = match b {
-                    Rhs::Slot(b) => hir::Expr::InList {
-                        lhs: elem_of(a),
-                        list: b,
-                    },
+                    Rhs::Slot(b, b_in) => in_list(elem_of(a), b, b_in),
                     Rhs::Lits(set) => hir::Expr::InSet {
                         lhs: elem_of(a),
                         set,
                     },
                 };
-                let agg = quantify(a, filter);
+                let agg = quantify(a, a_in, filter);
                 if op == SetOp::SubsetOf {
                     hir::Expr::All(agg)
                 } else {
                     hir::Expr::Any(agg)
                 }
             }
-            (SetOp::ContainsAll, Rhs::Slot(b)) => hir::Expr::All(quantify(
-                b,
-                hir::Expr::InList {
-                    lhs: elem_of(b),
-                    list: a,
-                },
-            )),
+            (SetOp::ContainsAll, Rhs::Slot(b, b_in)) => {
+                hir::Expr::All(quantify(b, b_in, in_list(elem_of(b), a, a_in)))
+            }
             (SetOp::ContainsAll, Rhs::Lits(set)) => {
                 let mut tests: Vec<hir::Expr> = set
                     .into_iter()
-                    .map(|l| hir::Expr::InList {
-                        lhs: Operand::Lit(l),
-                        list: a,
-                    })
+                    .map(|l| in_list(Operand::Lit(l), a, a_in))
                     .collect();
                 match tests.len() {
                     0 => hir::Expr::Const(true),
@@ -134,19 +135,27 @@ impl Ctx<'_> {
         u8::try_from(self.scopes.len()).unwrap_or(u8::MAX)
     }
 
-    /// `name` as a list-of-scalars slot and its element type, or a located error.
-    fn scalar_list(&mut self, name: &Name) -> Option<(SlotId, Scalar)> {
+    /// `name` as a list-of-scalars slot, its element type and, for a nested list, the level
+    /// of the element holding it; or a located error.
+    fn scalar_list(&mut self, name: &Name) -> Option<(SlotId, Scalar, Option<u8>)> {
         let found = match self.resolve(name)? {
-            Resolved::Slot(id, SlotType::List { elem, .. }) => return Some((id, elem)),
+            Resolved::Slot(id, SlotType::List { elem, .. }) => return Some((id, elem, None)),
+            Resolved::Nested {
+                level,
+                list,
+                ty: SlotType::List { elem, .. },
+                count: false,
+                ..
+            } => return Some((list, elem, Some(level))),
             Resolved::Slot(_, SlotType::Records { .. }) => "list of records".to_owned(),
             Resolved::Slot(_, SlotType::Map { .. }) => "map".to_owned(),
             Resolved::Slot(_, SlotType::Scalar(s)) | Resolved::Field { ty: s, .. } => {
                 ty_word(&VTy::Scalar(s)).to_owned()
             }
             Resolved::Seed { .. } => "int".to_owned(),
-            // Issue #13: set operators take top-level lists only (for now).
             Resolved::Nested { count: true, .. } => "int".to_owned(),
-            Resolved::Nested { .. } => "nested list".to_owned(),
+            Resolved::Nested { .. } => "list of records".to_owned(),
+            Resolved::NestedSeed { .. } => "condition".to_owned(),
         };
         self.error(
             name.span.clone(),

@@ -12,6 +12,7 @@ mod nested;
 mod optional;
 mod reason;
 mod schema;
+mod sums;
 
 use crate::ast::{self, ByteSpan, Name};
 use crate::diag::Problem;
@@ -207,6 +208,15 @@ pub(super) enum Resolved {
         count: bool,
         path: String,
     },
+    /// A seed form over a nested list (issue #13): `e.field.any` / `e.field.all` (its
+    /// `where` filter pending), with the nested list as in [`Resolved::Nested`].
+    NestedSeed {
+        level: u8,
+        list: SlotId,
+        kind: SeedKind,
+        /// The path as written (`c.ports`), for messages.
+        written: String,
+    },
 }
 
 /// An element name in scope.
@@ -358,7 +368,7 @@ impl Ctx<'_> {
                     match checked {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
-                                if matches!(lhs, hir::Operand::Count(_)) || matches!(rhs, hir::Operand::Count(_)));
+                                if lhs.is_count() || rhs.is_count());
                             let text = collapse_ws(&self.span_text(&part.span));
                             clauses.push(hir::Clause {
                                 expr: e,

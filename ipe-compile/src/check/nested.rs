@@ -6,10 +6,22 @@
 
 use std::collections::BTreeMap;
 
-use super::{Ctx, Resolved};
-use crate::ast::{self, TypeExpr};
+use super::expr::{VTy, Val, ValOp};
+use super::{Ctx, Resolved, SeedKind};
+use crate::ast::{self, ByteSpan, TypeExpr};
 use crate::diag::Problem;
-use crate::hir::{SlotId, SlotType};
+use crate::hir::{self, Aggregate, Operand, Scalar, SlotId, SlotType};
+
+/// `field` and the seed kind of `field.count`, `field.any` or `field.all`.
+fn seed_suffix(key: &str) -> Option<(&str, SeedKind)> {
+    [
+        (".count", SeedKind::Count),
+        (".any", SeedKind::Any),
+        (".all", SeedKind::All),
+    ]
+    .into_iter()
+    .find_map(|(suffix, kind)| key.strip_suffix(suffix).map(|k| (k, kind)))
+}
 
 /// The slot path of nested list `field` of the elements of list `list`.
 pub(super) fn nested_path(list: &str, field: &str) -> String {
@@ -68,6 +80,27 @@ impl Ctx<'_> {
         list_path: &str,
         key: &str,
     ) -> Option<Resolved> {
+        if let Some((k, kind)) = seed_suffix(key) {
+            // `e.field.any` / `e.field.all`: a seed form over the nested list (issue #13).
+            if kind != SeedKind::Count && self.schema.contains_key(&nested_path(list_path, k)) {
+                let Some(Resolved::Nested {
+                    level, list, path, ..
+                }) = self.resolve_nested(level, list, list_path, k)
+                else {
+                    return None;
+                };
+                let written = match self.scopes.get(usize::from(level)) {
+                    Some(s) => hir::joined(&s.name, k),
+                    None => path,
+                };
+                return Some(Resolved::NestedSeed {
+                    level,
+                    list,
+                    kind,
+                    written,
+                });
+            }
+        }
         let (field_path, count) = match self.schema.get(&nested_path(list_path, key)) {
             Some(_) => (key, false),
             None => match key.strip_suffix(".count") {
@@ -96,5 +129,78 @@ impl Ctx<'_> {
             count,
             path: np,
         })
+    }
+
+    /// Whether `name` is a seed form over a nested list of an element in scope
+    /// (`c.ports.any`, `c.ports.all`, `c.ports.count`), which a `where` may filter.
+    pub(super) fn is_nested_seed(&self, name: &ast::Name) -> bool {
+        let (first, rest) = ipe_nostd::path::split_first(&name.text);
+        let Some(scope) = self.scopes.iter().rev().find(|s| s.name == first) else {
+            return false;
+        };
+        seed_suffix(rest)
+            .is_some_and(|(k, _)| self.schema.contains_key(&nested_path(&scope.list_path, k)))
+    }
+
+    /// The seed form `kind` over the nested list `list` held by the element bound at `level`
+    /// (written `written`, e.g. `c.ports`), with the pending `where` filter, which names the
+    /// nested list's element by its declared name: the aggregate `count/any/all(p in
+    /// c.ports where F)` would be.
+    pub(super) fn nested_seed(
+        &mut self,
+        level: u8,
+        list: SlotId,
+        kind: SeedKind,
+        written: &str,
+        span: ByteSpan,
+        text: String,
+    ) -> Option<Val> {
+        let filter = match &self.pending {
+            Some((s, _)) if *s == span => self.pending.take().map(|(_, f)| f),
+            _ => None,
+        };
+        let Some(f) = filter else {
+            // Only `.any` and `.all` get here without a filter.
+            self.error(
+                span,
+                format!("expected `where` after `{text}`"),
+                Some(format!("write `{text} where <condition>`")),
+            );
+            return None;
+        };
+        let elem = match self.slot_type(list) {
+            SlotType::Records {
+                elem_name: Some(e), ..
+            } => e.clone(),
+            _ => {
+                let path = self.slot_path(list).to_owned();
+                self.error(
+                    span,
+                    format!(
+                        "list `{path}` has no element name; declare one in the schema or use \
+                         `count(x in {written} where ...)`"
+                    ),
+                    None,
+                );
+                return None;
+            }
+        };
+        self.list_read(list);
+        let filter = self.filtered(list, &elem, &f, &span)?;
+        let agg = Aggregate {
+            list,
+            level: self.level(),
+            filter: Some(Box::new(filter)),
+            within: Some(level),
+        };
+        let (op, ty) = match kind {
+            SeedKind::Count => (
+                ValOp::Operand(Operand::Count(Box::new(agg))),
+                VTy::Scalar(Scalar::Int),
+            ),
+            SeedKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
+            SeedKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
+        };
+        Some(Val { op, ty, span, text })
     }
 }

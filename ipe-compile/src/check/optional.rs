@@ -371,7 +371,7 @@ impl Ctx<'_> {
             }
             (ValOp::Operand(Operand::Lit(_)), _) if last => return None,
             (ValOp::Operand(Operand::Lit(_)), _) => "a literal",
-            (ValOp::Operand(Operand::Count(_)), _) => "a count",
+            (ValOp::Operand(Operand::Count(_) | Operand::CountSum(_)), _) => "a count",
             (_, VTy::Cond) => "a condition",
             (_, t) => ty_word(t),
         };
@@ -461,6 +461,10 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
             if let Some(f) = a.filter.as_mut() {
                 subst(f, p, by);
             }
+        } else if let Operand::CountSum(aggs) = o {
+            for f in aggs.iter_mut().filter_map(|a| a.filter.as_mut()) {
+                subst(f, p, by);
+            }
         }
     }
     match e {
@@ -490,6 +494,18 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId) {
     let count = |o: &mut Operand| {
         if matches!(o, Operand::Count(a) if a.list == list && a.within.is_none()) {
             *o = Operand::Lit(Literal::Int(0));
+        } else if let Operand::CountSum(aggs) = o {
+            // The empty list's count is 0: it leaves the sum.
+            aggs.retain(|a| a.list != list || a.within.is_some());
+            match aggs.len() {
+                0 => *o = Operand::Lit(Literal::Int(0)),
+                1 => {
+                    if let Some(a) = aggs.pop() {
+                        *o = Operand::Count(Box::new(a));
+                    }
+                }
+                _ => {}
+            }
         }
     };
     match e {

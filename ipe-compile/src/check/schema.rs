@@ -363,6 +363,11 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
                 renumber_fields(f, maps);
             }
         }
+        Operand::CountSum(aggs) => {
+            for f in aggs.iter_mut().filter_map(|a| a.filter.as_mut()) {
+                renumber_fields(f, maps);
+            }
+        }
         Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
@@ -432,5 +437,6 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
         Operand::Field { list, .. } => *list = map[usize::from(*list)],
         Operand::Lit(_) => {}
         Operand::Count(a) => remap_agg(a, map),
+        Operand::CountSum(aggs) => aggs.iter_mut().for_each(|a| remap_agg(a, map)),
     }
 }

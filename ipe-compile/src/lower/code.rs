@@ -51,6 +51,7 @@ pub(super) fn cost(e: &Expr) -> u32 {
 fn operand_cost(o: &Operand) -> u32 {
     match o {
         Operand::Count(a) => aggregate_cost(a),
+        Operand::CountSum(aggs) => aggs.iter().map(aggregate_cost).sum::<u32>() + 1,
         _ => 1,
     }
 }
@@ -244,7 +245,7 @@ impl<'t> CodeGen<'t> {
                 SlotType::List { elem, .. } => Some(elem),
                 SlotType::Scalar(_) => None,
             },
-            Operand::Count(_) => Some(&Scalar::Int),
+            Operand::Count(_) | Operand::CountSum(_) => Some(&Scalar::Int),
             Operand::Lit(_) => None,
         }
     }
@@ -311,6 +312,15 @@ impl<'t> CodeGen<'t> {
                 self.emit(Instr::LoadConst { konst: Const(c) });
             }
             Operand::Count(a) => self.aggregate(Aggr::Count, a)?,
+            Operand::CountSum(aggs) => {
+                // `count a`, then `count b` `add`, ...: left to right.
+                for (i, a) in aggs.iter().enumerate() {
+                    self.aggregate(Aggr::Count, a)?;
+                    if i > 0 {
+                        self.emit(Instr::Add {});
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -351,13 +361,13 @@ impl<'t> CodeGen<'t> {
     /// Emits a requirement clause; a comparison with a count notes the count it compares.
     pub(super) fn clause(&mut self, e: &Expr, reports_count: bool) -> Result<(), LowerError> {
         if let (true, Expr::Cmp { op, lhs, rhs, .. }) = (reports_count, e) {
-            let note_lhs = matches!(lhs, Operand::Count(_));
+            let note_lhs = matches!(lhs, Operand::Count(_) | Operand::CountSum(_));
             self.operand(lhs)?;
             if note_lhs {
                 self.emit(Instr::NoteCount {});
             }
             self.operand(rhs)?;
-            if !note_lhs && matches!(rhs, Operand::Count(_)) {
+            if !note_lhs && matches!(rhs, Operand::Count(_) | Operand::CountSum(_)) {
                 self.emit(Instr::NoteCount {});
             }
             self.emit(Instr::Cmp { op: *op });

@@ -25,10 +25,10 @@ pub(super) fn bound_scalar_lists(program: &Program) -> BTreeSet<SlotId> {
 }
 
 fn walk(program: &Program, e: &Expr, out: &mut BTreeSet<SlotId>) {
-    let operand = |o: &Operand, out: &mut BTreeSet<SlotId>| {
-        if let Operand::Count(a) = o {
-            aggregate(program, a, out);
-        }
+    let operand = |o: &Operand, out: &mut BTreeSet<SlotId>| match o {
+        Operand::Count(a) => aggregate(program, a, out),
+        Operand::CountSum(aggs) => aggs.iter().for_each(|a| aggregate(program, a, out)),
+        _ => {}
     };
     match e {
         Expr::Const(_) => {}

@@ -228,6 +228,11 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
                 collect_strings(f, out);
             }
         }
+        Operand::CountSum(aggs) => {
+            for f in aggs.iter().filter_map(|a| a.filter.as_deref()) {
+                collect_strings(f, out);
+            }
+        }
         _ => {}
     };
     match e {

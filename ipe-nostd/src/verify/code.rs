@@ -336,6 +336,14 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
+                Instr::Add {} => {
+                    let b = self.state.pop(base_u8).map_err(e)?;
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != Ty::Int || b != Ty::Int {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Int).map_err(e)?;
+                }
                 Instr::NoteCount {} => {
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Int {

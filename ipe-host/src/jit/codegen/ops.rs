@@ -396,6 +396,15 @@ impl Gen<'_, '_> {
                     self.b.switch_to_block(next);
                     self.b.seal_block(next);
                 }
+                Instr::Add {} => {
+                    // Issue #13: a sum of counts (bounded by list lengths: no overflow).
+                    let b = self.pop()?;
+                    let a = self.pop()?;
+                    let err = self.b.ins().umin(a.err, b.err);
+                    let val = self.b.ins().iadd(a.val, b.val);
+                    let c = self.cell(Ty::Int, val, err);
+                    self.push(c)?;
+                }
                 Instr::NoteCount {} => {
                     let a = self.peek()?;
                     let clean = self.is_ok(a.err);
