@@ -191,6 +191,9 @@ pub enum TypeExpr {
         /// Declared bound on the number of entries.
         max: Option<u32>,
     },
+    /// `map of [max N] { fields }` (issue 13): a JSON object with any string keys whose
+    /// values are records; the inner type is the [`TypeExpr::Records`] of one value.
+    MapRecords(Box<TypeExpr>),
 }
 
 /// A parsed policy.
