@@ -146,6 +146,8 @@ pub enum SchemaDefault {
     Lit(Lit),
     /// `[]`: a missing list reads as empty.
     EmptyList,
+    /// `{}`: a missing map reads as empty (issue 13).
+    EmptyMap,
 }
 
 /// A declared scalar type.

@@ -83,6 +83,15 @@ pub(super) fn slot_type(
 }
 
 impl Ctx<'_> {
+    /// Whether `e` names a declared map (for messages: `m ?? d` is an error about a map).
+    pub(super) fn is_map_path(&self, e: &ast::Expr) -> bool {
+        let mut e = e;
+        while let ast::ExprKind::Paren(inner) = &e.kind {
+            e = inner;
+        }
+        matches!(&e.kind, ast::ExprKind::Path(n) if matches!(self.schema.get(&n.text), Some(SlotType::Map { .. })))
+    }
+
     /// A field of a fixed key of a declared map of records (`m["k"].port`, `m.k.port`): an
     /// attribute of that field's type at that path. `m["k"]` alone is a record: an error.
     pub(super) fn map_record_key(&mut self, name: &Name) -> Option<Resolved> {

@@ -94,6 +94,8 @@ impl Ctx<'_> {
         if !self.agg_room(&map.span) {
             return None;
         }
+        // With the schema default `= {}`, a missing map reads as empty.
+        self.list_read(id);
         let level = self.level();
         let key = Operand::Field {
             level,
@@ -191,6 +193,7 @@ impl Ctx<'_> {
             }
             None => None,
         };
+        self.list_read(id);
         let agg = Aggregate {
             list: id,
             level: self.level(),

@@ -66,7 +66,7 @@ const NESTING_HELP: &str =
     "an attribute holds either a value or other attributes, not both; rename one of them";
 
 /// The word for a slot type in messages.
-fn type_word(t: &SlotType) -> &'static str {
+pub(super) fn type_word(t: &SlotType) -> &'static str {
     match t {
         SlotType::Scalar(s) => s.kind().as_str(),
         SlotType::List { .. } => "list",
