@@ -204,3 +204,30 @@ fn value_rest(path: &str) -> Option<&str> {
 fn field_name(fields: &[Field]) -> Option<&str> {
     fields.iter().find_map(|f| value_rest(&f.path))
 }
+
+impl Ctx<'_> {
+    /// A reason placeholder naming a fixed key of a declared map (`{m["team"]}`,
+    /// `{m["k"].port}`): `Some(part)` when the path is inside a map (`Some(None)` after
+    /// reporting a problem), `None` when it is not.
+    pub(super) fn map_key_placeholder(&mut self, name: &Name) -> Option<Option<hir::ReasonPart>> {
+        let inside_map = path::prefixes(&name.text)
+            .any(|p| matches!(self.schema.get(p), Some(SlotType::Map { .. })));
+        if !inside_map {
+            return None;
+        }
+        let r = match self.map_key(name) {
+            Some(r) => Some(r),
+            None => self.map_record_key(name),
+        };
+        Some(match r {
+            Some(Resolved::Slot(id, SlotType::Scalar(_))) => Some(hir::ReasonPart::Slot(id)),
+            Some(_) => None,
+            None => {
+                if !self.problems.iter().any(|p| p.span == name.span) {
+                    self.unknown(name, Vec::new());
+                }
+                None
+            }
+        })
+    }
+}

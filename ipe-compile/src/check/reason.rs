@@ -155,9 +155,10 @@ impl Ctx<'_> {
             }
             return Some(hir::ReasonPart::Found);
         }
-        let (first, rest) = match name.text.split_once('.') {
-            Some((f, r)) => (f, Some(r)),
-            None => (name.text.as_str(), None),
+        // `c["a.b"]` is `c` and `["a.b"]` (a path's text is canonical: quoted keys stay whole).
+        let (first, rest) = match ipe_nostd::path::split_first(&name.text) {
+            (f, "") => (f, None),
+            (f, r) => (f, Some(r)),
         };
         let mut ws = witnesses.iter().filter(|w| w.name == first);
         if let Some(w) = ws.next() {
@@ -196,7 +197,7 @@ impl Ctx<'_> {
                 None if rest.is_none() => {
                     let list = fields
                         .iter()
-                        .map(|f| format!("`{first}.{}`", f.path))
+                        .map(|f| format!("`{}`", hir::joined(first, &f.path)))
                         .collect::<Vec<_>>()
                         .join(", ");
                     self.error(
@@ -207,10 +208,7 @@ impl Ctx<'_> {
                     None
                 }
                 None => {
-                    let candidates = fields
-                        .iter()
-                        .map(|f| format!("{first}.{}", f.path))
-                        .collect();
+                    let candidates = fields.iter().map(|f| hir::joined(first, &f.path)).collect();
                     self.unknown(name, candidates);
                     None
                 }
@@ -225,6 +223,12 @@ impl Ctx<'_> {
                 Some(ELEMENT_HELP.to_owned()),
             );
             return None;
+        }
+        if !self.schema.contains_key(&name.text) {
+            // A fixed key of a map (`m["team"]`, `m["k"].port`): an attribute of its own.
+            if let Some(part) = self.map_key_placeholder(name) {
+                return part;
+            }
         }
         match self.schema.get(&name.text).cloned() {
             Some(ty @ SlotType::Scalar(_)) => {
