@@ -730,9 +730,7 @@ fn render<'p>(
 /// The witness of a false `all` clause: its first element, in list order, whose filter is
 /// false.
 fn witness<'p, 'r>(ev: &mut Eval<'p, 'r>, c: &'p hir::Clause) -> Option<&'r Value> {
-    let Expr::All(agg) = &c.expr else {
-        return None;
-    };
+    let agg = c.witness_all()?;
     let filter = agg.filter.as_deref()?;
     let items = ev.list(agg.list).ok()?;
     items

@@ -3,6 +3,7 @@
 //! [`hir::Program`].
 
 pub(crate) mod consts;
+mod default_witness;
 mod expr;
 mod infer;
 pub(crate) mod inline;

@@ -66,7 +66,7 @@ impl Ctx<'_> {
                     ) = (&part, &mut *body)
                     {
                         if let Some(c) = clauses.get_mut(usize::from(*clause)) {
-                            c.witness = true;
+                            super::default_witness::mark(c);
                         }
                     }
                     out.push(part);
@@ -90,7 +90,7 @@ impl Ctx<'_> {
         };
         let mut out = Vec::new();
         for (i, (part, clause)) in parts.iter().zip(clauses).enumerate() {
-            let hir::Expr::All(agg) = &clause.expr else {
+            let Some(agg) = super::default_witness::all_of(clause) else {
                 continue;
             };
             let Ok(clause) = u16::try_from(i) else {
@@ -174,6 +174,13 @@ impl Ctx<'_> {
                 fields, max_len, ..
             } = self.slot_type(w.list).clone()
             else {
+                // Never drop a policy silently: say why its element cannot be shown.
+                let list = self.slot_path(w.list).to_owned();
+                self.error(
+                    name.span.clone(),
+                    format!("the element of `{list}` cannot be named: it is not a list of records"),
+                    Some("a witness placeholder names a field of a list-of-records element; show the list's scalars with a separate clause".to_owned()),
+                );
                 return None;
             };
             if max_len > MAX_WITNESS_LIST {

@@ -235,19 +235,10 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     verify_index(body, slots, policies, groups, buckets, ipols, unindexed)
 }
 
-/// The list slot of a witness clause: its code is one `all` whose body runs to the end of the
-/// clause (so the clause is false exactly when some element's body is false).
+/// The list slot of a witness clause ([`crate::witness::clause_list`]).
 fn witness_list(body: &Body<'_>, clause: &ClauseRec<'_>) -> Option<u16> {
     let (off, len) = (clause.code().off as usize, clause.code().len as usize);
-    let code = body.code.get(off..off.checked_add(len)?)?;
-    match crate::isa::Instr::decode(code, 0).ok()? {
-        (crate::isa::Instr::All { list, body: n }, used)
-            if used.checked_add(usize::from(n.0)) == Some(code.len()) && n.0 > 0 =>
-        {
-            Some(list.0)
-        }
-        _ => None,
-    }
+    crate::witness::clause_list(body.code.get(off..off.checked_add(len)?)?)
 }
 
 /// A policy's reason template: parts in range, texts valid, slots scalar, every field part
