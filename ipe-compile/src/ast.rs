@@ -160,6 +160,8 @@ pub enum SchemaDefault {
     Lit(Lit),
     /// `[]`: a missing list reads as empty.
     EmptyList,
+    /// `{}`: a missing map reads as empty (issue 13).
+    EmptyMap,
 }
 
 /// A declared scalar type.
@@ -205,6 +207,9 @@ pub enum TypeExpr {
         /// Declared bound on the number of entries.
         max: Option<u32>,
     },
+    /// `map of [max N] { fields }` (issue 13): a JSON object with any string keys whose
+    /// values are records; the inner type is the [`TypeExpr::Records`] of one value.
+    MapRecords(Box<TypeExpr>),
 }
 
 /// A parsed policy.

@@ -124,8 +124,12 @@ fn map_entries(program: &Program, request: &Value) -> Vec<Option<Result<Vec<Valu
             if present.len() > *max_len as usize {
                 return Some(Err(ErrKind::TooLong));
             }
+            // A map of records (issue 13): a bad value is an error of the field read, not of
+            // the map (as for a list of records).
+            let record = fields.get(1).is_some_and(|f| f.path != "value");
             if let Some(e) = present
                 .iter()
+                .filter(|_| !record)
                 .filter_map(|(_, v)| scalar(v, ty).err())
                 .min()
             {
@@ -254,6 +258,9 @@ impl<'p, 'r> Eval<'p, 'r> {
             let got = json_kind(elem);
             return Err(Self::err(list, Some(field), ErrKind::NotRecord { got }));
         }
+        if let Some(got) = self.map_value_not_record(list, field, elem) {
+            return Err(Self::err(list, Some(field), ErrKind::NotRecord { got }));
+        }
         let v = lookup(elem, &f.path).ok_or(Self::err(list, Some(field), ErrKind::Missing))?;
         Ok((v, &f.ty))
     }
@@ -270,6 +277,21 @@ impl<'p, 'r> Eval<'p, 'r> {
             }
         }
         err.map_or(Ok(total), Err)
+    /// For a value field of an entry of a map of records (issue 13) whose value is not an
+    /// object, that value's kind: the field is unreadable, as a field of a list element that
+    /// is not a record.
+    fn map_value_not_record(
+        &self,
+        list: SlotId,
+        field: u16,
+        entry: &Value,
+    ) -> Option<ipe_nostd::JsonKind> {
+        let SlotType::Map { fields, .. } = &self.slot(list).ty else {
+            return None;
+        };
+        let record = fields.get(1).is_some_and(|f| f.path != "value");
+        let v = entry.get("value")?;
+        (record && field > 0 && !v.is_object()).then(|| json_kind(v))
     }
 
     fn count(&mut self, agg: &'p Aggregate) -> R<usize> {
@@ -386,7 +408,9 @@ impl<'p, 'r> Eval<'p, 'r> {
                     // A non-object element makes the field present but invalid (its read is a
                     // wrong-type error), so `has` is true for it.
                     let elem = self.env[usize::from(*level)];
-                    !elem.is_object() || lookup(elem, &fields[usize::from(*field)].path).is_some()
+                    !elem.is_object()
+                        || self.map_value_not_record(*list, *field, elem).is_some()
+                        || lookup(elem, &fields[usize::from(*field)].path).is_some()
                 }
                 _ => true,
             }),
@@ -482,7 +506,12 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
                 fields, max_len, ..
             },
             Some(f),
-        ) => {
+        )
+        // A field of a map of records (issue 13) is named like a list element's field.
+        | (SlotType::Map { fields, max_len }, Some(f))
+            if matches!(slot.ty, SlotType::Records { .. })
+                || fields.get(1).is_some_and(|f| f.path != "value") =>
+        {
             let f = &fields[usize::from(f)];
             (
                 crate::hir::joined(&format!("{}[]", slot.path), &f.path),
@@ -492,7 +521,7 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
         }
         (SlotType::Scalar(s), _) => (slot.path.clone(), Some(s), 0),
         (SlotType::List { elem, max_len }, _) => (slot.path.clone(), Some(elem), *max_len),
-        (SlotType::Records { max_len, .. }, None) => (slot.path.clone(), None, *max_len),
+        (SlotType::Records { max_len, .. }, _) => (slot.path.clone(), None, *max_len),
         (SlotType::Map { fields, max_len }, _) => {
             let ty = fields.get(1).map(|f| &f.ty);
             let members: Vec<&str> = match ty {
@@ -722,9 +751,7 @@ fn render<'p>(
 /// The witness of a false `all` clause: its first element, in list order, whose filter is
 /// false.
 fn witness<'p, 'r>(ev: &mut Eval<'p, 'r>, c: &'p hir::Clause) -> Option<&'r Value> {
-    let Expr::All(agg) = &c.expr else {
-        return None;
-    };
+    let agg = c.witness_all()?;
     let filter = agg.filter.as_deref()?;
     let items = ev.list(agg.list).ok()?;
     items

@@ -228,6 +228,26 @@ pub struct Clause {
     pub witness: bool,
 }
 
+impl Clause {
+    /// The `all` of a clause that is one `all` over a top-level list: `all(x in L ...)` itself,
+    /// or its expansion for a list `L` declared `= []` (issue 13), `not has L or all(...)`
+    /// (the `all` is then false exactly when the clause is).
+    pub fn witness_all(&self) -> Option<&Aggregate> {
+        match &self.expr {
+            Expr::All(agg) if agg.within.is_none() => Some(agg),
+            Expr::Or(xs) => match xs.as_slice() {
+                [Expr::Not(has), Expr::All(agg)]
+                    if agg.within.is_none() && **has == Expr::Has(Operand::Slot(agg.list)) =>
+                {
+                    Some(agg)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 /// Something a comparison reads.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {

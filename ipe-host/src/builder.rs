@@ -96,6 +96,19 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         self
     }
 
+    /// Sets a map-of-records attribute (`map of { ... }`, issue 13) from its entries: each a
+    /// key and the value's `(field path, value)` pairs, field paths as declared in the record
+    /// (`port`, `["a.b"]`). A key given twice, or a field twice in one entry, makes the
+    /// request malformed.
+    pub fn map_records<'k, I, R>(&mut self, path: &str, entries: I) -> &mut Self
+    where
+        I: IntoIterator<Item = (&'r str, R)>,
+        R: IntoIterator<Item = (&'k str, Field<'r>)>,
+    {
+        self.values.map_records(path, entries);
+        self
+    }
+
     /// Sets a slot to a raw value (no kind check).
     pub fn set_value(&mut self, slot: SlotId, value: Value<'r>) -> &mut Self {
         self.values.set_value(slot, value);

@@ -482,6 +482,12 @@ impl<'a> Bundle<'a> {
         self.slot_rec(slot).kind() == kind::MAP
     }
 
+    /// Whether slot `slot` is a map of records (issue 13): a map whose entry fields after the
+    /// key are the value's fields, `value.<field>` (a map of scalars has the one field `value`).
+    pub fn is_record_map(&self, slot: SlotId) -> bool {
+        self.is_map(slot) && self.field_info(slot, 1).path != "value"
+    }
+
     /// The field of list-of-records slot `slot` with this path.
     pub fn field(&self, slot: SlotId, path: &str) -> Option<u16> {
         let info = self.slot_info(slot);

@@ -50,6 +50,7 @@ pub mod value;
 pub mod verify;
 pub mod vm;
 pub mod vocab;
+pub mod witness;
 
 pub use bundle::{Bundle, BundleError, PolicyId, SlotId};
 pub use decision::{

@@ -248,7 +248,7 @@ fn write_field<W: fmt::Write + ?Sized>(
     let code = bundle
         .clause(p.first_clause.saturating_add(clause.into()))
         .code;
-    let Ok((Instr::All { list, .. }, _)) = Instr::decode(code, 0) else {
+    let Some(list) = crate::witness::clause_list(code).map(crate::isa::Slot) else {
         return w.write_str(NONE);
     };
     let r = bundle.slot_rec(list.0);

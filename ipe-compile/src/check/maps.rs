@@ -30,6 +30,10 @@ impl Ctx<'_> {
         let Some(SlotType::Map { fields, .. }) = self.schema.get(prefix) else {
             return None;
         };
+        if super::map_records::is_record_map(fields) {
+            // `m["k"]` of a map of records is a record (`check::map_records`).
+            return None;
+        }
         let quoted = self
             .src
             .get(name.span.clone())
@@ -48,6 +52,10 @@ impl Ctx<'_> {
     pub(super) fn map_alias(&mut self, name: &Name, level: usize, field: u16) -> Option<Resolved> {
         let (_, rest) = path::split_first(&name.text);
         let scope = self.scopes.get(level)?;
+        if field == 1 && super::map_records::is_record_map(&scope.fields) {
+            let fields = scope.fields.clone();
+            return self.map_record_value(name, level, &fields, rest);
+        }
         let f = scope.fields.get(usize::from(field))?.clone();
         let display = hir::joined(&format!("{}[]", scope.list_path), &f.path);
         let list = scope.list;
@@ -86,6 +94,8 @@ impl Ctx<'_> {
         if !self.agg_room(&map.span) {
             return None;
         }
+        // With the schema default `= {}`, a missing map reads as empty.
+        self.list_read(id);
         let level = self.level();
         let key = Operand::Field {
             level,
@@ -183,6 +193,7 @@ impl Ctx<'_> {
             }
             None => None,
         };
+        self.list_read(id);
         let agg = Aggregate {
             list: id,
             level: self.level(),

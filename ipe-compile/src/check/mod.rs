@@ -3,10 +3,12 @@
 //! [`hir::Program`].
 
 pub(crate) mod consts;
+mod default_witness;
 mod expr;
 mod infer;
 pub(crate) mod inline;
 mod lists;
+mod map_records;
 mod maps;
 mod nested;
 mod optional;
@@ -561,6 +563,9 @@ impl Ctx<'_> {
             return Some(Resolved::Slot(id, ty.clone()));
         }
         if let Some(r) = self.map_key(name) {
+            return Some(r);
+        }
+        if let Some(r) = self.map_record_key(name) {
             return Some(r);
         }
         if let Some((list_path, kind)) = self.seed_of(name) {

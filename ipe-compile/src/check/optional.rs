@@ -140,10 +140,27 @@ pub(super) fn defaults(
                         );
                         None
                     }
-                    (SlotType::Map { .. }, _) => {
+                    (SlotType::Map { .. }, SchemaDefault::EmptyMap) => Some(Default::EmptyList),
+                    (SlotType::Map { .. }, d) => {
+                        let found = match d {
+                            SchemaDefault::EmptyList => "the empty list `[]`",
+                            _ => "a literal",
+                        };
                         error(
-                            format!("`{path}` is a map, which has no default"),
-                            "guard reads of a map with `has` or `\"key\" in map`",
+                            format!(
+                                "mismatched default of `{path}`: expected `{{}}`, found {found}"
+                            ),
+                            "a map's only default is the empty map `= {}`",
+                        );
+                        None
+                    }
+                    (_, SchemaDefault::EmptyMap) => {
+                        error(
+                            format!(
+                                "mismatched default of `{path}`: expected {}, found the empty map `{{}}`",
+                                super::schema::type_word(ty)
+                            ),
+                            "`= {}` is for maps; a list's default is `= []`, a scalar's a literal",
                         );
                         None
                     }
@@ -387,6 +404,11 @@ impl Ctx<'_> {
             )
         } else if found == "a count" {
             ("`??` needs an attribute on its left", "a count is never missing (a missing list is an error, or empty with the schema default `= []`)")
+        } else if self.is_map_path(part) {
+            (
+                "`??` needs a scalar attribute on its left",
+                "a map has no `??`: declare it with `= {}` in the schema so that a missing map reads as empty",
+            )
         } else if matches!(v.ty, VTy::List(_) | VTy::Records) {
             (
                 "`??` needs a scalar attribute on its left",
@@ -399,6 +421,7 @@ impl Ctx<'_> {
             )
         };
         let found = match found {
+            _ if self.is_map_path(part) => "a map",
             "list" => "a list",
             "list of records" => "a list of records",
             other => other,

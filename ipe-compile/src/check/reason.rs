@@ -66,7 +66,7 @@ impl Ctx<'_> {
                     ) = (&part, &mut *body)
                     {
                         if let Some(c) = clauses.get_mut(usize::from(*clause)) {
-                            c.witness = true;
+                            super::default_witness::mark(c);
                         }
                     }
                     out.push(part);
@@ -90,7 +90,7 @@ impl Ctx<'_> {
         };
         let mut out = Vec::new();
         for (i, (part, clause)) in parts.iter().zip(clauses).enumerate() {
-            let hir::Expr::All(agg) = &clause.expr else {
+            let Some(agg) = super::default_witness::all_of(clause) else {
                 continue;
             };
             let Ok(clause) = u16::try_from(i) else {
@@ -155,9 +155,10 @@ impl Ctx<'_> {
             }
             return Some(hir::ReasonPart::Found);
         }
-        let (first, rest) = match name.text.split_once('.') {
-            Some((f, r)) => (f, Some(r)),
-            None => (name.text.as_str(), None),
+        // `c["a.b"]` is `c` and `["a.b"]` (a path's text is canonical: quoted keys stay whole).
+        let (first, rest) = match ipe_nostd::path::split_first(&name.text) {
+            (f, "") => (f, None),
+            (f, r) => (f, Some(r)),
         };
         let mut ws = witnesses.iter().filter(|w| w.name == first);
         if let Some(w) = ws.next() {
@@ -173,6 +174,13 @@ impl Ctx<'_> {
                 fields, max_len, ..
             } = self.slot_type(w.list).clone()
             else {
+                // Never drop a policy silently: say why its element cannot be shown.
+                let list = self.slot_path(w.list).to_owned();
+                self.error(
+                    name.span.clone(),
+                    format!("the element of `{list}` cannot be named: it is not a list of records"),
+                    Some("a witness placeholder names a field of a list-of-records element; show the list's scalars with a separate clause".to_owned()),
+                );
                 return None;
             };
             if max_len > MAX_WITNESS_LIST {
@@ -196,7 +204,7 @@ impl Ctx<'_> {
                 None if rest.is_none() => {
                     let list = fields
                         .iter()
-                        .map(|f| format!("`{first}.{}`", f.path))
+                        .map(|f| format!("`{}`", hir::joined(first, &f.path)))
                         .collect::<Vec<_>>()
                         .join(", ");
                     self.error(
@@ -207,10 +215,7 @@ impl Ctx<'_> {
                     None
                 }
                 None => {
-                    let candidates = fields
-                        .iter()
-                        .map(|f| format!("{first}.{}", f.path))
-                        .collect();
+                    let candidates = fields.iter().map(|f| hir::joined(first, &f.path)).collect();
                     self.unknown(name, candidates);
                     None
                 }
@@ -225,6 +230,12 @@ impl Ctx<'_> {
                 Some(ELEMENT_HELP.to_owned()),
             );
             return None;
+        }
+        if !self.schema.contains_key(&name.text) {
+            // A fixed key of a map (`m["team"]`, `m["k"].port`): an attribute of its own.
+            if let Some(part) = self.map_key_placeholder(name) {
+                return part;
+            }
         }
         match self.schema.get(&name.text).cloned() {
             Some(ty @ SlotType::Scalar(_)) => {

@@ -66,7 +66,7 @@ const NESTING_HELP: &str =
     "an attribute holds either a value or other attributes, not both; rename one of them";
 
 /// The word for a slot type in messages.
-fn type_word(t: &SlotType) -> &'static str {
+pub(super) fn type_word(t: &SlotType) -> &'static str {
     match t {
         SlotType::Scalar(s) => s.kind().as_str(),
         SlotType::List { .. } => "list",
@@ -92,7 +92,7 @@ fn type_expr_word(t: &TypeExpr) -> &'static str {
         TypeExpr::Scalar(s) => scalar_word(s),
         TypeExpr::List { .. } => "list",
         TypeExpr::Records { .. } => "list of records",
-        TypeExpr::Map { .. } => "map",
+        TypeExpr::Map { .. } | TypeExpr::MapRecords(_) => "map",
     }
 }
 
@@ -166,7 +166,12 @@ fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Proble
     }
 }
 
-fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Problem>) -> SlotType {
+pub(super) fn slot_type(
+    path: &ast::Name,
+    t: &TypeExpr,
+    file: usize,
+    problems: &mut Vec<Problem>,
+) -> SlotType {
     let mut max_len = |max: &Option<u32>| {
         let n = max.unwrap_or(DEFAULT_MAX_LEN);
         if n > MAX_LIST_LEN {
@@ -290,6 +295,7 @@ fn slot_type(path: &ast::Name, t: &TypeExpr, file: usize, problems: &mut Vec<Pro
                 max_len,
             }
         }
+        TypeExpr::MapRecords(inner) => super::map_records::slot_type(path, inner, file, problems),
     }
 }
 

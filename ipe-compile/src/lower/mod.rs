@@ -411,7 +411,9 @@ pub fn lower_located(
                 if let SlotType::Map { fields: fs, .. } = &slot.ty {
                     // A map: its value's enum (if any) renders the map's `not one of` error.
                     r.kind = kind::MAP;
-                    if let Some(Scalar::Enum(m)) = fs.get(1).map(|f| &f.ty) {
+                    // A map of records (fields `value.<f>`, issue 13) has no map-wide enum.
+                    let scalar_value = fs.get(1).filter(|f| f.path == "value");
+                    if let Some(Scalar::Enum(m)) = scalar_value.map(|f| &f.ty) {
                         r.enum_id = t.enum_id(m).map_err(bundle_wide)?;
                     }
                 }

@@ -40,11 +40,20 @@ pub(super) fn schema_default(i: &mut In<'_>) -> PResult<Option<(SchemaDefault, B
         };
         return Ok(Some((SchemaDefault::EmptyList, open.start..close.end)));
     }
+    if let Some(open) = eat_sym(i, "{")? {
+        let Some(close) = eat_sym(i, "}")? else {
+            return Err(ErrMode::Cut(err_here(
+                i,
+                Label::Expected("`}`: a map default can only be the empty map `{}`"),
+            )));
+        };
+        return Ok(Some((SchemaDefault::EmptyMap, open.start..close.end)));
+    }
     match literal(i)? {
         Some((lit, span)) => Ok(Some((SchemaDefault::Lit(lit), span))),
         None => Err(ErrMode::Cut(err_here(
             i,
-            Label::Expected("a default value: a string, integer or boolean literal, or `[]`"),
+            Label::Expected("a default value: a string, integer or boolean literal, `[]` or `{}`"),
         ))),
     }
 }

@@ -87,9 +87,14 @@ fn map_type(i: &mut In<'_>) -> PResult<Option<TypeExpr>> {
         )));
     }
     let Some(value) = scalar(i)? else {
+        if peek_sym(i, "{") || super::at_kw(i, "max") {
+            return Ok(Some(TypeExpr::MapRecords(Box::new(records_type(i, None)?))));
+        }
         return Err(ErrMode::Cut(err_here(
             i,
-            Label::Expected("a map value type: `string`, `int`, `bool` or `enum [...]`"),
+            Label::Expected(
+                "a map value type: `string`, `int`, `bool`, `enum [...]` or `{` and the record's fields",
+            ),
         )));
     };
     let max = max_len(i)?;
@@ -128,6 +133,11 @@ fn type_expr(i: &mut In<'_>) -> PResult<TypeExpr> {
                 .parse_next(i)?,
         )
     };
+    records_type(i, elem_name)
+}
+
+/// `[max N] { fields }` of a list of records (after its element name) or of a map of records.
+fn records_type(i: &mut In<'_>, elem_name: Option<Name>) -> PResult<TypeExpr> {
     let max = max_len(i)?;
     expect_sym(i, "{", "`{` and the element's fields")?;
     let mut fields = Vec::new();

@@ -171,7 +171,8 @@ impl<'s, 'r> TypedValues<'s, 'r> {
         let Some(slot) = bundle.slot(path) else {
             return;
         };
-        if !bundle.is_map(slot) {
+        if !bundle.is_map(slot) || bundle.is_record_map(slot) {
+            // A map of records takes its entries through `map_records`.
             self.set_value(slot, wrong(bundle.slot_info(slot).kind, JsonKind::Object));
             return;
         }
@@ -205,6 +206,77 @@ impl<'s, 'r> TypedValues<'s, 'r> {
             Value::Invalid(ErrKind::TooLong)
         } else if let Some(e) = worst {
             Value::Invalid(e)
+        } else {
+            Value::Records(vals.into_bump_slice())
+        };
+        self.set_value(slot, v);
+    }
+
+    /// Sets the map-of-records attribute at `path` (issue 13) from its entries, each a key and
+    /// the value's `(field path, value)` pairs (field paths as in the record: `port`,
+    /// `["a.b"]`), by the rule of the JSON readers: more than `max` entries make it invalid; a
+    /// bad field is an error of that field only; a key given twice makes the request
+    /// malformed, and so does a field given twice in one entry. A fixed key's field the
+    /// bundle also reads as an attribute of its own (`m["k"].port`) gets that entry's field.
+    pub(crate) fn map_records<'k, I, R>(&mut self, path: &str, entries: I)
+    where
+        I: IntoIterator<Item = (&'r str, R)>,
+        R: IntoIterator<Item = (&'k str, Field<'r>)>,
+    {
+        let bundle = self.bundle;
+        let Some(slot) = bundle.slot(path) else {
+            return;
+        };
+        if !bundle.is_record_map(slot) {
+            self.set_value(slot, wrong(bundle.slot_info(slot).kind, JsonKind::Object));
+            return;
+        }
+        let info = bundle.slot_info(slot);
+        let n = usize::from(info.fields).max(1);
+        let mut vals = BumpVec::new_in(self.arena);
+        let mut keys = BumpVec::new_in(self.arena);
+        let set_in_item = self.arena.alloc_slice_fill_copy(n, false);
+        let mut field_path = bumpalo::collections::String::new_in(self.arena);
+        let mut fixed_path = bumpalo::collections::String::new_in(self.arena);
+        for (key, fields) in entries {
+            keys.push(key);
+            let start = vals.len();
+            vals.push(Scalar::Str(key).read(bundle, ValueKind::Str));
+            vals.extend(std::iter::repeat_n(Value::Missing, n - 1));
+            set_in_item.fill(false);
+            for (name, field) in fields {
+                field_path.clear();
+                // Writing to a `String` cannot fail.
+                let _ = ipe_nostd::path::write_joined(&mut field_path, "value", name);
+                let Some(f) = bundle.field(slot, &field_path).filter(|&f| f > 0) else {
+                    continue;
+                };
+                if let Some(seen) = set_in_item.get_mut(usize::from(f)) {
+                    if *seen && self.repeated_field.is_none() {
+                        self.repeated_field = Some((slot, f));
+                    }
+                    *seen = true;
+                }
+                let v = field.read(bundle, bundle.field_info(slot, f).kind);
+                if let Some(out) = vals.get_mut(start + usize::from(f)) {
+                    *out = v;
+                }
+                fixed_path.clear();
+                fixed_path.push_str(path);
+                let _ = ipe_nostd::path::write_segment(&mut fixed_path, key, false);
+                let mut joined = bumpalo::collections::String::new_in(self.arena);
+                let _ = ipe_nostd::path::write_joined(&mut joined, &fixed_path, name);
+                if let Some(fixed) = bundle.slot(&joined) {
+                    self.set_value(fixed, v);
+                }
+            }
+        }
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w.first() == w.last()) && self.repeated.is_none() {
+            self.repeated = Some(slot);
+        }
+        let v = if keys.len() > info.max_len as usize {
+            Value::Invalid(ErrKind::TooLong)
         } else {
             Value::Records(vals.into_bump_slice())
         };

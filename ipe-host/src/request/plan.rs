@@ -25,6 +25,15 @@ pub(super) enum Shape {
     },
     /// A map (issue 13): a JSON object read as (key, value) entries, values of kind `value`.
     Map { value: ValueKind, max_len: u32 },
+    /// A map of records (issue 13): a JSON object read as entries of `fields` values each,
+    /// the key then the value's fields, read through the tree at node `root` (field `f` of
+    /// the slot is target `f - 1` there) with kinds from `first_kind` in [`Plan::kinds`].
+    MapRecords {
+        fields: u16,
+        root: u32,
+        first_kind: u32,
+        max_len: u32,
+    },
 }
 
 /// A path-tree node: one path segment (an object key, escapes resolved).
@@ -33,6 +42,9 @@ pub(super) struct Node {
     pub(super) children: HashMap<Box<str>, u32>,
     /// The slot (or record field) whose path ends here, and how it is read.
     pub(super) target: Option<(u16, Shape)>,
+    /// On the node of a fixed key of a map of records (`m["k"]`, issue 13): the slots read at
+    /// a field of that key's value (`m["k"].port`), as (entry field, slot).
+    pub(super) fixed: Vec<(u16, u16)>,
 }
 
 /// The attribute paths of one bundle, split into segments once at load, so a JSON request is
@@ -63,7 +75,54 @@ impl Plan {
             let shape = plan.shape(bundle, slot);
             plan.insert(0, bundle.slot_info(slot).path, slot, shape);
         }
+        for s in 0..bundle.slot_count() {
+            if let Ok(slot) = SlotId::try_from(s) {
+                plan.fix_map_field(bundle, slot);
+            }
+        }
         plan
+    }
+
+    /// If scalar slot `slot` is a field of a fixed key of a map of records (`m["k"].port`),
+    /// records it on the key's node, so reading that entry sets it.
+    fn fix_map_field(&mut self, bundle: &Bundle<'_>, slot: SlotId) {
+        let path = bundle.slot_info(slot).path;
+        let Some(map) = ipe_nostd::path::prefixes(path)
+            .filter_map(|p| bundle.slot(p))
+            .find(|&m| bundle.is_record_map(m))
+        else {
+            return;
+        };
+        let map_path = bundle.slot_info(map).path;
+        let after = path.get(map_path.len()..).unwrap_or("");
+        let mut segs = ipe_nostd::path::segments(after.strip_prefix('.').unwrap_or(after));
+        let _key = segs.next();
+        let inner = segs.rest();
+        let key_path = path.get(..path.len() - inner.len()).unwrap_or("");
+        let inner = inner.strip_prefix('.').unwrap_or(inner);
+        let Some(field) = (1..bundle.slot_info(map).fields)
+            .find(|&f| ipe_nostd::path::split_first(bundle.field_info(map, f).path).1 == inner)
+        else {
+            return;
+        };
+        let Some(node) = self.find(key_path) else {
+            return;
+        };
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            n.fixed.push((field, slot));
+        }
+    }
+
+    /// The node of `path` from the root, if the tree has it.
+    fn find(&self, path: &str) -> Option<u32> {
+        let mut at = 0u32;
+        for seg in ipe_nostd::path::segments(path) {
+            let mut key = String::new();
+            // Writing to a `String` cannot fail.
+            let _ = seg.write_key(&mut key);
+            at = *self.nodes.get(at as usize)?.children.get(key.as_str())?;
+        }
+        Some(at)
     }
 
     /// How slot `slot` is read; a nested list field (issue #13) is read with its own slot's
@@ -71,6 +130,25 @@ impl Plan {
     fn shape(&mut self, bundle: &Bundle<'_>, slot: SlotId) -> Shape {
         let info = bundle.slot_info(slot);
         match (info.kind, info.elem) {
+            (ValueKind::List, None) if bundle.is_record_map(slot) => {
+                let root = self.new_node();
+                let first_kind = self.kinds.len() as u32;
+                for f in 1..info.fields {
+                    self.kinds.push(bundle.field_info(slot, f).kind);
+                }
+                for f in 1..info.fields {
+                    let fi = bundle.field_info(slot, f);
+                    // `value.port` of the entry is `port` of the value.
+                    let (_, inner) = ipe_nostd::path::split_first(fi.path);
+                    self.insert(root, inner, f - 1, Shape::Scalar(fi.kind));
+                }
+                Shape::MapRecords {
+                    fields: info.fields,
+                    root,
+                    first_kind,
+                    max_len: info.max_len,
+                }
+            }
             (ValueKind::List, None) if bundle.is_map(slot) => Shape::Map {
                 value: bundle.field_info(slot, 1).kind,
                 max_len: info.max_len,

@@ -168,7 +168,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                 while seq.next_element_seed(skip)?.is_some() {}
                 (t, wrong(k, JsonKind::List))
             }
-            Some((t, Shape::Map { .. })) => {
+            Some((t, Shape::Map { .. } | Shape::MapRecords { .. })) => {
                 while seq.next_element_seed(skip)?.is_some() {}
                 (t, wrong(ValueKind::List, JsonKind::List))
             }
@@ -240,6 +240,9 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         if let Some((t, Shape::Map { value, max_len })) = self.target() {
             return self.map_entries(map, t, value, max_len);
+        }
+        if let Some((t, shape @ Shape::MapRecords { .. })) = self.target() {
+            return self.map_record_entries(map, t, shape);
         }
         if let Some((t, shape)) = self.target() {
             let expected = match shape {
@@ -317,6 +320,81 @@ impl<'r> NodeSeed<'_, '_, 'r, '_> {
             Value::Invalid(ErrKind::TooLong)
         } else if let Some(e) = worst {
             Value::Invalid(e)
+        } else {
+            Value::Records(vals.into_bump_slice())
+        };
+        self.set(t, v);
+        Ok(())
+    }
+}
+
+impl<'r> NodeSeed<'_, '_, 'r, '_> {
+    /// Reads a JSON object into map-of-records slot `t` (issue 13): each entry is the key, then
+    /// the value's fields read like a list element's (a value that is not an object makes them
+    /// unreadable; a bad field is an error of that field only). A `null` value is an absent
+    /// key; more than `max_len` entries make the map invalid. A fixed key's field the bundle
+    /// reads as an attribute of its own (`m["k"].port`) gets that entry's field (missing when
+    /// the value is not an object).
+    fn map_record_entries<A: MapAccess<'r>>(
+        mut self,
+        mut map: A,
+        t: u16,
+        shape: Shape,
+    ) -> Result<(), A::Error> {
+        let Shape::MapRecords {
+            fields,
+            root,
+            first_kind,
+            max_len,
+        } = shape
+        else {
+            return Ok(());
+        };
+        let r = self.r;
+        let node = r.node(self.node);
+        let n = usize::from(fields).max(1);
+        let mut keys = BumpVec::new_in(r.arena);
+        let mut vals = BumpVec::new_in(r.arena);
+        let mut entries = 0usize;
+        while let Some(key) = map.next_key_seed(KeySeed { arena: r.arena })? {
+            keys.push(key);
+            let start = vals.len();
+            vals.push(Scalar::Str(key).read(r.bundle, ValueKind::Str));
+            vals.extend(std::iter::repeat_n(Value::Missing, n - 1));
+            map.next_value_seed(ItemSeed {
+                r,
+                root,
+                first_kind,
+                out: vals.get_mut(start + 1..).unwrap_or(&mut []),
+            })?;
+            let fixed = node
+                .and_then(|nd| nd.children.get(key))
+                .and_then(|&c| r.node(c));
+            for &(f, slot) in fixed.map_or(&[][..], |nd| nd.fixed.as_slice()) {
+                let v = match vals.get(start + usize::from(f)) {
+                    Some(Value::Invalid(ErrKind::NotRecord { .. })) | None => Value::Missing,
+                    Some(&v) => v,
+                };
+                self.set(slot, v);
+            }
+            let null = matches!(
+                vals.get(start + 1),
+                Some(Value::Invalid(ErrKind::NotRecord {
+                    got: JsonKind::Null
+                }))
+            );
+            if null {
+                vals.truncate(start);
+                continue;
+            }
+            entries += 1;
+            if entries > max_len as usize {
+                vals.truncate(start);
+            }
+        }
+        unique_keys(r.flag, &mut keys)?;
+        let v = if entries > max_len as usize {
+            Value::Invalid(ErrKind::TooLong)
         } else {
             Value::Records(vals.into_bump_slice())
         };

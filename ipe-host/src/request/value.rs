@@ -156,6 +156,9 @@ fn map_value<'j>(bundle: &Bundle<'_>, slot: SlotId, found: &'j Json, arena: &'j 
     if present.clone().count() > info.max_len as usize {
         return Value::Invalid(ErrKind::TooLong);
     }
+    if bundle.is_record_map(slot) {
+        return record_map_value(bundle, slot, present, arena);
+    }
     let mut vals = bumpalo::collections::Vec::with_capacity_in(m.len() * 2, arena);
     let mut worst: Option<ErrKind> = None;
     for (k, v) in present {
@@ -170,6 +173,33 @@ fn map_value<'j>(bundle: &Bundle<'_>, slot: SlotId, found: &'j Json, arena: &'j 
         Some(e) => Value::Invalid(e),
         None => Value::Records(vals.into_bump_slice()),
     }
+}
+
+/// The entries of map-of-records slot `slot` (issue 13), at most `max` of them: the key, then
+/// each value field read like a field of a list element (a value that is not an object makes
+/// its fields unreadable; a bad field is an error of that field only, where it is read).
+fn record_map_value<'j>(
+    bundle: &Bundle<'_>,
+    slot: SlotId,
+    present: impl Iterator<Item = (&'j String, &'j Json)>,
+    arena: &'j Bump,
+) -> Value<'j> {
+    let fields = bundle.slot_info(slot).fields;
+    let mut vals = bumpalo::collections::Vec::new_in(arena);
+    for (k, v) in present {
+        vals.push(Scalar::Str(k).read(bundle, ValueKind::Str));
+        for f in 1..fields {
+            let fi = bundle.field_info(slot, f);
+            // `value.port` inside the entry is `port` inside the value.
+            let (_, inner) = ipe_nostd::path::split_first(fi.path);
+            vals.push(if v.is_object() {
+                scalar(bundle, lookup(v, inner), fi.kind)
+            } else {
+                Value::Invalid(ErrKind::NotRecord { got: json_kind(v) })
+            });
+        }
+    }
+    Value::Records(vals.into_bump_slice())
 }
 
 /// Parses a JSON request into a `serde_json::Value`, failing (like every other reader) on a

@@ -597,4 +597,90 @@ fn issue13_has_groups_only_with_first_match_groups() {
         assert_eq!(names, ["AllowSsh"]);
         assert_eq!(d.effect, Effect::Allow);
     }
+/// A map of records set through the typed builder decides like the same JSON object, and
+/// the `serde_json::Value` reader agrees: entries' fields, a fixed key's field read alone
+/// (`svc["web"].port`), a field of the wrong type (an error of that field where read), over
+/// max, a quoted field, and a key given twice (malformed).
+#[test]
+fn issue13_typed_map_records_match_json() {
+    let bytes = common::bundle(
+        r#"schema {
+  svc: map of max 2 { port: int, tls.on: bool, ["a.b"]: string }
+}
+default allow
+policy Web:
+  "web on 443"
+  triggers when svc["web"].port == 443 and has svc["web"].tls.on
+  denies
+policy High:
+  "a high port with tls"
+  triggers when any(k, v in svc where v.port > 1024 and v.tls.on)
+  denies
+policy Quoted:
+  "a quoted field"
+  triggers when count(e in svc where e.value["a.b"] == "x") >= 1
+  denies
+"#,
+    );
+    let engine = PolicyEngine::from_bytes(bytes).expect("loads");
+    let set = engine.load();
+    let arena = Bump::new();
+    type Entry<'a> = (&'a str, Vec<(&'a str, Field<'a>)>);
+    let cases: [(Vec<Entry>, &str); 4] = [
+        (
+            vec![
+                (
+                    "web",
+                    vec![("port", Field::Int(443)), ("tls.on", Field::Bool(true))],
+                ),
+                (
+                    "x",
+                    vec![("port", Field::Int(8080)), ("tls.on", Field::Bool(true))],
+                ),
+            ],
+            r#"{"svc": {"web": {"port": 443, "tls": {"on": true}}, "x": {"port": 8080, "tls": {"on": true}}}}"#,
+        ),
+        (
+            vec![
+                ("web", vec![("port", Field::Str("443"))]),
+                (
+                    "y",
+                    vec![("port", Field::Int(9000)), ("[\"a.b\"]", Field::Str("x"))],
+                ),
+            ],
+            r#"{"svc": {"web": {"port": "443"}, "y": {"port": 9000, "a.b": "x"}}}"#,
+        ),
+        (
+            vec![("a", vec![]), ("b", vec![]), ("c", vec![])],
+            r#"{"svc": {"a": {}, "b": {}, "c": {}}}"#,
+        ),
+        (
+            vec![(
+                "web",
+                vec![("port", Field::Int(443)), ("tls.on", Field::Int(1))],
+            )],
+            r#"{"svc": {"web": {"port": 443, "tls": {"on": 1}}}}"#,
+        ),
+    ];
+    for (entries, json) in cases {
+        let mut req = set.request(&arena);
+        req.map_records("svc", entries);
+        let typed = set.report(&req.evaluate().expect("no key given twice"));
+        let from_json = set.report(&set.evaluate_json(json).expect("object"));
+        assert_eq!(typed, from_json, "{json}");
+        let value = ipe_host::request::parse_value(json).expect("valid JSON");
+        assert_eq!(
+            ipe_host::evaluate_json(set.bundle(), &value).to_json(),
+            from_json.to_json(),
+            "{json}"
+        );
+    }
+    let first = set.report(
+        &set.evaluate_json(r#"{"svc": {"web": {"port": 443, "tls": {"on": true}}}}"#)
+            .expect("object"),
+    );
+    assert_eq!(first.matched, vec!["Web".to_owned()], "Web applies");
+    let mut req = set.request(&arena);
+    req.map_records("svc", [("a", vec![("port", Field::Int(1))]), ("a", vec![])]);
+    assert!(req.evaluate().is_err(), "a key given twice is malformed");
 }

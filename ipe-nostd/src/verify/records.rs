@@ -10,8 +10,8 @@ use crate::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec,
     MemberRec, MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, SymbolRec,
     BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN,
-    NONE_U32, POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN, SET_KEY_LEN, SET_LEN, SLOT_LEN,
-    SYMBOL_LEN,
+    NONE_U16, NONE_U32, POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN, SET_KEY_LEN, SET_LEN,
+    SLOT_LEN, SYMBOL_LEN,
 };
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
@@ -147,13 +147,16 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
                         .all(|j| text(body, FieldRec::nth(body.fields, j).path()) != Some(""))
                     && nested_after(body, i, ff, nf)
             }
-            // A map's entries: field 0 the key (a string), field 1 the value.
+            // A map's entries: field 0 the key (a string, path `key`), then either field 1
+            // the value (path `value`, the slot's enum) or, for a map of records (issue 13),
+            // one or more scalar fields `value.<field>` (the slot's enum none).
             kind::MAP => {
-                nf == 2
+                nf >= 2
                     && range_ok(ff.into(), nf.into(), fields)
                     && FieldRec::nth(body.fields, usize::from(ff)).kind() == kind::STR
-                    && FieldRec::nth(body.fields, usize::from(ff) + 1).enum_id() == e
+                    && text(body, FieldRec::nth(body.fields, usize::from(ff)).path()) == Some("key")
                     && max <= MAX_LIST_LEN
+                    && map_values_ok(body, ff, nf, e)
             }
             _ => scalar_ok(k, e),
         };
@@ -232,19 +235,10 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     verify_index(body, slots, policies, groups, buckets, ipols, unindexed)
 }
 
-/// The list slot of a witness clause: its code is one `all` whose body runs to the end of the
-/// clause (so the clause is false exactly when some element's body is false).
+/// The list slot of a witness clause ([`crate::witness::clause_list`]).
 fn witness_list(body: &Body<'_>, clause: &ClauseRec<'_>) -> Option<u16> {
     let (off, len) = (clause.code().off as usize, clause.code().len as usize);
-    let code = body.code.get(off..off.checked_add(len)?)?;
-    match crate::isa::Instr::decode(code, 0).ok()? {
-        (crate::isa::Instr::All { list, body: n }, used)
-            if used.checked_add(usize::from(n.0)) == Some(code.len()) && n.0 > 0 =>
-        {
-            Some(list.0)
-        }
-        _ => None,
-    }
+    crate::witness::clause_list(body.code.get(off..off.checked_add(len)?)?)
 }
 
 /// A policy's reason template: parts in range, texts valid, slots scalar, every field part
@@ -420,5 +414,25 @@ fn nested_slot_path(p: &str) -> bool {
         && rest.all(|piece| {
             let field = piece.strip_prefix('.').unwrap_or(piece);
             (piece.starts_with('.') || piece.starts_with('[')) && crate::path::is_canonical(field)
+        })
+}
+
+/// The value fields of a map slot (fields `ff + 1 .. ff + nf`, enum id `e`): one field
+/// `value` with the slot's enum, or (a map of records, issue 13) scalar fields `value.<f>` /
+/// `value["f"]` with no map-wide enum.
+fn map_values_ok(body: &Body<'_>, ff: u16, nf: u16, e: u16) -> bool {
+    let first = usize::from(ff) + 1;
+    let last = usize::from(ff) + usize::from(nf);
+    let path = |j: usize| text(body, FieldRec::nth(body.fields, j).path());
+    if nf == 2 && path(first) == Some("value") {
+        return FieldRec::nth(body.fields, first).enum_id() == e;
+    }
+    e == NONE_U16
+        && (first..last).all(|j| {
+            let r = FieldRec::nth(body.fields, j);
+            path(j).is_some_and(|p| {
+                p.strip_prefix("value")
+                    .is_some_and(|r| r.starts_with('.') || r.starts_with("[\""))
+            }) && !matches!(r.kind(), kind::LIST | kind::RECORDS)
         })
 }
