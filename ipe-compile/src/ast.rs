@@ -500,4 +500,12 @@ pub enum DataRef {
     Key(Name, String, ByteSpan),
     /// `name "entity"`: every entity under `entity` in a hierarchy (the entity included).
     Under(Name, String, ByteSpan),
+    /// `name value`: membership in a hierarchy under an entity given by a value (a request
+    /// path or a def/template parameter, issue #13); becomes [`DataRef::Under`] when the value
+    /// is a string literal after inlining, else [`DataRef::Closure`].
+    Of(Name, Box<Expr>),
+    /// The compiled form of [`DataRef::Of`] with a request value (made by `check::consts`):
+    /// the hierarchy's name, every (descendant, ancestor) pair of its reflexive transitive
+    /// closure, sorted, and the value.
+    Closure(Name, Vec<(String, String)>, Box<Expr>),
 }

@@ -99,6 +99,13 @@ macro_rules! for_each_opcode {
             AnyField = 0x19, "any.field" { level: Level, field: Field, body: BodyLen };
             /// `all.field level field body` `[] -> [bool]`: `all` over a nested list.
             AllField = 0x1A, "all.field" { level: Level, field: Field, body: BodyLen };
+            /// `in.pair.set set` `[a b] -> [(a, b) in set]`: whether the pair of strings
+            /// (`a`, `b`) is a key of pair set `set` (kind [`PAIR`](crate::format::kind::PAIR):
+            /// a hierarchy's transitive closure, `a` a descendant of `b` or `b` itself); false
+            /// when either string is not in the bundle's string table; the smaller error if
+            /// either is one. One binary search ([`read::pair_key`](crate::read::pair_key)).
+            /// Issue #13.
+            InPairSet = 0x1B, "in.pair.set" { set: Set };
         }
     };
 }

@@ -55,7 +55,10 @@ impl Ctx<'_> {
                 Rhs::Slot(b)
             }
             DataRef::Lits(items, _) => Rhs::Lits(self.list_literals(&elem, items, &name.text)?),
-            DataRef::Key(n, ..) | DataRef::Under(n, ..) => {
+            DataRef::Key(n, ..)
+            | DataRef::Under(n, ..)
+            | DataRef::Of(n, _)
+            | DataRef::Closure(n, ..) => {
                 // `check::consts` replaces constant selections by their values first.
                 self.error(
                     n.span.clone(),

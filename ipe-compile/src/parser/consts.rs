@@ -126,7 +126,7 @@ pub(super) fn data_selection(
         let end = span.end;
         return Ok(Ok((DataRef::Under(name, entity, span), end)));
     }
-    Ok(Err(name))
+    super::dynref::hierarchy_of_value(i, name)
 }
 
 /// The right side of a set operator (`[..]`, a name, or `name["key"]`) and where it ends.
