@@ -1,9 +1,9 @@
-//! Typing `x in H value` after constants are expanded ([`DataRef::Closure`], issue #13,
+//! Typing `x in H value` after constants are expanded ([`crate::ast::DataRef::Closure`], issue #13,
 //! `docs/LANGUAGE.md`, "Hierarchy membership of request values").
 
 use super::expr::VTy;
 use super::{ty_word, Ctx};
-use crate::ast::{DataRef, Expr, Name};
+use crate::ast::{Expr, Name};
 use crate::hir::{self, Scalar};
 
 impl Ctx<'_> {
@@ -43,13 +43,5 @@ impl Ctx<'_> {
             rhs: r.operand()?,
             pairs: pairs.to_vec(),
         })
-    }
-}
-
-/// The closure selection of an `in` expression, if it is one.
-pub(super) fn closure(d: &DataRef) -> Option<(&Name, &[(String, String)], &Expr)> {
-    match d {
-        DataRef::Closure(n, pairs, v) => Some((n, pairs, v)),
-        _ => None,
     }
 }
