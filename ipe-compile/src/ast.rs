@@ -508,4 +508,9 @@ pub enum DataRef {
     /// the hierarchy's name, every (descendant, ancestor) pair of its reflexive transitive
     /// closure, sorted, and the value.
     Closure(Name, Vec<(String, String)>, Box<Expr>),
+    /// `name[value]` after `in`: the list of map constant `name` under the key given by a
+    /// value (a request path or a parameter, issue #13); becomes [`DataRef::Key`] when the
+    /// value is a string literal after inlining, else a [`DataRef::Closure`] of the map's
+    /// (element, key) pairs.
+    KeyOf(Name, Box<Expr>),
 }

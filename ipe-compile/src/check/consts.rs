@@ -677,6 +677,10 @@ impl Cx {
                 lhs,
                 data: DataRef::Of(n, value),
             } => return self.in_hierarchy_of(e, lhs, n, value),
+            ExprKind::InData {
+                lhs,
+                data: DataRef::KeyOf(n, value),
+            } => return self.in_key_of(e, lhs, n, value),
             ExprKind::InData { lhs, data } => {
                 let lhs = self.boxed(lhs);
                 let Some(values) = self.selection(data) else {
@@ -849,7 +853,7 @@ impl Cx {
                     }
                 }
             }
-            DataRef::Of(n, _) | DataRef::Closure(n, _, _) => {
+            DataRef::Of(n, _) | DataRef::KeyOf(n, _) | DataRef::Closure(n, _, _) => {
                 // Only after `in`, where `in_hierarchy_of` expands it.
                 self.error(
                     n.span.clone(),
@@ -1036,6 +1040,7 @@ impl Cx {
                         | DataRef::Key(n, _, _)
                         | DataRef::Under(n, _, _)
                         | DataRef::Of(n, _)
+                        | DataRef::KeyOf(n, _)
                         | DataRef::Closure(n, _, _) => n.span.clone(),
                     };
                     DataRef::Lits(values.into_iter().map(|v| (v, at.clone())).collect(), at)
@@ -1128,6 +1133,7 @@ impl Cx {
             | DataRef::Key(n, _, _)
             | DataRef::Under(n, _, _)
             | DataRef::Of(n, _)
+            | DataRef::KeyOf(n, _)
             | DataRef::Closure(n, _, _) => n.span.clone(),
         };
         let parts = values

@@ -28,8 +28,8 @@ impl Ctx<'_> {
                         ty_word(&v.ty)
                     ),
                     Some(format!(
-                        "`x in {} y` tests whether the entity `x` is `y` or under it: both are strings",
-                        n.text
+                        "`x in {} y` and `x in {}[y]` compare strings: both `x` and `y` are strings",
+                        n.text, n.text
                     )),
                 );
                 ok = false;

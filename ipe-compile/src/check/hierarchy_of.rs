@@ -54,6 +54,76 @@ impl Cx {
         }
     }
 
+    /// `lhs in n[value]` (the whole expression `e`) with constants expanded: a string literal
+    /// key is `x in M["key"]`; any other value makes the map's (element, key) pairs a
+    /// [`DataRef::Closure`], so the run-time test is the same pair lookup as `x in H y`.
+    pub(super) fn in_key_of(&mut self, e: &Expr, lhs: &Expr, n: &Name, value: &Expr) -> Expr {
+        let value = self.expr(value);
+        match &value.kind {
+            ExprKind::Lit(Lit::Str(s)) => {
+                let key = Expr {
+                    kind: ExprKind::InData {
+                        lhs: Box::new(lhs.clone()),
+                        data: DataRef::Key(n.clone(), s.clone(), value.span.clone()),
+                    },
+                    span: e.span.clone(),
+                };
+                return self.expr(&key);
+            }
+            ExprKind::Lit(other) => {
+                self.error(
+                    value.span.clone(),
+                    format!(
+                        "mismatched types: expected string, found {}",
+                        other.type_word()
+                    ),
+                    Some(format!("the keys of `{}` are strings", n.text)),
+                );
+                return e.clone();
+            }
+            _ => {}
+        }
+        let Some(map) = self.map_const(n) else {
+            return e.clone();
+        };
+        let mut pairs = Vec::new();
+        for (key, list) in &map {
+            for v in list {
+                let Lit::Str(v) = v else {
+                    self.error(
+                        n.span.clone(),
+                        format!(
+                            "`x in {}[key]` with a key read at run time needs lists of strings, and the lists of `{}` hold {} values",
+                            n.text,
+                            n.text,
+                            v.type_word()
+                        ),
+                        Some(format!("select one list with a literal key: `x in {}[\"key\"]`", n.text)),
+                    );
+                    return e.clone();
+                };
+                pairs.push((v.clone(), key.clone()));
+            }
+        }
+        pairs.sort();
+        pairs.dedup();
+        if pairs.len() > MAX_PAIRS {
+            self.error(
+                n.span.clone(),
+                format!("map `{}` has more than {MAX_PAIRS} values", n.text),
+                None,
+            );
+            return e.clone();
+        }
+        Expr {
+            kind: ExprKind::InData {
+                lhs: self.boxed(lhs),
+                data: DataRef::Closure(n.clone(), pairs, Box::new(value)),
+            },
+            span: e.span.clone(),
+        }
+    }
+
     /// Every (descendant, ancestor) pair of hierarchy `n`, `(e, e)` included for each of its
     /// entities, sorted (`None` after an error, reported).
     fn closure(&mut self, n: &Name) -> Option<Vec<(String, String)>> {

@@ -362,6 +362,7 @@ impl Infer {
                     ast::DataRef::Key(..)
                     | ast::DataRef::Under(..)
                     | ast::DataRef::Of(..)
+                    | ast::DataRef::KeyOf(..)
                     | ast::DataRef::Closure(..) => None,
                 };
                 if let ExprKind::Path(name) = &lhs.kind {

@@ -438,7 +438,7 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
             if let Some(n) = data_name(data) {
                 out.insert(head(n));
             }
-            if let DataRef::Of(_, v) | DataRef::Closure(_, _, v) = data {
+            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = data {
                 free_heads(v, out);
             }
         }
@@ -453,6 +453,7 @@ fn data_name(d: &DataRef) -> Option<&Name> {
         | DataRef::Key(n, ..)
         | DataRef::Under(n, ..)
         | DataRef::Of(n, _)
+        | DataRef::KeyOf(n, _)
         | DataRef::Closure(n, ..) => Some(n),
     }
 }
@@ -517,7 +518,7 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
             if let Some(n) = data_name(data) {
                 out.push(head(n));
             }
-            if let DataRef::Of(_, v) | DataRef::Closure(_, _, v) = data {
+            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = data {
                 collect_refs(v, out);
             }
         }
@@ -1028,6 +1029,13 @@ impl<'a> Cx<'a> {
             // The value is an expression: a parameter becomes its argument (a string
             // literal makes the selection `DataRef::Under` in `check::consts`).
             DataRef::Of(n, v) => DataRef::Of(
+                Name {
+                    text: n.text.clone(),
+                    span: self.span(env, &n.span),
+                },
+                Box::new(self.expr(v, env)),
+            ),
+            DataRef::KeyOf(n, v) => DataRef::KeyOf(
                 Name {
                     text: n.text.clone(),
                     span: self.span(env, &n.span),
@@ -1689,7 +1697,7 @@ impl<'a> Cx<'a> {
                         note(self, &mut n.span);
                         note(self, s);
                     }
-                    DataRef::Of(n, v) | DataRef::Closure(n, _, v) => {
+                    DataRef::Of(n, v) | DataRef::KeyOf(n, v) | DataRef::Closure(n, _, v) => {
                         note(self, &mut n.span);
                         self.respan_in(v, list);
                     }

@@ -58,6 +58,7 @@ impl Ctx<'_> {
             DataRef::Key(n, ..)
             | DataRef::Under(n, ..)
             | DataRef::Of(n, _)
+            | DataRef::KeyOf(n, _)
             | DataRef::Closure(n, ..) => {
                 // `check::consts` replaces constant selections by their values first.
                 self.error(

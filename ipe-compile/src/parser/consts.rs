@@ -117,6 +117,9 @@ pub(super) fn data_selection(
     name: ast::Name,
 ) -> PResult<Result<(DataRef, usize), ast::Name>> {
     if eat_sym(i, "[")?.is_some() {
+        if !peek_sym(i, "\"") {
+            return super::dynref::key_of_value(i, name);
+        }
         let (key, span) = cut_err(string).context("a string key").parse_next(i)?;
         let close = expect_sym(i, "]", "`]` after the key")?;
         return Ok(Ok((DataRef::Key(name, key, span), close.end)));

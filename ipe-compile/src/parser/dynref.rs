@@ -1,9 +1,12 @@
 //! `x in H value`: hierarchy membership under an entity given by a request path or a
 //! def/template parameter (issue #13, `docs/LANGUAGE.md`, "Hierarchy membership of request
-//! values").
+//! values"), and `x in M[value]`: membership in the list a map constant holds under a key
+//! given by a value.
 
-use super::{path, peek_word, In, PResult, RESERVED};
+use super::{expect_sym, path, peek_word, In, PResult, RESERVED};
 use crate::ast::{DataRef, Expr, ExprKind, Name};
+use winnow::combinator::cut_err;
+use winnow::prelude::*;
 
 /// Words that may follow a complete condition in a policy: a path after `in H` is never one
 /// of them, so `x in tags` followed by `requires`, `with reason`, ... keeps its meaning.
@@ -56,4 +59,18 @@ pub(super) fn hierarchy_of_value(
         kind: ExprKind::Path(value),
     };
     Ok(Ok((DataRef::Of(name, Box::new(value)), end)))
+}
+
+/// After `in name[` when no string follows: `name[value]` selects the list under the key
+/// given by a request path or a parameter ([`DataRef::KeyOf`]).
+pub(super) fn key_of_value(i: &mut In<'_>, name: Name) -> PResult<Result<(DataRef, usize), Name>> {
+    let value = cut_err(path)
+        .context("a string key or an attribute path")
+        .parse_next(i)?;
+    let close = expect_sym(i, "]", "`]` after the key")?;
+    let value = Expr {
+        span: value.span.clone(),
+        kind: ExprKind::Path(value),
+    };
+    Ok(Ok((DataRef::KeyOf(name, Box::new(value)), close.end)))
 }
