@@ -496,6 +496,10 @@ impl G<'_, '_> {
                     // Issue #13: membership under a request value in a hierarchy whose
                     // entities are the literals, each the parent of the one before it.
                     let rhs = self.operand(&t, false, depth)?;
+                    if rhs.contains([' ', '(']) {
+                        // Only a path follows `in H` (not `a ?? b`, not a call).
+                        return None;
+                    }
                     let mut ents: Vec<String> = Vec::new();
                     for l in lits {
                         if !ents.contains(&l) {
