@@ -522,4 +522,17 @@ pub enum DataRef {
     Key(Name, String, ByteSpan),
     /// `name "entity"`: every entity under `entity` in a hierarchy (the entity included).
     Under(Name, String, ByteSpan),
+    /// `name value`: membership in a hierarchy under an entity given by a value (a request
+    /// path or a def/template parameter, issue #13); becomes [`DataRef::Under`] when the value
+    /// is a string literal after inlining, else [`DataRef::Closure`].
+    Of(Name, Box<Expr>),
+    /// The compiled form of [`DataRef::Of`] with a request value (made by `check::consts`):
+    /// the hierarchy's name, every (descendant, ancestor) pair of its reflexive transitive
+    /// closure, sorted, and the value.
+    Closure(Name, Vec<(String, String)>, Box<Expr>),
+    /// `name[value]` after `in`: the list of map constant `name` under the key given by a
+    /// value (a request path or a parameter, issue #13); becomes [`DataRef::Key`] when the
+    /// value is a string literal after inlining, else a [`DataRef::Closure`] of the map's
+    /// (element, key) pairs.
+    KeyOf(Name, Box<Expr>),
 }

@@ -388,6 +388,10 @@ impl<'p, 'r> Eval<'p, 'r> {
                 let (l, items) = both(self.value(lhs), self.agg_list(*list, Some(*level)))?;
                 self.contains(*list, items, &l)
             }
+            Expr::InHierarchy { lhs, rhs, pairs } => {
+                let (l, r) = both(self.string_of(lhs), self.string_of(rhs))?;
+                Truth::from_bool(pairs.iter().any(|(d, a)| *d == l && *a == r))
+            }
             Expr::Str { op, lhs, rhs } => {
                 let (l, r) = both(self.string_of(lhs), self.string_of(rhs))?;
                 Truth::from_bool(match op {

@@ -371,6 +371,16 @@ pub enum Expr {
         /// The level of the aggregate whose element holds the list.
         level: u8,
     },
+    /// `lhs in H rhs` with `rhs` a request value (issue #13): whether the pair of strings
+    /// (`lhs`, `rhs`) is in the hierarchy's reflexive transitive closure.
+    InHierarchy {
+        /// The tested entity.
+        lhs: Operand,
+        /// The entity it should be under.
+        rhs: Operand,
+        /// Every (descendant, ancestor) pair, `(e, e)` included, sorted.
+        pairs: Vec<(String, String)>,
+    },
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
 mod consts;
+mod dynref;
 mod group;
 mod keys;
 mod optional;

@@ -92,6 +92,10 @@ pub mod kind {
     /// whose field 0 is the key (a string) and field 1 the value; every runtime but the
     /// request readers treats it exactly as [`RECORDS`].
     pub const MAP: u8 = 6;
+    /// Pair of strings (set kind only, issue #13): each key packs two symbol ids, the
+    /// descendant in the high 32 bits and the ancestor in the low 32 bits
+    /// ([`crate::read::pair_key`]); read by `in.pair.set` only.
+    pub const PAIR: u8 = 7;
 
     /// Whether slot kind byte `k` is iterated as a list of records ([`RECORDS`] or [`MAP`]).
     #[inline(always)]

@@ -104,6 +104,13 @@ macro_rules! for_each_opcode {
             /// when both are. Counts are bounded by list lengths, so the sum never overflows
             /// (it saturates defensively).
             Add = 0x1B, "add" {};
+            /// `in.pair.set set` `[a b] -> [(a, b) in set]`: whether the pair of strings
+            /// (`a`, `b`) is a key of pair set `set` (kind [`PAIR`](crate::format::kind::PAIR):
+            /// a hierarchy's transitive closure, `a` a descendant of `b` or `b` itself); false
+            /// when either string is not in the bundle's string table; the smaller error if
+            /// either is one. One binary search ([`read::pair_key`](crate::read::pair_key)).
+            /// Issue #13.
+            InPairSet = 0x1C, "in.pair.set" { set: Set };
         }
     };
 }

@@ -148,6 +148,19 @@ pub fn key(s: &Scalar<'_>) -> Option<i64> {
     }
 }
 
+/// The key of the pair (`a`, `b`) of strings in a pair set ([`kind::PAIR`]): `a`'s symbol id
+/// in the high 32 bits, `b`'s in the low 32 bits; `None` when either is not in the bundle's
+/// string table (no pair set holds it). The interpreter and the JIT (which emits the same
+/// packing) share it.
+#[inline(always)]
+pub fn pair_key(a: u32, b: u32) -> Option<i64> {
+    if a == NO_SYMBOL || b == NO_SYMBOL {
+        None
+    } else {
+        Some(((u64::from(a) << 32) | u64::from(b)) as i64)
+    }
+}
+
 /// What a list slot declares (from its slot record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ListDecl {

@@ -417,6 +417,20 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let c = self.in_set(self.load_slot(slot.0), set.0);
                     self.push(c);
                 }
+                Instr::InPairSet { set } => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let c = match (a, b) {
+                        (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+                        (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+                        (Cell::Str(x), Cell::Str(y)) => Cell::Bool(
+                            read::pair_key(x.sym, y.sym)
+                                .is_some_and(|k| self.bundle.set_contains(set.0, k)),
+                        ),
+                        _ => FALSE,
+                    };
+                    self.push(c);
+                }
                 Instr::InList { list } => {
                     let a = self.pop();
                     let s = list.0;

@@ -9,7 +9,8 @@
 //! size: int }`, 6 `g.nums` list of ints (lists at most 4 long), 7 `h.boxes` list of records
 //! `{ ports: list of int max 3, subs: list of { size: int } max 2 }` whose fields are the
 //! nested lists 8 `h.boxes[].ports` and 9 `h.boxes[].subs` (issue #13). Constants: 0 `"prod"`, 1 `5`,
-//! 2 `true`, 3 `high`, 4 `"pr"`, 5 `10`, 6 `false`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`.
+//! 2 `true`, 3 `high`, 4 `"pr"`, 5 `10`, 6 `false`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`,
+//! 2 the pair set `{("dev", "dev"), ("dev", "prod"), ("prod", "prod")}` (issue #13).
 
 mod support;
 
@@ -333,6 +334,33 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue13 in.pair.set",
+            "load.slot slot 0
+             load.const const 0
+             in.pair.set set 2",
+            vec![
+                (vec![(0, S("dev"))], "true"),
+                (vec![(0, S("prod"))], "true"),
+                (vec![(0, S("pr"))], "false"),
+                (vec![(0, S("not a symbol"))], "false"),
+                (vec![], "error slot 0 Missing"),
+                (
+                    vec![(0, I(3))],
+                    "error slot 0 WrongType { expected: Str, got: Int }",
+                ),
+            ],
+        ),
+        ok(
+            "issue13 in.pair.set with the request value as the ancestor",
+            "load.const const 0
+             load.slot slot 0
+             in.pair.set set 2",
+            vec![
+                (vec![(0, S("prod"))], "true"),
+                (vec![(0, S("dev"))], "false"),
+            ],
+        ),
+        ok(
             "issue13 in.field",
             "any slot 7 body 7
                  load.const const 1
@@ -500,8 +528,33 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "a set out of range",
-            asm("load.slot slot 1\nin.set set 2"),
+            asm("load.slot slot 1\nin.set set 3"),
             (3, CodeError::BadOperand),
+        ),
+        (
+            "issue13 in.set on a pair set",
+            asm("load.slot slot 0\nin.set set 2"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "issue13 in.pair.set on a set of strings",
+            asm("load.slot slot 0\nload.const const 0\nin.pair.set set 0"),
+            (6, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 in.pair.set on an int",
+            asm("load.slot slot 1\nload.const const 0\nin.pair.set set 2"),
+            (6, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 in.pair.set with one operand",
+            asm("load.const const 0\nin.pair.set set 2"),
+            (3, CodeError::StackUnderflow),
+        ),
+        (
+            "issue13 in.pair.set on a set out of range",
+            asm("load.slot slot 0\nload.const const 0\nin.pair.set set 3"),
+            (6, CodeError::BadOperand),
         ),
         (
             "a field outside any aggregate",

@@ -137,6 +137,16 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         )
             .prop_map(|(p, c)| format!("{p} in {c}"))
             .boxed(),
+        // Issue #13: hierarchy membership and map lists under a request value (a pair set).
+        (s_path.clone(), s_path.clone(), any::<bool>())
+            .prop_map(|(p, q, tree)| {
+                if tree {
+                    format!("{p} in k_tree {q}")
+                } else {
+                    format!("{p} in k_map[{q}]")
+                }
+            })
+            .boxed(),
         (i_path.clone(), cmp_op())
             .prop_map(|(p, o)| format!("({p} in k_ints or {p} {o} k_strs.count)"))
             .boxed(),

@@ -589,6 +589,33 @@ impl G<'_, '_> {
                 let n = self.below(4);
                 let lits: Vec<String> = (0..n).map(|_| self.lit(&t)).collect();
                 let trail = if n > 0 && self.bool() { "," } else { "" };
+                if t == Ty::Str && n > 0 && self.below(4) == 0 {
+                    // Issue #13: membership under a request value in a hierarchy whose
+                    // entities are the literals, each the parent of the one before it.
+                    let rhs = self.operand(&t, false, depth)?;
+                    if rhs.contains([' ', '(']) {
+                        // Only a path follows `in H` (not `a ?? b`, not a call).
+                        return None;
+                    }
+                    let mut ents: Vec<String> = Vec::new();
+                    for l in lits {
+                        if !ents.contains(&l) {
+                            ents.push(l);
+                        }
+                    }
+                    let entries: Vec<String> = ents
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| match ents.get(i + 1) {
+                            Some(p) => format!("{e}: [{p}]"),
+                            None => format!("{e}: []"),
+                        })
+                        .collect();
+                    let name = format!("k{}", self.consts.len());
+                    self.consts
+                        .push(format!("hierarchy {name} = {{{}}}", entries.join(", ")));
+                    return Some(format!("{lhs} in {name} {rhs}"));
+                }
                 if self.below(3) == 0 {
                     // Issue #13: the same set as a constant.
                     let name = format!("k{}", self.consts.len());

@@ -8,6 +8,9 @@ use crate::ast::{self, AggKind, ByteSpan, ConstValue, DataRef, Expr, ExprKind, L
 use crate::diag::Problem;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
+#[path = "hierarchy_of.rs"]
+mod hierarchy_of;
+
 /// Most conditions one expansion of a quantifier or set operator over constant data may
 /// produce (the checker's limit for one clause, [`super::MAX_TERMS`]).
 const MAX_EXPANSION: usize = super::MAX_TERMS;
@@ -673,6 +676,14 @@ impl Cx {
                 filter,
             } => return self.agg(e, *kind, var, list, filter.as_deref()),
             ExprKind::SetOp { op, lhs, rhs } => return self.set_op(e, *op, lhs, rhs),
+            ExprKind::InData {
+                lhs,
+                data: DataRef::Of(n, value),
+            } => return self.in_hierarchy_of(e, lhs, n, value),
+            ExprKind::InData {
+                lhs,
+                data: DataRef::KeyOf(n, value),
+            } => return self.in_key_of(e, lhs, n, value),
             ExprKind::InData { lhs, data } => {
                 let lhs = self.boxed(lhs);
                 let Some(values) = self.selection(data) else {
@@ -844,6 +855,15 @@ impl Cx {
                         None
                     }
                 }
+            }
+            DataRef::Of(n, _) | DataRef::KeyOf(n, _) | DataRef::Closure(n, _, _) => {
+                // Only after `in`, where `in_hierarchy_of` expands it.
+                self.error(
+                    n.span.clone(),
+                    format!("`{} value` selects no list of values here", n.text),
+                    Some("write the values as a list `[...]` or a constant".to_owned()),
+                );
+                None
             }
             DataRef::Under(n, entity, span) => {
                 let map = self.map_const(n)?;
@@ -1019,9 +1039,12 @@ impl Cx {
                     };
                     let at = match rhs {
                         DataRef::Lits(_, s) => s.clone(),
-                        DataRef::Name(n) | DataRef::Key(n, _, _) | DataRef::Under(n, _, _) => {
-                            n.span.clone()
-                        }
+                        DataRef::Name(n)
+                        | DataRef::Key(n, _, _)
+                        | DataRef::Under(n, _, _)
+                        | DataRef::Of(n, _)
+                        | DataRef::KeyOf(n, _)
+                        | DataRef::Closure(n, _, _) => n.span.clone(),
                     };
                     DataRef::Lits(values.into_iter().map(|v| (v, at.clone())).collect(), at)
                 }
@@ -1109,7 +1132,12 @@ impl Cx {
         }
         let item_span = match rhs {
             DataRef::Lits(_, s) => s.clone(),
-            DataRef::Name(n) | DataRef::Key(n, _, _) | DataRef::Under(n, _, _) => n.span.clone(),
+            DataRef::Name(n)
+            | DataRef::Key(n, _, _)
+            | DataRef::Under(n, _, _)
+            | DataRef::Of(n, _)
+            | DataRef::KeyOf(n, _)
+            | DataRef::Closure(n, _, _) => n.span.clone(),
         };
         let parts = values
             .into_iter()

@@ -170,6 +170,10 @@ impl Ctx<'_> {
             ExprKind::InSet { lhs, items } => self.in_set(lhs, items),
             ExprKind::InPath { lhs, list } => self.in_path(lhs, list),
             ExprKind::SetOp { op, lhs, rhs } => self.set_op(*op, lhs, rhs),
+            ExprKind::InData {
+                lhs,
+                data: crate::ast::DataRef::Closure(n, pairs, value),
+            } => self.in_closure(lhs, n, pairs, value),
             ExprKind::InData { .. } => {
                 // `check::consts` expands these before checking; never reached.
                 self.error(

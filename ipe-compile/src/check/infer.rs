@@ -398,7 +398,11 @@ impl Infer {
                         None
                     }
                     // Constant data is expanded before inference.
-                    ast::DataRef::Key(..) | ast::DataRef::Under(..) => None,
+                    ast::DataRef::Key(..)
+                    | ast::DataRef::Under(..)
+                    | ast::DataRef::Of(..)
+                    | ast::DataRef::KeyOf(..)
+                    | ast::DataRef::Closure(..) => None,
                 };
                 if let ExprKind::Path(name) = &lhs.kind {
                     let k = self.key(name);
@@ -414,6 +418,17 @@ impl Infer {
                         self.members.push((k, lk, self.file, list.span.clone()));
                     }
                     Info::Nothing => self.set(&lk, It::List(None), &list.span),
+                }
+            }
+            // `x in H value` (issue #13): both sides are strings.
+            ExprKind::InData {
+                lhs,
+                data: ast::DataRef::Closure(_, _, v),
+            } => {
+                for x in [lhs, v] {
+                    if let Info::Key(k) = self.operand(x) {
+                        self.set(&k, It::Str, &x.span);
+                    }
                 }
             }
             // Expanded into the forms above before checking (`check::consts`).

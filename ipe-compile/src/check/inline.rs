@@ -448,6 +448,9 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
             if let Some(n) = data_name(data) {
                 out.insert(head(n));
             }
+            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = data {
+                free_heads(v, out);
+            }
         }
     }
 }
@@ -456,7 +459,12 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
 fn data_name(d: &DataRef) -> Option<&Name> {
     match d {
         DataRef::Lits(..) => None,
-        DataRef::Name(n) | DataRef::Key(n, ..) | DataRef::Under(n, ..) => Some(n),
+        DataRef::Name(n)
+        | DataRef::Key(n, ..)
+        | DataRef::Under(n, ..)
+        | DataRef::Of(n, _)
+        | DataRef::KeyOf(n, _)
+        | DataRef::Closure(n, ..) => Some(n),
     }
 }
 
@@ -519,6 +527,9 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
             collect_refs(lhs, out);
             if let Some(n) = data_name(data) {
                 out.push(head(n));
+            }
+            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = data {
+                collect_refs(v, out);
             }
         }
         ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
@@ -1037,6 +1048,30 @@ impl<'a> Cx<'a> {
                 },
                 k.clone(),
                 self.span(env, s),
+            ),
+            // The value is an expression: a parameter becomes its argument (a string
+            // literal makes the selection `DataRef::Under` in `check::consts`).
+            DataRef::Of(n, v) => DataRef::Of(
+                Name {
+                    text: n.text.clone(),
+                    span: self.span(env, &n.span),
+                },
+                Box::new(self.expr(v, env)),
+            ),
+            DataRef::KeyOf(n, v) => DataRef::KeyOf(
+                Name {
+                    text: n.text.clone(),
+                    span: self.span(env, &n.span),
+                },
+                Box::new(self.expr(v, env)),
+            ),
+            DataRef::Closure(n, pairs, v) => DataRef::Closure(
+                Name {
+                    text: n.text.clone(),
+                    span: self.span(env, &n.span),
+                },
+                pairs.clone(),
+                Box::new(self.expr(v, env)),
             ),
         }
     }
@@ -1700,6 +1735,10 @@ impl<'a> Cx<'a> {
                     DataRef::Key(n, _, s) | DataRef::Under(n, _, s) => {
                         note(self, &mut n.span);
                         note(self, s);
+                    }
+                    DataRef::Of(n, v) | DataRef::KeyOf(n, v) | DataRef::Closure(n, _, v) => {
+                        note(self, &mut n.span);
+                        self.respan_in(v, list);
                     }
                 }
             }

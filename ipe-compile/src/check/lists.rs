@@ -66,7 +66,11 @@ impl Ctx<'_> {
                 Rhs::Slot(b, b_in)
             }
             DataRef::Lits(items, _) => Rhs::Lits(self.list_literals(&elem, items, &name.text)?),
-            DataRef::Key(n, ..) | DataRef::Under(n, ..) => {
+            DataRef::Key(n, ..)
+            | DataRef::Under(n, ..)
+            | DataRef::Of(n, _)
+            | DataRef::KeyOf(n, _)
+            | DataRef::Closure(n, ..) => {
                 // `check::consts` replaces constant selections by their values first.
                 self.error(
                     n.span.clone(),

@@ -4,6 +4,7 @@
 
 pub(crate) mod consts;
 mod default_witness;
+mod dynref;
 mod expr;
 mod infer;
 pub(crate) mod inline;
@@ -54,7 +55,9 @@ fn terms(e: &hir::Expr) -> usize {
         | E::InSet { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => operand(o),
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => operand(lhs) + operand(rhs),
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
+            operand(lhs) + operand(rhs)
+        }
         E::Not(x) => terms(x),
         E::And(xs) | E::Or(xs) => xs.iter().map(terms).sum(),
         E::Any(a) | E::All(a) => agg(a),

@@ -502,7 +502,7 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
         | E::InSet { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => one(o, p, by),
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
             one(lhs, p, by);
             one(rhs, p, by);
         }
@@ -542,7 +542,7 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId) {
         }
         E::Const(_) | E::Any(_) | E::All(_) | E::Has(_) | E::InList { .. } => {}
         E::Truthy(o) | E::InSet { lhs: o, .. } | E::InNested { lhs: o, .. } => count(o),
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
             count(lhs);
             count(rhs);
         }

@@ -343,7 +343,7 @@ fn renumber_fields(e: &mut hir::Expr, maps: &HashMap<SlotId, Vec<u16>>) {
         | E::InNested { lhs: o, .. } => {
             renumber_operand(o, maps);
         }
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
             renumber_operand(lhs, maps);
             renumber_operand(rhs, maps);
         }
@@ -416,7 +416,7 @@ fn remap_expr(e: &mut hir::Expr, map: &[SlotId]) {
     match e {
         E::Const(_) => {}
         E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } => remap_operand(o, map),
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } => {
+        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
             remap_operand(lhs, map);
             remap_operand(rhs, map);
         }

@@ -41,6 +41,7 @@ pub(super) fn cost(e: &Expr) -> u32 {
             1 + operand_cost(lhs) + operand_cost(rhs)
         }
         Expr::InSet { lhs, .. } => 2 + operand_cost(lhs),
+        Expr::InHierarchy { lhs, rhs, .. } => 2 + operand_cost(lhs) + operand_cost(rhs),
         Expr::InList { lhs, .. } | Expr::InNested { lhs, .. } => 16 + operand_cost(lhs),
         Expr::Not(e) => 1 + cost(e),
         Expr::And(es) | Expr::Or(es) => es.iter().map(cost).sum::<u32>() + 1,
@@ -115,6 +116,12 @@ impl<'t> CodeGen<'t> {
                     self.operand(lhs)?;
                     self.emit(Instr::InSet { set: Set(k) });
                 }
+            }
+            Expr::InHierarchy { lhs, rhs, pairs } => {
+                let k = self.tables.pair_set(pairs)?;
+                self.operand(lhs)?;
+                self.operand(rhs)?;
+                self.emit(Instr::InPairSet { set: Set(k) });
             }
             Expr::InList { lhs, list } => {
                 self.operand(lhs)?;

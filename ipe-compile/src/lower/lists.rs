@@ -37,7 +37,9 @@ fn walk(program: &Program, e: &Expr, out: &mut BTreeSet<SlotId>) {
         | Expr::InSet { lhs: o, .. }
         | Expr::InList { lhs: o, .. }
         | Expr::InNested { lhs: o, .. } => operand(o, out),
-        Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
+        Expr::Cmp { lhs, rhs, .. }
+        | Expr::Str { lhs, rhs, .. }
+        | Expr::InHierarchy { lhs, rhs, .. } => {
             operand(lhs, out);
             operand(rhs, out);
         }

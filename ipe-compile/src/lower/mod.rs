@@ -186,6 +186,32 @@ impl Tables {
         u16::try_from(id).map_err(|_| LowerError::TooMany("enums"))
     }
 
+    /// The pair set of a hierarchy's closure (issue #13, [`kind::PAIR`]): each pair's key is
+    /// [`ipe_nostd::read::pair_key`] of its two symbols.
+    pub(crate) fn pair_set(&mut self, pairs: &[(String, String)]) -> Result<u16, LowerError> {
+        let mut keys: Vec<i64> = pairs
+            .iter()
+            .filter_map(|(d, a)| ipe_nostd::read::pair_key(self.sym(d), self.sym(a)))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let k = kind::PAIR;
+        if let Some(&id) = self.set_ids.get(&(k, NONE_U16, keys.clone())) {
+            return Ok(id);
+        }
+        let id = id16(self.sets.len(), MAX_CONSTS, "sets")?;
+        self.sets.push(SetFields {
+            kind: k,
+            enum_id: NONE_U16,
+            first_key: u32::try_from(self.set_keys.len())
+                .map_err(|_| LowerError::TooMany("set keys"))?,
+            key_count: u32::try_from(keys.len()).map_err(|_| LowerError::TooMany("set keys"))?,
+        });
+        self.set_keys.extend_from_slice(&keys);
+        self.set_ids.insert((k, NONE_U16, keys), id);
+        Ok(id)
+    }
+
     /// The constant set of `set`, tested against an operand of type `ty` (which gives an
     /// empty set its kind).
     pub(crate) fn set(&mut self, set: &[Literal], ty: Option<&Scalar>) -> Result<u16, LowerError> {
@@ -243,6 +269,14 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
         Expr::InSet { lhs, set } => {
             operand(lhs, out);
             set.iter().for_each(|l| lit(l, out));
+        }
+        Expr::InHierarchy { lhs, rhs, pairs } => {
+            operand(lhs, out);
+            operand(rhs, out);
+            for (d, a) in pairs {
+                out.push(d.clone());
+                out.push(a.clone());
+            }
         }
         Expr::InList { lhs, .. }
         | Expr::InNested { lhs, .. }

@@ -116,10 +116,10 @@ pub(super) fn data_selection(
     i: &mut In<'_>,
     name: ast::Name,
 ) -> PResult<Result<(DataRef, usize), ast::Name>> {
-    if peek_sym(i, "[") && !peek_sym(i, "[\"") {
-        return Err(ErrMode::Cut(super::keys::dynamic_key_error(i, &name.text)));
-    }
     if eat_sym(i, "[")?.is_some() {
+        if !peek_sym(i, "\"") {
+            return super::dynref::key_of_value(i, name);
+        }
         let (key, span) = cut_err(string).context("a string key").parse_next(i)?;
         let close = expect_sym(i, "]", "`]` after the key")?;
         return Ok(Ok((DataRef::Key(name, key, span), close.end)));
@@ -129,10 +129,7 @@ pub(super) fn data_selection(
         let end = span.end;
         return Ok(Ok((DataRef::Under(name, entity, span), end)));
     }
-    if let Some(e) = super::keys::hierarchy_entity_error(i, &name.text) {
-        return Err(ErrMode::Cut(e));
-    }
-    Ok(Err(name))
+    super::dynref::hierarchy_of_value(i, name)
 }
 
 /// The right side of a set operator (`[..]`, a name, or `name["key"]`) and where it ends.

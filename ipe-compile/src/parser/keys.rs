@@ -1,33 +1,11 @@
-//! Located errors for two constructs the ported real policies reached for (issue #13) that the
-//! language does not have: a bracket key that is not a string literal (`labels[k]`) and
-//! hierarchy membership with an entity that is not a literal (`principal in teams
-//! resource.readers`, `x in h g` with `g` a template parameter). Each comes from one function,
-//! so a change that makes the construct valid bypasses (or removes) that function only.
+//! The located error for a construct the ported real policies reached for (issue #13) that the
+//! language does not have: a bracket key that is not a string literal (`labels[k]`) after an
+//! attribute path. (Hierarchy membership under a request value, `x in H y`, and membership in
+//! a map constant's list picked by a request key, `x in M[y]`, are in the language:
+//! `parser/dynref.rs`.)
 
 use super::{peek_word, In, SyntaxError};
 use winnow::stream::Location;
-
-/// Words that may follow a complete `x in path` expression (operators, clause and item
-/// keywords): anything else there is read as an attempted entity.
-const FOLLOWERS: [&str; 17] = [
-    "and",
-    "or",
-    "where",
-    "requires",
-    "denies",
-    "permits",
-    "with",
-    "metadata",
-    "triggers",
-    "policy",
-    "group",
-    "schema",
-    "default",
-    "def",
-    "instance",
-    "const",
-    "hierarchy",
-];
 
 /// The error for `path[...]` whose key is not a string literal, at the `[` right after a path
 /// (`i` is at the `[`). Dynamic keys (a key read from the request, a def parameter or an
@@ -64,36 +42,4 @@ pub(super) fn dynamic_key_error(i: &In<'_>, map: &str) -> SyntaxError {
         "a key in brackets must be a string literal",
         help,
     )
-}
-
-/// The error for hierarchy membership written with an entity that is not a string literal
-/// (`x in H y`, `y` a path or a template parameter), when the next word after `x in H` is such
-/// an entity; `None` when it is anything else (the caller goes on).
-pub(super) fn hierarchy_entity_error(i: &In<'_>, hierarchy: &str) -> Option<SyntaxError> {
-    let word = peek_word(i);
-    if word.is_empty() || FOLLOWERS.contains(&word) {
-        return None;
-    }
-    let s: &str = i.input.as_ref();
-    // The whole path `a.b.c` after the hierarchy's name.
-    let len = s
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
-        .unwrap_or(s.len());
-    // `name:` starts something else (a metadata entry, a named argument).
-    if s.get(len..)
-        .is_some_and(|r| r.trim_start().starts_with(':'))
-    {
-        return None;
-    }
-    let start = i.current_token_start();
-    let entity = s.get(..len).unwrap_or(word);
-    Some(SyntaxError::located(
-        start..start + len,
-        "hierarchy membership takes a literal entity",
-        format!(
-            "write the entity as a string (`x in {hierarchy} \"admins\"`); an entity read from \
-             the request or given by a template parameter (`{entity}`) is not supported: with \
-             ancestors carried by the request, test them with `any(p in ... where p == ...)`"
-        ),
-    ))
 }

@@ -95,6 +95,13 @@ pub(crate) extern "C" fn set_contains(sh: *const Shapes, set: u64, key: i64) -> 
     u64::from(shapes(sh).set(set as u16).binary_search(&key).is_ok())
 }
 
+/// Whether pair set `set` holds the pair of symbols (`a`, `b`) (`in.pair.set`; the key is
+/// [`read::pair_key`], the interpreter's kernel).
+pub(crate) extern "C" fn pair_contains(sh: *const Shapes, set: u64, a: u64, b: u64) -> u64 {
+    let key = read::pair_key(a as u32, b as u32);
+    u64::from(key.is_some_and(|k| shapes(sh).set(set as u16).binary_search(&k).is_ok()))
+}
+
 /// The error code of list slot `s` holding `*v`, or [`OK`].
 pub(crate) extern "C" fn list_err(sh: *const Shapes, s: u64, v: *const Value<'_>) -> u64 {
     match shapes(sh).list(s as u16, value(v)) {

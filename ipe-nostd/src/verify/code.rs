@@ -303,6 +303,21 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
+                Instr::InPairSet { set } => {
+                    // A pair set only: its keys are checked as symbol pairs (records.rs).
+                    if usize::from(set.0) >= self.t.sets {
+                        return Err(e(CodeError::BadOperand));
+                    }
+                    if SetRec::nth(self.t.body.sets, set.0.into()).kind() != kind::PAIR {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    let b = self.state.pop(base_u8).map_err(e)?;
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != Ty::Str || b != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
                 Instr::InList { list } => {
                     let s = list.0;
                     let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;

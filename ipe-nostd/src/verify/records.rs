@@ -188,7 +188,12 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         let mut last: Option<i64> = None;
         for j in first as usize..(first as usize).saturating_add(n as usize) {
             let key = SetKeyRec::nth(body.set_keys, j).key();
-            if !const_ok(&t, k, key, e) {
+            let ok = if k == kind::PAIR {
+                pair_ok(&t, key, e)
+            } else {
+                const_ok(&t, k, key, e)
+            };
+            if !ok {
                 return Err(bad(Section::SetKeys, j));
             }
             if last.is_some_and(|l| l >= key) {
@@ -302,6 +307,13 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
         }
     }
     Ok(())
+}
+
+/// A key of a pair set (issue #13): two symbol ids, high and low 32 bits; no enum
+/// (`0xFFFF`).
+fn pair_ok(t: &Tables<'_, '_>, v: i64, e: u16) -> bool {
+    let (hi, lo) = ((v as u64 >> 32) as usize, (v as u64 & 0xFFFF_FFFF) as usize);
+    e == NONE_U16 && hi < t.symbols && lo < t.symbols
 }
 
 fn const_ok(t: &Tables<'_, '_>, k: u8, v: i64, e: u16) -> bool {

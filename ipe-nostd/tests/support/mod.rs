@@ -157,7 +157,8 @@ fn sym(s: &str) -> i64 {
 }
 
 /// Constants of the fixture: 0 `"prod"`, 1 `5`, 2 `true`, 3 `high` (enum 0), 4 `"pr"`,
-/// 5 `10`, 6 `false`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`.
+/// 5 `10`, 6 `false`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`, 2 the pairs `{("dev", "dev"),
+/// ("dev", "prod"), ("prod", "prod")}` (a hierarchy where "dev" is under "prod").
 fn consts() -> Vec<(u8, i64, u16)> {
     vec![
         (kind::STR, sym("prod"), NONE_U16),
@@ -262,9 +263,19 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
     }
     let mut sets = W::default();
     let mut keys = W::default();
-    let set_keys: [(u8, Vec<i64>); 2] = [
+    let pair = |a: &str, b: &str| (sym(a) << 32) | sym(b);
+    let set_keys: [(u8, Vec<i64>); 3] = [
         (kind::STR, vec![sym("dev"), sym("prod")]),
         (kind::INT, vec![1, 5, 10]),
+        // "dev" is under "prod" (issue #13 pair set: the reflexive transitive closure).
+        (
+            kind::PAIR,
+            vec![
+                pair("dev", "dev"),
+                pair("dev", "prod"),
+                pair("prod", "prod"),
+            ],
+        ),
     ];
     let mut first = 0u32;
     for (k, ks) in &set_keys {

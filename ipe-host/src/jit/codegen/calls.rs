@@ -30,10 +30,12 @@ pub(crate) enum Helper {
     ListErr,
     /// [`helpers::in_list`].
     InList,
+    /// [`helpers::pair_contains`].
+    PairContains,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 7;
+pub(crate) const HELPERS: usize = 8;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -45,6 +47,7 @@ impl Helper {
         Helper::SetContains,
         Helper::ListErr,
         Helper::InList,
+        Helper::PairContains,
     ];
 
     /// The symbol name.
@@ -57,6 +60,7 @@ impl Helper {
             Helper::SetContains => "ipe_set_contains",
             Helper::ListErr => "ipe_list_err",
             Helper::InList => "ipe_in_list",
+            Helper::PairContains => "ipe_pair_contains",
         }
     }
 
@@ -70,6 +74,7 @@ impl Helper {
             Helper::SetContains => helpers::set_contains as *const u8,
             Helper::ListErr => helpers::list_err as *const u8,
             Helper::InList => helpers::in_list as *const u8,
+            Helper::PairContains => helpers::pair_contains as *const u8,
         }
     }
 
@@ -81,6 +86,7 @@ impl Helper {
             Helper::StrOp => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
             Helper::InList => 6,
+            Helper::PairContains => 4,
         }
     }
 }

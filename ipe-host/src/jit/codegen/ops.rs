@@ -325,6 +325,16 @@ impl Gen<'_, '_> {
                     let c = self.in_set(a, set.0);
                     self.push(c)?;
                 }
+                Instr::InPairSet { set } => {
+                    let b = self.pop()?;
+                    let a = self.pop()?;
+                    let err = self.b.ins().umin(a.err, b.err);
+                    let sh = self.shapes_ptr();
+                    let sv = self.iconst(i64::from(set.0));
+                    let val = self.call(Helper::PairContains, &[sh, sv, a.val, b.val]);
+                    let c = self.cell(Ty::Bool, val, err);
+                    self.push(c)?;
+                }
                 Instr::InList { list } => {
                     let a = self.pop()?;
                     let addr = self.slot_addr(list.0);
