@@ -277,6 +277,8 @@ impl<'p, 'r> Eval<'p, 'r> {
             }
         }
         err.map_or(Ok(total), Err)
+    }
+
     /// For a value field of an entry of a map of records (issue 13) whose value is not an
     /// object, that value's kind: the field is unreadable, as a field of a list element that
     /// is not a record.
@@ -819,7 +821,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
             true
         }
         Operand::Lit(_) => true,
-        Operand::Field { .. } | Operand::Count(_) => false,
+        Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_) => false,
     };
     match e {
         Expr::Const(_) => true,
@@ -830,6 +832,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
         Expr::Has(o) => !matches!(o, Operand::Field { .. }),
         Expr::Not(e) => value_reads(e, out),
         Expr::And(es) | Expr::Or(es) => es.iter().all(|e| value_reads(e, out)),
+        Expr::InHierarchy { lhs, rhs, .. } => operand(lhs, out) && operand(rhs, out),
         Expr::InList { .. } | Expr::InNested { .. } | Expr::Any(_) | Expr::All(_) => false,
     }
 }

@@ -138,6 +138,7 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             | Instr::Cmp { .. }
             | Instr::StrOp { .. }
             | Instr::InSet { .. }
+            | Instr::InPairSet { .. }
             | Instr::Has { .. }
             | Instr::Not {}
             | Instr::And {}

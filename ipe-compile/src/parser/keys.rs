@@ -4,7 +4,7 @@
 //! a map constant's list picked by a request key, `x in M[y]`, are in the language:
 //! `parser/dynref.rs`.)
 
-use super::{peek_word, In, SyntaxError};
+use super::{In, SyntaxError};
 use winnow::stream::Location;
 
 /// The error for `path[...]` whose key is not a string literal, at the `[` right after a path

@@ -597,6 +597,8 @@ fn issue13_has_groups_only_with_first_match_groups() {
         assert_eq!(names, ["AllowSsh"]);
         assert_eq!(d.effect, Effect::Allow);
     }
+}
+
 /// A map of records set through the typed builder decides like the same JSON object, and
 /// the `serde_json::Value` reader agrees: entries' fields, a fixed key's field read alone
 /// (`svc["web"].port`), a field of the wrong type (an error of that field where read), over
