@@ -25,9 +25,10 @@ mod tparams;
 /// limits are much lower; this one only protects the parser's stack).
 const MAX_PARSE_DEPTH: u32 = 200;
 
-/// Parser state: current nesting depth, and the last string literal that spanned lines.
+/// Parser state: current nesting depth, the last string literal that spanned lines, and
+/// whether a path being read may end at a `[` that opens no quoted key (after `x in`).
 #[derive(Clone, Copy, Debug, Default)]
-struct Depth(u32, Option<MultiLine>);
+struct Depth(u32, Option<MultiLine>, bool);
 
 /// A string literal that spanned lines: where it opened, and where the token after it starts.
 #[derive(Clone, Copy, Debug)]
@@ -163,7 +164,7 @@ impl<I: Stream + Location> AddContext<I, &'static str> for SyntaxError {
 pub fn parse_file(src: &str) -> (ast::File, Vec<SyntaxError>) {
     let mut input = In {
         input: LocatingSlice::new(src),
-        state: Depth(0, None),
+        state: Depth(0, None, false),
     };
     let mut file = ast::File::default();
     let mut errors = Vec::new();
@@ -184,7 +185,7 @@ pub fn parse_file(src: &str) -> (ast::File, Vec<SyntaxError>) {
     while !input.input.is_empty() {
         let start = input.current_token_start();
         let checkpoint = input.checkpoint();
-        input.state = Depth(0, None);
+        input.state = Depth(0, None, false);
         match item(&mut input) {
             Ok(it) => file.items.push(it),
             Err(e) => {
@@ -640,6 +641,15 @@ fn path(i: &mut In<'_>) -> PResult<Name> {
     path_rest(i, first)
 }
 
+/// The path after `x in`: like [`path`], but a `[` that does not open a quoted key ends it
+/// (the caller reads `M[y]`, a map constant's list picked by a request value).
+fn selection_path(i: &mut In<'_>) -> PResult<Name> {
+    i.state.2 = true;
+    let r = path(i);
+    i.state.2 = false;
+    r
+}
+
 /// A record field's path: like [`path`], but it may also begin with a quoted key
 /// (`["app.kubernetes.io/name"]: string`).
 fn field_path(i: &mut In<'_>) -> PResult<Name> {
@@ -676,7 +686,7 @@ fn path_rest(i: &mut In<'_>, first: Name) -> PResult<Name> {
             // Writing to a `String` cannot fail.
             let _ = ipe_nostd::path::write_segment(&mut text, &key, false);
             span.end = close.end;
-        } else if peek_sym(i, "[") && i.current_token_start() == span.end {
+        } else if peek_sym(i, "[") && i.current_token_start() == span.end && !i.state.2 {
             return Err(ErrMode::Cut(keys::dynamic_key_error(i, &text)));
         } else {
             break;
@@ -881,7 +891,7 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
                 }
             }
         }
-        let list = cut_err(path)
+        let list = cut_err(selection_path)
             .context("a list literal `[...]` or a list path")
             .parse_next(i)?;
         let list = match consts::data_selection(i, list)? {

@@ -95,7 +95,7 @@ fn issue13_a_list_parameter_passed_to_a_def_is_iterated_there() {
     let r = ipe_compile::evaluate(&p, &json!({"image": "docker.io/x"}));
     assert_eq!(
         r.violations[0].reason,
-        "requirement not met: from_any([\"gcr.io/\"])"
+        "requirement not met: from_any([\"gcr.io/\"]) (found image = \"docker.io/x\")"
     );
 }
 
