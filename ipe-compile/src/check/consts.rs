@@ -760,6 +760,7 @@ impl Cx {
             Named::Other
                 if !self.schema_heads.is_empty()
                     && !self.schema_heads.contains(first)
+                    && !self.env.iter().any(|(n, _)| n == first)
                     && is_one_key_below(&list.text) =>
             {
                 let maps = self

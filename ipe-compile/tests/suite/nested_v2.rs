@@ -153,3 +153,22 @@ fn issue13_nested_lists_without_a_schema_infer_what_a_schema_declares() {
         compile(format!("{declared}\n{counted}"))
     );
 }
+
+/// An element's nested list after `in` (`v.role in v.subs`) is not a misspelled map constant
+/// when the bundle declares constants (found by the fuzz generator: the constants pass took
+/// the bound name `v` for an unknown constant once any constant existed).
+#[test]
+fn issue13_element_nested_list_after_in_with_constants_declared() {
+    let src = "schema {\n  l: list of e { role: string, subs: list of string }\n}\nhierarchy k0 = {\"a\": [\"b\"], \"b\": []}\nconst k1 = [\"a\"]\npolicy P:\n  \"p\"\n  requires all(v in l, l where v.role in v.subs)\n";
+    let program = ipe_compile::compile_str(&[("t.ipe", src)]).expect("compiles");
+    let r = ipe_compile::evaluate(
+        &program,
+        &serde_json::json!({"l": [{"role": "a", "subs": ["b"]}]}),
+    );
+    assert_eq!(r.violations.len(), 1);
+    let r = ipe_compile::evaluate(
+        &program,
+        &serde_json::json!({"l": [{"role": "a", "subs": ["a"]}]}),
+    );
+    assert!(r.violations.is_empty() && r.errors.is_empty());
+}
