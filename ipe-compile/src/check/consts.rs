@@ -868,30 +868,11 @@ impl Cx {
             }
             DataRef::Under(n, entity, span) => {
                 let map = self.map_const(n)?;
-                let mut parents_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                let (entities, parents_of) = self.hierarchy_edges(n, &map)?;
                 let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
-                let mut entities: BTreeSet<&str> = BTreeSet::new();
-                for (child, parents) in &map {
-                    entities.insert(child);
-                    for p in parents {
-                        let Lit::Str(p) = p else {
-                            self.error(
-                                n.span.clone(),
-                                format!(
-                                    "constant `{}` is not a hierarchy: its lists hold {} values, not strings",
-                                    n.text,
-                                    p.type_word()
-                                ),
-                                Some(
-                                    "a hierarchy maps each entity to the list of its parents (strings)"
-                                        .to_owned(),
-                                ),
-                            );
-                            return None;
-                        };
-                        entities.insert(p);
+                for (&child, parents) in &parents_of {
+                    for &p in parents {
                         children.entry(p).or_default().push(child);
-                        parents_of.entry(child).or_default().push(p);
                     }
                 }
                 if !entities.contains(entity.as_str()) {

@@ -8,6 +8,9 @@ use super::Cx;
 use crate::ast::{DataRef, Expr, ExprKind, Lit, Name};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A hierarchy's entities and each child's parents, borrowed from the map constant.
+pub(super) type Edges<'m> = (BTreeSet<&'m str>, BTreeMap<&'m str, Vec<&'m str>>);
+
 /// Most (descendant, ancestor) pairs one hierarchy's closure may have.
 pub(crate) const MAX_PAIRS: usize = 1 << 20;
 
@@ -128,27 +131,7 @@ impl Cx {
     /// entities, sorted (`None` after an error, reported).
     fn closure(&mut self, n: &Name) -> Option<Vec<(String, String)>> {
         let map: BTreeMap<String, Vec<Lit>> = self.map_const(n)?;
-        let mut parents_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let mut entities: BTreeSet<&str> = BTreeSet::new();
-        for (child, parents) in &map {
-            entities.insert(child);
-            for p in parents {
-                let Lit::Str(p) = p else {
-                    self.error(
-                        n.span.clone(),
-                        format!(
-                            "constant `{}` is not a hierarchy: its lists hold {} values, not strings",
-                            n.text,
-                            p.type_word()
-                        ),
-                        Some("a hierarchy maps each entity to the list of its parents (strings)".to_owned()),
-                    );
-                    return None;
-                };
-                entities.insert(p);
-                parents_of.entry(child).or_default().push(p);
-            }
-        }
+        let (entities, parents_of) = self.hierarchy_edges(n, &map)?;
         let mut pairs = Vec::new();
         for &x in &entities {
             // Every entity reachable from `x` by parent lists, `x` included (cycles allowed).
@@ -175,5 +158,37 @@ impl Cx {
             pairs.extend(seen.into_iter().map(|a| (x.to_owned(), a.to_owned())));
         }
         Some(pairs)
+    }
+
+    /// The entities of hierarchy `n` (children and parents) and each child's parent list,
+    /// read from the map constant `map` it holds (`None` after reporting a list that holds
+    /// something other than strings).
+    pub(super) fn hierarchy_edges<'m>(
+        &mut self,
+        n: &Name,
+        map: &'m BTreeMap<String, Vec<Lit>>,
+    ) -> Option<Edges<'m>> {
+        let mut parents_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut entities: BTreeSet<&str> = BTreeSet::new();
+        for (child, parents) in map {
+            entities.insert(child);
+            for p in parents {
+                let Lit::Str(p) = p else {
+                    self.error(
+                        n.span.clone(),
+                        format!(
+                            "constant `{}` is not a hierarchy: its lists hold {} values, not strings",
+                            n.text,
+                            p.type_word()
+                        ),
+                        Some("a hierarchy maps each entity to the list of its parents (strings)".to_owned()),
+                    );
+                    return None;
+                };
+                entities.insert(p);
+                parents_of.entry(child).or_default().push(p);
+            }
+        }
+        Some((entities, parents_of))
     }
 }
