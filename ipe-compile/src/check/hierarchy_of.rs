@@ -5,11 +5,14 @@
 //! checker types and the bundle stores as a sorted pair set.
 
 use super::Cx;
-use crate::ast::{DataRef, Expr, ExprKind, Lit, Name};
+use crate::ast::{ByteSpan, DataRef, Expr, ExprKind, Lit, Name};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A hierarchy's entities and each child's parents, borrowed from the map constant.
 pub(super) type Edges<'m> = (BTreeSet<&'m str>, BTreeMap<&'m str, Vec<&'m str>>);
+
+/// A relation's (element, ancestor-or-key) pairs, sorted.
+type Pairs = Vec<(String, String)>;
 
 /// Most (descendant, ancestor) pairs one hierarchy's closure may have.
 pub(crate) const MAX_PAIRS: usize = 1 << 20;
@@ -17,17 +20,50 @@ pub(crate) const MAX_PAIRS: usize = 1 << 20;
 impl Cx {
     /// `lhs in n value` (the whole expression `e`) with constants expanded.
     pub(super) fn in_hierarchy_of(&mut self, e: &Expr, lhs: &Expr, n: &Name, value: &Expr) -> Expr {
+        let help = format!(
+            "hierarchy `{}` holds entities (strings): write `x in {} \"entity\"` or a string attribute",
+            n.text, n.text
+        );
+        self.in_pairs(e, lhs, n, value, DataRef::Under, help, Self::closure)
+    }
+
+    /// `lhs in n[value]` (the whole expression `e`) with constants expanded: a string literal
+    /// key is `x in M["key"]`; any other value makes the map's (element, key) pairs a
+    /// [`DataRef::Closure`], so the run-time test is the same pair lookup as `x in H y`.
+    pub(super) fn in_key_of(&mut self, e: &Expr, lhs: &Expr, n: &Name, value: &Expr) -> Expr {
+        let help = format!("the keys of `{}` are strings", n.text);
+        self.in_pairs(e, lhs, n, value, DataRef::Key, help, Self::key_pairs)
+    }
+
+    /// The shared form of [`Self::in_hierarchy_of`] and [`Self::in_key_of`]: a string literal
+    /// `value` is the literal selection `literal` (checked as written), another literal is a
+    /// type error (`help` says what fits), and any other value keeps the selection with the
+    /// relation's sorted pairs (`pairs`; `e` unchanged after an error, reported).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call per form, each naming its parts"
+    )]
+    fn in_pairs(
+        &mut self,
+        e: &Expr,
+        lhs: &Expr,
+        n: &Name,
+        value: &Expr,
+        literal: fn(Name, String, ByteSpan) -> DataRef,
+        help: String,
+        pairs: fn(&mut Self, &Name) -> Option<Pairs>,
+    ) -> Expr {
         let value = self.expr(value);
         match &value.kind {
             ExprKind::Lit(Lit::Str(s)) => {
-                let under = Expr {
+                let selection = Expr {
                     kind: ExprKind::InData {
                         lhs: Box::new(lhs.clone()),
-                        data: DataRef::Under(n.clone(), s.clone(), value.span.clone()),
+                        data: literal(n.clone(), s.clone(), value.span.clone()),
                     },
                     span: e.span.clone(),
                 };
-                return self.expr(&under);
+                return self.expr(&selection);
             }
             ExprKind::Lit(other) => {
                 self.error(
@@ -36,16 +72,13 @@ impl Cx {
                         "mismatched types: expected string, found {}",
                         other.type_word()
                     ),
-                    Some(format!(
-                        "hierarchy `{}` holds entities (strings): write `x in {} \"entity\"` or a string attribute",
-                        n.text, n.text
-                    )),
+                    Some(help),
                 );
                 return e.clone();
             }
             _ => {}
         }
-        let Some(pairs) = self.closure(n) else {
+        let Some(pairs) = pairs(self, n) else {
             return e.clone();
         };
         Expr {
@@ -57,38 +90,10 @@ impl Cx {
         }
     }
 
-    /// `lhs in n[value]` (the whole expression `e`) with constants expanded: a string literal
-    /// key is `x in M["key"]`; any other value makes the map's (element, key) pairs a
-    /// [`DataRef::Closure`], so the run-time test is the same pair lookup as `x in H y`.
-    pub(super) fn in_key_of(&mut self, e: &Expr, lhs: &Expr, n: &Name, value: &Expr) -> Expr {
-        let value = self.expr(value);
-        match &value.kind {
-            ExprKind::Lit(Lit::Str(s)) => {
-                let key = Expr {
-                    kind: ExprKind::InData {
-                        lhs: Box::new(lhs.clone()),
-                        data: DataRef::Key(n.clone(), s.clone(), value.span.clone()),
-                    },
-                    span: e.span.clone(),
-                };
-                return self.expr(&key);
-            }
-            ExprKind::Lit(other) => {
-                self.error(
-                    value.span.clone(),
-                    format!(
-                        "mismatched types: expected string, found {}",
-                        other.type_word()
-                    ),
-                    Some(format!("the keys of `{}` are strings", n.text)),
-                );
-                return e.clone();
-            }
-            _ => {}
-        }
-        let Some(map) = self.map_const(n) else {
-            return e.clone();
-        };
+    /// Every (element, key) pair of the map constant `n` of lists of strings, sorted and
+    /// without repeats (`None` after an error, reported).
+    fn key_pairs(&mut self, n: &Name) -> Option<Pairs> {
+        let map = self.map_const(n)?;
         let mut pairs = Vec::new();
         for (key, list) in &map {
             for v in list {
@@ -103,7 +108,7 @@ impl Cx {
                         ),
                         Some(format!("select one list with a literal key: `x in {}[\"key\"]`", n.text)),
                     );
-                    return e.clone();
+                    return None;
                 };
                 pairs.push((v.clone(), key.clone()));
             }
@@ -116,20 +121,14 @@ impl Cx {
                 format!("map `{}` has more than {MAX_PAIRS} values", n.text),
                 None,
             );
-            return e.clone();
+            return None;
         }
-        Expr {
-            kind: ExprKind::InData {
-                lhs: self.boxed(lhs),
-                data: DataRef::Closure(n.clone(), pairs, Box::new(value)),
-            },
-            span: e.span.clone(),
-        }
+        Some(pairs)
     }
 
     /// Every (descendant, ancestor) pair of hierarchy `n`, `(e, e)` included for each of its
     /// entities, sorted (`None` after an error, reported).
-    fn closure(&mut self, n: &Name) -> Option<Vec<(String, String)>> {
+    fn closure(&mut self, n: &Name) -> Option<Pairs> {
         let map: BTreeMap<String, Vec<Lit>> = self.map_const(n)?;
         let (entities, parents_of) = self.hierarchy_edges(n, &map)?;
         let mut pairs = Vec::new();
