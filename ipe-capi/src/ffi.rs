@@ -281,7 +281,10 @@ pub unsafe extern "C" fn ipe_engine_swap_bytes(
 /// # Safety
 /// `engine` is a live handle; `version` is null or valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn ipe_engine_reload(engine: *const IpeEngine, version: *mut u64) -> IpeStatus {
+pub unsafe extern "C" fn ipe_engine_reload(
+    engine: *const IpeEngine,
+    version: *mut u64,
+) -> IpeStatus {
     guard("ipe_engine_reload", || {
         // SAFETY: the caller's promise for `engine`.
         let e = unsafe { engine_ref(engine) }?;

@@ -13,7 +13,10 @@ fn build(shared: bool, name: &str) -> PathBuf {
     let lib = support::lib_dir();
     let exe = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("ipe-capi")
-        .join(format!("{name}-{}", if shared { "shared" } else { "static" }));
+        .join(format!(
+            "{name}-{}",
+            if shared { "shared" } else { "static" }
+        ));
     std::fs::create_dir_all(exe.parent().expect("scratch")).expect("scratch directory");
     let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".to_owned()));
     cc.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o"])
@@ -28,8 +31,15 @@ fn build(shared: bool, name: &str) -> PathBuf {
             .arg(format!("-Wl,-rpath,{}", lib.display()));
     } else {
         // The static library's native dependencies (`rustc --print native-static-libs`).
-        cc.arg(lib.join("libipe_capi.a"))
-            .args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]);
+        cc.arg(lib.join("libipe_capi.a")).args([
+            "-lgcc_s",
+            "-lutil",
+            "-lrt",
+            "-lpthread",
+            "-lm",
+            "-ldl",
+            "-lc",
+        ]);
     }
     let out = cc.output().expect("run cc");
     assert!(

@@ -67,7 +67,11 @@ pub fn lib_dir() -> PathBuf {
         return deps.to_owned();
     }
     let profile = deps.parent().expect("profile directory");
-    assert!(has_libs(profile), "libipe_capi not found in {}", deps.display());
+    assert!(
+        has_libs(profile),
+        "libipe_capi not found in {}",
+        deps.display()
+    );
     profile.to_owned()
 }
 
