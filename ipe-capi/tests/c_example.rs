@@ -30,16 +30,9 @@ fn build(shared: bool, name: &str) -> PathBuf {
             .arg("-lipe_capi")
             .arg(format!("-Wl,-rpath,{}", lib.display()));
     } else {
-        // The static library's native dependencies (`rustc --print native-static-libs`).
-        cc.arg(lib.join("libipe_capi.a")).args([
-            "-lgcc_s",
-            "-lutil",
-            "-lrt",
-            "-lpthread",
-            "-lm",
-            "-ldl",
-            "-lc",
-        ]);
+        // The link flags README names for the static library.
+        cc.arg(lib.join("libipe_capi.a"))
+            .args(["-lpthread", "-ldl", "-lm"]);
     }
     let out = cc.output().expect("run cc");
     assert!(
