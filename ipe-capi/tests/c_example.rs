@@ -1,14 +1,28 @@
 //! `examples/c/decide.c`, compiled with the system `cc` against the static and the shared
-//! library, decides the seed requests exactly as `ipe eval` does.
+//! library, decides the seed requests exactly as `ipe eval` does; `examples/c/hostile.c` feeds
+//! the ABI bad input from C; both also run under AddressSanitizer (with leak detection) and
+//! UBSan.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Compiles the example, linked against the static library (`shared` false) or the shared
-/// one, into an executable named `name` (one per test: tests run in parallel).
-fn build(shared: bool, name: &str) -> PathBuf {
+/// How a C program is built.
+#[derive(Clone, Copy)]
+enum Link {
+    /// Against `libipe_capi.a`.
+    Static,
+    /// Against `libipe_capi.so`.
+    Shared,
+    /// Against `libipe_capi.a`, the C code under AddressSanitizer and UBSan.
+    Sanitized,
+}
+
+/// Compiles `examples/c/<program>.c` into an executable named `name` (one per test: tests
+/// run in parallel).
+fn build(program: &str, link: Link, name: &str) -> PathBuf {
+    let shared = matches!(link, Link::Shared);
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib = support::lib_dir();
     let exe = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -23,7 +37,15 @@ fn build(shared: bool, name: &str) -> PathBuf {
         .arg(&exe)
         .arg("-I")
         .arg(crate_dir.join("include"))
-        .arg(crate_dir.join("examples/c/decide.c"));
+        .arg(crate_dir.join(format!("examples/c/{program}.c")));
+    if let Link::Sanitized = link {
+        cc.args([
+            "-g",
+            "-fno-omit-frame-pointer",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+        ]);
+    }
     if shared {
         cc.arg("-L")
             .arg(&lib)
@@ -45,10 +67,15 @@ fn build(shared: bool, name: &str) -> PathBuf {
 
 /// Runs the example and returns its standard output lines.
 fn run(exe: &Path, args: &[&std::ffi::OsStr]) -> Vec<String> {
-    let out = Command::new(exe).args(args).output().expect("run decide");
+    let out = Command::new(exe)
+        .args(args)
+        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        .output()
+        .expect("run the C program");
     assert!(
         out.status.success(),
-        "decide failed ({}):\n{}",
+        "{} failed ({}):\n{}",
+        exe.display(),
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
@@ -74,10 +101,14 @@ fn c_example_decides_the_seed_requests_as_the_cli() {
             .map(|l| serde_json::from_str(l).expect("expected JSON"))
             .collect();
     assert_eq!(expected.len(), requests.len());
-    for shared in [false, true] {
-        let exe = build(shared, "decide-seed");
+    for (link, name) in [
+        (Link::Static, "decide-static"),
+        (Link::Shared, "decide-shared"),
+        (Link::Sanitized, "decide-sanitized"),
+    ] {
+        let exe = build("decide", link, name);
         let got = run(&exe, &[bundle.as_os_str(), requests_path.as_os_str()]);
-        assert_eq!(got, cli, "shared library: {shared}");
+        assert_eq!(got, cli, "{name}");
         for (line, want) in got.iter().zip(&expected) {
             let v: serde_json::Value = serde_json::from_str(line).expect("decision JSON");
             assert_eq!(&v, want);
@@ -88,7 +119,7 @@ fn c_example_decides_the_seed_requests_as_the_cli() {
 #[test]
 fn c_typed_request_decides_as_the_same_json() {
     let bundle = support::seed_bundle_file("c-typed.ipeb");
-    let exe = build(false, "decide-typed");
+    let exe = build("decide", Link::Sanitized, "decide-typed");
     let got = run(&exe, &[bundle.as_os_str(), "--typed".as_ref()]);
     let json = r#"{"resource":{"type":"Deployment","risk_level":"high"},"environment":"production","requester":{"department":"payments"}}"#;
     let cli = support::cli_decisions(&[json.to_owned()]);
@@ -96,4 +127,21 @@ fn c_typed_request_decides_as_the_same_json() {
     // No approvals given: the policy reads a missing attribute and fails closed.
     assert!(cli[0].contains(r#""decision":"deny""#), "{}", cli[0]);
     assert!(cli[0].contains("approvals"), "{}", cli[0]);
+}
+
+#[test]
+fn c_hostile_input_never_crashes() {
+    let bundle = support::seed_bundle_file("c-hostile.ipeb");
+    for (link, name) in [
+        (Link::Static, "hostile-static"),
+        (Link::Sanitized, "hostile-sanitized"),
+    ] {
+        let exe = build("hostile", link, name);
+        let out = run(&exe, &[bundle.as_os_str()]);
+        let last = out.last().map(String::as_str).unwrap_or_default();
+        assert!(
+            last.starts_with("hostile: ") && last.ends_with(" checks ok, 0 failed"),
+            "{name}: {last}"
+        );
+    }
 }
