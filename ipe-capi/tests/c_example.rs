@@ -27,10 +27,7 @@ fn build(program: &str, link: Link, name: &str) -> PathBuf {
     let lib = support::lib_dir();
     let exe = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("ipe-capi")
-        .join(format!(
-            "{name}-{}",
-            if shared { "shared" } else { "static" }
-        ));
+        .join(name);
     std::fs::create_dir_all(exe.parent().expect("scratch")).expect("scratch directory");
     let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".to_owned()));
     cc.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o"])
