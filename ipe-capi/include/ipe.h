@@ -269,10 +269,13 @@ enum IpeStatus ipe_decide_request(const struct IpeEngine *engine,
 
 // Copies this thread's last error message (empty before any failure), NUL-terminated, into
 // `out` when `out_cap` holds it; writes its needed size, the NUL included, to `needed` when
-// not null. `IPE_STATUS_BUFFER_TOO_SMALL` leaves the message in place for a retry.
+// not null (also when `out` is null, which returns `IPE_STATUS_NULL_ARGUMENT`).
+// `IPE_STATUS_BUFFER_TOO_SMALL` leaves the message in place for a retry: this function's own
+// failures never replace the message.
 //
 // # Safety
-// `out` is valid for `out_cap` bytes of writes; `needed` is null or valid for a write.
+// `out` is null or valid for `out_cap` bytes of writes; `needed` is null or valid for a
+// write.
 enum IpeStatus ipe_last_error(char *out, size_t out_cap, size_t *needed);
 
 // The constant name of a status (`"IPE_STATUS_BAD_BUNDLE"`), NUL-terminated, static;

@@ -574,10 +574,13 @@ pub unsafe extern "C" fn ipe_decide_request(
 
 /// Copies this thread's last error message (empty before any failure), NUL-terminated, into
 /// `out` when `out_cap` holds it; writes its needed size, the NUL included, to `needed` when
-/// not null. `IPE_STATUS_BUFFER_TOO_SMALL` leaves the message in place for a retry.
+/// not null (also when `out` is null, which returns `IPE_STATUS_NULL_ARGUMENT`).
+/// `IPE_STATUS_BUFFER_TOO_SMALL` leaves the message in place for a retry: this function's own
+/// failures never replace the message.
 ///
 /// # Safety
-/// `out` is valid for `out_cap` bytes of writes; `needed` is null or valid for a write.
+/// `out` is null or valid for `out_cap` bytes of writes; `needed` is null or valid for a
+/// write.
 #[no_mangle]
 pub unsafe extern "C" fn ipe_last_error(
     out: *mut c_char,
