@@ -20,8 +20,8 @@ use core::str::FromStr;
 /// A 128-bit address, most significant word first (IPv4 as IPv4-mapped IPv6).
 pub type Ip = [u32; 4];
 
-/// Bytes of one `[lo, hi]` range in a range table.
-pub const RANGE_BYTES: usize = 32;
+/// Bytes of one `[lo, hi]` range in a range table (an [`IpRangeRec`](crate::format::IpRangeRec)).
+pub const RANGE_BYTES: usize = crate::format::IP_RANGE_LEN;
 
 /// The IPv4-mapped prefix `::ffff:0:0/96`: the words before the IPv4 address.
 const MAPPED: [u32; 3] = [0, 0, 0xffff];
