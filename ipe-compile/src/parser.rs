@@ -16,6 +16,7 @@ mod dynref;
 mod group;
 mod keys;
 mod optional;
+mod ranges;
 mod reason;
 mod reuse;
 mod schema;
@@ -869,11 +870,21 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
         Err(lhs) => lhs,
     };
     if eat_kw(i, "in")?.is_some() {
+        if ranges::at_range(i) {
+            let r = ranges::range(i)?;
+            let end = i.current_token_start();
+            let span = lhs.span.start..end;
+            return Ok(ranges::expand(lhs, Vec::new(), &[r], span));
+        }
         if eat_sym(i, "[")?.is_some() {
             let mut items = Vec::new();
+            let mut spans = Vec::new();
             loop {
                 if let Some(close) = eat_sym(i, "]")? {
                     let span = lhs.span.start..close.end;
+                    if !spans.is_empty() {
+                        return Ok(ranges::expand(lhs, items, &spans, span));
+                    }
                     return Ok(Expr {
                         kind: ExprKind::InSet {
                             lhs: Box::new(lhs),
@@ -881,6 +892,13 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
                         },
                         span,
                     });
+                }
+                if ranges::at_range(i) {
+                    spans.push(ranges::range(i)?);
+                    if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
+                        return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
+                    }
+                    continue;
                 }
                 match literal(i)? {
                     Some(item) => items.push(item),

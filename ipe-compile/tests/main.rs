@@ -23,6 +23,9 @@ mod fuzz_findings;
 /// Issue #13: first-match groups in the bundle format and the verifier.
 #[path = "suite/groups.rs"]
 mod groups;
+/// Issue #14: the `ip_ranges` trailing section, its framing and the verifier's table checks.
+#[path = "suite/ip_ranges.rs"]
+mod ip_ranges;
 /// Issue #11: format and verifier limits as located diagnostics at their boundaries, the
 /// cost budget, wide `and`/`or`, and linear-time checking of long lists and enums.
 #[path = "suite/limits.rs"]

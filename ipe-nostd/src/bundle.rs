@@ -5,7 +5,7 @@ use crate::format::{
     kind::{self, value_kind},
     meta_kind, Body, BucketRec, ClauseRec, ConstRec, EnumRec, FieldRec, GroupRec, Header,
     MemberRec, MetaRec, PolicyRec, PolicyRefRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, Span,
-    SymbolRec, NONE_U16, NONE_U32,
+    SymbolRec, IP_RANGE_LEN, NONE_U16, NONE_U32,
 };
 use crate::value::{Str, NO_SYMBOL};
 use crate::verify::{self, VerifyError};
@@ -132,11 +132,56 @@ fn canonical_len(body: &Body<'_>) -> Option<usize> {
     let len = sections.iter().try_fold(1usize, |acc, s| {
         acc.checked_add(varint_len(s.len()))?.checked_add(s.len())
     })?;
-    // The optional trailing section: present exactly when non-empty.
-    match body.reason_parts.len() {
-        0 => Some(len),
-        n => len.checked_add(varint_len(n))?.checked_add(n),
+    // The trailing area: `reason_parts` when non-empty or when a tagged section follows,
+    // then each non-empty tagged section as its tag byte and a byte string.
+    let tagged = tagged_sections(body);
+    let mut len = if body.reason_parts.is_empty() && tagged.iter().all(|(_, s)| s.is_empty()) {
+        len
+    } else {
+        let n = body.reason_parts.len();
+        len.checked_add(varint_len(n))?.checked_add(n)?
+    };
+    for (_, s) in tagged.iter().filter(|(_, s)| !s.is_empty()) {
+        len = len
+            .checked_add(1)?
+            .checked_add(varint_len(s.len()))?
+            .checked_add(s.len())?;
     }
+    Some(len)
+}
+
+/// The tagged trailing sections of a body, by increasing tag (`docs/bundle-format.md`,
+/// "Trailing sections"): each is written as its tag byte and a byte string when non-empty.
+pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 1] {
+    [(format::TAG_IP_RANGES, body.ip_ranges)]
+}
+
+/// Reads the trailing area after the postcard struct into `body`: `reason_parts`, then tagged
+/// sections with strictly increasing known tags, each non-empty; [`BundleError::MalformedBody`]
+/// otherwise.
+fn read_trailing<'a>(body: &mut Body<'a>, left: &'a [u8]) -> Result<(), BundleError> {
+    let (parts, mut left) =
+        postcard::take_from_bytes::<&'a [u8]>(left).map_err(|_| BundleError::MalformedBody)?;
+    body.reason_parts = parts;
+    let mut last: Option<u8> = None;
+    while let Some((&tag, rest)) = left.split_first() {
+        let (section, rest) =
+            postcard::take_from_bytes::<&'a [u8]>(rest).map_err(|_| BundleError::MalformedBody)?;
+        if section.is_empty() || last.is_some_and(|l| tag <= l) {
+            return Err(BundleError::MalformedBody);
+        }
+        match tag {
+            format::TAG_IP_RANGES => body.ip_ranges = section,
+            _ => return Err(BundleError::MalformedBody),
+        }
+        last = Some(tag);
+        left = rest;
+    }
+    // An empty `reason_parts` is written only before a tagged section.
+    if parts.is_empty() && last.is_none() {
+        return Err(BundleError::MalformedBody);
+    }
+    Ok(())
 }
 
 /// A verified policy bundle borrowing its bytes (from flash, an mmap or a buffer).
@@ -311,13 +356,8 @@ impl<'a> Bundle<'a> {
         let (mut body, left) = postcard::take_from_bytes::<Body<'a>>(body_bytes)
             .map_err(|_| BundleError::MalformedBody)?;
         if !left.is_empty() {
-            // The optional trailing section (reason templates): one non-empty byte string.
-            let (parts, left) = postcard::take_from_bytes::<&'a [u8]>(left)
-                .map_err(|_| BundleError::MalformedBody)?;
-            if !left.is_empty() || parts.is_empty() {
-                return Err(BundleError::MalformedBody);
-            }
-            body.reason_parts = parts;
+            // The optional trailing area: reason templates, then tagged sections.
+            read_trailing(&mut body, left)?;
         }
         // Every varint of the body is a length prefix: the body is canonical exactly when it is
         // as long as its encoding with shortest prefixes (a longer prefix only adds bytes).
@@ -583,18 +623,48 @@ impl<'a> Bundle<'a> {
         SetRec::nth(self.body.sets, usize::from(set))
     }
 
-    /// The keys of constant set `set`, ascending.
+    /// The keys of constant set `set`, ascending (none for an IP range set, whose ranges are
+    /// [`Self::ip_table`]).
     pub fn set_keys(&self, set: u16) -> impl Iterator<Item = i64> + 'a {
         let r = self.set_rec(set);
-        let (first, n) = (r.first_key() as usize, r.key_count() as usize);
+        let (first, n) = match r.kind() {
+            kind::IP => (0, 0),
+            _ => (r.first_key() as usize, r.key_count() as usize),
+        };
         let keys = self.body.set_keys;
         (first..first.saturating_add(n)).map(move |k| SetKeyRec::nth(keys, k).key())
     }
 
-    /// Whether constant set `set` holds `key` (binary search).
+    /// The range table of IP range set `set` (issue #14; [`IP_RANGE_LEN`]-byte records,
+    /// sorted and disjoint in a verified bundle); empty for any other set.
+    pub fn ip_table(&self, set: u16) -> &'a [u8] {
+        let r = self.set_rec(set);
+        if r.kind() != kind::IP {
+            return &[];
+        }
+        let (first, n) = (r.first_key() as usize, r.key_count() as usize);
+        self.body
+            .ip_ranges
+            .get(
+                first.saturating_mul(IP_RANGE_LEN)
+                    ..first.saturating_add(n).saturating_mul(IP_RANGE_LEN),
+            )
+            .unwrap_or(&[])
+    }
+
+    /// Whether address `ip` is in IP range set `set` (binary search, no allocation).
+    #[inline]
+    pub fn ip_set_contains(&self, set: u16, ip: &crate::ip::Ip) -> bool {
+        crate::ip::table_contains(self.ip_table(set), ip)
+    }
+
+    /// Whether constant set `set` holds `key` (binary search; never for an IP range set).
     #[inline]
     pub fn set_contains(&self, set: u16, key: i64) -> bool {
         let r = self.set_rec(set);
+        if r.kind() == kind::IP {
+            return false;
+        }
         let (first, n) = (r.first_key() as usize, r.key_count() as usize);
         let (mut lo, mut hi) = (first, first.saturating_add(n));
         while lo < hi {

@@ -72,7 +72,17 @@ pub struct Body<'a> {
     /// without templates has the bytes it had before templates existed (`docs/bundle-format.md`).
     #[serde(skip)]
     pub reason_parts: &'a [u8],
+    /// IP range tables (issue #14): [`IP_RANGE_LEN`]-byte records, each `[lo, hi]` of 128-bit
+    /// addresses; a set of kind [`kind::IP`] names its table as `(first, count)` records of
+    /// this section, sorted and disjoint ([`crate::ip::check_table`]). Not part of the
+    /// postcard struct: the tagged trailing section [`TAG_IP_RANGES`], written only when
+    /// non-empty (`docs/bundle-format.md`, "Trailing sections").
+    #[serde(skip)]
+    pub ip_ranges: &'a [u8],
 }
+
+/// The tag of the trailing section [`Body::ip_ranges`] (issue #14).
+pub const TAG_IP_RANGES: u8 = 1;
 
 /// Value kinds as encoded in slot, field, constant and set records.
 pub mod kind {
@@ -96,6 +106,11 @@ pub mod kind {
     /// descendant in the high 32 bits and the ancestor in the low 32 bits
     /// ([`crate::read::pair_key`]); read by `in.pair.set` only.
     pub const PAIR: u8 = 7;
+    /// IP address (issue #14). As a set kind: a range table, the set's `first_key` and
+    /// `key_count` naming records of [`Body::ip_ranges`](super::Body::ip_ranges) instead of
+    /// set keys. No slot, field or constant of this kind is accepted yet (the `ip` type is
+    /// not in the language yet), so [`value_kind`] does not know it.
+    pub const IP: u8 = 8;
 
     /// Whether slot kind byte `k` is iterated as a list of records ([`RECORDS`] or [`MAP`]).
     #[inline(always)]
@@ -223,18 +238,18 @@ macro_rules! wire_int {
 }
 wire_int!(u8, u16, u32, i64);
 
-impl Wire for [u8; 4] {
-    const SIZE: usize = 4;
+impl<const N: usize> Wire for [u8; N] {
+    const SIZE: usize = N;
     #[inline(always)]
     fn get(b: &[u8], at: usize) -> Self {
         b.get(at..)
-            .and_then(<[u8]>::first_chunk::<4>)
+            .and_then(<[u8]>::first_chunk::<N>)
             .copied()
-            .unwrap_or_default()
+            .unwrap_or([0; N])
     }
     #[inline(always)]
     fn put(self, b: &mut [u8], at: usize) {
-        if let Some(c) = b.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<4>) {
+        if let Some(c) = b.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<N>) {
             *c = self;
         }
     }
@@ -488,6 +503,17 @@ records! {
         key_count: u32 = 8,
     }
     reserved { reserved_1: 1 = 1, }
+
+    /// One range of an IP range table (issue #14, section `ip_ranges`): the first and the
+    /// last address, each 16 bytes **big-endian** (so byte order is numeric order; IPv4 as
+    /// IPv4-mapped IPv6, see [`crate::ip`]).
+    IpRangeRec, IpRangeFields, IP_RANGE_LEN = 32, "ip range" {
+        /// The first address of the range.
+        lo: [u8; 16] = 0,
+        /// The last address of the range (`lo <= hi`).
+        hi: [u8; 16] = 16,
+    }
+    reserved {}
 
     /// One key of a constant set (symbol id, integer, rank or 0/1), strictly ascending per set.
     SetKeyRec, SetKeyFields, SET_KEY_LEN = 8, "set key" {

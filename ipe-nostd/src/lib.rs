@@ -40,6 +40,7 @@ pub mod decision;
 pub mod digits;
 pub mod disasm;
 pub mod format;
+pub mod ip;
 pub mod isa;
 pub mod path;
 pub mod read;

@@ -97,6 +97,18 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .clone()
             .prop_map(|p| format!("{p} in k_levels"))
             .boxed(),
+        // Issue #14: an inclusive integer range, alone or after literals.
+        (
+            i_path.clone(),
+            -3i64..3,
+            0i64..3,
+            proptest::collection::vec(lit_int(), 0..3),
+        )
+            .prop_map(|(p, lo, w, ls)| match ls.is_empty() {
+                true => format!("{p} in {lo}..{}", lo + w),
+                false => format!("{p} in [{}, {lo}..{}]", ls.join(", "), lo + w),
+            })
+            .boxed(),
         (e_path.clone(), proptest::collection::vec(lit_level(), 1..3))
             .prop_map(|(p, ls)| format!("{p} in [{}]", ls.join(", ")))
             .boxed(),

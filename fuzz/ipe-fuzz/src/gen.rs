@@ -589,6 +589,17 @@ impl G<'_, '_> {
                 let n = self.below(4);
                 let lits: Vec<String> = (0..n).map(|_| self.lit(&t)).collect();
                 let trail = if n > 0 && self.bool() { "," } else { "" };
+                if t == Ty::Int && self.below(4) == 0 {
+                    // Issue #14: an inclusive integer range, alone or among the literals.
+                    let a: i64 = self.lit(&t).parse().ok()?;
+                    let b: i64 = self.lit(&t).parse().ok()?;
+                    let r = format!("{}..{}", a.min(b), a.max(b));
+                    return Some(if lits.is_empty() {
+                        format!("{lhs} in {r}")
+                    } else {
+                        format!("{lhs} in [{}, {r}{trail}]", lits.join(", "))
+                    });
+                }
                 if t == Ty::Str && n > 0 && self.below(4) == 0 {
                     // Issue #13: membership under a request value in a hierarchy whose
                     // entities are the literals, each the parent of the one before it.

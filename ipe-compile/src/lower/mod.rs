@@ -728,6 +728,7 @@ pub fn lower_located(
         index_policies: &index_policies,
         unindexed: &unindexed_bytes,
         reason_parts: &reason_parts,
+        ip_ranges: &[],
     };
     // Cost bounds, computed by the verifier's own cost model.
     for (i, bs) in blocks.iter().enumerate() {
@@ -802,10 +803,16 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
 pub fn encode(body: &Body<'_>) -> Vec<u8> {
     // Serializing plain byte slices into a Vec cannot fail.
     let mut payload = postcard::to_allocvec(body).unwrap_or_default();
-    if !body.reason_parts.is_empty() {
-        // The optional trailing section, only when non-empty (docs/bundle-format.md).
+    let tagged = ipe_nostd::bundle::tagged_sections(body);
+    if !body.reason_parts.is_empty() || tagged.iter().any(|(_, s)| !s.is_empty()) {
+        // The optional trailing area (docs/bundle-format.md): `reason_parts` (empty only
+        // when a tagged section follows), then each non-empty tagged section by tag.
         let parts = postcard::to_allocvec(body.reason_parts).unwrap_or_default();
         payload.extend_from_slice(&parts);
+        for (tag, section) in tagged.iter().filter(|(_, s)| !s.is_empty()) {
+            payload.push(*tag);
+            payload.extend_from_slice(&postcard::to_allocvec(section).unwrap_or_default());
+        }
     }
     let header = Header::for_body_version(&payload, body.version()).write();
     let mut out = Vec::with_capacity(header.len() + payload.len());

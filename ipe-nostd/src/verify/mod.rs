@@ -56,6 +56,8 @@ pub enum Section {
     Unindexed,
     /// Reason template parts (the optional trailing section).
     ReasonParts,
+    /// IP range tables (the tagged trailing section 1, issue #14).
+    IpRanges,
 }
 
 /// Which code block of a policy an error is in.
@@ -195,6 +197,7 @@ impl Section {
             Section::IndexPolicies => "index_policies",
             Section::Unindexed => "unindexed",
             Section::ReasonParts => "reason_parts",
+            Section::IpRanges => "ip_ranges",
         }
     }
 }

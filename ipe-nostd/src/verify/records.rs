@@ -9,9 +9,9 @@ use super::{
 use crate::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec,
     MemberRec, MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, SymbolRec,
-    BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, MEMBER_LEN, META_LEN,
-    NONE_U16, NONE_U32, POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN, SET_KEY_LEN, SET_LEN,
-    SLOT_LEN, SYMBOL_LEN,
+    BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, IP_RANGE_LEN, MEMBER_LEN,
+    META_LEN, NONE_U16, NONE_U32, POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN, SET_KEY_LEN,
+    SET_LEN, SLOT_LEN, SYMBOL_LEN,
 };
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
@@ -55,6 +55,7 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         REASON_PART_LEN,
         u32max,
     )?;
+    let ip_ranges = count(Section::IpRanges, body.ip_ranges, IP_RANGE_LEN, u32max)?;
 
     // Symbols: valid text, strictly ascending.
     let mut prev: Option<&str> = None;
@@ -182,6 +183,11 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     for i in 0..sets {
         let r = SetRec::nth(body.sets, i);
         let (k, e, first, n) = (r.kind(), r.enum_id(), r.first_key(), r.key_count());
+        if k == kind::IP {
+            // A range table (issue #14): records of `ip_ranges`, sorted and disjoint.
+            ip_table(body, i, first, n, ip_ranges)?;
+            continue;
+        }
         if !range_ok(first, n, set_keys) {
             return Err(bad(Section::Sets, i));
         }
@@ -447,4 +453,31 @@ fn map_values_ok(body: &Body<'_>, ff: u16, nf: u16, e: u16) -> bool {
                     .is_some_and(|r| r.starts_with('.') || r.starts_with("[\""))
             }) && !matches!(r.kind(), kind::LIST | kind::RECORDS)
         })
+}
+
+/// Checks the range table of set `i` (kind [`kind::IP`]): `n` records of `ip_ranges` from
+/// `first`, within the section, each `lo <= hi`, sorted and disjoint.
+fn ip_table(body: &Body<'_>, i: usize, first: u32, n: u32, ranges: usize) -> R {
+    if !range_ok(first, n, ranges) {
+        return Err(bad(Section::Sets, i));
+    }
+    let (start, len) = (first as usize, n as usize);
+    let table = body
+        .ip_ranges
+        .get(
+            start.saturating_mul(IP_RANGE_LEN)
+                ..start.saturating_add(len).saturating_mul(IP_RANGE_LEN),
+        )
+        .ok_or(bad(Section::Sets, i))?;
+    match crate::ip::check_table(table) {
+        Ok(_) => Ok(()),
+        Err(crate::ip::TableError::Length) => Err(bad(Section::Sets, i)),
+        Err(crate::ip::TableError::Inverted { index }) => {
+            Err(bad(Section::IpRanges, start + index))
+        }
+        Err(crate::ip::TableError::Unsorted { index }) => Err(VerifyError::Unsorted {
+            section: Section::IpRanges,
+            index: (start + index) as u32,
+        }),
+    }
 }

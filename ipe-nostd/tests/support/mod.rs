@@ -320,6 +320,7 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         index_policies: &[],
         unindexed: &0u16.to_le_bytes(),
         reason_parts: &[],
+        ip_ranges: &[],
     };
     let cost = ipe_nostd::verify::block_cost(&body, code).unwrap_or(0);
     let mut policy = W::default();

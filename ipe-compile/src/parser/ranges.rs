@@ -1,0 +1,122 @@
+//! Integer ranges after `in` (issue #14): `port in 1024..65535` and ranges mixed with literals
+//! in a list, `port in [22, 80, 8000..8100]`. A range is inclusive at both ends. The parser
+//! expands them into v1 syntax right away (`lo <= x and x <= hi`, and an `or` with the
+//! remaining literals' `in [..]`), so the checker, the reference evaluator, lowering and every
+//! engine see only comparisons they already have.
+
+use super::{eat_sym, integer, In, PResult, SyntaxError};
+use crate::ast::{ByteSpan, CmpOp, Expr, ExprKind, Lit};
+use winnow::error::ErrMode;
+
+/// An inclusive integer range `lo..hi` as written, with the span of `lo..hi`.
+#[derive(Clone, Debug)]
+pub(super) struct Range {
+    lo: i64,
+    lo_span: ByteSpan,
+    hi: i64,
+    hi_span: ByteSpan,
+}
+
+/// True when the input starts with an integer literal followed by `..` (a range).
+pub(super) fn at_range(i: &In<'_>) -> bool {
+    let s: &str = i.input.as_ref();
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+    n > 0
+        && digits
+            .get(n..)
+            .is_some_and(|r| r.trim_start().starts_with(".."))
+}
+
+/// Reads `lo..hi` (the input is at `lo`, [`at_range`] held). An empty range (`lo > hi`) is a
+/// located error.
+pub(super) fn range(i: &mut In<'_>) -> PResult<Range> {
+    let (lo, lo_span) = integer(i)?;
+    let Some(dots) = eat_sym(i, "..")? else {
+        return Err(ErrMode::Cut(SyntaxError::located(
+            lo_span,
+            "expected `..` after the lower bound of a range",
+            "a range is written `lo..hi`",
+        )));
+    };
+    let s: &str = i.input.as_ref();
+    if !s.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+        return Err(ErrMode::Cut(SyntaxError::located(
+            dots,
+            "a range needs an integer upper bound after `..`",
+            "write both bounds as integer literals: `1024..65535` (inclusive)",
+        )));
+    }
+    let (hi, hi_span) = integer(i)?;
+    if lo > hi {
+        return Err(ErrMode::Cut(SyntaxError::located(
+            lo_span.start..hi_span.end,
+            format!("the range `{lo}..{hi}` is empty"),
+            format!("a range is inclusive and runs upwards: write `{hi}..{lo}`"),
+        )));
+    }
+    Ok(Range {
+        lo,
+        lo_span,
+        hi,
+        hi_span,
+    })
+}
+
+/// `lhs` within one range: `lhs >= lo and lhs <= hi` (one `==` when `lo == hi`).
+fn within(lhs: &Expr, r: &Range) -> Expr {
+    let span = lhs.span.start..r.hi_span.end;
+    let cmp = |op, v: i64, at: &ByteSpan| Expr {
+        kind: ExprKind::Cmp {
+            op,
+            lhs: Box::new(lhs.clone()),
+            rhs: Box::new(Expr {
+                kind: ExprKind::Lit(Lit::Int(v)),
+                span: at.clone(),
+            }),
+        },
+        span: span.clone(),
+    };
+    // Both bounds are located at the whole `lo..hi`, so a misuse (a range over a string)
+    // underlines the range.
+    let whole = r.lo_span.start..r.hi_span.end;
+    if r.lo == r.hi {
+        return cmp(CmpOp::Eq, r.lo, &whole);
+    }
+    Expr {
+        kind: ExprKind::And(vec![
+            cmp(CmpOp::Ge, r.lo, &whole),
+            cmp(CmpOp::Le, r.hi, &whole),
+        ]),
+        span,
+    }
+}
+
+/// The expansion of `lhs in [items, ranges...]` (items keep their `in [..]`), spanning `span`.
+pub(super) fn expand(
+    lhs: Expr,
+    items: Vec<(Lit, ByteSpan)>,
+    ranges: &[Range],
+    span: ByteSpan,
+) -> Expr {
+    let mut alts = Vec::new();
+    if !items.is_empty() {
+        alts.push(Expr {
+            kind: ExprKind::InSet {
+                lhs: Box::new(lhs.clone()),
+                items,
+            },
+            span: span.clone(),
+        });
+    }
+    alts.extend(ranges.iter().map(|r| within(&lhs, r)));
+    if alts.len() == 1 {
+        if let Some(only) = alts.pop() {
+            return Expr { span, ..only };
+        }
+    }
+    Expr {
+        kind: ExprKind::Or(alts),
+        span,
+    }
+}
