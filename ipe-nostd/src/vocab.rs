@@ -111,6 +111,18 @@ pub enum ErrKind {
     NotInEnum,
     /// The attribute is a list longer than its declared maximum.
     TooLong,
+    /// Integer arithmetic over the attribute overflowed the 64-bit signed range (issue #14).
+    Overflow,
+    /// Integer arithmetic over the attribute divided by zero (issue #14).
+    DivByZero,
+}
+
+/// The attribute error kind of an arithmetic error (issue #14).
+pub const fn arith_kind(e: crate::arith::ArithError) -> ErrKind {
+    match e {
+        crate::arith::ArithError::Overflow => ErrKind::Overflow,
+        crate::arith::ArithError::DivByZero => ErrKind::DivByZero,
+    }
 }
 
 /// Writes the decision-JSON text for an attribute error, exactly as `docs/LANGUAGE.md` specifies.
@@ -161,6 +173,8 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             Ok(())
         }
         ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} elements"),
+        ErrKind::Overflow => write!(w, "arithmetic overflow in an expression reading `{path}`"),
+        ErrKind::DivByZero => write!(w, "division by zero in an expression reading `{path}`"),
     }
 }
 

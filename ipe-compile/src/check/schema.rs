@@ -374,6 +374,7 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
                 renumber_fields(f, maps);
             }
         }
+        Operand::Arith(_, args) => args.iter_mut().for_each(|a| renumber_operand(a, maps)),
         Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
@@ -444,5 +445,6 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
         Operand::Lit(_) => {}
         Operand::Count(a) => remap_agg(a, map),
         Operand::CountSum(aggs) => aggs.iter_mut().for_each(|a| remap_agg(a, map)),
+        Operand::Arith(_, args) => args.iter_mut().for_each(|a| remap_operand(a, map)),
     }
 }
