@@ -175,6 +175,8 @@ pub enum ScalarTy {
     Bool,
     /// `enum [...]`, members in rank order.
     Enum(Vec<Name>),
+    /// `quantity` (issue #14): a Kubernetes quantity, an int of milli-units once read.
+    Quantity,
 }
 
 /// A declared attribute type.

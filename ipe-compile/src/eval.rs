@@ -80,6 +80,20 @@ fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
             .map(V::Int)
             .ok_or_else(|| wrong(ValueKind::Int)),
         (Scalar::Bool, Value::Bool(b)) => Ok(V::Bool(*b)),
+        // Issue #14: a quantity in milli-units, from a string or any number.
+        (Scalar::Quantity, Value::String(s)) => ipe_nostd::quantity::parse_milli(s)
+            .map(V::Int)
+            .map_err(|_| ErrKind::BadQuantity),
+        (Scalar::Quantity, Value::Number(n)) => match ipe_nostd::report::json_int(n) {
+            Some(i) => i.checked_mul(1000),
+            None => n
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .and_then(|f| ipe_nostd::quantity::parse_milli(&format!("{f}")).ok()),
+        }
+        .map(V::Int)
+        .ok_or(ErrKind::BadQuantity),
+        (Scalar::Quantity, _) => Err(ErrKind::BadQuantity),
         (Scalar::Enum(m), Value::String(s)) => m
             .iter()
             .position(|x| x == s)

@@ -71,9 +71,21 @@ pub enum Scalar {
     Bool,
     /// Ordered enum: members in rank order (index = rank).
     Enum(Vec<String>),
+    /// A Kubernetes quantity (issue #14): read from a JSON string or number into an int of
+    /// milli-units; typed as [`Scalar::Int`] in expressions.
+    Quantity,
 }
 
 impl Scalar {
+    /// The type of a value read from an attribute of this type: a quantity is an int
+    /// (issue #14); every other scalar is itself.
+    pub fn read_type(self) -> Scalar {
+        match self {
+            Scalar::Quantity => Scalar::Int,
+            s => s,
+        }
+    }
+
     /// The value kind of this scalar.
     pub fn kind(&self) -> ValueKind {
         match self {
@@ -81,6 +93,7 @@ impl Scalar {
             Scalar::Int => ValueKind::Int,
             Scalar::Bool => ValueKind::Bool,
             Scalar::Enum(_) => ValueKind::Enum,
+            Scalar::Quantity => ValueKind::Quantity,
         }
     }
 }

@@ -443,7 +443,7 @@ impl Ctx<'_> {
                 display,
             } => Some(Val {
                 op: ValOp::Operand(Operand::Field { level, list, field }),
-                ty: VTy::Scalar(ty),
+                ty: VTy::Scalar(ty.read_type()),
                 span,
                 text: display,
             }),

@@ -264,7 +264,7 @@ impl Ctx<'_> {
         };
         Val {
             op: ValOp::Operand(op),
-            ty: VTy::Scalar(s),
+            ty: VTy::Scalar(s.read_type()),
             span,
             text,
         }

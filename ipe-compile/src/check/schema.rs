@@ -82,6 +82,7 @@ fn scalar_word(t: &ScalarTy) -> &'static str {
         ScalarTy::Int => ValueKind::Int,
         ScalarTy::Bool => ValueKind::Bool,
         ScalarTy::Enum(_) => ValueKind::Enum,
+        ScalarTy::Quantity => ValueKind::Quantity,
     }
     .as_str()
 }
@@ -133,6 +134,7 @@ fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Proble
         ScalarTy::Str => Scalar::Str,
         ScalarTy::Int => Scalar::Int,
         ScalarTy::Bool => Scalar::Bool,
+        ScalarTy::Quantity => Scalar::Quantity,
         ScalarTy::Enum(m) => {
             let mut seen: HashSet<&str> = HashSet::with_capacity(m.len());
             let mut members: Vec<String> = Vec::new();

@@ -302,6 +302,7 @@ fn scalar_kind(s: &Scalar) -> u8 {
         Scalar::Int => kind::INT,
         Scalar::Bool => kind::BOOL,
         Scalar::Enum(_) => kind::ENUM,
+        Scalar::Quantity => kind::QUANTITY,
     }
 }
 

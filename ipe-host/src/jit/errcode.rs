@@ -15,6 +15,7 @@ const NOT_IN_ENUM: u64 = 64;
 const TOO_LONG: u64 = 65;
 const OVERFLOW: u64 = 66;
 const DIV_BY_ZERO: u64 = 67;
+const BAD_QUANTITY: u64 = 68;
 
 /// The value kind of kind byte `i` as [`kind_code`] encodes it (its [`kind`] byte, so codes
 /// order like [`ValueKind`]s); `None` for a byte no value kind encodes to.
@@ -48,6 +49,7 @@ pub(crate) fn kind_code(k: ErrKind) -> u64 {
         ErrKind::TooLong => TOO_LONG,
         ErrKind::Overflow => OVERFLOW,
         ErrKind::DivByZero => DIV_BY_ZERO,
+        ErrKind::BadQuantity => BAD_QUANTITY,
     }
 }
 
@@ -77,6 +79,7 @@ pub(crate) fn decode(c: u64) -> Option<AttrError> {
         TOO_LONG => ErrKind::TooLong,
         OVERFLOW => ErrKind::Overflow,
         DIV_BY_ZERO => ErrKind::DivByZero,
+        BAD_QUANTITY => ErrKind::BadQuantity,
         k @ NOT_RECORD..NOT_IN_ENUM => ErrKind::NotRecord {
             got: json_kind(k - NOT_RECORD)?,
         },
@@ -99,6 +102,7 @@ mod tests {
             ErrKind::TooLong,
             ErrKind::Overflow,
             ErrKind::DivByZero,
+            ErrKind::BadQuantity,
         ];
         for e in 0..5 {
             for g in 0..7 {

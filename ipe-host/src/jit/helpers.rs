@@ -150,7 +150,7 @@ pub(crate) extern "C" fn in_list(
     let slot = sh.slot(s);
     let needle = match slot.elem {
         kind::STR => Scalar::Str(string(ptr, len, key as u64)),
-        kind::INT => Scalar::Int(key),
+        kind::INT | kind::QUANTITY => Scalar::Int(key),
         kind::BOOL => Scalar::Bool(key != 0),
         _ => Scalar::Enum(key as u16),
     };

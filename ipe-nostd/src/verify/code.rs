@@ -34,7 +34,7 @@ enum Ty {
 fn ty_of(k: u8) -> Option<Ty> {
     Some(match k {
         kind::BOOL => Ty::Bool,
-        kind::INT => Ty::Int,
+        kind::INT | kind::QUANTITY => Ty::Int,
         kind::STR => Ty::Str,
         kind::ENUM => Ty::Enum,
         _ => return None,
