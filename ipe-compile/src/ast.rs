@@ -175,6 +175,8 @@ pub enum ScalarTy {
     Bool,
     /// `enum [...]`, members in rank order.
     Enum(Vec<Name>),
+    /// `quantity` (issue #14): a Kubernetes quantity, an int of milli-units once read.
+    Quantity,
 }
 
 /// A declared attribute type.
@@ -300,6 +302,8 @@ pub enum AggKind {
 
 /// A comparison operator token.
 pub use crate::hir::{CmpOp, StrOp};
+/// An arithmetic operator (issue #14).
+pub use ipe_nostd::arith::ArithOp;
 
 /// An expression with its span.
 #[derive(Clone, Debug, PartialEq)]
@@ -439,6 +443,15 @@ pub enum ExprKind {
     /// `count(x in l1, l2, ... [where F])` once expanded (issue #13): the sum of the `count`
     /// aggregates ([`ExprKind::Agg`]), one per list, each with its own copy of the filter.
     CountLists(Vec<Expr>),
+    /// Integer arithmetic (issue #14): `a + b`, `a - b`, `a * b`, `a / b`, `a % b`, `a & b`,
+    /// `-a`, `min(a, b)`, `max(a, b)`, `abs(a)`; `args` has one operand for the unary
+    /// operators and two for the others.
+    Arith {
+        /// The operator.
+        op: ArithOp,
+        /// The operands.
+        args: Vec<Expr>,
+    },
 }
 
 /// `const NAME = value` or `hierarchy NAME = { ... }`: a named constant (see

@@ -80,6 +80,20 @@ fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
             .map(V::Int)
             .ok_or_else(|| wrong(ValueKind::Int)),
         (Scalar::Bool, Value::Bool(b)) => Ok(V::Bool(*b)),
+        // Issue #14: a quantity in milli-units, from a string or any number.
+        (Scalar::Quantity, Value::String(s)) => ipe_nostd::quantity::parse_milli(s)
+            .map(V::Int)
+            .map_err(|_| ErrKind::BadQuantity),
+        (Scalar::Quantity, Value::Number(n)) => match ipe_nostd::report::json_int(n) {
+            Some(i) => i.checked_mul(1000),
+            None => n
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .and_then(|f| ipe_nostd::quantity::parse_milli(&format!("{f}")).ok()),
+        }
+        .map(V::Int)
+        .ok_or(ErrKind::BadQuantity),
+        (Scalar::Quantity, _) => Err(ErrKind::BadQuantity),
         (Scalar::Enum(m), Value::String(s)) => m
             .iter()
             .position(|x| x == s)
@@ -241,6 +255,23 @@ impl<'p, 'r> Eval<'p, 'r> {
             Operand::CountSum(aggs) => self
                 .count_sum(aggs)
                 .map(|n| V::Int(i64::try_from(n).unwrap_or(i64::MAX))),
+            Operand::Arith(op, args) => {
+                // Issue #14: every operand is evaluated; the smallest operand error wins,
+                // else an overflow or division by zero names the first slot read.
+                let vals: Vec<R<V<'r>>> = args.iter().map(|a| self.operand(a)).collect();
+                if let Some(e) = vals.iter().filter_map(|v| v.as_ref().err()).min() {
+                    return Err(*e);
+                }
+                let int = |v: Option<&R<V<'r>>>| match v {
+                    Some(Ok(V::Int(i))) => *i,
+                    _ => 0,
+                };
+                let (a, b) = (int(vals.first()), int(vals.get(1)));
+                op.apply(a, b).map(V::Int).map_err(|e| {
+                    let at = o.first_slot().unwrap_or(0);
+                    Self::err(at, None, ipe_nostd::vocab::arith_kind(e))
+                })
+            }
         }
     }
 
@@ -815,14 +846,17 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
 /// Collects the top-level attributes whose values `e` reads; false when `e` reads a list, an
 /// element or a count (a shape whose values a reason does not show).
 fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
-    let operand = |o: &Operand, out: &mut Vec<SlotId>| match o {
-        Operand::Slot(s) => {
-            out.push(*s);
-            true
+    fn operand(o: &Operand, out: &mut Vec<SlotId>) -> bool {
+        match o {
+            Operand::Slot(s) => {
+                out.push(*s);
+                true
+            }
+            Operand::Lit(_) => true,
+            Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_) => false,
+            Operand::Arith(_, args) => args.iter().all(|a| operand(a, out)),
         }
-        Operand::Lit(_) => true,
-        Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_) => false,
-    };
+    }
     match e {
         Expr::Const(_) => true,
         Expr::Truthy(o) | Expr::InSet { lhs: o, .. } => operand(o, out),

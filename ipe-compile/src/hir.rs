@@ -71,9 +71,21 @@ pub enum Scalar {
     Bool,
     /// Ordered enum: members in rank order (index = rank).
     Enum(Vec<String>),
+    /// A Kubernetes quantity (issue #14): read from a JSON string or number into an int of
+    /// milli-units; typed as [`Scalar::Int`] in expressions.
+    Quantity,
 }
 
 impl Scalar {
+    /// The type of a value read from an attribute of this type: a quantity is an int
+    /// (issue #14); every other scalar is itself.
+    pub fn read_type(self) -> Scalar {
+        match self {
+            Scalar::Quantity => Scalar::Int,
+            s => s,
+        }
+    }
+
     /// The value kind of this scalar.
     pub fn kind(&self) -> ValueKind {
         match self {
@@ -81,6 +93,7 @@ impl Scalar {
             Scalar::Int => ValueKind::Int,
             Scalar::Bool => ValueKind::Bool,
             Scalar::Enum(_) => ValueKind::Enum,
+            Scalar::Quantity => ValueKind::Quantity,
         }
     }
 }
@@ -271,9 +284,29 @@ pub enum Operand {
     /// `count(x in l1, l2, ... [where F])` (issue #13): the sum of the counts of two or more
     /// aggregates, an int; an error when any of them is (the smallest error).
     CountSum(Vec<Aggregate>),
+    /// Checked integer arithmetic over int operands (issue #14): one operand for the unary
+    /// operators, two for the others. Never all literals (those are folded by the checker).
+    Arith(ArithOp, Vec<Operand>),
 }
 
+/// An arithmetic operator (issue #14).
+pub use ipe_nostd::arith::ArithOp;
+
 impl Operand {
+    /// The error location of arithmetic over this operand: the smallest slot it reads (a
+    /// top-level attribute, the list of an element field or of a count); `None` when it reads
+    /// none. Every engine names an overflow or a division by zero at this slot.
+    pub fn first_slot(&self) -> Option<SlotId> {
+        match self {
+            Operand::Slot(s) => Some(*s),
+            Operand::Field { list, .. } => Some(*list),
+            Operand::Lit(_) => None,
+            Operand::Count(a) => Some(a.list),
+            Operand::CountSum(aggs) => aggs.iter().map(|a| a.list).min(),
+            Operand::Arith(_, args) => args.iter().filter_map(Operand::first_slot).min(),
+        }
+    }
+
     /// Whether the operand is a count (`count(...)` over one list or several).
     pub fn is_count(&self) -> bool {
         matches!(self, Operand::Count(_) | Operand::CountSum(_))

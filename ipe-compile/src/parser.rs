@@ -11,6 +11,7 @@ use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
+mod arith;
 mod consts;
 mod dynref;
 mod group;
@@ -418,11 +419,28 @@ fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
 
 /// An integer literal, then whitespace.
 fn integer(i: &mut In<'_>) -> PResult<(i64, ByteSpan)> {
-    let (text, span) = (opt('-'), take_while(1.., |c: char| c.is_ascii_digit()))
+    let (text, span) = (
+        opt('-'),
+        take_while(1.., |c: char| c.is_ascii_digit()),
+        // Issue #14: hexadecimal `0x12` (the digits after `0x` are taken with the `x`).
+        opt(('x', take_while(0.., |c: char| c.is_ascii_hexdigit()))),
+    )
         .take()
         .with_span()
         .parse_next(i)?;
-    let value = text.parse::<i64>().map_err(|_| {
+    let hex = text
+        .trim_start_matches('-')
+        .strip_prefix("0x")
+        .map(|h| (text.starts_with('-'), h));
+    let value = match hex {
+        Some((neg, h)) if !h.is_empty() => i128::from_str_radix(h, 16)
+            .ok()
+            .map(|v| if neg { -v } else { v })
+            .and_then(|v| i64::try_from(v).ok())
+            .ok_or(()),
+        _ => text.parse::<i64>().map_err(|_| ()),
+    };
+    let value = value.map_err(|()| {
         ErrMode::Cut(SyntaxError {
             offset: span.start,
             end: Some(span.end),
@@ -816,16 +834,16 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
         base.get(span.start - base_off..span.end - base_off)
             .unwrap_or("")
     };
-    let lhs = optional::operand(i)?;
+    let lhs = arith::operand(i)?;
     foreign_after_operand(i)?;
     for (sym, op) in CMP_OPS {
         if let Some(op_span) = eat_sym(i, sym)? {
-            let rhs = optional::operand(i)?;
+            let rhs = arith::operand(i)?;
             if let Some((sym2, _)) = CMP_OPS.iter().find(|(s, _)| peek_sym(i, s)) {
                 let at = i.current_token_start();
                 let _ = i.next_slice(sym2.len());
                 ws(i)?;
-                let next = optional::operand(i)
+                let next = arith::operand(i)
                     .map_or_else(|_| "...".to_owned(), |e| text(&e.span).to_owned());
                 let mid = text(&rhs.span);
                 return Err(ErrMode::Cut(SyntaxError::located(
@@ -852,7 +870,7 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     }
     for (kw, op) in STR_OPS {
         if eat_kw(i, kw)?.is_some() {
-            let rhs = optional::operand(i)?;
+            let rhs = arith::operand(i)?;
             foreign_after_operand(i)?;
             let span = lhs.span.start..rhs.span.end;
             return Ok(Expr {
@@ -967,14 +985,6 @@ fn foreign_after_operand(i: &mut In<'_>) -> PResult<()> {
     if s.starts_with('=') && !s.starts_with("==") {
         return found(1, "unknown operator `=`", "equality is written `==`");
     }
-    if s.starts_with(['+', '-', '*', '/', '%']) {
-        return found(
-            1,
-            "arithmetic is not part of the language",
-            "compare an attribute with a literal or another attribute; compute derived values \
-             before the request and send them as attributes",
-        );
-    }
     let word = peek_word(i);
     match word {
         "like" | "matches" | "ilike" | "glob" | "regex" => found(
@@ -1040,6 +1050,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         if s[word.len()..].trim_start().starts_with('(') {
             return aggregate(i, kind);
         }
+    }
+    if let Some(e) = arith::builtin(i)? {
+        return Ok(e);
     }
     match path(i) {
         Ok(p) if !p.text.contains('.') && peek_sym(i, "(") => {

@@ -36,6 +36,7 @@ pub fn disassemble<W: Write>(
         instr.try_for_each_operand(|operand| match operand {
             OperandValue::Cmp(op) => write!(w, " {}", op.symbol()),
             OperandValue::Str(op) => write!(w, " {}", op.keyword()),
+            OperandValue::Arith(op) => write!(w, " {}", op.keyword()),
             OperandValue::Level(l) => write!(w, " level {}", l.0),
             OperandValue::Field(f) => write!(w, " field {}", f.0),
             OperandValue::Slot(s) => write!(w, " slot {} ({})", s.0, bundle.slot_info(s.0).path),

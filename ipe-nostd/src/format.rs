@@ -111,6 +111,16 @@ pub mod kind {
     /// set keys. No slot, field or constant of this kind is accepted yet (the `ip` type is
     /// not in the language yet), so [`value_kind`] does not know it.
     pub const IP: u8 = 8;
+    /// Kubernetes quantity (slot and field kind, issue #14): the request readers read a JSON
+    /// string or number into [`Value::Int`](crate::Value::Int) milli-units (or an invalid
+    /// value); every runtime then treats it as [`INT`].
+    pub const QUANTITY: u8 = 10;
+
+    /// Whether kind byte `k` holds an int at run time ([`INT`] or [`QUANTITY`]).
+    #[inline(always)]
+    pub const fn is_int(k: u8) -> bool {
+        k == INT || k == QUANTITY
+    }
 
     /// Whether slot kind byte `k` is iterated as a list of records ([`RECORDS`] or [`MAP`]).
     #[inline(always)]
@@ -127,6 +137,7 @@ pub mod kind {
             BOOL => crate::vocab::ValueKind::Bool,
             ENUM => crate::vocab::ValueKind::Enum,
             LIST | RECORDS | MAP => crate::vocab::ValueKind::List,
+            QUANTITY => crate::vocab::ValueKind::Quantity,
             _ => return None,
         })
     }
@@ -139,6 +150,7 @@ pub mod kind {
             crate::vocab::ValueKind::Bool => BOOL,
             crate::vocab::ValueKind::Enum => ENUM,
             crate::vocab::ValueKind::List => LIST,
+            crate::vocab::ValueKind::Quantity => QUANTITY,
         }
     }
 }

@@ -17,6 +17,8 @@
 //! instruction; an aggregate's body is the `n` bytes right after the aggregate instruction.
 //! See `docs/adding-an-opcode.md` for the checklist of a new row.
 
+pub use crate::arith::ArithOp;
+
 /// Calls `$m!` with the list of every opcode: `Name = byte, mnemonic { operand: Type, ... }`.
 ///
 /// [`Opcode`], [`Instr`], mnemonics, operand lengths, the decoder and the encoder all come
@@ -111,6 +113,12 @@ macro_rules! for_each_opcode {
             /// either is one. One binary search ([`read::pair_key`](crate::read::pair_key)).
             /// Issue #13.
             InPairSet = 0x1C, "in.pair.set" { set: Set };
+            /// `arith op at` `[a b] -> [a op b]` (binary `op`) or `[a] -> [op a]` (`neg`,
+            /// `abs`): checked 64-bit integer arithmetic ([`ArithOp::apply`]); an error if an
+            /// operand is (the smaller when both are), else an overflow or division-by-zero
+            /// error at slot `at` (the first attribute the expression reads) when the result
+            /// has no value. Issue #14.
+            Arith = 0x2E, "arith" { op: ArithOp, at: Slot };
         }
     };
 }
@@ -135,6 +143,8 @@ pub enum OperandKind {
     Cmp,
     /// A [`StrOp`].
     Str,
+    /// An [`ArithOp`].
+    Arith,
     /// A [`Level`].
     Level,
     /// A [`Slot`].
@@ -155,7 +165,7 @@ impl OperandKind {
     /// Encoded width in bytes.
     pub const fn width(self) -> usize {
         match self {
-            OperandKind::Cmp | OperandKind::Str | OperandKind::Level => 1,
+            OperandKind::Cmp | OperandKind::Str | OperandKind::Arith | OperandKind::Level => 1,
             _ => 2,
         }
     }
@@ -164,7 +174,7 @@ impl OperandKind {
     /// are written as their symbol alone, jump distances as `-> target`.
     pub const fn keyword(self) -> Option<&'static str> {
         match self {
-            OperandKind::Cmp | OperandKind::Str => None,
+            OperandKind::Cmp | OperandKind::Str | OperandKind::Arith => None,
             OperandKind::Level => Some("level"),
             OperandKind::Slot => Some("slot"),
             OperandKind::Field => Some("field"),
@@ -184,6 +194,8 @@ pub enum OperandValue {
     Cmp(CmpOp),
     /// A string operator.
     Str(StrOp),
+    /// An arithmetic operator.
+    Arith(ArithOp),
     /// An aggregate nesting level.
     Level(Level),
     /// A slot.
@@ -284,6 +296,21 @@ impl Operand for StrOp {
     }
     fn value(self) -> OperandValue {
         OperandValue::Str(self)
+    }
+}
+
+impl Operand for ArithOp {
+    const KIND: OperandKind = OperandKind::Arith;
+    #[inline(always)]
+    fn from_bits(bits: u64) -> Option<Self> {
+        ArithOp::from_byte(bits as u8)
+    }
+    #[inline(always)]
+    fn to_bits(self) -> u64 {
+        self as u64
+    }
+    fn value(self) -> OperandValue {
+        OperandValue::Arith(self)
     }
 }
 

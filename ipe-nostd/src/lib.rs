@@ -35,6 +35,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod arith;
 pub mod bundle;
 pub mod decision;
 pub mod digits;
@@ -43,6 +44,7 @@ pub mod format;
 pub mod ip;
 pub mod isa;
 pub mod path;
+pub mod quantity;
 pub mod read;
 pub mod render;
 #[cfg(feature = "alloc")]

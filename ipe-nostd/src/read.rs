@@ -99,7 +99,7 @@ pub fn rank_in_range<T: EnumTable + ?Sized>(t: &T, e: u16, rank: u16) -> bool {
 pub fn scalar_fast<'v>(v: Value<'v>, k: u8) -> Option<Scalar<'v>> {
     match (k, v) {
         (kind::STR, Value::Str(s)) => Some(Scalar::Str(s)),
-        (kind::INT, Value::Int(i)) => Some(Scalar::Int(i)),
+        (kind::INT | kind::QUANTITY, Value::Int(i)) => Some(Scalar::Int(i)),
         _ => None,
     }
 }
@@ -119,7 +119,8 @@ pub fn scalar<'v, T: EnumTable + ?Sized>(
         (_, Value::Missing) => Err(ErrKind::Missing),
         (_, Value::Invalid(kind)) => Err(kind),
         (kind::STR, Value::Str(s)) => Ok(Scalar::Str(s)),
-        (kind::INT, Value::Int(i)) => Ok(Scalar::Int(i)),
+        (kind::INT | kind::QUANTITY, Value::Int(i)) => Ok(Scalar::Int(i)),
+        (kind::QUANTITY, _) => Err(ErrKind::BadQuantity),
         (kind::BOOL, Value::Bool(b)) => Ok(Scalar::Bool(b)),
         (kind::ENUM, Value::Enum(r)) if rank_in_range(t, e, r) => Ok(Scalar::Enum(r)),
         (kind::ENUM, Value::Str(s)) => match enum_rank(t, e, s) {

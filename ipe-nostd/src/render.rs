@@ -139,6 +139,7 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             | Instr::StrOp { .. }
             | Instr::InSet { .. }
             | Instr::InPairSet { .. }
+            | Instr::Arith { .. }
             | Instr::Has { .. }
             | Instr::Not {}
             | Instr::And {}

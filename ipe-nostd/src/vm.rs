@@ -488,6 +488,15 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let a = self.pop();
                     self.push(Self::add(a, b));
                 }
+                Instr::Arith { op, at } => {
+                    let b = if op.is_unary() {
+                        Cell::Int(0)
+                    } else {
+                        self.pop()
+                    };
+                    let a = self.pop();
+                    self.push(Self::arith(op, at.0, a, b));
+                }
                 Instr::NoteCount {} => {
                     if let Some(Cell::Int(i)) =
                         self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
@@ -553,6 +562,24 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
             (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
             (Cell::Int(x), Cell::Int(y)) => Cell::Int(x.saturating_add(y)),
+            _ => FALSE,
+        }
+    }
+
+    /// `arith op at`: checked arithmetic on two int cells (the smaller error when both are
+    /// errors; an overflow or division by zero is an error at slot `at`).
+    fn arith(op: crate::arith::ArithOp, at: SlotId, a: Cell<'v>, b: Cell<'v>) -> Cell<'v> {
+        match (a, b) {
+            (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+            (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+            (Cell::Int(x), Cell::Int(y)) => match op.apply(x, y) {
+                Ok(v) => Cell::Int(v),
+                Err(k) => Cell::Err(AttrError {
+                    slot: at,
+                    field: None,
+                    kind: crate::vocab::arith_kind(k),
+                }),
+            },
             _ => FALSE,
         }
     }

@@ -37,6 +37,9 @@ pub enum ValueKind {
     Enum,
     /// A list (of scalars or of records).
     List,
+    /// A Kubernetes quantity (issue #14): read from a JSON string or number into an int of
+    /// milli-units by the request readers; an int everywhere after reading.
+    Quantity,
 }
 
 impl ValueKind {
@@ -48,6 +51,7 @@ impl ValueKind {
             ValueKind::Bool => "bool",
             ValueKind::Enum => "enum",
             ValueKind::List => "list",
+            ValueKind::Quantity => "quantity",
         }
     }
 }
@@ -111,6 +115,21 @@ pub enum ErrKind {
     NotInEnum,
     /// The attribute is a list longer than its declared maximum.
     TooLong,
+    /// Integer arithmetic over the attribute overflowed the 64-bit signed range (issue #14).
+    Overflow,
+    /// Integer arithmetic over the attribute divided by zero (issue #14).
+    DivByZero,
+    /// A `quantity` attribute that is not a Kubernetes quantity, or whose value in
+    /// milli-units is outside the 64-bit signed range (issue #14).
+    BadQuantity,
+}
+
+/// The attribute error kind of an arithmetic error (issue #14).
+pub const fn arith_kind(e: crate::arith::ArithError) -> ErrKind {
+    match e {
+        crate::arith::ArithError::Overflow => ErrKind::Overflow,
+        crate::arith::ArithError::DivByZero => ErrKind::DivByZero,
+    }
 }
 
 /// Writes the decision-JSON text for an attribute error, exactly as `docs/LANGUAGE.md` specifies.
@@ -161,6 +180,9 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             Ok(())
         }
         ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} elements"),
+        ErrKind::Overflow => write!(w, "arithmetic overflow in an expression reading `{path}`"),
+        ErrKind::DivByZero => write!(w, "division by zero in an expression reading `{path}`"),
+        ErrKind::BadQuantity => write!(w, "attribute `{path}` is not a Kubernetes quantity"),
     }
 }
 

@@ -222,6 +222,35 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 arith: checked multiplication",
+            "load.slot slot 1
+             load.const const 1
+             arith * slot 1
+             load.const const 5
+             cmp ==",
+            vec![
+                (vec![(1, I(2))], "true"),
+                (vec![(1, I(3))], "false"),
+                (vec![], "error slot 1 Missing"),
+                (vec![(1, I(i64::MAX))], "error slot 1 Overflow"),
+            ],
+        ),
+        ok(
+            "issue14 arith: division by zero and unary abs",
+            "load.const const 5
+             load.slot slot 1
+             arith / slot 1
+             arith abs slot 1
+             load.const const 5
+             cmp ==",
+            vec![
+                (vec![(1, I(1))], "true"),
+                (vec![(1, I(-1))], "true"),
+                (vec![(1, I(2))], "false"),
+                (vec![(1, I(0))], "error slot 1 DivByZero"),
+            ],
+        ),
+        ok(
             "count with a body",
             "count slot 5 body 7
                  cmp.field.const > level 0 field 1 const 1
@@ -474,6 +503,16 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue13 in.field with an element of another type",
             asm("any slot 7 body 7\nload.const const 0\nin.field level 0 field 0"),
             (8, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 arith on a string",
+            asm("load.const const 0\nload.const const 1\narith + slot 1"),
+            (6, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 arith naming no slot",
+            asm("load.const const 1\nload.const const 1\narith + slot 99"),
+            (6, CodeError::BadOperand),
         ),
         (
             "issue13 add of two strings",

@@ -206,6 +206,38 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .boxed(),
         Just("has labels[\"a.b\"]".to_owned()).boxed(),
     ];
+    // Integer arithmetic (issue #14): every operator over paths and literals (division by a
+    // zero value and `??` operands included), compared with a literal.
+    let arith_op = proptest::sample::select(&["+", "-", "*", "/", "%", "&"][..]);
+    let i_operand = prop_oneof![
+        i_path.clone().prop_map(str::to_owned),
+        lit_int(),
+        i_path.clone().prop_map(|p| format!("({p} ?? 1)")),
+    ]
+    .boxed();
+    options.extend([
+        (
+            i_path.clone(),
+            arith_op,
+            i_operand.clone(),
+            cmp_op(),
+            lit_int(),
+        )
+            .prop_map(|(p, a, q, o, l)| format!("{p} {a} {q} {o} {l}"))
+            .boxed(),
+        (
+            proptest::sample::select(&["min", "max"][..]),
+            i_path.clone(),
+            i_operand.clone(),
+            cmp_op(),
+            lit_int(),
+        )
+            .prop_map(|(f, p, q, o, l)| format!("{f}({p}, {q}) {o} {l}"))
+            .boxed(),
+        (i_path.clone(), i_operand, cmp_op(), i_path.clone())
+            .prop_map(|(p, q, o, r)| format!("abs(-{p} * {q}) {o} {r} % 2"))
+            .boxed(),
+    ]);
     // Optional values (issue #13): `??` with a literal or a path default, chains, as a
     // condition and under every operator kind.
     options.extend([

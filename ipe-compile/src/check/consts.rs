@@ -596,6 +596,10 @@ impl Cx {
             ExprKind::CountLists(xs) => {
                 ExprKind::CountLists(xs.iter().map(|x| self.expr(x)).collect())
             }
+            ExprKind::Arith { op, args } => ExprKind::Arith {
+                op: *op,
+                args: args.iter().map(|x| self.expr(x)).collect(),
+            },
             ExprKind::MapAgg {
                 kind,
                 key,
@@ -1161,9 +1165,10 @@ fn nodes(e: &Expr) -> usize {
     1 + match &e.kind {
         ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => 0,
         ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
-        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
-            xs.iter().map(nodes).sum()
-        }
+        ExprKind::And(xs)
+        | ExprKind::Or(xs)
+        | ExprKind::CountLists(xs)
+        | ExprKind::Arith { args: xs, .. } => xs.iter().map(nodes).sum(),
         ExprKind::Where { expr, filter, .. } => nodes(expr) + nodes(filter),
         ExprKind::Cmp { lhs, rhs, .. }
         | ExprKind::Str { lhs, rhs, .. }

@@ -316,9 +316,10 @@ impl Ctx<'_> {
                 }
             }
             ExprKind::Paren(x) | ExprKind::Not(x) => self.find_seeds(x, out),
-            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
-                xs.iter().for_each(|x| self.find_seeds(x, out))
-            }
+            ExprKind::And(xs)
+            | ExprKind::Or(xs)
+            | ExprKind::CountLists(xs)
+            | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| self.find_seeds(x, out)),
             ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
                 self.find_seeds(lhs, out);
                 self.find_seeds(rhs, out);
@@ -383,6 +384,7 @@ impl Ctx<'_> {
             ExprKind::Path(name) => self.path_value(name),
             ExprKind::Coalesce { .. } => self.coalesce(e),
             ExprKind::CountLists(parts) => self.count_lists(parts, span.clone(), text.clone()),
+            ExprKind::Arith { op, args } => self.arith(*op, args, span.clone(), text.clone()),
             ExprKind::Agg {
                 kind,
                 var,
@@ -441,7 +443,7 @@ impl Ctx<'_> {
                 display,
             } => Some(Val {
                 op: ValOp::Operand(Operand::Field { level, list, field }),
-                ty: VTy::Scalar(ty),
+                ty: VTy::Scalar(ty.read_type()),
                 span,
                 text: display,
             }),

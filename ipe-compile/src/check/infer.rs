@@ -274,6 +274,15 @@ impl Infer {
                 self.cond(filter);
                 i
             }
+            ExprKind::Arith { args, .. } => {
+                // Issue #14: every operand of arithmetic is an int.
+                for a in args {
+                    if let Info::Key(k) = self.operand(a) {
+                        self.set(&k, It::Int, &a.span);
+                    }
+                }
+                Info::Known(It::Int)
+            }
             ExprKind::Coalesce { lhs, rhs, .. } => {
                 // Every alternative has the type of the first.
                 let (l, r) = (self.operand(lhs), self.operand(rhs));
@@ -319,6 +328,9 @@ impl Infer {
                 if let Info::Key(k) = self.operand(e) {
                     self.set(&k, It::Bool, &e.span);
                 }
+            }
+            ExprKind::Arith { .. } => {
+                self.operand(e);
             }
             ExprKind::Has(name) => {
                 let k = self.key(name);

@@ -265,6 +265,7 @@ fn ty_name(t: &ParamTy) -> String {
         ScalarTy::Int => "int",
         ScalarTy::Bool => "bool",
         ScalarTy::Enum(_) => "enum",
+        ScalarTy::Quantity => "quantity",
     };
     match t {
         ParamTy::Scalar(x) => s(x).to_owned(),
@@ -429,9 +430,10 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
             free_heads(lhs, out);
             out.insert(head(list));
         }
-        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
-            xs.iter().for_each(|x| free_heads(x, out))
-        }
+        ExprKind::And(xs)
+        | ExprKind::Or(xs)
+        | ExprKind::CountLists(xs)
+        | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| free_heads(x, out)),
         ExprKind::Where { expr, filter, .. } => {
             free_heads(expr, out);
             free_heads(filter, out);
@@ -532,9 +534,10 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
                 collect_refs(v, out);
             }
         }
-        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
-            xs.iter().for_each(|x| collect_refs(x, out))
-        }
+        ExprKind::And(xs)
+        | ExprKind::Or(xs)
+        | ExprKind::CountLists(xs)
+        | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| collect_refs(x, out)),
         ExprKind::Where { expr, filter, .. } => {
             collect_refs(expr, out);
             collect_refs(filter, out);
@@ -895,6 +898,10 @@ impl<'a> Cx<'a> {
                 op: self.span(env, op),
             },
             ExprKind::Not(x) => ExprKind::Not(Box::new(self.expr(x, env))),
+            ExprKind::Arith { op, args } => ExprKind::Arith {
+                op: *op,
+                args: args.iter().map(|x| self.expr(x, env)).collect(),
+            },
             ExprKind::And(xs) => ExprKind::And(xs.iter().map(|x| self.expr(x, env)).collect()),
             ExprKind::Or(xs) => ExprKind::Or(xs.iter().map(|x| self.expr(x, env)).collect()),
             ExprKind::CountLists(xs) => {
@@ -1681,7 +1688,10 @@ impl<'a> Cx<'a> {
             ExprKind::Lit(_) => {}
             ExprKind::Path(n) | ExprKind::Has(n) => note(self, &mut n.span),
             ExprKind::Paren(x) | ExprKind::Not(x) => self.respan_in(x, list),
-            ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
+            ExprKind::And(xs)
+            | ExprKind::Or(xs)
+            | ExprKind::CountLists(xs)
+            | ExprKind::Arith { args: xs, .. } => {
                 for x in xs {
                     self.respan_in(x, list);
                 }

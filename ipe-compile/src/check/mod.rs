@@ -2,6 +2,7 @@
 //! policies when the bundle has no schema), types every expression and builds the
 //! [`hir::Program`].
 
+mod arith;
 pub(crate) mod consts;
 mod default_witness;
 mod dynref;

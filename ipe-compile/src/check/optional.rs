@@ -264,7 +264,7 @@ impl Ctx<'_> {
         };
         Val {
             op: ValOp::Operand(op),
-            ty: VTy::Scalar(s),
+            ty: VTy::Scalar(s.read_type()),
             span,
             text,
         }
@@ -389,6 +389,7 @@ impl Ctx<'_> {
             (ValOp::Operand(Operand::Lit(_)), _) if last => return None,
             (ValOp::Operand(Operand::Lit(_)), _) => "a literal",
             (ValOp::Operand(Operand::Count(_) | Operand::CountSum(_)), _) => "a count",
+            (ValOp::Operand(Operand::Arith(..)), _) => "arithmetic",
             (_, VTy::Cond) => "a condition",
             (_, t) => ty_word(t),
         };
@@ -488,6 +489,8 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
             for f in aggs.iter_mut().filter_map(|a| a.filter.as_mut()) {
                 subst(f, p, by);
             }
+        } else if let Operand::Arith(_, args) = o {
+            args.iter_mut().for_each(|a| one(a, p, by));
         }
     }
     match e {
@@ -514,8 +517,10 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
 /// Reads the list `list` as empty in the condition `e` (not inside aggregate filters).
 fn subst_empty(e: &mut hir::Expr, list: SlotId) {
     use hir::Expr as E;
-    let count = |o: &mut Operand| {
-        if matches!(o, Operand::Count(a) if a.list == list && a.within.is_none()) {
+    fn count(o: &mut Operand, list: SlotId) {
+        if let Operand::Arith(_, args) = o {
+            args.iter_mut().for_each(|a| count(a, list));
+        } else if matches!(o, Operand::Count(a) if a.list == list && a.within.is_none()) {
             *o = Operand::Lit(Literal::Int(0));
         } else if let Operand::CountSum(aggs) = o {
             // The empty list's count is 0: it leaves the sum.
@@ -530,7 +535,8 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId) {
                 _ => {}
             }
         }
-    };
+    }
+    let count = |o: &mut Operand| count(o, list);
     match e {
         E::Any(a) if a.list == list && a.within.is_none() => *e = E::Const(false),
         E::All(a) if a.list == list && a.within.is_none() => *e = E::Const(true),

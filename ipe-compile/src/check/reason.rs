@@ -322,9 +322,10 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
         | ExprKind::SetOp { lhs, .. }
         | ExprKind::InData { lhs, .. } => bound_names(lhs, out),
         ExprKind::Call { args, .. } => args.iter().for_each(|x| bound_names(x, out)),
-        ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::CountLists(xs) => {
-            xs.iter().for_each(|x| bound_names(x, out))
-        }
+        ExprKind::And(xs)
+        | ExprKind::Or(xs)
+        | ExprKind::CountLists(xs)
+        | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| bound_names(x, out)),
         ExprKind::Where { expr, filter, .. } => {
             bound_names(expr, out);
             bound_names(filter, out);

@@ -82,6 +82,7 @@ fn scalar_word(t: &ScalarTy) -> &'static str {
         ScalarTy::Int => ValueKind::Int,
         ScalarTy::Bool => ValueKind::Bool,
         ScalarTy::Enum(_) => ValueKind::Enum,
+        ScalarTy::Quantity => ValueKind::Quantity,
     }
     .as_str()
 }
@@ -133,6 +134,7 @@ fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Proble
         ScalarTy::Str => Scalar::Str,
         ScalarTy::Int => Scalar::Int,
         ScalarTy::Bool => Scalar::Bool,
+        ScalarTy::Quantity => Scalar::Quantity,
         ScalarTy::Enum(m) => {
             let mut seen: HashSet<&str> = HashSet::with_capacity(m.len());
             let mut members: Vec<String> = Vec::new();
@@ -374,6 +376,7 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
                 renumber_fields(f, maps);
             }
         }
+        Operand::Arith(_, args) => args.iter_mut().for_each(|a| renumber_operand(a, maps)),
         Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
@@ -444,5 +447,6 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
         Operand::Lit(_) => {}
         Operand::Count(a) => remap_agg(a, map),
         Operand::CountSum(aggs) => aggs.iter_mut().for_each(|a| remap_agg(a, map)),
+        Operand::Arith(_, args) => args.iter_mut().for_each(|a| remap_operand(a, map)),
     }
 }

@@ -53,6 +53,7 @@ fn operand_cost(o: &Operand) -> u32 {
     match o {
         Operand::Count(a) => aggregate_cost(a),
         Operand::CountSum(aggs) => aggs.iter().map(aggregate_cost).sum::<u32>() + 1,
+        Operand::Arith(_, args) => args.iter().map(operand_cost).sum::<u32>() + 1,
         _ => 1,
     }
 }
@@ -252,7 +253,7 @@ impl<'t> CodeGen<'t> {
                 SlotType::List { elem, .. } => Some(elem),
                 SlotType::Scalar(_) => None,
             },
-            Operand::Count(_) | Operand::CountSum(_) => Some(&Scalar::Int),
+            Operand::Count(_) | Operand::CountSum(_) | Operand::Arith(..) => Some(&Scalar::Int),
             Operand::Lit(_) => None,
         }
     }
@@ -327,6 +328,17 @@ impl<'t> CodeGen<'t> {
                         self.emit(Instr::Add {});
                     }
                 }
+            }
+            Operand::Arith(op, args) => {
+                // Issue #14: operands left to right, then `arith op at`.
+                for a in args {
+                    self.operand(a)?;
+                }
+                let at = o.first_slot().ok_or(LowerError::CodeTooLarge)?;
+                self.emit(Instr::Arith {
+                    op: *op,
+                    at: IsaSlot(at),
+                });
             }
         }
         Ok(())

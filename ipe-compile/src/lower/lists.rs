@@ -25,11 +25,15 @@ pub(super) fn bound_scalar_lists(program: &Program) -> BTreeSet<SlotId> {
 }
 
 fn walk(program: &Program, e: &Expr, out: &mut BTreeSet<SlotId>) {
-    let operand = |o: &Operand, out: &mut BTreeSet<SlotId>| match o {
-        Operand::Count(a) => aggregate(program, a, out),
-        Operand::CountSum(aggs) => aggs.iter().for_each(|a| aggregate(program, a, out)),
-        _ => {}
-    };
+    fn operand(program: &Program, o: &Operand, out: &mut BTreeSet<SlotId>) {
+        match o {
+            Operand::Count(a) => aggregate(program, a, out),
+            Operand::CountSum(aggs) => aggs.iter().for_each(|a| aggregate(program, a, out)),
+            Operand::Arith(_, args) => args.iter().for_each(|a| operand(program, a, out)),
+            _ => {}
+        }
+    }
+    let operand = |o: &Operand, out: &mut BTreeSet<SlotId>| operand(program, o, out);
     match e {
         Expr::Const(_) => {}
         Expr::Truthy(o)

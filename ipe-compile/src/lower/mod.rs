@@ -247,20 +247,23 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
             out.push(s.clone());
         }
     };
-    let operand = |o: &Operand, out: &mut Vec<String>| match o {
-        Operand::Lit(l) => lit(l, out),
-        Operand::Count(a) => {
-            if let Some(f) = &a.filter {
-                collect_strings(f, out);
+    fn operand(o: &Operand, out: &mut Vec<String>) {
+        match o {
+            Operand::Lit(Literal::Str(s)) => out.push(s.clone()),
+            Operand::Count(a) => {
+                if let Some(f) = &a.filter {
+                    collect_strings(f, out);
+                }
             }
-        }
-        Operand::CountSum(aggs) => {
-            for f in aggs.iter().filter_map(|a| a.filter.as_deref()) {
-                collect_strings(f, out);
+            Operand::CountSum(aggs) => {
+                for f in aggs.iter().filter_map(|a| a.filter.as_deref()) {
+                    collect_strings(f, out);
+                }
             }
+            Operand::Arith(_, args) => args.iter().for_each(|a| operand(a, out)),
+            _ => {}
         }
-        _ => {}
-    };
+    }
     match e {
         Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
             operand(lhs, out);
@@ -299,6 +302,7 @@ fn scalar_kind(s: &Scalar) -> u8 {
         Scalar::Int => kind::INT,
         Scalar::Bool => kind::BOOL,
         Scalar::Enum(_) => kind::ENUM,
+        Scalar::Quantity => kind::QUANTITY,
     }
 }
 

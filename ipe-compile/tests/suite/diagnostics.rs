@@ -119,10 +119,10 @@ fn issue11_what_the_language_does_not_have_gets_its_own_message() {
             "like",
         ),
         (
-            "now + 60 < exp",
-            "arithmetic is not part of the language",
-            "compute derived values before the request",
-            "+",
+            "cpu < quantity(\"2Gb\")",
+            "`2Gb` is not a Kubernetes quantity",
+            "a quantity is a number with an optional suffix",
+            "\"2Gb\"",
         ),
         (
             "1 < port < 5",

@@ -61,6 +61,25 @@ pub(crate) extern "C" fn read_err(
     shapes(sh).read_err(value(v), k as u8, e as u16, at)
 }
 
+/// The value of `a op b` (`ArithOp` byte `op`; 0 when it has none: [`arith_err`] then gives
+/// the error). Issue #14.
+pub(crate) extern "C" fn arith_val(op: u64, a: u64, b: u64) -> u64 {
+    match ipe_nostd::isa::ArithOp::from_byte(op as u8) {
+        Some(op) => op.apply(a as i64, b as i64).unwrap_or(0) as u64,
+        None => 0,
+    }
+}
+
+/// The error code of `a op b`: [`OK`] when it has a value, else the overflow or
+/// division-by-zero code at location `at` (an [`errcode::at`](super::errcode::at) code).
+pub(crate) extern "C" fn arith_err(op: u64, a: u64, b: u64, at: u64) -> u64 {
+    match ipe_nostd::isa::ArithOp::from_byte(op as u8).map(|op| op.apply(a as i64, b as i64)) {
+        Some(Ok(_)) => OK,
+        Some(Err(e)) => at | super::errcode::kind_code(ipe_nostd::vocab::arith_kind(e)),
+        None => at,
+    }
+}
+
 /// Whether two texts are equal.
 pub(crate) extern "C" fn text_eq(a: *const u8, al: u64, b: *const u8, bl: u64) -> u64 {
     u64::from(bytes(a, al) == bytes(b, bl))
@@ -131,7 +150,7 @@ pub(crate) extern "C" fn in_list(
     let slot = sh.slot(s);
     let needle = match slot.elem {
         kind::STR => Scalar::Str(string(ptr, len, key as u64)),
-        kind::INT => Scalar::Int(key),
+        kind::INT | kind::QUANTITY => Scalar::Int(key),
         kind::BOOL => Scalar::Bool(key != 0),
         _ => Scalar::Enum(key as u16),
     };

@@ -24,7 +24,7 @@ pub(crate) struct FastRead {
 pub(crate) fn fast_read(l: &Layout, k: u8) -> Option<FastRead> {
     let (tag, by_symbol) = match k {
         kind::STR => (l.tag_str, None),
-        kind::INT => (l.tag_int, None),
+        kind::INT | kind::QUANTITY => (l.tag_int, None),
         kind::BOOL => (l.tag_bool, None),
         kind::ENUM => (l.tag_enum, Some(l.tag_str)),
         _ => return None,

@@ -32,14 +32,15 @@ pub(crate) enum Scalar<'r> {
     Null,
     Bool(bool),
     Int(i64),
-    Float,
+    /// A number that is not an int (its double, for `quantity` attributes, issue #14).
+    Float(f64),
     Str(&'r str),
 }
 
 impl<'r> Scalar<'r> {
     /// A number read as a double: an int when integer-valued (see [`float_int`]).
     pub(crate) fn float(f: f64) -> Self {
-        float_int(f).map_or(Scalar::Float, Scalar::Int)
+        float_int(f).map_or(Scalar::Float(f), Scalar::Int)
     }
 
     /// The JSON kind of the scalar.
@@ -48,7 +49,7 @@ impl<'r> Scalar<'r> {
             Scalar::Null => JsonKind::Null,
             Scalar::Bool(_) => JsonKind::Bool,
             Scalar::Int(_) => JsonKind::Int,
-            Scalar::Float => JsonKind::Float,
+            Scalar::Float(_) => JsonKind::Float,
             Scalar::Str(_) => JsonKind::Str,
         }
     }
@@ -62,6 +63,7 @@ impl<'r> Scalar<'r> {
             (ValueKind::Str | ValueKind::Enum, Scalar::Str(s)) => Value::Str(bundle.intern(s)),
             (ValueKind::Int, Scalar::Int(i)) => Value::Int(i),
             (ValueKind::Bool, Scalar::Bool(b)) => Value::Bool(b),
+            (ValueKind::Quantity, q) => quantity(q),
             (k, j) => wrong(k, j.kind()),
         }
     }
@@ -74,6 +76,21 @@ pub(crate) fn map_value_error(bundle: &Bundle<'_>, slot: u16, v: Value<'_>) -> O
     let f = bundle.field_info(slot, 1);
     let k = ipe_nostd::format::kind::from_value_kind(f.kind);
     ipe_nostd::read::scalar(bundle, v, k, f.enum_id).err()
+}
+
+/// A `quantity` attribute (issue #14) read into milli-units: a JSON string by the Kubernetes
+/// grammar ([`ipe_nostd::quantity::parse_milli`]), an int times 1000, another number by its
+/// shortest decimal text (`0.5` is 500); anything else, malformed text or a value outside the
+/// 64-bit range in milli-units is [`ErrKind::BadQuantity`].
+fn quantity(q: Scalar<'_>) -> Value<'static> {
+    let milli = match q {
+        Scalar::Null => return Value::Missing,
+        Scalar::Str(s) => ipe_nostd::quantity::parse_milli(s).ok(),
+        Scalar::Int(i) => i.checked_mul(1000),
+        Scalar::Float(f) if f.is_finite() => ipe_nostd::quantity::parse_milli(&format!("{f}")).ok(),
+        Scalar::Float(_) | Scalar::Bool(_) => None,
+    };
+    milli.map_or(Value::Invalid(ErrKind::BadQuantity), Value::Int)
 }
 
 /// A wrong-type attribute error: `expected` was declared, `got` was found.

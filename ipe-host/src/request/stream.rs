@@ -129,7 +129,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
     }
 
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
-        self.scalar(i64::try_from(v).map_or(Scalar::Float, Scalar::Int))
+        self.scalar(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int))
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
@@ -540,7 +540,7 @@ impl<'de> Visitor<'de> for ElemSeed<'_, '_, 'de> {
     }
 
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value<'de>, E> {
-        let j = i64::try_from(v).map_or(Scalar::Float, Scalar::Int);
+        let j = i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int);
         Ok(j.read(self.r.bundle, self.elem))
     }
 

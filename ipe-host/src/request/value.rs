@@ -39,7 +39,10 @@ fn scalar<'j>(bundle: &Bundle<'_>, v: Option<&'j Json>, k: ValueKind) -> Value<'
     let s = match v {
         None | Some(Json::Null) => Scalar::Null,
         Some(Json::Bool(b)) => Scalar::Bool(*b),
-        Some(Json::Number(n)) => json_int(n).map_or(Scalar::Float, Scalar::Int),
+        Some(Json::Number(n)) => json_int(n).map_or_else(
+            || Scalar::Float(n.as_f64().unwrap_or(f64::NAN)),
+            Scalar::Int,
+        ),
         Some(Json::String(t)) => Scalar::Str(t),
         Some(v @ (Json::Array(_) | Json::Object(_))) => return wrong(k, json_kind(v)),
     };

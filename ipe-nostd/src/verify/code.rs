@@ -34,7 +34,7 @@ enum Ty {
 fn ty_of(k: u8) -> Option<Ty> {
     Some(match k {
         kind::BOOL => Ty::Bool,
-        kind::INT => Ty::Int,
+        kind::INT | kind::QUANTITY => Ty::Int,
         kind::STR => Ty::Str,
         kind::ENUM => Ty::Enum,
         _ => return None,
@@ -356,6 +356,17 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Int || b != Ty::Int {
                         return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Int).map_err(e)?;
+                }
+                Instr::Arith { op, at } => {
+                    // The error slot must exist (its path names an arithmetic error).
+                    self.slot_kind(at.0).map_err(e)?;
+                    let n = if op.is_unary() { 1 } else { 2 };
+                    for _ in 0..n {
+                        if self.state.pop(base_u8).map_err(e)? != Ty::Int {
+                            return Err(e(CodeError::TypeMismatch));
+                        }
                     }
                     self.state.push(Ty::Int).map_err(e)?;
                 }

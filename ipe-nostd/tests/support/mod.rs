@@ -68,6 +68,11 @@ fn operand(toks: &mut Tokens<'_>, k: OperandKind, end: usize) -> Result<u64, Str
             .filter_map(StrOp::from_byte)
             .find(|o| o.keyword() == w)
             .ok_or(format!("`{w}` is no string operator"))? as u64,
+        OperandKind::Arith => (0..=255u8)
+            .filter_map(ipe_nostd::isa::ArithOp::from_byte)
+            .find(|o| o.keyword() == w)
+            .ok_or(format!("`{w}` is no arithmetic operator"))?
+            as u64,
         _ => {
             let kw = k.keyword().unwrap_or("");
             if w != kw {

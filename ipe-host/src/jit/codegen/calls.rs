@@ -32,10 +32,14 @@ pub(crate) enum Helper {
     InList,
     /// [`helpers::pair_contains`].
     PairContains,
+    /// [`helpers::arith_val`].
+    ArithVal,
+    /// [`helpers::arith_err`].
+    ArithErr,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 8;
+pub(crate) const HELPERS: usize = 10;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -48,6 +52,8 @@ impl Helper {
         Helper::ListErr,
         Helper::InList,
         Helper::PairContains,
+        Helper::ArithVal,
+        Helper::ArithErr,
     ];
 
     /// The symbol name.
@@ -61,6 +67,8 @@ impl Helper {
             Helper::ListErr => "ipe_list_err",
             Helper::InList => "ipe_in_list",
             Helper::PairContains => "ipe_pair_contains",
+            Helper::ArithVal => "ipe_arith_val",
+            Helper::ArithErr => "ipe_arith_err",
         }
     }
 
@@ -75,6 +83,8 @@ impl Helper {
             Helper::ListErr => helpers::list_err as *const u8,
             Helper::InList => helpers::in_list as *const u8,
             Helper::PairContains => helpers::pair_contains as *const u8,
+            Helper::ArithVal => helpers::arith_val as *const u8,
+            Helper::ArithErr => helpers::arith_err as *const u8,
         }
     }
 
@@ -86,7 +96,8 @@ impl Helper {
             Helper::StrOp => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
             Helper::InList => 6,
-            Helper::PairContains => 4,
+            Helper::PairContains | Helper::ArithErr => 4,
+            Helper::ArithVal => 3,
         }
     }
 }

@@ -415,6 +415,35 @@ impl Gen<'_, '_> {
                     let c = self.cell(Ty::Int, val, err);
                     self.push(c)?;
                 }
+                Instr::Arith { op, at } => {
+                    // Issue #14: checked arithmetic through helpers (the same
+                    // `ArithOp::apply` as the interpreter), only when both operands are clean.
+                    let b = if op.is_unary() {
+                        None
+                    } else {
+                        Some(self.pop()?)
+                    };
+                    let a = self.pop()?;
+                    let (bval, err) = match b {
+                        Some(b) => (b.val, self.b.ins().umin(a.err, b.err)),
+                        None => (self.iconst(0), a.err),
+                    };
+                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
+                    let zero = self.iconst(0);
+                    let opv = i64::from(op as u8);
+                    let val = self.unless(dirty, zero, false, |g| {
+                        let o = g.iconst(opv);
+                        g.call(Helper::ArithVal, &[o, a.val, bval])
+                    });
+                    let atc = errcode::at(at.0, None) as i64;
+                    let err = self.unless(dirty, err, false, |g| {
+                        let o = g.iconst(opv);
+                        let atv = g.iconst(atc);
+                        g.call(Helper::ArithErr, &[o, a.val, bval, atv])
+                    });
+                    let c = self.cell(Ty::Int, val, err);
+                    self.push(c)?;
+                }
                 Instr::NoteCount {} => {
                     let a = self.peek()?;
                     let clean = self.is_ok(a.err);

@@ -47,7 +47,7 @@ impl Gen<'_, '_> {
         let fast = fast_read(&l, k).ok_or(bad("scalar kind"))?;
         let tag = self.b.ins().uload8(I64, f, addr, 0);
         let (ty, val, ok, ptr, len) = match k {
-            kind::INT => {
+            kind::INT | kind::QUANTITY => {
                 let v = self.b.ins().load(I64, f, addr, l.off_int as i32);
                 let ok = self
                     .b
