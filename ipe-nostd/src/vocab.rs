@@ -111,6 +111,9 @@ pub enum ErrKind {
     NotInEnum,
     /// The attribute is a list longer than its declared maximum.
     TooLong,
+    /// The attribute is the key of a lookup (`M[y]`, issue #13) and the map has no entry for
+    /// its value.
+    MissingKey,
 }
 
 /// Writes the decision-JSON text for an attribute error, exactly as `docs/LANGUAGE.md` specifies.
@@ -161,6 +164,7 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             Ok(())
         }
         ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} elements"),
+        ErrKind::MissingKey => write!(w, "missing key `{path}`: the map has no entry for its value"),
     }
 }
 

@@ -13,6 +13,7 @@ pub(crate) const OK: u64 = u64::MAX;
 const NOT_RECORD: u64 = 48;
 const NOT_IN_ENUM: u64 = 64;
 const TOO_LONG: u64 = 65;
+const MISSING_KEY: u64 = 66;
 
 /// The value kind of kind byte `i` as [`kind_code`] encodes it (its [`kind`] byte, so codes
 /// order like [`ValueKind`]s); `None` for a byte no value kind encodes to.
@@ -44,6 +45,7 @@ pub(crate) fn kind_code(k: ErrKind) -> u64 {
         ErrKind::NotRecord { got } => NOT_RECORD + got as u64,
         ErrKind::NotInEnum => NOT_IN_ENUM,
         ErrKind::TooLong => TOO_LONG,
+        ErrKind::MissingKey => MISSING_KEY,
     }
 }
 
@@ -71,6 +73,7 @@ pub(crate) fn decode(c: u64) -> Option<AttrError> {
         0 => ErrKind::Missing,
         NOT_IN_ENUM => ErrKind::NotInEnum,
         TOO_LONG => ErrKind::TooLong,
+        MISSING_KEY => ErrKind::MissingKey,
         k @ NOT_RECORD..NOT_IN_ENUM => ErrKind::NotRecord {
             got: json_kind(k - NOT_RECORD)?,
         },
@@ -87,7 +90,12 @@ mod tests {
     use super::*;
 
     fn all_kinds() -> Vec<ErrKind> {
-        let mut v = vec![ErrKind::Missing, ErrKind::NotInEnum, ErrKind::TooLong];
+        let mut v = vec![
+            ErrKind::Missing,
+            ErrKind::NotInEnum,
+            ErrKind::TooLong,
+            ErrKind::MissingKey,
+        ];
         for e in 0..5 {
             for g in 0..7 {
                 if let (Some(expected), Some(got)) = (value_kind(e), json_kind(g)) {

@@ -32,10 +32,14 @@ pub(crate) enum Helper {
     InList,
     /// [`helpers::pair_contains`].
     PairContains,
+    /// [`helpers::lookup_row`].
+    LookupRow,
+    /// [`helpers::const_part`].
+    ConstPart,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 8;
+pub(crate) const HELPERS: usize = 10;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -48,6 +52,8 @@ impl Helper {
         Helper::ListErr,
         Helper::InList,
         Helper::PairContains,
+        Helper::LookupRow,
+        Helper::ConstPart,
     ];
 
     /// The symbol name.
@@ -61,6 +67,8 @@ impl Helper {
             Helper::ListErr => "ipe_list_err",
             Helper::InList => "ipe_in_list",
             Helper::PairContains => "ipe_pair_contains",
+            Helper::LookupRow => "ipe_lookup_row",
+            Helper::ConstPart => "ipe_const_part",
         }
     }
 
@@ -75,6 +83,8 @@ impl Helper {
             Helper::ListErr => helpers::list_err as *const u8,
             Helper::InList => helpers::in_list as *const u8,
             Helper::PairContains => helpers::pair_contains as *const u8,
+            Helper::LookupRow => helpers::lookup_row as *const u8,
+            Helper::ConstPart => helpers::const_part as *const u8,
         }
     }
 
@@ -87,6 +97,7 @@ impl Helper {
             Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
             Helper::InList => 6,
             Helper::PairContains => 4,
+            Helper::LookupRow | Helper::ConstPart => 3,
         }
     }
 }
