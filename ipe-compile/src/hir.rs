@@ -271,6 +271,18 @@ pub enum Operand {
     /// `count(x in l1, l2, ... [where F])` (issue #13): the sum of the counts of two or more
     /// aggregates, an int; an error when any of them is (the smallest error).
     CountSum(Vec<Aggregate>),
+    /// `M[y]` or `M[y].field` (issue #13): the value a map constant holds under the string
+    /// `y`; a key the table does not hold is a missing-key error at `y`.
+    Lookup(Box<Lookup>),
+}
+
+/// A lookup table read with a key read at run time (issue #13, [`Operand::Lookup`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lookup {
+    /// The key: a top-level string attribute or a string field of a bound element.
+    pub key: Operand,
+    /// Every (key, value) row, sorted by key, the values of one type (not an enum).
+    pub rows: Vec<(String, Literal)>,
 }
 
 impl Operand {

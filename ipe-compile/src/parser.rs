@@ -15,6 +15,7 @@ mod consts;
 mod dynref;
 mod group;
 mod keys;
+mod lookup;
 mod optional;
 mod reason;
 mod reuse;
@@ -1023,8 +1024,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
             return aggregate(i, kind);
         }
     }
-    match path(i) {
-        Ok(p) if !p.text.contains('.') && peek_sym(i, "(") => {
+    match lookup::path_or_lookup(i) {
+        Ok(Err(e)) => Ok(e),
+        Ok(Ok(p)) if !p.text.contains('.') && peek_sym(i, "(") => {
             let _ = eat_sym(i, "(")?;
             enter(i)?;
             let args = reuse::call_args(i);
@@ -1035,7 +1037,7 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
                 kind: ExprKind::Call { name: p, args },
             })
         }
-        Ok(p) if peek_sym(i, "(") => Err(ErrMode::Cut(SyntaxError::located(
+        Ok(Ok(p)) if peek_sym(i, "(") => Err(ErrMode::Cut(SyntaxError::located(
             p.span.clone(),
             "functions are not part of the language (yet)",
             format!(
@@ -1043,7 +1045,7 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
                 p.text
             ),
         ))),
-        Ok(p) => Ok(Expr {
+        Ok(Ok(p)) => Ok(Expr {
             span: p.span.clone(),
             kind: ExprKind::Path(p),
         }),

@@ -443,6 +443,10 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
                 free_heads(f, out);
             }
         }
+        ExprKind::Lookup(l) => {
+            out.insert(head(&l.map));
+            free_heads(&l.key, out);
+        }
         ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
             free_heads(lhs, out);
             if let Some(n) = data_name(data) {
@@ -522,6 +526,10 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
         ExprKind::InPath { lhs, list } => {
             collect_refs(lhs, out);
             out.push(head(list));
+        }
+        ExprKind::Lookup(l) => {
+            out.push(head(&l.map));
+            collect_refs(&l.key, out);
         }
         ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
             collect_refs(lhs, out);
@@ -900,6 +908,17 @@ impl<'a> Cx<'a> {
             ExprKind::CountLists(xs) => {
                 ExprKind::CountLists(xs.iter().map(|x| self.expr(x, env)).collect())
             }
+            // The key is an expression: a parameter becomes its argument (a string literal
+            // makes the lookup a constant's path in `check::consts`).
+            ExprKind::Lookup(l) => ExprKind::Lookup(Box::new(crate::ast::Lookup {
+                map: Name {
+                    text: l.map.text.clone(),
+                    span: self.span(env, &l.map.span),
+                },
+                key: self.expr(&l.key, env),
+                field: l.field.clone(),
+                rows: l.rows.clone(),
+            })),
             ExprKind::Cmp { op, lhs, rhs } => ExprKind::Cmp {
                 op: *op,
                 lhs: Box::new(self.expr(lhs, env)),
@@ -1721,6 +1740,10 @@ impl<'a> Cx<'a> {
                 self.respan_in(expr, list);
                 note(self, kw);
                 self.respan_in(filter, list);
+            }
+            ExprKind::Lookup(l) => {
+                note(self, &mut l.map.span);
+                self.respan_in(&mut l.key, list);
             }
             ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
                 self.respan_in(lhs, list);

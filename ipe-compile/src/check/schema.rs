@@ -374,6 +374,7 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
                 renumber_fields(f, maps);
             }
         }
+        Operand::Lookup(l) => renumber_operand(&mut l.key, maps),
         Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
@@ -444,5 +445,6 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
         Operand::Lit(_) => {}
         Operand::Count(a) => remap_agg(a, map),
         Operand::CountSum(aggs) => aggs.iter_mut().for_each(|a| remap_agg(a, map)),
+        Operand::Lookup(l) => remap_operand(&mut l.key, map),
     }
 }
