@@ -455,6 +455,8 @@ pub struct Lookup {
     pub key: Expr,
     /// The field path after the key for a map of records (`organization`, `a.b`).
     pub field: Option<String>,
+    /// Where `[key]` is written (for errors about the key).
+    pub brackets: ByteSpan,
     /// The table once constants are expanded: every (key, value) row, sorted by key, and the
     /// type word of the values (`string`, `int`, `bool`).
     pub rows: Option<Vec<(String, Lit)>>,

@@ -853,24 +853,26 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
 /// Collects the top-level attributes whose values `e` reads; false when `e` reads a list, an
 /// element or a count (a shape whose values a reason does not show).
 fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
-    let operand = |o: &Operand, out: &mut Vec<SlotId>| match o {
-        Operand::Slot(s) => {
-            out.push(*s);
-            true
+    // A lookup (issue #13) shows its key when the key is a top-level attribute.
+    fn operand(o: &Operand, out: &mut Vec<SlotId>) -> bool {
+        match o {
+            Operand::Slot(s) => {
+                out.push(*s);
+                true
+            }
+            Operand::Lit(_) => true,
+            Operand::Lookup(l) => operand(&l.key, out),
+            Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_) => false,
         }
-        Operand::Lit(_) => true,
-        Operand::Field { .. }
-        | Operand::Count(_)
-        | Operand::CountSum(_)
-        | Operand::Lookup(_) => false,
-    };
+    }
     match e {
         Expr::Const(_) => true,
         Expr::Truthy(o) | Expr::InSet { lhs: o, .. } => operand(o, out),
         Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
             operand(lhs, out) && operand(rhs, out)
         }
-        Expr::Has(o) => !matches!(o, Operand::Field { .. } | Operand::Lookup(_)),
+        Expr::Has(Operand::Lookup(l)) => operand(&l.key, out),
+        Expr::Has(o) => !matches!(o, Operand::Field { .. }),
         Expr::Not(e) => value_reads(e, out),
         Expr::And(es) | Expr::Or(es) => es.iter().all(|e| value_reads(e, out)),
         Expr::InHierarchy { lhs, rhs, .. } => operand(lhs, out) && operand(rhs, out),

@@ -129,7 +129,8 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
         match instr {
             Instr::LoadSlot { slot }
             | Instr::CmpSlotConst { slot, .. }
-            | Instr::InSlotSet { slot, .. } => {
+            | Instr::InSlotSet { slot, .. }
+            | Instr::LookupSlot { slot, .. } => {
                 if after.is_none_or(|a| slot.0 > a) {
                     best = Some(best.map_or(slot.0, |b| b.min(slot.0)));
                 }

@@ -821,9 +821,8 @@ impl Cx {
                     return e.clone();
                 }
                 // A request map (or anything else) with a key read at run time.
-                let at = l.map.span.end..l.key.span.end + 1;
                 self.error(
-                    at,
+                    l.brackets.clone(),
                     "a key in brackets must be a string literal".to_owned(),
                     Some(format!(
                         "dynamic keys are not supported on request attributes: a key read from the request, a def parameter or an element cannot select an entry of `{first}`; write the key as a string (`{first}[\"team\"]`), or test the entries with `any(k, v in {first} where k == ... and ...)`; `M[y]` with a key read at run time looks up a map constant (a data file's object)"
@@ -871,6 +870,7 @@ impl Cx {
                 map: l.map.clone(),
                 key,
                 field: l.field.clone(),
+                brackets: l.brackets.clone(),
                 rows: Some(rows),
             })),
             span: e.span.clone(),

@@ -917,6 +917,7 @@ impl<'a> Cx<'a> {
                 },
                 key: self.expr(&l.key, env),
                 field: l.field.clone(),
+                brackets: self.span(env, &l.brackets),
                 rows: l.rows.clone(),
             })),
             ExprKind::Cmp { op, lhs, rhs } => ExprKind::Cmp {
@@ -1743,6 +1744,7 @@ impl<'a> Cx<'a> {
             }
             ExprKind::Lookup(l) => {
                 note(self, &mut l.map.span);
+                note(self, &mut l.brackets);
                 self.respan_in(&mut l.key, list);
             }
             ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {

@@ -26,6 +26,7 @@ pub(super) fn path_or_lookup(i: &mut In<'_>) -> PResult<Result<Name, Expr>> {
     if !inner.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         return Err(ErrMode::Cut(keys::dynamic_key_error(i, &map.text)));
     }
+    let open = i.current_token_start();
     let _ = expect_sym(i, "[", "`[`")?;
     let key = cut_err(path)
         .context("a string key or an attribute path")
@@ -55,6 +56,7 @@ pub(super) fn path_or_lookup(i: &mut In<'_>) -> PResult<Result<Name, Expr>> {
             map,
             key,
             field: (!field.is_empty()).then_some(field),
+            brackets: open..close.end,
             rows: None,
         })),
     }))
