@@ -1381,6 +1381,21 @@ impl<'a> Cx<'a> {
                 return self.call(n, &[], &e.span, env);
             }
         }
+        // `g.id` with `g` a def parameter bound to a lookup of a record (issue #13,
+        // `same(x, repos[r].readers)`): the lookup with the field path extended.
+        if let Some((h, rest)) = n.text.split_once('.').filter(|_| !bound) {
+            if let Some(ExprKind::Lookup(l)) = env.subst.get(h).map(|a| &a.kind) {
+                let mut l = (**l).clone();
+                l.field = Some(match &l.field {
+                    Some(f) => format!("{f}.{rest}"),
+                    None => rest.to_owned(),
+                });
+                return Expr {
+                    kind: ExprKind::Lookup(Box::new(l)),
+                    span: self.span(env, &e.span),
+                };
+            }
+        }
         match self.paths(n, env) {
             Some(mut v) if v.len() == 1 => {
                 let p = v.pop().unwrap_or_else(|| n.clone());
