@@ -855,12 +855,16 @@ impl Cx {
             }
         };
         if rows.is_empty() {
-            let what = field.map_or(String::new(), |f| format!(" with the field `{f}`"));
-            self.error(
-                e.span.clone(),
-                format!("map constant `{first}` has no entry{what}"),
-                Some(format!("`{first}` is declared in {}", c.origin)),
-            );
+            let (message, help) = match (&c.value, field) {
+                (Value::Records(r), Some(_)) if !r.is_empty() => {
+                    self.lookup_shape_error(&c, first, field)
+                }
+                _ => (
+                    format!("map constant `{first}` is empty: a lookup in it is always missing"),
+                    format!("`{first}` is declared in {}", c.origin),
+                ),
+            };
+            self.error(e.span.clone(), message, Some(help));
             return e.clone();
         }
         let mut rows = rows;
