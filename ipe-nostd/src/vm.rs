@@ -8,7 +8,6 @@
 use core::cmp::Ordering;
 
 use crate::bundle::{Bundle, PolicyId, SlotId};
-use crate::vocab::ErrKind;
 use crate::decision::{
     Accumulator, AttrError, Decision, DecisionLists, ElementIndex, Outcome, PolicyError, Violation,
 };
@@ -16,6 +15,7 @@ use crate::format::{body_kind, group, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
 use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
+use crate::vocab::ErrKind;
 
 mod nested;
 
@@ -459,10 +459,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     set,
                     konst,
                 } => {
-                    let list = self
-                        .loops
-                        .get(usize::from(level.0))
-                        .map_or(0, |l| l.0);
+                    let list = self.loops.get(usize::from(level.0)).map_or(0, |l| l.0);
                     let key = self.load_field(level.0, field.0);
                     let c = self.lookup(key, (list, Some(field.0)), set.0, konst.0);
                     self.push(c);

@@ -164,7 +164,10 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             Ok(())
         }
         ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} elements"),
-        ErrKind::MissingKey => write!(w, "missing key `{path}`: the map has no entry for its value"),
+        ErrKind::MissingKey => write!(
+            w,
+            "missing key `{path}`: the map has no entry for its value"
+        ),
     }
 }
 

@@ -432,7 +432,9 @@ impl Cx {
         use serde_json::Value as J;
         match v {
             J::Array(items) => Some(Value::List(self.json_list(di, key, path, items, None)?)),
-            J::Object(m) if m.values().any(|v| !v.is_array()) && !m.values().any(|v| v.is_array()) => {
+            J::Object(m)
+                if m.values().any(|v| !v.is_array()) && !m.values().any(|v| v.is_array()) =>
+            {
                 self.json_table(di, key, path, m)
             }
             J::Object(m) => {
@@ -518,7 +520,10 @@ impl Cx {
                                 di,
                                 Some(key),
                                 format!("{}.{f}", json_key(path, k)),
-                                format!("is {}, expected {t} (a field has one type in every record)", a_kind(l)),
+                                format!(
+                                    "is {}, expected {t} (a field has one type in every record)",
+                                    a_kind(l)
+                                ),
                             );
                             return None;
                         }
@@ -541,7 +546,10 @@ impl Cx {
                     di,
                     Some(key),
                     p,
-                    format!("is {}, expected {w} (the values of a map have one type)", a_kind(&l)),
+                    format!(
+                        "is {}, expected {w} (the values of a map have one type)",
+                        a_kind(&l)
+                    ),
                 );
                 return None;
             }
@@ -942,7 +950,9 @@ impl Cx {
                         let (m, h) = self.lookup_shape_error(c, first, field);
                         let (m, h) = if rec.is_empty() || r.values().any(|x| x.contains_key(f)) {
                             (
-                                format!("the record of `{first}` under \"{key}\" has no field `{f}`"),
+                                format!(
+                                    "the record of `{first}` under \"{key}\" has no field `{f}`"
+                                ),
                                 format!("`{first}` is declared in {}", c.origin),
                             )
                         } else {

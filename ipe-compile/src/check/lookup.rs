@@ -2,7 +2,7 @@
 //! "Lookups by a request value"): the key is a string read at run time, the value has the
 //! type of the table's rows.
 
-use super::expr::{Val, ValOp, VTy};
+use super::expr::{VTy, Val, ValOp};
 use super::{ty_word, Ctx};
 use crate::ast::{ByteSpan, Lit, Lookup};
 use crate::hir::{self, Literal, Operand, Scalar};

@@ -155,8 +155,11 @@ impl<'t> CodeGen<'t> {
                 }
                 // `has M[y]` (issue #13): `y in keys(M)`, an error when `y` is.
                 Operand::Lookup(l) => {
-                    let keys: Vec<Literal> =
-                        l.rows.iter().map(|(k, _)| Literal::Str(k.clone())).collect();
+                    let keys: Vec<Literal> = l
+                        .rows
+                        .iter()
+                        .map(|(k, _)| Literal::Str(k.clone()))
+                        .collect();
                     let k = self.tables.set(&keys, Some(&Scalar::Str))?;
                     match &l.key {
                         Operand::Slot(s) => {
