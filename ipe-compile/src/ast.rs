@@ -496,6 +496,9 @@ pub struct MapEntry {
     pub items: Vec<(Lit, ByteSpan)>,
     /// Where the list is written.
     pub span: ByteSpan,
+    /// The value is one literal (`"key": 3`, a map of values, issue #13 lookups), the only
+    /// item of `items`, not a list.
+    pub scalar: bool,
 }
 
 impl ConstValue {

@@ -247,12 +247,64 @@ impl Cx {
         });
     }
 
+    /// `const M = {"a": 1, "b": 2}`: a map of values of one type (issue #13 lookups).
+    fn source_table(
+        &mut self,
+        name: &str,
+        entries: &[ast::MapEntry],
+        span: &ByteSpan,
+    ) -> Option<Value> {
+        let mut table = BTreeMap::new();
+        let mut want: Option<&'static str> = None;
+        for e in entries {
+            let value = match (e.scalar, e.items.first()) {
+                (true, Some((l, _))) => l,
+                _ => {
+                    self.error(
+                        e.span.clone(),
+                        format!("constant `{name}` mixes lists and values"),
+                        Some(
+                            "a map constant holds lists (`x in M[y]`) or values (`M[y]`), not both"
+                                .to_owned(),
+                        ),
+                    );
+                    return None;
+                }
+            };
+            if let Some(w) = want.filter(|w| *w != value.type_word()) {
+                self.error(
+                    e.span.clone(),
+                    format!(
+                        "mismatched types in constant `{name}`: expected {w}, found {}",
+                        value.type_word()
+                    ),
+                    Some("the values of a map constant all have one type".to_owned()),
+                );
+                return None;
+            }
+            want = Some(value.type_word());
+            if table.insert(e.key.clone(), value.clone()).is_some() {
+                self.error(
+                    e.key_span.clone(),
+                    format!("key \"{}\" is given twice in constant `{name}`", e.key),
+                    Some("keep one of the two".to_owned()),
+                );
+                return None;
+            }
+        }
+        let _ = span;
+        Some(Value::Table(table))
+    }
+
     /// Checks the value of a `const` or `hierarchy` item.
     fn source_value(&mut self, c: &ast::ConstDecl) -> Option<Value> {
         let name = &c.name.text;
         let value = match &c.value {
             ConstValue::Lit(l, _) => Value::Scalar(l.clone()),
             ConstValue::List(items, _) => Value::List(self.same_kind(name, items, None)?),
+            ConstValue::Map(entries, span) if entries.iter().any(|e| e.scalar) => {
+                self.source_table(name, entries, span)?
+            }
             ConstValue::Map(entries, _) => {
                 let mut map = BTreeMap::new();
                 let mut kind: Option<&'static str> = None;
