@@ -433,6 +433,11 @@ pub enum ExprKind {
         /// The values.
         rhs: DataRef,
     },
+    /// `name[key]`, `name[key].field` (issue #13): the value a map constant holds under a key
+    /// given by a value (a request path, a def or template parameter, a bound element's
+    /// field); a string literal key becomes the constant path `name["key"]...` when constants
+    /// are expanded, any other key keeps the map's rows ([`Lookup::rows`]).
+    Lookup(Box<Lookup>),
     /// `x in name["key"]` or `x in hierarchy "entity"` (expanded before checking).
     InData {
         /// Tested operand.
@@ -452,6 +457,22 @@ pub enum ExprKind {
         /// The operands.
         args: Vec<Expr>,
     },
+}
+
+/// A lookup `name[key]` or `name[key].field` in a map constant (issue #13).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lookup {
+    /// The map constant's name.
+    pub map: Name,
+    /// The key (a path, or what a parameter stands for after inlining).
+    pub key: Expr,
+    /// The field path after the key for a map of records (`organization`, `a.b`).
+    pub field: Option<String>,
+    /// Where `[key]` is written (for errors about the key).
+    pub brackets: ByteSpan,
+    /// The table once constants are expanded: every (key, value) row, sorted by key, and the
+    /// type word of the values (`string`, `int`, `bool`).
+    pub rows: Option<Vec<(String, Lit)>>,
 }
 
 /// `const NAME = value` or `hierarchy NAME = { ... }`: a named constant (see
@@ -488,6 +509,9 @@ pub struct MapEntry {
     pub items: Vec<(Lit, ByteSpan)>,
     /// Where the list is written.
     pub span: ByteSpan,
+    /// The value is one literal (`"key": 3`, a map of values, issue #13 lookups), the only
+    /// item of `items`, not a list.
+    pub scalar: bool,
 }
 
 impl ConstValue {

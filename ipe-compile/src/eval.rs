@@ -272,6 +272,13 @@ impl<'p, 'r> Eval<'p, 'r> {
                     Self::err(at, None, ipe_nostd::vocab::arith_kind(e))
                 })
             }
+            // Strings are read through `value`/`string_of` (the row is the program's text).
+            Operand::Lookup(l) => Ok(match self.row(l)? {
+                Literal::Str(_) => V::Str(""),
+                Literal::Int(n) => V::Int(*n),
+                Literal::Bool(b) => V::Bool(*b),
+                Literal::Enum { rank, .. } => V::Enum(*rank),
+            }),
         }
     }
 
@@ -363,9 +370,29 @@ impl<'p, 'r> Eval<'p, 'r> {
         )
     }
 
+    /// The row of lookup `l` under its key (issue #13): the key's error, or a missing key at
+    /// the key when the table has no row for it.
+    fn row(&mut self, l: &'p hir::Lookup) -> R<&'p Literal> {
+        let k = self.string_of(&l.key)?;
+        match l.rows.binary_search_by(|(r, _)| r.as_str().cmp(&k)) {
+            Ok(i) => Ok(&l.rows[i].1),
+            Err(_) => Err(match l.key {
+                Operand::Field { list, field, .. } => {
+                    Self::err(list, Some(field), ErrKind::MissingKey)
+                }
+                Operand::Slot(id) => Self::err(id, None, ErrKind::MissingKey),
+                _ => Self::err(0, None, ErrKind::MissingKey),
+            }),
+        }
+    }
+
     fn string_of(&mut self, o: &'p Operand) -> R<String> {
         match o {
             Operand::Lit(Literal::Str(s)) => Ok(s.clone()),
+            Operand::Lookup(l) => match self.row(l)? {
+                Literal::Str(s) => Ok(s.clone()),
+                _ => Ok(String::new()),
+            },
             _ => match self.operand(o)? {
                 V::Str(s) => Ok(s.to_owned()),
                 _ => Ok(String::new()),
@@ -378,6 +405,12 @@ impl<'p, 'r> Eval<'p, 'r> {
     fn value(&mut self, o: &'p Operand) -> R<Owned> {
         Ok(match o {
             Operand::Lit(Literal::Str(s)) => Owned::Str(s.clone()),
+            Operand::Lookup(l) => match self.row(l)? {
+                Literal::Str(s) => Owned::Str(s.clone()),
+                Literal::Int(n) => Owned::Int(*n),
+                Literal::Bool(b) => Owned::Bool(*b),
+                Literal::Enum { rank, .. } => Owned::Int(i64::from(*rank)),
+            },
             _ => match self.operand(o)? {
                 V::Str(s) => Owned::Str(s.to_owned()),
                 V::Int(n) => Owned::Int(n),
@@ -449,6 +482,11 @@ impl<'p, 'r> Eval<'p, 'r> {
                         || self.map_value_not_record(*list, *field, elem).is_some()
                         || lookup(elem, &fields[usize::from(*field)].path).is_some()
                 }
+                // `has M[y]` (issue #13): `y` is a key of the table; an error when `y` is.
+                Operand::Lookup(l) => match self.string_of(&l.key) {
+                    Ok(k) => l.rows.iter().any(|(r, _)| *r == k),
+                    Err(e) => return Err(e),
+                },
                 _ => true,
             }),
             Expr::Not(x) => match self.expr(x) {
@@ -846,6 +884,7 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
 /// Collects the top-level attributes whose values `e` reads; false when `e` reads a list, an
 /// element or a count (a shape whose values a reason does not show).
 fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
+    // A lookup (issue #13) shows its key when the key is a top-level attribute.
     fn operand(o: &Operand, out: &mut Vec<SlotId>) -> bool {
         match o {
             Operand::Slot(s) => {
@@ -853,6 +892,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
                 true
             }
             Operand::Lit(_) => true,
+            Operand::Lookup(l) => operand(&l.key, out),
             Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_) => false,
             Operand::Arith(_, args) => args.iter().all(|a| operand(a, out)),
         }
@@ -863,6 +903,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
         Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
             operand(lhs, out) && operand(rhs, out)
         }
+        Expr::Has(Operand::Lookup(l)) => operand(&l.key, out),
         Expr::Has(o) => !matches!(o, Operand::Field { .. }),
         Expr::Not(e) => value_reads(e, out),
         Expr::And(es) | Expr::Or(es) => es.iter().all(|e| value_reads(e, out)),

@@ -287,6 +287,18 @@ pub enum Operand {
     /// Checked integer arithmetic over int operands (issue #14): one operand for the unary
     /// operators, two for the others. Never all literals (those are folded by the checker).
     Arith(ArithOp, Vec<Operand>),
+    /// `M[y]` or `M[y].field` (issue #13): the value a map constant holds under the string
+    /// `y`; a key the table does not hold is a missing-key error at `y`.
+    Lookup(Box<Lookup>),
+}
+
+/// A lookup table read with a key read at run time (issue #13, [`Operand::Lookup`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lookup {
+    /// The key: a top-level string attribute or a string field of a bound element.
+    pub key: Operand,
+    /// Every (key, value) row, sorted by key, the values of one type (not an enum).
+    pub rows: Vec<(String, Literal)>,
 }
 
 /// An arithmetic operator (issue #14).
@@ -304,6 +316,7 @@ impl Operand {
             Operand::Count(a) => Some(a.list),
             Operand::CountSum(aggs) => aggs.iter().map(|a| a.list).min(),
             Operand::Arith(_, args) => args.iter().filter_map(Operand::first_slot).min(),
+            Operand::Lookup(l) => l.key.first_slot(),
         }
     }
 

@@ -16,6 +16,7 @@ mod consts;
 mod dynref;
 mod group;
 mod keys;
+mod lookup;
 mod optional;
 mod ranges;
 mod reason;
@@ -1054,8 +1055,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
     if let Some(e) = arith::builtin(i)? {
         return Ok(e);
     }
-    match path(i) {
-        Ok(p) if !p.text.contains('.') && peek_sym(i, "(") => {
+    match lookup::path_or_lookup(i) {
+        Ok(Err(e)) => Ok(e),
+        Ok(Ok(p)) if !p.text.contains('.') && peek_sym(i, "(") => {
             let _ = eat_sym(i, "(")?;
             enter(i)?;
             let args = reuse::call_args(i);
@@ -1066,7 +1068,7 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
                 kind: ExprKind::Call { name: p, args },
             })
         }
-        Ok(p) if peek_sym(i, "(") => Err(ErrMode::Cut(SyntaxError::located(
+        Ok(Ok(p)) if peek_sym(i, "(") => Err(ErrMode::Cut(SyntaxError::located(
             p.span.clone(),
             "functions are not part of the language (yet)",
             format!(
@@ -1074,7 +1076,7 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
                 p.text
             ),
         ))),
-        Ok(p) => Ok(Expr {
+        Ok(Ok(p)) => Ok(Expr {
             span: p.span.clone(),
             kind: ExprKind::Path(p),
         }),

@@ -679,6 +679,26 @@ impl<'a> Bundle<'a> {
         false
     }
 
+    /// The position of `key` among the keys of constant set `set` (0 for its smallest key),
+    /// or `None` when the set does not hold it: one binary search (issue #13 lookups: row `i`
+    /// of a lookup table is the constant right after the table's first value constant).
+    #[inline]
+    pub fn set_position(&self, set: u16, key: i64) -> Option<u16> {
+        let r = self.set_rec(set);
+        let (first, n) = (r.first_key() as usize, r.key_count() as usize);
+        let (mut lo, mut hi) = (first, first.saturating_add(n));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let k = SetKeyRec::nth(self.body.set_keys, mid).key();
+            match k.cmp(&key) {
+                core::cmp::Ordering::Less => lo = mid + 1,
+                core::cmp::Ordering::Greater => hi = mid,
+                core::cmp::Ordering::Equal => return u16::try_from(mid - first).ok(),
+            }
+        }
+        None
+    }
+
     /// Number of policies.
     pub fn policy_count(&self) -> usize {
         PolicyRec::count(self.body.policies)

@@ -119,6 +119,17 @@ macro_rules! for_each_opcode {
             /// error at slot `at` (the first attribute the expression reads) when the result
             /// has no value. Issue #14.
             Arith = 0x2E, "arith" { op: ArithOp, at: Slot };
+            /// `lookup.slot slot set konst` `[] -> [v]`: the value of a lookup table (issue #13
+            /// `M[y]`, a map constant indexed by a request value) under the string in scalar
+            /// slot `slot`: set `set` (strings) holds the table's keys, and the value of its
+            /// `i`-th smallest key is constant `konst + i`. One binary search; the slot's error
+            /// if it is one; a key not in the table (or not in the string table) is the error
+            /// [`MissingKey`](crate::ErrKind::MissingKey) at `slot`.
+            LookupSlot = 0x1D, "lookup.slot" { slot: Slot, set: Set, konst: Const };
+            /// `lookup.field level field set konst` `[] -> [v]`: `lookup.slot` with the key
+            /// read from field `field` of the element bound at level `level` (the missing key
+            /// error is at that field).
+            LookupField = 0x1E, "lookup.field" { level: Level, field: Field, set: Set, konst: Const };
         }
     };
 }

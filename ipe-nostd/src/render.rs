@@ -116,7 +116,8 @@ fn write_found<W: fmt::Write + ?Sized>(
 }
 
 /// The smallest slot greater than `after` (any slot when `None`) whose value the clause
-/// `code` reads with `load.slot`, `cmp.slot.const` or `in.slot.set`; `None` when there is none
+/// `code` reads with `load.slot`, `cmp.slot.const`, `in.slot.set` or `lookup.slot` (its key,
+/// issue #13); `None` when there is none
 /// or when the clause is not of a shape whose values a reason shows: only those reads, `has`,
 /// constants, comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps (no
 /// list, element or count; `docs/LANGUAGE.md`, "Values in default reasons").
@@ -129,7 +130,8 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
         match instr {
             Instr::LoadSlot { slot }
             | Instr::CmpSlotConst { slot, .. }
-            | Instr::InSlotSet { slot, .. } => {
+            | Instr::InSlotSet { slot, .. }
+            | Instr::LookupSlot { slot, .. } => {
                 if after.is_none_or(|a| slot.0 > a) {
                     best = Some(best.map_or(slot.0, |b| b.min(slot.0)));
                 }

@@ -15,6 +15,7 @@ use crate::format::{body_kind, group, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
 use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
+use crate::vocab::ErrKind;
 
 mod nested;
 
@@ -288,6 +289,23 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
     }
 
+    /// The value of lookup table (`set`, `konst`) under key `a` (`lookup.slot`,
+    /// `lookup.field`): `a`'s error, the row's constant, or a missing key at `at`.
+    fn lookup(&self, a: Cell<'v>, at: (SlotId, Option<u16>), set: u16, konst: u16) -> Cell<'v> {
+        let row = match a {
+            Cell::Err(e) => return Cell::Err(e),
+            a => key(&a).and_then(|k| self.bundle.set_position(set, k)),
+        };
+        match row {
+            Some(i) => self.constant(konst.saturating_add(i)),
+            None => Cell::Err(AttrError {
+                slot: at.0,
+                field: at.1,
+                kind: ErrKind::MissingKey,
+            }),
+        }
+    }
+
     fn in_set(&self, a: Cell<'v>, set: u16) -> Cell<'v> {
         match a {
             Cell::Err(e) => Cell::Err(e),
@@ -429,6 +447,21 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         ),
                         _ => FALSE,
                     };
+                    self.push(c);
+                }
+                Instr::LookupSlot { slot, set, konst } => {
+                    let c = self.lookup(self.load_slot(slot.0), (slot.0, None), set.0, konst.0);
+                    self.push(c);
+                }
+                Instr::LookupField {
+                    level,
+                    field,
+                    set,
+                    konst,
+                } => {
+                    let list = self.loops.get(usize::from(level.0)).map_or(0, |l| l.0);
+                    let key = self.load_field(level.0, field.0);
+                    let c = self.lookup(key, (list, Some(field.0)), set.0, konst.0);
                     self.push(c);
                 }
                 Instr::InList { list } => {

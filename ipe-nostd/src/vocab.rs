@@ -122,6 +122,9 @@ pub enum ErrKind {
     /// A `quantity` attribute that is not a Kubernetes quantity, or whose value in
     /// milli-units is outside the 64-bit signed range (issue #14).
     BadQuantity,
+    /// The attribute is the key of a lookup (`M[y]`, issue #13) and the map has no entry for
+    /// its value.
+    MissingKey,
 }
 
 /// The attribute error kind of an arithmetic error (issue #14).
@@ -183,6 +186,10 @@ pub fn write_attr_error<'s, W: fmt::Write>(
         ErrKind::Overflow => write!(w, "arithmetic overflow in an expression reading `{path}`"),
         ErrKind::DivByZero => write!(w, "division by zero in an expression reading `{path}`"),
         ErrKind::BadQuantity => write!(w, "attribute `{path}` is not a Kubernetes quantity"),
+        ErrKind::MissingKey => write!(
+            w,
+            "missing key `{path}`: the map has no entry for its value"
+        ),
     }
 }
 

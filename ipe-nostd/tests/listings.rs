@@ -9,7 +9,8 @@
 //! size: int }`, 6 `g.nums` list of ints (lists at most 4 long), 7 `h.boxes` list of records
 //! `{ ports: list of int max 3, subs: list of { size: int } max 2 }` whose fields are the
 //! nested lists 8 `h.boxes[].ports` and 9 `h.boxes[].subs` (issue #13). Constants: 0 `"prod"`, 1 `5`,
-//! 2 `true`, 3 `high`, 4 `"pr"`, 5 `10`, 6 `false`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`,
+//! 2 `true`, 3 `high`, 4 `"pr"`, 5 `10`, 6 `false`, 7 `1`, 8 `2` (set 0 with constants 7 and 8
+//! is the lookup table `{"dev": 1, "prod": 2}`). Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`,
 //! 2 the pair set `{("dev", "dev"), ("dev", "prod"), ("prod", "prod")}` (issue #13).
 
 mod support;
@@ -390,6 +391,45 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue13 lookup.slot",
+            "lookup.slot slot 0 set 0 const 7
+             load.const const 7
+             cmp ==",
+            vec![
+                (vec![(0, S("dev"))], "true"),
+                (vec![(0, S("prod"))], "false"),
+                (vec![(0, S("pr"))], "error slot 0 MissingKey"),
+                (vec![(0, S("not a symbol"))], "error slot 0 MissingKey"),
+                (vec![], "error slot 0 Missing"),
+                (
+                    vec![(0, I(3))],
+                    "error slot 0 WrongType { expected: Str, got: Int }",
+                ),
+            ],
+        ),
+        ok(
+            "issue13 lookup.field",
+            "any slot 5 body 13
+                 lookup.field level 0 field 0 set 0 const 7
+                 load.const const 8
+                 cmp ==",
+            vec![
+                (vec![(5, V::R(vec![V::S("dev"), V::I(1)]))], "false"),
+                (
+                    vec![(5, V::R(vec![V::S("dev"), V::I(1), V::S("prod"), V::I(1)]))],
+                    "true",
+                ),
+                (
+                    vec![(5, V::R(vec![V::S("zzz"), V::I(1)]))],
+                    "error slot 5.0 MissingKey",
+                ),
+                (
+                    vec![(5, V::R(vec![V::Missing, V::I(1)]))],
+                    "error slot 5.0 Missing",
+                ),
+            ],
+        ),
+        ok(
             "issue13 in.field",
             "any slot 7 body 7
                  load.const const 1
@@ -562,7 +602,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "a constant out of range",
-            asm("load.const const 7"),
+            asm("load.const const 9"),
             (0, CodeError::BadOperand),
         ),
         (
@@ -574,6 +614,36 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue13 in.set on a pair set",
             asm("load.slot slot 0\nin.set set 2"),
             (3, CodeError::BadOperand),
+        ),
+        (
+            "issue13 lookup.slot with an int key",
+            asm("lookup.slot slot 1 set 0 const 7"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 lookup.slot over a set of ints",
+            asm("lookup.slot slot 0 set 1 const 7"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 lookup.slot with rows of two types",
+            asm("lookup.slot slot 0 set 0 const 6"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 lookup.slot with rows past the constants",
+            asm("lookup.slot slot 0 set 0 const 8"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "issue13 lookup.slot on a set out of range",
+            asm("lookup.slot slot 0 set 3 const 7"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "issue13 lookup.field outside an aggregate",
+            asm("lookup.field level 0 field 0 set 0 const 7"),
+            (0, CodeError::BadOperand),
         ),
         (
             "issue13 in.pair.set on a set of strings",

@@ -26,6 +26,7 @@ const k_strs = ["x", "xy", ""]
 const k_ints = [-1, 2]
 const k_levels = ["mid", "high"]
 const k_map = {"a": ["x", "Y"], "b": []}
+const k_lim = {"x": 1, "xy": 2, "": -1}
 hierarchy k_tree = {"x": ["xy"], "xy": ["y"], "Y": ["y"], "": ["x"]}
 "#;
 
@@ -148,6 +149,16 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             ),
         )
             .prop_map(|(p, c)| format!("{p} in {c}"))
+            .boxed(),
+        // Issue #13: lookups by a request value (a missing key is an error unless `??`).
+        (s_path.clone(), cmp_op(), -1i64..3, any::<bool>())
+            .prop_map(|(p, o, n, or)| {
+                if or {
+                    format!("k_lim[{p}] ?? 0 {o} {n}")
+                } else {
+                    format!("k_lim[{p}] {o} {n}")
+                }
+            })
             .boxed(),
         // Issue #13: hierarchy membership and map lists under a request value (a pair set).
         (s_path.clone(), s_path.clone(), any::<bool>())

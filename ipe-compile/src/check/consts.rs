@@ -45,6 +45,12 @@ enum Value {
     Scalar(Lit),
     List(Vec<Lit>),
     Map(BTreeMap<String, Vec<Lit>>),
+    /// A map of scalars of one type (issue #13 lookups, `M[y]`): a data file's object whose
+    /// values are strings, integers or booleans.
+    Table(BTreeMap<String, Lit>),
+    /// A map of records (issue #13 lookups, `M[y].field`): a data file's object whose values
+    /// are objects; each record's scalar fields by their path (`a.b` for nested objects).
+    Records(BTreeMap<String, BTreeMap<String, Lit>>),
 }
 
 /// A constant and where it comes from.
@@ -74,6 +80,8 @@ fn value_word(v: &Value) -> &'static str {
         Value::Scalar(l) => a_kind(l),
         Value::List(_) => "a list",
         Value::Map(_) => "a map of lists",
+        Value::Table(_) => "a map of values",
+        Value::Records(_) => "a map of records",
     }
 }
 
@@ -239,12 +247,64 @@ impl Cx {
         });
     }
 
+    /// `const M = {"a": 1, "b": 2}`: a map of values of one type (issue #13 lookups).
+    fn source_table(
+        &mut self,
+        name: &str,
+        entries: &[ast::MapEntry],
+        span: &ByteSpan,
+    ) -> Option<Value> {
+        let mut table = BTreeMap::new();
+        let mut want: Option<&'static str> = None;
+        for e in entries {
+            let value = match (e.scalar, e.items.first()) {
+                (true, Some((l, _))) => l,
+                _ => {
+                    self.error(
+                        e.span.clone(),
+                        format!("constant `{name}` mixes lists and values"),
+                        Some(
+                            "a map constant holds lists (`x in M[y]`) or values (`M[y]`), not both"
+                                .to_owned(),
+                        ),
+                    );
+                    return None;
+                }
+            };
+            if let Some(w) = want.filter(|w| *w != value.type_word()) {
+                self.error(
+                    e.span.clone(),
+                    format!(
+                        "mismatched types in constant `{name}`: expected {w}, found {}",
+                        value.type_word()
+                    ),
+                    Some("the values of a map constant all have one type".to_owned()),
+                );
+                return None;
+            }
+            want = Some(value.type_word());
+            if table.insert(e.key.clone(), value.clone()).is_some() {
+                self.error(
+                    e.key_span.clone(),
+                    format!("key \"{}\" is given twice in constant `{name}`", e.key),
+                    Some("keep one of the two".to_owned()),
+                );
+                return None;
+            }
+        }
+        let _ = span;
+        Some(Value::Table(table))
+    }
+
     /// Checks the value of a `const` or `hierarchy` item.
     fn source_value(&mut self, c: &ast::ConstDecl) -> Option<Value> {
         let name = &c.name.text;
         let value = match &c.value {
             ConstValue::Lit(l, _) => Value::Scalar(l.clone()),
             ConstValue::List(items, _) => Value::List(self.same_kind(name, items, None)?),
+            ConstValue::Map(entries, span) if entries.iter().any(|e| e.scalar) => {
+                self.source_table(name, entries, span)?
+            }
             ConstValue::Map(entries, _) => {
                 let mut map = BTreeMap::new();
                 let mut kind: Option<&'static str> = None;
@@ -424,6 +484,11 @@ impl Cx {
         use serde_json::Value as J;
         match v {
             J::Array(items) => Some(Value::List(self.json_list(di, key, path, items, None)?)),
+            J::Object(m)
+                if m.values().any(|v| !v.is_array()) && !m.values().any(|v| v.is_array()) =>
+            {
+                self.json_table(di, key, path, m)
+            }
             J::Object(m) => {
                 let mut map = BTreeMap::new();
                 let mut kind = None;
@@ -482,6 +547,100 @@ impl Cx {
             out.push(l);
         }
         Some(out)
+    }
+
+    /// An object of scalars of one type ([`Value::Table`]) or of objects ([`Value::Records`],
+    /// a field of one path has one type across the records) (issue #13 lookups).
+    fn json_table(
+        &mut self,
+        di: usize,
+        key: &str,
+        path: &str,
+        m: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<Value> {
+        if m.values().all(|v| v.is_object()) {
+            let mut recs = BTreeMap::new();
+            let mut types: BTreeMap<String, &'static str> = BTreeMap::new();
+            for (k, v) in m {
+                let mut fields = BTreeMap::new();
+                self.json_record(di, key, &json_key(path, k), "", v, &mut fields)?;
+                for (f, l) in &fields {
+                    let w = l.type_word();
+                    match types.get(f) {
+                        Some(t) if *t != w => {
+                            self.data_error(
+                                di,
+                                Some(key),
+                                format!("{}.{f}", json_key(path, k)),
+                                format!(
+                                    "is {}, expected {t} (a field has one type in every record)",
+                                    a_kind(l)
+                                ),
+                            );
+                            return None;
+                        }
+                        _ => {
+                            types.insert(f.clone(), w);
+                        }
+                    }
+                }
+                recs.insert(k.clone(), fields);
+            }
+            return Some(Value::Records(recs));
+        }
+        let mut table = BTreeMap::new();
+        let mut want: Option<&'static str> = None;
+        for (k, v) in m {
+            let p = json_key(path, k);
+            let l = self.json_scalar(di, key, &p, v)?;
+            if let Some(w) = want.filter(|w| *w != l.type_word()) {
+                self.data_error(
+                    di,
+                    Some(key),
+                    p,
+                    format!(
+                        "is {}, expected {w} (the values of a map have one type)",
+                        a_kind(&l)
+                    ),
+                );
+                return None;
+            }
+            want = Some(l.type_word());
+            table.insert(k.clone(), l);
+        }
+        Some(Value::Table(table))
+    }
+
+    /// The scalar fields of the record `v` at JSON path `path`, under the field prefix
+    /// `prefix` (nested objects give dotted fields).
+    fn json_record(
+        &mut self,
+        di: usize,
+        key: &str,
+        path: &str,
+        prefix: &str,
+        v: &serde_json::Value,
+        out: &mut BTreeMap<String, Lit>,
+    ) -> Option<()> {
+        let serde_json::Value::Object(m) = v else {
+            return None;
+        };
+        for (k, v) in m {
+            let mut f = prefix.to_owned();
+            let _ = ipe_nostd::path::write_segment(&mut f, k, prefix.is_empty());
+            match v {
+                serde_json::Value::Object(_) => {
+                    self.json_record(di, key, &json_key(path, k), &f, v, out)?
+                }
+                // A null field is an absent field (a lookup of it is missing).
+                serde_json::Value::Null => {}
+                v => {
+                    let l = self.json_scalar(di, key, &json_key(path, k), v)?;
+                    out.insert(f, l);
+                }
+            }
+        }
+        Some(())
     }
 
     fn json_scalar(
@@ -592,6 +751,7 @@ impl Cx {
                 return e.clone()
             }
             ExprKind::Path(name) => return self.path(name).unwrap_or_else(|| e.clone()),
+            ExprKind::Lookup(l) => return self.lookup(l, e),
             ExprKind::Paren(x) => ExprKind::Paren(self.boxed(x)),
             ExprKind::CountLists(xs) => {
                 ExprKind::CountLists(xs.iter().map(|x| self.expr(x)).collect())
@@ -702,6 +862,190 @@ impl Cx {
         Expr { kind, span }
     }
 
+    /// `M[key]` or `M[key].field` with the key given by a value (issue #13): a string literal
+    /// key (after inlining) is the literal it selects; any other key keeps the table's rows
+    /// for the checker ([`ast::Lookup::rows`]). Errors are reported and leave `e` as written.
+    fn lookup(&mut self, l: &ast::Lookup, e: &Expr) -> Expr {
+        let key = self.expr(&l.key);
+        let first = l.map.text.as_str();
+        let c = match self.named(first) {
+            Named::Const(c) => c.clone(),
+            _ => {
+                let maps = self
+                    .consts
+                    .iter()
+                    .filter(|(_, c)| matches!(c.value, Value::Table(_) | Value::Records(_)))
+                    .map(|(n, _)| n);
+                if let Some(help) = did_you_mean(first, maps) {
+                    self.error(
+                        l.map.span.clone(),
+                        format!("unknown constant `{first}`"),
+                        Some(help),
+                    );
+                    return e.clone();
+                }
+                // A request map (or anything else) with a key read at run time.
+                self.error(
+                    l.brackets.clone(),
+                    "a key in brackets must be a string literal".to_owned(),
+                    Some(format!(
+                        "dynamic keys are not supported on request attributes: a key read from the request, a def parameter or an element cannot select an entry of `{first}`; write the key as a string (`{first}[\"team\"]`), or test the entries with `any(k, v in {first} where k == ... and ...)`; `M[y]` with a key read at run time looks up a map constant (a data file's object)"
+                    )),
+                );
+                return e.clone();
+            }
+        };
+        let field = l.field.as_deref();
+        if let ExprKind::Lit(Lit::Str(k)) = &key.kind {
+            return match self.literal_lookup(&c, first, k, field, &e.span) {
+                Some(v) => Expr {
+                    kind: ExprKind::Lit(v),
+                    span: e.span.clone(),
+                },
+                None => e.clone(),
+            };
+        }
+        let rows: Vec<(String, Lit)> = match (&c.value, field) {
+            (Value::Table(t), None) => t.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            (Value::Records(r), Some(f)) => r
+                .iter()
+                .filter_map(|(k, rec)| rec.get(f).map(|v| (k.clone(), v.clone())))
+                .collect(),
+            (v, _) => {
+                let (message, help) = self.lookup_shape_error(&c, first, field);
+                let _ = v;
+                self.error(e.span.clone(), message, Some(help));
+                return e.clone();
+            }
+        };
+        if rows.is_empty() {
+            let (message, help) = match (&c.value, field) {
+                (Value::Records(r), Some(_)) if !r.is_empty() => {
+                    self.lookup_shape_error(&c, first, field)
+                }
+                _ => (
+                    format!("map constant `{first}` is empty: a lookup in it is always missing"),
+                    format!("`{first}` is declared in {}", c.origin),
+                ),
+            };
+            self.error(e.span.clone(), message, Some(help));
+            return e.clone();
+        }
+        let mut rows = rows;
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        Expr {
+            kind: ExprKind::Lookup(Box::new(ast::Lookup {
+                map: l.map.clone(),
+                key,
+                field: l.field.clone(),
+                brackets: l.brackets.clone(),
+                rows: Some(rows),
+            })),
+            span: e.span.clone(),
+        }
+    }
+
+    /// Why `first[...]` (with `field` after it) does not select a value of `c`.
+    fn lookup_shape_error(&self, c: &Const, first: &str, field: Option<&str>) -> (String, String) {
+        match (&c.value, field) {
+            (Value::Records(r), None) => (
+                format!("`{first}[...]` is a record, not a value"),
+                format!(
+                    "name one of its fields: {}",
+                    r.values()
+                        .flat_map(|rec| rec.keys())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .take(8)
+                        .map(|f| format!("`{first}[...].{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            (Value::Records(r), Some(f)) => (
+                format!("the records of `{first}` have no field `{f}`"),
+                did_you_mean(
+                    f,
+                    r.values()
+                        .flat_map(|rec| rec.keys())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter(),
+                )
+                .unwrap_or_else(|| format!("`{first}` is declared in {}", c.origin)),
+            ),
+            (Value::Table(_), Some(f)) => (
+                format!("the values of `{first}` are scalars, they have no field `{f}`"),
+                format!("use `{first}[...]` itself"),
+            ),
+            (Value::Map(_), _) => (
+                format!("constant `{first}` is a map of lists, not a map of values"),
+                format!("test membership in the list under a key with `x in {first}[y]`"),
+            ),
+            (v, _) => (
+                format!("constant `{first}` is {}, not a map", value_word(v)),
+                format!("`{first}` is declared in {}", c.origin),
+            ),
+        }
+    }
+
+    /// The value `first["key"]` (`.field`) selects in `c`; `None` after reporting an error.
+    fn literal_lookup(
+        &mut self,
+        c: &Const,
+        first: &str,
+        key: &str,
+        field: Option<&str>,
+        span: &ByteSpan,
+    ) -> Option<Lit> {
+        let found = match (&c.value, field) {
+            (Value::Table(t), None) => t.get(key).cloned().ok_or(()),
+            (Value::Records(r), Some(f)) => match r.get(key) {
+                Some(rec) => match rec.get(f) {
+                    Some(v) => Ok(v.clone()),
+                    None => {
+                        let (m, h) = self.lookup_shape_error(c, first, field);
+                        let (m, h) = if rec.is_empty() || r.values().any(|x| x.contains_key(f)) {
+                            (
+                                format!(
+                                    "the record of `{first}` under \"{key}\" has no field `{f}`"
+                                ),
+                                format!("`{first}` is declared in {}", c.origin),
+                            )
+                        } else {
+                            (m, h)
+                        };
+                        self.error(span.clone(), m, Some(h));
+                        return None;
+                    }
+                },
+                None => Err(()),
+            },
+            _ => {
+                let (m, h) = self.lookup_shape_error(c, first, field);
+                self.error(span.clone(), m, Some(h));
+                return None;
+            }
+        };
+        match found {
+            Ok(v) => Some(v),
+            Err(()) => {
+                let keys: Vec<&String> = match &c.value {
+                    Value::Table(t) => t.keys().collect(),
+                    Value::Records(r) => r.keys().collect(),
+                    _ => Vec::new(),
+                };
+                let help = did_you_mean(key, keys.into_iter())
+                    .unwrap_or_else(|| format!("`{first}` is declared in {}", c.origin));
+                self.error(
+                    span.clone(),
+                    format!("map constant `{first}` has no key \"{key}\""),
+                    Some(help),
+                );
+                None
+            }
+        }
+    }
+
     /// A path naming a constant or a bound value, as a literal; `None` when it names neither
     /// (or is an error, reported).
     fn path(&mut self, name: &Name) -> Option<Expr> {
@@ -720,6 +1064,10 @@ impl Cx {
             (Named::Bound(l), None) => return lit(l),
             (Named::Const(c), None) => match &c.value {
                 Value::Scalar(l) => return lit(l.clone()),
+                Value::Table(_) | Value::Records(_) => (
+                    format!("constant `{first}` is {}, not a value", value_word(&c.value)),
+                    format!("select one value with `{first}[\"key\"]` or `{first}[path]` (a key read from the request)"),
+                ),
                 Value::List(_) => (
                     format!("constant `{first}` is a list, not a value"),
                     format!("test membership with `x in {first}`, or iterate it with `any(v in {first} where ...)`"),
@@ -734,6 +1082,23 @@ impl Cx {
                     return None;
                 };
                 return lit(Lit::Int(i64::try_from(items.len()).unwrap_or(i64::MAX)));
+            }
+            (Named::Const(c), Some(_))
+                if matches!(c.value, Value::Table(_) | Value::Records(_)) =>
+            {
+                let mut segs = ipe_nostd::path::segments(&name.text);
+                segs.next();
+                let key = segs.next().map(|k| {
+                    let mut s = String::new();
+                    let _ = k.write_key(&mut s);
+                    s
+                });
+                let field = segs.rest().trim_start_matches('.');
+                let field = (!field.is_empty()).then(|| field.to_owned());
+                let c = c.clone();
+                let key = key.unwrap_or_default();
+                let l = self.literal_lookup(&c, first, &key, field.as_deref(), &name.span)?;
+                return lit(l);
             }
             (Named::Const(c), Some(rest)) => (
                 format!(
@@ -1164,6 +1529,7 @@ fn nodes(e: &Expr) -> usize {
     }
     1 + match &e.kind {
         ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => 0,
+        ExprKind::Lookup(l) => nodes(&l.key),
         ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
         ExprKind::And(xs)
         | ExprKind::Or(xs)

@@ -328,6 +328,7 @@ impl Ctx<'_> {
             ExprKind::Lit(_)
             | ExprKind::Agg { .. }
             | ExprKind::Has(_)
+            | ExprKind::Lookup(_)
             | ExprKind::Where { .. }
             | ExprKind::SetOp { .. }
             | ExprKind::InData { .. }
@@ -383,6 +384,7 @@ impl Ctx<'_> {
             }
             ExprKind::Path(name) => self.path_value(name),
             ExprKind::Coalesce { .. } => self.coalesce(e),
+            ExprKind::Lookup(l) => self.lookup_value(l, span.clone(), text.clone()),
             ExprKind::CountLists(parts) => self.count_lists(parts, span.clone(), text.clone()),
             ExprKind::Arith { op, args } => self.arith(*op, args, span.clone(), text.clone()),
             ExprKind::Agg {

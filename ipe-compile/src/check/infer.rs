@@ -261,6 +261,18 @@ impl Infer {
                 xs.iter().for_each(|x| self.cond(x));
                 Info::Known(It::Int)
             }
+            // `M[y]` (issue #13): `y` is a string, the value has the type of the table's rows.
+            ExprKind::Lookup(l) => {
+                if let Info::Key(k) = self.operand(&l.key) {
+                    self.set(&k, It::Str, &l.key.span);
+                }
+                match l.rows.as_ref().and_then(|r| r.first()).map(|r| &r.1) {
+                    Some(Lit::Str(_)) => Info::Known(It::Str),
+                    Some(Lit::Int(_)) => Info::Known(It::Int),
+                    Some(Lit::Bool(_)) => Info::Known(It::Bool),
+                    _ => Info::Nothing,
+                }
+            }
             ExprKind::Agg { kind, .. } => {
                 self.cond(e);
                 if *kind == ast::AggKind::Count {
@@ -331,6 +343,9 @@ impl Infer {
             }
             ExprKind::Arith { .. } => {
                 self.operand(e);
+            }
+            ExprKind::Lookup(_) => {
+                let _ = self.operand(e);
             }
             ExprKind::Has(name) => {
                 let k = self.key(name);

@@ -445,6 +445,10 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
                 free_heads(f, out);
             }
         }
+        ExprKind::Lookup(l) => {
+            out.insert(head(&l.map));
+            free_heads(&l.key, out);
+        }
         ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
             free_heads(lhs, out);
             if let Some(n) = data_name(data) {
@@ -524,6 +528,10 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
         ExprKind::InPath { lhs, list } => {
             collect_refs(lhs, out);
             out.push(head(list));
+        }
+        ExprKind::Lookup(l) => {
+            out.push(head(&l.map));
+            collect_refs(&l.key, out);
         }
         ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
             collect_refs(lhs, out);
@@ -907,6 +915,18 @@ impl<'a> Cx<'a> {
             ExprKind::CountLists(xs) => {
                 ExprKind::CountLists(xs.iter().map(|x| self.expr(x, env)).collect())
             }
+            // The key is an expression: a parameter becomes its argument (a string literal
+            // makes the lookup a constant's path in `check::consts`).
+            ExprKind::Lookup(l) => ExprKind::Lookup(Box::new(crate::ast::Lookup {
+                map: Name {
+                    text: l.map.text.clone(),
+                    span: self.span(env, &l.map.span),
+                },
+                key: self.expr(&l.key, env),
+                field: l.field.clone(),
+                brackets: self.span(env, &l.brackets),
+                rows: l.rows.clone(),
+            })),
             ExprKind::Cmp { op, lhs, rhs } => ExprKind::Cmp {
                 op: *op,
                 lhs: Box::new(self.expr(lhs, env)),
@@ -1368,6 +1388,21 @@ impl<'a> Cx<'a> {
                 return self.call(n, &[], &e.span, env);
             }
         }
+        // `g.id` with `g` a def parameter bound to a lookup of a record (issue #13,
+        // `same(x, repos[r].readers)`): the lookup with the field path extended.
+        if let Some((h, rest)) = n.text.split_once('.').filter(|_| !bound) {
+            if let Some(ExprKind::Lookup(l)) = env.subst.get(h).map(|a| &a.kind) {
+                let mut l = (**l).clone();
+                l.field = Some(match &l.field {
+                    Some(f) => format!("{f}.{rest}"),
+                    None => rest.to_owned(),
+                });
+                return Expr {
+                    kind: ExprKind::Lookup(Box::new(l)),
+                    span: self.span(env, &e.span),
+                };
+            }
+        }
         match self.paths(n, env) {
             Some(mut v) if v.len() == 1 => {
                 let p = v.pop().unwrap_or_else(|| n.clone());
@@ -1731,6 +1766,11 @@ impl<'a> Cx<'a> {
                 self.respan_in(expr, list);
                 note(self, kw);
                 self.respan_in(filter, list);
+            }
+            ExprKind::Lookup(l) => {
+                note(self, &mut l.map.span);
+                note(self, &mut l.brackets);
+                self.respan_in(&mut l.key, list);
             }
             ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
                 self.respan_in(lhs, list);

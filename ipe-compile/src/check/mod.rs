@@ -10,6 +10,7 @@ mod expr;
 mod infer;
 pub(crate) mod inline;
 mod lists;
+mod lookup;
 mod map_records;
 mod maps;
 mod nested;

@@ -383,9 +383,10 @@ impl Ctx<'_> {
             ));
         }
         let found = match (&v.op, &v.ty) {
-            (ValOp::Operand(Operand::Slot(_) | Operand::Field { .. }), VTy::Scalar(_)) => {
-                return None
-            }
+            (
+                ValOp::Operand(Operand::Slot(_) | Operand::Field { .. } | Operand::Lookup(_)),
+                VTy::Scalar(_),
+            ) => return None,
             (ValOp::Operand(Operand::Lit(_)), _) if last => return None,
             (ValOp::Operand(Operand::Lit(_)), _) => "a literal",
             (ValOp::Operand(Operand::Count(_) | Operand::CountSum(_)), _) => "a count",
@@ -444,7 +445,10 @@ fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
             let n = alts.len();
             for (i, alt) in alts.iter().enumerate() {
                 let mut guard = earlier.clone();
-                let attr = matches!(alt, Operand::Slot(_) | Operand::Field { .. });
+                let attr = matches!(
+                    alt,
+                    Operand::Slot(_) | Operand::Field { .. } | Operand::Lookup(_)
+                );
                 if attr && i + 1 < n {
                     guard.push(hir::Expr::Has(alt.clone()));
                 }

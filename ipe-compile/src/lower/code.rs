@@ -154,6 +154,27 @@ impl<'t> CodeGen<'t> {
                         field: Field(*field),
                     });
                 }
+                // `has M[y]` (issue #13): `y in keys(M)`, an error when `y` is.
+                Operand::Lookup(l) => {
+                    let keys: Vec<Literal> = l
+                        .rows
+                        .iter()
+                        .map(|(k, _)| Literal::Str(k.clone()))
+                        .collect();
+                    let k = self.tables.set(&keys, Some(&Scalar::Str))?;
+                    match &l.key {
+                        Operand::Slot(s) => {
+                            self.emit(Instr::InSlotSet {
+                                slot: IsaSlot(*s),
+                                set: Set(k),
+                            });
+                        }
+                        key => {
+                            self.operand(key)?;
+                            self.emit(Instr::InSet { set: Set(k) });
+                        }
+                    }
+                }
                 // `has` of anything else is always present.
                 _ => {
                     let c = self.tables.const_bool(true)?;
@@ -254,8 +275,30 @@ impl<'t> CodeGen<'t> {
                 SlotType::Scalar(_) => None,
             },
             Operand::Count(_) | Operand::CountSum(_) | Operand::Arith(..) => Some(&Scalar::Int),
-            Operand::Lit(_) => None,
+            Operand::Lit(_) | Operand::Lookup(_) => None,
         }
+    }
+
+    /// `M[y]` (issue #13): the table's value under the key operand, one instruction.
+    fn lookup(&mut self, l: &crate::hir::Lookup) -> Result<(), LowerError> {
+        let (set, konst) = self.tables.lookup_table(&l.rows)?;
+        let (set, konst) = (Set(set), Const(konst));
+        let instr = match &l.key {
+            Operand::Slot(s) => Instr::LookupSlot {
+                slot: IsaSlot(*s),
+                set,
+                konst,
+            },
+            Operand::Field { level, field, .. } => Instr::LookupField {
+                level: Level(*level),
+                field: Field(*field),
+                set,
+                konst,
+            },
+            _ => return Err(LowerError::TooMany("lookup keys that are not attributes")),
+        };
+        self.emit(instr);
+        Ok(())
     }
 
     /// `field op (const | slot)` as one superinstruction.
@@ -320,6 +363,7 @@ impl<'t> CodeGen<'t> {
                 self.emit(Instr::LoadConst { konst: Const(c) });
             }
             Operand::Count(a) => self.aggregate(Aggr::Count, a)?,
+            Operand::Lookup(l) => self.lookup(l)?,
             Operand::CountSum(aggs) => {
                 // `count a`, then `count b` `add`, ...: left to right.
                 for (i, a) in aggs.iter().enumerate() {

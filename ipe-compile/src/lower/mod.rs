@@ -212,6 +212,40 @@ impl Tables {
         Ok(id)
     }
 
+    /// A lookup table (issue #13, `lookup.slot`/`lookup.field`): the set of its keys and the
+    /// first of its value constants, one per key in the set's (symbol) order, consecutive.
+    pub(crate) fn lookup_table(
+        &mut self,
+        rows: &[(String, Literal)],
+    ) -> Result<(u16, u16), LowerError> {
+        let mut keyed: Vec<(i64, (u8, i64))> = rows
+            .iter()
+            .map(|(k, v)| (i64::from(self.sym(k)), self.key(v)))
+            .collect();
+        keyed.sort_unstable_by_key(|r| r.0);
+        keyed.dedup_by_key(|r| r.0);
+        let keys: Vec<i64> = keyed.iter().map(|r| r.0).collect();
+        let first = id16(self.consts.len(), MAX_CONSTS, "constants")?;
+        for &(_, (k, v)) in &keyed {
+            id16(self.consts.len(), MAX_CONSTS, "constants")?;
+            self.consts.push(ConstFields {
+                kind: k,
+                value: v,
+                enum_id: NONE_U16,
+            });
+        }
+        let id = id16(self.sets.len(), MAX_CONSTS, "sets")?;
+        self.sets.push(SetFields {
+            kind: kind::STR,
+            enum_id: NONE_U16,
+            first_key: u32::try_from(self.set_keys.len())
+                .map_err(|_| LowerError::TooMany("set keys"))?,
+            key_count: u32::try_from(keys.len()).map_err(|_| LowerError::TooMany("set keys"))?,
+        });
+        self.set_keys.extend_from_slice(&keys);
+        Ok((id, first))
+    }
+
     /// The constant set of `set`, tested against an operand of type `ty` (which gives an
     /// empty set its kind).
     pub(crate) fn set(&mut self, set: &[Literal], ty: Option<&Scalar>) -> Result<u16, LowerError> {
@@ -261,6 +295,14 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
                 }
             }
             Operand::Arith(_, args) => args.iter().for_each(|a| operand(a, out)),
+            Operand::Lookup(l) => {
+                for (k, v) in &l.rows {
+                    out.push(k.clone());
+                    if let Literal::Str(s) = v {
+                        out.push(s.clone());
+                    }
+                }
+            }
             _ => {}
         }
     }

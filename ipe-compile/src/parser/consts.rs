@@ -65,18 +65,27 @@ fn const_value(i: &mut In<'_>) -> PResult<ConstValue> {
                 Err(e) => return Err(e),
             };
             expect_sym(i, ":", "`:` after the key")?;
-            if !peek_sym(i, "[") {
-                return Err(ErrMode::Cut(err_here(
-                    i,
-                    Label::Expected("a list `[...]` (map values are lists)"),
-                )));
-            }
-            let (items, span) = lit_list(i)?;
+            // A literal value makes a map of values (issue #13 lookups, `M[y]`).
+            let scalar = !peek_sym(i, "[");
+            let (items, span) = if scalar {
+                match literal(i)? {
+                    Some((l, s)) => (vec![(l, s.clone())], s),
+                    None => {
+                        return Err(ErrMode::Cut(err_here(
+                            i,
+                            Label::Expected("a list `[...]` or a literal (the map's value)"),
+                        )))
+                    }
+                }
+            } else {
+                lit_list(i)?
+            };
             entries.push(ast::MapEntry {
                 key,
                 key_span,
                 items,
                 span,
+                scalar,
             });
             if eat_sym(i, ",")?.is_none() && !peek_sym(i, "}") {
                 return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `}`"))));

@@ -16,6 +16,7 @@ const TOO_LONG: u64 = 65;
 const OVERFLOW: u64 = 66;
 const DIV_BY_ZERO: u64 = 67;
 const BAD_QUANTITY: u64 = 68;
+const MISSING_KEY: u64 = 69;
 
 /// The value kind of kind byte `i` as [`kind_code`] encodes it (its [`kind`] byte, so codes
 /// order like [`ValueKind`]s); `None` for a byte no value kind encodes to.
@@ -50,6 +51,7 @@ pub(crate) fn kind_code(k: ErrKind) -> u64 {
         ErrKind::Overflow => OVERFLOW,
         ErrKind::DivByZero => DIV_BY_ZERO,
         ErrKind::BadQuantity => BAD_QUANTITY,
+        ErrKind::MissingKey => MISSING_KEY,
     }
 }
 
@@ -80,6 +82,7 @@ pub(crate) fn decode(c: u64) -> Option<AttrError> {
         OVERFLOW => ErrKind::Overflow,
         DIV_BY_ZERO => ErrKind::DivByZero,
         BAD_QUANTITY => ErrKind::BadQuantity,
+        MISSING_KEY => ErrKind::MissingKey,
         k @ NOT_RECORD..NOT_IN_ENUM => ErrKind::NotRecord {
             got: json_kind(k - NOT_RECORD)?,
         },
@@ -103,6 +106,7 @@ mod tests {
             ErrKind::Overflow,
             ErrKind::DivByZero,
             ErrKind::BadQuantity,
+            ErrKind::MissingKey,
         ];
         for e in 0..5 {
             for g in 0..7 {

@@ -121,6 +121,36 @@ pub(crate) extern "C" fn pair_contains(sh: *const Shapes, set: u64, a: u64, b: u
     u64::from(key.is_some_and(|k| shapes(sh).set(set as u16).binary_search(&k).is_ok()))
 }
 
+/// The row of `key` (a string's symbol) in lookup table set `set` (`lookup.slot`,
+/// `lookup.field`, issue #13), or `u64::MAX` when the table has no such key (the
+/// interpreter's [`ipe_nostd::Bundle::set_position`]).
+pub(crate) extern "C" fn lookup_row(sh: *const Shapes, set: u64, key: u64) -> u64 {
+    if key == u64::from(NO_SYMBOL) {
+        return u64::MAX;
+    }
+    shapes(sh)
+        .set(set as u16)
+        .binary_search(&(key as i64))
+        .map_or(u64::MAX, |i| i as u64)
+}
+
+/// Part `what` of constant `c` (a lookup table's row): 0 its value (a string's symbol, an
+/// int, 0/1), 1 a string's text pointer, 2 its length; 0 for a constant out of range.
+pub(crate) extern "C" fn const_part(sh: *const Shapes, c: u64, what: u64) -> u64 {
+    let sh = shapes(sh);
+    let Some(&(k, v)) = usize::try_from(c).ok().and_then(|c| sh.consts.get(c)) else {
+        return 0;
+    };
+    match (what, k) {
+        (0, kind::BOOL) => u64::from(v != 0),
+        (0, kind::STR) => u64::from(v as u32),
+        (0, _) => v as u64,
+        (1, kind::STR) => sh.symbol(v as u32).as_ptr() as u64,
+        (2, kind::STR) => sh.symbol(v as u32).len() as u64,
+        _ => 0,
+    }
+}
+
 /// The error code of list slot `s` holding `*v`, or [`OK`].
 pub(crate) extern "C" fn list_err(sh: *const Shapes, s: u64, v: *const Value<'_>) -> u64 {
     match shapes(sh).list(s as u16, value(v)) {

@@ -172,6 +172,31 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         ty_of(SetRec::nth(self.t.body.sets, k.into()).kind()).ok_or(CodeError::BadOperand)
     }
 
+    /// The value type of lookup table (`set`, `konst`) read with a key of type `key` (issue
+    /// #13): the key and the set are strings, the set is not empty, and its `n` rows are the
+    /// constants `konst .. konst + n`, all of one type that is not an enum.
+    fn lookup_ty(&self, key: Ty, set: u16, konst: u16) -> Result<Ty, CodeError> {
+        if key != Ty::Str || self.set_ty(set)? != Ty::Str {
+            return Err(CodeError::TypeMismatch);
+        }
+        let n = SetRec::nth(self.t.body.sets, set.into()).key_count();
+        let first = self.const_ty(konst)?;
+        let last = u16::try_from(n)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| konst.checked_add(n))
+            .ok_or(CodeError::BadOperand)?;
+        if first == Ty::Enum {
+            return Err(CodeError::TypeMismatch);
+        }
+        for c in konst..=last {
+            if self.const_ty(c)? != first {
+                return Err(CodeError::TypeMismatch);
+            }
+        }
+        Ok(first)
+    }
+
     fn cmp(&mut self, op: CmpOp, a: Ty, b: Ty) -> Result<(), CodeError> {
         if a != b || (op.is_ordered() && !matches!(a, Ty::Int | Ty::Enum)) {
             return Err(CodeError::TypeMismatch);
@@ -317,6 +342,21 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                         return Err(e(CodeError::TypeMismatch));
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::LookupSlot { slot, set, konst } => {
+                    let k = self.scalar_slot_ty(slot.0).map_err(e)?;
+                    let t = self.lookup_ty(k, set.0, konst.0).map_err(e)?;
+                    self.state.push(t).map_err(e)?;
+                }
+                Instr::LookupField {
+                    level: l,
+                    field,
+                    set,
+                    konst,
+                } => {
+                    let k = self.field_ty(l.0, field.0, level).map_err(e)?;
+                    let t = self.lookup_ty(k, set.0, konst.0).map_err(e)?;
+                    self.state.push(t).map_err(e)?;
                 }
                 Instr::InList { list } => {
                     let s = list.0;

@@ -162,8 +162,9 @@ fn sym(s: &str) -> i64 {
 }
 
 /// Constants of the fixture: 0 `"prod"`, 1 `5`, 2 `true`, 3 `high` (enum 0), 4 `"pr"`,
-/// 5 `10`, 6 `false`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`, 2 the pairs `{("dev", "dev"),
-/// ("dev", "prod"), ("prod", "prod")}` (a hierarchy where "dev" is under "prod").
+/// 5 `10`, 6 `false`, 7 `1`, 8 `2`. Sets: 0 `{"dev", "prod"}`, 1 `{1, 5, 10}`, 2 the pairs
+/// `{("dev", "dev"), ("dev", "prod"), ("prod", "prod")}` (a hierarchy where "dev" is under
+/// "prod"). Set 0 with constants 7 and 8 is the lookup table `{"dev": 1, "prod": 2}` (issue #13).
 fn consts() -> Vec<(u8, i64, u16)> {
     vec![
         (kind::STR, sym("prod"), NONE_U16),
@@ -173,6 +174,8 @@ fn consts() -> Vec<(u8, i64, u16)> {
         (kind::STR, sym("pr"), NONE_U16),
         (kind::INT, 10, NONE_U16),
         (kind::BOOL, 0, NONE_U16),
+        (kind::INT, 1, NONE_U16),
+        (kind::INT, 2, NONE_U16),
     ]
 }
 

@@ -36,10 +36,14 @@ pub(crate) enum Helper {
     ArithVal,
     /// [`helpers::arith_err`].
     ArithErr,
+    /// [`helpers::lookup_row`].
+    LookupRow,
+    /// [`helpers::const_part`].
+    ConstPart,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 10;
+pub(crate) const HELPERS: usize = 12;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -54,6 +58,8 @@ impl Helper {
         Helper::PairContains,
         Helper::ArithVal,
         Helper::ArithErr,
+        Helper::LookupRow,
+        Helper::ConstPart,
     ];
 
     /// The symbol name.
@@ -69,6 +75,8 @@ impl Helper {
             Helper::PairContains => "ipe_pair_contains",
             Helper::ArithVal => "ipe_arith_val",
             Helper::ArithErr => "ipe_arith_err",
+            Helper::LookupRow => "ipe_lookup_row",
+            Helper::ConstPart => "ipe_const_part",
         }
     }
 
@@ -85,6 +93,8 @@ impl Helper {
             Helper::PairContains => helpers::pair_contains as *const u8,
             Helper::ArithVal => helpers::arith_val as *const u8,
             Helper::ArithErr => helpers::arith_err as *const u8,
+            Helper::LookupRow => helpers::lookup_row as *const u8,
+            Helper::ConstPart => helpers::const_part as *const u8,
         }
     }
 
@@ -97,7 +107,7 @@ impl Helper {
             Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr => 4,
-            Helper::ArithVal => 3,
+            Helper::ArithVal | Helper::LookupRow | Helper::ConstPart => 3,
         }
     }
 }

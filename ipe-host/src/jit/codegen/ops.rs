@@ -7,6 +7,7 @@ use cranelift_codegen::ir::{self, InstBuilder};
 use ipe_nostd::format::kind;
 use ipe_nostd::isa::{CmpOp, Instr, Opcode, MAX_LEVELS};
 use ipe_nostd::value::NO_SYMBOL;
+use ipe_nostd::ErrKind;
 
 use super::calls::Helper;
 use super::{args, bad, var, Cell, Gen, Ty, LOOP_BASE, NOTE_HAS, NOTE_VAL, OUT_WITNESS, R};
@@ -67,6 +68,49 @@ impl Gen<'_, '_> {
             }
         };
         Ok(self.cell(Ty::Bool, val, err))
+    }
+
+    /// The value of lookup table (`set`, `konst`) under the string cell `a` (issue #13):
+    /// `a`'s error, else the missing-key error at `at` when the table has no row for it,
+    /// else the row's constant (the interpreter's `Machine::lookup`).
+    pub(super) fn lookup(&mut self, a: Cell, at: u64, set: u16, konst: u16) -> R<Cell> {
+        let sh = self.shapes_ptr();
+        let sv = self.iconst(i64::from(set));
+        let row = self.call(Helper::LookupRow, &[sh, sv, a.val]);
+        let absent = self.b.ins().icmp_imm_s(IntCC::Equal, row, -1);
+        let missing = self.iconst((at | errcode::kind_code(ErrKind::MissingKey)) as i64);
+        let ok = self.ok();
+        let row_err = self.b.ins().select(absent, missing, ok);
+        let err = self.b.ins().umin(a.err, row_err);
+        let c = self.b.ins().iadd_imm_s(row, i64::from(konst));
+        let part = |g: &mut Self, what: i64| {
+            let sh = g.shapes_ptr();
+            let w = g.iconst(what);
+            g.call(Helper::ConstPart, &[sh, c, w])
+        };
+        let k = self
+            .sh
+            .consts
+            .get(usize::from(konst))
+            .map(|&(k, _)| k)
+            .ok_or(bad("constant"))?;
+        let val = part(self, 0);
+        Ok(match k {
+            kind::STR => {
+                let ptr = part(self, 1);
+                let len = part(self, 2);
+                Cell {
+                    ty: Ty::Str,
+                    val,
+                    err,
+                    ptr: Some(ptr),
+                    len: Some(len),
+                }
+            }
+            kind::INT => self.cell(Ty::Int, val, err),
+            kind::BOOL => self.cell(Ty::Bool, val, err),
+            _ => return Err(bad("lookup of enum values")),
+        })
     }
 
     pub(super) fn in_set(&mut self, a: Cell, set: u16) -> Cell {
@@ -333,6 +377,25 @@ impl Gen<'_, '_> {
                     let sv = self.iconst(i64::from(set.0));
                     let val = self.call(Helper::PairContains, &[sh, sv, a.val, b.val]);
                     let c = self.cell(Ty::Bool, val, err);
+                    self.push(c)?;
+                }
+                Instr::LookupSlot { slot, set, konst } => {
+                    let a = self.load_slot(slot.0)?;
+                    let c = self.lookup(a, errcode::at(slot.0, None), set.0, konst.0)?;
+                    self.push(c)?;
+                }
+                Instr::LookupField {
+                    level,
+                    field,
+                    set,
+                    konst,
+                } => {
+                    let f = field.0;
+                    let (slot, addr) = self.field_addr(level.0, f)?;
+                    let (k, e) = self.sh.field(slot, f);
+                    let at = errcode::at(slot, Some(f));
+                    let a = self.read(addr, k, e, at)?;
+                    let c = self.lookup(a, at, set.0, konst.0)?;
                     self.push(c)?;
                 }
                 Instr::InList { list } => {

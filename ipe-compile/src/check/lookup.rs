@@ -1,0 +1,63 @@
+//! Typing `M[y]` and `M[y].field` after constants are expanded (issue #13, `docs/LANGUAGE.md`,
+//! "Lookups by a request value"): the key is a string read at run time, the value has the
+//! type of the table's rows.
+
+use super::expr::{VTy, Val, ValOp};
+use super::{ty_word, Ctx};
+use crate::ast::{ByteSpan, Lit, Lookup};
+use crate::hir::{self, Literal, Operand, Scalar};
+
+impl Ctx<'_> {
+    /// The value of the lookup `l` (its rows filled by `check::consts`).
+    pub(super) fn lookup_value(&mut self, l: &Lookup, span: ByteSpan, text: String) -> Option<Val> {
+        let rows = l.rows.as_ref()?;
+        let key = self.value(&l.key)?;
+        let map = &l.map.text;
+        if key.ty != VTy::Scalar(Scalar::Str) {
+            self.error(
+                key.span.clone(),
+                format!(
+                    "mismatched types: expected string, found {}",
+                    ty_word(&key.ty)
+                ),
+                Some(format!(
+                    "the keys of `{map}` are strings: `{map}[y]` needs a string `y` (an attribute, an element's field or a parameter)"
+                )),
+            );
+            return None;
+        }
+        let key = match key.op {
+            ValOp::Operand(o @ (Operand::Slot(_) | Operand::Field { .. })) => o,
+            _ => {
+                self.error(
+                    key.span.clone(),
+                    format!("the key of `{map}[...]` must be a string attribute read from the request"),
+                    Some("use a request path, an element's field or a parameter (an attribute with a schema default is not supported as a key: write `?? ` after the lookup instead)".to_owned()),
+                );
+                return None;
+            }
+        };
+        let ty = match rows.first().map(|r| &r.1) {
+            Some(Lit::Int(_)) => Scalar::Int,
+            Some(Lit::Bool(_)) => Scalar::Bool,
+            _ => Scalar::Str,
+        };
+        let rows = rows
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Lit::Str(s) => Literal::Str(s.clone()),
+                    Lit::Int(n) => Literal::Int(*n),
+                    Lit::Bool(b) => Literal::Bool(*b),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        Some(Val {
+            op: ValOp::Operand(Operand::Lookup(Box::new(hir::Lookup { key, rows }))),
+            ty: VTy::Scalar(ty),
+            span,
+            text,
+        })
+    }
+}
