@@ -4,6 +4,7 @@
 
 pub(crate) mod consts;
 mod default_witness;
+mod element_defaults;
 mod dynref;
 mod expr;
 mod infer;

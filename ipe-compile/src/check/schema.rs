@@ -201,6 +201,7 @@ pub(super) fn slot_type(
             max,
             fields,
             lists,
+            ..
         } => {
             let max_len = max_len(max);
             let path = &path.text;
