@@ -720,6 +720,23 @@ fn render<'p>(
                     ty,
                 ));
             }
+            hir::ReasonPart::SlotOr(s, default) => {
+                let slot = ev.slot(*s);
+                let SlotType::Scalar(ty) = &slot.ty else {
+                    out.push_str(INVALID);
+                    continue;
+                };
+                match lookup(ev.request, &slot.path) {
+                    // Missing: the schema default, written as a placeholder writes a value.
+                    None => out.push_str(&match default {
+                        hir::Literal::Str(s) => s.clone(),
+                        hir::Literal::Int(n) => n.to_string(),
+                        hir::Literal::Bool(b) => b.to_string(),
+                        hir::Literal::Enum { name, .. } => name.clone(),
+                    }),
+                    Some(v) => out.push_str(&show(Ok(v), ty)),
+                }
+            }
             hir::ReasonPart::Field {
                 clause,
                 list,

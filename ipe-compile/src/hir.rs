@@ -154,6 +154,19 @@ pub enum Literal {
     },
 }
 
+impl Literal {
+    /// The literal as a reason placeholder writes a value (`docs/LANGUAGE.md`, "Reasons with
+    /// values"): strings raw, ints in decimal, bools `true`/`false`, enum members by name.
+    pub fn placeholder_text(&self) -> String {
+        match self {
+            Literal::Str(s) => s.clone(),
+            Literal::Int(n) => n.to_string(),
+            Literal::Bool(b) => b.to_string(),
+            Literal::Enum { name, .. } => name.clone(),
+        }
+    }
+}
+
 /// A checked policy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
@@ -181,6 +194,9 @@ pub enum ReasonPart {
     Text(String),
     /// The value of a top-level scalar attribute.
     Slot(SlotId),
+    /// The value of a top-level scalar attribute with a schema default (issue #13): the
+    /// default when the attribute is missing, as the conditions read it.
+    SlotOr(SlotId, Literal),
     /// A field of the witness element of clause `clause` (a top-level `all` over `list`).
     Field {
         /// The clause (0-based, in source order).

@@ -47,13 +47,13 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                     .get(usize::from(s))
                     .copied()
                     .unwrap_or(Value::Missing);
-                write_scalar(
-                    w,
-                    bundle,
-                    read::scalar(bundle, val, r.kind(), r.enum_id()),
-                    r.enum_id(),
-                    false,
-                )?;
+                match read::scalar(bundle, val, r.kind(), r.enum_id()) {
+                    // The schema default the conditions read (issue #13).
+                    Err(ErrKind::Missing) if part.default() == 1 => {
+                        w.write_str(bundle.text_span(part.text()))?
+                    }
+                    s => write_scalar(w, bundle, s, r.enum_id(), false)?,
+                }
             }
             part_kind::FIELD => write_field(w, bundle, values, v, part)?,
             part_kind::COUNT => match v.count {

@@ -239,7 +239,11 @@ impl Ctx<'_> {
         }
         match self.schema.get(&name.text).cloned() {
             Some(ty @ SlotType::Scalar(_)) => {
-                Some(hir::ReasonPart::Slot(self.slot(&name.text, &ty)))
+                let id = self.slot(&name.text, &ty);
+                Some(match self.scalar_default(id) {
+                    Some(d) => hir::ReasonPart::SlotOr(id, d),
+                    None => hir::ReasonPart::Slot(id),
+                })
             }
             Some(_) => {
                 self.error(
@@ -346,7 +350,7 @@ pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
         .flat_map(|p| p.template.iter_mut().flatten())
     {
         match part {
-            hir::ReasonPart::Slot(s) => new(s),
+            hir::ReasonPart::Slot(s) | hir::ReasonPart::SlotOr(s, _) => new(s),
             hir::ReasonPart::Field { list, .. } => new(list),
             hir::ReasonPart::Text(_) | hir::ReasonPart::Count | hir::ReasonPart::Found => {}
         }

@@ -781,6 +781,13 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
             operand: *s,
             ..ReasonPartFields::default()
         },
+        hir::ReasonPart::SlotOr(s, d) => ReasonPartFields {
+            text: t.text(&d.placeholder_text()),
+            kind: part_kind::SLOT,
+            default: 1,
+            operand: *s,
+            ..ReasonPartFields::default()
+        },
         hir::ReasonPart::Field { clause, field, .. } => ReasonPartFields {
             kind: part_kind::FIELD,
             clause: *clause,

@@ -274,10 +274,18 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
         let zero_text = part.text().off == 0 && part.text().len == 0;
         let ok = match part.kind() {
             part_kind::TEXT => {
-                text(body, part.text()).is_some() && part.clause() == 0 && part.operand() == 0
+                text(body, part.text()).is_some()
+                    && part.clause() == 0
+                    && part.operand() == 0
+                    && part.default() == 0
             }
             part_kind::SLOT => {
-                zero_text
+                let default_ok = match part.default() {
+                    0 => zero_text,
+                    1 => text(body, part.text()).is_some(),
+                    _ => false,
+                };
+                default_ok
                     && part.clause() == 0
                     && usize::from(part.operand()) < slots
                     && matches!(
@@ -286,7 +294,7 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     )
             }
             part_kind::FIELD => {
-                zero_text && part.clause() < nc && {
+                zero_text && part.default() == 0 && part.clause() < nc && {
                     let cr = ClauseRec::nth(body.clauses, fc + usize::from(part.clause()));
                     cr.witness() != 0
                         && witness_list(body, &cr).is_some_and(|list| {
@@ -298,7 +306,7 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                 }
             }
             part_kind::COUNT | part_kind::FOUND => {
-                zero_text && part.clause() == 0 && part.operand() == 0
+                zero_text && part.default() == 0 && part.clause() == 0 && part.operand() == 0
             }
             _ => false,
         };
