@@ -809,42 +809,44 @@ pub fn request() -> impl Strategy<Value = Value> {
         attr(labels()),
         (attr(svc()), attr(i_val()), attr(e_val())),
     )
-        .prop_map(|((s, t, i, j), (flag, level), tags, items, labels, (svc, dn, de))| {
-            let mut root = Map::new();
-            let mut put = |path: &str, v: Option<Value>| {
-                let Some(v) = v else { return };
-                let mut parts = ipe_nostd::path::segments(path).map(|seg| {
-                    let mut key = String::new();
-                    let _ = seg.write_key(&mut key);
-                    key
-                });
-                let first = parts.next().unwrap_or_default();
-                match parts.next() {
-                    None => {
-                        root.insert(first, v);
-                    }
-                    Some(second) => {
-                        let obj = root.entry(first).or_insert_with(|| json!({}));
-                        if let Some(o) = obj.as_object_mut() {
-                            o.insert(second, v);
+        .prop_map(
+            |((s, t, i, j), (flag, level), tags, items, labels, (svc, dn, de))| {
+                let mut root = Map::new();
+                let mut put = |path: &str, v: Option<Value>| {
+                    let Some(v) = v else { return };
+                    let mut parts = ipe_nostd::path::segments(path).map(|seg| {
+                        let mut key = String::new();
+                        let _ = seg.write_key(&mut key);
+                        key
+                    });
+                    let first = parts.next().unwrap_or_default();
+                    match parts.next() {
+                        None => {
+                            root.insert(first, v);
+                        }
+                        Some(second) => {
+                            let obj = root.entry(first).or_insert_with(|| json!({}));
+                            if let Some(o) = obj.as_object_mut() {
+                                o.insert(second, v);
+                            }
                         }
                     }
-                }
-            };
-            put("a.s", s);
-            put(A_T, t);
-            put("b.i", i);
-            put(B_J, j);
-            put("c.flag", flag);
-            put("c.level", level);
-            put("tags", tags);
-            put("items", items);
-            put("labels", labels);
-            put("svc", svc);
-            put("d.n", dn);
-            put("d.e", de);
-            Value::Object(root)
-        })
+                };
+                put("a.s", s);
+                put(A_T, t);
+                put("b.i", i);
+                put(B_J, j);
+                put("c.flag", flag);
+                put("c.level", level);
+                put("tags", tags);
+                put("items", items);
+                put("labels", labels);
+                put("svc", svc);
+                put("d.n", dn);
+                put("d.e", de);
+                Value::Object(root)
+            },
+        )
 }
 
 /// A proptest runner for `cases` cases (or the count in environment variable `env`), without

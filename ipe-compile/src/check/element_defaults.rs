@@ -49,7 +49,11 @@ pub(super) fn check(
             });
         };
         if fields.iter().any(|(n, _)| n.text == name.text) {
-            let what = if map { "a map's value" } else { "a list element" };
+            let what = if map {
+                "a map's value"
+            } else {
+                "a list element"
+            };
             error(
                 format!("a scalar field of {what} has no schema default (`{shown}`)"),
                 format!(
@@ -83,6 +87,13 @@ pub(super) fn check(
         }
     }
     for (name, t) in lists {
-        check(file, &nested_path(path, &name.text), t, types, problems, out);
+        check(
+            file,
+            &nested_path(path, &name.text),
+            t,
+            types,
+            problems,
+            out,
+        );
     }
 }

@@ -4,8 +4,8 @@
 
 pub(crate) mod consts;
 mod default_witness;
-mod element_defaults;
 mod dynref;
+mod element_defaults;
 mod expr;
 mod infer;
 pub(crate) mod inline;

@@ -329,7 +329,9 @@ impl Ctx<'_> {
             .iter()
             .any(|e| matches!(e, Entry::EmptyList(l, _, w) if *l == id && *w == within));
         if fresh {
-            self.optional.pending.push(Entry::EmptyList(id, has, within));
+            self.optional
+                .pending
+                .push(Entry::EmptyList(id, has, within));
         }
     }
 
