@@ -206,10 +206,25 @@ pub enum ReasonPart {
         /// Index into that slot's `Records::fields`.
         field: u16,
     },
+    /// A field of the witness of an `all` over several lists (issue #13), split into one
+    /// clause per list: the field of whichever of these clauses failed (the first, in list
+    /// order), `<none>` when another clause failed. One entry per list, in list order.
+    FieldOf(Vec<WitnessField>),
     /// The count a failed count clause reports.
     Count,
     /// The attributes a failed comparison clause read, with their values (`{#found}`).
     Found,
+}
+
+/// One list's field of a [`ReasonPart::FieldOf`] placeholder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessField {
+    /// The clause (0-based, in source order) whose `all` iterates `list`.
+    pub clause: u16,
+    /// The list.
+    pub list: SlotId,
+    /// Index into that slot's `Records::fields`.
+    pub field: u16,
 }
 
 /// What a policy asks for once triggered.

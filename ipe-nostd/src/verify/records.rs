@@ -294,7 +294,18 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     )
             }
             part_kind::FIELD => {
-                zero_text && part.default() == 0 && part.clause() < nc && {
+                let end = fp as usize + usize::from(np);
+                // Continued (issue #13): another witness field part follows in this policy.
+                let default_ok = match part.default() {
+                    0 => true,
+                    1 => {
+                        i + 1 < end
+                            && ReasonPartRec::nth(body.reason_parts, i + 1).kind()
+                                == part_kind::FIELD
+                    }
+                    _ => false,
+                };
+                zero_text && default_ok && part.clause() < nc && {
                     let cr = ClauseRec::nth(body.clauses, fc + usize::from(part.clause()));
                     cr.witness() != 0
                         && witness_list(body, &cr).is_some_and(|list| {
