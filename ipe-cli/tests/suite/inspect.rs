@@ -129,7 +129,7 @@ policy Web:
     let bundle = Bundle::from_bytes(&bytes).unwrap();
     let text = ipe_cli::inspect::inspect(&bytes, &bundle);
     assert!(
-        text.contains(r#"services: map of { ["app/x"]: bool, name: string, port: int } (max 4)"#),
+        text.contains(r#"services: map of { name: string, port: int, ["app/x"]: bool } (max 4)"#),
         "{text}"
     );
     assert!(text.contains("labels: map of string (max 8)"), "{text}");
