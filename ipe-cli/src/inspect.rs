@@ -45,8 +45,22 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
         let shape = match (i.kind, i.elem) {
             (ValueKind::List, Some(e)) => format!("list of {} (max {})", e.as_str(), i.max_len),
             (ValueKind::List, None) if b.is_map(id) => {
-                let value = b.field_info(id, 1).kind;
-                format!("map of {} (max {})", value.as_str(), i.max_len)
+                let value = b.field_info(id, 1);
+                if i.fields == 2 && value.path == "value" {
+                    format!("map of {} (max {})", value.kind.as_str(), i.max_len)
+                } else {
+                    // A map of records (issue 13): fields `key`, then `value.<f>` per record
+                    // field, shown as the record's fields.
+                    let fields: Vec<String> = (1..i.fields)
+                        .map(|f| {
+                            let fi = b.field_info(id, f);
+                            let p = fi.path.strip_prefix("value").unwrap_or(fi.path);
+                            let p = p.strip_prefix('.').unwrap_or(p);
+                            format!("{p}: {}", fi.kind.as_str())
+                        })
+                        .collect();
+                    format!("map of {{ {} }} (max {})", fields.join(", "), i.max_len)
+                }
             }
             (ValueKind::List, None) => {
                 let fields: Vec<String> = (0..i.fields)

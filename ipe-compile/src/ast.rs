@@ -201,6 +201,10 @@ pub enum TypeExpr {
         fields: Vec<(Name, ScalarTy)>,
         /// List fields in source order: nested lists (issue #13).
         lists: Vec<(Name, TypeExpr)>,
+        /// Defaults written on fields (`ports: list of p { .. } = []`, issue #13), with the
+        /// field they follow; only a nested list's `= []` is valid (the checker says why
+        /// any other is not).
+        defaults: Vec<(Name, SchemaDefault, ByteSpan)>,
     },
     /// `map of <scalar> [max N]` (issue 13): a JSON object with any string keys.
     Map {

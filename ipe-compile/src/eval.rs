@@ -789,30 +789,38 @@ fn render<'p>(
                     ty,
                 ));
             }
+            hir::ReasonPart::SlotOr(s, default) => {
+                let slot = ev.slot(*s);
+                let SlotType::Scalar(ty) = &slot.ty else {
+                    out.push_str(INVALID);
+                    continue;
+                };
+                match lookup(ev.request, &slot.path) {
+                    // Missing: the schema default, written as a placeholder writes a value.
+                    None => out.push_str(&match default {
+                        hir::Literal::Str(s) => s.clone(),
+                        hir::Literal::Int(n) => n.to_string(),
+                        hir::Literal::Bool(b) => b.to_string(),
+                        hir::Literal::Enum { name, .. } => name.clone(),
+                    }),
+                    Some(v) => out.push_str(&show(Ok(v), ty)),
+                }
+            }
+            hir::ReasonPart::FieldOf(alts) => {
+                // The list whose clause failed (issue #13: an `all` over several lists).
+                let mine = alts
+                    .iter()
+                    .find(|a| failed.is_some_and(|(i, _)| i == usize::from(a.clause)));
+                match mine {
+                    Some(a) => out.push_str(&witness_field(ev, failed, a.clause, a.list, a.field)),
+                    None => out.push_str(NONE),
+                }
+            }
             hir::ReasonPart::Field {
                 clause,
                 list,
                 field,
-            } => {
-                let elem = match failed {
-                    Some((i, c)) if i == usize::from(*clause) => witness(ev, c),
-                    _ => None,
-                };
-                let (Some(elem), SlotType::Records { fields, .. }) = (elem, &ev.slot(*list).ty)
-                else {
-                    out.push_str(NONE);
-                    continue;
-                };
-                let f = &fields[usize::from(*field)];
-                let v = if elem.is_object() {
-                    lookup(elem, &f.path).ok_or(ErrKind::Missing)
-                } else {
-                    Err(ErrKind::NotRecord {
-                        got: json_kind(elem),
-                    })
-                };
-                out.push_str(&show(v, &f.ty));
-            }
+            } => out.push_str(&witness_field(ev, failed, *clause, *list, *field)),
             hir::ReasonPart::Count => match count {
                 Some(n) => out.push_str(&n.to_string()),
                 None => out.push_str(NONE),
@@ -821,6 +829,33 @@ fn render<'p>(
         }
     }
     out
+}
+
+/// A witness field placeholder: field `field` of list `list`'s witness when `clause` is the
+/// failed one, else [`NONE`].
+fn witness_field<'p>(
+    ev: &mut Eval<'p, '_>,
+    failed: Option<(usize, &'p hir::Clause)>,
+    clause: u16,
+    list: hir::SlotId,
+    field: u16,
+) -> String {
+    let elem = match failed {
+        Some((i, c)) if i == usize::from(clause) => witness(ev, c),
+        _ => None,
+    };
+    let (Some(elem), SlotType::Records { fields, .. }) = (elem, &ev.slot(list).ty) else {
+        return NONE.to_owned();
+    };
+    let f = &fields[usize::from(field)];
+    let v = if elem.is_object() {
+        lookup(elem, &f.path).ok_or(ErrKind::Missing)
+    } else {
+        Err(ErrKind::NotRecord {
+            got: json_kind(elem),
+        })
+    };
+    show(v, &f.ty)
 }
 
 /// The witness of a false `all` clause: its first element, in list order, whose filter is

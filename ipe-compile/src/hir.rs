@@ -167,6 +167,19 @@ pub enum Literal {
     },
 }
 
+impl Literal {
+    /// The literal as a reason placeholder writes a value (`docs/LANGUAGE.md`, "Reasons with
+    /// values"): strings raw, ints in decimal, bools `true`/`false`, enum members by name.
+    pub fn placeholder_text(&self) -> String {
+        match self {
+            Literal::Str(s) => s.clone(),
+            Literal::Int(n) => n.to_string(),
+            Literal::Bool(b) => b.to_string(),
+            Literal::Enum { name, .. } => name.clone(),
+        }
+    }
+}
+
 /// A checked policy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
@@ -194,6 +207,9 @@ pub enum ReasonPart {
     Text(String),
     /// The value of a top-level scalar attribute.
     Slot(SlotId),
+    /// The value of a top-level scalar attribute with a schema default (issue #13): the
+    /// default when the attribute is missing, as the conditions read it.
+    SlotOr(SlotId, Literal),
     /// A field of the witness element of clause `clause` (a top-level `all` over `list`).
     Field {
         /// The clause (0-based, in source order).
@@ -203,10 +219,25 @@ pub enum ReasonPart {
         /// Index into that slot's `Records::fields`.
         field: u16,
     },
+    /// A field of the witness of an `all` over several lists (issue #13), split into one
+    /// clause per list: the field of whichever of these clauses failed (the first, in list
+    /// order), `<none>` when another clause failed. One entry per list, in list order.
+    FieldOf(Vec<WitnessField>),
     /// The count a failed count clause reports.
     Count,
     /// The attributes a failed comparison clause read, with their values (`{#found}`).
     Found,
+}
+
+/// One list's field of a [`ReasonPart::FieldOf`] placeholder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessField {
+    /// The clause (0-based, in source order) whose `all` iterates `list`.
+    pub clause: u16,
+    /// The list.
+    pub list: SlotId,
+    /// Index into that slot's `Records::fields`.
+    pub field: u16,
 }
 
 /// What a policy asks for once triggered.

@@ -49,6 +49,9 @@ mod prop;
 /// Random well-typed bundles and requests: interpreter against reference evaluator.
 #[path = "suite/random_policies.rs"]
 mod random_policies;
+/// Issue #13 (session 6): reason part byte 9 (defaults, witnesses over several lists).
+#[path = "suite/reason_defaults.rs"]
+mod reason_defaults;
 /// Issue 13: reasons with values on the device path, template bytes and their verification.
 #[path = "suite/reasons.rs"]
 mod reasons;

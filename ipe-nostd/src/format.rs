@@ -584,6 +584,9 @@ records! {
         text: Span = 0,
         /// What the part renders ([`part_kind`]).
         kind: u8 = 8,
+        /// For [`part_kind::SLOT`]: 1 when `text` is what the part renders when the slot is
+        /// missing (the attribute's schema default, as a placeholder writes it); 0 otherwise.
+        default: u8 = 9,
         /// For [`part_kind::FIELD`]: the clause (0-based within the policy) whose witness
         /// element is read; 0 otherwise.
         clause: u16 = 10,
@@ -591,7 +594,7 @@ records! {
         /// otherwise.
         operand: u16 = 12,
     }
-    reserved { reserved_9: 1 = 9, reserved_14: 2 = 14, }
+    reserved { reserved_14: 2 = 14, }
 
     /// A metadata entry of a policy.
     MetaRec, MetaFields, META_LEN = 20, "metadata" {

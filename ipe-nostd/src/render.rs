@@ -37,7 +37,22 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
     if !bundle.has_reason_template(v.policy) {
         return write_plain(w, bundle, values, v);
     }
+    // Within a witness field over several lists (issue #13: parts flagged as continued, then
+    // one that is not), whether an alternative was written already.
+    let mut alt_done = false;
     for part in bundle.reason_parts(v.policy) {
+        if part.kind() == part_kind::FIELD {
+            let continued = part.default() == 1;
+            let skip = alt_done || (continued && v.clause != Some(part.clause()));
+            if !skip {
+                write_field(w, bundle, values, v, part)?;
+                alt_done = continued;
+            }
+            if !continued {
+                alt_done = false;
+            }
+            continue;
+        }
         match part.kind() {
             part_kind::TEXT => w.write_str(bundle.text_span(part.text()))?,
             part_kind::SLOT => {
@@ -47,13 +62,13 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                     .get(usize::from(s))
                     .copied()
                     .unwrap_or(Value::Missing);
-                write_scalar(
-                    w,
-                    bundle,
-                    read::scalar(bundle, val, r.kind(), r.enum_id()),
-                    r.enum_id(),
-                    false,
-                )?;
+                match read::scalar(bundle, val, r.kind(), r.enum_id()) {
+                    // The schema default the conditions read (issue #13).
+                    Err(ErrKind::Missing) if part.default() == 1 => {
+                        w.write_str(bundle.text_span(part.text()))?
+                    }
+                    s => write_scalar(w, bundle, s, r.enum_id(), false)?,
+                }
             }
             part_kind::FIELD => write_field(w, bundle, values, v, part)?,
             part_kind::COUNT => match v.count {

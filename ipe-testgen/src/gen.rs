@@ -19,8 +19,13 @@ pub const SCHEMA: &str = r#"schema {
     name: string, ["n/m"]: int, level: enum ["low", "mid", "high"], ok: bool
     subs: list of sub max 3 { k: int, tag: string }
     labels: list of string max 3
+    caps: list of string max 3 = []
+    ports: list of port max 2 { hp: int } = []
   }
   labels: map of string max 3
+  svc: map of max 3 { port: int, name: string } = {}
+  d.n: int = 2
+  d.e: enum ["low", "mid", "high"] = "mid"
 }
 const k_strs = ["x", "xy", ""]
 const k_ints = [-1, 2]
@@ -216,6 +221,35 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .prop_map(|(o, l)| format!("labels[\"a.b\"] {o} {l}"))
             .boxed(),
         Just("has labels[\"a.b\"]".to_owned()).boxed(),
+        // Issue #13 (session 6): a map of records declared `= {}`, scalar schema defaults.
+        (
+            proptest::sample::select(&["any", "all"][..]),
+            cmp_op(),
+            lit_int(),
+            eq_op(),
+            s_path.clone(),
+        )
+            .prop_map(|(q, o, l, e, p)| {
+                format!("{q}(k, v in svc where v.port {o} {l} or v.name {e} {p})")
+            })
+            .boxed(),
+        (lit_str(), cmp_op(), 0i64..3)
+            .prop_map(|(l, o, n)| format!("count(e in svc where e.value.name == {l}) {o} {n}"))
+            .boxed(),
+        (cmp_op(), lit_int())
+            .prop_map(|(o, l)| format!("svc[\"x\"].port {o} {l}"))
+            .boxed(),
+        lit_str().prop_map(|l| format!("{l} in svc")).boxed(),
+        (cmp_op(), 0i64..4)
+            .prop_map(|(o, n)| format!("svc.count {o} {n}"))
+            .boxed(),
+        Just("has svc[\"y\"].name".to_owned()).boxed(),
+        (cmp_op(), i_path.clone())
+            .prop_map(|(o, p)| format!("d.n {o} {p}"))
+            .boxed(),
+        (cmp_op(), lit_level())
+            .prop_map(|(o, l)| format!("d.e {o} {l}"))
+            .boxed(),
     ];
     // Integer arithmetic (issue #14): every operator over paths and literals (division by a
     // zero value and `??` operands included), compared with a literal.
@@ -277,10 +311,36 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
     ]);
     if elem {
         options.push(
-            proptest::sample::select(&["it.name", IT_N, "it.ok"][..])
+            proptest::sample::select(&["it.name", IT_N, "it.ok", "it.caps", "it.ports"][..])
                 .prop_map(|p| format!("has {p}"))
                 .boxed(),
         );
+        // Issue #13 (session 6): nested lists declared `= []`.
+        options.extend([
+            s_path
+                .clone()
+                .prop_map(|p| format!("{p} in it.caps"))
+                .boxed(),
+            (cmp_op(), 0i64..3)
+                .prop_map(|(o, n)| format!("it.caps.count {o} {n}"))
+                .boxed(),
+            (
+                proptest::sample::select(&["contains_any", "intersects", "contains_all"][..]),
+                proptest::collection::vec(lit_str(), 0..3),
+            )
+                .prop_map(|(o, ls)| format!("it.caps {o} [{}]", ls.join(", ")))
+                .boxed(),
+            (
+                proptest::sample::select(&["any", "all"][..]),
+                cmp_op(),
+                i_path.clone(),
+            )
+                .prop_map(|(q, o, p)| format!("{q}(pt in it.ports where pt.hp {o} {p})"))
+                .boxed(),
+            (cmp_op(), 0i64..3)
+                .prop_map(|(o, n)| format!("count(pt in it.ports where pt.hp > 0) {o} {n}"))
+                .boxed(),
+        ]);
     }
     proptest::strategy::Union::new(options).boxed()
 }
@@ -509,6 +569,10 @@ const REASON_PIECES: &[&str] = &[
     "{b.i}",
     "{c.flag}",
     "{c.level}",
+    "{d.n}",
+    "{d.e}",
+    "{svc[\"x\"].port}",
+    "{labels[\"a.b\"]}",
     "{w.name}",
     "{w.level}",
     "{w.ok}",
@@ -680,6 +744,42 @@ fn tag_val() -> BoxedStrategy<Value> {
     .boxed()
 }
 
+/// An element of the nested list `items[].ports` (issue #13, declared `= []`).
+fn port() -> BoxedStrategy<Value> {
+    prop_oneof![
+        8 => attr(i_val()).prop_map(|hp| match hp {
+            Some(v) => json!({ "hp": v }),
+            None => json!({}),
+        }),
+        1 => Just(json!("p")),
+    ]
+    .boxed()
+}
+
+/// A JSON object for the map of records `svc` (issue 13, declared `= {}`): values mostly
+/// records, sometimes `null`, not an object, or with fields missing or of the wrong type.
+fn svc() -> BoxedStrategy<Value> {
+    proptest::collection::btree_map(
+        proptest::sample::select(vec!["x", "y", "xy", ""]).prop_map(str::to_owned),
+        prop_oneof![
+            8 => (attr(i_val()), attr(s_val())).prop_map(|(p, n)| {
+                let mut m = Map::new();
+                for (k, v) in [("port", p), ("name", n)] {
+                    if let Some(v) = v {
+                        m.insert(k.into(), v);
+                    }
+                }
+                Value::Object(m)
+            }),
+            1 => Just(json!(null)),
+            1 => Just(json!(3)),
+        ],
+        0..5,
+    )
+    .prop_map(|m| Value::Object(m.into_iter().collect()))
+    .boxed()
+}
+
 /// An element of the nested list `items[].subs` (issue 13).
 fn sub() -> BoxedStrategy<Value> {
     prop_oneof![
@@ -708,10 +808,20 @@ fn item() -> BoxedStrategy<Value> {
             .prop_map(Value::Array)
             .boxed(),
     );
+    let caps = attr(
+        proptest::collection::vec(tag_val(), 0..5)
+            .prop_map(Value::Array)
+            .boxed(),
+    );
+    let ports = attr(
+        proptest::collection::vec(port(), 0..4)
+            .prop_map(Value::Array)
+            .boxed(),
+    );
     prop_oneof![
-        8 => (attr(s_val()), attr(i_val()), attr(e_val()), attr(b_val()), subs, labels).prop_map(|(a, b, c, d, e, f)| {
+        8 => (attr(s_val()), attr(i_val()), attr(e_val()), attr(b_val()), subs, labels, (caps, ports)).prop_map(|(a, b, c, d, e, f, (g, h))| {
             let mut m = Map::new();
-            for (k, v) in [("name", a), ("n/m", b), ("level", c), ("ok", d), ("subs", e), ("labels", f)] {
+            for (k, v) in [("name", a), ("n/m", b), ("level", c), ("ok", d), ("subs", e), ("labels", f), ("caps", g), ("ports", h)] {
                 if let Some(v) = v {
                     m.insert(k.into(), v);
                 }
@@ -752,40 +862,46 @@ pub fn request() -> impl Strategy<Value = Value> {
                 .boxed(),
         ),
         attr(labels()),
+        (attr(svc()), attr(i_val()), attr(e_val())),
     )
-        .prop_map(|((s, t, i, j), (flag, level), tags, items, labels)| {
-            let mut root = Map::new();
-            let mut put = |path: &str, v: Option<Value>| {
-                let Some(v) = v else { return };
-                let mut parts = ipe_nostd::path::segments(path).map(|seg| {
-                    let mut key = String::new();
-                    let _ = seg.write_key(&mut key);
-                    key
-                });
-                let first = parts.next().unwrap_or_default();
-                match parts.next() {
-                    None => {
-                        root.insert(first, v);
-                    }
-                    Some(second) => {
-                        let obj = root.entry(first).or_insert_with(|| json!({}));
-                        if let Some(o) = obj.as_object_mut() {
-                            o.insert(second, v);
+        .prop_map(
+            |((s, t, i, j), (flag, level), tags, items, labels, (svc, dn, de))| {
+                let mut root = Map::new();
+                let mut put = |path: &str, v: Option<Value>| {
+                    let Some(v) = v else { return };
+                    let mut parts = ipe_nostd::path::segments(path).map(|seg| {
+                        let mut key = String::new();
+                        let _ = seg.write_key(&mut key);
+                        key
+                    });
+                    let first = parts.next().unwrap_or_default();
+                    match parts.next() {
+                        None => {
+                            root.insert(first, v);
+                        }
+                        Some(second) => {
+                            let obj = root.entry(first).or_insert_with(|| json!({}));
+                            if let Some(o) = obj.as_object_mut() {
+                                o.insert(second, v);
+                            }
                         }
                     }
-                }
-            };
-            put("a.s", s);
-            put(A_T, t);
-            put("b.i", i);
-            put(B_J, j);
-            put("c.flag", flag);
-            put("c.level", level);
-            put("tags", tags);
-            put("items", items);
-            put("labels", labels);
-            Value::Object(root)
-        })
+                };
+                put("a.s", s);
+                put(A_T, t);
+                put("b.i", i);
+                put(B_J, j);
+                put("c.flag", flag);
+                put("c.level", level);
+                put("tags", tags);
+                put("items", items);
+                put("labels", labels);
+                put("svc", svc);
+                put("d.n", dn);
+                put("d.e", de);
+                Value::Object(root)
+            },
+        )
 }
 
 /// A proptest runner for `cases` cases (or the count in environment variable `env`), without

@@ -105,3 +105,36 @@ group Acl first-match {
     );
     assert!(text.contains("  unindexed: 1 A, 2 B"), "{text}");
 }
+
+/// Issue 13: a map of records is listed with its record's fields (it was shown as a map of its
+/// first field's type), a map of scalars as before, and a nested list declared `= []` as the
+/// list slot it is.
+#[test]
+fn issue13_inspect_shows_map_of_records_fields() {
+    let src = r#"default allow
+schema {
+  services: map of max 4 { port: int, name: string, ["app/x"]: bool } = {}
+  labels: map of string max 8
+  containers: list of c max 2 { ports: list of p max 3 { hostPort: int } = [] } = []
+}
+
+policy Web:
+  "web"
+  triggers when any(k, v in services where v.port > 80 and v.name == "web" and v["app/x"])
+    or "team" in labels
+    or any(c in containers where c.ports.count > 1)
+  denies
+"#;
+    let bytes = compile(src);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let text = ipe_cli::inspect::inspect(&bytes, &bundle);
+    assert!(
+        text.contains(r#"services: map of { name: string, port: int, ["app/x"]: bool } (max 4)"#),
+        "{text}"
+    );
+    assert!(text.contains("labels: map of string (max 8)"), "{text}");
+    assert!(
+        text.contains("containers[].ports: list of { hostPort: int } (max 3)"),
+        "{text}"
+    );
+}

@@ -470,6 +470,7 @@ impl Ctx<'_> {
                 path,
                 ..
             } => Some(if count {
+                self.nested_list_read(list, level);
                 let agg = Aggregate {
                     list,
                     level: self.level(),
@@ -643,6 +644,9 @@ impl Ctx<'_> {
             None => None,
         };
         self.list_read(id);
+        if let Some(level) = within {
+            self.nested_list_read(id, level);
+        }
         let agg = Aggregate {
             list: id,
             level: self.level(),
@@ -886,6 +890,9 @@ impl Ctx<'_> {
             }
         };
         self.list_read(id);
+        if let Some(level) = within {
+            self.nested_list_read(id, level);
+        }
         let elem_ty = VTy::Scalar(elem.clone());
         let l = match (&l.ty, &elem) {
             (VTy::Scalar(Scalar::Str), Scalar::Enum(m))

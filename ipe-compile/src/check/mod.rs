@@ -6,6 +6,7 @@ mod arith;
 pub(crate) mod consts;
 mod default_witness;
 mod dynref;
+mod element_defaults;
 mod expr;
 mod infer;
 pub(crate) mod inline;
@@ -18,6 +19,7 @@ mod optional;
 mod reason;
 mod schema;
 mod sums;
+mod witness_lists;
 
 use crate::ast::{self, ByteSpan, Name};
 use crate::diag::Problem;
@@ -355,13 +357,10 @@ impl Ctx<'_> {
                 reason: reason.clone(),
             }),
             ast::Body::Requires { expr, reason } => {
-                let parts: Vec<&ast::Expr> = match &expr.kind {
-                    ast::ExprKind::And(parts) => parts.iter().collect(),
-                    _ => vec![expr],
-                };
+                let parts = witness_lists::clause_parts(expr, p.reason_template.as_deref());
                 let mut clauses = Vec::new();
                 let mut ok = true;
-                if let Some(extra) = parts.get(MAX_CLAUSES) {
+                if let Some(extra) = parts.get(MAX_CLAUSES).map(|c| c.expr) {
                     self.error(
                         extra.span.clone(),
                         format!("a policy may have at most {MAX_CLAUSES} requirement clauses"),
@@ -369,14 +368,17 @@ impl Ctx<'_> {
                     );
                     ok = false;
                 }
-                for part in parts {
+                for witness_lists::ClausePart {
+                    expr: part, whole, ..
+                } in parts
+                {
                     let checked = self.cond(part);
                     self.check_terms(checked.as_ref(), &part.span, "requirement clause");
                     match checked {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
                                 if lhs.is_count() || rhs.is_count());
-                            let text = collapse_ws(&self.span_text(&part.span));
+                            let text = collapse_ws(&self.span_text(&whole.span));
                             clauses.push(hir::Clause {
                                 expr: e,
                                 text,

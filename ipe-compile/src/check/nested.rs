@@ -186,6 +186,7 @@ impl Ctx<'_> {
             }
         };
         self.list_read(list);
+        self.nested_list_read(list, level);
         let filter = self.filtered(list, &elem, &f, &span)?;
         let agg = Aggregate {
             list,

@@ -34,6 +34,9 @@ pub(super) enum Default {
     Scalar(Literal),
     /// `= []` on a list: a missing list reads as empty.
     EmptyList,
+    /// `= []` on a nested list (a list field of list elements, issue #13): an element without
+    /// the field reads it as empty.
+    NestedEmptyList,
 }
 
 /// Something a condition being checked reads optionally.
@@ -41,8 +44,10 @@ pub(super) enum Default {
 enum Entry {
     /// `x ?? ... ?? d`: the alternatives in order (every one but the last is an attribute).
     Coalesce(Vec<Operand>),
-    /// A list with the default `[]`.
-    EmptyList(SlotId),
+    /// A list with the default `[]`: the list, the operand whose `has` tells it is present
+    /// (the slot, or the field of the element holding a nested list) and, for a nested list,
+    /// the level of the aggregate binding that element.
+    EmptyList(SlotId, Operand, Option<u8>),
 }
 
 /// The checker's state for optional values.
@@ -80,6 +85,7 @@ pub(super) fn defaults(
                 continue;
             };
             for e in entries {
+                super::element_defaults::check(fi, &e.path.text, &e.ty, types, problems, &mut out);
                 let Some((d, span)) = &e.default else {
                     continue;
                 };
@@ -270,6 +276,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// The schema default of the top-level scalar attribute `id`, if it has one.
+    pub(super) fn scalar_default(&self, id: SlotId) -> Option<Literal> {
+        match self.optional.defaults.get(self.slot_path(id)) {
+            Some(Default::Scalar(l)) => Some(l.clone()),
+            _ => None,
+        }
+    }
+
     /// Notes that the condition being checked reads the list `id` (as a whole: `in`, an
     /// aggregate or its length): with the schema default `[]`, a missing list reads as empty.
     pub(super) fn list_read(&mut self, id: SlotId) {
@@ -277,14 +291,47 @@ impl Ctx<'_> {
             return;
         }
         if self.optional.defaults.get(self.slot_path(id)) == Some(&Default::EmptyList) {
-            let fresh = !self
-                .optional
+            self.push_empty_list(id, Operand::Slot(id), None);
+        }
+    }
+
+    /// Notes that the condition being checked reads the nested list `id` held by the element
+    /// bound at `level`: with the schema default `[]`, an element without it reads it as empty.
+    pub(super) fn nested_list_read(&mut self, id: SlotId, level: u8) {
+        if self.optional.raw
+            || self.optional.defaults.get(self.slot_path(id)) != Some(&Default::NestedEmptyList)
+        {
+            return;
+        }
+        let path = self.slot_path(id).to_owned();
+        let Some(scope) = self.scopes.get(usize::from(level)) else {
+            return;
+        };
+        let Some(field) = scope
+            .fields
+            .iter()
+            .position(|f| super::nested::nested_path(&scope.list_path, &f.path) == path)
+        else {
+            return;
+        };
+        let has = Operand::Field {
+            level,
+            list: scope.list,
+            field: u16::try_from(field).unwrap_or(u16::MAX),
+        };
+        self.push_empty_list(id, has, Some(level));
+    }
+
+    fn push_empty_list(&mut self, id: SlotId, has: Operand, within: Option<u8>) {
+        let fresh = !self
+            .optional
+            .pending
+            .iter()
+            .any(|e| matches!(e, Entry::EmptyList(l, _, w) if *l == id && *w == within));
+        if fresh {
+            self.optional
                 .pending
-                .iter()
-                .any(|e| matches!(e, Entry::EmptyList(l) if *l == id));
-            if fresh {
-                self.optional.pending.push(Entry::EmptyList(id));
-            }
+                .push(Entry::EmptyList(id, has, within));
         }
     }
 
@@ -462,10 +509,10 @@ fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
                 earlier.push(hir::Expr::Not(Box::new(hir::Expr::Has(alt.clone()))));
             }
         }
-        Entry::EmptyList(list) => {
-            let has = hir::Expr::Has(Operand::Slot(*list));
+        Entry::EmptyList(list, has, within) => {
+            let has = hir::Expr::Has(has.clone());
             let mut empty = e.clone();
-            subst_empty(&mut empty, *list);
+            subst_empty(&mut empty, *list, *within);
             disjuncts.push(fold(hir::Expr::And(vec![has.clone(), expand(e, rest)])));
             disjuncts.push(fold(hir::Expr::And(vec![
                 hir::Expr::Not(Box::new(has)),
@@ -518,17 +565,18 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
     }
 }
 
-/// Reads the list `list` as empty in the condition `e` (not inside aggregate filters).
-fn subst_empty(e: &mut hir::Expr, list: SlotId) {
+/// Reads the list `list` (a nested list when `within` is the level of the element holding
+/// it) as empty in the condition `e` (not inside aggregate filters).
+fn subst_empty(e: &mut hir::Expr, list: SlotId, within: Option<u8>) {
     use hir::Expr as E;
-    fn count(o: &mut Operand, list: SlotId) {
+    fn count(o: &mut Operand, list: SlotId, within: Option<u8>) {
         if let Operand::Arith(_, args) = o {
-            args.iter_mut().for_each(|a| count(a, list));
-        } else if matches!(o, Operand::Count(a) if a.list == list && a.within.is_none()) {
+            args.iter_mut().for_each(|a| count(a, list, within));
+        } else if matches!(o, Operand::Count(a) if a.list == list && a.within == within) {
             *o = Operand::Lit(Literal::Int(0));
         } else if let Operand::CountSum(aggs) = o {
             // The empty list's count is 0: it leaves the sum.
-            aggs.retain(|a| a.list != list || a.within.is_some());
+            aggs.retain(|a| a.list != list || a.within != within);
             match aggs.len() {
                 0 => *o = Operand::Lit(Literal::Int(0)),
                 1 => {
@@ -540,11 +588,21 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId) {
             }
         }
     }
-    let count = |o: &mut Operand| count(o, list);
+    let count = |o: &mut Operand| count(o, list, within);
     match e {
-        E::Any(a) if a.list == list && a.within.is_none() => *e = E::Const(false),
-        E::All(a) if a.list == list && a.within.is_none() => *e = E::Const(true),
-        E::InList { lhs, list: l } if *l == list => {
+        E::Any(a) if a.list == list && a.within == within => *e = E::Const(false),
+        E::All(a) if a.list == list && a.within == within => *e = E::Const(true),
+        E::InList { lhs, list: l } if *l == list && within.is_none() => {
+            *e = E::InSet {
+                lhs: lhs.clone(),
+                set: Vec::new(),
+            }
+        }
+        E::InNested {
+            lhs,
+            list: l,
+            level,
+        } if *l == list && within == Some(*level) => {
             *e = E::InSet {
                 lhs: lhs.clone(),
                 set: Vec::new(),
@@ -556,8 +614,8 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId) {
             count(lhs);
             count(rhs);
         }
-        E::Not(x) => subst_empty(x, list),
-        E::And(xs) | E::Or(xs) => xs.iter_mut().for_each(|x| subst_empty(x, list)),
+        E::Not(x) => subst_empty(x, list, within),
+        E::And(xs) | E::Or(xs) => xs.iter_mut().for_each(|x| subst_empty(x, list, within)),
     }
 }
 

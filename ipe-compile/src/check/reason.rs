@@ -20,6 +20,8 @@ struct Witness {
     name: String,
     clause: u16,
     list: hir::SlotId,
+    /// For a clause split from an `all` over several lists: the conjunct it comes from.
+    group: Option<usize>,
 }
 
 impl Ctx<'_> {
@@ -60,13 +62,16 @@ impl Ctx<'_> {
             };
             match self.placeholder(&name, &witnesses, &bound, body) {
                 Some(part) => {
-                    if let (
-                        hir::ReasonPart::Field { clause, .. },
-                        hir::Body::Requires { clauses, .. },
-                    ) = (&part, &mut *body)
-                    {
-                        if let Some(c) = clauses.get_mut(usize::from(*clause)) {
-                            super::default_witness::mark(c);
+                    let marked: Vec<u16> = match &part {
+                        hir::ReasonPart::Field { clause, .. } => vec![*clause],
+                        hir::ReasonPart::FieldOf(alts) => alts.iter().map(|a| a.clause).collect(),
+                        _ => Vec::new(),
+                    };
+                    if let hir::Body::Requires { clauses, .. } = &mut *body {
+                        for clause in marked {
+                            if let Some(c) = clauses.get_mut(usize::from(clause)) {
+                                super::default_witness::mark(c);
+                            }
                         }
                     }
                     out.push(part);
@@ -84,12 +89,10 @@ impl Ctx<'_> {
         else {
             return Vec::new();
         };
-        let parts: Vec<&ast::Expr> = match &expr.kind {
-            ExprKind::And(parts) => parts.iter().collect(),
-            _ => vec![expr],
-        };
+        let parts = super::witness_lists::clause_parts(expr, p.reason_template.as_deref());
         let mut out = Vec::new();
-        for (i, (part, clause)) in parts.iter().zip(clauses).enumerate() {
+        for (i, (cp, clause)) in parts.iter().zip(clauses).enumerate() {
+            let part = cp.expr;
             let Some(agg) = super::default_witness::all_of(clause) else {
                 continue;
             };
@@ -115,10 +118,68 @@ impl Ctx<'_> {
                     name,
                     clause,
                     list: agg.list,
+                    group: cp.group,
                 });
             }
         }
         out
+    }
+
+    /// The index of the field `rest` of the element of witness clause `w` (placeholder
+    /// `name`, element `first`), after reporting why there is none.
+    fn witness_field(
+        &mut self,
+        name: &Name,
+        first: &str,
+        rest: Option<&str>,
+        w: &Witness,
+    ) -> Option<u16> {
+        let SlotType::Records {
+            fields, max_len, ..
+        } = self.slot_type(w.list).clone()
+        else {
+            // Never drop a policy silently: say why its element cannot be shown.
+            let list = self.slot_path(w.list).to_owned();
+            self.error(
+                name.span.clone(),
+                format!("the element of `{list}` cannot be named: it is not a list of records"),
+                Some("a witness placeholder names a field of a list-of-records element; show the list's scalars with a separate clause".to_owned()),
+            );
+            return None;
+        };
+        if max_len > MAX_WITNESS_LIST {
+            let list = self.slot_path(w.list).to_owned();
+            self.error(
+                name.span.clone(),
+                format!(
+                    "the element of `{list}` cannot be named: the list may have {max_len} elements, more than {MAX_WITNESS_LIST}"
+                ),
+                Some(format!("declare `{list}` with `max {MAX_WITNESS_LIST}` or less")),
+            );
+            return None;
+        }
+        let found = rest.and_then(|r| fields.iter().position(|f| f.path == r));
+        match found.and_then(|i| u16::try_from(i).ok()) {
+            Some(field) => Some(field),
+            None if rest.is_none() => {
+                let list = fields
+                    .iter()
+                    .map(|f| format!("`{}`", hir::joined(first, &f.path)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.error(
+                    name.span.clone(),
+                    format!("`{first}` is a whole element; a placeholder shows one value"),
+                    Some(format!("name one of its fields: {list}")),
+                );
+                None
+            }
+            None => {
+                let candidates = fields.iter().map(|f| hir::joined(first, &f.path)).collect();
+                self.unknown(name, candidates);
+                None
+            }
+        }
     }
 
     fn placeholder(
@@ -160,9 +221,11 @@ impl Ctx<'_> {
             (f, "") => (f, None),
             (f, r) => (f, Some(r)),
         };
-        let mut ws = witnesses.iter().filter(|w| w.name == first);
-        if let Some(w) = ws.next() {
-            if ws.next().is_some() {
+        let ws: Vec<&Witness> = witnesses.iter().filter(|w| w.name == first).collect();
+        if let Some(w0) = ws.first() {
+            let grouped =
+                ws.len() > 1 && ws.iter().all(|x| x.group.is_some() && x.group == w0.group);
+            if ws.len() > 1 && !grouped {
                 self.error(
                     name.span.clone(),
                     format!("`{first}` names the element of more than one clause"),
@@ -170,56 +233,24 @@ impl Ctx<'_> {
                 );
                 return None;
             }
-            let SlotType::Records {
-                fields, max_len, ..
-            } = self.slot_type(w.list).clone()
-            else {
-                // Never drop a policy silently: say why its element cannot be shown.
-                let list = self.slot_path(w.list).to_owned();
-                self.error(
-                    name.span.clone(),
-                    format!("the element of `{list}` cannot be named: it is not a list of records"),
-                    Some("a witness placeholder names a field of a list-of-records element; show the list's scalars with a separate clause".to_owned()),
-                );
-                return None;
-            };
-            if max_len > MAX_WITNESS_LIST {
-                let list = self.slot_path(w.list).to_owned();
-                self.error(
-                    name.span.clone(),
-                    format!(
-                        "the element of `{list}` cannot be named: the list may have {max_len} elements, more than {MAX_WITNESS_LIST}"
-                    ),
-                    Some(format!("declare `{list}` with `max {MAX_WITNESS_LIST}` or less")),
-                );
-                return None;
-            }
-            let found = rest.and_then(|r| fields.iter().position(|f| f.path == r));
-            return match found.and_then(|i| u16::try_from(i).ok()) {
-                Some(field) => Some(hir::ReasonPart::Field {
+            let mut alts = Vec::with_capacity(ws.len());
+            for w in ws {
+                let field = self.witness_field(name, first, rest, w)?;
+                alts.push(hir::WitnessField {
                     clause: w.clause,
                     list: w.list,
                     field,
-                }),
-                None if rest.is_none() => {
-                    let list = fields
-                        .iter()
-                        .map(|f| format!("`{}`", hir::joined(first, &f.path)))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    self.error(
-                        name.span.clone(),
-                        format!("`{first}` is a whole element; a placeholder shows one value"),
-                        Some(format!("name one of its fields: {list}")),
-                    );
-                    None
-                }
-                None => {
-                    let candidates = fields.iter().map(|f| hir::joined(first, &f.path)).collect();
-                    self.unknown(name, candidates);
-                    None
-                }
-            };
+                });
+            }
+            if grouped {
+                return Some(hir::ReasonPart::FieldOf(alts));
+            }
+            let a = alts.pop()?;
+            return Some(hir::ReasonPart::Field {
+                clause: a.clause,
+                list: a.list,
+                field: a.field,
+            });
         }
         if bound.iter().any(|b| b == first) && !self.schema.contains_key(&name.text) {
             self.error(
@@ -239,7 +270,11 @@ impl Ctx<'_> {
         }
         match self.schema.get(&name.text).cloned() {
             Some(ty @ SlotType::Scalar(_)) => {
-                Some(hir::ReasonPart::Slot(self.slot(&name.text, &ty)))
+                let id = self.slot(&name.text, &ty);
+                Some(match self.scalar_default(id) {
+                    Some(d) => hir::ReasonPart::SlotOr(id, d),
+                    None => hir::ReasonPart::Slot(id),
+                })
             }
             Some(_) => {
                 self.error(
@@ -348,8 +383,9 @@ pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
         .flat_map(|p| p.template.iter_mut().flatten())
     {
         match part {
-            hir::ReasonPart::Slot(s) => new(s),
+            hir::ReasonPart::Slot(s) | hir::ReasonPart::SlotOr(s, _) => new(s),
             hir::ReasonPart::Field { list, .. } => new(list),
+            hir::ReasonPart::FieldOf(alts) => alts.iter_mut().for_each(|a| new(&mut a.list)),
             hir::ReasonPart::Text(_) | hir::ReasonPart::Count | hir::ReasonPart::Found => {}
         }
     }
@@ -366,6 +402,13 @@ pub(super) fn renumber_fields(program: &mut hir::Program, maps: &HashMap<SlotId,
         if let hir::ReasonPart::Field { list, field, .. } = part {
             if let Some(new) = maps.get(list).and_then(|m| m.get(usize::from(*field))) {
                 *field = *new;
+            }
+        }
+        if let hir::ReasonPart::FieldOf(alts) = part {
+            for a in alts {
+                if let Some(new) = maps.get(&a.list).and_then(|m| m.get(usize::from(a.field))) {
+                    a.field = *new;
+                }
             }
         }
     }

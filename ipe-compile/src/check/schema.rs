@@ -203,6 +203,7 @@ pub(super) fn slot_type(
             max,
             fields,
             lists,
+            ..
         } => {
             let max_len = max_len(max);
             let path = &path.text;

@@ -637,14 +637,18 @@ pub fn lower_located(
             r.reason = t.text(reason);
         }
         if let Some(template) = &p.template {
-            r.part_count = u16::try_from(template.len())
+            let parts: Vec<ReasonPartFields> = template
+                .iter()
+                .flat_map(|part| reason_parts_of(&mut t, part))
+                .collect();
+            r.part_count = u16::try_from(parts.len())
                 .map_err(|_| in_policy(LowerError::TooMany("reason template parts")))?;
-            r.first_part = if template.is_empty() {
+            r.first_part = if parts.is_empty() {
                 0
             } else {
                 reason_parts.len() as u32
             };
-            reason_parts.extend(template.iter().map(|part| reason_part(&mut t, part)));
+            reason_parts.extend(parts);
         }
         r.first_meta = metadata.len() as u32;
         r.meta_count = u16::try_from(p.metadata.len())
@@ -815,6 +819,26 @@ pub fn lower_located(
     })
 }
 
+/// The records of one reason template part: one, or for a witness field over several lists
+/// (issue #13) one witness field part per list, each but the last flagged as continued
+/// (`docs/bundle-format.md`, "Reason templates").
+fn reason_parts_of(t: &mut Tables, part: &hir::ReasonPart) -> Vec<ReasonPartFields> {
+    let hir::ReasonPart::FieldOf(alts) = part else {
+        return vec![reason_part(t, part)];
+    };
+    let n = alts.len();
+    alts.iter()
+        .enumerate()
+        .map(|(i, a)| ReasonPartFields {
+            kind: part_kind::FIELD,
+            clause: a.clause,
+            operand: a.field,
+            default: u8::from(i + 1 < n),
+            ..ReasonPartFields::default()
+        })
+        .collect()
+}
+
 /// The record of one reason template part (`docs/bundle-format.md`, "Reason templates").
 fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
     match part {
@@ -828,12 +852,21 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
             operand: *s,
             ..ReasonPartFields::default()
         },
+        hir::ReasonPart::SlotOr(s, d) => ReasonPartFields {
+            text: t.text(&d.placeholder_text()),
+            kind: part_kind::SLOT,
+            default: 1,
+            operand: *s,
+            ..ReasonPartFields::default()
+        },
         hir::ReasonPart::Field { clause, field, .. } => ReasonPartFields {
             kind: part_kind::FIELD,
             clause: *clause,
             operand: *field,
             ..ReasonPartFields::default()
         },
+        // `FieldOf` is written as several parts by `reason_parts`; never reached.
+        hir::ReasonPart::FieldOf(_) => ReasonPartFields::default(),
         hir::ReasonPart::Count => ReasonPartFields {
             kind: part_kind::COUNT,
             ..ReasonPartFields::default()

@@ -145,6 +145,7 @@ fn records_type(i: &mut In<'_>, elem_name: Option<Name>) -> PResult<TypeExpr> {
     expect_sym(i, "{", "`{` and the element's fields")?;
     let mut fields = Vec::new();
     let mut lists = Vec::new();
+    let mut defaults = Vec::new();
     loop {
         if eat_sym(i, "}")?.is_some() {
             return Ok(TypeExpr::Records {
@@ -152,6 +153,7 @@ fn records_type(i: &mut In<'_>, elem_name: Option<Name>) -> PResult<TypeExpr> {
                 max,
                 fields,
                 lists,
+                defaults,
             });
         }
         let name = cut_err(super::field_path)
@@ -159,15 +161,19 @@ fn records_type(i: &mut In<'_>, elem_name: Option<Name>) -> PResult<TypeExpr> {
             .parse_next(i)?;
         expect_sym(i, ":", "`:` after the field name")?;
         match scalar(i)? {
-            Some(ty) => fields.push((name, ty)),
+            Some(ty) => fields.push((name.clone(), ty)),
             // A nested list (issue #13).
-            None if super::at_kw(i, "list") => lists.push((name, type_expr(i)?)),
+            None if super::at_kw(i, "list") => lists.push((name.clone(), type_expr(i)?)),
             None => {
                 return Err(ErrMode::Cut(err_here(
                     i,
                     Label::Expected("a field type: `string`, `int`, `bool` or `enum [...]`"),
                 )))
             }
+        }
+        // A field's default (issue #13): the checker accepts `= []` on a nested list only.
+        if let Some((d, span)) = super::optional::schema_default(i)? {
+            defaults.push((name, d, span));
         }
         let _ = eat_sym(i, ",")?;
     }

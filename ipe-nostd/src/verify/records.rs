@@ -280,10 +280,18 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
         let zero_text = part.text().off == 0 && part.text().len == 0;
         let ok = match part.kind() {
             part_kind::TEXT => {
-                text(body, part.text()).is_some() && part.clause() == 0 && part.operand() == 0
+                text(body, part.text()).is_some()
+                    && part.clause() == 0
+                    && part.operand() == 0
+                    && part.default() == 0
             }
             part_kind::SLOT => {
-                zero_text
+                let default_ok = match part.default() {
+                    0 => zero_text,
+                    1 => text(body, part.text()).is_some(),
+                    _ => false,
+                };
+                default_ok
                     && part.clause() == 0
                     && usize::from(part.operand()) < slots
                     && matches!(
@@ -292,7 +300,18 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     )
             }
             part_kind::FIELD => {
-                zero_text && part.clause() < nc && {
+                let end = fp as usize + usize::from(np);
+                // Continued (issue #13): another witness field part follows in this policy.
+                let default_ok = match part.default() {
+                    0 => true,
+                    1 => {
+                        i + 1 < end
+                            && ReasonPartRec::nth(body.reason_parts, i + 1).kind()
+                                == part_kind::FIELD
+                    }
+                    _ => false,
+                };
+                zero_text && default_ok && part.clause() < nc && {
                     let cr = ClauseRec::nth(body.clauses, fc + usize::from(part.clause()));
                     cr.witness() != 0
                         && witness_list(body, &cr).is_some_and(|list| {
@@ -304,7 +323,7 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                 }
             }
             part_kind::COUNT | part_kind::FOUND => {
-                zero_text && part.clause() == 0 && part.operand() == 0
+                zero_text && part.default() == 0 && part.clause() == 0 && part.operand() == 0
             }
             _ => false,
         };
