@@ -541,6 +541,13 @@ pub enum StrOp {
     EndsWith = 1,
     /// `contains`
     Contains = 2,
+    /// `like` (issue #14): `a` matches glob pattern `b` ([`crate::pattern::like`]); the
+    /// compiler writes `b` from a pattern literal.
+    Like = 3,
+    /// `matches` (issue #14): a regular expression. A language operator only: the compiler
+    /// lowers it to `str.match` over the bundle's regex table, and the verifier rejects a
+    /// `str` instruction naming it.
+    Matches = 4,
 }
 
 impl StrOp {
@@ -550,6 +557,8 @@ impl StrOp {
             0 => StrOp::StartsWith,
             1 => StrOp::EndsWith,
             2 => StrOp::Contains,
+            3 => StrOp::Like,
+            4 => StrOp::Matches,
             _ => return None,
         })
     }
@@ -560,6 +569,8 @@ impl StrOp {
             StrOp::StartsWith => "starts_with",
             StrOp::EndsWith => "ends_with",
             StrOp::Contains => "contains",
+            StrOp::Like => "like",
+            StrOp::Matches => "matches",
         }
     }
 
@@ -569,6 +580,9 @@ impl StrOp {
             StrOp::StartsWith => hay.starts_with(needle),
             StrOp::EndsWith => hay.ends_with(needle),
             StrOp::Contains => contains(hay, needle),
+            StrOp::Like => crate::pattern::like(hay, needle),
+            // Never run: the verifier rejects `str matches` (the regex lives in the bundle).
+            StrOp::Matches => false,
         }
     }
 }
@@ -691,7 +705,7 @@ mod tests {
         assert_eq!(Instr::decode(&[cmp, 6], 0), Err(DecodeError::BadOperand));
         assert_eq!(Instr::decode(&[cmp], 0), Err(DecodeError::Truncated));
         let str_op = Opcode::StrOp as u8;
-        assert_eq!(Instr::decode(&[str_op, 3], 0), Err(DecodeError::BadOperand));
+        assert_eq!(Instr::decode(&[str_op, 5], 0), Err(DecodeError::BadOperand));
         let csc = Opcode::CmpSlotConst as u8;
         assert_eq!(
             Instr::decode(&[csc, 9, 1, 0, 2, 0], 0),

@@ -42,6 +42,7 @@ pub mod disasm;
 pub mod format;
 pub mod isa;
 pub mod path;
+pub mod pattern;
 pub mod read;
 pub mod render;
 #[cfg(feature = "alloc")]

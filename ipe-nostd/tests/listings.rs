@@ -112,6 +112,20 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 str like (a pattern without wildcards is an exact match)",
+            "load.slot slot 0
+             load.const const 4
+             str like",
+            vec![
+                (vec![(0, S("pr"))], "true"),
+                (vec![(0, S("prod"))], "false"),
+                (
+                    vec![(0, I(1))],
+                    "error slot 0 WrongType { expected: Str, got: Int }",
+                ),
+            ],
+        ),
+        ok(
             "in.set",
             "load.slot slot 1
              in.set set 1",
@@ -446,7 +460,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
     let mut two_ints = assemble("load.const const 1\nload.const const 1").unwrap();
     two_ints.extend_from_slice(&[cmp, 6]);
     let mut two_strs = assemble("load.const const 0\nload.const const 4").unwrap();
-    two_strs.extend_from_slice(&[str_op, 3]);
+    two_strs.extend_from_slice(&[str_op, 5]);
     let deep = "any slot 5 body 23
         any slot 5 body 18
         any slot 5 body 13
@@ -605,6 +619,11 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "an ordered comparison of strings",
             asm("cmp.slot.const < slot 0 const 0"),
             (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 str matches (a regex runs only through str.match)",
+            asm("load.slot slot 0\nload.const const 4\nstr matches"),
+            (6, CodeError::BadOperand),
         ),
         (
             "a string test on ints",
