@@ -57,6 +57,11 @@ pub enum BundleError {
         /// The version the body needs.
         body: u16,
     },
+    /// The bundle has a regex table (`matches`, issue #14) and this build has no `regex`
+    /// feature.
+    RegexUnsupported,
+    /// Regex `n` of the regex table is not a valid DFA for unanchored search.
+    BadRegex(u16),
 }
 
 impl core::fmt::Display for BundleError {
@@ -90,6 +95,11 @@ impl core::fmt::Display for BundleError {
                 "bundle header says format version {header}, but its body is version {body} \
                  (version 2 exactly when it has first-match groups)"
             ),
+            BundleError::RegexUnsupported => f.write_str(
+                "bundle uses `matches` (a regex table) and this engine was built without the \
+                 `regex` feature",
+            ),
+            BundleError::BadRegex(n) => write!(f, "regex {n} of the bundle is not a valid DFA"),
         }
     }
 }
@@ -133,9 +143,22 @@ fn canonical_len(body: &Body<'_>) -> Option<usize> {
         acc.checked_add(varint_len(s.len()))?.checked_add(s.len())
     })?;
     // The optional trailing section: present exactly when non-empty.
-    match body.reason_parts.len() {
-        0 => Some(len),
-        n => len.checked_add(varint_len(n))?.checked_add(n),
+    // Tagged sections follow it (tag byte, then a non-empty byte string); `reason_parts` is
+    // written (empty if need be) exactly when anything trails.
+    let tagged = [body.regexes];
+    let tagged_len = tagged
+        .iter()
+        .filter(|s| !s.is_empty())
+        .try_fold(0usize, |acc, s| {
+            acc.checked_add(1 + varint_len(s.len()))?
+                .checked_add(s.len())
+        })?;
+    match (body.reason_parts.len(), tagged_len) {
+        (0, 0) => Some(len),
+        (n, t) => len
+            .checked_add(varint_len(n))?
+            .checked_add(n)?
+            .checked_add(t),
     }
 }
 
@@ -283,6 +306,7 @@ impl<'a> Bundle<'a> {
     /// ([`VerifyError::OverBudget`]).
     pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
         let body = Self::decode_unverified(bytes)?;
+        crate::regex::check_table(body.regexes)?;
         verify::verify_with_max_cost(&body, max_cost)?;
         let grouped = body.has_groups();
         Ok(Bundle { body, grouped })
@@ -311,13 +335,28 @@ impl<'a> Bundle<'a> {
         let (mut body, left) = postcard::take_from_bytes::<Body<'a>>(body_bytes)
             .map_err(|_| BundleError::MalformedBody)?;
         if !left.is_empty() {
-            // The optional trailing section (reason templates): one non-empty byte string.
-            let (parts, left) = postcard::take_from_bytes::<&'a [u8]>(left)
+            // The trailing area: reason templates as a byte string, then tagged sections (a
+            // tag byte and a non-empty byte string, tags strictly increasing).
+            let (parts, mut left) = postcard::take_from_bytes::<&'a [u8]>(left)
                 .map_err(|_| BundleError::MalformedBody)?;
-            if !left.is_empty() || parts.is_empty() {
+            body.reason_parts = parts;
+            let mut last = None;
+            while let Some((&tag, rest)) = left.split_first() {
+                let (section, rest) = postcard::take_from_bytes::<&'a [u8]>(rest)
+                    .map_err(|_| BundleError::MalformedBody)?;
+                if section.is_empty() || last.is_some_and(|t| tag <= t) {
+                    return Err(BundleError::MalformedBody);
+                }
+                match tag {
+                    crate::regex::REGEX_SECTION => body.regexes = section,
+                    _ => return Err(BundleError::MalformedBody),
+                }
+                last = Some(tag);
+                left = rest;
+            }
+            if parts.is_empty() && last.is_none() {
                 return Err(BundleError::MalformedBody);
             }
-            body.reason_parts = parts;
         }
         // Every varint of the body is a length prefix: the body is canonical exactly when it is
         // as long as its encoding with shortest prefixes (a longer prefix only adds bytes).
@@ -331,6 +370,12 @@ impl<'a> Bundle<'a> {
             });
         }
         Ok(body)
+    }
+
+    /// The regex table of `matches` (issue #14; empty without regexes): see [`crate::regex`].
+    #[inline(always)]
+    pub fn regexes(&self) -> &'a [u8] {
+        self.body.regexes
     }
 
     /// Whether a policy is in a first-match group (then the bundle is format version 2 and

@@ -72,6 +72,11 @@ pub struct Body<'a> {
     /// without templates has the bytes it had before templates existed (`docs/bundle-format.md`).
     #[serde(skip)]
     pub reason_parts: &'a [u8],
+    /// The regex table of `matches` (issue #14): trailing section
+    /// [`REGEX_SECTION`](crate::regex::REGEX_SECTION), present only when non-empty (see
+    /// [`crate::regex`]).
+    #[serde(skip)]
+    pub regexes: &'a [u8],
 }
 
 /// Value kinds as encoded in slot, field, constant and set records.

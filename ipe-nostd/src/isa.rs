@@ -111,6 +111,10 @@ macro_rules! for_each_opcode {
             /// either is one. One binary search ([`read::pair_key`](crate::read::pair_key)).
             /// Issue #13.
             InPairSet = 0x1C, "in.pair.set" { set: Set };
+            /// `str.match re` `[a] -> [a matches re]`: whether string `a` matches regex `re` of
+            /// the bundle's regex table somewhere (one DFA search, linear in `a`'s length; see
+            /// [`regex`](crate::regex)); an error if `a` is one. Issue #14.
+            StrMatch = 0x2A, "str.match" { re: Regex };
         }
     };
 }
@@ -149,6 +153,8 @@ pub enum OperandKind {
     Offset,
     /// A [`BodyLen`].
     BodyLen,
+    /// A [`Regex`] (issue #14).
+    Regex,
 }
 
 impl OperandKind {
@@ -172,6 +178,7 @@ impl OperandKind {
             OperandKind::Set => Some("set"),
             OperandKind::Offset => Some("->"),
             OperandKind::BodyLen => Some("body"),
+            OperandKind::Regex => Some("re"),
         }
     }
 }
@@ -198,6 +205,8 @@ pub enum OperandValue {
     Offset(Offset),
     /// An aggregate body's length.
     BodyLen(BodyLen),
+    /// A regex of the regex table.
+    Regex(Regex),
 }
 
 /// An instruction operand type: its kind, encoded width and bit conversions.
@@ -255,6 +264,8 @@ int_operands! {
     Offset(u16);
     /// The length in bytes of an aggregate's body, which follows the instruction (`u16`).
     BodyLen(u16);
+    /// A regex index into the bundle's regex table (`u16`, issue #14).
+    Regex(u16);
 }
 
 impl Operand for CmpOp {

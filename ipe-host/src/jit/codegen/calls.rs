@@ -32,10 +32,12 @@ pub(crate) enum Helper {
     InList,
     /// [`helpers::pair_contains`].
     PairContains,
+    /// [`helpers::str_match`] (issue #14).
+    StrMatch,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 8;
+pub(crate) const HELPERS: usize = 9;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -48,6 +50,7 @@ impl Helper {
         Helper::ListErr,
         Helper::InList,
         Helper::PairContains,
+        Helper::StrMatch,
     ];
 
     /// The symbol name.
@@ -61,6 +64,7 @@ impl Helper {
             Helper::ListErr => "ipe_list_err",
             Helper::InList => "ipe_in_list",
             Helper::PairContains => "ipe_pair_contains",
+            Helper::StrMatch => "ipe_str_match",
         }
     }
 
@@ -75,6 +79,7 @@ impl Helper {
             Helper::ListErr => helpers::list_err as *const u8,
             Helper::InList => helpers::in_list as *const u8,
             Helper::PairContains => helpers::pair_contains as *const u8,
+            Helper::StrMatch => helpers::str_match as *const u8,
         }
     }
 
@@ -87,6 +92,7 @@ impl Helper {
             Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
             Helper::InList => 6,
             Helper::PairContains => 4,
+            Helper::StrMatch => 5,
         }
     }
 }
