@@ -139,3 +139,41 @@ pub fn is_match(_: &[u8], _: &str) -> bool {
 pub fn str_match<T: SymbolText + ?Sized>(t: &T, table: &[u8], re: u16, a: Str<'_>) -> bool {
     nth(table, re).is_some_and(|e| is_match(e.dfa, read::text(t, &a)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An entry with text `x` and a DFA of `dfa`.
+    fn table(dfa: &[u8]) -> std::vec::Vec<u8> {
+        let mut t = std::vec![1, b'x'];
+        t.push(dfa.len() as u8);
+        t.extend_from_slice(dfa);
+        t
+    }
+
+    #[test]
+    fn issue14_an_empty_table_is_fine_in_every_build() {
+        assert_eq!(check_table(&[]), Ok(()));
+        assert_eq!(count(&[]), 0);
+    }
+
+    /// A build without the `regex` feature refuses any regex table at load.
+    #[cfg(not(feature = "regex"))]
+    #[test]
+    fn issue14_without_the_feature_a_regex_table_is_refused() {
+        assert_eq!(
+            check_table(&table(&[0; 8])),
+            Err(BundleError::RegexUnsupported)
+        );
+    }
+
+    /// With the feature, bytes that are no DFA are `BadRegex`, a cut entry `MalformedBody`.
+    #[cfg(feature = "regex")]
+    #[test]
+    fn issue14_a_table_of_garbage_is_a_typed_error() {
+        assert_eq!(check_table(&table(&[0; 8])), Err(BundleError::BadRegex(0)));
+        assert_eq!(check_table(&[1, b'x', 9]), Err(BundleError::MalformedBody));
+        assert_eq!(count(&table(&[0; 8])), 1);
+    }
+}

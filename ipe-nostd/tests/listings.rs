@@ -125,6 +125,19 @@ fn cases() -> Vec<Case> {
                 ),
             ],
         ),
+        #[cfg(feature = "regex")]
+        ok(
+            "issue14 str.match (regex 0 `^p[a-z]*d$`, unanchored search)",
+            "load.slot slot 0
+             str.match re 0",
+            vec![
+                (vec![(0, S("prod"))], "true"),
+                (vec![(0, S("pd"))], "true"),
+                (vec![(0, S("prod2"))], "false"),
+                (vec![(0, S("dev"))], "false"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
         ok(
             "in.set",
             "load.slot slot 1
@@ -444,6 +457,8 @@ fn issue12_every_opcode_is_covered_by_a_verified_and_evaluated_listing() {
     let missing: Vec<_> = Opcode::ALL
         .iter()
         .filter(|o| !seen.contains(&(**o as u8)))
+        // `str.match` needs a regex table, which the fixture has with the `regex` feature only.
+        .filter(|o| cfg!(feature = "regex") || **o != Opcode::StrMatch)
         .map(|o| o.mnemonic())
         .collect();
     assert!(
@@ -624,6 +639,16 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue14 str matches (a regex runs only through str.match)",
             asm("load.slot slot 0\nload.const const 4\nstr matches"),
             (6, CodeError::BadOperand),
+        ),
+        (
+            "issue14 str.match of an int",
+            asm("load.slot slot 1\nstr.match re 0"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 str.match of a regex out of range",
+            asm("load.slot slot 0\nstr.match re 9"),
+            (3, CodeError::BadOperand),
         ),
         (
             "a string test on ints",

@@ -293,11 +293,11 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
                 Instr::StrMatch { re } => {
-                    if usize::from(re.0) >= crate::regex::count(self.t.body.regexes) {
-                        return Err(e(CodeError::BadOperand));
-                    }
                     if self.state.pop(base_u8).map_err(e)? != Ty::Str {
                         return Err(e(CodeError::TypeMismatch));
+                    }
+                    if usize::from(re.0) >= crate::regex::count(self.t.body.regexes) {
+                        return Err(e(CodeError::BadOperand));
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
