@@ -294,6 +294,12 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
         _ => {}
     };
     match e {
+        // A regex is no symbol: its text lives in the regex table (issue #14).
+        Expr::Str {
+            op: ipe_nostd::isa::StrOp::Matches,
+            lhs,
+            ..
+        } => operand(lhs, out),
         Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
             operand(lhs, out);
             operand(rhs, out);
