@@ -198,6 +198,7 @@ fn bundle_bytes() -> Vec<u8> {
         index_policies: &[],
         unindexed: &unindexed,
         reason_parts: &[],
+        regexes: &[],
     };
     let mut pol_b = Vec::new();
     for (name, intent, i) in &pols {
