@@ -83,6 +83,16 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
     }
     writeln!(o, "\nconstants ({})", b.const_count())?;
     writeln!(o, "sets ({})", b.set_count())?;
+    // Issue #14: the `matches` regexes, with their DFA sizes (only when there are some).
+    let regexes: Vec<_> = ipe_nostd::regex::entries(b.regexes())
+        .filter_map(Result::ok)
+        .collect();
+    if !regexes.is_empty() {
+        writeln!(o, "regexes ({})", regexes.len())?;
+        for (i, e) in regexes.iter().enumerate() {
+            writeln!(o, "  {i:>4}  {:?}: DFA {} bytes", e.text, e.dfa.len())?;
+        }
+    }
     writeln!(o, "\nindex")?;
     for g in 0..b.index_group_count() {
         let grp = b.index_group(g);

@@ -464,6 +464,8 @@ impl<'p, 'r> Eval<'p, 'r> {
                     StrOp::StartsWith => l.starts_with(&r),
                     StrOp::EndsWith => l.ends_with(&r),
                     StrOp::Contains => l.contains(&r),
+                    StrOp::Like => crate::patterns::like(&l, &r),
+                    StrOp::Matches => crate::patterns::matches(&r, &l),
                 })
             }
             Expr::Has(o) => Truth::from_bool(match o {

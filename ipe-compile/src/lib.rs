@@ -21,3 +21,4 @@ pub use decision::{ErrorReport, Report, ViolationReport};
 pub use diag::{Diagnostic, Diagnostics};
 pub use eval::evaluate;
 pub mod lower;
+pub mod patterns;

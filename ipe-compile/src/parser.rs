@@ -19,6 +19,7 @@ mod keys;
 mod lookup;
 mod optional;
 mod ranges;
+mod patterns;
 mod reason;
 mod reuse;
 mod schema;
@@ -363,6 +364,12 @@ fn expect_sym(i: &mut In<'_>, sym: &str, what: &'static str) -> PResult<ByteSpan
 
 /// A string literal (escapes resolved), then whitespace.
 fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
+    string_lit(i, patterns::Lit::Plain)
+}
+
+/// A string literal read as `mode` says (plain, `like` pattern or regex; see
+/// `parser/patterns.rs`), then whitespace.
+fn string_lit(i: &mut In<'_>, mode: patterns::Lit) -> PResult<(String, ByteSpan)> {
     let start = i.current_token_start();
     if !peek_sym(i, "\"") {
         return Err(ErrMode::Backtrack(err_here(i, Label::Expected("a string"))));
@@ -391,6 +398,12 @@ fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
                 }));
             }
             Some('"') => break,
+            Some('\\') if mode != patterns::Lit::Plain => {
+                let at = i.current_token_start().saturating_sub(1);
+                patterns::escape(mode, i.next_token(), &mut out).map_err(|(message, help)| {
+                    ErrMode::Cut(SyntaxError::located(at..at + 2, message, help))
+                })?;
+            }
             Some('\\') => match i.next_token() {
                 Some('"') => out.push('"'),
                 Some('\\') => out.push('\\'),
@@ -869,6 +882,10 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
             });
         }
     }
+    let lhs = match patterns::operator(i, lhs)? {
+        Ok(e) => return Ok(e),
+        Err(lhs) => lhs,
+    };
     for (kw, op) in STR_OPS {
         if eat_kw(i, kw)?.is_some() {
             let rhs = arith::operand(i)?;
@@ -988,11 +1005,11 @@ fn foreign_after_operand(i: &mut In<'_>) -> PResult<()> {
     }
     let word = peek_word(i);
     match word {
-        "like" | "matches" | "ilike" | "glob" | "regex" => found(
+        "ilike" | "glob" | "regex" | "matches_regex" => found(
             word.len(),
             &format!("unknown operator `{word}`"),
-            "patterns are not part of the language: use `starts_with`, `ends_with` or `contains`, \
-             e.g. `host ends_with \".x\"`",
+            "write a glob as `x like \"*.example.com\"` and a regular expression as \
+             `x matches \"^[a-z]+$\"`",
         ),
         "not" if followed_by_in(s) => found(
             3,

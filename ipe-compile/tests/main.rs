@@ -43,6 +43,9 @@ mod nested_v2;
 /// Issue #13: `x ?? d`, schema defaults and `permits` against their definition.
 #[path = "suite/optional.rs"]
 mod optional;
+/// Issue #14: `like` and `matches` in the bundle format, the loader and on long inputs.
+#[path = "suite/patterns.rs"]
+mod patterns;
 /// Property tests: the reference evaluator against an independent encoding of the seed policy.
 #[path = "suite/prop.rs"]
 mod prop;

@@ -57,6 +57,11 @@ pub enum BundleError {
         /// The version the body needs.
         body: u16,
     },
+    /// The bundle has a regex table (`matches`, issue #14) and this build has no `regex`
+    /// feature.
+    RegexUnsupported,
+    /// Regex `n` of the regex table is not a valid DFA for unanchored search.
+    BadRegex(u16),
 }
 
 impl core::fmt::Display for BundleError {
@@ -90,6 +95,11 @@ impl core::fmt::Display for BundleError {
                 "bundle header says format version {header}, but its body is version {body} \
                  (version 2 exactly when it has first-match groups)"
             ),
+            BundleError::RegexUnsupported => f.write_str(
+                "bundle uses `matches` (a regex table) and this engine was built without the \
+                 `regex` feature",
+            ),
+            BundleError::BadRegex(n) => write!(f, "regex {n} of the bundle is not a valid DFA"),
         }
     }
 }
@@ -152,8 +162,11 @@ fn canonical_len(body: &Body<'_>) -> Option<usize> {
 
 /// The tagged trailing sections of a body, by increasing tag (`docs/bundle-format.md`,
 /// "Trailing sections"): each is written as its tag byte and a byte string when non-empty.
-pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 1] {
-    [(format::TAG_IP_RANGES, body.ip_ranges)]
+pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 2] {
+    [
+        (format::TAG_IP_RANGES, body.ip_ranges),
+        (crate::regex::REGEX_SECTION, body.regexes),
+    ]
 }
 
 /// Reads the trailing area after the postcard struct into `body`: `reason_parts`, then tagged
@@ -172,6 +185,7 @@ fn read_trailing<'a>(body: &mut Body<'a>, left: &'a [u8]) -> Result<(), BundleEr
         }
         match tag {
             format::TAG_IP_RANGES => body.ip_ranges = section,
+            crate::regex::REGEX_SECTION => body.regexes = section,
             _ => return Err(BundleError::MalformedBody),
         }
         last = Some(tag);
@@ -328,6 +342,7 @@ impl<'a> Bundle<'a> {
     /// ([`VerifyError::OverBudget`]).
     pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
         let body = Self::decode_unverified(bytes)?;
+        crate::regex::check_table(body.regexes)?;
         verify::verify_with_max_cost(&body, max_cost)?;
         let grouped = body.has_groups();
         Ok(Bundle { body, grouped })
@@ -371,6 +386,12 @@ impl<'a> Bundle<'a> {
             });
         }
         Ok(body)
+    }
+
+    /// The regex table of `matches` (issue #14; empty without regexes): see [`crate::regex`].
+    #[inline(always)]
+    pub fn regexes(&self) -> &'a [u8] {
+        self.body.regexes
     }
 
     /// Whether a policy is in a first-match group (then the bundle is format version 2 and

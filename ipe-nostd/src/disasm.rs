@@ -44,6 +44,10 @@ pub fn disassemble<W: Write>(
             OperandValue::Set(k) => write!(w, " set {}", k.0),
             OperandValue::Offset(d) => write!(w, " -> {:04}", next + usize::from(d.0)),
             OperandValue::BodyLen(n) => write!(w, " body {}", n.0),
+            OperandValue::Regex(r) => match crate::regex::nth(bundle.regexes(), r.0) {
+                Some(e) => write!(w, " re {} ({:?})", r.0, e.text),
+                None => write!(w, " re {}", r.0),
+            },
         })?;
         w.write_char('\n')?;
         pc = next;

@@ -79,6 +79,11 @@ pub struct Body<'a> {
     /// non-empty (`docs/bundle-format.md`, "Trailing sections").
     #[serde(skip)]
     pub ip_ranges: &'a [u8],
+    /// The regex table of `matches` (issue #14): trailing section
+    /// [`REGEX_SECTION`](crate::regex::REGEX_SECTION), present only when non-empty (see
+    /// [`crate::regex`]).
+    #[serde(skip)]
+    pub regexes: &'a [u8],
 }
 
 /// The tag of the trailing section [`Body::ip_ranges`] (issue #14).

@@ -130,6 +130,10 @@ macro_rules! for_each_opcode {
             /// read from field `field` of the element bound at level `level` (the missing key
             /// error is at that field).
             LookupField = 0x1E, "lookup.field" { level: Level, field: Field, set: Set, konst: Const };
+            /// `str.match re` `[a] -> [a matches re]`: whether string `a` matches regex `re` of
+            /// the bundle's regex table somewhere (one DFA search, linear in `a`'s length; see
+            /// [`regex`](crate::regex)); an error if `a` is one. Issue #14.
+            StrMatch = 0x2A, "str.match" { re: Regex };
         }
     };
 }
@@ -170,6 +174,8 @@ pub enum OperandKind {
     Offset,
     /// A [`BodyLen`].
     BodyLen,
+    /// A [`Regex`] (issue #14).
+    Regex,
 }
 
 impl OperandKind {
@@ -193,6 +199,7 @@ impl OperandKind {
             OperandKind::Set => Some("set"),
             OperandKind::Offset => Some("->"),
             OperandKind::BodyLen => Some("body"),
+            OperandKind::Regex => Some("re"),
         }
     }
 }
@@ -221,6 +228,8 @@ pub enum OperandValue {
     Offset(Offset),
     /// An aggregate body's length.
     BodyLen(BodyLen),
+    /// A regex of the regex table.
+    Regex(Regex),
 }
 
 /// An instruction operand type: its kind, encoded width and bit conversions.
@@ -278,6 +287,8 @@ int_operands! {
     Offset(u16);
     /// The length in bytes of an aggregate's body, which follows the instruction (`u16`).
     BodyLen(u16);
+    /// A regex index into the bundle's regex table (`u16`, issue #14).
+    Regex(u16);
 }
 
 impl Operand for CmpOp {
@@ -579,6 +590,13 @@ pub enum StrOp {
     EndsWith = 1,
     /// `contains`
     Contains = 2,
+    /// `like` (issue #14): `a` matches glob pattern `b` ([`crate::pattern::like`]); the
+    /// compiler writes `b` from a pattern literal.
+    Like = 3,
+    /// `matches` (issue #14): a regular expression. A language operator only: the compiler
+    /// lowers it to `str.match` over the bundle's regex table, and the verifier rejects a
+    /// `str` instruction naming it.
+    Matches = 4,
 }
 
 impl StrOp {
@@ -588,6 +606,8 @@ impl StrOp {
             0 => StrOp::StartsWith,
             1 => StrOp::EndsWith,
             2 => StrOp::Contains,
+            3 => StrOp::Like,
+            4 => StrOp::Matches,
             _ => return None,
         })
     }
@@ -598,6 +618,8 @@ impl StrOp {
             StrOp::StartsWith => "starts_with",
             StrOp::EndsWith => "ends_with",
             StrOp::Contains => "contains",
+            StrOp::Like => "like",
+            StrOp::Matches => "matches",
         }
     }
 
@@ -607,6 +629,9 @@ impl StrOp {
             StrOp::StartsWith => hay.starts_with(needle),
             StrOp::EndsWith => hay.ends_with(needle),
             StrOp::Contains => contains(hay, needle),
+            StrOp::Like => crate::pattern::like(hay, needle),
+            // Never run: the verifier rejects `str matches` (the regex lives in the bundle).
+            StrOp::Matches => false,
         }
     }
 }
@@ -729,7 +754,7 @@ mod tests {
         assert_eq!(Instr::decode(&[cmp, 6], 0), Err(DecodeError::BadOperand));
         assert_eq!(Instr::decode(&[cmp], 0), Err(DecodeError::Truncated));
         let str_op = Opcode::StrOp as u8;
-        assert_eq!(Instr::decode(&[str_op, 3], 0), Err(DecodeError::BadOperand));
+        assert_eq!(Instr::decode(&[str_op, 5], 0), Err(DecodeError::BadOperand));
         let csc = Opcode::CmpSlotConst as u8;
         assert_eq!(
             Instr::decode(&[csc, 9, 1, 0, 2, 0], 0),

@@ -16,6 +16,7 @@
 //! |---|---|
 //! | `defmt` | `defmt::Format` on public types, for firmware logs |
 //! | `alloc` | [`report`]: decisions rendered with names and their JSON form (uses `alloc` and `serde_json` without `std`) |
+//! | `regex` | `matches`: bundles with a regex table load and run (a `regex-automata` sparse DFA search); without it they are refused at load |
 //! | `size` | smaller firmware, same decisions: `contains` by a byte-wise scan (worst case `len(haystack) * len(needle)`) instead of `core`'s two-way search |
 #![no_std]
 #![forbid(unsafe_code)]
@@ -45,7 +46,9 @@ pub mod ip;
 pub mod isa;
 pub mod path;
 pub mod quantity;
+pub mod pattern;
 pub mod read;
+pub mod regex;
 pub mod render;
 #[cfg(feature = "alloc")]
 pub mod report;

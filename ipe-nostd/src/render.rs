@@ -154,6 +154,7 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             Instr::LoadConst { .. }
             | Instr::Cmp { .. }
             | Instr::StrOp { .. }
+            | Instr::StrMatch { .. }
             | Instr::InSet { .. }
             | Instr::InPairSet { .. }
             | Instr::Arith { .. }

@@ -426,6 +426,19 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     };
                     self.push(c);
                 }
+                Instr::StrMatch { re } => {
+                    let c = match self.pop() {
+                        Cell::Err(x) => Cell::Err(x),
+                        Cell::Str(a) => Cell::Bool(crate::regex::str_match(
+                            self.bundle,
+                            self.bundle.regexes(),
+                            re.0,
+                            a,
+                        )),
+                        _ => FALSE,
+                    };
+                    self.push(c);
+                }
                 Instr::InSet { set } => {
                     let a = self.pop();
                     let c = self.in_set(a, set.0);

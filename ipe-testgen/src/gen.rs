@@ -45,6 +45,30 @@ const IT_N: &str = r#"it["n/m"]"#;
 const STRS: &[&str] = &["x", "y", "xy", "", "Y"];
 const LEVELS: &[&str] = &["low", "mid", "high"];
 
+/// `like` pattern literals (issue #14), as source text over the alphabet of [`STRS`]:
+/// wildcards, an escaped star, the empty pattern, a case difference.
+const LIKE_PATTERNS: &[&str] = &[
+    r#""*""#,
+    r#""""#,
+    r#""x*""#,
+    r#""*y""#,
+    r#""x*y*""#,
+    r#""*x*""#,
+    r#""\*""#,
+    r#""Y*""#,
+];
+
+/// `matches` regex literals (issue #14), as source text: anchored, unanchored, empty.
+const REGEXES: &[&str] = &[
+    r#""""#,
+    r#""^x""#,
+    r#""y$""#,
+    r#""x|Y""#,
+    r#""^(x|xy)*$""#,
+    r#""^[a-z]+$""#,
+    r#""(?i)^y""#,
+];
+
 fn lit_str() -> impl Strategy<Value = String> {
     proptest::sample::select(STRS).prop_map(|s| format!("{s:?}"))
 }
@@ -133,6 +157,13 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .prop_map(|(p, o, l)| format!("{p} {o} {l}"))
             .boxed(),
         s_path.clone().prop_map(|p| format!("{p} in tags")).boxed(),
+        // Issue #14: globs and regexes over the request strings' alphabet.
+        (s_path.clone(), proptest::sample::select(LIKE_PATTERNS))
+            .prop_map(|(p, l)| format!("{p} like {l}"))
+            .boxed(),
+        (s_path.clone(), proptest::sample::select(REGEXES))
+            .prop_map(|(p, r)| format!("{p} matches {r}"))
+            .boxed(),
         proptest::sample::select(&["a.s", "b.i", "c.level", "tags", "items"][..])
             .prop_map(|p| format!("has {p}"))
             .boxed(),

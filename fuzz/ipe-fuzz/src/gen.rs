@@ -661,6 +661,18 @@ impl G<'_, '_> {
             }
             7 => {
                 let lhs = self.operand(&Ty::Str, true, depth)?;
+                // Issue #14: `like` and `matches` take a literal pattern.
+                match self.below(4) {
+                    0 => {
+                        let pat = self.pick(&["*", "", "a*", "*.b", "a\\*b", "*a*b*"]);
+                        return Some(format!("{lhs} like \"{pat}\""));
+                    }
+                    1 => {
+                        let re = self.pick(&["", "^a", "b$", "^(a|aa)*b$", "[0-9]", "(?i)^x\\.y$"]);
+                        return Some(format!("{lhs} matches \"{re}\""));
+                    }
+                    _ => {}
+                }
                 let rhs = self.operand(&Ty::Str, true, depth)?;
                 let op = self.pick(&["starts_with", "ends_with", "contains"]);
                 format!("{lhs} {op} {rhs}")

@@ -138,3 +138,34 @@ policy Web:
         "{text}"
     );
 }
+
+/// Issue #14: `ipe inspect` lists each `matches` regex with its DFA size, and the listings
+/// show the pattern text of `like` (a constant) and `matches` (the regex operand).
+#[test]
+fn issue14_inspect_lists_pattern_texts() {
+    let src = r#"schema {
+  host: string
+}
+
+policy Bank:
+  "bank"
+  triggers when host matches "^[a-z]+\.bank$" and host like "*.b\*"
+  denies
+"#;
+    let bytes = compile(src);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let text = ipe_cli::inspect::inspect(&bytes, &bundle);
+    let line = text
+        .lines()
+        .find(|l| l.contains(r#""^[a-z]+\\.bank$": DFA "#))
+        .unwrap_or_else(|| panic!("no regex line in:\n{text}"));
+    assert!(line.trim_start().starts_with("0 "), "{line}");
+    assert!(text.contains("regexes (1)"), "{text}");
+    assert!(
+        text.contains(r#"str.match re 0 ("^[a-z]+\\.bank$")"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"const 0 ("*.b\*")"#), "{text}");
+    // The regex is no symbol (its text is in the regex table only).
+    assert!(text.contains("symbols (1)"), "{text}");
+}

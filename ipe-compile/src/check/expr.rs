@@ -148,6 +148,9 @@ impl Ctx<'_> {
                 self.compare(*op, l?, r?, &e.span)
             }
             ExprKind::Str { op, lhs, rhs } => {
+                if *op == hir::StrOp::Matches {
+                    self.check_regex(rhs);
+                }
                 let (l, r) = (self.value(lhs), self.value(rhs));
                 let (l, r) = (l?, r?);
                 for v in [&l, &r] {

@@ -16,6 +16,7 @@ mod map_records;
 mod maps;
 mod nested;
 mod optional;
+mod patterns;
 mod reason;
 mod schema;
 mod sums;

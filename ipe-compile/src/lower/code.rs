@@ -1,6 +1,8 @@
 //! Expression code generation: checked expressions to bytecode.
 
-use ipe_nostd::isa::{BodyLen, Const, Field, Instr, Level, Offset, Set, Slot as IsaSlot};
+use ipe_nostd::isa::{
+    BodyLen, Const, Field, Instr, Level, Offset, Regex, Set, Slot as IsaSlot, StrOp,
+};
 
 use super::{LowerError, Tables};
 use crate::hir::{Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType};
@@ -138,6 +140,15 @@ impl<'t> CodeGen<'t> {
                     level: Level(*level),
                     field: Field(field),
                 });
+            }
+            Expr::Str {
+                op: StrOp::Matches,
+                lhs,
+                rhs: Operand::Lit(Literal::Str(re)),
+            } => {
+                let re = self.tables.regex(re)?;
+                self.operand(lhs)?;
+                self.emit(Instr::StrMatch { re: Regex(re) });
             }
             Expr::Str { op, lhs, rhs } => {
                 self.operand(lhs)?;

@@ -46,6 +46,9 @@ pub enum LowerError {
     /// The produced bundle failed verification: a compiler bug, reported rather than written.
     #[error("internal error: the generated bundle failed verification: {0}")]
     Verify(BundleError),
+    /// A `matches` regex the checker accepted does not compile (a compiler bug).
+    #[error("internal error: a checked regex does not compile: {0}")]
+    Regex(String),
 }
 
 /// What `ipe compile` reports per policy.
@@ -97,6 +100,35 @@ pub(crate) struct Tables {
     set_ids: HashMap<(u8, u16, Vec<i64>), u16>,
     /// Enum id of each literal's enum, keyed by member list.
     enum_ids: HashMap<Vec<String>, u16>,
+    /// `matches` regexes (issue #14): source text and serialized DFA, in table order.
+    regexes: Vec<(String, Vec<u8>)>,
+    regex_ids: HashMap<String, u16>,
+}
+
+impl Tables {
+    /// The index of regex `re` in the regex table, compiling it on first use.
+    pub(super) fn regex(&mut self, re: &str) -> Result<u16, LowerError> {
+        if let Some(&i) = self.regex_ids.get(re) {
+            return Ok(i);
+        }
+        let dfa =
+            crate::patterns::compile_regex(re).map_err(|e| LowerError::Regex(format!("{e:?}")))?;
+        let i = u16::try_from(self.regexes.len()).map_err(|_| LowerError::TooMany("regexes"))?;
+        self.regexes.push((re.to_owned(), dfa));
+        self.regex_ids.insert(re.to_owned(), i);
+        Ok(i)
+    }
+
+    /// The regex table's bytes (`ipe_nostd::regex`): each entry's text and DFA as postcard
+    /// byte strings.
+    fn regex_table(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (text, dfa) in &self.regexes {
+            out.extend(postcard::to_allocvec(text.as_str()).unwrap_or_default());
+            out.extend(postcard::to_allocvec(dfa.as_slice()).unwrap_or_default());
+        }
+        out
+    }
 }
 
 impl Tables {
@@ -307,6 +339,12 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
         }
     }
     match e {
+        // A regex is no symbol: its text lives in the regex table (issue #14).
+        Expr::Str {
+            op: ipe_nostd::isa::StrOp::Matches,
+            lhs,
+            ..
+        } => operand(lhs, out),
         Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
             operand(lhs, out);
             operand(rhs, out);
@@ -757,6 +795,7 @@ pub fn lower_located(
     let index_policies = ids(&index_policies);
     let unindexed_bytes = ids(&unindexed);
     let reason_parts = section(reason_parts.iter().map(ReasonPartFields::to_bytes));
+    let regexes = t.regex_table();
 
     let mut body = Body {
         default: u8::from(program.default == Effect::Deny),
@@ -779,6 +818,7 @@ pub fn lower_located(
         unindexed: &unindexed_bytes,
         reason_parts: &reason_parts,
         ip_ranges: &[],
+        regexes: &regexes,
     };
     // Cost bounds, computed by the verifier's own cost model.
     for (i, bs) in blocks.iter().enumerate() {

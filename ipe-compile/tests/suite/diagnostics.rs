@@ -113,10 +113,10 @@ fn issue11_what_the_language_does_not_have_gets_its_own_message() {
             "lower",
         ),
         (
-            "host like \"*.x\"",
-            "unknown operator `like`",
-            "use `starts_with`, `ends_with` or `contains`",
-            "like",
+            "host glob \"*.x\"",
+            "unknown operator `glob`",
+            "write a glob as `x like",
+            "glob",
         ),
         (
             "cpu < quantity(\"2Gb\")",

@@ -101,6 +101,26 @@ pub(crate) extern "C" fn str_op(
     u64::from(read::str_op(shapes(sh), op, x, y))
 }
 
+/// Whether the string cell `(a, al, asym)` matches regex `re` of the bundle (`str.match`,
+/// issue #14; the interpreter's kernel [`ipe_nostd::regex::str_match`] over the set's copy of
+/// the regex table).
+pub(crate) extern "C" fn str_match(
+    sh: *const Shapes,
+    re: u64,
+    a: *const u8,
+    al: u64,
+    asym: u64,
+) -> u64 {
+    let sh = shapes(sh);
+    let x = string(a, al, asym);
+    u64::from(ipe_nostd::regex::str_match(
+        sh,
+        &sh.regexes,
+        u16::try_from(re).unwrap_or(u16::MAX),
+        x,
+    ))
+}
+
 /// The rank of symbol `sym` in enum `e`, or `u64::MAX`.
 pub(crate) extern "C" fn enum_rank(sh: *const Shapes, e: u64, sym: u64) -> u64 {
     let sym = u32::try_from(sym).unwrap_or(NO_SYMBOL);

@@ -82,6 +82,8 @@ pub(crate) struct Shapes {
     pub sets: Vec<Vec<i64>>,
     /// Constants: (kind, value).
     pub consts: Vec<(u8, i64)>,
+    /// The bundle's regex table (issue #14), copied: `str.match` helpers read it.
+    pub regexes: Vec<u8>,
 }
 
 impl Shapes {
@@ -125,6 +127,7 @@ impl Shapes {
             })
             .collect();
         Shapes {
+            regexes: bundle.regexes().to_vec(),
             symbols,
             slots,
             fields,

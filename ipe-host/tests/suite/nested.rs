@@ -199,6 +199,7 @@ fn bundle_bytes() -> Vec<u8> {
         unindexed: &unindexed,
         reason_parts: &[],
         ip_ranges: &[],
+        regexes: &[],
     };
     let mut pol_b = Vec::new();
     for (name, intent, i) in &pols {

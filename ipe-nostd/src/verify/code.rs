@@ -305,11 +305,24 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let b = self.scalar_slot_ty(slot.0).map_err(e)?;
                     self.cmp(op, a, b).map_err(e)?;
                 }
-                Instr::StrOp { op: _ } => {
+                Instr::StrOp { op } => {
+                    // `matches` reads a regex of the bundle: only `str.match` runs it.
+                    if op == crate::isa::StrOp::Matches {
+                        return Err(e(CodeError::BadOperand));
+                    }
                     let b = self.state.pop(base_u8).map_err(e)?;
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Str || b != Ty::Str {
                         return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::StrMatch { re } => {
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    if usize::from(re.0) >= crate::regex::count(self.t.body.regexes) {
+                        return Err(e(CodeError::BadOperand));
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }

@@ -329,7 +329,10 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         unindexed: &0u16.to_le_bytes(),
         reason_parts: &[],
         ip_ranges: &[],
+        regexes: &[],
     };
+    let regexes = regex_table();
+    body.regexes = &regexes;
     let cost = ipe_nostd::verify::block_cost(&body, code).unwrap_or(0);
     let mut policy = W::default();
     policy
@@ -355,8 +358,36 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
     encode(&body)
 }
 
+/// The fixture's regex table (issue #14, with the `regex` feature): regex 0 `^p[a-z]*d$`.
+#[cfg(feature = "regex")]
+fn regex_table() -> Vec<u8> {
+    use regex_automata::dfa::{dense, StartKind};
+    let re = "^p[a-z]*d$";
+    let dfa = dense::Builder::new()
+        .configure(dense::Config::new().start_kind(StartKind::Unanchored))
+        .build(re)
+        .unwrap()
+        .to_sparse()
+        .unwrap()
+        .to_bytes_little_endian();
+    let mut out = postcard::to_allocvec(re).unwrap();
+    out.extend(postcard::to_allocvec(dfa.as_slice()).unwrap());
+    out
+}
+
+/// Without the `regex` feature the fixture has no regex table.
+#[cfg(not(feature = "regex"))]
+fn regex_table() -> Vec<u8> {
+    Vec::new()
+}
+
 fn encode(body: &Body<'_>) -> Vec<u8> {
-    let payload = postcard::to_allocvec(body).unwrap();
+    let mut payload = postcard::to_allocvec(body).unwrap();
+    if !body.regexes.is_empty() {
+        payload.extend(postcard::to_allocvec(body.reason_parts).unwrap());
+        payload.push(ipe_nostd::regex::REGEX_SECTION);
+        payload.extend(postcard::to_allocvec(body.regexes).unwrap());
+    }
     let mut out = Vec::new();
     out.extend_from_slice(&format::MAGIC);
     out.extend_from_slice(&body.version().to_le_bytes());

@@ -40,10 +40,12 @@ pub(crate) enum Helper {
     LookupRow,
     /// [`helpers::const_part`].
     ConstPart,
+    /// [`helpers::str_match`] (issue #14).
+    StrMatch,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 12;
+pub(crate) const HELPERS: usize = 13;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -60,6 +62,7 @@ impl Helper {
         Helper::ArithErr,
         Helper::LookupRow,
         Helper::ConstPart,
+        Helper::StrMatch,
     ];
 
     /// The symbol name.
@@ -77,6 +80,7 @@ impl Helper {
             Helper::ArithErr => "ipe_arith_err",
             Helper::LookupRow => "ipe_lookup_row",
             Helper::ConstPart => "ipe_const_part",
+            Helper::StrMatch => "ipe_str_match",
         }
     }
 
@@ -95,6 +99,7 @@ impl Helper {
             Helper::ArithErr => helpers::arith_err as *const u8,
             Helper::LookupRow => helpers::lookup_row as *const u8,
             Helper::ConstPart => helpers::const_part as *const u8,
+            Helper::StrMatch => helpers::str_match as *const u8,
         }
     }
 
@@ -108,6 +113,7 @@ impl Helper {
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart => 3,
+            Helper::StrMatch => 5,
         }
     }
 }

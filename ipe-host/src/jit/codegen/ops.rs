@@ -359,6 +359,22 @@ impl Gen<'_, '_> {
                     let c = self.cell(Ty::Bool, val, err);
                     self.push(c)?;
                 }
+                Instr::StrMatch { re } => {
+                    let a = self.pop()?;
+                    let (ap, al) = match (a.ptr, a.len) {
+                        (Some(ap), Some(al)) => (ap, al),
+                        _ => return Err(bad("regex match on a non-string")),
+                    };
+                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+                    let zero = self.iconst(0);
+                    let val = self.unless(dirty, zero, false, |g| {
+                        let sh = g.shapes_ptr();
+                        let r = g.iconst(i64::from(re.0));
+                        g.call(Helper::StrMatch, &[sh, r, ap, al, a.val])
+                    });
+                    let c = self.cell(Ty::Bool, val, a.err);
+                    self.push(c)?;
+                }
                 Instr::InSet { set } => {
                     let a = self.pop()?;
                     let c = self.in_set(a, set.0);
