@@ -96,6 +96,19 @@ pub mod kind {
     /// descendant in the high 32 bits and the ancestor in the low 32 bits
     /// ([`crate::read::pair_key`]); read by `in.pair.set` only.
     pub const PAIR: u8 = 7;
+    /// Timestamp (issue #14; slot and field kind): read as an int of ms since the Unix epoch
+    /// within [`crate::time::MIN_TIMESTAMP_MS`]`..=`[`crate::time::MAX_TIMESTAMP_MS`]; an int
+    /// cell on the stack.
+    pub const TIME: u8 = 12;
+    /// Duration (issue #14; slot and field kind): read as an int of ms within
+    /// ±[`crate::time::MAX_DURATION_MS`]; an int cell on the stack.
+    pub const DURATION: u8 = 13;
+
+    /// Whether `k` is read as an int cell ([`INT`], [`TIME`], [`DURATION`]).
+    #[inline(always)]
+    pub const fn is_int(k: u8) -> bool {
+        matches!(k, INT | TIME | DURATION)
+    }
 
     /// Whether slot kind byte `k` is iterated as a list of records ([`RECORDS`] or [`MAP`]).
     #[inline(always)]
@@ -112,6 +125,8 @@ pub mod kind {
             BOOL => crate::vocab::ValueKind::Bool,
             ENUM => crate::vocab::ValueKind::Enum,
             LIST | RECORDS | MAP => crate::vocab::ValueKind::List,
+            TIME => crate::vocab::ValueKind::Time,
+            DURATION => crate::vocab::ValueKind::Duration,
             _ => return None,
         })
     }
@@ -124,6 +139,8 @@ pub mod kind {
             crate::vocab::ValueKind::Bool => BOOL,
             crate::vocab::ValueKind::Enum => ENUM,
             crate::vocab::ValueKind::List => LIST,
+            crate::vocab::ValueKind::Time => TIME,
+            crate::vocab::ValueKind::Duration => DURATION,
         }
     }
 }

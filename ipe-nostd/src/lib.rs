@@ -44,6 +44,7 @@ pub mod isa;
 pub mod path;
 pub mod read;
 pub mod render;
+pub mod time;
 #[cfg(feature = "alloc")]
 pub mod report;
 pub mod value;

@@ -51,7 +51,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                     w,
                     bundle,
                     read::scalar(bundle, val, r.kind(), r.enum_id()),
-                    r.enum_id(),
+                    (r.kind(), r.enum_id()),
                     false,
                 )?;
             }
@@ -195,7 +195,7 @@ fn write_shown<W: fmt::Write + ?Sized>(
         let r = bundle.slot_rec(s);
         w.write_str(bundle.text_span(r.path()))?;
         w.write_str(" = ")?;
-        write_scalar(w, bundle, read, r.enum_id(), true)?;
+        write_scalar(w, bundle, read, (r.kind(), r.enum_id()), true)?;
     }
     if after.is_some() {
         w.write_str(close)?;
@@ -283,21 +283,34 @@ fn write_field<W: fmt::Write + ?Sized>(
         w,
         bundle,
         read::scalar(bundle, fv, fr.kind(), fr.enum_id()),
-        fr.enum_id(),
+        (fr.kind(), fr.enum_id()),
         false,
     )
 }
 
 /// A value as a reason shows it: strings raw (JSON-quoted when `quoted`), ints in decimal,
-/// bools `true`/`false`, enum members by name (JSON-quoted when `quoted`); [`MISSING`] or
-/// [`INVALID`] when it cannot be read.
+/// bools `true`/`false`, enum members by name (JSON-quoted when `quoted`), timestamps as RFC
+/// 3339 text and durations as duration text (issue #14; JSON-quoted when `quoted`); [`MISSING`]
+/// or [`INVALID`] when it cannot be read. `(k, enum_id)` is the declared kind and enum.
 fn write_scalar<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
     s: Result<Scalar<'_>, ErrKind>,
-    enum_id: u16,
+    (k, enum_id): (u8, u16),
     quoted: bool,
 ) -> fmt::Result {
+    if let (Ok(Scalar::Int(i)), crate::format::kind::TIME | crate::format::kind::DURATION) = (s, k)
+    {
+        if quoted {
+            w.write_char('"')?;
+        }
+        if k == crate::format::kind::TIME {
+            crate::time::write_rfc3339(w, i)?;
+        } else {
+            crate::time::write_duration(w, i)?;
+        }
+        return if quoted { w.write_char('"') } else { Ok(()) };
+    }
     let text = |w: &mut W, t: &str| {
         if quoted {
             write_quoted(w, t)

@@ -17,6 +17,7 @@ use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
 
 mod nested;
+mod time;
 
 /// One operand-stack cell: a value or the error that replaced it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -487,6 +488,23 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let b = self.pop();
                     let a = self.pop();
                     self.push(Self::add(a, b));
+                }
+                Instr::Sub {} => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    self.push(time::sub(a, b));
+                }
+                Instr::TimeHour {} => {
+                    let a = self.pop();
+                    self.push(time::part(a, crate::time::hour));
+                }
+                Instr::TimeWeekday {} => {
+                    let a = self.pop();
+                    self.push(time::part(a, crate::time::weekday));
+                }
+                Instr::TimeOfDay {} => {
+                    let a = self.pop();
+                    self.push(time::part(a, crate::time::time_of_day));
                 }
                 Instr::NoteCount {} => {
                     if let Some(Cell::Int(i)) =

@@ -37,6 +37,11 @@ pub enum ValueKind {
     Enum,
     /// A list (of scalars or of records).
     List,
+    /// A timestamp (issue #14): ms since the Unix epoch, read from RFC 3339 text or epoch
+    /// seconds ([`crate::time`]).
+    Time,
+    /// A duration (issue #14): ms, read from duration text (`1h30m`) or seconds.
+    Duration,
 }
 
 impl ValueKind {
@@ -48,6 +53,8 @@ impl ValueKind {
             ValueKind::Bool => "bool",
             ValueKind::Enum => "enum",
             ValueKind::List => "list",
+            ValueKind::Time => "timestamp",
+            ValueKind::Duration => "duration",
         }
     }
 }
@@ -111,6 +118,12 @@ pub enum ErrKind {
     NotInEnum,
     /// The attribute is a list longer than its declared maximum.
     TooLong,
+    /// A timestamp attribute is text that is not RFC 3339 or a value outside the timestamp
+    /// range (issue #14, [`crate::time`]).
+    BadTimestamp,
+    /// A duration attribute is text that is not a duration or a value outside the duration
+    /// range (issue #14).
+    BadDuration,
 }
 
 /// Writes the decision-JSON text for an attribute error, exactly as `docs/LANGUAGE.md` specifies.
@@ -161,6 +174,14 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             Ok(())
         }
         ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} elements"),
+        ErrKind::BadTimestamp => write!(
+            w,
+            "attribute `{path}` is not a timestamp (RFC 3339 text or epoch seconds, years 0000 to 9999)"
+        ),
+        ErrKind::BadDuration => write!(
+            w,
+            "attribute `{path}` is not a duration (text such as `1h30m` or seconds, at most 10000 years)"
+        ),
     }
 }
 
