@@ -71,6 +71,10 @@ pub enum Scalar {
     Bool,
     /// Ordered enum: members in rank order (index = rank).
     Enum(Vec<String>),
+    /// A timestamp (issue #14): ms since the Unix epoch, an int at run time.
+    Time,
+    /// A duration (issue #14): ms, an int at run time.
+    Duration,
 }
 
 impl Scalar {
@@ -81,6 +85,8 @@ impl Scalar {
             Scalar::Int => ValueKind::Int,
             Scalar::Bool => ValueKind::Bool,
             Scalar::Enum(_) => ValueKind::Enum,
+            Scalar::Time => ValueKind::Time,
+            Scalar::Duration => ValueKind::Duration,
         }
     }
 }
@@ -271,12 +277,68 @@ pub enum Operand {
     /// `count(x in l1, l2, ... [where F])` (issue #13): the sum of the counts of two or more
     /// aggregates, an int; an error when any of them is (the smallest error).
     CountSum(Vec<Aggregate>),
+    /// Time arithmetic or a calendar part (issue #14): an int of ms, or a part's int.
+    Time(Box<TimeOp>),
 }
 
 impl Operand {
     /// Whether the operand is a count (`count(...)` over one list or several).
     pub fn is_count(&self) -> bool {
         matches!(self, Operand::Count(_) | Operand::CountSum(_))
+    }
+}
+
+/// A calendar part of a timestamp (issue #14), each its own instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimePart {
+    /// `hour(t)`: 0 to 23.
+    Hour,
+    /// `weekday(t)`: ISO 8601, 1 (Monday) to 7 (Sunday).
+    Weekday,
+    /// `time_of_day(t)`: the duration since midnight.
+    TimeOfDay,
+}
+
+impl TimePart {
+    /// The function's name in sources.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimePart::Hour => "hour",
+            TimePart::Weekday => "weekday",
+            TimePart::TimeOfDay => "time_of_day",
+        }
+    }
+}
+
+/// Arithmetic and calendar parts on timestamps and durations (issue #14): ints of ms at run
+/// time; see `docs/LANGUAGE.md`, "Time".
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimeOp {
+    /// `lhs + rhs` (`sub` false) or `lhs - rhs`.
+    Arith {
+        /// Subtraction.
+        sub: bool,
+        /// Left operand.
+        lhs: Operand,
+        /// Right operand.
+        rhs: Operand,
+    },
+    /// A calendar part of `arg` in UTC (a fixed offset is already added to `arg`).
+    Part {
+        /// Which part.
+        part: TimePart,
+        /// The timestamp.
+        arg: Operand,
+    },
+}
+
+impl TimeOp {
+    /// The operands it reads, left to right.
+    pub fn operands(&self) -> Vec<&Operand> {
+        match self {
+            TimeOp::Arith { lhs, rhs, .. } => vec![lhs, rhs],
+            TimeOp::Part { arg, .. } => vec![arg],
+        }
     }
 }
 

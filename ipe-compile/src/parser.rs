@@ -19,6 +19,7 @@ mod optional;
 mod reason;
 mod reuse;
 mod schema;
+mod time;
 mod tparams;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
@@ -815,11 +816,11 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
         base.get(span.start - base_off..span.end - base_off)
             .unwrap_or("")
     };
-    let lhs = optional::operand(i)?;
+    let lhs = time::sum(i)?;
     foreign_after_operand(i)?;
     for (sym, op) in CMP_OPS {
         if let Some(op_span) = eat_sym(i, sym)? {
-            let rhs = optional::operand(i)?;
+            let rhs = time::sum(i)?;
             if let Some((sym2, _)) = CMP_OPS.iter().find(|(s, _)| peek_sym(i, s)) {
                 let at = i.current_token_start();
                 let _ = i.next_slice(sym2.len());
@@ -1004,6 +1005,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
             span: open.start..close.end,
         });
     }
+    if let Some(e) = time::duration_literal(i)? {
+        return Ok(e);
+    }
     if let Some((lit, span)) = literal(i)? {
         return Ok(Expr {
             kind: ExprKind::Lit(lit),
@@ -1011,6 +1015,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         });
     }
     let word = peek_word(i);
+    if let Some(e) = time::builtin(i, word)? {
+        return Ok(e);
+    }
     let agg = match word {
         "count" => Some(AggKind::Count),
         "any" => Some(AggKind::Any),

@@ -109,6 +109,16 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         self
     }
 
+    /// Sets the request time `now` (issue #14) to `ms` milliseconds since the Unix epoch
+    /// (ignored when the policies do not read `now`). Setting it twice, or also as the
+    /// attribute `now`, makes the request malformed like any attribute set twice.
+    pub fn now_ms(&mut self, ms: i64) -> &mut Self {
+        if let Some(s) = self.set.bundle().now_slot() {
+            self.values.set_value(s, Value::Int(ms));
+        }
+        self
+    }
+
     /// Sets a slot to a raw value (no kind check).
     pub fn set_value(&mut self, slot: SlotId, value: Value<'r>) -> &mut Self {
         self.values.set_value(slot, value);

@@ -44,9 +44,9 @@ pub mod isa;
 pub mod path;
 pub mod read;
 pub mod render;
-pub mod time;
 #[cfg(feature = "alloc")]
 pub mod report;
+pub mod time;
 pub mod value;
 pub mod verify;
 pub mod vm;

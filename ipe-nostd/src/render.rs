@@ -118,8 +118,9 @@ fn write_found<W: fmt::Write + ?Sized>(
 /// The smallest slot greater than `after` (any slot when `None`) whose value the clause
 /// `code` reads with `load.slot`, `cmp.slot.const` or `in.slot.set`; `None` when there is none
 /// or when the clause is not of a shape whose values a reason shows: only those reads, `has`,
-/// constants, comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps (no
-/// list, element or count; `docs/LANGUAGE.md`, "Values in default reasons").
+/// constants, comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps,
+/// time arithmetic and parts (no list, element or count; `docs/LANGUAGE.md`, "Values in
+/// default reasons").
 #[inline]
 fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
     let mut best: Option<SlotId> = None;
@@ -144,7 +145,14 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             | Instr::And {}
             | Instr::Or {}
             | Instr::JumpIfFalse { .. }
-            | Instr::JumpIfTrue { .. } => {}
+            | Instr::JumpIfTrue { .. }
+            // Issue #14: time arithmetic and parts over the attributes read (a count, the only
+            // other source of `add` operands, returns above).
+            | Instr::Add {}
+            | Instr::Sub {}
+            | Instr::TimeHour {}
+            | Instr::TimeWeekday {}
+            | Instr::TimeOfDay {} => {}
             _ => return None,
         }
         pc = next;

@@ -14,6 +14,10 @@
 
 use core::fmt;
 
+/// The path of the request time, `now` in sources: a top-level timestamp attribute the host
+/// (or the device, from its clock) supplies per request; the engine never reads a clock.
+pub const NOW: &str = "now";
+
 /// The earliest timestamp: 0000-01-01T00:00:00.000Z, in ms since the Unix epoch.
 pub const MIN_TIMESTAMP_MS: i64 = -62_167_219_200_000;
 /// The latest timestamp: 9999-12-31T23:59:59.999Z, in ms since the Unix epoch.
@@ -136,8 +140,7 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let (h, s) = digits(s, 2)?;
     let (mi, s) = digits(byte(s, b':')?, 2)?;
     let (sec, mut s) = digits(byte(s, b':')?, 2)?;
-    if !(1..=12).contains(&mo) || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59
-    {
+    if !(1..=12).contains(&mo) || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59 {
         return None;
     }
     let mut frac_ms = 0i64;
@@ -210,9 +213,7 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         let (v, rest) = digits(s, n)?;
         let u = rest.iter().take_while(|c| c.is_ascii_alphabetic()).count();
         let (unit, rest) = rest.split_at_checked(u)?;
-        let i = UNITS
-            .iter()
-            .position(|(name, _)| name.as_bytes() == unit)?;
+        let i = UNITS.iter().position(|(name, _)| name.as_bytes() == unit)?;
         if i < next_unit {
             return None;
         }
@@ -304,12 +305,21 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01t00:00:00.0019z"), Some(1));
         assert_eq!(parse_rfc3339("1970-01-01T05:30:00+05:30"), Some(0));
         assert_eq!(parse_rfc3339("1969-12-31T23:59:59.999Z"), Some(-1));
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000)
+        );
         assert_eq!(parse_rfc3339("2023-02-29T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("2100-02-29T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400_000));
-        assert_eq!(parse_rfc3339("0000-01-01T00:00:00Z"), Some(MIN_TIMESTAMP_MS));
-        assert_eq!(parse_rfc3339("9999-12-31T23:59:59.999Z"), Some(MAX_TIMESTAMP_MS));
+        assert_eq!(
+            parse_rfc3339("0000-01-01T00:00:00Z"),
+            Some(MIN_TIMESTAMP_MS)
+        );
+        assert_eq!(
+            parse_rfc3339("9999-12-31T23:59:59.999Z"),
+            Some(MAX_TIMESTAMP_MS)
+        );
         assert_eq!(parse_rfc3339("0000-01-01T00:00:00+00:01"), None);
         for bad in [
             "",
@@ -333,7 +343,14 @@ mod tests {
 
     #[test]
     fn issue14_rfc3339_writes_what_it_reads() {
-        for ms in [0, -1, 1, MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS, 1_709_164_800_123] {
+        for ms in [
+            0,
+            -1,
+            1,
+            MIN_TIMESTAMP_MS,
+            MAX_TIMESTAMP_MS,
+            1_709_164_800_123,
+        ] {
             assert_eq!(parse_rfc3339(&text(ms)), Some(ms), "{}", text(ms));
         }
         assert_eq!(text(1_796_119_200_000), "2026-12-01T10:00:00Z");

@@ -207,7 +207,10 @@ fn cases() -> Vec<Case> {
                 (vec![(1, I(14))], "false"),
                 (vec![(1, I(i64::MIN))], "false"),
                 (vec![], "error slot 1 Missing"),
-                (vec![(1, S("x"))], "error slot 1 WrongType { expected: Int, got: Str }"),
+                (
+                    vec![(1, S("x"))],
+                    "error slot 1 WrongType { expected: Int, got: Str }",
+                ),
             ],
         ),
         ok(
@@ -238,7 +241,10 @@ fn cases() -> Vec<Case> {
                 (vec![(1, I(0))], "false"),
                 // 1969-12-26, a Friday.
                 (vec![(1, I(-6 * 86_400_000))], "true"),
-                (vec![(1, S("x"))], "error slot 1 WrongType { expected: Int, got: Str }"),
+                (
+                    vec![(1, S("x"))],
+                    "error slot 1 WrongType { expected: Int, got: Str }",
+                ),
             ],
         ),
         ok(

@@ -54,7 +54,10 @@ pub(super) fn agg_val(kind: AggKind, agg: Aggregate, span: ByteSpan, text: Strin
 /// Paths and literals are not nesting levels; every operator, parenthesis and explicit
 /// aggregate is one (`docs/LANGUAGE.md`, Limits).
 fn is_leaf(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Lit(_) | ExprKind::Path(_))
+    matches!(
+        e.kind,
+        ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::TimeLit { .. } | ExprKind::Now
+    )
 }
 
 impl Ctx<'_> {
@@ -324,7 +327,14 @@ impl Ctx<'_> {
                 self.find_seeds(rhs, out);
             }
             ExprKind::InSet { lhs, .. } | ExprKind::InPath { lhs, .. } => self.find_seeds(lhs, out),
+            ExprKind::TimeArith { lhs, rhs, .. } => {
+                self.find_seeds(lhs, out);
+                self.find_seeds(rhs, out);
+            }
+            ExprKind::TimePart { arg, .. } => self.find_seeds(arg, out),
             ExprKind::Lit(_)
+            | ExprKind::TimeLit { .. }
+            | ExprKind::Now
             | ExprKind::Agg { .. }
             | ExprKind::Has(_)
             | ExprKind::Where { .. }
@@ -383,6 +393,10 @@ impl Ctx<'_> {
             ExprKind::Path(name) => self.path_value(name),
             ExprKind::Coalesce { .. } => self.coalesce(e),
             ExprKind::CountLists(parts) => self.count_lists(parts, span.clone(), text.clone()),
+            ExprKind::TimeLit { .. }
+            | ExprKind::Now
+            | ExprKind::TimeArith { .. }
+            | ExprKind::TimePart { .. } => self.time_value(e),
             ExprKind::Agg {
                 kind,
                 var,

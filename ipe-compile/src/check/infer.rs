@@ -19,6 +19,10 @@ enum It {
     /// A list of scalars, element type when known.
     List(Option<Box<It>>),
     Records,
+    /// Issue #14: from `now`, a timestamp literal or `hour(..)`'s argument.
+    Time,
+    /// Issue #14: from a duration literal.
+    Duration,
 }
 
 fn word(t: &It) -> &'static str {
@@ -28,6 +32,8 @@ fn word(t: &It) -> &'static str {
         It::Bool => "bool",
         It::List(_) => "list",
         It::Records => "list of records",
+        It::Time => "timestamp",
+        It::Duration => "duration",
     }
 }
 
@@ -86,6 +92,8 @@ pub(super) fn infer(
             None | Some(It::Str) => SlotType::Scalar(Scalar::Str),
             Some(It::Int) => SlotType::Scalar(Scalar::Int),
             Some(It::Bool) => SlotType::Scalar(Scalar::Bool),
+            Some(It::Time) => SlotType::Scalar(Scalar::Time),
+            Some(It::Duration) => SlotType::Scalar(Scalar::Duration),
             Some(It::List(e)) => SlotType::List {
                 elem: match e.as_deref() {
                     Some(It::Int) => Scalar::Int,
@@ -176,6 +184,8 @@ impl Infer {
                 ty: match t {
                     Some(It::Int) => Scalar::Int,
                     Some(It::Bool) => Scalar::Bool,
+                    Some(It::Time) => Scalar::Time,
+                    Some(It::Duration) => Scalar::Duration,
                     _ => Scalar::Str,
                 },
             })
@@ -261,6 +271,38 @@ impl Infer {
                 xs.iter().for_each(|x| self.cond(x));
                 Info::Known(It::Int)
             }
+            ExprKind::TimeLit {
+                ty: ast::TimeTy::Time,
+                ..
+            }
+            | ExprKind::Now => Info::Known(It::Time),
+            ExprKind::TimeLit { .. } => Info::Known(It::Duration),
+            ExprKind::TimePart { part, arg, .. } => {
+                if let Info::Key(k) = self.operand(arg) {
+                    self.set(&k, It::Time, &arg.span);
+                }
+                if *part == ast::TimePart::TimeOfDay {
+                    Info::Known(It::Duration)
+                } else {
+                    Info::Known(It::Int)
+                }
+            }
+            // Without a schema a path in `+`/`-` takes its type from elsewhere (a comparison
+            // with `now`, `hour(..)`); the result's type follows from known operands.
+            ExprKind::TimeArith { sub, lhs, rhs, .. } => {
+                match (self.operand(lhs), self.operand(rhs)) {
+                    (Info::Known(It::Time), Info::Known(It::Time)) if *sub => {
+                        Info::Known(It::Duration)
+                    }
+                    (Info::Known(It::Time), _) | (_, Info::Known(It::Time)) => {
+                        Info::Known(It::Time)
+                    }
+                    (Info::Known(It::Duration), Info::Known(It::Duration)) => {
+                        Info::Known(It::Duration)
+                    }
+                    _ => Info::Nothing,
+                }
+            }
             ExprKind::Agg { kind, .. } => {
                 self.cond(e);
                 if *kind == ast::AggKind::Count {
@@ -298,7 +340,14 @@ impl Infer {
 
     fn cond(&mut self, e: &Expr) {
         match &e.kind {
-            ExprKind::Lit(_) | ExprKind::Call { .. } | ExprKind::AggLists { .. } => {}
+            ExprKind::Lit(_)
+            | ExprKind::Call { .. }
+            | ExprKind::AggLists { .. }
+            | ExprKind::TimeLit { .. }
+            | ExprKind::Now => {}
+            ExprKind::TimeArith { .. } | ExprKind::TimePart { .. } => {
+                let _ = self.operand(e);
+            }
             ExprKind::Path(name) => {
                 if let Info::Key(k) = self.operand(&Expr {
                     kind: ExprKind::Path(name.clone()),

@@ -16,6 +16,7 @@ mod optional;
 mod reason;
 mod schema;
 mod sums;
+mod time;
 
 use crate::ast::{self, ByteSpan, Name};
 use crate::diag::Problem;

@@ -39,6 +39,8 @@ pub(super) fn scalar_word(s: &ScalarTy) -> &'static str {
         ScalarTy::Int => "int",
         ScalarTy::Bool => "bool",
         ScalarTy::Enum(_) => "enum",
+        ScalarTy::Time => "timestamp",
+        ScalarTy::Duration => "duration",
     }
 }
 

@@ -299,6 +299,8 @@ fn scalar_kind(s: &Scalar) -> u8 {
         Scalar::Int => kind::INT,
         Scalar::Bool => kind::BOOL,
         Scalar::Enum(_) => kind::ENUM,
+        Scalar::Time => kind::TIME,
+        Scalar::Duration => kind::DURATION,
     }
 }
 

@@ -282,7 +282,12 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     && usize::from(part.operand()) < slots
                     && matches!(
                         SlotRec::nth(body.slots, usize::from(part.operand())).kind(),
-                        kind::STR | kind::INT | kind::BOOL | kind::ENUM | kind::TIME | kind::DURATION
+                        kind::STR
+                            | kind::INT
+                            | kind::BOOL
+                            | kind::ENUM
+                            | kind::TIME
+                            | kind::DURATION
                     )
             }
             part_kind::FIELD => {
