@@ -11,8 +11,9 @@ use time::OffsetDateTime;
 /// case, a fraction of 1 to 9 digits (truncated to the millisecond), `Z` or `±HH:MM`; no leap
 /// second; `None` outside years 0000 to 9999 in UTC.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    // The crate reads a leap second `:60` as `:59.999999999`; the language refuses it.
-    if text.get(17..19) == Some("60") {
+    // The crate reads a leap second `:60` as `:59.999999999` and accepts a space for `T`
+    // (RFC 3339's note); the language refuses both.
+    if text.get(17..19) == Some("60") || !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
         return None;
     }
     let frac = text

@@ -474,6 +474,7 @@ macro_rules! corpus_tests {
             ports__netpol__limit_traffic_to_app = "ports/netpol/limit_traffic_to_app",
             ports__opa__envoy_ext_authz_get = "ports/opa/envoy_ext_authz_get",
             ports__opa__istio_force_authorized = "ports/opa/istio_force_authorized",
+            time__timestamps = "time/timestamps",
         );
         $($crate::corpus_tests!(@fail $fail;
             fail__condition_enum_in_and = "fail/condition_enum_in_and",
@@ -791,6 +792,7 @@ macro_rules! corpus_tests {
                     "ports/netpol/limit_traffic_to_app",
                     "ports/opa/envoy_ext_authz_get",
                     "ports/opa/istio_force_authorized",
+                    "time/timestamps",
                 ],
                 &[
                     "fail/condition_enum_in_and",
