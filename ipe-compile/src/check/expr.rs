@@ -736,10 +736,22 @@ impl Ctx<'_> {
                 };
                 let (e, f) = (ty_word(expected), ty_word(found));
                 let at = at.clone();
+                // Issue #14: an int where a timestamp or duration is expected.
+                let help = match (expected, found) {
+                    (VTy::Scalar(Scalar::Time), VTy::Scalar(Scalar::Int)) => Some(
+                        "write a timestamp literal such as `timestamp(\"2026-01-01T00:00:00Z\")`"
+                            .to_owned(),
+                    ),
+                    (VTy::Scalar(Scalar::Duration), VTy::Scalar(Scalar::Int)) => Some(
+                        "write a duration literal such as `30d`, `12h`, `90s` or `500ms`"
+                            .to_owned(),
+                    ),
+                    _ => None,
+                };
                 self.error(
                     at,
                     format!("mismatched types: expected {e}, found {f}"),
-                    None,
+                    help,
                 );
                 None
             }
