@@ -82,7 +82,7 @@ pub fn parse_offset(text: &str) -> Option<i64> {
         return Some(0);
     }
     let b = text.as_bytes();
-    if b.len() != 6 || b[3] != b':' {
+    if !text.is_ascii() || b.len() != 6 || b[3] != b':' {
         return None;
     }
     let sign = match b[0] {
@@ -186,5 +186,7 @@ mod tests {
         assert_eq!(format_duration(5_400_000), "1h30m");
         assert_eq!(parse_offset("+05:30"), Some(19_800_000));
         assert_eq!(parse_offset("Europe/Paris"), None);
+        assert_eq!(parse_offset("+\u{e9}:0"), None);
+        assert_eq!(parse_offset("-23:59"), Some(-86_340_000));
     }
 }

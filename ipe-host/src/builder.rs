@@ -57,7 +57,8 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         self
     }
 
-    /// Sets an integer attribute.
+    /// Sets an integer attribute; for a `timestamp` or `duration` attribute (issue #14) the
+    /// integer is seconds, as in JSON (`str` takes RFC 3339 or duration text).
     pub fn int(&mut self, path: &str, value: i64) -> &mut Self {
         self.values.scalar(path, Scalar::Int(value));
         self
