@@ -48,6 +48,12 @@ pub enum Command {
         /// (blank lines do not count).
         #[arg(long)]
         fail_on_error: bool,
+        /// The request time `now` of every request (issue #14): RFC 3339 text
+        /// (`2026-12-01T10:00:00Z`) or integer epoch seconds; it replaces any `now` a request
+        /// carries. Without it, a request's own `now` is used, and a policy that reads `now`
+        /// when there is none gets an error naming `now`.
+        #[arg(long, value_name = "RFC3339|EPOCH", value_parser = parse_now)]
+        now: Option<i64>,
         /// Also prints the hottest and most violating policies to standard error (the host
         /// engine that decides counts every evaluation).
         #[arg(long)]
@@ -89,16 +95,37 @@ pub enum Command {
     },
 }
 
+/// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.
+pub fn parse_now(text: &str) -> Result<i64, String> {
+    let ms = match text.parse::<i64>() {
+        Ok(secs) => secs
+            .checked_mul(1000)
+            .filter(|&ms| ipe_nostd::time::timestamp_ok(ms)),
+        Err(_) => ipe_nostd::time::parse_rfc3339(text),
+    };
+    ms.ok_or_else(|| {
+        format!(
+            "`{text}` is not a timestamp: write RFC 3339 text such as `2026-12-01T10:00:00Z` or \
+             integer epoch seconds (years 0000 to 9999)"
+        )
+    })
+}
+
 /// What decides one request for `ipe eval`: the host engine, interpreter only, over sources
-/// compiled on the fly or a bundle (the one evaluation path of the command).
-pub struct Decider(pub ipe_host::PolicyEngine);
+/// compiled on the fly or a bundle (the one evaluation path of the command), and the request
+/// time `--now` gives (ms since the Unix epoch), if any.
+pub struct Decider(pub ipe_host::PolicyEngine, pub Option<i64>);
 
 impl Decider {
     /// The decision JSON for one request's text, or why the request is malformed (the
     /// detail is the value parser's wording, see [`request_detail`]).
     pub fn decide(&self, text: &str) -> Result<String, String> {
         let set = self.0.load();
-        match set.report_json(text) {
+        let report = match self.1 {
+            Some(now) => set.report_json_at(text, now),
+            None => set.report_json(text),
+        };
+        match report {
             Ok(r) => Ok(r.to_json()),
             // The one-pass reader stops at the first problem it meets (e.g. a root that is
             // not an object); the value parser's detail is what `ipe eval` has always printed.

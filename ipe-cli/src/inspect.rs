@@ -181,6 +181,18 @@ fn key_text(b: &Bundle<'_>, slot: &SlotInfo<'_>, key: i64) -> String {
             .and_then(|r| b.enum_members(slot.enum_id).nth(r))
             .map_or_else(|| key.to_string(), |m| format!("{m:?}")),
         ValueKind::Bool => (key != 0).to_string(),
+        // Issue #14: as the literal a source writes.
+        ValueKind::Time => {
+            let mut s = String::from("timestamp(\"");
+            let _ = ipe_nostd::time::write_rfc3339(&mut s, key);
+            s.push_str("\")");
+            s
+        }
+        ValueKind::Duration => {
+            let mut s = String::new();
+            let _ = ipe_nostd::time::write_duration(&mut s, key);
+            s
+        }
         _ => key.to_string(),
     }
 }

@@ -175,8 +175,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             instances,
             max_cost,
             data,
+            now,
         } => {
-            let Some(decider) = decider(&paths, &instances, max_cost, &data)? else {
+            let Some(decider) = decider(&paths, &instances, max_cost, &data, now)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let errors = eval(&decider, &input, max_line_bytes)?;
@@ -198,6 +199,7 @@ fn decider(
     instances: &[PathBuf],
     max_cost: u32,
     data: &[PathBuf],
+    now: Option<i64>,
 ) -> anyhow::Result<Option<Decider>> {
     let bytes = match bundle_path(paths) {
         Some(p) if !data.is_empty() => anyhow::bail!(
@@ -225,7 +227,7 @@ fn decider(
             ..ipe_host::EngineOptions::interpreter()
         },
     )?;
-    Ok(Some(Decider(engine)))
+    Ok(Some(Decider(engine, now)))
 }
 
 /// Streams the requests of `input` through `decider`, one output line per request; returns

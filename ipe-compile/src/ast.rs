@@ -177,6 +177,10 @@ pub enum ScalarTy {
     Enum(Vec<Name>),
     /// `quantity` (issue #14): a Kubernetes quantity, an int of milli-units once read.
     Quantity,
+    /// `timestamp` (issue #14).
+    Time,
+    /// `duration` (issue #14).
+    Duration,
 }
 
 /// A declared attribute type.
@@ -452,6 +456,37 @@ pub enum ExprKind {
     /// `count(x in l1, l2, ... [where F])` once expanded (issue #13): the sum of the `count`
     /// aggregates ([`ExprKind::Agg`]), one per list, each with its own copy of the filter.
     CountLists(Vec<Expr>),
+    /// A timestamp or duration literal (issue #14): `30d`, `1h30m`, `timestamp("...")`,
+    /// `duration("1h")`, in ms.
+    TimeLit {
+        /// Which of the two.
+        ty: TimeTy,
+        /// Milliseconds (since the Unix epoch for a timestamp).
+        ms: i64,
+    },
+    /// `now`: the request time the host supplies (issue #14).
+    Now,
+    /// `a + b` or `a - b` on timestamps and durations (issue #14), left-associative.
+    TimeArith {
+        /// `true` for `-`.
+        sub: bool,
+        /// Span of the operator.
+        op: ByteSpan,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+    /// `hour(t[, "offset"])`, `weekday(t[, "offset"])`, `time_of_day(t[, "offset"])` (issue
+    /// #14): a calendar part of a timestamp at a fixed UTC offset.
+    TimePart {
+        /// Which part.
+        part: TimePart,
+        /// The timestamp.
+        arg: Box<Expr>,
+        /// The UTC offset in ms (0 for `"UTC"` or none).
+        offset_ms: i64,
+    },
     /// Integer arithmetic (issue #14): `a + b`, `a - b`, `a * b`, `a / b`, `a % b`, `a & b`,
     /// `-a`, `min(a, b)`, `max(a, b)`, `abs(a)`; `args` has one operand for the unary
     /// operators and two for the others.
@@ -478,6 +513,17 @@ pub struct Lookup {
     /// type word of the values (`string`, `int`, `bool`).
     pub rows: Option<Vec<(String, Lit)>>,
 }
+
+/// The two time types (issue #14).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeTy {
+    /// A timestamp.
+    Time,
+    /// A duration.
+    Duration,
+}
+
+pub use crate::hir::TimePart;
 
 /// `const NAME = value` or `hierarchy NAME = { ... }`: a named constant (see
 /// `docs/LANGUAGE.md`, "Constants, data files and hierarchies").

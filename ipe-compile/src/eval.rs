@@ -94,6 +94,35 @@ fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
         .map(V::Int)
         .ok_or(ErrKind::BadQuantity),
         (Scalar::Quantity, _) => Err(ErrKind::BadQuantity),
+        // Issue #14: RFC 3339 text or integer epoch seconds; duration text or seconds.
+        (Scalar::Time, Value::String(s)) => crate::time_text::parse_timestamp(s)
+            .map(V::Int)
+            .ok_or(ErrKind::BadTimestamp),
+        (Scalar::Duration, Value::String(s)) => crate::time_text::parse_duration(s)
+            .map(V::Int)
+            .ok_or(ErrKind::BadDuration),
+        (Scalar::Time | Scalar::Duration, Value::Number(n)) => {
+            let secs = ipe_nostd::report::json_int(n).ok_or_else(|| wrong(ty.kind()))?;
+            let ms = i128::from(secs) * 1000;
+            let (ok, bad) = if *ty == Scalar::Time {
+                (
+                    (i128::from(ipe_nostd::time::MIN_TIMESTAMP_MS)
+                        ..=i128::from(ipe_nostd::time::MAX_TIMESTAMP_MS))
+                        .contains(&ms),
+                    ErrKind::BadTimestamp,
+                )
+            } else {
+                (
+                    ms.abs() <= i128::from(ipe_nostd::time::MAX_DURATION_MS),
+                    ErrKind::BadDuration,
+                )
+            };
+            if ok {
+                Ok(V::Int(ms as i64))
+            } else {
+                Err(bad)
+            }
+        }
         (Scalar::Enum(m), Value::String(s)) => m
             .iter()
             .position(|x| x == s)
@@ -279,6 +308,36 @@ impl<'p, 'r> Eval<'p, 'r> {
                 Literal::Bool(b) => V::Bool(*b),
                 Literal::Enum { rank, .. } => V::Enum(*rank),
             }),
+            Operand::Time(op) => self.time_op(op).map(V::Int),
+        }
+    }
+
+    /// Issue #14: `+`, `-` and calendar parts, on ints of ms (`docs/LANGUAGE.md`, "Time").
+    /// Operands are read left to right; when both are errors the smaller survives.
+    fn time_op(&mut self, op: &'p hir::TimeOp) -> R<i64> {
+        let int = |v: V<'_>| match v {
+            V::Int(n) => n,
+            _ => 0,
+        };
+        match op {
+            hir::TimeOp::Arith { sub, lhs, rhs } => {
+                let (l, r) = (self.operand(lhs), self.operand(rhs));
+                let (l, r) = match (l, r) {
+                    (Err(a), Err(b)) => return Err(a.min(b)),
+                    (Err(a), _) | (_, Err(a)) => return Err(a),
+                    (Ok(l), Ok(r)) => (int(l), int(r)),
+                };
+                // Readers bound every operand (10,000 years of ms), so this never overflows.
+                Ok(if *sub {
+                    l.saturating_sub(r)
+                } else {
+                    l.saturating_add(r)
+                })
+            }
+            hir::TimeOp::Part { part, arg } => {
+                let t = int(self.operand(arg)?);
+                Ok(calendar_part(*part, t))
+            }
         }
     }
 
@@ -738,6 +797,29 @@ pub fn evaluate(program: &Program, request: &Value) -> Report {
     d
 }
 
+/// A calendar part of timestamp `t` (ms) in UTC, through the `time` crate (independent of the
+/// runtimes' integer arithmetic); the arithmetic answer outside the crate's range.
+fn calendar_part(part: hir::TimePart, t: i64) -> i64 {
+    let day = 86_400_000i64;
+    let dt = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t) * 1_000_000).ok();
+    match (part, dt) {
+        (hir::TimePart::Hour, Some(dt)) => i64::from(dt.hour()),
+        (hir::TimePart::Weekday, Some(dt)) => i64::from(dt.weekday().number_from_monday()),
+        (hir::TimePart::TimeOfDay, Some(dt)) => {
+            let (h, m, s, ms) = (
+                i64::from(dt.hour()),
+                i64::from(dt.minute()),
+                i64::from(dt.second()),
+                i64::from(dt.millisecond()),
+            );
+            ((h * 60 + m) * 60 + s) * 1000 + ms
+        }
+        (hir::TimePart::Hour, None) => t.rem_euclid(day) / 3_600_000,
+        (hir::TimePart::Weekday, None) => (t.div_euclid(day) + 3).rem_euclid(7) + 1,
+        (hir::TimePart::TimeOfDay, None) => t.rem_euclid(day),
+    }
+}
+
 /// The count in a `count`-comparison clause.
 fn found<'p>(ev: &mut Eval<'p, '_>, e: &'p Expr) -> Option<usize> {
     let Expr::Cmp { lhs, rhs, .. } = e else {
@@ -759,6 +841,8 @@ const NONE: &str = "<none>";
 /// A read value as a reason shows it (strings raw, enum members by name).
 fn show(v: Result<&Value, ErrKind>, ty: &Scalar) -> String {
     match v.and_then(|v| scalar(v, ty).map(|s| (v, s))) {
+        Ok((_, V::Int(n))) if *ty == Scalar::Time => crate::time_text::format_timestamp(n),
+        Ok((_, V::Int(n))) if *ty == Scalar::Duration => crate::time_text::format_duration(n),
         Ok((_, V::Str(s))) => s.to_owned(),
         Ok((_, V::Int(n))) => n.to_string(),
         Ok((_, V::Bool(b))) => b.to_string(),
@@ -902,6 +986,12 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
             continue;
         };
         let text = match scalar(v, ty) {
+            Ok(V::Int(n)) if *ty == Scalar::Time => {
+                format!("\"{}\"", crate::time_text::format_timestamp(n))
+            }
+            Ok(V::Int(n)) if *ty == Scalar::Duration => {
+                format!("\"{}\"", crate::time_text::format_duration(n))
+            }
             Ok(V::Str(t)) => serde_json::to_string(t).ok()?,
             Ok(V::Enum(_)) => serde_json::to_string(v.as_str()?).ok()?,
             Ok(V::Int(n)) => n.to_string(),
@@ -932,6 +1022,8 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
             Operand::Lookup(l) => operand(&l.key, out),
             Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_) => false,
             Operand::Arith(_, args) => args.iter().all(|a| operand(a, out)),
+            // Issue #14: time arithmetic shows the attributes it reads.
+            Operand::Time(op) => op.operands().into_iter().all(|o| operand(o, out)),
         }
     }
     match e {

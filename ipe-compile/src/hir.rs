@@ -74,6 +74,10 @@ pub enum Scalar {
     /// A Kubernetes quantity (issue #14): read from a JSON string or number into an int of
     /// milli-units; typed as [`Scalar::Int`] in expressions.
     Quantity,
+    /// A timestamp (issue #14): ms since the Unix epoch, an int at run time.
+    Time,
+    /// A duration (issue #14): ms, an int at run time.
+    Duration,
 }
 
 impl Scalar {
@@ -94,6 +98,8 @@ impl Scalar {
             Scalar::Bool => ValueKind::Bool,
             Scalar::Enum(_) => ValueKind::Enum,
             Scalar::Quantity => ValueKind::Quantity,
+            Scalar::Time => ValueKind::Time,
+            Scalar::Duration => ValueKind::Duration,
         }
     }
 }
@@ -321,6 +327,8 @@ pub enum Operand {
     /// `M[y]` or `M[y].field` (issue #13): the value a map constant holds under the string
     /// `y`; a key the table does not hold is a missing-key error at `y`.
     Lookup(Box<Lookup>),
+    /// Time arithmetic or a calendar part (issue #14): an int of ms, or a part's int.
+    Time(Box<TimeOp>),
 }
 
 /// A lookup table read with a key read at run time (issue #13, [`Operand::Lookup`]).
@@ -348,12 +356,67 @@ impl Operand {
             Operand::CountSum(aggs) => aggs.iter().map(|a| a.list).min(),
             Operand::Arith(_, args) => args.iter().filter_map(Operand::first_slot).min(),
             Operand::Lookup(l) => l.key.first_slot(),
+            Operand::Time(op) => op.operands().into_iter().filter_map(Operand::first_slot).min(),
         }
     }
 
     /// Whether the operand is a count (`count(...)` over one list or several).
     pub fn is_count(&self) -> bool {
         matches!(self, Operand::Count(_) | Operand::CountSum(_))
+    }
+}
+
+/// A calendar part of a timestamp (issue #14), each its own instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimePart {
+    /// `hour(t)`: 0 to 23.
+    Hour,
+    /// `weekday(t)`: ISO 8601, 1 (Monday) to 7 (Sunday).
+    Weekday,
+    /// `time_of_day(t)`: the duration since midnight.
+    TimeOfDay,
+}
+
+impl TimePart {
+    /// The function's name in sources.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimePart::Hour => "hour",
+            TimePart::Weekday => "weekday",
+            TimePart::TimeOfDay => "time_of_day",
+        }
+    }
+}
+
+/// Arithmetic and calendar parts on timestamps and durations (issue #14): ints of ms at run
+/// time; see `docs/LANGUAGE.md`, "Time".
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimeOp {
+    /// `lhs + rhs` (`sub` false) or `lhs - rhs`.
+    Arith {
+        /// Subtraction.
+        sub: bool,
+        /// Left operand.
+        lhs: Operand,
+        /// Right operand.
+        rhs: Operand,
+    },
+    /// A calendar part of `arg` in UTC (a fixed offset is already added to `arg`).
+    Part {
+        /// Which part.
+        part: TimePart,
+        /// The timestamp.
+        arg: Operand,
+    },
+}
+
+impl TimeOp {
+    /// The operands it reads, left to right.
+    pub fn operands(&self) -> Vec<&Operand> {
+        match self {
+            TimeOp::Arith { lhs, rhs, .. } => vec![lhs, rhs],
+            TimeOp::Part { arg, .. } => vec![arg],
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod diag;
 pub mod hir;
 pub mod parser;
 pub mod source;
+pub mod time_text;
 
 pub use check::{MAX_AGG_DEPTH, MAX_DEPTH};
 pub mod compile;

@@ -23,6 +23,7 @@ mod patterns;
 mod reason;
 mod reuse;
 mod schema;
+mod time;
 mod tparams;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
@@ -1050,6 +1051,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
             span: open.start..close.end,
         });
     }
+    if let Some(e) = time::duration_literal(i)? {
+        return Ok(e);
+    }
     if let Some((lit, span)) = literal(i)? {
         return Ok(Expr {
             kind: ExprKind::Lit(lit),
@@ -1057,6 +1061,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         });
     }
     let word = peek_word(i);
+    if let Some(e) = time::builtin(i, word)? {
+        return Ok(e);
+    }
     let agg = match word {
         "count" => Some(AggKind::Count),
         "any" => Some(AggKind::Any),

@@ -57,7 +57,8 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         self
     }
 
-    /// Sets an integer attribute.
+    /// Sets an integer attribute; for a `timestamp` or `duration` attribute (issue #14) the
+    /// integer is seconds, as in JSON (`str` takes RFC 3339 or duration text).
     pub fn int(&mut self, path: &str, value: i64) -> &mut Self {
         self.values.scalar(path, Scalar::Int(value));
         self
@@ -106,6 +107,16 @@ impl<'s, 'r> RequestBuilder<'s, 'r> {
         R: IntoIterator<Item = (&'k str, Field<'r>)>,
     {
         self.values.map_records(path, entries);
+        self
+    }
+
+    /// Sets the request time `now` (issue #14) to `ms` milliseconds since the Unix epoch
+    /// (ignored when the policies do not read `now`). Setting it twice, or also as the
+    /// attribute `now`, makes the request malformed like any attribute set twice.
+    pub fn now_ms(&mut self, ms: i64) -> &mut Self {
+        if let Some(s) = self.set.bundle().now_slot() {
+            self.values.set_value(s, Value::Int(ms));
+        }
         self
     }
 

@@ -245,6 +245,64 @@ impl PolicySet {
         })
     }
 
+    /// [`evaluate_json`](Self::evaluate_json) at the request time `now_ms` (issue #14: ms
+    /// since the Unix epoch), which replaces any `now` the request carries, so a client cannot
+    /// pick the clock its request is judged by.
+    pub fn evaluate_json_at(&self, json: &str, now_ms: i64) -> Result<HostDecision, Error> {
+        let run = |arena: &Bump| {
+            let values = self.values_at(self.parse_json(json, arena)?, now_ms, arena);
+            Ok(self.evaluate_values(values))
+        };
+        ARENA.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut arena) => {
+                arena.reset();
+                run(&arena)
+            }
+            Err(_) => run(&Bump::new()),
+        })
+    }
+
+    /// [`report_json`](Self::report_json) at the request time `now_ms` (see
+    /// [`evaluate_json_at`](Self::evaluate_json_at)).
+    pub fn report_json_at(&self, json: &str, now_ms: i64) -> Result<Report, Error> {
+        let run = |arena: &Bump| {
+            let values = self.values_at(self.parse_json(json, arena)?, now_ms, arena);
+            let d = self.evaluate_values(values);
+            Ok(self.report_values(&d, values))
+        };
+        ARENA.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut arena) => {
+                arena.reset();
+                run(&arena)
+            }
+            Err(_) => run(&Bump::new()),
+        })
+    }
+
+    /// `values` with the `now` slot set to `now_ms` (a copy in `arena` when the bundle reads
+    /// `now`).
+    fn values_at<'r>(
+        &self,
+        values: &'r [Value<'r>],
+        now_ms: i64,
+        arena: &'r Bump,
+    ) -> &'r [Value<'r>] {
+        match self.bundle().now_slot() {
+            Some(s) => {
+                let n = values.len().max(usize::from(s) + 1);
+                let copy = arena.alloc_slice_fill_copy(n, Value::Missing);
+                for (c, v) in copy.iter_mut().zip(values) {
+                    *c = *v;
+                }
+                if let Some(v) = copy.get_mut(usize::from(s)) {
+                    *v = Value::Int(now_ms);
+                }
+                copy
+            }
+            None => values,
+        }
+    }
+
     /// Renders a decision this set made, with names, intents and reasons. Reason template
     /// placeholders need the request's values: without them they render as `<missing>`; use
     /// [`report_values`](Self::report_values) or [`report_json`](Self::report_json).

@@ -475,6 +475,13 @@ impl<'a> Bundle<'a> {
         }
     }
 
+    /// The slot of the request time `now` (issue #14: a timestamp attribute at the path
+    /// [`NOW`](crate::time::NOW)), if the policies read it.
+    pub fn now_slot(&self) -> Option<SlotId> {
+        self.slot(crate::time::NOW)
+            .filter(|&s| self.slot_rec(s).kind() == crate::format::kind::TIME)
+    }
+
     /// The slot with this path.
     pub fn slot(&self, path: &str) -> Option<SlotId> {
         let (mut lo, mut hi) = (0usize, self.slot_count());

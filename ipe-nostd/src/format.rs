@@ -121,10 +121,19 @@ pub mod kind {
     /// value); every runtime then treats it as [`INT`].
     pub const QUANTITY: u8 = 10;
 
-    /// Whether kind byte `k` holds an int at run time ([`INT`] or [`QUANTITY`]).
+    /// Timestamp (issue #14; slot and field kind): read as an int of ms since the Unix epoch
+    /// within [`crate::time::MIN_TIMESTAMP_MS`]`..=`[`crate::time::MAX_TIMESTAMP_MS`]; an int
+    /// cell on the stack.
+    pub const TIME: u8 = 12;
+    /// Duration (issue #14; slot and field kind): read as an int of ms within
+    /// ±[`crate::time::MAX_DURATION_MS`]; an int cell on the stack.
+    pub const DURATION: u8 = 13;
+
+    /// Whether kind byte `k` holds an int at run time ([`INT`], [`QUANTITY`], [`TIME`],
+    /// [`DURATION`]).
     #[inline(always)]
     pub const fn is_int(k: u8) -> bool {
-        k == INT || k == QUANTITY
+        matches!(k, INT | QUANTITY | TIME | DURATION)
     }
 
     /// Whether slot kind byte `k` is iterated as a list of records ([`RECORDS`] or [`MAP`]).
@@ -143,6 +152,8 @@ pub mod kind {
             ENUM => crate::vocab::ValueKind::Enum,
             LIST | RECORDS | MAP => crate::vocab::ValueKind::List,
             QUANTITY => crate::vocab::ValueKind::Quantity,
+            TIME => crate::vocab::ValueKind::Time,
+            DURATION => crate::vocab::ValueKind::Duration,
             _ => return None,
         })
     }
@@ -156,6 +167,8 @@ pub mod kind {
             crate::vocab::ValueKind::Enum => ENUM,
             crate::vocab::ValueKind::List => LIST,
             crate::vocab::ValueKind::Quantity => QUANTITY,
+            crate::vocab::ValueKind::Time => TIME,
+            crate::vocab::ValueKind::Duration => DURATION,
         }
     }
 }

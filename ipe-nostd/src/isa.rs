@@ -134,6 +134,19 @@ macro_rules! for_each_opcode {
             /// the bundle's regex table somewhere (one DFA search, linear in `a`'s length; see
             /// [`regex`](crate::regex)); an error if `a` is one. Issue #14.
             StrMatch = 0x2A, "str.match" { re: Regex };
+            /// `sub` `[a b] -> [a - b]` (issue #14: `t - d`, `t1 - t2`): the difference of two
+            /// ints; an error if either is, the smaller when both are. Timestamps and durations
+            /// are range-checked when read, so it never overflows (it saturates defensively).
+            Sub = 0x36, "sub" {};
+            /// `time.hour` `[t] -> [h]` (issue #14): the UTC hour (0 to 23) of timestamp `t`
+            /// ([`time::hour`](crate::time::hour)); an error stays the error.
+            TimeHour = 0x37, "time.hour" {};
+            /// `time.weekday` `[t] -> [w]` (issue #14): the ISO weekday of `t` in UTC, 1 (Monday)
+            /// to 7 (Sunday) ([`time::weekday`](crate::time::weekday)).
+            TimeWeekday = 0x38, "time.weekday" {};
+            /// `time.of_day` `[t] -> [d]` (issue #14): the ms since UTC midnight of `t`, a
+            /// duration ([`time::time_of_day`](crate::time::time_of_day)).
+            TimeOfDay = 0x39, "time.of_day" {};
         }
     };
 }

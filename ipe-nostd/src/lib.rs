@@ -52,6 +52,7 @@ pub mod regex;
 pub mod render;
 #[cfg(feature = "alloc")]
 pub mod report;
+pub mod time;
 pub mod value;
 pub mod verify;
 pub mod vm;

@@ -100,6 +100,8 @@ pub fn scalar_fast<'v>(v: Value<'v>, k: u8) -> Option<Scalar<'v>> {
     match (k, v) {
         (kind::STR, Value::Str(s)) => Some(Scalar::Str(s)),
         (kind::INT | kind::QUANTITY, Value::Int(i)) => Some(Scalar::Int(i)),
+        (kind::TIME, Value::Int(i)) if crate::time::timestamp_ok(i) => Some(Scalar::Int(i)),
+        (kind::DURATION, Value::Int(i)) if crate::time::duration_ok(i) => Some(Scalar::Int(i)),
         _ => None,
     }
 }
@@ -128,6 +130,11 @@ pub fn scalar<'v, T: EnumTable + ?Sized>(
             None => Err(ErrKind::NotInEnum),
         },
         (kind::ENUM, Value::Enum(_)) => Err(ErrKind::NotInEnum),
+        // Issue #14: a host passes ms (the JSON readers convert text and seconds first).
+        (kind::TIME, Value::Int(i)) if crate::time::timestamp_ok(i) => Ok(Scalar::Int(i)),
+        (kind::TIME, Value::Int(_)) => Err(ErrKind::BadTimestamp),
+        (kind::DURATION, Value::Int(i)) if crate::time::duration_ok(i) => Ok(Scalar::Int(i)),
+        (kind::DURATION, Value::Int(_)) => Err(ErrKind::BadDuration),
         (_, v) => Err(ErrKind::WrongType {
             expected: expected(k),
             got: v.json_kind(),

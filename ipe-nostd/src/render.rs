@@ -67,7 +67,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                     Err(ErrKind::Missing) if part.default() == 1 => {
                         w.write_str(bundle.text_span(part.text()))?
                     }
-                    s => write_scalar(w, bundle, s, r.enum_id(), false)?,
+                    s => write_scalar(w, bundle, s, (r.kind(), r.enum_id()), false)?,
                 }
             }
             part_kind::FIELD => write_field(w, bundle, values, v, part)?,
@@ -134,8 +134,9 @@ fn write_found<W: fmt::Write + ?Sized>(
 /// `code` reads with `load.slot`, `cmp.slot.const`, `in.slot.set` or `lookup.slot` (its key,
 /// issue #13); `None` when there is none
 /// or when the clause is not of a shape whose values a reason shows: only those reads, `has`,
-/// constants, comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps (no
-/// list, element or count; `docs/LANGUAGE.md`, "Values in default reasons").
+/// constants, comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps,
+/// time arithmetic and parts (no list, element or count; `docs/LANGUAGE.md`, "Values in
+/// default reasons").
 #[inline]
 fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
     let mut best: Option<SlotId> = None;
@@ -163,7 +164,14 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             | Instr::And {}
             | Instr::Or {}
             | Instr::JumpIfFalse { .. }
-            | Instr::JumpIfTrue { .. } => {}
+            | Instr::JumpIfTrue { .. }
+            // Issue #14: time arithmetic and parts over the attributes read (a count, the only
+            // other source of `add` operands, returns above).
+            | Instr::Add {}
+            | Instr::Sub {}
+            | Instr::TimeHour {}
+            | Instr::TimeWeekday {}
+            | Instr::TimeOfDay {} => {}
             _ => return None,
         }
         pc = next;
@@ -214,7 +222,7 @@ fn write_shown<W: fmt::Write + ?Sized>(
         let r = bundle.slot_rec(s);
         w.write_str(bundle.text_span(r.path()))?;
         w.write_str(" = ")?;
-        write_scalar(w, bundle, read, r.enum_id(), true)?;
+        write_scalar(w, bundle, read, (r.kind(), r.enum_id()), true)?;
     }
     if after.is_some() {
         w.write_str(close)?;
@@ -302,21 +310,34 @@ fn write_field<W: fmt::Write + ?Sized>(
         w,
         bundle,
         read::scalar(bundle, fv, fr.kind(), fr.enum_id()),
-        fr.enum_id(),
+        (fr.kind(), fr.enum_id()),
         false,
     )
 }
 
 /// A value as a reason shows it: strings raw (JSON-quoted when `quoted`), ints in decimal,
-/// bools `true`/`false`, enum members by name (JSON-quoted when `quoted`); [`MISSING`] or
-/// [`INVALID`] when it cannot be read.
+/// bools `true`/`false`, enum members by name (JSON-quoted when `quoted`), timestamps as RFC
+/// 3339 text and durations as duration text (issue #14; JSON-quoted when `quoted`); [`MISSING`]
+/// or [`INVALID`] when it cannot be read. `(k, enum_id)` is the declared kind and enum.
 fn write_scalar<W: fmt::Write + ?Sized>(
     w: &mut W,
     bundle: &Bundle<'_>,
     s: Result<Scalar<'_>, ErrKind>,
-    enum_id: u16,
+    (k, enum_id): (u8, u16),
     quoted: bool,
 ) -> fmt::Result {
+    if let (Ok(Scalar::Int(i)), crate::format::kind::TIME | crate::format::kind::DURATION) = (s, k)
+    {
+        if quoted {
+            w.write_char('"')?;
+        }
+        if k == crate::format::kind::TIME {
+            crate::time::write_rfc3339(w, i)?;
+        } else {
+            crate::time::write_duration(w, i)?;
+        }
+        return if quoted { w.write_char('"') } else { Ok(()) };
+    }
     let text = |w: &mut W, t: &str| {
         if quoted {
             write_quoted(w, t)

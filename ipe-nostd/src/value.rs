@@ -140,6 +140,15 @@ impl<'a, const N: usize> Context<'a, N> {
         }
     }
 
+    /// Sets the request time `now` (issue #14) to `ms` milliseconds since the Unix epoch, when
+    /// `bundle`'s policies read it (a bundle that does not is unaffected). A policy that reads
+    /// `now` when none was set gets the error ``missing attribute `now` ``.
+    pub fn set_now(&mut self, bundle: &Bundle<'_>, ms: i64) {
+        if let Some(s) = bundle.now_slot() {
+            self.set(s, Value::Int(ms));
+        }
+    }
+
     /// Sets a string attribute, interning it in `bundle`'s string table. For an enum slot a
     /// member is stored as its rank ([`Value::Enum`]), so evaluation need not look it up;
     /// other strings stay [`Value::Str`] (and read as "not in enum", as before).

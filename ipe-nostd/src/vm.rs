@@ -18,6 +18,7 @@ use crate::value::{Context, Str, Value};
 use crate::vocab::ErrKind;
 
 mod nested;
+mod time;
 
 /// One operand-stack cell: a value or the error that replaced it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -542,6 +543,23 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     };
                     let a = self.pop();
                     self.push(Self::arith(op, at.0, a, b));
+                }
+                Instr::Sub {} => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    self.push(time::sub(a, b));
+                }
+                Instr::TimeHour {} => {
+                    let a = self.pop();
+                    self.push(time::part(a, crate::time::hour));
+                }
+                Instr::TimeWeekday {} => {
+                    let a = self.pop();
+                    self.push(time::part(a, crate::time::weekday));
+                }
+                Instr::TimeOfDay {} => {
+                    let a = self.pop();
+                    self.push(time::part(a, crate::time::time_of_day));
                 }
                 Instr::NoteCount {} => {
                     if let Some(Cell::Int(i)) =

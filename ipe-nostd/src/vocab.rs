@@ -40,6 +40,11 @@ pub enum ValueKind {
     /// A Kubernetes quantity (issue #14): read from a JSON string or number into an int of
     /// milli-units by the request readers; an int everywhere after reading.
     Quantity,
+    /// A timestamp (issue #14): ms since the Unix epoch, read from RFC 3339 text or epoch
+    /// seconds ([`crate::time`]).
+    Time,
+    /// A duration (issue #14): ms, read from duration text (`1h30m`) or seconds.
+    Duration,
 }
 
 impl ValueKind {
@@ -52,6 +57,8 @@ impl ValueKind {
             ValueKind::Enum => "enum",
             ValueKind::List => "list",
             ValueKind::Quantity => "quantity",
+            ValueKind::Time => "timestamp",
+            ValueKind::Duration => "duration",
         }
     }
 }
@@ -125,6 +132,12 @@ pub enum ErrKind {
     /// The attribute is the key of a lookup (`M[y]`, issue #13) and the map has no entry for
     /// its value.
     MissingKey,
+    /// A timestamp attribute is text that is not RFC 3339 or a value outside the timestamp
+    /// range (issue #14, [`crate::time`]).
+    BadTimestamp,
+    /// A duration attribute is text that is not a duration or a value outside the duration
+    /// range (issue #14).
+    BadDuration,
 }
 
 /// The attribute error kind of an arithmetic error (issue #14).
@@ -189,6 +202,14 @@ pub fn write_attr_error<'s, W: fmt::Write>(
         ErrKind::MissingKey => write!(
             w,
             "missing key `{path}`: the map has no entry for its value"
+        ),
+        ErrKind::BadTimestamp => write!(
+            w,
+            "attribute `{path}` is not a timestamp (RFC 3339 text or epoch seconds, years 0000 to 9999)"
+        ),
+        ErrKind::BadDuration => write!(
+            w,
+            "attribute `{path}` is not a duration (text such as `1h30m` or seconds, at most 10000 years)"
         ),
     }
 }

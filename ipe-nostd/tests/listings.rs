@@ -224,6 +224,71 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 sub of two ints",
+            "load.slot slot 1
+             load.const const 1
+             sub
+             load.const const 5
+             cmp ==",
+            vec![
+                (vec![(1, I(15))], "true"),
+                (vec![(1, I(14))], "false"),
+                (vec![(1, I(i64::MIN))], "false"),
+                (vec![], "error slot 1 Missing"),
+                (
+                    vec![(1, S("x"))],
+                    "error slot 1 WrongType { expected: Int, got: Str }",
+                ),
+            ],
+        ),
+        ok(
+            "issue14 time.hour in UTC",
+            "load.slot slot 1
+             time.hour
+             load.const const 1
+             cmp ==",
+            vec![
+                (vec![(1, I(5 * 3_600_000))], "true"),
+                (vec![(1, I(6 * 3_600_000 - 1))], "true"),
+                (vec![(1, I(6 * 3_600_000))], "false"),
+                // 1969-12-31T05:00:00Z: the hour of a negative epoch value.
+                (vec![(1, I(-19 * 3_600_000))], "true"),
+                (vec![], "error slot 1 Missing"),
+            ],
+        ),
+        ok(
+            "issue14 time.weekday, Monday 1 to Sunday 7",
+            "load.slot slot 1
+             time.weekday
+             load.const const 1
+             cmp ==",
+            vec![
+                // 1970-01-02 was a Friday (5), 1970-01-01 a Thursday.
+                (vec![(1, I(86_400_000))], "true"),
+                (vec![(1, I(2 * 86_400_000 - 1))], "true"),
+                (vec![(1, I(0))], "false"),
+                // 1969-12-26, a Friday.
+                (vec![(1, I(-6 * 86_400_000))], "true"),
+                (
+                    vec![(1, S("x"))],
+                    "error slot 1 WrongType { expected: Int, got: Str }",
+                ),
+            ],
+        ),
+        ok(
+            "issue14 time.of_day",
+            "load.slot slot 1
+             time.of_day
+             load.const const 5
+             cmp ==",
+            vec![
+                (vec![(1, I(86_400_010))], "true"),
+                (vec![(1, I(-86_400_000 + 10))], "true"),
+                (vec![(1, I(10 - 1))], "false"),
+                (vec![], "error slot 1 Missing"),
+            ],
+        ),
+        ok(
             "issue13 add of two counts, noted",
             "count slot 6 body 0
              count slot 4 body 0
@@ -582,6 +647,26 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue14 arith naming no slot",
             asm("load.const const 1\nload.const const 1\narith + slot 99"),
             (6, CodeError::BadOperand),
+        ),
+        (
+            "issue14 sub of two strings",
+            asm("load.const const 0\nload.const const 0\nsub"),
+            (6, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 time.hour of a string",
+            asm("load.const const 0\ntime.hour"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 time.weekday of a bool",
+            asm("load.const const 2\ntime.weekday"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 time.of_day on an empty stack",
+            asm("time.of_day"),
+            (0, CodeError::StackUnderflow),
         ),
         (
             "issue13 add of two strings",

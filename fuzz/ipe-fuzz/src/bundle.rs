@@ -357,6 +357,19 @@ fn scalar<'a>(
     };
     match kind {
         ValueKind::Int => Value::Int(*u.choose(&[0, 1, -1, 2, i64::MIN, i64::MAX]).unwrap_or(&0)),
+        // Issue #14: ms in range, at its edges, and out of it.
+        ValueKind::Time | ValueKind::Duration => Value::Int(
+            *u.choose(&[
+                0,
+                -1,
+                86_399_999,
+                ipe_nostd::time::MAX_TIMESTAMP_MS,
+                ipe_nostd::time::MIN_TIMESTAMP_MS - 1,
+                ipe_nostd::time::MAX_DURATION_MS + 1,
+                i64::MIN,
+            ])
+            .unwrap_or(&0),
+        ),
         ValueKind::Bool => Value::Bool(u.arbitrary().unwrap_or(false)),
         ValueKind::Enum if !typed || pick == 9 => Value::Enum(u.arbitrary().unwrap_or(0)),
         ValueKind::Str | ValueKind::Enum | ValueKind::List => {

@@ -49,7 +49,7 @@ pub fn seed_requests() -> Vec<String> {
 pub fn cli_decisions(requests: &[String]) -> Vec<String> {
     let engine =
         ipe_host::PolicyEngine::from_bytes(bundle_dir("examples/seed")).expect("seed bundle");
-    let cli = ipe_cli::cli::Decider(engine);
+    let cli = ipe_cli::cli::Decider(engine, None);
     requests
         .iter()
         .map(|r| cli.decide(r).expect("a valid request"))

@@ -17,6 +17,21 @@ impl Ctx<'_> {
         text: String,
     ) -> Option<Val> {
         let vals: Vec<Option<Val>> = args.iter().map(|a| self.value(a)).collect();
+        // `+` and `-` over a timestamp or a duration are time arithmetic (issue #14, "Time").
+        let timeish = |v: &Val| {
+            matches!(
+                v.ty,
+                VTy::Scalar(crate::hir::Scalar::Time | crate::hir::Scalar::Duration)
+            )
+        };
+        if matches!(op, ArithOp::Add | ArithOp::Sub)
+            && vals.len() == 2
+            && vals.iter().flatten().any(timeish)
+        {
+            let mut vals = vals.into_iter();
+            let (l, r) = (vals.next().flatten()?, vals.next().flatten()?);
+            return self.time_arith(op == ArithOp::Sub, span.clone(), span, l, r);
+        }
         let mut ops = Vec::with_capacity(vals.len());
         for v in vals {
             let v = v?;

@@ -747,9 +747,26 @@ impl Cx {
         let kind = match &e.kind {
             // Defs, templates and several-list aggregates are expanded before constants
             // (`check::inline`): none is left here.
-            ExprKind::Lit(_) | ExprKind::Call { .. } | ExprKind::AggLists { .. } => {
-                return e.clone()
-            }
+            ExprKind::Lit(_)
+            | ExprKind::Call { .. }
+            | ExprKind::AggLists { .. }
+            | ExprKind::TimeLit { .. }
+            | ExprKind::Now => return e.clone(),
+            ExprKind::TimeArith { sub, op, lhs, rhs } => ExprKind::TimeArith {
+                sub: *sub,
+                op: op.clone(),
+                lhs: self.boxed(lhs),
+                rhs: self.boxed(rhs),
+            },
+            ExprKind::TimePart {
+                part,
+                arg,
+                offset_ms,
+            } => ExprKind::TimePart {
+                part: *part,
+                arg: self.boxed(arg),
+                offset_ms: *offset_ms,
+            },
             ExprKind::Path(name) => return self.path(name).unwrap_or_else(|| e.clone()),
             ExprKind::Lookup(l) => return self.lookup(l, e),
             ExprKind::Paren(x) => ExprKind::Paren(self.boxed(x)),
@@ -1524,12 +1541,27 @@ fn combine(mut parts: Vec<Expr>, all: bool, span: ByteSpan) -> Expr {
 /// The number of conditions of `e` as the checker counts them (`check::terms`): every
 /// operator; literals and paths are operands.
 fn nodes(e: &Expr) -> usize {
-    if matches!(e.kind, ExprKind::Lit(_) | ExprKind::Path(_)) {
+    if matches!(
+        e.kind,
+        ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::TimeLit { .. } | ExprKind::Now
+    ) {
         return 0;
     }
+    // Issue #14: time arithmetic and parts are values, not conditions.
+    match &e.kind {
+        ExprKind::TimeArith { lhs, rhs, .. } => return nodes(lhs) + nodes(rhs),
+        ExprKind::TimePart { arg, .. } => return nodes(arg),
+        _ => {}
+    }
     1 + match &e.kind {
-        ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => 0,
+        ExprKind::Lit(_)
+        | ExprKind::Path(_)
+        | ExprKind::Has(_)
+        | ExprKind::TimeLit { .. }
+        | ExprKind::Now => 0,
         ExprKind::Lookup(l) => nodes(&l.key),
+        ExprKind::TimeArith { lhs, rhs, .. } => nodes(lhs) + nodes(rhs),
+        ExprKind::TimePart { arg, .. } => nodes(arg),
         ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
         ExprKind::And(xs)
         | ExprKind::Or(xs)

@@ -54,7 +54,10 @@ pub(super) fn agg_val(kind: AggKind, agg: Aggregate, span: ByteSpan, text: Strin
 /// Paths and literals are not nesting levels; every operator, parenthesis and explicit
 /// aggregate is one (`docs/LANGUAGE.md`, Limits).
 fn is_leaf(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Lit(_) | ExprKind::Path(_))
+    matches!(
+        e.kind,
+        ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::TimeLit { .. } | ExprKind::Now
+    )
 }
 
 impl Ctx<'_> {
@@ -328,7 +331,14 @@ impl Ctx<'_> {
                 self.find_seeds(rhs, out);
             }
             ExprKind::InSet { lhs, .. } | ExprKind::InPath { lhs, .. } => self.find_seeds(lhs, out),
+            ExprKind::TimeArith { lhs, rhs, .. } => {
+                self.find_seeds(lhs, out);
+                self.find_seeds(rhs, out);
+            }
+            ExprKind::TimePart { arg, .. } => self.find_seeds(arg, out),
             ExprKind::Lit(_)
+            | ExprKind::TimeLit { .. }
+            | ExprKind::Now
             | ExprKind::Agg { .. }
             | ExprKind::Has(_)
             | ExprKind::Lookup(_)
@@ -390,6 +400,10 @@ impl Ctx<'_> {
             ExprKind::Lookup(l) => self.lookup_value(l, span.clone(), text.clone()),
             ExprKind::CountLists(parts) => self.count_lists(parts, span.clone(), text.clone()),
             ExprKind::Arith { op, args } => self.arith(*op, args, span.clone(), text.clone()),
+            ExprKind::TimeLit { .. }
+            | ExprKind::Now
+            | ExprKind::TimeArith { .. }
+            | ExprKind::TimePart { .. } => self.time_value(e),
             ExprKind::Agg {
                 kind,
                 var,
@@ -733,10 +747,22 @@ impl Ctx<'_> {
                 };
                 let (e, f) = (ty_word(expected), ty_word(found));
                 let at = at.clone();
+                // Issue #14: an int where a timestamp or duration is expected.
+                let help = match (expected, found) {
+                    (VTy::Scalar(Scalar::Time), VTy::Scalar(Scalar::Int)) => Some(
+                        "write a timestamp literal such as `timestamp(\"2026-01-01T00:00:00Z\")`"
+                            .to_owned(),
+                    ),
+                    (VTy::Scalar(Scalar::Duration), VTy::Scalar(Scalar::Int)) => Some(
+                        "write a duration literal such as `30d`, `12h`, `90s` or `500ms`"
+                            .to_owned(),
+                    ),
+                    _ => None,
+                };
                 self.error(
                     at,
                     format!("mismatched types: expected {e}, found {f}"),
-                    None,
+                    help,
                 );
                 None
             }

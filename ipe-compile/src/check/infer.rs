@@ -19,6 +19,10 @@ enum It {
     /// A list of scalars, element type when known.
     List(Option<Box<It>>),
     Records,
+    /// Issue #14: from `now`, a timestamp literal or `hour(..)`'s argument.
+    Time,
+    /// Issue #14: from a duration literal.
+    Duration,
 }
 
 fn word(t: &It) -> &'static str {
@@ -28,6 +32,8 @@ fn word(t: &It) -> &'static str {
         It::Bool => "bool",
         It::List(_) => "list",
         It::Records => "list of records",
+        It::Time => "timestamp",
+        It::Duration => "duration",
     }
 }
 
@@ -86,6 +92,8 @@ pub(super) fn infer(
             None | Some(It::Str) => SlotType::Scalar(Scalar::Str),
             Some(It::Int) => SlotType::Scalar(Scalar::Int),
             Some(It::Bool) => SlotType::Scalar(Scalar::Bool),
+            Some(It::Time) => SlotType::Scalar(Scalar::Time),
+            Some(It::Duration) => SlotType::Scalar(Scalar::Duration),
             Some(It::List(e)) => SlotType::List {
                 elem: match e.as_deref() {
                     Some(It::Int) => Scalar::Int,
@@ -176,6 +184,8 @@ impl Infer {
                 ty: match t {
                     Some(It::Int) => Scalar::Int,
                     Some(It::Bool) => Scalar::Bool,
+                    Some(It::Time) => Scalar::Time,
+                    Some(It::Duration) => Scalar::Duration,
                     _ => Scalar::Str,
                 },
             })
@@ -273,6 +283,38 @@ impl Infer {
                     _ => Info::Nothing,
                 }
             }
+            ExprKind::TimeLit {
+                ty: ast::TimeTy::Time,
+                ..
+            }
+            | ExprKind::Now => Info::Known(It::Time),
+            ExprKind::TimeLit { .. } => Info::Known(It::Duration),
+            ExprKind::TimePart { part, arg, .. } => {
+                if let Info::Key(k) = self.operand(arg) {
+                    self.set(&k, It::Time, &arg.span);
+                }
+                if *part == ast::TimePart::TimeOfDay {
+                    Info::Known(It::Duration)
+                } else {
+                    Info::Known(It::Int)
+                }
+            }
+            // Without a schema a path in `+`/`-` takes its type from elsewhere (a comparison
+            // with `now`, `hour(..)`); the result's type follows from known operands.
+            ExprKind::TimeArith { sub, lhs, rhs, .. } => {
+                match (self.operand(lhs), self.operand(rhs)) {
+                    (Info::Known(It::Time), Info::Known(It::Time)) if *sub => {
+                        Info::Known(It::Duration)
+                    }
+                    (Info::Known(It::Time), _) | (_, Info::Known(It::Time)) => {
+                        Info::Known(It::Time)
+                    }
+                    (Info::Known(It::Duration), Info::Known(It::Duration)) => {
+                        Info::Known(It::Duration)
+                    }
+                    _ => Info::Nothing,
+                }
+            }
             ExprKind::Agg { kind, .. } => {
                 self.cond(e);
                 if *kind == ast::AggKind::Count {
@@ -286,14 +328,36 @@ impl Infer {
                 self.cond(filter);
                 i
             }
-            ExprKind::Arith { args, .. } => {
-                // Issue #14: every operand of arithmetic is an int.
-                for a in args {
-                    if let Info::Key(k) = self.operand(a) {
-                        self.set(&k, It::Int, &a.span);
+            ExprKind::Arith { op, args } => {
+                // Issue #14: every operand of arithmetic is an int, but for `+` and `-` with a
+                // timestamp or duration operand (time arithmetic, typed like `TimeArith`).
+                let infos: Vec<Info> = args.iter().map(|a| self.operand(a)).collect();
+                let known = |i: &Info, t: It| matches!(i, Info::Known(k) if *k == t);
+                let timeish = matches!(op, ast::ArithOp::Add | ast::ArithOp::Sub)
+                    && infos
+                        .iter()
+                        .any(|i| known(i, It::Time) || known(i, It::Duration));
+                if timeish {
+                    let sub = *op == ast::ArithOp::Sub;
+                    let (l, r) = (infos.first(), infos.get(1));
+                    let is = |i: Option<&Info>, t: It| i.is_some_and(|i| known(i, t));
+                    if sub && is(l, It::Time) && is(r, It::Time) {
+                        Info::Known(It::Duration)
+                    } else if is(l, It::Time) || is(r, It::Time) {
+                        Info::Known(It::Time)
+                    } else if is(l, It::Duration) && is(r, It::Duration) {
+                        Info::Known(It::Duration)
+                    } else {
+                        Info::Nothing
                     }
+                } else {
+                    for (a, info) in args.iter().zip(infos) {
+                        if let Info::Key(k) = info {
+                            self.set(&k, It::Int, &a.span);
+                        }
+                    }
+                    Info::Known(It::Int)
                 }
-                Info::Known(It::Int)
             }
             ExprKind::Coalesce { lhs, rhs, .. } => {
                 // Every alternative has the type of the first.
@@ -319,7 +383,14 @@ impl Infer {
 
     fn cond(&mut self, e: &Expr) {
         match &e.kind {
-            ExprKind::Lit(_) | ExprKind::Call { .. } | ExprKind::AggLists { .. } => {}
+            ExprKind::Lit(_)
+            | ExprKind::Call { .. }
+            | ExprKind::AggLists { .. }
+            | ExprKind::TimeLit { .. }
+            | ExprKind::Now => {}
+            ExprKind::TimeArith { .. } | ExprKind::TimePart { .. } => {
+                let _ = self.operand(e);
+            }
             ExprKind::Path(name) => {
                 if let Info::Key(k) = self.operand(&Expr {
                     kind: ExprKind::Path(name.clone()),

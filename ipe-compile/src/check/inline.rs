@@ -266,6 +266,8 @@ fn ty_name(t: &ParamTy) -> String {
         ScalarTy::Bool => "bool",
         ScalarTy::Enum(_) => "enum",
         ScalarTy::Quantity => "quantity",
+        ScalarTy::Time => "timestamp",
+        ScalarTy::Duration => "duration",
     };
     match t {
         ParamTy::Scalar(x) => s(x).to_owned(),
@@ -402,7 +404,12 @@ fn suggest<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> Option<Strin
 fn free_heads(e: &Expr, out: &mut HashSet<String>) {
     let head = |n: &Name| n.text.split('.').next().unwrap_or("").to_owned();
     match &e.kind {
-        ExprKind::Lit(_) => {}
+        ExprKind::Lit(_) | ExprKind::TimeLit { .. } | ExprKind::Now => {}
+        ExprKind::TimeArith { lhs, rhs, .. } => {
+            free_heads(lhs, out);
+            free_heads(rhs, out);
+        }
+        ExprKind::TimePart { arg, .. } => free_heads(arg, out),
         ExprKind::Path(n) | ExprKind::Has(n) => {
             out.insert(head(n));
         }
@@ -498,7 +505,12 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
             args.iter().for_each(|a| collect_refs(a, out));
         }
         ExprKind::Path(n) | ExprKind::Has(n) => out.push(head(n)),
-        ExprKind::Lit(_) => {}
+        ExprKind::Lit(_) | ExprKind::TimeLit { .. } | ExprKind::Now => {}
+        ExprKind::TimeArith { lhs, rhs, .. } => {
+            collect_refs(lhs, out);
+            collect_refs(rhs, out);
+        }
+        ExprKind::TimePart { arg, .. } => collect_refs(arg, out),
         ExprKind::Paren(x) | ExprKind::Not(x) => collect_refs(x, out),
         ExprKind::Agg { list, filter, .. } => {
             out.push(head(list));
@@ -897,6 +909,23 @@ impl<'a> Cx<'a> {
         }
         let kind = match &e.kind {
             ExprKind::Lit(l) => ExprKind::Lit(l.clone()),
+            ExprKind::TimeLit { ty, ms } => ExprKind::TimeLit { ty: *ty, ms: *ms },
+            ExprKind::Now => ExprKind::Now,
+            ExprKind::TimeArith { sub, op, lhs, rhs } => ExprKind::TimeArith {
+                sub: *sub,
+                op: self.span(env, op),
+                lhs: Box::new(self.expr(lhs, env)),
+                rhs: Box::new(self.expr(rhs, env)),
+            },
+            ExprKind::TimePart {
+                part,
+                arg,
+                offset_ms,
+            } => ExprKind::TimePart {
+                part: *part,
+                arg: Box::new(self.expr(arg, env)),
+                offset_ms: *offset_ms,
+            },
             ExprKind::Path(n) => return self.path_expr(n, e, env),
             ExprKind::Call { name, args } => return self.call(name, args, &e.span, env),
             ExprKind::Paren(x) => ExprKind::Paren(Box::new(self.expr(x, env))),
@@ -1720,7 +1749,13 @@ impl<'a> Cx<'a> {
         };
         note(self, &mut e.span);
         match &mut e.kind {
-            ExprKind::Lit(_) => {}
+            ExprKind::Lit(_) | ExprKind::TimeLit { .. } | ExprKind::Now => {}
+            ExprKind::TimeArith { lhs, rhs, op, .. } => {
+                self.respan_in(lhs, list);
+                note(self, op);
+                self.respan_in(rhs, list);
+            }
+            ExprKind::TimePart { arg, .. } => self.respan_in(arg, list),
             ExprKind::Path(n) | ExprKind::Has(n) => note(self, &mut n.span),
             ExprKind::Paren(x) | ExprKind::Not(x) => self.respan_in(x, list),
             ExprKind::And(xs)

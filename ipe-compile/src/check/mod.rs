@@ -21,6 +21,7 @@ mod reason;
 mod schema;
 mod sums;
 mod witness_lists;
+mod time;
 
 use crate::ast::{self, ByteSpan, Name};
 use crate::diag::Problem;

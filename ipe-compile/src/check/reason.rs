@@ -323,8 +323,17 @@ fn strip(e: &ast::Expr) -> &ast::Expr {
 /// Every element name an aggregate in `e` binds (explicit forms), at any depth.
 fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
     match &e.kind {
-        ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => {}
+        ExprKind::Lit(_)
+        | ExprKind::Path(_)
+        | ExprKind::Has(_)
+        | ExprKind::TimeLit { .. }
+        | ExprKind::Now => {}
         ExprKind::Lookup(l) => bound_names(&l.key, out),
+        ExprKind::TimeArith { lhs, rhs, .. } => {
+            bound_names(lhs, out);
+            bound_names(rhs, out);
+        }
+        ExprKind::TimePart { arg, .. } => bound_names(arg, out),
         ExprKind::Paren(x) | ExprKind::Not(x) => bound_names(x, out),
         ExprKind::Agg { var, filter, .. } => {
             out.push(var.text.clone());

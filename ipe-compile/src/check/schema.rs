@@ -83,6 +83,8 @@ fn scalar_word(t: &ScalarTy) -> &'static str {
         ScalarTy::Bool => ValueKind::Bool,
         ScalarTy::Enum(_) => ValueKind::Enum,
         ScalarTy::Quantity => ValueKind::Quantity,
+        ScalarTy::Time => ValueKind::Time,
+        ScalarTy::Duration => ValueKind::Duration,
     }
     .as_str()
 }
@@ -127,6 +129,28 @@ fn nesting_conflict<V>(
     })
 }
 
+/// Issue #14: timestamps and durations are attributes and record fields, not the elements of
+/// a list of scalars or the values of a map (whose request readers read plain scalars).
+fn time_not_inside(
+    t: &ScalarTy,
+    what: &str,
+    path: &ast::Name,
+    file: usize,
+    problems: &mut Vec<Problem>,
+) {
+    if matches!(t, ScalarTy::Time | ScalarTy::Duration) {
+        let w = scalar_word(t);
+        problems.push(Problem {
+            file,
+            span: path.span.clone(),
+            message: format!("`{}` is {what} of {w}s, which is not supported", path.text),
+            help: Some(format!(
+                "declare a list of records with a `{w}` field, or a {w} attribute"
+            )),
+        });
+    }
+}
+
 /// Converts a declared scalar type of the attribute `path` (duplicate enum members count
 /// once), reporting an enum with no member or more than [`MAX_ENUM_MEMBERS`].
 fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Problem>) -> Scalar {
@@ -135,6 +159,8 @@ fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Proble
         ScalarTy::Int => Scalar::Int,
         ScalarTy::Bool => Scalar::Bool,
         ScalarTy::Quantity => Scalar::Quantity,
+        ScalarTy::Time => Scalar::Time,
+        ScalarTy::Duration => Scalar::Duration,
         ScalarTy::Enum(m) => {
             let mut seen: HashSet<&str> = HashSet::with_capacity(m.len());
             let mut members: Vec<String> = Vec::new();
@@ -193,6 +219,7 @@ pub(super) fn slot_type(
         TypeExpr::Scalar(s) => SlotType::Scalar(scalar(s, path, file, problems)),
         TypeExpr::List { elem, max } => {
             let max_len = max_len(max);
+            time_not_inside(elem, "a list", path, file, problems);
             SlotType::List {
                 elem: scalar(elem, path, file, problems),
                 max_len,
@@ -284,6 +311,7 @@ pub(super) fn slot_type(
         }
         TypeExpr::Map { value, max } => {
             let max_len = max_len(max);
+            time_not_inside(value, "a map", path, file, problems);
             SlotType::Map {
                 fields: vec![
                     Field {
@@ -379,6 +407,13 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
         }
         Operand::Arith(_, args) => args.iter_mut().for_each(|a| renumber_operand(a, maps)),
         Operand::Lookup(l) => renumber_operand(&mut l.key, maps),
+        Operand::Time(op) => match &mut **op {
+            hir::TimeOp::Arith { lhs, rhs, .. } => {
+                renumber_operand(lhs, maps);
+                renumber_operand(rhs, maps);
+            }
+            hir::TimeOp::Part { arg, .. } => renumber_operand(arg, maps),
+        },
         Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
@@ -451,5 +486,12 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
         Operand::CountSum(aggs) => aggs.iter_mut().for_each(|a| remap_agg(a, map)),
         Operand::Arith(_, args) => args.iter_mut().for_each(|a| remap_operand(a, map)),
         Operand::Lookup(l) => remap_operand(&mut l.key, map),
+        Operand::Time(op) => match &mut **op {
+            hir::TimeOp::Arith { lhs, rhs, .. } => {
+                remap_operand(lhs, map);
+                remap_operand(rhs, map);
+            }
+            hir::TimeOp::Part { arg, .. } => remap_operand(arg, map),
+        },
     }
 }

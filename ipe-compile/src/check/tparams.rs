@@ -40,6 +40,8 @@ pub(super) fn scalar_word(s: &ScalarTy) -> &'static str {
         ScalarTy::Bool => "bool",
         ScalarTy::Enum(_) => "enum",
         ScalarTy::Quantity => "quantity",
+        ScalarTy::Time => "timestamp",
+        ScalarTy::Duration => "duration",
     }
 }
 

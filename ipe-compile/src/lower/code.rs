@@ -5,7 +5,9 @@ use ipe_nostd::isa::{
 };
 
 use super::{LowerError, Tables};
-use crate::hir::{Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType};
+use crate::hir::{
+    Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType, TimeOp, TimePart,
+};
 
 /// The aggregate instruction to emit.
 #[derive(Clone, Copy)]
@@ -56,6 +58,7 @@ fn operand_cost(o: &Operand) -> u32 {
         Operand::Count(a) => aggregate_cost(a),
         Operand::CountSum(aggs) => aggs.iter().map(aggregate_cost).sum::<u32>() + 1,
         Operand::Arith(_, args) => args.iter().map(operand_cost).sum::<u32>() + 1,
+        Operand::Time(op) => op.operands().into_iter().map(operand_cost).sum::<u32>() + 1,
         _ => 1,
     }
 }
@@ -286,7 +289,7 @@ impl<'t> CodeGen<'t> {
                 SlotType::Scalar(_) => None,
             },
             Operand::Count(_) | Operand::CountSum(_) | Operand::Arith(..) => Some(&Scalar::Int),
-            Operand::Lit(_) | Operand::Lookup(_) => None,
+            Operand::Lit(_) | Operand::Lookup(_) | Operand::Time(_) => None,
         }
     }
 
@@ -395,6 +398,22 @@ impl<'t> CodeGen<'t> {
                     at: IsaSlot(at),
                 });
             }
+            // Issue #14: operands left to right, then the operator.
+            Operand::Time(op) => match &**op {
+                TimeOp::Arith { sub, lhs, rhs } => {
+                    self.operand(lhs)?;
+                    self.operand(rhs)?;
+                    self.emit(if *sub { Instr::Sub {} } else { Instr::Add {} });
+                }
+                TimeOp::Part { part, arg } => {
+                    self.operand(arg)?;
+                    self.emit(match part {
+                        TimePart::Hour => Instr::TimeHour {},
+                        TimePart::Weekday => Instr::TimeWeekday {},
+                        TimePart::TimeOfDay => Instr::TimeOfDay {},
+                    });
+                }
+            },
         }
         Ok(())
     }

@@ -383,6 +383,8 @@ fn scalar_kind(s: &Scalar) -> u8 {
         Scalar::Bool => kind::BOOL,
         Scalar::Enum(_) => kind::ENUM,
         Scalar::Quantity => kind::QUANTITY,
+        Scalar::Time => kind::TIME,
+        Scalar::Duration => kind::DURATION,
     }
 }
 

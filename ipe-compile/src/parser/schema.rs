@@ -58,6 +58,12 @@ fn scalar(i: &mut In<'_>) -> PResult<Option<ScalarTy>> {
     if eat_kw(i, "quantity")?.is_some() {
         return Ok(Some(ScalarTy::Quantity));
     }
+    if eat_kw(i, "timestamp")?.is_some() {
+        return Ok(Some(ScalarTy::Time));
+    }
+    if eat_kw(i, "duration")?.is_some() {
+        return Ok(Some(ScalarTy::Duration));
+    }
     if eat_kw(i, "enum")?.is_some() {
         expect_sym(i, "[", "`[` after `enum`")?;
         let mut members = Vec::new();

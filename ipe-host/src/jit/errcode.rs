@@ -3,26 +3,44 @@
 //! Native code keeps an error next to every stack cell; [`OK`] (all ones) means "no error",
 //! so the smaller of two errors — and "an error beats no error" — is a single unsigned `min`.
 
-use ipe_nostd::format::kind;
 use ipe_nostd::{AttrError, ErrKind, JsonKind, ValueKind};
 
 /// "No error".
 pub(crate) const OK: u64 = u64::MAX;
 
 /// [`ErrKind::NotRecord`] codes are this plus the JSON kind (between wrong type and not in enum).
-const NOT_RECORD: u64 = 48;
-const NOT_IN_ENUM: u64 = 64;
-const TOO_LONG: u64 = 65;
-const OVERFLOW: u64 = 66;
-const DIV_BY_ZERO: u64 = 67;
-const BAD_QUANTITY: u64 = 68;
-const MISSING_KEY: u64 = 69;
+const NOT_RECORD: u64 = 64;
+const NOT_IN_ENUM: u64 = 80;
+const TOO_LONG: u64 = 81;
+/// Issue #14 (arithmetic, quantities, time) and #13 (lookups), in [`ErrKind`]'s order.
+const OVERFLOW: u64 = 82;
+const DIV_BY_ZERO: u64 = 83;
+const BAD_QUANTITY: u64 = 84;
+const MISSING_KEY: u64 = 85;
+const BAD_TIMESTAMP: u64 = 86;
+const BAD_DURATION: u64 = 87;
 
-/// The value kind of kind byte `i` as [`kind_code`] encodes it (its [`kind`] byte, so codes
-/// order like [`ValueKind`]s); `None` for a byte no value kind encodes to.
+/// Every value kind in [`ValueKind`]'s order: a wrong-type code holds the index, so codes
+/// order like [`ValueKind`]s.
+const VALUE_KINDS: [ValueKind; 8] = [
+    ValueKind::Str,
+    ValueKind::Int,
+    ValueKind::Bool,
+    ValueKind::Enum,
+    ValueKind::List,
+    ValueKind::Quantity,
+    ValueKind::Time,
+    ValueKind::Duration,
+];
+
+/// The value kind of index `i` as [`kind_code`] encodes it; `None` for an index no value
+/// kind encodes to.
 fn value_kind(i: u64) -> Option<ValueKind> {
-    let b = u8::try_from(i).ok()?;
-    kind::value_kind(b).filter(|&k| kind::from_value_kind(k) == b)
+    VALUE_KINDS.get(usize::try_from(i).ok()?).copied()
+}
+
+fn value_index(k: ValueKind) -> u64 {
+    VALUE_KINDS.iter().position(|&x| x == k).unwrap_or(0) as u64
 }
 
 fn json_kind(i: u64) -> Option<JsonKind> {
@@ -42,9 +60,7 @@ fn json_kind(i: u64) -> Option<JsonKind> {
 pub(crate) fn kind_code(k: ErrKind) -> u64 {
     match k {
         ErrKind::Missing => 0,
-        ErrKind::WrongType { expected, got } => {
-            1 + u64::from(kind::from_value_kind(expected)) * 8 + got as u64
-        }
+        ErrKind::WrongType { expected, got } => 1 + value_index(expected) * 8 + got as u64,
         ErrKind::NotRecord { got } => NOT_RECORD + got as u64,
         ErrKind::NotInEnum => NOT_IN_ENUM,
         ErrKind::TooLong => TOO_LONG,
@@ -52,6 +68,8 @@ pub(crate) fn kind_code(k: ErrKind) -> u64 {
         ErrKind::DivByZero => DIV_BY_ZERO,
         ErrKind::BadQuantity => BAD_QUANTITY,
         ErrKind::MissingKey => MISSING_KEY,
+        ErrKind::BadTimestamp => BAD_TIMESTAMP,
+        ErrKind::BadDuration => BAD_DURATION,
     }
 }
 
@@ -83,6 +101,8 @@ pub(crate) fn decode(c: u64) -> Option<AttrError> {
         DIV_BY_ZERO => ErrKind::DivByZero,
         BAD_QUANTITY => ErrKind::BadQuantity,
         MISSING_KEY => ErrKind::MissingKey,
+        BAD_TIMESTAMP => ErrKind::BadTimestamp,
+        BAD_DURATION => ErrKind::BadDuration,
         k @ NOT_RECORD..NOT_IN_ENUM => ErrKind::NotRecord {
             got: json_kind(k - NOT_RECORD)?,
         },
@@ -107,8 +127,10 @@ mod tests {
             ErrKind::DivByZero,
             ErrKind::BadQuantity,
             ErrKind::MissingKey,
+            ErrKind::BadTimestamp,
+            ErrKind::BadDuration,
         ];
-        for e in 0..5 {
+        for e in 0..8 {
             for g in 0..7 {
                 if let (Some(expected), Some(got)) = (value_kind(e), json_kind(g)) {
                     v.push(ErrKind::WrongType { expected, got });

@@ -18,18 +18,27 @@ pub(crate) struct FastRead {
     pub tag: u8,
     /// For enums: the tag of strings, read by symbol.
     pub by_symbol: Option<u8>,
+    /// For timestamps and durations (issue #14): the accepted range of the int.
+    pub range: Option<(i64, i64)>,
 }
 
 /// The [`FastRead`] of declared scalar kind `k` (`None` for a kind that is no scalar).
 pub(crate) fn fast_read(l: &Layout, k: u8) -> Option<FastRead> {
-    let (tag, by_symbol) = match k {
-        kind::STR => (l.tag_str, None),
-        kind::INT | kind::QUANTITY => (l.tag_int, None),
-        kind::BOOL => (l.tag_bool, None),
-        kind::ENUM => (l.tag_enum, Some(l.tag_str)),
+    use ipe_nostd::time::{MAX_DURATION_MS, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS};
+    let (tag, by_symbol, range) = match k {
+        kind::STR => (l.tag_str, None, None),
+        kind::INT | kind::QUANTITY => (l.tag_int, None, None),
+        kind::BOOL => (l.tag_bool, None, None),
+        kind::ENUM => (l.tag_enum, Some(l.tag_str), None),
+        kind::TIME => (l.tag_int, None, Some((MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS))),
+        kind::DURATION => (l.tag_int, None, Some((-MAX_DURATION_MS, MAX_DURATION_MS))),
         _ => return None,
     };
-    Some(FastRead { tag, by_symbol })
+    Some(FastRead {
+        tag,
+        by_symbol,
+        range,
+    })
 }
 
 /// What the native code for checking a list slot accepts without calling
@@ -191,6 +200,9 @@ impl Shapes {
             return false;
         };
         let tag = super::layout::tag(v);
+        if let (Some((lo, hi)), Value::Int(i)) = (f.range, v) {
+            return tag == f.tag && (lo..=hi).contains(i);
+        }
         let Some(by_symbol) = f.by_symbol else {
             return tag == f.tag;
         };
@@ -296,6 +308,14 @@ mod tests {
             Value::Bool(true),
             Value::Int(0),
             Value::Int(-7),
+            // Issue #14: the edges of the timestamp and duration ranges.
+            Value::Int(ipe_nostd::time::MAX_TIMESTAMP_MS),
+            Value::Int(ipe_nostd::time::MAX_TIMESTAMP_MS + 1),
+            Value::Int(ipe_nostd::time::MIN_TIMESTAMP_MS),
+            Value::Int(ipe_nostd::time::MIN_TIMESTAMP_MS - 1),
+            Value::Int(-ipe_nostd::time::MAX_DURATION_MS),
+            Value::Int(ipe_nostd::time::MAX_DURATION_MS + 1),
+            Value::Int(i64::MIN),
             str_of(NO_SYMBOL),
             Value::Str(Str { text: "", sym: 0 }),
             Value::List(&elems),
@@ -317,6 +337,8 @@ mod tests {
                 (kind::INT, &[0]),
                 (kind::BOOL, &[0]),
                 (kind::ENUM, &[0, 1, 2]),
+                (kind::TIME, &[0]),
+                (kind::DURATION, &[0]),
             ] {
                 for &e in enums {
                     let fast = sh.fast_accepts(&l, k, e, v);

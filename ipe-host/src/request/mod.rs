@@ -64,9 +64,36 @@ impl<'r> Scalar<'r> {
             (ValueKind::Int, Scalar::Int(i)) => Value::Int(i),
             (ValueKind::Bool, Scalar::Bool(b)) => Value::Bool(b),
             (ValueKind::Quantity, q) => quantity(q),
+            (ValueKind::Time | ValueKind::Duration, s @ (Scalar::Str(_) | Scalar::Int(_))) => {
+                time_value(k, s)
+            }
             (k, j) => wrong(k, j.kind()),
         }
     }
+}
+
+/// Issue #14: a timestamp from RFC 3339 text or integer epoch seconds, a duration from
+/// duration text or integer seconds, as ms ([`ipe_nostd::time`]); text that does not parse or
+/// a value out of range is [`ErrKind::BadTimestamp`] / [`ErrKind::BadDuration`].
+#[cold]
+fn time_value(k: ValueKind, s: Scalar<'_>) -> Value<'static> {
+    use ipe_nostd::time;
+    let (ms, bad) = if k == ValueKind::Time {
+        let ms = match s {
+            Scalar::Str(t) => time::parse_rfc3339(t),
+            Scalar::Int(secs) => secs.checked_mul(1000).filter(|&m| time::timestamp_ok(m)),
+            _ => None,
+        };
+        (ms, ErrKind::BadTimestamp)
+    } else {
+        let ms = match s {
+            Scalar::Str(t) => time::parse_duration(t),
+            Scalar::Int(secs) => secs.checked_mul(1000).filter(|&m| time::duration_ok(m)),
+            _ => None,
+        };
+        (ms, ErrKind::BadDuration)
+    };
+    ms.map_or(Value::Invalid(bad), Value::Int)
 }
 
 /// The error of map value `v` (read for the value kind of map slot `slot`), by the shared

@@ -34,7 +34,7 @@ enum Ty {
 fn ty_of(k: u8) -> Option<Ty> {
     Some(match k {
         kind::BOOL => Ty::Bool,
-        kind::INT | kind::QUANTITY => Ty::Int,
+        kind::INT | kind::QUANTITY | kind::TIME | kind::DURATION => Ty::Int,
         kind::STR => Ty::Str,
         kind::ENUM => Ty::Enum,
         _ => return None,
@@ -404,7 +404,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
-                Instr::Add {} => {
+                Instr::Add {} | Instr::Sub {} => {
                     let b = self.state.pop(base_u8).map_err(e)?;
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Int || b != Ty::Int {
@@ -423,7 +423,10 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     }
                     self.state.push(Ty::Int).map_err(e)?;
                 }
-                Instr::NoteCount {} => {
+                Instr::NoteCount {}
+                | Instr::TimeHour {}
+                | Instr::TimeWeekday {}
+                | Instr::TimeOfDay {} => {
                     let a = self.state.pop(base_u8).map_err(e)?;
                     if a != Ty::Int {
                         return Err(e(CodeError::TypeMismatch));

@@ -92,7 +92,7 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         sets,
     };
     let scalar_ok = |k: u8, e: u16| match k {
-        kind::STR | kind::INT | kind::BOOL | kind::QUANTITY => true,
+        kind::STR | kind::INT | kind::BOOL | kind::QUANTITY | kind::TIME | kind::DURATION => true,
         kind::ENUM => t.enum_len(e).is_some(),
         _ => false,
     };
@@ -296,7 +296,13 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     && usize::from(part.operand()) < slots
                     && matches!(
                         SlotRec::nth(body.slots, usize::from(part.operand())).kind(),
-                        kind::STR | kind::INT | kind::BOOL | kind::ENUM | kind::QUANTITY
+                        kind::STR
+                            | kind::INT
+                            | kind::BOOL
+                            | kind::ENUM
+                            | kind::QUANTITY
+                            | kind::TIME
+                            | kind::DURATION
                     )
             }
             part_kind::FIELD => {

@@ -27,6 +27,7 @@ mod calls;
 mod nested;
 mod ops;
 mod stack;
+mod time;
 mod values;
 
 /// The trigger is false.

@@ -543,6 +543,10 @@ impl Gen<'_, '_> {
                     let c = self.aggregate(instr.opcode(), list.0, body, level)?;
                     self.push(c)?;
                 }
+                i @ (Instr::Sub {}
+                | Instr::TimeHour {}
+                | Instr::TimeWeekday {}
+                | Instr::TimeOfDay {}) => self.time_instr(i)?,
                 Instr::InField { level: l, field } => {
                     let a = self.pop()?;
                     let c = self.in_field(a, l.0, field.0)?;

@@ -55,6 +55,24 @@ impl Gen<'_, '_> {
                     .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Int, v, ok, None, None)
             }
+            // Issue #14: an int within the kind's range ([`fast_read`]); anything else goes
+            // to the helper, whose kernel names the error.
+            kind::TIME | kind::DURATION => {
+                let (lo, hi) = fast.range.ok_or(bad("time read"))?;
+                let v = self.b.ins().load(I64, f, addr, l.off_int as i32);
+                let is_int = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
+                let ge = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, v, lo);
+                let le = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, v, hi);
+                let in_range = self.b.ins().band(ge, le);
+                let ok = self.b.ins().band(is_int, in_range);
+                (Ty::Int, v, ok, None, None)
+            }
             kind::BOOL => {
                 let v = self.b.ins().uload8(I64, f, addr, l.off_bool as i32);
                 let ok = self
