@@ -356,7 +356,11 @@ impl Operand {
             Operand::CountSum(aggs) => aggs.iter().map(|a| a.list).min(),
             Operand::Arith(_, args) => args.iter().filter_map(Operand::first_slot).min(),
             Operand::Lookup(l) => l.key.first_slot(),
-            Operand::Time(op) => op.operands().into_iter().filter_map(Operand::first_slot).min(),
+            Operand::Time(op) => op
+                .operands()
+                .into_iter()
+                .filter_map(Operand::first_slot)
+                .min(),
         }
     }
 

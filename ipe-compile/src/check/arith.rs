@@ -28,9 +28,19 @@ impl Ctx<'_> {
             && vals.len() == 2
             && vals.iter().flatten().any(timeish)
         {
+            // The operator is the `+`/`-` between the operands (errors point at it).
+            let sym = if op == ArithOp::Sub { '-' } else { '+' };
+            let gap = match args {
+                [a, b] => a.span.end..b.span.start,
+                _ => span.clone(),
+            };
+            let op_span = self
+                .span_text(&gap)
+                .find(sym)
+                .map_or(span.clone(), |k| gap.start + k..gap.start + k + 1);
             let mut vals = vals.into_iter();
             let (l, r) = (vals.next().flatten()?, vals.next().flatten()?);
-            return self.time_arith(op == ArithOp::Sub, span.clone(), span, l, r);
+            return self.time_arith(op == ArithOp::Sub, op_span, span, l, r);
         }
         let mut ops = Vec::with_capacity(vals.len());
         for v in vals {

@@ -20,8 +20,8 @@ mod patterns;
 mod reason;
 mod schema;
 mod sums;
-mod witness_lists;
 mod time;
+mod witness_lists;
 
 use crate::ast::{self, ByteSpan, Name};
 use crate::diag::Problem;

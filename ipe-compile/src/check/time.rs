@@ -140,11 +140,9 @@ impl Ctx<'_> {
                 "timestamp or duration"
             };
             let found = ty_word(&bad.ty);
-            let help = matches!(bad.op, ValOp::Operand(Operand::Lit(Literal::Int(_))))
-                .then(|| {
-                    "write a duration literal such as `30d`, `12h`, `90s` or `500ms`"
-                        .to_owned()
-                });
+            let help = matches!(bad.op, ValOp::Operand(Operand::Lit(Literal::Int(_)))).then(|| {
+                "write a duration literal such as `30d`, `12h`, `90s` or `500ms`".to_owned()
+            });
             self.error(
                 bad.span.clone(),
                 format!("mismatched types: expected {want}, found {found}"),
@@ -153,12 +151,8 @@ impl Ctx<'_> {
             return None;
         }
         let ty = match (sub, is_time(&l.ty), is_time(&r.ty)) {
-            (false, true, false) | (false, false, true) | (true, true, false) => {
-                Scalar::Time
-            }
-            (false, false, false) | (true, true, true) | (true, false, false) => {
-                Scalar::Duration
-            }
+            (false, true, false) | (false, false, true) | (true, true, false) => Scalar::Time,
+            (false, false, false) | (true, true, true) | (true, false, false) => Scalar::Duration,
             (false, true, true) => {
                 self.error(
                     op.clone(),

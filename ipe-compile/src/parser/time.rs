@@ -20,6 +20,9 @@ const DURATION_HELP: &str = "a duration is a number and a unit (`d`, `h`, `m`, `
 pub(super) fn duration_literal(i: &mut In<'_>) -> PResult<Option<Expr>> {
     let s: &str = i.input.as_ref();
     let body = s.strip_prefix('-').unwrap_or(s);
+    if body.starts_with("0x") || body.starts_with("0X") {
+        return Ok(None); // a hexadecimal integer (issue #14 arithmetic), not a duration
+    }
     let digits = body.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || !body[digits..].starts_with(|c: char| c.is_ascii_alphabetic()) {
         return Ok(None);

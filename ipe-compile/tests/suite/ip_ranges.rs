@@ -188,7 +188,7 @@ fn issue14_the_trailing_area_is_framed_strictly() {
     assert!(Bundle::decode_unverified(&reframed(&bytes, &good)).is_ok());
     let malformed = [
         // An unknown tag.
-        [&[0u8, 2][..], &section].concat(),
+        [&[0u8, 9][..], &section].concat(),
         // An empty tagged section.
         vec![0u8, TAG_IP_RANGES, 0],
         // A repeated tag.
