@@ -452,6 +452,8 @@ pub enum ExprKind {
         /// The operands.
         args: Vec<Expr>,
     },
+    /// `len(x)` (issue #14): the number of chars (Unicode scalar values) of string `x`.
+    Len(Box<Expr>),
 }
 
 /// `const NAME = value` or `hierarchy NAME = { ... }`: a named constant (see

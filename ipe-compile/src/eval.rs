@@ -255,6 +255,18 @@ impl<'p, 'r> Eval<'p, 'r> {
             Operand::CountSum(aggs) => self
                 .count_sum(aggs)
                 .map(|n| V::Int(i64::try_from(n).unwrap_or(i64::MAX))),
+            Operand::Len(x) => {
+                // Issue #14: chars, not bytes. A literal's text is not carried by `V`
+                // (`len(x ?? "default")` substitutes one).
+                let n = match &**x {
+                    Operand::Lit(Literal::Str(s)) => s.chars().count(),
+                    x => match self.operand(x)? {
+                        V::Str(s) => s.chars().count(),
+                        _ => 0,
+                    },
+                };
+                Ok(V::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
             Operand::Arith(op, args) => {
                 // Issue #14: every operand is evaluated; the smallest operand error wins,
                 // else an overflow or division by zero names the first slot read.
@@ -855,6 +867,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
             Operand::Lit(_) => true,
             Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_) => false,
             Operand::Arith(_, args) => args.iter().all(|a| operand(a, out)),
+            Operand::Len(x) => operand(x, out),
         }
     }
     match e {

@@ -287,6 +287,9 @@ pub enum Operand {
     /// Checked integer arithmetic over int operands (issue #14): one operand for the unary
     /// operators, two for the others. Never all literals (those are folded by the checker).
     Arith(ArithOp, Vec<Operand>),
+    /// `len(x)` (issue #14): the number of chars of a string operand, an int; an error when
+    /// the operand is. Never a literal (the checker folds those).
+    Len(Box<Operand>),
 }
 
 /// An arithmetic operator (issue #14).
@@ -304,6 +307,7 @@ impl Operand {
             Operand::Count(a) => Some(a.list),
             Operand::CountSum(aggs) => aggs.iter().map(|a| a.list).min(),
             Operand::Arith(_, args) => args.iter().filter_map(Operand::first_slot).min(),
+            Operand::Len(x) => x.first_slot(),
         }
     }
 

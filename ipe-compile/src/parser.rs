@@ -20,6 +20,7 @@ mod optional;
 mod reason;
 mod reuse;
 mod schema;
+mod strings;
 mod tparams;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
@@ -1034,6 +1035,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         }
     }
     if let Some(e) = arith::builtin(i)? {
+        return Ok(e);
+    }
+    if let Some(e) = strings::builtin(i)? {
         return Ok(e);
     }
     match path(i) {

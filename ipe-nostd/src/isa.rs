@@ -119,6 +119,10 @@ macro_rules! for_each_opcode {
             /// error at slot `at` (the first attribute the expression reads) when the result
             /// has no value. Issue #14.
             Arith = 0x2E, "arith" { op: ArithOp, at: Slot };
+            /// `str.len` `[s] -> [int]`: the number of Unicode scalar values (chars) of string
+            /// `s` ([`read::char_len`](crate::read::char_len)); an error if `s` is one.
+            /// Issue #14.
+            StrLen = 0x2F, "str.len" {};
         }
     };
 }

@@ -315,7 +315,7 @@ impl Ctx<'_> {
                     out.push(name.span.clone());
                 }
             }
-            ExprKind::Paren(x) | ExprKind::Not(x) => self.find_seeds(x, out),
+            ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) => self.find_seeds(x, out),
             ExprKind::And(xs)
             | ExprKind::Or(xs)
             | ExprKind::CountLists(xs)
@@ -385,6 +385,7 @@ impl Ctx<'_> {
             ExprKind::Coalesce { .. } => self.coalesce(e),
             ExprKind::CountLists(parts) => self.count_lists(parts, span.clone(), text.clone()),
             ExprKind::Arith { op, args } => self.arith(*op, args, span.clone(), text.clone()),
+            ExprKind::Len(x) => self.len(x, span.clone(), text.clone()),
             ExprKind::Agg {
                 kind,
                 var,

@@ -274,6 +274,13 @@ impl Infer {
                 self.cond(filter);
                 i
             }
+            ExprKind::Len(x) => {
+                // Issue #14: `len` reads a string.
+                if let Info::Key(k) = self.operand(x) {
+                    self.set(&k, It::Str, &x.span);
+                }
+                Info::Known(It::Int)
+            }
             ExprKind::Arith { args, .. } => {
                 // Issue #14: every operand of arithmetic is an int.
                 for a in args {
@@ -329,7 +336,7 @@ impl Infer {
                     self.set(&k, It::Bool, &e.span);
                 }
             }
-            ExprKind::Arith { .. } => {
+            ExprKind::Arith { .. } | ExprKind::Len(_) => {
                 self.operand(e);
             }
             ExprKind::Has(name) => {

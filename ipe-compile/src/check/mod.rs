@@ -16,6 +16,7 @@ mod nested;
 mod optional;
 mod reason;
 mod schema;
+mod strings;
 mod sums;
 
 use crate::ast::{self, ByteSpan, Name};

@@ -377,6 +377,7 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
             }
         }
         Operand::Arith(_, args) => args.iter_mut().for_each(|a| renumber_operand(a, maps)),
+        Operand::Len(x) => renumber_operand(x, maps),
         Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
@@ -448,5 +449,6 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
         Operand::Count(a) => remap_agg(a, map),
         Operand::CountSum(aggs) => aggs.iter_mut().for_each(|a| remap_agg(a, map)),
         Operand::Arith(_, args) => args.iter_mut().for_each(|a| remap_operand(a, map)),
+        Operand::Len(x) => remap_operand(x, map),
     }
 }

@@ -261,6 +261,7 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
                 }
             }
             Operand::Arith(_, args) => args.iter().for_each(|a| operand(a, out)),
+            Operand::Len(x) => operand(x, out),
             _ => {}
         }
     }

@@ -36,10 +36,12 @@ pub(crate) enum Helper {
     ArithVal,
     /// [`helpers::arith_err`].
     ArithErr,
+    /// [`helpers::str_len`].
+    StrLen,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 10;
+pub(crate) const HELPERS: usize = 11;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -54,6 +56,7 @@ impl Helper {
         Helper::PairContains,
         Helper::ArithVal,
         Helper::ArithErr,
+        Helper::StrLen,
     ];
 
     /// The symbol name.
@@ -69,6 +72,7 @@ impl Helper {
             Helper::PairContains => "ipe_pair_contains",
             Helper::ArithVal => "ipe_arith_val",
             Helper::ArithErr => "ipe_arith_err",
+            Helper::StrLen => "ipe_str_len",
         }
     }
 
@@ -85,6 +89,7 @@ impl Helper {
             Helper::PairContains => helpers::pair_contains as *const u8,
             Helper::ArithVal => helpers::arith_val as *const u8,
             Helper::ArithErr => helpers::arith_err as *const u8,
+            Helper::StrLen => helpers::str_len as *const u8,
         }
     }
 
@@ -96,7 +101,7 @@ impl Helper {
             Helper::StrOp => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
             Helper::InList => 6,
-            Helper::PairContains | Helper::ArithErr => 4,
+            Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal => 3,
         }
     }
