@@ -454,6 +454,9 @@ pub enum ExprKind {
     },
     /// `len(x)` (issue #14): the number of chars (Unicode scalar values) of string `x`.
     Len(Box<Expr>),
+    /// `lower(x)` (issue #14): string `x` lowered char by char, only as the left side of `==`,
+    /// `!=`, `in [..]`, `starts_with`, `ends_with` or `contains` with a lower-case literal.
+    Lower(Box<Expr>),
 }
 
 /// `const NAME = value` or `hierarchy NAME = { ... }`: a named constant (see

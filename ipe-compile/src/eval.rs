@@ -439,10 +439,17 @@ impl<'p, 'r> Eval<'p, 'r> {
             }
             Expr::Str { op, lhs, rhs } => {
                 let (l, r) = both(self.string_of(lhs), self.string_of(rhs))?;
+                // Issue #14: `lower(x)` lowers each char on its own (`char::to_lowercase`, not
+                // the context-sensitive `str::to_lowercase`).
+                let low = || l.chars().flat_map(char::to_lowercase).collect::<String>();
                 Truth::from_bool(match op {
                     StrOp::StartsWith => l.starts_with(&r),
                     StrOp::EndsWith => l.ends_with(&r),
                     StrOp::Contains => l.contains(&r),
+                    StrOp::LowerEq => low() == r,
+                    StrOp::LowerStartsWith => low().starts_with(&r),
+                    StrOp::LowerEndsWith => low().ends_with(&r),
+                    StrOp::LowerContains => low().contains(&r),
                 })
             }
             Expr::Has(o) => Truth::from_bool(match o {

@@ -572,6 +572,14 @@ pub enum StrOp {
     EndsWith = 1,
     /// `contains`
     Contains = 2,
+    /// `lower(a) == b` (issue #14; [`fold::eq`](crate::fold::eq)).
+    LowerEq = 5,
+    /// `lower(a) starts_with b` (issue #14).
+    LowerStartsWith = 6,
+    /// `lower(a) ends_with b` (issue #14).
+    LowerEndsWith = 7,
+    /// `lower(a) contains b` (issue #14).
+    LowerContains = 8,
 }
 
 impl StrOp {
@@ -581,6 +589,10 @@ impl StrOp {
             0 => StrOp::StartsWith,
             1 => StrOp::EndsWith,
             2 => StrOp::Contains,
+            5 => StrOp::LowerEq,
+            6 => StrOp::LowerStartsWith,
+            7 => StrOp::LowerEndsWith,
+            8 => StrOp::LowerContains,
             _ => return None,
         })
     }
@@ -591,6 +603,10 @@ impl StrOp {
             StrOp::StartsWith => "starts_with",
             StrOp::EndsWith => "ends_with",
             StrOp::Contains => "contains",
+            StrOp::LowerEq => "lower.eq",
+            StrOp::LowerStartsWith => "lower.starts_with",
+            StrOp::LowerEndsWith => "lower.ends_with",
+            StrOp::LowerContains => "lower.contains",
         }
     }
 
@@ -600,6 +616,10 @@ impl StrOp {
             StrOp::StartsWith => hay.starts_with(needle),
             StrOp::EndsWith => hay.ends_with(needle),
             StrOp::Contains => contains(hay, needle),
+            StrOp::LowerEq => crate::fold::eq(hay, needle),
+            StrOp::LowerStartsWith => crate::fold::starts_with(hay, needle),
+            StrOp::LowerEndsWith => crate::fold::ends_with(hay, needle),
+            StrOp::LowerContains => crate::fold::contains(hay, needle),
         }
     }
 }

@@ -40,6 +40,7 @@ pub mod bundle;
 pub mod decision;
 pub mod digits;
 pub mod disasm;
+pub mod fold;
 pub mod format;
 pub mod isa;
 pub mod path;

@@ -265,6 +265,30 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 str lower.starts_with folds the haystack only",
+            "load.slot slot 0
+             load.const const 4
+             str lower.starts_with",
+            vec![
+                (vec![(0, S("PRod"))], "true"),
+                (vec![(0, S("pr"))], "true"),
+                (vec![(0, S("P"))], "false"),
+                (vec![(0, S("\u{c4}pr"))], "false"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "issue14 str lower.eq against a constant",
+            "load.slot slot 0
+             load.const const 0
+             str lower.eq",
+            vec![
+                (vec![(0, S("PROD"))], "true"),
+                (vec![(0, S("prod"))], "true"),
+                (vec![(0, S("prods"))], "false"),
+            ],
+        ),
+        ok(
             "count with a body",
             "count slot 5 body 7
                  cmp.field.const > level 0 field 1 const 1

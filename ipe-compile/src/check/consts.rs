@@ -601,6 +601,7 @@ impl Cx {
                 args: args.iter().map(|x| self.expr(x)).collect(),
             },
             ExprKind::Len(x) => ExprKind::Len(self.boxed(x)),
+            ExprKind::Lower(x) => ExprKind::Lower(self.boxed(x)),
             ExprKind::MapAgg {
                 kind,
                 key,
@@ -1165,7 +1166,7 @@ fn nodes(e: &Expr) -> usize {
     }
     1 + match &e.kind {
         ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => 0,
-        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) => nodes(x),
+        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => nodes(x),
         ExprKind::And(xs)
         | ExprKind::Or(xs)
         | ExprKind::CountLists(xs)

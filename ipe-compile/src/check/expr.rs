@@ -143,6 +143,19 @@ impl Ctx<'_> {
                     None
                 }
             },
+            ExprKind::Cmp { op, lhs, rhs }
+                if super::strings::as_lower(lhs).is_some()
+                    || super::strings::as_lower(rhs).is_some() =>
+            {
+                self.lower_cmp(*op, lhs, rhs, &e.span)
+            }
+            ExprKind::Str { op, lhs, rhs } if super::strings::as_lower(lhs).is_some() => {
+                let x = super::strings::as_lower(lhs)?;
+                self.lower_test(super::strings::fused(*op), x, rhs)
+            }
+            ExprKind::InSet { lhs, items } if super::strings::as_lower(lhs).is_some() => {
+                self.lower_in(super::strings::as_lower(lhs)?, items)
+            }
             ExprKind::Cmp { op, lhs, rhs } => {
                 let (l, r) = (self.value(lhs), self.value(rhs));
                 self.compare(*op, l?, r?, &e.span)
@@ -315,7 +328,9 @@ impl Ctx<'_> {
                     out.push(name.span.clone());
                 }
             }
-            ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) => self.find_seeds(x, out),
+            ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+                self.find_seeds(x, out)
+            }
             ExprKind::And(xs)
             | ExprKind::Or(xs)
             | ExprKind::CountLists(xs)
@@ -386,6 +401,7 @@ impl Ctx<'_> {
             ExprKind::CountLists(parts) => self.count_lists(parts, span.clone(), text.clone()),
             ExprKind::Arith { op, args } => self.arith(*op, args, span.clone(), text.clone()),
             ExprKind::Len(x) => self.len(x, span.clone(), text.clone()),
+            ExprKind::Lower(_) => self.lower_misplaced(span.clone()),
             ExprKind::Agg {
                 kind,
                 var,

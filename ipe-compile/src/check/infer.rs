@@ -281,6 +281,13 @@ impl Infer {
                 }
                 Info::Known(It::Int)
             }
+            ExprKind::Lower(x) => {
+                // Issue #14: `lower` reads a string and compares as one.
+                if let Info::Key(k) = self.operand(x) {
+                    self.set(&k, It::Str, &x.span);
+                }
+                Info::Known(It::Str)
+            }
             ExprKind::Arith { args, .. } => {
                 // Issue #14: every operand of arithmetic is an int.
                 for a in args {
@@ -336,7 +343,7 @@ impl Infer {
                     self.set(&k, It::Bool, &e.span);
                 }
             }
-            ExprKind::Arith { .. } | ExprKind::Len(_) => {
+            ExprKind::Arith { .. } | ExprKind::Len(_) | ExprKind::Lower(_) => {
                 self.operand(e);
             }
             ExprKind::Has(name) => {

@@ -406,7 +406,9 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
         ExprKind::Path(n) | ExprKind::Has(n) => {
             out.insert(head(n));
         }
-        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) => free_heads(x, out),
+        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+            free_heads(x, out)
+        }
         ExprKind::Agg { list, filter, .. } => {
             out.insert(head(list));
             if let Some(f) = filter {
@@ -495,7 +497,9 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
         }
         ExprKind::Path(n) | ExprKind::Has(n) => out.push(head(n)),
         ExprKind::Lit(_) => {}
-        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) => collect_refs(x, out),
+        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+            collect_refs(x, out)
+        }
         ExprKind::Agg { list, filter, .. } => {
             out.push(head(list));
             if let Some(f) = filter {
@@ -899,6 +903,7 @@ impl<'a> Cx<'a> {
             },
             ExprKind::Not(x) => ExprKind::Not(Box::new(self.expr(x, env))),
             ExprKind::Len(x) => ExprKind::Len(Box::new(self.expr(x, env))),
+            ExprKind::Lower(x) => ExprKind::Lower(Box::new(self.expr(x, env))),
             ExprKind::Arith { op, args } => ExprKind::Arith {
                 op: *op,
                 args: args.iter().map(|x| self.expr(x, env)).collect(),
@@ -1688,7 +1693,9 @@ impl<'a> Cx<'a> {
         match &mut e.kind {
             ExprKind::Lit(_) => {}
             ExprKind::Path(n) | ExprKind::Has(n) => note(self, &mut n.span),
-            ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) => self.respan_in(x, list),
+            ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+                self.respan_in(x, list)
+            }
             ExprKind::And(xs)
             | ExprKind::Or(xs)
             | ExprKind::CountLists(xs)

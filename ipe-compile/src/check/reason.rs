@@ -289,7 +289,9 @@ fn strip(e: &ast::Expr) -> &ast::Expr {
 fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
     match &e.kind {
         ExprKind::Lit(_) | ExprKind::Path(_) | ExprKind::Has(_) => {}
-        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) => bound_names(x, out),
+        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+            bound_names(x, out)
+        }
         ExprKind::Agg { var, filter, .. } => {
             out.push(var.text.clone());
             if let Some(f) = filter {

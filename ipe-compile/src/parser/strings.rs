@@ -1,4 +1,5 @@
-//! String functions (issue #14): `len(x)`, the number of chars of a string.
+//! String functions (issue #14): `len(x)`, the number of chars of a string, and `lower(x)`,
+//! a string compared case-insensitively.
 
 use super::{eat_sym, enter, expect_sym, peek_word, In, PResult};
 use super::{ExprKind, SyntaxError};
@@ -6,12 +7,14 @@ use crate::ast::Expr;
 use winnow::error::ErrMode;
 use winnow::stream::{Location, Stream};
 
-/// `len(x)` if one is next (the name followed by `(`).
+/// `len(x)` or `lower(x)` if one is next (the name followed by `(`).
 pub(super) fn builtin(i: &mut In<'_>) -> PResult<Option<Expr>> {
     let word = peek_word(i);
-    if word != "len" {
-        return Ok(None);
-    }
+    let make: fn(Box<Expr>) -> ExprKind = match word {
+        "len" => ExprKind::Len,
+        "lower" => ExprKind::Lower,
+        _ => return Ok(None),
+    };
     let s: &str = i.input.as_ref();
     if !s[word.len()..].trim_start().starts_with('(') {
         return Ok(None);
@@ -36,13 +39,13 @@ pub(super) fn builtin(i: &mut In<'_>) -> PResult<Option<Expr>> {
     let span = start..close.end;
     match <[Expr; 1]>::try_from(args) {
         Ok([x]) => Ok(Some(Expr {
-            kind: ExprKind::Len(Box::new(x)),
+            kind: make(Box::new(x)),
             span,
         })),
         Err(args) => Err(ErrMode::Cut(SyntaxError::located(
             span,
-            format!("`len` takes 1 argument, found {}", args.len()),
-            "write `len(x)` with one string",
+            format!("`{word}` takes 1 argument, found {}", args.len()),
+            format!("write `{word}(x)` with one string"),
         ))),
     }
 }
