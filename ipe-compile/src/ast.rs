@@ -496,6 +496,11 @@ pub enum ExprKind {
         /// The operands.
         args: Vec<Expr>,
     },
+    /// `len(x)` (issue #14): the number of chars (Unicode scalar values) of string `x`.
+    Len(Box<Expr>),
+    /// `lower(x)` (issue #14): string `x` lowered char by char, only as the left side of `==`,
+    /// `!=`, `in [..]`, `starts_with`, `ends_with` or `contains` with a lower-case literal.
+    Lower(Box<Expr>),
 }
 
 /// A lookup `name[key]` or `name[key].field` in a map constant (issue #13).

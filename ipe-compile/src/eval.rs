@@ -284,6 +284,18 @@ impl<'p, 'r> Eval<'p, 'r> {
             Operand::CountSum(aggs) => self
                 .count_sum(aggs)
                 .map(|n| V::Int(i64::try_from(n).unwrap_or(i64::MAX))),
+            Operand::Len(x) => {
+                // Issue #14: chars, not bytes. A literal's text is not carried by `V`
+                // (`len(x ?? "default")` substitutes one).
+                let n = match &**x {
+                    Operand::Lit(Literal::Str(s)) => s.chars().count(),
+                    x => match self.operand(x)? {
+                        V::Str(s) => s.chars().count(),
+                        _ => 0,
+                    },
+                };
+                Ok(V::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
             Operand::Arith(op, args) => {
                 // Issue #14: every operand is evaluated; the smallest operand error wins,
                 // else an overflow or division by zero names the first slot read.
@@ -519,12 +531,19 @@ impl<'p, 'r> Eval<'p, 'r> {
             }
             Expr::Str { op, lhs, rhs } => {
                 let (l, r) = both(self.string_of(lhs), self.string_of(rhs))?;
+                // Issue #14: `lower(x)` lowers each char on its own (`char::to_lowercase`, not
+                // the context-sensitive `str::to_lowercase`).
+                let low = || l.chars().flat_map(char::to_lowercase).collect::<String>();
                 Truth::from_bool(match op {
                     StrOp::StartsWith => l.starts_with(&r),
                     StrOp::EndsWith => l.ends_with(&r),
                     StrOp::Contains => l.contains(&r),
                     StrOp::Like => crate::patterns::like(&l, &r),
                     StrOp::Matches => crate::patterns::matches(&r, &l),
+                    StrOp::LowerEq => low() == r,
+                    StrOp::LowerStartsWith => low().starts_with(&r),
+                    StrOp::LowerEndsWith => low().ends_with(&r),
+                    StrOp::LowerContains => low().contains(&r),
                 })
             }
             Expr::Has(o) => Truth::from_bool(match o {
@@ -1024,6 +1043,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
             Operand::Arith(_, args) => args.iter().all(|a| operand(a, out)),
             // Issue #14: time arithmetic shows the attributes it reads.
             Operand::Time(op) => op.operands().into_iter().all(|o| operand(o, out)),
+            Operand::Len(x) => operand(x, out),
         }
     }
     match e {

@@ -324,6 +324,9 @@ pub enum Operand {
     /// Checked integer arithmetic over int operands (issue #14): one operand for the unary
     /// operators, two for the others. Never all literals (those are folded by the checker).
     Arith(ArithOp, Vec<Operand>),
+    /// `len(x)` (issue #14): the number of chars of a string operand, an int; an error when
+    /// the operand is. Never a literal (the checker folds those).
+    Len(Box<Operand>),
     /// `M[y]` or `M[y].field` (issue #13): the value a map constant holds under the string
     /// `y`; a key the table does not hold is a missing-key error at `y`.
     Lookup(Box<Lookup>),
@@ -361,6 +364,7 @@ impl Operand {
                 .into_iter()
                 .filter_map(Operand::first_slot)
                 .min(),
+            Operand::Len(x) => x.first_slot(),
         }
     }
 

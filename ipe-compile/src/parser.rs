@@ -24,6 +24,7 @@ mod reason;
 mod reuse;
 mod schema;
 mod time;
+mod strings;
 mod tparams;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
@@ -1077,6 +1078,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         }
     }
     if let Some(e) = arith::builtin(i)? {
+        return Ok(e);
+    }
+    if let Some(e) = strings::builtin(i)? {
         return Ok(e);
     }
     match lookup::path_or_lookup(i) {

@@ -147,6 +147,10 @@ macro_rules! for_each_opcode {
             /// `time.of_day` `[t] -> [d]` (issue #14): the ms since UTC midnight of `t`, a
             /// duration ([`time::time_of_day`](crate::time::time_of_day)).
             TimeOfDay = 0x39, "time.of_day" {};
+            /// `str.len` `[s] -> [int]`: the number of Unicode scalar values (chars) of string
+            /// `s` ([`read::char_len`](crate::read::char_len)); an error if `s` is one.
+            /// Issue #14.
+            StrLen = 0x2F, "str.len" {};
         }
     };
 }
@@ -610,6 +614,14 @@ pub enum StrOp {
     /// lowers it to `str.match` over the bundle's regex table, and the verifier rejects a
     /// `str` instruction naming it.
     Matches = 4,
+    /// `lower(a) == b` (issue #14; [`fold::eq`](crate::fold::eq)).
+    LowerEq = 5,
+    /// `lower(a) starts_with b` (issue #14).
+    LowerStartsWith = 6,
+    /// `lower(a) ends_with b` (issue #14).
+    LowerEndsWith = 7,
+    /// `lower(a) contains b` (issue #14).
+    LowerContains = 8,
 }
 
 impl StrOp {
@@ -621,6 +633,10 @@ impl StrOp {
             2 => StrOp::Contains,
             3 => StrOp::Like,
             4 => StrOp::Matches,
+            5 => StrOp::LowerEq,
+            6 => StrOp::LowerStartsWith,
+            7 => StrOp::LowerEndsWith,
+            8 => StrOp::LowerContains,
             _ => return None,
         })
     }
@@ -633,6 +649,10 @@ impl StrOp {
             StrOp::Contains => "contains",
             StrOp::Like => "like",
             StrOp::Matches => "matches",
+            StrOp::LowerEq => "lower.eq",
+            StrOp::LowerStartsWith => "lower.starts_with",
+            StrOp::LowerEndsWith => "lower.ends_with",
+            StrOp::LowerContains => "lower.contains",
         }
     }
 
@@ -645,6 +665,10 @@ impl StrOp {
             StrOp::Like => crate::pattern::like(hay, needle),
             // Never run: the verifier rejects `str matches` (the regex lives in the bundle).
             StrOp::Matches => false,
+            StrOp::LowerEq => crate::fold::eq(hay, needle),
+            StrOp::LowerStartsWith => crate::fold::starts_with(hay, needle),
+            StrOp::LowerEndsWith => crate::fold::ends_with(hay, needle),
+            StrOp::LowerContains => crate::fold::contains(hay, needle),
         }
     }
 }

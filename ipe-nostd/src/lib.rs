@@ -41,6 +41,7 @@ pub mod bundle;
 pub mod decision;
 pub mod digits;
 pub mod disasm;
+pub mod fold;
 pub mod format;
 pub mod ip;
 pub mod isa;

@@ -268,6 +268,13 @@ pub fn str_op<T: SymbolText + ?Sized>(t: &T, op: StrOp, a: Str<'_>, b: Str<'_>) 
     op.test(text(t, &a), text(t, &b))
 }
 
+/// `len(s)`: the number of Unicode scalar values (chars) of a string's text (constants
+/// resolved through their symbols). Issue #14.
+#[inline]
+pub fn char_len<T: SymbolText + ?Sized>(t: &T, s: Str<'_>) -> i64 {
+    i64::try_from(text(t, &s).chars().count()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,6 +159,7 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             | Instr::InSet { .. }
             | Instr::InPairSet { .. }
             | Instr::Arith { .. }
+            | Instr::StrLen {}
             | Instr::Has { .. }
             | Instr::Not {}
             | Instr::And {}

@@ -561,6 +561,14 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let a = self.pop();
                     self.push(time::part(a, crate::time::time_of_day));
                 }
+                Instr::StrLen {} => {
+                    let c = match self.pop() {
+                        Cell::Str(x) => Cell::Int(read::char_len(self.bundle, x)),
+                        Cell::Err(x) => Cell::Err(x),
+                        _ => FALSE,
+                    };
+                    self.push(c);
+                }
                 Instr::NoteCount {} => {
                     if let Some(Cell::Int(i)) =
                         self.sp.checked_sub(1).and_then(|i| self.stack.get(i))

@@ -344,6 +344,44 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 str.len counts chars, not bytes",
+            "load.slot slot 0
+             str.len
+             load.const const 1
+             cmp ==",
+            vec![
+                (vec![(0, S("h\u{e9}llo"))], "true"),
+                (vec![(0, S("hello"))], "true"),
+                (vec![(0, S("prod"))], "false"),
+                (vec![(0, S(""))], "false"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "issue14 str lower.starts_with folds the haystack only",
+            "load.slot slot 0
+             load.const const 4
+             str lower.starts_with",
+            vec![
+                (vec![(0, S("PRod"))], "true"),
+                (vec![(0, S("pr"))], "true"),
+                (vec![(0, S("P"))], "false"),
+                (vec![(0, S("\u{c4}pr"))], "false"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "issue14 str lower.eq against a constant",
+            "load.slot slot 0
+             load.const const 0
+             str lower.eq",
+            vec![
+                (vec![(0, S("PROD"))], "true"),
+                (vec![(0, S("prod"))], "true"),
+                (vec![(0, S("prods"))], "false"),
+            ],
+        ),
+        ok(
             "count with a body",
             "count slot 5 body 7
                  cmp.field.const > level 0 field 1 const 1
@@ -642,6 +680,11 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue14 arith on a string",
             asm("load.const const 0\nload.const const 1\narith + slot 1"),
             (6, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 str.len of an int",
+            asm("load.const const 1\nstr.len"),
+            (3, CodeError::TypeMismatch),
         ),
         (
             "issue14 arith naming no slot",

@@ -777,6 +777,8 @@ impl Cx {
                 op: *op,
                 args: args.iter().map(|x| self.expr(x)).collect(),
             },
+            ExprKind::Len(x) => ExprKind::Len(self.boxed(x)),
+            ExprKind::Lower(x) => ExprKind::Lower(self.boxed(x)),
             ExprKind::MapAgg {
                 kind,
                 key,
@@ -1562,7 +1564,7 @@ fn nodes(e: &Expr) -> usize {
         ExprKind::Lookup(l) => nodes(&l.key),
         ExprKind::TimeArith { lhs, rhs, .. } => nodes(lhs) + nodes(rhs),
         ExprKind::TimePart { arg, .. } => nodes(arg),
-        ExprKind::Paren(x) | ExprKind::Not(x) => nodes(x),
+        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => nodes(x),
         ExprKind::And(xs)
         | ExprKind::Or(xs)
         | ExprKind::CountLists(xs)

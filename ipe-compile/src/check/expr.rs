@@ -146,6 +146,19 @@ impl Ctx<'_> {
                     None
                 }
             },
+            ExprKind::Cmp { op, lhs, rhs }
+                if super::strings::as_lower(lhs).is_some()
+                    || super::strings::as_lower(rhs).is_some() =>
+            {
+                self.lower_cmp(*op, lhs, rhs, &e.span)
+            }
+            ExprKind::Str { op, lhs, rhs } if super::strings::as_lower(lhs).is_some() => {
+                let x = super::strings::as_lower(lhs)?;
+                self.lower_test(super::strings::fused(*op), x, rhs)
+            }
+            ExprKind::InSet { lhs, items } if super::strings::as_lower(lhs).is_some() => {
+                self.lower_in(super::strings::as_lower(lhs)?, items)
+            }
             ExprKind::Cmp { op, lhs, rhs } => {
                 let (l, r) = (self.value(lhs), self.value(rhs));
                 self.compare(*op, l?, r?, &e.span)
@@ -321,7 +334,9 @@ impl Ctx<'_> {
                     out.push(name.span.clone());
                 }
             }
-            ExprKind::Paren(x) | ExprKind::Not(x) => self.find_seeds(x, out),
+            ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+                self.find_seeds(x, out)
+            }
             ExprKind::And(xs)
             | ExprKind::Or(xs)
             | ExprKind::CountLists(xs)
@@ -404,6 +419,8 @@ impl Ctx<'_> {
             | ExprKind::Now
             | ExprKind::TimeArith { .. }
             | ExprKind::TimePart { .. } => self.time_value(e),
+            ExprKind::Len(x) => self.len(x, span.clone(), text.clone()),
+            ExprKind::Lower(_) => self.lower_misplaced(span.clone()),
             ExprKind::Agg {
                 kind,
                 var,

@@ -328,6 +328,20 @@ impl Infer {
                 self.cond(filter);
                 i
             }
+            ExprKind::Len(x) => {
+                // Issue #14: `len` reads a string.
+                if let Info::Key(k) = self.operand(x) {
+                    self.set(&k, It::Str, &x.span);
+                }
+                Info::Known(It::Int)
+            }
+            ExprKind::Lower(x) => {
+                // Issue #14: `lower` reads a string and compares as one.
+                if let Info::Key(k) = self.operand(x) {
+                    self.set(&k, It::Str, &x.span);
+                }
+                Info::Known(It::Str)
+            }
             ExprKind::Arith { op, args } => {
                 // Issue #14: every operand of arithmetic is an int, but for `+` and `-` with a
                 // timestamp or duration operand (time arithmetic, typed like `TimeArith`).
@@ -412,7 +426,7 @@ impl Infer {
                     self.set(&k, It::Bool, &e.span);
                 }
             }
-            ExprKind::Arith { .. } => {
+            ExprKind::Arith { .. } | ExprKind::Len(_) | ExprKind::Lower(_) => {
                 self.operand(e);
             }
             ExprKind::Lookup(_) => {

@@ -413,7 +413,9 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
         ExprKind::Path(n) | ExprKind::Has(n) => {
             out.insert(head(n));
         }
-        ExprKind::Paren(x) | ExprKind::Not(x) => free_heads(x, out),
+        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+            free_heads(x, out)
+        }
         ExprKind::Agg { list, filter, .. } => {
             out.insert(head(list));
             if let Some(f) = filter {
@@ -511,7 +513,9 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
             collect_refs(rhs, out);
         }
         ExprKind::TimePart { arg, .. } => collect_refs(arg, out),
-        ExprKind::Paren(x) | ExprKind::Not(x) => collect_refs(x, out),
+        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+            collect_refs(x, out)
+        }
         ExprKind::Agg { list, filter, .. } => {
             out.push(head(list));
             if let Some(f) = filter {
@@ -935,6 +939,8 @@ impl<'a> Cx<'a> {
                 op: self.span(env, op),
             },
             ExprKind::Not(x) => ExprKind::Not(Box::new(self.expr(x, env))),
+            ExprKind::Len(x) => ExprKind::Len(Box::new(self.expr(x, env))),
+            ExprKind::Lower(x) => ExprKind::Lower(Box::new(self.expr(x, env))),
             ExprKind::Arith { op, args } => ExprKind::Arith {
                 op: *op,
                 args: args.iter().map(|x| self.expr(x, env)).collect(),
@@ -1757,7 +1763,9 @@ impl<'a> Cx<'a> {
             }
             ExprKind::TimePart { arg, .. } => self.respan_in(arg, list),
             ExprKind::Path(n) | ExprKind::Has(n) => note(self, &mut n.span),
-            ExprKind::Paren(x) | ExprKind::Not(x) => self.respan_in(x, list),
+            ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+                self.respan_in(x, list)
+            }
             ExprKind::And(xs)
             | ExprKind::Or(xs)
             | ExprKind::CountLists(xs)

@@ -19,6 +19,7 @@ mod optional;
 mod patterns;
 mod reason;
 mod schema;
+mod strings;
 mod sums;
 mod time;
 mod witness_lists;

@@ -438,6 +438,7 @@ impl Ctx<'_> {
             (ValOp::Operand(Operand::Lit(_)), _) => "a literal",
             (ValOp::Operand(Operand::Count(_) | Operand::CountSum(_)), _) => "a count",
             (ValOp::Operand(Operand::Arith(..)), _) => "arithmetic",
+            (ValOp::Operand(Operand::Len(_)), _) => "`len`",
             (_, VTy::Cond) => "a condition",
             (_, t) => ty_word(t),
         };
@@ -542,6 +543,8 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
             }
         } else if let Operand::Arith(_, args) = o {
             args.iter_mut().for_each(|a| one(a, p, by));
+        } else if let Operand::Len(x) = o {
+            one(x, p, by);
         }
     }
     match e {

@@ -334,7 +334,9 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
             bound_names(rhs, out);
         }
         ExprKind::TimePart { arg, .. } => bound_names(arg, out),
-        ExprKind::Paren(x) | ExprKind::Not(x) => bound_names(x, out),
+        ExprKind::Paren(x) | ExprKind::Not(x) | ExprKind::Len(x) | ExprKind::Lower(x) => {
+            bound_names(x, out)
+        }
         ExprKind::Agg { var, filter, .. } => {
             out.push(var.text.clone());
             if let Some(f) = filter {

@@ -414,6 +414,7 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
             }
             hir::TimeOp::Part { arg, .. } => renumber_operand(arg, maps),
         },
+        Operand::Len(x) => renumber_operand(x, maps),
         Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
@@ -493,5 +494,6 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
             }
             hir::TimeOp::Part { arg, .. } => remap_operand(arg, map),
         },
+        Operand::Len(x) => remap_operand(x, map),
     }
 }

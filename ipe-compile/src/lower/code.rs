@@ -59,6 +59,7 @@ fn operand_cost(o: &Operand) -> u32 {
         Operand::CountSum(aggs) => aggs.iter().map(aggregate_cost).sum::<u32>() + 1,
         Operand::Arith(_, args) => args.iter().map(operand_cost).sum::<u32>() + 1,
         Operand::Time(op) => op.operands().into_iter().map(operand_cost).sum::<u32>() + 1,
+        Operand::Len(x) => operand_cost(x) + 1,
         _ => 1,
     }
 }
@@ -288,7 +289,9 @@ impl<'t> CodeGen<'t> {
                 SlotType::List { elem, .. } => Some(elem),
                 SlotType::Scalar(_) => None,
             },
-            Operand::Count(_) | Operand::CountSum(_) | Operand::Arith(..) => Some(&Scalar::Int),
+            Operand::Count(_) | Operand::CountSum(_) | Operand::Arith(..) | Operand::Len(_) => {
+                Some(&Scalar::Int)
+            }
             Operand::Lit(_) | Operand::Lookup(_) | Operand::Time(_) => None,
         }
     }
@@ -386,6 +389,11 @@ impl<'t> CodeGen<'t> {
                         self.emit(Instr::Add {});
                     }
                 }
+            }
+            Operand::Len(x) => {
+                // Issue #14: the string, then `str.len`.
+                self.operand(x)?;
+                self.emit(Instr::StrLen {});
             }
             Operand::Arith(op, args) => {
                 // Issue #14: operands left to right, then `arith op at`.

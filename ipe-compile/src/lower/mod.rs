@@ -335,6 +335,7 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
                     }
                 }
             }
+            Operand::Len(x) => operand(x, out),
             _ => {}
         }
     }

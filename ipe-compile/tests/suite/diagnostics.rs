@@ -107,10 +107,11 @@ fn issue11_what_the_language_does_not_have_gets_its_own_message() {
         ),
         ("!a", "unknown operator `!`", "`!` is written `not`", "!"),
         (
-            "lower(x) == \"a\"",
+            // `lower` and `len` are built-in (issue #14); `upper` is not.
+            "upper(x) == \"A\"",
             "functions are not part of the language (yet)",
-            "`lower` is read as an attribute path",
-            "lower",
+            "`upper` is read as an attribute path",
+            "upper",
         ),
         (
             "host glob \"*.x\"",

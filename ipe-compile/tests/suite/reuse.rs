@@ -225,13 +225,13 @@ fn issue13_a_template_without_instances_is_not_a_policy() {
 
 #[test]
 fn issue13_unknown_function_lists_the_defs() {
-    let src = "def alpha = replicas > 1\ndef beta = replicas > 2\npolicy P: \"p\" requires lower(environment) == \"x\"\n";
+    let src = "def alpha = replicas > 1\ndef beta = replicas > 2\npolicy P: \"p\" requires upper(environment) == \"X\"\n";
     let (_, diags) = compile_sources(&[("s.ipe", SCHEMA), ("p.ipe", src)]);
     assert_eq!(
         diags[0].message(),
         "functions are not part of the language (yet)"
     );
-    assert_eq!(diags[0].underlined(), "lower");
+    assert_eq!(diags[0].underlined(), "upper");
     assert!(
         diags[0]
             .help()

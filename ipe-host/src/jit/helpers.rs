@@ -121,6 +121,12 @@ pub(crate) extern "C" fn str_match(
     ))
 }
 
+/// `len(s)` of a string cell: its number of chars (symbols resolve empty texts, as the
+/// interpreter's). Issue #14.
+pub(crate) extern "C" fn str_len(sh: *const Shapes, a: *const u8, al: u64, asym: u64) -> u64 {
+    read::char_len(shapes(sh), string(a, al, asym)) as u64
+}
+
 /// The rank of symbol `sym` in enum `e`, or `u64::MAX`.
 pub(crate) extern "C" fn enum_rank(sh: *const Shapes, e: u64, sym: u64) -> u64 {
     let sym = u32::try_from(sym).unwrap_or(NO_SYMBOL);

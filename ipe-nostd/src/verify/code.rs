@@ -423,6 +423,12 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     }
                     self.state.push(Ty::Int).map_err(e)?;
                 }
+                Instr::StrLen {} => {
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Int).map_err(e)?;
+                }
                 Instr::NoteCount {}
                 | Instr::TimeHour {}
                 | Instr::TimeWeekday {}

@@ -42,10 +42,12 @@ pub(crate) enum Helper {
     ConstPart,
     /// [`helpers::str_match`] (issue #14).
     StrMatch,
+    /// [`helpers::str_len`].
+    StrLen,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 13;
+pub(crate) const HELPERS: usize = 14;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -63,6 +65,7 @@ impl Helper {
         Helper::LookupRow,
         Helper::ConstPart,
         Helper::StrMatch,
+        Helper::StrLen,
     ];
 
     /// The symbol name.
@@ -81,6 +84,7 @@ impl Helper {
             Helper::LookupRow => "ipe_lookup_row",
             Helper::ConstPart => "ipe_const_part",
             Helper::StrMatch => "ipe_str_match",
+            Helper::StrLen => "ipe_str_len",
         }
     }
 
@@ -100,6 +104,7 @@ impl Helper {
             Helper::LookupRow => helpers::lookup_row as *const u8,
             Helper::ConstPart => helpers::const_part as *const u8,
             Helper::StrMatch => helpers::str_match as *const u8,
+            Helper::StrLen => helpers::str_len as *const u8,
         }
     }
 
@@ -111,7 +116,7 @@ impl Helper {
             Helper::StrOp => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
             Helper::InList => 6,
-            Helper::PairContains | Helper::ArithErr => 4,
+            Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart => 3,
             Helper::StrMatch => 5,
         }

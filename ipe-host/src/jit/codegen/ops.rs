@@ -523,6 +523,22 @@ impl Gen<'_, '_> {
                     let c = self.cell(Ty::Int, val, err);
                     self.push(c)?;
                 }
+                Instr::StrLen {} => {
+                    // Issue #14: the char count through a helper, only for a clean string.
+                    let a = self.pop()?;
+                    let (ap, al) = match (a.ptr, a.len) {
+                        (Some(ap), Some(al)) => (ap, al),
+                        _ => return Err(bad("`str.len` on a non-string")),
+                    };
+                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+                    let zero = self.iconst(0);
+                    let val = self.unless(dirty, zero, false, |g| {
+                        let sh = g.shapes_ptr();
+                        g.call(Helper::StrLen, &[sh, ap, al, a.val])
+                    });
+                    let c = self.cell(Ty::Int, val, a.err);
+                    self.push(c)?;
+                }
                 Instr::NoteCount {} => {
                     let a = self.peek()?;
                     let clean = self.is_ok(a.err);

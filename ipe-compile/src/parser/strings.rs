@@ -1,0 +1,51 @@
+//! String functions (issue #14): `len(x)`, the number of chars of a string, and `lower(x)`,
+//! a string compared case-insensitively.
+
+use super::{eat_sym, enter, expect_sym, peek_word, In, PResult};
+use super::{ExprKind, SyntaxError};
+use crate::ast::Expr;
+use winnow::error::ErrMode;
+use winnow::stream::{Location, Stream};
+
+/// `len(x)` or `lower(x)` if one is next (the name followed by `(`).
+pub(super) fn builtin(i: &mut In<'_>) -> PResult<Option<Expr>> {
+    let word = peek_word(i);
+    let make: fn(Box<Expr>) -> ExprKind = match word {
+        "len" => ExprKind::Len,
+        "lower" => ExprKind::Lower,
+        _ => return Ok(None),
+    };
+    let s: &str = i.input.as_ref();
+    if !s[word.len()..].trim_start().starts_with('(') {
+        return Ok(None);
+    }
+    let start = i.current_token_start();
+    let _ = i.next_slice(word.len());
+    super::ws(i)?;
+    let _ = eat_sym(i, "(")?;
+    enter(i)?;
+    let mut args = Vec::new();
+    let r = (|| {
+        loop {
+            args.push(super::expr(i)?);
+            if eat_sym(i, ",")?.is_none() {
+                break;
+            }
+        }
+        expect_sym(i, ")", "`,` or `)`")
+    })();
+    i.state.0 -= 1;
+    let close = r?;
+    let span = start..close.end;
+    match <[Expr; 1]>::try_from(args) {
+        Ok([x]) => Ok(Some(Expr {
+            kind: make(Box::new(x)),
+            span,
+        })),
+        Err(args) => Err(ErrMode::Cut(SyntaxError::located(
+            span,
+            format!("`{word}` takes 1 argument, found {}", args.len()),
+            format!("write `{word}(x)` with one string"),
+        ))),
+    }
+}
