@@ -175,6 +175,8 @@ pub enum ScalarTy {
     Bool,
     /// `enum [...]`, members in rank order.
     Enum(Vec<Name>),
+    /// `ip`: an IPv4 or IPv6 address (issue #14).
+    Ip,
 }
 
 /// A declared attribute type.

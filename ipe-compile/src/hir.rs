@@ -71,6 +71,8 @@ pub enum Scalar {
     Bool,
     /// Ordered enum: members in rank order (index = rank).
     Enum(Vec<String>),
+    /// IP address (issue #14).
+    Ip,
 }
 
 impl Scalar {
@@ -81,6 +83,7 @@ impl Scalar {
             Scalar::Int => ValueKind::Int,
             Scalar::Bool => ValueKind::Bool,
             Scalar::Enum(_) => ValueKind::Enum,
+            Scalar::Ip => ValueKind::Ip,
         }
     }
 }
@@ -380,6 +383,14 @@ pub enum Expr {
         rhs: Operand,
         /// Every (descendant, ancestor) pair, `(e, e)` included, sorted.
         pairs: Vec<(String, String)>,
+    },
+    /// `lhs in [networks]` with `lhs` an `ip` attribute or element field (issue #14); also
+    /// `lhs == "address"` (one address) and `is_v4(lhs)` (`::ffff:0:0/96`).
+    InIp {
+        /// The tested address (a slot or an element field of type `ip`).
+        lhs: Operand,
+        /// The networks as sorted, disjoint, merged `[first, last]` 128-bit ranges.
+        ranges: Vec<(u128, u128)>,
     },
 }
 

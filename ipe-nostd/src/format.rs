@@ -108,8 +108,7 @@ pub mod kind {
     pub const PAIR: u8 = 7;
     /// IP address (issue #14). As a set kind: a range table, the set's `first_key` and
     /// `key_count` naming records of [`Body::ip_ranges`](super::Body::ip_ranges) instead of
-    /// set keys. No slot, field or constant of this kind is accepted yet (the `ip` type is
-    /// not in the language yet), so [`value_kind`] does not know it.
+    /// set keys. As a slot or field kind: the `ip` type, read as [`Value::Ip`](crate::Value::Ip).
     pub const IP: u8 = 8;
 
     /// Whether slot kind byte `k` is iterated as a list of records ([`RECORDS`] or [`MAP`]).
@@ -127,6 +126,7 @@ pub mod kind {
             BOOL => crate::vocab::ValueKind::Bool,
             ENUM => crate::vocab::ValueKind::Enum,
             LIST | RECORDS | MAP => crate::vocab::ValueKind::List,
+            IP => crate::vocab::ValueKind::Ip,
             _ => return None,
         })
     }
@@ -139,6 +139,7 @@ pub mod kind {
             crate::vocab::ValueKind::Bool => BOOL,
             crate::vocab::ValueKind::Enum => ENUM,
             crate::vocab::ValueKind::List => LIST,
+            crate::vocab::ValueKind::Ip => IP,
         }
     }
 }

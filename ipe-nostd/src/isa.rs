@@ -111,6 +111,14 @@ macro_rules! for_each_opcode {
             /// either is one. One binary search ([`read::pair_key`](crate::read::pair_key)).
             /// Issue #13.
             InPairSet = 0x1C, "in.pair.set" { set: Set };
+            /// `in.ip.slot slot set` `[] -> [slot in set]`: whether the address in slot
+            /// `slot` (kind [`IP`](crate::format::kind::IP)) is in the range table of set
+            /// `set` (kind `IP`); an error if the slot is missing or invalid. One binary search
+            /// ([`read::ip_in_set`](crate::read::ip_in_set)). Issue #14.
+            InIpSlot = 0x24, "in.ip.slot" { slot: Slot, set: Set };
+            /// `in.ip.field level field set` `[] -> [field in set]`: `in.ip.slot` on field
+            /// `field` (kind `IP`) of the element bound at level `level`. Issue #14.
+            InIpField = 0x25, "in.ip.field" { level: Level, field: Field, set: Set };
         }
     };
 }

@@ -37,6 +37,8 @@ pub enum ValueKind {
     Enum,
     /// A list (of scalars or of records).
     List,
+    /// An IP address (IPv4 or IPv6, issue #14).
+    Ip,
 }
 
 impl ValueKind {
@@ -48,6 +50,7 @@ impl ValueKind {
             ValueKind::Bool => "bool",
             ValueKind::Enum => "enum",
             ValueKind::List => "list",
+            ValueKind::Ip => "ip",
         }
     }
 }
@@ -111,6 +114,8 @@ pub enum ErrKind {
     NotInEnum,
     /// The attribute is a list longer than its declared maximum.
     TooLong,
+    /// The attribute is declared `ip` and is a string that is not an IP address (issue #14).
+    NotIp,
 }
 
 /// Writes the decision-JSON text for an attribute error, exactly as `docs/LANGUAGE.md` specifies.
@@ -161,6 +166,7 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             Ok(())
         }
         ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} elements"),
+        ErrKind::NotIp => write!(w, "attribute `{path}` is not an IP address"),
     }
 }
 

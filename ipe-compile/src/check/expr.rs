@@ -654,6 +654,9 @@ impl Ctx<'_> {
 
     /// Types `lhs op rhs`.
     fn compare(&mut self, op: CmpOp, l: Val, r: Val, span: &ByteSpan) -> Option<hir::Expr> {
+        if [&l, &r].iter().any(|v| v.ty == VTy::Scalar(Scalar::Ip)) {
+            return self.ip_compare(op, l, r);
+        }
         let (l, r) = self.unify(l, r)?;
         let kind = match &l.ty {
             VTy::Scalar(s) => s.kind(),
@@ -768,6 +771,9 @@ impl Ctx<'_> {
 
     fn in_set(&mut self, lhs: &Expr, items: &[(Lit, ByteSpan)]) -> Option<hir::Expr> {
         let l = self.value(lhs)?;
+        if l.ty == VTy::Scalar(Scalar::Ip) {
+            return self.in_ip_set(l, items);
+        }
         let VTy::Scalar(ty) = l.ty.clone() else {
             let w = ty_word(&l.ty);
             self.error(
@@ -881,6 +887,17 @@ impl Ctx<'_> {
                 return None;
             }
         };
+        if elem == Scalar::Ip || l.ty == VTy::Scalar(Scalar::Ip) {
+            self.error(
+                list.span.clone(),
+                "`in` over a list of ip is not defined".to_owned(),
+                Some(
+                    "test the elements with `any(x in list where x in [\"10.0.0.0/8\"])`"
+                        .to_owned(),
+                ),
+            );
+            return None;
+        }
         self.list_read(id);
         let elem_ty = VTy::Scalar(elem.clone());
         let l = match (&l.ty, &elem) {

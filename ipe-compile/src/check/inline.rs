@@ -265,6 +265,7 @@ fn ty_name(t: &ParamTy) -> String {
         ScalarTy::Int => "int",
         ScalarTy::Bool => "bool",
         ScalarTy::Enum(_) => "enum",
+        ScalarTy::Ip => "ip",
     };
     match t {
         ParamTy::Scalar(x) => s(x).to_owned(),

@@ -8,6 +8,7 @@ mod dynref;
 mod expr;
 mod infer;
 pub(crate) mod inline;
+mod ip;
 mod lists;
 mod map_records;
 mod maps;
@@ -53,6 +54,7 @@ fn terms(e: &hir::Expr) -> usize {
         E::Truthy(o)
         | E::Has(o)
         | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => operand(o),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {

@@ -500,6 +500,7 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
         E::Truthy(o)
         | E::Has(o)
         | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => one(o, p, by),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
@@ -541,7 +542,10 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId) {
             }
         }
         E::Const(_) | E::Any(_) | E::All(_) | E::Has(_) | E::InList { .. } => {}
-        E::Truthy(o) | E::InSet { lhs: o, .. } | E::InNested { lhs: o, .. } => count(o),
+        E::Truthy(o)
+        | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
+        | E::InNested { lhs: o, .. } => count(o),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
             count(lhs);
             count(rhs);

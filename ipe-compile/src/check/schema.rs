@@ -82,6 +82,7 @@ fn scalar_word(t: &ScalarTy) -> &'static str {
         ScalarTy::Int => ValueKind::Int,
         ScalarTy::Bool => ValueKind::Bool,
         ScalarTy::Enum(_) => ValueKind::Enum,
+        ScalarTy::Ip => ValueKind::Ip,
     }
     .as_str()
 }
@@ -133,6 +134,7 @@ fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Proble
         ScalarTy::Str => Scalar::Str,
         ScalarTy::Int => Scalar::Int,
         ScalarTy::Bool => Scalar::Bool,
+        ScalarTy::Ip => Scalar::Ip,
         ScalarTy::Enum(m) => {
             let mut seen: HashSet<&str> = HashSet::with_capacity(m.len());
             let mut members: Vec<String> = Vec::new();
@@ -339,6 +341,7 @@ fn renumber_fields(e: &mut hir::Expr, maps: &HashMap<SlotId, Vec<u16>>) {
         E::Truthy(o)
         | E::Has(o)
         | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => {
             renumber_operand(o, maps);
@@ -415,7 +418,9 @@ fn remap_expr(e: &mut hir::Expr, map: &[SlotId]) {
     use hir::Expr as E;
     match e {
         E::Const(_) => {}
-        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } => remap_operand(o, map),
+        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InIp { lhs: o, .. } => {
+            remap_operand(o, map)
+        }
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
             remap_operand(lhs, map);
             remap_operand(rhs, map);

@@ -39,6 +39,7 @@ pub(super) fn scalar_word(s: &ScalarTy) -> &'static str {
         ScalarTy::Int => "int",
         ScalarTy::Bool => "bool",
         ScalarTy::Enum(_) => "enum",
+        ScalarTy::Ip => "ip",
     }
 }
 

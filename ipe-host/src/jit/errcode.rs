@@ -13,12 +13,25 @@ pub(crate) const OK: u64 = u64::MAX;
 const NOT_RECORD: u64 = 48;
 const NOT_IN_ENUM: u64 = 64;
 const TOO_LONG: u64 = 65;
+const NOT_IP: u64 = 66;
 
-/// The value kind of kind byte `i` as [`kind_code`] encodes it (its [`kind`] byte, so codes
-/// order like [`ValueKind`]s); `None` for a byte no value kind encodes to.
+/// The rank [`kind_code`] encodes a value kind as: its [`kind`] byte for the first five
+/// (which are 0..4, in [`ValueKind`]'s order), 5 for [`ValueKind::Ip`] (kind byte 8), so codes
+/// order like [`ValueKind`]s and stay below [`NOT_RECORD`].
+fn value_rank(k: ValueKind) -> u64 {
+    match k {
+        ValueKind::Ip => 5,
+        k => u64::from(kind::from_value_kind(k)),
+    }
+}
+
+/// The value kind of rank `i` ([`value_rank`]); `None` for a rank no value kind encodes to.
 fn value_kind(i: u64) -> Option<ValueKind> {
+    if i == 5 {
+        return Some(ValueKind::Ip);
+    }
     let b = u8::try_from(i).ok()?;
-    kind::value_kind(b).filter(|&k| kind::from_value_kind(k) == b)
+    kind::value_kind(b).filter(|&k| u64::from(kind::from_value_kind(k)) == i && i < 5)
 }
 
 fn json_kind(i: u64) -> Option<JsonKind> {
@@ -38,12 +51,11 @@ fn json_kind(i: u64) -> Option<JsonKind> {
 pub(crate) fn kind_code(k: ErrKind) -> u64 {
     match k {
         ErrKind::Missing => 0,
-        ErrKind::WrongType { expected, got } => {
-            1 + u64::from(kind::from_value_kind(expected)) * 8 + got as u64
-        }
+        ErrKind::WrongType { expected, got } => 1 + value_rank(expected) * 8 + got as u64,
         ErrKind::NotRecord { got } => NOT_RECORD + got as u64,
         ErrKind::NotInEnum => NOT_IN_ENUM,
         ErrKind::TooLong => TOO_LONG,
+        ErrKind::NotIp => NOT_IP,
     }
 }
 
@@ -71,6 +83,7 @@ pub(crate) fn decode(c: u64) -> Option<AttrError> {
         0 => ErrKind::Missing,
         NOT_IN_ENUM => ErrKind::NotInEnum,
         TOO_LONG => ErrKind::TooLong,
+        NOT_IP => ErrKind::NotIp,
         k @ NOT_RECORD..NOT_IN_ENUM => ErrKind::NotRecord {
             got: json_kind(k - NOT_RECORD)?,
         },
@@ -87,8 +100,13 @@ mod tests {
     use super::*;
 
     fn all_kinds() -> Vec<ErrKind> {
-        let mut v = vec![ErrKind::Missing, ErrKind::NotInEnum, ErrKind::TooLong];
-        for e in 0..5 {
+        let mut v = vec![
+            ErrKind::Missing,
+            ErrKind::NotInEnum,
+            ErrKind::TooLong,
+            ErrKind::NotIp,
+        ];
+        for e in 0..6 {
             for g in 0..7 {
                 if let (Some(expected), Some(got)) = (value_kind(e), json_kind(g)) {
                     v.push(ErrKind::WrongType { expected, got });

@@ -62,6 +62,11 @@ impl<'r> Scalar<'r> {
             (ValueKind::Str | ValueKind::Enum, Scalar::Str(s)) => Value::Str(bundle.intern(s)),
             (ValueKind::Int, Scalar::Int(i)) => Value::Int(i),
             (ValueKind::Bool, Scalar::Bool(b)) => Value::Bool(b),
+            // Issue #14: an address in any form `core::net` reads (IPv4, IPv6 in any case);
+            // other text is an invalid attribute.
+            (ValueKind::Ip, Scalar::Str(s)) => {
+                ipe_nostd::ip::parse(s).map_or(Value::Invalid(ErrKind::NotIp), Value::Ip)
+            }
             (k, j) => wrong(k, j.kind()),
         }
     }

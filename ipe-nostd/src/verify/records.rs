@@ -92,7 +92,8 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         sets,
     };
     let scalar_ok = |k: u8, e: u16| match k {
-        kind::STR | kind::INT | kind::BOOL => true,
+        // An address (issue #14) is a scalar slot, field or list element kind.
+        kind::STR | kind::INT | kind::BOOL | kind::IP => true,
         kind::ENUM => t.enum_len(e).is_some(),
         _ => false,
     };
@@ -288,7 +289,7 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     && usize::from(part.operand()) < slots
                     && matches!(
                         SlotRec::nth(body.slots, usize::from(part.operand())).kind(),
-                        kind::STR | kind::INT | kind::BOOL | kind::ENUM
+                        kind::STR | kind::INT | kind::BOOL | kind::ENUM | kind::IP
                     )
             }
             part_kind::FIELD => {

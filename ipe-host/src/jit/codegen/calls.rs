@@ -32,10 +32,12 @@ pub(crate) enum Helper {
     InList,
     /// [`helpers::pair_contains`].
     PairContains,
+    /// [`helpers::ip_in_set`] (issue #14).
+    IpInSet,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 8;
+pub(crate) const HELPERS: usize = 9;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -48,6 +50,7 @@ impl Helper {
         Helper::ListErr,
         Helper::InList,
         Helper::PairContains,
+        Helper::IpInSet,
     ];
 
     /// The symbol name.
@@ -61,6 +64,7 @@ impl Helper {
             Helper::ListErr => "ipe_list_err",
             Helper::InList => "ipe_in_list",
             Helper::PairContains => "ipe_pair_contains",
+            Helper::IpInSet => "ipe_ip_in_set",
         }
     }
 
@@ -75,6 +79,7 @@ impl Helper {
             Helper::ListErr => helpers::list_err as *const u8,
             Helper::InList => helpers::in_list as *const u8,
             Helper::PairContains => helpers::pair_contains as *const u8,
+            Helper::IpInSet => helpers::ip_in_set as *const u8,
         }
     }
 
@@ -84,7 +89,7 @@ impl Helper {
             Helper::ReadErr => 5,
             Helper::TextEq => 4,
             Helper::StrOp => 8,
-            Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
+            Helper::EnumRank | Helper::SetContains | Helper::ListErr | Helper::IpInSet => 3,
             Helper::InList => 6,
             Helper::PairContains => 4,
         }
