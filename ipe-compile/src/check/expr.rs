@@ -183,6 +183,10 @@ impl Ctx<'_> {
                 );
                 None
             }
+            ExprKind::Call { name, args } if name.text == "is_v4" && args.len() == 1 => {
+                let v = self.value(args.first()?)?;
+                self.is_v4(v)
+            }
             ExprKind::Call { name, .. } => {
                 // Calls are expanded before checking (`inline`); one left here is not a def.
                 self.error(

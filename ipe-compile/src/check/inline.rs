@@ -1477,6 +1477,20 @@ impl<'a> Cx<'a> {
             );
             return fallback(self);
         }
+        if name.text == "is_v4" && args.len() == 1 && !self.defs.contains_key("is_v4") {
+            // Issue #14: the built-in `is_v4(x)` on an `ip`, typed by the checker.
+            let arg = self.expr(&args[0], env);
+            return Expr {
+                kind: ExprKind::Call {
+                    name: Name {
+                        text: name.text.clone(),
+                        span: self.span(env, &name.span),
+                    },
+                    args: vec![arg],
+                },
+                span: self.span(env, span),
+            };
+        }
         if !self.defs.contains_key(name.text.as_str()) {
             if self.bad_defs.contains(&name.text) {
                 return fallback(self);

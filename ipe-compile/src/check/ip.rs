@@ -130,6 +130,25 @@ impl Ctx<'_> {
         })
     }
 
+    /// `is_v4(v)`: whether the address is an IPv4(-mapped) one, `v in ["::ffff:0:0/96"]`.
+    pub(super) fn is_v4(&mut self, v: Val) -> Option<hir::Expr> {
+        if v.ty != VTy::Scalar(Scalar::Ip) {
+            let found = ty_word(&v.ty);
+            self.error(
+                v.span.clone(),
+                format!("mismatched types: expected ip, found {found}"),
+                Some("`is_v4` tests an attribute or field declared `ip`".to_owned()),
+            );
+            return None;
+        }
+        let lhs = self.ip_operand(v)?;
+        let lo = 0xffff_u128 << 32;
+        Some(hir::Expr::InIp {
+            lhs,
+            ranges: vec![(lo, lo | 0xffff_ffff)],
+        })
+    }
+
     /// The slot or element field an `ip` value reads.
     fn ip_operand(&mut self, v: Val) -> Option<Operand> {
         let span = v.span.clone();
