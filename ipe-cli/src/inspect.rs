@@ -93,6 +93,12 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
             writeln!(o, "  {i:>4}  {:?}: DFA {} bytes", e.text, e.dfa.len())?;
         }
     }
+    for k in (0..b.set_count()).filter_map(|k| u16::try_from(k).ok()) {
+        let table = b.ip_table(k);
+        if !table.is_empty() {
+            writeln!(o, "  set {k}: ip ranges {}", ip_ranges_text(table))?;
+        }
+    }
     writeln!(o, "\nindex")?;
     for g in 0..b.index_group_count() {
         let grp = b.index_group(g);
@@ -195,6 +201,35 @@ fn key_text(b: &Bundle<'_>, slot: &SlotInfo<'_>, key: i64) -> String {
         }
         _ => key.to_string(),
     }
+}
+
+/// The ranges of an IP range table (issue #14) in canonical text: `first-last` each, or one
+/// address; at most 8, then how many more.
+fn ip_ranges_text(table: &[u8]) -> String {
+    let text = |b: &[u8]| {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(b.get(..16).unwrap_or(&[0; 16]));
+        let mut s = String::new();
+        let _ = ipe_nostd::ip::write(&mut s, &ipe_nostd::ip::from_bytes(a));
+        s
+    };
+    let recs: Vec<&[u8]> = table.chunks_exact(ipe_nostd::ip::RANGE_BYTES).collect();
+    let mut parts: Vec<String> = recs
+        .iter()
+        .take(8)
+        .map(|r| {
+            let (lo, hi) = r.split_at(16);
+            if lo == hi {
+                text(lo)
+            } else {
+                format!("{}-{}", text(lo), text(hi))
+            }
+        })
+        .collect();
+    if recs.len() > 8 {
+        parts.push(format!("... ({} more)", recs.len() - 8));
+    }
+    parts.join(", ")
 }
 
 /// Policies as `id name` pairs separated by commas (`none` when empty).

@@ -181,6 +181,8 @@ pub enum ScalarTy {
     Time,
     /// `duration` (issue #14).
     Duration,
+    /// `ip`: an IPv4 or IPv6 address (issue #14).
+    Ip,
 }
 
 /// A declared attribute type.

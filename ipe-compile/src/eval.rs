@@ -50,6 +50,27 @@ enum V<'r> {
     Int(i64),
     Bool(bool),
     Enum(u16),
+    /// An IP address as 128 bits (IPv4 as IPv4-mapped IPv6), issue #14.
+    Ip(u128),
+}
+
+/// Reads an IP address with `std::net` (independently of `ipe_nostd::ip`): IPv4 dotted
+/// decimal or IPv6 in any form and case; IPv4 as its IPv4-mapped IPv6 address.
+pub(crate) fn parse_ip(s: &str) -> Option<u128> {
+    match s.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) => Some(u128::from(a.to_ipv6_mapped())),
+        std::net::IpAddr::V6(a) => Some(u128::from(a)),
+    }
+}
+
+/// The canonical text of an address: dotted decimal for an IPv4-mapped one, RFC 5952
+/// otherwise (`std::net`'s `Display`).
+pub(crate) fn show_ip(a: u128) -> String {
+    let v6 = std::net::Ipv6Addr::from(a);
+    match v6.to_ipv4_mapped() {
+        Some(v4) => v4.to_string(),
+        None => v6.to_string(),
+    }
 }
 
 /// The JSON kind of a value: integer-valued numbers are ints however they are spelled (the
@@ -123,6 +144,7 @@ fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
                 Err(bad)
             }
         }
+        (Scalar::Ip, Value::String(s)) => parse_ip(s).map(V::Ip).ok_or(ErrKind::NotIp),
         (Scalar::Enum(m), Value::String(s)) => m
             .iter()
             .position(|x| x == s)
@@ -487,6 +509,7 @@ impl<'p, 'r> Eval<'p, 'r> {
                 V::Int(n) => Owned::Int(n),
                 V::Bool(b) => Owned::Bool(b),
                 V::Enum(r) => Owned::Int(i64::from(r)),
+                V::Ip(a) => Owned::Ip(a),
             },
         })
     }
@@ -516,6 +539,14 @@ impl<'p, 'r> Eval<'p, 'r> {
             Expr::InSet { lhs, set } => {
                 let l = self.value(lhs)?;
                 Truth::from_bool(set.iter().any(|lit| Owned::of_lit(lit) == l))
+            }
+            Expr::InIp { lhs, ranges } => {
+                // A linear scan over the ranges (the runtimes binary-search the table).
+                let hit = match self.value(lhs)? {
+                    Owned::Ip(a) => ranges.iter().any(|&(lo, hi)| lo <= a && a <= hi),
+                    _ => false,
+                };
+                Truth::from_bool(hit)
             }
             Expr::InList { lhs, list } => {
                 let (l, items) = both(self.value(lhs), self.list(*list))?;
@@ -606,6 +637,7 @@ enum Owned {
     Str(String),
     Int(i64),
     Bool(bool),
+    Ip(u128),
 }
 
 impl Owned {
@@ -615,6 +647,7 @@ impl Owned {
             V::Int(n) => Owned::Int(n),
             V::Bool(b) => Owned::Bool(b),
             V::Enum(r) => Owned::Int(i64::from(r)),
+            V::Ip(a) => Owned::Ip(a),
         }
     }
 
@@ -866,6 +899,7 @@ fn show(v: Result<&Value, ErrKind>, ty: &Scalar) -> String {
         Ok((_, V::Int(n))) => n.to_string(),
         Ok((_, V::Bool(b))) => b.to_string(),
         Ok((v, V::Enum(_))) => v.as_str().unwrap_or(INVALID).to_owned(),
+        Ok((_, V::Ip(a))) => show_ip(a),
         Err(ErrKind::Missing) => MISSING.to_owned(),
         Err(_) => INVALID.to_owned(),
     }
@@ -1015,6 +1049,7 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
             Ok(V::Enum(_)) => serde_json::to_string(v.as_str()?).ok()?,
             Ok(V::Int(n)) => n.to_string(),
             Ok(V::Bool(b)) => b.to_string(),
+            Ok(V::Ip(a)) => serde_json::to_string(&show_ip(a)).ok()?,
             Err(_) => INVALID.to_owned(),
         };
         shown.push((&slot.path, text));
@@ -1048,7 +1083,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
     }
     match e {
         Expr::Const(_) => true,
-        Expr::Truthy(o) | Expr::InSet { lhs: o, .. } => operand(o, out),
+        Expr::Truthy(o) | Expr::InSet { lhs: o, .. } | Expr::InIp { lhs: o, .. } => operand(o, out),
         Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
             operand(lhs, out) && operand(rhs, out)
         }

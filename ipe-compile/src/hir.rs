@@ -78,6 +78,8 @@ pub enum Scalar {
     Time,
     /// A duration (issue #14): ms, an int at run time.
     Duration,
+    /// IP address (issue #14).
+    Ip,
 }
 
 impl Scalar {
@@ -100,6 +102,7 @@ impl Scalar {
             Scalar::Quantity => ValueKind::Quantity,
             Scalar::Time => ValueKind::Time,
             Scalar::Duration => ValueKind::Duration,
+            Scalar::Ip => ValueKind::Ip,
         }
     }
 }
@@ -528,6 +531,14 @@ pub enum Expr {
         rhs: Operand,
         /// Every (descendant, ancestor) pair, `(e, e)` included, sorted.
         pairs: Vec<(String, String)>,
+    },
+    /// `lhs in [networks]` with `lhs` an `ip` attribute or element field (issue #14); also
+    /// `lhs == "address"` (one address) and `is_v4(lhs)` (`::ffff:0:0/96`).
+    InIp {
+        /// The tested address (a slot or an element field of type `ip`).
+        lhs: Operand,
+        /// The networks as sorted, disjoint, merged `[first, last]` 128-bit ranges.
+        ranges: Vec<(u128, u128)>,
     },
 }
 

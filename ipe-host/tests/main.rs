@@ -24,6 +24,9 @@ mod engine;
 #[cfg(feature = "jit")]
 #[path = "suite/fuzz_findings.rs"]
 mod fuzz_findings;
+/// Issue 14: `ip` values through the typed builder and the JSON readers.
+#[path = "suite/ip.rs"]
+mod ip;
 /// The JIT against the interpreter and the reference evaluator: the whole corpus and random
 /// well-typed policies and requests, at the baseline and optimized tiers.
 #[cfg(feature = "jit")]

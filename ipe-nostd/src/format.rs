@@ -113,8 +113,7 @@ pub mod kind {
     pub const PAIR: u8 = 7;
     /// IP address (issue #14). As a set kind: a range table, the set's `first_key` and
     /// `key_count` naming records of [`Body::ip_ranges`](super::Body::ip_ranges) instead of
-    /// set keys. No slot, field or constant of this kind is accepted yet (the `ip` type is
-    /// not in the language yet), so [`value_kind`] does not know it.
+    /// set keys. As a slot or field kind: the `ip` type, read as [`Value::Ip`](crate::Value::Ip).
     pub const IP: u8 = 8;
     /// Kubernetes quantity (slot and field kind, issue #14): the request readers read a JSON
     /// string or number into [`Value::Int`](crate::Value::Int) milli-units (or an invalid
@@ -154,6 +153,7 @@ pub mod kind {
             QUANTITY => crate::vocab::ValueKind::Quantity,
             TIME => crate::vocab::ValueKind::Time,
             DURATION => crate::vocab::ValueKind::Duration,
+            IP => crate::vocab::ValueKind::Ip,
             _ => return None,
         })
     }
@@ -169,6 +169,7 @@ pub mod kind {
             crate::vocab::ValueKind::Quantity => QUANTITY,
             crate::vocab::ValueKind::Time => TIME,
             crate::vocab::ValueKind::Duration => DURATION,
+            crate::vocab::ValueKind::Ip => IP,
         }
     }
 }

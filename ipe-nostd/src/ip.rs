@@ -97,7 +97,7 @@ pub fn cmp(a: &Ip, b: &Ip) -> Ordering {
 
 /// Writes the canonical text of an address: dotted decimal for an IPv4(-mapped) address
 /// (`10.0.0.1`), RFC 5952 lower case for IPv6 (`fe80::1`).
-pub fn write<W: fmt::Write>(w: &mut W, ip: &Ip) -> fmt::Result {
+pub fn write<W: fmt::Write + ?Sized>(w: &mut W, ip: &Ip) -> fmt::Result {
     let [_, _, _, low] = *ip;
     if is_v4(ip) {
         write!(w, "{}", Ipv4Addr::from(low))

@@ -151,6 +151,14 @@ macro_rules! for_each_opcode {
             /// `s` ([`read::char_len`](crate::read::char_len)); an error if `s` is one.
             /// Issue #14.
             StrLen = 0x2F, "str.len" {};
+            /// `in.ip.slot slot set` `[] -> [slot in set]`: whether the address in slot
+            /// `slot` (kind [`IP`](crate::format::kind::IP)) is in the range table of set
+            /// `set` (kind `IP`); an error if the slot is missing or invalid. One binary search
+            /// ([`read::ip_in_set`](crate::read::ip_in_set)). Issue #14.
+            InIpSlot = 0x24, "in.ip.slot" { slot: Slot, set: Set };
+            /// `in.ip.field level field set` `[] -> [field in set]`: `in.ip.slot` on field
+            /// `field` (kind `IP`) of the element bound at level `level`. Issue #14.
+            InIpField = 0x25, "in.ip.field" { level: Level, field: Field, set: Set };
         }
     };
 }

@@ -67,6 +67,8 @@ pub enum Scalar<'v> {
     Bool(bool),
     /// An enum member, by rank.
     Enum(u16),
+    /// An IP address (issue #14).
+    Ip(crate::ip::Ip),
 }
 
 /// The value kind a kind byte declares in an error (unknown bytes read as lists, which no
@@ -135,6 +137,7 @@ pub fn scalar<'v, T: EnumTable + ?Sized>(
         (kind::TIME, Value::Int(_)) => Err(ErrKind::BadTimestamp),
         (kind::DURATION, Value::Int(i)) if crate::time::duration_ok(i) => Ok(Scalar::Int(i)),
         (kind::DURATION, Value::Int(_)) => Err(ErrKind::BadDuration),
+        (kind::IP, Value::Ip(a)) => Ok(Scalar::Ip(a)),
         (_, v) => Err(ErrKind::WrongType {
             expected: expected(k),
             got: v.json_kind(),
@@ -153,6 +156,24 @@ pub fn key(s: &Scalar<'_>) -> Option<i64> {
         Scalar::Int(i) => Some(i),
         Scalar::Bool(b) => Some(i64::from(b)),
         Scalar::Enum(r) => Some(i64::from(r)),
+        // No integer set or bucket holds an address (ip sets are range tables).
+        Scalar::Ip(_) => None,
+    }
+}
+
+/// Whether the address `v` (read as declared kind [`kind::IP`]) is in the range table of IP
+/// set `set` of `bundle`, or the reason it cannot be read (`in.ip.slot`, `in.ip.field`;
+/// issue #14). One binary search, no allocation.
+#[inline]
+pub fn ip_in_set(table: &[u8], v: Value<'_>) -> Result<bool, ErrKind> {
+    match v {
+        Value::Missing => Err(ErrKind::Missing),
+        Value::Invalid(k) => Err(k),
+        Value::Ip(a) => Ok(crate::ip::table_contains(table, &a)),
+        v => Err(ErrKind::WrongType {
+            expected: ValueKind::Ip,
+            got: v.json_kind(),
+        }),
     }
 }
 

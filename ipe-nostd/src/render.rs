@@ -147,7 +147,8 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             Instr::LoadSlot { slot }
             | Instr::CmpSlotConst { slot, .. }
             | Instr::InSlotSet { slot, .. }
-            | Instr::LookupSlot { slot, .. } => {
+            | Instr::LookupSlot { slot, .. }
+            | Instr::InIpSlot { slot, .. } => {
                 if after.is_none_or(|a| slot.0 > a) {
                     best = Some(best.map_or(slot.0, |b| b.min(slot.0)));
                 }
@@ -354,6 +355,16 @@ fn write_scalar<W: fmt::Write + ?Sized>(
             Some(name) => text(w, name),
             None => w.write_str(INVALID),
         },
+        Ok(Scalar::Ip(a)) => {
+            if quoted {
+                w.write_str("\"")?;
+            }
+            crate::ip::write(w, &a)?;
+            if quoted {
+                w.write_str("\"")?;
+            }
+            Ok(())
+        }
         Err(ErrKind::Missing) => w.write_str(MISSING),
         Err(_) => w.write_str(INVALID),
     }

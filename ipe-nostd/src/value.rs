@@ -60,6 +60,9 @@ pub enum Value<'a> {
     /// `stride` is the slot's field count, or 1 for a record with no fields (one unread value
     /// per element).
     Records(&'a [Value<'a>]),
+    /// An IP address (issue #14): 128 bits, most significant word first, IPv4 as
+    /// IPv4-mapped IPv6 ([`crate::ip`]); four `u32` words keep `Value`'s size and alignment.
+    Ip(crate::ip::Ip),
 }
 
 impl Value<'_> {
@@ -68,7 +71,7 @@ impl Value<'_> {
         match self {
             Value::Bool(_) => JsonKind::Bool,
             Value::Int(_) => JsonKind::Int,
-            Value::Str(_) | Value::Enum(_) => JsonKind::Str,
+            Value::Str(_) | Value::Enum(_) | Value::Ip(_) => JsonKind::Str,
             Value::List(_) | Value::Records(_) => JsonKind::List,
             Value::Missing | Value::Invalid(_) => JsonKind::Null,
         }
@@ -236,6 +239,22 @@ mod value_tests {
     fn hot_types_stay_small() {
         // A context is `N` values; the interpreter's stack is 32 cells of similar size.
         assert!(core::mem::size_of::<Value<'_>>() <= 32);
+        // An IP address (four `u32` words, issue #14) keeps the size and alignment: its
+        // payload is 16 bytes with alignment 4, placed where every payload starts.
+        if core::mem::size_of::<usize>() == 8 {
+            assert_eq!(core::mem::size_of::<Value<'_>>(), 32);
+        }
+        assert_eq!(core::mem::align_of::<crate::ip::Ip>(), 4);
+        let v = Value::Ip([1, 2, 3, 4]);
+        let base = &v as *const Value<'_> as usize;
+        if let Value::Ip(a) = &v {
+            assert_eq!(
+                a as *const crate::ip::Ip as usize - base,
+                core::mem::align_of::<Value<'_>>()
+            );
+        } else {
+            panic!("not an ip");
+        }
         assert!(core::mem::size_of::<Str<'_>>() <= 24);
         assert!(core::mem::size_of::<crate::AttrError>() <= 8);
         assert!(core::mem::size_of::<crate::Outcome>() <= 24);

@@ -40,6 +40,9 @@ impl<'v> From<Scalar<'v>> for Cell<'v> {
             Scalar::Int(i) => Cell::Int(i),
             Scalar::Bool(b) => Cell::Bool(b),
             Scalar::Enum(r) => Cell::Enum(r),
+            // No verified instruction loads an address onto the stack: the ip instructions
+            // test it in place (`in.ip.slot`, `in.ip.field`).
+            Scalar::Ip(_) => FALSE,
         }
     }
 }
@@ -314,6 +317,33 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
     }
 
+    /// Whether address value `v` is in IP set `set` ([`read::ip_in_set`]); errors name `at`.
+    fn in_ip(&self, v: Value<'v>, set: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
+        match read::ip_in_set(self.bundle.ip_table(set), v) {
+            Ok(b) => Cell::Bool(b),
+            Err(kind) => Cell::Err(AttrError {
+                slot: at.0,
+                field: at.1,
+                kind,
+            }),
+        }
+    }
+
+    /// The value of field `field` of the element bound at level `level`, with the location
+    /// errors name.
+    fn field_value(&self, level: u8, field: u16) -> (Value<'v>, (SlotId, Option<u16>)) {
+        let (slot, _, elem) = self
+            .loops
+            .get(usize::from(level))
+            .copied()
+            .unwrap_or((0, 0, &[]));
+        let v = elem
+            .get(usize::from(field))
+            .copied()
+            .unwrap_or(Value::Missing);
+        (v, (slot, Some(field)))
+    }
+
     /// `a and b` (`absorbing` false) or `a or b` (`absorbing` true).
     #[inline(always)]
     fn logic(absorbing: bool, a: Cell<'v>, b: Cell<'v>) -> Cell<'v> {
@@ -447,6 +477,19 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 Instr::InSlotSet { slot, set } => {
                     let c = self.in_set(self.load_slot(slot.0), set.0);
+                    self.push(c);
+                }
+                Instr::InIpSlot { slot, set } => {
+                    let c = self.in_ip(self.value(slot.0), set.0, (slot.0, None));
+                    self.push(c);
+                }
+                Instr::InIpField {
+                    level: l,
+                    field,
+                    set,
+                } => {
+                    let (v, at) = self.field_value(l.0, field.0);
+                    let c = self.in_ip(v, set.0, at);
                     self.push(c);
                 }
                 Instr::InPairSet { set } => {

@@ -45,6 +45,8 @@ pub enum ValueKind {
     Time,
     /// A duration (issue #14): ms, read from duration text (`1h30m`) or seconds.
     Duration,
+    /// An IP address (IPv4 or IPv6, issue #14).
+    Ip,
 }
 
 impl ValueKind {
@@ -59,6 +61,7 @@ impl ValueKind {
             ValueKind::Quantity => "quantity",
             ValueKind::Time => "timestamp",
             ValueKind::Duration => "duration",
+            ValueKind::Ip => "ip",
         }
     }
 }
@@ -138,6 +141,8 @@ pub enum ErrKind {
     /// A duration attribute is text that is not a duration or a value outside the duration
     /// range (issue #14).
     BadDuration,
+    /// The attribute is declared `ip` and is a string that is not an IP address (issue #14).
+    NotIp,
 }
 
 /// The attribute error kind of an arithmetic error (issue #14).
@@ -211,6 +216,7 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             w,
             "attribute `{path}` is not a duration (text such as `1h30m` or seconds, at most 10000 years)"
         ),
+        ErrKind::NotIp => write!(w, "attribute `{path}` is not an IP address"),
     }
 }
 

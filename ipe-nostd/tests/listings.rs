@@ -578,6 +578,39 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 in.ip.slot",
+            "in.ip.slot slot 10 set 3",
+            vec![
+                (vec![(10, V::Ip("10.0.0.0"))], "true"),
+                (vec![(10, V::Ip("10.255.255.255"))], "true"),
+                (vec![(10, V::Ip("::ffff:10.1.2.3"))], "true"),
+                (vec![(10, V::Ip("febf::1"))], "true"),
+                (vec![(10, V::Ip("11.0.0.0"))], "false"),
+                (vec![(10, V::Ip("fec0::"))], "false"),
+                (vec![], "error slot 10 Missing"),
+                (
+                    vec![(10, V::I(3))],
+                    "error slot 10 WrongType { expected: Ip, got: Int }",
+                ),
+            ],
+        ),
+        ok(
+            "issue14 in.ip.field",
+            "any slot 11 body 6
+                 in.ip.field level 0 field 0 set 3",
+            vec![
+                (
+                    vec![(11, V::R(vec![V::Ip("8.8.8.8"), V::Ip("fe80::1")]))],
+                    "true",
+                ),
+                (vec![(11, V::R(vec![V::Ip("8.8.8.8")]))], "false"),
+                (
+                    vec![(11, V::R(vec![V::Missing]))],
+                    "error slot 11.0 Missing",
+                ),
+            ],
+        ),
+        ok(
             "nested aggregates",
             "any slot 5 body 13
                  all slot 5 body 8
@@ -754,7 +787,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "a slot out of range",
-            asm("load.slot slot 10"),
+            asm("load.slot slot 12"),
             (0, CodeError::BadOperand),
         ),
         (
@@ -764,7 +797,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "a set out of range",
-            asm("load.slot slot 1\nin.set set 3"),
+            asm("load.slot slot 1\nin.set set 4"),
             (3, CodeError::BadOperand),
         ),
         (
@@ -819,8 +852,38 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "issue13 in.pair.set on a set out of range",
-            asm("load.slot slot 0\nload.const const 0\nin.pair.set set 3"),
+            asm("load.slot slot 0\nload.const const 0\nin.pair.set set 4"),
             (6, CodeError::BadOperand),
+        ),
+        (
+            "issue14 in.ip.slot on a string slot",
+            asm("in.ip.slot slot 0 set 3"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 in.ip.slot on a set of strings",
+            asm("in.ip.slot slot 10 set 0"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 in.ip.slot on a set out of range",
+            asm("in.ip.slot slot 10 set 4"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "issue14 in.ip.field outside any aggregate",
+            asm("in.ip.field level 0 field 0 set 3"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "issue14 in.ip.field on an int field",
+            asm("any slot 5 body 6\nin.ip.field level 0 field 1 set 3"),
+            (5, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 load.slot of an ip slot",
+            asm("load.slot slot 10"),
+            (0, CodeError::TypeMismatch),
         ),
         (
             "a field outside any aggregate",
@@ -844,7 +907,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "has of a slot out of range",
-            asm("has slot 10"),
+            asm("has slot 12"),
             (0, CodeError::BadOperand),
         ),
         (

@@ -169,3 +169,30 @@ policy Bank:
     // The regex is no symbol (its text is in the regex table only).
     assert!(text.contains("symbols (1)"), "{text}");
 }
+
+/// Issue 14: `ipe inspect` shows an `ip` slot's type, each IP range table in canonical text
+/// (merged: the overlapping and adjacent networks are one range) and the `in.ip.*` code.
+#[test]
+fn issue14_inspect_prints_ip_slots_and_range_tables() {
+    let src = r#"default allow
+schema {
+  src: ip
+}
+
+policy Private:
+  "private"
+  triggers when src in ["10.0.0.0/9", "10.128.0.0/9", "10.1.0.0/16", "fe80::/10", "::1"]
+  denies
+"#;
+    let bytes = compile(src);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let text = ipe_cli::inspect::inspect(&bytes, &bundle);
+    assert!(text.contains("     0  src: ip\n"), "{text}");
+    assert!(
+        text.contains(
+            "  set 0: ip ranges ::1, 10.0.0.0-10.255.255.255, fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("in.ip.slot slot 0 (src) set 0"), "{text}");
+}

@@ -202,6 +202,10 @@ impl Ctx<'_> {
                 );
                 None
             }
+            ExprKind::Call { name, args } if name.text == "is_v4" && args.len() == 1 => {
+                let v = self.value(args.first()?)?;
+                self.is_v4(v)
+            }
             ExprKind::Call { name, .. } => {
                 // Calls are expanded before checking (`inline`); one left here is not a def.
                 self.error(
@@ -696,6 +700,9 @@ impl Ctx<'_> {
 
     /// Types `lhs op rhs`.
     fn compare(&mut self, op: CmpOp, l: Val, r: Val, span: &ByteSpan) -> Option<hir::Expr> {
+        if [&l, &r].iter().any(|v| v.ty == VTy::Scalar(Scalar::Ip)) {
+            return self.ip_compare(op, l, r);
+        }
         let (l, r) = self.unify(l, r)?;
         let kind = match &l.ty {
             VTy::Scalar(s) => s.kind(),
@@ -822,6 +829,9 @@ impl Ctx<'_> {
 
     fn in_set(&mut self, lhs: &Expr, items: &[(Lit, ByteSpan)]) -> Option<hir::Expr> {
         let l = self.value(lhs)?;
+        if l.ty == VTy::Scalar(Scalar::Ip) {
+            return self.in_ip_set(l, items);
+        }
         let VTy::Scalar(ty) = l.ty.clone() else {
             let w = ty_word(&l.ty);
             self.error(
@@ -935,6 +945,17 @@ impl Ctx<'_> {
                 return None;
             }
         };
+        if elem == Scalar::Ip || l.ty == VTy::Scalar(Scalar::Ip) {
+            self.error(
+                list.span.clone(),
+                "`in` over a list of ip is not defined".to_owned(),
+                Some(
+                    "test the elements with `any(x in list where x in [\"10.0.0.0/8\"])`"
+                        .to_owned(),
+                ),
+            );
+            return None;
+        }
         self.list_read(id);
         if let Some(level) = within {
             self.nested_list_read(id, level);

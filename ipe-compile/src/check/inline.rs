@@ -268,6 +268,7 @@ fn ty_name(t: &ParamTy) -> String {
         ScalarTy::Quantity => "quantity",
         ScalarTy::Time => "timestamp",
         ScalarTy::Duration => "duration",
+        ScalarTy::Ip => "ip",
     };
     match t {
         ParamTy::Scalar(x) => s(x).to_owned(),
@@ -1552,6 +1553,20 @@ impl<'a> Cx<'a> {
                 Some("only defs take arguments".to_owned()),
             );
             return fallback(self);
+        }
+        if name.text == "is_v4" && args.len() == 1 && !self.defs.contains_key("is_v4") {
+            // Issue #14: the built-in `is_v4(x)` on an `ip`, typed by the checker.
+            let arg = self.expr(&args[0], env);
+            return Expr {
+                kind: ExprKind::Call {
+                    name: Name {
+                        text: name.text.clone(),
+                        span: self.span(env, &name.span),
+                    },
+                    args: vec![arg],
+                },
+                span: self.span(env, span),
+            };
         }
         if !self.defs.contains_key(name.text.as_str()) {
             if self.bad_defs.contains(&name.text) {

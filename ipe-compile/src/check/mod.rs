@@ -10,6 +10,7 @@ mod element_defaults;
 mod expr;
 mod infer;
 pub(crate) mod inline;
+mod ip;
 mod lists;
 mod lookup;
 mod map_records;
@@ -60,6 +61,7 @@ fn terms(e: &hir::Expr) -> usize {
         E::Truthy(o)
         | E::Has(o)
         | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => operand(o),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {

@@ -557,6 +557,7 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
         E::Truthy(o)
         | E::Has(o)
         | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => one(o, p, by),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
@@ -612,7 +613,10 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId, within: Option<u8>) {
             }
         }
         E::Const(_) | E::Any(_) | E::All(_) | E::Has(_) | E::InList { .. } => {}
-        E::Truthy(o) | E::InSet { lhs: o, .. } | E::InNested { lhs: o, .. } => count(o),
+        E::Truthy(o)
+        | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
+        | E::InNested { lhs: o, .. } => count(o),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
             count(lhs);
             count(rhs);

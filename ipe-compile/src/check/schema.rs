@@ -85,6 +85,7 @@ fn scalar_word(t: &ScalarTy) -> &'static str {
         ScalarTy::Quantity => ValueKind::Quantity,
         ScalarTy::Time => ValueKind::Time,
         ScalarTy::Duration => ValueKind::Duration,
+        ScalarTy::Ip => ValueKind::Ip,
     }
     .as_str()
 }
@@ -161,6 +162,7 @@ fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Proble
         ScalarTy::Quantity => Scalar::Quantity,
         ScalarTy::Time => Scalar::Time,
         ScalarTy::Duration => Scalar::Duration,
+        ScalarTy::Ip => Scalar::Ip,
         ScalarTy::Enum(m) => {
             let mut seen: HashSet<&str> = HashSet::with_capacity(m.len());
             let mut members: Vec<String> = Vec::new();
@@ -370,6 +372,7 @@ fn renumber_fields(e: &mut hir::Expr, maps: &HashMap<SlotId, Vec<u16>>) {
         E::Truthy(o)
         | E::Has(o)
         | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => {
             renumber_operand(o, maps);
@@ -456,7 +459,9 @@ fn remap_expr(e: &mut hir::Expr, map: &[SlotId]) {
     use hir::Expr as E;
     match e {
         E::Const(_) => {}
-        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } => remap_operand(o, map),
+        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InIp { lhs: o, .. } => {
+            remap_operand(o, map)
+        }
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
             remap_operand(lhs, map);
             remap_operand(rhs, map);

@@ -42,6 +42,7 @@ pub(super) fn scalar_word(s: &ScalarTy) -> &'static str {
         ScalarTy::Quantity => "quantity",
         ScalarTy::Time => "timestamp",
         ScalarTy::Duration => "duration",
+        ScalarTy::Ip => "ip",
     }
 }
 

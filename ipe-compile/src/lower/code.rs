@@ -44,7 +44,7 @@ pub(super) fn cost(e: &Expr) -> u32 {
         Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
             1 + operand_cost(lhs) + operand_cost(rhs)
         }
-        Expr::InSet { lhs, .. } => 2 + operand_cost(lhs),
+        Expr::InSet { lhs, .. } | Expr::InIp { lhs, .. } => 2 + operand_cost(lhs),
         Expr::InHierarchy { lhs, rhs, .. } => 2 + operand_cost(lhs) + operand_cost(rhs),
         Expr::InList { lhs, .. } | Expr::InNested { lhs, .. } => 16 + operand_cost(lhs),
         Expr::Not(e) => 1 + cost(e),
@@ -122,6 +122,26 @@ impl<'t> CodeGen<'t> {
                 } else {
                     self.operand(lhs)?;
                     self.emit(Instr::InSet { set: Set(k) });
+                }
+            }
+            Expr::InIp { lhs, ranges } => {
+                let k = self.tables.ip_set(ranges)?;
+                match lhs {
+                    Operand::Slot(s) => {
+                        self.emit(Instr::InIpSlot {
+                            slot: IsaSlot(*s),
+                            set: Set(k),
+                        });
+                    }
+                    Operand::Field { level, field, .. } => {
+                        self.emit(Instr::InIpField {
+                            level: Level(*level),
+                            field: Field(*field),
+                            set: Set(k),
+                        });
+                    }
+                    // The checker gives `in` on addresses a slot or a field only.
+                    _ => return Err(LowerError::TooMany("ip operands")),
                 }
             }
             Expr::InHierarchy { lhs, rhs, pairs } => {

@@ -40,6 +40,7 @@ fn walk(program: &Program, e: &Expr, out: &mut BTreeSet<SlotId>) {
         Expr::Truthy(o)
         | Expr::Has(o)
         | Expr::InSet { lhs: o, .. }
+        | Expr::InIp { lhs: o, .. }
         | Expr::InList { lhs: o, .. }
         | Expr::InNested { lhs: o, .. } => operand(o, out),
         Expr::Cmp { lhs, rhs, .. }

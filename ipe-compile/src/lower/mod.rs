@@ -100,6 +100,10 @@ pub(crate) struct Tables {
     set_ids: HashMap<(u8, u16, Vec<i64>), u16>,
     /// Enum id of each literal's enum, keyed by member list.
     enum_ids: HashMap<Vec<String>, u16>,
+    /// IP range records (issue #14): every IP set's table, back to back.
+    ip_ranges: Vec<(u128, u128)>,
+    /// IP set ids by their ranges.
+    ip_set_ids: HashMap<Vec<(u128, u128)>, u16>,
     /// `matches` regexes (issue #14): source text and serialized DFA, in table order.
     regexes: Vec<(String, Vec<u8>)>,
     regex_ids: HashMap<String, u16>,
@@ -277,6 +281,24 @@ impl Tables {
         self.set_keys.extend_from_slice(&keys);
         Ok((id, first))
     }
+    /// The IP set ([`kind::IP`], issue #14) of `ranges` (sorted, disjoint, merged): a set
+    /// record naming its records in the `ip_ranges` section.
+    pub(crate) fn ip_set(&mut self, ranges: &[(u128, u128)]) -> Result<u16, LowerError> {
+        if let Some(&id) = self.ip_set_ids.get(ranges) {
+            return Ok(id);
+        }
+        let id = id16(self.sets.len(), MAX_CONSTS, "sets")?;
+        let too_many = || LowerError::TooMany("ip ranges");
+        self.sets.push(SetFields {
+            kind: kind::IP,
+            enum_id: NONE_U16,
+            first_key: u32::try_from(self.ip_ranges.len()).map_err(|_| too_many())?,
+            key_count: u32::try_from(ranges.len()).map_err(|_| too_many())?,
+        });
+        self.ip_ranges.extend_from_slice(ranges);
+        self.ip_set_ids.insert(ranges.to_vec(), id);
+        Ok(id)
+    }
 
     /// The constant set of `set`, tested against an operand of type `ty` (which gives an
     /// empty set its kind).
@@ -363,6 +385,7 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
             }
         }
         Expr::InList { lhs, .. }
+        | Expr::InIp { lhs, .. }
         | Expr::InNested { lhs, .. }
         | Expr::Truthy(lhs)
         | Expr::Has(lhs) => operand(lhs, out),
@@ -386,6 +409,7 @@ fn scalar_kind(s: &Scalar) -> u8 {
         Scalar::Quantity => kind::QUANTITY,
         Scalar::Time => kind::TIME,
         Scalar::Duration => kind::DURATION,
+        Scalar::Ip => kind::IP,
     }
 }
 
@@ -799,6 +823,16 @@ pub fn lower_located(
     let unindexed_bytes = ids(&unindexed);
     let reason_parts = section(reason_parts.iter().map(ReasonPartFields::to_bytes));
     let regexes = t.regex_table();
+    let ip_ranges = {
+        let ranges: Vec<(ipe_nostd::ip::Ip, ipe_nostd::ip::Ip)> = t
+            .ip_ranges
+            .iter()
+            .map(|&(lo, hi)| (ipe_nostd::ip::from_u128(lo), ipe_nostd::ip::from_u128(hi)))
+            .collect();
+        let mut out = Vec::with_capacity(ranges.len() * ipe_nostd::ip::RANGE_BYTES);
+        ipe_nostd::ip::encode_table(&ranges, |b| out.extend_from_slice(b));
+        out
+    };
 
     let mut body = Body {
         default: u8::from(program.default == Effect::Deny),
@@ -820,7 +854,7 @@ pub fn lower_located(
         index_policies: &index_policies,
         unindexed: &unindexed_bytes,
         reason_parts: &reason_parts,
-        ip_ranges: &[],
+        ip_ranges: &ip_ranges,
         regexes: &regexes,
     };
     // Cost bounds, computed by the verifier's own cost model.

@@ -64,6 +64,9 @@ fn scalar(i: &mut In<'_>) -> PResult<Option<ScalarTy>> {
     if eat_kw(i, "duration")?.is_some() {
         return Ok(Some(ScalarTy::Duration));
     }
+    if eat_kw(i, "ip")?.is_some() {
+        return Ok(Some(ScalarTy::Ip));
+    }
     if eat_kw(i, "enum")?.is_some() {
         expect_sym(i, "[", "`[` after `enum`")?;
         let mut members = Vec::new();

@@ -9,7 +9,7 @@ use ipe_nostd::{AttrError, ErrKind, JsonKind, ValueKind};
 pub(crate) const OK: u64 = u64::MAX;
 
 /// [`ErrKind::NotRecord`] codes are this plus the JSON kind (between wrong type and not in enum).
-const NOT_RECORD: u64 = 64;
+const NOT_RECORD: u64 = 72;
 const NOT_IN_ENUM: u64 = 80;
 const TOO_LONG: u64 = 81;
 /// Issue #14 (arithmetic, quantities, time) and #13 (lookups), in [`ErrKind`]'s order.
@@ -19,10 +19,11 @@ const BAD_QUANTITY: u64 = 84;
 const MISSING_KEY: u64 = 85;
 const BAD_TIMESTAMP: u64 = 86;
 const BAD_DURATION: u64 = 87;
+const NOT_IP: u64 = 88;
 
 /// Every value kind in [`ValueKind`]'s order: a wrong-type code holds the index, so codes
 /// order like [`ValueKind`]s.
-const VALUE_KINDS: [ValueKind; 8] = [
+const VALUE_KINDS: [ValueKind; 9] = [
     ValueKind::Str,
     ValueKind::Int,
     ValueKind::Bool,
@@ -31,6 +32,7 @@ const VALUE_KINDS: [ValueKind; 8] = [
     ValueKind::Quantity,
     ValueKind::Time,
     ValueKind::Duration,
+    ValueKind::Ip,
 ];
 
 /// The value kind of index `i` as [`kind_code`] encodes it; `None` for an index no value
@@ -70,6 +72,7 @@ pub(crate) fn kind_code(k: ErrKind) -> u64 {
         ErrKind::MissingKey => MISSING_KEY,
         ErrKind::BadTimestamp => BAD_TIMESTAMP,
         ErrKind::BadDuration => BAD_DURATION,
+        ErrKind::NotIp => NOT_IP,
     }
 }
 
@@ -103,6 +106,7 @@ pub(crate) fn decode(c: u64) -> Option<AttrError> {
         MISSING_KEY => ErrKind::MissingKey,
         BAD_TIMESTAMP => ErrKind::BadTimestamp,
         BAD_DURATION => ErrKind::BadDuration,
+        NOT_IP => ErrKind::NotIp,
         k @ NOT_RECORD..NOT_IN_ENUM => ErrKind::NotRecord {
             got: json_kind(k - NOT_RECORD)?,
         },
@@ -129,8 +133,9 @@ mod tests {
             ErrKind::MissingKey,
             ErrKind::BadTimestamp,
             ErrKind::BadDuration,
+            ErrKind::NotIp,
         ];
-        for e in 0..8 {
+        for e in 0..9 {
             for g in 0..7 {
                 if let (Some(expected), Some(got)) = (value_kind(e), json_kind(g)) {
                     v.push(ErrKind::WrongType { expected, got });

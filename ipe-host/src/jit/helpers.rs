@@ -177,6 +177,14 @@ pub(crate) extern "C" fn const_part(sh: *const Shapes, c: u64, what: u64) -> u64
     }
 }
 
+/// Whether the address `*v` is in IP set `set` (`in.ip.slot`, `in.ip.field`; issue #14):
+/// [`read::ip_in_set`], the interpreter's kernel; 0 when `*v` is no address (compiled code
+/// takes the error from [`read_err`]).
+pub(crate) extern "C" fn ip_in_set(sh: *const Shapes, set: u64, v: *const Value<'_>) -> u64 {
+    let table = shapes(sh).ip_table(set as u16);
+    u64::from(read::ip_in_set(table, value(v)).unwrap_or(false))
+}
+
 /// The error code of list slot `s` holding `*v`, or [`OK`].
 pub(crate) extern "C" fn list_err(sh: *const Shapes, s: u64, v: *const Value<'_>) -> u64 {
     match shapes(sh).list(s as u16, value(v)) {

@@ -93,6 +93,8 @@ pub(crate) struct Shapes {
     pub consts: Vec<(u8, i64)>,
     /// The bundle's regex table (issue #14), copied: `str.match` helpers read it.
     pub regexes: Vec<u8>,
+    /// The range table of every IP set (issue #14; empty for other sets).
+    pub ip_tables: Vec<Box<[u8]>>,
 }
 
 impl Shapes {
@@ -135,6 +137,10 @@ impl Shapes {
                 (r.kind(), r.value())
             })
             .collect();
+        let ip_tables = (0..bundle.set_count())
+            .filter_map(|s| u16::try_from(s).ok())
+            .map(|s| Box::<[u8]>::from(bundle.ip_table(s)))
+            .collect();
         Shapes {
             regexes: bundle.regexes().to_vec(),
             symbols,
@@ -143,6 +149,7 @@ impl Shapes {
             enums,
             sets,
             consts,
+            ip_tables,
         }
     }
 
@@ -185,6 +192,11 @@ impl Shapes {
 
     /// The error code of reading `v` as a scalar of kind `k` (enum `e`) when it is not a valid
     /// one, at location code `at`; [`errcode::OK`] when it is valid ([`read::scalar`]).
+    /// The range table of IP set `set` (empty when there is none).
+    pub(crate) fn ip_table(&self, set: u16) -> &[u8] {
+        self.ip_tables.get(usize::from(set)).map_or(&[], |t| t)
+    }
+
     pub(crate) fn read_err(&self, v: Value<'_>, k: u8, e: u16, at: u64) -> u64 {
         match read::scalar(self, v, k, e) {
             Ok(_) => errcode::OK,
@@ -285,9 +297,10 @@ mod tests {
             Value::Enum(_) => 5,
             Value::List(_) => 6,
             Value::Records(_) => 7,
+            Value::Ip(_) => 8,
         }
     }
-    const VARIANTS: usize = 8;
+    const VARIANTS: usize = 9;
 
     #[test]
     fn issue12_jit_tag_predicate_matches_kernel() {
@@ -321,6 +334,7 @@ mod tests {
             Value::List(&elems),
             Value::List(&[]),
             Value::Records(&elems),
+            Value::Ip([0, 0, 0xffff, 0x0a00_0001]),
         ];
         for sym in [0, 2, 4, 9, 99, 100, 119, 120] {
             values.push(str_of(sym));

@@ -67,6 +67,11 @@ impl<'r> Scalar<'r> {
             (ValueKind::Time | ValueKind::Duration, s @ (Scalar::Str(_) | Scalar::Int(_))) => {
                 time_value(k, s)
             }
+            // Issue #14: an address in any form `core::net` reads (IPv4, IPv6 in any case);
+            // other text is an invalid attribute.
+            (ValueKind::Ip, Scalar::Str(s)) => {
+                ipe_nostd::ip::parse(s).map_or(Value::Invalid(ErrKind::NotIp), Value::Ip)
+            }
             (k, j) => wrong(k, j.kind()),
         }
     }

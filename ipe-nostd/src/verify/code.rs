@@ -196,6 +196,16 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         }
         Ok(first)
     }
+    /// Checks set `k` exists and is an IP range set ([`kind::IP`], issue #14).
+    fn ip_set(&self, k: u16) -> Result<(), CodeError> {
+        if usize::from(k) >= self.t.sets {
+            return Err(CodeError::BadOperand);
+        }
+        if SetRec::nth(self.t.body.sets, k.into()).kind() != kind::IP {
+            return Err(CodeError::TypeMismatch);
+        }
+        Ok(())
+    }
 
     fn cmp(&mut self, op: CmpOp, a: Ty, b: Ty) -> Result<(), CodeError> {
         if a != b || (op.is_ordered() && !matches!(a, Ty::Int | Ty::Enum)) {
@@ -265,8 +275,12 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     self.state.push(t).map_err(e)?;
                 }
                 Instr::HasField { level: l, field } => {
-                    // The presence of a scalar field or of a nested list (issue #13).
-                    if self.field_ty(l.0, field.0, level).is_err() {
+                    // The presence of a scalar field (an address too, issue #14) or of a
+                    // nested list (issue #13).
+                    let ip = self
+                        .field_rec(l.0, field.0, level)
+                        .is_ok_and(|r| r.kind() == kind::IP);
+                    if !ip && self.field_ty(l.0, field.0, level).is_err() {
                         self.nested_slot(l.0, field.0, level).map_err(e)?;
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
@@ -339,6 +353,26 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     if a != self.set_ty(set.0).map_err(e)? {
                         return Err(e(CodeError::TypeMismatch));
                     }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::InIpSlot { slot, set } => {
+                    // Issue #14: an address slot against an IP range table (checked sorted
+                    // and disjoint in records.rs); one binary search.
+                    if self.slot_kind(slot.0).map_err(e)? != kind::IP {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.ip_set(set.0).map_err(e)?;
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::InIpField {
+                    level: l,
+                    field,
+                    set,
+                } => {
+                    if self.field_rec(l.0, field.0, level).map_err(e)?.kind() != kind::IP {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.ip_set(set.0).map_err(e)?;
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
                 Instr::InPairSet { set } => {

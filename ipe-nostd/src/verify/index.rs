@@ -43,6 +43,7 @@ pub(super) fn verify_index(
         let ok = usize::from(slot) < slots
             && value_kind(slot_kind).is_some()
             && slot_kind != kind::LIST
+            && slot_kind != kind::IP
             && !kind::is_records(slot_kind)
             && nb > 0
             && np > 0

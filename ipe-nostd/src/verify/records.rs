@@ -92,7 +92,14 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         sets,
     };
     let scalar_ok = |k: u8, e: u16| match k {
-        kind::STR | kind::INT | kind::BOOL | kind::QUANTITY | kind::TIME | kind::DURATION => true,
+        // An address (issue #14) is a scalar slot, field or list element kind.
+        kind::STR
+        | kind::INT
+        | kind::BOOL
+        | kind::QUANTITY
+        | kind::TIME
+        | kind::DURATION
+        | kind::IP => true,
         kind::ENUM => t.enum_len(e).is_some(),
         _ => false,
     };
@@ -303,6 +310,7 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                             | kind::QUANTITY
                             | kind::TIME
                             | kind::DURATION
+                            | kind::IP
                     )
             }
             part_kind::FIELD => {

@@ -141,7 +141,7 @@ impl<'s> Tokens<'s> {
 }
 
 /// Slot paths of the fixture, by slot id.
-pub const SLOTS: [&str; 10] = [
+pub const SLOTS: [&str; 12] = [
     "a.env",           // 0: string
     "b.n",             // 1: int
     "c.flag",          // 2: bool
@@ -152,6 +152,8 @@ pub const SLOTS: [&str; 10] = [
     "h.boxes",         // 7: list of records { ports: slot 8, subs: slot 9 }, max 4 (issue #13)
     "h.boxes[].ports", // 8: nested list of ints, max 3
     "h.boxes[].subs",  // 9: nested list of records { size: int }, max 2
+    "i.src",           // 10: ip (issue #14)
+    "j.hosts",         // 11: list of records { addr: ip }, max 4 (issue #14)
 ];
 
 /// Symbols of the fixture, sorted: their index is the symbol id.
@@ -235,13 +237,14 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         ("ports", kind::LIST, 8),
         ("subs", kind::RECORDS, 9),
         ("size", kind::INT, NONE_U16),
+        ("addr", kind::IP, NONE_U16),
     ];
     for (name, k, e) in field_recs {
         let (o, l) = text.range(name);
         fields.u32(o).u32(l).u8(k).u8(0).u16(e);
     }
     let mut slots = W::default();
-    let shapes: [(u8, u8, u16, u16, u16, u32); 10] = [
+    let shapes: [(u8, u8, u16, u16, u16, u32); 12] = [
         (kind::STR, 0, NONE_U16, 0, 0, 0),
         (kind::INT, 0, NONE_U16, 0, 0, 0),
         (kind::BOOL, 0, NONE_U16, 0, 0, 0),
@@ -252,6 +255,8 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         (kind::RECORDS, 0, NONE_U16, 2, 2, 4),
         (kind::LIST, kind::INT, NONE_U16, 0, 0, 3),
         (kind::RECORDS, 0, NONE_U16, 4, 1, 2),
+        (kind::IP, 0, NONE_U16, 0, 0, 0),
+        (kind::RECORDS, 0, NONE_U16, 5, 1, 4),
     ];
     for (path, (k, ek, e, ff, nf, max)) in SLOTS.iter().zip(shapes) {
         let (o, l) = text.range(path);
@@ -297,6 +302,15 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         }
         first += ks.len() as u32;
     }
+    // Set 3 (issue #14): the IP range table `10.0.0.0/8`, `fe80::/10` (records 0 and 1).
+    sets.u8(kind::IP).u8(0).u16(NONE_U16).u32(0).u32(2);
+    let mut ranges: Vec<(ipe_nostd::ip::Ip, ipe_nostd::ip::Ip)> = ["10.0.0.0/8", "fe80::/10"]
+        .iter()
+        .map(|n| ipe_nostd::ip::parse_cidr(n).unwrap())
+        .collect();
+    let n = ipe_nostd::ip::merge(&mut ranges);
+    let mut ip_ranges = Vec::new();
+    ipe_nostd::ip::encode_table(&ranges[..n], |b| ip_ranges.extend_from_slice(b));
     let (name, intent, clause_text) = (text.range("p"), text.range("i"), text.range("c"));
     let mut clauses = W::default();
     clauses
@@ -328,7 +342,7 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         index_policies: &[],
         unindexed: &0u16.to_le_bytes(),
         reason_parts: &[],
-        ip_ranges: &[],
+        ip_ranges: &ip_ranges,
         regexes: &[],
     };
     let regexes = regex_table();
@@ -383,10 +397,14 @@ fn regex_table() -> Vec<u8> {
 
 fn encode(body: &Body<'_>) -> Vec<u8> {
     let mut payload = postcard::to_allocvec(body).unwrap();
-    if !body.regexes.is_empty() {
+    // The trailing area: `reason_parts` (empty), then the non-empty tagged sections by tag.
+    let tagged = ipe_nostd::bundle::tagged_sections(body);
+    if tagged.iter().any(|(_, s)| !s.is_empty()) {
         payload.extend(postcard::to_allocvec(body.reason_parts).unwrap());
-        payload.push(ipe_nostd::regex::REGEX_SECTION);
-        payload.extend(postcard::to_allocvec(body.regexes).unwrap());
+        for (tag, section) in tagged.iter().filter(|(_, s)| !s.is_empty()) {
+            payload.push(*tag);
+            payload.extend(postcard::to_allocvec(section).unwrap());
+        }
     }
     let mut out = Vec::new();
     out.extend_from_slice(&format::MAGIC);
@@ -430,6 +448,8 @@ pub enum V {
     L(Vec<V>),
     /// A list of records, flattened (two fields per element: name, size).
     R(Vec<V>),
+    /// An IP address (parsed, issue #14).
+    Ip(&'static str),
 }
 
 fn scalar<'a>(b: &Bundle<'_>, v: &V) -> Value<'a> {
@@ -439,6 +459,7 @@ fn scalar<'a>(b: &Bundle<'_>, v: &V) -> Value<'a> {
         V::B(x) => Value::Bool(*x),
         V::E(r) => Value::Enum(*r),
         V::Missing => Value::Missing,
+        V::Ip(s) => Value::Ip(ipe_nostd::ip::parse(s).unwrap()),
         // A nested list (a field of a record): leaked, tests only.
         V::L(items) => Value::List(nested(b, items)),
         V::R(items) => Value::Records(nested(b, items)),

@@ -44,10 +44,12 @@ pub(crate) enum Helper {
     StrMatch,
     /// [`helpers::str_len`].
     StrLen,
+    /// [`helpers::ip_in_set`] (issue #14).
+    IpInSet,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 14;
+pub(crate) const HELPERS: usize = 15;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -66,6 +68,7 @@ impl Helper {
         Helper::ConstPart,
         Helper::StrMatch,
         Helper::StrLen,
+        Helper::IpInSet,
     ];
 
     /// The symbol name.
@@ -85,6 +88,7 @@ impl Helper {
             Helper::ConstPart => "ipe_const_part",
             Helper::StrMatch => "ipe_str_match",
             Helper::StrLen => "ipe_str_len",
+            Helper::IpInSet => "ipe_ip_in_set",
         }
     }
 
@@ -105,6 +109,7 @@ impl Helper {
             Helper::ConstPart => helpers::const_part as *const u8,
             Helper::StrMatch => helpers::str_match as *const u8,
             Helper::StrLen => helpers::str_len as *const u8,
+            Helper::IpInSet => helpers::ip_in_set as *const u8,
         }
     }
 
@@ -114,7 +119,7 @@ impl Helper {
             Helper::ReadErr => 5,
             Helper::TextEq => 4,
             Helper::StrOp => 8,
-            Helper::EnumRank | Helper::SetContains | Helper::ListErr => 3,
+            Helper::EnumRank | Helper::SetContains | Helper::ListErr | Helper::IpInSet => 3,
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart => 3,

@@ -385,6 +385,20 @@ impl Gen<'_, '_> {
                     let c = self.in_set(a, set.0);
                     self.push(c)?;
                 }
+                Instr::InIpSlot { slot, set } => {
+                    let addr = self.slot_addr(slot.0);
+                    let c = self.in_ip(addr, set.0, errcode::at(slot.0, None));
+                    self.push(c)?;
+                }
+                Instr::InIpField {
+                    level: l,
+                    field,
+                    set,
+                } => {
+                    let (slot, addr) = self.field_addr(l.0, field.0)?;
+                    let c = self.in_ip(addr, set.0, errcode::at(slot, Some(field.0)));
+                    self.push(c)?;
+                }
                 Instr::InPairSet { set } => {
                     let b = self.pop()?;
                     let a = self.pop()?;

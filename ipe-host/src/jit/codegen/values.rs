@@ -130,6 +130,20 @@ impl Gen<'_, '_> {
         })
     }
 
+    /// `in.ip.slot` / `in.ip.field` (issue #14): whether the address `Value` at `addr` is in IP
+    /// set `set`, errors at `at`; both by helper calls to the interpreter's kernels (the
+    /// error through [`Helper::ReadErr`], the search through [`Helper::IpInSet`]).
+    pub(super) fn in_ip(&mut self, addr: ir::Value, set: u16, at: u64) -> Cell {
+        let sh = self.shapes_ptr();
+        let kv = self.iconst(i64::from(kind::IP));
+        let ev = self.iconst(0);
+        let atv = self.iconst(at as i64);
+        let err = self.call(Helper::ReadErr, &[sh, addr, kv, ev, atv]);
+        let sv = self.iconst(i64::from(set));
+        let val = self.call(Helper::IpInSet, &[sh, sv, addr]);
+        self.cell(Ty::Bool, val, err)
+    }
+
     pub(super) fn load_slot(&mut self, s: u16) -> R<Cell> {
         let sh = self.sh.slot(s);
         let addr = self.slot_addr(s);

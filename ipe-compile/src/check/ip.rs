@@ -1,0 +1,191 @@
+//! Typing the `ip` type's operators (issue #14): `addr in ["10.0.0.0/8", "fe80::/10", ...]`
+//! (each string literal a network or one address, checked here with located diagnostics),
+//! `addr == "10.0.0.1"` and `!=` (one-address tables). All compile to
+//! [`hir::Expr::InIp`]: sorted, disjoint, merged 128-bit ranges.
+
+use super::expr::{VTy, Val, ValOp};
+use super::{ty_word, Ctx};
+use crate::ast::{ByteSpan, CmpOp, Lit};
+use crate::hir::{self, Literal, Operand, Scalar};
+use ipe_nostd::ip::{self, CidrError};
+
+const NETWORK_HELP: &str = "write an IPv4 or IPv6 address (`10.0.0.1`, `fe80::1`) or a network \
+                            in CIDR form (`10.0.0.0/8`, `fe80::/10`)";
+
+impl Ctx<'_> {
+    /// The `[first, last]` range of network literal `text` at `span`, or a located error.
+    fn network(&mut self, text: &str, span: &ByteSpan) -> Option<(u128, u128)> {
+        match ip::parse_cidr(text) {
+            Ok((lo, hi)) => Some((ip::to_u128(&lo), ip::to_u128(&hi))),
+            Err(CidrError::Address) => {
+                self.error(
+                    span.clone(),
+                    format!("`{text}` is not an IP address or network"),
+                    Some(NETWORK_HELP.to_owned()),
+                );
+                None
+            }
+            Err(CidrError::Prefix) => {
+                self.error(
+                    span.clone(),
+                    format!(
+                        "`{text}` has a bad prefix length: expected 0 to 32 for IPv4, 0 to 128 \
+                         for IPv6"
+                    ),
+                    Some(NETWORK_HELP.to_owned()),
+                );
+                None
+            }
+            Err(CidrError::HostBits { network }) => {
+                let mut net = String::new();
+                let _ = ip::write(&mut net, &network);
+                let len = text.rsplit_once('/').map_or("", |(_, l)| l);
+                self.error(
+                    span.clone(),
+                    format!("`{text}` has host bits set below its prefix"),
+                    Some(format!("the network is `{net}/{len}`")),
+                );
+                None
+            }
+        }
+    }
+
+    /// `l in [items]` where `l` is an `ip` operand.
+    pub(super) fn in_ip_set(&mut self, l: Val, items: &[(Lit, ByteSpan)]) -> Option<hir::Expr> {
+        let mut ranges = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (lit, span) in items {
+            match lit {
+                Lit::Str(s) => match self.network(s, span) {
+                    Some(r) => ranges.push(r),
+                    None => ok = false,
+                },
+                other => {
+                    let found = match other {
+                        Lit::Int(_) => "int",
+                        Lit::Bool(_) => "bool",
+                        Lit::Str(_) => "string",
+                    };
+                    self.error(
+                        span.clone(),
+                        format!("mismatched types: expected ip, found {found}"),
+                        Some(NETWORK_HELP.to_owned()),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let lhs = self.ip_operand(l)?;
+        Some(hir::Expr::InIp {
+            lhs,
+            ranges: merge(ranges),
+        })
+    }
+
+    /// `l op r` where either side is an `ip` operand: `==` / `!=` against a string literal
+    /// address; `None` (with an error) otherwise.
+    pub(super) fn ip_compare(&mut self, op: CmpOp, l: Val, r: Val) -> Option<hir::Expr> {
+        let is_ip = |v: &Val| v.ty == VTy::Scalar(Scalar::Ip);
+        let (addr, lit) = if is_ip(&l) { (l, r) } else { (r, l) };
+        if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            self.error(
+                addr.span.clone(),
+                format!("comparison `{}` is not defined for ip", op.symbol()),
+                Some("test membership with `in [\"10.0.0.0/8\", ...]`".to_owned()),
+            );
+            return None;
+        }
+        let ValOp::Operand(Operand::Lit(Literal::Str(text))) = &lit.op else {
+            let found = ty_word(&lit.ty);
+            self.error(
+                lit.span.clone(),
+                format!("mismatched types: expected an ip address literal, found {found}"),
+                Some(
+                    "compare an ip with a string literal address such as `\"10.0.0.1\"`".to_owned(),
+                ),
+            );
+            return None;
+        };
+        let text = text.clone();
+        let Some(a) = ip::parse(&text) else {
+            self.error(
+                lit.span.clone(),
+                format!("`{text}` is not an IP address"),
+                Some(NETWORK_HELP.to_owned()),
+            );
+            return None;
+        };
+        let a = ip::to_u128(&a);
+        let lhs = self.ip_operand(addr)?;
+        let e = hir::Expr::InIp {
+            lhs,
+            ranges: vec![(a, a)],
+        };
+        Some(match op {
+            CmpOp::Ne => hir::Expr::Not(Box::new(e)),
+            _ => e,
+        })
+    }
+
+    /// `is_v4(v)`: whether the address is an IPv4(-mapped) one, `v in ["::ffff:0:0/96"]`.
+    pub(super) fn is_v4(&mut self, v: Val) -> Option<hir::Expr> {
+        if v.ty != VTy::Scalar(Scalar::Ip) {
+            let found = ty_word(&v.ty);
+            self.error(
+                v.span.clone(),
+                format!("mismatched types: expected ip, found {found}"),
+                Some("`is_v4` tests an attribute or field declared `ip`".to_owned()),
+            );
+            return None;
+        }
+        let lhs = self.ip_operand(v)?;
+        let lo = 0xffff_u128 << 32;
+        Some(hir::Expr::InIp {
+            lhs,
+            ranges: vec![(lo, lo | 0xffff_ffff)],
+        })
+    }
+
+    /// The slot or element field an `ip` value reads.
+    fn ip_operand(&mut self, v: Val) -> Option<Operand> {
+        let span = v.span.clone();
+        match v.operand()? {
+            o @ (Operand::Slot(_) | Operand::Field { .. }) => Some(o),
+            _ => {
+                self.error(span, "expected an ip attribute or field".to_owned(), None);
+                None
+            }
+        }
+    }
+}
+
+/// Sorts and merges `[first, last]` ranges into disjoint, non-adjacent ones.
+fn merge(mut r: Vec<(u128, u128)>) -> Vec<(u128, u128)> {
+    r.sort_unstable();
+    let mut out: Vec<(u128, u128)> = Vec::with_capacity(r.len());
+    for (lo, hi) in r {
+        match out.last_mut() {
+            Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge;
+
+    #[test]
+    fn ranges_merge_when_they_overlap_or_touch() {
+        assert_eq!(
+            merge(vec![(5, 9), (0, 3), (4, 4), (20, 30), (25, 26)]),
+            vec![(0, 9), (20, 30)]
+        );
+        assert_eq!(merge(vec![(0, u128::MAX), (7, 7)]), vec![(0, u128::MAX)]);
+        assert_eq!(merge(vec![]), vec![]);
+    }
+}
