@@ -23,8 +23,8 @@ mod ranges;
 mod reason;
 mod reuse;
 mod schema;
-mod time;
 mod strings;
+mod time;
 mod tparams;
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own

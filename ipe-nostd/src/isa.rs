@@ -799,7 +799,7 @@ mod tests {
         assert_eq!(Instr::decode(&[cmp, 6], 0), Err(DecodeError::BadOperand));
         assert_eq!(Instr::decode(&[cmp], 0), Err(DecodeError::Truncated));
         let str_op = Opcode::StrOp as u8;
-        assert_eq!(Instr::decode(&[str_op, 5], 0), Err(DecodeError::BadOperand));
+        assert_eq!(Instr::decode(&[str_op, 9], 0), Err(DecodeError::BadOperand));
         let csc = Opcode::CmpSlotConst as u8;
         assert_eq!(
             Instr::decode(&[csc, 9, 1, 0, 2, 0], 0),

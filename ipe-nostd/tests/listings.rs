@@ -680,7 +680,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
     let mut two_ints = assemble("load.const const 1\nload.const const 1").unwrap();
     two_ints.extend_from_slice(&[cmp, 6]);
     let mut two_strs = assemble("load.const const 0\nload.const const 4").unwrap();
-    two_strs.extend_from_slice(&[str_op, 5]);
+    two_strs.extend_from_slice(&[str_op, 9]);
     let deep = "any slot 5 body 23
         any slot 5 body 18
         any slot 5 body 13
