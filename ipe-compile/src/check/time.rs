@@ -175,7 +175,7 @@ impl Ctx<'_> {
             }
         };
         let op = TimeOp::Arith {
-            sub: sub,
+            sub,
             lhs: l.operand()?,
             rhs: r.operand()?,
         };
