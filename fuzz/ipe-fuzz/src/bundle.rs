@@ -356,7 +356,19 @@ fn scalar<'a>(
         .unwrap_or(&kind)
     };
     match kind {
-        ValueKind::Int => Value::Int(*u.choose(&[0, 1, -1, 2, i64::MIN, i64::MAX]).unwrap_or(&0)),
+        ValueKind::Int | ValueKind::Quantity => {
+            Value::Int(*u.choose(&[0, 1, -1, 2, i64::MIN, i64::MAX]).unwrap_or(&0))
+        }
+        // Issue #14: IPv4-mapped, IPv6, the extremes.
+        ValueKind::Ip => Value::Ip(
+            *u.choose(&[
+                [0, 0, 0xffff, 0x0a00_0001],
+                [0xfe80_0000, 0, 0, 1],
+                [0; 4],
+                [u32::MAX; 4],
+            ])
+            .unwrap_or(&[0; 4]),
+        ),
         // Issue #14: ms in range, at its edges, and out of it.
         ValueKind::Time | ValueKind::Duration => Value::Int(
             *u.choose(&[

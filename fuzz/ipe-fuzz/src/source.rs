@@ -37,6 +37,11 @@ fn fixed_requests(program: &ipe_compile::hir::Program) -> Vec<serde_json::Value>
         match s {
             Scalar::Str => json!(["a", "", "x"][i % 3]),
             Scalar::Int => json!(i as i64 - 1),
+            // Issue #14: a quantity as a number or text, a timestamp, a duration, an address.
+            Scalar::Quantity => [json!(i), json!("200m"), json!("1Gi")][i % 3].clone(),
+            Scalar::Time => [json!("2026-12-01T10:00:00Z"), json!(i as i64)][i % 2].clone(),
+            Scalar::Duration => [json!("1h30m"), json!(i as i64)][i % 2].clone(),
+            Scalar::Ip => json!(["10.0.0.1", "fe80::1", "::ffff:192.168.1.1"][i % 3]),
             Scalar::Bool => json!(i % 2 == 0),
             Scalar::Enum(m) => m.get(i % m.len().max(1)).map_or(json!("?"), |s| json!(s)),
         }
