@@ -1,5 +1,6 @@
-//! The optional language families of issue #14 (cargo features `time`, `ip`, `unicode`): which
-//! value kinds and instructions each needs, and the verifier's check that this build has them.
+//! The optional language families of issue #14 (cargo features `time`, `ip`, `unicode`,
+//! `arith`): which value kinds and instructions each needs, and the verifier's check that this
+//! build has them.
 //! A build without a family refuses, at load, a bundle that uses it
 //! ([`VerifyError::Unsupported`](crate::verify::VerifyError::Unsupported) for a slot, field,
 //! constant or set kind, [`CodeError::Unsupported`](crate::verify::CodeError::Unsupported) for
@@ -18,6 +19,9 @@ pub enum Family {
     Ip,
     /// The `lower.*` string operators and the Unicode case tables (feature `unicode`).
     Unicode,
+    /// The `arith` instruction: checked `+ - * / % &`, `-`, `min`, `max`, `abs` (feature
+    /// `arith`; 64-bit division is a library call on 32-bit targets).
+    Arith,
 }
 
 impl Family {
@@ -27,6 +31,7 @@ impl Family {
             Family::Time => "time",
             Family::Ip => "ip",
             Family::Unicode => "unicode",
+            Family::Arith => "arith",
         }
     }
 
@@ -36,6 +41,7 @@ impl Family {
             Family::Time => cfg!(feature = "time"),
             Family::Ip => cfg!(feature = "ip"),
             Family::Unicode => cfg!(feature = "unicode"),
+            Family::Arith => cfg!(feature = "arith"),
         }
     }
 }
@@ -62,6 +68,7 @@ pub fn of_instr(i: &Instr) -> Option<Family> {
             Some(Family::Time)
         }
         Instr::InIpSlot { .. } | Instr::InIpField { .. } => Some(Family::Ip),
+        Instr::Arith { .. } => Some(Family::Arith),
         Instr::StrOp {
             op:
                 StrOp::LowerEq | StrOp::LowerStartsWith | StrOp::LowerEndsWith | StrOp::LowerContains,

@@ -20,6 +20,7 @@
 //! | `time` | timestamps, durations, `sub` and `time.*` (issue #14); without it bundles using them are refused at load |
 //! | `ip` | addresses, IP range sets and `in.ip.*` (issue #14); without it bundles using them are refused at load |
 //! | `unicode` | the `lower(...)` string tests and the Unicode case tables (issue #14); without it bundles using them are refused at load |
+//! | `arith` | the `arith` instruction (`+ - * / % &`, unary `-`, `min`, `max`, `abs`; issue #14); without it bundles using it are refused at load |
 //! | `size` | smaller firmware, same decisions: `contains` by a byte-wise scan (worst case `len(haystack) * len(needle)`) instead of `core`'s two-way search |
 #![no_std]
 #![forbid(unsafe_code)]

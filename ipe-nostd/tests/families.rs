@@ -1,4 +1,4 @@
-//! Issue #14's optional families (cargo features `time`, `ip`, `unicode`): a build without a
+//! Issue #14's optional families (cargo features `time`, `ip`, `unicode`, `arith`): a build without a
 //! family refuses, at load, a bundle that uses it, with a typed error; a build with it loads
 //! the bundle. Run in several feature sets, e.g.
 //! `cargo test -p ipe-nostd --no-default-features --test families` and
@@ -35,6 +35,8 @@ const TIME: &str = "load.const const 1\nload.const const 5\nsub\nload.const cons
 const TIME_PART: &str = "load.const const 1\ntime.hour\nload.const const 1\ncmp ==";
 const IP: &str = "in.ip.slot slot 10 set 3";
 const LOWER: &str = "load.slot slot 0\nload.const const 4\nstr lower.starts_with";
+const ARITH: &str =
+    "load.const const 1\nload.const const 5\narith / slot 1\nload.const const 1\ncmp ==";
 const PLAIN: &str = "load.slot slot 0\nload.const const 4\nstr starts_with";
 
 /// The fixture has an address slot and an IP range set: without `ip` every bundle of it is
@@ -43,7 +45,7 @@ const PLAIN: &str = "load.slot slot 0\nload.const const 4\nstr starts_with";
 #[test]
 fn issue14_without_ip_the_address_kinds_are_refused() {
     let refused = Err(BundleError::Verify(VerifyError::Unsupported(Family::Ip)));
-    for listing in [PLAIN, IP, TIME, LOWER] {
+    for listing in [PLAIN, IP, TIME, LOWER, ARITH] {
         assert_eq!(load(listing), refused, "{listing}");
     }
     assert_eq!(
@@ -109,6 +111,21 @@ fn issue14_with_unicode_lower_tests_load() {
     assert_eq!(load(LOWER), Ok(()));
 }
 
+#[cfg(all(feature = "ip", not(feature = "arith")))]
+#[test]
+fn issue14_without_arith_the_arith_instruction_is_refused() {
+    let Err(BundleError::Verify(VerifyError::Code { pc, error, .. })) = load(ARITH) else {
+        panic!("arith loaded without `arith`");
+    };
+    assert_eq!((pc, error), (6, CodeError::Unsupported(Family::Arith)));
+}
+
+#[cfg(all(feature = "ip", feature = "arith"))]
+#[test]
+fn issue14_with_arith_the_arith_instruction_loads() {
+    assert_eq!(load(ARITH), Ok(()));
+}
+
 #[test]
 fn issue14_families_name_their_features() {
     assert_eq!(Family::Time.feature(), "time");
@@ -117,4 +134,6 @@ fn issue14_families_name_their_features() {
     assert_eq!(Family::Time.enabled(), cfg!(feature = "time"));
     assert_eq!(Family::Ip.enabled(), cfg!(feature = "ip"));
     assert_eq!(Family::Unicode.enabled(), cfg!(feature = "unicode"));
+    assert_eq!(Family::Arith.feature(), "arith");
+    assert_eq!(Family::Arith.enabled(), cfg!(feature = "arith"));
 }

@@ -95,7 +95,7 @@ pub enum CodeError {
     /// More jumps pending at once than the verifier tracks.
     TooManyJumps,
     /// The instruction needs a language family this build lacks (issue #14: cargo features
-    /// `time`, `ip`, `unicode` of ipe-nostd).
+    /// `time`, `ip`, `unicode`, `arith` of ipe-nostd).
     Unsupported(crate::family::Family),
 }
 
@@ -178,7 +178,7 @@ pub enum VerifyError {
         policy: u16,
     },
     /// A slot, field, constant or set has a value kind of a language family this build lacks
-    /// (issue #14: cargo features `time`, `ip`, `unicode` of ipe-nostd).
+    /// (issue #14: cargo features `time`, `ip`, `unicode`, `arith` of ipe-nostd).
     Unsupported(crate::family::Family),
 }
 
