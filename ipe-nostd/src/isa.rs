@@ -673,10 +673,20 @@ impl StrOp {
             StrOp::Like => crate::pattern::like(hay, needle),
             // Never run: the verifier rejects `str matches` (the regex lives in the bundle).
             StrOp::Matches => false,
+            #[cfg(feature = "unicode")]
             StrOp::LowerEq => crate::fold::eq(hay, needle),
+            #[cfg(feature = "unicode")]
             StrOp::LowerStartsWith => crate::fold::starts_with(hay, needle),
+            #[cfg(feature = "unicode")]
             StrOp::LowerEndsWith => crate::fold::ends_with(hay, needle),
+            #[cfg(feature = "unicode")]
             StrOp::LowerContains => crate::fold::contains(hay, needle),
+            // Never run without the `unicode` family: the verifier refuses them (issue #14).
+            #[cfg(not(feature = "unicode"))]
+            StrOp::LowerEq
+            | StrOp::LowerStartsWith
+            | StrOp::LowerEndsWith
+            | StrOp::LowerContains => false,
         }
     }
 }

@@ -17,6 +17,10 @@
 //! | `defmt` | `defmt::Format` on public types, for firmware logs |
 //! | `alloc` | [`report`]: decisions rendered with names and their JSON form (uses `alloc` and `serde_json` without `std`) |
 //! | `regex` | `matches`: bundles with a regex table load and run (a `regex-automata` sparse DFA search); without it they are refused at load |
+//! | `time` | timestamps, durations, `sub` and `time.*` (issue #14); without it bundles using them are refused at load |
+//! | `ip` | addresses, IP range sets and `in.ip.*` (issue #14); without it bundles using them are refused at load |
+//! | `unicode` | the `lower(...)` string tests and the Unicode case tables (issue #14); without it bundles using them are refused at load |
+//! | `arith` | the `arith` instruction (`+ - * / % &`, unary `-`, `min`, `max`, `abs`; issue #14); without it bundles using it are refused at load |
 //! | `size` | smaller firmware, same decisions: `contains` by a byte-wise scan (worst case `len(haystack) * len(needle)`) instead of `core`'s two-way search |
 #![no_std]
 #![forbid(unsafe_code)]
@@ -41,6 +45,7 @@ pub mod bundle;
 pub mod decision;
 pub mod digits;
 pub mod disasm;
+pub mod family;
 pub mod fold;
 pub mod format;
 pub mod ip;

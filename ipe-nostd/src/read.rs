@@ -102,7 +102,9 @@ pub fn scalar_fast<'v>(v: Value<'v>, k: u8) -> Option<Scalar<'v>> {
     match (k, v) {
         (kind::STR, Value::Str(s)) => Some(Scalar::Str(s)),
         (kind::INT | kind::QUANTITY, Value::Int(i)) => Some(Scalar::Int(i)),
+        #[cfg(feature = "time")]
         (kind::TIME, Value::Int(i)) if crate::time::timestamp_ok(i) => Some(Scalar::Int(i)),
+        #[cfg(feature = "time")]
         (kind::DURATION, Value::Int(i)) if crate::time::duration_ok(i) => Some(Scalar::Int(i)),
         _ => None,
     }
@@ -132,10 +134,15 @@ pub fn scalar<'v, T: EnumTable + ?Sized>(
             None => Err(ErrKind::NotInEnum),
         },
         (kind::ENUM, Value::Enum(_)) => Err(ErrKind::NotInEnum),
-        // Issue #14: a host passes ms (the JSON readers convert text and seconds first).
+        // Issue #14: a host passes ms (the JSON readers convert text and seconds first). Without
+        // the `time` family no verified bundle has these kinds.
+        #[cfg(feature = "time")]
         (kind::TIME, Value::Int(i)) if crate::time::timestamp_ok(i) => Ok(Scalar::Int(i)),
+        #[cfg(feature = "time")]
         (kind::TIME, Value::Int(_)) => Err(ErrKind::BadTimestamp),
+        #[cfg(feature = "time")]
         (kind::DURATION, Value::Int(i)) if crate::time::duration_ok(i) => Ok(Scalar::Int(i)),
+        #[cfg(feature = "time")]
         (kind::DURATION, Value::Int(_)) => Err(ErrKind::BadDuration),
         (kind::IP, Value::Ip(a)) => Ok(Scalar::Ip(a)),
         (_, v) => Err(ErrKind::WrongType {

@@ -328,6 +328,10 @@ fn write_scalar<W: fmt::Write + ?Sized>(
     (k, enum_id): (u8, u16),
     quoted: bool,
 ) -> fmt::Result {
+    // Without the `time` family no verified bundle has these kinds (issue #14).
+    #[cfg(not(feature = "time"))]
+    let _ = k;
+    #[cfg(feature = "time")]
     if let (Ok(Scalar::Int(i)), crate::format::kind::TIME | crate::format::kind::DURATION) = (s, k)
     {
         if quoted {
@@ -355,6 +359,7 @@ fn write_scalar<W: fmt::Write + ?Sized>(
             Some(name) => text(w, name),
             None => w.write_str(INVALID),
         },
+        #[cfg(feature = "ip")]
         Ok(Scalar::Ip(a)) => {
             if quoted {
                 w.write_str("\"")?;
@@ -365,6 +370,9 @@ fn write_scalar<W: fmt::Write + ?Sized>(
             }
             Ok(())
         }
+        // Without the `ip` family no verified bundle reads addresses (issue #14).
+        #[cfg(not(feature = "ip"))]
+        Ok(Scalar::Ip(_)) => w.write_str(INVALID),
         Err(ErrKind::Missing) => w.write_str(MISSING),
         Err(_) => w.write_str(INVALID),
     }

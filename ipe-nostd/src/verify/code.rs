@@ -264,6 +264,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
             pc = next;
             cost = cost.saturating_add(1);
             let e = |err| (at, err);
+            crate::family::check_instr(&instr).map_err(|f| e(CodeError::Unsupported(f)))?;
             let base_u8 = base;
             match instr {
                 Instr::LoadSlot { slot } => {

@@ -94,6 +94,9 @@ pub enum CodeError {
     TooDeep,
     /// More jumps pending at once than the verifier tracks.
     TooManyJumps,
+    /// The instruction needs a language family this build lacks (issue #14: cargo features
+    /// `time`, `ip`, `unicode`, `arith` of ipe-nostd).
+    Unsupported(crate::family::Family),
 }
 
 /// Why a bundle body was rejected.
@@ -174,6 +177,9 @@ pub enum VerifyError {
         /// The policy.
         policy: u16,
     },
+    /// A slot, field, constant or set has a value kind of a language family this build lacks
+    /// (issue #14: cargo features `time`, `ip`, `unicode`, `arith` of ipe-nostd).
+    Unsupported(crate::family::Family),
 }
 
 impl Section {
@@ -248,6 +254,10 @@ impl core::fmt::Display for CodeError {
             CodeError::TooManyJumps => {
                 f.write_str("more jumps are pending at once than the verifier tracks")
             }
+            CodeError::Unsupported(family) => write!(
+                f,
+                "the instruction needs the `{family}` feature, which this engine was built without"
+            ),
         }
     }
 }
@@ -265,6 +275,11 @@ impl core::fmt::Display for VerifyError {
             VerifyError::IndexCoverage { policy } => {
                 write!(f, "policy {policy} is not indexed exactly once")
             }
+            VerifyError::Unsupported(family) => write!(
+                f,
+                "the bundle uses values that need the `{family}` feature, which this engine was \
+                 built without"
+            ),
             VerifyError::GroupRuleIndexed { policy } => write!(
                 f,
                 "policy {policy} is a rule of a first-match group but is in the trigger index"

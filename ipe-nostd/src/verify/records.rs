@@ -6,6 +6,7 @@ use super::index::verify_index;
 use super::{
     bad, count, range_ok, text, text_ok, Block, Section, Tables, VerifyError, MAX_LIST_LEN, R,
 };
+use crate::family::check_kind;
 use crate::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec,
     MemberRec, MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, SymbolRec,
@@ -56,6 +57,25 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         u32max,
     )?;
     let ip_ranges = count(Section::IpRanges, body.ip_ranges, IP_RANGE_LEN, u32max)?;
+    #[cfg(not(feature = "ip"))]
+    let _ = ip_ranges;
+
+    // Kinds of a language family this build lacks (issue #14): refused before anything reads them.
+    let unsupported = VerifyError::Unsupported;
+    for i in 0..slots {
+        let r = SlotRec::nth(body.slots, i);
+        check_kind(r.kind()).map_err(unsupported)?;
+        check_kind(r.elem_kind()).map_err(unsupported)?;
+    }
+    for i in 0..fields {
+        check_kind(FieldRec::nth(body.fields, i).kind()).map_err(unsupported)?;
+    }
+    for i in 0..consts {
+        check_kind(ConstRec::nth(body.consts, i).kind()).map_err(unsupported)?;
+    }
+    for i in 0..sets {
+        check_kind(SetRec::nth(body.sets, i).kind()).map_err(unsupported)?;
+    }
 
     // Symbols: valid text, strictly ascending.
     let mut prev: Option<&str> = None;
@@ -190,6 +210,8 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     for i in 0..sets {
         let r = SetRec::nth(body.sets, i);
         let (k, e, first, n) = (r.kind(), r.enum_id(), r.first_key(), r.key_count());
+        // Without the `ip` family an IP set was refused above (issue #14).
+        #[cfg(feature = "ip")]
         if k == kind::IP {
             // A range table (issue #14): records of `ip_ranges`, sorted and disjoint.
             ip_table(body, i, first, n, ip_ranges)?;
@@ -490,6 +512,7 @@ fn map_values_ok(body: &Body<'_>, ff: u16, nf: u16, e: u16) -> bool {
 
 /// Checks the range table of set `i` (kind [`kind::IP`]): `n` records of `ip_ranges` from
 /// `first`, within the section, each `lo <= hi`, sorted and disjoint.
+#[cfg(feature = "ip")]
 fn ip_table(body: &Body<'_>, i: usize, first: u32, n: u32, ranges: usize) -> R {
     if !range_ok(first, n, ranges) {
         return Err(bad(Section::Sets, i));

@@ -1,0 +1,94 @@
+//! The optional language families of issue #14 (cargo features `time`, `ip`, `unicode`,
+//! `arith`): which value kinds and instructions each needs, and the verifier's check that this
+//! build has them.
+//! A build without a family refuses, at load, a bundle that uses it
+//! ([`VerifyError::Unsupported`](crate::verify::VerifyError::Unsupported) for a slot, field,
+//! constant or set kind, [`CodeError::Unsupported`](crate::verify::CodeError::Unsupported) for
+//! an instruction), so the interpreter never meets the code left out.
+
+use crate::format::kind;
+use crate::isa::{Instr, StrOp};
+
+/// An optional family of the language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Family {
+    /// Timestamps and durations (kinds 12, 13), `sub` and `time.*` (feature `time`).
+    Time,
+    /// Addresses (kind 8), `in.ip.*` and IP range sets (feature `ip`).
+    Ip,
+    /// The `lower.*` string operators and the Unicode case tables (feature `unicode`).
+    Unicode,
+    /// The `arith` instruction: checked `+ - * / % &`, `-`, `min`, `max`, `abs` (feature
+    /// `arith`; 64-bit division is a library call on 32-bit targets).
+    Arith,
+}
+
+impl Family {
+    /// The cargo feature of ipe-nostd that enables the family.
+    pub const fn feature(self) -> &'static str {
+        match self {
+            Family::Time => "time",
+            Family::Ip => "ip",
+            Family::Unicode => "unicode",
+            Family::Arith => "arith",
+        }
+    }
+
+    /// Whether this build has the family.
+    pub const fn enabled(self) -> bool {
+        match self {
+            Family::Time => cfg!(feature = "time"),
+            Family::Ip => cfg!(feature = "ip"),
+            Family::Unicode => cfg!(feature = "unicode"),
+            Family::Arith => cfg!(feature = "arith"),
+        }
+    }
+}
+
+impl core::fmt::Display for Family {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.feature())
+    }
+}
+
+/// The family a value kind needs, if any.
+pub const fn of_kind(k: u8) -> Option<Family> {
+    match k {
+        kind::TIME | kind::DURATION => Some(Family::Time),
+        kind::IP => Some(Family::Ip),
+        _ => None,
+    }
+}
+
+/// The family an instruction needs, if any.
+pub fn of_instr(i: &Instr) -> Option<Family> {
+    match i {
+        Instr::Sub {} | Instr::TimeHour {} | Instr::TimeWeekday {} | Instr::TimeOfDay {} => {
+            Some(Family::Time)
+        }
+        Instr::InIpSlot { .. } | Instr::InIpField { .. } => Some(Family::Ip),
+        Instr::Arith { .. } => Some(Family::Arith),
+        Instr::StrOp {
+            op:
+                StrOp::LowerEq | StrOp::LowerStartsWith | StrOp::LowerEndsWith | StrOp::LowerContains,
+        } => Some(Family::Unicode),
+        _ => None,
+    }
+}
+
+/// `Err(family)` when kind `k` needs a family this build lacks.
+pub fn check_kind(k: u8) -> Result<(), Family> {
+    match of_kind(k) {
+        Some(f) if !f.enabled() => Err(f),
+        _ => Ok(()),
+    }
+}
+
+/// `Err(family)` when instruction `i` needs a family this build lacks.
+pub fn check_instr(i: &Instr) -> Result<(), Family> {
+    match of_instr(i) {
+        Some(f) if !f.enabled() => Err(f),
+        _ => Ok(()),
+    }
+}
