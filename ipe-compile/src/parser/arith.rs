@@ -138,18 +138,9 @@ pub(super) fn builtin(i: &mut In<'_>) -> PResult<Option<Expr>> {
         }));
     };
     enter(i)?;
-    let mut args = Vec::new();
-    let r = (|| {
-        loop {
-            args.push(super::expr(i)?);
-            if eat_sym(i, ",")?.is_none() {
-                break;
-            }
-        }
-        expect_sym(i, ")", "`,` or `)`")
-    })();
+    let r = super::reuse::call_args(i);
     i.state.0 -= 1;
-    let close = r?;
+    let (args, close) = r?;
     if args.len() != arity {
         return Err(ErrMode::Cut(SyntaxError::located(
             start..close.end,

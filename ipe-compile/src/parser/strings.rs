@@ -1,7 +1,7 @@
 //! String functions (issue #14): `len(x)`, the number of chars of a string, and `lower(x)`,
 //! a string compared case-insensitively.
 
-use super::{eat_sym, enter, expect_sym, peek_word, In, PResult};
+use super::{eat_sym, enter, peek_word, In, PResult};
 use super::{ExprKind, SyntaxError};
 use crate::ast::Expr;
 use winnow::error::ErrMode;
@@ -24,18 +24,9 @@ pub(super) fn builtin(i: &mut In<'_>) -> PResult<Option<Expr>> {
     super::ws(i)?;
     let _ = eat_sym(i, "(")?;
     enter(i)?;
-    let mut args = Vec::new();
-    let r = (|| {
-        loop {
-            args.push(super::expr(i)?);
-            if eat_sym(i, ",")?.is_none() {
-                break;
-            }
-        }
-        expect_sym(i, ")", "`,` or `)`")
-    })();
+    let r = super::reuse::call_args(i);
     i.state.0 -= 1;
-    let close = r?;
+    let (args, close) = r?;
     let span = start..close.end;
     match <[Expr; 1]>::try_from(args) {
         Ok([x]) => Ok(Some(Expr {
