@@ -689,22 +689,7 @@ impl<'a> Bundle<'a> {
     /// Whether constant set `set` holds `key` (binary search; never for an IP range set).
     #[inline]
     pub fn set_contains(&self, set: u16, key: i64) -> bool {
-        let r = self.set_rec(set);
-        if r.kind() == kind::IP {
-            return false;
-        }
-        let (first, n) = (r.first_key() as usize, r.key_count() as usize);
-        let (mut lo, mut hi) = (first, first.saturating_add(n));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let k = SetKeyRec::nth(self.body.set_keys, mid).key();
-            match k.cmp(&key) {
-                core::cmp::Ordering::Less => lo = mid + 1,
-                core::cmp::Ordering::Greater => hi = mid,
-                core::cmp::Ordering::Equal => return true,
-            }
-        }
-        false
+        self.set_rec(set).kind() != kind::IP && self.key_index(set, key).is_some()
     }
 
     /// The position of `key` among the keys of constant set `set` (0 for its smallest key),
@@ -712,6 +697,13 @@ impl<'a> Bundle<'a> {
     /// of a lookup table is the constant right after the table's first value constant).
     #[inline]
     pub fn set_position(&self, set: u16, key: i64) -> Option<u16> {
+        self.key_index(set, key).and_then(|i| u16::try_from(i).ok())
+    }
+
+    /// The index of `key` among the sorted keys of set `set`: the one binary search behind
+    /// [`Bundle::set_contains`] and [`Bundle::set_position`].
+    #[inline(always)]
+    fn key_index(&self, set: u16, key: i64) -> Option<usize> {
         let r = self.set_rec(set);
         let (first, n) = (r.first_key() as usize, r.key_count() as usize);
         let (mut lo, mut hi) = (first, first.saturating_add(n));
@@ -721,7 +713,7 @@ impl<'a> Bundle<'a> {
             match k.cmp(&key) {
                 core::cmp::Ordering::Less => lo = mid + 1,
                 core::cmp::Ordering::Greater => hi = mid,
-                core::cmp::Ordering::Equal => return u16::try_from(mid - first).ok(),
+                core::cmp::Ordering::Equal => return Some(mid - first),
             }
         }
         None
