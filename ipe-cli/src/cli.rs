@@ -93,6 +93,9 @@ pub enum Command {
         /// The `.ipeb` bundle.
         bundle: PathBuf,
     },
+    /// Serves decisions over HTTP (`POST /v1/decide`, `GET /v1/bundle`, `/healthz`,
+    /// `/metrics`), swapping the bundle when its files change; see docs/serve.md.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.
