@@ -251,7 +251,7 @@ async fn refuses_oversized_and_malformed_bodies_with_an_error_json() {
     )
     .await;
 
-    let big = format!("[{}]", vec![PROD; 64].join(","));
+    let big = format!("[{}]", [PROD; 64].join(","));
     assert!(big.len() > 1024);
     let r = post(s.addr, &big).await;
     assert_eq!(r.status, 413);
@@ -401,7 +401,7 @@ async fn file_swaps_under_load_give_no_failed_or_mixed_answers() {
             let mut seen = std::collections::HashSet::new();
             let mut n = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) || n == 0 {
-                let batch = (n + c) % 3 == 0;
+                let batch = (n + c).is_multiple_of(3);
                 let i = (n % 2) as usize;
                 let body = if batch {
                     format!("[{},{}]", requests[0], requests[1])
@@ -614,7 +614,7 @@ async fn sampled_out_decisions_are_counted_not_logged() {
         },
     )
     .await;
-    post(s.addr, &format!("[{}]", vec![PROD; 10].join(","))).await;
+    post(s.addr, &format!("[{}]", [PROD; 10].join(","))).await;
     let m = get(s.addr, "/metrics").await.body;
     assert!(m.contains("ipe_decision_log_sampled_out_total 5\n"), "{m}");
     assert!(m.contains("ipe_decision_log_queued_total 5\n"), "{m}");
