@@ -12,3 +12,6 @@ mod examples;
 /// `ipe inspect`'s listing, in-process.
 #[path = "suite/inspect.rs"]
 mod inspect;
+/// Issue #18: `ipe serve` against `ipe eval`.
+#[path = "suite/serve.rs"]
+mod serve;

@@ -1,0 +1,211 @@
+//! Issue #18: `ipe serve` end to end: the binary started on 127.0.0.1 port 0, asked over
+//! HTTP/1.1, and stopped with SIGTERM; its decisions are exactly `ipe eval`'s on every example.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// An `ipe serve` process and the address it printed.
+struct Serving {
+    child: Child,
+    addr: String,
+    stderr: mpsc::Receiver<String>,
+}
+
+fn serve(args: &[String]) -> Serving {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .arg("serve")
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ipe serve starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let first = lines.next().expect("a line").expect("UTF-8");
+    let addr = first
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    let (tx, stderr) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        let _ = tx.send(rest.join("\n"));
+    });
+    Serving {
+        child,
+        addr,
+        stderr,
+    }
+}
+
+impl Serving {
+    /// Sends SIGTERM and returns whether it exited with status 0, and its standard error.
+    fn stop(mut self) -> (bool, String) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let status = self.child.wait().expect("exits");
+        (status.success(), self.stderr.recv().unwrap_or_default())
+    }
+}
+
+/// One HTTP/1.1 request on its own connection: status and body.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connects");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("sends");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("reads");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status");
+    (status, body.to_owned())
+}
+
+/// The data and instance arguments of an example directory (as `examples/README.md` runs it).
+fn example_args(name: &str) -> Vec<String> {
+    let dir = format!("examples/{name}");
+    let mut files: Vec<String> = std::fs::read_dir(root().join(&dir))
+        .expect("example directory")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut args = vec![dir.clone()];
+    for (suffix, flag) in [(".data.json", "--data"), (".instances.json", "--instances")] {
+        for f in files.iter().filter(|f| f.ends_with(suffix)) {
+            args.push(flag.to_owned());
+            args.push(format!("{dir}/{f}"));
+        }
+    }
+    args
+}
+
+fn eval(args: &[String], input: &str) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .arg("eval")
+        .args(args)
+        .args(["--input", input])
+        .current_dir(root())
+        .output()
+        .expect("ipe eval runs");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every example's requests, one by one and as one batch, get exactly `ipe eval`'s lines
+/// (with and without `--now`); SIGTERM then stops the server cleanly.
+#[test]
+fn issue18_serve_decides_every_example_as_ipe_eval_prints() {
+    let cases: [(&str, &[&str]); 6] = [
+        ("seed", &[]),
+        ("policies", &[]),
+        ("k8s-admission", &[]),
+        ("k8s-admission", &["--now", "2026-12-01T10:00:00Z"]),
+        ("api-gateway", &[]),
+        ("firewall", &[]),
+    ];
+    for (name, extra) in cases {
+        let mut args = example_args(name);
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let input = format!("examples/{name}/requests.jsonl");
+        let want = eval(&args, &input);
+        let requests: Vec<String> = std::fs::read_to_string(root().join(&input))
+            .expect("requests")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(requests.len(), want.len());
+        let server = serve(&args);
+        let mut batch = Vec::new();
+        for (request, line) in requests.iter().zip(&want) {
+            assert!(!line.starts_with("{\"error\""), "{name}: {line}");
+            let (status, body) = http(&server.addr, "POST", "/v1/decide", request);
+            assert_eq!((status, &body), (200, line), "{name}: {request}");
+            batch.push(request.as_str());
+        }
+        let (status, body) = http(
+            &server.addr,
+            "POST",
+            "/v1/decide",
+            &format!("[{}]", batch.join(",\n")),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(body, format!("[{}]", want.join(",")), "{name} batch");
+        let (ok, stderr) = server.stop();
+        assert!(ok, "{name}: {stderr}");
+        assert!(stderr.ends_with("ipe serve: stopped"), "{stderr}");
+    }
+}
+
+/// A compiled bundle is served as is; a bundle with `--data` is refused, and so is a source
+/// with errors, before listening.
+#[test]
+fn issue18_serve_takes_a_bundle_and_refuses_what_it_cannot_serve() {
+    let dir = std::env::temp_dir().join(format!("ipe-cli-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = dir.join("seed.ipeb");
+    let out = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .args(["compile", "examples/seed", "-o"])
+        .arg(&bundle)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let server = serve(&[bundle.display().to_string()]);
+    let (status, body) = http(&server.addr, "GET", "/v1/bundle", "");
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["policies"], 1);
+    assert_eq!(v["source"], bundle.display().to_string());
+    let (status, body) = http(&server.addr, "GET", "/metrics", "");
+    assert_eq!(status, 200);
+    assert!(body.contains("\nipe_bundle_version 1\n"), "{body}");
+    assert!(server.stop().0);
+
+    let bad = dir.join("bad.ipe");
+    std::fs::write(&bad, "policy Broken: requires").unwrap();
+    for args in [
+        vec![
+            bundle.display().to_string(),
+            "--data".to_owned(),
+            "x.json".to_owned(),
+        ],
+        vec![bad.display().to_string()],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ipe"))
+            .arg("serve")
+            .args(&args)
+            .args(["--listen", "127.0.0.1:0"])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("error"), "{stderr}");
+        assert!(!stderr.contains("listening"), "{stderr}");
+    }
+}
