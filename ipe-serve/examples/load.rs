@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release -p ipe-serve --example load -- [--connections 64] [--seconds 10]
-//!     [--swap-ms 1000] [--batch 1] [--server-threads 2] [--client-threads 2]
+//!     [--swap-ms 1000] [--batch 1] [--server-threads 2] [--client-threads 2] [--log FILE]
 //! ```
 //! Not run by CI (timings); see BENCHMARKS.md.
 
@@ -66,6 +66,12 @@ fn main() -> anyhow::Result<()> {
     let batch = arg(&args, "--batch", 1).max(1) as usize;
     let server_threads = arg(&args, "--server-threads", 2) as usize;
     let client_threads = arg(&args, "--client-threads", 2) as usize;
+    // `--log FILE`: decision logs to FILE (rotated at 64 MiB, one old file kept).
+    let log = args
+        .iter()
+        .position(|a| a == "--log")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
 
     let a = compile(None)?;
     let b = compile(Some(EXTRA))?;
@@ -132,6 +138,16 @@ fn main() -> anyhow::Result<()> {
             Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 watch_interval: Some(Duration::from_millis(50)),
+                log: ipe_serve::LogConfig {
+                    target: log.map_or(ipe_serve::LogTarget::Off, |path| {
+                        ipe_serve::LogTarget::File {
+                            path,
+                            max_bytes: 64 << 20,
+                            keep: 1,
+                        }
+                    }),
+                    ..ipe_serve::LogConfig::default()
+                },
                 ..Config::default()
             },
             Box::new(FileSource::new(&path)),
@@ -255,6 +271,11 @@ fn main() -> anyhow::Result<()> {
         m.swaps.load(Relaxed),
         service.live().info.version,
         failed.load(Relaxed)
+    );
+    println!(
+        "decision log lines queued {}, dropped {}",
+        m.log_queued.load(Relaxed),
+        m.log_dropped.load(Relaxed)
     );
     println!("load average after: {}", load.trim());
     let _ = std::fs::remove_dir_all(&dir);

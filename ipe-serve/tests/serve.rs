@@ -624,6 +624,38 @@ async fn sampled_out_decisions_are_counted_not_logged() {
     assert!(text.lines().all(|l| !l.contains("\"request\"")));
 }
 
+/// A request whose body does not arrive within the timeout gets 408 and is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_requests_time_out_with_408() {
+    let dir = temp_dir("timeout");
+    let path = dir.join("a.ipeb");
+    std::fs::write(&path, bundle(POLICY_A)).unwrap();
+    let s = start_file(
+        &path,
+        Config {
+            timeout: Duration::from_millis(200),
+            ..Config::default()
+        },
+    )
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    stream
+        .write_all(b"POST /v1/decide HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("{\"error\":\"request timed out after 200 ms\"}"),
+        "{answer}"
+    );
+    let m = get(s.addr, "/metrics").await.body;
+    assert!(m.contains("ipe_http_timeouts_total 1\n"), "{m}");
+    s.stop().await;
+}
+
 /// A request whose body is still arriving when shutdown starts is answered; then the server
 /// stops and refuses new connections.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -209,3 +209,55 @@ fn issue18_serve_takes_a_bundle_and_refuses_what_it_cannot_serve() {
         assert!(!stderr.contains("listening"), "{stderr}");
     }
 }
+
+/// README's "Decision service" commands: serve the seed with a decision log, decide its first
+/// request, read the bundle and the metrics, stop; the log holds that decision.
+#[test]
+fn issue18_readme_decision_service_commands_work() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for command in [
+        "ipe serve examples/seed --listen 127.0.0.1:8181 --decision-log decisions.log",
+        "head -1 examples/seed/requests.jsonl | curl -s -XPOST 127.0.0.1:8181/v1/decide --data-binary @-",
+        "curl -s 127.0.0.1:8181/v1/bundle",
+        "curl -s 127.0.0.1:8181/metrics",
+    ] {
+        assert!(readme.contains(command), "README lost `{command}`");
+    }
+    let dir = std::env::temp_dir().join(format!("ipe-cli-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("decisions.log");
+    let _ = std::fs::remove_file(&log);
+    let server = serve(&[
+        "examples/seed".to_owned(),
+        "--decision-log".to_owned(),
+        log.display().to_string(),
+    ]);
+    let requests = std::fs::read_to_string(root().join("examples/seed/requests.jsonl")).unwrap();
+    let first = requests.lines().next().unwrap();
+    let (status, body) = http(&server.addr, "POST", "/v1/decide", first);
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        eval(
+            &["examples/seed".to_owned()],
+            "examples/seed/requests.jsonl"
+        )[0]
+    );
+    let (status, bundle) = http(&server.addr, "GET", "/v1/bundle", "");
+    assert_eq!(status, 200);
+    let bundle: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    let (status, metrics) = http(&server.addr, "GET", "/metrics", "");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("\nipe_decisions_total{decision=\"allow\"} 1\n"),
+        "{metrics}"
+    );
+    let (ok, stderr) = server.stop();
+    assert!(ok, "{stderr}");
+    let text = std::fs::read_to_string(&log).expect("the decision log");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(line["decision"], "allow");
+    assert_eq!(line["bundle"]["digest"], bundle["digest"]);
+}
