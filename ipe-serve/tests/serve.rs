@@ -633,7 +633,7 @@ async fn slow_requests_time_out_with_408() {
     let s = start_file(
         &path,
         Config {
-            timeout: Duration::from_millis(200),
+            timeout: Duration::from_millis(500),
             ..Config::default()
         },
     )
@@ -648,7 +648,7 @@ async fn slow_requests_time_out_with_408() {
     let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
-        answer.contains("{\"error\":\"request timed out after 200 ms\"}"),
+        answer.contains("{\"error\":\"request timed out after 500 ms\"}"),
         "{answer}"
     );
     let m = get(s.addr, "/metrics").await.body;
@@ -671,6 +671,17 @@ async fn shutdown_drains_in_flight_requests() {
         "POST /v1/decide HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n",
         PROD.len()
     );
+    // A first, complete request on the connection: it has been accepted and is served.
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(PROD.as_bytes()).await.unwrap();
+    let mut first_answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&first_answer).ends_with(&expected(&a, PROD)) {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the first answer");
+        first_answer.extend_from_slice(&buf[..n]);
+    }
+    // The second request is in flight (its body half sent) when shutdown starts.
     stream.write_all(head.as_bytes()).await.unwrap();
     let (first, rest) = PROD.split_at(10);
     stream.write_all(first.as_bytes()).await.unwrap();
