@@ -414,6 +414,8 @@ pub(crate) struct PolicyEnc<'c> {
     pub applies: Bool<'c>,
     /// It applies and every requirement holds (false for `denies`).
     pub ok: Bool<'c>,
+    /// Its trigger and every clause evaluate without an error (for readable witnesses).
+    pub decided: Bool<'c>,
     /// It reports a violation (in `violations`).
     pub violated: Bool<'c>,
     /// It makes the decision deny (a violation or an error).
@@ -520,12 +522,17 @@ pub(crate) fn encode<'c>(req: &mut Request<'c>, program: &Program, cap: u32) -> 
             Body::Denies { .. } => (ff.clone(), tt.clone()),
         };
         let ok = Bool::and(ctx, &[&applies, &all_t]);
+        let mut dec = vec![Bool::or(ctx, &[&trigger.t, &trigger.f])];
+        dec.extend(clauses.iter().map(|c| Bool::or(ctx, &[&c.t, &c.f])));
+        let dec: Vec<&Bool<'c>> = dec.iter().collect();
+        let decided = Bool::and(ctx, &dec);
         let violated = Bool::and(ctx, &[&applies, &any_f]);
         let denies = Bool::and(ctx, &[&gate, &trigger.f.not(), &ok.not()]);
         policies.push(PolicyEnc {
             clauses,
             applies,
             ok,
+            decided,
             violated,
             denies,
             unsupported: enc.unsupported.clone(),

@@ -367,9 +367,12 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
             }
             let model = match (&kind, can_t) {
                 (Kind::AlwaysTrue, Out::Sat(m)) => Some(m),
-                _ => match s.check(&[&pe.applies, &witness_q]) {
+                _ => match s.check(&[&pe.applies, &witness_q, &pe.decided]) {
                     Out::Sat(m) => Some(m),
-                    _ => None,
+                    _ => match s.check(&[&pe.applies, &witness_q]) {
+                        Out::Sat(m) => Some(m),
+                        _ => None,
+                    },
                 },
             };
             let witness = model.map(|m| s.req.witness(&m));
@@ -461,6 +464,10 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
                 out.push(unknown_bound(program, "whether it conflicts", a, opts).other(b));
                 continue;
             }
+            let both = match s.check(&[&ea.applies, &eb.applies, &ea.decided, &eb.decided]) {
+                Out::Sat(m) => m,
+                _ => both,
+            };
             let w = s.req.witness(&both);
             let r = seen(program, &w);
             let ok = r.effect == Effect::Deny
@@ -576,10 +583,14 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
                             out.push(unknown_bound(program, "whether it ever allows", p, opts))
                         }
                         Out::Unsat => {
-                            let Some(m) = applies[p].first() else {
-                                continue;
+                            let pe = &enc.policies[p];
+                            let w = match s.check(&[&pe.applies, &pe.decided]) {
+                                Out::Sat(m) => s.req.witness(&m),
+                                _ => match applies[p].first() {
+                                    Some(m) => s.req.witness(m),
+                                    None => continue,
+                                },
                             };
-                            let w = s.req.witness(m);
                             let r = seen(program, &w);
                             if !(r.effect == Effect::Deny && r.matched.contains(&pol.name)) {
                                 out.push(unknown_witness(program, "allowing", p, &enc));
