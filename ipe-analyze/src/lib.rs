@@ -518,48 +518,52 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
             }
             match s.check(&[&enc.policies[a].violated, &vb.not()]) {
                 Out::Sat(m) => violated[a].push(m),
-                Out::Unsat => implies[a][b] = !enc.policies[a].inexact && !enc.policies[b].inexact,
-                Out::Unknown(_) => {}
+                Out::Unsat if enc.policies[a].inexact || enc.policies[b].inexact => {
+                    out.push(unknown_bound(program, "shadowing", a, opts).other(b))
+                }
+                Out::Unsat => implies[a][b] = true,
+                Out::Unknown(why) => {
+                    out.push(unknown_timeout(program, "shadowing", a, &why).other(b))
+                }
             }
         }
     }
-    for a in 0..n {
-        for b in 0..n {
-            if a == b || !implies[a][b] || (implies[b][a] && b < a) {
-                continue;
-            }
-            let dup = implies[b][a];
-            let (na, nb) = (&program.policies[a].name, &program.policies[b].name);
-            let Some(m) = violated[a].first() else {
-                continue;
-            };
-            let w = s.req.witness(m);
-            let r = seen(program, &w);
-            if !(r.violated.contains(na) && r.violated.contains(nb)) {
-                out.push(unknown_witness(program, "shadowing", a, &enc).other(b));
-                continue;
-            }
-            let mut f = if dup {
-                Finding::new(
-                    Kind::Duplicate,
-                    format!("policies `{na}` and `{nb}` are violated by exactly the same requests"),
-                )
-                .help("remove one of them")
-            } else {
-                Finding::new(
-                    Kind::Shadowed,
-                    format!(
-                        "policy `{na}` is shadowed by `{nb}`: every request that violates `{na}` \
-                         also violates `{nb}`"
-                    ),
-                )
-                .help("it never denies a request on its own: remove it or narrow the other")
-            }
-            .at(a)
-            .other(b);
-            f.witness = Some(w);
-            out.push(f);
+    let pairs = (0..n).flat_map(|a| (0..n).map(move |b| (a, b)));
+    for (a, b) in pairs {
+        if a == b || !implies[a][b] || (implies[b][a] && b < a) {
+            continue;
         }
+        let dup = implies[b][a];
+        let (na, nb) = (&program.policies[a].name, &program.policies[b].name);
+        let Some(m) = violated[a].first() else {
+            continue;
+        };
+        let w = s.req.witness(m);
+        let r = seen(program, &w);
+        if !(r.violated.contains(na) && r.violated.contains(nb)) {
+            out.push(unknown_witness(program, "shadowing", a, &enc).other(b));
+            continue;
+        }
+        let mut f = if dup {
+            Finding::new(
+                Kind::Duplicate,
+                format!("policies `{na}` and `{nb}` are violated by exactly the same requests"),
+            )
+            .help("remove one of them")
+        } else {
+            Finding::new(
+                Kind::Shadowed,
+                format!(
+                    "policy `{na}` is shadowed by `{nb}`: every request that violates `{na}` \
+                         also violates `{nb}`"
+                ),
+            )
+            .help("it never denies a request on its own: remove it or narrow the other")
+        }
+        .at(a)
+        .other(b);
+        f.witness = Some(w);
+        out.push(f);
     }
 
     // Under `default deny`: what is never allowed.
