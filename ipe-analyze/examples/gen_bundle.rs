@@ -1,5 +1,8 @@
 //! Writes a generated bundle of N policies (for the `ipe analyze` timings in BENCHMARKS.md):
-//! `cargo run -p ipe-analyze --example gen_bundle -- N > dir/bundle.ipe`.
+//! `cargo run -p ipe-analyze --example gen_bundle -- N [sparse] > dir/bundle.ipe`.
+//!
+//! `sparse`: every trigger also names a team shared by 10 policies only, so most pairs of
+//! policies never apply together (closer to a real bundle than the dense default).
 //!
 //! Policies pick a resource kind and an environment (and sometimes a team) as their trigger and
 //! one of five requirement shapes with varying constants, so many pairs overlap: the analysis
@@ -10,6 +13,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100);
+    let sparse = std::env::args().nth(2).is_some_and(|a| a == "sparse");
     let kinds = ["pod", "job", "secret", "service"];
     let envs = ["dev", "test", "staging", "prod", "edge"];
     let mut out = String::from(
@@ -20,7 +24,9 @@ fn main() {
     for i in 0..n {
         let kind = kinds[i % kinds.len()];
         let env = envs[(i / kinds.len()) % envs.len()];
-        let team = if i % 3 == 0 {
+        let team = if sparse {
+            format!(" and team == \"g{}\"", i / 10)
+        } else if i % 3 == 0 {
             format!(" and team == \"t{}\"", i % 7)
         } else {
             String::new()

@@ -15,7 +15,7 @@ pub use render::{render_text, to_json};
 
 use encode::{ProgramEnc, Request};
 use ipe_compile::eval::Truth;
-use ipe_compile::hir::{Body, Program, Scalar, SlotType};
+use ipe_compile::hir::{Body, CmpOp, Expr, Literal, Operand, Program, Scalar, SlotId, SlotType};
 use ipe_nostd::Effect;
 use serde_json::Value;
 use z3::ast::Bool;
@@ -280,6 +280,33 @@ fn unknown_timeout(program: &Program, what: &str, p: usize, why: &str) -> Findin
     .note(format!("the solver gave up ({why})"))
 }
 
+/// The `slot == literal` conjuncts of a trigger (at its top level).
+fn pinned(e: &Expr) -> Vec<(SlotId, &Literal)> {
+    match e {
+        Expr::And(xs) => xs.iter().flat_map(pinned).collect(),
+        Expr::Cmp {
+            op: CmpOp::Eq,
+            lhs: Operand::Slot(s),
+            rhs: Operand::Lit(l),
+            ..
+        }
+        | Expr::Cmp {
+            op: CmpOp::Eq,
+            lhs: Operand::Lit(l),
+            rhs: Operand::Slot(s),
+            ..
+        } => vec![(*s, l)],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether two triggers pin one attribute to different literals (they never both hold): a
+/// syntactic shortcut that saves a solver query per such pair.
+fn exclusive(a: &[(SlotId, &Literal)], b: &[(SlotId, &Literal)]) -> bool {
+    a.iter()
+        .any(|(s, l)| b.iter().any(|(t, m)| s == t && l != m))
+}
+
 /// The result of an analysis: findings and how many solver queries it took.
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
@@ -413,6 +440,11 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
     }
 
     // Conflicts: both apply, each can be met there, never both.
+    let pins: Vec<Vec<(SlotId, &Literal)>> = program
+        .policies
+        .iter()
+        .map(|p| p.trigger.as_ref().map(pinned).unwrap_or_default())
+        .collect();
     for a in 0..n {
         for b in a + 1..n {
             if !(live[a] && live[b]) || broken[a] || broken[b] {
@@ -425,7 +457,7 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
                 continue;
             }
             let (ea, eb) = (&enc.policies[a], &enc.policies[b]);
-            if ea.reads.is_disjoint(&eb.reads) {
+            if ea.reads.is_disjoint(&eb.reads) || exclusive(&pins[a], &pins[b]) {
                 continue;
             }
             let both_ok = Bool::and(&ctx, &[&ea.ok, &eb.ok]);
@@ -509,7 +541,8 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
             continue;
         }
         for b in 0..n {
-            if a == b || violated[b].is_empty() {
+            // A violation of `a` pins an attribute `b`'s trigger pins elsewhere: not implied.
+            if a == b || violated[b].is_empty() || exclusive(&pins[a], &pins[b]) {
                 continue;
             }
             let vb = &enc.policies[b].violated;

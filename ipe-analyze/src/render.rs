@@ -210,6 +210,7 @@ pub fn to_json(
             "policies": program.policies.len(),
             "findings": analysis.findings.len() - unknown,
             "unknown": unknown,
+            "queries": analysis.queries,
         },
     })
 }
