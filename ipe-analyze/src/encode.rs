@@ -203,7 +203,20 @@ impl<'c> Request<'c> {
     /// path different types.
     fn slot(&mut self, path: &str, ty: &SlotType, need: Option<u32>, cap: u32) -> Option<usize> {
         if let Some(&i) = self.by_path.get(path) {
-            return (self.slots[i].ty == *ty).then_some(i);
+            let s = self.slots.get_mut(i)?;
+            if s.ty != *ty {
+                return None;
+            }
+            // A second program (`--against`) may need more elements than the first.
+            if let (Var::List { elems, .. }, SlotType::List { max_len, .. })
+            | (Var::List { elems, .. }, SlotType::Records { max_len, .. }) = (&s.var, ty)
+            {
+                let want = need.unwrap_or(*max_len).min(*max_len);
+                if (elems.len() as u32) < want {
+                    s.inexact = true;
+                }
+            }
+            return Some(i);
         }
         let ctx = self.ctx;
         let present = Bool::new_const(ctx, format!("has {path}"));
