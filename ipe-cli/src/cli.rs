@@ -96,6 +96,39 @@ pub enum Command {
     /// Serves decisions over HTTP (`POST /v1/decide`, `GET /v1/bundle`, `/healthz`,
     /// `/metrics`), swapping the bundle when its files change; see docs/serve.md.
     Serve(crate::serve::ServeArgs),
+    /// Analyzes a bundle with an SMT solver: dead policies, always-true/false clauses,
+    /// conflicts, shadowed and duplicate policies, what `default deny` never allows, and with
+    /// `--against` requests whose decision changed; each with a witness request (see
+    /// docs/analyze.md). Exits 1 when there is a finding (unknown answers do not count).
+    Analyze {
+        /// `.ipe` files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A JSON data file whose top-level keys are constants of the bundle (repeatable).
+        #[arg(long, value_name = "FILE")]
+        data: Vec<PathBuf>,
+        /// A JSON file of template instances (repeatable).
+        #[arg(long, value_name = "FILE")]
+        instances: Vec<PathBuf>,
+        /// The old version of the bundle (files or directories, repeatable): report requests
+        /// whose decision differs instead (a semantic diff; it gets the same `--data` and
+        /// `--instances`).
+        #[arg(long, value_name = "PATH")]
+        against: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::analyze::Format::Text)]
+        format: crate::analyze::Format,
+        /// The most list elements the encoding unrolls; answers "never" about a list that may
+        /// need more are unknown.
+        #[arg(long, value_name = "N", default_value_t = 8)]
+        list_bound: u32,
+        /// The solver's time limit per query in ms (a timeout is an unknown answer).
+        #[arg(long, value_name = "MS", default_value_t = 2000)]
+        timeout_ms: u32,
+        /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
+        #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
+        max_cost: u32,
+    },
 }
 
 /// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.

@@ -2,6 +2,7 @@
 //! input ([`input`]), the bundle listing ([`inspect`]) and the decision service ([`serve`]). The binary is `src/main.rs`.
 #![deny(missing_docs)]
 
+pub mod analyze;
 pub mod cli;
 pub mod input;
 pub mod inspect;

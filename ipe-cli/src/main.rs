@@ -166,6 +166,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("writing standard output")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analyze {
+            paths,
+            data,
+            instances,
+            against,
+            format,
+            list_bound,
+            timeout_ms,
+            max_cost,
+        } => analyze(
+            &paths, &data, &instances, &against, format, list_bound, timeout_ms, max_cost,
+        ),
         Command::Eval {
             paths,
             input,
@@ -284,4 +296,47 @@ fn eval(decider: &Decider, input: &Path, max_line_bytes: usize) -> anyhow::Resul
         .flush()
         .context("writing standard output")?;
     Ok(errors)
+}
+
+/// `ipe analyze`: compiles the bundle (and the old one with `--against`) and prints the
+/// findings; exit status 1 when there is a finding or a compile error.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per command-line option"
+)]
+fn analyze(
+    paths: &[PathBuf],
+    data: &[PathBuf],
+    instances: &[PathBuf],
+    against: &[PathBuf],
+    format: ipe_cli::analyze::Format,
+    list_bound: u32,
+    timeout_ms: u32,
+    max_cost: u32,
+) -> anyhow::Result<ExitCode> {
+    let Some(new) = program(paths, instances, max_cost, data)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let old = if against.is_empty() {
+        None
+    } else {
+        match program(against, instances, max_cost, data)? {
+            Some(p) => Some(p),
+            None => return Ok(ExitCode::FAILURE),
+        }
+    };
+    let options = ipe_analyze::Options {
+        list_bound,
+        timeout_ms,
+    };
+    let (text, found) = ipe_cli::analyze::run(&new, old.as_ref(), format, &options);
+    let mut out = BufWriter::new(io::stdout().lock());
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing standard output")?;
+    Ok(if found {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,5 +1,8 @@
 //! The integration tests of ipe-cli, in one binary (modules live in `suite/`).
 
+/// Issue #16: `ipe analyze` (findings, witnesses replayed with `ipe eval`, golden output).
+#[path = "suite/analyze.rs"]
+mod analyze;
 /// The `ipe` binary end to end.
 #[path = "suite/cli.rs"]
 mod cli;

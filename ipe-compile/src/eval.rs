@@ -731,6 +731,19 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
     out
 }
 
+/// The truth of one top-level condition of `program` (a trigger or a clause, no aggregate
+/// element bound) for `request` (used by `ipe analyze` to confirm its witnesses).
+pub fn truth(program: &Program, request: &Value, e: &Expr) -> Truth {
+    let maps = map_entries(program, request);
+    let mut ev = Eval {
+        program,
+        request,
+        env: Vec::new(),
+        maps: &maps,
+    };
+    ev.expr(e)
+}
+
 /// Evaluates `program` against `request` (a JSON object; anything else reads as an empty
 /// request).
 pub fn evaluate(program: &Program, request: &Value) -> Report {
