@@ -593,6 +593,9 @@ pub struct NativeV3 {
     src_nets: Vec<ipnet::IpNet>,
     dst_nets: Vec<ipnet::IpNet>,
     regex: Option<regex::Regex>,
+    /// The `like` patterns split at their stars once, at set-up.
+    arn_like: Vec<&'static str>,
+    host_like: Vec<&'static str>,
 }
 
 /// `lower(a) == b` without allocating (each char lowered on its own, as IPE folds).
@@ -608,10 +611,13 @@ fn lower_ends_with(a: &str, b: &str) -> bool {
     b.chars().rev().all(|c| lowered.next() == Some(c))
 }
 
-/// Cedar's `like`: `*` any sequence, the rest literal (no `\*` in these patterns).
-fn like_match(s: &str, pattern: &str) -> bool {
-    let pieces: Vec<&str> = pattern.split('*').collect();
-    let (first, rest) = pieces.split_first().expect("one piece");
+/// Cedar's `like` over a pattern split at its stars (no `\*` in these patterns): the first
+/// piece a prefix, the last a suffix, each middle piece at its leftmost place after the
+/// previous one.
+fn like_match(s: &str, pieces: &[&str]) -> bool {
+    let Some((first, rest)) = pieces.split_first() else {
+        return s.is_empty();
+    };
     let Some(mut s) = s.strip_prefix(first) else {
         return false;
     };
@@ -645,6 +651,8 @@ impl NativeV3 {
             ]),
             dst_nets: nets(&["10.20.0.0/16", "2001:db8:20::/48"]),
             regex: (v3 == V3::Matches).then(|| regex::Regex::new(MATCHES_REGEX).expect("regex")),
+            arn_like: "arn:aws:iam::*:user/*".split('*').collect(),
+            host_like: "*.example.com".split('*').collect(),
         }
     }
 
@@ -711,9 +719,7 @@ impl NativeV3 {
                     && matches!(r.port, 22 | 25 | 80 | 443 | 8000..=8100 | 9000..=9099)
                     && (1024..=65535).contains(&r.sport)
             }
-            V3::Like => {
-                like_match(&r.arn, "arn:aws:iam::*:user/*") && like_match(&r.host, "*.example.com")
-            }
+            V3::Like => like_match(&r.arn, &self.arn_like) && like_match(&r.host, &self.host_like),
             V3::Matches => self.regex.as_ref().is_some_and(|re| re.is_match(&r.name)),
             V3::Strings => {
                 let n = r.user_name.chars().count();
