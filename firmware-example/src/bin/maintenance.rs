@@ -136,7 +136,11 @@ fn main() -> ! {
         let right = v.effect == step.effect
             && v.truncated == 0
             && names_match(&bundle, v.matched.iter().copied(), ALL)
-            && names_match(&bundle, v.violations.iter().map(|x| x.policy), step.violated)
+            && names_match(
+                &bundle,
+                v.violations.iter().map(|x| x.policy),
+                step.violated,
+            )
             && names_match(&bundle, v.errors.iter().map(|x| x.policy), step.errors);
         if !right {
             defmt::error!("step {=usize}: unexpected decision", i + 1);
