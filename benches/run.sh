@@ -12,7 +12,7 @@ cd "$root"
 out="${BENCH_OUT:-$(mktemp -d)}"
 mkdir -p "$out"
 
-cargo test --release -p ipe-benches --test agreement
+cargo test --release -p ipe-benches --test agreement --test v3   # v3: issue #14 and `cidr/N`
 for bench in eval compile decode swap throughput ${EXTRA_BENCHES:-}; do
     cargo bench -p ipe-benches --bench "$bench" -- "$@" | tee "$out/$bench.txt"
 done

@@ -4,6 +4,8 @@
 //!
 //! Outputs (all in `OUT_DIR`, embedded with `include_bytes!`; nothing is checked in):
 //! - `policies.ipeb`: the verified bundle the firmware runs;
+//! - `maintenance.ipeb`: `policies-maintenance/` (a port range and a time window), run by the
+//!   `maintenance` binary (feature `time`);
 //! - `corrupted-crc.ipeb`: the bundle with one body byte flipped (the CRC no longer matches);
 //! - `corrupted-code.ipeb`: one bytecode byte changed and the CRC recomputed, so the damage
 //!   gets past the checksum and only the bytecode verifier can catch it.
@@ -39,6 +41,20 @@ fn main() {
     let bytes = compiled.bytes;
     ipe_nostd::Bundle::from_bytes(&bytes).unwrap_or_else(|e| fail(&format!("{e}")));
     fs::write(out.join("policies.ipeb"), &bytes).expect("write policies.ipeb");
+
+    // The remote-service bundle of the `maintenance` binary (issue #14: a port range and a time
+    // window). Compiled in every build (the host has every family); only a firmware built
+    // with the example's `time` feature embeds and loads it.
+    let maintenance = dir.join("policies-maintenance");
+    println!("cargo:rerun-if-changed={}", maintenance.display());
+    let files = ipe_compile::bundle_files(std::slice::from_ref(&maintenance))
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    let program = ipe_compile::compile_paths(&files).unwrap_or_else(|e| fail(&e.to_string()));
+    let compiled = ipe_compile::lower::lower(&program).unwrap_or_else(|e| fail(&format!("{e}")));
+    fs::write(out.join("maintenance.ipeb"), &compiled.bytes).expect("write maintenance.ipeb");
 
     // Corruption 1: flip the last body byte; the header CRC now disagrees.
     let mut crc_bad = bytes.clone();

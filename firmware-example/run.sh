@@ -27,12 +27,15 @@ cargo test --target "$host" --lib
 # --- firmware under QEMU ---------------------------------------------------------------------
 # target:machine:cpu
 boards="thumbv7m-none-eabi:lm3s6965evb:cortex-m3 thumbv7em-none-eabihf:mps2-an386:cortex-m4"
-bins="valve corrupted"
+# `maintenance` (issue #14: a port range and a time window) needs the example's `time` feature
+# (ipe-nostd's `time` family), built separately so `valve` and `corrupted` keep their flash.
+bins="valve corrupted maintenance"
 failed=0
 for board in $boards; do
   IFS=: read -r target machine cpu <<<"$board"
   echo "== build $target"
   cargo build --release --target "$target" --bins
+  cargo build --release --target "$target" --features time --bin maintenance
   for bin in $bins; do
     elf=$out/$target/release/$bin
     echo "== run $bin on $machine ($target)"
@@ -60,7 +63,8 @@ for board in $boards; do
       $1 ~ /^\.(bss|uninit)$/ { bss += $2 }
       END { printf "%-22s %-10s text %6d  data %4d  bss %4d  flash %6d\n", t, b, text, data, bss, text + data }'
   done
-  "$size_tool" "$out/$target/release/valve" "$out/$target/release/corrupted"
+  "$size_tool" "$out/$target/release/valve" "$out/$target/release/corrupted" \
+    "$out/$target/release/maintenance"
 done
 
 echo "== firmware-example done in $((SECONDS - start)) s"

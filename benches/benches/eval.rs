@@ -2,6 +2,10 @@
 //!
 //! - `eval/<engine>/policy`: context prebuilt (evaluation only).
 //! - `eval/<engine>/json`: end to end from the JSON request string.
+//! - `eval/<engine>/v2`, `eval/<engine>/v3`: issue #13's and issue #14's feature families,
+//!   context prebuilt (hand-written Rust and IPE only).
+//! - `eval/<engine>/cidr`: `src in` a list of 100, 1,000 and 10,000 networks, context prebuilt,
+//!   on every engine.
 //!
 //! Run: `cargo bench -p ipe-benches --bench eval` (filter: `-- interp`).
 
@@ -9,7 +13,7 @@ mod common;
 
 use common::split;
 use divan::{black_box, Bencher};
-use ipe_benches::{Native, NativeV2, RegoEngine};
+use ipe_benches::{Native, NativeCidr, NativeV2, NativeV3, RegoEngine};
 
 /// Every prebuilt-context case, `workload:request`.
 const CASES: &[&str] = &[
@@ -51,6 +55,48 @@ const V2_CASES: &[&str] = &[
     "v2/defs_written:allow",
     "v2/defs_written:deny",
 ];
+
+/// Language v2 part 2 cases (issue #14), prebuilt context: one workload per feature family,
+/// run by the hand-written Rust and IPE's engines only.
+const V3_CASES: &[&str] = &[
+    "v3/ip:allow",
+    "v3/ip:deny",
+    "v3/ranges:allow",
+    "v3/ranges:deny",
+    "v3/like:allow",
+    "v3/like:deny",
+    "v3/matches:allow",
+    "v3/matches:deny",
+    "v3/strings:allow",
+    "v3/strings:deny",
+    "v3/arith:allow",
+    "v3/arith:deny",
+    "v3/time:allow",
+    "v3/time:deny",
+];
+
+/// The CIDR allow-list (issue #14) at 100, 1,000 and 10,000 networks: an IPv4 and an IPv6
+/// address inside a network (allow) and outside every network (deny).
+const CIDR_CASES: &[&str] = &[
+    "cidr/100:v4_hit",
+    "cidr/100:v4_miss",
+    "cidr/100:v6_hit",
+    "cidr/100:v6_miss",
+    "cidr/1000:v4_hit",
+    "cidr/1000:v4_miss",
+    "cidr/1000:v6_hit",
+    "cidr/1000:v6_miss",
+    "cidr/10000:v4_hit",
+    "cidr/10000:v4_miss",
+    "cidr/10000:v6_hit",
+    "cidr/10000:v6_miss",
+];
+
+/// Checks an engine's decision on a v3 or cidr case before timing it.
+fn check(case: &str, allow: bool) {
+    let (w, c) = split(case);
+    assert_eq!(allow, common::workload_def(w).case(c).allow, "{case}");
+}
 
 /// The v2 workload whose benches render the reason of a deny.
 const RENDERS: &str = "v2/reasons";
@@ -110,6 +156,26 @@ mod native {
             b.bench_local(|| e.decide(black_box(&req)));
         }
     }
+
+    /// Issue #14 families: `ipnet`, `regex`, checked arithmetic, pre-parsed times.
+    #[divan::bench(args = V3_CASES)]
+    fn v3(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::native_v3(w);
+        let req = NativeV3::parse(&common::workload_def(w).case(c).json);
+        check(case, e.decide(&req));
+        b.bench_local(|| e.decide(black_box(&req)));
+    }
+
+    /// `ipnet` networks merged into sorted ranges, one binary search.
+    #[divan::bench(args = CIDR_CASES)]
+    fn cidr(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::native_cidr(w);
+        let req = NativeCidr::parse(&common::workload_def(w).case(c).json);
+        check(case, e.decide(&req));
+        b.bench_local(|| e.decide(black_box(&req)));
+    }
 }
 
 mod interp {
@@ -137,6 +203,26 @@ mod interp {
             check_v2(case, e.decide(&ctx), "");
             b.bench_local(|| e.decide(black_box(&ctx)));
         }
+    }
+
+    /// Issue #14 families, context prebuilt.
+    #[divan::bench(args = V3_CASES)]
+    fn v3(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::interp(w);
+        let ctx = e.context(&common::workload_def(w).case(c).json);
+        check(case, e.decide(&ctx));
+        b.bench_local(|| e.decide(black_box(&ctx)));
+    }
+
+    /// `src in` a constant of N networks, context prebuilt.
+    #[divan::bench(args = CIDR_CASES)]
+    fn cidr(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::interp(w);
+        let ctx = e.context(&common::workload_def(w).case(c).json);
+        check(case, e.decide(&ctx));
+        b.bench_local(|| e.decide(black_box(&ctx)));
     }
 
     /// Parse, fill a context from a reused arena, evaluate.
@@ -225,6 +311,26 @@ mod host_jit {
         }
     }
 
+    /// Issue #14 families over prebuilt values, every policy JIT-compiled.
+    #[divan::bench(args = V3_CASES)]
+    fn v3(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::host_jit(w);
+        let values = e.values(&common::workload_def(w).case(c).json);
+        check(case, e.decide(values));
+        b.bench_local(|| e.decide(black_box(values)));
+    }
+
+    /// `src in` a constant of N networks, every policy JIT-compiled.
+    #[divan::bench(args = CIDR_CASES)]
+    fn cidr(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::host_jit(w);
+        let values = e.values(&common::workload_def(w).case(c).json);
+        check(case, e.decide(values));
+        b.bench_local(|| e.decide(black_box(values)));
+    }
+
     /// `PolicyEngine::evaluate_json` with every policy JIT-compiled.
     #[divan::bench(args = JSON_CASES)]
     fn json(b: Bencher, case: &str) {
@@ -282,6 +388,15 @@ mod cedar {
         let json = common::workload_def(w).case(c).cedar_json.as_str();
         b.bench_local(|| e.decide_json(black_box(json)));
     }
+    /// `ip(context.src).isInRange(ip("net"))`, one `permit` per network.
+    #[divan::bench(args = CIDR_CASES)]
+    fn cidr(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::cedar(w);
+        let req = e.request(&common::workload_def(w).case(c).cedar_json);
+        check(case, e.decide(&req));
+        b.bench_local(|| e.decide(black_box(&req)));
+    }
 }
 
 mod regorus {
@@ -303,5 +418,16 @@ mod regorus {
         let json = common::workload_def(w).case(c).json.as_str();
         let mut vm = e.vm();
         b.bench_local(|| RegoEngine::decide_json(&mut vm, black_box(json)));
+    }
+
+    /// `some n in allowed; net.cidr_contains(n, input.src)`.
+    #[divan::bench(args = CIDR_CASES)]
+    fn cidr(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::rego(w);
+        let input = RegoEngine::input(&common::workload_def(w).case(c).json);
+        let mut vm = e.vm();
+        check(case, RegoEngine::decide(&mut vm, &input));
+        b.bench_local(|| RegoEngine::decide(&mut vm, black_box(&input)));
     }
 }

@@ -6,7 +6,9 @@
 //! `tests/agreement.rs` checks that before any timing is trusted.
 //!
 //! The language v2 workloads (issue #13, `v2.rs`) are written for IPE and hand-written Rust
-//! ([`NativeV2`]) only; `tests/v2.rs` checks them.
+//! ([`NativeV2`]) only; `tests/v2.rs` checks them. Issue #14's families (`v3.rs`) likewise
+//! ([`NativeV3`]), and its CIDR allow-list at scale (`cidr/N`) on every engine ([`NativeCidr`]
+//! with `ipnet`); `tests/v3.rs` checks them.
 //!
 //! # How each engine is asked
 //! - IPE interpreter ([`Interp`]): the no_std path, `ipe_nostd::evaluate` over a prebuilt
@@ -29,6 +31,7 @@ mod ipe;
 mod native;
 mod rego;
 mod v2;
+mod v3;
 mod workloads;
 
 pub use cedar::*;
@@ -36,6 +39,7 @@ pub use ipe::*;
 pub use native::*;
 pub use rego::*;
 pub use v2::*;
+pub use v3::*;
 pub use workloads::*;
 
 /// Slots in a prebuilt context (every workload needs fewer).

@@ -70,8 +70,8 @@ impl Native {
     /// Builds the hand-written decider (for policy sets, the index of generated rules).
     pub fn new(w: &Workload) -> Self {
         assert!(
-            !matches!(w.kind, Kind::V2(_)),
-            "{}: v2 workloads are decided by NativeV2",
+            !matches!(w.kind, Kind::V2(_) | Kind::V3(_) | Kind::Cidr(_)),
+            "{}: v2 and v3 workloads are decided by NativeV2, NativeV3 and NativeCidr",
             w.name
         );
         let mut rules: HashMap<String, Vec<(i64, String)>> = HashMap::new();
@@ -150,7 +150,9 @@ impl Native {
                         .all(|a| a.department != r.requester.department)
                     && r.approvals.iter().any(|a| a.role == "security-lead")
             }
-            Kind::V2(_) => unreachable!("Native::new refuses v2 workloads"),
+            Kind::V2(_) | Kind::V3(_) | Kind::Cidr(_) => {
+                unreachable!("Native::new refuses v2 and v3 workloads")
+            }
         }
     }
 

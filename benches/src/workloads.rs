@@ -16,6 +16,12 @@ pub enum Kind {
     List50,
     /// A language v2 workload (issue #13), decided by [`NativeV2`](crate::NativeV2).
     V2(crate::V2),
+    /// A language v2 part 2 family workload (issue #14), decided by
+    /// [`NativeV3`](crate::NativeV3).
+    V3(crate::V3),
+    /// `src in` a constant of N networks (issue #14), decided by
+    /// [`NativeCidr`](crate::NativeCidr) and every peer.
+    Cidr(usize),
 }
 
 /// One request of a workload and the decision every engine must give.
@@ -495,7 +501,9 @@ pub fn by_name(name: &str) -> Workload {
         "list50" => list50(),
         s => match s.strip_prefix("set/").and_then(|n| n.parse().ok()) {
             Some(n) => policy_set(n),
-            None => crate::v2_by_name(s).unwrap_or_else(|| panic!("no workload {name}")),
+            None => crate::v2_by_name(s)
+                .or_else(|| crate::v3_by_name(s))
+                .unwrap_or_else(|| panic!("no workload {name}")),
         },
     }
 }

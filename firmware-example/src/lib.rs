@@ -34,6 +34,12 @@ pub mod sim;
 
 /// The policy bundle compiled from `policies/*.ipe` by `build.rs` (stored in flash).
 pub static BUNDLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/policies.ipeb"));
+/// The remote-service bundle compiled from `policies-maintenance/` (a port range and a time
+/// window, issue #14); it needs ipe-nostd's `time` family, so only builds with this crate's
+/// `time` feature carry it.
+#[cfg(feature = "time")]
+pub static MAINTENANCE_BUNDLE: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/maintenance.ipeb"));
 /// [`BUNDLE`] with one body byte flipped: the header checksum no longer matches.
 pub static CORRUPTED_CRC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/corrupted-crc.ipeb"));
 /// [`BUNDLE`] with one bytecode byte replaced and the checksum recomputed: only the bytecode

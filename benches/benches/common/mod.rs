@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use ipe_benches::{
-    by_name, CedarEngine, HostEngine, Interp, Jit, Native, NativeV2, RegoEngine, Workload,
+    by_name, CedarEngine, HostEngine, Interp, Jit, Native, NativeCidr, NativeV2, NativeV3,
+    RegoEngine, Workload,
 };
 
 /// `seed:allow` → (`seed`, `allow`).
@@ -44,6 +45,8 @@ pub fn workload_def(name: &str) -> &'static Workload {
 
 cache!(native, Native, Native::new);
 cache!(native_v2, NativeV2, NativeV2::new);
+cache!(native_v3, NativeV3, NativeV3::new);
+cache!(native_cidr, NativeCidr, NativeCidr::new);
 cache!(interp, Interp, Interp::new);
 cache!(cedar, CedarEngine, CedarEngine::new);
 cache!(rego, RegoEngine, RegoEngine::new);
