@@ -5,3 +5,4 @@
 pub mod cli;
 pub mod input;
 pub mod inspect;
+pub mod sign;

@@ -12,3 +12,6 @@ mod examples;
 /// `ipe inspect`'s listing, in-process.
 #[path = "suite/inspect.rs"]
 mod inspect;
+/// Issue #18: keygen, compile --sign, sign, verify and eval --trusted-key end to end.
+#[path = "suite/sign.rs"]
+mod sign;
