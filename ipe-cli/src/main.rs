@@ -188,6 +188,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ipe_nostd::signed::open_unverified(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
             let b = Bundle::from_bytes_with_max_cost(inner, u32::MAX)?;
             let mut out = BufWriter::new(io::stdout().lock());
+            if let Ok(env) = ipe_nostd::signed::Envelope::parse(&bytes) {
+                writeln!(
+                    out,
+                    "signed envelope (signature not checked here: see `ipe verify`)\n  {}\n",
+                    ipe_cli::sign::describe(&env, &b)
+                )
+                .context("writing standard output")?;
+            }
             out.write_all(ipe_cli::inspect::inspect(inner, &b).as_bytes())
                 .and_then(|()| out.flush())
                 .context("writing standard output")?;
@@ -237,6 +245,12 @@ fn decider(
     trust: &ipe_cli::sign::TrustArgs,
 ) -> anyhow::Result<Option<Decider>> {
     if !trust.trusted_key.is_empty() {
+        if !data.is_empty() || !instances.is_empty() {
+            anyhow::bail!(
+                "`--data` and `--instances` apply to sources: `--trusted-key` takes one \
+                 compiled, signed bundle"
+            );
+        }
         return ipe_cli::sign::trusted_decider(paths, max_cost, now, trust);
     }
     let bytes = match bundle_path(paths) {

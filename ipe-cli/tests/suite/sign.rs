@@ -106,6 +106,27 @@ fn keygen_compile_sign_verify_and_eval() {
     let i = ipe_in(&d, &["inspect", "seed.ipeb"]);
     ok(&i);
     assert!(text(&i.stdout).contains("RequireApproval"));
+    assert!(
+        text(&i.stdout).starts_with("signed envelope (signature not checked here"),
+        "{}",
+        text(&i.stdout)
+    );
+    assert!(text(&i.stdout).contains("  revision 5, not before 0, key id "));
+    let o = ipe_in(
+        &d,
+        &[
+            "eval",
+            "seed.ipeb",
+            "--trusted-key",
+            "a.pub",
+            "--data",
+            "x.json",
+            "--input",
+            &requests(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("`--data` and `--instances` apply to sources"));
 }
 
 #[test]
