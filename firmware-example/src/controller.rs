@@ -178,6 +178,10 @@ pub enum LoadError {
     Bundle(BundleError),
     /// The bundle needs this many attribute slots, more than [`CONTEXT_SLOTS`].
     TooManySlots(usize),
+    /// The signed bundle was refused: unsigned, bad signature, unknown key, older revision or
+    /// not yet valid (issue #18, feature `signed`).
+    #[cfg(feature = "signed")]
+    Signature(ipe_nostd::signed::SignatureError),
 }
 
 /// The policy engine: a verified bundle, or the reason it was refused (then every request is
@@ -203,6 +207,43 @@ impl<'b> Engine<'b> {
                 };
             }
         };
+        Engine::accept(bundle, bytes.len())
+    }
+
+    /// [`load`](Self::load) for a signed bundle (issue #18): the signature, key, revision and
+    /// not-before time are checked against `trust` first, then the bundle inside is verified.
+    /// Never fails: a refused bundle gives an engine that denies everything.
+    #[cfg(feature = "signed")]
+    pub fn load_signed(bytes: &'b [u8], trust: &ipe_nostd::signed::Trust<'_>) -> Self {
+        use ipe_nostd::signed::SignatureError;
+        match Bundle::from_signed(bytes, trust, ipe_nostd::verify::DEFAULT_MAX_COST) {
+            Ok((bundle, env)) => {
+                info!(
+                    "signed bundle accepted: revision {=u64}, key id {=[u8]:02x}",
+                    env.revision,
+                    env.key_id[..]
+                );
+                Engine::accept(bundle, bytes.len())
+            }
+            Err(e) => {
+                error!(
+                    "signed policy bundle refused ({=usize} bytes): {}; failing closed",
+                    bytes.len(),
+                    e
+                );
+                let e = match e {
+                    SignatureError::Bundle(b) => LoadError::Bundle(b),
+                    e => LoadError::Signature(e),
+                };
+                Engine { state: Err(e) }
+            }
+        }
+    }
+
+    /// An engine over a verified bundle whose bytes were `len` long, unless it needs more
+    /// slots than the context has.
+    fn accept(bundle: Bundle<'b>, len: usize) -> Self {
+        let _ = len;
         if Ctx::check_capacity(&bundle).is_err() {
             error!(
                 "policy bundle needs {=usize} slots; failing closed",
@@ -214,7 +255,7 @@ impl<'b> Engine<'b> {
         }
         info!(
             "policy bundle verified: {=usize} bytes, {=usize} policies, {=usize} slots",
-            bytes.len(),
+            len,
             bundle.policy_count(),
             bundle.slot_count()
         );

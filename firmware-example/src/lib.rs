@@ -30,6 +30,8 @@ macro_rules! error {
 #[cfg(target_os = "none")]
 pub mod board;
 pub mod controller;
+#[cfg(feature = "signed")]
+pub mod signed;
 pub mod sim;
 
 /// The policy bundle compiled from `policies/*.ipe` by `build.rs` (stored in flash).

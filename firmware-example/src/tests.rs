@@ -10,8 +10,8 @@ use ipe_nostd::Effect;
 use std::io;
 
 use crate::controller::{
-    Actuators, Command, Controller, Engine, LoadError, Readings, Sensors, Verdict, DEBOUNCE_MS, REG_PRESSURE,
-    REG_TEMPERATURE, SENSOR_ADDR,
+    Actuators, Command, Controller, Engine, LoadError, Readings, Sensors, Verdict, DEBOUNCE_MS,
+    REG_PRESSURE, REG_TEMPERATURE, SENSOR_ADDR,
 };
 use crate::{BUNDLE, CORRUPTED_CODE, CORRUPTED_CRC};
 
@@ -142,7 +142,9 @@ fn issue13_device_default_reason_shows_the_values_read() {
     let ctx = s.engine.context(Command::OpenValve, &readings);
     let bundle = s.engine.bundle().unwrap();
     assert_eq!(
-        bundle.reason_with(ctx.values(), v.violations[0]).to_string(),
+        bundle
+            .reason_with(ctx.values(), v.violations[0])
+            .to_string(),
         "requirement not met: (device.pressure <= 300 or operator.role == \"supervisor\") \
          (found device.pressure = 350, operator.role = \"operator\")"
     );

@@ -68,6 +68,9 @@ pub enum Command {
         /// docs/LANGUAGE.md, "Constants, data files and hierarchies").
         #[arg(long, value_name = "FILE")]
         data: Vec<PathBuf>,
+        /// Requiring a signed bundle (issue #18).
+        #[command(flatten)]
+        trust: crate::sign::TrustArgs,
     },
     /// Compiles sources into a verified bytecode bundle and reports each policy's size and cost.
     Compile {
@@ -87,6 +90,9 @@ pub enum Command {
         /// docs/LANGUAGE.md, "Constants, data files and hierarchies").
         #[arg(long, value_name = "FILE")]
         data: Vec<PathBuf>,
+        /// Signing the bundle (issue #18).
+        #[command(flatten)]
+        sign: crate::sign::SignArgs,
     },
     /// Prints a bundle's header, tables and a disassembly of every policy.
     Inspect {
@@ -129,6 +135,12 @@ pub enum Command {
         #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
         max_cost: u32,
     },
+    /// Writes a new Ed25519 signing key: a secret key file and a `.pub` public key file.
+    Keygen(crate::sign::KeygenArgs),
+    /// Signs a compiled bundle with a revision and an optional not-before time.
+    Sign(crate::sign::SignCmd),
+    /// Checks a signed bundle's signature, revision and not-before time as a device does.
+    Verify(crate::sign::VerifyArgs),
 }
 
 /// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.

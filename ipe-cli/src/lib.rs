@@ -7,3 +7,4 @@ pub mod cli;
 pub mod input;
 pub mod inspect;
 pub mod serve;
+pub mod sign;

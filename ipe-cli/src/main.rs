@@ -56,6 +56,7 @@ fn program(
 fn bundle_path(paths: &[PathBuf]) -> Option<&Path> {
     match paths {
         [p] if ipe_compile::compile::is_bundle_file(p)
+            || ipe_cli::sign::is_signed_file(p)
             || p.extension().is_some_and(|e| e == "ipeb") =>
         {
             Some(p)
@@ -64,10 +65,21 @@ fn bundle_path(paths: &[PathBuf]) -> Option<&Path> {
     }
 }
 
-/// Reads and verifies a bundle file, printing the error when it is not valid.
+/// Reads and verifies a bundle file (a signed one's bundle, its signature unchecked),
+/// printing the error when it is not valid.
 fn load_bundle(path: &Path, max_cost: u32) -> anyhow::Result<Option<Vec<u8>>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
-    match Bundle::from_bytes_with_max_cost(&bytes, max_cost) {
+    let inner = match ipe_nostd::signed::open_unverified(&bytes) {
+        Ok(inner) => inner,
+        Err(e) => {
+            say(format_args!(
+                "error: `{}` is not a valid bundle: {e}",
+                path.display()
+            ));
+            return Ok(None);
+        }
+    };
+    match Bundle::from_bytes_with_max_cost(inner, max_cost) {
         Ok(_) => Ok(Some(bytes)),
         Err(e) => {
             say(format_args!(
@@ -127,18 +139,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             instances,
             max_cost,
             data,
+            sign,
         } => {
             let Some(p) = program(&paths, &instances, max_cost, &data)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let compiled = ipe_compile::lower::lower_with_max_cost(&p, max_cost)?;
-            std::fs::write(&output, &compiled.bytes)
+            let bytes = match (&sign.sign, sign.revision) {
+                (Some(key), Some(revision)) => ipe_cli::sign::seal(
+                    &compiled.bytes,
+                    key,
+                    revision,
+                    sign.not_before.unwrap_or(0),
+                )?,
+                _ => compiled.bytes.clone(),
+            };
+            std::fs::write(&output, &bytes)
                 .with_context(|| format!("writing `{}`", output.display()))?;
             say(format_args!(
-                "wrote `{}`: {} policies, {} bytes",
+                "wrote `{}`: {} policies, {} bytes{}",
                 output.display(),
                 compiled.policies.len(),
-                compiled.bytes.len()
+                bytes.len(),
+                sign.revision
+                    .map(|r| format!(", signed, revision {r}"))
+                    .unwrap_or_default()
             ));
             for r in &compiled.policies {
                 say(format_args!(
@@ -159,9 +184,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(bytes) = load_bundle(&bundle, u32::MAX)? else {
                 return Ok(ExitCode::FAILURE);
             };
-            let b = Bundle::from_bytes_with_max_cost(&bytes, u32::MAX)?;
+            let inner =
+                ipe_nostd::signed::open_unverified(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let b = Bundle::from_bytes_with_max_cost(inner, u32::MAX)?;
             let mut out = BufWriter::new(io::stdout().lock());
-            out.write_all(ipe_cli::inspect::inspect(&bytes, &b).as_bytes())
+            if let Ok(env) = ipe_nostd::signed::Envelope::parse(&bytes) {
+                writeln!(
+                    out,
+                    "signed envelope (signature not checked here: see `ipe verify`)\n  {}\n",
+                    ipe_cli::sign::describe(&env, &b)
+                )
+                .context("writing standard output")?;
+            }
+            out.write_all(ipe_cli::inspect::inspect(inner, &b).as_bytes())
                 .and_then(|()| out.flush())
                 .context("writing standard output")?;
             Ok(ExitCode::SUCCESS)
@@ -188,8 +223,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_cost,
             data,
             now,
+            trust,
         } => {
-            let Some(decider) = decider(&paths, &instances, max_cost, &data, now)? else {
+            let Some(decider) = decider(&paths, &instances, max_cost, &data, now, &trust)? else {
                 return Ok(ExitCode::FAILURE);
             };
             let errors = eval(&decider, &input, max_line_bytes)?;
@@ -203,6 +239,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Serve(args) => ipe_cli::serve::run(args),
+        Command::Keygen(args) => ipe_cli::sign::keygen(&args).map(|()| ExitCode::SUCCESS),
+        Command::Sign(args) => ipe_cli::sign::sign(&args).map(|()| ExitCode::SUCCESS),
+        Command::Verify(args) => Ok(match ipe_cli::sign::verify(&args)? {
+            true => ExitCode::SUCCESS,
+            false => ExitCode::FAILURE,
+        }),
     }
 }
 
@@ -213,7 +255,17 @@ fn decider(
     max_cost: u32,
     data: &[PathBuf],
     now: Option<i64>,
+    trust: &ipe_cli::sign::TrustArgs,
 ) -> anyhow::Result<Option<Decider>> {
+    if !trust.trusted_key.is_empty() {
+        if !data.is_empty() || !instances.is_empty() {
+            anyhow::bail!(
+                "`--data` and `--instances` apply to sources: `--trusted-key` takes one \
+                 compiled, signed bundle"
+            );
+        }
+        return ipe_cli::sign::trusted_decider(paths, max_cost, now, trust);
+    }
     let bytes = match bundle_path(paths) {
         Some(p) if !data.is_empty() => anyhow::bail!(
             "`--data` applies to sources: the compiled bundle `{}` already holds its constants",

@@ -18,3 +18,6 @@ mod inspect;
 /// Issue #18: `ipe serve` against `ipe eval`.
 #[path = "suite/serve.rs"]
 mod serve;
+/// Issue #18: keygen, compile --sign, sign, verify and eval --trusted-key end to end.
+#[path = "suite/sign.rs"]
+mod sign;

@@ -19,6 +19,7 @@ use crate::options::{CodeTier, EngineOptions};
 use crate::report::Report;
 use crate::request::plan::Plan;
 use crate::stats::{Counters, Stats};
+use crate::trust::{self, Check, Gate, SignatureInfo, TrustPolicy};
 
 self_cell::self_cell!(
     /// A bundle's bytes and the verified view borrowing them.
@@ -52,6 +53,8 @@ struct Shared {
     index: Index,
     plan: Plan,
     counters: Counters,
+    /// The envelope of a signed bundle whose signature was checked (issue #18).
+    signature: Option<SignatureInfo>,
 }
 
 /// A verified and indexed set not yet published; [`PolicyEngine::publish`] makes it live.
@@ -68,7 +71,23 @@ impl Prepared {
     /// [`new`](Self::new), refusing bundles with a policy whose cost bound exceeds
     /// `max_cost` steps.
     pub fn with_max_cost(bytes: Vec<u8>, max_cost: u32) -> Result<Prepared, Error> {
-        PolicySet::build(BundleBytes::Owned(bytes.into_boxed_slice()), max_cost).map(Prepared)
+        PolicySet::build(BundleBytes::Owned(bytes.into_boxed_slice()), max_cost, None).map(Prepared)
+    }
+
+    /// [`with_max_cost`](Self::with_max_cost) requiring a signature that `trust` accepts
+    /// (issue #18). Note that [`PolicyEngine::publish`] does not check it again; use
+    /// [`PolicyEngine::swap`] on an engine with a trust policy to have it enforced.
+    pub fn signed(bytes: Vec<u8>, max_cost: u32, trust: &TrustPolicy) -> Result<Prepared, Error> {
+        let check = Check {
+            policy: trust,
+            min_revision: trust.min_revision,
+        };
+        PolicySet::build(
+            BundleBytes::Owned(bytes.into_boxed_slice()),
+            max_cost,
+            Some(check),
+        )
+        .map(Prepared)
     }
 }
 
@@ -78,8 +97,18 @@ thread_local! {
 }
 
 impl PolicySet {
-    fn build(bytes: BundleBytes, max_cost: u32) -> Result<PolicySet, Error> {
-        let loaded = Loaded::try_new(bytes, |b| Bundle::from_bytes_with_max_cost(b, max_cost))?;
+    fn build(
+        bytes: BundleBytes,
+        max_cost: u32,
+        check: Option<Check<'_>>,
+    ) -> Result<PolicySet, Error> {
+        let mut signature = None;
+        let loaded = Loaded::try_new(bytes, |b| {
+            trust::open(b, check, max_cost).map(|(bundle, info)| {
+                signature = info;
+                bundle
+            })
+        })?;
         let bundle = loaded.borrow_dependent();
         let index = Index::build(bundle);
         let plan = Plan::build(bundle);
@@ -91,6 +120,7 @@ impl PolicySet {
                 index,
                 plan,
                 counters,
+                signature,
             }),
             jit: None,
         })
@@ -115,7 +145,13 @@ impl PolicySet {
         self.shared.loaded.borrow_dependent()
     }
 
-    /// The bundle's bytes, as loaded.
+    /// What the signed envelope of the bundle said, when the engine checked its signature
+    /// (issue #18; `None` for an engine without a [`TrustPolicy`]).
+    pub fn signature(&self) -> Option<SignatureInfo> {
+        self.shared.signature
+    }
+
+    /// The bundle's bytes, as loaded (a signed bundle's whole envelope).
     pub fn bundle_bytes(&self) -> &[u8] {
         self.shared.loaded.borrow_owner()
     }
@@ -371,6 +407,8 @@ pub struct PolicyEngine {
     options: EngineOptions,
     /// The background compiler (adaptive mode with the `jit` feature).
     background: Option<Arc<Background>>,
+    /// The signature requirement and highest accepted revision (issue #18).
+    gate: Option<Gate>,
 }
 
 impl PolicyEngine {
@@ -384,7 +422,38 @@ impl PolicyEngine {
     /// [`EngineOptions::interpreter`] or [`EngineOptions::jit_all`] in tests and benches).
     pub fn with_options(bytes: Vec<u8>, options: EngineOptions) -> Result<PolicyEngine, Error> {
         let prepared = Prepared::with_max_cost(bytes, options.max_cost)?;
-        Ok(PolicyEngine::new(prepared, None, options))
+        Ok(PolicyEngine::new(prepared, None, options, None))
+    }
+
+    /// An engine over owned bundle bytes that must be signed as `trust` requires (issue
+    /// #18): this load, every [`swap`](Self::swap) and [`reload`](Self::reload) refuse an
+    /// unsigned, wrongly signed, unknown-key, not-yet-valid bundle or one older than the
+    /// highest revision accepted so far, and a refused bundle never replaces the live one.
+    pub fn with_trust(
+        bytes: Vec<u8>,
+        options: EngineOptions,
+        trust: TrustPolicy,
+    ) -> Result<PolicyEngine, Error> {
+        let gate = Gate::new(trust);
+        let prepared = Prepared::signed(bytes, options.max_cost, &gate.policy)?;
+        Ok(PolicyEngine::new(prepared, None, options, Some(gate)))
+    }
+
+    /// [`from_file_with_options`](Self::from_file_with_options) requiring signatures as
+    /// [`with_trust`](Self::with_trust) does, on this load and every reload.
+    pub fn from_file_with_trust(
+        path: impl AsRef<Path>,
+        options: EngineOptions,
+        trust: TrustPolicy,
+    ) -> Result<PolicyEngine, Error> {
+        PolicyEngine::from_source_with(
+            FileSource {
+                path: path.as_ref().to_owned(),
+                map: None,
+            },
+            options,
+            Some(Gate::new(trust)),
+        )
     }
 
     /// [`from_file`](Self::from_file) with explicit options.
@@ -412,15 +481,37 @@ impl PolicyEngine {
         source: FileSource,
         options: EngineOptions,
     ) -> Result<PolicyEngine, Error> {
-        let set = PolicySet::build(source.read()?, options.max_cost)?;
-        Ok(PolicyEngine::new(Prepared(set), Some(source), options))
+        PolicyEngine::from_source_with(source, options, None)
+    }
+
+    pub(crate) fn from_source_with(
+        source: FileSource,
+        options: EngineOptions,
+        gate: Option<Gate>,
+    ) -> Result<PolicyEngine, Error> {
+        let check = gate.as_ref().map(|g| Check {
+            policy: &g.policy,
+            min_revision: g.policy.min_revision,
+        });
+        let set = PolicySet::build(source.read()?, options.max_cost, check)?;
+        Ok(PolicyEngine::new(
+            Prepared(set),
+            Some(source),
+            options,
+            gate,
+        ))
     }
 
     fn new(
         Prepared(mut set): Prepared,
         source: Option<FileSource>,
         options: EngineOptions,
+        gate: Option<Gate>,
     ) -> PolicyEngine {
+        if let (Some(g), Some(info)) = (&gate, set.shared.signature) {
+            let mut highest = g.highest.lock().unwrap_or_else(|e| e.into_inner());
+            *highest = (*highest).max(info.revision);
+        }
         let background = Background::for_options(&options);
         PolicyEngine::attach(&mut set, &options, background.as_ref(), 1);
         set.version = 1;
@@ -434,6 +525,7 @@ impl PolicyEngine {
             writer: Mutex::new(1),
             options,
             background,
+            gate,
         }
     }
 
@@ -483,21 +575,50 @@ impl PolicyEngine {
         self.live.load().version
     }
 
-    /// Verifies `bytes` (against the engine's cost budget) and publishes them as the next
-    /// version, returning its number.
+    /// Verifies `bytes` (against the engine's cost budget and, with a [`TrustPolicy`], its
+    /// signature) and publishes them as the next version, returning its number. A refused
+    /// bundle leaves the live version in place.
     pub fn swap(&self, bytes: Vec<u8>) -> Result<u64, Error> {
-        Ok(self.publish(Prepared::with_max_cost(bytes, self.options.max_cost)?))
+        self.build_and_publish(BundleBytes::Owned(bytes.into_boxed_slice()))
     }
 
-    /// Reads the engine's file again (the same way it was first read) and publishes it.
+    /// Reads the engine's file again (the same way it was first read) and publishes it,
+    /// checked as [`swap`](Self::swap) checks.
     pub fn reload(&self) -> Result<u64, Error> {
         let source = self.source.as_ref().ok_or(ErrorKind::NoSource)?;
-        let set = PolicySet::build(source.read()?, self.options.max_cost)?;
+        self.build_and_publish(source.read()?)
+    }
+
+    /// The highest revision of a signed bundle this engine accepted (its trust policy's
+    /// minimum before any); `None` for an engine without a [`TrustPolicy`].
+    pub fn highest_revision(&self) -> Option<u64> {
+        self.gate
+            .as_ref()
+            .map(|g| *g.highest.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Verifies (and with a gate, checks the signature of) `bytes` and publishes them. The
+    /// gate's lock is held from the check to the publication, so revisions only go up.
+    fn build_and_publish(&self, bytes: BundleBytes) -> Result<u64, Error> {
+        let max_cost = self.options.max_cost;
+        let Some(gate) = &self.gate else {
+            return Ok(self.publish(Prepared(PolicySet::build(bytes, max_cost, None)?)));
+        };
+        let mut highest = gate.highest.lock().unwrap_or_else(|e| e.into_inner());
+        let check = Check {
+            policy: &gate.policy,
+            min_revision: *highest,
+        };
+        let set = PolicySet::build(bytes, max_cost, Some(check))?;
+        if let Some(info) = set.shared.signature {
+            *highest = (*highest).max(info.revision);
+        }
         Ok(self.publish(Prepared(set)))
     }
 
     /// Publishes a prepared set as the next version (an atomic pointer store), returning its
-    /// number. With [`TierMode::JitAll`](crate::TierMode::JitAll) every policy is compiled
+    /// number. This trusts its caller: it checks no signature, even on an engine with a
+    /// [`TrustPolicy`] (use [`swap`](Self::swap) there). With [`TierMode::JitAll`](crate::TierMode::JitAll) every policy is compiled
     /// first, on the calling thread.
     pub fn publish(&self, Prepared(mut set): Prepared) -> u64 {
         PolicyEngine::attach(&mut set, &self.options, self.background.as_ref(), 0);

@@ -32,6 +32,8 @@ pub enum ErrorKind {
     Request(RequestError),
     /// `reload` was called on an engine that was not loaded from a file.
     NoSource,
+    /// A signed bundle was refused, or a signature was required and missing (issue #18).
+    Signature(ipe_nostd::signed::SignatureError),
 }
 
 /// Why a request was rejected before evaluation.
@@ -103,6 +105,7 @@ impl fmt::Display for Error {
             ErrorKind::Format(e) => e.fmt(f),
             ErrorKind::Request(e) => e.fmt(f),
             ErrorKind::NoSource => f.write_str("the engine was not loaded from a file"),
+            ErrorKind::Signature(e) => e.fmt(f),
         }
     }
 }
@@ -128,6 +131,7 @@ impl std::error::Error for Error {
         match &*self.kind {
             ErrorKind::Io { source, .. } | ErrorKind::Read(source) => Some(source),
             ErrorKind::Format(e) => Some(e),
+            ErrorKind::Signature(e) => Some(e),
             ErrorKind::Request(RequestError::Json(e) | RequestError::DuplicateKey(e)) => Some(e),
             _ => None,
         }

@@ -12,6 +12,9 @@
 //! - [`Stats`]: per-policy counters and the JIT's ([`PolicyEngine::stats`]).
 //! - [`EngineOptions`]: interpreter only, everything compiled at load, or adaptive tiering
 //!   ([`PolicyEngine::with_options`]).
+//! - [`TrustPolicy`]: require signed bundles (issue #18) on load, swap and reload
+//!   ([`PolicyEngine::with_trust`], [`PolicyEngine::from_file_with_trust`]), with
+//!   anti-rollback across versions ([`PolicyEngine::highest_revision`]).
 //! - [`Error`]: the one error type, with an [`ErrorKind`].
 //!
 //! Naming: a decision ([`HostDecision`], `ipe_nostd::Decision`) holds policy ids; a
@@ -56,6 +59,7 @@ mod options;
 pub mod report;
 pub mod request;
 mod stats;
+pub mod trust;
 
 pub use batch::BatchSummary;
 pub use builder::RequestBuilder;
@@ -66,6 +70,7 @@ pub use options::{CodeTier, EngineOptions, JitStats, JitTier, TierMode};
 pub use report::Report;
 pub use request::Field;
 pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};
+pub use trust::{SignatureInfo, TrustPolicy};
 
 use bumpalo::Bump;
 use ipe_nostd::{Bundle, Context};

@@ -121,4 +121,26 @@ impl PolicyEngine {
             crate::EngineOptions::default(),
         )
     }
+
+    /// [`from_file_mapped`](PolicyEngine::from_file_mapped) requiring signed bundles as
+    /// [`with_trust`](PolicyEngine::with_trust) does (issue #18), on this load and every
+    /// reload.
+    ///
+    /// # Safety
+    ///
+    /// The update contract of [`from_file_mapped`](PolicyEngine::from_file_mapped).
+    pub unsafe fn from_file_mapped_with_trust(
+        path: impl AsRef<Path>,
+        options: crate::EngineOptions,
+        trust: crate::TrustPolicy,
+    ) -> Result<PolicyEngine, Error> {
+        PolicyEngine::from_source_with(
+            FileSource {
+                path: path.as_ref().to_owned(),
+                map: Some(MapPermit(())),
+            },
+            options,
+            Some(crate::trust::Gate::new(trust)),
+        )
+    }
 }

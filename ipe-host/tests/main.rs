@@ -39,6 +39,9 @@ mod lists;
 /// Issue 13: nested lists (a hand-assembled bundle) through the three readers and the JIT.
 #[path = "suite/nested.rs"]
 mod nested;
+/// Issue 18: engines requiring signed bundles on load, swap and reload; anti-rollback.
+#[path = "suite/signed.rs"]
+mod signed;
 /// Evaluating threads against concurrent swaps between two bundles with different answers.
 #[path = "suite/swap.rs"]
 mod swap;

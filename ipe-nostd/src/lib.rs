@@ -21,6 +21,7 @@
 //! | `ip` | addresses, IP range sets and `in.ip.*` (issue #14); without it bundles using them are refused at load |
 //! | `unicode` | the `lower(...)` string tests and the Unicode case tables (issue #14); without it bundles using them are refused at load |
 //! | `arith` | the `arith` instruction (`+ - * / % &`, unary `-`, `min`, `max`, `abs`; issue #14); without it bundles using it are refused at load |
+//! | `signature` | signed bundles (issue #18): [`signed::Trust`], [`Bundle::from_signed`] and [`signed::seal`] check and write Ed25519 envelopes; without it an envelope still opens unverified ([`signed::open_unverified`]) |
 //! | `size` | smaller firmware, same decisions: `contains` by a byte-wise scan (worst case `len(haystack) * len(needle)`) instead of `core`'s two-way search |
 #![no_std]
 #![forbid(unsafe_code)]
@@ -58,6 +59,7 @@ pub mod regex;
 pub mod render;
 #[cfg(feature = "alloc")]
 pub mod report;
+pub mod signed;
 pub mod time;
 pub mod value;
 pub mod verify;

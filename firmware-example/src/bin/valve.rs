@@ -91,7 +91,11 @@ fn main() -> ! {
     let mut station = Controller {
         sensors: plant.sensors(),
         actuators: plant.actuators(),
+        // Issue #18: with feature `signed`, the same script runs on the signed bundle.
+        #[cfg(not(feature = "signed"))]
         engine: Engine::load(ipe_firmware_example::BUNDLE),
+        #[cfg(feature = "signed")]
+        engine: ipe_firmware_example::signed::load(ipe_firmware_example::signed::SIGNED),
     };
     if station.engine.load_error().is_some() {
         board::exit(EXIT_BUNDLE);

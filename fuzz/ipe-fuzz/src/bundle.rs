@@ -12,6 +12,8 @@
 //! verifier's cost bound being finite), rendering the decision does not panic, and the
 //! decision through the trigger index equals the decision with every policy evaluated.
 //!
+//! Signed envelopes (issue 18): every input also goes through [`crate::signed::check`].
+//!
 //! Index mutations (issue 11): the accepted body's index sections (bucket keys, policy-id
 //! lists, group slots, the unindexed list) are mutated as the context bytes say and
 //! re-encoded with a valid checksum; the verifier must refuse the result, or the interpreter
@@ -60,6 +62,8 @@ pub fn check(data: &[u8]) {
     } else {
         raw
     };
+    // Issue #18: the same bytes as a signed envelope, and sealed then flipped.
+    crate::signed::check(bytes, ctx_bytes.iter().map(|&b| usize::from(b)).sum());
     let Ok(bundle) = Bundle::from_bytes(bytes) else {
         return;
     };

@@ -13,6 +13,7 @@ pub mod gen;
 pub mod known;
 pub mod request;
 pub mod seeds;
+pub mod signed;
 pub mod source;
 
 use ipe_testgen::backend::{compare, Backend, Interp, Jit, Reference};
