@@ -58,6 +58,7 @@ pub mod regex;
 pub mod render;
 #[cfg(feature = "alloc")]
 pub mod report;
+pub mod segment;
 pub mod time;
 pub mod value;
 pub mod verify;
