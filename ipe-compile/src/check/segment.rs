@@ -96,10 +96,9 @@ impl Ctx<'_> {
             (ValOp::Operand(_), VTy::Scalar(Scalar::Str)) => {
                 self.error(
                     xv.span.clone(),
-                    format!(
-                        "`segment` splits a string attribute or element field, found `{}`",
-                        xv.text
-                    ),
+                    "`segment` splits a string attribute or element field, found another string \
+                     value"
+                        .to_owned(),
                     Some(
                         "write `segment(x, ..) ?? d` to give the piece a default; a `??` or \
                          another function inside `segment` is not supported"
