@@ -58,6 +58,10 @@ const LIKE_PATTERNS: &[&str] = &[
     r#""Y*""#,
 ];
 
+/// `segment` separators (issue #14), as source text: letters of [`STRS`], two of them, one
+/// that never occurs.
+const SEPARATORS: &[&str] = &[r#""x""#, r#""y""#, r#""xy""#, r#""/""#];
+
 /// `matches` regex literals (issue #14), as source text: anchored, unanchored, empty.
 const REGEXES: &[&str] = &[
     r#""""#,
@@ -163,6 +167,43 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .boxed(),
         (s_path.clone(), proptest::sample::select(REGEXES))
             .prop_map(|(p, r)| format!("{p} matches {r}"))
+            .boxed(),
+        // Issue #14: `segment(x, sep, i)` over the request strings' alphabet (separators that
+        // occur in it, pieces from both ends, out of range: an error or the `??` default).
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -3i64..3,
+            proptest::sample::select(&["==", "!=", "starts_with", "ends_with"][..]),
+            lit_str(),
+        )
+            .prop_map(|(p, sep, i, o, l)| format!("segment({p}, {sep}, {i}) {o} {l}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -3i64..3,
+            lit_str(),
+            lit_str(),
+        )
+            .prop_map(|(p, sep, i, d, l)| format!("segment({p}, {sep}, {i}) ?? {d} == {l}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -3i64..3,
+            cmp_op(),
+            0i64..3,
+        )
+            .prop_map(|(p, sep, i, o, n)| format!("len(segment({p}, {sep}, {i})) {o} {n}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -3i64..3,
+            proptest::sample::select(&[r#""x""#, r#""y""#, r#""""#][..]),
+        )
+            .prop_map(|(p, sep, i, l)| format!("lower(segment({p}, {sep}, {i})) == {l}"))
             .boxed(),
         proptest::sample::select(&["a.s", "b.i", "c.level", "tags", "items"][..])
             .prop_map(|p| format!("has {p}"))
