@@ -8,7 +8,7 @@
 //! piece for an `i` outside the list, nor for an empty `sep` (the compiler refuses one and the
 //! verifier rejects a bundle naming one).
 //!
-//! The search is a byte-wise scan ([`find_bytes`](crate::path::find_bytes)): at most
+//! The search is a byte-wise scan ([`crate::path::find_bytes`]): at most
 //! `len(x) * len(sep)` byte comparisons per pass, and a negative `i` makes two passes (one to
 //! count the pieces).
 
