@@ -503,6 +503,9 @@ pub enum ExprKind {
     /// `lower(x)` (issue #14): string `x` lowered char by char, only as the left side of `==`,
     /// `!=`, `in [..]`, `starts_with`, `ends_with` or `contains` with a lower-case literal.
     Lower(Box<Expr>),
+    /// `segment(x, sep, i)` (issue #14): piece `i` of string `x` split on the literal `sep`;
+    /// always three arguments (the parser checks the arity).
+    Segment(Vec<Expr>),
 }
 
 /// A lookup `name[key]` or `name[key].field` in a map constant (issue #13).

@@ -306,6 +306,7 @@ impl<'p, 'r> Eval<'p, 'r> {
             Operand::CountSum(aggs) => self
                 .count_sum(aggs)
                 .map(|n| V::Int(i64::try_from(n).unwrap_or(i64::MAX))),
+            Operand::Segment(g) => self.segment(g),
             Operand::Len(x) => {
                 // Issue #14: chars, not bytes. A literal's text is not carried by `V`
                 // (`len(x ?? "default")` substitutes one).
@@ -514,6 +515,69 @@ impl<'p, 'r> Eval<'p, 'r> {
         })
     }
 
+    /// `has o`: whether the attribute (or element field, or lookup row) is present.
+    fn has(&mut self, o: &'p Operand) -> R<bool> {
+        Ok(match o {
+            Operand::Slot(id) => lookup(self.request, &self.slot(*id).path).is_some(),
+            Operand::Field { level, list, field } => {
+                let fields = match &self.slot(*list).ty {
+                    SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => fields,
+                    // The element of a valid list of scalars is never null.
+                    SlotType::List { .. } => return Ok(true),
+                    SlotType::Scalar(_) => return Ok(false),
+                };
+                // A non-object element makes the field present but invalid (its read is a
+                // wrong-type error), so `has` is true for it.
+                let elem = self.env[usize::from(*level)];
+                !elem.is_object()
+                    || self.map_value_not_record(*list, *field, elem).is_some()
+                    || lookup(elem, &fields[usize::from(*field)].path).is_some()
+            }
+            // `has M[y]` (issue #13): `y` is a key of the table; an error when `y` is.
+            Operand::Lookup(l) => match self.string_of(&l.key) {
+                Ok(k) => l.rows.iter().any(|(r, _)| *r == k),
+                Err(e) => return Err(e),
+            },
+            // `segment(x, ..) ?? d` (issue #14): `x` is present and, when it is a valid string,
+            // has the piece.
+            Operand::Segment(g) => {
+                self.has(&g.x)?
+                    && match self.segment(g) {
+                        Ok(_) => true,
+                        Err(e) => e.kind != ErrKind::NoSegment,
+                    }
+            }
+            _ => true,
+        })
+    }
+
+    /// `segment(x, sep, i)` (issue #14): `x` split with `str::split`, piece `i` (negative from
+    /// the end); `x`'s error, else a no-segment error at `x`.
+    fn segment(&mut self, g: &'p hir::Segment) -> R<V<'r>> {
+        let s = match self.operand(&g.x)? {
+            V::Str(s) => s,
+            _ => "",
+        };
+        let pieces: Vec<&'r str> = s.split(g.sep.as_str()).collect();
+        let at = if g.index >= 0 {
+            usize::try_from(g.index).ok()
+        } else {
+            usize::try_from(g.index.unsigned_abs())
+                .ok()
+                .and_then(|back| pieces.len().checked_sub(back))
+        };
+        match at.and_then(|i| pieces.get(i)) {
+            Some(p) => Ok(V::Str(p)),
+            None => Err(match g.x {
+                Operand::Field { list, field, .. } => {
+                    Self::err(list, Some(field), ErrKind::NoSegment)
+                }
+                Operand::Slot(id) => Self::err(id, None, ErrKind::NoSegment),
+                _ => Self::err(0, None, ErrKind::NoSegment),
+            }),
+        }
+    }
+
     fn expr(&mut self, e: &'p Expr) -> Truth {
         match self.expr_r(e) {
             Ok(t) => t,
@@ -577,29 +641,7 @@ impl<'p, 'r> Eval<'p, 'r> {
                     StrOp::LowerContains => low().contains(&r),
                 })
             }
-            Expr::Has(o) => Truth::from_bool(match o {
-                Operand::Slot(id) => lookup(self.request, &self.slot(*id).path).is_some(),
-                Operand::Field { level, list, field } => {
-                    let fields = match &self.slot(*list).ty {
-                        SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => fields,
-                        // The element of a valid list of scalars is never null.
-                        SlotType::List { .. } => return Ok(Truth::True),
-                        SlotType::Scalar(_) => return Ok(Truth::False),
-                    };
-                    // A non-object element makes the field present but invalid (its read is a
-                    // wrong-type error), so `has` is true for it.
-                    let elem = self.env[usize::from(*level)];
-                    !elem.is_object()
-                        || self.map_value_not_record(*list, *field, elem).is_some()
-                        || lookup(elem, &fields[usize::from(*field)].path).is_some()
-                }
-                // `has M[y]` (issue #13): `y` is a key of the table; an error when `y` is.
-                Operand::Lookup(l) => match self.string_of(&l.key) {
-                    Ok(k) => l.rows.iter().any(|(r, _)| *r == k),
-                    Err(e) => return Err(e),
-                },
-                _ => true,
-            }),
+            Expr::Has(o) => Truth::from_bool(self.has(o)?),
             Expr::Not(x) => match self.expr(x) {
                 Truth::True => Truth::False,
                 Truth::False => Truth::True,
@@ -1092,6 +1134,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
             // Issue #14: time arithmetic shows the attributes it reads.
             Operand::Time(op) => op.operands().into_iter().all(|o| operand(o, out)),
             Operand::Len(x) => operand(x, out),
+            Operand::Segment(g) => operand(&g.x, out),
         }
     }
     match e {
@@ -1101,6 +1144,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
             operand(lhs, out) && operand(rhs, out)
         }
         Expr::Has(Operand::Lookup(l)) => operand(&l.key, out),
+        Expr::Has(Operand::Segment(g)) => operand(&g.x, out),
         Expr::Has(o) => !matches!(o, Operand::Field { .. }),
         Expr::Not(e) => value_reads(e, out),
         Expr::And(es) | Expr::Or(es) => es.iter().all(|e| value_reads(e, out)),

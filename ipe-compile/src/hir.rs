@@ -335,6 +335,21 @@ pub enum Operand {
     Lookup(Box<Lookup>),
     /// Time arithmetic or a calendar part (issue #14): an int of ms, or a part's int.
     Time(Box<TimeOp>),
+    /// `segment(x, sep, i)` (issue #14): a piece of a string attribute or element field.
+    Segment(Box<Segment>),
+}
+
+/// `segment(x, sep, i)` (issue #14, [`Operand::Segment`]): piece `index` of the string `x`
+/// split on `sep` ([`ipe_nostd::segment::segment`]); `x`'s error, else a no-segment error at
+/// `x` when there is no such piece.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segment {
+    /// The string: a top-level string attribute or a string field of a bound element.
+    pub x: Operand,
+    /// The separator, not empty.
+    pub sep: String,
+    /// The piece, from 0 at the left; negative counts from the end (`-1` is the last).
+    pub index: i64,
 }
 
 /// A lookup table read with a key read at run time (issue #13, [`Operand::Lookup`]).
@@ -368,6 +383,7 @@ impl Operand {
                 .filter_map(Operand::first_slot)
                 .min(),
             Operand::Len(x) => x.first_slot(),
+            Operand::Segment(g) => g.x.first_slot(),
         }
     }
 

@@ -9,8 +9,28 @@ use time::OffsetDateTime;
 
 /// RFC 3339 text to ms since the Unix epoch (`docs/LANGUAGE.md`, "Time"): `T`/`Z` in either
 /// case, a fraction of 1 to 9 digits (truncated to the millisecond), `Z` or `±HH:MM`; no leap
-/// second; `None` outside years 0000 to 9999 in UTC.
+/// second; `None` outside years 0000 to 9999 in UTC. Also Cedar's `datetime` forms (issue
+/// #14): `YYYY-MM-DD` alone (midnight UTC) and an offset `±HHMM` without a colon, read as the
+/// RFC 3339 text they stand for.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let n = b.len();
+    if n == 10 {
+        return parse_rfc3339_text(&format!("{text}T00:00:00Z"));
+    }
+    let colonless = n >= 24
+        && matches!(b.get(n - 5), Some(b'+' | b'-'))
+        && b.get(n - 4..)
+            .is_some_and(|t| t.iter().all(u8::is_ascii_digit));
+    if colonless {
+        let (head, mm) = text.split_at(n - 2);
+        return parse_rfc3339_text(&format!("{head}:{mm}"));
+    }
+    parse_rfc3339_text(text)
+}
+
+/// [`parse_timestamp`] of RFC 3339 text proper.
+fn parse_rfc3339_text(text: &str) -> Option<i64> {
     // The crate reads a leap second `:60` as `:59.999999999` and accepts a space for `T`
     // (RFC 3339's note); the language refuses both.
     if text.get(17..19) == Some("60") || !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
@@ -167,6 +187,23 @@ mod tests {
             "2026-12-01T10:00:00.Z",
             "2026-12-01 10:00:00Z",
             "2026-12-01T10:00:00+0530",
+            "2024-10-15T11:35:00+0100",
+            "2024-10-15T11:35:00.123-0100",
+            "2024-10-15T11:35:00.5+0000",
+            "2024-10-15T11:35:00+2400",
+            "2024-10-15T11:35:00+0160",
+            "2024-10-15T11:35:00+01000",
+            "2024-10-15T11:35:00+010",
+            "0000-01-01T00:00:00+0001",
+            "2024-10-15",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "0000-01-01",
+            "9999-12-31",
+            "2024-10-1x",
+            "2024-10-15T",
+            "2024-10-15Z",
         ] {
             assert_eq!(parse_timestamp(t), ipe_nostd::time::parse_rfc3339(t), "{t}");
         }

@@ -159,6 +159,22 @@ macro_rules! for_each_opcode {
             /// `in.ip.field level field set` `[] -> [field in set]`: `in.ip.slot` on field
             /// `field` (kind `IP`) of the element bound at level `level`. Issue #14.
             InIpField = 0x25, "in.ip.field" { level: Level, field: Field, set: Set };
+            /// `seg.slot slot sep index` `[] -> [s]` (issue #14, `segment(x, sep, i)`): piece
+            /// `index` (int constant; negative counts from the end) of the string in slot
+            /// `slot` split on the non-empty string constant `sep`
+            /// ([`segment::segment`](crate::segment::segment)), a slice of it; the slot's error
+            /// if it is one, else [`NoSegment`](crate::ErrKind::NoSegment) at the slot when
+            /// there is no such piece.
+            SegSlot = 0x40, "seg.slot" { slot: Slot, sep: Const, index: Const };
+            /// `seg.field level field sep index` `[] -> [s]`: `seg.slot` on string field
+            /// `field` of the element bound at level `level` (errors at that field).
+            SegField = 0x41, "seg.field" { level: Level, field: Field, sep: Const, index: Const };
+            /// `has.seg.slot slot sep index` `[] -> [bool]`: whether `seg.slot` would not be
+            /// missing (`segment(x, ..) ?? d`): false when the slot is missing, true when it is
+            /// present but invalid, else whether the piece exists. Never an error.
+            HasSegSlot = 0x42, "has.seg.slot" { slot: Slot, sep: Const, index: Const };
+            /// `has.seg.field level field sep index` `[] -> [bool]`: `has.seg.slot` on a field.
+            HasSegField = 0x43, "has.seg.field" { level: Level, field: Field, sep: Const, index: Const };
         }
     };
 }

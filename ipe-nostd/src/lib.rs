@@ -59,6 +59,7 @@ pub mod regex;
 pub mod render;
 #[cfg(feature = "alloc")]
 pub mod report;
+pub mod segment;
 pub mod signed;
 pub mod time;
 pub mod value;

@@ -131,8 +131,8 @@ fn write_found<W: fmt::Write + ?Sized>(
 }
 
 /// The smallest slot greater than `after` (any slot when `None`) whose value the clause
-/// `code` reads with `load.slot`, `cmp.slot.const`, `in.slot.set` or `lookup.slot` (its key,
-/// issue #13); `None` when there is none
+/// `code` reads with `load.slot`, `cmp.slot.const`, `in.slot.set`, `lookup.slot` (its key,
+/// issue #13) or `seg.slot`/`has.seg.slot` (the whole string, issue #14); `None` when there is none
 /// or when the clause is not of a shape whose values a reason shows: only those reads, `has`,
 /// constants, comparisons, string tests, constant sets, `not`, `and`, `or` and their jumps,
 /// time arithmetic and parts (no list, element or count; `docs/LANGUAGE.md`, "Values in
@@ -148,7 +148,9 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             | Instr::CmpSlotConst { slot, .. }
             | Instr::InSlotSet { slot, .. }
             | Instr::LookupSlot { slot, .. }
-            | Instr::InIpSlot { slot, .. } => {
+            | Instr::InIpSlot { slot, .. }
+            | Instr::SegSlot { slot, .. }
+            | Instr::HasSegSlot { slot, .. } => {
                 if after.is_none_or(|a| slot.0 > a) {
                     best = Some(best.map_or(slot.0, |b| b.min(slot.0)));
                 }

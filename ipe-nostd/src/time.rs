@@ -125,9 +125,10 @@ fn byte(s: &[u8], want: u8) -> Option<&[u8]> {
 /// Parses RFC 3339 `date-time` text into ms since the epoch: `YYYY-MM-DDTHH:MM:SS`, an
 /// optional fraction `.d+` (1 to 9 digits; digits past the millisecond are dropped, which is
 /// the floor since a fraction is positive), then `Z` or `±HH:MM` (hours 0-23, minutes 0-59).
-/// `T` and `Z` may be lower case. Second 60 (a leap second) is rejected. `None` for anything
-/// else or a result outside the timestamp range (an offset can move 0000-01-01 or 9999-12-31
-/// out of it).
+/// `T` and `Z` may be lower case. Second 60 (a leap second) is rejected. Cedar's `datetime`
+/// text forms are accepted too (issue #14): a date alone, `YYYY-MM-DD` (midnight UTC), and an
+/// offset without a colon, `±HHMM`. `None` for anything else or a result outside the
+/// timestamp range (an offset can move 0000-01-01 or 9999-12-31 out of it).
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let s = text.as_bytes();
     let (y, s) = digits(s, 4)?;
@@ -135,6 +136,11 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let (d, s) = digits(byte(s, b'-')?, 2)?;
     let s = match s.split_first() {
         Some((b'T' | b't', rest)) => rest,
+        // Cedar's date-only form: midnight UTC.
+        None if (1..=12).contains(&mo) && d >= 1 && d <= month_days(y, mo) => {
+            let ms = days_from_civil(y, mo, d) * DAY_MS;
+            return timestamp_ok(ms).then_some(ms);
+        }
         _ => return None,
     };
     let (h, s) = digits(s, 2)?;
@@ -160,7 +166,8 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         Some((b'Z' | b'z', [])) => 0,
         Some((&sign @ (b'+' | b'-'), rest)) => {
             let (oh, rest) = digits(rest, 2)?;
-            let (om, rest) = digits(byte(rest, b':')?, 2)?;
+            // `±HH:MM`, or Cedar's `±HHMM`.
+            let (om, rest) = digits(byte(rest, b':').unwrap_or(rest), 2)?;
             if !rest.is_empty() || oh > 23 || om > 59 {
                 return None;
             }
@@ -304,6 +311,21 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("1970-01-01t00:00:00.0019z"), Some(1));
         assert_eq!(parse_rfc3339("1970-01-01T05:30:00+05:30"), Some(0));
+        // Cedar's `datetime` forms: a date alone (midnight UTC), an offset without a colon.
+        assert_eq!(parse_rfc3339("1970-01-02"), Some(DAY_MS));
+        assert_eq!(parse_rfc3339("1970-01-01T05:30:00+0530"), Some(0));
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:00.001-0100"),
+            Some(HOUR_MS + 1)
+        );
+        assert_eq!(parse_rfc3339("2024-02-30"), None);
+        assert_eq!(parse_rfc3339("2024-1-01"), None);
+        assert_eq!(parse_rfc3339("2024-01-01T"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00+053"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00+05300"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00+2400"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00+0060"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00+05:3"), None);
         assert_eq!(parse_rfc3339("1969-12-31T23:59:59.999Z"), Some(-1));
         assert_eq!(
             parse_rfc3339("2024-02-29T00:00:00Z"),
@@ -323,7 +345,7 @@ mod tests {
         assert_eq!(parse_rfc3339("0000-01-01T00:00:00+00:01"), None);
         for bad in [
             "",
-            "2026-12-01",
+            "2026-12-0",
             "2026-12-01 10:00:00Z",
             "2026-12-01T10:00:00",
             "2026-12-01T24:00:00Z",
@@ -332,7 +354,7 @@ mod tests {
             "2026-04-31T00:00:00Z",
             "2026-12-01T10:00:00.Z",
             "2026-12-01T10:00:00.1234567890Z",
-            "2026-12-01T10:00:00+0530",
+            "2026-12-01T10:00:00+053",
             "2026-12-01T10:00:00+24:00",
             "2026-12-01T10:00:00Zx",
             "+2026-12-01T10:00:00Z",

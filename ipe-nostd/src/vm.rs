@@ -18,6 +18,7 @@ use crate::value::{Context, Str, Value};
 use crate::vocab::ErrKind;
 
 mod nested;
+mod segment;
 #[cfg(feature = "time")]
 mod time;
 
@@ -527,6 +528,42 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let list = self.loops.get(usize::from(level.0)).map_or(0, |l| l.0);
                     let key = self.load_field(level.0, field.0);
                     let c = self.lookup(key, (list, Some(field.0)), set.0, konst.0);
+                    self.push(c);
+                }
+                Instr::SegSlot { slot, sep, index } => {
+                    let c = self.seg(self.load_slot(slot.0), (slot.0, None), sep.0, index.0);
+                    self.push(c);
+                }
+                Instr::SegField {
+                    level,
+                    field,
+                    sep,
+                    index,
+                } => {
+                    let list = self.loops.get(usize::from(level.0)).map_or(0, |l| l.0);
+                    let a = self.load_field(level.0, field.0);
+                    let c = self.seg(a, (list, Some(field.0)), sep.0, index.0);
+                    self.push(c);
+                }
+                Instr::HasSegSlot { slot, sep, index } => {
+                    let c =
+                        self.has_seg(self.value(slot.0), self.load_slot(slot.0), sep.0, index.0);
+                    self.push(c);
+                }
+                Instr::HasSegField {
+                    level,
+                    field,
+                    sep,
+                    index,
+                } => {
+                    let v = self
+                        .loops
+                        .get(usize::from(level.0))
+                        .and_then(|l| l.2.get(usize::from(field.0)))
+                        .copied()
+                        .unwrap_or(Value::Missing);
+                    let a = self.load_field(level.0, field.0);
+                    let c = self.has_seg(v, a, sep.0, index.0);
                     self.push(c);
                 }
                 Instr::InList { list } => {

@@ -143,6 +143,9 @@ pub enum ErrKind {
     BadDuration,
     /// The attribute is declared `ip` and is a string that is not an IP address (issue #14).
     NotIp,
+    /// `segment(x, sep, i)` of the attribute has no piece `i` (issue #14): `x` has fewer
+    /// pieces.
+    NoSegment,
 }
 
 /// The attribute error kind of an arithmetic error (issue #14).
@@ -217,6 +220,7 @@ pub fn write_attr_error<'s, W: fmt::Write>(
             "attribute `{path}` is not a duration (text such as `1h30m` or seconds, at most 10000 years)"
         ),
         ErrKind::NotIp => write!(w, "attribute `{path}` is not an IP address"),
+        ErrKind::NoSegment => write!(w, "attribute `{path}` has no such segment"),
     }
 }
 

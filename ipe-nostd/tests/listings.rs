@@ -560,6 +560,51 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 seg.slot (piece 1 of `a.env` split on \"pr\", in a set)",
+            "seg.slot slot 0 const 4 const 7
+             in.set set 0",
+            vec![
+                (vec![(0, S("xprdev"))], "true"),
+                (vec![(0, S("devprx"))], "false"),
+                (vec![(0, S("xprprodpr"))], "false"),
+                (vec![(0, S("dev"))], "error slot 0 NoSegment"),
+                (
+                    vec![(0, I(3))],
+                    "error slot 0 WrongType { expected: Str, got: Int }",
+                ),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "issue14 has.seg.slot",
+            "has.seg.slot slot 0 const 4 const 7",
+            vec![
+                (vec![(0, S("xprdev"))], "true"),
+                (vec![(0, S("dev"))], "false"),
+                (vec![(0, I(3))], "true"),
+                (vec![], "false"),
+            ],
+        ),
+        ok(
+            "issue14 seg.field and has.seg.field",
+            "any slot 5 body 21
+                 has.seg.field level 0 field 0 const 4 const 7
+                 not
+                 seg.field level 0 field 0 const 4 const 7
+                 in.set set 0
+                 or",
+            vec![
+                (vec![(5, V::R(vec![V::S("dev"), V::I(1)]))], "true"),
+                (vec![(5, V::R(vec![V::S("xprprod"), V::I(1)]))], "false"),
+                (vec![(5, V::R(vec![V::S("aprdev"), V::I(1)]))], "true"),
+                (
+                    vec![(5, V::R(vec![V::I(2), V::I(1)]))],
+                    "error slot 5.0 WrongType { expected: Str, got: Int }",
+                ),
+                (vec![(5, V::R(vec![V::Missing, V::I(1)]))], "true"),
+            ],
+        ),
+        ok(
             "issue13 in.field",
             "any slot 7 body 7
                  load.const const 1
@@ -713,6 +758,26 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue14 arith on a string",
             asm("load.const const 0\nload.const const 1\narith + slot 1"),
             (6, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 seg.slot of an int slot",
+            asm("seg.slot slot 1 const 4 const 7"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 seg.slot with an int separator",
+            asm("seg.slot slot 0 const 1 const 7"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 has.seg.slot with a string index",
+            asm("has.seg.slot slot 0 const 4 const 0"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 seg.field outside an aggregate",
+            asm("seg.field level 0 field 0 const 4 const 7"),
+            (0, CodeError::BadOperand),
         ),
         (
             "issue14 str.len of an int",

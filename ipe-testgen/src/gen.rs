@@ -26,6 +26,9 @@ pub const SCHEMA: &str = r#"schema {
   svc: map of max 3 { port: int, name: string } = {}
   d.n: int = 2
   d.e: enum ["low", "mid", "high"] = "mid"
+  t.at: timestamp
+  t.ttl: duration
+  n.src: ip
 }
 const k_strs = ["x", "xy", ""]
 const k_ints = [-1, 2]
@@ -57,6 +60,27 @@ const LIKE_PATTERNS: &[&str] = &[
     r#""\*""#,
     r#""Y*""#,
 ];
+
+/// Timestamp literals (issue #14), as the text inside `timestamp(..)`: RFC 3339 and Cedar's
+/// forms, around the request values' instants.
+const TIMESTAMPS: &[&str] = &[
+    r#""2026-12-01T10:00:00Z""#,
+    r#""2026-12-01""#,
+    r#""2026-12-01T11:00:00+0100""#,
+    r#""2026-12-01T09:59:59.999Z""#,
+];
+
+/// Network lists for `in` over an `ip` attribute (issue #14), as source text.
+const NETWORKS: &[&str] = &[
+    r#""10.0.0.0/8""#,
+    r#""10.0.0.0/8", "fe80::/10""#,
+    r#""::/0""#,
+    r#""0.0.0.0/0", "2001:db8::/32""#,
+];
+
+/// `segment` separators (issue #14), as source text: letters of [`STRS`], two of them, one
+/// that never occurs.
+const SEPARATORS: &[&str] = &[r#""x""#, r#""y""#, r#""xy""#, r#""/""#];
 
 /// `matches` regex literals (issue #14), as source text: anchored, unanchored, empty.
 const REGEXES: &[&str] = &[
@@ -163,6 +187,43 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .boxed(),
         (s_path.clone(), proptest::sample::select(REGEXES))
             .prop_map(|(p, r)| format!("{p} matches {r}"))
+            .boxed(),
+        // Issue #14: `segment(x, sep, i)` over the request strings' alphabet (separators that
+        // occur in it, pieces from both ends, out of range: an error or the `??` default).
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -3i64..3,
+            proptest::sample::select(&["==", "!=", "starts_with", "ends_with"][..]),
+            lit_str(),
+        )
+            .prop_map(|(p, sep, i, o, l)| format!("segment({p}, {sep}, {i}) {o} {l}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -3i64..3,
+            lit_str(),
+            lit_str(),
+        )
+            .prop_map(|(p, sep, i, d, l)| format!("segment({p}, {sep}, {i}) ?? {d} == {l}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -3i64..3,
+            cmp_op(),
+            0i64..3,
+        )
+            .prop_map(|(p, sep, i, o, n)| format!("len(segment({p}, {sep}, {i})) {o} {n}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -3i64..3,
+            proptest::sample::select(&[r#""x""#, r#""y""#, r#""""#][..]),
+        )
+            .prop_map(|(p, sep, i, l)| format!("lower(segment({p}, {sep}, {i})) == {l}"))
             .boxed(),
         proptest::sample::select(&["a.s", "b.i", "c.level", "tags", "items"][..])
             .prop_map(|p| format!("has {p}"))
@@ -339,6 +400,42 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         (b_path.clone(), any::<bool>())
             .prop_map(|(p, d)| format!("{p} ?? {d}"))
             .boxed(),
+    ]);
+    // Issue #14: the time and ip families (top-level attributes, usable in a filter too).
+    options.extend([
+        (cmp_op(), proptest::sample::select(TIMESTAMPS))
+            .prop_map(|(o, t)| format!("t.at {o} timestamp({t})"))
+            .boxed(),
+        (
+            proptest::sample::select(&["1h", "-90s", "0ms"][..]),
+            cmp_op(),
+            proptest::sample::select(TIMESTAMPS),
+        )
+            .prop_map(|(d, o, t)| format!("t.at + {d} {o} timestamp({t})"))
+            .boxed(),
+        (
+            cmp_op(),
+            proptest::sample::select(&["1h", "90s", "-1m"][..]),
+        )
+            .prop_map(|(o, d)| format!("t.ttl {o} {d}"))
+            .boxed(),
+        (
+            proptest::sample::select(&["hour", "weekday"][..]),
+            cmp_op(),
+            0i64..24,
+        )
+            .prop_map(|(f, o, n)| format!("{f}(t.at) {o} {n}"))
+            .boxed(),
+        proptest::sample::select(NETWORKS)
+            .prop_map(|n| format!("n.src in [{n}]"))
+            .boxed(),
+        (
+            eq_op(),
+            proptest::sample::select(&[r#""10.0.0.1""#, r#""fe80::1""#][..]),
+        )
+            .prop_map(|(o, a)| format!("n.src {o} {a}"))
+            .boxed(),
+        Just("is_v4(n.src)".to_owned()).boxed(),
     ]);
     if elem {
         options.push(
@@ -756,6 +853,35 @@ fn s_val() -> BoxedStrategy<Value> {
 fn i_val() -> BoxedStrategy<Value> {
     (-3i64..4).prop_map(|i| json!(i)).boxed()
 }
+/// A timestamp (issue #14): RFC 3339 and Cedar's text forms, epoch seconds, malformed text.
+fn t_val() -> BoxedStrategy<Value> {
+    proptest::sample::select(vec![
+        json!("2026-12-01T10:00:00Z"),
+        json!("2026-12-01T10:00:00.001Z"),
+        json!("2026-12-01T09:00:00-0100"),
+        json!("2026-12-01"),
+        json!("2026-11-30T23:59:59+00:00"),
+        json!(1796119200),
+        json!("2026-12-01T25:00:00Z"),
+    ])
+    .boxed()
+}
+/// A duration (issue #14): text, seconds, malformed text.
+fn d_val() -> BoxedStrategy<Value> {
+    proptest::sample::select(vec![json!("1h"), json!("90s"), json!(-60), json!("1x")]).boxed()
+}
+/// An address (issue #14): IPv4, IPv4-mapped, IPv6 in either case, malformed text.
+fn ip_val() -> BoxedStrategy<Value> {
+    proptest::sample::select(vec![
+        json!("10.0.0.1"),
+        json!("192.168.1.1"),
+        json!("::ffff:10.0.0.1"),
+        json!("FE80::1"),
+        json!("2001:db8::7"),
+        json!("10.0.0.300"),
+    ])
+    .boxed()
+}
 fn e_val() -> BoxedStrategy<Value> {
     proptest::sample::select(vec!["low", "mid", "high", "HIGH"])
         .prop_map(|s| json!(s))
@@ -894,9 +1020,10 @@ pub fn request() -> impl Strategy<Value = Value> {
         ),
         attr(labels()),
         (attr(svc()), attr(i_val()), attr(e_val())),
+        (attr(t_val()), attr(d_val()), attr(ip_val())),
     )
         .prop_map(
-            |((s, t, i, j), (flag, level), tags, items, labels, (svc, dn, de))| {
+            |((s, t, i, j), (flag, level), tags, items, labels, (svc, dn, de), (at, ttl, src))| {
                 let mut root = Map::new();
                 let mut put = |path: &str, v: Option<Value>| {
                     let Some(v) = v else { return };
@@ -930,6 +1057,9 @@ pub fn request() -> impl Strategy<Value = Value> {
                 put("svc", svc);
                 put("d.n", dn);
                 put("d.e", de);
+                put("t.at", at);
+                put("t.ttl", ttl);
+                put("n.src", src);
                 Value::Object(root)
             },
         )

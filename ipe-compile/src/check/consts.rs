@@ -779,6 +779,7 @@ impl Cx {
             },
             ExprKind::Len(x) => ExprKind::Len(self.boxed(x)),
             ExprKind::Lower(x) => ExprKind::Lower(self.boxed(x)),
+            ExprKind::Segment(xs) => ExprKind::Segment(xs.iter().map(|x| self.expr(x)).collect()),
             ExprKind::MapAgg {
                 kind,
                 key,
@@ -1568,6 +1569,7 @@ fn nodes(e: &Expr) -> usize {
         ExprKind::And(xs)
         | ExprKind::Or(xs)
         | ExprKind::CountLists(xs)
+        | ExprKind::Segment(xs)
         | ExprKind::Arith { args: xs, .. } => xs.iter().map(nodes).sum(),
         ExprKind::Where { expr, filter, .. } => nodes(expr) + nodes(filter),
         ExprKind::Cmp { lhs, rhs, .. }

@@ -344,6 +344,7 @@ impl Ctx<'_> {
             ExprKind::And(xs)
             | ExprKind::Or(xs)
             | ExprKind::CountLists(xs)
+            | ExprKind::Segment(xs)
             | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| self.find_seeds(x, out)),
             ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
                 self.find_seeds(lhs, out);
@@ -424,6 +425,7 @@ impl Ctx<'_> {
             | ExprKind::TimeArith { .. }
             | ExprKind::TimePart { .. } => self.time_value(e),
             ExprKind::Len(x) => self.len(x, span.clone(), text.clone()),
+            ExprKind::Segment(xs) => self.segment(xs, span.clone(), text.clone()),
             ExprKind::Lower(_) => self.lower_misplaced(span.clone()),
             ExprKind::Agg {
                 kind,

@@ -271,6 +271,18 @@ impl Infer {
                 xs.iter().for_each(|x| self.cond(x));
                 Info::Known(It::Int)
             }
+            // `segment(x, sep, i)` (issue #14): `x` is a string, and so is the piece.
+            ExprKind::Segment(xs) => {
+                if let Some(x) = xs.first() {
+                    if let Info::Key(k) = self.operand(x) {
+                        self.set(&k, It::Str, &x.span);
+                    }
+                }
+                xs.iter().skip(1).for_each(|x| {
+                    self.operand(x);
+                });
+                Info::Known(It::Str)
+            }
             // `M[y]` (issue #13): `y` is a string, the value has the type of the table's rows.
             ExprKind::Lookup(l) => {
                 if let Info::Key(k) = self.operand(&l.key) {
@@ -426,7 +438,10 @@ impl Infer {
                     self.set(&k, It::Bool, &e.span);
                 }
             }
-            ExprKind::Arith { .. } | ExprKind::Len(_) | ExprKind::Lower(_) => {
+            ExprKind::Arith { .. }
+            | ExprKind::Len(_)
+            | ExprKind::Lower(_)
+            | ExprKind::Segment(_) => {
                 self.operand(e);
             }
             ExprKind::Lookup(_) => {

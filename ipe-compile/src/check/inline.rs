@@ -443,6 +443,7 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
         ExprKind::And(xs)
         | ExprKind::Or(xs)
         | ExprKind::CountLists(xs)
+        | ExprKind::Segment(xs)
         | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| free_heads(x, out)),
         ExprKind::Where { expr, filter, .. } => {
             free_heads(expr, out);
@@ -562,6 +563,7 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
         ExprKind::And(xs)
         | ExprKind::Or(xs)
         | ExprKind::CountLists(xs)
+        | ExprKind::Segment(xs)
         | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| collect_refs(x, out)),
         ExprKind::Where { expr, filter, .. } => {
             collect_refs(expr, out);
@@ -942,6 +944,9 @@ impl<'a> Cx<'a> {
             ExprKind::Not(x) => ExprKind::Not(Box::new(self.expr(x, env))),
             ExprKind::Len(x) => ExprKind::Len(Box::new(self.expr(x, env))),
             ExprKind::Lower(x) => ExprKind::Lower(Box::new(self.expr(x, env))),
+            ExprKind::Segment(xs) => {
+                ExprKind::Segment(xs.iter().map(|x| self.expr(x, env)).collect())
+            }
             ExprKind::Arith { op, args } => ExprKind::Arith {
                 op: *op,
                 args: args.iter().map(|x| self.expr(x, env)).collect(),
@@ -1784,6 +1789,7 @@ impl<'a> Cx<'a> {
             ExprKind::And(xs)
             | ExprKind::Or(xs)
             | ExprKind::CountLists(xs)
+            | ExprKind::Segment(xs)
             | ExprKind::Arith { args: xs, .. } => {
                 for x in xs {
                     self.respan_in(x, list);

@@ -20,6 +20,7 @@ mod optional;
 mod patterns;
 mod reason;
 mod schema;
+mod segment;
 mod strings;
 mod sums;
 mod time;

@@ -59,7 +59,7 @@ pub(super) struct State {
     pending: Vec<Entry>,
     /// Set while the operands of a `??` are read: their schema defaults are spliced into the
     /// chain instead.
-    raw: bool,
+    pub(super) raw: bool,
 }
 
 impl State {
@@ -431,7 +431,12 @@ impl Ctx<'_> {
         }
         let found = match (&v.op, &v.ty) {
             (
-                ValOp::Operand(Operand::Slot(_) | Operand::Field { .. } | Operand::Lookup(_)),
+                ValOp::Operand(
+                    Operand::Slot(_)
+                    | Operand::Field { .. }
+                    | Operand::Lookup(_)
+                    | Operand::Segment(_),
+                ),
                 VTy::Scalar(_),
             ) => return None,
             (ValOp::Operand(Operand::Lit(_)), _) if last => return None,
@@ -495,7 +500,10 @@ fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
                 let mut guard = earlier.clone();
                 let attr = matches!(
                     alt,
-                    Operand::Slot(_) | Operand::Field { .. } | Operand::Lookup(_)
+                    Operand::Slot(_)
+                        | Operand::Field { .. }
+                        | Operand::Lookup(_)
+                        | Operand::Segment(_)
                 );
                 if attr && i + 1 < n {
                     guard.push(hir::Expr::Has(alt.clone()));
@@ -543,6 +551,8 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
             }
         } else if let Operand::Arith(_, args) = o {
             args.iter_mut().for_each(|a| one(a, p, by));
+        } else if let Operand::Segment(g) = o {
+            one(&mut g.x, p, by);
         } else if let Operand::Len(x) = o {
             one(x, p, by);
         }

@@ -372,6 +372,7 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
         ExprKind::And(xs)
         | ExprKind::Or(xs)
         | ExprKind::CountLists(xs)
+        | ExprKind::Segment(xs)
         | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| bound_names(x, out)),
         ExprKind::Where { expr, filter, .. } => {
             bound_names(expr, out);

@@ -418,6 +418,7 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
             hir::TimeOp::Part { arg, .. } => renumber_operand(arg, maps),
         },
         Operand::Len(x) => renumber_operand(x, maps),
+        Operand::Segment(g) => renumber_operand(&mut g.x, maps),
         Operand::Slot(_) | Operand::Lit(_) => {}
     }
 }
@@ -500,5 +501,6 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
             hir::TimeOp::Part { arg, .. } => remap_operand(arg, map),
         },
         Operand::Len(x) => remap_operand(x, map),
+        Operand::Segment(g) => remap_operand(&mut g.x, map),
     }
 }

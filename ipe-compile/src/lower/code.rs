@@ -210,6 +210,8 @@ impl<'t> CodeGen<'t> {
                         }
                     }
                 }
+                // `segment(x, ..) ?? d` (issue #14): whether the piece is there.
+                Operand::Segment(g) => self.segment(g, true)?,
                 // `has` of anything else is always present.
                 _ => {
                     let c = self.tables.const_bool(true)?;
@@ -312,6 +314,7 @@ impl<'t> CodeGen<'t> {
             Operand::Count(_) | Operand::CountSum(_) | Operand::Arith(..) | Operand::Len(_) => {
                 Some(&Scalar::Int)
             }
+            Operand::Segment(_) => Some(&Scalar::Str),
             Operand::Lit(_) | Operand::Lookup(_) | Operand::Time(_) => None,
         }
     }
@@ -333,6 +336,49 @@ impl<'t> CodeGen<'t> {
                 konst,
             },
             _ => return Err(LowerError::TooMany("lookup keys that are not attributes")),
+        };
+        self.emit(instr);
+        Ok(())
+    }
+
+    /// `segment(x, sep, i)` (issue #14), or its `has` form: one `seg.*` instruction.
+    fn segment(&mut self, g: &crate::hir::Segment, has: bool) -> Result<(), LowerError> {
+        let sep = Const(
+            self.tables
+                .constant(&Literal::Str(g.sep.clone()), Some(&Scalar::Str))?,
+        );
+        let index = Const(
+            self.tables
+                .constant(&Literal::Int(g.index), Some(&Scalar::Int))?,
+        );
+        let instr = match (&g.x, has) {
+            (Operand::Slot(s), false) => Instr::SegSlot {
+                slot: IsaSlot(*s),
+                sep,
+                index,
+            },
+            (Operand::Slot(s), true) => Instr::HasSegSlot {
+                slot: IsaSlot(*s),
+                sep,
+                index,
+            },
+            (Operand::Field { level, field, .. }, false) => Instr::SegField {
+                level: Level(*level),
+                field: Field(*field),
+                sep,
+                index,
+            },
+            (Operand::Field { level, field, .. }, true) => Instr::HasSegField {
+                level: Level(*level),
+                field: Field(*field),
+                sep,
+                index,
+            },
+            _ => {
+                return Err(LowerError::TooMany(
+                    "segments of values that are not attributes",
+                ))
+            }
         };
         self.emit(instr);
         Ok(())
@@ -410,6 +456,7 @@ impl<'t> CodeGen<'t> {
                     }
                 }
             }
+            Operand::Segment(g) => self.segment(g, false)?,
             Operand::Len(x) => {
                 // Issue #14: the string, then `str.len`.
                 self.operand(x)?;

@@ -31,6 +31,7 @@ fn walk(program: &Program, e: &Expr, out: &mut BTreeSet<SlotId>) {
             Operand::CountSum(aggs) => aggs.iter().for_each(|a| aggregate(program, a, out)),
             Operand::Arith(_, args) => args.iter().for_each(|a| operand(program, a, out)),
             Operand::Len(x) => operand(program, x, out),
+            Operand::Segment(g) => operand(program, &g.x, out),
             _ => {}
         }
     }

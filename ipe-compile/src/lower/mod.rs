@@ -358,6 +358,10 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
                 }
             }
             Operand::Len(x) => operand(x, out),
+            Operand::Segment(g) => {
+                out.push(g.sep.clone());
+                operand(&g.x, out);
+            }
             _ => {}
         }
     }

@@ -1,5 +1,5 @@
 //! String functions (issue #14): `len(x)`, the number of chars of a string, and `lower(x)`,
-//! a string compared case-insensitively.
+//! a string compared case-insensitively, and `segment(x, sep, i)`, one piece of a string.
 
 use super::{eat_sym, enter, peek_word, In, PResult};
 use super::{ExprKind, SyntaxError};
@@ -7,12 +7,13 @@ use crate::ast::Expr;
 use winnow::error::ErrMode;
 use winnow::stream::{Location, Stream};
 
-/// `len(x)` or `lower(x)` if one is next (the name followed by `(`).
+/// `len(x)`, `lower(x)` or `segment(x, sep, i)` if one is next (the name followed by `(`).
 pub(super) fn builtin(i: &mut In<'_>) -> PResult<Option<Expr>> {
     let word = peek_word(i);
     let make: fn(Box<Expr>) -> ExprKind = match word {
         "len" => ExprKind::Len,
         "lower" => ExprKind::Lower,
+        "segment" => |_| ExprKind::Segment(Vec::new()),
         _ => return Ok(None),
     };
     let s: &str = i.input.as_ref();
@@ -28,6 +29,20 @@ pub(super) fn builtin(i: &mut In<'_>) -> PResult<Option<Expr>> {
     i.state.0 -= 1;
     let (args, close) = r?;
     let span = start..close.end;
+    if word == "segment" {
+        if args.len() != 3 {
+            return Err(ErrMode::Cut(SyntaxError::located(
+                span,
+                format!("`segment` takes 3 arguments, found {}", args.len()),
+                "write `segment(x, \"/\", i)`: a string, a separator literal and a piece index \
+                 (negative counts from the end)",
+            )));
+        }
+        return Ok(Some(Expr {
+            kind: ExprKind::Segment(args),
+            span,
+        }));
+    }
     match <[Expr; 1]>::try_from(args) {
         Ok([x]) => Ok(Some(Expr {
             kind: make(Box::new(x)),

@@ -20,6 +20,7 @@ const MISSING_KEY: u64 = 85;
 const BAD_TIMESTAMP: u64 = 86;
 const BAD_DURATION: u64 = 87;
 const NOT_IP: u64 = 88;
+const NO_SEGMENT: u64 = 89;
 
 /// Every value kind in [`ValueKind`]'s order: a wrong-type code holds the index, so codes
 /// order like [`ValueKind`]s.
@@ -73,6 +74,7 @@ pub(crate) fn kind_code(k: ErrKind) -> u64 {
         ErrKind::BadTimestamp => BAD_TIMESTAMP,
         ErrKind::BadDuration => BAD_DURATION,
         ErrKind::NotIp => NOT_IP,
+        ErrKind::NoSegment => NO_SEGMENT,
     }
 }
 
@@ -107,6 +109,7 @@ pub(crate) fn decode(c: u64) -> Option<AttrError> {
         BAD_TIMESTAMP => ErrKind::BadTimestamp,
         BAD_DURATION => ErrKind::BadDuration,
         NOT_IP => ErrKind::NotIp,
+        NO_SEGMENT => ErrKind::NoSegment,
         k @ NOT_RECORD..NOT_IN_ENUM => ErrKind::NotRecord {
             got: json_kind(k - NOT_RECORD)?,
         },
@@ -134,6 +137,7 @@ mod tests {
             ErrKind::BadTimestamp,
             ErrKind::BadDuration,
             ErrKind::NotIp,
+            ErrKind::NoSegment,
         ];
         for e in 0..9 {
             for g in 0..7 {

@@ -226,3 +226,35 @@ pub(crate) extern "C" fn in_list(
         needle,
     ))
 }
+
+/// `segment(x, sep, i)` (issue #14) of the string cell `(a, al)` (its own text, as the
+/// interpreter reads it) on the separator symbol `sep`, piece `idx` (an `i64`): writes the
+/// piece's pointer, length and symbol (looked up in the string table, as a request string's)
+/// to `out[0..3]` and returns 1, or writes zeros and returns 0 when there is no such piece.
+pub(crate) extern "C" fn str_seg(
+    sh: *const Shapes,
+    a: *const u8,
+    al: u64,
+    sep: u64,
+    idx: u64,
+    out: *mut u64,
+) -> u64 {
+    let sh = shapes(sh);
+    let text = string(a, al, u64::from(NO_SYMBOL)).text;
+    let sep = sh.symbol(u32::try_from(sep).unwrap_or(NO_SYMBOL));
+    let (r, words) = match ipe_nostd::segment::segment(text, sep, idx as i64) {
+        Some(piece) => (
+            1,
+            [
+                piece.as_ptr() as u64,
+                piece.len() as u64,
+                u64::from(sh.intern(piece)),
+            ],
+        ),
+        None => (0, [0, 0, u64::from(NO_SYMBOL)]),
+    };
+    // SAFETY: compiled code passes the address of a 24-byte, 8-aligned stack slot of its own
+    // frame, live for the call.
+    unsafe { core::ptr::copy_nonoverlapping(words.as_ptr(), out, 3) };
+    r
+}

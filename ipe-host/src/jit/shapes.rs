@@ -185,6 +185,16 @@ impl Shapes {
         self.symbols.get(sym as usize).map_or("", |s| s)
     }
 
+    /// The symbol of `text` in the string table (sorted: a binary search), or
+    /// [`NO_SYMBOL`](ipe_nostd::value::NO_SYMBOL): `Bundle::intern`'s answer.
+    pub(crate) fn intern(&self, text: &str) -> u32 {
+        self.symbols
+            .binary_search_by(|s| (**s).cmp(text))
+            .ok()
+            .and_then(|i| u32::try_from(i).ok())
+            .unwrap_or(ipe_nostd::value::NO_SYMBOL)
+    }
+
     /// The rank of symbol `sym` in enum `e` ([`read::enum_rank`]).
     pub(crate) fn enum_rank(&self, e: u16, sym: u32) -> Option<u16> {
         read::enum_rank(self, e, Str { text: "", sym })

@@ -196,6 +196,20 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         }
         Ok(first)
     }
+    /// Checks the constants of a `seg.*` instruction (issue #14): `sep` a string whose text is
+    /// not empty, `index` an int.
+    fn seg_args(&self, sep: u16, index: u16) -> Result<(), CodeError> {
+        if self.const_ty(sep)? != Ty::Str || self.const_ty(index)? != Ty::Int {
+            return Err(CodeError::TypeMismatch);
+        }
+        let sym = ConstRec::nth(self.t.body.consts, sep.into()).value();
+        let sym = usize::try_from(sym).map_err(|_| CodeError::BadOperand)?;
+        if sym >= self.t.symbols || SymbolRec::nth(self.t.body.symbols, sym).text().len == 0 {
+            return Err(CodeError::BadOperand);
+        }
+        Ok(())
+    }
+
     /// Checks set `k` exists and is an IP range set ([`kind::IP`], issue #14).
     fn ip_set(&self, k: u16) -> Result<(), CodeError> {
         if usize::from(k) >= self.t.sets {
@@ -404,6 +418,41 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                 } => {
                     let k = self.field_ty(l.0, field.0, level).map_err(e)?;
                     let t = self.lookup_ty(k, set.0, konst.0).map_err(e)?;
+                    self.state.push(t).map_err(e)?;
+                }
+                Instr::SegSlot { slot, sep, index } | Instr::HasSegSlot { slot, sep, index } => {
+                    if self.scalar_slot_ty(slot.0).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.seg_args(sep.0, index.0).map_err(e)?;
+                    let t = if matches!(instr, Instr::SegSlot { .. }) {
+                        Ty::Str
+                    } else {
+                        Ty::Bool
+                    };
+                    self.state.push(t).map_err(e)?;
+                }
+                Instr::SegField {
+                    level: l,
+                    field,
+                    sep,
+                    index,
+                }
+                | Instr::HasSegField {
+                    level: l,
+                    field,
+                    sep,
+                    index,
+                } => {
+                    if self.field_ty(l.0, field.0, level).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.seg_args(sep.0, index.0).map_err(e)?;
+                    let t = if matches!(instr, Instr::SegField { .. }) {
+                        Ty::Str
+                    } else {
+                        Ty::Bool
+                    };
                     self.state.push(t).map_err(e)?;
                 }
                 Instr::InList { list } => {

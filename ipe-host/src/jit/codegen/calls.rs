@@ -46,10 +46,12 @@ pub(crate) enum Helper {
     StrLen,
     /// [`helpers::ip_in_set`] (issue #14).
     IpInSet,
+    /// [`helpers::str_seg`] (issue #14).
+    StrSeg,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 15;
+pub(crate) const HELPERS: usize = 16;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -69,6 +71,7 @@ impl Helper {
         Helper::StrMatch,
         Helper::StrLen,
         Helper::IpInSet,
+        Helper::StrSeg,
     ];
 
     /// The symbol name.
@@ -89,6 +92,7 @@ impl Helper {
             Helper::StrMatch => "ipe_str_match",
             Helper::StrLen => "ipe_str_len",
             Helper::IpInSet => "ipe_ip_in_set",
+            Helper::StrSeg => "ipe_str_seg",
         }
     }
 
@@ -110,6 +114,7 @@ impl Helper {
             Helper::StrMatch => helpers::str_match as *const u8,
             Helper::StrLen => helpers::str_len as *const u8,
             Helper::IpInSet => helpers::ip_in_set as *const u8,
+            Helper::StrSeg => helpers::str_seg as *const u8,
         }
     }
 
@@ -124,6 +129,7 @@ impl Helper {
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart => 3,
             Helper::StrMatch => 5,
+            Helper::StrSeg => 6,
         }
     }
 }

@@ -26,6 +26,7 @@ pub(crate) use calls::{declare as declare_helpers, register as register_helpers,
 mod calls;
 mod nested;
 mod ops;
+mod segment;
 mod stack;
 mod time;
 mod values;

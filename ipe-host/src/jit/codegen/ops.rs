@@ -537,6 +537,10 @@ impl Gen<'_, '_> {
                     let c = self.cell(Ty::Int, val, err);
                     self.push(c)?;
                 }
+                Instr::SegSlot { .. }
+                | Instr::SegField { .. }
+                | Instr::HasSegSlot { .. }
+                | Instr::HasSegField { .. } => self.seg_instr(instr)?,
                 Instr::StrLen {} => {
                     // Issue #14: the char count through a helper, only for a clean string.
                     let a = self.pop()?;
