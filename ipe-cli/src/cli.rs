@@ -93,6 +93,21 @@ pub enum Command {
         /// The `.ipeb` bundle.
         bundle: PathBuf,
     },
+    /// Rewrites `.ipe` sources in the canonical layout (see docs/fmt.md); a source that does not
+    /// parse gets its diagnostics and is left unchanged.
+    Fmt {
+        /// `.ipe` files or directories (default `.`), or `-` to format standard input to
+        /// standard output.
+        paths: Vec<PathBuf>,
+        /// Changes nothing: prints a unified diff of each file that would change and exits
+        /// with status 1 when there is one.
+        #[arg(long)]
+        check: bool,
+        /// Skips the `.ipe` files under this path (repeatable), such as sources that are meant
+        /// not to parse.
+        #[arg(long, value_name = "PATH")]
+        exclude: Vec<PathBuf>,
+    },
 }
 
 /// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.

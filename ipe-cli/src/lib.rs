@@ -3,5 +3,6 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod fmt;
 pub mod input;
 pub mod inspect;
