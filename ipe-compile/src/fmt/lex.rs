@@ -27,6 +27,8 @@ pub(super) struct Tok<'a> {
     pub nl: usize,
     /// Whether whitespace separates it from the previous token.
     pub ws: bool,
+    /// Whether it starts its source line (column 1).
+    pub col0: bool,
 }
 
 impl Tok<'_> {
@@ -99,7 +101,14 @@ pub(super) fn tokens(src: &str) -> Vec<Tok<'_>> {
         if kind == Kind::Comment {
             text = text.trim_end();
         }
-        out.push(Tok { kind, text, nl, ws });
+        let col0 = start == 0 || bytes.get(start - 1) == Some(&b'\n');
+        out.push(Tok {
+            kind,
+            text,
+            nl,
+            ws,
+            col0,
+        });
         nl = 0;
         ws = false;
     }

@@ -247,8 +247,9 @@ fn indent(lines: &mut [Line<'_>]) {
             }
         }
     }
-    // A comment line takes the indentation of the code it precedes, or of the code before it
-    // when a blank line separates it from what follows.
+    // A comment line takes the indentation of the code it precedes; when a blank line (or the
+    // end) separates it from what follows, column 1 if it is there, else the indentation of
+    // the code before it.
     for n in (0..lines.len()).rev() {
         if !lines[n].comment_only {
             continue;
@@ -257,6 +258,8 @@ fn indent(lines: &mut [Line<'_>]) {
         lines[n].indent = match next {
             Some(l) if !l.blank_before && l.closes && !l.comment_only => l.inner,
             Some(l) if !l.blank_before => l.indent,
+            // A comment at column 1 before a blank line or the end stays there.
+            _ if lines[n].toks[0].col0 => 0,
             _ => (0..n)
                 .rev()
                 .find(|&p| !lines[p].comment_only)
