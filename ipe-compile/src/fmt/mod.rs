@@ -93,6 +93,11 @@ struct Line<'a> {
     closes: bool,
     /// For a line starting with a closing bracket, the indentation inside the bracket.
     inner: usize,
+    /// How many lines it is once too-wide chains are broken.
+    height: usize,
+    /// The indentation of a comment line after it that a blank line separates from what
+    /// follows: where a clause (or the next line inside an open bracket) would be.
+    after: usize,
     blank_before: bool,
 }
 
@@ -141,6 +146,8 @@ fn lines<'a>(toks: &[Tok<'a>]) -> Vec<Line<'a>> {
                 opens: false,
                 closes: is_close(t),
                 inner: 0,
+                after: 0,
+                height: 1,
                 blank_before: k > 0 && t.nl > 1,
             });
         }
@@ -243,9 +250,16 @@ fn indent(lines: &mut [Line<'_>]) {
                     group: is_group_item && t.text == "{" && stack.len() == groups,
                 });
             } else if is_close(t) {
-                stack.pop();
+                if stack.pop().is_some_and(|f| f.group) {
+                    in_policy = false;
+                }
             }
         }
+        let groups = stack.iter().filter(|f| f.group).count();
+        line.after = match stack.last() {
+            Some(f) if !f.group => f.inner,
+            _ => 2 * groups + if in_policy { 2 } else { 0 },
+        };
     }
     // A comment line takes the indentation of the code it precedes; when a blank line (or the
     // end) separates it from what follows, column 1 if it is there, else the indentation of
@@ -263,14 +277,7 @@ fn indent(lines: &mut [Line<'_>]) {
             _ => (0..n)
                 .rev()
                 .find(|&p| !lines[p].comment_only)
-                .map_or(0, |p| {
-                    let l = &lines[p];
-                    if l.opens || (l.item.is_some() && l.policy) {
-                        l.indent + 2
-                    } else {
-                        l.indent
-                    }
-                }),
+                .map_or(0, |p| lines[p].after),
         };
     }
 }
@@ -291,7 +298,7 @@ fn blanks(lines: &mut [Line<'_>]) {
             if code > 0 && (l.level < level || l.item.is_some_and(|v| v <= level)) {
                 break;
             }
-            code += usize::from(!l.comment_only);
+            code += if l.comment_only { 0 } else { l.height };
         }
         code > 1
     };
@@ -369,36 +376,98 @@ fn breaks(toks: &[Tok<'_>]) -> Vec<usize> {
     }
 }
 
-/// Breaks a too-wide line at its chain operators; each piece after the first is at `cont`
-/// (a `with reason` at `clause`).
-fn split<'a>(
-    toks: &[Tok<'a>],
+/// Where a too-wide line without a top-level chain may break: at the chain inside its first
+/// bracket that holds one, outermost first (the bracket's index and the cuts).
+fn inner_breaks(toks: &[Tok<'_>]) -> Option<(usize, Vec<usize>)> {
+    let mut depth = 0i32;
+    let mut open = None;
+    for (k, t) in toks.iter().enumerate() {
+        if is_open(t) {
+            if depth == 0 {
+                open = Some(k);
+            }
+            depth += 1;
+        } else if is_close(t) {
+            depth -= 1;
+            if depth < 0 {
+                return None;
+            }
+            if let Some(o) = open.filter(|_| depth == 0) {
+                let cuts = breaks(&toks[o + 1..k]);
+                if !cuts.is_empty() {
+                    return Some((o, cuts.into_iter().map(|c| c + o + 1).collect()));
+                }
+                if let Some((inner, cuts)) = inner_breaks(&toks[o + 1..k]) {
+                    return Some((inner + o + 1, cuts.into_iter().map(|c| c + o + 1).collect()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Where one line breaks and what its pieces are indented to.
+struct Place {
+    /// The first piece's indentation.
     indent: usize,
+    /// The continuation lines' indentation.
     cont: usize,
+    /// A `with reason` line's indentation.
     clause: usize,
-    out: &mut Vec<(usize, Vec<Tok<'a>>)>,
-) {
-    let code = render(toks);
-    let cuts = if width(indent, &code) > WIDTH {
-        breaks(toks)
-    } else {
-        Vec::new()
-    };
+    /// A policy line outside brackets (what a bracket holds is indented past `cont`).
+    policy: bool,
+}
+
+/// Breaks a too-wide line at its chain operators, else at the chain inside its first bracket
+/// that holds one; each piece after the first is at `cont` (a `with reason` at `clause`, a
+/// piece inside a bracket where a line inside it would be).
+fn split<'a>(toks: &[Tok<'a>], at: &Place, out: &mut Vec<(usize, Vec<Tok<'a>>)>) {
+    let wide = width(at.indent, &render(toks)) > WIDTH;
+    let cuts = if wide { breaks(toks) } else { Vec::new() };
     if cuts.is_empty() {
-        out.push((indent, toks.to_vec()));
+        match inner_breaks(toks).filter(|_| wide) {
+            Some((_, cuts)) => {
+                let inner = if at.policy {
+                    at.cont + 2
+                } else {
+                    at.indent + 2
+                };
+                out.push((at.indent, toks[..cuts[0]].to_vec()));
+                let place = Place {
+                    indent: inner,
+                    cont: inner,
+                    clause: inner,
+                    policy: false,
+                };
+                for (c, &k) in cuts.iter().enumerate() {
+                    let end = cuts.get(c + 1).copied().unwrap_or(toks.len());
+                    split(&toks[k..end], &place, out);
+                }
+            }
+            None => out.push((at.indent, toks.to_vec())),
+        }
         return;
     }
-    let mut head_end = cuts[0];
-    if toks.len() > 2 && toks[0].is("triggers") && toks[1].is("when") && head_end > 2 {
-        out.push((indent, toks[..2].to_vec()));
-        split(&toks[2..head_end], cont, cont, clause, out);
+    let piece = |indent| Place {
+        indent,
+        cont: at.cont,
+        clause: at.clause,
+        policy: at.policy,
+    };
+    if toks.len() > 2 && toks[0].is("triggers") && toks[1].is("when") && cuts[0] > 2 {
+        out.push((at.indent, toks[..2].to_vec()));
+        split(&toks[2..cuts[0]], &piece(at.cont), out);
     } else {
-        split(&toks[..head_end], indent, cont, clause, out);
+        split(&toks[..cuts[0]], &piece(at.indent), out);
     }
     for (c, &k) in cuts.iter().enumerate() {
-        head_end = cuts.get(c + 1).copied().unwrap_or(toks.len());
-        let at = if toks[k].is("with") { clause } else { cont };
-        split(&toks[k..head_end], at, cont, clause, out);
+        let end = cuts.get(c + 1).copied().unwrap_or(toks.len());
+        let indent = if toks[k].is("with") {
+            at.clause
+        } else {
+            at.cont
+        };
+        split(&toks[k..end], &piece(indent), out);
     }
 }
 
@@ -409,9 +478,8 @@ fn layout(toks: &[Tok<'_>]) -> String {
     }
     let mut lines = lines(toks);
     indent(&mut lines);
-    blanks(&mut lines);
-    let mut outs: Vec<Out> = Vec::new();
-    for l in &lines {
+    let mut all_pieces = Vec::new();
+    for l in &mut lines {
         let (code, comment) = match l.toks.last() {
             Some(t) if t.kind == Kind::Comment => (&l.toks[..l.toks.len() - 1], Some(t.text)),
             _ => (&l.toks[..], None),
@@ -421,8 +489,20 @@ fn layout(toks: &[Tok<'_>]) -> String {
             pieces.push((l.indent, Vec::new()));
         } else {
             let clause = if l.policy { l.cont - 2 } else { l.cont };
-            split(code, l.indent, l.cont, clause, &mut pieces);
+            let place = Place {
+                indent: l.indent,
+                cont: l.cont,
+                clause,
+                policy: l.policy,
+            };
+            split(code, &place, &mut pieces);
         }
+        l.height = pieces.len();
+        all_pieces.push((pieces, comment));
+    }
+    blanks(&mut lines);
+    let mut outs: Vec<Out> = Vec::new();
+    for (l, (pieces, comment)) in lines.iter().zip(all_pieces) {
         let last = pieces.len() - 1;
         for (p, (indent, toks)) in pieces.into_iter().enumerate() {
             outs.push(Out {
