@@ -249,10 +249,8 @@ fn indent(lines: &mut [Line<'_>]) {
                     policy,
                     group: is_group_item && t.text == "{" && stack.len() == groups,
                 });
-            } else if is_close(t) {
-                if stack.pop().is_some_and(|f| f.group) {
-                    in_policy = false;
-                }
+            } else if is_close(t) && stack.pop().is_some_and(|f| f.group) {
+                in_policy = false;
             }
         }
         let groups = stack.iter().filter(|f| f.group).count();
