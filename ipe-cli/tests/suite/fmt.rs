@@ -144,3 +144,23 @@ fn issue16_fmt_stdin_cannot_mix_with_paths() {
         text(&out.stderr)
     );
 }
+
+/// Issue #16: the examples and the corpus (but its compile-fail sources) are formatted, as CI
+/// checks with the same command.
+#[test]
+fn issue16_examples_and_corpus_are_formatted() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let out = ipe_in(
+        root,
+        &[
+            "fmt",
+            "--check",
+            "examples",
+            "tests/corpus",
+            "--exclude",
+            "tests/corpus/fail",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
