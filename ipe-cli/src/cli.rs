@@ -141,6 +141,21 @@ pub enum Command {
     Sign(crate::sign::SignCmd),
     /// Checks a signed bundle's signature, revision and not-before time as a device does.
     Verify(crate::sign::VerifyArgs),
+    /// Rewrites `.ipe` sources in the canonical layout (see docs/fmt.md); a source that does not
+    /// parse gets its diagnostics and is left unchanged.
+    Fmt {
+        /// `.ipe` files or directories (default `.`), or `-` to format standard input to
+        /// standard output.
+        paths: Vec<PathBuf>,
+        /// Changes nothing: prints a unified diff of each file that would change and exits
+        /// with status 1 when there is one.
+        #[arg(long)]
+        check: bool,
+        /// Skips the `.ipe` files under this path (repeatable), such as sources that are meant
+        /// not to parse.
+        #[arg(long, value_name = "PATH")]
+        exclude: Vec<PathBuf>,
+    },
 }
 
 /// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.

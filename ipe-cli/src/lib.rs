@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod fmt;
 pub mod input;
 pub mod inspect;
 pub mod serve;

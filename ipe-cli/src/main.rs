@@ -179,6 +179,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Fmt {
+            paths,
+            check,
+            exclude,
+        } => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            let s = ipe_cli::fmt::run(&paths, &exclude, check, &mut out, &mut io::stderr())?;
+            out.flush().context("writing standard output")?;
+            Ok(if s.failed(check) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Inspect { bundle } => {
             // Inspecting shows any bundle the format accepts, whatever its cost.
             let Some(bytes) = load_bundle(&bundle, u32::MAX)? else {

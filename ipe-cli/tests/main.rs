@@ -12,6 +12,9 @@ mod data;
 /// Issue #13: every bundle under `examples/` through `ipe eval`.
 #[path = "suite/examples.rs"]
 mod examples;
+/// Issue #16: `ipe fmt` against golden files.
+#[path = "suite/fmt.rs"]
+mod fmt;
 /// `ipe inspect`'s listing, in-process.
 #[path = "suite/inspect.rs"]
 mod inspect;

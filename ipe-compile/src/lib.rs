@@ -13,6 +13,7 @@ pub use check::{MAX_AGG_DEPTH, MAX_DEPTH};
 pub mod compile;
 pub mod decision;
 pub mod eval;
+pub mod fmt;
 
 pub use compile::{
     bundle_files, compile_paths, compile_paths_with, compile_sources, compile_sources_with,

@@ -12,6 +12,7 @@ use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
 use winnow::token::{one_of, take_till, take_while};
 
 mod arith;
+mod comments;
 mod consts;
 mod dynref;
 mod group;
@@ -26,6 +27,8 @@ mod schema;
 mod strings;
 mod time;
 mod tparams;
+
+pub use comments::{comments, Comment};
 
 /// Deepest nesting of parentheses, `not` and aggregates the parser accepts (the checker's own
 /// limits are much lower; this one only protects the parser's stack).

@@ -17,6 +17,9 @@ mod corpus;
 /// Diagnostic messages, positions, underlines and help.
 #[path = "suite/diagnostics.rs"]
 mod diagnostics;
+/// Issue #16: `ipe fmt` keeps meaning and comments, and is idempotent.
+#[path = "suite/fmt.rs"]
+mod fmt;
 /// Minimal reproducers of fuzz findings (`fuzz/`), one named test each.
 #[path = "suite/fuzz_findings.rs"]
 mod fuzz_findings;
