@@ -1,7 +1,12 @@
 //! The `ipe` command's library: its arguments and the decider ([`cli`]), streaming request
-//! input ([`input`]) and the bundle listing ([`inspect`]). The binary is `src/main.rs`.
+//! input ([`input`]) the bundle listing ([`inspect`]), `ipe test` ([`test`], [`coverage`]) and `ipe explain`
+//! ([`explain`]), which share [`authoring`]. The binary is `src/main.rs`.
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod input;
 pub mod inspect;
+pub mod test;
+pub mod explain;
+pub mod authoring;
+pub mod coverage;

@@ -190,6 +190,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Test {
+            paths,
+            filter,
+            format,
+            engine,
+            coverage,
+            lcov,
+            instances,
+            max_cost,
+            data,
+        } => ipe_cli::test::command(&ipe_cli::test::TestArgs {
+            paths,
+            filter,
+            format,
+            engines: engine,
+            coverage,
+            lcov,
+            instances,
+            data,
+            max_cost,
+        }),
+        Command::Explain {
+            paths,
+            request,
+            now,
+            format,
+            instances,
+            max_cost,
+            data,
+        } => ipe_cli::explain::run(&paths, &request, now.as_deref(), format, &instances, &data, max_cost),
     }
 }
 
