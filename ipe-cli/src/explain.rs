@@ -35,10 +35,12 @@ impl IndexNote {
                 let v = self.request_value.as_deref().unwrap_or("missing");
                 let keys = keys.join(", ");
                 if c {
-                    let how = if self.request_value.as_deref().is_some_and(|v| v != "missing") {
-                        "selects it"
+                    let how = if keys.split(", ").any(|k| k == v) {
+                        "selects it".to_owned()
                     } else {
-                        "cannot be read as a key, so every policy indexed on it is a candidate"
+                        "is not one of the index's keys (missing, or not of the indexed type), \
+                         so the index cannot rule any policy filed on it out"
+                            .to_owned()
                     };
                     format!("candidate: indexed on `{slot}` under {keys}; the request's {v} {how}")
                 } else {
@@ -194,8 +196,16 @@ fn reads_text(n: &Node<'_>) -> String {
 fn node_text(program: &Program, n: &Node<'_>, label: &str, depth: usize, o: &mut String) {
     let pad = "  ".repeat(depth);
     let value = truth_word(n.truth);
+    // An error is written once: on the read that met it, else after the condition.
     let err = match n.truth {
-        Truth::Error(e) => format!(" ({})", ipe_compile::eval::error_text(program, e)),
+        Truth::Error(e) => {
+            let t = ipe_compile::eval::error_text(program, e);
+            if n.reads.iter().any(|r| r.value.as_ref().err() == Some(&t)) {
+                String::new()
+            } else {
+                format!(" ({t})")
+            }
+        }
         _ => String::new(),
     };
     let what = match &n.site {

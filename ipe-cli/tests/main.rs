@@ -12,3 +12,12 @@ mod examples;
 /// `ipe inspect`'s listing, in-process.
 #[path = "suite/inspect.rs"]
 mod inspect;
+/// Golden output files of `ipe test` and `ipe explain`.
+#[path = "suite/golden.rs"]
+mod golden;
+/// Issue #16: `ipe test`.
+#[path = "suite/test.rs"]
+mod test;
+/// Issue #16: `ipe explain`.
+#[path = "suite/explain.rs"]
+mod explain;
