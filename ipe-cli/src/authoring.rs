@@ -126,7 +126,11 @@ impl Compiled {
     }
 
     /// The host engine for `engine` (`Interp` or `Jit`), built on first use.
-    pub fn host(&mut self, engine: Engine, max_cost: u32) -> anyhow::Result<&ipe_host::PolicyEngine> {
+    pub fn host(
+        &mut self,
+        engine: Engine,
+        max_cost: u32,
+    ) -> anyhow::Result<&ipe_host::PolicyEngine> {
         let (slot, tier) = match engine {
             Engine::Jit => (
                 &mut self.jit,

@@ -162,9 +162,7 @@ impl Coverage {
                 let text = texts.get(file).map_or("", String::as_str);
                 let line = line_of(&texts, p.span.file, p.span.start as usize);
                 let sp = spans(text, &p.name, p);
-                let at = |o: Option<usize>| {
-                    o.map_or(line, |o| line_of(&texts, p.span.file, o))
-                };
+                let at = |o: Option<usize>| o.map_or(line, |o| line_of(&texts, p.span.file, o));
                 // The line of each root condition, to place the aggregate filters inside it.
                 let mut filter_lines = Vec::new();
                 let mut push_filters = |e: &Expr, l: usize| {
@@ -184,7 +182,10 @@ impl Coverage {
                 }
                 if let Body::Requires { clauses, .. } = &p.body {
                     for (i, c) in clauses.iter().enumerate() {
-                        push_filters(&c.expr, at(sp.as_ref().and_then(|s| s.clauses.get(i).copied())));
+                        push_filters(
+                            &c.expr,
+                            at(sp.as_ref().and_then(|s| s.clauses.get(i).copied())),
+                        );
                     }
                 }
                 let items = trace::items(p)
@@ -273,10 +274,7 @@ impl Coverage {
                     let Some(&(pi, ii)) = at.get(&std::ptr::from_ref(e)) else {
                         return;
                     };
-                    if let Some(item) = self
-                        .policies
-                        .get_mut(pi)
-                        .and_then(|p| p.items.get_mut(ii))
+                    if let Some(item) = self.policies.get_mut(pi).and_then(|p| p.items.get_mut(ii))
                     {
                         match n.truth {
                             Truth::True => item.t += 1,
@@ -365,7 +363,10 @@ impl Coverage {
         }
         let unc = self.uncovered();
         if unc.is_empty() {
-            let _ = writeln!(o, "every condition was seen true, false and (where possible) error");
+            let _ = writeln!(
+                o,
+                "every condition was seen true, false and (where possible) error"
+            );
         } else {
             let _ = writeln!(o, "uncovered ({}):", unc.len());
             for (p, i) in unc {

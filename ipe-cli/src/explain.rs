@@ -102,7 +102,10 @@ fn truth_json(program: &Program, t: Truth) -> (Value, Option<String>) {
     match t {
         Truth::True => (json!(true), None),
         Truth::False => (json!(false), None),
-        Truth::Error(e) => (json!("error"), Some(ipe_compile::eval::error_text(program, e))),
+        Truth::Error(e) => (
+            json!("error"),
+            Some(ipe_compile::eval::error_text(program, e)),
+        ),
     }
 }
 
@@ -215,18 +218,18 @@ fn node_text(program: &Program, n: &Node<'_>, label: &str, depth: usize, o: &mut
     let w = witness(n)
         .map(|i| format!("   (witness: element {i})"))
         .unwrap_or_default();
-    let _ = writeln!(
-        o,
-        "{pad}{label}{value:<5} {what}{err}{}{w}",
-        reads_text(n)
-    );
+    let _ = writeln!(o, "{pad}{label}{value:<5} {what}{err}{}{w}", reads_text(n));
     for c in &n.children {
         node_text(program, c, "", depth + 1, o);
     }
 }
 
 /// What the index says of every policy of the bundle (by bundle position).
-fn index_notes(compiled: &mut Compiled, request: &Value, max_cost: u32) -> anyhow::Result<Vec<IndexNote>> {
+fn index_notes(
+    compiled: &mut Compiled,
+    request: &Value,
+    max_cost: u32,
+) -> anyhow::Result<Vec<IndexNote>> {
     let engine = compiled.host(Engine::Interp, max_cost)?;
     let set = engine.load();
     let b = set.bundle();
@@ -245,7 +248,7 @@ fn index_notes(compiled: &mut Compiled, request: &Value, max_cost: u32) -> anyho
             .filter(|v| !v.is_null())
             .map_or_else(|| "missing".to_owned(), Value::to_string);
         for r in b.index_buckets(&grp) {
-            let key = crate::inspect::key_text(&b, &slot, r.key());
+            let key = crate::inspect::key_text(b, &slot, r.key());
             for i in r.first_policy()..r.first_policy().saturating_add(r.policy_count()) {
                 let id = usize::from(b.index_policy(i));
                 if let Some(note) = notes.get_mut(id) {
@@ -264,7 +267,7 @@ fn index_notes(compiled: &mut Compiled, request: &Value, max_cost: u32) -> anyho
         .parse_json(&text, &arena)
         .map_err(|e| anyhow::anyhow!("{}", crate::cli::request_detail(&e)))?;
     let mut candidates: HashSet<PolicyId> = HashSet::new();
-    ipe_nostd::vm::for_each_candidate(&b, values, |id| {
+    ipe_nostd::vm::for_each_candidate(b, values, |id| {
         candidates.insert(id);
     });
     for (i, note) in notes.iter_mut().enumerate() {
@@ -485,7 +488,12 @@ pub fn explain(
     let agrees = engine.effect == decision
         && engine.matched == matched
         && names(&engine.violations) == violated
-        && engine.errors.iter().map(|e| e.policy.clone()).collect::<Vec<_>>() == errors;
+        && engine
+            .errors
+            .iter()
+            .map(|e| e.policy.clone())
+            .collect::<Vec<_>>()
+            == errors;
     let check = if agrees {
         "checked: the host engine (interpreter) decides the same".to_owned()
     } else {
@@ -566,8 +574,8 @@ pub fn run(
         std::fs::read_to_string(request)
             .with_context(|| format!("reading `{}`", request.display()))?
     };
-    let mut value: Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("malformed request: {e}"))?;
+    let mut value: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("malformed request: {e}"))?;
     if !value.is_object() {
         anyhow::bail!("malformed request: expected a JSON object");
     }

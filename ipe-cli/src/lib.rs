@@ -3,10 +3,10 @@
 //! ([`explain`]), which share [`authoring`]. The binary is `src/main.rs`.
 #![deny(missing_docs)]
 
+pub mod authoring;
 pub mod cli;
+pub mod coverage;
+pub mod explain;
 pub mod input;
 pub mod inspect;
 pub mod test;
-pub mod explain;
-pub mod authoring;
-pub mod coverage;

@@ -219,7 +219,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             instances,
             max_cost,
             data,
-        } => ipe_cli::explain::run(&paths, &request, now.as_deref(), format, &instances, &data, max_cost),
+        } => ipe_cli::explain::run(
+            &paths,
+            &request,
+            now.as_deref(),
+            format,
+            &instances,
+            &data,
+            max_cost,
+        ),
     }
 }
 

@@ -73,7 +73,7 @@ pub struct TestArgs {
 struct TestFile {
     /// What the file tests (documentation only).
     #[serde(default)]
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "documentation only: accepted, never read")]
     description: Option<String>,
     cases: Vec<Case>,
 }
@@ -202,7 +202,9 @@ pub struct Outcome {
 pub fn command(args: &TestArgs) -> anyhow::Result<std::process::ExitCode> {
     use std::io::Write;
     let outcome = run(args)?;
-    let _ = std::io::stderr().lock().write_all(outcome.stderr.as_bytes());
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(outcome.stderr.as_bytes());
     let mut out = std::io::stdout().lock();
     out.write_all(outcome.stdout.as_bytes())
         .and_then(|()| out.flush())
@@ -232,8 +234,8 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Outcome> {
         let _ = writeln!(warnings, "warning: {w}");
     };
     let base = Compiled::new(sources.compile(None, &mut warn)?, args.max_cost)?;
-    let mut coverage = (args.coverage.is_some() || args.lcov.is_some())
-        .then(|| Coverage::new(&base.program));
+    let mut coverage =
+        (args.coverage.is_some() || args.lcov.is_some()).then(|| Coverage::new(&base.program));
     // Programs by data override (its JSON text; "" for none).
     let mut programs: HashMap<String, Compiled> = HashMap::new();
     programs.insert(String::new(), base);
@@ -243,11 +245,19 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Outcome> {
     for tf in &test_files {
         let text =
             std::fs::read_to_string(tf).with_context(|| format!("reading `{}`", tf.display()))?;
-        let file: TestFile = serde_json::from_str(&text)
-            .with_context(|| format!("`{}` is not a test file (see docs/testing.md)", tf.display()))?;
+        let file: TestFile = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "`{}` is not a test file (see docs/testing.md)",
+                tf.display()
+            )
+        })?;
         for case in file.cases {
             let name = format!("{}::{}", tf.display(), case.name);
-            if args.filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
+            if args
+                .filter
+                .as_ref()
+                .is_some_and(|f| !name.contains(f.as_str()))
+            {
                 filtered_out += 1;
                 continue;
             }
@@ -367,7 +377,10 @@ fn text_report(
 }
 
 /// Runs one case on every engine (and, with coverage, a traced reference evaluation).
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one case against the run's shared state"
+)]
 fn run_case(
     name: &str,
     file: &Path,
@@ -438,7 +451,10 @@ fn run_case(
     if let Some((e0, first)) = decisions.first() {
         match first {
             Ok(rep) => failure.extend(compare(&case.expect, rep)),
-            Err(err) => failure.push(format!("  {}: the request got no decision: {err}", e0.name())),
+            Err(err) => failure.push(format!(
+                "  {}: the request got no decision: {err}",
+                e0.name()
+            )),
         }
         if !failure.is_empty() && decisions.len() > 1 {
             failure.insert(0, format!("  (decision of engine {})", e0.name()));
@@ -447,9 +463,21 @@ fn run_case(
             let a = first.as_ref().map(Report::to_json);
             let b = d.as_ref().map(Report::to_json);
             if a != b {
-                failure.push(format!("  engines disagree: {} and {}", e0.name(), e.name()));
-                failure.push(format!("  - {}: {}", e0.name(), a.unwrap_or_else(|x| x.clone())));
-                failure.push(format!("  + {}: {}", e.name(), b.unwrap_or_else(|x| x.clone())));
+                failure.push(format!(
+                    "  engines disagree: {} and {}",
+                    e0.name(),
+                    e.name()
+                ));
+                failure.push(format!(
+                    "  - {}: {}",
+                    e0.name(),
+                    a.unwrap_or_else(|x| x.clone())
+                ));
+                failure.push(format!(
+                    "  + {}: {}",
+                    e.name(),
+                    b.unwrap_or_else(|x| x.clone())
+                ));
             }
         }
     }
@@ -570,13 +598,13 @@ fn same<W, H>(want: &[W], have: &[H], eq: impl Fn(&W, &H) -> bool) -> bool {
         return false;
     }
     let mut used = vec![false; have.len()];
-    want.iter().all(|w| {
-        match (0..have.len()).find(|&i| !used[i] && eq(w, &have[i])) {
+    want.iter().all(
+        |w| match (0..have.len()).find(|&i| !used[i] && eq(w, &have[i])) {
             Some(i) => {
                 used[i] = true;
                 true
             }
             None => false,
-        }
-    })
+        },
+    )
 }

@@ -9,15 +9,15 @@ mod data;
 /// Issue #13: every bundle under `examples/` through `ipe eval`.
 #[path = "suite/examples.rs"]
 mod examples;
-/// `ipe inspect`'s listing, in-process.
-#[path = "suite/inspect.rs"]
-mod inspect;
-/// Golden output files of `ipe test` and `ipe explain`.
-#[path = "suite/golden.rs"]
-mod golden;
-/// Issue #16: `ipe test`.
-#[path = "suite/test.rs"]
-mod test;
 /// Issue #16: `ipe explain`.
 #[path = "suite/explain.rs"]
 mod explain;
+/// Golden output files of `ipe test` and `ipe explain`.
+#[path = "suite/golden.rs"]
+mod golden;
+/// `ipe inspect`'s listing, in-process.
+#[path = "suite/inspect.rs"]
+mod inspect;
+/// Issue #16: `ipe test`.
+#[path = "suite/test.rs"]
+mod test;

@@ -306,7 +306,10 @@ impl<'p, 'r> Eval<'p, 'r> {
             }
             Operand::Count(agg) => format!("count({})", self.slot(agg.list).path),
             Operand::CountSum(aggs) => {
-                let lists: Vec<&str> = aggs.iter().map(|a| self.slot(a.list).path.as_str()).collect();
+                let lists: Vec<&str> = aggs
+                    .iter()
+                    .map(|a| self.slot(a.list).path.as_str())
+                    .collect();
                 format!("count({})", lists.join(", "))
             }
             _ => String::new(),
@@ -496,10 +499,7 @@ impl<'p, 'r> Eval<'p, 'r> {
     }
 
     fn with_elem(&mut self, index: usize, item: &'r Value, filter: &'p Expr) -> Truth {
-        let traced = self.trace_open(crate::trace::NodeKind::Element {
-            index,
-            value: item,
-        });
+        let traced = self.trace_open(crate::trace::NodeKind::Element { index, value: item });
         self.env.push(item);
         let t = self.expr(filter);
         self.env.pop();
@@ -535,7 +535,11 @@ impl<'p, 'r> Eval<'p, 'r> {
 
     /// Records a value read (an attribute, an element field, a count) in the open trace node.
     fn trace_read(&mut self, what: impl FnOnce(&Self) -> (String, Result<Value, String>)) {
-        if self.trace.as_ref().is_some_and(crate::trace::Builder::is_open) {
+        if self
+            .trace
+            .as_ref()
+            .is_some_and(crate::trace::Builder::is_open)
+        {
             let (path, value) = what(self);
             if let Some(b) = self.trace.as_mut() {
                 b.read(path, value);

@@ -347,7 +347,10 @@ pub fn operand_text(program: &Program, o: &Operand) -> String {
             let parts: Vec<String> = args.iter().map(|a| operand_text(program, a)).collect();
             match (op, parts.as_slice()) {
                 (crate::hir::ArithOp::Neg, [x]) => format!("-{x}"),
-                (crate::hir::ArithOp::Min | crate::hir::ArithOp::Max | crate::hir::ArithOp::Abs, _) => {
+                (
+                    crate::hir::ArithOp::Min | crate::hir::ArithOp::Max | crate::hir::ArithOp::Abs,
+                    _,
+                ) => {
                     format!("{}({})", op.keyword(), parts.join(", "))
                 }
                 _ => format!("({})", parts.join(&format!(" {} ", op.keyword()))),

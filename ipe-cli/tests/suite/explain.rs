@@ -23,13 +23,25 @@ fn issue16_explain_agrees_with_the_engine_on_every_corpus_case() {
             let at = format!("{} / {}", f.id, case.name);
             assert_eq!(e.decision, engine.effect, "{at}: decision");
             assert_eq!(e.matched, engine.matched, "{at}: matched");
-            let violated: Vec<String> = engine.violations.iter().map(|v| v.policy.clone()).collect();
+            let violated: Vec<String> =
+                engine.violations.iter().map(|v| v.policy.clone()).collect();
             assert_eq!(e.violated, violated, "{at}: violated");
             let errors: Vec<String> = engine.errors.iter().map(|v| v.policy.clone()).collect();
             assert_eq!(e.errors, errors, "{at}: errors");
             assert!(e.agrees, "{at}");
+            // Recording a trace changes nothing in the reference evaluator's decision.
+            let (traced, _) = ipe_compile::eval::evaluate_traced(&compiled.program, &case.request);
+            assert_eq!(
+                traced,
+                ipe_compile::evaluate(&compiled.program, &case.request),
+                "{at}: traced"
+            );
             // And the corpus's hand-derived expectation.
-            let decision = if e.decision == ipe_nostd::Effect::Allow { "allow" } else { "deny" };
+            let decision = if e.decision == ipe_nostd::Effect::Allow {
+                "allow"
+            } else {
+                "deny"
+            };
             assert_eq!(decision, case.expect.decision, "{at}: expected decision");
             assert_eq!(e.matched, case.expect.matched, "{at}: expected matched");
             cases += 1;

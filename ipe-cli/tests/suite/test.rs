@@ -20,7 +20,10 @@ fn issue16_test_seed_coverage_is_full_golden() {
     let o = ipe(&["test", "examples/seed", "--coverage"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("coverage: 18/18 condition outcomes seen (100.0%)"), "{out}");
+    assert!(
+        out.contains("coverage: 18/18 condition outcomes seen (100.0%)"),
+        "{out}"
+    );
     assert!(out.contains("every condition was seen true, false and (where possible) error"));
     check("test/seed-coverage.txt", &out);
 }
@@ -91,8 +94,14 @@ fn issue16_test_filter_runs_only_matching_cases() {
     let o = ipe(&["test", "examples/seed", "--filter", "fails closed"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.starts_with("running 4 tests (engine interp)\n"), "{out}");
-    assert!(out.contains("test result: ok. 4 passed, 0 failed; 7 filtered out"), "{out}");
+    assert!(
+        out.starts_with("running 4 tests (engine interp)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("test result: ok. 4 passed, 0 failed; 7 filtered out"),
+        "{out}"
+    );
 }
 
 /// Every example's test files pass on the interpreter, the JIT and the reference evaluator,
@@ -127,11 +136,19 @@ fn issue16_test_every_example_on_every_engine() {
 fn issue16_test_reports_bad_test_files_and_missing_tests() {
     let dir = std::env::temp_dir().join(format!("ipe-test-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::write(dir.join("p.ipe"), "default allow\n\npolicy P:\n  \"p\"\n  triggers when a == 1\n  denies\n").expect("write");
+    std::fs::write(
+        dir.join("p.ipe"),
+        "default allow\n\npolicy P:\n  \"p\"\n  triggers when a == 1\n  denies\n",
+    )
+    .expect("write");
     let d = dir.to_str().expect("UTF-8 path");
     let o = ipe(&["test", d]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).starts_with("error: no test files:"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: no test files:"),
+        "{}",
+        stderr(&o)
+    );
     std::fs::write(
         dir.join("p.test.json"),
         r#"{"cases": [{"name": "x", "request": {}, "expect": {"decision": "allow"}, "extra": 1}]}"#,
@@ -139,7 +156,15 @@ fn issue16_test_reports_bad_test_files_and_missing_tests() {
     .expect("write");
     let o = ipe(&["test", d]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("is not a test file (see docs/testing.md)"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("unknown field `extra`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not a test file (see docs/testing.md)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("unknown field `extra`"),
+        "{}",
+        stderr(&o)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
