@@ -152,6 +152,22 @@ impl Compiled {
         slot.as_ref().context("engine built")
     }
 
+    /// The policies the JIT left to the interpreter (their compilation failed), by name.
+    pub fn jit_fallbacks(&mut self, max_cost: u32) -> anyhow::Result<Vec<String>> {
+        let set = self.host(Engine::Jit, max_cost)?.load();
+        let b = set.bundle();
+        Ok((0..b.policy_count())
+            .filter_map(|i| ipe_nostd::PolicyId::try_from(i).ok())
+            .filter(|&id| {
+                !matches!(
+                    set.code_tier(id),
+                    ipe_host::CodeTier::Baseline | ipe_host::CodeTier::Optimized
+                )
+            })
+            .map(|id| b.policy(id).name.to_owned())
+            .collect())
+    }
+
     /// The decision of `engine` for `request`.
     pub fn decide(
         &mut self,

@@ -1,6 +1,7 @@
 //! The `ipe` command's library: its arguments and the decider ([`cli`]), streaming request
-//! input ([`input`]) the bundle listing ([`inspect`]), `ipe test` ([`test`], [`coverage`]) and `ipe explain`
-//! ([`explain`]), which share [`authoring`]. The binary is `src/main.rs`.
+//! input ([`input`]), the bundle listing ([`inspect`]), `ipe test` ([`mod@test`],
+//! [`coverage`]) and `ipe explain` ([`explain`]), which share [`authoring`]. The binary is
+//! `src/main.rs`.
 #![deny(missing_docs)]
 
 pub mod authoring;

@@ -233,7 +233,15 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Outcome> {
     let mut warn = |w: &str| {
         let _ = writeln!(warnings, "warning: {w}");
     };
-    let base = Compiled::new(sources.compile(None, &mut warn)?, args.max_cost)?;
+    let mut base = Compiled::new(sources.compile(None, &mut warn)?, args.max_cost)?;
+    if args.engines.list().contains(&Engine::Jit) {
+        for name in base.jit_fallbacks(args.max_cost)? {
+            warn(&format!(
+                "--engine jit: policy `{name}` runs on the interpreter (its native compilation \
+                 failed)"
+            ));
+        }
+    }
     let mut coverage =
         (args.coverage.is_some() || args.lcov.is_some()).then(|| Coverage::new(&base.program));
     // Programs by data override (its JSON text; "" for none).

@@ -435,3 +435,83 @@ fn write_expr(program: &Program, e: &Expr, s: &mut String, nested: bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{can_error, expr_text, items, ItemKind, Site};
+    use crate::eval::{evaluate, evaluate_traced, Truth};
+    use serde_json::json;
+
+    const SEED: &str =
+        "schema {\n  resource.type: string\n  n: int\n  approvals: list of a {\n    \
+                        role: string\n  }\n}\ndefault allow\n\npolicy P:\n  \"p\"\n  triggers when \
+                        resource.type == \"D\" and has n\n  requires\n    n > 1 and \
+                        any(a in approvals where a.role == \"x\")\n";
+
+    fn program() -> crate::hir::Program {
+        crate::compile_str(&[("t.ipe", SEED)]).expect("compiles")
+    }
+
+    #[test]
+    fn issue16_items_list_trigger_conjuncts_clauses_and_filters() {
+        let p = program();
+        let it = items(&p.policies[0]);
+        let kinds: Vec<ItemKind> = it.iter().map(|i| i.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ItemKind::Trigger,
+                ItemKind::TriggerConjunct(0),
+                ItemKind::TriggerConjunct(1),
+                ItemKind::Clause(0),
+                ItemKind::Clause(1),
+                ItemKind::AggregateFilter(0),
+            ]
+        );
+        // `has n` cannot be an error; the comparison and the aggregate can.
+        assert!(can_error(it[1].expr));
+        assert!(!can_error(it[2].expr));
+        assert!(can_error(it[4].expr));
+        assert_eq!(expr_text(&p, it[1].expr), "resource.type == \"D\"");
+        assert_eq!(
+            expr_text(&p, it[4].expr),
+            "any(approvals[] where approvals[].role == \"x\")"
+        );
+    }
+
+    #[test]
+    fn issue16_a_trace_records_values_reads_and_elements() {
+        let p = program();
+        let req = json!({"resource": {"type": "D"}, "n": 2,
+                         "approvals": [{"role": "y"}, {"role": "x"}]});
+        let (report, traces) = evaluate_traced(&p, &req);
+        assert_eq!(report, evaluate(&p, &req));
+        let t = &traces[0];
+        assert_eq!(t.applies, Some(Truth::True));
+        let trigger = t.trigger.as_ref().expect("a trigger tree");
+        assert_eq!(trigger.children.len(), 2);
+        assert_eq!(trigger.children[0].reads[0].path, "resource.type");
+        assert_eq!(trigger.children[0].reads[0].value, Ok(json!("D")));
+        assert_eq!(t.clauses.len(), 2);
+        let any = &t.clauses[1];
+        assert_eq!(any.truth, Truth::True);
+        // One node per element, each holding the element and its filter's value.
+        let elems: Vec<(usize, Truth)> = any
+            .children
+            .iter()
+            .filter_map(|c| match &c.site {
+                Site::Element { index, .. } => Some((*index, c.truth)),
+                Site::Expr(_) => None,
+            })
+            .collect();
+        assert_eq!(elems, [(0, Truth::False), (1, Truth::True)]);
+        // A missing attribute: the read records the error text.
+        let (_, traces) = evaluate_traced(&p, &json!({"n": 2}));
+        let leaf = &traces[0].trigger.as_ref().expect("tree").children[0];
+        assert!(matches!(leaf.truth, Truth::Error(_)));
+        assert_eq!(
+            leaf.reads[0].value,
+            Err("missing attribute `resource.type`".to_owned())
+        );
+    }
+}

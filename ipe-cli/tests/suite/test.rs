@@ -168,3 +168,43 @@ fn issue16_test_reports_bad_test_files_and_missing_tests() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Coverage over every corpus file (every construct of the language): each policy's
+/// applies / does not apply / error / not evaluated counts add up to the number of requests,
+/// and every condition counted was evaluated by some request.
+#[test]
+fn issue16_coverage_counts_every_corpus_case() {
+    let files = ipe_testgen::corpus::compiled(&ipe_testgen::corpus::default_root())
+        .expect("the corpus compiles");
+    let mut conditions_seen = 0u64;
+    for f in files {
+        let mut cov = ipe_cli::coverage::Coverage::new(&f.program);
+        for case in &f.cases {
+            let (_, traces) = ipe_compile::eval::evaluate_traced(&f.program, &case.request);
+            assert!(cov.add(&f.program, &traces), "{}", f.id);
+        }
+        for p in &cov.policies {
+            assert_eq!(
+                p.applies.iter().sum::<u64>(),
+                f.cases.len() as u64,
+                "{} {}",
+                f.id,
+                p.name
+            );
+            // A trigger is evaluated exactly when its policy is (true, false or error).
+            if let Some(t) = p
+                .items
+                .iter()
+                .find(|i| i.kind == ipe_compile::trace::ItemKind::Trigger)
+            {
+                assert_eq!(t.t, p.applies[0], "{} {}", f.id, p.name);
+                assert_eq!(t.f, p.applies[1], "{} {}", f.id, p.name);
+                assert_eq!(t.e, p.applies[2], "{} {}", f.id, p.name);
+            }
+            conditions_seen += p.items.iter().map(|i| i.t + i.f + i.e).sum::<u64>();
+        }
+        let (seen, all) = cov.totals();
+        assert!(seen <= all, "{}", f.id);
+    }
+    assert!(conditions_seen > 1000);
+}
