@@ -35,14 +35,19 @@ impl IndexNote {
                 let v = self.request_value.as_deref().unwrap_or("missing");
                 let keys = keys.join(", ");
                 if c {
-                    let how = if keys.split(", ").any(|k| k == v) {
-                        "selects it".to_owned()
+                    if keys.split(", ").any(|k| k == v) {
+                        format!("candidate: indexed on `{slot}` under {keys}; the request's {v} selects it")
+                    } else if v == "missing" {
+                        format!(
+                            "candidate: indexed on `{slot}` under {keys}; the request lacks it, so \
+                             the index cannot rule the policy out"
+                        )
                     } else {
-                        "is not one of the index's keys (missing, or not of the indexed type), \
-                         so the index cannot rule any policy filed on it out"
-                            .to_owned()
-                    };
-                    format!("candidate: indexed on `{slot}` under {keys}; the request's {v} {how}")
+                        format!(
+                            "candidate: indexed on `{slot}` under {keys}; the request's {v} cannot \
+                             be read as a key of that type, so the index cannot rule the policy out"
+                        )
+                    }
                 } else {
                     format!(
                         "not a candidate: indexed on `{slot}` under {keys}; the request has {v}"

@@ -100,6 +100,23 @@ fn issue16_explain_index_groups_and_errors_golden() {
     check("explain/first-match.txt", &stdout(&o));
 }
 
+/// A missing indexed attribute: the index cannot rule the policy out; the trigger is an error
+/// and the request is denied (fail closed).
+#[test]
+fn issue16_explain_missing_index_attribute_golden() {
+    let o = ipe(&[
+        "explain",
+        "examples/seed",
+        "--request",
+        "ipe-cli/tests/golden/fixtures/seed-missing-type.json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("the request lacks it, so the index cannot rule the policy out"));
+    assert!(out.contains("outcome: error: missing attribute `resource.type`"));
+    check("explain/seed-missing-type.txt", &out);
+}
+
 #[test]
 fn issue16_explain_rejects_a_request_that_is_not_an_object() {
     let o = ipe(&[
