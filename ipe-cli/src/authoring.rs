@@ -217,3 +217,22 @@ pub fn set_now(request: &mut Value, now: &Value) -> Result<(), String> {
         None => Err("the request is not a JSON object".to_owned()),
     }
 }
+
+/// `v` with every object's keys in sorted order, so output is the same whether or not
+/// `serde_json` keeps insertion order (its `preserve_order` feature, which another crate of a
+/// build may turn on).
+pub fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}

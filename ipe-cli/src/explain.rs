@@ -194,7 +194,7 @@ fn reads_text(n: &Node<'_>) -> String {
         .reads
         .iter()
         .map(|r| match &r.value {
-            Ok(v) => format!("{} = {v}", r.path),
+            Ok(v) => format!("{} = {}", r.path, crate::authoring::sorted(v)),
             Err(e) => format!("{}: {e}", r.path),
         })
         .collect();
@@ -218,7 +218,9 @@ fn node_text(program: &Program, n: &Node<'_>, label: &str, depth: usize, o: &mut
     };
     let what = match &n.site {
         Site::Expr(e) => trace::expr_text(program, e),
-        Site::Element { index, value } => format!("element {index}: {value}"),
+        Site::Element { index, value } => {
+            format!("element {index}: {}", crate::authoring::sorted(value))
+        }
     };
     let w = witness(n)
         .map(|i| format!("   (witness: element {i})"))
@@ -593,7 +595,10 @@ pub fn run(
     let e = explain(&mut compiled, &value, max_cost)?;
     let body = match format {
         crate::test::Format::Text => e.text.clone(),
-        crate::test::Format::Json => format!("{}\n", serde_json::to_string_pretty(&e.json)?),
+        crate::test::Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&crate::authoring::sorted(&e.json))?
+        ),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(body.as_bytes())

@@ -305,7 +305,9 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Outcome> {
             if let (Some(c), Some(obj)) = (&coverage, doc.as_object_mut()) {
                 obj.insert("coverage".to_owned(), c.json());
             }
-            stdout.push_str(&serde_json::to_string_pretty(&doc)?);
+            stdout.push_str(&serde_json::to_string_pretty(&crate::authoring::sorted(
+                &doc,
+            ))?);
             stdout.push('\n');
         }
         Format::Text => {
@@ -315,7 +317,9 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Outcome> {
                     // Standard output is the coverage document alone; the report goes to
                     // standard error.
                     stderr.push_str(&report);
-                    stdout.push_str(&serde_json::to_string_pretty(&c.json())?);
+                    stdout.push_str(&serde_json::to_string_pretty(&crate::authoring::sorted(
+                        &c.json(),
+                    ))?);
                     stdout.push('\n');
                 }
                 (Some(c), Some(Format::Text)) => {
