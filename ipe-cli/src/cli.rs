@@ -155,6 +155,65 @@ pub enum Command {
         /// not to parse.
         #[arg(long, value_name = "PATH")]
         exclude: Vec<PathBuf>,
+    /// Runs the test files beside the policies (`*.test.json`, see docs/testing.md): a line
+    /// per case, a summary, a diff on failure (exit 1), and clause coverage on request.
+    Test {
+        /// `.ipe` files or directories (their `*.test.json` files are run), and test files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Runs only the cases whose name (`file::case`) contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// The report's format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::test::Format,
+        /// The engines every case runs on; `all` fails a case when they disagree.
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: crate::test::Engines,
+        /// Clause coverage: a table (`text`, the default) after the summary, or `json` (then
+        /// standard output is the coverage document and the case lines go to standard error;
+        /// with `--format json` it is the document's `coverage` key).
+        #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "text")]
+        coverage: Option<crate::test::Format>,
+        /// Writes the clause coverage as LCOV to FILE.
+        #[arg(long, value_name = "FILE")]
+        lcov: Option<PathBuf>,
+        /// A JSON file of template instances (repeatable; see docs/LANGUAGE.md, "Reuse").
+        #[arg(long, value_name = "FILE")]
+        instances: Vec<PathBuf>,
+        /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
+        #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
+        max_cost: u32,
+        /// A JSON data file whose top-level keys are constants of the bundle (repeatable).
+        #[arg(long, value_name = "FILE")]
+        data: Vec<PathBuf>,
+    },
+    /// Explains one request's decision: every policy's index candidacy, trigger and clauses
+    /// as a tree with the values read, first-match steps and the final combination (see
+    /// docs/explain.md); checked against the host engine's decision.
+    Explain {
+        /// `.ipe` files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The request: a file holding one JSON object, or `-` for standard input.
+        #[arg(long)]
+        request: PathBuf,
+        /// The request time `now` (RFC 3339 text or integer epoch seconds), replacing any
+        /// `now` the request carries.
+        #[arg(long, value_name = "RFC3339|EPOCH")]
+        now: Option<String>,
+        /// Text for people or JSON for tools.
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::test::Format,
+        /// A JSON file of template instances (repeatable; see docs/LANGUAGE.md, "Reuse").
+        #[arg(long, value_name = "FILE")]
+        instances: Vec<PathBuf>,
+        /// The cost budget: the most steps one policy may take (see docs/LANGUAGE.md).
+        #[arg(long, value_name = "STEPS", default_value_t = ipe_nostd::verify::DEFAULT_MAX_COST)]
+        max_cost: u32,
+        /// A JSON data file whose top-level keys are constants of the bundle (repeatable).
+        #[arg(long, value_name = "FILE")]
+        data: Vec<PathBuf>,
     },
 }
 

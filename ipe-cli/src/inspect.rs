@@ -176,7 +176,7 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
 
 /// An index key as source text for its slot's type: a quoted string or member, an integer, or
 /// a boolean.
-fn key_text(b: &Bundle<'_>, slot: &SlotInfo<'_>, key: i64) -> String {
+pub fn key_text(b: &Bundle<'_>, slot: &SlotInfo<'_>, key: i64) -> String {
     match slot.kind {
         ValueKind::Str => match u32::try_from(key) {
             Ok(sym) => format!("{:?}", b.symbol(sym)),

@@ -1,11 +1,18 @@
 //! The `ipe` command's library: its arguments and the decider ([`cli`]), streaming request
-//! input ([`input`]), the bundle listing ([`inspect`]) and the decision service ([`serve`]). The binary is `src/main.rs`.
+//! input ([`input`]), the bundle listing ([`inspect`]), `ipe test` ([`mod@test`], [`coverage`])
+//! and `ipe explain` ([`explain`]), which share [`authoring`], `ipe fmt` ([`fmt`]), `ipe analyze`
+//! ([`analyze`]), signing ([`sign`]) and the decision service ([`serve`]). The binary is
+//! `src/main.rs`.
 #![deny(missing_docs)]
 
 pub mod analyze;
+pub mod authoring;
 pub mod cli;
+pub mod coverage;
+pub mod explain;
 pub mod fmt;
 pub mod input;
 pub mod inspect;
 pub mod serve;
 pub mod sign;
+pub mod test;

@@ -12,9 +12,15 @@ mod data;
 /// Issue #13: every bundle under `examples/` through `ipe eval`.
 #[path = "suite/examples.rs"]
 mod examples;
+/// Issue #16: `ipe explain`.
+#[path = "suite/explain.rs"]
+mod explain;
 /// Issue #16: `ipe fmt` against golden files.
 #[path = "suite/fmt.rs"]
 mod fmt;
+/// Golden output files of `ipe test` and `ipe explain`.
+#[path = "suite/golden.rs"]
+mod golden;
 /// `ipe inspect`'s listing, in-process.
 #[path = "suite/inspect.rs"]
 mod inspect;
@@ -24,3 +30,6 @@ mod serve;
 /// Issue #18: keygen, compile --sign, sign, verify and eval --trusted-key end to end.
 #[path = "suite/sign.rs"]
 mod sign;
+/// Issue #16: `ipe test`.
+#[path = "suite/test.rs"]
+mod test;

@@ -162,6 +162,8 @@ struct Eval<'p, 'r> {
     env: Vec<&'r Value>,
     /// Per slot: for a map, its entries as `{"key": k, "value": v}` objects, or its error.
     maps: &'r [Option<Result<Vec<Value>, ErrKind>>],
+    /// The evaluation trace being recorded (`ipe explain`, `ipe test` coverage), if any.
+    trace: Option<crate::trace::Builder<'p>>,
 }
 
 /// The entries of every map slot of `program` in `request` (`None` for other slots): a map is
@@ -279,6 +281,58 @@ impl<'p, 'r> Eval<'p, 'r> {
     }
 
     fn operand(&mut self, o: &'p Operand) -> R<V<'r>> {
+        let r = self.operand_r(o);
+        if matches!(
+            o,
+            Operand::Slot(_) | Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_)
+        ) {
+            self.trace_read(|ev| ev.read_record(o, &r));
+        }
+        r
+    }
+
+    /// What a trace records of operand `o` read as `r`: its name and its JSON value (a count
+    /// as a number) or its error text.
+    fn read_record(&self, o: &Operand, r: &R<V<'r>>) -> (String, Result<Value, String>) {
+        let name = match o {
+            Operand::Slot(id) => self.slot(*id).path.clone(),
+            Operand::Field { list, field, .. } => {
+                let slot = self.slot(*list);
+                let outer = format!("{}[]", slot.path);
+                match slot.ty.record_fields() {
+                    Some(fields) => hir::joined(&outer, &fields[usize::from(*field)].path),
+                    None => outer,
+                }
+            }
+            Operand::Count(agg) => format!("count({})", self.slot(agg.list).path),
+            Operand::CountSum(aggs) => {
+                let lists: Vec<&str> = aggs
+                    .iter()
+                    .map(|a| self.slot(a.list).path.as_str())
+                    .collect();
+                format!("count({})", lists.join(", "))
+            }
+            _ => String::new(),
+        };
+        let value = match r {
+            Err(e) => Err(error_text(self.program, *e)),
+            Ok(v) => Ok(match o {
+                Operand::Slot(id) => lookup(self.request, &self.slot(*id).path)
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                Operand::Field { level, list, field } => self
+                    .field(*level, *list, *field)
+                    .map_or(Value::Null, |(v, _)| v.clone()),
+                _ => match v {
+                    V::Int(n) => Value::from(*n),
+                    _ => Value::Null,
+                },
+            }),
+        };
+        (name, value)
+    }
+
+    fn operand_r(&mut self, o: &'p Operand) -> R<V<'r>> {
         match o {
             Operand::Lit(Literal::Str(_)) => Ok(V::Str("")),
             Operand::Lit(Literal::Int(n)) => Ok(V::Int(*n)),
@@ -435,8 +489,8 @@ impl<'p, 'r> Eval<'p, 'r> {
         };
         let mut n = 0;
         let mut err: Option<AttrError> = None;
-        for item in items {
-            match self.with_elem(item, filter) {
+        for (i, item) in items.iter().enumerate() {
+            match self.with_elem(i, item, filter) {
                 Truth::True => n += 1,
                 Truth::False => {}
                 Truth::Error(e) => err = Some(err.map_or(e, |x| x.min(e))),
@@ -445,11 +499,53 @@ impl<'p, 'r> Eval<'p, 'r> {
         err.map_or(Ok(n), Err)
     }
 
-    fn with_elem(&mut self, item: &'r Value, filter: &'p Expr) -> Truth {
+    fn with_elem(&mut self, index: usize, item: &'r Value, filter: &'p Expr) -> Truth {
+        let traced = self.trace_open(crate::trace::NodeKind::Element { index, value: item });
         self.env.push(item);
         let t = self.expr(filter);
         self.env.pop();
+        if traced {
+            self.trace_close(t);
+        }
         t
+    }
+
+    /// Opens a trace node when a trace is being recorded; true when one was opened.
+    fn trace_open(&mut self, kind: crate::trace::NodeKind<'p, '_>) -> bool {
+        self.trace.as_mut().is_some_and(|b| b.open(kind))
+    }
+
+    /// Starts (`true`) or stops recording evaluations into the trace, if there is one.
+    fn trace_switch(&mut self, on: bool) {
+        if let Some(b) = self.trace.as_mut() {
+            b.on = on;
+        }
+    }
+
+    /// The last evaluation recorded whole (a trigger's or a clause's tree).
+    fn trace_take(&mut self) -> Option<crate::trace::Node<'p>> {
+        self.trace.as_mut().and_then(|b| b.done.pop())
+    }
+
+    /// Closes the node [`Self::trace_open`] opened, with its value.
+    fn trace_close(&mut self, t: Truth) {
+        if let Some(b) = self.trace.as_mut() {
+            b.close(t);
+        }
+    }
+
+    /// Records a value read (an attribute, an element field, a count) in the open trace node.
+    fn trace_read(&mut self, what: impl FnOnce(&Self) -> (String, Result<Value, String>)) {
+        if self
+            .trace
+            .as_ref()
+            .is_some_and(crate::trace::Builder::is_open)
+        {
+            let (path, value) = what(self);
+            if let Some(b) = self.trace.as_mut() {
+                b.read(path, value);
+            }
+        }
     }
 
     /// Whether the valid list of scalars `items` (of slot `list`) holds `l`.
@@ -579,10 +675,15 @@ impl<'p, 'r> Eval<'p, 'r> {
     }
 
     fn expr(&mut self, e: &'p Expr) -> Truth {
-        match self.expr_r(e) {
+        let traced = self.trace_open(crate::trace::NodeKind::Expr(e));
+        let t = match self.expr_r(e) {
             Ok(t) => t,
             Err(err) => Truth::Error(err),
+        };
+        if traced {
+            self.trace_close(t);
         }
+        t
     }
 
     fn expr_r(&mut self, e: &'p Expr) -> R<Truth> {
@@ -662,7 +763,11 @@ impl<'p, 'r> Eval<'p, 'r> {
                 let Some(filter) = &agg.filter else {
                     return Ok(Truth::from_bool(matches!(e, Expr::All(_))));
                 };
-                let results = items.iter().map(|i| self.with_elem(i, filter)).collect();
+                let results = items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, i)| self.with_elem(n, i, filter))
+                    .collect();
                 if matches!(e, Expr::Any(_)) {
                     combine(results, Truth::True, Truth::False)
                 } else {
@@ -789,12 +894,32 @@ pub fn truth(program: &Program, request: &Value, e: &Expr) -> Truth {
 /// Evaluates `program` against `request` (a JSON object; anything else reads as an empty
 /// request).
 pub fn evaluate(program: &Program, request: &Value) -> Report {
+    run(program, request, None)
+}
+
+/// [`evaluate`], also recording how each policy was evaluated ([`crate::trace`]).
+pub fn evaluate_traced<'p>(
+    program: &'p Program,
+    request: &Value,
+) -> (Report, Vec<crate::trace::PolicyTrace<'p>>) {
+    let mut traces = Vec::new();
+    let report = run(program, request, Some(&mut traces));
+    (report, traces)
+}
+
+/// [`evaluate`], recording a trace per policy into `traces` when given.
+fn run<'p>(
+    program: &'p Program,
+    request: &Value,
+    mut traces: Option<&mut Vec<crate::trace::PolicyTrace<'p>>>,
+) -> Report {
     let maps = map_entries(program, request);
     let mut ev = Eval {
         program,
         request,
         env: Vec::new(),
         maps: &maps,
+        trace: traces.as_ref().map(|_| crate::trace::Builder::default()),
     };
     let mut d = Report {
         effect: program.default,
@@ -816,12 +941,26 @@ pub fn evaluate(program: &Program, request: &Value) -> Report {
         let group = group_of[pi];
         if group.is_some_and(|g| decided[g]) {
             // A rule after the one that decided its group: not evaluated, not listed.
+            if let Some(t) = traces.as_deref_mut() {
+                t.push(crate::trace::PolicyTrace::skipped(pi, group));
+            }
             continue;
         }
+        ev.trace_switch(true);
         let applies = match &p.trigger {
             None => Truth::True,
             Some(t) => ev.expr(t),
         };
+        if let Some(t) = traces.as_deref_mut() {
+            t.push(crate::trace::PolicyTrace::evaluated(
+                pi,
+                group,
+                applies,
+                ev.trace_take(),
+            ));
+        }
+        ev.trace_switch(false);
+        let mut clause_nodes = Vec::new();
         if applies != Truth::False {
             // True or an error: this rule decides for its group (an error fails closed).
             if let Some(g) = group {
@@ -861,7 +1000,19 @@ pub fn evaluate(program: &Program, request: &Value) -> Report {
                     .unwrap_or_else(|| DENIED_BY_POLICY.to_owned()),
             ),
             Body::Requires { clauses, reason } => {
-                let results: Vec<Truth> = clauses.iter().map(|c| ev.expr(&c.expr)).collect();
+                ev.trace_switch(true);
+                let results: Vec<Truth> = clauses
+                    .iter()
+                    .map(|c| {
+                        let t = ev.expr(&c.expr);
+                        clause_nodes.extend(ev.trace_take());
+                        t
+                    })
+                    .collect();
+                ev.trace_switch(false);
+                if let Some(t) = traces.as_deref_mut().and_then(|t| t.last_mut()) {
+                    t.clauses = std::mem::take(&mut clause_nodes);
+                }
                 if let Some(i) = results.iter().position(|t| *t == Truth::False) {
                     let c = &clauses[i];
                     let text = match reason {
@@ -1060,7 +1211,9 @@ fn witness<'p, 'r>(ev: &mut Eval<'p, 'r>, c: &'p hir::Clause) -> Option<&'r Valu
     let items = ev.list(agg.list).ok()?;
     items
         .iter()
-        .find(|item| ev.with_elem(item, filter) == Truth::False)
+        .enumerate()
+        .find(|(i, item)| ev.with_elem(*i, item, filter) == Truth::False)
+        .map(|(_, item)| item)
 }
 
 /// `{#found}`: the values the failed clause read ([`shown_values`]), `<none>` when it shows

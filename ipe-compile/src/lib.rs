@@ -8,6 +8,7 @@ pub mod hir;
 pub mod parser;
 pub mod source;
 pub mod time_text;
+pub mod trace;
 
 pub use check::{MAX_AGG_DEPTH, MAX_DEPTH};
 pub mod compile;
