@@ -1036,6 +1036,10 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
             return None;
         };
         let Some(v) = lookup(ev.request, &slot.path) else {
+            // Missing: its schema default, the value the conditions read (issue #13).
+            if let Some(d) = slot.default.as_ref().filter(|_| shows_default(ty)) {
+                shown.push((&slot.path, found_default(d)));
+            }
             continue;
         };
         let text = match scalar(v, ty) {
@@ -1060,6 +1064,26 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
     }
     let parts: Vec<String> = shown.iter().map(|(p, v)| format!("{p} = {v}")).collect();
     Some(parts.join(", "))
+}
+
+/// Whether a missing attribute of type `ty` with a schema default shows the default in a
+/// default reason's ` (found ...)` part and `{#found}`: the types whose default is written as
+/// the request writes them (string, int, bool, enum).
+pub(crate) fn shows_default(ty: &Scalar) -> bool {
+    matches!(
+        ty,
+        Scalar::Str | Scalar::Int | Scalar::Bool | Scalar::Enum(_)
+    )
+}
+
+/// A schema default as ` (found ...)` writes a value: strings and enum members quoted.
+fn found_default(d: &hir::Literal) -> String {
+    match d {
+        hir::Literal::Str(s) => serde_json::to_string(s).unwrap_or_default(),
+        hir::Literal::Enum { name, .. } => serde_json::to_string(name).unwrap_or_default(),
+        hir::Literal::Int(n) => n.to_string(),
+        hir::Literal::Bool(b) => b.to_string(),
+    }
 }
 
 /// Collects the top-level attributes whose values `e` reads; false when `e` reads a list, an

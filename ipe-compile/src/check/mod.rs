@@ -182,6 +182,11 @@ pub(crate) fn check_expanded(
     };
     schema::add_implicit_fields(&mut program, &mut cx.slots, &cx.implicit_fields);
     schema::sort_slots(&mut program, cx.slots);
+    for s in &mut program.slots {
+        if let hir::SlotType::Scalar(_) = s.ty {
+            s.default = cx.optional.scalar_default_of(&s.path);
+        }
+    }
     (Some(program), problems)
 }
 
