@@ -219,6 +219,42 @@ impl<'p, 'r> Eval<'p, 'r> {
         &self.program.slots[usize::from(id)]
     }
 
+    /// The JSON value of top-level scalar slot `id`, `Ok(None)` when it is missing. A
+    /// positional slot (`xs[2]`, `xs[0].name`, session 7) reads its list: missing when the
+    /// list is or the position is out of range, the list's error when it is invalid.
+    fn scalar_json(&self, id: SlotId) -> Result<Option<&'r Value>, ErrKind> {
+        let slot = self.slot(id);
+        let Some(p) = ipe_nostd::positional::positional(&slot.path) else {
+            return Ok(lookup(self.request, &slot.path));
+        };
+        let Some(list) = self.program.slots.iter().position(|s| s.path == p.list) else {
+            return Ok(None);
+        };
+        let items = match self.list(SlotId::try_from(list).unwrap_or(SlotId::MAX)) {
+            Ok(items) => items,
+            Err(e) if e.kind == ErrKind::Missing => return Ok(None),
+            Err(e) => return Err(e.kind),
+        };
+        let n = items.len();
+        let i = if p.index < 0 {
+            n.checked_sub(p.index.unsigned_abs() as usize)
+        } else {
+            usize::try_from(p.index).ok().filter(|&i| i < n)
+        };
+        let Some(item) = i.and_then(|i| items.get(i)) else {
+            return Ok(None);
+        };
+        if p.field.is_empty() {
+            return Ok(Some(item));
+        }
+        if !item.is_object() {
+            return Err(ErrKind::NotRecord {
+                got: json_kind(item),
+            });
+        }
+        Ok(lookup(item, p.field))
+    }
+
     /// Reads a list slot, checking its length and, for lists of scalars, its elements.
     fn list(&self, id: SlotId) -> R<&'r [Value]> {
         if let Some(Some(entries)) = self.maps.get(usize::from(id)) {
@@ -286,11 +322,10 @@ impl<'p, 'r> Eval<'p, 'r> {
             Operand::Lit(Literal::Enum { rank, .. }) => Ok(V::Enum(*rank)),
             Operand::Slot(id) => {
                 let slot = self.slot(*id);
-                let v = lookup(self.request, &slot.path).ok_or(Self::err(
-                    *id,
-                    None,
-                    ErrKind::Missing,
-                ))?;
+                let v = self
+                    .scalar_json(*id)
+                    .map_err(|k| Self::err(*id, None, k))?
+                    .ok_or(Self::err(*id, None, ErrKind::Missing))?;
                 let SlotType::Scalar(ty) = &slot.ty else {
                     return Err(Self::err(*id, None, ErrKind::Missing));
                 };
@@ -578,7 +613,7 @@ impl<'p, 'r> Eval<'p, 'r> {
                 })
             }
             Expr::Has(o) => Truth::from_bool(match o {
-                Operand::Slot(id) => lookup(self.request, &self.slot(*id).path).is_some(),
+                Operand::Slot(id) => !matches!(self.scalar_json(*id), Ok(None)),
                 Operand::Field { level, list, field } => {
                     let fields = match &self.slot(*list).ty {
                         SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => fields,
@@ -923,10 +958,10 @@ fn render<'p>(
                     out.push_str(INVALID);
                     continue;
                 };
-                out.push_str(&show(
-                    lookup(ev.request, &slot.path).ok_or(ErrKind::Missing),
-                    ty,
-                ));
+                out.push_str(&match ev.scalar_json(*s) {
+                    Ok(v) => show(v.ok_or(ErrKind::Missing), ty),
+                    Err(_) => INVALID.to_owned(),
+                });
             }
             hir::ReasonPart::SlotOr(s, default) => {
                 let slot = ev.slot(*s);
@@ -1035,7 +1070,11 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
         let SlotType::Scalar(ty) = &slot.ty else {
             return None;
         };
-        let Some(v) = lookup(ev.request, &slot.path) else {
+        let Ok(v) = ev.scalar_json(s) else {
+            shown.push((&slot.path, INVALID.to_owned()));
+            continue;
+        };
+        let Some(v) = v else {
             // Missing: its schema default, the value the conditions read (issue #13).
             if let Some(d) = slot.default.as_ref().filter(|_| shows_default(ty)) {
                 shown.push((&slot.path, found_default(d)));

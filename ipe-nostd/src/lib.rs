@@ -52,6 +52,7 @@ pub mod ip;
 pub mod isa;
 pub mod path;
 pub mod pattern;
+pub mod positional;
 pub mod quantity;
 pub mod read;
 pub mod regex;

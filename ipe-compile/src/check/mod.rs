@@ -18,6 +18,7 @@ mod maps;
 mod nested;
 mod optional;
 mod patterns;
+mod positional;
 mod reason;
 mod schema;
 mod strings;
@@ -584,6 +585,9 @@ impl Ctx<'_> {
         }
         if let Some(r) = self.map_record_key(name) {
             return Some(r);
+        }
+        if let Some(r) = self.positional(name) {
+            return r;
         }
         if let Some((list_path, kind)) = self.seed_of(name) {
             let ty = self.schema.get(&list_path)?.clone();

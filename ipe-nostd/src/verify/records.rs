@@ -145,7 +145,11 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     for i in 0..slots {
         let r = SlotRec::nth(body.slots, i);
         let path = text(body, r.path())
-            .filter(|p| crate::path::is_canonical(p) || nested_slot_path(p))
+            .filter(|p| {
+                crate::path::is_canonical(p)
+                    || nested_slot_path(p)
+                    || crate::positional::is_canonical_positional(p)
+            })
             .ok_or(bad(Section::Slots, i))?;
         let (k, ek, e) = (r.kind(), r.elem_kind(), r.enum_id());
         let (ff, nf, max) = (r.first_field(), r.field_count(), r.max_len());
@@ -189,7 +193,10 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
             }
             _ => scalar_ok(k, e),
         };
-        if !ok {
+        // A positional access (session 7, `xs[2]`) is a scalar slot whose value is derived.
+        let positional_ok = k != kind::LIST && k != kind::RECORDS && k != kind::MAP
+            || !crate::positional::is_canonical_positional(path);
+        if !ok || !positional_ok {
             return Err(bad(Section::Slots, i));
         }
         if prev.is_some_and(|p| p >= path) {
