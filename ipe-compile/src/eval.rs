@@ -742,7 +742,16 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
                 *max_len,
             )
         }
-        (SlotType::Scalar(s), _) => (slot.path.clone(), Some(s), 0),
+        (SlotType::Scalar(s), _) => {
+            // A position (`xs[2]`, session 7) carries its list's error: its list's bound.
+            let max = ipe_nostd::positional::positional(&slot.path)
+                .and_then(|p| program.slots.iter().find(|l| l.path == p.list))
+                .map_or(0, |l| match &l.ty {
+                    SlotType::List { max_len, .. } | SlotType::Records { max_len, .. } => *max_len,
+                    _ => 0,
+                });
+            (slot.path.clone(), Some(s), max)
+        }
         (SlotType::List { elem, max_len }, _) => (slot.path.clone(), Some(elem), *max_len),
         (SlotType::Records { max_len, .. }, _) => (slot.path.clone(), None, *max_len),
         (SlotType::Map { fields, max_len }, _) => {
