@@ -34,10 +34,9 @@ pub(super) fn index(i: &mut In<'_>) -> (String, usize) {
     (text, start + n)
 }
 
-/// The error for `path[...]` whose key is not a string literal, at the `[` right after a path
-/// (`i` is at the `[`). Dynamic keys (a key read from the request, a def parameter or an
-/// element) and positional list access are not in the language: a key must be a string
-/// literal.
+/// The error for `path[...]` whose key is neither a string literal nor a position (`[2]`,
+/// session 7), at the `[` right after a path (`i` is at the `[`). Dynamic keys (a key read
+/// from the request, a def parameter or an element) are not in the language.
 pub(super) fn dynamic_key_error(i: &In<'_>, map: &str) -> SyntaxError {
     let s: &str = i.input.as_ref();
     let start = i.current_token_start();
@@ -54,8 +53,8 @@ pub(super) fn dynamic_key_error(i: &In<'_>, map: &str) -> SyntaxError {
             .chars()
             .all(|c| c.is_ascii_digit())
     {
-        "positional list access (`list[2]`) is not supported: iterate the list with \
-         `any(x in list where ...)`, or give the key as a string if this is a map"
+        "a list position is an integer written right after the path, without spaces \
+         (`list[2]`, `list[-1]`); give the key as a string if this is a map"
             .to_owned()
     } else {
         format!(
