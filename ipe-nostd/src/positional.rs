@@ -3,7 +3,7 @@
 //! A positional access is a scalar slot of its own whose path text is the list's path followed
 //! by `[i]` (a decimal index, negative counting from the end) and, for a list of records, the
 //! field's relative path (`xs[0].name`). Its value is **derived** from the list slot's value
-//! once the request is read ([`derive`]): the element (or the element's field) when the list is
+//! once the request is read ([`derive()`]): the element (or the element's field) when the list is
 //! valid and the index in range, [`Value::Missing`] when the list is missing or the index is
 //! out of range, and the list's own error (`Invalid`) when the list is invalid. So `has xs[2]`,
 //! `xs[2] ?? d` and errors naming `xs[2]` work as for any attribute, and the interpreter, the
