@@ -221,6 +221,42 @@ impl<'p, 'r> Eval<'p, 'r> {
         &self.program.slots[usize::from(id)]
     }
 
+    /// The JSON value of top-level scalar slot `id`, `Ok(None)` when it is missing. A
+    /// positional slot (`xs[2]`, `xs[0].name`, session 7) reads its list: missing when the
+    /// list is or the position is out of range, the list's error when it is invalid.
+    fn scalar_json(&self, id: SlotId) -> Result<Option<&'r Value>, ErrKind> {
+        let slot = self.slot(id);
+        let Some(p) = ipe_nostd::positional::positional(&slot.path) else {
+            return Ok(lookup(self.request, &slot.path));
+        };
+        let Some(list) = self.program.slots.iter().position(|s| s.path == p.list) else {
+            return Ok(None);
+        };
+        let items = match self.list(SlotId::try_from(list).unwrap_or(SlotId::MAX)) {
+            Ok(items) => items,
+            Err(e) if e.kind == ErrKind::Missing => return Ok(None),
+            Err(e) => return Err(e.kind),
+        };
+        let n = items.len();
+        let i = if p.index < 0 {
+            n.checked_sub(p.index.unsigned_abs() as usize)
+        } else {
+            usize::try_from(p.index).ok().filter(|&i| i < n)
+        };
+        let Some(item) = i.and_then(|i| items.get(i)) else {
+            return Ok(None);
+        };
+        if p.field.is_empty() {
+            return Ok(Some(item));
+        }
+        if !item.is_object() {
+            return Err(ErrKind::NotRecord {
+                got: json_kind(item),
+            });
+        }
+        Ok(lookup(item, p.field))
+    }
+
     /// Reads a list slot, checking its length and, for lists of scalars, its elements.
     fn list(&self, id: SlotId) -> R<&'r [Value]> {
         if let Some(Some(entries)) = self.maps.get(usize::from(id)) {
@@ -340,11 +376,10 @@ impl<'p, 'r> Eval<'p, 'r> {
             Operand::Lit(Literal::Enum { rank, .. }) => Ok(V::Enum(*rank)),
             Operand::Slot(id) => {
                 let slot = self.slot(*id);
-                let v = lookup(self.request, &slot.path).ok_or(Self::err(
-                    *id,
-                    None,
-                    ErrKind::Missing,
-                ))?;
+                let v = self
+                    .scalar_json(*id)
+                    .map_err(|k| Self::err(*id, None, k))?
+                    .ok_or(Self::err(*id, None, ErrKind::Missing))?;
                 let SlotType::Scalar(ty) = &slot.ty else {
                     return Err(Self::err(*id, None, ErrKind::Missing));
                 };
@@ -614,7 +649,7 @@ impl<'p, 'r> Eval<'p, 'r> {
     /// `has o`: whether the attribute (or element field, or lookup row) is present.
     fn has(&mut self, o: &'p Operand) -> R<bool> {
         Ok(match o {
-            Operand::Slot(id) => lookup(self.request, &self.slot(*id).path).is_some(),
+            Operand::Slot(id) => !matches!(self.scalar_json(*id), Ok(None)),
             Operand::Field { level, list, field } => {
                 let fields = match &self.slot(*list).ty {
                     SlotType::Records { fields, .. } | SlotType::Map { fields, .. } => fields,
@@ -854,7 +889,16 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
                 *max_len,
             )
         }
-        (SlotType::Scalar(s), _) => (slot.path.clone(), Some(s), 0),
+        (SlotType::Scalar(s), _) => {
+            // A position (`xs[2]`, session 7) carries its list's error: its list's bound.
+            let max = ipe_nostd::positional::positional(&slot.path)
+                .and_then(|p| program.slots.iter().find(|l| l.path == p.list))
+                .map_or(0, |l| match &l.ty {
+                    SlotType::List { max_len, .. } | SlotType::Records { max_len, .. } => *max_len,
+                    _ => 0,
+                });
+            (slot.path.clone(), Some(s), max)
+        }
         (SlotType::List { elem, max_len }, _) => (slot.path.clone(), Some(elem), *max_len),
         (SlotType::Records { max_len, .. }, _) => (slot.path.clone(), None, *max_len),
         (SlotType::Map { fields, max_len }, _) => {
@@ -1129,10 +1173,10 @@ fn render<'p>(
                     out.push_str(INVALID);
                     continue;
                 };
-                out.push_str(&show(
-                    lookup(ev.request, &slot.path).ok_or(ErrKind::Missing),
-                    ty,
-                ));
+                out.push_str(&match ev.scalar_json(*s) {
+                    Ok(v) => show(v.ok_or(ErrKind::Missing), ty),
+                    Err(_) => INVALID.to_owned(),
+                });
             }
             hir::ReasonPart::SlotOr(s, default) => {
                 let slot = ev.slot(*s);
@@ -1243,7 +1287,15 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
         let SlotType::Scalar(ty) = &slot.ty else {
             return None;
         };
-        let Some(v) = lookup(ev.request, &slot.path) else {
+        let Ok(v) = ev.scalar_json(s) else {
+            shown.push((&slot.path, INVALID.to_owned()));
+            continue;
+        };
+        let Some(v) = v else {
+            // Missing: its schema default, the value the conditions read (issue #13).
+            if let Some(d) = slot.default.as_ref().filter(|_| shows_default(ty)) {
+                shown.push((&slot.path, found_default(d)));
+            }
             continue;
         };
         let text = match scalar(v, ty) {
@@ -1268,6 +1320,26 @@ fn shown_values(ev: &Eval<'_, '_>, e: &Expr) -> Option<String> {
     }
     let parts: Vec<String> = shown.iter().map(|(p, v)| format!("{p} = {v}")).collect();
     Some(parts.join(", "))
+}
+
+/// Whether a missing attribute of type `ty` with a schema default shows the default in a
+/// default reason's ` (found ...)` part and `{#found}`: the types whose default is written as
+/// the request writes them (string, int, bool, enum).
+pub(crate) fn shows_default(ty: &Scalar) -> bool {
+    matches!(
+        ty,
+        Scalar::Str | Scalar::Int | Scalar::Bool | Scalar::Enum(_)
+    )
+}
+
+/// A schema default as ` (found ...)` writes a value: strings and enum members quoted.
+fn found_default(d: &hir::Literal) -> String {
+    match d {
+        hir::Literal::Str(s) => serde_json::to_string(s).unwrap_or_default(),
+        hir::Literal::Enum { name, .. } => serde_json::to_string(name).unwrap_or_default(),
+        hir::Literal::Int(n) => n.to_string(),
+        hir::Literal::Bool(b) => b.to_string(),
+    }
 }
 
 /// Collects the top-level attributes whose values `e` reads; false when `e` reads a list, an

@@ -58,6 +58,10 @@ pub struct Slot {
     pub path: String,
     /// Its type.
     pub ty: SlotType,
+    /// The schema default of a scalar attribute (issue #13, `x: bool = false`): what the
+    /// conditions read when it is missing, and what a default reason's ` (found ...)` part and
+    /// `{#found}` show for it then.
+    pub default: Option<Literal>,
 }
 
 /// A scalar type.

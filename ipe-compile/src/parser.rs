@@ -17,6 +17,7 @@ mod consts;
 mod dynref;
 mod group;
 mod keys;
+mod list_eq;
 mod lookup;
 mod optional;
 mod patterns;
@@ -724,6 +725,12 @@ fn path_rest(i: &mut In<'_>, first: Name) -> PResult<Name> {
             // Writing to a `String` cannot fail.
             let _ = ipe_nostd::path::write_segment(&mut text, &key, false);
             span.end = close.end;
+        } else if i.current_token_start() == span.end && keys::index_follows(i) {
+            // Positional list access (session 7): `xs[2]`, `xs[-1]`.
+            let (index, end) = keys::index(i);
+            text.push_str(&index);
+            span.end = end;
+            ws(i)?;
         } else if peek_sym(i, "[") && i.current_token_start() == span.end && !i.state.2 {
             return Err(ErrMode::Cut(keys::dynamic_key_error(i, &text)));
         } else {
@@ -857,6 +864,10 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     foreign_after_operand(i)?;
     for (sym, op) in CMP_OPS {
         if let Some(op_span) = eat_sym(i, sym)? {
+            if let Some(e) = list_eq::list_eq(i, &lhs, op, &op_span)? {
+                foreign_after_operand(i)?;
+                return Ok(e);
+            }
             let rhs = arith::operand(i)?;
             if let Some((sym2, _)) = CMP_OPS.iter().find(|(s, _)| peek_sym(i, s)) {
                 let at = i.current_token_start();

@@ -67,6 +67,9 @@ mod reuse;
 /// The seed policy, compiled as written.
 #[path = "suite/seed.rs"]
 mod seed;
+/// Issue #13 (session 7): the `slot_defaults` trailing section and its verifier checks.
+#[path = "suite/slot_defaults.rs"]
+mod slot_defaults;
 /// Source text: line ends, control characters, CRLF against LF.
 #[path = "suite/source_text.rs"]
 mod source_text;

@@ -4,8 +4,8 @@ use crate::format::{
     self, body_kind,
     kind::{self, value_kind},
     meta_kind, Body, BucketRec, ClauseRec, ConstRec, EnumRec, FieldRec, GroupRec, Header,
-    MemberRec, MetaRec, PolicyRec, PolicyRefRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, Span,
-    SymbolRec, IP_RANGE_LEN, NONE_U16, NONE_U32,
+    MemberRec, MetaRec, PolicyRec, PolicyRefRec, ReasonPartRec, SetKeyRec, SetRec, SlotDefaultRec,
+    SlotRec, Span, SymbolRec, IP_RANGE_LEN, NONE_U16, NONE_U32,
 };
 use crate::value::{Str, NO_SYMBOL};
 use crate::verify::{self, VerifyError};
@@ -162,10 +162,11 @@ fn canonical_len(body: &Body<'_>) -> Option<usize> {
 
 /// The tagged trailing sections of a body, by increasing tag (`docs/bundle-format.md`,
 /// "Trailing sections"): each is written as its tag byte and a byte string when non-empty.
-pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 2] {
+pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 3] {
     [
         (format::TAG_IP_RANGES, body.ip_ranges),
         (crate::regex::REGEX_SECTION, body.regexes),
+        (format::TAG_SLOT_DEFAULTS, body.slot_defaults),
     ]
 }
 
@@ -186,6 +187,7 @@ fn read_trailing<'a>(body: &mut Body<'a>, left: &'a [u8]) -> Result<(), BundleEr
         match tag {
             format::TAG_IP_RANGES => body.ip_ranges = section,
             crate::regex::REGEX_SECTION => body.regexes = section,
+            format::TAG_SLOT_DEFAULTS => body.slot_defaults = section,
             _ => return Err(BundleError::MalformedBody),
         }
         last = Some(tag);
@@ -392,6 +394,24 @@ impl<'a> Bundle<'a> {
     #[inline(always)]
     pub fn regexes(&self) -> &'a [u8] {
         self.body.regexes
+    }
+
+    /// The schema default of scalar slot `s` as a placeholder writes it (issue #13; section
+    /// `slot_defaults`), if it has one: what default reasons show for it when it is missing.
+    /// One binary search.
+    pub fn slot_default(&self, s: SlotId) -> Option<&'a str> {
+        let section = self.body.slot_defaults;
+        let (mut lo, mut hi) = (0usize, SlotDefaultRec::count(section));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let r = SlotDefaultRec::nth(section, mid);
+            match r.slot().cmp(&s) {
+                core::cmp::Ordering::Less => lo = mid + 1,
+                core::cmp::Ordering::Greater => hi = mid,
+                core::cmp::Ordering::Equal => return Some(self.text_span(r.text())),
+            }
+        }
+        None
     }
 
     /// Whether a policy is in a first-match group (then the bundle is format version 2 and

@@ -352,7 +352,12 @@ impl fmt::Display for ErrorText<'_, '_> {
             None if b.is_map(self.error.slot) => {
                 vocab::write_map_error(f, slot.path, self.error.kind, members, slot.max_len)
             }
-            None => vocab::write_attr_error(f, slot.path, self.error.kind, members, slot.max_len),
+            None => {
+                // A position (`xs[2]`, session 7) carries its list's error: its list's bound.
+                let max = crate::positional::list_of(b, self.error.slot)
+                    .map_or(slot.max_len, |l| b.slot_info(l).max_len);
+                vocab::write_attr_error(f, slot.path, self.error.kind, members, max)
+            }
         }
     }
 }

@@ -84,10 +84,19 @@ pub struct Body<'a> {
     /// [`crate::regex`]).
     #[serde(skip)]
     pub regexes: &'a [u8],
+    /// The schema defaults of scalar attributes (issue #13): [`SLOT_DEFAULT_LEN`]-byte
+    /// records, sorted by slot, read by default reasons (` (found ...)`, `{#found}`) for a
+    /// missing attribute. Not part of the postcard struct: the tagged trailing section
+    /// [`TAG_SLOT_DEFAULTS`], written only when non-empty.
+    #[serde(skip)]
+    pub slot_defaults: &'a [u8],
 }
 
 /// The tag of the trailing section [`Body::ip_ranges`] (issue #14).
 pub const TAG_IP_RANGES: u8 = 1;
+
+/// The tag of the trailing section [`Body::slot_defaults`] (issue #13).
+pub const TAG_SLOT_DEFAULTS: u8 = 3;
 
 /// Value kinds as encoded in slot, field, constant and set records.
 pub mod kind {
@@ -545,6 +554,17 @@ records! {
         hi: [u8; 16] = 16,
     }
     reserved {}
+
+    /// The schema default of a scalar attribute (issue #13, section `slot_defaults`): its text
+    /// as a reason placeholder writes the value (strings raw, ints in decimal, bools, enum
+    /// members by name). Records strictly ascending by slot.
+    SlotDefaultRec, SlotDefaultFields, SLOT_DEFAULT_LEN = 12, "slot default" {
+        /// The attribute's slot (a scalar of kind string, int, bool or enum).
+        slot: u16 = 0,
+        /// The default's text (text range).
+        text: Span = 4,
+    }
+    reserved { reserved_2: 2 = 2, }
 
     /// One key of a constant set (symbol id, integer, rank or 0/1), strictly ascending per set.
     SetKeyRec, SetKeyFields, SET_KEY_LEN = 8, "set key" {

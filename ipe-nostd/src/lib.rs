@@ -53,6 +53,7 @@ pub mod ip;
 pub mod isa;
 pub mod path;
 pub mod pattern;
+pub mod positional;
 pub mod quantity;
 pub mod read;
 pub mod regex;

@@ -202,6 +202,13 @@ fn next_shown<'v>(
             .copied()
             .unwrap_or(Value::Missing);
         match read::scalar(bundle, val, r.kind(), r.enum_id()) {
+            // Missing with a schema default (issue #13): shown as the default, which the
+            // conditions read ([`write_shown`] writes it); never without the request's values.
+            Err(ErrKind::Missing)
+                if usize::from(s) < values.len() && bundle.slot_default(s).is_some() =>
+            {
+                return Some((s, Err(ErrKind::Missing)))
+            }
             Err(ErrKind::Missing) => {}
             read => return Some((s, read)),
         }
@@ -226,7 +233,13 @@ fn write_shown<W: fmt::Write + ?Sized>(
         let r = bundle.slot_rec(s);
         w.write_str(bundle.text_span(r.path()))?;
         w.write_str(" = ")?;
-        write_scalar(w, bundle, read, (r.kind(), r.enum_id()), true)?;
+        match (read, bundle.slot_default(s)) {
+            (Err(ErrKind::Missing), Some(d)) if matches!(r.kind(), kind::STR | kind::ENUM) => {
+                write_quoted(w, d)?
+            }
+            (Err(ErrKind::Missing), Some(d)) => w.write_str(d)?,
+            (read, _) => write_scalar(w, bundle, read, (r.kind(), r.enum_id()), true)?,
+        }
     }
     if after.is_some() {
         w.write_str(close)?;

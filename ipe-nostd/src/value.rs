@@ -177,6 +177,13 @@ impl<'a, const N: usize> Context<'a, N> {
             .unwrap_or(Value::Missing)
     }
 
+    /// Derives the positional slots (`xs[2]`, issue #13 session 7) from their lists: call it
+    /// after setting every list, before evaluating ([`crate::positional::derive`]); a bundle
+    /// without positions is unaffected.
+    pub fn derive_positions(&mut self, bundle: &Bundle<'_>) {
+        crate::positional::derive(bundle, &mut self.values);
+    }
+
     /// All slot values.
     pub fn values(&self) -> &[Value<'a>] {
         &self.values

@@ -164,8 +164,8 @@ impl Ctx<'_> {
                 self.compare(*op, l?, r?, &e.span)
             }
             ExprKind::Str { op, lhs, rhs } => {
-                if *op == hir::StrOp::Matches {
-                    self.check_regex(rhs);
+                if *op == hir::StrOp::Matches && !self.check_regex(rhs) {
+                    return None;
                 }
                 let (l, r) = (self.value(lhs), self.value(rhs));
                 let (l, r) = (l?, r?);

@@ -18,6 +18,7 @@ mod maps;
 mod nested;
 mod optional;
 mod patterns;
+mod positional;
 mod reason;
 mod schema;
 mod segment;
@@ -183,6 +184,11 @@ pub(crate) fn check_expanded(
     };
     schema::add_implicit_fields(&mut program, &mut cx.slots, &cx.implicit_fields);
     schema::sort_slots(&mut program, cx.slots);
+    for s in &mut program.slots {
+        if let hir::SlotType::Scalar(_) = s.ty {
+            s.default = cx.optional.scalar_default_of(&s.path);
+        }
+    }
     (Some(program), problems)
 }
 
@@ -580,6 +586,9 @@ impl Ctx<'_> {
         }
         if let Some(r) = self.map_record_key(name) {
             return Some(r);
+        }
+        if let Some(r) = self.positional(name) {
+            return r;
         }
         if let Some((list_path, kind)) = self.seed_of(name) {
             let ty = self.schema.get(&list_path)?.clone();

@@ -278,12 +278,21 @@ impl Ctx<'_> {
 
     /// The schema default of the top-level scalar attribute `id`, if it has one.
     pub(super) fn scalar_default(&self, id: SlotId) -> Option<Literal> {
-        match self.optional.defaults.get(self.slot_path(id)) {
+        self.optional.scalar_default_of(self.slot_path(id))
+    }
+}
+
+impl State {
+    /// The schema default of the scalar attribute at `path`, if it has one.
+    pub(super) fn scalar_default_of(&self, path: &str) -> Option<Literal> {
+        match self.defaults.get(path) {
             Some(Default::Scalar(l)) => Some(l.clone()),
             _ => None,
         }
     }
+}
 
+impl Ctx<'_> {
     /// Notes that the condition being checked reads the list `id` (as a whole: `in`, an
     /// aggregate or its length): with the schema default `[]`, a missing list reads as empty.
     pub(super) fn list_read(&mut self, id: SlotId) {

@@ -436,7 +436,11 @@ pub(super) fn sort_slots(program: &mut hir::Program, slots: Vec<(String, SlotTyp
     program.slots = order
         .iter()
         .filter_map(|&old| slots[old].take())
-        .map(|(path, ty)| hir::Slot { path, ty })
+        .map(|(path, ty)| hir::Slot {
+            path,
+            ty,
+            default: None,
+        })
         .collect();
     each_top_expr(program, |e| remap_expr(e, &map));
     super::reason::remap_slots(program, &map);

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 use ipe_nostd::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, BucketFields, ClauseFields, ConstFields,
     EnumFields, FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields,
-    PolicyRefFields, ReasonPartFields, SetFields, SetKeyFields, SlotFields, Span, SymbolFields,
-    NONE_U16, NONE_U32,
+    PolicyRefFields, ReasonPartFields, SetFields, SetKeyFields, SlotDefaultFields, SlotFields,
+    Span, SymbolFields, NONE_U16, NONE_U32,
 };
 use ipe_nostd::verify::{Block, VerifyError};
 use ipe_nostd::{Bundle, BundleError, Effect};
@@ -827,6 +827,20 @@ pub fn lower_located(
     let unindexed_bytes = ids(&unindexed);
     let reason_parts = section(reason_parts.iter().map(ReasonPartFields::to_bytes));
     let regexes = t.regex_table();
+    // Schema defaults of scalar attributes (issue #13), for default reasons: slot order.
+    let mut defaults = Vec::new();
+    for (id, slot) in program.slots.iter().enumerate() {
+        if let (SlotType::Scalar(s), Some(d)) = (&slot.ty, &slot.default) {
+            if crate::eval::shows_default(s) {
+                defaults.push(SlotDefaultFields {
+                    slot: u16::try_from(id)
+                        .map_err(|_| bundle_wide(LowerError::TooMany("attributes")))?,
+                    text: t.text(&d.placeholder_text()),
+                });
+            }
+        }
+    }
+    let slot_defaults = section(defaults.iter().map(SlotDefaultFields::to_bytes));
     let ip_ranges = {
         let ranges: Vec<(ipe_nostd::ip::Ip, ipe_nostd::ip::Ip)> = t
             .ip_ranges
@@ -860,6 +874,7 @@ pub fn lower_located(
         reason_parts: &reason_parts,
         ip_ranges: &ip_ranges,
         regexes: &regexes,
+        slot_defaults: &slot_defaults,
     };
     // Cost bounds, computed by the verifier's own cost model.
     for (i, bs) in blocks.iter().enumerate() {

@@ -5,12 +5,38 @@
 //! `parser/dynref.rs`.)
 
 use super::{In, SyntaxError};
-use winnow::stream::Location;
+use winnow::stream::{Location, Stream};
 
-/// The error for `path[...]` whose key is not a string literal, at the `[` right after a path
-/// (`i` is at the `[`). Dynamic keys (a key read from the request, a def parameter or an
-/// element) and positional list access are not in the language: a key must be a string
-/// literal.
+/// The length of an integer index in brackets at the start of `s` (`[2]`, `[-1]`, no spaces),
+/// if `s` starts with one.
+fn index_len(s: &str) -> Option<usize> {
+    let inner = s.strip_prefix('[')?;
+    let digits = inner.strip_prefix('-').unwrap_or(inner);
+    let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let close = digits.get(n..)?.starts_with(']');
+    (n > 0 && close).then(|| 1 + (inner.len() - digits.len()) + n + 1)
+}
+
+/// Whether an integer index in brackets follows (positional list access, session 7).
+pub(super) fn index_follows(i: &In<'_>) -> bool {
+    let s: &str = i.input.as_ref();
+    index_len(s).is_some()
+}
+
+/// Consumes the integer index in brackets [`index_follows`] saw: its text (`[2]`) and its
+/// end offset. The checker validates it (`check::positional`).
+pub(super) fn index(i: &mut In<'_>) -> (String, usize) {
+    let s: &str = i.input.as_ref();
+    let n = index_len(s).unwrap_or(0);
+    let text = s.get(..n).unwrap_or("").to_owned();
+    let start = i.current_token_start();
+    let _ = i.next_slice(n);
+    (text, start + n)
+}
+
+/// The error for `path[...]` whose key is neither a string literal nor a position (`[2]`,
+/// session 7), at the `[` right after a path (`i` is at the `[`). Dynamic keys (a key read
+/// from the request, a def parameter or an element) are not in the language.
 pub(super) fn dynamic_key_error(i: &In<'_>, map: &str) -> SyntaxError {
     let s: &str = i.input.as_ref();
     let start = i.current_token_start();
@@ -27,8 +53,8 @@ pub(super) fn dynamic_key_error(i: &In<'_>, map: &str) -> SyntaxError {
             .chars()
             .all(|c| c.is_ascii_digit())
     {
-        "positional list access (`list[2]`) is not supported: iterate the list with \
-         `any(x in list where ...)`, or give the key as a string if this is a map"
+        "a list position is an integer written right after the path, without spaces \
+         (`list[2]`, `list[-1]`); give the key as a string if this is a map"
             .to_owned()
     } else {
         format!(

@@ -3,7 +3,10 @@
 //! A `like` literal keeps Cedar's escapes: `\*` is a literal star, a bare `*` a wildcard; the
 //! string it becomes is the stored pattern of [`ipe_nostd::pattern`] (a literal `*` or `\`
 //! escaped by `\`). A `matches` literal is the regular expression's text as written: every
-//! `\` reaches the regex syntax (`\.`, `\d`), except that `\"` is a quote.
+//! `\` reaches the regex syntax (`\.`, `\d`), except that `\"` is a quote. A `matches` may
+//! also name its regex (`matches l.allowedRegex`, a template parameter or constant): the
+//! operand is parsed here and must be a string literal once parameters are bound (checked in
+//! `check::patterns`).
 
 use super::{eat_kw, foreign_after_operand, string_lit, In, PResult, SyntaxError};
 use crate::ast::{Expr, ExprKind, Lit as AstLit, StrOp};
@@ -54,10 +57,29 @@ pub(super) fn operator(i: &mut In<'_>, lhs: Expr) -> PResult<Result<Expr, Expr>>
     };
     let (text, span) = match string_lit(i, mode) {
         Ok(lit) => lit,
+        Err(ErrMode::Backtrack(_)) if op == StrOp::Matches && named_regex(i) => {
+            // A regex fixed when the policy compiles but not written here: a template or def
+            // parameter, an element of a template record-list parameter (`l.allowedRegex`) or
+            // a constant. The checker requires it to be a string literal once expanded.
+            let rhs = super::arith::operand(i)?;
+            foreign_after_operand(i)?;
+            let whole = lhs.span.start..rhs.span.end;
+            return Ok(Ok(Expr {
+                kind: ExprKind::Str {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span: whole,
+            }));
+        }
         Err(ErrMode::Backtrack(_)) => {
             let (word, example) = match op {
                 StrOp::Like => ("like", r#"host like "*.example.com""#),
-                _ => ("matches", r#"name matches "^[a-z]+$""#),
+                _ => (
+                    "matches",
+                    r#"name matches "^[a-z]+$" (or a parameter: `matches re`)"#,
+                ),
             };
             return Err(ErrMode::Cut(SyntaxError::located(
                 kw,
@@ -80,4 +102,13 @@ pub(super) fn operator(i: &mut In<'_>, lhs: Expr) -> PResult<Result<Expr, Expr>>
         },
         span: whole,
     }))
+}
+
+/// Whether the input continues with a name (`re`, `l.allowedRegex`): the regex of a `matches`
+/// given by a parameter or constant.
+fn named_regex(i: &In<'_>) -> bool {
+    let rest: &str = i.input.as_ref();
+    rest.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
 }

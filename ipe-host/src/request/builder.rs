@@ -296,9 +296,28 @@ impl<'s, 'r> TypedValues<'s, 'r> {
         }
     }
 
-    /// The slot values so far.
+    /// The slot values so far (positional slots derived from their lists).
     pub(crate) fn values(&self) -> &[Value<'r>] {
-        self.values
+        self.derived()
+    }
+
+    /// The values with every positional slot (`xs[2]`, session 7) derived from its list: a
+    /// copy in the arena when the bundle has such slots.
+    fn derived(&self) -> &'r [Value<'r>] {
+        let bundle = self.bundle;
+        let positional: Vec<SlotId> = (0..bundle.slot_count())
+            .filter_map(|s| SlotId::try_from(s).ok())
+            .filter(|&s| ipe_nostd::positional::list_of(bundle, s).is_some())
+            .collect();
+        let out = self.arena.alloc_slice_copy(self.values);
+        for s in positional {
+            if let Some(v) = ipe_nostd::positional::value(bundle, s, out) {
+                if let Some(o) = out.get_mut(usize::from(s)) {
+                    *o = v;
+                }
+            }
+        }
+        out
     }
 
     /// The slot values, or the error naming the first attribute or record field set twice.
@@ -314,6 +333,6 @@ impl<'s, 'r> TypedValues<'s, 'r> {
             let _ = ipe_nostd::path::write_joined(&mut path, "[]", bundle.field_info(slot, f).path);
             return Err(RequestError::DuplicatePath(path));
         }
-        Ok(self.values)
+        Ok(self.derived())
     }
 }

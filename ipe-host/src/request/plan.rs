@@ -55,6 +55,8 @@ pub(crate) struct Plan {
     pub(super) nodes: Vec<Node>,
     /// Field kinds of every list-of-records slot.
     pub(super) kinds: Vec<ValueKind>,
+    /// The positional slots (`xs[2]`, session 7), derived from their lists once read.
+    pub(super) positional: Vec<SlotId>,
 }
 
 impl Plan {
@@ -70,6 +72,11 @@ impl Plan {
             };
             if bundle.is_nested_slot(slot) {
                 // Read inside the elements of the list that holds it.
+                continue;
+            }
+            if ipe_nostd::positional::list_of(bundle, slot).is_some() {
+                // Derived from its list once the request is read.
+                plan.positional.push(slot);
                 continue;
             }
             let shape = plan.shape(bundle, slot);
@@ -211,6 +218,17 @@ impl Plan {
         }
         if let Some(n) = self.nodes.get_mut(at as usize) {
             n.target = Some((target, shape));
+        }
+    }
+
+    /// Fills the positional slots of `values` from their lists (`ipe_nostd::positional`).
+    pub(super) fn derive(&self, bundle: &Bundle<'_>, values: &mut [Value<'_>]) {
+        for &s in &self.positional {
+            if let Some(v) = ipe_nostd::positional::value(bundle, s, values) {
+                if let Some(out) = values.get_mut(usize::from(s)) {
+                    *out = v;
+                }
+            }
         }
     }
 

@@ -34,7 +34,10 @@ pub(super) fn parse<'r>(
     };
     let read = root.deserialize(&mut de).and_then(|()| de.end());
     match read {
-        Ok(()) => Ok(values),
+        Ok(()) => {
+            plan.derive(bundle, values);
+            Ok(values)
+        }
         Err(e) => Err(request_error(&flag, e)),
     }
 }

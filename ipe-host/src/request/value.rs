@@ -76,6 +76,14 @@ pub fn slot_value<'j>(
         // Read inside the elements of the list that holds it.
         return Value::Missing;
     }
+    if let Some(list) = ipe_nostd::positional::list_of(bundle, slot) {
+        // A positional access (`xs[2]`, session 7): the element of its list.
+        let path = bundle.slot_info(slot).path;
+        if let Some(p) = ipe_nostd::positional::positional(path) {
+            let v = slot_value(bundle, list, request, arena);
+            return ipe_nostd::positional::element(bundle, list, p, v);
+        }
+    }
     let found = lookup(request, bundle.slot_info(slot).path);
     found_value(bundle, slot, found, arena)
 }

@@ -200,6 +200,7 @@ fn bundle_bytes() -> Vec<u8> {
         reason_parts: &[],
         ip_ranges: &[],
         regexes: &[],
+        slot_defaults: &[],
     };
     let mut pol_b = Vec::new();
     for (name, intent, i) in &pols {

@@ -58,6 +58,8 @@ pub enum Section {
     ReasonParts,
     /// IP range tables (the tagged trailing section 1, issue #14).
     IpRanges,
+    /// Schema defaults of scalar attributes (the tagged trailing section 3, issue #13).
+    SlotDefaults,
 }
 
 /// Which code block of a policy an error is in.
@@ -204,6 +206,7 @@ impl Section {
             Section::Unindexed => "unindexed",
             Section::ReasonParts => "reason_parts",
             Section::IpRanges => "ip_ranges",
+            Section::SlotDefaults => "slot_defaults",
         }
     }
 }

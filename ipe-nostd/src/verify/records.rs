@@ -9,10 +9,10 @@ use super::{
 use crate::family::check_kind;
 use crate::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec,
-    MemberRec, MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotRec, SymbolRec,
-    BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, IP_RANGE_LEN, MEMBER_LEN,
-    META_LEN, NONE_U16, NONE_U32, POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN, SET_KEY_LEN,
-    SET_LEN, SLOT_LEN, SYMBOL_LEN,
+    MemberRec, MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotDefaultRec, SlotRec,
+    SymbolRec, BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, IP_RANGE_LEN,
+    MEMBER_LEN, META_LEN, NONE_U16, NONE_U32, POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN,
+    SET_KEY_LEN, SET_LEN, SLOT_DEFAULT_LEN, SLOT_LEN, SYMBOL_LEN,
 };
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
@@ -59,6 +59,7 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     let ip_ranges = count(Section::IpRanges, body.ip_ranges, IP_RANGE_LEN, u32max)?;
     #[cfg(not(feature = "ip"))]
     let _ = ip_ranges;
+    slot_defaults(body, slots, u16max)?;
 
     // Kinds of a language family this build lacks (issue #14): refused before anything reads them.
     let unsupported = VerifyError::Unsupported;
@@ -144,7 +145,11 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     for i in 0..slots {
         let r = SlotRec::nth(body.slots, i);
         let path = text(body, r.path())
-            .filter(|p| crate::path::is_canonical(p) || nested_slot_path(p))
+            .filter(|p| {
+                crate::path::is_canonical(p)
+                    || nested_slot_path(p)
+                    || crate::positional::is_canonical_positional(p)
+            })
             .ok_or(bad(Section::Slots, i))?;
         let (k, ek, e) = (r.kind(), r.elem_kind(), r.enum_id());
         let (ff, nf, max) = (r.first_field(), r.field_count(), r.max_len());
@@ -188,7 +193,10 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
             }
             _ => scalar_ok(k, e),
         };
-        if !ok {
+        // A positional access (session 7, `xs[2]`) is a scalar slot whose value is derived.
+        let positional_ok = k != kind::LIST && k != kind::RECORDS && k != kind::MAP
+            || !crate::positional::is_canonical_positional(path);
+        if !ok || !positional_ok {
             return Err(bad(Section::Slots, i));
         }
         if prev.is_some_and(|p| p >= path) {
@@ -366,6 +374,36 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
         if !ok {
             return Err(bad(Section::ReasonParts, i));
         }
+    }
+    Ok(())
+}
+
+/// The schema defaults section (issue #13): records strictly ascending by slot, each naming a
+/// scalar slot of kind string, int, bool or enum, its reserved bytes 0 and its text a valid
+/// text range.
+fn slot_defaults(body: &Body<'_>, slots: usize, max: usize) -> R {
+    let n = count(
+        Section::SlotDefaults,
+        body.slot_defaults,
+        SLOT_DEFAULT_LEN,
+        max,
+    )?;
+    let mut last: Option<u16> = None;
+    for i in 0..n {
+        let r = SlotDefaultRec::nth(body.slot_defaults, i);
+        let s = r.slot();
+        let ok = last.is_none_or(|l| s > l)
+            && usize::from(s) < slots
+            && r.bytes().get(2..4) == Some(&[0u8, 0][..])
+            && text(body, r.text()).is_some()
+            && matches!(
+                SlotRec::nth(body.slots, usize::from(s)).kind(),
+                kind::STR | kind::INT | kind::BOOL | kind::ENUM
+            );
+        if !ok {
+            return Err(bad(Section::SlotDefaults, i));
+        }
+        last = Some(s);
     }
     Ok(())
 }

@@ -344,6 +344,7 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         reason_parts: &[],
         ip_ranges: &ip_ranges,
         regexes: &[],
+        slot_defaults: &[],
     };
     let regexes = regex_table();
     body.regexes = &regexes;
