@@ -931,6 +931,7 @@ pub fn truth(program: &Program, request: &Value, e: &Expr) -> Truth {
         request,
         env: Vec::new(),
         maps: &maps,
+        trace: None,
     };
     ev.expr(e)
 }

@@ -247,6 +247,7 @@ pub fn aggregate_filters<'p>(e: &'p Expr, out: &mut Vec<&'p Expr>) {
             Operand::CountSum(aggs) => aggs.iter().for_each(|a| agg(a, out)),
             Operand::Arith(_, args) => args.iter().for_each(|a| operand(a, out)),
             Operand::Len(x) => operand(x, out),
+            Operand::Segment(g) => operand(&g.x, out),
             Operand::Lookup(l) => operand(&l.key, out),
             Operand::Time(t) => t.operands().into_iter().for_each(|a| operand(a, out)),
             Operand::Slot(_) | Operand::Field { .. } | Operand::Lit(_) => {}
@@ -283,6 +284,8 @@ pub fn can_error(e: &Expr) -> bool {
             }
             Operand::Arith(_, args) => args.iter().any(operand) || !args.is_empty(),
             Operand::Len(x) => operand(x),
+            // A string without the piece is a no-segment error.
+            Operand::Segment(_) => true,
             Operand::Lookup(_) => true,
             Operand::Time(t) => t.operands().into_iter().any(operand),
         }
@@ -357,6 +360,12 @@ pub fn operand_text(program: &Program, o: &Operand) -> String {
             }
         }
         Operand::Len(x) => format!("len({})", operand_text(program, x)),
+        Operand::Segment(g) => format!(
+            "segment({}, {:?}, {})",
+            operand_text(program, &g.x),
+            g.sep,
+            g.index
+        ),
         Operand::Lookup(l) => format!("<table>[{}]", operand_text(program, &l.key)),
         Operand::Time(t) => match &**t {
             crate::hir::TimeOp::Arith { sub, lhs, rhs } => format!(
