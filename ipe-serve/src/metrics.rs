@@ -298,6 +298,52 @@ impl Metrics {
     }
 }
 
+/// Appends the families of a remote source's state (a registry source): what it follows and
+/// its manifest digest, its last success and error times, and its failures in a row.
+pub fn render_source(o: &mut String, status: &crate::SourceStatus) {
+    family(
+        o,
+        "ipe_bundle_source_info",
+        "gauge",
+        "The reference the source follows and the manifest digest of the bundle published last.",
+    );
+    let digest = status.digest.clone().unwrap_or_default();
+    sample(
+        o,
+        "ipe_bundle_source_info",
+        &[
+            ("reference", &status.reference),
+            ("digest", &digest),
+            (
+                "from_cache",
+                if status.from_cache { "true" } else { "false" },
+            ),
+        ],
+        1,
+    );
+    gauge(
+        o,
+        "ipe_bundle_source_consecutive_failures",
+        "Source polls failed in a row (0 after a success).",
+        u64::from(status.consecutive_failures),
+    );
+    for (name, help, at) in [
+        (
+            "ipe_bundle_source_last_success_timestamp_seconds",
+            "When the registry last answered a poll (0: never).",
+            status.last_success_at_ms,
+        ),
+        (
+            "ipe_bundle_source_last_error_timestamp_seconds",
+            "When the source last failed or a bundle from it was refused (0: never).",
+            status.last_error_at_ms,
+        ),
+    ] {
+        family(o, name, "gauge", help);
+        let _ = writeln!(o, "{name} {}", seconds_ms(at.unwrap_or(0)));
+    }
+}
+
 /// Reads one counter of a policy's stats.
 type PolicyCounter = fn(&ipe_host::PolicyStats) -> u64;
 
