@@ -96,6 +96,10 @@ pub enum Command {
     /// Serves decisions over HTTP (`POST /v1/decide`, `GET /v1/bundle`, `/healthz`,
     /// `/metrics`), swapping the bundle when its files change; see docs/serve.md.
     Serve(crate::serve::ServeArgs),
+    /// Pushes a compiled bundle to an OCI registry as an IPE artifact; see docs/oci.md.
+    Push(crate::oci::PushArgs),
+    /// Pulls a bundle artifact from an OCI registry (by tag or digest); see docs/oci.md.
+    Pull(crate::oci::PullArgs),
 }
 
 /// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.

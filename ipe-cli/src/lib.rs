@@ -5,4 +5,5 @@
 pub mod cli;
 pub mod input;
 pub mod inspect;
+pub mod oci;
 pub mod serve;

@@ -191,6 +191,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Serve(args) => ipe_cli::serve::run(args),
+        Command::Push(args) => ipe_cli::oci::push(args),
+        Command::Pull(args) => ipe_cli::oci::pull(args),
     }
 }
 
