@@ -95,7 +95,7 @@ pub enum Command {
     },
     /// Serves decisions over HTTP (`POST /v1/decide`, `GET /v1/bundle`, `/healthz`,
     /// `/metrics`), swapping the bundle when its files change; see docs/serve.md.
-    Serve(crate::serve::ServeArgs),
+    Serve(Box<crate::serve::ServeArgs>),
     /// Pushes a compiled bundle to an OCI registry as an IPE artifact; see docs/oci.md.
     Push(crate::oci::PushArgs),
     /// Pulls a bundle artifact from an OCI registry (by tag or digest); see docs/oci.md.

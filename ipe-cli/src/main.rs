@@ -190,7 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Serve(args) => ipe_cli::serve::run(args),
+        Command::Serve(args) => ipe_cli::serve::run(*args),
         Command::Push(args) => ipe_cli::oci::push(args),
         Command::Pull(args) => ipe_cli::oci::pull(args),
     }

@@ -480,7 +480,7 @@ impl OciSource {
     }
 
     /// The cached bundle, when the cache holds one for this reference.
-    fn from_cache(&self) -> Option<(String, Fetched)> {
+    fn cached(&self) -> Option<(String, Fetched)> {
         let dir = self.options.cache_dir.as_ref()?;
         let meta: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join(CACHE_META)).ok()?).ok()?;
@@ -531,7 +531,7 @@ impl BundleSource for OciSource {
         let reference = self.reference.clone();
         match self.download(&reference) {
             Ok(f) => Ok(f),
-            Err(e) => match self.from_cache() {
+            Err(e) => match self.cached() {
                 Some((digest, fetched)) => {
                     eprintln!(
                         "ipe serve: `{}` is unreachable ({e}); starting from the cached bundle {digest}",
