@@ -38,6 +38,14 @@ pub const USERNAME_ENV: &str = "IPE_REGISTRY_USERNAME";
 /// The environment variable giving the registry password (basic auth).
 pub const PASSWORD_ENV: &str = "IPE_REGISTRY_PASSWORD";
 
+/// The longest a connection to a registry may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a registry may stay silent while answering.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest one push, pull or resolve may take in all (a stuck registry cannot hold the
+/// service's watcher, or its shutdown, longer than this).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Why a registry operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OciError {
@@ -112,6 +120,9 @@ impl Options {
         };
         Client::new(ClientConfig {
             protocol,
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            read_timeout: Some(READ_TIMEOUT),
+            user_agent: concat!("ipe/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()
         })
     }
@@ -182,9 +193,20 @@ pub struct Registry {
 struct Runtime(Option<tokio::runtime::Runtime>);
 
 impl Runtime {
-    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+    /// Runs `f` to completion, or fails after [`OPERATION_TIMEOUT`].
+    fn run<T>(
+        &self,
+        reference: &Reference,
+        f: impl std::future::Future<Output = Result<T, OciError>>,
+    ) -> Result<T, OciError> {
+        let timed_out = || OciError::Registry {
+            registry: reference.resolve_registry().to_owned(),
+            why: format!("no answer within {} s", OPERATION_TIMEOUT.as_secs()),
+        };
         match &self.0 {
-            Some(rt) => rt.block_on(f),
+            Some(rt) => rt
+                .block_on(async { tokio::time::timeout(OPERATION_TIMEOUT, f).await })
+                .unwrap_or_else(|_| Err(timed_out())),
             None => unreachable!("the runtime lives until drop"),
         }
     }
@@ -247,7 +269,7 @@ impl Registry {
         })
         .to_string();
         let config = Config::new(config.into_bytes(), CONFIG_MEDIA_TYPE.to_owned(), None);
-        self.runtime.block_on(async {
+        self.runtime.run(reference, async {
             client
                 .push(reference, &layers, config, &auth, None)
                 .await
@@ -263,7 +285,7 @@ impl Registry {
     pub fn resolve(&self, reference: &Reference) -> Result<String, OciError> {
         let client = self.options.client(reference);
         let auth = self.options.auth();
-        self.runtime.block_on(async {
+        self.runtime.run(reference, async {
             client
                 .fetch_manifest_digest(reference, &auth)
                 .await
@@ -277,7 +299,7 @@ impl Registry {
     pub fn pull(&self, reference: &Reference) -> Result<Artifact, OciError> {
         let client = self.options.client(reference);
         let auth = self.options.auth();
-        let image = self.runtime.block_on(async {
+        let image = self.runtime.run(reference, async {
             client
                 .pull(
                     reference,
