@@ -171,8 +171,8 @@ impl Metrics {
         counter(
             o,
             "ipe_bundle_source_errors_total",
-            "New bundles refused (unreadable, not compiling, failing verification or a check); \
-             the previous bundle kept serving.",
+            "New bundles refused (unreadable, not compiling, failing verification or a check) \
+             and failed registry polls; the previous bundle kept serving.",
             self.source_errors.load(Relaxed),
         );
         family(
