@@ -1,4 +1,4 @@
-//! Bundles as OCI artifacts (issue #18, part 2): [`push`] and [`pull`] against any OCI
+//! Bundles as OCI artifacts (issue #18, part 2): [`Registry::push`] and [`Registry::pull`] against any OCI
 //! distribution registry (the `oci-client` crate), and [`OciSource`], a [`BundleSource`] that
 //! follows a tag.
 //!
