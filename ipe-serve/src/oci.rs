@@ -1,6 +1,6 @@
-//! Bundles as OCI artifacts (issue #18, part 2): [`Registry::push`] and [`Registry::pull`] against any OCI
-//! distribution registry (the `oci-client` crate), and [`OciSource`], a [`BundleSource`] that
-//! follows a tag.
+//! Bundles as OCI artifacts (issue #18, part 2): [`Registry::push`] and [`Registry::pull`]
+//! against any OCI distribution registry (the `oci-client` crate), and [`OciSource`], a
+//! [`BundleSource`] that follows a tag.
 //!
 //! An IPE artifact is one OCI image manifest with:
 //! - config: media type [`CONFIG_MEDIA_TYPE`], a small JSON object (`{"bundle_digest":
