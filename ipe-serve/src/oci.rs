@@ -582,6 +582,12 @@ impl BundleSource for OciSource {
         };
         if self.seen.as_deref() == Some(digest.as_str()) {
             self.succeeded();
+            // The registry names the bundle started from the cache: it is current again.
+            self.state.update(|s| {
+                if s.digest.as_deref() == Some(digest.as_str()) {
+                    s.from_cache = false;
+                }
+            });
             return Poll::Unchanged;
         }
         let pinned = Reference::with_digest(

@@ -447,8 +447,16 @@ fn the_service_follows_a_tag_survives_the_registry_going_down_and_restarts_from_
     assert_eq!(info["source_state"]["from_cache"], true);
     assert_eq!(s.decide(&rt), expected(&b));
 
-    // The registry comes back and the tag moves to A again: picked up.
+    // The registry comes back, still naming B: the cached bundle is current again.
     r.up();
+    let info = s.wait_for(&rt, "the registry confirming B", |i| {
+        i["source_state"]["from_cache"] == false
+    });
+    assert_eq!(info["source_state"]["consecutive_failures"], 0);
+    assert_eq!(info["digest"], ipe_serve::digest(&b));
+    assert_eq!(info["version"], 1, "no swap for the same bundle");
+
+    // The tag moves to A again: picked up.
     let digest_a2 = c.push(&tag, &a, None).expect("pushes A again");
     assert_eq!(digest_a2, digest_a);
     let info = s.wait_for(&rt, "A again", |i| i["digest"] == ipe_serve::digest(&a));
