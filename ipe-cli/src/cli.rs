@@ -101,7 +101,7 @@ pub enum Command {
     },
     /// Serves decisions over HTTP (`POST /v1/decide`, `GET /v1/bundle`, `/healthz`,
     /// `/metrics`), swapping the bundle when its files change; see docs/serve.md.
-    Serve(crate::serve::ServeArgs),
+    Serve(Box<crate::serve::ServeArgs>),
     /// Analyzes a bundle with an SMT solver: dead policies, always-true/false clauses,
     /// conflicts, shadowed and duplicate policies, what `default deny` never allows, and with
     /// `--against` requests whose decision changed; each with a witness request (see
@@ -215,6 +215,10 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         data: Vec<PathBuf>,
     },
+    /// Pushes a compiled bundle to an OCI registry as an IPE artifact; see docs/oci.md.
+    Push(crate::oci::PushArgs),
+    /// Pulls a bundle artifact from an OCI registry (by tag or digest); see docs/oci.md.
+    Pull(crate::oci::PullArgs),
 }
 
 /// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.

@@ -13,6 +13,7 @@ pub mod explain;
 pub mod fmt;
 pub mod input;
 pub mod inspect;
+pub mod oci;
 pub mod serve;
 pub mod sign;
 pub mod test;

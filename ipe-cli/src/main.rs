@@ -252,7 +252,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Serve(args) => ipe_cli::serve::run(args),
+        Command::Serve(args) => ipe_cli::serve::run(*args),
         Command::Keygen(args) => ipe_cli::sign::keygen(&args).map(|()| ExitCode::SUCCESS),
         Command::Sign(args) => ipe_cli::sign::sign(&args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => Ok(match ipe_cli::sign::verify(&args)? {
@@ -297,6 +297,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &data,
             max_cost,
         ),
+        Command::Push(args) => ipe_cli::oci::push(args),
+        Command::Pull(args) => ipe_cli::oci::pull(args),
     }
 }
 

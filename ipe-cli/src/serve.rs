@@ -13,8 +13,23 @@ use ipe_serve::{BundleSource, Config, FileSource, LogConfig, LogTarget, Server, 
 pub struct ServeArgs {
     /// `.ipe` files or directories (compiled at start and again when they change), or one
     /// compiled bundle (`.ipeb`, read again when it changes).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
     pub paths: Vec<PathBuf>,
+    /// The bundle from an OCI registry: `oci://REGISTRY/REPOSITORY:TAG` (followed: polled
+    /// every `--watch-ms` and swapped when the tag moves) or `oci://...@sha256:HEX`.
+    #[arg(long, value_name = "oci://REF")]
+    pub bundle: Option<String>,
+    /// Where the last published registry bundle is kept; a start with the registry
+    /// unreachable starts from it.
+    #[arg(long, value_name = "DIR", requires = "bundle")]
+    pub cache_dir: Option<PathBuf>,
+    /// The longest wait between registry polls after failures, in ms (the wait doubles per
+    /// failure from `--watch-ms`, with random jitter).
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    pub max_backoff_ms: u64,
+    /// How to reach the registry.
+    #[command(flatten)]
+    pub registry: crate::oci::RegistryArgs,
     /// The address to listen on (port 0: any free port, printed at start).
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8181")]
     pub listen: SocketAddr,
@@ -28,7 +43,8 @@ pub struct ServeArgs {
     /// The longest one HTTP request may take (body reading included), in ms; longer gets 408.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
-    /// How often the bundle's files are checked for changes, in ms (0: never).
+    /// How often the bundle's files (or its registry tag) are checked for changes, in ms (0:
+    /// never).
     #[arg(long, value_name = "MS", default_value_t = 1_000)]
     pub watch_ms: u64,
     /// Writes one JSON line per decision to this file, or to standard output for `-`.
@@ -84,13 +100,38 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let source: Box<dyn BundleSource> = match bundle {
-        Some(p) if !args.data.is_empty() || !args.instances.is_empty() => anyhow::bail!(
+    let mut watch_interval = (args.watch_ms > 0).then(|| Duration::from_millis(args.watch_ms));
+    let source: Box<dyn BundleSource> = match (&args.bundle, bundle) {
+        (Some(r), _) => {
+            if r.strip_prefix("oci://").is_none() {
+                anyhow::bail!(
+                    "`--bundle {r}`: write an OCI reference as oci://REGISTRY/REPO:TAG (a bundle file goes in PATHS)"
+                );
+            }
+            if !args.data.is_empty() || !args.instances.is_empty() {
+                anyhow::bail!(
+                    "`--data` and `--instances` apply to sources only, not to `--bundle`"
+                );
+            }
+            // The watcher ticks often; the source itself polls the registry every
+            // `--watch-ms` (jittered) and backs off after failures.
+            watch_interval = watch_interval.map(|every| every.min(Duration::from_millis(100)));
+            Box::new(ipe_serve::oci::OciSource::new(
+                r,
+                ipe_serve::oci::SourceOptions {
+                    registry: args.registry.options(),
+                    interval: Duration::from_millis(args.watch_ms.max(1)),
+                    max_backoff: Duration::from_millis(args.max_backoff_ms),
+                    cache_dir: args.cache_dir.clone(),
+                },
+            )?)
+        }
+        (None, Some(p)) if !args.data.is_empty() || !args.instances.is_empty() => anyhow::bail!(
             "`{}` is a compiled bundle: `--data` and `--instances` apply to sources only",
             p.display()
         ),
-        Some(p) => Box::new(FileSource::new(p)),
-        None => Box::new(SourcesSource::new(
+        (None, Some(p)) => Box::new(FileSource::new(p)),
+        (None, None) => Box::new(SourcesSource::new(
             args.paths.clone(),
             args.instances.clone(),
             args.data.clone(),
@@ -111,7 +152,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         now: args.now,
         max_body_bytes: args.max_body_bytes,
         timeout: Duration::from_millis(args.timeout_ms),
-        watch_interval: (args.watch_ms > 0).then(|| Duration::from_millis(args.watch_ms)),
+        watch_interval,
         engine: ipe_host::EngineOptions {
             max_cost: args.max_cost,
             ..ipe_host::EngineOptions::default()

@@ -24,6 +24,9 @@ mod golden;
 /// `ipe inspect`'s listing, in-process.
 #[path = "suite/inspect.rs"]
 mod inspect;
+/// Issue #18 part 2: `ipe push`, `ipe pull`, `ipe serve --bundle oci://` against a registry.
+#[path = "suite/oci.rs"]
+mod oci;
 /// Issue #18: `ipe serve` against `ipe eval`.
 #[path = "suite/serve.rs"]
 mod serve;

@@ -80,13 +80,12 @@ async fn healthz() -> Response {
 }
 
 async fn bundle(State(s): State<Arc<Service>>) -> Response {
-    let live = s.live();
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        live.info.to_json(),
+        s.bundle_json(),
     )
         .into_response()
 }
@@ -98,7 +97,13 @@ async fn metrics(State(s): State<Arc<Service>>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        s.metrics.render(&live.info, &live.set),
+        {
+            let mut text = s.metrics.render(&live.info, &live.set);
+            if let Some(status) = s.source_status() {
+                crate::metrics::render_source(&mut text, &status);
+            }
+            text
+        },
     )
         .into_response()
 }

@@ -14,6 +14,7 @@
 pub mod declog;
 mod http;
 pub mod metrics;
+pub mod oci;
 pub mod source;
 
 use std::net::SocketAddr;
@@ -28,7 +29,8 @@ use sha2::{Digest, Sha256};
 pub use declog::{LogConfig, LogTarget};
 pub use metrics::Metrics;
 pub use source::{
-    BundleCheck, BundleSource, Fetched, FileSource, Poll, SourceError, SourcesSource,
+    BundleCheck, BundleSource, Fetched, FileSource, Poll, SourceError, SourceState, SourceStatus,
+    SourcesSource,
 };
 
 /// The response header naming the digest of the bundle that decided.
@@ -155,6 +157,7 @@ pub struct Service {
     checks: Vec<Box<dyn BundleCheck>>,
     now: Option<i64>,
     source: String,
+    source_state: Option<Arc<SourceState>>,
     /// Serializes publications so the engine's version and `live` move together.
     writer: Mutex<()>,
     id_prefix: u32,
@@ -184,6 +187,31 @@ impl Service {
     /// The service's counters.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The source's own state (a registry source's digest, last error, last success).
+    pub fn source_status(&self) -> Option<SourceStatus> {
+        self.source_state.as_ref().map(|s| s.get())
+    }
+
+    /// The JSON of `GET /v1/bundle`: the live bundle's identity, and `source_state` when the
+    /// source reports one.
+    pub fn bundle_json(&self) -> String {
+        let info = self.live.load().info.to_json();
+        match self.source_status() {
+            None => info,
+            Some(status) => {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&info).unwrap_or(serde_json::Value::Null);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert(
+                        "source_state".into(),
+                        serde_json::to_value(status).unwrap_or(serde_json::Value::Null),
+                    );
+                }
+                v.to_string()
+            }
+        }
     }
 
     /// Checks and verifies `fetched` and publishes it unless it is the live bundle already;
@@ -226,6 +254,16 @@ impl Service {
         }));
         self.metrics.swaps.fetch_add(1, Relaxed);
         Ok(Some(info))
+    }
+
+    /// Records a refused update in the source's state (when it reports one).
+    fn note_refusal(&self, why: &str) {
+        if let Some(state) = &self.source_state {
+            state.update(|s| {
+                s.last_error = Some(why.to_owned());
+                s.last_error_at_ms = Some(now_ms());
+            });
+        }
     }
 
     /// A request id for a request that brought none.
@@ -274,8 +312,11 @@ impl Server {
         }
         let digest = digest(&fetched.bytes);
         let revision = fetched.revision;
-        let engine = PolicyEngine::with_options(fetched.bytes, config.engine)
+        let engine = PolicyEngine::with_options(fetched.bytes.clone(), config.engine)
             .map_err(|e| refused(e.to_string()))?;
+        let mut source = source;
+        source.installed(&fetched);
+        let source_state = source.state();
         let set = engine.load_full();
         let info = Arc::new(BundleInfo {
             digest,
@@ -300,6 +341,7 @@ impl Server {
             checks,
             now: config.now,
             source: description,
+            source_state,
             writer: Mutex::new(()),
             id_prefix: seed,
             ids: AtomicU64::new(0),
@@ -376,26 +418,33 @@ async fn watch(
                 Poll::Unchanged => {}
                 Poll::Changed(Err(e)) => {
                     service.metrics.source_errors.fetch_add(1, Relaxed);
+                    service.note_refusal(&e.0);
                     eprintln!(
                         "ipe serve: refused the new bundle from `{}`: {e}; still serving {}",
                         source.describe(),
                         service.live.load().info.digest
                     );
                 }
-                Poll::Changed(Ok(fetched)) => match service.install(fetched) {
-                    Ok(None) => {}
-                    Ok(Some(info)) => eprintln!(
-                        "ipe serve: serving {} (version {}, {} policies) from `{}`",
-                        info.digest,
-                        info.version,
-                        info.policies,
-                        source.describe()
-                    ),
-                    Err(why) => eprintln!(
-                        "ipe serve: refused the new bundle from `{}`: {why}; still serving {}",
-                        source.describe(),
-                        service.live.load().info.digest
-                    ),
+                Poll::Changed(Ok(fetched)) => match service.install(fetched.clone()) {
+                    Ok(None) => source.installed(&fetched),
+                    Ok(Some(info)) => {
+                        source.installed(&fetched);
+                        eprintln!(
+                            "ipe serve: serving {} (version {}, {} policies) from `{}`",
+                            info.digest,
+                            info.version,
+                            info.policies,
+                            source.describe()
+                        );
+                    }
+                    Err(why) => {
+                        service.note_refusal(&why);
+                        eprintln!(
+                            "ipe serve: refused the new bundle from `{}`: {why}; still serving {}",
+                            source.describe(),
+                            service.live.load().info.digest
+                        );
+                    }
                 },
             }
         })

@@ -171,8 +171,8 @@ impl Metrics {
         counter(
             o,
             "ipe_bundle_source_errors_total",
-            "New bundles refused (unreadable, not compiling, failing verification or a check); \
-             the previous bundle kept serving.",
+            "New bundles refused (unreadable, not compiling, failing verification or a check) \
+             and failed registry polls; the previous bundle kept serving.",
             self.source_errors.load(Relaxed),
         );
         family(
@@ -295,6 +295,52 @@ impl Metrics {
             self.log_write_errors.load(Relaxed),
         );
         out
+    }
+}
+
+/// Appends the families of a remote source's state (a registry source): what it follows and
+/// its manifest digest, its last success and error times, and its failures in a row.
+pub fn render_source(o: &mut String, status: &crate::SourceStatus) {
+    family(
+        o,
+        "ipe_bundle_source_info",
+        "gauge",
+        "The reference the source follows and the manifest digest of the bundle published last.",
+    );
+    let digest = status.digest.clone().unwrap_or_default();
+    sample(
+        o,
+        "ipe_bundle_source_info",
+        &[
+            ("reference", &status.reference),
+            ("digest", &digest),
+            (
+                "from_cache",
+                if status.from_cache { "true" } else { "false" },
+            ),
+        ],
+        1,
+    );
+    gauge(
+        o,
+        "ipe_bundle_source_consecutive_failures",
+        "Source polls failed in a row (0 after a success).",
+        u64::from(status.consecutive_failures),
+    );
+    for (name, help, at) in [
+        (
+            "ipe_bundle_source_last_success_timestamp_seconds",
+            "When the registry last answered a poll (0: never).",
+            status.last_success_at_ms,
+        ),
+        (
+            "ipe_bundle_source_last_error_timestamp_seconds",
+            "When the source last failed or a bundle from it was refused (0: never).",
+            status.last_error_at_ms,
+        ),
+    ] {
+        family(o, name, "gauge", help);
+        let _ = writeln!(o, "{name} {}", seconds_ms(at.unwrap_or(0)));
     }
 }
 

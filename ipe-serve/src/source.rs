@@ -15,6 +15,9 @@ pub struct Fetched {
     pub bytes: Vec<u8>,
     /// The bundle's revision, when the source or the bundle carries one.
     pub revision: Option<u64>,
+    /// A detached signature that came with the bundle (an OCI artifact's signature layer),
+    /// for a [`BundleCheck`] to verify; `None` when the source has none.
+    pub signature: Option<Vec<u8>>,
 }
 
 /// Why a source gave no bundle: its text is the message logged and counted.
@@ -41,6 +44,55 @@ pub trait BundleSource: Send + 'static {
     /// Whether the source changed since the last [`fetch`](Self::fetch) or `poll`, and if so
     /// its new bundle.
     fn poll(&mut self) -> Poll;
+    /// Called after the bundle last returned was verified, checked and published (or was the
+    /// live bundle already): a source may remember it as the last known good one.
+    fn installed(&mut self, _fetched: &Fetched) {}
+    /// The source's own state, shared with the service for `/v1/bundle` and `/metrics`
+    /// (`None`: the source has none to report). Asked once, when the service starts.
+    fn state(&self) -> Option<std::sync::Arc<SourceState>> {
+        None
+    }
+}
+
+/// What a remote source reports about itself: read by `/v1/bundle` and `/metrics` while the
+/// source is being polled (so it is behind its own lock, never the source's).
+#[derive(Debug, Default)]
+pub struct SourceState {
+    status: std::sync::Mutex<SourceStatus>,
+}
+
+/// One reading of a [`SourceState`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceStatus {
+    /// The reference followed (e.g. `127.0.0.1:5000/policies/app:live`).
+    pub reference: String,
+    /// The manifest digest of the bundle published last (`sha256:...`).
+    pub digest: Option<String>,
+    /// Whether the published bundle came from the disk cache (the registry was unreachable).
+    pub from_cache: bool,
+    /// The last error (a failed poll, download or a refused bundle), until the next success.
+    pub last_error: Option<String>,
+    /// When the last error happened, ms since the Unix epoch.
+    pub last_error_at_ms: Option<i64>,
+    /// When the registry last answered a poll successfully, ms since the Unix epoch.
+    pub last_success_at_ms: Option<i64>,
+    /// Polls failed in a row (0 after a success); the backoff grows with it.
+    pub consecutive_failures: u32,
+}
+
+impl SourceState {
+    /// A copy of the current status.
+    pub fn get(&self) -> SourceStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Changes the status under its lock.
+    pub fn update(&self, f: impl FnOnce(&mut SourceStatus)) {
+        f(&mut self.status.lock().unwrap_or_else(|e| e.into_inner()));
+    }
 }
 
 /// A check every new bundle passes before it is published (e.g. a signature check), after the
@@ -103,6 +155,7 @@ impl BundleSource for FileSource {
         Ok(Fetched {
             bytes,
             revision: None,
+            signature: None,
         })
     }
 
@@ -199,6 +252,7 @@ impl SourcesSource {
         Ok(Fetched {
             bytes: compiled.bytes,
             revision: None,
+            signature: None,
         })
     }
 }
