@@ -155,6 +155,7 @@ pub enum Command {
         /// not to parse.
         #[arg(long, value_name = "PATH")]
         exclude: Vec<PathBuf>,
+    },
     /// Runs the test files beside the policies (`*.test.json`, see docs/testing.md): a line
     /// per case, a summary, a diff on failure (exit 1), and clause coverage on request.
     Test {

@@ -30,6 +30,11 @@ pub struct ServeArgs {
     /// How to reach the registry.
     #[command(flatten)]
     pub registry: crate::oci::RegistryArgs,
+    /// Signed bundles only (`--trusted-key PUB`, repeatable, and `--min-revision N`): the first
+    /// bundle and every later one must be signed by a trusted key and not older than the
+    /// highest revision served so far (docs/signing.md).
+    #[command(flatten)]
+    pub trust: crate::sign::TrustArgs,
     /// The address to listen on (port 0: any free port, printed at start).
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8181")]
     pub listen: SocketAddr,
@@ -131,6 +136,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             p.display()
         ),
         (None, Some(p)) => Box::new(FileSource::new(p)),
+        (None, None) if !args.trust.trusted_key.is_empty() => anyhow::bail!(
+            "`--trusted-key` serves signed bundles only: give a signed `.ipeb` file or `--bundle oci://...`, not sources"
+        ),
         (None, None) => Box::new(SourcesSource::new(
             args.paths.clone(),
             args.instances.clone(),
@@ -146,6 +154,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             max_bytes: args.decision_log_max_bytes,
             keep: args.decision_log_keep,
         },
+    };
+    let trust = if args.trust.trusted_key.is_empty() {
+        None
+    } else {
+        Some(ipe_host::TrustPolicy {
+            keys: crate::sign::trusted_keys(&args.trust.trusted_key)?,
+            min_revision: args.trust.min_revision,
+            now: None,
+        })
     };
     let config = Config {
         listen: args.listen,
@@ -164,6 +181,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             mask: args.decision_log_mask.clone(),
             queue: args.decision_log_queue,
         },
+        trust,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -58,6 +58,10 @@ pub struct Config {
     pub engine: EngineOptions,
     /// Decision logs.
     pub log: LogConfig,
+    /// Signed bundles only (issue #18, docs/signing.md): with a policy, the engine refuses at
+    /// start, and on every later swap, a bundle that is unsigned, signed by an unknown key,
+    /// tampered with, not yet valid or older than the highest revision accepted so far.
+    pub trust: Option<ipe_host::TrustPolicy>,
 }
 
 impl Default for Config {
@@ -70,6 +74,7 @@ impl Default for Config {
             watch_interval: Some(Duration::from_secs(1)),
             engine: EngineOptions::default(),
             log: LogConfig::default(),
+            trust: None,
         }
     }
 }
@@ -221,7 +226,9 @@ impl Service {
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let digest = digest(&fetched.bytes);
         let current = self.live.load_full();
-        if current.info.digest == digest && current.info.revision == fetched.revision {
+        if current.info.digest == digest
+            && (fetched.revision.is_none() || current.info.revision == fetched.revision)
+        {
             return Ok(None);
         }
         let refused = |why: String| {
@@ -240,9 +247,12 @@ impl Service {
         // Publications are serialized by `writer`, so the engine's live set is `version`.
         let set = self.engine.load_full();
         debug_assert_eq!(set.version(), version);
+        let revision = fetched
+            .revision
+            .or_else(|| set.signature().map(|s| s.revision));
         let info = Arc::new(BundleInfo {
             digest,
-            revision: fetched.revision,
+            revision,
             version: set.version(),
             policies: set.policy_count(),
             loaded_at_ms: now_ms(),
@@ -311,9 +321,15 @@ impl Server {
             c.check(&fetched).map_err(refused)?;
         }
         let digest = digest(&fetched.bytes);
-        let revision = fetched.revision;
-        let engine = PolicyEngine::with_options(fetched.bytes.clone(), config.engine)
-            .map_err(|e| refused(e.to_string()))?;
+        let engine = match config.trust.clone() {
+            Some(trust) => PolicyEngine::with_trust(fetched.bytes.clone(), config.engine, trust),
+            None => PolicyEngine::with_options(fetched.bytes.clone(), config.engine),
+        }
+        .map_err(|e| refused(e.to_string()))?;
+        // A signed bundle's revision is in its envelope (checked when the engine trusts keys).
+        let revision = fetched
+            .revision
+            .or_else(|| engine.load_full().signature().map(|s| s.revision));
         let mut source = source;
         source.installed(&fetched);
         let source_state = source.state();

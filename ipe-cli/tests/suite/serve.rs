@@ -210,6 +210,120 @@ fn issue18_serve_takes_a_bundle_and_refuses_what_it_cannot_serve() {
     }
 }
 
+/// Issue #18: `ipe serve --trusted-key` serves a signed bundle, names its revision, keeps it when
+/// the file is replaced by an older revision or an unsigned bundle (each refused and counted),
+/// swaps to a newer signed revision, and refuses to start on an unsigned bundle or on sources.
+#[test]
+fn issue18_serve_with_a_trusted_key_serves_signed_bundles_only() {
+    let dir = std::env::temp_dir().join(format!("ipe-cli-serve-trust-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ipe = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ipe"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let seed = root().join("examples/seed").display().to_string();
+    ipe(&["keygen", "-o", "k"]);
+    for (file, rev) in [("r5.ipeb", "5"), ("r4.ipeb", "4"), ("r6.ipeb", "6")] {
+        ipe(&[
+            "compile",
+            &seed,
+            "-o",
+            file,
+            "--sign",
+            "k",
+            "--revision",
+            rev,
+        ]);
+    }
+    ipe(&["compile", &seed, "-o", "plain.ipeb"]);
+    let live = dir.join("live.ipeb");
+    std::fs::copy(dir.join("r5.ipeb"), &live).unwrap();
+    let key = dir.join("k.pub").display().to_string();
+    let server = serve(&[
+        live.display().to_string(),
+        "--trusted-key".to_owned(),
+        key.clone(),
+        "--watch-ms".to_owned(),
+        "20".to_owned(),
+    ]);
+    let bundle = |addr: &str| -> serde_json::Value {
+        let (status, body) = http(addr, "GET", "/v1/bundle", "");
+        assert_eq!(status, 200);
+        serde_json::from_str(&body).unwrap()
+    };
+    assert_eq!(bundle(&server.addr)["revision"], 5);
+    let errors = |addr: &str| -> u64 {
+        let (_, body) = http(addr, "GET", "/metrics", "");
+        body.lines()
+            .find_map(|l| l.strip_prefix("ipe_bundle_source_errors_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no source error counter in {body}"))
+    };
+    let wait_for = |what: &dyn Fn() -> bool| {
+        for _ in 0..250 {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    };
+    // An older revision, then an unsigned bundle: each refused, revision 5 keeps serving.
+    for (n, bad) in ["r4.ipeb", "plain.ipeb"].into_iter().enumerate() {
+        let before = errors(&server.addr);
+        let tmp = dir.join("next.ipeb");
+        std::fs::copy(dir.join(bad), &tmp).unwrap();
+        std::fs::rename(&tmp, &live).unwrap();
+        assert!(
+            wait_for(&|| errors(&server.addr) > before),
+            "{bad} was not refused (case {n})"
+        );
+        assert_eq!(bundle(&server.addr)["revision"], 5, "{bad}");
+    }
+    // A newer signed revision is swapped in.
+    let tmp = dir.join("next.ipeb");
+    std::fs::copy(dir.join("r6.ipeb"), &tmp).unwrap();
+    std::fs::rename(&tmp, &live).unwrap();
+    assert!(wait_for(&|| bundle(&server.addr)["revision"] == 6));
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/v1/decide",
+        r#"{"resource": {"type": "Pod"}}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(server.stop().0);
+
+    // Refused before listening: an unsigned bundle, and sources.
+    for first in [dir.join("plain.ipeb").display().to_string(), seed.clone()] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ipe"))
+            .args([
+                "serve",
+                &first,
+                "--trusted-key",
+                &key,
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{first}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("error"), "{stderr}");
+        assert!(!stderr.contains("listening"), "{stderr}");
+    }
+}
+
 /// README's "Decision service" commands: serve the seed with a decision log, decide its first
 /// request, read the bundle and the metrics, stop; the log holds that decision.
 #[test]
