@@ -62,6 +62,12 @@ pub enum BundleError {
     RegexUnsupported,
     /// Regex `n` of the regex table is not a valid DFA for unanchored search.
     BadRegex(u16),
+    /// The regex table has more regexes than this build (without the `alloc` feature) holds:
+    /// see [`MAX_REGEXES`](crate::regex::MAX_REGEXES).
+    TooManyRegexes {
+        /// The most this build holds.
+        max: usize,
+    },
 }
 
 impl core::fmt::Display for BundleError {
@@ -100,6 +106,10 @@ impl core::fmt::Display for BundleError {
                  `regex` feature",
             ),
             BundleError::BadRegex(n) => write!(f, "regex {n} of the bundle is not a valid DFA"),
+            BundleError::TooManyRegexes { max } => write!(
+                f,
+                "bundle has more regexes than this engine (built without `alloc`) holds ({max})"
+            ),
         }
     }
 }
@@ -201,9 +211,12 @@ fn read_trailing<'a>(body: &mut Body<'a>, left: &'a [u8]) -> Result<(), BundleEr
 }
 
 /// A verified policy bundle borrowing its bytes (from flash, an mmap or a buffer).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Bundle<'a> {
     pub(crate) body: Body<'a>,
+    /// The regex table's DFAs, validated once when loaded (issue #15: `matches` does not
+    /// re-validate per decision).
+    dfas: crate::regex::Dfas<'a>,
     /// Whether a policy is in a first-match group (format version 2), found once when loaded
     /// so that decision loops check it once per decision, not per policy.
     grouped: bool,
@@ -344,10 +357,14 @@ impl<'a> Bundle<'a> {
     /// ([`VerifyError::OverBudget`]).
     pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
         let body = Self::decode_unverified(bytes)?;
-        crate::regex::check_table(body.regexes)?;
+        let dfas = crate::regex::load(body.regexes)?;
         verify::verify_with_max_cost(&body, max_cost)?;
         let grouped = body.has_groups();
-        Ok(Bundle { body, grouped })
+        Ok(Bundle {
+            body,
+            dfas,
+            grouped,
+        })
     }
 
     /// Checks the header and checksum and decodes the body, without verifying it.
@@ -412,6 +429,13 @@ impl<'a> Bundle<'a> {
             }
         }
         None
+    }
+
+    /// The regex table's DFAs, validated when the bundle was loaded: `str.match` searches
+    /// with them.
+    #[inline(always)]
+    pub fn dfas(&self) -> &crate::regex::Dfas<'a> {
+        &self.dfas
     }
 
     /// Whether a policy is in a first-match group (then the bundle is format version 2 and

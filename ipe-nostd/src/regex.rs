@@ -9,13 +9,20 @@
 //! flash, an odd offset in a buffer) is read in place: [`sparse::DFA::from_bytes`] borrows the
 //! bytes and validates every state and start state (no copy, no allocation).
 //!
+//! Each DFA is validated once, when the bundle is loaded ([`load`]): the [`Bundle`] keeps the
+//! validated DFAs ([`Dfas`]) and every match searches with them, never re-reading the bytes.
+//! With the `alloc` feature they live in a `Vec`; without it in a fixed-capacity
+//! `heapless::Vec` of [`MAX_REGEXES`] entries, and a bundle with more regexes is refused at
+//! load ([`BundleError::TooManyRegexes`]).
+//!
 //! A match is one forward DFA search that stops at the first match state: linear in the
 //! string's length (one transition per byte), no allocation, no backtracking, whatever the
-//! regex. Each match also re-reads the DFA with `from_bytes` (its validation is linear in the
-//! DFA's size, which the compiler bounds).
+//! regex.
 //!
 //! Without the `regex` feature a bundle with a regex table is refused at load
-//! ([`BundleError::RegexUnsupported`]).
+//! ([`BundleError::RegexUnsupported`]) and [`Dfas`] is empty (zero-sized).
+//!
+//! [`Bundle`]: crate::Bundle
 
 use crate::bundle::BundleError;
 use crate::read::{self, SymbolText};
@@ -77,12 +84,74 @@ fn varint_len(n: usize) -> usize {
     bits.div_ceil(7) as usize
 }
 
-/// Checks a regex table at load: well-formed entries with shortest length prefixes, and each
-/// DFA valid for unanchored search. `RegexUnsupported` when the build lacks the `regex` feature
-/// and the table is not empty; `BadRegex` names the first invalid DFA.
-pub fn check_table(table: &[u8]) -> Result<(), BundleError> {
+/// How many regexes a bundle may hold in a build without the `alloc` feature: its validated
+/// DFAs live in a fixed-capacity array inside the [`Bundle`](crate::Bundle), each entry
+/// `size_of::<regex_automata::dfa::sparse::DFA<&[u8]>>()` bytes (720 on x86_64, a little less
+/// on 32-bit targets: two 256-byte maps, whatever the DFA's size, whose transitions stay in the
+/// bundle's bytes), so such a `Bundle` is about 2.9 KB larger than without the `regex` feature. A bundle with more
+/// regexes is refused at load ([`BundleError::TooManyRegexes`]). Builds with `alloc` have no
+/// such limit (a `Vec`, allocated once at load).
+pub const MAX_REGEXES: usize = 4;
+
+#[cfg(all(feature = "regex", feature = "alloc"))]
+type DfaVec<'a> = alloc::vec::Vec<sparse::DFA<&'a [u8]>>;
+#[cfg(all(feature = "regex", not(feature = "alloc")))]
+type DfaVec<'a> = heapless::Vec<sparse::DFA<&'a [u8]>, MAX_REGEXES>;
+
+/// The regex table's DFAs, validated once at load ([`load`]) and borrowing the bundle's bytes:
+/// entry `i` is regex `i` of the table. Zero-sized without the `regex` feature.
+#[derive(Clone, Debug, Default)]
+pub struct Dfas<'a> {
+    #[cfg(feature = "regex")]
+    dfas: DfaVec<'a>,
+    #[cfg(not(feature = "regex"))]
+    dfas: core::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> Dfas<'a> {
+    /// The validated DFA of regex `re` (`None` past the table's end).
+    #[cfg(feature = "regex")]
+    #[inline]
+    pub fn get(&self, re: u16) -> Option<&sparse::DFA<&'a [u8]>> {
+        self.dfas.get(usize::from(re))
+    }
+
+    /// Number of regexes.
+    pub fn len(&self) -> usize {
+        #[cfg(feature = "regex")]
+        return self.dfas.len();
+        #[cfg(not(feature = "regex"))]
+        0
+    }
+
+    /// Whether there are no regexes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether regex `re` matches somewhere in `hay` (`false` past the table's end, which the
+    /// verifier rules out for `str.match` operands).
+    #[inline]
+    pub fn is_match(&self, re: u16, hay: &str) -> bool {
+        #[cfg(feature = "regex")]
+        return self.get(re).is_some_and(|d| is_match(d, hay));
+        #[cfg(not(feature = "regex"))]
+        {
+            let _ = (re, hay);
+            false
+        }
+    }
+}
+
+/// Checks a regex table at load and returns its validated DFAs: well-formed entries with
+/// shortest length prefixes, and each DFA valid for unanchored search (validated here, once).
+/// `RegexUnsupported` when the build lacks the `regex` feature and the table is not empty;
+/// `BadRegex` names the first invalid DFA; `TooManyRegexes` when a build without `alloc` has no
+/// room for them all ([`MAX_REGEXES`]).
+pub fn load(table: &[u8]) -> Result<Dfas<'_>, BundleError> {
+    let mut dfas = Dfas::default();
     if table.is_empty() {
-        return Ok(());
+        return Ok(dfas);
     }
     if !cfg!(feature = "regex") {
         return Err(BundleError::RegexUnsupported);
@@ -94,50 +163,54 @@ pub fn check_table(table: &[u8]) -> Result<(), BundleError> {
         len = len
             .saturating_add(varint_len(e.text.len()) + e.text.len())
             .saturating_add(varint_len(e.dfa.len()) + e.dfa.len());
-        check_dfa(e.dfa).map_err(|()| BundleError::BadRegex(index))?;
+        push_dfa(&mut dfas, e.dfa, index)?;
     }
     if len != table.len() {
         return Err(BundleError::NonCanonical);
     }
-    Ok(())
+    Ok(dfas)
+}
+
+/// Checks a regex table at load (see [`load`], which also keeps the validated DFAs).
+pub fn check_table(table: &[u8]) -> Result<(), BundleError> {
+    load(table).map(|_| ())
 }
 
 #[cfg(feature = "regex")]
-fn check_dfa(dfa: &[u8]) -> Result<(), ()> {
-    let (d, read) = sparse::DFA::from_bytes(dfa).map_err(|_| ())?;
+fn push_dfa<'a>(dfas: &mut Dfas<'a>, dfa: &'a [u8], index: u16) -> Result<(), BundleError> {
+    let (d, read) = sparse::DFA::from_bytes(dfa).map_err(|_| BundleError::BadRegex(index))?;
     let unanchored = matches!(d.start_kind(), StartKind::Unanchored | StartKind::Both);
     if read != dfa.len() || !unanchored {
-        return Err(());
+        return Err(BundleError::BadRegex(index));
     }
+    #[cfg(feature = "alloc")]
+    dfas.dfas.push(d);
+    #[cfg(not(feature = "alloc"))]
+    dfas.dfas
+        .push(d)
+        .map_err(|_| BundleError::TooManyRegexes { max: MAX_REGEXES })?;
     Ok(())
 }
 
 #[cfg(not(feature = "regex"))]
-fn check_dfa(_: &[u8]) -> Result<(), ()> {
-    Err(())
+fn push_dfa(_: &mut Dfas<'_>, _: &[u8], index: u16) -> Result<(), BundleError> {
+    Err(BundleError::BadRegex(index))
 }
 
-/// Whether the DFA `dfa` matches somewhere in `hay`. A DFA that does not deserialize (never
-/// after [`check_table`]) or a search that gives up (only a DFA with quit bytes, which the
-/// compiler never builds) is no match.
+/// Whether the validated DFA `dfa` matches somewhere in `hay` (a search that gives up, only
+/// with a DFA with quit bytes, which the compiler never builds, is no match). The JIT's
+/// helper calls this with its own (owned) copy of the bundle's DFAs.
 #[cfg(feature = "regex")]
-pub fn is_match(dfa: &[u8], hay: &str) -> bool {
-    let Ok((d, _)) = sparse::DFA::from_bytes(dfa) else {
-        return false;
-    };
+#[inline]
+pub fn is_match<T: AsRef<[u8]>>(dfa: &sparse::DFA<T>, hay: &str) -> bool {
     let input = regex_automata::Input::new(hay).earliest(true);
-    matches!(d.try_search_fwd(&input), Ok(Some(_)))
+    matches!(dfa.try_search_fwd(&input), Ok(Some(_)))
 }
 
-/// Without the `regex` feature no bundle with a regex loads, so this never runs.
-#[cfg(not(feature = "regex"))]
-pub fn is_match(_: &[u8], _: &str) -> bool {
-    false
-}
-
-/// `a matches` regex `re` of `table` (constants resolved through their symbols).
-pub fn str_match<T: SymbolText + ?Sized>(t: &T, table: &[u8], re: u16, a: Str<'_>) -> bool {
-    nth(table, re).is_some_and(|e| is_match(e.dfa, read::text(t, &a)))
+/// `a matches` regex `re` of `dfas` (constants resolved through their symbols).
+#[inline]
+pub fn str_match<T: SymbolText + ?Sized>(t: &T, dfas: &Dfas<'_>, re: u16, a: Str<'_>) -> bool {
+    dfas.is_match(re, read::text(t, &a))
 }
 
 #[cfg(test)]
@@ -175,5 +248,61 @@ mod tests {
         assert_eq!(check_table(&table(&[0; 8])), Err(BundleError::BadRegex(0)));
         assert_eq!(check_table(&[1, b'x', 9]), Err(BundleError::MalformedBody));
         assert_eq!(count(&table(&[0; 8])), 1);
+    }
+
+    /// A table of `n` entries, entry `i` the regex `a{i+1}` (built with the dev-dependency's
+    /// DFA builder, serialized little-endian as the compiler does).
+    #[cfg(feature = "regex")]
+    fn regexes(n: usize) -> std::vec::Vec<u8> {
+        let mut t = std::vec::Vec::new();
+        for i in 0..n {
+            let re = std::format!("a{{{}}}", i + 1);
+            let dfa = sparse::DFA::new(&re).expect("builds");
+            let bytes = dfa.to_bytes_little_endian();
+            t.extend(postcard::to_allocvec(re.as_str()).expect("encodes"));
+            t.extend(postcard::to_allocvec(bytes.as_slice()).expect("encodes"));
+        }
+        t
+    }
+
+    /// Issue 15: the DFAs are validated once at load and kept; matching uses them.
+    #[cfg(feature = "regex")]
+    #[test]
+    fn issue15_load_keeps_the_validated_dfas() {
+        let t = regexes(3);
+        let dfas = load(&t).expect("valid table");
+        assert_eq!(dfas.len(), 3);
+        assert!(dfas.is_match(0, "xa"));
+        assert!(!dfas.is_match(1, "xa"));
+        assert!(dfas.is_match(1, "baab"));
+        assert!(dfas.is_match(2, "aaa"));
+        assert!(!dfas.is_match(2, "aa"));
+        // Past the table's end: no match (the verifier rules such an operand out).
+        assert!(!dfas.is_match(3, "aaaa"));
+        assert!(dfas.get(3).is_none());
+        assert!(load(&[]).expect("empty").is_empty());
+    }
+
+    /// Issue 15: a build without `alloc` holds at most `MAX_REGEXES` validated DFAs and refuses
+    /// a bundle with more, with a typed error.
+    #[cfg(all(feature = "regex", not(feature = "alloc")))]
+    #[test]
+    fn issue15_without_alloc_too_many_regexes_is_refused() {
+        let full = regexes(MAX_REGEXES);
+        assert_eq!(load(&full).map(|d| d.len()), Ok(MAX_REGEXES));
+        assert_eq!(
+            check_table(&regexes(MAX_REGEXES + 1)).err(),
+            Some(BundleError::TooManyRegexes { max: MAX_REGEXES })
+        );
+    }
+
+    /// With `alloc` there is no such limit.
+    #[cfg(all(feature = "regex", feature = "alloc"))]
+    #[test]
+    fn issue15_with_alloc_many_regexes_load() {
+        let t = regexes(MAX_REGEXES + 5);
+        let dfas = load(&t).expect("valid table");
+        assert_eq!(dfas.len(), MAX_REGEXES + 5);
+        assert!(dfas.is_match(8, "aaaaaaaaa"));
     }
 }

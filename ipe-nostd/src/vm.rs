@@ -466,7 +466,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         Cell::Err(x) => Cell::Err(x),
                         Cell::Str(a) => Cell::Bool(crate::regex::str_match(
                             self.bundle,
-                            self.bundle.regexes(),
+                            self.bundle.dfas(),
                             re.0,
                             a,
                         )),

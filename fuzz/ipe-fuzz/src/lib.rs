@@ -103,7 +103,7 @@ fn with_backends<R>(
     sets: &[Jit<'_>],
     f: impl FnOnce(&[&dyn Backend]) -> R,
 ) -> R {
-    let (reference, interp) = (Reference(program), Interp(*bundle));
+    let (reference, interp) = (Reference(program), Interp(bundle.clone()));
     let mut all: Vec<&dyn Backend> = vec![&reference, &interp];
     all.extend(sets.iter().map(|s| s as &dyn Backend));
     f(&all)
@@ -113,7 +113,7 @@ fn with_backends<R>(
 /// are not a disagreement). A verified bundle the JIT cannot compile for a reason other than
 /// declared unsupported bytecode is a finding.
 pub fn jit<'b>(bundle: &ipe_nostd::Bundle<'b>, tier: ipe_host::JitTier) -> Option<Jit<'b>> {
-    match Jit::new(*bundle, tier, false) {
+    match Jit::new(bundle.clone(), tier, false) {
         Ok(set) => Some(set),
         Err(ipe_host::jit::JitError::Unsupported(what)) => {
             if std::env::var_os("IPE_FUZZ_VERBOSE").is_some() {

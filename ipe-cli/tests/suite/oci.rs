@@ -328,3 +328,118 @@ fn issue18_readme_distributing_bundles_commands_work() {
     assert!(killed.success());
     assert!(child.wait().unwrap().success());
 }
+
+/// README's "The fleet path" commands (issue #18): a key, a signed bundle pushed to the registry
+/// the test started (in place of `localhost:5000`), served from the tag with `--trusted-key`.
+/// Then an unsigned bundle pushed to the tag is refused (the signed revision keeps serving) and
+/// a newer signed revision is followed.
+#[test]
+fn issue18_readme_fleet_path_commands_work() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let commands = [
+        "ipe keygen -o fleet",
+        "ipe compile examples/seed -o seed.ipeb --sign fleet --revision 1",
+        "ipe push seed.ipeb localhost:5000/policies/seed:fleet",
+        "ipe serve --bundle oci://localhost:5000/policies/seed:fleet --trusted-key fleet.pub --cache-dir ipe-cache",
+    ];
+    for command in commands {
+        assert!(readme.contains(command), "README lost `{command}`");
+    }
+    let Some(r) = TestRegistry::start("fleet") else {
+        return;
+    };
+    let dir = temp_dir("fleet-files");
+    let words = |command: &str| -> Vec<String> {
+        command
+            .replace("localhost:5000", &r.host)
+            .split_whitespace()
+            .skip(1)
+            .map(|w| match w {
+                "fleet" | "fleet.pub" | "seed.ipeb" | "ipe-cache" => {
+                    dir.join(w).display().to_string()
+                }
+                _ => w.to_owned(),
+            })
+            .collect()
+    };
+    for command in &commands[..3] {
+        let w = words(command);
+        ok(&w.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    let mut w = words(commands[3]);
+    w.extend(["--listen", "127.0.0.1:0", "--watch-ms", "50"].map(String::from));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .args(&w)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ipe serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().expect("a line").expect("UTF-8");
+    std::thread::spawn(move || lines.for_each(drop));
+    let addr = first
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    let bundle = || -> serde_json::Value {
+        serde_json::from_str(&http(&addr, "GET", "/v1/bundle", "")).unwrap()
+    };
+    assert_eq!(bundle()["revision"], 1, "{}", bundle());
+    let requests = std::fs::read_to_string(root().join("examples/seed/requests.jsonl")).unwrap();
+    let evaluated = ok(&[
+        "eval",
+        "examples/seed",
+        "--input",
+        "examples/seed/requests.jsonl",
+    ]);
+    assert_eq!(
+        http(&addr, "POST", "/v1/decide", requests.lines().next().unwrap()),
+        evaluated.lines().next().unwrap()
+    );
+    let tag = format!("{}/policies/seed:fleet", r.host);
+    let errors = || -> u64 {
+        http(&addr, "GET", "/metrics", "")
+            .lines()
+            .find_map(|l| l.strip_prefix("ipe_bundle_source_errors_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("the source error counter")
+    };
+    let wait = |what: &dyn Fn() -> bool, why: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !what() {
+            assert!(Instant::now() < deadline, "{why}: {}", bundle());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // An unsigned bundle on the tag: refused, revision 1 keeps serving.
+    let before = errors();
+    let plain = dir.join("plain.ipeb");
+    compile("firewall", &plain);
+    ok(&["push", &plain.display().to_string(), &tag]);
+    wait(&|| errors() > before, "the unsigned bundle was not refused");
+    assert_eq!(bundle()["revision"], 1);
+    // A newer signed revision: followed.
+    let next = dir.join("next.ipeb");
+    let key = dir.join("fleet").display().to_string();
+    ok(&[
+        "compile",
+        "examples/firewall",
+        "-o",
+        &next.display().to_string(),
+        "--sign",
+        &key,
+        "--revision",
+        "2",
+    ]);
+    ok(&["push", &next.display().to_string(), &tag]);
+    wait(&|| bundle()["revision"] == 2, "revision 2 was not followed");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+}

@@ -29,7 +29,7 @@ fn examples_give_their_expected_decisions_on_both_engines() {
                 serde_json::from_str(&b.decide(&req).unwrap()).unwrap()
             };
             let reference = decide(&Reference(&program));
-            let interp = decide(&Interp(bundle));
+            let interp = decide(&Interp(bundle.clone()));
             assert_eq!(reference, exp, "{name} request {}: reference", i + 1);
             assert_eq!(interp, exp, "{name} request {}: interpreter", i + 1);
         }

@@ -102,8 +102,8 @@ pub(crate) extern "C" fn str_op(
 }
 
 /// Whether the string cell `(a, al, asym)` matches regex `re` of the bundle (`str.match`,
-/// issue #14; the interpreter's kernel [`ipe_nostd::regex::str_match`] over the set's copy of
-/// the regex table).
+/// issue #14; the interpreter's kernel [`ipe_nostd::regex::is_match`] over the set's copy of
+/// the DFAs validated at load, issue #15).
 pub(crate) extern "C" fn str_match(
     sh: *const Shapes,
     re: u64,
@@ -113,12 +113,8 @@ pub(crate) extern "C" fn str_match(
 ) -> u64 {
     let sh = shapes(sh);
     let x = string(a, al, asym);
-    u64::from(ipe_nostd::regex::str_match(
-        sh,
-        &sh.regexes,
-        u16::try_from(re).unwrap_or(u16::MAX),
-        x,
-    ))
+    let dfa = usize::try_from(re).ok().and_then(|r| sh.regexes.get(r));
+    u64::from(dfa.is_some_and(|d| ipe_nostd::regex::is_match(d, read::text(sh, &x))))
 }
 
 /// `len(s)` of a string cell: its number of chars (symbols resolve empty texts, as the

@@ -91,8 +91,9 @@ pub(crate) struct Shapes {
     pub sets: Vec<Vec<i64>>,
     /// Constants: (kind, value).
     pub consts: Vec<(u8, i64)>,
-    /// The bundle's regex table (issue #14), copied: `str.match` helpers read it.
-    pub regexes: Vec<u8>,
+    /// The bundle's regex DFAs (issue #14), validated once when the bundle was loaded and
+    /// copied here (issue #15): `str.match` helpers search with them, never re-validating.
+    pub regexes: Vec<regex_automata::dfa::sparse::DFA<Vec<u8>>>,
     /// The range table of every IP set (issue #14; empty for other sets).
     pub ip_tables: Vec<Box<[u8]>>,
 }
@@ -142,7 +143,11 @@ impl Shapes {
             .map(|s| Box::<[u8]>::from(bundle.ip_table(s)))
             .collect();
         Shapes {
-            regexes: bundle.regexes().to_vec(),
+            regexes: (0..bundle.dfas().len())
+                .filter_map(|r| u16::try_from(r).ok())
+                .filter_map(|r| bundle.dfas().get(r))
+                .map(regex_automata::dfa::sparse::DFA::to_owned)
+                .collect(),
             symbols,
             slots,
             fields,

@@ -240,3 +240,49 @@ fn issue13_nested_lists_allocate_nothing_in_steady_state() {
         assert_eq!(n, 0);
     }
 }
+
+/// Issue 15: `matches` (the corpus bundle `patterns/matches`, nine regexes) searches with the
+/// DFAs validated when the bundle loaded, so deciding allocates nothing per evaluation,
+/// interpreted and JIT-compiled (before, every match re-validated its DFA, which allocated in
+/// host builds).
+#[test]
+fn issue15_matches_allocates_nothing_in_steady_state() {
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/corpus/patterns/matches.ipe"),
+    )
+    .expect("the corpus file");
+    let requests = [
+        r#"{"host": "www.agilebank.demo", "name": "admin", "tags": ["team-a", "x"]}"#,
+        r#"{"host": "www1.agilebank.demo", "name": "aab", "tags": []}"#,
+        r#"{"host": "example.com", "name": "", "tags": ["team-b"]}"#,
+    ];
+    let mut options = vec![ipe_host::EngineOptions::interpreter()];
+    if cfg!(feature = "jit") {
+        options.push(ipe_host::EngineOptions::jit_all(
+            ipe_host::JitTier::Optimized,
+        ));
+    }
+    for opts in options {
+        let engine = PolicyEngine::with_options(common::bundle(&source), opts).expect("loads");
+        let set = engine.load();
+        for _ in 0..3 {
+            for r in requests {
+                set.evaluate_json(r).expect("valid request");
+            }
+        }
+        let mut matched = 0;
+        let n = allocations(|| {
+            for _ in 0..20 {
+                for r in requests {
+                    let d = set.evaluate_json(r).expect("valid request");
+                    // `Empty` (the empty regex) matches every name: always a denial.
+                    assert_eq!(d.effect, ipe_nostd::Effect::Deny);
+                    matched += d.matched.len();
+                }
+            }
+        });
+        assert_eq!(n, 0);
+        assert!(matched > 60, "the regexes ran and matched ({matched})");
+    }
+}

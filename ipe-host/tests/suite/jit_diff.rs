@@ -13,8 +13,8 @@ use proptest::prelude::*;
 /// interpreter's) agree with the interpreter and the reference on every case.
 fn jit_agrees_with_interpreter_and_reference(file: &CompiledFile) {
     let interp = Interp::new(&file.bytes).expect("lowered bundles verify");
-    let base = Jit::new(interp.0, JitTier::Baseline, true).expect("baseline JIT");
-    let opt = Jit::new(interp.0, JitTier::Optimized, true).expect("optimized JIT");
+    let base = Jit::new(interp.0.clone(), JitTier::Baseline, true).expect("baseline JIT");
+    let opt = Jit::new(interp.0.clone(), JitTier::Optimized, true).expect("optimized JIT");
     check_cases(file, &[&Reference(&file.program), &interp, &base, &opt]);
 }
 
@@ -40,9 +40,9 @@ fn jit_agrees_with_interpreter_and_reference_on_random_bundles() {
                     .bytes;
                 let interp =
                     Interp::new(&bytes).map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
-                let base = Jit::new(interp.0, JitTier::Baseline, true)
+                let base = Jit::new(interp.0.clone(), JitTier::Baseline, true)
                     .map_err(|e| TestCaseError::fail(format!("baseline JIT: {e}\n{src}")))?;
-                let opt = Jit::new(interp.0, JitTier::Optimized, true)
+                let opt = Jit::new(interp.0.clone(), JitTier::Optimized, true)
                     .map_err(|e| TestCaseError::fail(format!("optimized JIT: {e}\n{src}")))?;
                 for req in &reqs {
                     compare(&[&Reference(&program), &base, &opt], req)
@@ -106,8 +106,8 @@ fn issue13_examples_decide_as_expected_on_both_jit_tiers() {
         let program = example.compile().expect("example compiles");
         let bytes = ipe_compile::lower::lower(&program).expect("lowers").bytes;
         let interp = Interp::new(&bytes).expect("verifies");
-        let base = Jit::new(interp.0, JitTier::Baseline, true).expect("baseline JIT");
-        let opt = Jit::new(interp.0, JitTier::Optimized, true).expect("optimized JIT");
+        let base = Jit::new(interp.0.clone(), JitTier::Baseline, true).expect("baseline JIT");
+        let opt = Jit::new(interp.0.clone(), JitTier::Optimized, true).expect("optimized JIT");
         let requests = example.lines("requests.jsonl").expect("requests");
         let expected = example.lines("expected.jsonl").expect("expectations");
         assert_eq!(requests.len(), expected.len(), "{name}");

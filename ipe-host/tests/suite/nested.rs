@@ -336,8 +336,8 @@ fn issue13_nested_lists_read_and_decide_the_same_in_every_reader_and_engine() {
         assert_eq!(summary(&by_value), want, "serde_json::Value reader: {json}");
         #[cfg(feature = "jit")]
         for tier in [ipe_host::JitTier::Baseline, ipe_host::JitTier::Optimized] {
-            let jit =
-                ipe_testgen::backend::Jit::new(bundle, tier, true).expect("every policy compiles");
+            let jit = ipe_testgen::backend::Jit::new(bundle.clone(), tier, true)
+                .expect("every policy compiles");
             let got = ipe_testgen::backend::Backend::decide(&jit, &value).expect("agrees");
             assert_eq!(got, by_value.to_json(), "JIT {tier:?}: {json}");
         }

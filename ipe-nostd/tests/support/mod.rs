@@ -420,8 +420,9 @@ fn encode(body: &Body<'_>) -> Vec<u8> {
 /// What the verifier says about a clause: `Ok` or the code error and its offset.
 pub fn verify(code: &[u8]) -> Result<(), (u32, CodeError)> {
     let bytes = bundle_bytes(code);
-    match Bundle::from_bytes(&bytes) {
-        Ok(_) => Ok(()),
+    let verdict = Bundle::from_bytes(&bytes).map(drop);
+    match verdict {
+        Ok(()) => Ok(()),
         Err(BundleError::Verify(VerifyError::Code {
             policy: 0,
             block: Block::Clause(0),
