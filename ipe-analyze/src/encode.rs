@@ -92,6 +92,7 @@ pub(crate) fn list_needs(program: &Program) -> HashMap<SlotId, Option<u32>> {
             Operand::CountSum(aggs) => aggs.iter().for_each(|a| agg(a, depth, false, needs)),
             Operand::Arith(_, args) => args.iter().for_each(|a| operand(a, depth, needs)),
             Operand::Len(x) => operand(x, depth, needs),
+            Operand::Segment(g) => operand(&g.x, depth, needs),
             Operand::Lookup(l) => operand(&l.key, depth, needs),
             Operand::Time(t) => t
                 .operands()
@@ -708,6 +709,7 @@ impl<'c> Enc<'_, 'c> {
             }
             Operand::Arith(..) => Err("arithmetic".into()),
             Operand::Len(_) => Err("`len`".into()),
+            Operand::Segment(_) => Err("`segment`".into()),
             Operand::Time(_) => Err("time arithmetic and calendar parts".into()),
         }
     }
