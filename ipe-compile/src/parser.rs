@@ -20,6 +20,7 @@ mod lookup;
 mod optional;
 mod patterns;
 mod ranges;
+pub(crate) use ranges::expand_bounds;
 mod reason;
 mod reuse;
 mod schema;
