@@ -46,6 +46,9 @@ pub(super) fn const_item(i: &mut In<'_>, hierarchy: bool) -> PResult<ast::Item> 
 /// The inclusive ranges of a list constant, with their spans.
 type Ranges = Vec<(i64, i64, ByteSpan)>;
 
+/// A list constant's literals, its ranges and the span of its brackets.
+type RangeList = (Vec<(Lit, ByteSpan)>, Ranges, ByteSpan);
+
 /// A literal, a list of literals (and integer ranges, issue #14) or a map of lists of
 /// literals.
 fn const_value(i: &mut In<'_>) -> PResult<(ConstValue, Ranges)> {
@@ -57,7 +60,7 @@ fn const_value(i: &mut In<'_>) -> PResult<(ConstValue, Ranges)> {
 }
 
 /// `[l, lo..hi, ...]`: literals and inclusive integer ranges, and the span of the brackets.
-fn lit_range_list(i: &mut In<'_>) -> PResult<(Vec<(Lit, ByteSpan)>, Ranges, ByteSpan)> {
+fn lit_range_list(i: &mut In<'_>) -> PResult<RangeList> {
     let open = expect_sym(i, "[", "`[`")?;
     let mut items = Vec::new();
     let mut ranges = Vec::new();
