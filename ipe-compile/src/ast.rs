@@ -545,6 +545,9 @@ pub struct ConstDecl {
     pub hierarchy: bool,
     /// Its value.
     pub value: ConstValue,
+    /// The inclusive integer ranges `lo..hi` written among the items of a list value (issue
+    /// #14, `const admin_ports = [22, 80, 8000..8100]`), with their spans.
+    pub ranges: Vec<(i64, i64, ByteSpan)>,
 }
 
 /// The value of a constant, as written.

@@ -22,6 +22,7 @@ mod lookup;
 mod optional;
 mod patterns;
 mod ranges;
+pub(crate) use ranges::expand_bounds;
 mod reason;
 mod reuse;
 mod schema;

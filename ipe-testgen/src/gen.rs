@@ -32,6 +32,7 @@ pub const SCHEMA: &str = r#"schema {
 }
 const k_strs = ["x", "xy", ""]
 const k_ints = [-1, 2]
+const k_rng = [-1, 2..4]
 const k_levels = ["mid", "high"]
 const k_map = {"a": ["x", "Y"], "b": []}
 const k_lim = {"x": 1, "xy": 2, "": -1}
@@ -436,6 +437,24 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .prop_map(|(o, a)| format!("n.src {o} {a}"))
             .boxed(),
         Just("is_v4(n.src)".to_owned()).boxed(),
+        // Issue #14 (session 7): ip ordering against a literal, ranges in a constant, and a
+        // schema default (`d.n: int = 2`) inside arithmetic.
+        (
+            cmp_op(),
+            proptest::sample::select(&[r#""10.0.0.1""#, r#""fe80::1""#, r#""::1""#][..]),
+        )
+            .prop_map(|(o, a)| format!("n.src {o} {a}"))
+            .boxed(),
+        proptest::sample::select(&["b.i", "d.n"][..])
+            .prop_map(|p| format!("{p} in k_rng"))
+            .boxed(),
+        (
+            proptest::sample::select(&["&", "+", "*", "/"][..]),
+            cmp_op(),
+            0i64..4,
+        )
+            .prop_map(|(a, o, n)| format!("d.n {a} {n} {o} 2"))
+            .boxed(),
     ]);
     if elem {
         options.push(

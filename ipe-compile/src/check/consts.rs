@@ -59,6 +59,9 @@ struct Const {
     value: Value,
     /// `a.ipe line 3` or `data file \`roles.json\``.
     origin: String,
+    /// The inclusive integer ranges of a list of ints (issue #14, `[22, 8000..8100]`, or
+    /// `{"from": 8000, "to": 8100}` in a data file), read only by `x in name`.
+    ranges: Vec<(i64, i64)>,
 }
 
 /// The result of [`expand`].
@@ -180,7 +183,16 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
                 continue;
             }
             if let Some(value) = cx.source_value(c) {
-                cx.consts.insert(n.text.clone(), Const { value, origin });
+                if let Some(ranges) = cx.source_ranges(c, &value) {
+                    cx.consts.insert(
+                        n.text.clone(),
+                        Const {
+                            value,
+                            origin,
+                            ranges,
+                        },
+                    );
+                }
             }
         }
     }
@@ -294,6 +306,86 @@ impl Cx {
         }
         let _ = span;
         Some(Value::Table(table))
+    }
+
+    /// The ranges of a `const` list (issue #14): only among ints (`None` after an error).
+    fn source_ranges(&mut self, c: &ast::ConstDecl, value: &Value) -> Option<Vec<(i64, i64)>> {
+        let Some((_, _, at)) = c.ranges.first() else {
+            return Some(Vec::new());
+        };
+        let name = &c.name.text;
+        if let Value::List(items) = value {
+            if let Some(other) = items.iter().find(|l| !matches!(l, Lit::Int(_))) {
+                self.error(
+                    at.clone(),
+                    format!(
+                        "mismatched types in constant `{name}`: a range holds ints, and the \
+                         list holds {}",
+                        a_kind(other)
+                    ),
+                    Some("a list with ranges holds ints only: `[22, 80, 8000..8100]`".to_owned()),
+                );
+                return None;
+            }
+        }
+        Some(c.ranges.iter().map(|&(lo, hi, _)| (lo, hi)).collect())
+    }
+
+    /// A data file's list that holds range objects `{"from": lo, "to": hi}` (issue #14): the
+    /// ints, with the ranges in `ranges` (both ends included).
+    fn json_ranged_list(
+        &mut self,
+        di: usize,
+        key: &str,
+        path: &str,
+        items: &[serde_json::Value],
+        ranges: &mut Vec<(i64, i64)>,
+    ) -> Option<Value> {
+        use serde_json::Value as J;
+        let mut out = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            let p = format!("{path}[{n}]");
+            if let J::Object(m) = item {
+                let bound = |k: &str| m.get(k).and_then(|v| v.as_i64());
+                let (Some(lo), Some(hi), 2) = (bound("from"), bound("to"), m.len()) else {
+                    self.data_error(
+                        di,
+                        Some(key),
+                        p,
+                        "is an object, expected an integer or a range {\"from\": lo, \"to\": hi} \
+                         of two integers"
+                            .to_owned(),
+                    );
+                    return None;
+                };
+                if lo > hi {
+                    self.data_error(
+                        di,
+                        Some(key),
+                        p,
+                        format!("is the empty range {lo}..{hi} (a range runs upwards: from <= to)"),
+                    );
+                    return None;
+                }
+                ranges.push((lo, hi));
+                continue;
+            }
+            let l = self.json_scalar(di, key, &p, item)?;
+            if !matches!(l, Lit::Int(_)) {
+                self.data_error(
+                    di,
+                    Some(key),
+                    p,
+                    format!(
+                        "is {}, expected int (a list with ranges holds integers only)",
+                        l.type_word()
+                    ),
+                );
+                return None;
+            }
+            out.push(l);
+        }
+        Some(Value::List(out))
     }
 
     /// Checks the value of a `const` or `hierarchy` item.
@@ -462,12 +554,14 @@ impl Cx {
                 );
                 continue;
             }
-            if let Some(value) = self.json_value(di, key, &path, v) {
+            let mut ranges = Vec::new();
+            if let Some(value) = self.json_value(di, key, &path, v, &mut ranges) {
                 self.consts.insert(
                     key.clone(),
                     Const {
                         value,
                         origin: format!("data file `{}`", d.name),
+                        ranges,
                     },
                 );
             }
@@ -480,9 +574,13 @@ impl Cx {
         key: &str,
         path: &str,
         v: &serde_json::Value,
+        ranges: &mut Vec<(i64, i64)>,
     ) -> Option<Value> {
         use serde_json::Value as J;
         match v {
+            J::Array(items) if items.iter().any(|x| x.is_object()) => {
+                self.json_ranged_list(di, key, path, items, ranges)
+            }
             J::Array(items) => Some(Value::List(self.json_list(di, key, path, items, None)?)),
             J::Object(m)
                 if m.values().any(|v| !v.is_array()) && !m.values().any(|v| v.is_array()) =>
@@ -681,6 +779,32 @@ impl Cx {
         }
     }
 
+    /// `lhs in name` over a list constant with ranges (issue #14): the expansion of the same
+    /// list written inline, `lhs in [ints] or lhs >= lo and lhs <= hi or ...`.
+    fn in_ranged(&mut self, lhs: &Expr, list: &Name, span: &ByteSpan) -> Option<Expr> {
+        let Named::Const(c) = self.named(&list.text) else {
+            return None;
+        };
+        if c.ranges.is_empty() {
+            return None;
+        }
+        let Value::List(items) = &c.value else {
+            return None;
+        };
+        let items = items
+            .iter()
+            .map(|l| (l.clone(), list.span.clone()))
+            .collect();
+        let ranges = c.ranges.clone();
+        Some(crate::parser::expand_bounds(
+            lhs.clone(),
+            items,
+            &ranges,
+            &list.span,
+            span.clone(),
+        ))
+    }
+
     /// What the first segment of `name` names, given the element names in scope.
     fn named(&self, first: &str) -> Named<'_> {
         if let Some((_, b)) = self.env.iter().rev().find(|(n, _)| n == first) {
@@ -841,6 +965,9 @@ impl Cx {
             }
             ExprKind::InPath { lhs, list } => {
                 let lhs = self.boxed(lhs);
+                if let Some(expanded) = self.in_ranged(&lhs, list, &span) {
+                    return expanded;
+                }
                 match self.list_values(list, "`in`") {
                     Some(Some(values)) => ExprKind::InSet {
                         lhs,
@@ -1097,6 +1224,10 @@ impl Cx {
                     format!("select one list with `x in {first}[\"key\"]`"),
                 ),
             },
+            (Named::Const(c), Some("count")) if !c.ranges.is_empty() => (
+                format!("constant `{first}` holds ranges, which only `in` reads"),
+                format!("test membership with `x in {first}`; `.count` needs a list of values"),
+            ),
             (Named::Const(c), Some("count")) if matches!(c.value, Value::List(_)) => {
                 let Value::List(items) = &c.value else {
                     return None;
@@ -1167,6 +1298,16 @@ impl Cx {
                 "`{first}` is {} from a constant list, not a list",
                 a_kind(&l)
             ),
+            Named::Const(c) if !c.ranges.is_empty() && list.text == first => {
+                self.error(
+                    list.span.clone(),
+                    format!("constant `{first}` holds ranges, which only `in` reads"),
+                    Some(format!(
+                        "test membership with `x in {first}`; {what} needs a list of values"
+                    )),
+                );
+                return Some(None);
+            }
             Named::Const(c) => match &c.value {
                 Value::List(items) if list.text == first => return Some(Some(items.clone())),
                 // `m["key"]` (a path of two keys, since quoted keys are path segments): the

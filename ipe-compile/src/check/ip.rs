@@ -1,6 +1,7 @@
 //! Typing the `ip` type's operators (issue #14): `addr in ["10.0.0.0/8", "fe80::/10", ...]`
 //! (each string literal a network or one address, checked here with located diagnostics),
-//! `addr == "10.0.0.1"` and `!=` (one-address tables). All compile to
+//! `addr == "10.0.0.1"`, `!=` and the orderings `<`, `<=`, `>`, `>=` against a literal
+//! address (one-range tables). All compile to
 //! [`hir::Expr::InIp`]: sorted, disjoint, merged 128-bit ranges.
 
 use super::expr::{VTy, Val, ValOp};
@@ -85,16 +86,29 @@ impl Ctx<'_> {
         })
     }
 
-    /// `l op r` where either side is an `ip` operand: `==` / `!=` against a string literal
-    /// address; `None` (with an error) otherwise.
+    /// `l op r` where either side is an `ip` operand: `==`, `!=`, `<`, `<=`, `>`, `>=` against
+    /// a string literal address (ordered by the 128-bit value, IPv4 as IPv4-mapped); `None`
+    /// (with an error) otherwise.
     pub(super) fn ip_compare(&mut self, op: CmpOp, l: Val, r: Val) -> Option<hir::Expr> {
         let is_ip = |v: &Val| v.ty == VTy::Scalar(Scalar::Ip);
-        let (addr, lit) = if is_ip(&l) { (l, r) } else { (r, l) };
-        if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+        // With the address on the right, `"a" < x` is `x > "a"`.
+        let (addr, lit, op) = if is_ip(&l) {
+            (l, r, op)
+        } else {
+            (r, l, flip(op))
+        };
+        if is_ip(&lit) {
             self.error(
-                addr.span.clone(),
-                format!("comparison `{}` is not defined for ip", op.symbol()),
-                Some("test membership with `in [\"10.0.0.0/8\", ...]`".to_owned()),
+                lit.span.clone(),
+                format!(
+                    "comparison `{}` between two ip values is not supported yet",
+                    op.symbol()
+                ),
+                Some(
+                    "compare an ip with a string literal address such as `\"10.0.0.1\"`, or \
+                     test membership with `in [\"10.0.0.0/8\", ...]`"
+                        .to_owned(),
+                ),
             );
             return None;
         }
@@ -120,10 +134,20 @@ impl Ctx<'_> {
         };
         let a = ip::to_u128(&a);
         let lhs = self.ip_operand(addr)?;
-        let e = hir::Expr::InIp {
-            lhs,
-            ranges: vec![(a, a)],
+        // Issue #14 ordering: the 128-bit order of the stored values (IPv4 as IPv4-mapped
+        // `::ffff:a.b.c.d`), as the range of addresses on the true side.
+        let ranges = match op {
+            CmpOp::Eq | CmpOp::Ne => vec![(a, a)],
+            CmpOp::Lt => a.checked_sub(1).map(|b| (0, b)).into_iter().collect(),
+            CmpOp::Le => vec![(0, a)],
+            CmpOp::Gt => a
+                .checked_add(1)
+                .map(|b| (b, u128::MAX))
+                .into_iter()
+                .collect(),
+            CmpOp::Ge => vec![(a, u128::MAX)],
         };
+        let e = hir::Expr::InIp { lhs, ranges };
         Some(match op {
             CmpOp::Ne => hir::Expr::Not(Box::new(e)),
             _ => e,
@@ -159,6 +183,17 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+}
+
+/// The operator with its operands swapped (`a < b` is `b > a`).
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
     }
 }
 

@@ -505,6 +505,7 @@ fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
             let p = placeholder(*k);
             let mut earlier: Vec<hir::Expr> = Vec::new();
             let n = alts.len();
+            let origin = alts.first();
             for (i, alt) in alts.iter().enumerate() {
                 let mut guard = earlier.clone();
                 let attr = matches!(
@@ -518,7 +519,7 @@ fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
                     guard.push(hir::Expr::Has(alt.clone()));
                 }
                 let mut body = e.clone();
-                subst(&mut body, &p, alt);
+                subst(&mut body, &p, alt, origin.unwrap_or(alt));
                 guard.push(expand(body, rest));
                 disjuncts.push(fold(hir::Expr::And(guard)));
                 if !attr {
@@ -545,32 +546,20 @@ fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
 /// reads already, so a placeholder left inside one stands for an outer read that the checker
 /// put there (`x ?? d in map` is an `any` over the map's keys comparing each with `x ?? d`):
 /// it is replaced too.
-fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
+///
+/// A value computed from the substituted default alone (arithmetic, `len`, `segment`, a
+/// lookup) is folded to a literal, since the bytecode computes values from attributes only.
+/// When that computation fails (overflow, division by zero, no such piece or key), the value
+/// reads `origin` (the attribute whose default it is) instead: in this disjunct the attribute
+/// is missing, so the condition is its "missing attribute" error (`docs/LANGUAGE.md`,
+/// "Defaults in computed values").
+fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand, origin: &Operand) {
     use hir::Expr as E;
-    fn one(o: &mut Operand, p: &Operand, by: &Operand) {
-        if o == p {
-            *o = by.clone();
-        } else if let Operand::Count(a) = o {
-            if let Some(f) = a.filter.as_mut() {
-                subst(f, p, by);
-            }
-        } else if let Operand::CountSum(aggs) = o {
-            for f in aggs.iter_mut().filter_map(|a| a.filter.as_mut()) {
-                subst(f, p, by);
-            }
-        } else if let Operand::Arith(_, args) = o {
-            args.iter_mut().for_each(|a| one(a, p, by));
-        } else if let Operand::Segment(g) = o {
-            one(&mut g.x, p, by);
-        } else if let Operand::Len(x) = o {
-            one(x, p, by);
-        }
-    }
     match e {
         E::Const(_) => {}
         E::Any(a) | E::All(a) => {
             if let Some(f) = a.filter.as_mut() {
-                subst(f, p, by);
+                subst(f, p, by, origin);
             }
         }
         E::Truthy(o)
@@ -578,13 +567,115 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
         | E::InSet { lhs: o, .. }
         | E::InIp { lhs: o, .. }
         | E::InList { lhs: o, .. }
-        | E::InNested { lhs: o, .. } => one(o, p, by),
+        | E::InNested { lhs: o, .. } => subst_operand(o, p, by, origin),
         E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
-            one(lhs, p, by);
-            one(rhs, p, by);
+            subst_operand(lhs, p, by, origin);
+            subst_operand(rhs, p, by, origin);
         }
-        E::Not(x) => subst(x, p, by),
-        E::And(xs) | E::Or(xs) => xs.iter_mut().for_each(|x| subst(x, p, by)),
+        E::Not(x) => subst(x, p, by, origin),
+        E::And(xs) | E::Or(xs) => xs.iter_mut().for_each(|x| subst(x, p, by, origin)),
+    }
+}
+
+/// [`subst`] on one operand.
+fn subst_operand(o: &mut Operand, p: &Operand, by: &Operand, origin: &Operand) {
+    if o == p {
+        *o = by.clone();
+        return;
+    }
+    match o {
+        Operand::Count(a) => {
+            if let Some(f) = a.filter.as_mut() {
+                subst(f, p, by, origin);
+            }
+        }
+        Operand::CountSum(aggs) => {
+            for f in aggs.iter_mut().filter_map(|a| a.filter.as_mut()) {
+                subst(f, p, by, origin);
+            }
+        }
+        Operand::Arith(..)
+        | Operand::Segment(_)
+        | Operand::Len(_)
+        | Operand::Lookup(_)
+        | Operand::Time(_) => {
+            let saved = o.clone();
+            each_child(o, &mut |c| subst_operand(c, p, by, origin));
+            if let Some(folded) = const_value(o) {
+                match folded {
+                    Some(l) => *o = Operand::Lit(l),
+                    None => {
+                        *o = saved;
+                        each_child(o, &mut |c| subst_operand(c, p, origin, origin));
+                    }
+                }
+            }
+        }
+        Operand::Slot(_) | Operand::Field { .. } | Operand::Lit(_) => {}
+    }
+}
+
+/// Calls `f` on each value operand of a computed operand (not inside aggregate filters).
+fn each_child(o: &mut Operand, f: &mut dyn FnMut(&mut Operand)) {
+    match o {
+        Operand::Arith(_, args) => args.iter_mut().for_each(f),
+        Operand::Segment(g) => f(&mut g.x),
+        Operand::Len(x) => f(x),
+        Operand::Lookup(l) => f(&mut l.key),
+        Operand::Time(t) => match &mut **t {
+            hir::TimeOp::Arith { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            hir::TimeOp::Part { arg, .. } => f(arg),
+        },
+        _ => {}
+    }
+}
+
+/// The value of a computed operand whose operands are all literals: `Some(Some(lit))`, or
+/// `Some(None)` when computing it fails; `None` when it reads a value at run time (time
+/// operands are left to the engines, which compute them from constants as well).
+fn const_value(o: &Operand) -> Option<Option<Literal>> {
+    match o {
+        Operand::Arith(op, args) => {
+            let ints: Option<Vec<i64>> = args
+                .iter()
+                .map(|a| match a {
+                    Operand::Lit(Literal::Int(i)) => Some(*i),
+                    _ => None,
+                })
+                .collect();
+            let ints = ints?;
+            let (a, b) = (
+                ints.first().copied().unwrap_or(0),
+                ints.get(1).copied().unwrap_or(0),
+            );
+            Some(op.apply(a, b).ok().map(Literal::Int))
+        }
+        Operand::Len(x) => match &**x {
+            Operand::Lit(Literal::Str(s)) => Some(Some(Literal::Int(
+                i64::try_from(s.chars().count()).unwrap_or(i64::MAX),
+            ))),
+            _ => None,
+        },
+        Operand::Segment(g) => match &g.x {
+            Operand::Lit(Literal::Str(s)) => Some(
+                ipe_nostd::segment::segment(s, &g.sep, g.index).map(|p| Literal::Str(p.to_owned())),
+            ),
+            _ => None,
+        },
+        Operand::Lookup(l) => match &l.key {
+            Operand::Lit(Literal::Str(k)) => Some(
+                l.rows
+                    .binary_search_by(|(r, _)| r.as_str().cmp(k))
+                    .ok()
+                    .and_then(|i| l.rows.get(i))
+                    .map(|(_, v)| v.clone()),
+            ),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -593,8 +684,18 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand) {
 fn subst_empty(e: &mut hir::Expr, list: SlotId, within: Option<u8>) {
     use hir::Expr as E;
     fn count(o: &mut Operand, list: SlotId, within: Option<u8>) {
-        if let Operand::Arith(_, args) = o {
-            args.iter_mut().for_each(|a| count(a, list, within));
+        if matches!(o, Operand::Arith(..)) {
+            // Folded when only constants are left; kept (the list's missing error) when the
+            // empty list's count makes it fail (see [`subst`]).
+            let saved = o.clone();
+            if let Operand::Arith(_, args) = o {
+                args.iter_mut().for_each(|a| count(a, list, within));
+            }
+            match const_value(o) {
+                Some(Some(l)) => *o = Operand::Lit(l),
+                Some(None) => *o = saved,
+                None => {}
+            }
         } else if matches!(o, Operand::Count(a) if a.list == list && a.within == within) {
             *o = Operand::Lit(Literal::Int(0));
         } else if let Operand::CountSum(aggs) = o {

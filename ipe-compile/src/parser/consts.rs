@@ -34,20 +34,56 @@ pub(super) fn const_item(i: &mut In<'_>, hierarchy: bool) -> PResult<ast::Item> 
         )));
     }
     expect_sym(i, "=", "`=` after the constant name")?;
-    let value = const_value(i)?;
+    let (value, ranges) = const_value(i)?;
     Ok(ast::Item::Const(Box::new(ConstDecl {
         name,
         hierarchy,
         value,
+        ranges,
     })))
 }
 
-/// A literal, a list of literals or a map of lists of literals.
-fn const_value(i: &mut In<'_>) -> PResult<ConstValue> {
+/// The inclusive ranges of a list constant, with their spans.
+type Ranges = Vec<(i64, i64, ByteSpan)>;
+
+/// A list constant's literals, its ranges and the span of its brackets.
+type RangeList = (Vec<(Lit, ByteSpan)>, Ranges, ByteSpan);
+
+/// A literal, a list of literals (and integer ranges, issue #14) or a map of lists of
+/// literals.
+fn const_value(i: &mut In<'_>) -> PResult<(ConstValue, Ranges)> {
     if peek_sym(i, "[") {
-        let (items, span) = lit_list(i)?;
-        return Ok(ConstValue::List(items, span));
+        let (items, ranges, span) = lit_range_list(i)?;
+        return Ok((ConstValue::List(items, span), ranges));
     }
+    const_value_rest(i).map(|v| (v, Vec::new()))
+}
+
+/// `[l, lo..hi, ...]`: literals and inclusive integer ranges, and the span of the brackets.
+fn lit_range_list(i: &mut In<'_>) -> PResult<RangeList> {
+    let open = expect_sym(i, "[", "`[`")?;
+    let mut items = Vec::new();
+    let mut ranges = Vec::new();
+    loop {
+        if let Some(close) = eat_sym(i, "]")? {
+            return Ok((items, ranges, open.start..close.end));
+        }
+        if super::ranges::at_range(i) {
+            ranges.push(super::ranges::range(i)?.bounds());
+        } else {
+            match literal(i)? {
+                Some(item) => items.push(item),
+                None => return Err(ErrMode::Cut(err_here(i, Label::Expected("a literal")))),
+            }
+        }
+        if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
+            return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
+        }
+    }
+}
+
+/// A literal or a map of lists of literals.
+fn const_value_rest(i: &mut In<'_>) -> PResult<ConstValue> {
     if let Some(open) = eat_sym(i, "{")? {
         let mut entries = Vec::new();
         loop {

@@ -120,3 +120,32 @@ pub(super) fn expand(
         span,
     }
 }
+
+/// `lhs in [items, ranges...]` for ranges given by their bounds (issue #14, ranges in a
+/// `const` list or a data file): the same expansion as a list written inline, every range
+/// located at `at` (the constant's name in the test).
+pub(crate) fn expand_bounds(
+    lhs: Expr,
+    items: Vec<(Lit, ByteSpan)>,
+    bounds: &[(i64, i64)],
+    at: &ByteSpan,
+    span: ByteSpan,
+) -> Expr {
+    let ranges: Vec<Range> = bounds
+        .iter()
+        .map(|&(lo, hi)| Range {
+            lo,
+            lo_span: at.clone(),
+            hi,
+            hi_span: at.clone(),
+        })
+        .collect();
+    expand(lhs, items, &ranges, span)
+}
+
+impl Range {
+    /// The bounds and the span of `lo..hi`.
+    pub(super) fn bounds(&self) -> (i64, i64, ByteSpan) {
+        (self.lo, self.hi, self.lo_span.start..self.hi_span.end)
+    }
+}
