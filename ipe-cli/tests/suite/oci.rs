@@ -396,7 +396,12 @@ fn issue18_readme_fleet_path_commands_work() {
         "examples/seed/requests.jsonl",
     ]);
     assert_eq!(
-        http(&addr, "POST", "/v1/decide", requests.lines().next().unwrap()),
+        http(
+            &addr,
+            "POST",
+            "/v1/decide",
+            requests.lines().next().unwrap()
+        ),
         evaluated.lines().next().unwrap()
     );
     let tag = format!("{}/policies/seed:fleet", r.host);
