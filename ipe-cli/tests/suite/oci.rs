@@ -216,6 +216,29 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> String {
     body.to_owned()
 }
 
+/// Starts `ipe <words>` (a `serve` command) on 127.0.0.1 port 0, polling every 50 ms: the
+/// process and the address it printed.
+fn serve_following(mut words: Vec<String>) -> (Child, String) {
+    words.extend(["--listen", "127.0.0.1:0", "--watch-ms", "50"].map(String::from));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipe"))
+        .args(&words)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ipe serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().expect("a line").expect("UTF-8");
+    std::thread::spawn(move || lines.for_each(drop));
+    let addr = first
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    (child, addr)
+}
+
 /// README's "Distributing bundles" commands, with the registry the test started in place of
 /// `localhost:5000`: compile, push, pull, serve following the tag (which then moves).
 #[test]
@@ -255,24 +278,7 @@ fn issue18_readme_distributing_bundles_commands_work() {
     let seed = std::fs::read(dir.join("seed.ipeb")).unwrap();
     assert_eq!(std::fs::read(dir.join("pulled.ipeb")).unwrap(), seed);
 
-    let mut words = run(commands[3]);
-    words.extend(["--listen", "127.0.0.1:0", "--watch-ms", "50"].map(String::from));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipe"))
-        .args(&words)
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ipe serve starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let first = lines.next().expect("a line").expect("UTF-8");
-    std::thread::spawn(move || lines.for_each(drop));
-    let addr = first
-        .split("listening on http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
+    let (mut child, addr) = serve_following(run(commands[3]));
     let requests = std::fs::read_to_string(root().join("examples/seed/requests.jsonl")).unwrap();
     let first_request = requests.lines().next().unwrap();
     let evaluated = ok(&[
@@ -366,24 +372,7 @@ fn issue18_readme_fleet_path_commands_work() {
         let w = words(command);
         ok(&w.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    let mut w = words(commands[3]);
-    w.extend(["--listen", "127.0.0.1:0", "--watch-ms", "50"].map(String::from));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipe"))
-        .args(&w)
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ipe serve starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let first = lines.next().expect("a line").expect("UTF-8");
-    std::thread::spawn(move || lines.for_each(drop));
-    let addr = first
-        .split("listening on http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
+    let (mut child, addr) = serve_following(words(commands[3]));
     let bundle = || -> serde_json::Value {
         serde_json::from_str(&http(&addr, "GET", "/v1/bundle", "")).unwrap()
     };
