@@ -242,7 +242,25 @@ impl Infer {
                 }
                 format!("{list}\0{rest}")
             }
-            None => name.text.clone(),
+            None => {
+                // A list position (`items[0].name`) selects an element of a declared list:
+                // without a schema there is no list slot for the readers to derive it from.
+                if let Some(p) = ipe_nostd::positional::positional(&name.text) {
+                    self.problems.push(Problem {
+                        file: self.file,
+                        span: name.span.clone(),
+                        message: format!(
+                            "the list position `{}` needs a schema declaring `{}`",
+                            name.text, p.list
+                        ),
+                        help: Some(format!(
+                            "declare `{}` as a list in a `schema {{ ... }}` block",
+                            p.list
+                        )),
+                    });
+                }
+                name.text.clone()
+            }
         }
     }
 
