@@ -247,12 +247,9 @@ impl Service {
         // Publications are serialized by `writer`, so the engine's live set is `version`.
         let set = self.engine.load_full();
         debug_assert_eq!(set.version(), version);
-        let revision = fetched
-            .revision
-            .or_else(|| set.signature().map(|s| s.revision));
         let info = Arc::new(BundleInfo {
             digest,
-            revision,
+            revision: revision(fetched.revision, &set),
             version: set.version(),
             policies: set.policy_count(),
             loaded_at_ms: now_ms(),
@@ -326,17 +323,13 @@ impl Server {
             None => PolicyEngine::with_options(fetched.bytes.clone(), config.engine),
         }
         .map_err(|e| refused(e.to_string()))?;
-        // A signed bundle's revision is in its envelope (checked when the engine trusts keys).
-        let revision = fetched
-            .revision
-            .or_else(|| engine.load_full().signature().map(|s| s.revision));
         let mut source = source;
         source.installed(&fetched);
         let source_state = source.state();
         let set = engine.load_full();
         let info = Arc::new(BundleInfo {
             digest,
-            revision,
+            revision: revision(fetched.revision, &set),
             version: set.version(),
             policies: set.policy_count(),
             loaded_at_ms: now_ms(),
@@ -466,4 +459,10 @@ async fn watch(
         })
         .await;
     }
+}
+
+/// The revision of a published bundle: the source's, else a signed bundle's envelope's
+/// (checked when the engine trusts keys).
+fn revision(from_source: Option<u64>, set: &ipe_host::PolicySet) -> Option<u64> {
+    from_source.or_else(|| set.signature().map(|s| s.revision))
 }
