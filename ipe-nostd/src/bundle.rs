@@ -418,17 +418,9 @@ impl<'a> Bundle<'a> {
     /// One binary search.
     pub fn slot_default(&self, s: SlotId) -> Option<&'a str> {
         let section = self.body.slot_defaults;
-        let (mut lo, mut hi) = (0usize, SlotDefaultRec::count(section));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let r = SlotDefaultRec::nth(section, mid);
-            match r.slot().cmp(&s) {
-                core::cmp::Ordering::Less => lo = mid + 1,
-                core::cmp::Ordering::Greater => hi = mid,
-                core::cmp::Ordering::Equal => return Some(self.text_span(r.text())),
-            }
-        }
-        None
+        let at = |i| SlotDefaultRec::nth(section, i);
+        let i = search_sorted(0, SlotDefaultRec::count(section), &s, |i| at(i).slot())?;
+        Some(self.text_span(at(i).text()))
     }
 
     /// The regex table's DFAs, validated when the bundle was loaded: `str.match` searches
@@ -750,17 +742,11 @@ impl<'a> Bundle<'a> {
     fn key_index(&self, set: u16, key: i64) -> Option<usize> {
         let r = self.set_rec(set);
         let (first, n) = (r.first_key() as usize, r.key_count() as usize);
-        let (mut lo, mut hi) = (first, first.saturating_add(n));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let k = SetKeyRec::nth(self.body.set_keys, mid).key();
-            match k.cmp(&key) {
-                core::cmp::Ordering::Less => lo = mid + 1,
-                core::cmp::Ordering::Greater => hi = mid,
-                core::cmp::Ordering::Equal => return Some(mid - first),
-            }
-        }
-        None
+        let keys = self.body.set_keys;
+        search_sorted(first, first.saturating_add(n), &key, |i| {
+            SetKeyRec::nth(keys, i).key()
+        })
+        .map(|i| i - first)
     }
 
     /// Number of policies.
@@ -926,4 +912,24 @@ impl<'a> Bundle<'a> {
     pub fn has_enum(&self, enum_id: u16) -> bool {
         enum_id != NONE_U16 && usize::from(enum_id) < self.enum_count()
     }
+}
+
+/// The index in `lo..hi` whose key (`key_at`, ascending over the range) equals `key`: a binary
+/// search over verified, sorted records.
+#[inline(always)]
+fn search_sorted<K: Ord>(
+    mut lo: usize,
+    mut hi: usize,
+    key: &K,
+    key_at: impl Fn(usize) -> K,
+) -> Option<usize> {
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match key_at(mid).cmp(key) {
+            core::cmp::Ordering::Less => lo = mid + 1,
+            core::cmp::Ordering::Greater => hi = mid,
+            core::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
 }
