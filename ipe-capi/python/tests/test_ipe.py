@@ -10,7 +10,7 @@ import os
 import threading
 import unittest
 
-import ipe
+import ipe_capi as ipe  # the C ABI's ctypes package (the PyO3 package is `ipe`, crate ipe-py)
 
 
 def _lines(path):

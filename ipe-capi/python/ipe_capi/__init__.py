@@ -1,11 +1,13 @@
-"""IPE, the Intent Policy Engine, from Python: pure Python over ``ctypes`` and IPE's C ABI.
+"""IPE's C ABI from Python (`ipe_capi`): pure Python over ``ctypes``, the C ABI's own Python test.
+
+The full Python package is `ipe` (crate ipe-py, PyO3, `pip install` a wheel built by maturin).
 
 The package loads the shared library built by ``cargo build -p ipe-capi``
 (``target/<profile>/libipe_capi.so``; ``.dylib`` on macOS). Set ``IPE_CAPI_LIB`` to its path,
 or put it where the system loader finds it.
 
->>> import ipe
->>> bundle = ipe.Bundle.open("policies.ipeb")          # compiled with `ipe compile`
+>>> import ipe_capi
+>>> bundle = ipe_capi.Bundle.open("policies.ipeb")          # compiled with `ipe compile`
 >>> bundle.decide({"resource": {"type": "Deployment"}, "environment": "production"})
 {'decision': 'deny', 'matched': [...], 'violations': [...], 'errors': [...]}
 
