@@ -39,8 +39,11 @@ impl Bundle {
     #[staticmethod]
     #[pyo3(signature = (data, *, max_cost = None))]
     fn from_bytes(data: Vec<u8>, max_cost: Option<u32>) -> PyResult<Bundle> {
-        Bundle::verified(data, max_cost.unwrap_or(ipe_nostd::verify::DEFAULT_MAX_COST))
-            .map_err(|e| BundleError::new_err(format!("not a valid bundle: {e}")))
+        Bundle::verified(
+            data,
+            max_cost.unwrap_or(ipe_nostd::verify::DEFAULT_MAX_COST),
+        )
+        .map_err(|e| BundleError::new_err(format!("not a valid bundle: {e}")))
     }
 
     /// Reads a bundle file (`ipe compile -o` output).
@@ -49,9 +52,13 @@ impl Bundle {
     fn open(path: PathBuf, max_cost: Option<u32>) -> PyResult<Bundle> {
         let bytes = std::fs::read(&path)
             .map_err(|e| PyOSError::new_err(format!("reading `{}`: {e}", path.display())))?;
-        Bundle::verified(bytes, max_cost.unwrap_or(ipe_nostd::verify::DEFAULT_MAX_COST)).map_err(
-            |e| BundleError::new_err(format!("`{}` is not a valid bundle: {e}", path.display())),
+        Bundle::verified(
+            bytes,
+            max_cost.unwrap_or(ipe_nostd::verify::DEFAULT_MAX_COST),
         )
+        .map_err(|e| {
+            BundleError::new_err(format!("`{}` is not a valid bundle: {e}", path.display()))
+        })
     }
 
     /// The bundle bytes (what `ipe compile -o` writes).
@@ -193,7 +200,8 @@ fn json_sources(arg: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<Json
         return Ok(Vec::new());
     }
     let one = |item: &Bound<'_, PyAny>, n: usize| -> PyResult<JsonSource> {
-        if item.is_instance_of::<PyDict>() || (what == "instances" && item.is_instance_of::<PyList>())
+        if item.is_instance_of::<PyDict>()
+            || (what == "instances" && item.is_instance_of::<PyList>())
         {
             let text = crate::json::to_json(item)?;
             return Ok(JsonSource::Text(format!("<{what} {n}>"), text));
@@ -202,7 +210,9 @@ fn json_sources(arg: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<Json
             Ok(p) => Ok(JsonSource::Path(p)),
             Err(_) => Err(PyTypeError::new_err(format!(
                 "`{what}` takes paths or dicts (or a list of them), not {}",
-                item.get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string())
+                item.get_type()
+                    .name()
+                    .map_or_else(|_| "?".to_owned(), |n| n.to_string())
             ))),
         }
     };
@@ -278,11 +288,9 @@ pub fn compile(
         let program = match (source, paths) {
             (Some(text), _) => ipe_compile::compile_str_with(&[(name, text)], &options)
                 .map_err(Failure::Diagnostics),
-            (None, paths) => ipe_compile::compile_paths_with(
-                &paths.unwrap_or_default(),
-                &options,
-                &mut |_| {},
-            ),
+            (None, paths) => {
+                ipe_compile::compile_paths_with(&paths.unwrap_or_default(), &options, &mut |_| {})
+            }
         };
         let program = program.map_err(|e| match e {
             Failure::Diagnostics(d) => {

@@ -55,7 +55,7 @@ fn request_detail(e: &ipe_host::Error) -> String {
 }
 
 /// One trusted key: 32 raw bytes, 64 hex digits, or the path of an `ipe keygen` public key
-/// file (`ipe-public <hex>`).
+/// file (`<name>.pub`).
 fn parse_key(arg: &Bound<'_, PyAny>) -> PyResult<[u8; 32]> {
     let mut key = [0u8; 32];
     if let Ok(b) = arg.cast::<PyBytes>() {
@@ -84,10 +84,10 @@ fn parse_key(arg: &Bound<'_, PyAny>) -> PyResult<[u8; 32]> {
                 .find(|l| !l.is_empty() && !l.starts_with('#'))
                 .unwrap_or_default();
             match line.split_once(' ') {
-                Some(("ipe-public", hex)) => hex.trim().to_owned(),
+                Some(("ipe-ed25519-public-key-v1", hex)) => hex.trim().to_owned(),
                 _ => {
                     return Err(PyValueError::new_err(format!(
-                        "`{}` is not an IPE public key file: expected `ipe-public <hex>`",
+                        "`{}` is not an IPE public key file: expected `ipe-ed25519-public-key-v1 <hex>`",
                         path.display()
                     )))
                 }
@@ -160,7 +160,9 @@ impl Engine {
         let keys = match trusted_key {
             None => None,
             Some(k) if k.is_none() => None,
-            Some(k) if k.is_instance_of::<PyList>() || k.is_instance_of::<pyo3::types::PyTuple>() => {
+            Some(k)
+                if k.is_instance_of::<PyList>() || k.is_instance_of::<pyo3::types::PyTuple>() =>
+            {
                 Some(
                     k.try_iter()?
                         .map(|k| parse_key(&k?))
@@ -261,8 +263,7 @@ impl Engine {
                 "the engine was not loaded from a file: nothing to reload",
             ));
         }
-        py.detach(|| self.engine.reload())
-            .map_err(|e| host_err(&e))
+        py.detach(|| self.engine.reload()).map_err(|e| host_err(&e))
     }
 
     /// The live version: 1 at load, one more at each swap or reload.
