@@ -29,7 +29,7 @@ fn write(value: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<
         )));
     }
     if let Ok(s) = value.cast::<PyString>() {
-        return write_str(&s.to_str()?, out);
+        return write_str(s.to_str()?, out);
     }
     if let Ok(d) = value.cast::<PyDict>() {
         out.push(b'{');
@@ -43,7 +43,7 @@ fn write(value: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<
                     type_name(&k)
                 )));
             };
-            write_str(&k.to_str()?, out)?;
+            write_str(k.to_str()?, out)?;
             out.push(b':');
             write(&v, out, depth + 1)?;
         }
