@@ -1,5 +1,5 @@
 //! IPE's C ABI: a thin layer over [`ipe_host::PolicyEngine`] for data planes written in C or
-//! C++, and for Python's `ctypes` (the package in `python/ipe`).
+//! C++, and for Python's `ctypes` (the package in `python/ipe_capi`).
 //!
 //! The header is `include/ipe.h`, generated from this crate by cbindgen (the test
 //! `tests/header.rs` regenerates it and fails when the committed header differs; run it with

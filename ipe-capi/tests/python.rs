@@ -1,4 +1,4 @@
-//! The Python package (`python/ipe`, ctypes over the shared library built with this test)
+//! The ctypes package over the C ABI (`python/ipe_capi`, over the library built with this test)
 //! decides the seed requests as the CLI does: runs `python3 -m unittest` on `python/tests`.
 
 mod support;
