@@ -32,7 +32,20 @@
 )]
 mod ffi;
 
+#[expect(
+    unsafe_code,
+    reason = "the fast path's C entry points: raw pointers and borrowed strings from C; every block has a SAFETY comment"
+)]
+mod context;
+#[expect(
+    unsafe_code,
+    reason = "the stats and trust C entry points: raw pointers from C; every block has a SAFETY comment"
+)]
+mod manage;
+
+pub use context::*;
 pub use ffi::*;
+pub use manage::*;
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -66,6 +79,13 @@ pub enum IpeStatus {
     Panic = 8,
     /// Any other failure (the message says what).
     Other = 9,
+    /// A trusted engine refused a bundle: unsigned, wrongly signed, signed by an unknown key,
+    /// older than the minimum or highest accepted revision, or not yet valid (the message
+    /// names which).
+    Untrusted = 10,
+    /// A slot id (or policy index) outside the context's pinned version (or the engine's
+    /// policies): resolve it again.
+    BadSlot = 11,
 }
 
 /// The effect of a decision.
@@ -151,6 +171,7 @@ impl From<Error> for Failure {
             ErrorKind::Format(_) => IpeStatus::BadBundle,
             ErrorKind::Request(_) => IpeStatus::BadRequest,
             ErrorKind::NoSource => IpeStatus::NoSource,
+            ErrorKind::Signature(_) => IpeStatus::Untrusted,
             _ => IpeStatus::Other,
         };
         Failure::new(status, e.to_string())
