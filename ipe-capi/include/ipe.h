@@ -18,7 +18,9 @@
  *   ipe_engine_reload and ipe_engine_info may all run at the same time. Each decision sees
  *   exactly one bundle version; a swap never blocks a decision. Only ipe_engine_free must not
  *   race with any other use of that engine.
- * - An IpeRequest is not synchronized: one thread at a time (it may move between threads).
+ * - An IpeRequest or IpeContext is not synchronized: one thread at a time (it may move between
+ *   threads). Give each deciding thread its own IpeContext (the fast path: docs/capi.md); a
+ *   context is pinned to one bundle version until ipe_context_refresh.
  */
 
 #ifndef IPE_H

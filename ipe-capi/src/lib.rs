@@ -20,10 +20,17 @@
 //!   reading its version may all run at the same time. Each decision sees exactly one bundle
 //!   version; a swap never blocks a decision. Only [`ipe_engine_free`] must not race with any
 //!   other use of the engine.
-//! - An [`IpeRequest`] is not synchronized: one thread at a time (it may move between
-//!   threads). Give each thread its own.
+//! - An [`IpeRequest`] or [`IpeContext`] is not synchronized: one thread at a time (it may move
+//!   between threads). Give each thread its own.
 //!
-//! `unsafe` lives only in the `ffi` module, every block with a `// SAFETY:` comment.
+//! # The fast path
+//! An [`IpeContext`] is pinned to one bundle version; attribute paths are resolved to slot ids
+//! once ([`ipe_context_slot`]), values set by slot (strings borrowed, not copied) and decided
+//! into a caller-owned [`IpeContextDecision`] by [`ipe_decide_context`] with no heap allocation
+//! in steady state. `docs/capi.md` describes it, with swap semantics and trust.
+//!
+//! `unsafe` lives only in the `ffi`, `context` and `manage` modules, every block with a
+//! `// SAFETY:` comment.
 #![deny(missing_docs)]
 
 #[expect(
