@@ -816,3 +816,63 @@ fn trusted_engines_refuse_unsigned_unknown_and_older_bundles() {
         ipe_engine_free(fe);
     }
 }
+
+/// The engine handle as an address, to share it with threads (the ABI allows any number of
+/// threads to use one engine).
+#[derive(Clone, Copy)]
+struct Shared(usize);
+
+#[test]
+fn threads_decide_on_their_own_contexts_while_the_engine_swaps() {
+    let (allow, deny) = (plain("allow", false), plain("deny", false));
+    let engine = open(&allow);
+    let shared = Shared(engine as usize);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let engine = shared.0 as *const IpeEngine;
+                let ctx = context(engine);
+                let env = slot(ctx, "env");
+                let (mut decided, mut versions) = (0u64, std::collections::BTreeSet::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) || decided < 100 {
+                    let mut d = blank();
+                    let mut changed = true;
+                    // SAFETY: a live engine (freed after the threads joined) and this thread's
+                    // own context; "dev" is 'static.
+                    unsafe {
+                        ok(ipe_context_refresh(ctx, engine, &mut changed));
+                        ok(ipe_context_set_str(ctx, env, "dev".as_ptr().cast(), 3));
+                        ok(ipe_decide_context(ctx, &mut d));
+                    }
+                    assert!(!changed, "every version has the same slots");
+                    // Odd versions are `allow` bundles, even ones `deny`.
+                    let want = if d.version % 2 == 1 {
+                        IpeEffect::Allow
+                    } else {
+                        IpeEffect::Deny
+                    };
+                    assert_eq!(d.effect, want, "version {}", d.version);
+                    versions.insert(d.version);
+                    decided += 1;
+                }
+                // SAFETY: this thread's context, freed once.
+                unsafe { ipe_context_free(ctx) };
+                versions.len()
+            })
+        })
+        .collect();
+    for i in 0..40 {
+        let bytes = if i % 2 == 0 { &deny } else { &allow };
+        // SAFETY: a live engine and a live slice.
+        ok(unsafe { ipe_engine_swap_bytes(engine, bytes.as_ptr(), bytes.len(), null_mut()) });
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        assert!(w.join().expect("no panic") >= 1);
+    }
+    // SAFETY: every thread has joined; freed once.
+    unsafe { ipe_engine_free(engine) };
+}
