@@ -18,7 +18,9 @@
  *   ipe_engine_reload and ipe_engine_info may all run at the same time. Each decision sees
  *   exactly one bundle version; a swap never blocks a decision. Only ipe_engine_free must not
  *   race with any other use of that engine.
- * - An IpeRequest is not synchronized: one thread at a time (it may move between threads).
+ * - An IpeRequest or IpeContext is not synchronized: one thread at a time (it may move between
+ *   threads). Give each deciding thread its own IpeContext (the fast path: docs/capi.md); a
+ *   context is pinned to one bundle version until ipe_context_refresh.
  */
 
 #ifndef IPE_H
@@ -27,6 +29,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+// "None" for a slot id, a policy index or an attribute slot: the path is not read by the
+// bundle ([`ipe_context_slot`]), or the decision has no violation or error.
+#define IPE_NONE 4294967295
 
 // What a call did: `IPE_STATUS_OK`, or why it failed ([`ipe_last_error`] gives the message).
 typedef enum IpeStatus {
@@ -51,6 +57,13 @@ typedef enum IpeStatus {
   IPE_STATUS_PANIC = 8,
   // Any other failure (the message says what).
   IPE_STATUS_OTHER = 9,
+  // A trusted engine refused a bundle: unsigned, wrongly signed, signed by an unknown key,
+  // older than the minimum or highest accepted revision, or not yet valid (the message
+  // names which).
+  IPE_STATUS_UNTRUSTED = 10,
+  // A slot id (or policy index) outside the context's pinned version (or the engine's
+  // policies): resolve it again.
+  IPE_STATUS_BAD_SLOT = 11,
 } IpeStatus;
 
 // The effect of a decision.
@@ -60,6 +73,53 @@ typedef enum IpeEffect {
   // The request is denied.
   IPE_EFFECT_DENY = 1,
 } IpeEffect;
+
+// Why the first policy in error failed (the attribute error of the decision's smallest
+// erring policy).
+typedef enum IpeAttrError {
+  // No policy is in error.
+  IPE_ATTR_ERROR_NONE = 0,
+  // The attribute is missing (never set, and no default).
+  IPE_ATTR_ERROR_MISSING = 1,
+  // The attribute was set with a value of the wrong type.
+  IPE_ATTR_ERROR_WRONG_TYPE = 2,
+  // A string that is not a member of the attribute's enum.
+  IPE_ATTR_ERROR_NOT_IN_ENUM = 3,
+  // A list longer than declared.
+  IPE_ATTR_ERROR_TOO_LONG = 4,
+  // Integer arithmetic over the attribute overflowed.
+  IPE_ATTR_ERROR_OVERFLOW = 5,
+  // Integer arithmetic over the attribute divided by zero.
+  IPE_ATTR_ERROR_DIV_BY_ZERO = 6,
+  // A quantity that does not parse or is out of range.
+  IPE_ATTR_ERROR_BAD_QUANTITY = 7,
+  // A timestamp that does not parse or is out of range.
+  IPE_ATTR_ERROR_BAD_TIMESTAMP = 8,
+  // A duration that does not parse or is out of range.
+  IPE_ATTR_ERROR_BAD_DURATION = 9,
+  // A string given for an `ip` attribute that is not an address.
+  IPE_ATTR_ERROR_NOT_IP = 10,
+  // Any other attribute error (a map key without entry, a missing segment, a list element
+  // that is not a record; the report names it).
+  IPE_ATTR_ERROR_OTHER = 11,
+} IpeAttrError;
+
+// Which code runs a policy now.
+typedef enum IpeCodeTier {
+  // The bytecode interpreter.
+  IPE_CODE_TIER_INTERPRETER = 0,
+  // Baseline native code (the `jit` feature).
+  IPE_CODE_TIER_BASELINE = 1,
+  // Optimized native code (the `jit` feature).
+  IPE_CODE_TIER_OPTIMIZED = 2,
+  // Native compilation failed; the policy stays interpreted.
+  IPE_CODE_TIER_FAILED = 3,
+} IpeCodeTier;
+
+// A per-thread evaluation context (opaque): pinned to the bundle version current when it
+// was created or last refreshed, filled by slot id, decided by [`ipe_decide_context`]. Not
+// synchronized: one thread at a time.
+typedef struct IpeContext IpeContext;
 
 // A live policy set (opaque): a verified bundle that can be replaced atomically while other
 // threads decide. Shared by any number of threads; freed by [`ipe_engine_free`].
@@ -91,6 +151,51 @@ typedef struct IpeStr {
   // How many bytes.
   size_t len;
 } IpeStr;
+
+// A context decision: the effect and counts of [`crate::IpeDecision`], plus the first
+// violated policy and the first error, as indexes (no text, no allocation).
+typedef struct IpeContextDecision {
+  // Allow or deny.
+  enum IpeEffect effect;
+  // Policies whose trigger held.
+  uint32_t matched;
+  // Violated policies.
+  uint32_t violations;
+  // Policies in error (a missing or wrong-typed attribute they read).
+  uint32_t errors;
+  // The smallest violated policy's index (as in `ipe_engine_policy_stats`), or `IPE_NONE`.
+  uint32_t first_violation;
+  // The smallest erring policy's index, or `IPE_NONE`.
+  uint32_t first_error;
+  // Why that policy erred (`IPE_ATTR_ERROR_NONE` without errors).
+  enum IpeAttrError error_kind;
+  // The slot id of the attribute it erred on (for a field of a list element, the list's
+  // slot), or `IPE_NONE`.
+  uint32_t error_slot;
+  // The bundle version the context is pinned to (the one that decided).
+  uint64_t version;
+} IpeContextDecision;
+
+// One policy's counters in the engine's live version (summed over threads; relaxed, so a
+// few in-flight evaluations may be missing). Counters belong to a version: a swap starts
+// new ones at zero, and decisions of a context pinned to an older version count there.
+typedef struct IpePolicyStats {
+  // Times the policy was evaluated (it was a candidate).
+  uint64_t evaluations;
+  // Times its trigger held.
+  uint64_t applied;
+  // Times it was violated.
+  uint64_t violated;
+  // Times it ended in error.
+  uint64_t errors;
+  // Mean nanoseconds of its timed evaluations (one in 64 is timed), or a negative number
+  // when none was timed yet.
+  double mean_nanos;
+  // The code that runs it now.
+  enum IpeCodeTier tier;
+  // The version the counters belong to.
+  uint64_t version;
+} IpePolicyStats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -281,6 +386,226 @@ enum IpeStatus ipe_last_error(char *out, size_t out_cap, size_t *needed);
 // The constant name of a status (`"IPE_STATUS_BAD_BUNDLE"`), NUL-terminated, static;
 // `"IPE_STATUS_UNKNOWN"` for a number that is not a status.
 const char *ipe_status_name(int32_t status);
+
+// Creates a context pinned to the engine's live version (to free with `ipe_context_free`).
+// Give each deciding thread its own. The pinned version stays alive (and decides) until the
+// context is refreshed or freed, whatever swaps happen meanwhile.
+//
+// # Safety
+// `engine` is a live handle; `out` is valid for a write of a pointer.
+enum IpeStatus ipe_context_new(const struct IpeEngine *engine, struct IpeContext **out);
+
+// Frees a context (and releases its pinned version). Null is ignored.
+//
+// # Safety
+// `ctx` is null or came from `ipe_context_new` and is freed once.
+void ipe_context_free(struct IpeContext *ctx);
+
+// Re-pins the context to the engine's live version. `*layout_changed` (optional) is set to
+// whether the new version's slots differ from the old one's (paths, kinds or count): when
+// true, every slot id resolved before is void (resolve them again with `ipe_context_slot`);
+// when false they stay valid. Values set and not yet decided are dropped. Cheap when the
+// live version is the pinned one (nothing changes).
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call; `engine` is a live handle;
+// `layout_changed` is null or valid for a write.
+enum IpeStatus ipe_context_refresh(struct IpeContext *ctx,
+                                   const struct IpeEngine *engine,
+                                   bool *layout_changed);
+
+// Writes the pinned version and its number of slots (each optional).
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call; `version` and `slots` are
+// each null or valid for a write.
+enum IpeStatus ipe_context_info(struct IpeContext *ctx, uint64_t *version, size_t *slots);
+
+// Resolves an attribute path (`path_len` UTF-8 bytes, named as the policy source writes it:
+// `packet.src`, `labels["app.kubernetes.io/name"]`) to its slot id in the pinned version,
+// written to `*slot`: `IPE_NONE` when the bundle does not read that path (setting `IPE_NONE`
+// is then ignored, like an extra JSON key). Resolve once; the ids hold until a refresh
+// reports a changed layout.
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call; `path` points to `path_len`
+// readable bytes; `slot` is valid for a write.
+enum IpeStatus ipe_context_slot(struct IpeContext *ctx,
+                                const char *path,
+                                size_t path_len,
+                                uint32_t *slot);
+
+// Sets an integer attribute by slot (seconds for a timestamp or duration, units for a
+// quantity, as in JSON). A slot set twice before a decision is `IPE_STATUS_BAD_REQUEST`
+// (the first value stays); a slot id outside the pinned version is `IPE_STATUS_BAD_SLOT`;
+// `IPE_NONE` is ignored. A value of the wrong kind for the slot is not a failure: it is the
+// attribute error the same JSON would give, in the decision.
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call.
+enum IpeStatus ipe_context_set_int(struct IpeContext *ctx, uint32_t slot, int64_t value);
+
+// Sets a boolean attribute by slot (see `ipe_context_set_int`).
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call.
+enum IpeStatus ipe_context_set_bool(struct IpeContext *ctx, uint32_t slot, bool value);
+
+// Sets a string attribute by slot to `len` bytes at `value`, **borrowed**: they are read by
+// the next decision and must stay valid and unchanged until it returns (nothing is copied).
+// The text is read as the slot's kind, as a JSON string would be (an enum member, an
+// address, RFC 3339, a duration, a quantity). Text that is not UTF-8 fails the decision with
+// `IPE_STATUS_INVALID_UTF8`. See `ipe_context_set_int` for repeats and slot ids.
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call; `value` points to `len`
+// readable bytes (it may be null when `len` is 0) that stay valid and unchanged until the
+// next `ipe_decide_context*` or `ipe_context_clear`/`ipe_context_refresh` on this context
+// returns.
+enum IpeStatus ipe_context_set_str(struct IpeContext *ctx,
+                                   uint32_t slot,
+                                   const char *value,
+                                   size_t len);
+
+// Sets a list-of-strings (or list-of-enums, list-of-addresses) attribute by slot to `count`
+// borrowed strings (`items` may be null when `count` is 0): the array and every item's bytes
+// must stay valid and unchanged until the next decision returns, as for
+// `ipe_context_set_str`.
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call; `items` points to `count`
+// readable `IpeStr`s, each pointing to `len` readable bytes, valid until the next decision on
+// this context returns.
+enum IpeStatus ipe_context_set_strs(struct IpeContext *ctx,
+                                    uint32_t slot,
+                                    const struct IpeStr *items,
+                                    size_t count);
+
+// Sets an `ip` attribute by slot to an IPv4 address given as a `u32` in host byte order
+// (`192.168.0.1` is `0xC0A80001`), read as its IPv4-mapped IPv6 address as the language
+// does. See `ipe_context_set_int` for repeats and slot ids; a slot that is not `ip` is
+// `IPE_STATUS_BAD_REQUEST` (the slot stays unset).
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call.
+enum IpeStatus ipe_context_set_ipv4(struct IpeContext *ctx, uint32_t slot, uint32_t addr);
+
+// Sets an `ip` attribute by slot to the IPv6 address in the 16 bytes at `addr` (network
+// order, as in `struct in6_addr`; copied). See `ipe_context_set_ipv4`.
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call; `addr` points to 16 readable
+// bytes.
+enum IpeStatus ipe_context_set_ipv6(struct IpeContext *ctx, uint32_t slot, const uint8_t *addr);
+
+// Sets a `timestamp` attribute by slot to `ms` milliseconds since the Unix epoch (or a
+// `duration` attribute to `ms` milliseconds), the engine's own unit; a value outside the
+// type's range is that attribute's error; a slot of another type is
+// `IPE_STATUS_BAD_REQUEST` (the slot stays unset). The request time `now` is the slot of the path `now`. See
+// `ipe_context_set_int` for repeats and slot ids.
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call.
+enum IpeStatus ipe_context_set_time_ms(struct IpeContext *ctx,
+                                       uint32_t slot,
+                                       int64_t ms);
+
+// Unsets every slot (dropping borrowed strings), as after a decision.
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call.
+enum IpeStatus ipe_context_clear(struct IpeContext *ctx);
+
+// Decides the context's values against its pinned version into `*decision`, then unsets
+// every slot (the next request starts empty; borrowed strings are no longer read). Allocates
+// nothing on the heap once the context and the thread have decided a request as large.
+// Unset slots are missing attributes (their defaults apply, else their policies fail
+// closed). `IPE_STATUS_INVALID_UTF8` when a borrowed string is not UTF-8 (nothing decided).
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call, whose borrowed strings are
+// still valid; `decision` is valid for a write.
+enum IpeStatus ipe_decide_context(struct IpeContext *ctx, struct IpeContextDecision *decision);
+
+// `ipe_decide_context`, also rendering the decision JSON (as `ipe eval` prints it, reasons
+// filled from the context's values) into `out` as `ipe_decide_json` does (`needed`
+// optional; `IPE_STATUS_BUFFER_TOO_SMALL` still fills `*decision`). Rendering allocates.
+//
+// # Safety
+// As `ipe_decide_context`; `out` is valid for `out_cap` bytes of writes; `needed` is null or
+// valid for a write.
+enum IpeStatus ipe_decide_context_report(struct IpeContext *ctx,
+                                         struct IpeContextDecision *decision,
+                                         char *out,
+                                         size_t out_cap,
+                                         size_t *needed);
+
+// Writes the number of policies of the engine's live version (policy indexes are
+// `0..count`, in bundle order, as `IpeContextDecision` reports them).
+//
+// # Safety
+// `engine` is a live handle; `count` is valid for a write.
+enum IpeStatus ipe_engine_policy_count(const struct IpeEngine *engine, size_t *count);
+
+// Writes policy `index`'s counters in the live version to `*stats`, and its name,
+// NUL-terminated, to `name` when `name` is not null (`name_cap` bytes; the needed size, the
+// NUL included, to `name_needed` when not null; too small: `IPE_STATUS_BUFFER_TOO_SMALL`,
+// `*stats` still written). An index outside `0..count` is `IPE_STATUS_BAD_SLOT`. Each call
+// takes a snapshot of every policy's counters (O(policies)): meant for monitoring, not the
+// decision path.
+//
+// # Safety
+// `engine` is a live handle; `stats` is valid for a write; `name` is null or valid for
+// `name_cap` bytes of writes; `name_needed` is null or valid for a write.
+enum IpeStatus ipe_engine_policy_stats(const struct IpeEngine *engine,
+                                       size_t index,
+                                       struct IpePolicyStats *stats,
+                                       char *name,
+                                       size_t name_cap,
+                                       size_t *name_needed);
+
+// Opens an engine over a copy of `len` bytes of a **signed** bundle (`ipe compile --sign`,
+// `docs/signing.md`): it must be signed by one of `key_count` trusted Ed25519 public keys
+// (32 raw bytes each, back to back at `keys`: the 64 hex digits of an `ipe keygen` `.pub`
+// file, decoded), with a revision of at least `min_revision` and a not-before time already
+// passed. Otherwise `IPE_STATUS_UNTRUSTED` (unsigned, wrongly signed, unknown key, older
+// revision, not yet valid) with a message naming the refusal. Every later
+// `ipe_engine_swap_bytes` on this engine is checked the same way, and also refuses a revision
+// below the highest accepted so far (anti-rollback); a refused bundle never replaces the live
+// one.
+//
+// # Safety
+// `bytes` points to `len` readable bytes; `keys` to `32 * key_count` readable bytes; `out` is
+// valid for a write of a pointer.
+enum IpeStatus ipe_engine_open_bytes_trusted(const uint8_t *bytes,
+                                             size_t len,
+                                             const uint8_t *keys,
+                                             size_t key_count,
+                                             uint64_t min_revision,
+                                             struct IpeEngine **out);
+
+// Opens an engine over a signed bundle file, checked as `ipe_engine_open_bytes_trusted`;
+// `ipe_engine_reload` reads the file again under the same checks.
+//
+// # Safety
+// `path` points to `path_len` readable bytes; `keys` to `32 * key_count` readable bytes;
+// `out` is valid for a write of a pointer.
+enum IpeStatus ipe_engine_open_file_trusted(const char *path,
+                                            size_t path_len,
+                                            const uint8_t *keys,
+                                            size_t key_count,
+                                            uint64_t min_revision,
+                                            struct IpeEngine **out);
+
+// Writes whether the live version's signature was checked (`*signed`: true only on an
+// engine opened with `ipe_engine_open_*_trusted`) and its revision (`*revision`, 0 when not
+// signed); each optional.
+//
+// # Safety
+// `engine` is a live handle; `signed` and `revision` are each null or valid for a write.
+enum IpeStatus ipe_engine_signature(const struct IpeEngine *engine,
+                                    bool *signed_,
+                                    uint64_t *revision);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -17,7 +17,11 @@ use crate::{
 ///
 /// # Safety
 /// When `ptr` is not null it points to `len` readable bytes that stay unchanged for `'a`.
-unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], Failure> {
+pub(crate) unsafe fn bytes<'a>(
+    ptr: *const u8,
+    len: usize,
+    what: &str,
+) -> Result<&'a [u8], Failure> {
     if ptr.is_null() {
         return Err(Failure::null(what));
     }
@@ -36,7 +40,11 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], 
 ///
 /// # Safety
 /// As [`bytes`].
-unsafe fn text<'a>(ptr: *const c_char, len: usize, what: &str) -> Result<&'a str, Failure> {
+pub(crate) unsafe fn text<'a>(
+    ptr: *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<&'a str, Failure> {
     // SAFETY: forwarded: the caller's promise for `ptr` and `len`.
     utf8(unsafe { bytes(ptr.cast(), len, what) }?, what)
 }
@@ -45,7 +53,7 @@ unsafe fn text<'a>(ptr: *const c_char, len: usize, what: &str) -> Result<&'a str
 ///
 /// # Safety
 /// When `out` is not null it is valid for a write of a `T` and aligned.
-unsafe fn put<T>(out: *mut T, value: T) {
+pub(crate) unsafe fn put<T>(out: *mut T, value: T) {
     if !out.is_null() {
         // SAFETY: non-null, and the caller promises a valid, aligned `T` slot.
         unsafe { out.write(value) };
@@ -56,7 +64,7 @@ unsafe fn put<T>(out: *mut T, value: T) {
 ///
 /// # Safety
 /// When `engine` is not null it came from an `ipe_engine_open_*` call and was not freed.
-unsafe fn engine_ref<'a>(engine: *const IpeEngine) -> Result<&'a IpeEngine, Failure> {
+pub(crate) unsafe fn engine_ref<'a>(engine: *const IpeEngine) -> Result<&'a IpeEngine, Failure> {
     // SAFETY: the caller promises a live handle when it is not null; `as_ref` checks null.
     unsafe { engine.as_ref() }.ok_or_else(|| Failure::null("engine"))
 }
@@ -75,7 +83,7 @@ unsafe fn request_mut<'a>(request: *mut IpeRequest) -> Result<&'a mut IpeRequest
 ///
 /// # Safety
 /// `out` is non-null (checked by the caller of this helper), valid for a write and aligned.
-unsafe fn give<T>(out: *mut *mut T, value: T) {
+pub(crate) unsafe fn give<T>(out: *mut *mut T, value: T) {
     // SAFETY: the caller's promise for `out`; the box is turned back by the matching free.
     unsafe { out.write(Box::into_raw(Box::new(value))) };
 }
@@ -106,7 +114,7 @@ unsafe fn write_decision(
 ///
 /// # Safety
 /// `needed`: as [`put`]; `out` is non-null and valid for `out_cap` bytes of writes.
-unsafe fn write_text(
+pub(crate) unsafe fn write_text(
     text: &str,
     out: *mut c_char,
     out_cap: usize,
@@ -165,7 +173,7 @@ pub unsafe extern "C" fn ipe_engine_open_bytes(
 ///
 /// # Safety
 /// As [`bytes`].
-unsafe fn path_arg(path: *const c_char, path_len: usize) -> Result<PathBuf, Failure> {
+pub(crate) unsafe fn path_arg(path: *const c_char, path_len: usize) -> Result<PathBuf, Failure> {
     // SAFETY: the caller's promise for `path` and `path_len`.
     let raw = unsafe { bytes(path.cast(), path_len, "path") }?;
     #[cfg(unix)]
@@ -619,6 +627,8 @@ pub extern "C" fn ipe_status_name(status: i32) -> *const c_char {
         7 => c"IPE_STATUS_NO_SOURCE",
         8 => c"IPE_STATUS_PANIC",
         9 => c"IPE_STATUS_OTHER",
+        10 => c"IPE_STATUS_UNTRUSTED",
+        11 => c"IPE_STATUS_BAD_SLOT",
         _ => c"IPE_STATUS_UNKNOWN",
     };
     name.as_ptr()

@@ -20,10 +20,17 @@
 //!   reading its version may all run at the same time. Each decision sees exactly one bundle
 //!   version; a swap never blocks a decision. Only [`ipe_engine_free`] must not race with any
 //!   other use of the engine.
-//! - An [`IpeRequest`] is not synchronized: one thread at a time (it may move between
-//!   threads). Give each thread its own.
+//! - An [`IpeRequest`] or [`IpeContext`] is not synchronized: one thread at a time (it may move
+//!   between threads). Give each thread its own.
 //!
-//! `unsafe` lives only in the `ffi` module, every block with a `// SAFETY:` comment.
+//! # The fast path
+//! An [`IpeContext`] is pinned to one bundle version; attribute paths are resolved to slot ids
+//! once ([`ipe_context_slot`]), values set by slot (strings borrowed, not copied) and decided
+//! into a caller-owned [`IpeContextDecision`] by [`ipe_decide_context`] with no heap allocation
+//! in steady state. `docs/capi.md` describes it, with swap semantics and trust.
+//!
+//! `unsafe` lives only in the `ffi`, `context` and `manage` modules, every block with a
+//! `// SAFETY:` comment.
 #![deny(missing_docs)]
 
 #[expect(
@@ -32,7 +39,20 @@
 )]
 mod ffi;
 
+#[expect(
+    unsafe_code,
+    reason = "the fast path's C entry points: raw pointers and borrowed strings from C; every block has a SAFETY comment"
+)]
+mod context;
+#[expect(
+    unsafe_code,
+    reason = "the stats and trust C entry points: raw pointers from C; every block has a SAFETY comment"
+)]
+mod manage;
+
+pub use context::*;
 pub use ffi::*;
+pub use manage::*;
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -66,6 +86,13 @@ pub enum IpeStatus {
     Panic = 8,
     /// Any other failure (the message says what).
     Other = 9,
+    /// A trusted engine refused a bundle: unsigned, wrongly signed, signed by an unknown key,
+    /// older than the minimum or highest accepted revision, or not yet valid (the message
+    /// names which).
+    Untrusted = 10,
+    /// A slot id (or policy index) outside the context's pinned version (or the engine's
+    /// policies): resolve it again.
+    BadSlot = 11,
 }
 
 /// The effect of a decision.
@@ -151,6 +178,7 @@ impl From<Error> for Failure {
             ErrorKind::Format(_) => IpeStatus::BadBundle,
             ErrorKind::Request(_) => IpeStatus::BadRequest,
             ErrorKind::NoSource => IpeStatus::NoSource,
+            ErrorKind::Signature(_) => IpeStatus::Untrusted,
             _ => IpeStatus::Other,
         };
         Failure::new(status, e.to_string())

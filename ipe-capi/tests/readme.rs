@@ -95,3 +95,58 @@ fn readme_python_snippet_runs() {
     let word = stdout.split_whitespace().next().unwrap_or_default();
     assert_eq!(word, cli["decision"], "{stdout}");
 }
+
+#[test]
+fn readme_fast_path_snippet_builds_and_filters() {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).expect("README");
+    let section = readme
+        .split("### The C fast path")
+        .nth(1)
+        .expect("README has the fast path section");
+    let start = section.find("```c\n").expect("a c block");
+    let body = &section[start + 5..];
+    let code = &body[..body.find("```").expect("closing fence")];
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("ipe-capi")
+        .join("readme-fast");
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    std::fs::write(dir.join("fast.c"), code).expect("write");
+    std::fs::write(
+        dir.join("firewall.ipeb"),
+        support::bundle_dir("examples/firewall"),
+    )
+    .expect("write");
+    let flags = code
+        .split("/* cc ")
+        .nth(1)
+        .and_then(|c| c.split("*/").next())
+        .expect("a cc command in the snippet");
+    let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".to_owned()));
+    for arg in flags.split_whitespace() {
+        match arg {
+            "target/release/libipe_capi.a" => cc.arg(support::lib_dir().join("libipe_capi.a")),
+            "ipe-capi/include" => cc.arg(support::root().join("ipe-capi/include")),
+            _ => cc.arg(arg),
+        };
+    }
+    let out = cc
+        .args(["-Wall", "-Werror", "-o"])
+        .arg(dir.join("fast"))
+        .current_dir(&dir)
+        .output()
+        .expect("run cc");
+    assert!(
+        out.status.success(),
+        "cc failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(dir.join("fast"))
+        .current_dir(&dir)
+        .output()
+        .expect("run");
+    assert!(run.status.success(), "the snippet failed: {}", run.status);
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "port 22: allow\nport 23: deny\n"
+    );
+}

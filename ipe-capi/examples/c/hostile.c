@@ -141,6 +141,52 @@ int main(int argc, char **argv) {
         failed++;
     }
 
+    /* The fast path: null handles, slot ids outside the version, borrowed bytes that are not
+     * UTF-8, setters that cannot apply to their slot, a slot set twice, small buffers. */
+    IpeContext *c = NULL;
+    IpeContextDecision cd;
+    uint32_t env = IPE_NONE;
+    EXPECT(ipe_context_new(NULL, &c), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_new(engine, NULL), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_new(engine, &c), IPE_STATUS_OK);
+    EXPECT(ipe_context_slot(c, not_utf8, sizeof not_utf8, &env), IPE_STATUS_INVALID_UTF8);
+    EXPECT(ipe_context_slot(c, "environment", 11, NULL), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_slot(c, "environment", 11, &env), IPE_STATUS_OK);
+    EXPECT(ipe_context_set_int(c, 0xFFFFFFFEu, 1), IPE_STATUS_BAD_SLOT);
+    EXPECT(ipe_context_set_int(c, IPE_NONE, 1), IPE_STATUS_OK);
+    EXPECT(ipe_context_set_str(c, env, NULL, 5), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_set_strs(c, env, NULL, 2), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_set_ipv6(c, env, NULL), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_set_ipv4(c, env, 1), IPE_STATUS_BAD_REQUEST);
+    EXPECT(ipe_context_set_time_ms(c, env, 0), IPE_STATUS_BAD_REQUEST);
+    EXPECT(ipe_context_set_str(c, env, not_utf8, sizeof not_utf8), IPE_STATUS_OK);
+    EXPECT(ipe_context_set_str(c, env, "production", 10), IPE_STATUS_BAD_REQUEST);
+    EXPECT(ipe_decide_context(c, &cd), IPE_STATUS_INVALID_UTF8);
+    EXPECT(ipe_decide_context(c, NULL), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_decide_context(NULL, &cd), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_set_str(c, env, "production", 10), IPE_STATUS_OK);
+    EXPECT(ipe_decide_context_report(c, &cd, small, sizeof small, &needed),
+           IPE_STATUS_BUFFER_TOO_SMALL);
+    EXPECT(ipe_decide_context(c, &cd), IPE_STATUS_OK);
+    EXPECT(ipe_context_refresh(c, NULL, NULL), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_refresh(c, engine, NULL), IPE_STATUS_OK);
+    ipe_context_free(c);
+    ipe_context_free(NULL);
+
+    /* Stats and trust: an index out of range, no stats struct, no key, an unsigned bundle. */
+    IpePolicyStats st;
+    const unsigned char zero_key[32] = {0};
+    IpeEngine *trusted = NULL;
+    EXPECT(ipe_engine_policy_stats(engine, 99, &st, NULL, 0, NULL), IPE_STATUS_BAD_SLOT);
+    EXPECT(ipe_engine_policy_stats(engine, 0, NULL, NULL, 0, NULL), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_engine_open_bytes_trusted(bytes, len, NULL, 0, 0, &trusted), IPE_STATUS_UNTRUSTED);
+    EXPECT(ipe_engine_open_bytes_trusted(bytes, len, NULL, 1, 0, &trusted),
+           IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_engine_open_bytes_trusted(bytes, len, zero_key, 1, 0, &trusted),
+           IPE_STATUS_UNTRUSTED);
+    EXPECT(ipe_engine_open_file_trusted("/nonexistent", 12, zero_key, 1, 0, &trusted),
+           IPE_STATUS_IO);
+
     ipe_engine_free(engine);
     free(bytes);
     printf("hostile: %d checks ok, %d failed\n", passed, failed);

@@ -11,6 +11,7 @@
 
 pub(crate) mod builder;
 pub(crate) mod plan;
+pub mod slot;
 mod stream;
 mod value;
 
