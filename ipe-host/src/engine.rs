@@ -37,7 +37,7 @@ self_cell::self_cell!(
 ///
 /// Obtained from [`PolicyEngine::load`]; every decision it makes refers to its own policy ids,
 /// so render them with the same set ([`PolicySet::report`]). The set's native code is freed
-/// with the set, after its last reader.
+/// with the set, after its last reader, by the engine (never on a reader's thread).
 #[derive(Debug)]
 pub struct PolicySet {
     version: u64,
@@ -191,6 +191,7 @@ impl PolicySet {
         let mut stats = self.shared.counters.snapshot(self.bundle(), self.version);
         if let Some(jit) = &self.jit {
             stats.jit = jit.stats();
+            stats.jit_last_failure = jit.last_failure();
             for p in &mut stats.policies {
                 p.code = jit.code_tier(p.id);
             }

@@ -47,21 +47,22 @@ impl Inner {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes the retired versions no one else holds out of `state`.
-    fn take_free(state: &mut State) -> Vec<Arc<PolicySet>> {
-        let (free, held) = std::mem::take(&mut state.retired)
+    /// Takes the retired versions no one else holds out of `state`, counting them as freed
+    /// (the caller drops them once the lock is released).
+    fn take_free(&self, state: &mut State) -> Vec<Arc<PolicySet>> {
+        let (free, held): (Vec<_>, Vec<_>) = std::mem::take(&mut state.retired)
             .into_iter()
             .partition(|s| Arc::strong_count(s) == 1);
         state.retired = held;
+        self.freed.fetch_add(free.len() as u64, Ordering::Relaxed);
         free
     }
 
     /// Frees the retired versions no reader holds (outside the lock); returns how many.
     fn sweep(&self) -> usize {
-        let free = Inner::take_free(&mut self.lock());
+        let free = self.take_free(&mut self.lock());
         let n = free.len();
         drop(free);
-        self.freed.fetch_add(n as u64, Ordering::Relaxed);
         n
     }
 
@@ -82,12 +83,10 @@ impl Inner {
             if state.stop {
                 return;
             }
-            let free = Inner::take_free(&mut state);
+            let free = self.take_free(&mut state);
             if !free.is_empty() {
                 drop(state);
-                let n = free.len();
                 drop(free);
-                self.freed.fetch_add(n as u64, Ordering::Relaxed);
                 state = self.lock();
             }
         }
@@ -109,15 +108,13 @@ impl Reclaimer {
         let free = {
             let mut state = self.inner.lock();
             state.retired.push(old);
-            let free = Inner::take_free(&mut state);
+            let free = self.inner.take_free(&mut state);
             if !state.retired.is_empty() {
                 self.inner.wake.notify_one();
             }
             free
         };
-        let n = free.len();
         drop(free);
-        self.inner.freed.fetch_add(n as u64, Ordering::Relaxed);
         if self.inner.lock().retired.is_empty() {
             return;
         }
@@ -143,7 +140,7 @@ impl Reclaimer {
         self.inner.lock().retired.len()
     }
 
-    /// Versions freed so far by the writer or the reclaimer.
+    /// Versions freed (or being freed) so far by the writer or the reclaimer.
     pub(crate) fn freed(&self) -> u64 {
         self.inner.freed.load(Ordering::Relaxed)
     }

@@ -214,7 +214,7 @@ pub struct Stats {
     /// Replaced versions the engine has not freed yet because a reader still holds them
     /// ([`PolicyEngine::stats`](crate::PolicyEngine::stats); 0 from a set's own stats).
     pub retired_versions: usize,
-    /// Replaced versions the engine freed so far, off the request threads.
+    /// Replaced versions the engine freed (or is freeing) so far, off the request threads.
     pub freed_versions: u64,
 }
 
