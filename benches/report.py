@@ -46,6 +46,18 @@ def parse(path):
     return out
 
 
+def parse_latency(path):
+    """[(tier, workload, {field: int})] from the `latency` harness's lines (issue #15)."""
+    rows = []
+    for line in open(path, encoding="utf-8"):
+        parts = line.split()
+        if len(parts) < 4 or parts[0] != "latency":
+            continue
+        fields = dict(p.split("=", 1) for p in parts[3:] if "=" in p)
+        rows.append((parts[1], parts[2], {k: int(v) for k, v in fields.items() if v.isdigit()}))
+    return rows
+
+
 def fmt(ns):
     if ns is None:
         return "—"
@@ -80,9 +92,11 @@ def machine():
 def main():
     out_dir, md_path, command = sys.argv[1], sys.argv[2], sys.argv[3]
     r = {}
+    latency = []
     for f in sorted(os.listdir(out_dir)):
         if f.endswith(".txt"):
             r.update(parse(os.path.join(out_dir, f)))
+            latency += parse_latency(os.path.join(out_dir, f))
     get = r.get
     lines = []
     cpu, nproc, rustc, plat, load = machine()
@@ -247,6 +261,26 @@ def main():
         )
     lines.append("")
 
+    # Latency under swaps (issue #15).
+    lines.append("### Decision latency under swaps every 10 ms (`latency/`, issue #15)")
+    lines.append("")
+    lines.append("2 reader threads time every `load` + `evaluate_json` of the `deny` request while a "
+                 "writer swaps the same bundle in every 10 ms (JIT-all compiles every policy per "
+                 "swap, so its swaps are as frequent as compilation allows). Sampled, not divan: "
+                 "p50/p99/p99.9/max over every decision of the run.")
+    lines.append("")
+    lines.append("| tier | bundle | p50 | p99 | p99.9 | max | > 1 ms | decisions | swaps | p99.9 / p50 |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    for tier, w, f in latency:
+        p50, p999 = f.get("p50_ns"), f.get("p999_ns")
+        lines.append(
+            f"| {tier} | {w} | {fmt(p50)} | {fmt(f.get('p99_ns'))} | {fmt(p999)} | {fmt(f.get('max_ns'))} "
+            f"| {f.get('over_1ms', 0):,} | {f.get('decisions', 0):,} | {f.get('swaps', 0):,} | {ratio(p999, p50)} |"
+        )
+    if not latency:
+        lines.append("| **gap** | not measured | | | | | | | | |")
+    lines.append("")
+
     # Goals.
     lines.append("### Goals")
     lines.append("")
@@ -274,6 +308,11 @@ def main():
     goal("JIT a policy in under 200 µs (set/100 in one module, per policy)", fmt(jb / 100 if jb else None), (jb / 100 < 200e3) if jb else None)
     sw = get("swap/publish/seed")
     goal("swap a policy set in under 1 µs (publish, seed)", fmt(sw), (sw < 1e3) if sw else None)
+    for tier, w, f in latency:
+        if w == "set/10000":
+            p50, p999 = f.get("p50_ns"), f.get("p999_ns")
+            goal(f"p99.9 decision latency under swaps within 2x of the median ({tier}, {w}, 2 threads)",
+                 ratio(p999, p50), (p999 <= 2 * p50) if p50 and p999 else None)
     c10k = get("compile/ipe/10000")
     goal("compile 10,000 policies under 100 ms", fmt(c10k), (c10k < 100e6) if c10k else None)
     for c in json_cases:

@@ -13,7 +13,9 @@ out="${BENCH_OUT:-$(mktemp -d)}"
 mkdir -p "$out"
 
 cargo test --release -p ipe-benches --test agreement --test v3   # v3: issue #14 and `cidr/N`
-for bench in eval compile decode swap throughput ${EXTRA_BENCHES:-}; do
+# `latency` (issue #15) is a plain harness that ignores divan's arguments; IPE_LATENCY_SECS sets
+# its seconds per case.
+for bench in eval compile decode swap throughput latency ${EXTRA_BENCHES:-}; do
     cargo bench -p ipe-benches --bench "$bench" -- "$@" | tee "$out/$bench.txt"
 done
 python3 benches/report.py "$out" "${BENCHMARKS:-BENCHMARKS.md}" "benches/run.sh${*:+ $*}"

@@ -16,6 +16,7 @@ use crate::index::Index;
 use crate::jit::{Background, Table};
 use crate::mmap::{BundleBytes, FileSource};
 use crate::options::{CodeTier, EngineOptions};
+use crate::reclaim::Reclaimer;
 use crate::report::Report;
 use crate::request::plan::Plan;
 use crate::stats::{Counters, Stats};
@@ -36,7 +37,7 @@ self_cell::self_cell!(
 ///
 /// Obtained from [`PolicyEngine::load`]; every decision it makes refers to its own policy ids,
 /// so render them with the same set ([`PolicySet::report`]). The set's native code is freed
-/// with the set, after its last reader.
+/// with the set, after its last reader, by the engine (never on a reader's thread).
 #[derive(Debug)]
 pub struct PolicySet {
     version: u64,
@@ -44,6 +45,13 @@ pub struct PolicySet {
     /// Per-policy native code of this version (`None`: interpreter only, always so without
     /// the `jit` feature).
     jit: Option<Table>,
+}
+
+#[cfg(test)]
+impl Drop for PolicySet {
+    fn drop(&mut self) {
+        crate::reclaim::probe::on_free();
+    }
 }
 
 /// The bundle and what is derived from it.
@@ -183,6 +191,7 @@ impl PolicySet {
         let mut stats = self.shared.counters.snapshot(self.bundle(), self.version);
         if let Some(jit) = &self.jit {
             stats.jit = jit.stats();
+            stats.jit_last_failure = jit.last_failure();
             for p in &mut stats.policies {
                 p.code = jit.code_tier(p.id);
             }
@@ -384,8 +393,10 @@ impl std::ops::Deref for Snapshot {
 /// A policy set that can be replaced while many threads evaluate it.
 ///
 /// Readers ([`load`](Self::load), [`evaluate_json`](Self::evaluate_json)) never block and
-/// never fail because of a swap: each evaluation sees exactly one version, and a replaced
-/// version is freed when its last reader drops it. Writers ([`swap`](Self::swap),
+/// never fail because of a swap: each evaluation sees exactly one version. A replaced version
+/// is *retired*: freed once no reader holds it any more, by the next writer or the engine's
+/// reclaimer thread, never by a reader ([`retired_versions`](Self::retired_versions),
+/// [`reclaim`](Self::reclaim)). Writers ([`swap`](Self::swap),
 /// [`reload`](Self::reload), [`publish`](Self::publish)) are serialized and number versions
 /// 1, 2, 3, ….
 ///
@@ -409,6 +420,8 @@ pub struct PolicyEngine {
     background: Option<Arc<Background>>,
     /// The signature requirement and highest accepted revision (issue #18).
     gate: Option<Gate>,
+    /// Replaced versions not freed yet, and the thread that frees them (issue #15).
+    reclaimer: Reclaimer,
 }
 
 impl PolicyEngine {
@@ -526,6 +539,7 @@ impl PolicyEngine {
             options,
             background,
             gate,
+            reclaimer: Reclaimer::default(),
         }
     }
 
@@ -629,8 +643,26 @@ impl PolicyEngine {
         if let Some(t) = &mut set.jit {
             t.set_version(*last);
         }
-        self.live.store(Arc::new(set));
-        *last
+        let old = self.live.swap(Arc::new(set));
+        let version = *last;
+        drop(last);
+        // The engine keeps the replaced version until no reader holds it: a reader never
+        // runs its destructor.
+        self.reclaimer.retire(old);
+        version
+    }
+
+    /// Versions replaced and not freed yet because a reader still holds them (a
+    /// [`Snapshot`] or an `Arc` from [`load_full`](Self::load_full)); the reclaimer thread
+    /// frees each one shortly after its last reader is done.
+    pub fn retired_versions(&self) -> usize {
+        self.reclaimer.retired()
+    }
+
+    /// Frees, on the calling thread, the replaced versions no reader holds any more, and
+    /// returns how many (the reclaimer thread does this by itself every few milliseconds).
+    pub fn reclaim(&self) -> usize {
+        self.reclaimer.reclaim()
     }
 
     /// Evaluates a JSON request against the live version.
@@ -638,9 +670,12 @@ impl PolicyEngine {
         self.load().evaluate_json(json)
     }
 
-    /// The live version's per-policy counters.
+    /// The live version's per-policy counters, with the engine's count of retired versions.
     pub fn stats(&self) -> Stats {
-        self.load().stats()
+        let mut stats = self.load().stats();
+        stats.retired_versions = self.reclaimer.retired();
+        stats.freed_versions = self.reclaimer.freed();
+        stats
     }
 }
 
@@ -649,5 +684,6 @@ impl Drop for PolicyEngine {
         if let Some(bg) = &self.background {
             bg.shutdown();
         }
+        self.reclaimer.shutdown();
     }
 }

@@ -34,6 +34,12 @@ pub enum ErrorKind {
     NoSource,
     /// A signed bundle was refused, or a signature was required and missing (issue #18).
     Signature(ipe_nostd::signed::SignatureError),
+    /// The bundle path names something other than a regular file (a FIFO, a device, a
+    /// directory, a socket), which is never read (issue #15).
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
 }
 
 /// Why a request was rejected before evaluation.
@@ -106,6 +112,13 @@ impl fmt::Display for Error {
             ErrorKind::Request(e) => e.fmt(f),
             ErrorKind::NoSource => f.write_str("the engine was not loaded from a file"),
             ErrorKind::Signature(e) => e.fmt(f),
+            ErrorKind::NotAFile { path } => {
+                write!(
+                    f,
+                    "cannot read bundle `{}`: not a regular file",
+                    path.display()
+                )
+            }
         }
     }
 }

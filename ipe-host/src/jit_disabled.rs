@@ -59,6 +59,11 @@ impl Table {
     pub(crate) fn stats(&self) -> JitStats {
         match *self {}
     }
+
+    /// Unreachable (no table exists).
+    pub(crate) fn last_failure(&self) -> Option<String> {
+        match *self {}
+    }
 }
 
 /// An engine's background compiler: never exists without the `jit` feature.

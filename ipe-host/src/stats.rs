@@ -163,6 +163,9 @@ impl Counters {
             version,
             policies,
             jit: JitStats::default(),
+            jit_last_failure: None,
+            retired_versions: 0,
+            freed_versions: 0,
         }
     }
 }
@@ -206,6 +209,13 @@ pub struct Stats {
     pub policies: Vec<PolicyStats>,
     /// The version's JIT counters (compilations, failures, policies per tier).
     pub jit: JitStats,
+    /// Why the version's last failed JIT compilation failed (`None`: none failed).
+    pub jit_last_failure: Option<String>,
+    /// Replaced versions the engine has not freed yet because a reader still holds them
+    /// ([`PolicyEngine::stats`](crate::PolicyEngine::stats); 0 from a set's own stats).
+    pub retired_versions: usize,
+    /// Replaced versions the engine freed (or is freeing) so far, off the request threads.
+    pub freed_versions: u64,
 }
 
 impl Stats {

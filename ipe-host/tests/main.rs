@@ -39,6 +39,10 @@ mod lists;
 /// Issue 13: nested lists (a hand-assembled bundle) through the three readers and the JIT.
 #[path = "suite/nested.rs"]
 mod nested;
+/// Issue 15: the host at scale (JIT mappings).
+#[cfg(feature = "jit")]
+#[path = "suite/scale.rs"]
+mod scale;
 /// Issue 18: engines requiring signed bundles on load, swap and reload; anti-rollback.
 #[path = "suite/signed.rs"]
 mod signed;

@@ -25,6 +25,7 @@ pub(crate) use tiering::{Background, Table};
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::{Bundle, Outcome, PolicyError, Value, Violation};
@@ -56,6 +57,8 @@ pub enum JitError {
     Codegen(String),
     /// A code block the JIT does not handle (never for a verified bundle).
     Unsupported(&'static str),
+    /// The compilation was abandoned (its engine is being dropped).
+    Cancelled,
 }
 
 impl core::fmt::Display for JitError {
@@ -65,6 +68,7 @@ impl core::fmt::Display for JitError {
             JitError::Isa(e) => write!(f, "no Cranelift target for this machine: {e}"),
             JitError::Codegen(e) => write!(f, "code generation failed: {e}"),
             JitError::Unsupported(w) => write!(f, "unsupported bytecode: {w}"),
+            JitError::Cancelled => f.write_str("compilation cancelled"),
         }
     }
 }
@@ -80,8 +84,9 @@ type RawFn = unsafe extern "C" fn(*const Value<'static>, *mut RawOut) -> u64;
 /// the set frees its code (`JITModule::free_memory`) when dropped.
 pub struct JitSet {
     module: Option<JITModule>,
-    /// Code address per policy id (`None`: not in this batch).
-    funcs: Vec<Option<usize>>,
+    /// Code address of each policy of the batch, sorted by policy id (sized to the batch, not
+    /// the bundle: issue #15).
+    funcs: Vec<(PolicyId, usize)>,
     /// Bundle metadata the code and its helpers point into (kept alive with the code; only
     /// compiled code reads it, through a raw pointer). Shared by every batch of one version.
     _shapes: Arc<Shapes>,
@@ -187,19 +192,63 @@ pub fn compile_policies(
     ids: &[PolicyId],
     tier: JitTier,
 ) -> Result<JitSet, JitError> {
-    compile_with(bundle, &shapes(bundle), ids, tier)
+    compile_with(bundle, &shapes(bundle), ids, tier, None)
 }
 
+/// Address space reserved for one module's code: a base plus a share per policy. Only the
+/// pages written are made accessible; the rest stays an inaccessible reservation.
+const ARENA_BASE: usize = 256 << 10;
+/// Reserved per policy of a batch (a policy's code is typically a few hundred bytes to a few
+/// KiB; a batch that needs more is retried with a larger reservation).
+const ARENA_PER_POLICY: usize = 16 << 10;
+/// The largest reservation tried for one batch before it is split policy by policy.
+const ARENA_MAX: usize = 1 << 34;
+
 /// [`compile_policies`] with `shapes` built by [`shapes`] for this bundle.
+///
+/// A batch's code lives in one arena (`cranelift_jit::ArenaMemoryProvider`): one contiguous
+/// reservation whose written pages become one executable region, however other threads map
+/// memory meanwhile, instead of one mapping per allocation that only merges with its
+/// neighbours by luck (issue #15: ~0.5 kernel mappings per policy exhausted
+/// `vm.max_map_count`).
+///
+/// `cancel`, once set, abandons the batch before its next function ([`JitError::Cancelled`]).
 pub(crate) fn compile_with(
     bundle: &Bundle<'_>,
     shapes: &Arc<Shapes>,
     ids: &[PolicyId],
     tier: JitTier,
+    cancel: Option<&AtomicBool>,
+) -> Result<JitSet, JitError> {
+    let mut reserve = ids
+        .len()
+        .saturating_mul(ARENA_PER_POLICY)
+        .saturating_add(ARENA_BASE);
+    loop {
+        match compile_in(bundle, shapes, ids, tier, reserve, cancel) {
+            Err(JitError::Codegen(e)) if e.contains("exhausted") && reserve < ARENA_MAX => {
+                reserve = reserve.saturating_mul(4).min(ARENA_MAX);
+            }
+            r => return r,
+        }
+    }
+}
+
+/// One attempt of [`compile_with`] in an arena of `reserve` bytes.
+fn compile_in(
+    bundle: &Bundle<'_>,
+    shapes: &Arc<Shapes>,
+    ids: &[PolicyId],
+    tier: JitTier,
+    reserve: usize,
+    cancel: Option<&AtomicBool>,
 ) -> Result<JitSet, JitError> {
     let start = Instant::now();
     let lay = layout()?;
     let mut builder = JITBuilder::with_isa(isa(tier)?, default_libcall_names());
+    let arena = ArenaMemoryProvider::new_with_size(reserve)
+        .map_err(|e| JitError::Codegen(format!("reserving {reserve} bytes for code: {e}")))?;
+    builder.memory_provider(Box::new(arena));
     codegen::register_helpers(&mut builder);
     let mut module = JITModule::new(builder);
     // Declaring imports allocates no code: nothing to free on failure.
@@ -207,7 +256,17 @@ pub(crate) fn compile_with(
     let declared = CONTEXTS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut c) => {
             let (ctx, fctx) = &mut *c;
-            define(&mut module, &helpers, ctx, fctx, bundle, shapes, lay, ids)
+            define(
+                &mut module,
+                &helpers,
+                ctx,
+                fctx,
+                bundle,
+                shapes,
+                lay,
+                ids,
+                cancel,
+            )
         }
         // Re-entered (never in practice): fresh contexts.
         Err(_) => define(
@@ -219,6 +278,7 @@ pub(crate) fn compile_with(
             shapes,
             lay,
             ids,
+            cancel,
         ),
     });
     let declared = match declared {
@@ -234,12 +294,12 @@ pub(crate) fn compile_with(
         unsafe { module.free_memory() };
         return Err(JitError::Codegen(e.to_string()));
     }
-    let mut funcs = vec![None; bundle.policy_count()];
-    for &(id, fid) in &declared {
-        if let Some(f) = funcs.get_mut(usize::from(id)) {
-            *f = Some(module.get_finalized_function(fid) as usize);
-        }
-    }
+    let mut funcs: Vec<(PolicyId, usize)> = declared
+        .iter()
+        .map(|&(id, fid)| (id, module.get_finalized_function(fid) as usize))
+        .collect();
+    funcs.sort_unstable_by_key(|&(id, _)| id);
+    funcs.dedup_by_key(|&mut (id, _)| id);
     Ok(JitSet {
         module: Some(module),
         funcs,
@@ -265,11 +325,16 @@ fn define(
     shapes: &Shapes,
     lay: Layout,
     ids: &[PolicyId],
+    cancel: Option<&AtomicBool>,
 ) -> Result<Vec<(PolicyId, FuncId)>, JitError> {
     let mut declared = Vec::with_capacity(ids.len());
     let cg = |e: &dyn core::fmt::Display| JitError::Codegen(e.to_string());
     let mut name = String::new();
     for &id in ids {
+        if cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
+            module.clear_context(ctx);
+            return Err(JitError::Cancelled);
+        }
         if usize::from(id) >= bundle.policy_count() {
             continue;
         }
@@ -328,7 +393,8 @@ impl JitSet {
 
     /// The code address of policy `id` (valid only while `self` is alive).
     pub(crate) fn entry(&self, id: PolicyId) -> Option<usize> {
-        self.funcs.get(usize::from(id)).copied().flatten()
+        let i = self.funcs.binary_search_by_key(&id, |&(p, _)| p).ok()?;
+        self.funcs.get(i).map(|&(_, f)| f)
     }
 
     /// Evaluates compiled policy `id` over `values` (the slot slice the interpreter would get);

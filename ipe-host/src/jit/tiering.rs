@@ -5,8 +5,8 @@
 //! policy, the address of its native code (0: interpreted, published with a release store),
 //! the tier it runs at, and the highest tier requested for it; plus every [`JitSet`] compiled
 //! for that version. The code is freed (`JITModule::free_memory`) when the version itself is
-//! dropped, i.e. after its last reader, so a pointer read from the table is valid for as long
-//! as the reader holds the set.
+//! dropped, i.e. after its last reader (by the engine's reclaimer, `crate::reclaim`), so a
+//! pointer read from the table is valid for as long as the reader holds the set.
 //!
 //! Promotion is driven by the sharded profiling counters: an evaluation whose shard-local
 //! count reaches `threshold / shards` sums the shards (a cold path, taken only until the
@@ -72,6 +72,8 @@ pub(crate) struct Table {
     batches: AtomicU64,
     compiled: AtomicU64,
     failures: AtomicU64,
+    /// Why the last failed compilation failed (shown in `Stats`; issue #15).
+    last_failure: Mutex<Option<String>>,
     compile_micros: AtomicU64,
 }
 
@@ -115,11 +117,12 @@ impl Table {
             batches: AtomicU64::new(0),
             compiled: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            last_failure: Mutex::new(None),
             compile_micros: AtomicU64::new(0),
         };
         if let TierMode::JitAll(tier) = opts.tier {
             let ids: Vec<PolicyId> = (0..n).filter_map(|i| PolicyId::try_from(i).ok()).collect();
-            table.compile(bundle, &ids, tier);
+            table.compile(bundle, &ids, tier, None);
         }
         Some(table)
     }
@@ -188,26 +191,41 @@ impl Table {
     }
 
     /// Compiles `ids` at `tier` into one module and installs their code; a failing batch is
-    /// retried policy by policy so one bad policy does not keep the others interpreted.
-    pub(crate) fn compile(&self, bundle: &Bundle<'_>, ids: &[PolicyId], tier: JitTier) {
-        if ids.is_empty() {
+    /// retried policy by policy so one bad policy does not keep the others interpreted. Once
+    /// `cancel` is set the batch is abandoned (its policies stay as they are, no failure is
+    /// counted).
+    pub(crate) fn compile(
+        &self,
+        bundle: &Bundle<'_>,
+        ids: &[PolicyId],
+        tier: JitTier,
+        cancel: Option<&AtomicBool>,
+    ) {
+        if ids.is_empty() || cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
             return;
         }
         let shapes = self.shapes.get_or_init(|| super::shapes(bundle));
         let start = Instant::now();
-        let result = compile_with(bundle, shapes, ids, tier);
+        let result = compile_with(bundle, shapes, ids, tier, cancel);
         let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.compile_micros.fetch_add(micros, Ordering::Relaxed);
         self.batches.fetch_add(1, Ordering::Relaxed);
         match result {
             Ok(set) => self.install(set, ids, tier),
+            Err(super::JitError::Cancelled) => {}
             Err(_) if ids.len() > 1 => {
                 for &id in ids {
-                    self.compile(bundle, &[id], tier);
+                    self.compile(bundle, &[id], tier, cancel);
                 }
             }
-            Err(_) => {
+            Err(e) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut last) = self.last_failure.lock() {
+                    *last = Some(format!(
+                        "{tier:?} policy {}: {e}",
+                        ids.first().map_or(0, |&id| usize::from(id))
+                    ));
+                }
                 for &id in ids {
                     let i = usize::from(id);
                     if let Some(q) = self.queued.get(i) {
@@ -258,6 +276,11 @@ impl Table {
             Some(FAILED) => CodeTier::Failed,
             _ => CodeTier::Interpreter,
         }
+    }
+
+    /// Why the last failed compilation of this version failed.
+    pub(crate) fn last_failure(&self) -> Option<String> {
+        self.last_failure.lock().ok().and_then(|l| l.clone())
     }
 
     /// The table's counters.
@@ -370,6 +393,9 @@ impl Background {
                 return;
             }
             std::thread::sleep(self.window);
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
             match self.queue.lock() {
                 // `drain` keeps the queue's capacity for allocation-free pushes.
                 Ok(mut q) => batch.extend(q.drain(..)),
@@ -398,7 +424,8 @@ impl Background {
                 .filter(|(v, _, t)| *v == set.version() && *t == tier)
                 .map(|&(_, id, _)| id)
                 .collect();
-            table.compile(set.bundle(), &ids, tier);
+            // Dropping the engine sets `stop`: the batch is abandoned at the next function.
+            table.compile(set.bundle(), &ids, tier, Some(&self.stop));
         }
     }
 
@@ -425,5 +452,65 @@ impl Background {
         if let Some(t) = handle {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use ipe_nostd::{Bundle, PolicyId};
+
+    use super::{Background, Table};
+    use crate::options::{CodeTier, EngineOptions, JitTier};
+    use crate::stats::Counters;
+
+    fn bundle_bytes() -> Vec<u8> {
+        let mut src = String::from("schema {\n  kind: string\n  n: int\n}\ndefault allow\n");
+        for i in 0..20 {
+            src.push_str(&format!(
+                "policy P{i}:\n  \"p\"\n  triggers when kind == \"k{i}\"\n  requires\n    n > {i}\n"
+            ));
+        }
+        let program = ipe_compile::compile_str(&[("t.ipe", &src)]).expect("compiles");
+        ipe_compile::lower::lower(&program).expect("lowers").bytes
+    }
+
+    #[test]
+    fn a_batch_observes_the_cancel_flag() {
+        let bytes = bundle_bytes();
+        let bundle = Bundle::from_bytes(&bytes).expect("verifies");
+        let counters = Counters::new(bundle.policy_count());
+        let bg = Background::new(Duration::from_millis(1));
+        let table = Table::new(
+            &bundle,
+            &counters,
+            &EngineOptions::adaptive(1, 1),
+            Some(&bg),
+        )
+        .expect("an adaptive table");
+        let ids: Vec<PolicyId> = (0..20).collect();
+        let cancel = AtomicBool::new(true);
+        // The batch and its split into single policies are abandoned, not failures.
+        let shapes = super::super::shapes(&bundle);
+        assert!(matches!(
+            super::compile_with(&bundle, &shapes, &ids, JitTier::Baseline, Some(&cancel)),
+            Err(crate::jit::JitError::Cancelled)
+        ));
+        table.compile(&bundle, &ids, JitTier::Baseline, Some(&cancel));
+        let stats = table.stats();
+        assert_eq!((stats.compiled, stats.failures, stats.baseline), (0, 0, 0));
+        assert_eq!(table.code_tier(3), CodeTier::Interpreter);
+        assert_eq!(table.last_failure(), None);
+        // Without the flag the same batch compiles.
+        cancel.store(false, Ordering::Release);
+        table.compile(&bundle, &ids, JitTier::Baseline, Some(&cancel));
+        let stats = table.stats();
+        assert_eq!(
+            (stats.compiled, stats.failures, stats.baseline),
+            (20, 0, 20)
+        );
+        assert_eq!(table.code_tier(3), CodeTier::Baseline);
     }
 }

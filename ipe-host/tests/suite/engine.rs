@@ -276,8 +276,12 @@ fn old_versions_are_freed_when_their_last_reader_is_done() {
     assert_eq!(engine.swap(common::bundle(OTHER)).expect("swaps"), 2);
     assert!(weak.upgrade().is_some(), "a reader still holds version 1");
     assert_eq!(held.version(), 1);
+    assert_eq!(engine.retired_versions(), 1);
     drop(held);
+    // Freed off the reader: by the reclaimer thread or this explicit sweep (issue #15).
+    engine.reclaim();
     assert!(weak.upgrade().is_none(), "version 1 is freed");
+    assert_eq!(engine.retired_versions(), 0);
     assert_eq!(engine.version(), 2);
 }
 
@@ -685,4 +689,73 @@ policy Quoted:
     let mut req = set.request(&arena);
     req.map_records("svc", [("a", vec![("port", Field::Int(1))]), ("a", vec![])]);
     assert!(req.evaluate().is_err(), "a key given twice is malformed");
+}
+
+#[test]
+#[cfg(unix)]
+fn issue15_reload_refuses_fifos_and_devices() {
+    let dir = temp_dir("fifo");
+    let path = dir.join("b.ipeb");
+    publish(&path, &common::bundle(FREEZE));
+    let engine = PolicyEngine::from_file(&path).expect("loads");
+    // A FIFO renamed over the path: refused without waiting for a writer.
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    std::fs::rename(&fifo, &path).expect("rename");
+    let e = engine.reload().expect_err("a FIFO");
+    assert!(
+        matches!(e.kind(), ErrorKind::NotAFile { path: p } if *p == path),
+        "{e}"
+    );
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    // A device, through a symlink and directly: never read (`/dev/zero` would never end).
+    std::fs::remove_file(&path).expect("remove");
+    std::os::unix::fs::symlink("/dev/zero", &path).expect("symlink");
+    let e = engine.reload().expect_err("a device");
+    assert!(matches!(e.kind(), ErrorKind::NotAFile { .. }), "{e}");
+    let e = PolicyEngine::from_file("/dev/zero").expect_err("a device");
+    assert!(matches!(e.kind(), ErrorKind::NotAFile { .. }), "{e}");
+    let e = PolicyEngine::from_file(&dir).expect_err("a directory");
+    assert!(matches!(e.kind(), ErrorKind::NotAFile { .. }), "{e}");
+    assert_eq!(engine.version(), 1, "nothing was published");
+    std::fs::remove_file(&path).expect("remove");
+    publish(&path, &common::bundle(OTHER));
+    assert_eq!(engine.reload().expect("a regular file again"), 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn issue15_reload_reads_only_the_announced_length() {
+    let dir = temp_dir("cap");
+    let path = dir.join("b.ipeb");
+    let bytes = common::bundle(FREEZE);
+    publish(&path, &bytes);
+    let engine = PolicyEngine::from_file(&path).expect("loads");
+    // The bundle followed by 64 GiB of (sparse) zeros: the reader stops one byte after the
+    // announced length (reading it all would exhaust memory) and refuses the trailing byte.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("opens");
+    file.set_len(bytes.len() as u64 + (64 << 30))
+        .expect("sparse");
+    drop(file);
+    let e = engine.reload().expect_err("trailing bytes");
+    assert!(matches!(e.kind(), ErrorKind::Format(_)), "{e}");
+    // A signed envelope announcing more than the file holds is truncated, not over-read.
+    std::fs::write(&path, b"IPES\x01\x00\x00\x00").expect("write");
+    let e = engine.reload().expect_err("truncated");
+    assert!(
+        matches!(e.kind(), ErrorKind::Format(_) | ErrorKind::Signature(_)),
+        "{e}"
+    );
+    assert_eq!(engine.version(), 1);
+    // The exact bytes still load.
+    publish(&path, &common::bundle(OTHER));
+    assert_eq!(engine.reload().expect("reloads"), 2);
+    std::fs::remove_dir_all(&dir).ok();
 }
