@@ -18,6 +18,7 @@ use crate::value::{Context, Str, Value};
 use crate::vocab::ErrKind;
 
 mod nested;
+#[cfg(feature = "segment")]
 mod segment;
 #[cfg(feature = "time")]
 mod time;
@@ -530,10 +531,12 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let c = self.lookup(key, (list, Some(field.0)), set.0, konst.0);
                     self.push(c);
                 }
+                #[cfg(feature = "segment")]
                 Instr::SegSlot { slot, sep, index } => {
                     let c = self.seg(self.load_slot(slot.0), (slot.0, None), sep.0, index.0);
                     self.push(c);
                 }
+                #[cfg(feature = "segment")]
                 Instr::SegField {
                     level,
                     field,
@@ -545,11 +548,13 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let c = self.seg(a, (list, Some(field.0)), sep.0, index.0);
                     self.push(c);
                 }
+                #[cfg(feature = "segment")]
                 Instr::HasSegSlot { slot, sep, index } => {
                     let c =
                         self.has_seg(self.value(slot.0), self.load_slot(slot.0), sep.0, index.0);
                     self.push(c);
                 }
+                #[cfg(feature = "segment")]
                 Instr::HasSegField {
                     level,
                     field,
@@ -566,6 +571,12 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let c = self.has_seg(v, a, sep.0, index.0);
                     self.push(c);
                 }
+                // Without the `segment` family the verifier refuses these (issue #15).
+                #[cfg(not(feature = "segment"))]
+                Instr::SegSlot { .. }
+                | Instr::SegField { .. }
+                | Instr::HasSegSlot { .. }
+                | Instr::HasSegField { .. } => self.push(FALSE),
                 Instr::InList { list } => {
                     let a = self.pop();
                     let s = list.0;
