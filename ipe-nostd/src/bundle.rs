@@ -417,6 +417,10 @@ impl<'a> Bundle<'a> {
     /// `slot_defaults`), if it has one: what default reasons show for it when it is missing.
     /// One binary search.
     pub fn slot_default(&self, s: SlotId) -> Option<&'a str> {
+        if !crate::family::Family::Defaults.enabled() {
+            // The verifier refuses a `slot_defaults` section without the family (issue #15).
+            return None;
+        }
         let section = self.body.slot_defaults;
         let at = |i| SlotDefaultRec::nth(section, i);
         let i = search_sorted(0, SlotDefaultRec::count(section), &s, |i| at(i).slot())?;

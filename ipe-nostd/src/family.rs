@@ -1,10 +1,11 @@
-//! The optional language families of issue #14 (cargo features `time`, `ip`, `unicode`,
-//! `arith`): which value kinds and instructions each needs, and the verifier's check that this
-//! build has them.
+//! The optional language families (cargo features `time`, `ip`, `unicode`, `arith` of issue
+//! #14; `segment`, `positional`, `defaults` of issue #15): which value kinds and instructions
+//! each needs, and the verifier's check that this build has them.
 //! A build without a family refuses, at load, a bundle that uses it
 //! ([`VerifyError::Unsupported`](crate::verify::VerifyError::Unsupported) for a slot, field,
-//! constant or set kind, [`CodeError::Unsupported`](crate::verify::CodeError::Unsupported) for
-//! an instruction), so the interpreter never meets the code left out.
+//! constant or set kind, a positional slot or a `slot_defaults` section,
+//! [`CodeError::Unsupported`](crate::verify::CodeError::Unsupported) for an instruction), so
+//! the interpreter never meets the code left out.
 
 use crate::format::kind;
 use crate::isa::{Instr, StrOp};
@@ -22,6 +23,13 @@ pub enum Family {
     /// The `arith` instruction: checked `+ - * / % &`, `-`, `min`, `max`, `abs` (feature
     /// `arith`; 64-bit division is a library call on 32-bit targets).
     Arith,
+    /// `segment(x, sep, i)`: the `seg.*` and `has.seg.*` instructions (feature `segment`).
+    Segment,
+    /// Positional list access `xs[2]`: slots derived from a list slot (feature `positional`).
+    Positional,
+    /// Schema defaults shown in default reasons: the `slot_defaults` section (feature
+    /// `defaults`).
+    Defaults,
 }
 
 impl Family {
@@ -32,6 +40,9 @@ impl Family {
             Family::Ip => "ip",
             Family::Unicode => "unicode",
             Family::Arith => "arith",
+            Family::Segment => "segment",
+            Family::Positional => "positional",
+            Family::Defaults => "defaults",
         }
     }
 
@@ -42,6 +53,9 @@ impl Family {
             Family::Ip => cfg!(feature = "ip"),
             Family::Unicode => cfg!(feature = "unicode"),
             Family::Arith => cfg!(feature = "arith"),
+            Family::Segment => cfg!(feature = "segment"),
+            Family::Positional => cfg!(feature = "positional"),
+            Family::Defaults => cfg!(feature = "defaults"),
         }
     }
 }
@@ -69,6 +83,10 @@ pub fn of_instr(i: &Instr) -> Option<Family> {
         }
         Instr::InIpSlot { .. } | Instr::InIpField { .. } => Some(Family::Ip),
         Instr::Arith { .. } => Some(Family::Arith),
+        Instr::SegSlot { .. }
+        | Instr::SegField { .. }
+        | Instr::HasSegSlot { .. }
+        | Instr::HasSegField { .. } => Some(Family::Segment),
         Instr::StrOp {
             op:
                 StrOp::LowerEq | StrOp::LowerStartsWith | StrOp::LowerEndsWith | StrOp::LowerContains,

@@ -86,6 +86,10 @@ pub fn is_canonical_positional(path: &str) -> bool {
 /// The value of positional slot `s` derived from the other slots' `values` (see the module
 /// documentation); `None` when `s` is not positional.
 pub fn value<'v>(bundle: &Bundle<'_>, s: SlotId, values: &[Value<'v>]) -> Option<Value<'v>> {
+    if !crate::family::Family::Positional.enabled() {
+        // The verifier refuses positional slots in a build without the family (issue #15).
+        return None;
+    }
     let p = positional(bundle.slot_info(s).path)?;
     let Some(list) = bundle.slot(p.list) else {
         return Some(Value::Missing);
@@ -100,6 +104,9 @@ pub fn value<'v>(bundle: &Bundle<'_>, s: SlotId, values: &[Value<'v>]) -> Option
 /// The slot of the list positional slot `s` reads, when `s` is positional and its list is a
 /// slot of the bundle.
 pub fn list_of(bundle: &Bundle<'_>, s: SlotId) -> Option<SlotId> {
+    if !crate::family::Family::Positional.enabled() {
+        return None;
+    }
     bundle.slot(positional(bundle.slot_info(s).path)?.list)
 }
 
@@ -148,6 +155,10 @@ pub fn element<'v>(
 /// Fills every positional slot of `values` from its list ([`value`]). Call it once a request
 /// is read, before evaluating (every host reader does).
 pub fn derive(bundle: &Bundle<'_>, values: &mut [Value<'_>]) {
+    if !crate::family::Family::Positional.enabled() {
+        // No positional slot in a bundle this build loads (issue #15).
+        return;
+    }
     for s in 0..bundle.slot_count().min(values.len()) {
         let Ok(slot) = SlotId::try_from(s) else {
             break;

@@ -1,5 +1,5 @@
-//! Issue #14's optional families (cargo features `time`, `ip`, `unicode`, `arith`): a build without a
-//! family refuses, at load, a bundle that uses it, with a typed error; a build with it loads
+//! The optional families (cargo features `time`, `ip`, `unicode`, `arith` of issue #14;
+//! `segment`, `positional`, `defaults` of issue #15): a build without a family refuses, at load, a bundle that uses it, with a typed error; a build with it loads
 //! the bundle. Run in several feature sets, e.g.
 //! `cargo test -p ipe-nostd --no-default-features --test families` and
 //! `cargo test -p ipe-nostd --no-default-features --features ip --test families`.
@@ -10,7 +10,7 @@ mod support;
 use ipe_nostd::family::Family;
 use ipe_nostd::verify::{Block, CodeError, VerifyError};
 use ipe_nostd::{Bundle, BundleError};
-use support::{assemble, bundle_bytes};
+use support::{assemble, bundle_bytes, bundle_bytes_with, Variant};
 
 /// Loads the one-policy fixture bundle around `listing`.
 fn load(listing: &str) -> Result<(), BundleError> {
@@ -136,4 +136,103 @@ fn issue14_families_name_their_features() {
     assert_eq!(Family::Unicode.enabled(), cfg!(feature = "unicode"));
     assert_eq!(Family::Arith.feature(), "arith");
     assert_eq!(Family::Arith.enabled(), cfg!(feature = "arith"));
+}
+
+/// `segment(x, sep, i)`: piece 1 of `a.env` split on "pr", in a set (issue #15 gate).
+const SEG: &str = "seg.slot slot 0 const 4 const 7\nin.set set 0";
+const HAS_SEG: &str = "has.seg.slot slot 0 const 4 const 7";
+
+/// The fixture with slot 2 renamed to the positional path `b.n[0]`.
+fn positional_fixture() -> Variant {
+    Variant {
+        slot2_path: Some("b.n[0]"),
+        ..Variant::default()
+    }
+}
+
+/// The fixture with a schema default for `b.n`.
+fn defaults_fixture() -> Variant {
+    Variant {
+        default_of_b_n: Some("7"),
+        ..Variant::default()
+    }
+}
+
+/// Loads the fixture bundle changed by `variant` around the plain listing.
+fn load_variant(variant: &Variant) -> Result<(), BundleError> {
+    let bytes = bundle_bytes_with(&assemble(PLAIN).unwrap(), variant);
+    Bundle::from_bytes(&bytes).map(|_| ())
+}
+
+#[cfg(all(feature = "ip", not(feature = "segment")))]
+#[test]
+fn issue15_without_segment_the_seg_instructions_are_refused() {
+    assert_eq!(load(SEG), Err(code_refused(Family::Segment)));
+    assert_eq!(load(HAS_SEG), Err(code_refused(Family::Segment)));
+    assert_eq!(
+        CodeError::Unsupported(Family::Segment).to_string(),
+        "the instruction needs the `segment` feature, which this engine was built without"
+    );
+}
+
+#[cfg(all(feature = "ip", feature = "segment"))]
+#[test]
+fn issue15_with_segment_the_seg_instructions_load() {
+    assert_eq!(load(SEG), Ok(()));
+    assert_eq!(load(HAS_SEG), Ok(()));
+}
+
+#[cfg(all(feature = "ip", not(feature = "positional")))]
+#[test]
+fn issue15_without_positional_a_positional_slot_is_refused() {
+    assert_eq!(
+        load_variant(&positional_fixture()),
+        Err(BundleError::Verify(VerifyError::Unsupported(
+            Family::Positional
+        )))
+    );
+}
+
+#[cfg(all(feature = "ip", feature = "positional"))]
+#[test]
+fn issue15_with_positional_a_positional_slot_loads() {
+    assert_eq!(load_variant(&positional_fixture()), Ok(()));
+}
+
+#[cfg(all(feature = "ip", not(feature = "defaults")))]
+#[test]
+fn issue15_without_defaults_a_slot_defaults_section_is_refused() {
+    assert_eq!(
+        load_variant(&defaults_fixture()),
+        Err(BundleError::Verify(VerifyError::Unsupported(
+            Family::Defaults
+        )))
+    );
+}
+
+#[cfg(all(feature = "ip", feature = "defaults"))]
+#[test]
+fn issue15_with_defaults_a_slot_defaults_section_loads() {
+    assert_eq!(load_variant(&defaults_fixture()), Ok(()));
+    let bytes = bundle_bytes_with(&assemble(PLAIN).unwrap(), &defaults_fixture());
+    let b = Bundle::from_bytes(&bytes).unwrap();
+    assert_eq!(b.slot_default(1), Some("7"));
+    assert_eq!(b.slot_default(0), None);
+}
+
+/// The plain fixture (no new family in it) loads in every build that has its address kinds.
+#[cfg(feature = "ip")]
+#[test]
+fn issue15_the_plain_fixture_needs_none_of_the_new_families() {
+    assert_eq!(load_variant(&Variant::default()), Ok(()));
+}
+
+#[test]
+fn issue15_families_name_their_features() {
+    assert_eq!(Family::Segment.feature(), "segment");
+    assert_eq!(Family::Positional.feature(), "positional");
+    assert_eq!(Family::Defaults.feature(), "defaults");
+    assert_eq!(Family::Segment.enabled(), cfg!(feature = "segment"));
+    assert_eq!(Family::Positional.enabled(), cfg!(feature = "positional"));
+    assert_eq!(Family::Defaults.enabled(), cfg!(feature = "defaults"));
 }

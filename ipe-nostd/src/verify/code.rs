@@ -198,6 +198,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
     }
     /// Checks the constants of a `seg.*` instruction (issue #14): `sep` a string whose text is
     /// not empty, `index` an int.
+    #[cfg(feature = "segment")]
     fn seg_args(&self, sep: u16, index: u16) -> Result<(), CodeError> {
         if self.const_ty(sep)? != Ty::Str || self.const_ty(index)? != Ty::Int {
             return Err(CodeError::TypeMismatch);
@@ -420,6 +421,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     let t = self.lookup_ty(k, set.0, konst.0).map_err(e)?;
                     self.state.push(t).map_err(e)?;
                 }
+                #[cfg(feature = "segment")]
                 Instr::SegSlot { slot, sep, index } | Instr::HasSegSlot { slot, sep, index } => {
                     if self.scalar_slot_ty(slot.0).map_err(e)? != Ty::Str {
                         return Err(e(CodeError::TypeMismatch));
@@ -432,6 +434,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     };
                     self.state.push(t).map_err(e)?;
                 }
+                #[cfg(feature = "segment")]
                 Instr::SegField {
                     level: l,
                     field,
@@ -454,6 +457,14 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                         Ty::Bool
                     };
                     self.state.push(t).map_err(e)?;
+                }
+                // Refused above by the family check (issue #15).
+                #[cfg(not(feature = "segment"))]
+                Instr::SegSlot { .. }
+                | Instr::SegField { .. }
+                | Instr::HasSegSlot { .. }
+                | Instr::HasSegField { .. } => {
+                    return Err(e(CodeError::Unsupported(crate::family::Family::Segment)));
                 }
                 Instr::InList { list } => {
                     let s = list.0;

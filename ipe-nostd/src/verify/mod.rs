@@ -97,7 +97,7 @@ pub enum CodeError {
     /// More jumps pending at once than the verifier tracks.
     TooManyJumps,
     /// The instruction needs a language family this build lacks (issue #14: cargo features
-    /// `time`, `ip`, `unicode`, `arith` of ipe-nostd).
+    /// `time`, `ip`, `unicode`, `arith` of ipe-nostd; issue #15: `segment`).
     Unsupported(crate::family::Family),
 }
 
@@ -180,7 +180,9 @@ pub enum VerifyError {
         policy: u16,
     },
     /// A slot, field, constant or set has a value kind of a language family this build lacks
-    /// (issue #14: cargo features `time`, `ip`, `unicode`, `arith` of ipe-nostd).
+    /// (issue #14: cargo features `time`, `ip`, `unicode`, `arith` of ipe-nostd), or the
+    /// bundle has a positional slot or a `slot_defaults` section and the build lacks
+    /// `positional` or `defaults` (issue #15).
     Unsupported(crate::family::Family),
 }
 

@@ -6,7 +6,7 @@ use super::index::verify_index;
 use super::{
     bad, count, range_ok, text, text_ok, Block, Section, Tables, VerifyError, MAX_LIST_LEN, R,
 };
-use crate::family::check_kind;
+use crate::family::{check_kind, Family};
 use crate::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec,
     MemberRec, MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotDefaultRec, SlotRec,
@@ -144,13 +144,25 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     let mut prev: Option<&str> = None;
     for i in 0..slots {
         let r = SlotRec::nth(body.slots, i);
-        let path = text(body, r.path())
-            .filter(|p| {
-                crate::path::is_canonical(p)
-                    || nested_slot_path(p)
-                    || crate::positional::is_canonical_positional(p)
-            })
-            .ok_or(bad(Section::Slots, i))?;
+        let path = text(body, r.path()).ok_or(bad(Section::Slots, i))?;
+        let plain = crate::path::is_canonical(path) || nested_slot_path(path);
+        if !plain && !Family::Positional.enabled() {
+            // Positional slots need the `positional` family (issue #15); recognised here by
+            // an index bracket (`[` then a digit or `-`), so the build without the family does
+            // not carry the positional path parser.
+            let b = path.as_bytes();
+            let indexed = b
+                .windows(2)
+                .any(|w| matches!(w, [b'[', c] if c.is_ascii_digit() || *c == b'-'));
+            return Err(if indexed {
+                VerifyError::Unsupported(Family::Positional)
+            } else {
+                bad(Section::Slots, i)
+            });
+        }
+        if !plain && !crate::positional::is_canonical_positional(path) {
+            return Err(bad(Section::Slots, i));
+        }
         let (k, ek, e) = (r.kind(), r.elem_kind(), r.enum_id());
         let (ff, nf, max) = (r.first_field(), r.field_count(), r.max_len());
         let ok = match k {
@@ -195,10 +207,12 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
         };
         // A positional access (session 7, `xs[2]`) is a scalar slot whose value is derived.
         let positional_ok = k != kind::LIST && k != kind::RECORDS && k != kind::MAP
+            || !Family::Positional.enabled()
             || !crate::positional::is_canonical_positional(path);
         if !ok || !positional_ok {
             return Err(bad(Section::Slots, i));
         }
+
         if prev.is_some_and(|p| p >= path) {
             return Err(VerifyError::Unsorted {
                 section: Section::Slots,
@@ -388,6 +402,10 @@ fn slot_defaults(body: &Body<'_>, slots: usize, max: usize) -> R {
         SLOT_DEFAULT_LEN,
         max,
     )?;
+    if n > 0 && !Family::Defaults.enabled() {
+        // Schema defaults need the `defaults` family (issue #15).
+        return Err(VerifyError::Unsupported(Family::Defaults));
+    }
     let mut last: Option<u16> = None;
     for i in 0..n {
         let r = SlotDefaultRec::nth(body.slot_defaults, i);

@@ -31,7 +31,7 @@ impl<'v> Machine<'_, '_, 'v> {
         sep: u16,
         index: u16,
     ) -> Cell<'v> {
-        let Cell::Str(s) = a else {
+        let Some(s) = a.as_str() else {
             return match a {
                 Cell::Err(_) => a,
                 _ => FALSE,
@@ -41,7 +41,7 @@ impl<'v> Machine<'_, '_, 'v> {
             return FALSE;
         };
         match crate::segment::segment(s.text, sep, i) {
-            Some(piece) => Cell::Str(self.bundle.intern(piece)),
+            Some(piece) => Cell::str(self.bundle.intern(piece)),
             None => Cell::Err(AttrError {
                 slot: at.0,
                 field: at.1,

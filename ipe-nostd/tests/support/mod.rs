@@ -220,6 +220,20 @@ impl Text {
 /// requirement clause is `code` (reporting its count), its cost bound computed by the
 /// verifier when the code is valid.
 pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
+    bundle_bytes_with(code, &Variant::default())
+}
+
+/// Changes to the fixture for the family tests (issue #15).
+#[derive(Clone, Debug, Default)]
+pub struct Variant {
+    /// Renames slot 2 (`c.flag`, a bool): e.g. to the positional path `b.n[0]`.
+    pub slot2_path: Option<&'static str>,
+    /// A `slot_defaults` record giving slot 1 (`b.n`, an int) this default text.
+    pub default_of_b_n: Option<&'static str>,
+}
+
+/// [`bundle_bytes`] with the changes of `variant`.
+pub fn bundle_bytes_with(code: &[u8], variant: &Variant) -> Vec<u8> {
     let mut text = Text::default();
     let mut symbols = W::default();
     for s in SYMBOLS {
@@ -258,7 +272,11 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         (kind::IP, 0, NONE_U16, 0, 0, 0),
         (kind::RECORDS, 0, NONE_U16, 5, 1, 4),
     ];
-    for (path, (k, ek, e, ff, nf, max)) in SLOTS.iter().zip(shapes) {
+    for (i, (path, (k, ek, e, ff, nf, max))) in SLOTS.iter().zip(shapes).enumerate() {
+        let path = match variant.slot2_path {
+            Some(p) if i == 2 => p,
+            _ => path,
+        };
         let (o, l) = text.range(path);
         slots
             .u32(o)
@@ -311,6 +329,11 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
     let n = ipe_nostd::ip::merge(&mut ranges);
     let mut ip_ranges = Vec::new();
     ipe_nostd::ip::encode_table(&ranges[..n], |b| ip_ranges.extend_from_slice(b));
+    let mut defaults = W::default();
+    if let Some(d) = variant.default_of_b_n {
+        let (o, l) = text.range(d);
+        defaults.u16(1).u16(0).u32(o).u32(l);
+    }
     let (name, intent, clause_text) = (text.range("p"), text.range("i"), text.range("c"));
     let mut clauses = W::default();
     clauses
@@ -344,7 +367,7 @@ pub fn bundle_bytes(code: &[u8]) -> Vec<u8> {
         reason_parts: &[],
         ip_ranges: &ip_ranges,
         regexes: &[],
-        slot_defaults: &[],
+        slot_defaults: &defaults.0,
     };
     let regexes = regex_table();
     body.regexes = &regexes;
