@@ -354,7 +354,11 @@ pub unsafe extern "C" fn ipe_context_refresh(
         // SAFETY: the caller's promises for `ctx` and `engine`.
         let (c, e) = unsafe { (context_mut(ctx)?, engine_ref(engine)?) };
         let mut changed = false;
-        if e.engine.version() != c.set.version() {
+        // The same set, not merely the same version number: another engine's version 1 is
+        // another set.
+        let live = e.engine.load();
+        if !std::ptr::eq::<PolicySet>(&*live, &*c.set) {
+            drop(live);
             let set = e.engine.load_full();
             changed = !same_layout(&c.set, &set);
             *c = IpeContext::new(set);

@@ -876,3 +876,30 @@ fn threads_decide_on_their_own_contexts_while_the_engine_swaps() {
     // SAFETY: every thread has joined; freed once.
     unsafe { ipe_engine_free(engine) };
 }
+
+#[test]
+fn refreshing_from_another_engine_at_the_same_version_repins() {
+    let (a, b) = (open(&plain("allow", false)), open(&plain("deny", false)));
+    let ctx = context(a);
+    let env = slot(ctx, "env");
+    let mut changed = true;
+    let mut d = blank();
+    // SAFETY: live handles; "dev" is 'static.
+    unsafe {
+        ok(ipe_context_refresh(ctx, b, &mut changed));
+        ok(ipe_context_set_str(ctx, env, "dev".as_ptr().cast(), 3));
+        ok(ipe_decide_context(ctx, &mut d));
+    }
+    assert!(!changed, "the same slots");
+    assert_eq!(
+        (d.effect, d.version),
+        (IpeEffect::Deny, 1),
+        "b's version 1 decided"
+    );
+    // SAFETY: handles from this test, freed once.
+    unsafe {
+        ipe_context_free(ctx);
+        ipe_engine_free(a);
+        ipe_engine_free(b);
+    }
+}
