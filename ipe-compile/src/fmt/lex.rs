@@ -29,7 +29,7 @@ pub(super) struct Tok<'a> {
     pub ws: bool,
     /// Whether it starts its source line (column 1).
     pub col0: bool,
-    /// Whether the canonical layout puts a space before it on a line ([`super::canon`]).
+    /// Whether the canonical layout puts a space before it on a line (`canon.rs`).
     pub sp: bool,
 }
 

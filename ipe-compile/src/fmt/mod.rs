@@ -7,7 +7,7 @@
 //! comments of consecutive lines, aligns the types of consecutive schema fields, keeps one
 //! blank line between items that span several lines (and at most one anywhere), and keeps
 //! every token's text, every comment and the author's line breaks. Between two tokens of a
-//! line it writes the canonical spacing of [`canon`], which also gives the clause texts of
+//! line it writes the canonical spacing of `canon.rs`, which also gives the clause texts of
 //! decisions ([`canonical_text`]), so formatting never changes a decision.
 
 mod canon;
@@ -334,7 +334,7 @@ fn blanks(lines: &mut [Line<'_>]) {
     }
 }
 
-/// Renders tokens canonically spaced ([`canon`]).
+/// Renders tokens canonically spaced (`canon.rs`).
 fn render(toks: &[Tok<'_>]) -> String {
     let mut s = String::new();
     for (k, t) in toks.iter().enumerate() {
