@@ -275,7 +275,8 @@ pub enum Body {
 pub struct Clause {
     /// The condition.
     pub expr: Expr,
-    /// Source text with whitespace runs collapsed, for `requirement not met: <text>`.
+    /// Source text canonically spaced ([`crate::fmt::canonical_text`]), for
+    /// `requirement not met: <text>`.
     pub text: String,
     /// True when the clause is a comparison with a `count` on one side: the reason then ends
     /// with ` (found N)`.

@@ -785,7 +785,7 @@ impl<'a> Cx<'a> {
                 .files
                 .get(env.file)
                 .and_then(|f| f.text.get(span.clone()))
-                .map(crate::parser::collapse_ws)
+                .map(crate::fmt::canonical_text)
                 .unwrap_or_default();
             if env.tparams.is_empty() {
                 raw
@@ -1767,7 +1767,7 @@ impl<'a> Cx<'a> {
                     cx.files
                         .get(out)
                         .and_then(|f| f.text.get(s.clone()))
-                        .map(crate::parser::collapse_ws)
+                        .map(crate::fmt::canonical_text)
                 })
                 .unwrap_or_default();
             let note = format!("in the filter over `{list}`");

@@ -30,7 +30,6 @@ mod witness_lists;
 use crate::ast::{self, ByteSpan, Name};
 use crate::diag::Problem;
 use crate::hir::{self, Field, Scalar, SlotId, SlotType};
-use crate::parser::collapse_ws;
 use expr::VTy;
 use ipe_nostd::Effect;
 use std::collections::{BTreeMap, HashMap};
@@ -390,7 +389,7 @@ impl Ctx<'_> {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
                                 if lhs.is_count() || rhs.is_count());
-                            let text = collapse_ws(&self.span_text(&whole.span));
+                            let text = crate::fmt::canonical_text(&self.span_text(&whole.span));
                             clauses.push(hir::Clause {
                                 expr: e,
                                 text,

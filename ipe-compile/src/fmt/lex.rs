@@ -29,6 +29,8 @@ pub(super) struct Tok<'a> {
     pub ws: bool,
     /// Whether it starts its source line (column 1).
     pub col0: bool,
+    /// Whether the canonical layout puts a space before it on a line (`canon.rs`).
+    pub sp: bool,
 }
 
 impl Tok<'_> {
@@ -37,6 +39,9 @@ impl Tok<'_> {
         matches!(self.kind, Kind::Word | Kind::Sym) && self.text == w
     }
 }
+
+/// The operators of several characters, one token each (longest first).
+const MULTI: [&str; 9] = ["==", "!=", "<=", ">=", "??", "..", "->", "&&", "||"];
 
 /// Every token of `src` (which the parser accepted).
 pub(super) fn tokens(src: &str) -> Vec<Tok<'_>> {
@@ -93,7 +98,10 @@ pub(super) fn tokens(src: &str) -> Vec<Tok<'_>> {
                 Kind::Number
             }
             _ => {
-                n += src[n..].chars().next().map_or(1, char::len_utf8);
+                n += match MULTI.iter().find(|m| src[n..].starts_with(**m)) {
+                    Some(m) => m.len(),
+                    None => src[n..].chars().next().map_or(1, char::len_utf8),
+                };
                 Kind::Sym
             }
         };
@@ -108,9 +116,11 @@ pub(super) fn tokens(src: &str) -> Vec<Tok<'_>> {
             nl,
             ws,
             col0,
+            sp: ws,
         });
         nl = 0;
         ws = false;
     }
+    super::canon::space(&mut out);
     out
 }

@@ -4,13 +4,16 @@
 //! it re-indents every line from its place in the grammar (items at column 0, policy clauses
 //! at 2, continuation lines at 4, two more per open bracket), breaks lines wider than
 //! [`WIDTH`] before the top-level `or` (else `and`) operators of their chain, aligns trailing
-//! comments of consecutive lines, keeps one blank line between items that span several lines
-//! (and at most one anywhere), and keeps every token's text, every comment and the author's
-//! line breaks. Between two tokens of a line it writes one space where the source had
-//! whitespace and none where it had none, so the clause texts of decisions (the source text
-//! with whitespace runs collapsed) are unchanged.
+//! comments of consecutive lines, aligns the types of consecutive schema fields, keeps one
+//! blank line between items that span several lines (and at most one anywhere), and keeps
+//! every token's text, every comment and the author's line breaks. Between two tokens of a
+//! line it writes the canonical spacing of `canon.rs`, which also gives the clause texts of
+//! decisions ([`canonical_text`]), so formatting never changes a decision.
 
+mod canon;
 mod lex;
+
+pub use canon::canonical_text;
 
 use crate::parser::{self, SyntaxError};
 use lex::{Kind, Tok};
@@ -71,6 +74,8 @@ struct Frame {
     policy: bool,
     /// The `{` of a first-match group.
     group: bool,
+    /// Inside a `schema { }` block.
+    schema: bool,
 }
 
 /// One source line: its tokens and what the layout decided for it.
@@ -99,6 +104,8 @@ struct Line<'a> {
     /// follows: where a clause (or the next line inside an open bracket) would be.
     after: usize,
     blank_before: bool,
+    /// Directly inside a `schema { }` block (or a record type in it).
+    schema: bool,
 }
 
 /// One output line.
@@ -107,6 +114,8 @@ struct Out {
     code: String,
     comment: Option<String>,
     blank_before: bool,
+    /// A schema field `name: type`: the length of `name:` in bytes and in characters.
+    field: Option<(usize, usize)>,
 }
 
 fn is_open(t: &Tok<'_>) -> bool {
@@ -149,6 +158,7 @@ fn lines<'a>(toks: &[Tok<'a>]) -> Vec<Line<'a>> {
                 after: 0,
                 height: 1,
                 blank_before: k > 0 && t.nl > 1,
+                schema: false,
             });
         }
         if let Some(l) = out.last_mut() {
@@ -228,7 +238,10 @@ fn indent(lines: &mut [Line<'_>]) {
             (base + 2, base + 2, false)
         };
         let is_group_item = item.is_some() && first.text == "group";
+        let schema_item = item.is_some() && first.text == "schema";
+        let in_schema = stack.last().is_some_and(|f| f.schema);
         let line = &mut lines[n];
+        line.schema = in_schema && !line.closes;
         line.indent = ind;
         line.cont = cont;
         line.item = item;
@@ -248,6 +261,7 @@ fn indent(lines: &mut [Line<'_>]) {
                     cont,
                     policy,
                     group: is_group_item && t.text == "{" && stack.len() == groups,
+                    schema: schema_item || stack.last().is_some_and(|f| f.schema),
                 });
             } else if is_close(t) && stack.pop().is_some_and(|f| f.group) {
                 in_policy = false;
@@ -320,11 +334,11 @@ fn blanks(lines: &mut [Line<'_>]) {
     }
 }
 
-/// Renders tokens as the source spaced them (one space for any whitespace).
+/// Renders tokens canonically spaced (`canon.rs`).
 fn render(toks: &[Tok<'_>]) -> String {
     let mut s = String::new();
     for (k, t) in toks.iter().enumerate() {
-        if k > 0 && t.ws {
+        if k > 0 && t.sp {
             s.push(' ');
         }
         s.push_str(t.text);
@@ -351,7 +365,7 @@ fn breaks(toks: &[Tok<'_>]) -> Vec<usize> {
                 break;
             }
         }
-        if depth != 0 || k == 0 || !t.ws || t.kind != Kind::Word {
+        if depth != 0 || k == 0 || !t.sp || t.kind != Kind::Word {
             continue;
         }
         match t.text {
@@ -503,8 +517,10 @@ fn layout(toks: &[Tok<'_>]) -> String {
     for (l, (pieces, comment)) in lines.iter().zip(all_pieces) {
         let last = pieces.len() - 1;
         for (p, (indent, toks)) in pieces.into_iter().enumerate() {
+            let field = (p == 0 && l.schema).then(|| field_key(&toks)).flatten();
             outs.push(Out {
                 indent,
+                field,
                 code: render(&toks),
                 comment: (p == last)
                     .then(|| comment.unwrap_or("").to_owned())
@@ -513,6 +529,7 @@ fn layout(toks: &[Tok<'_>]) -> String {
             });
         }
     }
+    align_fields(&mut outs);
     align_comments(&mut outs);
     let mut s = String::new();
     for o in &outs {
@@ -561,5 +578,55 @@ fn align_comments(outs: &mut [Out]) {
         if o.comment.is_some() && !o.code.is_empty() && o.code.contains('\n') {
             o.code.push_str("  ");
         }
+    }
+}
+
+/// For a schema field line `name: type ...` (a path or quoted key, `:`, and more), the
+/// length of its rendered `name:` in bytes and in characters.
+fn field_key(toks: &[Tok<'_>]) -> Option<(usize, usize)> {
+    let colon = toks
+        .iter()
+        .position(|t| t.kind == Kind::Sym && t.text == ":")?;
+    let key_ok = colon > 0
+        && toks[..colon].iter().all(|t| {
+            matches!(t.kind, Kind::Word | Kind::Str) || t.is(".") || t.is("[") || t.is("]")
+        });
+    if !key_ok || colon + 1 >= toks.len() {
+        return None;
+    }
+    let key = render(&toks[..=colon]);
+    Some((key.len(), key.chars().count()))
+}
+
+/// Aligns the types of consecutive schema fields at one indentation (gofmt-style): one
+/// space after the longest `name:` of the block. A line that is not such a field (a comment,
+/// a closing bracket, a nested field) or a blank line ends a block.
+fn align_fields(outs: &mut [Out]) {
+    let mut n = 0;
+    while n < outs.len() {
+        if outs[n].field.is_none() {
+            n += 1;
+            continue;
+        }
+        let mut end = n + 1;
+        while end < outs.len()
+            && outs[end].field.is_some()
+            && outs[end].indent == outs[n].indent
+            && !outs[end].blank_before
+        {
+            end += 1;
+        }
+        let col = outs[n..end]
+            .iter()
+            .filter_map(|o| o.field.map(|f| f.1))
+            .max()
+            .unwrap_or(0);
+        for o in &mut outs[n..end] {
+            if let Some((bytes, chars)) = o.field {
+                let pad: String = std::iter::repeat_n(' ', col - chars).collect();
+                o.code.insert_str(bytes, &pad);
+            }
+        }
+        n = end;
     }
 }

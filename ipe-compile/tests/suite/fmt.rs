@@ -107,12 +107,17 @@ fn issue16_fmt_keeps_meaning_and_comments_of_every_corpus_and_example_source() {
 }
 
 /// `src` with the whitespace between tokens (outside strings and comments) replaced by
-/// `choices` (spaces, several spaces, line ends, indentation).
+/// `choices` (spaces, several spaces, line ends, indentation, or nothing between two
+/// symbols such as `>=` and `"x"` or `)` and `and`... only where both sides are symbols).
 fn respace(src: &str, choices: &[u8]) -> String {
     let mut out = String::new();
     let (mut in_str, mut in_comment, mut esc) = (false, false, false);
     let mut k = 0;
-    for c in src.chars() {
+    let chars: Vec<char> = src.chars().collect();
+    let symbol = |c: Option<&char>| {
+        c.is_some_and(|c| !c.is_alphanumeric() && !matches!(c, '_' | '-' | ' ' | '\n' | '#'))
+    };
+    for (at, &c) in chars.iter().enumerate() {
         if in_comment {
             in_comment = c != '\n';
         } else if in_str {
@@ -125,7 +130,14 @@ fn respace(src: &str, choices: &[u8]) -> String {
         } else if c == ' ' {
             let pick = choices.get(k % choices.len().max(1)).copied().unwrap_or(0);
             k += 1;
-            out.push_str(["   ", "\n", "\n      ", " ", "\n\n\n  ", " "][usize::from(pick % 6)]);
+            let squeeze = symbol(out.chars().last().as_ref())
+                && symbol(chars.get(at + 1))
+                && !(out.ends_with('"') && chars.get(at + 1) == Some(&'"'));
+            let gap = match pick % 7 {
+                6 if squeeze => "",
+                p => ["   ", "\n", "\n      ", " ", "\n\n\n  ", " ", " "][usize::from(p)],
+            };
+            out.push_str(gap);
             continue;
         }
         out.push(c);
@@ -135,22 +147,24 @@ fn respace(src: &str, choices: &[u8]) -> String {
 
 /// Issue #16: random well-typed bundles (ipe-testgen's generator, with the shared schema),
 /// as generated and re-spaced at random, keep their syntax tree, HIR and comments, and
-/// format idempotently; a re-spaced bundle formats to the same text as the original's
-/// formatting when only spaces (no line ends) were added.
+/// format idempotently; a re-spaced bundle has the same HIR as the original (clause texts
+/// included: they are canonically spaced), and formats to the same text as the original's
+/// formatting when only spaces were added or removed (no line ends).
 #[test]
 fn issue16_fmt_random_bundles() {
     let mut runner = ipe_testgen::runner("IPE_PROP_CASES", 300);
     runner
         .run(
-            &(bundle(1..5), proptest::collection::vec(0u8..6, 1..40)),
+            &(bundle(1..5), proptest::collection::vec(0u8..7, 1..40)),
             |(src, choices)| {
                 let src = format!("# generated\n{SCHEMA}\n{src}  # the end\n");
                 check("generated", &src).map_err(TestCaseError::fail)?;
                 let messy = respace(&src, &choices);
                 check("respaced", &messy).map_err(TestCaseError::fail)?;
+                prop_assert_eq!(meaning(&messy), meaning(&src));
                 let spaces: Vec<u8> = choices
                     .iter()
-                    .map(|c| if c % 2 == 0 { 0 } else { 3 })
+                    .map(|c| [0, 3, 6][usize::from(c % 3)])
                     .collect();
                 let wide = respace(&src, &spaces);
                 prop_assert_eq!(format_source(&wide).unwrap(), format_source(&src).unwrap());
@@ -164,7 +178,7 @@ fn issue16_fmt_random_bundles() {
 #[test]
 fn issue16_fmt_layout() {
     let src = "  # header\ndefault   allow\nschema {\n    a: int   # x\n  bb: list of e max 2 {\n n: string  # the name\n  }\n}\nconst  ks = [\"a\",\n\"b\"]\ndef big(x) = x > 3\npolicy P:\n\"intent\"\n      triggers when a > 1 and has bb\n        requires a < 9\n   with reason \"r {a}\"\n";
-    let want = "# header\ndefault allow\n\nschema {\n  a: int  # x\n  bb: list of e max 2 {\n    n: string  # the name\n  }\n}\n\nconst ks = [\"a\",\n  \"b\"]\n\ndef big(x) = x > 3\n\npolicy P:\n  \"intent\"\n  triggers when a > 1 and has bb\n  requires a < 9\n  with reason \"r {a}\"\n";
+    let want = "# header\ndefault allow\n\nschema {\n  a:  int  # x\n  bb: list of e max 2 {\n    n: string  # the name\n  }\n}\n\nconst ks = [\"a\",\n  \"b\"]\n\ndef big(x) = x > 3\n\npolicy P:\n  \"intent\"\n  triggers when a > 1 and has bb\n  requires a < 9\n  with reason \"r {a}\"\n";
     assert_eq!(format_source(src).unwrap(), want);
     assert_eq!(format_source(want).unwrap(), want);
 }
@@ -189,4 +203,43 @@ fn issue16_fmt_refuses_a_source_that_does_not_parse() {
     let errors = format_source("policy P:\n  \"p\"\n  requires a ==\n").unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].message(), "expected an expression");
+}
+
+/// Issue #16: spacing inside a line is canonical: one space around binary operators and
+/// between words, none inside brackets, around `.` and `..`, before `,` and `:`, after a sign
+/// or before a call's `(`; a record type's braces spaced, a value's not; strings and numbers
+/// as written; an index's `[` keeps its place (a space there would make it another
+/// expression); schema field types aligned per block.
+#[test]
+fn issue16_fmt_canonical_spacing() {
+    let src = "schema {\n  n:int\n  long.name  :   string\n  xs : list of string\n  rs: list of r max 2 {k: int,v:string}\n\n  after_blank: int\n}\nconst  m={ \"a\" :1 ,\"b\":[ 1,2 ] }\npolicy P:\n  \"p\"\n  triggers when n>=0x1F and(n<-3 or n==-  x or n>- 4)and n in[1 .. 5]\n  requires len( long.name )>2*n+1 and any(x in xs where x==\"a\")and xs[0]!=\"b\"and(n??1)%2==0\n";
+    let want = "schema {\n  n:         int\n  long.name: string\n  xs:        list of string\n  rs:        list of r max 2 { k: int, v: string }\n\n  after_blank: int\n}\n\nconst m = {\"a\": 1, \"b\": [1, 2]}\n\npolicy P:\n  \"p\"\n  triggers when n >= 0x1F and (n < -3 or n == -x or n > - 4) and n in [1..5]\n  requires len(long.name) > 2 * n + 1\n    and any(x in xs where x == \"a\")\n    and xs[0] != \"b\"\n    and (n ?? 1) % 2 == 0\n";
+    let got = format_source(src).unwrap();
+    assert_eq!(got, want);
+    assert_eq!(format_source(&got).unwrap(), got);
+    assert_eq!(ast(src), ast(&got));
+}
+
+/// Issue #16: the text of a requirement clause in a decision is canonically spaced, so two
+/// sources that differ only in spacing give the same reasons (and the same HIR); a comment
+/// inside a clause is not part of its text.
+#[test]
+fn issue16_clause_text_is_canonical() {
+    let schema = "schema {\n  a: int\n  s: string\n}\n";
+    let text = |body: &str| {
+        let src = format!("{schema}policy P:\n  \"p\"\n  requires {body}\n");
+        let p = ipe_compile::compile_str(&[("x.ipe", &src)]).unwrap();
+        let req = serde_json::json!({"a": 1, "s": "y"});
+        let d = ipe_compile::eval::evaluate(&p, &req);
+        (span_free(format!("{p:?}")), format!("{d:?}"))
+    };
+    let canonical = text("a >= 2 and s in [\"x\", \"z\"]");
+    assert!(canonical.1.contains("a >= 2"), "{}", canonical.1);
+    assert_eq!(text("a>=2 and s in[ \"x\" ,\"z\" ]"), canonical);
+    assert_eq!(text("a  >=\n    2 and s   in [\"x\",\n  \"z\"]"), canonical);
+    assert_eq!(text("a >= # two\n    2 and s in [\"x\", \"z\"]"), canonical);
+    assert_eq!(
+        ipe_compile::fmt::canonical_text("count( x in xs where x.n>-1 )>=2"),
+        "count(x in xs where x.n > -1) >= 2"
+    );
 }

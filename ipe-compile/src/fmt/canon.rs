@@ -1,0 +1,129 @@
+//! The canonical spacing between the tokens of a line, shared by the formatter and by the
+//! clause texts of decisions ([`canonical_text`]): one space around binary operators and
+//! between words, none inside `(` `)` and `[` `]` or around `.` and `..`, none before `,` and
+//! `:` and one after them, none after a unary `-` (but `- 4`, the negation of a literal, is
+//! not the literal `-4`: that space is kept), a call's `(` and an index's `[` right after
+//! their name, and `{ a: int }` for a record type (a `{` after a word, number or string) but
+//! `{"a": 1}` for a value. Token texts are kept as written.
+
+use super::lex::{self, Kind, Tok};
+
+/// Words after which an operand starts (so a `-` after them is a sign, and a `(` or `[`
+/// after them is spaced).
+const OPERAND_STARTS: [&str; 19] = [
+    "and",
+    "or",
+    "not",
+    "in",
+    "has",
+    "where",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "like",
+    "matches",
+    "contains_all",
+    "contains_any",
+    "intersects",
+    "subset_of",
+    "enum",
+    "requires",
+    "denies",
+    "permits",
+];
+
+/// The source text `src` (a clause, a condition) with its tokens canonically spaced, on one
+/// line, its comments left out: the text a decision shows for it. Two sources that differ
+/// only in whitespace (and comments) have the same canonical text.
+pub fn canonical_text(src: &str) -> String {
+    let toks = lex::tokens(src);
+    let code: Vec<Tok<'_>> = toks
+        .into_iter()
+        .filter(|t| t.kind != Kind::Comment)
+        .collect();
+    let mut s = String::new();
+    for (k, t) in code.iter().enumerate() {
+        if k > 0 && t.sp {
+            s.push(' ');
+        }
+        s.push_str(t.text);
+    }
+    s
+}
+
+/// Whether an operand starts after token `k` of `toks` (`prev` is the token before it).
+fn operand_follows(toks: &[Tok<'_>], k: Option<usize>, prev: Option<usize>) -> bool {
+    let Some(t) = k.and_then(|k| toks.get(k)) else {
+        return true;
+    };
+    let before = prev.and_then(|p| toks.get(p));
+    match t.kind {
+        Kind::Sym => !matches!(t.text, ")" | "]" | "}"),
+        Kind::Word if before.is_some_and(|b| b.is(".")) => false,
+        Kind::Word => {
+            OPERAND_STARTS.contains(&t.text)
+                || (t.text == "when" && before.is_some_and(|b| b.is("triggers")))
+                || (t.text == "reason" && before.is_some_and(|b| b.is("with")))
+        }
+        Kind::Number | Kind::Str | Kind::Comment => false,
+    }
+}
+
+/// Sets every token's `sp`: whether the canonical layout puts a space before it when it
+/// follows another token on the same line.
+pub(super) fn space(toks: &mut [Tok<'_>]) {
+    // The open braces: true for a record type's `{ ... }`, false for a value's `{...}`.
+    let mut braces: Vec<bool> = Vec::new();
+    // The previous code token, the one before it, and whether the previous is a sign.
+    let (mut prev, mut prev2): (Option<usize>, Option<usize>) = (None, None);
+    let mut prev_sign = false;
+    for k in 0..toks.len() {
+        let t = toks[k];
+        if t.kind == Kind::Comment {
+            toks[k].sp = true;
+            continue;
+        }
+        let sign = t.is("-") && operand_follows(toks, prev, prev2);
+        let sp = match prev.map(|p| toks[p]) {
+            None => false,
+            Some(p) => {
+                let block = braces.last().copied().unwrap_or(false);
+                if prev_sign {
+                    // `-4` is a literal, `- 4` the negation of one: keep which.
+                    t.kind == Kind::Number && t.ws
+                } else if p.is("(") || p.is("[") || p.is(".") || p.is("..") {
+                    false
+                } else if p.is("{") {
+                    block && !t.is("}")
+                } else if matches!(t.text, "," | ")" | "]" | ":" | "." | "..")
+                    && t.kind == Kind::Sym
+                {
+                    false
+                } else if t.is("}") {
+                    block
+                } else if t.is("(") || t.is("[") {
+                    match p.kind {
+                        _ if operand_follows(toks, prev, prev2) => true,
+                        // A call's `(` right after its name; an index's `[` keeps the
+                        // source's choice (it decides whether it is an index).
+                        Kind::Word if t.is("(") => false,
+                        _ => t.ws,
+                    }
+                } else {
+                    true
+                }
+            }
+        };
+        toks[k].sp = sp;
+        if t.is("{") {
+            let block =
+                prev.is_some_and(|p| matches!(toks[p].kind, Kind::Word | Kind::Number | Kind::Str));
+            braces.push(block);
+        } else if t.is("}") {
+            braces.pop();
+        }
+        prev_sign = sign;
+        prev2 = prev;
+        prev = Some(k);
+    }
+}
