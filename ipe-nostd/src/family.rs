@@ -67,7 +67,11 @@ pub fn of_instr(i: &Instr) -> Option<Family> {
         Instr::Sub {} | Instr::TimeHour {} | Instr::TimeWeekday {} | Instr::TimeOfDay {} => {
             Some(Family::Time)
         }
-        Instr::InIpSlot { .. } | Instr::InIpField { .. } => Some(Family::Ip),
+        Instr::InIpSlot { .. }
+        | Instr::InIpField { .. }
+        | Instr::CmpIpSlotSlot { .. }
+        | Instr::CmpIpFieldSlot { .. }
+        | Instr::CmpIpFieldField { .. } => Some(Family::Ip),
         Instr::Arith { .. } => Some(Family::Arith),
         Instr::StrOp {
             op:
