@@ -131,7 +131,10 @@ policy Prod:
 fn issue14_ip_comparisons_and_pieces_of_pieces_give_unknown_not_wrong_answers() {
     for (cond, construct) in [
         ("src < dst", "ip addresses"),
-        ("segment(segment(image, \"/\", -1), \":\", 1) == \"latest\"", "`segment`"),
+        (
+            "segment(segment(image, \"/\", -1), \":\", 1) == \"latest\"",
+            "`segment`",
+        ),
     ] {
         let src = format!(
             "default allow\nschema {{\n  src: ip\n  dst: ip\n  image: string\n  n: int\n}}\n\

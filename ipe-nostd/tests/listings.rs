@@ -673,7 +673,10 @@ fn cases() -> Vec<Case> {
                  cmp.ip.field.slot < level 0 field 0 slot 10",
             vec![
                 (
-                    vec![(10, V::Ip("10.0.0.5")), (11, V::R(vec![V::Ip("9.255.255.255")]))],
+                    vec![
+                        (10, V::Ip("10.0.0.5")),
+                        (11, V::R(vec![V::Ip("9.255.255.255")])),
+                    ],
                     "true",
                 ),
                 (
@@ -681,7 +684,10 @@ fn cases() -> Vec<Case> {
                     "false",
                 ),
                 (
-                    vec![(10, V::Ip("10.0.0.5")), (11, V::R(vec![V::Ip("::ffff:10.0.0.4")]))],
+                    vec![
+                        (10, V::Ip("10.0.0.5")),
+                        (11, V::R(vec![V::Ip("::ffff:10.0.0.4")])),
+                    ],
                     "true",
                 ),
                 (
@@ -692,10 +698,7 @@ fn cases() -> Vec<Case> {
                     vec![(10, V::Ip("10.0.0.5")), (11, V::R(vec![V::Ip("fe80::1")]))],
                     "false",
                 ),
-                (
-                    vec![(11, V::R(vec![V::Missing]))],
-                    "error slot 10 Missing",
-                ),
+                (vec![(11, V::R(vec![V::Missing]))], "error slot 10 Missing"),
                 (
                     vec![(10, V::Ip("::")), (11, V::R(vec![V::Missing]))],
                     "error slot 11.0 Missing",

@@ -252,11 +252,7 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         )
             .prop_map(|(p, d, sep, i, l)| format!("segment({p} ?? {d}, {sep}, {i}) == {l}"))
             .boxed(),
-        (
-            proptest::sample::select(SEPARATORS),
-            -2i64..2,
-            lit_str(),
-        )
+        (proptest::sample::select(SEPARATORS), -2i64..2, lit_str())
             .prop_map(|(sep, i, l)| format!("segment(labels[\"x\"], {sep}, {i}) != {l}"))
             .boxed(),
         proptest::sample::select(&["a.s", "b.i", "c.level", "tags", "items"][..])
@@ -483,9 +479,7 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .boxed(),
         // Issue #14 (session 8): two addresses compared (`n.dst` has a schema default), with
         // a `??` default on either side.
-        cmp_op()
-            .prop_map(|o| format!("n.src {o} n.dst"))
-            .boxed(),
+        cmp_op().prop_map(|o| format!("n.src {o} n.dst")).boxed(),
         (
             cmp_op(),
             proptest::sample::select(&[r#""10.0.0.1""#, r#""::ffff:10.0.0.2""#, r#""::1""#][..]),
@@ -1090,7 +1084,15 @@ pub fn request() -> impl Strategy<Value = Value> {
         (attr(t_val()), attr(d_val()), attr(ip_val()), attr(ip_val())),
     )
         .prop_map(
-            |((s, t, i, j), (flag, level), tags, items, labels, (svc, dn, de), (at, ttl, src, dst))| {
+            |(
+                (s, t, i, j),
+                (flag, level),
+                tags,
+                items,
+                labels,
+                (svc, dn, de),
+                (at, ttl, src, dst),
+            )| {
                 let mut root = Map::new();
                 let mut put = |path: &str, v: Option<Value>| {
                     let Some(v) = v else { return };

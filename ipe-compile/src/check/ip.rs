@@ -9,8 +9,8 @@ use super::expr::{VTy, Val, ValOp};
 use super::{ty_word, Ctx};
 use crate::ast::{ByteSpan, CmpOp, Lit};
 use crate::hir::{self, Literal, Operand, Scalar};
-use ipe_nostd::ValueKind;
 use ipe_nostd::ip::{self, CidrError};
+use ipe_nostd::ValueKind;
 
 const NETWORK_HELP: &str = "write an IPv4 or IPv6 address (`10.0.0.1`, `fe80::1`) or a network \
                             in CIDR form (`10.0.0.0/8`, `fe80::/10`)";

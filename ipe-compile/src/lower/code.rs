@@ -5,10 +5,10 @@ use ipe_nostd::isa::{
 };
 
 use super::{LowerError, Tables};
-use ipe_nostd::ValueKind;
 use crate::hir::{
     Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType, TimeOp, TimePart,
 };
+use ipe_nostd::ValueKind;
 
 /// The aggregate instruction to emit.
 #[derive(Clone, Copy)]
