@@ -89,8 +89,8 @@ impl Ctx<'_> {
     }
 
     /// `l op r` where either side is an `ip` operand: `==`, `!=`, `<`, `<=`, `>`, `>=` against
-    /// a string literal address (ordered by the 128-bit value, IPv4 as IPv4-mapped); `None`
-    /// (with an error) otherwise.
+    /// a string literal address or another `ip` operand (ordered by the 128-bit value, IPv4 as
+    /// IPv4-mapped); `None` (with an error) otherwise.
     pub(super) fn ip_compare(&mut self, op: CmpOp, l: Val, r: Val) -> Option<hir::Expr> {
         let is_ip = |v: &Val| v.ty == VTy::Scalar(Scalar::Ip);
         // With the address on the right, `"a" < x` is `x > "a"`.
