@@ -124,3 +124,41 @@ policy Prod:
 "#;
     assert_eq!(findings(src), []);
 }
+
+/// Issue #14: two addresses compared with each other and `segment` over a piece are not
+/// encoded: the answer is unknown and names the construct, never a wrong conflict.
+#[test]
+fn issue14_ip_comparisons_and_pieces_of_pieces_give_unknown_not_wrong_answers() {
+    for (cond, construct) in [
+        ("src < dst", "ip addresses"),
+        (
+            "segment(segment(image, \"/\", -1), \":\", 1) == \"latest\"",
+            "`segment`",
+        ),
+    ] {
+        let src = format!(
+            "default allow\nschema {{\n  src: ip\n  dst: ip\n  image: string\n  n: int\n}}\n\
+             policy A:\n  \"a\"\n  triggers when {cond}\n  requires n > 0\n\
+             policy B:\n  \"b\"\n  triggers when {cond}\n  requires n < 0\n"
+        );
+        let program = ipe_compile::compile_str(&[("t.ipe", src)]).expect("compiles");
+        let a = analyze(&program, &Options::default());
+        assert!(
+            !a.findings.iter().any(|f| f.kind == Kind::Conflict),
+            "{cond}: {:?}",
+            a.findings
+        );
+        let unknown: Vec<_> = a
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Unknown)
+            .collect();
+        assert!(!unknown.is_empty(), "{cond}: {:?}", a.findings);
+        assert!(
+            unknown
+                .iter()
+                .all(|f| f.note.as_deref().unwrap_or("").contains(construct)),
+            "{cond}: {unknown:?}"
+        );
+    }
+}

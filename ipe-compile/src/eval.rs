@@ -89,6 +89,28 @@ fn lookup<'r>(root: &'r Value, path: &str) -> Option<&'r Value> {
     (!v.is_null()).then_some(v)
 }
 
+/// Piece `index` of `s` split with `str::split` on `sep` (negative from the end), issue #14.
+fn piece<'s>(s: &'s str, sep: &str, index: i64) -> Option<&'s str> {
+    let pieces: Vec<&'s str> = s.split(sep).collect();
+    let at = if index >= 0 {
+        usize::try_from(index).ok()
+    } else {
+        usize::try_from(index.unsigned_abs())
+            .ok()
+            .and_then(|back| pieces.len().checked_sub(back))
+    };
+    at.and_then(|i| pieces.get(i)).copied()
+}
+
+/// Whether a `segment`'s string is cut from a map constant's value (not from the request).
+fn seg_root_is_constant(x: &Operand) -> bool {
+    match x {
+        Operand::Lookup(_) => true,
+        Operand::Segment(g) => seg_root_is_constant(&g.x),
+        _ => false,
+    }
+}
+
 /// Reads a scalar of type `ty`.
 fn scalar<'r>(v: &'r Value, ty: &Scalar) -> Result<V<'r>, ErrKind> {
     let wrong = |expected| ErrKind::WrongType {
@@ -401,6 +423,9 @@ impl<'p, 'r> Eval<'p, 'r> {
                 // (`len(x ?? "default")` substitutes one).
                 let n = match &**x {
                     Operand::Lit(Literal::Str(s)) => s.chars().count(),
+                    Operand::Segment(g) if seg_root_is_constant(&g.x) => {
+                        self.segment_text(g)?.chars().count()
+                    }
                     x => match self.operand(x)? {
                         V::Str(s) => s.chars().count(),
                         _ => 0,
@@ -618,6 +643,7 @@ impl<'p, 'r> Eval<'p, 'r> {
                 Literal::Str(s) => Ok(s.clone()),
                 _ => Ok(String::new()),
             },
+            Operand::Segment(g) if seg_root_is_constant(&g.x) => self.segment_text(g),
             _ => match self.operand(o)? {
                 V::Str(s) => Ok(s.to_owned()),
                 _ => Ok(String::new()),
@@ -630,6 +656,7 @@ impl<'p, 'r> Eval<'p, 'r> {
     fn value(&mut self, o: &'p Operand) -> R<Owned> {
         Ok(match o {
             Operand::Lit(Literal::Str(s)) => Owned::Str(s.clone()),
+            Operand::Segment(g) if seg_root_is_constant(&g.x) => Owned::Str(self.segment_text(g)?),
             Operand::Lookup(l) => match self.row(l)? {
                 Literal::Str(s) => Owned::Str(s.clone()),
                 Literal::Int(n) => Owned::Int(*n),
@@ -671,41 +698,67 @@ impl<'p, 'r> Eval<'p, 'r> {
             },
             // `segment(x, ..) ?? d` (issue #14): `x` is present and, when it is a valid string,
             // has the piece.
-            Operand::Segment(g) => {
+            Operand::Segment(g) if matches!(g.x, Operand::Slot(_) | Operand::Field { .. }) => {
                 self.has(&g.x)?
                     && match self.segment(g) {
                         Ok(_) => true,
                         Err(e) => e.kind != ErrKind::NoSegment,
                     }
             }
+            // Over a piece or a map constant's value: present unless the value it is cut from
+            // is missing, has no such piece or no such key (any other error is the read's).
+            Operand::Segment(g) => match self.segment(g) {
+                Ok(_) => true,
+                Err(e) => !matches!(
+                    e.kind,
+                    ErrKind::Missing | ErrKind::NoSegment | ErrKind::MissingKey
+                ),
+            },
             _ => true,
         })
     }
 
-    /// `segment(x, sep, i)` (issue #14): `x` split with `str::split`, piece `i` (negative from
-    /// the end); `x`'s error, else a no-segment error at `x`.
+    /// `segment(x, sep, i)` (issue #14) as a value: the piece, a slice of the request's
+    /// string when `x` is cut from one; a piece of a map constant's value is read through
+    /// [`Self::string_of`] and [`Self::value`], like the value itself (`V::Str("")` here).
     fn segment(&mut self, g: &'p hir::Segment) -> R<V<'r>> {
         let s = match self.operand(&g.x)? {
             V::Str(s) => s,
             _ => "",
         };
-        let pieces: Vec<&'r str> = s.split(g.sep.as_str()).collect();
-        let at = if g.index >= 0 {
-            usize::try_from(g.index).ok()
-        } else {
-            usize::try_from(g.index.unsigned_abs())
-                .ok()
-                .and_then(|back| pieces.len().checked_sub(back))
-        };
-        match at.and_then(|i| pieces.get(i)) {
+        if seg_root_is_constant(&g.x) {
+            return self.segment_text(g).map(|_| V::Str(""));
+        }
+        match piece(s, &g.sep, g.index) {
             Some(p) => Ok(V::Str(p)),
-            None => Err(match g.x {
-                Operand::Field { list, field, .. } => {
-                    Self::err(list, Some(field), ErrKind::NoSegment)
-                }
-                Operand::Slot(id) => Self::err(id, None, ErrKind::NoSegment),
-                _ => Self::err(0, None, ErrKind::NoSegment),
-            }),
+            None => Err(self.no_segment(g)),
+        }
+    }
+
+    /// The text of `segment(x, sep, i)` (issue #14), `x` any string operand.
+    fn segment_text(&mut self, g: &'p hir::Segment) -> R<String> {
+        let s = self.string_of(&g.x)?;
+        match piece(&s, &g.sep, g.index) {
+            Some(p) => Ok(p.to_owned()),
+            None => Err(self.no_segment(g)),
+        }
+    }
+
+    /// The no-segment error of `g`: at the attribute or element field its string is cut
+    /// from (through nested pieces and a map constant's key).
+    fn no_segment(&self, g: &hir::Segment) -> AttrError {
+        let mut root = &g.x;
+        loop {
+            root = match root {
+                Operand::Segment(inner) => &inner.x,
+                Operand::Lookup(l) => &l.key,
+                _ => break,
+            };
+        }
+        match *root {
+            Operand::Field { list, field, .. } => Self::err(list, Some(field), ErrKind::NoSegment),
+            Operand::Slot(id) => Self::err(id, None, ErrKind::NoSegment),
+            _ => Self::err(0, None, ErrKind::NoSegment),
         }
     }
 

@@ -81,12 +81,18 @@ pub fn of_instr(i: &Instr) -> Option<Family> {
         Instr::Sub {} | Instr::TimeHour {} | Instr::TimeWeekday {} | Instr::TimeOfDay {} => {
             Some(Family::Time)
         }
-        Instr::InIpSlot { .. } | Instr::InIpField { .. } => Some(Family::Ip),
+        Instr::InIpSlot { .. }
+        | Instr::InIpField { .. }
+        | Instr::CmpIpSlotSlot { .. }
+        | Instr::CmpIpFieldSlot { .. }
+        | Instr::CmpIpFieldField { .. } => Some(Family::Ip),
         Instr::Arith { .. } => Some(Family::Arith),
         Instr::SegSlot { .. }
         | Instr::SegField { .. }
         | Instr::HasSegSlot { .. }
-        | Instr::HasSegField { .. } => Some(Family::Segment),
+        | Instr::HasSegField { .. }
+        | Instr::Seg { .. }
+        | Instr::HasSeg { .. } => Some(Family::Segment),
         Instr::StrOp {
             op:
                 StrOp::LowerEq | StrOp::LowerStartsWith | StrOp::LowerEndsWith | StrOp::LowerContains,

@@ -175,9 +175,34 @@ macro_rules! for_each_opcode {
             HasSegSlot = 0x42, "has.seg.slot" { slot: Slot, sep: Const, index: Const };
             /// `has.seg.field level field sep index` `[] -> [bool]`: `has.seg.slot` on a field.
             HasSegField = 0x43, "has.seg.field" { level: Level, field: Field, sep: Const, index: Const };
+            /// `cmp.ip.slot.slot op a b` `[] -> [a op b]` (issue #14): compares the addresses in
+            /// slots `a` and `b` (kind [`IP`](crate::format::kind::IP)) by their 128-bit value
+            /// ([`ip::cmp`](crate::ip::cmp), IPv4 as IPv4-mapped); the smaller error if either
+            /// is missing or invalid. One step.
+            CmpIpSlotSlot = 0x46, "cmp.ip.slot.slot" { op: CmpOp, a: Slot, b: Slot };
+            /// `cmp.ip.field.slot op level field slot` `[] -> [field op slot]`: `cmp.ip.slot.slot`
+            /// with field `field` (kind `IP`) of the element bound at level `level` on the left.
+            CmpIpFieldSlot = 0x47, "cmp.ip.field.slot" { op: CmpOp, level: Level, field: Field, slot: Slot };
+            /// `cmp.ip.field.field op la fa lb fb` `[] -> [a op b]`: `cmp.ip.slot.slot` on field
+            /// `fa` of the element bound at level `la` and field `fb` of the one at level `lb`.
+            CmpIpFieldField = 0x48, "cmp.ip.field.field" { op: CmpOp, la: Level, fa: Field, lb: Level, fb: Field };
+            /// `seg sep index level at` `[s] -> [piece]` (issue #14, `segment` over any string
+            /// value: a piece, a map value): `seg.slot` on the string cell `s`, whose error
+            /// stays; [`NoSegment`](crate::ErrKind::NoSegment) at field `at` of the element
+            /// bound at level `level`, or at slot `at` when `level` is [`SEG_AT_SLOT`], when
+            /// there is no such piece.
+            Seg = 0x49, "seg" { sep: Const, index: Const, level: Level, at: Field };
+            /// `has.seg sep index` `[s] -> [bool]`: whether `seg` would give a piece
+            /// (`segment(..) ?? d`): false when `s` is a missing, no-segment or missing-key
+            /// error, true for any other error (the read is that error), else whether the
+            /// piece exists. Never an error.
+            HasSeg = 0x4A, "has.seg" { sep: Const, index: Const };
         }
     };
 }
+
+/// The `level` operand of [`Instr::Seg`] that makes its `at` operand a slot, not a field.
+pub const SEG_AT_SLOT: u8 = u8::MAX;
 
 /// Why bytes do not decode to an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

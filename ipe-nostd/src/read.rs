@@ -184,6 +184,21 @@ pub fn ip_in_set(table: &[u8], v: Value<'_>) -> Result<bool, ErrKind> {
     }
 }
 
+/// The address a value of declared kind [`kind::IP`] holds, or the reason it cannot be read
+/// (`cmp.ip.*`; issue #14): the same errors as [`ip_in_set`].
+#[inline]
+pub fn ip_value(v: Value<'_>) -> Result<crate::ip::Ip, ErrKind> {
+    match v {
+        Value::Missing => Err(ErrKind::Missing),
+        Value::Invalid(k) => Err(k),
+        Value::Ip(a) => Ok(a),
+        v => Err(ErrKind::WrongType {
+            expected: ValueKind::Ip,
+            got: v.json_kind(),
+        }),
+    }
+}
+
 /// The key of the pair (`a`, `b`) of strings in a pair set ([`kind::PAIR`]): `a`'s symbol id
 /// in the high 32 bits, `b`'s in the low 32 bits; `None` when either is not in the bundle's
 /// string table (no pair set holds it). The interpreter and the JIT (which emits the same

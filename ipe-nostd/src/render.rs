@@ -155,6 +155,14 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
                     best = Some(best.map_or(slot.0, |b| b.min(slot.0)));
                 }
             }
+            // Issue #14: two addresses compared, both shown.
+            Instr::CmpIpSlotSlot { a, b, .. } => {
+                for slot in [a, b] {
+                    if after.is_none_or(|a| slot.0 > a) {
+                        best = Some(best.map_or(slot.0, |b| b.min(slot.0)));
+                    }
+                }
+            }
             Instr::LoadConst { .. }
             | Instr::Cmp { .. }
             | Instr::StrOp { .. }
@@ -163,6 +171,8 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             | Instr::InPairSet { .. }
             | Instr::Arith { .. }
             | Instr::StrLen {}
+            | Instr::Seg { .. }
+            | Instr::HasSeg { .. }
             | Instr::Has { .. }
             | Instr::Not {}
             | Instr::And {}

@@ -17,6 +17,8 @@ use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
 use crate::vocab::ErrKind;
 
+#[cfg(feature = "ip")]
+mod ipcmp;
 mod nested;
 #[cfg(feature = "segment")]
 mod segment;
@@ -600,7 +602,55 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 Instr::SegSlot { .. }
                 | Instr::SegField { .. }
                 | Instr::HasSegSlot { .. }
-                | Instr::HasSegField { .. } => self.push(FALSE),
+                | Instr::HasSegField { .. }
+                | Instr::Seg { .. }
+                | Instr::HasSeg { .. } => self.push(FALSE),
+                #[cfg(feature = "ip")]
+                Instr::CmpIpSlotSlot { op, a, b } => {
+                    let x = (self.value(a.0), (a.0, None));
+                    let y = (self.value(b.0), (b.0, None));
+                    self.push(Self::ip_compare(op, x, y));
+                }
+                #[cfg(feature = "ip")]
+                Instr::CmpIpFieldSlot {
+                    op,
+                    level,
+                    field,
+                    slot,
+                } => {
+                    let x = self.ip_field(level.0, field.0);
+                    let y = (self.value(slot.0), (slot.0, None));
+                    self.push(Self::ip_compare(op, x, y));
+                }
+                #[cfg(feature = "ip")]
+                Instr::CmpIpFieldField { op, la, fa, lb, fb } => {
+                    let x = self.ip_field(la.0, fa.0);
+                    let y = self.ip_field(lb.0, fb.0);
+                    self.push(Self::ip_compare(op, x, y));
+                }
+                // Without the `ip` family the verifier refuses these (issue #14).
+                #[cfg(not(feature = "ip"))]
+                Instr::CmpIpSlotSlot { .. }
+                | Instr::CmpIpFieldSlot { .. }
+                | Instr::CmpIpFieldField { .. } => self.push(FALSE),
+                #[cfg(feature = "segment")]
+                Instr::Seg {
+                    sep,
+                    index,
+                    level,
+                    at,
+                } => {
+                    let a = self.pop();
+                    let at = self.seg_at(level.0, at.0);
+                    let c = self.seg(a, at, sep.0, index.0);
+                    self.push(c);
+                }
+                #[cfg(feature = "segment")]
+                Instr::HasSeg { sep, index } => {
+                    let a = self.pop();
+                    let c = self.has_seg_cell(a, sep.0, index.0);
+                    self.push(c);
+                }
                 Instr::InList { list } => {
                     let a = self.pop();
                     let s = list.0;

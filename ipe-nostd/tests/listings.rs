@@ -656,6 +656,118 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 cmp.ip.slot.slot (an address with itself)",
+            "cmp.ip.slot.slot <= slot 10 slot 10",
+            vec![
+                (vec![(10, V::Ip("10.0.0.5"))], "true"),
+                (vec![], "error slot 10 Missing"),
+                (
+                    vec![(10, V::I(3))],
+                    "error slot 10 WrongType { expected: Ip, got: Int }",
+                ),
+            ],
+        ),
+        ok(
+            "issue14 cmp.ip.field.slot (128-bit order, IPv4 mapped)",
+            "any slot 11 body 7
+                 cmp.ip.field.slot < level 0 field 0 slot 10",
+            vec![
+                (
+                    vec![
+                        (10, V::Ip("10.0.0.5")),
+                        (11, V::R(vec![V::Ip("9.255.255.255")])),
+                    ],
+                    "true",
+                ),
+                (
+                    vec![(10, V::Ip("10.0.0.5")), (11, V::R(vec![V::Ip("10.0.0.5")]))],
+                    "false",
+                ),
+                (
+                    vec![
+                        (10, V::Ip("10.0.0.5")),
+                        (11, V::R(vec![V::Ip("::ffff:10.0.0.4")])),
+                    ],
+                    "true",
+                ),
+                (
+                    vec![(10, V::Ip("10.0.0.5")), (11, V::R(vec![V::Ip("::1")]))],
+                    "true",
+                ),
+                (
+                    vec![(10, V::Ip("10.0.0.5")), (11, V::R(vec![V::Ip("fe80::1")]))],
+                    "false",
+                ),
+                (vec![(11, V::R(vec![V::Missing]))], "error slot 10 Missing"),
+                (
+                    vec![(10, V::Ip("::")), (11, V::R(vec![V::Missing]))],
+                    "error slot 11.0 Missing",
+                ),
+            ],
+        ),
+        ok(
+            "issue14 cmp.ip.field.field",
+            "any slot 11 body 13
+                 any slot 11 body 8
+                     cmp.ip.field.field < level 0 field 0 level 1 field 0",
+            vec![
+                (
+                    vec![(11, V::R(vec![V::Ip("10.0.0.1"), V::Ip("10.0.0.2")]))],
+                    "true",
+                ),
+                (
+                    vec![(11, V::R(vec![V::Ip("10.0.0.1"), V::Ip("::ffff:10.0.0.1")]))],
+                    "false",
+                ),
+                (
+                    vec![(11, V::R(vec![V::Missing, V::Ip("10.0.0.1")]))],
+                    "error slot 11.0 Missing",
+                ),
+            ],
+        ),
+        ok(
+            "issue14 seg (piece 1 on \"pr\" of piece 1 on \"prod\"; the error at the slot)",
+            "seg.slot slot 0 const 0 const 7
+             seg const 4 const 7 level 255 field 0
+             in.set set 0",
+            vec![
+                (vec![(0, S("aprodxprdev"))], "true"),
+                (vec![(0, S("aprodxprdevs"))], "false"),
+                (vec![(0, S("aprodx"))], "error slot 0 NoSegment"),
+                (vec![(0, S("dev"))], "error slot 0 NoSegment"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "issue14 seg on a field (the error at the field)",
+            "any slot 5 body 15
+                 load.field level 0 field 0
+                 seg const 4 const 7 level 0 field 0
+                 in.set set 0",
+            vec![
+                (vec![(5, V::R(vec![V::S("xprdev"), V::I(1)]))], "true"),
+                (vec![(5, V::R(vec![V::S("xprdevs"), V::I(1)]))], "false"),
+                (
+                    vec![(5, V::R(vec![V::S("dev"), V::I(1)]))],
+                    "error slot 5.0 NoSegment",
+                ),
+            ],
+        ),
+        ok(
+            "issue14 has.seg (a constant's piece; a missing value)",
+            "load.const const 0
+             has.seg const 4 const 7
+             load.slot slot 0
+             has.seg const 4 const 7
+             and",
+            vec![
+                (vec![(0, S("xprdev"))], "true"),
+                (vec![(0, S("dev"))], "false"),
+                (vec![(0, I(3))], "true"),
+                (vec![], "false"),
+            ],
+        ),
+        ok(
             "nested aggregates",
             "any slot 5 body 13
                  all slot 5 body 8
@@ -944,6 +1056,61 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue14 in.ip.field on an int field",
             asm("any slot 5 body 6\nin.ip.field level 0 field 1 set 3"),
             (5, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 cmp.ip.slot.slot on a string slot",
+            asm("cmp.ip.slot.slot == slot 0 slot 10"),
+            (0, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 cmp.ip.slot.slot on a slot out of range",
+            asm("cmp.ip.slot.slot == slot 10 slot 99"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "issue14 cmp.ip.field.slot outside any aggregate",
+            asm("cmp.ip.field.slot == level 0 field 0 slot 10"),
+            (0, CodeError::BadOperand),
+        ),
+        (
+            "issue14 cmp.ip.field.slot on a string field",
+            asm("any slot 5 body 7\ncmp.ip.field.slot == level 0 field 0 slot 10"),
+            (5, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 cmp.ip.field.field on an int field",
+            asm("any slot 11 body 13\nany slot 5 body 8\ncmp.ip.field.field == level 0 field 0 level 1 field 1"),
+            (10, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 seg of an int",
+            asm("load.const const 1\nseg const 4 const 7 level 255 field 0"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 seg naming a slot out of range",
+            asm("load.slot slot 0\nseg const 4 const 7 level 255 field 99"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "issue14 seg naming a field outside any aggregate",
+            asm("load.slot slot 0\nseg const 4 const 7 level 0 field 0"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "issue14 seg with an int separator",
+            asm("load.slot slot 0\nseg const 1 const 7 level 255 field 0"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 has.seg on an empty stack",
+            asm("has.seg const 4 const 7"),
+            (0, CodeError::StackUnderflow),
+        ),
+        (
+            "issue14 has.seg with a string index",
+            asm("load.slot slot 0\nhas.seg const 4 const 0"),
+            (3, CodeError::TypeMismatch),
         ),
         (
             "issue14 load.slot of an ip slot",

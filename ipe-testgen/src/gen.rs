@@ -29,6 +29,7 @@ pub const SCHEMA: &str = r#"schema {
   t.at: timestamp
   t.ttl: duration
   n.src: ip
+  n.dst: ip = "10.0.0.1"
 }
 const k_strs = ["x", "xy", ""]
 const k_ints = [-1, 2]
@@ -225,6 +226,34 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             proptest::sample::select(&[r#""x""#, r#""y""#, r#""""#][..]),
         )
             .prop_map(|(p, sep, i, l)| format!("lower(segment({p}, {sep}, {i})) == {l}"))
+            .boxed(),
+        // Issue #14 (session 8): `segment` over any string: a piece of a piece (with `??`
+        // outside), `x ?? "d"` inside, a map's fixed key.
+        (
+            s_path.clone(),
+            proptest::sample::select(SEPARATORS),
+            -2i64..2,
+            proptest::sample::select(SEPARATORS),
+            -2i64..2,
+            lit_str(),
+            proptest::option::of(lit_str()),
+        )
+            .prop_map(|(p, s1, i, s2, j, l, d)| match d {
+                None => format!("segment(segment({p}, {s1}, {i}), {s2}, {j}) == {l}"),
+                Some(d) => format!("segment(segment({p}, {s1}, {i}), {s2}, {j}) ?? {d} == {l}"),
+            })
+            .boxed(),
+        (
+            s_path.clone(),
+            lit_str(),
+            proptest::sample::select(SEPARATORS),
+            -2i64..2,
+            lit_str(),
+        )
+            .prop_map(|(p, d, sep, i, l)| format!("segment({p} ?? {d}, {sep}, {i}) == {l}"))
+            .boxed(),
+        (proptest::sample::select(SEPARATORS), -2i64..2, lit_str())
+            .prop_map(|(sep, i, l)| format!("segment(labels[\"x\"], {sep}, {i}) != {l}"))
             .boxed(),
         proptest::sample::select(&["a.s", "b.i", "c.level", "tags", "items"][..])
             .prop_map(|p| format!("has {p}"))
@@ -447,6 +476,19 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .boxed(),
         proptest::sample::select(&["b.i", "d.n"][..])
             .prop_map(|p| format!("{p} in k_rng"))
+            .boxed(),
+        // Issue #14 (session 8): two addresses compared (`n.dst` has a schema default), with
+        // a `??` default on either side.
+        cmp_op().prop_map(|o| format!("n.src {o} n.dst")).boxed(),
+        (
+            cmp_op(),
+            proptest::sample::select(&[r#""10.0.0.1""#, r#""::ffff:10.0.0.2""#, r#""::1""#][..]),
+            any::<bool>(),
+        )
+            .prop_map(|(o, a, left)| match left {
+                true => format!("n.src ?? {a} {o} n.dst"),
+                false => format!("n.dst {o} n.src ?? {a}"),
+            })
             .boxed(),
         (
             proptest::sample::select(&["&", "+", "*", "/"][..]),
@@ -1039,10 +1081,18 @@ pub fn request() -> impl Strategy<Value = Value> {
         ),
         attr(labels()),
         (attr(svc()), attr(i_val()), attr(e_val())),
-        (attr(t_val()), attr(d_val()), attr(ip_val())),
+        (attr(t_val()), attr(d_val()), attr(ip_val()), attr(ip_val())),
     )
         .prop_map(
-            |((s, t, i, j), (flag, level), tags, items, labels, (svc, dn, de), (at, ttl, src))| {
+            |(
+                (s, t, i, j),
+                (flag, level),
+                tags,
+                items,
+                labels,
+                (svc, dn, de),
+                (at, ttl, src, dst),
+            )| {
                 let mut root = Map::new();
                 let mut put = |path: &str, v: Option<Value>| {
                     let Some(v) = v else { return };
@@ -1079,6 +1129,7 @@ pub fn request() -> impl Strategy<Value = Value> {
                 put("t.at", at);
                 put("t.ttl", ttl);
                 put("n.src", src);
+                put("n.dst", dst);
                 Value::Object(root)
             },
         )

@@ -196,3 +196,55 @@ policy Private:
     );
     assert!(text.contains("in.ip.slot slot 0 (src) set 0"), "{text}");
 }
+
+/// Issue #14 (session 8): the listing shows two addresses compared (`cmp.ip.*`, the field form
+/// with the operator flipped for `slot op field`) and a piece of a piece (`seg`, its error
+/// located at the slot: level 255).
+#[test]
+fn issue14_inspect_lists_ip_comparisons_and_pieces_of_pieces() {
+    let src = r#"default allow
+schema {
+  dst: ip
+  src: ip
+  image: string
+  peers: list of peer max 4 { addr: ip }
+}
+
+policy Below:
+  "below"
+  triggers when src < dst
+  denies
+
+policy Peer:
+  "a peer above src"
+  triggers when any(p in peers where src < p.addr)
+  denies
+
+policy Pairs:
+  "two peers differ"
+  triggers when any(p in peers where any(q in peers where p.addr != q.addr))
+  denies
+
+policy Tag:
+  "latest"
+  triggers when segment(segment(image, "/", -1), ":", 1) == "latest"
+  denies
+"#;
+    let bytes = compile(src);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let text = ipe_cli::inspect::inspect(&bytes, &bundle);
+    for line in [
+        "cmp.ip.slot.slot < slot 3 (src) slot 0 (dst)",
+        "cmp.ip.field.slot > level 0 field 0 slot 3 (src)",
+        "cmp.ip.field.field != level 0 field 0 level 1 field 0",
+        "seg.slot slot 1 (image)",
+        "seg const",
+    ] {
+        assert!(text.contains(line), "{line}:\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.contains("seg const") && l.ends_with("level 255 field 1")),
+        "{text}"
+    );
+}

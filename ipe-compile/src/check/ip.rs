@@ -1,14 +1,16 @@
 //! Typing the `ip` type's operators (issue #14): `addr in ["10.0.0.0/8", "fe80::/10", ...]`
 //! (each string literal a network or one address, checked here with located diagnostics),
 //! `addr == "10.0.0.1"`, `!=` and the orderings `<`, `<=`, `>`, `>=` against a literal
-//! address (one-range tables). All compile to
-//! [`hir::Expr::InIp`]: sorted, disjoint, merged 128-bit ranges.
+//! address (one-range tables) compile to [`hir::Expr::InIp`]: sorted, disjoint, merged
+//! 128-bit ranges. Two addresses compared with each other (`src < dst`) are a
+//! [`hir::Expr::Cmp`] of type `ip` (the `cmp.ip.*` instructions).
 
 use super::expr::{VTy, Val, ValOp};
 use super::{ty_word, Ctx};
 use crate::ast::{ByteSpan, CmpOp, Lit};
 use crate::hir::{self, Literal, Operand, Scalar};
 use ipe_nostd::ip::{self, CidrError};
+use ipe_nostd::ValueKind;
 
 const NETWORK_HELP: &str = "write an IPv4 or IPv6 address (`10.0.0.1`, `fe80::1`) or a network \
                             in CIDR form (`10.0.0.0/8`, `fe80::/10`)";
@@ -87,8 +89,8 @@ impl Ctx<'_> {
     }
 
     /// `l op r` where either side is an `ip` operand: `==`, `!=`, `<`, `<=`, `>`, `>=` against
-    /// a string literal address (ordered by the 128-bit value, IPv4 as IPv4-mapped); `None`
-    /// (with an error) otherwise.
+    /// a string literal address or another `ip` operand (ordered by the 128-bit value, IPv4 as
+    /// IPv4-mapped); `None` (with an error) otherwise.
     pub(super) fn ip_compare(&mut self, op: CmpOp, l: Val, r: Val) -> Option<hir::Expr> {
         let is_ip = |v: &Val| v.ty == VTy::Scalar(Scalar::Ip);
         // With the address on the right, `"a" < x` is `x > "a"`.
@@ -98,19 +100,15 @@ impl Ctx<'_> {
             (r, l, flip(op))
         };
         if is_ip(&lit) {
-            self.error(
-                lit.span.clone(),
-                format!(
-                    "comparison `{}` between two ip values is not supported yet",
-                    op.symbol()
-                ),
-                Some(
-                    "compare an ip with a string literal address such as `\"10.0.0.1\"`, or \
-                     test membership with `in [\"10.0.0.0/8\", ...]`"
-                        .to_owned(),
-                ),
-            );
-            return None;
+            // Issue #14: two addresses, compared by their 128-bit values in one instruction.
+            let lhs = self.ip_operand(addr)?;
+            let rhs = self.ip_operand(lit)?;
+            return Some(hir::Expr::Cmp {
+                op,
+                lhs,
+                rhs,
+                ty: ValueKind::Ip,
+            });
         }
         let ValOp::Operand(Operand::Lit(Literal::Str(text))) = &lit.op else {
             let found = ty_word(&lit.ty);
@@ -134,24 +132,27 @@ impl Ctx<'_> {
         };
         let a = ip::to_u128(&a);
         let lhs = self.ip_operand(addr)?;
-        // Issue #14 ordering: the 128-bit order of the stored values (IPv4 as IPv4-mapped
-        // `::ffff:a.b.c.d`), as the range of addresses on the true side.
-        let ranges = match op {
-            CmpOp::Eq | CmpOp::Ne => vec![(a, a)],
-            CmpOp::Lt => a.checked_sub(1).map(|b| (0, b)).into_iter().collect(),
-            CmpOp::Le => vec![(0, a)],
-            CmpOp::Gt => a
-                .checked_add(1)
-                .map(|b| (b, u128::MAX))
-                .into_iter()
-                .collect(),
-            CmpOp::Ge => vec![(a, u128::MAX)],
-        };
-        let e = hir::Expr::InIp { lhs, ranges };
-        Some(match op {
-            CmpOp::Ne => hir::Expr::Not(Box::new(e)),
-            _ => e,
-        })
+        Some(literal_test(op, lhs, a))
+    }
+
+    /// The literal `lit` as the default of an `ip` value (`src ?? "10.0.0.1"`, a schema
+    /// default): one address, in canonical text; `None` with a located error otherwise.
+    pub(super) fn ip_default(&mut self, text: &str, span: &ByteSpan) -> Option<Literal> {
+        match ip::parse(text) {
+            Some(a) => Some(Literal::Str(canonical(&a))),
+            None => {
+                self.error(
+                    span.clone(),
+                    format!("`{text}` is not an IP address"),
+                    Some(
+                        "the default of an ip value is one address, such as `\"10.0.0.1\"` or \
+                         `\"fe80::1\"`"
+                            .to_owned(),
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// `is_v4(v)`: whether the address is an IPv4(-mapped) one, `v in ["::ffff:0:0/96"]`.
@@ -183,6 +184,74 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+}
+
+/// The canonical text of an address.
+pub(super) fn canonical(a: &ip::Ip) -> String {
+    let mut t = String::new();
+    let _ = ip::write(&mut t, a);
+    t
+}
+
+/// `x op a` for the address operand `x` and the literal address `a`: the range of addresses
+/// on the true side, as a one-range table (`!=` is `not ==`). Issue #14 ordering: the
+/// 128-bit order of the stored values (IPv4 as IPv4-mapped `::ffff:a.b.c.d`).
+fn literal_test(op: CmpOp, x: Operand, a: u128) -> hir::Expr {
+    let ranges = match op {
+        CmpOp::Eq | CmpOp::Ne => vec![(a, a)],
+        CmpOp::Lt => a.checked_sub(1).map(|b| (0, b)).into_iter().collect(),
+        CmpOp::Le => vec![(0, a)],
+        CmpOp::Gt => a
+            .checked_add(1)
+            .map(|b| (b, u128::MAX))
+            .into_iter()
+            .collect(),
+        CmpOp::Ge => vec![(a, u128::MAX)],
+    };
+    let e = hir::Expr::InIp { lhs: x, ranges };
+    match op {
+        CmpOp::Ne => hir::Expr::Not(Box::new(e)),
+        _ => e,
+    }
+}
+
+/// The address of a literal operand (a `??` or schema default substituted into an `ip` test,
+/// checked when it was written).
+fn literal_address(o: &Operand) -> Option<u128> {
+    match o {
+        Operand::Lit(Literal::Str(t)) => ip::parse(t).map(|a| ip::to_u128(&a)),
+        _ => None,
+    }
+}
+
+/// Folds the `ip` tests of a condition that a `??` or schema default expansion gave a literal
+/// operand: `InIp` over a literal is a constant, a comparison of two addresses with one
+/// literal side is that literal's one-range test, with two literal sides a constant. Anything
+/// else is returned unchanged.
+pub(super) fn fold_literal(e: hir::Expr) -> hir::Expr {
+    match e {
+        hir::Expr::InIp { lhs, ranges } => match literal_address(&lhs) {
+            Some(a) => hir::Expr::Const(ranges.iter().any(|&(lo, hi)| lo <= a && a <= hi)),
+            None => hir::Expr::InIp { lhs, ranges },
+        },
+        hir::Expr::Cmp {
+            op,
+            lhs,
+            rhs,
+            ty: ValueKind::Ip,
+        } => match (literal_address(&lhs), literal_address(&rhs)) {
+            (Some(a), Some(b)) => hir::Expr::Const(op.test(a.cmp(&b))),
+            (None, Some(b)) => literal_test(op, lhs, b),
+            (Some(a), None) => literal_test(flip(op), rhs, a),
+            (None, None) => hir::Expr::Cmp {
+                op,
+                lhs,
+                rhs,
+                ty: ValueKind::Ip,
+            },
+        },
+        other => other,
     }
 }
 

@@ -117,6 +117,10 @@ pub(super) fn defaults(
                                     Scalar::Int => {
                                         format!("the default of `{path}` must be an int literal")
                                     }
+                                    Scalar::Ip => format!(
+                                        "the default of `{path}` must be one IP address, such as \
+                                         `\"10.0.0.1\"`"
+                                    ),
                                     _ => format!(
                                         "the default of `{path}` must be a {} literal",
                                         s.kind().as_str()
@@ -196,6 +200,11 @@ fn default_literal(s: &Scalar, lit: &Lit) -> Result<Literal, String> {
         (Scalar::Str, Lit::Str(v)) => Ok(Literal::Str(v.clone())),
         (Scalar::Int, Lit::Int(n)) => Ok(Literal::Int(*n)),
         (Scalar::Bool, Lit::Bool(b)) => Ok(Literal::Bool(*b)),
+        // Issue #14: one address, kept in canonical text.
+        (Scalar::Ip, Lit::Str(v)) => match ipe_nostd::ip::parse(v) {
+            Some(a) => Ok(Literal::Str(super::ip::canonical(&a))),
+            None => Err(format!("\"{v}\", which is not an IP address")),
+        },
         (Scalar::Enum(m), Lit::Str(v)) => match m.iter().position(|x| x == v) {
             Some(rank) => Ok(Literal::Enum {
                 rank: u16::try_from(rank).unwrap_or(u16::MAX),
@@ -382,7 +391,15 @@ impl Ctx<'_> {
         let mut vals = vals.into_iter();
         let head = vals.next()?;
         let mut alts = vec![head.clone()];
-        for v in vals {
+        for mut v in vals {
+            // Issue #14: the default of an address is a string literal address.
+            if let (VTy::Scalar(Scalar::Ip), ValOp::Operand(Operand::Lit(Literal::Str(t)))) =
+                (&head.ty, &v.op)
+            {
+                let l = self.ip_default(&t.clone(), &v.span)?;
+                v.op = ValOp::Operand(Operand::Lit(l));
+                v.ty = head.ty.clone();
+            }
             let (_, v) = self.unify(head.clone(), v)?;
             alts.push(v);
         }
@@ -751,6 +768,12 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId, within: Option<u8>) {
 fn fold(e: hir::Expr) -> hir::Expr {
     use hir::Expr as E;
     match e {
+        // Issue #14: address tests given a literal address.
+        e @ (E::InIp { .. }
+        | E::Cmp {
+            ty: ipe_nostd::ValueKind::Ip,
+            ..
+        }) => super::ip::fold_literal(e),
         E::Cmp {
             op,
             lhs: Operand::Lit(a),

@@ -1,18 +1,18 @@
 //! `segment(x, sep, i)` (issue #14): piece `i` of the string `x` split on the literal `sep`.
 //!
-//! `x` is a string attribute or a string field of a bound element, read as it is (a schema
-//! default does not apply: `segment(x, sep, i) ?? d` gives `d` when `x` is missing or has no
-//! such piece); over a string literal the piece is folded. `sep` is a non-empty string
-//! literal and `i` an int literal (negative counts from the end).
+//! `x` is any string value: a string attribute or element field (its schema default applies,
+//! and `x ?? d` inside is allowed: both expand like any optional read), a piece of another
+//! `segment`, a map constant's value `M[k]`, or a literal (then the piece is folded). `sep` is
+//! a non-empty string literal and `i` an int literal (negative counts from the end).
 
 use super::expr::{VTy, Val, ValOp};
 use super::{ty_word, Ctx};
 use crate::ast::{ByteSpan, Expr};
 use crate::hir::{Literal, Operand, Scalar, Segment};
 
-const HELP: &str = "`segment(x, \"/\", i)` takes a string attribute or element field, a \
-                    non-empty separator literal and a piece index literal (0 is the first \
-                    piece, -1 the last)";
+const HELP: &str = "`segment(x, \"/\", i)` takes a string (an attribute, element field, map \
+                    value or another `segment`), a non-empty separator literal and a piece \
+                    index literal (0 is the first piece, -1 the last)";
 
 impl Ctx<'_> {
     /// Checks `segment(x, sep, i)` (three arguments, as the parser guarantees).
@@ -20,7 +20,8 @@ impl Ctx<'_> {
         let [x, sep, index] = args else {
             return None;
         };
-        let saved = std::mem::replace(&mut self.optional.raw, true);
+        // `x`'s schema default applies, even when the `segment` is itself the left of a `??`.
+        let saved = std::mem::replace(&mut self.optional.raw, false);
         let xv = self.value(x);
         self.optional.raw = saved;
         let sepv = self.value(sep);
@@ -77,33 +78,26 @@ impl Ctx<'_> {
                     }
                 }
             }
-            (ValOp::Operand(o @ Operand::Slot(_)), VTy::Scalar(Scalar::Str)) => {
-                Operand::Segment(Box::new(Segment {
-                    x: o.clone(),
-                    sep,
-                    index: i,
-                }))
-            }
-            (ValOp::Operand(o @ Operand::Field { level, .. }), VTy::Scalar(Scalar::Str))
-                if *level != u8::MAX =>
-            {
-                Operand::Segment(Box::new(Segment {
-                    x: o.clone(),
-                    sep,
-                    index: i,
-                }))
-            }
+            (
+                ValOp::Operand(
+                    o @ (Operand::Slot(_)
+                    | Operand::Field { .. }
+                    | Operand::Segment(_)
+                    | Operand::Lookup(_)),
+                ),
+                VTy::Scalar(Scalar::Str),
+            ) => Operand::Segment(Box::new(Segment {
+                x: o.clone(),
+                sep,
+                index: i,
+            })),
             (ValOp::Operand(_), VTy::Scalar(Scalar::Str)) => {
                 self.error(
                     xv.span.clone(),
-                    "`segment` splits a string attribute or element field, found another string \
-                     value"
+                    "`segment` splits a string attribute, element field, map value or piece, \
+                     found another string value"
                         .to_owned(),
-                    Some(
-                        "write `segment(x, ..) ?? d` to give the piece a default; a `??` or \
-                         another function inside `segment` is not supported"
-                            .into(),
-                    ),
+                    Some(HELP.into()),
                 );
                 return None;
             }

@@ -8,6 +8,7 @@ use super::{LowerError, Tables};
 use crate::hir::{
     Aggregate, CmpOp, Expr, Literal, Operand, Scalar, Slot, SlotType, TimeOp, TimePart,
 };
+use ipe_nostd::ValueKind;
 
 /// The aggregate instruction to emit.
 #[derive(Clone, Copy)]
@@ -64,6 +65,18 @@ fn operand_cost(o: &Operand) -> u32 {
     }
 }
 
+/// Where `seg` names the no-segment error of a piece of `x`: the attribute or element field
+/// the string is cut from (`(SEG_AT_SLOT, slot)` or `(level, field)`).
+fn seg_at(x: &Operand) -> Option<(u8, u16)> {
+    match x {
+        Operand::Slot(s) => Some((ipe_nostd::isa::SEG_AT_SLOT, *s)),
+        Operand::Field { level, field, .. } => Some((*level, *field)),
+        Operand::Segment(g) => seg_at(&g.x),
+        Operand::Lookup(l) => seg_at(&l.key),
+        _ => None,
+    }
+}
+
 fn aggregate_cost(a: &Aggregate) -> u32 {
     64 * (1 + a.filter.as_deref().map_or(0, cost))
 }
@@ -97,6 +110,12 @@ impl<'t> CodeGen<'t> {
                 self.emit(Instr::LoadConst { konst: Const(c) });
             }
             Expr::Truthy(o) => self.operand(o)?,
+            Expr::Cmp {
+                op,
+                lhs,
+                rhs,
+                ty: ValueKind::Ip,
+            } => self.cmp_ip(*op, lhs, rhs)?,
             Expr::Cmp { op, lhs, rhs, .. } => match (lhs, rhs) {
                 (Operand::Slot(s), Operand::Lit(l)) => self.cmp_slot_const(*op, *s, l)?,
                 (Operand::Lit(l), Operand::Slot(s)) => self.cmp_slot_const(flipped(*op), *s, l)?,
@@ -374,11 +393,69 @@ impl<'t> CodeGen<'t> {
                 sep,
                 index,
             },
-            _ => {
-                return Err(LowerError::TooMany(
-                    "segments of values that are not attributes",
-                ))
+            // Issue #14: any other string (a piece, a map constant's value) on the stack.
+            (x, has) => {
+                self.operand(x)?;
+                if has {
+                    Instr::HasSeg { sep, index }
+                } else {
+                    let (level, at) = seg_at(x).ok_or(LowerError::TooMany(
+                        "segments of values that read no attribute",
+                    ))?;
+                    Instr::Seg {
+                        sep,
+                        index,
+                        level: Level(level),
+                        at: Field(at),
+                    }
+                }
             }
+        };
+        self.emit(instr);
+        Ok(())
+    }
+
+    /// Two addresses compared (issue #14): one `cmp.ip.*` instruction, a field first.
+    fn cmp_ip(&mut self, op: CmpOp, lhs: &Operand, rhs: &Operand) -> Result<(), LowerError> {
+        let instr = match (lhs, rhs) {
+            (Operand::Slot(a), Operand::Slot(b)) => Instr::CmpIpSlotSlot {
+                op,
+                a: IsaSlot(*a),
+                b: IsaSlot(*b),
+            },
+            (Operand::Field { level, field, .. }, Operand::Slot(s)) => Instr::CmpIpFieldSlot {
+                op,
+                level: Level(*level),
+                field: Field(*field),
+                slot: IsaSlot(*s),
+            },
+            (Operand::Slot(s), Operand::Field { level, field, .. }) => Instr::CmpIpFieldSlot {
+                op: flipped(op),
+                level: Level(*level),
+                field: Field(*field),
+                slot: IsaSlot(*s),
+            },
+            (
+                Operand::Field {
+                    level: la,
+                    field: fa,
+                    ..
+                },
+                Operand::Field {
+                    level: lb,
+                    field: fb,
+                    ..
+                },
+            ) => Instr::CmpIpFieldField {
+                op,
+                la: Level(*la),
+                fa: Field(*fa),
+                lb: Level(*lb),
+                fb: Field(*fb),
+            },
+            // The checker gives address comparisons slots and fields only (literals are
+            // folded into `in.ip.*` tables).
+            _ => return Err(LowerError::TooMany("ip operands")),
         };
         self.emit(instr);
         Ok(())

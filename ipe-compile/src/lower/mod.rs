@@ -360,6 +360,9 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
             Operand::Len(x) => operand(x, out),
             Operand::Segment(g) => {
                 out.push(g.sep.clone());
+                // Issue #14: a piece of a map constant's value is a constant: every piece the
+                // runtimes can cut is in the string table.
+                out.extend(constant_pieces(g));
                 operand(&g.x, out);
             }
             _ => {}
@@ -994,4 +997,25 @@ pub fn encode(body: &Body<'_>) -> Vec<u8> {
     out.extend_from_slice(&header);
     out.extend_from_slice(&payload);
     out
+}
+
+/// Every piece `segment` `g` can cut from a map constant's values (through nested `segment`s),
+/// for the string table: the interpreter keeps such a piece as its symbol (issue #14).
+fn constant_pieces(g: &hir::Segment) -> Vec<String> {
+    let texts: Vec<String> = match &g.x {
+        Operand::Lookup(l) => l
+            .rows
+            .iter()
+            .filter_map(|(_, v)| match v {
+                Literal::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        Operand::Segment(inner) => constant_pieces(inner),
+        _ => return Vec::new(),
+    };
+    texts
+        .iter()
+        .filter_map(|t| ipe_nostd::segment::segment(t, &g.sep, g.index).map(str::to_owned))
+        .collect()
 }

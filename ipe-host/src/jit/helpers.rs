@@ -181,6 +181,20 @@ pub(crate) extern "C" fn ip_in_set(sh: *const Shapes, set: u64, v: *const Value<
     u64::from(read::ip_in_set(table, value(v)).unwrap_or(false))
 }
 
+/// Whether the addresses `*a` and `*b` compare by `op` (a [`CmpOp`](ipe_nostd::isa::CmpOp)
+/// byte; `cmp.ip.*`, issue #14): [`read::ip_value`] and [`ip::cmp`](ipe_nostd::ip::cmp), the
+/// interpreter's kernels; 0 when either is no address (compiled code takes the errors from
+/// [`read_err`]).
+pub(crate) extern "C" fn ip_cmp(op: u64, a: *const Value<'_>, b: *const Value<'_>) -> u64 {
+    let Some(op) = ipe_nostd::isa::CmpOp::from_byte(op as u8) else {
+        return 0;
+    };
+    match (read::ip_value(value(a)), read::ip_value(value(b))) {
+        (Ok(x), Ok(y)) => u64::from(op.test(ipe_nostd::ip::cmp(&x, &y))),
+        _ => 0,
+    }
+}
+
 /// The error code of list slot `s` holding `*v`, or [`OK`].
 pub(crate) extern "C" fn list_err(sh: *const Shapes, s: u64, v: *const Value<'_>) -> u64 {
     match shapes(sh).list(s as u16, value(v)) {

@@ -463,8 +463,69 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                 Instr::SegSlot { .. }
                 | Instr::SegField { .. }
                 | Instr::HasSegSlot { .. }
-                | Instr::HasSegField { .. } => {
+                | Instr::HasSegField { .. }
+                | Instr::Seg { .. }
+                | Instr::HasSeg { .. } => {
                     return Err(e(CodeError::Unsupported(crate::family::Family::Segment)));
+                }
+                Instr::CmpIpSlotSlot { a, b, .. } => {
+                    // Issue #14: two address slots, compared in place; one step.
+                    if self.slot_kind(a.0).map_err(e)? != kind::IP
+                        || self.slot_kind(b.0).map_err(e)? != kind::IP
+                    {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::CmpIpFieldSlot {
+                    level: l,
+                    field,
+                    slot,
+                    ..
+                } => {
+                    if self.field_rec(l.0, field.0, level).map_err(e)?.kind() != kind::IP
+                        || self.slot_kind(slot.0).map_err(e)? != kind::IP
+                    {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::CmpIpFieldField { la, fa, lb, fb, .. } => {
+                    if self.field_rec(la.0, fa.0, level).map_err(e)?.kind() != kind::IP
+                        || self.field_rec(lb.0, fb.0, level).map_err(e)?.kind() != kind::IP
+                    {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                #[cfg(feature = "segment")]
+                Instr::Seg {
+                    sep,
+                    index,
+                    level: l,
+                    at,
+                } => {
+                    // Issue #14: a piece of the string on the stack; `at` names a slot
+                    // (level `SEG_AT_SLOT`) or a field of a bound element, as an error
+                    // location only (its kind is not read).
+                    if l.0 == crate::isa::SEG_AT_SLOT {
+                        self.slot_kind(at.0).map_err(e)?;
+                    } else {
+                        self.field_rec(l.0, at.0, level).map_err(e)?;
+                    }
+                    self.seg_args(sep.0, index.0).map_err(e)?;
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Str).map_err(e)?;
+                }
+                #[cfg(feature = "segment")]
+                Instr::HasSeg { sep, index } => {
+                    self.seg_args(sep.0, index.0).map_err(e)?;
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
                 }
                 Instr::InList { list } => {
                     let s = list.0;

@@ -7,7 +7,8 @@ use super::{Cell, Machine, FALSE};
 use crate::bundle::SlotId;
 use crate::decision::AttrError;
 use crate::format::kind;
-use crate::value::Value;
+use crate::isa::SEG_AT_SLOT;
+use crate::value::{Str, Value, NO_SYMBOL};
 use crate::vocab::ErrKind;
 
 impl<'v> Machine<'_, '_, 'v> {
@@ -40,8 +41,19 @@ impl<'v> Machine<'_, '_, 'v> {
         let Some((sep, i)) = self.seg_args(sep, index) else {
             return FALSE;
         };
-        match crate::segment::segment(s.text, sep, i) {
-            Some(piece) => Cell::str(self.bundle.intern(piece)),
+        let piece = if s.text.is_empty() && s.sym != NO_SYMBOL {
+            // A constant (a map constant's value) holds only its symbol: its pieces are
+            // constants too (the compiler puts every piece a `seg` can cut from a constant in
+            // the string table), kept as their symbols.
+            crate::segment::segment(self.bundle.symbol(s.sym), sep, i).map(|p| Str {
+                text: "",
+                sym: self.bundle.intern(p).sym,
+            })
+        } else {
+            crate::segment::segment(s.text, sep, i).map(|p| self.bundle.intern(p))
+        };
+        match piece {
+            Some(piece) => Cell::str(piece),
             None => Cell::Err(AttrError {
                 slot: at.0,
                 field: at.1,
@@ -59,6 +71,31 @@ impl<'v> Machine<'_, '_, 'v> {
         }
         let present = match self.seg(a, (0, None), sep, index) {
             Cell::Err(e) => e.kind != ErrKind::NoSegment,
+            _ => true,
+        };
+        Cell::Bool(present)
+    }
+
+    /// The location of a `seg` instruction's no-segment error: field `at` of the element
+    /// bound at `level`, or slot `at` when `level` is [`SEG_AT_SLOT`].
+    pub(super) fn seg_at(&self, level: u8, at: u16) -> (SlotId, Option<u16>) {
+        if level == SEG_AT_SLOT {
+            return (at, None);
+        }
+        let list = self.loops.get(usize::from(level)).map_or(0, |l| l.0);
+        (list, Some(at))
+    }
+
+    /// `has.seg`: whether `segment` of the string cell `a` is present: false when `a` is a
+    /// missing, no-segment or missing-key error (a missing value, or a piece or map value
+    /// that is not there), true for any other error (the read is that error), else whether
+    /// the piece exists.
+    pub(super) fn has_seg_cell(&self, a: Cell<'v>, sep: u16, index: u16) -> Cell<'v> {
+        let present = match self.seg(a, (0, None), sep, index) {
+            Cell::Err(e) => !matches!(
+                e.kind,
+                ErrKind::Missing | ErrKind::NoSegment | ErrKind::MissingKey
+            ),
             _ => true,
         };
         Cell::Bool(present)

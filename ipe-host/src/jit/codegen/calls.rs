@@ -48,10 +48,12 @@ pub(crate) enum Helper {
     IpInSet,
     /// [`helpers::str_seg`] (issue #14).
     StrSeg,
+    /// [`helpers::ip_cmp`] (issue #14).
+    IpCmp,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 16;
+pub(crate) const HELPERS: usize = 17;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -72,6 +74,7 @@ impl Helper {
         Helper::StrLen,
         Helper::IpInSet,
         Helper::StrSeg,
+        Helper::IpCmp,
     ];
 
     /// The symbol name.
@@ -93,6 +96,7 @@ impl Helper {
             Helper::StrLen => "ipe_str_len",
             Helper::IpInSet => "ipe_ip_in_set",
             Helper::StrSeg => "ipe_str_seg",
+            Helper::IpCmp => "ipe_ip_cmp",
         }
     }
 
@@ -115,6 +119,7 @@ impl Helper {
             Helper::StrLen => helpers::str_len as *const u8,
             Helper::IpInSet => helpers::ip_in_set as *const u8,
             Helper::StrSeg => helpers::str_seg as *const u8,
+            Helper::IpCmp => helpers::ip_cmp as *const u8,
         }
     }
 
@@ -127,7 +132,7 @@ impl Helper {
             Helper::EnumRank | Helper::SetContains | Helper::ListErr | Helper::IpInSet => 3,
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
-            Helper::ArithVal | Helper::LookupRow | Helper::ConstPart => 3,
+            Helper::ArithVal | Helper::LookupRow | Helper::ConstPart | Helper::IpCmp => 3,
             Helper::StrMatch => 5,
             Helper::StrSeg => 6,
         }

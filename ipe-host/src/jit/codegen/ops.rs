@@ -541,6 +541,10 @@ impl Gen<'_, '_> {
                 | Instr::SegField { .. }
                 | Instr::HasSegSlot { .. }
                 | Instr::HasSegField { .. } => self.seg_instr(instr)?,
+                Instr::Seg { .. } | Instr::HasSeg { .. } => self.seg_stack(instr)?,
+                Instr::CmpIpSlotSlot { .. }
+                | Instr::CmpIpFieldSlot { .. }
+                | Instr::CmpIpFieldField { .. } => self.cmp_ip(instr)?,
                 Instr::StrLen {} => {
                     // Issue #14: the char count through a helper, only for a clean string.
                     let a = self.pop()?;

@@ -6,7 +6,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{self, InstBuilder, StackSlotData, StackSlotKind};
 use ipe_nostd::format::kind;
-use ipe_nostd::isa::Instr;
+use ipe_nostd::isa::{Instr, SEG_AT_SLOT};
 use ipe_nostd::value::NO_SYMBOL;
 use ipe_nostd::ErrKind;
 
@@ -113,6 +113,47 @@ impl Gen<'_, '_> {
             self.push(c)
         } else {
             self.push(c)
+        }
+    }
+
+    /// Runs `seg` or `has.seg` (issue #14): a piece of the string cell on the stack (a piece,
+    /// a map constant's value).
+    pub(super) fn seg_stack(&mut self, instr: Instr) -> R<()> {
+        let a = self.pop()?;
+        match instr {
+            Instr::Seg {
+                sep,
+                index,
+                level,
+                at,
+            } => {
+                let at = if level.0 == SEG_AT_SLOT {
+                    errcode::at(at.0, None)
+                } else {
+                    errcode::at(self.elem(level.0)?.0, Some(at.0))
+                };
+                let (c, _) = self.seg_cell(a, at, sep.0, index.0)?;
+                self.push(c)
+            }
+            Instr::HasSeg { sep, index } => {
+                let (_, found) = self.seg_cell(a, 0, sep.0, index.0)?;
+                // An error cell: present unless missing, no such piece or no such key.
+                let k = self.b.ins().band_imm_u(a.err, 0xff);
+                let mut absent = self.b.ins().icmp_imm_s(IntCC::Equal, k, 0);
+                for kind in [ErrKind::NoSegment, ErrKind::MissingKey] {
+                    let code = errcode::kind_code(kind) as i64;
+                    let is = self.b.ins().icmp_imm_s(IntCC::Equal, k, code);
+                    absent = self.b.ins().bor(absent, is);
+                }
+                let present = self.b.ins().bxor_imm_u(absent, 1);
+                let present = self.b.ins().uextend(I64, present);
+                let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+                let val = self.b.ins().select(dirty, present, found);
+                let ok = self.ok();
+                let c = self.cell(Ty::Bool, val, ok);
+                self.push(c)
+            }
+            _ => Err(bad("not a stack `seg` instruction")),
         }
     }
 }
