@@ -1,11 +1,12 @@
 //! List equality between two request lists (issue #13, session 8): `xs == ys`, `xs != ys`
 //! with both request lists of scalars of one element type. Expanded before checking, as
 //! written source would be, to
-//! `(xs.count == ys.count and (not has xs[0] or xs[0] == ys[0]) and ... )` over the positions
-//! below the smaller declared `max` (`check::positional`), and `!=` its `not`: ordered,
-//! element-wise, the same length. A missing or invalid list is its error (the count reads it,
-//! and a present but invalid list makes every position its error), so every engine runs the
-//! expansion and the cost bound stays exact (the two counts plus four steps per position).
+//! `(count(xs) == count(ys) and (not has xs[0] or not has ys[0] or xs[0] == ys[0]) and ...)`
+//! over the positions below the smaller declared `max` (`check::positional`), and `!=` its
+//! `not`: ordered, element-wise, the same length. A missing or invalid list is its error (the
+//! count reads it, and a present but invalid list makes every position its error; a position
+//! the other list lacks is not read, so its "missing" never hides that error), so every engine
+//! runs the expansion and the cost bound stays exact.
 
 use super::Ctx;
 use crate::ast::{AggKind, ByteSpan, CmpOp, Expr, ExprKind, Name};
@@ -108,8 +109,11 @@ impl Ctx<'_> {
         })];
         for k in 0..n {
             let (a, b) = (pos(&l.0, k), pos(&r.0, k));
+            // Both `has` tests: a position one valid list lacks is never read, so an invalid
+            // list's error is never hidden by a missing position of the other.
             parts.push(at(ExprKind::Paren(Box::new(at(ExprKind::Or(vec![
                 at(ExprKind::Not(Box::new(at(ExprKind::Has(a.clone()))))),
+                at(ExprKind::Not(Box::new(at(ExprKind::Has(b.clone()))))),
                 at(ExprKind::Cmp {
                     op: CmpOp::Eq,
                     lhs: Box::new(at(ExprKind::Path(a))),
