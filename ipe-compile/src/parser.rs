@@ -22,6 +22,7 @@ mod lookup;
 mod optional;
 mod patterns;
 mod ranges;
+pub(crate) use list_eq::expand as expand_list_eq;
 pub(crate) use ranges::expand_bounds;
 mod reason;
 mod reuse;

@@ -15,6 +15,7 @@ pub const SCHEMA: &str = r#"schema {
   c.flag: bool
   c.level: enum ["low", "mid", "high"]
   tags: list of string max 4
+  tags2: list of string max 3 = []
   items: list of item max 4 {
     name: string, ["n/m"]: int, level: enum ["low", "mid", "high"], ok: bool
     subs: list of sub max 3 { k: int, tag: string }
@@ -488,6 +489,56 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .prop_map(|(o, a, left)| match left {
                 true => format!("n.src ?? {a} {o} n.dst"),
                 false => format!("n.dst {o} n.src ?? {a}"),
+            })
+            .boxed(),
+        // Issue #13 (sessions 7 and 8): positions on request lists (in and out of range,
+        // with `??` and `has`), on records' fields, on list constants; list equality against
+        // a literal list and against a list constant (either side).
+        (-5i32..5, eq_op(), lit_str(), any::<bool>())
+            .prop_map(|(i, o, l, or)| {
+                if or {
+                    format!("(tags[{i}] ?? \"x\") {o} {l}")
+                } else {
+                    format!("tags[{i}] {o} {l}")
+                }
+            })
+            .boxed(),
+        (-5i32..5).prop_map(|i| format!("has tags[{i}]")).boxed(),
+        (-5i32..5, s_path.clone(), cmp_op(), -1i64..3)
+            .prop_map(|(i, p, o, n)| {
+                format!("(items[{i}].name == {p} or items[{i}][\"n/m\"] {o} {n})")
+            })
+            .boxed(),
+        (s_path.clone(), -3i32..3, i_path.clone(), -2i32..2)
+            .prop_map(|(p, i, q, j)| format!("({p} == k_strs[{i}] or {q} < k_ints[{j}])"))
+            .boxed(),
+        (
+            eq_op(),
+            proptest::collection::vec(
+                prop_oneof![lit_str(), s_path.clone().prop_map(|p| p.to_owned())],
+                0..4,
+            ),
+        )
+            .prop_map(|(o, ls)| format!("tags {o} [{}]", ls.join(", ")))
+            .boxed(),
+        (eq_op(), any::<bool>())
+            .prop_map(|(o, left)| {
+                if left {
+                    format!("k_strs {o} tags")
+                } else {
+                    format!("tags {o} k_strs")
+                }
+            })
+            .boxed(),
+        // Issue #13 (session 8): list equality between two request lists (`tags2` is
+        // declared `= []` and has a smaller `max`).
+        (eq_op(), any::<bool>())
+            .prop_map(|(o, left)| {
+                if left {
+                    format!("tags2 {o} tags")
+                } else {
+                    format!("tags {o} tags2")
+                }
             })
             .boxed(),
         (
@@ -1082,6 +1133,15 @@ pub fn request() -> impl Strategy<Value = Value> {
         attr(labels()),
         (attr(svc()), attr(i_val()), attr(e_val())),
         (attr(t_val()), attr(d_val()), attr(ip_val()), attr(ip_val())),
+        // `tags2` (issue #13, session 8: `tags == tags2`): now and then a copy of `tags`.
+        (
+            attr(
+                proptest::collection::vec(tag_val(), 0..5)
+                    .prop_map(Value::Array)
+                    .boxed(),
+            ),
+            any::<bool>(),
+        ),
     )
         .prop_map(
             |(
@@ -1092,7 +1152,9 @@ pub fn request() -> impl Strategy<Value = Value> {
                 labels,
                 (svc, dn, de),
                 (at, ttl, src, dst),
+                (tags2, copy),
             )| {
+                let tags2 = if copy { tags.clone() } else { tags2 };
                 let mut root = Map::new();
                 let mut put = |path: &str, v: Option<Value>| {
                     let Some(v) = v else { return };
@@ -1121,6 +1183,7 @@ pub fn request() -> impl Strategy<Value = Value> {
                 put("c.flag", flag);
                 put("c.level", level);
                 put("tags", tags);
+                put("tags2", tags2);
                 put("items", items);
                 put("labels", labels);
                 put("svc", svc);

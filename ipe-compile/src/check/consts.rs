@@ -8,6 +8,8 @@ use crate::ast::{self, AggKind, ByteSpan, ConstValue, DataRef, Expr, ExprKind, L
 use crate::diag::Problem;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
+#[path = "const_positions.rs"]
+mod const_positions;
 #[path = "hierarchy_of.rs"]
 mod hierarchy_of;
 
@@ -127,6 +129,7 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
         file: 0,
         env: Vec::new(),
         schema_heads: HashSet::new(),
+        scalar_lists: super::list_eq_lists::scalar_lists(files.iter().map(|f| f.2)),
     };
     // Attribute names a constant may not take: first segments of schema paths and element
     // names of lists of records.
@@ -236,6 +239,8 @@ struct Cx {
     consts: HashMap<String, Const>,
     /// First segments of schema paths and element names (empty without a schema).
     schema_heads: HashSet<String>,
+    /// Paths declared as lists of scalars (a list constant compares with them).
+    scalar_lists: HashSet<String>,
     problems: Vec<Problem>,
     data_problems: Vec<DataProblem>,
     file: usize,
@@ -938,11 +943,16 @@ impl Cx {
                 kw: kw.clone(),
                 filter: self.boxed(filter),
             },
-            ExprKind::Cmp { op, lhs, rhs } => ExprKind::Cmp {
-                op: *op,
-                lhs: self.boxed(lhs),
-                rhs: self.boxed(rhs),
-            },
+            ExprKind::Cmp { op, lhs, rhs } => {
+                if let Some(x) = self.const_list_eq(e, *op, lhs, rhs) {
+                    return x;
+                }
+                ExprKind::Cmp {
+                    op: *op,
+                    lhs: self.boxed(lhs),
+                    rhs: self.boxed(rhs),
+                }
+            }
             ExprKind::Str { op, lhs, rhs } => ExprKind::Str {
                 op: *op,
                 lhs: self.boxed(lhs),
@@ -953,7 +963,7 @@ impl Cx {
                 items: items.clone(),
             },
             ExprKind::Has(name) => {
-                let first = name.text.split('.').next().unwrap_or("");
+                let first = name.text.split(['.', '[']).next().unwrap_or("");
                 if !matches!(self.named(first), Named::Other) {
                     self.error(
                         name.span.clone(),
@@ -1196,6 +1206,9 @@ impl Cx {
     /// A path naming a constant or a bound value, as a literal; `None` when it names neither
     /// (or is an error, reported).
     fn path(&mut self, name: &Name) -> Option<Expr> {
+        if let Some(r) = self.const_position(name) {
+            return r;
+        }
         let (first, rest) = match name.text.split_once('.') {
             Some((f, r)) => (f, Some(r)),
             None => (name.text.as_str(), None),

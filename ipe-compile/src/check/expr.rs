@@ -160,6 +160,9 @@ impl Ctx<'_> {
                 self.lower_in(super::strings::as_lower(lhs)?, items)
             }
             ExprKind::Cmp { op, lhs, rhs } => {
+                if let Some(x) = self.list_list_eq(*op, lhs, rhs, &e.span) {
+                    return x;
+                }
                 let (l, r) = (self.value(lhs), self.value(rhs));
                 self.compare(*op, l?, r?, &e.span)
             }
@@ -663,10 +666,16 @@ impl Ctx<'_> {
             } => (id, Some(level)),
             Resolved::Slot(_, SlotType::Scalar(s)) => {
                 let found = ty_word(&VTy::Scalar(s));
+                // `__element`: the count of a list equality (`parser::expand_list_eq`).
+                let help = (var.text == "__element").then(|| {
+                    "`==` with a list compares two lists element by element; test membership \
+                     with `x in list`"
+                        .to_owned()
+                });
                 self.error(
                     list.span.clone(),
                     format!("mismatched types: expected list, found {found}"),
-                    None,
+                    help,
                 );
                 return None;
             }

@@ -18,6 +18,8 @@ use crate::diag::Problem;
 use crate::source;
 use std::collections::{HashMap, HashSet};
 
+#[path = "tparam_positions.rs"]
+mod tparam_positions;
 #[path = "tparams.rs"]
 mod tparams;
 
@@ -370,6 +372,16 @@ fn with_values(text: &str, args: &HashMap<String, TArg>) -> String {
             let tok = text.get(i..end).unwrap_or("");
             let after_dot = text.get(..i).is_some_and(|b| b.ends_with('.'));
             let before_dot = text.get(end..).is_some_and(|a| a.starts_with('.'));
+            if let Some((v, used)) = args
+                .get(tok)
+                .filter(|_| !after_dot)
+                .and_then(|a| tparam_positions::position_text(text.get(end..)?, a))
+            {
+                // A position on a list parameter (`xs[1]`, `rs[0].min`): its value.
+                out.push_str(&v);
+                while chars.next_if(|&(j, _)| j < end + used).is_some() {}
+                continue;
+            }
             match args.get(tok) {
                 Some(a) if !after_dot && !before_dot => out.push_str(&match &a.value {
                     ArgValue::Lit(l) => lit_source(l),
@@ -968,11 +980,16 @@ impl<'a> Cx<'a> {
                 brackets: self.span(env, &l.brackets),
                 rows: l.rows.clone(),
             })),
-            ExprKind::Cmp { op, lhs, rhs } => ExprKind::Cmp {
-                op: *op,
-                lhs: Box::new(self.expr(lhs, env)),
-                rhs: Box::new(self.expr(rhs, env)),
-            },
+            ExprKind::Cmp { op, lhs, rhs } => {
+                if let Some(x) = self.tparam_list_eq(*op, lhs, rhs, &e.span, env) {
+                    return x;
+                }
+                ExprKind::Cmp {
+                    op: *op,
+                    lhs: Box::new(self.expr(lhs, env)),
+                    rhs: Box::new(self.expr(rhs, env)),
+                }
+            }
             ExprKind::Str { op, lhs, rhs } => ExprKind::Str {
                 op: *op,
                 lhs: Box::new(self.expr(lhs, env)),
@@ -1386,6 +1403,9 @@ impl<'a> Cx<'a> {
 
     fn path_expr(&mut self, n: &Name, e: &Expr, env: &Env) -> Expr {
         if let Some(x) = self.elem_path(n, env) {
+            return x;
+        }
+        if let Some(x) = self.tparam_position(n, env) {
             return x;
         }
         let head = n.text.split('.').next().unwrap_or("");

@@ -11,6 +11,7 @@ mod expr;
 mod infer;
 pub(crate) mod inline;
 mod ip;
+pub(crate) mod list_eq_lists;
 mod lists;
 mod lookup;
 mod map_records;

@@ -51,6 +51,13 @@ pub(super) fn list_eq(
         )));
     }
     let _ = open;
+    Ok(Some(expand(list, items, op, whole)))
+}
+
+/// The expansion of `list == [items]` (`op` `==` or `!=`) spanning `whole`: `(count(list) ==
+/// k and list[0] == items[0] and ...)`, or its `not`. Also used for a list constant or a
+/// template list parameter on the right (`xs == allowed`, `check::consts`, `check::inline`).
+pub(crate) fn expand(list: &Name, items: Vec<Expr>, op: CmpOp, whole: ByteSpan) -> Expr {
     let n = i64::try_from(items.len()).unwrap_or(i64::MAX);
     let at = |kind: ExprKind| Expr {
         kind,
@@ -81,8 +88,8 @@ pub(super) fn list_eq(
         }));
     }
     let all = at(ExprKind::Paren(Box::new(at(ExprKind::And(parts)))));
-    Ok(Some(match op {
+    match op {
         CmpOp::Ne => at(ExprKind::Not(Box::new(all))),
         _ => all,
-    }))
+    }
 }

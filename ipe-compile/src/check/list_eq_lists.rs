@@ -1,0 +1,152 @@
+//! List equality between two request lists (issue #13, session 8): `xs == ys`, `xs != ys`
+//! with both request lists of scalars of one element type. Expanded before checking, as
+//! written source would be, to
+//! `(count(xs) == count(ys) and (not has xs[0] or not has ys[0] or xs[0] == ys[0]) and ...)`
+//! over the positions below the smaller declared `max` (`check::positional`), and `!=` its
+//! `not`: ordered, element-wise, the same length. A missing or invalid list is its error (the
+//! count reads it, and a present but invalid list makes every position its error; a position
+//! the other list lacks is not read, so its "missing" never hides that error), so every engine
+//! runs the expansion and the cost bound stays exact.
+
+use super::Ctx;
+use crate::ast::{AggKind, ByteSpan, CmpOp, Expr, ExprKind, Name};
+use crate::hir::{self, SlotType};
+
+/// The most positions one `xs == ys` compares: the smaller declared `max` of the two lists
+/// must not exceed it (the default `max` is 256).
+pub(crate) const MAX_POSITIONS: u32 = 256;
+
+impl Ctx<'_> {
+    /// The request list of scalars `e` names at the top level (not an element's field), with
+    /// its element type and `max`.
+    fn top_list(&self, e: &Expr) -> Option<(Name, hir::Scalar, u32)> {
+        let ExprKind::Path(n) = &e.kind else {
+            return None;
+        };
+        let first = ipe_nostd::path::split_first(&n.text).0;
+        if self.scopes.iter().any(|s| s.name == first) {
+            return None;
+        }
+        match self.schema.get(&n.text)? {
+            SlotType::List { elem, max_len } => Some((n.clone(), elem.clone(), *max_len)),
+            _ => None,
+        }
+    }
+
+    /// `lhs op rhs` when both sides are request lists of scalars: the expansion checked, or
+    /// a located error. `None` when they are not two such lists.
+    pub(super) fn list_list_eq(
+        &mut self,
+        op: CmpOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        span: &ByteSpan,
+    ) -> Option<Option<hir::Expr>> {
+        let (l, r) = (self.top_list(lhs)?, self.top_list(rhs)?);
+        if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            self.error(
+                span.clone(),
+                "lists compare with `==` and `!=` only".to_owned(),
+                Some("test the elements with `xs[0] < 5` or `all(x in xs where ...)`".to_owned()),
+            );
+            return Some(None);
+        }
+        if l.1 != r.1 {
+            self.error(
+                span.clone(),
+                format!(
+                    "mismatched types: `{}` is a list of {}, `{}` a list of {}",
+                    l.0.text,
+                    l.1.kind().as_str(),
+                    r.0.text,
+                    r.1.kind().as_str()
+                ),
+                Some("lists of different element types are never equal: compare lists of one element type".to_owned()),
+            );
+            return Some(None);
+        }
+        let n = l.2.min(r.2);
+        if n > MAX_POSITIONS {
+            self.error(
+                span.clone(),
+                format!(
+                    "`{} {} {}` compares up to {n} positions, more than {MAX_POSITIONS}",
+                    l.0.text,
+                    op.symbol(),
+                    r.0.text
+                ),
+                Some(format!(
+                    "declare a `max` of at most {MAX_POSITIONS} on one of the lists (`{}: list of ... max 64`)",
+                    l.0.text
+                ),
+                ),
+            );
+            return Some(None);
+        }
+        let at = |kind: ExprKind| Expr {
+            kind,
+            span: span.clone(),
+        };
+        let count = |list: &Name| {
+            at(ExprKind::Agg {
+                kind: AggKind::Count,
+                var: Name {
+                    text: "__element".to_owned(),
+                    span: list.span.clone(),
+                },
+                list: list.clone(),
+                filter: None,
+            })
+        };
+        let pos = |list: &Name, k: u32| Name {
+            text: format!("{}[{k}]", list.text),
+            span: list.span.clone(),
+        };
+        let mut parts = vec![at(ExprKind::Cmp {
+            op: CmpOp::Eq,
+            lhs: Box::new(count(&l.0)),
+            rhs: Box::new(count(&r.0)),
+        })];
+        for k in 0..n {
+            let (a, b) = (pos(&l.0, k), pos(&r.0, k));
+            // Both `has` tests: a position one valid list lacks is never read, so an invalid
+            // list's error is never hidden by a missing position of the other.
+            parts.push(at(ExprKind::Paren(Box::new(at(ExprKind::Or(vec![
+                at(ExprKind::Not(Box::new(at(ExprKind::Has(a.clone()))))),
+                at(ExprKind::Not(Box::new(at(ExprKind::Has(b.clone()))))),
+                at(ExprKind::Cmp {
+                    op: CmpOp::Eq,
+                    lhs: Box::new(at(ExprKind::Path(a))),
+                    rhs: Box::new(at(ExprKind::Path(b))),
+                }),
+            ]))))));
+        }
+        let all = at(ExprKind::Paren(Box::new(at(ExprKind::And(parts)))));
+        let e = match op {
+            CmpOp::Ne => at(ExprKind::Not(Box::new(all))),
+            _ => all,
+        };
+        Some(self.cond(&e))
+    }
+}
+
+/// The paths the schemas of `files` declare as lists of scalars: a list constant or a list
+/// parameter compares with one of them (`xs == allowed`, `check::consts`, `check::inline`);
+/// against anything else it keeps the "is a list, not a value" error.
+pub(crate) fn scalar_lists<'a>(
+    files: impl Iterator<Item = &'a crate::ast::File>,
+) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for f in files {
+        for item in &f.items {
+            if let crate::ast::Item::Schema(entries) = item {
+                for e in entries {
+                    if matches!(e.ty, crate::ast::TypeExpr::List { .. }) {
+                        out.insert(e.path.text.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
