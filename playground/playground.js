@@ -126,15 +126,18 @@ function runCheck() {
   if (lastDiagnostics.length === 0) {
     try {
       engine = new Engine(compile(source));
-      setStatus(`compiled: ${engine.policies().length} policies`, "ok");
-      scheduleEvaluate();
+      const n = engine.policies().length;
+      setStatus(`compiled: ${n} polic${n === 1 ? "y" : "ies"}`, "ok");
+      evaluateNow();
     } catch (e) {
       engine = null;
       setStatus(String(e.message ?? e), "bad");
+      clearDecision("The policy does not compile.");
     }
   } else {
     engine = null;
     setStatus("the policy has errors", "bad");
+    clearDecision("Fix the policy's errors to see a decision.");
   }
 }
 
@@ -193,6 +196,12 @@ function renderDecision(d) {
   return box;
 }
 
+function clearDecision(why) {
+  const box = $("decision");
+  box.className = "decision empty";
+  box.replaceChildren(el("p", { class: "placeholder" }, why));
+}
+
 function evaluateNow() {
   const errorBox = $("request-error");
   errorBox.textContent = "";
@@ -205,10 +214,11 @@ function evaluateNow() {
     text = engine.evaluate(request.value);
   } catch (e) {
     errorBox.textContent = String(e.message ?? e);
+    clearDecision("The request is not a JSON object: see the message above.");
     return;
   }
   const box = renderDecision(JSON.parse(text));
-  box.append(el("details", { class: "raw" }, el("summary", {}, "Decision JSON (as `ipe eval` prints it)"), el("pre", { id: "decision-json" }, text)));
+  box.append(el("details", { class: "raw" }, el("summary", {}, "Decision JSON, as ipe eval prints it"), el("pre", { id: "decision-json" }, text)));
 }
 
 function scheduleEvaluate() {

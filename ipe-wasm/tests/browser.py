@@ -87,6 +87,8 @@ def main():
         where = driver.find_element(By.CSS_SELECTOR, "#diagnostics .where").text
         assert "user.rol" in message, message
         assert where == "11:12", where
+        # The decision of the previous policy is gone.
+        assert not driver.find_elements(By.ID, "decision-badge")
         style = driver.execute_script(
             "return getComputedStyle(arguments[0]).textDecorationLine", mark
         )
@@ -141,7 +143,8 @@ def main():
             )
             wait.until(lambda d: "no errors" in d.find_element(By.ID, "check-summary").text
                        and d.find_element(By.ID, "policy").get_attribute("value").count("# ----") > 1
-                       and d.find_elements(By.ID, "decision-badge"))
+                       and d.find_elements(By.ID, "decision-badge")
+                       and "AdminOnlyDelete" not in d.find_element(By.ID, "matched").text)
             step(driver, f"6-{name}")
         print("playground: 6 steps passed")
     finally:

@@ -308,7 +308,6 @@ fn node_suite_agrees_with_the_cli_on_examples_and_corpus() {
     let pkg = packages();
     let out = Command::new("node")
         .arg("--test")
-        .arg("--test-reporter=dot")
         .arg(root().join("ipe-wasm/tests/node/ipe.test.mjs"))
         .env("IPE_WASM_NODE", pkg.join("node/ipe_wasm.js"))
         .env("IPE_WASM_NODE_ENGINE", pkg.join("node-engine/ipe_wasm.js"))
@@ -321,6 +320,22 @@ fn node_suite_agrees_with_the_cli_on_examples_and_corpus() {
         "node --test failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // TAP's closing counts: every test ran and passed (one per bundle and per compile-fail
+    // case, plus the fixed ones).
+    let count = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|n| n.trim().parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("node printed `{key}`:\n{stdout}"))
+    };
+    eprintln!(
+        "node --test: {} tests, {} passed",
+        count("# tests "),
+        count("# pass ")
+    );
+    assert!(count("# tests ") > 400, "{stdout}");
+    assert_eq!(count("# pass "), count("# tests "));
 }
 
 /// README's JavaScript block in "In the browser and Node (WebAssembly)".
