@@ -247,31 +247,13 @@ impl Decider {
     /// The decision JSON for one request's text, or why the request is malformed (the
     /// detail is the value parser's wording, see [`request_detail`]).
     pub fn decide(&self, text: &str) -> Result<String, String> {
-        let set = self.0.load();
-        let report = match self.1 {
-            Some(now) => set.report_json_at(text, now),
-            None => set.report_json(text),
-        };
-        match report {
-            Ok(r) => Ok(r.to_json()),
-            // The one-pass reader stops at the first problem it meets (e.g. a root that is
-            // not an object); the value parser's detail is what `ipe eval` has always printed.
-            Err(e) => Err(match ipe_host::request::parse_value(text) {
-                Err(first) => request_detail(&first),
-                Ok(_) => request_detail(&e),
-            }),
-        }
+        ipe_host::decide::decision_json(&self.0.load(), text, self.1)
     }
 }
 
 /// A request error's detail, without the `malformed request: ` prefix.
 pub fn request_detail(e: &ipe_host::Error) -> String {
-    use ipe_host::{ErrorKind, RequestError};
-    match e.kind() {
-        ErrorKind::Request(RequestError::Json(j) | RequestError::DuplicateKey(j)) => j.to_string(),
-        ErrorKind::Request(RequestError::NotAnObject) => "expected a JSON object".to_owned(),
-        _ => e.to_string(),
-    }
+    ipe_host::decide::request_detail(e)
 }
 
 /// The output line of a request that got no decision.

@@ -39,6 +39,7 @@
 
 mod batch;
 mod builder;
+pub mod decide;
 mod decision;
 mod engine;
 mod error;

@@ -18,6 +18,10 @@ use crate::options::{CodeTier, JitStats};
 /// One evaluation in this many (per thread shard and policy) is timed.
 pub const SAMPLE_EVERY: u64 = 64;
 
+/// Whether the target has a clock: `Instant::now` panics on `wasm32-unknown-unknown` (the
+/// WebAssembly package, `ipe-wasm`), where evaluations are counted but never timed.
+const TIMED: bool = !cfg!(all(target_family = "wasm", target_os = "unknown"));
+
 #[derive(Debug, Default)]
 struct PolicyCell {
     evaluations: AtomicU64,
@@ -101,7 +105,7 @@ impl Counters {
             return (eval(), 0);
         };
         let n = cell.evaluations.fetch_add(1, Relaxed);
-        let outcome = if n % SAMPLE_EVERY == 0 {
+        let outcome = if TIMED && n % SAMPLE_EVERY == 0 {
             let start = Instant::now();
             let o = eval();
             let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
