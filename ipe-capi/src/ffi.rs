@@ -369,10 +369,6 @@ pub unsafe extern "C" fn ipe_decide_json(
 /// # Safety
 /// As `ipe_decide_json`.
 #[no_mangle]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the C signature of ipe_decide_json plus the time"
-)]
 pub unsafe extern "C" fn ipe_decide_json_at(
     engine: *const IpeEngine,
     json: *const c_char,
