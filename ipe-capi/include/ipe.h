@@ -290,6 +290,21 @@ enum IpeStatus ipe_decide_json(const struct IpeEngine *engine,
                                size_t out_cap,
                                size_t *needed);
 
+// `ipe_decide_json` at the request time `now_ms` (ms since the Unix epoch, as `ipe eval
+// --now`): it replaces any `now` the request carries, so a client cannot pick the clock its
+// request is judged by. A `now_ms` outside years 0000 to 9999 is `IPE_STATUS_BAD_REQUEST`.
+//
+// # Safety
+// As `ipe_decide_json`.
+enum IpeStatus ipe_decide_json_at(const struct IpeEngine *engine,
+                                  const char *json,
+                                  size_t json_len,
+                                  int64_t now_ms,
+                                  struct IpeDecision *decision,
+                                  char *out,
+                                  size_t out_cap,
+                                  size_t *needed);
+
 // Creates an empty typed request (to free with `ipe_request_free`).
 //
 // # Safety

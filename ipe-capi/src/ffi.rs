@@ -357,23 +357,85 @@ pub unsafe extern "C" fn ipe_decide_json(
     needed: *mut usize,
 ) -> IpeStatus {
     guard("ipe_decide_json", || {
-        // SAFETY: the caller's promise for `engine`.
-        let e = unsafe { engine_ref(engine) }?;
-        // SAFETY: the caller's promise for `json` and `json_len`.
-        let raw = unsafe { bytes(json.cast(), json_len, "json") }?;
-        let text = std::str::from_utf8(raw).map_err(|err| {
-            Failure::new(
-                IpeStatus::BadRequest,
-                format!(
-                    "malformed request: invalid UTF-8 at byte {}",
-                    err.valid_up_to()
-                ),
-            )
-        })?;
-        let d = decide_json(e, text, !out.is_null())?;
-        // SAFETY: the caller's promise for `decision`, `out`, `out_cap` and `needed`.
-        unsafe { write_decision(d, decision, out, out_cap, needed) }
+        // SAFETY: the caller's promises, passed on unchanged.
+        unsafe { decide_json_call(engine, json, json_len, None, decision, out, out_cap, needed) }
     })
+}
+
+/// `ipe_decide_json` at the request time `now_ms` (ms since the Unix epoch, as `ipe eval
+/// --now`): it replaces any `now` the request carries, so a client cannot pick the clock its
+/// request is judged by. A `now_ms` outside years 0000 to 9999 is `IPE_STATUS_BAD_REQUEST`.
+///
+/// # Safety
+/// As `ipe_decide_json`.
+#[no_mangle]
+pub unsafe extern "C" fn ipe_decide_json_at(
+    engine: *const IpeEngine,
+    json: *const c_char,
+    json_len: usize,
+    now_ms: i64,
+    decision: *mut IpeDecision,
+    out: *mut c_char,
+    out_cap: usize,
+    needed: *mut usize,
+) -> IpeStatus {
+    guard("ipe_decide_json_at", || {
+        if !ipe_nostd::time::timestamp_ok(now_ms) {
+            return Err(Failure::new(
+                IpeStatus::BadRequest,
+                format!("`now_ms` {now_ms} is not a timestamp of years 0000 to 9999"),
+            ));
+        }
+        // SAFETY: the caller's promises, passed on unchanged.
+        unsafe {
+            decide_json_call(
+                engine,
+                json,
+                json_len,
+                Some(now_ms),
+                decision,
+                out,
+                out_cap,
+                needed,
+            )
+        }
+    })
+}
+
+/// The body of `ipe_decide_json` and `ipe_decide_json_at`.
+///
+/// # Safety
+/// As `ipe_decide_json`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the C entry points' arguments, passed on"
+)]
+unsafe fn decide_json_call(
+    engine: *const IpeEngine,
+    json: *const c_char,
+    json_len: usize,
+    now_ms: Option<i64>,
+    decision: *mut IpeDecision,
+    out: *mut c_char,
+    out_cap: usize,
+    needed: *mut usize,
+) -> Result<IpeStatus, Failure> {
+    // SAFETY: the caller's promise for `engine`.
+    let e = unsafe { engine_ref(engine) }?;
+    // SAFETY: the caller's promise for `json` and `json_len`.
+    let raw = unsafe { bytes(json.cast(), json_len, "json") }?;
+    let text = std::str::from_utf8(raw).map_err(|err| {
+        Failure::new(
+            IpeStatus::BadRequest,
+            format!(
+                "malformed request: invalid UTF-8 at byte {}",
+                err.valid_up_to()
+            ),
+        )
+    })?;
+    let d = decide_json(e, text, now_ms, !out.is_null())?;
+    // SAFETY: the caller's promise for `decision`, `out`, `out_cap` and `needed`.
+    unsafe { write_decision(d, decision, out, out_cap, needed) }
 }
 
 /// Creates an empty typed request (to free with `ipe_request_free`).

@@ -321,14 +321,21 @@ impl Decided {
     }
 }
 
-/// Decides a JSON request against the engine's live version. With `render`, through the
-/// CLI's path (`report_json`: the same decision JSON, reason templates filled from the
-/// request); without, the struct only.
-fn decide_json(engine: &IpeEngine, json: &str, render: bool) -> Result<Decided, Failure> {
+/// Decides a JSON request against the engine's live version, at the request time `now_ms`
+/// (ms since the Unix epoch, replacing any `now` the request carries) when given. With
+/// `render`, through the CLI's path (`report_json`: the same decision JSON, reason templates
+/// filled from the request); without, the struct only.
+fn decide_json(
+    engine: &IpeEngine,
+    json: &str,
+    now_ms: Option<i64>,
+    render: bool,
+) -> Result<Decided, Failure> {
     let set = engine.engine.load();
-    if render {
-        Ok(Decided::of_report(&set, &set.report_json(json)?))
-    } else {
-        Ok(Decided::of_decision(&set, &set.evaluate_json(json)?))
-    }
+    Ok(match (now_ms, render) {
+        (None, true) => Decided::of_report(&set, &set.report_json(json)?),
+        (None, false) => Decided::of_decision(&set, &set.evaluate_json(json)?),
+        (Some(now), true) => Decided::of_report(&set, &set.report_json_at(json, now)?),
+        (Some(now), false) => Decided::of_decision(&set, &set.evaluate_json_at(json, now)?),
+    })
 }
