@@ -168,6 +168,14 @@ impl Compiled {
             .collect())
     }
 
+    /// The program and its host interpreter, once [`Compiled::host`] built it.
+    pub fn program_and_interp(&self) -> anyhow::Result<(&hir::Program, &ipe_host::PolicyEngine)> {
+        Ok((
+            &self.program,
+            self.interp.as_ref().context("interpreter built")?,
+        ))
+    }
+
     /// The decision of `engine` for `request`.
     pub fn decide(
         &mut self,
@@ -188,17 +196,7 @@ impl Compiled {
     }
 }
 
-/// The value at `path` (path text, [`ipe_nostd::path`]) in `root`; `None` when a step is
-/// absent or not an object (a `null` value is returned as is).
-pub fn lookup<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
-    let mut v = root;
-    for seg in ipe_nostd::path::segments(path) {
-        let mut key = String::new();
-        let _ = seg.write_key(&mut key);
-        v = v.as_object()?.get(&key)?;
-    }
-    Some(v)
-}
+pub use ipe_explain::lookup;
 
 /// Sets `request`'s `now` (RFC 3339 text or integer epoch seconds, checked as `ipe eval
 /// --now` checks it).
@@ -218,21 +216,4 @@ pub fn set_now(request: &mut Value, now: &Value) -> Result<(), String> {
     }
 }
 
-/// `v` with every object's keys in sorted order, so output is the same whether or not
-/// `serde_json` keeps insertion order (its `preserve_order` feature, which another crate of a
-/// build may turn on).
-pub fn sorted(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Value::Object(
-                keys.into_iter()
-                    .map(|k| (k.clone(), sorted(&m[k])))
-                    .collect(),
-            )
-        }
-        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
-}
+pub use ipe_explain::sorted;

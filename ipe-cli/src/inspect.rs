@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use ipe_nostd::bundle::{BodyKind, MetaValue, PolicyId, SlotInfo};
+use ipe_nostd::bundle::{BodyKind, MetaValue, PolicyId};
 use ipe_nostd::format::Header;
 use ipe_nostd::{disasm, Bundle, ValueKind};
 
@@ -174,34 +174,7 @@ fn write_all(o: &mut String, bytes: &[u8], b: &Bundle<'_>) -> std::fmt::Result {
     Ok(())
 }
 
-/// An index key as source text for its slot's type: a quoted string or member, an integer, or
-/// a boolean.
-pub fn key_text(b: &Bundle<'_>, slot: &SlotInfo<'_>, key: i64) -> String {
-    match slot.kind {
-        ValueKind::Str => match u32::try_from(key) {
-            Ok(sym) => format!("{:?}", b.symbol(sym)),
-            Err(_) => key.to_string(),
-        },
-        ValueKind::Enum => usize::try_from(key)
-            .ok()
-            .and_then(|r| b.enum_members(slot.enum_id).nth(r))
-            .map_or_else(|| key.to_string(), |m| format!("{m:?}")),
-        ValueKind::Bool => (key != 0).to_string(),
-        // Issue #14: as the literal a source writes.
-        ValueKind::Time => {
-            let mut s = String::from("timestamp(\"");
-            let _ = ipe_nostd::time::write_rfc3339(&mut s, key);
-            s.push_str("\")");
-            s
-        }
-        ValueKind::Duration => {
-            let mut s = String::new();
-            let _ = ipe_nostd::time::write_duration(&mut s, key);
-            s
-        }
-        _ => key.to_string(),
-    }
-}
+pub use ipe_explain::key_text;
 
 /// The ranges of an IP range table (issue #14) in canonical text: `first-last` each, or one
 /// address; at most 8, then how many more.

@@ -1,5 +1,5 @@
-//! `check` and `compile` (feature `compiler`): ipe-compile's diagnostics with ranges, and
-//! bundles as `ipe compile` writes them.
+//! `check`, `compile` and `explain` (feature `compiler`): ipe-compile's diagnostics with
+//! ranges, bundles as `ipe compile` writes them, and `ipe explain`'s explanations.
 
 use serde::Serialize;
 
@@ -154,5 +154,73 @@ pub fn compile_bundle(sources: &Sources) -> Result<Vec<u8>, CompileFailure> {
         (_, found) => Err(CompileFailure::Diagnostics(
             found.iter().map(|d| diagnostic(sources, d)).collect(),
         )),
+    }
+}
+
+/// How [`explain_request`] renders the explanation: `ipe explain --format text|json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExplainFormat {
+    /// The text `ipe explain` prints.
+    Text,
+    /// The JSON `ipe explain --format json` prints (pretty, sorted keys, final newline).
+    Json,
+}
+
+/// What `ipe explain FILES --request R [--now T] --format F` prints for `sources` and the
+/// request text (`now_ms`: the request time in ms since the Unix epoch, set as the request's
+/// `now`), or the error it reports: the rendered diagnostics, a lowering limit, `malformed
+/// request: ...`, or a mismatch with the host engine (which the tests rule out).
+pub fn explain_request(
+    sources: &Sources,
+    request: &str,
+    now_ms: Option<i64>,
+    format: ExplainFormat,
+) -> Result<String, String> {
+    let options = options(sources);
+    let program = match ipe_compile::compile_sources_with(&sources.files, &options) {
+        (Some(program), found) if found.is_empty() => program,
+        (_, found) => {
+            let text: Vec<String> = found.iter().map(ipe_compile::Diagnostic::render).collect();
+            return Err(text.join("\n"));
+        }
+    };
+    let bytes = ipe_compile::lower::lower_with_max_cost(&program, options.max_cost)
+        .map_err(|e| e.to_string())?
+        .bytes;
+    let engine_options = ipe_host::EngineOptions {
+        max_cost: options.max_cost,
+        ..ipe_host::EngineOptions::interpreter()
+    };
+    let engine =
+        ipe_host::PolicyEngine::with_options(bytes, engine_options).map_err(|e| e.to_string())?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(request).map_err(|e| format!("malformed request: {e}"))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err("malformed request: expected a JSON object".to_owned());
+    };
+    if let Some(ms) = now_ms {
+        if !ipe_nostd::time::timestamp_ok(ms) {
+            return Err("nowMs: not a timestamp of the years 0000 to 9999".to_owned());
+        }
+        // `ipe explain --now`'s forms: integer epoch seconds, else RFC 3339 text.
+        let now = if ms % 1000 == 0 {
+            serde_json::Value::from(ms / 1000)
+        } else {
+            let mut text = String::new();
+            let _ = ipe_nostd::time::write_rfc3339(&mut text, ms);
+            serde_json::Value::from(text)
+        };
+        object.insert("now".to_owned(), now);
+    }
+    let e = ipe_explain::explain(&program, &engine, &value)
+        .map_err(|detail| format!("malformed request: {detail}"))?;
+    let body = match format {
+        ExplainFormat::Text => e.text.clone(),
+        ExplainFormat::Json => e.json_text(),
+    };
+    if e.agrees {
+        Ok(body)
+    } else {
+        Err(body)
     }
 }

@@ -14,7 +14,10 @@ use wasm_bindgen::prelude::*;
 #[cfg(feature = "compiler")]
 mod compiler;
 #[cfg(feature = "compiler")]
-pub use compiler::{compile_bundle, diagnostics, CompileFailure, Diagnostic, Position, Sources};
+pub use compiler::{
+    compile_bundle, diagnostics, explain_request, CompileFailure, Diagnostic, ExplainFormat,
+    Position, Sources,
+};
 
 /// A loaded, verified bundle that decides requests: `ipe eval`'s engine (the host engine,
 /// interpreter only, default cost budget).
@@ -186,6 +189,39 @@ impl JsEngine {
 #[wasm_bindgen]
 pub fn evaluate(bundle: &[u8], request: &str, now_ms: Option<f64>) -> Result<String, JsValue> {
     JsEngine::new(bundle)?.evaluate(request, now_ms)
+}
+
+/// `explain(source, request, nowMs?, format?, data?, instances?)`: what `ipe explain` prints
+/// for the request text against `source` (a string, or an object of file names to texts;
+/// explaining needs the sources, since a bundle carries no source program), `format` `"text"`
+/// (default) or `"json"`, with the data and instance files as `check` takes them; throws with the diagnostics, `malformed request: ...`, or a mismatch with the
+/// host engine.
+#[cfg(feature = "compiler")]
+#[wasm_bindgen]
+pub fn explain(
+    source: JsValue,
+    request: &str,
+    now_ms: Option<f64>,
+    format: Option<String>,
+    data: JsValue,
+    instances: JsValue,
+) -> Result<String, JsValue> {
+    if source.is_instance_of::<js_sys::Uint8Array>() {
+        return Err(js_error(
+            "explain: pass the sources, not a bundle: a bundle carries no source program to trace",
+        ));
+    }
+    let format = match format.as_deref() {
+        None | Some("text") => ExplainFormat::Text,
+        Some("json") => ExplainFormat::Json,
+        Some(other) => {
+            return Err(js_error(&format!(
+                "format: expected \"text\" or \"json\", not {other:?}"
+            )))
+        }
+    };
+    let sources = read_sources(&source, &data, &instances)?;
+    explain_request(&sources, request, now_arg(now_ms)?, format).map_err(|e| js_error(&e))
 }
 
 /// Whether this build has the compiler (`check`, `compile`); `false` in the engine-only build.

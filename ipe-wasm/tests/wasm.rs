@@ -148,8 +148,15 @@ fn read(paths: &[PathBuf]) -> Vec<(String, String)> {
 }
 
 /// One bundle's entry of the cases file: its files, the CLI's bundle bytes, its requests and
-/// what `ipe eval` prints for each (an `{"error"}` object for a malformed one).
-fn bundle_case(id: &str, sources: ipe_wasm::Sources, requests: Vec<String>) -> Value {
+/// what `ipe eval` prints for each (an `{"error"}` object for a malformed one), and what `ipe
+/// explain` prints (text and JSON) for its first `explained` requests (the examples' also at
+/// two `--now` times).
+fn bundle_case(
+    id: &str,
+    sources: ipe_wasm::Sources,
+    requests: Vec<String>,
+    explained: usize,
+) -> Value {
     let options = ipe_compile::CompileOptions {
         data: sources
             .data
@@ -174,6 +181,14 @@ fn bundle_case(id: &str, sources: ipe_wasm::Sources, requests: Vec<String>) -> V
     let bytes = ipe_compile::lower::lower_with_max_cost(&program, options.max_cost)
         .expect("lowers")
         .bytes;
+    let explains = explains(
+        id,
+        &sources,
+        program,
+        &requests,
+        explained,
+        options.max_cost,
+    );
     // The package's own Rust side compiles to the same bytes.
     let ours =
         ipe_wasm::compile_bundle(&sources).unwrap_or_else(|_| panic!("{id}: ipe-wasm compiles it"));
@@ -207,7 +222,67 @@ fn bundle_case(id: &str, sources: ipe_wasm::Sources, requests: Vec<String>) -> V
         "bundle": bytes,
         "requests": requests,
         "expected": expected,
+        "explains": explains,
     })
+}
+
+/// What `ipe explain` prints (computed by ipe-cli's own code, natively) for the first `count`
+/// requests that are JSON objects, plus, for the examples, the first at two request times
+/// (whole seconds and with milliseconds); each checked against the package's Rust side.
+fn explains(
+    id: &str,
+    sources: &ipe_wasm::Sources,
+    program: ipe_compile::hir::Program,
+    requests: &[String],
+    count: usize,
+    max_cost: u32,
+) -> Vec<Value> {
+    let mut compiled = ipe_cli::authoring::Compiled::new(program, max_cost).expect("lowers");
+    let objects = requests
+        .iter()
+        .filter(|r| serde_json::from_str::<Value>(r).is_ok_and(|v| v.is_object()))
+        .take(count);
+    let mut runs: Vec<(&String, Option<i64>)> = objects.map(|r| (r, None)).collect();
+    if id.starts_with("examples/") {
+        if let Some(&(first, _)) = runs.first() {
+            runs.push((first, Some(1_767_225_600_000)));
+            runs.push((first, Some(1_767_225_600_123)));
+        }
+    }
+    runs.into_iter()
+        .map(|(r, now_ms)| {
+            let mut value: Value = serde_json::from_str(r).expect("a JSON object");
+            if let Some(ms) = now_ms {
+                // `ipe explain --now` with integer seconds, else RFC 3339 text.
+                let now = if ms % 1000 == 0 {
+                    Value::from(ms / 1000)
+                } else {
+                    let mut t = String::new();
+                    ipe_nostd::time::write_rfc3339(&mut t, ms).expect("write");
+                    Value::from(t)
+                };
+                ipe_cli::authoring::set_now(&mut value, &now).expect("now");
+            }
+            let e = ipe_cli::explain::explain(&mut compiled, &value, max_cost)
+                .unwrap_or_else(|err| panic!("{id}: {r}: {err:#}"));
+            assert!(
+                e.agrees,
+                "{id}: {r}: the explanation agrees with the engine"
+            );
+            let (text, json) = (e.text.clone(), e.json_text());
+            for (format, want) in [
+                (ipe_wasm::ExplainFormat::Text, &text),
+                (ipe_wasm::ExplainFormat::Json, &json),
+            ] {
+                assert_eq!(
+                    ipe_wasm::explain_request(sources, r, now_ms, format).as_ref(),
+                    Ok(want),
+                    "{id}: {r} at {now_ms:?}: ipe-wasm's explanation ({format:?})"
+                );
+            }
+            json!({ "request": r, "now_ms": now_ms, "text": text, "json": json })
+        })
+        .collect()
 }
 
 /// The cases file the Node suite reads: every example with its `requests.jsonl` (plus a few
@@ -246,7 +321,12 @@ fn cases_json() -> PathBuf {
             data,
             instances,
         };
-        bundles.push(bundle_case(&format!("examples/{name}"), sources, requests));
+        bundles.push(bundle_case(
+            &format!("examples/{name}"),
+            sources,
+            requests,
+            usize::MAX,
+        ));
     }
     let corpus = ipe_testgen::corpus::load(&ipe_testgen::corpus::default_root()).expect("corpus");
     let mut fails = Vec::new();
@@ -272,6 +352,7 @@ fn cases_json() -> PathBuf {
                     &format!("tests/corpus/{}", f.id),
                     sources,
                     cases.iter().map(|c| c.request.to_string()).collect(),
+                    1,
                 ));
             }
             ipe_testgen::corpus::FileExpect::Fail(e) => fails.push(json!({

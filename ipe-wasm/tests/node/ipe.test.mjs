@@ -42,6 +42,33 @@ for (const b of cases.bundles) {
   });
 }
 
+for (const b of cases.bundles) {
+  if (b.explains.length === 0) continue;
+  test(`${b.id}: ${b.explains.length} explanations as \`ipe explain\``, () => {
+    for (const x of b.explains) {
+      const now = x.now_ms ?? undefined;
+      const at = `${x.request} at ${x.now_ms}`;
+      assert.equal(ipe.explain(b.files, x.request, now, "text", b.data, b.instances), x.text, at);
+      assert.equal(ipe.explain(b.files, x.request, now, "json", b.data, b.instances), x.json, at);
+      if (now === undefined) {
+        assert.equal(ipe.explain(b.files, x.request, undefined, undefined, b.data, b.instances), x.text);
+      }
+    }
+  });
+}
+
+test("explain: the engine-only build has none; bad arguments throw", () => {
+  assert.equal(typeof engineOnly.explain, "undefined");
+  const src = 'default allow\npolicy P:\n  "a is one"\n  triggers when a == 1\n  denies\n';
+  assert.match(ipe.explain(src, '{"a": 1}'), /^decision: deny: deny-overrides \(1 violated, 0 in error\)\n/);
+  assert.equal(JSON.parse(ipe.explain(src, '{"a": 2}', undefined, "json")).decision, "allow");
+  assert.throws(() => ipe.explain(src, "[1]"), { message: "malformed request: expected a JSON object" });
+  assert.throws(() => ipe.explain(src, "{}", undefined, "yaml"), /format/);
+  assert.throws(() => ipe.explain(src, "{}", 1.5), /nowMs/);
+  assert.throws(() => ipe.explain(ipe.compile(src), "{}"), /not a bundle/);
+  assert.throws(() => ipe.explain("policy", "{}"), /^Error: error: /);
+});
+
 for (const f of cases.fails) {
   test(`${f.id}: check() locates the first error`, () => {
     const found = ipe.check(f.files, f.data, f.instances);
