@@ -77,3 +77,27 @@ policy Open:
   triggers when kind == "deploy"
   requires true
 "#;
+
+/// Runs test `name` (its full path, `module::test`) alone in a child process of this test
+/// binary, with environment variable `marker` set, and asserts that it passed; returns `true`
+/// in the parent (which should return at once) and `false` in the child (which measures).
+/// For measurements of the whole process (RSS, mappings) that other tests' threads would skew.
+pub fn in_child(name: &str, marker: &str) -> bool {
+    if std::env::var_os(marker).is_some() {
+        return false;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let out = std::process::Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(marker, "1")
+        .output()
+        .expect("child runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("1 passed"), "the child ran the test: {text}");
+    true
+}

@@ -66,26 +66,10 @@ fn rss_pages() -> Option<u64> {
 fn jit_sets_free_their_code_when_dropped() {
     // Measured in a child process (this test binary, re-run on this test alone): the other
     // tests' threads allocate meanwhile, and the process's RSS is theirs too.
-    const CHILD: &str = "IPE_HOST_RSS_CHILD";
-    if std::env::var_os(CHILD).is_none() {
-        let exe = std::env::current_exe().expect("test binary");
-        let out = std::process::Command::new(exe)
-            .args([
-                "jit_diff::jit_sets_free_their_code_when_dropped",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, "1")
-            .output()
-            .expect("child runs");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "child failed: {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(text.contains("1 passed"), "the child ran the test: {text}");
+    if crate::common::in_child(
+        "jit_diff::jit_sets_free_their_code_when_dropped",
+        "IPE_HOST_RSS_CHILD",
+    ) {
         return;
     }
     let src = std::fs::read_to_string(

@@ -1,7 +1,5 @@
 //! Issue #15: the host at scale: JIT code in few kernel mappings.
 
-use std::process::Command;
-
 use ipe_host::{EngineOptions, JitTier, PolicyEngine};
 
 use crate::common;
@@ -24,25 +22,7 @@ fn jit_code_lives_in_a_few_mappings_per_version() {
     if !std::path::Path::new("/proc/self/maps").exists() {
         return;
     }
-    if std::env::var_os(CHILD).is_none() {
-        let exe = std::env::current_exe().expect("test binary");
-        let out = Command::new(exe)
-            .args([
-                "scale::jit_code_lives_in_a_few_mappings_per_version",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, "1")
-            .output()
-            .expect("child runs");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "child failed: {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(text.contains("1 passed"), "the child ran the test: {text}");
+    if common::in_child("scale::jit_code_lives_in_a_few_mappings_per_version", CHILD) {
         return;
     }
     let (a, b) = (common::many_policies(3_000), common::many_policies(2_999));
