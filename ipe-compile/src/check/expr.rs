@@ -202,6 +202,12 @@ impl Ctx<'_> {
                 );
                 None
             }
+            ExprKind::Path(name) if self.is_v4_path(name).is_some() => {
+                // `src.is_v4`: the path spelling of `is_v4(src)` (check/ip.rs).
+                let x = self.is_v4_path(name)?;
+                let v = self.path_value(&x)?;
+                self.is_v4(v)
+            }
             ExprKind::Call { name, args } if name.text == "is_v4" && args.len() == 1 => {
                 let v = self.value(args.first()?)?;
                 self.is_v4(v)
