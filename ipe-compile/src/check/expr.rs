@@ -953,16 +953,9 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        if elem == Scalar::Ip || l.ty == VTy::Scalar(Scalar::Ip) {
-            self.error(
-                list.span.clone(),
-                "`in` over a list of ip is not defined".to_owned(),
-                Some(
-                    "test the elements with `any(x in list where x in [\"10.0.0.0/8\"])`"
-                        .to_owned(),
-                ),
-            );
-            return None;
+        if elem == Scalar::Ip && l.ty == VTy::Scalar(Scalar::Ip) {
+            // `src in allowed_ips`: `any` element equal to `src` (check/ip.rs).
+            return self.in_ip_list(lhs, list);
         }
         self.list_read(id);
         if let Some(level) = within {

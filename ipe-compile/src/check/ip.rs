@@ -7,7 +7,7 @@
 
 use super::expr::{VTy, Val, ValOp};
 use super::{maps, ty_word, Ctx};
-use crate::ast::{ByteSpan, CmpOp, Lit, Name};
+use crate::ast::{AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name};
 use crate::hir::{self, Literal, Operand, Scalar, SlotType};
 use ipe_nostd::ip::{self, CidrError};
 use ipe_nostd::ValueKind;
@@ -207,6 +207,40 @@ impl Ctx<'_> {
             text: prefix.to_owned(),
             span,
         })
+    }
+
+    /// `x in list` with `x` an `ip` and `list` a list of `ip` (an attribute or an element's
+    /// list field): membership by the 128-bit value (IPv4 as IPv4-mapped), checked as
+    /// `any(e in list where e == x)` with an element name no source can write, so it shares
+    /// that form's errors, cost and code (the `cmp.ip.*` comparisons).
+    pub(super) fn in_ip_list(&mut self, lhs: &Expr, list: &Name) -> Option<hir::Expr> {
+        let span = list.span.clone();
+        let var = Name {
+            text: "$ip".to_owned(),
+            span: span.clone(),
+        };
+        let elem = Expr {
+            kind: ExprKind::Path(var.clone()),
+            span: span.clone(),
+        };
+        let eq = Expr {
+            kind: ExprKind::Cmp {
+                op: CmpOp::Eq,
+                lhs: Box::new(elem),
+                rhs: Box::new(lhs.clone()),
+            },
+            span: span.clone(),
+        };
+        let any = Expr {
+            kind: ExprKind::Agg {
+                kind: AggKind::Any,
+                var,
+                list: list.clone(),
+                filter: Some(Box::new(eq)),
+            },
+            span,
+        };
+        self.cond(&any)
     }
 
     /// The slot or element field an `ip` value reads.
