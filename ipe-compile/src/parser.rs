@@ -930,14 +930,22 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
             let span = lhs.span.start..end;
             return Ok(ranges::expand(lhs, Vec::new(), &[r], span));
         }
+        if ranges::at_str_range(i) {
+            // Issue #14: a range of ip addresses, `src in "10.0.0.1".."10.0.0.99"`.
+            let r = ranges::str_range(i)?;
+            let end = i.current_token_start();
+            let span = lhs.span.start..end;
+            return Ok(ranges::expand_all(lhs, Vec::new(), &[], &[r], span));
+        }
         if eat_sym(i, "[")?.is_some() {
             let mut items = Vec::new();
             let mut spans = Vec::new();
+            let mut strs = Vec::new();
             loop {
                 if let Some(close) = eat_sym(i, "]")? {
                     let span = lhs.span.start..close.end;
-                    if !spans.is_empty() {
-                        return Ok(ranges::expand(lhs, items, &spans, span));
+                    if !spans.is_empty() || !strs.is_empty() {
+                        return Ok(ranges::expand_all(lhs, items, &spans, &strs, span));
                     }
                     return Ok(Expr {
                         kind: ExprKind::InSet {
@@ -949,6 +957,13 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
                 }
                 if ranges::at_range(i) {
                     spans.push(ranges::range(i)?);
+                    if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
+                        return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
+                    }
+                    continue;
+                }
+                if ranges::at_str_range(i) {
+                    strs.push(ranges::str_range(i)?);
                     if eat_sym(i, ",")?.is_none() && !peek_sym(i, "]") {
                         return Err(ErrMode::Cut(err_here(i, Label::Expected("`,` or `]`"))));
                     }

@@ -466,7 +466,17 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         )
             .prop_map(|(o, a)| format!("n.src {o} {a}"))
             .boxed(),
-        Just("is_v4(n.src)".to_owned()).boxed(),
+        // `n.src.is_v4` is the path spelling of `is_v4(n.src)`; a range of addresses
+        // (session 8).
+        proptest::sample::select(
+            &[
+                "is_v4(n.src)",
+                "n.src.is_v4",
+                r#"n.src in "10.0.0.1".."fe80::1""#,
+            ][..],
+        )
+        .prop_map(str::to_owned)
+        .boxed(),
         // Issue #14 (session 7): ip ordering against a literal, ranges in a constant, and a
         // schema default (`d.n: int = 2`) inside arithmetic.
         (

@@ -205,6 +205,12 @@ impl Ctx<'_> {
                 );
                 None
             }
+            ExprKind::Path(name) if self.is_v4_path(name).is_some() => {
+                // `src.is_v4`: the path spelling of `is_v4(src)` (check/ip.rs).
+                let x = self.is_v4_path(name)?;
+                let v = self.path_value(&x)?;
+                self.is_v4(v)
+            }
             ExprKind::Call { name, args } if name.text == "is_v4" && args.len() == 1 => {
                 let v = self.value(args.first()?)?;
                 self.is_v4(v)
@@ -956,16 +962,9 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        if elem == Scalar::Ip || l.ty == VTy::Scalar(Scalar::Ip) {
-            self.error(
-                list.span.clone(),
-                "`in` over a list of ip is not defined".to_owned(),
-                Some(
-                    "test the elements with `any(x in list where x in [\"10.0.0.0/8\"])`"
-                        .to_owned(),
-                ),
-            );
-            return None;
+        if elem == Scalar::Ip && l.ty == VTy::Scalar(Scalar::Ip) {
+            // `src in allowed_ips`: `any` element equal to `src` (check/ip.rs).
+            return self.in_ip_list(lhs, list);
         }
         self.list_read(id);
         if let Some(level) = within {

@@ -6,9 +6,9 @@
 //! [`hir::Expr::Cmp`] of type `ip` (the `cmp.ip.*` instructions).
 
 use super::expr::{VTy, Val, ValOp};
-use super::{ty_word, Ctx};
-use crate::ast::{ByteSpan, CmpOp, Lit};
-use crate::hir::{self, Literal, Operand, Scalar};
+use super::{maps, ty_word, Ctx};
+use crate::ast::{AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name};
+use crate::hir::{self, Literal, Operand, Scalar, SlotType};
 use ipe_nostd::ip::{self, CidrError};
 use ipe_nostd::ValueKind;
 
@@ -172,6 +172,75 @@ impl Ctx<'_> {
             lhs,
             ranges: vec![(lo, lo | 0xffff_ffff)],
         })
+    }
+
+    /// `x.is_v4` written as a path (issue #14, the issue's spelling of `is_v4(x)`): when the
+    /// last segment is `is_v4` and the rest names a scalar attribute or element field (and
+    /// the whole path is no attribute or field of its own), the path of `x`, spanned at its
+    /// text. A non-`ip` scalar then gets `is_v4`'s type error.
+    pub(super) fn is_v4_path(&self, name: &Name) -> Option<Name> {
+        let prefix = name.text.strip_suffix(".is_v4")?;
+        if self.schema.contains_key(&name.text) {
+            return None;
+        }
+        let (first, rest) = ipe_nostd::path::split_first(prefix);
+        let named = |s: &&super::Scope| s.name == first || maps::alias_of(s, first).is_some();
+        let scalar = match self.scopes.iter().rev().find(named) {
+            Some(scope) => {
+                let (_, full) = ipe_nostd::path::split_first(&name.text);
+                maps::alias_of(scope, first).is_none()
+                    && scope.fields.iter().any(|f| f.path == rest)
+                    && !scope.fields.iter().any(|f| f.path == full)
+            }
+            None => matches!(self.schema.get(prefix), Some(SlotType::Scalar(_))),
+        };
+        if !scalar {
+            return None;
+        }
+        // A span from an expanded def may not cover the text letter for letter: keep it whole.
+        let span = if name.span.len() == name.text.len() {
+            name.span.start..name.span.start + prefix.len()
+        } else {
+            name.span.clone()
+        };
+        Some(Name {
+            text: prefix.to_owned(),
+            span,
+        })
+    }
+
+    /// `x in list` with `x` an `ip` and `list` a list of `ip` (an attribute or an element's
+    /// list field): membership by the 128-bit value (IPv4 as IPv4-mapped), checked as
+    /// `any(e in list where e == x)` with an element name no source can write, so it shares
+    /// that form's errors, cost and code (the `cmp.ip.*` comparisons).
+    pub(super) fn in_ip_list(&mut self, lhs: &Expr, list: &Name) -> Option<hir::Expr> {
+        let span = list.span.clone();
+        let var = Name {
+            text: "$ip".to_owned(),
+            span: span.clone(),
+        };
+        let elem = Expr {
+            kind: ExprKind::Path(var.clone()),
+            span: span.clone(),
+        };
+        let eq = Expr {
+            kind: ExprKind::Cmp {
+                op: CmpOp::Eq,
+                lhs: Box::new(elem),
+                rhs: Box::new(lhs.clone()),
+            },
+            span: span.clone(),
+        };
+        let any = Expr {
+            kind: ExprKind::Agg {
+                kind: AggKind::Any,
+                var,
+                list: list.clone(),
+                filter: Some(Box::new(eq)),
+            },
+            span,
+        };
+        self.cond(&any)
     }
 
     /// The slot or element field an `ip` value reads.

@@ -4,7 +4,7 @@
 //! remaining literals' `in [..]`), so the checker, the reference evaluator, lowering and every
 //! engine see only comparisons they already have.
 
-use super::{eat_sym, integer, In, PResult, SyntaxError};
+use super::{eat_sym, integer, string, In, PResult, SyntaxError};
 use crate::ast::{ByteSpan, CmpOp, Expr, ExprKind, Lit};
 use winnow::error::ErrMode;
 
@@ -63,6 +63,94 @@ pub(super) fn range(i: &mut In<'_>) -> PResult<Range> {
     })
 }
 
+/// An inclusive range with string bounds, `"10.0.0.1".."10.0.0.99"` (issue #14: a range of `ip`
+/// addresses), as written, with the spans of its bounds. It expands to the same `x >= lo and x
+/// <= hi` as an integer range; the checker types the bounds (ordering ip against an address
+/// literal).
+#[derive(Clone, Debug)]
+pub(super) struct StrRange {
+    lo: String,
+    lo_span: ByteSpan,
+    hi: String,
+    hi_span: ByteSpan,
+}
+
+/// True when the input starts with a string literal without escapes followed by `..`.
+pub(super) fn at_str_range(i: &In<'_>) -> bool {
+    let s: &str = i.input.as_ref();
+    let Some(body) = s.strip_prefix('"') else {
+        return false;
+    };
+    let Some(end) = body.find(['"', '\\', '\n']) else {
+        return false;
+    };
+    body.get(end..).is_some_and(|r| r.starts_with('"'))
+        && body
+            .get(end + 1..)
+            .is_some_and(|r| r.trim_start().starts_with(".."))
+}
+
+/// Reads `"lo".."hi"` ([`at_str_range`] held). When both bounds are IP addresses, an empty
+/// range (`lo` after `hi` in the 128-bit order) is a located error.
+pub(super) fn str_range(i: &mut In<'_>) -> PResult<StrRange> {
+    let (lo, lo_span) = string(i)?;
+    let Some(dots) = eat_sym(i, "..")? else {
+        return Err(ErrMode::Cut(SyntaxError::located(
+            lo_span,
+            "expected `..` after the lower bound of a range",
+            "a range is written `lo..hi`",
+        )));
+    };
+    let s: &str = i.input.as_ref();
+    if !s.starts_with('"') {
+        return Err(ErrMode::Cut(SyntaxError::located(
+            dots,
+            "a range needs a string upper bound after `..`",
+            "write both bounds as addresses: `\"10.0.0.1\"..\"10.0.0.99\"` (inclusive)",
+        )));
+    }
+    let (hi, hi_span) = string(i)?;
+    let order = |t: &str| ipe_nostd::ip::parse(t).map(|a| ipe_nostd::ip::to_u128(&a));
+    if let (Some(a), Some(b)) = (order(&lo), order(&hi)) {
+        if a > b {
+            return Err(ErrMode::Cut(SyntaxError::located(
+                lo_span.start..hi_span.end,
+                format!("the range `\"{lo}\"..\"{hi}\"` is empty"),
+                format!("a range is inclusive and runs upwards: write `\"{hi}\"..\"{lo}\"`"),
+            )));
+        }
+    }
+    Ok(StrRange {
+        lo,
+        lo_span,
+        hi,
+        hi_span,
+    })
+}
+
+/// `lhs` within one string range: `lhs >= "lo" and lhs <= "hi"`, each bound located at itself.
+fn within_str(lhs: &Expr, r: &StrRange) -> Expr {
+    let span = lhs.span.start..r.hi_span.end;
+    let cmp = |op, v: &str, at: &ByteSpan| Expr {
+        kind: ExprKind::Cmp {
+            op,
+            lhs: Box::new(lhs.clone()),
+            rhs: Box::new(Expr {
+                kind: ExprKind::Lit(Lit::Str(v.to_owned())),
+                span: at.clone(),
+            }),
+        },
+        span: span.clone(),
+    };
+    Expr {
+        kind: ExprKind::And(vec![
+            cmp(CmpOp::Ge, &r.lo, &r.lo_span),
+            cmp(CmpOp::Le, &r.hi, &r.hi_span),
+        ]),
+        span,
+    }
+}
+
 /// `lhs` within one range: `lhs >= lo and lhs <= hi` (one `==` when `lo == hi`).
 fn within(lhs: &Expr, r: &Range) -> Expr {
     let span = lhs.span.start..r.hi_span.end;
@@ -99,6 +187,17 @@ pub(super) fn expand(
     ranges: &[Range],
     span: ByteSpan,
 ) -> Expr {
+    expand_all(lhs, items, ranges, &[], span)
+}
+
+/// [`expand`] with string ranges too (after the integer ones).
+pub(super) fn expand_all(
+    lhs: Expr,
+    items: Vec<(Lit, ByteSpan)>,
+    ranges: &[Range],
+    strs: &[StrRange],
+    span: ByteSpan,
+) -> Expr {
     let mut alts = Vec::new();
     if !items.is_empty() {
         alts.push(Expr {
@@ -110,6 +209,7 @@ pub(super) fn expand(
         });
     }
     alts.extend(ranges.iter().map(|r| within(&lhs, r)));
+    alts.extend(strs.iter().map(|r| within_str(&lhs, r)));
     if alts.len() == 1 {
         if let Some(only) = alts.pop() {
             return Expr { span, ..only };
