@@ -82,6 +82,7 @@ policy Open:
 /// binary, with environment variable `marker` set, and asserts that it passed; returns `true`
 /// in the parent (which should return at once) and `false` in the child (which measures).
 /// For measurements of the whole process (RSS, mappings) that other tests' threads would skew.
+#[cfg(feature = "jit")]
 pub fn in_child(name: &str, marker: &str) -> bool {
     if std::env::var_os(marker).is_some() {
         return false;
