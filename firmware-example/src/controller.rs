@@ -10,11 +10,15 @@
 //! error, which denies); a bundle that fails verification is refused and every request is
 //! denied; any output not explicitly allowed is driven to its safe (de-energised) state.
 
+use core::fmt;
+
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal::i2c::I2c;
+use ipe_nostd::decision::write_error_text;
+use ipe_nostd::render::write_reason;
 use ipe_nostd::{
-    evaluate, Bundle, BundleError, Context, Decision, Effect, PolicyId, SlotId, Value,
+    evaluate, AttrError, Bundle, BundleError, Context, Decision, Effect, PolicyId, SlotId, Value,
 };
 
 /// Context capacity: attribute slots the device can fill (the bundle declares 5).
@@ -321,7 +325,8 @@ impl<'b> Engine<'b> {
 
     /// Logs `verdict` for `command`: the effect, then every matched policy with its intent and
     /// the reason it was satisfied, violated or in error (a violation's reason rendered with
-    /// `values`, the request's slot values the verdict was made from).
+    /// `values`, the request's slot values the verdict was made from). Reasons are rendered
+    /// into a [`Text`] buffer and logged as `{=str}` (issue #15: no `core::fmt` in the firmware).
     #[cfg_attr(not(target_os = "none"), allow(unused_variables))]
     pub fn log(&self, command: Command, verdict: &Verdict, values: &[Value<'_>]) {
         let Some(bundle) = self.bundle() else {
@@ -344,21 +349,17 @@ impl<'b> Engine<'b> {
         for &id in &verdict.matched {
             let p = bundle.policy(id);
             if let Some(v) = verdict.violations.iter().find(|v| v.policy == id) {
-                let reason = bundle.reason_with(values, *v);
+                let mut text = Text::new();
+                let _ = write_reason(&mut text, bundle, values, *v);
                 info!(
-                    "  violated  {=str} \"{=str}\": {}",
+                    "  violated  {=str} \"{=str}\": {=str}{=str}",
                     p.name,
                     p.intent,
-                    defmt::Display2Format(&reason)
+                    text.as_str(),
+                    text.ellipsis()
                 );
             } else if let Some(e) = verdict.errors.iter().find(|e| e.policy == id) {
-                let reason = bundle.error_text(e.error);
-                info!(
-                    "  error     {=str} \"{=str}\": {}",
-                    p.name,
-                    p.intent,
-                    defmt::Display2Format(&reason)
-                );
+                log_error(bundle, id, e.error);
             } else {
                 info!("  satisfied {=str} \"{=str}\"", p.name, p.intent);
             }
@@ -369,15 +370,92 @@ impl<'b> Engine<'b> {
             .iter()
             .filter(|e| !verdict.matched.contains(&e.policy))
         {
-            let p = bundle.policy(e.policy);
-            let reason = bundle.error_text(e.error);
-            info!(
-                "  error     {=str} \"{=str}\": {}",
-                p.name,
-                p.intent,
-                defmt::Display2Format(&reason)
-            );
+            log_error(bundle, e.policy, e.error);
         }
+    }
+}
+
+/// Logs policy `id`'s attribute error `error` with the policy's name and intent.
+#[cfg_attr(not(target_os = "none"), allow(unused_variables))]
+fn log_error(bundle: &Bundle<'_>, id: PolicyId, error: AttrError) {
+    let p = bundle.policy(id);
+    let mut text = Text::new();
+    let _ = write_error_text(&mut text, bundle, error);
+    info!(
+        "  error     {=str} \"{=str}\": {=str}{=str}",
+        p.name,
+        p.intent,
+        text.as_str(),
+        text.ellipsis()
+    );
+}
+
+/// Bytes of a reason or error text the log keeps ([`Text`]).
+pub const TEXT_CAPACITY: usize = 192;
+
+/// A reason or error text rendered for the log into a fixed buffer, through
+/// [`fmt::Write::write_str`] only (issue #15: logged with defmt's `{=str}`, so the firmware
+/// links no `core::fmt` formatting). Text past [`TEXT_CAPACITY`] bytes is cut at a character
+/// boundary and the log line ends in `...`.
+pub struct Text {
+    buf: [u8; TEXT_CAPACITY],
+    len: usize,
+    cut: bool,
+}
+
+impl Text {
+    /// An empty text.
+    pub const fn new() -> Self {
+        Text {
+            buf: [0; TEXT_CAPACITY],
+            len: 0,
+            cut: false,
+        }
+    }
+
+    /// The text written so far (what fits).
+    pub fn as_str(&self) -> &str {
+        self.buf
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    /// `"..."` when the text was cut, else `""`.
+    pub fn ellipsis(&self) -> &'static str {
+        if self.cut {
+            "..."
+        } else {
+            ""
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::new()
+    }
+}
+
+impl fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut n = s.len().min(TEXT_CAPACITY - self.len);
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        if let (Some(to), Some(from)) = (
+            self.buf.get_mut(self.len..self.len + n),
+            s.as_bytes().get(..n),
+        ) {
+            to.copy_from_slice(from);
+            self.len += n;
+        }
+        if n < s.len() {
+            // Full: stop rendering.
+            self.cut = true;
+            return Err(fmt::Error);
+        }
+        Ok(())
     }
 }
 

@@ -241,3 +241,29 @@ fn corrupted_bundles_are_refused_and_deny_everything() {
         }
     }
 }
+
+/// Issue #15: the log's reason buffer renders the same text as `Display` (here an attribute
+/// error through `write_error_text`), and a text longer than its capacity is cut at a
+/// character boundary and marked.
+#[test]
+fn log_text_renders_like_display_and_cuts_at_a_char_boundary() {
+    use crate::controller::{Text, TEXT_CAPACITY};
+    use core::fmt::Write;
+
+    let mut i = inputs(250);
+    i.bus[0] = I2cTx::write_read(SENSOR_ADDR, vec![REG_PRESSURE], vec![0, 0])
+        .with_error(ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address));
+    let (v, s) = step(BUNDLE, Command::OpenValve, i, (false, false, true));
+    let bundle = s.engine.bundle().unwrap();
+    let mut text = Text::new();
+    ipe_nostd::decision::write_error_text(&mut text, bundle, v.errors[0].error).unwrap();
+    assert_eq!(text.as_str(), "missing attribute `device.pressure`");
+    assert_eq!(text.ellipsis(), "");
+
+    // 'é' is two bytes: the one that would straddle the end is left out.
+    let mut text = Text::new();
+    assert!(text.write_str(&"a".repeat(TEXT_CAPACITY - 1)).is_ok());
+    assert!(text.write_str("é").is_err());
+    assert_eq!(text.as_str().len(), TEXT_CAPACITY - 1);
+    assert_eq!(text.ellipsis(), "...");
+}
