@@ -10,13 +10,14 @@
 //! error, which denies); a bundle that fails verification is refused and every request is
 //! denied; any output not explicitly allowed is driven to its safe (de-energised) state.
 
+#[cfg(target_os = "none")]
 use core::fmt;
 
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal::i2c::I2c;
-use ipe_nostd::decision::write_error_text;
-use ipe_nostd::render::write_reason;
+#[cfg(target_os = "none")]
+use ipe_nostd::{decision::write_error_text, render::write_reason};
 use ipe_nostd::{
     evaluate, AttrError, Bundle, BundleError, Context, Decision, Effect, PolicyId, SlotId, Value,
 };
@@ -325,8 +326,8 @@ impl<'b> Engine<'b> {
 
     /// Logs `verdict` for `command`: the effect, then every matched policy with its intent and
     /// the reason it was satisfied, violated or in error (a violation's reason rendered with
-    /// `values`, the request's slot values the verdict was made from). Reasons are rendered
-    /// into a [`Text`] buffer and logged as `{=str}` (issue #15: no `core::fmt` in the firmware).
+    /// `values`, the request's slot values the verdict was made from). Reasons are logged piece
+    /// by piece as they are rendered (issue #15: no buffer and no `core::fmt` in the firmware).
     #[cfg_attr(not(target_os = "none"), allow(unused_variables))]
     pub fn log(&self, command: Command, verdict: &Verdict, values: &[Value<'_>]) {
         let Some(bundle) = self.bundle() else {
@@ -348,15 +349,12 @@ impl<'b> Engine<'b> {
         info!("{=str}: {}", command.as_str(), verdict.effect);
         for &id in &verdict.matched {
             let p = bundle.policy(id);
-            if let Some(v) = verdict.violations.iter().find(|v| v.policy == id) {
-                let mut text = Text::new();
-                let _ = write_reason(&mut text, bundle, values, *v);
+            if let Some(&v) = verdict.violations.iter().find(|v| v.policy == id) {
                 info!(
-                    "  violated  {=str} \"{=str}\": {=str}{=str}",
+                    "  violated  {=str} \"{=str}\": {}",
                     p.name,
                     p.intent,
-                    text.as_str(),
-                    text.ellipsis()
+                    Pieces(|w: &mut Piece<'_>| write_reason(w, bundle, values, v))
                 );
             } else if let Some(e) = verdict.errors.iter().find(|e| e.policy == id) {
                 log_error(bundle, id, e.error);
@@ -379,82 +377,35 @@ impl<'b> Engine<'b> {
 #[cfg_attr(not(target_os = "none"), allow(unused_variables))]
 fn log_error(bundle: &Bundle<'_>, id: PolicyId, error: AttrError) {
     let p = bundle.policy(id);
-    let mut text = Text::new();
-    let _ = write_error_text(&mut text, bundle, error);
     info!(
-        "  error     {=str} \"{=str}\": {=str}{=str}",
+        "  error     {=str} \"{=str}\": {}",
         p.name,
         p.intent,
-        text.as_str(),
-        text.ellipsis()
+        Pieces(|w: &mut Piece<'_>| write_error_text(w, bundle, error))
     );
 }
 
-/// Bytes of a reason or error text the log keeps ([`Text`]).
-pub const TEXT_CAPACITY: usize = 192;
+/// A reason or error text written by its closure and logged by defmt piece by piece, each
+/// `write_str` a `{=str}` (issue #15: no buffer, and no `core::fmt` in the firmware, which
+/// `defmt::Display2Format` linked).
+#[cfg(target_os = "none")]
+struct Pieces<F>(F);
 
-/// A reason or error text rendered for the log into a fixed buffer, through
-/// [`fmt::Write::write_str`] only (issue #15: logged with defmt's `{=str}`, so the firmware
-/// links no `core::fmt` formatting). Text past [`TEXT_CAPACITY`] bytes is cut at a character
-/// boundary and the log line ends in `...`.
-pub struct Text {
-    buf: [u8; TEXT_CAPACITY],
-    len: usize,
-    cut: bool,
-}
-
-impl Text {
-    /// An empty text.
-    pub const fn new() -> Self {
-        Text {
-            buf: [0; TEXT_CAPACITY],
-            len: 0,
-            cut: false,
-        }
-    }
-
-    /// The text written so far (what fits).
-    pub fn as_str(&self) -> &str {
-        self.buf
-            .get(..self.len)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
-    }
-
-    /// `"..."` when the text was cut, else `""`.
-    pub fn ellipsis(&self) -> &'static str {
-        if self.cut {
-            "..."
-        } else {
-            ""
-        }
+#[cfg(target_os = "none")]
+impl<F: Fn(&mut Piece<'_>) -> fmt::Result> defmt::Format for Pieces<F> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let _ = (self.0)(&mut Piece(f));
     }
 }
 
-impl Default for Text {
-    fn default() -> Self {
-        Text::new()
-    }
-}
+/// The [`fmt::Write`] that [`Pieces`] renders into: every piece goes to the defmt log.
+#[cfg(target_os = "none")]
+struct Piece<'f>(defmt::Formatter<'f>);
 
-impl fmt::Write for Text {
+#[cfg(target_os = "none")]
+impl fmt::Write for Piece<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut n = s.len().min(TEXT_CAPACITY - self.len);
-        while !s.is_char_boundary(n) {
-            n -= 1;
-        }
-        if let (Some(to), Some(from)) = (
-            self.buf.get_mut(self.len..self.len + n),
-            s.as_bytes().get(..n),
-        ) {
-            to.copy_from_slice(from);
-            self.len += n;
-        }
-        if n < s.len() {
-            // Full: stop rendering.
-            self.cut = true;
-            return Err(fmt::Error);
-        }
+        defmt::write!(self.0, "{=str}", s);
         Ok(())
     }
 }
