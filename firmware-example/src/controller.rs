@@ -10,11 +10,16 @@
 //! error, which denies); a bundle that fails verification is refused and every request is
 //! denied; any output not explicitly allowed is driven to its safe (de-energised) state.
 
+#[cfg(target_os = "none")]
+use core::fmt;
+
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal::i2c::I2c;
+#[cfg(target_os = "none")]
+use ipe_nostd::{decision::write_error_text, render::write_reason};
 use ipe_nostd::{
-    evaluate, Bundle, BundleError, Context, Decision, Effect, PolicyId, SlotId, Value,
+    evaluate, AttrError, Bundle, BundleError, Context, Decision, Effect, PolicyId, SlotId, Value,
 };
 
 /// Context capacity: attribute slots the device can fill (the bundle declares 5).
@@ -321,7 +326,8 @@ impl<'b> Engine<'b> {
 
     /// Logs `verdict` for `command`: the effect, then every matched policy with its intent and
     /// the reason it was satisfied, violated or in error (a violation's reason rendered with
-    /// `values`, the request's slot values the verdict was made from).
+    /// `values`, the request's slot values the verdict was made from). Reasons are logged piece
+    /// by piece as they are rendered (issue #15: no buffer and no `core::fmt` in the firmware).
     #[cfg_attr(not(target_os = "none"), allow(unused_variables))]
     pub fn log(&self, command: Command, verdict: &Verdict, values: &[Value<'_>]) {
         let Some(bundle) = self.bundle() else {
@@ -343,22 +349,15 @@ impl<'b> Engine<'b> {
         info!("{=str}: {}", command.as_str(), verdict.effect);
         for &id in &verdict.matched {
             let p = bundle.policy(id);
-            if let Some(v) = verdict.violations.iter().find(|v| v.policy == id) {
-                let reason = bundle.reason_with(values, *v);
+            if let Some(&v) = verdict.violations.iter().find(|v| v.policy == id) {
                 info!(
                     "  violated  {=str} \"{=str}\": {}",
                     p.name,
                     p.intent,
-                    defmt::Display2Format(&reason)
+                    Pieces(|w: &mut Piece<'_>| write_reason(w, bundle, values, v))
                 );
             } else if let Some(e) = verdict.errors.iter().find(|e| e.policy == id) {
-                let reason = bundle.error_text(e.error);
-                info!(
-                    "  error     {=str} \"{=str}\": {}",
-                    p.name,
-                    p.intent,
-                    defmt::Display2Format(&reason)
-                );
+                log_error(bundle, id, e.error);
             } else {
                 info!("  satisfied {=str} \"{=str}\"", p.name, p.intent);
             }
@@ -369,15 +368,45 @@ impl<'b> Engine<'b> {
             .iter()
             .filter(|e| !verdict.matched.contains(&e.policy))
         {
-            let p = bundle.policy(e.policy);
-            let reason = bundle.error_text(e.error);
-            info!(
-                "  error     {=str} \"{=str}\": {}",
-                p.name,
-                p.intent,
-                defmt::Display2Format(&reason)
-            );
+            log_error(bundle, e.policy, e.error);
         }
+    }
+}
+
+/// Logs policy `id`'s attribute error `error` with the policy's name and intent.
+#[cfg_attr(not(target_os = "none"), allow(unused_variables))]
+fn log_error(bundle: &Bundle<'_>, id: PolicyId, error: AttrError) {
+    let p = bundle.policy(id);
+    info!(
+        "  error     {=str} \"{=str}\": {}",
+        p.name,
+        p.intent,
+        Pieces(|w: &mut Piece<'_>| write_error_text(w, bundle, error))
+    );
+}
+
+/// A reason or error text written by its closure and logged by defmt piece by piece, each
+/// `write_str` a `{=str}` (issue #15: no buffer, and no `core::fmt` in the firmware, which
+/// `defmt::Display2Format` linked).
+#[cfg(target_os = "none")]
+struct Pieces<F>(F);
+
+#[cfg(target_os = "none")]
+impl<F: Fn(&mut Piece<'_>) -> fmt::Result> defmt::Format for Pieces<F> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let _ = (self.0)(&mut Piece(f));
+    }
+}
+
+/// The [`fmt::Write`] that [`Pieces`] renders into: every piece goes to the defmt log.
+#[cfg(target_os = "none")]
+struct Piece<'f>(defmt::Formatter<'f>);
+
+#[cfg(target_os = "none")]
+impl fmt::Write for Piece<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        defmt::write!(self.0, "{=str}", s);
+        Ok(())
     }
 }
 

@@ -241,3 +241,24 @@ fn corrupted_bundles_are_refused_and_deny_everything() {
         }
     }
 }
+
+/// Issue #15: the firmware logs error texts and reasons written through `write_str` alone
+/// (`write_error_text`, `write_reason`); they are the texts `Display` gives.
+#[test]
+fn log_texts_render_like_display() {
+    let mut i = inputs(250);
+    i.bus[0] = I2cTx::write_read(SENSOR_ADDR, vec![REG_PRESSURE], vec![0, 0])
+        .with_error(ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address));
+    let (v, s) = step(BUNDLE, Command::OpenValve, i, (false, false, true));
+    let bundle = s.engine.bundle().unwrap();
+    let mut text = String::new();
+    ipe_nostd::decision::write_error_text(&mut text, bundle, v.errors[0].error).unwrap();
+    assert_eq!(text, "missing attribute `device.pressure`");
+
+    let (v, s) = step(BUNDLE, Command::OpenValve, inputs(350), (false, false, true));
+    let bundle = s.engine.bundle().unwrap();
+    let mut text = String::new();
+    ipe_nostd::render::write_reason(&mut text, bundle, &[], v.violations[0]).unwrap();
+    assert_eq!(text, bundle.reason(v.violations[0]).to_string());
+    assert!(text.starts_with("requirement not met: "), "{text}");
+}

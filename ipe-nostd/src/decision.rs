@@ -326,48 +326,62 @@ pub struct ErrorText<'b, 'a> {
 
 impl fmt::Display for ErrorText<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.bundle;
-        let slot = b.slot_info(self.error.slot);
-        let (enum_id, path_field) = match self.error.field {
-            Some(field) => {
-                let fi = b.field_info(self.error.slot, field);
-                (fi.enum_id, Some(fi.path))
-            }
-            None => (slot.enum_id, None),
-        };
-        let members = b.enum_members(if b.has_enum(enum_id) {
-            enum_id
-        } else {
-            NONE_U16
-        });
-        let members = members.take(if b.has_enum(enum_id) { usize::MAX } else { 0 });
-        match path_field {
-            Some(field) => vocab::write_attr_error(
-                f,
-                JoinedPath(slot.path, field),
-                self.error.kind,
-                members,
-                slot.max_len,
-            ),
-            None if b.is_map(self.error.slot) => {
-                vocab::write_map_error(f, slot.path, self.error.kind, members, slot.max_len)
-            }
-            None => {
-                // A position (`xs[2]`, session 7) carries its list's error: its list's bound.
-                let max = crate::positional::list_of(b, self.error.slot)
-                    .map_or(slot.max_len, |l| b.slot_info(l).max_len);
-                vocab::write_attr_error(f, slot.path, self.error.kind, members, max)
-            }
-        }
+        write_error_text(f, self.bundle, self.error)
     }
 }
 
-struct JoinedPath<'a>(&'a str, &'a str);
-
-impl fmt::Display for JoinedPath<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)?;
-        crate::path::write_joined(f, "[]", self.1)
+/// Writes the text of attribute error `error` ([`Bundle::error_text`]) through
+/// [`fmt::Write::write_str`] alone: firmware renders it into a byte buffer without `core::fmt`'s
+/// formatting machinery (issue #15).
+pub fn write_error_text<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    b: &Bundle<'_>,
+    error: AttrError,
+) -> fmt::Result {
+    let slot = b.slot_info(error.slot);
+    let (enum_id, path_field) = match error.field {
+        Some(field) => {
+            let fi = b.field_info(error.slot, field);
+            (fi.enum_id, Some(fi.path))
+        }
+        None => (slot.enum_id, None),
+    };
+    let members = b.enum_members(if b.has_enum(enum_id) {
+        enum_id
+    } else {
+        NONE_U16
+    });
+    let members = members.take(if b.has_enum(enum_id) { usize::MAX } else { 0 });
+    match path_field {
+        Some(field) => vocab::write_error_with(
+            w,
+            |w: &mut W| {
+                w.write_str(slot.path)?;
+                crate::path::write_joined(w, "[]", field)
+            },
+            error.kind,
+            members,
+            slot.max_len,
+            false,
+        ),
+        None => {
+            let map = b.is_map(error.slot);
+            // A position (`xs[2]`, session 7) carries its list's error: its list's bound.
+            let max = if map {
+                slot.max_len
+            } else {
+                crate::positional::list_of(b, error.slot)
+                    .map_or(slot.max_len, |l| b.slot_info(l).max_len)
+            };
+            vocab::write_error_with(
+                w,
+                |w: &mut W| w.write_str(slot.path),
+                error.kind,
+                members,
+                max,
+                map,
+            )
+        }
     }
 }
 

@@ -355,7 +355,7 @@ macro_rules! records {
         #[doc = concat!("A borrowed view of one ", $docname, " record; [`", stringify!($fields),
             "`] holds the same fields by value.")]
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub struct $view<'a>(&'a [u8]);
+        pub struct $view<'a>(&'a [u8; $len]);
 
         impl<'a> $view<'a> {
             /// The byte layout of this record kind.
@@ -385,11 +385,18 @@ macro_rules! records {
             }
 
             /// Record `i` of `section` (all fields 0 when out of range, which a verified
-            /// bundle never is).
+            /// bundle never is). The range is checked once, here: the view holds exactly
+            /// the record's bytes, so its field accessors are plain loads (issue #15).
             #[inline(always)]
             pub fn nth(section: &'a [u8], i: usize) -> Self {
+                const ZERO: [u8; $len] = [0; $len];
                 let start = i.wrapping_mul($len);
-                $view(section.get(start..start.wrapping_add($len)).unwrap_or(&[]))
+                $view(
+                    section
+                        .get(start..start.wrapping_add($len))
+                        .and_then(<[u8]>::first_chunk::<$len>)
+                        .unwrap_or(&ZERO),
+                )
             }
 
             /// Number of whole records in `section`.
@@ -398,7 +405,7 @@ macro_rules! records {
                 section.len() / $len
             }
 
-            /// The record's bytes (empty for a record out of range).
+            /// The record's bytes (all 0 for a record out of range).
             #[inline(always)]
             pub fn bytes(self) -> &'a [u8] {
                 self.0

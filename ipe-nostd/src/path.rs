@@ -127,7 +127,7 @@ pub fn write_path<'k, W: fmt::Write>(
 
 /// Writes `outer` followed by the relative path `inner` (`a.b` + `c` is `a.b.c`, `a` +
 /// `["x.y"]` is `a["x.y"]`).
-pub fn write_joined<W: fmt::Write>(out: &mut W, outer: &str, inner: &str) -> fmt::Result {
+pub fn write_joined<W: fmt::Write + ?Sized>(out: &mut W, outer: &str, inner: &str) -> fmt::Result {
     out.write_str(outer)?;
     if !inner.starts_with('[') && !outer.is_empty() && !inner.is_empty() {
         out.write_char('.')?;

@@ -258,31 +258,38 @@ fn write_shown<W: fmt::Write + ?Sized>(
 }
 
 /// `s` as a JSON string: quoted; `"`, backslash and control characters escaped (`\n`, `\r`,
-/// `\t`, `\b`, `\f`, the others `\u00XX` in lowercase hex); everything else as is.
+/// `\t`, `\b`, `\f`, the others `\u00XX` in lowercase hex); everything else as is. Runs of
+/// unescaped text are written whole (`write_str` only: no `char` encoding, issue #15).
 fn write_quoted<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result {
-    w.write_char('"')?;
-    for c in s.chars() {
-        let e = match c {
-            '"' | '\\' => c,
-            '\n' => 'n',
-            '\r' => 'r',
-            '\t' => 't',
-            '\u{8}' => 'b',
-            '\u{c}' => 'f',
-            '\0'..='\u{1f}' => 'u',
+    const HEX: &str = "0123456789abcdef";
+    w.write_str("\"")?;
+    let mut rest = s;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+    {
+        // An ASCII byte is a char boundary: both pieces exist.
+        w.write_str(rest.get(..i).unwrap_or_default())?;
+        let b = rest.as_bytes().get(i).copied().unwrap_or_default();
+        rest = rest.get(i + 1..).unwrap_or_default();
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
             _ => {
-                w.write_char(c)?;
-                continue;
+                w.write_str(if b < 0x10 { "\\u000" } else { "\\u001" })?;
+                let d = usize::from(b & 0x0f);
+                HEX.get(d..d + 1).unwrap_or_default()
             }
         };
-        w.write_char('\\')?;
-        w.write_char(e)?;
-        if e == 'u' {
-            w.write_str(if c < '\u{10}' { "000" } else { "001" })?;
-            w.write_char(char::from_digit(u32::from(c) & 0x0f, 16).unwrap_or('0'))?;
-        }
+        w.write_str(escaped)?;
     }
-    w.write_char('"')
+    w.write_str(rest)?;
+    w.write_str("\"")
 }
 
 /// A field of the witness element of the part's clause.
@@ -429,6 +436,33 @@ impl<'a> Bundle<'a> {
             bundle: self,
             values,
             violation,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_quoted;
+    use std::string::String;
+
+    /// Issue #15: quoting writes runs of text whole and escapes what JSON needs escaped,
+    /// in the text `serde_json` gives for the same string.
+    #[test]
+    fn issue15_quoted_text_is_json() {
+        for (s, want) in [
+            ("", r#""""#),
+            ("plain é ü 日本", "\"plain é ü 日本\""),
+            ("a\"b\\c", r#""a\"b\\c""#),
+            ("\n\r\t\u{8}\u{c}", r#""\n\r\t\b\f""#),
+            (
+                "\u{0}\u{1}\u{f}\u{10}\u{1f} ",
+                r#""\u0000\u0001\u000f\u0010\u001f ""#,
+            ),
+            ("x\u{7f}y", "\"x\u{7f}y\""),
+        ] {
+            let mut out = String::new();
+            write_quoted(&mut out, s).unwrap();
+            assert_eq!(out, want, "{s:?}");
         }
     }
 }

@@ -226,7 +226,10 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         self.r.load_slot(s)
     }
 
-    #[inline(always)]
+    // Out of line in the `size` profile (issue #15: -652 B of thumbv7m flash for 16 B of
+    // interpreter stack); `pop` stays inline (out of line it saves 872 B more but costs 72 B).
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn push(&mut self, c: Cell<'v>) {
         if let Some(slot) = self.stack.get_mut(self.sp) {
             *slot = c;

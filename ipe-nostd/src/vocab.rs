@@ -168,60 +168,14 @@ pub fn write_attr_error<'s, W: fmt::Write>(
     enum_values: impl IntoIterator<Item = &'s str>,
     max_len: u32,
 ) -> fmt::Result {
-    match kind {
-        ErrKind::Missing => write!(w, "missing attribute `{path}`"),
-        ErrKind::WrongType { expected, got } => write!(
-            w,
-            "attribute `{path}` has the wrong type: expected {}, got {}",
-            expected.as_str(),
-            got.as_str()
-        ),
-        ErrKind::NotRecord {
-            got: JsonKind::Null,
-        } => write!(
-            w,
-            "attribute `{path}` cannot be read: element is null, expected a record"
-        ),
-        ErrKind::NotRecord { got } => {
-            let article = match got {
-                JsonKind::Int | JsonKind::Object => "an",
-                _ => "a",
-            };
-            write!(
-                w,
-                "attribute `{path}` cannot be read: element is {article} {}, expected a record",
-                got.as_str()
-            )
-        }
-        ErrKind::NotInEnum => {
-            write!(w, "attribute `{path}` is not one of ")?;
-            for (i, v) in enum_values.into_iter().enumerate() {
-                if i > 0 {
-                    w.write_str(", ")?;
-                }
-                write!(w, "\"{v}\"")?;
-            }
-            Ok(())
-        }
-        ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} elements"),
-        ErrKind::Overflow => write!(w, "arithmetic overflow in an expression reading `{path}`"),
-        ErrKind::DivByZero => write!(w, "division by zero in an expression reading `{path}`"),
-        ErrKind::BadQuantity => write!(w, "attribute `{path}` is not a Kubernetes quantity"),
-        ErrKind::MissingKey => write!(
-            w,
-            "missing key `{path}`: the map has no entry for its value"
-        ),
-        ErrKind::BadTimestamp => write!(
-            w,
-            "attribute `{path}` is not a timestamp (RFC 3339 text or epoch seconds, years 0000 to 9999)"
-        ),
-        ErrKind::BadDuration => write!(
-            w,
-            "attribute `{path}` is not a duration (text such as `1h30m` or seconds, at most 10000 years)"
-        ),
-        ErrKind::NotIp => write!(w, "attribute `{path}` is not an IP address"),
-        ErrKind::NoSegment => write!(w, "attribute `{path}` has no such segment"),
-    }
+    write_error_with(
+        w,
+        |w| write!(w, "{path}"),
+        kind,
+        enum_values,
+        max_len,
+        false,
+    )
 }
 
 /// [`write_attr_error`] for an attribute declared as a map: a value that is not a JSON object
@@ -234,17 +188,82 @@ pub fn write_map_error<'s, W: fmt::Write>(
     enum_values: impl IntoIterator<Item = &'s str>,
     max_len: u32,
 ) -> fmt::Result {
-    match kind {
-        ErrKind::WrongType {
-            expected: ValueKind::List,
-            got,
-        } => write!(
-            w,
-            "attribute `{path}` has the wrong type: expected map, got {}",
-            got.as_str()
+    write_error_with(w, |w| write!(w, "{path}"), kind, enum_values, max_len, true)
+}
+
+/// [`write_attr_error`] (or [`write_map_error`] when `map`) with the path written by `path`:
+/// the text through [`fmt::Write::write_str`] alone, so firmware that renders error texts into
+/// a byte buffer links no `core::fmt` formatting (issue #15).
+pub fn write_error_with<'s, W, P>(
+    w: &mut W,
+    path: P,
+    kind: ErrKind,
+    enum_values: impl IntoIterator<Item = &'s str>,
+    max_len: u32,
+    map: bool,
+) -> fmt::Result
+where
+    W: fmt::Write + ?Sized,
+    P: FnOnce(&mut W) -> fmt::Result,
+{
+    let (before, after) = match kind {
+        ErrKind::Missing => ("missing attribute `", "`"),
+        ErrKind::WrongType { .. } => ("attribute `", "` has the wrong type: expected "),
+        ErrKind::NotRecord { .. } => ("attribute `", "` cannot be read: element is "),
+        ErrKind::NotInEnum => ("attribute `", "` is not one of "),
+        ErrKind::TooLong => ("attribute `", "` has more than "),
+        ErrKind::Overflow => ("arithmetic overflow in an expression reading `", "`"),
+        ErrKind::DivByZero => ("division by zero in an expression reading `", "`"),
+        ErrKind::BadQuantity => ("attribute `", "` is not a Kubernetes quantity"),
+        ErrKind::MissingKey => ("missing key `", "`: the map has no entry for its value"),
+        ErrKind::BadTimestamp => (
+            "attribute `",
+            "` is not a timestamp (RFC 3339 text or epoch seconds, years 0000 to 9999)",
         ),
-        ErrKind::TooLong => write!(w, "attribute `{path}` has more than {max_len} entries"),
-        kind => write_attr_error(w, path, kind, enum_values, max_len),
+        ErrKind::BadDuration => (
+            "attribute `",
+            "` is not a duration (text such as `1h30m` or seconds, at most 10000 years)",
+        ),
+        ErrKind::NotIp => ("attribute `", "` is not an IP address"),
+        ErrKind::NoSegment => ("attribute `", "` has no such segment"),
+    };
+    w.write_str(before)?;
+    path(w)?;
+    w.write_str(after)?;
+    match kind {
+        ErrKind::WrongType { expected, got } => {
+            w.write_str(if map && expected == ValueKind::List {
+                "map"
+            } else {
+                expected.as_str()
+            })?;
+            w.write_str(", got ")?;
+            w.write_str(got.as_str())
+        }
+        ErrKind::NotRecord {
+            got: JsonKind::Null,
+        } => w.write_str("null, expected a record"),
+        ErrKind::NotRecord { got } => {
+            w.write_str(match got {
+                JsonKind::Int | JsonKind::Object => "an ",
+                _ => "a ",
+            })?;
+            w.write_str(got.as_str())?;
+            w.write_str(", expected a record")
+        }
+        ErrKind::NotInEnum => {
+            for (i, v) in enum_values.into_iter().enumerate() {
+                w.write_str(if i > 0 { ", \"" } else { "\"" })?;
+                w.write_str(v)?;
+                w.write_str("\"")?;
+            }
+            Ok(())
+        }
+        ErrKind::TooLong => {
+            crate::digits::write_u64(w, u64::from(max_len))?;
+            w.write_str(if map { " entries" } else { " elements" })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -277,6 +296,95 @@ mod tests {
         let mut b = Buf([0; 128], 0);
         assert!(write_attr_error(&mut b, "items[].name", kind, [], 0).is_ok());
         b
+    }
+
+    fn text(b: &Buf) -> &str {
+        core::str::from_utf8(&b.0[..b.1]).unwrap()
+    }
+
+    /// Issue #15: the texts written through `write_str` alone (the path by a closure) are the
+    /// texts `docs/LANGUAGE.md` gives, for attributes and for maps.
+    #[test]
+    fn issue15_error_texts_through_write_str() {
+        let cases = [
+            (ErrKind::Missing, false, "missing attribute `a.b`"),
+            (
+                ErrKind::WrongType {
+                    expected: ValueKind::Int,
+                    got: JsonKind::Str,
+                },
+                false,
+                "attribute `a.b` has the wrong type: expected int, got string",
+            ),
+            (
+                ErrKind::WrongType {
+                    expected: ValueKind::List,
+                    got: JsonKind::Bool,
+                },
+                true,
+                "attribute `a.b` has the wrong type: expected map, got bool",
+            ),
+            (
+                ErrKind::WrongType {
+                    expected: ValueKind::List,
+                    got: JsonKind::Bool,
+                },
+                false,
+                "attribute `a.b` has the wrong type: expected list, got bool",
+            ),
+            (
+                ErrKind::NotRecord {
+                    got: JsonKind::Object,
+                },
+                false,
+                "attribute `a.b` cannot be read: element is an object, expected a record",
+            ),
+            (
+                ErrKind::NotInEnum,
+                false,
+                "attribute `a.b` is not one of \"x\", \"y\"",
+            ),
+            (
+                ErrKind::TooLong,
+                false,
+                "attribute `a.b` has more than 4294967295 elements",
+            ),
+            (
+                ErrKind::TooLong,
+                true,
+                "attribute `a.b` has more than 4294967295 entries",
+            ),
+            (
+                ErrKind::Overflow,
+                false,
+                "arithmetic overflow in an expression reading `a.b`",
+            ),
+            (
+                ErrKind::MissingKey,
+                false,
+                "missing key `a.b`: the map has no entry for its value",
+            ),
+            (
+                ErrKind::NoSegment,
+                true,
+                "attribute `a.b` has no such segment",
+            ),
+        ];
+        for (kind, map, want) in cases {
+            let mut b = Buf([0; 128], 0);
+            let path = |w: &mut Buf| fmt::Write::write_str(w, "a.b");
+            assert!(write_error_with(&mut b, path, kind, ["x", "y"], u32::MAX, map).is_ok());
+            assert_eq!(text(&b), want);
+            // The `Display` forms write the same text.
+            let mut d = Buf([0; 128], 0);
+            let r = if map {
+                write_map_error(&mut d, "a.b", kind, ["x", "y"], u32::MAX)
+            } else {
+                write_attr_error(&mut d, "a.b", kind, ["x", "y"], u32::MAX)
+            };
+            assert!(r.is_ok());
+            assert_eq!(text(&d), want);
+        }
     }
 
     #[test]
