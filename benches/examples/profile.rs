@@ -71,7 +71,8 @@ fn main() {
             let bundle = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
             let mut compiled = 0usize;
             for _ in 0..n {
-                let set = ipe_host::jit::compile_bundle(black_box(&bundle), tier).expect("compiles");
+                let set =
+                    ipe_host::jit::compile_bundle(black_box(&bundle), tier).expect("compiles");
                 compiled += set.len();
             }
             println!("{what}: {compiled} policies compiled");

@@ -363,10 +363,7 @@ impl<'a> Bundle<'a> {
     /// just encoded, header checksum included, from the body in its own memory (a compiler
     /// verifying its output): every check but recomputing the body's CRC-32 (issue #15: one
     /// CRC pass per compilation). Bytes from anywhere else go through `from_bytes`.
-    pub fn from_encoded_with_max_cost(
-        bytes: &'a [u8],
-        max_cost: u32,
-    ) -> Result<Self, BundleError> {
+    pub fn from_encoded_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
         Self::load(bytes, max_cost, false)
     }
 
