@@ -1,10 +1,13 @@
 //! A loop for profilers (callgrind, perf): `profile <what> [iterations]`.
 //!
-//! `what`: `interp-seed`, `interp-set10000`, `jit-seed`, `compile10000`, `json-seed`.
+//! `what`: `interp-seed`, `interp-set10000`, `jit-seed`, `compile10000`, `json-seed`,
+//! `jit-compile100` / `jit-compile100-opt` (JIT compile of the 100-policy set in one module,
+//! baseline / optimized tier, `n` times: the `compile/jit_*/set/100` bench).
 //!
 //! ```sh
 //! cargo build --release -p ipe-benches --example profile
 //! valgrind --tool=callgrind target/release/examples/profile interp-seed 100000
+//! valgrind --tool=callgrind target/release/examples/profile jit-compile100 1
 //! ```
 
 use std::hint::black_box;
@@ -57,6 +60,22 @@ fn main() {
                 black_box(ipe_benches::ipe_compile(black_box(&src)));
             }
             println!("{what}: {n} compiles");
+        }
+        "jit-compile100" | "jit-compile100-opt" => {
+            let tier = if what == "jit-compile100" {
+                ipe_host::JitTier::Baseline
+            } else {
+                ipe_host::JitTier::Optimized
+            };
+            let bytes = ipe_benches::ipe_compile(&policy_set(100).ipe);
+            let bundle = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
+            let mut compiled = 0usize;
+            for _ in 0..n {
+                let set =
+                    ipe_host::jit::compile_bundle(black_box(&bundle), tier).expect("compiles");
+                compiled += set.len();
+            }
+            println!("{what}: {compiled} policies compiled");
         }
         other => panic!("unknown: {other}"),
     }

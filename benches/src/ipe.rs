@@ -21,12 +21,13 @@ fn render_first(
     }
 }
 
-/// Compiles IPE source to bundle bytes (`compile_str` + `lower`).
+/// Compiles IPE source to verified bundle bytes (parse, check, lower: `compile_bundle_str_with`,
+/// which keeps the lowering `compile_str` runs to prove the program compiles).
 pub fn ipe_compile(src: &str) -> Vec<u8> {
-    let program = ipe_compile::compile_str(&[("bench.ipe", src)])
-        .unwrap_or_else(|d| panic!("IPE source compiles: {d:?}"));
-    ipe_compile::lower::lower(&program)
-        .expect("IPE program lowers")
+    let options = ipe_compile::CompileOptions::default();
+    ipe_compile::compile_bundle_str_with(&[("bench.ipe", src)], &options)
+        .unwrap_or_else(|d| panic!("IPE source compiles: {d:?}"))
+        .1
         .bytes
 }
 

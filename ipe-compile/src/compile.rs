@@ -124,6 +124,16 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
     options: &CompileOptions,
 ) -> (Option<hir::Program>, Vec<Diagnostic>) {
+    let (lowered, diags) = compile_lowered(sources, options);
+    (lowered.map(|(program, _)| program), diags)
+}
+
+/// [`compile_sources_with`], also returning the lowering it ran to prove the program
+/// compiles (issue #15: callers that want the bundle need not lower a second time).
+fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
+    sources: &[(N, T)],
+    options: &CompileOptions,
+) -> (Option<(hir::Program, lower::Compiled)>, Vec<Diagnostic>) {
     let mut texts: Vec<(String, Arc<str>)> = sources
         .iter()
         .map(|(n, t)| (n.as_ref().to_owned(), Arc::from(t.as_ref())))
@@ -210,7 +220,7 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
     // The cost bound (and any format limit the checker could not see) comes from lowering
     // itself, so whatever this accepts compiles.
     match lower::lower_located(&program, options.max_cost) {
-        Ok(_) => (Some(program), diags),
+        Ok(compiled) => (Some((program, compiled)), diags),
         Err((policy, error)) => {
             diags.push(lower_diagnostic(&texts, &program, policy, &error));
             (None, diags)
@@ -351,6 +361,19 @@ pub fn compile_str_with<N: AsRef<str>, T: AsRef<str>>(
     options: &CompileOptions,
 ) -> Result<hir::Program, Diagnostics> {
     match compile_sources_with(sources, options) {
+        (Some(p), d) if d.is_empty() => Ok(p),
+        (_, d) => Err(Diagnostics(d)),
+    }
+}
+
+/// Compiles in-memory sources to the checked program and its verified bundle
+/// ([`lower::lower_with_max_cost`] with `options.max_cost`) in one pass: the same bytes as
+/// [`compile_str_with`] followed by lowering, without lowering twice.
+pub fn compile_bundle_str_with<N: AsRef<str>, T: AsRef<str>>(
+    sources: &[(N, T)],
+    options: &CompileOptions,
+) -> Result<(hir::Program, lower::Compiled), Diagnostics> {
+    match compile_lowered(sources, options) {
         (Some(p), d) if d.is_empty() => Ok(p),
         (_, d) => Err(Diagnostics(d)),
     }

@@ -5,11 +5,11 @@
 use crate::ast::{self, AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name, StrOp};
 use crate::source;
 use ipe_nostd::Effect;
-use winnow::combinator::{alt, cut_err, opt, repeat};
+use winnow::combinator::{cut_err, opt};
 use winnow::error::{AddContext, ErrMode, ParserError};
 use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
-use winnow::token::{one_of, take_till, take_while};
+use winnow::token::take_while;
 
 mod arith;
 mod comments;
@@ -283,51 +283,70 @@ fn err_here(i: &In<'_>, label: Label) -> SyntaxError {
     }
 }
 
-/// Skips whitespace and comments.
+/// Skips whitespace and comments (`#` to the end of the line).
+///
+/// Hand-written (issue #15: it runs after every token): whitespace is `char::is_whitespace`,
+/// as `str::trim_start` reads it.
 fn ws(i: &mut In<'_>) -> PResult<()> {
-    repeat(
-        0..,
-        alt((
-            take_while(1.., char::is_whitespace).void(),
-            ('#', take_till(0.., source::LF)).void(),
-        )),
-    )
-    .parse_next(i)
+    loop {
+        let s: &str = i.input.as_ref();
+        let blank = s.len() - s.trim_start().len();
+        let rest = s.get(blank..).unwrap_or("");
+        let comment = if rest.starts_with('#') {
+            rest.find(source::LF).unwrap_or(rest.len())
+        } else {
+            0
+        };
+        if blank + comment == 0 {
+            return Ok(());
+        }
+        let _ = i.next_slice(blank + comment);
+    }
+}
+
+/// Whether `b` may continue an identifier (after its first character).
+fn ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// The length of the identifier at the start of `s` (0 when none starts there): an ASCII
+/// letter or `_`, then ASCII letters, digits, `_` and `-`.
+fn ident_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    match b.first() {
+        Some(&c) if c.is_ascii_alphabetic() || c == b'_' => {
+            1 + b.iter().skip(1).take_while(|&&c| ident_byte(c)).count()
+        }
+        _ => 0,
+    }
 }
 
 /// A raw identifier, then whitespace.
 fn ident(i: &mut In<'_>) -> PResult<Name> {
-    let (text, span) = (
-        one_of(|c: char| c.is_ascii_alphabetic() || c == '_'),
-        take_while(0.., |c: char| {
-            c.is_ascii_alphanumeric() || c == '_' || c == '-'
-        }),
-    )
-        .take()
-        .with_span()
-        .parse_next(i)?;
+    let s: &str = i.input.as_ref();
+    let n = ident_len(s);
+    if n == 0 {
+        return Err(ErrMode::Backtrack(SyntaxError::from_input(i)));
+    }
+    let start = i.current_token_start();
+    let text = i.next_slice(n).to_owned();
     ws(i)?;
     Ok(Name {
-        text: text.to_owned(),
-        span,
+        text,
+        span: start..start + n,
     })
 }
 
 /// Looks at the next identifier without consuming it.
 fn peek_word<'a>(i: &In<'a>) -> &'a str {
     let s: &'a str = i.input.as_ref();
-    let end = s
-        .char_indices()
-        .find(|&(n, c)| {
-            !(c.is_ascii_alphanumeric() || c == '_' || (n > 0 && c == '-'))
-                || (n == 0 && !(c.is_ascii_alphabetic() || c == '_'))
-        })
-        .map_or(s.len(), |(n, _)| n);
-    &s[..end]
+    s.get(..ident_len(s)).unwrap_or("")
 }
 
+/// Whether keyword `kw` (an identifier) is the next word.
 fn at_kw(i: &In<'_>, kw: &str) -> bool {
-    peek_word(i) == kw
+    let s: &str = i.input.as_ref();
+    s.starts_with(kw) && !s.as_bytes().get(kw.len()).copied().is_some_and(ident_byte)
 }
 
 /// Consumes keyword `kw` if it is next.
@@ -387,6 +406,15 @@ fn string_lit(i: &mut In<'_>, mode: patterns::Lit) -> PResult<(String, ByteSpan)
     let mut lines = false;
     loop {
         let rest: &str = i.input.as_ref();
+        // Plain characters in one run (issue #15); quotes, escapes and line ends below.
+        let plain = rest
+            .bytes()
+            .take_while(|b| !matches!(b, b'"' | b'\\' | b'\n' | b'\r'))
+            .count();
+        if plain > 0 {
+            out.push_str(i.next_slice(plain));
+            continue;
+        }
         if let Some(n) = source::line_end_at(rest) {
             // CR LF reads as LF: a literal means the same in a CRLF and an LF checkout.
             let _ = i.next_slice(n);

@@ -356,7 +356,20 @@ impl<'a> Bundle<'a> {
     /// whose cost bound exceeds `max_cost` steps is refused
     /// ([`VerifyError::OverBudget`]).
     pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
-        let body = Self::decode_unverified(bytes)?;
+        Self::load(bytes, max_cost, true)
+    }
+
+    /// [`from_bytes_with_max_cost`](Self::from_bytes_with_max_cost) for bytes the caller has
+    /// just encoded, header checksum included, from the body in its own memory (a compiler
+    /// verifying its output): every check but recomputing the body's CRC-32 (issue #15: one
+    /// CRC pass per compilation). Bytes from anywhere else go through `from_bytes`.
+    pub fn from_encoded_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
+        Self::load(bytes, max_cost, false)
+    }
+
+    /// Decodes (checking the CRC when `crc` says so) and verifies.
+    fn load(bytes: &'a [u8], max_cost: u32, crc: bool) -> Result<Self, BundleError> {
+        let body = Self::decode(bytes, crc)?;
         let dfas = crate::regex::load(body.regexes)?;
         verify::verify_with_max_cost(&body, max_cost)?;
         let grouped = body.has_groups();
@@ -369,6 +382,12 @@ impl<'a> Bundle<'a> {
 
     /// Checks the header and checksum and decodes the body, without verifying it.
     pub fn decode_unverified(bytes: &'a [u8]) -> Result<Body<'a>, BundleError> {
+        Self::decode(bytes, true)
+    }
+
+    /// [`decode_unverified`](Self::decode_unverified), the checksum compared only when
+    /// `check_crc` is set.
+    fn decode(bytes: &'a [u8], check_crc: bool) -> Result<Body<'a>, BundleError> {
         let header = Header::parse(bytes)?;
         let body_len = header.body_len as usize;
         let crc = header.crc;
@@ -380,7 +399,11 @@ impl<'a> Bundle<'a> {
         if rest.len() > body_len {
             return Err(BundleError::TrailingBytes(rest.len() - body_len));
         }
-        let found = format::CRC.checksum(body_bytes);
+        let found = if check_crc {
+            format::CRC.checksum(body_bytes)
+        } else {
+            crc
+        };
         if found != crc {
             return Err(BundleError::ChecksumMismatch {
                 expected: crc,

@@ -10,7 +10,12 @@ mod code;
 mod lists;
 mod nested;
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+
+// Issue #15: hashbrown's default hasher (foldhash) for the interning tables, not SipHash.
+use hashbrown::HashMap;
 
 use ipe_nostd::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, BucketFields, ClauseFields, ConstFields,
@@ -90,8 +95,10 @@ fn id16(len: usize, max: usize, what: &'static str) -> Result<u16, LowerError> {
 #[derive(Default)]
 pub(crate) struct Tables {
     text: String,
-    text_ids: HashMap<String, Span>,
-    symbols: BTreeMap<String, u32>,
+    /// Each interned text's span in `text`, found by hashing the text itself (no owned key).
+    text_ids: hashbrown::HashTable<Span>,
+    text_hasher: hashbrown::DefaultHashBuilder,
+    symbols: HashMap<String, u32>,
     enums: Vec<Vec<String>>,
     consts: Vec<ConstFields>,
     const_ids: HashMap<ConstFields, u16>,
@@ -137,7 +144,13 @@ impl Tables {
 
 impl Tables {
     fn text(&mut self, s: &str) -> Span {
-        if let Some(&r) = self.text_ids.get(s) {
+        fn at<'t>(text: &'t str, r: &Span) -> &'t str {
+            let start = r.off as usize;
+            text.get(start..start + r.len as usize).unwrap_or("")
+        }
+        let hash = self.text_hasher.hash_one(s);
+        let text = &self.text;
+        if let Some(&r) = self.text_ids.find(hash, |r| at(text, r) == s) {
             return r;
         }
         let r = Span {
@@ -145,7 +158,9 @@ impl Tables {
             len: s.len() as u32,
         };
         self.text.push_str(s);
-        self.text_ids.insert(s.to_owned(), r);
+        let (text, hasher) = (&self.text, &self.text_hasher);
+        self.text_ids
+            .insert_unique(hash, r, |r| hasher.hash_one(at(text, r)));
         r
     }
 
@@ -329,15 +344,17 @@ impl Tables {
     }
 }
 
-fn collect_strings(e: &Expr, out: &mut Vec<String>) {
-    let lit = |l: &Literal, out: &mut Vec<String>| {
+/// Every string `e` compares with, borrowed from the program where it is written there
+/// (issue #15: no copy per literal).
+fn collect_strings<'p>(e: &'p Expr, out: &mut Vec<Cow<'p, str>>) {
+    let lit = |l: &'p Literal, out: &mut Vec<Cow<'p, str>>| {
         if let Literal::Str(s) = l {
-            out.push(s.clone());
+            out.push(Cow::Borrowed(s));
         }
     };
-    fn operand(o: &Operand, out: &mut Vec<String>) {
+    fn operand<'p>(o: &'p Operand, out: &mut Vec<Cow<'p, str>>) {
         match o {
-            Operand::Lit(Literal::Str(s)) => out.push(s.clone()),
+            Operand::Lit(Literal::Str(s)) => out.push(Cow::Borrowed(s)),
             Operand::Count(a) => {
                 if let Some(f) = &a.filter {
                     collect_strings(f, out);
@@ -351,18 +368,18 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
             Operand::Arith(_, args) => args.iter().for_each(|a| operand(a, out)),
             Operand::Lookup(l) => {
                 for (k, v) in &l.rows {
-                    out.push(k.clone());
+                    out.push(Cow::Borrowed(k));
                     if let Literal::Str(s) = v {
-                        out.push(s.clone());
+                        out.push(Cow::Borrowed(s));
                     }
                 }
             }
             Operand::Len(x) => operand(x, out),
             Operand::Segment(g) => {
-                out.push(g.sep.clone());
+                out.push(Cow::Borrowed(&g.sep));
                 // Issue #14: a piece of a map constant's value is a constant: every piece the
                 // runtimes can cut is in the string table.
-                out.extend(constant_pieces(g));
+                out.extend(constant_pieces(g).into_iter().map(Cow::Owned));
                 operand(&g.x, out);
             }
             _ => {}
@@ -387,8 +404,8 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
             operand(lhs, out);
             operand(rhs, out);
             for (d, a) in pairs {
-                out.push(d.clone());
-                out.push(a.clone());
+                out.push(Cow::Borrowed(d));
+                out.push(Cow::Borrowed(a));
             }
         }
         Expr::InList { lhs, .. }
@@ -489,7 +506,7 @@ pub fn lower_located(
         }
         for s in scalars {
             if let Scalar::Enum(m) = s {
-                strings.extend(m.iter().cloned());
+                strings.extend(m.iter().map(|m| Cow::Borrowed(m.as_str())));
             }
         }
     }
@@ -503,12 +520,13 @@ pub fn lower_located(
                 .for_each(|c| collect_strings(&c.expr, &mut strings));
         }
     }
-    strings.sort();
+    strings.sort_unstable();
     strings.dedup();
     let mut symbols = Vec::with_capacity(strings.len());
+    t.symbols.reserve(strings.len());
     for (i, s) in strings.iter().enumerate() {
         symbols.push(SymbolFields { text: t.text(s) });
-        t.symbols.insert(s.clone(), i as u32);
+        t.symbols.insert(String::from(&**s), i as u32);
     }
 
     // Slots, fields and enums.
@@ -910,7 +928,9 @@ pub fn lower_located(
     let policies = section(policies.iter().map(PolicyFields::to_bytes));
     body.policies = &policies;
     let bytes = encode(&body);
-    Bundle::from_bytes_with_max_cost(&bytes, max_cost)
+    // The checksum `encode` just computed is not recomputed (issue #15); everything else
+    // is decoded and verified as any loader would.
+    Bundle::from_encoded_with_max_cost(&bytes, max_cost)
         .map_err(|e| bundle_wide(LowerError::Verify(e)))?;
     Ok(Compiled {
         bytes,
