@@ -146,6 +146,9 @@ pub enum ErrKind {
     /// `segment(x, sep, i)` of the attribute has no piece `i` (issue #14): `x` has fewer
     /// pieces.
     NoSegment,
+    /// The attribute is a map read with a key known only at run time (`labels[k]`, issue
+    /// #13) and it has no entry for that key.
+    MissingEntry,
 }
 
 /// The attribute error kind of an arithmetic error (issue #14).
@@ -221,6 +224,10 @@ pub fn write_attr_error<'s, W: fmt::Write>(
         ),
         ErrKind::NotIp => write!(w, "attribute `{path}` is not an IP address"),
         ErrKind::NoSegment => write!(w, "attribute `{path}` has no such segment"),
+        ErrKind::MissingEntry => write!(
+            w,
+            "missing entry of `{path}`: the map has no entry for the key read"
+        ),
     }
 }
 

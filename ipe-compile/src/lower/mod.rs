@@ -358,6 +358,7 @@ fn collect_strings(e: &Expr, out: &mut Vec<String>) {
                 }
             }
             Operand::Len(x) => operand(x, out),
+            Operand::MapGet(m) => operand(&m.key, out),
             Operand::Segment(g) => {
                 out.push(g.sep.clone());
                 // Issue #14: a piece of a map constant's value is a constant: every piece the
