@@ -1,8 +1,9 @@
 //! Dynamic keys on request maps (issue #13, `labels[k]`): `map.get` and `map.has` as native
-//! code around one helper call, the interpreter's entry search ([`helpers::map_find`]
-//! (crate::jit::helpers::map_find) over [`ipe_nostd::dynkey::find`]). The map is read with
-//! the list reader every aggregate uses ([`Gen::list_at`]) and the entry's field with the
-//! scalar reader of `load.field` ([`Gen::read`]), so errors are the interpreter's bit for bit.
+//! code around one helper call, the interpreter's entry search
+//! ([`map_find`](crate::jit::helpers::map_find) over [`ipe_nostd::dynkey::find`]). The map is
+//! read with the list reader every aggregate uses ([`Gen::list_at`]) and the entry's field
+//! with the scalar reader of `load.field` ([`Gen::read`]), so errors are the interpreter's bit
+//! for bit.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder};
