@@ -94,6 +94,7 @@ pub(crate) fn list_needs(program: &Program) -> HashMap<SlotId, Option<u32>> {
             Operand::Len(x) => operand(x, depth, needs),
             Operand::Segment(g) => operand(&g.x, depth, needs),
             Operand::Lookup(l) => operand(&l.key, depth, needs),
+            Operand::MapGet(m) => operand(&m.key, depth, needs),
             Operand::Time(t) => t
                 .operands()
                 .into_iter()
@@ -711,6 +712,8 @@ impl<'c> Enc<'_, 'c> {
             Operand::Len(_) => Err("`len`".into()),
             Operand::Segment(_) => Err("`segment`".into()),
             Operand::Time(_) => Err("time arithmetic and calendar parts".into()),
+            // Issue #13: maps are opaque to the encoding (`Var::Opaque`).
+            Operand::MapGet(_) => Err("a map read with a key known at run time".into()),
         }
     }
 
@@ -922,6 +925,9 @@ impl<'c> Enc<'_, 'c> {
                     }
                     let h: Vec<&Bool<'c>> = hits.iter().collect();
                     defined(&[&d], Bool::or(ctx, &h))
+                }
+                Operand::MapGet(_) => {
+                    return Err("`has` on a map read with a key known at run time".into())
                 }
                 _ => self.tf(Bool::from_bool(ctx, true), Bool::from_bool(ctx, false)),
             },

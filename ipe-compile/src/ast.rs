@@ -519,6 +519,8 @@ pub struct Lookup {
     pub field: Option<String>,
     /// Where `[key]` is written (for errors about the key).
     pub brackets: ByteSpan,
+    /// Written after `has` (`has m[k]`, issue #13): the condition that the entry is there.
+    pub has: bool,
     /// The table once constants are expanded: every (key, value) row, sorted by key, and the
     /// type word of the values (`string`, `int`, `bool`).
     pub rows: Option<Vec<(String, Lit)>>,

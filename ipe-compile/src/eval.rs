@@ -342,7 +342,11 @@ impl<'p, 'r> Eval<'p, 'r> {
         let r = self.operand_r(o);
         if matches!(
             o,
-            Operand::Slot(_) | Operand::Field { .. } | Operand::Count(_) | Operand::CountSum(_)
+            Operand::Slot(_)
+                | Operand::Field { .. }
+                | Operand::Count(_)
+                | Operand::CountSum(_)
+                | Operand::MapGet(_)
         ) {
             self.trace_read(|ev| ev.read_record(o, &r));
         }
@@ -370,6 +374,8 @@ impl<'p, 'r> Eval<'p, 'r> {
                     .collect();
                 format!("count({})", lists.join(", "))
             }
+            // Issue #13: `metadata.labels[params.key]`, as written.
+            Operand::MapGet(_) => crate::trace::operand_text(self.program, o),
             _ => String::new(),
         };
         let value = match r {
@@ -381,6 +387,23 @@ impl<'p, 'r> Eval<'p, 'r> {
                 Operand::Field { level, list, field } => self
                     .field(*level, *list, *field)
                     .map_or(Value::Null, |(v, _)| v.clone()),
+                Operand::MapGet(m) => {
+                    let ty = self
+                        .slot(m.map)
+                        .ty
+                        .record_fields()
+                        .and_then(|f| f.get(usize::from(m.field)))
+                        .map(|f| &f.ty);
+                    match (v, ty) {
+                        (V::Str(s), _) => Value::from(*s),
+                        (V::Int(n), _) => Value::from(*n),
+                        (V::Bool(b), _) => Value::from(*b),
+                        (V::Enum(r), Some(Scalar::Enum(members))) => members
+                            .get(usize::from(*r))
+                            .map_or(Value::Null, |m| Value::from(m.as_str())),
+                        _ => Value::Null,
+                    }
+                }
                 _ => match v {
                     V::Int(n) => Value::from(*n),
                     _ => Value::Null,
@@ -458,7 +481,62 @@ impl<'p, 'r> Eval<'p, 'r> {
                 Literal::Enum { rank, .. } => V::Enum(*rank),
             }),
             Operand::Time(op) => self.time_op(op).map(V::Int),
+            Operand::MapGet(m) => self.map_get(m),
         }
+    }
+
+    /// The entry of request map `m.map` whose key is the string `m.key` (issue #13,
+    /// `labels[k]`): `Ok(None)` when there is none; the smaller of the key's and the map's
+    /// errors when either is one (a missing map is its missing error).
+    fn map_entry(&mut self, m: &'p hir::MapGet) -> R<Option<&'r Value>> {
+        let key = self.string_of(&m.key);
+        let (key, entries) = both(key, self.list(m.map))?;
+        Ok(entries
+            .iter()
+            .find(|e| e.get("key").and_then(Value::as_str) == Some(key.as_str())))
+    }
+
+    /// `m[k]` / `m[k].f` (issue #13): the entry's value (or field) read as the map declares
+    /// it, errors at that field; a missing entry is the missing-entry error at the map.
+    fn map_get(&mut self, m: &'p hir::MapGet) -> R<V<'r>> {
+        let Some(entry) = self.map_entry(m)? else {
+            return Err(Self::err(m.map, None, ErrKind::MissingEntry));
+        };
+        self.env.push(entry);
+        let level = u8::try_from(self.env.len() - 1).unwrap_or(u8::MAX);
+        let r = self
+            .field(level, m.map, m.field)
+            .and_then(|(v, ty)| scalar(v, ty).map_err(|k| Self::err(m.map, Some(m.field), k)));
+        self.env.pop();
+        r
+    }
+
+    /// `has m[k]` / `has m[k].f` (issue #13): whether the map has an entry under `k` whose
+    /// field is present (a value that is not a record has its fields present but unreadable,
+    /// as a list element's). A missing map has no entry; the key's error and an invalid map's
+    /// error are errors (the smaller when both).
+    fn map_has(&mut self, m: &'p hir::MapGet) -> R<bool> {
+        let key = self.string_of(&m.key);
+        let list = match self.list(m.map) {
+            Err(e) if e.kind == ErrKind::Missing => Ok(None),
+            Err(e) => Err(e),
+            Ok(items) => Ok(Some(items)),
+        };
+        let (key, entries) = both(key, list)?;
+        let entry = entries.and_then(|items| {
+            items
+                .iter()
+                .find(|e| e.get("key").and_then(Value::as_str) == Some(key.as_str()))
+        });
+        let Some(entry) = entry else {
+            return Ok(false);
+        };
+        let path = match &self.slot(m.map).ty {
+            SlotType::Map { fields, .. } => fields.get(usize::from(m.field)).map(|f| &f.path),
+            _ => None,
+        };
+        Ok(self.map_value_not_record(m.map, m.field, entry).is_some()
+            || path.is_some_and(|p| lookup(entry, p).is_some()))
     }
 
     /// Issue #14: `+`, `-` and calendar parts, on ints of ms (`docs/LANGUAGE.md`, "Time").
@@ -691,6 +769,7 @@ impl<'p, 'r> Eval<'p, 'r> {
                     || self.map_value_not_record(*list, *field, elem).is_some()
                     || lookup(elem, &fields[usize::from(*field)].path).is_some()
             }
+            Operand::MapGet(m) => self.map_has(m)?,
             // `has M[y]` (issue #13): `y` is a key of the table; an error when `y` is.
             Operand::Lookup(l) => match self.string_of(&l.key) {
                 Ok(k) => l.rows.iter().any(|(r, _)| *r == k),
@@ -1414,6 +1493,8 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
             Operand::Time(op) => op.operands().into_iter().all(|o| operand(o, out)),
             Operand::Len(x) => operand(x, out),
             Operand::Segment(g) => operand(&g.x, out),
+            // Issue #13: a request map's entry is no attribute a reason shows.
+            Operand::MapGet(_) => false,
         }
     }
     match e {
@@ -1424,7 +1505,7 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
         }
         Expr::Has(Operand::Lookup(l)) => operand(&l.key, out),
         Expr::Has(Operand::Segment(g)) => operand(&g.x, out),
-        Expr::Has(o) => !matches!(o, Operand::Field { .. }),
+        Expr::Has(o) => !matches!(o, Operand::Field { .. } | Operand::MapGet(_)),
         Expr::Not(e) => value_reads(e, out),
         Expr::And(es) | Expr::Or(es) => es.iter().all(|e| value_reads(e, out)),
         Expr::InHierarchy { lhs, rhs, .. } => operand(lhs, out) && operand(rhs, out),

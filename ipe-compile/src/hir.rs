@@ -342,6 +342,22 @@ pub enum Operand {
     Time(Box<TimeOp>),
     /// `segment(x, sep, i)` (issue #14): a piece of a string attribute or element field.
     Segment(Box<Segment>),
+    /// `m[k]` or `m[k].f` (issue #13): the value of a request map under a key read at run
+    /// time; a map without that entry is a missing value (a missing-entry error at the map).
+    MapGet(Box<MapGet>),
+}
+
+/// A request map read with a key known only at run time (issue #13, [`Operand::MapGet`]):
+/// `metadata.labels[params.key]`, `ports[p.name].number`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapGet {
+    /// The map slot ([`SlotType::Map`]).
+    pub map: SlotId,
+    /// The key: any string operand (an attribute, an element's field, a bound map key).
+    pub key: Operand,
+    /// The entry field read: 1 for a map of scalars' value, the `value.<f>` field of a map of
+    /// records.
+    pub field: u16,
 }
 
 /// `segment(x, sep, i)` (issue #14, [`Operand::Segment`]): piece `index` of the string `x`
@@ -389,6 +405,7 @@ impl Operand {
                 .min(),
             Operand::Len(x) => x.first_slot(),
             Operand::Segment(g) => g.x.first_slot(),
+            Operand::MapGet(m) => Some(m.key.first_slot().map_or(m.map, |k| k.min(m.map))),
         }
     }
 

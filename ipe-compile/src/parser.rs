@@ -876,9 +876,24 @@ const STR_OPS: [(&str, StrOp); 3] = [
 
 fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     if let Some(kw) = eat_kw(i, "has")? {
-        let p = cut_err(path)
+        // Issue #13: `has m[k]`, an entry of a map under a key read at run time.
+        let p = match cut_err(lookup::path_or_lookup)
             .context("an attribute path after `has`")
-            .parse_next(i)?;
+            .parse_next(i)?
+        {
+            Ok(p) => p,
+            Err(Expr {
+                kind: ExprKind::Lookup(mut l),
+                span,
+            }) => {
+                l.has = true;
+                return Ok(Expr {
+                    kind: ExprKind::Lookup(l),
+                    span: kw.start..span.end,
+                });
+            }
+            Err(other) => return Ok(other),
+        };
         let span = kw.start..p.span.end;
         return Ok(Expr {
             kind: ExprKind::Has(p),

@@ -249,6 +249,7 @@ pub fn aggregate_filters<'p>(e: &'p Expr, out: &mut Vec<&'p Expr>) {
             Operand::Len(x) => operand(x, out),
             Operand::Segment(g) => operand(&g.x, out),
             Operand::Lookup(l) => operand(&l.key, out),
+            Operand::MapGet(m) => operand(&m.key, out),
             Operand::Time(t) => t.operands().into_iter().for_each(|a| operand(a, out)),
             Operand::Slot(_) | Operand::Field { .. } | Operand::Lit(_) => {}
         }
@@ -287,12 +288,16 @@ pub fn can_error(e: &Expr) -> bool {
             // A string without the piece is a no-segment error.
             Operand::Segment(_) => true,
             Operand::Lookup(_) => true,
+            // Issue #13: the map, the key or the entry may be missing.
+            Operand::MapGet(_) => true,
             Operand::Time(t) => t.operands().into_iter().any(operand),
         }
     }
     match e {
         Expr::Const(_) => false,
         Expr::Has(Operand::Lookup(l)) => operand(&l.key),
+        // Issue #13: an invalid map or an error key is an error of `has m[k]`.
+        Expr::Has(Operand::MapGet(_)) => true,
         Expr::Has(_) => false,
         Expr::Truthy(o) | Expr::InSet { lhs: o, .. } | Expr::InIp { lhs: o, .. } => operand(o),
         Expr::InList { .. } | Expr::InNested { .. } | Expr::Any(_) | Expr::All(_) => true,
@@ -367,6 +372,19 @@ pub fn operand_text(program: &Program, o: &Operand) -> String {
             g.index
         ),
         Operand::Lookup(l) => format!("<table>[{}]", operand_text(program, &l.key)),
+        Operand::MapGet(m) => {
+            let slot = &program.slots[usize::from(m.map)];
+            let key = operand_text(program, &m.key);
+            // `value` (a map of scalars) and `key` (the entry alone) add nothing; a record's
+            // field `value.f` / `value["f"]` adds `.f` / `["f"]`.
+            let rest = slot
+                .ty
+                .record_fields()
+                .and_then(|f| f.get(usize::from(m.field)))
+                .and_then(|f| f.path.strip_prefix("value"))
+                .unwrap_or("");
+            format!("{}[{key}]{rest}", slot.path)
+        }
         Operand::Time(t) => match &**t {
             crate::hir::TimeOp::Arith { sub, lhs, rhs } => format!(
                 "({} {} {})",

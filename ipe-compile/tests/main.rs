@@ -17,6 +17,9 @@ mod corpus;
 /// Diagnostic messages, positions, underlines and help.
 #[path = "suite/diagnostics.rs"]
 mod diagnostics;
+/// Issue #13, session 9: dynamic keys on request maps (instructions and cost).
+#[path = "suite/dynkey.rs"]
+mod dynkey;
 /// Issue #16: `ipe fmt` keeps meaning and comments, and is idempotent.
 #[path = "suite/fmt.rs"]
 mod fmt;

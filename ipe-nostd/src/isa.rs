@@ -197,6 +197,24 @@ macro_rules! for_each_opcode {
             /// error, true for any other error (the read is that error), else whether the
             /// piece exists. Never an error.
             HasSeg = 0x4A, "has.seg" { sep: Const, index: Const };
+            /// `map.get map field` `[k] -> [v]` (issue #13, `labels[k]`, a request map indexed
+            /// by a value read at run time): field `field` (1 or more: the value, or a field of
+            /// a map of records' value) of the entry of map slot `map` (kind
+            /// [`MAP`](crate::format::kind::MAP)) whose key (field 0) is the string `k`
+            /// ([`dynkey::find`](crate::dynkey::find), a scan of at most the map's `max`
+            /// entries). `k`'s error and the map's (missing or invalid) meet as usual, the
+            /// smaller surviving; no such entry is the error
+            /// [`MissingEntry`](crate::ErrKind::MissingEntry) at `map`; a field of the entry is
+            /// read as `load.field` reads it (its errors at that field).
+            MapGet = 0x4E, "map.get" { map: Slot, field: Field };
+            /// `map.has map field` `[k] -> [bool]` (`has labels[k]`, `labels[k] ?? d`): whether
+            /// map slot `map` has an entry whose key is `k` and whose field `field` is present
+            /// (always, for field 0, the key, and for a map of scalars' value; a value that is
+            /// not a record has its fields present but unreadable, as a list element's); false
+            /// when the map is
+            /// missing; the smaller of `k`'s error and the map's invalid error when either is
+            /// one.
+            MapHas = 0x4F, "map.has" { map: Slot, field: Field };
         }
     };
 }

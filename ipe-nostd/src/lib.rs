@@ -46,6 +46,7 @@ pub mod bundle;
 pub mod decision;
 pub mod digits;
 pub mod disasm;
+pub mod dynkey;
 pub mod family;
 pub mod fold;
 pub mod format;

@@ -17,6 +17,7 @@ use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
 use crate::vocab::ErrKind;
 
+mod dynkey;
 #[cfg(feature = "ip")]
 mod ipcmp;
 mod nested;
@@ -652,6 +653,16 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 Instr::HasSeg { sep, index } => {
                     let a = self.pop();
                     let c = self.has_seg_cell(a, sep.0, index.0);
+                    self.push(c);
+                }
+                Instr::MapGet { map, field } => {
+                    let k = self.pop();
+                    let c = self.map_get(k, map.0, field.0);
+                    self.push(c);
+                }
+                Instr::MapHas { map, field } => {
+                    let k = self.pop();
+                    let c = self.map_has(k, map.0, field.0);
                     self.push(c);
                 }
                 Instr::InList { list } => {

@@ -146,6 +146,9 @@ pub enum ErrKind {
     /// `segment(x, sep, i)` of the attribute has no piece `i` (issue #14): `x` has fewer
     /// pieces.
     NoSegment,
+    /// The attribute is a map read with a key known only at run time (`labels[k]`, issue
+    /// #13) and it has no entry for that key.
+    MissingEntry,
 }
 
 /// The attribute error kind of an arithmetic error (issue #14).
@@ -226,6 +229,10 @@ where
         ),
         ErrKind::NotIp => ("attribute `", "` is not an IP address"),
         ErrKind::NoSegment => ("attribute `", "` has no such segment"),
+        ErrKind::MissingEntry => (
+            "missing entry of `",
+            "`: the map has no entry for the key read",
+        ),
     };
     w.write_str(before)?;
     path(w)?;

@@ -768,6 +768,104 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue13 map.get (a request map indexed by a request string)",
+            "load.slot slot 0
+             map.get slot 12 field 1
+             load.const const 1
+             cmp ==",
+            vec![
+                (
+                    vec![(0, S("dev")), (12, V::R(vec![S("dev"), I(5)]))],
+                    "true",
+                ),
+                (
+                    vec![
+                        (0, S("dev")),
+                        (12, V::R(vec![S("prod"), I(5), S("dev"), I(4)])),
+                    ],
+                    "false",
+                ),
+                (
+                    vec![(0, S("zzz")), (12, V::R(vec![S("zzz"), I(5)]))],
+                    "true",
+                ),
+                (
+                    vec![(0, S("prod")), (12, V::R(vec![S("dev"), I(5)]))],
+                    "error slot 12 MissingEntry",
+                ),
+                (
+                    vec![(0, S("dev")), (12, V::R(vec![]))],
+                    "error slot 12 MissingEntry",
+                ),
+                (vec![(0, S("dev"))], "error slot 12 Missing"),
+                (vec![], "error slot 0 Missing"),
+                (
+                    vec![
+                        (0, S("dev")),
+                        (
+                            12,
+                            V::R(vec![
+                                S("a"),
+                                I(1),
+                                S("b"),
+                                I(2),
+                                S("c"),
+                                I(3),
+                                S("dev"),
+                                I(5),
+                            ]),
+                        ),
+                    ],
+                    "error slot 12 TooLong",
+                ),
+                (
+                    vec![(0, I(1)), (12, V::R(vec![S("dev"), I(5)]))],
+                    "error slot 0 WrongType { expected: Str, got: Int }",
+                ),
+            ],
+        ),
+        ok(
+            "issue13 map.has (a constant key; a missing map has no entry)",
+            "load.slot slot 0
+             map.has slot 12 field 1
+             load.const const 0
+             map.has slot 12 field 1
+             or",
+            vec![
+                (
+                    vec![(0, S("dev")), (12, V::R(vec![S("dev"), I(5)]))],
+                    "true",
+                ),
+                (
+                    vec![(0, S("pr")), (12, V::R(vec![S("prod"), I(1)]))],
+                    "true",
+                ),
+                (
+                    vec![(0, S("pr")), (12, V::R(vec![S("dev"), I(1)]))],
+                    "false",
+                ),
+                (vec![(0, S("dev"))], "false"),
+                (vec![], "error slot 0 Missing"),
+                (
+                    vec![(
+                        12,
+                        V::R(vec![S("a"), I(1), S("b"), I(2), S("c"), I(3), S("d"), I(4)]),
+                    )],
+                    "error slot 0 Missing",
+                ),
+                (
+                    vec![
+                        (0, S("dev")),
+                        (
+                            12,
+                            V::R(vec![S("a"), I(1), S("b"), I(2), S("c"), I(3), S("d"), I(4)]),
+                        ),
+                    ],
+                    "error slot 12 TooLong",
+                ),
+            ],
+        ),
+        ok(
             "nested aggregates",
             "any slot 5 body 13
                  all slot 5 body 8
@@ -964,7 +1062,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "a slot out of range",
-            asm("load.slot slot 12"),
+            asm("load.slot slot 13"),
             (0, CodeError::BadOperand),
         ),
         (
@@ -1139,7 +1237,7 @@ fn issue12_the_verifier_rejects_bad_listings() {
         ),
         (
             "has of a slot out of range",
-            asm("has slot 12"),
+            asm("has slot 13"),
             (0, CodeError::BadOperand),
         ),
         (
@@ -1237,6 +1335,31 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "aggregates nested five deep",
             asm(deep),
             (20, CodeError::TooDeep),
+        ),
+        (
+            "issue13 map.get of a list of records",
+            asm("load.const const 0\nmap.get slot 5 field 1"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 map.get of the key field",
+            asm("load.const const 0\nmap.get slot 12 field 0"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "issue13 map.get of a field past the entry",
+            asm("load.const const 0\nmap.get slot 12 field 2"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "issue13 map.has with an int key",
+            asm("load.const const 1\nmap.has slot 12 field 1"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue13 map.has of a scalar slot",
+            asm("load.const const 0\nmap.has slot 0 field 1"),
+            (3, CodeError::TypeMismatch),
         ),
         ("33 cells", asm(&overflow), (96, CodeError::StackOverflow)),
     ];

@@ -367,6 +367,30 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .prop_map(|(o, n)| format!("svc.count {o} {n}"))
             .boxed(),
         Just("has svc[\"y\"].name".to_owned()).boxed(),
+        // Issue #13 (session 9): dynamic keys on request maps: the key from a string path, a
+        // bound element of `tags`, a bound key of `labels`; values compared, `has`, `??`.
+        (s_path.clone(), eq_op(), lit_str())
+            .prop_map(|(p, o, l)| format!("labels[{p}] {o} {l}"))
+            .boxed(),
+        s_path
+            .clone()
+            .prop_map(|p| format!("has labels[{p}]"))
+            .boxed(),
+        (s_path.clone(), lit_str(), eq_op(), lit_str())
+            .prop_map(|(p, d, o, l)| format!("labels[{p}] ?? {d} {o} {l}"))
+            .boxed(),
+        (s_path.clone(), cmp_op(), lit_int())
+            .prop_map(|(p, o, l)| format!("svc[{p}].port {o} {l}"))
+            .boxed(),
+        (s_path.clone(), proptest::sample::select(&["", ".name"][..]))
+            .prop_map(|(p, f)| format!("has svc[{p}]{f}"))
+            .boxed(),
+        (proptest::sample::select(&["any", "all"][..]), eq_op())
+            .prop_map(|(q, o)| format!("{q}(t in tags where labels[t] {o} t)"))
+            .boxed(),
+        proptest::sample::select(&["any", "all"][..])
+            .prop_map(|q| format!("{q}(k, v in labels where has svc[k] or svc[k].name ?? v == v)"))
+            .boxed(),
         (cmp_op(), i_path.clone())
             .prop_map(|(o, p)| format!("d.n {o} {p}"))
             .boxed(),

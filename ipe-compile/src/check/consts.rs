@@ -1033,7 +1033,7 @@ impl Cx {
                     .iter()
                     .filter(|(_, c)| matches!(c.value, Value::Table(_) | Value::Records(_)))
                     .map(|(n, _)| n);
-                if let Some(help) = did_you_mean(first, maps) {
+                if let Some(help) = did_you_mean(first, maps).filter(|_| !first.contains('.')) {
                     self.error(
                         l.map.span.clone(),
                         format!("unknown constant `{first}`"),
@@ -1041,19 +1041,22 @@ impl Cx {
                     );
                     return e.clone();
                 }
-                // A request map (or anything else) with a key read at run time.
-                self.error(
-                    l.brackets.clone(),
-                    "a key in brackets must be a string literal".to_owned(),
-                    Some(format!(
-                        "dynamic keys are not supported on request attributes: a key read from the request, a def parameter or an element cannot select an entry of `{first}`; write the key as a string (`{first}[\"team\"]`), or test the entries with `any(k, v in {first} where k == ... and ...)`; `M[y]` with a key read at run time looks up a map constant (a data file's object)"
-                    )),
-                );
-                return e.clone();
+                // Issue #13: a request map (or anything else, which the checker refuses) with
+                // a key read at run time; a string literal key (a parameter's value) is the
+                // fixed key `m["k"]`.
+                return super::dynkey::request_lookup(l, key, e);
             }
         };
         let field = l.field.as_deref();
         if let ExprKind::Lit(Lit::Str(k)) = &key.kind {
+            if l.has {
+                self.error(
+                    e.span.clone(),
+                    format!("`has` tests a request attribute, and `{first}[\"{k}\"]` is a constant's value"),
+                    Some("a constant is always present; test its value instead".to_owned()),
+                );
+                return e.clone();
+            }
             return match self.literal_lookup(&c, first, k, field, &e.span) {
                 Some(v) => Expr {
                     kind: ExprKind::Lit(v),
@@ -1096,6 +1099,7 @@ impl Cx {
                 key,
                 field: l.field.clone(),
                 brackets: l.brackets.clone(),
+                has: l.has,
                 rows: Some(rows),
             })),
             span: e.span.clone(),

@@ -306,6 +306,19 @@ impl Infer {
                 if let Info::Key(k) = self.operand(&l.key) {
                     self.set(&k, It::Str, &l.key.span);
                 }
+                if l.rows.is_none() {
+                    // Issue #13: a request map read with a run-time key; a JSON object is a
+                    // map only where a schema says so.
+                    self.problems.push(Problem {
+                        file: self.file,
+                        span: l.map.span.clone(),
+                        message: format!("map `{}` needs a schema", l.map.text),
+                        help: Some(format!(
+                            "declare it in a schema block, e.g. `{}: map of string`",
+                            l.map.text
+                        )),
+                    });
+                }
                 match l.rows.as_ref().and_then(|r| r.first()).map(|r| &r.1) {
                     Some(Lit::Str(_)) => Info::Known(It::Str),
                     Some(Lit::Int(_)) => Info::Known(It::Int),

@@ -971,13 +971,11 @@ impl<'a> Cx<'a> {
             // The key is an expression: a parameter becomes its argument (a string literal
             // makes the lookup a constant's path in `check::consts`).
             ExprKind::Lookup(l) => ExprKind::Lookup(Box::new(crate::ast::Lookup {
-                map: Name {
-                    text: l.map.text.clone(),
-                    span: self.span(env, &l.map.span),
-                },
+                map: self.lookup_map(&l.map, env),
                 key: self.expr(&l.key, env),
                 field: l.field.clone(),
                 brackets: self.span(env, &l.brackets),
+                has: l.has,
                 rows: l.rows.clone(),
             })),
             ExprKind::Cmp { op, lhs, rhs } => {
@@ -1253,6 +1251,26 @@ impl<'a> Cx<'a> {
     }
 
     /// The paths a name stands for after substitution (several for a list union def).
+    /// The map of a lookup `m[k]`: a def parameter bound to an attribute path at its head
+    /// (`p.labels[k]` with `p := metadata`, issue #13 session 9) is replaced by it, like any
+    /// path it starts; any other name (a constant, a request map) stays as written.
+    fn lookup_map(&mut self, n: &Name, env: &Env) -> Name {
+        let head = n.text.split_once('.').map_or(n.text.as_str(), |(h, _)| h);
+        let bound_path = matches!(
+            env.subst.get(head).map(|a| &a.kind),
+            Some(ExprKind::Path(_))
+        );
+        if bound_path {
+            if let Some(p) = self.paths(n, env).and_then(|mut v| v.pop()) {
+                return p;
+            }
+        }
+        Name {
+            text: n.text.clone(),
+            span: self.span(env, &n.span),
+        }
+    }
+
     fn paths(&mut self, n: &Name, env: &Env) -> Option<Vec<Name>> {
         let (head, rest) = match n.text.split_once('.') {
             Some((h, r)) => (h, Some(r)),

@@ -10,7 +10,10 @@ use crate::hir::{self, Literal, Operand, Scalar};
 impl Ctx<'_> {
     /// The value of the lookup `l` (its rows filled by `check::consts`).
     pub(super) fn lookup_value(&mut self, l: &Lookup, span: ByteSpan, text: String) -> Option<Val> {
-        let rows = l.rows.as_ref()?;
+        let Some(rows) = l.rows.as_ref() else {
+            // Issue #13: no constant of that name, a request map read with a run-time key.
+            return self.map_get_value(l, span, text);
+        };
         let key = self.value(&l.key)?;
         let map = &l.map.text;
         if key.ty != VTy::Scalar(Scalar::Str) {
@@ -53,8 +56,18 @@ impl Ctx<'_> {
                 (k.clone(), v)
             })
             .collect();
+        let op = Operand::Lookup(Box::new(hir::Lookup { key, rows }));
+        if l.has {
+            // `has M[y]` (issue #13, session 9): `y` is a key of the table.
+            return Some(Val {
+                op: ValOp::Cond(hir::Expr::Has(op)),
+                ty: VTy::Cond,
+                span,
+                text,
+            });
+        }
         Some(Val {
-            op: ValOp::Operand(Operand::Lookup(Box::new(hir::Lookup { key, rows }))),
+            op: ValOp::Operand(op),
             ty: VTy::Scalar(ty),
             span,
             text,

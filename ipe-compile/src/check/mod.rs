@@ -5,6 +5,7 @@
 mod arith;
 pub(crate) mod consts;
 mod default_witness;
+mod dynkey;
 mod dynref;
 mod element_defaults;
 mod expr;

@@ -461,7 +461,8 @@ impl Ctx<'_> {
                     Operand::Slot(_)
                     | Operand::Field { .. }
                     | Operand::Lookup(_)
-                    | Operand::Segment(_),
+                    | Operand::Segment(_)
+                    | Operand::MapGet(_),
                 ),
                 VTy::Scalar(_),
             ) => return None,
@@ -531,6 +532,7 @@ fn expand(e: hir::Expr, entries: &[(usize, Entry)]) -> hir::Expr {
                         | Operand::Field { .. }
                         | Operand::Lookup(_)
                         | Operand::Segment(_)
+                        | Operand::MapGet(_)
                 );
                 if attr && i + 1 < n {
                     guard.push(hir::Expr::Has(alt.clone()));
@@ -615,6 +617,7 @@ fn subst_operand(o: &mut Operand, p: &Operand, by: &Operand, origin: &Operand) {
         | Operand::Segment(_)
         | Operand::Len(_)
         | Operand::Lookup(_)
+        | Operand::MapGet(_)
         | Operand::Time(_) => {
             let saved = o.clone();
             each_child(o, &mut |c| subst_operand(c, p, by, origin));
@@ -639,6 +642,7 @@ fn each_child(o: &mut Operand, f: &mut dyn FnMut(&mut Operand)) {
         Operand::Segment(g) => f(&mut g.x),
         Operand::Len(x) => f(x),
         Operand::Lookup(l) => f(&mut l.key),
+        Operand::MapGet(m) => f(&mut m.key),
         Operand::Time(t) => match &mut **t {
             hir::TimeOp::Arith { lhs, rhs, .. } => {
                 f(lhs);

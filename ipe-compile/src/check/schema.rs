@@ -410,6 +410,12 @@ fn renumber_operand(o: &mut Operand, maps: &HashMap<SlotId, Vec<u16>>) {
         }
         Operand::Arith(_, args) => args.iter_mut().for_each(|a| renumber_operand(a, maps)),
         Operand::Lookup(l) => renumber_operand(&mut l.key, maps),
+        Operand::MapGet(m) => {
+            if let Some(new) = maps.get(&m.map).and_then(|x| x.get(usize::from(m.field))) {
+                m.field = *new;
+            }
+            renumber_operand(&mut m.key, maps);
+        }
         Operand::Time(op) => match &mut **op {
             hir::TimeOp::Arith { lhs, rhs, .. } => {
                 renumber_operand(lhs, maps);
@@ -497,6 +503,10 @@ fn remap_operand(o: &mut Operand, map: &[SlotId]) {
         Operand::CountSum(aggs) => aggs.iter_mut().for_each(|a| remap_agg(a, map)),
         Operand::Arith(_, args) => args.iter_mut().for_each(|a| remap_operand(a, map)),
         Operand::Lookup(l) => remap_operand(&mut l.key, map),
+        Operand::MapGet(m) => {
+            m.map = map[usize::from(m.map)];
+            remap_operand(&mut m.key, map);
+        }
         Operand::Time(op) => match &mut **op {
             hir::TimeOp::Arith { lhs, rhs, .. } => {
                 remap_operand(lhs, map);

@@ -61,6 +61,8 @@ fn operand_cost(o: &Operand) -> u32 {
         Operand::Arith(_, args) => args.iter().map(operand_cost).sum::<u32>() + 1,
         Operand::Time(op) => op.operands().into_iter().map(operand_cost).sum::<u32>() + 1,
         Operand::Len(x) => operand_cost(x) + 1,
+        // Issue #13: a scan of the map's entries.
+        Operand::MapGet(m) => 16 + operand_cost(&m.key),
         _ => 1,
     }
 }
@@ -229,6 +231,14 @@ impl<'t> CodeGen<'t> {
                         }
                     }
                 }
+                // `has m[k]` (issue #13): the key, then `map.has`.
+                Operand::MapGet(m) => {
+                    self.operand(&m.key)?;
+                    self.emit(Instr::MapHas {
+                        map: IsaSlot(m.map),
+                        field: Field(m.field),
+                    });
+                }
                 // `segment(x, ..) ?? d` (issue #14): whether the piece is there.
                 Operand::Segment(g) => self.segment(g, true)?,
                 // `has` of anything else is always present.
@@ -334,6 +344,10 @@ impl<'t> CodeGen<'t> {
                 Some(&Scalar::Int)
             }
             Operand::Segment(_) => Some(&Scalar::Str),
+            Operand::MapGet(m) => match &self.slots.get(usize::from(m.map))?.ty {
+                SlotType::Map { fields, .. } => fields.get(usize::from(m.field)).map(|f| &f.ty),
+                _ => None,
+            },
             Operand::Lit(_) | Operand::Lookup(_) | Operand::Time(_) => None,
         }
     }
@@ -524,6 +538,14 @@ impl<'t> CodeGen<'t> {
             }
             Operand::Count(a) => self.aggregate(Aggr::Count, a)?,
             Operand::Lookup(l) => self.lookup(l)?,
+            // Issue #13: the key, then one scan of the map for its entry.
+            Operand::MapGet(m) => {
+                self.operand(&m.key)?;
+                self.emit(Instr::MapGet {
+                    map: IsaSlot(m.map),
+                    field: Field(m.field),
+                });
+            }
             Operand::CountSum(aggs) => {
                 // `count a`, then `count b` `add`, ...: left to right.
                 for (i, a) in aggs.iter().enumerate() {

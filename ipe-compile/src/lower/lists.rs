@@ -32,6 +32,7 @@ fn walk(program: &Program, e: &Expr, out: &mut BTreeSet<SlotId>) {
             Operand::Arith(_, args) => args.iter().for_each(|a| operand(program, a, out)),
             Operand::Len(x) => operand(program, x, out),
             Operand::Segment(g) => operand(program, &g.x, out),
+            Operand::MapGet(m) => operand(program, &m.key, out),
             _ => {}
         }
     }

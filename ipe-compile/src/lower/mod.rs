@@ -375,6 +375,7 @@ fn collect_strings<'p>(e: &'p Expr, out: &mut Vec<Cow<'p, str>>) {
                 }
             }
             Operand::Len(x) => operand(x, out),
+            Operand::MapGet(m) => operand(&m.key, out),
             Operand::Segment(g) => {
                 out.push(Cow::Borrowed(&g.sep));
                 // Issue #14: a piece of a map constant's value is a constant: every piece the

@@ -58,9 +58,9 @@ pub(super) fn dynamic_key_error(i: &In<'_>, map: &str) -> SyntaxError {
             .to_owned()
     } else {
         format!(
-            "dynamic keys are not supported: a key read from the request, a def parameter or an \
-             element cannot select an entry; write the key as a string (`{map}[\"team\"]`), or \
-             test the entries with `any(k, v in {map} where k == ... and ...)`"
+            "a key in brackets is a string (`{map}[\"team\"]`) or, where a value is read, one \
+             attribute path read at run time (`{map}[params.key]`, issue #13); test entries \
+             otherwise with `any(k, v in {map} where k == ... and ...)`"
         )
     };
     SyntaxError::located(

@@ -57,6 +57,7 @@ pub(super) fn path_or_lookup(i: &mut In<'_>) -> PResult<Result<Name, Expr>> {
             key,
             field: (!field.is_empty()).then_some(field),
             brackets: open..close.end,
+            has: false,
             rows: None,
         })),
     }))

@@ -108,11 +108,18 @@ fn issue13_words_after_in_path_that_end_the_expression_are_not_entities() {
 
 #[test]
 fn issue13_dynamic_keys_are_located_errors() {
+    // Session 9: a key read at run time selects an entry of a request map; after anything
+    // else it is a located error.
     let cases = [
         (
-            "schema {\n  labels: map of string\n  k: string\n}\npolicy P:\n  \"p\"\n  requires labels[k] == \"x\"\n",
-            "a key in brackets must be a string literal",
+            "schema {\n  labels: list of string\n  k: string\n}\npolicy P:\n  \"p\"\n  requires labels[k] == \"x\"\n",
+            "`labels[...]` with a key read at run time needs a map, and `labels` is a list",
             "[k]",
+        ),
+        (
+            "schema {\n  labels: map of string\n  k: string\n}\npolicy P:\n  \"p\"\n  requires labels[-k] == \"x\"\n",
+            "a key in brackets must be a string literal",
+            "[-k]",
         ),
     ];
     for (src, message, underlined) in cases {

@@ -268,3 +268,21 @@ pub(crate) extern "C" fn str_seg(
     unsafe { core::ptr::copy_nonoverlapping(words.as_ptr(), out, 3) };
     r
 }
+
+/// The index of the entry of the map held by `*v` (a map slot's value, entries of `stride`
+/// values) whose key is the string cell `(kp, kl, ks)`, or `u64::MAX` when there is none or
+/// `*v` holds no entries (`map.get`, `map.has`, issue #13: the interpreter's kernel
+/// [`ipe_nostd::dynkey::find`]). Compiled code calls it only with an error-free key cell.
+pub(crate) extern "C" fn map_find(
+    v: *const Value<'_>,
+    stride: u64,
+    kp: *const u8,
+    kl: u64,
+    ks: u64,
+) -> u64 {
+    let Value::Records(vals) = value(v) else {
+        return u64::MAX;
+    };
+    let stride = usize::try_from(stride).unwrap_or(1);
+    ipe_nostd::dynkey::find(vals, stride, string(kp, kl, ks)).map_or(u64::MAX, |i| i as u64)
+}

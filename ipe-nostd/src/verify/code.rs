@@ -211,6 +211,36 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         Ok(())
     }
 
+    /// The slot record of map slot `s`: kind [`kind::MAP`], its field 0 the string key (the
+    /// map of `map.get` and `map.has`, issue #13).
+    fn map_slot(&self, s: u16) -> Result<SlotRec<'t>, CodeError> {
+        let t: &'t Tables<'b, 'a> = self.t;
+        let r = t.slot(s).ok_or(CodeError::BadOperand)?;
+        if r.kind() != kind::MAP {
+            return Err(CodeError::TypeMismatch);
+        }
+        let key = FieldRec::nth(t.body.fields, usize::from(r.first_field()));
+        if r.field_count() == 0 || key.kind() != kind::STR {
+            return Err(CodeError::TypeMismatch);
+        }
+        Ok(r)
+    }
+
+    /// The slot record of map slot `s` ([`Self::map_slot`]) and the type of its entry field
+    /// `field` (1 or more, a scalar): the operands of `map.get` (issue #13).
+    fn map_field(&self, s: u16, field: u16) -> Result<(SlotRec<'t>, Ty), CodeError> {
+        let r = self.map_slot(s)?;
+        if field == 0 || field >= r.field_count() {
+            return Err(CodeError::BadOperand);
+        }
+        let rec = FieldRec::nth(
+            self.t.body.fields,
+            usize::from(r.first_field()) + usize::from(field),
+        );
+        let ty = ty_of(rec.kind()).ok_or(CodeError::TypeMismatch)?;
+        Ok((r, ty))
+    }
+
     /// Checks set `k` exists and is an IP range set ([`kind::IP`], issue #14).
     fn ip_set(&self, k: u16) -> Result<(), CodeError> {
         if usize::from(k) >= self.t.sets {
@@ -525,6 +555,28 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     if self.state.pop(base_u8).map_err(e)? != Ty::Str {
                         return Err(e(CodeError::TypeMismatch));
                     }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                // Issue #13: a request map indexed by the string on the stack, a scan of at
+                // most its `max` entries.
+                Instr::MapGet { map, field } => {
+                    let (r, t) = self.map_field(map.0, field.0).map_err(e)?;
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    cost = cost.saturating_add(u64::from(r.max_len()));
+                    self.state.push(t).map_err(e)?;
+                }
+                Instr::MapHas { map, field } => {
+                    // Field 0, the key, tests the entry alone (`has m[k]` of a map of records).
+                    let r = self.map_slot(map.0).map_err(e)?;
+                    if field.0 >= r.field_count() {
+                        return Err(e(CodeError::BadOperand));
+                    }
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    cost = cost.saturating_add(u64::from(r.max_len()));
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
                 Instr::InList { list } => {

@@ -141,7 +141,7 @@ impl<'s> Tokens<'s> {
 }
 
 /// Slot paths of the fixture, by slot id.
-pub const SLOTS: [&str; 12] = [
+pub const SLOTS: [&str; 13] = [
     "a.env",           // 0: string
     "b.n",             // 1: int
     "c.flag",          // 2: bool
@@ -154,6 +154,7 @@ pub const SLOTS: [&str; 12] = [
     "h.boxes[].subs",  // 9: nested list of records { size: int }, max 2
     "i.src",           // 10: ip (issue #14)
     "j.hosts",         // 11: list of records { addr: ip }, max 4 (issue #14)
+    "k.labels",        // 12: map of int, max 3 (issue #13, `map.get`, `map.has`)
 ];
 
 /// Symbols of the fixture, sorted: their index is the symbol id.
@@ -252,13 +253,15 @@ pub fn bundle_bytes_with(code: &[u8], variant: &Variant) -> Vec<u8> {
         ("subs", kind::RECORDS, 9),
         ("size", kind::INT, NONE_U16),
         ("addr", kind::IP, NONE_U16),
+        ("key", kind::STR, NONE_U16),
+        ("value", kind::INT, NONE_U16),
     ];
     for (name, k, e) in field_recs {
         let (o, l) = text.range(name);
         fields.u32(o).u32(l).u8(k).u8(0).u16(e);
     }
     let mut slots = W::default();
-    let shapes: [(u8, u8, u16, u16, u16, u32); 12] = [
+    let shapes: [(u8, u8, u16, u16, u16, u32); 13] = [
         (kind::STR, 0, NONE_U16, 0, 0, 0),
         (kind::INT, 0, NONE_U16, 0, 0, 0),
         (kind::BOOL, 0, NONE_U16, 0, 0, 0),
@@ -271,6 +274,7 @@ pub fn bundle_bytes_with(code: &[u8], variant: &Variant) -> Vec<u8> {
         (kind::RECORDS, 0, NONE_U16, 4, 1, 2),
         (kind::IP, 0, NONE_U16, 0, 0, 0),
         (kind::RECORDS, 0, NONE_U16, 5, 1, 4),
+        (kind::MAP, 0, NONE_U16, 6, 2, 3),
     ];
     for (i, (path, (k, ek, e, ff, nf, max))) in SLOTS.iter().zip(shapes).enumerate() {
         let path = match variant.slot2_path {

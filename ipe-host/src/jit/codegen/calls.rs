@@ -50,10 +50,12 @@ pub(crate) enum Helper {
     StrSeg,
     /// [`helpers::ip_cmp`] (issue #14).
     IpCmp,
+    /// [`helpers::map_find`] (issue #13, `labels[k]`).
+    MapFind,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 17;
+pub(crate) const HELPERS: usize = 18;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -75,6 +77,7 @@ impl Helper {
         Helper::IpInSet,
         Helper::StrSeg,
         Helper::IpCmp,
+        Helper::MapFind,
     ];
 
     /// The symbol name.
@@ -97,6 +100,7 @@ impl Helper {
             Helper::IpInSet => "ipe_ip_in_set",
             Helper::StrSeg => "ipe_str_seg",
             Helper::IpCmp => "ipe_ip_cmp",
+            Helper::MapFind => "ipe_map_find",
         }
     }
 
@@ -120,6 +124,7 @@ impl Helper {
             Helper::IpInSet => helpers::ip_in_set as *const u8,
             Helper::StrSeg => helpers::str_seg as *const u8,
             Helper::IpCmp => helpers::ip_cmp as *const u8,
+            Helper::MapFind => helpers::map_find as *const u8,
         }
     }
 
@@ -133,7 +138,7 @@ impl Helper {
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart | Helper::IpCmp => 3,
-            Helper::StrMatch => 5,
+            Helper::StrMatch | Helper::MapFind => 5,
             Helper::StrSeg => 6,
         }
     }

@@ -428,6 +428,16 @@ impl Gen<'_, '_> {
                     let c = self.lookup(a, at, set.0, konst.0)?;
                     self.push(c)?;
                 }
+                Instr::MapGet { map, field } => {
+                    let k = self.pop()?;
+                    let c = self.map_get(k, map.0, field.0)?;
+                    self.push(c)?;
+                }
+                Instr::MapHas { map, field } => {
+                    let k = self.pop()?;
+                    let c = self.map_has(k, map.0, field.0)?;
+                    self.push(c)?;
+                }
                 Instr::InList { list } => {
                     let a = self.pop()?;
                     let addr = self.slot_addr(list.0);
