@@ -1,6 +1,7 @@
 //! A loop for profilers (callgrind, perf): `profile <what> [iterations]`.
 //!
-//! `what`: `interp-seed`, `interp-set10000`, `jit-seed`, `compile10000`, `json-seed`,
+//! `what`: `interp-seed`, `interp-set10000`, `jit-seed`, `compile10000` (and
+//! `compile10000-str-lower`: `compile_str` then `lower`, the path before issue #15), `json-seed`,
 //! `jit-compile100` / `jit-compile100-opt` (JIT compile of the 100-policy set in one module,
 //! baseline / optimized tier, `n` times: the `compile/jit_*/set/100` bench).
 //!
@@ -58,6 +59,17 @@ fn main() {
             let src = policy_set(10_000).ipe;
             for _ in 0..n {
                 black_box(ipe_benches::ipe_compile(black_box(&src)));
+            }
+            println!("{what}: {n} compiles");
+        }
+        "compile10000-str-lower" => {
+            // What `ipe_compile` ran before issue #15: `compile_str` (which lowers to prove
+            // the program compiles), then `lower` again for the bytes.
+            let src = policy_set(10_000).ipe;
+            for _ in 0..n {
+                let program = ipe_compile::compile_str(&[("bench.ipe", black_box(src.as_str()))])
+                    .expect("compiles");
+                black_box(ipe_compile::lower::lower(&program).expect("lowers").bytes);
             }
             println!("{what}: {n} compiles");
         }
