@@ -342,13 +342,22 @@ impl fmt::Display for ErrorText<'_, '_> {
         });
         let members = members.take(if b.has_enum(enum_id) { usize::MAX } else { 0 });
         match path_field {
-            Some(field) => vocab::write_attr_error(
-                f,
-                JoinedPath(slot.path, field),
-                self.error.kind,
-                members,
-                slot.max_len,
-            ),
+            Some(field) => {
+                // A position on an element's list field (`c.args[0]`, session 9) carries that
+                // list's error: its bound.
+                let max = self
+                    .error
+                    .field
+                    .and_then(|fi| crate::positional::field_position(b, self.error.slot, fi))
+                    .map_or(slot.max_len, |(n, _, _)| b.slot_info(n).max_len);
+                vocab::write_attr_error(
+                    f,
+                    JoinedPath(slot.path, field),
+                    self.error.kind,
+                    members,
+                    max,
+                )
+            }
             None if b.is_map(self.error.slot) => {
                 vocab::write_map_error(f, slot.path, self.error.kind, members, slot.max_len)
             }
