@@ -585,8 +585,55 @@ impl<'p, 'r> Eval<'p, 'r> {
         if let Some(got) = self.map_value_not_record(list, field, elem) {
             return Err(Self::err(list, Some(field), ErrKind::NotRecord { got }));
         }
+        if let Some(p) = ipe_nostd::positional::positional(&f.path) {
+            let v = self
+                .element_position(list, elem, p)
+                .map_err(|k| Self::err(list, Some(field), k))?
+                .ok_or(Self::err(list, Some(field), ErrKind::Missing))?;
+            return Ok((v, &f.ty));
+        }
         let v = lookup(elem, &f.path).ok_or(Self::err(list, Some(field), ErrKind::Missing))?;
         Ok((v, &f.ty))
+    }
+
+    /// The value at position `p` of the list field `p.list` of element `elem` (an object) of
+    /// list `list` (issue #13, session 9: `c.args[0]`, `c.ports[-1].port`), `Ok(None)` when it
+    /// is missing: the list is missing or the position out of range (or the picked element
+    /// lacks the field); the list's error (as its nested slot declares it) when it is invalid.
+    fn element_position(
+        &self,
+        list: SlotId,
+        elem: &'r Value,
+        p: ipe_nostd::positional::Positional<'_>,
+    ) -> Result<Option<&'r Value>, ErrKind> {
+        let nested = hir::joined(&format!("{}[]", self.slot(list).path), p.list);
+        let Some(id) = self.program.slots.iter().position(|s| s.path == nested) else {
+            return Ok(None);
+        };
+        let id = SlotId::try_from(id).unwrap_or(SlotId::MAX);
+        let items = match self.list_value(id, lookup(elem, p.list)) {
+            Ok(items) => items,
+            Err(e) if e.kind == ErrKind::Missing => return Ok(None),
+            Err(e) => return Err(e.kind),
+        };
+        let n = items.len();
+        let i = if p.index < 0 {
+            n.checked_sub(p.index.unsigned_abs() as usize)
+        } else {
+            usize::try_from(p.index).ok().filter(|&i| i < n)
+        };
+        let Some(item) = i.and_then(|i| items.get(i)) else {
+            return Ok(None);
+        };
+        if p.field.is_empty() {
+            return Ok(Some(item));
+        }
+        if !item.is_object() {
+            return Err(ErrKind::NotRecord {
+                got: json_kind(item),
+            });
+        }
+        Ok(lookup(item, p.field))
     }
 
     /// The sum of the counts of `aggs` (issue #13): every count is computed; an error if any
@@ -765,9 +812,15 @@ impl<'p, 'r> Eval<'p, 'r> {
                 // A non-object element makes the field present but invalid (its read is a
                 // wrong-type error), so `has` is true for it.
                 let elem = self.env[usize::from(*level)];
+                let path = &fields[usize::from(*field)].path;
                 !elem.is_object()
                     || self.map_value_not_record(*list, *field, elem).is_some()
-                    || lookup(elem, &fields[usize::from(*field)].path).is_some()
+                    || match ipe_nostd::positional::positional(path) {
+                        // A position on the element's list field (session 9): present unless
+                        // missing (an invalid list makes it present but invalid).
+                        Some(p) => !matches!(self.element_position(*list, elem, p), Ok(None)),
+                        None => lookup(elem, path).is_some(),
+                    }
             }
             Operand::MapGet(m) => self.map_has(m)?,
             // `has M[y]` (issue #13): `y` is a key of the table; an error when `y` is.
@@ -1015,11 +1068,19 @@ pub fn error_text(program: &Program, e: AttrError) -> String {
                 || fields.get(1).is_some_and(|f| f.path != "value") =>
         {
             let f = &fields[usize::from(f)];
-            (
-                crate::hir::joined(&format!("{}[]", slot.path), &f.path),
-                Some(&f.ty),
-                *max_len,
-            )
+            let outer = format!("{}[]", slot.path);
+            // A position on an element's list field (`c.args[0]`, session 9) carries that
+            // list's error: its bound.
+            let max = ipe_nostd::positional::positional(&f.path)
+                .and_then(|p| {
+                    let nested = crate::hir::joined(&outer, p.list);
+                    program.slots.iter().find(|l| l.path == nested)
+                })
+                .map_or(*max_len, |l| match &l.ty {
+                    SlotType::List { max_len, .. } | SlotType::Records { max_len, .. } => *max_len,
+                    _ => *max_len,
+                });
+            (crate::hir::joined(&outer, &f.path), Some(&f.ty), max)
         }
         (SlotType::Scalar(s), _) => {
             // A position (`xs[2]`, session 7) carries its list's error: its list's bound.
@@ -1371,7 +1432,13 @@ fn witness_field<'p>(
     };
     let f = &fields[usize::from(field)];
     let v = if elem.is_object() {
-        lookup(elem, &f.path).ok_or(ErrKind::Missing)
+        match ipe_nostd::positional::positional(&f.path) {
+            // A position on the element's list field (`{c.args[0]}`, session 9).
+            Some(p) => ev
+                .element_position(list, elem, p)
+                .and_then(|v| v.ok_or(ErrKind::Missing)),
+            None => lookup(elem, &f.path).ok_or(ErrKind::Missing),
+        }
     } else {
         Err(ErrKind::NotRecord {
             got: json_kind(elem),

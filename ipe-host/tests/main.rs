@@ -17,6 +17,9 @@ mod corpus;
 /// Issue 13: default reasons show the values read, through the readers and the JIT.
 #[path = "suite/default_reasons.rs"]
 mod default_reasons;
+/// Issue 13, session 9: positions on an element's list field through the three readers.
+#[path = "suite/elem_positions.rs"]
+mod elem_positions;
 /// Loading (bytes, files, mappings), errors, reload, typed requests, batches and stats.
 #[path = "suite/engine.rs"]
 mod engine;

@@ -353,17 +353,25 @@ pub fn write_error_text<W: fmt::Write + ?Sized>(
     });
     let members = members.take(if b.has_enum(enum_id) { usize::MAX } else { 0 });
     match path_field {
-        Some(field) => vocab::write_error_with(
-            w,
-            |w: &mut W| {
-                w.write_str(slot.path)?;
-                crate::path::write_joined(w, "[]", field)
-            },
-            error.kind,
-            members,
-            slot.max_len,
-            false,
-        ),
+        Some(field) => {
+            // A position on an element's list field (`c.args[0]`, session 9) carries that
+            // list's error: its bound.
+            let max = error
+                .field
+                .and_then(|fi| crate::positional::field_position(b, error.slot, fi))
+                .map_or(slot.max_len, |(n, _, _)| b.slot_info(n).max_len);
+            vocab::write_error_with(
+                w,
+                |w: &mut W| {
+                    w.write_str(slot.path)?;
+                    crate::path::write_joined(w, "[]", field)
+                },
+                error.kind,
+                members,
+                max,
+                false,
+            )
+        }
         None => {
             let map = b.is_map(error.slot);
             // A position (`xs[2]`, session 7) carries its list's error: its list's bound.

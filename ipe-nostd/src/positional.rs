@@ -171,6 +171,61 @@ pub fn derive(bundle: &Bundle<'_>, values: &mut [Value<'_>]) {
     }
 }
 
+/// A positional element field (issue #13, session 9): field `field` of list-of-records slot
+/// `list` whose path is a position on a sibling list field (`args[0]`, `ports[-1].port`):
+/// the nested list's slot, the sibling field holding it, and the position.
+pub fn field_position<'b>(
+    bundle: &Bundle<'b>,
+    list: SlotId,
+    field: u16,
+) -> Option<(SlotId, u16, Positional<'b>)> {
+    if !crate::family::Family::Positional.enabled() {
+        return None;
+    }
+    let p = positional(bundle.field_info(list, field).path)?;
+    let sibling = bundle.field(list, p.list)?;
+    let nested = bundle.nested_slot(list, sibling)?;
+    Some((nested, sibling, p))
+}
+
+/// Whether list-of-records slot `list` has a positional element field ([`field_position`]),
+/// which the readers derive in each element ([`derive_element`]).
+pub fn has_field_positions(bundle: &Bundle<'_>, list: SlotId) -> bool {
+    if !crate::family::Family::Positional.enabled() || bundle.slot_rec(list).kind() != kind::RECORDS
+    {
+        return false;
+    }
+    (0..bundle.slot_rec(list).field_count()).any(|f| field_position(bundle, list, f).is_some())
+}
+
+/// Fills the positional fields of one element `elem` (its field values, in field order) of
+/// list-of-records slot `list` from the nested list fields they select (issue #13, session 9):
+/// the element (or its field) at the position of the element's list field; missing when that
+/// list is missing or the position out of range; the list's error when it is invalid
+/// (`NotRecord` when the element is no record). Every host reader calls it on each element of a
+/// list for which [`has_field_positions`] holds.
+pub fn derive_element(bundle: &Bundle<'_>, list: SlotId, elem: &mut [Value<'_>]) {
+    if !crate::family::Family::Positional.enabled() || bundle.slot_rec(list).kind() != kind::RECORDS
+    {
+        return;
+    }
+    for f in 0..bundle.slot_rec(list).field_count() {
+        let Some((nested, sibling, p)) = field_position(bundle, list, f) else {
+            continue;
+        };
+        let v = elem
+            .get(usize::from(sibling))
+            .copied()
+            .unwrap_or(Value::Missing);
+        // An element that is no record holds `NotRecord` in every field, its list field too:
+        // the list's error, kept.
+        let d = element(bundle, nested, p, v);
+        if let Some(out) = elem.get_mut(usize::from(f)) {
+            *out = d;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

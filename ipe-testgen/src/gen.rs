@@ -546,6 +546,10 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         (s_path.clone(), -3i32..3, i_path.clone(), -2i32..2)
             .prop_map(|(p, i, q, j)| format!("({p} == k_strs[{i}] or {q} < k_ints[{j}])"))
             .boxed(),
+        // Issue #13 (session 9): positions on a map constant's list (folded).
+        (s_path.clone(), -2i32..2)
+            .prop_map(|(p, i)| format!("{p} == k_map[\"a\"][{i}]"))
+            .boxed(),
         (
             eq_op(),
             proptest::collection::vec(
@@ -613,6 +617,46 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
                 .boxed(),
             (cmp_op(), 0i64..3)
                 .prop_map(|(o, n)| format!("count(pt in it.ports where pt.hp > 0) {o} {n}"))
+                .boxed(),
+        ]);
+        // Issue #13 (session 9): positions on the element's list fields (in and out of
+        // range, with `??` and `has`; `it.caps` is declared `= []`), on its lists of records'
+        // fields, and list equality of the element's lists against a literal, each other, a
+        // request list and a list constant (either side).
+        options.extend([
+            (
+                proptest::sample::select(&["it.labels", "it.caps"][..]),
+                -4i32..4,
+                eq_op(),
+                lit_str(),
+                0u8..3,
+            )
+                .prop_map(|(l, i, o, s, form)| match form {
+                    0 => format!("{l}[{i}] {o} {s}"),
+                    1 => format!("({l}[{i}] ?? \"x\") {o} {s}"),
+                    _ => format!("has {l}[{i}]"),
+                })
+                .boxed(),
+            (
+                proptest::sample::select(&["it.subs[{}].k", "it.ports[{}].hp"][..]),
+                -3i32..3,
+                cmp_op(),
+                -1i64..3,
+            )
+                .prop_map(|(f, i, o, n)| format!("{} {o} {n}", f.replace("{}", &i.to_string())))
+                .boxed(),
+            (eq_op(), proptest::collection::vec(lit_str(), 0..3))
+                .prop_map(|(o, ls)| format!("it.labels {o} [{}]", ls.join(", ")))
+                .boxed(),
+            (
+                eq_op(),
+                proptest::sample::select(&["it.caps", "tags", "tags2", "k_strs"][..]),
+                any::<bool>(),
+            )
+                .prop_map(|(o, other, left)| match left {
+                    true => format!("{other} {o} it.labels"),
+                    false => format!("it.labels {o} {other}"),
+                })
                 .boxed(),
         ]);
     }

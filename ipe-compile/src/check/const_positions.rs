@@ -28,6 +28,9 @@ impl Cx {
     /// constant.
     pub(super) fn const_position(&mut self, name: &Name) -> Option<Option<Expr>> {
         let p = ipe_nostd::positional::positional(&name.text)?;
+        if let Some(r) = self.map_const_position(name, p) {
+            return Some(r);
+        }
         if p.list.contains(['.', '[']) {
             return None;
         }
@@ -142,7 +145,9 @@ impl Cx {
         };
         // Against anything but a declared list of scalars, the constant keeps the error of a
         // list used as a value (`x in c` is membership).
-        if !matches!(&other.kind, ExprKind::Path(n) if self.scalar_lists.contains(&n.text)) {
+        if !matches!(&other.kind, ExprKind::Path(n)
+            if crate::check::list_eq_lists::is_scalar_list(&self.scalar_lists, &n.text))
+        {
             return None;
         }
         if ranged {
@@ -179,6 +184,82 @@ impl Cx {
             op,
             e.span.clone(),
         ))
+    }
+
+    /// `m["k"][i]` with `m` a map constant of lists (issue #13, session 9): the literal at
+    /// that position of the key's list, or a located error (an absent key, out of range, a
+    /// field of a value, a map of values or of records). `None` when `p.list` is not one
+    /// fixed key of a constant.
+    fn map_const_position(
+        &mut self,
+        name: &Name,
+        p: ipe_nostd::positional::Positional<'_>,
+    ) -> Option<Option<Expr>> {
+        let mut segs = ipe_nostd::path::segments(p.list);
+        let ipe_nostd::path::Segment::Plain(first) = segs.next()? else {
+            return None;
+        };
+        let key_seg = segs.next()?;
+        if !segs.rest().is_empty() {
+            return None;
+        }
+        let mut key = String::new();
+        let _ = key_seg.write_key(&mut key);
+        let Named::Const(c) = self.named(first) else {
+            return None;
+        };
+        let (message, help) = match &c.value {
+            Value::Map(m) => match m.get(&key) {
+                None => (
+                    format!("map constant `{first}` has no key \"{key}\""),
+                    super::did_you_mean(&key, m.keys())
+                        .unwrap_or_else(|| format!("`{first}` is declared in {}", c.origin)),
+                ),
+                Some(_) if !p.field.is_empty() => (
+                    format!(
+                        "`{}` is a list of values: its element has no field `{}`",
+                        p.list, p.field
+                    ),
+                    format!("compare the element itself: `{}[{}]`", p.list, p.index),
+                ),
+                Some(items) => match resolve_index(p.index, items.len()) {
+                    Some(k) => {
+                        let l = items.get(k).cloned()?;
+                        return Some(Some(Expr {
+                            kind: ExprKind::Lit(l),
+                            span: name.span.clone(),
+                        }));
+                    }
+                    None => (
+                        format!(
+                            "position `[{}]` is out of range: `{}` has {} values",
+                            p.index,
+                            p.list,
+                            items.len()
+                        ),
+                        match items.len() {
+                            0 => "the list is empty: it has no position".to_owned(),
+                            n => format!(
+                                "a position is from 0 to {} (or from -{n} to -1 from the end); `{first}` is declared in {}",
+                                n - 1,
+                                c.origin
+                            ),
+                        },
+                    ),
+                },
+            },
+            v => (
+                format!(
+                    "constant `{first}` is {}: `{}` has no position `[{}]`",
+                    value_word(v),
+                    p.list,
+                    p.index
+                ),
+                format!("a position selects a value of a map of lists (`{first}` is declared in {})", c.origin),
+            ),
+        };
+        self.error(name.span.clone(), message, Some(help));
+        Some(None)
     }
 
     fn not_eq(&mut self, span: ByteSpan) {

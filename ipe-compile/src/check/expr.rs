@@ -94,6 +94,11 @@ impl Ctx<'_> {
         match &e.kind {
             ExprKind::Paren(inner) => self.cond(inner),
             ExprKind::Not(inner) => Some(hir::Expr::Not(Box::new(self.cond(inner)?))),
+            ExprKind::And(parts) if self.is_element_list_eq(parts) => {
+                // `c.args == [a, b]` on an element's list field (session 9).
+                let e = self.element_list_eq(parts, &e.span);
+                self.cond(&e)
+            }
             ExprKind::And(parts) | ExprKind::Or(parts) => {
                 let checked: Vec<_> = parts.iter().map(|p| self.cond(p)).collect();
                 let checked: Option<Vec<_>> = checked.into_iter().collect();
@@ -289,10 +294,10 @@ impl Ctx<'_> {
         let list = scope.list;
         let declared = scope.fields.len();
         let implicit = self.implicit_fields.entry(list).or_default();
-        let index = match implicit.iter().position(|p| p == rest) {
+        let index = match implicit.iter().position(|(p, _)| p == rest) {
             Some(i) => i,
             None => {
-                implicit.push(rest.to_owned());
+                implicit.push((rest.to_owned(), Scalar::Str));
                 implicit.len() - 1
             }
         };

@@ -235,6 +235,24 @@ impl Infer {
         match self.scopes.iter().rev().find(|(v, _)| v == first) {
             Some((_, list)) => {
                 let list = list.clone();
+                if let Some(p) = ipe_nostd::positional::positional(rest) {
+                    // A position on an element's list field (`c.args[0]`, session 9): the
+                    // readers derive it from the nested list a schema declares.
+                    self.problems.push(Problem {
+                        file: self.file,
+                        span: name.span.clone(),
+                        message: format!(
+                            "the list position `{}` needs a schema declaring `{}`",
+                            name.text,
+                            crate::hir::joined(first, p.list)
+                        ),
+                        help: Some(format!(
+                            "declare the list field `{}` of the elements of `{list}` in a \
+                             `schema {{ ... }}` block",
+                            p.list
+                        )),
+                    });
+                }
                 if rest.is_empty() {
                     self.self_uses
                         .entry(list.clone())

@@ -1283,6 +1283,9 @@ impl<'a> Cx<'a> {
         if self.elem_not_path(n, env) {
             return None;
         }
+        if let Some(x) = self.param_position(n, head, env) {
+            return x;
+        }
         if env.bound.iter().any(|b| b == head) {
             let span = self.span(env, &n.span);
             return Some(vec![Name {
@@ -1415,6 +1418,37 @@ impl<'a> Cx<'a> {
                     return None;
                 }
                 Some(ls)
+            }
+        }
+    }
+
+    /// `xs[0]`, `xs[-1].name` with `xs` a def parameter bound to a path (issue #13, session
+    /// 9): the same position on the argument (`tags[0]`, `c.args[0]`, `allowed[0]`, folded
+    /// later for a constant). `None` when `head` is no position on a def parameter.
+    fn param_position(&mut self, n: &Name, head: &str, env: &Env) -> Option<Option<Vec<Name>>> {
+        let (base, _) = head.split_once('[')?;
+        ipe_nostd::positional::positional(head)?;
+        if env.bound.iter().any(|b| b == base) || env.unions.contains_key(base) {
+            return None;
+        }
+        let arg = env.subst.get(base).cloned()?;
+        let after = n.text.get(base.len()..).unwrap_or("");
+        match &arg.kind {
+            ExprKind::Path(p) => {
+                let text = format!("{}{after}", p.text);
+                let span = self.span_as(env, &n.span, Some(text.clone()));
+                Some(Some(vec![Name { text, span }]))
+            }
+            _ => {
+                let out = self.out_file;
+                let def = env.stack.last().cloned().unwrap_or_default();
+                self.error(
+                    out,
+                    arg.span.clone(),
+                    format!("the argument for `{base}` must be a list: an attribute path, an element's list field or a constant"),
+                    Some(format!("def `{def}` reads the position `{}` of it", n.text)),
+                );
+                Some(None)
             }
         }
     }

@@ -33,6 +33,15 @@ impl Ctx<'_> {
         }
     }
 
+    /// Whether `n` names a top-level request list (not an element's list field).
+    fn top_list_name(&self, n: &Name) -> Option<()> {
+        self.top_list(&Expr {
+            kind: ExprKind::Path(n.clone()),
+            span: n.span.clone(),
+        })
+        .map(|_| ())
+    }
+
     /// `lhs op rhs` when both sides are request lists of scalars: the expansion checked, or
     /// a located error. `None` when they are not two such lists.
     pub(super) fn list_list_eq(
@@ -42,7 +51,9 @@ impl Ctx<'_> {
         rhs: &Expr,
         span: &ByteSpan,
     ) -> Option<Option<hir::Expr>> {
-        let (l, r) = (self.top_list(lhs)?, self.top_list(rhs)?);
+        // An element's list field (`c.args`, session 9) compares as a request list does.
+        let list = |cx: &Self, e: &Expr| cx.top_list(e).or_else(|| cx.element_list(e));
+        let (l, r) = (list(self, lhs)?, list(self, rhs)?);
         if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
             self.error(
                 span.clone(),
@@ -121,6 +132,18 @@ impl Ctx<'_> {
                 }),
             ]))))));
         }
+        // An element's list field (session 9) is read by an aggregate over it before its
+        // positions, so a missing or invalid one is its own error, not a position's.
+        let mut positions = parts.split_off(1);
+        for (side, (list, var)) in [(&r, (&r.0, "__right")), (&l, (&l.0, "__left"))] {
+            if self.top_list_name(&side.0).is_none() && !positions.is_empty() {
+                let inner = Self::and(positions, span);
+                positions = vec![super::elem_positions::over_element_list(
+                    list, var, inner, span,
+                )];
+            }
+        }
+        parts.extend(positions);
         let all = at(ExprKind::Paren(Box::new(at(ExprKind::And(parts)))));
         let e = match op {
             CmpOp::Ne => at(ExprKind::Not(Box::new(all))),
@@ -130,9 +153,21 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether `path` names a list of scalars of [`scalar_lists`]: a top-level one, or an
+/// element's nested one (`c.args`, session 9: `[].args` in `lists`).
+pub(crate) fn is_scalar_list(lists: &std::collections::HashSet<String>, path: &str) -> bool {
+    if lists.contains(path) {
+        return true;
+    }
+    let (_, rest) = ipe_nostd::path::split_first(path);
+    !rest.is_empty() && lists.contains(&format!("[].{rest}"))
+}
+
 /// The paths the schemas of `files` declare as lists of scalars: a list constant or a list
 /// parameter compares with one of them (`xs == allowed`, `check::consts`, `check::inline`);
-/// against anything else it keeps the "is a list, not a value" error.
+/// against anything else it keeps the "is a list, not a value" error. A nested list of scalars
+/// of the elements of a top-level list of records is there as `[].field` (`[].args`, session
+/// 9), which an element's path (`c.args`) matches ([`is_scalar_list`]).
 pub(crate) fn scalar_lists<'a>(
     files: impl Iterator<Item = &'a crate::ast::File>,
 ) -> std::collections::HashSet<String> {
@@ -143,6 +178,13 @@ pub(crate) fn scalar_lists<'a>(
                 for e in entries {
                     if matches!(e.ty, crate::ast::TypeExpr::List { .. }) {
                         out.insert(e.path.text.clone());
+                    }
+                    if let crate::ast::TypeExpr::Records { lists, .. } = &e.ty {
+                        for (name, t) in lists {
+                            if matches!(t, crate::ast::TypeExpr::List { .. }) {
+                                out.insert(format!("[].{}", name.text));
+                            }
+                        }
                     }
                 }
             }

@@ -7,6 +7,7 @@ pub(crate) mod consts;
 mod default_witness;
 mod dynkey;
 mod dynref;
+mod elem_positions;
 mod element_defaults;
 mod expr;
 mod infer;
@@ -264,8 +265,9 @@ pub(super) struct Ctx<'s> {
     /// Per records slot, the internal string fields that `has` on an element record path uses
     /// (`who` for declared `who.role`), numbered after the declared fields in this order; they
     /// join the slot's type at the end (`schema::add_implicit_fields`), so `resolve` never
-    /// finds them.
-    implicit_fields: HashMap<SlotId, Vec<String>>,
+    /// finds them. Positions on an element's list field (`c.args[0]`, session 9,
+    /// `check::elem_positions`) are numbered with them, with their element's type.
+    implicit_fields: HashMap<SlotId, Vec<(String, Scalar)>>,
     scopes: Vec<Scope>,
     /// The seed aggregate (by span) that the innermost `where` filters, and its filter.
     pending: Option<(ByteSpan, ast::Expr)>,
@@ -570,6 +572,10 @@ impl Ctx<'_> {
                     display: hir::joined(&format!("{}[]", scope.list_path), &scope.fields[i].path),
                 });
             }
+            if let Some(r) = self.element_position(name, level, key) {
+                return r;
+            }
+            let scope = &self.scopes[level];
             let candidates: Vec<String> = scope
                 .fields
                 .iter()

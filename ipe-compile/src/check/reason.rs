@@ -158,6 +158,10 @@ impl Ctx<'_> {
             );
             return None;
         }
+        if let Some(r) = rest.filter(|r| super::elem_positions::has_index(r)) {
+            // A position on the element's list field (`{c.args[0]}`, session 9).
+            return self.position_field(name, w.list, first, r).map(|(f, _)| f);
+        }
         let found = rest.and_then(|r| fields.iter().position(|f| f.path == r));
         match found.and_then(|i| u16::try_from(i).ok()) {
             Some(field) => Some(field),
@@ -266,6 +270,13 @@ impl Ctx<'_> {
             // A fixed key of a map (`m["team"]`, `m["k"].port`): an attribute of its own.
             if let Some(part) = self.map_key_placeholder(name) {
                 return part;
+            }
+            // A position on a request list (`{xs[0]}`, `{items[-1].name}`): a slot of its own.
+            if let Some(r) = self.positional(name) {
+                let Some(super::Resolved::Slot(id, _)) = r else {
+                    return None;
+                };
+                return Some(hir::ReasonPart::Slot(id));
             }
         }
         match self.schema.get(&name.text).cloned() {

@@ -338,16 +338,16 @@ pub(super) fn slot_type(
 pub(super) fn add_implicit_fields(
     program: &mut hir::Program,
     slots: &mut [(String, SlotType)],
-    implicit: &HashMap<SlotId, Vec<String>>,
+    implicit: &HashMap<SlotId, Vec<(String, Scalar)>>,
 ) {
     let mut maps: HashMap<SlotId, Vec<u16>> = HashMap::new();
     for (&list, paths) in implicit {
         let Some((_, SlotType::Records { fields, .. })) = slots.get_mut(usize::from(list)) else {
             continue;
         };
-        fields.extend(paths.iter().map(|p| Field {
+        fields.extend(paths.iter().map(|(p, ty)| Field {
             path: p.clone(),
-            ty: Scalar::Str,
+            ty: ty.clone(),
         }));
         let mut order: Vec<usize> = (0..fields.len()).collect();
         order.sort_by(|&a, &b| fields[a].path.cmp(&fields[b].path));

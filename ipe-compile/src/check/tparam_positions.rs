@@ -141,7 +141,9 @@ impl Cx<'_> {
         // Against anything but a declared list of scalars, the parameter keeps the error of
         // a list used as a value.
         let lists = crate::check::list_eq_lists::scalar_lists(self.files.iter().map(|f| f.ast));
-        if !matches!(&other.kind, ExprKind::Path(n) if lists.contains(&n.text)) {
+        if !matches!(&other.kind, ExprKind::Path(n)
+            if crate::check::list_eq_lists::is_scalar_list(&lists, &n.text))
+        {
             return None;
         }
         let a = self.tparam_named(&pname.text, env)?;

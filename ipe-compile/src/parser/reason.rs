@@ -244,6 +244,17 @@ fn canonical(s: &str) -> Result<String, String> {
             };
             let _ = ipe_nostd::path::write_segment(&mut out, &key, false);
             rest = r;
+        } else if let Some((index, r)) = rest
+            .strip_prefix('[')
+            .filter(|r| r.starts_with(|c: char| c == '-' || c.is_ascii_digit()))
+            .and_then(|r| r.split_once(']'))
+        {
+            // A list position (`{xs[0]}`, `{c.args[-1]}`, issue #13): checked as written by
+            // the path's resolution.
+            out.push('[');
+            out.push_str(index);
+            out.push(']');
+            rest = r;
         } else {
             let c = rest.chars().next().unwrap_or(' ');
             return Err(format!(

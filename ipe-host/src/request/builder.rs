@@ -128,6 +128,8 @@ impl<'s, 'r> TypedValues<'s, 'r> {
         let n = usize::from(info.fields).max(1);
         let mut vals = BumpVec::new_in(self.arena);
         let set_in_item = self.arena.alloc_slice_fill_copy(n, false);
+        // Positions on an element's list field (`c.args[0]`, session 9), derived per element.
+        let positions = ipe_nostd::positional::has_field_positions(bundle, slot);
         let mut count = 0usize;
         for item in items {
             let start = vals.len();
@@ -145,6 +147,11 @@ impl<'s, 'r> TypedValues<'s, 'r> {
                     if let Some(v) = vals.get_mut(start + usize::from(f)) {
                         *v = field.read(bundle, kind);
                     }
+                }
+            }
+            if positions {
+                if let Some(elem) = vals.get_mut(start..) {
+                    ipe_nostd::positional::derive_element(bundle, slot, elem);
                 }
             }
             count += 1;

@@ -22,6 +22,9 @@ pub(super) enum Shape {
         root: u32,
         first_kind: u32,
         max_len: u32,
+        /// The list's slot when its elements have positional fields (`c.args[0]`, session
+        /// 9), derived once each element is read.
+        positions: Option<SlotId>,
     },
     /// A map (issue 13): a JSON object read as (key, value) entries, values of kind `value`.
     Map { value: ValueKind, max_len: u32 },
@@ -172,6 +175,10 @@ impl Plan {
                 }
                 for f in 0..info.fields {
                     let fi = bundle.field_info(slot, f);
+                    if ipe_nostd::positional::field_position(bundle, slot, f).is_some() {
+                        // Derived from its list field, never read from a key.
+                        continue;
+                    }
                     let shape = match bundle.nested_slot(slot, f) {
                         Some(n) if n > slot => self.shape(bundle, n),
                         _ => Shape::Scalar(fi.kind),
@@ -183,6 +190,8 @@ impl Plan {
                     root,
                     first_kind,
                     max_len: info.max_len,
+                    positions: ipe_nostd::positional::has_field_positions(bundle, slot)
+                        .then_some(slot),
                 }
             }
             (k, _) => Shape::Scalar(k),

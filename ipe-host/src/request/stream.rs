@@ -202,6 +202,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                     root,
                     first_kind,
                     max_len,
+                    positions,
                 },
             )) => {
                 // A record with no fields still takes one (unread) value: the stride is at least 1.
@@ -220,6 +221,9 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                     if seq.next_element_seed(seed)?.is_none() {
                         vals.truncate(start);
                         break;
+                    }
+                    if let (Some(slot), Some(elem)) = (positions, vals.get_mut(start..)) {
+                        ipe_nostd::positional::derive_element(self.r.bundle, slot, elem);
                     }
                     items += 1;
                 }

@@ -127,7 +127,10 @@ fn found_value<'j>(
                 items.len().saturating_mul(usize::from(info.fields)),
                 arena,
             );
+            // Positions on an element's list field (`c.args[0]`, session 9), derived per element.
+            let positions = ipe_nostd::positional::has_field_positions(bundle, slot);
             for item in items {
+                let start = vals.len();
                 if info.fields == 0 {
                     // One unread placeholder per element: the stride is at least 1.
                     vals.push(Value::Missing);
@@ -144,6 +147,11 @@ fn found_value<'j>(
                             got: json_kind(item),
                         })
                     });
+                }
+                if positions {
+                    if let Some(elem) = vals.get_mut(start..) {
+                        ipe_nostd::positional::derive_element(bundle, slot, elem);
+                    }
                 }
             }
             Value::Records(vals.into_bump_slice())

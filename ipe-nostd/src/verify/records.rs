@@ -128,8 +128,18 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     for i in 0..fields {
         let r = FieldRec::nth(body.fields, i);
         // The empty path is the self field of a list of scalars (checked with its slot).
-        let path_ok =
-            text(body, r.path()).is_some_and(|p| p.is_empty() || crate::path::is_canonical(p));
+        let path = text(body, r.path());
+        let plain = path.is_some_and(|p| p.is_empty() || crate::path::is_canonical(p));
+        // A position on a sibling list field (issue #13, session 9: `args[0]`) is a scalar
+        // field whose value the readers derive: it needs the `positional` family.
+        let positional = !plain && path.is_some_and(positional_field_path);
+        if positional && !Family::Positional.enabled() {
+            return Err(VerifyError::Unsupported(Family::Positional));
+        }
+        let path_ok = plain
+            || (positional
+                && path.is_some_and(crate::positional::is_canonical_positional)
+                && scalar_ok(r.kind(), r.enum_id()));
         // A list field (issue #13) names its nested list's slot record, of the same kind.
         let nested_ok = |k: u8, s: u16| {
             matches!(k, kind::LIST | kind::RECORDS)
@@ -530,6 +540,14 @@ fn nested_after(body: &Body<'_>, slot: usize, first: u16, n: u16) -> bool {
         let fr = FieldRec::nth(body.fields, f);
         !matches!(fr.kind(), kind::LIST | kind::RECORDS) || usize::from(fr.enum_id()) > slot
     })
+}
+
+/// Whether field path `p` has an index bracket (`[` then a digit or `-`): a positional
+/// element field (issue #13, session 9), recognised without the positional path parser.
+fn positional_field_path(p: &str) -> bool {
+    p.as_bytes()
+        .windows(2)
+        .any(|w| matches!(w, [b'[', c] if c.is_ascii_digit() || *c == b'-'))
 }
 
 /// Whether `p` names the slot of a nested list: canonical paths joined by `[]`, each piece
