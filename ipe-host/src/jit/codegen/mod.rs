@@ -29,6 +29,7 @@ mod nested;
 mod ops;
 mod segment;
 mod stack;
+mod texteq;
 mod time;
 mod values;
 
