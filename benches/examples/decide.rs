@@ -4,7 +4,9 @@
 //! `engine`: `interp` (`ipe_nostd::evaluate`), `host` (host engine, interpreter tier),
 //! `hostjit` (host engine, optimized JIT tier), `jit` (bare `JitSet`, the bench's loop),
 //! `jit-gated` (bare `JitSet` in the loop the benches had before the group gate was hoisted:
-//! `FirstMatch::admit`/`settle` around every candidate, for an A/B in one binary). The
+//! `FirstMatch::admit`/`settle` around every candidate, for an A/B in one binary),
+//! `hostjit-data` (`hostjit` deciding into a reused `ipe_host::Verdict`, issue #15),
+//! `jit-data` (`jit` keeping only the effect, `ipe_nostd::EffectOnly`, issue #15). The
 //! timed loop is the function `decide_loop` alone, so callgrind counts only it:
 //!
 //! ```sh
@@ -18,7 +20,7 @@
 use std::hint::black_box;
 
 use ipe_benches::{by_name, HostEngine, Interp, Jit, LIST};
-use ipe_nostd::vm::{for_each_candidate, FirstMatch};
+use ipe_nostd::vm::{for_each_admitted, for_each_candidate, FirstMatch};
 use ipe_nostd::Effect;
 
 /// Runs `f` `n` times and counts the allows (kept out of line: the profiler's collection
@@ -55,10 +57,40 @@ fn main() {
             let values = e.values(&json);
             decide_loop(n, || e.decide(black_box(values)))
         }
+        // Issue #15: the host engine's JIT tier deciding into a reused `Verdict` (decision
+        // as data: the effect, no lists built).
+        "hostjit-data" => {
+            let e = HostEngine::jit(&w);
+            let values = e.values(&json);
+            let mut v = ipe_host::Verdict::new();
+            decide_loop(n, || {
+                e.engine.load().decide_into(black_box(values), &mut v);
+                v.effect() == Effect::Allow
+            })
+        }
         "jit" => {
             let e = Jit::new(&w);
             let ctx = e.interp.context(&json);
             decide_loop(n, || e.decide(black_box(&ctx)))
+        }
+        // Issue #15: the bench's bare-JIT loop keeping only the effect (`EffectOnly`): what
+        // the decision lists cost that loop.
+        "jit-data" => {
+            let e = Jit::new(&w);
+            let ctx = e.interp.context(&json);
+            let bundle = &e.interp.bundle;
+            decide_loop(n, || {
+                let values = black_box(&ctx).values();
+                let mut acc = ipe_nostd::Accumulator::new(bundle.default_effect());
+                let mut effect = ipe_nostd::EffectOnly::new(bundle.default_effect());
+                for_each_admitted(bundle, values, |id| {
+                    let o = e.code.eval(id, values).expect("policy compiled");
+                    acc.add(&mut effect, id, o);
+                    o
+                });
+                acc.finish(&mut effect);
+                effect.effect == Effect::Allow
+            })
         }
         "jit-gated" => {
             let e = Jit::new(&w);

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
-use ipe_nostd::{Accumulator, Bundle, Decision, DecisionBuilder, Outcome, PolicyId, Value};
+use ipe_nostd::{
+    Accumulator, Bundle, Decision, DecisionBuilder, EffectOnly, Outcome, PolicyId, Value,
+};
 
 use crate::builder::RequestBuilder;
 pub use crate::decision::HostDecision;
@@ -21,6 +23,7 @@ use crate::report::Report;
 use crate::request::plan::Plan;
 use crate::stats::{Counters, Stats};
 use crate::trust::{self, Check, Gate, SignatureInfo, TrustPolicy};
+use crate::verdict::Verdict;
 
 self_cell::self_cell!(
     /// A bundle's bytes and the verified view borrowing them.
@@ -260,6 +263,28 @@ impl PolicySet {
             outcome
         });
         out.finish()
+    }
+
+    /// [`evaluate_values`](Self::evaluate_values) as data (issue #15): the effect and each
+    /// applied or erring policy's outcome written into `out` (cleared first), no list built
+    /// or sorted; [`Verdict::to_decision`] gives the lists when they are wanted. Allocates
+    /// nothing once `out` has grown to the longest decision.
+    #[inline]
+    pub fn decide_into(&self, values: &[Value<'_>], out: &mut Verdict) {
+        let bundle = self.bundle();
+        let shard = self.shared.counters.shard();
+        let default = bundle.default_effect();
+        out.start(default);
+        let mut acc = Accumulator::new(default);
+        let mut effect = EffectOnly::new(default);
+        self.shared.index.for_each_admitted(bundle, values, |id| {
+            let outcome = self.run_policy(bundle, shard, id, values);
+            acc.add(&mut effect, id, outcome);
+            out.record(id, outcome);
+            outcome
+        });
+        acc.finish(&mut effect);
+        out.finish(effect.effect);
     }
 
     /// Starts a typed request whose values live in `arena` (reset it between requests).

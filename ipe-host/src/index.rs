@@ -1,11 +1,15 @@
-//! The trigger index as hash maps: per indexed slot, the policies each key can trigger.
+//! The trigger index: per indexed slot, the policies each key can trigger.
 //!
 //! Built once per loaded bundle from its sorted index sections. A request visits the
 //! unindexed policies, then for every group either the bucket of its slot's key, or (when the
 //! slot cannot be read as the group's type, so the trigger may be an error) every policy of
 //! the group. This visits exactly the policies `ipe_nostd::vm::for_each_admitted` visits.
+//!
+//! A group's buckets are a table indexed by key when its keys are dense enough (symbol ids,
+//! enum ranks, booleans and small integers usually are), else sorted keys searched by
+//! halving: either is a few instructions where a hash map's probe was about a hundred
+//! (issue #15).
 
-use hashbrown::HashMap;
 use ipe_nostd::format::kind;
 use ipe_nostd::{read, Bundle, Outcome, PolicyId, SlotId, Value};
 
@@ -21,7 +25,79 @@ struct Group {
     enum_id: u16,
     /// Every policy of the group.
     all: Span,
-    buckets: HashMap<i64, Span>,
+    buckets: Buckets,
+}
+
+/// A group's buckets by key.
+#[derive(Debug)]
+enum Buckets {
+    /// `spans[k - min]` is the bucket of key `k` (an empty span: none).
+    Dense { min: i64, spans: Box<[Span]> },
+    /// Ascending keys and their buckets.
+    Sorted {
+        keys: Box<[i64]>,
+        spans: Box<[Span]>,
+    },
+}
+
+/// Slots a dense table may have per bucket (beyond [`DENSE_SLACK`]): its keys' range may be
+/// this many times their number before the group falls back to sorted keys.
+const DENSE_PER_BUCKET: u64 = 8;
+/// Slots a dense table may have whatever its number of buckets.
+const DENSE_SLACK: u64 = 64;
+
+impl Buckets {
+    /// The buckets of `(key, span)` pairs with distinct keys.
+    fn build(mut pairs: Vec<(i64, Span)>) -> Buckets {
+        pairs.sort_unstable_by_key(|&(k, _)| k);
+        pairs.dedup_by_key(|&mut (k, _)| k);
+        let (Some(&(min, _)), Some(&(max, _))) = (pairs.first(), pairs.last()) else {
+            return Buckets::Sorted {
+                keys: Box::new([]),
+                spans: Box::new([]),
+            };
+        };
+        let range = (max as i128) - (min as i128) + 1;
+        let limit = (pairs.len() as u64)
+            .saturating_mul(DENSE_PER_BUCKET)
+            .saturating_add(DENSE_SLACK);
+        if range <= i128::from(limit) {
+            let mut spans = vec![(0u32, 0u32); range as usize];
+            for &(k, span) in &pairs {
+                if let Some(s) = spans.get_mut((k as i128 - min as i128) as usize) {
+                    *s = span;
+                }
+            }
+            return Buckets::Dense {
+                min,
+                spans: spans.into_boxed_slice(),
+            };
+        }
+        Buckets::Sorted {
+            keys: pairs.iter().map(|&(k, _)| k).collect(),
+            spans: pairs.iter().map(|&(_, s)| s).collect(),
+        }
+    }
+
+    /// The bucket of key `k`, if any.
+    #[inline(always)]
+    fn get(&self, k: i64) -> Option<Span> {
+        match self {
+            Buckets::Dense { min, spans } => {
+                if k < *min {
+                    return None;
+                }
+                // `k - min` fits in a u64 (both are i64 and `k >= min`).
+                let i = usize::try_from(k.wrapping_sub(*min) as u64).ok()?;
+                // An empty span is no bucket (and selects no policy either way).
+                spans.get(i).copied().filter(|&(_, n)| n != 0)
+            }
+            Buckets::Sorted { keys, spans } => {
+                let i = keys.binary_search(&k).ok()?;
+                spans.get(i).copied()
+            }
+        }
+    }
 }
 
 /// What a slot's value selects in a group.
@@ -56,16 +132,16 @@ impl Index {
             let group = bundle.index_group(g);
             let info = bundle.slot_info(group.slot);
             let all = copy(group.first_policy, group.policies);
-            let mut buckets = HashMap::with_capacity(group.buckets as usize);
+            let mut pairs = Vec::with_capacity(group.buckets as usize);
             for r in bundle.index_buckets(&group) {
-                buckets.insert(r.key(), copy(r.first_policy(), r.policy_count()));
+                pairs.push((r.key(), copy(r.first_policy(), r.policy_count())));
             }
             groups.push(Group {
                 slot: group.slot,
                 kind: kind::from_value_kind(info.kind),
                 enum_id: info.enum_id,
                 all,
-                buckets,
+                buckets: Buckets::build(pairs),
             });
         }
         Index {
@@ -98,7 +174,7 @@ impl Index {
                 .copied()
                 .unwrap_or(Value::Missing);
             let span = match g.key(bundle, value) {
-                Key::Bucket(k) => g.buckets.get(&k).copied(),
+                Key::Bucket(k) => g.buckets.get(k),
                 Key::Nothing => None,
                 Key::All => Some(g.all),
             };
@@ -115,11 +191,60 @@ impl Index {
 impl Group {
     /// The key this value has for the group's slot, as the interpreter reads it
     /// ([`read::scalar`] and [`read::key`]).
-    #[inline]
+    #[inline(always)]
     fn key(&self, bundle: &Bundle<'_>, value: Value<'_>) -> Key {
+        // Strings and integers of their declared kind: no enum table, no error to build.
+        if let Some(s) = read::scalar_fast(value, self.kind) {
+            return read::key(&s).map_or(Key::Nothing, Key::Bucket);
+        }
+        self.key_slow(bundle, value)
+    }
+
+    /// [`Self::key`] for every other value (enums, booleans, errors).
+    #[inline(never)]
+    fn key_slow(&self, bundle: &Bundle<'_>, value: Value<'_>) -> Key {
         match read::scalar(bundle, value, self.kind, self.enum_id) {
             Ok(s) => read::key(&s).map_or(Key::Nothing, Key::Bucket),
             Err(_) => Key::All,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Looks up every key of `pairs` and the keys around them in the built buckets and in a
+    /// plain map of the pairs: both must agree.
+    fn agrees(pairs: &[(i64, Span)]) -> Buckets {
+        let b = Buckets::build(pairs.to_vec());
+        let map: std::collections::HashMap<i64, Span> = pairs.iter().copied().collect();
+        let mut probes = vec![i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+        for &(k, _) in pairs {
+            probes.extend([k.wrapping_sub(1), k, k.wrapping_add(1)]);
+        }
+        for k in probes {
+            assert_eq!(b.get(k), map.get(&k).copied(), "key {k} of {pairs:?}");
+        }
+        b
+    }
+
+    /// Issue 15: dense keys (symbol ids, ranks) get a table indexed by key, sparse or extreme
+    /// ones sorted keys; both find exactly the buckets a map of the same pairs finds.
+    #[test]
+    fn issue15_buckets_find_what_a_map_finds() {
+        let dense: Vec<(i64, Span)> = (0..40).map(|k| (3 * k + 7, (k as u32, 1))).collect();
+        assert!(matches!(agrees(&dense), Buckets::Dense { .. }));
+        let negative = [(-5, (0, 2)), (-1, (2, 1)), (4, (3, 3))];
+        assert!(matches!(agrees(&negative), Buckets::Dense { .. }));
+        let sparse = [(0, (0, 1)), (1_000_000, (1, 1)), (-1_000_000, (2, 1))];
+        assert!(matches!(agrees(&sparse), Buckets::Sorted { .. }));
+        let extremes = [(i64::MIN, (0, 1)), (i64::MAX, (1, 1)), (0, (2, 1))];
+        assert!(matches!(agrees(&extremes), Buckets::Sorted { .. }));
+        let top = [(i64::MAX - 2, (0, 1)), (i64::MAX, (1, 2))];
+        assert!(matches!(agrees(&top), Buckets::Dense { .. }));
+        let bottom = [(i64::MIN, (0, 1)), (i64::MIN + 3, (1, 2))];
+        assert!(matches!(agrees(&bottom), Buckets::Dense { .. }));
+        assert!(matches!(agrees(&[]), Buckets::Sorted { .. }));
     }
 }

@@ -62,6 +62,7 @@ pub mod report;
 pub mod request;
 mod stats;
 pub mod trust;
+mod verdict;
 
 pub use batch::BatchSummary;
 pub use builder::RequestBuilder;
@@ -74,6 +75,7 @@ pub use report::Report;
 pub use request::Field;
 pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};
 pub use trust::{SignatureInfo, TrustPolicy};
+pub use verdict::Verdict;
 
 use bumpalo::Bump;
 use ipe_nostd::{Bundle, Context};

@@ -56,3 +56,6 @@ mod swap;
 /// memory with JIT-compiled versions, compile time per policy.
 #[path = "suite/tiering.rs"]
 mod tiering;
+/// Issue 15: the decision as data (`PolicySet::decide_into`, `Verdict`).
+#[path = "suite/verdict.rs"]
+mod verdict;

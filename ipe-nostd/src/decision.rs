@@ -197,6 +197,37 @@ impl<const M: usize> DecisionLists for Decision<M> {
     }
 }
 
+/// The effect of a decision without its lists (issue #15: lists are built only when asked):
+/// a [`DecisionLists`] that keeps nothing but what [`Accumulator::finish`] sets, for callers
+/// that record outcomes their own way or want only allow or deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EffectOnly {
+    /// Allow or deny (the default until [`Accumulator::finish`]).
+    pub effect: Effect,
+}
+
+impl EffectOnly {
+    /// The effect `default` until an accumulator finishes into it.
+    pub const fn new(default: Effect) -> Self {
+        EffectOnly { effect: default }
+    }
+}
+
+impl DecisionLists for EffectOnly {
+    #[inline(always)]
+    fn set_effect(&mut self, effect: Effect) {
+        self.effect = effect;
+    }
+    #[inline(always)]
+    fn push_matched(&mut self, _: PolicyId) {}
+    #[inline(always)]
+    fn push_violation(&mut self, _: Violation) {}
+    #[inline(always)]
+    fn push_error(&mut self, _: PolicyError) {}
+    #[inline(always)]
+    fn sort(&mut self) {}
+}
+
 /// Sorts a fixed-capacity list by `key` with an insertion sort: the lists hold at most `M`
 /// entries and arrive nearly sorted (policies are evaluated in id order), and this keeps
 /// `core::slice::sort` (about 6.8 KiB of thumbv7m flash for three instantiations) out of
@@ -441,6 +472,54 @@ mod tests {
         b.add(3, Outcome::Satisfied);
         let d = b.finish();
         assert_eq!((d.matched.as_slice(), d.truncated), (&[3][..], 0));
+    }
+
+    /// Issue 15: an accumulator finishing into [`EffectOnly`] gives the effect the full
+    /// decision has, for every mix of outcomes, and keeps no list.
+    #[test]
+    fn issue15_effect_only_has_the_decisions_effect() {
+        let violated = Outcome::Violated(Violation {
+            policy: 1,
+            clause: Some(0),
+            count: None,
+            witness: None,
+        });
+        let error = |applied| Outcome::Error {
+            error: PolicyError {
+                policy: 2,
+                error: AttrError {
+                    slot: 0,
+                    field: None,
+                    kind: ErrKind::Missing,
+                },
+            },
+            applied,
+        };
+        let mixes: [&[Outcome]; 6] = [
+            &[],
+            &[Outcome::NotApplicable],
+            &[Outcome::Satisfied],
+            &[Outcome::Satisfied, violated],
+            &[Outcome::NotApplicable, error(false)],
+            &[Outcome::Satisfied, error(true)],
+        ];
+        for default in [Effect::Allow, Effect::Deny] {
+            for outcomes in mixes {
+                let mut full = DecisionBuilder::<4>::new(default);
+                let mut acc = Accumulator::new(default);
+                let mut only = EffectOnly::new(default);
+                for (id, &o) in outcomes.iter().enumerate() {
+                    full.add(id as PolicyId, o);
+                    acc.add(&mut only, id as PolicyId, o);
+                }
+                acc.finish(&mut only);
+                assert_eq!(
+                    only.effect,
+                    full.finish().effect,
+                    "{default:?} {outcomes:?}"
+                );
+            }
+        }
     }
 
     /// The insertion sort that replaced `sort_unstable` (firmware size) sorts every list of a

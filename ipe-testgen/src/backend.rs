@@ -86,7 +86,22 @@ impl Backend for Host {
     }
     fn decide(&self, request: &Json) -> Result<String, String> {
         let set = self.engine.load();
-        set.report_json(&request.to_string())
+        let text = request.to_string();
+        // Issue #15: the decision as data (`decide_into`) has the effect and, once asked for
+        // its lists, exactly the decision `evaluate_values` makes.
+        let arena = bumpalo::Bump::new();
+        if let Ok(values) = set.parse_json(&text, &arena) {
+            let mut verdict = ipe_host::Verdict::new();
+            set.decide_into(values, &mut verdict);
+            let d = set.evaluate_values(values);
+            if verdict.effect() != d.effect || verdict.to_decision() != d {
+                return Err(format!(
+                    "{}: the verdict ({verdict:?}) is not the decision {d:?}",
+                    self.name
+                ));
+            }
+        }
+        set.report_json(&text)
             .map(|r| r.to_json())
             .map_err(|e| format!("error: {e}"))
     }

@@ -399,7 +399,16 @@ impl JitSet {
     }
 
     /// The code address of policy `id` (valid only while `self` is alive).
+    #[inline]
     pub(crate) fn entry(&self, id: PolicyId) -> Option<usize> {
+        // Consecutive ids (a whole bundle, a batch of neighbours): the entry at `id - first`
+        // is the one, without a search (issue #15).
+        let first = self.funcs.first().map_or(0, |&(p, _)| p);
+        if let Some(&(p, f)) = self.funcs.get(usize::from(id.wrapping_sub(first))) {
+            if p == id {
+                return Some(f);
+            }
+        }
         let i = self.funcs.binary_search_by_key(&id, |&(p, _)| p).ok()?;
         self.funcs.get(i).map(|&(_, f)| f)
     }

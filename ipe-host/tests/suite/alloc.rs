@@ -286,3 +286,44 @@ fn issue15_matches_allocates_nothing_in_steady_state() {
         assert!(matched > 60, "the regexes ran and matched ({matched})");
     }
 }
+
+/// Issue 15: deciding into a reused `Verdict` (the decision as data: the effect and each
+/// applied policy's outcome, no lists) allocates nothing once its buffer has grown,
+/// interpreted and JIT-compiled.
+#[test]
+fn issue15_verdicts_allocate_nothing_in_steady_state() {
+    let requests = common::seed_requests();
+    let mut options = vec![ipe_host::EngineOptions::interpreter()];
+    if cfg!(feature = "jit") {
+        options.push(ipe_host::EngineOptions::jit_all(
+            ipe_host::JitTier::Optimized,
+        ));
+    }
+    for opts in options {
+        let engine =
+            PolicyEngine::with_options(common::bundle_dir("examples/seed"), opts).expect("loads");
+        let set = engine.load();
+        let arena = Bump::new();
+        let values: Vec<_> = requests
+            .iter()
+            .map(|r| set.parse_json(r, &arena).expect("valid request"))
+            .collect();
+        let mut verdict = ipe_host::Verdict::new();
+        for v in &values {
+            set.decide_into(v, &mut verdict);
+        }
+        let (mut denies, mut outcomes) = (0, 0);
+        let n = allocations(|| {
+            for _ in 0..10 {
+                for v in &values {
+                    set.decide_into(v, &mut verdict);
+                    denies += usize::from(verdict.effect() == ipe_nostd::Effect::Deny);
+                    outcomes += verdict.outcomes().len();
+                }
+            }
+        });
+        assert_eq!(n, 0);
+        assert!(denies > 0, "the seed requests include denials");
+        assert!(outcomes > 0, "the seed policy applies to some requests");
+    }
+}

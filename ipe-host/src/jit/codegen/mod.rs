@@ -30,6 +30,7 @@ mod nested;
 mod ops;
 mod segment;
 mod stack;
+mod texteq;
 mod time;
 mod values;
 

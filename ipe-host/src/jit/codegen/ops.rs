@@ -31,9 +31,10 @@ impl Gen<'_, '_> {
             (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
             _ => return Err(bad("string cell without text")),
         };
-        Ok(self.unless(not_need, fast, true, |g| {
-            g.call(Helper::TextEq, &[ap, al, bp, bl])
-        }))
+        // Two request texts without symbols (e.g. `a.department != requester.department`):
+        // compared inline when short (issue #15), so not a cold path for the policies that
+        // reach it.
+        Ok(self.unless(not_need, fast, false, |g| g.text_eq(ap, al, bp, bl)))
     }
 
     pub(super) fn compare(&mut self, op: CmpOp, a: Cell, b: Cell) -> R<Cell> {
