@@ -50,10 +50,16 @@ pub(crate) enum Helper {
     StrSeg,
     /// [`helpers::ip_cmp`] (issue #14).
     IpCmp,
+    /// [`helpers::str_fold`] (issue #14, session 9).
+    StrFold,
+    /// [`helpers::str_match_fold`] (issue #14, session 9).
+    StrMatchFold,
+    /// [`helpers::in_range`] (issue #14, session 9).
+    InRange,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 17;
+pub(crate) const HELPERS: usize = 20;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -75,6 +81,9 @@ impl Helper {
         Helper::IpInSet,
         Helper::StrSeg,
         Helper::IpCmp,
+        Helper::StrFold,
+        Helper::StrMatchFold,
+        Helper::InRange,
     ];
 
     /// The symbol name.
@@ -97,6 +106,9 @@ impl Helper {
             Helper::IpInSet => "ipe_ip_in_set",
             Helper::StrSeg => "ipe_str_seg",
             Helper::IpCmp => "ipe_ip_cmp",
+            Helper::StrFold => "ipe_str_fold",
+            Helper::StrMatchFold => "ipe_str_match_fold",
+            Helper::InRange => "ipe_in_range",
         }
     }
 
@@ -120,6 +132,9 @@ impl Helper {
             Helper::IpInSet => helpers::ip_in_set as *const u8,
             Helper::StrSeg => helpers::str_seg as *const u8,
             Helper::IpCmp => helpers::ip_cmp as *const u8,
+            Helper::StrFold => helpers::str_fold as *const u8,
+            Helper::StrMatchFold => helpers::str_match_fold as *const u8,
+            Helper::InRange => helpers::in_range as *const u8,
         }
     }
 
@@ -128,12 +143,13 @@ impl Helper {
         match self {
             Helper::ReadErr => 5,
             Helper::TextEq => 4,
-            Helper::StrOp => 8,
+            Helper::StrOp | Helper::StrFold => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr | Helper::IpInSet => 3,
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart | Helper::IpCmp => 3,
-            Helper::StrMatch => 5,
+            Helper::StrMatch | Helper::StrMatchFold => 5,
+            Helper::InRange => 3,
             Helper::StrSeg => 6,
         }
     }

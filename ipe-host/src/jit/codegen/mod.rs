@@ -24,6 +24,7 @@ use calls::HELPERS;
 pub(crate) use calls::{declare as declare_helpers, register as register_helpers, HelperFuncs};
 
 mod calls;
+mod fold;
 mod ipcmp;
 mod nested;
 mod ops;
