@@ -112,9 +112,10 @@ pub(crate) fn list_needs(program: &Program) -> HashMap<SlotId, Option<u32>> {
         match e {
             Expr::Const(_) => {}
             Expr::Truthy(o) | Expr::Has(o) | Expr::InSet { lhs: o, .. } => operand(o, depth, needs),
-            Expr::InIp { lhs, .. } => operand(lhs, depth, needs),
+            Expr::InIp { lhs, .. } | Expr::InRanges { lhs, .. } => operand(lhs, depth, needs),
             Expr::Cmp { lhs, rhs, .. }
             | Expr::Str { lhs, rhs, .. }
+            | Expr::Fold { lhs, rhs, .. }
             | Expr::InHierarchy { lhs, rhs, .. } => {
                 operand(lhs, depth, needs);
                 operand(rhs, depth, needs);
@@ -982,6 +983,25 @@ impl<'c> Enc<'_, 'c> {
             }
             Expr::InNested { .. } => return Err("nested lists".into()),
             Expr::InIp { .. } => return Err("ip addresses".into()),
+            // Issue #14, session 9: case folding is not encoded (unknown, never a wrong answer).
+            Expr::Fold { .. } => return Err("`lower`".into()),
+            // Issue #14, session 9: `x in [ranges]` is `lo <= x <= hi` for some range.
+            Expr::InRanges { lhs, ranges } => {
+                let (d, l) = self.operand(lhs)?;
+                let Val::Int(v) = l else {
+                    return Err("a range over a non-int".into());
+                };
+                let hits: Vec<Bool<'c>> = ranges
+                    .iter()
+                    .map(|&(lo, hi)| {
+                        let lo = Int::from_i64(ctx, lo);
+                        let hi = Int::from_i64(ctx, hi);
+                        Bool::and(ctx, &[&v.ge(&lo), &v.le(&hi)])
+                    })
+                    .collect();
+                let h: Vec<&Bool<'c>> = hits.iter().collect();
+                defined(&[&d], Bool::or(ctx, &h))
+            }
         })
     }
 }

@@ -962,6 +962,29 @@ impl<'p, 'r> Eval<'p, 'r> {
                     StrOp::LowerContains => low().contains(&r),
                 })
             }
+            Expr::Fold { op, lhs, rhs } => {
+                // Issue #14, session 9: `lower(x)` against another folded string, a `like`
+                // pattern or a regex; each char lowered on its own, as above.
+                let (l, r) = both(self.string_of(lhs), self.string_of(rhs))?;
+                let low = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
+                Truth::from_bool(match op {
+                    StrOp::LowerEq => low(&l) == low(&r),
+                    StrOp::LowerStartsWith => low(&l).starts_with(&low(&r)),
+                    StrOp::LowerEndsWith => low(&l).ends_with(&low(&r)),
+                    StrOp::LowerContains => low(&l).contains(&low(&r)),
+                    StrOp::Like => crate::patterns::like(&low(&l), &low(&r)),
+                    StrOp::Matches => crate::patterns::matches(&r, &low(&l)),
+                    StrOp::StartsWith | StrOp::EndsWith | StrOp::Contains => false,
+                })
+            }
+            Expr::InRanges { lhs, ranges } => {
+                // Issue #14, session 9: a linear scan (the runtimes binary-search the table).
+                let hit = match self.value(lhs)? {
+                    Owned::Int(v) => ranges.iter().any(|&(lo, hi)| lo <= v && v <= hi),
+                    _ => false,
+                };
+                Truth::from_bool(hit)
+            }
             Expr::Has(o) => Truth::from_bool(self.has(o)?),
             Expr::Not(x) => match self.expr(x) {
                 Truth::True => Truth::False,
@@ -1566,8 +1589,11 @@ fn value_reads(e: &Expr, out: &mut Vec<SlotId>) -> bool {
     }
     match e {
         Expr::Const(_) => true,
-        Expr::Truthy(o) | Expr::InSet { lhs: o, .. } | Expr::InIp { lhs: o, .. } => operand(o, out),
-        Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
+        Expr::Truthy(o)
+        | Expr::InSet { lhs: o, .. }
+        | Expr::InIp { lhs: o, .. }
+        | Expr::InRanges { lhs: o, .. } => operand(o, out),
+        Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } | Expr::Fold { lhs, rhs, .. } => {
             operand(lhs, out) && operand(rhs, out)
         }
         Expr::Has(Operand::Lookup(l)) => operand(&l.key, out),

@@ -578,6 +578,27 @@ pub enum Expr {
         /// The networks as sorted, disjoint, merged `[first, last]` 128-bit ranges.
         ranges: Vec<(u128, u128)>,
     },
+    /// A case-insensitive test the `lower.*` operators of [`Expr::Str`] (which fold `lhs` only)
+    /// do not cover (issue #14, session 9): `lower(lhs) op lower(rhs)` for `op` one of
+    /// `LowerEq`, `LowerStartsWith`, `LowerEndsWith`, `LowerContains` (both folded);
+    /// `lower(lhs) like rhs` (`Like`, `rhs` a lower-case pattern literal, which folding leaves
+    /// as it is); `lower(lhs) matches rhs` (`Matches`, `rhs` the regex literal).
+    Fold {
+        /// Operator.
+        op: StrOp,
+        /// The string folded.
+        lhs: Operand,
+        /// The other string (folded for the `Lower*` operators), the pattern or the regex.
+        rhs: Operand,
+    },
+    /// `lhs in [ints and ranges]` over ints (issue #14, session 9): the inclusive ranges
+    /// sorted, disjoint and non-adjacent (merged), a single int as `(v, v)`.
+    InRanges {
+        /// The tested int.
+        lhs: Operand,
+        /// The ranges.
+        ranges: Vec<(i64, i64)>,
+    },
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! explain` prints them and `ipe test` measures clause coverage with them.
 
 use crate::eval::Truth;
-use crate::hir::{Aggregate, Body, Expr, Operand, Policy, Program};
+use crate::hir::{Aggregate, Body, Expr, Operand, Policy, Program, StrOp};
 use serde_json::Value;
 
 /// Where a trace node was evaluated.
@@ -261,9 +261,11 @@ pub fn aggregate_filters<'p>(e: &'p Expr, out: &mut Vec<&'p Expr>) {
         | Expr::InList { lhs: o, .. }
         | Expr::InNested { lhs: o, .. }
         | Expr::InIp { lhs: o, .. }
+        | Expr::InRanges { lhs: o, .. }
         | Expr::Has(o) => operand(o, out),
         Expr::Cmp { lhs, rhs, .. }
         | Expr::Str { lhs, rhs, .. }
+        | Expr::Fold { lhs, rhs, .. }
         | Expr::InHierarchy { lhs, rhs, .. } => {
             operand(lhs, out);
             operand(rhs, out);
@@ -299,10 +301,14 @@ pub fn can_error(e: &Expr) -> bool {
         // Issue #13: an invalid map or an error key is an error of `has m[k]`.
         Expr::Has(Operand::MapGet(_)) => true,
         Expr::Has(_) => false,
-        Expr::Truthy(o) | Expr::InSet { lhs: o, .. } | Expr::InIp { lhs: o, .. } => operand(o),
+        Expr::Truthy(o)
+        | Expr::InSet { lhs: o, .. }
+        | Expr::InIp { lhs: o, .. }
+        | Expr::InRanges { lhs: o, .. } => operand(o),
         Expr::InList { .. } | Expr::InNested { .. } | Expr::Any(_) | Expr::All(_) => true,
         Expr::Cmp { lhs, rhs, .. }
         | Expr::Str { lhs, rhs, .. }
+        | Expr::Fold { lhs, rhs, .. }
         | Expr::InHierarchy { lhs, rhs, .. } => operand(lhs) || operand(rhs),
         Expr::Not(x) => can_error(x),
         Expr::And(xs) | Expr::Or(xs) => xs.iter().any(can_error),
@@ -459,6 +465,33 @@ fn write_expr(program: &Program, e: &Expr, s: &mut String, nested: bool) {
         }
         Expr::InIp { lhs, ranges } => {
             s.push_str(&format!("{} in <{} ip ranges>", o(lhs), ranges.len()));
+        }
+        Expr::Fold { op, lhs, rhs } => {
+            let word = match op {
+                StrOp::LowerEq => "==",
+                StrOp::LowerStartsWith => "starts_with",
+                StrOp::LowerEndsWith => "ends_with",
+                StrOp::LowerContains => "contains",
+                op => op.keyword(),
+            };
+            if matches!(op, StrOp::Like | StrOp::Matches) {
+                s.push_str(&format!("lower({}) {word} {}", o(lhs), o(rhs)));
+            } else {
+                s.push_str(&format!("lower({}) {word} lower({})", o(lhs), o(rhs)));
+            }
+        }
+        Expr::InRanges { lhs, ranges } => {
+            let items: Vec<String> = ranges
+                .iter()
+                .map(|&(lo, hi)| {
+                    if lo == hi {
+                        lo.to_string()
+                    } else {
+                        format!("{lo}..{hi}")
+                    }
+                })
+                .collect();
+            s.push_str(&format!("{} in [{}]", o(lhs), items.join(", ")));
         }
     }
 }

@@ -172,11 +172,12 @@ fn canonical_len(body: &Body<'_>) -> Option<usize> {
 
 /// The tagged trailing sections of a body, by increasing tag (`docs/bundle-format.md`,
 /// "Trailing sections"): each is written as its tag byte and a byte string when non-empty.
-pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 3] {
+pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 4] {
     [
         (format::TAG_IP_RANGES, body.ip_ranges),
         (crate::regex::REGEX_SECTION, body.regexes),
         (format::TAG_SLOT_DEFAULTS, body.slot_defaults),
+        (format::TAG_INT_RANGES, body.int_ranges),
     ]
 }
 
@@ -198,6 +199,7 @@ fn read_trailing<'a>(body: &mut Body<'a>, left: &'a [u8]) -> Result<(), BundleEr
             format::TAG_IP_RANGES => body.ip_ranges = section,
             crate::regex::REGEX_SECTION => body.regexes = section,
             format::TAG_SLOT_DEFAULTS => body.slot_defaults = section,
+            format::TAG_INT_RANGES => body.int_ranges = section,
             _ => return Err(BundleError::MalformedBody),
         }
         last = Some(tag);
@@ -428,6 +430,13 @@ impl<'a> Bundle<'a> {
             });
         }
         Ok(body)
+    }
+
+    /// The integer range tables of `in.range` (issue #14, session 9; section `int_ranges`, empty
+    /// without them): see [`crate::ranges`].
+    #[inline(always)]
+    pub fn int_ranges(&self) -> &'a [u8] {
+        self.body.int_ranges
     }
 
     /// The regex table of `matches` (issue #14; empty without regexes): see [`crate::regex`].

@@ -48,6 +48,7 @@ pub fn disassemble<W: Write>(
                 Some(e) => write!(w, " re {} ({:?})", r.0, e.text),
                 None => write!(w, " re {}", r.0),
             },
+            OperandValue::Ranges(t) => write_ranges(w, bundle, t.0),
         })?;
         w.write_char('\n')?;
         pc = next;
@@ -60,6 +61,23 @@ pub fn disassemble<W: Write>(
         }
     }
     Ok(())
+}
+
+/// A range table operand with its ranges (`ranges 0 (22, 8000..8100)`; issue #14, session 9).
+fn write_ranges<W: Write>(w: &mut W, bundle: &Bundle<'_>, t: u16) -> fmt::Result {
+    write!(w, " ranges {t} (")?;
+    let table = crate::ranges::table(bundle.int_ranges(), t).unwrap_or(&[]);
+    for (i, (lo, hi)) in crate::ranges::iter(table).enumerate() {
+        if i > 0 {
+            w.write_str(", ")?;
+        }
+        if lo == hi {
+            write!(w, "{lo}")?;
+        } else {
+            write!(w, "{lo}..{hi}")?;
+        }
+    }
+    w.write_char(')')
 }
 
 fn write_const<W: Write>(w: &mut W, bundle: &Bundle<'_>, c: u16) -> fmt::Result {

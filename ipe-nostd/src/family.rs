@@ -18,7 +18,8 @@ pub enum Family {
     Time,
     /// Addresses (kind 8), `in.ip.*` and IP range sets (feature `ip`).
     Ip,
-    /// The `lower.*` string operators and the Unicode case tables (feature `unicode`).
+    /// The `lower.*` string operators, `str.fold` and `str.match.fold`, and the Unicode case
+    /// tables (feature `unicode`).
     Unicode,
     /// The `arith` instruction: checked `+ - * / % &`, `-`, `min`, `max`, `abs` (feature
     /// `arith`; 64-bit division is a library call on 32-bit targets).
@@ -96,7 +97,9 @@ pub fn of_instr(i: &Instr) -> Option<Family> {
         Instr::StrOp {
             op:
                 StrOp::LowerEq | StrOp::LowerStartsWith | StrOp::LowerEndsWith | StrOp::LowerContains,
-        } => Some(Family::Unicode),
+        }
+        | Instr::StrFold { .. }
+        | Instr::StrMatchFold { .. } => Some(Family::Unicode),
         _ => None,
     }
 }

@@ -90,6 +90,13 @@ pub struct Body<'a> {
     /// [`TAG_SLOT_DEFAULTS`], written only when non-empty.
     #[serde(skip)]
     pub slot_defaults: &'a [u8],
+    /// The integer range tables of `in.range` (issue #14, session 9): [`INT_RANGE_LEN`]-byte
+    /// records; a table is a header record (`lo` its range count, `hi` 0) followed by that
+    /// many `[lo, hi]` ranges, sorted, disjoint and non-adjacent ([`crate::ranges`]). Not part
+    /// of the postcard struct: the tagged trailing section [`TAG_INT_RANGES`], written only
+    /// when non-empty.
+    #[serde(skip)]
+    pub int_ranges: &'a [u8],
 }
 
 /// The tag of the trailing section [`Body::ip_ranges`] (issue #14).
@@ -97,6 +104,9 @@ pub const TAG_IP_RANGES: u8 = 1;
 
 /// The tag of the trailing section [`Body::slot_defaults`] (issue #13).
 pub const TAG_SLOT_DEFAULTS: u8 = 3;
+
+/// The tag of the trailing section [`Body::int_ranges`] (issue #14, session 9).
+pub const TAG_INT_RANGES: u8 = 5;
 
 /// Value kinds as encoded in slot, field, constant and set records.
 pub mod kind {
@@ -559,6 +569,17 @@ records! {
         lo: [u8; 16] = 0,
         /// The last address of the range (`lo <= hi`).
         hi: [u8; 16] = 16,
+    }
+    reserved {}
+
+    /// One record of an integer range table (issue #14, session 9, section `int_ranges`):
+    /// an inclusive range `[lo, hi]`, or a table's header (`lo` the number of ranges that
+    /// follow it, `hi` 0).
+    IntRangeRec, IntRangeFields, INT_RANGE_LEN = 16, "int range" {
+        /// The first int of the range (a header: the range count).
+        lo: i64 = 0,
+        /// The last int of the range (`lo <= hi`; a header: 0).
+        hi: i64 = 8,
     }
     reserved {}
 

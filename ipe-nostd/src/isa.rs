@@ -215,6 +215,24 @@ macro_rules! for_each_opcode {
             /// missing; the smaller of `k`'s error and the map's invalid error when either is
             /// one.
             MapHas = 0x4F, "map.has" { map: Slot, field: Field };
+            /// `str.fold op` `[a b] -> [bool]` (issue #14, session 9): `lower(a) op lower(b)`,
+            /// both strings folded char by char as they are compared, nothing allocated
+            /// ([`fold::test_both`](crate::fold::test_both)); `op` is `lower.eq`,
+            /// `lower.starts_with`, `lower.ends_with`, `lower.contains` or `like` (`lower(a)
+            /// like lower(b)`), any other is `BadOperand`. The smaller error if either is one.
+            /// One step. Family `unicode`.
+            StrFold = 0x50, "str.fold" { op: StrOp };
+            /// `str.match.fold re` `[s] -> [bool]` (issue #14, session 9): `lower(s) matches`
+            /// regex `re`: the DFA is fed the lower-case UTF-8 of each char of `s` in turn
+            /// ([`regex::is_match_folded`](crate::regex::is_match_folded)), nothing allocated;
+            /// an error if `s` is one. One step. Families `regex` and `unicode`.
+            StrMatchFold = 0x51, "str.match.fold" { re: Regex };
+            /// `in.range table` `[n] -> [bool]` (issue #14, session 9): whether the int `n` is
+            /// in the integer range table at record `table` of the `int_ranges` section
+            /// (sorted, disjoint, non-adjacent inclusive ranges, checked by the verifier; one
+            /// binary search, [`ranges::contains`](crate::ranges::contains)); an error if `n`
+            /// is one. One step.
+            InRange = 0x52, "in.range" { table: Ranges };
         }
     };
 }
@@ -260,6 +278,8 @@ pub enum OperandKind {
     BodyLen,
     /// A [`Regex`] (issue #14).
     Regex,
+    /// A [`Ranges`] (issue #14, session 9).
+    Ranges,
 }
 
 impl OperandKind {
@@ -284,6 +304,7 @@ impl OperandKind {
             OperandKind::Offset => Some("->"),
             OperandKind::BodyLen => Some("body"),
             OperandKind::Regex => Some("re"),
+            OperandKind::Ranges => Some("ranges"),
         }
     }
 }
@@ -314,6 +335,8 @@ pub enum OperandValue {
     BodyLen(BodyLen),
     /// A regex of the regex table.
     Regex(Regex),
+    /// An integer range table (issue #14, session 9).
+    Ranges(Ranges),
 }
 
 /// An instruction operand type: its kind, encoded width and bit conversions.
@@ -373,6 +396,9 @@ int_operands! {
     BodyLen(u16);
     /// A regex index into the bundle's regex table (`u16`, issue #14).
     Regex(u16);
+    /// The header record of an integer range table in the `int_ranges` section (`u16`, issue
+    /// #14, session 9; see [`ranges`](crate::ranges)).
+    Ranges(u16);
 }
 
 impl Operand for CmpOp {

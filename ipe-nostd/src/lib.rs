@@ -56,6 +56,7 @@ pub mod path;
 pub mod pattern;
 pub mod positional;
 pub mod quantity;
+pub mod ranges;
 pub mod read;
 pub mod regex;
 pub mod render;

@@ -311,6 +311,13 @@ pub fn str_op<T: SymbolText + ?Sized>(t: &T, op: StrOp, a: Str<'_>, b: Str<'_>) 
     op.test(text(t, &a), text(t, &b))
 }
 
+/// `lower(a) op lower(b)` (`str.fold`, issue #14, session 9: both strings folded;
+/// [`fold::test_both`](crate::fold::test_both)), constants resolved through their symbols.
+#[inline]
+pub fn str_fold<T: SymbolText + ?Sized>(t: &T, op: StrOp, a: Str<'_>, b: Str<'_>) -> bool {
+    crate::fold::test_both(op, text(t, &a), text(t, &b))
+}
+
 /// `len(s)`: the number of Unicode scalar values (chars) of a string's text (constants
 /// resolved through their symbols). Issue #14.
 #[inline]

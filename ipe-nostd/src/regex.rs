@@ -207,6 +207,55 @@ pub fn is_match<T: AsRef<[u8]>>(dfa: &sparse::DFA<T>, hay: &str) -> bool {
     matches!(dfa.try_search_fwd(&input), Ok(Some(_)))
 }
 
+/// Whether the validated DFA `dfa` matches somewhere in `lower(hay)` (issue #14, session 9,
+/// `str.match.fold`): the DFA is stepped by hand over the lower-case UTF-8 of each char of
+/// `hay` ([`fold::for_each_lowered_byte`](crate::fold::for_each_lowered_byte)), stopping at
+/// the first match state, as [`is_match`] does over the bytes themselves; nothing allocated.
+#[cfg(feature = "regex")]
+pub fn is_match_folded<T: AsRef<[u8]>>(dfa: &sparse::DFA<T>, hay: &str) -> bool {
+    // The start state of an unanchored search at the start of a text.
+    let Ok(mut sid) = dfa.start_state_forward(&regex_automata::Input::new("")) else {
+        return false;
+    };
+    let mut hit = false;
+    let done = !crate::fold::for_each_lowered_byte(hay, |b| {
+        sid = dfa.next_state(sid, b);
+        if dfa.is_special_state(sid) {
+            if dfa.is_match_state(sid) {
+                hit = true;
+                return false;
+            }
+            if dfa.is_dead_state(sid) || dfa.is_quit_state(sid) {
+                return false;
+            }
+        }
+        true
+    });
+    if done {
+        return hit;
+    }
+    dfa.is_match_state(dfa.next_eoi_state(sid))
+}
+
+/// `lower(a) matches` regex `re` of `dfas` (issue #14, session 9; see [`is_match_folded`]).
+#[inline]
+pub fn str_match_folded<T: SymbolText + ?Sized>(
+    t: &T,
+    dfas: &Dfas<'_>,
+    re: u16,
+    a: Str<'_>,
+) -> bool {
+    #[cfg(feature = "regex")]
+    return dfas
+        .get(re)
+        .is_some_and(|d| is_match_folded(d, read::text(t, &a)));
+    #[cfg(not(feature = "regex"))]
+    {
+        let _ = (t, dfas, re, a);
+        false
+    }
+}
+
 /// `a matches` regex `re` of `dfas` (constants resolved through their symbols).
 #[inline]
 pub fn str_match<T: SymbolText + ?Sized>(t: &T, dfas: &Dfas<'_>, re: u16, a: Str<'_>) -> bool {
@@ -263,6 +312,34 @@ mod tests {
             t.extend(postcard::to_allocvec(bytes.as_slice()).expect("encodes"));
         }
         t
+    }
+
+    /// Issue 14 (session 9): `lower(s) matches re` feeds the DFA the lowered UTF-8 of each char;
+    /// the same answers as the DFA over the lowered string, anchors and Unicode included.
+    #[cfg(feature = "regex")]
+    #[test]
+    fn issue14_a_dfa_runs_over_the_folded_string() {
+        for (re, hay, hit) in [
+            ("^p[a-z]*d$", "PROD", true),
+            ("^p[a-z]*d$", "PROD2", false),
+            ("^äb$", "ÄB", true),
+            ("^i\u{307}x", "İX", true),
+            ("σ$", "ΟΔΟΣ", true),
+            ("ς", "ΟΔΟΣ", false),
+            ("x", "", false),
+            ("", "", true),
+            (
+                "(a|aa)*b",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAC",
+                false,
+            ),
+            ("[0-9]", "ABC1", true),
+        ] {
+            let dfa = sparse::DFA::new(re).expect("builds");
+            assert_eq!(is_match_folded(&dfa, hay), hit, "{re} {hay}");
+            let low: std::string::String = hay.chars().flat_map(char::to_lowercase).collect();
+            assert_eq!(is_match(&dfa, &low), hit, "{re} {low}");
+        }
     }
 
     /// Issue 15: the DFAs are validated once at load and kept; matching uses them.

@@ -167,6 +167,9 @@ fn next_read(code: &[u8], after: Option<SlotId>) -> Option<SlotId> {
             | Instr::Cmp { .. }
             | Instr::StrOp { .. }
             | Instr::StrMatch { .. }
+            | Instr::StrFold { .. }
+            | Instr::StrMatchFold { .. }
+            | Instr::InRange { .. }
             | Instr::InSet { .. }
             | Instr::InPairSet { .. }
             | Instr::Arith { .. }

@@ -18,9 +18,12 @@ use crate::value::{Context, Str, Value};
 use crate::vocab::ErrKind;
 
 mod dynkey;
+#[cfg(feature = "unicode")]
+mod fold;
 #[cfg(feature = "ip")]
 mod ipcmp;
 mod nested;
+mod ranges;
 #[cfg(feature = "segment")]
 mod segment;
 #[cfg(feature = "time")]
@@ -647,6 +650,30 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let a = self.pop();
                     let at = self.seg_at(level.0, at.0);
                     let c = self.seg(a, at, sep.0, index.0);
+                    self.push(c);
+                }
+                #[cfg(feature = "unicode")]
+                Instr::StrFold { op } => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    let c = self.str_fold(op, a, b);
+                    self.push(c);
+                }
+                #[cfg(feature = "unicode")]
+                Instr::StrMatchFold { re } => {
+                    let a = self.pop();
+                    let c = self.str_match_fold(re.0, a);
+                    self.push(c);
+                }
+                // Without the `unicode` family the verifier refuses these (issue #14).
+                #[cfg(not(feature = "unicode"))]
+                Instr::StrFold { .. } | Instr::StrMatchFold { .. } => {
+                    let _ = self.pop();
+                    self.push(FALSE);
+                }
+                Instr::InRange { table } => {
+                    let a = self.pop();
+                    let c = self.in_range(table.0, a);
                     self.push(c);
                 }
                 #[cfg(feature = "segment")]

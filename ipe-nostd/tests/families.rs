@@ -35,6 +35,10 @@ const TIME: &str = "load.const const 1\nload.const const 5\nsub\nload.const cons
 const TIME_PART: &str = "load.const const 1\ntime.hour\nload.const const 1\ncmp ==";
 const IP: &str = "in.ip.slot slot 10 set 3";
 const LOWER: &str = "load.slot slot 0\nload.const const 4\nstr lower.starts_with";
+/// Issue #14, session 9: both sides folded (family `unicode`), and a range table (no family).
+const FOLD: &str = "load.slot slot 0\nload.const const 4\nstr.fold lower.eq";
+#[allow(dead_code, reason = "unused in a build without `ip`")]
+const RANGE: &str = "load.slot slot 1\nin.range ranges 0";
 const ARITH: &str =
     "load.const const 1\nload.const const 5\narith / slot 1\nload.const const 1\ncmp ==";
 const PLAIN: &str = "load.slot slot 0\nload.const const 4\nstr starts_with";
@@ -45,7 +49,7 @@ const PLAIN: &str = "load.slot slot 0\nload.const const 4\nstr starts_with";
 #[test]
 fn issue14_without_ip_the_address_kinds_are_refused() {
     let refused = Err(BundleError::Verify(VerifyError::Unsupported(Family::Ip)));
-    for listing in [PLAIN, IP, TIME, LOWER, ARITH] {
+    for listing in [PLAIN, IP, TIME, LOWER, ARITH, FOLD] {
         assert_eq!(load(listing), refused, "{listing}");
     }
     assert_eq!(
@@ -98,6 +102,11 @@ fn issue14_without_unicode_lower_tests_are_refused() {
         panic!("lower.starts_with loaded without `unicode`");
     };
     assert_eq!(error, CodeError::Unsupported(Family::Unicode));
+    let Err(BundleError::Verify(VerifyError::Code { error, .. })) = load(FOLD) else {
+        panic!("str.fold loaded without `unicode`");
+    };
+    assert_eq!(error, CodeError::Unsupported(Family::Unicode));
+    assert_eq!(load(RANGE), Ok(()));
     assert_eq!(
         error.to_string(),
         "the instruction needs the `unicode` feature, which this engine was built without"
@@ -109,6 +118,8 @@ fn issue14_without_unicode_lower_tests_are_refused() {
 #[test]
 fn issue14_with_unicode_lower_tests_load() {
     assert_eq!(load(LOWER), Ok(()));
+    assert_eq!(load(FOLD), Ok(()));
+    assert_eq!(load(RANGE), Ok(()));
 }
 
 #[cfg(all(feature = "ip", not(feature = "arith")))]

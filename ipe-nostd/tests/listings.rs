@@ -371,6 +371,57 @@ fn cases() -> Vec<Case> {
             ],
         ),
         ok(
+            "issue14 str.fold lower.eq: both sides folded",
+            "load.slot slot 0
+             load.const const 0
+             str.fold lower.eq",
+            vec![
+                (vec![(0, S("PROD"))], "true"),
+                (vec![(0, S("pRoD"))], "true"),
+                (vec![(0, S("prods"))], "false"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "issue14 str.fold like: a folded glob",
+            "load.slot slot 0
+             load.const const 4
+             str.fold like",
+            vec![
+                (vec![(0, S("PR"))], "true"),
+                (vec![(0, S("pr"))], "true"),
+                (vec![(0, S("PRO"))], "false"),
+            ],
+        ),
+        #[cfg(feature = "regex")]
+        ok(
+            "issue14 str.match.fold (regex 0 `^p[a-z]*d$` over the folded string)",
+            "load.slot slot 0
+             str.match.fold re 0",
+            vec![
+                (vec![(0, S("PROD"))], "true"),
+                (vec![(0, S("Pd"))], "true"),
+                (vec![(0, S("PRO"))], "false"),
+                (vec![(0, S("P\u{c4}D"))], "false"),
+                (vec![], "error slot 0 Missing"),
+            ],
+        ),
+        ok(
+            "issue14 in.range (table 0: 22, 80..90, 8000..8100)",
+            "load.slot slot 1
+             in.range ranges 0",
+            vec![
+                (vec![(1, I(22))], "true"),
+                (vec![(1, I(21))], "false"),
+                (vec![(1, I(80))], "true"),
+                (vec![(1, I(90))], "true"),
+                (vec![(1, I(91))], "false"),
+                (vec![(1, I(8100))], "true"),
+                (vec![(1, I(8101))], "false"),
+                (vec![], "error slot 1 Missing"),
+            ],
+        ),
+        ok(
             "issue14 str lower.eq against a constant",
             "load.slot slot 0
              load.const const 0
@@ -918,7 +969,9 @@ fn issue12_every_opcode_is_covered_by_a_verified_and_evaluated_listing() {
         .iter()
         .filter(|o| !seen.contains(&(**o as u8)))
         // `str.match` needs a regex table, which the fixture has with the `regex` feature only.
-        .filter(|o| cfg!(feature = "regex") || **o != Opcode::StrMatch)
+        .filter(|o| {
+            cfg!(feature = "regex") || (**o != Opcode::StrMatch && **o != Opcode::StrMatchFold)
+        })
         .map(|o| o.mnemonic())
         .collect();
     assert!(
@@ -1269,6 +1322,41 @@ fn issue12_the_verifier_rejects_bad_listings() {
             "issue14 str matches (a regex runs only through str.match)",
             asm("load.slot slot 0\nload.const const 4\nstr matches"),
             (6, CodeError::BadOperand),
+        ),
+        (
+            "issue14 str.fold with an operator it does not take",
+            asm("load.slot slot 0\nload.const const 4\nstr.fold starts_with"),
+            (6, CodeError::BadOperand),
+        ),
+        (
+            "issue14 str.fold on ints",
+            asm("load.slot slot 1\nload.const const 1\nstr.fold lower.eq"),
+            (6, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 str.match.fold of an int",
+            asm("load.slot slot 1\nstr.match.fold re 0"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 in.range of a string",
+            asm("load.slot slot 0\nin.range ranges 0"),
+            (3, CodeError::TypeMismatch),
+        ),
+        (
+            "issue14 in.range over a table whose ranges touch",
+            asm("load.slot slot 1\nin.range ranges 4"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "issue14 in.range at a record that is no table header",
+            asm("load.slot slot 1\nin.range ranges 1"),
+            (3, CodeError::BadOperand),
+        ),
+        (
+            "issue14 in.range past the section",
+            asm("load.slot slot 1\nin.range ranges 9"),
+            (3, CodeError::BadOperand),
         ),
         (
             "issue14 str.match of an int",

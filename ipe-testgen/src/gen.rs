@@ -166,6 +166,17 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
                 false => format!("{p} in [{}, {lo}..{}]", ls.join(", "), lo + w),
             })
             .boxed(),
+        // Issue #14 (session 9): two ranges that may overlap or touch (one merged table).
+        (
+            i_path.clone(),
+            -3i64..3,
+            0i64..3,
+            -3i64..3,
+            0i64..3,
+            lit_int(),
+        )
+            .prop_map(|(p, a, w, b, x, v)| format!("{p} in [{a}..{}, {v}, {b}..{}]", a + w, b + x))
+            .boxed(),
         (e_path.clone(), proptest::collection::vec(lit_level(), 1..3))
             .prop_map(|(p, ls)| format!("{p} in [{}]", ls.join(", ")))
             .boxed(),
@@ -190,6 +201,48 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
             .boxed(),
         (s_path.clone(), proptest::sample::select(REGEXES))
             .prop_map(|(p, r)| format!("{p} matches {r}"))
+            .boxed(),
+        // Issue #14 (session 9): `lower(x)` against another string (folded or as it is), and
+        // inside `like` and `matches` (lower-case patterns; `[A-Z]` is a class).
+        (
+            s_path.clone(),
+            proptest::sample::select(&["==", "!=", "starts_with", "ends_with", "contains"][..]),
+            s_path.clone(),
+            any::<bool>(),
+        )
+            .prop_map(|(p, o, q, both)| match both {
+                true => format!("lower({p}) {o} lower({q})"),
+                false => format!("lower({p}) {o} {q}"),
+            })
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(
+                &[
+                    r#""*""#,
+                    r#""x*""#,
+                    r#""*y""#,
+                    r#""x*y*""#,
+                    r#""\*""#,
+                    r#""""#,
+                ][..],
+            ),
+        )
+            .prop_map(|(p, l)| format!("lower({p}) like {l}"))
+            .boxed(),
+        (
+            s_path.clone(),
+            proptest::sample::select(
+                &[
+                    r#""^x""#,
+                    r#""y$""#,
+                    r#""^(x|xy)*$""#,
+                    r#""^[a-z]+$""#,
+                    r#""^[A-Z]""#,
+                ][..],
+            ),
+        )
+            .prop_map(|(p, r)| format!("lower({p}) matches {r}"))
             .boxed(),
         // Issue #14: `segment(x, sep, i)` over the request strings' alphabet (separators that
         // occur in it, pieces from both ends, out of range: an error or the `??` default).

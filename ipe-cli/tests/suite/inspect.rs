@@ -248,3 +248,35 @@ policy Tag:
         "{text}"
     );
 }
+
+/// Issue #14 (session 9): a list with ranges is one `in.range` over a merged table, listed
+/// with its ranges; `lower(x) == lower(y)` is `str.fold`, `lower(x) matches` `str.match.fold`.
+#[test]
+fn issue14_inspect_lists_range_tables_and_folded_tests() {
+    let src = r#"default allow
+schema {
+  port: int
+  host: string
+  want: string
+}
+
+policy Ports:
+  "ports"
+  triggers when port in [9000..9099, 22, 8050..8200, 23..25, 8000..8100]
+  denies
+
+policy Host:
+  "host"
+  triggers when lower(host) == lower(want) or lower(host) matches "^a+$"
+  denies
+"#;
+    let bytes = compile(src);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let text = ipe_cli::inspect::inspect(&bytes, &bundle);
+    assert!(
+        text.contains("in.range ranges 0 (22..25, 8000..8200, 9000..9099)"),
+        "{text}"
+    );
+    assert!(text.contains("str.fold lower.eq"), "{text}");
+    assert!(text.contains("str.match.fold re 0"), "{text}");
+}

@@ -103,11 +103,14 @@ impl Ctx<'_> {
                 let checked: Vec<_> = parts.iter().map(|p| self.cond(p)).collect();
                 let checked: Option<Vec<_>> = checked.into_iter().collect();
                 let checked = checked?;
-                Some(if matches!(e.kind, ExprKind::And(_)) {
-                    hir::Expr::And(checked)
-                } else {
-                    hir::Expr::Or(checked)
-                })
+                // Issue #14, session 9: range tests over one int become one range table.
+                Some(super::int_ranges::fold(
+                    if matches!(e.kind, ExprKind::And(_)) {
+                        hir::Expr::And(checked)
+                    } else {
+                        hir::Expr::Or(checked)
+                    },
+                ))
             }
             ExprKind::Where { expr, kw, filter } => {
                 self.with_where(expr, kw, filter, |cx, inner| cx.cond(inner))

@@ -12,6 +12,7 @@ mod element_defaults;
 mod expr;
 mod infer;
 pub(crate) mod inline;
+mod int_ranges;
 mod ip;
 pub(crate) mod list_eq_lists;
 mod lists;
@@ -66,11 +67,13 @@ fn terms(e: &hir::Expr) -> usize {
         | E::Has(o)
         | E::InSet { lhs: o, .. }
         | E::InIp { lhs: o, .. }
+        | E::InRanges { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => operand(o),
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
-            operand(lhs) + operand(rhs)
-        }
+        E::Cmp { lhs, rhs, .. }
+        | E::Str { lhs, rhs, .. }
+        | E::Fold { lhs, rhs, .. }
+        | E::InHierarchy { lhs, rhs, .. } => operand(lhs) + operand(rhs),
         E::Not(x) => terms(x),
         E::And(xs) | E::Or(xs) => xs.iter().map(terms).sum(),
         E::Any(a) | E::All(a) => agg(a),

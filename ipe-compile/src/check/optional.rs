@@ -585,9 +585,13 @@ fn subst(e: &mut hir::Expr, p: &Operand, by: &Operand, origin: &Operand) {
         | E::Has(o)
         | E::InSet { lhs: o, .. }
         | E::InIp { lhs: o, .. }
+        | E::InRanges { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => subst_operand(o, p, by, origin),
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
+        E::Cmp { lhs, rhs, .. }
+        | E::Str { lhs, rhs, .. }
+        | E::Fold { lhs, rhs, .. }
+        | E::InHierarchy { lhs, rhs, .. } => {
             subst_operand(lhs, p, by, origin);
             subst_operand(rhs, p, by, origin);
         }
@@ -757,8 +761,12 @@ fn subst_empty(e: &mut hir::Expr, list: SlotId, within: Option<u8>) {
         E::Truthy(o)
         | E::InSet { lhs: o, .. }
         | E::InIp { lhs: o, .. }
+        | E::InRanges { lhs: o, .. }
         | E::InNested { lhs: o, .. } => count(o),
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
+        E::Cmp { lhs, rhs, .. }
+        | E::Str { lhs, rhs, .. }
+        | E::Fold { lhs, rhs, .. }
+        | E::InHierarchy { lhs, rhs, .. } => {
             count(lhs);
             count(rhs);
         }
@@ -797,6 +805,16 @@ fn fold(e: hir::Expr) -> hir::Expr {
             lhs: Operand::Lit(Literal::Str(a)),
             rhs: Operand::Lit(Literal::Str(b)),
         } => E::Const(op.test(&a, &b)),
+        // Issue #14, session 9.
+        E::Fold {
+            op,
+            lhs: Operand::Lit(Literal::Str(a)),
+            rhs: Operand::Lit(Literal::Str(b)),
+        } => E::Const(super::strings::fold_const(op, &a, &b)),
+        E::InRanges {
+            lhs: Operand::Lit(Literal::Int(v)),
+            ranges,
+        } => E::Const(ranges.iter().any(|&(lo, hi)| lo <= v && v <= hi)),
         E::InSet {
             lhs: Operand::Lit(a),
             set,

@@ -373,11 +373,15 @@ fn renumber_fields(e: &mut hir::Expr, maps: &HashMap<SlotId, Vec<u16>>) {
         | E::Has(o)
         | E::InSet { lhs: o, .. }
         | E::InIp { lhs: o, .. }
+        | E::InRanges { lhs: o, .. }
         | E::InList { lhs: o, .. }
         | E::InNested { lhs: o, .. } => {
             renumber_operand(o, maps);
         }
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
+        E::Cmp { lhs, rhs, .. }
+        | E::Str { lhs, rhs, .. }
+        | E::Fold { lhs, rhs, .. }
+        | E::InHierarchy { lhs, rhs, .. } => {
             renumber_operand(lhs, maps);
             renumber_operand(rhs, maps);
         }
@@ -470,10 +474,15 @@ fn remap_expr(e: &mut hir::Expr, map: &[SlotId]) {
     use hir::Expr as E;
     match e {
         E::Const(_) => {}
-        E::Truthy(o) | E::Has(o) | E::InSet { lhs: o, .. } | E::InIp { lhs: o, .. } => {
-            remap_operand(o, map)
-        }
-        E::Cmp { lhs, rhs, .. } | E::Str { lhs, rhs, .. } | E::InHierarchy { lhs, rhs, .. } => {
+        E::Truthy(o)
+        | E::Has(o)
+        | E::InSet { lhs: o, .. }
+        | E::InIp { lhs: o, .. }
+        | E::InRanges { lhs: o, .. } => remap_operand(o, map),
+        E::Cmp { lhs, rhs, .. }
+        | E::Str { lhs, rhs, .. }
+        | E::Fold { lhs, rhs, .. }
+        | E::InHierarchy { lhs, rhs, .. } => {
             remap_operand(lhs, map);
             remap_operand(rhs, map);
         }

@@ -63,8 +63,68 @@ pub(super) fn as_lower(e: &Expr) -> Option<&Expr> {
 }
 
 const LOWER_HELP: &str = "`lower(x)` compares a string case-insensitively: write it on the left \
-                          of `==`, `!=`, `in [..]`, `starts_with`, `ends_with` or `contains`, \
-                          with a lower-case string literal on the right";
+                          of `==`, `!=`, `in [..]`, `starts_with`, `ends_with`, `contains`, \
+                          `like` or `matches`, with a lower-case string literal on the right (or \
+                          another string, compared as it is, or `lower(y)`)";
+
+/// `lower(a) op lower(b)` (`op` a fused `Lower*` operator), `lower(a) like b` or `lower(a)
+/// matches b` over two literals: the constant every engine computes (issue #14, session 9).
+pub(super) fn fold_const(op: StrOp, a: &str, b: &str) -> bool {
+    let (la, lb) = (lowered(a), lowered(b));
+    match op {
+        StrOp::LowerEq => la == lb,
+        StrOp::LowerStartsWith => la.starts_with(&lb),
+        StrOp::LowerEndsWith => la.ends_with(&lb),
+        StrOp::LowerContains => la.contains(&lb),
+        StrOp::Like => crate::patterns::like(&la, &lb),
+        StrOp::Matches => crate::patterns::matches(b, &la),
+        op => op.test(a, b),
+    }
+}
+
+/// The first char of regex `re` that is upper case outside a class (`[A-Z]`), an escape
+/// (`\D`, `\p{Lu}`), a flag group (`(?U)`) or a group name (`(?P<Name>`): a char that no
+/// lowered string holds there, so `lower(x) matches re` could never use it (issue #14,
+/// session 9). With the byte offset of that char.
+fn regex_upper(re: &str) -> Option<(usize, char)> {
+    let mut it = re.char_indices().peekable();
+    let mut class = 0usize;
+    while let Some((at, c)) = it.next() {
+        match c {
+            '\\' => {
+                // An escape: `\x`, or `\p{..}`, `\x{..}`, `\u{..}` with braces.
+                if let Some((_, e)) = it.next() {
+                    if matches!(e, 'p' | 'P' | 'x' | 'u' | 'U')
+                        && it.peek().is_some_and(|&(_, b)| b == '{')
+                    {
+                        for (_, b) in it.by_ref() {
+                            if b == '}' {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            '[' => class += 1,
+            ']' if class > 0 => class -= 1,
+            '(' if class == 0 && it.peek().is_some_and(|&(_, b)| b == '?') => {
+                // Flags and group names, up to `)`, `:` or the name's `>`.
+                let mut name = false;
+                for (_, b) in it.by_ref() {
+                    match b {
+                        '<' => name = true,
+                        '>' if name => break,
+                        ')' | ':' if !name => break,
+                        _ => {}
+                    }
+                }
+            }
+            c if class == 0 && !c.to_lowercase().eq([c]) => return Some((at, c)),
+            _ => {}
+        }
+    }
+    None
+}
 
 impl Ctx<'_> {
     /// `lower(x)` where a value is expected (not a comparison it can fuse with).
@@ -121,18 +181,138 @@ impl Ctx<'_> {
         Some(s.clone())
     }
 
-    /// `lower(x) op needle` for a fused operator `op` (`LowerEq` .. `LowerContains`); over a
-    /// literal `x`, the constant.
-    pub(super) fn lower_test(&mut self, op: StrOp, x: &Expr, needle: &Expr) -> Option<hir::Expr> {
-        let (o, n) = (self.lower_operand(x), self.lower_needle(needle));
-        let (o, n) = (o?, n?);
-        if let Operand::Lit(Literal::Str(s)) = &o {
-            return Some(hir::Expr::Const(op.test(&lowered(s), &n)));
+    /// The other side of `lower(x) op y` when it is not `lower(..)` (issue #14, session 9): a
+    /// lower-case string literal (checked as [`Self::lower_needle`] does), or any other string
+    /// value (an attribute, an element field, `y ?? "d"`), compared as it is; `None`
+    /// (reported) otherwise.
+    fn lower_other(&mut self, needle: &Expr) -> Option<Operand> {
+        let v = self.value(needle)?;
+        match (&v.op, &v.ty) {
+            (ValOp::Operand(Operand::Lit(Literal::Str(_))), _) => self
+                .lower_needle(needle)
+                .map(|n| Operand::Lit(Literal::Str(n))),
+            (ValOp::Operand(o), VTy::Scalar(Scalar::Str)) => Some(o.clone()),
+            (_, ty) => {
+                let found = ty_word(ty);
+                self.error(
+                    v.span.clone(),
+                    format!("mismatched types: `lower(x)` is compared with {found}, not a string"),
+                    Some(LOWER_HELP.into()),
+                );
+                None
+            }
         }
-        Some(hir::Expr::Str {
-            op,
-            lhs: o,
-            rhs: Operand::Lit(Literal::Str(n)),
+    }
+
+    /// `lower(x) op needle` for a fused operator `op` (`LowerEq` .. `LowerContains`, or `Like`
+    /// and `Matches`); over a literal `x` and a literal `needle`, the constant. A needle that is
+    /// `lower(y)` folds both sides (issue #14, session 9); another string is compared as it
+    /// is (only `x` is folded).
+    pub(super) fn lower_test(&mut self, op: StrOp, x: &Expr, needle: &Expr) -> Option<hir::Expr> {
+        match op {
+            StrOp::Like => return self.lower_like(x, needle),
+            StrOp::Matches => return self.lower_matches(x, needle),
+            _ => {}
+        }
+        if let Some(y) = as_lower(needle) {
+            return self.lower_both(op, x, y);
+        }
+        let (o, n) = (self.lower_operand(x), self.lower_other(needle));
+        let (o, n) = (o?, n?);
+        if let (Operand::Lit(Literal::Str(s)), Operand::Lit(Literal::Str(n))) = (&o, &n) {
+            return Some(hir::Expr::Const(op.test(&lowered(s), n)));
+        }
+        Some(hir::Expr::Str { op, lhs: o, rhs: n })
+    }
+
+    /// `lower(x) op lower(y)`: both folded (`str.fold`); a literal side is lowered at compile
+    /// time (issue #14, session 9).
+    fn lower_both(&mut self, op: StrOp, x: &Expr, y: &Expr) -> Option<hir::Expr> {
+        let (a, b) = (self.lower_operand(x), self.lower_operand(y));
+        let (a, b) = (a?, b?);
+        Some(match (a, b) {
+            (Operand::Lit(Literal::Str(a)), Operand::Lit(Literal::Str(b))) => {
+                hir::Expr::Const(fold_const(op, &a, &b))
+            }
+            (a, Operand::Lit(Literal::Str(b))) => hir::Expr::Str {
+                op,
+                lhs: a,
+                rhs: Operand::Lit(Literal::Str(lowered(&b))),
+            },
+            (Operand::Lit(Literal::Str(a)), b) if op == StrOp::LowerEq => hir::Expr::Str {
+                op,
+                lhs: b,
+                rhs: Operand::Lit(Literal::Str(lowered(&a))),
+            },
+            (lhs, rhs) => hir::Expr::Fold { op, lhs, rhs },
+        })
+    }
+
+    /// `lower(x) like "pattern"` (issue #14, session 9): the pattern must be lower case (a `*`
+    /// and an escape lower to themselves).
+    fn lower_like(&mut self, x: &Expr, pat: &Expr) -> Option<hir::Expr> {
+        let o = self.lower_operand(x);
+        let v = self.value(pat)?;
+        let ValOp::Operand(Operand::Lit(Literal::Str(p))) = &v.op else {
+            self.error(
+                v.span.clone(),
+                "`like` needs a string literal after it".to_owned(),
+                Some(LOWER_HELP.into()),
+            );
+            return None;
+        };
+        let low = lowered(p);
+        if *p != low {
+            self.error(
+                v.span.clone(),
+                format!("`{p}` is not lower case, so `lower(x)` never matches it"),
+                Some(format!("write the pattern in lower case: `\"{low}\"`")),
+            );
+            return None;
+        }
+        Some(match o? {
+            Operand::Lit(Literal::Str(s)) => hir::Expr::Const(fold_const(StrOp::Like, &s, p)),
+            o => hir::Expr::Fold {
+                op: StrOp::Like,
+                lhs: o,
+                rhs: Operand::Lit(Literal::Str(p.clone())),
+            },
+        })
+    }
+
+    /// `lower(x) matches "regex"` (issue #14, session 9): a regex that compiles, with no upper
+    /// case letter outside a class, an escape or a flag group (no lowered string has one).
+    fn lower_matches(&mut self, x: &Expr, re: &Expr) -> Option<hir::Expr> {
+        let o = self.lower_operand(x);
+        if !self.check_regex(re) {
+            return None;
+        }
+        let ExprKind::Lit(Lit::Str(r)) = &re.kind else {
+            return None;
+        };
+        if let Some((at, c)) = regex_upper(r) {
+            let low = format!(
+                "{}{}{}",
+                r.get(..at).unwrap_or(""),
+                lowered(&c.to_string()),
+                r.get(at + c.len_utf8()..).unwrap_or("")
+            );
+            self.error(
+                re.span.clone(),
+                format!("`{c}` in the regex is upper case, so `lower(x)` never matches it"),
+                Some(format!(
+                    "write it in lower case (`\"{low}\"`), or inside a class such as `[A-Za-z]`"
+                )),
+            );
+            return None;
+        }
+        Some(match o? {
+            Operand::Lit(Literal::Str(s)) => hir::Expr::Const(fold_const(StrOp::Matches, &s, r)),
+            o => hir::Expr::Fold {
+                op: StrOp::Matches,
+                lhs: o,
+                rhs: Operand::Lit(Literal::Str(r.clone())),
+            },
         })
     }
 
@@ -186,17 +366,11 @@ impl Ctx<'_> {
         span: &ByteSpan,
     ) -> Option<hir::Expr> {
         use crate::ast::CmpOp;
+        // `lower(x) == lower(y)` folds both (the needle is `lower(y)` itself).
         let (x, needle) = match (as_lower(lhs), as_lower(rhs)) {
-            (Some(x), None) => (x, rhs),
+            (Some(x), _) => (x, rhs),
             (None, Some(x)) => (x, lhs),
-            _ => {
-                self.error(
-                    span.clone(),
-                    "`lower(x)` is compared with another `lower(..)`".to_owned(),
-                    Some(LOWER_HELP.into()),
-                );
-                return None;
-            }
+            (None, None) => return None,
         };
         match op {
             CmpOp::Eq => self.lower_test(StrOp::LowerEq, x, needle),

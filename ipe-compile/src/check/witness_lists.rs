@@ -38,7 +38,10 @@ pub(super) fn clause_parts<'e>(
     template: Option<&[ReasonPart]>,
 ) -> Vec<ClausePart<'e>> {
     let parts: Vec<&ast::Expr> = match &expr.kind {
-        ExprKind::And(parts) => parts.iter().collect(),
+        // The `and` of a range's expansion (`x in lo..hi`, `x in [lo..hi]`: every part starts
+        // where the whole does, which no written `and` can) is one clause, shown as written
+        // and run as one range table (issue #14, session 9).
+        ExprKind::And(parts) if !range_expansion(expr) => parts.iter().collect(),
         _ => vec![expr],
     };
     let named = |var: &str| {
@@ -66,6 +69,20 @@ pub(super) fn clause_parts<'e>(
         }
     }
     out
+}
+
+/// Whether `e` is the `and` the parser expands a range into (`x >= lo and x <= hi`, both
+/// comparisons against int literals and located where the whole starts).
+fn range_expansion(e: &ast::Expr) -> bool {
+    let ExprKind::And(parts) = &e.kind else {
+        return false;
+    };
+    let bound = |p: &ast::Expr, want: ast::CmpOp| {
+        p.span.start == e.span.start
+            && matches!(&p.kind, ExprKind::Cmp { op, rhs, .. }
+                if *op == want && matches!(rhs.kind, ExprKind::Lit(ast::Lit::Int(_))))
+    };
+    matches!(parts.as_slice(), [a, b] if bound(a, ast::CmpOp::Ge) && bound(b, ast::CmpOp::Le))
 }
 
 /// The element name and the `all`s of an expanded `all` over several lists

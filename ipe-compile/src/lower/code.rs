@@ -42,10 +42,12 @@ pub(super) fn cost(e: &Expr) -> u32 {
     match e {
         Expr::Const(_) | Expr::Has(_) => 1,
         Expr::Truthy(_) => 1,
-        Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
+        Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } | Expr::Fold { lhs, rhs, .. } => {
             1 + operand_cost(lhs) + operand_cost(rhs)
         }
-        Expr::InSet { lhs, .. } | Expr::InIp { lhs, .. } => 2 + operand_cost(lhs),
+        Expr::InSet { lhs, .. } | Expr::InIp { lhs, .. } | Expr::InRanges { lhs, .. } => {
+            2 + operand_cost(lhs)
+        }
         Expr::InHierarchy { lhs, rhs, .. } => 2 + operand_cost(lhs) + operand_cost(rhs),
         Expr::InList { lhs, .. } | Expr::InNested { lhs, .. } => 16 + operand_cost(lhs),
         Expr::Not(e) => 1 + cost(e),
@@ -199,6 +201,30 @@ impl<'t> CodeGen<'t> {
                 self.operand(lhs)?;
                 self.operand(rhs)?;
                 self.emit(Instr::StrOp { op: *op });
+            }
+            // Issue #14, session 9: `lower(x) matches re`, the regex over the folded string.
+            Expr::Fold {
+                op: StrOp::Matches,
+                lhs,
+                rhs: Operand::Lit(Literal::Str(re)),
+            } => {
+                let re = self.tables.regex(re)?;
+                self.operand(lhs)?;
+                self.emit(Instr::StrMatchFold { re: Regex(re) });
+            }
+            // `lower(x) op lower(y)` and `lower(x) like "p"`: both strings folded.
+            Expr::Fold { op, lhs, rhs } => {
+                self.operand(lhs)?;
+                self.operand(rhs)?;
+                self.emit(Instr::StrFold { op: *op });
+            }
+            // Issue #14, session 9: one binary search over a range table of the bundle.
+            Expr::InRanges { lhs, ranges } => {
+                let t = self.tables.int_ranges(ranges)?;
+                self.operand(lhs)?;
+                self.emit(Instr::InRange {
+                    table: ipe_nostd::isa::Ranges(t),
+                });
             }
             Expr::Has(o) => match o {
                 Operand::Slot(s) => {

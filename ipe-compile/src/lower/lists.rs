@@ -43,10 +43,12 @@ fn walk(program: &Program, e: &Expr, out: &mut BTreeSet<SlotId>) {
         | Expr::Has(o)
         | Expr::InSet { lhs: o, .. }
         | Expr::InIp { lhs: o, .. }
+        | Expr::InRanges { lhs: o, .. }
         | Expr::InList { lhs: o, .. }
         | Expr::InNested { lhs: o, .. } => operand(o, out),
         Expr::Cmp { lhs, rhs, .. }
         | Expr::Str { lhs, rhs, .. }
+        | Expr::Fold { lhs, rhs, .. }
         | Expr::InHierarchy { lhs, rhs, .. } => {
             operand(lhs, out);
             operand(rhs, out);

@@ -114,6 +114,11 @@ pub(crate) struct Tables {
     /// `matches` regexes (issue #14): source text and serialized DFA, in table order.
     regexes: Vec<(String, Vec<u8>)>,
     regex_ids: HashMap<String, u16>,
+    /// Integer range tables (issue #14, session 9): the `int_ranges` section's records, each
+    /// table a header (`lo` its count) and its ranges.
+    int_ranges: Vec<(i64, i64)>,
+    /// The header record of each table, by its ranges.
+    int_range_ids: HashMap<Vec<(i64, i64)>, u16>,
 }
 
 impl Tables {
@@ -296,6 +301,24 @@ impl Tables {
         self.set_keys.extend_from_slice(&keys);
         Ok((id, first))
     }
+    /// The integer range table of `ranges` (sorted, disjoint, non-adjacent; issue #14, session
+    /// 9): the index of its header record in the `int_ranges` section.
+    pub(crate) fn int_ranges(&mut self, ranges: &[(i64, i64)]) -> Result<u16, LowerError> {
+        if let Some(&id) = self.int_range_ids.get(ranges) {
+            return Ok(id);
+        }
+        let too_many = || LowerError::TooMany("integer ranges");
+        let id = u16::try_from(self.int_ranges.len()).map_err(|_| too_many())?;
+        let n = i64::try_from(ranges.len()).map_err(|_| too_many())?;
+        self.int_ranges.push((n, 0));
+        self.int_ranges.extend_from_slice(ranges);
+        // Every record's index fits the section's `u16` count.
+        if self.int_ranges.len() > usize::from(u16::MAX) {
+            return Err(too_many());
+        }
+        self.int_range_ids.insert(ranges.to_vec(), id);
+        Ok(id)
+    }
     /// The IP set ([`kind::IP`], issue #14) of `ranges` (sorted, disjoint, merged): a set
     /// record naming its records in the `ip_ranges` section.
     pub(crate) fn ip_set(&mut self, ranges: &[(u128, u128)]) -> Result<u16, LowerError> {
@@ -392,8 +415,13 @@ fn collect_strings<'p>(e: &'p Expr, out: &mut Vec<Cow<'p, str>>) {
             op: ipe_nostd::isa::StrOp::Matches,
             lhs,
             ..
+        }
+        | Expr::Fold {
+            op: ipe_nostd::isa::StrOp::Matches,
+            lhs,
+            ..
         } => operand(lhs, out),
-        Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } => {
+        Expr::Cmp { lhs, rhs, .. } | Expr::Str { lhs, rhs, .. } | Expr::Fold { lhs, rhs, .. } => {
             operand(lhs, out);
             operand(rhs, out);
         }
@@ -411,6 +439,7 @@ fn collect_strings<'p>(e: &'p Expr, out: &mut Vec<Cow<'p, str>>) {
         }
         Expr::InList { lhs, .. }
         | Expr::InIp { lhs, .. }
+        | Expr::InRanges { lhs, .. }
         | Expr::InNested { lhs, .. }
         | Expr::Truthy(lhs)
         | Expr::Has(lhs) => operand(lhs, out),
@@ -873,6 +902,11 @@ pub fn lower_located(
         ipe_nostd::ip::encode_table(&ranges, |b| out.extend_from_slice(b));
         out
     };
+    let int_ranges = section(
+        t.int_ranges
+            .iter()
+            .map(|&(lo, hi)| ipe_nostd::format::IntRangeFields { lo, hi }.to_bytes()),
+    );
 
     let mut body = Body {
         default: u8::from(program.default == Effect::Deny),
@@ -897,6 +931,7 @@ pub fn lower_located(
         ip_ranges: &ip_ranges,
         regexes: &regexes,
         slot_defaults: &slot_defaults,
+        int_ranges: &int_ranges,
     };
     // Cost bounds, computed by the verifier's own cost model.
     for (i, bs) in blocks.iter().enumerate() {

@@ -28,10 +28,16 @@ pub(super) fn at_range(i: &In<'_>) -> bool {
             .is_some_and(|r| r.trim_start().starts_with(".."))
 }
 
-/// Reads `lo..hi` (the input is at `lo`, [`at_range`] held). An empty range (`lo > hi`) is a
-/// located error.
-pub(super) fn range(i: &mut In<'_>) -> PResult<Range> {
-    let (lo, lo_span) = integer(i)?;
+/// The bounds of a range `lo..hi`, each read by `bound` with its span: the input is at `lo`;
+/// after `..`, an upper bound must start with a char `starts` accepts, else the located error
+/// `missing` (message, help). The one shape of integer and string ranges.
+fn bounds<T>(
+    i: &mut In<'_>,
+    bound: fn(&mut In<'_>) -> PResult<(T, ByteSpan)>,
+    starts: fn(char) -> bool,
+    missing: (&'static str, &'static str),
+) -> PResult<((T, ByteSpan), (T, ByteSpan))> {
+    let (lo, lo_span) = bound(i)?;
     let Some(dots) = eat_sym(i, "..")? else {
         return Err(ErrMode::Cut(SyntaxError::located(
             lo_span,
@@ -40,14 +46,27 @@ pub(super) fn range(i: &mut In<'_>) -> PResult<Range> {
         )));
     };
     let s: &str = i.input.as_ref();
-    if !s.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+    if !s.starts_with(starts) {
         return Err(ErrMode::Cut(SyntaxError::located(
-            dots,
-            "a range needs an integer upper bound after `..`",
-            "write both bounds as integer literals: `1024..65535` (inclusive)",
+            dots, missing.0, missing.1,
         )));
     }
-    let (hi, hi_span) = integer(i)?;
+    let hi = bound(i)?;
+    Ok(((lo, lo_span), hi))
+}
+
+/// Reads `lo..hi` (the input is at `lo`, [`at_range`] held). An empty range (`lo > hi`) is a
+/// located error.
+pub(super) fn range(i: &mut In<'_>) -> PResult<Range> {
+    let ((lo, lo_span), (hi, hi_span)) = bounds(
+        i,
+        integer,
+        |c| c.is_ascii_digit() || c == '-',
+        (
+            "a range needs an integer upper bound after `..`",
+            "write both bounds as integer literals: `1024..65535` (inclusive)",
+        ),
+    )?;
     if lo > hi {
         return Err(ErrMode::Cut(SyntaxError::located(
             lo_span.start..hi_span.end,
@@ -93,23 +112,15 @@ pub(super) fn at_str_range(i: &In<'_>) -> bool {
 /// Reads `"lo".."hi"` ([`at_str_range`] held). When both bounds are IP addresses, an empty
 /// range (`lo` after `hi` in the 128-bit order) is a located error.
 pub(super) fn str_range(i: &mut In<'_>) -> PResult<StrRange> {
-    let (lo, lo_span) = string(i)?;
-    let Some(dots) = eat_sym(i, "..")? else {
-        return Err(ErrMode::Cut(SyntaxError::located(
-            lo_span,
-            "expected `..` after the lower bound of a range",
-            "a range is written `lo..hi`",
-        )));
-    };
-    let s: &str = i.input.as_ref();
-    if !s.starts_with('"') {
-        return Err(ErrMode::Cut(SyntaxError::located(
-            dots,
+    let ((lo, lo_span), (hi, hi_span)) = bounds(
+        i,
+        string,
+        |c| c == '"',
+        (
             "a range needs a string upper bound after `..`",
             "write both bounds as addresses: `\"10.0.0.1\"..\"10.0.0.99\"` (inclusive)",
-        )));
-    }
-    let (hi, hi_span) = string(i)?;
+        ),
+    )?;
     let order = |t: &str| ipe_nostd::ip::parse(t).map(|a| ipe_nostd::ip::to_u128(&a));
     if let (Some(a), Some(b)) = (order(&lo), order(&hi)) {
         if a > b {

@@ -117,6 +117,48 @@ pub(crate) extern "C" fn str_match(
     u64::from(dfa.is_some_and(|d| ipe_nostd::regex::is_match(d, read::text(sh, &x))))
 }
 
+/// `lower(a) op lower(b)` on two string cells (`str.fold`, issue #14, session 9): the
+/// interpreter's kernel [`read::str_fold`].
+pub(crate) extern "C" fn str_fold(
+    sh: *const Shapes,
+    op: u64,
+    a: *const u8,
+    al: u64,
+    asym: u64,
+    b: *const u8,
+    bl: u64,
+    bsym: u64,
+) -> u64 {
+    let Some(op) = StrOp::from_byte(op as u8) else {
+        return 0;
+    };
+    let (x, y) = (string(a, al, asym), string(b, bl, bsym));
+    u64::from(read::str_fold(shapes(sh), op, x, y))
+}
+
+/// Whether `lower` of the string cell `(a, al, asym)` matches regex `re` of the bundle
+/// (`str.match.fold`, issue #14, session 9; the interpreter's kernel
+/// [`ipe_nostd::regex::is_match_folded`] over the set's copy of the DFAs).
+pub(crate) extern "C" fn str_match_fold(
+    sh: *const Shapes,
+    re: u64,
+    a: *const u8,
+    al: u64,
+    asym: u64,
+) -> u64 {
+    let sh = shapes(sh);
+    let x = string(a, al, asym);
+    let dfa = usize::try_from(re).ok().and_then(|r| sh.regexes.get(r));
+    u64::from(dfa.is_some_and(|d| ipe_nostd::regex::is_match_folded(d, read::text(sh, &x))))
+}
+
+/// Whether the int `v` is in integer range table `table` (`in.range`, issue #14, session 9):
+/// [`ipe_nostd::ranges::contains`], one binary search.
+pub(crate) extern "C" fn in_range(sh: *const Shapes, table: u64, v: u64) -> u64 {
+    let t = ipe_nostd::ranges::table(&shapes(sh).int_ranges, table as u16).unwrap_or(&[]);
+    u64::from(ipe_nostd::ranges::contains(t, v as i64))
+}
+
 /// `len(s)` of a string cell: its number of chars (symbols resolve empty texts, as the
 /// interpreter's). Issue #14.
 pub(crate) extern "C" fn str_len(sh: *const Shapes, a: *const u8, al: u64, asym: u64) -> u64 {

@@ -96,6 +96,8 @@ pub(crate) struct Shapes {
     pub regexes: Vec<regex_automata::dfa::sparse::DFA<Vec<u8>>>,
     /// The range table of every IP set (issue #14; empty for other sets).
     pub ip_tables: Vec<Box<[u8]>>,
+    /// The bundle's integer range tables (issue #14, session 9: the `int_ranges` section).
+    pub int_ranges: Box<[u8]>,
 }
 
 impl Shapes {
@@ -155,6 +157,7 @@ impl Shapes {
             sets,
             consts,
             ip_tables,
+            int_ranges: Box::from(bundle.int_ranges()),
         }
     }
 

@@ -201,6 +201,7 @@ fn bundle_bytes() -> Vec<u8> {
         ip_ranges: &[],
         regexes: &[],
         slot_defaults: &[],
+        int_ranges: &[],
     };
     let mut pol_b = Vec::new();
     for (name, intent, i) in &pols {

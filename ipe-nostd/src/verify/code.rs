@@ -386,6 +386,38 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     }
                     self.state.push(Ty::Bool).map_err(e)?;
                 }
+                Instr::StrFold { op } => {
+                    // Issue #14, session 9: `lower(a) op lower(b)`; one step.
+                    if !crate::fold::folds(op) {
+                        return Err(e(CodeError::BadOperand));
+                    }
+                    let b = self.state.pop(base_u8).map_err(e)?;
+                    let a = self.state.pop(base_u8).map_err(e)?;
+                    if a != Ty::Str || b != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::StrMatchFold { re } => {
+                    // Issue #14, session 9: `lower(s) matches re`; one step.
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    if usize::from(re.0) >= crate::regex::count(self.t.body.regexes) {
+                        return Err(e(CodeError::BadOperand));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                Instr::InRange { table } => {
+                    // Issue #14, session 9: an int against a range table (sorted, disjoint,
+                    // non-adjacent; checked here), one binary search: one step.
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Int {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    crate::ranges::check(self.t.body.int_ranges, table.0)
+                        .map_err(|_| e(CodeError::BadOperand))?;
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
                 Instr::InSet { set } => {
                     let s = self.set_ty(set.0).map_err(e)?;
                     let a = self.state.pop(base_u8).map_err(e)?;

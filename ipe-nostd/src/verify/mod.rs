@@ -60,6 +60,8 @@ pub enum Section {
     IpRanges,
     /// Schema defaults of scalar attributes (the tagged trailing section 3, issue #13).
     SlotDefaults,
+    /// The integer range tables (issue #14, session 9).
+    IntRanges,
 }
 
 /// Which code block of a policy an error is in.
@@ -209,6 +211,7 @@ impl Section {
             Section::ReasonParts => "reason_parts",
             Section::IpRanges => "ip_ranges",
             Section::SlotDefaults => "slot_defaults",
+            Section::IntRanges => "int_ranges",
         }
     }
 }

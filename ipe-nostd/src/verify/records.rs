@@ -10,9 +10,9 @@ use crate::family::{check_kind, Family};
 use crate::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, ClauseRec, ConstRec, EnumRec, FieldRec,
     MemberRec, MetaRec, PolicyRec, ReasonPartRec, SetKeyRec, SetRec, SlotDefaultRec, SlotRec,
-    SymbolRec, BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, IP_RANGE_LEN,
-    MEMBER_LEN, META_LEN, NONE_U16, NONE_U32, POLICY_LEN, POLICY_REF_LEN, REASON_PART_LEN,
-    SET_KEY_LEN, SET_LEN, SLOT_DEFAULT_LEN, SLOT_LEN, SYMBOL_LEN,
+    SymbolRec, BUCKET_LEN, CLAUSE_LEN, CONST_LEN, ENUM_LEN, FIELD_LEN, GROUP_LEN, INT_RANGE_LEN,
+    IP_RANGE_LEN, MEMBER_LEN, META_LEN, NONE_U16, NONE_U32, POLICY_LEN, POLICY_REF_LEN,
+    REASON_PART_LEN, SET_KEY_LEN, SET_LEN, SLOT_DEFAULT_LEN, SLOT_LEN, SYMBOL_LEN,
 };
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
@@ -60,6 +60,14 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     #[cfg(not(feature = "ip"))]
     let _ = ip_ranges;
     slot_defaults(body, slots, u16max)?;
+    // Integer range tables (issue #14, session 9): whole records here; each table an
+    // `in.range` names is checked where the code verifier meets it.
+    count(
+        Section::IntRanges,
+        body.int_ranges,
+        INT_RANGE_LEN,
+        u16max + 1,
+    )?;
 
     // Kinds of a language family this build lacks (issue #14): refused before anything reads them.
     let unsupported = VerifyError::Unsupported;

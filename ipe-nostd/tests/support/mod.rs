@@ -333,6 +333,21 @@ pub fn bundle_bytes_with(code: &[u8], variant: &Variant) -> Vec<u8> {
     let n = ipe_nostd::ip::merge(&mut ranges);
     let mut ip_ranges = Vec::new();
     ipe_nostd::ip::encode_table(&ranges[..n], |b| ip_ranges.extend_from_slice(b));
+    // Issue #14, session 9: the integer range tables of `in.range`: record 0 the table
+    // `[22, 80..90, 8000..8100]` (records 1-3), record 4 a table whose two ranges touch
+    // (`5..6`, `7..8`: not merged, refused).
+    let mut int_ranges = Vec::new();
+    for (lo, hi) in [
+        (3, 0),
+        (22, 22),
+        (80, 90),
+        (8000, 8100),
+        (2, 0),
+        (5, 6),
+        (7, 8),
+    ] {
+        int_ranges.extend_from_slice(&format::IntRangeFields { lo, hi }.to_bytes());
+    }
     let mut defaults = W::default();
     if let Some(d) = variant.default_of_b_n {
         let (o, l) = text.range(d);
@@ -372,6 +387,7 @@ pub fn bundle_bytes_with(code: &[u8], variant: &Variant) -> Vec<u8> {
         ip_ranges: &ip_ranges,
         regexes: &[],
         slot_defaults: &defaults.0,
+        int_ranges: &int_ranges,
     };
     let regexes = regex_table();
     body.regexes = &regexes;

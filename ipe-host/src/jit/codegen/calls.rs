@@ -52,10 +52,16 @@ pub(crate) enum Helper {
     IpCmp,
     /// [`helpers::map_find`] (issue #13, `labels[k]`).
     MapFind,
+    /// [`helpers::str_fold`] (issue #14, session 9).
+    StrFold,
+    /// [`helpers::str_match_fold`] (issue #14, session 9).
+    StrMatchFold,
+    /// [`helpers::in_range`] (issue #14, session 9).
+    InRange,
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 18;
+pub(crate) const HELPERS: usize = 21;
 
 impl Helper {
     /// Every helper, in declaration order (the index of [`HelperFuncs`]).
@@ -78,6 +84,9 @@ impl Helper {
         Helper::StrSeg,
         Helper::IpCmp,
         Helper::MapFind,
+        Helper::StrFold,
+        Helper::StrMatchFold,
+        Helper::InRange,
     ];
 
     /// The symbol name.
@@ -101,6 +110,9 @@ impl Helper {
             Helper::StrSeg => "ipe_str_seg",
             Helper::IpCmp => "ipe_ip_cmp",
             Helper::MapFind => "ipe_map_find",
+            Helper::StrFold => "ipe_str_fold",
+            Helper::StrMatchFold => "ipe_str_match_fold",
+            Helper::InRange => "ipe_in_range",
         }
     }
 
@@ -125,6 +137,9 @@ impl Helper {
             Helper::StrSeg => helpers::str_seg as *const u8,
             Helper::IpCmp => helpers::ip_cmp as *const u8,
             Helper::MapFind => helpers::map_find as *const u8,
+            Helper::StrFold => helpers::str_fold as *const u8,
+            Helper::StrMatchFold => helpers::str_match_fold as *const u8,
+            Helper::InRange => helpers::in_range as *const u8,
         }
     }
 
@@ -133,12 +148,14 @@ impl Helper {
         match self {
             Helper::ReadErr => 5,
             Helper::TextEq => 4,
-            Helper::StrOp => 8,
+            Helper::StrOp | Helper::StrFold => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr | Helper::IpInSet => 3,
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart | Helper::IpCmp => 3,
             Helper::StrMatch | Helper::MapFind => 5,
+            Helper::StrMatch | Helper::StrMatchFold => 5,
+            Helper::InRange => 3,
             Helper::StrSeg => 6,
         }
     }

@@ -25,6 +25,7 @@ pub(crate) use calls::{declare as declare_helpers, register as register_helpers,
 
 mod calls;
 mod dynkey;
+mod fold;
 mod ipcmp;
 mod nested;
 mod ops;

@@ -556,6 +556,9 @@ impl Gen<'_, '_> {
                 Instr::CmpIpSlotSlot { .. }
                 | Instr::CmpIpFieldSlot { .. }
                 | Instr::CmpIpFieldField { .. } => self.cmp_ip(instr)?,
+                Instr::StrFold { .. } | Instr::StrMatchFold { .. } | Instr::InRange { .. } => {
+                    self.fold_instr(instr)?
+                }
                 Instr::StrLen {} => {
                     // Issue #14: the char count through a helper, only for a clean string.
                     let a = self.pop()?;
