@@ -9,8 +9,9 @@ use crate::common;
 
 const POLICIES: usize = 120;
 
-/// `POLICIES` policies over three kinds of body; policy `changed` (if any) gets a limit no
-/// other policy uses (a new constant: the constant numbers of every later policy shift).
+/// `POLICIES` policies over three kinds of body, no two with the same code (two would share
+/// native code); policy `changed` (if any, a multiple of 3) gets a limit no other policy uses
+/// (a new constant: the constant numbers of every later policy shift).
 pub fn source(changed: Option<usize>) -> String {
     let mut src = String::from(
         "schema {\n  kind: string\n  env: string\n  replicas: int\n  \
@@ -19,7 +20,10 @@ pub fn source(changed: Option<usize>) -> String {
     for i in 0..POLICIES {
         let limit = if changed == Some(i) { 500 } else { i % 5 + 1 };
         let body = match i % 3 {
-            0 => format!("replicas <= {limit}"),
+            0 => format!(
+                "replicas <= {}",
+                if changed == Some(i) { limit } else { i + 1 }
+            ),
             1 => format!("env in [\"prod-{i}\", \"stage\"] and replicas != {limit}"),
             _ => format!(
                 "approvals.count >= {limit} where approver.role == \"lead-{}\"",
