@@ -265,8 +265,8 @@ def main():
     lines.append("### Decision latency under swaps every 10 ms (`latency/`, issue #15)")
     lines.append("")
     lines.append("2 reader threads time every `load` + `evaluate_json` of the `deny` request while a "
-                 "writer swaps the same bundle in every 10 ms (JIT-all compiles every policy per "
-                 "swap, so its swaps are as frequent as compilation allows). Sampled, not divan: "
+                 "writer swaps the same bundle in every 10 ms (JIT-all and adaptive versions take the "
+                 "live version's native code for unchanged policies, issue #15). Sampled, not divan: "
                  "p50/p99/p99.9/max over every decision of the run.")
     lines.append("")
     lines.append("| tier | bundle | p50 | p99 | p99.9 | max | > 1 ms | decisions | swaps | p99.9 / p50 |")

@@ -11,18 +11,27 @@
 //! ```
 //!
 //! which `benches/report.py` turns into BENCHMARKS.md's latency table. A writer thread swaps
-//! the same bundle bytes in (`PolicyEngine::swap`: verify, index, publish; JIT-all compiles
-//! every policy first, so its swaps come as fast as compilation allows, not every 10 ms).
+//! the same bundle bytes in (`PolicyEngine::swap`: verify, index, publish; every policy being
+//! unchanged, JIT-all and adaptive versions take the live version's native code instead of
+//! compiling it again, issue #15).
+//!
+//! It then prints one line for JIT-all publication of `set/1000` with one policy changed
+//! (issue #15: the unchanged policies keep the live version's native code):
+//!
+//! ```text
+//! publish jit_all set/1000 changed=1 load_compile_ns=… publish_p50_ns=… publish_max_ns=… swap_p50_ns=… compiled=… reused=…
+//! ```
 //!
 //! Run: `cargo bench -p ipe-benches --bench latency` (env `IPE_LATENCY_SECS`: seconds per
-//! case, default 3; `IPE_LATENCY_CASES`: a comma-separated filter such as `interp,set/1000`).
+//! case, default 3; `IPE_LATENCY_CASES`: a comma-separated filter such as `interp,set/1000`
+//! or `publish`).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ipe_host::{EngineOptions, JitTier, PolicyEngine};
+use ipe_host::{EngineOptions, JitTier, PolicyEngine, Prepared};
 
 const WORKLOADS: &[&str] = &["set/1000", "set/10000"];
 const READERS: usize = 2;
@@ -67,6 +76,61 @@ fn main() {
             println!("{line}");
         }
     }
+    if wanted("publish jit_all set/1000") {
+        println!("{}", publish(if benching { 21 } else { 3 }));
+    }
+}
+
+/// JIT-all publication of `set/1000` with one policy changed relative to the live version
+/// (policy 500's limit, a new constant, so later policies' constant numbers shift), `n`
+/// times, alternating between the two bundles.
+fn publish(n: usize) -> String {
+    let def = ipe_benches::by_name("set/1000");
+    let from = format!(
+        "replicas <= {} and requester.department != \"blocked-500\"",
+        ipe_benches::set_limit(500)
+    );
+    let changed = def.ipe.replace(
+        &from,
+        "replicas <= 99 and requester.department != \"blocked-500\"",
+    );
+    assert_ne!(changed, def.ipe, "policy 500 changed");
+    let (a, b) = (
+        ipe_benches::ipe_compile(&def.ipe),
+        ipe_benches::ipe_compile(&changed),
+    );
+    let engine = PolicyEngine::with_options(a.clone(), EngineOptions::jit_all(JitTier::Baseline))
+        .expect("loads");
+    let load_compile = engine.stats().jit.compile_micros * 1_000;
+    let mut publish = Vec::with_capacity(n);
+    let mut swap = Vec::with_capacity(n);
+    let (mut compiled, mut reused) = (0, 0);
+    for i in 0..n {
+        let bytes = if i % 2 == 0 { &b } else { &a };
+        // Verification and indexing outside the timing: `publish` is the writer's JIT work
+        // (content keys, taking the live version's code, compiling the changed policy).
+        let prepared = Prepared::new(bytes.clone()).expect("prepares");
+        let start = Instant::now();
+        engine.publish(black_box(prepared));
+        publish.push(start.elapsed().as_nanos());
+        let jit = engine.stats().jit;
+        (compiled, reused) = (jit.compiled, jit.reused);
+        // The whole swap (verify, index, publish) of the other bundle, back and forth.
+        let other = if i % 2 == 0 { &a } else { &b };
+        let start = Instant::now();
+        engine.swap(black_box(other.clone())).expect("swaps");
+        swap.push(start.elapsed().as_nanos());
+        engine.swap(bytes.clone()).expect("swaps");
+    }
+    publish.sort_unstable();
+    swap.sort_unstable();
+    format!(
+        "publish jit_all set/1000 changed=1 load_compile_ns={load_compile} publish_p50_ns={} \
+         publish_max_ns={} swap_p50_ns={} compiled={compiled} reused={reused}",
+        publish.get(n / 2).copied().unwrap_or(0),
+        publish.last().copied().unwrap_or(0),
+        swap.get(n / 2).copied().unwrap_or(0),
+    )
 }
 
 fn run(

@@ -551,7 +551,7 @@ impl PolicyEngine {
             *highest = (*highest).max(info.revision);
         }
         let background = Background::for_options(&options);
-        PolicyEngine::attach(&mut set, &options, background.as_ref(), 1);
+        PolicyEngine::attach(&mut set, &options, background.as_ref(), None, 1);
         set.version = 1;
         let live = Arc::new(ArcSwap::from_pointee(set));
         if let Some(bg) = &background {
@@ -568,15 +568,24 @@ impl PolicyEngine {
         }
     }
 
-    /// Gives a set about to be published as `version` its JIT table (compiling everything
-    /// in `JitAll` mode; never a table without the `jit` feature).
+    /// Gives a set about to be published as `version` its JIT table (taking the native code
+    /// of `prev`, the live set, for unchanged policies, and compiling everything else in
+    /// `JitAll` mode; never a table without the `jit` feature).
     fn attach(
         set: &mut PolicySet,
         options: &EngineOptions,
         background: Option<&Arc<Background>>,
+        prev: Option<&PolicySet>,
         version: u64,
     ) {
-        set.jit = Table::new(set.bundle(), &set.shared.counters, options, background);
+        let prev = prev.and_then(|p| p.jit.as_ref());
+        set.jit = Table::new(
+            set.bundle(),
+            &set.shared.counters,
+            options,
+            background,
+            prev,
+        );
         if let Some(t) = &mut set.jit {
             t.set_version(version);
         }
@@ -660,7 +669,17 @@ impl PolicyEngine {
     /// [`TrustPolicy`] (use [`swap`](Self::swap) there). With [`TierMode::JitAll`](crate::TierMode::JitAll) every policy is compiled
     /// first, on the calling thread.
     pub fn publish(&self, Prepared(mut set): Prepared) -> u64 {
-        PolicyEngine::attach(&mut set, &self.options, self.background.as_ref(), 0);
+        // Unchanged policies keep the live version's native code (issue #15). The writer's
+        // reference never frees it: the engine's pointer or retired list holds another.
+        let live = self.live.load_full();
+        PolicyEngine::attach(
+            &mut set,
+            &self.options,
+            self.background.as_ref(),
+            Some(&live),
+            0,
+        );
+        drop(live);
         // A poisoned lock only means another writer panicked; the counter is still valid.
         let mut last = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         *last = last.wrapping_add(1);

@@ -24,6 +24,7 @@ impl Table {
         _counters: &Counters,
         _opts: &EngineOptions,
         _background: Option<&Arc<Background>>,
+        _prev: Option<&Table>,
     ) -> Option<Table> {
         None
     }

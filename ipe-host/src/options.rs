@@ -127,6 +127,9 @@ pub struct JitStats {
     pub batches: u64,
     /// Policies compiled (all tiers).
     pub compiled: u64,
+    /// Policies whose native code was taken from an earlier version of the engine instead of
+    /// compiled: their code and what it reads were unchanged (issue #15).
+    pub reused: u64,
     /// Policies whose compilation failed (they stay interpreted).
     pub failures: u64,
     /// Wall time spent compiling, in microseconds.

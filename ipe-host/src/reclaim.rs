@@ -186,7 +186,7 @@ mod tests {
     use std::sync::{mpsc, Arc};
 
     use super::probe;
-    use crate::{EngineOptions, JitTier, PolicyEngine};
+    use crate::{EngineOptions, JitTier, PolicyEngine, TierMode};
 
     fn bundle(source: &str) -> Vec<u8> {
         let program = ipe_compile::compile_str(&[("test.ipe", source)]).expect("source compiles");
@@ -303,6 +303,12 @@ mod tests {
             let stats = engine.stats();
             assert_eq!(stats.retired_versions, 0, "{opts:?}");
             assert_eq!(stats.freed_versions, SWAPS, "{opts:?}");
+            // The two bundles differ only in their default effect: every JIT-all version
+            // after the first ran the first one's native code (issue #15), which readers
+            // never freed either.
+            if cfg!(feature = "jit") && opts.tier == TierMode::JitAll(JitTier::Baseline) {
+                assert_eq!((stats.jit.compiled, stats.jit.reused), (0, 1), "{opts:?}");
+            }
         }
     }
 }

@@ -42,6 +42,10 @@ mod lists;
 /// Issue 13: nested lists (a hand-assembled bundle) through the three readers and the JIT.
 #[path = "suite/nested.rs"]
 mod nested;
+/// Issue 15: native code reused across versions (JIT-all publish, adaptive tiering).
+#[cfg(feature = "jit")]
+#[path = "suite/reuse.rs"]
+mod reuse;
 /// Issue 15: the host at scale (JIT mappings).
 #[cfg(feature = "jit")]
 #[path = "suite/scale.rs"]

@@ -18,6 +18,7 @@ mod codegen;
 mod errcode;
 mod helpers;
 mod layout;
+mod reuse;
 mod shapes;
 pub(crate) mod tiering;
 

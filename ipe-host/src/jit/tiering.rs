@@ -15,8 +15,18 @@
 //! thread lets a batch gather, then compiles it against the version that is live *and* that
 //! queued it (entries of a swapped-out version are dropped as stale), into one `JITModule`
 //! installed in that version's own table.
+//!
+//! Code is also reused across versions (issue #15, [`super::reuse`]): a version being
+//! published takes the code of every policy whose content key equals that of a policy the
+//! live version runs natively ([`Table::adopt`]; in `JitAll` mode only the other policies are
+//! compiled), a batch that finishes after its version was replaced is handed on to the
+//! version now live, and jobs queued by a replaced version are compiled for the live
+//! version's policy with the same key. Each table holds an `Arc` of every [`JitSet`] it runs
+//! code from, so a code region is freed with the last version that uses it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -26,6 +36,7 @@ use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::vm::eval_policy_values;
 use ipe_nostd::{Bundle, Outcome, Value};
 
+use super::reuse::{Key, Keys};
 use super::shapes::Shapes;
 use super::{compile_with, JitSet};
 use crate::engine::PolicySet;
@@ -43,8 +54,8 @@ fn level(tier: JitTier) -> u8 {
     CodeTier::from(tier) as u8
 }
 
-/// A queued compilation: (version, policy, tier).
-type Job = (u64, PolicyId, JitTier);
+/// A queued compilation: (version, policy, tier, the policy's reuse key).
+type Job = (u64, PolicyId, JitTier, Option<Key>);
 
 /// Adaptive-mode thresholds of a table.
 #[derive(Debug)]
@@ -66,11 +77,19 @@ pub(crate) struct Table {
     tier: Box<[AtomicU8]>,
     queued: Box<[AtomicU8]>,
     adaptive: Option<Adaptive>,
-    shapes: OnceLock<Arc<Shapes>>,
-    /// Every batch compiled for this version: freed with the table.
-    sets: Mutex<Vec<JitSet>>,
+    shapes: Arc<Shapes>,
+    /// Each policy's reuse key (issue #15).
+    keys: Keys,
+    /// Every batch whose code this version runs, compiled for it or taken from an older
+    /// version: a region is freed with the last table holding it.
+    sets: Mutex<Vec<Arc<JitSet>>>,
+    /// Per policy, 1 + the index in `sets` of the batch its code lives in (0: none); written
+    /// with `code` under the `sets` lock.
+    owner: Box<[AtomicU32]>,
     batches: AtomicU64,
     compiled: AtomicU64,
+    /// Policies whose code was taken from another version instead of compiled.
+    reused: AtomicU64,
     failures: AtomicU64,
     /// Why the last failed compilation failed (shown in `Stats`; issue #15).
     last_failure: Mutex<Option<String>>,
@@ -78,13 +97,16 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// The table of a version about to be published: `None` in interpreter mode; in
-    /// `JitAll` mode every policy is compiled here (on the publishing thread).
+    /// The table of a version about to be published: `None` in interpreter mode. It first
+    /// takes the code of `prev` (the live version) for every policy whose content is
+    /// unchanged; in `JitAll` mode the other policies are compiled here (on the publishing
+    /// thread).
     pub(crate) fn new(
         bundle: &Bundle<'_>,
         counters: &Counters,
         opts: &EngineOptions,
         background: Option<&Arc<Background>>,
+        prev: Option<&Table>,
     ) -> Option<Table> {
         let n = bundle.policy_count();
         let adaptive = match (opts.tier, background) {
@@ -105,6 +127,8 @@ impl Table {
             }
             (TierMode::JitAll(_), _) => None,
         };
+        let shapes = super::shapes(bundle);
+        let keys = Keys::of(bundle, &shapes);
         let table = Table {
             version: 0,
             slot_count: bundle.slot_count(),
@@ -112,19 +136,136 @@ impl Table {
             tier: (0..n).map(|_| AtomicU8::new(INTERP)).collect(),
             queued: (0..n).map(|_| AtomicU8::new(INTERP)).collect(),
             adaptive,
-            shapes: OnceLock::new(),
+            shapes,
+            keys,
             sets: Mutex::new(Vec::new()),
+            owner: (0..n).map(|_| AtomicU32::new(0)).collect(),
             batches: AtomicU64::new(0),
             compiled: AtomicU64::new(0),
+            reused: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             last_failure: Mutex::new(None),
             compile_micros: AtomicU64::new(0),
         };
+        if let Some(prev) = prev {
+            table.adopt(prev);
+        }
         if let TierMode::JitAll(tier) = opts.tier {
-            let ids: Vec<PolicyId> = (0..n).filter_map(|i| PolicyId::try_from(i).ok()).collect();
+            let ids: Vec<PolicyId> = (0..n)
+                .filter_map(|i| PolicyId::try_from(i).ok())
+                .filter(|&id| table.needs(id, level(tier)))
+                .collect();
             table.compile(bundle, &ids, tier, None);
         }
         Some(table)
+    }
+
+    /// Whether policy `id` runs below tier level `lvl` (interpreted, failed, or baseline when
+    /// `lvl` is optimized).
+    fn needs(&self, id: PolicyId, lvl: u8) -> bool {
+        self.tier.get(usize::from(id)).is_some_and(|t| {
+            let now = t.load(Ordering::Relaxed);
+            now < lvl || now == FAILED
+        })
+    }
+
+    /// Raises policy `i`'s requested tier to `lvl` (it runs code of that tier now).
+    fn raise_queued(&self, i: usize, lvl: u8) {
+        if let Some(q) = self.queued.get(i) {
+            let _ = q.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+                (now < lvl || now == FAILED).then_some(lvl)
+            });
+        }
+    }
+
+    /// Takes the native code `prev` (an older version of the same engine) runs for a policy
+    /// with the same reuse key, for every policy of this version running a lower tier, with a
+    /// share of the region the code lives in; returns how many policies took code. Nothing
+    /// moves between versions whose environments differ ([`Keys::same_env`]).
+    pub(crate) fn adopt(&self, prev: &Table) -> usize {
+        if !self.keys.same_env(&prev.keys) {
+            return 0;
+        }
+        // Under `prev`'s lock, so each policy's code, tier and owner agree.
+        let found: HashMap<Key, (usize, u8, Arc<JitSet>)> = {
+            let Ok(sets) = prev.sets.lock() else {
+                return 0;
+            };
+            let mut found: HashMap<Key, (usize, u8, Arc<JitSet>)> = HashMap::new();
+            for (i, key) in prev.keys.all().iter().enumerate() {
+                let (Some(c), Some(t), Some(o)) =
+                    (prev.code.get(i), prev.tier.get(i), prev.owner.get(i))
+                else {
+                    continue;
+                };
+                let (f, lvl) = (c.load(Ordering::Acquire), t.load(Ordering::Relaxed));
+                let set = (o.load(Ordering::Relaxed) as usize)
+                    .checked_sub(1)
+                    .and_then(|o| sets.get(o));
+                let Some(set) = set else {
+                    continue;
+                };
+                if f == 0 || lvl == INTERP || lvl == FAILED {
+                    continue;
+                }
+                match found.entry(*key) {
+                    Entry::Occupied(mut e) => {
+                        if e.get().1 < lvl {
+                            e.insert((f, lvl, Arc::clone(set)));
+                        }
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert((f, lvl, Arc::clone(set)));
+                    }
+                }
+            }
+            found
+        };
+        if found.is_empty() {
+            return 0;
+        }
+        let Ok(mut sets) = self.sets.lock() else {
+            return 0;
+        };
+        let mut index: HashMap<*const JitSet, u32> = sets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((Arc::as_ptr(s), u32::try_from(i + 1).ok()?)))
+            .collect();
+        let mut n = 0;
+        for (i, key) in self.keys.all().iter().enumerate() {
+            let Some((f, lvl, set)) = found.get(key) else {
+                continue;
+            };
+            let (Some(c), Some(t), Some(o)) =
+                (self.code.get(i), self.tier.get(i), self.owner.get(i))
+            else {
+                continue;
+            };
+            let now = t.load(Ordering::Relaxed);
+            if !(now < *lvl || now == FAILED) {
+                continue;
+            }
+            let owner = match index.get(&Arc::as_ptr(set)) {
+                Some(&o) => o,
+                None => {
+                    let Ok(o) = u32::try_from(sets.len() + 1) else {
+                        continue;
+                    };
+                    sets.push(Arc::clone(set));
+                    index.insert(Arc::as_ptr(set), o);
+                    o
+                }
+            };
+            // The region is in `sets` before any reader can load its address.
+            c.store(*f, Ordering::Release);
+            t.store(*lvl, Ordering::Relaxed);
+            o.store(owner, Ordering::Relaxed);
+            self.raise_queued(i, *lvl);
+            n += 1;
+        }
+        self.reused.fetch_add(n as u64, Ordering::Relaxed);
+        n
     }
 
     /// Records the version number the table's set is published under.
@@ -186,7 +327,8 @@ impl Table {
             .compare_exchange(q, level(tier), Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
         {
-            a.background.push((self.version, id, tier));
+            let key = self.keys.get(id).copied();
+            a.background.push((self.version, id, tier, key));
         }
     }
 
@@ -204,9 +346,8 @@ impl Table {
         if ids.is_empty() || cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
             return;
         }
-        let shapes = self.shapes.get_or_init(|| super::shapes(bundle));
         let start = Instant::now();
-        let result = compile_with(bundle, shapes, ids, tier, cancel);
+        let result = compile_with(bundle, &self.shapes, ids, tier, cancel);
         let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.compile_micros.fetch_add(micros, Ordering::Relaxed);
         self.batches.fetch_add(1, Ordering::Relaxed);
@@ -248,20 +389,29 @@ impl Table {
             // the set is freed right here, nothing having seen its code).
             return;
         };
+        let Ok(owner) = u32::try_from(sets.len() + 1) else {
+            return;
+        };
         for &id in ids {
             let i = usize::from(id);
-            if let (Some(c), Some(t), Some(f)) = (self.code.get(i), self.tier.get(i), set.entry(id))
-            {
+            if let (Some(c), Some(t), Some(o), Some(f)) = (
+                self.code.get(i),
+                self.tier.get(i),
+                self.owner.get(i),
+                set.entry(id),
+            ) {
                 // Optimized code is never replaced by a late baseline batch.
                 let now = t.load(Ordering::Relaxed);
                 if now < lvl || now == FAILED {
                     c.store(f, Ordering::Release);
                     t.store(lvl, Ordering::Relaxed);
+                    o.store(owner, Ordering::Relaxed);
+                    self.raise_queued(i, lvl);
                 }
             }
         }
         self.compiled.fetch_add(set.len() as u64, Ordering::Relaxed);
-        sets.push(set);
+        sets.push(Arc::new(set));
     }
 
     /// Which code runs policy `id`.
@@ -288,6 +438,7 @@ impl Table {
         let mut s = JitStats {
             batches: self.batches.load(Ordering::Relaxed),
             compiled: self.compiled.load(Ordering::Relaxed),
+            reused: self.reused.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
             compile_micros: self.compile_micros.load(Ordering::Relaxed),
             pending: self
@@ -412,20 +563,42 @@ impl Background {
             return;
         };
         // Compile against the live version's own `Arc`: the code goes into that version's
-        // table and is freed with it. Jobs queued by an older version are stale: dropped.
+        // table and is freed with it (or with the last version that takes it over). A job
+        // queued by an older version compiles the live version's policy with the same reuse
+        // key, if there is one.
         let set = live.load_full();
         drop(live);
         let Some(table) = set.jit_table() else {
             return;
         };
         for tier in [JitTier::Baseline, JitTier::Optimized] {
-            let ids: Vec<PolicyId> = batch
+            let mut ids: Vec<PolicyId> = batch
                 .iter()
-                .filter(|(v, _, t)| *v == set.version() && *t == tier)
-                .map(|&(_, id, _)| id)
+                .filter(|j| j.2 == tier)
+                .filter_map(|&(v, id, _, key)| {
+                    if v == set.version() {
+                        Some(id)
+                    } else {
+                        key.and_then(|k| table.keys.find(&k))
+                    }
+                })
+                // Already running code of that tier (taken from another version).
+                .filter(|&id| table.needs(id, level(tier)))
                 .collect();
+            ids.sort_unstable();
+            ids.dedup();
             // Dropping the engine sets `stop`: the batch is abandoned at the next function.
             table.compile(set.bundle(), &ids, tier, Some(&self.stop));
+        }
+        // A version published while the batch compiled takes its code over.
+        if let Some(live) = self.live.get().and_then(Weak::upgrade) {
+            let newer = live.load_full();
+            drop(live);
+            if newer.version() != set.version() {
+                if let Some(t) = newer.jit_table() {
+                    t.adopt(table);
+                }
+            }
         }
     }
 
@@ -458,6 +631,7 @@ impl Background {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use ipe_nostd::{Bundle, PolicyId};
@@ -467,14 +641,88 @@ mod tests {
     use crate::stats::Counters;
 
     fn bundle_bytes() -> Vec<u8> {
+        bundle_changed(None)
+    }
+
+    /// 20 policies; policy `changed` (if any) with a limit no other policy uses.
+    fn bundle_changed(changed: Option<usize>) -> Vec<u8> {
         let mut src = String::from("schema {\n  kind: string\n  n: int\n}\ndefault allow\n");
         for i in 0..20 {
+            let limit = if changed == Some(i) { 100 + i } else { i };
             src.push_str(&format!(
-                "policy P{i}:\n  \"p\"\n  triggers when kind == \"k{i}\"\n  requires\n    n > {i}\n"
+                "policy P{i}:\n  \"p\"\n  triggers when kind == \"k{i}\"\n  requires\n    n > {limit}\n"
             ));
         }
         let program = ipe_compile::compile_str(&[("t.ipe", &src)]).expect("compiles");
         ipe_compile::lower::lower(&program).expect("lowers").bytes
+    }
+
+    fn code(t: &Table, id: usize) -> usize {
+        t.code[id].load(Ordering::Relaxed)
+    }
+
+    /// Issue #15: a version takes the native code of the one it replaces for its unchanged
+    /// policies (a changed one is compiled), and a code region is freed with the last
+    /// version running code from it.
+    #[test]
+    fn unchanged_policies_share_code_freed_with_the_last_version_using_it() {
+        let (a, b) = (bundle_bytes(), bundle_changed(Some(4)));
+        let (ba, bb) = (
+            Bundle::from_bytes(&a).expect("verifies"),
+            Bundle::from_bytes(&b).expect("verifies"),
+        );
+        let opts = EngineOptions::jit_all(JitTier::Baseline);
+        let t1 = Table::new(&ba, &Counters::new(20), &opts, None, None).expect("a table");
+        let s = t1.stats();
+        assert_eq!((s.compiled, s.reused, s.baseline), (20, 0, 20));
+        let region = Arc::downgrade(&t1.sets.lock().expect("lock")[0]);
+        let t2 = Table::new(&bb, &Counters::new(20), &opts, None, Some(&t1)).expect("a table");
+        let s = t2.stats();
+        assert_eq!((s.compiled, s.reused, s.baseline), (1, 19, 20));
+        for id in 0..20 {
+            assert_ne!(code(&t2, id), 0);
+            assert_eq!(code(&t1, id) == code(&t2, id), id != 4, "policy {id}");
+        }
+        assert_eq!(
+            t2.sets.lock().expect("lock").len(),
+            2,
+            "its own batch and t1's"
+        );
+        // A third version of the first bundle: 19 from t2 (t1's region), P4 compiled again.
+        let t3 = Table::new(&ba, &Counters::new(20), &opts, None, Some(&t2)).expect("a table");
+        assert_eq!((t3.stats().compiled, t3.stats().reused), (1, 19));
+        assert_eq!(code(&t3, 7), code(&t1, 7));
+        drop(t1);
+        assert!(region.upgrade().is_some(), "t2 and t3 run code from it");
+        drop(t2);
+        assert!(region.upgrade().is_some(), "t3 runs code from it");
+        drop(t3);
+        assert!(
+            region.upgrade().is_none(),
+            "freed with the last version using it"
+        );
+    }
+
+    /// Code compiled for a version after the next one was published is taken over by it (the
+    /// background compiler's hand-over), once, and raises its requested tier.
+    #[test]
+    fn a_newer_version_takes_over_code_compiled_for_the_one_it_replaced() {
+        let bytes = bundle_bytes();
+        let bundle = Bundle::from_bytes(&bytes).expect("verifies");
+        let bg = Background::new(Duration::from_millis(1));
+        let opts = EngineOptions::adaptive(1, u64::MAX);
+        let (c1, c2) = (Counters::new(20), Counters::new(20));
+        let t1 = Table::new(&bundle, &c1, &opts, Some(&bg), None).expect("a table");
+        let t2 = Table::new(&bundle, &c2, &opts, Some(&bg), Some(&t1)).expect("a table");
+        assert_eq!(t2.stats().reused, 0, "nothing compiled yet");
+        t1.compile(&bundle, &[3, 5], JitTier::Baseline, None);
+        assert_eq!(t2.adopt(&t1), 2);
+        assert_eq!(t2.code_tier(3), CodeTier::Baseline);
+        assert_eq!(t2.code_tier(4), CodeTier::Interpreter);
+        assert_eq!(code(&t2, 5), code(&t1, 5));
+        assert_eq!(t2.queued[3].load(Ordering::Relaxed), super::BASELINE);
+        assert_eq!(t2.adopt(&t1), 0, "already running that code");
+        assert_eq!(t2.stats().reused, 2);
     }
 
     #[test]
@@ -488,6 +736,7 @@ mod tests {
             &counters,
             &EngineOptions::adaptive(1, 1),
             Some(&bg),
+            None,
         )
         .expect("an adaptive table");
         let ids: Vec<PolicyId> = (0..20).collect();

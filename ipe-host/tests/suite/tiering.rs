@@ -231,7 +231,9 @@ fn rss_kib() -> Option<u64> {
 }
 
 /// Thousands of versions, each with native code, swapped in and dropped: their code is freed
-/// with them, so memory stays flat.
+/// with them, so memory stays flat. Also versions that share most of their code (issue #15):
+/// each runs the first version's code for its unchanged policies and its own for the changed
+/// one, freed with the last version using it.
 #[cfg(feature = "jit")]
 #[test]
 fn swapping_jit_compiled_versions_thousands_of_times_does_not_grow_memory() {
@@ -244,11 +246,29 @@ fn swapping_jit_compiled_versions_thousands_of_times_does_not_grow_memory() {
         .expect("loads");
     let adaptive = PolicyEngine::with_options(a.clone(), EngineOptions::adaptive(2, 1_000_000))
         .expect("loads");
+    let (c, d) = (
+        common::bundle(&crate::reuse::source(None)),
+        common::bundle(&crate::reuse::source(Some(3))),
+    );
+    let reusing = PolicyEngine::with_options(c.clone(), EngineOptions::jit_all(JitTier::Baseline))
+        .expect("loads");
     let round = |n: usize| {
         for i in 0..n {
             let bytes = if i % 2 == 0 { b.clone() } else { a.clone() };
             forced.swap(bytes.clone()).expect("valid");
             assert_eq!(forced.stats().jit.failures, 0);
+            if i % 4 == 3 {
+                // Odd versions run `c`, even ones `d`: each swap changes one policy.
+                let next = if reusing.version() % 2 == 1 {
+                    d.clone()
+                } else {
+                    c.clone()
+                };
+                reusing.swap(next).expect("valid");
+                let s = reusing.stats().jit;
+                assert_eq!((s.compiled, s.failures), (1, 0));
+                assert_eq!(s.reused as usize, s.baseline - 1);
+            }
             if i % 4 == 1 {
                 adaptive.swap(bytes).expect("valid");
                 let set = adaptive.load();

@@ -153,8 +153,7 @@ impl Helper {
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart | Helper::IpCmp => 3,
-            Helper::StrMatch | Helper::MapFind => 5,
-            Helper::StrMatch | Helper::StrMatchFold => 5,
+            Helper::StrMatch | Helper::MapFind | Helper::StrMatchFold => 5,
             Helper::InRange => 3,
             Helper::StrSeg => 6,
         }
