@@ -243,6 +243,13 @@ fn instr_key(h: &mut Sha, sh: &Shapes, regexes: &[Key], instr: &Instr) {
                     None => h.write_u8(u8::MAX),
                 }
             }
+            OperandValue::Ranges(t) => {
+                // The code tests small tables inline: their content, not their number.
+                h.write_u8(b'n');
+                let table = ipe_nostd::ranges::table(&sh.int_ranges, t.0).unwrap_or(&[]);
+                h.write_usize(table.len());
+                h.write(table);
+            }
             other => {
                 h.write_u8(b'o');
                 other.hash(h);
@@ -309,5 +316,23 @@ mod tests {
         let c = keys(&bytes(&source(4, None)));
         assert!(a.same_env(&c));
         assert_eq!(a.all(), c.all());
+    }
+
+    /// A range table is tested inline by the native code: a policy whose table's content
+    /// changes (same table number) gets another key, one whose table does not keeps its own.
+    #[test]
+    fn a_changed_range_table_changes_the_key() {
+        let src = |hi: i64| {
+            format!(
+                "schema {{\n  n: int\n  m: int\n}}\ndefault allow\n\
+                 policy A:\n  \"a\"\n  requires n in [1..{hi}, 9, 20..30]\n\
+                 policy B:\n  \"b\"\n  requires m in [100..200, 300, 400..500]\n"
+            )
+        };
+        let a = keys(&bytes(&src(5)));
+        let b = keys(&bytes(&src(6)));
+        assert!(a.same_env(&b));
+        assert_ne!(a.get(0), b.get(0), "A's table changed");
+        assert_eq!(a.get(1), b.get(1), "B's table did not");
     }
 }
