@@ -354,8 +354,11 @@ macro_rules! records {
         #[doc = ""]
         #[doc = concat!("A borrowed view of one ", $docname, " record; [`", stringify!($fields),
             "`] holds the same fields by value.")]
+        ///
+        /// The view is a fixed-size array (issue #15): each field is read at a constant offset
+        /// with no length check left in the interpreter's hot path; [`Self::nth`] checks once.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub struct $view<'a>(&'a [u8]);
+        pub struct $view<'a>(&'a [u8; $len]);
 
         impl<'a> $view<'a> {
             /// The byte layout of this record kind.
@@ -389,7 +392,12 @@ macro_rules! records {
             #[inline(always)]
             pub fn nth(section: &'a [u8], i: usize) -> Self {
                 let start = i.wrapping_mul($len);
-                $view(section.get(start..start.wrapping_add($len)).unwrap_or(&[]))
+                $view(
+                    section
+                        .get(start..)
+                        .and_then(<[u8]>::first_chunk::<$len>)
+                        .unwrap_or(&[0; $len]),
+                )
             }
 
             /// Number of whole records in `section`.
@@ -398,7 +406,7 @@ macro_rules! records {
                 section.len() / $len
             }
 
-            /// The record's bytes (empty for a record out of range).
+            /// The record's bytes (all zeros for a record out of range).
             #[inline(always)]
             pub fn bytes(self) -> &'a [u8] {
                 self.0
