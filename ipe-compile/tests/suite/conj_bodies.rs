@@ -25,7 +25,8 @@ schema {
 /// The reference and interpreter decisions of `requires` over each request.
 fn both(requires: &str, requests: &[Value]) -> Vec<(String, String)> {
     let source = format!("{SCHEMA}\npolicy P:\n  \"p\"\n  requires {requires}\n");
-    let program = ipe_compile::compile_str(&[("conj.ipe", &source)]).unwrap_or_else(|e| panic!("{source}: {e:?}"));
+    let program = ipe_compile::compile_str(&[("conj.ipe", &source)])
+        .unwrap_or_else(|e| panic!("{source}: {e:?}"));
     let compiled = ipe_compile::lower::lower(&program).expect("lowers to a verified bundle");
     let interp = Interp::new(&compiled.bytes).expect("verifies");
     requests
