@@ -7,6 +7,9 @@ mod backends;
 /// Golden bundle bytes and malformed bundles.
 #[path = "suite/bundle_bytes.rs"]
 mod bundle_bytes;
+/// Issue #15: aggregate bodies specialised as conjunctions agree with the reference.
+#[path = "suite/conj_bodies.rs"]
+mod conj_bodies;
 /// Issue #13: constants, data files, hierarchies and set operators.
 #[path = "suite/consts.rs"]
 mod consts;

@@ -364,6 +364,9 @@ macro_rules! records {
         #[doc = ""]
         #[doc = concat!("A borrowed view of one ", $docname, " record; [`", stringify!($fields),
             "`] holds the same fields by value.")]
+        ///
+        /// The view is a fixed-size array (issue #15): each field is read at a constant offset
+        /// with no length check left in the interpreter's hot path; [`Self::nth`] checks once.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub struct $view<'a>(&'a [u8; $len]);
 

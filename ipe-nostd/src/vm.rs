@@ -20,6 +20,7 @@ use crate::vocab::ErrKind;
 mod dynkey;
 #[cfg(feature = "unicode")]
 mod fold;
+mod conj;
 #[cfg(feature = "ip")]
 mod ipcmp;
 mod nested;
@@ -187,12 +188,17 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     }
 }
 
+/// The operand stack: at most [`STACK_CELLS`] cells (the verifier proves every block stays
+/// within it). A `heapless::Vec`, whose unused capacity is left uninitialised: a new machine
+/// does not clear the whole stack (issue #15: that `memset` was 63 instructions per machine,
+/// once per decision and once per candidate on the host's path).
+type Stack<'v> = heapless::Vec<Cell<'v>, STACK_CELLS>;
+
 /// Evaluation state for one policy over one context.
 struct Machine<'e, 'a, 'v> {
     r: Reader<'e, 'a, 'v>,
     bundle: &'e Bundle<'a>,
-    stack: [Cell<'v>; STACK_CELLS],
-    sp: usize,
+    stack: Stack<'v>,
     /// At each aggregate level: the list slot, its first field record and the current
     /// element's field values.
     loops: [(SlotId, u16, &'v [Value<'v>]); MAX_LEVELS],
@@ -207,8 +213,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         Machine {
             r: Reader { bundle, values },
             bundle,
-            stack: [FALSE; STACK_CELLS],
-            sp: 0,
+            stack: Stack::new(),
             loops: [(0, 0, &[]); MAX_LEVELS],
             note: None,
             witness: None,
@@ -235,16 +240,13 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     #[cfg_attr(feature = "size", inline(never))]
     #[cfg_attr(not(feature = "size"), inline(always))]
     fn push(&mut self, c: Cell<'v>) {
-        if let Some(slot) = self.stack.get_mut(self.sp) {
-            *slot = c;
-            self.sp += 1;
-        }
+        // A full stack drops the cell: the verifier has proved no block fills it.
+        let _ = self.stack.push(c);
     }
 
     #[inline(always)]
     fn pop(&mut self) -> Cell<'v> {
-        self.sp = self.sp.saturating_sub(1);
-        self.stack.get(self.sp).copied().unwrap_or(FALSE)
+        self.stack.pop().unwrap_or(FALSE)
     }
 
     #[inline(always)]
@@ -397,7 +399,12 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     #[inline(always)]
     fn cmp_const(&self, op: CmpOp, a: Cell<'v>, c: u16) -> Cell<'v> {
         let r = self.bundle.const_rec(c);
-        let (ck, cv) = (r.kind(), r.value());
+        Self::cmp_kv(op, a, r.kind(), r.value())
+    }
+
+    /// Compares cell `a` with the constant of kind `ck` and value `cv` (its record's fields).
+    #[inline(always)]
+    fn cmp_kv(op: CmpOp, a: Cell<'v>, ck: u8, cv: i64) -> Cell<'v> {
         let ord = match (a, ck) {
             (Cell::Err(e), _) => return Cell::Err(e),
             (Cell::Int(x), kind::INT) => x.cmp(&cv),
@@ -426,7 +433,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     /// when it is not the last, which is harmless: an instruction's operands are within it.
     fn run(&mut self, (start, end): (usize, usize), level: usize) -> Cell<'v> {
         let code = self.bundle.body.code;
-        let base = self.sp;
+        let base = self.stack.len();
         let mut pc = start;
         while pc < end {
             // The instruction (opcode and every operand) read at once, little-endian; zero
@@ -724,7 +731,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                         .is_some_and(|v| !matches!(v, Value::Missing));
                     self.push(Cell::Bool(present));
                 }
-                Instr::Not {} => match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
+                Instr::Not {} => match self.stack.last_mut() {
                     Some(Cell::Bool(b)) => *b = !*b,
                     Some(_) => {}
                     // An empty stack: `pop` would have given false.
@@ -812,9 +819,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     self.push(c);
                 }
                 Instr::NoteCount {} => {
-                    if let Some(Cell::Int(i)) =
-                        self.sp.checked_sub(1).and_then(|i| self.stack.get(i))
-                    {
+                    if let Some(Cell::Int(i)) = self.stack.last() {
                         self.note = Some(*i);
                     }
                 }
@@ -866,7 +871,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             pc = next;
         }
         let result = self.pop();
-        self.sp = base;
+        self.stack.truncate(base);
         result
     }
 
@@ -903,7 +908,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     #[inline(always)]
     fn logic_top(&mut self, absorbing: bool) {
         let b = self.pop();
-        match self.sp.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
+        match self.stack.last_mut() {
             Some(a) => *a = Self::logic(absorbing, *a, b),
             None => self.push(Self::logic(absorbing, FALSE, b)),
         }
@@ -912,10 +917,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     /// Whether the top cell is the boolean `want` (a jump's condition).
     #[inline(always)]
     fn top_is(&self, want: bool) -> bool {
-        matches!(
-            self.sp.checked_sub(1).and_then(|i| self.stack.get(i)),
-            Some(Cell::Bool(b)) if *b == want
-        )
+        matches!(self.stack.last(), Some(Cell::Bool(b)) if *b == want)
     }
 
     /// Runs aggregate `op` over list slot `s` with the `n`-byte body at `next` (within a
@@ -975,11 +977,24 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let mut err: Option<AttrError> = None;
         let mut count: i64 = 0;
         let mut elems = vals.chunks_exact(stride);
+        // A body that is a chain of simple tests is decoded once, here (`vm/conj.rs`), once
+        // this level names its list.
+        let conj = match self.loops.get_mut(level) {
+            Some(l) if !vals.is_empty() => {
+                *l = (s, first_field, &[]);
+                self.conj(body)
+            }
+            _ => None,
+        };
         while let Some(elem) = elems.next() {
             if let Some(l) = self.loops.get_mut(level) {
                 *l = (s, first_field, elem);
             }
-            match (op, self.run(body, level + 1)) {
+            let c = match &conj {
+                Some(c) => self.conj_eval(c),
+                None => self.run(body, level + 1),
+            };
+            match (op, c) {
                 (Opcode::Any, Cell::Bool(true)) => return Cell::Bool(true),
                 (Opcode::All, Cell::Bool(false)) => {
                     if level == 0 {

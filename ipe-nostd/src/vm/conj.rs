@@ -1,0 +1,232 @@
+//! Specialised aggregate bodies (issue #15): a body that is a conjunction (or a disjunction)
+//! of simple tests, the common shape of a `count`/`any`/`all` filter
+//! (`approver.role == "senior-engineer" and approver.department != requester.department`), is
+//! decoded once per aggregate and its tests are evaluated per element without
+//! [`Machine::run`]: no instruction decode, no operand stack, no dispatch loop per element.
+//! What does not change from element to element is read once, at decoding: the field records
+//! (kind, enum, the list slot errors name), the constants, the slot a field is compared with,
+//! and a test that reads no element at all.
+//!
+//! The body must be exactly what the lowering's `and` chain emits: `t0`, then for each further
+//! test `jump.false L`, `ti`, `and`, where every jump lands on the body's end `L`, and every
+//! `ti` is one instruction that pushes one condition and reads nothing from the stack
+//! (`cmp.field.const`, `cmp.field.slot`, `cmp.slot.const`, `has.field`); or the `or` chain
+//! (`jump.true`, `or`). Any other body runs through [`Machine::run`] as before.
+//!
+//! The result is the chain's: for `and`, false if some test is false (tests after the first
+//! false are not evaluated, as the jumps skip them; tests read no state they could change),
+//! else the smallest error if some test is one, else true; for `or` the same with true and
+//! false swapped.
+//!
+//! With the `size` feature (firmware) no body is specialised: the decoder and the tests stay
+//! out of flash and an aggregate's frame stays small; the decisions are the same.
+
+#![cfg_attr(
+    feature = "size",
+    allow(dead_code, reason = "no body is specialised with `size`")
+)]
+
+use super::{min_err, tail_word, Cell, Machine};
+use crate::bundle::SlotId;
+use crate::decision::AttrError;
+use crate::isa::{CmpOp, Instr};
+use crate::value::Value;
+
+/// Most tests a specialised body holds; a longer chain runs through [`Machine::run`].
+const MAX_TESTS: usize = 4;
+
+/// Field `field` of the element bound at `level`, with what its field record declares.
+#[derive(Clone, Copy)]
+struct FieldAt {
+    level: u8,
+    field: u16,
+    kind: u8,
+    enum_id: u16,
+    /// The list slot an error names.
+    slot: SlotId,
+}
+
+/// One test of a specialised body, with everything that is the same for every element read.
+#[derive(Clone, Copy)]
+enum Test<'v> {
+    /// `cmp.field.const`: the field against the constant of kind `ck` and value `cv`.
+    FieldConst {
+        op: CmpOp,
+        f: FieldAt,
+        ck: u8,
+        cv: i64,
+    },
+    /// `cmp.field.slot`: the field against the slot's cell `b`.
+    FieldCell { op: CmpOp, f: FieldAt, b: Cell<'v> },
+    /// `has.field`.
+    Has { level: u8, field: u16 },
+    /// A test that reads no element (`cmp.slot.const`): its cell.
+    Fixed(Cell<'v>),
+}
+
+/// An aggregate body decoded as a conjunction (or disjunction) of up to [`MAX_TESTS`] tests.
+pub(super) struct Conj<'v> {
+    tests: heapless::Vec<Test<'v>, MAX_TESTS>,
+    /// The value that decides the chain: false for `and`, true for `or`.
+    absorbing: bool,
+}
+
+impl<'v> Machine<'_, '_, 'v> {
+    /// The instruction at `pc` of the code section and the offset after it, if `pc` is
+    /// before `end` and the bytes decode.
+    #[inline(always)]
+    fn instr_at(&self, pc: usize, end: usize) -> Option<(Instr, usize)> {
+        if pc >= end {
+            return None;
+        }
+        let code = self.bundle.body.code;
+        let word = match code.get(pc..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(a) => u64::from_le_bytes(*a),
+            None => tail_word(code, pc),
+        };
+        let i = Instr::from_word(word)?;
+        Some((i, pc + i.encoded_len()))
+    }
+
+    /// Field `field` of the element bound at `level` as [`Machine::load_field`] reads it.
+    #[inline(always)]
+    fn field_at(&self, level: u8, field: u16) -> FieldAt {
+        let (slot, first, _) = self
+            .loops
+            .get(usize::from(level))
+            .copied()
+            .unwrap_or((0, 0, &[]));
+        let fr = self
+            .bundle
+            .field_rec(usize::from(first).wrapping_add(field.into()));
+        FieldAt {
+            level,
+            field,
+            kind: fr.kind(),
+            enum_id: fr.enum_id(),
+            slot,
+        }
+    }
+
+    /// Instruction `i` as a test (`None` if it is no test a specialised body holds).
+    #[inline(always)]
+    fn test_of(&self, i: Instr) -> Option<Test<'v>> {
+        Some(match i {
+            Instr::CmpFieldConst {
+                op,
+                level,
+                field,
+                konst,
+            } => {
+                let r = self.bundle.const_rec(konst.0);
+                Test::FieldConst {
+                    op,
+                    f: self.field_at(level.0, field.0),
+                    ck: r.kind(),
+                    cv: r.value(),
+                }
+            }
+            Instr::CmpFieldSlot {
+                op,
+                level,
+                field,
+                slot,
+            } => Test::FieldCell {
+                op,
+                f: self.field_at(level.0, field.0),
+                b: self.load_slot(slot.0),
+            },
+            Instr::CmpSlotConst { op, slot, konst } => {
+                Test::Fixed(self.cmp_const(op, self.load_slot(slot.0), konst.0))
+            }
+            Instr::HasField { level, field } => Test::Has {
+                level: level.0,
+                field: field.0,
+            },
+            _ => return None,
+        })
+    }
+
+    /// No body is specialised with the `size` feature (see the module).
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    pub(super) fn conj(&self, _body: (usize, usize)) -> Option<Conj<'v>> {
+        None
+    }
+
+    /// Body `code[start..end]` as a chain of tests, if it is one (see the module). The
+    /// aggregate's own level must already name its list slot and first field record.
+    #[cfg(not(feature = "size"))]
+    pub(super) fn conj(&self, (start, end): (usize, usize)) -> Option<Conj<'v>> {
+        let mut c = Conj {
+            tests: heapless::Vec::new(),
+            absorbing: false,
+        };
+        let mut mode: Option<bool> = None;
+        let (t, mut pc) = self.instr_at(start, end)?;
+        c.tests.push(self.test_of(t)?).ok()?;
+        while pc < end {
+            let (jump, next) = self.instr_at(pc, end)?;
+            let (or, by) = match jump {
+                Instr::JumpIfFalse { by } => (false, by),
+                Instr::JumpIfTrue { by } => (true, by),
+                _ => return None,
+            };
+            if *mode.get_or_insert(or) != or || next + usize::from(by.0) != end {
+                return None;
+            }
+            let (t, next) = self.instr_at(next, end)?;
+            c.tests.push(self.test_of(t)?).ok()?;
+            match self.instr_at(next, end)? {
+                (Instr::And {}, next) if !or => pc = next,
+                (Instr::Or {}, next) if or => pc = next,
+                _ => return None,
+            }
+        }
+        c.absorbing = mode.unwrap_or(false);
+        (pc == end).then_some(c)
+    }
+
+    /// The field's value in the element bound now, read as its record declares
+    /// ([`Machine::load_field`]).
+    #[inline(always)]
+    fn field_cell(&self, f: &FieldAt) -> Cell<'v> {
+        let v = self
+            .loops
+            .get(usize::from(f.level))
+            .and_then(|l| l.2.get(usize::from(f.field)))
+            .copied()
+            .unwrap_or(Value::Missing);
+        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field)))
+    }
+
+    /// The condition chain `c` leaves for the elements bound now.
+    #[inline(always)]
+    pub(super) fn conj_eval(&self, c: &Conj<'v>) -> Cell<'v> {
+        let mut err: Option<AttrError> = None;
+        for t in c.tests.iter() {
+            let cell = match t {
+                Test::FieldConst { op, f, ck, cv } => {
+                    Self::cmp_kv(*op, self.field_cell(f), *ck, *cv)
+                }
+                Test::FieldCell { op, f, b } => Self::compare(*op, self.field_cell(f), *b),
+                Test::Has { level, field } => Cell::Bool(
+                    self.loops
+                        .get(usize::from(*level))
+                        .and_then(|l| l.2.get(usize::from(*field)))
+                        .is_some_and(|v| !matches!(v, Value::Missing)),
+                ),
+                Test::Fixed(cell) => *cell,
+            };
+            match cell {
+                Cell::Bool(b) if b == c.absorbing => return cell,
+                Cell::Err(e) => err = Some(min_err(err, e)),
+                _ => {}
+            }
+        }
+        match err {
+            Some(e) => Cell::Err(e),
+            None => Cell::Bool(!c.absorbing),
+        }
+    }
+}
