@@ -17,10 +17,10 @@ use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
 use crate::vocab::ErrKind;
 
+mod conj;
 mod dynkey;
 #[cfg(feature = "unicode")]
 mod fold;
-mod conj;
 #[cfg(feature = "ip")]
 mod ipcmp;
 mod nested;
