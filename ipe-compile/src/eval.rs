@@ -77,6 +77,33 @@ pub(crate) fn show_ip(a: u128) -> String {
 /// host's rule, shared by every reader).
 pub use ipe_nostd::report::json_kind;
 
+/// Element `p.index` of `items` (negative from the end), or its field `p.field`: absent
+/// (`None`) past either end, `NotRecord` for a field of an element that is not an object
+/// (issue #13: positions on request lists and on an element's list field).
+fn at_position<'r>(
+    items: &'r [Value],
+    p: &ipe_nostd::positional::Positional<'_>,
+) -> Result<Option<&'r Value>, ErrKind> {
+    let n = items.len();
+    let i = if p.index < 0 {
+        n.checked_sub(p.index.unsigned_abs() as usize)
+    } else {
+        usize::try_from(p.index).ok().filter(|&i| i < n)
+    };
+    let Some(item) = i.and_then(|i| items.get(i)) else {
+        return Ok(None);
+    };
+    if p.field.is_empty() {
+        return Ok(Some(item));
+    }
+    if !item.is_object() {
+        return Err(ErrKind::NotRecord {
+            got: json_kind(item),
+        });
+    }
+    Ok(lookup(item, p.field))
+}
+
 /// Follows a path (its keys, [`ipe_nostd::path`]) through objects; `None` when a step is
 /// absent, `null` or not an object.
 fn lookup<'r>(root: &'r Value, path: &str) -> Option<&'r Value> {
@@ -259,24 +286,7 @@ impl<'p, 'r> Eval<'p, 'r> {
             Err(e) if e.kind == ErrKind::Missing => return Ok(None),
             Err(e) => return Err(e.kind),
         };
-        let n = items.len();
-        let i = if p.index < 0 {
-            n.checked_sub(p.index.unsigned_abs() as usize)
-        } else {
-            usize::try_from(p.index).ok().filter(|&i| i < n)
-        };
-        let Some(item) = i.and_then(|i| items.get(i)) else {
-            return Ok(None);
-        };
-        if p.field.is_empty() {
-            return Ok(Some(item));
-        }
-        if !item.is_object() {
-            return Err(ErrKind::NotRecord {
-                got: json_kind(item),
-            });
-        }
-        Ok(lookup(item, p.field))
+        at_position(items, &p)
     }
 
     /// Reads a list slot, checking its length and, for lists of scalars, its elements.
@@ -616,24 +626,7 @@ impl<'p, 'r> Eval<'p, 'r> {
             Err(e) if e.kind == ErrKind::Missing => return Ok(None),
             Err(e) => return Err(e.kind),
         };
-        let n = items.len();
-        let i = if p.index < 0 {
-            n.checked_sub(p.index.unsigned_abs() as usize)
-        } else {
-            usize::try_from(p.index).ok().filter(|&i| i < n)
-        };
-        let Some(item) = i.and_then(|i| items.get(i)) else {
-            return Ok(None);
-        };
-        if p.field.is_empty() {
-            return Ok(Some(item));
-        }
-        if !item.is_object() {
-            return Err(ErrKind::NotRecord {
-                got: json_kind(item),
-            });
-        }
-        Ok(lookup(item, p.field))
+        at_position(items, &p)
     }
 
     /// The sum of the counts of `aggs` (issue #13): every count is computed; an error if any
