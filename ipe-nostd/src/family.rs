@@ -31,6 +31,11 @@ pub enum Family {
     /// Schema defaults shown in default reasons: the `slot_defaults` section (feature
     /// `defaults`).
     Defaults,
+    /// Dynamic keys on request maps (`labels[k]`): the `map.get` and `map.has` instructions
+    /// (feature `dynkey`, issue #13).
+    DynKey,
+    /// Integer range tables: the `in.range` instruction (feature `ranges`, issue #14).
+    Ranges,
 }
 
 impl Family {
@@ -44,6 +49,8 @@ impl Family {
             Family::Segment => "segment",
             Family::Positional => "positional",
             Family::Defaults => "defaults",
+            Family::DynKey => "dynkey",
+            Family::Ranges => "ranges",
         }
     }
 
@@ -57,6 +64,8 @@ impl Family {
             Family::Segment => cfg!(feature = "segment"),
             Family::Positional => cfg!(feature = "positional"),
             Family::Defaults => cfg!(feature = "defaults"),
+            Family::DynKey => cfg!(feature = "dynkey"),
+            Family::Ranges => cfg!(feature = "ranges"),
         }
     }
 }
@@ -88,6 +97,8 @@ pub fn of_instr(i: &Instr) -> Option<Family> {
         | Instr::CmpIpFieldSlot { .. }
         | Instr::CmpIpFieldField { .. } => Some(Family::Ip),
         Instr::Arith { .. } => Some(Family::Arith),
+        Instr::MapGet { .. } | Instr::MapHas { .. } => Some(Family::DynKey),
+        Instr::InRange { .. } => Some(Family::Ranges),
         Instr::SegSlot { .. }
         | Instr::SegField { .. }
         | Instr::HasSegSlot { .. }

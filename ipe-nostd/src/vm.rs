@@ -18,12 +18,14 @@ use crate::value::{Context, Str, Value};
 use crate::vocab::ErrKind;
 
 mod conj;
+#[cfg(feature = "dynkey")]
 mod dynkey;
 #[cfg(feature = "unicode")]
 mod fold;
 #[cfg(feature = "ip")]
 mod ipcmp;
 mod nested;
+#[cfg(feature = "ranges")]
 mod ranges;
 #[cfg(feature = "segment")]
 mod segment;
@@ -678,6 +680,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let _ = self.pop();
                     self.push(FALSE);
                 }
+                #[cfg(feature = "ranges")]
                 Instr::InRange { table } => {
                     let a = self.pop();
                     let c = self.in_range(table.0, a);
@@ -689,15 +692,28 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let c = self.has_seg_cell(a, sep.0, index.0);
                     self.push(c);
                 }
+                #[cfg(feature = "dynkey")]
                 Instr::MapGet { map, field } => {
                     let k = self.pop();
                     let c = self.map_get(k, map.0, field.0);
                     self.push(c);
                 }
+                #[cfg(feature = "dynkey")]
                 Instr::MapHas { map, field } => {
                     let k = self.pop();
                     let c = self.map_has(k, map.0, field.0);
                     self.push(c);
+                }
+                // Without their families the verifier refuses these (issue #15).
+                #[cfg(not(feature = "dynkey"))]
+                Instr::MapGet { .. } | Instr::MapHas { .. } => {
+                    let _ = self.pop();
+                    self.push(FALSE);
+                }
+                #[cfg(not(feature = "ranges"))]
+                Instr::InRange { .. } => {
+                    let _ = self.pop();
+                    self.push(FALSE);
                 }
                 Instr::InList { list } => {
                     let a = self.pop();

@@ -247,3 +247,27 @@ fn issue15_families_name_their_features() {
     assert_eq!(Family::Positional.enabled(), cfg!(feature = "positional"));
     assert_eq!(Family::Defaults.enabled(), cfg!(feature = "defaults"));
 }
+
+/// Session 9's instructions are families of their own (issue #15): firmware without them
+/// leaves their interpreter code out, and the verifier refuses a bundle that uses them.
+#[test]
+fn issue15_dynamic_keys_and_range_tables_are_families() {
+    use ipe_nostd::family::of_instr;
+    use ipe_nostd::isa::{Field, Instr, Ranges, Slot};
+    let get = Instr::MapGet {
+        map: Slot(0),
+        field: Field(1),
+    };
+    let has = Instr::MapHas {
+        map: Slot(0),
+        field: Field(1),
+    };
+    let range = Instr::InRange { table: Ranges(0) };
+    assert_eq!(of_instr(&get), Some(Family::DynKey));
+    assert_eq!(of_instr(&has), Some(Family::DynKey));
+    assert_eq!(of_instr(&range), Some(Family::Ranges));
+    assert_eq!(Family::DynKey.feature(), "dynkey");
+    assert_eq!(Family::Ranges.feature(), "ranges");
+    assert_eq!(Family::DynKey.enabled(), cfg!(feature = "dynkey"));
+    assert_eq!(Family::Ranges.enabled(), cfg!(feature = "ranges"));
+}
