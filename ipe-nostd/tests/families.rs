@@ -106,7 +106,15 @@ fn issue14_without_unicode_lower_tests_are_refused() {
         panic!("str.fold loaded without `unicode`");
     };
     assert_eq!(error, CodeError::Unsupported(Family::Unicode));
-    assert_eq!(load(RANGE), Ok(()));
+    // `in.range` is its own family (`ranges`, session 9), not `unicode`'s.
+    if cfg!(feature = "ranges") {
+        assert_eq!(load(RANGE), Ok(()));
+    } else {
+        let Err(BundleError::Verify(VerifyError::Code { error, .. })) = load(RANGE) else {
+            panic!("in.range loaded without `ranges`");
+        };
+        assert_eq!(error, CodeError::Unsupported(Family::Ranges));
+    }
     assert_eq!(
         error.to_string(),
         "the instruction needs the `unicode` feature, which this engine was built without"
@@ -119,7 +127,15 @@ fn issue14_without_unicode_lower_tests_are_refused() {
 fn issue14_with_unicode_lower_tests_load() {
     assert_eq!(load(LOWER), Ok(()));
     assert_eq!(load(FOLD), Ok(()));
-    assert_eq!(load(RANGE), Ok(()));
+    // `in.range` is its own family (`ranges`, session 9), not `unicode`'s.
+    if cfg!(feature = "ranges") {
+        assert_eq!(load(RANGE), Ok(()));
+    } else {
+        let Err(BundleError::Verify(VerifyError::Code { error, .. })) = load(RANGE) else {
+            panic!("in.range loaded without `ranges`");
+        };
+        assert_eq!(error, CodeError::Unsupported(Family::Ranges));
+    }
 }
 
 #[cfg(all(feature = "ip", not(feature = "arith")))]
