@@ -26,17 +26,21 @@
 //! Requests are well formed (no missing or invalid attributes): the peers have no
 //! fail-closed error semantics to compare with IPE's.
 
+#[cfg(feature = "peers")]
 mod cedar;
 mod ipe;
 mod native;
+#[cfg(feature = "peers")]
 mod rego;
 mod v2;
 mod v3;
 mod workloads;
 
+#[cfg(feature = "peers")]
 pub use cedar::*;
 pub use ipe::*;
 pub use native::*;
+#[cfg(feature = "peers")]
 pub use rego::*;
 pub use v2::*;
 pub use v3::*;
