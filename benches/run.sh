@@ -2,7 +2,8 @@
 # Regenerates the generated section of BENCHMARKS.md from a fresh run:
 #   1. runs the cross-engine agreement test (timings are meaningless if decisions differ),
 #   2. runs every divan bench binary of ipe-benches, keeping their output,
-#   3. writes the tables (benches/report.py) between the bench:begin/end markers.
+#   3. builds and runs firmware-example (its size report: issue #15's flash and RAM goal),
+#   4. writes the tables (benches/report.py) between the bench:begin/end markers.
 #
 # Usage: benches/run.sh [divan args...]   e.g. benches/run.sh --sample-count 20
 # Env: CARGO_TARGET_DIR, BENCH_OUT (keep the raw divan output), BENCHMARKS (file to update).
@@ -18,5 +19,7 @@ cargo test --release -p ipe-benches --test agreement --test v3   # v3: issue #14
 for bench in eval compile decode swap throughput latency ${EXTRA_BENCHES:-}; do
     cargo bench -p ipe-benches --bench "$bench" -- "$@" | tee "$out/$bench.txt"
 done
+# Issue #15's firmware goal: flash and RAM of thumbv7m `valve` (builds and runs it under QEMU).
+bash firmware-example/run.sh | tee "$out/firmware.txt"
 python3 benches/report.py "$out" "${BENCHMARKS:-BENCHMARKS.md}" "benches/run.sh${*:+ $*}"
 echo "${BENCHMARKS:-BENCHMARKS.md} regenerated (raw divan output in $out)"

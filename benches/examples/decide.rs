@@ -10,7 +10,7 @@
 //! timed loop is the function `decide_loop` alone, so callgrind counts only it:
 //!
 //! ```sh
-//! cargo build --profile bench -p ipe-benches --example decide
+//! cargo build --profile bench -p ipe-benches --no-default-features --example decide
 //! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*decide_loop*' \
 //!     target/release/examples/decide jit set/1000 allow 10000
 //! ```

@@ -6,7 +6,7 @@
 //! baseline / optimized tier, `n` times: the `compile/jit_*/set/100` bench).
 //!
 //! ```sh
-//! cargo build --release -p ipe-benches --example profile
+//! cargo build --release -p ipe-benches --no-default-features --example profile
 //! valgrind --tool=callgrind target/release/examples/profile interp-seed 100000
 //! valgrind --tool=callgrind target/release/examples/profile jit-compile100 1
 //! ```
