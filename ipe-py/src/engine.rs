@@ -308,6 +308,7 @@ impl Engine {
         jit.set_item("optimized", stats.jit.optimized)?;
         jit.set_item("batches", stats.jit.batches)?;
         jit.set_item("compiled", stats.jit.compiled)?;
+        jit.set_item("reused", stats.jit.reused)?;
         jit.set_item("failures", stats.jit.failures)?;
         jit.set_item("compile_micros", stats.jit.compile_micros)?;
         out.set_item("jit", jit)?;

@@ -264,6 +264,12 @@ impl Metrics {
         );
         counter(
             o,
+            "ipe_jit_reused_total",
+            "Policies of the live version whose native code was taken from the version it replaced (unchanged code).",
+            stats.jit.reused,
+        );
+        counter(
+            o,
             "ipe_jit_failures_total",
             "Policies of the live version whose compilation failed.",
             stats.jit.failures,

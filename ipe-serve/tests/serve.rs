@@ -367,6 +367,60 @@ async fn metrics_parse_as_prometheus_text_and_count_decisions() {
 /// Clients hammer the service while the bundle file flips between A and B (and once to a
 /// corrupt file): every answer is a 200 whose body is exactly what the bundle named by its
 /// digest header decides.
+/// Issue #15: a JIT-all service swapping in a bundle whose policy code is unchanged (only its
+/// intent text differs) takes the live version's native code; `/metrics` says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_native_code_reused_across_a_swap() {
+    let dir = temp_dir("reuse");
+    let path = dir.join("live.ipeb");
+    let a = bundle(POLICY_A);
+    let a2 = bundle(&POLICY_A.replace("(A)", "(A, reworded)"));
+    assert_ne!(a, a2);
+    replace(&path, &a);
+    let s = start_file(
+        &path,
+        Config {
+            watch_interval: Some(Duration::from_millis(5)),
+            engine: ipe_host::EngineOptions::jit_all(ipe_host::JitTier::Baseline),
+            ..Config::default()
+        },
+    )
+    .await;
+    let metric = |body: &str, name: &str| -> Option<String> {
+        body.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ').map(str::to_owned))
+    };
+    let m = get(s.addr, "/metrics").await.body;
+    assert_eq!(
+        metric(&m, "ipe_jit_compiled_total").as_deref(),
+        Some("1"),
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "ipe_jit_reused_total").as_deref(),
+        Some("0"),
+        "{m}"
+    );
+    replace(&path, &a2);
+    let digest = ipe_serve::digest(&a2);
+    while !get(s.addr, "/v1/bundle").await.body.contains(&digest) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let m = get(s.addr, "/metrics").await.body;
+    assert_eq!(
+        metric(&m, "ipe_jit_compiled_total").as_deref(),
+        Some("0"),
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "ipe_jit_reused_total").as_deref(),
+        Some("1"),
+        "{m}"
+    );
+    assert_eq!(post(s.addr, PROD).await.body, expected(&a2, PROD));
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_swaps_under_load_give_no_failed_or_mixed_answers() {
     let dir = temp_dir("swap");

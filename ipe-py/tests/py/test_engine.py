@@ -185,9 +185,14 @@ def test_stats():
     assert never["errors"] == 1
     assert always["evaluations"] == always["applied"] == 11 and always["violated"] == 2 and always["errors"] == 1
     assert never["code"] == "interpreter"
-    assert set(stats["jit"]) == {"baseline", "optimized", "batches", "compiled", "failures", "compile_micros"}
+    assert set(stats["jit"]) == {"baseline", "optimized", "batches", "compiled", "reused", "failures", "compile_micros"}
     jit = ipe.Engine(ipe.compile(ALLOW), jit=True)
     jit.evaluate({"flag": True})
+    assert jit.stats()["policies"][0]["code"] != "interpreter"
+    assert (jit.stats()["jit"]["compiled"], jit.stats()["jit"]["reused"]) == (1, 0)
+    # The same policy again: the new version takes the live version's native code (issue #15).
+    jit.swap(ipe.compile(ALLOW))
+    assert (jit.stats()["jit"]["compiled"], jit.stats()["jit"]["reused"]) == (0, 1)
     assert jit.stats()["policies"][0]["code"] != "interpreter"
     engine.swap(ipe.compile(ALLOW))
     assert engine.stats()["version"] == 2 and engine.stats()["policies"][0]["evaluations"] == 0
