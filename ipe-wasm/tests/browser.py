@@ -15,6 +15,7 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 URL = os.environ["IPE_PLAYGROUND_URL"]
@@ -43,6 +44,11 @@ def step(driver, name):
     print(f"screenshot {path}")
 
 
+def text_content(driver, element_id):
+    """The element's text, read in one script call (never a stale element reference)."""
+    return driver.execute_script("return document.getElementById(arguments[0]).textContent", element_id)
+
+
 def set_text(driver, element_id, text):
     """Replaces a textarea's text as typing would (an `input` event), then types one more
     character and deletes it for real keystrokes through WebDriver."""
@@ -69,7 +75,9 @@ def main():
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    wait = WebDriverWait(driver, 30)
+    # The page re-renders its panels as it re-checks and re-evaluates: an element found a moment
+    # ago may be replaced before it is read (seen once in CI under load), so waits retry then.
+    wait = WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,))
     try:
         driver.get(URL)
         wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
@@ -107,11 +115,10 @@ def main():
         set_text(driver, "request", REQUEST)
         driver.find_element(By.ID, "evaluate").click()
         wait.until(
-            lambda d: d.find_element(By.ID, "decision-json").get_attribute("textContent")
-            and json.loads(d.find_element(By.ID, "decision-json").get_attribute("textContent"))["matched"]
-            == ["AdminOnlyDelete"]
+            lambda d: text_content(d, "decision-json")
+            and json.loads(text_content(d, "decision-json"))["matched"] == ["AdminOnlyDelete"]
         )
-        decision = json.loads(driver.find_element(By.ID, "decision-json").get_attribute("textContent"))
+        decision = json.loads(text_content(driver, "decision-json"))
         assert decision["decision"] == "deny", decision
         assert decision["violations"][0]["policy"] == "AdminOnlyDelete", decision
         assert decision["violations"][0]["intent"] == "Only admins delete", decision
