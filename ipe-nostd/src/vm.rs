@@ -109,6 +109,10 @@ impl<'v> Cell<'v> {
 /// Stack bytes one evaluation uses (the cells plus per-level loop state), for sizing budgets.
 pub const STACK_BYTES: usize = STACK_CELLS * core::mem::size_of::<Cell<'static>>();
 
+// An address cell (issue #13, session 10) keeps a cell at 24 bytes on 64-bit hosts.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(core::mem::size_of::<Cell<'static>>() <= 24);
+
 fn min_err(a: Option<AttrError>, b: AttrError) -> AttrError {
     match a {
         Some(a) if a <= b => a,
