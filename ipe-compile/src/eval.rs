@@ -408,6 +408,8 @@ impl<'p, 'r> Eval<'p, 'r> {
                         (V::Str(s), _) => Value::from(*s),
                         (V::Int(n), _) => Value::from(*n),
                         (V::Bool(b), _) => Value::from(*b),
+                        // Issue #13, session 10: an `ip` field, in canonical text.
+                        (V::Ip(a), _) => Value::from(show_ip(*a)),
                         (V::Enum(r), Some(Scalar::Enum(members))) => members
                             .get(usize::from(*r))
                             .map_or(Value::Null, |m| Value::from(m.as_str())),
