@@ -219,7 +219,7 @@ fn policy_list(b: &Bundle<'_>, ids: impl Iterator<Item = PolicyId>) -> String {
 
 /// A policy's reason template as source-like text: literal braces doubled, slots by path,
 /// witness fields as `{clause N .field}`, the count as `{#count}`, the values read as
-/// `{#found}`.
+/// `{#found}`, a map entry under a key read at run time as `{map[key].field}`.
 fn reason_template(b: &Bundle<'_>, id: PolicyId) -> String {
     use ipe_nostd::format::part_kind;
     let p = b.policy(id);
@@ -246,6 +246,18 @@ fn reason_template(b: &Bundle<'_>, id: PolicyId) -> String {
                 out.push_str(&format!("{{clause {} .{field}}}", part.clause()));
             }
             part_kind::FOUND => out.push_str("{#found}"),
+            // Issue #13, session 10: a map entry under a key read at run time,
+            // `{metadata.labels[params.key]}`, `{svc[want].value.port}`.
+            part_kind::MAP_ENTRY => {
+                let map = b.slot_info(part.operand()).path;
+                let key = b.slot_info(part.clause()).path;
+                let field = b.field_info(part.operand(), part.entry()).path;
+                let field = match field {
+                    "value" => String::new(),
+                    f => format!(".{}", f.strip_prefix("value.").unwrap_or(f)),
+                };
+                out.push_str(&format!("{{{map}[{key}]{field}}}"));
+            }
             _ => out.push_str("{#count}"),
         }
     }

@@ -408,6 +408,8 @@ impl<'p, 'r> Eval<'p, 'r> {
                         (V::Str(s), _) => Value::from(*s),
                         (V::Int(n), _) => Value::from(*n),
                         (V::Bool(b), _) => Value::from(*b),
+                        // Issue #13, session 10: an `ip` field, in canonical text.
+                        (V::Ip(a), _) => Value::from(show_ip(*a)),
                         (V::Enum(r), Some(Scalar::Enum(members))) => members
                             .get(usize::from(*r))
                             .map_or(Value::Null, |m| Value::from(m.as_str())),
@@ -1425,9 +1427,44 @@ fn render<'p>(
                 None => out.push_str(NONE),
             },
             hir::ReasonPart::Found => out.push_str(&found_values(ev, failed.map(|(_, c)| c))),
+            hir::ReasonPart::MapEntry { map, key, field } => {
+                out.push_str(&map_entry_text(ev, *map, *key, *field));
+            }
         }
     }
     out
+}
+
+/// A `{m[k]}` placeholder (issue #13, session 10): field `field` of the entry of map `map`
+/// under the string in slot `key`, as a placeholder shows a value; [`MISSING`] when the key or
+/// the map is missing or there is no such entry, [`INVALID`] when either is invalid.
+fn map_entry_text(ev: &mut Eval<'_, '_>, map: hir::SlotId, key: hir::SlotId, field: u16) -> String {
+    let key = match ev.scalar_json(key) {
+        Ok(None | Some(Value::Null)) => return MISSING.to_owned(),
+        Ok(Some(Value::String(k))) => k.clone(),
+        _ => return INVALID.to_owned(),
+    };
+    let entries = match ev.list(map) {
+        Ok(items) => items,
+        Err(e) if e.kind == ErrKind::Missing => return MISSING.to_owned(),
+        Err(_) => return INVALID.to_owned(),
+    };
+    let Some(entry) = entries
+        .iter()
+        .find(|e| e.get("key").and_then(Value::as_str) == Some(key.as_str()))
+    else {
+        return MISSING.to_owned();
+    };
+    let SlotType::Map { fields, .. } = &ev.slot(map).ty else {
+        return INVALID.to_owned();
+    };
+    let Some(f) = fields.get(usize::from(field)) else {
+        return INVALID.to_owned();
+    };
+    if ev.map_value_not_record(map, field, entry).is_some() {
+        return INVALID.to_owned();
+    }
+    show(lookup(entry, &f.path).ok_or(ErrKind::Missing), &f.ty)
 }
 
 /// A witness field placeholder: field `field` of list `list`'s witness when `clause` is the

@@ -240,6 +240,17 @@ pub enum ReasonPart {
     Count,
     /// The attributes a failed comparison clause read, with their values (`{#found}`).
     Found,
+    /// `{m[k]}` / `{m[k].f}` (issue #13, session 10): the value of the entry of request map
+    /// `map` under the string in slot `key` (field `field`, as [`MapGet::field`]).
+    MapEntry {
+        /// The map slot ([`SlotType::Map`]).
+        map: SlotId,
+        /// The top-level string attribute holding the key.
+        key: SlotId,
+        /// The entry field shown: 1 for a map of scalars' value, a `value.<f>` field of a map
+        /// of records.
+        field: u16,
+    },
 }
 
 /// One list's field of a [`ReasonPart::FieldOf`] placeholder.

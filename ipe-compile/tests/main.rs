@@ -64,6 +64,8 @@ mod random_policies;
 /// Issue #13 (session 6): reason part byte 9 (defaults, witnesses over several lists).
 #[path = "suite/reason_defaults.rs"]
 mod reason_defaults;
+#[path = "suite/reason_entry.rs"]
+mod reason_entry;
 /// Issue 13: reasons with values on the device path, template bytes and their verification.
 #[path = "suite/reasons.rs"]
 mod reasons;

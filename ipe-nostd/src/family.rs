@@ -97,7 +97,9 @@ pub fn of_instr(i: &Instr) -> Option<Family> {
         | Instr::CmpIpFieldSlot { .. }
         | Instr::CmpIpFieldField { .. } => Some(Family::Ip),
         Instr::Arith { .. } => Some(Family::Arith),
-        Instr::MapGet { .. } | Instr::MapHas { .. } => Some(Family::DynKey),
+        Instr::MapGet { .. } | Instr::MapHas { .. } | Instr::InIp { .. } | Instr::CmpIp { .. } => {
+            Some(Family::DynKey)
+        }
         Instr::InRange { .. } => Some(Family::Ranges),
         Instr::SegSlot { .. }
         | Instr::SegField { .. }

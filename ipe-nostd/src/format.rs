@@ -215,6 +215,9 @@ pub mod part_kind {
     pub const COUNT: u8 = 3;
     /// The attributes a failed comparison clause read, with their values.
     pub const FOUND: u8 = 4;
+    /// The value of a request map's entry under a key read from a string slot (issue #13,
+    /// session 10: `{labels[params.key]}`, `{svc[want].port}`); family `dynkey`.
+    pub const MAP_ENTRY: u8 = 5;
 }
 
 /// Policy body kinds (the `body_kind` byte of a [`PolicyRec`]).
@@ -658,13 +661,17 @@ records! {
         /// missing (the attribute's schema default, as a placeholder writes it); 0 otherwise.
         default: u8 = 9,
         /// For [`part_kind::FIELD`]: the clause (0-based within the policy) whose witness
-        /// element is read; 0 otherwise.
+        /// element is read; for [`part_kind::MAP_ENTRY`]: the string slot holding the key;
+        /// 0 otherwise.
         clause: u16 = 10,
-        /// The slot ([`part_kind::SLOT`]) or the element field ([`part_kind::FIELD`]); 0
-        /// otherwise.
+        /// The slot ([`part_kind::SLOT`]), the element field ([`part_kind::FIELD`]) or the
+        /// map slot ([`part_kind::MAP_ENTRY`]); 0 otherwise.
         operand: u16 = 12,
+        /// For [`part_kind::MAP_ENTRY`]: the map entry's field shown (1 or more, as
+        /// `map.get`'s); 0 otherwise (issue #13, session 10: formerly reserved, always 0).
+        entry: u16 = 14,
     }
-    reserved { reserved_14: 2 = 14, }
+    reserved {}
 
     /// A metadata entry of a policy.
     MetaRec, MetaFields, META_LEN = 20, "metadata" {

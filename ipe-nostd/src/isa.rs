@@ -233,6 +233,16 @@ macro_rules! for_each_opcode {
             /// binary search, [`ranges::contains`](crate::ranges::contains)); an error if `n`
             /// is one. One step.
             InRange = 0x52, "in.range" { table: Ranges };
+            /// `in.ip set` `[a] -> [bool]` (issue #13, session 10: an `ip` field read through a
+            /// dynamic key, `svc[k].addr in [..]`): whether the address cell `a` (pushed by
+            /// `map.get` of an `ip` field, or `load.slot`/`load.field` of an `ip`) is in the IP
+            /// range table of set `set` (kind [`IP`](crate::format::kind::IP)); an error if `a`
+            /// is one. One step. Family `dynkey`.
+            InIp = 0x53, "in.ip" { set: Set };
+            /// `cmp.ip op` `[a b] -> [a op b]` (issue #13, session 10): the address cells `a`
+            /// and `b` compared by their 128-bit value ([`ip::cmp`](crate::ip::cmp)); the
+            /// smaller error if either is one. One step. Family `dynkey`.
+            CmpIp = 0x54, "cmp.ip" { op: CmpOp };
         }
     };
 }

@@ -76,6 +76,8 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                 None => w.write_str(NONE)?,
             },
             part_kind::FOUND => write_found(w, bundle, values, v)?,
+            #[cfg(feature = "dynkey")]
+            part_kind::MAP_ENTRY => write_entry(w, bundle, values, part)?,
             _ => w.write_str(NONE)?,
         }
     }
@@ -340,6 +342,66 @@ fn write_field<W: fmt::Write + ?Sized>(
     let field = part.operand();
     let fr = bundle.field_rec(usize::from(r.first_field()).saturating_add(field.into()));
     let fv = elem
+        .get(usize::from(field))
+        .copied()
+        .unwrap_or(Value::Missing);
+    write_scalar(
+        w,
+        bundle,
+        read::scalar(bundle, fv, fr.kind(), fr.enum_id()),
+        (fr.kind(), fr.enum_id()),
+        false,
+    )
+}
+
+/// `{m[k]}`, `{m[k].f}` (issue #13, session 10, [`part_kind::MAP_ENTRY`]): field `entry` of
+/// the entry of map slot `operand` under the string in slot `clause`, as a placeholder shows a
+/// value; [`MISSING`] when the key or the map is missing or the map has no such entry,
+/// [`INVALID`] when either is invalid. Without the `dynkey` family no verified bundle has such
+/// a part.
+#[cfg(feature = "dynkey")]
+fn write_entry<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    part: ReasonPartRec<'_>,
+) -> fmt::Result {
+    let value = |s: SlotId| {
+        values
+            .get(usize::from(s))
+            .copied()
+            .unwrap_or(Value::Missing)
+    };
+    let (key, map, field) = (part.clause(), part.operand(), part.entry());
+    let kr = bundle.slot_rec(key);
+    let key = match read::scalar(bundle, value(key), kr.kind(), kr.enum_id()) {
+        Ok(Scalar::Str(k)) => k,
+        Err(ErrKind::Missing) => return w.write_str(MISSING),
+        _ => return w.write_str(INVALID),
+    };
+    let r = bundle.slot_rec(map);
+    let decl = ListDecl {
+        kind: r.kind(),
+        elem: r.elem_kind(),
+        enum_id: r.enum_id(),
+        fields: r.field_count(),
+        max_len: r.max_len(),
+    };
+    let (vals, stride) = match read::list(bundle, decl, value(map)) {
+        Ok(l) => l,
+        Err(ErrKind::Missing) => return w.write_str(MISSING),
+        Err(_) => return w.write_str(INVALID),
+    };
+    let stride = stride.max(1);
+    let entry = crate::dynkey::find(vals, stride, key).and_then(|i| {
+        let start = i.checked_mul(stride)?;
+        vals.get(start..start.checked_add(stride)?)
+    });
+    let Some(entry) = entry else {
+        return w.write_str(MISSING);
+    };
+    let fr = bundle.field_rec(usize::from(r.first_field()).saturating_add(field.into()));
+    let fv = entry
         .get(usize::from(field))
         .copied()
         .unwrap_or(Value::Missing);

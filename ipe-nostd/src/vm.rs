@@ -47,6 +47,10 @@ enum Cell<'v> {
     Str(&'v str, u32),
     Enum(u16),
     Err(AttrError),
+    /// An address (issue #13, session 10): an `ip` field read through a dynamic key, or an
+    /// `ip` attribute or field it is compared with (`in.ip`, `cmp.ip`).
+    #[cfg(all(feature = "dynkey", feature = "ip"))]
+    Ip(crate::ip::Ip),
 }
 
 const FALSE: Cell<'static> = Cell::Bool(false);
@@ -59,8 +63,12 @@ impl<'v> From<Scalar<'v>> for Cell<'v> {
             Scalar::Int(i) => Cell::Int(i),
             Scalar::Bool(b) => Cell::Bool(b),
             Scalar::Enum(r) => Cell::Enum(r),
-            // No verified instruction loads an address onto the stack: the ip instructions
-            // test it in place (`in.ip.slot`, `in.ip.field`).
+            // Issue #13, session 10: an address on the stack, for `in.ip` and `cmp.ip`.
+            #[cfg(all(feature = "dynkey", feature = "ip"))]
+            Scalar::Ip(a) => Cell::Ip(a),
+            // Without those families no verified instruction loads an address onto the
+            // stack: the ip instructions test it in place (`in.ip.slot`, `in.ip.field`).
+            #[cfg(not(all(feature = "dynkey", feature = "ip")))]
             Scalar::Ip(_) => FALSE,
         }
     }
@@ -92,12 +100,18 @@ impl<'v> Cell<'v> {
             Cell::Bool(b) => Some(Scalar::Bool(b)),
             Cell::Enum(r) => Some(Scalar::Enum(r)),
             Cell::Err(_) => None,
+            #[cfg(all(feature = "dynkey", feature = "ip"))]
+            Cell::Ip(a) => Some(Scalar::Ip(a)),
         }
     }
 }
 
 /// Stack bytes one evaluation uses (the cells plus per-level loop state), for sizing budgets.
 pub const STACK_BYTES: usize = STACK_CELLS * core::mem::size_of::<Cell<'static>>();
+
+// An address cell (issue #13, session 10) keeps a cell at 24 bytes on 64-bit hosts.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(core::mem::size_of::<Cell<'static>>() <= 24);
 
 fn min_err(a: Option<AttrError>, b: AttrError) -> AttrError {
     match a {
@@ -706,9 +720,24 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 // Without their families the verifier refuses these (issue #15).
                 #[cfg(not(feature = "dynkey"))]
-                Instr::MapGet { .. } | Instr::MapHas { .. } => {
+                Instr::MapGet { .. }
+                | Instr::MapHas { .. }
+                | Instr::InIp { .. }
+                | Instr::CmpIp { .. } => {
                     let _ = self.pop();
                     self.push(FALSE);
+                }
+                #[cfg(feature = "dynkey")]
+                Instr::InIp { set } => {
+                    let a = self.pop();
+                    let c = self.in_ip_cell(a, set.0);
+                    self.push(c);
+                }
+                #[cfg(feature = "dynkey")]
+                Instr::CmpIp { op } => {
+                    let b = self.pop();
+                    let a = self.pop();
+                    self.push(Self::cmp_ip_cells(op, a, b));
                 }
                 #[cfg(not(feature = "ranges"))]
                 Instr::InRange { .. } => {

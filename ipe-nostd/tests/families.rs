@@ -287,3 +287,16 @@ fn issue15_dynamic_keys_and_range_tables_are_families() {
     assert_eq!(Family::DynKey.enabled(), cfg!(feature = "dynkey"));
     assert_eq!(Family::Ranges.enabled(), cfg!(feature = "ranges"));
 }
+
+/// Issue #13, session 10: the address-cell instructions (`in.ip`, `cmp.ip`, an `ip` field read
+/// through a dynamic key) belong to the `dynkey` family with `map.get`.
+#[test]
+fn issue13_address_cell_instructions_are_dynkey() {
+    use ipe_nostd::family::of_instr;
+    use ipe_nostd::isa::{CmpOp, Instr, Set};
+    assert_eq!(of_instr(&Instr::InIp { set: Set(0) }), Some(Family::DynKey));
+    assert_eq!(
+        of_instr(&Instr::CmpIp { op: CmpOp::Eq }),
+        Some(Family::DynKey)
+    );
+}

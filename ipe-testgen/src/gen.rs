@@ -18,7 +18,7 @@ pub const SCHEMA: &str = r#"schema {
   tags2: list of string max 3 = []
   items: list of item max 4 {
     name: string, ["n/m"]: int, level: enum ["low", "mid", "high"], ok: bool
-    subs: list of sub max 3 { k: int, tag: string }
+    subs: list of sub max 3 { k: int, tag: string, ts: list of string max 2 }
     labels: list of string max 3
     caps: list of string max 3 = []
     ports: list of port max 2 { hp: int } = []
@@ -867,7 +867,10 @@ fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
                 sub_cond(),
             )
                 .prop_map(|(q, o, n, f)| {
-                    let f = f.replace("s.k", "sub.k").replace("s.tag", "sub.tag");
+                    let f = f
+                        .replace("s.k", "sub.k")
+                        .replace("s.tag", "sub.tag")
+                        .replace("s.ts", "sub.ts");
                     match q {
                         "count" => format!("(it.subs.count {o} {n} where {f})"),
                         q => format!("(it.subs.{q} where {f})"),
@@ -961,6 +964,19 @@ fn sub_cond() -> BoxedStrategy<String> {
             .prop_map(|(o, p)| format!("s.tag {o} {p}")),
         Just("s.tag in it.labels".to_owned()),
         Just("has s.k".to_owned()),
+        // Issue #13, session 10: positions on the nested element's list field `s.ts`.
+        (
+            proptest::sample::select(&["s.ts[0]", "s.ts[1]", "s.ts[-1]", "s.ts[2]"][..]),
+            eq_op(),
+            proptest::sample::select(&["it.name", "a.s", "s.tag", "\"x\""][..]),
+        )
+            .prop_map(|(t, o, p)| format!("{t} {o} {p}")),
+        (
+            proptest::sample::select(&["s.ts[0]", "s.ts[-1]", "s.ts[1]"][..]),
+            eq_op(),
+        )
+            .prop_map(|(t, o)| format!("({t} ?? \"\") {o} \"x\"")),
+        proptest::sample::select(&["has s.ts[0]", "has s.ts[-2]"][..]).prop_map(str::to_owned),
     ];
     prop_oneof![
         3 => leaf.clone(),
@@ -1183,9 +1199,18 @@ fn svc() -> BoxedStrategy<Value> {
 /// An element of the nested list `items[].subs` (issue 13).
 fn sub() -> BoxedStrategy<Value> {
     prop_oneof![
-        8 => (attr(i_val()), attr(s_val())).prop_map(|(k, tag)| {
+        8 => (
+            attr(i_val()),
+            attr(s_val()),
+            attr(
+                proptest::collection::vec(tag_val(), 0..4)
+                    .prop_map(Value::Array)
+                    .boxed(),
+            ),
+        )
+            .prop_map(|(k, tag, ts)| {
             let mut m = Map::new();
-            for (key, v) in [("k", k), ("tag", tag)] {
+            for (key, v) in [("k", k), ("tag", tag), ("ts", ts)] {
                 if let Some(v) = v {
                     m.insert(key.into(), v);
                 }

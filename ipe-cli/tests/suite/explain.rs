@@ -131,3 +131,21 @@ fn issue16_explain_rejects_a_request_that_is_not_an_object() {
         "error: malformed request: expected a JSON object\n"
     );
 }
+
+/// Issue #13, session 10: an `ip` field read through a dynamic key shows its value in
+/// canonical text (an IPv4-mapped address as IPv4), as the engines compare it.
+#[test]
+fn issue13_explain_shows_an_ip_field_read_through_a_dynamic_key() {
+    let o = ipe(&[
+        "explain",
+        "tests/corpus/maps/dynkey_ip.ipe",
+        "--request",
+        "ipe-cli/tests/golden/fixtures/dynkey-ip.json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(r#"true  svc[want].addr == src   [want = "web", svc[want].addr = "10.0.0.1", src = "10.0.0.1"]"#),
+        "{out}"
+    );
+}

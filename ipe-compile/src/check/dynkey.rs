@@ -147,14 +147,6 @@ impl Ctx<'_> {
             }
         };
         let ty = fields.get(usize::from(field))?.ty.clone();
-        if ty == Scalar::Ip {
-            self.error(
-                span.clone(),
-                format!("`{map}[...]` reads an ip field, which a key read at run time cannot select yet"),
-                Some("compare the field inside `any(k, v in ...)`, or use a fixed key `m[\"k\"].f`".to_owned()),
-            );
-            return None;
-        }
         let op = Operand::MapGet(Box::new(hir::MapGet {
             map: id,
             key,

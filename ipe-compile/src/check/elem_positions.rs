@@ -88,8 +88,9 @@ impl Ctx<'_> {
             return None;
         };
         let field_list = hir::joined(first, p.list);
-        if !matches!(self.slot_type(list), SlotType::Records { .. }) || list_path.contains("[]") {
-            // The readers derive positions in the elements of a top-level list of records.
+        if !matches!(self.slot_type(list), SlotType::Records { .. }) {
+            // The readers derive positions in the elements of a list of records, a nested
+            // list's elements included (session 10).
             self.error(
                 name.span.clone(),
                 format!(
@@ -216,7 +217,7 @@ impl Ctx<'_> {
         };
         let (first, rest) = ipe_nostd::path::split_first(&n.text);
         let scope = self.scopes.iter().rev().find(|s| s.name == first)?;
-        if rest.is_empty() || scope.list_path.contains("[]") {
+        if rest.is_empty() {
             return None;
         }
         match self

@@ -247,7 +247,7 @@ impl Ctx<'_> {
     fn ip_operand(&mut self, v: Val) -> Option<Operand> {
         let span = v.span.clone();
         match v.operand()? {
-            o @ (Operand::Slot(_) | Operand::Field { .. }) => Some(o),
+            o @ (Operand::Slot(_) | Operand::Field { .. } | Operand::MapGet(_)) => Some(o),
             _ => {
                 self.error(span, "expected an ip attribute or field".to_owned(), None);
                 None

@@ -24,6 +24,7 @@ mod optional;
 mod patterns;
 mod positional;
 mod reason;
+mod reason_entry;
 mod schema;
 mod segment;
 mod strings;

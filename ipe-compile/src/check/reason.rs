@@ -220,6 +220,10 @@ impl Ctx<'_> {
             }
             return Some(hir::ReasonPart::Found);
         }
+        // `{labels[params.key]}`: a map entry under a key read at run time (session 10).
+        if let Some(parts) = super::reason_entry::split(&name.text) {
+            return self.map_entry_placeholder(name, parts);
+        }
         // `c["a.b"]` is `c` and `["a.b"]` (a path's text is canonical: quoted keys stay whole).
         let (first, rest) = match ipe_nostd::path::split_first(&name.text) {
             (f, "") => (f, None),
@@ -409,6 +413,10 @@ pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
             hir::ReasonPart::Slot(s) | hir::ReasonPart::SlotOr(s, _) => new(s),
             hir::ReasonPart::Field { list, .. } => new(list),
             hir::ReasonPart::FieldOf(alts) => alts.iter_mut().for_each(|a| new(&mut a.list)),
+            hir::ReasonPart::MapEntry { map, key, .. } => {
+                new(map);
+                new(key);
+            }
             hir::ReasonPart::Text(_) | hir::ReasonPart::Count | hir::ReasonPart::Found => {}
         }
     }

@@ -163,7 +163,14 @@ impl<'t> CodeGen<'t> {
                             set: Set(k),
                         });
                     }
-                    // The checker gives `in` on addresses a slot or a field only.
+                    // Issue #13, session 10: an `ip` field read through a dynamic key, an
+                    // address cell on the stack.
+                    Operand::MapGet(_) => {
+                        self.operand(lhs)?;
+                        self.emit(Instr::InIp { set: Set(k) });
+                    }
+                    // The checker gives `in` on addresses a slot, a field or a map entry's
+                    // field only.
                     _ => return Err(LowerError::TooMany("ip operands")),
                 }
             }
@@ -457,6 +464,14 @@ impl<'t> CodeGen<'t> {
 
     /// Two addresses compared (issue #14): one `cmp.ip.*` instruction, a field first.
     fn cmp_ip(&mut self, op: CmpOp, lhs: &Operand, rhs: &Operand) -> Result<(), LowerError> {
+        if matches!(lhs, Operand::MapGet(_)) || matches!(rhs, Operand::MapGet(_)) {
+            // Issue #13, session 10: an `ip` field read through a dynamic key: both addresses
+            // on the stack (`load.slot`, `load.field` or `map.get`), then `cmp.ip`.
+            self.operand(lhs)?;
+            self.operand(rhs)?;
+            self.emit(Instr::CmpIp { op });
+            return Ok(());
+        }
         let instr = match (lhs, rhs) {
             (Operand::Slot(a), Operand::Slot(b)) => Instr::CmpIpSlotSlot {
                 op,

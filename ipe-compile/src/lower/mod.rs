@@ -1030,6 +1030,13 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
             kind: part_kind::FOUND,
             ..ReasonPartFields::default()
         },
+        hir::ReasonPart::MapEntry { map, key, field } => ReasonPartFields {
+            kind: part_kind::MAP_ENTRY,
+            clause: *key,
+            operand: *map,
+            entry: *field,
+            ..ReasonPartFields::default()
+        },
     }
 }
 

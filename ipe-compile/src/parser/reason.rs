@@ -255,6 +255,23 @@ fn canonical(s: &str) -> Result<String, String> {
             out.push_str(index);
             out.push(']');
             rest = r;
+        } else if let Some((key, r)) = rest
+            .strip_prefix('[')
+            .filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+            .and_then(|r| r.split_once(']'))
+        {
+            // A key read at run time (`{labels[params.key]}`, issue #13, session 10): an
+            // attribute path, resolved by the checker.
+            let key = canonical(key.trim()).map_err(|why| format!("in the key: {why}"))?;
+            if key.contains('[') {
+                return Err(
+                    "a key read at run time is an attribute path without brackets".to_owned(),
+                );
+            }
+            out.push('[');
+            out.push_str(&key);
+            out.push(']');
+            rest = r;
         } else {
             let c = rest.chars().next().unwrap_or(' ');
             return Err(format!(
@@ -324,7 +341,12 @@ mod tests {
         assert_eq!((e.offset, e.end), (1, Some(2)));
         let e = template(r#""{m[\"a\"}""#, 0).expect_err("no `]`");
         assert_eq!((e.offset, e.end), (1, Some(10)));
-        assert!(template(r#""{m[a]}""#, 0).is_err());
+        // A key read at run time (issue #13, session 10), resolved by the checker.
+        let (_, parts) = template(r#""{m[a.b]}""#, 0)
+            .expect("a dynamic key")
+            .expect("a template");
+        assert!(matches!(&parts[..], [ReasonPart::Hole { path, .. }] if path == "m[a.b]"));
+        assert!(template(r#""{m[a[0]]}""#, 0).is_err());
         assert!(template(r#""{.a}""#, 0).is_err());
         assert!(template(r#""{a.}""#, 0).is_err());
     }

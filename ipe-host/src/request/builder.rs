@@ -144,8 +144,13 @@ impl<'s, 'r> TypedValues<'s, 'r> {
                         *seen = true;
                     }
                     let kind = bundle.field_info(slot, f).kind;
+                    let mut x = field.read(bundle, kind);
+                    if let Some(n) = bundle.nested_slot(slot, f) {
+                        // Positions in a nested list's elements (`p.hosts[0]`, session 10).
+                        x = derive_nested(bundle, self.arena, n, x);
+                    }
                     if let Some(v) = vals.get_mut(start + usize::from(f)) {
-                        *v = field.read(bundle, kind);
+                        *v = x;
                     }
                 }
             }
@@ -342,4 +347,41 @@ impl<'s, 'r> TypedValues<'s, 'r> {
         }
         Ok(self.derived())
     }
+}
+
+/// A nested list of records given by the caller (`Field::Nested(Value::Records(..))`, list
+/// slot `slot`) whose elements, or their own nested lists' elements, have positional fields
+/// (issue #13, session 10: `p.hosts[0]` with `p` in `c.ports`): a copy in the arena with those
+/// fields derived in each element ([`ipe_nostd::positional::derive_element`]), as the JSON
+/// readers derive them; any other value unchanged.
+fn derive_nested<'r>(
+    bundle: &Bundle<'_>,
+    arena: &'r Bump,
+    slot: SlotId,
+    v: Value<'r>,
+) -> Value<'r> {
+    let Value::Records(vals) = v else {
+        return v;
+    };
+    let fields = bundle.slot_info(slot).fields;
+    let inner: Vec<(u16, SlotId)> = (0..fields)
+        .filter_map(|f| bundle.nested_slot(slot, f).map(|n| (f, n)))
+        .filter(|&(_, n)| n > slot)
+        .collect();
+    let positions = ipe_nostd::positional::has_field_positions(bundle, slot);
+    if !positions && inner.is_empty() {
+        return v;
+    }
+    let out = arena.alloc_slice_copy(vals);
+    for elem in out.chunks_mut(usize::from(fields).max(1)) {
+        for &(f, n) in &inner {
+            if let Some(x) = elem.get_mut(usize::from(f)) {
+                *x = derive_nested(bundle, arena, n, *x);
+            }
+        }
+        if positions {
+            ipe_nostd::positional::derive_element(bundle, slot, elem);
+        }
+    }
+    Value::Records(out)
 }

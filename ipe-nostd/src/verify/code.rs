@@ -29,6 +29,21 @@ enum Ty {
     Int = 1,
     Str = 2,
     Enum = 3,
+    /// An address (issue #13, session 10: `map.get` of an `ip` field, `load.slot` /
+    /// `load.field` of an `ip`), read only by `in.ip` and `cmp.ip`. Stored as `Bool`'s two
+    /// bits plus a bit of [`State::ips`].
+    #[cfg(feature = "dynkey")]
+    Ip = 4,
+}
+
+/// The type of a loaded scalar of kind `k`: [`ty_of`], and with the `dynkey` family an
+/// address for kind `IP` (issue #13, session 10).
+fn load_ty(k: u8) -> Option<Ty> {
+    #[cfg(feature = "dynkey")]
+    if k == kind::IP {
+        return Some(Ty::Ip);
+    }
+    ty_of(k)
 }
 
 fn ty_of(k: u8) -> Option<Ty> {
@@ -46,6 +61,9 @@ fn ty_of(k: u8) -> Option<Ty> {
 struct State {
     depth: u8,
     tys: u64,
+    /// Which cells are addresses ([`Ty::Ip`]), one bit per cell.
+    #[cfg(feature = "dynkey")]
+    ips: u32,
 }
 
 impl State {
@@ -54,7 +72,16 @@ impl State {
             return Err(CodeError::StackOverflow);
         }
         let shift = u32::from(self.depth) * 2;
-        self.tys = (self.tys & !(3u64 << shift)) | ((t as u64) << shift);
+        self.tys = (self.tys & !(3u64 << shift)) | (((t as u64) & 3) << shift);
+        #[cfg(feature = "dynkey")]
+        {
+            let bit = 1u32 << self.depth;
+            self.ips = if t == Ty::Ip {
+                self.ips | bit
+            } else {
+                self.ips & !bit
+            };
+        }
         self.depth += 1;
         Ok(())
     }
@@ -64,6 +91,10 @@ impl State {
         }
         self.depth -= 1;
         let shift = u32::from(self.depth) * 2;
+        #[cfg(feature = "dynkey")]
+        if self.ips & (1u32 << self.depth) != 0 {
+            return Ok(Ty::Ip);
+        }
         Ok(match (self.tys >> shift) & 3 {
             0 => Ty::Bool,
             1 => Ty::Int,
@@ -72,6 +103,15 @@ impl State {
         })
     }
     fn same(&self, other: &State) -> bool {
+        #[cfg(feature = "dynkey")]
+        {
+            let mask = 1u32
+                .checked_shl(u32::from(self.depth))
+                .map_or(u32::MAX, |b| b - 1);
+            if self.ips & mask != other.ips & mask {
+                return false;
+            }
+        }
         self.depth == other.depth && self.live() == other.live()
     }
     fn live(&self) -> u64 {
@@ -103,7 +143,12 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
     pub(super) fn new(t: &'t Tables<'b, 'a>) -> Self {
         CodeVerifier {
             t,
-            state: State { depth: 0, tys: 0 },
+            state: State {
+                depth: 0,
+                tys: 0,
+                #[cfg(feature = "dynkey")]
+                ips: 0,
+            },
             loops: [0; MAX_LEVELS],
         }
     }
@@ -237,7 +282,7 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
             self.t.body.fields,
             usize::from(r.first_field()) + usize::from(field),
         );
-        let ty = ty_of(rec.kind()).ok_or(CodeError::TypeMismatch)?;
+        let ty = load_ty(rec.kind()).ok_or(CodeError::TypeMismatch)?;
         Ok((r, ty))
     }
 
@@ -253,6 +298,11 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
     }
 
     fn cmp(&mut self, op: CmpOp, a: Ty, b: Ty) -> Result<(), CodeError> {
+        // An address is compared by `cmp.ip` only (issue #13, session 10).
+        #[cfg(feature = "dynkey")]
+        if a == Ty::Ip {
+            return Err(CodeError::TypeMismatch);
+        }
         if a != b || (op.is_ordered() && !matches!(a, Ty::Int | Ty::Enum)) {
             return Err(CodeError::TypeMismatch);
         }
@@ -313,10 +363,19 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
             let base_u8 = base;
             match instr {
                 Instr::LoadSlot { slot } => {
+                    // With `dynkey`, an `ip` slot loads as an address (issue #13, session 10).
+                    #[cfg(feature = "dynkey")]
+                    let t = load_ty(self.slot_kind(slot.0).map_err(e)?)
+                        .ok_or(e(CodeError::TypeMismatch))?;
+                    #[cfg(not(feature = "dynkey"))]
                     let t = self.scalar_slot_ty(slot.0).map_err(e)?;
                     self.state.push(t).map_err(e)?;
                 }
                 Instr::LoadField { level: l, field } => {
+                    #[cfg(feature = "dynkey")]
+                    let t = load_ty(self.field_rec(l.0, field.0, level).map_err(e)?.kind())
+                        .ok_or(e(CodeError::BadOperand))?;
+                    #[cfg(not(feature = "dynkey"))]
                     let t = self.field_ty(l.0, field.0, level).map_err(e)?;
                     self.state.push(t).map_err(e)?;
                 }
@@ -599,6 +658,28 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     cost = cost.saturating_add(u64::from(r.max_len()));
                     self.state.push(t).map_err(e)?;
                 }
+                #[cfg(feature = "dynkey")]
+                Instr::InIp { set } => {
+                    // Issue #13, session 10: an address cell against an IP range table.
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Ip {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.ip_set(set.0).map_err(e)?;
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                #[cfg(feature = "dynkey")]
+                Instr::CmpIp { .. } => {
+                    // Issue #13, session 10: two address cells, any order.
+                    if self.state.pop(base_u8).map_err(e)? != Ty::Ip
+                        || self.state.pop(base_u8).map_err(e)? != Ty::Ip
+                    {
+                        return Err(e(CodeError::TypeMismatch));
+                    }
+                    self.state.push(Ty::Bool).map_err(e)?;
+                }
+                // Without `dynkey`, `family::check_instr` refused them above.
+                #[cfg(not(feature = "dynkey"))]
+                Instr::InIp { .. } | Instr::CmpIp { .. } => {}
                 Instr::MapHas { map, field } => {
                     // Field 0, the key, tests the entry alone (`has m[k]` of a map of records).
                     let r = self.map_slot(map.0).map_err(e)?;

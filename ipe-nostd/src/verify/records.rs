@@ -401,6 +401,38 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
             part_kind::COUNT | part_kind::FOUND => {
                 zero_text && part.default() == 0 && part.clause() == 0 && part.operand() == 0
             }
+            // Issue #13, session 10: a map entry under a key read from a string slot, with the
+            // `dynkey` family only: the map slot's field `entry` (1 or more, a scalar).
+            part_kind::MAP_ENTRY => {
+                let (map, key) = (usize::from(part.operand()), usize::from(part.clause()));
+                crate::family::Family::DynKey.enabled()
+                    && zero_text
+                    && part.default() == 0
+                    && map < slots
+                    && key < slots
+                    && SlotRec::nth(body.slots, key).kind() == kind::STR
+                    && {
+                        let mr = SlotRec::nth(body.slots, map);
+                        mr.kind() == kind::MAP
+                            && part.entry() >= 1
+                            && part.entry() < mr.field_count()
+                            && matches!(
+                                FieldRec::nth(
+                                    body.fields,
+                                    usize::from(mr.first_field()) + usize::from(part.entry())
+                                )
+                                .kind(),
+                                kind::STR
+                                    | kind::INT
+                                    | kind::BOOL
+                                    | kind::ENUM
+                                    | kind::QUANTITY
+                                    | kind::TIME
+                                    | kind::DURATION
+                                    | kind::IP
+                            )
+                    }
+            }
             _ => false,
         };
         if !ok {

@@ -4,6 +4,7 @@
 use super::{Cell, Machine, FALSE};
 use crate::bundle::SlotId;
 use crate::decision::AttrError;
+use crate::isa::CmpOp;
 use crate::value::{Str, Value};
 use crate::vocab::ErrKind;
 
@@ -71,6 +72,36 @@ impl<'v> Machine<'_, '_, 'v> {
             })),
             Err(e) if e.kind == ErrKind::Missing => FALSE,
             Err(e) => Cell::Err(e),
+        }
+    }
+
+    /// `in.ip set` (issue #13, session 10): whether the address cell `a` is in IP range set
+    /// `set`; `a`'s error stays. Without the `dynkey` and `ip` families the verifier refuses
+    /// the instruction (no address reaches the stack): false.
+    pub(super) fn in_ip_cell(&self, a: Cell<'v>, set: u16) -> Cell<'v> {
+        match a {
+            Cell::Err(e) => Cell::Err(e),
+            #[cfg(all(feature = "dynkey", feature = "ip"))]
+            Cell::Ip(x) => Cell::Bool(crate::ip::table_contains(self.bundle.ip_table(set), &x)),
+            _ => {
+                let _ = set;
+                FALSE
+            }
+        }
+    }
+
+    /// `cmp.ip op` (issue #13, session 10): the address cells `a` and `b` compared by their
+    /// 128-bit value; the smaller error when either is one.
+    pub(super) fn cmp_ip_cells(op: CmpOp, a: Cell<'v>, b: Cell<'v>) -> Cell<'v> {
+        match (a, b) {
+            (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+            (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+            #[cfg(all(feature = "dynkey", feature = "ip"))]
+            (Cell::Ip(x), Cell::Ip(y)) => Cell::Bool(op.test(crate::ip::cmp(&x, &y))),
+            _ => {
+                let _ = op;
+                FALSE
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder};
+use ipe_nostd::isa::CmpOp;
 use ipe_nostd::ErrKind;
 
 use super::calls::Helper;
@@ -86,6 +87,30 @@ impl Gen<'_, '_> {
         let okv = self.ok();
         let lerr = self.b.ins().select(is_missing, okv, lerr);
         let err = self.b.ins().umin(key.err, lerr);
+        Ok(self.cell(Ty::Bool, val, err))
+    }
+
+    /// `in.ip set` (issue #13, session 10): whether the address cell `a` is in IP set `set`
+    /// (the interpreter's `in_ip_cell`); `a`'s error stays.
+    pub(super) fn in_ip_cell(&mut self, a: Cell, set: u16) -> R<Cell> {
+        if a.ty != Ty::Ip {
+            return Err(bad("`in.ip` of a value that is not an address"));
+        }
+        let sh = self.shapes_ptr();
+        let sv = self.iconst(i64::from(set));
+        let val = self.call(Helper::IpInSet, &[sh, sv, a.val]);
+        Ok(self.cell(Ty::Bool, val, a.err))
+    }
+
+    /// `cmp.ip op` (issue #13, session 10): the address cells `a` and `b` compared by their
+    /// 128-bit value through [`Helper::IpCmp`]; the smaller error.
+    pub(super) fn cmp_ip_cells(&mut self, op: CmpOp, a: Cell, b: Cell) -> R<Cell> {
+        if a.ty != Ty::Ip || b.ty != Ty::Ip {
+            return Err(bad("`cmp.ip` of a value that is not an address"));
+        }
+        let err = self.b.ins().umin(a.err, b.err);
+        let opv = self.iconst(op as i64);
+        let val = self.call(Helper::IpCmp, &[opv, a.val, b.val]);
         Ok(self.cell(Ty::Bool, val, err))
     }
 }

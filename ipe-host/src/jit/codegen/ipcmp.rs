@@ -13,7 +13,7 @@ use crate::jit::errcode;
 
 impl Gen<'_, '_> {
     /// The error code of the address at `addr` read at `at` ([`errcode::OK`] when valid).
-    fn ip_err(&mut self, addr: ir::Value, at: u64) -> ir::Value {
+    pub(super) fn ip_err(&mut self, addr: ir::Value, at: u64) -> ir::Value {
         let sh = self.shapes_ptr();
         let kv = self.iconst(i64::from(kind::IP));
         let ev = self.iconst(0);

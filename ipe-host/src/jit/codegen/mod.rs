@@ -73,6 +73,9 @@ enum Ty {
     Int,
     Str,
     Enum,
+    /// An address (issue #13, session 10): `val` is the address of the request `Value`
+    /// holding it (read by the ip helpers), `err` its read error.
+    Ip,
 }
 
 /// The SSA values of one cell.

@@ -52,6 +52,11 @@ impl Gen<'_, '_> {
                 let c = self.b.ins().icmp(cc, a.val, b.val);
                 self.bool64(c)
             }
+            Ty::Ip => {
+                return Err(bad(
+                    "`cmp` of addresses (the verifier allows `cmp.ip` only)",
+                ))
+            }
             Ty::Bool | Ty::Str => {
                 let eq = if a.ty == Ty::Str {
                     self.str_eq(a, b, err)?
@@ -437,6 +442,17 @@ impl Gen<'_, '_> {
                 Instr::MapHas { map, field } => {
                     let k = self.pop()?;
                     let c = self.map_has(k, map.0, field.0)?;
+                    self.push(c)?;
+                }
+                Instr::InIp { set } => {
+                    let a = self.pop()?;
+                    let c = self.in_ip_cell(a, set.0)?;
+                    self.push(c)?;
+                }
+                Instr::CmpIp { op } => {
+                    let b = self.pop()?;
+                    let a = self.pop()?;
+                    let c = self.cmp_ip_cells(op, a, b)?;
                     self.push(c)?;
                 }
                 Instr::InList { list } => {

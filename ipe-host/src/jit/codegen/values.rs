@@ -42,6 +42,12 @@ impl Gen<'_, '_> {
 
     /// Reads the `Value` at `addr` as a scalar of kind `k` (enum `e`), errors at `at`.
     pub(super) fn read(&mut self, addr: ir::Value, k: u8, e: u16, at: u64) -> R<Cell> {
+        if k == kind::IP {
+            // Issue #13, session 10: an address cell (`map.get` of an `ip` field, or the
+            // other side of `cmp.ip`): the `Value`'s address and its read error.
+            let err = self.ip_err(addr, at);
+            return Ok(self.cell(Ty::Ip, addr, err));
+        }
         let f = Self::flags();
         let l = self.lay;
         let fast = fast_read(&l, k).ok_or(bad("scalar kind"))?;
