@@ -15,6 +15,7 @@ use crate::format::{body_kind, group, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
 use crate::read::{self, ListDecl, Scalar};
 use crate::value::{Context, Str, Value};
+#[cfg(feature = "lookups")]
 use crate::vocab::ErrKind;
 
 mod conj;
@@ -333,6 +334,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
 
     /// The value of lookup table (`set`, `konst`) under key `a` (`lookup.slot`,
     /// `lookup.field`): `a`'s error, the row's constant, or a missing key at `at`.
+    #[cfg(feature = "lookups")]
     fn lookup(&self, a: Cell<'v>, at: (SlotId, Option<u16>), set: u16, konst: u16) -> Cell<'v> {
         let row = match a {
             Cell::Err(e) => return Cell::Err(e),
@@ -346,6 +348,13 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 kind: ErrKind::MissingKey,
             }),
         }
+    }
+
+    /// Without the `lookups` family the verifier refuses `lookup.*` (issue #15).
+    #[cfg(not(feature = "lookups"))]
+    #[inline(always)]
+    fn lookup(&self, _: Cell<'v>, _: (SlotId, Option<u16>), _: u16, _: u16) -> Cell<'v> {
+        FALSE
     }
 
     fn in_set(&self, a: Cell<'v>, set: u16) -> Cell<'v> {
