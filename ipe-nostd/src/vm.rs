@@ -239,7 +239,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     }
 
     // Out of line in the `size` profile (issue #15: -652 B of thumbv7m flash for 16 B of
-    // interpreter stack); `pop` stays inline (out of line it saves 872 B more but costs 72 B).
+    // interpreter stack); `pop` too since session 10 (evaluation RAM has room under 4 KiB).
     #[cfg_attr(feature = "size", inline(never))]
     #[cfg_attr(not(feature = "size"), inline(always))]
     fn push(&mut self, c: Cell<'v>) {
@@ -247,7 +247,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let _ = self.stack.push(c);
     }
 
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn pop(&mut self) -> Cell<'v> {
         self.stack.pop().unwrap_or(FALSE)
     }
