@@ -28,6 +28,13 @@ fn main() {
     fs::copy(dir.join("memory.x"), out.join("memory.x")).expect("copy memory.x");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
+    // cortex-m-rt's `device` feature includes `device.x` (a PAC's interrupt handler names);
+    // the firmware's one interrupt vector (`board::__INTERRUPTS`) needs none.
+    fs::write(
+        out.join("device.x"),
+        "/* No device interrupt handlers: see board::__INTERRUPTS. */\n",
+    )
+    .expect("write device.x");
     if env::var("TARGET").is_ok_and(|t| t.starts_with("thumb")) {
         println!("cargo:rustc-link-arg-bins=--nmagic");
         println!("cargo:rustc-link-arg-bins=-Tlink.x");

@@ -92,3 +92,16 @@ pub fn high_water_mark() -> usize {
     note_deepest();
     stack_top().saturating_sub(DEEPEST.load(Ordering::Relaxed))
 }
+
+extern "C" {
+    /// The binary's `#[exception] DefaultHandler` (cortex-m-rt's default when it has none).
+    fn DefaultHandler();
+}
+
+/// The device-specific part of the vector table (cortex-m-rt's `device` feature; issue #15).
+/// The firmware enables no interrupt, so it holds one vector (cortex-m-rt's linker script
+/// wants at least one), IRQ 0 to `DefaultHandler`, instead of cortex-m-rt's generic 240
+/// (960 B of flash). A board whose firmware enables interrupts gives its PAC's table instead.
+#[link_section = ".vector_table.interrupts"]
+#[no_mangle]
+pub static __INTERRUPTS: [unsafe extern "C" fn(); 1] = [DefaultHandler];

@@ -1,5 +1,6 @@
 //! The optional language families (cargo features `time`, `ip`, `unicode`, `arith` of issue
-//! #14; `segment`, `positional`, `defaults` of issue #15): which value kinds and instructions
+//! #14; `segment`, `positional`, `defaults`, `dynkey`, `ranges`, `lookups`, `nested`, `like` of
+//! issue #15): which value kinds and instructions
 //! each needs, and the verifier's check that this build has them.
 //! A build without a family refuses, at load, a bundle that uses it
 //! ([`VerifyError::Unsupported`](crate::verify::VerifyError::Unsupported) for a slot, field,
@@ -36,6 +37,15 @@ pub enum Family {
     DynKey,
     /// Integer range tables: the `in.range` instruction (feature `ranges`, issue #14).
     Ranges,
+    /// Lookup tables (`lookup(table, key)`, issue #13): the `lookup.slot` and `lookup.field`
+    /// instructions (feature `lookups`, issue #15, session 10).
+    Lookups,
+    /// Nested lists (a list field of a list's elements, issue #13): the `in.field`,
+    /// `count.field`, `any.field` and `all.field` instructions (feature `nested`, issue #15,
+    /// session 10).
+    Nested,
+    /// Glob patterns: the `like` string operator (feature `like`, issue #15, session 10).
+    Like,
 }
 
 impl Family {
@@ -51,6 +61,9 @@ impl Family {
             Family::Defaults => "defaults",
             Family::DynKey => "dynkey",
             Family::Ranges => "ranges",
+            Family::Lookups => "lookups",
+            Family::Nested => "nested",
+            Family::Like => "like",
         }
     }
 
@@ -66,6 +79,9 @@ impl Family {
             Family::Defaults => cfg!(feature = "defaults"),
             Family::DynKey => cfg!(feature = "dynkey"),
             Family::Ranges => cfg!(feature = "ranges"),
+            Family::Lookups => cfg!(feature = "lookups"),
+            Family::Nested => cfg!(feature = "nested"),
+            Family::Like => cfg!(feature = "like"),
         }
     }
 }
@@ -101,6 +117,12 @@ pub fn of_instr(i: &Instr) -> Option<Family> {
             Some(Family::DynKey)
         }
         Instr::InRange { .. } => Some(Family::Ranges),
+        Instr::LookupSlot { .. } | Instr::LookupField { .. } => Some(Family::Lookups),
+        Instr::InField { .. }
+        | Instr::CountField { .. }
+        | Instr::AnyField { .. }
+        | Instr::AllField { .. } => Some(Family::Nested),
+        Instr::StrOp { op: StrOp::Like } => Some(Family::Like),
         Instr::SegSlot { .. }
         | Instr::SegField { .. }
         | Instr::HasSegSlot { .. }

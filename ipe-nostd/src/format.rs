@@ -16,7 +16,12 @@ pub const VERSION: u16 = 2;
 /// The oldest format version this crate reads.
 pub const MIN_VERSION: u16 = 1;
 /// The checksum of the body: CRC-32/ISCSI (Castagnoli).
+#[cfg(not(feature = "size"))]
 pub const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+/// The checksum of the body: CRC-32/ISCSI (Castagnoli). The `size` profile (issue #15)
+/// computes it bit by bit, without the 1 KiB lookup table: the same values.
+#[cfg(feature = "size")]
+pub const CRC: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISCSI);
 
 /// "No such entry" in a `u16` reference field (no enum, no field).
 pub const NONE_U16: u16 = u16::MAX;
@@ -786,6 +791,18 @@ impl Header {
 mod tests {
     use super::*;
     use std::vec::Vec;
+
+    /// The body checksum is CRC-32/ISCSI in every profile (the `size` profile's has no lookup
+    /// table, issue #15): its check value, and a bundle-sized input against the table-driven
+    /// one.
+    #[test]
+    fn issue15_crc_is_crc32c_in_every_profile() {
+        assert_eq!(CRC.checksum(b"123456789"), 0xE306_9283);
+        let table = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+        let bytes: Vec<u8> = (0..1500u32).map(|i| (i * 7 + i / 3) as u8).collect();
+        assert_eq!(CRC.checksum(&bytes), table.checksum(&bytes));
+        assert_eq!(CRC.checksum(&[]), table.checksum(&[]));
+    }
 
     /// Every byte of every record is covered by exactly one field or reserved range.
     #[test]

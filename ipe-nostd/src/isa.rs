@@ -765,7 +765,11 @@ impl StrOp {
             StrOp::StartsWith => hay.starts_with(needle),
             StrOp::EndsWith => hay.ends_with(needle),
             StrOp::Contains => contains(hay, needle),
+            #[cfg(feature = "like")]
             StrOp::Like => crate::pattern::like(hay, needle),
+            // Never run without the `like` family: the verifier refuses it (issue #15).
+            #[cfg(not(feature = "like"))]
+            StrOp::Like => false,
             // Never run: the verifier rejects `str matches` (the regex lives in the bundle).
             StrOp::Matches => false,
             #[cfg(feature = "unicode")]

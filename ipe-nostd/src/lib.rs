@@ -21,6 +21,8 @@
 //! | `ip` | addresses, IP range sets and `in.ip.*` (issue #14); without it bundles using them are refused at load |
 //! | `unicode` | the `lower(...)` string tests and the Unicode case tables (issue #14); without it bundles using them are refused at load |
 //! | `arith` | the `arith` instruction (`+ - * / % &`, unary `-`, `min`, `max`, `abs`; issue #14); without it bundles using it are refused at load |
+//! | `segment`, `positional`, `defaults`, `dynkey`, `ranges` | `segment(x, sep, i)`, positional list access, schema defaults, dynamic map keys, integer range tables (issue #15); without one, bundles using it are refused at load |
+//! | `lookups`, `nested`, `like` | lookup tables (`lookup.*`), nested lists (`in.field`, `*.field` aggregates), glob patterns (`like`) (issue #15, session 10); without one, bundles using it are refused at load |
 //! | `signature` | signed bundles (issue #18): [`signed::Trust`], [`Bundle::from_signed`] and [`signed::seal`] check and write Ed25519 envelopes; without it an envelope still opens unverified ([`signed::open_unverified`]) |
 //! | `size` | smaller firmware, same decisions: `contains` by a byte-wise scan (worst case `len(haystack) * len(needle)`) instead of `core`'s two-way search |
 #![no_std]

@@ -322,7 +322,15 @@ pub fn str_fold<T: SymbolText + ?Sized>(t: &T, op: StrOp, a: Str<'_>, b: Str<'_>
 /// resolved through their symbols). Issue #14.
 #[inline]
 pub fn char_len<T: SymbolText + ?Sized>(t: &T, s: Str<'_>) -> i64 {
-    i64::try_from(text(t, &s).chars().count()).unwrap_or(i64::MAX)
+    let text = text(t, &s);
+    // The `size` profile (issue #15) counts the bytes that start a char (every byte but UTF-8
+    // continuation bytes `10xxxxxx`): the same count for any `str`, without `core`'s unrolled
+    // `chars().count()` (316 B of thumbv7m flash).
+    #[cfg(feature = "size")]
+    let n = text.bytes().filter(|b| b & 0xC0 != 0x80).count();
+    #[cfg(not(feature = "size"))]
+    let n = text.chars().count();
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -362,6 +370,25 @@ mod tests {
 
     fn wrong(expected: ValueKind, got: JsonKind) -> ErrKind {
         ErrKind::WrongType { expected, got }
+    }
+
+    /// `len(s)` counts chars, not bytes, in every profile (the `size` profile counts the bytes
+    /// that start a char: issue #15), for request texts and constants' symbols alike.
+    #[test]
+    fn issue15_char_len_counts_chars_in_every_profile() {
+        let none = crate::value::NO_SYMBOL;
+        for (text, n) in [
+            ("", 0),
+            ("abc", 3),
+            ("\u{e9}t\u{e9}", 3),
+            ("\u{65e5}\u{672c}", 2),
+            ("a\u{1f389}b", 3),
+            ("\u{10ffff}\u{7f}\u{80}\u{7ff}\u{800}", 5),
+        ] {
+            assert_eq!(char_len(&Tables, s(text, none)), n, "{text:?}");
+            assert_eq!(text.chars().count(), n as usize, "{text:?}");
+        }
+        assert_eq!(char_len(&Tables, s("", 3)), 4);
     }
 
     #[test]

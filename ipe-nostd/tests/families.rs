@@ -1,14 +1,17 @@
 //! The optional families (cargo features `time`, `ip`, `unicode`, `arith` of issue #14;
-//! `segment`, `positional`, `defaults` of issue #15): a build without a family refuses, at load, a bundle that uses it, with a typed error; a build with it loads
-//! the bundle. Run in several feature sets, e.g.
+//! `segment`, `positional`, `defaults`, `dynkey`, `ranges`, `lookups`, `nested`, `like` of issue
+//! #15): a build without a family refuses, at load, a bundle that uses it, with a typed error;
+//! a build with it loads the bundle. One table ([`GATED`]) holds a listing per instruction
+//! family. Run in several feature sets, e.g.
 //! `cargo test -p ipe-nostd --no-default-features --test families` and
 //! `cargo test -p ipe-nostd --no-default-features --features ip --test families`.
 
 #[allow(dead_code, reason = "the fixture helpers the listing tests use too")]
 mod support;
 
-use ipe_nostd::family::Family;
-use ipe_nostd::verify::{Block, CodeError, VerifyError};
+use ipe_nostd::family::{of_instr, Family};
+use ipe_nostd::isa::Instr;
+use ipe_nostd::verify::{CodeError, VerifyError};
 use ipe_nostd::{Bundle, BundleError};
 use support::{assemble, bundle_bytes, bundle_bytes_with, Variant};
 
@@ -18,29 +21,150 @@ fn load(listing: &str) -> Result<(), BundleError> {
     Bundle::from_bytes(&bytes).map(|_| ())
 }
 
-/// The error of a clause instruction at byte 0 of policy 0 needing `family`.
-#[allow(dead_code, reason = "only builds without a family use it")]
-fn code_refused(family: Family) -> BundleError {
-    BundleError::Verify(VerifyError::Code {
-        policy: 0,
-        block: Block::Clause(0),
-        pc: 0,
-        error: CodeError::Unsupported(family),
-    })
-}
-
 /// The listings of each family, each verifying when the family is built in.
 const TIME: &str = "load.const const 1\nload.const const 5\nsub\nload.const const 1\ncmp ==";
-#[allow(dead_code, reason = "unused in a build without `ip`")]
 const TIME_PART: &str = "load.const const 1\ntime.hour\nload.const const 1\ncmp ==";
 const IP: &str = "in.ip.slot slot 10 set 3";
 const LOWER: &str = "load.slot slot 0\nload.const const 4\nstr lower.starts_with";
-/// Issue #14, session 9: both sides folded (family `unicode`), and a range table (no family).
+/// Issue #14, session 9: both sides folded (family `unicode`).
 const FOLD: &str = "load.slot slot 0\nload.const const 4\nstr.fold lower.eq";
-#[allow(dead_code, reason = "unused in a build without `ip`")]
+/// Issue #14, session 9: a range table (family `ranges`).
 const RANGE: &str = "load.slot slot 1\nin.range ranges 0";
 const ARITH: &str =
     "load.const const 1\nload.const const 5\narith / slot 1\nload.const const 1\ncmp ==";
+/// `segment(x, sep, i)`: piece 1 of `a.env` split on "pr", in a set (issue #15 gate).
+const SEG: &str = "seg.slot slot 0 const 4 const 7\nin.set set 0";
+const HAS_SEG: &str = "has.seg.slot slot 0 const 4 const 7";
+/// A request map indexed by a request string (issue #13, session 9; family `dynkey`).
+const MAP_GET: &str = "load.slot slot 0\nmap.get slot 12 field 1\nload.const const 1\ncmp ==";
+const MAP_HAS: &str = "load.slot slot 0\nmap.has slot 12 field 0";
+/// The lookup table `{"dev": 1, "prod": 2}` (issue #13; family `lookups`, session 10).
+const LOOKUP: &str = "lookup.slot slot 0 set 0 const 7\nload.const const 7\ncmp ==";
+const LOOKUP_FIELD: &str =
+    "any slot 5 body 13\nlookup.field level 0 field 0 set 0 const 7\nload.const const 8\ncmp ==";
+/// A nested list of `h.boxes` (issue #13; family `nested`, session 10).
+const IN_FIELD: &str = "any slot 7 body 7\nload.const const 1\nin.field level 0 field 0";
+const ANY_FIELD: &str =
+    "any slot 7 body 13\nany.field level 0 field 1 body 7\ncmp.field.const > level 1 field 0 const 1";
+const COUNT_FIELD: &str =
+    "any slot 7 body 11\ncount.field level 0 field 0 body 0\nload.const const 1\ncmp ==";
+/// A glob pattern (family `like`, session 10).
+const LIKE: &str = "load.slot slot 0\nload.const const 4\nstr like";
+
+/// Every gated instruction family with listings that use it (one row each): the table the
+/// refusal test below runs in every feature set.
+const GATED: &[(Family, &str)] = &[
+    (Family::Time, TIME),
+    (Family::Time, TIME_PART),
+    (Family::Ip, IP),
+    (Family::Unicode, LOWER),
+    (Family::Unicode, FOLD),
+    (Family::Arith, ARITH),
+    (Family::Segment, SEG),
+    (Family::Segment, HAS_SEG),
+    (Family::DynKey, MAP_GET),
+    (Family::DynKey, MAP_HAS),
+    (Family::Ranges, RANGE),
+    (Family::Lookups, LOOKUP),
+    (Family::Lookups, LOOKUP_FIELD),
+    (Family::Nested, IN_FIELD),
+    (Family::Nested, ANY_FIELD),
+    (Family::Nested, COUNT_FIELD),
+    (Family::Like, LIKE),
+];
+
+/// Every family with whether this test build has its feature (`cfg!` needs each name
+/// written out).
+const BUILT: &[(Family, &str, bool)] = &[
+    (Family::Time, "time", cfg!(feature = "time")),
+    (Family::Ip, "ip", cfg!(feature = "ip")),
+    (Family::Unicode, "unicode", cfg!(feature = "unicode")),
+    (Family::Arith, "arith", cfg!(feature = "arith")),
+    (Family::Segment, "segment", cfg!(feature = "segment")),
+    (
+        Family::Positional,
+        "positional",
+        cfg!(feature = "positional"),
+    ),
+    (Family::Defaults, "defaults", cfg!(feature = "defaults")),
+    (Family::DynKey, "dynkey", cfg!(feature = "dynkey")),
+    (Family::Ranges, "ranges", cfg!(feature = "ranges")),
+    (Family::Lookups, "lookups", cfg!(feature = "lookups")),
+    (Family::Nested, "nested", cfg!(feature = "nested")),
+    (Family::Like, "like", cfg!(feature = "like")),
+];
+
+/// The family a load was refused for (`Ok` when it loaded); any other error fails the test.
+fn refusal(listing: &str) -> Result<(), Family> {
+    match load(listing) {
+        Ok(()) => Ok(()),
+        Err(BundleError::Verify(
+            VerifyError::Unsupported(f)
+            | VerifyError::Code {
+                error: CodeError::Unsupported(f),
+                ..
+            },
+        )) => Err(f),
+        Err(e) => panic!("{listing}: {e}"),
+    }
+}
+
+/// Issue #15: each row loads in a build with its family and is refused, naming the family,
+/// in a build without it (the fixture's address kinds are refused first without `ip`).
+#[test]
+fn issue15_every_gated_family_loads_only_with_its_feature() {
+    for &(family, listing) in GATED {
+        let want = if !Family::Ip.enabled() {
+            Err(Family::Ip)
+        } else if family.enabled() {
+            Ok(())
+        } else {
+            Err(family)
+        };
+        assert_eq!(refusal(listing), want, "{family}: {listing}");
+    }
+}
+
+/// The table is right in every build: some instruction of each row needs the row's family
+/// (so a build with every feature still checks the rows a build without one refuses), and
+/// every gated family has a row.
+#[test]
+fn issue15_the_gated_listings_use_their_families() {
+    for &(family, listing) in GATED {
+        let code = assemble(listing).unwrap();
+        let mut pc = 0;
+        let mut found = false;
+        while pc < code.len() {
+            let (instr, next) = Instr::decode(&code, pc).unwrap();
+            found |= of_instr(&instr) == Some(family);
+            pc = next;
+        }
+        assert!(found, "no instruction of {family} in {listing}");
+    }
+    for &(family, _, _) in BUILT {
+        let gated_by_code = !matches!(family, Family::Positional | Family::Defaults);
+        assert_eq!(
+            GATED.iter().any(|&(f, _)| f == family),
+            gated_by_code,
+            "{family}"
+        );
+    }
+}
+
+/// Every family names its cargo feature and knows whether this build has it.
+#[test]
+fn issue15_families_name_their_features() {
+    for &(family, feature, built) in BUILT {
+        assert_eq!(family.feature(), feature);
+        assert_eq!(family.enabled(), built, "{feature}");
+        assert_eq!(family.to_string(), feature);
+    }
+    assert_eq!(
+        CodeError::Unsupported(Family::Nested).to_string(),
+        "the instruction needs the `nested` feature, which this engine was built without"
+    );
+}
+
 const PLAIN: &str = "load.slot slot 0\nload.const const 4\nstr starts_with";
 
 /// The fixture has an address slot and an IP range set: without `ip` every bundle of it is
@@ -49,7 +173,7 @@ const PLAIN: &str = "load.slot slot 0\nload.const const 4\nstr starts_with";
 #[test]
 fn issue14_without_ip_the_address_kinds_are_refused() {
     let refused = Err(BundleError::Verify(VerifyError::Unsupported(Family::Ip)));
-    for listing in [PLAIN, IP, TIME, LOWER, ARITH, FOLD] {
+    for listing in [PLAIN, IP, TIME, LOWER, ARITH, FOLD, LOOKUP, IN_FIELD, LIKE] {
         assert_eq!(load(listing), refused, "{listing}");
     }
     assert_eq!(
@@ -59,117 +183,11 @@ fn issue14_without_ip_the_address_kinds_are_refused() {
     );
 }
 
-#[cfg(feature = "ip")]
-#[test]
-fn issue14_with_ip_addresses_load() {
-    assert_eq!(load(PLAIN), Ok(()));
-    assert_eq!(load(IP), Ok(()));
-}
-
-#[cfg(all(feature = "ip", not(feature = "time")))]
-#[test]
-fn issue14_without_time_sub_and_parts_are_refused() {
-    // `sub` is the third instruction (two 3-byte loads before it); `time.hour` the second.
-    let at = |pc, e: BundleError| match e {
-        BundleError::Verify(VerifyError::Code {
-            policy,
-            block,
-            error,
-            ..
-        }) => BundleError::Verify(VerifyError::Code {
-            policy,
-            block,
-            pc,
-            error,
-        }),
-        e => e,
-    };
-    assert_eq!(load(TIME), Err(at(6, code_refused(Family::Time))));
-    assert_eq!(load(TIME_PART), Err(at(3, code_refused(Family::Time))));
-}
-
-#[cfg(all(feature = "ip", feature = "time"))]
-#[test]
-fn issue14_with_time_sub_and_parts_load() {
-    assert_eq!(load(TIME), Ok(()));
-    assert_eq!(load(TIME_PART), Ok(()));
-}
-
-#[cfg(all(feature = "ip", not(feature = "unicode")))]
-#[test]
-fn issue14_without_unicode_lower_tests_are_refused() {
-    let Err(BundleError::Verify(VerifyError::Code { error, .. })) = load(LOWER) else {
-        panic!("lower.starts_with loaded without `unicode`");
-    };
-    assert_eq!(error, CodeError::Unsupported(Family::Unicode));
-    let Err(BundleError::Verify(VerifyError::Code { error, .. })) = load(FOLD) else {
-        panic!("str.fold loaded without `unicode`");
-    };
-    assert_eq!(error, CodeError::Unsupported(Family::Unicode));
-    // `in.range` is its own family (`ranges`, session 9), not `unicode`'s.
-    if cfg!(feature = "ranges") {
-        assert_eq!(load(RANGE), Ok(()));
-    } else {
-        let Err(BundleError::Verify(VerifyError::Code { error, .. })) = load(RANGE) else {
-            panic!("in.range loaded without `ranges`");
-        };
-        assert_eq!(error, CodeError::Unsupported(Family::Ranges));
-    }
-    assert_eq!(
-        error.to_string(),
-        "the instruction needs the `unicode` feature, which this engine was built without"
-    );
-    assert_eq!(code_refused(Family::Unicode), code_refused(Family::Unicode));
-}
-
-#[cfg(all(feature = "ip", feature = "unicode"))]
-#[test]
-fn issue14_with_unicode_lower_tests_load() {
-    assert_eq!(load(LOWER), Ok(()));
-    assert_eq!(load(FOLD), Ok(()));
-    // `in.range` is its own family (`ranges`, session 9), not `unicode`'s.
-    if cfg!(feature = "ranges") {
-        assert_eq!(load(RANGE), Ok(()));
-    } else {
-        let Err(BundleError::Verify(VerifyError::Code { error, .. })) = load(RANGE) else {
-            panic!("in.range loaded without `ranges`");
-        };
-        assert_eq!(error, CodeError::Unsupported(Family::Ranges));
-    }
-}
-
-#[cfg(all(feature = "ip", not(feature = "arith")))]
-#[test]
-fn issue14_without_arith_the_arith_instruction_is_refused() {
-    let Err(BundleError::Verify(VerifyError::Code { pc, error, .. })) = load(ARITH) else {
-        panic!("arith loaded without `arith`");
-    };
-    assert_eq!((pc, error), (6, CodeError::Unsupported(Family::Arith)));
-}
-
-#[cfg(all(feature = "ip", feature = "arith"))]
-#[test]
-fn issue14_with_arith_the_arith_instruction_loads() {
-    assert_eq!(load(ARITH), Ok(()));
-}
-
-#[test]
-fn issue14_families_name_their_features() {
-    assert_eq!(Family::Time.feature(), "time");
-    assert_eq!(Family::Ip.feature(), "ip");
-    assert_eq!(Family::Unicode.feature(), "unicode");
-    assert_eq!(Family::Time.enabled(), cfg!(feature = "time"));
-    assert_eq!(Family::Ip.enabled(), cfg!(feature = "ip"));
-    assert_eq!(Family::Unicode.enabled(), cfg!(feature = "unicode"));
-    assert_eq!(Family::Arith.feature(), "arith");
-    assert_eq!(Family::Arith.enabled(), cfg!(feature = "arith"));
-}
-
-/// `segment(x, sep, i)`: piece 1 of `a.env` split on "pr", in a set (issue #15 gate).
-const SEG: &str = "seg.slot slot 0 const 4 const 7\nin.set set 0";
-const HAS_SEG: &str = "has.seg.slot slot 0 const 4 const 7";
-
 /// The fixture with slot 2 renamed to the positional path `b.n[0]`.
+#[cfg_attr(
+    not(feature = "ip"),
+    allow(dead_code, reason = "the fixture needs `ip`")
+)]
 fn positional_fixture() -> Variant {
     Variant {
         slot2_path: Some("b.n[0]"),
@@ -178,6 +196,10 @@ fn positional_fixture() -> Variant {
 }
 
 /// The fixture with a schema default for `b.n`.
+#[cfg_attr(
+    not(feature = "ip"),
+    allow(dead_code, reason = "the fixture needs `ip`")
+)]
 fn defaults_fixture() -> Variant {
     Variant {
         default_of_b_n: Some("7"),
@@ -186,27 +208,13 @@ fn defaults_fixture() -> Variant {
 }
 
 /// Loads the fixture bundle changed by `variant` around the plain listing.
+#[cfg_attr(
+    not(feature = "ip"),
+    allow(dead_code, reason = "the fixture needs `ip`")
+)]
 fn load_variant(variant: &Variant) -> Result<(), BundleError> {
     let bytes = bundle_bytes_with(&assemble(PLAIN).unwrap(), variant);
     Bundle::from_bytes(&bytes).map(|_| ())
-}
-
-#[cfg(all(feature = "ip", not(feature = "segment")))]
-#[test]
-fn issue15_without_segment_the_seg_instructions_are_refused() {
-    assert_eq!(load(SEG), Err(code_refused(Family::Segment)));
-    assert_eq!(load(HAS_SEG), Err(code_refused(Family::Segment)));
-    assert_eq!(
-        CodeError::Unsupported(Family::Segment).to_string(),
-        "the instruction needs the `segment` feature, which this engine was built without"
-    );
-}
-
-#[cfg(all(feature = "ip", feature = "segment"))]
-#[test]
-fn issue15_with_segment_the_seg_instructions_load() {
-    assert_eq!(load(SEG), Ok(()));
-    assert_eq!(load(HAS_SEG), Ok(()));
 }
 
 #[cfg(all(feature = "ip", not(feature = "positional")))]
@@ -252,40 +260,6 @@ fn issue15_with_defaults_a_slot_defaults_section_loads() {
 #[test]
 fn issue15_the_plain_fixture_needs_none_of_the_new_families() {
     assert_eq!(load_variant(&Variant::default()), Ok(()));
-}
-
-#[test]
-fn issue15_families_name_their_features() {
-    assert_eq!(Family::Segment.feature(), "segment");
-    assert_eq!(Family::Positional.feature(), "positional");
-    assert_eq!(Family::Defaults.feature(), "defaults");
-    assert_eq!(Family::Segment.enabled(), cfg!(feature = "segment"));
-    assert_eq!(Family::Positional.enabled(), cfg!(feature = "positional"));
-    assert_eq!(Family::Defaults.enabled(), cfg!(feature = "defaults"));
-}
-
-/// Session 9's instructions are families of their own (issue #15): firmware without them
-/// leaves their interpreter code out, and the verifier refuses a bundle that uses them.
-#[test]
-fn issue15_dynamic_keys_and_range_tables_are_families() {
-    use ipe_nostd::family::of_instr;
-    use ipe_nostd::isa::{Field, Instr, Ranges, Slot};
-    let get = Instr::MapGet {
-        map: Slot(0),
-        field: Field(1),
-    };
-    let has = Instr::MapHas {
-        map: Slot(0),
-        field: Field(1),
-    };
-    let range = Instr::InRange { table: Ranges(0) };
-    assert_eq!(of_instr(&get), Some(Family::DynKey));
-    assert_eq!(of_instr(&has), Some(Family::DynKey));
-    assert_eq!(of_instr(&range), Some(Family::Ranges));
-    assert_eq!(Family::DynKey.feature(), "dynkey");
-    assert_eq!(Family::Ranges.feature(), "ranges");
-    assert_eq!(Family::DynKey.enabled(), cfg!(feature = "dynkey"));
-    assert_eq!(Family::Ranges.enabled(), cfg!(feature = "ranges"));
 }
 
 /// Issue #13, session 10: the address-cell instructions (`in.ip`, `cmp.ip`, an `ip` field read

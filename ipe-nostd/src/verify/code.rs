@@ -297,7 +297,9 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         Ok(())
     }
 
-    fn cmp(&mut self, op: CmpOp, a: Ty, b: Ty) -> Result<(), CodeError> {
+    /// The effect of a comparison `op` of a cell of type `a` with one of type `b`: equal
+    /// types, and an ordered operator only on ints and enums; a bool results.
+    fn cmp(op: CmpOp, a: Ty, b: Ty) -> Result<Effect, CodeError> {
         // An address is compared by `cmp.ip` only (issue #13, session 10).
         #[cfg(feature = "dynkey")]
         if a == Ty::Ip {
@@ -306,7 +308,358 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         if a != b || (op.is_ordered() && !matches!(a, Ty::Int | Ty::Enum)) {
             return Err(CodeError::TypeMismatch);
         }
-        self.state.push(Ty::Bool)
+        Ok(Effect::push(Ty::Bool))
+    }
+
+    /// Pops a cell that must have type `want` (issue #15: the one copy of this check for the
+    /// instructions that test their operand before their other operands).
+    fn pop_ty(&mut self, base: u8, want: Ty) -> Result<(), CodeError> {
+        if self.state.pop(base)? != want {
+            return Err(CodeError::TypeMismatch);
+        }
+        Ok(())
+    }
+
+    /// Applies an instruction's checked [`Effect`] to the stack state: pops its operands (all
+    /// of them before their types are compared), then pushes its result.
+    fn apply(&mut self, base: u8, eff: Effect) -> Result<(), CodeError> {
+        match eff.npops {
+            0 => {}
+            1 => {
+                let [a, _] = eff.pops;
+                self.pop_ty(base, a)?;
+            }
+            _ => {
+                let b = self.state.pop(base)?;
+                let a = self.state.pop(base)?;
+                if [a, b] != eff.pops {
+                    return Err(CodeError::TypeMismatch);
+                }
+            }
+        }
+        self.state.push(eff.push)
+    }
+
+    /// Checks the operands of one instruction that is neither a jump nor an aggregate (those
+    /// need the block around them, [`Self::block`]) at aggregate nesting `level`, with the
+    /// block's cells starting at depth `base`, and returns its stack effect and extra cost.
+    ///
+    /// Issue #15: every instruction's check ends in the one shared [`Self::apply`], and its
+    /// errors get their location once, in [`Self::block`], instead of at every operand.
+    fn effect(&mut self, instr: Instr, level: usize, base: u8) -> Result<Effect, CodeError> {
+        use Ty::{Bool, Int, Str};
+        Ok(match instr {
+            // With `dynkey`, an `ip` slot or field loads as an address (issue #13, session 10).
+            #[cfg(feature = "dynkey")]
+            Instr::LoadSlot { slot } => {
+                Effect::push(load_ty(self.slot_kind(slot.0)?).ok_or(CodeError::TypeMismatch)?)
+            }
+            #[cfg(not(feature = "dynkey"))]
+            Instr::LoadSlot { slot } => Effect::push(self.scalar_slot_ty(slot.0)?),
+            #[cfg(feature = "dynkey")]
+            Instr::LoadField { level: l, field } => Effect::push(
+                load_ty(self.field_rec(l.0, field.0, level)?.kind()).ok_or(CodeError::BadOperand)?,
+            ),
+            #[cfg(not(feature = "dynkey"))]
+            Instr::LoadField { level: l, field } => {
+                Effect::push(self.field_ty(l.0, field.0, level)?)
+            }
+            Instr::HasField { level: l, field } => {
+                // The presence of a scalar field (an address too, issue #14) or of a nested
+                // list (issue #13).
+                let ip = self
+                    .field_rec(l.0, field.0, level)
+                    .is_ok_and(|r| r.kind() == kind::IP);
+                if !ip && self.field_ty(l.0, field.0, level).is_err() {
+                    self.nested_slot(l.0, field.0, level)?;
+                }
+                Effect::push(Bool)
+            }
+            Instr::LoadConst { konst } => Effect::push(self.const_ty(konst.0)?),
+            Instr::Cmp { op } => {
+                let b = self.state.pop(base)?;
+                let a = self.state.pop(base)?;
+                Self::cmp(op, a, b)?
+            }
+            Instr::CmpSlotConst { op, slot, konst } => {
+                Self::cmp(op, self.scalar_slot_ty(slot.0)?, self.const_ty(konst.0)?)?
+            }
+            Instr::CmpFieldConst {
+                op,
+                level: l,
+                field,
+                konst,
+            } => Self::cmp(
+                op,
+                self.field_ty(l.0, field.0, level)?,
+                self.const_ty(konst.0)?,
+            )?,
+            Instr::CmpFieldSlot {
+                op,
+                level: l,
+                field,
+                slot,
+            } => Self::cmp(
+                op,
+                self.field_ty(l.0, field.0, level)?,
+                self.scalar_slot_ty(slot.0)?,
+            )?,
+            Instr::StrOp { op } => {
+                // `matches` reads a regex of the bundle: only `str.match` runs it.
+                if op == crate::isa::StrOp::Matches {
+                    return Err(CodeError::BadOperand);
+                }
+                Effect::bin(Str, Str, Bool)
+            }
+            Instr::StrMatch { re } => {
+                self.pop_ty(base, Str)?;
+                if usize::from(re.0) >= crate::regex::count(self.t.body.regexes) {
+                    return Err(CodeError::BadOperand);
+                }
+                Effect::push(Bool)
+            }
+            Instr::StrMatchFold { re } => {
+                // Issue #14, session 9: `lower(s) matches re`; one step.
+                self.pop_ty(base, Str)?;
+                if usize::from(re.0) >= crate::regex::count(self.t.body.regexes) {
+                    return Err(CodeError::BadOperand);
+                }
+                Effect::push(Bool)
+            }
+            Instr::StrFold { op } => {
+                // Issue #14, session 9: `lower(a) op lower(b)`; one step.
+                if !crate::fold::folds(op) {
+                    return Err(CodeError::BadOperand);
+                }
+                Effect::bin(Str, Str, Bool)
+            }
+            Instr::InRange { table } => {
+                // Issue #14, session 9: an int against a range table (sorted, disjoint,
+                // non-adjacent; checked here), one binary search: one step.
+                self.pop_ty(base, Int)?;
+                crate::ranges::check(self.t.body.int_ranges, table.0)
+                    .map_err(|_| CodeError::BadOperand)?;
+                Effect::push(Bool)
+            }
+            Instr::InSet { set } => Effect::un(self.set_ty(set.0)?, Bool),
+            Instr::InSlotSet { slot, set } => {
+                if self.scalar_slot_ty(slot.0)? != self.set_ty(set.0)? {
+                    return Err(CodeError::TypeMismatch);
+                }
+                Effect::push(Bool)
+            }
+            Instr::InIpSlot { slot, set } => {
+                // Issue #14: an address slot against an IP range table (checked sorted and
+                // disjoint in records.rs); one binary search.
+                if self.slot_kind(slot.0)? != kind::IP {
+                    return Err(CodeError::TypeMismatch);
+                }
+                self.ip_set(set.0)?;
+                Effect::push(Bool)
+            }
+            Instr::InIpField {
+                level: l,
+                field,
+                set,
+            } => {
+                if self.field_rec(l.0, field.0, level)?.kind() != kind::IP {
+                    return Err(CodeError::TypeMismatch);
+                }
+                self.ip_set(set.0)?;
+                Effect::push(Bool)
+            }
+            Instr::InPairSet { set } => {
+                // A pair set only: its keys are checked as symbol pairs (records.rs).
+                if usize::from(set.0) >= self.t.sets {
+                    return Err(CodeError::BadOperand);
+                }
+                if SetRec::nth(self.t.body.sets, set.0.into()).kind() != kind::PAIR {
+                    return Err(CodeError::TypeMismatch);
+                }
+                Effect::bin(Str, Str, Bool)
+            }
+            Instr::LookupSlot { slot, set, konst } => {
+                let k = self.scalar_slot_ty(slot.0)?;
+                Effect::push(self.lookup_ty(k, set.0, konst.0)?)
+            }
+            Instr::LookupField {
+                level: l,
+                field,
+                set,
+                konst,
+            } => {
+                let k = self.field_ty(l.0, field.0, level)?;
+                Effect::push(self.lookup_ty(k, set.0, konst.0)?)
+            }
+            #[cfg(feature = "segment")]
+            Instr::SegSlot { slot, sep, index } | Instr::HasSegSlot { slot, sep, index } => {
+                if self.scalar_slot_ty(slot.0)? != Str {
+                    return Err(CodeError::TypeMismatch);
+                }
+                self.seg_args(sep.0, index.0)?;
+                Effect::push(if matches!(instr, Instr::SegSlot { .. }) {
+                    Str
+                } else {
+                    Bool
+                })
+            }
+            #[cfg(feature = "segment")]
+            Instr::SegField {
+                level: l,
+                field,
+                sep,
+                index,
+            }
+            | Instr::HasSegField {
+                level: l,
+                field,
+                sep,
+                index,
+            } => {
+                if self.field_ty(l.0, field.0, level)? != Str {
+                    return Err(CodeError::TypeMismatch);
+                }
+                self.seg_args(sep.0, index.0)?;
+                Effect::push(if matches!(instr, Instr::SegField { .. }) {
+                    Str
+                } else {
+                    Bool
+                })
+            }
+            #[cfg(feature = "segment")]
+            Instr::Seg {
+                sep,
+                index,
+                level: l,
+                at,
+            } => {
+                // Issue #14: a piece of the string on the stack; `at` names a slot (level
+                // `SEG_AT_SLOT`) or a field of a bound element, as an error location only
+                // (its kind is not read).
+                if l.0 == crate::isa::SEG_AT_SLOT {
+                    self.slot_kind(at.0)?;
+                } else {
+                    self.field_rec(l.0, at.0, level)?;
+                }
+                self.seg_args(sep.0, index.0)?;
+                Effect::un(Str, Str)
+            }
+            #[cfg(feature = "segment")]
+            Instr::HasSeg { sep, index } => {
+                self.seg_args(sep.0, index.0)?;
+                Effect::un(Str, Bool)
+            }
+            // Refused before by the family check (issue #15).
+            #[cfg(not(feature = "segment"))]
+            Instr::SegSlot { .. }
+            | Instr::SegField { .. }
+            | Instr::HasSegSlot { .. }
+            | Instr::HasSegField { .. }
+            | Instr::Seg { .. }
+            | Instr::HasSeg { .. } => {
+                return Err(CodeError::Unsupported(crate::family::Family::Segment));
+            }
+            Instr::CmpIpSlotSlot { a, b, .. } => {
+                // Issue #14: two address slots, compared in place; one step.
+                if self.slot_kind(a.0)? != kind::IP || self.slot_kind(b.0)? != kind::IP {
+                    return Err(CodeError::TypeMismatch);
+                }
+                Effect::push(Bool)
+            }
+            Instr::CmpIpFieldSlot {
+                level: l,
+                field,
+                slot,
+                ..
+            } => {
+                if self.field_rec(l.0, field.0, level)?.kind() != kind::IP
+                    || self.slot_kind(slot.0)? != kind::IP
+                {
+                    return Err(CodeError::TypeMismatch);
+                }
+                Effect::push(Bool)
+            }
+            Instr::CmpIpFieldField { la, fa, lb, fb, .. } => {
+                if self.field_rec(la.0, fa.0, level)?.kind() != kind::IP
+                    || self.field_rec(lb.0, fb.0, level)?.kind() != kind::IP
+                {
+                    return Err(CodeError::TypeMismatch);
+                }
+                Effect::push(Bool)
+            }
+            // Issue #13: a request map indexed by the string on the stack, a scan of at most
+            // its `max` entries.
+            Instr::MapGet { map, field } => {
+                let (r, t) = self.map_field(map.0, field.0)?;
+                Effect::un(Str, t).cost(r.max_len())
+            }
+            // Issue #13, session 10: an address cell against an IP range table, and two
+            // address cells compared (any order).
+            #[cfg(feature = "dynkey")]
+            Instr::InIp { set } => {
+                self.ip_set(set.0)?;
+                Effect::un(Ty::Ip, Bool)
+            }
+            #[cfg(feature = "dynkey")]
+            Instr::CmpIp { .. } => Effect::bin(Ty::Ip, Ty::Ip, Bool),
+            // Without `dynkey`, `family::check_instr` refused them before.
+            #[cfg(not(feature = "dynkey"))]
+            Instr::InIp { .. } | Instr::CmpIp { .. } => return Err(CodeError::BadOperand),
+            Instr::MapHas { map, field } => {
+                // Field 0, the key, tests the entry alone (`has m[k]` of a map of records).
+                let r = self.map_slot(map.0)?;
+                if field.0 >= r.field_count() {
+                    return Err(CodeError::BadOperand);
+                }
+                Effect::un(Str, Bool).cost(r.max_len())
+            }
+            Instr::InList { list } => {
+                let r = self.t.slot(list.0).ok_or(CodeError::BadOperand)?;
+                if r.kind() != kind::LIST {
+                    return Err(CodeError::TypeMismatch);
+                }
+                let et = ty_of(r.elem_kind()).ok_or(CodeError::BadOperand)?;
+                // A scan of the list: bounded by its length.
+                Effect::un(et, Bool).cost(r.max_len())
+            }
+            Instr::InField { level: l, field } => {
+                let (_, r) = self.nested_slot(l.0, field.0, level)?;
+                if r.kind() != kind::LIST {
+                    return Err(CodeError::TypeMismatch);
+                }
+                let et = ty_of(r.elem_kind()).ok_or(CodeError::BadOperand)?;
+                Effect::un(et, Bool).cost(r.max_len())
+            }
+            Instr::Has { slot } => {
+                self.slot_kind(slot.0)?;
+                Effect::push(Bool)
+            }
+            Instr::Not {} => Effect::un(Bool, Bool),
+            Instr::And {} | Instr::Or {} => Effect::bin(Bool, Bool, Bool),
+            Instr::Add {} | Instr::Sub {} => Effect::bin(Int, Int, Int),
+            Instr::Arith { op, at } => {
+                // The error slot must exist (its path names an arithmetic error).
+                self.slot_kind(at.0)?;
+                if !op.is_unary() {
+                    self.pop_ty(base, Int)?;
+                }
+                Effect::un(Int, Int)
+            }
+            Instr::StrLen {} => Effect::un(Str, Int),
+            Instr::NoteCount {}
+            | Instr::TimeHour {}
+            | Instr::TimeWeekday {}
+            | Instr::TimeOfDay {} => Effect::un(Int, Int),
+            // A jump or an aggregate: checked by `block`, which never passes one here.
+            Instr::JumpIfFalse { .. }
+            | Instr::JumpIfTrue { .. }
+            | Instr::Count { .. }
+            | Instr::Any { .. }
+            | Instr::All { .. }
+            | Instr::CountField { .. }
+            | Instr::AnyField { .. }
+            | Instr::AllField { .. } => return Err(CodeError::BadOperand),
+        })
     }
 
     /// Verifies one block at nesting `level` whose cells start at the current depth; returns
@@ -360,412 +713,10 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
             cost = cost.saturating_add(1);
             let e = |err| (at, err);
             crate::family::check_instr(&instr).map_err(|f| e(CodeError::Unsupported(f)))?;
-            let base_u8 = base;
             match instr {
-                Instr::LoadSlot { slot } => {
-                    // With `dynkey`, an `ip` slot loads as an address (issue #13, session 10).
-                    #[cfg(feature = "dynkey")]
-                    let t = load_ty(self.slot_kind(slot.0).map_err(e)?)
-                        .ok_or(e(CodeError::TypeMismatch))?;
-                    #[cfg(not(feature = "dynkey"))]
-                    let t = self.scalar_slot_ty(slot.0).map_err(e)?;
-                    self.state.push(t).map_err(e)?;
-                }
-                Instr::LoadField { level: l, field } => {
-                    #[cfg(feature = "dynkey")]
-                    let t = load_ty(self.field_rec(l.0, field.0, level).map_err(e)?.kind())
-                        .ok_or(e(CodeError::BadOperand))?;
-                    #[cfg(not(feature = "dynkey"))]
-                    let t = self.field_ty(l.0, field.0, level).map_err(e)?;
-                    self.state.push(t).map_err(e)?;
-                }
-                Instr::HasField { level: l, field } => {
-                    // The presence of a scalar field (an address too, issue #14) or of a
-                    // nested list (issue #13).
-                    let ip = self
-                        .field_rec(l.0, field.0, level)
-                        .is_ok_and(|r| r.kind() == kind::IP);
-                    if !ip && self.field_ty(l.0, field.0, level).is_err() {
-                        self.nested_slot(l.0, field.0, level).map_err(e)?;
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::LoadConst { konst } => {
-                    let t = self.const_ty(konst.0).map_err(e)?;
-                    self.state.push(t).map_err(e)?;
-                }
-                Instr::Cmp { op } => {
-                    let b = self.state.pop(base_u8).map_err(e)?;
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    self.cmp(op, a, b).map_err(e)?;
-                }
-                Instr::CmpSlotConst { op, slot, konst } => {
-                    let a = self.scalar_slot_ty(slot.0).map_err(e)?;
-                    let b = self.const_ty(konst.0).map_err(e)?;
-                    self.cmp(op, a, b).map_err(e)?;
-                }
-                Instr::CmpFieldConst {
-                    op,
-                    level: l,
-                    field,
-                    konst,
-                } => {
-                    let a = self.field_ty(l.0, field.0, level).map_err(e)?;
-                    let b = self.const_ty(konst.0).map_err(e)?;
-                    self.cmp(op, a, b).map_err(e)?;
-                }
-                Instr::CmpFieldSlot {
-                    op,
-                    level: l,
-                    field,
-                    slot,
-                } => {
-                    let a = self.field_ty(l.0, field.0, level).map_err(e)?;
-                    let b = self.scalar_slot_ty(slot.0).map_err(e)?;
-                    self.cmp(op, a, b).map_err(e)?;
-                }
-                Instr::StrOp { op } => {
-                    // `matches` reads a regex of the bundle: only `str.match` runs it.
-                    if op == crate::isa::StrOp::Matches {
-                        return Err(e(CodeError::BadOperand));
-                    }
-                    let b = self.state.pop(base_u8).map_err(e)?;
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != Ty::Str || b != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::StrMatch { re } => {
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    if usize::from(re.0) >= crate::regex::count(self.t.body.regexes) {
-                        return Err(e(CodeError::BadOperand));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::StrFold { op } => {
-                    // Issue #14, session 9: `lower(a) op lower(b)`; one step.
-                    if !crate::fold::folds(op) {
-                        return Err(e(CodeError::BadOperand));
-                    }
-                    let b = self.state.pop(base_u8).map_err(e)?;
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != Ty::Str || b != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::StrMatchFold { re } => {
-                    // Issue #14, session 9: `lower(s) matches re`; one step.
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    if usize::from(re.0) >= crate::regex::count(self.t.body.regexes) {
-                        return Err(e(CodeError::BadOperand));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::InRange { table } => {
-                    // Issue #14, session 9: an int against a range table (sorted, disjoint,
-                    // non-adjacent; checked here), one binary search: one step.
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Int {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    crate::ranges::check(self.t.body.int_ranges, table.0)
-                        .map_err(|_| e(CodeError::BadOperand))?;
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::InSet { set } => {
-                    let s = self.set_ty(set.0).map_err(e)?;
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != s {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::InSlotSet { slot, set } => {
-                    let a = self.scalar_slot_ty(slot.0).map_err(e)?;
-                    if a != self.set_ty(set.0).map_err(e)? {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::InIpSlot { slot, set } => {
-                    // Issue #14: an address slot against an IP range table (checked sorted
-                    // and disjoint in records.rs); one binary search.
-                    if self.slot_kind(slot.0).map_err(e)? != kind::IP {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.ip_set(set.0).map_err(e)?;
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::InIpField {
-                    level: l,
-                    field,
-                    set,
-                } => {
-                    if self.field_rec(l.0, field.0, level).map_err(e)?.kind() != kind::IP {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.ip_set(set.0).map_err(e)?;
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::InPairSet { set } => {
-                    // A pair set only: its keys are checked as symbol pairs (records.rs).
-                    if usize::from(set.0) >= self.t.sets {
-                        return Err(e(CodeError::BadOperand));
-                    }
-                    if SetRec::nth(self.t.body.sets, set.0.into()).kind() != kind::PAIR {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    let b = self.state.pop(base_u8).map_err(e)?;
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != Ty::Str || b != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::LookupSlot { slot, set, konst } => {
-                    let k = self.scalar_slot_ty(slot.0).map_err(e)?;
-                    let t = self.lookup_ty(k, set.0, konst.0).map_err(e)?;
-                    self.state.push(t).map_err(e)?;
-                }
-                Instr::LookupField {
-                    level: l,
-                    field,
-                    set,
-                    konst,
-                } => {
-                    let k = self.field_ty(l.0, field.0, level).map_err(e)?;
-                    let t = self.lookup_ty(k, set.0, konst.0).map_err(e)?;
-                    self.state.push(t).map_err(e)?;
-                }
-                #[cfg(feature = "segment")]
-                Instr::SegSlot { slot, sep, index } | Instr::HasSegSlot { slot, sep, index } => {
-                    if self.scalar_slot_ty(slot.0).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.seg_args(sep.0, index.0).map_err(e)?;
-                    let t = if matches!(instr, Instr::SegSlot { .. }) {
-                        Ty::Str
-                    } else {
-                        Ty::Bool
-                    };
-                    self.state.push(t).map_err(e)?;
-                }
-                #[cfg(feature = "segment")]
-                Instr::SegField {
-                    level: l,
-                    field,
-                    sep,
-                    index,
-                }
-                | Instr::HasSegField {
-                    level: l,
-                    field,
-                    sep,
-                    index,
-                } => {
-                    if self.field_ty(l.0, field.0, level).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.seg_args(sep.0, index.0).map_err(e)?;
-                    let t = if matches!(instr, Instr::SegField { .. }) {
-                        Ty::Str
-                    } else {
-                        Ty::Bool
-                    };
-                    self.state.push(t).map_err(e)?;
-                }
-                // Refused above by the family check (issue #15).
-                #[cfg(not(feature = "segment"))]
-                Instr::SegSlot { .. }
-                | Instr::SegField { .. }
-                | Instr::HasSegSlot { .. }
-                | Instr::HasSegField { .. }
-                | Instr::Seg { .. }
-                | Instr::HasSeg { .. } => {
-                    return Err(e(CodeError::Unsupported(crate::family::Family::Segment)));
-                }
-                Instr::CmpIpSlotSlot { a, b, .. } => {
-                    // Issue #14: two address slots, compared in place; one step.
-                    if self.slot_kind(a.0).map_err(e)? != kind::IP
-                        || self.slot_kind(b.0).map_err(e)? != kind::IP
-                    {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::CmpIpFieldSlot {
-                    level: l,
-                    field,
-                    slot,
-                    ..
-                } => {
-                    if self.field_rec(l.0, field.0, level).map_err(e)?.kind() != kind::IP
-                        || self.slot_kind(slot.0).map_err(e)? != kind::IP
-                    {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::CmpIpFieldField { la, fa, lb, fb, .. } => {
-                    if self.field_rec(la.0, fa.0, level).map_err(e)?.kind() != kind::IP
-                        || self.field_rec(lb.0, fb.0, level).map_err(e)?.kind() != kind::IP
-                    {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                #[cfg(feature = "segment")]
-                Instr::Seg {
-                    sep,
-                    index,
-                    level: l,
-                    at,
-                } => {
-                    // Issue #14: a piece of the string on the stack; `at` names a slot
-                    // (level `SEG_AT_SLOT`) or a field of a bound element, as an error
-                    // location only (its kind is not read).
-                    if l.0 == crate::isa::SEG_AT_SLOT {
-                        self.slot_kind(at.0).map_err(e)?;
-                    } else {
-                        self.field_rec(l.0, at.0, level).map_err(e)?;
-                    }
-                    self.seg_args(sep.0, index.0).map_err(e)?;
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Str).map_err(e)?;
-                }
-                #[cfg(feature = "segment")]
-                Instr::HasSeg { sep, index } => {
-                    self.seg_args(sep.0, index.0).map_err(e)?;
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                // Issue #13: a request map indexed by the string on the stack, a scan of at
-                // most its `max` entries.
-                Instr::MapGet { map, field } => {
-                    let (r, t) = self.map_field(map.0, field.0).map_err(e)?;
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    cost = cost.saturating_add(u64::from(r.max_len()));
-                    self.state.push(t).map_err(e)?;
-                }
-                #[cfg(feature = "dynkey")]
-                Instr::InIp { set } => {
-                    // Issue #13, session 10: an address cell against an IP range table.
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Ip {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.ip_set(set.0).map_err(e)?;
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                #[cfg(feature = "dynkey")]
-                Instr::CmpIp { .. } => {
-                    // Issue #13, session 10: two address cells, any order.
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Ip
-                        || self.state.pop(base_u8).map_err(e)? != Ty::Ip
-                    {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                // Without `dynkey`, `family::check_instr` refused them above.
-                #[cfg(not(feature = "dynkey"))]
-                Instr::InIp { .. } | Instr::CmpIp { .. } => {}
-                Instr::MapHas { map, field } => {
-                    // Field 0, the key, tests the entry alone (`has m[k]` of a map of records).
-                    let r = self.map_slot(map.0).map_err(e)?;
-                    if field.0 >= r.field_count() {
-                        return Err(e(CodeError::BadOperand));
-                    }
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    cost = cost.saturating_add(u64::from(r.max_len()));
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::InList { list } => {
-                    let s = list.0;
-                    let r = self.t.slot(s).ok_or(e(CodeError::BadOperand))?;
-                    if r.kind() != kind::LIST {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    let et = ty_of(r.elem_kind()).ok_or(e(CodeError::BadOperand))?;
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != et {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    // A scan of the list: bounded by its length.
-                    cost = cost.saturating_add(u64::from(r.max_len()));
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::Has { slot } => {
-                    self.slot_kind(slot.0).map_err(e)?;
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::Not {} => {
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Bool {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::And {} | Instr::Or {} => {
-                    let b = self.state.pop(base_u8).map_err(e)?;
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != Ty::Bool || b != Ty::Bool {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
-                }
-                Instr::Add {} | Instr::Sub {} => {
-                    let b = self.state.pop(base_u8).map_err(e)?;
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != Ty::Int || b != Ty::Int {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Int).map_err(e)?;
-                }
-                Instr::Arith { op, at } => {
-                    // The error slot must exist (its path names an arithmetic error).
-                    self.slot_kind(at.0).map_err(e)?;
-                    let n = if op.is_unary() { 1 } else { 2 };
-                    for _ in 0..n {
-                        if self.state.pop(base_u8).map_err(e)? != Ty::Int {
-                            return Err(e(CodeError::TypeMismatch));
-                        }
-                    }
-                    self.state.push(Ty::Int).map_err(e)?;
-                }
-                Instr::StrLen {} => {
-                    if self.state.pop(base_u8).map_err(e)? != Ty::Str {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Int).map_err(e)?;
-                }
-                Instr::NoteCount {}
-                | Instr::TimeHour {}
-                | Instr::TimeWeekday {}
-                | Instr::TimeOfDay {} => {
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != Ty::Int {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Int).map_err(e)?;
-                }
                 Instr::JumpIfFalse { by } | Instr::JumpIfTrue { by } => {
-                    let a = self.state.pop(base_u8).map_err(e)?;
-                    if a != Ty::Bool {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    self.state.push(Ty::Bool).map_err(e)?;
+                    self.apply(base, Effect::un(Ty::Bool, Ty::Bool))
+                        .map_err(e)?;
                     let target = pc + usize::from(by.0);
                     if target > code.len() {
                         return Err(e(CodeError::BadJump));
@@ -785,18 +736,6 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                         *slot = (target, self.state);
                         npending += 1;
                     }
-                }
-                Instr::InField { level: l, field } => {
-                    let (_, r) = self.nested_slot(l.0, field.0, level).map_err(e)?;
-                    if r.kind() != kind::LIST {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    let et = ty_of(r.elem_kind()).ok_or(e(CodeError::BadOperand))?;
-                    if self.state.pop(base_u8).map_err(e)? != et {
-                        return Err(e(CodeError::TypeMismatch));
-                    }
-                    cost = cost.saturating_add(u64::from(r.max_len()));
-                    self.state.push(Ty::Bool).map_err(e)?;
                 }
                 Instr::Count { .. }
                 | Instr::Any { .. }
@@ -859,12 +798,17 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                             .block(body, level + 1)
                             .map_err(|(bpc, err)| (pc + bpc, err))?;
                         // The body left one bool; the aggregate consumes it.
-                        self.state.pop(base_u8).map_err(e)?;
+                        self.state.pop(base).map_err(e)?;
                         cost = cost.saturating_add(max.saturating_mul(body_cost.saturating_add(1)));
                         pc += n;
                     }
                     let t = if is_count { Ty::Int } else { Ty::Bool };
                     self.state.push(t).map_err(e)?;
+                }
+                _ => {
+                    let eff = self.effect(instr, level, base).map_err(e)?;
+                    self.apply(base, eff).map_err(e)?;
+                    cost = cost.saturating_add(u64::from(eff.cost));
                 }
             }
         }
@@ -882,5 +826,51 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
         // Leave the result on the stack for the caller of a body; a top-level block is done.
         self.state.push(Ty::Bool).map_err(|err| (code.len(), err))?;
         Ok(cost)
+    }
+}
+
+/// What one instruction does to the stack once its operands are checked (issue #15: the
+/// shared tail of every instruction's check, [`CodeVerifier::apply`]): it pops `npops` cells
+/// of the types `pops` (the top of the stack last), pushes one of type `push` and adds `cost`
+/// steps (a scan's bound) to its own one.
+#[derive(Clone, Copy)]
+struct Effect {
+    pops: [Ty; 2],
+    npops: u8,
+    push: Ty,
+    cost: u32,
+}
+
+impl Effect {
+    /// Pops nothing, pushes `t`.
+    const fn push(t: Ty) -> Self {
+        Effect {
+            pops: [Ty::Bool; 2],
+            npops: 0,
+            push: t,
+            cost: 0,
+        }
+    }
+    /// Pops a cell of type `a`, pushes `t`.
+    const fn un(a: Ty, t: Ty) -> Self {
+        Effect {
+            pops: [a, Ty::Bool],
+            npops: 1,
+            push: t,
+            cost: 0,
+        }
+    }
+    /// Pops cells of types `a` and `b` (`b` on top), pushes `t`.
+    const fn bin(a: Ty, b: Ty, t: Ty) -> Self {
+        Effect {
+            pops: [a, b],
+            npops: 2,
+            push: t,
+            cost: 0,
+        }
+    }
+    /// The same effect with `cost` extra steps.
+    const fn cost(self, cost: u32) -> Self {
+        Effect { cost, ..self }
     }
 }

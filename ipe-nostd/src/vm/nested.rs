@@ -4,18 +4,24 @@
 //! kernel as a top-level list, and its errors name that slot (`containers[].ports`).
 
 use super::{Cell, Machine};
+#[cfg(feature = "nested")]
 use crate::bundle::SlotId;
+#[cfg(feature = "nested")]
 use crate::decision::AttrError;
 use crate::isa::Opcode;
+#[cfg(feature = "nested")]
 use crate::read;
+#[cfg(feature = "nested")]
 use crate::value::Value;
 
 /// A list's elements and stride, or the error reading it.
+#[cfg(feature = "nested")]
 type ListRead<'v> = Result<(&'v [Value<'v>], usize), AttrError>;
 
 impl<'v> Machine<'_, '_, 'v> {
     /// The nested list that is field `field` of the element bound at `level`: its slot, its
     /// elements and stride, or the error reading it.
+    #[cfg(feature = "nested")]
     fn nested_list(&self, level: u8, field: u16) -> (SlotId, ListRead<'v>) {
         let (_, first, elem) = self
             .loops
@@ -34,6 +40,7 @@ impl<'v> Machine<'_, '_, 'v> {
     }
 
     /// `in.field`: whether `a` is an element of the nested list of scalars at `(level, field)`.
+    #[cfg(feature = "nested")]
     pub(super) fn in_field(&self, a: Cell<'v>, level: u8, field: u16) -> Cell<'v> {
         let (s, list) = self.nested_list(level, field);
         match (a, list) {
@@ -53,6 +60,7 @@ impl<'v> Machine<'_, '_, 'v> {
     /// Runs aggregate `op` over the nested list at `(level, field)` with the `n`-byte body at
     /// `next` (within a block ending at `end`), binding its elements at `depth`; pushes its
     /// cell and returns the offset after the body.
+    #[cfg(feature = "nested")]
     pub(super) fn nested_at(
         &mut self,
         op: Opcode,
@@ -73,5 +81,26 @@ impl<'v> Machine<'_, '_, 'v> {
         };
         self.push(c);
         next + n
+    }
+
+    /// Without the `nested` family the verifier refuses `in.field` (issue #15).
+    #[cfg(not(feature = "nested"))]
+    pub(super) fn in_field(&self, _: Cell<'v>, _: u8, _: u16) -> Cell<'v> {
+        super::FALSE
+    }
+
+    /// Without the `nested` family the verifier refuses the `*.field` aggregates (issue #15):
+    /// their body is skipped.
+    #[cfg(not(feature = "nested"))]
+    pub(super) fn nested_at(
+        &mut self,
+        _: Opcode,
+        _: (u8, u16),
+        n: u16,
+        (next, _): (usize, usize),
+        _: usize,
+    ) -> usize {
+        self.push(super::FALSE);
+        next + usize::from(n)
     }
 }
