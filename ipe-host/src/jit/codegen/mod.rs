@@ -9,9 +9,8 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, Variable};
-use cranelift_jit::JITModule;
-use cranelift_module::Module;
 use ipe_nostd::bundle::{BodyKind, PolicyId};
 use ipe_nostd::isa::{MAX_LEVELS, STACK_CELLS};
 use ipe_nostd::Bundle;
@@ -20,8 +19,7 @@ use super::errcode::OK;
 use super::layout::Layout;
 use super::shapes::Shapes;
 use super::JitError;
-use calls::HELPERS;
-pub(crate) use calls::{declare as declare_helpers, register as register_helpers, HelperFuncs};
+use calls::MAX_PARAMS;
 
 mod calls;
 mod dynkey;
@@ -113,12 +111,10 @@ pub(crate) struct Gen<'f, 's> {
     values: ir::Value,
     types: Vec<Ty>,
     elems: [Option<(u16, ir::Value)>; MAX_LEVELS],
-    /// The module the function is defined in, to import helpers.
-    module: &'f mut JITModule,
-    /// The helpers declared in `module`.
-    funcs: &'s HelperFuncs,
-    /// Each helper imported into this function so far.
-    imported: [Option<ir::FuncRef>; HELPERS],
+    /// The target (its calling convention and frontend settings).
+    isa: &'s dyn TargetIsa,
+    /// The helper call signature of each arity imported into this function so far.
+    sigs: [Option<ir::SigRef>; MAX_PARAMS + 1],
     /// Whether the clause being compiled records its witness (its outermost `all` stores the
     /// index of the element that made it false; no code at all for other clauses).
     witness_clause: bool,
@@ -133,8 +129,7 @@ fn bad(what: &'static str) -> JitError {
 impl<'f, 's> Gen<'f, 's> {
     pub(crate) fn new(
         mut b: FunctionBuilder<'f>,
-        module: &'f mut JITModule,
-        funcs: &'s HelperFuncs,
+        isa: &'s dyn TargetIsa,
         sh: &'s Shapes,
         lay: Layout,
     ) -> Self {
@@ -154,9 +149,8 @@ impl<'f, 's> Gen<'f, 's> {
             values,
             types: Vec::new(),
             elems: [None; MAX_LEVELS],
-            module,
-            funcs,
-            imported: [None; HELPERS],
+            isa,
+            sigs: [None; MAX_PARAMS + 1],
             witness_clause: false,
         }
     }
@@ -268,7 +262,7 @@ impl<'f, 's> Gen<'f, 's> {
             let m = self.iconst(-1);
             self.store(m, OUT_CLAUSE);
             self.ret(RET_VIOLATED);
-            self.b.finalize(self.module.isa().frontend_config());
+            self.b.finalize(self.isa.frontend_config());
             return Ok(());
         }
         let okv = self.ok();
@@ -310,7 +304,7 @@ impl<'f, 's> Gen<'f, 's> {
         let e = self.b.use_var(var(CLAUSE_ERR));
         self.return_if_error(e, RET_APPLIED_ERROR);
         self.ret(RET_SATISFIED);
-        self.b.finalize(self.module.isa().frontend_config());
+        self.b.finalize(self.isa.frontend_config());
         Ok(())
     }
 }
