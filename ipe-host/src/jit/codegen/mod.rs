@@ -13,6 +13,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use ipe_nostd::bundle::{BodyKind, PolicyId};
 use ipe_nostd::isa::{MAX_LEVELS, STACK_CELLS};
+use ipe_nostd::value::NO_SYMBOL;
 use ipe_nostd::Bundle;
 
 use super::errcode::OK;
@@ -165,6 +166,20 @@ impl<'f, 's> Gen<'f, 's> {
 
     fn iconst(&mut self, v: i64) -> ir::Value {
         self.b.ins().iconst(I64, v)
+    }
+
+    /// Whether `v` is a constant (`iconst`) other than [`NO_SYMBOL`]: the symbol of a
+    /// bundle string.
+    fn is_symbol_const(&self, v: ir::Value) -> bool {
+        let dfg = &self.b.func.dfg;
+        let Some(inst) = dfg.value_def(dfg.resolve_aliases(v)).inst() else {
+            return false;
+        };
+        matches!(
+            dfg.insts[inst],
+            ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm }
+                if imm.bits() != i64::from(NO_SYMBOL)
+        )
     }
 
     fn ok(&mut self) -> ir::Value {
