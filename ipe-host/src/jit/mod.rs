@@ -25,19 +25,18 @@ pub(crate) mod tiering;
 pub(crate) use tiering::{Background, Table};
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::types::I64;
-use cranelift_codegen::ir::AbiParam;
-use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::ir::{AbiParam, Signature};
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
-use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use cranelift_jit::{ArenaMemoryProvider, BranchProtection, JITMemoryKind, JITMemoryProvider};
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::{Bundle, Outcome, PolicyError, Value, Violation};
 
@@ -82,9 +81,10 @@ type RawFn = unsafe extern "C" fn(*const Value<'static>, *mut RawOut) -> u64;
 /// Native code for a batch of policies of one bundle version, and the memory it lives in.
 ///
 /// Function pointers handed out by `JitSet::entry` are valid only while the set is alive;
-/// the set frees its code (`JITModule::free_memory`) when dropped.
+/// the set frees its code (the arena's `free_memory`) when dropped.
 pub struct JitSet {
-    module: Option<JITModule>,
+    /// The executable region holding the batch's code (none for an empty batch).
+    memory: Option<ArenaMemoryProvider>,
     /// Code address of each policy of the batch, sorted by policy id (sized to the batch, not
     /// the bundle: issue #15).
     funcs: Vec<(PolicyId, usize)>,
@@ -97,7 +97,7 @@ pub struct JitSet {
     compiled: usize,
 }
 
-// SAFETY: the module's memory is immutable after `finalize_definitions` and the set exposes no
+// SAFETY: the code memory is immutable after the arena's `finalize` and the set exposes no
 // interior mutability; compiled code only reads its arguments and the boxed `Shapes`.
 unsafe impl Send for JitSet {}
 // SAFETY: as for `Send`: shared use is read-only.
@@ -115,11 +115,11 @@ impl core::fmt::Debug for JitSet {
 
 impl Drop for JitSet {
     fn drop(&mut self) {
-        if let Some(m) = self.module.take() {
+        if let Some(mut m) = self.memory.take() {
             // SAFETY: the set is being dropped, so no `&self` borrow (and no call through
             // `eval`) is live; raw entry points are documented to die with the set and the
             // tiering state drops its published pointers together with its sets.
-            unsafe { m.free_memory() };
+            unsafe { JITMemoryProvider::free_memory(&mut m) };
         }
     }
 }
@@ -203,22 +203,18 @@ pub fn compile_policies(
     compile_with(bundle, &shapes(bundle), ids, tier, None)
 }
 
-/// Address space reserved for one module's code: a base plus a share per policy. Only the
-/// pages written are made accessible; the rest stays an inaccessible reservation.
-const ARENA_BASE: usize = 256 << 10;
-/// Reserved per policy of a batch (a policy's code is typically a few hundred bytes to a few
-/// KiB; a batch that needs more is retried with a larger reservation).
-const ARENA_PER_POLICY: usize = 16 << 10;
-/// The largest reservation tried for one batch before it is split policy by policy.
-const ARENA_MAX: usize = 1 << 34;
+/// Code of each function is placed at a multiple of this (at least the target's own
+/// function alignment).
+const FUNC_ALIGN: usize = 16;
 
 /// [`compile_policies`] with `shapes` built by [`shapes`] for this bundle.
 ///
-/// A batch's code lives in one arena (`cranelift_jit::ArenaMemoryProvider`): one contiguous
-/// reservation whose written pages become one executable region, however other threads map
-/// memory meanwhile, instead of one mapping per allocation that only merges with its
-/// neighbours by luck (issue #15: ~0.5 kernel mappings per policy exhausted
-/// `vm.max_map_count`).
+/// Every function is compiled by Cranelift into one buffer (`Context::compile`, no
+/// `JITModule`: compiled code calls helpers at constant addresses, so it needs no symbol,
+/// declaration or relocation); then the batch's code is copied into one arena
+/// (`cranelift_jit::ArenaMemoryProvider`) sized to it, which becomes one executable region
+/// however other threads map memory meanwhile (issue #15: ~0.5 kernel mappings per policy
+/// exhausted `vm.max_map_count`).
 ///
 /// `cancel`, once set, abandons the batch before its next function ([`JitError::Cancelled`]).
 pub(crate) fn compile_with(
@@ -228,58 +224,20 @@ pub(crate) fn compile_with(
     tier: JitTier,
     cancel: Option<&AtomicBool>,
 ) -> Result<JitSet, JitError> {
-    let mut reserve = ids
-        .len()
-        .saturating_mul(ARENA_PER_POLICY)
-        .saturating_add(ARENA_BASE);
-    loop {
-        match compile_in(bundle, shapes, ids, tier, reserve, cancel) {
-            Err(JitError::Codegen(e)) if e.contains("exhausted") && reserve < ARENA_MAX => {
-                reserve = reserve.saturating_mul(4).min(ARENA_MAX);
-            }
-            r => return r,
-        }
-    }
-}
-
-/// One attempt of [`compile_with`] in an arena of `reserve` bytes.
-fn compile_in(
-    bundle: &Bundle<'_>,
-    shapes: &Arc<Shapes>,
-    ids: &[PolicyId],
-    tier: JitTier,
-    reserve: usize,
-    cancel: Option<&AtomicBool>,
-) -> Result<JitSet, JitError> {
     let start = Instant::now();
     let lay = layout()?;
-    let mut builder = JITBuilder::with_isa(isa(tier)?, default_libcall_names());
-    let arena = ArenaMemoryProvider::new_with_size(reserve)
-        .map_err(|e| JitError::Codegen(format!("reserving {reserve} bytes for code: {e}")))?;
-    builder.memory_provider(Box::new(arena));
-    codegen::register_helpers(&mut builder);
-    let mut module = JITModule::new(builder);
-    // Declaring imports allocates no code: nothing to free on failure.
-    let helpers = codegen::declare_helpers(&mut module)?;
+    let isa = isa(tier)?;
+    let mut code = Vec::new();
     let declared = CONTEXTS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut c) => {
             let (ctx, fctx) = &mut *c;
             define(
-                &mut module,
-                &helpers,
-                ctx,
-                fctx,
-                bundle,
-                shapes,
-                lay,
-                ids,
-                cancel,
+                &*isa, ctx, fctx, bundle, shapes, lay, ids, cancel, &mut code,
             )
         }
         // Re-entered (never in practice): fresh contexts.
         Err(_) => define(
-            &mut module,
-            &helpers,
+            &*isa,
             &mut Context::new(),
             &mut FunctionBuilderContext::new(),
             bundle,
@@ -287,29 +245,48 @@ fn compile_in(
             lay,
             ids,
             cancel,
+            &mut code,
         ),
-    });
-    let declared = match declared {
-        Ok(d) => d,
-        Err(e) => {
-            // SAFETY: nothing of this module was finalized or handed out.
-            unsafe { module.free_memory() };
-            return Err(e);
+    })?;
+    let (memory, base) = if code.is_empty() {
+        (None, 0)
+    } else {
+        let mut arena = ArenaMemoryProvider::new_with_size(code.len()).map_err(|e| {
+            JitError::Codegen(format!("reserving {} bytes for code: {e}", code.len()))
+        })?;
+        let at = JITMemoryProvider::allocate(
+            &mut arena,
+            code.len(),
+            FUNC_ALIGN as u64,
+            JITMemoryKind::Executable,
+        )
+        .map_err(|e| JitError::Codegen(e.to_string()));
+        let at = match at {
+            Ok(p) => p,
+            Err(e) => {
+                // SAFETY: nothing of this arena was finalized or handed out.
+                unsafe { JITMemoryProvider::free_memory(&mut arena) };
+                return Err(e);
+            }
+        };
+        // SAFETY: `at` is a fresh writable allocation of `code.len()` bytes in the arena,
+        // which does not overlap `code`.
+        unsafe { core::ptr::copy_nonoverlapping(code.as_ptr(), at, code.len()) };
+        if let Err(e) = JITMemoryProvider::finalize(&mut arena, branch_protection(&*isa)) {
+            // SAFETY: as above: no code of this arena is reachable.
+            unsafe { JITMemoryProvider::free_memory(&mut arena) };
+            return Err(JitError::Codegen(e.to_string()));
         }
+        (Some(arena), at as usize)
     };
-    if let Err(e) = module.finalize_definitions() {
-        // SAFETY: as above: no code of this module is reachable.
-        unsafe { module.free_memory() };
-        return Err(JitError::Codegen(e.to_string()));
-    }
     let mut funcs: Vec<(PolicyId, usize)> = declared
         .iter()
-        .map(|&(id, fid)| (id, module.get_finalized_function(fid) as usize))
+        .map(|&(id, offset)| (id, base.wrapping_add(offset)))
         .collect();
     funcs.sort_unstable_by_key(|&(id, _)| id);
     funcs.dedup_by_key(|&mut (id, _)| id);
     Ok(JitSet {
-        module: Some(module),
+        memory,
         funcs,
         _shapes: Arc::clone(shapes),
         slot_count: bundle.slot_count(),
@@ -319,14 +296,29 @@ fn compile_in(
     })
 }
 
-/// Declares and defines one function per policy of `ids` in `module`.
+/// The branch protection the target's code was compiled for (BTI landing pads on aarch64
+/// when the ISA uses them), as `JITModule` chooses it.
+fn branch_protection(isa: &dyn TargetIsa) -> BranchProtection {
+    let bti = isa
+        .isa_flags()
+        .iter()
+        .find(|f| f.name == "use_bti")
+        .is_some_and(|f| f.as_bool().unwrap_or(false));
+    if cfg!(target_arch = "aarch64") && bti {
+        BranchProtection::BTI
+    } else {
+        BranchProtection::None
+    }
+}
+
+/// Compiles one function per policy of `ids`, appending its machine code to `code` at a
+/// multiple of [`FUNC_ALIGN`]; returns each policy's offset in `code`.
 #[allow(
     clippy::too_many_arguments,
     reason = "the compilation state, passed down once"
 )]
 fn define(
-    module: &mut JITModule,
-    helpers: &codegen::HelperFuncs,
+    isa: &dyn TargetIsa,
     ctx: &mut Context,
     fctx: &mut FunctionBuilderContext,
     bundle: &Bundle<'_>,
@@ -334,42 +326,56 @@ fn define(
     lay: Layout,
     ids: &[PolicyId],
     cancel: Option<&AtomicBool>,
-) -> Result<Vec<(PolicyId, FuncId)>, JitError> {
+    code: &mut Vec<u8>,
+) -> Result<Vec<(PolicyId, usize)>, JitError> {
     let mut declared = Vec::with_capacity(ids.len());
-    let cg = |e: &dyn core::fmt::Display| JitError::Codegen(e.to_string());
-    let mut name = String::new();
+    let mut ctrl = ControlPlane::default();
+    let align = FUNC_ALIGN.max(isa.function_alignment().minimum as usize);
     for &id in ids {
         if cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
-            module.clear_context(ctx);
+            ctx.clear();
             return Err(JitError::Cancelled);
         }
         if usize::from(id) >= bundle.policy_count() {
             continue;
         }
-        module.clear_context(ctx);
+        ctx.clear();
+        ctx.func.signature = Signature::new(isa.default_call_conv());
         ctx.func.signature.params.push(AbiParam::new(I64));
         ctx.func.signature.params.push(AbiParam::new(I64));
         ctx.func.signature.returns.push(AbiParam::new(I64));
-        name.clear();
-        let _ = write!(name, "p{id}");
-        let fid = module
-            .declare_function(&name, Linkage::Local, &ctx.func.signature)
-            .map_err(|e| cg(&e))?;
         let b = FunctionBuilder::new(&mut ctx.func, fctx);
-        let generated = codegen::Gen::new(b, module, helpers, shapes, lay).policy(bundle, id);
+        let generated = codegen::Gen::new(b, isa, shapes, lay).policy(bundle, id);
         if let Err(e) = generated {
             // A builder abandoned mid-function leaves its context dirty: start afresh.
             *fctx = FunctionBuilderContext::new();
-            module.clear_context(ctx);
+            ctx.clear();
             return Err(e);
         }
-        if let Err(e) = module.define_function(fid, ctx) {
-            module.clear_context(ctx);
-            return Err(JitError::Codegen(e.to_string()));
+        let compiled = match ctx.compile(isa, &mut ctrl) {
+            Ok(c) => c,
+            Err(e) => {
+                let e = JitError::Codegen(e.inner.to_string());
+                ctx.clear();
+                return Err(e);
+            }
+        };
+        // Helpers are called at constant addresses and policies never call each other: code
+        // that still needs a relocation (or a constant pool alignment beyond a function's)
+        // cannot be placed by a plain copy.
+        let buf = &compiled.buffer;
+        if !buf.relocs().is_empty() || buf.alignment as usize > align {
+            ctx.clear();
+            return Err(JitError::Codegen(
+                "compiled code needs relocation or alignment".into(),
+            ));
         }
-        declared.push((id, fid));
+        let at = code.len().next_multiple_of(align);
+        code.resize(at, 0);
+        code.extend_from_slice(compiled.code_buffer());
+        declared.push((id, at));
     }
-    module.clear_context(ctx);
+    ctx.clear();
     Ok(declared)
 }
 

@@ -1,17 +1,16 @@
 //! Calls from compiled code into the `extern "C"` helpers of [`crate::jit::helpers`].
 //!
-//! Each helper is a named symbol: its address is registered once with the [`JITBuilder`]
-//! ([`register`]), it is declared once per module ([`declare`]) and imported into a function
-//! the first time the function calls it ([`Gen::call`]).
+//! Compiled code calls a helper at its address, a constant of the function (`call_indirect`
+//! through one signature per arity, imported into the function on first use): no symbol is
+//! declared, imported or resolved and the code needs no relocation (issue #15, compile time:
+//! each named call site cost a symbol lookup with an owned name when the module was
+//! finalized).
 
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, Signature};
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module};
 
 use super::Gen;
 use crate::jit::helpers;
-use crate::jit::JitError;
 
 /// A helper compiled code calls. Every argument and the result are 64-bit integers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,10 +60,12 @@ pub(crate) enum Helper {
 }
 
 /// Number of helpers.
-pub(crate) const HELPERS: usize = 21;
+#[cfg(test)]
+const HELPERS: usize = 21;
 
 impl Helper {
-    /// Every helper, in declaration order (the index of [`HelperFuncs`]).
+    /// Every helper.
+    #[cfg(test)]
     const ALL: [Helper; HELPERS] = [
         Helper::ReadErr,
         Helper::TextEq,
@@ -88,33 +89,6 @@ impl Helper {
         Helper::StrMatchFold,
         Helper::InRange,
     ];
-
-    /// The symbol name.
-    fn name(self) -> &'static str {
-        match self {
-            Helper::ReadErr => "ipe_read_err",
-            Helper::TextEq => "ipe_text_eq",
-            Helper::StrOp => "ipe_str_op",
-            Helper::EnumRank => "ipe_enum_rank",
-            Helper::SetContains => "ipe_set_contains",
-            Helper::ListErr => "ipe_list_err",
-            Helper::InList => "ipe_in_list",
-            Helper::PairContains => "ipe_pair_contains",
-            Helper::ArithVal => "ipe_arith_val",
-            Helper::ArithErr => "ipe_arith_err",
-            Helper::LookupRow => "ipe_lookup_row",
-            Helper::ConstPart => "ipe_const_part",
-            Helper::StrMatch => "ipe_str_match",
-            Helper::StrLen => "ipe_str_len",
-            Helper::IpInSet => "ipe_ip_in_set",
-            Helper::StrSeg => "ipe_str_seg",
-            Helper::IpCmp => "ipe_ip_cmp",
-            Helper::MapFind => "ipe_map_find",
-            Helper::StrFold => "ipe_str_fold",
-            Helper::StrMatchFold => "ipe_str_match_fold",
-            Helper::InRange => "ipe_in_range",
-        }
-    }
 
     /// The address of the function.
     fn addr(self) -> *const u8 {
@@ -160,83 +134,46 @@ impl Helper {
     }
 }
 
-/// Registers every helper's address under its symbol name.
-pub(crate) fn register(jb: &mut JITBuilder) {
-    for h in Helper::ALL {
-        jb.symbol(h.name(), h.addr());
-    }
-}
-
-/// The helpers declared in one module, by [`Helper`].
-pub(crate) struct HelperFuncs([FuncId; HELPERS]);
-
-/// Declares every helper once in `module` (imports resolved through [`register`]).
-pub(crate) fn declare(module: &mut JITModule) -> Result<HelperFuncs, JitError> {
-    let call_conv = module.isa().default_call_conv();
-    let mut ids = Vec::with_capacity(HELPERS);
-    for h in Helper::ALL {
-        let mut sig = Signature::new(call_conv);
-        sig.params
-            .extend(core::iter::repeat_n(AbiParam::new(I64), h.params()));
-        sig.returns.push(AbiParam::new(I64));
-        let id = module
-            .declare_function(h.name(), Linkage::Import, &sig)
-            .map_err(|e| JitError::Codegen(e.to_string()))?;
-        ids.push(id);
-    }
-    let ids = <[FuncId; HELPERS]>::try_from(ids)
-        .map_err(|_| JitError::Codegen("helper declarations".into()))?;
-    Ok(HelperFuncs(ids))
-}
+/// The most arguments a helper takes.
+pub(crate) const MAX_PARAMS: usize = 8;
 
 impl Gen<'_, '_> {
-    /// Calls helper `h` with `a` (its arity), importing it into the function on first use.
+    /// Calls helper `h` with `a` (its arity) at its address.
     pub(super) fn call(&mut self, h: Helper, a: &[ir::Value]) -> ir::Value {
-        let i = h as usize;
-        let fref = match self.imported.get(i).copied().flatten() {
-            Some(f) => f,
+        let n = h.params().min(MAX_PARAMS);
+        let sig = match self.sigs.get(n).copied().flatten() {
+            Some(s) => s,
             None => {
-                let id = self.funcs.0[i];
-                let f = self.module.declare_func_in_func(id, self.b.func);
-                if let Some(slot) = self.imported.get_mut(i) {
-                    *slot = Some(f);
+                let mut sig = Signature::new(self.isa.default_call_conv());
+                sig.params
+                    .extend(core::iter::repeat_n(AbiParam::new(I64), n));
+                sig.returns.push(AbiParam::new(I64));
+                let s = self.b.import_signature(sig);
+                if let Some(slot) = self.sigs.get_mut(n) {
+                    *slot = Some(s);
                 }
-                f
+                s
             }
         };
-        let inst = self.b.ins().call(fref, a);
+        let addr = self.iconst(h.addr() as i64);
+        let inst = self.b.ins().call_indirect(sig, addr, a);
         self.b.inst_results(inst)[0]
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use cranelift_module::default_libcall_names;
-
     use super::*;
 
     #[test]
-    fn issue12_helpers_are_named_imports_declared_once_per_module() {
-        let isa = crate::jit::isa(crate::JitTier::Baseline).unwrap();
-        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
-        register(&mut builder);
-        let mut module = JITModule::new(builder);
-        let funcs = declare(&mut module).unwrap();
-        let mut names = Vec::new();
-        for (h, id) in Helper::ALL.iter().zip(funcs.0) {
-            let decl = module.declarations().get_function_decl(id);
-            assert_eq!(decl.linkage, Linkage::Import, "{h:?}");
-            assert_eq!(decl.signature.params.len(), h.params(), "{h:?}");
-            assert_eq!(decl.name.as_deref(), Some(h.name()));
-            names.push(h.name());
+    fn issue15_every_helper_has_its_own_address_and_a_known_arity() {
+        let mut addrs: Vec<usize> = Helper::ALL.iter().map(|h| h.addr() as usize).collect();
+        for h in Helper::ALL {
+            assert!((1..=MAX_PARAMS).contains(&h.params()), "{h:?}");
+            assert_ne!(h.addr() as usize, 0, "{h:?}");
         }
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), HELPERS, "helper names are distinct");
-        // Declaring again finds the same functions: one declaration per name.
-        let again = declare(&mut module).unwrap();
-        assert_eq!(again.0, funcs.0);
-        // SAFETY: nothing of this module was defined or handed out.
-        unsafe { module.free_memory() };
+        addrs.sort_unstable();
+        addrs.dedup();
+        assert_eq!(addrs.len(), HELPERS, "helper addresses are distinct");
     }
 }

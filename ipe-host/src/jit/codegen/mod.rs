@@ -9,19 +9,18 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, Variable};
-use cranelift_jit::JITModule;
-use cranelift_module::Module;
 use ipe_nostd::bundle::{BodyKind, PolicyId};
 use ipe_nostd::isa::{MAX_LEVELS, STACK_CELLS};
+use ipe_nostd::value::NO_SYMBOL;
 use ipe_nostd::Bundle;
 
 use super::errcode::OK;
 use super::layout::Layout;
 use super::shapes::Shapes;
 use super::JitError;
-use calls::HELPERS;
-pub(crate) use calls::{declare as declare_helpers, register as register_helpers, HelperFuncs};
+use calls::MAX_PARAMS;
 
 mod calls;
 mod dynkey;
@@ -116,12 +115,10 @@ pub(crate) struct Gen<'f, 's> {
     values: ir::Value,
     types: Vec<Ty>,
     elems: [Option<(u16, ir::Value)>; MAX_LEVELS],
-    /// The module the function is defined in, to import helpers.
-    module: &'f mut JITModule,
-    /// The helpers declared in `module`.
-    funcs: &'s HelperFuncs,
-    /// Each helper imported into this function so far.
-    imported: [Option<ir::FuncRef>; HELPERS],
+    /// The target (its calling convention and frontend settings).
+    isa: &'s dyn TargetIsa,
+    /// The helper call signature of each arity imported into this function so far.
+    sigs: [Option<ir::SigRef>; MAX_PARAMS + 1],
     /// Whether the clause being compiled records its witness (its outermost `all` stores the
     /// index of the element that made it false; no code at all for other clauses).
     witness_clause: bool,
@@ -136,8 +133,7 @@ fn bad(what: &'static str) -> JitError {
 impl<'f, 's> Gen<'f, 's> {
     pub(crate) fn new(
         mut b: FunctionBuilder<'f>,
-        module: &'f mut JITModule,
-        funcs: &'s HelperFuncs,
+        isa: &'s dyn TargetIsa,
         sh: &'s Shapes,
         lay: Layout,
     ) -> Self {
@@ -157,9 +153,8 @@ impl<'f, 's> Gen<'f, 's> {
             values,
             types: Vec::new(),
             elems: [None; MAX_LEVELS],
-            module,
-            funcs,
-            imported: [None; HELPERS],
+            isa,
+            sigs: [None; MAX_PARAMS + 1],
             witness_clause: false,
         }
     }
@@ -174,6 +169,20 @@ impl<'f, 's> Gen<'f, 's> {
 
     fn iconst(&mut self, v: i64) -> ir::Value {
         self.b.ins().iconst(I64, v)
+    }
+
+    /// Whether `v` is a constant (`iconst`) other than [`NO_SYMBOL`]: the symbol of a
+    /// bundle string.
+    fn is_symbol_const(&self, v: ir::Value) -> bool {
+        let dfg = &self.b.func.dfg;
+        let Some(inst) = dfg.value_def(dfg.resolve_aliases(v)).inst() else {
+            return false;
+        };
+        matches!(
+            dfg.insts[inst],
+            ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm }
+                if imm.bits() != i64::from(NO_SYMBOL)
+        )
     }
 
     fn ok(&mut self) -> ir::Value {
@@ -271,7 +280,7 @@ impl<'f, 's> Gen<'f, 's> {
             let m = self.iconst(-1);
             self.store(m, OUT_CLAUSE);
             self.ret(RET_VIOLATED);
-            self.b.finalize(self.module.isa().frontend_config());
+            self.b.finalize(self.isa.frontend_config());
             return Ok(());
         }
         let okv = self.ok();
@@ -313,7 +322,7 @@ impl<'f, 's> Gen<'f, 's> {
         let e = self.b.use_var(var(CLAUSE_ERR));
         self.return_if_error(e, RET_APPLIED_ERROR);
         self.ret(RET_SATISFIED);
-        self.b.finalize(self.module.isa().frontend_config());
+        self.b.finalize(self.isa.frontend_config());
         Ok(())
     }
 }
