@@ -174,7 +174,9 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
         .skip(first_json)
         .map(|(file, (name, text))| inline::InstanceFile { file, name, text })
         .collect();
-    let expanded = inline::expand(&files, &json);
+    let expansion = inline::expand(&files, &json);
+    drop(files);
+    let expanded = expansion.apply(asts);
     let to_diag = |p: crate::diag::Problem| {
         let p = expanded.origins.resolve(p);
         let (name, text) = texts
@@ -190,7 +192,7 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     }
     // Constants, data files and set operators next: def and template bodies are already in
     // place, so a constant used inside a def expands at each use.
-    let consts = match expand_consts(&texts, &expanded.files, &options.data, &to_diag) {
+    let consts = match expand_consts(&texts, expanded.files, &options.data, &to_diag) {
         Ok(asts) => asts,
         Err(mut d) => {
             diags.append(&mut d);
@@ -250,14 +252,13 @@ fn sort_diags(d: &mut Vec<Diagnostic>, texts: &[(String, Arc<str>)]) {
 /// (`check::consts`), or the diagnostics of the constants and data files.
 fn expand_consts(
     texts: &[(String, Arc<str>)],
-    asts: &[crate::ast::File],
+    asts: Vec<crate::ast::File>,
     data: &[DataFile],
     to_diag: &dyn Fn(crate::diag::Problem) -> Diagnostic,
 ) -> Result<Vec<crate::ast::File>, Vec<Diagnostic>> {
-    let inputs: Vec<check::consts::SourceAst<'_>> = texts
+    let inputs: Vec<check::consts::SourceText<'_>> = texts
         .iter()
-        .zip(asts)
-        .map(|((name, text), ast)| (name.as_str(), &**text, ast))
+        .map(|(name, text)| (name.as_str(), &**text))
         .collect();
     let sources: Vec<check::consts::DataSource<'_>> = data
         .iter()
@@ -266,7 +267,7 @@ fn expand_consts(
             text: &d.text,
         })
         .collect();
-    let expanded = check::consts::expand(&inputs, &sources);
+    let expanded = check::consts::expand(&inputs, asts, &sources);
     // Data files first: a constant they fail to give makes its uses errors too.
     let mut diags = Vec::new();
     for p in expanded.data_problems {
