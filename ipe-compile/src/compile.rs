@@ -129,6 +129,16 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
 }
 
 /// [`compile_sources_with`], also returning the lowering it ran to prove the program
+/// compiles (issue #15: callers that want the bundle need not lower a second time): the same
+/// bytes as [`lower::lower_with_max_cost`] with `options.max_cost`.
+pub fn compile_bundle_sources_with<N: AsRef<str>, T: AsRef<str>>(
+    sources: &[(N, T)],
+    options: &CompileOptions,
+) -> (Option<(hir::Program, lower::Compiled)>, Vec<Diagnostic>) {
+    compile_lowered(sources, options)
+}
+
+/// [`compile_sources_with`], also returning the lowering it ran to prove the program
 /// compiles (issue #15: callers that want the bundle need not lower a second time).
 fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
@@ -522,6 +532,17 @@ pub fn compile_paths_with(
     options: &CompileOptions,
     warn: &mut dyn FnMut(&str),
 ) -> Result<hir::Program, CompileError> {
+    compile_bundle_paths_with(paths, options, warn).map(|(program, _)| program)
+}
+
+/// [`compile_paths_with`], also returning the verified bundle (the lowering it runs to prove
+/// the program compiles, [`lower::lower_with_max_cost`] with `options.max_cost`), so the
+/// caller need not lower a second time (issue #15).
+pub fn compile_bundle_paths_with(
+    paths: &[PathBuf],
+    options: &CompileOptions,
+    warn: &mut dyn FnMut(&str),
+) -> Result<(hir::Program, lower::Compiled), CompileError> {
     let mut sources = Vec::new();
     let mut bad = Vec::new();
     for p in bundle_files_warning(paths, warn)? {
@@ -541,5 +562,5 @@ pub fn compile_paths_with(
     if !bad.is_empty() {
         return Err(CompileError::Diagnostics(Diagnostics(bad)));
     }
-    compile_str_with(&sources, options).map_err(CompileError::Diagnostics)
+    compile_bundle_str_with(&sources, options).map_err(CompileError::Diagnostics)
 }

@@ -21,12 +21,9 @@ fn first_segment(n: &Name) -> &str {
 pub(crate) fn inline_plain(p: &ast::Policy, is_def: &dyn Fn(&str) -> bool) -> bool {
     // Adjacent text parts of a reason template are merged by the expansion.
     let merged = p.reason_template.as_ref().is_some_and(|parts| {
-        parts.windows(2).any(|w| {
-            matches!(
-                w,
-                [ast::ReasonPart::Text(_), ast::ReasonPart::Text(_)]
-            )
-        })
+        parts
+            .windows(2)
+            .any(|w| matches!(w, [ast::ReasonPart::Text(_), ast::ReasonPart::Text(_)]))
     });
     !merged
         && p.trigger.as_ref().is_none_or(|t| inline_expr(t, is_def))
@@ -63,9 +60,10 @@ fn inline_expr(e: &Expr, is_def: &dyn Fn(&str) -> bool) -> bool {
         ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
             x(lhs)
                 && match data {
-                    DataRef::Lits(..) | DataRef::Name(_) | DataRef::Key(..) | DataRef::Under(..) => {
-                        true
-                    }
+                    DataRef::Lits(..)
+                    | DataRef::Name(_)
+                    | DataRef::Key(..)
+                    | DataRef::Under(..) => true,
                     DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) => x(v),
                 }
         }
@@ -130,7 +128,9 @@ fn consts_expr(e: &Expr, c: &ConstNames<'_>) -> bool {
         | ExprKind::Arith { args: xs, .. } => xs.iter().all(x),
         ExprKind::InSet { lhs, .. } => x(lhs),
         ExprKind::InPath { lhs, list: l } => x(lhs) && list(l),
-        ExprKind::Agg { list: l, filter, .. } => list(l) && filter.as_deref().is_none_or(x),
+        ExprKind::Agg {
+            list: l, filter, ..
+        } => list(l) && filter.as_deref().is_none_or(x),
         ExprKind::MapAgg { filter, .. } => filter.as_deref().is_none_or(x),
         // Lookups, set operators and data selections are always rewritten.
         ExprKind::Lookup(_) | ExprKind::SetOp { .. } | ExprKind::InData { .. } => false,
@@ -230,7 +230,10 @@ mod tests {
             plain_consts += n;
             bad.extend(b.into_iter().map(|p| format!("consts: {p} in {paths:?}")));
         }
-        assert!(bad.is_empty(), "plain policies changed by expansion: {bad:#?}");
+        assert!(
+            bad.is_empty(),
+            "plain policies changed by expansion: {bad:#?}"
+        );
         // Most policies of the corpus are plain: the fast path is exercised.
         assert!(
             plain_inline * 2 > policies && plain_consts * 2 > policies,
