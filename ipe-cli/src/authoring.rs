@@ -49,6 +49,16 @@ impl Sources {
         overrides: Option<(&str, &Map<String, Value>)>,
         warn: &mut dyn FnMut(&str),
     ) -> anyhow::Result<hir::Program> {
+        self.compile_bundle(overrides, warn).map(|c| c.program)
+    }
+
+    /// [`Sources::compile`] with the bundle: the program and the lowering the compiler ran
+    /// to prove it compiles (issue #15: lowered once).
+    pub fn compile_bundle(
+        &self,
+        overrides: Option<(&str, &Map<String, Value>)>,
+        warn: &mut dyn FnMut(&str),
+    ) -> anyhow::Result<Compiled> {
         let data = match overrides {
             None => self.data.clone(),
             Some((name, over)) => {
@@ -73,8 +83,8 @@ impl Sources {
             data,
             instances: self.instances.clone(),
         };
-        match ipe_compile::compile_paths_with(&self.paths, &options, warn) {
-            Ok(p) => Ok(p),
+        match ipe_compile::compile_bundle_paths_with(&self.paths, &options, warn) {
+            Ok((program, compiled)) => Ok(Compiled::from_parts(program, compiled.bytes)),
             Err(CompileError::Diagnostics(d)) => Err(anyhow::anyhow!("{d}")),
             Err(e) => Err(e.into()),
         }
@@ -117,12 +127,17 @@ impl Compiled {
     /// Lowers `program` into a bundle.
     pub fn new(program: hir::Program, max_cost: u32) -> anyhow::Result<Compiled> {
         let bytes = ipe_compile::lower::lower_with_max_cost(&program, max_cost)?.bytes;
-        Ok(Compiled {
+        Ok(Compiled::from_parts(program, bytes))
+    }
+
+    /// A program with its (already lowered, verified) bundle bytes.
+    pub fn from_parts(program: hir::Program, bytes: Vec<u8>) -> Compiled {
+        Compiled {
             program,
             bytes,
             interp: None,
             jit: None,
-        })
+        }
     }
 
     /// The host engine for `engine` (`Interp` or `Jit`), built on first use.

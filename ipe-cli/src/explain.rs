@@ -35,8 +35,7 @@ pub fn run(
     let mut warn = |w: &str| {
         let _ = writeln!(std::io::stderr().lock(), "warning: {w}");
     };
-    let program = sources.compile(None, &mut warn)?;
-    let mut compiled = Compiled::new(program, max_cost)?;
+    let mut compiled = sources.compile_bundle(None, &mut warn)?;
     let text = if request.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin()

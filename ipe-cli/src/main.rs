@@ -27,7 +27,7 @@ fn program(
     instances: &[PathBuf],
     max_cost: u32,
     data: &[PathBuf],
-) -> anyhow::Result<Option<hir::Program>> {
+) -> anyhow::Result<Option<(hir::Program, ipe_compile::lower::Compiled)>> {
     let mut warn = |w: &str| say(format_args!("warning: {w}"));
     let instances = instances
         .iter()
@@ -42,7 +42,7 @@ fn program(
         data,
         instances,
     };
-    match ipe_compile::compile_paths_with(paths, &options, &mut warn) {
+    match ipe_compile::compile_bundle_paths_with(paths, &options, &mut warn) {
         Ok(p) => Ok(Some(p)),
         Err(CompileError::Diagnostics(d)) => {
             say(format_args!("{d}"));
@@ -141,10 +141,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             sign,
         } => {
-            let Some(p) = program(&paths, &instances, max_cost, &data)? else {
+            let Some((_, compiled)) = program(&paths, &instances, max_cost, &data)? else {
                 return Ok(ExitCode::FAILURE);
             };
-            let compiled = ipe_compile::lower::lower_with_max_cost(&p, max_cost)?;
             let bytes = match (&sign.sign, sign.revision) {
                 (Some(key), Some(revision)) => ipe_cli::sign::seal(
                     &compiled.bytes,
@@ -331,10 +330,7 @@ fn decider(
             p.display()
         ),
         Some(p) => load_bundle(p, max_cost)?,
-        None => program(paths, instances, max_cost, data)?
-            .map(|p| ipe_compile::lower::lower_with_max_cost(&p, max_cost))
-            .transpose()?
-            .map(|c| c.bytes),
+        None => program(paths, instances, max_cost, data)?.map(|(_, c)| c.bytes),
     };
     let Some(bytes) = bytes else {
         return Ok(None);
@@ -420,14 +416,14 @@ fn analyze(
     timeout_ms: u32,
     max_cost: u32,
 ) -> anyhow::Result<ExitCode> {
-    let Some(new) = program(paths, instances, max_cost, data)? else {
+    let Some((new, _)) = program(paths, instances, max_cost, data)? else {
         return Ok(ExitCode::FAILURE);
     };
     let old = if against.is_empty() {
         None
     } else {
         match program(against, instances, max_cost, data)? {
-            Some(p) => Some(p),
+            Some((p, _)) => Some(p),
             None => return Ok(ExitCode::FAILURE),
         }
     };

@@ -233,7 +233,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Outcome> {
     let mut warn = |w: &str| {
         let _ = writeln!(warnings, "warning: {w}");
     };
-    let mut base = Compiled::new(sources.compile(None, &mut warn)?, args.max_cost)?;
+    let mut base = sources.compile_bundle(None, &mut warn)?;
     if args.engines.list().contains(&Engine::Jit) {
         for name in base.jit_fallbacks(args.max_cost)? {
             warn(&format!(
@@ -428,8 +428,7 @@ fn run_case(
             .data
             .as_ref()
             .context("no data override")
-            .and_then(|d| sources.compile(Some((&label, d)), warn))
-            .and_then(|p| Compiled::new(p, sources.max_cost));
+            .and_then(|d| sources.compile_bundle(Some((&label, d)), warn));
         match compiled {
             Ok(c) => {
                 programs.insert(key.clone(), c);

@@ -129,6 +129,16 @@ pub fn compile_sources_with<N: AsRef<str>, T: AsRef<str>>(
 }
 
 /// [`compile_sources_with`], also returning the lowering it ran to prove the program
+/// compiles (issue #15: callers that want the bundle need not lower a second time): the same
+/// bytes as [`lower::lower_with_max_cost`] with `options.max_cost`.
+pub fn compile_bundle_sources_with<N: AsRef<str>, T: AsRef<str>>(
+    sources: &[(N, T)],
+    options: &CompileOptions,
+) -> (Option<(hir::Program, lower::Compiled)>, Vec<Diagnostic>) {
+    compile_lowered(sources, options)
+}
+
+/// [`compile_sources_with`], also returning the lowering it ran to prove the program
 /// compiles (issue #15: callers that want the bundle need not lower a second time).
 fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
@@ -174,7 +184,9 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
         .skip(first_json)
         .map(|(file, (name, text))| inline::InstanceFile { file, name, text })
         .collect();
-    let expanded = inline::expand(&files, &json);
+    let expansion = inline::expand(&files, &json);
+    drop(files);
+    let expanded = expansion.apply(asts);
     let to_diag = |p: crate::diag::Problem| {
         let p = expanded.origins.resolve(p);
         let (name, text) = texts
@@ -190,7 +202,7 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     }
     // Constants, data files and set operators next: def and template bodies are already in
     // place, so a constant used inside a def expands at each use.
-    let consts = match expand_consts(&texts, &expanded.files, &options.data, &to_diag) {
+    let consts = match expand_consts(&texts, expanded.files, &options.data, &to_diag) {
         Ok(asts) => asts,
         Err(mut d) => {
             diags.append(&mut d);
@@ -250,14 +262,13 @@ fn sort_diags(d: &mut Vec<Diagnostic>, texts: &[(String, Arc<str>)]) {
 /// (`check::consts`), or the diagnostics of the constants and data files.
 fn expand_consts(
     texts: &[(String, Arc<str>)],
-    asts: &[crate::ast::File],
+    asts: Vec<crate::ast::File>,
     data: &[DataFile],
     to_diag: &dyn Fn(crate::diag::Problem) -> Diagnostic,
 ) -> Result<Vec<crate::ast::File>, Vec<Diagnostic>> {
-    let inputs: Vec<check::consts::SourceAst<'_>> = texts
+    let inputs: Vec<check::consts::SourceText<'_>> = texts
         .iter()
-        .zip(asts)
-        .map(|((name, text), ast)| (name.as_str(), &**text, ast))
+        .map(|(name, text)| (name.as_str(), &**text))
         .collect();
     let sources: Vec<check::consts::DataSource<'_>> = data
         .iter()
@@ -266,7 +277,7 @@ fn expand_consts(
             text: &d.text,
         })
         .collect();
-    let expanded = check::consts::expand(&inputs, &sources);
+    let expanded = check::consts::expand(&inputs, asts, &sources);
     // Data files first: a constant they fail to give makes its uses errors too.
     let mut diags = Vec::new();
     for p in expanded.data_problems {
@@ -521,6 +532,17 @@ pub fn compile_paths_with(
     options: &CompileOptions,
     warn: &mut dyn FnMut(&str),
 ) -> Result<hir::Program, CompileError> {
+    compile_bundle_paths_with(paths, options, warn).map(|(program, _)| program)
+}
+
+/// [`compile_paths_with`], also returning the verified bundle (the lowering it runs to prove
+/// the program compiles, [`lower::lower_with_max_cost`] with `options.max_cost`), so the
+/// caller need not lower a second time (issue #15).
+pub fn compile_bundle_paths_with(
+    paths: &[PathBuf],
+    options: &CompileOptions,
+    warn: &mut dyn FnMut(&str),
+) -> Result<(hir::Program, lower::Compiled), CompileError> {
     let mut sources = Vec::new();
     let mut bad = Vec::new();
     for p in bundle_files_warning(paths, warn)? {
@@ -540,5 +562,5 @@ pub fn compile_paths_with(
     if !bad.is_empty() {
         return Err(CompileError::Diagnostics(Diagnostics(bad)));
     }
-    compile_str_with(&sources, options).map_err(CompileError::Diagnostics)
+    compile_bundle_str_with(&sources, options).map_err(CompileError::Diagnostics)
 }

@@ -17,9 +17,9 @@ pub mod eval;
 pub mod fmt;
 
 pub use compile::{
-    bundle_files, compile_bundle_str_with, compile_paths, compile_paths_with, compile_sources,
-    compile_sources_with, compile_str, compile_str_with, CompileError, CompileOptions, DataFile,
-    InstanceSource,
+    bundle_files, compile_bundle_paths_with, compile_bundle_sources_with, compile_bundle_str_with,
+    compile_paths, compile_paths_with, compile_sources, compile_sources_with, compile_str,
+    compile_str_with, CompileError, CompileOptions, DataFile, InstanceSource,
 };
 pub use decision::{ErrorReport, Report, ViolationReport};
 pub use diag::{Diagnostic, Diagnostics};

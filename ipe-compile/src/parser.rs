@@ -351,11 +351,15 @@ fn at_kw(i: &In<'_>, kw: &str) -> bool {
 
 /// Consumes keyword `kw` if it is next.
 fn eat_kw(i: &mut In<'_>, kw: &str) -> PResult<Option<ByteSpan>> {
-    if at_kw(i, kw) {
-        Ok(Some(ident(i)?.span))
-    } else {
-        Ok(None)
+    if !at_kw(i, kw) {
+        return Ok(None);
     }
+    // The keyword is the whole identifier there (`at_kw`): consumed without a copy of its
+    // text (issue #15).
+    let start = i.current_token_start();
+    let _ = i.next_slice(kw.len());
+    ws(i)?;
+    Ok(Some(start..start + kw.len()))
 }
 
 fn expect_kw(i: &mut In<'_>, kw: &str, what: &'static str) -> PResult<ByteSpan> {
@@ -535,7 +539,22 @@ fn intent(i: &mut In<'_>) -> PResult<String> {
             Label::Expected("an intent string"),
         )));
     }
+    // One string already in collapsed form (most intents) is kept as it is (issue #15).
+    if let [one] = parts.as_slice() {
+        if is_collapsed(one) {
+            return Ok(parts.swap_remove(0));
+        }
+    }
     Ok(collapse_ws(&parts.join(" ")))
+}
+
+/// Whether [`collapse_ws`] leaves `s` as it is: single spaces between words, no other
+/// whitespace, none at the ends.
+fn is_collapsed(s: &str) -> bool {
+    !s.starts_with(' ')
+        && !s.ends_with(' ')
+        && !s.contains("  ")
+        && s.chars().all(|c| c == ' ' || !c.is_whitespace())
 }
 
 /// Collapses whitespace runs to one space and trims the ends.
@@ -706,7 +725,16 @@ fn path(i: &mut In<'_>) -> PResult<Name> {
             Label::Expected("an attribute path"),
         )));
     }
-    let first = ident(i)?;
+    let mut first = ident(i)?;
+    // Room for the dotted names that follow: one allocation for most paths (issue #15).
+    let s: &str = i.input.as_ref();
+    if s.starts_with('.') {
+        let more = s
+            .bytes()
+            .take_while(|&b| ident_byte(b) || b == b'.')
+            .count();
+        first.text.reserve(more);
+    }
     path_rest(i, first)
 }
 
@@ -815,7 +843,12 @@ fn expr_inner(i: &mut In<'_>) -> PResult<Expr> {
 }
 
 fn or_expr(i: &mut In<'_>) -> PResult<Expr> {
-    let mut parts = vec![and_expr(i)?];
+    let first = and_expr(i)?;
+    // One operand (most of them) needs no list (issue #15).
+    if !at_kw(i, "or") {
+        return Ok(first);
+    }
+    let mut parts = vec![first];
     while eat_kw(i, "or")?.is_some() {
         parts.push(and_expr(i)?);
     }
@@ -823,7 +856,11 @@ fn or_expr(i: &mut In<'_>) -> PResult<Expr> {
 }
 
 fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
-    let mut parts = vec![not_expr(i)?];
+    let first = not_expr(i)?;
+    if !at_kw(i, "and") {
+        return Ok(first);
+    }
+    let mut parts = vec![first];
     while eat_kw(i, "and")?.is_some() {
         parts.push(not_expr(i)?);
     }

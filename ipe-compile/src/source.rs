@@ -61,7 +61,18 @@ fn is_bad(c: char, next: Option<char>) -> bool {
 /// Every kind of character `text` may not contain, in order of first occurrence.
 pub fn bad_chars(text: &str) -> Vec<BadChar> {
     let mut out: Vec<BadChar> = Vec::new();
-    let mut chars = text.char_indices().peekable();
+    // Printable ASCII, tab and LF are never bad: the characters before the first other byte
+    // are skipped a byte at a time (issue #15: most sources have no other byte).
+    let start = text
+        .bytes()
+        .position(|b| !matches!(b, b' '..=b'~' | b'\t' | b'\n'))
+        .unwrap_or(text.len());
+    let mut chars = text
+        .get(start..)
+        .unwrap_or("")
+        .char_indices()
+        .map(|(k, c)| (start + k, c))
+        .peekable();
     while let Some((offset, ch)) = chars.next() {
         let next = chars.peek().map(|&(_, c)| c);
         if !is_bad(ch, next) {

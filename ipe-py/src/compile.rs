@@ -285,22 +285,22 @@ pub fn compile(
                 .map(|s| read(s).map(|(name, text)| InstanceSource { name, text }))
                 .collect::<Result<_, _>>()?,
         };
-        let program = match (source, paths) {
-            (Some(text), _) => ipe_compile::compile_str_with(&[(name, text)], &options)
+        let compiled = match (source, paths) {
+            (Some(text), _) => ipe_compile::compile_bundle_str_with(&[(name, text)], &options)
                 .map_err(Failure::Diagnostics),
-            (None, paths) => {
-                ipe_compile::compile_paths_with(&paths.unwrap_or_default(), &options, &mut |_| {})
-            }
+            (None, paths) => ipe_compile::compile_bundle_paths_with(
+                &paths.unwrap_or_default(),
+                &options,
+                &mut |_| {},
+            ),
         };
-        let program = program.map_err(|e| match e {
+        let (_, compiled) = compiled.map_err(|e| match e {
             Failure::Diagnostics(d) => {
                 Failed::Diagnostics(d.to_string(), d.0.iter().map(Diagnostic::of).collect())
             }
             Failure::Io { .. } => Failed::Io(e.to_string()),
             other => Failed::Other(other.to_string()),
         })?;
-        let compiled = ipe_compile::lower::lower_with_max_cost(&program, max_cost)
-            .map_err(|e| Failed::Other(e.to_string()))?;
         Bundle::verified(compiled.bytes, max_cost).map_err(Failed::Other)
     });
     result.map_err(|f| f.into_err(py))

@@ -245,10 +245,9 @@ impl SourcesSource {
             data,
             instances,
         };
-        let program =
-            ipe_compile::compile_paths_with(&self.paths, &options, &mut |_| {}).map_err(err)?;
-        let compiled = ipe_compile::lower::lower_with_max_cost(&program, self.max_cost)
-            .map_err(|e| SourceError(e.to_string()))?;
+        let (_, compiled) =
+            ipe_compile::compile_bundle_paths_with(&self.paths, &options, &mut |_| {})
+                .map_err(err)?;
         Ok(Fetched {
             bytes: compiled.bytes,
             revision: None,

@@ -145,12 +145,8 @@ pub enum CompileFailure {
 /// The bundle bytes `ipe compile` writes for `sources`, or why there are none.
 pub fn compile_bundle(sources: &Sources) -> Result<Vec<u8>, CompileFailure> {
     let options = options(sources);
-    match ipe_compile::compile_sources_with(&sources.files, &options) {
-        (Some(program), found) if found.is_empty() => {
-            ipe_compile::lower::lower_with_max_cost(&program, options.max_cost)
-                .map(|c| c.bytes)
-                .map_err(|e| CompileFailure::Lower(e.to_string()))
-        }
+    match ipe_compile::compile_bundle_sources_with(&sources.files, &options) {
+        (Some((_, compiled)), found) if found.is_empty() => Ok(compiled.bytes),
         (_, found) => Err(CompileFailure::Diagnostics(
             found.iter().map(|d| diagnostic(sources, d)).collect(),
         )),
@@ -177,16 +173,14 @@ pub fn explain_request(
     format: ExplainFormat,
 ) -> Result<String, String> {
     let options = options(sources);
-    let program = match ipe_compile::compile_sources_with(&sources.files, &options) {
-        (Some(program), found) if found.is_empty() => program,
+    let (program, bytes) = match ipe_compile::compile_bundle_sources_with(&sources.files, &options)
+    {
+        (Some((program, compiled)), found) if found.is_empty() => (program, compiled.bytes),
         (_, found) => {
             let text: Vec<String> = found.iter().map(ipe_compile::Diagnostic::render).collect();
             return Err(text.join("\n"));
         }
     };
-    let bytes = ipe_compile::lower::lower_with_max_cost(&program, options.max_cost)
-        .map_err(|e| e.to_string())?
-        .bytes;
     let engine_options = ipe_host::EngineOptions {
         max_cost: options.max_cost,
         ..ipe_host::EngineOptions::interpreter()

@@ -76,8 +76,8 @@ pub(crate) struct Expanded {
     pub data_problems: Vec<DataProblem>,
 }
 
-/// A source file handed to [`expand`]: name, text and syntax tree.
-pub(crate) type SourceAst<'a> = (&'a str, &'a str, &'a ast::File);
+/// A source file handed to [`expand`]: name and text.
+pub(crate) type SourceText<'a> = (&'a str, &'a str);
 
 /// What a constant holds, with its article (`an int`, `a list`).
 fn value_word(v: &Value) -> &'static str {
@@ -120,8 +120,82 @@ fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a String>) ->
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// Collects and checks every constant, then expands their uses in every policy.
-pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expanded {
+/// Collects and checks every constant, then expands their uses in every policy of `asts` (one
+/// syntax tree per file of `files`). Policies that use no constant, lookup or set operator
+/// ([`super::plain::consts_plain`]) are left as they are (issue #15: moved, not copied).
+pub(crate) fn expand(
+    files: &[SourceText<'_>],
+    mut asts: Vec<ast::File>,
+    data: &[DataSource<'_>],
+) -> Expanded {
+    let mut cx = collect(files, &asts, data);
+    let maps = cx.consts.values().any(|c| matches!(c.value, Value::Map(_)));
+    let no_schema = cx.schema_heads.is_empty();
+    for (fi, ast) in asts.iter_mut().enumerate() {
+        cx.file = fi;
+        for item in &mut ast.items {
+            match item {
+                ast::Item::Policy(p) => {
+                    if !cx.plain(p, maps, no_schema) {
+                        **p = cx.policy(p);
+                    }
+                }
+                ast::Item::Group(g) => {
+                    for p in &mut g.policies {
+                        if !cx.plain(p, maps, no_schema) {
+                            *p = cx.policy(p);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Expanded {
+        asts,
+        problems: cx.problems,
+        data_problems: cx.data_problems,
+    }
+}
+
+/// The policies of `asts` that [`Cx::plain`] calls plain (their number), and the names of
+/// those whose expansion differs from them or reports a problem (test of
+/// [`super::plain::consts_plain`]).
+#[cfg(test)]
+pub(crate) fn plain_mismatches(
+    files: &[SourceText<'_>],
+    asts: &[ast::File],
+    data: &[DataSource<'_>],
+) -> (usize, Vec<String>) {
+    let mut cx = collect(files, asts, data);
+    let maps = cx.consts.values().any(|c| matches!(c.value, Value::Map(_)));
+    let no_schema = cx.schema_heads.is_empty();
+    let (mut plain, mut bad) = (0, Vec::new());
+    for (fi, ast) in asts.iter().enumerate() {
+        cx.file = fi;
+        for item in &ast.items {
+            let policies = match item {
+                ast::Item::Policy(p) => std::slice::from_ref(&**p),
+                ast::Item::Group(g) => g.policies.as_slice(),
+                _ => &[],
+            };
+            for p in policies {
+                if !cx.plain(p, maps, no_schema) {
+                    continue;
+                }
+                plain += 1;
+                let before = cx.problems.len();
+                if cx.policy(p) != *p || cx.problems.len() != before {
+                    bad.push(p.name.text.clone());
+                }
+            }
+        }
+    }
+    (plain, bad)
+}
+
+/// Collects and checks every constant of the sources and the data files.
+fn collect(files: &[SourceText<'_>], asts: &[ast::File], data: &[DataSource<'_>]) -> Cx {
     let mut cx = Cx {
         consts: HashMap::new(),
         problems: Vec::new(),
@@ -129,12 +203,12 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
         file: 0,
         env: Vec::new(),
         schema_heads: HashSet::new(),
-        scalar_lists: super::list_eq_lists::scalar_lists(files.iter().map(|f| f.2)),
+        scalar_lists: super::list_eq_lists::scalar_lists(asts.iter()),
     };
     // Attribute names a constant may not take: first segments of schema paths and element
     // names of lists of records.
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
-    for (_, _, ast) in files {
+    for ast in asts {
         for item in &ast.items {
             if let ast::Item::Schema(entries) = item {
                 for e in entries {
@@ -157,7 +231,7 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
     cx.schema_heads = taken.keys().cloned().collect();
     // Each declared name and where (`a.ipe line 3`), also when its value is in error.
     let mut declared: HashMap<String, String> = HashMap::new();
-    for (fi, (name, text, ast)) in files.iter().enumerate() {
+    for (fi, ((name, text), ast)) in files.iter().zip(asts).enumerate() {
         cx.file = fi;
         for item in &ast.items {
             let ast::Item::Const(c) = item else { continue };
@@ -202,28 +276,7 @@ pub(crate) fn expand(files: &[SourceAst<'_>], data: &[DataSource<'_>]) -> Expand
     for (di, d) in data.iter().enumerate() {
         cx.data_file(di, d, &declared, &taken);
     }
-    let mut asts = Vec::with_capacity(files.len());
-    for (fi, (_, _, ast)) in files.iter().enumerate() {
-        cx.file = fi;
-        let items = ast
-            .items
-            .iter()
-            .map(|item| match item {
-                ast::Item::Policy(p) => ast::Item::Policy(Box::new(cx.policy(p))),
-                ast::Item::Group(g) => ast::Item::Group(Box::new(ast::Group {
-                    policies: g.policies.iter().map(|p| cx.policy(p)).collect(),
-                    ..(**g).clone()
-                })),
-                other => other.clone(),
-            })
-            .collect();
-        asts.push(ast::File { items });
-    }
-    Expanded {
-        asts,
-        problems: cx.problems,
-        data_problems: cx.data_problems,
-    }
+    cx
 }
 
 /// What an element name bound in a filter stands for.
@@ -255,6 +308,19 @@ enum Named<'a> {
 }
 
 impl Cx {
+    /// Whether the expansion leaves policy `p` as it is (`maps`: some constant is a map of
+    /// lists; `no_schema`: the bundle declares no schema).
+    fn plain(&self, p: &ast::Policy, maps: bool, no_schema: bool) -> bool {
+        super::plain::consts_plain(
+            p,
+            &super::plain::ConstNames {
+                is_const: &|n| self.consts.contains_key(n),
+                is_head: &|n| no_schema || self.schema_heads.contains(n),
+                maps,
+            },
+        )
+    }
+
     fn error(&mut self, span: ByteSpan, message: String, help: Option<String>) {
         self.problems.push(Problem {
             file: self.file,

@@ -120,6 +120,49 @@ pub(crate) struct Expanded {
     pub problems: Vec<Problem>,
 }
 
+/// What [`expand`] changes in the parsed files (issue #15: plain policies, most of a bundle,
+/// stay where they are instead of being copied): [`Expansion::apply`] makes the expanded files.
+pub(crate) struct Expansion {
+    /// Items replaced (`Some`) or removed (`None`), by file and item index, in order.
+    edits: Vec<(usize, usize, Option<ast::Item>)>,
+    /// Policies appended to a file (JSON instance files), in order.
+    appended: Vec<(usize, Vec<ast::Item>)>,
+    /// Where synthetic spans came from.
+    pub origins: Origins,
+    /// What went wrong (spans may be synthetic: resolve them).
+    pub problems: Vec<Problem>,
+}
+
+impl Expansion {
+    /// The expanded files, from the parsed files [`expand`] was given (moved, not copied).
+    pub(crate) fn apply(self, mut files: Vec<ast::File>) -> Expanded {
+        let mut edits = self.edits.into_iter().peekable();
+        for (fi, f) in files.iter_mut().enumerate() {
+            if edits.peek().is_none_or(|(file, ..)| *file != fi) {
+                continue;
+            }
+            let old = std::mem::take(&mut f.items);
+            f.items.reserve(old.len());
+            for (k, item) in old.into_iter().enumerate() {
+                match edits.next_if(|(file, at, _)| *file == fi && *at == k) {
+                    Some((.., with)) => f.items.extend(with),
+                    None => f.items.push(item),
+                }
+            }
+        }
+        for (fi, items) in self.appended {
+            if let Some(f) = files.get_mut(fi) {
+                f.items.extend(items);
+            }
+        }
+        Expanded {
+            files,
+            origins: self.origins,
+            problems: self.problems,
+        }
+    }
+}
+
 /// A template parameter's value.
 #[derive(Clone, Debug)]
 struct TArg {
@@ -177,42 +220,35 @@ struct Cx<'a> {
 }
 
 /// Expands every reuse item of the bundle. `instances` are the JSON instance files (their
-/// `files` entries have empty syntax trees).
-pub(crate) fn expand(files: &[SourceFile<'_>], instances: &[InstanceFile<'_>]) -> Expanded {
-    let mut cx = Cx {
-        files,
-        defs: HashMap::new(),
-        bad_defs: HashSet::new(),
-        templates: HashMap::new(),
-        policies: HashSet::new(),
-        origins: Origins::default(),
-        problems: Vec::new(),
-        out_file: 0,
-        nodes: 0,
-        too_large: false,
-    };
-    cx.collect();
-    cx.cycles();
-    let mut out = Vec::with_capacity(files.len());
+/// `files` entries have empty syntax trees). Policies that use no def, template or
+/// several-list aggregate ([`super::plain::inline_plain`]) are left as they are.
+pub(crate) fn expand(files: &[SourceFile<'_>], instances: &[InstanceFile<'_>]) -> Expansion {
+    let mut cx = Cx::new(files);
+    let mut edits = Vec::new();
     for (fi, f) in files.iter().enumerate() {
         cx.out_file = fi;
-        let mut items = Vec::with_capacity(f.ast.items.len());
-        for item in &f.ast.items {
-            match item {
+        for (k, item) in f.ast.items.iter().enumerate() {
+            let with = match item {
                 ast::Item::Policy(p) => {
+                    if cx.plain(p) {
+                        continue;
+                    }
                     let env = Env {
                         file: fi,
                         ..Env::default()
                     };
                     cx.nodes = 0;
                     cx.too_large = false;
-                    items.push(ast::Item::Policy(Box::new(cx.policy(
+                    Some(ast::Item::Policy(Box::new(cx.policy(
                         p,
                         &env,
                         p.name.clone(),
-                    ))));
+                    ))))
                 }
                 ast::Item::Group(g) => {
+                    if g.policies.iter().all(|p| cx.plain(p)) {
+                        continue;
+                    }
                     let mut rules = Vec::with_capacity(g.policies.len());
                     for p in &g.policies {
                         let env = Env {
@@ -223,35 +259,73 @@ pub(crate) fn expand(files: &[SourceFile<'_>], instances: &[InstanceFile<'_>]) -
                         cx.too_large = false;
                         rules.push(cx.policy(p, &env, p.name.clone()));
                     }
-                    items.push(ast::Item::Group(Box::new(ast::Group {
+                    Some(ast::Item::Group(Box::new(ast::Group {
                         policies: rules,
                         ..(**g).clone()
-                    })));
+                    })))
                 }
-                ast::Item::Instance(inst) => {
-                    if let Some(p) = cx.instance(fi, inst) {
-                        items.push(ast::Item::Policy(Box::new(p)));
-                    }
-                }
-                ast::Item::Def(_) | ast::Item::Template(_) => {}
-                other => items.push(other.clone()),
-            }
+                ast::Item::Instance(inst) => cx
+                    .instance(fi, inst)
+                    .map(|p| ast::Item::Policy(Box::new(p))),
+                ast::Item::Def(_) | ast::Item::Template(_) => None,
+                _ => continue,
+            };
+            edits.push((fi, k, with));
         }
-        out.push(ast::File { items });
     }
+    let mut appended = Vec::new();
     for inst in instances {
         cx.out_file = inst.file;
         let policies = cx.json_instances(inst);
-        if let Some(f) = out.get_mut(inst.file) {
-            f.items
-                .extend(policies.into_iter().map(|p| ast::Item::Policy(Box::new(p))));
-        }
+        appended.push((
+            inst.file,
+            policies
+                .into_iter()
+                .map(|p| ast::Item::Policy(Box::new(p)))
+                .collect(),
+        ));
     }
-    Expanded {
-        files: out,
+    Expansion {
+        edits,
+        appended,
         origins: cx.origins,
         problems: cx.problems,
     }
+}
+
+/// The top-level policies that [`Cx::plain`] calls plain (their number), and the names of
+/// those whose expansion differs from them or adds a problem or a synthetic span (test of
+/// [`super::plain::inline_plain`]).
+#[cfg(test)]
+pub(crate) fn plain_mismatches(files: &[SourceFile<'_>]) -> (usize, Vec<String>) {
+    let mut cx = Cx::new(files);
+    let (mut plain, mut bad) = (0, Vec::new());
+    for (fi, f) in files.iter().enumerate() {
+        cx.out_file = fi;
+        for item in &f.ast.items {
+            let policies = match item {
+                ast::Item::Policy(p) => std::slice::from_ref(&**p),
+                ast::Item::Group(g) => g.policies.as_slice(),
+                _ => &[],
+            };
+            for p in policies {
+                if !cx.plain(p) {
+                    continue;
+                }
+                plain += 1;
+                let before = (cx.problems.len(), cx.origins.entries.len());
+                let env = Env {
+                    file: fi,
+                    ..Env::default()
+                };
+                let out = cx.policy(p, &env, p.name.clone());
+                if out != *p || (cx.problems.len(), cx.origins.entries.len()) != before {
+                    bad.push(p.name.text.clone());
+                }
+            }
+        }
+    }
+    (plain, bad)
 }
 
 fn where_is(files: &[SourceFile<'_>], file: usize, offset: usize) -> String {
@@ -585,6 +659,32 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
 }
 
 impl<'a> Cx<'a> {
+    /// The context for `files`, with their defs and templates collected and checked.
+    fn new(files: &'a [SourceFile<'a>]) -> Self {
+        let mut cx = Cx {
+            files,
+            defs: HashMap::new(),
+            bad_defs: HashSet::new(),
+            templates: HashMap::new(),
+            policies: HashSet::new(),
+            origins: Origins::default(),
+            problems: Vec::new(),
+            out_file: 0,
+            nodes: 0,
+            too_large: false,
+        };
+        cx.collect();
+        cx.cycles();
+        cx
+    }
+
+    /// Whether the expansion leaves top-level policy `p` as it is.
+    fn plain(&self, p: &ast::Policy) -> bool {
+        super::plain::inline_plain(p, &|name| {
+            self.defs.contains_key(name) || self.bad_defs.contains(name)
+        })
+    }
+
     fn error(&mut self, file: usize, span: ByteSpan, message: String, help: Option<String>) {
         self.problems.push(Problem {
             file,

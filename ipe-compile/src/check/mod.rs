@@ -22,6 +22,7 @@ mod maps;
 mod nested;
 mod optional;
 mod patterns;
+mod plain;
 mod positional;
 mod reason;
 mod reason_entry;

@@ -37,16 +37,16 @@ const OPERAND_STARTS: [&str; 19] = [
 /// only in whitespace (and comments) have the same canonical text.
 pub fn canonical_text(src: &str) -> String {
     let toks = lex::tokens(src);
-    let code: Vec<Tok<'_>> = toks
-        .into_iter()
-        .filter(|t| t.kind != Kind::Comment)
-        .collect();
-    let mut s = String::new();
-    for (k, t) in code.iter().enumerate() {
-        if k > 0 && t.sp {
+    // One pass over the tokens, comments skipped, into a string of the source's size
+    // (issue #15: the checker calls this for every clause).
+    let mut s = String::with_capacity(src.len());
+    let mut first = true;
+    for t in toks.iter().filter(|t| t.kind != Kind::Comment) {
+        if !first && t.sp {
             s.push(' ');
         }
         s.push_str(t.text);
+        first = false;
     }
     s
 }

@@ -46,7 +46,8 @@ const MULTI: [&str; 9] = ["==", "!=", "<=", ">=", "??", "..", "->", "&&", "||"];
 /// Every token of `src` (which the parser accepted).
 pub(super) fn tokens(src: &str) -> Vec<Tok<'_>> {
     let bytes = src.as_bytes();
-    let mut out = Vec::new();
+    // About one token per four bytes: few regrowths for a clause (issue #15).
+    let mut out = Vec::with_capacity(src.len() / 4 + 4);
     let (mut nl, mut ws) = (0, false);
     let mut n = 0;
     while let Some(&b) = bytes.get(n) {
