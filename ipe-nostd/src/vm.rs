@@ -126,13 +126,13 @@ fn min_err(a: Option<AttrError>, b: AttrError) -> AttrError {
 #[inline(always)]
 fn tail_word(code: &[u8], pc: usize) -> u64 {
     match code.last_chunk::<8>() {
-        Some(last) => {
-            let skip = pc.saturating_sub(code.len() - 8);
-            skip.checked_mul(8)
-                .and_then(|bits| u32::try_from(bits).ok())
-                .and_then(|bits| u64::from_le_bytes(*last).checked_shr(bits))
-                .unwrap_or(0)
-        }
+        // `pc` is past `len - 8` here (the caller's eight-byte read failed); a `pc` at or
+        // past the end reads 0. Plain shifts, no checked arithmetic: this runs for the last
+        // instructions of every bundle (issue #15).
+        Some(last) => match pc.wrapping_sub(code.len() - 8) {
+            skip @ 0..=7 => u64::from_le_bytes(*last) >> (skip * 8),
+            _ => 0,
+        },
         None => code
             .get(pc..)
             .unwrap_or(&[])
@@ -147,6 +147,10 @@ fn tail_word(code: &[u8], pc: usize) -> u64 {
 fn key(c: &Cell<'_>) -> Option<i64> {
     c.scalar().and_then(|s| read::key(&s))
 }
+
+/// An index bucket's slot and the cell read from it, for its candidates' triggers
+/// ([`Reader::probe`], [`Machine::policy_head`]); `None` when no bucket was found by key.
+type Head<'v> = Option<(SlotId, Cell<'v>)>;
 
 /// Reads attribute values of one request as typed cells: all that candidate selection needs,
 /// without the operand stack.
@@ -197,10 +201,20 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     /// selects: its bucket, or the whole group when the value is missing or invalid (those
     /// triggers may be errors, which must not be skipped).
     fn candidates(&self, g: usize) -> Option<(u32, u32)> {
+        self.probe(g).map(|(first, n, _)| (first, n))
+    }
+
+    /// [`Self::candidates`] with the group's slot and the cell read from it when a bucket was
+    /// found for it (`None` for the whole group of a missing or invalid value), so each
+    /// candidate's trigger need not read and test it again ([`Machine::policy_head`]).
+    #[inline(always)]
+    fn probe(&self, g: usize) -> Option<(u32, u32, Head<'v>)> {
         let group = self.bundle.index_group(g);
         match self.load_slot(group.slot) {
-            Cell::Err(_) => Some((group.first_policy, group.policies)),
-            c => key(&c).and_then(|k| self.bundle.index_bucket(&group, k)),
+            Cell::Err(_) => Some((group.first_policy, group.policies, None)),
+            c => key(&c)
+                .and_then(|k| self.bundle.index_bucket(&group, k))
+                .map(|(first, n)| (first, n, Some((group.slot, c)))),
         }
     }
 }
@@ -483,6 +497,16 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     self.push(c);
                 }
                 Instr::LoadConst { konst } => {
+                    // `load.const k; cmp op` (a count compared with a number, issue #15):
+                    // one step, `cmp_const` on the cell below instead of pushing `k`.
+                    #[cfg(not(feature = "size"))]
+                    if let Some((Instr::Cmp { op }, after)) = self.instr_at(next, end) {
+                        let a = self.pop();
+                        let c = self.cmp_const(op, a, konst.0);
+                        self.push(c);
+                        pc = after;
+                        continue;
+                    }
                     let c = self.constant(konst.0);
                     self.push(c);
                 }
@@ -880,6 +904,15 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 Instr::Count { list, body } => {
                     pc = self.aggregate_at(Opcode::Count, list.0, body.0, (next, end), level);
+                    // `count ...; note.count` (a clause comparing a count, issue #15): the
+                    // count is noted here, one dispatch less.
+                    #[cfg(not(feature = "size"))]
+                    if let Some((Instr::NoteCount {}, after)) = self.instr_at(pc, end) {
+                        if let Some(Cell::Int(i)) = self.stack.last() {
+                            self.note = Some(*i);
+                        }
+                        pc = after;
+                    }
                     continue;
                 }
                 Instr::Any { list, body } => {
@@ -1092,14 +1125,77 @@ pub fn eval_policy_values(bundle: &Bundle<'_>, id: PolicyId, values: &[Value<'_>
     Machine::new(bundle, values).policy(id)
 }
 
-impl Machine<'_, '_, '_> {
+impl<'v> Machine<'_, '_, 'v> {
     /// One policy's outcome; the machine's stack is empty before and after.
+    #[inline(always)]
     fn policy(&mut self, id: PolicyId) -> Outcome {
+        self.policy_head(id, None)
+    }
+
+    /// The code left of trigger `(start, end)` once its head (the index conjunct, as
+    /// `docs/bundle-format.md` "The trigger index" describes it) is known to be true for
+    /// `cell`, the value of slot `slot` already read: `Some(None)` when the head is the
+    /// whole trigger, `Some(Some(rest))` when the head and its `jump.false` are followed by
+    /// `rest`, which then runs from the stack `[true]` exactly as it would after them; `None`
+    /// when the trigger does not start so or the head is not true for `cell` (the whole
+    /// trigger runs). Issue #15: a candidate found through its bucket skips two dispatches
+    /// and a slot read.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn after_head(
+        &self,
+        (start, end): (usize, usize),
+        (slot, cell): (SlotId, Cell<'v>),
+    ) -> Option<Option<(usize, usize)>> {
+        let (head, next) = self.instr_at(start, end)?;
+        let c = match head {
+            Instr::CmpSlotConst { op, slot: s, konst } if s.0 == slot => {
+                self.cmp_const(op, cell, konst.0)
+            }
+            Instr::InSlotSet { slot: s, set } if s.0 == slot => self.in_set(cell, set.0),
+            _ => return None,
+        };
+        if c != Cell::Bool(true) {
+            return None;
+        }
+        if next == end {
+            return Some(None);
+        }
+        match self.instr_at(next, end)? {
+            (Instr::JumpIfFalse { .. }, after) => Some(Some((after, end))),
+            _ => None,
+        }
+    }
+
+    /// No trigger head is skipped with the `size` feature (firmware: less code).
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    fn after_head(
+        &self,
+        _: (usize, usize),
+        _: (SlotId, Cell<'v>),
+    ) -> Option<Option<(usize, usize)>> {
+        None
+    }
+
+    /// [`Self::policy`], given for a candidate found through an index bucket the bucket's
+    /// slot and the cell read from it ([`Reader::probe`]); the outcome is the same.
+    fn policy_head(&mut self, id: PolicyId, head: Head<'v>) -> Outcome {
         let bundle = self.bundle;
         let p = bundle.policy_rec(id);
         let trigger = self.block(p.trigger());
         if trigger.0 < trigger.1 {
-            match self.run(trigger, 0) {
+            let t = match head.and_then(|h| self.after_head(trigger, h)) {
+                Some(None) => Cell::Bool(true),
+                Some(Some(rest)) => {
+                    self.push(Cell::Bool(true));
+                    let c = self.run(rest, 0);
+                    self.stack.clear();
+                    c
+                }
+                None => self.run(trigger, 0),
+            };
+            match t {
                 Cell::Bool(true) => {}
                 Cell::Err(error) => {
                     return Outcome::Error {
@@ -1192,10 +1288,10 @@ pub fn evaluate_into<D: DecisionLists>(bundle: &Bundle<'_>, values: &[Value<'_>]
     });
     // Rules of first-match groups are never indexed (the verifier checks it).
     for g in 0..bundle.index_group_count() {
-        if let Some((first, n)) = m.r.candidates(g) {
+        if let Some((first, n, head)) = m.r.probe(g) {
             for i in first..first.saturating_add(n) {
                 let id = bundle.index_policy(i);
-                acc.add(d, id, m.policy(id));
+                acc.add(d, id, m.policy_head(id, head));
             }
         }
     }

@@ -75,7 +75,7 @@ impl<'v> Machine<'_, '_, 'v> {
     /// The instruction at `pc` of the code section and the offset after it, if `pc` is
     /// before `end` and the bytes decode.
     #[inline(always)]
-    fn instr_at(&self, pc: usize, end: usize) -> Option<(Instr, usize)> {
+    pub(super) fn instr_at(&self, pc: usize, end: usize) -> Option<(Instr, usize)> {
         if pc >= end {
             return None;
         }
