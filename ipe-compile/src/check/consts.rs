@@ -311,10 +311,11 @@ impl Cx {
     /// Whether the expansion leaves policy `p` as it is (`maps`: some constant is a map of
     /// lists; `no_schema`: the bundle declares no schema).
     fn plain(&self, p: &ast::Policy, maps: bool, no_schema: bool) -> bool {
+        let is_const = |n: &str| self.consts.contains_key(n);
         super::plain::consts_plain(
             p,
             &super::plain::ConstNames {
-                is_const: &|n| self.consts.contains_key(n),
+                is_const: (!self.consts.is_empty()).then_some(&is_const as &dyn Fn(&str) -> bool),
                 is_head: &|n| no_schema || self.schema_heads.contains(n),
                 maps,
             },
