@@ -135,10 +135,8 @@ pub(crate) fn expand(
         cx.file = fi;
         for item in &mut ast.items {
             match item {
-                ast::Item::Policy(p) => {
-                    if !cx.plain(p, maps, no_schema) {
-                        **p = cx.policy(p);
-                    }
+                ast::Item::Policy(p) if !cx.plain(p, maps, no_schema) => {
+                    **p = cx.policy(p);
                 }
                 ast::Item::Group(g) => {
                     for p in &mut g.policies {
