@@ -135,10 +135,8 @@ pub(crate) fn expand(
         cx.file = fi;
         for item in &mut ast.items {
             match item {
-                ast::Item::Policy(p) => {
-                    if !cx.plain(p, maps, no_schema) {
-                        **p = cx.policy(p);
-                    }
+                ast::Item::Policy(p) if !cx.plain(p, maps, no_schema) => {
+                    **p = cx.policy(p);
                 }
                 ast::Item::Group(g) => {
                     for p in &mut g.policies {
@@ -311,10 +309,11 @@ impl Cx {
     /// Whether the expansion leaves policy `p` as it is (`maps`: some constant is a map of
     /// lists; `no_schema`: the bundle declares no schema).
     fn plain(&self, p: &ast::Policy, maps: bool, no_schema: bool) -> bool {
+        let is_const = |n: &str| self.consts.contains_key(n);
         super::plain::consts_plain(
             p,
             &super::plain::ConstNames {
-                is_const: &|n| self.consts.contains_key(n),
+                is_const: (!self.consts.is_empty()).then_some(&is_const as &dyn Fn(&str) -> bool),
                 is_head: &|n| no_schema || self.schema_heads.contains(n),
                 maps,
             },

@@ -680,9 +680,9 @@ impl<'a> Cx<'a> {
 
     /// Whether the expansion leaves top-level policy `p` as it is.
     fn plain(&self, p: &ast::Policy) -> bool {
-        super::plain::inline_plain(p, &|name| {
-            self.defs.contains_key(name) || self.bad_defs.contains(name)
-        })
+        let is_def = |name: &str| self.defs.contains_key(name) || self.bad_defs.contains(name);
+        let none = self.defs.is_empty() && self.bad_defs.is_empty();
+        super::plain::inline_plain(p, (!none).then_some(&is_def as &dyn Fn(&str) -> bool))
     }
 
     fn error(&mut self, file: usize, span: ByteSpan, message: String, help: Option<String>) {

@@ -17,8 +17,8 @@ fn first_segment(n: &Name) -> &str {
 }
 
 /// Whether [`super::inline::expand`] leaves policy `p` (at the top level of a file) as it is,
-/// `is_def` telling the names of defs (valid or not).
-pub(crate) fn inline_plain(p: &ast::Policy, is_def: &dyn Fn(&str) -> bool) -> bool {
+/// `is_def` telling the names of defs (valid or not; `None` when the bundle has no def).
+pub(crate) fn inline_plain(p: &ast::Policy, is_def: Option<&dyn Fn(&str) -> bool>) -> bool {
     // Adjacent text parts of a reason template are merged by the expansion.
     let merged = p.reason_template.as_ref().is_some_and(|parts| {
         parts
@@ -33,9 +33,9 @@ pub(crate) fn inline_plain(p: &ast::Policy, is_def: &dyn Fn(&str) -> bool) -> bo
         }
 }
 
-fn inline_expr(e: &Expr, is_def: &dyn Fn(&str) -> bool) -> bool {
+fn inline_expr(e: &Expr, is_def: Option<&dyn Fn(&str) -> bool>) -> bool {
     let x = |e: &Expr| inline_expr(e, is_def);
-    let name = |n: &Name| !is_def(first_segment(n));
+    let name = |n: &Name| is_def.is_none_or(|is_def| !is_def(first_segment(n)));
     match &e.kind {
         ExprKind::Lit(_) | ExprKind::TimeLit { .. } | ExprKind::Now => true,
         // The expanded path takes its name's span (the parser's list equality gives the
@@ -71,15 +71,18 @@ fn inline_expr(e: &Expr, is_def: &dyn Fn(&str) -> bool) -> bool {
         ExprKind::MapAgg { map, filter, .. } => name(map) && filter.as_deref().is_none_or(x),
         // A call is a def (or an error); several lists become one aggregate per list.
         ExprKind::Call { .. } | ExprKind::AggLists { .. } => false,
-        #[allow(unreachable_patterns)]
+        #[allow(
+            unreachable_patterns,
+            reason = "forms added to the syntax tree later are not plain until listed"
+        )]
         _ => false,
     }
 }
 
 /// What [`consts_plain`] needs to know about the bundle's constants.
 pub(crate) struct ConstNames<'a> {
-    /// Whether a name is a constant's.
-    pub is_const: &'a dyn Fn(&str) -> bool,
+    /// Whether a name is a constant's (`None` when the bundle has no constant).
+    pub is_const: Option<&'a dyn Fn(&str) -> bool>,
     /// Whether a name is a first segment of a schema path or an element name (the schema's
     /// heads; `true` for every name without a schema).
     pub is_head: &'a dyn Fn(&str) -> bool,
@@ -98,10 +101,11 @@ pub(crate) fn consts_plain(p: &ast::Policy, c: &ConstNames<'_>) -> bool {
 
 fn consts_expr(e: &Expr, c: &ConstNames<'_>) -> bool {
     let x = |e: &Expr| consts_expr(e, c);
+    let is_const = |name: &str| c.is_const.is_some_and(|f| f(name));
     // A list after `in` or of an aggregate: not a constant, and no misspelled map constant.
     let list = |n: &Name| {
         let first = first_segment(n);
-        !n.text.contains('[') && !(c.is_const)(first) && (!c.maps || (c.is_head)(first))
+        !n.text.contains('[') && !is_const(first) && (!c.maps || (c.is_head)(first))
     };
     match &e.kind {
         ExprKind::Lit(_)
@@ -109,10 +113,11 @@ fn consts_expr(e: &Expr, c: &ConstNames<'_>) -> bool {
         | ExprKind::AggLists { .. }
         | ExprKind::TimeLit { .. }
         | ExprKind::Now => true,
-        ExprKind::Path(n) => !n.text.contains('[') && !(c.is_const)(first_segment(n)),
+        ExprKind::Path(n) => {
+            !n.text.contains('[') && (c.is_const.is_none() || !is_const(first_segment(n)))
+        }
         ExprKind::Has(n) => {
-            let first = n.text.split(['.', '[']).next().unwrap_or("");
-            !(c.is_const)(first)
+            c.is_const.is_none() || !is_const(n.text.split(['.', '[']).next().unwrap_or(""))
         }
         ExprKind::Paren(a) | ExprKind::Not(a) | ExprKind::Len(a) | ExprKind::Lower(a) => x(a),
         ExprKind::TimePart { arg, .. } => x(arg),
@@ -134,7 +139,10 @@ fn consts_expr(e: &Expr, c: &ConstNames<'_>) -> bool {
         ExprKind::MapAgg { filter, .. } => filter.as_deref().is_none_or(x),
         // Lookups, set operators and data selections are always rewritten.
         ExprKind::Lookup(_) | ExprKind::SetOp { .. } | ExprKind::InData { .. } => false,
-        #[allow(unreachable_patterns)]
+        #[allow(
+            unreachable_patterns,
+            reason = "forms added to the syntax tree later are not plain until listed"
+        )]
         _ => false,
     }
 }
