@@ -499,13 +499,16 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 Instr::LoadConst { konst } => {
                     // `load.const k; cmp op` (a count compared with a number, issue #15):
                     // one step, `cmp_const` on the cell below instead of pushing `k`.
+                    // The next byte is tested first: no second full decode in this loop.
                     #[cfg(not(feature = "size"))]
-                    if let Some((Instr::Cmp { op }, after)) = self.instr_at(next, end) {
-                        let a = self.pop();
-                        let c = self.cmp_const(op, a, konst.0);
-                        self.push(c);
-                        pc = after;
-                        continue;
+                    if next < end && code.get(next) == Some(&(Opcode::Cmp as u8)) {
+                        if let Some(op) = code.get(next + 1).and_then(|&o| CmpOp::from_byte(o)) {
+                            let a = self.pop();
+                            let c = self.cmp_const(op, a, konst.0);
+                            self.push(c);
+                            pc = next + 2;
+                            continue;
+                        }
                     }
                     let c = self.constant(konst.0);
                     self.push(c);
@@ -907,11 +910,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     // `count ...; note.count` (a clause comparing a count, issue #15): the
                     // count is noted here, one dispatch less.
                     #[cfg(not(feature = "size"))]
-                    if let Some((Instr::NoteCount {}, after)) = self.instr_at(pc, end) {
+                    if pc < end && code.get(pc) == Some(&(Opcode::NoteCount as u8)) {
                         if let Some(Cell::Int(i)) = self.stack.last() {
                             self.note = Some(*i);
                         }
-                        pc = after;
+                        pc += 1;
                     }
                     continue;
                 }
