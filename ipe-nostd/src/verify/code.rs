@@ -358,7 +358,8 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
             Instr::LoadSlot { slot } => Effect::push(self.scalar_slot_ty(slot.0)?),
             #[cfg(feature = "dynkey")]
             Instr::LoadField { level: l, field } => Effect::push(
-                load_ty(self.field_rec(l.0, field.0, level)?.kind()).ok_or(CodeError::BadOperand)?,
+                load_ty(self.field_rec(l.0, field.0, level)?.kind())
+                    .ok_or(CodeError::BadOperand)?,
             ),
             #[cfg(not(feature = "dynkey"))]
             Instr::LoadField { level: l, field } => {
