@@ -85,21 +85,24 @@ GOAL_NOTES = {
     "instructions per dispatched instruction (decode, `match`, push/pop), the `count` body and its "
     "decode ~890, the index probe ~240. Next: a pre-decoded form of each block (decoded once at load, "
     "not per decision and per aggregate), 16-byte cells, no `memset` of `Decision`'s unused capacity.",
-    "peer-regorus": "The worst row is set by the interpreter's own cost per decision (the row above; "
-    "regorus's RVM is within ~10x on one small policy). Next: the interpreter steps above; the ratio "
-    "grows with set size (see `set/*`) because only candidates run.",
-    "peer-cedar": "As for regorus: the interpreter's cost per decision on one small policy. Next: the "
-    "interpreter steps above.",
+    "peer-regorus": "The worst rows are the one-policy workloads (clauses16, seed, list50), where the "
+    "comparison is the interpreter's own cost per instruction (the first row); on the sets, where "
+    "only candidates run, the ratios are 90x to 300,000x. Next: the interpreter steps of the first row.",
+    "peer-cedar": "As for regorus: the one-policy workloads, bounded by the interpreter's cost per "
+    "instruction. Next: the interpreter steps of the first row.",
     "jit": "Profile: \"JIT compile time and decision path (issue #15, session 10)\": a host JIT seed:allow "
     "decision is ~930 instructions, the policy's native code ~390 of them (the `count ... where` loop "
     "tag-checks each approval's fields and compares a text per element), the rest host work (trigger "
     "index probe, counters, the `arc-swap` load, decoding the outcome, the decision lists; ~760 with "
     "`Verdict`). Next: per-version JIT-compiled dispatch (index probe and direct calls in one native "
     "function) for the host part, tighter native list loops for the policy part.",
-    "json": "Most of an end-to-end decision is reading the JSON request into slots (the decision itself "
-    "is the `eval/host_jit/policy` row); see \"End to end from JSON\" in \"Where the time goes\". "
-    "Next: a reader that skips unread subtrees without building values and interns keys by the "
-    "bundle's symbol table in one pass.",
+    "json": "Profile: \"End to end from JSON (issue #15, session 10, callgrind)\": 11,877 instructions "
+    "per host JIT seed:allow decision from the JSON text, 91 % of them in the request reader "
+    "(`request::stream::parse`): serde_json's tokenizer, key and symbol lookups by `memcmp` "
+    "(binary search of the bundle's symbols), arena vectors growing (`reserve`/`realloc`) and sorting "
+    "map keys; the decision itself is under a tenth. Next: arena vectors sized once per plan, keys "
+    "matched against the plan's expected names first (one compare, no search), unread subtrees "
+    "skipped without building nodes.",
     "jit-compile": "Profile: \"JIT compile time and decision path (issue #15, session 10)\": 1.12 M "
     "instructions per policy in the baseline tier after this session's halving (no `JITModule`, no dead "
     "text comparison). Next: fold constant error codes while building the IR and share one cold error "
@@ -108,6 +111,14 @@ GOAL_NOTES = {
     "(1,253 M at the start of the session): parser 306 M, checker 228 M, lowering 206 M, allocator 171 M "
     "inside those. Next: a token-level fast path in the parser, no per-node `String`s in the checker, "
     "an arena for the syntax tree, then lowering's tables.",
+    "latency": "The median is a decision (~0.5–0.7 µs); the tail is not the read path (no lock, no "
+    "free on a reader, `reader-free` below). On this 2-core machine 2 readers and the writer share "
+    "the cores, and with 10,000 policies the writer is busy nearly all the time (a verify + index + "
+    "publish of the bundle takes longer than the 10 ms period: 132–208 swaps in the run instead of "
+    "300), so readers are preempted; the first decisions on each new version also run on cold "
+    "caches. The same ~6 µs p99.9 at 1,000 policies (300 swaps, writer mostly idle) points at "
+    "scheduling and cache effects more than at the engine. Next: record each sample's time since "
+    "the last swap to separate the two, and measure on a machine with a core per thread.",
     "flash": "Profile: \"Issue #15, session 10\" under \"Firmware\": flash by module; the loader "
     "(`Engine::load`, ~7.8 KB with the record checks inlined) and the interpreter are the largest. "
     "Next: record checks as one table-driven loop, a hand-written `Body` reader instead of postcard's "
@@ -245,7 +256,7 @@ def main():
     lines.append("### Compile (`compile/<engine>/<n policies>`)")
     lines.append("")
     lines.append(
-        "IPE: `compile_str` + `lower` (`ipe_front`: `compile_str` only). Cedar: "
+        "IPE: `compile_bundle_str_with`, source to verified bundle, lowered once (`ipe_front`: `compile_str`, which parses, checks and lowers to prove the program compiles, without returning the bytes). Cedar: "
         "`PolicySet::from_str`. regorus: `add_policy` + `compile_with_entrypoint` (`regorus_rvm` "
         "adds RVM `compile_from_policy`, which cannot hold 10,000 policies; `regorus_parse`: "
         "`add_policy` only)."

@@ -6,7 +6,8 @@
 //! `jit-gated` (bare `JitSet` in the loop the benches had before the group gate was hoisted:
 //! `FirstMatch::admit`/`settle` around every candidate, for an A/B in one binary),
 //! `hostjit-data` (`hostjit` deciding into a reused `ipe_host::Verdict`, issue #15),
-//! `jit-data` (`jit` keeping only the effect, `ipe_nostd::EffectOnly`, issue #15). The
+//! `jit-data` (`jit` keeping only the effect, `ipe_nostd::EffectOnly`, issue #15),
+//! `hostjit-json` (`hostjit` from the request's JSON text, `evaluate_json`, issue #15). The
 //! timed loop is the function `decide_loop` alone, so callgrind counts only it:
 //!
 //! ```sh
@@ -67,6 +68,12 @@ fn main() {
                 e.engine.load().decide_into(black_box(values), &mut v);
                 v.effect() == Effect::Allow
             })
+        }
+        // Issue #15: end to end from the JSON text through the host engine's JIT tier (the
+        // `eval/host_jit/json` bench: stream reader, candidates, native code, decision).
+        "hostjit-json" => {
+            let e = HostEngine::jit(&w);
+            decide_loop(n, || e.decide_json(black_box(&json)))
         }
         "jit" => {
             let e = Jit::new(&w);
