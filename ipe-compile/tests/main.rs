@@ -66,6 +66,9 @@ mod random_policies;
 mod reason_defaults;
 #[path = "suite/reason_entry.rs"]
 mod reason_entry;
+/// Helpers shared by the reason-part tests.
+#[path = "suite/reason_parts.rs"]
+mod reason_parts;
 /// Issue 13: reasons with values on the device path, template bytes and their verification.
 #[path = "suite/reasons.rs"]
 mod reasons;

@@ -2,9 +2,10 @@
 //! under a key read from a string slot. Written with the map slot, the key's slot and the entry
 //! field, rendered from the request's values by every engine's renderer, and verified.
 
+use crate::reason_parts::{rejected, with_part_byte};
 use ipe_nostd::format::{ReasonPartRec, REASON_PART_LEN};
-use ipe_nostd::verify::{Section, VerifyError};
-use ipe_nostd::{Bundle, BundleError, Context, Decision, Str, Value};
+use ipe_nostd::verify::Section;
+use ipe_nostd::{Bundle, Context, Decision, Str, Value};
 
 const SRC: &str = r#"schema {
   n: int
@@ -20,28 +21,7 @@ policy P:
 "#;
 
 fn bytes() -> Vec<u8> {
-    let program = ipe_compile::compile_str(&[("e.ipe", SRC)]).expect("compiles");
-    ipe_compile::lower::lower(&program).expect("lowers").bytes
-}
-
-/// `bytes` with reason part `i`'s byte `at` set to `v` (checksum recomputed).
-fn with_part_byte(bytes: &[u8], i: usize, at: usize, v: u8) -> Vec<u8> {
-    let body = Bundle::decode_unverified(bytes).expect("decodes");
-    let mut parts = body.reason_parts.to_vec();
-    parts[i * REASON_PART_LEN + at] = v;
-    ipe_compile::lower::encode(&ipe_nostd::format::Body {
-        reason_parts: &parts,
-        ..body
-    })
-}
-
-fn rejected(bytes: &[u8]) -> Option<(Section, u32)> {
-    match Bundle::from_bytes(bytes) {
-        Err(BundleError::Verify(VerifyError::BadRecord { section, index })) => {
-            Some((section, index))
-        }
-        _ => None,
-    }
+    crate::reason_parts::bytes(SRC)
 }
 
 #[test]
