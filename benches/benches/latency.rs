@@ -10,7 +10,13 @@
 //! latency <tier> <workload> p50_ns=… p99_ns=… p999_ns=… max_ns=… over_1ms=… decisions=… swaps=…
 //! ```
 //!
-//! which `benches/report.py` turns into BENCHMARKS.md's latency table. A writer thread swaps
+//! plus, to tell where a tail comes from (issue #15), `near_swap=…` (samples that started
+//! within 1 ms after a swap was published), `p999_away_ns=…` (p99.9 of the other samples) and
+//! `p999_first_ns=…` (p99.9 of each reader's first decision on a new version). A control case
+//! with no writer at all (`writer=none`, `swaps=0`) runs the same readers on the same engine:
+//! its tail is the machine's and the reader's own, with nothing being swapped.
+//!
+//! `benches/report.py` turns these lines into BENCHMARKS.md's latency table. A writer thread swaps
 //! the same bundle bytes in (`PolicyEngine::swap`: verify, index, publish; every policy being
 //! unchanged, JIT-all and adaptive versions take the live version's native code instead of
 //! compiling it again, issue #15).
@@ -72,8 +78,11 @@ fn main() {
             if !wanted(&format!("{tier} {w}")) {
                 continue;
             }
-            let line = run(tier, w, &bytes, &json, opts, Duration::from_secs_f64(secs));
-            println!("{line}");
+            let d = Duration::from_secs_f64(secs);
+            println!("{}", run(tier, w, &bytes, &json, opts, d, true));
+            if wanted(&format!("{tier} {w} noswap")) {
+                println!("{}", run(tier, w, &bytes, &json, opts, d, false));
+            }
         }
     }
     if wanted("publish jit_all set/1000") {
@@ -111,7 +120,9 @@ fn publish(n: usize) -> String {
         // (content keys, taking the live version's code, compiling the changed policy).
         let prepared = Prepared::new(bytes.clone()).expect("prepares");
         let start = Instant::now();
-        engine.publish(black_box(prepared));
+        engine
+            .publish(black_box(prepared))
+            .expect("an unsigned engine publishes any prepared set");
         publish.push(start.elapsed().as_nanos());
         let jit = engine.stats().jit;
         (compiled, reused) = (jit.compiled, jit.reused);
@@ -140,6 +151,7 @@ fn run(
     json: &str,
     opts: EngineOptions,
     duration: Duration,
+    swapping: bool,
 ) -> String {
     let engine = Arc::new(PolicyEngine::with_options(bytes.to_vec(), opts).expect("loads"));
     let expected = engine
@@ -148,35 +160,46 @@ fn run(
         .effect;
     let stop = Arc::new(AtomicBool::new(false));
     let swaps = Arc::new(AtomicU64::new(0));
+    // When the last swap was published, in nanoseconds since `epoch` (0: none yet).
+    let epoch = Instant::now();
+    let published = Arc::new(AtomicU64::new(0));
     let readers: Vec<_> = (0..READERS)
         .map(|_| {
-            let (engine, stop, json) = (Arc::clone(&engine), Arc::clone(&stop), json.to_owned());
+            let (engine, stop, json, published) = (
+                Arc::clone(&engine),
+                Arc::clone(&stop),
+                json.to_owned(),
+                Arc::clone(&published),
+            );
             std::thread::spawn(move || {
-                let mut samples: Vec<u32> = Vec::with_capacity(MAX_SAMPLES);
-                let mut decisions = 0u64;
+                let mut samples = Samples::default();
+                let mut version = engine.version();
                 while !stop.load(Ordering::Relaxed) {
                     let start = Instant::now();
                     let set = engine.load();
                     let d = set.evaluate_json(black_box(&json)).expect("evaluates");
+                    let first = set.version() != version;
+                    version = set.version();
                     drop(set);
                     let nanos = start.elapsed().as_nanos();
                     assert_eq!(d.effect, expected, "decisions never change under swaps");
                     black_box(d);
-                    decisions += 1;
-                    if samples.len() < MAX_SAMPLES {
-                        samples.push(u32::try_from(nanos).unwrap_or(u32::MAX));
-                    }
+                    let last = published.load(Ordering::Relaxed);
+                    let since = (start - epoch).as_nanos().saturating_sub(u128::from(last));
+                    let near = last != 0 && since < NEAR_SWAP.as_nanos();
+                    samples.push(u32::try_from(nanos).unwrap_or(u32::MAX), near, first);
                 }
-                (samples, decisions)
+                samples
             })
         })
         .collect();
-    let writer = {
-        let (engine, stop, swaps, bytes) = (
+    let writer = swapping.then(|| {
+        let (engine, stop, swaps, bytes, published) = (
             Arc::clone(&engine),
             Arc::clone(&stop),
             Arc::clone(&swaps),
             bytes.to_vec(),
+            Arc::clone(&published),
         );
         std::thread::spawn(move || {
             let mut next = Instant::now() + SWAP_EVERY;
@@ -187,36 +210,98 @@ fn run(
                 }
                 next += SWAP_EVERY;
                 engine.swap(bytes.clone()).expect("swaps");
+                let at = u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                published.store(at.max(1), Ordering::Relaxed);
                 swaps.fetch_add(1, Ordering::Relaxed);
             }
         })
-    };
+    });
     std::thread::sleep(duration);
     stop.store(true, Ordering::Relaxed);
-    writer.join().expect("writer");
-    let mut all = Vec::new();
-    let mut decisions = 0;
-    for r in readers {
-        let (s, n) = r.join().expect("reader");
-        all.extend(s);
-        decisions += n;
+    if let Some(w) = writer {
+        w.join().expect("writer");
     }
-    all.sort_unstable();
-    let q = |p: f64| -> u32 {
-        let i = ((all.len() as f64 - 1.0) * p).round() as usize;
-        all.get(i).copied().unwrap_or(0)
-    };
-    let over = all.iter().filter(|&&n| n > 1_000_000).count();
+    let mut all = Samples::default();
+    for r in readers {
+        all.extend(r.join().expect("reader"));
+    }
+    let over = all.all.iter().filter(|&&n| n > 1_000_000).count();
+    let near = all.near;
+    let (all_q, away_q, first_q) = (
+        quantiles(&mut all.all),
+        quantiles(&mut all.away),
+        quantiles(&mut all.first),
+    );
     let stats = engine.stats();
     format!(
         "latency {tier} {workload} p50_ns={} p99_ns={} p999_ns={} max_ns={} over_1ms={over} \
-         decisions={decisions} swaps={} retired={} freed={}",
-        q(0.5),
-        q(0.99),
-        q(0.999),
-        all.last().copied().unwrap_or(0),
+         decisions={} swaps={} retired={} freed={} near_swap={near} p999_away_ns={} \
+         p999_first_ns={} writer={}",
+        all_q(0.5),
+        all_q(0.99),
+        all_q(0.999),
+        all_q(1.0),
+        all.decisions,
         swaps.load(Ordering::Relaxed),
         stats.retired_versions,
         stats.freed_versions,
+        away_q(0.999),
+        first_q(0.999),
+        if swapping { "swapping" } else { "none" },
     )
+}
+
+/// A sample "near a swap" started within this long after a swap was published.
+const NEAR_SWAP: Duration = Duration::from_millis(1);
+
+/// One reader's (or all readers') timed decisions, split by where they fell.
+#[derive(Default)]
+struct Samples {
+    /// Every recorded decision's time, in nanoseconds.
+    all: Vec<u32>,
+    /// Those that started more than [`NEAR_SWAP`] after the last swap (or with none yet).
+    away: Vec<u32>,
+    /// Each reader's first decision on a version it had not seen.
+    first: Vec<u32>,
+    /// Decisions that started within [`NEAR_SWAP`] after a swap.
+    near: u64,
+    /// Every decision, recorded or not.
+    decisions: u64,
+}
+
+impl Samples {
+    fn push(&mut self, nanos: u32, near: bool, first: bool) {
+        self.decisions += 1;
+        self.near += u64::from(near);
+        if self.all.capacity() == 0 {
+            self.all.reserve_exact(MAX_SAMPLES);
+            self.away.reserve_exact(MAX_SAMPLES);
+        }
+        if self.all.len() < MAX_SAMPLES {
+            self.all.push(nanos);
+            if !near {
+                self.away.push(nanos);
+            }
+            if first {
+                self.first.push(nanos);
+            }
+        }
+    }
+
+    fn extend(&mut self, other: Samples) {
+        self.all.extend(other.all);
+        self.away.extend(other.away);
+        self.first.extend(other.first);
+        self.near += other.near;
+        self.decisions += other.decisions;
+    }
+}
+
+/// Sorts `v` and returns its quantile function (0 for an empty list).
+fn quantiles(v: &mut [u32]) -> impl Fn(f64) -> u32 + '_ {
+    v.sort_unstable();
+    move |p: f64| {
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v.get(i).copied().unwrap_or(0)
+    }
 }

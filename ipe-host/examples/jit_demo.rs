@@ -127,7 +127,7 @@ fn main() -> anyhow::Result<()> {
     let prepared = ipe_host::Prepared::new(set.bundle_bytes().to_vec())?;
     let built = swap_start.elapsed();
     let publish_start = Instant::now();
-    let version = engine.publish(prepared);
+    let version = engine.publish(prepared)?;
     let published: Duration = publish_start.elapsed();
     println!(
         "swap to version {version}: verify+index {:.1} µs, publish {:.2} µs",

@@ -86,8 +86,8 @@ impl Prepared {
     }
 
     /// [`with_max_cost`](Self::with_max_cost) requiring a signature that `trust` accepts
-    /// (issue #18). Note that [`PolicyEngine::publish`] does not check it again; use
-    /// [`PolicyEngine::swap`] on an engine with a trust policy to have it enforced.
+    /// (issue #18). An engine with its own [`TrustPolicy`] checks the envelope again against
+    /// that policy when the set is [published](PolicyEngine::publish).
     pub fn signed(bytes: Vec<u8>, max_cost: u32, trust: &TrustPolicy) -> Result<Prepared, Error> {
         let check = Check {
             policy: trust,
@@ -650,7 +650,7 @@ impl PolicyEngine {
     fn build_and_publish(&self, bytes: BundleBytes) -> Result<u64, Error> {
         let max_cost = self.options.max_cost;
         let Some(gate) = &self.gate else {
-            return Ok(self.publish(Prepared(PolicySet::build(bytes, max_cost, None)?)));
+            return Ok(self.publish_checked(PolicySet::build(bytes, max_cost, None)?));
         };
         let mut highest = gate.highest.lock().unwrap_or_else(|e| e.into_inner());
         let check = Check {
@@ -661,14 +661,32 @@ impl PolicyEngine {
         if let Some(info) = set.shared.signature {
             *highest = (*highest).max(info.revision);
         }
-        Ok(self.publish(Prepared(set)))
+        Ok(self.publish_checked(set))
     }
 
     /// Publishes a prepared set as the next version (an atomic pointer store), returning its
-    /// number. This trusts its caller: it checks no signature, even on an engine with a
-    /// [`TrustPolicy`] (use [`swap`](Self::swap) there). With [`TierMode::JitAll`](crate::TierMode::JitAll) every policy is compiled
-    /// first, on the calling thread.
-    pub fn publish(&self, Prepared(mut set): Prepared) -> u64 {
+    /// number. On an engine with a [`TrustPolicy`] the set's bytes must be a signed bundle
+    /// that the policy accepts, at a revision not below the highest accepted so far (the
+    /// signature is checked again, whatever [`Prepared`] constructor built the set); a refused
+    /// set leaves the live version in place. With
+    /// [`TierMode::JitAll`](crate::TierMode::JitAll) every policy is compiled first, on the
+    /// calling thread.
+    pub fn publish(&self, Prepared(mut set): Prepared) -> Result<u64, Error> {
+        let Some(gate) = &self.gate else {
+            return Ok(self.publish_checked(set));
+        };
+        let mut highest = gate.highest.lock().unwrap_or_else(|e| e.into_inner());
+        let info = gate.admit(&mut highest, set.bundle_bytes())?;
+        // The set is not shared before publication (`Prepared` owns it); when it is (never in
+        // this crate), its own record of the envelope is left as it was.
+        if let Some(shared) = Arc::get_mut(&mut set.shared) {
+            shared.signature = Some(info);
+        }
+        Ok(self.publish_checked(set))
+    }
+
+    /// Publishes a set whose bytes passed the engine's checks.
+    fn publish_checked(&self, mut set: PolicySet) -> u64 {
         // Unchanged policies keep the live version's native code (issue #15). The writer's
         // reference never frees it: the engine's pointer or retired list holds another.
         let live = self.live.load_full();

@@ -99,6 +99,23 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Checks the envelope of `bytes` (a prepared set's bytes) against the trust policy and
+    /// the highest revision accepted so far, under the lock `highest` was taken from: the
+    /// signature again, the key, the revision and the not-before time. The bundle inside was
+    /// verified when the set was prepared.
+    pub(crate) fn admit(&self, highest: &mut u64, bytes: &[u8]) -> Result<SignatureInfo, Error> {
+        let trust = Trust {
+            keys: &self.policy.keys,
+            min_revision: *highest,
+            now: self.policy.now(),
+        };
+        let info = SignatureInfo::from(&trust.check(bytes).map_err(signature_error)?);
+        *highest = (*highest).max(info.revision);
+        Ok(info)
+    }
+}
+
 /// The check applied to bytes being loaded: `None` accepts unsigned bundles (and opens signed
 /// ones unchecked).
 #[derive(Clone, Copy, Debug)]

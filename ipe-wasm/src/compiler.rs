@@ -88,27 +88,28 @@ impl Sources {
             .find(|(n, _)| n == name)
             .map(|(_, t)| t.as_str())
     }
-}
 
-fn options(sources: &Sources) -> ipe_compile::CompileOptions {
-    ipe_compile::CompileOptions {
-        data: sources
-            .data
-            .iter()
-            .map(|(name, text)| ipe_compile::DataFile {
-                name: name.clone(),
-                text: text.clone(),
-            })
-            .collect(),
-        instances: sources
-            .instances
-            .iter()
-            .map(|(name, text)| ipe_compile::InstanceSource {
-                name: name.clone(),
-                text: text.clone(),
-            })
-            .collect(),
-        ..ipe_compile::CompileOptions::default()
+    /// The compiler options these sources give: their data files and instance files.
+    pub fn compile_options(&self) -> ipe_compile::CompileOptions {
+        ipe_compile::CompileOptions {
+            data: self
+                .data
+                .iter()
+                .map(|(name, text)| ipe_compile::DataFile {
+                    name: name.clone(),
+                    text: text.clone(),
+                })
+                .collect(),
+            instances: self
+                .instances
+                .iter()
+                .map(|(name, text)| ipe_compile::InstanceSource {
+                    name: name.clone(),
+                    text: text.clone(),
+                })
+                .collect(),
+            ..ipe_compile::CompileOptions::default()
+        }
     }
 }
 
@@ -129,7 +130,7 @@ fn diagnostic(sources: &Sources, d: &ipe_compile::Diagnostic) -> Diagnostic {
 /// Every diagnostic of compiling `sources` (empty when they compile), in file order: what
 /// `ipe check` reports.
 pub fn diagnostics(sources: &Sources) -> Vec<Diagnostic> {
-    let (_, found) = ipe_compile::compile_sources_with(&sources.files, &options(sources));
+    let (_, found) = ipe_compile::compile_sources_with(&sources.files, &sources.compile_options());
     found.iter().map(|d| diagnostic(sources, d)).collect()
 }
 
@@ -144,7 +145,7 @@ pub enum CompileFailure {
 
 /// The bundle bytes `ipe compile` writes for `sources`, or why there are none.
 pub fn compile_bundle(sources: &Sources) -> Result<Vec<u8>, CompileFailure> {
-    let options = options(sources);
+    let options = sources.compile_options();
     match ipe_compile::compile_bundle_sources_with(&sources.files, &options) {
         (Some((_, compiled)), found) if found.is_empty() => Ok(compiled.bytes),
         (_, found) => Err(CompileFailure::Diagnostics(
@@ -172,7 +173,7 @@ pub fn explain_request(
     now_ms: Option<i64>,
     format: ExplainFormat,
 ) -> Result<String, String> {
-    let options = options(sources);
+    let options = sources.compile_options();
     let (program, bytes) = match ipe_compile::compile_bundle_sources_with(&sources.files, &options)
     {
         (Some((program, compiled)), found) if found.is_empty() => (program, compiled.bytes),

@@ -157,25 +157,7 @@ fn bundle_case(
     requests: Vec<String>,
     explained: usize,
 ) -> Value {
-    let options = ipe_compile::CompileOptions {
-        data: sources
-            .data
-            .iter()
-            .map(|(name, text)| ipe_compile::DataFile {
-                name: name.clone(),
-                text: text.clone(),
-            })
-            .collect(),
-        instances: sources
-            .instances
-            .iter()
-            .map(|(name, text)| ipe_compile::InstanceSource {
-                name: name.clone(),
-                text: text.clone(),
-            })
-            .collect(),
-        ..ipe_compile::CompileOptions::default()
-    };
+    let options = sources.compile_options();
     let program = ipe_compile::compile_str_with(&sources.files, &options)
         .unwrap_or_else(|d| panic!("{id} compiles:\n{d}"));
     let bytes = ipe_compile::lower::lower_with_max_cost(&program, options.max_cost)

@@ -159,3 +159,49 @@ fn an_engine_without_trust_reads_signed_and_unsigned_bundles() {
     e.swap(plain("deny")).unwrap();
     assert_eq!(answer(&e), "deny");
 }
+
+#[test]
+fn publish_checks_a_prepared_set_against_the_engines_trust_policy() {
+    use ipe_host::Prepared;
+    let e = engine(sign(&plain("allow"), 5, 0, &KEY));
+    let deny = plain("deny");
+    // Unsigned bytes, and signed bytes opened without a check: both are checked on publish.
+    let unsigned = Prepared::new(deny.clone()).expect("prepares");
+    assert_eq!(refusal(e.publish(unsigned)), SignatureError::Unsigned);
+    let unknown = Prepared::new(sign(&deny, 6, 0, &OTHER)).expect("prepares");
+    assert!(matches!(
+        refusal(e.publish(unknown)),
+        SignatureError::UnknownKey(_)
+    ));
+    // Checked by a more lenient policy than the engine's: its own signer, an old revision.
+    let lenient = TrustPolicy::new([signed::public_key(&OTHER)]).with_now(1_000);
+    let other = Prepared::signed(sign(&deny, 9, 0, &OTHER), u32::MAX, &lenient).expect("signed");
+    assert!(matches!(
+        refusal(e.publish(other)),
+        SignatureError::UnknownKey(_)
+    ));
+    let old = Prepared::new(sign(&deny, 4, 0, &KEY)).expect("prepares");
+    assert_eq!(
+        refusal(e.publish(old)),
+        SignatureError::Rollback {
+            revision: 4,
+            minimum: 5
+        }
+    );
+    assert_eq!(e.version(), 1);
+    assert_eq!(answer(&e), "allow");
+    assert_eq!(e.highest_revision(), Some(5));
+    // A good one publishes, records its envelope and raises the highest revision.
+    let good = Prepared::new(sign(&deny, 8, 0, &NEXT_KEY)).expect("prepares");
+    assert_eq!(e.publish(good).expect("published"), 2);
+    assert_eq!(answer(&e), "deny");
+    assert_eq!(e.highest_revision(), Some(8));
+    assert_eq!(e.load().signature().map(|s| s.revision), Some(8));
+    // An engine without a trust policy publishes any prepared set.
+    let open = PolicyEngine::from_bytes(plain("allow")).expect("loads");
+    assert_eq!(
+        open.publish(Prepared::new(deny).expect("prepares"))
+            .unwrap(),
+        2
+    );
+}
