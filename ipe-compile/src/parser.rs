@@ -733,6 +733,17 @@ fn path(i: &mut In<'_>) -> PResult<Name> {
             Label::Expected("an attribute path"),
         )));
     }
+    if let Some(n) = plain_path_len(i.input.as_ref()) {
+        // Issue #15: dotted names only, nothing after them that continues a path: the text
+        // is the source's, copied once.
+        let start = i.current_token_start();
+        let text = i.next_slice(n).to_owned();
+        ws(i)?;
+        return Ok(Name {
+            text,
+            span: start..start + n,
+        });
+    }
     let mut first = ident(i)?;
     // Room for the dotted names that follow: one allocation for most paths (issue #15).
     let s: &str = i.input.as_ref();
@@ -744,6 +755,37 @@ fn path(i: &mut In<'_>) -> PResult<Name> {
         first.text.reserve(more);
     }
     path_rest(i, first)
+}
+
+/// The length of the path at the start of `s` when it is identifiers joined by `.` (no spaces,
+/// no quoted keys) and what follows cannot continue it: not `.` or `[` right after it, and
+/// after ASCII whitespace neither `.` nor a comment or a non-ASCII character ([`ws`] and
+/// [`path_rest`] decide those). `None` when [`path_rest`] must read it.
+fn plain_path_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut n = ident_len(s);
+    if n == 0 {
+        return None;
+    }
+    while b.get(n) == Some(&b'.') {
+        let seg = ident_len(s.get(n + 1..).unwrap_or(""));
+        if seg == 0 {
+            return None;
+        }
+        n += 1 + seg;
+    }
+    if matches!(b.get(n), Some(b'.' | b'[')) {
+        return None;
+    }
+    let blank = b
+        .iter()
+        .skip(n)
+        .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
+        .count();
+    match b.get(n + blank) {
+        Some(c) if *c == b'.' || *c == b'#' || !c.is_ascii() => None,
+        _ => Some(n),
+    }
 }
 
 /// The path after `x in`: like [`path`], but a `[` that does not open a quoted key ends it
@@ -952,14 +994,25 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     };
     let lhs = arith::operand(i)?;
     foreign_after_operand(i)?;
-    for (sym, op) in CMP_OPS {
+    // Every comparison operator starts with one of these (issue #15: the others skip the
+    // six tests).
+    let at_cmp = |i: &In<'_>| {
+        let s: &str = i.input.as_ref();
+        matches!(s.as_bytes().first(), Some(b'=' | b'!' | b'<' | b'>'))
+    };
+    for (sym, op) in if at_cmp(i) { &CMP_OPS[..] } else { &[] } {
+        let op = *op;
         if let Some(op_span) = eat_sym(i, sym)? {
             if let Some(e) = list_eq::list_eq(i, &lhs, op, &op_span)? {
                 foreign_after_operand(i)?;
                 return Ok(e);
             }
             let rhs = arith::operand(i)?;
-            if let Some((sym2, _)) = CMP_OPS.iter().find(|(s, _)| peek_sym(i, s)) {
+            if let Some((sym2, _)) = CMP_OPS
+                .iter()
+                .filter(|_| at_cmp(i))
+                .find(|(s, _)| peek_sym(i, s))
+            {
                 let at = i.current_token_start();
                 let _ = i.next_slice(sym2.len());
                 ws(i)?;
@@ -1094,6 +1147,15 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
     Ok(lhs)
 }
 
+/// Symbols of other languages' operators, and how this one writes them.
+const FOREIGN_OPS: [(&str, &str); 5] = [
+    ("&&", "and"),
+    ("||", "or"),
+    ("===", "=="),
+    ("!==", "!="),
+    ("<>", "!="),
+];
+
 /// Operators other languages have and this one does not, after an operand: each gets its own
 /// message and help instead of a generic "expected".
 fn foreign_after_operand(i: &mut In<'_>) -> PResult<()> {
@@ -1106,13 +1168,10 @@ fn foreign_after_operand(i: &mut In<'_>) -> PResult<()> {
             help,
         )))
     };
-    for (sym, good) in [
-        ("&&", "and"),
-        ("||", "or"),
-        ("===", "=="),
-        ("!==", "!="),
-        ("<>", "!="),
-    ] {
+    // Each symbol below starts with one of these (issue #15: other operands skip them).
+    let symbols = matches!(s.as_bytes().first(), Some(b'&' | b'|' | b'=' | b'!' | b'<'));
+    for (sym, good) in if symbols { &FOREIGN_OPS[..] } else { &[] } {
+        let (sym, good) = (*sym, *good);
         if s.starts_with(sym) {
             return found(
                 sym.len(),
@@ -1154,7 +1213,25 @@ fn followed_by_in(s: &str) -> bool {
     })
 }
 
+/// Whether the next word can only start a path: a word other than `now`, `true` and
+/// `false` not followed by `(` (every other built-in [`primary`] tries needs one).
+fn at_plain_word(i: &In<'_>) -> bool {
+    let word = peek_word(i);
+    let s: &str = i.input.as_ref();
+    !word.is_empty()
+        && !matches!(word, "now" | "true" | "false")
+        && !s
+            .get(word.len()..)
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('(')
+}
+
 fn primary(i: &mut In<'_>) -> PResult<Expr> {
+    if at_plain_word(i) {
+        // Issue #15: none of the literals and built-ins below can match.
+        return path_operand(i);
+    }
     if peek_sym(i, "!") && !peek_sym(i, "!=") {
         let at = i.current_token_start();
         return Err(ErrMode::Cut(SyntaxError::located(
@@ -1202,6 +1279,11 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
     if let Some(e) = strings::builtin(i)? {
         return Ok(e);
     }
+    path_operand(i)
+}
+
+/// A path, a lookup `m[k]` or a call of a `def` as an operand.
+fn path_operand(i: &mut In<'_>) -> PResult<Expr> {
     match lookup::path_or_lookup(i) {
         Ok(Err(e)) => Ok(e),
         Ok(Ok(p)) if !p.text.contains('.') && peek_sym(i, "(") => {

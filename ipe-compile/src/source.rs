@@ -63,10 +63,7 @@ pub fn bad_chars(text: &str) -> Vec<BadChar> {
     let mut out: Vec<BadChar> = Vec::new();
     // Printable ASCII, tab and LF are never bad: the characters before the first other byte
     // are skipped a byte at a time (issue #15: most sources have no other byte).
-    let start = text
-        .bytes()
-        .position(|b| !matches!(b, b' '..=b'~' | b'\t' | b'\n'))
-        .unwrap_or(text.len());
+    let start = plain_prefix(text.as_bytes());
     let mut chars = text
         .get(start..)
         .unwrap_or("")
@@ -88,6 +85,22 @@ pub fn bad_chars(text: &str) -> Vec<BadChar> {
         }
     }
     out
+}
+
+/// The length of the run of printable ASCII, tab and LF bytes at the start of `b`: 32 bytes a
+/// step while every byte of a block is one (a test the compiler vectorizes), then a byte at a
+/// time.
+fn plain_prefix(b: &[u8]) -> usize {
+    let plain = |c: u8| matches!(c, b' '..=b'~' | b'\t' | b'\n');
+    let mut n = 0;
+    for block in b.chunks_exact(32) {
+        if !block.iter().fold(true, |all, &c| all & plain(c)) {
+            break;
+        }
+        n += 32;
+    }
+    let rest = b.get(n..).unwrap_or(&[]);
+    n + rest.iter().position(|&c| !plain(c)).unwrap_or(rest.len())
 }
 
 /// The length of the line end at the start of `s` (1 for LF, 2 for CR LF), if one is there.
@@ -187,6 +200,25 @@ mod tests {
             let bad = bad_chars(&text);
             assert_eq!(bad.len(), 1, "{c:?}");
             assert_eq!(bad[0].offset, 3);
+        }
+    }
+
+    /// The block scan finds the first other byte wherever it is (issue #15).
+    #[test]
+    fn plain_prefix_stops_at_the_first_other_byte() {
+        let base: Vec<u8> = (0..100u8).map(|i| b' ' + i % 95).collect();
+        assert_eq!(plain_prefix(&base), 100);
+        for at in 0..100 {
+            for bad in [b'\r', 0x7f, 0x1f, 0x80, 0] {
+                let mut b = base.clone();
+                // Tabs and line ends before and after it are plain.
+                b[at / 2] = b'\t';
+                if let Some(c) = b.get_mut(at + 40) {
+                    *c = b'\n';
+                }
+                b[at] = bad;
+                assert_eq!(plain_prefix(&b), at, "{at} {bad}");
+            }
         }
     }
 

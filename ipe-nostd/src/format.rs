@@ -16,8 +16,14 @@ pub const VERSION: u16 = 2;
 /// The oldest format version this crate reads.
 pub const MIN_VERSION: u16 = 1;
 /// The checksum of the body: CRC-32/ISCSI (Castagnoli).
-#[cfg(not(feature = "size"))]
+#[cfg(not(any(feature = "size", feature = "alloc")))]
 pub const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+/// The checksum of the body: CRC-32/ISCSI (Castagnoli). Hosts (the `alloc` feature, without
+/// `size`) compute it sixteen bytes a step with a 16 KiB table (issue #15: a 10,000-policy
+/// bundle's checksum took ~2% of its compile time): the same values.
+#[cfg(all(feature = "alloc", not(feature = "size")))]
+pub const CRC: crc::Crc<u32, crc::Table<16>> =
+    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 /// The checksum of the body: CRC-32/ISCSI (Castagnoli). The `size` profile (issue #15)
 /// computes it bit by bit, without the 1 KiB lookup table: the same values.
 #[cfg(feature = "size")]
@@ -793,8 +799,8 @@ mod tests {
     use std::vec::Vec;
 
     /// The body checksum is CRC-32/ISCSI in every profile (the `size` profile's has no lookup
-    /// table, issue #15): its check value, and a bundle-sized input against the table-driven
-    /// one.
+    /// table, the hosts' a sixteen-byte one; issue #15): its check value, and a bundle-sized
+    /// input against the table-driven one.
     #[test]
     fn issue15_crc_is_crc32c_in_every_profile() {
         assert_eq!(CRC.checksum(b"123456789"), 0xE306_9283);

@@ -402,13 +402,14 @@ impl Ctx<'_> {
 
     fn value_inner(&mut self, e: &Expr) -> Option<Val> {
         let span = e.span.clone();
-        let text = self.span_text(&span);
-        let val = |op, ty| {
+        // The operand's source text only where a `Val` takes it (issue #15: a path or a
+        // string literal carries its own text, so none is copied for them).
+        let val = |op, ty, text| {
             Some(Val {
                 op: ValOp::Operand(op),
                 ty,
                 span: span.clone(),
-                text: text.clone(),
+                text,
             })
         };
         match &e.kind {
@@ -419,10 +420,20 @@ impl Ctx<'_> {
                 text: s.clone(),
             }),
             ExprKind::Lit(Lit::Int(n)) => {
-                val(Operand::Lit(Literal::Int(*n)), VTy::Scalar(Scalar::Int))
+                let text = self.span_text(&span);
+                val(
+                    Operand::Lit(Literal::Int(*n)),
+                    VTy::Scalar(Scalar::Int),
+                    text,
+                )
             }
             ExprKind::Lit(Lit::Bool(b)) => {
-                val(Operand::Lit(Literal::Bool(*b)), VTy::Scalar(Scalar::Bool))
+                let text = self.span_text(&span);
+                val(
+                    Operand::Lit(Literal::Bool(*b)),
+                    VTy::Scalar(Scalar::Bool),
+                    text,
+                )
             }
             ExprKind::Paren(inner) => {
                 let mut v = self.value(inner)?;
@@ -434,15 +445,30 @@ impl Ctx<'_> {
             }
             ExprKind::Path(name) => self.path_value(name),
             ExprKind::Coalesce { .. } => self.coalesce(e),
-            ExprKind::Lookup(l) => self.lookup_value(l, span.clone(), text.clone()),
-            ExprKind::CountLists(parts) => self.count_lists(parts, span.clone(), text.clone()),
-            ExprKind::Arith { op, args } => self.arith(*op, args, span.clone(), text.clone()),
+            ExprKind::Lookup(l) => {
+                let text = self.span_text(&span);
+                self.lookup_value(l, span, text)
+            }
+            ExprKind::CountLists(parts) => {
+                let text = self.span_text(&span);
+                self.count_lists(parts, span, text)
+            }
+            ExprKind::Arith { op, args } => {
+                let text = self.span_text(&span);
+                self.arith(*op, args, span, text)
+            }
             ExprKind::TimeLit { .. }
             | ExprKind::Now
             | ExprKind::TimeArith { .. }
             | ExprKind::TimePart { .. } => self.time_value(e),
-            ExprKind::Len(x) => self.len(x, span.clone(), text.clone()),
-            ExprKind::Segment(xs) => self.segment(xs, span.clone(), text.clone()),
+            ExprKind::Len(x) => {
+                let text = self.span_text(&span);
+                self.len(x, span, text)
+            }
+            ExprKind::Segment(xs) => {
+                let text = self.span_text(&span);
+                self.segment(xs, span, text)
+            }
             ExprKind::Lower(_) => self.lower_misplaced(span.clone()),
             ExprKind::Agg {
                 kind,
@@ -458,6 +484,7 @@ impl Ctx<'_> {
                 filter,
             } => self.map_agg(*kind, key, value, map, filter.as_deref(), span.clone()),
             _ => {
+                let text = self.span_text(&span);
                 let c = self.cond(e)?;
                 Some(Val {
                     op: ValOp::Cond(c),

@@ -40,6 +40,9 @@ use expr::VTy;
 use ipe_nostd::Effect;
 use std::collections::{BTreeMap, HashMap};
 
+/// The policy (or group) names seen so far.
+type NameSet = hashbrown::HashMap<String, ()>;
+
 /// Deepest expression nesting accepted.
 pub const MAX_DEPTH: u32 = 32;
 /// Deepest aggregate nesting accepted.
@@ -113,14 +116,15 @@ pub(crate) fn check_expanded(
     };
     let defaults = optional::defaults(files, &types, &mut problems);
     let mut default: Option<(Effect, usize, ByteSpan)> = None;
-    let mut names: HashMap<String, ()> = HashMap::new();
+    // hashbrown's default hasher, not SipHash (issue #15): one lookup per policy name.
+    let mut names: NameSet = NameSet::default();
     let mut cx = Ctx {
         schema: &types,
         origins,
         file: 0,
         src: "",
         slots: Vec::new(),
-        slot_ids: HashMap::new(),
+        slot_ids: hashbrown::HashMap::default(),
         implicit_fields: HashMap::new(),
         scopes: Vec::new(),
         pending: None,
@@ -132,7 +136,7 @@ pub(crate) fn check_expanded(
     let mut policies = Vec::new();
     let mut npolicies = 0usize;
     let mut groups = Vec::new();
-    let mut group_names: HashMap<String, ()> = HashMap::new();
+    let mut group_names = NameSet::default();
     for (fi, f) in files.iter().enumerate() {
         cx.file = fi;
         cx.src = f.text;
@@ -266,7 +270,8 @@ pub(super) struct Ctx<'s> {
     src: &'s str,
     /// Slots in first-use order (renumbered by path at the end).
     slots: Vec<(String, SlotType)>,
-    slot_ids: HashMap<String, SlotId>,
+    /// Each slot's id by its path (hashbrown's default hasher: one lookup per path, issue #15).
+    slot_ids: hashbrown::HashMap<String, SlotId>,
     /// Per records slot, the internal string fields that `has` on an element record path uses
     /// (`who` for declared `who.role`), numbered after the declared fields in this order; they
     /// join the slot's type at the end (`schema::add_implicit_fields`), so `resolve` never
@@ -315,7 +320,7 @@ impl Ctx<'_> {
     fn named_policy(
         &mut self,
         p: &ast::Policy,
-        names: &mut HashMap<String, ()>,
+        names: &mut NameSet,
         npolicies: &mut usize,
     ) -> Option<hir::Policy> {
         *npolicies += 1;
@@ -337,7 +342,7 @@ impl Ctx<'_> {
     }
 
     /// Checks a first-match group's name (unique among groups) and that it has rules.
-    fn group_header(&mut self, g: &ast::Group, names: &mut HashMap<String, ()>) {
+    fn group_header(&mut self, g: &ast::Group, names: &mut NameSet) {
         if names.insert(g.name.text.clone(), ()).is_some() {
             self.error(
                 g.name.span.clone(),

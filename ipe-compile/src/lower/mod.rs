@@ -550,8 +550,11 @@ pub fn lower_located(
                 .for_each(|c| collect_strings(&c.expr, &mut strings));
         }
     }
+    // Each text once before sorting (issue #15: most literals repeat across policies).
+    let mut seen = hashbrown::HashSet::with_capacity(strings.len());
+    strings.retain(|s| seen.insert(s.clone()));
+    drop(seen);
     strings.sort_unstable();
-    strings.dedup();
     let mut symbols = Vec::with_capacity(strings.len());
     t.symbols.reserve(strings.len());
     for (i, s) in strings.iter().enumerate() {

@@ -9,6 +9,22 @@ use winnow::stream::{Location, Stream};
 
 /// An operand of a comparison: `bitand = additive { "&" additive }`.
 pub(super) fn operand(i: &mut In<'_>) -> PResult<Expr> {
+    // Issue #15: most operands are one primary (a path, a literal). Read it directly when
+    // no level below starts with its first byte (`-`, a negation); when a level's operator
+    // follows it (`??`, `*`, `/`, `%`, `+`, `-`, `&`), read it again through the levels.
+    let s: &str = i.input.as_ref();
+    if !s.starts_with('-') {
+        let start = i.checkpoint();
+        let e = super::primary(i)?;
+        let s: &str = i.input.as_ref();
+        if !matches!(
+            s.as_bytes().first(),
+            Some(b'?' | b'*' | b'/' | b'%' | b'+' | b'-' | b'&')
+        ) {
+            return Ok(e);
+        }
+        i.reset(&start);
+    }
     let mut lhs = additive(i)?;
     while peek_sym(i, "&") && !peek_sym(i, "&&") {
         let _ = eat_sym(i, "&")?;
