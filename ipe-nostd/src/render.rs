@@ -78,6 +78,8 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
             part_kind::FOUND => write_found(w, bundle, values, v)?,
             #[cfg(feature = "dynkey")]
             part_kind::MAP_ENTRY => write_entry(w, bundle, values, part)?,
+            #[cfg(feature = "dynkey")]
+            part_kind::WITNESS_ENTRY => write_witness_entry(w, bundle, values, v, part)?,
             _ => w.write_str(NONE)?,
         }
     }
@@ -297,28 +299,26 @@ fn write_quoted<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result {
     w.write_str("\"")
 }
 
-/// A field of the witness element of the part's clause.
-fn write_field<W: fmt::Write + ?Sized>(
-    w: &mut W,
-    bundle: &Bundle<'_>,
-    values: &[Value<'_>],
+/// The witness element of clause `clause` of violation `v` (its values) and the record of its
+/// list; `None` when another clause failed or there is no such element.
+fn witness_element<'b, 'v>(
+    bundle: &Bundle<'b>,
+    values: &[Value<'v>],
     v: Violation,
-    part: ReasonPartRec<'_>,
-) -> fmt::Result {
-    let (Some(clause), Some(witness)) = (v.clause, v.witness) else {
-        return w.write_str(NONE);
+    clause: u16,
+) -> Option<(&'v [Value<'v>], crate::format::SlotRec<'b>)> {
+    let (Some(failed), Some(witness)) = (v.clause, v.witness) else {
+        return None;
     };
-    if clause != part.clause() {
-        return w.write_str(NONE);
+    if failed != clause {
+        return None;
     }
     let p = bundle.policy(v.policy);
     let code = bundle
         .clause(p.first_clause.saturating_add(clause.into()))
         .code;
-    let Some(list) = crate::witness::clause_list(code).map(crate::isa::Slot) else {
-        return w.write_str(NONE);
-    };
-    let r = bundle.slot_rec(list.0);
+    let list = crate::witness::clause_list(code)?;
+    let r = bundle.slot_rec(list);
     let decl = ListDecl {
         kind: r.kind(),
         elem: r.elem_kind(),
@@ -327,16 +327,27 @@ fn write_field<W: fmt::Write + ?Sized>(
         max_len: r.max_len(),
     };
     let val = values
-        .get(usize::from(list.0))
+        .get(usize::from(list))
         .copied()
         .unwrap_or(Value::Missing);
-    let elem = match read::list(bundle, decl, val) {
-        Ok((vals, stride)) if r.kind() == kind::RECORDS => {
-            vals.chunks_exact(stride).nth(usize::from(witness.get()))
-        }
+    match read::list(bundle, decl, val) {
+        Ok((vals, stride)) if r.kind() == kind::RECORDS => vals
+            .chunks_exact(stride)
+            .nth(usize::from(witness.get()))
+            .map(|e| (e, r)),
         _ => None,
-    };
-    let Some(elem) = elem else {
+    }
+}
+
+/// A field of the witness element of the part's clause.
+fn write_field<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    v: Violation,
+    part: ReasonPartRec<'_>,
+) -> fmt::Result {
+    let Some((elem, r)) = witness_element(bundle, values, v, part.clause()) else {
         return w.write_str(NONE);
     };
     let field = part.operand();
@@ -374,7 +385,48 @@ fn write_entry<W: fmt::Write + ?Sized>(
     };
     let (key, map, field) = (part.clause(), part.operand(), part.entry());
     let kr = bundle.slot_rec(key);
-    let key = match read::scalar(bundle, value(key), kr.kind(), kr.enum_id()) {
+    let key = read::scalar(bundle, value(key), kr.kind(), kr.enum_id());
+    write_entry_under(w, bundle, values, (map, field), key)
+}
+
+/// `{limits[c.name]}` (issue #13, session 11, [`part_kind::WITNESS_ENTRY`]): as
+/// [`write_entry`], the key being the string field (the part's text offset) of the witness
+/// element of the part's clause; [`NONE`] when another clause failed.
+#[cfg(feature = "dynkey")]
+fn write_witness_entry<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    v: Violation,
+    part: ReasonPartRec<'_>,
+) -> fmt::Result {
+    let Some((elem, r)) = witness_element(bundle, values, v, part.clause()) else {
+        return w.write_str(NONE);
+    };
+    let kf = u16::try_from(part.text().off).unwrap_or(u16::MAX);
+    let fr = bundle.field_rec(usize::from(r.first_field()).saturating_add(kf.into()));
+    let kv = elem.get(usize::from(kf)).copied().unwrap_or(Value::Missing);
+    let key = read::scalar(bundle, kv, fr.kind(), fr.enum_id());
+    write_entry_under(w, bundle, values, (part.operand(), part.entry()), key)
+}
+
+/// Field `field` of the entry of map slot `map` under `key` (as read), as a placeholder shows
+/// a value: [`write_entry`] and [`write_witness_entry`].
+#[cfg(feature = "dynkey")]
+fn write_entry_under<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    (map, field): (SlotId, u16),
+    key: Result<Scalar<'_>, ErrKind>,
+) -> fmt::Result {
+    let value = |s: SlotId| {
+        values
+            .get(usize::from(s))
+            .copied()
+            .unwrap_or(Value::Missing)
+    };
+    let key = match key {
         Ok(Scalar::Str(k)) => k,
         Err(ErrKind::Missing) => return w.write_str(MISSING),
         _ => return w.write_str(INVALID),

@@ -40,12 +40,49 @@ pub(super) fn split(path: &str) -> Option<(&str, &str, &str)> {
 }
 
 impl Ctx<'_> {
+    /// Whether field `field` of the elements of `list` is a string, the key of placeholder
+    /// `name` (`{limits[c.name]}`, session 11); `None` after a located error.
+    pub(super) fn witness_key_is_string(
+        &mut self,
+        name: &Name,
+        (map, key, rest): (&str, &str, &str),
+        list: hir::SlotId,
+        field: u16,
+    ) -> Option<()> {
+        let SlotType::Records { fields, .. } = self.slot_type(list) else {
+            return None;
+        };
+        match fields.get(usize::from(field)).map(|f| &f.ty) {
+            Some(Scalar::Str) => Some(()),
+            Some(s) => {
+                let found = super::ty_word(&super::expr::VTy::Scalar(s.clone()));
+                let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                self.error(
+                    name.span.clone(),
+                    format!(
+                        "mismatched types: the key `{key}` of `{map}[{key}]{rest}` is {article} {found}, not a string"
+                    ),
+                    Some(format!("the keys of map `{map}` are strings: name a string field of the element")),
+                );
+                None
+            }
+            None => None,
+        }
+    }
+
     /// The part of placeholder `name` (`{labels[params.key]}`, `{svc[want].port}`), after a
     /// located error when the map, the key or the field is not one a placeholder shows.
+    /// `witness` (session 11, `{limits[c.name]}`): the key is field `.2` of the witness of
+    /// clause `.0` (an `all` over list `.1`), already checked.
     pub(super) fn map_entry_placeholder(
         &mut self,
         name: &Name,
         (map, key, rest): (&str, &str, &str),
+        witness: Option<(u16, hir::SlotId, u16)>,
     ) -> Option<hir::ReasonPart> {
         let written = format!("{map}[{key}]{rest}");
         let fields = match self.schema.get(map).cloned() {
@@ -80,6 +117,7 @@ impl Ctx<'_> {
             return None;
         };
         let key_id = match self.schema.get(key).cloned() {
+            _ if witness.is_some() => 0,
             Some(ty @ SlotType::Scalar(Scalar::Str)) => self.slot(key, &ty),
             Some(SlotType::Scalar(s)) => {
                 self.error(
@@ -104,7 +142,7 @@ impl Ctx<'_> {
                     name.span.clone(),
                     format!("the key `{key}` of `{written}` is not a top-level string attribute"),
                     Some(format!(
-                        "a key in brackets in a placeholder is read from a string attribute of the request (`{{{map}[params.key]}}`); quote a fixed key: `{{{map}[\\\"{key}\\\"]}}`"
+                        "a key in brackets in a placeholder is read from a string attribute of the request (`{{{map}[params.key]}}`) or a string field of the element of an `all` clause (`{{{map}[c.name]}}`); quote a fixed key: `{{{map}[\\\"{key}\\\"]}}`"
                     )),
                 );
                 return None;
@@ -158,10 +196,19 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        Some(hir::ReasonPart::MapEntry {
-            map: map_id,
-            key: key_id,
-            field,
+        Some(match witness {
+            Some((clause, list, key_field)) => hir::ReasonPart::WitnessEntry {
+                clause,
+                list,
+                key_field,
+                map: map_id,
+                field,
+            },
+            None => hir::ReasonPart::MapEntry {
+                map: map_id,
+                key: key_id,
+                field,
+            },
         })
     }
 }

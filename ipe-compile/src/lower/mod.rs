@@ -1037,6 +1037,25 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
             entry: *field,
             ..ReasonPartFields::default()
         },
+        // Session 11: the key is a string field of the clause's witness, its index in the
+        // text range's offset (`docs/bundle-format.md`).
+        hir::ReasonPart::WitnessEntry {
+            clause,
+            key_field,
+            map,
+            field,
+            ..
+        } => ReasonPartFields {
+            text: ipe_nostd::format::Span {
+                off: u32::from(*key_field),
+                len: 0,
+            },
+            kind: part_kind::WITNESS_ENTRY,
+            clause: *clause,
+            operand: *map,
+            entry: *field,
+            ..ReasonPartFields::default()
+        },
     }
 }
 
