@@ -282,6 +282,15 @@ fn reason_template(b: &Bundle<'_>, id: PolicyId) -> String {
                     part.clause()
                 ));
             }
+            // Session 11: a map constant's table under a key read at run time.
+            part_kind::CONST_ENTRY => {
+                let key = b.slot_info(part.clause()).path;
+                out.push_str(&format!(
+                    "{{table(set {}, const {})[{key}]}}",
+                    part.operand(),
+                    part.entry()
+                ));
+            }
             _ => out.push_str("{#count}"),
         }
     }

@@ -1430,6 +1430,24 @@ fn render<'p>(
             hir::ReasonPart::MapEntry { map, key, field } => {
                 out.push_str(&map_entry_text(ev, *map, *key, *field));
             }
+            hir::ReasonPart::ConstEntry { key, rows } => {
+                // `{M[y]}` (session 11): the table's value under the key, raw.
+                out.push_str(&match ev.scalar_json(*key) {
+                    Ok(None | Some(Value::Null)) => MISSING.to_owned(),
+                    Ok(Some(Value::String(k))) => {
+                        match rows.binary_search_by(|r| r.0.as_str().cmp(k.as_str())) {
+                            Ok(i) => match &rows[i].1 {
+                                hir::Literal::Str(s) => s.clone(),
+                                hir::Literal::Int(n) => n.to_string(),
+                                hir::Literal::Bool(b) => b.to_string(),
+                                hir::Literal::Enum { name, .. } => name.clone(),
+                            },
+                            Err(_) => MISSING.to_owned(),
+                        }
+                    }
+                    _ => INVALID.to_owned(),
+                });
+            }
             hir::ReasonPart::WitnessEntry {
                 clause,
                 list,

@@ -266,6 +266,14 @@ pub enum ReasonPart {
         /// The entry field shown, as in [`ReasonPart::MapEntry`].
         field: u16,
     },
+    /// `{M[y]}` / `{M[y].f}` with `M` a map constant (issue #13, session 11): the table's
+    /// value under the string in slot `key` (a lookup table, as [`Lookup`]).
+    ConstEntry {
+        /// The top-level string attribute holding the key.
+        key: SlotId,
+        /// Every (key, value) row, sorted by key, the values of one type (not an enum).
+        rows: Vec<(String, Literal)>,
+    },
 }
 
 /// One list's field of a [`ReasonPart::FieldOf`] placeholder.

@@ -226,6 +226,9 @@ pub mod part_kind {
     /// The value of a request map's entry under a string field of a clause's witness element
     /// (issue #13, session 11: `{limits[c.name]}`); family `dynkey`.
     pub const WITNESS_ENTRY: u8 = 6;
+    /// The value of a map constant's lookup table under a key read from a string slot
+    /// (issue #13, session 11: `{owners[doc.id].team}`); family `lookups`.
+    pub const CONST_ENTRY: u8 = 7;
 }
 
 /// Policy body kinds (the `body_kind` byte of a [`PolicyRec`]).

@@ -80,6 +80,8 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
             part_kind::MAP_ENTRY => write_entry(w, bundle, values, part)?,
             #[cfg(feature = "dynkey")]
             part_kind::WITNESS_ENTRY => write_witness_entry(w, bundle, values, v, part)?,
+            #[cfg(feature = "lookups")]
+            part_kind::CONST_ENTRY => write_const_entry(w, bundle, values, part)?,
             _ => w.write_str(NONE)?,
         }
     }
@@ -387,6 +389,44 @@ fn write_entry<W: fmt::Write + ?Sized>(
     let kr = bundle.slot_rec(key);
     let key = read::scalar(bundle, value(key), kr.kind(), kr.enum_id());
     write_entry_under(w, bundle, values, (map, field), key)
+}
+
+/// `{owners[doc].team}` (issue #13, session 11, [`part_kind::CONST_ENTRY`]): the value of a
+/// map constant's lookup table (set `operand`, constants from `entry`) under the string in
+/// slot `clause`, as a placeholder shows a value (strings raw); [`MISSING`] when the key is
+/// missing or not in the table, [`INVALID`] when it is not a string. Without the `lookups`
+/// family no verified bundle has such a part.
+#[cfg(feature = "lookups")]
+fn write_const_entry<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    part: ReasonPartRec<'_>,
+) -> fmt::Result {
+    let key = part.clause();
+    let kr = bundle.slot_rec(key);
+    let val = values
+        .get(usize::from(key))
+        .copied()
+        .unwrap_or(Value::Missing);
+    let text = match read::scalar(bundle, val, kr.kind(), kr.enum_id()) {
+        Ok(Scalar::Str(k)) => k.text,
+        Err(ErrKind::Missing) => return w.write_str(MISSING),
+        _ => return w.write_str(INVALID),
+    };
+    let sym = bundle.intern(text).sym;
+    let row = (sym != crate::value::NO_SYMBOL)
+        .then(|| bundle.set_position(part.operand(), i64::from(sym)))
+        .flatten();
+    let Some(row) = row else {
+        return w.write_str(MISSING);
+    };
+    let c = bundle.const_rec(part.entry().saturating_add(row));
+    match c.kind() {
+        kind::STR => w.write_str(bundle.symbol(u32::try_from(c.value()).unwrap_or(u32::MAX))),
+        kind::BOOL => w.write_str(if c.value() != 0 { "true" } else { "false" }),
+        _ => crate::digits::write_i64(w, c.value()),
+    }
 }
 
 /// `{limits[c.name]}` (issue #13, session 11, [`part_kind::WITNESS_ENTRY`]): as

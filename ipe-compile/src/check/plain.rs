@@ -92,7 +92,16 @@ pub(crate) struct ConstNames<'a> {
 
 /// Whether [`super::consts::expand`] leaves policy `p` as it is.
 pub(crate) fn consts_plain(p: &ast::Policy, c: &ConstNames<'_>) -> bool {
-    p.trigger.as_ref().is_none_or(|t| consts_expr(t, c))
+    // `{M[y]}` naming a map constant (session 11) gets its table.
+    let holes = p.reason_template.as_ref().is_none_or(|parts| {
+        parts.iter().all(|part| match part {
+            ast::ReasonPart::Hole { path, .. } => super::reason_entry::split(path)
+                .is_none_or(|(m, _, _)| c.is_const.is_none_or(|f| !f(m))),
+            _ => true,
+        })
+    });
+    holes
+        && p.trigger.as_ref().is_none_or(|t| consts_expr(t, c))
         && match &p.body {
             ast::Body::Requires { expr, .. } => consts_expr(expr, c),
             ast::Body::Denies { .. } | ast::Body::Permits { .. } => true,

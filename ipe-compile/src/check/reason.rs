@@ -55,6 +55,18 @@ impl Ctx<'_> {
                     continue;
                 }
                 ReasonPart::Hole { path, span } => (path, span),
+                ReasonPart::Lookup {
+                    map,
+                    key,
+                    rows,
+                    span,
+                } => {
+                    match self.const_entry_placeholder(map, key, rows, span) {
+                        Some(part) => out.push(part),
+                        None => ok = false,
+                    }
+                    continue;
+                }
             };
             let name = Name {
                 text: path.clone(),
@@ -460,6 +472,7 @@ pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
                 new(list);
                 new(map);
             }
+            hir::ReasonPart::ConstEntry { key, .. } => new(key),
             hir::ReasonPart::Text(_) | hir::ReasonPart::Count | hir::ReasonPart::Found => {}
         }
     }

@@ -211,4 +211,57 @@ impl Ctx<'_> {
             },
         })
     }
+
+    /// The part of placeholder `{map[key]}` (`{map[key].f}`) with `map` a map constant whose
+    /// table (`rows`) `check::consts` filled in (session 11), after a located error when the
+    /// key is not a top-level string attribute.
+    pub(super) fn const_entry_placeholder(
+        &mut self,
+        map: &str,
+        key: &str,
+        rows: &[(String, crate::ast::Lit)],
+        span: &crate::ast::ByteSpan,
+    ) -> Option<hir::ReasonPart> {
+        let key_id = match self.schema.get(key).cloned() {
+            Some(ty @ SlotType::Scalar(Scalar::Str)) => self.slot(key, &ty),
+            Some(SlotType::Scalar(s)) => {
+                let found = super::ty_word(&super::expr::VTy::Scalar(s));
+                let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                self.error(
+                    span.clone(),
+                    format!(
+                        "mismatched types: the key `{key}` of `{map}[{key}]` is {article} {found}, not a string"
+                    ),
+                    Some(format!("the keys of map constant `{map}` are strings")),
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    span.clone(),
+                    format!("the key `{key}` of `{map}[{key}]` is not a top-level string attribute"),
+                    Some(format!(
+                        "a placeholder reads a map constant's value under a string attribute of the request (`{{{map}[user.role]}}`); show an element's value with a clause's lookup instead"
+                    )),
+                );
+                return None;
+            }
+        };
+        let rows = rows
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    crate::ast::Lit::Str(s) => hir::Literal::Str(s.clone()),
+                    crate::ast::Lit::Int(n) => hir::Literal::Int(*n),
+                    crate::ast::Lit::Bool(b) => hir::Literal::Bool(*b),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        Some(hir::ReasonPart::ConstEntry { key: key_id, rows })
+    }
 }

@@ -346,6 +346,27 @@ fn map_entry_ok(body: &Body<'_>, map: usize, entry: u16) -> bool {
         )
 }
 
+/// Whether (`set`, `konst`) is a lookup table as `lookup.slot` reads it: a non-empty set of
+/// strings whose `n` rows are the constants `konst .. konst + n`, all strings, all ints or all
+/// bools.
+fn const_table_ok(body: &Body<'_>, set: u16, konst: u16) -> bool {
+    if usize::from(set) >= SetRec::count(body.sets) {
+        return false;
+    }
+    let sr = SetRec::nth(body.sets, usize::from(set));
+    let n = usize::try_from(sr.key_count()).unwrap_or(usize::MAX);
+    let first = usize::from(konst);
+    let Some(end) = first.checked_add(n) else {
+        return false;
+    };
+    if sr.kind() != kind::STR || n == 0 || end > ConstRec::count(body.consts) {
+        return false;
+    }
+    let k0 = ConstRec::nth(body.consts, first).kind();
+    matches!(k0, kind::STR | kind::INT | kind::BOOL)
+        && (first..end).all(|c| ConstRec::nth(body.consts, c).kind() == k0)
+}
+
 /// A policy's reason template: parts in range, texts valid, slots scalar, every field part
 /// naming a field of a witness clause's list; and every witness clause an `all` of the whole
 /// clause.
@@ -465,6 +486,18 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                                         == kind::STR
                             })
                     }
+            }
+            // Session 11: a map constant's lookup table (`lookup.slot`'s operands: set
+            // `operand`, constants from `entry`) under the string in slot `clause`, with the
+            // `lookups` family only.
+            part_kind::CONST_ENTRY => {
+                let key = usize::from(part.clause());
+                crate::family::Family::Lookups.enabled()
+                    && zero_text
+                    && part.default() == 0
+                    && key < slots
+                    && SlotRec::nth(body.slots, key).kind() == kind::STR
+                    && const_table_ok(body, part.operand(), part.entry())
             }
             _ => false,
         };
