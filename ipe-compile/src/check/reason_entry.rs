@@ -39,6 +39,15 @@ pub(super) fn split(path: &str) -> Option<(&str, &str, &str)> {
     None
 }
 
+/// The article of a type word: `an` before a vowel (`an int`), else `a`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 impl Ctx<'_> {
     /// Whether field `field` of the elements of `list` is a string, the key of placeholder
     /// `name` (`{limits[c.name]}`, session 11); `None` after a located error.
@@ -56,11 +65,7 @@ impl Ctx<'_> {
             Some(Scalar::Str) => Some(()),
             Some(s) => {
                 let found = super::ty_word(&super::expr::VTy::Scalar(s.clone()));
-                let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                    "an"
-                } else {
-                    "a"
-                };
+                let article = article(found);
                 self.error(
                     name.span.clone(),
                     format!(
@@ -124,11 +129,7 @@ impl Ctx<'_> {
                     name.span.clone(),
                     {
                         let found = super::ty_word(&super::expr::VTy::Scalar(s));
-                        let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                            "an"
-                        } else {
-                            "a"
-                        };
+                        let article = article(found);
                         format!(
                             "mismatched types: the key `{key}` of `{written}` is {article} {found}, not a string"
                         )
@@ -226,11 +227,7 @@ impl Ctx<'_> {
             Some(ty @ SlotType::Scalar(Scalar::Str)) => self.slot(key, &ty),
             Some(SlotType::Scalar(s)) => {
                 let found = super::ty_word(&super::expr::VTy::Scalar(s));
-                let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                    "an"
-                } else {
-                    "a"
-                };
+                let article = article(found);
                 self.error(
                     span.clone(),
                     format!(
