@@ -764,12 +764,12 @@ fn deep(leaf: BoxedStrategy<String>) -> BoxedStrategy<String> {
         .boxed()
 }
 
-/// The most leaves of one [`deep`] chain. Each leaf after the first opens two nesting levels
+/// The most leaves of one `deep` chain. Each leaf after the first opens two nesting levels
 /// (a parenthesis and an operator) and the checker refuses more than
 /// `ipe_compile::MAX_DEPTH` (32) levels: the chain (up to 12 levels) sits under at most a
-/// `not (..)` and an aggregate of [`cond`] (3), a def's inlining (1) and a leaf whose
+/// `not (..)` and an aggregate of `cond` (3), a def's inlining (1) and a leaf whose
 /// expansion (`??`, list equality of an element's list field, nested aggregates) nests up to
-/// about 10 more. With 9 leaves (16 levels) the worst case passed 32 (issue #13, session 11:
+/// about 10 more. With 9 leaves (16 levels) the worst case could pass 32 (issue #13, session 11:
 /// `random_policies` once failed with "nested more than 32 levels").
 pub const DEEP_LEAVES: usize = 7;
 
