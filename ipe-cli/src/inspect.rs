@@ -219,7 +219,8 @@ fn policy_list(b: &Bundle<'_>, ids: impl Iterator<Item = PolicyId>) -> String {
 
 /// A policy's reason template as source-like text: literal braces doubled, slots by path,
 /// witness fields as `{clause N .field}`, the count as `{#count}`, the values read as
-/// `{#found}`, a map entry under a key read at run time as `{map[key].field}`.
+/// `{#found}`, a map entry under a key read at run time as `{map[key].field}` (under a witness
+/// field as `{map[clause N .field]}`).
 fn reason_template(b: &Bundle<'_>, id: PolicyId) -> String {
     use ipe_nostd::format::part_kind;
     let p = b.policy(id);
@@ -257,6 +258,38 @@ fn reason_template(b: &Bundle<'_>, id: PolicyId) -> String {
                     f => format!(".{}", f.strip_prefix("value.").unwrap_or(f)),
                 };
                 out.push_str(&format!("{{{map}[{key}]{field}}}"));
+            }
+            // Session 11: a map entry under a witness element's field, `{limits[clause 0 .name]}`.
+            part_kind::WITNESS_ENTRY => {
+                let map = b.slot_info(part.operand()).path;
+                let code = b
+                    .clause(p.first_clause.saturating_add(part.clause().into()))
+                    .code;
+                let key = match ipe_nostd::witness::clause_list(code) {
+                    Some(list) => {
+                        b.field_info(list, u16::try_from(part.text().off).unwrap_or(u16::MAX))
+                            .path
+                    }
+                    None => "?",
+                };
+                let field = b.field_info(part.operand(), part.entry()).path;
+                let field = match field {
+                    "value" => String::new(),
+                    f => format!(".{}", f.strip_prefix("value.").unwrap_or(f)),
+                };
+                out.push_str(&format!(
+                    "{{{map}[clause {} .{key}]{field}}}",
+                    part.clause()
+                ));
+            }
+            // Session 11: a map constant's table under a key read at run time.
+            part_kind::CONST_ENTRY => {
+                let key = b.slot_info(part.clause()).path;
+                out.push_str(&format!(
+                    "{{table(set {}, const {})[{key}]}}",
+                    part.operand(),
+                    part.entry()
+                ));
             }
             _ => out.push_str("{#count}"),
         }

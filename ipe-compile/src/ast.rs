@@ -253,6 +253,18 @@ pub enum ReasonPart {
         /// The braces and what is between them.
         span: ByteSpan,
     },
+    /// `{M[y]}` / `{M[y].f}` with `M` a map constant (issue #13, session 11): a placeholder
+    /// whose table `check::consts` filled in.
+    Lookup {
+        /// The map constant's name.
+        map: String,
+        /// The key's path (a top-level string attribute).
+        key: String,
+        /// Every (key, value) row, sorted by key, the values of one type.
+        rows: Vec<(String, Lit)>,
+        /// The braces and what is between them.
+        span: ByteSpan,
+    },
 }
 
 /// What a policy asks for.

@@ -1430,6 +1430,44 @@ fn render<'p>(
             hir::ReasonPart::MapEntry { map, key, field } => {
                 out.push_str(&map_entry_text(ev, *map, *key, *field));
             }
+            hir::ReasonPart::ConstEntry { key, rows } => {
+                // `{M[y]}` (session 11): the table's value under the key, raw.
+                out.push_str(&match ev.scalar_json(*key) {
+                    Ok(None | Some(Value::Null)) => MISSING.to_owned(),
+                    Ok(Some(Value::String(k))) => {
+                        match rows.binary_search_by(|r| r.0.as_str().cmp(k.as_str())) {
+                            Ok(i) => match &rows[i].1 {
+                                hir::Literal::Str(s) => s.clone(),
+                                hir::Literal::Int(n) => n.to_string(),
+                                hir::Literal::Bool(b) => b.to_string(),
+                                hir::Literal::Enum { name, .. } => name.clone(),
+                            },
+                            Err(_) => MISSING.to_owned(),
+                        }
+                    }
+                    _ => INVALID.to_owned(),
+                });
+            }
+            hir::ReasonPart::WitnessEntry {
+                clause,
+                list,
+                key_field,
+                map,
+                field,
+            } => {
+                let elem = match failed {
+                    Some((i, c)) if i == usize::from(*clause) => witness(ev, c),
+                    _ => None,
+                };
+                out.push_str(&match elem {
+                    None => NONE.to_owned(),
+                    Some(elem) => match element_field(ev, *list, elem, *key_field) {
+                        Ok(Some(Value::String(k))) => map_entry_under(ev, *map, k, *field),
+                        Ok(None | Some(Value::Null)) | Err(ErrKind::Missing) => MISSING.to_owned(),
+                        _ => INVALID.to_owned(),
+                    },
+                });
+            }
         }
     }
     out
@@ -1444,6 +1482,12 @@ fn map_entry_text(ev: &mut Eval<'_, '_>, map: hir::SlotId, key: hir::SlotId, fie
         Ok(Some(Value::String(k))) => k.clone(),
         _ => return INVALID.to_owned(),
     };
+    map_entry_under(ev, map, &key, field)
+}
+
+/// Field `field` of the entry of map `map` under `key`, as a placeholder shows a value
+/// ([`map_entry_text`], and `{limits[c.name]}` with the key read from a witness, session 11).
+fn map_entry_under(ev: &mut Eval<'_, '_>, map: hir::SlotId, key: &str, field: u16) -> String {
     let entries = match ev.list(map) {
         Ok(items) => items,
         Err(e) if e.kind == ErrKind::Missing => return MISSING.to_owned(),
@@ -1451,7 +1495,7 @@ fn map_entry_text(ev: &mut Eval<'_, '_>, map: hir::SlotId, key: hir::SlotId, fie
     };
     let Some(entry) = entries
         .iter()
-        .find(|e| e.get("key").and_then(Value::as_str) == Some(key.as_str()))
+        .find(|e| e.get("key").and_then(Value::as_str) == Some(key))
     else {
         return MISSING.to_owned();
     };
@@ -1465,6 +1509,31 @@ fn map_entry_text(ev: &mut Eval<'_, '_>, map: hir::SlotId, key: hir::SlotId, fie
         return INVALID.to_owned();
     }
     show(lookup(entry, &f.path).ok_or(ErrKind::Missing), &f.ty)
+}
+
+/// Field `field` of element `elem` of list `list` (a list of records), the JSON value or
+/// `None` when absent; the element's error when it is no record.
+fn element_field<'r>(
+    ev: &mut Eval<'_, 'r>,
+    list: hir::SlotId,
+    elem: &'r Value,
+    field: u16,
+) -> Result<Option<&'r Value>, ErrKind> {
+    let SlotType::Records { fields, .. } = &ev.slot(list).ty else {
+        return Err(ErrKind::Missing);
+    };
+    let Some(f) = fields.get(usize::from(field)) else {
+        return Err(ErrKind::Missing);
+    };
+    if !elem.is_object() {
+        return Err(ErrKind::NotRecord {
+            got: json_kind(elem),
+        });
+    }
+    match ipe_nostd::positional::positional(&f.path) {
+        Some(p) => ev.element_position(list, elem, p),
+        None => Ok(lookup(elem, &f.path)),
+    }
 }
 
 /// A witness field placeholder: field `field` of list `list`'s witness when `clause` is the

@@ -251,6 +251,29 @@ pub enum ReasonPart {
         /// of records.
         field: u16,
     },
+    /// `{limits[c.name]}` / `{svc[c.name].port}` (issue #13, session 11): the value of the
+    /// entry of request map `map` under the string field `key_field` of the witness element
+    /// of clause `clause` (an `all` over `list`); `<none>` when another clause failed.
+    WitnessEntry {
+        /// The clause (0-based, in source order) whose witness holds the key.
+        clause: u16,
+        /// The list the clause's `all` iterates.
+        list: SlotId,
+        /// The string field of the element holding the key (index into `Records::fields`).
+        key_field: u16,
+        /// The map slot ([`SlotType::Map`]).
+        map: SlotId,
+        /// The entry field shown, as in [`ReasonPart::MapEntry`].
+        field: u16,
+    },
+    /// `{M[y]}` / `{M[y].f}` with `M` a map constant (issue #13, session 11): the table's
+    /// value under the string in slot `key` (a lookup table, as [`Lookup`]).
+    ConstEntry {
+        /// The top-level string attribute holding the key.
+        key: SlotId,
+        /// Every (key, value) row, sorted by key, the values of one type (not an enum).
+        rows: Vec<(String, Literal)>,
+    },
 }
 
 /// One list's field of a [`ReasonPart::FieldOf`] placeholder.

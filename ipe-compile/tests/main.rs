@@ -66,6 +66,9 @@ mod random_policies;
 mod reason_defaults;
 #[path = "suite/reason_entry.rs"]
 mod reason_entry;
+/// Issue #13 (session 11): reason part kinds 6 and 7.
+#[path = "suite/reason_lookups.rs"]
+mod reason_lookups;
 /// Helpers shared by the reason-part tests.
 #[path = "suite/reason_parts.rs"]
 mod reason_parts;

@@ -229,6 +229,12 @@ pub mod part_kind {
     /// The value of a request map's entry under a key read from a string slot (issue #13,
     /// session 10: `{labels[params.key]}`, `{svc[want].port}`); family `dynkey`.
     pub const MAP_ENTRY: u8 = 5;
+    /// The value of a request map's entry under a string field of a clause's witness element
+    /// (issue #13, session 11: `{limits[c.name]}`); family `dynkey`.
+    pub const WITNESS_ENTRY: u8 = 6;
+    /// The value of a map constant's lookup table under a key read from a string slot
+    /// (issue #13, session 11: `{owners[doc.id].team}`); family `lookups`.
+    pub const CONST_ENTRY: u8 = 7;
 }
 
 /// Policy body kinds (the `body_kind` byte of a [`PolicyRec`]).
@@ -664,22 +670,25 @@ records! {
     reserved { reserved_18: 2 = 18, }
 
     ReasonPartRec, ReasonPartFields, REASON_PART_LEN = 16, "reason part" {
-        /// The literal text (for [`part_kind::TEXT`]; `(0, 0)` otherwise).
+        /// The literal text (for [`part_kind::TEXT`]); for [`part_kind::WITNESS_ENTRY`]: the
+        /// witness element's field holding the key in the offset, length 0; `(0, 0)`
+        /// otherwise.
         text: Span = 0,
         /// What the part renders ([`part_kind`]).
         kind: u8 = 8,
         /// For [`part_kind::SLOT`]: 1 when `text` is what the part renders when the slot is
         /// missing (the attribute's schema default, as a placeholder writes it); 0 otherwise.
         default: u8 = 9,
-        /// For [`part_kind::FIELD`]: the clause (0-based within the policy) whose witness
-        /// element is read; for [`part_kind::MAP_ENTRY`]: the string slot holding the key;
-        /// 0 otherwise.
+        /// For [`part_kind::FIELD`] and [`part_kind::WITNESS_ENTRY`]: the clause (0-based
+        /// within the policy) whose witness element is read; for [`part_kind::MAP_ENTRY`]:
+        /// the string slot holding the key; 0 otherwise.
         clause: u16 = 10,
         /// The slot ([`part_kind::SLOT`]), the element field ([`part_kind::FIELD`]) or the
-        /// map slot ([`part_kind::MAP_ENTRY`]); 0 otherwise.
+        /// map slot ([`part_kind::MAP_ENTRY`], [`part_kind::WITNESS_ENTRY`]); 0 otherwise.
         operand: u16 = 12,
-        /// For [`part_kind::MAP_ENTRY`]: the map entry's field shown (1 or more, as
-        /// `map.get`'s); 0 otherwise (issue #13, session 10: formerly reserved, always 0).
+        /// For [`part_kind::MAP_ENTRY`] and [`part_kind::WITNESS_ENTRY`]: the map entry's
+        /// field shown (1 or more, as `map.get`'s); 0 otherwise (issue #13, session 10:
+        /// formerly reserved, always 0).
         entry: u16 = 14,
     }
     reserved {}

@@ -78,6 +78,10 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
             part_kind::FOUND => write_found(w, bundle, values, v)?,
             #[cfg(feature = "dynkey")]
             part_kind::MAP_ENTRY => write_entry(w, bundle, values, part)?,
+            #[cfg(feature = "dynkey")]
+            part_kind::WITNESS_ENTRY => write_witness_entry(w, bundle, values, v, part)?,
+            #[cfg(feature = "lookups")]
+            part_kind::CONST_ENTRY => write_const_entry(w, bundle, values, part)?,
             _ => w.write_str(NONE)?,
         }
     }
@@ -297,28 +301,26 @@ fn write_quoted<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result {
     w.write_str("\"")
 }
 
-/// A field of the witness element of the part's clause.
-fn write_field<W: fmt::Write + ?Sized>(
-    w: &mut W,
-    bundle: &Bundle<'_>,
-    values: &[Value<'_>],
+/// The witness element of clause `clause` of violation `v` (its values) and the record of its
+/// list; `None` when another clause failed or there is no such element.
+fn witness_element<'b, 'v>(
+    bundle: &Bundle<'b>,
+    values: &[Value<'v>],
     v: Violation,
-    part: ReasonPartRec<'_>,
-) -> fmt::Result {
-    let (Some(clause), Some(witness)) = (v.clause, v.witness) else {
-        return w.write_str(NONE);
+    clause: u16,
+) -> Option<(&'v [Value<'v>], crate::format::SlotRec<'b>)> {
+    let (Some(failed), Some(witness)) = (v.clause, v.witness) else {
+        return None;
     };
-    if clause != part.clause() {
-        return w.write_str(NONE);
+    if failed != clause {
+        return None;
     }
     let p = bundle.policy(v.policy);
     let code = bundle
         .clause(p.first_clause.saturating_add(clause.into()))
         .code;
-    let Some(list) = crate::witness::clause_list(code).map(crate::isa::Slot) else {
-        return w.write_str(NONE);
-    };
-    let r = bundle.slot_rec(list.0);
+    let list = crate::witness::clause_list(code)?;
+    let r = bundle.slot_rec(list);
     let decl = ListDecl {
         kind: r.kind(),
         elem: r.elem_kind(),
@@ -327,16 +329,27 @@ fn write_field<W: fmt::Write + ?Sized>(
         max_len: r.max_len(),
     };
     let val = values
-        .get(usize::from(list.0))
+        .get(usize::from(list))
         .copied()
         .unwrap_or(Value::Missing);
-    let elem = match read::list(bundle, decl, val) {
-        Ok((vals, stride)) if r.kind() == kind::RECORDS => {
-            vals.chunks_exact(stride).nth(usize::from(witness.get()))
-        }
+    match read::list(bundle, decl, val) {
+        Ok((vals, stride)) if r.kind() == kind::RECORDS => vals
+            .chunks_exact(stride)
+            .nth(usize::from(witness.get()))
+            .map(|e| (e, r)),
         _ => None,
-    };
-    let Some(elem) = elem else {
+    }
+}
+
+/// A field of the witness element of the part's clause.
+fn write_field<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    v: Violation,
+    part: ReasonPartRec<'_>,
+) -> fmt::Result {
+    let Some((elem, r)) = witness_element(bundle, values, v, part.clause()) else {
         return w.write_str(NONE);
     };
     let field = part.operand();
@@ -374,7 +387,86 @@ fn write_entry<W: fmt::Write + ?Sized>(
     };
     let (key, map, field) = (part.clause(), part.operand(), part.entry());
     let kr = bundle.slot_rec(key);
-    let key = match read::scalar(bundle, value(key), kr.kind(), kr.enum_id()) {
+    let key = read::scalar(bundle, value(key), kr.kind(), kr.enum_id());
+    write_entry_under(w, bundle, values, (map, field), key)
+}
+
+/// `{owners[doc].team}` (issue #13, session 11, [`part_kind::CONST_ENTRY`]): the value of a
+/// map constant's lookup table (set `operand`, constants from `entry`) under the string in
+/// slot `clause`, as a placeholder shows a value (strings raw); [`MISSING`] when the key is
+/// missing or not in the table, [`INVALID`] when it is not a string. Without the `lookups`
+/// family no verified bundle has such a part.
+#[cfg(feature = "lookups")]
+fn write_const_entry<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    part: ReasonPartRec<'_>,
+) -> fmt::Result {
+    let key = part.clause();
+    let kr = bundle.slot_rec(key);
+    let val = values
+        .get(usize::from(key))
+        .copied()
+        .unwrap_or(Value::Missing);
+    let text = match read::scalar(bundle, val, kr.kind(), kr.enum_id()) {
+        Ok(Scalar::Str(k)) => k.text,
+        Err(ErrKind::Missing) => return w.write_str(MISSING),
+        _ => return w.write_str(INVALID),
+    };
+    let sym = bundle.intern(text).sym;
+    let row = (sym != crate::value::NO_SYMBOL)
+        .then(|| bundle.set_position(part.operand(), i64::from(sym)))
+        .flatten();
+    let Some(row) = row else {
+        return w.write_str(MISSING);
+    };
+    let c = bundle.const_rec(part.entry().saturating_add(row));
+    match c.kind() {
+        kind::STR => w.write_str(bundle.symbol(u32::try_from(c.value()).unwrap_or(u32::MAX))),
+        kind::BOOL => w.write_str(if c.value() != 0 { "true" } else { "false" }),
+        _ => crate::digits::write_i64(w, c.value()),
+    }
+}
+
+/// `{limits[c.name]}` (issue #13, session 11, [`part_kind::WITNESS_ENTRY`]): as
+/// [`write_entry`], the key being the string field (the part's text offset) of the witness
+/// element of the part's clause; [`NONE`] when another clause failed.
+#[cfg(feature = "dynkey")]
+fn write_witness_entry<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    v: Violation,
+    part: ReasonPartRec<'_>,
+) -> fmt::Result {
+    let Some((elem, r)) = witness_element(bundle, values, v, part.clause()) else {
+        return w.write_str(NONE);
+    };
+    let kf = u16::try_from(part.text().off).unwrap_or(u16::MAX);
+    let fr = bundle.field_rec(usize::from(r.first_field()).saturating_add(kf.into()));
+    let kv = elem.get(usize::from(kf)).copied().unwrap_or(Value::Missing);
+    let key = read::scalar(bundle, kv, fr.kind(), fr.enum_id());
+    write_entry_under(w, bundle, values, (part.operand(), part.entry()), key)
+}
+
+/// Field `field` of the entry of map slot `map` under `key` (as read), as a placeholder shows
+/// a value: [`write_entry`] and [`write_witness_entry`].
+#[cfg(feature = "dynkey")]
+fn write_entry_under<W: fmt::Write + ?Sized>(
+    w: &mut W,
+    bundle: &Bundle<'_>,
+    values: &[Value<'_>],
+    (map, field): (SlotId, u16),
+    key: Result<Scalar<'_>, ErrKind>,
+) -> fmt::Result {
+    let value = |s: SlotId| {
+        values
+            .get(usize::from(s))
+            .copied()
+            .unwrap_or(Value::Missing)
+    };
+    let key = match key {
         Ok(Scalar::Str(k)) => k,
         Err(ErrKind::Missing) => return w.write_str(MISSING),
         _ => return w.write_str(INVALID),

@@ -24,7 +24,7 @@ pub const SCHEMA: &str = r#"schema {
     ports: list of port max 2 { hp: int } = []
   }
   labels: map of string max 3
-  svc: map of max 3 { port: int, name: string } = {}
+  svc: map of max 3 { port: int, name: string, addr: ip } = {}
   d.n: int = 2
   d.e: enum ["low", "mid", "high"] = "mid"
   t.at: timestamp
@@ -435,8 +435,26 @@ fn leaf(elem: bool) -> BoxedStrategy<String> {
         (s_path.clone(), cmp_op(), lit_int())
             .prop_map(|(p, o, l)| format!("svc[{p}].port {o} {l}"))
             .boxed(),
-        (s_path.clone(), proptest::sample::select(&["", ".name"][..]))
+        (
+            s_path.clone(),
+            proptest::sample::select(&["", ".name", ".addr"][..]),
+        )
             .prop_map(|(p, f)| format!("has svc[{p}]{f}"))
+            .boxed(),
+        // Issue #13 (session 11): `ip` fields read through a dynamic key: `in` a network
+        // list (`in.ip`), compared with an `ip` attribute (`cmp.ip`) or a literal, after `??`.
+        (s_path.clone(), proptest::sample::select(NETWORKS))
+            .prop_map(|(p, n)| format!("svc[{p}].addr in [{n}]"))
+            .boxed(),
+        (
+            s_path.clone(),
+            cmp_op(),
+            proptest::sample::select(&["n.src", "n.dst", r#""10.0.0.1""#, r#""fe80::1""#][..]),
+        )
+            .prop_map(|(p, o, r)| format!("svc[{p}].addr {o} {r}"))
+            .boxed(),
+        (s_path.clone(), cmp_op())
+            .prop_map(|(p, o)| format!("svc[{p}].addr ?? \"10.0.0.1\" {o} n.src"))
             .boxed(),
         (proptest::sample::select(&["any", "all"][..]), eq_op())
             .prop_map(|(q, o)| format!("{q}(t in tags where labels[t] {o} t)"))
@@ -727,10 +745,10 @@ fn wide(leaf: BoxedStrategy<String>) -> BoxedStrategy<String> {
         .boxed()
 }
 
-/// Up to 9 alternating `and`/`or` nested to the right: `(a and (b or (c and d)))`, so that
-/// several chains are open at once.
+/// Up to [`DEEP_LEAVES`] alternating `and`/`or` nested to the right: `(a and (b or (c and
+/// d)))`, so that several chains are open at once.
 fn deep(leaf: BoxedStrategy<String>) -> BoxedStrategy<String> {
-    proptest::collection::vec(leaf, 1..10)
+    proptest::collection::vec(leaf, 1..=DEEP_LEAVES)
         .prop_map(|ls| {
             let mut out = String::new();
             let mut close = 0;
@@ -745,6 +763,15 @@ fn deep(leaf: BoxedStrategy<String>) -> BoxedStrategy<String> {
         })
         .boxed()
 }
+
+/// The most leaves of one `deep` chain. Each leaf after the first opens two nesting levels
+/// (a parenthesis and an operator) and the checker refuses more than
+/// `ipe_compile::MAX_DEPTH` (32) levels: the chain (up to 12 levels) sits under at most a
+/// `not (..)` and an aggregate of `cond` (3), a def's inlining (1) and a leaf whose
+/// expansion (`??`, list equality of an element's list field, nested aggregates) nests up to
+/// about 10 more. With 9 leaves (16 levels) the worst case could pass 32 (issue #13, session 11:
+/// `random_policies` once failed with "nested more than 32 levels").
+pub const DEEP_LEAVES: usize = 7;
 
 fn cond(elem: bool, depth: u32) -> BoxedStrategy<String> {
     let leaf = leaf(elem);
@@ -1178,9 +1205,9 @@ fn svc() -> BoxedStrategy<Value> {
     proptest::collection::btree_map(
         proptest::sample::select(vec!["x", "y", "xy", ""]).prop_map(str::to_owned),
         prop_oneof![
-            8 => (attr(i_val()), attr(s_val())).prop_map(|(p, n)| {
+            8 => (attr(i_val()), attr(s_val()), attr(ip_val())).prop_map(|(p, n, a)| {
                 let mut m = Map::new();
-                for (k, v) in [("port", p), ("name", n)] {
+                for (k, v) in [("port", p), ("name", n), ("addr", a)] {
                     if let Some(v) = v {
                         m.insert(k.into(), v);
                     }

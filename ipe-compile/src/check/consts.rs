@@ -927,8 +927,60 @@ impl Cx {
             trigger,
             body,
             metadata: p.metadata.clone(),
-            reason_template: p.reason_template.clone(),
+            reason_template: p.reason_template.as_ref().map(|t| self.template(t)),
         }
+    }
+
+    /// A reason template with each `{M[y]}` / `{M[y].f}` naming a map constant given its table
+    /// (issue #13, session 11: [`ast::ReasonPart::Lookup`]); errors reported, the hole left.
+    fn template(&mut self, parts: &[ast::ReasonPart]) -> Vec<ast::ReasonPart> {
+        parts
+            .iter()
+            .map(|part| {
+                let ast::ReasonPart::Hole { path, span } = part else {
+                    return part.clone();
+                };
+                let Some((m, key, rest)) = super::reason_entry::split(path) else {
+                    return part.clone();
+                };
+                let Named::Const(c) = self.named(m) else {
+                    return part.clone();
+                };
+                let c = c.clone();
+                let field = rest.strip_prefix('.');
+                let rows: Vec<(String, Lit)> = match (&c.value, field) {
+                    (Value::Table(t), None) if rest.is_empty() => {
+                        t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+                    }
+                    (Value::Records(r), Some(f)) => r
+                        .iter()
+                        .filter_map(|(k, rec)| rec.get(f).map(|v| (k.clone(), v.clone())))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if rows.is_empty() {
+                    let (message, help) = match &c.value {
+                        Value::Table(_) if rest.is_empty() => (
+                            format!(
+                                "map constant `{m}` is empty: a lookup in it is always missing"
+                            ),
+                            format!("`{m}` is declared in {}", c.origin),
+                        ),
+                        _ => self.lookup_shape_error(&c, m, field),
+                    };
+                    self.error(span.clone(), message, Some(help));
+                    return part.clone();
+                }
+                let mut rows = rows;
+                rows.sort_by(|a, b| a.0.cmp(&b.0));
+                ast::ReasonPart::Lookup {
+                    map: m.to_owned(),
+                    key: key.to_owned(),
+                    rows,
+                    span: span.clone(),
+                }
+            })
+            .collect()
     }
 
     fn boxed(&mut self, e: &Expr) -> Box<Expr> {

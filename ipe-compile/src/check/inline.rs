@@ -976,7 +976,7 @@ impl<'a> Cx<'a> {
                     path: path.clone(),
                     span: self.span(env, span),
                 },
-                ast::ReasonPart::Text(t) => ast::ReasonPart::Text(t.clone()),
+                other => other.clone(),
             };
             match (out.last_mut(), part) {
                 (Some(ast::ReasonPart::Text(prev)), ast::ReasonPart::Text(t)) => prev.push_str(&t),

@@ -167,7 +167,9 @@ pub(crate) fn is_scalar_list(lists: &std::collections::HashSet<String>, path: &s
 /// parameter compares with one of them (`xs == allowed`, `check::consts`, `check::inline`);
 /// against anything else it keeps the "is a list, not a value" error. A nested list of scalars
 /// of the elements of a top-level list of records is there as `[].field` (`[].args`, session
-/// 9), which an element's path (`c.args`) matches ([`is_scalar_list`]).
+/// 9), which an element's path (`c.args`) matches ([`is_scalar_list`]); so is one of the
+/// elements of a nested list of records, at any depth (`p.hosts` with `p` in `c.ports`,
+/// session 11).
 pub(crate) fn scalar_lists<'a>(
     files: impl Iterator<Item = &'a crate::ast::File>,
 ) -> std::collections::HashSet<String> {
@@ -179,16 +181,23 @@ pub(crate) fn scalar_lists<'a>(
                     if matches!(e.ty, crate::ast::TypeExpr::List { .. }) {
                         out.insert(e.path.text.clone());
                     }
-                    if let crate::ast::TypeExpr::Records { lists, .. } = &e.ty {
-                        for (name, t) in lists {
-                            if matches!(t, crate::ast::TypeExpr::List { .. }) {
-                                out.insert(format!("[].{}", name.text));
-                            }
-                        }
-                    }
+                    element_scalar_lists(&e.ty, &mut out);
                 }
             }
         }
     }
     out
+}
+
+/// Adds `[].field` to `out` for each list of scalars of the elements of `ty` (a list of
+/// records), and of its nested lists of records at any depth.
+fn element_scalar_lists(ty: &crate::ast::TypeExpr, out: &mut std::collections::HashSet<String>) {
+    if let crate::ast::TypeExpr::Records { lists, .. } = ty {
+        for (name, t) in lists {
+            if matches!(t, crate::ast::TypeExpr::List { .. }) {
+                out.insert(format!("[].{}", name.text));
+            }
+            element_scalar_lists(t, out);
+        }
+    }
 }

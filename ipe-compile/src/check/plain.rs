@@ -16,6 +16,28 @@ fn first_segment(n: &Name) -> &str {
     n.text.split('.').next().unwrap_or("")
 }
 
+/// `x` over the operands of a form both expansions only recurse through (operators,
+/// parentheses, comparisons, `where`, `in [..]`): whether all are plain; `None` for another
+/// form, which each predicate decides itself.
+fn structural(e: &Expr, x: &dyn Fn(&Expr) -> bool) -> Option<bool> {
+    Some(match &e.kind {
+        ExprKind::Paren(a) | ExprKind::Not(a) | ExprKind::Len(a) | ExprKind::Lower(a) => x(a),
+        ExprKind::TimePart { arg, .. } => x(arg),
+        ExprKind::TimeArith { lhs, rhs, .. }
+        | ExprKind::Coalesce { lhs, rhs, .. }
+        | ExprKind::Cmp { lhs, rhs, .. }
+        | ExprKind::Str { lhs, rhs, .. } => x(lhs) && x(rhs),
+        ExprKind::Where { expr, filter, .. } => x(expr) && x(filter),
+        ExprKind::And(xs)
+        | ExprKind::Or(xs)
+        | ExprKind::CountLists(xs)
+        | ExprKind::Segment(xs)
+        | ExprKind::Arith { args: xs, .. } => xs.iter().all(x),
+        ExprKind::InSet { lhs, .. } => x(lhs),
+        _ => return None,
+    })
+}
+
 /// Whether [`super::inline::expand`] leaves policy `p` (at the top level of a file) as it is,
 /// `is_def` telling the names of defs (valid or not; `None` when the bundle has no def).
 pub(crate) fn inline_plain(p: &ast::Policy, is_def: Option<&dyn Fn(&str) -> bool>) -> bool {
@@ -36,26 +58,16 @@ pub(crate) fn inline_plain(p: &ast::Policy, is_def: Option<&dyn Fn(&str) -> bool
 fn inline_expr(e: &Expr, is_def: Option<&dyn Fn(&str) -> bool>) -> bool {
     let x = |e: &Expr| inline_expr(e, is_def);
     let name = |n: &Name| is_def.is_none_or(|is_def| !is_def(first_segment(n)));
+    if let Some(plain) = structural(e, &x) {
+        return plain;
+    }
     match &e.kind {
         ExprKind::Lit(_) | ExprKind::TimeLit { .. } | ExprKind::Now => true,
         // The expanded path takes its name's span (the parser's list equality gives the
         // element paths the span of the whole comparison).
         ExprKind::Path(n) => name(n) && n.span == e.span,
         ExprKind::Has(n) => name(n),
-        ExprKind::Paren(a) | ExprKind::Not(a) | ExprKind::Len(a) | ExprKind::Lower(a) => x(a),
-        ExprKind::TimePart { arg, .. } => x(arg),
-        ExprKind::TimeArith { lhs, rhs, .. }
-        | ExprKind::Coalesce { lhs, rhs, .. }
-        | ExprKind::Cmp { lhs, rhs, .. }
-        | ExprKind::Str { lhs, rhs, .. } => x(lhs) && x(rhs),
-        ExprKind::Where { expr, filter, .. } => x(expr) && x(filter),
-        ExprKind::And(xs)
-        | ExprKind::Or(xs)
-        | ExprKind::CountLists(xs)
-        | ExprKind::Segment(xs)
-        | ExprKind::Arith { args: xs, .. } => xs.iter().all(x),
         ExprKind::Lookup(l) => x(&l.key),
-        ExprKind::InSet { lhs, .. } => x(lhs),
         ExprKind::InPath { lhs, list } => x(lhs) && name(list),
         ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
             x(lhs)
@@ -92,7 +104,16 @@ pub(crate) struct ConstNames<'a> {
 
 /// Whether [`super::consts::expand`] leaves policy `p` as it is.
 pub(crate) fn consts_plain(p: &ast::Policy, c: &ConstNames<'_>) -> bool {
-    p.trigger.as_ref().is_none_or(|t| consts_expr(t, c))
+    // `{M[y]}` naming a map constant (session 11) gets its table.
+    let holes = p.reason_template.as_ref().is_none_or(|parts| {
+        parts.iter().all(|part| match part {
+            ast::ReasonPart::Hole { path, .. } => super::reason_entry::split(path)
+                .is_none_or(|(m, _, _)| c.is_const.is_none_or(|f| !f(m))),
+            _ => true,
+        })
+    });
+    holes
+        && p.trigger.as_ref().is_none_or(|t| consts_expr(t, c))
         && match &p.body {
             ast::Body::Requires { expr, .. } => consts_expr(expr, c),
             ast::Body::Denies { .. } | ast::Body::Permits { .. } => true,
@@ -107,6 +128,9 @@ fn consts_expr(e: &Expr, c: &ConstNames<'_>) -> bool {
         let first = first_segment(n);
         !n.text.contains('[') && !is_const(first) && (!c.maps || (c.is_head)(first))
     };
+    if let Some(plain) = structural(e, &x) {
+        return plain;
+    }
     match &e.kind {
         ExprKind::Lit(_)
         | ExprKind::Call { .. }
@@ -119,19 +143,6 @@ fn consts_expr(e: &Expr, c: &ConstNames<'_>) -> bool {
         ExprKind::Has(n) => {
             c.is_const.is_none() || !is_const(n.text.split(['.', '[']).next().unwrap_or(""))
         }
-        ExprKind::Paren(a) | ExprKind::Not(a) | ExprKind::Len(a) | ExprKind::Lower(a) => x(a),
-        ExprKind::TimePart { arg, .. } => x(arg),
-        ExprKind::TimeArith { lhs, rhs, .. }
-        | ExprKind::Coalesce { lhs, rhs, .. }
-        | ExprKind::Cmp { lhs, rhs, .. }
-        | ExprKind::Str { lhs, rhs, .. } => x(lhs) && x(rhs),
-        ExprKind::Where { expr, filter, .. } => x(expr) && x(filter),
-        ExprKind::And(xs)
-        | ExprKind::Or(xs)
-        | ExprKind::CountLists(xs)
-        | ExprKind::Segment(xs)
-        | ExprKind::Arith { args: xs, .. } => xs.iter().all(x),
-        ExprKind::InSet { lhs, .. } => x(lhs),
         ExprKind::InPath { lhs, list: l } => x(lhs) && list(l),
         ExprKind::Agg {
             list: l, filter, ..

@@ -55,6 +55,18 @@ impl Ctx<'_> {
                     continue;
                 }
                 ReasonPart::Hole { path, span } => (path, span),
+                ReasonPart::Lookup {
+                    map,
+                    key,
+                    rows,
+                    span,
+                } => {
+                    match self.const_entry_placeholder(map, key, rows, span) {
+                        Some(part) => out.push(part),
+                        None => ok = false,
+                    }
+                    continue;
+                }
             };
             let name = Name {
                 text: path.clone(),
@@ -63,7 +75,8 @@ impl Ctx<'_> {
             match self.placeholder(&name, &witnesses, &bound, body) {
                 Some(part) => {
                     let marked: Vec<u16> = match &part {
-                        hir::ReasonPart::Field { clause, .. } => vec![*clause],
+                        hir::ReasonPart::Field { clause, .. }
+                        | hir::ReasonPart::WitnessEntry { clause, .. } => vec![*clause],
                         hir::ReasonPart::FieldOf(alts) => alts.iter().map(|a| a.clause).collect(),
                         _ => Vec::new(),
                     };
@@ -222,7 +235,45 @@ impl Ctx<'_> {
         }
         // `{labels[params.key]}`: a map entry under a key read at run time (session 10).
         if let Some(parts) = super::reason_entry::split(&name.text) {
-            return self.map_entry_placeholder(name, parts);
+            // `{limits[c.name]}` (session 11): the key is a field of a witness element.
+            let (kfirst, krest) = ipe_nostd::path::split_first(parts.1);
+            let ws: Vec<&Witness> = witnesses.iter().filter(|w| w.name == kfirst).collect();
+            let witness = match ws.as_slice() {
+                [] if bound.iter().any(|b| b == kfirst) && !self.schema.contains_key(parts.1) => {
+                    self.error(
+                        name.span.clone(),
+                        format!(
+                            "`{kfirst}` is not the element of an `all` clause, so `{}[{}]` has no key to show",
+                            parts.0, parts.1
+                        ),
+                        Some(ELEMENT_HELP.to_owned()),
+                    );
+                    return None;
+                }
+                [] => None,
+                [w] => {
+                    let key = Name {
+                        text: parts.1.to_owned(),
+                        span: name.span.clone(),
+                    };
+                    let rest = (!krest.is_empty()).then_some(krest);
+                    let f = self.witness_field(&key, kfirst, rest, w)?;
+                    self.witness_key_is_string(name, parts, w.list, f)?;
+                    Some((w.clause, w.list, f))
+                }
+                _ => {
+                    self.error(
+                        name.span.clone(),
+                        format!(
+                            "`{kfirst}` names the element of more than one clause, so it cannot be the key of `{}[...]`",
+                            parts.0
+                        ),
+                        Some("a key read from a witness names the element of one `all` over one list: give the aggregates different element names".to_owned()),
+                    );
+                    return None;
+                }
+            };
+            return self.map_entry_placeholder(name, parts, witness);
         }
         // `c["a.b"]` is `c` and `["a.b"]` (a path's text is canonical: quoted keys stay whole).
         let (first, rest) = match ipe_nostd::path::split_first(&name.text) {
@@ -417,6 +468,11 @@ pub(super) fn remap_slots(program: &mut hir::Program, map: &[SlotId]) {
                 new(map);
                 new(key);
             }
+            hir::ReasonPart::WitnessEntry { list, map, .. } => {
+                new(list);
+                new(map);
+            }
+            hir::ReasonPart::ConstEntry { key, .. } => new(key),
             hir::ReasonPart::Text(_) | hir::ReasonPart::Count | hir::ReasonPart::Found => {}
         }
     }
@@ -433,6 +489,14 @@ pub(super) fn renumber_fields(program: &mut hir::Program, maps: &HashMap<SlotId,
         if let hir::ReasonPart::Field { list, field, .. } = part {
             if let Some(new) = maps.get(list).and_then(|m| m.get(usize::from(*field))) {
                 *field = *new;
+            }
+        }
+        if let hir::ReasonPart::WitnessEntry {
+            list, key_field, ..
+        } = part
+        {
+            if let Some(new) = maps.get(list).and_then(|m| m.get(usize::from(*key_field))) {
+                *key_field = *new;
             }
         }
         if let hir::ReasonPart::FieldOf(alts) = part {

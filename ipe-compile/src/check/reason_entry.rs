@@ -39,13 +39,55 @@ pub(super) fn split(path: &str) -> Option<(&str, &str, &str)> {
     None
 }
 
+/// The article of a type word: `an` before a vowel (`an int`), else `a`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 impl Ctx<'_> {
+    /// Whether field `field` of the elements of `list` is a string, the key of placeholder
+    /// `name` (`{limits[c.name]}`, session 11); `None` after a located error.
+    pub(super) fn witness_key_is_string(
+        &mut self,
+        name: &Name,
+        (map, key, rest): (&str, &str, &str),
+        list: hir::SlotId,
+        field: u16,
+    ) -> Option<()> {
+        let SlotType::Records { fields, .. } = self.slot_type(list) else {
+            return None;
+        };
+        match fields.get(usize::from(field)).map(|f| &f.ty) {
+            Some(Scalar::Str) => Some(()),
+            Some(s) => {
+                let found = super::ty_word(&super::expr::VTy::Scalar(s.clone()));
+                let article = article(found);
+                self.error(
+                    name.span.clone(),
+                    format!(
+                        "mismatched types: the key `{key}` of `{map}[{key}]{rest}` is {article} {found}, not a string"
+                    ),
+                    Some(format!("the keys of map `{map}` are strings: name a string field of the element")),
+                );
+                None
+            }
+            None => None,
+        }
+    }
+
     /// The part of placeholder `name` (`{labels[params.key]}`, `{svc[want].port}`), after a
     /// located error when the map, the key or the field is not one a placeholder shows.
+    /// `witness` (session 11, `{limits[c.name]}`): the key is field `.2` of the witness of
+    /// clause `.0` (an `all` over list `.1`), already checked.
     pub(super) fn map_entry_placeholder(
         &mut self,
         name: &Name,
         (map, key, rest): (&str, &str, &str),
+        witness: Option<(u16, hir::SlotId, u16)>,
     ) -> Option<hir::ReasonPart> {
         let written = format!("{map}[{key}]{rest}");
         let fields = match self.schema.get(map).cloned() {
@@ -80,17 +122,14 @@ impl Ctx<'_> {
             return None;
         };
         let key_id = match self.schema.get(key).cloned() {
+            _ if witness.is_some() => 0,
             Some(ty @ SlotType::Scalar(Scalar::Str)) => self.slot(key, &ty),
             Some(SlotType::Scalar(s)) => {
                 self.error(
                     name.span.clone(),
                     {
                         let found = super::ty_word(&super::expr::VTy::Scalar(s));
-                        let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                            "an"
-                        } else {
-                            "a"
-                        };
+                        let article = article(found);
                         format!(
                             "mismatched types: the key `{key}` of `{written}` is {article} {found}, not a string"
                         )
@@ -104,7 +143,7 @@ impl Ctx<'_> {
                     name.span.clone(),
                     format!("the key `{key}` of `{written}` is not a top-level string attribute"),
                     Some(format!(
-                        "a key in brackets in a placeholder is read from a string attribute of the request (`{{{map}[params.key]}}`); quote a fixed key: `{{{map}[\\\"{key}\\\"]}}`"
+                        "a key in brackets in a placeholder is read from a string attribute of the request (`{{{map}[params.key]}}`) or a string field of the element of an `all` clause (`{{{map}[c.name]}}`); quote a fixed key: `{{{map}[\\\"{key}\\\"]}}`"
                     )),
                 );
                 return None;
@@ -158,10 +197,68 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        Some(hir::ReasonPart::MapEntry {
-            map: map_id,
-            key: key_id,
-            field,
+        Some(match witness {
+            Some((clause, list, key_field)) => hir::ReasonPart::WitnessEntry {
+                clause,
+                list,
+                key_field,
+                map: map_id,
+                field,
+            },
+            None => hir::ReasonPart::MapEntry {
+                map: map_id,
+                key: key_id,
+                field,
+            },
         })
+    }
+
+    /// The part of placeholder `{map[key]}` (`{map[key].f}`) with `map` a map constant whose
+    /// table (`rows`) `check::consts` filled in (session 11), after a located error when the
+    /// key is not a top-level string attribute.
+    pub(super) fn const_entry_placeholder(
+        &mut self,
+        map: &str,
+        key: &str,
+        rows: &[(String, crate::ast::Lit)],
+        span: &crate::ast::ByteSpan,
+    ) -> Option<hir::ReasonPart> {
+        let key_id = match self.schema.get(key).cloned() {
+            Some(ty @ SlotType::Scalar(Scalar::Str)) => self.slot(key, &ty),
+            Some(SlotType::Scalar(s)) => {
+                let found = super::ty_word(&super::expr::VTy::Scalar(s));
+                let article = article(found);
+                self.error(
+                    span.clone(),
+                    format!(
+                        "mismatched types: the key `{key}` of `{map}[{key}]` is {article} {found}, not a string"
+                    ),
+                    Some(format!("the keys of map constant `{map}` are strings")),
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    span.clone(),
+                    format!("the key `{key}` of `{map}[{key}]` is not a top-level string attribute"),
+                    Some(format!(
+                        "a placeholder reads a map constant's value under a string attribute of the request (`{{{map}[user.role]}}`); show an element's value with a clause's lookup instead"
+                    )),
+                );
+                return None;
+            }
+        };
+        let rows = rows
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    crate::ast::Lit::Str(s) => hir::Literal::Str(s.clone()),
+                    crate::ast::Lit::Int(n) => hir::Literal::Int(*n),
+                    crate::ast::Lit::Bool(b) => hir::Literal::Bool(*b),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        Some(hir::ReasonPart::ConstEntry { key: key_id, rows })
     }
 }

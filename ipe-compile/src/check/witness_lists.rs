@@ -48,6 +48,7 @@ pub(super) fn clause_parts<'e>(
         template.is_some_and(|t| {
             t.iter().any(|p| match p {
                 ReasonPart::Hole { path, .. } => ipe_nostd::path::split_first(path).0 == var,
+                ReasonPart::Lookup { key, .. } => ipe_nostd::path::split_first(key).0 == var,
                 ReasonPart::Text(_) => false,
             })
         })

@@ -265,13 +265,7 @@ impl<'t> CodeGen<'t> {
                     }
                 }
                 // `has m[k]` (issue #13): the key, then `map.has`.
-                Operand::MapGet(m) => {
-                    self.operand(&m.key)?;
-                    self.emit(Instr::MapHas {
-                        map: IsaSlot(m.map),
-                        field: Field(m.field),
-                    });
-                }
+                Operand::MapGet(m) => self.map_entry(m, true)?,
                 // `segment(x, ..) ?? d` (issue #14): whether the piece is there.
                 Operand::Segment(g) => self.segment(g, true)?,
                 // `has` of anything else is always present.
@@ -383,6 +377,19 @@ impl<'t> CodeGen<'t> {
             },
             Operand::Lit(_) | Operand::Lookup(_) | Operand::Time(_) => None,
         }
+    }
+
+    /// `m[k]` (issue #13): the key, then one scan of the map for its entry: `map.get` (the
+    /// entry's field) or, for `has`, `map.has`.
+    fn map_entry(&mut self, m: &crate::hir::MapGet, has: bool) -> Result<(), LowerError> {
+        self.operand(&m.key)?;
+        let (map, field) = (IsaSlot(m.map), Field(m.field));
+        self.emit(if has {
+            Instr::MapHas { map, field }
+        } else {
+            Instr::MapGet { map, field }
+        });
+        Ok(())
     }
 
     /// `M[y]` (issue #13): the table's value under the key operand, one instruction.
@@ -580,13 +587,7 @@ impl<'t> CodeGen<'t> {
             Operand::Count(a) => self.aggregate(Aggr::Count, a)?,
             Operand::Lookup(l) => self.lookup(l)?,
             // Issue #13: the key, then one scan of the map for its entry.
-            Operand::MapGet(m) => {
-                self.operand(&m.key)?;
-                self.emit(Instr::MapGet {
-                    map: IsaSlot(m.map),
-                    field: Field(m.field),
-                });
-            }
+            Operand::MapGet(m) => self.map_entry(m, false)?,
             Operand::CountSum(aggs) => {
                 // `count a`, then `count b` `add`, ...: left to right.
                 for (i, a) in aggs.iter().enumerate() {

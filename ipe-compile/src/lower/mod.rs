@@ -549,6 +549,17 @@ pub fn lower_located(
                 .iter()
                 .for_each(|c| collect_strings(&c.expr, &mut strings));
         }
+        // `{M[y]}` placeholders (session 11): their table's keys and string values.
+        for part in p.template.iter().flatten() {
+            if let hir::ReasonPart::ConstEntry { rows, .. } = part {
+                for (k, v) in rows {
+                    strings.push(Cow::Borrowed(k.as_str()));
+                    if let Literal::Str(s) = v {
+                        strings.push(Cow::Borrowed(s.as_str()));
+                    }
+                }
+            }
+        }
     }
     // Each text once before sorting (issue #15: most literals repeat across policies).
     let mut seen = hashbrown::HashSet::with_capacity(strings.len());
@@ -762,7 +773,11 @@ pub fn lower_located(
         if let Some(template) = &p.template {
             let parts: Vec<ReasonPartFields> = template
                 .iter()
-                .flat_map(|part| reason_parts_of(&mut t, part))
+                .map(|part| reason_parts_of(&mut t, part))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(in_policy)?
+                .into_iter()
+                .flatten()
                 .collect();
             r.part_count = u16::try_from(parts.len())
                 .map_err(|_| in_policy(LowerError::TooMany("reason template parts")))?;
@@ -980,12 +995,27 @@ pub fn lower_located(
 /// The records of one reason template part: one, or for a witness field over several lists
 /// (issue #13) one witness field part per list, each but the last flagged as continued
 /// (`docs/bundle-format.md`, "Reason templates").
-fn reason_parts_of(t: &mut Tables, part: &hir::ReasonPart) -> Vec<ReasonPartFields> {
+fn reason_parts_of(
+    t: &mut Tables,
+    part: &hir::ReasonPart,
+) -> Result<Vec<ReasonPartFields>, LowerError> {
+    if let hir::ReasonPart::ConstEntry { key, rows } = part {
+        // Session 11: the lookup table `lookup.slot` reads, shared with it.
+        let (set, konst) = t.lookup_table(rows)?;
+        return Ok(vec![ReasonPartFields {
+            kind: part_kind::CONST_ENTRY,
+            clause: *key,
+            operand: set,
+            entry: konst,
+            ..ReasonPartFields::default()
+        }]);
+    }
     let hir::ReasonPart::FieldOf(alts) = part else {
-        return vec![reason_part(t, part)];
+        return Ok(vec![reason_part(t, part)]);
     };
     let n = alts.len();
-    alts.iter()
+    Ok(alts
+        .iter()
         .enumerate()
         .map(|(i, a)| ReasonPartFields {
             kind: part_kind::FIELD,
@@ -994,7 +1024,7 @@ fn reason_parts_of(t: &mut Tables, part: &hir::ReasonPart) -> Vec<ReasonPartFiel
             default: u8::from(i + 1 < n),
             ..ReasonPartFields::default()
         })
-        .collect()
+        .collect())
 }
 
 /// The record of one reason template part (`docs/bundle-format.md`, "Reason templates").
@@ -1023,8 +1053,10 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
             operand: *field,
             ..ReasonPartFields::default()
         },
-        // `FieldOf` is written as several parts by `reason_parts`; never reached.
-        hir::ReasonPart::FieldOf(_) => ReasonPartFields::default(),
+        // `FieldOf` and `ConstEntry` are written by `reason_parts_of`; never reached.
+        hir::ReasonPart::FieldOf(_) | hir::ReasonPart::ConstEntry { .. } => {
+            ReasonPartFields::default()
+        }
         hir::ReasonPart::Count => ReasonPartFields {
             kind: part_kind::COUNT,
             ..ReasonPartFields::default()
@@ -1036,6 +1068,25 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
         hir::ReasonPart::MapEntry { map, key, field } => ReasonPartFields {
             kind: part_kind::MAP_ENTRY,
             clause: *key,
+            operand: *map,
+            entry: *field,
+            ..ReasonPartFields::default()
+        },
+        // Session 11: the key is a string field of the clause's witness, its index in the
+        // text range's offset (`docs/bundle-format.md`).
+        hir::ReasonPart::WitnessEntry {
+            clause,
+            key_field,
+            map,
+            field,
+            ..
+        } => ReasonPartFields {
+            text: ipe_nostd::format::Span {
+                off: u32::from(*key_field),
+                len: 0,
+            },
+            kind: part_kind::WITNESS_ENTRY,
+            clause: *clause,
             operand: *map,
             entry: *field,
             ..ReasonPartFields::default()

@@ -326,7 +326,7 @@ mod tests {
             .iter()
             .filter_map(|p| match p {
                 ReasonPart::Hole { path, .. } => Some(path.as_str()),
-                ReasonPart::Text(_) => None,
+                _ => None,
             })
             .collect();
         assert_eq!(holes, vec![r#"m["app/x"].y"#, r#"c["a}b"]"#, "m.team"]);

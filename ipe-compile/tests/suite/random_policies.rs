@@ -28,3 +28,20 @@ fn interpreter_agrees_with_reference_on_random_bundles() {
         )
         .unwrap();
 }
+
+/// The random bundles stay within the checker's nesting limit (issue #13, session 11: one
+/// run failed with "expression is nested more than 32 levels deep"): compiling many of them
+/// never reports it.
+#[test]
+fn random_bundles_stay_within_the_nesting_limit() {
+    let mut runner = ipe_testgen::runner("IPE_PROP_CASES", 1_000);
+    runner
+        .run(&bundle(1..4), |src| {
+            if let Err(d) = ipe_compile::compile_str(&[("schema.ipe", SCHEMA), ("p.ipe", &src)]) {
+                let d = d.to_string();
+                prop_assert!(!d.contains("nested more than"), "{d}\n{src}");
+            }
+            Ok(())
+        })
+        .unwrap();
+}

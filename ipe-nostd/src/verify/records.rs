@@ -321,6 +321,52 @@ fn witness_list(body: &Body<'_>, clause: &ClauseRec<'_>) -> Option<u16> {
     crate::witness::clause_list(body.code.get(off..off.checked_add(len)?)?)
 }
 
+/// Whether slot `map` (in range) is a map whose field `entry` (1 or more) is a scalar a
+/// placeholder shows: the map and entry of a [`part_kind::MAP_ENTRY`] or
+/// [`part_kind::WITNESS_ENTRY`] part.
+fn map_entry_ok(body: &Body<'_>, map: usize, entry: u16) -> bool {
+    let mr = SlotRec::nth(body.slots, map);
+    mr.kind() == kind::MAP
+        && entry >= 1
+        && entry < mr.field_count()
+        && matches!(
+            FieldRec::nth(
+                body.fields,
+                usize::from(mr.first_field()) + usize::from(entry)
+            )
+            .kind(),
+            kind::STR
+                | kind::INT
+                | kind::BOOL
+                | kind::ENUM
+                | kind::QUANTITY
+                | kind::TIME
+                | kind::DURATION
+                | kind::IP
+        )
+}
+
+/// Whether (`set`, `konst`) is a lookup table as `lookup.slot` reads it: a non-empty set of
+/// strings whose `n` rows are the constants `konst .. konst + n`, all strings, all ints or all
+/// bools.
+fn const_table_ok(body: &Body<'_>, set: u16, konst: u16) -> bool {
+    if usize::from(set) >= SetRec::count(body.sets) {
+        return false;
+    }
+    let sr = SetRec::nth(body.sets, usize::from(set));
+    let n = usize::try_from(sr.key_count()).unwrap_or(usize::MAX);
+    let first = usize::from(konst);
+    let Some(end) = first.checked_add(n) else {
+        return false;
+    };
+    if sr.kind() != kind::STR || n == 0 || end > ConstRec::count(body.consts) {
+        return false;
+    }
+    let k0 = ConstRec::nth(body.consts, first).kind();
+    matches!(k0, kind::STR | kind::INT | kind::BOOL)
+        && (first..end).all(|c| ConstRec::nth(body.consts, c).kind() == k0)
+}
+
 /// A policy's reason template: parts in range, texts valid, slots scalar, every field part
 /// naming a field of a witness clause's list; and every witness clause an `all` of the whole
 /// clause.
@@ -411,27 +457,47 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                     && map < slots
                     && key < slots
                     && SlotRec::nth(body.slots, key).kind() == kind::STR
+                    && map_entry_ok(body, map, part.entry())
+            }
+            // Session 11: a map entry under a string field of a witness element (the field
+            // in the text offset), with the `dynkey` family only.
+            part_kind::WITNESS_ENTRY => {
+                let map = usize::from(part.operand());
+                crate::family::Family::DynKey.enabled()
+                    && part.text().len == 0
+                    && part.default() == 0
+                    && part.clause() < nc
+                    && map < slots
+                    && map_entry_ok(body, map, part.entry())
                     && {
-                        let mr = SlotRec::nth(body.slots, map);
-                        mr.kind() == kind::MAP
-                            && part.entry() >= 1
-                            && part.entry() < mr.field_count()
-                            && matches!(
-                                FieldRec::nth(
-                                    body.fields,
-                                    usize::from(mr.first_field()) + usize::from(part.entry())
-                                )
-                                .kind(),
-                                kind::STR
-                                    | kind::INT
-                                    | kind::BOOL
-                                    | kind::ENUM
-                                    | kind::QUANTITY
-                                    | kind::TIME
-                                    | kind::DURATION
-                                    | kind::IP
-                            )
+                        let cr = ClauseRec::nth(body.clauses, fc + usize::from(part.clause()));
+                        cr.witness() != 0
+                            && witness_list(body, &cr).is_some_and(|list| {
+                                let lr = SlotRec::nth(body.slots, usize::from(list));
+                                usize::from(list) < slots
+                                    && lr.kind() == kind::RECORDS
+                                    && lr.max_len() <= u32::from(u16::MAX)
+                                    && part.text().off < u32::from(lr.field_count())
+                                    && FieldRec::nth(
+                                        body.fields,
+                                        usize::from(lr.first_field()) + part.text().off as usize,
+                                    )
+                                    .kind()
+                                        == kind::STR
+                            })
                     }
+            }
+            // Session 11: a map constant's lookup table (`lookup.slot`'s operands: set
+            // `operand`, constants from `entry`) under the string in slot `clause`, with the
+            // `lookups` family only.
+            part_kind::CONST_ENTRY => {
+                let key = usize::from(part.clause());
+                crate::family::Family::Lookups.enabled()
+                    && zero_text
+                    && part.default() == 0
+                    && key < slots
+                    && SlotRec::nth(body.slots, key).kind() == kind::STR
+                    && const_table_ok(body, part.operand(), part.entry())
             }
             _ => false,
         };
