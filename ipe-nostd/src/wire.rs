@@ -109,6 +109,17 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// One postcard byte string at the start of `bytes` (any varint length postcard accepts,
+/// shortest or not) and the bytes after it; `None` where postcard errs.
+pub(crate) fn take_bytes(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut r = Reader {
+        rest: bytes,
+        canonical: true,
+    };
+    let b = r.bytes()?;
+    Some((b, r.rest))
+}
+
 /// Decodes a whole body: [`BundleError::MalformedBody`] for bytes that are no body encoding
 /// (truncated, bad UTF-8 in `text`, an overlong varint, a bad trailing area), then
 /// [`BundleError::NonCanonical`] for a length prefix longer than its shortest form.
@@ -236,6 +247,17 @@ mod tests {
         let mut cases = 0;
         let mut check = |bytes: &[u8]| {
             assert_eq!(decode_body(bytes), reference(bytes), "{bytes:02x?}");
+            // The regex table's entries: one byte string, and one `str`.
+            assert_eq!(
+                take_bytes(bytes),
+                postcard::take_from_bytes::<&[u8]>(bytes).ok(),
+                "{bytes:02x?}"
+            );
+            assert_eq!(
+                take_bytes(bytes).and_then(|(t, rest)| Some((core::str::from_utf8(t).ok()?, rest))),
+                postcard::take_from_bytes::<&str>(bytes).ok(),
+                "{bytes:02x?}"
+            );
             cases += 1;
         };
         for s in samples() {
