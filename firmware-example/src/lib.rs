@@ -5,6 +5,8 @@
 //!   with embedded-hal-mock (`cargo test --target x86_64-unknown-linux-gnu --lib`).
 //! - [`sim`]: a simulated plant (pins and an I2C sensor in RAM) that the QEMU binaries script.
 //! - `board` (device only): semihosting exit codes and the stack painter.
+//! - `mem` (device only): byte-loop `memcpy`/`memset`/`memcmp` (issue #15: smaller than
+//!   compiler-builtins').
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
@@ -30,6 +32,8 @@ macro_rules! error {
 #[cfg(target_os = "none")]
 pub mod board;
 pub mod controller;
+#[cfg(target_os = "none")]
+pub mod mem;
 #[cfg(feature = "signed")]
 pub mod signed;
 pub mod sim;

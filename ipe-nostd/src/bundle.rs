@@ -122,54 +122,6 @@ impl From<VerifyError> for BundleError {
     }
 }
 
-/// Bytes of the shortest postcard varint encoding `n`.
-fn varint_len(n: usize) -> usize {
-    let bits = usize::BITS - (n | 1).leading_zeros();
-    bits.div_ceil(7) as usize
-}
-
-/// The length of the canonical postcard encoding of `body` (`None` on overflow).
-fn canonical_len(body: &Body<'_>) -> Option<usize> {
-    let sections = [
-        body.text.as_bytes(),
-        body.symbols,
-        body.slots,
-        body.fields,
-        body.enums,
-        body.members,
-        body.consts,
-        body.sets,
-        body.set_keys,
-        body.code,
-        body.policies,
-        body.clauses,
-        body.metadata,
-        body.index_groups,
-        body.index_buckets,
-        body.index_policies,
-        body.unindexed,
-    ];
-    let len = sections.iter().try_fold(1usize, |acc, s| {
-        acc.checked_add(varint_len(s.len()))?.checked_add(s.len())
-    })?;
-    // The trailing area: `reason_parts` when non-empty or when a tagged section follows,
-    // then each non-empty tagged section as its tag byte and a byte string.
-    let tagged = tagged_sections(body);
-    let mut len = if body.reason_parts.is_empty() && tagged.iter().all(|(_, s)| s.is_empty()) {
-        len
-    } else {
-        let n = body.reason_parts.len();
-        len.checked_add(varint_len(n))?.checked_add(n)?
-    };
-    for (_, s) in tagged.iter().filter(|(_, s)| !s.is_empty()) {
-        len = len
-            .checked_add(1)?
-            .checked_add(varint_len(s.len()))?
-            .checked_add(s.len())?;
-    }
-    Some(len)
-}
-
 /// The tagged trailing sections of a body, by increasing tag (`docs/bundle-format.md`,
 /// "Trailing sections"): each is written as its tag byte and a byte string when non-empty.
 pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 4] {
@@ -179,37 +131,6 @@ pub fn tagged_sections<'a>(body: &Body<'a>) -> [(u8, &'a [u8]); 4] {
         (format::TAG_SLOT_DEFAULTS, body.slot_defaults),
         (format::TAG_INT_RANGES, body.int_ranges),
     ]
-}
-
-/// Reads the trailing area after the postcard struct into `body`: `reason_parts`, then tagged
-/// sections with strictly increasing known tags, each non-empty; [`BundleError::MalformedBody`]
-/// otherwise.
-fn read_trailing<'a>(body: &mut Body<'a>, left: &'a [u8]) -> Result<(), BundleError> {
-    let (parts, mut left) =
-        postcard::take_from_bytes::<&'a [u8]>(left).map_err(|_| BundleError::MalformedBody)?;
-    body.reason_parts = parts;
-    let mut last: Option<u8> = None;
-    while let Some((&tag, rest)) = left.split_first() {
-        let (section, rest) =
-            postcard::take_from_bytes::<&'a [u8]>(rest).map_err(|_| BundleError::MalformedBody)?;
-        if section.is_empty() || last.is_some_and(|l| tag <= l) {
-            return Err(BundleError::MalformedBody);
-        }
-        match tag {
-            format::TAG_IP_RANGES => body.ip_ranges = section,
-            crate::regex::REGEX_SECTION => body.regexes = section,
-            format::TAG_SLOT_DEFAULTS => body.slot_defaults = section,
-            format::TAG_INT_RANGES => body.int_ranges = section,
-            _ => return Err(BundleError::MalformedBody),
-        }
-        last = Some(tag);
-        left = rest;
-    }
-    // An empty `reason_parts` is written only before a tagged section.
-    if parts.is_empty() && last.is_none() {
-        return Err(BundleError::MalformedBody);
-    }
-    Ok(())
 }
 
 /// A verified policy bundle borrowing its bytes (from flash, an mmap or a buffer).
@@ -412,17 +333,9 @@ impl<'a> Bundle<'a> {
                 found,
             });
         }
-        let (mut body, left) = postcard::take_from_bytes::<Body<'a>>(body_bytes)
-            .map_err(|_| BundleError::MalformedBody)?;
-        if !left.is_empty() {
-            // The optional trailing area: reason templates, then tagged sections.
-            read_trailing(&mut body, left)?;
-        }
-        // Every varint of the body is a length prefix: the body is canonical exactly when it is
-        // as long as its encoding with shortest prefixes (a longer prefix only adds bytes).
-        if canonical_len(&body) != Some(body_bytes.len()) {
-            return Err(BundleError::NonCanonical);
-        }
+        // The struct, the optional trailing area (reason templates, then tagged sections)
+        // and the canonical-length check, read by hand (issue #15: `wire.rs`).
+        let body = crate::wire::decode_body(body_bytes)?;
         if header.version != body.version() {
             return Err(BundleError::VersionMismatch {
                 header: header.version,

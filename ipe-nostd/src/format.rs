@@ -419,8 +419,10 @@ macro_rules! records {
 
             /// Record `i` of `section` (all fields 0 when out of range, which a verified
             /// bundle never is). The range is checked once, here: the view holds exactly
-            /// the record's bytes, so its field accessors are plain loads (issue #15).
-            #[inline(always)]
+            /// the record's bytes, so its field accessors are plain loads (issue #15). Out of
+            /// line in the `size` profile (one copy per record kind instead of one per use).
+            #[cfg_attr(feature = "size", inline(never))]
+            #[cfg_attr(not(feature = "size"), inline(always))]
             pub fn nth(section: &'a [u8], i: usize) -> Self {
                 const ZERO: [u8; $len] = [0; $len];
                 let start = i.wrapping_mul($len);

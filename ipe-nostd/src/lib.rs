@@ -77,6 +77,7 @@ pub mod value;
 pub mod verify;
 pub mod vm;
 pub mod vocab;
+mod wire;
 pub mod witness;
 
 pub use bundle::{Bundle, BundleError, PolicyId, SlotId};

@@ -287,6 +287,86 @@ pub fn split_brackets(path: &str) -> impl Iterator<Item = &str> {
 /// Whether `path` is the canonical text of its keys: at least one key, identifiers plain,
 /// every other key quoted with exactly the escapes [`write_segment`] writes.
 pub fn is_canonical(path: &str) -> bool {
+    #[cfg(feature = "size")]
+    return is_canonical_bytes(path.as_bytes());
+    #[cfg(not(feature = "size"))]
+    is_canonical_segments(path)
+}
+
+/// [`is_canonical`] by one scan of the bytes (issue #15: the `size` profile's, without the
+/// segment iterator, key characters and escape writer): the same answer for every `str`
+/// (unit test over every short string of an alphabet of the path syntax).
+#[cfg_attr(
+    not(feature = "size"),
+    allow(dead_code, reason = "hosts walk segments; tests compare both")
+)]
+fn is_canonical_bytes(b: &[u8]) -> bool {
+    let plain = |key: &[u8]| {
+        key.first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            && key
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let rest = b.get(i..).unwrap_or(&[]);
+        if rest.starts_with(b"[\"") {
+            // A quoted key: every `\` starts one of the four escapes, no raw quote, newline or
+            // tab, closed by `"]`; an identifier would have been written plain.
+            let start = i + 2;
+            let mut j = start;
+            let mut escaped = false;
+            loop {
+                match b.get(j) {
+                    None | Some(b'\n' | b'\t') => return false,
+                    Some(b'"') => break,
+                    Some(b'\\') => {
+                        if !matches!(b.get(j + 1), Some(b'"' | b'\\' | b'n' | b't')) {
+                            return false;
+                        }
+                        escaped = true;
+                        j += 2;
+                    }
+                    Some(_) => j += 1,
+                }
+            }
+            if b.get(j + 1) != Some(&b']') || (!escaped && plain(b.get(start..j).unwrap_or(&[]))) {
+                return false;
+            }
+            i = j + 2;
+        } else {
+            // An identifier: after a `.` unless it is the first key; it ends at a `.` or `["`.
+            if i > 0 {
+                if rest.first() != Some(&b'.') {
+                    return false;
+                }
+                i += 1;
+            }
+            let start = i;
+            while b
+                .get(i..)
+                .is_some_and(|r| r.first().is_some_and(|&c| c != b'.') && !r.starts_with(b"[\""))
+            {
+                i += 1;
+            }
+            if !plain(b.get(start..i).unwrap_or(&[])) {
+                return false;
+            }
+        }
+    }
+    !b.is_empty()
+}
+
+/// [`is_canonical`] through [`segments`] and [`write_segment`]'s escapes (hosts).
+#[cfg_attr(
+    feature = "size",
+    allow(
+        dead_code,
+        reason = "the `size` profile scans bytes; tests compare both"
+    )
+)]
+fn is_canonical_segments(path: &str) -> bool {
     if path.is_empty() {
         return false;
     }
@@ -359,6 +439,52 @@ mod tests {
     use super::*;
     use std::string::String;
     use std::vec::Vec;
+
+    /// Issue #15: the byte scan of the `size` profile answers as the segment walk does, for
+    /// every string of up to 5 characters over the path syntax's alphabet, and for longer
+    /// paths of the other tests.
+    #[test]
+    fn issue15_canonical_byte_scan_agrees_with_segments() {
+        let alphabet = [
+            'a', 'Z', '_', '-', '0', '.', '[', ']', '"', '\\', 'n', '\n', '\t', 'é', ' ',
+        ];
+        let mut s = String::new();
+        let mut n = 0usize;
+        let mut canonical = 0usize;
+        fn walk(s: &mut String, depth: usize, alphabet: &[char], n: &mut usize, c: &mut usize) {
+            let (a, b) = (is_canonical_bytes(s.as_bytes()), is_canonical_segments(s));
+            assert_eq!(a, b, "{s:?}");
+            *n += 1;
+            *c += usize::from(a);
+            if depth == 0 {
+                return;
+            }
+            for &ch in alphabet {
+                s.push(ch);
+                walk(s, depth - 1, alphabet, n, c);
+                s.pop();
+            }
+        }
+        walk(&mut s, 5, &alphabet, &mut n, &mut canonical);
+        assert!(n > 800_000 && canonical > 8_000, "{n} {canonical}");
+        for p in [
+            r#"a.b["c"].d"#,
+            r#"metadata.labels["app.kubernetes.io/name"]"#,
+            r#"a["x\"y"]["z\\"].w-1"#,
+            r#"a["ok\q"]"#,
+            r#"["x y"].["z"]"#,
+            r#"a["b"]c"#,
+            r#"a["b"].c["d"]"#,
+            "a[\"tab\\t\"]",
+            "a[\"raw\ttab\"]",
+        ] {
+            assert_eq!(
+                is_canonical_bytes(p.as_bytes()),
+                is_canonical_segments(p),
+                "{p}"
+            );
+        }
+    }
 
     /// The byte-wise helpers that keep `core::str::pattern` out of firmware answer as `str`'s
     /// own `find` and `split` do.

@@ -51,8 +51,10 @@ pub fn entries(table: &[u8]) -> impl Iterator<Item = Result<Entry<'_>, BundleErr
             return None;
         }
         let entry = (|| {
-            let (text, left) = postcard::take_from_bytes::<&str>(rest).ok()?;
-            let (dfa, left) = postcard::take_from_bytes::<&[u8]>(left).ok()?;
+            // Two postcard byte strings, the first UTF-8 (issue #15: read by `wire.rs`).
+            let (text, left) = crate::wire::take_bytes(rest)?;
+            let text = core::str::from_utf8(text).ok()?;
+            let (dfa, left) = crate::wire::take_bytes(left)?;
             Some((Entry { text, dfa }, left))
         })();
         match entry {

@@ -37,7 +37,9 @@ const SAT_1100: i64 = 1_796_464_800_000;
 /// One scripted connection attempt: the device clock (`None`: not set), the ticket's issue
 /// time, the port, and the decision that must follow.
 struct Step {
-    what: &'static str,
+    /// The step's description, interned by defmt (issue #15: the text stays in the ELF's
+    /// `.defmt` section for the host's decoder, out of the device's flash).
+    what: fn() -> defmt::Str,
     now: Option<i64>,
     issued: Option<i64>,
     port: i64,
@@ -50,35 +52,35 @@ const ALL: &[&str] = &["ServicePorts", "MaintenanceWindow", "TicketExpiry"];
 
 #[rustfmt::skip]
 const SCRIPT: &[Step] = &[
-    Step { what: "allowed: Modbus/TCP on Tuesday 11:00, ticket 2 h old", now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 502,
+    Step { what: || defmt::intern!("allowed: Modbus/TCP on Tuesday 11:00, ticket 2 h old"), now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 502,
            effect: Effect::Allow, violated: &[], errors: &[] },
-    Step { what: "allowed: vendor range, first port", now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 20000,
+    Step { what: || defmt::intern!("allowed: vendor range, first port"), now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 20000,
            effect: Effect::Allow, violated: &[], errors: &[] },
-    Step { what: "allowed: vendor range, last port", now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 20099,
+    Step { what: || defmt::intern!("allowed: vendor range, last port"), now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 20099,
            effect: Effect::Allow, violated: &[], errors: &[] },
-    Step { what: "denied: port 20100, past the vendor range", now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 20100,
+    Step { what: || defmt::intern!("denied: port 20100, past the vendor range"), now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 20100,
            effect: Effect::Deny, violated: &["ServicePorts"], errors: &[] },
-    Step { what: "denied: port 501", now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 501,
+    Step { what: || defmt::intern!("denied: port 501"), now: Some(TUE_1100), issued: Some(TUE_1100 - 2 * HOUR), port: 501,
            effect: Effect::Deny, violated: &["ServicePorts"], errors: &[] },
-    Step { what: "denied: Tuesday 07:59:59, before the window", now: Some(TUE_0759), issued: Some(TUE_0759 - HOUR), port: 502,
+    Step { what: || defmt::intern!("denied: Tuesday 07:59:59, before the window"), now: Some(TUE_0759), issued: Some(TUE_0759 - HOUR), port: 502,
            effect: Effect::Deny, violated: &["MaintenanceWindow"], errors: &[] },
-    Step { what: "allowed: Tuesday 08:00:00, the window opens", now: Some(TUE_0800), issued: Some(TUE_0800 - HOUR), port: 502,
+    Step { what: || defmt::intern!("allowed: Tuesday 08:00:00, the window opens"), now: Some(TUE_0800), issued: Some(TUE_0800 - HOUR), port: 502,
            effect: Effect::Allow, violated: &[], errors: &[] },
-    Step { what: "allowed: Tuesday 17:59:59, the window's last second", now: Some(TUE_1759), issued: Some(TUE_1759 - HOUR), port: 502,
+    Step { what: || defmt::intern!("allowed: Tuesday 17:59:59, the window's last second"), now: Some(TUE_1759), issued: Some(TUE_1759 - HOUR), port: 502,
            effect: Effect::Allow, violated: &[], errors: &[] },
-    Step { what: "denied: Tuesday 18:00:00, the window closed", now: Some(TUE_1800), issued: Some(TUE_1800 - HOUR), port: 502,
+    Step { what: || defmt::intern!("denied: Tuesday 18:00:00, the window closed"), now: Some(TUE_1800), issued: Some(TUE_1800 - HOUR), port: 502,
            effect: Effect::Deny, violated: &["MaintenanceWindow"], errors: &[] },
-    Step { what: "denied: Saturday 11:00", now: Some(SAT_1100), issued: Some(SAT_1100 - HOUR), port: 502,
+    Step { what: || defmt::intern!("denied: Saturday 11:00"), now: Some(SAT_1100), issued: Some(SAT_1100 - HOUR), port: 502,
            effect: Effect::Deny, violated: &["MaintenanceWindow"], errors: &[] },
-    Step { what: "denied: ticket issued exactly 8 h ago", now: Some(TUE_1100), issued: Some(TUE_1100 - 8 * HOUR), port: 502,
+    Step { what: || defmt::intern!("denied: ticket issued exactly 8 h ago"), now: Some(TUE_1100), issued: Some(TUE_1100 - 8 * HOUR), port: 502,
            effect: Effect::Deny, violated: &["TicketExpiry"], errors: &[] },
-    Step { what: "allowed: ticket 1 ms short of 8 h", now: Some(TUE_1100), issued: Some(TUE_1100 - 8 * HOUR + 1), port: 502,
+    Step { what: || defmt::intern!("allowed: ticket 1 ms short of 8 h"), now: Some(TUE_1100), issued: Some(TUE_1100 - 8 * HOUR + 1), port: 502,
            effect: Effect::Allow, violated: &[], errors: &[] },
-    Step { what: "denied: ticket issued in the future", now: Some(TUE_1100), issued: Some(TUE_1100 + 60_000), port: 502,
+    Step { what: || defmt::intern!("denied: ticket issued in the future"), now: Some(TUE_1100), issued: Some(TUE_1100 + 60_000), port: 502,
            effect: Effect::Deny, violated: &["TicketExpiry"], errors: &[] },
-    Step { what: "fail closed: clock not set (no now)", now: None, issued: Some(TUE_1100), port: 502,
+    Step { what: || defmt::intern!("fail closed: clock not set (no now)"), now: None, issued: Some(TUE_1100), port: 502,
            effect: Effect::Deny, violated: &[], errors: &["MaintenanceWindow", "TicketExpiry"] },
-    Step { what: "fail closed: no ticket", now: Some(TUE_1100), issued: None, port: 502,
+    Step { what: || defmt::intern!("fail closed: no ticket"), now: Some(TUE_1100), issued: None, port: 502,
            effect: Effect::Deny, violated: &[], errors: &["TicketExpiry"] },
 ];
 
@@ -112,7 +114,7 @@ fn main() -> ! {
     let (port, issued) = (bundle.slot("conn.port"), bundle.slot("ticket.issued"));
     let (mut failures, mut eval_stack) = (0u32, 0usize);
     for (i, step) in SCRIPT.iter().enumerate() {
-        defmt::info!("step {=usize}: {=str}", i + 1, step.what);
+        defmt::info!("step {=usize}: {=istr}", i + 1, (step.what)());
         let mut ctx = Ctx::new();
         if let Some(s) = port {
             ctx.set(s, Value::Int(step.port));

@@ -14,7 +14,9 @@ use panic_probe as _;
 /// One scripted step: the plant state (changes from [`base`]), the command, and what must
 /// happen.
 struct Step {
-    what: &'static str,
+    /// The step's description, interned by defmt (issue #15: the text stays in the ELF's
+    /// `.defmt` section for the host's decoder, out of the device's flash).
+    what: fn() -> defmt::Str,
     setup: fn(&Plant),
     command: Command,
     effect: Effect,
@@ -35,29 +37,29 @@ const OPEN: &[&str] = &["OperatorRole", "DoorInterlock", "PressureLimit"];
 
 #[rustfmt::skip]
 const SCRIPT: &[Step] = &[
-    Step { what: "allowed: open at 250 kPa, door closed, operator", setup: |_| {},
+    Step { what: || defmt::intern!("allowed: open at 250 kPa, door closed, operator"), setup: |_| {},
            command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
-    Step { what: "denied: door open", setup: |p| p.door_closed.set(false),
+    Step { what: || defmt::intern!("denied: door open"), setup: |p| p.door_closed.set(false),
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &["DoorInterlock"], errors: &[] },
-    Step { what: "denied: 350 kPa needs a supervisor", setup: |p| p.pressure.set(Sample::Value(350)),
+    Step { what: || defmt::intern!("denied: 350 kPa needs a supervisor"), setup: |p| p.pressure.set(Sample::Value(350)),
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &["PressureLimit"], errors: &[] },
-    Step { what: "allowed: 350 kPa with the supervisor key", setup: |p| { p.pressure.set(Sample::Value(350)); p.supervisor_key.set(true) },
+    Step { what: || defmt::intern!("allowed: 350 kPa with the supervisor key"), setup: |p| { p.pressure.set(Sample::Value(350)); p.supervisor_key.set(true) },
            command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
-    Step { what: "denied: heating at 95 degrees", setup: |p| p.temperature.set(Sample::Value(95)),
+    Step { what: || defmt::intern!("denied: heating at 95 degrees"), setup: |p| p.temperature.set(Sample::Value(95)),
            command: Command::Heat, effect: Effect::Deny, matched: &["OverTemperature", "OperatorRole"], violated: &["OverTemperature"], errors: &[] },
-    Step { what: "denied: a viewer cannot heat", setup: |p| p.operator_key.set(false),
+    Step { what: || defmt::intern!("denied: a viewer cannot heat"), setup: |p| p.operator_key.set(false),
            command: Command::Heat, effect: Effect::Deny, matched: &["OverTemperature", "OperatorRole"], violated: &["OperatorRole"], errors: &[] },
-    Step { what: "allowed: heat at 60 degrees, operator", setup: |p| p.temperature.set(Sample::Value(60)),
+    Step { what: || defmt::intern!("allowed: heat at 60 degrees, operator"), setup: |p| p.temperature.set(Sample::Value(60)),
            command: Command::Heat, effect: Effect::Allow, matched: &["OverTemperature", "OperatorRole"], violated: &[], errors: &[] },
-    Step { what: "not applicable: calibrate (bundle default deny)", setup: |_| {},
+    Step { what: || defmt::intern!("not applicable: calibrate (bundle default deny)"), setup: |_| {},
            command: Command::Calibrate, effect: Effect::Deny, matched: &[], violated: &[], errors: &[] },
-    Step { what: "missing reading: pressure sensor NACK -> fail closed", setup: |p| p.pressure.set(Sample::Nack),
+    Step { what: || defmt::intern!("missing reading: pressure sensor NACK -> fail closed"), setup: |p| p.pressure.set(Sample::Nack),
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["PressureLimit"] },
-    Step { what: "missing reading: sensor not ready -> fail closed", setup: |p| p.pressure.set(Sample::NotReady),
+    Step { what: || defmt::intern!("missing reading: sensor not ready -> fail closed"), setup: |p| p.pressure.set(Sample::NotReady),
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["PressureLimit"] },
-    Step { what: "missing reading: door switch bouncing -> fail closed", setup: |p| p.door_bouncing.set(true),
+    Step { what: || defmt::intern!("missing reading: door switch bouncing -> fail closed"), setup: |p| p.door_bouncing.set(true),
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["DoorInterlock"] },
-    Step { what: "allowed again: 120 kPa, door steady", setup: |p| p.pressure.set(Sample::Value(120)),
+    Step { what: || defmt::intern!("allowed again: 120 kPa, door steady"), setup: |p| p.pressure.set(Sample::Value(120)),
            command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
 ];
 
@@ -102,7 +104,7 @@ fn main() -> ! {
     }
     let (mut failures, mut eval_stack) = (0u32, 0usize);
     for (i, step) in SCRIPT.iter().enumerate() {
-        defmt::info!("step {=usize}: {=str}", i + 1, step.what);
+        defmt::info!("step {=usize}: {=istr}", i + 1, (step.what)());
         base(&plant);
         (step.setup)(&plant);
         let verdict = station.step_with(step.command, |engine, ctx| {
