@@ -8,7 +8,7 @@ use crate::bundle::SlotId;
 use crate::decision::AttrError;
 use crate::format::kind;
 use crate::isa::SEG_AT_SLOT;
-use crate::value::{Str, Value, NO_SYMBOL};
+use crate::value::{Value, NO_SYMBOL};
 use crate::vocab::ErrKind;
 
 impl<'v> Machine<'_, '_, 'v> {
@@ -45,21 +45,43 @@ impl<'v> Machine<'_, '_, 'v> {
             // A constant (a map constant's value) holds only its symbol: its pieces are
             // constants too (the compiler puts every piece a `seg` can cut from a constant in
             // the string table), kept as their symbols.
-            crate::segment::segment(self.bundle.symbol(s.sym), sep, i).map(|p| Str {
-                text: "",
-                sym: self.bundle.intern(p).sym,
-            })
+            crate::segment::segment(self.bundle.symbol(s.sym), sep, i)
+                .map(|p| Cell::Sym(self.bundle.intern(p).sym))
         } else {
-            crate::segment::segment(s.text, sep, i).map(|p| self.bundle.intern(p))
+            crate::segment::segment(s.text, sep, i).map(|p| self.piece_cell(a, p))
         };
         match piece {
-            Some(piece) => Cell::str(piece),
+            Some(piece) => piece,
             None => Cell::Err(AttrError {
                 slot: at.0,
                 field: at.1,
                 kind: ErrKind::NoSegment,
             }),
         }
+    }
+
+    /// The cell of `piece`, a slice of the text of the string cell `a` (a request string or a
+    /// piece of one): its symbol when the string table has it, else its byte range in the
+    /// request string `a` refers to (a cell holds 24 bits of length: a piece is cut to its
+    /// first 16 MiB).
+    fn piece_cell(&self, a: Cell<'v>, piece: &'v str) -> Cell<'v> {
+        let sym = self.bundle.intern(piece).sym;
+        if sym != NO_SYMBOL {
+            return Cell::Sym(sym);
+        }
+        let src = match a {
+            Cell::Str(s) | Cell::Piece(s, ..) => s,
+            _ => return FALSE,
+        };
+        let start = (piece.as_ptr() as usize).wrapping_sub(src.text.as_ptr() as usize);
+        let Ok(start32) = u32::try_from(start) else {
+            return FALSE;
+        };
+        let len = piece
+            .len()
+            .min(src.text.len().saturating_sub(start))
+            .min(0xFF_FFFF);
+        Cell::Piece(src, start32, len as u16, (len >> 16) as u8)
     }
 
     /// Whether `segment` of the value `v` (read as the cell `a`) is present: false for a
