@@ -214,7 +214,18 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     #[inline(always)]
     fn load_slot(&self, s: SlotId) -> Cell<'v> {
         let r = self.bundle.slot_rec(s);
-        self.scalar(self.value(s), r.kind(), r.enum_id(), (s, None))
+        let v = self.value(s);
+        // Booleans and enum ranks inline too for slots (issue #15: the general read was ~140
+        // instructions for a boolean); not for fields, whose aggregate loops got dearer.
+        #[cfg(not(feature = "size"))]
+        match (r.kind(), v) {
+            (kind::BOOL, Value::Bool(b)) => return Cell::Bool(*b),
+            (kind::ENUM, Value::Enum(x)) if read::rank_in_range(self.bundle, r.enum_id(), *x) => {
+                return Cell::Enum(*x)
+            }
+            _ => {}
+        }
+        self.scalar(v, r.kind(), r.enum_id(), (s, None))
     }
 
     /// The `(first, count)` range of index group `g`'s policies that the request's value
@@ -352,6 +363,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
 
     fn eq(a: &Cell<'v>, b: &Cell<'v>) -> bool {
         match (a, b) {
+            (Cell::Str(x), Cell::Str(y)) => x == y,
             (Cell::Int(x), Cell::Int(y)) => x == y,
             (Cell::Bool(x), Cell::Bool(y)) => x == y,
             (Cell::Enum(x), Cell::Enum(y)) => x == y,
@@ -1205,6 +1217,41 @@ impl<'v> Machine<'_, '_, 'v> {
         }
     }
 
+    /// [`Self::run`] of a clause's block; a block that is one
+    /// `cmp.slot.const` or `in.slot.set` (most clauses) is evaluated directly, without the
+    /// dispatch loop and the operand stack (issue #15; found by its length and opcode byte).
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn run_block(&mut self, (start, end): (usize, usize)) -> Cell<'v> {
+        const CMP: usize = 1 + Opcode::CmpSlotConst.operand_len();
+        const SET: usize = 1 + Opcode::InSlotSet.operand_len();
+        let code = self.bundle.body.code;
+        let one = match (end.wrapping_sub(start), code.get(start)) {
+            (CMP, Some(&b)) => b == Opcode::CmpSlotConst as u8,
+            (SET, Some(&b)) => b == Opcode::InSlotSet as u8,
+            _ => false,
+        };
+        if one {
+            match self.instr_at(start, end) {
+                Some((Instr::CmpSlotConst { op, slot, konst }, _)) => {
+                    return self.cmp_const(op, self.load_slot(slot.0), konst.0);
+                }
+                Some((Instr::InSlotSet { slot, set }, _)) => {
+                    return self.in_set(self.load_slot(slot.0), set.0);
+                }
+                _ => {}
+            }
+        }
+        self.run((start, end), 0)
+    }
+
+    /// [`Self::run`] of a clause's block (no fast path with the `size` feature).
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    fn run_block(&mut self, block: (usize, usize)) -> Cell<'v> {
+        self.run(block, 0)
+    }
+
     /// No trigger head is skipped with the `size` feature (firmware: less code).
     #[cfg(feature = "size")]
     #[inline(always)]
@@ -1258,7 +1305,7 @@ impl<'v> Machine<'_, '_, 'v> {
             let clause = bundle.clause_rec(first_clause.saturating_add(c.into()));
             let code = self.block(clause.code());
             self.note = None;
-            match self.run(code, 0) {
+            match self.run_block(code) {
                 Cell::Bool(true) => {}
                 Cell::Err(e) => err = Some(min_err(err, e)),
                 _ => {
