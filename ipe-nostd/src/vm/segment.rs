@@ -48,7 +48,7 @@ impl<'v> Machine<'_, '_, 'v> {
             crate::segment::segment(self.bundle.symbol(s.sym), sep, i)
                 .map(|p| Cell::Sym(self.bundle.intern(p).sym))
         } else {
-            crate::segment::segment(s.text, sep, i).map(|p| self.piece_cell(a, p))
+            crate::segment::segment(s.text, sep, i).and_then(|p| self.piece_cell(a, p))
         };
         match piece {
             Some(piece) => piece,
@@ -62,26 +62,23 @@ impl<'v> Machine<'_, '_, 'v> {
 
     /// The cell of `piece`, a slice of the text of the string cell `a` (a request string or a
     /// piece of one): its symbol when the string table has it, else its byte range in the
-    /// request string `a` refers to (a cell holds 24 bits of length: a piece is cut to its
-    /// first 16 MiB).
-    fn piece_cell(&self, a: Cell<'v>, piece: &'v str) -> Cell<'v> {
+    /// request string `a` refers to. A cell holds 24 bits of length: a piece of 16 MiB or
+    /// more outside the table is `None`, read as no such piece (fail closed).
+    fn piece_cell(&self, a: Cell<'v>, piece: &'v str) -> Option<Cell<'v>> {
         let sym = self.bundle.intern(piece).sym;
         if sym != NO_SYMBOL {
-            return Cell::Sym(sym);
+            return Some(Cell::Sym(sym));
         }
         let src = match a {
             Cell::Str(s) | Cell::Piece(s, ..) => s,
-            _ => return FALSE,
+            _ => return None,
         };
         let start = (piece.as_ptr() as usize).wrapping_sub(src.text.as_ptr() as usize);
-        let Ok(start32) = u32::try_from(start) else {
-            return FALSE;
-        };
-        let len = piece
-            .len()
-            .min(src.text.len().saturating_sub(start))
-            .min(0xFF_FFFF);
-        Cell::Piece(src, start32, len as u16, (len >> 16) as u8)
+        let start = u32::try_from(start).ok()?;
+        let len = u32::try_from(piece.len())
+            .ok()
+            .filter(|&n| n <= 0xFF_FFFF)?;
+        Some(Cell::Piece(src, start, len as u16, (len >> 16) as u8))
     }
 
     /// Whether `segment` of the value `v` (read as the cell `a`) is present: false for a
