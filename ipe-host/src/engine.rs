@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
 use ipe_nostd::{
-    Accumulator, Bundle, Decision, DecisionBuilder, EffectOnly, Outcome, PolicyId, Value,
+    Accumulator, Bundle, Decision, DecisionBuilder, EffectOnly, Outcome, PolicyId, SlotId, Value,
 };
 
 use crate::builder::RequestBuilder;
@@ -218,6 +218,7 @@ impl PolicySet {
         bundle: &Bundle<'_>,
         shard: Option<&crate::stats::Shard>,
         id: PolicyId,
+        head: Option<SlotId>,
         values: &[Value<'_>],
     ) -> Outcome {
         if let Some(jit) = &self.jit {
@@ -225,8 +226,10 @@ impl PolicySet {
             jit.observe(id, n, &self.shared.counters);
             return outcome;
         }
-        Counters::record(shard, id, || {
-            ipe_nostd::vm::eval_policy_values(bundle, id, values)
+        // A candidate found through an index bucket skips its trigger's head (issue #15).
+        Counters::record(shard, id, || match head {
+            Some(slot) => ipe_nostd::vm::eval_policy_indexed(bundle, id, values, slot),
+            None => ipe_nostd::vm::eval_policy_values(bundle, id, values),
         })
         .0
     }
@@ -242,11 +245,13 @@ impl PolicySet {
         let mut acc = Accumulator::new(bundle.default_effect());
         // First-match groups are honoured by `for_each_admitted` (a bundle without groups pays
         // one check per decision).
-        self.shared.index.for_each_admitted(bundle, values, |id| {
-            let outcome = self.run_policy(bundle, shard, id, values);
-            acc.add(&mut d, id, outcome);
-            outcome
-        });
+        self.shared
+            .index
+            .for_each_admitted(bundle, values, |id, head| {
+                let outcome = self.run_policy(bundle, shard, id, head, values);
+                acc.add(&mut d, id, outcome);
+                outcome
+            });
         acc.finish(&mut d);
         d
     }
@@ -257,11 +262,13 @@ impl PolicySet {
         let bundle = self.bundle();
         let shard = self.shared.counters.shard();
         let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
-        self.shared.index.for_each_admitted(bundle, values, |id| {
-            let outcome = self.run_policy(bundle, shard, id, values);
-            out.add(id, outcome);
-            outcome
-        });
+        self.shared
+            .index
+            .for_each_admitted(bundle, values, |id, head| {
+                let outcome = self.run_policy(bundle, shard, id, head, values);
+                out.add(id, outcome);
+                outcome
+            });
         out.finish()
     }
 
@@ -277,12 +284,14 @@ impl PolicySet {
         out.start(default);
         let mut acc = Accumulator::new(default);
         let mut effect = EffectOnly::new(default);
-        self.shared.index.for_each_admitted(bundle, values, |id| {
-            let outcome = self.run_policy(bundle, shard, id, values);
-            acc.add(&mut effect, id, outcome);
-            out.record(id, outcome);
-            outcome
-        });
+        self.shared
+            .index
+            .for_each_admitted(bundle, values, |id, head| {
+                let outcome = self.run_policy(bundle, shard, id, head, values);
+                acc.add(&mut effect, id, outcome);
+                out.record(id, outcome);
+                outcome
+            });
         acc.finish(&mut effect);
         out.finish(effect.effect);
     }

@@ -160,28 +160,32 @@ impl Index {
     /// outcome: the unindexed policies first, in ascending ids, those after the deciding rule
     /// of their first-match group left out (`ipe_nostd::vm::run_unindexed`, which checks once
     /// whether the bundle has groups at all), then the index candidates (never group rules).
+    ///
+    /// `run` is also given, for a candidate found through its group's bucket, the group's slot
+    /// (its value has that bucket's key), so the interpreter may skip the trigger's head
+    /// (`ipe_nostd::vm::eval_policy_indexed`); `None` for the others.
     #[inline]
     pub(crate) fn for_each_admitted(
         &self,
         bundle: &Bundle<'_>,
         values: &[Value<'_>],
-        mut run: impl FnMut(PolicyId) -> Outcome,
+        mut run: impl FnMut(PolicyId, Option<SlotId>) -> Outcome,
     ) {
-        ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), &mut run);
+        ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), |id| run(id, None));
         for g in self.groups.iter() {
             let value = values
                 .get(usize::from(g.slot))
                 .copied()
                 .unwrap_or(Value::Missing);
-            let span = match g.key(bundle, value) {
-                Key::Bucket(k) => g.buckets.get(k),
-                Key::Nothing => None,
-                Key::All => Some(g.all),
+            let (span, head) = match g.key(bundle, value) {
+                Key::Bucket(k) => (g.buckets.get(k), Some(g.slot)),
+                Key::Nothing => (None, None),
+                Key::All => (Some(g.all), None),
             };
             if let Some((start, n)) = span {
                 let (start, n) = (start as usize, n as usize);
                 for &id in self.ids.get(start..start.saturating_add(n)).unwrap_or(&[]) {
-                    run(id);
+                    run(id, head);
                 }
             }
         }

@@ -35,59 +35,79 @@ mod time;
 
 /// One operand-stack cell: a value or the error that replaced it.
 ///
-/// A string is held as its two parts, text and symbol id ([`Str`]'s fields), not as a
-/// [`Str`]: `Str` is `repr(C)` (24 bytes, 4 of them padding, for the JIT), so a `Str` payload
-/// made every cell 32 bytes; with the parts inline the tag fits beside the symbol id and a
-/// cell is 24 bytes (issue #15: a smaller stack to clear per evaluation and to copy per
-/// push/pop, 256 bytes less interpreter stack on a device). `Cell::str` converts.
+/// Sixteen bytes on 64-bit hosts (issues #13/#15, session 11: the 24-byte cell of session 10
+/// cost +12-14 % instructions per decision): a request string or address is held by
+/// reference to its value in the context or list (which outlive the evaluation), a bundle
+/// string constant by its symbol id alone (its text is in the bundle's string table), and a
+/// piece that `segment` cut from a request string and that is in no table as its source
+/// string and byte range ([`Cell::as_str`] gives any of them as a [`Str`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Cell<'v> {
     Bool(bool),
     Int(i64),
-    /// A string: its text and symbol id (see [`Str`]).
-    Str(&'v str, u32),
+    /// A request string (see [`Str`]), by reference.
+    Str(&'v Str<'v>),
+    /// A string of the bundle's string table, by symbol id (a constant, or a piece of one).
+    Sym(u32),
     Enum(u16),
     Err(AttrError),
-    /// An address (issue #13, session 10): an `ip` field read through a dynamic key, or an
-    /// `ip` attribute or field it is compared with (`in.ip`, `cmp.ip`).
+    /// An address (issue #13, session 10), by reference: an `ip` field read through a
+    /// dynamic key, or an `ip` attribute or field it is compared with (`in.ip`, `cmp.ip`).
     #[cfg(all(feature = "dynkey", feature = "ip"))]
-    Ip(crate::ip::Ip),
+    Ip(&'v crate::ip::Ip),
+    /// A `segment` piece outside the string table: bytes `start..start + len` of a request
+    /// string's text, `len` split in its low 16 and high 8 bits (`vm/segment.rs`).
+    #[cfg(feature = "segment")]
+    Piece(&'v Str<'v>, u32, u16, u8),
 }
 
 const FALSE: Cell<'static> = Cell::Bool(false);
 
-impl<'v> From<Scalar<'v>> for Cell<'v> {
-    #[inline(always)]
-    fn from(s: Scalar<'v>) -> Self {
-        match s {
-            Scalar::Str(s) => Cell::str(s),
-            Scalar::Int(i) => Cell::Int(i),
-            Scalar::Bool(b) => Cell::Bool(b),
-            Scalar::Enum(r) => Cell::Enum(r),
-            // Issue #13, session 10: an address on the stack, for `in.ip` and `cmp.ip`.
-            #[cfg(all(feature = "dynkey", feature = "ip"))]
-            Scalar::Ip(a) => Cell::Ip(a),
-            // Without those families no verified instruction loads an address onto the
-            // stack: the ip instructions test it in place (`in.ip.slot`, `in.ip.field`).
-            #[cfg(not(all(feature = "dynkey", feature = "ip")))]
-            Scalar::Ip(_) => FALSE,
-        }
-    }
+/// The string of symbol `sym` as a constant cell gives it (no text: the table has it).
+#[inline(always)]
+const fn sym_str(sym: u32) -> Str<'static> {
+    Str { text: "", sym }
 }
 
+/// The value every missing slot, field or element reads as.
+static MISSING: Value<'static> = Value::Missing;
+
 impl<'v> Cell<'v> {
-    /// The cell of string `s`.
+    /// The cell of scalar `s`, read from the value `v` (a string or address cell refers to
+    /// `v`'s payload).
     #[inline(always)]
-    const fn str(s: Str<'v>) -> Self {
-        Cell::Str(s.text, s.sym)
+    fn of(v: &'v Value<'v>, s: Scalar<'v>) -> Self {
+        match (s, v) {
+            (Scalar::Int(i), _) => Cell::Int(i),
+            (Scalar::Bool(b), _) => Cell::Bool(b),
+            (Scalar::Enum(r), _) => Cell::Enum(r),
+            (Scalar::Str(_), Value::Str(s)) => Cell::Str(s),
+            // Issue #13, session 10: an address on the stack, for `in.ip` and `cmp.ip`.
+            #[cfg(all(feature = "dynkey", feature = "ip"))]
+            (Scalar::Ip(_), Value::Ip(a)) => Cell::Ip(a),
+            // A string or address scalar is read only from a value of its kind; without the
+            // dynkey and ip families no verified instruction loads an address onto the
+            // stack: the ip instructions test it in place (`in.ip.slot`, `in.ip.field`).
+            _ => FALSE,
+        }
     }
 
-    /// The string a cell holds, if it holds one.
-    #[cfg(feature = "segment")]
+    /// The string a cell holds, if it holds one (a constant's text is empty: the bundle's
+    /// string table has it, as [`read::str_op`] and the other string kernels expect).
     #[inline(always)]
     fn as_str(&self) -> Option<Str<'v>> {
         match *self {
-            Cell::Str(text, sym) => Some(Str { text, sym }),
+            Cell::Str(s) => Some(*s),
+            Cell::Sym(sym) => Some(Str { text: "", sym }),
+            #[cfg(feature = "segment")]
+            Cell::Piece(s, start, lo, hi) => {
+                let start = start as usize;
+                let len = usize::from(lo) | usize::from(hi) << 16;
+                s.text.get(start..start.wrapping_add(len)).map(|text| Str {
+                    text,
+                    sym: crate::value::NO_SYMBOL,
+                })
+            }
             _ => None,
         }
     }
@@ -96,13 +116,13 @@ impl<'v> Cell<'v> {
     #[inline(always)]
     fn scalar(&self) -> Option<Scalar<'v>> {
         match *self {
-            Cell::Str(text, sym) => Some(Scalar::Str(Str { text, sym })),
             Cell::Int(i) => Some(Scalar::Int(i)),
             Cell::Bool(b) => Some(Scalar::Bool(b)),
             Cell::Enum(r) => Some(Scalar::Enum(r)),
             Cell::Err(_) => None,
             #[cfg(all(feature = "dynkey", feature = "ip"))]
-            Cell::Ip(a) => Some(Scalar::Ip(a)),
+            Cell::Ip(a) => Some(Scalar::Ip(*a)),
+            _ => self.as_str().map(Scalar::Str),
         }
     }
 }
@@ -110,9 +130,9 @@ impl<'v> Cell<'v> {
 /// Stack bytes one evaluation uses (the cells plus per-level loop state), for sizing budgets.
 pub const STACK_BYTES: usize = STACK_CELLS * core::mem::size_of::<Cell<'static>>();
 
-// An address cell (issue #13, session 10) keeps a cell at 24 bytes on 64-bit hosts.
+// Issues #13/#15 (session 11): a cell is 16 bytes on 64-bit hosts, every family included.
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(core::mem::size_of::<Cell<'static>>() <= 24);
+const _: () = assert!(core::mem::size_of::<Cell<'static>>() <= 16);
 
 fn min_err(a: Option<AttrError>, b: AttrError) -> AttrError {
     match a {
@@ -157,32 +177,32 @@ type Head<'v> = Option<(SlotId, Cell<'v>)>;
 #[derive(Clone, Copy)]
 struct Reader<'e, 'a, 'v> {
     bundle: &'e Bundle<'a>,
-    values: &'e [Value<'v>],
+    values: &'v [Value<'v>],
 }
 
 impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     #[inline(always)]
-    fn value(&self, slot: SlotId) -> Value<'v> {
-        self.values
-            .get(usize::from(slot))
-            .copied()
-            .unwrap_or(Value::Missing)
+    fn value(&self, slot: SlotId) -> &'v Value<'v> {
+        self.values.get(usize::from(slot)).unwrap_or(&MISSING)
     }
 
     /// Reads a scalar of declared kind `k` (enum `e`), reporting errors as `at`.
     #[inline(always)]
-    fn scalar(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
-        match read::scalar_fast(v, k) {
-            Some(s) => s.into(),
-            None => self.scalar_slow(v, k, e, at),
+    fn scalar(&self, v: &'v Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
+        match (k, v) {
+            // The common cases of [`read::scalar_fast`], the string by reference.
+            (kind::STR, Value::Str(s)) => Cell::Str(s),
+            (kind::INT | kind::QUANTITY, Value::Int(i)) => Cell::Int(*i),
+            _ => self.scalar_slow(v, k, e, at),
         }
     }
 
-    /// [`Self::scalar`] for every other case (enums, booleans and errors): [`read::scalar`].
+    /// [`Self::scalar`] for every other case (enums, booleans, times and errors):
+    /// [`read::scalar`].
     #[inline(never)]
-    fn scalar_slow(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
-        match read::scalar(self.bundle, v, k, e) {
-            Ok(s) => s.into(),
+    fn scalar_slow(&self, v: &'v Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
+        match read::scalar(self.bundle, *v, k, e) {
+            Ok(s) => Cell::of(v, s),
             Err(kind) => Cell::Err(AttrError {
                 slot: at.0,
                 field: at.1,
@@ -194,7 +214,18 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     #[inline(always)]
     fn load_slot(&self, s: SlotId) -> Cell<'v> {
         let r = self.bundle.slot_rec(s);
-        self.scalar(self.value(s), r.kind(), r.enum_id(), (s, None))
+        let v = self.value(s);
+        // Booleans and enum ranks inline too for slots (issue #15: the general read was ~140
+        // instructions for a boolean); not for fields, whose aggregate loops got dearer.
+        #[cfg(not(feature = "size"))]
+        match (r.kind(), v) {
+            (kind::BOOL, Value::Bool(b)) => return Cell::Bool(*b),
+            (kind::ENUM, Value::Enum(x)) if read::rank_in_range(self.bundle, r.enum_id(), *x) => {
+                return Cell::Enum(*x)
+            }
+            _ => {}
+        }
+        self.scalar(v, r.kind(), r.enum_id(), (s, None))
     }
 
     /// The `(first, count)` range of index group `g`'s policies that the request's value
@@ -240,7 +271,7 @@ struct Machine<'e, 'a, 'v> {
 
 impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     #[inline(always)]
-    fn new(bundle: &'e Bundle<'a>, values: &'e [Value<'v>]) -> Self {
+    fn new(bundle: &'e Bundle<'a>, values: &'v [Value<'v>]) -> Self {
         Machine {
             r: Reader { bundle, values },
             bundle,
@@ -252,12 +283,12 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     }
 
     #[inline(always)]
-    fn value(&self, slot: SlotId) -> Value<'v> {
+    fn value(&self, slot: SlotId) -> &'v Value<'v> {
         self.r.value(slot)
     }
 
     #[inline(always)]
-    fn scalar(&self, v: Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
+    fn scalar(&self, v: &'v Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
         self.r.scalar(v, k, e, at)
     }
 
@@ -291,10 +322,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let fr = self
             .bundle
             .field_rec(usize::from(first).wrapping_add(field.into()));
-        let v = elem
-            .get(usize::from(field))
-            .copied()
-            .unwrap_or(Value::Missing);
+        let v = elem.get(usize::from(field)).unwrap_or(&MISSING);
         self.scalar(v, fr.kind(), fr.enum_id(), (slot, Some(field)))
     }
 
@@ -303,7 +331,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let r = self.bundle.const_rec(c);
         let v = r.value();
         match r.kind() {
-            kind::STR => Cell::Str("", v as u32),
+            kind::STR => Cell::Sym(v as u32),
             kind::INT => Cell::Int(v),
             kind::BOOL => Cell::Bool(v != 0),
             _ => Cell::Enum(v as u16),
@@ -312,7 +340,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
 
     /// A list slot's elements and stride, or the error reading it ([`read::list`]).
     fn list(&self, s: SlotId) -> Result<(&'v [Value<'v>], usize), AttrError> {
-        self.list_of(s, self.value(s))
+        self.list_of(s, *self.value(s))
     }
 
     /// Value `v` read as list slot `s` declares ([`read::list`]); errors name `s`.
@@ -335,13 +363,14 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
 
     fn eq(a: &Cell<'v>, b: &Cell<'v>) -> bool {
         match (a, b) {
-            (Cell::Str(xt, xs), Cell::Str(yt, ys)) => {
-                Str { text: xt, sym: *xs } == Str { text: yt, sym: *ys }
-            }
+            (Cell::Str(x), Cell::Str(y)) => x == y,
             (Cell::Int(x), Cell::Int(y)) => x == y,
             (Cell::Bool(x), Cell::Bool(y)) => x == y,
             (Cell::Enum(x), Cell::Enum(y)) => x == y,
-            _ => false,
+            _ => match (a.as_str(), b.as_str()) {
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            },
         }
     }
 
@@ -451,13 +480,10 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             (Cell::Enum(x), k) if !matches!(k, kind::STR | kind::INT | kind::BOOL) => {
                 x.cmp(&(cv as u16))
             }
-            (Cell::Str(text, sym), kind::STR)
-                if Str { text, sym }
-                    == Str {
-                        text: "",
-                        sym: cv as u32,
-                    } =>
-            {
+            (Cell::Str(s), kind::STR) if *s == sym_str(cv as u32) => Ordering::Equal,
+            (Cell::Sym(s), kind::STR) if s == cv as u32 => Ordering::Equal,
+            #[cfg(feature = "segment")]
+            (Cell::Piece(..), kind::STR) if a.as_str() == Some(sym_str(cv as u32)) => {
                 Ordering::Equal
             }
             (Cell::Bool(x), kind::BOOL) if x == (cv != 0) => Ordering::Equal,
@@ -547,24 +573,25 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let c = match (a, b) {
                         (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
-                        (Cell::Str(xt, xs), Cell::Str(yt, ys)) => {
-                            let (x, y) = (Str { text: xt, sym: xs }, Str { text: yt, sym: ys });
-                            Cell::Bool(read::str_op(self.bundle, op, x, y))
-                        }
-                        _ => FALSE,
+                        (a, b) => match (a.as_str(), b.as_str()) {
+                            (Some(x), Some(y)) => Cell::Bool(read::str_op(self.bundle, op, x, y)),
+                            _ => FALSE,
+                        },
                     };
                     self.push(c);
                 }
                 Instr::StrMatch { re } => {
                     let c = match self.pop() {
                         Cell::Err(x) => Cell::Err(x),
-                        Cell::Str(text, sym) => Cell::Bool(crate::regex::str_match(
-                            self.bundle,
-                            self.bundle.dfas(),
-                            re.0,
-                            Str { text, sym },
-                        )),
-                        _ => FALSE,
+                        a => match a.as_str() {
+                            Some(s) => Cell::Bool(crate::regex::str_match(
+                                self.bundle,
+                                self.bundle.dfas(),
+                                re.0,
+                                s,
+                            )),
+                            None => FALSE,
+                        },
                     };
                     self.push(c);
                 }
@@ -579,7 +606,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 #[cfg(feature = "ip")]
                 Instr::InIpSlot { slot, set } => {
-                    let c = self.in_ip(self.value(slot.0), set.0, (slot.0, None));
+                    let c = self.in_ip(*self.value(slot.0), set.0, (slot.0, None));
                     self.push(c);
                 }
                 #[cfg(feature = "ip")]
@@ -601,11 +628,13 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     let c = match (a, b) {
                         (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
                         (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
-                        (Cell::Str(_, x), Cell::Str(_, y)) => Cell::Bool(
-                            read::pair_key(x, y)
-                                .is_some_and(|k| self.bundle.set_contains(set.0, k)),
-                        ),
-                        _ => FALSE,
+                        (a, b) => match (a.as_str(), b.as_str()) {
+                            (Some(x), Some(y)) => Cell::Bool(
+                                read::pair_key(x.sym, y.sym)
+                                    .is_some_and(|k| self.bundle.set_contains(set.0, k)),
+                            ),
+                            _ => FALSE,
+                        },
                     };
                     self.push(c);
                 }
@@ -644,7 +673,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 #[cfg(feature = "segment")]
                 Instr::HasSegSlot { slot, sep, index } => {
                     let c =
-                        self.has_seg(self.value(slot.0), self.load_slot(slot.0), sep.0, index.0);
+                        self.has_seg(*self.value(slot.0), self.load_slot(slot.0), sep.0, index.0);
                     self.push(c);
                 }
                 #[cfg(feature = "segment")]
@@ -674,8 +703,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 | Instr::HasSeg { .. } => self.push(FALSE),
                 #[cfg(feature = "ip")]
                 Instr::CmpIpSlotSlot { op, a, b } => {
-                    let x = (self.value(a.0), (a.0, None));
-                    let y = (self.value(b.0), (b.0, None));
+                    let x = (*self.value(a.0), (a.0, None));
+                    let y = (*self.value(b.0), (b.0, None));
                     self.push(Self::ip_compare(op, x, y));
                 }
                 #[cfg(feature = "ip")]
@@ -686,7 +715,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     slot,
                 } => {
                     let x = self.ip_field(level.0, field.0);
-                    let y = (self.value(slot.0), (slot.0, None));
+                    let y = (*self.value(slot.0), (slot.0, None));
                     self.push(Self::ip_compare(op, x, y));
                 }
                 #[cfg(feature = "ip")]
@@ -892,11 +921,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 Instr::StrLen {} => {
                     let c = match self.pop() {
-                        Cell::Str(text, sym) => {
-                            Cell::Int(read::char_len(self.bundle, Str { text, sym }))
-                        }
                         Cell::Err(x) => Cell::Err(x),
-                        _ => FALSE,
+                        a => match a.as_str() {
+                            Some(s) => Cell::Int(read::char_len(self.bundle, s)),
+                            None => FALSE,
+                        },
                     };
                     self.push(c);
                 }
@@ -1128,6 +1157,24 @@ pub fn eval_policy_values(bundle: &Bundle<'_>, id: PolicyId, values: &[Value<'_>
     Machine::new(bundle, values).policy(id)
 }
 
+/// [`eval_policy_values`] for a candidate a host found through the trigger-index bucket of
+/// slot `slot` (the bucket of that slot's key): the same outcome, with the trigger's head on
+/// `slot` tested on the value already read instead of through the dispatch loop (issue #15;
+/// as [`evaluate`] does for its own candidates).
+pub fn eval_policy_indexed(
+    bundle: &Bundle<'_>,
+    id: PolicyId,
+    values: &[Value<'_>],
+    slot: SlotId,
+) -> Outcome {
+    let mut m = Machine::new(bundle, values);
+    let head = match m.load_slot(slot) {
+        Cell::Err(_) => None,
+        c => Some((slot, c)),
+    };
+    m.policy_head(id, head)
+}
+
 impl<'v> Machine<'_, '_, 'v> {
     /// One policy's outcome; the machine's stack is empty before and after.
     #[inline(always)]
@@ -1168,6 +1215,41 @@ impl<'v> Machine<'_, '_, 'v> {
             (Instr::JumpIfFalse { .. }, after) => Some(Some((after, end))),
             _ => None,
         }
+    }
+
+    /// [`Self::run`] of a clause's block; a block that is one
+    /// `cmp.slot.const` or `in.slot.set` (most clauses) is evaluated directly, without the
+    /// dispatch loop and the operand stack (issue #15; found by its length and opcode byte).
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn run_block(&mut self, (start, end): (usize, usize)) -> Cell<'v> {
+        const CMP: usize = 1 + Opcode::CmpSlotConst.operand_len();
+        const SET: usize = 1 + Opcode::InSlotSet.operand_len();
+        let code = self.bundle.body.code;
+        let one = match (end.wrapping_sub(start), code.get(start)) {
+            (CMP, Some(&b)) => b == Opcode::CmpSlotConst as u8,
+            (SET, Some(&b)) => b == Opcode::InSlotSet as u8,
+            _ => false,
+        };
+        if one {
+            match self.instr_at(start, end) {
+                Some((Instr::CmpSlotConst { op, slot, konst }, _)) => {
+                    return self.cmp_const(op, self.load_slot(slot.0), konst.0);
+                }
+                Some((Instr::InSlotSet { slot, set }, _)) => {
+                    return self.in_set(self.load_slot(slot.0), set.0);
+                }
+                _ => {}
+            }
+        }
+        self.run((start, end), 0)
+    }
+
+    /// [`Self::run`] of a clause's block (no fast path with the `size` feature).
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    fn run_block(&mut self, block: (usize, usize)) -> Cell<'v> {
+        self.run(block, 0)
     }
 
     /// No trigger head is skipped with the `size` feature (firmware: less code).
@@ -1223,7 +1305,7 @@ impl<'v> Machine<'_, '_, 'v> {
             let clause = bundle.clause_rec(first_clause.saturating_add(c.into()));
             let code = self.block(clause.code());
             self.note = None;
-            match self.run(code, 0) {
+            match self.run_block(code) {
                 Cell::Bool(true) => {}
                 Cell::Err(e) => err = Some(min_err(err, e)),
                 _ => {

@@ -195,8 +195,7 @@ impl<'v> Machine<'_, '_, 'v> {
             .loops
             .get(usize::from(f.level))
             .and_then(|l| l.2.get(usize::from(f.field)))
-            .copied()
-            .unwrap_or(Value::Missing);
+            .unwrap_or(&super::MISSING);
         self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field)))
     }
 

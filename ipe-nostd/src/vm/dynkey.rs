@@ -5,7 +5,7 @@ use super::{Cell, Machine, FALSE};
 use crate::bundle::SlotId;
 use crate::decision::AttrError;
 use crate::isa::CmpOp;
-use crate::value::{Str, Value};
+use crate::value::Value;
 use crate::vocab::ErrKind;
 
 impl<'v> Machine<'_, '_, 'v> {
@@ -18,16 +18,14 @@ impl<'v> Machine<'_, '_, 'v> {
             (Cell::Err(x), _) | (_, Err(x)) => return Err(x),
             (_, Ok(l)) => l,
         };
-        let Cell::Str(text, sym) = key else {
+        let Some(key) = key.as_str() else {
             return Ok(None);
         };
         let stride = stride.max(1);
-        Ok(
-            crate::dynkey::find(vals, stride, Str { text, sym }).and_then(|i| {
-                let start = i.checked_mul(stride)?;
-                vals.get(start..start.checked_add(stride)?)
-            }),
-        )
+        Ok(crate::dynkey::find(vals, stride, key).and_then(|i| {
+            let start = i.checked_mul(stride)?;
+            vals.get(start..start.checked_add(stride)?)
+        }))
     }
 
     /// `map.get map field`: field `field` of the entry of `map` under `key`, read with the
@@ -45,10 +43,7 @@ impl<'v> Machine<'_, '_, 'v> {
                 let fr = self
                     .bundle
                     .field_rec(usize::from(first).wrapping_add(field.into()));
-                let v = entry
-                    .get(usize::from(field))
-                    .copied()
-                    .unwrap_or(Value::Missing);
+                let v = entry.get(usize::from(field)).unwrap_or(&super::MISSING);
                 self.scalar(v, fr.kind(), fr.enum_id(), (map, Some(field)))
             }
         }
@@ -82,7 +77,7 @@ impl<'v> Machine<'_, '_, 'v> {
         match a {
             Cell::Err(e) => Cell::Err(e),
             #[cfg(all(feature = "dynkey", feature = "ip"))]
-            Cell::Ip(x) => Cell::Bool(crate::ip::table_contains(self.bundle.ip_table(set), &x)),
+            Cell::Ip(x) => Cell::Bool(crate::ip::table_contains(self.bundle.ip_table(set), x)),
             _ => {
                 let _ = set;
                 FALSE
@@ -97,7 +92,7 @@ impl<'v> Machine<'_, '_, 'v> {
             (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
             (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
             #[cfg(all(feature = "dynkey", feature = "ip"))]
-            (Cell::Ip(x), Cell::Ip(y)) => Cell::Bool(op.test(crate::ip::cmp(&x, &y))),
+            (Cell::Ip(x), Cell::Ip(y)) => Cell::Bool(op.test(crate::ip::cmp(x, y))),
             _ => {
                 let _ = op;
                 FALSE

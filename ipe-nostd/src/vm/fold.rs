@@ -4,7 +4,6 @@
 
 use super::{Cell, Machine, FALSE};
 use crate::isa::StrOp;
-use crate::value::Str;
 
 impl<'v> Machine<'_, '_, 'v> {
     /// `str.fold op` on the two cells `a` and `b`: the smaller error if either is one.
@@ -12,11 +11,10 @@ impl<'v> Machine<'_, '_, 'v> {
         match (a, b) {
             (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
             (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
-            (Cell::Str(xt, xs), Cell::Str(yt, ys)) => {
-                let (x, y) = (Str { text: xt, sym: xs }, Str { text: yt, sym: ys });
-                Cell::Bool(crate::read::str_fold(self.bundle, op, x, y))
-            }
-            _ => FALSE,
+            (a, b) => match (a.as_str(), b.as_str()) {
+                (Some(x), Some(y)) => Cell::Bool(crate::read::str_fold(self.bundle, op, x, y)),
+                _ => FALSE,
+            },
         }
     }
 
@@ -24,13 +22,15 @@ impl<'v> Machine<'_, '_, 'v> {
     pub(super) fn str_match_fold(&self, re: u16, a: Cell<'v>) -> Cell<'v> {
         match a {
             Cell::Err(x) => Cell::Err(x),
-            Cell::Str(text, sym) => Cell::Bool(crate::regex::str_match_folded(
-                self.bundle,
-                self.bundle.dfas(),
-                re,
-                Str { text, sym },
-            )),
-            _ => FALSE,
+            a => match a.as_str() {
+                Some(s) => Cell::Bool(crate::regex::str_match_folded(
+                    self.bundle,
+                    self.bundle.dfas(),
+                    re,
+                    s,
+                )),
+                None => FALSE,
+            },
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::bundle::SlotId;
 use crate::decision::AttrError;
 use crate::format::kind;
 use crate::isa::SEG_AT_SLOT;
-use crate::value::{Str, Value, NO_SYMBOL};
+use crate::value::{Value, NO_SYMBOL};
 use crate::vocab::ErrKind;
 
 impl<'v> Machine<'_, '_, 'v> {
@@ -45,21 +45,40 @@ impl<'v> Machine<'_, '_, 'v> {
             // A constant (a map constant's value) holds only its symbol: its pieces are
             // constants too (the compiler puts every piece a `seg` can cut from a constant in
             // the string table), kept as their symbols.
-            crate::segment::segment(self.bundle.symbol(s.sym), sep, i).map(|p| Str {
-                text: "",
-                sym: self.bundle.intern(p).sym,
-            })
+            crate::segment::segment(self.bundle.symbol(s.sym), sep, i)
+                .map(|p| Cell::Sym(self.bundle.intern(p).sym))
         } else {
-            crate::segment::segment(s.text, sep, i).map(|p| self.bundle.intern(p))
+            crate::segment::segment(s.text, sep, i).and_then(|p| self.piece_cell(a, p))
         };
         match piece {
-            Some(piece) => Cell::str(piece),
+            Some(piece) => piece,
             None => Cell::Err(AttrError {
                 slot: at.0,
                 field: at.1,
                 kind: ErrKind::NoSegment,
             }),
         }
+    }
+
+    /// The cell of `piece`, a slice of the text of the string cell `a` (a request string or a
+    /// piece of one): its symbol when the string table has it, else its byte range in the
+    /// request string `a` refers to. A cell holds 24 bits of length: a piece of 16 MiB or
+    /// more outside the table is `None`, read as no such piece (fail closed).
+    fn piece_cell(&self, a: Cell<'v>, piece: &'v str) -> Option<Cell<'v>> {
+        let sym = self.bundle.intern(piece).sym;
+        if sym != NO_SYMBOL {
+            return Some(Cell::Sym(sym));
+        }
+        let src = match a {
+            Cell::Str(s) | Cell::Piece(s, ..) => s,
+            _ => return None,
+        };
+        let start = (piece.as_ptr() as usize).wrapping_sub(src.text.as_ptr() as usize);
+        let start = u32::try_from(start).ok()?;
+        let len = u32::try_from(piece.len())
+            .ok()
+            .filter(|&n| n <= 0xFF_FFFF)?;
+        Some(Cell::Piece(src, start, len as u16, (len >> 16) as u8))
     }
 
     /// Whether `segment` of the value `v` (read as the cell `a`) is present: false for a
