@@ -7,8 +7,9 @@
 //! `FirstMatch::admit`/`settle` around every candidate, for an A/B in one binary),
 //! `hostjit-data` (`hostjit` deciding into a reused `ipe_host::Verdict`, issue #15),
 //! `jit-data` (`jit` keeping only the effect, `ipe_nostd::EffectOnly`, issue #15),
-//! `hostjit-json` (`hostjit` from the request's JSON text, `evaluate_json`, issue #15). The
-//! timed loop is the function `decide_loop` alone, so callgrind counts only it:
+//! `hostjit-json` (`hostjit` from the request's JSON text, `evaluate_json`, issue #15),
+//! `native-json` (hand-written Rust from the JSON text: serde parse, then decide; the
+//! `eval/native/json` bench's baseline, issue #15). The timed loop is the function `decide_loop` alone, so callgrind counts only it:
 //!
 //! ```sh
 //! cargo build --profile bench -p ipe-benches --no-default-features --example decide
@@ -20,7 +21,7 @@
 
 use std::hint::black_box;
 
-use ipe_benches::{by_name, HostEngine, Interp, Jit, LIST};
+use ipe_benches::{by_name, HostEngine, Interp, Jit, Native, LIST};
 use ipe_nostd::vm::{for_each_admitted, for_each_candidate, FirstMatch};
 use ipe_nostd::Effect;
 
@@ -73,6 +74,11 @@ fn main() {
         // `eval/host_jit/json` bench: stream reader, candidates, native code, decision).
         "hostjit-json" => {
             let e = HostEngine::jit(&w);
+            decide_loop(n, || e.decide_json(black_box(&json)))
+        }
+        // Issue #15: the baseline of the end-to-end ratio (serde + hand-written Rust).
+        "native-json" => {
+            let e = Native::new(&w);
             decide_loop(n, || e.decide_json(black_box(&json)))
         }
         "jit" => {

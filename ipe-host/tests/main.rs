@@ -53,6 +53,9 @@ mod scale;
 /// Issue 18: engines requiring signed bundles on load, swap and reload; anti-rollback.
 #[path = "suite/signed.rs"]
 mod signed;
+/// Issue 15: the one-pass reader's key matching and repeated-key check on wide objects.
+#[path = "suite/stream_keys.rs"]
+mod stream_keys;
 /// Evaluating threads against concurrent swaps between two bundles with different answers.
 #[path = "suite/swap.rs"]
 mod swap;

@@ -59,9 +59,20 @@ impl<'r> Scalar<'r> {
     /// what the one-pass reader and the typed builder store for one attribute or field.
     #[inline]
     pub(crate) fn read(self, bundle: &Bundle<'_>, k: ValueKind) -> Value<'r> {
+        self.read_by(k, |s| bundle.intern(s))
+    }
+
+    /// [`read`](Self::read) with strings interned by `intern` (which gives the answer of
+    /// [`Bundle::intern`]: the one-pass reader looks them up in its plan).
+    #[inline]
+    pub(crate) fn read_by(
+        self,
+        k: ValueKind,
+        intern: impl FnOnce(&'r str) -> ipe_nostd::Str<'r>,
+    ) -> Value<'r> {
         match (k, self) {
             (_, Scalar::Null) => Value::Missing,
-            (ValueKind::Str | ValueKind::Enum, Scalar::Str(s)) => Value::Str(bundle.intern(s)),
+            (ValueKind::Str | ValueKind::Enum, Scalar::Str(s)) => Value::Str(intern(s)),
             (ValueKind::Int, Scalar::Int(i)) => Value::Int(i),
             (ValueKind::Bool, Scalar::Bool(b)) => Value::Bool(b),
             (ValueKind::Quantity, q) => quantity(q),

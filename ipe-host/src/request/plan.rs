@@ -1,10 +1,13 @@
 //! The per-bundle request plan: every slot and record-field path split into a tree of
 //! segments once at load, so a JSON request is read in one pass ([`super::stream`]).
 
+use std::hash::BuildHasher;
+
 use bumpalo::Bump;
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use ipe_nostd::bundle::SlotId;
-use ipe_nostd::{Bundle, Value, ValueKind};
+use ipe_nostd::value::NO_SYMBOL;
+use ipe_nostd::{Bundle, Str, Value, ValueKind};
 
 use crate::error::Error;
 
@@ -43,11 +46,40 @@ pub(super) enum Shape {
 #[derive(Debug, Default)]
 pub(super) struct Node {
     pub(super) children: HashMap<Box<str>, u32>,
+    /// The same children in the order their paths were inserted (the bundle's slot order),
+    /// matched against a request's keys before the hash table ([`Node::child`]).
+    pub(super) order: Vec<(Box<str>, u32)>,
     /// The slot (or record field) whose path ends here, and how it is read.
     pub(super) target: Option<(u16, Shape)>,
     /// On the node of a fixed key of a map of records (`m["k"]`, issue 13): the slots read at
     /// a field of that key's value (`m["k"].port`), as (entry field, slot).
     pub(super) fixed: Vec<(u16, u16)>,
+}
+
+/// Children up to this many are matched by comparing keys in order; more by hashing.
+const SCAN: usize = 16;
+
+impl Node {
+    /// The child at key `key` as (its index in [`Node::order`], its node): the expected
+    /// index `hint` (the one after the previous key's) is compared first, then the others.
+    #[inline]
+    pub(super) fn child(&self, key: &str, hint: usize) -> Option<(usize, u32)> {
+        if let Some((k, c)) = self.order.get(hint) {
+            if **k == *key {
+                return Some((hint, *c));
+            }
+        }
+        if self.order.len() <= SCAN {
+            return self
+                .order
+                .iter()
+                .enumerate()
+                .find(|(_, (k, _))| **k == *key)
+                .map(|(i, &(_, c))| (i, c));
+        }
+        let &c = self.children.get(key)?;
+        self.order.iter().position(|&(_, o)| o == c).map(|i| (i, c))
+    }
 }
 
 /// The attribute paths of one bundle, split into segments once at load, so a JSON request is
@@ -60,6 +92,9 @@ pub(crate) struct Plan {
     pub(super) kinds: Vec<ValueKind>,
     /// The positional slots (`xs[2]`, session 7), derived from their lists once read.
     pub(super) positional: Vec<SlotId>,
+    /// The bundle's symbol ids by their text's hash ([`Plan::intern`]).
+    symbols: HashTable<u32>,
+    hasher: DefaultHashBuilder,
 }
 
 impl Plan {
@@ -90,7 +125,30 @@ impl Plan {
                 plan.fix_map_field(bundle, slot);
             }
         }
+        let Plan {
+            symbols, hasher, ..
+        } = &mut plan;
+        for sym in 0..bundle.symbol_count() {
+            let Ok(id) = u32::try_from(sym) else {
+                break;
+            };
+            let h = hasher.hash_one(bundle.symbol(id));
+            symbols.insert_unique(h, id, |&i| hasher.hash_one(bundle.symbol(i)));
+        }
         plan
+    }
+
+    /// Looks request text up among `bundle`'s symbols, by hash (the same answer as
+    /// [`Bundle::intern`], the symbols being distinct; the plan was built from `bundle`).
+    #[inline]
+    pub(super) fn intern<'s>(&self, bundle: &Bundle<'_>, text: &'s str) -> Str<'s> {
+        let h = self.hasher.hash_one(text);
+        let sym = self
+            .symbols
+            .find(h, |&i| bundle.symbol(i) == text)
+            .copied()
+            .unwrap_or(NO_SYMBOL);
+        Str { text, sym }
     }
 
     /// If scalar slot `slot` is a field of a fixed key of a map of records (`m["k"].port`),
@@ -220,6 +278,7 @@ impl Plan {
                     let c = self.new_node();
                     if let Some(n) = self.nodes.get_mut(at as usize) {
                         n.children.insert(seg.into(), c);
+                        n.order.push((seg.into(), c));
                     }
                     c
                 }

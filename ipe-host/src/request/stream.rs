@@ -63,6 +63,12 @@ impl<'p, 'r> Reader<'p, '_, 'r> {
         E::custom("request is not an object")
     }
 
+    /// Scalar `j` read as a value of kind `k`, strings interned through the plan.
+    #[inline]
+    fn read(&self, j: Scalar<'r>, k: ValueKind) -> Value<'r> {
+        j.read_by(k, |s| self.plan.intern(self.bundle, s))
+    }
+
     /// Skips one value (still failing on a repeated key).
     fn skip(&self) -> Skip<'r, 'p> {
         Skip {
@@ -99,7 +105,7 @@ impl<'r> NodeSeed<'_, '_, 'r, '_> {
         if let Some((t, shape)) = self.target() {
             let v = match (shape, j) {
                 (_, Scalar::Null) => Value::Missing,
-                (Shape::Scalar(k), j) => j.read(self.r.bundle, k),
+                (Shape::Scalar(k), j) => self.r.read(j, k),
                 (_, j) => wrong(ValueKind::List, j.kind()),
             };
             self.set(t, v);
@@ -176,7 +182,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
                 (t, wrong(ValueKind::List, JsonKind::List))
             }
             Some((t, Shape::Scalars { elem, max_len })) => {
-                let mut vals = BumpVec::new_in(self.r.arena);
+                let mut vals = BumpVec::with_capacity_in(initial(max_len), self.r.arena);
                 let mut too_long = false;
                 while vals.len() < max_len as usize {
                     match seq.next_element_seed(ElemSeed { r: self.r, elem })? {
@@ -207,7 +213,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
             )) => {
                 // A record with no fields still takes one (unread) value: the stride is at least 1.
                 let n = usize::from(fields).max(1);
-                let mut vals = BumpVec::new_in(self.r.arena);
+                let mut vals = BumpVec::with_capacity_in(n * initial(max_len), self.r.arena);
                 let mut items = 0usize;
                 while items < max_len as usize {
                     let start = vals.len();
@@ -261,24 +267,32 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, 'de, '_> {
         let r = self.r;
         let skip = r.skip();
         let node = r.node(self.node);
-        let mut keys = BumpVec::new_in(r.arena);
+        let mut keys = Keys::new(r.arena);
+        // The key expected next: the plan's children in order, as requests usually list them.
+        let mut hint = 0usize;
         while let Some(key) = map.next_key_seed(KeySeed { arena: r.arena })? {
-            keys.push(key);
-            let child = node.and_then(|n| n.children.get(key).copied());
-            match child {
-                Some(c) if r.node(c).is_some() => {
-                    map.next_value_seed(NodeSeed {
-                        r,
-                        node: c,
-                        out: self.out,
-                        root: false,
-                    })?;
+            match node.and_then(|n| n.child(key, hint)) {
+                Some((i, c)) => {
+                    keys.known(i, key);
+                    hint = i + 1;
+                    if r.node(c).is_some() {
+                        map.next_value_seed(NodeSeed {
+                            r,
+                            node: c,
+                            out: self.out,
+                            root: false,
+                        })?;
+                    } else {
+                        map.next_value_seed(skip)?;
+                    }
                 }
-                _ => map.next_value_seed(skip)?,
+                None => {
+                    keys.other(key);
+                    map.next_value_seed(skip)?;
+                }
             }
         }
-        unique_keys(r.flag, &mut keys)?;
-        Ok(())
+        keys.finish(r.flag)
     }
 }
 
@@ -296,12 +310,12 @@ impl<'r> NodeSeed<'_, '_, 'r, '_> {
     ) -> Result<(), A::Error> {
         let r = self.r;
         let node = r.node(self.node);
-        let mut keys = BumpVec::new_in(r.arena);
-        let mut vals = BumpVec::new_in(r.arena);
+        let mut keys = Keys::new(r.arena);
+        let mut vals = BumpVec::with_capacity_in(2 * initial(max_len), r.arena);
         let mut worst: Option<ErrKind> = None;
         let mut entries = 0usize;
         while let Some(key) = map.next_key_seed(KeySeed { arena: r.arena })? {
-            keys.push(key);
+            keys.other(key);
             let v = map.next_value_seed(ElemSeed { r, elem: value })?;
             let fixed = node
                 .and_then(|n| n.children.get(key))
@@ -318,11 +332,11 @@ impl<'r> NodeSeed<'_, '_, 'r, '_> {
             }
             entries += 1;
             if entries <= max_len as usize {
-                vals.push(Scalar::Str(key).read(r.bundle, ValueKind::Str));
+                vals.push(r.read(Scalar::Str(key), ValueKind::Str));
                 vals.push(v);
             }
         }
-        unique_keys(r.flag, &mut keys)?;
+        keys.finish(r.flag)?;
         let v = if entries > max_len as usize {
             Value::Invalid(ErrKind::TooLong)
         } else if let Some(e) = worst {
@@ -360,13 +374,13 @@ impl<'r> NodeSeed<'_, '_, 'r, '_> {
         let r = self.r;
         let node = r.node(self.node);
         let n = usize::from(fields).max(1);
-        let mut keys = BumpVec::new_in(r.arena);
-        let mut vals = BumpVec::new_in(r.arena);
+        let mut keys = Keys::new(r.arena);
+        let mut vals = BumpVec::with_capacity_in(n * initial(max_len), r.arena);
         let mut entries = 0usize;
         while let Some(key) = map.next_key_seed(KeySeed { arena: r.arena })? {
-            keys.push(key);
+            keys.other(key);
             let start = vals.len();
-            vals.push(Scalar::Str(key).read(r.bundle, ValueKind::Str));
+            vals.push(r.read(Scalar::Str(key), ValueKind::Str));
             vals.extend(std::iter::repeat_n(Value::Missing, n - 1));
             map.next_value_seed(ItemSeed {
                 r,
@@ -399,7 +413,7 @@ impl<'r> NodeSeed<'_, '_, 'r, '_> {
                 vals.truncate(start);
             }
         }
-        unique_keys(r.flag, &mut keys)?;
+        keys.finish(r.flag)?;
         let v = if entries > max_len as usize {
             Value::Invalid(ErrKind::TooLong)
         } else {
@@ -439,16 +453,79 @@ impl<'de> Visitor<'de> for KeySeed<'de> {
     }
 }
 
-/// Fails when `keys` (one object's keys, in any order) repeat one: names the smallest
-/// repeated key. Sorts in place (no allocation).
-fn unique_keys<E: serde::de::Error>(flag: &Flag, keys: &mut [&str]) -> Result<(), E> {
-    keys.sort_unstable();
-    match keys.windows(2).find_map(|w| match w {
-        [a, b] if a == b => Some(*a),
-        _ => None,
-    }) {
-        Some(k) => Err(duplicate_key(flag, k)),
-        None => Ok(()),
+/// The first capacity of a list's (or map's) element vector of at most `max_len` elements:
+/// sized once, so a request of usual length never grows it.
+fn initial(max_len: u32) -> usize {
+    (max_len as usize).min(16)
+}
+
+/// The keys of one object read so far, for the repeated-key check. A key of the plan's node
+/// is one bit (its index among the node's children, the first 64); any other is kept in the
+/// arena and sorted at the end only when the keys did not come in ascending order.
+struct Keys<'r> {
+    /// The plan's children seen, by index.
+    seen: u64,
+    /// The smallest repeated key found so far.
+    dup: Option<&'r str>,
+    /// The other keys, in reading order.
+    other: BumpVec<'r, &'r str>,
+    /// Whether `other` is strictly ascending.
+    sorted: bool,
+}
+
+impl<'r> Keys<'r> {
+    fn new(arena: &'r Bump) -> Self {
+        Keys {
+            seen: 0,
+            dup: None,
+            other: BumpVec::new_in(arena),
+            sorted: true,
+        }
+    }
+
+    /// Key `key`, child `i` of the plan's node.
+    #[inline]
+    fn known(&mut self, i: usize, key: &'r str) {
+        if i < 64 {
+            let bit = 1u64 << i;
+            if self.seen & bit != 0 {
+                self.repeated(key);
+            }
+            self.seen |= bit;
+        } else {
+            self.other(key);
+        }
+    }
+
+    /// Key `key`, not a child of the plan's node.
+    #[inline]
+    fn other(&mut self, key: &'r str) {
+        if self.other.last().is_some_and(|&last| last >= key) {
+            self.sorted = false;
+        }
+        self.other.push(key);
+    }
+
+    fn repeated(&mut self, key: &'r str) {
+        self.dup = Some(self.dup.map_or(key, |d| d.min(key)));
+    }
+
+    /// Fails when the object repeated a key: names the smallest repeated one.
+    fn finish<E: serde::de::Error>(mut self, flag: &Flag) -> Result<(), E> {
+        if !self.sorted {
+            self.other.sort_unstable();
+            let first = self.other.windows(2).find_map(|w| match w {
+                [a, b] if a == b => Some(*a),
+                _ => None,
+            });
+            if let Some(k) = first {
+                self.repeated(k);
+            }
+        }
+        match self.dup {
+            Some(k) => Err(duplicate_key(flag, k)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -508,12 +585,12 @@ impl<'de> Visitor<'de> for Skip<'de, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut keys = BumpVec::new_in(self.arena);
+        let mut keys = Keys::new(self.arena);
         while let Some(k) = map.next_key_seed(KeySeed { arena: self.arena })? {
-            keys.push(k);
+            keys.other(k);
             map.next_value_seed(self)?;
         }
-        unique_keys(self.flag, &mut keys)
+        keys.finish(self.flag)
     }
 }
 
@@ -539,29 +616,29 @@ impl<'de> Visitor<'de> for ElemSeed<'_, '_, 'de> {
     }
 
     fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Value<'de>, E> {
-        Ok(Scalar::Bool(v).read(self.r.bundle, self.elem))
+        Ok(self.r.read(Scalar::Bool(v), self.elem))
     }
 
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value<'de>, E> {
-        Ok(Scalar::Int(v).read(self.r.bundle, self.elem))
+        Ok(self.r.read(Scalar::Int(v), self.elem))
     }
 
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value<'de>, E> {
         let j = i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int);
-        Ok(j.read(self.r.bundle, self.elem))
+        Ok(self.r.read(j, self.elem))
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value<'de>, E> {
-        Ok(Scalar::float(v).read(self.r.bundle, self.elem))
+        Ok(self.r.read(Scalar::float(v), self.elem))
     }
 
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Value<'de>, E> {
-        Ok(Scalar::Str(v).read(self.r.bundle, self.elem))
+        Ok(self.r.read(Scalar::Str(v), self.elem))
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value<'de>, E> {
         let s = self.r.arena.alloc_str(v);
-        Ok(Scalar::Str(s).read(self.r.bundle, self.elem))
+        Ok(self.r.read(Scalar::Str(s), self.elem))
     }
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<Value<'de>, E> {
