@@ -61,6 +61,14 @@ pub(crate) extern "C" fn read_err(
     shapes(sh).read_err(value(v), k as u8, e as u16, at)
 }
 
+/// [`read_err`] with kind, enum and location packed in one word by
+/// [`errcode::pack_read`](super::errcode::pack_read) (issue #15: fewer constants and argument
+/// moves at every slot read's error path).
+pub(crate) extern "C" fn read_err_at(sh: *const Shapes, v: *const Value<'_>, packed: u64) -> u64 {
+    let (k, e, at) = super::errcode::unpack_read(packed);
+    shapes(sh).read_err(value(v), k, e, at)
+}
+
 /// The value of `a op b` (`ArithOp` byte `op`; 0 when it has none: [`arith_err`] then gives
 /// the error). Issue #14.
 pub(crate) extern "C" fn arith_val(op: u64, a: u64, b: u64) -> u64 {

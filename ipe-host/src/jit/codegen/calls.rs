@@ -17,6 +17,8 @@ use crate::jit::helpers;
 pub(crate) enum Helper {
     /// [`helpers::read_err`].
     ReadErr,
+    /// [`helpers::read_err_at`] (issue #15: three arguments instead of five).
+    ReadErrAt,
     /// [`helpers::text_eq`].
     TextEq,
     /// [`helpers::str_op`].
@@ -61,13 +63,14 @@ pub(crate) enum Helper {
 
 /// Number of helpers.
 #[cfg(test)]
-const HELPERS: usize = 21;
+const HELPERS: usize = 22;
 
 impl Helper {
     /// Every helper.
     #[cfg(test)]
     const ALL: [Helper; HELPERS] = [
         Helper::ReadErr,
+        Helper::ReadErrAt,
         Helper::TextEq,
         Helper::StrOp,
         Helper::EnumRank,
@@ -94,6 +97,7 @@ impl Helper {
     fn addr(self) -> *const u8 {
         match self {
             Helper::ReadErr => helpers::read_err as *const u8,
+            Helper::ReadErrAt => helpers::read_err_at as *const u8,
             Helper::TextEq => helpers::text_eq as *const u8,
             Helper::StrOp => helpers::str_op as *const u8,
             Helper::EnumRank => helpers::enum_rank as *const u8,
@@ -124,6 +128,7 @@ impl Helper {
             Helper::TextEq => 4,
             Helper::StrOp | Helper::StrFold => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr | Helper::IpInSet => 3,
+            Helper::ReadErrAt => 3,
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart | Helper::IpCmp => 3,

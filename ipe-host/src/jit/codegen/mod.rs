@@ -26,6 +26,7 @@ mod calls;
 mod dynkey;
 mod fold;
 mod ipcmp;
+mod konst;
 mod nested;
 mod ops;
 mod segment;
@@ -194,11 +195,14 @@ impl<'f, 's> Gen<'f, 's> {
     }
 
     fn is_ok(&mut self, err: ir::Value) -> ir::Value {
-        self.b.ins().icmp_imm_s(IntCC::Equal, err, OK as i64)
+        self.cmp_imm(IntCC::Equal, err, OK as i64)
     }
 
     fn bool64(&mut self, c: ir::Value) -> ir::Value {
-        self.b.ins().uextend(I64, c)
+        match self.flag_imm(c) {
+            Some(v) => self.iconst(i64::from(v)),
+            None => self.b.ins().uextend(I64, c),
+        }
     }
 
     fn shapes_ptr(&mut self) -> ir::Value {
@@ -214,6 +218,11 @@ impl<'f, 's> Gen<'f, 's> {
         cold: bool,
         slow: impl FnOnce(&mut Self) -> ir::Value,
     ) -> ir::Value {
+        match self.flag_imm(cond_fast) {
+            Some(true) => return fast,
+            Some(false) => return slow(self),
+            None => {}
+        }
         let slow_b = self.b.create_block();
         let join = self.b.create_block();
         let p = self.b.append_block_param(join, I64);
@@ -237,21 +246,6 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.ins().return_(&[v]);
     }
 
-    /// Returns `code` with error `e` stored in the output when `e` is an error; otherwise
-    /// continues in a fresh block.
-    fn return_if_error(&mut self, e: ir::Value, code: u64) {
-        let err_b = self.b.create_block();
-        let cont = self.b.create_block();
-        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, e, OK as i64);
-        self.b.ins().brif(dirty, err_b, &[], cont, &[]);
-        self.b.switch_to_block(err_b);
-        self.b.seal_block(err_b);
-        self.store(e, OUT_ERR);
-        self.ret(code);
-        self.b.switch_to_block(cont);
-        self.b.seal_block(cont);
-    }
-
     /// Stores `v` in the field of [`RawOut`] at byte offset `off` (an `OUT_*` constant).
     fn store(&mut self, v: ir::Value, off: usize) {
         let out = self.out();
@@ -266,15 +260,7 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.def_var(var(NOTE_VAL), zero);
         if !p.trigger.is_empty() {
             let (v, e) = self.run(p.trigger, 0)?;
-            self.return_if_error(e, RET_TRIGGER_ERROR);
-            let na = self.b.create_block();
-            let yes = self.b.create_block();
-            self.b.ins().brif(v, yes, &[], na, &[]);
-            self.b.switch_to_block(na);
-            self.b.seal_block(na);
-            self.ret(RET_NOT_APPLICABLE);
-            self.b.switch_to_block(yes);
-            self.b.seal_block(yes);
+            self.trigger_exit(v, e);
         }
         if p.kind == BodyKind::Denies {
             let m = self.iconst(-1);
@@ -294,8 +280,8 @@ impl<'f, 's> Gen<'f, 's> {
             self.witness_clause = false;
             let (v, e) = ran?;
             let clean = self.is_ok(e);
-            let f = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
-            let viol = self.b.ins().band(clean, f);
+            let f = self.cmp_imm(IntCC::Equal, v, 0);
+            let viol = self.and_flag(clean, f);
             let vb = self.b.create_block();
             let next = self.b.create_block();
             self.b.ins().brif(viol, vb, &[], next, &[]);
@@ -316,13 +302,55 @@ impl<'f, 's> Gen<'f, 's> {
             self.b.switch_to_block(next);
             self.b.seal_block(next);
             let er = self.b.use_var(var(CLAUSE_ERR));
-            let er = self.b.ins().umin(er, e);
+            let er = self.umin(er, e);
             self.b.def_var(var(CLAUSE_ERR), er);
         }
         let e = self.b.use_var(var(CLAUSE_ERR));
-        self.return_if_error(e, RET_APPLIED_ERROR);
-        self.ret(RET_SATISFIED);
+        self.return_error_or(e, RET_APPLIED_ERROR, RET_SATISFIED);
         self.b.finalize(self.isa.frontend_config());
         Ok(())
+    }
+
+    /// Leaves the function unless trigger `(v, e)` is clean and true: with
+    /// [`RET_TRIGGER_ERROR`] (the error stored) or [`RET_NOT_APPLICABLE`]. One branch to one
+    /// return block (issue #15, compile time: was two branches and four blocks); the error is
+    /// stored whatever it is (the caller reads it only with an error code).
+    fn trigger_exit(&mut self, v: ir::Value, e: ir::Value) {
+        let yes = self.b.create_block();
+        let exit = self.b.create_block();
+        let code = self.b.append_block_param(exit, I64);
+        if self.is_const_ok(e) {
+            let na = self.iconst(RET_NOT_APPLICABLE as i64);
+            self.b.ins().brif(v, yes, &[], exit, &args(&[na]));
+        } else {
+            self.store(e, OUT_ERR);
+            let clean = self.is_ok(e);
+            let t = self.cmp_imm(IntCC::NotEqual, v, 0);
+            let go = self.and_flag(clean, t);
+            let na = self.iconst(RET_NOT_APPLICABLE as i64);
+            let te = self.iconst(RET_TRIGGER_ERROR as i64);
+            let code = self.select(clean, na, te);
+            self.b.ins().brif(go, yes, &[], exit, &args(&[code]));
+        }
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
+        self.b.ins().return_(&[code]);
+        self.b.switch_to_block(yes);
+        self.b.seal_block(yes);
+    }
+
+    /// Returns `code` with error `e` stored when `e` is an error, else `otherwise`: no branch
+    /// (the error is stored whatever it is; the caller reads it only with an error code).
+    fn return_error_or(&mut self, e: ir::Value, code: u64, otherwise: u64) {
+        if self.is_const_ok(e) {
+            self.ret(otherwise);
+            return;
+        }
+        self.store(e, OUT_ERR);
+        let clean = self.is_ok(e);
+        let ok = self.iconst(otherwise as i64);
+        let bad = self.iconst(code as i64);
+        let r = self.select(clean, ok, bad);
+        self.b.ins().return_(&[r]);
     }
 }

@@ -122,10 +122,8 @@ impl Gen<'_, '_> {
         let okv = self.ok();
         let err = self.unless(ok, okv, true, |g| {
             let sh = g.shapes_ptr();
-            let kv = g.iconst(i64::from(k));
-            let ev = g.iconst(i64::from(e));
-            let atv = g.iconst(at as i64);
-            g.call(Helper::ReadErr, &[sh, addr, kv, ev, atv])
+            let packed = g.iconst(errcode::pack_read(k, e, at) as i64);
+            g.call(Helper::ReadErrAt, &[sh, addr, packed])
         });
         Ok(Cell {
             ty,
