@@ -88,6 +88,10 @@ pub(crate) fn at(slot: u16, field: Option<u16>) -> u64 {
     (u64::from(slot) << 32) | (field.map_or(0, |f| u64::from(f) + 1) << 8)
 }
 
+/// The kind byte of a deferred read error (`codegen/defer.rs`): no kind code uses it, and
+/// [`decode`] refuses it.
+pub(crate) const PENDING: u64 = 0xFE;
+
 /// Scalar kind `k`, enum `e` and location `at` (an [`at`] code) in one word for
 /// [`read_err_at`](super::helpers::read_err_at): `at` keeps bits 8..48, the kind byte takes
 /// the kind code's low byte (0 in `at`) and the enum the top 16 bits (above the slot).

@@ -23,6 +23,7 @@ use super::JitError;
 use calls::MAX_PARAMS;
 
 mod calls;
+mod defer;
 mod dynkey;
 mod fold;
 mod ipcmp;
@@ -123,6 +124,10 @@ pub(crate) struct Gen<'f, 's> {
     /// Whether the clause being compiled records its witness (its outermost `all` stores the
     /// index of the element that made it false; no code at all for other clauses).
     witness_clause: bool,
+    /// Whether this policy's slot reads defer their errors (`defer.rs`).
+    defer: bool,
+    /// Whether the read being built is such a slot read.
+    defer_read: bool,
 }
 
 type R<T> = Result<T, JitError>;
@@ -157,6 +162,8 @@ impl<'f, 's> Gen<'f, 's> {
             isa,
             sigs: [None; MAX_PARAMS + 1],
             witness_clause: false,
+            defer: false,
+            defer_read: false,
         }
     }
 
@@ -246,6 +253,22 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.ins().return_(&[v]);
     }
 
+    /// Returns `code` with error `e` stored (its kind resolved: `defer.rs`) when `e` is an
+    /// error, from a cold block; otherwise continues in a fresh block.
+    fn error_exit(&mut self, e: ir::Value, code: u64) {
+        let err_b = self.b.create_block();
+        let cont = self.b.create_block();
+        let clean = self.is_ok(e);
+        self.b.ins().brif(clean, cont, &[], err_b, &[]);
+        self.b.switch_to_block(err_b);
+        self.b.seal_block(err_b);
+        self.b.set_cold_block(err_b);
+        self.store_err(e);
+        self.ret(code);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
     /// Stores `v` in the field of [`RawOut`] at byte offset `off` (an `OUT_*` constant).
     fn store(&mut self, v: ir::Value, off: usize) {
         let out = self.out();
@@ -255,6 +278,7 @@ impl<'f, 's> Gen<'f, 's> {
     /// Compiles policy `id`: trigger, clauses and outcome.
     pub(crate) fn policy(mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
         let p = bundle.policy(id);
+        self.defer = defer::defers(bundle, id);
         let zero = self.iconst(0);
         self.b.def_var(var(NOTE_HAS), zero);
         self.b.def_var(var(NOTE_VAL), zero);
@@ -316,6 +340,19 @@ impl<'f, 's> Gen<'f, 's> {
     /// return block (issue #15, compile time: was two branches and four blocks); the error is
     /// stored whatever it is (the caller reads it only with an error code).
     fn trigger_exit(&mut self, v: ir::Value, e: ir::Value) {
+        if self.defer && !self.is_const_ok(e) {
+            // The error's kind is resolved by a helper call, only on the error path.
+            self.error_exit(e, RET_TRIGGER_ERROR);
+            let na = self.b.create_block();
+            let yes = self.b.create_block();
+            self.b.ins().brif(v, yes, &[], na, &[]);
+            self.b.switch_to_block(na);
+            self.b.seal_block(na);
+            self.ret(RET_NOT_APPLICABLE);
+            self.b.switch_to_block(yes);
+            self.b.seal_block(yes);
+            return;
+        }
         let yes = self.b.create_block();
         let exit = self.b.create_block();
         let code = self.b.append_block_param(exit, I64);
@@ -343,6 +380,11 @@ impl<'f, 's> Gen<'f, 's> {
     /// (the error is stored whatever it is; the caller reads it only with an error code).
     fn return_error_or(&mut self, e: ir::Value, code: u64, otherwise: u64) {
         if self.is_const_ok(e) {
+            self.ret(otherwise);
+            return;
+        }
+        if self.defer {
+            self.error_exit(e, code);
             self.ret(otherwise);
             return;
         }

@@ -120,6 +120,17 @@ impl Gen<'_, '_> {
             _ => return Err(bad("scalar kind")),
         };
         let okv = self.ok();
+        if self.defer_read {
+            let pending = self.pending(at);
+            let err = self.select(ok, okv, pending);
+            return Ok(Cell {
+                ty,
+                val,
+                err,
+                ptr,
+                len,
+            });
+        }
         let err = self.unless(ok, okv, true, |g| {
             let sh = g.shapes_ptr();
             let packed = g.iconst(errcode::pack_read(k, e, at) as i64);
@@ -151,7 +162,11 @@ impl Gen<'_, '_> {
     pub(super) fn load_slot(&mut self, s: u16) -> R<Cell> {
         let sh = self.sh.slot(s);
         let addr = self.slot_addr(s);
-        self.read(addr, sh.kind, sh.enum_id, errcode::at(s, None))
+        let defer = self.defer && super::defer::deferrable(sh.kind);
+        self.defer_read = defer;
+        let c = self.read(addr, sh.kind, sh.enum_id, errcode::at(s, None));
+        self.defer_read = false;
+        c
     }
 
     pub(super) fn elem(&self, level: u8) -> R<(u16, ir::Value)> {
