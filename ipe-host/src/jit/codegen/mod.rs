@@ -128,6 +128,10 @@ pub(crate) struct Gen<'f, 's> {
     defer: bool,
     /// Whether the read being built is such a slot read.
     defer_read: bool,
+    /// Whether the read being built is of a top-level slot (its loads may move).
+    slot_read: bool,
+    /// Whether the string read being built is only compared by symbol (no text loads).
+    sym_only: bool,
 }
 
 type R<T> = Result<T, JitError>;
@@ -164,6 +168,8 @@ impl<'f, 's> Gen<'f, 's> {
             witness_clause: false,
             defer: false,
             defer_read: false,
+            slot_read: false,
+            sym_only: false,
         }
     }
 

@@ -297,6 +297,15 @@ impl Gen<'_, '_> {
         Ok(self.cell(ty, rv, re))
     }
 
+    /// Whether constant `c` is a string (it has a symbol: a cell compared with it needs no
+    /// text).
+    fn is_str_const(&self, c: u16) -> bool {
+        self.sh
+            .consts
+            .get(usize::from(c))
+            .is_some_and(|&(k, v)| k == kind::STR && v as u32 != NO_SYMBOL)
+    }
+
     /// Continues into the block of every jump that lands at `pc`.
     pub(super) fn land(&mut self, targets: &mut Vec<(usize, ir::Block)>, pc: usize) {
         if let Some(i) = targets.iter().position(|&(t, _)| t == pc) {
@@ -339,7 +348,10 @@ impl Gen<'_, '_> {
                     self.push(c)?;
                 }
                 Instr::CmpSlotConst { op, slot, konst } => {
-                    let a = self.load_slot(slot.0)?;
+                    self.sym_only = self.is_str_const(konst.0);
+                    let a = self.load_slot(slot.0);
+                    self.sym_only = false;
+                    let a = a?;
                     let b = self.constant(konst.0)?;
                     let c = self.compare(op, a, b)?;
                     self.push(c)?;
@@ -353,7 +365,12 @@ impl Gen<'_, '_> {
                     let f = field.0;
                     let (slot, addr) = self.field_addr(level.0, f)?;
                     let (k, e) = self.sh.field(slot, f);
-                    let a = self.read(addr, k, e, errcode::at(slot, Some(f)))?;
+                    if let Instr::CmpFieldConst { konst, .. } = instr {
+                        self.sym_only = self.is_str_const(konst.0);
+                    }
+                    let a = self.read(addr, k, e, errcode::at(slot, Some(f)));
+                    self.sym_only = false;
+                    let a = a?;
                     let b = match instr {
                         Instr::CmpFieldConst { konst, .. } => self.constant(konst.0)?,
                         Instr::CmpFieldSlot { slot, .. } => self.load_slot(slot.0)?,
@@ -403,7 +420,11 @@ impl Gen<'_, '_> {
                     self.push(c)?;
                 }
                 Instr::InSlotSet { slot, set } => {
-                    let a = self.load_slot(slot.0)?;
+                    // Set membership is by symbol: no text loads.
+                    self.sym_only = true;
+                    let a = self.load_slot(slot.0);
+                    self.sym_only = false;
+                    let a = a?;
                     let c = self.in_set(a, set.0);
                     self.push(c)?;
                 }

@@ -48,7 +48,13 @@ impl Gen<'_, '_> {
             let err = self.ip_err(addr, at);
             return Ok(self.cell(Ty::Ip, addr, err));
         }
-        let f = Self::flags();
+        // A top-level slot is always in the caller's slice, which no code writes during the
+        // call: its loads may be merged and hoisted (optimized tier; issue #15).
+        let f = if self.slot_read {
+            Self::flags().with_readonly().with_can_move()
+        } else {
+            Self::flags()
+        };
         let l = self.lay;
         let fast = fast_read(&l, k).ok_or(bad("scalar kind"))?;
         let tag = self.b.ins().uload8(I64, f, addr, 0);
@@ -89,13 +95,20 @@ impl Gen<'_, '_> {
             }
             kind::STR => {
                 let v = self.b.ins().uload32(f, addr, l.off_sym as i32);
-                let p = self.b.ins().load(I64, f, addr, l.off_text_ptr as i32);
-                let n = self.b.ins().load(I64, f, addr, l.off_text_len as i32);
+                // Issue #15: no text loads for a cell only compared with a constant (by
+                // symbol); Cranelift lowers every load, used or not.
+                let (p, n) = if self.sym_only {
+                    (None, None)
+                } else {
+                    let p = self.b.ins().load(I64, f, addr, l.off_text_ptr as i32);
+                    let n = self.b.ins().load(I64, f, addr, l.off_text_len as i32);
+                    (Some(p), Some(n))
+                };
                 let ok = self
                     .b
                     .ins()
                     .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
-                (Ty::Str, v, ok, Some(p), Some(n))
+                (Ty::Str, v, ok, p, n)
             }
             kind::ENUM => {
                 let r = self.b.ins().uload16(I64, f, addr, l.off_enum as i32);
@@ -164,8 +177,10 @@ impl Gen<'_, '_> {
         let addr = self.slot_addr(s);
         let defer = self.defer && super::defer::deferrable(sh.kind);
         self.defer_read = defer;
+        self.slot_read = true;
         let c = self.read(addr, sh.kind, sh.enum_id, errcode::at(s, None));
         self.defer_read = false;
+        self.slot_read = false;
         c
     }
 
