@@ -30,6 +30,10 @@ mod fuzz_findings;
 /// Issue 14: `ip` values through the typed builder and the JSON readers.
 #[path = "suite/ip.rs"]
 mod ip;
+/// Issue 15: slot read errors deferred to the error exit agree with the interpreter.
+#[cfg(feature = "jit")]
+#[path = "suite/jit_defer.rs"]
+mod jit_defer;
 /// The JIT against the interpreter and the reference evaluator: the whole corpus and random
 /// well-typed policies and requests, at the baseline and optimized tiers.
 #[cfg(feature = "jit")]

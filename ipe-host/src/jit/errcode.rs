@@ -88,6 +88,25 @@ pub(crate) fn at(slot: u16, field: Option<u16>) -> u64 {
     (u64::from(slot) << 32) | (field.map_or(0, |f| u64::from(f) + 1) << 8)
 }
 
+/// The kind byte of a deferred read error (`codegen/defer.rs`): no kind code uses it, and
+/// [`decode`] refuses it.
+pub(crate) const PENDING: u64 = 0xFE;
+
+/// Scalar kind `k`, enum `e` and location `at` (an [`at`] code) in one word for
+/// [`read_err_at`](super::helpers::read_err_at): `at` keeps bits 8..48, the kind byte takes
+/// the kind code's low byte (0 in `at`) and the enum the top 16 bits (above the slot).
+pub(crate) fn pack_read(k: u8, e: u16, at: u64) -> u64 {
+    (at & AT_BITS) | u64::from(k) | (u64::from(e) << 48)
+}
+
+/// The `(k, e, at)` [`pack_read`] packed.
+pub(crate) fn unpack_read(p: u64) -> (u8, u16, u64) {
+    ((p & 0xFF) as u8, (p >> 48) as u16, p & AT_BITS)
+}
+
+/// The bits an [`at`] code can use: the slot (32..48) and the field plus one (8..32).
+const AT_BITS: u64 = 0x0000_FFFF_FFFF_FF00;
+
 /// The code of `e`.
 #[cfg(test)]
 pub(crate) fn encode(e: AttrError) -> u64 {
@@ -158,6 +177,20 @@ mod tests {
             }
         }
         v
+    }
+
+    #[test]
+    fn issue15_packed_read_arguments_round_trip() {
+        for slot in [0u16, 1, 7, u16::MAX] {
+            for field in [None, Some(0u16), Some(3), Some(u16::MAX)] {
+                for k in [0u8, 1, 3, 9, u8::MAX] {
+                    for e in [0u16, 5, u16::MAX] {
+                        let a = at(slot, field);
+                        assert_eq!(unpack_read(pack_read(k, e, a)), (k, e, a));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

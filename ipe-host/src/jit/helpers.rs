@@ -61,6 +61,31 @@ pub(crate) extern "C" fn read_err(
     shapes(sh).read_err(value(v), k as u8, e as u16, at)
 }
 
+/// [`read_err`] with kind, enum and location packed in one word by
+/// [`errcode::pack_read`](super::errcode::pack_read) (issue #15: fewer constants and argument
+/// moves at every slot read's error path).
+pub(crate) extern "C" fn read_err_at(sh: *const Shapes, v: *const Value<'_>, packed: u64) -> u64 {
+    let (k, e, at) = super::errcode::unpack_read(packed);
+    shapes(sh).read_err(value(v), k, e, at)
+}
+
+/// Error code `err` with a deferred read's [`PENDING`](super::errcode::PENDING) kind replaced
+/// by the error of reading its slot in `values` (the slot's declared kind); any other code as
+/// it is.
+pub(crate) extern "C" fn resolve_err(sh: *const Shapes, values: *const Value<'_>, err: u64) -> u64 {
+    if err & 0xFF != super::errcode::PENDING || (err >> 8) & 0xFF_FFFF != 0 {
+        return err;
+    }
+    let s = (err >> 32) as u16;
+    let shapes = shapes(sh);
+    let slot = shapes.slot(s);
+    // SAFETY: compiled code passes its `values` argument, which holds at least the bundle's
+    // slot count of values (`JitSet::call` pads a short slice), and a pending code names a
+    // slot the function read, so `s` is in range.
+    let v = unsafe { &*values.add(usize::from(s)) };
+    shapes.read_err(*v, slot.kind, slot.enum_id, err & !0xFF)
+}
+
 /// The value of `a op b` (`ArithOp` byte `op`; 0 when it has none: [`arith_err`] then gives
 /// the error). Issue #14.
 pub(crate) extern "C" fn arith_val(op: u64, a: u64, b: u64) -> u64 {

@@ -17,6 +17,10 @@ use crate::jit::helpers;
 pub(crate) enum Helper {
     /// [`helpers::read_err`].
     ReadErr,
+    /// [`helpers::read_err_at`] (issue #15: three arguments instead of five).
+    ReadErrAt,
+    /// [`helpers::resolve_err`] (issue #15: deferred read errors).
+    ResolveErr,
     /// [`helpers::text_eq`].
     TextEq,
     /// [`helpers::str_op`].
@@ -61,13 +65,15 @@ pub(crate) enum Helper {
 
 /// Number of helpers.
 #[cfg(test)]
-const HELPERS: usize = 21;
+const HELPERS: usize = 23;
 
 impl Helper {
     /// Every helper.
     #[cfg(test)]
     const ALL: [Helper; HELPERS] = [
         Helper::ReadErr,
+        Helper::ReadErrAt,
+        Helper::ResolveErr,
         Helper::TextEq,
         Helper::StrOp,
         Helper::EnumRank,
@@ -94,6 +100,8 @@ impl Helper {
     fn addr(self) -> *const u8 {
         match self {
             Helper::ReadErr => helpers::read_err as *const u8,
+            Helper::ReadErrAt => helpers::read_err_at as *const u8,
+            Helper::ResolveErr => helpers::resolve_err as *const u8,
             Helper::TextEq => helpers::text_eq as *const u8,
             Helper::StrOp => helpers::str_op as *const u8,
             Helper::EnumRank => helpers::enum_rank as *const u8,
@@ -124,6 +132,7 @@ impl Helper {
             Helper::TextEq => 4,
             Helper::StrOp | Helper::StrFold => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr | Helper::IpInSet => 3,
+            Helper::ReadErrAt | Helper::ResolveErr => 3,
             Helper::InList => 6,
             Helper::PairContains | Helper::ArithErr | Helper::StrLen => 4,
             Helper::ArithVal | Helper::LookupRow | Helper::ConstPart | Helper::IpCmp => 3,

@@ -23,9 +23,11 @@ use super::JitError;
 use calls::MAX_PARAMS;
 
 mod calls;
+mod defer;
 mod dynkey;
 mod fold;
 mod ipcmp;
+mod konst;
 mod nested;
 mod ops;
 mod segment;
@@ -122,6 +124,14 @@ pub(crate) struct Gen<'f, 's> {
     /// Whether the clause being compiled records its witness (its outermost `all` stores the
     /// index of the element that made it false; no code at all for other clauses).
     witness_clause: bool,
+    /// Whether this policy's slot reads defer their errors (`defer.rs`).
+    defer: bool,
+    /// Whether the read being built is such a slot read.
+    defer_read: bool,
+    /// Whether the read being built is of a top-level slot (its loads may move).
+    slot_read: bool,
+    /// Whether the string read being built is only compared by symbol (no text loads).
+    sym_only: bool,
 }
 
 type R<T> = Result<T, JitError>;
@@ -156,6 +166,10 @@ impl<'f, 's> Gen<'f, 's> {
             isa,
             sigs: [None; MAX_PARAMS + 1],
             witness_clause: false,
+            defer: false,
+            defer_read: false,
+            slot_read: false,
+            sym_only: false,
         }
     }
 
@@ -194,11 +208,14 @@ impl<'f, 's> Gen<'f, 's> {
     }
 
     fn is_ok(&mut self, err: ir::Value) -> ir::Value {
-        self.b.ins().icmp_imm_s(IntCC::Equal, err, OK as i64)
+        self.cmp_imm(IntCC::Equal, err, OK as i64)
     }
 
     fn bool64(&mut self, c: ir::Value) -> ir::Value {
-        self.b.ins().uextend(I64, c)
+        match self.flag_imm(c) {
+            Some(v) => self.iconst(i64::from(v)),
+            None => self.b.ins().uextend(I64, c),
+        }
     }
 
     fn shapes_ptr(&mut self) -> ir::Value {
@@ -214,6 +231,11 @@ impl<'f, 's> Gen<'f, 's> {
         cold: bool,
         slow: impl FnOnce(&mut Self) -> ir::Value,
     ) -> ir::Value {
+        match self.flag_imm(cond_fast) {
+            Some(true) => return fast,
+            Some(false) => return slow(self),
+            None => {}
+        }
         let slow_b = self.b.create_block();
         let join = self.b.create_block();
         let p = self.b.append_block_param(join, I64);
@@ -237,16 +259,17 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.ins().return_(&[v]);
     }
 
-    /// Returns `code` with error `e` stored in the output when `e` is an error; otherwise
-    /// continues in a fresh block.
-    fn return_if_error(&mut self, e: ir::Value, code: u64) {
+    /// Returns `code` with error `e` stored (its kind resolved: `defer.rs`) when `e` is an
+    /// error, from a cold block; otherwise continues in a fresh block.
+    fn error_exit(&mut self, e: ir::Value, code: u64) {
         let err_b = self.b.create_block();
         let cont = self.b.create_block();
-        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, e, OK as i64);
-        self.b.ins().brif(dirty, err_b, &[], cont, &[]);
+        let clean = self.is_ok(e);
+        self.b.ins().brif(clean, cont, &[], err_b, &[]);
         self.b.switch_to_block(err_b);
         self.b.seal_block(err_b);
-        self.store(e, OUT_ERR);
+        self.b.set_cold_block(err_b);
+        self.store_err(e);
         self.ret(code);
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
@@ -261,20 +284,13 @@ impl<'f, 's> Gen<'f, 's> {
     /// Compiles policy `id`: trigger, clauses and outcome.
     pub(crate) fn policy(mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
         let p = bundle.policy(id);
+        self.defer = defer::defers(bundle, id);
         let zero = self.iconst(0);
         self.b.def_var(var(NOTE_HAS), zero);
         self.b.def_var(var(NOTE_VAL), zero);
         if !p.trigger.is_empty() {
             let (v, e) = self.run(p.trigger, 0)?;
-            self.return_if_error(e, RET_TRIGGER_ERROR);
-            let na = self.b.create_block();
-            let yes = self.b.create_block();
-            self.b.ins().brif(v, yes, &[], na, &[]);
-            self.b.switch_to_block(na);
-            self.b.seal_block(na);
-            self.ret(RET_NOT_APPLICABLE);
-            self.b.switch_to_block(yes);
-            self.b.seal_block(yes);
+            self.trigger_exit(v, e);
         }
         if p.kind == BodyKind::Denies {
             let m = self.iconst(-1);
@@ -294,8 +310,8 @@ impl<'f, 's> Gen<'f, 's> {
             self.witness_clause = false;
             let (v, e) = ran?;
             let clean = self.is_ok(e);
-            let f = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
-            let viol = self.b.ins().band(clean, f);
+            let f = self.cmp_imm(IntCC::Equal, v, 0);
+            let viol = self.and_flag(clean, f);
             let vb = self.b.create_block();
             let next = self.b.create_block();
             self.b.ins().brif(viol, vb, &[], next, &[]);
@@ -316,13 +332,73 @@ impl<'f, 's> Gen<'f, 's> {
             self.b.switch_to_block(next);
             self.b.seal_block(next);
             let er = self.b.use_var(var(CLAUSE_ERR));
-            let er = self.b.ins().umin(er, e);
+            let er = self.umin(er, e);
             self.b.def_var(var(CLAUSE_ERR), er);
         }
         let e = self.b.use_var(var(CLAUSE_ERR));
-        self.return_if_error(e, RET_APPLIED_ERROR);
-        self.ret(RET_SATISFIED);
+        self.return_error_or(e, RET_APPLIED_ERROR, RET_SATISFIED);
         self.b.finalize(self.isa.frontend_config());
         Ok(())
+    }
+
+    /// Leaves the function unless trigger `(v, e)` is clean and true: with
+    /// [`RET_TRIGGER_ERROR`] (the error stored) or [`RET_NOT_APPLICABLE`]. One branch to one
+    /// return block (issue #15, compile time: was two branches and four blocks); the error is
+    /// stored whatever it is (the caller reads it only with an error code).
+    fn trigger_exit(&mut self, v: ir::Value, e: ir::Value) {
+        if self.defer && !self.is_const_ok(e) {
+            // The error's kind is resolved by a helper call, only on the error path.
+            self.error_exit(e, RET_TRIGGER_ERROR);
+            let na = self.b.create_block();
+            let yes = self.b.create_block();
+            self.b.ins().brif(v, yes, &[], na, &[]);
+            self.b.switch_to_block(na);
+            self.b.seal_block(na);
+            self.ret(RET_NOT_APPLICABLE);
+            self.b.switch_to_block(yes);
+            self.b.seal_block(yes);
+            return;
+        }
+        let yes = self.b.create_block();
+        let exit = self.b.create_block();
+        let code = self.b.append_block_param(exit, I64);
+        if self.is_const_ok(e) {
+            let na = self.iconst(RET_NOT_APPLICABLE as i64);
+            self.b.ins().brif(v, yes, &[], exit, &args(&[na]));
+        } else {
+            self.store(e, OUT_ERR);
+            let clean = self.is_ok(e);
+            let t = self.cmp_imm(IntCC::NotEqual, v, 0);
+            let go = self.and_flag(clean, t);
+            let na = self.iconst(RET_NOT_APPLICABLE as i64);
+            let te = self.iconst(RET_TRIGGER_ERROR as i64);
+            let code = self.select(clean, na, te);
+            self.b.ins().brif(go, yes, &[], exit, &args(&[code]));
+        }
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
+        self.b.ins().return_(&[code]);
+        self.b.switch_to_block(yes);
+        self.b.seal_block(yes);
+    }
+
+    /// Returns `code` with error `e` stored when `e` is an error, else `otherwise`: no branch
+    /// (the error is stored whatever it is; the caller reads it only with an error code).
+    fn return_error_or(&mut self, e: ir::Value, code: u64, otherwise: u64) {
+        if self.is_const_ok(e) {
+            self.ret(otherwise);
+            return;
+        }
+        if self.defer {
+            self.error_exit(e, code);
+            self.ret(otherwise);
+            return;
+        }
+        self.store(e, OUT_ERR);
+        let clean = self.is_ok(e);
+        let ok = self.iconst(otherwise as i64);
+        let bad = self.iconst(code as i64);
+        let r = self.select(clean, ok, bad);
+        self.b.ins().return_(&[r]);
     }
 }

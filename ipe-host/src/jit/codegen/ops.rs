@@ -43,7 +43,7 @@ impl Gen<'_, '_> {
     }
 
     pub(super) fn compare(&mut self, op: CmpOp, a: Cell, b: Cell) -> R<Cell> {
-        let err = self.b.ins().umin(a.err, b.err);
+        let err = self.umin(a.err, b.err);
         let val = match a.ty {
             Ty::Int | Ty::Enum => {
                 let cc = match op {
@@ -61,6 +61,17 @@ impl Gen<'_, '_> {
                 return Err(bad(
                     "`cmp` of addresses (the verifier allows `cmp.ip` only)",
                 ))
+            }
+            // A symbol comparison (bools, or a string and a constant): `==` / `!=` in one
+            // comparison (issue #15, compile time: no `xor` of the equality).
+            Ty::Bool | Ty::Str
+                if matches!(op, CmpOp::Ne | CmpOp::Lt)
+                    && (a.ty == Ty::Bool
+                        || self.is_symbol_const(a.val)
+                        || self.is_symbol_const(b.val)) =>
+            {
+                let c = self.b.ins().icmp(IntCC::NotEqual, a.val, b.val);
+                self.bool64(c)
             }
             Ty::Bool | Ty::Str => {
                 let eq = if a.ty == Ty::Str {
@@ -92,7 +103,7 @@ impl Gen<'_, '_> {
         let missing = self.iconst((at | errcode::kind_code(ErrKind::MissingKey)) as i64);
         let ok = self.ok();
         let row_err = self.b.ins().select(absent, missing, ok);
-        let err = self.b.ins().umin(a.err, row_err);
+        let err = self.umin(a.err, row_err);
         let c = self.b.ins().iadd_imm_s(row, i64::from(konst));
         let part = |g: &mut Self, what: i64| {
             let sh = g.shapes_ptr();
@@ -221,8 +232,8 @@ impl Gen<'_, '_> {
         let clean = self.is_ok(be);
         match op {
             Opcode::Count => {
-                let t = self.b.ins().icmp_imm_s(IntCC::NotEqual, bv, 0);
-                let t = self.b.ins().band(t, clean);
+                let t = self.cmp_imm(IntCC::NotEqual, bv, 0);
+                let t = self.and_flag(t, clean);
                 let t = self.bool64(t);
                 let c = self.b.use_var(v_count);
                 let c = self.b.ins().iadd(c, t);
@@ -235,8 +246,8 @@ impl Gen<'_, '_> {
                 } else {
                     IntCC::Equal
                 };
-                let t = self.b.ins().icmp_imm_s(cc, bv, 0);
-                let stop = self.b.ins().band(t, clean);
+                let t = self.cmp_imm(cc, bv, 0);
+                let stop = self.and_flag(t, clean);
                 let cont = self.b.create_block();
                 let res = self.iconst(i64::from(want_true));
                 let okv = self.ok();
@@ -260,7 +271,7 @@ impl Gen<'_, '_> {
             }
         }
         let er = self.b.use_var(v_err);
-        let er = self.b.ins().umin(er, be);
+        let er = self.umin(er, be);
         self.b.def_var(v_err, er);
         let e2 = self.b.use_var(v_elem);
         let e2 = self.b.ins().iadd_imm_s(e2, step);
@@ -284,6 +295,15 @@ impl Gen<'_, '_> {
             Ty::Bool
         };
         Ok(self.cell(ty, rv, re))
+    }
+
+    /// Whether constant `c` is a string (it has a symbol: a cell compared with it needs no
+    /// text).
+    fn is_str_const(&self, c: u16) -> bool {
+        self.sh
+            .consts
+            .get(usize::from(c))
+            .is_some_and(|&(k, v)| k == kind::STR && v as u32 != NO_SYMBOL)
     }
 
     /// Continues into the block of every jump that lands at `pc`.
@@ -328,7 +348,10 @@ impl Gen<'_, '_> {
                     self.push(c)?;
                 }
                 Instr::CmpSlotConst { op, slot, konst } => {
-                    let a = self.load_slot(slot.0)?;
+                    self.sym_only = self.is_str_const(konst.0);
+                    let a = self.load_slot(slot.0);
+                    self.sym_only = false;
+                    let a = a?;
                     let b = self.constant(konst.0)?;
                     let c = self.compare(op, a, b)?;
                     self.push(c)?;
@@ -342,7 +365,12 @@ impl Gen<'_, '_> {
                     let f = field.0;
                     let (slot, addr) = self.field_addr(level.0, f)?;
                     let (k, e) = self.sh.field(slot, f);
-                    let a = self.read(addr, k, e, errcode::at(slot, Some(f)))?;
+                    if let Instr::CmpFieldConst { konst, .. } = instr {
+                        self.sym_only = self.is_str_const(konst.0);
+                    }
+                    let a = self.read(addr, k, e, errcode::at(slot, Some(f)));
+                    self.sym_only = false;
+                    let a = a?;
                     let b = match instr {
                         Instr::CmpFieldConst { konst, .. } => self.constant(konst.0)?,
                         Instr::CmpFieldSlot { slot, .. } => self.load_slot(slot.0)?,
@@ -392,7 +420,11 @@ impl Gen<'_, '_> {
                     self.push(c)?;
                 }
                 Instr::InSlotSet { slot, set } => {
-                    let a = self.load_slot(slot.0)?;
+                    // Set membership is by symbol: no text loads.
+                    self.sym_only = true;
+                    let a = self.load_slot(slot.0);
+                    self.sym_only = false;
+                    let a = a?;
                     let c = self.in_set(a, set.0);
                     self.push(c)?;
                 }
@@ -489,15 +521,19 @@ impl Gen<'_, '_> {
                     let cc = if or { IntCC::NotEqual } else { IntCC::Equal };
                     let absorbed = |g: &mut Self, c: Cell| {
                         let clean = g.is_ok(c.err);
-                        let t = g.b.ins().icmp_imm_s(cc, c.val, 0);
-                        g.b.ins().band(clean, t)
+                        let t = g.cmp_imm(cc, c.val, 0);
+                        g.and_flag(clean, t)
                     };
                     let xa = absorbed(self, a);
                     let xb = absorbed(self, b);
-                    let abs = self.b.ins().bor(xa, xb);
-                    let m = self.b.ins().umin(a.err, b.err);
-                    let okv = self.ok();
-                    let err = self.b.ins().select(abs, okv, m);
+                    let abs = self.or_flag(xa, xb);
+                    let m = self.umin(a.err, b.err);
+                    let err = if self.is_const_ok(m) {
+                        m
+                    } else {
+                        let okv = self.ok();
+                        self.select(abs, okv, m)
+                    };
                     let abs = self.bool64(abs);
                     let val = if or {
                         abs
@@ -516,8 +552,8 @@ impl Gen<'_, '_> {
                         IntCC::Equal
                     };
                     let clean = self.is_ok(a.err);
-                    let t = self.b.ins().icmp_imm_s(cc, a.val, 0);
-                    let jump = self.b.ins().band(clean, t);
+                    let t = self.cmp_imm(cc, a.val, 0);
+                    let jump = self.and_flag(clean, t);
                     let blk = match targets.iter().find(|&&(t, _)| t == target) {
                         Some(&(_, b)) => b,
                         None => {
@@ -601,10 +637,10 @@ impl Gen<'_, '_> {
                     let clean = self.is_ok(a.err);
                     let has = self.b.use_var(var(NOTE_HAS));
                     let one = self.iconst(1);
-                    let has = self.b.ins().select(clean, one, has);
+                    let has = self.select(clean, one, has);
                     self.b.def_var(var(NOTE_HAS), has);
                     let note = self.b.use_var(var(NOTE_VAL));
-                    let note = self.b.ins().select(clean, a.val, note);
+                    let note = self.select(clean, a.val, note);
                     self.b.def_var(var(NOTE_VAL), note);
                 }
                 Instr::Count { list, body }

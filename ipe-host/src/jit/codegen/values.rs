@@ -48,7 +48,13 @@ impl Gen<'_, '_> {
             let err = self.ip_err(addr, at);
             return Ok(self.cell(Ty::Ip, addr, err));
         }
-        let f = Self::flags();
+        // A top-level slot is always in the caller's slice, which no code writes during the
+        // call: its loads may be merged and hoisted (optimized tier; issue #15).
+        let f = if self.slot_read {
+            Self::flags().with_readonly().with_can_move()
+        } else {
+            Self::flags()
+        };
         let l = self.lay;
         let fast = fast_read(&l, k).ok_or(bad("scalar kind"))?;
         let tag = self.b.ins().uload8(I64, f, addr, 0);
@@ -89,13 +95,20 @@ impl Gen<'_, '_> {
             }
             kind::STR => {
                 let v = self.b.ins().uload32(f, addr, l.off_sym as i32);
-                let p = self.b.ins().load(I64, f, addr, l.off_text_ptr as i32);
-                let n = self.b.ins().load(I64, f, addr, l.off_text_len as i32);
+                // Issue #15: no text loads for a cell only compared with a constant (by
+                // symbol); Cranelift lowers every load, used or not.
+                let (p, n) = if self.sym_only {
+                    (None, None)
+                } else {
+                    let p = self.b.ins().load(I64, f, addr, l.off_text_ptr as i32);
+                    let n = self.b.ins().load(I64, f, addr, l.off_text_len as i32);
+                    (Some(p), Some(n))
+                };
                 let ok = self
                     .b
                     .ins()
                     .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
-                (Ty::Str, v, ok, Some(p), Some(n))
+                (Ty::Str, v, ok, p, n)
             }
             kind::ENUM => {
                 let r = self.b.ins().uload16(I64, f, addr, l.off_enum as i32);
@@ -120,12 +133,21 @@ impl Gen<'_, '_> {
             _ => return Err(bad("scalar kind")),
         };
         let okv = self.ok();
+        if self.defer_read {
+            let pending = self.pending(at);
+            let err = self.select(ok, okv, pending);
+            return Ok(Cell {
+                ty,
+                val,
+                err,
+                ptr,
+                len,
+            });
+        }
         let err = self.unless(ok, okv, true, |g| {
             let sh = g.shapes_ptr();
-            let kv = g.iconst(i64::from(k));
-            let ev = g.iconst(i64::from(e));
-            let atv = g.iconst(at as i64);
-            g.call(Helper::ReadErr, &[sh, addr, kv, ev, atv])
+            let packed = g.iconst(errcode::pack_read(k, e, at) as i64);
+            g.call(Helper::ReadErrAt, &[sh, addr, packed])
         });
         Ok(Cell {
             ty,
@@ -153,7 +175,13 @@ impl Gen<'_, '_> {
     pub(super) fn load_slot(&mut self, s: u16) -> R<Cell> {
         let sh = self.sh.slot(s);
         let addr = self.slot_addr(s);
-        self.read(addr, sh.kind, sh.enum_id, errcode::at(s, None))
+        let defer = self.defer && super::defer::deferrable(sh.kind);
+        self.defer_read = defer;
+        self.slot_read = true;
+        let c = self.read(addr, sh.kind, sh.enum_id, errcode::at(s, None));
+        self.defer_read = false;
+        self.slot_read = false;
+        c
     }
 
     pub(super) fn elem(&self, level: u8) -> R<(u16, ir::Value)> {
