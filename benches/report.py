@@ -83,49 +83,52 @@ def parse_firmware(path):
 # Issue #15's goals not met yet: the profile that explains each and the next step. Kept by hand
 # (analysis, not a measurement); the figures themselves are always this run's.
 GOAL_NOTES = {
-    "interp": "Profile: \"Interpreter instructions (issue #15, session 10)\": seed:allow is 2,668 "
-    "instructions per decision against ~25–30 for hand-written Rust; `Machine::run` costs ~110 "
-    "instructions per dispatched instruction (decode, `match`, push/pop), the `count` body and its "
-    "decode ~890, the index probe ~240. Next: a pre-decoded form of each block (decoded once at load, "
-    "not per decision and per aggregate), 16-byte cells, no `memset` of `Decision`'s unused capacity.",
+    "interp": "Profile: \"Interpreter cells and dispatch (issues #13/#15, session 11)\" and \"Instructions "
+    "per decision after the session-11 merge\": seed:allow is 2,655 instructions per decision against "
+    "~25–30 for hand-written Rust. Session 11's 16-byte cells, one-instruction clauses without the "
+    "dispatch loop and inline slot reads took set/10 from 4,493 to 3,403 and clauses16 from 5,901 to "
+    "4,474, but the seed's cost is its `count ... where` body (decoded and dispatched per element, "
+    "~890) and the index probe (~240). Next: a pre-decoded form of each block (decoded once at load, "
+    "not per decision and per aggregate element), no `memset` of `Decision`'s unused capacity.",
     "peer-regorus": "The worst rows are the one-policy workloads (clauses16, seed, list50), where the "
     "comparison is the interpreter's own cost per instruction (the first row); on the sets, where "
     "only candidates run, the ratios are 90x to 300,000x. Next: the interpreter steps of the first row.",
     "peer-cedar": "As for regorus: the one-policy workloads, bounded by the interpreter's cost per "
     "instruction. Next: the interpreter steps of the first row.",
-    "jit": "Profile: \"JIT compile time and decision path (issue #15, session 10)\": a host JIT seed:allow "
-    "decision is ~930 instructions, the policy's native code ~390 of them (the `count ... where` loop "
-    "tag-checks each approval's fields and compares a text per element), the rest host work (trigger "
-    "index probe, counters, the `arc-swap` load, decoding the outcome, the decision lists; ~760 with "
-    "`Verdict`). Next: per-version JIT-compiled dispatch (index probe and direct calls in one native "
-    "function) for the host part, tighter native list loops for the policy part.",
-    "json": "Profile: \"End to end from JSON (issue #15, session 10, callgrind)\": 11,877 instructions "
-    "per host JIT seed:allow decision from the JSON text, 91 % of them in the request reader "
-    "(`request::stream::parse`): serde_json's tokenizer, key and symbol lookups by `memcmp` "
-    "(binary search of the bundle's symbols), arena vectors growing (`reserve`/`realloc`) and sorting "
-    "map keys; the decision itself is under a tenth. Next: arena vectors sized once per plan, keys "
-    "matched against the plan's expected names first (one compare, no search), unread subtrees "
-    "skipped without building nodes.",
-    "jit-compile": "Profile: \"JIT compile time and decision path (issue #15, session 10)\": 1.12 M "
-    "instructions per policy in the baseline tier after this session's halving (no `JITModule`, no dead "
-    "text comparison). Next: fold constant error codes while building the IR and share one cold error "
-    "block per function instead of one per slot read.",
-    "compile": "Profile: \"Compile time (issue #15, session 10)\": 813 M instructions for 10,000 policies "
-    "(1,253 M at the start of the session): parser 306 M, checker 228 M, lowering 206 M, allocator 171 M "
-    "inside those. Next: a token-level fast path in the parser, no per-node `String`s in the checker, "
-    "an arena for the syntax tree, then lowering's tables.",
-    "latency": "The median is a decision (~0.5–0.7 µs); the tail is not the read path (no lock, no "
-    "free on a reader, `reader-free` below). On this 2-core machine 2 readers and the writer share "
-    "the cores, and with 10,000 policies the writer is busy nearly all the time (a verify + index + "
-    "publish of the bundle takes longer than the 10 ms period: 132–208 swaps in the run instead of "
-    "300), so readers are preempted; the first decisions on each new version also run on cold "
-    "caches. The same ~6 µs p99.9 at 1,000 policies (300 swaps, writer mostly idle) points at "
-    "scheduling and cache effects more than at the engine. Next: record each sample's time since "
-    "the last swap to separate the two, and measure on a machine with a core per thread.",
-    "flash": "Profile: \"Issue #15, session 10\" under \"Firmware\": flash by module; the loader "
-    "(`Engine::load`, ~7.8 KB with the record checks inlined) and the interpreter are the largest. "
-    "Next: record checks as one table-driven loop, a hand-written `Body` reader instead of postcard's "
-    "derive (~500 B), load errors logged by text instead of defmt derives, a byte-loop `memcpy`.",
+    "jit": "Profile: \"JIT compile time and decision path (issue #15, session 11)\": a host JIT seed:allow "
+    "decision is ~895 instructions (927 in session 10), the policy's native code ~350 of them (the "
+    "`count ... where` loop tag-checks each approval's fields and compares a text per element), the "
+    "rest host work (trigger index probe, counters, the `arc-swap` load, decoding the outcome, the "
+    "decision lists; ~730 with `Verdict`). Next: tighter native list loops (one tag test per element), "
+    "then a per-version JIT-compiled dispatch (index probe and direct calls in one native function).",
+    "json": "Profile: \"End to end from JSON (issue #15, session 11)\": in instructions the host JIT tier "
+    "from the JSON text is now 1.10–1.14x the serde + hand-written Rust baseline (seed:allow 9,084 vs "
+    "8,117; 1.46x in session 10): keys matched against the plan's children in order, symbols interned "
+    "by a hash table, vectors sized once. What remains is mostly serde_json's tokenizer, which the "
+    "baseline pays too. If the divan ratio stays above 1.2x while the instruction ratio is under it, "
+    "the difference is memory traffic (the arena and the request tree), the next thing to profile.",
+    "jit-compile": "Profile: \"JIT compile time and decision path (issue #15, session 11)\": 0.74 M "
+    "instructions per policy in the baseline tier (1.12 M in session 10, 2.25 M in session 9): constant "
+    "error codes folded while building the IR, slot read errors deferred to the error exit, no unused "
+    "text loads. Next: what is left is Cranelift's own pipeline (register allocation, emission, "
+    "lowering), which scales with the IR: fewer values per slot read.",
+    "compile": "Profile: \"Compile time (issue #15, session 11)\": 658 M instructions for 10,000 policies "
+    "(813 M at the start of session 11, 1,253 M at the start of session 10): parser ~200 M, checker "
+    "~180 M, lowering ~205 M (verification 40 M, encoding 30 M), the allocator ~150 M inside those. "
+    "Next: paths as spans or interned ids instead of a `String` per node, an arena for the syntax "
+    "tree, a plain clause checked and lowered in one pass.",
+    "latency": "The median is a decision (~0.5–0.7 µs). The table's control rows (*no writer*) run the "
+    "same readers with nothing swapped: where their p99.9 is as high as the swapping rows', the tail "
+    "is the machine's (2 readers on 2 cores, preemption, timer interrupts), not the swaps; \"p99.9 "
+    "away\" (samples more than 1 ms after a swap) and \"first on new\" (a reader's first decision on "
+    "a new version) separate what swaps add. Readers never free a version (`reader-free` below). "
+    "Next: measure on a machine with a core per thread; if \"first on new\" dominates, warm a new "
+    "version's index on the writer before publishing it.",
+    "flash": "Profile: \"Issue #15, session 11\" under \"Firmware\": flash by module and what is left. "
+    "Session 11 cut 5,032 B (a byte-loop `memcpy`/`memset`/`memcmp` in the example, record views' "
+    "`nth` out of line, the bundle body read by hand instead of postcard's serde derive, "
+    "`path::is_canonical` by one byte scan); `maintenance` is under 32 KiB. Next: the interpreter's "
+    "`Machine::run` and the verifier's `CodeVerifier::block`, the largest functions left.",
 }
 
 
