@@ -329,21 +329,28 @@ fn map_entry_ok(body: &Body<'_>, map: usize, entry: u16) -> bool {
     mr.kind() == kind::MAP
         && entry >= 1
         && entry < mr.field_count()
-        && matches!(
+        && shown_kind(
             FieldRec::nth(
                 body.fields,
-                usize::from(mr.first_field()) + usize::from(entry)
+                usize::from(mr.first_field()) + usize::from(entry),
             )
             .kind(),
-            kind::STR
-                | kind::INT
-                | kind::BOOL
-                | kind::ENUM
-                | kind::QUANTITY
-                | kind::TIME
-                | kind::DURATION
-                | kind::IP
         )
+}
+
+/// Whether a value of kind `k` can be shown in a reason (a scalar kind).
+fn shown_kind(k: u8) -> bool {
+    matches!(
+        k,
+        kind::STR
+            | kind::INT
+            | kind::BOOL
+            | kind::ENUM
+            | kind::QUANTITY
+            | kind::TIME
+            | kind::DURATION
+            | kind::IP
+    )
 }
 
 /// Whether (`set`, `konst`) is a lookup table as `lookup.slot` reads it: a non-empty set of
@@ -409,17 +416,7 @@ fn verify_template(body: &Body<'_>, p: usize, parts: usize, slots: usize) -> R {
                 default_ok
                     && part.clause() == 0
                     && usize::from(part.operand()) < slots
-                    && matches!(
-                        SlotRec::nth(body.slots, usize::from(part.operand())).kind(),
-                        kind::STR
-                            | kind::INT
-                            | kind::BOOL
-                            | kind::ENUM
-                            | kind::QUANTITY
-                            | kind::TIME
-                            | kind::DURATION
-                            | kind::IP
-                    )
+                    && shown_kind(SlotRec::nth(body.slots, usize::from(part.operand())).kind())
             }
             part_kind::FIELD => {
                 let end = fp as usize + usize::from(np);
