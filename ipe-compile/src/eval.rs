@@ -116,7 +116,8 @@ fn lookup<'r>(root: &'r Value, path: &str) -> Option<&'r Value> {
     (!v.is_null()).then_some(v)
 }
 
-/// Piece `index` of `s` split with `str::split` on `sep` (negative from the end), issue #14.
+/// Piece `index` of `s` split with `str::split` on `sep` (negative from the end), issue #14;
+/// none longer than [`ipe_nostd::segment::MAX_PIECE`] bytes (issue #15).
 fn piece<'s>(s: &'s str, sep: &str, index: i64) -> Option<&'s str> {
     let pieces: Vec<&'s str> = s.split(sep).collect();
     let at = if index >= 0 {
@@ -126,7 +127,9 @@ fn piece<'s>(s: &'s str, sep: &str, index: i64) -> Option<&'s str> {
             .ok()
             .and_then(|back| pieces.len().checked_sub(back))
     };
-    at.and_then(|i| pieces.get(i)).copied()
+    at.and_then(|i| pieces.get(i))
+        .copied()
+        .filter(|p| p.len() <= ipe_nostd::segment::MAX_PIECE)
 }
 
 /// Whether a `segment`'s string is cut from a map constant's value (not from the request).

@@ -43,6 +43,10 @@ mod jit_diff;
 /// and the JIT.
 #[path = "suite/lists.rs"]
 mod lists;
+/// Issue #15: `segment` pieces past `MAX_PIECE` bytes are no piece on every engine.
+#[cfg(feature = "jit")]
+#[path = "suite/long_pieces.rs"]
+mod long_pieces;
 /// Issue 13: nested lists (a hand-assembled bundle) through the three readers and the JIT.
 #[path = "suite/nested.rs"]
 mod nested;

@@ -14,6 +14,10 @@
 
 use crate::path::find_bytes;
 
+/// The longest piece `segment` gives, in bytes (16 MiB − 1): a longer piece is no piece, on
+/// every engine (the interpreter holds a piece's length in 24 bits, issue #15's 16-byte cells).
+pub const MAX_PIECE: usize = 0xFF_FFFF;
+
 /// The pieces of `text` between the occurrences of the non-empty `sep`, left to right.
 fn pieces<'s, 'p>(text: &'s str, sep: &'p str) -> impl Iterator<Item = &'s str> + use<'s, 'p> {
     let mut rest = Some(text);
@@ -34,7 +38,7 @@ fn pieces<'s, 'p>(text: &'s str, sep: &'p str) -> impl Iterator<Item = &'s str> 
 }
 
 /// Piece `index` of `text` split on `sep` (negative: from the end), or `None` when there is no
-/// such piece or `sep` is empty.
+/// such piece, `sep` is empty or the piece is longer than [`MAX_PIECE`].
 pub fn segment<'s>(text: &'s str, sep: &str, index: i64) -> Option<&'s str> {
     if sep.is_empty() {
         return None;
@@ -46,7 +50,7 @@ pub fn segment<'s>(text: &'s str, sep: &str, index: i64) -> Option<&'s str> {
         let back = usize::try_from(index.checked_neg()?).ok()?;
         n.checked_sub(back)?
     };
-    pieces(text, sep).nth(at)
+    pieces(text, sep).nth(at).filter(|p| p.len() <= MAX_PIECE)
 }
 
 /// The byte range of [`segment`]'s piece inside `text` (`start`, `len`), for native code that

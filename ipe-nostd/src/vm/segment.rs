@@ -62,8 +62,8 @@ impl<'v> Machine<'_, '_, 'v> {
 
     /// The cell of `piece`, a slice of the text of the string cell `a` (a request string or a
     /// piece of one): its symbol when the string table has it, else its byte range in the
-    /// request string `a` refers to. A cell holds 24 bits of length: a piece of 16 MiB or
-    /// more outside the table is `None`, read as no such piece (fail closed).
+    /// request string `a` refers to. A cell holds 24 bits of length, which every piece fits:
+    /// [`crate::segment::segment`] gives none longer than [`crate::segment::MAX_PIECE`].
     fn piece_cell(&self, a: Cell<'v>, piece: &'v str) -> Option<Cell<'v>> {
         let sym = self.bundle.intern(piece).sym;
         if sym != NO_SYMBOL {
@@ -77,7 +77,7 @@ impl<'v> Machine<'_, '_, 'v> {
         let start = u32::try_from(start).ok()?;
         let len = u32::try_from(piece.len())
             .ok()
-            .filter(|&n| n <= 0xFF_FFFF)?;
+            .filter(|&n| n as usize <= crate::segment::MAX_PIECE)?;
         Some(Cell::Piece(src, start, len as u16, (len >> 16) as u8))
     }
 
