@@ -301,14 +301,15 @@ fn write_quoted<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result {
     w.write_str("\"")
 }
 
-/// The witness element of clause `clause` of violation `v` (its values) and the record of its
-/// list; `None` when another clause failed or there is no such element.
-fn witness_element<'b, 'v>(
+/// Field `field` of the witness element of clause `clause` of violation `v`: its record and
+/// its value; `None` when another clause failed or there is no such element.
+fn witness_field<'b, 'v>(
     bundle: &Bundle<'b>,
     values: &[Value<'v>],
     v: Violation,
     clause: u16,
-) -> Option<(&'v [Value<'v>], crate::format::SlotRec<'b>)> {
+    field: u16,
+) -> Option<(crate::format::FieldRec<'b>, Value<'v>)> {
     let (Some(failed), Some(witness)) = (v.clause, v.witness) else {
         return None;
     };
@@ -336,7 +337,15 @@ fn witness_element<'b, 'v>(
         Ok((vals, stride)) if r.kind() == kind::RECORDS => vals
             .chunks_exact(stride)
             .nth(usize::from(witness.get()))
-            .map(|e| (e, r)),
+            .map(|elem| {
+                let fr =
+                    bundle.field_rec(usize::from(r.first_field()).saturating_add(field.into()));
+                let fv = elem
+                    .get(usize::from(field))
+                    .copied()
+                    .unwrap_or(Value::Missing);
+                (fr, fv)
+            }),
         _ => None,
     }
 }
@@ -349,15 +358,9 @@ fn write_field<W: fmt::Write + ?Sized>(
     v: Violation,
     part: ReasonPartRec<'_>,
 ) -> fmt::Result {
-    let Some((elem, r)) = witness_element(bundle, values, v, part.clause()) else {
+    let Some((fr, fv)) = witness_field(bundle, values, v, part.clause(), part.operand()) else {
         return w.write_str(NONE);
     };
-    let field = part.operand();
-    let fr = bundle.field_rec(usize::from(r.first_field()).saturating_add(field.into()));
-    let fv = elem
-        .get(usize::from(field))
-        .copied()
-        .unwrap_or(Value::Missing);
     write_scalar(
         w,
         bundle,
@@ -440,12 +443,10 @@ fn write_witness_entry<W: fmt::Write + ?Sized>(
     v: Violation,
     part: ReasonPartRec<'_>,
 ) -> fmt::Result {
-    let Some((elem, r)) = witness_element(bundle, values, v, part.clause()) else {
+    let kf = u16::try_from(part.text().off).unwrap_or(u16::MAX);
+    let Some((fr, kv)) = witness_field(bundle, values, v, part.clause(), kf) else {
         return w.write_str(NONE);
     };
-    let kf = u16::try_from(part.text().off).unwrap_or(u16::MAX);
-    let fr = bundle.field_rec(usize::from(r.first_field()).saturating_add(kf.into()));
-    let kv = elem.get(usize::from(kf)).copied().unwrap_or(Value::Missing);
     let key = read::scalar(bundle, kv, fr.kind(), fr.enum_id());
     write_entry_under(w, bundle, values, (part.operand(), part.entry()), key)
 }
