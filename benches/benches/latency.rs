@@ -16,6 +16,10 @@
 //! with no writer at all (`writer=none`, `swaps=0`) runs the same readers on the same engine:
 //! its tail is the machine's and the reader's own, with nothing being swapped.
 //!
+//! After each control case, a busy loop as long as its median decision (a chain of
+//! multiplications, no memory) is timed the same way on the same number of threads
+//! (`control=busy`): the tail the machine gives any work of that length.
+//!
 //! `benches/report.py` turns these lines into BENCHMARKS.md's latency table. A writer thread swaps
 //! the same bundle bytes in (`PolicyEngine::swap`: verify, index, publish; every policy being
 //! unchanged, JIT-all and adaptive versions take the live version's native code instead of
@@ -81,7 +85,11 @@ fn main() {
             let d = Duration::from_secs_f64(secs);
             println!("{}", run(tier, w, &bytes, &json, opts, d, true));
             if wanted(&format!("{tier} {w} noswap")) {
-                println!("{}", run(tier, w, &bytes, &json, opts, d, false));
+                let line = run(tier, w, &bytes, &json, opts, d, false);
+                println!("{line}");
+                if let Some(p50) = field(&line, "p50_ns") {
+                    println!("{}", busy(tier, w, p50, d));
+                }
             }
         }
     }
@@ -304,4 +312,73 @@ fn quantiles(v: &mut [u32]) -> impl Fn(f64) -> u32 + '_ {
         let i = ((v.len() as f64 - 1.0) * p).round() as usize;
         v.get(i).copied().unwrap_or(0)
     }
+}
+
+/// The value of `name=` in a harness line.
+fn field(line: &str, name: &str) -> Option<u64> {
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+}
+
+/// The machine's own tail at a decision's length: [`READERS`] threads time a busy loop of
+/// about `p50_ns` (no memory, no engine) as the readers time decisions.
+fn busy(tier: &str, workload: &str, p50_ns: u64, duration: Duration) -> String {
+    let rounds = spin_rounds(p50_ns);
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..READERS)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut samples = Samples::default();
+                while !stop.load(Ordering::Relaxed) {
+                    let start = Instant::now();
+                    spin(rounds);
+                    let nanos = start.elapsed().as_nanos();
+                    samples.push(u32::try_from(nanos).unwrap_or(u32::MAX), false, false);
+                }
+                samples
+            })
+        })
+        .collect();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Samples::default();
+    for t in threads {
+        all.extend(t.join().expect("busy thread"));
+    }
+    let over = all.all.iter().filter(|&&n| n > 1_000_000).count();
+    let q = quantiles(&mut all.all);
+    format!(
+        "latency {tier} {workload} p50_ns={} p99_ns={} p999_ns={} max_ns={} over_1ms={over} \
+         decisions={} swaps=0 writer=none control=busy",
+        q(0.5),
+        q(0.99),
+        q(0.999),
+        q(1.0),
+        all.decisions,
+    )
+}
+
+/// The number of [`spin`] rounds that take about `nanos` (the fastest of ten timings, so a
+/// preempted one does not count).
+fn spin_rounds(nanos: u64) -> u64 {
+    const ROUNDS: u64 = 100_000;
+    let per_round = (0..10)
+        .map(|_| {
+            let start = Instant::now();
+            spin(ROUNDS);
+            start.elapsed().as_nanos() as f64 / ROUNDS as f64
+        })
+        .fold(f64::MAX, f64::min);
+    (nanos as f64 / per_round.max(0.01)) as u64
+}
+
+/// A chain of dependent multiplications the optimiser cannot remove (no memory access).
+fn spin(rounds: u64) {
+    let mut x = black_box(1u64);
+    for _ in 0..rounds {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    }
+    black_box(x);
 }
