@@ -324,7 +324,7 @@ fn field(line: &str, name: &str) -> Option<u64> {
 /// The machine's own tail at a decision's length: [`READERS`] threads time a busy loop of
 /// about `p50_ns` (no memory, no engine) as the readers time decisions.
 fn busy(tier: &str, workload: &str, p50_ns: u64, duration: Duration) -> String {
-    let rounds = spin_rounds(p50_ns);
+    let rounds = ipe_benches::spin_rounds(p50_ns);
     let stop = Arc::new(AtomicBool::new(false));
     let threads: Vec<_> = (0..READERS)
         .map(|_| {
@@ -333,7 +333,7 @@ fn busy(tier: &str, workload: &str, p50_ns: u64, duration: Duration) -> String {
                 let mut samples = Samples::default();
                 while !stop.load(Ordering::Relaxed) {
                     let start = Instant::now();
-                    spin(rounds);
+                    ipe_benches::spin(rounds);
                     let nanos = start.elapsed().as_nanos();
                     samples.push(u32::try_from(nanos).unwrap_or(u32::MAX), false, false);
                 }
@@ -358,27 +358,4 @@ fn busy(tier: &str, workload: &str, p50_ns: u64, duration: Duration) -> String {
         q(1.0),
         all.decisions,
     )
-}
-
-/// The number of [`spin`] rounds that take about `nanos` (the fastest of ten timings, so a
-/// preempted one does not count).
-fn spin_rounds(nanos: u64) -> u64 {
-    const ROUNDS: u64 = 100_000;
-    let per_round = (0..10)
-        .map(|_| {
-            let start = Instant::now();
-            spin(ROUNDS);
-            start.elapsed().as_nanos() as f64 / ROUNDS as f64
-        })
-        .fold(f64::MAX, f64::min);
-    (nanos as f64 / per_round.max(0.01)) as u64
-}
-
-/// A chain of dependent multiplications the optimiser cannot remove (no memory access).
-fn spin(rounds: u64) {
-    let mut x = black_box(1u64);
-    for _ in 0..rounds {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-    }
-    black_box(x);
 }

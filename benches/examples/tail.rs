@@ -74,7 +74,8 @@ fn main() {
                     })
                     .min()
                     .unwrap_or_default();
-                let spins = calibrate(per);
+                let spins =
+                    ipe_benches::spin_rounds(u64::try_from(per.as_nanos()).unwrap_or(u64::MAX));
                 let mut samples: Vec<u32> = Vec::with_capacity(MAX_SAMPLES);
                 // Touch the buffer now so no page fault lands between two samples.
                 samples.resize(MAX_SAMPLES, 0);
@@ -86,7 +87,7 @@ fn main() {
                     let start = Instant::now();
                     match what.as_str() {
                         "empty" => {}
-                        "spin" => spin(spins),
+                        "spin" => ipe_benches::spin(spins),
                         "json" => {
                             let set = engine.load();
                             black_box(set.evaluate_json(black_box(&json)).expect("evaluates"));
@@ -168,28 +169,6 @@ fn summary(v: &mut [u32], took: Duration) -> String {
         per_s(over(10_000)),
         100.0 * over(2_000) as f64 / v.len().max(1) as f64,
     )
-}
-
-/// The number of `spin` rounds that take about `target`.
-fn calibrate(target: Duration) -> u64 {
-    let rounds = 100_000u64;
-    let per = (0..10)
-        .map(|_| {
-            let start = Instant::now();
-            spin(rounds);
-            start.elapsed().as_nanos() as f64 / rounds as f64
-        })
-        .fold(f64::MAX, f64::min);
-    (target.as_nanos() as f64 / per.max(0.01)) as u64
-}
-
-/// A dependent chain of multiplications the optimiser cannot remove.
-fn spin(rounds: u64) {
-    let mut x = black_box(1u64);
-    for _ in 0..rounds {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-    }
-    black_box(x);
 }
 
 /// This thread's minor faults, voluntary and involuntary context switches.

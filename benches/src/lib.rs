@@ -60,3 +60,27 @@ pub const SET_SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
 pub const SET_GROUP: usize = 4;
 /// Generated policies per Rego file.
 pub const REGO_FILE_POLICIES: usize = 1_000;
+
+/// A chain of `rounds` dependent multiplications the optimiser cannot remove, touching no
+/// memory: work of a chosen length for the latency harness's busy-loop control (issue #15).
+pub fn spin(rounds: u64) {
+    let mut x = std::hint::black_box(1u64);
+    for _ in 0..rounds {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    }
+    std::hint::black_box(x);
+}
+
+/// The number of [`spin`] rounds that take about `nanos` on this thread (the fastest of ten
+/// timings, so a preempted one does not count).
+pub fn spin_rounds(nanos: u64) -> u64 {
+    const ROUNDS: u64 = 100_000;
+    let per_round = (0..10)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            spin(ROUNDS);
+            start.elapsed().as_nanos() as f64 / ROUNDS as f64
+        })
+        .fold(f64::MAX, f64::min);
+    (nanos as f64 / per_round.max(0.01)) as u64
+}
