@@ -76,9 +76,8 @@ fn main() {
                     .unwrap_or_default();
                 let spins =
                     ipe_benches::spin_rounds(u64::try_from(per.as_nanos()).unwrap_or(u64::MAX));
-                let mut samples: Vec<u32> = Vec::with_capacity(MAX_SAMPLES);
                 // Touch the buffer now so no page fault lands between two samples.
-                samples.resize(MAX_SAMPLES, 0);
+                let mut samples: Vec<u32> = vec![0; MAX_SAMPLES];
                 samples.clear();
                 let before = thread_counts();
                 let started = Instant::now();
