@@ -77,7 +77,7 @@ fn main() {
                 let spins =
                     ipe_benches::spin_rounds(u64::try_from(per.as_nanos()).unwrap_or(u64::MAX));
                 // Touch the buffer now so no page fault lands between two samples.
-                let mut samples: Vec<u32> = vec![0; MAX_SAMPLES];
+                let mut samples: Vec<u32> = vec![u32::MAX; MAX_SAMPLES];
                 samples.clear();
                 let before = thread_counts();
                 let started = Instant::now();
