@@ -223,6 +223,14 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
             (kind::ENUM, Value::Enum(x)) if read::rank_in_range(self.bundle, r.enum_id(), *x) => {
                 return Cell::Enum(*x)
             }
+            // An enum given as its member's text (the JSON readers' form), read inline too
+            // (issue #15, session 12: `read::scalar` behind `scalar_slow` was ~125
+            // instructions); a string that is no member takes the general read (its error).
+            (kind::ENUM, Value::Str(s)) => {
+                if let Some(x) = read::enum_rank(self.bundle, r.enum_id(), *s) {
+                    return Cell::Enum(x);
+                }
+            }
             _ => {}
         }
         self.scalar(v, r.kind(), r.enum_id(), (s, None))
@@ -1099,10 +1107,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let mut elems = vals.chunks_exact(stride);
         // A body that is a chain of simple tests is decoded once, here (`vm/conj.rs`), once
         // this level names its list.
+        let mut chain = conj::Conj::new();
         let conj = match self.loops.get_mut(level) {
             Some(l) if !vals.is_empty() => {
                 *l = (s, first_field, &[]);
-                self.conj(body)
+                self.conj(body, &mut chain).then_some(&chain)
             }
             _ => None,
         };
@@ -1110,7 +1119,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             if let Some(l) = self.loops.get_mut(level) {
                 *l = (s, first_field, elem);
             }
-            let c = match &conj {
+            let c = match conj {
                 Some(c) => self.conj_eval(c),
                 None => self.run(body, level + 1),
             };
