@@ -18,6 +18,7 @@ use crate::value::{Context, Str, Value};
 #[cfg(feature = "lookups")]
 use crate::vocab::ErrKind;
 
+mod chain;
 mod conj;
 #[cfg(feature = "dynkey")]
 mod dynkey;
@@ -1251,6 +1252,10 @@ impl<'v> Machine<'_, '_, 'v> {
                 _ => {}
             }
         }
+        // Other common shapes without the dispatch loop (`vm/chain.rs`, issue #15, session 12).
+        if let Some(c) = self.clause_fast((start, end)) {
+            return c;
+        }
         self.run((start, end), 0)
     }
 
@@ -1281,12 +1286,16 @@ impl<'v> Machine<'_, '_, 'v> {
         if trigger.0 < trigger.1 {
             let t = match head.and_then(|h| self.after_head(trigger, h)) {
                 Some(None) => Cell::Bool(true),
-                Some(Some(rest)) => {
-                    self.push(Cell::Bool(true));
-                    let c = self.run(rest, 0);
-                    self.stack.clear();
-                    c
-                }
+                Some(Some(rest)) => match self.rest_chain(rest) {
+                    // The rest is a chain of slot tests (`vm/chain.rs`, issue #15).
+                    Some(c) => c,
+                    None => {
+                        self.push(Cell::Bool(true));
+                        let c = self.run(rest, 0);
+                        self.stack.clear();
+                        c
+                    }
+                },
                 None => self.run(trigger, 0),
             };
             match t {
