@@ -18,6 +18,7 @@ use crate::value::{Context, Str, Value};
 #[cfg(feature = "lookups")]
 use crate::vocab::ErrKind;
 
+mod chain;
 mod conj;
 #[cfg(feature = "dynkey")]
 mod dynkey;
@@ -222,6 +223,14 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
             (kind::BOOL, Value::Bool(b)) => return Cell::Bool(*b),
             (kind::ENUM, Value::Enum(x)) if read::rank_in_range(self.bundle, r.enum_id(), *x) => {
                 return Cell::Enum(*x)
+            }
+            // An enum given as its member's text (the JSON readers' form), read inline too
+            // (issue #15, session 12: `read::scalar` behind `scalar_slow` was ~125
+            // instructions); a string that is no member takes the general read (its error).
+            (kind::ENUM, Value::Str(s)) => {
+                if let Some(x) = read::enum_rank(self.bundle, r.enum_id(), *s) {
+                    return Cell::Enum(x);
+                }
             }
             _ => {}
         }
@@ -1099,10 +1108,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let mut elems = vals.chunks_exact(stride);
         // A body that is a chain of simple tests is decoded once, here (`vm/conj.rs`), once
         // this level names its list.
+        let mut chain = conj::Conj::new();
         let conj = match self.loops.get_mut(level) {
             Some(l) if !vals.is_empty() => {
                 *l = (s, first_field, &[]);
-                self.conj(body)
+                self.conj(body, &mut chain).then_some(&chain)
             }
             _ => None,
         };
@@ -1110,7 +1120,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             if let Some(l) = self.loops.get_mut(level) {
                 *l = (s, first_field, elem);
             }
-            let c = match &conj {
+            let c = match conj {
                 Some(c) => self.conj_eval(c),
                 None => self.run(body, level + 1),
             };
@@ -1242,6 +1252,10 @@ impl<'v> Machine<'_, '_, 'v> {
                 _ => {}
             }
         }
+        // Other common shapes without the dispatch loop (`vm/chain.rs`, issue #15, session 12).
+        if let Some(c) = self.clause_fast((start, end)) {
+            return c;
+        }
         self.run((start, end), 0)
     }
 
@@ -1272,12 +1286,16 @@ impl<'v> Machine<'_, '_, 'v> {
         if trigger.0 < trigger.1 {
             let t = match head.and_then(|h| self.after_head(trigger, h)) {
                 Some(None) => Cell::Bool(true),
-                Some(Some(rest)) => {
-                    self.push(Cell::Bool(true));
-                    let c = self.run(rest, 0);
-                    self.stack.clear();
-                    c
-                }
+                Some(Some(rest)) => match self.rest_chain(rest) {
+                    // The rest is a chain of slot tests (`vm/chain.rs`, issue #15).
+                    Some(c) => c,
+                    None => {
+                        self.push(Cell::Bool(true));
+                        let c = self.run(rest, 0);
+                        self.stack.clear();
+                        c
+                    }
+                },
                 None => self.run(trigger, 0),
             };
             match t {

@@ -1,0 +1,253 @@
+//! Chains of slot tests evaluated as they are read (issue #15, session 12): a block that is
+//! `t0 jump.false L t1 and jump.false L t2 and ... L:` (or the `or` chain with `jump.true`),
+//! where every `ti` is one instruction testing a slot (`cmp.slot.const`, `in.slot.set`,
+//! `has`) and every jump lands on the block's end, gives the same condition as
+//! [`Machine::run`] without the dispatch loop and the operand stack: the common shape of a
+//! trigger's conditions after its index head (`environment in [...] and resource.risk_level
+//! >= "medium"`) and of a clause that is a conjunction of slot tests.
+//!
+//! The result is the chain's (as in `vm/conj.rs`): for `and`, false as soon as a test is
+//! false (the jump to the end skips the rest, whatever it holds), else the smallest error if
+//! some test is one, else true; `or` the same with true and false swapped. The tests only
+//! read the request, so a block that turns out to have another shape part-way is run by
+//! [`Machine::run`] from its start with the same result.
+//!
+//! With the `size` feature (firmware) no block takes this path: less code, same decisions.
+
+#![cfg_attr(
+    feature = "size",
+    allow(
+        dead_code,
+        unused_imports,
+        reason = "no chain is evaluated here with `size`"
+    )
+)]
+
+use super::{min_err, Cell, Machine};
+use crate::decision::AttrError;
+use crate::isa::{CmpOp, Instr, Opcode, StrOp};
+use crate::value::Value;
+
+impl<'v> Machine<'_, '_, 'v> {
+    /// No block takes this path with the `size` feature (see the module).
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    pub(super) fn slot_chain(&self, _block: (usize, usize)) -> Option<Cell<'v>> {
+        None
+    }
+
+    /// No block takes this path with the `size` feature (see the module).
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    pub(super) fn rest_chain(&self, _rest: (usize, usize)) -> Option<Cell<'v>> {
+        None
+    }
+
+    /// The condition a trigger's code after its index head and `jump.false` leaves, run from
+    /// the stack `[true]` ([`Machine::after_head`]), if it is a chain of slot tests followed
+    /// by the trigger's closing `and` (the lowering's `lead jump.false L rest and L:`): the
+    /// chain's condition, as `true and x` is `x`.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    pub(super) fn rest_chain(&self, (start, end): (usize, usize)) -> Option<Cell<'v>> {
+        let last = end.checked_sub(1)?;
+        if last <= start || self.bundle.body.code.get(last) != Some(&(Opcode::And as u8)) {
+            return None;
+        }
+        self.slot_chain((start, last))
+    }
+
+    /// A clause block evaluated without the dispatch loop when its shape allows (issue #15,
+    /// session 12), chosen by its first byte: a chain of slot tests ([`Self::slot_chain`]),
+    /// a count compared with a number ([`Self::count_clause`]) or a slot read and tested
+    /// ([`Self::load_clause`]); `None` runs it through [`Machine::run`].
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    pub(super) fn clause_fast(&mut self, block: (usize, usize)) -> Option<Cell<'v>> {
+        const CMP: u8 = Opcode::CmpSlotConst as u8;
+        const SET: u8 = Opcode::InSlotSet as u8;
+        const HAS: u8 = Opcode::Has as u8;
+        const COUNT: u8 = Opcode::Count as u8;
+        const LOAD: u8 = Opcode::LoadSlot as u8;
+        match self.bundle.body.code.get(block.0) {
+            Some(&(CMP | SET | HAS)) => self.slot_chain(block),
+            Some(&COUNT) => self.count_clause(block),
+            Some(&LOAD) => self.load_clause(block),
+            _ => None,
+        }
+    }
+
+    /// No clause takes a fast path with the `size` feature (see the module).
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    pub(super) fn clause_fast(&mut self, _block: (usize, usize)) -> Option<Cell<'v>> {
+        None
+    }
+
+    /// The condition of a clause that reads one slot and tests it: `load.slot s` alone (a
+    /// boolean), `load.slot s; not`, `load.slot s; in.list l`, or `load.slot s; load.const
+    /// k; str op` (`starts_with` and the other string tests); `None` for any other block.
+    /// The same cells as [`Machine::run`]'s arms for these instructions.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn load_clause(&self, (start, end): (usize, usize)) -> Option<Cell<'v>> {
+        const NOT: u8 = Opcode::Not as u8;
+        const IN_LIST: u8 = Opcode::InList as u8;
+        const LOAD_CONST: u8 = Opcode::LoadConst as u8;
+        const STR_OP: u8 = Opcode::StrOp as u8;
+        let code = self.bundle.body.code;
+        let (slot, rest) = match code.get(start..end)? {
+            [_, lo, hi, rest @ ..] => (u16::from_le_bytes([*lo, *hi]), rest),
+            _ => return None,
+        };
+        let a = self.load_slot(slot);
+        Some(match *rest {
+            [] => a,
+            [NOT] => match a {
+                Cell::Bool(b) => Cell::Bool(!b),
+                a => a,
+            },
+            [IN_LIST, lo, hi] => {
+                let s = u16::from_le_bytes([lo, hi]);
+                match (a, self.list(s)) {
+                    (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
+                    (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
+                    (a, Ok((vals, _))) => {
+                        let r = self.bundle.slot_rec(s);
+                        let (ek, e) = (r.elem_kind(), r.enum_id());
+                        Cell::Bool(a.scalar().is_some_and(|a| {
+                            crate::read::list_contains(self.bundle, ek, e, vals, a)
+                        }))
+                    }
+                }
+            }
+            [LOAD_CONST, lo, hi, STR_OP, op] => {
+                let op = StrOp::from_byte(op)?;
+                match (a, self.constant(u16::from_le_bytes([lo, hi]))) {
+                    (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+                    (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+                    (a, b) => match (a.as_str(), b.as_str()) {
+                        (Some(x), Some(y)) => {
+                            Cell::Bool(crate::read::str_op(self.bundle, op, x, y))
+                        }
+                        _ => super::FALSE,
+                    },
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// The condition of a clause `count list body; note.count; load.const k; cmp op` (a
+    /// count compared with a number, the lowering's form of `xs.count >= N where ...`),
+    /// evaluated without the dispatch loop: the aggregate, the note, the comparison; `None`
+    /// for a block of another shape (one byte read when it does not start with `count`).
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    pub(super) fn count_clause(&mut self, (start, end): (usize, usize)) -> Option<Cell<'v>> {
+        // `load.const k` (three bytes) and `cmp op` (two) close the clause.
+        const TAIL: usize = 1 + 1 + Opcode::LoadConst.operand_len() + 1 + Opcode::Cmp.operand_len();
+        let code = self.bundle.body.code;
+        if code.get(start) != Some(&(Opcode::Count as u8)) {
+            return None;
+        }
+        let (Instr::Count { list, body }, next) = self.instr_at(start, end)? else {
+            return None;
+        };
+        let body_end = next.checked_add(usize::from(body.0))?;
+        if body_end.checked_add(TAIL) != Some(end) {
+            return None;
+        }
+        let konst = match code.get(body_end..end)? {
+            &[n, l, lo, hi, c, op]
+                if n == Opcode::NoteCount as u8
+                    && l == Opcode::LoadConst as u8
+                    && c == Opcode::Cmp as u8 =>
+            {
+                (u16::from_le_bytes([lo, hi]), CmpOp::from_byte(op)?)
+            }
+            _ => return None,
+        };
+        let n = self.aggregate(Opcode::Count, list.0, (next, body_end), 0);
+        if let Cell::Int(i) = n {
+            self.note = Some(i);
+        }
+        Some(self.cmp_const(konst.1, n, konst.0))
+    }
+
+    /// The value of one slot test (`None` for any other instruction).
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn slot_test(&self, i: Instr) -> Option<Cell<'v>> {
+        Some(match i {
+            Instr::CmpSlotConst { op, slot, konst } => {
+                self.cmp_const(op, self.load_slot(slot.0), konst.0)
+            }
+            Instr::InSlotSet { slot, set } => self.in_set(self.load_slot(slot.0), set.0),
+            Instr::Has { slot } => Cell::Bool(!matches!(self.value(slot.0), Value::Missing)),
+            _ => return None,
+        })
+    }
+
+    /// The condition block `code[start..end]` leaves if it is a chain of slot tests (see the
+    /// module), `None` if it is not one.
+    #[cfg(not(feature = "size"))]
+    pub(super) fn slot_chain(&self, (start, end): (usize, usize)) -> Option<Cell<'v>> {
+        const AND: u8 = Opcode::And as u8;
+        const OR: u8 = Opcode::Or as u8;
+        const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
+        const JUMP_TRUE: u8 = Opcode::JumpIfTrue as u8;
+        let code = self.bundle.body.code;
+        let (i, mut pc) = self.instr_at(start, end)?;
+        if pc > end {
+            return None;
+        }
+        let mut acc = self.slot_test(i)?;
+        if pc == end {
+            return Some(acc);
+        }
+        // The first jump says which chain this is.
+        let absorbing = match code.get(pc) {
+            Some(&JUMP_FALSE) => false,
+            Some(&JUMP_TRUE) => true,
+            _ => return None,
+        };
+        let (jump, combine) = if absorbing {
+            (JUMP_TRUE, OR)
+        } else {
+            (JUMP_FALSE, AND)
+        };
+        let mut err: Option<AttrError> = None;
+        loop {
+            // `acc` is the condition so far; the block goes on with `jump L` (L its end).
+            let by = match code.get(pc..).and_then(<[u8]>::first_chunk::<3>) {
+                Some(&[op, lo, hi]) if op == jump => u16::from_le_bytes([lo, hi]),
+                _ => return None,
+            };
+            let next = pc + 3;
+            if next + usize::from(by) != end {
+                return None;
+            }
+            match acc {
+                Cell::Bool(b) if b == absorbing => return Some(acc),
+                Cell::Err(e) => err = Some(min_err(err, e)),
+                _ => {}
+            }
+            let (i, next) = self.instr_at(next, end)?;
+            acc = self.slot_test(i)?;
+            // The combining `and` (`or`), then the end or the next jump.
+            if next >= end || code.get(next) != Some(&combine) {
+                return None;
+            }
+            pc = next + 1;
+            if pc == end {
+                return Some(match (acc, err) {
+                    (Cell::Bool(b), _) if b == absorbing => acc,
+                    (Cell::Err(e), err) => Cell::Err(min_err(err, e)),
+                    (_, Some(e)) => Cell::Err(e),
+                    _ => acc,
+                });
+            }
+        }
+    }
+}
