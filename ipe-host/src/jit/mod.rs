@@ -454,10 +454,19 @@ pub(crate) fn run(f: usize, id: PolicyId, values: &[Value<'_>]) -> Outcome {
         let func: RawFn = core::mem::transmute::<usize, RawFn>(f);
         func(values.as_ptr().cast::<Value<'static>>(), &mut out)
     };
-    decode(code, id, out)
+    // Issue #15, session 12: the two outcomes of almost every call are decided inline; the
+    // output record is read (by reference, not copied) only for the others.
+    match code {
+        RET_NOT_APPLICABLE => Outcome::NotApplicable,
+        RET_SATISFIED => Outcome::Satisfied,
+        _ => decode(code, id, &out),
+    }
 }
 
-fn decode(code: u64, id: PolicyId, out: RawOut) -> Outcome {
+/// The outcome of return code `code` (a violation or an error) with what the code stored in
+/// `out` (out of line: violations and errors are rarer and need the record).
+#[inline(never)]
+fn decode(code: u64, id: PolicyId, out: &RawOut) -> Outcome {
     let error = |applied| {
         let error = errcode::decode(out.err).unwrap_or(ipe_nostd::AttrError {
             slot: 0,
