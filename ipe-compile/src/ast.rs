@@ -410,10 +410,11 @@ pub enum ExprKind {
     MapAgg {
         /// Which aggregate.
         kind: AggKind,
-        /// The name bound to each entry's key.
-        key: Name,
-        /// The name bound to each entry's value.
-        value: Name,
+        /// The name bound to each entry's key (boxed, issue #15: the largest form sets every
+        /// expression's size).
+        key: Box<Name>,
+        /// The name bound to each entry's value (boxed, as `key`).
+        value: Box<Name>,
         /// The map path.
         map: Name,
         /// The filter.

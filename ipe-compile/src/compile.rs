@@ -226,6 +226,10 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     if synthetic {
         sort_diags(&mut diags, &texts);
     }
+    // The syntax trees are done with: their memory goes back before lowering allocates
+    // (issue #15: the compile's peak was both trees and the bundle).
+    drop(files);
+    drop(consts);
     let Some(program) = program else {
         return (None, diags);
     };

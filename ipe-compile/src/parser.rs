@@ -898,7 +898,7 @@ fn or_expr(i: &mut In<'_>) -> PResult<Expr> {
     if !at_kw(i, "or") {
         return Ok(first);
     }
-    let mut parts = vec![first];
+    let mut parts = operands(first);
     while eat_kw(i, "or")?.is_some() {
         parts.push(and_expr(i)?);
     }
@@ -910,11 +910,19 @@ fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
     if !at_kw(i, "and") {
         return Ok(first);
     }
-    let mut parts = vec![first];
+    let mut parts = operands(first);
     while eat_kw(i, "and")?.is_some() {
         parts.push(not_expr(i)?);
     }
     Ok(join(parts, ExprKind::And))
+}
+
+/// The operand list of an `and`/`or` with at least two operands, room for two (issue #15:
+/// a `Vec`'s first growth would keep room for four 152-byte expressions).
+fn operands(first: Expr) -> Vec<Expr> {
+    let mut parts = Vec::with_capacity(2);
+    parts.push(first);
+    parts
 }
 
 fn join(mut parts: Vec<Expr>, f: fn(Vec<Expr>) -> ExprKind) -> Expr {
@@ -1332,8 +1340,8 @@ fn map_aggregate(i: &mut In<'_>, kind: AggKind, start: usize, key: Name) -> PRes
     Ok(Expr {
         kind: ExprKind::MapAgg {
             kind,
-            key,
-            value,
+            key: Box::new(key),
+            value: Box::new(value),
             map,
             filter,
         },

@@ -1177,8 +1177,8 @@ impl<'a> Cx<'a> {
                 };
                 ExprKind::MapAgg {
                     kind: *kind,
-                    key: respan(self, key),
-                    value: respan(self, value),
+                    key: Box::new(respan(self, key)),
+                    value: Box::new(respan(self, value)),
                     map,
                     filter: filter.as_deref().map(|f| Box::new(self.expr(f, &inner))),
                 }
