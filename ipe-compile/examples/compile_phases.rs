@@ -74,8 +74,45 @@ fn policy_set(n: usize) -> String {
     ipe
 }
 
+/// `hash <path>...`: each path (a file or a directory) compiled as one bundle, one line per
+/// path with the bundle's length and hash, or the hash of the diagnostics' debug text (to
+/// compare two builds' output byte for byte).
+fn hash(paths: impl Iterator<Item = String>) {
+    use std::hash::{Hash, Hasher};
+    let options = ipe_compile::CompileOptions::default();
+    for path in paths {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // `set:N`: the `policy_set(N)` source.
+        let result = match path.strip_prefix("set:").and_then(|n| n.parse().ok()) {
+            Some(n) => {
+                ipe_compile::compile_bundle_str_with(&[("bench.ipe", policy_set(n))], &options)
+                    .map_err(|d| format!("{d:?}"))
+            }
+            None => ipe_compile::compile_bundle_paths_with(
+                &[path.clone().into()],
+                &options,
+                &mut |_| {},
+            )
+            .map_err(|e| format!("{e:?}")),
+        };
+        match result {
+            Ok((_, compiled)) => {
+                compiled.bytes.hash(&mut h);
+                println!("{path} ok {} {:016x}", compiled.bytes.len(), h.finish());
+            }
+            Err(e) => {
+                e.hash(&mut h);
+                println!("{path} err {:016x}", h.finish());
+            }
+        }
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some("hash") {
+        return hash(args.skip(1));
+    }
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let only = args.next();
     if std::env::var_os("SIZES").is_some() {

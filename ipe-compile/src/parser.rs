@@ -1136,7 +1136,7 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
                 return Ok(Expr {
                     kind: ExprKind::InData {
                         lhs: Box::new(lhs),
-                        data,
+                        data: Box::new(data),
                     },
                     span,
                 });
@@ -1375,7 +1375,7 @@ fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
         return Ok(Expr {
             kind: ExprKind::AggLists {
                 kind,
-                var,
+                var: Box::new(var),
                 lists,
                 filter,
             },
@@ -1385,7 +1385,7 @@ fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
     Ok(Expr {
         kind: ExprKind::Agg {
             kind,
-            var,
+            var: Box::new(var),
             list,
             filter,
         },

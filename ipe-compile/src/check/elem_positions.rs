@@ -238,10 +238,10 @@ pub(super) fn over_element_list(list: &Name, var: &str, inner: Expr, span: &Byte
     Expr {
         kind: ExprKind::Agg {
             kind: AggKind::All,
-            var: Name {
+            var: Box::new(Name {
                 text: var.to_owned(),
                 span: list.span.clone(),
-            },
+            }),
             list: list.clone(),
             filter: Some(Box::new(inner)),
         },

@@ -551,7 +551,7 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
             if let Some(n) = data_name(data) {
                 out.insert(head(n));
             }
-            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = data {
+            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = &**data {
                 free_heads(v, out);
             }
         }
@@ -642,7 +642,7 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
             if let Some(n) = data_name(data) {
                 out.push(head(n));
             }
-            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = data {
+            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = &**data {
                 collect_refs(v, out);
             }
         }
@@ -1124,11 +1124,11 @@ impl<'a> Cx<'a> {
             ExprKind::SetOp { op, lhs, rhs } => ExprKind::SetOp {
                 op: *op,
                 lhs: Box::new(self.expr(lhs, env)),
-                rhs: self.data_ref(rhs, env),
+                rhs: Box::new(self.data_ref(rhs, env)),
             },
             ExprKind::InData { lhs, data } => ExprKind::InData {
                 lhs: Box::new(self.expr(lhs, env)),
-                data: self.data_ref(data, env),
+                data: Box::new(self.data_ref(data, env)),
             },
             ExprKind::Where { expr, kw, filter } => ExprKind::Where {
                 expr: Box::new(self.expr(expr, env)),
@@ -1876,7 +1876,7 @@ impl<'a> Cx<'a> {
             return Expr {
                 kind: ExprKind::Agg {
                     kind,
-                    var: var_out,
+                    var: Box::new(var_out),
                     list,
                     filter,
                 },
@@ -1894,7 +1894,7 @@ impl<'a> Cx<'a> {
             copies.push(Expr {
                 kind: ExprKind::Agg {
                     kind,
-                    var: var_out.clone(),
+                    var: Box::new(var_out.clone()),
                     list,
                     filter,
                 },
@@ -2010,7 +2010,7 @@ impl<'a> Cx<'a> {
             }
             ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
                 self.respan_in(lhs, list);
-                match data {
+                match &mut **data {
                     DataRef::Lits(items, s) => {
                         for (_, s) in items {
                             note(self, s);

@@ -234,7 +234,7 @@ impl Ctx<'_> {
         let any = Expr {
             kind: ExprKind::Agg {
                 kind: AggKind::Any,
-                var,
+                var: Box::new(var),
                 list: list.clone(),
                 filter: Some(Box::new(eq)),
             },

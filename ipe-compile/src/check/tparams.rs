@@ -279,7 +279,7 @@ impl Cx<'_> {
                 parts.push(Expr {
                     kind: ExprKind::Agg {
                         kind,
-                        var: var.clone(),
+                        var: Box::new(var.clone()),
                         list: Name {
                             text: l.text.clone(),
                             span: self.span(env, &l.span),

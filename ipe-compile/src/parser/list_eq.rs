@@ -67,10 +67,10 @@ pub(crate) fn expand(list: &Name, items: Vec<Expr>, op: CmpOp, whole: ByteSpan) 
         op: CmpOp::Eq,
         lhs: Box::new(at(ExprKind::Agg {
             kind: AggKind::Count,
-            var: Name {
+            var: Box::new(Name {
                 text: "__element".to_owned(),
                 span: list.span.clone(),
-            },
+            }),
             list: list.clone(),
             filter: None,
         })),
