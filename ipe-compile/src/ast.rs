@@ -352,7 +352,7 @@ pub enum ExprKind {
         /// The bound element name.
         var: Box<Name>,
         /// The list path.
-        list: Name,
+        list: Box<Name>,
         /// The filter.
         filter: Option<Box<Expr>>,
     },
@@ -416,7 +416,7 @@ pub enum ExprKind {
         /// The name bound to each entry's value (boxed, as `key`).
         value: Box<Name>,
         /// The map path.
-        map: Name,
+        map: Box<Name>,
         /// The filter.
         filter: Option<Box<Expr>>,
     },
@@ -431,8 +431,8 @@ pub enum ExprKind {
     },
     /// `name(args)` or a bare name that is a `def` (resolved when defs are expanded).
     Call {
-        /// The called name.
-        name: Name,
+        /// The called name (boxed, issue #15: the largest form sets every expression's size).
+        name: Box<Name>,
         /// The arguments.
         args: Vec<Expr>,
     },

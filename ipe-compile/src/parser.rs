@@ -1302,7 +1302,10 @@ fn path_operand(i: &mut In<'_>) -> PResult<Expr> {
             let (args, close) = args?;
             Ok(Expr {
                 span: p.span.start..close.end,
-                kind: ExprKind::Call { name: p, args },
+                kind: ExprKind::Call {
+                    name: Box::new(p),
+                    args,
+                },
             })
         }
         Ok(Ok(p)) if peek_sym(i, "(") => Err(ErrMode::Cut(SyntaxError::located(
@@ -1342,7 +1345,7 @@ fn map_aggregate(i: &mut In<'_>, kind: AggKind, start: usize, key: Name) -> PRes
             kind,
             key: Box::new(key),
             value: Box::new(value),
-            map,
+            map: Box::new(map),
             filter,
         },
         span: start..close.end,
@@ -1386,7 +1389,7 @@ fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
         kind: ExprKind::Agg {
             kind,
             var: Box::new(var),
-            list,
+            list: Box::new(list),
             filter,
         },
         span: kw.span.start..close.end,

@@ -1609,7 +1609,7 @@ impl Cx {
                     kind: ExprKind::Agg {
                         kind,
                         var: Box::new(var.clone()),
-                        list: list.clone(),
+                        list: Box::new(list.clone()),
                         filter,
                     },
                     span,
@@ -1738,7 +1738,7 @@ impl Cx {
                         text: "_".to_owned(),
                         span: list.span.clone(),
                     }),
-                    list: list.clone(),
+                    list: Box::new(list.clone()),
                     filter: None,
                 },
                 span: list.span.clone(),

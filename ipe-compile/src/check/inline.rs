@@ -1179,7 +1179,7 @@ impl<'a> Cx<'a> {
                     kind: *kind,
                     key: Box::new(respan(self, key)),
                     value: Box::new(respan(self, value)),
-                    map,
+                    map: Box::new(map),
                     filter: filter.as_deref().map(|f| Box::new(self.expr(f, &inner))),
                 }
             }
@@ -1736,10 +1736,10 @@ impl<'a> Cx<'a> {
             let arg = self.expr(&args[0], env);
             return Expr {
                 kind: ExprKind::Call {
-                    name: Name {
+                    name: Box::new(Name {
                         text: name.text.clone(),
                         span: self.span(env, &name.span),
-                    },
+                    }),
                     args: vec![arg],
                 },
                 span: self.span(env, span),
@@ -1877,7 +1877,7 @@ impl<'a> Cx<'a> {
                 kind: ExprKind::Agg {
                     kind,
                     var: Box::new(var_out),
-                    list,
+                    list: Box::new(list),
                     filter,
                 },
                 span: self.span(env, span),
@@ -1895,7 +1895,7 @@ impl<'a> Cx<'a> {
                 kind: ExprKind::Agg {
                     kind,
                     var: Box::new(var_out.clone()),
-                    list,
+                    list: Box::new(list),
                     filter,
                 },
                 span: whole.clone(),

@@ -235,7 +235,7 @@ impl Ctx<'_> {
             kind: ExprKind::Agg {
                 kind: AggKind::Any,
                 var: Box::new(var),
-                list: list.clone(),
+                list: Box::new(list.clone()),
                 filter: Some(Box::new(eq)),
             },
             span,

@@ -105,7 +105,7 @@ impl Ctx<'_> {
                     text: "__element".to_owned(),
                     span: list.span.clone(),
                 }),
-                list: list.clone(),
+                list: Box::new(list.clone()),
                 filter: None,
             })
         };

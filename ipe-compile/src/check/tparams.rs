@@ -280,10 +280,10 @@ impl Cx<'_> {
                     kind: ExprKind::Agg {
                         kind,
                         var: Box::new(var.clone()),
-                        list: Name {
+                        list: Box::new(Name {
                             text: l.text.clone(),
                             span: self.span(env, &l.span),
-                        },
+                        }),
                         filter: None,
                     },
                     span: whole.clone(),

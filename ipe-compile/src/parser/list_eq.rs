@@ -71,7 +71,7 @@ pub(crate) fn expand(list: &Name, items: Vec<Expr>, op: CmpOp, whole: ByteSpan) 
                 text: "__element".to_owned(),
                 span: list.span.clone(),
             }),
-            list: list.clone(),
+            list: Box::new(list.clone()),
             filter: None,
         })),
         rhs: Box::new(at(ExprKind::Lit(crate::ast::Lit::Int(n)))),
