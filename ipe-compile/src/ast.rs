@@ -350,9 +350,9 @@ pub enum ExprKind {
         /// Which aggregate.
         kind: AggKind,
         /// The bound element name.
-        var: Name,
+        var: Box<Name>,
         /// The list path.
-        list: Name,
+        list: Box<Name>,
         /// The filter.
         filter: Option<Box<Expr>>,
     },
@@ -410,12 +410,13 @@ pub enum ExprKind {
     MapAgg {
         /// Which aggregate.
         kind: AggKind,
-        /// The name bound to each entry's key.
-        key: Name,
-        /// The name bound to each entry's value.
-        value: Name,
+        /// The name bound to each entry's key (boxed, issue #15: the largest form sets every
+        /// expression's size).
+        key: Box<Name>,
+        /// The name bound to each entry's value (boxed, as `key`).
+        value: Box<Name>,
         /// The map path.
-        map: Name,
+        map: Box<Name>,
         /// The filter.
         filter: Option<Box<Expr>>,
     },
@@ -430,8 +431,8 @@ pub enum ExprKind {
     },
     /// `name(args)` or a bare name that is a `def` (resolved when defs are expanded).
     Call {
-        /// The called name.
-        name: Name,
+        /// The called name (boxed, issue #15: the largest form sets every expression's size).
+        name: Box<Name>,
         /// The arguments.
         args: Vec<Expr>,
     },
@@ -440,7 +441,7 @@ pub enum ExprKind {
         /// Which aggregate.
         kind: AggKind,
         /// The bound element name.
-        var: Name,
+        var: Box<Name>,
         /// The list paths (two or more).
         lists: Vec<Name>,
         /// The filter.
@@ -452,8 +453,8 @@ pub enum ExprKind {
         op: SetOp,
         /// The list attribute.
         lhs: Box<Expr>,
-        /// The values.
-        rhs: DataRef,
+        /// The values (boxed, issue #15: the largest form sets every expression's size).
+        rhs: Box<DataRef>,
     },
     /// `name[key]`, `name[key].field` (issue #13): the value a map constant holds under a key
     /// given by a value (a request path, a def or template parameter, a bound element's
@@ -464,8 +465,9 @@ pub enum ExprKind {
     InData {
         /// Tested operand.
         lhs: Box<Expr>,
-        /// The selected constant data ([`DataRef::Key`] or [`DataRef::Under`]).
-        data: DataRef,
+        /// The selected constant data ([`DataRef::Key`] or [`DataRef::Under`]; boxed, as
+        /// [`ExprKind::SetOp`]'s).
+        data: Box<DataRef>,
     },
     /// `count(x in l1, l2, ... [where F])` once expanded (issue #13): the sum of the `count`
     /// aggregates ([`ExprKind::Agg`]), one per list, each with its own copy of the filter.

@@ -144,19 +144,19 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     sources: &[(N, T)],
     options: &CompileOptions,
 ) -> (Option<(hir::Program, lower::Compiled)>, Vec<Diagnostic>) {
-    let mut texts: Vec<(String, Arc<str>)> = sources
+    let mut texts: Vec<Text<'_>> = sources
         .iter()
-        .map(|(n, t)| (n.as_ref().to_owned(), Arc::from(t.as_ref())))
+        .map(|(n, t)| Text::new(n.as_ref().to_owned(), t.as_ref()))
         .collect();
     let mut diags = Vec::new();
     let mut asts = Vec::new();
-    for (name, text) in &texts {
-        let (ast, errors) = parser::parse_file(text);
+    for t in &texts {
+        let (ast, errors) = parser::parse_file(t.text);
         for e in errors {
             diags.push(Diagnostic::new(
-                name,
-                Arc::clone(text),
-                e.span(text),
+                &t.name,
+                t.shared(),
+                e.span(t.text),
                 e.message(),
                 e.help().map(str::to_owned),
             ));
@@ -170,19 +170,27 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     // their own: the expansion adds their instances' policies there).
     let first_json = texts.len();
     for inst in &options.instances {
-        texts.push((inst.name.clone(), Arc::from(inst.text.as_str())));
+        texts.push(Text::new(inst.name.clone(), &inst.text));
         asts.push(ast::File::default());
     }
     let files: Vec<SourceFile<'_>> = texts
         .iter()
         .zip(&asts)
-        .map(|((name, text), ast)| SourceFile { name, text, ast })
+        .map(|(t, ast)| SourceFile {
+            name: &t.name,
+            text: t.text,
+            ast,
+        })
         .collect();
     let json: Vec<inline::InstanceFile<'_>> = texts
         .iter()
         .enumerate()
         .skip(first_json)
-        .map(|(file, (name, text))| inline::InstanceFile { file, name, text })
+        .map(|(file, t)| inline::InstanceFile {
+            file,
+            name: &t.name,
+            text: t.text,
+        })
         .collect();
     let expansion = inline::expand(&files, &json);
     drop(files);
@@ -192,7 +200,7 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
         let (name, text) = texts
             .get(p.file)
             .or(texts.first())
-            .map_or(("", Arc::from("")), |(n, t)| (n.as_str(), Arc::clone(t)));
+            .map_or(("", Arc::from("")), |t| (t.name.as_str(), t.shared()));
         Diagnostic::new(name, text, p.span, p.message, p.help)
     };
     if !expanded.problems.is_empty() {
@@ -212,7 +220,11 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     let files: Vec<SourceFile<'_>> = texts
         .iter()
         .zip(&consts)
-        .map(|((name, text), ast)| SourceFile { name, text, ast })
+        .map(|(t, ast)| SourceFile {
+            name: &t.name,
+            text: t.text,
+            ast,
+        })
         .collect();
     let (program, mut problems) = check::check_expanded(&files, &expanded.origins);
     // A constant expanded into several values repeats its diagnostics at its one use.
@@ -226,6 +238,10 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     if synthetic {
         sort_diags(&mut diags, &texts);
     }
+    // The syntax trees are done with: their memory goes back before lowering allocates
+    // (issue #15: the compile's peak was both trees and the bundle).
+    drop(files);
+    drop(consts);
     let Some(program) = program else {
         return (None, diags);
     };
@@ -240,13 +256,37 @@ fn compile_lowered<N: AsRef<str>, T: AsRef<str>>(
     }
 }
 
+/// One input text of a compile: its name, the text as the caller holds it, and the shared
+/// copy diagnostics keep, made at the first diagnostic on it (issue #15: a compile without
+/// diagnostics does not copy its sources).
+struct Text<'a> {
+    name: String,
+    text: &'a str,
+    shared: std::cell::OnceCell<Arc<str>>,
+}
+
+impl<'a> Text<'a> {
+    fn new(name: String, text: &'a str) -> Self {
+        Text {
+            name,
+            text,
+            shared: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The text as diagnostics hold it (copied once).
+    fn shared(&self) -> Arc<str> {
+        Arc::clone(self.shared.get_or_init(|| Arc::from(self.text)))
+    }
+}
+
 /// Diagnostics in file order, then by position; the same diagnostic twice (a filter copied
 /// for several lists) is kept once.
-fn sort_diags(d: &mut Vec<Diagnostic>, texts: &[(String, Arc<str>)]) {
+fn sort_diags(d: &mut Vec<Diagnostic>, texts: &[Text<'_>]) {
     let index = |name: &str| {
         texts
             .iter()
-            .position(|(n, _)| n == name)
+            .position(|t| t.name == name)
             .unwrap_or(usize::MAX)
     };
     d.sort_by_key(|x| (index(x.file()), x.span().start));
@@ -261,15 +301,13 @@ fn sort_diags(d: &mut Vec<Diagnostic>, texts: &[(String, Arc<str>)]) {
 /// The syntax trees with every constant, data selection and set operator expanded
 /// (`check::consts`), or the diagnostics of the constants and data files.
 fn expand_consts(
-    texts: &[(String, Arc<str>)],
+    texts: &[Text<'_>],
     asts: Vec<crate::ast::File>,
     data: &[DataFile],
     to_diag: &dyn Fn(crate::diag::Problem) -> Diagnostic,
 ) -> Result<Vec<crate::ast::File>, Vec<Diagnostic>> {
-    let inputs: Vec<check::consts::SourceText<'_>> = texts
-        .iter()
-        .map(|(name, text)| (name.as_str(), &**text))
-        .collect();
+    let inputs: Vec<check::consts::SourceText<'_>> =
+        texts.iter().map(|t| (t.name.as_str(), t.text)).collect();
     let sources: Vec<check::consts::DataSource<'_>> = data
         .iter()
         .map(|d| check::consts::DataSource {
@@ -323,7 +361,7 @@ fn expand_consts(
 /// A lowering error as a diagnostic on the policy it is about (its name), or on the start
 /// of the first file for a bundle-wide limit.
 fn lower_diagnostic(
-    texts: &[(String, Arc<str>)],
+    texts: &[Text<'_>],
     program: &hir::Program,
     policy: Option<usize>,
     error: &LowerError,
@@ -355,7 +393,7 @@ fn lower_diagnostic(
     let (name, text) = texts
         .get(file)
         .or(texts.first())
-        .map_or(("", Arc::from("")), |(n, t)| (n.as_str(), Arc::clone(t)));
+        .map_or(("", Arc::from("")), |t| (t.name.as_str(), t.shared()));
     Diagnostic::new(name, text, span, message, help)
 }
 

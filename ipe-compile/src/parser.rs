@@ -898,7 +898,7 @@ fn or_expr(i: &mut In<'_>) -> PResult<Expr> {
     if !at_kw(i, "or") {
         return Ok(first);
     }
-    let mut parts = vec![first];
+    let mut parts = operands(first);
     while eat_kw(i, "or")?.is_some() {
         parts.push(and_expr(i)?);
     }
@@ -910,11 +910,19 @@ fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
     if !at_kw(i, "and") {
         return Ok(first);
     }
-    let mut parts = vec![first];
+    let mut parts = operands(first);
     while eat_kw(i, "and")?.is_some() {
         parts.push(not_expr(i)?);
     }
     Ok(join(parts, ExprKind::And))
+}
+
+/// The operand list of an `and`/`or` with at least two operands, room for two (issue #15:
+/// a `Vec`'s first growth would keep room for four 152-byte expressions).
+fn operands(first: Expr) -> Vec<Expr> {
+    let mut parts = Vec::with_capacity(2);
+    parts.push(first);
+    parts
 }
 
 fn join(mut parts: Vec<Expr>, f: fn(Vec<Expr>) -> ExprKind) -> Expr {
@@ -1128,7 +1136,7 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
                 return Ok(Expr {
                     kind: ExprKind::InData {
                         lhs: Box::new(lhs),
-                        data,
+                        data: Box::new(data),
                     },
                     span,
                 });
@@ -1294,7 +1302,10 @@ fn path_operand(i: &mut In<'_>) -> PResult<Expr> {
             let (args, close) = args?;
             Ok(Expr {
                 span: p.span.start..close.end,
-                kind: ExprKind::Call { name: p, args },
+                kind: ExprKind::Call {
+                    name: Box::new(p),
+                    args,
+                },
             })
         }
         Ok(Ok(p)) if peek_sym(i, "(") => Err(ErrMode::Cut(SyntaxError::located(
@@ -1332,9 +1343,9 @@ fn map_aggregate(i: &mut In<'_>, kind: AggKind, start: usize, key: Name) -> PRes
     Ok(Expr {
         kind: ExprKind::MapAgg {
             kind,
-            key,
-            value,
-            map,
+            key: Box::new(key),
+            value: Box::new(value),
+            map: Box::new(map),
             filter,
         },
         span: start..close.end,
@@ -1367,7 +1378,7 @@ fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
         return Ok(Expr {
             kind: ExprKind::AggLists {
                 kind,
-                var,
+                var: Box::new(var),
                 lists,
                 filter,
             },
@@ -1377,8 +1388,8 @@ fn aggregate(i: &mut In<'_>, kind: AggKind) -> PResult<Expr> {
     Ok(Expr {
         kind: ExprKind::Agg {
             kind,
-            var,
-            list,
+            var: Box::new(var),
+            list: Box::new(list),
             filter,
         },
         span: kw.span.start..close.end,

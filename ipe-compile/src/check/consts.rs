@@ -1114,24 +1114,20 @@ impl Cx {
                 filter,
             } => return self.agg(e, *kind, var, list, filter.as_deref()),
             ExprKind::SetOp { op, lhs, rhs } => return self.set_op(e, *op, lhs, rhs),
-            ExprKind::InData {
-                lhs,
-                data: DataRef::Of(n, value),
-            } => return self.in_hierarchy_of(e, lhs, n, value),
-            ExprKind::InData {
-                lhs,
-                data: DataRef::KeyOf(n, value),
-            } => return self.in_key_of(e, lhs, n, value),
-            ExprKind::InData { lhs, data } => {
-                let lhs = self.boxed(lhs);
-                let Some(values) = self.selection(data) else {
-                    return e.clone();
-                };
-                ExprKind::InSet {
-                    lhs,
-                    items: values.into_iter().map(|l| (l, span.clone())).collect(),
+            ExprKind::InData { lhs, data } => match &**data {
+                DataRef::Of(n, value) => return self.in_hierarchy_of(e, lhs, n, value),
+                DataRef::KeyOf(n, value) => return self.in_key_of(e, lhs, n, value),
+                data => {
+                    let lhs = self.boxed(lhs);
+                    let Some(values) = self.selection(data) else {
+                        return e.clone();
+                    };
+                    ExprKind::InSet {
+                        lhs,
+                        items: values.into_iter().map(|l| (l, span.clone())).collect(),
+                    }
                 }
-            }
+            },
         };
         Expr { kind, span }
     }
@@ -1612,8 +1608,8 @@ impl Cx {
                 return Expr {
                     kind: ExprKind::Agg {
                         kind,
-                        var: var.clone(),
-                        list: list.clone(),
+                        var: Box::new(var.clone()),
+                        list: Box::new(list.clone()),
                         filter,
                     },
                     span,
@@ -1699,7 +1695,7 @@ impl Cx {
                 kind: ExprKind::SetOp {
                     op,
                     lhs: self.boxed(lhs),
-                    rhs,
+                    rhs: Box::new(rhs),
                 },
                 span,
             };
@@ -1738,11 +1734,11 @@ impl Cx {
             let count = Expr {
                 kind: ExprKind::Agg {
                     kind: AggKind::Count,
-                    var: Name {
+                    var: Box::new(Name {
                         text: "_".to_owned(),
                         span: list.span.clone(),
-                    },
-                    list: list.clone(),
+                    }),
+                    list: Box::new(list.clone()),
                     filter: None,
                 },
                 span: list.span.clone(),

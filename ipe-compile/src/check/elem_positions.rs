@@ -238,11 +238,11 @@ pub(super) fn over_element_list(list: &Name, var: &str, inner: Expr, span: &Byte
     Expr {
         kind: ExprKind::Agg {
             kind: AggKind::All,
-            var: Name {
+            var: Box::new(Name {
                 text: var.to_owned(),
                 span: list.span.clone(),
-            },
-            list: list.clone(),
+            }),
+            list: Box::new(list.clone()),
             filter: Some(Box::new(inner)),
         },
         span: span.clone(),
@@ -280,7 +280,7 @@ impl Ctx<'_> {
             })
             && self
                 .element_list(&Expr {
-                    kind: ExprKind::Path(list.clone()),
+                    kind: ExprKind::Path((**list).clone()),
                     span: list.span.clone(),
                 })
                 .is_some()

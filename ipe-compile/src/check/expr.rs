@@ -200,19 +200,20 @@ impl Ctx<'_> {
             ExprKind::InSet { lhs, items } => self.in_set(lhs, items),
             ExprKind::InPath { lhs, list } => self.in_path(lhs, list),
             ExprKind::SetOp { op, lhs, rhs } => self.set_op(*op, lhs, rhs),
-            ExprKind::InData {
-                lhs,
-                data: crate::ast::DataRef::Closure(n, pairs, value),
-            } => self.in_closure(lhs, n, pairs, value),
-            ExprKind::InData { .. } => {
-                // `check::consts` expands these before checking; never reached.
-                self.error(
-                    e.span.clone(),
-                    "this use of constant data was not expanded".to_owned(),
-                    None,
-                );
-                None
-            }
+            ExprKind::InData { lhs, data } => match &**data {
+                crate::ast::DataRef::Closure(n, pairs, value) => {
+                    self.in_closure(lhs, n, pairs, value)
+                }
+                _ => {
+                    // `check::consts` expands these before checking; never reached.
+                    self.error(
+                        e.span.clone(),
+                        "this use of constant data was not expanded".to_owned(),
+                        None,
+                    );
+                    None
+                }
+            },
             ExprKind::Path(name) if self.is_v4_path(name).is_some() => {
                 // `src.is_v4`: the path spelling of `is_v4(src)` (check/ip.rs).
                 let x = self.is_v4_path(name)?;

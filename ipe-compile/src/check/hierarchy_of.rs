@@ -59,7 +59,7 @@ impl Cx {
                 let selection = Expr {
                     kind: ExprKind::InData {
                         lhs: Box::new(lhs.clone()),
-                        data: literal(n.clone(), s.clone(), value.span.clone()),
+                        data: Box::new(literal(n.clone(), s.clone(), value.span.clone())),
                     },
                     span: e.span.clone(),
                 };
@@ -84,7 +84,7 @@ impl Cx {
         Expr {
             kind: ExprKind::InData {
                 lhs: self.boxed(lhs),
-                data: DataRef::Closure(n.clone(), pairs, Box::new(value)),
+                data: Box::new(DataRef::Closure(n.clone(), pairs, Box::new(value))),
             },
             span: e.span.clone(),
         }

@@ -562,7 +562,7 @@ impl Infer {
             }
             ExprKind::SetOp { lhs, rhs, .. } => {
                 // Both sides are lists of scalars; a literal list gives the element type.
-                let elem = match rhs {
+                let elem = match &**rhs {
                     ast::DataRef::Lits(items, _) => items.first().map(|(lit, _)| match lit {
                         Lit::Str(_) => It::Str,
                         Lit::Int(_) => It::Int,
@@ -597,18 +597,17 @@ impl Infer {
                 }
             }
             // `x in H value` (issue #13): both sides are strings.
-            ExprKind::InData {
-                lhs,
-                data: ast::DataRef::Closure(_, _, v),
-            } => {
-                for x in [lhs, v] {
-                    if let Info::Key(k) = self.operand(x) {
-                        self.set(&k, It::Str, &x.span);
+            ExprKind::InData { lhs, data } => {
+                if let ast::DataRef::Closure(_, _, v) = &**data {
+                    for x in [lhs, v] {
+                        if let Info::Key(k) = self.operand(x) {
+                            self.set(&k, It::Str, &x.span);
+                        }
                     }
                 }
+                // Other selections are expanded into the forms above before checking
+                // (`check::consts`).
             }
-            // Expanded into the forms above before checking (`check::consts`).
-            ExprKind::InData { .. } => {}
         }
     }
 

@@ -551,7 +551,7 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
             if let Some(n) = data_name(data) {
                 out.insert(head(n));
             }
-            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = data {
+            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = &**data {
                 free_heads(v, out);
             }
         }
@@ -642,7 +642,7 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
             if let Some(n) = data_name(data) {
                 out.push(head(n));
             }
-            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = data {
+            if let DataRef::Of(_, v) | DataRef::KeyOf(_, v) | DataRef::Closure(_, _, v) = &**data {
                 collect_refs(v, out);
             }
         }
@@ -1124,11 +1124,11 @@ impl<'a> Cx<'a> {
             ExprKind::SetOp { op, lhs, rhs } => ExprKind::SetOp {
                 op: *op,
                 lhs: Box::new(self.expr(lhs, env)),
-                rhs: self.data_ref(rhs, env),
+                rhs: Box::new(self.data_ref(rhs, env)),
             },
             ExprKind::InData { lhs, data } => ExprKind::InData {
                 lhs: Box::new(self.expr(lhs, env)),
-                data: self.data_ref(data, env),
+                data: Box::new(self.data_ref(data, env)),
             },
             ExprKind::Where { expr, kw, filter } => ExprKind::Where {
                 expr: Box::new(self.expr(expr, env)),
@@ -1177,9 +1177,9 @@ impl<'a> Cx<'a> {
                 };
                 ExprKind::MapAgg {
                     kind: *kind,
-                    key: respan(self, key),
-                    value: respan(self, value),
-                    map,
+                    key: Box::new(respan(self, key)),
+                    value: Box::new(respan(self, value)),
+                    map: Box::new(map),
                     filter: filter.as_deref().map(|f| Box::new(self.expr(f, &inner))),
                 }
             }
@@ -1736,10 +1736,10 @@ impl<'a> Cx<'a> {
             let arg = self.expr(&args[0], env);
             return Expr {
                 kind: ExprKind::Call {
-                    name: Name {
+                    name: Box::new(Name {
                         text: name.text.clone(),
                         span: self.span(env, &name.span),
-                    },
+                    }),
                     args: vec![arg],
                 },
                 span: self.span(env, span),
@@ -1876,8 +1876,8 @@ impl<'a> Cx<'a> {
             return Expr {
                 kind: ExprKind::Agg {
                     kind,
-                    var: var_out,
-                    list,
+                    var: Box::new(var_out),
+                    list: Box::new(list),
                     filter,
                 },
                 span: self.span(env, span),
@@ -1894,8 +1894,8 @@ impl<'a> Cx<'a> {
             copies.push(Expr {
                 kind: ExprKind::Agg {
                     kind,
-                    var: var_out.clone(),
-                    list,
+                    var: Box::new(var_out.clone()),
+                    list: Box::new(list),
                     filter,
                 },
                 span: whole.clone(),
@@ -2010,7 +2010,7 @@ impl<'a> Cx<'a> {
             }
             ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
                 self.respan_in(lhs, list);
-                match data {
+                match &mut **data {
                     DataRef::Lits(items, s) => {
                         for (_, s) in items {
                             note(self, s);

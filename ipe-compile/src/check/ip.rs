@@ -234,8 +234,8 @@ impl Ctx<'_> {
         let any = Expr {
             kind: ExprKind::Agg {
                 kind: AggKind::Any,
-                var,
-                list: list.clone(),
+                var: Box::new(var),
+                list: Box::new(list.clone()),
                 filter: Some(Box::new(eq)),
             },
             span,

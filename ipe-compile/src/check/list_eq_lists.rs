@@ -101,11 +101,11 @@ impl Ctx<'_> {
         let count = |list: &Name| {
             at(ExprKind::Agg {
                 kind: AggKind::Count,
-                var: Name {
+                var: Box::new(Name {
                     text: "__element".to_owned(),
                     span: list.span.clone(),
-                },
-                list: list.clone(),
+                }),
+                list: Box::new(list.clone()),
                 filter: None,
             })
         };

@@ -133,7 +133,15 @@ pub(crate) fn check_expanded(
         problems: Vec::new(),
         optional: optional::State::new(defaults),
     };
-    let mut policies = Vec::new();
+    // Sized once from the items (issue #15): growing a large `Vec` by doubling faults fresh
+    // pages at each step (a group's rules may still grow it).
+    let mut policies = Vec::with_capacity(
+        files
+            .iter()
+            .flat_map(|f| &f.ast.items)
+            .filter(|i| matches!(i, ast::Item::Policy(_)))
+            .count(),
+    );
     let mut npolicies = 0usize;
     let mut groups = Vec::new();
     let mut group_names = NameSet::default();
@@ -383,7 +391,8 @@ impl Ctx<'_> {
             }),
             ast::Body::Requires { expr, reason } => {
                 let parts = witness_lists::clause_parts(expr, p.reason_template.as_deref());
-                let mut clauses = Vec::new();
+                // Sized once (issue #15): a growing `Vec` of 136-byte clauses keeps room for four.
+                let mut clauses = Vec::with_capacity(parts.len().min(MAX_CLAUSES));
                 let mut ok = true;
                 if let Some(extra) = parts.get(MAX_CLAUSES).map(|c| c.expr) {
                     self.error(

@@ -71,7 +71,7 @@ fn inline_expr(e: &Expr, is_def: Option<&dyn Fn(&str) -> bool>) -> bool {
         ExprKind::InPath { lhs, list } => x(lhs) && name(list),
         ExprKind::SetOp { lhs, rhs: data, .. } | ExprKind::InData { lhs, data } => {
             x(lhs)
-                && match data {
+                && match &**data {
                     DataRef::Lits(..)
                     | DataRef::Name(_)
                     | DataRef::Key(..)

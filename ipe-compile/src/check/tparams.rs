@@ -279,11 +279,11 @@ impl Cx<'_> {
                 parts.push(Expr {
                     kind: ExprKind::Agg {
                         kind,
-                        var: var.clone(),
-                        list: Name {
+                        var: Box::new(var.clone()),
+                        list: Box::new(Name {
                             text: l.text.clone(),
                             span: self.span(env, &l.span),
-                        },
+                        }),
                         filter: None,
                     },
                     span: whole.clone(),

@@ -206,7 +206,7 @@ pub(super) fn set_op(i: &mut In<'_>, lhs: Expr) -> PResult<Result<Expr, Expr>> {
                 kind: ExprKind::SetOp {
                     op,
                     lhs: Box::new(lhs),
-                    rhs,
+                    rhs: Box::new(rhs),
                 },
                 span,
             }));

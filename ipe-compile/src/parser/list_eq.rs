@@ -67,11 +67,11 @@ pub(crate) fn expand(list: &Name, items: Vec<Expr>, op: CmpOp, whole: ByteSpan) 
         op: CmpOp::Eq,
         lhs: Box::new(at(ExprKind::Agg {
             kind: AggKind::Count,
-            var: Name {
+            var: Box::new(Name {
                 text: "__element".to_owned(),
                 span: list.span.clone(),
-            },
-            list: list.clone(),
+            }),
+            list: Box::new(list.clone()),
             filter: None,
         })),
         rhs: Box::new(at(ExprKind::Lit(crate::ast::Lit::Int(n)))),
