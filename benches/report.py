@@ -85,24 +85,32 @@ def parse_firmware(path):
 # Issue #15's goals not met yet: the profile that explains each and the next step. Kept by hand
 # (analysis, not a measurement); the figures themselves are always this run's.
 GOAL_NOTES = {
-    "interp": "Profile: \"Interpreter cells and dispatch (issues #13/#15, session 11)\" and \"Instructions "
-    "per decision after the session-11 merge\": seed:allow is 2,655 instructions per decision against "
-    "~25–30 for hand-written Rust. Session 11's 16-byte cells, one-instruction clauses without the "
-    "dispatch loop and inline slot reads took set/10 from 4,493 to 3,403 and clauses16 from 5,901 to "
-    "4,474, but the seed's cost is its `count ... where` body (decoded and dispatched per element, "
-    "~890) and the index probe (~240). Next: a pre-decoded form of each block (decoded once at load, "
-    "not per decision and per aggregate element), no `memset` of `Decision`'s unused capacity.",
+    "interp": "Profile: \"Interpreter (issue #15, session 12)\": seed:allow is 2,011 instructions per "
+    "decision (2,655 at the start of session 12) against ~25–30 for hand-written Rust. Session 12 "
+    "decodes an aggregate's filter in place and runs clause and trigger shapes (chains of slot tests, "
+    "a count compared with a number, a slot read and tested) without the dispatch loop (`vm/chain.rs`). "
+    "Where the 2,011 go: the `count ... where` aggregate 948 (its filter decoded per decision, 340), "
+    "the trigger chain 393, the index probe and `evaluate_into` ~245, `policy_head` ~100, the "
+    "`Decision<16>` fill 49. Next: a decoded form of each aggregate filter kept per bundle (the "
+    "no-alloc bundle has no storage for it: a caller-provided table filled at load), then "
+    "`policy_head`'s per-clause set-up.",
     "peer-regorus": "The worst rows are the one-policy workloads (clauses16, seed, list50), where the "
     "comparison is the interpreter's own cost per instruction (the first row); on the sets, where "
-    "only candidates run, the ratios are 90x to 300,000x. Next: the interpreter steps of the first row.",
+    "only candidates run, the ratios are 90x to 300,000x. clauses16 is 3,518 instructions per decision "
+    "(4,474 at the start of session 12, \"Interpreter (issue #15, session 12)\"), mostly "
+    "`policy_head`'s per-clause set-up. Next: the interpreter steps of the first row.",
     "peer-cedar": "As for regorus: the one-policy workloads, bounded by the interpreter's cost per "
-    "instruction. Next: the interpreter steps of the first row.",
-    "jit": "Profile: \"JIT compile time and decision path (issue #15, session 11)\": a host JIT seed:allow "
-    "decision is ~895 instructions (927 in session 10), the policy's native code ~350 of them (the "
-    "`count ... where` loop tag-checks each approval's fields and compares a text per element), the "
-    "rest host work (trigger index probe, counters, the `arc-swap` load, decoding the outcome, the "
-    "decision lists; ~730 with `Verdict`). Next: tighter native list loops (one tag test per element), "
-    "then a per-version JIT-compiled dispatch (index probe and direct calls in one native function).",
+    "instruction (clauses16: 3,518 instructions per decision, −21 % in session 12). Next: the "
+    "interpreter steps of the first row.",
+    "jit": "Profile: \"JIT decision path (issue #15, session 12)\": a host JIT seed:allow decision is "
+    "868 instructions with the decision's lists (708 as data, `decide_into`): the policy's native code "
+    "350, and host work: `HostDecision` from and back to the thread's pool 144 (not on the data path), "
+    "the `arc-swap` load and guard ~58, the candidate closure's call ~23, counters ~20, the index "
+    "probe ~30. For `set/10` each candidate costs 76 native and ~117 host instructions. Session 12 "
+    "tried hoisting loop-invariant slot reads out of `where` loops (Cranelift sinks them back and "
+    "spills the rest: no gain). Next: a per-version native dispatch (index probe and direct calls in "
+    "one native function: no closure call, per-candidate counters or `decode`), then field-read "
+    "errors deferred inside aggregates (one tag test per element).",
     "json": "Profile: \"End to end from JSON (issue #15, session 11)\": in instructions the host JIT tier "
     "from the JSON text is now 1.10–1.14x the serde + hand-written Rust baseline (seed:allow 9,084 vs "
     "8,117; 1.46x in session 10): keys matched against the plan's children in order, symbols interned "
