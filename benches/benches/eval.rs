@@ -295,6 +295,17 @@ mod host_jit {
         b.bench_local(|| e.decide(black_box(values)));
     }
 
+    /// The same decision as data (issue #15): `decide_into` a reused `Verdict`, no lists.
+    #[divan::bench(args = CASES)]
+    fn data(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::host_jit(w);
+        let values = e.values(&common::workload_def(w).case(c).json);
+        let mut v = ipe_host::Verdict::new();
+        check(case, e.decide_data(values, &mut v));
+        b.bench_local(|| e.decide_data(black_box(values), &mut v));
+    }
+
     /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
     #[divan::bench(args = V2_CASES)]
     fn v2(b: Bencher, case: &str) {

@@ -137,6 +137,15 @@ impl HostEngine {
         self.engine.load().evaluate_values(values).effect == Effect::Allow
     }
 
+    /// Evaluates prebuilt slot values as data (issue #15): `decide_into` a reused
+    /// [`ipe_host::Verdict`] (the effect and each applied or erring policy's outcome; lists and
+    /// text only when asked for).
+    #[inline]
+    pub fn decide_data(&self, values: &[ipe_nostd::Value<'_>], v: &mut ipe_host::Verdict) -> bool {
+        self.engine.load().decide_into(values, v);
+        v.effect() == Effect::Allow
+    }
+
     /// Evaluates prebuilt slot values and renders the first violation's reason into `out`.
     #[inline]
     pub fn decide_render(&self, values: &[ipe_nostd::Value<'_>], out: &mut String) -> bool {

@@ -41,6 +41,12 @@ fn engines_agree_on_every_workload() {
                 c.allow,
                 "ipe host jit: {at}"
             );
+            let mut verdict = ipe_host::Verdict::new();
+            assert_eq!(
+                host_jit.decide_data(host_jit.values(&c.json), &mut verdict),
+                c.allow,
+                "ipe host jit, decision as data: {at}"
+            );
             assert_eq!(
                 host_jit.decide_json(&c.json),
                 c.allow,
