@@ -187,7 +187,8 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     }
 
     /// Reads a scalar of declared kind `k` (enum `e`), reporting errors as `at`.
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn scalar(&self, v: &'v Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
         match (k, v) {
             // The common cases of [`read::scalar_fast`], the string by reference.
@@ -312,7 +313,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         self.stack.pop().unwrap_or(FALSE)
     }
 
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn load_field(&self, level: u8, field: u16) -> Cell<'v> {
         let (slot, first, elem) =
             self.loops
@@ -472,7 +474,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     }
 
     /// Compares cell `a` with the constant of kind `ck` and value `cv` (its record's fields).
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn cmp_kv(op: CmpOp, a: Cell<'v>, ck: u8, cv: i64) -> Cell<'v> {
         let ord = match (a, ck) {
             (Cell::Err(e), _) => return Cell::Err(e),
@@ -1025,7 +1028,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     }
 
     /// `and` (`absorbing` false) or `or` (`absorbing` true) of the two top cells.
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn logic_top(&mut self, absorbing: bool) {
         let b = self.pop();
         match self.stack.last_mut() {
