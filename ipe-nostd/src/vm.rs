@@ -94,7 +94,8 @@ impl<'v> Cell<'v> {
 
     /// The string a cell holds, if it holds one (a constant's text is empty: the bundle's
     /// string table has it, as [`read::str_op`] and the other string kernels expect).
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn as_str(&self) -> Option<Str<'v>> {
         match *self {
             Cell::Str(s) => Some(*s),
@@ -212,7 +213,8 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn load_slot(&self, s: SlotId) -> Cell<'v> {
         let r = self.bundle.slot_rec(s);
         let v = self.value(s);
