@@ -234,15 +234,18 @@ impl DecisionLists for EffectOnly {
 /// firmware. Policy ids are unique within a list, so stability does not matter.
 fn sort_small<T: Copy>(v: &mut [T], key: impl Fn(&T) -> u16) {
     for i in 1..v.len() {
+        // The pair ending at `j`, moved down while out of order (issue #15, session 12: no
+        // `slice::swap`, whose bounds check the compiler could not drop).
         let mut j = i;
-        while j > 0 {
-            let (Some(a), Some(b)) = (v.get(j - 1), v.get(j)) else {
-                break;
-            };
+        while let Some([a, b]) = j
+            .checked_sub(1)
+            .and_then(|k| v.get_mut(k..=j))
+            .and_then(|p| <&mut [T; 2]>::try_from(p).ok())
+        {
             if key(a) <= key(b) {
                 break;
             }
-            v.swap(j - 1, j);
+            core::mem::swap(a, b);
             j -= 1;
         }
     }

@@ -165,6 +165,20 @@ pub fn scalar<'v, T: EnumTable + ?Sized>(
     }
 }
 
+/// [`scalar`] over a bundle's enum table, for the reason renderer: one copy of `scalar` in
+/// this crate (issue #15: the renderer's writers, generic over the writer, made a firmware
+/// instantiate a second copy of the generic `scalar` in its own crate, 342 B of thumbv7m flash).
+#[cfg_attr(feature = "size", inline(never))]
+#[cfg_attr(not(feature = "size"), inline)]
+pub(crate) fn bundle_scalar<'v>(
+    b: &Bundle<'_>,
+    v: Value<'v>,
+    k: u8,
+    e: u16,
+) -> Result<Scalar<'v>, ErrKind> {
+    scalar(b, v, k, e)
+}
+
 /// The key of a valid scalar in constant sets and trigger index buckets: its symbol id,
 /// integer, 0/1 or rank; `None` for a string outside the bundle's string table, which no set
 /// or bucket holds.

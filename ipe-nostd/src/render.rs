@@ -62,7 +62,7 @@ pub fn write_reason<W: fmt::Write + ?Sized>(
                     .get(usize::from(s))
                     .copied()
                     .unwrap_or(Value::Missing);
-                match read::scalar(bundle, val, r.kind(), r.enum_id()) {
+                match read::bundle_scalar(bundle, val, r.kind(), r.enum_id()) {
                     // The schema default the conditions read (issue #13).
                     Err(ErrKind::Missing) if part.default() == 1 => {
                         w.write_str(bundle.text_span(part.text()))?
@@ -220,7 +220,7 @@ fn next_shown<'v>(
             .get(usize::from(s))
             .copied()
             .unwrap_or(Value::Missing);
-        match read::scalar(bundle, val, r.kind(), r.enum_id()) {
+        match read::bundle_scalar(bundle, val, r.kind(), r.enum_id()) {
             // Missing with a schema default (issue #13): shown as the default, which the
             // conditions read ([`write_shown`] writes it); never without the request's values.
             Err(ErrKind::Missing)
@@ -364,7 +364,7 @@ fn write_field<W: fmt::Write + ?Sized>(
     write_scalar(
         w,
         bundle,
-        read::scalar(bundle, fv, fr.kind(), fr.enum_id()),
+        read::bundle_scalar(bundle, fv, fr.kind(), fr.enum_id()),
         (fr.kind(), fr.enum_id()),
         false,
     )
@@ -390,7 +390,7 @@ fn write_entry<W: fmt::Write + ?Sized>(
     };
     let (key, map, field) = (part.clause(), part.operand(), part.entry());
     let kr = bundle.slot_rec(key);
-    let key = read::scalar(bundle, value(key), kr.kind(), kr.enum_id());
+    let key = read::bundle_scalar(bundle, value(key), kr.kind(), kr.enum_id());
     write_entry_under(w, bundle, values, (map, field), key)
 }
 
@@ -412,7 +412,7 @@ fn write_const_entry<W: fmt::Write + ?Sized>(
         .get(usize::from(key))
         .copied()
         .unwrap_or(Value::Missing);
-    let text = match read::scalar(bundle, val, kr.kind(), kr.enum_id()) {
+    let text = match read::bundle_scalar(bundle, val, kr.kind(), kr.enum_id()) {
         Ok(Scalar::Str(k)) => k.text,
         Err(ErrKind::Missing) => return w.write_str(MISSING),
         _ => return w.write_str(INVALID),
@@ -447,7 +447,7 @@ fn write_witness_entry<W: fmt::Write + ?Sized>(
     let Some((fr, kv)) = witness_field(bundle, values, v, part.clause(), kf) else {
         return w.write_str(NONE);
     };
-    let key = read::scalar(bundle, kv, fr.kind(), fr.enum_id());
+    let key = read::bundle_scalar(bundle, kv, fr.kind(), fr.enum_id());
     write_entry_under(w, bundle, values, (part.operand(), part.entry()), key)
 }
 
@@ -501,7 +501,7 @@ fn write_entry_under<W: fmt::Write + ?Sized>(
     write_scalar(
         w,
         bundle,
-        read::scalar(bundle, fv, fr.kind(), fr.enum_id()),
+        read::bundle_scalar(bundle, fv, fr.kind(), fr.enum_id()),
         (fr.kind(), fr.enum_id()),
         false,
     )

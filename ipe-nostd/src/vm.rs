@@ -95,7 +95,8 @@ impl<'v> Cell<'v> {
 
     /// The string a cell holds, if it holds one (a constant's text is empty: the bundle's
     /// string table has it, as [`read::str_op`] and the other string kernels expect).
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn as_str(&self) -> Option<Str<'v>> {
         match *self {
             Cell::Str(s) => Some(*s),
@@ -188,7 +189,8 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     }
 
     /// Reads a scalar of declared kind `k` (enum `e`), reporting errors as `at`.
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn scalar(&self, v: &'v Value<'v>, k: u8, e: u16, at: (SlotId, Option<u16>)) -> Cell<'v> {
         match (k, v) {
             // The common cases of [`read::scalar_fast`], the string by reference.
@@ -212,7 +214,8 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn load_slot(&self, s: SlotId) -> Cell<'v> {
         let r = self.bundle.slot_rec(s);
         let v = self.value(s);
@@ -321,7 +324,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         self.stack.pop().unwrap_or(FALSE)
     }
 
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn load_field(&self, level: u8, field: u16) -> Cell<'v> {
         let (slot, first, elem) =
             self.loops
@@ -481,7 +485,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     }
 
     /// Compares cell `a` with the constant of kind `ck` and value `cv` (its record's fields).
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn cmp_kv(op: CmpOp, a: Cell<'v>, ck: u8, cv: i64) -> Cell<'v> {
         let ord = match (a, ck) {
             (Cell::Err(e), _) => return Cell::Err(e),
@@ -1034,7 +1039,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     }
 
     /// `and` (`absorbing` false) or `or` (`absorbing` true) of the two top cells.
-    #[inline(always)]
+    #[cfg_attr(feature = "size", inline(never))]
+    #[cfg_attr(not(feature = "size"), inline(always))]
     fn logic_top(&mut self, absorbing: bool) {
         let b = self.pop();
         match self.stack.last_mut() {

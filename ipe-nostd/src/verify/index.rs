@@ -223,13 +223,14 @@ fn prove_group(
             Some((bf, bn)) if contains_sorted(body.index_policies, bf, bn, p) => Ok(()),
             _ => Err(VerifyError::IndexKey { policy: p, key }),
         };
-        match keys {
-            Keys::One(k) => check(k)?,
-            Keys::Set { first, n } => {
-                for j in first..first.saturating_add(n) {
-                    check(SetKeyRec::nth(body.set_keys, j).key())?;
-                }
-            }
+        // One loop over the keys, a single key as a run of one (issue #15, session 12: one
+        // copy of `check`).
+        let (first, n, one) = match keys {
+            Keys::One(k) => (0, 1, Some(k)),
+            Keys::Set { first, n } => (first, n, None),
+        };
+        for j in first..first.saturating_add(n) {
+            check(one.unwrap_or_else(|| SetKeyRec::nth(body.set_keys, j).key()))?;
         }
     }
     // Each bucket holds only policies whose trigger admits its key.
