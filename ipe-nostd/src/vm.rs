@@ -356,6 +356,24 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         self.list_of(s, *self.value(s))
     }
 
+    /// Whether the scalar `a` is an element of list slot `s` (`in.list`): the smaller error
+    /// when both fail, else either one.
+    #[inline(always)]
+    fn in_list(&self, a: Cell<'v>, s: SlotId) -> Cell<'v> {
+        match (a, self.list(s)) {
+            (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
+            (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
+            (a, Ok((vals, _))) => {
+                let r = self.bundle.slot_rec(s);
+                let (ek, e) = (r.elem_kind(), r.enum_id());
+                Cell::Bool(
+                    a.scalar()
+                        .is_some_and(|a| read::list_contains(self.bundle, ek, e, vals, a)),
+                )
+            }
+        }
+    }
+
     /// Value `v` read as list slot `s` declares ([`read::list`]); errors name `s`.
     #[inline(always)]
     fn list_of(&self, s: SlotId, v: Value<'v>) -> Result<(&'v [Value<'v>], usize), AttrError> {
@@ -826,19 +844,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 Instr::InList { list } => {
                     let a = self.pop();
-                    let s = list.0;
-                    let c =
-                        match (a, self.list(s)) {
-                            (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
-                            (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
-                            (a, Ok((vals, _))) => {
-                                let r = self.bundle.slot_rec(s);
-                                let (ek, e) = (r.elem_kind(), r.enum_id());
-                                Cell::Bool(a.scalar().is_some_and(|a| {
-                                    read::list_contains(self.bundle, ek, e, vals, a)
-                                }))
-                            }
-                        };
+                    let c = self.in_list(a, list.0);
                     self.push(c);
                 }
                 Instr::Has { slot } => {

@@ -107,20 +107,7 @@ impl<'v> Machine<'_, '_, 'v> {
                 Cell::Bool(b) => Cell::Bool(!b),
                 a => a,
             },
-            [IN_LIST, lo, hi] => {
-                let s = u16::from_le_bytes([lo, hi]);
-                match (a, self.list(s)) {
-                    (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
-                    (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
-                    (a, Ok((vals, _))) => {
-                        let r = self.bundle.slot_rec(s);
-                        let (ek, e) = (r.elem_kind(), r.enum_id());
-                        Cell::Bool(a.scalar().is_some_and(|a| {
-                            crate::read::list_contains(self.bundle, ek, e, vals, a)
-                        }))
-                    }
-                }
-            }
+            [IN_LIST, lo, hi] => self.in_list(a, u16::from_le_bytes([lo, hi])),
             [LOAD_CONST, lo, hi, STR_OP, op] => {
                 let op = StrOp::from_byte(op)?;
                 match (a, self.constant(u16::from_le_bytes([lo, hi]))) {
