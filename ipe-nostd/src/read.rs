@@ -45,16 +45,20 @@ impl EnumTable for Bundle<'_> {
         let (first, n) = (r.first_member() as usize, r.member_count() as usize);
         // The enum's records as one slice scanned in place (issue #15, session 12: the
         // per-record bounds and index checks were most of an enum read); a range outside the
-        // section reads record by record as before (all-zero records past its end).
-        let len = crate::format::MEMBER_LEN;
-        let range = first
-            .checked_mul(len)
-            .and_then(|start| Some(start..start.checked_add(n.checked_mul(len)?)?));
-        if let Some(recs) = range.and_then(|range| self.body.members.get(range)) {
-            return recs
-                .chunks_exact(len)
-                .position(|rec| MemberRec::nth(rec, 0).symbol() == sym)
-                .and_then(|i| u16::try_from(i).ok());
+        // section reads record by record as before (all-zero records past its end). The
+        // firmware's `size` profile keeps only the record-by-record loop (same result).
+        #[cfg(not(feature = "size"))]
+        {
+            let len = crate::format::MEMBER_LEN;
+            let range = first
+                .checked_mul(len)
+                .and_then(|start| Some(start..start.checked_add(n.checked_mul(len)?)?));
+            if let Some(recs) = range.and_then(|range| self.body.members.get(range)) {
+                return recs
+                    .chunks_exact(len)
+                    .position(|rec| MemberRec::nth(rec, 0).symbol() == sym)
+                    .and_then(|i| u16::try_from(i).ok());
+            }
         }
         (0..n)
             .find(|&i| MemberRec::nth(self.body.members, first + i).symbol() == sym)
