@@ -83,13 +83,11 @@ fn main() {
                 continue;
             }
             let d = Duration::from_secs_f64(secs);
-            println!("{}", run(tier, w, &bytes, &json, opts, d, true));
+            println!("{}", run(tier, w, &bytes, &json, opts, d, true).line);
             if wanted(&format!("{tier} {w} noswap")) {
-                let line = run(tier, w, &bytes, &json, opts, d, false);
-                println!("{line}");
-                if let Some(p50) = field(&line, "p50_ns") {
-                    println!("{}", busy(tier, w, p50, d));
-                }
+                let control = run(tier, w, &bytes, &json, opts, d, false);
+                println!("{}", control.line);
+                println!("{}", busy(tier, w, control.p50_ns, d));
             }
         }
     }
@@ -152,6 +150,12 @@ fn publish(n: usize) -> String {
     )
 }
 
+/// One case's harness line, and its median for the busy-loop control that follows it.
+struct Case {
+    line: String,
+    p50_ns: u64,
+}
+
 fn run(
     tier: &str,
     workload: &str,
@@ -160,7 +164,7 @@ fn run(
     opts: EngineOptions,
     duration: Duration,
     swapping: bool,
-) -> String {
+) -> Case {
     let engine = Arc::new(PolicyEngine::with_options(bytes.to_vec(), opts).expect("loads"));
     let expected = engine
         .evaluate_json(json)
@@ -241,11 +245,11 @@ fn run(
         quantiles(&mut all.first),
     );
     let stats = engine.stats();
-    format!(
-        "latency {tier} {workload} p50_ns={} p99_ns={} p999_ns={} max_ns={} over_1ms={over} \
+    let p50 = all_q(0.5);
+    let line = format!(
+        "latency {tier} {workload} p50_ns={p50} p99_ns={} p999_ns={} max_ns={} over_1ms={over} \
          decisions={} swaps={} retired={} freed={} near_swap={near} p999_away_ns={} \
          p999_first_ns={} writer={}",
-        all_q(0.5),
         all_q(0.99),
         all_q(0.999),
         all_q(1.0),
@@ -256,7 +260,11 @@ fn run(
         away_q(0.999),
         first_q(0.999),
         if swapping { "swapping" } else { "none" },
-    )
+    );
+    Case {
+        line,
+        p50_ns: u64::from(p50),
+    }
 }
 
 /// A sample "near a swap" started within this long after a swap was published.
@@ -312,13 +320,6 @@ fn quantiles(v: &mut [u32]) -> impl Fn(f64) -> u32 + '_ {
         let i = ((v.len() as f64 - 1.0) * p).round() as usize;
         v.get(i).copied().unwrap_or(0)
     }
-}
-
-/// The value of `name=` in a harness line.
-fn field(line: &str, name: &str) -> Option<u64> {
-    line.split(' ')
-        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-        .and_then(|v| v.parse().ok())
 }
 
 /// The machine's own tail at a decision's length: [`READERS`] threads time a busy loop of
