@@ -3,7 +3,7 @@
 //! tiers, on versions of 1,000 and 10,000 policies, with 2 reader threads.
 //!
 //! Divan reports medians; this needs the tail, so it is a plain harness: every decision of the
-//! readers is timed (`Instant` around `load` + `evaluate_json`) into a preallocated buffer,
+//! readers is timed (`Instant` around `load` + `evaluate_json`) into an HDR histogram,
 //! and the run prints one line per case:
 //!
 //! ```text
@@ -41,13 +41,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hdrhistogram::Histogram;
 use ipe_host::{EngineOptions, JitTier, PolicyEngine, Prepared};
 
 const WORKLOADS: &[&str] = &["set/1000", "set/10000"];
 const READERS: usize = 2;
 const SWAP_EVERY: Duration = Duration::from_millis(10);
-/// Samples kept per reader (the rest of a long run is not recorded).
-const MAX_SAMPLES: usize = 16 << 20;
 
 fn tiers() -> Vec<(&'static str, EngineOptions)> {
     vec![
@@ -184,7 +183,7 @@ fn run(
                 Arc::clone(&published),
             );
             std::thread::spawn(move || {
-                let mut samples = Samples::default();
+                let mut samples = Samples::new();
                 let mut version = engine.version();
                 while !stop.load(Ordering::Relaxed) {
                     let start = Instant::now();
@@ -199,7 +198,7 @@ fn run(
                     let last = published.load(Ordering::Relaxed);
                     let since = (start - epoch).as_nanos().saturating_sub(u128::from(last));
                     let near = last != 0 && since < NEAR_SWAP.as_nanos();
-                    samples.push(u32::try_from(nanos).unwrap_or(u32::MAX), near, first);
+                    samples.push(u64::try_from(nanos).unwrap_or(u64::MAX), near, first);
                 }
                 samples
             })
@@ -233,17 +232,13 @@ fn run(
     if let Some(w) = writer {
         w.join().expect("writer");
     }
-    let mut all = Samples::default();
+    let mut all = Samples::new();
     for r in readers {
-        all.extend(r.join().expect("reader"));
+        all.extend(&r.join().expect("reader"));
     }
-    let over = all.all.iter().filter(|&&n| n > 1_000_000).count();
+    let over = all.over_1ms;
     let near = all.near;
-    let (all_q, away_q, first_q) = (
-        quantiles(&mut all.all),
-        quantiles(&mut all.away),
-        quantiles(&mut all.first),
-    );
+    let all_q = |q| all.all.value_at_quantile(q);
     let stats = engine.stats();
     let p50 = all_q(0.5);
     let line = format!(
@@ -252,73 +247,76 @@ fn run(
          p999_first_ns={} writer={}",
         all_q(0.99),
         all_q(0.999),
-        all_q(1.0),
+        all.all.max(),
         all.decisions,
         swaps.load(Ordering::Relaxed),
         stats.retired_versions,
         stats.freed_versions,
-        away_q(0.999),
-        first_q(0.999),
+        all.away.value_at_quantile(0.999),
+        all.first.value_at_quantile(0.999),
         if swapping { "swapping" } else { "none" },
     );
-    Case {
-        line,
-        p50_ns: u64::from(p50),
-    }
+    Case { line, p50_ns: p50 }
 }
 
 /// A sample "near a swap" started within this long after a swap was published.
 const NEAR_SWAP: Duration = Duration::from_millis(1);
 
-/// One reader's (or all readers') timed decisions, split by where they fell.
-#[derive(Default)]
+/// One reader's (or all readers') timed decisions, split by where they fell, in HDR
+/// histograms (three significant digits): recording one is a few instructions on a bucket that
+/// stays in cache. A `Vec` of every sample, as this harness kept before, took a cache miss on
+/// every 16th store (a new line), and that miss slowed the decision timed after it: one
+/// decision in 16 ran 60–130 ns slower, which was the p95–p99 (issue #15, session 13).
 struct Samples {
-    /// Every recorded decision's time, in nanoseconds.
-    all: Vec<u32>,
+    /// Every decision's time, in nanoseconds.
+    all: Histogram<u64>,
     /// Those that started more than [`NEAR_SWAP`] after the last swap (or with none yet).
-    away: Vec<u32>,
+    away: Histogram<u64>,
     /// Each reader's first decision on a version it had not seen.
-    first: Vec<u32>,
+    first: Histogram<u64>,
     /// Decisions that started within [`NEAR_SWAP`] after a swap.
     near: u64,
-    /// Every decision, recorded or not.
+    /// Every decision.
     decisions: u64,
+    /// Decisions that took over 1 ms.
+    over_1ms: u64,
 }
 
 impl Samples {
-    fn push(&mut self, nanos: u32, near: bool, first: bool) {
-        self.decisions += 1;
-        self.near += u64::from(near);
-        if self.all.capacity() == 0 {
-            self.all.reserve_exact(MAX_SAMPLES);
-            self.away.reserve_exact(MAX_SAMPLES);
-        }
-        if self.all.len() < MAX_SAMPLES {
-            self.all.push(nanos);
-            if !near {
-                self.away.push(nanos);
-            }
-            if first {
-                self.first.push(nanos);
-            }
+    fn new() -> Samples {
+        // 1 ns to 100 s; longer samples are recorded as 100 s (`saturating_record`).
+        let h = || Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid bounds");
+        Samples {
+            all: h(),
+            away: h(),
+            first: h(),
+            near: 0,
+            decisions: 0,
+            over_1ms: 0,
         }
     }
 
-    fn extend(&mut self, other: Samples) {
-        self.all.extend(other.all);
-        self.away.extend(other.away);
-        self.first.extend(other.first);
+    fn push(&mut self, nanos: u64, near: bool, first: bool) {
+        self.decisions += 1;
+        self.over_1ms += u64::from(nanos > 1_000_000);
+        self.all.saturating_record(nanos);
+        if near {
+            self.near += 1;
+        } else {
+            self.away.saturating_record(nanos);
+        }
+        if first {
+            self.first.saturating_record(nanos);
+        }
+    }
+
+    fn extend(&mut self, other: &Samples) {
+        self.all.add(&other.all).expect("same bounds");
+        self.away.add(&other.away).expect("same bounds");
+        self.first.add(&other.first).expect("same bounds");
         self.near += other.near;
         self.decisions += other.decisions;
-    }
-}
-
-/// Sorts `v` and returns its quantile function (0 for an empty list).
-fn quantiles(v: &mut [u32]) -> impl Fn(f64) -> u32 + '_ {
-    v.sort_unstable();
-    move |p: f64| {
-        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-        v.get(i).copied().unwrap_or(0)
+        self.over_1ms += other.over_1ms;
     }
 }
 
@@ -331,12 +329,12 @@ fn busy(tier: &str, workload: &str, p50_ns: u64, duration: Duration) -> String {
         .map(|_| {
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || {
-                let mut samples = Samples::default();
+                let mut samples = Samples::new();
                 while !stop.load(Ordering::Relaxed) {
                     let start = Instant::now();
                     ipe_benches::spin(rounds);
                     let nanos = start.elapsed().as_nanos();
-                    samples.push(u32::try_from(nanos).unwrap_or(u32::MAX), false, false);
+                    samples.push(u64::try_from(nanos).unwrap_or(u64::MAX), false, false);
                 }
                 samples
             })
@@ -344,19 +342,19 @@ fn busy(tier: &str, workload: &str, p50_ns: u64, duration: Duration) -> String {
         .collect();
     std::thread::sleep(duration);
     stop.store(true, Ordering::Relaxed);
-    let mut all = Samples::default();
+    let mut all = Samples::new();
     for t in threads {
-        all.extend(t.join().expect("busy thread"));
+        all.extend(&t.join().expect("busy thread"));
     }
-    let over = all.all.iter().filter(|&&n| n > 1_000_000).count();
-    let q = quantiles(&mut all.all);
+    let over = all.over_1ms;
+    let q = |p| all.all.value_at_quantile(p);
     format!(
         "latency {tier} {workload} p50_ns={} p99_ns={} p999_ns={} max_ns={} over_1ms={over} \
          decisions={} swaps=0 writer=none control=busy",
         q(0.5),
         q(0.99),
         q(0.999),
-        q(1.0),
+        all.all.max(),
         all.decisions,
     )
 }

@@ -19,16 +19,28 @@
 //! Prints one line per thread and a total: p50/p99/p99.9/max, the number of samples over 2 µs
 //! and 10 µs per second, and the thread's minor faults and voluntary / involuntary context
 //! switches (Linux `/proc/thread-self`).
+//!
+//! Each thread records its samples in an HDR histogram, as the `latency` bench does. With
+//! `IPE_TAIL_STORE=vec` it stores every sample in a preallocated `Vec` instead (as both did
+//! before session 13), and prints how often a slow sample (over 1.3x the median, under 2 µs)
+//! follows the previous one by exactly 16 samples, one 64-byte line of `u32`s: that `Vec`'s
+//! store misses are what slowed one decision in 16.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hdrhistogram::Histogram;
 use ipe_host::{EngineOptions, PolicyEngine};
 
-/// Samples kept per thread (the rest are counted, not stored).
+/// Samples kept per thread with `IPE_TAIL_STORE=vec` (the rest are counted, not stored).
 const MAX_SAMPLES: usize = 40_000_000;
+
+/// A histogram of nanoseconds, 1 ns to 100 s, three significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid bounds")
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -76,8 +88,14 @@ fn main() {
                     .unwrap_or_default();
                 let spins =
                     ipe_benches::spin_rounds(u64::try_from(per.as_nanos()).unwrap_or(u64::MAX));
+                let store_vec = std::env::var("IPE_TAIL_STORE").is_ok_and(|v| v == "vec");
+                let mut hist = histogram();
                 // Touch the buffer now so no page fault lands between two samples.
-                let mut samples: Vec<u32> = vec![u32::MAX; MAX_SAMPLES];
+                let mut samples: Vec<u32> = if store_vec {
+                    vec![u32::MAX; MAX_SAMPLES]
+                } else {
+                    Vec::new()
+                };
                 samples.clear();
                 let before = thread_counts();
                 let started = Instant::now();
@@ -99,32 +117,40 @@ fn main() {
                     }
                     let nanos = start.elapsed().as_nanos();
                     n += 1;
-                    if samples.len() < MAX_SAMPLES {
+                    if !store_vec {
+                        hist.saturating_record(u64::try_from(nanos).unwrap_or(u64::MAX));
+                    } else if samples.len() < MAX_SAMPLES {
                         samples.push(u32::try_from(nanos).unwrap_or(u32::MAX));
                     }
                 }
                 let took = started.elapsed();
                 let after = thread_counts();
                 let delta: Vec<i64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
-                (t, samples, n, took, delta)
+                if store_vec {
+                    println!("{what} thread={t} {}", line_period(&samples));
+                    for &s in &samples {
+                        hist.saturating_record(u64::from(s));
+                    }
+                }
+                (t, hist, n, took, delta)
             })
         })
         .collect();
     std::thread::sleep(Duration::from_secs_f64(secs));
     stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
+    let mut all = histogram();
     let mut total = 0u64;
     for h in handles {
-        let (t, mut samples, n, took, delta) = h.join().expect("thread");
+        let (t, samples, n, took, delta) = h.join().expect("thread");
         total += n;
         println!(
             "{what} {workload} thread={t} {} minflt={} vcsw={} ivcsw={}",
-            summary(&mut samples, took),
+            summary(&samples, took),
             delta[0],
             delta[1],
             delta[2]
         );
-        all.extend(samples);
+        all.add(&samples).expect("same bounds");
     }
     let irq_after = interrupts();
     let irq: Vec<String> = irq_after
@@ -139,34 +165,52 @@ fn main() {
         .collect();
     println!(
         "{what} {workload} all threads={threads} decisions={total} {} irq: {}",
-        summary(&mut all, Duration::from_secs_f64(secs * threads as f64)),
+        summary(&all, Duration::from_secs_f64(secs * threads as f64)),
         irq.join(" ")
     );
 }
 
 /// Quantiles and the rate of slow samples.
-fn summary(v: &mut [u32], took: Duration) -> String {
-    v.sort_unstable();
-    let q = |p: f64| {
-        if v.is_empty() {
-            0
-        } else {
-            v[((v.len() - 1) as f64 * p).round() as usize]
-        }
+fn summary(h: &Histogram<u64>, took: Duration) -> String {
+    let q = |p: f64| h.value_at_quantile(p);
+    let over = |ns: u64| {
+        h.iter_recorded()
+            .filter(|v| v.value_iterated_to() > ns)
+            .map(|v| v.count_at_value())
+            .sum::<u64>()
     };
-    let over = |ns: u32| v.len() - v.partition_point(|&x| x <= ns);
-    let per_s = |c: usize| c as f64 / took.as_secs_f64();
+    let per_s = |c: u64| c as f64 / took.as_secs_f64();
     format!(
         "n={} p50={} p99={} p99.9={} p99.99={} max={} over2us/s={:.0} over10us/s={:.0} over2us={:.4}%",
-        v.len(),
+        h.len(),
         q(0.5),
         q(0.99),
         q(0.999),
         q(0.9999),
-        q(1.0),
+        h.max(),
         per_s(over(2_000)),
         per_s(over(10_000)),
-        100.0 * over(2_000) as f64 / v.len().max(1) as f64,
+        100.0 * over(2_000) as f64 / h.len().max(1) as f64,
+    )
+}
+
+/// How the slow samples (over 1.3x the median, under 2 µs) of one thread's sequence are
+/// spaced: their share, and the share of them that follow the previous one by exactly 16.
+fn line_period(samples: &[u32]) -> String {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let p50 = f64::from(sorted.get(sorted.len() / 2).copied().unwrap_or(0));
+    let slow: Vec<usize> = samples
+        .iter()
+        .enumerate()
+        .filter(|&(_, &s)| f64::from(s) > 1.3 * p50 && s < 2_000)
+        .map(|(i, _)| i)
+        .collect();
+    let by16 = slow.windows(2).filter(|w| w[1] - w[0] == 16).count();
+    format!(
+        "slow={:.2}% of samples, gap of 16 between slow samples: {:.1}% of them",
+        100.0 * slow.len() as f64 / samples.len().max(1) as f64,
+        100.0 * by16 as f64 / slow.len().max(1) as f64,
     )
 }
 
