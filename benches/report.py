@@ -374,8 +374,9 @@ def main():
     lines.append("")
     lines.append("2 reader threads time every `load` + `evaluate_json` of the `deny` request while a "
                  "writer swaps the same bundle in every 10 ms (JIT-all and adaptive versions take the "
-                 "live version's native code for unchanged policies, issue #15). Sampled, not divan: "
-                 "p50/p99/p99.9/max over every decision of the run.")
+                 "live version's native code for unchanged policies, issue #15). Not divan: "
+                 "p50/p99/p99.9/max over every decision of the run, recorded in an HDR histogram "
+                 "(three significant digits).")
     lines.append("")
     lines.append("Rows marked *no writer* are the control: the same readers on the same engine with "
                  "nothing swapped. \"p99.9 away\" leaves out the samples that started within 1 ms "
