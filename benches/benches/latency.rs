@@ -34,7 +34,7 @@
 //!
 //! Run: `cargo bench -p ipe-benches --bench latency` (env `IPE_LATENCY_SECS`: seconds per
 //! case, default 3; `IPE_LATENCY_CASES`: a comma-separated filter such as `interp,set/1000`
-//! or `publish`).
+//! or `publish`; `IPE_LATENCY_READERS`: reader threads, default 2).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -45,7 +45,15 @@ use hdrhistogram::Histogram;
 use ipe_host::{EngineOptions, JitTier, PolicyEngine, Prepared};
 
 const WORKLOADS: &[&str] = &["set/1000", "set/10000"];
-const READERS: usize = 2;
+/// Reader threads: 2, or `IPE_LATENCY_READERS` (1 leaves a core to the writer on a 2-core
+/// machine, which tells the writer's preemption of a reader from the engine's own tail).
+fn readers() -> usize {
+    std::env::var("IPE_LATENCY_READERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(2)
+}
 const SWAP_EVERY: Duration = Duration::from_millis(10);
 
 fn tiers() -> Vec<(&'static str, EngineOptions)> {
@@ -174,7 +182,7 @@ fn run(
     // When the last swap was published, in nanoseconds since `epoch` (0: none yet).
     let epoch = Instant::now();
     let published = Arc::new(AtomicU64::new(0));
-    let readers: Vec<_> = (0..READERS)
+    let readers: Vec<_> = (0..readers())
         .map(|_| {
             let (engine, stop, json, published) = (
                 Arc::clone(&engine),
@@ -320,12 +328,12 @@ impl Samples {
     }
 }
 
-/// The machine's own tail at a decision's length: [`READERS`] threads time a busy loop of
+/// The machine's own tail at a decision's length: [`readers`] threads time a busy loop of
 /// about `p50_ns` (no memory, no engine) as the readers time decisions.
 fn busy(tier: &str, workload: &str, p50_ns: u64, duration: Duration) -> String {
     let rounds = ipe_benches::spin_rounds(p50_ns);
     let stop = Arc::new(AtomicBool::new(false));
-    let threads: Vec<_> = (0..READERS)
+    let threads: Vec<_> = (0..readers())
         .map(|_| {
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || {
