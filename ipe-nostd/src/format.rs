@@ -45,37 +45,53 @@ pub struct Body<'a> {
     #[serde(borrow)]
     pub text: &'a str,
     /// Sorted, distinct comparable strings (symbols): [`SYMBOL_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub symbols: &'a [u8],
     /// Attribute slots sorted by path: [`SLOT_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub slots: &'a [u8],
     /// Fields of list-of-records slots: [`FIELD_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub fields: &'a [u8],
     /// Enums: [`ENUM_LEN`]-byte records `(first member, member count)` into `members`.
+    #[serde(borrow, with = "serde_bytes")]
     pub enums: &'a [u8],
     /// Enum members in rank order: [`MEMBER_LEN`]-byte records (`u32` symbol ids).
+    #[serde(borrow, with = "serde_bytes")]
     pub members: &'a [u8],
     /// Constants: [`CONST_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub consts: &'a [u8],
     /// Constant sets: [`SET_LEN`]-byte records `(kind, first key, key count)` into `set_keys`.
+    #[serde(borrow, with = "serde_bytes")]
     pub sets: &'a [u8],
     /// Sorted distinct keys of every set (symbol id, integer, rank or 0/1):
     /// [`SET_KEY_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub set_keys: &'a [u8],
     /// All bytecode, concatenated.
+    #[serde(borrow, with = "serde_bytes")]
     pub code: &'a [u8],
     /// Policies in bundle order: [`POLICY_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub policies: &'a [u8],
     /// Requirement clauses: [`CLAUSE_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub clauses: &'a [u8],
     /// Metadata entries: [`META_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub metadata: &'a [u8],
     /// Trigger index groups, one per indexed slot, sorted by slot: [`GROUP_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub index_groups: &'a [u8],
     /// Trigger index buckets sorted by (group, key): [`BUCKET_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub index_buckets: &'a [u8],
     /// Policy id lists referenced by groups and buckets: [`POLICY_REF_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub index_policies: &'a [u8],
     /// Policies not in any index group, ascending: [`POLICY_REF_LEN`]-byte records.
+    #[serde(borrow, with = "serde_bytes")]
     pub unindexed: &'a [u8],
     /// Compiled reason templates: [`REASON_PART_LEN`]-byte records, each policy's parts
     /// contiguous (see [`PolicyRec::part_count`]). Not part of the postcard struct: it is an
