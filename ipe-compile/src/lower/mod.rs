@@ -16,12 +16,13 @@ use std::hash::BuildHasher;
 
 // Issue #15: hashbrown's default hasher (foldhash) for the interning tables, not SipHash.
 use hashbrown::HashMap;
+use serde_bytes::Bytes;
 
 use ipe_nostd::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, BucketFields, ClauseFields, ConstFields,
     EnumFields, FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields,
     PolicyRefFields, ReasonPartFields, SetFields, SetKeyFields, SlotDefaultFields, SlotFields,
-    Span, SymbolFields, NONE_U16, NONE_U32,
+    Span, SymbolFields, HEADER_LEN, NONE_U16, NONE_U32,
 };
 use ipe_nostd::verify::{Block, VerifyError};
 use ipe_nostd::{Bundle, BundleError, Effect};
@@ -1096,24 +1097,42 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
 
 /// Serializes a body behind the bundle header.
 pub fn encode(body: &Body<'_>) -> Vec<u8> {
-    // Serializing plain byte slices into a Vec cannot fail.
-    let mut payload = postcard::to_allocvec(body).unwrap_or_default();
     let tagged = ipe_nostd::bundle::tagged_sections(body);
-    if !body.reason_parts.is_empty() || tagged.iter().any(|(_, s)| !s.is_empty()) {
-        // The optional trailing area (docs/bundle-format.md): `reason_parts` (empty only
-        // when a tagged section follows), then each non-empty tagged section by tag.
-        let parts = postcard::to_allocvec(body.reason_parts).unwrap_or_default();
-        payload.extend_from_slice(&parts);
+    let trailing = !body.reason_parts.is_empty() || tagged.iter().any(|(_, s)| !s.is_empty());
+    // One buffer, sized once: the header's place, the postcard struct, then the optional
+    // trailing area (docs/bundle-format.md): `reason_parts` (empty only when a tagged section
+    // follows), then each non-empty tagged section by tag, each a postcard byte string.
+    // Serializing byte slices into a Vec cannot fail.
+    let mut len = HEADER_LEN + size(body);
+    if trailing {
+        len += size(&Bytes::new(body.reason_parts));
+        len += tagged
+            .iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(_, s)| 1 + size(&Bytes::new(s)))
+            .sum::<usize>();
+    }
+    let mut out = Vec::with_capacity(len);
+    out.resize(HEADER_LEN, 0);
+    out = postcard::to_extend(body, out).unwrap_or_default();
+    if trailing {
+        out = postcard::to_extend(Bytes::new(body.reason_parts), out).unwrap_or_default();
         for (tag, section) in tagged.iter().filter(|(_, s)| !s.is_empty()) {
-            payload.push(*tag);
-            payload.extend_from_slice(&postcard::to_allocvec(section).unwrap_or_default());
+            out.push(*tag);
+            out = postcard::to_extend(Bytes::new(section), out).unwrap_or_default();
         }
     }
-    let header = Header::for_body_version(&payload, body.version()).write();
-    let mut out = Vec::with_capacity(header.len() + payload.len());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&payload);
+    let header =
+        Header::for_body_version(out.get(HEADER_LEN..).unwrap_or_default(), body.version());
+    if let Some(place) = out.get_mut(..HEADER_LEN) {
+        place.copy_from_slice(&header.write());
+    }
     out
+}
+
+/// The length of `value`'s postcard encoding.
+fn size<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    postcard::experimental::serialized_size(value).unwrap_or(0)
 }
 
 /// Every piece `segment` `g` can cut from a map constant's values (through nested `segment`s),
