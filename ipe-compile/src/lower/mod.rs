@@ -1096,23 +1096,93 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
 
 /// Serializes a body behind the bundle header.
 pub fn encode(body: &Body<'_>) -> Vec<u8> {
-    // Serializing plain byte slices into a Vec cannot fail.
-    let mut payload = postcard::to_allocvec(body).unwrap_or_default();
+    let mut payload = postcard_body(body);
     let tagged = ipe_nostd::bundle::tagged_sections(body);
     if !body.reason_parts.is_empty() || tagged.iter().any(|(_, s)| !s.is_empty()) {
         // The optional trailing area (docs/bundle-format.md): `reason_parts` (empty only
         // when a tagged section follows), then each non-empty tagged section by tag.
-        let parts = postcard::to_allocvec(body.reason_parts).unwrap_or_default();
-        payload.extend_from_slice(&parts);
+        postcard_bytes(&mut payload, body.reason_parts);
         for (tag, section) in tagged.iter().filter(|(_, s)| !s.is_empty()) {
             payload.push(*tag);
-            payload.extend_from_slice(&postcard::to_allocvec(section).unwrap_or_default());
+            postcard_bytes(&mut payload, section);
         }
     }
     let header = Header::for_body_version(&payload, body.version()).write();
     let mut out = Vec::with_capacity(header.len() + payload.len());
     out.extend_from_slice(&header);
     out.extend_from_slice(&payload);
+    out
+}
+
+/// Appends `bytes` as postcard encodes a byte slice (a `&[u8]` field of [`Body`]): its length
+/// as a varint (LEB128), then the bytes.
+fn postcard_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut n = bytes.len() as u64;
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out.extend_from_slice(bytes);
+}
+
+/// The postcard encoding of `body`'s struct (what `postcard::to_allocvec(body)` writes), each
+/// section copied whole (issue #15: serde writes a `&[u8]` as a sequence, one call per byte).
+/// The pattern names every field, so a field added to [`Body`] must be placed here too;
+/// `tests::postcard_body_is_postcards` compares the two.
+fn postcard_body(body: &Body<'_>) -> Vec<u8> {
+    let Body {
+        default,
+        text,
+        symbols,
+        slots,
+        fields,
+        enums,
+        members,
+        consts,
+        sets,
+        set_keys,
+        code,
+        policies,
+        clauses,
+        metadata,
+        index_groups,
+        index_buckets,
+        index_policies,
+        unindexed,
+        // Not in the postcard struct (`#[serde(skip)]`): trailing sections.
+        reason_parts: _,
+        ip_ranges: _,
+        regexes: _,
+        slot_defaults: _,
+        int_ranges: _,
+    } = *body;
+    let sections = [
+        text.as_bytes(),
+        symbols,
+        slots,
+        fields,
+        enums,
+        members,
+        consts,
+        sets,
+        set_keys,
+        code,
+        policies,
+        clauses,
+        metadata,
+        index_groups,
+        index_buckets,
+        index_policies,
+        unindexed,
+    ];
+    // Ten bytes per varint at most.
+    let len = 1 + sections.iter().map(|s| s.len() + 10).sum::<usize>();
+    let mut out = Vec::with_capacity(len);
+    out.push(default);
+    for s in sections {
+        postcard_bytes(&mut out, s);
+    }
     out
 }
 
@@ -1135,4 +1205,54 @@ fn constant_pieces(g: &hir::Segment) -> Vec<String> {
         .iter()
         .filter_map(|t| ipe_nostd::segment::segment(t, &g.sep, g.index).map(str::to_owned))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written struct encoding is postcard's, byte for byte, across the varint
+    /// length boundaries (1, 2 and 3 bytes) and for the trailing sections.
+    #[test]
+    fn postcard_body_is_postcards() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let text = "é".repeat(70);
+        let lens = [0, 1, 127, 128, 129, 300, 16_383, 16_384, 20_000];
+        for (k, &n) in lens.iter().enumerate() {
+            let at = |d: usize| &data[..lens[(k + d) % lens.len()]];
+            let body = Body {
+                default: (k % 2) as u8,
+                text: &text[..(n.min(140) / 2) * 2],
+                symbols: &data[..n],
+                slots: at(1),
+                fields: at(2),
+                enums: at(3),
+                members: at(4),
+                consts: at(5),
+                sets: at(6),
+                set_keys: at(7),
+                code: at(8),
+                policies: at(1),
+                clauses: at(2),
+                metadata: at(3),
+                index_groups: at(4),
+                index_buckets: at(5),
+                index_policies: at(6),
+                unindexed: at(7),
+                reason_parts: at(8),
+                ip_ranges: at(k % 2),
+                regexes: &[],
+                slot_defaults: at(2),
+                int_ranges: at(3),
+            };
+            assert_eq!(
+                postcard_body(&body),
+                postcard::to_allocvec(&body).expect("encodes"),
+                "lengths from {n}"
+            );
+            let mut bytes = Vec::new();
+            postcard_bytes(&mut bytes, body.code);
+            assert_eq!(bytes, postcard::to_allocvec(body.code).expect("encodes"));
+        }
+    }
 }
