@@ -537,21 +537,21 @@ fn literal(i: &mut In<'_>) -> PResult<Option<(Lit, ByteSpan)>> {
 
 /// One or more adjacent strings, joined by one space, whitespace collapsed.
 fn intent(i: &mut In<'_>) -> PResult<String> {
-    let mut parts = Vec::new();
-    while peek_sym(i, "\"") {
-        parts.push(string(i)?.0);
-    }
-    if parts.is_empty() {
+    if !peek_sym(i, "\"") {
         return Err(ErrMode::Cut(err_here(
             i,
             Label::Expected("an intent string"),
         )));
     }
-    // One string already in collapsed form (most intents) is kept as it is (issue #15).
-    if let [one] = parts.as_slice() {
-        if is_collapsed(one) {
-            return Ok(parts.swap_remove(0));
-        }
+    let first = string(i)?.0;
+    // One string already in collapsed form (most intents) is kept as it is, with no list
+    // of parts (issue #15).
+    if !peek_sym(i, "\"") && is_collapsed(&first) {
+        return Ok(first);
+    }
+    let mut parts = vec![first];
+    while peek_sym(i, "\"") {
+        parts.push(string(i)?.0);
     }
     Ok(collapse_ws(&parts.join(" ")))
 }

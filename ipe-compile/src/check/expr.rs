@@ -756,7 +756,8 @@ impl Ctx<'_> {
         if [&l, &r].iter().any(|v| v.ty == VTy::Scalar(Scalar::Ip)) {
             return self.ip_compare(op, l, r);
         }
-        let (l, r) = self.unify(l, r)?;
+        let (mut l, mut r) = (l, r);
+        self.unify(&mut l, &mut r)?;
         let kind = match &l.ty {
             VTy::Scalar(s) => s.kind(),
             other => {
@@ -790,9 +791,10 @@ impl Ctx<'_> {
         })
     }
 
-    /// Makes both sides the same type, resolving string literals against enums.
-    pub(super) fn unify(&mut self, l: Val, r: Val) -> Option<(Val, Val)> {
-        for v in [&l, &r] {
+    /// Makes both sides the same type, resolving string literals against enums (in place:
+    /// issue #15, a `Val` is ~170 bytes to move).
+    pub(super) fn unify(&mut self, l: &mut Val, r: &mut Val) -> Option<()> {
+        for v in [&*l, &*r] {
             if v.ty == VTy::Cond {
                 self.error(
                     v.span.clone(),
@@ -806,16 +808,14 @@ impl Ctx<'_> {
         let r_lit = matches!(r.op, ValOp::Operand(Operand::Lit(_)));
         match (&l.ty, &r.ty) {
             (VTy::Scalar(Scalar::Enum(m)), VTy::Scalar(Scalar::Str)) if r_lit => {
-                let (m, path) = (m.clone(), l.text.clone());
-                let r = self.as_enum(r, &m, &path)?;
-                Some((l, r))
+                let m = m.clone();
+                self.as_enum_in(r, &m, &l.text)
             }
             (VTy::Scalar(Scalar::Str), VTy::Scalar(Scalar::Enum(m))) if l_lit => {
-                let (m, path) = (m.clone(), r.text.clone());
-                let l = self.as_enum(l, &m, &path)?;
-                Some((l, r))
+                let m = m.clone();
+                self.as_enum_in(l, &m, &r.text)
             }
-            (a, b) if a == b => Some((l, r)),
+            (a, b) if a == b => Some(()),
             (a, b) => {
                 let (expected, found, at) = if l_lit && !r_lit {
                     (b, a, &l.span)
@@ -848,10 +848,16 @@ impl Ctx<'_> {
 
     /// Resolves a string literal to a member of an enum.
     fn as_enum(&mut self, mut v: Val, members: &[String], path: &str) -> Option<Val> {
+        self.as_enum_in(&mut v, members, path)?;
+        Some(v)
+    }
+
+    /// [`Self::as_enum`] in place.
+    fn as_enum_in(&mut self, v: &mut Val, members: &[String], path: &str) -> Option<()> {
         let lit = self.enum_literal(&v.text, &v.span, members, path)?;
         v.op = ValOp::Operand(Operand::Lit(lit));
         v.ty = VTy::Scalar(Scalar::Enum(members.to_vec()));
-        Some(v)
+        Some(())
     }
 
     pub(super) fn enum_literal(

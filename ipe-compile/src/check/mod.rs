@@ -309,9 +309,14 @@ pub(in crate::check) fn ty_word(t: &VTy) -> &'static str {
 impl Ctx<'_> {
     /// The source text of `span` (an expanded node's own text for a synthetic span).
     fn span_text(&self, span: &ByteSpan) -> String {
+        self.span_str(span).to_owned()
+    }
+
+    /// [`Self::span_text`], borrowed.
+    fn span_str(&self, span: &ByteSpan) -> &str {
         match self.origins.text(span) {
-            Some(t) => t.to_owned(),
-            None => self.src.get(span.clone()).unwrap_or("").to_owned(),
+            Some(t) => t,
+            None => self.src.get(span.clone()).unwrap_or(""),
         }
     }
 
@@ -412,7 +417,7 @@ impl Ctx<'_> {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
                                 if lhs.is_count() || rhs.is_count());
-                            let text = crate::fmt::canonical_text(&self.span_text(&whole.span));
+                            let text = crate::fmt::canonical_text(self.span_str(&whole.span));
                             clauses.push(hir::Clause {
                                 expr: e,
                                 text,

@@ -400,7 +400,8 @@ impl Ctx<'_> {
                 v.op = ValOp::Operand(Operand::Lit(l));
                 v.ty = head.ty.clone();
             }
-            let (_, v) = self.unify(head.clone(), v)?;
+            let mut head = head.clone();
+            self.unify(&mut head, &mut v)?;
             alts.push(v);
         }
         // Splice schema defaults: `x` with a default is never missing, so what follows it is

@@ -98,7 +98,9 @@ pub(crate) struct Tables {
     /// Each interned text's span in `text`, found by hashing the text itself (no owned key).
     text_ids: hashbrown::HashTable<Span>,
     text_hasher: hashbrown::DefaultHashBuilder,
-    symbols: HashMap<String, u32>,
+    /// Each symbol's text (a span of `text`) and id, found by hashing the text (issue #15:
+    /// no owned key per symbol).
+    symbols: hashbrown::HashTable<(Span, u32)>,
     enums: Vec<Vec<String>>,
     consts: Vec<ConstFields>,
     const_ids: HashMap<ConstFields, u16>,
@@ -147,12 +149,14 @@ impl Tables {
     }
 }
 
+/// The text of span `r` of the interned `text`.
+fn at<'t>(text: &'t str, r: &Span) -> &'t str {
+    let start = r.off as usize;
+    text.get(start..start + r.len as usize).unwrap_or("")
+}
+
 impl Tables {
     fn text(&mut self, s: &str) -> Span {
-        fn at<'t>(text: &'t str, r: &Span) -> &'t str {
-            let start = r.off as usize;
-            text.get(start..start + r.len as usize).unwrap_or("")
-        }
         let hash = self.text_hasher.hash_one(s);
         let text = &self.text;
         if let Some(&r) = self.text_ids.find(hash, |r| at(text, r) == s) {
@@ -171,7 +175,25 @@ impl Tables {
 
     fn sym(&self, s: &str) -> u32 {
         // Every string literal was interned before code generation.
-        self.symbols.get(s).copied().unwrap_or(0)
+        let hash = self.text_hasher.hash_one(s);
+        self.symbols
+            .find(hash, |(r, _)| at(&self.text, r) == s)
+            .map_or(0, |&(_, id)| id)
+    }
+
+    /// Interns symbol `s` with id `id` (the last id given wins, as a map's insert); its text.
+    fn add_symbol(&mut self, s: &str, id: u32) -> Span {
+        let r = self.text(s);
+        let hash = self.text_hasher.hash_one(s);
+        let text = &self.text;
+        if let Some(e) = self.symbols.find_mut(hash, |(r, _)| at(text, r) == s) {
+            e.1 = id;
+        } else {
+            let hasher = &self.text_hasher;
+            self.symbols
+                .insert_unique(hash, (r, id), |(r, _)| hasher.hash_one(at(text, r)));
+        }
+        r
     }
 
     fn enum_id(&mut self, members: &[String]) -> Result<u16, LowerError> {
@@ -567,10 +589,25 @@ pub fn lower_located(
     drop(seen);
     strings.sort_unstable();
     let mut symbols = Vec::with_capacity(strings.len());
-    t.symbols.reserve(strings.len());
+    // The interning tables sized once (issue #15): every symbol, slot path and policy name,
+    // intent and clause text at most (most are distinct).
+    let clause_texts = |p: &hir::Policy| match &p.body {
+        PolicyBody::Requires { clauses, .. } => clauses.len(),
+        PolicyBody::Denies { .. } => 0,
+    };
+    let texts = strings.len()
+        + program.slots.len()
+        + program
+            .policies
+            .iter()
+            .map(|p| 3 + clause_texts(p))
+            .sum::<usize>();
+    t.symbols = hashbrown::HashTable::with_capacity(strings.len());
+    t.text_ids = hashbrown::HashTable::with_capacity(texts);
     for (i, s) in strings.iter().enumerate() {
-        symbols.push(SymbolFields { text: t.text(s) });
-        t.symbols.insert(String::from(&**s), i as u32);
+        symbols.push(SymbolFields {
+            text: t.add_symbol(s, i as u32),
+        });
     }
 
     // Slots, fields and enums.
