@@ -354,7 +354,10 @@ fn peek_word<'a>(i: &In<'a>) -> &'a str {
 /// Whether keyword `kw` (an identifier) is the next word.
 fn at_kw(i: &In<'_>, kw: &str) -> bool {
     let s: &str = i.input.as_ref();
-    s.starts_with(kw) && !s.as_bytes().get(kw.len()).copied().is_some_and(ident_byte)
+    // The first byte alone rules out most keywords tested (issue #15: no `memcmp` call).
+    s.as_bytes().first() == kw.as_bytes().first()
+        && s.starts_with(kw)
+        && !s.as_bytes().get(kw.len()).copied().is_some_and(ident_byte)
 }
 
 /// Consumes keyword `kw` if it is next.
