@@ -323,7 +323,12 @@ fn ident_len(s: &str) -> usize {
     let b = s.as_bytes();
     match b.first() {
         Some(&c) if c.is_ascii_alphabetic() || c == b'_' => {
-            1 + b.iter().skip(1).take_while(|&&c| ident_byte(c)).count()
+            // A plain loop (issue #15: `skip` + `take_while` + `count` compiled to more).
+            let mut n = 1;
+            while b.get(n).copied().is_some_and(ident_byte) {
+                n += 1;
+            }
+            n
         }
         _ => 0,
     }
@@ -780,12 +785,14 @@ fn plain_path_len(s: &str) -> Option<usize> {
     if matches!(b.get(n), Some(b'.' | b'[')) {
         return None;
     }
-    let blank = b
-        .iter()
-        .skip(n)
-        .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
-        .count();
-    match b.get(n + blank) {
+    let mut end = n;
+    while b
+        .get(end)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
+    {
+        end += 1;
+    }
+    match b.get(end) {
         Some(c) if *c == b'.' || *c == b'#' || !c.is_ascii() => None,
         _ => Some(n),
     }

@@ -27,7 +27,8 @@ pub(super) struct Val {
     pub(super) op: ValOp,
     pub(super) ty: VTy,
     pub(super) span: ByteSpan,
-    /// The source text of a string literal, or the path of an enum attribute.
+    /// The source text of an operand, or the path of an enum attribute; empty for a string
+    /// literal, whose text is its value (issue #15: not copied; [`Val::text_str`]).
     pub(super) text: String,
 }
 
@@ -418,7 +419,7 @@ impl Ctx<'_> {
                 op: ValOp::Operand(Operand::Lit(Literal::Str(s.clone()))),
                 ty: VTy::Scalar(Scalar::Str),
                 span: span.clone(),
-                text: s.clone(),
+                text: String::new(),
             }),
             ExprKind::Lit(Lit::Int(n)) => {
                 let text = self.span_text(&span);
@@ -809,11 +810,11 @@ impl Ctx<'_> {
         match (&l.ty, &r.ty) {
             (VTy::Scalar(Scalar::Enum(m)), VTy::Scalar(Scalar::Str)) if r_lit => {
                 let m = m.clone();
-                self.as_enum_in(r, &m, &l.text)
+                self.as_enum_in(r, &m, l.text_str())
             }
             (VTy::Scalar(Scalar::Str), VTy::Scalar(Scalar::Enum(m))) if l_lit => {
                 let m = m.clone();
-                self.as_enum_in(l, &m, &r.text)
+                self.as_enum_in(l, &m, r.text_str())
             }
             (a, b) if a == b => Some(()),
             (a, b) => {
@@ -854,7 +855,7 @@ impl Ctx<'_> {
 
     /// [`Self::as_enum`] in place.
     fn as_enum_in(&mut self, v: &mut Val, members: &[String], path: &str) -> Option<()> {
-        let lit = self.enum_literal(&v.text, &v.span, members, path)?;
+        let lit = self.enum_literal(v.text_str(), &v.span, members, path)?;
         v.op = ValOp::Operand(Operand::Lit(lit));
         v.ty = VTy::Scalar(Scalar::Enum(members.to_vec()));
         Some(())
@@ -919,7 +920,7 @@ impl Ctx<'_> {
                         name: s.clone(),
                     }),
                     None => {
-                        self.not_a_member(s, span, m, &l.text);
+                        self.not_a_member(s, span, m, l.text_str());
                         None
                     }
                 },
@@ -1046,6 +1047,30 @@ impl Ctx<'_> {
 }
 
 impl Val {
+    /// The operand's text: [`Val::text`], or a string literal's value.
+    pub(super) fn text_str(&self) -> &str {
+        match &self.op {
+            ValOp::Operand(Operand::Lit(Literal::Str(s) | Literal::Enum { name: s, .. }))
+                if self.text.is_empty() =>
+            {
+                s
+            }
+            _ => &self.text,
+        }
+    }
+
+    /// [`Val::text_str`], owned.
+    pub(super) fn into_text(self) -> String {
+        match self.op {
+            ValOp::Operand(Operand::Lit(Literal::Str(s) | Literal::Enum { name: s, .. }))
+                if self.text.is_empty() =>
+            {
+                s
+            }
+            _ => self.text,
+        }
+    }
+
     pub(super) fn operand(self) -> Option<Operand> {
         match self.op {
             ValOp::Operand(o) => Some(o),

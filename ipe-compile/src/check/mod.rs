@@ -568,9 +568,15 @@ impl Ctx<'_> {
 
     /// Resolves a path, reporting unknown ones.
     fn resolve(&mut self, name: &Name) -> Option<Resolved> {
-        let (first, rest) = match ipe_nostd::path::split_first(&name.text) {
-            (f, "") => (f, None),
-            (f, r) => (f, Some(r)),
+        // The first segment only names a scope (issue #15: outside aggregates the path is
+        // not split).
+        let (first, rest) = if self.scopes.is_empty() {
+            ("", None)
+        } else {
+            match ipe_nostd::path::split_first(&name.text) {
+                (f, "") => (f, None),
+                (f, r) => (f, Some(r)),
+            }
         };
         let named = |s: &Scope| s.name == first || maps::alias_of(s, first).is_some();
         if let Some(level) = self.scopes.iter().rposition(named) {

@@ -440,9 +440,9 @@ impl Ctx<'_> {
         let op = self.push(Entry::Coalesce(ops));
         Some(Val {
             op: ValOp::Operand(op),
-            ty: head.ty,
+            ty: head.ty.clone(),
             span: e.span.clone(),
-            text: head.text,
+            text: head.into_text(),
         })
     }
 
