@@ -290,11 +290,15 @@ fn err_here(i: &In<'_>, label: Label) -> SyntaxError {
 fn ws(i: &mut In<'_>) -> PResult<()> {
     loop {
         let s: &str = i.input.as_ref();
+        let b = s.as_bytes();
         // ASCII whitespace a byte at a time; `trim_start` only past a non-ASCII byte.
-        let mut blank = s
-            .bytes()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
-            .count();
+        let mut blank = 0;
+        while b
+            .get(blank)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
+        {
+            blank += 1;
+        }
         if s.as_bytes().get(blank).is_some_and(|b| !b.is_ascii()) {
             let rest = s.get(blank..).unwrap_or("");
             blank += rest.len() - rest.trim_start().len();
