@@ -290,11 +290,15 @@ fn err_here(i: &In<'_>, label: Label) -> SyntaxError {
 fn ws(i: &mut In<'_>) -> PResult<()> {
     loop {
         let s: &str = i.input.as_ref();
+        let b = s.as_bytes();
         // ASCII whitespace a byte at a time; `trim_start` only past a non-ASCII byte.
-        let mut blank = s
-            .bytes()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
-            .count();
+        let mut blank = 0;
+        while b
+            .get(blank)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
+        {
+            blank += 1;
+        }
         if s.as_bytes().get(blank).is_some_and(|b| !b.is_ascii()) {
             let rest = s.get(blank..).unwrap_or("");
             blank += rest.len() - rest.trim_start().len();
@@ -323,7 +327,12 @@ fn ident_len(s: &str) -> usize {
     let b = s.as_bytes();
     match b.first() {
         Some(&c) if c.is_ascii_alphabetic() || c == b'_' => {
-            1 + b.iter().skip(1).take_while(|&&c| ident_byte(c)).count()
+            // A plain loop (issue #15: `skip` + `take_while` + `count` compiled to more).
+            let mut n = 1;
+            while b.get(n).copied().is_some_and(ident_byte) {
+                n += 1;
+            }
+            n
         }
         _ => 0,
     }
@@ -354,7 +363,10 @@ fn peek_word<'a>(i: &In<'a>) -> &'a str {
 /// Whether keyword `kw` (an identifier) is the next word.
 fn at_kw(i: &In<'_>, kw: &str) -> bool {
     let s: &str = i.input.as_ref();
-    s.starts_with(kw) && !s.as_bytes().get(kw.len()).copied().is_some_and(ident_byte)
+    // The first byte alone rules out most keywords tested (issue #15: no `memcmp` call).
+    s.as_bytes().first() == kw.as_bytes().first()
+        && s.starts_with(kw)
+        && !s.as_bytes().get(kw.len()).copied().is_some_and(ident_byte)
 }
 
 /// Consumes keyword `kw` if it is next.
@@ -537,21 +549,21 @@ fn literal(i: &mut In<'_>) -> PResult<Option<(Lit, ByteSpan)>> {
 
 /// One or more adjacent strings, joined by one space, whitespace collapsed.
 fn intent(i: &mut In<'_>) -> PResult<String> {
-    let mut parts = Vec::new();
-    while peek_sym(i, "\"") {
-        parts.push(string(i)?.0);
-    }
-    if parts.is_empty() {
+    if !peek_sym(i, "\"") {
         return Err(ErrMode::Cut(err_here(
             i,
             Label::Expected("an intent string"),
         )));
     }
-    // One string already in collapsed form (most intents) is kept as it is (issue #15).
-    if let [one] = parts.as_slice() {
-        if is_collapsed(one) {
-            return Ok(parts.swap_remove(0));
-        }
+    let first = string(i)?.0;
+    // One string already in collapsed form (most intents) is kept as it is, with no list
+    // of parts (issue #15).
+    if !peek_sym(i, "\"") && is_collapsed(&first) {
+        return Ok(first);
+    }
+    let mut parts = vec![first];
+    while peek_sym(i, "\"") {
+        parts.push(string(i)?.0);
     }
     Ok(collapse_ws(&parts.join(" ")))
 }
@@ -777,12 +789,14 @@ fn plain_path_len(s: &str) -> Option<usize> {
     if matches!(b.get(n), Some(b'.' | b'[')) {
         return None;
     }
-    let blank = b
-        .iter()
-        .skip(n)
-        .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
-        .count();
-    match b.get(n + blank) {
+    let mut end = n;
+    while b
+        .get(end)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
+    {
+        end += 1;
+    }
+    match b.get(end) {
         Some(c) if *c == b'.' || *c == b'#' || !c.is_ascii() => None,
         _ => Some(n),
     }

@@ -27,7 +27,8 @@ pub(super) struct Val {
     pub(super) op: ValOp,
     pub(super) ty: VTy,
     pub(super) span: ByteSpan,
-    /// The source text of a string literal, or the path of an enum attribute.
+    /// The source text of an operand, or the path of an enum attribute; empty for a string
+    /// literal, whose text is its value (issue #15: not copied; [`Val::text_str`]).
     pub(super) text: String,
 }
 
@@ -418,7 +419,7 @@ impl Ctx<'_> {
                 op: ValOp::Operand(Operand::Lit(Literal::Str(s.clone()))),
                 ty: VTy::Scalar(Scalar::Str),
                 span: span.clone(),
-                text: s.clone(),
+                text: String::new(),
             }),
             ExprKind::Lit(Lit::Int(n)) => {
                 let text = self.span_text(&span);
@@ -756,7 +757,8 @@ impl Ctx<'_> {
         if [&l, &r].iter().any(|v| v.ty == VTy::Scalar(Scalar::Ip)) {
             return self.ip_compare(op, l, r);
         }
-        let (l, r) = self.unify(l, r)?;
+        let (mut l, mut r) = (l, r);
+        self.unify(&mut l, &mut r)?;
         let kind = match &l.ty {
             VTy::Scalar(s) => s.kind(),
             other => {
@@ -790,9 +792,10 @@ impl Ctx<'_> {
         })
     }
 
-    /// Makes both sides the same type, resolving string literals against enums.
-    pub(super) fn unify(&mut self, l: Val, r: Val) -> Option<(Val, Val)> {
-        for v in [&l, &r] {
+    /// Makes both sides the same type, resolving string literals against enums (in place:
+    /// issue #15, a `Val` is ~170 bytes to move).
+    pub(super) fn unify(&mut self, l: &mut Val, r: &mut Val) -> Option<()> {
+        for v in [&*l, &*r] {
             if v.ty == VTy::Cond {
                 self.error(
                     v.span.clone(),
@@ -806,16 +809,14 @@ impl Ctx<'_> {
         let r_lit = matches!(r.op, ValOp::Operand(Operand::Lit(_)));
         match (&l.ty, &r.ty) {
             (VTy::Scalar(Scalar::Enum(m)), VTy::Scalar(Scalar::Str)) if r_lit => {
-                let (m, path) = (m.clone(), l.text.clone());
-                let r = self.as_enum(r, &m, &path)?;
-                Some((l, r))
+                let m = m.clone();
+                self.as_enum_in(r, &m, l.text_str())
             }
             (VTy::Scalar(Scalar::Str), VTy::Scalar(Scalar::Enum(m))) if l_lit => {
-                let (m, path) = (m.clone(), r.text.clone());
-                let l = self.as_enum(l, &m, &path)?;
-                Some((l, r))
+                let m = m.clone();
+                self.as_enum_in(l, &m, r.text_str())
             }
-            (a, b) if a == b => Some((l, r)),
+            (a, b) if a == b => Some(()),
             (a, b) => {
                 let (expected, found, at) = if l_lit && !r_lit {
                     (b, a, &l.span)
@@ -848,10 +849,16 @@ impl Ctx<'_> {
 
     /// Resolves a string literal to a member of an enum.
     fn as_enum(&mut self, mut v: Val, members: &[String], path: &str) -> Option<Val> {
-        let lit = self.enum_literal(&v.text, &v.span, members, path)?;
+        self.as_enum_in(&mut v, members, path)?;
+        Some(v)
+    }
+
+    /// [`Self::as_enum`] in place.
+    fn as_enum_in(&mut self, v: &mut Val, members: &[String], path: &str) -> Option<()> {
+        let lit = self.enum_literal(v.text_str(), &v.span, members, path)?;
         v.op = ValOp::Operand(Operand::Lit(lit));
         v.ty = VTy::Scalar(Scalar::Enum(members.to_vec()));
-        Some(v)
+        Some(())
     }
 
     pub(super) fn enum_literal(
@@ -913,7 +920,7 @@ impl Ctx<'_> {
                         name: s.clone(),
                     }),
                     None => {
-                        self.not_a_member(s, span, m, &l.text);
+                        self.not_a_member(s, span, m, l.text_str());
                         None
                     }
                 },
@@ -1040,6 +1047,30 @@ impl Ctx<'_> {
 }
 
 impl Val {
+    /// The operand's text: [`Val::text`], or a string literal's value.
+    pub(super) fn text_str(&self) -> &str {
+        match &self.op {
+            ValOp::Operand(Operand::Lit(Literal::Str(s) | Literal::Enum { name: s, .. }))
+                if self.text.is_empty() =>
+            {
+                s
+            }
+            _ => &self.text,
+        }
+    }
+
+    /// [`Val::text_str`], owned.
+    pub(super) fn into_text(self) -> String {
+        match self.op {
+            ValOp::Operand(Operand::Lit(Literal::Str(s) | Literal::Enum { name: s, .. }))
+                if self.text.is_empty() =>
+            {
+                s
+            }
+            _ => self.text,
+        }
+    }
+
     pub(super) fn operand(self) -> Option<Operand> {
         match self.op {
             ValOp::Operand(o) => Some(o),

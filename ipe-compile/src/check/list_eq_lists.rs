@@ -51,6 +51,11 @@ impl Ctx<'_> {
         rhs: &Expr,
         span: &ByteSpan,
     ) -> Option<Option<hir::Expr>> {
+        // Both sides name lists by paths (issue #15: a comparison with a literal, most of
+        // them, is not looked up).
+        if !matches!(lhs.kind, ExprKind::Path(_)) || !matches!(rhs.kind, ExprKind::Path(_)) {
+            return None;
+        }
         // An element's list field (`c.args`, session 9) compares as a request list does.
         let list = |cx: &Self, e: &Expr| cx.top_list(e).or_else(|| cx.element_list(e));
         let (l, r) = (list(self, lhs)?, list(self, rhs)?);

@@ -40,8 +40,8 @@ use expr::VTy;
 use ipe_nostd::Effect;
 use std::collections::{BTreeMap, HashMap};
 
-/// The policy (or group) names seen so far.
-type NameSet = hashbrown::HashMap<String, ()>;
+/// The policy (or group) names seen so far, borrowed from the syntax tree (issue #15).
+type NameSet<'a> = hashbrown::HashSet<&'a str>;
 
 /// Deepest expression nesting accepted.
 pub const MAX_DEPTH: u32 = 32;
@@ -116,8 +116,6 @@ pub(crate) fn check_expanded(
     };
     let defaults = optional::defaults(files, &types, &mut problems);
     let mut default: Option<(Effect, usize, ByteSpan)> = None;
-    // hashbrown's default hasher, not SipHash (issue #15): one lookup per policy name.
-    let mut names: NameSet = NameSet::default();
     let mut cx = Ctx {
         schema: &types,
         origins,
@@ -135,13 +133,15 @@ pub(crate) fn check_expanded(
     };
     // Sized once from the items (issue #15): growing a large `Vec` by doubling faults fresh
     // pages at each step (a group's rules may still grow it).
-    let mut policies = Vec::with_capacity(
-        files
-            .iter()
-            .flat_map(|f| &f.ast.items)
-            .filter(|i| matches!(i, ast::Item::Policy(_)))
-            .count(),
-    );
+    let npolicies_top = files
+        .iter()
+        .flat_map(|f| &f.ast.items)
+        .filter(|i| matches!(i, ast::Item::Policy(_)))
+        .count();
+    let mut policies = Vec::with_capacity(npolicies_top);
+    // hashbrown's default hasher, not SipHash (issue #15): one lookup per policy name, in a
+    // table sized once.
+    let mut names = NameSet::with_capacity(npolicies_top);
     let mut npolicies = 0usize;
     let mut groups = Vec::new();
     let mut group_names = NameSet::default();
@@ -309,9 +309,14 @@ pub(in crate::check) fn ty_word(t: &VTy) -> &'static str {
 impl Ctx<'_> {
     /// The source text of `span` (an expanded node's own text for a synthetic span).
     fn span_text(&self, span: &ByteSpan) -> String {
+        self.span_str(span).to_owned()
+    }
+
+    /// [`Self::span_text`], borrowed.
+    fn span_str(&self, span: &ByteSpan) -> &str {
         match self.origins.text(span) {
-            Some(t) => t.to_owned(),
-            None => self.src.get(span.clone()).unwrap_or("").to_owned(),
+            Some(t) => t,
+            None => self.src.get(span.clone()).unwrap_or(""),
         }
     }
 
@@ -325,10 +330,10 @@ impl Ctx<'_> {
     }
 
     /// Checks a policy and its name (unique, within the bundle's policy limit).
-    fn named_policy(
+    fn named_policy<'a>(
         &mut self,
-        p: &ast::Policy,
-        names: &mut NameSet,
+        p: &'a ast::Policy,
+        names: &mut NameSet<'a>,
         npolicies: &mut usize,
     ) -> Option<hir::Policy> {
         *npolicies += 1;
@@ -339,7 +344,7 @@ impl Ctx<'_> {
                 Some("split the policies into several bundles".to_owned()),
             );
         }
-        if names.insert(p.name.text.clone(), ()).is_some() {
+        if !names.insert(&p.name.text) {
             self.error(
                 p.name.span.clone(),
                 format!("duplicate policy `{}`", p.name.text),
@@ -350,8 +355,8 @@ impl Ctx<'_> {
     }
 
     /// Checks a first-match group's name (unique among groups) and that it has rules.
-    fn group_header(&mut self, g: &ast::Group, names: &mut NameSet) {
-        if names.insert(g.name.text.clone(), ()).is_some() {
+    fn group_header<'a>(&mut self, g: &'a ast::Group, names: &mut NameSet<'a>) {
+        if !names.insert(&g.name.text) {
             self.error(
                 g.name.span.clone(),
                 format!("duplicate group `{}`", g.name.text),
@@ -412,7 +417,7 @@ impl Ctx<'_> {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
                                 if lhs.is_count() || rhs.is_count());
-                            let text = crate::fmt::canonical_text(&self.span_text(&whole.span));
+                            let text = crate::fmt::canonical_text(self.span_str(&whole.span));
                             clauses.push(hir::Clause {
                                 expr: e,
                                 text,
@@ -563,9 +568,15 @@ impl Ctx<'_> {
 
     /// Resolves a path, reporting unknown ones.
     fn resolve(&mut self, name: &Name) -> Option<Resolved> {
-        let (first, rest) = match ipe_nostd::path::split_first(&name.text) {
-            (f, "") => (f, None),
-            (f, r) => (f, Some(r)),
+        // The first segment only names a scope (issue #15: outside aggregates the path is
+        // not split).
+        let (first, rest) = if self.scopes.is_empty() {
+            ("", None)
+        } else {
+            match ipe_nostd::path::split_first(&name.text) {
+                (f, "") => (f, None),
+                (f, r) => (f, Some(r)),
+            }
         };
         let named = |s: &Scope| s.name == first || maps::alias_of(s, first).is_some();
         if let Some(level) = self.scopes.iter().rposition(named) {

@@ -400,7 +400,8 @@ impl Ctx<'_> {
                 v.op = ValOp::Operand(Operand::Lit(l));
                 v.ty = head.ty.clone();
             }
-            let (_, v) = self.unify(head.clone(), v)?;
+            let mut head = head.clone();
+            self.unify(&mut head, &mut v)?;
             alts.push(v);
         }
         // Splice schema defaults: `x` with a default is never missing, so what follows it is
@@ -439,9 +440,9 @@ impl Ctx<'_> {
         let op = self.push(Entry::Coalesce(ops));
         Some(Val {
             op: ValOp::Operand(op),
-            ty: head.ty,
+            ty: head.ty.clone(),
             span: e.span.clone(),
-            text: head.text,
+            text: head.into_text(),
         })
     }
 

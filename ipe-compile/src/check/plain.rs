@@ -18,8 +18,10 @@ fn first_segment(n: &Name) -> &str {
 
 /// `x` over the operands of a form both expansions only recurse through (operators,
 /// parentheses, comparisons, `where`, `in [..]`): whether all are plain; `None` for another
-/// form, which each predicate decides itself.
-fn structural(e: &Expr, x: &dyn Fn(&Expr) -> bool) -> Option<bool> {
+/// form, which each predicate decides itself. Generic and inlined into each predicate
+/// (issue #15: a call through `dyn Fn` per operand otherwise).
+#[inline]
+fn structural(e: &Expr, x: &impl Fn(&Expr) -> bool) -> Option<bool> {
     Some(match &e.kind {
         ExprKind::Paren(a) | ExprKind::Not(a) | ExprKind::Len(a) | ExprKind::Lower(a) => x(a),
         ExprKind::TimePart { arg, .. } => x(arg),

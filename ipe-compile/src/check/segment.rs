@@ -45,7 +45,7 @@ impl Ctx<'_> {
                     sepv.span.clone(),
                     format!(
                         "the separator of `segment` must be a string literal, found `{}`",
-                        sepv.text
+                        sepv.text_str()
                     ),
                     Some(HELP.into()),
                 );
@@ -57,7 +57,7 @@ impl Ctx<'_> {
                 indexv.span.clone(),
                 format!(
                     "the piece index of `segment` must be an int literal, found `{}`",
-                    indexv.text
+                    indexv.text_str()
                 ),
                 Some(HELP.into()),
             );

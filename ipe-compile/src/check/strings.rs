@@ -163,7 +163,7 @@ impl Ctx<'_> {
                 v.span.clone(),
                 format!(
                     "`lower(x)` is compared with `{}`, not a string literal",
-                    v.text
+                    v.text_str()
                 ),
                 Some(LOWER_HELP.into()),
             );

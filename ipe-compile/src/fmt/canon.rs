@@ -69,6 +69,14 @@ fn spaced_tokens(src: &str) -> String {
 fn is_canonical(src: &str) -> bool {
     let b = src.as_bytes();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    // The end of the run of bytes from `n` that `f` accepts (a plain loop: issue #15, the
+    // checker calls this for every clause).
+    fn run(b: &[u8], mut n: usize, f: impl Fn(u8) -> bool) -> usize {
+        while b.get(n).is_some_and(|&c| f(c)) {
+            n += 1;
+        }
+        n
+    }
     let mut n = 0;
     // Whether a token just ended (the next byte must be one space or the end).
     let mut after_token = false;
@@ -86,7 +94,7 @@ fn is_canonical(src: &str) -> bool {
         }
         match c {
             c if word(c) => loop {
-                n += b.iter().skip(n).take_while(|&&c| word(c)).count();
+                n = run(b, n, word);
                 // `a.b`: a path's segments, no space around the `.`.
                 match (b.get(n), b.get(n + 1)) {
                     (Some(b'.'), Some(&d)) if d.is_ascii_alphabetic() || d == b'_' => n += 1,
@@ -94,22 +102,14 @@ fn is_canonical(src: &str) -> bool {
                 }
             },
             b'"' => {
-                let body = b
-                    .iter()
-                    .skip(n + 1)
-                    .take_while(|&&c| !matches!(c, b'"' | b'\\' | b'\n' | b'\r'))
-                    .count();
+                let body = run(b, n + 1, |c| !matches!(c, b'"' | b'\\' | b'\n' | b'\r')) - (n + 1);
                 if b.get(n + 1 + body) != Some(&b'"') {
                     return false;
                 }
                 n += body + 2;
             }
             b'=' | b'!' | b'<' | b'>' => {
-                let len = b
-                    .iter()
-                    .skip(n)
-                    .take_while(|c| matches!(c, b'=' | b'!' | b'<' | b'>'))
-                    .count();
+                let len = run(b, n, |c| matches!(c, b'=' | b'!' | b'<' | b'>')) - n;
                 let op = src.get(n..n + len).unwrap_or("");
                 if !matches!(op, "==" | "!=" | "<=" | ">=" | "<" | ">") {
                     return false;

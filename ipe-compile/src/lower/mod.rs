@@ -99,7 +99,9 @@ pub(crate) struct Tables {
     /// Each interned text's span in `text`, found by hashing the text itself (no owned key).
     text_ids: hashbrown::HashTable<Span>,
     text_hasher: hashbrown::DefaultHashBuilder,
-    symbols: HashMap<String, u32>,
+    /// Each symbol's text (a span of `text`) and id, found by hashing the text (issue #15:
+    /// no owned key per symbol).
+    symbols: hashbrown::HashTable<(Span, u32)>,
     enums: Vec<Vec<String>>,
     consts: Vec<ConstFields>,
     const_ids: HashMap<ConstFields, u16>,
@@ -148,12 +150,14 @@ impl Tables {
     }
 }
 
+/// The text of span `r` of the interned `text`.
+fn at<'t>(text: &'t str, r: &Span) -> &'t str {
+    let start = r.off as usize;
+    text.get(start..start + r.len as usize).unwrap_or("")
+}
+
 impl Tables {
     fn text(&mut self, s: &str) -> Span {
-        fn at<'t>(text: &'t str, r: &Span) -> &'t str {
-            let start = r.off as usize;
-            text.get(start..start + r.len as usize).unwrap_or("")
-        }
         let hash = self.text_hasher.hash_one(s);
         let text = &self.text;
         if let Some(&r) = self.text_ids.find(hash, |r| at(text, r) == s) {
@@ -172,7 +176,25 @@ impl Tables {
 
     fn sym(&self, s: &str) -> u32 {
         // Every string literal was interned before code generation.
-        self.symbols.get(s).copied().unwrap_or(0)
+        let hash = self.text_hasher.hash_one(s);
+        self.symbols
+            .find(hash, |(r, _)| at(&self.text, r) == s)
+            .map_or(0, |&(_, id)| id)
+    }
+
+    /// Interns symbol `s` with id `id` (the last id given wins, as a map's insert); its text.
+    fn add_symbol(&mut self, s: &str, id: u32) -> Span {
+        let r = self.text(s);
+        let hash = self.text_hasher.hash_one(s);
+        let text = &self.text;
+        if let Some(e) = self.symbols.find_mut(hash, |(r, _)| at(text, r) == s) {
+            e.1 = id;
+        } else {
+            let hasher = &self.text_hasher;
+            self.symbols
+                .insert_unique(hash, (r, id), |(r, _)| hasher.hash_one(at(text, r)));
+        }
+        r
     }
 
     fn enum_id(&mut self, members: &[String]) -> Result<u16, LowerError> {
@@ -568,10 +590,25 @@ pub fn lower_located(
     drop(seen);
     strings.sort_unstable();
     let mut symbols = Vec::with_capacity(strings.len());
-    t.symbols.reserve(strings.len());
+    // The interning tables sized once (issue #15): every symbol, slot path and policy name,
+    // intent and clause text at most (most are distinct).
+    let clause_texts = |p: &hir::Policy| match &p.body {
+        PolicyBody::Requires { clauses, .. } => clauses.len(),
+        PolicyBody::Denies { .. } => 0,
+    };
+    let texts = strings.len()
+        + program.slots.len()
+        + program
+            .policies
+            .iter()
+            .map(|p| 3 + clause_texts(p))
+            .sum::<usize>();
+    t.symbols = hashbrown::HashTable::with_capacity(strings.len());
+    t.text_ids = hashbrown::HashTable::with_capacity(texts);
     for (i, s) in strings.iter().enumerate() {
-        symbols.push(SymbolFields { text: t.text(s) });
-        t.symbols.insert(String::from(&**s), i as u32);
+        symbols.push(SymbolFields {
+            text: t.add_symbol(s, i as u32),
+        });
     }
 
     // Slots, fields and enums.
@@ -1154,4 +1191,70 @@ fn constant_pieces(g: &hir::Segment) -> Vec<String> {
         .iter()
         .filter_map(|t| ipe_nostd::segment::segment(t, &g.sep, g.index).map(str::to_owned))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `serde_bytes` writes a byte section as postcard wrote the sequence of `u8` before it
+    /// (a varint length, then the bytes), across the varint's 1-, 2- and 3-byte lengths; and
+    /// `encode`'s one buffer holds the header of its body and the body, which decodes back.
+    #[test]
+    fn sections_encode_as_before_and_the_body_decodes_back() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let text = "é".repeat(70);
+        let lens = [0, 1, 127, 128, 129, 300, 16_383, 16_384, 20_000];
+        for (k, &n) in lens.iter().enumerate() {
+            let seq = data[..n].to_vec();
+            assert_eq!(
+                postcard::to_allocvec(Bytes::new(&seq)).expect("encodes"),
+                postcard::to_allocvec(&seq).expect("encodes"),
+                "length {n}"
+            );
+            let at = |d: usize| &data[..lens[(k + d) % lens.len()]];
+            let body = Body {
+                default: (k % 2) as u8,
+                text: &text[..(n.min(140) / 2) * 2],
+                symbols: &data[..n],
+                slots: at(1),
+                fields: at(2),
+                enums: at(3),
+                members: at(4),
+                consts: at(5),
+                sets: at(6),
+                set_keys: at(7),
+                code: at(8),
+                policies: at(1),
+                clauses: at(2),
+                metadata: at(3),
+                index_groups: at(4),
+                index_buckets: at(5),
+                index_policies: at(6),
+                unindexed: at(7),
+                reason_parts: at(8),
+                ip_ranges: at(k % 2),
+                regexes: &[],
+                slot_defaults: at(2),
+                int_ranges: at(3),
+            };
+            let bytes = encode(&body);
+            let (head, rest) = bytes.split_at(HEADER_LEN);
+            assert_eq!(
+                Header::parse(head).expect("a header"),
+                Header::for_body_version(rest, body.version())
+            );
+            let (decoded, _trailing): (Body<'_>, _) =
+                postcard::take_from_bytes(rest).expect("decodes");
+            let struct_only = Body {
+                reason_parts: &[],
+                ip_ranges: &[],
+                regexes: &[],
+                slot_defaults: &[],
+                int_ranges: &[],
+                ..body
+            };
+            assert_eq!(decoded, struct_only, "lengths from {n}");
+        }
+    }
 }
