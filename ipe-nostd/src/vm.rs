@@ -1219,22 +1219,30 @@ impl<'v> Machine<'_, '_, 'v> {
         (start, end): (usize, usize),
         (slot, cell): (SlotId, Cell<'v>),
     ) -> Option<Option<(usize, usize)>> {
-        let (head, next) = self.instr_at(start, end)?;
-        let c = match head {
-            Instr::CmpSlotConst { op, slot: s, konst } if s.0 == slot => {
-                self.cmp_const(op, cell, konst.0)
+        // The head and the jump read from their bytes at fixed offsets (issue #15, session 13).
+        const CMP: u8 = Opcode::CmpSlotConst as u8;
+        const SET: u8 = Opcode::InSlotSet as u8;
+        const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
+        let code = self.bundle.body.code.get(start..end)?;
+        let (c, rest) = match *code {
+            [CMP, op, s0, s1, k0, k1, ref rest @ ..] if u16::from_le_bytes([s0, s1]) == slot => (
+                self.cmp_const(CmpOp::from_byte(op)?, cell, u16::from_le_bytes([k0, k1])),
+                rest,
+            ),
+            [SET, s0, s1, t0, t1, ref rest @ ..] if u16::from_le_bytes([s0, s1]) == slot => {
+                (self.in_set(cell, u16::from_le_bytes([t0, t1])), rest)
             }
-            Instr::InSlotSet { slot: s, set } if s.0 == slot => self.in_set(cell, set.0),
             _ => return None,
         };
         if c != Cell::Bool(true) {
             return None;
         }
-        if next == end {
-            return Some(None);
-        }
-        match self.instr_at(next, end)? {
-            (Instr::JumpIfFalse { .. }, after) => Some(Some((after, end))),
+        match *rest {
+            [] => Some(None),
+            [JUMP_FALSE, _, _, ..] => Some(Some((
+                end.saturating_sub(rest.len()).saturating_add(3),
+                end,
+            ))),
             _ => None,
         }
     }

@@ -31,8 +31,9 @@ use core::cmp::Ordering;
 use super::{min_err, tail_word, Cell, Machine};
 use crate::bundle::SlotId;
 use crate::decision::AttrError;
-use crate::isa::{CmpOp, Instr};
-use crate::value::Value;
+use crate::format::kind;
+use crate::isa::{CmpOp, Instr, Opcode};
+use crate::value::{Str, Value, NO_SYMBOL};
 
 /// Most tests a specialised body holds; a longer chain runs through [`Machine::run`].
 const MAX_TESTS: usize = 4;
@@ -60,6 +61,24 @@ enum Test<'v> {
     },
     /// `cmp.field.slot`: the field against the slot's cell `b`.
     FieldCell { op: CmpOp, f: FieldAt, b: Cell<'v> },
+    /// `cmp.field.const` of a string field with a string constant (symbol `sym`, not
+    /// [`NO_SYMBOL`]): `on_eq` (`on_ne`) is the result when the field's string is (is not)
+    /// the constant (issue #15, session 13).
+    FieldSym {
+        op: CmpOp,
+        f: FieldAt,
+        sym: u32,
+        on_eq: bool,
+        on_ne: bool,
+    },
+    /// `cmp.field.slot` of a string field with a request string `b`: as [`Test::FieldSym`].
+    FieldStr {
+        op: CmpOp,
+        f: FieldAt,
+        b: &'v Str<'v>,
+        on_eq: bool,
+        on_ne: bool,
+    },
     /// `has.field`.
     Has { level: u8, field: u16 },
     /// A test that reads no element (`cmp.slot.const`): its cell.
@@ -121,41 +140,64 @@ impl<'v> Machine<'_, '_, 'v> {
         }
     }
 
-    /// Instruction `i` as a test (`None` if it is no test a specialised body holds).
+    /// The test at `pc` (before `end`) and the offset after it, read from its bytes at their
+    /// fixed offsets (issue #15, session 13: the operands of the four test instructions
+    /// without the general decoder); `None` if it is no test a specialised body holds.
+    /// A string comparison gets its specialised form ([`Test::FieldSym`], [`Test::FieldStr`]).
     #[inline(always)]
-    fn test_of(&self, i: Instr) -> Option<Test<'v>> {
-        Some(match i {
-            Instr::CmpFieldConst {
-                op,
-                level,
-                field,
-                konst,
-            } => {
-                let r = self.bundle.const_rec(konst.0);
-                Test::FieldConst {
-                    op,
-                    f: self.field_at(level.0, field.0),
-                    ck: r.kind(),
-                    cv: r.value(),
-                }
+    fn test_at(&self, pc: usize, end: usize) -> Option<(Test<'v>, usize)> {
+        const CMP_FIELD_CONST: u8 = Opcode::CmpFieldConst as u8;
+        const CMP_FIELD_SLOT: u8 = Opcode::CmpFieldSlot as u8;
+        const CMP_SLOT_CONST: u8 = Opcode::CmpSlotConst as u8;
+        const HAS_FIELD: u8 = Opcode::HasField as u8;
+        let u16_of = |lo: u8, hi: u8| u16::from_le_bytes([lo, hi]);
+        Some(match *self.bundle.body.code.get(pc..end)? {
+            [CMP_FIELD_CONST, op, level, f0, f1, k0, k1, ..] => {
+                let op = CmpOp::from_byte(op)?;
+                let f = self.field_at(level, u16_of(f0, f1));
+                let r = self.bundle.const_rec(u16_of(k0, k1));
+                let (ck, cv) = (r.kind(), r.value());
+                let t = match u32::try_from(cv) {
+                    Ok(sym) if f.kind == kind::STR && ck == kind::STR && sym != NO_SYMBOL => {
+                        Test::FieldSym {
+                            op,
+                            f,
+                            sym,
+                            on_eq: op.test(Ordering::Equal),
+                            on_ne: op.test(Ordering::Less),
+                        }
+                    }
+                    _ => Test::FieldConst { op, f, ck, cv },
+                };
+                (t, pc + 7)
             }
-            Instr::CmpFieldSlot {
-                op,
-                level,
-                field,
-                slot,
-            } => Test::FieldCell {
-                op,
-                f: self.field_at(level.0, field.0),
-                b: self.load_slot(slot.0),
-            },
-            Instr::CmpSlotConst { op, slot, konst } => {
-                Test::Fixed(self.cmp_const(op, self.load_slot(slot.0), konst.0))
+            [CMP_FIELD_SLOT, op, level, f0, f1, s0, s1, ..] => {
+                let op = CmpOp::from_byte(op)?;
+                let f = self.field_at(level, u16_of(f0, f1));
+                let t = match self.load_slot(u16_of(s0, s1)) {
+                    Cell::Str(b) if f.kind == kind::STR => Test::FieldStr {
+                        op,
+                        f,
+                        b,
+                        on_eq: op.test(Ordering::Equal),
+                        on_ne: op.test(Ordering::Less),
+                    },
+                    b => Test::FieldCell { op, f, b },
+                };
+                (t, pc + 7)
             }
-            Instr::HasField { level, field } => Test::Has {
-                level: level.0,
-                field: field.0,
-            },
+            [CMP_SLOT_CONST, op, s0, s1, k0, k1, ..] => {
+                let op = CmpOp::from_byte(op)?;
+                let cell = self.cmp_const(op, self.load_slot(u16_of(s0, s1)), u16_of(k0, k1));
+                (Test::Fixed(cell), pc + 6)
+            }
+            [HAS_FIELD, level, f0, f1, ..] => (
+                Test::Has {
+                    level,
+                    field: u16_of(f0, f1),
+                },
+                pc + 4,
+            ),
             _ => return None,
         })
     }
@@ -173,20 +215,15 @@ impl<'v> Machine<'_, '_, 'v> {
     ///
     /// Issue #15, session 12: the chain is filled in place (no `Option<Conj>` moved out,
     /// 170 bytes) and the one-byte `and`/`or` and three-byte jumps between tests are read
-    /// as bytes, not decoded as instructions: this decode ran once per aggregate at ~415
-    /// instructions, more than the seed's per-element tests.
+    /// as bytes, not decoded as instructions. Session 13: the tests too ([`Self::test_at`]).
     #[cfg(not(feature = "size"))]
     pub(super) fn conj(&self, (start, end): (usize, usize), c: &mut Conj<'v>) -> bool {
-        use crate::isa::Opcode;
         const AND: u8 = Opcode::And as u8;
         const OR: u8 = Opcode::Or as u8;
         const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
         const JUMP_TRUE: u8 = Opcode::JumpIfTrue as u8;
         let code = self.bundle.body.code;
-        let Some((t, mut pc)) = self.instr_at(start, end) else {
-            return false;
-        };
-        let Some(t) = self.test_of(t) else {
+        let Some((t, mut pc)) = self.test_at(start, end) else {
             return false;
         };
         if c.tests.push(t).is_err() {
@@ -205,10 +242,7 @@ impl<'v> Machine<'_, '_, 'v> {
             if *mode.get_or_insert(or) != or || next + usize::from(by) != end {
                 return false;
             }
-            let Some((t, next)) = self.instr_at(next, end) else {
-                return false;
-            };
-            let Some(t) = self.test_of(t) else {
+            let Some((t, next)) = self.test_at(next, end) else {
                 return false;
             };
             if c.tests.push(t).is_err() {
@@ -229,12 +263,21 @@ impl<'v> Machine<'_, '_, 'v> {
     /// ([`Machine::load_field`]).
     #[inline(always)]
     fn field_cell(&self, f: &FieldAt) -> Cell<'v> {
-        let v = self
-            .loops
+        self.scalar(
+            self.field_value_at(f),
+            f.kind,
+            f.enum_id,
+            (f.slot, Some(f.field)),
+        )
+    }
+
+    /// The field's value in the element bound now ([`super::MISSING`] when absent).
+    #[inline(always)]
+    fn field_value_at(&self, f: &FieldAt) -> &'v Value<'v> {
+        self.loops
             .get(usize::from(f.level))
             .and_then(|l| l.2.get(usize::from(f.field)))
-            .unwrap_or(&super::MISSING);
-        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field)))
+            .unwrap_or(&super::MISSING)
     }
 
     /// The condition chain `c` leaves for the elements bound now.
@@ -255,6 +298,37 @@ impl<'v> Machine<'_, '_, 'v> {
                         Ordering::Less
                     })),
                     (a, b) => Self::compare(*op, a, b),
+                },
+                // A string field against a string constant (issue #15, session 13): the
+                // symbols compared, the general read and comparison only for another value.
+                Test::FieldSym {
+                    op,
+                    f,
+                    sym,
+                    on_eq,
+                    on_ne,
+                } => match self.field_value_at(f) {
+                    Value::Str(s) => Cell::Bool(if s.sym == *sym { *on_eq } else { *on_ne }),
+                    v => Self::cmp_kv(
+                        *op,
+                        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
+                        kind::STR,
+                        i64::from(*sym),
+                    ),
+                },
+                Test::FieldStr {
+                    op,
+                    f,
+                    b,
+                    on_eq,
+                    on_ne,
+                } => match self.field_value_at(f) {
+                    Value::Str(x) => Cell::Bool(if x == *b { *on_eq } else { *on_ne }),
+                    v => Self::compare(
+                        *op,
+                        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
+                        Cell::Str(b),
+                    ),
                 },
                 Test::Has { level, field } => Cell::Bool(
                     self.loops
