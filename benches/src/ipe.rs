@@ -35,7 +35,12 @@ pub fn ipe_compile(src: &str) -> Vec<u8> {
 pub struct Interp {
     /// The verified bundle (its bytes are leaked: benches keep them for the whole run).
     pub bundle: Bundle<'static>,
+    /// The bundle's aggregate chains decoded at load (issue #15, session 13).
+    pub prepared: ipe_nostd::vm::Prepared<PREPARED>,
 }
+
+/// Aggregate chains the benches' interpreter decodes at load ([`Interp::prepared`]).
+pub const PREPARED: usize = 16;
 
 impl Interp {
     /// Compiles, lowers and loads a workload.
@@ -43,7 +48,8 @@ impl Interp {
         let bytes: &'static [u8] = Box::leak(ipe_compile(&w.ipe).into_boxed_slice());
         let bundle = Bundle::from_bytes(bytes).expect("bundle verifies");
         Context::<SLOTS>::check_capacity(&bundle).expect("context large enough");
-        Interp { bundle }
+        let prepared = ipe_nostd::vm::Prepared::new(&bundle);
+        Interp { bundle, prepared }
     }
 
     /// A prebuilt context for a request (its JSON and arena are leaked).
@@ -58,14 +64,14 @@ impl Interp {
     /// Evaluates a prebuilt context.
     #[inline]
     pub fn decide(&self, ctx: &Context<'_, SLOTS>) -> bool {
-        let d: Decision<LIST> = ipe_nostd::evaluate(&self.bundle, ctx);
+        let d: Decision<LIST> = ipe_nostd::vm::evaluate_prepared(&self.bundle, &self.prepared, ctx);
         d.effect == Effect::Allow
     }
 
     /// Evaluates a prebuilt context and renders the first violation's reason into `out`.
     #[inline]
     pub fn decide_render(&self, ctx: &Context<'_, SLOTS>, out: &mut String) -> bool {
-        let d: Decision<LIST> = ipe_nostd::evaluate(&self.bundle, ctx);
+        let d: Decision<LIST> = ipe_nostd::vm::evaluate_prepared(&self.bundle, &self.prepared, ctx);
         render_first(&self.bundle, ctx.values(), &d.violations, out);
         d.effect == Effect::Allow
     }

@@ -11,7 +11,7 @@
 //! with `ipnet`); `tests/v3.rs` checks them.
 //!
 //! # How each engine is asked
-//! - IPE interpreter ([`Interp`]): the no_std path, `ipe_nostd::evaluate` over a prebuilt
+//! - IPE interpreter ([`Interp`]): the no_std path, `ipe_nostd::vm::evaluate_prepared` (aggregate chains decoded at load) over a prebuilt
 //!   `ipe_nostd::Context`; end to end: `serde_json` parse, `ipe_host::request::fill` into a reused
 //!   arena, evaluate.
 //! - Cedar ([`CedarEngine`]): one `permit` for the default plus one `forbid` per IPE policy

@@ -66,6 +66,8 @@ struct Shared {
     counters: Counters,
     /// The envelope of a signed bundle whose signature was checked (issue #18).
     signature: Option<SignatureInfo>,
+    /// The bundle's aggregate chains decoded once, for the interpreter tier (issue #15).
+    chains: ipe_nostd::vm::Prepared<16>,
 }
 
 /// A verified and indexed set not yet published; [`PolicyEngine::publish`] makes it live.
@@ -124,6 +126,7 @@ impl PolicySet {
         let index = Index::build(bundle);
         let plan = Plan::build(bundle);
         let counters = Counters::new(bundle.policy_count());
+        let chains = ipe_nostd::vm::Prepared::new(bundle);
         Ok(PolicySet {
             version: 0,
             shared: Arc::new(Shared {
@@ -132,6 +135,7 @@ impl PolicySet {
                 plan,
                 counters,
                 signature,
+                chains,
             }),
             jit: None,
         })
@@ -226,10 +230,21 @@ impl PolicySet {
             jit.observe(id, n, &self.shared.counters);
             return outcome;
         }
-        // A candidate found through an index bucket skips its trigger's head (issue #15).
+        // A candidate found through an index bucket skips its trigger's head (issue #15);
+        // a bundle with aggregate chains decodes them from its table (issue #15, session 13).
+        let chains = &self.shared.chains;
+        if chains.is_empty() {
+            return Counters::record(shard, id, || match head {
+                Some(slot) => ipe_nostd::vm::eval_policy_indexed(bundle, id, values, slot),
+                None => ipe_nostd::vm::eval_policy_values(bundle, id, values),
+            })
+            .0;
+        }
         Counters::record(shard, id, || match head {
-            Some(slot) => ipe_nostd::vm::eval_policy_indexed(bundle, id, values, slot),
-            None => ipe_nostd::vm::eval_policy_values(bundle, id, values),
+            Some(slot) => {
+                ipe_nostd::vm::eval_policy_indexed_prepared(bundle, chains, id, values, slot)
+            }
+            None => ipe_nostd::vm::eval_policy_values_prepared(bundle, chains, id, values),
         })
         .0
     }

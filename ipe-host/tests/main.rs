@@ -50,6 +50,9 @@ mod long_pieces;
 /// Issue 13: nested lists (a hand-assembled bundle) through the three readers and the JIT.
 #[path = "suite/nested.rs"]
 mod nested;
+/// Aggregate chains decoded at load (issue #15, session 13).
+#[path = "suite/prepared.rs"]
+mod prepared;
 /// Issue 15: native code reused across versions (JIT-all publish, adaptive tiering).
 #[cfg(feature = "jit")]
 #[path = "suite/reuse.rs"]

@@ -18,6 +18,8 @@ use crate::value::{Context, Str, Value};
 #[cfg(feature = "lookups")]
 use crate::vocab::ErrKind;
 
+pub use prepared::Prepared;
+
 mod chain;
 mod conj;
 #[cfg(feature = "dynkey")]
@@ -27,6 +29,7 @@ mod fold;
 #[cfg(feature = "ip")]
 mod ipcmp;
 mod nested;
+mod prepared;
 #[cfg(feature = "ranges")]
 mod ranges;
 #[cfg(feature = "segment")]
@@ -279,6 +282,9 @@ struct Machine<'e, 'a, 'v> {
     note: Option<i64>,
     /// The index of the element at which the last outermost `all` turned false.
     witness: Option<ElementIndex>,
+    /// The bundle's aggregate chains decoded at load, by body start (`vm/prepared.rs`;
+    /// empty: each is decoded when met).
+    prep: &'e [prepared::Entry],
 }
 
 impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
@@ -291,6 +297,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             loops: [(0, 0, &[]); MAX_LEVELS],
             note: None,
             witness: None,
+            prep: &[],
         }
     }
 
@@ -1124,7 +1131,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let conj = match self.loops.get_mut(level) {
             Some(l) if !vals.is_empty() => {
                 *l = (s, first_field, &[]);
-                self.conj(body, &mut chain).then_some(&chain)
+                self.conj(body, s, level, &mut chain).then_some(&chain)
             }
             _ => None,
         };
@@ -1189,7 +1196,44 @@ pub fn eval_policy_indexed(
     values: &[Value<'_>],
     slot: SlotId,
 ) -> Outcome {
+    eval_indexed_with(bundle, &[], id, values, slot)
+}
+
+/// [`eval_policy_indexed`] with the bundle's aggregate chains decoded once ([`Prepared`],
+/// filled from this bundle): the same outcome (issue #15, session 13).
+pub fn eval_policy_indexed_prepared<const N: usize>(
+    bundle: &Bundle<'_>,
+    prepared: &Prepared<N>,
+    id: PolicyId,
+    values: &[Value<'_>],
+    slot: SlotId,
+) -> Outcome {
+    eval_indexed_with(bundle, prepared.entries_for(bundle), id, values, slot)
+}
+
+/// [`eval_policy_values`] with the bundle's aggregate chains decoded once ([`Prepared`]).
+pub fn eval_policy_values_prepared<const N: usize>(
+    bundle: &Bundle<'_>,
+    prepared: &Prepared<N>,
+    id: PolicyId,
+    values: &[Value<'_>],
+) -> Outcome {
     let mut m = Machine::new(bundle, values);
+    m.prep = prepared.entries_for(bundle);
+    m.policy(id)
+}
+
+/// [`eval_policy_indexed`] with the prepared chains `prep`.
+#[inline(always)]
+fn eval_indexed_with(
+    bundle: &Bundle<'_>,
+    prep: &[prepared::Entry],
+    id: PolicyId,
+    values: &[Value<'_>],
+    slot: SlotId,
+) -> Outcome {
+    let mut m = Machine::new(bundle, values);
+    m.prep = prep;
     let head = match m.load_slot(slot) {
         Cell::Err(_) => None,
         c => Some((slot, c)),
@@ -1219,22 +1263,30 @@ impl<'v> Machine<'_, '_, 'v> {
         (start, end): (usize, usize),
         (slot, cell): (SlotId, Cell<'v>),
     ) -> Option<Option<(usize, usize)>> {
-        let (head, next) = self.instr_at(start, end)?;
-        let c = match head {
-            Instr::CmpSlotConst { op, slot: s, konst } if s.0 == slot => {
-                self.cmp_const(op, cell, konst.0)
+        // The head and the jump read from their bytes at fixed offsets (issue #15, session 13).
+        const CMP: u8 = Opcode::CmpSlotConst as u8;
+        const SET: u8 = Opcode::InSlotSet as u8;
+        const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
+        let code = self.bundle.body.code.get(start..end)?;
+        let (c, rest) = match *code {
+            [CMP, op, s0, s1, k0, k1, ref rest @ ..] if u16::from_le_bytes([s0, s1]) == slot => (
+                self.cmp_const(CmpOp::from_byte(op)?, cell, u16::from_le_bytes([k0, k1])),
+                rest,
+            ),
+            [SET, s0, s1, t0, t1, ref rest @ ..] if u16::from_le_bytes([s0, s1]) == slot => {
+                (self.in_set(cell, u16::from_le_bytes([t0, t1])), rest)
             }
-            Instr::InSlotSet { slot: s, set } if s.0 == slot => self.in_set(cell, set.0),
             _ => return None,
         };
         if c != Cell::Bool(true) {
             return None;
         }
-        if next == end {
-            return Some(None);
-        }
-        match self.instr_at(next, end)? {
-            (Instr::JumpIfFalse { .. }, after) => Some(Some((after, end))),
+        match *rest {
+            [] => Some(None),
+            [JUMP_FALSE, _, _, ..] => Some(Some((
+                end.saturating_sub(rest.len()).saturating_add(3),
+                end,
+            ))),
             _ => None,
         }
     }
@@ -1394,8 +1446,43 @@ pub fn evaluate<const N: usize, const M: usize>(
 /// hosts whose lists grow, so a decision is never cut.
 #[inline(never)]
 pub fn evaluate_into<D: DecisionLists>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &mut D) {
+    evaluate_with(bundle, &[], values, d);
+}
+
+/// [`evaluate_into`] with the bundle's aggregate chains decoded once ([`Prepared`], filled
+/// from this bundle): the same decision in fewer instructions (issue #15, session 13).
+#[inline(never)]
+pub fn evaluate_prepared_into<D: DecisionLists, const N: usize>(
+    bundle: &Bundle<'_>,
+    prepared: &Prepared<N>,
+    values: &[Value<'_>],
+    d: &mut D,
+) {
+    evaluate_with(bundle, prepared.entries_for(bundle), values, d);
+}
+
+/// [`evaluate`] with a [`Prepared`] table ([`evaluate_prepared_into`]).
+pub fn evaluate_prepared<const N: usize, const M: usize, const P: usize>(
+    bundle: &Bundle<'_>,
+    prepared: &Prepared<P>,
+    ctx: &Context<'_, N>,
+) -> Decision<M> {
+    let mut d = Decision::<M>::new(bundle.default_effect());
+    evaluate_prepared_into(bundle, prepared, ctx.values(), &mut d);
+    d
+}
+
+/// [`evaluate_into`] with the prepared chains `prep`.
+#[inline(always)]
+fn evaluate_with<D: DecisionLists>(
+    bundle: &Bundle<'_>,
+    prep: &[prepared::Entry],
+    values: &[Value<'_>],
+    d: &mut D,
+) {
     let mut acc = Accumulator::new(bundle.default_effect());
     let mut m = Machine::new(bundle, values);
+    m.prep = prep;
     run_unindexed(bundle, bundle.unindexed(), |id| {
         let outcome = m.policy(id);
         acc.add(d, id, outcome);

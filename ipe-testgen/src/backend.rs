@@ -56,6 +56,42 @@ impl Backend for Interp<'_> {
     }
 }
 
+/// The `ipe-nostd` interpreter given the bundle's aggregate chains decoded once
+/// (`ipe_nostd::vm::Prepared`, issue #15, session 13): the same decision JSON as [`Interp`].
+pub struct PreparedInterp<'b> {
+    bundle: Bundle<'b>,
+    prepared: ipe_nostd::vm::Prepared<16>,
+}
+
+impl<'b> PreparedInterp<'b> {
+    /// Verifies `bytes` with the default cost budget and decodes its aggregate chains.
+    pub fn new(bytes: &'b [u8]) -> Result<PreparedInterp<'b>, String> {
+        let bundle =
+            Bundle::from_bytes(bytes).map_err(|e| format!("the bundle does not verify: {e}"))?;
+        let prepared = ipe_nostd::vm::Prepared::new(&bundle);
+        Ok(PreparedInterp { bundle, prepared })
+    }
+
+    /// How many aggregate chains the table holds.
+    pub fn chains(&self) -> usize {
+        self.prepared.len()
+    }
+}
+
+impl Backend for PreparedInterp<'_> {
+    fn name(&self) -> &str {
+        "interpreter (prepared chains)"
+    }
+    fn decide(&self, request: &Json) -> Result<String, String> {
+        let arena = bumpalo::Bump::new();
+        let mut ctx = ipe_nostd::Context::<{ ipe_host::MAX_SLOTS }>::new();
+        ipe_host::request::fill(&self.bundle, request, &arena, &mut ctx);
+        let mut d = ipe_host::HostDecision::new(self.bundle.default_effect());
+        ipe_nostd::vm::evaluate_prepared_into(&self.bundle, &self.prepared, ctx.values(), &mut d);
+        Ok(ipe_host::Report::with_values(&self.bundle, &d, ctx.values()).to_json())
+    }
+}
+
 /// The host engine, deciding from the request's JSON text with its one-pass reader.
 pub struct Host {
     name: String,

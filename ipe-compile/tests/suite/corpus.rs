@@ -1,9 +1,9 @@
 //! The shared corpus (`tests/corpus/`), one test per file: compile-fail files give their
 //! expected first diagnostic; every other file round-trips through decode/encode and each of
 //! its cases gets its expected decision from the reference evaluator and the same decision JSON
-//! from the interpreter.
+//! from the interpreter (with and without its aggregate chains decoded at load).
 
-use ipe_testgen::backend::{check_cases, Interp, Reference};
+use ipe_testgen::backend::{check_cases, Interp, PreparedInterp, Reference};
 use ipe_testgen::corpus::{CompiledFile, CorpusFile, FileExpect};
 
 fn cases(file: &CompiledFile) {
@@ -15,7 +15,9 @@ fn cases(file: &CompiledFile) {
         "{}: encode(decode(bytes)) != bytes",
         file.id
     );
-    check_cases(file, &[&Reference(&file.program), &interp]);
+    // Issue #15, session 13: the interpreter with the aggregate chains decoded at load too.
+    let prepared = PreparedInterp::new(&file.bytes).expect("lowered bundles verify");
+    check_cases(file, &[&Reference(&file.program), &interp, &prepared]);
 }
 
 fn fail(file: &CorpusFile) {

@@ -25,7 +25,7 @@
 
 use super::{min_err, Cell, Machine};
 use crate::decision::AttrError;
-use crate::isa::{CmpOp, Instr, Opcode, StrOp};
+use crate::isa::{CmpOp, Opcode, StrOp};
 use crate::value::Value;
 
 impl<'v> Machine<'_, '_, 'v> {
@@ -135,13 +135,16 @@ impl<'v> Machine<'_, '_, 'v> {
         // `load.const k` (three bytes) and `cmp op` (two) close the clause.
         const TAIL: usize = 1 + 1 + Opcode::LoadConst.operand_len() + 1 + Opcode::Cmp.operand_len();
         let code = self.bundle.body.code;
-        if code.get(start) != Some(&(Opcode::Count as u8)) {
-            return None;
-        }
-        let (Instr::Count { list, body }, next) = self.instr_at(start, end)? else {
-            return None;
+        // `count list body` read from its bytes (issue #15, session 13).
+        const COUNT: u8 = Opcode::Count as u8;
+        let (list, body) = match *code.get(start..end)? {
+            [COUNT, l0, l1, b0, b1, ..] => {
+                (u16::from_le_bytes([l0, l1]), u16::from_le_bytes([b0, b1]))
+            }
+            _ => return None,
         };
-        let body_end = next.checked_add(usize::from(body.0))?;
+        let next = start + 5;
+        let body_end = next.checked_add(usize::from(body))?;
         if body_end.checked_add(TAIL) != Some(end) {
             return None;
         }
@@ -155,23 +158,37 @@ impl<'v> Machine<'_, '_, 'v> {
             }
             _ => return None,
         };
-        let n = self.aggregate(Opcode::Count, list.0, (next, body_end), 0);
+        let n = self.aggregate(Opcode::Count, list, (next, body_end), 0);
         if let Cell::Int(i) = n {
             self.note = Some(i);
         }
         Some(self.cmp_const(konst.1, n, konst.0))
     }
 
-    /// The value of one slot test (`None` for any other instruction).
+    /// The value of the slot test at `pc` (before `end`) and the offset after it, its
+    /// operands read from its bytes at their fixed offsets (issue #15, session 13: without
+    /// the general decoder); `None` for any other instruction.
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn slot_test(&self, i: Instr) -> Option<Cell<'v>> {
-        Some(match i {
-            Instr::CmpSlotConst { op, slot, konst } => {
-                self.cmp_const(op, self.load_slot(slot.0), konst.0)
+    fn slot_test_at(&self, pc: usize, end: usize) -> Option<(Cell<'v>, usize)> {
+        const CMP: u8 = Opcode::CmpSlotConst as u8;
+        const SET: u8 = Opcode::InSlotSet as u8;
+        const HAS: u8 = Opcode::Has as u8;
+        let u16_of = |lo: u8, hi: u8| u16::from_le_bytes([lo, hi]);
+        Some(match *self.bundle.body.code.get(pc..end)? {
+            [CMP, op, s0, s1, k0, k1, ..] => {
+                let op = CmpOp::from_byte(op)?;
+                let c = self.cmp_const(op, self.load_slot(u16_of(s0, s1)), u16_of(k0, k1));
+                (c, pc + 6)
             }
-            Instr::InSlotSet { slot, set } => self.in_set(self.load_slot(slot.0), set.0),
-            Instr::Has { slot } => Cell::Bool(!matches!(self.value(slot.0), Value::Missing)),
+            [SET, s0, s1, t0, t1, ..] => (
+                self.in_set(self.load_slot(u16_of(s0, s1)), u16_of(t0, t1)),
+                pc + 5,
+            ),
+            [HAS, s0, s1, ..] => (
+                Cell::Bool(!matches!(self.value(u16_of(s0, s1)), Value::Missing)),
+                pc + 3,
+            ),
             _ => return None,
         })
     }
@@ -185,11 +202,7 @@ impl<'v> Machine<'_, '_, 'v> {
         const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
         const JUMP_TRUE: u8 = Opcode::JumpIfTrue as u8;
         let code = self.bundle.body.code;
-        let (i, mut pc) = self.instr_at(start, end)?;
-        if pc > end {
-            return None;
-        }
-        let mut acc = self.slot_test(i)?;
+        let (mut acc, mut pc) = self.slot_test_at(start, end)?;
         if pc == end {
             return Some(acc);
         }
@@ -220,8 +233,8 @@ impl<'v> Machine<'_, '_, 'v> {
                 Cell::Err(e) => err = Some(min_err(err, e)),
                 _ => {}
             }
-            let (i, next) = self.instr_at(next, end)?;
-            acc = self.slot_test(i)?;
+            let (a, next) = self.slot_test_at(next, end)?;
+            acc = a;
             // The combining `and` (`or`), then the end or the next jump.
             if next >= end || code.get(next) != Some(&combine) {
                 return None;

@@ -23,23 +23,28 @@
 
 #![cfg_attr(
     feature = "size",
-    allow(dead_code, reason = "no body is specialised with `size`")
+    allow(
+        dead_code,
+        unused_imports,
+        reason = "no body is specialised with `size`"
+    )
 )]
 
 use core::cmp::Ordering;
 
 use super::{min_err, tail_word, Cell, Machine};
-use crate::bundle::SlotId;
+use crate::bundle::{Bundle, SlotId};
 use crate::decision::AttrError;
-use crate::isa::{CmpOp, Instr};
-use crate::value::Value;
+use crate::format::kind;
+use crate::isa::{CmpOp, Instr, Opcode};
+use crate::value::{Str, Value, NO_SYMBOL};
 
 /// Most tests a specialised body holds; a longer chain runs through [`Machine::run`].
 const MAX_TESTS: usize = 4;
 
 /// Field `field` of the element bound at `level`, with what its field record declares.
 #[derive(Clone, Copy)]
-struct FieldAt {
+pub(super) struct FieldAt {
     level: u8,
     field: u16,
     kind: u8,
@@ -60,31 +65,66 @@ enum Test<'v> {
     },
     /// `cmp.field.slot`: the field against the slot's cell `b`.
     FieldCell { op: CmpOp, f: FieldAt, b: Cell<'v> },
+    /// `cmp.field.const` of a string field with a string constant (symbol `sym`, not
+    /// [`NO_SYMBOL`]): `on_eq` (`on_ne`) is the result when the field's string is (is not)
+    /// the constant (issue #15, session 13).
+    FieldSym {
+        op: CmpOp,
+        f: FieldAt,
+        sym: u32,
+        on_eq: bool,
+        on_ne: bool,
+    },
+    /// `cmp.field.slot` of a string field with a request string `b`: as [`Test::FieldSym`].
+    FieldStr {
+        op: CmpOp,
+        f: FieldAt,
+        b: &'v Str<'v>,
+        on_eq: bool,
+        on_ne: bool,
+    },
     /// `has.field`.
     Has { level: u8, field: u16 },
     /// A test that reads no element (`cmp.slot.const`): its cell.
     Fixed(Cell<'v>),
+    /// `cmp.field.slot` before its slot is read (a decoded chain's form until
+    /// [`Machine::bind`] reads the request: [`Test::FieldStr`] or [`Test::FieldCell`]).
+    SlotField { op: CmpOp, f: FieldAt, slot: SlotId },
+    /// `cmp.slot.const` before its slot is read ([`Test::Fixed`] once bound).
+    SlotConst { op: CmpOp, slot: SlotId, konst: u16 },
 }
 
 /// An aggregate body decoded as a conjunction (or disjunction) of up to [`MAX_TESTS`] tests.
+///
+#[derive(Clone)]
 pub(super) struct Conj<'v> {
     tests: heapless::Vec<Test<'v>, MAX_TESTS>,
+    /// Whether a test is unbound ([`Test::SlotField`], [`Test::SlotConst`]).
+    unbound: bool,
     /// The value that decides the chain: false for `and`, true for `or`.
     absorbing: bool,
 }
 
-impl Conj<'_> {
+impl<'v> Conj<'v> {
+    /// Appends `t`: false if the chain is full.
+    #[inline(always)]
+    fn push(&mut self, t: Test<'v>) -> bool {
+        self.unbound |= matches!(t, Test::SlotField { .. } | Test::SlotConst { .. });
+        self.tests.push(t).is_ok()
+    }
+
     /// No test yet (what [`Machine::conj`] fills).
     #[inline(always)]
     pub(super) const fn new() -> Self {
         Conj {
             tests: heapless::Vec::new(),
+            unbound: false,
             absorbing: false,
         }
     }
 }
 
-impl<'v> Machine<'_, '_, 'v> {
+impl<'e, 'v> Machine<'e, '_, 'v> {
     /// The instruction at `pc` of the code section and the offset after it, if `pc` is
     /// before `end` and the bytes decode.
     #[inline(always)]
@@ -121,120 +161,145 @@ impl<'v> Machine<'_, '_, 'v> {
         }
     }
 
-    /// Instruction `i` as a test (`None` if it is no test a specialised body holds).
+    /// The test `t` of a decoded chain with its slots read for this request (issue #15,
+    /// session 13): [`Test::SlotField`] and [`Test::SlotConst`] become the tests that hold
+    /// the slot's cell, every other test is returned as it is.
     #[inline(always)]
-    fn test_of(&self, i: Instr) -> Option<Test<'v>> {
-        Some(match i {
-            Instr::CmpFieldConst {
-                op,
-                level,
-                field,
-                konst,
-            } => {
-                let r = self.bundle.const_rec(konst.0);
-                Test::FieldConst {
+    fn bind(&self, t: Test<'v>) -> Test<'v> {
+        match t {
+            Test::SlotField { op, f, slot } => match self.load_slot(slot) {
+                Cell::Str(b) if f.kind == kind::STR => Test::FieldStr {
                     op,
-                    f: self.field_at(level.0, field.0),
-                    ck: r.kind(),
-                    cv: r.value(),
-                }
-            }
-            Instr::CmpFieldSlot {
-                op,
-                level,
-                field,
-                slot,
-            } => Test::FieldCell {
-                op,
-                f: self.field_at(level.0, field.0),
-                b: self.load_slot(slot.0),
+                    f,
+                    b,
+                    on_eq: op.test(Ordering::Equal),
+                    on_ne: op.test(Ordering::Less),
+                },
+                b => Test::FieldCell { op, f, b },
             },
-            Instr::CmpSlotConst { op, slot, konst } => {
-                Test::Fixed(self.cmp_const(op, self.load_slot(slot.0), konst.0))
+            Test::SlotConst { op, slot, konst } => {
+                Test::Fixed(self.cmp_const(op, self.load_slot(slot), konst))
             }
-            Instr::HasField { level, field } => Test::Has {
-                level: level.0,
-                field: field.0,
-            },
-            _ => return None,
-        })
+            t => t,
+        }
     }
 
     /// No body is specialised with the `size` feature (see the module).
     #[cfg(feature = "size")]
     #[inline(always)]
-    pub(super) fn conj(&self, _body: (usize, usize), _c: &mut Conj<'v>) -> bool {
+    pub(super) fn conj(
+        &self,
+        _body: (usize, usize),
+        _list: SlotId,
+        _level: usize,
+        _c: &mut Conj<'v>,
+    ) -> bool {
         false
     }
 
-    /// Decodes body `code[start..end]` into `c` (empty before) as a chain of tests, if it is
-    /// one (see the module): whether it is. The aggregate's own level must already name its
-    /// list slot and first field record.
+    /// Decodes body `code[start..end]` of an aggregate over list slot `list` at `level` into
+    /// `c` (empty before) as a chain of tests, if it is one (see the module): whether it is.
+    /// The aggregate's own level must already name its list slot and first field record.
+    /// A body the evaluation's [`Prepared`] table holds is copied from it, not decoded.
     ///
     /// Issue #15, session 12: the chain is filled in place (no `Option<Conj>` moved out,
     /// 170 bytes) and the one-byte `and`/`or` and three-byte jumps between tests are read
-    /// as bytes, not decoded as instructions: this decode ran once per aggregate at ~415
-    /// instructions, more than the seed's per-element tests.
+    /// as bytes, not decoded as instructions. Session 13: the tests too ([`decode_test`]),
+    /// and the prepared table.
     #[cfg(not(feature = "size"))]
-    pub(super) fn conj(&self, (start, end): (usize, usize), c: &mut Conj<'v>) -> bool {
-        use crate::isa::Opcode;
-        const AND: u8 = Opcode::And as u8;
-        const OR: u8 = Opcode::Or as u8;
-        const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
-        const JUMP_TRUE: u8 = Opcode::JumpIfTrue as u8;
-        let code = self.bundle.body.code;
-        let Some((t, mut pc)) = self.instr_at(start, end) else {
-            return false;
-        };
-        let Some(t) = self.test_of(t) else {
-            return false;
-        };
-        if c.tests.push(t).is_err() {
-            return false;
-        }
-        let mut mode: Option<bool> = None;
-        while pc < end {
-            // `jump.false L` or `jump.true L` (opcode, then a little-endian `u16` offset),
-            // landing on the body's end.
-            let (or, by) = match code.get(pc..).and_then(<[u8]>::first_chunk::<3>) {
-                Some(&[JUMP_FALSE, lo, hi]) => (false, u16::from_le_bytes([lo, hi])),
-                Some(&[JUMP_TRUE, lo, hi]) => (true, u16::from_le_bytes([lo, hi])),
-                _ => return false,
-            };
-            let next = pc + 3;
-            if *mode.get_or_insert(or) != or || next + usize::from(by) != end {
-                return false;
-            }
-            let Some((t, next)) = self.instr_at(next, end) else {
-                return false;
-            };
-            let Some(t) = self.test_of(t) else {
-                return false;
-            };
-            if c.tests.push(t).is_err() {
-                return false;
-            }
-            // The combining `and` (`or`), before the end.
-            match code.get(next) {
-                Some(&AND) if !or && next < end => pc = next + 1,
-                Some(&OR) if or && next < end => pc = next + 1,
-                _ => return false,
+    pub(super) fn conj(
+        &self,
+        body: (usize, usize),
+        list: SlotId,
+        level: usize,
+        c: &mut Conj<'v>,
+    ) -> bool {
+        match self.prepared(body, list, level) {
+            Some(p) => c.clone_from(p),
+            None => {
+                if !decode_chain(self.bundle, body, |l, f| Some(self.field_at(l, f)), c) {
+                    return false;
+                }
             }
         }
-        c.absorbing = mode.unwrap_or(false);
-        pc == end
+        if c.unbound {
+            for t in c.tests.iter_mut() {
+                if matches!(t, Test::SlotField { .. } | Test::SlotConst { .. }) {
+                    *t = self.bind(*t);
+                }
+            }
+            c.unbound = false;
+        }
+        true
+    }
+
+    /// The prepared chain of the body `(start, end)` of an aggregate over `list` at `level`,
+    /// if the evaluation's table holds one.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn prepared(
+        &self,
+        (start, end): (usize, usize),
+        list: SlotId,
+        level: usize,
+    ) -> Option<&'e Conj<'static>> {
+        let e = match self.prep {
+            [] => return None,
+            prep => prep.get(
+                prep.binary_search_by_key(&start, |e| e.start as usize)
+                    .ok()?,
+            )?,
+        };
+        (e.end as usize == end && e.list == list && usize::from(e.level) == level)
+            .then_some(&e.conj)
     }
 
     /// The field's value in the element bound now, read as its record declares
     /// ([`Machine::load_field`]).
     #[inline(always)]
     fn field_cell(&self, f: &FieldAt) -> Cell<'v> {
-        let v = self
-            .loops
+        self.scalar(
+            self.field_value_at(f),
+            f.kind,
+            f.enum_id,
+            (f.slot, Some(f.field)),
+        )
+    }
+
+    /// The field's value in the element bound now ([`super::MISSING`] when absent).
+    #[inline(always)]
+    fn field_value_at(&self, f: &FieldAt) -> &'v Value<'v> {
+        self.loops
             .get(usize::from(f.level))
             .and_then(|l| l.2.get(usize::from(f.field)))
-            .unwrap_or(&super::MISSING);
-        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field)))
+            .unwrap_or(&super::MISSING)
+    }
+
+    /// The cell of a test left unbound ([`Self::bind`] binds every test before evaluation;
+    /// out of the per-element loop).
+    #[cold]
+    #[inline(never)]
+    fn unbound_eval(&self, t: &Test<'v>) -> Cell<'v> {
+        match *t {
+            Test::SlotField { op, f, slot } => self.field_vs_cell(op, &f, self.load_slot(slot)),
+            Test::SlotConst { op, slot, konst } => self.cmp_const(op, self.load_slot(slot), konst),
+            _ => super::FALSE,
+        }
+    }
+
+    /// The field's value compared with cell `b` (`cmp.field.slot`).
+    #[inline(always)]
+    fn field_vs_cell(&self, op: CmpOp, f: &FieldAt, b: Cell<'v>) -> Cell<'v> {
+        match (self.field_cell(f), b) {
+            // Two request strings (the seed's `approver.department !=
+            // requester.department`) compared here, not through the general `compare`.
+            (Cell::Str(x), Cell::Str(y)) => Cell::Bool(op.test(if x == y {
+                Ordering::Equal
+            } else {
+                Ordering::Less
+            })),
+            (a, b) => Self::compare(op, a, b),
+        }
     }
 
     /// The condition chain `c` leaves for the elements bound now.
@@ -248,13 +313,37 @@ impl<'v> Machine<'_, '_, 'v> {
                 }
                 // Two request strings (the seed's `approver.department !=
                 // requester.department`) compared here, not through the general `compare`.
-                Test::FieldCell { op, f, b } => match (self.field_cell(f), *b) {
-                    (Cell::Str(x), Cell::Str(y)) => Cell::Bool(op.test(if x == y {
-                        Ordering::Equal
-                    } else {
-                        Ordering::Less
-                    })),
-                    (a, b) => Self::compare(*op, a, b),
+                Test::FieldCell { op, f, b } => self.field_vs_cell(*op, f, *b),
+                // A string field against a string constant (issue #15, session 13): the
+                // symbols compared, the general read and comparison only for another value.
+                Test::FieldSym {
+                    op,
+                    f,
+                    sym,
+                    on_eq,
+                    on_ne,
+                } => match self.field_value_at(f) {
+                    Value::Str(s) => Cell::Bool(if s.sym == *sym { *on_eq } else { *on_ne }),
+                    v => Self::cmp_kv(
+                        *op,
+                        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
+                        kind::STR,
+                        i64::from(*sym),
+                    ),
+                },
+                Test::FieldStr {
+                    op,
+                    f,
+                    b,
+                    on_eq,
+                    on_ne,
+                } => match self.field_value_at(f) {
+                    Value::Str(x) => Cell::Bool(if x == *b { *on_eq } else { *on_ne }),
+                    v => Self::compare(
+                        *op,
+                        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
+                        Cell::Str(b),
+                    ),
                 },
                 Test::Has { level, field } => Cell::Bool(
                     self.loops
@@ -263,6 +352,8 @@ impl<'v> Machine<'_, '_, 'v> {
                         .is_some_and(|v| !matches!(v, Value::Missing)),
                 ),
                 Test::Fixed(cell) => *cell,
+                // Bound before evaluation ([`Self::bind`]); read here all the same.
+                Test::SlotField { .. } | Test::SlotConst { .. } => self.unbound_eval(t),
             };
             match cell {
                 Cell::Bool(b) if b == c.absorbing => return cell,
@@ -275,4 +366,136 @@ impl<'v> Machine<'_, '_, 'v> {
             None => Cell::Bool(!c.absorbing),
         }
     }
+}
+
+/// The field record of field `field` of list slot `list`'s elements bound at `level`, as
+/// [`Machine::field_at`] reads it once that level names `list` (for a prepared chain).
+#[cfg(not(feature = "size"))]
+#[inline(always)]
+pub(super) fn field_of(bundle: &Bundle<'_>, list: SlotId, level: u8, field: u16) -> FieldAt {
+    let first = bundle.slot_rec(list).first_field();
+    let fr = bundle.field_rec(usize::from(first).wrapping_add(field.into()));
+    FieldAt {
+        level,
+        field,
+        kind: fr.kind(),
+        enum_id: fr.enum_id(),
+        slot: list,
+    }
+}
+
+/// The test at `pc` (before `end`) of `bundle`'s code and the offset after it, read from its
+/// bytes at their fixed offsets (issue #15, session 13: the operands of the four test
+/// instructions without the general decoder); `None` if it is no test a specialised body
+/// holds, or `at` gives no field record for its field. A string comparison with a constant
+/// gets its specialised form ([`Test::FieldSym`]); a test of a slot is left unbound
+/// ([`Machine::bind`] reads the slot).
+#[cfg(not(feature = "size"))]
+#[inline(always)]
+fn decode_test(
+    bundle: &Bundle<'_>,
+    pc: usize,
+    end: usize,
+    at: impl Fn(u8, u16) -> Option<FieldAt>,
+) -> Option<(Test<'static>, usize)> {
+    const CMP_FIELD_CONST: u8 = Opcode::CmpFieldConst as u8;
+    const CMP_FIELD_SLOT: u8 = Opcode::CmpFieldSlot as u8;
+    const CMP_SLOT_CONST: u8 = Opcode::CmpSlotConst as u8;
+    const HAS_FIELD: u8 = Opcode::HasField as u8;
+    let u16_of = |lo: u8, hi: u8| u16::from_le_bytes([lo, hi]);
+    Some(match *bundle.body.code.get(pc..end)? {
+        [CMP_FIELD_CONST, op, level, f0, f1, k0, k1, ..] => {
+            let op = CmpOp::from_byte(op)?;
+            let f = at(level, u16_of(f0, f1))?;
+            let r = bundle.const_rec(u16_of(k0, k1));
+            let (ck, cv) = (r.kind(), r.value());
+            let t = match u32::try_from(cv) {
+                Ok(sym) if f.kind == kind::STR && ck == kind::STR && sym != NO_SYMBOL => {
+                    Test::FieldSym {
+                        op,
+                        f,
+                        sym,
+                        on_eq: op.test(Ordering::Equal),
+                        on_ne: op.test(Ordering::Less),
+                    }
+                }
+                _ => Test::FieldConst { op, f, ck, cv },
+            };
+            (t, pc + 7)
+        }
+        [CMP_FIELD_SLOT, op, level, f0, f1, s0, s1, ..] => (
+            Test::SlotField {
+                op: CmpOp::from_byte(op)?,
+                f: at(level, u16_of(f0, f1))?,
+                slot: u16_of(s0, s1),
+            },
+            pc + 7,
+        ),
+        [CMP_SLOT_CONST, op, s0, s1, k0, k1, ..] => (
+            Test::SlotConst {
+                op: CmpOp::from_byte(op)?,
+                slot: u16_of(s0, s1),
+                konst: u16_of(k0, k1),
+            },
+            pc + 6,
+        ),
+        [HAS_FIELD, level, f0, f1, ..] => (
+            Test::Has {
+                level,
+                field: u16_of(f0, f1),
+            },
+            pc + 4,
+        ),
+        _ => return None,
+    })
+}
+
+/// Decodes `code[start..end]` of `bundle` into `c` (empty before) as a chain of tests (see
+/// the module), its fields' records given by `at`, its slot tests unbound: whether it is one.
+#[cfg(not(feature = "size"))]
+pub(super) fn decode_chain<'v>(
+    bundle: &Bundle<'_>,
+    (start, end): (usize, usize),
+    at: impl Fn(u8, u16) -> Option<FieldAt> + Copy,
+    c: &mut Conj<'v>,
+) -> bool {
+    const AND: u8 = Opcode::And as u8;
+    const OR: u8 = Opcode::Or as u8;
+    const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
+    const JUMP_TRUE: u8 = Opcode::JumpIfTrue as u8;
+    let code = bundle.body.code;
+    let Some((t, mut pc)) = decode_test(bundle, start, end, at) else {
+        return false;
+    };
+    if !c.push(t) {
+        return false;
+    }
+    let mut mode: Option<bool> = None;
+    while pc < end {
+        // `jump.false L` or `jump.true L` (opcode, then a little-endian `u16` offset),
+        // landing on the body's end.
+        let (or, by) = match code.get(pc..).and_then(<[u8]>::first_chunk::<3>) {
+            Some(&[JUMP_FALSE, lo, hi]) => (false, u16::from_le_bytes([lo, hi])),
+            Some(&[JUMP_TRUE, lo, hi]) => (true, u16::from_le_bytes([lo, hi])),
+            _ => return false,
+        };
+        let next = pc + 3;
+        if *mode.get_or_insert(or) != or || next + usize::from(by) != end {
+            return false;
+        }
+        let Some((t, next)) = decode_test(bundle, next, end, at) else {
+            return false;
+        };
+        if !c.push(t) {
+            return false;
+        }
+        // The combining `and` (`or`), before the end.
+        match code.get(next) {
+            Some(&AND) if !or && next < end => pc = next + 1,
+            Some(&OR) if or && next < end => pc = next + 1,
+            _ => return false,
+        }
+    }
+    c.absorbing = mode.unwrap_or(false);
+    pc == end
 }

@@ -1,0 +1,192 @@
+//! Aggregate chains decoded once per bundle (issue #15, session 13): a [`Prepared`] table,
+//! filled when a host loads a bundle, holds the decoded form of each aggregate body that is a
+//! chain of simple tests (`vm/conj.rs`), so an evaluation given the table copies the chain
+//! instead of decoding it from the code per decision (on the seed policy that decode was
+//! ~340 instructions of ~2,000).
+//!
+//! The table is caller-owned and fixed-size (`N` chains, no allocation); a bundle with more
+//! chains keeps the rest decoded per decision, as an evaluation without a table does. A chain
+//! is used only when the aggregate met at run time is the one it was prepared for (the same
+//! body, list slot and nesting level), and only with the bundle it was prepared from (its
+//! code section, by address and length): anything else decodes as before. Decisions are
+//! the same with or without a table.
+//!
+//! With the `size` feature (firmware) the table stays empty: no aggregate body is
+//! specialised there (`vm/conj.rs`).
+
+#![cfg_attr(
+    feature = "size",
+    allow(dead_code, reason = "the table stays empty with `size`")
+)]
+
+use super::conj::Conj;
+use crate::bundle::{Bundle, SlotId};
+
+/// One prepared chain: the body `start..end` of an aggregate over `list` at `level`.
+#[derive(Clone)]
+pub(super) struct Entry {
+    pub(super) start: u32,
+    pub(super) end: u32,
+    pub(super) list: SlotId,
+    pub(super) level: u8,
+    /// The chain, its slot tests unbound (`Machine::bind` reads the slots per decision).
+    pub(super) conj: Conj<'static>,
+}
+
+/// The aggregate chains of one bundle decoded once (up to `N` of them), for
+/// [`evaluate_prepared_into`](super::evaluate_prepared_into) and
+/// [`eval_policy_indexed_prepared`](super::eval_policy_indexed_prepared): the same decisions
+/// as without it, in fewer instructions per decision.
+#[derive(Clone)]
+pub struct Prepared<const N: usize> {
+    /// By body start, ascending.
+    entries: heapless::Vec<Entry, N>,
+    /// The code section the chains were decoded from (its address and length).
+    code: (usize, usize),
+}
+
+impl<const N: usize> Prepared<N> {
+    /// A table holding no chain (every evaluation decodes as without one).
+    pub const fn empty() -> Self {
+        Prepared {
+            entries: heapless::Vec::new(),
+            code: (0, 0),
+        }
+    }
+
+    /// Decodes the aggregate chains of `bundle` (a verified bundle), up to `N` of them.
+    pub fn new(bundle: &Bundle<'_>) -> Self {
+        let mut p = Self::empty();
+        p.code = code_id(bundle);
+        #[cfg(not(feature = "size"))]
+        fill(bundle, &mut p.entries);
+        p
+    }
+
+    /// How many chains the table holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the table holds no chain.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The chains to use with `bundle`: none unless it is the bundle they were prepared from.
+    #[inline(always)]
+    pub(super) fn entries_for(&self, bundle: &Bundle<'_>) -> &[Entry] {
+        if code_id(bundle) == self.code {
+            &self.entries
+        } else {
+            &[]
+        }
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for Prepared<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("chains", &self.entries.len())
+            .finish()
+    }
+}
+
+/// The address and length of `bundle`'s code section.
+#[inline(always)]
+fn code_id(bundle: &Bundle<'_>) -> (usize, usize) {
+    let code = bundle.body.code;
+    (code.as_ptr() as usize, code.len())
+}
+
+/// Walks every trigger and clause block of `bundle` and decodes each aggregate body over a
+/// list slot that is a chain of tests of that aggregate's own elements into `out`, sorted by
+/// body start.
+#[cfg(not(feature = "size"))]
+fn fill<const N: usize>(bundle: &Bundle<'_>, out: &mut heapless::Vec<Entry, N>) {
+    use crate::isa::{Instr, MAX_LEVELS};
+    let code_len = bundle.body.code.len();
+    let block = |span: crate::format::Span| {
+        let (start, len) = (span.off as usize, span.len as usize);
+        match start.checked_add(len) {
+            Some(end) if end <= code_len => (start, end),
+            _ => (0, 0),
+        }
+    };
+    for i in 0..bundle.policy_count() {
+        let Ok(id) = crate::bundle::PolicyId::try_from(i) else {
+            break;
+        };
+        let p = bundle.policy_rec(id);
+        let first = p.first_clause();
+        let clauses = (0..p.clause_count())
+            .map(|c| block(bundle.clause_rec(first.saturating_add(c.into())).code()));
+        for (start, end) in core::iter::once(block(p.trigger())).chain(clauses) {
+            // The ends of the aggregate bodies the walk is in (their count is the level).
+            let mut open = heapless::Vec::<usize, MAX_LEVELS>::new();
+            let mut pc = start;
+            while pc < end {
+                while open.last().is_some_and(|&e| e <= pc) {
+                    open.pop();
+                }
+                let Ok((instr, next)) = Instr::decode(bundle.body.code, pc) else {
+                    break;
+                };
+                let (list, body) = match instr {
+                    Instr::Count { list, body }
+                    | Instr::Any { list, body }
+                    | Instr::All { list, body } => (Some(list.0), body.0),
+                    Instr::CountField { body, .. }
+                    | Instr::AnyField { body, .. }
+                    | Instr::AllField { body, .. } => (None, body.0),
+                    _ => {
+                        pc = next;
+                        continue;
+                    }
+                };
+                let body = (next, next.saturating_add(body.into()));
+                if let Some(list) = list {
+                    prepare(bundle, body, list, open.len(), out);
+                }
+                if body.0 < body.1 && open.push(body.1).is_err() {
+                    break;
+                }
+                pc = next;
+            }
+        }
+    }
+    out.sort_unstable_by_key(|e| e.start);
+}
+
+/// Decodes the body of an aggregate over `list` at `level` into `out` if it is a chain of
+/// tests of that aggregate's own elements (and `out` has room).
+#[cfg(not(feature = "size"))]
+fn prepare<const N: usize>(
+    bundle: &Bundle<'_>,
+    (start, end): (usize, usize),
+    list: SlotId,
+    level: usize,
+    out: &mut heapless::Vec<Entry, N>,
+) {
+    let (Ok(s), Ok(e), Ok(l)) = (
+        u32::try_from(start),
+        u32::try_from(end),
+        u8::try_from(level),
+    ) else {
+        return;
+    };
+    if start >= end || out.is_full() || out.iter().any(|x| x.start == s) {
+        return;
+    }
+    let mut conj = Conj::new();
+    let at = |lv: u8, field: u16| (lv == l).then(|| super::conj::field_of(bundle, list, lv, field));
+    if super::conj::decode_chain(bundle, (start, end), at, &mut conj) {
+        let _ = out.push(Entry {
+            start: s,
+            end: e,
+            list,
+            level: l,
+            conj,
+        });
+    }
+}
