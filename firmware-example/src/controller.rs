@@ -202,8 +202,10 @@ impl<'b> Engine<'b> {
         let bundle = match Bundle::from_bytes(bytes) {
             Ok(b) => b,
             Err(e) => {
+                // Issue #15: the error as its stable code (`E<code>`; `ipe explain-error
+                // <code>` on the host names it), no text or structure in flash.
                 error!(
-                    "policy bundle refused ({=usize} bytes): {}; failing closed",
+                    "policy bundle refused ({=usize} bytes): {} (`ipe explain-error`); failing closed",
                     bytes.len(),
                     e
                 );
