@@ -14,7 +14,7 @@
 //! # Features
 //! | feature | what it adds |
 //! |---|---|
-//! | `defmt` | `defmt::Format` on public types, for firmware logs; the load errors as their stable code and numbers, `E<code> [numbers]` ([`errcode`]) |
+//! | `defmt` | `defmt::Format` on public types, for firmware logs; the load errors as their stable code, `E<code>` ([`errcode`]); an attribute error's text ([`decision::ErrorText`]) with its words as defmt format strings (not in flash) |
 //! | `defmt-errors` | with `defmt`: the load errors logged with their derived structure instead of their code |
 //! | `alloc` | [`report`]: decisions rendered with names and their JSON form (uses `alloc` and `serde_json` without `std`) |
 //! | `regex` | `matches`: bundles with a regex table load and run (a `regex-automata` sparse DFA search); without it they are refused at load |
@@ -60,6 +60,8 @@ pub mod digits;
 pub mod disasm;
 pub mod dynkey;
 pub mod errcode;
+#[cfg(feature = "defmt")]
+mod errlog;
 pub mod family;
 pub mod fold;
 pub mod format;
