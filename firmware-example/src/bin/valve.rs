@@ -17,7 +17,8 @@ struct Step {
     /// The step's description, interned by defmt (issue #15: the text stays in the ELF's
     /// `.defmt` section for the host's decoder, out of the device's flash).
     what: fn() -> defmt::Str,
-    setup: fn(&Plant),
+    /// The plant's inputs for the step (issue #15: data, not a closure per step).
+    inputs: Inputs,
     command: Command,
     effect: Effect,
     /// Names of the matched, violated and erring policies, in bundle order.
@@ -26,40 +27,64 @@ struct Step {
     errors: &'static [&'static str],
 }
 
+/// A step's inputs.
+#[derive(Clone, Copy)]
+struct Inputs {
+    door_closed: bool,
+    door_bouncing: bool,
+    operator_key: bool,
+    supervisor_key: bool,
+    pressure: Sample,
+    temperature: Sample,
+}
+
 /// The plant before each step: door closed, operator key, 250 kPa, 20 degrees.
-fn base(p: &Plant) {
-    p.reset_inputs();
-    p.operator_key.set(true);
-    p.pressure.set(Sample::Value(250));
+const BASE: Inputs = Inputs {
+    door_closed: true,
+    door_bouncing: false,
+    operator_key: true,
+    supervisor_key: false,
+    pressure: Sample::Value(250),
+    temperature: Sample::Value(20),
+};
+
+/// Sets the plant's inputs to `i`.
+fn set(p: &Plant, i: &Inputs) {
+    p.door_closed.set(i.door_closed);
+    p.door_bouncing.set(i.door_bouncing);
+    p.operator_key.set(i.operator_key);
+    p.supervisor_key.set(i.supervisor_key);
+    p.pressure.set(i.pressure);
+    p.temperature.set(i.temperature);
 }
 
 const OPEN: &[&str] = &["OperatorRole", "DoorInterlock", "PressureLimit"];
 
 #[rustfmt::skip]
 const SCRIPT: &[Step] = &[
-    Step { what: || defmt::intern!("allowed: open at 250 kPa, door closed, operator"), setup: |_| {},
+    Step { what: || defmt::intern!("allowed: open at 250 kPa, door closed, operator"), inputs: BASE,
            command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
-    Step { what: || defmt::intern!("denied: door open"), setup: |p| p.door_closed.set(false),
+    Step { what: || defmt::intern!("denied: door open"), inputs: Inputs { door_closed: false, ..BASE },
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &["DoorInterlock"], errors: &[] },
-    Step { what: || defmt::intern!("denied: 350 kPa needs a supervisor"), setup: |p| p.pressure.set(Sample::Value(350)),
+    Step { what: || defmt::intern!("denied: 350 kPa needs a supervisor"), inputs: Inputs { pressure: Sample::Value(350), ..BASE },
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &["PressureLimit"], errors: &[] },
-    Step { what: || defmt::intern!("allowed: 350 kPa with the supervisor key"), setup: |p| { p.pressure.set(Sample::Value(350)); p.supervisor_key.set(true) },
+    Step { what: || defmt::intern!("allowed: 350 kPa with the supervisor key"), inputs: Inputs { pressure: Sample::Value(350), supervisor_key: true, ..BASE },
            command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
-    Step { what: || defmt::intern!("denied: heating at 95 degrees"), setup: |p| p.temperature.set(Sample::Value(95)),
+    Step { what: || defmt::intern!("denied: heating at 95 degrees"), inputs: Inputs { temperature: Sample::Value(95), ..BASE },
            command: Command::Heat, effect: Effect::Deny, matched: &["OverTemperature", "OperatorRole"], violated: &["OverTemperature"], errors: &[] },
-    Step { what: || defmt::intern!("denied: a viewer cannot heat"), setup: |p| p.operator_key.set(false),
+    Step { what: || defmt::intern!("denied: a viewer cannot heat"), inputs: Inputs { operator_key: false, ..BASE },
            command: Command::Heat, effect: Effect::Deny, matched: &["OverTemperature", "OperatorRole"], violated: &["OperatorRole"], errors: &[] },
-    Step { what: || defmt::intern!("allowed: heat at 60 degrees, operator"), setup: |p| p.temperature.set(Sample::Value(60)),
+    Step { what: || defmt::intern!("allowed: heat at 60 degrees, operator"), inputs: Inputs { temperature: Sample::Value(60), ..BASE },
            command: Command::Heat, effect: Effect::Allow, matched: &["OverTemperature", "OperatorRole"], violated: &[], errors: &[] },
-    Step { what: || defmt::intern!("not applicable: calibrate (bundle default deny)"), setup: |_| {},
+    Step { what: || defmt::intern!("not applicable: calibrate (bundle default deny)"), inputs: BASE,
            command: Command::Calibrate, effect: Effect::Deny, matched: &[], violated: &[], errors: &[] },
-    Step { what: || defmt::intern!("missing reading: pressure sensor NACK -> fail closed"), setup: |p| p.pressure.set(Sample::Nack),
+    Step { what: || defmt::intern!("missing reading: pressure sensor NACK -> fail closed"), inputs: Inputs { pressure: Sample::Nack, ..BASE },
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["PressureLimit"] },
-    Step { what: || defmt::intern!("missing reading: sensor not ready -> fail closed"), setup: |p| p.pressure.set(Sample::NotReady),
+    Step { what: || defmt::intern!("missing reading: sensor not ready -> fail closed"), inputs: Inputs { pressure: Sample::NotReady, ..BASE },
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["PressureLimit"] },
-    Step { what: || defmt::intern!("missing reading: door switch bouncing -> fail closed"), setup: |p| p.door_bouncing.set(true),
+    Step { what: || defmt::intern!("missing reading: door switch bouncing -> fail closed"), inputs: Inputs { door_bouncing: true, ..BASE },
            command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["DoorInterlock"] },
-    Step { what: || defmt::intern!("allowed again: 120 kPa, door steady"), setup: |p| p.pressure.set(Sample::Value(120)),
+    Step { what: || defmt::intern!("allowed again: 120 kPa, door steady"), inputs: Inputs { pressure: Sample::Value(120), ..BASE },
            command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
 ];
 
@@ -105,8 +130,7 @@ fn main() -> ! {
     let (mut failures, mut eval_stack) = (0u32, 0usize);
     for (i, step) in SCRIPT.iter().enumerate() {
         defmt::info!("step {=usize}: {=istr}", i + 1, (step.what)());
-        base(&plant);
-        (step.setup)(&plant);
+        set(&plant, &step.inputs);
         let verdict = station.step_with(step.command, |engine, ctx| {
             let (v, used) = board::measure(|| engine.decide(ctx));
             eval_stack = eval_stack.max(used);
