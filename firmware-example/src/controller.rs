@@ -17,7 +17,7 @@ use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal::i2c::I2c;
 #[cfg(target_os = "none")]
-use ipe_nostd::{decision::write_error_text, render::write_reason};
+use ipe_nostd::render::write_reason;
 use ipe_nostd::{
     evaluate, AttrError, Bundle, BundleError, Context, Decision, Effect, PolicyId, SlotId, Value,
 };
@@ -202,8 +202,10 @@ impl<'b> Engine<'b> {
         let bundle = match Bundle::from_bytes(bytes) {
             Ok(b) => b,
             Err(e) => {
+                // Issue #15: the error as its stable code (`E<code>`; `ipe explain-error
+                // <code>` on the host names it), no text or structure in flash.
                 error!(
-                    "policy bundle refused ({=usize} bytes): {}; failing closed",
+                    "policy bundle refused ({=usize} bytes): {} (`ipe explain-error`); failing closed",
                     bytes.len(),
                     e
                 );
@@ -373,7 +375,9 @@ impl<'b> Engine<'b> {
     }
 }
 
-/// Logs policy `id`'s attribute error `error` with the policy's name and intent.
+/// Logs policy `id`'s attribute error `error` with the policy's name and intent (issue #15:
+/// its words as defmt format strings, ipe-nostd's `defmt::Format` of `ErrorText`, so they stay
+/// out of flash).
 #[cfg_attr(not(target_os = "none"), allow(unused_variables))]
 fn log_error(bundle: &Bundle<'_>, id: PolicyId, error: AttrError) {
     let p = bundle.policy(id);
@@ -381,7 +385,7 @@ fn log_error(bundle: &Bundle<'_>, id: PolicyId, error: AttrError) {
         "  error     {=str} \"{=str}\": {}",
         p.name,
         p.intent,
-        Pieces(|w: &mut Piece<'_>| write_error_text(w, bundle, error))
+        bundle.error_text(error)
     );
 }
 

@@ -220,6 +220,15 @@ pub enum Command {
     Push(crate::oci::PushArgs),
     /// Pulls a bundle artifact from an OCI registry (by tag or digest); see docs/oci.md.
     Pull(crate::oci::PullArgs),
+    /// Names a load error from its stable code as a firmware logs it (`E201`), and with the
+    /// logged numbers prints its text (issue #15; docs/bundle-format.md, "Load error codes").
+    ExplainError {
+        /// The code: `E201` or `201`.
+        code: String,
+        /// The error's numbers, as logged (`3 1 0 17 0 255` or `[3, 1, 0, 17, 0, 255]`).
+        #[arg(allow_negative_numbers = true)]
+        numbers: Vec<String>,
+    },
 }
 
 /// `--now`: RFC 3339 text or integer epoch seconds, as ms since the Unix epoch.

@@ -298,6 +298,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Push(args) => ipe_cli::oci::push(args),
         Command::Pull(args) => ipe_cli::oci::pull(args),
+        Command::ExplainError { code, numbers } => ipe_cli::explain_error::run(&code, &numbers),
     }
 }
 

@@ -15,6 +15,9 @@ mod examples;
 /// Issue #16: `ipe explain`.
 #[path = "suite/explain.rs"]
 mod explain;
+/// Issue #15: `ipe explain-error` (load error codes).
+#[path = "suite/explain_error.rs"]
+mod explain_error;
 /// Issue #16: `ipe fmt` against golden files.
 #[path = "suite/fmt.rs"]
 mod fmt;

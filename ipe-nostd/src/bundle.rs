@@ -17,8 +17,8 @@ pub type SlotId = u16;
 pub type PolicyId = u16;
 
 /// Why a byte string is not a usable bundle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt-errors", derive(defmt::Format))]
 pub enum BundleError {
     /// Shorter than the header, or shorter than the body length the header declares.
     Truncated {

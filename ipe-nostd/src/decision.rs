@@ -354,8 +354,8 @@ impl fmt::Display for ReasonText<'_, '_> {
 
 /// Renders an attribute error (see `docs/LANGUAGE.md`).
 pub struct ErrorText<'b, 'a> {
-    bundle: &'b Bundle<'a>,
-    error: AttrError,
+    pub(crate) bundle: &'b Bundle<'a>,
+    pub(crate) error: AttrError,
 }
 
 impl fmt::Display for ErrorText<'_, '_> {

@@ -12,7 +12,7 @@ use crate::format::kind;
 use crate::isa::{Instr, StrOp};
 
 /// An optional family of the language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Family {
     /// Timestamps and durations (kinds 12, 13), `sub` and `time.*` (feature `time`).

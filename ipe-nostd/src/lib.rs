@@ -14,7 +14,8 @@
 //! # Features
 //! | feature | what it adds |
 //! |---|---|
-//! | `defmt` | `defmt::Format` on public types, for firmware logs |
+//! | `defmt` | `defmt::Format` on public types, for firmware logs; the load errors as their stable code, `E<code>` ([`errcode`]); an attribute error's text ([`decision::ErrorText`]) with its words as defmt format strings (not in flash) |
+//! | `defmt-errors` | with `defmt`: the load errors logged with their derived structure instead of their code |
 //! | `alloc` | [`report`]: decisions rendered with names and their JSON form (uses `alloc` and `serde_json` without `std`) |
 //! | `regex` | `matches`: bundles with a regex table load and run (a `regex-automata` sparse DFA search); without it they are refused at load |
 //! | `time` | timestamps, durations, `sub` and `time.*` (issue #14); without it bundles using them are refused at load |
@@ -58,6 +59,9 @@ pub mod decision;
 pub mod digits;
 pub mod disasm;
 pub mod dynkey;
+pub mod errcode;
+#[cfg(feature = "defmt")]
+mod errlog;
 pub mod family;
 pub mod fold;
 pub mod format;

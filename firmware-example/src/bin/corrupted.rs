@@ -52,12 +52,13 @@ fn main() -> ! {
     let crc = run(
         "corrupted-crc.ipeb (one body byte flipped)",
         CORRUPTED_CRC,
-        |e| matches!(e, LoadError::Bundle(BundleError::ChecksumMismatch { .. })),
+        // Issue #15: the refusal's stable code, as logged (6, 201), checked on the device too.
+        |e| matches!(e, LoadError::Bundle(b @ BundleError::ChecksumMismatch { .. }) if b.code() == 6),
     );
     let code = run(
         "corrupted-code.ipeb (bad opcode, CRC fixed up)",
         CORRUPTED_CODE,
-        |e| matches!(e, LoadError::Bundle(BundleError::Verify(_))),
+        |e| matches!(e, LoadError::Bundle(b @ BundleError::Verify(_)) if b.code() == 201),
     );
     board::exit(if crc != EXIT_OK { crc } else { code })
 }

@@ -17,61 +17,102 @@ struct Step {
     /// The step's description, interned by defmt (issue #15: the text stays in the ELF's
     /// `.defmt` section for the host's decoder, out of the device's flash).
     what: fn() -> defmt::Str,
-    setup: fn(&Plant),
+    /// The plant's inputs for the step (issue #15: data, not a closure per step).
+    inputs: Inputs,
     command: Command,
     effect: Effect,
-    /// Names of the matched, violated and erring policies, in bundle order.
-    matched: &'static [&'static str],
-    violated: &'static [&'static str],
-    errors: &'static [&'static str],
+    /// The matched, violated and erring policies: a set of [`NAMES`] (bit `i` is `NAMES[i]`;
+    /// issue #15: a byte per list instead of a slice of names).
+    matched: u8,
+    violated: u8,
+    errors: u8,
 }
+
+/// A step's inputs: the switches (a set of the `DOOR_CLOSED`... bits) and the sensor's answers.
+#[derive(Clone, Copy)]
+struct Inputs {
+    switches: u8,
+    pressure: Sample,
+    temperature: Sample,
+}
+
+const DOOR_CLOSED: u8 = 1;
+const DOOR_BOUNCING: u8 = 2;
+const OPERATOR_KEY: u8 = 4;
+const SUPERVISOR_KEY: u8 = 8;
 
 /// The plant before each step: door closed, operator key, 250 kPa, 20 degrees.
-fn base(p: &Plant) {
-    p.reset_inputs();
-    p.operator_key.set(true);
-    p.pressure.set(Sample::Value(250));
+const BASE: Inputs = Inputs {
+    switches: DOOR_CLOSED | OPERATOR_KEY,
+    pressure: Sample::Value(250),
+    temperature: Sample::Value(20),
+};
+
+/// Sets the plant's inputs to `i`.
+fn set(p: &Plant, i: &Inputs) {
+    let on = |bit: u8| i.switches & bit != 0;
+    p.door_closed.set(on(DOOR_CLOSED));
+    p.door_bouncing.set(on(DOOR_BOUNCING));
+    p.operator_key.set(on(OPERATOR_KEY));
+    p.supervisor_key.set(on(SUPERVISOR_KEY));
+    p.pressure.set(i.pressure);
+    p.temperature.set(i.temperature);
 }
 
-const OPEN: &[&str] = &["OperatorRole", "DoorInterlock", "PressureLimit"];
+/// The bundle's policies, in bundle order: a decision's lists name them in this order.
+const NAMES: [&str; 4] = [
+    "OverTemperature",
+    "OperatorRole",
+    "DoorInterlock",
+    "PressureLimit",
+];
+const OVER_TEMPERATURE: u8 = 1;
+const OPERATOR_ROLE: u8 = 2;
+const DOOR_INTERLOCK: u8 = 4;
+const PRESSURE_LIMIT: u8 = 8;
+const NONE: u8 = 0;
+const OPEN: u8 = OPERATOR_ROLE | DOOR_INTERLOCK | PRESSURE_LIMIT;
+const HEAT: u8 = OVER_TEMPERATURE | OPERATOR_ROLE;
 
 #[rustfmt::skip]
 const SCRIPT: &[Step] = &[
-    Step { what: || defmt::intern!("allowed: open at 250 kPa, door closed, operator"), setup: |_| {},
-           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
-    Step { what: || defmt::intern!("denied: door open"), setup: |p| p.door_closed.set(false),
-           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &["DoorInterlock"], errors: &[] },
-    Step { what: || defmt::intern!("denied: 350 kPa needs a supervisor"), setup: |p| p.pressure.set(Sample::Value(350)),
-           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &["PressureLimit"], errors: &[] },
-    Step { what: || defmt::intern!("allowed: 350 kPa with the supervisor key"), setup: |p| { p.pressure.set(Sample::Value(350)); p.supervisor_key.set(true) },
-           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
-    Step { what: || defmt::intern!("denied: heating at 95 degrees"), setup: |p| p.temperature.set(Sample::Value(95)),
-           command: Command::Heat, effect: Effect::Deny, matched: &["OverTemperature", "OperatorRole"], violated: &["OverTemperature"], errors: &[] },
-    Step { what: || defmt::intern!("denied: a viewer cannot heat"), setup: |p| p.operator_key.set(false),
-           command: Command::Heat, effect: Effect::Deny, matched: &["OverTemperature", "OperatorRole"], violated: &["OperatorRole"], errors: &[] },
-    Step { what: || defmt::intern!("allowed: heat at 60 degrees, operator"), setup: |p| p.temperature.set(Sample::Value(60)),
-           command: Command::Heat, effect: Effect::Allow, matched: &["OverTemperature", "OperatorRole"], violated: &[], errors: &[] },
-    Step { what: || defmt::intern!("not applicable: calibrate (bundle default deny)"), setup: |_| {},
-           command: Command::Calibrate, effect: Effect::Deny, matched: &[], violated: &[], errors: &[] },
-    Step { what: || defmt::intern!("missing reading: pressure sensor NACK -> fail closed"), setup: |p| p.pressure.set(Sample::Nack),
-           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["PressureLimit"] },
-    Step { what: || defmt::intern!("missing reading: sensor not ready -> fail closed"), setup: |p| p.pressure.set(Sample::NotReady),
-           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["PressureLimit"] },
-    Step { what: || defmt::intern!("missing reading: door switch bouncing -> fail closed"), setup: |p| p.door_bouncing.set(true),
-           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: &[], errors: &["DoorInterlock"] },
-    Step { what: || defmt::intern!("allowed again: 120 kPa, door steady"), setup: |p| p.pressure.set(Sample::Value(120)),
-           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: &[], errors: &[] },
+    Step { what: || defmt::intern!("allowed: open at 250 kPa, door closed, operator"), inputs: BASE,
+           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: NONE, errors: NONE },
+    Step { what: || defmt::intern!("denied: door open"), inputs: Inputs { switches: OPERATOR_KEY, ..BASE },
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: DOOR_INTERLOCK, errors: NONE },
+    Step { what: || defmt::intern!("denied: 350 kPa needs a supervisor"), inputs: Inputs { pressure: Sample::Value(350), ..BASE },
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: PRESSURE_LIMIT, errors: NONE },
+    Step { what: || defmt::intern!("allowed: 350 kPa with the supervisor key"), inputs: Inputs { switches: DOOR_CLOSED | OPERATOR_KEY | SUPERVISOR_KEY, pressure: Sample::Value(350), ..BASE },
+           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: NONE, errors: NONE },
+    Step { what: || defmt::intern!("denied: heating at 95 degrees"), inputs: Inputs { temperature: Sample::Value(95), ..BASE },
+           command: Command::Heat, effect: Effect::Deny, matched: HEAT, violated: OVER_TEMPERATURE, errors: NONE },
+    Step { what: || defmt::intern!("denied: a viewer cannot heat"), inputs: Inputs { switches: DOOR_CLOSED, ..BASE },
+           command: Command::Heat, effect: Effect::Deny, matched: HEAT, violated: OPERATOR_ROLE, errors: NONE },
+    Step { what: || defmt::intern!("allowed: heat at 60 degrees, operator"), inputs: Inputs { temperature: Sample::Value(60), ..BASE },
+           command: Command::Heat, effect: Effect::Allow, matched: HEAT, violated: NONE, errors: NONE },
+    Step { what: || defmt::intern!("not applicable: calibrate (bundle default deny)"), inputs: BASE,
+           command: Command::Calibrate, effect: Effect::Deny, matched: NONE, violated: NONE, errors: NONE },
+    Step { what: || defmt::intern!("missing reading: pressure sensor NACK -> fail closed"), inputs: Inputs { pressure: Sample::Nack, ..BASE },
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: NONE, errors: PRESSURE_LIMIT },
+    Step { what: || defmt::intern!("missing reading: sensor not ready -> fail closed"), inputs: Inputs { pressure: Sample::NotReady, ..BASE },
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: NONE, errors: PRESSURE_LIMIT },
+    Step { what: || defmt::intern!("missing reading: door switch bouncing -> fail closed"), inputs: Inputs { switches: DOOR_CLOSED | DOOR_BOUNCING | OPERATOR_KEY, ..BASE },
+           command: Command::OpenValve, effect: Effect::Deny, matched: OPEN, violated: NONE, errors: DOOR_INTERLOCK },
+    Step { what: || defmt::intern!("allowed again: 120 kPa, door steady"), inputs: Inputs { pressure: Sample::Value(120), ..BASE },
+           command: Command::OpenValve, effect: Effect::Allow, matched: OPEN, violated: NONE, errors: NONE },
 ];
 
-fn names_match(engine: &Engine<'_>, ids: impl Iterator<Item = u16>, want: &[&str]) -> bool {
-    let mut n = 0;
+/// Whether `ids` are the policies of set `want`, in bundle order, by name.
+fn names_match(engine: &Engine<'_>, ids: impl Iterator<Item = u16>, mut want: u8) -> bool {
     for id in ids {
-        if want.get(n) != Some(&engine.policy_name(id)) {
+        // The first policy left in `want` (none: 8, past `NAMES`).
+        let next = want.trailing_zeros() as usize;
+        if NAMES.get(next) != Some(&engine.policy_name(id)) {
             return false;
         }
-        n += 1;
+        want &= want.wrapping_sub(1);
     }
-    n == want.len()
+    want == 0
 }
 
 fn check(step: &Step, engine: &Engine<'_>, v: &Verdict, plant: &Plant) -> bool {
@@ -105,8 +146,7 @@ fn main() -> ! {
     let (mut failures, mut eval_stack) = (0u32, 0usize);
     for (i, step) in SCRIPT.iter().enumerate() {
         defmt::info!("step {=usize}: {=istr}", i + 1, (step.what)());
-        base(&plant);
-        (step.setup)(&plant);
+        set(&plant, &step.inputs);
         let verdict = station.step_with(step.command, |engine, ctx| {
             let (v, used) = board::measure(|| engine.decide(ctx));
             eval_stack = eval_stack.max(used);

@@ -19,7 +19,7 @@ pub use records::verify_with_max_cost;
 use crate::format::{Body, EnumRec, SlotRec, Span};
 
 /// A section of the body, for error messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Section {
     /// The default decision byte.
@@ -65,7 +65,7 @@ pub enum Section {
 }
 
 /// Which code block of a policy an error is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Block {
     /// The trigger.
@@ -75,7 +75,7 @@ pub enum Block {
 }
 
 /// What is wrong with a code block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum CodeError {
     /// A byte that is no opcode.
@@ -104,8 +104,8 @@ pub enum CodeError {
 }
 
 /// Why a bundle body was rejected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt-errors", derive(defmt::Format))]
 pub enum VerifyError {
     /// A section's length is not a whole number of records, or has too many records.
     BadLength(Section),
