@@ -1,6 +1,6 @@
 //! Stable numeric codes for load errors (issue #15): a firmware logs a [`BundleError`] as its
 //! code and its numbers instead of its text or structure (no text in flash), and a host turns
-//! them back into the error (`ipe explain <code> [numbers]`, [`BundleError::from_code`]).
+//! them back into the error (`ipe explain-error <code> [numbers]`, [`BundleError::from_code`]).
 //!
 //! **Codes.** Every variant of [`BundleError`], and every variant of the [`VerifyError`] and
 //! [`CodeError`] it wraps, has one code, the variant's position in its enum plus a base:
