@@ -25,6 +25,7 @@ use calls::MAX_PARAMS;
 mod calls;
 mod defer;
 mod dynkey;
+mod fast;
 mod fold;
 mod ipcmp;
 mod konst;
@@ -130,8 +131,18 @@ pub(crate) struct Gen<'f, 's> {
     defer_read: bool,
     /// Whether the read being built is of a top-level slot (its loads may move).
     slot_read: bool,
+    /// Inside an aggregate's fast loop (`fast.rs`): the block of the loop's exact copy, where
+    /// a failed read goes.
+    bail: Option<ir::Block>,
+    /// Whether aggregates are being compiled in their exact form (the cold copy of a fast
+    /// loop: errors as values, helper calls).
+    exact: bool,
     /// Whether the string read being built is only compared by symbol (no text loads).
     sym_only: bool,
+    /// The constant [`OK`], one value defined in the entry block (issue #15, session 13: the
+    /// error cells of two paths that meet are then the same value, and the join needs no
+    /// block parameter for them).
+    okv: ir::Value,
 }
 
 type R<T> = Result<T, JitError>;
@@ -152,6 +163,7 @@ impl<'f, 's> Gen<'f, 's> {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let values = b.block_params(entry)[0];
+        let okv = b.ins().iconst(I64, OK as i64);
         // Variables are numbered in declaration order, so `var(i)` is the i-th declared.
         for _ in 0..VARS {
             b.declare_var(I64);
@@ -169,7 +181,10 @@ impl<'f, 's> Gen<'f, 's> {
             defer: false,
             defer_read: false,
             slot_read: false,
+            bail: None,
+            exact: false,
             sym_only: false,
+            okv,
         }
     }
 
@@ -200,7 +215,7 @@ impl<'f, 's> Gen<'f, 's> {
     }
 
     fn ok(&mut self) -> ir::Value {
-        self.iconst(OK as i64)
+        self.okv
     }
 
     fn flags() -> MemFlagsData {
