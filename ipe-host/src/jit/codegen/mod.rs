@@ -10,6 +10,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData};
 use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::settings::OptLevel;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use ipe_nostd::bundle::{BodyKind, PolicyId};
 use ipe_nostd::isa::{MAX_LEVELS, STACK_CELLS};
@@ -297,9 +298,34 @@ impl<'f, 's> Gen<'f, 's> {
     }
 
     /// Compiles policy `id`: trigger, clauses and outcome.
+    ///
+    /// Issue #15, session 13: at the optimized tier, a policy whose only errors are read
+    /// errors is compiled twice (`fast.rs`): a fast copy whose reads leave for the exact
+    /// copy (cold) when a value is not one the native path reads, so the fast copy has no
+    /// error cells at all.
     pub(crate) fn policy(mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
-        let p = bundle.policy(id);
         self.defer = defer::defers(bundle, id);
+        if self.defer && self.isa.flags().opt_level() != OptLevel::None {
+            let exact = self.b.create_block();
+            self.bail = Some(exact);
+            let fast = self.body(bundle, id);
+            self.bail = None;
+            fast?;
+            self.b.switch_to_block(exact);
+            self.b.seal_block(exact);
+            self.b.set_cold_block(exact);
+            // The exact copy runs only for a request with a failed read: its aggregates
+            // need no fast copy of their own.
+            self.exact = true;
+        }
+        self.body(bundle, id)?;
+        self.b.finalize(self.isa.frontend_config());
+        Ok(())
+    }
+
+    /// The code of policy `id` from the current block: trigger, clauses and returns.
+    fn body(&mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
+        let p = bundle.policy(id);
         let zero = self.iconst(0);
         self.b.def_var(var(NOTE_HAS), zero);
         self.b.def_var(var(NOTE_VAL), zero);
@@ -311,7 +337,6 @@ impl<'f, 's> Gen<'f, 's> {
             let m = self.iconst(-1);
             self.store(m, OUT_CLAUSE);
             self.ret(RET_VIOLATED);
-            self.b.finalize(self.isa.frontend_config());
             return Ok(());
         }
         let okv = self.ok();
@@ -352,7 +377,6 @@ impl<'f, 's> Gen<'f, 's> {
         }
         let e = self.b.use_var(var(CLAUSE_ERR));
         self.return_error_or(e, RET_APPLIED_ERROR, RET_SATISFIED);
-        self.b.finalize(self.isa.frontend_config());
         Ok(())
     }
 
