@@ -33,7 +33,46 @@ pub(super) fn fast_body(code: &[u8]) -> bool {
     true
 }
 
+/// The scalar slots the instructions of `code` read (with repeats).
+fn slot_reads(code: &[u8]) -> impl Iterator<Item = u16> + '_ {
+    let mut pc = 0usize;
+    core::iter::from_fn(move || {
+        while pc < code.len() {
+            let (instr, next) = Instr::decode(code, pc).ok()?;
+            pc = next;
+            match instr {
+                Instr::LoadSlot { slot }
+                | Instr::CmpSlotConst { slot, .. }
+                | Instr::CmpFieldSlot { slot, .. }
+                | Instr::InSlotSet { slot, .. } => return Some(slot.0),
+                _ => {}
+            }
+        }
+        None
+    })
+}
+
 impl Gen<'_, '_> {
+    /// In a fast loop's preheader: reads each scalar slot the loop's body reads, once (its
+    /// reads in the body then use these cells). A slot read here that the body would not have
+    /// read (an empty list, a short-circuit) may leave for the exact copy needlessly, never
+    /// with another outcome.
+    pub(super) fn hoist_slot_reads(&mut self, body: &[u8]) -> R<()> {
+        if self.bail.is_none() {
+            return Ok(());
+        }
+        for s in slot_reads(body) {
+            if self.hoisted.iter().any(|&(h, _)| h == s)
+                || !super::defer::deferrable(self.sh.slot(s).kind)
+            {
+                continue;
+            }
+            let c = self.load_slot(s)?;
+            self.hoisted.push((s, c));
+        }
+        Ok(())
+    }
+
     /// The aggregate `op` over list slot `s` (its value at `addr`) as a fast copy and a cold
     /// exact copy (see the module docs).
     pub(super) fn fast_aggregate(

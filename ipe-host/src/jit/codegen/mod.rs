@@ -135,6 +135,8 @@ pub(crate) struct Gen<'f, 's> {
     /// Inside an aggregate's fast loop (`fast.rs`): the block of the loop's exact copy, where
     /// a failed read goes.
     bail: Option<ir::Block>,
+    /// Slot cells read once in the preheader of the enclosing fast loops (`fast.rs`).
+    hoisted: Vec<(u16, Cell)>,
     /// Whether aggregates are being compiled in their exact form (the cold copy of a fast
     /// loop: errors as values, helper calls).
     exact: bool,
@@ -183,6 +185,7 @@ impl<'f, 's> Gen<'f, 's> {
             defer_read: false,
             slot_read: false,
             bail: None,
+            hoisted: Vec::new(),
             exact: false,
             sym_only: false,
             okv,

@@ -226,6 +226,8 @@ impl Gen<'_, '_> {
         self.b.ins().brif(lok, pre, &[], done, &args(&[zero, lerr]));
         self.b.switch_to_block(pre);
         self.b.seal_block(pre);
+        let hoisted = self.hoisted.len();
+        self.hoist_slot_reads(body)?;
         let bytes = self.b.ins().imul_imm_s(n, step);
         let end = self.b.ins().iadd(ptr, bytes);
         self.b.def_var(v_elem, ptr);
@@ -308,6 +310,7 @@ impl Gen<'_, '_> {
         self.b.ins().jump(done, &args(&[val, er]));
         self.b.switch_to_block(done);
         self.b.seal_block(done);
+        self.hoisted.truncate(hoisted);
         let ty = if op == Opcode::Count {
             Ty::Int
         } else {

@@ -185,6 +185,11 @@ impl Gen<'_, '_> {
     }
 
     pub(super) fn load_slot(&mut self, s: u16) -> R<Cell> {
+        if self.bail.is_some() {
+            if let Some(&(_, c)) = self.hoisted.iter().find(|&&(h, _)| h == s) {
+                return Ok(c);
+            }
+        }
         let sh = self.sh.slot(s);
         let addr = self.slot_addr(s);
         let defer = self.defer && super::defer::deferrable(sh.kind);
