@@ -39,6 +39,11 @@ mod jit_defer;
 #[cfg(feature = "jit")]
 #[path = "suite/jit_diff.rs"]
 mod jit_diff;
+/// Issue 15, session 13: aggregates' fast and exact native copies and native text equality
+/// agree with the interpreter.
+#[cfg(feature = "jit")]
+#[path = "suite/jit_fast.rs"]
+mod jit_fast;
 /// Issue 13: quantifiers over lists of scalars and set operators through the three readers
 /// and the JIT.
 #[path = "suite/lists.rs"]

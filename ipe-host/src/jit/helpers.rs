@@ -105,11 +105,6 @@ pub(crate) extern "C" fn arith_err(op: u64, a: u64, b: u64, at: u64) -> u64 {
     }
 }
 
-/// Whether two texts are equal.
-pub(crate) extern "C" fn text_eq(a: *const u8, al: u64, b: *const u8, bl: u64) -> u64 {
-    u64::from(bytes(a, al) == bytes(b, bl))
-}
-
 /// A string operator on two string cells (symbols resolve empty texts, as the interpreter's).
 pub(crate) extern "C" fn str_op(
     sh: *const Shapes,

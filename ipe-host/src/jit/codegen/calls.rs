@@ -21,8 +21,6 @@ pub(crate) enum Helper {
     ReadErrAt,
     /// [`helpers::resolve_err`] (issue #15: deferred read errors).
     ResolveErr,
-    /// [`helpers::text_eq`].
-    TextEq,
     /// [`helpers::str_op`].
     StrOp,
     /// [`helpers::enum_rank`].
@@ -65,7 +63,7 @@ pub(crate) enum Helper {
 
 /// Number of helpers.
 #[cfg(test)]
-const HELPERS: usize = 23;
+const HELPERS: usize = 22;
 
 impl Helper {
     /// Every helper.
@@ -74,7 +72,6 @@ impl Helper {
         Helper::ReadErr,
         Helper::ReadErrAt,
         Helper::ResolveErr,
-        Helper::TextEq,
         Helper::StrOp,
         Helper::EnumRank,
         Helper::SetContains,
@@ -102,7 +99,6 @@ impl Helper {
             Helper::ReadErr => helpers::read_err as *const u8,
             Helper::ReadErrAt => helpers::read_err_at as *const u8,
             Helper::ResolveErr => helpers::resolve_err as *const u8,
-            Helper::TextEq => helpers::text_eq as *const u8,
             Helper::StrOp => helpers::str_op as *const u8,
             Helper::EnumRank => helpers::enum_rank as *const u8,
             Helper::SetContains => helpers::set_contains as *const u8,
@@ -129,7 +125,6 @@ impl Helper {
     fn params(self) -> usize {
         match self {
             Helper::ReadErr => 5,
-            Helper::TextEq => 4,
             Helper::StrOp | Helper::StrFold => 8,
             Helper::EnumRank | Helper::SetContains | Helper::ListErr | Helper::IpInSet => 3,
             Helper::ReadErrAt | Helper::ResolveErr => 3,

@@ -10,6 +10,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData};
 use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::settings::OptLevel;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use ipe_nostd::bundle::{BodyKind, PolicyId};
 use ipe_nostd::isa::{MAX_LEVELS, STACK_CELLS};
@@ -25,6 +26,7 @@ use calls::MAX_PARAMS;
 mod calls;
 mod defer;
 mod dynkey;
+mod fast;
 mod fold;
 mod ipcmp;
 mod konst;
@@ -130,8 +132,20 @@ pub(crate) struct Gen<'f, 's> {
     defer_read: bool,
     /// Whether the read being built is of a top-level slot (its loads may move).
     slot_read: bool,
+    /// Inside an aggregate's fast loop (`fast.rs`): the block of the loop's exact copy, where
+    /// a failed read goes.
+    bail: Option<ir::Block>,
+    /// Slot cells read once in the preheader of the enclosing fast loops (`fast.rs`).
+    hoisted: Vec<(u16, Cell)>,
+    /// Whether aggregates are being compiled in their exact form (the cold copy of a fast
+    /// loop: errors as values, helper calls).
+    exact: bool,
     /// Whether the string read being built is only compared by symbol (no text loads).
     sym_only: bool,
+    /// The constant [`OK`], one value defined in the entry block (issue #15, session 13: the
+    /// error cells of two paths that meet are then the same value, and the join needs no
+    /// block parameter for them).
+    okv: ir::Value,
 }
 
 type R<T> = Result<T, JitError>;
@@ -152,6 +166,7 @@ impl<'f, 's> Gen<'f, 's> {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let values = b.block_params(entry)[0];
+        let okv = b.ins().iconst(I64, OK as i64);
         // Variables are numbered in declaration order, so `var(i)` is the i-th declared.
         for _ in 0..VARS {
             b.declare_var(I64);
@@ -169,7 +184,11 @@ impl<'f, 's> Gen<'f, 's> {
             defer: false,
             defer_read: false,
             slot_read: false,
+            bail: None,
+            hoisted: Vec::new(),
+            exact: false,
             sym_only: false,
+            okv,
         }
     }
 
@@ -200,7 +219,7 @@ impl<'f, 's> Gen<'f, 's> {
     }
 
     fn ok(&mut self) -> ir::Value {
-        self.iconst(OK as i64)
+        self.okv
     }
 
     fn flags() -> MemFlagsData {
@@ -282,9 +301,34 @@ impl<'f, 's> Gen<'f, 's> {
     }
 
     /// Compiles policy `id`: trigger, clauses and outcome.
+    ///
+    /// Issue #15, session 13: at the optimized tier, a policy whose only errors are read
+    /// errors is compiled twice (`fast.rs`): a fast copy whose reads leave for the exact
+    /// copy (cold) when a value is not one the native path reads, so the fast copy has no
+    /// error cells at all.
     pub(crate) fn policy(mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
-        let p = bundle.policy(id);
         self.defer = defer::defers(bundle, id);
+        if self.defer && self.isa.flags().opt_level() != OptLevel::None {
+            let exact = self.b.create_block();
+            self.bail = Some(exact);
+            let fast = self.body(bundle, id);
+            self.bail = None;
+            fast?;
+            self.b.switch_to_block(exact);
+            self.b.seal_block(exact);
+            self.b.set_cold_block(exact);
+            // The exact copy runs only for a request with a failed read: its aggregates
+            // need no fast copy of their own.
+            self.exact = true;
+        }
+        self.body(bundle, id)?;
+        self.b.finalize(self.isa.frontend_config());
+        Ok(())
+    }
+
+    /// The code of policy `id` from the current block: trigger, clauses and returns.
+    fn body(&mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
+        let p = bundle.policy(id);
         let zero = self.iconst(0);
         self.b.def_var(var(NOTE_HAS), zero);
         self.b.def_var(var(NOTE_VAL), zero);
@@ -296,7 +340,6 @@ impl<'f, 's> Gen<'f, 's> {
             let m = self.iconst(-1);
             self.store(m, OUT_CLAUSE);
             self.ret(RET_VIOLATED);
-            self.b.finalize(self.isa.frontend_config());
             return Ok(());
         }
         let okv = self.ok();
@@ -337,7 +380,6 @@ impl<'f, 's> Gen<'f, 's> {
         }
         let e = self.b.use_var(var(CLAUSE_ERR));
         self.return_error_or(e, RET_APPLIED_ERROR, RET_SATISFIED);
-        self.b.finalize(self.isa.frontend_config());
         Ok(())
     }
 

@@ -170,7 +170,26 @@ impl Gen<'_, '_> {
     }
 
     /// [`Self::aggregate`] over the value at `addr` read as list slot `s` declares.
+    ///
+    /// Issue #15, session 13: in a policy whose errors are only read errors, the loop is
+    /// compiled twice (`fast.rs`): a fast copy without error values or helper calls, and a
+    /// cold exact copy the fast one leaves for at its first failed read.
     pub(super) fn aggregate_at(
+        &mut self,
+        op: Opcode,
+        s: u16,
+        addr: ir::Value,
+        body: &[u8],
+        level: usize,
+    ) -> R<Cell> {
+        if !self.defer || self.exact || self.bail.is_some() || !super::fast::fast_body(body) {
+            return self.aggregate_loop(op, s, addr, body, level);
+        }
+        self.fast_aggregate(op, s, addr, body, level)
+    }
+
+    /// The loop of [`Self::aggregate_at`].
+    pub(super) fn aggregate_loop(
         &mut self,
         op: Opcode,
         s: u16,
@@ -207,6 +226,8 @@ impl Gen<'_, '_> {
         self.b.ins().brif(lok, pre, &[], done, &args(&[zero, lerr]));
         self.b.switch_to_block(pre);
         self.b.seal_block(pre);
+        let hoisted = self.hoisted.len();
+        self.hoist_slot_reads(body)?;
         let bytes = self.b.ins().imul_imm_s(n, step);
         let end = self.b.ins().iadd(ptr, bytes);
         self.b.def_var(v_elem, ptr);
@@ -289,6 +310,7 @@ impl Gen<'_, '_> {
         self.b.ins().jump(done, &args(&[val, er]));
         self.b.switch_to_block(done);
         self.b.seal_block(done);
+        self.hoisted.truncate(hoisted);
         let ty = if op == Opcode::Count {
             Ty::Int
         } else {
@@ -331,10 +353,7 @@ impl Gen<'_, '_> {
                     self.push(c)?;
                 }
                 Instr::LoadField { level, field } => {
-                    let f = field.0;
-                    let (slot, addr) = self.field_addr(level.0, f)?;
-                    let (k, e) = self.sh.field(slot, f);
-                    let c = self.read(addr, k, e, errcode::at(slot, Some(f)))?;
+                    let c = self.load_field(level.0, field.0)?;
                     self.push(c)?;
                 }
                 Instr::LoadConst { konst } => {
@@ -362,13 +381,10 @@ impl Gen<'_, '_> {
                 | Instr::CmpFieldSlot {
                     op, level, field, ..
                 } => {
-                    let f = field.0;
-                    let (slot, addr) = self.field_addr(level.0, f)?;
-                    let (k, e) = self.sh.field(slot, f);
                     if let Instr::CmpFieldConst { konst, .. } = instr {
                         self.sym_only = self.is_str_const(konst.0);
                     }
-                    let a = self.read(addr, k, e, errcode::at(slot, Some(f)));
+                    let a = self.load_field(level.0, field.0);
                     self.sym_only = false;
                     let a = a?;
                     let b = match instr {

@@ -1,15 +1,15 @@
 //! Text equality of two string cells in native code (issue #15): two texts of different
 //! lengths are unequal without a call, and equal-length texts of 4 to 16 bytes are compared
 //! with two overlapping loads per side (first and last 8 or 4 bytes) instead of a call to the
-//! [`text_eq`](crate::jit::helpers::text_eq) helper and `memcmp`. Other lengths still call the
-//! helper. Only reached for two valid strings without symbols (`str_eq`'s slow path); a
+//! `text_eq` helper and `memcmp`. Since session 13 the other
+//! lengths need no call either: up to 3 bytes by three byte loads, more than 16 by a word
+//! loop. Only reached for two valid strings without symbols (`str_eq`'s slow path); a
 //! string cell's pointer and length come from a `&str`, so every byte loaded is in it.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData};
 
-use super::calls::Helper;
 use super::{args, Gen};
 
 impl Gen<'_, '_> {
@@ -64,12 +64,106 @@ impl Gen<'_, '_> {
         let eq = self.overlapping(ap, bp, al, I32, 4);
         self.b.ins().jump(join, &args(&[eq]));
 
-        // 0..=3 or more than 16 bytes: the helper.
+        // Issue #15, session 13: no call for any length (a call in an aggregate's loop kept
+        // every value live across it in callee-saved registers or on the stack).
         self.b.switch_to_block(other);
         self.b.seal_block(other);
-        let eq = self.call(Helper::TextEq, &[ap, al, bp, bl]);
+        let long = self.b.create_block();
+        let short = self.b.create_block();
+        let is_long = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, al, 16);
+        self.b.ins().brif(is_long, long, &[], short, &[]);
+
+        // 0..=3 bytes: the bytes at 0, len / 2 and len - 1 cover them all (none for 0).
+        self.b.switch_to_block(short);
+        self.b.seal_block(short);
+        let eq = self.tiny(ap, bp, al);
         self.b.ins().jump(join, &args(&[eq]));
 
+        // More than 16 bytes: 8 at a time while more than 8 remain, then the last 8.
+        self.b.switch_to_block(long);
+        self.b.seal_block(long);
+        let eq = self.long_eq(ap, bp, al);
+        self.b.ins().jump(join, &args(&[eq]));
+
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        res
+    }
+
+    /// 1 when the texts at `ap` and `bp`, both `len <= 3` bytes long, are equal.
+    fn tiny(&mut self, ap: ir::Value, bp: ir::Value, len: ir::Value) -> ir::Value {
+        let join = self.b.create_block();
+        let res = self.b.append_block_param(join, I64);
+        let some = self.b.create_block();
+        let one = self.iconst(1);
+        self.b.ins().brif(len, some, &[], join, &args(&[one]));
+        self.b.switch_to_block(some);
+        self.b.seal_block(some);
+        let f = MemFlagsData::new().with_notrap();
+        let half = self.b.ins().ushr_imm_u(len, 1);
+        let last = self.b.ins().iadd_imm_s(len, -1);
+        let mut x = None;
+        for off in [None, Some(half), Some(last)] {
+            let (pa, pb) = match off {
+                None => (ap, bp),
+                Some(o) => (self.b.ins().iadd(ap, o), self.b.ins().iadd(bp, o)),
+            };
+            let a = self.b.ins().uload8(I64, f, pa, 0);
+            let b = self.b.ins().uload8(I64, f, pb, 0);
+            let d = self.b.ins().bxor(a, b);
+            x = Some(match x {
+                None => d,
+                Some(x) => self.b.ins().bor(x, d),
+            });
+        }
+        let x = x.unwrap_or(one);
+        let eq = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+        let eq = self.bool64(eq);
+        self.b.ins().jump(join, &args(&[eq]));
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        res
+    }
+
+    /// 1 when the texts at `ap` and `bp`, both `len > 16` bytes long, are equal: a loop over
+    /// 8-byte words while more than 8 bytes remain, then the last 8 bytes (overlapping).
+    fn long_eq(&mut self, ap: ir::Value, bp: ir::Value, len: ir::Value) -> ir::Value {
+        let f = MemFlagsData::new().with_notrap();
+        let hdr = self.b.create_block();
+        let i = self.b.append_block_param(hdr, I64);
+        let body = self.b.create_block();
+        let tail = self.b.create_block();
+        let join = self.b.create_block();
+        let res = self.b.append_block_param(join, I64);
+        let zero = self.iconst(0);
+        self.b.ins().jump(hdr, &args(&[zero]));
+        self.b.switch_to_block(hdr);
+        let rest = self.b.ins().isub(len, i);
+        let more = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, rest, 8);
+        self.b.ins().brif(more, body, &[], tail, &[]);
+        self.b.switch_to_block(body);
+        self.b.seal_block(body);
+        let pa = self.b.ins().iadd(ap, i);
+        let pb = self.b.ins().iadd(bp, i);
+        let a = self.b.ins().load(I64, f, pa, 0);
+        let b = self.b.ins().load(I64, f, pb, 0);
+        let next = self.b.ins().iadd_imm_s(i, 8);
+        let differ = self.b.ins().icmp(IntCC::NotEqual, a, b);
+        let z = self.iconst(0);
+        self.b
+            .ins()
+            .brif(differ, join, &args(&[z]), hdr, &args(&[next]));
+        self.b.seal_block(hdr);
+        self.b.switch_to_block(tail);
+        self.b.seal_block(tail);
+        let last = self.b.ins().iadd_imm_s(len, -8);
+        let pa = self.b.ins().iadd(ap, last);
+        let pb = self.b.ins().iadd(bp, last);
+        let a = self.b.ins().load(I64, f, pa, 0);
+        let b = self.b.ins().load(I64, f, pb, 0);
+        let eq = self.b.ins().icmp(IntCC::Equal, a, b);
+        let eq = self.bool64(eq);
+        self.b.ins().jump(join, &args(&[eq]));
         self.b.switch_to_block(join);
         self.b.seal_block(join);
         res
