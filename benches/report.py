@@ -128,7 +128,7 @@ GOAL_NOTES = {
     "lowering), which scales with the IR: fewer values per slot read.",
     "compile": "Profile: \"Compile time (issue #15, session 13)\": 525 M instructions for 10,000 policies (621 "
     "M at the start of session 13, 1,253 M at the start of session 10): parser ~176 M, checker "
-    "~113 M, lowering ~165 M; 503 k allocations, ~50 per policy, ~210 k of them the parser's (two "
+    "~113 M, lowering ~175 M; 503 k allocations, ~50 per policy, ~210 k of them the parser's (two "
     "`Box<Expr>` per comparison, a `String` per path, literal, name and intent). Session 13 cut "
     "the checker by a third (values unified in place, no second path lookup per comparison, no "
     "copy of a literal's text) and writes the bundle's sections whole. Next: the syntax tree "
