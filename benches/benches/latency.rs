@@ -292,8 +292,7 @@ struct Samples {
 
 impl Samples {
     fn new() -> Samples {
-        // 1 ns to 100 s; longer samples are recorded as 100 s (`saturating_record`).
-        let h = || Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid bounds");
+        let h = ipe_benches::latency_histogram;
         Samples {
             all: h(),
             away: h(),

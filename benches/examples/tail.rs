@@ -37,11 +37,6 @@ use ipe_host::{EngineOptions, PolicyEngine};
 /// Samples kept per thread with `IPE_TAIL_STORE=vec` (the rest are counted, not stored).
 const MAX_SAMPLES: usize = 40_000_000;
 
-/// A histogram of nanoseconds, 1 ns to 100 s, three significant digits.
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid bounds")
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map_or("empty", String::as_str).to_owned();
@@ -89,7 +84,7 @@ fn main() {
                 let spins =
                     ipe_benches::spin_rounds(u64::try_from(per.as_nanos()).unwrap_or(u64::MAX));
                 let store_vec = std::env::var("IPE_TAIL_STORE").is_ok_and(|v| v == "vec");
-                let mut hist = histogram();
+                let mut hist = ipe_benches::latency_histogram();
                 // Touch the buffer now so no page fault lands between two samples.
                 let mut samples: Vec<u32> = if store_vec {
                     vec![u32::MAX; MAX_SAMPLES]
@@ -138,7 +133,7 @@ fn main() {
         .collect();
     std::thread::sleep(Duration::from_secs_f64(secs));
     stop.store(true, Ordering::Relaxed);
-    let mut all = histogram();
+    let mut all = ipe_benches::latency_histogram();
     let mut total = 0u64;
     for h in handles {
         let (t, samples, n, took, delta) = h.join().expect("thread");

@@ -71,6 +71,13 @@ pub fn spin(rounds: u64) {
     std::hint::black_box(x);
 }
 
+/// A histogram of latencies in nanoseconds, 1 ns to 100 s (longer ones are recorded as 100 s
+/// with `saturating_record`), three significant digits: what the latency harness and the
+/// `tail` example record each decision into (issue #15).
+pub fn latency_histogram() -> hdrhistogram::Histogram<u64> {
+    hdrhistogram::Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid bounds")
+}
+
 /// The number of [`spin`] rounds that take about `nanos` on this thread (the fastest of ten
 /// timings, so a preempted one does not count).
 pub fn spin_rounds(nanos: u64) -> u64 {
