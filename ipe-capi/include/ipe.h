@@ -188,8 +188,8 @@ typedef struct IpePolicyStats {
   uint64_t violated;
   // Times it ended in error.
   uint64_t errors;
-  // Mean nanoseconds of its timed evaluations (one in 64 is timed), or a negative number
-  // when none was timed yet.
+  // Mean nanoseconds of its timed evaluations (the first, then one in 1,024), or a
+  // negative number when none was timed yet.
   double mean_nanos;
   // The code that runs it now.
   enum IpeCodeTier tier;

@@ -36,8 +36,8 @@ pub struct IpePolicyStats {
     pub violated: u64,
     /// Times it ended in error.
     pub errors: u64,
-    /// Mean nanoseconds of its timed evaluations (one in 64 is timed), or a negative number
-    /// when none was timed yet.
+    /// Mean nanoseconds of its timed evaluations (the first, then one in 1,024), or a
+    /// negative number when none was timed yet.
     pub mean_nanos: f64,
     /// The code that runs it now.
     pub tier: IpeCodeTier,
