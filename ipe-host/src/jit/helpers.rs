@@ -71,8 +71,23 @@ pub(crate) extern "C" fn read_err_at(sh: *const Shapes, v: *const Value<'_>, pac
 
 /// Error code `err` with a deferred read's [`PENDING`](super::errcode::PENDING) kind replaced
 /// by the error of reading its slot in `values` (the slot's declared kind); any other code as
-/// it is.
-pub(crate) extern "C" fn resolve_err(sh: *const Shapes, values: *const Value<'_>, err: u64) -> u64 {
+/// it is. Also stored at `dst` (the output's error field: issue #15, session 14, so the
+/// compiled code keeps no value across the call and needs no callee-saved register for it).
+pub(crate) extern "C" fn resolve_err(
+    sh: *const Shapes,
+    values: *const Value<'_>,
+    err: u64,
+    dst: *mut u64,
+) -> u64 {
+    let e = resolved(sh, values, err);
+    // SAFETY: compiled code passes the address of the `err` field of the `RawOut` its caller
+    // (`jit::run`) gave it, which is live and not otherwise borrowed during the call.
+    unsafe { dst.write(e) };
+    e
+}
+
+/// [`resolve_err`]'s code.
+fn resolved(sh: *const Shapes, values: *const Value<'_>, err: u64) -> u64 {
     if err & 0xFF != super::errcode::PENDING || (err >> 8) & 0xFF_FFFF != 0 {
         return err;
     }

@@ -61,6 +61,35 @@ pub(crate) fn fast_list(l: &Layout, sh: SlotShape) -> Option<FastList> {
     })
 }
 
+/// The rank-table byte of a symbol that is no member of the enum.
+pub(crate) const NO_RANK: u8 = u8::MAX;
+
+/// The largest rank table [`Shapes::enum_ranks`] builds (bytes).
+pub(crate) const RANK_TABLE_MAX: usize = 4096;
+
+/// The rank table of an enum whose member symbols in rank order are `members` (empty when it
+/// would exceed [`RANK_TABLE_MAX`] bytes or a rank does not fit below [`NO_RANK`]).
+fn rank_table(members: &[u32]) -> Box<[u8]> {
+    use ipe_nostd::value::NO_SYMBOL;
+    let max = members.iter().copied().filter(|&m| m != NO_SYMBOL).max();
+    let Some(len) = max.and_then(|m| usize::try_from(m).ok()).map(|m| m + 2) else {
+        return Box::default();
+    };
+    if len > RANK_TABLE_MAX || members.len() >= usize::from(NO_RANK) {
+        return Box::default();
+    }
+    let mut t = vec![NO_RANK; len];
+    // The first member of a symbol wins, as in `read::enum_rank`'s scan.
+    for (r, &m) in members.iter().enumerate().rev() {
+        if let (Some(slot), Ok(r)) = (t.get_mut(m as usize), u8::try_from(r)) {
+            if m != NO_SYMBOL {
+                *slot = r;
+            }
+        }
+    }
+    t.into_boxed_slice()
+}
+
 /// One attribute slot.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SlotShape {
@@ -87,6 +116,11 @@ pub(crate) struct Shapes {
     pub fields: Vec<(u8, u16)>,
     /// Member symbols of every enum, in rank order.
     pub enums: Vec<Vec<u32>>,
+    /// Issue #15, session 14: the rank of every symbol up to the largest member symbol of
+    /// each enum (one byte per symbol, [`NO_RANK`] for a symbol that is no member, and one
+    /// last [`NO_RANK`] byte that a larger symbol reads), so native code reads a string's
+    /// rank with one load; empty for an enum whose table would exceed [`RANK_TABLE_MAX`].
+    pub enum_ranks: Vec<Box<[u8]>>,
     /// Sorted keys of every constant set.
     pub sets: Vec<Vec<i64>>,
     /// Constants: (kind, value).
@@ -125,10 +159,11 @@ impl Shapes {
                 (r.kind(), r.enum_id())
             })
             .collect();
-        let enums = (0..bundle.enum_count())
+        let enums: Vec<Vec<u32>> = (0..bundle.enum_count())
             .filter_map(|e| u16::try_from(e).ok())
             .map(|e| bundle.enum_member_symbols(e).collect())
             .collect();
+        let enum_ranks = enums.iter().map(|m| rank_table(m)).collect();
         let sets = (0..bundle.set_count())
             .filter_map(|s| u16::try_from(s).ok())
             .map(|s| bundle.set_keys(s).collect())
@@ -154,6 +189,7 @@ impl Shapes {
             slots,
             fields,
             enums,
+            enum_ranks,
             sets,
             consts,
             ip_tables,
@@ -183,6 +219,11 @@ impl Shapes {
 
     pub(crate) fn members(&self, e: u16) -> &[u32] {
         self.enums.get(usize::from(e)).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The rank table of enum `e` (see [`Shapes::enum_ranks`]; empty when it has none).
+    pub(crate) fn rank_table(&self, e: u16) -> &[u8] {
+        self.enum_ranks.get(usize::from(e)).map_or(&[], |t| t)
     }
 
     pub(crate) fn set(&self, k: u16) -> &[i64] {

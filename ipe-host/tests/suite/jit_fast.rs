@@ -164,3 +164,147 @@ fn issue15_fast_aggregates_match_the_interpreter() {
     }
     assert_eq!(checked, 4000 * 4 * 2);
 }
+
+/// Issue #15, session 14: triggers and clauses of `and`/`or` chains whose short-circuits
+/// leave straight for the outcome, enum reads through the rank table, set membership of
+/// strings without a symbol, and request strings compared with each other by symbol and
+/// text.
+const CHAINS: &str = r#"default allow
+
+schema {
+  kind: string
+  env: string
+  owner: string
+  risk: enum ["low", "medium", "high", "critical"]
+  n: int
+  on: bool
+  items: list of item {
+    name: string
+    lvl: enum ["low", "medium", "high", "critical"]
+  }
+}
+
+policy And:
+  "an and chain trigger, an or chain clause"
+  triggers when kind == "Deployment" and env in ["production", "staging"] and risk >= "medium"
+  requires n <= 3 or on or owner == kind
+
+policy Or:
+  "an or chain trigger with a nested and"
+  triggers when kind == "Job" or (risk < "high" and not on) or env == owner
+  requires owner != env and n > 0
+
+policy Count:
+  "a count whose filter is an and chain with an or inside"
+  triggers when on or n > 1
+  requires items.count >= 2 where item.name != owner and (item.lvl >= "high" or item.name == "Job")
+
+policy Any:
+  "any with an or chain"
+  requires items.any where item.lvl == "low" or item.name == env or item.name == "staging"
+
+policy All:
+  "all with an and chain"
+  requires items.all where item.lvl <= "high" and item.name != kind
+
+policy Denies:
+  "a denying trigger"
+  triggers when risk == "critical" and owner != "root" and n >= 0
+  denies
+"#;
+
+#[test]
+fn issue15_short_circuits_and_enum_tables_match_the_interpreter() {
+    let bytes = bundle(CHAINS);
+    let b = Bundle::from_bytes(&bytes).expect("verifies");
+    let slot = |n: &str| usize::from(b.slot(n).expect("slot"));
+    let items_s = b.slot("items").expect("items");
+    let stride = usize::from(b.slot_info(items_s).fields);
+    let name_f = usize::from(b.field(items_s, "name").expect("name"));
+    let lvl_f = usize::from(b.field(items_s, "lvl").expect("lvl"));
+    let bad = [
+        Value::Missing,
+        Value::Invalid(ErrKind::TooLong),
+        Value::Int(1),
+    ];
+    // Texts with a symbol (constants, enum members) and without, equal texts without one.
+    let texts: Vec<Value<'static>> = [
+        "Deployment",
+        "Job",
+        "production",
+        "staging",
+        "medium",
+        "root",
+        "security",
+        "platform",
+        "",
+    ]
+    .iter()
+    .map(|t| text(&b, t))
+    .chain([Value::Str(Str {
+        text: "Job",
+        sym: NO_SYMBOL,
+    })])
+    .collect();
+    // Enum values: members as strings (the host's form), ranks, a string with a symbol
+    // that is no member, strings without a symbol, ranks out of range.
+    let enums: Vec<Value<'static>> = ["low", "medium", "high", "critical"]
+        .iter()
+        .map(|t| text(&b, t))
+        .chain([
+            Value::Enum(0),
+            Value::Enum(3),
+            text(&b, "Deployment"),
+            text(&b, "extreme"),
+            Value::Str(Str {
+                text: "high",
+                sym: NO_SYMBOL,
+            }),
+            Value::Enum(4),
+            Value::Enum(600),
+        ])
+        .collect();
+    let ints = [Value::Int(-1), Value::Int(0), Value::Int(2), Value::Int(5)];
+    let bools = [Value::Bool(false), Value::Bool(true)];
+    let sets = [
+        compile_bundle(&b, JitTier::Baseline).expect("compiles"),
+        compile_bundle(&b, JitTier::Optimized).expect("compiles"),
+    ];
+    let mut rng = Lcg(14);
+    let pick = |rng: &mut Lcg, pool: &[Value<'static>]| {
+        if rng.next(6) == 0 {
+            bad[rng.next(bad.len())]
+        } else {
+            pool[rng.next(pool.len())]
+        }
+    };
+    let mut checked = 0usize;
+    for _ in 0..6000 {
+        let len = rng.next(4);
+        let mut elems = Vec::with_capacity(len * stride);
+        for _ in 0..len {
+            let mut e = vec![Value::Missing; stride];
+            e[name_f] = pick(&mut rng, &texts);
+            e[lvl_f] = pick(&mut rng, &enums);
+            elems.extend_from_slice(&e);
+        }
+        let mut values = vec![Value::Missing; b.slot_count()];
+        values[slot("kind")] = pick(&mut rng, &texts);
+        values[slot("env")] = pick(&mut rng, &texts);
+        values[slot("owner")] = pick(&mut rng, &texts);
+        values[slot("risk")] = pick(&mut rng, &enums);
+        values[slot("n")] = pick(&mut rng, &ints);
+        values[slot("on")] = pick(&mut rng, &bools);
+        values[slot("items")] = Value::Records(&elems);
+        for p in 0..b.policy_count() {
+            let id = PolicyId::try_from(p).expect("policy id");
+            let want = eval_policy_values(&b, id, &values);
+            for set in &sets {
+                let got = set.eval(id, &values).expect("compiled");
+                assert_eq!(got, want, "{:?} policy {p} on {values:?}", set.tier());
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 6000 * 6 * 2);
+}

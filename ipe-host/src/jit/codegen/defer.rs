@@ -77,14 +77,16 @@ impl Gen<'_, '_> {
     /// Stores error `e` in the output, its pending kind resolved when this function defers
     /// read errors.
     pub(super) fn store_err(&mut self, e: ir::Value) {
-        let e = if self.defer {
+        if self.defer {
+            // The helper stores the resolved code itself.
             let sh = self.shapes_ptr();
             let values = self.values;
-            self.call(Helper::ResolveErr, &[sh, values, e])
+            let out = self.out();
+            let dst = self.b.ins().iadd_imm_s(out, OUT_ERR as i64);
+            self.call(Helper::ResolveErr, &[sh, values, e, dst]);
         } else {
-            e
-        };
-        self.store(e, OUT_ERR);
+            self.store(e, OUT_ERR);
+        }
     }
 
     /// The error of a failed deferred read at location `at`: the pending code.

@@ -67,8 +67,10 @@ impl Gen<'_, '_> {
             {
                 continue;
             }
-            let c = self.load_slot(s)?;
-            self.hoisted.push((s, c));
+            self.hoisting = true;
+            let c = self.load_slot(s);
+            self.hoisting = false;
+            self.hoisted.push((s, c?));
         }
         Ok(())
     }

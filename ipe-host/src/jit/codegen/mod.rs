@@ -137,6 +137,8 @@ pub(crate) struct Gen<'f, 's> {
     bail: Option<ir::Block>,
     /// Slot cells read once in the preheader of the enclosing fast loops (`fast.rs`).
     hoisted: Vec<(u16, Cell)>,
+    /// Whether the read being built is such a preheader read (its loads stay there).
+    hoisting: bool,
     /// Whether aggregates are being compiled in their exact form (the cold copy of a fast
     /// loop: errors as values, helper calls).
     exact: bool,
@@ -186,6 +188,7 @@ impl<'f, 's> Gen<'f, 's> {
             slot_read: false,
             bail: None,
             hoisted: Vec::new(),
+            hoisting: false,
             exact: false,
             sym_only: false,
             okv,
@@ -333,8 +336,11 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.def_var(var(NOTE_HAS), zero);
         self.b.def_var(var(NOTE_VAL), zero);
         if !p.trigger.is_empty() {
-            let (v, e) = self.run(p.trigger, 0)?;
-            self.trigger_exit(v, e);
+            // Issue #15, session 14: a short-circuit that makes the trigger a clean false
+            // returns from where it is decided.
+            let na = self.b.create_block();
+            let (v, e) = self.run_exits(p.trigger, 0, Some(na), None)?;
+            self.trigger_exit(v, e, na);
         }
         if p.kind == BodyKind::Denies {
             let m = self.iconst(-1);
@@ -349,13 +355,14 @@ impl<'f, 's> Gen<'f, 's> {
             let zero = self.iconst(0);
             self.b.def_var(var(NOTE_HAS), zero);
             self.witness_clause = clause.witness;
-            let ran = self.run(clause.code, 0);
+            // A short-circuit that makes the clause a clean false goes to its violation.
+            let vb = self.b.create_block();
+            let ran = self.run_exits(clause.code, 0, Some(vb), None);
             self.witness_clause = false;
             let (v, e) = ran?;
             let clean = self.is_ok(e);
             let f = self.cmp_imm(IntCC::Equal, v, 0);
             let viol = self.and_flag(clean, f);
-            let vb = self.b.create_block();
             let next = self.b.create_block();
             self.b.ins().brif(viol, vb, &[], next, &[]);
             self.b.switch_to_block(vb);
@@ -384,42 +391,36 @@ impl<'f, 's> Gen<'f, 's> {
     }
 
     /// Leaves the function unless trigger `(v, e)` is clean and true: with
-    /// [`RET_TRIGGER_ERROR`] (the error stored) or [`RET_NOT_APPLICABLE`]. One branch to one
-    /// return block (issue #15, compile time: was two branches and four blocks); the error is
-    /// stored whatever it is (the caller reads it only with an error code).
-    fn trigger_exit(&mut self, v: ir::Value, e: ir::Value) {
-        if self.defer && !self.is_const_ok(e) {
+    /// [`RET_TRIGGER_ERROR`] (the error stored) or [`RET_NOT_APPLICABLE`] (from block `na`,
+    /// which the trigger's deciding short-circuits jump to as well). One branch to one return
+    /// block (issue #15, compile time: was two branches and four blocks); the error is stored
+    /// whatever it is (the caller reads it only with an error code).
+    fn trigger_exit(&mut self, v: ir::Value, e: ir::Value, na: ir::Block) {
+        let yes = self.b.create_block();
+        if self.is_const_ok(e) {
+            self.b.ins().brif(v, yes, &[], na, &[]);
+        } else if self.defer {
             // The error's kind is resolved by a helper call, only on the error path.
             self.error_exit(e, RET_TRIGGER_ERROR);
-            let na = self.b.create_block();
-            let yes = self.b.create_block();
             self.b.ins().brif(v, yes, &[], na, &[]);
-            self.b.switch_to_block(na);
-            self.b.seal_block(na);
-            self.ret(RET_NOT_APPLICABLE);
-            self.b.switch_to_block(yes);
-            self.b.seal_block(yes);
-            return;
-        }
-        let yes = self.b.create_block();
-        let exit = self.b.create_block();
-        let code = self.b.append_block_param(exit, I64);
-        if self.is_const_ok(e) {
-            let na = self.iconst(RET_NOT_APPLICABLE as i64);
-            self.b.ins().brif(v, yes, &[], exit, &args(&[na]));
         } else {
+            let exit = self.b.create_block();
+            let code = self.b.append_block_param(exit, I64);
             self.store(e, OUT_ERR);
             let clean = self.is_ok(e);
             let t = self.cmp_imm(IntCC::NotEqual, v, 0);
             let go = self.and_flag(clean, t);
-            let na = self.iconst(RET_NOT_APPLICABLE as i64);
+            let na_code = self.iconst(RET_NOT_APPLICABLE as i64);
             let te = self.iconst(RET_TRIGGER_ERROR as i64);
-            let code = self.select(clean, na, te);
-            self.b.ins().brif(go, yes, &[], exit, &args(&[code]));
+            let code_v = self.select(clean, na_code, te);
+            self.b.ins().brif(go, yes, &[], exit, &args(&[code_v]));
+            self.b.switch_to_block(exit);
+            self.b.seal_block(exit);
+            self.b.ins().return_(&[code]);
         }
-        self.b.switch_to_block(exit);
-        self.b.seal_block(exit);
-        self.b.ins().return_(&[code]);
+        self.b.switch_to_block(na);
+        self.b.seal_block(na);
+        self.ret(RET_NOT_APPLICABLE);
         self.b.switch_to_block(yes);
         self.b.seal_block(yes);
     }

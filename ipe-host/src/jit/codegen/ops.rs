@@ -16,12 +16,50 @@ use crate::jit::errcode::{self, OK};
 impl Gen<'_, '_> {
     // ---- operators ----
 
-    pub(super) fn str_eq(&mut self, a: Cell, b: Cell, err: ir::Value) -> R<ir::Value> {
+    /// Whether string cells `a` and `b` are equal (`ne`: unequal) as 0 or 1, and whether
+    /// the value is already the `ne` one (else the caller negates it).
+    pub(super) fn str_eq(
+        &mut self,
+        a: Cell,
+        b: Cell,
+        err: ir::Value,
+        ne: bool,
+    ) -> R<(ir::Value, bool)> {
         let same = self.b.ins().icmp(IntCC::Equal, a.val, b.val);
         // Issue #15 (compile time): a constant operand has a symbol, so equal texts have equal
         // symbols and the text comparison below could never run: no code for it.
         if self.is_symbol_const(a.val) || self.is_symbol_const(b.val) {
-            return Ok(self.bool64(same));
+            return Ok((self.bool64(same), false));
+        }
+        let (ap, al, bp, bl) = match (a.ptr, a.len, b.ptr, b.len) {
+            (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
+            _ => return Err(bad("string cell without text")),
+        };
+        if self.is_const_ok(err) {
+            // Issue #15, session 14: two clean strings (a fast copy's): different symbols
+            // are different texts, the same symbol other than `NO_SYMBOL` the same text,
+            // and only two strings without a symbol compare their texts; as branches.
+            let join = self.b.create_block();
+            let res = self.b.append_block_param(join, I64);
+            let same_b = self.b.create_block();
+            let text_b = self.b.create_block();
+            let differ = self.iconst(i64::from(ne));
+            let equal = self.iconst(i64::from(!ne));
+            self.b.ins().brif(same, same_b, &[], join, &args(&[differ]));
+            self.b.switch_to_block(same_b);
+            self.b.seal_block(same_b);
+            let known = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::NotEqual, a.val, i64::from(NO_SYMBOL));
+            self.b.ins().brif(known, join, &args(&[equal]), text_b, &[]);
+            self.b.switch_to_block(text_b);
+            self.b.seal_block(text_b);
+            let eq = self.text_eq(ap, al, bp, bl, ne);
+            self.b.ins().jump(join, &args(&[eq]));
+            self.b.switch_to_block(join);
+            self.b.seal_block(join);
+            return Ok((res, ne));
         }
         let none = self
             .b
@@ -32,14 +70,11 @@ impl Gen<'_, '_> {
         let need = self.b.ins().band(need, clean);
         let fast = self.bool64(same);
         let not_need = self.b.ins().bxor_imm_u(need, 1);
-        let (ap, al, bp, bl) = match (a.ptr, a.len, b.ptr, b.len) {
-            (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
-            _ => return Err(bad("string cell without text")),
-        };
         // Two request texts without symbols (e.g. `a.department != requester.department`):
         // compared inline when short (issue #15), so not a cold path for the policies that
         // reach it.
-        Ok(self.unless(not_need, fast, false, |g| g.text_eq(ap, al, bp, bl)))
+        let eq = self.unless(not_need, fast, false, |g| g.text_eq(ap, al, bp, bl, false));
+        Ok((eq, false))
     }
 
     pub(super) fn compare(&mut self, op: CmpOp, a: Cell, b: Cell) -> R<Cell> {
@@ -74,14 +109,16 @@ impl Gen<'_, '_> {
                 self.bool64(c)
             }
             Ty::Bool | Ty::Str => {
-                let eq = if a.ty == Ty::Str {
-                    self.str_eq(a, b, err)?
+                let ne = matches!(op, CmpOp::Ne | CmpOp::Lt);
+                let (eq, negated) = if a.ty == Ty::Str {
+                    self.str_eq(a, b, err, ne)?
                 } else {
                     let c = self.b.ins().icmp(IntCC::Equal, a.val, b.val);
-                    self.bool64(c)
+                    (self.bool64(c), false)
                 };
                 // Unordered types: equal or "less" (the interpreter's reading).
                 match op {
+                    CmpOp::Ne | CmpOp::Lt if negated => eq,
                     CmpOp::Eq | CmpOp::Ge => eq,
                     CmpOp::Ne | CmpOp::Lt => self.b.ins().bxor_imm_u(eq, 1),
                     CmpOp::Le => self.iconst(1),
@@ -150,7 +187,8 @@ impl Gen<'_, '_> {
             }
             r
         };
-        let val = if a.ty == Ty::Str {
+        // A string's `NO_SYMBOL` matches no key unless a key is that number.
+        let val = if a.ty == Ty::Str && self.sh.set(set).contains(&i64::from(NO_SYMBOL)) {
             let known = self
                 .b
                 .ins()
@@ -246,13 +284,29 @@ impl Gen<'_, '_> {
         if let Some(x) = self.elems.get_mut(level) {
             *x = Some((s, e));
         }
-        let (bv, be) = self.run(body, level + 1)?;
+        // Issue #15, session 14: the body's deciding short-circuits go straight to the next
+        // element (`adv`) or to where the aggregate stops (`stop_b`).
+        let adv = self.b.create_block();
+        let stop_b = (op != Opcode::Count).then(|| self.b.create_block());
+        let (on_false, on_true) = match op {
+            Opcode::Count => (Some(adv), None),
+            Opcode::Any => (Some(adv), stop_b),
+            _ => (stop_b, Some(adv)),
+        };
+        let ran = self.run_exits(body, level + 1, on_false, on_true);
         if let Some(x) = self.elems.get_mut(level) {
             *x = saved;
         }
+        let (bv, be) = ran?;
         let clean = self.is_ok(be);
-        match op {
-            Opcode::Count => {
+        match (op, stop_b) {
+            // A clean body's value is a bool, 0 or 1: the count adds it (issue #15, session 14).
+            (Opcode::Count, _) | (_, None) if self.flag_imm(clean) == Some(true) => {
+                let c = self.b.use_var(v_count);
+                let c = self.b.ins().iadd(c, bv);
+                self.b.def_var(v_count, c);
+            }
+            (Opcode::Count, _) | (_, None) => {
                 let t = self.cmp_imm(IntCC::NotEqual, bv, 0);
                 let t = self.and_flag(t, clean);
                 let t = self.bool64(t);
@@ -260,9 +314,8 @@ impl Gen<'_, '_> {
                 let c = self.b.ins().iadd(c, t);
                 self.b.def_var(v_count, c);
             }
-            _ => {
-                let want_true = op == Opcode::Any;
-                let cc = if want_true {
+            (_, Some(stop_b)) => {
+                let cc = if op == Opcode::Any {
                     IntCC::NotEqual
                 } else {
                     IntCC::Equal
@@ -270,23 +323,7 @@ impl Gen<'_, '_> {
                 let t = self.cmp_imm(cc, bv, 0);
                 let stop = self.and_flag(t, clean);
                 let cont = self.b.create_block();
-                let res = self.iconst(i64::from(want_true));
-                let okv = self.ok();
-                if op == Opcode::All && level == 0 && self.witness_clause {
-                    // The witness: this element's index, stored (plus one) where the
-                    // outermost `all` of a witness clause stops.
-                    let wb = self.b.create_block();
-                    self.b.ins().brif(stop, wb, &[], cont, &[]);
-                    self.b.switch_to_block(wb);
-                    self.b.seal_block(wb);
-                    let off = self.b.ins().isub(e, ptr);
-                    let idx = self.b.ins().udiv_imm_u(off, step);
-                    let idx = self.b.ins().iadd_imm_s(idx, 1);
-                    self.store(idx, OUT_WITNESS);
-                    self.b.ins().jump(done, &args(&[res, okv]));
-                } else {
-                    self.b.ins().brif(stop, done, &args(&[res, okv]), cont, &[]);
-                }
+                self.b.ins().brif(stop, stop_b, &[], cont, &[]);
                 self.b.switch_to_block(cont);
                 self.b.seal_block(cont);
             }
@@ -294,11 +331,29 @@ impl Gen<'_, '_> {
         let er = self.b.use_var(v_err);
         let er = self.umin(er, be);
         self.b.def_var(v_err, er);
+        self.b.ins().jump(adv, &[]);
+        self.b.switch_to_block(adv);
+        self.b.seal_block(adv);
         let e2 = self.b.use_var(v_elem);
         let e2 = self.b.ins().iadd_imm_s(e2, step);
         self.b.def_var(v_elem, e2);
         self.b.ins().jump(hdr, &[]);
         self.b.seal_block(hdr);
+        if let Some(stop_b) = stop_b {
+            self.b.switch_to_block(stop_b);
+            self.b.seal_block(stop_b);
+            let res = self.iconst(i64::from(op == Opcode::Any));
+            let okv = self.ok();
+            if op == Opcode::All && level == 0 && self.witness_clause {
+                // The witness: this element's index, stored (plus one) where the
+                // outermost `all` of a witness clause stops.
+                let off = self.b.ins().isub(e, ptr);
+                let idx = self.b.ins().udiv_imm_u(off, step);
+                let idx = self.b.ins().iadd_imm_s(idx, 1);
+                self.store(idx, OUT_WITNESS);
+            }
+            self.b.ins().jump(done, &args(&[res, okv]));
+        }
         self.b.switch_to_block(exit);
         self.b.seal_block(exit);
         let er = self.b.use_var(v_err);
@@ -339,7 +394,19 @@ impl Gen<'_, '_> {
     }
 
     /// Compiles one code block; returns the condition it leaves as `(val, err)`.
-    pub(super) fn run(&mut self, code: &[u8], level: usize) -> R<(ir::Value, ir::Value)> {
+    ///
+    /// Its short-circuit jumps that decide the whole block go straight to a block of the
+    /// caller (issue #15, session 14): a `jump.if.false` whose target is
+    /// followed only by `and`s to the end of the code leaves for `on_false` (the block's
+    /// condition is then a clean false), a `jump.if.true` followed only by `or`s for
+    /// `on_true`, instead of carrying the value to the end of the code and testing it again.
+    pub(super) fn run_exits(
+        &mut self,
+        code: &[u8],
+        level: usize,
+        on_false: Option<ir::Block>,
+        on_true: Option<ir::Block>,
+    ) -> R<(ir::Value, ir::Value)> {
         let base = self.types.len();
         let mut targets: Vec<(usize, ir::Block)> = Vec::new();
         let mut pc = 0usize;
@@ -534,6 +601,17 @@ impl Gen<'_, '_> {
                     let or = matches!(instr, Instr::Or {});
                     let b = self.pop()?;
                     let a = self.pop()?;
+                    // A clean `true` (`and`) or `false` (`or`) operand leaves the other one
+                    // (whose value counts only when it is clean).
+                    let neutral = i64::from(!or);
+                    if self.is_const_ok(a.err) && self.imm(a.val) == Some(neutral) {
+                        self.push(b)?;
+                        continue;
+                    }
+                    if self.is_const_ok(b.err) && self.imm(b.val) == Some(neutral) {
+                        self.push(a)?;
+                        continue;
+                    }
                     let cc = if or { IntCC::NotEqual } else { IntCC::Equal };
                     let absorbed = |g: &mut Self, c: Cell| {
                         let clean = g.is_ok(c.err);
@@ -567,21 +645,33 @@ impl Gen<'_, '_> {
                     } else {
                         IntCC::Equal
                     };
+                    let if_true = matches!(instr, Instr::JumpIfTrue { .. });
                     let clean = self.is_ok(a.err);
                     let t = self.cmp_imm(cc, a.val, 0);
                     let jump = self.and_flag(clean, t);
-                    let blk = match targets.iter().find(|&&(t, _)| t == target) {
-                        Some(&(_, b)) => b,
-                        None => {
-                            let b = self.b.create_block();
-                            targets.push((target, b));
-                            b
-                        }
+                    let exit = if if_true { on_true } else { on_false };
+                    let blk = match exit {
+                        Some(x) if decides_block(code, target, if_true) => x,
+                        _ => match targets.iter().find(|&&(t, _)| t == target) {
+                            Some(&(_, b)) => b,
+                            None => {
+                                let b = self.b.create_block();
+                                targets.push((target, b));
+                                b
+                            }
+                        },
                     };
                     let next = self.b.create_block();
                     self.b.ins().brif(jump, blk, &[], next, &[]);
                     self.b.switch_to_block(next);
                     self.b.seal_block(next);
+                    // Not taken with a clean cell: its value is known (the `and`/`or` that
+                    // consumes it then folds away).
+                    if self.is_const_ok(a.err) {
+                        let d = (self.types.len() - 1) as u32;
+                        let known = self.iconst(i64::from(!if_true));
+                        self.b.def_var(var(d * 4), known);
+                    }
                 }
                 Instr::Add {} => {
                     // Issue #13: a sum of counts (bounded by list lengths: no overflow).
@@ -716,4 +806,19 @@ impl Gen<'_, '_> {
         }
         Ok((c.val, c.err))
     }
+}
+
+/// Whether a jump to `target` in `code` that leaves a clean `false` (`if_true`: `true`) on
+/// the stack decides the whole block: only `and`s (`or`s) follow it to the end of the code,
+/// each of which a clean `false` (`true`) operand absorbs.
+fn decides_block(code: &[u8], target: usize, if_true: bool) -> bool {
+    let mut pc = target;
+    while pc < code.len() {
+        match Instr::decode(code, pc) {
+            Ok((Instr::And {}, next)) if !if_true => pc = next,
+            Ok((Instr::Or {}, next)) if if_true => pc = next,
+            _ => return false,
+        }
+    }
+    pc == code.len()
 }

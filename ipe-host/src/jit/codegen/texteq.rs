@@ -13,13 +13,15 @@ use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData};
 use super::{args, Gen};
 
 impl Gen<'_, '_> {
-    /// 1 when the texts `(ap, al)` and `(bp, bl)` are byte-equal, else 0.
+    /// 1 when the texts `(ap, al)` and `(bp, bl)` are byte-equal, else 0 (`ne`: the other
+    /// way round, issue #15 session 14: no negation of the result after it).
     pub(super) fn text_eq(
         &mut self,
         ap: ir::Value,
         al: ir::Value,
         bp: ir::Value,
         bl: ir::Value,
+        ne: bool,
     ) -> ir::Value {
         let join = self.b.create_block();
         let res = self.b.append_block_param(join, I64);
@@ -31,10 +33,10 @@ impl Gen<'_, '_> {
 
         // Different lengths: unequal.
         let same_len = self.b.ins().icmp(IntCC::Equal, al, bl);
-        let zero = self.iconst(0);
+        let differ = self.iconst(i64::from(ne));
         self.b
             .ins()
-            .brif(same_len, same_len_b, &[], join, &args(&[zero]));
+            .brif(same_len, same_len_b, &[], join, &args(&[differ]));
         self.b.switch_to_block(same_len_b);
         self.b.seal_block(same_len_b);
 
@@ -47,7 +49,7 @@ impl Gen<'_, '_> {
         self.b.ins().brif(is_wide, wide, &[], not_wide, &[]);
         self.b.switch_to_block(wide);
         self.b.seal_block(wide);
-        let eq = self.overlapping(ap, bp, al, I64, 8);
+        let eq = self.overlapping(ap, bp, al, I64, 8, ne);
         self.b.ins().jump(join, &args(&[eq]));
 
         // 4..=7 bytes: `al - 4 <= 3` unsigned.
@@ -61,7 +63,7 @@ impl Gen<'_, '_> {
         self.b.ins().brif(is_narrow, narrow, &[], other, &[]);
         self.b.switch_to_block(narrow);
         self.b.seal_block(narrow);
-        let eq = self.overlapping(ap, bp, al, I32, 4);
+        let eq = self.overlapping(ap, bp, al, I32, 4, ne);
         self.b.ins().jump(join, &args(&[eq]));
 
         // Issue #15, session 13: no call for any length (a call in an aggregate's loop kept
@@ -76,13 +78,13 @@ impl Gen<'_, '_> {
         // 0..=3 bytes: the bytes at 0, len / 2 and len - 1 cover them all (none for 0).
         self.b.switch_to_block(short);
         self.b.seal_block(short);
-        let eq = self.tiny(ap, bp, al);
+        let eq = self.tiny(ap, bp, al, ne);
         self.b.ins().jump(join, &args(&[eq]));
 
         // More than 16 bytes: 8 at a time while more than 8 remain, then the last 8.
         self.b.switch_to_block(long);
         self.b.seal_block(long);
-        let eq = self.long_eq(ap, bp, al);
+        let eq = self.long_eq(ap, bp, al, ne);
         self.b.ins().jump(join, &args(&[eq]));
 
         self.b.switch_to_block(join);
@@ -90,13 +92,15 @@ impl Gen<'_, '_> {
         res
     }
 
-    /// 1 when the texts at `ap` and `bp`, both `len <= 3` bytes long, are equal.
-    fn tiny(&mut self, ap: ir::Value, bp: ir::Value, len: ir::Value) -> ir::Value {
+    /// 1 when the texts at `ap` and `bp`, both `len <= 3` bytes long, are equal (`ne`:
+    /// unequal).
+    fn tiny(&mut self, ap: ir::Value, bp: ir::Value, len: ir::Value, ne: bool) -> ir::Value {
         let join = self.b.create_block();
         let res = self.b.append_block_param(join, I64);
         let some = self.b.create_block();
         let one = self.iconst(1);
-        self.b.ins().brif(len, some, &[], join, &args(&[one]));
+        let empty = self.iconst(i64::from(!ne));
+        self.b.ins().brif(len, some, &[], join, &args(&[empty]));
         self.b.switch_to_block(some);
         self.b.seal_block(some);
         let f = MemFlagsData::new().with_notrap();
@@ -117,7 +121,7 @@ impl Gen<'_, '_> {
             });
         }
         let x = x.unwrap_or(one);
-        let eq = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+        let eq = self.b.ins().icmp_imm_s(cc(ne), x, 0);
         let eq = self.bool64(eq);
         self.b.ins().jump(join, &args(&[eq]));
         self.b.switch_to_block(join);
@@ -126,8 +130,9 @@ impl Gen<'_, '_> {
     }
 
     /// 1 when the texts at `ap` and `bp`, both `len > 16` bytes long, are equal: a loop over
-    /// 8-byte words while more than 8 bytes remain, then the last 8 bytes (overlapping).
-    fn long_eq(&mut self, ap: ir::Value, bp: ir::Value, len: ir::Value) -> ir::Value {
+    /// 8-byte words while more than 8 bytes remain, then the last 8 bytes (overlapping)
+    /// (`ne`: 1 when unequal).
+    fn long_eq(&mut self, ap: ir::Value, bp: ir::Value, len: ir::Value, ne: bool) -> ir::Value {
         let f = MemFlagsData::new().with_notrap();
         let hdr = self.b.create_block();
         let i = self.b.append_block_param(hdr, I64);
@@ -149,7 +154,7 @@ impl Gen<'_, '_> {
         let b = self.b.ins().load(I64, f, pb, 0);
         let next = self.b.ins().iadd_imm_s(i, 8);
         let differ = self.b.ins().icmp(IntCC::NotEqual, a, b);
-        let z = self.iconst(0);
+        let z = self.iconst(i64::from(ne));
         self.b
             .ins()
             .brif(differ, join, &args(&[z]), hdr, &args(&[next]));
@@ -161,7 +166,7 @@ impl Gen<'_, '_> {
         let pb = self.b.ins().iadd(bp, last);
         let a = self.b.ins().load(I64, f, pa, 0);
         let b = self.b.ins().load(I64, f, pb, 0);
-        let eq = self.b.ins().icmp(IntCC::Equal, a, b);
+        let eq = self.b.ins().icmp(cc(ne), a, b);
         let eq = self.bool64(eq);
         self.b.ins().jump(join, &args(&[eq]));
         self.b.switch_to_block(join);
@@ -170,7 +175,8 @@ impl Gen<'_, '_> {
     }
 
     /// Compares the first and the last `w` bytes (`ty` is the `w`-byte integer type) of two
-    /// texts of the same length `len`, `w <= len <= 2 * w`: together they cover every byte.
+    /// texts of the same length `len`, `w <= len <= 2 * w`: together they cover every byte
+    /// (1 when equal, `ne`: when unequal).
     fn overlapping(
         &mut self,
         ap: ir::Value,
@@ -178,6 +184,7 @@ impl Gen<'_, '_> {
         len: ir::Value,
         ty: ir::Type,
         w: i64,
+        ne: bool,
     ) -> ir::Value {
         // Texts are byte arrays: no alignment is promised, and the bytes are readable.
         let f = MemFlagsData::new().with_notrap();
@@ -191,7 +198,16 @@ impl Gen<'_, '_> {
         let x0 = self.b.ins().bxor(a0, b0);
         let x1 = self.b.ins().bxor(a1, b1);
         let x = self.b.ins().bor(x0, x1);
-        let eq = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+        let eq = self.b.ins().icmp_imm_s(cc(ne), x, 0);
         self.bool64(eq)
+    }
+}
+
+/// The comparison that gives 1 for equal texts (`ne`: for unequal ones).
+fn cc(ne: bool) -> IntCC {
+    if ne {
+        IntCC::NotEqual
+    } else {
+        IntCC::Equal
     }
 }

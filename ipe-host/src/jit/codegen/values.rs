@@ -8,7 +8,7 @@ use ipe_nostd::format::kind;
 use ipe_nostd::value::NO_SYMBOL;
 
 use super::calls::Helper;
-use super::{bad, const_text, Cell, Gen, Ty, R};
+use super::{args, bad, const_text, Cell, Gen, Ty, R};
 use crate::jit::errcode;
 use crate::jit::shapes::{fast_list, fast_read};
 
@@ -22,6 +22,18 @@ impl Gen<'_, '_> {
 
     /// The rank of `sym` in enum `e`, or a value `>=` the member count.
     pub(super) fn rank(&mut self, e: u16, sym: ir::Value) -> ir::Value {
+        let table = self.sh.rank_table(e);
+        if !table.is_empty() {
+            // Issue #15, session 14: one byte load from the enum's rank table (its last byte,
+            // `NO_RANK`, for every symbol past it, `NO_SYMBOL` included).
+            let (at, last) = (table.as_ptr() as i64, table.len() as i64 - 1);
+            let last = self.iconst(last);
+            let i = self.b.ins().umin(sym, last);
+            let base = self.iconst(at);
+            let p = self.b.ins().iadd(base, i);
+            let f = Self::flags().with_readonly().with_can_move();
+            return self.b.ins().uload8(I64, f, p, 0);
+        }
         let members: Vec<u32> = self.sh.members(e).to_vec();
         if members.len() > 16 {
             let sh = self.shapes_ptr();
@@ -49,8 +61,10 @@ impl Gen<'_, '_> {
             return Ok(self.cell(Ty::Ip, addr, err));
         }
         // A top-level slot is always in the caller's slice, which no code writes during the
-        // call: its loads may be merged and hoisted (optimized tier; issue #15).
-        let f = if self.slot_read {
+        // call: its loads may be merged and hoisted (optimized tier; issue #15); not a fast
+        // loop's preheader reads (issue #15, session 14: Cranelift placed those where they
+        // are used, in the loop, reloading them per element).
+        let f = if self.slot_read && !self.hoisting {
             Self::flags().with_readonly().with_can_move()
         } else {
             Self::flags()
@@ -110,6 +124,11 @@ impl Gen<'_, '_> {
                     .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Str, v, ok, p, n)
             }
+            kind::ENUM if self.bail.is_some() => {
+                let by_symbol = fast.by_symbol.ok_or(bad("enum read"))?;
+                let bail = self.bail.ok_or(bad("enum read"))?;
+                return Ok(self.enum_fast(addr, tag, e, f, (fast.tag, by_symbol), bail));
+            }
             kind::ENUM => {
                 let r = self.b.ins().uload16(I64, f, addr, l.off_enum as i32);
                 let sym = self.b.ins().uload32(f, addr, l.off_sym as i32);
@@ -168,6 +187,52 @@ impl Gen<'_, '_> {
             ptr,
             len,
         })
+    }
+
+    /// The rank cell of the enum-`e` value at `addr` (tag `tag`) inside a fast copy (issue
+    /// #15, session 14): a string (the host's form) ranked by the rank table, an enum by
+    /// its rank, as branches; anything else and a rank out of range leave for the exact
+    /// copy (block `bail`). `tags` are the enum's and the string's tags.
+    fn enum_fast(
+        &mut self,
+        addr: ir::Value,
+        tag: ir::Value,
+        e: u16,
+        f: ir::MemFlagsData,
+        (tag_enum, tag_str): (u8, u8),
+        bail: ir::Block,
+    ) -> Cell {
+        let l = self.lay;
+        let s_b = self.b.create_block();
+        let e_b = self.b.create_block();
+        let join = self.b.create_block();
+        let rank = self.b.append_block_param(join, I64);
+        let is_s = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, tag, i64::from(tag_str));
+        self.b.ins().brif(is_s, s_b, &[], e_b, &[]);
+        self.b.switch_to_block(s_b);
+        self.b.seal_block(s_b);
+        let sym = self.b.ins().uload32(f, addr, l.off_sym as i32);
+        let rs = self.rank(e, sym);
+        self.b.ins().jump(join, &args(&[rs]));
+        self.b.switch_to_block(e_b);
+        self.b.seal_block(e_b);
+        let is_e = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, tag, i64::from(tag_enum));
+        self.bail_unless(is_e, bail);
+        let r = self.b.ins().uload16(I64, f, addr, l.off_enum as i32);
+        self.b.ins().jump(join, &args(&[r]));
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        let n = self.sh.members(e).len() as i64;
+        let in_range = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, rank, n);
+        self.bail_unless(in_range, bail);
+        let okv = self.ok();
+        self.cell(Ty::Enum, rank, okv)
     }
 
     /// `in.ip.slot` / `in.ip.field` (issue #14): whether the address `Value` at `addr` is in IP
@@ -279,12 +344,14 @@ impl Gen<'_, '_> {
                 .b
                 .ins()
                 .icmp_imm_s(IntCC::UnsignedLessThan, len, fast.limit as i64);
-            let ok = self.b.ins().band(is_r, short);
             let okv = self.ok();
             if let Some(bail) = self.bail {
-                self.bail_unless(ok, bail);
+                // Two branches, not a flag made of two (issue #15, session 14).
+                self.bail_unless(is_r, bail);
+                self.bail_unless(short, bail);
                 return (okv, ptr, len);
             }
+            let ok = self.b.ins().band(is_r, short);
             self.unless(ok, okv, true, slow)
         } else {
             slow(self)
