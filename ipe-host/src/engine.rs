@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
 use ipe_nostd::{
-    Accumulator, Bundle, Decision, DecisionBuilder, EffectOnly, Outcome, PolicyId, SlotId, Value,
+    Accumulator, Bundle, Decision, DecisionBuilder, DecisionLists, EffectOnly, Outcome, PolicyId,
+    SlotId, Value,
 };
 
 use crate::builder::RequestBuilder;
@@ -249,6 +250,27 @@ impl PolicySet {
         .0
     }
 
+    /// Evaluates policy `id` ([`run_policy`](Self::run_policy)) and adds its outcome to `d`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one decision's state, passed down to be inlined"
+    )]
+    #[inline(always)]
+    fn candidate<D: DecisionLists>(
+        &self,
+        bundle: &Bundle<'_>,
+        shard: Option<&crate::stats::Shard>,
+        id: PolicyId,
+        head: Option<SlotId>,
+        values: &[Value<'_>],
+        acc: &mut Accumulator,
+        d: &mut D,
+    ) -> Outcome {
+        let outcome = self.run_policy(bundle, shard, id, head, values);
+        acc.add(d, id, outcome);
+        outcome
+    }
+
     /// Evaluates the candidate policies for these slot values (indexed by slot id; shorter
     /// slices read as missing) and combines their outcomes into complete lists. Allocates
     /// nothing once this thread's decision buffers have grown to the longest decision.
@@ -256,17 +278,22 @@ impl PolicySet {
     pub fn evaluate_values(&self, values: &[Value<'_>]) -> HostDecision {
         let bundle = self.bundle();
         let shard = self.shared.counters.shard();
-        let mut d = HostDecision::new(bundle.default_effect());
-        let mut acc = Accumulator::new(bundle.default_effect());
+        let mut st = (
+            Accumulator::new(bundle.default_effect()),
+            HostDecision::new(bundle.default_effect()),
+        );
         // First-match groups are honoured by `for_each_admitted` (a bundle without groups pays
         // one check per decision).
-        self.shared
-            .index
-            .for_each_admitted(bundle, values, |id, head| {
-                let outcome = self.run_policy(bundle, shard, id, head, values);
-                acc.add(&mut d, id, outcome);
-                outcome
-            });
+        self.shared.index.for_each_admitted(
+            bundle,
+            values,
+            &mut st,
+            |(acc, d), id| self.candidate(bundle, shard, id, None, values, acc, d),
+            |(acc, d), id, head| {
+                self.candidate(bundle, shard, id, head, values, acc, d);
+            },
+        );
+        let (acc, mut d) = st;
         acc.finish(&mut d);
         d
     }
@@ -277,13 +304,20 @@ impl PolicySet {
         let bundle = self.bundle();
         let shard = self.shared.counters.shard();
         let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
-        self.shared
-            .index
-            .for_each_admitted(bundle, values, |id, head| {
-                let outcome = self.run_policy(bundle, shard, id, head, values);
-                out.add(id, outcome);
-                outcome
-            });
+        let run = |out: &mut DecisionBuilder<M>, id, head| {
+            let outcome = self.run_policy(bundle, shard, id, head, values);
+            out.add(id, outcome);
+            outcome
+        };
+        self.shared.index.for_each_admitted(
+            bundle,
+            values,
+            &mut out,
+            |out, id| run(out, id, None),
+            |out, id, head| {
+                run(out, id, head);
+            },
+        );
         out.finish()
     }
 
@@ -297,16 +331,22 @@ impl PolicySet {
         let shard = self.shared.counters.shard();
         let default = bundle.default_effect();
         out.start(default);
-        let mut acc = Accumulator::new(default);
-        let mut effect = EffectOnly::new(default);
-        self.shared
-            .index
-            .for_each_admitted(bundle, values, |id, head| {
-                let outcome = self.run_policy(bundle, shard, id, head, values);
-                acc.add(&mut effect, id, outcome);
+        let mut st = (Accumulator::new(default), EffectOnly::new(default), out);
+        self.shared.index.for_each_admitted(
+            bundle,
+            values,
+            &mut st,
+            |(acc, effect, out), id| {
+                let outcome = self.candidate(bundle, shard, id, None, values, acc, effect);
                 out.record(id, outcome);
                 outcome
-            });
+            },
+            |(acc, effect, out), id, head| {
+                let outcome = self.candidate(bundle, shard, id, head, values, acc, effect);
+                out.record(id, outcome);
+            },
+        );
+        let (acc, mut effect, out) = st;
         acc.finish(&mut effect);
         out.finish(effect.effect);
     }
