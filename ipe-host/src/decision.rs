@@ -198,12 +198,19 @@ impl DecisionLists for HostDecision {
 }
 
 impl Lists {
-    /// Sorts every list by policy id.
+    /// Sorts every list by policy id (most lists arrive sorted: the unindexed policies and
+    /// each bucket are in ascending ids, so a check is all they need).
     #[inline(never)]
     fn sort(&mut self) {
-        self.matched.sort_unstable();
-        self.violations.sort_unstable_by_key(|v| v.policy);
-        self.errors.sort_unstable_by_key(|e| e.policy);
+        if !self.matched.is_sorted() {
+            self.matched.sort_unstable();
+        }
+        if !self.violations.is_sorted_by_key(|v| v.policy) {
+            self.violations.sort_unstable_by_key(|v| v.policy);
+        }
+        if !self.errors.is_sorted_by_key(|e| e.policy) {
+            self.errors.sort_unstable_by_key(|e| e.policy);
+        }
     }
 }
 
