@@ -157,7 +157,7 @@ impl HostEngine {
     pub fn decide_render(&self, values: &[ipe_nostd::Value<'_>], out: &mut String) -> bool {
         let set = self.engine.load();
         let d = set.evaluate_values(values);
-        render_first(set.bundle(), values, &d.violations, out);
+        render_first(set.bundle(), values, d.violations(), out);
         d.effect == Effect::Allow
     }
 

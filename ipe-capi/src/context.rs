@@ -257,7 +257,7 @@ unsafe fn list<'a>(items: *const IpeStr, count: usize) -> &'a [IpeStr] {
 }
 
 fn first_error(d: &HostDecision) -> (u32, IpeAttrError, u32) {
-    d.errors
+    d.errors()
         .first()
         .map_or((IPE_NONE, IpeAttrError::None, IPE_NONE), |e| {
             (
@@ -272,11 +272,11 @@ fn context_decision(set: &PolicySet, d: &HostDecision) -> IpeContextDecision {
     let (first_error, error_kind, error_slot) = first_error(d);
     IpeContextDecision {
         effect: effect(d.effect),
-        matched: crate::count(d.matched.len()),
-        violations: crate::count(d.violations.len()),
-        errors: crate::count(d.errors.len()),
+        matched: crate::count(d.matched().len()),
+        violations: crate::count(d.violations().len()),
+        errors: crate::count(d.errors().len()),
         first_violation: d
-            .violations
+            .violations()
             .first()
             .map_or(IPE_NONE, |v| u32::from(v.policy)),
         first_error,

@@ -298,9 +298,9 @@ impl Decided {
         Decided {
             decision: IpeDecision {
                 effect: effect(d.effect),
-                matched: count(d.matched.len()),
-                violations: count(d.violations.len()),
-                errors: count(d.errors.len()),
+                matched: count(d.matched().len()),
+                violations: count(d.violations().len()),
+                errors: count(d.errors().len()),
                 version: set.version(),
             },
             json: None,

@@ -1,7 +1,7 @@
 //! The host's decision: complete lists whose buffers are reused per thread, so a steady
 //! stream of decisions allocates nothing.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use ipe_nostd::{DecisionLists, Effect, PolicyError, PolicyId, Violation};
 
@@ -10,74 +10,162 @@ use ipe_nostd::{DecisionLists, Effect, PolicyError, PolicyId, Violation};
 /// [`PolicySet::report`](crate::PolicySet::report).
 ///
 /// Its lists come from a per-thread pool and go back to it when the decision is dropped, so
-/// they keep the capacity earlier decisions needed.
-#[derive(Debug, PartialEq, Eq)]
+/// they keep the capacity earlier decisions needed. The decision itself is two words (the
+/// lists sit behind one pooled pointer), cheap to return by value.
 pub struct HostDecision {
     /// Allow or deny.
     pub effect: Effect,
-    /// Policies whose trigger held, ascending.
-    pub matched: Vec<PolicyId>,
-    /// Violated policies, ascending.
-    pub violations: Vec<Violation>,
-    /// Policies in error, ascending.
-    pub errors: Vec<PolicyError>,
+    /// The lists, taken from this thread's spares at the first entry (`None`: every list
+    /// empty).
+    lists: Option<Box<Lists>>,
 }
 
-/// Spare list buffers of dropped decisions.
-type Spare = (Vec<PolicyId>, Vec<Violation>, Vec<PolicyError>);
+/// The three lists of a decision, moved to and from the pool as one pointer (issue #15).
+#[derive(Debug, Default)]
+struct Lists {
+    matched: Vec<PolicyId>,
+    violations: Vec<Violation>,
+    errors: Vec<PolicyError>,
+}
 
-/// Spare buffers kept per thread (more live decisions than this just allocate).
+/// Spare list buffers kept per thread beyond [`SPARE`] (more live decisions than this just
+/// allocate).
 const SPARES: usize = 8;
 
 thread_local! {
-    static POOL: RefCell<Vec<Spare>> = const { RefCell::new(Vec::new()) };
+    /// The spare lists of the last dropped decision: the one the next decision takes.
+    static SPARE: Cell<Option<Box<Lists>>> = const { Cell::new(None) };
+    /// Further spares, when several decisions of a thread are alive at once.
+    #[allow(
+        clippy::vec_box,
+        reason = "the boxes move to and from decisions as they are, one pointer each"
+    )]
+    static POOL: RefCell<Vec<Box<Lists>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Empty lists from this thread's spares (or new ones).
+#[inline]
+fn take_lists() -> Box<Lists> {
+    match SPARE.try_with(Cell::take) {
+        Ok(Some(lists)) => lists,
+        _ => take_pooled(),
+    }
+}
+
+/// [`take_lists`] when the spare slot is empty.
+#[cold]
+#[inline(never)]
+fn take_pooled() -> Box<Lists> {
+    POOL.try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps emptied lists for the next decision of this thread.
+#[inline]
+fn give_lists(lists: Box<Lists>) {
+    // During thread teardown the spares may be gone: the lists are then simply freed.
+    let _ = SPARE.try_with(|s| {
+        if let Some(older) = s.replace(Some(lists)) {
+            give_pooled(older);
+        }
+    });
+}
+
+/// [`give_lists`] when the spare slot was full.
+#[cold]
+#[inline(never)]
+fn give_pooled(lists: Box<Lists>) {
+    let _ = POOL.try_with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut() {
+            if p.len() < SPARES {
+                p.push(lists);
+            }
+        }
+    });
 }
 
 impl HostDecision {
-    /// An empty decision with the given effect, reusing this thread's spare buffers.
+    /// An empty decision with the given effect (its lists are taken from this thread's spare
+    /// buffers at the first entry).
+    #[inline]
     pub fn new(effect: Effect) -> HostDecision {
-        let (matched, violations, errors) = POOL
-            .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
         HostDecision {
             effect,
-            matched,
-            violations,
-            errors,
+            lists: None,
         }
     }
+
+    /// Policies whose trigger held, ascending.
+    #[inline]
+    pub fn matched(&self) -> &[PolicyId] {
+        self.lists.as_ref().map_or(&[], |l| &l.matched)
+    }
+
+    /// Violated policies, ascending.
+    #[inline]
+    pub fn violations(&self) -> &[Violation] {
+        self.lists.as_ref().map_or(&[], |l| &l.violations)
+    }
+
+    /// Policies in error, ascending.
+    #[inline]
+    pub fn errors(&self) -> &[PolicyError] {
+        self.lists.as_ref().map_or(&[], |l| &l.errors)
+    }
+
+    /// The lists, taken from the spares on first use.
+    #[inline]
+    fn lists(&mut self) -> &mut Lists {
+        self.lists.get_or_insert_with(take_lists)
+    }
 }
+
+impl core::fmt::Debug for HostDecision {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HostDecision")
+            .field("effect", &self.effect)
+            .field("matched", &self.matched())
+            .field("violations", &self.violations())
+            .field("errors", &self.errors())
+            .finish()
+    }
+}
+
+impl PartialEq for HostDecision {
+    fn eq(&self, other: &HostDecision) -> bool {
+        self.effect == other.effect
+            && self.matched() == other.matched()
+            && self.violations() == other.violations()
+            && self.errors() == other.errors()
+    }
+}
+
+impl Eq for HostDecision {}
 
 impl Clone for HostDecision {
     fn clone(&self) -> HostDecision {
         let mut d = HostDecision::new(self.effect);
-        d.matched.extend_from_slice(&self.matched);
-        d.violations.extend_from_slice(&self.violations);
-        d.errors.extend_from_slice(&self.errors);
+        if let Some(from) = &self.lists {
+            let to = d.lists();
+            to.matched.extend_from_slice(&from.matched);
+            to.violations.extend_from_slice(&from.violations);
+            to.errors.extend_from_slice(&from.errors);
+        }
         d
     }
 }
 
 impl Drop for HostDecision {
+    #[inline]
     fn drop(&mut self) {
-        let mut spare = (
-            std::mem::take(&mut self.matched),
-            std::mem::take(&mut self.violations),
-            std::mem::take(&mut self.errors),
-        );
-        spare.0.clear();
-        spare.1.clear();
-        spare.2.clear();
-        // During thread teardown the pool may be gone: the buffers are then simply freed.
-        let _ = POOL.try_with(|p| {
-            if let Ok(mut p) = p.try_borrow_mut() {
-                if p.len() < SPARES {
-                    p.push(spare);
-                }
-            }
-        });
+        if let Some(mut lists) = self.lists.take() {
+            lists.matched.clear();
+            lists.violations.clear();
+            lists.errors.clear();
+            give_lists(lists);
+        }
     }
 }
 
@@ -87,27 +175,111 @@ impl DecisionLists for HostDecision {
     }
     #[inline]
     fn push_matched(&mut self, policy: PolicyId) {
-        self.matched.push(policy);
+        self.lists().matched.push(policy);
     }
     #[inline]
     fn push_violation(&mut self, violation: Violation) {
-        self.violations.push(violation);
+        self.lists().violations.push(violation);
     }
     #[inline]
     fn push_error(&mut self, error: PolicyError) {
-        self.errors.push(error);
+        self.lists().errors.push(error);
     }
+    #[inline]
     fn sort(&mut self) {
         // Issue #15, session 12: most decisions have at most one entry per list, which is
         // sorted already (no call into the sort).
-        if self.matched.len() > 1 {
+        if let Some(l) = &mut self.lists {
+            if l.matched.len() > 1 || l.violations.len() > 1 || l.errors.len() > 1 {
+                l.sort();
+            }
+        }
+    }
+}
+
+impl Lists {
+    /// Sorts every list by policy id (most lists arrive sorted: the unindexed policies and
+    /// each bucket are in ascending ids, so a check is all they need).
+    #[inline(never)]
+    fn sort(&mut self) {
+        if !self.matched.is_sorted() {
             self.matched.sort_unstable();
         }
-        if self.violations.len() > 1 {
+        if !self.violations.is_sorted_by_key(|v| v.policy) {
             self.violations.sort_unstable_by_key(|v| v.policy);
         }
-        if self.errors.len() > 1 {
+        if !self.errors.is_sorted_by_key(|e| e.policy) {
             self.errors.sort_unstable_by_key(|e| e.policy);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipe_nostd::{AttrError, ErrKind};
+
+    fn violation(policy: PolicyId) -> Violation {
+        Violation {
+            policy,
+            clause: Some(1),
+            count: None,
+            witness: None,
+        }
+    }
+
+    fn error(policy: PolicyId) -> PolicyError {
+        PolicyError {
+            policy,
+            error: AttrError {
+                slot: 3,
+                field: None,
+                kind: ErrKind::Missing,
+            },
+        }
+    }
+
+    /// Issue #15, session 14: a decision's lists are taken from the thread's spares and given
+    /// back emptied: a later decision starts empty whatever the earlier ones held, however
+    /// many are alive at once, and equality ignores whether a decision has taken lists.
+    #[test]
+    fn spare_lists_come_back_empty_and_live_decisions_do_not_share_them() {
+        let mut live = Vec::new();
+        for round in 0..3u16 {
+            for n in 0..(SPARES as u16 + 3) {
+                let mut d = HostDecision::new(Effect::Allow);
+                assert!(d.matched().is_empty() && d.violations().is_empty());
+                assert!(d.errors().is_empty());
+                assert_eq!(d, HostDecision::new(Effect::Allow));
+                for id in (0..=n).rev() {
+                    d.push_matched(id);
+                    d.push_violation(violation(id));
+                    d.push_error(error(id));
+                }
+                d.sort();
+                let ids: Vec<PolicyId> = (0..=n).collect();
+                assert_eq!(d.matched(), ids.as_slice());
+                assert!(d.violations().iter().map(|v| v.policy).eq(0..=n));
+                assert!(d.errors().iter().map(|e| e.policy).eq(0..=n));
+                let copy = d.clone();
+                assert_eq!(copy, d);
+                // Keep some alive (more than the spares hold), drop the rest.
+                if (n + round) % 2 == 0 {
+                    live.push(d);
+                }
+            }
+            for (i, d) in live.iter().enumerate() {
+                assert!(!d.matched().is_empty(), "decision {i} kept its lists");
+            }
+            live.clear();
+        }
+        let mut d = HostDecision::new(Effect::Deny);
+        d.push_matched(7);
+        d.sort();
+        assert_eq!(d.matched(), [7]);
+        assert_ne!(d, HostDecision::new(Effect::Deny));
+        let mut e = HostDecision::new(Effect::Deny);
+        e.push_matched(7);
+        assert_eq!(d, e);
     }
 }

@@ -15,7 +15,7 @@ use crate::builder::RequestBuilder;
 pub use crate::decision::HostDecision;
 use crate::error::{Error, ErrorKind};
 use crate::index::Index;
-use crate::jit::{Background, Table};
+use crate::jit::{Background, Slots, Table};
 use crate::mmap::{BundleBytes, FileSource};
 use crate::options::{CodeTier, EngineOptions};
 use crate::reclaim::Reclaimer;
@@ -249,24 +249,80 @@ impl PolicySet {
         .0
     }
 
+    /// Evaluates policy `id` with its native code over checked slots, counting it as
+    /// [`run_policy`](Self::run_policy) does.
+    #[inline(always)]
+    fn run_native(
+        &self,
+        bundle: &Bundle<'_>,
+        shard: Option<&crate::stats::Shard>,
+        jit: &Table,
+        id: PolicyId,
+        slots: Slots<'_, '_>,
+    ) -> Outcome {
+        let (outcome, n) = Counters::record(shard, id, || jit.eval_slots(bundle, id, slots));
+        jit.observe(id, n, &self.shared.counters);
+        outcome
+    }
+
+    /// Evaluates every policy a decision for these values evaluates, in order, and gives each
+    /// outcome to `add` with `state`. First-match groups are honoured by `for_each_admitted` (a
+    /// bundle without groups pays one check per decision).
+    ///
+    /// Issue #15, session 14: a set with native code and slots long enough for it gets a loop
+    /// of its own, so neither the choice of code nor the slice's length is tested per
+    /// candidate.
+    #[inline(always)]
+    fn for_each_outcome<S>(
+        &self,
+        bundle: &Bundle<'_>,
+        values: &[Value<'_>],
+        state: &mut S,
+        add: impl Fn(&mut S, PolicyId, Outcome),
+    ) {
+        let shard = self.shared.counters.shard();
+        let index = &self.shared.index;
+        if let Some(jit) = &self.jit {
+            if let Some(slots) = jit.slots(values) {
+                index.for_each_admitted(
+                    bundle,
+                    values,
+                    state,
+                    |st, id| {
+                        let outcome = self.run_native(bundle, shard, jit, id, slots);
+                        add(st, id, outcome);
+                        outcome
+                    },
+                    |st, id, _| add(st, id, self.run_native(bundle, shard, jit, id, slots)),
+                );
+                return;
+            }
+        }
+        index.for_each_admitted(
+            bundle,
+            values,
+            state,
+            |st, id| {
+                let outcome = self.run_policy(bundle, shard, id, None, values);
+                add(st, id, outcome);
+                outcome
+            },
+            |st, id, head| add(st, id, self.run_policy(bundle, shard, id, head, values)),
+        );
+    }
+
     /// Evaluates the candidate policies for these slot values (indexed by slot id; shorter
     /// slices read as missing) and combines their outcomes into complete lists. Allocates
     /// nothing once this thread's decision buffers have grown to the longest decision.
     #[inline]
     pub fn evaluate_values(&self, values: &[Value<'_>]) -> HostDecision {
         let bundle = self.bundle();
-        let shard = self.shared.counters.shard();
-        let mut d = HostDecision::new(bundle.default_effect());
-        let mut acc = Accumulator::new(bundle.default_effect());
-        // First-match groups are honoured by `for_each_admitted` (a bundle without groups pays
-        // one check per decision).
-        self.shared
-            .index
-            .for_each_admitted(bundle, values, |id, head| {
-                let outcome = self.run_policy(bundle, shard, id, head, values);
-                acc.add(&mut d, id, outcome);
-                outcome
-            });
+        let default = bundle.default_effect();
+        let mut st = (Accumulator::new(default), HostDecision::new(default));
+        self.for_each_outcome(bundle, values, &mut st, |(acc, d), id, outcome| {
+            acc.add(d, id, outcome)
+        });
+        let (acc, mut d) = st;
         acc.finish(&mut d);
         d
     }
@@ -275,15 +331,10 @@ impl PolicySet {
     /// lists of `M` entries; see [`Decision::truncated`]).
     pub fn decide<const M: usize>(&self, values: &[Value<'_>]) -> Decision<M> {
         let bundle = self.bundle();
-        let shard = self.shared.counters.shard();
         let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
-        self.shared
-            .index
-            .for_each_admitted(bundle, values, |id, head| {
-                let outcome = self.run_policy(bundle, shard, id, head, values);
-                out.add(id, outcome);
-                outcome
-            });
+        self.for_each_outcome(bundle, values, &mut out, |out, id, outcome| {
+            out.add(id, outcome)
+        });
         out.finish()
     }
 
@@ -294,19 +345,19 @@ impl PolicySet {
     #[inline]
     pub fn decide_into(&self, values: &[Value<'_>], out: &mut Verdict) {
         let bundle = self.bundle();
-        let shard = self.shared.counters.shard();
         let default = bundle.default_effect();
         out.start(default);
-        let mut acc = Accumulator::new(default);
-        let mut effect = EffectOnly::new(default);
-        self.shared
-            .index
-            .for_each_admitted(bundle, values, |id, head| {
-                let outcome = self.run_policy(bundle, shard, id, head, values);
-                acc.add(&mut effect, id, outcome);
+        let mut st = (Accumulator::new(default), EffectOnly::new(default), out);
+        self.for_each_outcome(
+            bundle,
+            values,
+            &mut st,
+            |(acc, effect, out), id, outcome| {
+                acc.add(effect, id, outcome);
                 out.record(id, outcome);
-                outcome
-            });
+            },
+        );
+        let (acc, mut effect, out) = st;
         acc.finish(&mut effect);
         out.finish(effect.effect);
     }

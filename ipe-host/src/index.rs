@@ -156,22 +156,30 @@ impl Index {
         self.groups.iter().map(|g| g.all.1 as usize).sum()
     }
 
-    /// Calls `run` once per policy to evaluate for these slot values, which returns its
-    /// outcome: the unindexed policies first, in ascending ids, those after the deciding rule
-    /// of their first-match group left out (`ipe_nostd::vm::run_unindexed`, which checks once
-    /// whether the bundle has groups at all), then the index candidates (never group rules).
+    /// Calls `unindexed` then `indexed` (each given `state`) once per policy to evaluate for
+    /// these slot values: the unindexed policies first, in ascending ids, those after the
+    /// deciding rule of their first-match group left out (`ipe_nostd::vm::run_unindexed`, which checks once whether
+    /// the bundle has groups at all; `unindexed` returns the policy's outcome for that gate),
+    /// then the index candidates (never group rules).
     ///
-    /// `run` is also given, for a candidate found through its group's bucket, the group's slot
-    /// (its value has that bucket's key), so the interpreter may skip the trigger's head
+    /// `indexed` is also given, for a candidate found through its group's bucket, the group's
+    /// slot (its value has that bucket's key), so the interpreter may skip the trigger's head
     /// (`ipe_nostd::vm::eval_policy_indexed`); `None` for the others.
-    #[inline]
-    pub(crate) fn for_each_admitted(
+    ///
+    /// Two closures rather than one (issue #15, session 14): each has one call site, so the
+    /// index candidates' closure is inlined into the candidate loop and returns no outcome.
+    #[inline(always)]
+    pub(crate) fn for_each_admitted<S>(
         &self,
         bundle: &Bundle<'_>,
         values: &[Value<'_>],
-        mut run: impl FnMut(PolicyId, Option<SlotId>) -> Outcome,
+        state: &mut S,
+        mut unindexed: impl FnMut(&mut S, PolicyId) -> Outcome,
+        mut indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>),
     ) {
-        ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), |id| run(id, None));
+        ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), |id| {
+            unindexed(state, id)
+        });
         for g in self.groups.iter() {
             let value = values
                 .get(usize::from(g.slot))
@@ -185,7 +193,7 @@ impl Index {
             if let Some((start, n)) = span {
                 let (start, n) = (start as usize, n as usize);
                 for &id in self.ids.get(start..start.saturating_add(n)).unwrap_or(&[]) {
-                    run(id, head);
+                    indexed(state, id, head);
                 }
             }
         }

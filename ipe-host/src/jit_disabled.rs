@@ -3,6 +3,8 @@
 //! native code, every policy runs on the interpreter and the engine's JIT branches compile
 //! away.
 
+use std::convert::Infallible;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +14,10 @@ use ipe_nostd::{Bundle, Outcome, PolicyId, Value};
 use crate::engine::PolicySet;
 use crate::options::{CodeTier, EngineOptions, JitStats};
 use crate::stats::Counters;
+
+/// Slots checked for native code: never exist without the `jit` feature.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slots<'a, 'v>(Infallible, PhantomData<&'a [Value<'v>]>);
 
 /// One version's native code: never exists without the `jit` feature.
 #[derive(Debug)]
@@ -43,6 +49,23 @@ impl Table {
         _values: &[Value<'_>],
     ) -> Outcome {
         match *self {}
+    }
+
+    /// Unreachable (no table exists).
+    #[inline(always)]
+    pub(crate) fn slots<'a, 'v>(&self, _values: &'a [Value<'v>]) -> Option<Slots<'a, 'v>> {
+        match *self {}
+    }
+
+    /// Unreachable (no table exists).
+    #[inline(always)]
+    pub(crate) fn eval_slots(
+        &self,
+        _bundle: &Bundle<'_>,
+        _id: PolicyId,
+        slots: Slots<'_, '_>,
+    ) -> Outcome {
+        match slots.0 {}
     }
 
     /// Unreachable (no table exists).

@@ -271,7 +271,7 @@ mod tests {
                             let d = set
                                 .evaluate_json(r#"{"kind":"a","n":1}"#)
                                 .expect("evaluates");
-                            assert_eq!(d.violations.len(), 1);
+                            assert_eq!(d.violations().len(), 1);
                             // Hold some versions across several swaps, as `Arc`s and as
                             // snapshots, and let go of them later on this thread.
                             if n % 7 == r {

@@ -11,12 +11,12 @@ impl DecisionIds for HostDecision {
         self.effect
     }
     fn matched(&self) -> &[PolicyId] {
-        &self.matched
+        HostDecision::matched(self)
     }
     fn violations(&self) -> &[Violation] {
-        &self.violations
+        HostDecision::violations(self)
     }
     fn errors(&self) -> &[PolicyError] {
-        &self.errors
+        HostDecision::errors(self)
     }
 }

@@ -22,7 +22,7 @@ mod reuse;
 mod shapes;
 pub(crate) mod tiering;
 
-pub(crate) use tiering::{Background, Table};
+pub(crate) use tiering::{Background, Slots, Table};
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -96,6 +96,11 @@ pub(crate) struct Table {
     compile_micros: AtomicU64,
 }
 
+/// A request's slot values, at least as many as the bundle of the [`Table`] that checked them
+/// declares ([`Table::slots`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slots<'a, 'v>(&'a [Value<'v>]);
+
 impl Table {
     /// The table of a version about to be published: `None` in interpreter mode. It first
     /// takes the code of `prev` (the live version) for every policy whose content is
@@ -271,6 +276,34 @@ impl Table {
     /// Records the version number the table's set is published under.
     pub(crate) fn set_version(&mut self, version: u64) {
         self.version = version;
+    }
+
+    /// `values` as slots this table's native code may read in place (`None` when the slice is
+    /// shorter than the bundle declares: [`eval`](Self::eval) then interprets).
+    #[inline]
+    pub(crate) fn slots<'a, 'v>(&self, values: &'a [Value<'v>]) -> Option<Slots<'a, 'v>> {
+        (values.len() >= self.slot_count).then_some(Slots(values))
+    }
+
+    /// [`eval`](Self::eval) over slots already checked by [`slots`](Self::slots) (issue #15,
+    /// session 14: the length is checked once per decision, not per candidate).
+    #[inline(always)]
+    pub(crate) fn eval_slots(
+        &self,
+        bundle: &Bundle<'_>,
+        id: PolicyId,
+        slots: Slots<'_, '_>,
+    ) -> Outcome {
+        let f = self
+            .code
+            .get(usize::from(id))
+            .map_or(0, |c| c.load(Ordering::Acquire));
+        if f != 0 {
+            // As in `eval`; `slots` holds at least `slot_count` values.
+            super::run(f, id, slots.0)
+        } else {
+            eval_policy_values(bundle, id, slots.0)
+        }
     }
 
     /// Evaluates policy `id` with its native code if it has some, else the interpreter.

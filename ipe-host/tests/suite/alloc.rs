@@ -103,14 +103,14 @@ fn issue11_complete_decisions_allocate_nothing_in_steady_state() {
     let requests = [r#"{"x": 2}"#, r#"{"x": 1}"#, "{}"];
     for r in requests {
         let d = set.evaluate_json(r).expect("valid request");
-        assert_eq!(d.matched.len(), 300, "{r}");
+        assert_eq!(d.matched().len(), 300, "{r}");
     }
     let mut listed = 0;
     let n = allocations(|| {
         for _ in 0..10 {
             for r in requests {
                 let d = set.evaluate_json(r).expect("valid request");
-                listed += d.matched.len() + d.violations.len() + d.errors.len();
+                listed += d.matched().len() + d.violations().len() + d.errors().len();
             }
         }
     });
@@ -242,7 +242,7 @@ fn issue15_matches_allocates_nothing_in_steady_state() {
                     let d = set.evaluate_json(r).expect("valid request");
                     // `Empty` (the empty regex) matches every name: always a denial.
                     assert_eq!(d.effect, ipe_nostd::Effect::Deny);
-                    matched += d.matched.len();
+                    matched += d.matched().len();
                 }
             }
         });

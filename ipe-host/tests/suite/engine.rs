@@ -52,7 +52,7 @@ fn evaluates_json_and_reports_names() {
         .evaluate_json(r#"{"kind": "other", "urgent": false}"#)
         .expect("object");
     assert_eq!(d.effect, Effect::Allow);
-    assert!(d.matched.is_empty());
+    assert!(d.matched().is_empty());
 }
 
 #[test]
@@ -594,7 +594,7 @@ fn issue13_has_groups_only_with_first_match_groups() {
         let d = engine.evaluate_json(json).expect("evaluates");
         let set = engine.load();
         let names: Vec<&str> = d
-            .matched
+            .matched()
             .iter()
             .map(|&id| set.bundle().policy(id).name)
             .collect();

@@ -68,5 +68,5 @@ fn issue14_the_typed_builder_reads_addresses_as_the_json_readers_do() {
     req.str("src", "10.255.255.255")
         .records("flows", [[("peer", Field::Str("2001:db8::1"))]]);
     let d = req.evaluate().expect("well formed");
-    assert_eq!(d.violations.len(), 2);
+    assert_eq!(d.violations().len(), 2);
 }

@@ -96,13 +96,13 @@ fn jit_all_publish_compiles_only_the_changed_policy() {
     let d = engine.evaluate_json(changed).expect("valid");
     let set = engine.load();
     assert!(
-        d.violations
+        d.violations()
             .iter()
             .all(|v| set.bundle().policy(v.policy).name != "P30"),
         "P30 allows 400 replicas in version 2: {d:?}"
     );
     assert!(d
-        .violations
+        .violations()
         .iter()
         .any(|v| set.bundle().policy(v.policy).name == "P0"));
     drop(set);

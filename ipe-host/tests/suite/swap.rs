@@ -27,7 +27,7 @@ fn readers_see_exactly_one_version_during_swaps() {
                         .expect("never fails during a swap");
                     total += 1;
                     // Odd versions hold FREEZE, even ones OPEN; the decision must match the version.
-                    let name = set.bundle().policy(d.matched[0]).name;
+                    let name = set.bundle().policy(d.matched()[0]).name;
                     if set.version() % 2 == 1 {
                         assert_eq!((d.effect, name), (Effect::Deny, "Freeze"));
                         seen_a += 1;

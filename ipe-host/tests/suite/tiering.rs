@@ -177,7 +177,7 @@ fn swap_stress(opts: EngineOptions, swaps: u64) {
                         .evaluate_json(r#"{"kind":"deploy"}"#)
                         .expect("never fails during a swap");
                     total += 1;
-                    let name = set.bundle().policy(d.matched[0]).name;
+                    let name = set.bundle().policy(d.matched()[0]).name;
                     if set.version() % 2 == 1 {
                         assert_eq!((d.effect, name), (Effect::Deny, "Freeze"));
                         seen_a += 1;
