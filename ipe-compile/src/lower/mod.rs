@@ -1299,7 +1299,12 @@ mod tests {
                     })
                     .sum();
                 let cost = block(r.trigger()) + clauses;
-                assert_eq!(u64::from(r.cost_bound()), cost, "{} policy {i}", file.display());
+                assert_eq!(
+                    u64::from(r.cost_bound()),
+                    cost,
+                    "{} policy {i}",
+                    file.display()
+                );
                 assert_eq!(compiled.policies[i].cost, r.cost_bound());
             }
             // Cleared bounds and checksum, sealed again.
@@ -1309,7 +1314,8 @@ mod tests {
                 let off = at + i * POLICY_LEN;
                 let mut r = PolicyRec::nth(&again[off..off + POLICY_LEN], 0).fields();
                 r.cost_bound = 0;
-                r.put(&mut again[off..off + POLICY_LEN], 0).expect("in range");
+                r.put(&mut again[off..off + POLICY_LEN], 0)
+                    .expect("in range");
             }
             let header = Header {
                 crc: 0,
@@ -1319,7 +1325,8 @@ mod tests {
             assert_ne!(again, bytes);
             let mut short = again.clone();
             let mut costs = vec![0; n];
-            ipe_nostd::verify::seal(&mut again, ipe_nostd::verify::DEFAULT_MAX_COST, &mut costs).expect("seals");
+            ipe_nostd::verify::seal(&mut again, ipe_nostd::verify::DEFAULT_MAX_COST, &mut costs)
+                .expect("seals");
             assert_eq!(again, bytes, "{}", file.display());
             if n > 0 {
                 let e = ipe_nostd::verify::seal(
