@@ -16,8 +16,11 @@ mod records;
 pub use code::block_cost;
 pub use records::verify_with_max_cost;
 
+#[cfg(not(feature = "size"))]
 use crate::bundle::{Bundle, BundleError};
-use crate::format::{Body, EnumRec, PolicyRec, SlotRec, Span, CRC, HEADER_LEN};
+#[cfg(not(feature = "size"))]
+use crate::format::{PolicyRec, CRC, HEADER_LEN};
+use crate::format::{Body, EnumRec, SlotRec, Span};
 
 /// A section of the body, for error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -404,7 +407,8 @@ pub fn verify(body: &Body<'_>) -> R {
 /// sealed without error load as they are; one verification and one checksum pass in all.
 ///
 /// `costs` needs one entry per policy; a policy past its end is a
-/// [`VerifyError::CostMismatch`].
+/// [`VerifyError::CostMismatch`]. Not in the `size` profile (firmware seals nothing).
+#[cfg(not(feature = "size"))]
 pub fn seal(bytes: &mut [u8], max_cost: u32, costs: &mut [u32]) -> Result<(), BundleError> {
     let (at, n) = {
         let body = Bundle::decode(bytes, false)?;

@@ -45,8 +45,10 @@ impl Costs for Compare {
 
 /// Sealing ([`super::seal`]): each recomputed bound is kept, whatever is recorded; a policy
 /// past the end of the slice is a mismatch (its bound could not be written).
+#[cfg(not(feature = "size"))]
 pub(super) struct Fill<'c>(pub(super) &'c mut [u32]);
 
+#[cfg(not(feature = "size"))]
 impl Costs for Fill<'_> {
     fn policy(&mut self, policy: u16, recorded: u32, computed: u32) -> R {
         match self.0.get_mut(usize::from(policy)) {
