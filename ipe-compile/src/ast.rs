@@ -6,11 +6,16 @@ use std::ops::Range;
 /// A byte range in one source file.
 pub type ByteSpan = Range<usize>;
 
+/// The text of a name, path, intent or string literal in the tree: a string of up to 24
+/// bytes is held inline (issue #15: most of them, so the parser allocates nothing for them);
+/// it derefs to `&str`.
+pub type Text = compact_str::CompactString;
+
 /// An identifier or dotted name with its span.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Name {
     /// The text.
-    pub text: String,
+    pub text: Text,
     /// Where it is.
     pub span: ByteSpan,
 }
@@ -137,7 +142,7 @@ pub struct Group {
     /// The group's name.
     pub name: Name,
     /// The normalized intent (empty when none is given).
-    pub intent: String,
+    pub intent: Text,
     /// The rules in source order.
     pub policies: Vec<Policy>,
 }
@@ -230,7 +235,7 @@ pub struct Policy {
     /// The policy name.
     pub name: Name,
     /// The normalized intent.
-    pub intent: String,
+    pub intent: Text,
     /// `triggers when` condition.
     pub trigger: Option<Expr>,
     /// `requires` or `denies`.
@@ -293,7 +298,7 @@ pub enum Body {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Lit {
     /// A string.
-    Str(String),
+    Str(Text),
     /// An integer.
     Int(i64),
     /// A boolean.

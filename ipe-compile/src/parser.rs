@@ -2,7 +2,7 @@
 //! every node carries its byte span. Recovers at top-level items, so one run reports several
 //! syntax errors.
 
-use crate::ast::{self, AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name, StrOp};
+use crate::ast::{self, AggKind, ByteSpan, CmpOp, Expr, ExprKind, Lit, Name, StrOp, Text};
 use crate::source;
 use ipe_nostd::Effect;
 use winnow::combinator::{cut_err, opt};
@@ -346,7 +346,7 @@ fn ident(i: &mut In<'_>) -> PResult<Name> {
         return Err(ErrMode::Backtrack(SyntaxError::from_input(i)));
     }
     let start = i.current_token_start();
-    let text = i.next_slice(n).to_owned();
+    let text = Text::new(i.next_slice(n));
     ws(i)?;
     Ok(Name {
         text,
@@ -414,19 +414,19 @@ fn expect_sym(i: &mut In<'_>, sym: &str, what: &'static str) -> PResult<ByteSpan
 }
 
 /// A string literal (escapes resolved), then whitespace.
-fn string(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
+fn string(i: &mut In<'_>) -> PResult<(Text, ByteSpan)> {
     string_lit(i, patterns::Lit::Plain)
 }
 
 /// A string literal read as `mode` says (plain, `like` pattern or regex; see
 /// `parser/patterns.rs`), then whitespace.
-fn string_lit(i: &mut In<'_>, mode: patterns::Lit) -> PResult<(String, ByteSpan)> {
+fn string_lit(i: &mut In<'_>, mode: patterns::Lit) -> PResult<(Text, ByteSpan)> {
     let start = i.current_token_start();
     if !peek_sym(i, "\"") {
         return Err(ErrMode::Backtrack(err_here(i, Label::Expected("a string"))));
     }
     let _ = i.next_token();
-    let mut out = String::new();
+    let mut out = Text::default();
     let mut lines = false;
     loop {
         let rest: &str = i.input.as_ref();
@@ -548,7 +548,7 @@ fn literal(i: &mut In<'_>) -> PResult<Option<(Lit, ByteSpan)>> {
 }
 
 /// One or more adjacent strings, joined by one space, whitespace collapsed.
-fn intent(i: &mut In<'_>) -> PResult<String> {
+fn intent(i: &mut In<'_>) -> PResult<Text> {
     if !peek_sym(i, "\"") {
         return Err(ErrMode::Cut(err_here(
             i,
@@ -565,7 +565,7 @@ fn intent(i: &mut In<'_>) -> PResult<String> {
     while peek_sym(i, "\"") {
         parts.push(string(i)?.0);
     }
-    Ok(collapse_ws(&parts.join(" ")))
+    Ok(collapse_ws(&parts.join(" ")).into())
 }
 
 /// Whether [`collapse_ws`] leaves `s` as it is: single spaces between words, no other
@@ -644,7 +644,7 @@ fn reason(i: &mut In<'_>) -> PResult<Reason> {
         Ok((s, span)) => {
             let raw = before.get(..span.end.saturating_sub(base)).unwrap_or("");
             match reason::template(raw, base).map_err(ErrMode::Cut)? {
-                None => Ok((Some(s), None)),
+                None => Ok((Some(s.to_string()), None)),
                 Some((text, parts)) => {
                     let holes = parts
                         .iter()
@@ -749,7 +749,7 @@ fn path(i: &mut In<'_>) -> PResult<Name> {
         // Issue #15: dotted names only, nothing after them that continues a path: the text
         // is the source's, copied once.
         let start = i.current_token_start();
-        let text = i.next_slice(n).to_owned();
+        let text = Text::new(i.next_slice(n));
         ws(i)?;
         return Ok(Name {
             text,
@@ -819,7 +819,7 @@ fn field_path(i: &mut In<'_>) -> PResult<Name> {
     }
     let start = i.current_token_start();
     let (key, close) = quoted_key(i)?;
-    let mut text = String::new();
+    let mut text = Text::default();
     let _ = ipe_nostd::path::write_segment(&mut text, &key, true);
     path_rest(
         i,
@@ -863,7 +863,7 @@ fn path_rest(i: &mut In<'_>, first: Name) -> PResult<Name> {
 }
 
 /// `["key"]`: a quoted path segment (escapes resolved), then whitespace.
-fn quoted_key(i: &mut In<'_>) -> PResult<(String, ByteSpan)> {
+fn quoted_key(i: &mut In<'_>) -> PResult<(Text, ByteSpan)> {
     let _ = eat_sym(i, "[")?;
     let (key, _) = string(i)?;
     let close = expect_sym(i, "]", "`]` after the quoted key")?;

@@ -310,7 +310,7 @@ impl<'a> Bundle<'a> {
 
     /// [`decode_unverified`](Self::decode_unverified), the checksum compared only when
     /// `check_crc` is set.
-    fn decode(bytes: &'a [u8], check_crc: bool) -> Result<Body<'a>, BundleError> {
+    pub(crate) fn decode(bytes: &'a [u8], check_crc: bool) -> Result<Body<'a>, BundleError> {
         let header = Header::parse(bytes)?;
         let body_len = header.body_len as usize;
         let crc = header.crc;

@@ -14,7 +14,7 @@ impl Ctx<'_> {
         op: ArithOp,
         args: &[Expr],
         span: ByteSpan,
-        text: String,
+        text: crate::ast::Text,
     ) -> Option<Val> {
         let vals: Vec<Option<Val>> = args.iter().map(|a| self.value(a)).collect();
         // `+` and `-` over a timestamp or a duration are time arithmetic (issue #14, "Time").
@@ -100,7 +100,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op_v),
             ty: VTy::Scalar(Scalar::Int),
             span,
-            text,
+            text: text.into(),
         })
     }
 }

@@ -184,7 +184,7 @@ pub(crate) fn plain_mismatches(
                 plain += 1;
                 let before = cx.problems.len();
                 if cx.policy(p) != *p || cx.problems.len() != before {
-                    bad.push(p.name.text.clone());
+                    bad.push(p.name.text.to_string());
                 }
             }
         }
@@ -219,7 +219,7 @@ fn collect(files: &[SourceText<'_>], asts: &[ast::File], data: &[DataSource<'_>]
                     } = &e.ty
                     {
                         taken
-                            .entry(n.text.clone())
+                            .entry(n.text.to_string())
                             .or_insert_with(|| format!("the element name of `{}`", e.path.text));
                     }
                 }
@@ -234,7 +234,7 @@ fn collect(files: &[SourceText<'_>], asts: &[ast::File], data: &[DataSource<'_>]
         for item in &ast.items {
             let ast::Item::Const(c) = item else { continue };
             let n = &c.name;
-            if let Some(first) = declared.get(&n.text) {
+            if let Some(first) = declared.get(n.text.as_str()) {
                 cx.error(
                     n.span.clone(),
                     format!("constant `{}` is declared twice", n.text),
@@ -244,8 +244,8 @@ fn collect(files: &[SourceText<'_>], asts: &[ast::File], data: &[DataSource<'_>]
             }
             let (line, _) = crate::source::line_col(text, n.span.start);
             let origin = format!("{name} line {line}");
-            declared.insert(n.text.clone(), origin.clone());
-            if let Some(what) = taken.get(&n.text) {
+            declared.insert(n.text.to_string(), origin.clone());
+            if let Some(what) = taken.get(n.text.as_str()) {
                 cx.error(
                     n.span.clone(),
                     format!("constant `{}` has the same name as {what}", n.text),
@@ -260,7 +260,7 @@ fn collect(files: &[SourceText<'_>], asts: &[ast::File], data: &[DataSource<'_>]
             if let Some(value) = cx.source_value(c) {
                 if let Some(ranges) = cx.source_ranges(c, &value) {
                     cx.consts.insert(
-                        n.text.clone(),
+                        n.text.to_string(),
                         Const {
                             value,
                             origin,
@@ -820,7 +820,7 @@ impl Cx {
     ) -> Option<Lit> {
         use serde_json::Value as J;
         match v {
-            J::String(s) => Some(Lit::Str(s.clone())),
+            J::String(s) => Some(Lit::Str(s.clone().into())),
             J::Bool(b) => Some(Lit::Bool(*b)),
             J::Number(n) => match ipe_nostd::report::json_int(n) {
                 Some(i) => Some(Lit::Int(i)),
@@ -1034,8 +1034,8 @@ impl Cx {
                 filter,
             } => {
                 // The entry's key and value names shadow constants inside the filter.
-                self.env.push((key.text.clone(), Binding::Shadow));
-                self.env.push((value.text.clone(), Binding::Shadow));
+                self.env.push((key.text.to_string(), Binding::Shadow));
+                self.env.push((value.text.to_string(), Binding::Shadow));
                 let filter = filter.as_deref().map(|f| self.boxed(f));
                 self.env.pop();
                 self.env.pop();
@@ -1455,7 +1455,7 @@ impl Cx {
                     let dotted = end.saturating_sub(start) == key.len();
                     let at = start..if dotted { end } else { end.saturating_sub(1) };
                     let name = Name {
-                        text: first.to_owned(),
+                        text: first.to_owned().into(),
                         span: list.span.clone(),
                     };
                     return Some(self.selection(&DataRef::Key(name, key, at)));
@@ -1552,7 +1552,11 @@ impl Cx {
                         queue.extend(children.get(x).into_iter().flatten().copied());
                     }
                 }
-                Some(seen.into_iter().map(|s| Lit::Str(s.to_owned())).collect())
+                Some(
+                    seen.into_iter()
+                        .map(|s| Lit::Str(s.to_owned().into()))
+                        .collect(),
+                )
             }
         }
     }
@@ -1602,7 +1606,7 @@ impl Cx {
             Some(Some(v)) => v,
             Some(None) => return e.clone(),
             None => {
-                self.env.push((var.text.clone(), Binding::Shadow));
+                self.env.push((var.text.to_string(), Binding::Shadow));
                 let filter = filter.map(|f| self.boxed(f));
                 self.env.pop();
                 return Expr {
@@ -1641,7 +1645,7 @@ impl Cx {
         let mut parts = Vec::with_capacity(values.len());
         let mut size = 0usize;
         for v in values {
-            self.env.push((var.text.clone(), Binding::Lit(v)));
+            self.env.push((var.text.to_string(), Binding::Lit(v)));
             let part = self.expr(filter);
             self.env.pop();
             size += nodes(&part);
@@ -1735,7 +1739,7 @@ impl Cx {
                 kind: ExprKind::Agg {
                     kind: AggKind::Count,
                     var: Box::new(Name {
-                        text: "_".to_owned(),
+                        text: ("_".to_owned()).into(),
                         span: list.span.clone(),
                     }),
                     list: Box::new(list.clone()),

@@ -19,7 +19,7 @@ pub(super) fn request_lookup(l: &Lookup, key: Expr, e: &Expr) -> Expr {
         // Writing to a `String` cannot fail.
         let _ = ipe_nostd::path::write_segment(&mut text, k, false);
         if let Some(f) = &l.field {
-            text = hir::joined(&text, f);
+            text = (hir::joined(&text, f)).into();
         }
         let name = Name {
             text,
@@ -51,7 +51,7 @@ impl Ctx<'_> {
         &mut self,
         l: &Lookup,
         span: ByteSpan,
-        text: String,
+        text: crate::ast::Text,
     ) -> Option<Val> {
         let map = &l.map.text;
         let (id, fields) = match self.resolve(&l.map)? {
@@ -157,14 +157,14 @@ impl Ctx<'_> {
                 op: ValOp::Cond(hir::Expr::Has(op)),
                 ty: VTy::Cond,
                 span,
-                text,
+                text: text.into(),
             });
         }
         Some(Val {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(ty),
             span,
-            text,
+            text: text.into(),
         })
     }
 }

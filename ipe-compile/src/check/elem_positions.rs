@@ -239,7 +239,7 @@ pub(super) fn over_element_list(list: &Name, var: &str, inner: Expr, span: &Byte
         kind: ExprKind::Agg {
             kind: AggKind::All,
             var: Box::new(Name {
-                text: var.to_owned(),
+                text: var.to_owned().into(),
                 span: list.span.clone(),
             }),
             list: Box::new(list.clone()),

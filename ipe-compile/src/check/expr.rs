@@ -29,7 +29,7 @@ pub(super) struct Val {
     pub(super) span: ByteSpan,
     /// The source text of an operand, or the path of an enum attribute; empty for a string
     /// literal, whose text is its value (issue #15: not copied; [`Val::text_str`]).
-    pub(super) text: String,
+    pub(super) text: crate::ast::Text,
 }
 
 #[derive(Clone)]
@@ -40,7 +40,12 @@ pub(super) enum ValOp {
 }
 
 /// The value of an explicit aggregate: an int for `count`, a condition for `any` and `all`.
-pub(super) fn agg_val(kind: AggKind, agg: Aggregate, span: ByteSpan, text: String) -> Val {
+pub(super) fn agg_val(
+    kind: AggKind,
+    agg: Aggregate,
+    span: ByteSpan,
+    text: crate::ast::Text,
+) -> Val {
     let (op, ty) = match kind {
         AggKind::Count => (
             ValOp::Operand(Operand::Count(Box::new(agg))),
@@ -49,7 +54,12 @@ pub(super) fn agg_val(kind: AggKind, agg: Aggregate, span: ByteSpan, text: Strin
         AggKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
         AggKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
     };
-    Val { op, ty, span, text }
+    Val {
+        op,
+        ty,
+        span,
+        text: text.into(),
+    }
 }
 
 /// Paths and literals are not nesting levels; every operator, parenthesis and explicit
@@ -256,7 +266,9 @@ impl Ctx<'_> {
     /// (`resource.owner` for `resource.owner.name`), outside any element scope.
     fn is_record_prefix(&self, name: &Name) -> bool {
         let (first, _) = ipe_nostd::path::split_first(&name.text);
-        if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
+        if self.scopes.iter().any(|s| s.name == first)
+            || self.schema.contains_key(name.text.as_str())
+        {
             return false;
         }
         // Paths are sorted: one inside `name` sorts first among the keys from `name.` (or
@@ -416,17 +428,17 @@ impl Ctx<'_> {
         };
         match &e.kind {
             ExprKind::Lit(Lit::Str(s)) => Some(Val {
-                op: ValOp::Operand(Operand::Lit(Literal::Str(s.clone()))),
+                op: ValOp::Operand(Operand::Lit(Literal::Str(s.to_string()))),
                 ty: VTy::Scalar(Scalar::Str),
                 span: span.clone(),
-                text: String::new(),
+                text: crate::ast::Text::default(),
             }),
             ExprKind::Lit(Lit::Int(n)) => {
                 let text = self.span_text(&span);
                 val(
                     Operand::Lit(Literal::Int(*n)),
                     VTy::Scalar(Scalar::Int),
-                    text,
+                    text.into(),
                 )
             }
             ExprKind::Lit(Lit::Bool(b)) => {
@@ -434,7 +446,7 @@ impl Ctx<'_> {
                 val(
                     Operand::Lit(Literal::Bool(*b)),
                     VTy::Scalar(Scalar::Bool),
-                    text,
+                    text.into(),
                 )
             }
             ExprKind::Paren(inner) => {
@@ -492,7 +504,7 @@ impl Ctx<'_> {
                     op: ValOp::Cond(c),
                     ty: VTy::Cond,
                     span,
-                    text,
+                    text: text.into(),
                 })
             }
         }
@@ -511,7 +523,7 @@ impl Ctx<'_> {
                     op: ValOp::List,
                     ty: VTy::List(elem),
                     span,
-                    text,
+                    text: text.clone(),
                 })
             }
             Resolved::Slot(id, SlotType::Records { .. } | SlotType::Map { .. }) => {
@@ -520,7 +532,7 @@ impl Ctx<'_> {
                     op: ValOp::List,
                     ty: VTy::Records,
                     span,
-                    text,
+                    text: text.clone(),
                 })
             }
             Resolved::Field {
@@ -533,20 +545,20 @@ impl Ctx<'_> {
                 op: ValOp::Operand(Operand::Field { level, list, field }),
                 ty: VTy::Scalar(ty.read_type()),
                 span,
-                text: display,
+                text: display.into(),
             }),
             Resolved::NestedSeed {
                 level,
                 list,
                 kind,
                 written,
-            } => self.nested_seed(level, list, kind, &written, span, text),
+            } => self.nested_seed(level, list, kind, &written, span, text.clone()),
             Resolved::Nested {
                 level, list, count, ..
             } if count && self.pending.as_ref().is_some_and(|(s, _)| *s == span) => {
                 // `e.field.count where F`: the seed form with a filter.
                 let written = text.strip_suffix(".count").unwrap_or(&text).to_owned();
-                self.nested_seed(level, list, SeedKind::Count, &written, span, text)
+                self.nested_seed(level, list, SeedKind::Count, &written, span, text.clone())
             }
             Resolved::Nested {
                 level,
@@ -567,7 +579,7 @@ impl Ctx<'_> {
                     op: ValOp::Operand(Operand::Count(Box::new(agg))),
                     ty: VTy::Scalar(Scalar::Int),
                     span,
-                    text,
+                    text: text.clone(),
                 }
             } else {
                 let ty = match ty {
@@ -578,7 +590,7 @@ impl Ctx<'_> {
                     op: ValOp::List,
                     ty,
                     span,
-                    text: path,
+                    text: path.into(),
                 }
             }),
             Resolved::Seed {
@@ -638,7 +650,12 @@ impl Ctx<'_> {
                     SeedKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
                     SeedKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
                 };
-                Some(Val { op, ty, span, text })
+                Some(Val {
+                    op,
+                    ty,
+                    span,
+                    text: text.clone(),
+                })
             }
         }
     }
@@ -911,13 +928,13 @@ impl Ctx<'_> {
         let mut ok = true;
         for (lit, span) in items {
             let checked = match (&ty, lit) {
-                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.clone())),
+                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.to_string())),
                 (Scalar::Int, Lit::Int(n)) => Some(Literal::Int(*n)),
                 (Scalar::Bool, Lit::Bool(b)) => Some(Literal::Bool(*b)),
                 (Scalar::Enum(m), Lit::Str(s)) => match ranks.get(s.as_str()) {
                     Some(&rank) => Some(Literal::Enum {
                         rank: u16::try_from(rank).unwrap_or(u16::MAX),
-                        name: s.clone(),
+                        name: s.to_string(),
                     }),
                     None => {
                         self.not_a_member(s, span, m, l.text_str());
@@ -1067,7 +1084,7 @@ impl Val {
             {
                 s
             }
-            _ => self.text,
+            _ => self.text.into(),
         }
     }
 

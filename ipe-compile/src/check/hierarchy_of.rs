@@ -59,7 +59,7 @@ impl Cx {
                 let selection = Expr {
                     kind: ExprKind::InData {
                         lhs: Box::new(lhs.clone()),
-                        data: Box::new(literal(n.clone(), s.clone(), value.span.clone())),
+                        data: Box::new(literal(n.clone(), s.to_string(), value.span.clone())),
                     },
                     span: e.span.clone(),
                 };
@@ -110,7 +110,7 @@ impl Cx {
                     );
                     return None;
                 };
-                pairs.push((v.clone(), key.clone()));
+                pairs.push((v.to_string(), key.clone()));
             }
         }
         pairs.sort();

@@ -277,7 +277,7 @@ impl Infer {
                         )),
                     });
                 }
-                name.text.clone()
+                name.text.to_string()
             }
         }
     }
@@ -514,7 +514,7 @@ impl Infer {
                 };
                 self.set(&lk, t, &list.span);
                 if let Some(f) = filter {
-                    self.scopes.push((var.text.clone(), lk));
+                    self.scopes.push((var.text.to_string(), lk));
                     self.cond(f);
                     self.scopes.pop();
                 }

@@ -320,7 +320,7 @@ pub(crate) fn plain_mismatches(files: &[SourceFile<'_>]) -> (usize, Vec<String>)
                 };
                 let out = cx.policy(p, &env, p.name.clone());
                 if out != *p || (cx.problems.len(), cx.origins.entries.len()) != before {
-                    bad.push(p.name.text.clone());
+                    bad.push(p.name.text.to_string());
                 }
             }
         }
@@ -364,7 +364,7 @@ fn lit_fits(l: &Lit, t: &ScalarTy) -> bool {
 
 fn lit_plain(l: &Lit) -> String {
     match l {
-        Lit::Str(s) => s.clone(),
+        Lit::Str(s) => s.to_string(),
         Lit::Int(n) => n.to_string(),
         Lit::Bool(b) => b.to_string(),
     }
@@ -406,7 +406,7 @@ fn render(text: &str, args: &HashMap<String, TArg>) -> String {
 /// A literal as source text.
 fn lit_source(l: &Lit) -> String {
     match l {
-        Lit::Str(s) => serde_json::to_string(s).unwrap_or_default(),
+        Lit::Str(s) => serde_json::to_string(s.as_str()).unwrap_or_default(),
         Lit::Int(n) => n.to_string(),
         Lit::Bool(b) => b.to_string(),
     }
@@ -704,7 +704,7 @@ impl<'a> Cx<'a> {
                 if let ast::Item::Schema(entries) = item {
                     for e in entries {
                         let h = e.path.text.split('.').next().unwrap_or("").to_owned();
-                        heads.entry(h).or_insert_with(|| e.path.text.clone());
+                        heads.entry(h).or_insert_with(|| e.path.text.to_string());
                     }
                 }
                 if let ast::Item::Policy(p) = item {
@@ -803,7 +803,7 @@ impl<'a> Cx<'a> {
     fn cycles(&mut self) {
         let mut graph: HashMap<&str, Vec<(String, ByteSpan)>> = HashMap::new();
         for (name, (_, d)) in &self.defs {
-            let params: Vec<String> = d.params.iter().map(|p| p.text.clone()).collect();
+            let params: Vec<String> = d.params.iter().map(|p| p.text.to_string()).collect();
             let mut refs = Vec::new();
             match &d.body {
                 DefBody::Expr(e) => def_refs(e, &params, &mut refs),
@@ -937,7 +937,7 @@ impl<'a> Cx<'a> {
             .and_then(|parts| self.reason_parts(parts, env));
         ast::Policy {
             name,
-            intent: render(&p.intent, &env.tparams),
+            intent: (render(&p.intent, &env.tparams)).into(),
             trigger,
             body,
             reason_template,
@@ -1167,10 +1167,10 @@ impl<'a> Cx<'a> {
                     return Self::lit(self.span(env, &e.span));
                 };
                 let mut inner = env.clone();
-                inner.bound.push(key.text.clone());
-                inner.bound.push(value.text.clone());
-                inner.elems.remove(&key.text);
-                inner.elems.remove(&value.text);
+                inner.bound.push(key.text.to_string());
+                inner.bound.push(value.text.to_string());
+                inner.elems.remove(key.text.as_str());
+                inner.elems.remove(value.text.as_str());
                 let respan = |cx: &mut Self, n: &Name| Name {
                     text: n.text.clone(),
                     span: cx.span(env, &n.span),
@@ -1261,10 +1261,10 @@ impl<'a> Cx<'a> {
 
     /// The values of a template list parameter used after `in`, with spans.
     fn list_param(&mut self, list: &Name, env: &Env) -> Option<Vec<(Lit, ByteSpan)>> {
-        if env.bound.contains(&list.text) || env.elems.contains_key(&list.text) {
+        if env.bound.iter().any(|b| *b == list.text) || env.elems.contains_key(list.text.as_str()) {
             return None;
         }
-        let a = env.tparams.get(&list.text)?.clone();
+        let a = env.tparams.get(list.text.as_str())?.clone();
         match &a.value {
             ArgValue::Records(_) => {
                 self.records_not_values(list, &a, env);
@@ -1333,13 +1333,13 @@ impl<'a> Cx<'a> {
         let ExprKind::Path(n) = &a.kind else {
             return None;
         };
-        if n.text.contains('.') || env.bound.contains(&n.text) {
+        if n.text.contains('.') || env.bound.iter().any(|b| *b == n.text) {
             return None;
         }
-        if let Some(ls) = env.unions.get(&n.text) {
+        if let Some(ls) = env.unions.get(n.text.as_str()) {
             return Some(ls.clone());
         }
-        if env.subst.contains_key(&n.text) {
+        if env.subst.contains_key(n.text.as_str()) {
             return None;
         }
         let (_, d) = self.defs.get(n.text.as_str())?;
@@ -1415,7 +1415,10 @@ impl<'a> Cx<'a> {
                 ExprKind::Path(p) => {
                     let text = join(&p.text);
                     let span = self.span_as(env, &n.span, Some(text.clone()));
-                    Some(vec![Name { text, span }])
+                    Some(vec![Name {
+                        text: text.into(),
+                        span,
+                    }])
                 }
                 _ => {
                     let out = self.out_file;
@@ -1477,7 +1480,10 @@ impl<'a> Cx<'a> {
                 ExprKind::Path(p) => {
                     let text = join(&p.text);
                     let span = self.span_as(env, &n.span, Some(text.clone()));
-                    Some(vec![Name { text, span }])
+                    Some(vec![Name {
+                        text: text.into(),
+                        span,
+                    }])
                 }
                 ExprKind::Paren(inner) if matches!(inner.kind, ExprKind::Path(_)) => {
                     let ExprKind::Path(p) = inner.kind else {
@@ -1485,7 +1491,10 @@ impl<'a> Cx<'a> {
                     };
                     let text = join(&p.text);
                     let span = self.span_as(env, &n.span, Some(text.clone()));
-                    Some(vec![Name { text, span }])
+                    Some(vec![Name {
+                        text: text.into(),
+                        span,
+                    }])
                 }
                 _ => {
                     let s = self.span(env, &n.span);
@@ -1537,7 +1546,10 @@ impl<'a> Cx<'a> {
             ExprKind::Path(p) => {
                 let text = format!("{}{after}", p.text);
                 let span = self.span_as(env, &n.span, Some(text.clone()));
-                Some(Some(vec![Name { text, span }]))
+                Some(Some(vec![Name {
+                    text: text.into(),
+                    span,
+                }]))
             }
             _ => {
                 let out = self.out_file;
@@ -1689,9 +1701,9 @@ impl<'a> Cx<'a> {
             subst: d
                 .params
                 .iter()
-                .map(|p| p.text.clone())
+                .map(|p| p.text.to_string())
                 .zip(args.iter().cloned())
-                .filter(|(p, _)| !lists.contains_key(p))
+                .filter(|(p, _)| !lists.contains_key(p.as_str()))
                 .collect(),
             unions,
             tparams: lists,
@@ -1720,7 +1732,9 @@ impl<'a> Cx<'a> {
 
     fn call(&mut self, name: &Name, args: &[Expr], span: &ByteSpan, env: &Env) -> Expr {
         let fallback = |cx: &mut Self| Self::lit(cx.span(env, span));
-        if env.subst.contains_key(&name.text) || env.tparams.contains_key(&name.text) {
+        if env.subst.contains_key(name.text.as_str())
+            || env.tparams.contains_key(name.text.as_str())
+        {
             let s = self.span(env, &name.span);
             let out = self.out_file;
             self.error(
@@ -1746,7 +1760,7 @@ impl<'a> Cx<'a> {
             };
         }
         if !self.defs.contains_key(name.text.as_str()) {
-            if self.bad_defs.contains(&name.text) {
+            if self.bad_defs.contains(name.text.as_str()) {
                 return fallback(self);
             }
             let s = self.span(env, &name.span);
@@ -1777,7 +1791,7 @@ impl<'a> Cx<'a> {
         let params: Vec<String> = self
             .defs
             .get(name.text.as_str())
-            .map(|(_, d)| d.params.iter().map(|p| p.text.clone()).collect())
+            .map(|(_, d)| d.params.iter().map(|p| p.text.to_string()).collect())
             .unwrap_or_default();
         for (k, a) in args.iter().enumerate() {
             if let Some(t) = self.list_arg(a, env) {
@@ -1845,7 +1859,7 @@ impl<'a> Cx<'a> {
             for a in env.subst.values() {
                 free_heads(a, &mut heads);
             }
-            if heads.contains(&var.text) {
+            if heads.contains(var.text.as_str()) {
                 let s = self.span(env, &var.span);
                 let out = self.out_file;
                 self.error(
@@ -1864,8 +1878,8 @@ impl<'a> Cx<'a> {
             }
         }
         let mut inner = env.clone();
-        inner.bound.push(var.text.clone());
-        inner.elems.remove(&var.text);
+        inner.bound.push(var.text.to_string());
+        inner.elems.remove(var.text.as_str());
         let var_out = Name {
             text: var.text.clone(),
             span: self.span(env, &var.span),
@@ -2051,7 +2065,7 @@ impl<'a> Cx<'a> {
         let given: Vec<(String, ArgValue, ByteSpan, ByteSpan)> = inst
             .args
             .iter()
-            .map(|(k, v, s)| (k.text.clone(), v.clone(), k.span.clone(), s.clone()))
+            .map(|(k, v, s)| (k.text.to_string(), v.clone(), k.span.clone(), s.clone()))
             .collect();
         let site = Site {
             file: fi,
@@ -2202,7 +2216,7 @@ impl<'a> Cx<'a> {
             ..Env::default()
         };
         let name = Name {
-            text: name.to_owned(),
+            text: name.to_owned().into(),
             span: site.name_span.clone(),
         };
         Some(self.policy(&t.policy, &env, name))
@@ -2350,7 +2364,7 @@ enum Expanded1 {
 
 fn json_lit(v: &serde_json::Value) -> Option<Lit> {
     match v {
-        serde_json::Value::String(s) => Some(Lit::Str(s.clone())),
+        serde_json::Value::String(s) => Some(Lit::Str(s.clone().into())),
         serde_json::Value::Bool(b) => Some(Lit::Bool(*b)),
         serde_json::Value::Number(n) => n.as_i64().map(Lit::Int),
         _ => None,

@@ -180,7 +180,7 @@ impl Ctx<'_> {
     /// text. A non-`ip` scalar then gets `is_v4`'s type error.
     pub(super) fn is_v4_path(&self, name: &Name) -> Option<Name> {
         let prefix = name.text.strip_suffix(".is_v4")?;
-        if self.schema.contains_key(&name.text) {
+        if self.schema.contains_key(name.text.as_str()) {
             return None;
         }
         let (first, rest) = ipe_nostd::path::split_first(prefix);
@@ -204,7 +204,7 @@ impl Ctx<'_> {
             name.span.clone()
         };
         Some(Name {
-            text: prefix.to_owned(),
+            text: prefix.to_owned().into(),
             span,
         })
     }
@@ -216,7 +216,7 @@ impl Ctx<'_> {
     pub(super) fn in_ip_list(&mut self, lhs: &Expr, list: &Name) -> Option<hir::Expr> {
         let span = list.span.clone();
         let var = Name {
-            text: "$ip".to_owned(),
+            text: ("$ip".to_owned()).into(),
             span: span.clone(),
         };
         let elem = Expr {

@@ -27,7 +27,7 @@ impl Ctx<'_> {
         if self.scopes.iter().any(|s| s.name == first) {
             return None;
         }
-        match self.schema.get(&n.text)? {
+        match self.schema.get(n.text.as_str())? {
             SlotType::List { elem, max_len } => Some((n.clone(), elem.clone(), *max_len)),
             _ => None,
         }
@@ -107,7 +107,7 @@ impl Ctx<'_> {
             at(ExprKind::Agg {
                 kind: AggKind::Count,
                 var: Box::new(Name {
-                    text: "__element".to_owned(),
+                    text: ("__element".to_owned()).into(),
                     span: list.span.clone(),
                 }),
                 list: Box::new(list.clone()),
@@ -115,7 +115,7 @@ impl Ctx<'_> {
             })
         };
         let pos = |list: &Name, k: u32| Name {
-            text: format!("{}[{k}]", list.text),
+            text: format!("{}[{k}]", list.text).into(),
             span: list.span.clone(),
         };
         let mut parts = vec![at(ExprKind::Cmp {
@@ -184,7 +184,7 @@ pub(crate) fn scalar_lists<'a>(
             if let crate::ast::Item::Schema(entries) = item {
                 for e in entries {
                     if matches!(e.ty, crate::ast::TypeExpr::List { .. }) {
-                        out.insert(e.path.text.clone());
+                        out.insert(e.path.text.to_string());
                     }
                     element_scalar_lists(&e.ty, &mut out);
                 }

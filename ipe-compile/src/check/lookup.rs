@@ -9,7 +9,12 @@ use crate::hir::{self, Literal, Operand, Scalar};
 
 impl Ctx<'_> {
     /// The value of the lookup `l` (its rows filled by `check::consts`).
-    pub(super) fn lookup_value(&mut self, l: &Lookup, span: ByteSpan, text: String) -> Option<Val> {
+    pub(super) fn lookup_value(
+        &mut self,
+        l: &Lookup,
+        span: ByteSpan,
+        text: crate::ast::Text,
+    ) -> Option<Val> {
         let Some(rows) = l.rows.as_ref() else {
             // Issue #13: no constant of that name, a request map read with a run-time key.
             return self.map_get_value(l, span, text);
@@ -49,7 +54,7 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, v)| {
                 let v = match v {
-                    Lit::Str(s) => Literal::Str(s.clone()),
+                    Lit::Str(s) => Literal::Str(s.to_string()),
                     Lit::Int(n) => Literal::Int(*n),
                     Lit::Bool(b) => Literal::Bool(*b),
                 };
@@ -63,14 +68,14 @@ impl Ctx<'_> {
                 op: ValOp::Cond(hir::Expr::Has(op)),
                 ty: VTy::Cond,
                 span,
-                text,
+                text: text.into(),
             });
         }
         Some(Val {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(ty),
             span,
-            text,
+            text: text.into(),
         })
     }
 }

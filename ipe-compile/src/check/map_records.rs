@@ -89,7 +89,7 @@ impl Ctx<'_> {
         while let ast::ExprKind::Paren(inner) = &e.kind {
             e = inner;
         }
-        matches!(&e.kind, ast::ExprKind::Path(n) if matches!(self.schema.get(&n.text), Some(SlotType::Map { .. })))
+        matches!(&e.kind, ast::ExprKind::Path(n) if matches!(self.schema.get(n.text.as_str()), Some(SlotType::Map { .. })))
     }
 
     /// A field of a fixed key of a declared map of records (`m["k"].port`, `m.k.port`): an

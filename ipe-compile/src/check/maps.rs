@@ -138,7 +138,7 @@ impl Ctx<'_> {
         filter: Option<&Expr>,
         span: ByteSpan,
     ) -> Option<Val> {
-        let text = self.src.get(span.clone()).unwrap_or("").to_owned();
+        let text = crate::ast::Text::new(self.src.get(span.clone()).unwrap_or(""));
         let (id, fields) = match self.resolve(map)? {
             Resolved::Slot(id, SlotType::Map { fields, .. }) => (id, fields),
             Resolved::Slot(_, t) => {
@@ -183,7 +183,7 @@ impl Ctx<'_> {
                     list: id,
                     list_path,
                     fields,
-                    alias: Some((key.text.clone(), value.text.clone())),
+                    alias: Some((key.text.to_string(), value.text.to_string())),
                 });
                 let saved = self.pending.take();
                 let r = self.cond(f);

@@ -180,8 +180,8 @@ pub(crate) fn check_expanded(
                         }
                     }
                     groups.push(hir::Group {
-                        name: g.name.text.clone(),
-                        intent: g.intent.clone(),
+                        name: g.name.text.to_string(),
+                        intent: g.intent.to_string(),
                         first,
                         len: policies.len() - first,
                     });
@@ -308,8 +308,8 @@ pub(in crate::check) fn ty_word(t: &VTy) -> &'static str {
 
 impl Ctx<'_> {
     /// The source text of `span` (an expanded node's own text for a synthetic span).
-    fn span_text(&self, span: &ByteSpan) -> String {
-        self.span_str(span).to_owned()
+    fn span_text(&self, span: &ByteSpan) -> crate::ast::Text {
+        crate::ast::Text::new(self.span_str(span))
     }
 
     /// [`Self::span_text`], borrowed.
@@ -485,11 +485,11 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, v)| {
                 let lit = match v {
-                    ast::Lit::Str(s) => hir::Literal::Str(s.clone()),
+                    ast::Lit::Str(s) => hir::Literal::Str(s.to_string()),
                     ast::Lit::Int(n) => hir::Literal::Int(*n),
                     ast::Lit::Bool(b) => hir::Literal::Bool(*b),
                 };
-                (k.text.clone(), lit)
+                (k.text.to_string(), lit)
             })
             .collect();
         let span = hir::Span {
@@ -498,8 +498,8 @@ impl Ctx<'_> {
             end: u32::try_from(p.name.span.end).unwrap_or(u32::MAX),
         };
         Some(hir::Policy {
-            name: p.name.text.clone(),
-            intent: p.intent.clone(),
+            name: p.name.text.to_string(),
+            intent: p.intent.to_string(),
             span,
             trigger,
             body: body?,
@@ -545,7 +545,9 @@ impl Ctx<'_> {
     /// If `name` is a seed aggregate over a declared list, its list path and kind.
     fn seed_of(&self, name: &Name) -> Option<(String, SeedKind)> {
         let (first, _) = ipe_nostd::path::split_first(&name.text);
-        if self.scopes.iter().any(|s| s.name == first) || self.schema.contains_key(&name.text) {
+        if self.scopes.iter().any(|s| s.name == first)
+            || self.schema.contains_key(name.text.as_str())
+        {
             return None;
         }
         let (prefix, last) = ipe_nostd::path::split_last(&name.text)?;
@@ -614,7 +616,7 @@ impl Ctx<'_> {
             self.unknown(name, candidates);
             return None;
         }
-        if let Some(ty) = self.schema.get(&name.text) {
+        if let Some(ty) = self.schema.get(name.text.as_str()) {
             let id = self.slot(&name.text, ty);
             return Some(Resolved::Slot(id, ty.clone()));
         }

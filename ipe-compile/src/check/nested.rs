@@ -47,7 +47,7 @@ pub(super) fn declare(
             continue;
         }
         let n = ast::Name {
-            text: text.clone(),
+            text: text.clone().into(),
             span: name.span.clone(),
         };
         let st = slot_type(&n, t, file, problems);
@@ -153,7 +153,7 @@ impl Ctx<'_> {
         kind: SeedKind,
         written: &str,
         span: ByteSpan,
-        text: String,
+        text: crate::ast::Text,
     ) -> Option<Val> {
         let filter = match &self.pending {
             Some((s, _)) if *s == span => self.pending.take().map(|(_, f)| f),
@@ -202,6 +202,11 @@ impl Ctx<'_> {
             SeedKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
             SeedKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
         };
-        Some(Val { op, ty, span, text })
+        Some(Val {
+            op,
+            ty,
+            span,
+            text: text.into(),
+        })
     }
 }

@@ -89,7 +89,7 @@ pub(super) fn defaults(
                 let Some((d, span)) = &e.default else {
                     continue;
                 };
-                let Some(ty) = types.get(&e.path.text) else {
+                let Some(ty) = types.get(e.path.text.as_str()) else {
                     continue;
                 };
                 let mut error = |message: String, help: &str| {
@@ -186,7 +186,7 @@ pub(super) fn defaults(
                     }
                 };
                 if let Some(d) = checked {
-                    out.insert(path.clone(), d);
+                    out.insert(path.to_string(), d);
                 }
             }
         }
@@ -197,7 +197,7 @@ pub(super) fn defaults(
 /// A default literal of scalar type `s`, or the word for what was found instead.
 fn default_literal(s: &Scalar, lit: &Lit) -> Result<Literal, String> {
     match (s, lit) {
-        (Scalar::Str, Lit::Str(v)) => Ok(Literal::Str(v.clone())),
+        (Scalar::Str, Lit::Str(v)) => Ok(Literal::Str(v.to_string())),
         (Scalar::Int, Lit::Int(n)) => Ok(Literal::Int(*n)),
         (Scalar::Bool, Lit::Bool(b)) => Ok(Literal::Bool(*b)),
         // Issue #14: one address, kept in canonical text.
@@ -208,7 +208,7 @@ fn default_literal(s: &Scalar, lit: &Lit) -> Result<Literal, String> {
         (Scalar::Enum(m), Lit::Str(v)) => match m.iter().position(|x| x == v) {
             Some(rank) => Ok(Literal::Enum {
                 rank: u16::try_from(rank).unwrap_or(u16::MAX),
-                name: v.clone(),
+                name: v.to_string(),
             }),
             None => Err(format!("\"{v}\", which is not a member")),
         },
@@ -267,7 +267,7 @@ impl Ctx<'_> {
         id: SlotId,
         s: Scalar,
         span: ByteSpan,
-        text: String,
+        text: crate::ast::Text,
     ) -> Val {
         let default = match self.optional.defaults.get(self.slot_path(id)) {
             Some(Default::Scalar(l)) if !self.optional.raw => Some(l.clone()),
@@ -281,7 +281,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(s.read_type()),
             span,
-            text,
+            text: text.into(),
         }
     }
 
@@ -442,7 +442,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: head.ty.clone(),
             span: e.span.clone(),
-            text: head.into_text(),
+            text: head.into_text().into(),
         })
     }
 

@@ -69,7 +69,7 @@ impl Ctx<'_> {
                 }
             };
             let name = Name {
-                text: path.clone(),
+                text: path.clone().into(),
                 span: span.clone(),
             };
             match self.placeholder(&name, &witnesses, &bound, body) {
@@ -117,7 +117,7 @@ impl Ctx<'_> {
                     kind: AggKind::All,
                     var,
                     ..
-                } => Some(var.text.clone()),
+                } => Some(var.text.to_string()),
                 ExprKind::Where { .. } => match self.slot_type(agg.list) {
                     SlotType::Records {
                         elem_name: Some(n), ..
@@ -253,7 +253,7 @@ impl Ctx<'_> {
                 [] => None,
                 [w] => {
                     let key = Name {
-                        text: parts.1.to_owned(),
+                        text: parts.1.to_owned().into(),
                         span: name.span.clone(),
                     };
                     let rest = (!krest.is_empty()).then_some(krest);
@@ -311,7 +311,7 @@ impl Ctx<'_> {
                 field: a.field,
             });
         }
-        if bound.iter().any(|b| b == first) && !self.schema.contains_key(&name.text) {
+        if bound.iter().any(|b| b == first) && !self.schema.contains_key(name.text.as_str()) {
             self.error(
                 name.span.clone(),
                 format!(
@@ -321,7 +321,7 @@ impl Ctx<'_> {
             );
             return None;
         }
-        if !self.schema.contains_key(&name.text) {
+        if !self.schema.contains_key(name.text.as_str()) {
             // A fixed key of a map (`m["team"]`, `m["k"].port`): an attribute of its own.
             if let Some(part) = self.map_key_placeholder(name) {
                 return part;
@@ -334,7 +334,7 @@ impl Ctx<'_> {
                 return Some(hir::ReasonPart::Slot(id));
             }
         }
-        match self.schema.get(&name.text).cloned() {
+        match self.schema.get(name.text.as_str()).cloned() {
             Some(ty @ SlotType::Scalar(_)) => {
                 let id = self.slot(&name.text, &ty);
                 Some(match self.scalar_default(id) {
@@ -404,7 +404,7 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
             bound_names(x, out)
         }
         ExprKind::Agg { var, filter, .. } => {
-            out.push(var.text.clone());
+            out.push(var.text.to_string());
             if let Some(f) = filter {
                 bound_names(f, out);
             }
@@ -412,14 +412,14 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
         ExprKind::MapAgg {
             key, value, filter, ..
         } => {
-            out.push(key.text.clone());
-            out.push(value.text.clone());
+            out.push(key.text.to_string());
+            out.push(value.text.to_string());
             if let Some(f) = filter {
                 bound_names(f, out);
             }
         }
         ExprKind::AggLists { var, filter, .. } => {
-            out.push(var.text.clone());
+            out.push(var.text.to_string());
             if let Some(f) = filter {
                 bound_names(f, out);
             }

@@ -110,7 +110,7 @@ impl Ctx<'_> {
                     .map(|(k, _)| k.clone())
                     .collect();
                 let n = Name {
-                    text: map.to_owned(),
+                    text: map.to_owned().into(),
                     span: name.span.clone(),
                 };
                 self.unknown(&n, maps);
@@ -252,7 +252,7 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, v)| {
                 let v = match v {
-                    crate::ast::Lit::Str(s) => hir::Literal::Str(s.clone()),
+                    crate::ast::Lit::Str(s) => hir::Literal::Str(s.to_string()),
                     crate::ast::Lit::Int(n) => hir::Literal::Int(*n),
                     crate::ast::Lit::Bool(b) => hir::Literal::Bool(*b),
                 };

@@ -41,7 +41,7 @@ pub(super) fn merge(
                     });
                     continue;
                 }
-                if out.contains_key(&e.path.text) {
+                if out.contains_key(e.path.text.as_str()) {
                     problems.push(Problem {
                         file: fi,
                         span: e.path.span.clone(),
@@ -54,7 +54,7 @@ pub(super) fn merge(
                     continue;
                 }
                 let ty = slot_type(&e.path, &e.ty, fi, problems);
-                out.insert(e.path.text.clone(), ty);
+                out.insert(e.path.text.to_string(), ty);
                 super::nested::declare(&e.path.text, &e.ty, fi, problems, &mut out, slot_type);
             }
         }
@@ -180,7 +180,7 @@ fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Proble
                         });
                         break;
                     }
-                    members.push(n.text.clone());
+                    members.push(n.text.to_string());
                 }
             }
             if members.is_empty() {
@@ -264,12 +264,12 @@ pub(super) fn slot_type(
                     continue;
                 }
                 let field = ast::Name {
-                    text: crate::hir::joined(&format!("{path}[]"), &name.text),
+                    text: (crate::hir::joined(&format!("{path}[]"), &name.text)).into(),
                     span: name.span.clone(),
                 };
-                declared.insert(name.text.clone(), word);
+                declared.insert(name.text.to_string(), word);
                 out.push(Field {
-                    path: name.text.clone(),
+                    path: name.text.to_string(),
                     ty: scalar(ty, &field, file, problems),
                 });
             }
@@ -300,13 +300,13 @@ pub(super) fn slot_type(
                     continue;
                 }
                 out.push(Field {
-                    path: name.text.clone(),
+                    path: name.text.to_string(),
                     ty: Scalar::Str,
                 });
             }
             out.sort_by(|a, b| a.path.cmp(&b.path));
             SlotType::Records {
-                elem_name: elem_name.as_ref().map(|n| n.text.clone()),
+                elem_name: elem_name.as_ref().map(|n| n.text.to_string()),
                 fields: out,
                 max_len,
             }

@@ -16,7 +16,12 @@ const HELP: &str = "`segment(x, \"/\", i)` takes a string (an attribute, element
 
 impl Ctx<'_> {
     /// Checks `segment(x, sep, i)` (three arguments, as the parser guarantees).
-    pub(super) fn segment(&mut self, args: &[Expr], span: ByteSpan, text: String) -> Option<Val> {
+    pub(super) fn segment(
+        &mut self,
+        args: &[Expr],
+        span: ByteSpan,
+        text: crate::ast::Text,
+    ) -> Option<Val> {
         let [x, sep, index] = args else {
             return None;
         };
@@ -115,7 +120,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(Scalar::Str),
             span,
-            text,
+            text: text.into(),
         })
     }
 }

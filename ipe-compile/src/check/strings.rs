@@ -8,7 +8,7 @@ use crate::hir::{self, Literal, Operand, Scalar};
 
 impl Ctx<'_> {
     /// Checks `len(x)`: `x` a string; over a literal, the literal's char count.
-    pub(super) fn len(&mut self, x: &Expr, span: ByteSpan, text: String) -> Option<Val> {
+    pub(super) fn len(&mut self, x: &Expr, span: ByteSpan, text: crate::ast::Text) -> Option<Val> {
         let v = self.value(x)?;
         let op = match (&v.op, &v.ty) {
             (ValOp::Operand(Operand::Lit(Literal::Str(s))), _) => {
@@ -33,7 +33,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(Scalar::Int),
             span,
-            text,
+            text: text.into(),
         })
     }
 }
@@ -311,7 +311,7 @@ impl Ctx<'_> {
             o => hir::Expr::Fold {
                 op: StrOp::Matches,
                 lhs: o,
-                rhs: Operand::Lit(Literal::Str(r.clone())),
+                rhs: Operand::Lit(Literal::Str(r.to_string())),
             },
         })
     }

@@ -15,7 +15,7 @@ impl Ctx<'_> {
         &mut self,
         parts: &[Expr],
         span: ByteSpan,
-        text: String,
+        text: crate::ast::Text,
     ) -> Option<Val> {
         let mut aggs = Vec::with_capacity(parts.len());
         let mut ok = true;
@@ -32,7 +32,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(Operand::CountSum(aggs)),
             ty: VTy::Scalar(Scalar::Int),
             span,
-            text,
+            text: text.into(),
         })
     }
 }

@@ -181,12 +181,12 @@ impl Cx<'_> {
     /// The template list parameter `list` names in `env` (not an element name), if any.
     fn list_tparam(&self, list: &Name, env: &Env) -> Option<TArg> {
         if list.text.contains('.')
-            || env.bound.contains(&list.text)
-            || env.elems.contains_key(&list.text)
+            || env.bound.iter().any(|b| *b == list.text)
+            || env.elems.contains_key(list.text.as_str())
         {
             return None;
         }
-        env.tparams.get(&list.text).cloned()
+        env.tparams.get(list.text.as_str()).cloned()
     }
 
     /// The argument of a def call when it is a bare template list parameter: passed on to the
@@ -309,9 +309,9 @@ impl Cx<'_> {
             for (value, vspan) in elems {
                 let mut inner = env.clone();
                 inner.elems.insert(
-                    var.text.clone(),
+                    var.text.to_string(),
                     Elem {
-                        param: l.text.clone(),
+                        param: l.text.to_string(),
                         value,
                         span: vspan,
                     },

@@ -2,9 +2,9 @@
 //!
 //! Steps: intern every comparable string into the sorted symbol table, lay out slots, enums,
 //! constants and sets, generate code per trigger and clause (conjuncts cheapest first), build
-//! the trigger index, compute each policy's cost bound with the device's own verifier, encode
-//! with postcard behind the header, and finally load the bytes with
-//! [`ipe_nostd::Bundle::from_bytes`] so nothing unverifiable is ever written.
+//! the trigger index, encode with postcard behind the header, and finally verify the bytes
+//! with the device's own verifier ([`ipe_nostd::verify::seal`]), which also computes each
+//! policy's cost bound and writes it, so nothing unverifiable is ever written.
 
 mod code;
 mod lists;
@@ -22,10 +22,10 @@ use ipe_nostd::format::{
     body_kind, group, kind, meta_kind, part_kind, Body, BucketFields, ClauseFields, ConstFields,
     EnumFields, FieldFields, GroupFields, Header, MemberFields, MetaFields, PolicyFields,
     PolicyRefFields, ReasonPartFields, SetFields, SetKeyFields, SlotDefaultFields, SlotFields,
-    Span, SymbolFields, HEADER_LEN, NONE_U16, NONE_U32,
+    Span, SymbolFields, HEADER_LEN, MAGIC, NONE_U16, NONE_U32,
 };
-use ipe_nostd::verify::{Block, VerifyError};
-use ipe_nostd::{Bundle, BundleError, Effect};
+use ipe_nostd::verify::VerifyError;
+use ipe_nostd::{BundleError, Effect};
 
 use crate::hir::{self, Body as PolicyBody, Expr, Literal, Operand, Program, Scalar, SlotType};
 use code::CodeGen;
@@ -712,7 +712,6 @@ pub fn lower_located(
     let mut clauses = Vec::new();
     let mut metadata = Vec::new();
     let mut reason_parts = Vec::new();
-    let mut blocks: Vec<Vec<(usize, usize, Block)>> = Vec::new();
     let mut reports = Vec::new();
     let mut groups: BTreeMap<u16, BTreeMap<i64, Vec<u16>>> = BTreeMap::new();
     let mut unindexed = Vec::new();
@@ -737,7 +736,6 @@ pub fn lower_located(
             group: role,
             ..PolicyFields::default()
         };
-        let mut my_blocks = Vec::new();
         let start = code.len();
         // A first-match rule stays out of the trigger index: evaluation loops meet the
         // unindexed policies in id order, which is the group's order.
@@ -760,7 +758,6 @@ pub fn lower_located(
                 off: code.len() as u32,
                 len: bytes.len() as u32,
             };
-            my_blocks.push((code.len(), bytes.len(), Block::Trigger));
             code.extend_from_slice(&bytes);
         } else {
             r.trigger = Span {
@@ -776,9 +773,7 @@ pub fn lower_located(
             } => {
                 r.clause_count = u16::try_from(cs.len())
                     .map_err(|_| in_policy(LowerError::TooMany("clauses")))?;
-                for (ci, c) in cs.iter().enumerate() {
-                    // At most 65535 clauses (checked just above): the index fits.
-                    let ci = u16::try_from(ci).unwrap_or(u16::MAX);
+                for c in cs {
                     let mut g = CodeGen {
                         tables: &mut t,
                         slots: &program.slots,
@@ -795,7 +790,6 @@ pub fn lower_located(
                         reports_count: u8::from(c.reports_count),
                         witness: u8::from(c.witness),
                     });
-                    my_blocks.push((code.len(), bytes.len(), Block::Clause(ci)));
                     code.extend_from_slice(&bytes);
                 }
                 reason
@@ -861,7 +855,6 @@ pub fn lower_located(
             cost: 0,
             indexed_on: indexed.map(|(s, _, _)| program.slots[usize::from(s)].path.clone()),
         });
-        blocks.push(my_blocks);
         policies.push(r);
     }
 
@@ -964,7 +957,8 @@ pub fn lower_located(
             .map(|&(lo, hi)| ipe_nostd::format::IntRangeFields { lo, hi }.to_bytes()),
     );
 
-    let mut body = Body {
+    let policies = section(policies.iter().map(PolicyFields::to_bytes));
+    let body = Body {
         default: u8::from(program.default == Effect::Deny),
         text: &t.text,
         symbols: &symbols,
@@ -976,7 +970,7 @@ pub fn lower_located(
         sets: &sets,
         set_keys: &set_keys,
         code: &code,
-        policies: &[],
+        policies: &policies,
         clauses: &clauses,
         metadata: &metadata,
         index_groups: &index_groups,
@@ -989,41 +983,33 @@ pub fn lower_located(
         slot_defaults: &slot_defaults,
         int_ranges: &int_ranges,
     };
-    // Cost bounds, computed by the verifier's own cost model.
-    for (i, bs) in blocks.iter().enumerate() {
-        let mut cost: u64 = 0;
-        for &(off, len, block) in bs {
-            let c = ipe_nostd::verify::block_cost(&body, &code[off..off + len]).map_err(
-                |(pc, error)| {
-                    let e = VerifyError::Code {
-                        policy: i as u16,
-                        block,
-                        pc: pc as u32,
-                        error,
-                    };
-                    (Some(i), LowerError::Verify(BundleError::Verify(e)))
-                },
-            )?;
-            cost = cost.saturating_add(c);
+    // One verification of the finished bytes, as any loader does, which computes each
+    // policy's cost bound by the verifier's own cost model and writes it, then the checksum
+    // (issue #15: no separate cost pass before it).
+    let mut bytes = encode_unsealed(&body);
+    let mut costs = vec![0; program.policies.len()];
+    ipe_nostd::verify::seal(&mut bytes, max_cost, &mut costs).map_err(|e| match e {
+        BundleError::Verify(VerifyError::OverBudget {
+            policy,
+            cost,
+            budget,
+        }) => {
+            let i = usize::from(policy);
+            let name = program
+                .policies
+                .get(i)
+                .map_or_else(String::new, |p| p.name.clone());
+            (Some(i), LowerError::OverBudget { name, cost, budget })
         }
-        let bound = u32::try_from(cost)
-            .ok()
-            .filter(|&c| c <= max_cost)
-            .ok_or_else(|| {
-                let name = program.policies[i].name.clone();
-                let budget = max_cost;
-                (Some(i), LowerError::OverBudget { name, cost, budget })
-            })?;
-        policies[i].cost_bound = bound;
-        reports[i].cost = bound;
+        BundleError::Verify(e @ VerifyError::Code { policy, .. }) => (
+            Some(usize::from(policy)),
+            LowerError::Verify(BundleError::Verify(e)),
+        ),
+        e => bundle_wide(LowerError::Verify(e)),
+    })?;
+    for (report, cost) in reports.iter_mut().zip(costs) {
+        report.cost = cost;
     }
-    let policies = section(policies.iter().map(PolicyFields::to_bytes));
-    body.policies = &policies;
-    let bytes = encode(&body);
-    // The checksum `encode` just computed is not recomputed (issue #15); everything else
-    // is decoded and verified as any loader would.
-    Bundle::from_encoded_with_max_cost(&bytes, max_cost)
-        .map_err(|e| bundle_wide(LowerError::Verify(e)))?;
     Ok(Compiled {
         bytes,
         policies: reports,
@@ -1134,6 +1120,17 @@ fn reason_part(t: &mut Tables, part: &hir::ReasonPart) -> ReasonPartFields {
 
 /// Serializes a body behind the bundle header.
 pub fn encode(body: &Body<'_>) -> Vec<u8> {
+    let mut out = encode_unsealed(body);
+    let header =
+        Header::for_body_version(out.get(HEADER_LEN..).unwrap_or_default(), body.version());
+    if let Some(place) = out.get_mut(..HEADER_LEN) {
+        place.copy_from_slice(&header.write());
+    }
+    out
+}
+
+/// [`encode`] with the header's checksum left 0 ([`ipe_nostd::verify::seal`] writes it).
+fn encode_unsealed(body: &Body<'_>) -> Vec<u8> {
     let tagged = ipe_nostd::bundle::tagged_sections(body);
     let trailing = !body.reason_parts.is_empty() || tagged.iter().any(|(_, s)| !s.is_empty());
     // One buffer, sized once: the header's place, the postcard struct, then the optional
@@ -1159,8 +1156,13 @@ pub fn encode(body: &Body<'_>) -> Vec<u8> {
             out = postcard::to_extend(Bytes::new(section), out).unwrap_or_default();
         }
     }
-    let header =
-        Header::for_body_version(out.get(HEADER_LEN..).unwrap_or_default(), body.version());
+    let header = Header {
+        magic: MAGIC,
+        version: body.version(),
+        flags: 0,
+        body_len: (out.len() - HEADER_LEN) as u32,
+        crc: 0,
+    };
     if let Some(place) = out.get_mut(..HEADER_LEN) {
         place.copy_from_slice(&header.write());
     }
@@ -1256,5 +1258,93 @@ mod tests {
             };
             assert_eq!(decoded, struct_only, "lengths from {n}");
         }
+    }
+
+    /// The one verification that seals a compiled bundle (issue #15) writes what the separate
+    /// cost pass wrote before it: over every corpus file that compiles, each policy's bound
+    /// is the sum of `block_cost` over its trigger and clauses, the checksum is the body's
+    /// (the bytes load through `Bundle::from_bytes`), sealing the bytes again with the bounds
+    /// and checksum cleared gives the same bytes, and a `costs` slice one short is refused.
+    #[test]
+    fn sealing_writes_the_cost_pass_bounds_and_the_checksum() {
+        use ipe_nostd::format::{ClauseRec, PolicyRec, POLICY_LEN};
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus");
+        let files = crate::bundle_files(&[corpus]).expect("the corpus");
+        let mut sealed = 0;
+        for file in files {
+            let Ok((_, compiled)) = crate::compile_bundle_paths_with(
+                std::slice::from_ref(&file),
+                &crate::CompileOptions::default(),
+                &mut |_| {},
+            ) else {
+                continue;
+            };
+            let bytes = compiled.bytes;
+            ipe_nostd::Bundle::from_bytes(&bytes).expect("loads");
+            let body = &ipe_nostd::Bundle::decode_unverified(&bytes).expect("decodes");
+            let n = PolicyRec::count(body.policies);
+            for i in 0..n {
+                let r = PolicyRec::nth(body.policies, i);
+                let block = |s: Span| {
+                    let code = &body.code[s.off as usize..(s.off + s.len) as usize];
+                    if code.is_empty() {
+                        0
+                    } else {
+                        ipe_nostd::verify::block_cost(body, code).expect("verified")
+                    }
+                };
+                let clauses: u64 = (0..usize::from(r.clause_count()))
+                    .map(|c| {
+                        block(ClauseRec::nth(body.clauses, r.first_clause() as usize + c).code())
+                    })
+                    .sum();
+                let cost = block(r.trigger()) + clauses;
+                assert_eq!(
+                    u64::from(r.cost_bound()),
+                    cost,
+                    "{} policy {i}",
+                    file.display()
+                );
+                assert_eq!(compiled.policies[i].cost, r.cost_bound());
+            }
+            // Cleared bounds and checksum, sealed again.
+            let at = (body.policies.as_ptr() as usize) - (bytes.as_ptr() as usize);
+            let mut again = bytes.clone();
+            for i in 0..n {
+                let off = at + i * POLICY_LEN;
+                let mut r = PolicyRec::nth(&again[off..off + POLICY_LEN], 0).fields();
+                r.cost_bound = 0;
+                r.put(&mut again[off..off + POLICY_LEN], 0)
+                    .expect("in range");
+            }
+            let header = Header {
+                crc: 0,
+                ..Header::parse(&again).expect("a header")
+            };
+            again[..HEADER_LEN].copy_from_slice(&header.write());
+            assert_ne!(again, bytes);
+            let mut short = again.clone();
+            let mut costs = vec![0; n];
+            ipe_nostd::verify::seal(&mut again, ipe_nostd::verify::DEFAULT_MAX_COST, &mut costs)
+                .expect("seals");
+            assert_eq!(again, bytes, "{}", file.display());
+            if n > 0 {
+                let e = ipe_nostd::verify::seal(
+                    &mut short,
+                    ipe_nostd::verify::DEFAULT_MAX_COST,
+                    &mut costs[1..],
+                );
+                assert!(
+                    matches!(
+                        e,
+                        Err(BundleError::Verify(VerifyError::CostMismatch { policy, .. }))
+                            if usize::from(policy) == n - 1
+                    ),
+                    "{e:?}"
+                );
+            }
+            sealed += 1;
+        }
+        assert!(sealed > 50, "{sealed} bundles");
     }
 }

@@ -117,7 +117,7 @@ fn const_value_rest(i: &mut In<'_>) -> PResult<ConstValue> {
                 lit_list(i)?
             };
             entries.push(ast::MapEntry {
-                key,
+                key: key.to_string(),
                 key_span,
                 items,
                 span,
@@ -167,12 +167,12 @@ pub(super) fn data_selection(
         }
         let (key, span) = cut_err(string).context("a string key").parse_next(i)?;
         let close = expect_sym(i, "]", "`]` after the key")?;
-        return Ok(Ok((DataRef::Key(name, key, span), close.end)));
+        return Ok(Ok((DataRef::Key(name, key.to_string(), span), close.end)));
     }
     if peek_sym(i, "\"") {
         let (entity, span) = string(i)?;
         let end = span.end;
-        return Ok(Ok((DataRef::Under(name, entity, span), end)));
+        return Ok(Ok((DataRef::Under(name, entity.to_string(), span), end)));
     }
     super::dynref::hierarchy_of_value(i, name)
 }
@@ -190,7 +190,7 @@ fn set_rhs(i: &mut In<'_>) -> PResult<(DataRef, usize)> {
     if eat_sym(i, "[")?.is_some() {
         let (key, span) = cut_err(string).context("a string key").parse_next(i)?;
         let close = expect_sym(i, "]", "`]` after the key")?;
-        return Ok((DataRef::Key(name, key, span), close.end));
+        return Ok((DataRef::Key(name, key.to_string(), span), close.end));
     }
     let end = name.span.end;
     Ok((DataRef::Name(name), end))

@@ -26,7 +26,7 @@ pub(super) fn group(i: &mut In<'_>) -> PResult<Group> {
     let intent = if eat_sym(i, ":")?.is_some() {
         intent(i)?
     } else {
-        String::new()
+        crate::ast::Text::default()
     };
     expect_sym(i, "{", "`{` and the group's policies")?;
     let mut policies = Vec::new();

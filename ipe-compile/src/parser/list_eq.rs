@@ -68,7 +68,7 @@ pub(crate) fn expand(list: &Name, items: Vec<Expr>, op: CmpOp, whole: ByteSpan) 
         lhs: Box::new(at(ExprKind::Agg {
             kind: AggKind::Count,
             var: Box::new(Name {
-                text: "__element".to_owned(),
+                text: ("__element".to_owned()).into(),
                 span: list.span.clone(),
             }),
             list: Box::new(list.clone()),
@@ -78,7 +78,7 @@ pub(crate) fn expand(list: &Name, items: Vec<Expr>, op: CmpOp, whole: ByteSpan) 
     })];
     for (k, item) in items.into_iter().enumerate() {
         let elem = Name {
-            text: format!("{}[{k}]", list.text),
+            text: format!("{}[{k}]", list.text).into(),
             span: list.span.clone(),
         };
         parts.push(at(ExprKind::Cmp {

@@ -35,7 +35,7 @@ pub(super) fn path_or_lookup(i: &mut In<'_>) -> PResult<Result<Name, Expr>> {
     let rest = path_rest(
         i,
         Name {
-            text: String::new(),
+            text: crate::ast::Text::default(),
             span: close.end..close.end,
         },
     )?;

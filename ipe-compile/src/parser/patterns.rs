@@ -24,7 +24,11 @@ pub(super) enum Lit {
 }
 
 /// Appends the escape `\c` of a `mode` literal to `out`; the message and help of a bad one.
-pub(super) fn escape(mode: Lit, c: Option<char>, out: &mut String) -> Result<(), (String, String)> {
+pub(super) fn escape(
+    mode: Lit,
+    c: Option<char>,
+    out: &mut crate::ast::Text,
+) -> Result<(), (String, String)> {
     match (mode, c) {
         (_, Some('"')) => out.push('"'),
         (Lit::Like, Some('*')) => out.push_str("\\*"),

@@ -132,9 +132,9 @@ pub(super) fn str_range(i: &mut In<'_>) -> PResult<StrRange> {
         }
     }
     Ok(StrRange {
-        lo,
+        lo: lo.to_string(),
         lo_span,
-        hi,
+        hi: hi.to_string(),
         hi_span,
     })
 }
@@ -147,7 +147,7 @@ fn within_str(lhs: &Expr, r: &StrRange) -> Expr {
             op,
             lhs: Box::new(lhs.clone()),
             rhs: Box::new(Expr {
-                kind: ExprKind::Lit(Lit::Str(v.to_owned())),
+                kind: ExprKind::Lit(Lit::Str(v.to_owned().into())),
                 span: at.clone(),
             }),
         },

@@ -16,6 +16,10 @@ mod records;
 pub use code::block_cost;
 pub use records::verify_with_max_cost;
 
+#[cfg(not(feature = "size"))]
+use crate::bundle::{Bundle, BundleError};
+#[cfg(not(feature = "size"))]
+use crate::format::{PolicyRec, CRC, HEADER_LEN};
 use crate::format::{Body, EnumRec, SlotRec, Span};
 
 /// A section of the body, for error messages.
@@ -394,6 +398,40 @@ impl Tables<'_, '_> {
 /// Verifies a decoded body with the [`DEFAULT_MAX_COST`] budget.
 pub fn verify(body: &Body<'_>) -> R {
     verify_with_max_cost(body, DEFAULT_MAX_COST)
+}
+
+/// Finishes an encoded bundle whose policies' cost bounds and body checksum are not written
+/// yet (a compiler's output, issue #15): verifies it as [`Bundle::from_bytes_with_max_cost`]
+/// would, except that each policy's recorded bound is replaced by the one computed here
+/// (also stored in `costs`, indexed by policy), then writes the header's checksum. Bytes
+/// sealed without error load as they are; one verification and one checksum pass in all.
+///
+/// `costs` needs one entry per policy; a policy past its end is a
+/// [`VerifyError::CostMismatch`]. Not in the `size` profile (firmware seals nothing).
+#[cfg(not(feature = "size"))]
+pub fn seal(bytes: &mut [u8], max_cost: u32, costs: &mut [u32]) -> Result<(), BundleError> {
+    let (at, n) = {
+        let body = Bundle::decode(bytes, false)?;
+        crate::regex::load(body.regexes)?;
+        records::verify_costs(&body, max_cost, &mut records::Fill(costs))?;
+        // Where the policy records start in `bytes` (the body borrows them in place).
+        let at = (body.policies.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
+        (at, PolicyRec::count(body.policies))
+    };
+    // In range: the section holds `n` records (none when the section is empty).
+    if let Some(section) = bytes.get_mut(at..) {
+        for (i, &cost) in costs.iter().enumerate().take(n) {
+            let mut r = PolicyRec::nth(section, i).fields();
+            r.cost_bound = cost;
+            let _ = r.put(section, i);
+        }
+    }
+    let mut header = crate::format::Header::parse(bytes)?;
+    header.crc = CRC.checksum(bytes.get(HEADER_LEN..).unwrap_or(&[]));
+    if let Some(place) = bytes.get_mut(..HEADER_LEN) {
+        place.copy_from_slice(&header.write());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -17,6 +17,56 @@ use crate::format::{
 
 /// Verifies a decoded body, refusing any policy whose cost bound exceeds `max_cost` steps.
 pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
+    verify_costs(body, max_cost, &mut Compare)
+}
+
+/// What the verifier does with each policy's recomputed cost bound.
+pub(super) trait Costs {
+    /// Policy `policy` records `recorded` and its code bounds `computed` (within the budget).
+    fn policy(&mut self, policy: u16, recorded: u32, computed: u32) -> R;
+}
+
+/// Loading: the recorded bound must be the recomputed one.
+struct Compare;
+
+impl Costs for Compare {
+    #[inline(always)]
+    fn policy(&mut self, policy: u16, recorded: u32, computed: u32) -> R {
+        if computed != recorded {
+            return Err(VerifyError::CostMismatch {
+                policy,
+                recorded,
+                computed,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Sealing ([`super::seal`]): each recomputed bound is kept, whatever is recorded; a policy
+/// past the end of the slice is a mismatch (its bound could not be written).
+#[cfg(not(feature = "size"))]
+pub(super) struct Fill<'c>(pub(super) &'c mut [u32]);
+
+#[cfg(not(feature = "size"))]
+impl Costs for Fill<'_> {
+    fn policy(&mut self, policy: u16, recorded: u32, computed: u32) -> R {
+        match self.0.get_mut(usize::from(policy)) {
+            Some(c) => {
+                *c = computed;
+                Ok(())
+            }
+            None => Err(VerifyError::CostMismatch {
+                policy,
+                recorded,
+                computed,
+            }),
+        }
+    }
+}
+
+/// [`verify_with_max_cost`], each policy's recomputed cost bound handed to `costs`.
+pub(super) fn verify_costs<C: Costs>(body: &Body<'_>, max_cost: u32, costs: &mut C) -> R {
     if body.default > 1 {
         return Err(VerifyError::BadRecord {
             section: Section::Default,
@@ -309,7 +359,7 @@ pub fn verify_with_max_cost(body: &Body<'_>, max_cost: u32) -> R {
     }
     // Policies and their code.
     for p in 0..policies {
-        verify_policy(&t, p, clauses, metas, max_cost)?;
+        verify_policy(&t, p, clauses, metas, max_cost, costs)?;
         verify_template(body, p, parts, slots)?;
     }
     verify_index(body, slots, policies, groups, buckets, ipols, unindexed)
@@ -556,7 +606,14 @@ fn const_ok(t: &Tables<'_, '_>, k: u8, v: i64, e: u16) -> bool {
     }
 }
 
-fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max_cost: u32) -> R {
+fn verify_policy<C: Costs>(
+    t: &Tables<'_, '_>,
+    p: usize,
+    clauses: usize,
+    metas: usize,
+    max_cost: u32,
+    costs: &mut C,
+) -> R {
     let body = t.body;
     let r = PolicyRec::nth(body.policies, p);
     let reason = r.reason();
@@ -625,15 +682,7 @@ fn verify_policy(t: &Tables<'_, '_>, p: usize, clauses: usize, metas: usize, max
             })
         }
     };
-    let recorded = r.cost_bound();
-    if computed != recorded {
-        return Err(VerifyError::CostMismatch {
-            policy,
-            recorded,
-            computed,
-        });
-    }
-    Ok(())
+    costs.policy(policy, r.cost_bound(), computed)
 }
 
 /// Whether every list field among fields `first..first + n` of records slot `slot` names a
