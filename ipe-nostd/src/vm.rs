@@ -1453,13 +1453,6 @@ impl<'v> Machine<'_, '_, 'v> {
             .and_then(|p| self.run_plan(p))
     }
 
-    /// No clause is planned with the `size` feature.
-    #[cfg(feature = "size")]
-    #[inline(always)]
-    fn clause_plan(&self, _: u32) -> Option<Cell<'v>> {
-        None
-    }
-
     /// The cell of policy `id`'s trigger rest (after its index head) by its plan, if the
     /// evaluation's table holds one (`vm/plan.rs`).
     #[cfg(not(feature = "size"))]
@@ -1525,6 +1518,7 @@ impl<'v> Machine<'_, '_, 'v> {
             self.note = None;
             // A clause planned at load runs its plan (issue #15, session 14: no record read,
             // no shape found from the bytes).
+            #[cfg(not(feature = "size"))]
             let cell = match self.clause_plan(i) {
                 Some(cell) => cell,
                 None => {
@@ -1532,10 +1526,16 @@ impl<'v> Machine<'_, '_, 'v> {
                     self.run_block(code)
                 }
             };
+            // The firmware's loop as before (one record read per clause).
+            #[cfg(feature = "size")]
+            let clause = bundle.clause_rec(i);
+            #[cfg(feature = "size")]
+            let cell = self.run_block(self.block(clause.code()));
             match cell {
                 Cell::Bool(true) => {}
                 Cell::Err(e) => err = Some(min_err(err, e)),
                 _ => {
+                    #[cfg(not(feature = "size"))]
                     let clause = bundle.clause_rec(i);
                     return Outcome::Violated(Violation {
                         policy: id,
