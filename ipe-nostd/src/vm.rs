@@ -29,6 +29,7 @@ mod fold;
 #[cfg(feature = "ip")]
 mod ipcmp;
 mod nested;
+mod plan;
 mod prepared;
 #[cfg(feature = "ranges")]
 mod ranges;
@@ -282,9 +283,9 @@ struct Machine<'e, 'a, 'v> {
     note: Option<i64>,
     /// The index of the element at which the last outermost `all` turned false.
     witness: Option<ElementIndex>,
-    /// The bundle's aggregate chains decoded at load, by body start (`vm/prepared.rs`;
-    /// empty: each is decoded when met).
-    prep: &'e [prepared::Entry],
+    /// The bundle's aggregate chains decoded at load, by body start, and its clause and
+    /// trigger plans (`vm/prepared.rs`, `vm/plan.rs`; empty: each is decoded when met).
+    prep: prepared::View<'e>,
 }
 
 impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
@@ -297,7 +298,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             loops: [(0, 0, &[]); MAX_LEVELS],
             note: None,
             witness: None,
-            prep: &[],
+            prep: prepared::View::EMPTY,
         }
     }
 
@@ -1109,6 +1110,119 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     }
 
     /// Runs aggregate `op` over the valid elements `vals` (with `stride`) of list slot `s`.
+    ///
+    /// Issue #15, session 14: one loop per aggregate kind (`OP`) and body form (one test, a
+    /// chain of tests, any other body run by [`Self::run`]), chosen once per aggregate; a
+    /// chain's tests read each element's fields from the element itself.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn aggregate_over(
+        &mut self,
+        op: Opcode,
+        s: SlotId,
+        (vals, stride): (&'v [Value<'v>], usize),
+        body: (usize, usize),
+        level: usize,
+    ) -> Cell<'v> {
+        const ANY: u8 = Opcode::Any as u8;
+        const ALL: u8 = Opcode::All as u8;
+        const COUNT: u8 = Opcode::Count as u8;
+        if body.0 >= body.1 {
+            return Cell::Int((vals.len() / stride) as i64);
+        }
+        let first_field = self.bundle.slot_rec(s).first_field();
+        // A body that is a chain of simple tests (`vm/conj.rs`): the evaluation's prepared
+        // chain, evaluated in the table, or decoded here once this level names its list; its
+        // slot tests' cells in `bound`.
+        let mut chain = conj::Conj::new();
+        let mut bound: conj::Bound<'v> = [FALSE; conj::MAX_TESTS];
+        let conj = match self.loops.get_mut(level) {
+            Some(l) if !vals.is_empty() => {
+                *l = (s, first_field, &[]);
+                self.conj(body, s, level, &mut chain, &mut bound)
+            }
+            _ => None,
+        };
+        let at = (s, first_field, level);
+        match op as u8 {
+            ANY => self.aggregate_loop::<ANY>((vals, stride), body, at, conj, &bound),
+            ALL => self.aggregate_loop::<ALL>((vals, stride), body, at, conj, &bound),
+            _ => self.aggregate_loop::<COUNT>((vals, stride), body, at, conj, &bound),
+        }
+    }
+
+    /// [`Self::aggregate_over`] for aggregate `OP` once its body's form is known: the chain
+    /// `conj` (its slot tests' cells `bound`) or, without one, the body run per element.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn aggregate_loop<const OP: u8>(
+        &mut self,
+        vals: (&'v [Value<'v>], usize),
+        body: (usize, usize),
+        (s, first_field, level): (SlotId, u16, usize),
+        conj: Option<&conj::Conj>,
+        bound: &conj::Bound<'v>,
+    ) -> Cell<'v> {
+        match conj {
+            Some(c) => match c.single() {
+                Some(t) => {
+                    let b = &bound[0];
+                    self.fold_elements::<OP>(vals, level, |m, e| m.test_cell(t, b, e))
+                }
+                None => self.fold_elements::<OP>(vals, level, |m, e| m.chain_cell(c, bound, e)),
+            },
+            None => self.fold_elements::<OP>(vals, level, |m, e| {
+                if let Some(l) = m.loops.get_mut(level) {
+                    *l = (s, first_field, e);
+                }
+                m.run(body, level + 1)
+            }),
+        }
+    }
+
+    /// The cell of aggregate `OP` at `level` over the elements of `vals` (with `stride`),
+    /// `cell` giving each element's condition: `any` stops at the first true, `all` at the
+    /// first false (noting its index as the witness at level 0), `count` counts the true;
+    /// otherwise the smallest error if an element's condition is one.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn fold_elements<const OP: u8>(
+        &mut self,
+        (vals, stride): (&'v [Value<'v>], usize),
+        level: usize,
+        mut cell: impl FnMut(&mut Self, &'v [Value<'v>]) -> Cell<'v>,
+    ) -> Cell<'v> {
+        const ANY: u8 = Opcode::Any as u8;
+        const ALL: u8 = Opcode::All as u8;
+        const COUNT: u8 = Opcode::Count as u8;
+        let mut err: Option<AttrError> = None;
+        let mut count: i64 = 0;
+        for (i, elem) in vals.chunks_exact(stride).enumerate() {
+            match cell(self, elem) {
+                Cell::Bool(true) if OP == ANY => return Cell::Bool(true),
+                Cell::Bool(false) if OP == ALL => {
+                    if level == 0 {
+                        // The witness: this element's index (read only when a reason
+                        // template names it).
+                        self.witness = u16::try_from(i).ok().and_then(ElementIndex::new);
+                    }
+                    return Cell::Bool(false);
+                }
+                Cell::Bool(true) if OP == COUNT => count += 1,
+                Cell::Err(e) => err = Some(min_err(err, e)),
+                _ => {}
+            }
+        }
+        match err {
+            Some(e) => Cell::Err(e),
+            None if OP == COUNT => Cell::Int(count),
+            None => Cell::Bool(OP == ALL),
+        }
+    }
+
+    /// Runs aggregate `op` over the valid elements `vals` (with `stride`) of list slot `s`
+    /// (the `size` profile: one loop for every aggregate, no specialised body).
+    #[cfg(feature = "size")]
     #[inline(always)]
     fn aggregate_over(
         &mut self,
@@ -1125,24 +1239,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         let mut err: Option<AttrError> = None;
         let mut count: i64 = 0;
         let mut elems = vals.chunks_exact(stride);
-        // A body that is a chain of simple tests is decoded once, here (`vm/conj.rs`), once
-        // this level names its list.
-        let mut chain = conj::Conj::new();
-        let conj = match self.loops.get_mut(level) {
-            Some(l) if !vals.is_empty() => {
-                *l = (s, first_field, &[]);
-                self.conj(body, s, level, &mut chain).then_some(&chain)
-            }
-            _ => None,
-        };
         while let Some(elem) = elems.next() {
             if let Some(l) = self.loops.get_mut(level) {
                 *l = (s, first_field, elem);
             }
-            let c = match conj {
-                Some(c) => self.conj_eval(c),
-                None => self.run(body, level + 1),
-            };
+            let c = self.run(body, level + 1);
             match (op, c) {
                 (Opcode::Any, Cell::Bool(true)) => return Cell::Bool(true),
                 (Opcode::All, Cell::Bool(false)) => {
@@ -1196,7 +1297,7 @@ pub fn eval_policy_indexed(
     values: &[Value<'_>],
     slot: SlotId,
 ) -> Outcome {
-    eval_indexed_with(bundle, &[], id, values, slot)
+    eval_indexed_with(bundle, prepared::View::EMPTY, id, values, slot)
 }
 
 /// [`eval_policy_indexed`] with the bundle's aggregate chains decoded once ([`Prepared`],
@@ -1208,7 +1309,7 @@ pub fn eval_policy_indexed_prepared<const N: usize>(
     values: &[Value<'_>],
     slot: SlotId,
 ) -> Outcome {
-    eval_indexed_with(bundle, prepared.entries_for(bundle), id, values, slot)
+    eval_indexed_with(bundle, prepared.view_for(bundle), id, values, slot)
 }
 
 /// [`eval_policy_values`] with the bundle's aggregate chains decoded once ([`Prepared`]).
@@ -1219,15 +1320,15 @@ pub fn eval_policy_values_prepared<const N: usize>(
     values: &[Value<'_>],
 ) -> Outcome {
     let mut m = Machine::new(bundle, values);
-    m.prep = prepared.entries_for(bundle);
+    m.prep = prepared.view_for(bundle);
     m.policy(id)
 }
 
-/// [`eval_policy_indexed`] with the prepared chains `prep`.
+/// [`eval_policy_indexed`] with the prepared chains and plans `prep`.
 #[inline(always)]
 fn eval_indexed_with(
     bundle: &Bundle<'_>,
-    prep: &[prepared::Entry],
+    prep: prepared::View<'_>,
     id: PolicyId,
     values: &[Value<'_>],
     slot: SlotId,
@@ -1341,6 +1442,35 @@ impl<'v> Machine<'_, '_, 'v> {
         None
     }
 
+    /// The cell of clause `i` (absolute index) by its plan, if the evaluation's table holds
+    /// one (`vm/plan.rs`).
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn clause_plan(&self, i: u32) -> Option<Cell<'v>> {
+        self.prep
+            .clauses
+            .get(i as usize)
+            .and_then(|p| self.run_plan(p))
+    }
+
+    /// The cell of policy `id`'s trigger rest (after its index head) by its plan, if the
+    /// evaluation's table holds one (`vm/plan.rs`).
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn rest_plan(&self, id: PolicyId) -> Option<Cell<'v>> {
+        self.prep
+            .rests
+            .get(usize::from(id))
+            .and_then(|p| self.run_plan(p))
+    }
+
+    /// No trigger is planned with the `size` feature.
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    fn rest_plan(&self, _: PolicyId) -> Option<Cell<'v>> {
+        None
+    }
+
     /// [`Self::policy`], given for a candidate found through an index bucket the bucket's
     /// slot and the cell read from it ([`Reader::probe`]); the outcome is the same.
     fn policy_head(&mut self, id: PolicyId, head: Head<'v>) -> Outcome {
@@ -1350,7 +1480,7 @@ impl<'v> Machine<'_, '_, 'v> {
         if trigger.0 < trigger.1 {
             let t = match head.and_then(|h| self.after_head(trigger, h)) {
                 Some(None) => Cell::Bool(true),
-                Some(Some(rest)) => match self.rest_chain(rest) {
+                Some(Some(rest)) => match self.rest_plan(id).or_else(|| self.rest_chain(rest)) {
                     // The rest is a chain of slot tests (`vm/chain.rs`, issue #15).
                     Some(c) => c,
                     None => {
@@ -1384,13 +1514,29 @@ impl<'v> Machine<'_, '_, 'v> {
         let mut err: Option<AttrError> = None;
         let first_clause = p.first_clause();
         for c in 0..p.clause_count() {
-            let clause = bundle.clause_rec(first_clause.saturating_add(c.into()));
-            let code = self.block(clause.code());
+            let i = first_clause.saturating_add(c.into());
             self.note = None;
-            match self.run_block(code) {
+            // A clause planned at load runs its plan (issue #15, session 14: no record read,
+            // no shape found from the bytes).
+            #[cfg(not(feature = "size"))]
+            let cell = match self.clause_plan(i) {
+                Some(cell) => cell,
+                None => {
+                    let code = self.block(bundle.clause_rec(i).code());
+                    self.run_block(code)
+                }
+            };
+            // The firmware's loop as before (one record read per clause).
+            #[cfg(feature = "size")]
+            let clause = bundle.clause_rec(i);
+            #[cfg(feature = "size")]
+            let cell = self.run_block(self.block(clause.code()));
+            match cell {
                 Cell::Bool(true) => {}
                 Cell::Err(e) => err = Some(min_err(err, e)),
                 _ => {
+                    #[cfg(not(feature = "size"))]
+                    let clause = bundle.clause_rec(i);
                     return Outcome::Violated(Violation {
                         policy: id,
                         clause: Some(c),
@@ -1404,7 +1550,7 @@ impl<'v> Machine<'_, '_, 'v> {
                         } else {
                             None
                         },
-                    })
+                    });
                 }
             }
         }
@@ -1446,7 +1592,7 @@ pub fn evaluate<const N: usize, const M: usize>(
 /// hosts whose lists grow, so a decision is never cut.
 #[inline(never)]
 pub fn evaluate_into<D: DecisionLists>(bundle: &Bundle<'_>, values: &[Value<'_>], d: &mut D) {
-    evaluate_with(bundle, &[], values, d);
+    evaluate_with(bundle, prepared::View::EMPTY, values, d);
 }
 
 /// [`evaluate_into`] with the bundle's aggregate chains decoded once ([`Prepared`], filled
@@ -1458,7 +1604,7 @@ pub fn evaluate_prepared_into<D: DecisionLists, const N: usize>(
     values: &[Value<'_>],
     d: &mut D,
 ) {
-    evaluate_with(bundle, prepared.entries_for(bundle), values, d);
+    evaluate_with(bundle, prepared.view_for(bundle), values, d);
 }
 
 /// [`evaluate`] with a [`Prepared`] table ([`evaluate_prepared_into`]).
@@ -1472,11 +1618,11 @@ pub fn evaluate_prepared<const N: usize, const M: usize, const P: usize>(
     d
 }
 
-/// [`evaluate_into`] with the prepared chains `prep`.
+/// [`evaluate_into`] with the prepared chains and plans `prep`.
 #[inline(always)]
 fn evaluate_with<D: DecisionLists>(
     bundle: &Bundle<'_>,
-    prep: &[prepared::Entry],
+    prep: prepared::View<'_>,
     values: &[Value<'_>],
     d: &mut D,
 ) {

@@ -4,7 +4,7 @@
 //! for `count`, `any` and `all`, for one to five tests (five and more run through the loop),
 //! and inside a nested aggregate whose tests read the outer element.
 
-use ipe_testgen::backend::{Backend, Interp, Reference};
+use ipe_testgen::backend::{Backend, Interp, PreparedInterp, Reference};
 use serde_json::{json, Value};
 
 const SCHEMA: &str = r#"default allow
@@ -29,13 +29,14 @@ fn both(requires: &str, requests: &[Value]) -> Vec<(String, String)> {
         .unwrap_or_else(|e| panic!("{source}: {e:?}"));
     let compiled = ipe_compile::lower::lower(&program).expect("lowers to a verified bundle");
     let interp = Interp::new(&compiled.bytes).expect("verifies");
+    // Issue #15, session 14: the chains evaluated in a prepared table decide the same.
+    let prepared = PreparedInterp::new(&compiled.bytes).expect("verifies");
     requests
         .iter()
         .map(|r| {
-            (
-                Reference(&program).decide(r).expect("decides"),
-                interp.decide(r).expect("decides"),
-            )
+            let decided = interp.decide(r).expect("decides");
+            assert_eq!(prepared.decide(r).expect("decides"), decided, "{requires}: {r}");
+            (Reference(&program).decide(r).expect("decides"), decided)
         })
         .collect()
 }

@@ -1,7 +1,7 @@
-//! Random well-typed bundles and requests: the interpreter must agree with the reference
-//! evaluator on every one (decisions, reasons and errors, as JSON).
+//! Random well-typed bundles and requests: the interpreter (with and without a prepared table)
+//! must agree with the reference evaluator on every one (decisions, reasons and errors, as JSON).
 
-use ipe_testgen::backend::{compare, Interp, Reference};
+use ipe_testgen::backend::{compare, Interp, PreparedInterp, Reference};
 use ipe_testgen::{bundle, request, SCHEMA};
 use proptest::prelude::*;
 
@@ -19,8 +19,11 @@ fn interpreter_agrees_with_reference_on_random_bundles() {
                     .map_err(|e| TestCaseError::fail(format!("does not lower: {e}\n{src}")))?;
                 let interp = Interp::new(&compiled.bytes)
                     .map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
+                // Issue #15, session 14: the interpreter with a prepared table too.
+                let prepared = PreparedInterp::new(&compiled.bytes)
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
                 for req in &reqs {
-                    compare(&[&Reference(&program), &interp], req)
+                    compare(&[&Reference(&program), &interp, &prepared], req)
                         .map_err(|e| TestCaseError::fail(format!("{e}\nbundle:\n{src}")))?;
                 }
                 Ok(())

@@ -37,15 +37,14 @@ use crate::bundle::{Bundle, SlotId};
 use crate::decision::AttrError;
 use crate::format::kind;
 use crate::isa::{CmpOp, Instr, Opcode};
-use crate::value::{Str, Value, NO_SYMBOL};
+use crate::value::{Value, NO_SYMBOL};
 
 /// Most tests a specialised body holds; a longer chain runs through [`Machine::run`].
-const MAX_TESTS: usize = 4;
+pub(super) const MAX_TESTS: usize = 4;
 
-/// Field `field` of the element bound at `level`, with what its field record declares.
+/// Field `field` of an aggregate's elements, with what its field record declares.
 #[derive(Clone, Copy)]
 pub(super) struct FieldAt {
-    level: u8,
     field: u16,
     kind: u8,
     enum_id: u16,
@@ -54,8 +53,11 @@ pub(super) struct FieldAt {
 }
 
 /// One test of a specialised body, with everything that is the same for every element read.
+/// No test holds a request value: a test of a slot is evaluated on the slot's cell, read once
+/// per aggregate into a [`Bound`] array ([`Machine::bind`]), so a prepared chain is evaluated
+/// where it is, in the [`Prepared`](super::Prepared) table (issue #15, session 14).
 #[derive(Clone, Copy)]
-enum Test<'v> {
+pub(super) enum Test {
     /// `cmp.field.const`: the field against the constant of kind `ck` and value `cv`.
     FieldConst {
         op: CmpOp,
@@ -63,8 +65,6 @@ enum Test<'v> {
         ck: u8,
         cv: i64,
     },
-    /// `cmp.field.slot`: the field against the slot's cell `b`.
-    FieldCell { op: CmpOp, f: FieldAt, b: Cell<'v> },
     /// `cmp.field.const` of a string field with a string constant (symbol `sym`, not
     /// [`NO_SYMBOL`]): `on_eq` (`on_ne`) is the result when the field's string is (is not)
     /// the constant (issue #15, session 13).
@@ -75,50 +75,59 @@ enum Test<'v> {
         on_eq: bool,
         on_ne: bool,
     },
-    /// `cmp.field.slot` of a string field with a request string `b`: as [`Test::FieldSym`].
-    FieldStr {
+    /// `has.field`.
+    Has { field: u16 },
+    /// `cmp.field.slot`: the field against the slot's cell (its [`Bound`] entry); `on_eq`
+    /// (`on_ne`) is the result for a string field equal (not equal) to a request string.
+    SlotField {
         op: CmpOp,
         f: FieldAt,
-        b: &'v Str<'v>,
+        slot: SlotId,
         on_eq: bool,
         on_ne: bool,
     },
-    /// `has.field`.
-    Has { level: u8, field: u16 },
-    /// A test that reads no element (`cmp.slot.const`): its cell.
-    Fixed(Cell<'v>),
-    /// `cmp.field.slot` before its slot is read (a decoded chain's form until
-    /// [`Machine::bind`] reads the request: [`Test::FieldStr`] or [`Test::FieldCell`]).
-    SlotField { op: CmpOp, f: FieldAt, slot: SlotId },
-    /// `cmp.slot.const` before its slot is read ([`Test::Fixed`] once bound).
+    /// `cmp.slot.const`, which reads no element: its cell is its [`Bound`] entry.
     SlotConst { op: CmpOp, slot: SlotId, konst: u16 },
 }
 
+/// The cells of a chain's slot tests for one request, by test position
+/// ([`Machine::bind`]): a [`Test::SlotField`]'s slot cell, a [`Test::SlotConst`]'s result.
+pub(super) type Bound<'v> = [Cell<'v>; MAX_TESTS];
+
 /// An aggregate body decoded as a conjunction (or disjunction) of up to [`MAX_TESTS`] tests.
-///
 #[derive(Clone)]
-pub(super) struct Conj<'v> {
-    tests: heapless::Vec<Test<'v>, MAX_TESTS>,
-    /// Whether a test is unbound ([`Test::SlotField`], [`Test::SlotConst`]).
-    unbound: bool,
+pub(super) struct Conj {
+    tests: heapless::Vec<Test, MAX_TESTS>,
+    /// Whether a test reads a slot ([`Test::SlotField`], [`Test::SlotConst`]).
+    reads_slots: bool,
     /// The value that decides the chain: false for `and`, true for `or`.
     absorbing: bool,
 }
 
-impl<'v> Conj<'v> {
+impl Conj {
     /// Appends `t`: false if the chain is full.
     #[inline(always)]
-    fn push(&mut self, t: Test<'v>) -> bool {
-        self.unbound |= matches!(t, Test::SlotField { .. } | Test::SlotConst { .. });
+    fn push(&mut self, t: Test) -> bool {
+        self.reads_slots |= matches!(t, Test::SlotField { .. } | Test::SlotConst { .. });
         self.tests.push(t).is_ok()
     }
 
-    /// No test yet (what [`Machine::conj`] fills).
+    /// The chain's one test, if it has exactly one (its condition is that test's cell: every
+    /// test gives a boolean or an error).
+    #[inline(always)]
+    pub(super) fn single(&self) -> Option<&Test> {
+        match self.tests.as_slice() {
+            [t] => Some(t),
+            _ => None,
+        }
+    }
+
+    /// No test yet (what [`decode_chain`] fills).
     #[inline(always)]
     pub(super) const fn new() -> Self {
         Conj {
             tests: heapless::Vec::new(),
-            unbound: false,
+            reads_slots: false,
             absorbing: false,
         }
     }
@@ -153,7 +162,6 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
             .bundle
             .field_rec(usize::from(first).wrapping_add(field.into()));
         FieldAt {
-            level,
             field,
             kind: fr.kind(),
             enum_id: fr.enum_id(),
@@ -161,76 +169,78 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         }
     }
 
-    /// The test `t` of a decoded chain with its slots read for this request (issue #15,
-    /// session 13): [`Test::SlotField`] and [`Test::SlotConst`] become the tests that hold
-    /// the slot's cell, every other test is returned as it is.
+    /// Reads the slots of chain `c`'s slot tests for this request into `out` (issue #15,
+    /// session 14: the chain itself is not copied or rewritten): a [`Test::SlotField`]'s
+    /// slot cell, a [`Test::SlotConst`]'s result.
     #[inline(always)]
-    fn bind(&self, t: Test<'v>) -> Test<'v> {
-        match t {
-            Test::SlotField { op, f, slot } => match self.load_slot(slot) {
-                Cell::Str(b) if f.kind == kind::STR => Test::FieldStr {
-                    op,
-                    f,
-                    b,
-                    on_eq: op.test(Ordering::Equal),
-                    on_ne: op.test(Ordering::Less),
-                },
-                b => Test::FieldCell { op, f, b },
-            },
-            Test::SlotConst { op, slot, konst } => {
-                Test::Fixed(self.cmp_const(op, self.load_slot(slot), konst))
+    fn bind(&self, c: &Conj, out: &mut Bound<'v>) {
+        if !c.reads_slots {
+            return;
+        }
+        for (t, b) in c.tests.iter().zip(out.iter_mut()) {
+            match *t {
+                Test::SlotField { slot, .. } => *b = self.load_slot(slot),
+                Test::SlotConst { op, slot, konst } => {
+                    *b = self.cmp_const(op, self.load_slot(slot), konst);
+                }
+                _ => {}
             }
-            t => t,
         }
     }
 
     /// No body is specialised with the `size` feature (see the module).
     #[cfg(feature = "size")]
     #[inline(always)]
-    pub(super) fn conj(
+    pub(super) fn conj<'c>(
         &self,
         _body: (usize, usize),
         _list: SlotId,
         _level: usize,
-        _c: &mut Conj<'v>,
-    ) -> bool {
-        false
+        _c: &'c mut Conj,
+        _bound: &mut Bound<'v>,
+    ) -> Option<&'c Conj>
+    where
+        'e: 'c,
+    {
+        None
     }
 
-    /// Decodes body `code[start..end]` of an aggregate over list slot `list` at `level` into
-    /// `c` (empty before) as a chain of tests, if it is one (see the module): whether it is.
-    /// The aggregate's own level must already name its list slot and first field record.
-    /// A body the evaluation's [`Prepared`] table holds is copied from it, not decoded.
+    /// The chain of body `code[start..end]` of an aggregate over list slot `list` at
+    /// `level`, if it is one (see the module), with its slot tests' cells read into `bound`:
+    /// the evaluation's [`Prepared`](super::Prepared) table's entry, evaluated where it is
+    /// (issue #15, session 14), or the body decoded into `c` (empty before). The aggregate's
+    /// own level must already name its list slot and first field record.
     ///
     /// Issue #15, session 12: the chain is filled in place (no `Option<Conj>` moved out,
     /// 170 bytes) and the one-byte `and`/`or` and three-byte jumps between tests are read
     /// as bytes, not decoded as instructions. Session 13: the tests too ([`decode_test`]),
     /// and the prepared table.
     #[cfg(not(feature = "size"))]
-    pub(super) fn conj(
+    pub(super) fn conj<'c>(
         &self,
         body: (usize, usize),
         list: SlotId,
         level: usize,
-        c: &mut Conj<'v>,
-    ) -> bool {
-        match self.prepared(body, list, level) {
-            Some(p) => c.clone_from(p),
+        c: &'c mut Conj,
+        bound: &mut Bound<'v>,
+    ) -> Option<&'c Conj>
+    where
+        'e: 'c,
+    {
+        let chain: &'c Conj = match self.prepared(body, list, level) {
+            Some(p) => p,
             None => {
-                if !decode_chain(self.bundle, body, |l, f| Some(self.field_at(l, f)), c) {
-                    return false;
+                // Only fields of this aggregate's own elements: the tests read them from the
+                // element (issue #15, session 14).
+                let own = |l: u8, f: u16| (usize::from(l) == level).then(|| self.field_at(l, f));
+                if !decode_chain(self.bundle, body, own, c) {
+                    return None;
                 }
+                c
             }
-        }
-        if c.unbound {
-            for t in c.tests.iter_mut() {
-                if matches!(t, Test::SlotField { .. } | Test::SlotConst { .. }) {
-                    *t = self.bind(*t);
-                }
-            }
-            c.unbound = false;
-        }
-        true
+        };
+        self.bind(chain, bound);
+        Some(chain)
     }
 
     /// The prepared chain of the body `(start, end)` of an aggregate over `list` at `level`,
@@ -242,8 +252,8 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         (start, end): (usize, usize),
         list: SlotId,
         level: usize,
-    ) -> Option<&'e Conj<'static>> {
-        let e = match self.prep {
+    ) -> Option<&'e Conj> {
+        let e = match self.prep.chains {
             [] => return None,
             prep => prep.get(
                 prep.binary_search_by_key(&start, |e| e.start as usize)
@@ -254,43 +264,27 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
             .then_some(&e.conj)
     }
 
-    /// The field's value in the element bound now, read as its record declares
-    /// ([`Machine::load_field`]).
+    /// Field `f` of element `elem` read as its record declares ([`Machine::load_field`]).
     #[inline(always)]
-    fn field_cell(&self, f: &FieldAt) -> Cell<'v> {
+    fn field_cell(&self, f: &FieldAt, elem: &'v [Value<'v>]) -> Cell<'v> {
         self.scalar(
-            self.field_value_at(f),
+            field_value(f, elem),
             f.kind,
             f.enum_id,
             (f.slot, Some(f.field)),
         )
     }
 
-    /// The field's value in the element bound now ([`super::MISSING`] when absent).
+    /// Field `f` of element `elem` compared with cell `b` (`cmp.field.slot`).
     #[inline(always)]
-    fn field_value_at(&self, f: &FieldAt) -> &'v Value<'v> {
-        self.loops
-            .get(usize::from(f.level))
-            .and_then(|l| l.2.get(usize::from(f.field)))
-            .unwrap_or(&super::MISSING)
-    }
-
-    /// The cell of a test left unbound ([`Self::bind`] binds every test before evaluation;
-    /// out of the per-element loop).
-    #[cold]
-    #[inline(never)]
-    fn unbound_eval(&self, t: &Test<'v>) -> Cell<'v> {
-        match *t {
-            Test::SlotField { op, f, slot } => self.field_vs_cell(op, &f, self.load_slot(slot)),
-            Test::SlotConst { op, slot, konst } => self.cmp_const(op, self.load_slot(slot), konst),
-            _ => super::FALSE,
-        }
-    }
-
-    /// The field's value compared with cell `b` (`cmp.field.slot`).
-    #[inline(always)]
-    fn field_vs_cell(&self, op: CmpOp, f: &FieldAt, b: Cell<'v>) -> Cell<'v> {
-        match (self.field_cell(f), b) {
+    fn field_vs_cell(
+        &self,
+        op: CmpOp,
+        f: &FieldAt,
+        b: Cell<'v>,
+        elem: &'v [Value<'v>],
+    ) -> Cell<'v> {
+        match (self.field_cell(f, elem), b) {
             // Two request strings (the seed's `approver.department !=
             // requester.department`) compared here, not through the general `compare`.
             (Cell::Str(x), Cell::Str(y)) => Cell::Bool(op.test(if x == y {
@@ -302,59 +296,66 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         }
     }
 
-    /// The condition chain `c` leaves for the elements bound now.
+    /// The cell test `t` of a chain gives for element `elem` of the chain's aggregate, `b`
+    /// the test's entry in the chain's [`Bound`] cells.
     #[inline(always)]
-    pub(super) fn conj_eval(&self, c: &Conj<'v>) -> Cell<'v> {
-        let mut err: Option<AttrError> = None;
-        for t in c.tests.iter() {
-            let cell = match t {
-                Test::FieldConst { op, f, ck, cv } => {
-                    Self::cmp_kv(*op, self.field_cell(f), *ck, *cv)
-                }
-                // Two request strings (the seed's `approver.department !=
-                // requester.department`) compared here, not through the general `compare`.
-                Test::FieldCell { op, f, b } => self.field_vs_cell(*op, f, *b),
-                // A string field against a string constant (issue #15, session 13): the
-                // symbols compared, the general read and comparison only for another value.
-                Test::FieldSym {
-                    op,
-                    f,
-                    sym,
-                    on_eq,
-                    on_ne,
-                } => match self.field_value_at(f) {
-                    Value::Str(s) => Cell::Bool(if s.sym == *sym { *on_eq } else { *on_ne }),
-                    v => Self::cmp_kv(
-                        *op,
-                        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
-                        kind::STR,
-                        i64::from(*sym),
-                    ),
-                },
-                Test::FieldStr {
-                    op,
-                    f,
-                    b,
-                    on_eq,
-                    on_ne,
-                } => match self.field_value_at(f) {
-                    Value::Str(x) => Cell::Bool(if x == *b { *on_eq } else { *on_ne }),
-                    v => Self::compare(
-                        *op,
-                        self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
-                        Cell::Str(b),
-                    ),
-                },
-                Test::Has { level, field } => Cell::Bool(
-                    self.loops
-                        .get(usize::from(*level))
-                        .and_then(|l| l.2.get(usize::from(*field)))
-                        .is_some_and(|v| !matches!(v, Value::Missing)),
+    pub(super) fn test_cell(&self, t: &Test, b: &Cell<'v>, elem: &'v [Value<'v>]) -> Cell<'v> {
+        match t {
+            Test::FieldConst { op, f, ck, cv } => {
+                Self::cmp_kv(*op, self.field_cell(f, elem), *ck, *cv)
+            }
+            // A string field against a string constant (issue #15, session 13): the
+            // symbols compared, the general read and comparison only for another value.
+            Test::FieldSym {
+                op,
+                f,
+                sym,
+                on_eq,
+                on_ne,
+            } => match field_value(f, elem) {
+                Value::Str(s) => Cell::Bool(if s.sym == *sym { *on_eq } else { *on_ne }),
+                v => Self::cmp_kv(
+                    *op,
+                    self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
+                    kind::STR,
+                    i64::from(*sym),
                 ),
-                Test::Fixed(cell) => *cell,
-                // Bound before evaluation ([`Self::bind`]); read here all the same.
-                Test::SlotField { .. } | Test::SlotConst { .. } => self.unbound_eval(t),
-            };
+            },
+            // A string field against a request string (the seed's `approver.department !=
+            // requester.department`): the two `Str`s compared; any other pair through the
+            // field's read and the general comparison.
+            Test::SlotField {
+                op,
+                f,
+                on_eq,
+                on_ne,
+                ..
+            } => match (field_value(f, elem), b) {
+                (Value::Str(x), Cell::Str(y)) if f.kind == kind::STR => {
+                    Cell::Bool(if x == *y { *on_eq } else { *on_ne })
+                }
+                _ => self.field_vs_cell(*op, f, *b, elem),
+            },
+            Test::Has { field, .. } => Cell::Bool(
+                elem.get(usize::from(*field))
+                    .is_some_and(|v| !matches!(v, Value::Missing)),
+            ),
+            Test::SlotConst { .. } => *b,
+        }
+    }
+
+    /// The condition chain `c` leaves for element `elem` of its aggregate, its slot tests'
+    /// cells `bound` ([`Self::bind`]).
+    #[inline(always)]
+    pub(super) fn chain_cell(
+        &self,
+        c: &Conj,
+        bound: &Bound<'v>,
+        elem: &'v [Value<'v>],
+    ) -> Cell<'v> {
+        let mut err: Option<AttrError> = None;
+        for (t, b) in c.tests.iter().zip(bound.iter()) {
+            let cell = self.test_cell(t, b, elem);
             match cell {
                 Cell::Bool(b) if b == c.absorbing => return cell,
                 Cell::Err(e) => err = Some(min_err(err, e)),
@@ -368,15 +369,21 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
     }
 }
 
-/// The field record of field `field` of list slot `list`'s elements bound at `level`, as
-/// [`Machine::field_at`] reads it once that level names `list` (for a prepared chain).
+/// Field `f`'s value in element `elem` ([`super::MISSING`] when absent).
+#[inline(always)]
+fn field_value<'v>(f: &FieldAt, elem: &'v [Value<'v>]) -> &'v Value<'v> {
+    elem.get(usize::from(f.field)).unwrap_or(&super::MISSING)
+}
+
+/// The field record of field `field` of list slot `list`'s elements, as
+/// [`Machine::field_at`] reads it once the aggregate's level names `list` (for a prepared
+/// chain).
 #[cfg(not(feature = "size"))]
 #[inline(always)]
-pub(super) fn field_of(bundle: &Bundle<'_>, list: SlotId, level: u8, field: u16) -> FieldAt {
+pub(super) fn field_of(bundle: &Bundle<'_>, list: SlotId, field: u16) -> FieldAt {
     let first = bundle.slot_rec(list).first_field();
     let fr = bundle.field_rec(usize::from(first).wrapping_add(field.into()));
     FieldAt {
-        level,
         field,
         kind: fr.kind(),
         enum_id: fr.enum_id(),
@@ -397,7 +404,7 @@ fn decode_test(
     pc: usize,
     end: usize,
     at: impl Fn(u8, u16) -> Option<FieldAt>,
-) -> Option<(Test<'static>, usize)> {
+) -> Option<(Test, usize)> {
     const CMP_FIELD_CONST: u8 = Opcode::CmpFieldConst as u8;
     const CMP_FIELD_SLOT: u8 = Opcode::CmpFieldSlot as u8;
     const CMP_SLOT_CONST: u8 = Opcode::CmpSlotConst as u8;
@@ -423,14 +430,17 @@ fn decode_test(
             };
             (t, pc + 7)
         }
-        [CMP_FIELD_SLOT, op, level, f0, f1, s0, s1, ..] => (
-            Test::SlotField {
-                op: CmpOp::from_byte(op)?,
+        [CMP_FIELD_SLOT, op, level, f0, f1, s0, s1, ..] => {
+            let op = CmpOp::from_byte(op)?;
+            let t = Test::SlotField {
+                op,
                 f: at(level, u16_of(f0, f1))?,
                 slot: u16_of(s0, s1),
-            },
-            pc + 7,
-        ),
+                on_eq: op.test(Ordering::Equal),
+                on_ne: op.test(Ordering::Less),
+            };
+            (t, pc + 7)
+        }
         [CMP_SLOT_CONST, op, s0, s1, k0, k1, ..] => (
             Test::SlotConst {
                 op: CmpOp::from_byte(op)?,
@@ -439,13 +449,16 @@ fn decode_test(
             },
             pc + 6,
         ),
-        [HAS_FIELD, level, f0, f1, ..] => (
-            Test::Has {
-                level,
-                field: u16_of(f0, f1),
-            },
-            pc + 4,
-        ),
+        [HAS_FIELD, level, f0, f1, ..] => {
+            // A field of the aggregate's own elements, as every test's (`at` says).
+            at(level, u16_of(f0, f1))?;
+            (
+                Test::Has {
+                    field: u16_of(f0, f1),
+                },
+                pc + 4,
+            )
+        }
         _ => return None,
     })
 }
@@ -453,11 +466,11 @@ fn decode_test(
 /// Decodes `code[start..end]` of `bundle` into `c` (empty before) as a chain of tests (see
 /// the module), its fields' records given by `at`, its slot tests unbound: whether it is one.
 #[cfg(not(feature = "size"))]
-pub(super) fn decode_chain<'v>(
+pub(super) fn decode_chain(
     bundle: &Bundle<'_>,
     (start, end): (usize, usize),
     at: impl Fn(u8, u16) -> Option<FieldAt> + Copy,
-    c: &mut Conj<'v>,
+    c: &mut Conj,
 ) -> bool {
     const AND: u8 = Opcode::And as u8;
     const OR: u8 = Opcode::Or as u8;

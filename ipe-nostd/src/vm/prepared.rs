@@ -20,7 +20,39 @@
 )]
 
 use super::conj::Conj;
+use super::plan::Plan;
 use crate::bundle::{Bundle, SlotId};
+
+/// Clauses (the bundle's first, by absolute index) whose [`Plan`] a table holds.
+const CLAUSE_PLANS: usize = 64;
+
+/// Policies (the first, by id) whose trigger rest's [`Plan`] a table holds.
+const TRIGGER_PLANS: usize = 64;
+
+/// What an evaluation reads from a table: its chains and plans (all empty without one).
+#[derive(Clone, Copy)]
+pub(super) struct View<'e> {
+    /// The aggregate chains, by body start.
+    pub(super) chains: &'e [Entry],
+    /// The plan of clause `i` (absolute index) at `i` (none with `size`: the firmware's
+    /// machine stays as small as before).
+    #[cfg(not(feature = "size"))]
+    pub(super) clauses: &'e [Plan],
+    /// The plan of policy `id`'s trigger rest at `id`.
+    #[cfg(not(feature = "size"))]
+    pub(super) rests: &'e [Plan],
+}
+
+impl View<'_> {
+    /// No table.
+    pub(super) const EMPTY: View<'static> = View {
+        chains: &[],
+        #[cfg(not(feature = "size"))]
+        clauses: &[],
+        #[cfg(not(feature = "size"))]
+        rests: &[],
+    };
+}
 
 /// One prepared chain: the body `start..end` of an aggregate over `list` at `level`.
 #[derive(Clone)]
@@ -29,8 +61,8 @@ pub(super) struct Entry {
     pub(super) end: u32,
     pub(super) list: SlotId,
     pub(super) level: u8,
-    /// The chain, its slot tests unbound (`Machine::bind` reads the slots per decision).
-    pub(super) conj: Conj<'static>,
+    /// The chain, evaluated where it is (`Machine::bind` reads its slots per decision).
+    pub(super) conj: Conj,
 }
 
 /// The aggregate chains of one bundle decoded once (up to `N` of them), for
@@ -41,6 +73,12 @@ pub(super) struct Entry {
 pub struct Prepared<const N: usize> {
     /// By body start, ascending.
     entries: heapless::Vec<Entry, N>,
+    /// The plans of the first clauses, by absolute clause index (issue #15, session 14).
+    clauses: heapless::Vec<Plan, CLAUSE_PLANS>,
+    /// The plans of the first policies' trigger rests, by policy id.
+    rests: heapless::Vec<Plan, TRIGGER_PLANS>,
+    /// Whether some clause or trigger rest has a plan.
+    planned: bool,
     /// The code section the chains were decoded from (its address and length).
     code: (usize, usize),
 }
@@ -50,16 +88,28 @@ impl<const N: usize> Prepared<N> {
     pub const fn empty() -> Self {
         Prepared {
             entries: heapless::Vec::new(),
+            clauses: heapless::Vec::new(),
+            rests: heapless::Vec::new(),
+            planned: false,
             code: (0, 0),
         }
     }
 
-    /// Decodes the aggregate chains of `bundle` (a verified bundle), up to `N` of them.
+    /// Decodes the aggregate chains of `bundle` (a verified bundle), up to `N` of them, and
+    /// plans its first clauses and trigger rests.
     pub fn new(bundle: &Bundle<'_>) -> Self {
         let mut p = Self::empty();
         p.code = code_id(bundle);
         #[cfg(not(feature = "size"))]
-        fill(bundle, &mut p.entries);
+        {
+            fill(bundle, &mut p.entries);
+            plan(bundle, &mut p.clauses, &mut p.rests);
+            p.planned = p
+                .clauses
+                .iter()
+                .chain(p.rests.iter())
+                .any(|x| !matches!(x, Plan::None));
+        }
         p
     }
 
@@ -68,18 +118,27 @@ impl<const N: usize> Prepared<N> {
         self.entries.len()
     }
 
-    /// Whether the table holds no chain.
+    /// Whether the table holds nothing an evaluation would use: no chain and no clause or
+    /// trigger plan (an evaluation with it is one without it).
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && !self.planned
     }
 
-    /// The chains to use with `bundle`: none unless it is the bundle they were prepared from.
+    /// The chains and plans to use with `bundle`: none unless it is the bundle they were
+    /// prepared from.
     #[inline(always)]
-    pub(super) fn entries_for(&self, bundle: &Bundle<'_>) -> &[Entry] {
+    pub(super) fn view_for(&self, bundle: &Bundle<'_>) -> View<'_> {
         if code_id(bundle) == self.code {
-            &self.entries
+            View {
+                chains: &self.entries,
+                #[cfg(not(feature = "size"))]
+                clauses: &self.clauses,
+                #[cfg(not(feature = "size"))]
+                rests: &self.rests,
+            }
         } else {
-            &[]
+            View::EMPTY
         }
     }
 }
@@ -88,6 +147,8 @@ impl<const N: usize> core::fmt::Debug for Prepared<N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Prepared")
             .field("chains", &self.entries.len())
+            .field("clause_plans", &self.clauses.len())
+            .field("trigger_plans", &self.rests.len())
             .finish()
     }
 }
@@ -158,6 +219,41 @@ fn fill<const N: usize>(bundle: &Bundle<'_>, out: &mut heapless::Vec<Entry, N>) 
     out.sort_unstable_by_key(|e| e.start);
 }
 
+/// Plans the clauses of `bundle` (its first [`CLAUSE_PLANS`]) into `clauses` and the trigger
+/// rests of its first [`TRIGGER_PLANS`] policies into `rests` (`vm/plan.rs`).
+#[cfg(not(feature = "size"))]
+fn plan(
+    bundle: &Bundle<'_>,
+    clauses: &mut heapless::Vec<Plan, CLAUSE_PLANS>,
+    rests: &mut heapless::Vec<Plan, TRIGGER_PLANS>,
+) {
+    let code_len = bundle.body.code.len();
+    let block = |span: crate::format::Span| {
+        let (start, len) = (span.off as usize, span.len as usize);
+        match start.checked_add(len) {
+            Some(end) if end <= code_len => (start, end),
+            _ => (0, 0),
+        }
+    };
+    let n = crate::format::ClauseRec::count(bundle.body.clauses).min(CLAUSE_PLANS);
+    for i in 0..n {
+        let Ok(i) = u32::try_from(i) else { break };
+        let b = block(bundle.clause_rec(i).code());
+        if clauses.push(super::plan::plan_block(bundle, b)).is_err() {
+            break;
+        }
+    }
+    for i in 0..bundle.policy_count().min(TRIGGER_PLANS) {
+        let Ok(id) = crate::bundle::PolicyId::try_from(i) else {
+            break;
+        };
+        let t = block(bundle.policy_rec(id).trigger());
+        if rests.push(super::plan::plan_rest(bundle, t)).is_err() {
+            break;
+        }
+    }
+}
+
 /// Decodes the body of an aggregate over `list` at `level` into `out` if it is a chain of
 /// tests of that aggregate's own elements (and `out` has room).
 #[cfg(not(feature = "size"))]
@@ -179,7 +275,7 @@ fn prepare<const N: usize>(
         return;
     }
     let mut conj = Conj::new();
-    let at = |lv: u8, field: u16| (lv == l).then(|| super::conj::field_of(bundle, list, lv, field));
+    let at = |lv: u8, field: u16| (lv == l).then(|| super::conj::field_of(bundle, list, field));
     if super::conj::decode_chain(bundle, (start, end), at, &mut conj) {
         let _ = out.push(Entry {
             start: s,
