@@ -35,7 +35,11 @@ fn both(requires: &str, requests: &[Value]) -> Vec<(String, String)> {
         .iter()
         .map(|r| {
             let decided = interp.decide(r).expect("decides");
-            assert_eq!(prepared.decide(r).expect("decides"), decided, "{requires}: {r}");
+            assert_eq!(
+                prepared.decide(r).expect("decides"),
+                decided,
+                "{requires}: {r}"
+            );
             (Reference(&program).decide(r).expect("decides"), decided)
         })
         .collect()

@@ -18,9 +18,9 @@ pub use records::verify_with_max_cost;
 
 #[cfg(not(feature = "size"))]
 use crate::bundle::{Bundle, BundleError};
+use crate::format::{Body, EnumRec, SlotRec, Span};
 #[cfg(not(feature = "size"))]
 use crate::format::{PolicyRec, CRC, HEADER_LEN};
-use crate::format::{Body, EnumRec, SlotRec, Span};
 
 /// A section of the body, for error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
