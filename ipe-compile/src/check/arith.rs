@@ -100,7 +100,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op_v),
             ty: VTy::Scalar(Scalar::Int),
             span,
-            text: text.into(),
+            text,
         })
     }
 }

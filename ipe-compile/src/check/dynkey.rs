@@ -157,14 +157,14 @@ impl Ctx<'_> {
                 op: ValOp::Cond(hir::Expr::Has(op)),
                 ty: VTy::Cond,
                 span,
-                text: text.into(),
+                text,
             });
         }
         Some(Val {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(ty),
             span,
-            text: text.into(),
+            text,
         })
     }
 }

@@ -54,12 +54,7 @@ pub(super) fn agg_val(
         AggKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
         AggKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
     };
-    Val {
-        op,
-        ty,
-        span,
-        text: text.into(),
-    }
+    Val { op, ty, span, text }
 }
 
 /// Paths and literals are not nesting levels; every operator, parenthesis and explicit
@@ -438,7 +433,7 @@ impl Ctx<'_> {
                 val(
                     Operand::Lit(Literal::Int(*n)),
                     VTy::Scalar(Scalar::Int),
-                    text.into(),
+                    text,
                 )
             }
             ExprKind::Lit(Lit::Bool(b)) => {
@@ -446,7 +441,7 @@ impl Ctx<'_> {
                 val(
                     Operand::Lit(Literal::Bool(*b)),
                     VTy::Scalar(Scalar::Bool),
-                    text.into(),
+                    text,
                 )
             }
             ExprKind::Paren(inner) => {
@@ -504,7 +499,7 @@ impl Ctx<'_> {
                     op: ValOp::Cond(c),
                     ty: VTy::Cond,
                     span,
-                    text: text.into(),
+                    text,
                 })
             }
         }

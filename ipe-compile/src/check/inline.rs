@@ -2113,7 +2113,7 @@ impl<'a> Cx<'a> {
         let mut args: HashMap<String, TArg> = HashMap::new();
         let names: Vec<&str> = t.params.iter().map(|p| p.name.text.as_str()).collect();
         for (k, v, kspan, vspan) in given {
-            let Some(p) = t.params.iter().find(|p| &p.name.text == k) else {
+            let Some(p) = t.params.iter().find(|p| p.name.text == k) else {
                 ok = false;
                 self.error(
                     site.file,
@@ -2183,7 +2183,7 @@ impl<'a> Cx<'a> {
             );
         }
         for p in &t.params {
-            if !given.iter().any(|(k, ..)| k == &p.name.text) {
+            if !given.iter().any(|(k, ..)| k == p.name.text) {
                 ok = false;
                 self.error(
                     site.file,

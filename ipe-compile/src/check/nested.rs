@@ -202,11 +202,6 @@ impl Ctx<'_> {
             SeedKind::Any => (ValOp::Cond(hir::Expr::Any(agg)), VTy::Cond),
             SeedKind::All => (ValOp::Cond(hir::Expr::All(agg)), VTy::Cond),
         };
-        Some(Val {
-            op,
-            ty,
-            span,
-            text: text.into(),
-        })
+        Some(Val { op, ty, span, text })
     }
 }

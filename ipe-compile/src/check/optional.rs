@@ -281,7 +281,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(s.read_type()),
             span,
-            text: text.into(),
+            text,
         }
     }
 

@@ -120,7 +120,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(Scalar::Str),
             span,
-            text: text.into(),
+            text,
         })
     }
 }

@@ -33,7 +33,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(Scalar::Int),
             span,
-            text: text.into(),
+            text,
         })
     }
 }

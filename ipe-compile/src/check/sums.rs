@@ -32,7 +32,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(Operand::CountSum(aggs)),
             ty: VTy::Scalar(Scalar::Int),
             span,
-            text: text.into(),
+            text,
         })
     }
 }

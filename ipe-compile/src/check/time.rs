@@ -28,7 +28,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(s),
             span: span.clone(),
-            text: text.clone().into(),
+            text: text.clone(),
         };
         match &e.kind {
             ExprKind::TimeLit { ty, ms } => Some(val(
@@ -113,7 +113,7 @@ impl Ctx<'_> {
             op: ValOp::Operand(op),
             ty: VTy::Scalar(s),
             span: span.clone(),
-            text: text.clone().into(),
+            text: text.clone(),
         };
         let sym = if sub { "-" } else { "+" };
         let (lt, rt) = (

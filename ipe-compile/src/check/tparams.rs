@@ -96,7 +96,7 @@ pub(super) fn records_mismatch(
     };
     for r in records {
         for (k, (name, lit, s)) in r.fields.iter().enumerate() {
-            let declared = fields.iter().find(|(f, _)| &f.text == name);
+            let declared = fields.iter().find(|(f, _)| f.text == name);
             let Some((_, ty)) = declared else {
                 return Some((
                     format!("a record with the unknown field `{name}`"),
@@ -115,7 +115,7 @@ pub(super) fn records_mismatch(
         }
         if let Some((missing, _)) = fields
             .iter()
-            .find(|(f, _)| !r.fields.iter().any(|(n, ..)| n == &f.text))
+            .find(|(f, _)| !r.fields.iter().any(|(n, ..)| n == f.text))
         {
             return Some((
                 format!("a record without field `{}`", missing.text),
