@@ -160,6 +160,17 @@ fn code_id(bundle: &Bundle<'_>) -> (usize, usize) {
     (code.as_ptr() as usize, code.len())
 }
 
+/// The code range `[start, end)` of a block's span, or the empty `(0, 0)` when it is not
+/// within the code section's `code_len` bytes.
+#[cfg(not(feature = "size"))]
+fn block_range(span: crate::format::Span, code_len: usize) -> (usize, usize) {
+    let (start, len) = (span.off as usize, span.len as usize);
+    match start.checked_add(len) {
+        Some(end) if end <= code_len => (start, end),
+        _ => (0, 0),
+    }
+}
+
 /// Walks every trigger and clause block of `bundle` and decodes each aggregate body over a
 /// list slot that is a chain of tests of that aggregate's own elements into `out`, sorted by
 /// body start.
@@ -167,13 +178,7 @@ fn code_id(bundle: &Bundle<'_>) -> (usize, usize) {
 fn fill<const N: usize>(bundle: &Bundle<'_>, out: &mut heapless::Vec<Entry, N>) {
     use crate::isa::{Instr, MAX_LEVELS};
     let code_len = bundle.body.code.len();
-    let block = |span: crate::format::Span| {
-        let (start, len) = (span.off as usize, span.len as usize);
-        match start.checked_add(len) {
-            Some(end) if end <= code_len => (start, end),
-            _ => (0, 0),
-        }
-    };
+    let block = |span: crate::format::Span| block_range(span, code_len);
     for i in 0..bundle.policy_count() {
         let Ok(id) = crate::bundle::PolicyId::try_from(i) else {
             break;
@@ -228,13 +233,7 @@ fn plan(
     rests: &mut heapless::Vec<Plan, TRIGGER_PLANS>,
 ) {
     let code_len = bundle.body.code.len();
-    let block = |span: crate::format::Span| {
-        let (start, len) = (span.off as usize, span.len as usize);
-        match start.checked_add(len) {
-            Some(end) if end <= code_len => (start, end),
-            _ => (0, 0),
-        }
-    };
+    let block = |span: crate::format::Span| block_range(span, code_len);
     let n = crate::format::ClauseRec::count(bundle.body.clauses).min(CLAUSE_PLANS);
     for i in 0..n {
         let Ok(i) = u32::try_from(i) else { break };
