@@ -11,6 +11,7 @@ link restores the policy and request in a new page load.
 import json
 import os
 import sys
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -49,6 +50,25 @@ def text_content(driver, element_id):
     return driver.execute_script("return document.getElementById(arguments[0]).textContent", element_id)
 
 
+def stable(driver, read):
+    """`read(driver)`, retried while the page replaces an element between finding and reading it
+    (the panels re-render as the page re-checks and re-evaluates; seen in CI under load)."""
+    for _ in range(200):
+        try:
+            return read(driver)
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    return read(driver)
+
+
+def badge_is(wait, text):
+    """Waits until the decision badge exists and reads `text`; returns True."""
+    return wait.until(
+        lambda d: d.find_elements(By.ID, "decision-badge")
+        and d.find_element(By.ID, "decision-badge").text == text
+    )
+
+
 def set_text(driver, element_id, text):
     """Replaces a textarea's text as typing would (an `input` event), then types one more
     character and deletes it for real keystrokes through WebDriver."""
@@ -82,23 +102,26 @@ def main():
         driver.get(URL)
         wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
         wait.until(lambda d: d.find_elements(By.ID, "decision-badge"))
-        badge = driver.find_element(By.ID, "decision-badge").text
+        badge = stable(driver, lambda d: d.find_element(By.ID, "decision-badge").text)
         assert badge in ("ALLOW", "DENY"), badge
         step(driver, "1-loaded")
 
         # A typo: `user.rol` is not in the schema.
         set_text(driver, "policy", POLICY_WITH_TYPO)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#policy-backdrop mark"))
-        mark = driver.find_element(By.CSS_SELECTOR, "#policy-backdrop mark")
-        assert mark.get_attribute("textContent") == "user.rol", mark.get_attribute("textContent")
-        message = driver.find_element(By.CSS_SELECTOR, "#diagnostics .message").text
-        where = driver.find_element(By.CSS_SELECTOR, "#diagnostics .where").text
+        marked = stable(
+            driver,
+            lambda d: d.find_element(By.CSS_SELECTOR, "#policy-backdrop mark").get_attribute("textContent"),
+        )
+        assert marked == "user.rol", marked
+        message = stable(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#diagnostics .message").text)
+        where = stable(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#diagnostics .where").text)
         assert "user.rol" in message, message
         assert where == "11:12", where
         # The decision of the previous policy is gone.
         assert not driver.find_elements(By.ID, "decision-badge")
         style = driver.execute_script(
-            "return getComputedStyle(arguments[0]).textDecorationLine", mark
+            "return getComputedStyle(document.querySelector('#policy-backdrop mark')).textDecorationLine"
         )
         assert "underline" in style, style
         print(f"underlined `user.rol`: {where} {message}")
@@ -122,8 +145,8 @@ def main():
         assert decision["decision"] == "deny", decision
         assert decision["violations"][0]["policy"] == "AdminOnlyDelete", decision
         assert decision["violations"][0]["intent"] == "Only admins delete", decision
-        assert driver.find_element(By.ID, "decision-badge").text == "DENY"
-        shown = driver.find_element(By.CSS_SELECTOR, ".card.violation .reason").text
+        assert badge_is(wait, "DENY")
+        shown = stable(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".card.violation .reason").text)
         assert shown == decision["violations"][0]["reason"], shown
         print(f"decision: {json.dumps(decision)}")
         step(driver, "4-decision")
@@ -135,10 +158,9 @@ def main():
         driver.get("about:blank")
         driver.get(link)
         wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
-        assert driver.find_element(By.ID, "policy").get_attribute("value") == POLICY_FIXED
-        assert driver.find_element(By.ID, "request").get_attribute("value") == REQUEST
-        wait.until(lambda d: d.find_elements(By.ID, "decision-badge"))
-        assert driver.find_element(By.ID, "decision-badge").text == "DENY"
+        assert stable(driver, lambda d: d.find_element(By.ID, "policy").get_attribute("value")) == POLICY_FIXED
+        assert stable(driver, lambda d: d.find_element(By.ID, "request").get_attribute("value")) == REQUEST
+        assert badge_is(wait, "DENY")
         step(driver, "5-shared")
 
         # The other examples load and compile.
