@@ -311,6 +311,55 @@ pub fn list<'v, T: EnumTable + ?Sized>(
     Ok((vals, stride))
 }
 
+/// [`list`] and [`list_contains`] in one pass over the elements (issue #15: `x in list`
+/// read every element twice, once to check the list and once to search it): whether list slot
+/// value `v`, read as `d` declares, holds `needle` (`None`: the list is only checked). The
+/// error is [`list`]'s, whether or not `needle` was found: an invalid element fails the whole
+/// list, as it does for every other use of it.
+pub fn list_find<T: EnumTable + ?Sized>(
+    t: &T,
+    d: ListDecl,
+    v: Value<'_>,
+    needle: Option<Scalar<'_>>,
+) -> Result<bool, ErrKind> {
+    let vals = match (d.kind, v) {
+        (kind::LIST, Value::List(vals)) => vals,
+        // Every other form (an error, records, a wrong type): the general read, then a search.
+        _ => {
+            let (vals, _) = list(t, d, v)?;
+            return Ok(needle.is_some_and(|n| list_contains(t, d.elem, d.enum_id, vals, n)));
+        }
+    };
+    if vals.len() > d.max_len as usize {
+        return Err(ErrKind::TooLong);
+    }
+    let mut worst: Option<ErrKind> = None;
+    let mut found = false;
+    for &v in vals {
+        let v = if matches!(v, Value::Missing) {
+            Value::Invalid(ErrKind::WrongType {
+                expected: expected(d.elem),
+                got: JsonKind::Null,
+            })
+        } else {
+            v
+        };
+        match scalar(t, v, d.elem, d.enum_id) {
+            Ok(x) => found |= needle.is_some_and(|n| n == x),
+            Err(e) => {
+                worst = Some(match worst {
+                    Some(w) if w <= e => w,
+                    _ => e,
+                });
+            }
+        }
+    }
+    match worst {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
+}
+
 /// Whether the elements `vals` of a valid list of scalars of kind `elem` (enum `e`) hold
 /// `needle`. (Out of line: one call per membership test, not per element.)
 #[inline(never)]
@@ -654,6 +703,73 @@ mod tests {
             &strs,
             Scalar::Str(s("r", NO_SYMBOL))
         ));
+    }
+
+    /// `list_find` answers as `list` then `list_contains` did: the list's error whether or not
+    /// the needle was found, the smallest error of several, the search only of a valid list.
+    #[test]
+    fn issue15_list_find_is_list_then_list_contains() {
+        let t = Tables;
+        let d = |elem, max_len| ListDecl {
+            kind: kind::LIST,
+            elem,
+            enum_id: 0,
+            fields: 0,
+            max_len,
+        };
+        let needles = [
+            None,
+            Some(Scalar::Int(1)),
+            Some(Scalar::Int(7)),
+            Some(Scalar::Str(s("x", NO_SYMBOL))),
+        ];
+        let lists: [&[Value<'_>]; 5] = [
+            &[Value::Int(1), Value::Int(2)],
+            &[Value::Int(1), Value::Missing],
+            &[
+                Value::Int(1),
+                Value::Bool(true),
+                Value::Invalid(ErrKind::Missing),
+            ],
+            &[],
+            &[Value::Int(3); 3],
+        ];
+        for vals in lists {
+            for max_len in [2, 8] {
+                for needle in needles {
+                    let v = Value::List(vals);
+                    let old = list(&t, d(kind::INT, max_len), v).map(|(vals, _)| {
+                        needle.is_some_and(|n| list_contains(&t, kind::INT, 0, vals, n))
+                    });
+                    assert_eq!(list_find(&t, d(kind::INT, max_len), v, needle), old);
+                }
+            }
+        }
+        assert_eq!(
+            list_find(
+                &t,
+                d(kind::INT, 8),
+                Value::List(lists[1]),
+                Some(Scalar::Int(1))
+            ),
+            Err(ErrKind::WrongType {
+                expected: ValueKind::Int,
+                got: JsonKind::Null
+            })
+        );
+        assert_eq!(
+            list_find(&t, d(kind::INT, 8), Value::Missing, None),
+            Err(ErrKind::Missing)
+        );
+        assert_eq!(
+            list_find(
+                &t,
+                d(kind::INT, 8),
+                Value::List(lists[0]),
+                Some(Scalar::Int(2))
+            ),
+            Ok(true)
+        );
     }
 
     #[test]

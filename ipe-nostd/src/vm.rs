@@ -368,32 +368,37 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     /// when both fail, else either one.
     #[inline(always)]
     fn in_list(&self, a: Cell<'v>, s: SlotId) -> Cell<'v> {
-        match (a, self.list(s)) {
+        // One pass checks the list and searches it (`read::list_find`).
+        let found = read::list_find(self.bundle, self.list_decl(s), *self.value(s), a.scalar())
+            .map_err(|kind| AttrError {
+                slot: s,
+                field: None,
+                kind,
+            });
+        match (a, found) {
             (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
             (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
-            (a, Ok((vals, _))) => {
-                let r = self.bundle.slot_rec(s);
-                let (ek, e) = (r.elem_kind(), r.enum_id());
-                Cell::Bool(
-                    a.scalar()
-                        .is_some_and(|a| read::list_contains(self.bundle, ek, e, vals, a)),
-                )
-            }
+            (_, Ok(found)) => Cell::Bool(found),
+        }
+    }
+
+    /// What list slot `s` declares.
+    #[inline(always)]
+    fn list_decl(&self, s: SlotId) -> ListDecl {
+        let r = self.bundle.slot_rec(s);
+        ListDecl {
+            kind: r.kind(),
+            elem: r.elem_kind(),
+            enum_id: r.enum_id(),
+            fields: r.field_count(),
+            max_len: r.max_len(),
         }
     }
 
     /// Value `v` read as list slot `s` declares ([`read::list`]); errors name `s`.
     #[inline(always)]
     fn list_of(&self, s: SlotId, v: Value<'v>) -> Result<(&'v [Value<'v>], usize), AttrError> {
-        let r = self.bundle.slot_rec(s);
-        let decl = ListDecl {
-            kind: r.kind(),
-            elem: r.elem_kind(),
-            enum_id: r.enum_id(),
-            fields: r.field_count(),
-            max_len: r.max_len(),
-        };
-        read::list(self.bundle, decl, v).map_err(|kind| AttrError {
+        read::list(self.bundle, self.list_decl(s), v).map_err(|kind| AttrError {
             slot: s,
             field: None,
             kind,

@@ -42,3 +42,84 @@ fn prepared_chains_hold_the_seed_filter_and_only_serve_their_bundle() {
     assert_eq!(plain, own, "its own bundle's table gives the same decision");
     assert_eq!(plain.effect, ipe_nostd::Effect::Deny, "one approval counts");
 }
+
+/// Issue #15, session 15: a string operator of a slot and a constant (`starts_with "CHG-"`)
+/// runs as a clause plan, and `x in list` checks and searches the list in one pass; every
+/// request (strings, a missing or mistyped attribute, a list with a bad element) decides as
+/// without the table, reasons and errors included.
+#[test]
+fn planned_string_tests_and_one_pass_list_membership_decide_as_the_plain_interpreter() {
+    let src = r#"
+schema {
+  ticket: string
+  image: string
+  name: string
+  owners: list of string
+  env: string
+}
+
+default allow
+
+policy Ticket:
+  "Changes carry a CHG ticket"
+  triggers when env == "prod"
+  requires ticket starts_with "CHG-"
+
+policy Registry:
+  "Images come from the internal registry"
+  triggers when env == "prod"
+  requires image starts_with "registry.internal/" and image ends_with ":signed"
+
+policy NoLatest:
+  "No latest tags"
+  triggers when env == "prod"
+  requires not (image contains "latest")
+
+policy Owner:
+  "Only owners deploy"
+  triggers when env == "prod"
+  requires name in owners
+"#;
+    let bytes = ipe_compile::compile_bundle_str_with(
+        &[("plans.ipe", src)],
+        &ipe_compile::CompileOptions::default(),
+    )
+    .expect("compiles")
+    .1
+    .bytes;
+    let b = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
+    let table = ipe_nostd::vm::Prepared::<4>::new(&b);
+    assert!(!table.is_empty(), "the string clauses are planned");
+    let requests = [
+        serde_json::json!({"env": "prod", "ticket": "CHG-1", "image": "registry.internal/a:signed",
+                           "name": "ann", "owners": ["bob", "ann"]}),
+        serde_json::json!({"env": "prod", "ticket": "chg-1", "image": "docker.io/a:latest",
+                           "name": "ann", "owners": ["bob"]}),
+        serde_json::json!({"env": "prod", "ticket": 7, "image": ["x"], "name": 3,
+                           "owners": ["ann", 4]}),
+        serde_json::json!({"env": "prod", "owners": "ann"}),
+        serde_json::json!({"env": "prod", "ticket": "", "image": "registry.internal/:signed",
+                           "name": "ann", "owners": ["ann", null]}),
+        serde_json::json!({"env": "prod", "ticket": "CHG-", "image": "", "name": "",
+                           "owners": []}),
+        serde_json::json!({"env": "dev"}),
+    ];
+    let arena = bumpalo::Bump::new();
+    for request in &requests {
+        let mut ctx = ipe_nostd::Context::<64>::new();
+        ipe_host::request::fill(&b, request, &arena, &mut ctx);
+        let plain: ipe_nostd::Decision<8> = ipe_nostd::evaluate(&b, &ctx);
+        let planned: ipe_nostd::Decision<8> = ipe_nostd::vm::evaluate_prepared(&b, &table, &ctx);
+        assert_eq!(plain, planned, "{request}");
+    }
+    // The requests reach every outcome: allowed, violated and in error.
+    let decide = |r: &serde_json::Value| {
+        let mut ctx = ipe_nostd::Context::<64>::new();
+        ipe_host::request::fill(&b, r, &arena, &mut ctx);
+        let d: ipe_nostd::Decision<8> = ipe_nostd::vm::evaluate_prepared(&b, &table, &ctx);
+        (d.effect, d.violations.len(), d.errors.len())
+    };
+    assert_eq!(decide(&requests[0]), (ipe_nostd::Effect::Allow, 0, 0));
+    assert_eq!(decide(&requests[1]).1, 4, "every policy violated");
+    assert_eq!(decide(&requests[2]).2, 4, "every policy in error");
+}

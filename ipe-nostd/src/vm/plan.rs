@@ -4,7 +4,9 @@
 //! given the table runs the plan instead of finding the block's shape from its bytes (by
 //! first byte, then decoding each test's operands) per decision, and each test is
 //! specialised at load by what its slot and constant declare: a string slot against a string
-//! constant compares symbols, an int slot against an int compares integers, an enum slot given
+//! constant compares symbols, a string operator (`starts_with "CHG-"`) of a string slot and a
+//! constant tests the request's text against the constant's text found at load, an int slot
+//! against an int compares integers, an enum slot given
 //! as its member's text finds the rank among the member symbols held in the plan.
 //!
 //! Every specialised test takes the general read and comparison ([`Machine::load_slot`],
@@ -23,7 +25,8 @@ use super::{min_err, sym_str, Cell, Machine};
 use crate::bundle::{Bundle, SlotId};
 use crate::decision::AttrError;
 use crate::format::kind;
-use crate::isa::{CmpOp, Opcode};
+use crate::format::SymbolRec;
+use crate::isa::{CmpOp, Opcode, StrOp};
 use crate::value::{Value, NO_SYMBOL};
 
 /// Most tests a planned chain holds; a longer block runs as without a plan.
@@ -73,6 +76,16 @@ pub(super) enum SlotTest {
         set: u16,
         n: u8,
         syms: [u32; MAX_MEMBERS],
+    },
+    /// `load.slot; load.const; str op` of a string slot with a string constant of symbol
+    /// `sym` whose text is the text section's `len` bytes at `off` (`starts_with "CHG-"`): the
+    /// operator on the request's text and the constant's, the constant found at load.
+    Text {
+        op: StrOp,
+        slot: SlotId,
+        sym: u32,
+        off: u32,
+        len: u32,
     },
     /// `has`.
     Has { slot: SlotId },
@@ -152,6 +165,28 @@ impl<'v> Machine<'_, '_, 'v> {
                 ),
                 _ => self.in_set(self.load_slot(slot), set),
             },
+            SlotTest::Text {
+                op,
+                slot,
+                sym,
+                off,
+                len,
+            } => match self.value(slot) {
+                Value::Str(s) => Cell::Bool(op.test(
+                    crate::read::text(self.bundle, s),
+                    self.bundle.text(off, len),
+                )),
+                // As `str op` takes two cells (`Machine::run`).
+                _ => match self.load_slot(slot) {
+                    Cell::Err(x) => Cell::Err(x),
+                    a => match a.as_str() {
+                        Some(x) => {
+                            Cell::Bool(crate::read::str_op(self.bundle, op, x, sym_str(sym)))
+                        }
+                        None => Cell::Bool(false),
+                    },
+                },
+            },
             SlotTest::Has { slot } => Cell::Bool(!matches!(self.value(slot), Value::Missing)),
         }
     }
@@ -204,6 +239,9 @@ fn slot_test_at(bundle: &Bundle<'_>, pc: usize, end: usize) -> Option<(SlotTest,
     const CMP: u8 = Opcode::CmpSlotConst as u8;
     const SET: u8 = Opcode::InSlotSet as u8;
     const HAS: u8 = Opcode::Has as u8;
+    const LOAD: u8 = Opcode::LoadSlot as u8;
+    const LOAD_CONST: u8 = Opcode::LoadConst as u8;
+    const STR: u8 = Opcode::StrOp as u8;
     let u16_of = |lo: u8, hi: u8| u16::from_le_bytes([lo, hi]);
     Some(match *bundle.body.code.get(pc..end)? {
         [CMP, op, s0, s1, k0, k1, ..] => {
@@ -262,6 +300,24 @@ fn slot_test_at(bundle: &Bundle<'_>, pc: usize, end: usize) -> Option<(SlotTest,
             };
             (t, pc + 5)
         }
+        [LOAD, s0, s1, LOAD_CONST, k0, k1, STR, op, ..] => {
+            let op = StrOp::from_byte(op)?;
+            let (slot, konst) = (u16_of(s0, s1), u16_of(k0, k1));
+            let c = bundle.const_rec(konst);
+            if bundle.slot_rec(slot).kind() != kind::STR || c.kind() != kind::STR {
+                return None;
+            }
+            let sym = u32::try_from(c.value()).ok()?;
+            let span = SymbolRec::nth(bundle.body.symbols, sym as usize).text();
+            let t = SlotTest::Text {
+                op,
+                slot,
+                sym,
+                off: span.off,
+                len: span.len,
+            };
+            (t, pc + 8)
+        }
         [HAS, s0, s1, ..] => (
             SlotTest::Has {
                 slot: u16_of(s0, s1),
@@ -290,7 +346,8 @@ fn str_set(bundle: &Bundle<'_>, slot: SlotId, set: u16) -> Option<(u8, [u32; MAX
 }
 
 /// The plan of block `code[start..end]` of `bundle`: a chain of slot tests (the shape
-/// `Machine::slot_chain` evaluates), a boolean slot read (`load.slot s`, `load.slot s; not`
+/// `Machine::slot_chain` evaluates, and string tests of a slot with a constant), a boolean
+/// slot read (`load.slot s`, `load.slot s; not`
 /// of a boolean slot), or [`Plan::None`].
 #[cfg(not(feature = "size"))]
 pub(super) fn plan_block(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Plan {
@@ -298,13 +355,9 @@ pub(super) fn plan_block(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> P
     const NOT: u8 = Opcode::Not as u8;
     let code = bundle.body.code;
     match code.get(start..end) {
-        Some(&[LOAD, lo, hi, ref rest @ ..]) => {
+        Some(&[LOAD, lo, hi, ref rest @ ..]) if matches!(*rest, [] | [NOT]) => {
             let slot = u16::from_le_bytes([lo, hi]);
-            let negate = match *rest {
-                [] => false,
-                [NOT] => true,
-                _ => return Plan::None,
-            };
+            let negate = !rest.is_empty();
             if bundle.slot_rec(slot).kind() == kind::BOOL {
                 Plan::Bool { slot, negate }
             } else {
