@@ -8,6 +8,11 @@ use ipe_nostd::{AttrError, ErrKind, JsonKind, ValueKind};
 /// "No error".
 pub(crate) const OK: u64 = u64::MAX;
 
+/// "No error, and found" ([`in_list`](super::helpers::in_list)): above every error code (a
+/// code is below 2^48: [`at`] puts the slot in bits 32..48), so `umin` with an error still
+/// gives the error.
+pub(crate) const FOUND: u64 = OK - 1;
+
 /// [`ErrKind::NotRecord`] codes are this plus the JSON kind (between wrong type and not in enum).
 const NOT_RECORD: u64 = 72;
 const NOT_IN_ENUM: u64 = 80;

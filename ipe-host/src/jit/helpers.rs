@@ -12,7 +12,7 @@ use ipe_nostd::read::{self, Scalar};
 use ipe_nostd::value::NO_SYMBOL;
 use ipe_nostd::{Str, Value};
 
-use super::errcode::OK;
+use super::errcode::{self, FOUND, OK};
 use super::shapes::Shapes;
 
 /// Borrows the set's shapes.
@@ -280,11 +280,12 @@ pub(crate) extern "C" fn list_err(sh: *const Shapes, s: u64, v: *const Value<'_>
     }
 }
 
-/// Whether the (valid) scalar list in slot `s` holds the cell `(key, ptr, len)`: for strings
-/// `key` is the symbol and `ptr`/`len` the text.
+/// Whether list slot `s` holding `*v` holds the cell `(key, ptr, len)` (for strings `key` is
+/// the symbol and `ptr`/`len` the text): [`FOUND`], [`OK`] (a valid list without it) or the
+/// list's error code, from one pass over the elements ([`read::list_find`]; issue #15, session
+/// 15: the list was checked by `list_err` and then searched, a second pass per `in`).
 ///
-/// Compiled code calls it only after [`list_err`] found the list valid, so the list is not
-/// checked again (that was a second pass over the elements per `in`).
+/// Compiled code passes a null `ptr` for an operand in error (whose result it ignores).
 pub(crate) extern "C" fn in_list(
     sh: *const Shapes,
     s: u64,
@@ -295,23 +296,18 @@ pub(crate) extern "C" fn in_list(
 ) -> u64 {
     let sh = shapes(sh);
     let s = s as u16;
-    let Value::List(vals) = value(v) else {
-        return 0;
-    };
-    let slot = sh.slot(s);
-    let needle = match slot.elem {
+    let decl = sh.list_decl(s);
+    let needle = match decl.elem {
         kind::STR => Scalar::Str(string(ptr, len, key as u64)),
         kind::INT | kind::QUANTITY => Scalar::Int(key),
         kind::BOOL => Scalar::Bool(key != 0),
         _ => Scalar::Enum(key as u16),
     };
-    u64::from(read::list_contains(
-        sh,
-        slot.elem,
-        slot.enum_id,
-        vals,
-        needle,
-    ))
+    match read::list_find(sh, decl, value(v), Some(needle)) {
+        Ok(true) => FOUND,
+        Ok(false) => OK,
+        Err(kind) => errcode::at(s, None) | errcode::kind_code(kind),
+    }
 }
 
 /// `segment(x, sep, i)` (issue #14) of the string cell `(a, al)` (its own text, as the

@@ -7,7 +7,7 @@ use ipe_nostd::format::kind;
 
 use super::calls::Helper;
 use super::{bad, Cell, Gen, Ty, R};
-use crate::jit::errcode::OK;
+use crate::jit::errcode::{FOUND, OK};
 
 impl Gen<'_, '_> {
     /// The nested list's slot and the address of its value: field `f` of the element bound
@@ -29,21 +29,29 @@ impl Gen<'_, '_> {
 
     /// `a` is an element of the list of scalars of slot `s` whose value is at `addr` (a
     /// top-level list's slot value, or a nested list read from an element): the list's error
-    /// wins, an error operand is the result, else the `InList` helper scans.
+    /// wins, an error operand is the result, else whether the list holds `a`. One `InList`
+    /// call checks the list and searches it (issue #15, session 15).
     pub(super) fn in_list_at(&mut self, a: Cell, s: u16, addr: ir::Value) -> Cell {
         let sh = self.shapes_ptr();
         let sv = self.iconst(i64::from(s));
-        let lerr = self.call(Helper::ListErr, &[sh, sv, addr]);
-        let err = self.b.ins().umin(a.err, lerr);
-        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
         let zero = self.iconst(0);
+        // An operand in error passes no text (its result is not used).
+        let a_dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
         let (p, l) = match (a.ptr, a.len) {
-            (Some(p), Some(l)) => (p, l),
+            (Some(p), Some(l)) => (
+                self.b.ins().select(a_dirty, zero, p),
+                self.b.ins().select(a_dirty, zero, l),
+            ),
             _ => (zero, zero),
         };
-        let val = self.unless(dirty, zero, false, |g| {
-            g.call(Helper::InList, &[sh, sv, addr, a.val, p, l])
-        });
+        let r = self.call(Helper::InList, &[sh, sv, addr, a.val, p, l]);
+        let found = self.b.ins().icmp_imm_s(IntCC::Equal, r, FOUND as i64);
+        let ok = self.iconst(OK as i64);
+        let lerr = self.b.ins().select(found, ok, r);
+        let err = self.b.ins().umin(a.err, lerr);
+        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
+        let hit = self.b.ins().uextend(ir::types::I64, found);
+        let val = self.b.ins().select(dirty, zero, hit);
         self.cell(Ty::Bool, val, err)
     }
 }
