@@ -13,6 +13,8 @@
 //!
 //! Run: `cargo bench -p ipe-benches --bench compile`.
 
+mod common;
+
 use std::str::FromStr;
 
 use divan::{black_box, Bencher};
@@ -27,37 +29,43 @@ fn main() {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn ipe(b: Bencher, n: usize) {
     let src = policy_set(n).ipe;
-    b.bench_local(|| ipe_benches::ipe_compile(black_box(&src)));
+    common::bench(b, || ipe_benches::ipe_compile(black_box(&src)));
 }
 
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn ipe_front(b: Bencher, n: usize) {
     let src = policy_set(n).ipe;
-    b.bench_local(|| ipe_compile::compile_str(&[("bench.ipe", black_box(src.as_str()))]).is_ok());
+    common::bench(b, || {
+        ipe_compile::compile_str(&[("bench.ipe", black_box(src.as_str()))]).is_ok()
+    });
 }
 
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn cedar(b: Bencher, n: usize) {
     let src = policy_set(n).cedar;
-    b.bench_local(|| cedar_policy::PolicySet::from_str(black_box(&src)).expect("parses"));
+    common::bench(b, || {
+        cedar_policy::PolicySet::from_str(black_box(&src)).expect("parses")
+    });
 }
 
 #[divan::bench(args = SIZES, sample_count = 5)]
 fn regorus(b: Bencher, n: usize) {
     let src = policy_set(n).rego;
-    b.bench_local(|| ipe_benches::rego_compile(black_box(&src)));
+    common::bench(b, || ipe_benches::rego_compile(black_box(&src)));
 }
 
 #[divan::bench(args = [10, 1_000], sample_count = 5)]
 fn regorus_rvm(b: Bencher, n: usize) {
     let src = policy_set(n).rego;
-    b.bench_local(|| ipe_benches::rego_compile_rvm(black_box(&src)).expect("fits the RVM"));
+    common::bench(b, || {
+        ipe_benches::rego_compile_rvm(black_box(&src)).expect("fits the RVM")
+    });
 }
 
 #[divan::bench(args = SIZES, sample_count = 5)]
 fn regorus_parse(b: Bencher, n: usize) {
     let src = policy_set(n).rego;
-    b.bench_local(|| ipe_benches::rego_parse(black_box(&src)));
+    common::bench(b, || ipe_benches::rego_parse(black_box(&src)));
 }
 
 /// JIT compile time: one-policy bundles, and 100 policies in one module (per-policy cost
@@ -67,7 +75,9 @@ const JIT_POLICIES: &[&str] = &["seed", "clauses16", "list50", "set/100"];
 fn jit_compile(b: Bencher, w: &str, tier: ipe_host::JitTier) {
     let bytes = ipe_benches::ipe_compile(&ipe_benches::by_name(w).ipe);
     let bundle = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
-    b.bench_local(|| ipe_host::jit::compile_bundle(black_box(&bundle), tier).expect("compiles"));
+    common::bench(b, || {
+        ipe_host::jit::compile_bundle(black_box(&bundle), tier).expect("compiles")
+    });
 }
 
 #[divan::bench(args = JIT_POLICIES, sample_count = 20)]

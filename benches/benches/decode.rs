@@ -5,6 +5,8 @@
 //!
 //! Run: `cargo bench -p ipe-benches --bench decode`.
 
+mod common;
+
 use divan::{black_box, Bencher};
 use ipe_benches::by_name;
 use ipe_nostd::Bundle;
@@ -22,11 +24,11 @@ fn bytes(w: &str) -> Vec<u8> {
 #[divan::bench(args = BUNDLES)]
 fn verify(b: Bencher, w: &str) {
     let bytes = bytes(w);
-    b.bench_local(|| Bundle::from_bytes(black_box(&bytes)).is_ok());
+    common::bench(b, || Bundle::from_bytes(black_box(&bytes)).is_ok());
 }
 
 #[divan::bench(args = BUNDLES)]
 fn unverified(b: Bencher, w: &str) {
     let bytes = bytes(w);
-    b.bench_local(|| Bundle::decode_unverified(black_box(&bytes)).is_ok());
+    common::bench(b, || Bundle::decode_unverified(black_box(&bytes)).is_ok());
 }

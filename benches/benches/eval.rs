@@ -131,7 +131,7 @@ mod native {
         let (w, c) = split(case);
         let e = common::native(w);
         let req = Native::parse(&common::workload_def(w).case(c).json);
-        b.bench_local(|| e.decide(black_box(&req)));
+        common::bench(b, || e.decide(black_box(&req)));
     }
 
     #[divan::bench(args = JSON_CASES)]
@@ -139,7 +139,7 @@ mod native {
         let (w, c) = split(case);
         let e = common::native(w);
         let json = common::workload_def(w).case(c).json.as_str();
-        b.bench_local(|| e.decide_json(black_box(json)));
+        common::bench(b, || e.decide_json(black_box(json)));
     }
 
     #[divan::bench(args = V2_CASES)]
@@ -150,10 +150,10 @@ mod native {
         let mut out = String::new();
         if w == RENDERS {
             check_v2(case, e.decide_render(&req, &mut out), &out);
-            b.bench_local(|| e.decide_render(black_box(&req), &mut out));
+            common::bench(b, || e.decide_render(black_box(&req), &mut out));
         } else {
             check_v2(case, e.decide(&req), "");
-            b.bench_local(|| e.decide(black_box(&req)));
+            common::bench(b, || e.decide(black_box(&req)));
         }
     }
 
@@ -164,7 +164,7 @@ mod native {
         let e = common::native_v3(w);
         let req = NativeV3::parse(&common::workload_def(w).case(c).json);
         check(case, e.decide(&req));
-        b.bench_local(|| e.decide(black_box(&req)));
+        common::bench(b, || e.decide(black_box(&req)));
     }
 
     /// `ipnet` networks merged into sorted ranges, one binary search.
@@ -174,7 +174,7 @@ mod native {
         let e = common::native_cidr(w);
         let req = NativeCidr::parse(&common::workload_def(w).case(c).json);
         check(case, e.decide(&req));
-        b.bench_local(|| e.decide(black_box(&req)));
+        common::bench(b, || e.decide(black_box(&req)));
     }
 }
 
@@ -186,7 +186,7 @@ mod interp {
         let (w, c) = split(case);
         let e = common::interp(w);
         let ctx = e.context(&common::workload_def(w).case(c).json);
-        b.bench_local(|| e.decide(black_box(&ctx)));
+        common::bench(b, || e.decide(black_box(&ctx)));
     }
 
     /// v2 workloads, context prebuilt (`v2/reasons`: the reason rendered into a reused string).
@@ -198,10 +198,10 @@ mod interp {
         let mut out = String::new();
         if w == RENDERS {
             check_v2(case, e.decide_render(&ctx, &mut out), &out);
-            b.bench_local(|| e.decide_render(black_box(&ctx), &mut out));
+            common::bench(b, || e.decide_render(black_box(&ctx), &mut out));
         } else {
             check_v2(case, e.decide(&ctx), "");
-            b.bench_local(|| e.decide(black_box(&ctx)));
+            common::bench(b, || e.decide(black_box(&ctx)));
         }
     }
 
@@ -212,7 +212,7 @@ mod interp {
         let e = common::interp(w);
         let ctx = e.context(&common::workload_def(w).case(c).json);
         check(case, e.decide(&ctx));
-        b.bench_local(|| e.decide(black_box(&ctx)));
+        common::bench(b, || e.decide(black_box(&ctx)));
     }
 
     /// `src in` a constant of N networks, context prebuilt.
@@ -222,7 +222,7 @@ mod interp {
         let e = common::interp(w);
         let ctx = e.context(&common::workload_def(w).case(c).json);
         check(case, e.decide(&ctx));
-        b.bench_local(|| e.decide(black_box(&ctx)));
+        common::bench(b, || e.decide(black_box(&ctx)));
     }
 
     /// Parse, fill a context from a reused arena, evaluate.
@@ -232,7 +232,7 @@ mod interp {
         let e = common::interp(w);
         let json = common::workload_def(w).case(c).json.as_str();
         let mut arena = bumpalo::Bump::new();
-        b.bench_local(|| e.decide_json(black_box(json), &mut arena));
+        common::bench(b, || e.decide_json(black_box(json), &mut arena));
     }
 
     /// `ipe_host::evaluate_json`: fresh arena and a rendered report per request.
@@ -241,7 +241,7 @@ mod interp {
         let (w, c) = split(case);
         let e = common::interp(w);
         let json = common::workload_def(w).case(c).json.as_str();
-        b.bench_local(|| e.decide_json_host(black_box(json)));
+        common::bench(b, || e.decide_json_host(black_box(json)));
     }
 }
 
@@ -254,7 +254,7 @@ mod host {
         let (w, c) = split(case);
         let e = common::host(w);
         let values = e.values(&common::workload_def(w).case(c).json);
-        b.bench_local(|| e.decide(black_box(values)));
+        common::bench(b, || e.decide(black_box(values)));
     }
 
     /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
@@ -266,10 +266,10 @@ mod host {
         let mut out = String::new();
         if w == RENDERS {
             check_v2(case, e.decide_render(values, &mut out), &out);
-            b.bench_local(|| e.decide_render(black_box(values), &mut out));
+            common::bench(b, || e.decide_render(black_box(values), &mut out));
         } else {
             check_v2(case, e.decide(values), "");
-            b.bench_local(|| e.decide(black_box(values)));
+            common::bench(b, || e.decide(black_box(values)));
         }
     }
 
@@ -279,7 +279,7 @@ mod host {
         let (w, c) = split(case);
         let e = common::host(w);
         let json = common::workload_def(w).case(c).json.as_str();
-        b.bench_local(|| e.decide_json(black_box(json)));
+        common::bench(b, || e.decide_json(black_box(json)));
     }
 }
 
@@ -292,7 +292,7 @@ mod host_jit {
         let (w, c) = split(case);
         let e = common::host_jit(w);
         let values = e.values(&common::workload_def(w).case(c).json);
-        b.bench_local(|| e.decide(black_box(values)));
+        common::bench(b, || e.decide(black_box(values)));
     }
 
     /// The same decision as data (issue #15): `decide_into` a reused `Verdict`, no lists.
@@ -303,7 +303,7 @@ mod host_jit {
         let values = e.values(&common::workload_def(w).case(c).json);
         let mut v = ipe_host::Verdict::new();
         check(case, e.decide_data(values, &mut v));
-        b.bench_local(|| e.decide_data(black_box(values), &mut v));
+        common::bench(b, || e.decide_data(black_box(values), &mut v));
     }
 
     /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
@@ -315,10 +315,10 @@ mod host_jit {
         let mut out = String::new();
         if w == RENDERS {
             check_v2(case, e.decide_render(values, &mut out), &out);
-            b.bench_local(|| e.decide_render(black_box(values), &mut out));
+            common::bench(b, || e.decide_render(black_box(values), &mut out));
         } else {
             check_v2(case, e.decide(values), "");
-            b.bench_local(|| e.decide(black_box(values)));
+            common::bench(b, || e.decide(black_box(values)));
         }
     }
 
@@ -329,7 +329,7 @@ mod host_jit {
         let e = common::host_jit(w);
         let values = e.values(&common::workload_def(w).case(c).json);
         check(case, e.decide(values));
-        b.bench_local(|| e.decide(black_box(values)));
+        common::bench(b, || e.decide(black_box(values)));
     }
 
     /// `src in` a constant of N networks, every policy JIT-compiled.
@@ -339,7 +339,7 @@ mod host_jit {
         let e = common::host_jit(w);
         let values = e.values(&common::workload_def(w).case(c).json);
         check(case, e.decide(values));
-        b.bench_local(|| e.decide(black_box(values)));
+        common::bench(b, || e.decide(black_box(values)));
     }
 
     /// `PolicyEngine::evaluate_json` with every policy JIT-compiled.
@@ -348,7 +348,7 @@ mod host_jit {
         let (w, c) = split(case);
         let e = common::host_jit(w);
         let json = common::workload_def(w).case(c).json.as_str();
-        b.bench_local(|| e.decide_json(black_box(json)));
+        common::bench(b, || e.decide_json(black_box(json)));
     }
 }
 
@@ -361,7 +361,7 @@ mod jit {
         let (w, c) = split(case);
         let e = common::jit(w);
         let ctx = e.interp.context(&common::workload_def(w).case(c).json);
-        b.bench_local(|| e.decide(black_box(&ctx)));
+        common::bench(b, || e.decide(black_box(&ctx)));
     }
 
     /// v2 workloads, native code per candidate (`v2/reasons`: the reason rendered).
@@ -373,10 +373,10 @@ mod jit {
         let mut out = String::new();
         if w == RENDERS {
             check_v2(case, e.decide_render(&ctx, &mut out), &out);
-            b.bench_local(|| e.decide_render(black_box(&ctx), &mut out));
+            common::bench(b, || e.decide_render(black_box(&ctx), &mut out));
         } else {
             check_v2(case, e.decide(&ctx), "");
-            b.bench_local(|| e.decide(black_box(&ctx)));
+            common::bench(b, || e.decide(black_box(&ctx)));
         }
     }
 }
@@ -389,7 +389,7 @@ mod cedar {
         let (w, c) = split(case);
         let e = common::cedar(w);
         let req = e.request(&common::workload_def(w).case(c).cedar_json);
-        b.bench_local(|| e.decide(black_box(&req)));
+        common::bench(b, || e.decide(black_box(&req)));
     }
 
     #[divan::bench(args = JSON_CASES)]
@@ -397,7 +397,7 @@ mod cedar {
         let (w, c) = split(case);
         let e = common::cedar(w);
         let json = common::workload_def(w).case(c).cedar_json.as_str();
-        b.bench_local(|| e.decide_json(black_box(json)));
+        common::bench(b, || e.decide_json(black_box(json)));
     }
     /// `ip(context.src).isInRange(ip("net"))`, one `permit` per network.
     #[divan::bench(args = CIDR_CASES)]
@@ -406,7 +406,7 @@ mod cedar {
         let e = common::cedar(w);
         let req = e.request(&common::workload_def(w).case(c).cedar_json);
         check(case, e.decide(&req));
-        b.bench_local(|| e.decide(black_box(&req)));
+        common::bench(b, || e.decide(black_box(&req)));
     }
 }
 
@@ -419,7 +419,7 @@ mod regorus {
         let e = common::rego(w);
         let input = RegoEngine::input(&common::workload_def(w).case(c).json);
         let mut vm = e.vm();
-        b.bench_local(|| RegoEngine::decide(&mut vm, black_box(&input)));
+        common::bench(b, || RegoEngine::decide(&mut vm, black_box(&input)));
     }
 
     #[divan::bench(args = JSON_CASES)]
@@ -428,7 +428,7 @@ mod regorus {
         let e = common::rego(w);
         let json = common::workload_def(w).case(c).json.as_str();
         let mut vm = e.vm();
-        b.bench_local(|| RegoEngine::decide_json(&mut vm, black_box(json)));
+        common::bench(b, || RegoEngine::decide_json(&mut vm, black_box(json)));
     }
 
     /// `some n in allowed; net.cidr_contains(n, input.src)`.
@@ -439,6 +439,6 @@ mod regorus {
         let input = RegoEngine::input(&common::workload_def(w).case(c).json);
         let mut vm = e.vm();
         check(case, RegoEngine::decide(&mut vm, &input));
-        b.bench_local(|| RegoEngine::decide(&mut vm, black_box(&input)));
+        common::bench(b, || RegoEngine::decide(&mut vm, black_box(&input)));
     }
 }

@@ -367,8 +367,29 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     /// Whether the scalar `a` is an element of list slot `s` (`in.list`): the smaller error
     /// when both fail, else either one.
     #[inline(always)]
+    #[cfg(feature = "size")]
     fn in_list(&self, a: Cell<'v>, s: SlotId) -> Cell<'v> {
-        // One pass checks the list and searches it (`read::list_find`).
+        // The `size` profile (firmware): the list read every use shares, then a search
+        // (`read::list_find`'s own loop is +396 B of thumbv7m flash).
+        match (a, self.list(s)) {
+            (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
+            (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
+            (a, Ok((vals, _))) => {
+                let r = self.bundle.slot_rec(s);
+                let (ek, e) = (r.elem_kind(), r.enum_id());
+                Cell::Bool(
+                    a.scalar()
+                        .is_some_and(|a| read::list_contains(self.bundle, ek, e, vals, a)),
+                )
+            }
+        }
+    }
+
+    /// As above, without `size`: one pass checks the list and searches it
+    /// ([`read::list_find`], issue #15, session 15).
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn in_list(&self, a: Cell<'v>, s: SlotId) -> Cell<'v> {
         let found = read::list_find(self.bundle, self.list_decl(s), *self.value(s), a.scalar())
             .map_err(|kind| AttrError {
                 slot: s,

@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use divan::{black_box, Bencher};
 
 use ipe_benches::{
     by_name, CedarEngine, HostEngine, Interp, Jit, Native, NativeCidr, NativeV2, NativeV3,
@@ -53,3 +56,21 @@ cache!(rego, RegoEngine, RegoEngine::new);
 cache!(host, HostEngine, HostEngine::new);
 cache!(jit, Jit, Jit::new);
 cache!(host_jit, HostEngine, HostEngine::jit);
+
+/// Times `f` with divan after warming it up (up to 1,000 calls or 50 ms).
+///
+/// Divan sizes a benchmark's samples from its first call: when that call takes over 100x the
+/// timer's precision, it times every call alone, the clock's own cost included. A cold first
+/// call (first-touch page faults, a thread's first use of the engine's per-thread state) did
+/// that to nanosecond benches on this VM (session 15: `eval/interp/policy/seed:allow` 180 ns
+/// timed alone in one run, 93 ns in samples of 3,200 calls in the next).
+pub fn bench<O>(b: Bencher<'_, '_>, mut f: impl FnMut() -> O) {
+    let start = Instant::now();
+    for _ in 0..1_000 {
+        black_box(f());
+        if start.elapsed() > Duration::from_millis(50) {
+            break;
+        }
+    }
+    b.bench_local(f);
+}
