@@ -184,7 +184,7 @@ pub(crate) fn plain_mismatches(
                 plain += 1;
                 let before = cx.problems.len();
                 if cx.policy(p) != *p || cx.problems.len() != before {
-                    bad.push(p.name.text.to_string());
+                    bad.push(p.name.text.as_str().to_owned());
                 }
             }
         }
@@ -219,7 +219,7 @@ fn collect(files: &[SourceText<'_>], asts: &[ast::File], data: &[DataSource<'_>]
                     } = &e.ty
                     {
                         taken
-                            .entry(n.text.to_string())
+                            .entry(n.text.as_str().to_owned())
                             .or_insert_with(|| format!("the element name of `{}`", e.path.text));
                     }
                 }
@@ -244,7 +244,7 @@ fn collect(files: &[SourceText<'_>], asts: &[ast::File], data: &[DataSource<'_>]
             }
             let (line, _) = crate::source::line_col(text, n.span.start);
             let origin = format!("{name} line {line}");
-            declared.insert(n.text.to_string(), origin.clone());
+            declared.insert(n.text.as_str().to_owned(), origin.clone());
             if let Some(what) = taken.get(n.text.as_str()) {
                 cx.error(
                     n.span.clone(),
@@ -260,7 +260,7 @@ fn collect(files: &[SourceText<'_>], asts: &[ast::File], data: &[DataSource<'_>]
             if let Some(value) = cx.source_value(c) {
                 if let Some(ranges) = cx.source_ranges(c, &value) {
                     cx.consts.insert(
-                        n.text.to_string(),
+                        n.text.as_str().to_owned(),
                         Const {
                             value,
                             origin,
@@ -1034,8 +1034,10 @@ impl Cx {
                 filter,
             } => {
                 // The entry's key and value names shadow constants inside the filter.
-                self.env.push((key.text.to_string(), Binding::Shadow));
-                self.env.push((value.text.to_string(), Binding::Shadow));
+                self.env
+                    .push((key.text.as_str().to_owned(), Binding::Shadow));
+                self.env
+                    .push((value.text.as_str().to_owned(), Binding::Shadow));
                 let filter = filter.as_deref().map(|f| self.boxed(f));
                 self.env.pop();
                 self.env.pop();
@@ -1606,7 +1608,8 @@ impl Cx {
             Some(Some(v)) => v,
             Some(None) => return e.clone(),
             None => {
-                self.env.push((var.text.to_string(), Binding::Shadow));
+                self.env
+                    .push((var.text.as_str().to_owned(), Binding::Shadow));
                 let filter = filter.map(|f| self.boxed(f));
                 self.env.pop();
                 return Expr {
@@ -1645,7 +1648,8 @@ impl Cx {
         let mut parts = Vec::with_capacity(values.len());
         let mut size = 0usize;
         for v in values {
-            self.env.push((var.text.to_string(), Binding::Lit(v)));
+            self.env
+                .push((var.text.as_str().to_owned(), Binding::Lit(v)));
             let part = self.expr(filter);
             self.env.pop();
             size += nodes(&part);

@@ -423,7 +423,7 @@ impl Ctx<'_> {
         };
         match &e.kind {
             ExprKind::Lit(Lit::Str(s)) => Some(Val {
-                op: ValOp::Operand(Operand::Lit(Literal::Str(s.to_string()))),
+                op: ValOp::Operand(Operand::Lit(Literal::Str(s.as_str().to_owned()))),
                 ty: VTy::Scalar(Scalar::Str),
                 span: span.clone(),
                 text: crate::ast::Text::default(),
@@ -923,13 +923,13 @@ impl Ctx<'_> {
         let mut ok = true;
         for (lit, span) in items {
             let checked = match (&ty, lit) {
-                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.to_string())),
+                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.as_str().to_owned())),
                 (Scalar::Int, Lit::Int(n)) => Some(Literal::Int(*n)),
                 (Scalar::Bool, Lit::Bool(b)) => Some(Literal::Bool(*b)),
                 (Scalar::Enum(m), Lit::Str(s)) => match ranks.get(s.as_str()) {
                     Some(&rank) => Some(Literal::Enum {
                         rank: u16::try_from(rank).unwrap_or(u16::MAX),
-                        name: s.to_string(),
+                        name: s.as_str().to_owned(),
                     }),
                     None => {
                         self.not_a_member(s, span, m, l.text_str());

@@ -277,7 +277,7 @@ impl Infer {
                         )),
                     });
                 }
-                name.text.to_string()
+                name.text.as_str().to_owned()
             }
         }
     }
@@ -514,7 +514,7 @@ impl Infer {
                 };
                 self.set(&lk, t, &list.span);
                 if let Some(f) = filter {
-                    self.scopes.push((var.text.to_string(), lk));
+                    self.scopes.push((var.text.as_str().to_owned(), lk));
                     self.cond(f);
                     self.scopes.pop();
                 }

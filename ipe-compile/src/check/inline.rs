@@ -320,7 +320,7 @@ pub(crate) fn plain_mismatches(files: &[SourceFile<'_>]) -> (usize, Vec<String>)
                 };
                 let out = cx.policy(p, &env, p.name.clone());
                 if out != *p || (cx.problems.len(), cx.origins.entries.len()) != before {
-                    bad.push(p.name.text.to_string());
+                    bad.push(p.name.text.as_str().to_owned());
                 }
             }
         }
@@ -704,7 +704,9 @@ impl<'a> Cx<'a> {
                 if let ast::Item::Schema(entries) = item {
                     for e in entries {
                         let h = e.path.text.split('.').next().unwrap_or("").to_owned();
-                        heads.entry(h).or_insert_with(|| e.path.text.to_string());
+                        heads
+                            .entry(h)
+                            .or_insert_with(|| e.path.text.as_str().to_owned());
                     }
                 }
                 if let ast::Item::Policy(p) = item {
@@ -803,7 +805,11 @@ impl<'a> Cx<'a> {
     fn cycles(&mut self) {
         let mut graph: HashMap<&str, Vec<(String, ByteSpan)>> = HashMap::new();
         for (name, (_, d)) in &self.defs {
-            let params: Vec<String> = d.params.iter().map(|p| p.text.to_string()).collect();
+            let params: Vec<String> = d
+                .params
+                .iter()
+                .map(|p| p.text.as_str().to_owned())
+                .collect();
             let mut refs = Vec::new();
             match &d.body {
                 DefBody::Expr(e) => def_refs(e, &params, &mut refs),
@@ -1167,8 +1173,8 @@ impl<'a> Cx<'a> {
                     return Self::lit(self.span(env, &e.span));
                 };
                 let mut inner = env.clone();
-                inner.bound.push(key.text.to_string());
-                inner.bound.push(value.text.to_string());
+                inner.bound.push(key.text.as_str().to_owned());
+                inner.bound.push(value.text.as_str().to_owned());
                 inner.elems.remove(key.text.as_str());
                 inner.elems.remove(value.text.as_str());
                 let respan = |cx: &mut Self, n: &Name| Name {
@@ -1701,7 +1707,7 @@ impl<'a> Cx<'a> {
             subst: d
                 .params
                 .iter()
-                .map(|p| p.text.to_string())
+                .map(|p| p.text.as_str().to_owned())
                 .zip(args.iter().cloned())
                 .filter(|(p, _)| !lists.contains_key(p.as_str()))
                 .collect(),
@@ -1791,7 +1797,12 @@ impl<'a> Cx<'a> {
         let params: Vec<String> = self
             .defs
             .get(name.text.as_str())
-            .map(|(_, d)| d.params.iter().map(|p| p.text.to_string()).collect())
+            .map(|(_, d)| {
+                d.params
+                    .iter()
+                    .map(|p| p.text.as_str().to_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         for (k, a) in args.iter().enumerate() {
             if let Some(t) = self.list_arg(a, env) {
@@ -1878,7 +1889,7 @@ impl<'a> Cx<'a> {
             }
         }
         let mut inner = env.clone();
-        inner.bound.push(var.text.to_string());
+        inner.bound.push(var.text.as_str().to_owned());
         inner.elems.remove(var.text.as_str());
         let var_out = Name {
             text: var.text.clone(),
@@ -2065,7 +2076,14 @@ impl<'a> Cx<'a> {
         let given: Vec<(String, ArgValue, ByteSpan, ByteSpan)> = inst
             .args
             .iter()
-            .map(|(k, v, s)| (k.text.to_string(), v.clone(), k.span.clone(), s.clone()))
+            .map(|(k, v, s)| {
+                (
+                    k.text.as_str().to_owned(),
+                    v.clone(),
+                    k.span.clone(),
+                    s.clone(),
+                )
+            })
             .collect();
         let site = Site {
             file: fi,

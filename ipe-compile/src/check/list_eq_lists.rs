@@ -184,7 +184,7 @@ pub(crate) fn scalar_lists<'a>(
             if let crate::ast::Item::Schema(entries) = item {
                 for e in entries {
                     if matches!(e.ty, crate::ast::TypeExpr::List { .. }) {
-                        out.insert(e.path.text.to_string());
+                        out.insert(e.path.text.as_str().to_owned());
                     }
                     element_scalar_lists(&e.ty, &mut out);
                 }

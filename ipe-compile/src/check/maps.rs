@@ -183,7 +183,7 @@ impl Ctx<'_> {
                     list: id,
                     list_path,
                     fields,
-                    alias: Some((key.text.to_string(), value.text.to_string())),
+                    alias: Some((key.text.as_str().to_owned(), value.text.as_str().to_owned())),
                 });
                 let saved = self.pending.take();
                 let r = self.cond(f);

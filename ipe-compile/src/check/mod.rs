@@ -180,8 +180,8 @@ pub(crate) fn check_expanded(
                         }
                     }
                     groups.push(hir::Group {
-                        name: g.name.text.to_string(),
-                        intent: g.intent.to_string(),
+                        name: g.name.text.as_str().to_owned(),
+                        intent: g.intent.as_str().to_owned(),
                         first,
                         len: policies.len() - first,
                     });
@@ -485,11 +485,11 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, v)| {
                 let lit = match v {
-                    ast::Lit::Str(s) => hir::Literal::Str(s.to_string()),
+                    ast::Lit::Str(s) => hir::Literal::Str(s.as_str().to_owned()),
                     ast::Lit::Int(n) => hir::Literal::Int(*n),
                     ast::Lit::Bool(b) => hir::Literal::Bool(*b),
                 };
-                (k.text.to_string(), lit)
+                (k.text.as_str().to_owned(), lit)
             })
             .collect();
         let span = hir::Span {
@@ -498,8 +498,8 @@ impl Ctx<'_> {
             end: u32::try_from(p.name.span.end).unwrap_or(u32::MAX),
         };
         Some(hir::Policy {
-            name: p.name.text.to_string(),
-            intent: p.intent.to_string(),
+            name: p.name.text.as_str().to_owned(),
+            intent: p.intent.as_str().to_owned(),
             span,
             trigger,
             body: body?,

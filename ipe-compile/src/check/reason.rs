@@ -117,7 +117,7 @@ impl Ctx<'_> {
                     kind: AggKind::All,
                     var,
                     ..
-                } => Some(var.text.to_string()),
+                } => Some(var.text.as_str().to_owned()),
                 ExprKind::Where { .. } => match self.slot_type(agg.list) {
                     SlotType::Records {
                         elem_name: Some(n), ..
@@ -404,7 +404,7 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
             bound_names(x, out)
         }
         ExprKind::Agg { var, filter, .. } => {
-            out.push(var.text.to_string());
+            out.push(var.text.as_str().to_owned());
             if let Some(f) = filter {
                 bound_names(f, out);
             }
@@ -412,14 +412,14 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
         ExprKind::MapAgg {
             key, value, filter, ..
         } => {
-            out.push(key.text.to_string());
-            out.push(value.text.to_string());
+            out.push(key.text.as_str().to_owned());
+            out.push(value.text.as_str().to_owned());
             if let Some(f) = filter {
                 bound_names(f, out);
             }
         }
         ExprKind::AggLists { var, filter, .. } => {
-            out.push(var.text.to_string());
+            out.push(var.text.as_str().to_owned());
             if let Some(f) = filter {
                 bound_names(f, out);
             }

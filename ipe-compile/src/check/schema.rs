@@ -54,7 +54,7 @@ pub(super) fn merge(
                     continue;
                 }
                 let ty = slot_type(&e.path, &e.ty, fi, problems);
-                out.insert(e.path.text.to_string(), ty);
+                out.insert(e.path.text.as_str().to_owned(), ty);
                 super::nested::declare(&e.path.text, &e.ty, fi, problems, &mut out, slot_type);
             }
         }
@@ -180,7 +180,7 @@ fn scalar(t: &ScalarTy, path: &ast::Name, file: usize, problems: &mut Vec<Proble
                         });
                         break;
                     }
-                    members.push(n.text.to_string());
+                    members.push(n.text.as_str().to_owned());
                 }
             }
             if members.is_empty() {
@@ -267,9 +267,9 @@ pub(super) fn slot_type(
                     text: (crate::hir::joined(&format!("{path}[]"), &name.text)).into(),
                     span: name.span.clone(),
                 };
-                declared.insert(name.text.to_string(), word);
+                declared.insert(name.text.as_str().to_owned(), word);
                 out.push(Field {
-                    path: name.text.to_string(),
+                    path: name.text.as_str().to_owned(),
                     ty: scalar(ty, &field, file, problems),
                 });
             }
@@ -300,13 +300,13 @@ pub(super) fn slot_type(
                     continue;
                 }
                 out.push(Field {
-                    path: name.text.to_string(),
+                    path: name.text.as_str().to_owned(),
                     ty: Scalar::Str,
                 });
             }
             out.sort_by(|a, b| a.path.cmp(&b.path));
             SlotType::Records {
-                elem_name: elem_name.as_ref().map(|n| n.text.to_string()),
+                elem_name: elem_name.as_ref().map(|n| n.text.as_str().to_owned()),
                 fields: out,
                 max_len,
             }

@@ -309,9 +309,9 @@ impl Cx<'_> {
             for (value, vspan) in elems {
                 let mut inner = env.clone();
                 inner.elems.insert(
-                    var.text.to_string(),
+                    var.text.as_str().to_owned(),
                     Elem {
-                        param: l.text.to_string(),
+                        param: l.text.as_str().to_owned(),
                         value,
                         span: vspan,
                     },

@@ -57,7 +57,7 @@ pub(super) fn record_arg(i: &mut In<'_>, open: ByteSpan) -> PResult<RecordArg> {
                 Label::Expected("a literal (a record's fields are strings, integers or booleans)"),
             )));
         };
-        fields.push((name.text.to_string(), lit, span));
+        fields.push((name.text.as_str().to_owned(), lit, span));
         if let Some(close) = eat_sym(i, "}")? {
             return Ok(RecordArg {
                 fields,
