@@ -86,15 +86,14 @@ def parse_firmware(path):
 # (analysis, not a measurement); the figures themselves are always this run's.
 GOAL_NOTES = {
     "interp": "Profile: \"Interpreter and JIT `in` (issue #15, session 15)\" and \"Interpreter (issue #15, "
-    "session 14)\": seed:allow is 1,451 instructions per decision (1,446 after session 14, 1,733 at its "
-    "start, 2,655 at the start of session 12) against ~25–30 for hand-written Rust. Where the 1,451 "
-    "go: the `count ... where` aggregate ~640 (its element chain ~143 per element, of which the "
-    "department strings' compare ~50), the trigger and clause loop ~400, a 604-byte `memset` of "
-    "the returned `Decision<16>` 49 (LLVM merges the three empty `heapless::Vec`s' length stores "
-    "across their uninitialised buffers into one `memset`; a decision cleared in place has none). "
-    "Next: a decision filled in place by the caller (`evaluate_prepared_into`) in the bench and "
-    "the C ABI, the index head not re-tested after the probe (~39), then a register form of the "
-    "aggregate loop.",
+    "session 14)\": seed:allow is 1,413 instructions per decision since `6e2d745` (after this run; "
+    "1,451 in it, 1,733 at the start of session 14, 2,655 at the start of session 12) against ~25–30 "
+    "for hand-written Rust, and this run's time did not follow session 14's −16 % instructions "
+    "(89 → 90.5 ns). Where the instructions go: the `count ... where` aggregate ~640 (its element "
+    "chain ~143 per element, of which the department strings' compare ~50), the trigger and clause "
+    "loop ~400 (the index head re-tested after the probe ~39: needed, since the verifier proves only "
+    "that the index skips false triggers). Next: a register form of the aggregate loop, the "
+    "string compare inline for short strings.",
     "peer-regorus": "The worst rows are the one-policy workloads (clauses16, seed, list50), where the comparison is "
     "the interpreter's own cost per instruction (the first row); on the sets, where only candidates "
     "run, the ratios are 20x to 640,000x. clauses16 is 2,372 instructions per decision (2,690 after "
@@ -102,8 +101,8 @@ GOAL_NOTES = {
     "pass (the list was checked, then searched) and plans `starts_with` against a constant (the "
     "constant's text found at load). This run's regorus is also 1.8x slower than session 13's on "
     "the same code (seed:allow 3.24 µs against 1.81 µs): see \"Interpreter and JIT `in` (issue "
-    "#15, session 15)\" on this machine's noise. Next: the per-clause loop (~30 per clause), the "
-    "`Decision<16>` memset (49).",
+    "#15, session 15)\" on this machine's noise. Next: the per-clause loop (~30 per clause); `6e2d745` (after this run) "
+    "removed the `Decision<16>` memset (clauses16 2,335).",
     "peer-cedar": "As for regorus: the one-policy workloads, bounded by the interpreter's cost per instruction "
     "(clauses16: 2,372 instructions per decision, −12 % in session 15, −23 % in session 14). Next: "
     "the steps of the regorus row.",
@@ -129,13 +128,12 @@ GOAL_NOTES = {
     "text loads. Next: what is left is Cranelift's own pipeline (register allocation, emission, "
     "lowering), which scales with the IR: fewer values per slot read.",
     "compile": "Profile: \"Compile time (issue #15, session 14)\" and \"Interpreter and JIT `in` (issue #15, "
-    "session 15)\": 461 M instructions for 10,000 policies (525 M at the start of session 14, 1,253 M "
-    "at the start of session 10). In this run `compile/ipe/10000` took 76 ms after the Cedar rows "
+    "session 15)\": 454 M instructions for 10,000 policies since `78f1200` (461 M in this run, 525 M at "
+    "the start of session 14, 1,253 M at the start of session 10). In this run `compile/ipe/10000` took 76 ms after the Cedar rows "
     "(243 ms each, run first); run alone twice on the same binary it took 40.5 and 39.6 ms "
     "(fastest 37 ms): the allocation-heavy rows of this session's machine vary with what ran "
     "before them. Next: fewer allocations (353 k per 10,000 policies: one box per comparison "
-    "instead of two, `CompactString` to `String` without `Display`), which is what both the time "
-    "and its spread follow.",
+    "instead of two), which is what both the time and its spread follow.",
     "latency": "Profile: \"Where the latency tail comes from (issue #15, session 13)\" and \"Profiling counters on "
     "the request path (issue #15, session 14)\". This run's busy-loop control rows (no engine: a "
     "loop of the median's length on the same threads) reach 1.77–1.84x at p99.9 against 1.11–1.16x "
