@@ -289,19 +289,8 @@ pub fn list<'v, T: EnumTable + ?Sized>(
     if d.kind == kind::LIST {
         let mut worst: Option<ErrKind> = None;
         for &v in vals {
-            let v = if matches!(v, Value::Missing) {
-                Value::Invalid(ErrKind::WrongType {
-                    expected: expected(d.elem),
-                    got: JsonKind::Null,
-                })
-            } else {
-                v
-            };
-            if let Err(e) = scalar(t, v, d.elem, d.enum_id) {
-                worst = Some(match worst {
-                    Some(w) if w <= e => w,
-                    _ => e,
-                });
+            if let Err(e) = element(t, d, v) {
+                worst = Some(smaller(worst, e));
             }
         }
         if let Some(e) = worst {
@@ -309,6 +298,34 @@ pub fn list<'v, T: EnumTable + ?Sized>(
         }
     }
     Ok((vals, stride))
+}
+
+/// Element `v` of a list of scalars read as `d` declares (a missing element is a wrong type:
+/// JSON `null`).
+#[inline(always)]
+fn element<'v, T: EnumTable + ?Sized>(
+    t: &T,
+    d: ListDecl,
+    v: Value<'v>,
+) -> Result<Scalar<'v>, ErrKind> {
+    let v = if matches!(v, Value::Missing) {
+        Value::Invalid(ErrKind::WrongType {
+            expected: expected(d.elem),
+            got: JsonKind::Null,
+        })
+    } else {
+        v
+    };
+    scalar(t, v, d.elem, d.enum_id)
+}
+
+/// The smaller of `worst` (if any) and `e`.
+#[inline(always)]
+fn smaller(worst: Option<ErrKind>, e: ErrKind) -> ErrKind {
+    match worst {
+        Some(w) if w <= e => w,
+        _ => e,
+    }
 }
 
 /// [`list`] and [`list_contains`] in one pass over the elements (issue #15: `x in list`
@@ -336,22 +353,9 @@ pub fn list_find<T: EnumTable + ?Sized>(
     let mut worst: Option<ErrKind> = None;
     let mut found = false;
     for &v in vals {
-        let v = if matches!(v, Value::Missing) {
-            Value::Invalid(ErrKind::WrongType {
-                expected: expected(d.elem),
-                got: JsonKind::Null,
-            })
-        } else {
-            v
-        };
-        match scalar(t, v, d.elem, d.enum_id) {
+        match element(t, d, v) {
             Ok(x) => found |= needle.is_some_and(|n| n == x),
-            Err(e) => {
-                worst = Some(match worst {
-                    Some(w) if w <= e => w,
-                    _ => e,
-                });
-            }
+            Err(e) => worst = Some(smaller(worst, e)),
         }
     }
     match worst {
