@@ -308,6 +308,13 @@ fn element<'v, T: EnumTable + ?Sized>(
     d: ListDecl,
     v: Value<'v>,
 ) -> Result<Scalar<'v>, ErrKind> {
+    // The common elements (a string or an int of its declared kind) without the call to
+    // `scalar` (issue #15, session 15: one call per element of `x in list`); not in the
+    // firmware's `size` profile.
+    #[cfg(not(feature = "size"))]
+    if let Some(x) = scalar_fast(v, d.elem) {
+        return Ok(x);
+    }
     let v = if matches!(v, Value::Missing) {
         Value::Invalid(ErrKind::WrongType {
             expected: expected(d.elem),
