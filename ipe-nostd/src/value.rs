@@ -22,13 +22,46 @@ pub struct Str<'a> {
 }
 
 impl PartialEq for Str<'_> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         if self.sym == NO_SYMBOL && other.sym == NO_SYMBOL {
-            self.text == other.text
+            text_eq(self.text.as_bytes(), other.text.as_bytes())
         } else {
             self.sym == other.sym
         }
     }
+}
+
+/// `a == b` for two request texts. Issue #15, session 15: two request strings of 4 to 16 bytes
+/// (the seed's `approver.department != requester.department`) are compared as two overlapping
+/// words each, without a call to `memcmp`; other lengths, and the firmware's `size` profile,
+/// compare the slices.
+#[inline(always)]
+fn text_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    #[cfg(not(feature = "size"))]
+    {
+        let n = a.len();
+        let word8 = |x: &[u8], at: usize| {
+            x.get(at..)
+                .and_then(<[u8]>::first_chunk::<8>)
+                .map(|w| u64::from_ne_bytes(*w))
+        };
+        let word4 = |x: &[u8], at: usize| {
+            x.get(at..)
+                .and_then(<[u8]>::first_chunk::<4>)
+                .map(|w| u32::from_ne_bytes(*w))
+        };
+        if (8..=16).contains(&n) {
+            return word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8);
+        }
+        if (4..8).contains(&n) {
+            return word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4);
+        }
+    }
+    a == b
 }
 
 /// One request value: an attribute, a list element or a record field.
@@ -206,6 +239,25 @@ impl<'a, const N: usize> Context<'a, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue #15, session 15: the word-wise compare of 4 to 16 bytes is the slices' `==`.
+    #[test]
+    fn issue15_text_eq_is_slice_equality() {
+        let base = *b"abcdefghijklmnopqrstuvwxyz0123456789";
+        for n in 0..=base.len() {
+            let a = &base[..n];
+            assert!(text_eq(a, a));
+            for i in 0..n {
+                let mut b = base;
+                b[i] ^= 1;
+                assert!(!text_eq(a, &b[..n]), "{n} bytes, byte {i} differs");
+                assert_eq!(text_eq(a, &b[..n]), a == &b[..n]);
+            }
+            if n > 0 {
+                assert!(!text_eq(a, &base[..n - 1]));
+            }
+        }
+    }
 
     /// The JIT relies on `#[repr(C, u8)]`: the tag is the first byte, every payload starts at
     /// one aligned offset, and the size stays what it was (32 bytes on 64-bit targets).
