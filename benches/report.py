@@ -86,14 +86,13 @@ def parse_firmware(path):
 # (analysis, not a measurement); the figures themselves are always this run's.
 GOAL_NOTES = {
     "interp": "Profile: \"Interpreter and JIT `in` (issue #15, session 15)\" and \"Interpreter (issue #15, "
-    "session 14)\": seed:allow is 1,413 instructions per decision since `6e2d745` (after this run; "
+    "session 14)\": seed:allow is 1,394 instructions per decision since `7ab639c` (after this run; "
     "1,451 in it, 1,733 at the start of session 14, 2,655 at the start of session 12) against ~25–30 "
     "for hand-written Rust, and this run's time did not follow session 14's −16 % instructions "
     "(89 → 90.5 ns). Where the instructions go: the `count ... where` aggregate ~640 (its element "
-    "chain ~143 per element, of which the department strings' compare ~50), the trigger and clause "
+    "chain ~143 per element, of which the department strings' compare ~40 before `7ab639c` compared them as words), the trigger and clause "
     "loop ~400 (the index head re-tested after the probe ~39: needed, since the verifier proves only "
-    "that the index skips false triggers). Next: a register form of the aggregate loop, the "
-    "string compare inline for short strings.",
+    "that the index skips false triggers). Next: a register form of the aggregate loop.",
     "peer-regorus": "The worst rows are the one-policy workloads (clauses16, seed, list50), where the comparison is "
     "the interpreter's own cost per instruction (the first row); on the sets, where only candidates "
     "run, the ratios are 20x to 640,000x. clauses16 is 2,372 instructions per decision (2,690 after "
@@ -103,7 +102,7 @@ GOAL_NOTES = {
     "the same code (seed:allow 3.24 µs against 1.81 µs): see \"Interpreter and JIT `in` (issue "
     "#15, session 15)\" on this machine's noise. Next: the per-clause loop (~30 per clause). After this run, `6e2d745` "
     "removed the `Decision<16>` memset and `ea207ef` reads a list's string elements without a call "
-    "per element: clauses16 2,233.",
+    "per element: clauses16 2,233 (2,190 since `7ab639c`).",
     "peer-cedar": "As for regorus: the one-policy workloads, bounded by the interpreter's cost per instruction "
     "(clauses16: 2,372 instructions per decision in this run, 2,233 since `ea207ef`, −17 % in "
     "session 15, −23 % in session 14). Next: "
