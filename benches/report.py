@@ -86,26 +86,23 @@ def parse_firmware(path):
 # (analysis, not a measurement); the figures themselves are always this run's.
 GOAL_NOTES = {
     "interp": "Profile: \"Interpreter and JIT `in` (issue #15, session 15)\" and \"Interpreter (issue #15, "
-    "session 14)\": seed:allow is 1,394 instructions per decision since `7ab639c` (after this run; "
-    "1,451 in it, 1,733 at the start of session 14, 2,655 at the start of session 12) against ~25–30 "
-    "for hand-written Rust, and this run's time did not follow session 14's −16 % instructions "
-    "(89 → 90.5 ns). Where the instructions go: the `count ... where` aggregate ~640 (its element "
+    "session 14)\": seed:allow is 1,394 instructions per decision (1,446 after session 14, "
+    "1,733 at its start, 2,655 at the start of session 12) against ~25–30 for hand-written Rust; "
+    "84.7 ns in this run (89 ns in session 13). Where the instructions go: the `count ... where` aggregate ~640 (its element "
     "chain ~143 per element, of which the department strings' compare ~40 before `7ab639c` compared them as words), the trigger and clause "
     "loop ~400 (the index head re-tested after the probe ~39: needed, since the verifier proves only "
     "that the index skips false triggers). Next: a register form of the aggregate loop.",
     "peer-regorus": "The worst rows are the one-policy workloads (clauses16, seed, list50), where the comparison is "
     "the interpreter's own cost per instruction (the first row); on the sets, where only candidates "
-    "run, the ratios are 20x to 640,000x. clauses16 is 2,372 instructions per decision (2,690 after "
+    "run, the ratios are 20x to 640,000x. clauses16 is 2,190 instructions per decision (2,690 after "
     "session 14, 3,500 at its start): session 15 reads `requester.name in resource.owners` in one "
     "pass (the list was checked, then searched) and plans `starts_with` against a constant (the "
-    "constant's text found at load). This run's regorus is also 1.8x slower than session 13's on "
-    "the same code (seed:allow 3.24 µs against 1.81 µs): see \"Interpreter and JIT `in` (issue "
-    "#15, session 15)\" on this machine's noise. Next: the per-clause loop (~30 per clause). After this run, `6e2d745` "
-    "removed the `Decision<16>` memset and `ea207ef` reads a list's string elements without a call "
-    "per element: clauses16 2,233 (2,190 since `7ab639c`).",
+    "constant's text found at load). Session 15 also removed the `Decision<16>` memset, reads a list's "
+    "string elements without a call per element and compares short request strings as words. "
+    "Next: the per-clause loop (~30 per clause).",
     "peer-cedar": "As for regorus: the one-policy workloads, bounded by the interpreter's cost per instruction "
-    "(clauses16: 2,372 instructions per decision in this run, 2,233 since `ea207ef`, −17 % in "
-    "session 15, −23 % in session 14). Next: "
+    "(clauses16: 2,190 instructions per decision, −19 % in session 15, −23 % in session 14; this "
+    "run's worst row is 30.0x, rounded: just under the goal). Next: "
     "the steps of the regorus row.",
     "jit": "Profile: \"After the session-14 merge (issue #15, callgrind)\", \"JIT native code (issue #15, "
     "session 14)\" and \"Host decision path (issue #15, session 14)\": a host JIT seed:allow decision is"
@@ -136,9 +133,9 @@ GOAL_NOTES = {
     "before them. Next: fewer allocations (353 k per 10,000 policies: one box per comparison "
     "instead of two), which is what both the time and its spread follow.",
     "latency": "Profile: \"Where the latency tail comes from (issue #15, session 13)\" and \"Profiling counters on "
-    "the request path (issue #15, session 14)\". This run's busy-loop control rows (no engine: a "
-    "loop of the median's length on the same threads) reach 1.77–1.84x at p99.9 against 1.11–1.16x "
-    "in session 13: most of the tail this run measured is the machine's, not the engine's. The "
+    "the request path (issue #15, session 14)\". In session 15's runs the busy-loop control rows (no "
+    "engine: a loop of the median's length on the same threads) reached 1.27–6.71x at p99.9 against "
+    "1.11–1.16x in session 13: much of the tail measured is the machine's, not the engine's. The "
     "tail's causes in the code were the harness's `Vec` of samples and the profiling counters: "
     "since session 14 a thread's counters are plain stores and one evaluation in 1,024 per policy "
     "is timed (was 64). Next: a run on a quiet machine; if a row stays above 2x with its control "
