@@ -282,6 +282,9 @@ impl PolicySet {
     ) {
         let shard = self.shared.counters.shard();
         let index = &self.shared.index;
+        // The two loops below differ only in how a candidate runs. One generic helper taking
+        // that as a closure was measured (session 15, callgrind): host JIT set/10:deny 1,015 ->
+        // 1,109 instructions per decision, seed:allow 540 -> 550. They stay written out.
         if let Some(jit) = &self.jit {
             if let Some(slots) = jit.slots(values) {
                 index.for_each_admitted(

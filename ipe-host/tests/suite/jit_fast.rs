@@ -4,7 +4,7 @@
 //! (errors, counts and witnesses included) for element fields and slots that are valid,
 //! missing, wrong-typed or invalid, in every position of the list, at both tiers.
 
-use ipe_host::jit::compile_bundle;
+use ipe_host::jit::{compile_bundle, JitSet};
 use ipe_host::JitTier;
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::value::NO_SYMBOL;
@@ -57,6 +57,22 @@ const TEXTS: [&str; 12] = [
     "x",
     "zzzzzzzzzzzzzzzzzzzzzz",
 ];
+
+/// Checks every policy of `b` on `values` in each of `sets` against the interpreter; returns
+/// how many (policy, set) pairs it compared.
+fn agree(b: &Bundle<'_>, sets: &[JitSet], values: &[Value<'_>]) -> usize {
+    let mut checked = 0;
+    for p in 0..b.policy_count() {
+        let id = PolicyId::try_from(p).expect("policy id");
+        let want = eval_policy_values(b, id, values);
+        for set in sets {
+            let got = set.eval(id, values).expect("compiled");
+            assert_eq!(got, want, "{:?} policy {p} on {values:?}", set.tier());
+            checked += 1;
+        }
+    }
+    checked
+}
 
 fn text<'a>(b: &Bundle<'a>, t: &'static str) -> Value<'static> {
     let sym = (0..b.symbol_count() as u32)
@@ -152,15 +168,7 @@ fn issue15_fast_aggregates_match_the_interpreter() {
             1 => Value::Int(3),
             _ => Value::Records(&elems),
         };
-        for p in 0..b.policy_count() {
-            let id = PolicyId::try_from(p).expect("policy id");
-            let want = eval_policy_values(&b, id, &values);
-            for set in &sets {
-                let got = set.eval(id, &values).expect("compiled");
-                assert_eq!(got, want, "{:?} policy {p} on {values:?}", set.tier());
-                checked += 1;
-            }
-        }
+        checked += agree(&b, &sets, &values);
     }
     assert_eq!(checked, 4000 * 4 * 2);
 }
@@ -296,15 +304,7 @@ fn issue15_short_circuits_and_enum_tables_match_the_interpreter() {
         values[slot("n")] = pick(&mut rng, &ints);
         values[slot("on")] = pick(&mut rng, &bools);
         values[slot("items")] = Value::Records(&elems);
-        for p in 0..b.policy_count() {
-            let id = PolicyId::try_from(p).expect("policy id");
-            let want = eval_policy_values(&b, id, &values);
-            for set in &sets {
-                let got = set.eval(id, &values).expect("compiled");
-                assert_eq!(got, want, "{:?} policy {p} on {values:?}", set.tier());
-                checked += 1;
-            }
-        }
+        checked += agree(&b, &sets, &values);
     }
     assert_eq!(checked, 6000 * 6 * 2);
 }
