@@ -280,7 +280,7 @@ struct Machine<'e, 'a, 'v> {
     /// At each aggregate level: the list slot, its first field record and the current
     /// element's field values.
     loops: [(SlotId, u16, &'v [Value<'v>]); MAX_LEVELS],
-    note: Option<i64>,
+    note: core::cell::Cell<Option<i64>>,
     /// The index of the element at which the last outermost `all` turned false.
     witness: Option<ElementIndex>,
     /// The bundle's aggregate chains decoded at load, by body start, and its clause and
@@ -296,7 +296,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             bundle,
             stack: Stack::new(),
             loops: [(0, 0, &[]); MAX_LEVELS],
-            note: None,
+            note: core::cell::Cell::new(None),
             witness: None,
             prep: prepared::View::EMPTY,
         }
@@ -985,7 +985,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 Instr::NoteCount {} => {
                     if let Some(Cell::Int(i)) = self.stack.last() {
-                        self.note = Some(*i);
+                        self.note.set(Some(*i));
                     }
                 }
                 Instr::Count { list, body } => {
@@ -995,7 +995,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     #[cfg(not(feature = "size"))]
                     if pc < end && code.get(pc) == Some(&(Opcode::NoteCount as u8)) {
                         if let Some(Cell::Int(i)) = self.stack.last() {
-                            self.note = Some(*i);
+                            self.note.set(Some(*i));
                         }
                         pc += 1;
                     }
@@ -1190,13 +1190,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         bound: &conj::Bound<'v>,
     ) -> Cell<'v> {
         match conj {
-            Some(c) => match c.single() {
-                Some(t) => {
-                    let b = &bound[0];
-                    self.fold_elements::<OP>(vals, level, |m, e| m.test_cell(t, b, e))
-                }
-                None => self.fold_elements::<OP>(vals, level, |m, e| m.chain_cell(c, bound, e)),
-            },
+            Some(c) => self.fold_chain::<OP>(vals, level, c, bound),
             None => self.fold_elements::<OP>(vals, level, |m, e| {
                 if let Some(l) = m.loops.get_mut(level) {
                     *l = (s, first_field, e);
@@ -1221,8 +1215,10 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         const ANY: u8 = Opcode::Any as u8;
         const ALL: u8 = Opcode::All as u8;
         const COUNT: u8 = Opcode::Count as u8;
+        if OP == COUNT {
+            return conj::count_elements((vals, stride), |e| cell(self, e));
+        }
         let mut err: Option<AttrError> = None;
-        let mut count: i64 = 0;
         for (i, elem) in vals.chunks_exact(stride).enumerate() {
             match cell(self, elem) {
                 Cell::Bool(true) if OP == ANY => return Cell::Bool(true),
@@ -1234,14 +1230,12 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                     }
                     return Cell::Bool(false);
                 }
-                Cell::Bool(true) if OP == COUNT => count += 1,
                 Cell::Err(e) => err = Some(min_err(err, e)),
                 _ => {}
             }
         }
         match err {
             Some(e) => Cell::Err(e),
-            None if OP == COUNT => Cell::Int(count),
             None => Cell::Bool(OP == ALL),
         }
     }
@@ -1405,7 +1399,7 @@ impl<'v> Machine<'_, '_, 'v> {
             }
             _ => return None,
         };
-        if c != Cell::Bool(true) {
+        if !matches!(c, Cell::Bool(true)) {
             return None;
         }
         match *rest {
@@ -1541,7 +1535,7 @@ impl<'v> Machine<'_, '_, 'v> {
         let first_clause = p.first_clause();
         for c in 0..p.clause_count() {
             let i = first_clause.saturating_add(c.into());
-            self.note = None;
+            self.note.set(None);
             // A clause planned at load runs its plan (issue #15, session 14: no record read,
             // no shape found from the bytes).
             #[cfg(not(feature = "size"))]
@@ -1567,7 +1561,7 @@ impl<'v> Machine<'_, '_, 'v> {
                         policy: id,
                         clause: Some(c),
                         count: if clause.reports_count() != 0 {
-                            self.note
+                            self.note.get()
                         } else {
                             None
                         },

@@ -123,3 +123,113 @@ policy Owner:
     assert_eq!(decide(&requests[1]).1, 4, "every policy violated");
     assert_eq!(decide(&requests[2]).2, 4, "every policy in error");
 }
+
+/// Issue #15, session 16: a clause `xs.count >= N where ...` whose filter is a chain of one,
+/// two or three tests (`and` or `or`) runs as a count plan; every request (elements missing a
+/// field or of the wrong type, the list missing, mistyped or empty) decides as without the
+/// table, the count a violation reports included.
+#[test]
+fn planned_counts_decide_as_the_plain_interpreter() {
+    let src = r#"
+schema {
+  approvals: list of approver {
+    role: string
+    department: string
+    level: int
+  }
+  requester.department: string
+  env: string
+}
+
+default allow
+
+policy Two:
+  "Two senior approvals from another department"
+  triggers when env == "prod"
+  requires
+    approvals.count >= 2
+    where approver.role == "senior" and approver.department != requester.department
+
+policy One:
+  "One approval at level 3 or more"
+  triggers when env == "prod"
+  requires approvals.count >= 1 where approver.level >= 3
+
+policy Either:
+  "Two approvals that are senior or from security"
+  triggers when env == "prod"
+  requires approvals.count >= 2 where approver.role == "senior" or approver.department == "security"
+
+policy Three:
+  "At most one junior approval from the requester's department at a low level"
+  triggers when env == "prod"
+  requires
+    approvals.count <= 1
+    where approver.role == "junior" and approver.department == requester.department
+    and approver.level < 2
+"#;
+    let bytes = ipe_compile::compile_bundle_str_with(
+        &[("counts.ipe", src)],
+        &ipe_compile::CompileOptions::default(),
+    )
+    .expect("compiles")
+    .1
+    .bytes;
+    let b = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
+    let table = ipe_nostd::vm::Prepared::<8>::new(&b);
+    assert_eq!(table.len(), 4, "every filter is a prepared chain");
+    let a = |role: &str, dept: &str, level: i64| serde_json::json!({"role": role, "department": dept, "level": level});
+    let req = |approvals: serde_json::Value| {
+        serde_json::json!({"env": "prod", "requester": {"department": "pay"},
+                           "approvals": approvals})
+    };
+    let requests = [
+        req(serde_json::json!([
+            a("senior", "sec", 3),
+            a("senior", "ops", 1)
+        ])),
+        req(serde_json::json!([
+            a("senior", "pay", 1),
+            a("junior", "pay", 1),
+            a("junior", "pay", 0)
+        ])),
+        req(serde_json::json!([a("senior", "sec", 3), {"role": "senior", "level": 2}])),
+        req(
+            serde_json::json!([{"role": 4, "department": "sec", "level": "x"},
+                               a("junior", "security", 5)]),
+        ),
+        req(serde_json::json!([])),
+        req(serde_json::json!("none")),
+        serde_json::json!({"env": "prod", "approvals": [a("senior", "sec", 3)]}),
+        serde_json::json!({"env": "prod"}),
+        serde_json::json!({"env": "dev"}),
+    ];
+    let arena = bumpalo::Bump::new();
+    let decide = |r: &serde_json::Value, prepared: bool| {
+        let mut ctx = ipe_nostd::Context::<64>::new();
+        ipe_host::request::fill(&b, r, &arena, &mut ctx);
+        let d: ipe_nostd::Decision<8> = if prepared {
+            ipe_nostd::vm::evaluate_prepared(&b, &table, &ctx)
+        } else {
+            ipe_nostd::evaluate(&b, &ctx)
+        };
+        d
+    };
+    for request in &requests {
+        assert_eq!(decide(request, false), decide(request, true), "{request}");
+    }
+    // The requests reach every outcome, and a violated count reports its value.
+    let allowed = decide(&requests[0], true);
+    assert_eq!(allowed.effect, ipe_nostd::Effect::Allow, "{allowed:?}");
+    let d = decide(&requests[1], true);
+    let counts: Vec<_> = d.violations.iter().map(|v| v.count).collect();
+    assert_eq!(counts, [Some(0), Some(0), Some(1), Some(2)], "{d:?}");
+    assert!(
+        !decide(&requests[2], true).errors.is_empty(),
+        "a missing field errs"
+    );
+    assert!(
+        !decide(&requests[5], true).errors.is_empty(),
+        "a mistyped list errs"
+    );
+}

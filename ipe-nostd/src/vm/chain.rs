@@ -160,7 +160,7 @@ impl<'v> Machine<'_, '_, 'v> {
         };
         let n = self.aggregate(Opcode::Count, list, (next, body_end), 0);
         if let Cell::Int(i) = n {
-            self.note = Some(i);
+            self.note.set(Some(i));
         }
         Some(self.cmp_const(konst.1, n, konst.0))
     }

@@ -32,7 +32,7 @@
 
 use core::cmp::Ordering;
 
-use super::{min_err, tail_word, Cell, Machine};
+use super::{min_err, tail_word, Cell, Machine, FALSE};
 use crate::bundle::{Bundle, SlotId};
 use crate::decision::AttrError;
 use crate::format::kind;
@@ -112,16 +112,6 @@ impl Conj {
         self.tests.push(t).is_ok()
     }
 
-    /// The chain's one test, if it has exactly one (its condition is that test's cell: every
-    /// test gives a boolean or an error).
-    #[inline(always)]
-    pub(super) fn single(&self) -> Option<&Test> {
-        match self.tests.as_slice() {
-            [t] => Some(t),
-            _ => None,
-        }
-    }
-
     /// No test yet (what [`decode_chain`] fills).
     #[inline(always)]
     pub(super) const fn new() -> Self {
@@ -173,7 +163,7 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
     /// session 14: the chain itself is not copied or rewritten): a [`Test::SlotField`]'s
     /// slot cell, a [`Test::SlotConst`]'s result.
     #[inline(always)]
-    fn bind(&self, c: &Conj, out: &mut Bound<'v>) {
+    pub(super) fn bind(&self, c: &Conj, out: &mut Bound<'v>) {
         if !c.reads_slots {
             return;
         }
@@ -344,6 +334,76 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         }
     }
 
+    /// The cell of aggregate `OP` at `level` over the elements `vals` (with `stride`) whose
+    /// body is chain `c`, its slot tests' cells `bound` ([`Self::bind`]). Issue #15, session
+    /// 16: a chain of one or two tests (the seed's `where`) is evaluated without the loop
+    /// over its tests; the cells are [`Self::chain_cell`]'s.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    pub(super) fn fold_chain<const OP: u8>(
+        &mut self,
+        vals: (&'v [Value<'v>], usize),
+        level: usize,
+        c: &Conj,
+        bound: &Bound<'v>,
+    ) -> Cell<'v> {
+        match (c.tests.as_slice(), bound) {
+            ([t], [b, ..]) => self.fold_elements::<OP>(vals, level, |m, e| m.test_cell(t, b, e)),
+            ([t0, t1], [b0, b1, ..]) => self.fold_elements::<OP>(vals, level, |m, e| {
+                m.pair_cell((t0, b0), (t1, b1), c.absorbing, e)
+            }),
+            _ => self.fold_elements::<OP>(vals, level, |m, e| m.chain_cell(c, bound, e)),
+        }
+    }
+
+    /// [`Self::chain_cell`] of a chain of the two tests `t0` and `t1` (with their
+    /// [`Bound`] cells), `absorbing` the chain's.
+    #[inline(always)]
+    fn pair_cell(
+        &self,
+        (t0, b0): (&Test, &Cell<'v>),
+        (t1, b1): (&Test, &Cell<'v>),
+        absorbing: bool,
+        e: &'v [Value<'v>],
+    ) -> Cell<'v> {
+        let a = self.test_cell(t0, b0, e);
+        if matches!(a, Cell::Bool(x) if x == absorbing) {
+            return a;
+        }
+        match (a, self.test_cell(t1, b1, e)) {
+            (_, b @ Cell::Bool(x)) if x == absorbing => b,
+            (Cell::Err(x), Cell::Err(y)) => Cell::Err(min_err(Some(x), y)),
+            (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+            _ => Cell::Bool(!absorbing),
+        }
+    }
+
+    /// The condition of a clause planned as [`Plan::Count`](super::plan::Plan::Count):
+    /// aggregate `count` over list slot `list` with body chain `c`, compared by `op` with
+    /// constant `konst`, and the count noted (the cell and note `Machine::count_clause` gives
+    /// for the same clause).
+    #[inline(never)]
+    pub(super) fn count_plan(&self, list: SlotId, c: &Conj, op: CmpOp, konst: u16) -> Cell<'v> {
+        let n = match self.list(list) {
+            Ok(vals) => {
+                let mut bound: Bound<'v> = [FALSE; MAX_TESTS];
+                self.bind(c, &mut bound);
+                match (c.tests.as_slice(), &bound) {
+                    ([t], [b, ..]) => count_elements(vals, |e| self.test_cell(t, b, e)),
+                    ([t0, t1], [b0, b1, ..]) => {
+                        count_elements(vals, |e| self.pair_cell((t0, b0), (t1, b1), c.absorbing, e))
+                    }
+                    _ => count_elements(vals, |e| self.chain_cell(c, &bound, e)),
+                }
+            }
+            Err(e) => Cell::Err(e),
+        };
+        if let Cell::Int(i) = n {
+            self.note.set(Some(i));
+        }
+        self.cmp_const(op, n, konst)
+    }
+
     /// The condition chain `c` leaves for element `elem` of its aggregate, its slot tests'
     /// cells `bound` ([`Self::bind`]).
     #[inline(always)]
@@ -366,6 +426,29 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
             Some(e) => Cell::Err(e),
             None => Cell::Bool(!c.absorbing),
         }
+    }
+}
+
+/// The cell of `count` over the elements `vals` (with `stride`), `cell` giving each one's
+/// condition: the number of true ones, or the smallest error if some element's is one
+/// (what [`Machine::fold_elements`] gives for `count`).
+#[inline(always)]
+pub(super) fn count_elements<'v>(
+    (vals, stride): (&'v [Value<'v>], usize),
+    mut cell: impl FnMut(&'v [Value<'v>]) -> Cell<'v>,
+) -> Cell<'v> {
+    let mut err: Option<AttrError> = None;
+    let mut count: i64 = 0;
+    for elem in vals.chunks_exact(stride) {
+        match cell(elem) {
+            Cell::Bool(true) => count += 1,
+            Cell::Err(e) => err = Some(min_err(err, e)),
+            _ => {}
+        }
+    }
+    match err {
+        Some(e) => Cell::Err(e),
+        None => Cell::Int(count),
     }
 }
 

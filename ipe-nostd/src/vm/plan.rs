@@ -106,6 +106,16 @@ pub(super) enum Plan {
     },
     /// A boolean slot read (`load.slot s`), negated (`load.slot s; not`) or not.
     Bool { slot: SlotId, negate: bool },
+    /// `count list body; note.count; load.const konst; cmp op` whose body is the prepared
+    /// chain at index `chain` of the table's chains (`vm/conj.rs`): a clause such as
+    /// `approvals.count >= 2 where approver.role == "senior-engineer" and ...` (issue #15,
+    /// session 16). Run by [`Machine::count_plan`], which notes the count.
+    Count {
+        list: SlotId,
+        chain: u16,
+        op: CmpOp,
+        konst: u16,
+    },
 }
 
 impl<'v> Machine<'_, '_, 'v> {
@@ -194,13 +204,22 @@ impl<'v> Machine<'_, '_, 'v> {
     /// The cell plan `p` gives for this request (`None` for [`Plan::None`]).
     #[inline(always)]
     pub(super) fn run_plan(&self, p: &Plan) -> Option<Cell<'v>> {
-        match p {
+        match *p {
             Plan::None => None,
-            Plan::One(t) => Some(self.slot_test(t)),
-            Plan::Bool { slot, negate } => Some(match (self.value(*slot), *negate) {
+            Plan::Count {
+                list,
+                chain,
+                op,
+                konst,
+            } => {
+                let c = &self.prep.chains.get(usize::from(chain))?.conj;
+                Some(self.count_plan(list, c, op, konst))
+            }
+            Plan::One(ref t) => Some(self.slot_test(t)),
+            Plan::Bool { slot, negate } => Some(match (self.value(slot), negate) {
                 (Value::Bool(b), n) => Cell::Bool(*b != n),
-                (_, false) => self.load_slot(*slot),
-                (_, true) => match self.load_slot(*slot) {
+                (_, false) => self.load_slot(slot),
+                (_, true) => match self.load_slot(slot) {
                     Cell::Bool(b) => Cell::Bool(!b),
                     a => a,
                 },
@@ -208,15 +227,15 @@ impl<'v> Machine<'_, '_, 'v> {
             Plan::Chain {
                 n,
                 absorbing,
-                tests,
+                ref tests,
             } => {
-                let tests = tests.get(..usize::from(*n)).unwrap_or(&[]);
+                let tests = tests.get(..usize::from(n)).unwrap_or(&[]);
                 let mut err: Option<AttrError> = None;
-                let mut last = Cell::Bool(!*absorbing);
+                let mut last = Cell::Bool(!absorbing);
                 for t in tests {
                     last = self.slot_test(t);
                     match last {
-                        Cell::Bool(b) if b == *absorbing => return Some(last),
+                        Cell::Bool(b) if b == absorbing => return Some(last),
                         Cell::Err(e) => err = Some(min_err(err, e)),
                         _ => {}
                     }
@@ -225,7 +244,7 @@ impl<'v> Machine<'_, '_, 'v> {
                 Some(match (tests.len(), err) {
                     (1, _) => last,
                     (_, Some(e)) => Cell::Err(e),
-                    _ => Cell::Bool(!*absorbing),
+                    _ => Cell::Bool(!absorbing),
                 })
             }
         }
@@ -349,12 +368,21 @@ fn str_set(bundle: &Bundle<'_>, slot: SlotId, set: u16) -> Option<(u8, [u32; MAX
 /// `Machine::slot_chain` evaluates, and string tests of a slot with a constant), a boolean
 /// slot read (`load.slot s`, `load.slot s; not`
 /// of a boolean slot), or [`Plan::None`].
+///
+/// A count compared with a number whose body is one of the prepared `chains` (the table's,
+/// sorted by body start) is planned as [`Plan::Count`].
 #[cfg(not(feature = "size"))]
-pub(super) fn plan_block(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Plan {
+pub(super) fn plan_block(
+    bundle: &Bundle<'_>,
+    (start, end): (usize, usize),
+    chains: &[super::prepared::Entry],
+) -> Plan {
     const LOAD: u8 = Opcode::LoadSlot as u8;
     const NOT: u8 = Opcode::Not as u8;
+    const COUNT: u8 = Opcode::Count as u8;
     let code = bundle.body.code;
     match code.get(start..end) {
+        Some(&[COUNT, ..]) => plan_count(bundle, (start, end), chains).unwrap_or(Plan::None),
         Some(&[LOAD, lo, hi, ref rest @ ..]) if matches!(*rest, [] | [NOT]) => {
             let slot = u16::from_le_bytes([lo, hi]);
             let negate = !rest.is_empty();
@@ -367,6 +395,43 @@ pub(super) fn plan_block(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> P
         Some(_) => plan_chain(bundle, (start, end)).unwrap_or(Plan::None),
         None => Plan::None,
     }
+}
+
+/// The plan of a clause `count list body; note.count; load.const k; cmp op` (the shape
+/// `Machine::count_clause` evaluates) whose body is a prepared chain of `chains` for an
+/// aggregate over `list` at level 0, if it is one.
+#[cfg(not(feature = "size"))]
+fn plan_count(
+    bundle: &Bundle<'_>,
+    (start, end): (usize, usize),
+    chains: &[super::prepared::Entry],
+) -> Option<Plan> {
+    const COUNT: u8 = Opcode::Count as u8;
+    const NOTE: u8 = Opcode::NoteCount as u8;
+    const LOAD_CONST: u8 = Opcode::LoadConst as u8;
+    const CMP: u8 = Opcode::Cmp as u8;
+    let code = bundle.body.code;
+    let (list, body) = match *code.get(start..end)? {
+        [COUNT, l0, l1, b0, b1, ..] => (u16::from_le_bytes([l0, l1]), u16::from_le_bytes([b0, b1])),
+        _ => return None,
+    };
+    let body = (start + 5, (start + 5).checked_add(usize::from(body))?);
+    let (op, konst) = match *code.get(body.1..end)? {
+        [NOTE, LOAD_CONST, lo, hi, CMP, op] => {
+            (CmpOp::from_byte(op)?, u16::from_le_bytes([lo, hi]))
+        }
+        _ => return None,
+    };
+    let i = chains
+        .binary_search_by_key(&body.0, |e| e.start as usize)
+        .ok()?;
+    let e = chains.get(i)?;
+    (e.end as usize == body.1 && e.list == list && e.level == 0).then_some(Plan::Count {
+        list,
+        chain: u16::try_from(i).ok()?,
+        op,
+        konst,
+    })
 }
 
 /// The plan of a chain of slot tests `code[start..end]` (see `vm/chain.rs`), if it is one.

@@ -103,7 +103,7 @@ impl<const N: usize> Prepared<N> {
         #[cfg(not(feature = "size"))]
         {
             fill(bundle, &mut p.entries);
-            plan(bundle, &mut p.clauses, &mut p.rests);
+            plan(bundle, &p.entries, &mut p.clauses, &mut p.rests);
             p.planned = p
                 .clauses
                 .iter()
@@ -225,10 +225,12 @@ fn fill<const N: usize>(bundle: &Bundle<'_>, out: &mut heapless::Vec<Entry, N>) 
 }
 
 /// Plans the clauses of `bundle` (its first [`CLAUSE_PLANS`]) into `clauses` and the trigger
-/// rests of its first [`TRIGGER_PLANS`] policies into `rests` (`vm/plan.rs`).
+/// rests of its first [`TRIGGER_PLANS`] policies into `rests` (`vm/plan.rs`), a count's body
+/// found among the prepared `chains`.
 #[cfg(not(feature = "size"))]
 fn plan(
     bundle: &Bundle<'_>,
+    chains: &[Entry],
     clauses: &mut heapless::Vec<Plan, CLAUSE_PLANS>,
     rests: &mut heapless::Vec<Plan, TRIGGER_PLANS>,
 ) {
@@ -238,7 +240,10 @@ fn plan(
     for i in 0..n {
         let Ok(i) = u32::try_from(i) else { break };
         let b = block(bundle.clause_rec(i).code());
-        if clauses.push(super::plan::plan_block(bundle, b)).is_err() {
+        if clauses
+            .push(super::plan::plan_block(bundle, b, chains))
+            .is_err()
+        {
             break;
         }
     }
