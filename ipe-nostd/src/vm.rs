@@ -1462,15 +1462,23 @@ impl<'v> Machine<'_, '_, 'v> {
         None
     }
 
-    /// The cell of clause `i` (absolute index) by its plan, if the evaluation's table holds
-    /// one (`vm/plan.rs`).
+    /// The cell of clause `i` (absolute index): by its plan if the evaluation's table holds
+    /// one (`vm/plan.rs`), else its block run. Issue #15, session 16: one slot test (most
+    /// clauses) is tested without the plan's `Option` (clauses16 2,206 → 2,031 instructions
+    /// per decision).
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn clause_plan(&self, i: u32) -> Option<Cell<'v>> {
-        self.prep
-            .clauses
-            .get(i as usize)
-            .and_then(|p| self.run_plan(p))
+    fn clause_cell(&mut self, i: u32) -> Cell<'v> {
+        match self.prep.clauses.get(i as usize) {
+            Some(plan::Plan::One(t)) => self.slot_test(t),
+            p => match p.and_then(|p| self.run_plan(p)) {
+                Some(cell) => cell,
+                None => {
+                    let code = self.block(self.bundle.clause_rec(i).code());
+                    self.run_block(code)
+                }
+            },
+        }
     }
 
     /// The cell of policy `id`'s trigger rest (after its index head) by its plan, if the
@@ -1539,13 +1547,7 @@ impl<'v> Machine<'_, '_, 'v> {
             // A clause planned at load runs its plan (issue #15, session 14: no record read,
             // no shape found from the bytes).
             #[cfg(not(feature = "size"))]
-            let cell = match self.clause_plan(i) {
-                Some(cell) => cell,
-                None => {
-                    let code = self.block(bundle.clause_rec(i).code());
-                    self.run_block(code)
-                }
-            };
+            let cell = self.clause_cell(i);
             // The firmware's loop as before (one record read per clause).
             #[cfg(feature = "size")]
             let clause = bundle.clause_rec(i);

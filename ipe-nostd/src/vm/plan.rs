@@ -121,7 +121,7 @@ pub(super) enum Plan {
 impl<'v> Machine<'_, '_, 'v> {
     /// The cell of slot test `t` for this request.
     #[inline(always)]
-    fn slot_test(&self, t: &SlotTest) -> Cell<'v> {
+    pub(super) fn slot_test(&self, t: &SlotTest) -> Cell<'v> {
         match *t {
             SlotTest::Const { op, slot, konst } => self.cmp_const(op, self.load_slot(slot), konst),
             SlotTest::Sym {
