@@ -359,6 +359,20 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
     }
 
+    /// The cell of string operator `op` (`starts_with` and the others) on cells `a` and `b`:
+    /// the smaller error if either is one, else the test if both hold strings, else false.
+    #[inline(always)]
+    fn str_cells(&self, op: crate::isa::StrOp, a: Cell<'v>, b: Cell<'v>) -> Cell<'v> {
+        match (a, b) {
+            (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
+            (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
+            (a, b) => match (a.as_str(), b.as_str()) {
+                (Some(x), Some(y)) => Cell::Bool(read::str_op(self.bundle, op, x, y)),
+                _ => FALSE,
+            },
+        }
+    }
+
     /// A list slot's elements and stride, or the error reading it ([`read::list`]).
     fn list(&self, s: SlotId) -> Result<(&'v [Value<'v>], usize), AttrError> {
         self.list_of(s, *self.value(s))
@@ -636,14 +650,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 Instr::StrOp { op } => {
                     let b = self.pop();
                     let a = self.pop();
-                    let c = match (a, b) {
-                        (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
-                        (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
-                        (a, b) => match (a.as_str(), b.as_str()) {
-                            (Some(x), Some(y)) => Cell::Bool(read::str_op(self.bundle, op, x, y)),
-                            _ => FALSE,
-                        },
-                    };
+                    let c = self.str_cells(op, a, b);
                     self.push(c);
                 }
                 Instr::StrMatch { re } => {

@@ -110,16 +110,7 @@ impl<'v> Machine<'_, '_, 'v> {
             [IN_LIST, lo, hi] => self.in_list(a, u16::from_le_bytes([lo, hi])),
             [LOAD_CONST, lo, hi, STR_OP, op] => {
                 let op = StrOp::from_byte(op)?;
-                match (a, self.constant(u16::from_le_bytes([lo, hi]))) {
-                    (Cell::Err(x), Cell::Err(y)) => Cell::Err(x.min(y)),
-                    (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
-                    (a, b) => match (a.as_str(), b.as_str()) {
-                        (Some(x), Some(y)) => {
-                            Cell::Bool(crate::read::str_op(self.bundle, op, x, y))
-                        }
-                        _ => super::FALSE,
-                    },
-                }
+                self.str_cells(op, a, self.constant(u16::from_le_bytes([lo, hi])))
             }
             _ => return None,
         })

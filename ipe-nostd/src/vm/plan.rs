@@ -187,15 +187,7 @@ impl<'v> Machine<'_, '_, 'v> {
                     self.bundle.text(off, len),
                 )),
                 // As `str op` takes two cells (`Machine::run`).
-                _ => match self.load_slot(slot) {
-                    Cell::Err(x) => Cell::Err(x),
-                    a => match a.as_str() {
-                        Some(x) => {
-                            Cell::Bool(crate::read::str_op(self.bundle, op, x, sym_str(sym)))
-                        }
-                        None => Cell::Bool(false),
-                    },
-                },
+                _ => self.str_cells(op, self.load_slot(slot), Cell::Sym(sym)),
             },
             SlotTest::Has { slot } => Cell::Bool(!matches!(self.value(slot), Value::Missing)),
         }
