@@ -1226,7 +1226,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             return conj::count_elements((vals, stride), |e| cell(self, e));
         }
         let mut err: Option<AttrError> = None;
-        for (i, elem) in vals.chunks_exact(stride).enumerate() {
+        for (i, elem) in read::Elements::new(vals, stride).enumerate() {
             match cell(self, elem) {
                 Cell::Bool(true) if OP == ANY => return Cell::Bool(true),
                 Cell::Bool(false) if OP == ALL => {

@@ -439,7 +439,7 @@ pub(super) fn count_elements<'v>(
 ) -> Cell<'v> {
     let mut err: Option<AttrError> = None;
     let mut count: i64 = 0;
-    for elem in vals.chunks_exact(stride) {
+    for elem in crate::read::Elements::new(vals, stride) {
         match cell(elem) {
             Cell::Bool(true) => count += 1,
             Cell::Err(e) => err = Some(min_err(err, e)),
