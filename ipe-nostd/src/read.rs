@@ -765,7 +765,11 @@ mod tests {
                 let want = vals[..len].chunks_exact(stride);
                 assert_eq!(got.clone().count(), want.len(), "len {len} stride {stride}");
                 for (g, w) in got.zip(want) {
-                    assert_eq!(g.as_ptr_range(), w.as_ptr_range(), "len {len} stride {stride}");
+                    assert_eq!(
+                        g.as_ptr_range(),
+                        w.as_ptr_range(),
+                        "len {len} stride {stride}"
+                    );
                 }
                 for max_len in 0..=4u32 {
                     let fields = u16::try_from(stride).unwrap();

@@ -1488,22 +1488,33 @@ impl<'v> Machine<'_, '_, 'v> {
         }
     }
 
-    /// The cell of policy `id`'s trigger rest (after its index head) by its plan, if the
-    /// evaluation's table holds one (`vm/plan.rs`).
-    #[cfg(not(feature = "size"))]
+    /// The cell of policy `id`'s trigger rest `rest` (after its index head and `jump.false`,
+    /// run from the stack `[true]`): by its plan if the evaluation's table holds one
+    /// (`vm/plan.rs`; one slot test without the plan's `Option`, as [`Self::clause_cell`]),
+    /// else as a chain of slot tests (`vm/chain.rs`), else run.
+    #[cfg_attr(
+        feature = "size",
+        expect(unused_variables, reason = "no trigger is planned with `size`")
+    )]
     #[inline(always)]
-    fn rest_plan(&self, id: PolicyId) -> Option<Cell<'v>> {
-        self.prep
-            .rests
-            .get(usize::from(id))
-            .and_then(|p| self.run_plan(p))
-    }
-
-    /// No trigger is planned with the `size` feature.
-    #[cfg(feature = "size")]
-    #[inline(always)]
-    fn rest_plan(&self, _: PolicyId) -> Option<Cell<'v>> {
-        None
+    fn rest_cell(&mut self, id: PolicyId, rest: (usize, usize)) -> Cell<'v> {
+        #[cfg(not(feature = "size"))]
+        match self.prep.rests.get(usize::from(id)) {
+            Some(plan::Plan::One(t)) => return self.slot_test(t),
+            Some(p) => {
+                if let Some(c) = self.run_plan(p) {
+                    return c;
+                }
+            }
+            None => {}
+        }
+        if let Some(c) = self.rest_chain(rest) {
+            return c;
+        }
+        self.push(Cell::Bool(true));
+        let c = self.run(rest, 0);
+        self.stack.clear();
+        c
     }
 
     /// [`Self::policy`], given for a candidate found through an index bucket the bucket's
@@ -1515,16 +1526,7 @@ impl<'v> Machine<'_, '_, 'v> {
         if trigger.0 < trigger.1 {
             let t = match head.and_then(|h| self.after_head(trigger, h)) {
                 Some(None) => Cell::Bool(true),
-                Some(Some(rest)) => match self.rest_plan(id).or_else(|| self.rest_chain(rest)) {
-                    // The rest is a chain of slot tests (`vm/chain.rs`, issue #15).
-                    Some(c) => c,
-                    None => {
-                        self.push(Cell::Bool(true));
-                        let c = self.run(rest, 0);
-                        self.stack.clear();
-                        c
-                    }
-                },
+                Some(Some(rest)) => self.rest_cell(id, rest),
                 None => self.run(trigger, 0),
             };
             match t {
