@@ -383,8 +383,19 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
     /// constant `konst`, and the count noted (the cell and note `Machine::count_clause` gives
     /// for the same clause).
     #[inline(never)]
-    pub(super) fn count_plan(&self, list: SlotId, c: &Conj, op: CmpOp, konst: u16) -> Cell<'v> {
-        let n = match self.list(list) {
+    pub(super) fn count_plan(
+        &self,
+        (list, decl): (SlotId, crate::read::ListDecl),
+        c: &Conj,
+        op: CmpOp,
+        konst: u16,
+    ) -> Cell<'v> {
+        let v = *self.value(list);
+        let vals = match crate::read::records_fast(decl, v) {
+            Some(vals) => Ok(vals),
+            None => self.list_of(list, v),
+        };
+        let n = match vals {
             Ok(vals) => {
                 let mut bound: Bound<'v> = [FALSE; MAX_TESTS];
                 self.bind(c, &mut bound);

@@ -115,6 +115,8 @@ pub(super) enum Plan {
         chain: u16,
         op: CmpOp,
         konst: u16,
+        /// What `list` declares, read at load.
+        decl: crate::read::ListDecl,
     },
 }
 
@@ -203,9 +205,10 @@ impl<'v> Machine<'_, '_, 'v> {
                 chain,
                 op,
                 konst,
+                decl,
             } => {
                 let c = &self.prep.chains.get(usize::from(chain))?.conj;
-                Some(self.count_plan(list, c, op, konst))
+                Some(self.count_plan((list, decl), c, op, konst))
             }
             Plan::One(ref t) => Some(self.slot_test(t)),
             Plan::Bool { slot, negate } => Some(match (self.value(slot), negate) {
@@ -418,11 +421,20 @@ fn plan_count(
         .binary_search_by_key(&body.0, |e| e.start as usize)
         .ok()?;
     let e = chains.get(i)?;
+    let r = bundle.slot_rec(list);
+    let decl = crate::read::ListDecl {
+        kind: r.kind(),
+        elem: r.elem_kind(),
+        enum_id: r.enum_id(),
+        fields: r.field_count(),
+        max_len: r.max_len(),
+    };
     (e.end as usize == body.1 && e.list == list && e.level == 0).then_some(Plan::Count {
         list,
         chain: u16::try_from(i).ok()?,
         op,
         konst,
+        decl,
     })
 }
 
