@@ -762,8 +762,17 @@ impl StrOp {
     /// Applies the operator.
     pub fn test(self, hay: &str, needle: &str) -> bool {
         match self {
-            StrOp::StartsWith => hay.starts_with(needle),
-            StrOp::EndsWith => hay.ends_with(needle),
+            // The prefix or suffix compared as `Str`'s `==` compares (issue #15, session 16:
+            // short texts word by word, not through `memcmp`).
+            StrOp::StartsWith => hay
+                .as_bytes()
+                .get(..needle.len())
+                .is_some_and(|h| crate::value::text_eq(h, needle.as_bytes())),
+            StrOp::EndsWith => hay
+                .len()
+                .checked_sub(needle.len())
+                .and_then(|at| hay.as_bytes().get(at..))
+                .is_some_and(|h| crate::value::text_eq(h, needle.as_bytes())),
             StrOp::Contains => contains(hay, needle),
             #[cfg(feature = "like")]
             StrOp::Like => crate::pattern::like(hay, needle),
@@ -815,6 +824,34 @@ pub const STACK_CELLS: usize = 32;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue #15, session 16: `starts_with` and `ends_with` compare word by word, as `str`'s
+    /// own do, for every prefix and suffix length up to 36 bytes and every differing byte.
+    #[test]
+    fn issue15_prefix_and_suffix_tests_are_strs() {
+        let base = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for n in 0..=base.len() {
+            let hay = &base[..n];
+            for m in 0..=base.len() {
+                for needle in [&base[..m], &base[n.saturating_sub(m)..n]] {
+                    assert_eq!(StrOp::StartsWith.test(hay, needle), hay.starts_with(needle));
+                    assert_eq!(StrOp::EndsWith.test(hay, needle), hay.ends_with(needle));
+                }
+            }
+            // One byte changed anywhere in a prefix, or in a suffix, of the whole.
+            for i in 0..n {
+                let mut b = [0u8; 36];
+                b[..n].copy_from_slice(&base.as_bytes()[..n]);
+                b[i] = b'#';
+                let prefix = core::str::from_utf8(&b[..n]).unwrap_or("");
+                assert!(!StrOp::StartsWith.test(base, prefix), "{prefix}");
+                b[..n].copy_from_slice(&base.as_bytes()[base.len() - n..]);
+                b[i] = b'#';
+                let suffix = core::str::from_utf8(&b[..n]).unwrap_or("");
+                assert!(!StrOp::EndsWith.test(base, suffix), "{suffix}");
+            }
+        }
+    }
 
     /// `contains` answers as `str::contains` does, with or without the `size` feature (whose
     /// byte-wise scan replaces the two-way search).

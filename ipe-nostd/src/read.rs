@@ -418,6 +418,25 @@ pub fn list_find<T: EnumTable + ?Sized>(
     }
     let mut worst: Option<ErrKind> = None;
     let mut found = false;
+    // A string sought in a list of strings (issue #15, session 16: `requester.name in
+    // resource.owners`): each string element compared as `Str`'s `==`, without the read and
+    // the `Scalar` comparison; any other element read as below.
+    #[cfg(not(feature = "size"))]
+    if let (kind::STR, Some(Scalar::Str(n))) = (d.elem, needle) {
+        for &v in vals {
+            match v {
+                Value::Str(s) => found |= s == n,
+                v => match element(t, d, v) {
+                    Ok(x) => found |= x == Scalar::Str(n),
+                    Err(e) => worst = Some(smaller(worst, e)),
+                },
+            }
+        }
+        return match worst {
+            Some(e) => Err(e),
+            None => Ok(found),
+        };
+    }
     for &v in vals {
         match element(t, d, v) {
             Ok(x) => found |= needle.is_some_and(|n| n == x),

@@ -34,10 +34,11 @@ impl PartialEq for Str<'_> {
 
 /// `a == b` for two request texts. Issue #15, session 15: two request strings of 4 to 16 bytes
 /// (the seed's `approver.department != requester.department`) are compared as two overlapping
-/// words each, without a call to `memcmp`; other lengths, and the firmware's `size` profile,
-/// compare the slices.
+/// words each, without a call to `memcmp`; session 16: 17 to 32 bytes as four (a prefix such
+/// as `"registry.internal/"`); other lengths, and the firmware's `size` profile, compare the
+/// slices.
 #[inline(always)]
-fn text_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn text_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -56,6 +57,12 @@ fn text_eq(a: &[u8], b: &[u8]) -> bool {
         };
         if (8..=16).contains(&n) {
             return word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8);
+        }
+        if (17..=32).contains(&n) {
+            return word8(a, 0) == word8(b, 0)
+                && word8(a, 8) == word8(b, 8)
+                && word8(a, n - 16) == word8(b, n - 16)
+                && word8(a, n - 8) == word8(b, n - 8);
         }
         if (4..8).contains(&n) {
             return word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4);
@@ -240,7 +247,8 @@ impl<'a, const N: usize> Context<'a, N> {
 mod tests {
     use super::*;
 
-    /// Issue #15, session 15: the word-wise compare of 4 to 16 bytes is the slices' `==`.
+    /// Issue #15, sessions 15 and 16: the word-wise compare of 4 to 32 bytes is the slices'
+    /// `==`.
     #[test]
     fn issue15_text_eq_is_slice_equality() {
         let base = *b"abcdefghijklmnopqrstuvwxyz0123456789";
