@@ -286,6 +286,37 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         }
     }
 
+    /// [`Test::FieldSym`] `t` for a field value `v` that is not a string: the field's read
+    /// and the general comparison. Out of line and cold (issue #15, session 16): inlined in an
+    /// element loop, its operands were loaded before the loop for every element.
+    #[cold]
+    #[inline(never)]
+    fn field_sym_slow(&self, t: &Test, v: &'v Value<'v>) -> Cell<'v> {
+        match t {
+            Test::FieldSym { op, f, sym, .. } => Self::cmp_kv(
+                *op,
+                self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
+                kind::STR,
+                i64::from(*sym),
+            ),
+            _ => super::FALSE,
+        }
+    }
+
+    /// [`Self::field_vs_cell`] out of line and cold, for a [`Test::SlotField`] whose pair is
+    /// not two strings (as [`Self::field_sym_slow`]).
+    #[cold]
+    #[inline(never)]
+    fn slot_field_slow(
+        &self,
+        op: CmpOp,
+        f: &FieldAt,
+        b: Cell<'v>,
+        elem: &'v [Value<'v>],
+    ) -> Cell<'v> {
+        self.field_vs_cell(op, f, b, elem)
+    }
+
     /// The cell test `t` of a chain gives for element `elem` of the chain's aggregate, `b`
     /// the test's entry in the chain's [`Bound`] cells.
     #[inline(always)]
@@ -297,19 +328,14 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
             // A string field against a string constant (issue #15, session 13): the
             // symbols compared, the general read and comparison only for another value.
             Test::FieldSym {
-                op,
                 f,
                 sym,
                 on_eq,
                 on_ne,
+                ..
             } => match field_value(f, elem) {
                 Value::Str(s) => Cell::Bool(if s.sym == *sym { *on_eq } else { *on_ne }),
-                v => Self::cmp_kv(
-                    *op,
-                    self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
-                    kind::STR,
-                    i64::from(*sym),
-                ),
+                v => self.field_sym_slow(t, v),
             },
             // A string field against a request string (the seed's `approver.department !=
             // requester.department`): the two `Str`s compared; any other pair through the
@@ -324,7 +350,7 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
                 (Value::Str(x), Cell::Str(y)) if f.kind == kind::STR => {
                     Cell::Bool(if x == *y { *on_eq } else { *on_ne })
                 }
-                _ => self.field_vs_cell(*op, f, *b, elem),
+                _ => self.slot_field_slow(*op, f, *b, elem),
             },
             Test::Has { field, .. } => Cell::Bool(
                 elem.get(usize::from(*field))
