@@ -265,8 +265,11 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         )
     }
 
-    /// Field `f` of element `elem` compared with cell `b` (`cmp.field.slot`).
-    #[inline(always)]
+    /// Field `f` of element `elem` compared with cell `b` (`cmp.field.slot`), for a
+    /// [`Test::SlotField`] whose pair is not two request strings. Out of line and cold (issue
+    /// #15, session 16): inlined in an element loop, its operands were loaded before the loop.
+    #[cold]
+    #[inline(never)]
     fn field_vs_cell(
         &self,
         op: CmpOp,
@@ -286,35 +289,14 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         }
     }
 
-    /// [`Test::FieldSym`] `t` for a field value `v` that is not a string: the field's read
-    /// and the general comparison. Out of line and cold (issue #15, session 16): inlined in an
-    /// element loop, its operands were loaded before the loop for every element.
+    /// Field `f` of element `elem` compared with the string constant of symbol `sym`, for a
+    /// [`Test::FieldSym`] whose field is not a string: the field's read and the general
+    /// comparison. Out of line and cold, as [`Self::field_vs_cell`]; `op` and `sym` by
+    /// reference, as the test holds them (by value, the loop loaded them beforehand).
     #[cold]
     #[inline(never)]
-    fn field_sym_slow(&self, t: &Test, v: &'v Value<'v>) -> Cell<'v> {
-        match t {
-            Test::FieldSym { op, f, sym, .. } => Self::cmp_kv(
-                *op,
-                self.scalar(v, f.kind, f.enum_id, (f.slot, Some(f.field))),
-                kind::STR,
-                i64::from(*sym),
-            ),
-            _ => super::FALSE,
-        }
-    }
-
-    /// [`Self::field_vs_cell`] out of line and cold, for a [`Test::SlotField`] whose pair is
-    /// not two strings (as [`Self::field_sym_slow`]).
-    #[cold]
-    #[inline(never)]
-    fn slot_field_slow(
-        &self,
-        op: CmpOp,
-        f: &FieldAt,
-        b: Cell<'v>,
-        elem: &'v [Value<'v>],
-    ) -> Cell<'v> {
-        self.field_vs_cell(op, f, b, elem)
+    fn field_vs_sym(&self, op: &CmpOp, f: &FieldAt, sym: &u32, elem: &'v [Value<'v>]) -> Cell<'v> {
+        Self::cmp_kv(*op, self.field_cell(f, elem), kind::STR, i64::from(*sym))
     }
 
     /// The cell test `t` of a chain gives for element `elem` of the chain's aggregate, `b`
@@ -328,14 +310,14 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
             // A string field against a string constant (issue #15, session 13): the
             // symbols compared, the general read and comparison only for another value.
             Test::FieldSym {
+                op,
                 f,
                 sym,
                 on_eq,
                 on_ne,
-                ..
             } => match field_value(f, elem) {
                 Value::Str(s) => Cell::Bool(if s.sym == *sym { *on_eq } else { *on_ne }),
-                v => self.field_sym_slow(t, v),
+                _ => self.field_vs_sym(op, f, sym, elem),
             },
             // A string field against a request string (the seed's `approver.department !=
             // requester.department`): the two `Str`s compared; any other pair through the
@@ -350,7 +332,7 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
                 (Value::Str(x), Cell::Str(y)) if f.kind == kind::STR => {
                     Cell::Bool(if x == *y { *on_eq } else { *on_ne })
                 }
-                _ => self.slot_field_slow(*op, f, *b, elem),
+                _ => self.field_vs_cell(*op, f, *b, elem),
             },
             Test::Has { field, .. } => Cell::Bool(
                 elem.get(usize::from(*field))
