@@ -506,6 +506,19 @@ impl<'a> Bundle<'a> {
         SlotRec::nth(self.body.slots, usize::from(slot))
     }
 
+    /// What list slot `slot` declares, as [`crate::read::list`] checks a value against it.
+    #[inline]
+    pub fn list_decl(&self, slot: SlotId) -> crate::read::ListDecl {
+        let r = self.slot_rec(slot);
+        crate::read::ListDecl {
+            kind: r.kind(),
+            elem: r.elem_kind(),
+            enum_id: r.enum_id(),
+            fields: r.field_count(),
+            max_len: r.max_len(),
+        }
+    }
+
     /// Number of field records (of all list-of-records slots).
     pub fn field_count(&self) -> usize {
         FieldRec::count(self.body.fields)

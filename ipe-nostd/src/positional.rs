@@ -12,7 +12,7 @@
 use crate::bundle::{Bundle, SlotId};
 use crate::format::kind;
 use crate::path::{is_canonical, segments};
-use crate::read::{self, ListDecl};
+use crate::read;
 use crate::value::Value;
 use crate::vocab::ErrKind;
 
@@ -117,14 +117,7 @@ pub fn element<'v>(
     p: Positional<'_>,
     v: Value<'v>,
 ) -> Value<'v> {
-    let r = bundle.slot_rec(list);
-    let decl = ListDecl {
-        kind: r.kind(),
-        elem: r.elem_kind(),
-        enum_id: r.enum_id(),
-        fields: r.field_count(),
-        max_len: r.max_len(),
-    };
+    let decl = bundle.list_decl(list);
     let (vals, stride) = match read::list(bundle, decl, v) {
         Ok(l) => l,
         Err(ErrKind::Missing) => return Value::Missing,
@@ -139,10 +132,10 @@ pub fn element<'v>(
     let Some(i) = i else {
         return Value::Missing;
     };
-    let f = if r.kind() == kind::LIST {
+    let f = if decl.kind == kind::LIST {
         0
     } else {
-        match (0..r.field_count()).find(|&f| bundle.field_info(list, f).path == p.field) {
+        match (0..decl.fields).find(|&f| bundle.field_info(list, f).path == p.field) {
             Some(f) => usize::from(f),
             None => return Value::Missing,
         }

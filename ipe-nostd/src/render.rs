@@ -13,7 +13,7 @@ use crate::bundle::{BodyKind, Bundle, SlotId};
 use crate::decision::Violation;
 use crate::format::{kind, part_kind, ReasonPartRec};
 use crate::isa::Instr;
-use crate::read::{self, ListDecl, Scalar};
+use crate::read::{self, Scalar};
 use crate::value::Value;
 use crate::vocab::{self, ErrKind};
 
@@ -321,25 +321,18 @@ fn witness_field<'b, 'v>(
         .clause(p.first_clause.saturating_add(clause.into()))
         .code;
     let list = crate::witness::clause_list(code)?;
-    let r = bundle.slot_rec(list);
-    let decl = ListDecl {
-        kind: r.kind(),
-        elem: r.elem_kind(),
-        enum_id: r.enum_id(),
-        fields: r.field_count(),
-        max_len: r.max_len(),
-    };
+    let first_field = bundle.slot_rec(list).first_field();
+    let decl = bundle.list_decl(list);
     let val = values
         .get(usize::from(list))
         .copied()
         .unwrap_or(Value::Missing);
     match read::list(bundle, decl, val) {
-        Ok((vals, stride)) if r.kind() == kind::RECORDS => vals
+        Ok((vals, stride)) if decl.kind == kind::RECORDS => vals
             .chunks_exact(stride)
             .nth(usize::from(witness.get()))
             .map(|elem| {
-                let fr =
-                    bundle.field_rec(usize::from(r.first_field()).saturating_add(field.into()));
+                let fr = bundle.field_rec(usize::from(first_field).saturating_add(field.into()));
                 let fv = elem
                     .get(usize::from(field))
                     .copied()
@@ -472,15 +465,8 @@ fn write_entry_under<W: fmt::Write + ?Sized>(
         Err(ErrKind::Missing) => return w.write_str(MISSING),
         _ => return w.write_str(INVALID),
     };
-    let r = bundle.slot_rec(map);
-    let decl = ListDecl {
-        kind: r.kind(),
-        elem: r.elem_kind(),
-        enum_id: r.enum_id(),
-        fields: r.field_count(),
-        max_len: r.max_len(),
-    };
-    let (vals, stride) = match read::list(bundle, decl, value(map)) {
+    let first_field = bundle.slot_rec(map).first_field();
+    let (vals, stride) = match read::list(bundle, bundle.list_decl(map), value(map)) {
         Ok(l) => l,
         Err(ErrKind::Missing) => return w.write_str(MISSING),
         Err(_) => return w.write_str(INVALID),
@@ -493,7 +479,7 @@ fn write_entry_under<W: fmt::Write + ?Sized>(
     let Some(entry) = entry else {
         return w.write_str(MISSING);
     };
-    let fr = bundle.field_rec(usize::from(r.first_field()).saturating_add(field.into()));
+    let fr = bundle.field_rec(usize::from(first_field).saturating_add(field.into()));
     let fv = entry
         .get(usize::from(field))
         .copied()

@@ -13,7 +13,7 @@ use crate::decision::{
 };
 use crate::format::{body_kind, group, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
-use crate::read::{self, ListDecl, Scalar};
+use crate::read::{self, Scalar};
 use crate::value::{Context, Str, Value};
 #[cfg(feature = "lookups")]
 use crate::vocab::ErrKind;
@@ -404,12 +404,17 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     #[cfg(not(feature = "size"))]
     #[inline(always)]
     fn in_list(&self, a: Cell<'v>, s: SlotId) -> Cell<'v> {
-        let found = read::list_find(self.bundle, self.list_decl(s), *self.value(s), a.scalar())
-            .map_err(|kind| AttrError {
-                slot: s,
-                field: None,
-                kind,
-            });
+        let found = read::list_find(
+            self.bundle,
+            self.bundle.list_decl(s),
+            *self.value(s),
+            a.scalar(),
+        )
+        .map_err(|kind| AttrError {
+            slot: s,
+            field: None,
+            kind,
+        });
         match (a, found) {
             (Cell::Err(x), Err(y)) => Cell::Err(x.min(y)),
             (Cell::Err(x), _) | (_, Err(x)) => Cell::Err(x),
@@ -417,23 +422,10 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         }
     }
 
-    /// What list slot `s` declares.
-    #[inline(always)]
-    fn list_decl(&self, s: SlotId) -> ListDecl {
-        let r = self.bundle.slot_rec(s);
-        ListDecl {
-            kind: r.kind(),
-            elem: r.elem_kind(),
-            enum_id: r.enum_id(),
-            fields: r.field_count(),
-            max_len: r.max_len(),
-        }
-    }
-
     /// Value `v` read as list slot `s` declares ([`read::list`]); errors name `s`.
     #[inline(always)]
     fn list_of(&self, s: SlotId, v: Value<'v>) -> Result<(&'v [Value<'v>], usize), AttrError> {
-        read::list(self.bundle, self.list_decl(s), v).map_err(|kind| AttrError {
+        read::list(self.bundle, self.bundle.list_decl(s), v).map_err(|kind| AttrError {
             slot: s,
             field: None,
             kind,

@@ -122,38 +122,13 @@ impl<'v> Machine<'_, '_, 'v> {
     /// for a block of another shape (one byte read when it does not start with `count`).
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    pub(super) fn count_clause(&mut self, (start, end): (usize, usize)) -> Option<Cell<'v>> {
-        // `load.const k` (three bytes) and `cmp op` (two) close the clause.
-        const TAIL: usize = 1 + 1 + Opcode::LoadConst.operand_len() + 1 + Opcode::Cmp.operand_len();
-        let code = self.bundle.body.code;
-        // `count list body` read from its bytes (issue #15, session 13).
-        const COUNT: u8 = Opcode::Count as u8;
-        let (list, body) = match *code.get(start..end)? {
-            [COUNT, l0, l1, b0, b1, ..] => {
-                (u16::from_le_bytes([l0, l1]), u16::from_le_bytes([b0, b1]))
-            }
-            _ => return None,
-        };
-        let next = start + 5;
-        let body_end = next.checked_add(usize::from(body))?;
-        if body_end.checked_add(TAIL) != Some(end) {
-            return None;
-        }
-        let konst = match code.get(body_end..end)? {
-            &[n, l, lo, hi, c, op]
-                if n == Opcode::NoteCount as u8
-                    && l == Opcode::LoadConst as u8
-                    && c == Opcode::Cmp as u8 =>
-            {
-                (u16::from_le_bytes([lo, hi]), CmpOp::from_byte(op)?)
-            }
-            _ => return None,
-        };
-        let n = self.aggregate(Opcode::Count, list, (next, body_end), 0);
+    pub(super) fn count_clause(&mut self, block: (usize, usize)) -> Option<Cell<'v>> {
+        let c = count_shape(self.bundle.body.code, block)?;
+        let n = self.aggregate(Opcode::Count, c.list, c.body, 0);
         if let Cell::Int(i) = n {
             self.note.set(Some(i));
         }
-        Some(self.cmp_const(konst.1, n, konst.0))
+        Some(self.cmp_const(c.op, n, c.konst))
     }
 
     /// The value of the slot test at `pc` (before `end`) and the offset after it, its
@@ -240,5 +215,46 @@ impl<'v> Machine<'_, '_, 'v> {
                 });
             }
         }
+    }
+}
+
+/// A clause block `count list body; note.count; load.const konst; cmp op` (a count compared
+/// with a number, the lowering's form of `xs.count >= N where ...`) read from its bytes
+/// ([`count_shape`]).
+#[cfg(not(feature = "size"))]
+#[derive(Clone, Copy)]
+pub(super) struct CountShape {
+    pub(super) list: crate::bundle::SlotId,
+    /// The body's code range.
+    pub(super) body: (usize, usize),
+    pub(super) konst: u16,
+    pub(super) op: CmpOp,
+}
+
+/// The [`CountShape`] of clause block `code[start..end]` (issue #15, session 13: read from
+/// its bytes), or `None` for a block of another shape (one byte read when it does not start
+/// with `count`). [`Machine::count_clause`] evaluates this shape and `vm/plan.rs` plans it.
+#[cfg(not(feature = "size"))]
+#[inline(always)]
+pub(super) fn count_shape(code: &[u8], (start, end): (usize, usize)) -> Option<CountShape> {
+    const COUNT: u8 = Opcode::Count as u8;
+    const NOTE: u8 = Opcode::NoteCount as u8;
+    const LOAD_CONST: u8 = Opcode::LoadConst as u8;
+    const CMP: u8 = Opcode::Cmp as u8;
+    let (list, body) = match *code.get(start..end)? {
+        [COUNT, l0, l1, b0, b1, ..] => (u16::from_le_bytes([l0, l1]), u16::from_le_bytes([b0, b1])),
+        _ => return None,
+    };
+    let next = start + 5;
+    let body_end = next.checked_add(usize::from(body))?;
+    // `note.count`, `load.const k` (three bytes) and `cmp op` (two) close the clause.
+    match *code.get(body_end..end)? {
+        [NOTE, LOAD_CONST, lo, hi, CMP, op] => Some(CountShape {
+            list,
+            body: (next, body_end),
+            konst: u16::from_le_bytes([lo, hi]),
+            op: CmpOp::from_byte(op)?,
+        }),
+        _ => None,
     }
 }

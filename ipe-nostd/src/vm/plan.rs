@@ -401,40 +401,17 @@ fn plan_count(
     (start, end): (usize, usize),
     chains: &[super::prepared::Entry],
 ) -> Option<Plan> {
-    const COUNT: u8 = Opcode::Count as u8;
-    const NOTE: u8 = Opcode::NoteCount as u8;
-    const LOAD_CONST: u8 = Opcode::LoadConst as u8;
-    const CMP: u8 = Opcode::Cmp as u8;
-    let code = bundle.body.code;
-    let (list, body) = match *code.get(start..end)? {
-        [COUNT, l0, l1, b0, b1, ..] => (u16::from_le_bytes([l0, l1]), u16::from_le_bytes([b0, b1])),
-        _ => return None,
-    };
-    let body = (start + 5, (start + 5).checked_add(usize::from(body))?);
-    let (op, konst) = match *code.get(body.1..end)? {
-        [NOTE, LOAD_CONST, lo, hi, CMP, op] => {
-            (CmpOp::from_byte(op)?, u16::from_le_bytes([lo, hi]))
-        }
-        _ => return None,
-    };
+    let c = super::chain::count_shape(bundle.body.code, (start, end))?;
     let i = chains
-        .binary_search_by_key(&body.0, |e| e.start as usize)
+        .binary_search_by_key(&c.body.0, |e| e.start as usize)
         .ok()?;
     let e = chains.get(i)?;
-    let r = bundle.slot_rec(list);
-    let decl = crate::read::ListDecl {
-        kind: r.kind(),
-        elem: r.elem_kind(),
-        enum_id: r.enum_id(),
-        fields: r.field_count(),
-        max_len: r.max_len(),
-    };
-    (e.end as usize == body.1 && e.list == list && e.level == 0).then_some(Plan::Count {
-        list,
+    (e.end as usize == c.body.1 && e.list == c.list && e.level == 0).then_some(Plan::Count {
+        list: c.list,
         chain: u16::try_from(i).ok()?,
-        op,
-        konst,
-        decl,
+        op: c.op,
+        konst: c.konst,
+        decl: bundle.list_decl(c.list),
     })
 }
 
