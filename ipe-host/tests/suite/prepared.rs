@@ -233,3 +233,99 @@ policy Three:
         "a mistyped list errs"
     );
 }
+
+/// Issue #15, session 17: a trigger rest or a clause that is a chain of two slot tests (`and`
+/// or `or`) runs without the chain loop; every combination of each attribute true, false,
+/// mistyped and missing decides as without the table (which error a chain of two errors
+/// reports included).
+#[test]
+fn planned_two_test_chains_decide_as_the_plain_interpreter() {
+    let src = r#"
+schema {
+  env: string
+  tier: string
+  level: int
+}
+
+default allow
+
+policy AndRest:
+  "Tier a or b at level 3 or more"
+  triggers when env == "prod" and tier in ["a", "b"] and level >= 3
+  requires tier == "a"
+
+policy AndRestByPath:
+  "At level 3 or more in tier a or b (the tests in slot order: level sorts before tier)"
+  triggers when env == "prod" and level >= 3 and tier in ["a", "b"]
+  requires tier == "b"
+
+policy OrRest:
+  "Tier a or a low level"
+  triggers when env == "prod" and (tier == "a" or level < 2)
+  requires level != 1
+
+policy AndClause:
+  "Tier a at level 3 or more"
+  triggers when env == "prod"
+  requires tier == "a" and level >= 3
+
+policy OrClause:
+  "Tier b or a low level"
+  triggers when env == "prod"
+  requires tier == "b" or level < 2
+"#;
+    let bytes = ipe_compile::compile_bundle_str_with(
+        &[("chains.ipe", src)],
+        &ipe_compile::CompileOptions::default(),
+    )
+    .expect("compiles")
+    .1
+    .bytes;
+    let b = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
+    let table = ipe_nostd::vm::Prepared::<8>::new(&b);
+    assert!(!table.is_empty(), "the chains are planned");
+    let tiers = [
+        Some(serde_json::json!("a")),
+        Some(serde_json::json!("b")),
+        Some(serde_json::json!("c")),
+        Some(serde_json::json!(7)),
+        None,
+    ];
+    let levels = [
+        Some(serde_json::json!(5)),
+        Some(serde_json::json!(1)),
+        Some(serde_json::json!("x")),
+        None,
+    ];
+    let arena = bumpalo::Bump::new();
+    let decide = |r: &serde_json::Value, prepared: bool| {
+        let mut ctx = ipe_nostd::Context::<64>::new();
+        ipe_host::request::fill(&b, r, &arena, &mut ctx);
+        let d: ipe_nostd::Decision<8> = if prepared {
+            ipe_nostd::vm::evaluate_prepared(&b, &table, &ctx)
+        } else {
+            ipe_nostd::evaluate(&b, &ctx)
+        };
+        d
+    };
+    let (mut violations, mut errors) = (0, 0);
+    for tier in &tiers {
+        for level in &levels {
+            let mut request = serde_json::json!({"env": "prod"});
+            if let Some(t) = tier {
+                request["tier"] = t.clone();
+            }
+            if let Some(l) = level {
+                request["level"] = l.clone();
+            }
+            let plain = decide(&request, false);
+            assert_eq!(plain, decide(&request, true), "{request}");
+            violations += plain.violations.len();
+            errors += plain.errors.len();
+        }
+    }
+    // The combinations reach violations and errors (two errors in one chain among them).
+    assert!(violations > 0 && errors > 0, "{violations} {errors}");
+    let both = decide(&serde_json::json!({"env": "prod", "tier": 7}), true);
+    assert_eq!(both.errors.len(), 5, "{both:?}");
+}

@@ -219,6 +219,26 @@ impl<'v> Machine<'_, '_, 'v> {
                     a => a,
                 },
             }),
+            // Two tests (a trigger rest such as the seed's `environment in [..] and
+            // resource.risk_level >= "medium"`): the chain's cell without the loop's
+            // bookkeeping (issue #15, session 17), the same cell as the loop below.
+            Plan::Chain {
+                n: 2,
+                absorbing,
+                tests: [ref t0, ref t1, ..],
+            } => {
+                let a = self.slot_test(t0);
+                if matches!(a, Cell::Bool(x) if x == absorbing) {
+                    return Some(a);
+                }
+                let b = self.slot_test(t1);
+                Some(match (a, b) {
+                    (_, Cell::Bool(x)) if x == absorbing => b,
+                    (Cell::Err(e0), Cell::Err(e1)) => Cell::Err(min_err(Some(e0), e1)),
+                    (Cell::Err(e), _) | (_, Cell::Err(e)) => Cell::Err(e),
+                    _ => Cell::Bool(!absorbing),
+                })
+            }
             Plan::Chain {
                 n,
                 absorbing,
