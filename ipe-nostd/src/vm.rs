@@ -1450,17 +1450,6 @@ impl<'v> Machine<'_, '_, 'v> {
         self.run(block, 0)
     }
 
-    /// No trigger head is skipped with the `size` feature (firmware: less code).
-    #[cfg(feature = "size")]
-    #[inline(always)]
-    fn after_head(
-        &self,
-        _: (usize, usize),
-        _: (SlotId, Cell<'v>),
-    ) -> Option<Option<(usize, usize)>> {
-        None
-    }
-
     /// The cell of clause `i` (absolute index): by its plan if the evaluation's table holds
     /// one (`vm/plan.rs`), else its block run. Issue #15, session 16: one slot test (most
     /// clauses) is tested without the plan's `Option` (clauses16 2,206 → 2,031 instructions
@@ -1480,25 +1469,20 @@ impl<'v> Machine<'_, '_, 'v> {
         }
     }
 
-    /// The cell of policy `id`'s trigger rest `rest` (after its index head and `jump.false`,
-    /// run from the stack `[true]`): by its plan if the evaluation's table holds one
-    /// (`vm/plan.rs`; one slot test without the plan's `Option`, as [`Self::clause_cell`]),
-    /// else as a chain of slot tests (`vm/chain.rs`), else run.
-    #[cfg_attr(
-        feature = "size",
-        expect(unused_variables, reason = "no trigger is planned with `size`")
-    )]
+    /// The cell of a trigger rest `rest` (after its index head and `jump.false`, run from the
+    /// stack `[true]`): by its plan `p` if it has one (`vm/plan.rs`; one slot test without the
+    /// plan's `Option`, as [`Self::clause_cell`]), else as a chain of slot tests
+    /// (`vm/chain.rs`), else run.
+    #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn rest_cell(&mut self, id: PolicyId, rest: (usize, usize)) -> Cell<'v> {
-        #[cfg(not(feature = "size"))]
-        match self.prep.rests.get(usize::from(id)) {
-            Some(plan::Plan::One(t)) => return self.slot_test(t),
-            Some(p) => {
+    fn rest_cell(&mut self, p: &plan::Plan, rest: (usize, usize)) -> Cell<'v> {
+        match p {
+            plan::Plan::One(t) => return self.slot_test(t),
+            p => {
                 if let Some(c) = self.run_plan(p) {
                     return c;
                 }
             }
-            None => {}
         }
         if let Some(c) = self.rest_chain(rest) {
             return c;
@@ -1509,6 +1493,53 @@ impl<'v> Machine<'_, '_, 'v> {
         c
     }
 
+    /// The cell of policy `id`'s trigger `trigger` (not empty), given the index slot and the
+    /// cell the probe read from it for a candidate found through its bucket (`head`): the
+    /// head tested on that cell and the rest by the policy's [`plan::Trigger`] if the table
+    /// holds one, else the head and the rest found from the code ([`Self::after_head`]), else
+    /// the whole trigger run.
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn trigger_cell(&mut self, id: PolicyId, trigger: (usize, usize), head: Head<'v>) -> Cell<'v> {
+        let Some((slot, cell)) = head else {
+            return self.run(trigger, 0);
+        };
+        let prep = self.prep;
+        if let Some(Some(t)) = prep.triggers.get(usize::from(id)) {
+            if t.slot == slot {
+                return match (self.head_holds(&t.head, cell), t.rest) {
+                    (false, _) => self.run(trigger, 0),
+                    (true, None) => Cell::Bool(true),
+                    (true, Some((start, end))) => {
+                        self.rest_cell(&t.plan, (start as usize, end as usize))
+                    }
+                };
+            }
+        }
+        self.trigger_from_code(trigger, (slot, cell))
+    }
+
+    /// [`Self::trigger_cell`] of a policy the table holds no [`plan::Trigger`] for: the head
+    /// and the rest found from the code ([`Self::after_head`]), else the whole trigger run.
+    /// Out of line: inlined, its registers made every clause loop dearer (clauses16 +67
+    /// instructions).
+    #[cfg(not(feature = "size"))]
+    #[inline(never)]
+    fn trigger_from_code(&mut self, trigger: (usize, usize), head: (SlotId, Cell<'v>)) -> Cell<'v> {
+        match self.after_head(trigger, head) {
+            Some(None) => Cell::Bool(true),
+            Some(Some(rest)) => self.rest_cell(&plan::Plan::None, rest),
+            None => self.run(trigger, 0),
+        }
+    }
+
+    /// The firmware runs the whole trigger (`size`: no head is skipped, less code).
+    #[cfg(feature = "size")]
+    #[inline(always)]
+    fn trigger_cell(&mut self, _: PolicyId, trigger: (usize, usize), _: Head<'v>) -> Cell<'v> {
+        self.run(trigger, 0)
+    }
+
     /// [`Self::policy`], given for a candidate found through an index bucket the bucket's
     /// slot and the cell read from it ([`Reader::probe`]); the outcome is the same.
     fn policy_head(&mut self, id: PolicyId, head: Head<'v>) -> Outcome {
@@ -1516,12 +1547,7 @@ impl<'v> Machine<'_, '_, 'v> {
         let p = bundle.policy_rec(id);
         let trigger = self.block(p.trigger());
         if trigger.0 < trigger.1 {
-            let t = match head.and_then(|h| self.after_head(trigger, h)) {
-                Some(None) => Cell::Bool(true),
-                Some(Some(rest)) => self.rest_cell(id, rest),
-                None => self.run(trigger, 0),
-            };
-            match t {
+            match self.trigger_cell(id, trigger, head) {
                 Cell::Bool(true) => {}
                 Cell::Err(error) => {
                     return Outcome::Error {

@@ -120,6 +120,33 @@ pub(super) enum Plan {
     },
 }
 
+/// The index head of an indexed policy's trigger and the code after it, read at load (issue
+/// #15, session 17): a candidate found through its bucket tests the head on the cell the
+/// probe read and takes the rest's plan, with nothing of the trigger read from its bytes per
+/// decision (`Machine::after_head` reads both from the code).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Trigger {
+    /// The slot the head tests (its index group's).
+    pub(super) slot: SlotId,
+    /// The head's test of the probe's cell.
+    pub(super) head: HeadTest,
+    /// The code after the head and its `jump.false` (`None`: the head is the whole trigger).
+    pub(super) rest: Option<(u32, u32)>,
+    /// The rest's plan ([`Plan::None`]: its shape is found from its code per decision).
+    pub(super) plan: Plan,
+}
+
+/// A trigger head's test (`cmp.slot.const` or `in.slot.set` of the index slot).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum HeadTest {
+    /// `cmp.slot.const op konst` of any other kind: the general comparison.
+    Cmp { op: CmpOp, konst: u16 },
+    /// `cmp.slot.const eq konst` of a string slot and a string constant of symbol `sym`.
+    Sym { konst: u16, sym: u32 },
+    /// `in.slot.set set`.
+    Set { set: u16 },
+}
+
 impl<'v> Machine<'_, '_, 'v> {
     /// The cell of slot test `t` for this request.
     #[inline(always)]
@@ -193,6 +220,21 @@ impl<'v> Machine<'_, '_, 'v> {
             },
             SlotTest::Has { slot } => Cell::Bool(!matches!(self.value(slot), Value::Missing)),
         }
+    }
+
+    /// Whether head test `h` holds for `cell` (the index slot's cell the probe read): the
+    /// condition `cmp.slot.const` or `in.slot.set` gives.
+    #[inline(always)]
+    pub(super) fn head_holds(&self, h: &HeadTest, cell: Cell<'v>) -> bool {
+        let c = match *h {
+            HeadTest::Sym { sym, .. } if matches!(cell, Cell::Str(s) if s.sym == sym) => {
+                return true
+            }
+            HeadTest::Sym { konst, .. } => self.cmp_const(CmpOp::Eq, cell, konst),
+            HeadTest::Cmp { op, konst } => self.cmp_const(op, cell, konst),
+            HeadTest::Set { set } => self.in_set(cell, set),
+        };
+        matches!(c, Cell::Bool(true))
     }
 
     /// The cell plan `p` gives for this request (`None` for [`Plan::None`]).
@@ -480,7 +522,7 @@ fn plan_chain(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Option<Plan>
 /// `jump.false` (the rest `Machine::after_head` gives), without the closing `and`
 /// (`Machine::rest_chain`'s shape): a chain of slot tests, or [`Plan::None`].
 #[cfg(not(feature = "size"))]
-pub(super) fn plan_rest(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Plan {
+fn plan_rest(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Plan {
     const CMP: u8 = Opcode::CmpSlotConst as u8;
     const SET: u8 = Opcode::InSlotSet as u8;
     const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
@@ -500,4 +542,59 @@ pub(super) fn plan_rest(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Pl
         return Plan::None;
     }
     plan_chain(bundle, (rest, last)).unwrap_or(Plan::None)
+}
+
+/// The [`Trigger`] of an indexed policy's trigger `(start, end)`: its head (`cmp.slot.const`
+/// or `in.slot.set`), alone or followed by a `jump.false` to the end and the rest (the shape
+/// the verifier proves of every indexed policy, `verify/index.rs`); `None` for any other.
+#[cfg(not(feature = "size"))]
+pub(super) fn plan_trigger(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Option<Trigger> {
+    const CMP: u8 = Opcode::CmpSlotConst as u8;
+    const SET: u8 = Opcode::InSlotSet as u8;
+    const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
+    let u16_of = |lo: u8, hi: u8| u16::from_le_bytes([lo, hi]);
+    let code = bundle.body.code.get(start..end)?;
+    let (slot, head, len) = match *code {
+        [CMP, op, s0, s1, k0, k1, ..] => {
+            let (op, slot, konst) = (CmpOp::from_byte(op)?, u16_of(s0, s1), u16_of(k0, k1));
+            let r = bundle.const_rec(konst);
+            let head = match u32::try_from(r.value()) {
+                Ok(sym)
+                    if op == CmpOp::Eq
+                        && sym != NO_SYMBOL
+                        && r.kind() == kind::STR
+                        && bundle.slot_rec(slot).kind() == kind::STR =>
+                {
+                    HeadTest::Sym { konst, sym }
+                }
+                _ => HeadTest::Cmp { op, konst },
+            };
+            (slot, head, 6)
+        }
+        [SET, s0, s1, t0, t1, ..] => (
+            u16_of(s0, s1),
+            HeadTest::Set {
+                set: u16_of(t0, t1),
+            },
+            5,
+        ),
+        _ => return None,
+    };
+    let rest = match *code.get(len..)? {
+        [] => None,
+        [JUMP_FALSE, lo, hi, ref rest @ ..] if usize::from(u16_of(lo, hi)) == rest.len() => {
+            let from = u32::try_from(start.checked_add(len + 3)?).ok()?;
+            Some((from, u32::try_from(end).ok()?))
+        }
+        _ => return None,
+    };
+    Some(Trigger {
+        slot,
+        head,
+        rest,
+        plan: match rest {
+            Some(_) => plan_rest(bundle, (start, end)),
+            None => Plan::None,
+        },
+    })
 }

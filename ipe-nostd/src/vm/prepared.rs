@@ -20,13 +20,13 @@
 )]
 
 use super::conj::Conj;
-use super::plan::Plan;
+use super::plan::{Plan, Trigger};
 use crate::bundle::{Bundle, SlotId};
 
 /// Clauses (the bundle's first, by absolute index) whose [`Plan`] a table holds.
 const CLAUSE_PLANS: usize = 64;
 
-/// Policies (the first, by id) whose trigger rest's [`Plan`] a table holds.
+/// Policies (the first, by id) whose [`Trigger`] a table holds.
 const TRIGGER_PLANS: usize = 64;
 
 /// What an evaluation reads from a table: its chains and plans (all empty without one).
@@ -38,9 +38,9 @@ pub(super) struct View<'e> {
     /// machine stays as small as before).
     #[cfg(not(feature = "size"))]
     pub(super) clauses: &'e [Plan],
-    /// The plan of policy `id`'s trigger rest at `id`.
+    /// Policy `id`'s trigger head and rest at `id` (`None`: not of an indexed policy's shape).
     #[cfg(not(feature = "size"))]
-    pub(super) rests: &'e [Plan],
+    pub(super) triggers: &'e [Option<Trigger>],
 }
 
 impl View<'_> {
@@ -50,7 +50,7 @@ impl View<'_> {
         #[cfg(not(feature = "size"))]
         clauses: &[],
         #[cfg(not(feature = "size"))]
-        rests: &[],
+        triggers: &[],
     };
 }
 
@@ -75,8 +75,9 @@ pub struct Prepared<const N: usize> {
     entries: heapless::Vec<Entry, N>,
     /// The plans of the first clauses, by absolute clause index (issue #15, session 14).
     clauses: heapless::Vec<Plan, CLAUSE_PLANS>,
-    /// The plans of the first policies' trigger rests, by policy id.
-    rests: heapless::Vec<Plan, TRIGGER_PLANS>,
+    /// The first policies' trigger heads and rests, by policy id (issue #15, session 17:
+    /// were the rests' plans alone).
+    triggers: heapless::Vec<Option<Trigger>, TRIGGER_PLANS>,
     /// Whether some clause or trigger rest has a plan.
     planned: bool,
     /// The code section the chains were decoded from (its address and length).
@@ -89,26 +90,23 @@ impl<const N: usize> Prepared<N> {
         Prepared {
             entries: heapless::Vec::new(),
             clauses: heapless::Vec::new(),
-            rests: heapless::Vec::new(),
+            triggers: heapless::Vec::new(),
             planned: false,
             code: (0, 0),
         }
     }
 
     /// Decodes the aggregate chains of `bundle` (a verified bundle), up to `N` of them, and
-    /// plans its first clauses and trigger rests.
+    /// plans its first clauses and triggers.
     pub fn new(bundle: &Bundle<'_>) -> Self {
         let mut p = Self::empty();
         p.code = code_id(bundle);
         #[cfg(not(feature = "size"))]
         {
             fill(bundle, &mut p.entries);
-            plan(bundle, &p.entries, &mut p.clauses, &mut p.rests);
-            p.planned = p
-                .clauses
-                .iter()
-                .chain(p.rests.iter())
-                .any(|x| !matches!(x, Plan::None));
+            plan(bundle, &p.entries, &mut p.clauses, &mut p.triggers);
+            p.planned = p.clauses.iter().any(|x| !matches!(x, Plan::None))
+                || p.triggers.iter().any(Option::is_some);
         }
         p
     }
@@ -135,7 +133,7 @@ impl<const N: usize> Prepared<N> {
                 #[cfg(not(feature = "size"))]
                 clauses: &self.clauses,
                 #[cfg(not(feature = "size"))]
-                rests: &self.rests,
+                triggers: &self.triggers,
             }
         } else {
             View::EMPTY
@@ -148,7 +146,7 @@ impl<const N: usize> core::fmt::Debug for Prepared<N> {
         f.debug_struct("Prepared")
             .field("chains", &self.entries.len())
             .field("clause_plans", &self.clauses.len())
-            .field("trigger_plans", &self.rests.len())
+            .field("trigger_plans", &self.triggers.len())
             .finish()
     }
 }
@@ -224,15 +222,15 @@ fn fill<const N: usize>(bundle: &Bundle<'_>, out: &mut heapless::Vec<Entry, N>) 
     out.sort_unstable_by_key(|e| e.start);
 }
 
-/// Plans the clauses of `bundle` (its first [`CLAUSE_PLANS`]) into `clauses` and the trigger
-/// rests of its first [`TRIGGER_PLANS`] policies into `rests` (`vm/plan.rs`), a count's body
-/// found among the prepared `chains`.
+/// Plans the clauses of `bundle` (its first [`CLAUSE_PLANS`]) into `clauses` and the
+/// triggers of its first [`TRIGGER_PLANS`] policies into `triggers` (`vm/plan.rs`), a count's
+/// body found among the prepared `chains`.
 #[cfg(not(feature = "size"))]
 fn plan(
     bundle: &Bundle<'_>,
     chains: &[Entry],
     clauses: &mut heapless::Vec<Plan, CLAUSE_PLANS>,
-    rests: &mut heapless::Vec<Plan, TRIGGER_PLANS>,
+    triggers: &mut heapless::Vec<Option<Trigger>, TRIGGER_PLANS>,
 ) {
     let code_len = bundle.body.code.len();
     let block = |span: crate::format::Span| block_range(span, code_len);
@@ -252,7 +250,7 @@ fn plan(
             break;
         };
         let t = block(bundle.policy_rec(id).trigger());
-        if rests.push(super::plan::plan_rest(bundle, t)).is_err() {
+        if triggers.push(super::plan::plan_trigger(bundle, t)).is_err() {
             break;
         }
     }
