@@ -114,7 +114,8 @@ pub(super) enum Plan {
         list: SlotId,
         chain: u16,
         op: CmpOp,
-        konst: u16,
+        /// The kind and value of the constant the count is compared with, read at load.
+        konst: (u8, i64),
         /// What `list` declares, read at load.
         decl: crate::read::ListDecl,
     },
@@ -472,7 +473,10 @@ fn plan_count(
         list: c.list,
         chain: u16::try_from(i).ok()?,
         op: c.op,
-        konst: c.konst,
+        konst: {
+            let r = bundle.const_rec(c.konst);
+            (r.kind(), r.value())
+        },
         decl: bundle.list_decl(c.list),
     })
 }
