@@ -1457,15 +1457,29 @@ impl<'v> Machine<'_, '_, 'v> {
     #[cfg(not(feature = "size"))]
     #[inline(always)]
     fn clause_cell(&mut self, i: u32) -> Cell<'v> {
-        match self.prep.clauses.get(i as usize) {
-            Some(plan::Plan::One(t)) => self.slot_test(t),
-            p => match p.and_then(|p| self.run_plan(p)) {
-                Some(cell) => cell,
-                None => {
-                    let code = self.block(self.bundle.clause_rec(i).code());
-                    self.run_block(code)
-                }
-            },
+        let prep = self.prep;
+        let planned = match prep.clauses.get(i as usize) {
+            Some(plan::Plan::One(t)) => return self.slot_test(t),
+            // A count (the seed's clause) calls its plan from here, not from the plan
+            // dispatch `run_plan` (issue #15, session 17: that dispatch was a call of its own).
+            Some(&plan::Plan::Count {
+                list,
+                chain,
+                op,
+                konst,
+                decl,
+            }) => prep
+                .chains
+                .get(usize::from(chain))
+                .map(|e| self.count_plan((list, decl), &e.conj, op, konst)),
+            p => p.and_then(|p| self.run_plan(p)),
+        };
+        match planned {
+            Some(cell) => cell,
+            None => {
+                let code = self.block(self.bundle.clause_rec(i).code());
+                self.run_block(code)
+            }
         }
     }
 
