@@ -855,6 +855,7 @@ impl<'a> Bundle<'a> {
     }
 
     /// The policies in no index group, ascending.
+    #[inline]
     pub fn unindexed(&self) -> impl Iterator<Item = PolicyId> + '_ {
         self.body
             .unindexed
