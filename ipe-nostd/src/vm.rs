@@ -1453,10 +1453,13 @@ impl<'v> Machine<'_, '_, 'v> {
     /// The cell of clause `i` (absolute index): by its plan if the evaluation's table holds
     /// one (`vm/plan.rs`), else its block run. Issue #15, session 16: one slot test (most
     /// clauses) is tested without the plan's `Option` (clauses16 2,206 → 2,031 instructions
-    /// per decision).
+    /// per decision). `OUT_OF_LINE` (the loop of a planned policy, whose clauses are mostly
+    /// planned): a count calls its plan directly and a clause without a plan runs out of line
+    /// ([`Self::clause_from_code`]); otherwise both stay as the loop of a policy found from
+    /// its code had them (session 17: set/1000 +109 → +105 instructions).
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn clause_cell(&mut self, i: u32) -> Cell<'v> {
+    fn clause_cell<const OUT_OF_LINE: bool>(&mut self, i: u32) -> Cell<'v> {
         let prep = self.prep;
         let planned = match prep.clauses.get(i as usize) {
             Some(plan::Plan::One(t)) => return self.slot_test(t),
@@ -1468,19 +1471,30 @@ impl<'v> Machine<'_, '_, 'v> {
                 op,
                 konst,
                 decl,
-            }) => prep
+            }) if OUT_OF_LINE => prep
                 .chains
                 .get(usize::from(chain))
                 .map(|e| self.count_plan((list, decl), &e.conj, op, konst)),
             p => p.and_then(|p| self.run_plan(p)),
         };
-        match planned {
-            Some(cell) => cell,
-            None => {
+        match (planned, OUT_OF_LINE) {
+            (Some(cell), _) => cell,
+            (None, true) => self.clause_from_code(i),
+            (None, false) => {
                 let code = self.block(self.bundle.clause_rec(i).code());
                 self.run_block(code)
             }
         }
+    }
+
+    /// The cell of clause `i` with no plan: its block run ([`Self::run_block`]). Out of line
+    /// (issue #15, session 17): inlined, its shapes' code made the clause loop spill
+    /// registers for planned clauses too.
+    #[cfg(not(feature = "size"))]
+    #[inline(never)]
+    fn clause_from_code(&mut self, i: u32) -> Cell<'v> {
+        let code = self.block(self.bundle.clause_rec(i).code());
+        self.run_block(code)
     }
 
     /// The cell of a trigger rest `rest` (after its index head and `jump.false`, run from the
@@ -1507,40 +1521,13 @@ impl<'v> Machine<'_, '_, 'v> {
         c
     }
 
-    /// The cell of policy `id`'s trigger `trigger` (not empty), given the index slot and the
-    /// cell the probe read from it for a candidate found through its bucket (`head`): the
-    /// head tested on that cell and the rest by the policy's [`plan::Trigger`] if the table
-    /// holds one, else the head and the rest found from the code ([`Self::after_head`]), else
-    /// the whole trigger run.
+    /// The cell of policy `id`'s trigger `trigger` (not empty) found from its code: given the
+    /// index slot and the cell the probe read from it for a candidate found through its bucket
+    /// (`head`), the head and the rest ([`Self::after_head`]), else the whole trigger run.
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn trigger_cell(&mut self, id: PolicyId, trigger: (usize, usize), head: Head<'v>) -> Cell<'v> {
-        let Some((slot, cell)) = head else {
-            return self.run(trigger, 0);
-        };
-        let prep = self.prep;
-        if let Some(Some(t)) = prep.triggers.get(usize::from(id)) {
-            if t.slot == slot {
-                return match (self.head_holds(&t.head, cell), t.rest) {
-                    (false, _) => self.run(trigger, 0),
-                    (true, None) => Cell::Bool(true),
-                    (true, Some((start, end))) => {
-                        self.rest_cell(&t.plan, (start as usize, end as usize))
-                    }
-                };
-            }
-        }
-        self.trigger_from_code(trigger, (slot, cell))
-    }
-
-    /// [`Self::trigger_cell`] of a policy the table holds no [`plan::Trigger`] for: the head
-    /// and the rest found from the code ([`Self::after_head`]), else the whole trigger run.
-    /// Out of line: inlined, its registers made every clause loop dearer (clauses16 +67
-    /// instructions).
-    #[cfg(not(feature = "size"))]
-    #[inline(never)]
-    fn trigger_from_code(&mut self, trigger: (usize, usize), head: (SlotId, Cell<'v>)) -> Cell<'v> {
-        match self.after_head(trigger, head) {
+    fn trigger_cell(&mut self, trigger: (usize, usize), head: Head<'v>) -> Cell<'v> {
+        match head.and_then(|h| self.after_head(trigger, h)) {
             Some(None) => Cell::Bool(true),
             Some(Some(rest)) => self.rest_cell(&plan::Plan::None, rest),
             None => self.run(trigger, 0),
@@ -1550,18 +1537,62 @@ impl<'v> Machine<'_, '_, 'v> {
     /// The firmware runs the whole trigger (`size`: no head is skipped, less code).
     #[cfg(feature = "size")]
     #[inline(always)]
-    fn trigger_cell(&mut self, _: PolicyId, trigger: (usize, usize), _: Head<'v>) -> Cell<'v> {
+    fn trigger_cell(&mut self, trigger: (usize, usize), _: Head<'v>) -> Cell<'v> {
         self.run(trigger, 0)
     }
 
     /// [`Self::policy`], given for a candidate found through an index bucket the bucket's
-    /// slot and the cell read from it ([`Reader::probe`]); the outcome is the same.
+    /// slot and the cell read from it ([`Reader::probe`]); the outcome is the same. A
+    /// candidate whose [`plan::Trigger`] the table holds takes [`Self::policy_planned`].
+    #[inline(always)]
     fn policy_head(&mut self, id: PolicyId, head: Head<'v>) -> Outcome {
-        let bundle = self.bundle;
-        let p = bundle.policy_rec(id);
+        #[cfg(not(feature = "size"))]
+        if let Some((slot, cell)) = head {
+            let prep = self.prep;
+            if let Some(Some(t)) = prep.triggers.get(usize::from(id)) {
+                if t.slot == slot {
+                    return self.policy_planned(id, t, cell);
+                }
+            }
+        }
+        self.policy_code(id, head)
+    }
+
+    /// [`Self::policy_head`] of a candidate found through its bucket whose trigger's head and
+    /// rest the table holds (`t`): the head tested on the probe's `cell` and the rest by its
+    /// plan, nothing read from the trigger's bytes (issue #15, session 17). Its own function
+    /// beside [`Self::policy_code`]: both trigger paths in one function made every clause
+    /// loop dearer (clauses16 +67 instructions), and one of them out of line cost each of the
+    /// other's candidates a call (set/1000 +124).
+    #[cfg(not(feature = "size"))]
+    #[inline(never)]
+    fn policy_planned(&mut self, id: PolicyId, t: &plan::Trigger, cell: Cell<'v>) -> Outcome {
+        let p = self.bundle.policy_rec(id);
+        let c = match (self.head_holds(&t.head, cell), t.rest) {
+            (false, _) => {
+                let trigger = self.block(p.trigger());
+                self.run(trigger, 0)
+            }
+            (true, None) => Cell::Bool(true),
+            (true, Some((start, end))) => self.rest_cell(&t.plan, (start as usize, end as usize)),
+        };
+        match c {
+            Cell::Bool(true) => self.requirement::<true>(id, p),
+            Cell::Err(error) => Outcome::Error {
+                error: PolicyError { policy: id, error },
+                applied: false,
+            },
+            _ => Outcome::NotApplicable,
+        }
+    }
+
+    /// [`Self::policy_head`] with the trigger found from its code ([`Self::trigger_cell`]).
+    #[cfg_attr(not(feature = "size"), inline(never))]
+    fn policy_code(&mut self, id: PolicyId, head: Head<'v>) -> Outcome {
+        let p = self.bundle.policy_rec(id);
         let trigger = self.block(p.trigger());
         if trigger.0 < trigger.1 {
-            match self.trigger_cell(id, trigger, head) {
+            match self.trigger_cell(trigger, head) {
                 Cell::Bool(true) => {}
                 Cell::Err(error) => {
                     return Outcome::Error {
@@ -1572,6 +1603,19 @@ impl<'v> Machine<'_, '_, 'v> {
                 _ => return Outcome::NotApplicable,
             }
         }
+        self.requirement::<false>(id, p)
+    }
+
+    /// The outcome of policy `id` (record `p`) once its trigger held: denied, or its clauses
+    /// tested in order (the first false one violates it). `PLANNED`: the loop of
+    /// [`Self::policy_planned`] ([`Self::clause_cell`]'s `OUT_OF_LINE`).
+    #[inline(always)]
+    fn requirement<const PLANNED: bool>(
+        &mut self,
+        id: PolicyId,
+        p: crate::format::PolicyRec<'_>,
+    ) -> Outcome {
+        let bundle = self.bundle;
         if p.body_kind() == body_kind::DENIES {
             return Outcome::Violated(Violation {
                 policy: id,
@@ -1588,7 +1632,7 @@ impl<'v> Machine<'_, '_, 'v> {
             // A clause planned at load runs its plan (issue #15, session 14: no record read,
             // no shape found from the bytes).
             #[cfg(not(feature = "size"))]
-            let cell = self.clause_cell(i);
+            let cell = self.clause_cell::<PLANNED>(i);
             // The firmware's loop as before (one record read per clause).
             #[cfg(feature = "size")]
             let clause = bundle.clause_rec(i);
