@@ -85,18 +85,16 @@ def parse_firmware(path):
 # Issue #15's goals not met yet: the profile that explains each and the next step. Kept by hand
 # (analysis, not a measurement); the figures themselves are always this run's.
 GOAL_NOTES = {
-    "interp": "Profile: \"Interpreter clause and count plans (issue #15, session 16)\": seed:allow is "
-    "1,048 instructions per decision and seed:deny 1,121 (1,108 and 1,186 in session 16's run, before "
-    "the seed's pair of test forms got its own count loop and a string test's other value forms "
-    "went out of line; 1,394 and 1,506 after session 15, 1,733 at "
-    "the start of session 14, 2,655 at the start of session 12) against ~25–30 for hand-written "
-    "Rust; the same binaries alone: −23 % (allow) and −26 % (deny) time against session 15. "
-    "seed:allow meets the goal in session 16's runs (9.8x); seed:deny (three approvals, one "
-    "violation) does not. Where seed:allow's instructions go (before the fallbacks went out of "
-    "line): the count plan ~370 (a fixed ~230: the list read, the slot tests bound, the two "
-    "tests' fields loaded before the loop; then ~70 per element), the trigger and clause loop "
-    "~390, the decision and the index probe ~270. Next: the trigger and clause loop and the "
-    "decision around it, now the larger part.",
+    "interp": "Profile: \"Interpreter triggers and counts from the table (issue #15, session 17)\": "
+    "seed:allow is 850 instructions per decision and seed:deny 923 (1,049 and 1,123 at the start of "
+    "session 17, 1,394 and 1,506 after session 15, 2,655 at the start of session 12) against "
+    "~25–30 for hand-written Rust; the same binaries alone: 0.794x (allow) and 0.816x (deny) "
+    "the time of session 16's last commit. Where seed:deny's instructions go: the count plan 334 "
+    "(a fixed ~190, then ~25 per element and ~45 more for one that passes the first test), the "
+    "planned policy 258 (the head, the rest's two tests through the plan's and the tests' jump "
+    "tables, the violation), the decision and the index probe ~300. Next: the decision and probe "
+    "around the policy (the machine and table view set up per decision, the outcome passed "
+    "through memory).",
     "peer-regorus": "The worst rows are the one-policy workloads (clauses16, seed, list50), where the comparison is "
     "the interpreter's own cost per instruction (the first row); on the sets, where only candidates "
     "run, the ratios are 20x to 700,000x. clauses16 is 1,828 instructions per decision (2,190 after "
