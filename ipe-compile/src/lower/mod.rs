@@ -492,13 +492,13 @@ fn scalar_kind(s: &Scalar) -> u8 {
 
 /// The trigger conjunct the index files a policy under: `slot == literal` or
 /// `slot in [literals]`, fewest keys first; with its position among the top-level conjuncts.
-fn index_key(trigger: &Expr) -> Option<(u16, Vec<&Literal>, usize)> {
-    let conjuncts: Vec<&Expr> = match trigger {
-        Expr::And(es) => es.iter().collect(),
-        e => vec![e],
+fn index_key(trigger: &Expr) -> Option<(u16, &[Literal], usize)> {
+    let conjuncts: &[Expr] = match trigger {
+        Expr::And(es) => es,
+        e => std::slice::from_ref(e),
     };
     conjuncts
-        .into_iter()
+        .iter()
         .enumerate()
         .filter_map(|(at, c)| match c {
             Expr::Cmp {
@@ -512,11 +512,11 @@ fn index_key(trigger: &Expr) -> Option<(u16, Vec<&Literal>, usize)> {
                 lhs: Operand::Lit(l),
                 rhs: Operand::Slot(s),
                 ..
-            } => Some((*s, vec![l], at)),
+            } => Some((*s, std::slice::from_ref(l), at)),
             Expr::InSet {
                 lhs: Operand::Slot(s),
                 set,
-            } if !set.is_empty() => Some((*s, set.iter().collect(), at)),
+            } if !set.is_empty() => Some((*s, set.as_slice(), at)),
             _ => None,
         })
         .min_by_key(|(_, keys, _)| keys.len())
@@ -745,20 +745,19 @@ pub fn lower_located(
             .filter(|_| role == group::NONE)
             .and_then(index_key);
         if let Some(tr) = &p.trigger {
+            let off = code.len();
             let mut g = CodeGen {
                 tables: &mut t,
                 slots: &program.slots,
-                out: Vec::new(),
+                out: &mut code,
             };
             // The indexed conjunct leads the code: the verifier proves the index from it.
             g.trigger(tr, indexed.as_ref().map(|(_, _, at)| *at))
                 .map_err(in_policy)?;
-            let bytes = g.out;
             r.trigger = Span {
-                off: code.len() as u32,
-                len: bytes.len() as u32,
+                off: off as u32,
+                len: (code.len() - off) as u32,
             };
-            code.extend_from_slice(&bytes);
         } else {
             r.trigger = Span {
                 off: code.len() as u32,
@@ -774,23 +773,22 @@ pub fn lower_located(
                 r.clause_count = u16::try_from(cs.len())
                     .map_err(|_| in_policy(LowerError::TooMany("clauses")))?;
                 for c in cs {
+                    let off = code.len();
                     let mut g = CodeGen {
                         tables: &mut t,
                         slots: &program.slots,
-                        out: Vec::new(),
+                        out: &mut code,
                     };
                     g.clause(&c.expr, c.reports_count).map_err(in_policy)?;
-                    let bytes = g.out;
                     clauses.push(ClauseFields {
                         code: Span {
-                            off: code.len() as u32,
-                            len: bytes.len() as u32,
+                            off: off as u32,
+                            len: (code.len() - off) as u32,
                         },
                         text: t.text(&c.text),
                         reports_count: u8::from(c.reports_count),
                         witness: u8::from(c.witness),
                     });
-                    code.extend_from_slice(&bytes);
                 }
                 reason
             }
@@ -839,7 +837,7 @@ pub fn lower_located(
         match &indexed {
             Some((slot, keys, _)) => {
                 let group = groups.entry(*slot).or_default();
-                for k in keys {
+                for k in *keys {
                     let key = t.key(k).1;
                     let bucket = group.entry(key).or_default();
                     if bucket.last() != Some(&pid) {
