@@ -160,10 +160,10 @@ impl Ctx<'_> {
                     None
                 }
             },
-            ExprKind::Cmp { op, lhs, rhs }
-                if super::strings::as_lower(lhs).is_some()
-                    || super::strings::as_lower(rhs).is_some() =>
+            ExprKind::Cmp { op, sides }
+                if sides.iter().any(|x| super::strings::as_lower(x).is_some()) =>
             {
+                let [lhs, rhs] = &**sides;
                 self.lower_cmp(*op, lhs, rhs, &e.span)
             }
             ExprKind::Str { op, lhs, rhs } if super::strings::as_lower(lhs).is_some() => {
@@ -173,7 +173,8 @@ impl Ctx<'_> {
             ExprKind::InSet { lhs, items } if super::strings::as_lower(lhs).is_some() => {
                 self.lower_in(super::strings::as_lower(lhs)?, items)
             }
-            ExprKind::Cmp { op, lhs, rhs } => {
+            ExprKind::Cmp { op, sides } => {
+                let [lhs, rhs] = &**sides;
                 if let Some(x) = self.list_list_eq(*op, lhs, rhs, &e.span) {
                     return x;
                 }
@@ -372,7 +373,8 @@ impl Ctx<'_> {
             | ExprKind::CountLists(xs)
             | ExprKind::Segment(xs)
             | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| self.find_seeds(x, out)),
-            ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
+            ExprKind::Cmp { sides, .. } => sides.iter().for_each(|x| self.find_seeds(x, out)),
+            ExprKind::Str { lhs, rhs, .. } => {
                 self.find_seeds(lhs, out);
                 self.find_seeds(rhs, out);
             }

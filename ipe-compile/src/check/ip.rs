@@ -224,11 +224,7 @@ impl Ctx<'_> {
             span: span.clone(),
         };
         let eq = Expr {
-            kind: ExprKind::Cmp {
-                op: CmpOp::Eq,
-                lhs: Box::new(elem),
-                rhs: Box::new(lhs.clone()),
-            },
+            kind: ExprKind::cmp(CmpOp::Eq, elem, lhs.clone()),
             span: span.clone(),
         };
         let any = Expr {

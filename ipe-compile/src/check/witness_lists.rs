@@ -80,8 +80,8 @@ fn range_expansion(e: &ast::Expr) -> bool {
     };
     let bound = |p: &ast::Expr, want: ast::CmpOp| {
         p.span.start == e.span.start
-            && matches!(&p.kind, ExprKind::Cmp { op, rhs, .. }
-                if *op == want && matches!(rhs.kind, ExprKind::Lit(ast::Lit::Int(_))))
+            && matches!(&p.kind, ExprKind::Cmp { op, sides }
+                if *op == want && matches!(sides[1].kind, ExprKind::Lit(ast::Lit::Int(_))))
     };
     matches!(parts.as_slice(), [a, b] if bound(a, ast::CmpOp::Ge) && bound(b, ast::CmpOp::Le))
 }
