@@ -228,7 +228,7 @@ impl Coverage {
                     })
                     .collect();
                 PolicyCoverage {
-                    name: p.name.clone(),
+                    name: p.name.as_str().to_owned(),
                     file: program.files.get(file).cloned().unwrap_or_default(),
                     line,
                     applies: [0; 4],

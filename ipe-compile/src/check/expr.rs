@@ -425,7 +425,7 @@ impl Ctx<'_> {
         };
         match &e.kind {
             ExprKind::Lit(Lit::Str(s)) => Some(Val {
-                op: ValOp::Operand(Operand::Lit(Literal::Str(s.as_str().to_owned()))),
+                op: ValOp::Operand(Operand::Lit(Literal::Str(s.clone()))),
                 ty: VTy::Scalar(Scalar::Str),
                 span: span.clone(),
                 text: crate::ast::Text::default(),
@@ -925,7 +925,7 @@ impl Ctx<'_> {
         let mut ok = true;
         for (lit, span) in items {
             let checked = match (&ty, lit) {
-                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.as_str().to_owned())),
+                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.clone())),
                 (Scalar::Int, Lit::Int(n)) => Some(Literal::Int(*n)),
                 (Scalar::Bool, Lit::Bool(b)) => Some(Literal::Bool(*b)),
                 (Scalar::Enum(m), Lit::Str(s)) => match ranks.get(s.as_str()) {
@@ -1064,9 +1064,8 @@ impl Val {
     /// The operand's text: [`Val::text`], or a string literal's value.
     pub(super) fn text_str(&self) -> &str {
         match &self.op {
-            ValOp::Operand(Operand::Lit(Literal::Str(s) | Literal::Enum { name: s, .. }))
-                if self.text.is_empty() =>
-            {
+            ValOp::Operand(Operand::Lit(Literal::Str(s))) if self.text.is_empty() => s,
+            ValOp::Operand(Operand::Lit(Literal::Enum { name: s, .. })) if self.text.is_empty() => {
                 s
             }
             _ => &self.text,
@@ -1076,9 +1075,8 @@ impl Val {
     /// [`Val::text_str`], owned.
     pub(super) fn into_text(self) -> String {
         match self.op {
-            ValOp::Operand(Operand::Lit(Literal::Str(s) | Literal::Enum { name: s, .. }))
-                if self.text.is_empty() =>
-            {
+            ValOp::Operand(Operand::Lit(Literal::Str(s))) if self.text.is_empty() => s.into(),
+            ValOp::Operand(Operand::Lit(Literal::Enum { name: s, .. })) if self.text.is_empty() => {
                 s
             }
             _ => self.text.into(),

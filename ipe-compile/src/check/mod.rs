@@ -485,7 +485,7 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, v)| {
                 let lit = match v {
-                    ast::Lit::Str(s) => hir::Literal::Str(s.as_str().to_owned()),
+                    ast::Lit::Str(s) => hir::Literal::Str(s.clone()),
                     ast::Lit::Int(n) => hir::Literal::Int(*n),
                     ast::Lit::Bool(b) => hir::Literal::Bool(*b),
                 };
@@ -498,8 +498,8 @@ impl Ctx<'_> {
             end: u32::try_from(p.name.span.end).unwrap_or(u32::MAX),
         };
         Some(hir::Policy {
-            name: p.name.text.as_str().to_owned(),
-            intent: p.intent.as_str().to_owned(),
+            name: p.name.text.clone(),
+            intent: p.intent.clone(),
             span,
             trigger,
             body: body?,

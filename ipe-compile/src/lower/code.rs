@@ -250,7 +250,7 @@ impl<'t> CodeGen<'t> {
                     let keys: Vec<Literal> = l
                         .rows
                         .iter()
-                        .map(|(k, _)| Literal::Str(k.clone()))
+                        .map(|(k, _)| Literal::Str(k.as_str().into()))
                         .collect();
                     let k = self.tables.set(&keys, Some(&Scalar::Str))?;
                     match &l.key {
@@ -421,7 +421,7 @@ impl<'t> CodeGen<'t> {
     fn segment(&mut self, g: &crate::hir::Segment, has: bool) -> Result<(), LowerError> {
         let sep = Const(
             self.tables
-                .constant(&Literal::Str(g.sep.clone()), Some(&Scalar::Str))?,
+                .constant(&Literal::Str(g.sep.as_str().into()), Some(&Scalar::Str))?,
         );
         let index = Const(
             self.tables

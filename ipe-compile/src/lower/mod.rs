@@ -824,7 +824,11 @@ pub fn lower_located(
         for (k, v) in &p.metadata {
             let key = t.text(k);
             let (kind, value): (u8, i64) = match v {
-                Literal::Str(s) | Literal::Enum { name: s, .. } => {
+                Literal::Str(s) => {
+                    let Span { off, len } = t.text(s);
+                    (meta_kind::STR, i64::from(off) | (i64::from(len) << 32))
+                }
+                Literal::Enum { name: s, .. } => {
                     let Span { off, len } = t.text(s);
                     (meta_kind::STR, i64::from(off) | (i64::from(len) << 32))
                 }
@@ -848,7 +852,7 @@ pub fn lower_located(
             None => unindexed.push(pid),
         }
         reports.push(PolicyReport {
-            name: p.name.clone(),
+            name: p.name.as_str().to_owned(),
             code_bytes: code.len() - start,
             cost: 0,
             indexed_on: indexed.map(|(s, _, _)| program.slots[usize::from(s)].path.clone()),
@@ -996,7 +1000,7 @@ pub fn lower_located(
             let name = program
                 .policies
                 .get(i)
-                .map_or_else(String::new, |p| p.name.clone());
+                .map_or_else(String::new, |p| p.name.as_str().to_owned());
             (Some(i), LowerError::OverBudget { name, cost, budget })
         }
         BundleError::Verify(e @ VerifyError::Code { policy, .. }) => (
@@ -1180,7 +1184,7 @@ fn constant_pieces(g: &hir::Segment) -> Vec<String> {
             .rows
             .iter()
             .filter_map(|(_, v)| match v {
-                Literal::Str(s) => Some(s.clone()),
+                Literal::Str(s) => Some(s.as_str().to_owned()),
                 _ => None,
             })
             .collect(),
