@@ -61,13 +61,13 @@ pub enum LowerError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyReport {
     /// Policy name.
-    pub name: String,
+    pub name: hir::Text,
     /// Bytes of bytecode (trigger and clauses).
     pub code_bytes: usize,
     /// Static bound on instructions executed per evaluation.
     pub cost: u32,
     /// The slot the trigger index files it under, if any.
-    pub indexed_on: Option<String>,
+    pub indexed_on: Option<hir::Text>,
 }
 
 /// A lowered bundle: its bytes and a per-policy report.
@@ -592,19 +592,32 @@ pub fn lower_located(
     let mut symbols = Vec::with_capacity(strings.len());
     // The interning tables sized once (issue #15): every symbol, slot path and policy name,
     // intent and clause text at most (most are distinct).
-    let clause_texts = |p: &hir::Policy| match &p.body {
-        PolicyBody::Requires { clauses, .. } => clauses.len(),
-        PolicyBody::Denies { .. } => 0,
-    };
-    let texts = strings.len()
-        + program.slots.len()
+    fn clause_texts(p: &hir::Policy) -> &[hir::Clause] {
+        match &p.body {
+            PolicyBody::Requires { clauses, .. } => clauses,
+            PolicyBody::Denies { .. } => &[],
+        }
+    }
+    let nclauses = program
+        .policies
+        .iter()
+        .map(|p| clause_texts(p).len())
+        .sum::<usize>();
+    let texts = strings.len() + program.slots.len() + 3 * program.policies.len() + nclauses;
+    // The text section's bytes, short of reasons, metadata and the like.
+    let text_bytes = strings.iter().map(|s| s.len()).sum::<usize>()
         + program
             .policies
             .iter()
-            .map(|p| 3 + clause_texts(p))
+            .map(|p| {
+                p.name.len()
+                    + p.intent.len()
+                    + clause_texts(p).iter().map(|c| c.text.len()).sum::<usize>()
+            })
             .sum::<usize>();
     t.symbols = hashbrown::HashTable::with_capacity(strings.len());
     t.text_ids = hashbrown::HashTable::with_capacity(texts);
+    t.text.reserve(text_bytes);
     for (i, s) in strings.iter().enumerate() {
         symbols.push(SymbolFields {
             text: t.add_symbol(s, i as u32),
@@ -708,11 +721,11 @@ pub fn lower_located(
         return Err(bundle_wide(LowerError::TooMany("policies")));
     }
     let mut code = Vec::new();
-    let mut policies = Vec::new();
-    let mut clauses = Vec::new();
+    let mut policies = Vec::with_capacity(program.policies.len());
+    let mut clauses = Vec::with_capacity(nclauses);
     let mut metadata = Vec::new();
     let mut reason_parts = Vec::new();
-    let mut reports = Vec::new();
+    let mut reports = Vec::with_capacity(program.policies.len());
     let mut groups: BTreeMap<u16, BTreeMap<i64, Vec<u16>>> = BTreeMap::new();
     let mut unindexed = Vec::new();
     // Each policy's place in a first-match group (issue #13; format version 2).
@@ -852,10 +865,10 @@ pub fn lower_located(
             None => unindexed.push(pid),
         }
         reports.push(PolicyReport {
-            name: p.name.as_str().to_owned(),
+            name: p.name.clone(),
             code_bytes: code.len() - start,
             cost: 0,
-            indexed_on: indexed.map(|(s, _, _)| program.slots[usize::from(s)].path.clone()),
+            indexed_on: indexed.map(|(s, _, _)| program.slots[usize::from(s)].path.as_str().into()),
         });
         policies.push(r);
     }
