@@ -210,7 +210,7 @@ struct Cx<'a> {
     defs: HashMap<&'a str, (usize, &'a ast::Def)>,
     bad_defs: HashSet<String>,
     templates: HashMap<&'a str, (usize, &'a ast::Template)>,
-    policies: HashSet<&'a str>,
+    policies: hashbrown::HashSet<&'a str>,
     origins: Origins,
     problems: Vec<Problem>,
     /// The file the expanded policy lands in (real spans of the output belong to it).
@@ -664,7 +664,7 @@ impl<'a> Cx<'a> {
             defs: HashMap::new(),
             bad_defs: HashSet::new(),
             templates: HashMap::new(),
-            policies: HashSet::new(),
+            policies: hashbrown::HashSet::new(),
             origins: Origins::default(),
             problems: Vec::new(),
             out_file: 0,
