@@ -202,7 +202,9 @@ impl Coverage {
                             ),
                             ItemKind::Clause(i) => (
                                 match &p.body {
-                                    Body::Requires { clauses, .. } => clauses[i].text.clone(),
+                                    Body::Requires { clauses, .. } => {
+                                        clauses[i].text.as_str().to_owned()
+                                    }
                                     Body::Denies { .. } => String::new(),
                                 },
                                 at(sp.as_ref().and_then(|s| s.clauses.get(i).copied())),

@@ -314,7 +314,7 @@ pub struct Clause {
     pub expr: Expr,
     /// Source text canonically spaced ([`crate::fmt::canonical_text`]), for
     /// `requirement not met: <text>`.
-    pub text: String,
+    pub text: Text,
     /// True when the clause is a comparison with a `count` on one side: the reason then ends
     /// with ` (found N)`.
     pub reports_count: bool,

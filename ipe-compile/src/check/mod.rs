@@ -388,7 +388,7 @@ impl Ctx<'_> {
             ast::Body::Permits { reason } => Some(hir::Body::Requires {
                 clauses: vec![hir::Clause {
                     expr: hir::Expr::Const(true),
-                    text: "true".to_owned(),
+                    text: "true".into(),
                     reports_count: false,
                     witness: false,
                 }],
@@ -417,7 +417,7 @@ impl Ctx<'_> {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
                                 if lhs.is_count() || rhs.is_count());
-                            let text = crate::fmt::canonical_text(self.span_str(&whole.span));
+                            let text = crate::fmt::canonical_inline(self.span_str(&whole.span));
                             clauses.push(hir::Clause {
                                 expr: e,
                                 text,
