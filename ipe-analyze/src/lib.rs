@@ -406,7 +406,8 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
             let confirmed = witness.as_ref().is_none_or(|w| {
                 let r = seen(program, w);
                 let t = ipe_compile::eval::truth(program, w, &c.expr);
-                r.matched.contains(&pol.name) && ((t == Truth::True) == want_true)
+                r.matched.iter().any(|m| m == pol.name.as_str())
+                    && ((t == Truth::True) == want_true)
             });
             if !confirmed {
                 out.push(unknown_witness(program, "a clause's truth", p, &enc).clause(ci));
@@ -503,8 +504,8 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
             let w = s.req.witness(&both);
             let r = seen(program, &w);
             let ok = r.effect == Effect::Deny
-                && r.matched.contains(&pa.name)
-                && r.matched.contains(&pb.name);
+                && r.matched.iter().any(|m| m == pa.name.as_str())
+                && r.matched.iter().any(|m| m == pb.name.as_str());
             if !ok {
                 out.push(unknown_witness(program, "a conflict", a, &enc).other(b));
                 continue;
@@ -573,7 +574,9 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
         };
         let w = s.req.witness(m);
         let r = seen(program, &w);
-        if !(r.violated.contains(na) && r.violated.contains(nb)) {
+        if !(r.violated.iter().any(|m| m == na.as_str())
+            && r.violated.iter().any(|m| m == nb.as_str()))
+        {
             out.push(unknown_witness(program, "shadowing", a, &enc).other(b));
             continue;
         }
@@ -629,7 +632,9 @@ pub fn analyze(program: &Program, opts: &Options) -> Analysis {
                                 },
                             };
                             let r = seen(program, &w);
-                            if !(r.effect == Effect::Deny && r.matched.contains(&pol.name)) {
+                            if !(r.effect == Effect::Deny
+                                && r.matched.iter().any(|m| m == pol.name.as_str()))
+                            {
                                 out.push(unknown_witness(program, "allowing", p, &enc));
                                 continue;
                             }

@@ -165,7 +165,7 @@ pub fn to_json(
 ) -> serde_json::Value {
     let name = |i: Option<usize>| {
         i.and_then(|i| program.policies.get(i))
-            .map(|p| serde_json::Value::String(p.name.clone()))
+            .map(|p| serde_json::Value::String(p.name.as_str().to_owned()))
             .unwrap_or(serde_json::Value::Null)
     };
     let findings: Vec<serde_json::Value> = analysis
@@ -176,7 +176,7 @@ pub fn to_json(
                 (Some(p), Some(ci)) => match &p.body {
                     Body::Requires { clauses, .. } => clauses
                         .get(ci)
-                        .map(|c| serde_json::Value::String(c.text.clone()))
+                        .map(|c| serde_json::Value::String(c.text.as_str().to_owned()))
                         .unwrap_or(serde_json::Value::Null),
                     Body::Denies { .. } => serde_json::Value::Null,
                 },

@@ -8,7 +8,13 @@ fn findings(src: &str) -> Vec<(Kind, Option<String>)> {
     analyze(&program, &Options::default())
         .findings
         .into_iter()
-        .map(|f| (f.kind, f.policy.map(|p| program.policies[p].name.clone())))
+        .map(|f| {
+            (
+                f.kind,
+                f.policy
+                    .map(|p| program.policies[p].name.as_str().to_owned()),
+            )
+        })
         .collect()
 }
 

@@ -202,7 +202,9 @@ impl Coverage {
                             ),
                             ItemKind::Clause(i) => (
                                 match &p.body {
-                                    Body::Requires { clauses, .. } => clauses[i].text.clone(),
+                                    Body::Requires { clauses, .. } => {
+                                        clauses[i].text.as_str().to_owned()
+                                    }
                                     Body::Denies { .. } => String::new(),
                                 },
                                 at(sp.as_ref().and_then(|s| s.clauses.get(i).copied())),
@@ -228,7 +230,7 @@ impl Coverage {
                     })
                     .collect();
                 PolicyCoverage {
-                    name: p.name.clone(),
+                    name: p.name.as_str().to_owned(),
                     file: program.files.get(file).cloned().unwrap_or_default(),
                     line,
                     applies: [0; 4],

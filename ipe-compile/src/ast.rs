@@ -365,10 +365,8 @@ pub enum ExprKind {
     Cmp {
         /// Operator.
         op: CmpOp,
-        /// Left operand.
-        lhs: Box<Expr>,
-        /// Right operand.
-        rhs: Box<Expr>,
+        /// The left and the right operand (one allocation for both, issue #15).
+        sides: Box<[Expr; 2]>,
     },
     /// `a in [l, ...]`.
     InSet {
@@ -525,6 +523,16 @@ pub enum ExprKind {
     /// `segment(x, sep, i)` (issue #14): piece `i` of string `x` split on the literal `sep`;
     /// always three arguments (the parser checks the arity).
     Segment(Vec<Expr>),
+}
+
+impl ExprKind {
+    /// The comparison `lhs op rhs`.
+    pub fn cmp(op: CmpOp, lhs: Expr, rhs: Expr) -> ExprKind {
+        ExprKind::Cmp {
+            op,
+            sides: Box::new([lhs, rhs]),
+        }
+    }
 }
 
 /// A lookup `name[key]` or `name[key].field` in a map constant (issue #13).

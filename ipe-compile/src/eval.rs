@@ -761,9 +761,9 @@ impl<'p, 'r> Eval<'p, 'r> {
 
     fn string_of(&mut self, o: &'p Operand) -> R<String> {
         match o {
-            Operand::Lit(Literal::Str(s)) => Ok(s.clone()),
+            Operand::Lit(Literal::Str(s)) => Ok(s.as_str().to_owned()),
             Operand::Lookup(l) => match self.row(l)? {
-                Literal::Str(s) => Ok(s.clone()),
+                Literal::Str(s) => Ok(s.as_str().to_owned()),
                 _ => Ok(String::new()),
             },
             Operand::Segment(g) if seg_root_is_constant(&g.x) => self.segment_text(g),
@@ -778,10 +778,10 @@ impl<'p, 'r> Eval<'p, 'r> {
     /// compare alike).
     fn value(&mut self, o: &'p Operand) -> R<Owned> {
         Ok(match o {
-            Operand::Lit(Literal::Str(s)) => Owned::Str(s.clone()),
+            Operand::Lit(Literal::Str(s)) => Owned::Str(s.as_str().to_owned()),
             Operand::Segment(g) if seg_root_is_constant(&g.x) => Owned::Str(self.segment_text(g)?),
             Operand::Lookup(l) => match self.row(l)? {
-                Literal::Str(s) => Owned::Str(s.clone()),
+                Literal::Str(s) => Owned::Str(s.as_str().to_owned()),
                 Literal::Int(n) => Owned::Int(*n),
                 Literal::Bool(b) => Owned::Bool(*b),
                 Literal::Enum { rank, .. } => Owned::Int(i64::from(*rank)),
@@ -1041,7 +1041,7 @@ impl Owned {
 
     fn of_lit(l: &Literal) -> Self {
         match l {
-            Literal::Str(s) => Owned::Str(s.clone()),
+            Literal::Str(s) => Owned::Str(s.as_str().to_owned()),
             Literal::Int(n) => Owned::Int(*n),
             Literal::Bool(b) => Owned::Bool(*b),
             Literal::Enum { rank, .. } => Owned::Int(i64::from(*rank)),
@@ -1228,7 +1228,7 @@ fn run<'p>(
         }
         let fail = |d: &mut Report, e| {
             d.errors.push(ErrorReport {
-                policy: p.name.clone(),
+                policy: p.name.as_str().to_owned(),
                 error: error_text(program, e),
             });
         };
@@ -1238,12 +1238,12 @@ fn run<'p>(
                 fail(&mut d, e);
                 continue;
             }
-            Truth::True => d.matched.push(p.name.clone()),
+            Truth::True => d.matched.push(p.name.as_str().to_owned()),
         }
         let violate = |d: &mut Report, reason: String| {
             d.violations.push(ViolationReport {
-                policy: p.name.clone(),
-                intent: p.intent.clone(),
+                policy: p.name.as_str().to_owned(),
+                intent: p.intent.as_str().to_owned(),
                 reason,
             });
         };
@@ -1402,7 +1402,7 @@ fn render<'p>(
                 match lookup(ev.request, &slot.path) {
                     // Missing: the schema default, written as a placeholder writes a value.
                     None => out.push_str(&match default {
-                        hir::Literal::Str(s) => s.clone(),
+                        hir::Literal::Str(s) => s.as_str().to_owned(),
                         hir::Literal::Int(n) => n.to_string(),
                         hir::Literal::Bool(b) => b.to_string(),
                         hir::Literal::Enum { name, .. } => name.clone(),
@@ -1440,7 +1440,7 @@ fn render<'p>(
                     Ok(Some(Value::String(k))) => {
                         match rows.binary_search_by(|r| r.0.as_str().cmp(k.as_str())) {
                             Ok(i) => match &rows[i].1 {
-                                hir::Literal::Str(s) => s.clone(),
+                                hir::Literal::Str(s) => s.as_str().to_owned(),
                                 hir::Literal::Int(n) => n.to_string(),
                                 hir::Literal::Bool(b) => b.to_string(),
                                 hir::Literal::Enum { name, .. } => name.clone(),
@@ -1660,7 +1660,7 @@ pub(crate) fn shows_default(ty: &Scalar) -> bool {
 /// A schema default as ` (found ...)` writes a value: strings and enum members quoted.
 fn found_default(d: &hir::Literal) -> String {
     match d {
-        hir::Literal::Str(s) => serde_json::to_string(s).unwrap_or_default(),
+        hir::Literal::Str(s) => serde_json::to_string(s.as_str()).unwrap_or_default(),
         hir::Literal::Enum { name, .. } => serde_json::to_string(name).unwrap_or_default(),
         hir::Literal::Int(n) => n.to_string(),
         hir::Literal::Bool(b) => b.to_string(),

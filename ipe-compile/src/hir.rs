@@ -6,6 +6,9 @@
 
 use ipe_nostd::{Effect, ValueKind};
 
+/// A name or string held inline up to 24 bytes (the syntax tree's [`crate::ast::Text`]).
+pub use crate::ast::Text;
+
 /// Index into [`Program::slots`]. Slots are sorted by path, so comparing ids compares paths.
 pub type SlotId = u16;
 
@@ -166,7 +169,7 @@ pub struct Field {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Literal {
     /// A string (for `string` operands).
-    Str(String),
+    Str(Text),
     /// An integer.
     Int(i64),
     /// A boolean.
@@ -185,7 +188,7 @@ impl Literal {
     /// values"): strings raw, ints in decimal, bools `true`/`false`, enum members by name.
     pub fn placeholder_text(&self) -> String {
         match self {
-            Literal::Str(s) => s.clone(),
+            Literal::Str(s) => s.as_str().to_owned(),
             Literal::Int(n) => n.to_string(),
             Literal::Bool(b) => b.to_string(),
             Literal::Enum { name, .. } => name.clone(),
@@ -197,9 +200,9 @@ impl Literal {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
     /// Unique name.
-    pub name: String,
+    pub name: Text,
     /// Normalized intent (whitespace collapsed).
-    pub intent: String,
+    pub intent: Text,
     /// Span of the name, for diagnostics.
     pub span: Span,
     /// The guard; `None` means the policy always applies.
@@ -311,7 +314,7 @@ pub struct Clause {
     pub expr: Expr,
     /// Source text canonically spaced ([`crate::fmt::canonical_text`]), for
     /// `requirement not met: <text>`.
-    pub text: String,
+    pub text: Text,
     /// True when the clause is a comparison with a `count` on one side: the reason then ends
     /// with ` (found N)`.
     pub reports_count: bool,

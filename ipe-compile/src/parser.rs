@@ -1054,11 +1054,7 @@ fn comparison(i: &mut In<'_>) -> PResult<Expr> {
             foreign_after_operand(i)?;
             let span = lhs.span.start..rhs.span.end;
             return Ok(Expr {
-                kind: ExprKind::Cmp {
-                    op,
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
-                },
+                kind: ExprKind::cmp(op, lhs, rhs),
                 span,
             });
         }

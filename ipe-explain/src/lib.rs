@@ -347,11 +347,11 @@ pub fn explain(
         let p = &program.policies[pt.policy];
         let out = outcome(program, pt, &report);
         if pt.applies == Some(Truth::True) {
-            matched.push(p.name.clone());
+            matched.push(p.name.as_str().to_owned());
         }
         match &out {
-            PolicyOutcome::Violated(_) => violated.push(p.name.clone()),
-            PolicyOutcome::Error(_) => errors.push(p.name.clone()),
+            PolicyOutcome::Violated(_) => violated.push(p.name.as_str().to_owned()),
+            PolicyOutcome::Error(_) => errors.push(p.name.as_str().to_owned()),
             _ => {}
         }
         let note = notes.get(pt.policy).cloned().unwrap_or(IndexNote {
@@ -400,7 +400,7 @@ pub fn explain(
         };
         // JSON.
         let mut pj = serde_json::Map::new();
-        pj.insert("policy".into(), json!(p.name));
+        pj.insert("policy".into(), json!(p.name.as_str()));
         if let Some(g) = group {
             pj.insert("group".into(), json!(g.name));
         }
@@ -451,7 +451,7 @@ pub fn explain(
             .iter()
             .filter(|t| t.group == Some(gi))
             .find(|t| matches!(t.applies, Some(Truth::True | Truth::Error(_))))
-            .map(|t| program.policies[t.policy].name.clone());
+            .map(|t| program.policies[t.policy].name.as_str().to_owned());
         let _ = match &decider {
             Some(d) => writeln!(
                 groups_text,

@@ -1062,15 +1062,12 @@ impl Cx {
                 kw: kw.clone(),
                 filter: self.boxed(filter),
             },
-            ExprKind::Cmp { op, lhs, rhs } => {
+            ExprKind::Cmp { op, sides } => {
+                let [lhs, rhs] = &**sides;
                 if let Some(x) = self.const_list_eq(e, *op, lhs, rhs) {
                     return x;
                 }
-                ExprKind::Cmp {
-                    op: *op,
-                    lhs: self.boxed(lhs),
-                    rhs: self.boxed(rhs),
-                }
+                ExprKind::cmp(*op, self.expr(lhs), self.expr(rhs))
             }
             ExprKind::Str { op, lhs, rhs } => ExprKind::Str {
                 op: *op,
@@ -1756,11 +1753,11 @@ impl Cx {
                 span: span.clone(),
             };
             let cmp = Expr {
-                kind: ExprKind::Cmp {
-                    op: if all { ast::CmpOp::Lt } else { ast::CmpOp::Ge },
-                    lhs: Box::new(count),
-                    rhs: Box::new(zero),
-                },
+                kind: ExprKind::cmp(
+                    if all { ast::CmpOp::Lt } else { ast::CmpOp::Ge },
+                    count,
+                    zero,
+                ),
                 span: span.clone(),
             };
             return Expr {
@@ -1851,9 +1848,10 @@ fn nodes(e: &Expr) -> usize {
         | ExprKind::Segment(xs)
         | ExprKind::Arith { args: xs, .. } => xs.iter().map(nodes).sum(),
         ExprKind::Where { expr, filter, .. } => nodes(expr) + nodes(filter),
-        ExprKind::Cmp { lhs, rhs, .. }
-        | ExprKind::Str { lhs, rhs, .. }
-        | ExprKind::Coalesce { lhs, rhs, .. } => nodes(lhs) + nodes(rhs),
+        ExprKind::Cmp { sides, .. } => sides.iter().map(nodes).sum(),
+        ExprKind::Str { lhs, rhs, .. } | ExprKind::Coalesce { lhs, rhs, .. } => {
+            nodes(lhs) + nodes(rhs)
+        }
         ExprKind::InSet { lhs, .. }
         | ExprKind::InPath { lhs, .. }
         | ExprKind::SetOp { lhs, .. }

@@ -256,13 +256,15 @@ impl Ctx<'_> {
     pub(super) fn is_element_list_eq(&self, parts: &[Expr]) -> bool {
         let Some((
             ExprKind::Cmp {
-                op: CmpOp::Eq, lhs, ..
+                op: CmpOp::Eq,
+                sides,
             },
             rest,
         )) = parts.split_first().map(|(a, r)| (&a.kind, r))
         else {
             return false;
         };
+        let [lhs, _] = &**sides;
         let ExprKind::Agg {
             kind: AggKind::Count,
             var,
@@ -275,8 +277,8 @@ impl Ctx<'_> {
         var.text == "__element"
             && !rest.is_empty()
             && rest.iter().enumerate().all(|(k, p)| {
-                matches!(&p.kind, ExprKind::Cmp { op: CmpOp::Eq, lhs, .. }
-                    if matches!(&lhs.kind, ExprKind::Path(n) if n.text == format!("{}[{k}]", list.text)))
+                matches!(&p.kind, ExprKind::Cmp { op: CmpOp::Eq, sides }
+                    if matches!(&sides[0].kind, ExprKind::Path(n) if n.text == format!("{}[{k}]", list.text)))
             })
             && self
                 .element_list(&Expr {
@@ -295,7 +297,7 @@ impl Ctx<'_> {
             return Self::and(parts.to_vec(), span);
         };
         let list = match &count.kind {
-            ExprKind::Cmp { lhs, .. } => match &lhs.kind {
+            ExprKind::Cmp { sides, .. } => match &sides[0].kind {
                 ExprKind::Agg { list, .. } => list.clone(),
                 _ => return Self::and(parts.to_vec(), span),
             },

@@ -160,10 +160,10 @@ impl Ctx<'_> {
                     None
                 }
             },
-            ExprKind::Cmp { op, lhs, rhs }
-                if super::strings::as_lower(lhs).is_some()
-                    || super::strings::as_lower(rhs).is_some() =>
+            ExprKind::Cmp { op, sides }
+                if sides.iter().any(|x| super::strings::as_lower(x).is_some()) =>
             {
+                let [lhs, rhs] = &**sides;
                 self.lower_cmp(*op, lhs, rhs, &e.span)
             }
             ExprKind::Str { op, lhs, rhs } if super::strings::as_lower(lhs).is_some() => {
@@ -173,7 +173,8 @@ impl Ctx<'_> {
             ExprKind::InSet { lhs, items } if super::strings::as_lower(lhs).is_some() => {
                 self.lower_in(super::strings::as_lower(lhs)?, items)
             }
-            ExprKind::Cmp { op, lhs, rhs } => {
+            ExprKind::Cmp { op, sides } => {
+                let [lhs, rhs] = &**sides;
                 if let Some(x) = self.list_list_eq(*op, lhs, rhs, &e.span) {
                     return x;
                 }
@@ -372,7 +373,8 @@ impl Ctx<'_> {
             | ExprKind::CountLists(xs)
             | ExprKind::Segment(xs)
             | ExprKind::Arith { args: xs, .. } => xs.iter().for_each(|x| self.find_seeds(x, out)),
-            ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
+            ExprKind::Cmp { sides, .. } => sides.iter().for_each(|x| self.find_seeds(x, out)),
+            ExprKind::Str { lhs, rhs, .. } => {
                 self.find_seeds(lhs, out);
                 self.find_seeds(rhs, out);
             }
@@ -423,7 +425,7 @@ impl Ctx<'_> {
         };
         match &e.kind {
             ExprKind::Lit(Lit::Str(s)) => Some(Val {
-                op: ValOp::Operand(Operand::Lit(Literal::Str(s.as_str().to_owned()))),
+                op: ValOp::Operand(Operand::Lit(Literal::Str(s.clone()))),
                 ty: VTy::Scalar(Scalar::Str),
                 span: span.clone(),
                 text: crate::ast::Text::default(),
@@ -923,7 +925,7 @@ impl Ctx<'_> {
         let mut ok = true;
         for (lit, span) in items {
             let checked = match (&ty, lit) {
-                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.as_str().to_owned())),
+                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.clone())),
                 (Scalar::Int, Lit::Int(n)) => Some(Literal::Int(*n)),
                 (Scalar::Bool, Lit::Bool(b)) => Some(Literal::Bool(*b)),
                 (Scalar::Enum(m), Lit::Str(s)) => match ranks.get(s.as_str()) {
@@ -1062,9 +1064,8 @@ impl Val {
     /// The operand's text: [`Val::text`], or a string literal's value.
     pub(super) fn text_str(&self) -> &str {
         match &self.op {
-            ValOp::Operand(Operand::Lit(Literal::Str(s) | Literal::Enum { name: s, .. }))
-                if self.text.is_empty() =>
-            {
+            ValOp::Operand(Operand::Lit(Literal::Str(s))) if self.text.is_empty() => s,
+            ValOp::Operand(Operand::Lit(Literal::Enum { name: s, .. })) if self.text.is_empty() => {
                 s
             }
             _ => &self.text,
@@ -1074,9 +1075,8 @@ impl Val {
     /// [`Val::text_str`], owned.
     pub(super) fn into_text(self) -> String {
         match self.op {
-            ValOp::Operand(Operand::Lit(Literal::Str(s) | Literal::Enum { name: s, .. }))
-                if self.text.is_empty() =>
-            {
+            ValOp::Operand(Operand::Lit(Literal::Str(s))) if self.text.is_empty() => s.into(),
+            ValOp::Operand(Operand::Lit(Literal::Enum { name: s, .. })) if self.text.is_empty() => {
                 s
             }
             _ => self.text.into(),

@@ -531,7 +531,8 @@ impl Infer {
                     )),
                 });
             }
-            ExprKind::Cmp { lhs, rhs, .. } => {
+            ExprKind::Cmp { sides, .. } => {
+                let [lhs, rhs] = &**sides;
                 let (l, r) = (self.operand(lhs), self.operand(rhs));
                 match (l, r) {
                     (Info::Key(k), Info::Known(t)) => self.set(&k, t, &lhs.span),

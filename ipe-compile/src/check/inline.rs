@@ -210,7 +210,7 @@ struct Cx<'a> {
     defs: HashMap<&'a str, (usize, &'a ast::Def)>,
     bad_defs: HashSet<String>,
     templates: HashMap<&'a str, (usize, &'a ast::Template)>,
-    policies: HashSet<&'a str>,
+    policies: hashbrown::HashSet<&'a str>,
     origins: Origins,
     problems: Vec<Problem>,
     /// The file the expanded policy lands in (real spans of the output belong to it).
@@ -515,9 +515,8 @@ fn free_heads(e: &Expr, out: &mut HashSet<String>) {
                 free_heads(f, out);
             }
         }
-        ExprKind::Cmp { lhs, rhs, .. }
-        | ExprKind::Str { lhs, rhs, .. }
-        | ExprKind::Coalesce { lhs, rhs, .. } => {
+        ExprKind::Cmp { sides, .. } => sides.iter().for_each(|x| free_heads(x, out)),
+        ExprKind::Str { lhs, rhs, .. } | ExprKind::Coalesce { lhs, rhs, .. } => {
             free_heads(lhs, out);
             free_heads(rhs, out);
         }
@@ -622,9 +621,8 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, ByteSpan)>) {
                 collect_refs(f, out);
             }
         }
-        ExprKind::Cmp { lhs, rhs, .. }
-        | ExprKind::Str { lhs, rhs, .. }
-        | ExprKind::Coalesce { lhs, rhs, .. } => {
+        ExprKind::Cmp { sides, .. } => sides.iter().for_each(|x| collect_refs(x, out)),
+        ExprKind::Str { lhs, rhs, .. } | ExprKind::Coalesce { lhs, rhs, .. } => {
             collect_refs(lhs, out);
             collect_refs(rhs, out);
         }
@@ -666,7 +664,7 @@ impl<'a> Cx<'a> {
             defs: HashMap::new(),
             bad_defs: HashSet::new(),
             templates: HashMap::new(),
-            policies: HashSet::new(),
+            policies: hashbrown::HashSet::new(),
             origins: Origins::default(),
             problems: Vec::new(),
             out_file: 0,
@@ -1084,15 +1082,12 @@ impl<'a> Cx<'a> {
                 has: l.has,
                 rows: l.rows.clone(),
             })),
-            ExprKind::Cmp { op, lhs, rhs } => {
+            ExprKind::Cmp { op, sides } => {
+                let [lhs, rhs] = &**sides;
                 if let Some(x) = self.tparam_list_eq(*op, lhs, rhs, &e.span, env) {
                     return x;
                 }
-                ExprKind::Cmp {
-                    op: *op,
-                    lhs: Box::new(self.expr(lhs, env)),
-                    rhs: Box::new(self.expr(rhs, env)),
-                }
+                ExprKind::cmp(*op, self.expr(lhs, env), self.expr(rhs, env))
             }
             ExprKind::Str { op, lhs, rhs } => ExprKind::Str {
                 op: *op,
@@ -1992,7 +1987,12 @@ impl<'a> Cx<'a> {
                     self.respan_in(x, list);
                 }
             }
-            ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Str { lhs, rhs, .. } => {
+            ExprKind::Cmp { sides, .. } => {
+                for x in sides.iter_mut() {
+                    self.respan_in(x, list);
+                }
+            }
+            ExprKind::Str { lhs, rhs, .. } => {
                 self.respan_in(lhs, list);
                 self.respan_in(rhs, list);
             }

@@ -139,7 +139,7 @@ impl Ctx<'_> {
     /// default): one address, in canonical text; `None` with a located error otherwise.
     pub(super) fn ip_default(&mut self, text: &str, span: &ByteSpan) -> Option<Literal> {
         match ip::parse(text) {
-            Some(a) => Some(Literal::Str(canonical(&a))),
+            Some(a) => Some(Literal::Str(canonical(&a).into())),
             None => {
                 self.error(
                     span.clone(),
@@ -224,11 +224,7 @@ impl Ctx<'_> {
             span: span.clone(),
         };
         let eq = Expr {
-            kind: ExprKind::Cmp {
-                op: CmpOp::Eq,
-                lhs: Box::new(elem),
-                rhs: Box::new(lhs.clone()),
-            },
+            kind: ExprKind::cmp(CmpOp::Eq, elem, lhs.clone()),
             span: span.clone(),
         };
         let any = Expr {

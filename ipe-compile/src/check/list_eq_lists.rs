@@ -118,11 +118,7 @@ impl Ctx<'_> {
             text: format!("{}[{k}]", list.text).into(),
             span: list.span.clone(),
         };
-        let mut parts = vec![at(ExprKind::Cmp {
-            op: CmpOp::Eq,
-            lhs: Box::new(count(&l.0)),
-            rhs: Box::new(count(&r.0)),
-        })];
+        let mut parts = vec![at(ExprKind::cmp(CmpOp::Eq, count(&l.0), count(&r.0)))];
         for k in 0..n {
             let (a, b) = (pos(&l.0, k), pos(&r.0, k));
             // Both `has` tests: a position one valid list lacks is never read, so an invalid
@@ -130,11 +126,11 @@ impl Ctx<'_> {
             parts.push(at(ExprKind::Paren(Box::new(at(ExprKind::Or(vec![
                 at(ExprKind::Not(Box::new(at(ExprKind::Has(a.clone()))))),
                 at(ExprKind::Not(Box::new(at(ExprKind::Has(b.clone()))))),
-                at(ExprKind::Cmp {
-                    op: CmpOp::Eq,
-                    lhs: Box::new(at(ExprKind::Path(a))),
-                    rhs: Box::new(at(ExprKind::Path(b))),
-                }),
+                at(ExprKind::cmp(
+                    CmpOp::Eq,
+                    at(ExprKind::Path(a)),
+                    at(ExprKind::Path(b)),
+                )),
             ]))))));
         }
         // An element's list field (session 9) is read by an aggregate over it before its

@@ -181,7 +181,7 @@ impl Ctx<'_> {
         let mut ok = true;
         for (lit, span) in items {
             let checked = match (elem, lit) {
-                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.as_str().to_owned())),
+                (Scalar::Str, Lit::Str(s)) => Some(Literal::Str(s.clone())),
                 (Scalar::Int, Lit::Int(n)) => Some(Literal::Int(*n)),
                 (Scalar::Bool, Lit::Bool(b)) => Some(Literal::Bool(*b)),
                 (Scalar::Enum(m), Lit::Str(s)) => self.enum_literal(s, span, m, path),

@@ -54,7 +54,7 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, v)| {
                 let v = match v {
-                    Lit::Str(s) => Literal::Str(s.as_str().to_owned()),
+                    Lit::Str(s) => Literal::Str(s.clone()),
                     Lit::Int(n) => Literal::Int(*n),
                     Lit::Bool(b) => Literal::Bool(*b),
                 };

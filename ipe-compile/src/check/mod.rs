@@ -388,7 +388,7 @@ impl Ctx<'_> {
             ast::Body::Permits { reason } => Some(hir::Body::Requires {
                 clauses: vec![hir::Clause {
                     expr: hir::Expr::Const(true),
-                    text: "true".to_owned(),
+                    text: "true".into(),
                     reports_count: false,
                     witness: false,
                 }],
@@ -417,7 +417,7 @@ impl Ctx<'_> {
                         Some(e) => {
                             let reports_count = matches!(&e, hir::Expr::Cmp { lhs, rhs, .. }
                                 if lhs.is_count() || rhs.is_count());
-                            let text = crate::fmt::canonical_text(self.span_str(&whole.span));
+                            let text = crate::fmt::canonical_inline(self.span_str(&whole.span));
                             clauses.push(hir::Clause {
                                 expr: e,
                                 text,
@@ -485,7 +485,7 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, v)| {
                 let lit = match v {
-                    ast::Lit::Str(s) => hir::Literal::Str(s.as_str().to_owned()),
+                    ast::Lit::Str(s) => hir::Literal::Str(s.clone()),
                     ast::Lit::Int(n) => hir::Literal::Int(*n),
                     ast::Lit::Bool(b) => hir::Literal::Bool(*b),
                 };
@@ -498,8 +498,8 @@ impl Ctx<'_> {
             end: u32::try_from(p.name.span.end).unwrap_or(u32::MAX),
         };
         Some(hir::Policy {
-            name: p.name.text.as_str().to_owned(),
-            intent: p.intent.as_str().to_owned(),
+            name: p.name.text.clone(),
+            intent: p.intent.clone(),
             span,
             trigger,
             body: body?,

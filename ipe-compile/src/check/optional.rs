@@ -197,12 +197,12 @@ pub(super) fn defaults(
 /// A default literal of scalar type `s`, or the word for what was found instead.
 fn default_literal(s: &Scalar, lit: &Lit) -> Result<Literal, String> {
     match (s, lit) {
-        (Scalar::Str, Lit::Str(v)) => Ok(Literal::Str(v.to_string())),
+        (Scalar::Str, Lit::Str(v)) => Ok(Literal::Str(v.clone())),
         (Scalar::Int, Lit::Int(n)) => Ok(Literal::Int(*n)),
         (Scalar::Bool, Lit::Bool(b)) => Ok(Literal::Bool(*b)),
         // Issue #14: one address, kept in canonical text.
         (Scalar::Ip, Lit::Str(v)) => match ipe_nostd::ip::parse(v) {
-            Some(a) => Ok(Literal::Str(super::ip::canonical(&a))),
+            Some(a) => Ok(Literal::Str(super::ip::canonical(&a).into())),
             None => Err(format!("\"{v}\", which is not an IP address")),
         },
         (Scalar::Enum(m), Lit::Str(v)) => match m.iter().position(|x| x == v) {
@@ -687,7 +687,7 @@ fn const_value(o: &Operand) -> Option<Option<Literal>> {
         },
         Operand::Segment(g) => match &g.x {
             Operand::Lit(Literal::Str(s)) => Some(
-                ipe_nostd::segment::segment(s, &g.sep, g.index).map(|p| Literal::Str(p.to_owned())),
+                ipe_nostd::segment::segment(s, &g.sep, g.index).map(|p| Literal::Str(p.into())),
             ),
             _ => None,
         },

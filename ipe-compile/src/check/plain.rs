@@ -27,8 +27,8 @@ fn structural(e: &Expr, x: &impl Fn(&Expr) -> bool) -> Option<bool> {
         ExprKind::TimePart { arg, .. } => x(arg),
         ExprKind::TimeArith { lhs, rhs, .. }
         | ExprKind::Coalesce { lhs, rhs, .. }
-        | ExprKind::Cmp { lhs, rhs, .. }
         | ExprKind::Str { lhs, rhs, .. } => x(lhs) && x(rhs),
+        ExprKind::Cmp { sides, .. } => x(&sides[0]) && x(&sides[1]),
         ExprKind::Where { expr, filter, .. } => x(expr) && x(filter),
         ExprKind::And(xs)
         | ExprKind::Or(xs)

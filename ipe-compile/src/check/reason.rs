@@ -424,9 +424,8 @@ fn bound_names(e: &ast::Expr, out: &mut Vec<String>) {
                 bound_names(f, out);
             }
         }
-        ExprKind::Cmp { lhs, rhs, .. }
-        | ExprKind::Str { lhs, rhs, .. }
-        | ExprKind::Coalesce { lhs, rhs, .. } => {
+        ExprKind::Cmp { sides, .. } => sides.iter().for_each(|x| bound_names(x, out)),
+        ExprKind::Str { lhs, rhs, .. } | ExprKind::Coalesce { lhs, rhs, .. } => {
             bound_names(lhs, out);
             bound_names(rhs, out);
         }

@@ -252,7 +252,7 @@ impl Ctx<'_> {
             .iter()
             .map(|(k, v)| {
                 let v = match v {
-                    crate::ast::Lit::Str(s) => hir::Literal::Str(s.as_str().to_owned()),
+                    crate::ast::Lit::Str(s) => hir::Literal::Str(s.clone()),
                     crate::ast::Lit::Int(n) => hir::Literal::Int(*n),
                     crate::ast::Lit::Bool(b) => hir::Literal::Bool(*b),
                 };

@@ -33,7 +33,7 @@ impl Ctx<'_> {
         let indexv = self.value(index);
         let (xv, sepv, indexv) = (xv?, sepv?, indexv?);
         let sep = match &sepv.op {
-            ValOp::Operand(Operand::Lit(Literal::Str(s))) if !s.is_empty() => s.clone(),
+            ValOp::Operand(Operand::Lit(Literal::Str(s))) if !s.is_empty() => s.as_str().to_owned(),
             ValOp::Operand(Operand::Lit(Literal::Str(_))) => {
                 self.error(
                     sepv.span.clone(),
@@ -72,7 +72,7 @@ impl Ctx<'_> {
         let op = match (&xv.op, &xv.ty) {
             (ValOp::Operand(Operand::Lit(Literal::Str(s))), _) => {
                 match ipe_nostd::segment::segment(s, &sep, i) {
-                    Some(piece) => Operand::Lit(Literal::Str(piece.to_owned())),
+                    Some(piece) => Operand::Lit(Literal::Str(piece.into())),
                     None => {
                         self.error(
                             span,

@@ -178,7 +178,7 @@ impl Ctx<'_> {
             );
             return None;
         }
-        Some(s.clone())
+        Some(s.as_str().to_owned())
     }
 
     /// The other side of `lower(x) op y` when it is not `lower(..)` (issue #14, session 9): a
@@ -190,7 +190,7 @@ impl Ctx<'_> {
         match (&v.op, &v.ty) {
             (ValOp::Operand(Operand::Lit(Literal::Str(_))), _) => self
                 .lower_needle(needle)
-                .map(|n| Operand::Lit(Literal::Str(n))),
+                .map(|n| Operand::Lit(Literal::Str(n.into()))),
             (ValOp::Operand(o), VTy::Scalar(Scalar::Str)) => Some(o.clone()),
             (_, ty) => {
                 let found = ty_word(ty);
@@ -237,12 +237,12 @@ impl Ctx<'_> {
             (a, Operand::Lit(Literal::Str(b))) => hir::Expr::Str {
                 op,
                 lhs: a,
-                rhs: Operand::Lit(Literal::Str(lowered(&b))),
+                rhs: Operand::Lit(Literal::Str(lowered(&b).into())),
             },
             (Operand::Lit(Literal::Str(a)), b) if op == StrOp::LowerEq => hir::Expr::Str {
                 op,
                 lhs: b,
-                rhs: Operand::Lit(Literal::Str(lowered(&a))),
+                rhs: Operand::Lit(Literal::Str(lowered(&a).into())),
             },
             (lhs, rhs) => hir::Expr::Fold { op, lhs, rhs },
         })
@@ -311,7 +311,7 @@ impl Ctx<'_> {
             o => hir::Expr::Fold {
                 op: StrOp::Matches,
                 lhs: o,
-                rhs: Operand::Lit(Literal::Str(r.to_string())),
+                rhs: Operand::Lit(Literal::Str(r.as_str().into())),
             },
         })
     }
@@ -344,7 +344,7 @@ impl Ctx<'_> {
                 _ => hir::Expr::Str {
                     op: StrOp::LowerEq,
                     lhs: o.clone(),
-                    rhs: Operand::Lit(Literal::Str(n)),
+                    rhs: Operand::Lit(Literal::Str(n.into())),
                 },
             })
             .collect();

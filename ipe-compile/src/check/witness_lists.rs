@@ -37,12 +37,12 @@ pub(super) fn clause_parts<'e>(
     expr: &'e ast::Expr,
     template: Option<&[ReasonPart]>,
 ) -> Vec<ClausePart<'e>> {
-    let parts: Vec<&ast::Expr> = match &expr.kind {
+    let parts: &[ast::Expr] = match &expr.kind {
         // The `and` of a range's expansion (`x in lo..hi`, `x in [lo..hi]`: every part starts
         // where the whole does, which no written `and` can) is one clause, shown as written
         // and run as one range table (issue #14, session 9).
-        ExprKind::And(parts) if !range_expansion(expr) => parts.iter().collect(),
-        _ => vec![expr],
+        ExprKind::And(parts) if !range_expansion(expr) => parts,
+        _ => std::slice::from_ref(expr),
     };
     let named = |var: &str| {
         template.is_some_and(|t| {
@@ -53,8 +53,9 @@ pub(super) fn clause_parts<'e>(
             })
         })
     };
-    let mut out = Vec::new();
-    for (i, whole) in parts.into_iter().enumerate() {
+    // Sized once: one clause per conjunct unless an aggregate splits.
+    let mut out = Vec::with_capacity(parts.len());
+    for (i, whole) in parts.iter().enumerate() {
         if let Some(alls) = several_lists(whole).filter(|(var, _)| named(var)) {
             out.extend(alls.1.into_iter().map(|expr| ClausePart {
                 expr,
@@ -80,8 +81,8 @@ fn range_expansion(e: &ast::Expr) -> bool {
     };
     let bound = |p: &ast::Expr, want: ast::CmpOp| {
         p.span.start == e.span.start
-            && matches!(&p.kind, ExprKind::Cmp { op, rhs, .. }
-                if *op == want && matches!(rhs.kind, ExprKind::Lit(ast::Lit::Int(_))))
+            && matches!(&p.kind, ExprKind::Cmp { op, sides }
+                if *op == want && matches!(sides[1].kind, ExprKind::Lit(ast::Lit::Int(_))))
     };
     matches!(parts.as_slice(), [a, b] if bound(a, ast::CmpOp::Ge) && bound(b, ast::CmpOp::Le))
 }

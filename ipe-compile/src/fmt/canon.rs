@@ -43,6 +43,15 @@ pub fn canonical_text(src: &str) -> String {
     spaced_tokens(src)
 }
 
+/// [`canonical_text`] as a [`crate::ast::Text`]: a canonical source of up to 24 bytes is
+/// copied inline, without an allocation (issue #15: a requirement clause's text).
+pub(crate) fn canonical_inline(src: &str) -> crate::ast::Text {
+    if is_canonical(src) {
+        return crate::ast::Text::new(src);
+    }
+    spaced_tokens(src).into()
+}
+
 /// [`canonical_text`] from the tokens.
 fn spaced_tokens(src: &str) -> String {
     let toks = lex::tokens(src);

@@ -13,6 +13,7 @@
 mod canon;
 mod lex;
 
+pub(crate) use canon::canonical_inline;
 pub use canon::canonical_text;
 
 use crate::parser::{self, SyntaxError};

@@ -23,7 +23,9 @@ pub(super) struct CodeGen<'t> {
     pub(super) tables: &'t mut Tables,
     /// The program's slots, to type operands.
     pub(super) slots: &'t [Slot],
-    pub(super) out: Vec<u8>,
+    /// The bundle's code so far: the block is appended (jumps are relative, so where it
+    /// starts does not matter).
+    pub(super) out: &'t mut Vec<u8>,
 }
 
 /// The operator with its operands swapped (`a < b` is `b > a`).
@@ -248,7 +250,7 @@ impl<'t> CodeGen<'t> {
                     let keys: Vec<Literal> = l
                         .rows
                         .iter()
-                        .map(|(k, _)| Literal::Str(k.clone()))
+                        .map(|(k, _)| Literal::Str(k.as_str().into()))
                         .collect();
                     let k = self.tables.set(&keys, Some(&Scalar::Str))?;
                     match &l.key {
@@ -290,30 +292,27 @@ impl<'t> CodeGen<'t> {
     /// `first jump.false L rest and L:` (or `first` alone): the shape from which the verifier
     /// proves the trigger index. Reordering is legal as in [`Self::chain`].
     pub(super) fn trigger(&mut self, e: &Expr, first: Option<usize>) -> Result<(), LowerError> {
-        let (lead, rest): (&Expr, Vec<Expr>) = match (e, first) {
+        let (lead, rest): (&Expr, &[Expr]) = match (e, first) {
             (Expr::And(es), Some(at)) => match es.get(at) {
-                Some(lead) => (
-                    lead,
-                    es.iter()
-                        .enumerate()
-                        .filter(|&(i, _)| i != at)
-                        .map(|(_, c)| c.clone())
-                        .collect(),
-                ),
+                Some(lead) => (lead, es),
                 None => return self.expr(e),
             },
-            (_, Some(_)) => (e, Vec::new()),
+            (_, Some(_)) => (e, &[]),
             (_, None) => return self.expr(e),
         };
         self.expr(lead)?;
-        if rest.is_empty() {
+        // The other conjuncts, in their order (not copied, issue #15).
+        let mut others = rest.iter().filter(|&c| !std::ptr::eq(c, lead));
+        let Some(second) = others.next() else {
             return Ok(());
-        }
+        };
         let jump = |by| Instr::JumpIfFalse { by: Offset(by) };
         let at = self.emit(jump(0));
-        match <[Expr; 1]>::try_from(rest) {
-            Ok([one]) => self.expr(&one)?,
-            Err(rest) => self.expr(&Expr::And(rest))?,
+        match others.next() {
+            None => self.expr(second)?,
+            Some(third) => {
+                self.chain([second, third].into_iter().chain(others), false)?;
+            }
         }
         self.emit(Instr::And {});
         let by = self.distance(at, jump(0).encoded_len())?;
@@ -324,7 +323,11 @@ impl<'t> CodeGen<'t> {
     /// `e0 jump L e1 combine jump L e2 combine ... L:` (`jump.false`/`and`, or with `or`
     /// `jump.true`/`or`), cheapest operands first. Reordering is legal: `and`/`or` results,
     /// errors included, do not depend on operand order.
-    fn chain(&mut self, es: &[Expr], or: bool) -> Result<(), LowerError> {
+    fn chain<'e>(
+        &mut self,
+        es: impl IntoIterator<Item = &'e Expr>,
+        or: bool,
+    ) -> Result<(), LowerError> {
         let jump = |by| {
             let by = Offset(by);
             if or {
@@ -334,7 +337,7 @@ impl<'t> CodeGen<'t> {
             }
         };
         let combine = if or { Instr::Or {} } else { Instr::And {} };
-        let mut order: Vec<&Expr> = es.iter().collect();
+        let mut order: Vec<&Expr> = es.into_iter().collect();
         order.sort_by_key(|e| cost(e));
         let mut patches = Vec::new();
         for (i, e) in order.iter().enumerate() {
@@ -418,7 +421,7 @@ impl<'t> CodeGen<'t> {
     fn segment(&mut self, g: &crate::hir::Segment, has: bool) -> Result<(), LowerError> {
         let sep = Const(
             self.tables
-                .constant(&Literal::Str(g.sep.clone()), Some(&Scalar::Str))?,
+                .constant(&Literal::Str(g.sep.as_str().into()), Some(&Scalar::Str))?,
         );
         let index = Const(
             self.tables

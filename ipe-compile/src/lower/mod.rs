@@ -61,13 +61,13 @@ pub enum LowerError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyReport {
     /// Policy name.
-    pub name: String,
+    pub name: hir::Text,
     /// Bytes of bytecode (trigger and clauses).
     pub code_bytes: usize,
     /// Static bound on instructions executed per evaluation.
     pub cost: u32,
     /// The slot the trigger index files it under, if any.
-    pub indexed_on: Option<String>,
+    pub indexed_on: Option<hir::Text>,
 }
 
 /// A lowered bundle: its bytes and a per-policy report.
@@ -492,13 +492,13 @@ fn scalar_kind(s: &Scalar) -> u8 {
 
 /// The trigger conjunct the index files a policy under: `slot == literal` or
 /// `slot in [literals]`, fewest keys first; with its position among the top-level conjuncts.
-fn index_key(trigger: &Expr) -> Option<(u16, Vec<&Literal>, usize)> {
-    let conjuncts: Vec<&Expr> = match trigger {
-        Expr::And(es) => es.iter().collect(),
-        e => vec![e],
+fn index_key(trigger: &Expr) -> Option<(u16, &[Literal], usize)> {
+    let conjuncts: &[Expr] = match trigger {
+        Expr::And(es) => es,
+        e => std::slice::from_ref(e),
     };
     conjuncts
-        .into_iter()
+        .iter()
         .enumerate()
         .filter_map(|(at, c)| match c {
             Expr::Cmp {
@@ -512,11 +512,11 @@ fn index_key(trigger: &Expr) -> Option<(u16, Vec<&Literal>, usize)> {
                 lhs: Operand::Lit(l),
                 rhs: Operand::Slot(s),
                 ..
-            } => Some((*s, vec![l], at)),
+            } => Some((*s, std::slice::from_ref(l), at)),
             Expr::InSet {
                 lhs: Operand::Slot(s),
                 set,
-            } if !set.is_empty() => Some((*s, set.iter().collect(), at)),
+            } if !set.is_empty() => Some((*s, set.as_slice(), at)),
             _ => None,
         })
         .min_by_key(|(_, keys, _)| keys.len())
@@ -592,19 +592,32 @@ pub fn lower_located(
     let mut symbols = Vec::with_capacity(strings.len());
     // The interning tables sized once (issue #15): every symbol, slot path and policy name,
     // intent and clause text at most (most are distinct).
-    let clause_texts = |p: &hir::Policy| match &p.body {
-        PolicyBody::Requires { clauses, .. } => clauses.len(),
-        PolicyBody::Denies { .. } => 0,
-    };
-    let texts = strings.len()
-        + program.slots.len()
+    fn clause_texts(p: &hir::Policy) -> &[hir::Clause] {
+        match &p.body {
+            PolicyBody::Requires { clauses, .. } => clauses,
+            PolicyBody::Denies { .. } => &[],
+        }
+    }
+    let nclauses = program
+        .policies
+        .iter()
+        .map(|p| clause_texts(p).len())
+        .sum::<usize>();
+    let texts = strings.len() + program.slots.len() + 3 * program.policies.len() + nclauses;
+    // The text section's bytes, short of reasons, metadata and the like.
+    let text_bytes = strings.iter().map(|s| s.len()).sum::<usize>()
         + program
             .policies
             .iter()
-            .map(|p| 3 + clause_texts(p))
+            .map(|p| {
+                p.name.len()
+                    + p.intent.len()
+                    + clause_texts(p).iter().map(|c| c.text.len()).sum::<usize>()
+            })
             .sum::<usize>();
     t.symbols = hashbrown::HashTable::with_capacity(strings.len());
     t.text_ids = hashbrown::HashTable::with_capacity(texts);
+    t.text.reserve(text_bytes);
     for (i, s) in strings.iter().enumerate() {
         symbols.push(SymbolFields {
             text: t.add_symbol(s, i as u32),
@@ -708,11 +721,11 @@ pub fn lower_located(
         return Err(bundle_wide(LowerError::TooMany("policies")));
     }
     let mut code = Vec::new();
-    let mut policies = Vec::new();
-    let mut clauses = Vec::new();
+    let mut policies = Vec::with_capacity(program.policies.len());
+    let mut clauses = Vec::with_capacity(nclauses);
     let mut metadata = Vec::new();
     let mut reason_parts = Vec::new();
-    let mut reports = Vec::new();
+    let mut reports = Vec::with_capacity(program.policies.len());
     let mut groups: BTreeMap<u16, BTreeMap<i64, Vec<u16>>> = BTreeMap::new();
     let mut unindexed = Vec::new();
     // Each policy's place in a first-match group (issue #13; format version 2).
@@ -745,20 +758,19 @@ pub fn lower_located(
             .filter(|_| role == group::NONE)
             .and_then(index_key);
         if let Some(tr) = &p.trigger {
+            let off = code.len();
             let mut g = CodeGen {
                 tables: &mut t,
                 slots: &program.slots,
-                out: Vec::new(),
+                out: &mut code,
             };
             // The indexed conjunct leads the code: the verifier proves the index from it.
             g.trigger(tr, indexed.as_ref().map(|(_, _, at)| *at))
                 .map_err(in_policy)?;
-            let bytes = g.out;
             r.trigger = Span {
-                off: code.len() as u32,
-                len: bytes.len() as u32,
+                off: off as u32,
+                len: (code.len() - off) as u32,
             };
-            code.extend_from_slice(&bytes);
         } else {
             r.trigger = Span {
                 off: code.len() as u32,
@@ -774,23 +786,22 @@ pub fn lower_located(
                 r.clause_count = u16::try_from(cs.len())
                     .map_err(|_| in_policy(LowerError::TooMany("clauses")))?;
                 for c in cs {
+                    let off = code.len();
                     let mut g = CodeGen {
                         tables: &mut t,
                         slots: &program.slots,
-                        out: Vec::new(),
+                        out: &mut code,
                     };
                     g.clause(&c.expr, c.reports_count).map_err(in_policy)?;
-                    let bytes = g.out;
                     clauses.push(ClauseFields {
                         code: Span {
-                            off: code.len() as u32,
-                            len: bytes.len() as u32,
+                            off: off as u32,
+                            len: (code.len() - off) as u32,
                         },
                         text: t.text(&c.text),
                         reports_count: u8::from(c.reports_count),
                         witness: u8::from(c.witness),
                     });
-                    code.extend_from_slice(&bytes);
                 }
                 reason
             }
@@ -826,7 +837,11 @@ pub fn lower_located(
         for (k, v) in &p.metadata {
             let key = t.text(k);
             let (kind, value): (u8, i64) = match v {
-                Literal::Str(s) | Literal::Enum { name: s, .. } => {
+                Literal::Str(s) => {
+                    let Span { off, len } = t.text(s);
+                    (meta_kind::STR, i64::from(off) | (i64::from(len) << 32))
+                }
+                Literal::Enum { name: s, .. } => {
                     let Span { off, len } = t.text(s);
                     (meta_kind::STR, i64::from(off) | (i64::from(len) << 32))
                 }
@@ -839,7 +854,7 @@ pub fn lower_located(
         match &indexed {
             Some((slot, keys, _)) => {
                 let group = groups.entry(*slot).or_default();
-                for k in keys {
+                for k in *keys {
                     let key = t.key(k).1;
                     let bucket = group.entry(key).or_default();
                     if bucket.last() != Some(&pid) {
@@ -853,7 +868,7 @@ pub fn lower_located(
             name: p.name.clone(),
             code_bytes: code.len() - start,
             cost: 0,
-            indexed_on: indexed.map(|(s, _, _)| program.slots[usize::from(s)].path.clone()),
+            indexed_on: indexed.map(|(s, _, _)| program.slots[usize::from(s)].path.as_str().into()),
         });
         policies.push(r);
     }
@@ -998,7 +1013,7 @@ pub fn lower_located(
             let name = program
                 .policies
                 .get(i)
-                .map_or_else(String::new, |p| p.name.clone());
+                .map_or_else(String::new, |p| p.name.as_str().to_owned());
             (Some(i), LowerError::OverBudget { name, cost, budget })
         }
         BundleError::Verify(e @ VerifyError::Code { policy, .. }) => (
@@ -1182,7 +1197,7 @@ fn constant_pieces(g: &hir::Segment) -> Vec<String> {
             .rows
             .iter()
             .filter_map(|(_, v)| match v {
-                Literal::Str(s) => Some(s.clone()),
+                Literal::Str(s) => Some(s.as_str().to_owned()),
                 _ => None,
             })
             .collect(),

@@ -63,9 +63,9 @@ pub(crate) fn expand(list: &Name, items: Vec<Expr>, op: CmpOp, whole: ByteSpan) 
         kind,
         span: whole.clone(),
     };
-    let mut parts = vec![at(ExprKind::Cmp {
-        op: CmpOp::Eq,
-        lhs: Box::new(at(ExprKind::Agg {
+    let mut parts = vec![at(ExprKind::cmp(
+        CmpOp::Eq,
+        at(ExprKind::Agg {
             kind: AggKind::Count,
             var: Box::new(Name {
                 text: ("__element".to_owned()).into(),
@@ -73,19 +73,15 @@ pub(crate) fn expand(list: &Name, items: Vec<Expr>, op: CmpOp, whole: ByteSpan) 
             }),
             list: Box::new(list.clone()),
             filter: None,
-        })),
-        rhs: Box::new(at(ExprKind::Lit(crate::ast::Lit::Int(n)))),
-    })];
+        }),
+        at(ExprKind::Lit(crate::ast::Lit::Int(n))),
+    ))];
     for (k, item) in items.into_iter().enumerate() {
         let elem = Name {
             text: format!("{}[{k}]", list.text).into(),
             span: list.span.clone(),
         };
-        parts.push(at(ExprKind::Cmp {
-            op: CmpOp::Eq,
-            lhs: Box::new(at(ExprKind::Path(elem))),
-            rhs: Box::new(item),
-        }));
+        parts.push(at(ExprKind::cmp(CmpOp::Eq, at(ExprKind::Path(elem)), item)));
     }
     let all = at(ExprKind::Paren(Box::new(at(ExprKind::And(parts)))));
     match op {

@@ -143,14 +143,14 @@ pub(super) fn str_range(i: &mut In<'_>) -> PResult<StrRange> {
 fn within_str(lhs: &Expr, r: &StrRange) -> Expr {
     let span = lhs.span.start..r.hi_span.end;
     let cmp = |op, v: &str, at: &ByteSpan| Expr {
-        kind: ExprKind::Cmp {
+        kind: ExprKind::cmp(
             op,
-            lhs: Box::new(lhs.clone()),
-            rhs: Box::new(Expr {
+            lhs.clone(),
+            Expr {
                 kind: ExprKind::Lit(Lit::Str(v.to_owned().into())),
                 span: at.clone(),
-            }),
-        },
+            },
+        ),
         span: span.clone(),
     };
     Expr {
@@ -166,14 +166,14 @@ fn within_str(lhs: &Expr, r: &StrRange) -> Expr {
 fn within(lhs: &Expr, r: &Range) -> Expr {
     let span = lhs.span.start..r.hi_span.end;
     let cmp = |op, v: i64, at: &ByteSpan| Expr {
-        kind: ExprKind::Cmp {
+        kind: ExprKind::cmp(
             op,
-            lhs: Box::new(lhs.clone()),
-            rhs: Box::new(Expr {
+            lhs.clone(),
+            Expr {
                 kind: ExprKind::Lit(Lit::Int(v)),
                 span: at.clone(),
-            }),
-        },
+            },
+        ),
         span: span.clone(),
     };
     // Both bounds are located at the whole `lo..hi`, so a misuse (a range over a string)

@@ -238,9 +238,10 @@ fn issue13_coalesce_binds_tighter_than_comparisons_and_nests_to_the_right() {
     let Some(t) = &p.trigger else {
         panic!("a trigger")
     };
-    let ExprKind::Cmp { lhs, rhs, .. } = &t.kind else {
+    let ExprKind::Cmp { sides, .. } = &t.kind else {
         panic!("a comparison at the top: {t:?}")
     };
+    let [lhs, rhs] = &**sides;
     let ExprKind::Coalesce {
         lhs: a, rhs: rest, ..
     } = &lhs.kind

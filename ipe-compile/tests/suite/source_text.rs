@@ -98,7 +98,7 @@ fn issue11_multi_line_string_reads_crlf_as_lf() {
     }
     assert_eq!(
         policy.metadata,
-        [("note".to_owned(), hir::Literal::Str("a\n  b".to_owned()))]
+        [("note".to_owned(), hir::Literal::Str("a\n  b".into()))]
     );
 }
 
