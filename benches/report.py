@@ -126,13 +126,13 @@ GOAL_NOTES = {
     "error codes folded while building the IR, slot read errors deferred to the error exit, no unused "
     "text loads. Next: what is left is Cranelift's own pipeline (register allocation, emission, "
     "lowering), which scales with the IR: fewer values per slot read.",
-    "compile": "Profile: \"Compile time (issue #15, session 14)\" and \"Interpreter and JIT `in` (issue #15, "
-    "session 15)\": 454 M instructions for 10,000 policies since `78f1200` (461 M in this run, 525 M at "
-    "the start of session 14, 1,253 M at the start of session 10). In this run `compile/ipe/10000` took 76 ms after the Cedar rows "
-    "(243 ms each, run first); run alone twice on the same binary it took 40.5 and 39.6 ms "
-    "(fastest 37 ms): the allocation-heavy rows of this session's machine vary with what ran "
-    "before them. Next: fewer allocations (353 k per 10,000 policies: one box per comparison "
-    "instead of two), which is what both the time and its spread follow.",
+    "compile": "Profile: \"Compile time (issue #15, session 17)\": 393 M instructions and 143 k "
+    "allocations for 10,000 policies (454 M and 353 k at the start of session 17, 525 M at the start "
+    "of session 14, 1,253 M at the start of session 10): code written in place, one box per "
+    "comparison, short texts inline in the checked program. The allocation-heavy rows of this "
+    "machine vary with what ran before them (session 16: 76 ms after the Cedar rows, 37–40 ms "
+    "alone). Next: an arena (`bumpalo`) for the syntax tree's ~14 allocations per policy, and the "
+    "checker's `compare` (16 M).",
     "latency": "Profile: \"Where the latency tail comes from (issue #15, session 13)\" and \"Profiling counters on "
     "the request path (issue #15, session 14)\". In session 15's runs the busy-loop control rows (no "
     "engine: a loop of the median's length on the same threads) reached 1.27–6.71x at p99.9 against "
