@@ -1,5 +1,30 @@
 //! The interpreter's prepared aggregate chains (`ipe_nostd::vm::Prepared`, issue #15).
 
+/// The bundle bytes of the one source file `src` named `name` (default options).
+fn compile(name: &str, src: &str) -> Vec<u8> {
+    ipe_compile::compile_bundle_str_with(&[(name, src)], &ipe_compile::CompileOptions::default())
+        .expect("compiles")
+        .1
+        .bytes
+}
+
+/// The decision for `request` over `b`, evaluated with `table` (`prepared`) or without one.
+fn decide<const N: usize>(
+    b: &ipe_nostd::Bundle<'_>,
+    table: &ipe_nostd::vm::Prepared<N>,
+    request: &serde_json::Value,
+    prepared: bool,
+) -> ipe_nostd::Decision<8> {
+    let arena = bumpalo::Bump::new();
+    let mut ctx = ipe_nostd::Context::<64>::new();
+    ipe_host::request::fill(b, request, &arena, &mut ctx);
+    if prepared {
+        ipe_nostd::vm::evaluate_prepared(b, table, &ctx)
+    } else {
+        ipe_nostd::evaluate(b, &ctx)
+    }
+}
+
 /// Issue #15, session 13: the seed's `count ... where` filter is a chain the prepared table
 /// holds, and a table is ignored for another bundle (decisions the same either way).
 #[test]
@@ -9,13 +34,7 @@ fn prepared_chains_hold_the_seed_filter_and_only_serve_their_bundle() {
         include_str!("../../../examples/seed/schema.ipe"),
         include_str!("../../../examples/seed/policy.ipe")
     );
-    let bytes = ipe_compile::compile_bundle_str_with(
-        &[("seed.ipe", src.as_str())],
-        &ipe_compile::CompileOptions::default(),
-    )
-    .expect("the seed compiles")
-    .1
-    .bytes;
+    let bytes = compile("seed.ipe", &src);
     let copy = bytes.clone();
     let a = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
     let b = ipe_nostd::Bundle::from_bytes(&copy).expect("verifies");
@@ -80,13 +99,7 @@ policy Owner:
   triggers when env == "prod"
   requires name in owners
 "#;
-    let bytes = ipe_compile::compile_bundle_str_with(
-        &[("plans.ipe", src)],
-        &ipe_compile::CompileOptions::default(),
-    )
-    .expect("compiles")
-    .1
-    .bytes;
+    let bytes = compile("plans.ipe", src);
     let b = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
     let table = ipe_nostd::vm::Prepared::<4>::new(&b);
     assert!(!table.is_empty(), "the string clauses are planned");
@@ -104,19 +117,13 @@ policy Owner:
                            "owners": []}),
         serde_json::json!({"env": "dev"}),
     ];
-    let arena = bumpalo::Bump::new();
     for request in &requests {
-        let mut ctx = ipe_nostd::Context::<64>::new();
-        ipe_host::request::fill(&b, request, &arena, &mut ctx);
-        let plain: ipe_nostd::Decision<8> = ipe_nostd::evaluate(&b, &ctx);
-        let planned: ipe_nostd::Decision<8> = ipe_nostd::vm::evaluate_prepared(&b, &table, &ctx);
-        assert_eq!(plain, planned, "{request}");
+        let plain = decide(&b, &table, request, false);
+        assert_eq!(plain, decide(&b, &table, request, true), "{request}");
     }
     // The requests reach every outcome: allowed, violated and in error.
     let decide = |r: &serde_json::Value| {
-        let mut ctx = ipe_nostd::Context::<64>::new();
-        ipe_host::request::fill(&b, r, &arena, &mut ctx);
-        let d: ipe_nostd::Decision<8> = ipe_nostd::vm::evaluate_prepared(&b, &table, &ctx);
+        let d = decide(&b, &table, r, true);
         (d.effect, d.violations.len(), d.errors.len())
     };
     assert_eq!(decide(&requests[0]), (ipe_nostd::Effect::Allow, 0, 0));
@@ -168,13 +175,7 @@ policy Three:
     where approver.role == "junior" and approver.department == requester.department
     and approver.level < 2
 "#;
-    let bytes = ipe_compile::compile_bundle_str_with(
-        &[("counts.ipe", src)],
-        &ipe_compile::CompileOptions::default(),
-    )
-    .expect("compiles")
-    .1
-    .bytes;
+    let bytes = compile("counts.ipe", src);
     let b = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
     let table = ipe_nostd::vm::Prepared::<8>::new(&b);
     assert_eq!(table.len(), 4, "every filter is a prepared chain");
@@ -204,17 +205,7 @@ policy Three:
         serde_json::json!({"env": "prod"}),
         serde_json::json!({"env": "dev"}),
     ];
-    let arena = bumpalo::Bump::new();
-    let decide = |r: &serde_json::Value, prepared: bool| {
-        let mut ctx = ipe_nostd::Context::<64>::new();
-        ipe_host::request::fill(&b, r, &arena, &mut ctx);
-        let d: ipe_nostd::Decision<8> = if prepared {
-            ipe_nostd::vm::evaluate_prepared(&b, &table, &ctx)
-        } else {
-            ipe_nostd::evaluate(&b, &ctx)
-        };
-        d
-    };
+    let decide = |r: &serde_json::Value, prepared: bool| decide(&b, &table, r, prepared);
     for request in &requests {
         assert_eq!(decide(request, false), decide(request, true), "{request}");
     }
@@ -274,13 +265,7 @@ policy OrClause:
   triggers when env == "prod"
   requires tier == "b" or level < 2
 "#;
-    let bytes = ipe_compile::compile_bundle_str_with(
-        &[("chains.ipe", src)],
-        &ipe_compile::CompileOptions::default(),
-    )
-    .expect("compiles")
-    .1
-    .bytes;
+    let bytes = compile("chains.ipe", src);
     let b = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
     let table = ipe_nostd::vm::Prepared::<8>::new(&b);
     assert!(!table.is_empty(), "the chains are planned");
@@ -297,17 +282,7 @@ policy OrClause:
         Some(serde_json::json!("x")),
         None,
     ];
-    let arena = bumpalo::Bump::new();
-    let decide = |r: &serde_json::Value, prepared: bool| {
-        let mut ctx = ipe_nostd::Context::<64>::new();
-        ipe_host::request::fill(&b, r, &arena, &mut ctx);
-        let d: ipe_nostd::Decision<8> = if prepared {
-            ipe_nostd::vm::evaluate_prepared(&b, &table, &ctx)
-        } else {
-            ipe_nostd::evaluate(&b, &ctx)
-        };
-        d
-    };
+    let decide = |r: &serde_json::Value, prepared: bool| decide(&b, &table, r, prepared);
     let (mut violations, mut errors) = (0, 0);
     for tier in &tiers {
         for level in &levels {
