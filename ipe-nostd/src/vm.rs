@@ -1480,21 +1480,25 @@ impl<'v> Machine<'_, '_, 'v> {
         match (planned, OUT_OF_LINE) {
             (Some(cell), _) => cell,
             (None, true) => self.clause_from_code(i),
-            (None, false) => {
-                let code = self.block(self.bundle.clause_rec(i).code());
-                self.run_block(code)
-            }
+            (None, false) => self.clause_block(i),
         }
     }
 
-    /// The cell of clause `i` with no plan: its block run ([`Self::run_block`]). Out of line
-    /// (issue #15, session 17): inlined, its shapes' code made the clause loop spill
-    /// registers for planned clauses too.
+    /// The cell of clause `i` from its code: its block run ([`Self::run_block`]).
+    #[cfg(not(feature = "size"))]
+    #[inline(always)]
+    fn clause_block(&mut self, i: u32) -> Cell<'v> {
+        let code = self.block(self.bundle.clause_rec(i).code());
+        self.run_block(code)
+    }
+
+    /// [`Self::clause_block`] out of line (issue #15, session 17): inlined into a planned
+    /// policy's clause loop, its shapes' code made the loop spill registers for planned
+    /// clauses too.
     #[cfg(not(feature = "size"))]
     #[inline(never)]
     fn clause_from_code(&mut self, i: u32) -> Cell<'v> {
-        let code = self.block(self.bundle.clause_rec(i).code());
-        self.run_block(code)
+        self.clause_block(i)
     }
 
     /// The cell of a trigger rest `rest` (after its index head and `jump.false`, run from the

@@ -522,30 +522,18 @@ fn plan_chain(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Option<Plan>
     })
 }
 
-/// The plan of the code a trigger `(start, end)` leaves after its index head and
-/// `jump.false` (the rest `Machine::after_head` gives), without the closing `and`
-/// (`Machine::rest_chain`'s shape): a chain of slot tests, or [`Plan::None`].
+/// The plan of a trigger's rest `(start, end)`, the code after its index head and
+/// `jump.false` ([`plan_trigger`]), without the closing `and` (`Machine::rest_chain`'s
+/// shape): a chain of slot tests, or [`Plan::None`].
 #[cfg(not(feature = "size"))]
 fn plan_rest(bundle: &Bundle<'_>, (start, end): (usize, usize)) -> Plan {
-    const CMP: u8 = Opcode::CmpSlotConst as u8;
-    const SET: u8 = Opcode::InSlotSet as u8;
-    const JUMP_FALSE: u8 = Opcode::JumpIfFalse as u8;
     const AND: u8 = Opcode::And as u8;
-    let code = bundle.body.code;
-    let head = match code.get(start) {
-        Some(&CMP) => 6,
-        Some(&SET) => 5,
-        _ => return Plan::None,
-    };
-    let rest = start + head + 3;
-    if code.get(start + head) != Some(&JUMP_FALSE) || rest >= end {
-        return Plan::None;
+    match end.checked_sub(1) {
+        Some(last) if last > start && bundle.body.code.get(last) == Some(&AND) => {
+            plan_chain(bundle, (start, last)).unwrap_or(Plan::None)
+        }
+        _ => Plan::None,
     }
-    let last = end - 1;
-    if last <= rest || code.get(last) != Some(&AND) {
-        return Plan::None;
-    }
-    plan_chain(bundle, (rest, last)).unwrap_or(Plan::None)
 }
 
 /// The [`Trigger`] of an indexed policy's trigger `(start, end)`: its head (`cmp.slot.const`
@@ -597,7 +585,7 @@ pub(super) fn plan_trigger(bundle: &Bundle<'_>, (start, end): (usize, usize)) ->
         head,
         rest,
         plan: match rest {
-            Some(_) => plan_rest(bundle, (start, end)),
+            Some((from, to)) => plan_rest(bundle, (from as usize, to as usize)),
             None => Plan::None,
         },
     })

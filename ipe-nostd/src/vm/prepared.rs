@@ -78,7 +78,7 @@ pub struct Prepared<const N: usize> {
     /// The first policies' trigger heads and rests, by policy id (issue #15, session 17:
     /// were the rests' plans alone).
     triggers: heapless::Vec<Option<Trigger>, TRIGGER_PLANS>,
-    /// Whether some clause or trigger rest has a plan.
+    /// Whether some clause has a plan or some policy a [`Trigger`].
     planned: bool,
     /// The code section the chains were decoded from (its address and length).
     code: (usize, usize),
