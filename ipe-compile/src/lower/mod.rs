@@ -477,6 +477,12 @@ fn collect_strings<'p>(e: &'p Expr, out: &mut Vec<Cow<'p, str>>) {
     }
 }
 
+/// A string metadata value `s`: its kind and its text section span (offset, length << 32).
+fn str_meta(t: &mut Tables, s: &str) -> (u8, i64) {
+    let Span { off, len } = t.text(s);
+    (meta_kind::STR, i64::from(off) | (i64::from(len) << 32))
+}
+
 fn scalar_kind(s: &Scalar) -> u8 {
     match s {
         Scalar::Str => kind::STR,
@@ -837,14 +843,8 @@ pub fn lower_located(
         for (k, v) in &p.metadata {
             let key = t.text(k);
             let (kind, value): (u8, i64) = match v {
-                Literal::Str(s) => {
-                    let Span { off, len } = t.text(s);
-                    (meta_kind::STR, i64::from(off) | (i64::from(len) << 32))
-                }
-                Literal::Enum { name: s, .. } => {
-                    let Span { off, len } = t.text(s);
-                    (meta_kind::STR, i64::from(off) | (i64::from(len) << 32))
-                }
+                Literal::Str(s) => str_meta(&mut t, s),
+                Literal::Enum { name: s, .. } => str_meta(&mut t, s),
                 Literal::Int(i) => (meta_kind::INT, *i),
                 Literal::Bool(b) => (meta_kind::BOOL, i64::from(*b)),
             };
