@@ -26,6 +26,10 @@ struct Lists {
     matched: Vec<PolicyId>,
     violations: Vec<Violation>,
     errors: Vec<PolicyError>,
+    /// Whether some entry was pushed after one with a higher policy id (issue #15, session
+    /// 18: candidates mostly come in ascending ids, and a flag kept per push costs less than
+    /// scanning the lists for order at the end).
+    unsorted: bool,
 }
 
 /// Spare list buffers kept per thread beyond [`SPARE`] (more live decisions than this just
@@ -152,6 +156,7 @@ impl Clone for HostDecision {
             to.matched.extend_from_slice(&from.matched);
             to.violations.extend_from_slice(&from.violations);
             to.errors.extend_from_slice(&from.errors);
+            to.unsorted = from.unsorted;
         }
         d
     }
@@ -164,6 +169,7 @@ impl Drop for HostDecision {
             lists.matched.clear();
             lists.violations.clear();
             lists.errors.clear();
+            lists.unsorted = false;
             give_lists(lists);
         }
     }
@@ -175,22 +181,30 @@ impl DecisionLists for HostDecision {
     }
     #[inline]
     fn push_matched(&mut self, policy: PolicyId) {
-        self.lists().matched.push(policy);
+        let l = self.lists();
+        l.unsorted |= l.matched.last().is_some_and(|&p| p > policy);
+        l.matched.push(policy);
     }
     #[inline]
     fn push_violation(&mut self, violation: Violation) {
-        self.lists().violations.push(violation);
+        let l = self.lists();
+        l.unsorted |= l
+            .violations
+            .last()
+            .is_some_and(|v| v.policy > violation.policy);
+        l.violations.push(violation);
     }
     #[inline]
     fn push_error(&mut self, error: PolicyError) {
-        self.lists().errors.push(error);
+        let l = self.lists();
+        l.unsorted |= l.errors.last().is_some_and(|e| e.policy > error.policy);
+        l.errors.push(error);
     }
     #[inline]
     fn sort(&mut self) {
-        // Issue #15, session 12: most decisions have at most one entry per list, which is
-        // sorted already (no call into the sort).
+        // Issue #15: most decisions are in order already (no call into the sort).
         if let Some(l) = &mut self.lists {
-            if l.matched.len() > 1 || l.violations.len() > 1 || l.errors.len() > 1 {
+            if l.unsorted {
                 l.sort();
             }
         }
@@ -211,6 +225,7 @@ impl Lists {
         if !self.errors.is_sorted_by_key(|e| e.policy) {
             self.errors.sort_unstable_by_key(|e| e.policy);
         }
+        self.unsorted = false;
     }
 }
 
@@ -281,5 +296,44 @@ mod tests {
         let mut e = HostDecision::new(Effect::Deny);
         e.push_matched(7);
         assert_eq!(d, e);
+    }
+
+    /// Issue #15, session 18: the lists are sorted when any one of them got an entry below its
+    /// last, and a decision whose lists came back to the spares out of order (dropped unsorted)
+    /// does not pass its order on.
+    #[test]
+    fn one_list_out_of_order_is_sorted_and_the_flag_does_not_outlive_its_decision() {
+        for out_of_order in 0..3 {
+            let mut d = HostDecision::new(Effect::Deny);
+            for id in [2u16, 5, 9] {
+                d.push_matched(id);
+                d.push_violation(violation(id));
+                d.push_error(error(id));
+            }
+            match out_of_order {
+                0 => d.push_matched(1),
+                1 => d.push_violation(violation(1)),
+                _ => d.push_error(error(1)),
+            }
+            d.sort();
+            assert!(d.matched().is_sorted(), "{:?}", d.matched());
+            assert!(d.violations().is_sorted_by_key(|v| v.policy));
+            assert!(d.errors().is_sorted_by_key(|e| e.policy));
+            assert_eq!(
+                d.matched().len() + d.violations().len() + d.errors().len(),
+                10
+            );
+        }
+        // Dropped unsorted: the spare it leaves starts a decision already in order.
+        let mut d = HostDecision::new(Effect::Deny);
+        d.push_matched(9);
+        d.push_matched(3);
+        drop(d);
+        let mut d = HostDecision::new(Effect::Deny);
+        d.push_matched(4);
+        d.push_matched(8);
+        assert!(!d.lists.as_ref().is_some_and(|l| l.unsorted));
+        d.sort();
+        assert_eq!(d.matched(), [4, 8]);
     }
 }

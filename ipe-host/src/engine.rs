@@ -9,13 +9,14 @@ use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
 use ipe_nostd::{
     Accumulator, Bundle, Decision, DecisionBuilder, EffectOnly, Outcome, PolicyId, SlotId, Value,
+    Violation,
 };
 
 use crate::builder::RequestBuilder;
 pub use crate::decision::HostDecision;
 use crate::error::{Error, ErrorKind};
 use crate::index::Index;
-use crate::jit::{Background, Slots, Table};
+use crate::jit::{Background, RawOut, Slots, Table};
 use crate::mmap::{BundleBytes, FileSource};
 use crate::options::{CodeTier, EngineOptions};
 use crate::reclaim::Reclaimer;
@@ -266,51 +267,73 @@ impl PolicySet {
     }
 
     /// Evaluates every policy a decision for these values evaluates, in order, and gives each
-    /// outcome to `add` with `state`. First-match groups are honoured by `for_each_admitted` (a
-    /// bundle without groups pays one check per decision).
+    /// outcome to `k`. First-match groups are honoured by `for_each_admitted` (a bundle without
+    /// groups pays one check per decision).
     ///
-    /// Issue #15, session 14: a set with native code and slots long enough for it gets a loop
-    /// of its own, so neither the choice of code nor the slice's length is tested per
-    /// candidate.
+    /// A set with native code and slots long enough for it runs [`native_outcomes`]
+    /// (Self::native_outcomes), so neither the choice of code nor the slice's length is tested
+    /// per candidate (issue #15, session 14).
     #[inline(always)]
-    fn for_each_outcome<S>(
-        &self,
-        bundle: &Bundle<'_>,
-        values: &[Value<'_>],
-        state: &mut S,
-        add: impl Fn(&mut S, PolicyId, Outcome),
-    ) {
-        let shard = self.shared.counters.shard();
-        let index = &self.shared.index;
-        // The two loops below differ only in how a candidate runs. One generic helper taking
-        // that as a closure was measured (session 15, callgrind): host JIT set/10:deny 1,015 ->
-        // 1,109 instructions per decision, seed:allow 540 -> 550. They stay written out.
+    fn for_each_outcome<K: Collect>(&self, bundle: &Bundle<'_>, values: &[Value<'_>], k: &mut K) {
         if let Some(jit) = &self.jit {
             if let Some(slots) = jit.slots(values) {
-                index.for_each_admitted(
-                    bundle,
-                    values,
-                    state,
-                    |st, id| {
-                        let outcome = self.run_native(bundle, shard, jit, id, slots);
-                        add(st, id, outcome);
-                        outcome
-                    },
-                    |st, id, _| add(st, id, self.run_native(bundle, shard, jit, id, slots)),
-                );
+                self.native_outcomes(bundle, jit, slots, values, k);
                 return;
             }
         }
-        index.for_each_admitted(
+        let shard = self.shared.counters.shard();
+        self.shared.index.for_each_admitted(
             bundle,
             values,
-            state,
-            |st, id| {
+            k,
+            |k, id| {
                 let outcome = self.run_policy(bundle, shard, id, None, values);
-                add(st, id, outcome);
+                k.add(id, outcome);
                 outcome
             },
-            |st, id, head| add(st, id, self.run_policy(bundle, shard, id, head, values)),
+            |k, id, head| k.add(id, self.run_policy(bundle, shard, id, head, values)),
+        );
+    }
+
+    /// [`for_each_outcome`](Self::for_each_outcome) for a set with native code, out of line
+    /// (issue #15, session 18): its own function keeps the candidate loop's state in
+    /// registers, and a native candidate that was not applicable or satisfied is counted and
+    /// combined from its return code, without an [`Outcome`] built and matched again.
+    #[inline(never)]
+    fn native_outcomes<K: Collect>(
+        &self,
+        bundle: &Bundle<'_>,
+        jit: &Table,
+        slots: Slots<'_, '_>,
+        values: &[Value<'_>],
+        k: &mut K,
+    ) {
+        let shard = self.shared.counters.shard();
+        self.shared.index.for_each_admitted(
+            bundle,
+            values,
+            k,
+            |k, id| {
+                let outcome = self.run_native(bundle, shard, jit, id, slots);
+                k.add(id, outcome);
+                outcome
+            },
+            |k, id, _| {
+                let Some(code) = jit.native(id) else {
+                    k.add(id, self.run_native(bundle, shard, jit, id, slots));
+                    return;
+                };
+                let mut out = RawOut::default();
+                let (ret, n) = Counters::record(shard, id, || code.call(slots, &mut out));
+                jit.observe(id, n, &self.shared.counters);
+                if ret.is_satisfied() {
+                    k.satisfied(id);
+                } else if let Some(v) = ret.violation(id, &out) {
+                    k.violated(v);
+                } else if !ret.is_not_applicable() {
+                    k.add(id, ret.outcome(id, &out));
+                }
+            },
         );
     }
 
@@ -320,14 +343,10 @@ impl PolicySet {
     #[inline]
     pub fn evaluate_values(&self, values: &[Value<'_>]) -> HostDecision {
         let bundle = self.bundle();
-        let default = bundle.default_effect();
-        let mut st = (Accumulator::new(default), HostDecision::new(default));
-        self.for_each_outcome(bundle, values, &mut st, |(acc, d), id, outcome| {
-            acc.add(d, id, outcome)
-        });
-        let (acc, mut d) = st;
-        acc.finish(&mut d);
-        d
+        let mut k = Lists::new(bundle.default_effect());
+        self.for_each_outcome(bundle, values, &mut k);
+        k.acc.finish(&mut k.d);
+        k.d
     }
 
     /// [`evaluate_values`](Self::evaluate_values) into a fixed-capacity decision (inline
@@ -335,9 +354,7 @@ impl PolicySet {
     pub fn decide<const M: usize>(&self, values: &[Value<'_>]) -> Decision<M> {
         let bundle = self.bundle();
         let mut out = DecisionBuilder::<M>::new(bundle.default_effect());
-        self.for_each_outcome(bundle, values, &mut out, |out, id, outcome| {
-            out.add(id, outcome)
-        });
+        self.for_each_outcome(bundle, values, &mut out);
         out.finish()
     }
 
@@ -350,17 +367,17 @@ impl PolicySet {
         let bundle = self.bundle();
         let default = bundle.default_effect();
         out.start(default);
-        let mut st = (Accumulator::new(default), EffectOnly::new(default), out);
-        self.for_each_outcome(
-            bundle,
-            values,
-            &mut st,
-            |(acc, effect, out), id, outcome| {
-                acc.add(effect, id, outcome);
-                out.record(id, outcome);
-            },
-        );
-        let (acc, mut effect, out) = st;
+        let mut k = Data {
+            acc: Accumulator::new(default),
+            effect: EffectOnly::new(default),
+            out,
+        };
+        self.for_each_outcome(bundle, values, &mut k);
+        let Data {
+            acc,
+            mut effect,
+            out,
+        } = k;
         acc.finish(&mut effect);
         out.finish(effect.effect);
     }
@@ -490,6 +507,80 @@ impl std::ops::Deref for Snapshot {
 
     fn deref(&self) -> &PolicySet {
         &self.0
+    }
+}
+
+/// Where a decision loop puts each evaluated policy's outcome (one implementation per kind of
+/// decision the set gives).
+trait Collect {
+    /// Takes the outcome of policy `id`, in evaluation order.
+    fn add(&mut self, id: PolicyId, outcome: Outcome);
+
+    /// [`add`](Self::add) of [`Outcome::Satisfied`], the common outcome of a candidate.
+    #[inline(always)]
+    fn satisfied(&mut self, id: PolicyId) {
+        self.add(id, Outcome::Satisfied);
+    }
+
+    /// [`add`](Self::add) of [`Outcome::Violated`] with `v`.
+    #[inline(always)]
+    fn violated(&mut self, v: Violation) {
+        self.add(v.policy, Outcome::Violated(v));
+    }
+}
+
+/// [`PolicySet::evaluate_values`]'s decision: complete lists.
+struct Lists {
+    acc: Accumulator,
+    d: HostDecision,
+}
+
+impl Lists {
+    #[inline(always)]
+    fn new(default: ipe_nostd::Effect) -> Lists {
+        Lists {
+            acc: Accumulator::new(default),
+            d: HostDecision::new(default),
+        }
+    }
+}
+
+impl Collect for Lists {
+    #[inline(always)]
+    fn add(&mut self, id: PolicyId, outcome: Outcome) {
+        self.acc.add(&mut self.d, id, outcome);
+    }
+
+    #[inline(always)]
+    fn satisfied(&mut self, id: PolicyId) {
+        self.acc.satisfied(&mut self.d, id);
+    }
+
+    #[inline(always)]
+    fn violated(&mut self, v: Violation) {
+        self.acc.violated(&mut self.d, v.policy, v);
+    }
+}
+
+impl<const M: usize> Collect for DecisionBuilder<M> {
+    #[inline(always)]
+    fn add(&mut self, id: PolicyId, outcome: Outcome) {
+        DecisionBuilder::add(self, id, outcome);
+    }
+}
+
+/// [`PolicySet::decide_into`]'s decision: the effect and the outcomes as data.
+struct Data<'o> {
+    acc: Accumulator,
+    effect: EffectOnly,
+    out: &'o mut Verdict,
+}
+
+impl Collect for Data<'_> {
+    #[inline(always)]
+    fn add(&mut self, id: PolicyId, outcome: Outcome) {
+        self.acc.add(&mut self.effect, id, outcome);
+        self.out.record(id, outcome);
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use ipe_nostd::{Bundle, Outcome, PolicyId, Value};
+use ipe_nostd::{Bundle, Outcome, PolicyId, Value, Violation};
 
 use crate::engine::PolicySet;
 use crate::options::{CodeTier, EngineOptions, JitStats};
@@ -70,6 +70,11 @@ impl Table {
 
     /// Unreachable (no table exists).
     #[inline(always)]
+    pub(crate) fn native(&self, _id: PolicyId) -> Option<NativeCode<'_>> {
+        match *self {}
+    }
+
+    #[inline(always)]
     pub(crate) fn observe(&self, _id: PolicyId, _n: u64, _counters: &Counters) {
         match *self {}
     }
@@ -91,6 +96,49 @@ impl Table {
 }
 
 /// An engine's background compiler: never exists without the `jit` feature.
+/// Never built: no policy has native code.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NativeCode<'t>(Infallible, PhantomData<&'t Table>);
+
+impl NativeCode<'_> {
+    #[inline(always)]
+    pub(crate) fn call(self, _slots: Slots<'_, '_>, _out: &mut RawOut) -> Ret {
+        match self.0 {}
+    }
+}
+
+/// The record native code would write.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RawOut(());
+
+/// A native return code: never made.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ret {}
+
+impl Ret {
+    pub(crate) fn is_satisfied(self) -> bool {
+        match self {}
+    }
+
+    pub(crate) fn is_not_applicable(self) -> bool {
+        match self {}
+    }
+
+    pub(crate) fn violation(self, _id: PolicyId, _out: &RawOut) -> Option<Violation> {
+        match self {}
+    }
+
+    pub(crate) fn outcome(self, _id: PolicyId, _out: &RawOut) -> Outcome {
+        match self {}
+    }
+}
+
+impl crate::stats::Counted for Ret {
+    fn tally(&self) -> crate::stats::Tally {
+        match *self {}
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum Background {}
 

@@ -173,11 +173,11 @@ impl Counters {
     /// [`SAMPLE_EVERY`]); also returns the shard's evaluation count of `id` including this
     /// one (0 without a shard), which JIT tiering reads.
     #[inline(always)]
-    pub(crate) fn record(
+    pub(crate) fn record<O: Counted>(
         shard: Option<&Shard>,
         id: PolicyId,
-        eval: impl FnOnce() -> Outcome,
-    ) -> (Outcome, u64) {
+        eval: impl FnOnce() -> O,
+    ) -> (O, u64) {
         let Some(shard) = shard else {
             return (eval(), 0);
         };
@@ -196,16 +196,16 @@ impl Counters {
         } else {
             eval()
         };
-        match outcome {
-            Outcome::NotApplicable => {}
-            Outcome::Satisfied => {
+        match outcome.tally() {
+            Tally::NotApplicable => {}
+            Tally::Satisfied => {
                 bump(x, &cell.applied);
             }
-            Outcome::Violated(_) => {
+            Tally::Violated => {
                 bump(x, &cell.applied);
                 bump(x, &cell.violated);
             }
-            Outcome::Error { applied, .. } => {
+            Tally::Error { applied } => {
                 if applied {
                     bump(x, &cell.applied);
                 }
@@ -251,6 +251,35 @@ impl Counters {
             jit_last_failure: None,
             retired_versions: 0,
             freed_versions: 0,
+        }
+    }
+}
+
+/// What the counters count of one evaluation: an [`Outcome`] without its record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tally {
+    NotApplicable,
+    Satisfied,
+    Violated,
+    Error { applied: bool },
+}
+
+/// The result of one evaluation as [`Counters::record`] counts it: an interpreter's
+/// [`Outcome`], or native code's return code before its record is decoded (issue #15, session
+/// 18).
+pub(crate) trait Counted {
+    /// Which counters this evaluation bumps.
+    fn tally(&self) -> Tally;
+}
+
+impl Counted for Outcome {
+    #[inline(always)]
+    fn tally(&self) -> Tally {
+        match self {
+            Outcome::NotApplicable => Tally::NotApplicable,
+            Outcome::Satisfied => Tally::Satisfied,
+            Outcome::Violated(_) => Tally::Violated,
+            Outcome::Error { applied, .. } => Tally::Error { applied: *applied },
         }
     }
 }

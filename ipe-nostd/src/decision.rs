@@ -286,16 +286,8 @@ impl Accumulator {
     pub fn add<D: DecisionLists>(&mut self, d: &mut D, policy: PolicyId, outcome: Outcome) {
         match outcome {
             Outcome::NotApplicable => {}
-            Outcome::Satisfied => {
-                self.applied = true;
-                d.push_matched(policy);
-            }
-            Outcome::Violated(v) => {
-                self.applied = true;
-                self.denied = true;
-                d.push_matched(policy);
-                d.push_violation(v);
-            }
+            Outcome::Satisfied => self.satisfied(d, policy),
+            Outcome::Violated(v) => self.violated(d, policy, v),
             Outcome::Error { error, applied } => {
                 self.denied = true;
                 if applied {
@@ -305,6 +297,24 @@ impl Accumulator {
                 d.push_error(error);
             }
         }
+    }
+
+    /// [`add`](Self::add) of [`Outcome::Satisfied`] (a caller that knows the outcome without
+    /// building one).
+    #[inline]
+    pub fn satisfied<D: DecisionLists>(&mut self, d: &mut D, policy: PolicyId) {
+        self.applied = true;
+        d.push_matched(policy);
+    }
+
+    /// [`add`](Self::add) of policy `policy`'s [`Outcome::Violated`] with `v` (a caller that
+    /// knows the outcome without building one).
+    #[inline]
+    pub fn violated<D: DecisionLists>(&mut self, d: &mut D, policy: PolicyId, v: Violation) {
+        self.applied = true;
+        self.denied = true;
+        d.push_matched(policy);
+        d.push_violation(v);
     }
 
     /// Sets the effect of `d` and sorts its lists by policy id.

@@ -22,6 +22,7 @@ mod reuse;
 mod shapes;
 pub(crate) mod tiering;
 
+pub(crate) use codegen::RawOut;
 pub(crate) use tiering::{Background, Slots, Table};
 
 use std::cell::RefCell;
@@ -40,7 +41,9 @@ use cranelift_jit::{ArenaMemoryProvider, BranchProtection, JITMemoryKind, JITMem
 use ipe_nostd::bundle::PolicyId;
 use ipe_nostd::{Bundle, Outcome, PolicyError, Value, Violation};
 
-use codegen::{RawOut, RET_APPLIED_ERROR, RET_NOT_APPLICABLE, RET_SATISFIED, RET_TRIGGER_ERROR};
+use codegen::{
+    RET_APPLIED_ERROR, RET_NOT_APPLICABLE, RET_SATISFIED, RET_TRIGGER_ERROR, RET_VIOLATED,
+};
 use layout::Layout;
 use shapes::Shapes;
 
@@ -446,20 +449,73 @@ impl JitSet {
 #[inline]
 pub(crate) fn run(f: usize, id: PolicyId, values: &[Value<'_>]) -> Outcome {
     let mut out = RawOut::default();
+    call(f, values, &mut out).outcome(id, &out)
+}
+
+/// Calls compiled policy code at `f`, which writes its record into `out`: its return code,
+/// not yet decoded.
+#[inline(always)]
+pub(crate) fn call(f: usize, values: &[Value<'_>], out: &mut RawOut) -> Ret {
     // SAFETY: `f` is the address of a function of signature `RawFn` finalized in a `JitSet`
     // that the caller keeps alive for this call (it is an entry of `&JitSet` or a pointer the
     // tiering state published while holding its set). `values` holds at least as many slots
     // as the bundle declares, which is all the code reads outside lists it validates first.
-    let code = unsafe {
+    Ret(unsafe {
         let func: RawFn = core::mem::transmute::<usize, RawFn>(f);
-        func(values.as_ptr().cast::<Value<'static>>(), &mut out)
-    };
-    // Issue #15, session 12: the two outcomes of almost every call are decided inline; the
-    // output record is read (by reference, not copied) only for the others.
-    match code {
-        RET_NOT_APPLICABLE => Outcome::NotApplicable,
-        RET_SATISFIED => Outcome::Satisfied,
-        _ => decode(code, id, &out),
+        func(values.as_ptr().cast::<Value<'static>>(), out)
+    })
+}
+
+/// A compiled policy's `RET_*` return code (issue #15, session 18: the common outcomes are
+/// counted and combined from it; its record is decoded only for a violation or an error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ret(u64);
+
+impl Ret {
+    /// Whether the policy applied and every clause held.
+    #[inline(always)]
+    pub(crate) fn is_satisfied(self) -> bool {
+        self.0 == RET_SATISFIED
+    }
+
+    /// Whether the trigger was cleanly false.
+    #[inline(always)]
+    pub(crate) fn is_not_applicable(self) -> bool {
+        self.0 == RET_NOT_APPLICABLE
+    }
+
+    /// The violation, if the code returned one (issue #15, session 18: decoded inline, the
+    /// common outcome of a denying candidate).
+    #[inline(always)]
+    pub(crate) fn violation(self, id: PolicyId, out: &RawOut) -> Option<Violation> {
+        (self.0 == RET_VIOLATED).then(|| violation(id, out))
+    }
+
+    /// The interpreter's outcome for this result ([`ipe_nostd::vm::eval_policy_values`]), with
+    /// the record the call wrote.
+    #[inline(always)]
+    pub(crate) fn outcome(self, id: PolicyId, out: &RawOut) -> Outcome {
+        // Issue #15, session 12: the two outcomes of almost every call are decided inline; the
+        // output record is read (by reference, not copied) only for the others.
+        match self.0 {
+            RET_NOT_APPLICABLE => Outcome::NotApplicable,
+            RET_SATISFIED => Outcome::Satisfied,
+            code => decode(code, id, out),
+        }
+    }
+}
+
+impl crate::stats::Counted for Ret {
+    #[inline(always)]
+    fn tally(&self) -> crate::stats::Tally {
+        use crate::stats::Tally;
+        match self.0 {
+            RET_NOT_APPLICABLE => Tally::NotApplicable,
+            RET_SATISFIED => Tally::Satisfied,
+            RET_TRIGGER_ERROR => Tally::Error { applied: false },
+            RET_APPLIED_ERROR => Tally::Error { applied: true },
+            _ => Tally::Violated,
+        }
     }
 }
 
@@ -483,14 +539,21 @@ fn decode(code: u64, id: PolicyId, out: &RawOut) -> Outcome {
         RET_SATISFIED => Outcome::Satisfied,
         RET_TRIGGER_ERROR => error(false),
         RET_APPLIED_ERROR => error(true),
-        _ => Outcome::Violated(Violation {
-            policy: id,
-            clause: u16::try_from(out.clause).ok(),
-            count: (out.has_note != 0).then_some(out.note),
-            witness: u16::try_from(out.witness)
-                .ok()
-                .and_then(|w| w.checked_sub(1))
-                .and_then(ipe_nostd::decision::ElementIndex::new),
-        }),
+        _ => Outcome::Violated(violation(id, out)),
+    }
+}
+
+/// The violation of policy `id` that compiled code returned [`RET_VIOLATED`] for, from the
+/// record it wrote.
+#[inline(always)]
+fn violation(id: PolicyId, out: &RawOut) -> Violation {
+    Violation {
+        policy: id,
+        clause: u16::try_from(out.clause).ok(),
+        count: (out.has_note != 0).then_some(out.note),
+        witness: u16::try_from(out.witness)
+            .ok()
+            .and_then(|w| w.checked_sub(1))
+            .and_then(ipe_nostd::decision::ElementIndex::new),
     }
 }

@@ -26,6 +26,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::JoinHandle;
@@ -100,6 +101,20 @@ pub(crate) struct Table {
 /// declares ([`Table::slots`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Slots<'a, 'v>(&'a [Value<'v>]);
+
+/// The native code of one policy, borrowed from the [`Table`] that keeps it alive.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NativeCode<'t>(usize, PhantomData<&'t Table>);
+
+impl NativeCode<'_> {
+    /// Runs the code over slots checked by [`Table::slots`], its record written into `out`.
+    #[inline(always)]
+    pub(crate) fn call(self, slots: Slots<'_, '_>, out: &mut super::RawOut) -> super::Ret {
+        // `self.0` was installed by `Table::install` from a set the borrowed table owns until
+        // it is dropped; `slots` holds at least `slot_count` values.
+        super::call(self.0, slots.0, out)
+    }
+}
 
 impl Table {
     /// The table of a version about to be published: `None` in interpreter mode. It first
@@ -304,6 +319,17 @@ impl Table {
         } else {
             eval_policy_values(bundle, id, slots.0)
         }
+    }
+
+    /// Policy `id`'s native code, if it has some (issue #15, session 18: the caller counts and
+    /// combines its return code, decoding the record only for a violation or an error).
+    #[inline(always)]
+    pub(crate) fn native(&self, id: PolicyId) -> Option<NativeCode<'_>> {
+        let f = self
+            .code
+            .get(usize::from(id))
+            .map_or(0, |c| c.load(Ordering::Acquire));
+        (f != 0).then_some(NativeCode(f, PhantomData))
     }
 
     /// Evaluates policy `id` with its native code if it has some, else the interpreter.
