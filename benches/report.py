@@ -216,18 +216,21 @@ def main():
         ("host", "IPE host (interp tier)"),
         ("host_jit", "IPE host (JIT tier)"),
         ("host_jit_data", "IPE host (JIT tier, decision as data)"),
+        ("host_jit_reader", "IPE host (JIT tier, cached `Reader`)"),
         ("jit", "IPE JIT (bare JitSet)"),
         ("cedar", "Cedar"),
         ("regorus", "regorus"),
     ]
 
     def table(kind, cases, title, note):
-        # `host_jit_data` (`eval/host_jit/data/<case>`, issue #15) has prebuilt-context rows only.
-        engines = [(e, n) for e, n in engines_all if kind == "policy" or e != "host_jit_data"]
+        # `host_jit_data` and `host_jit_reader` (`eval/host_jit/{data,reader}/<case>`, issue #15)
+        # have prebuilt-context rows only.
+        extra = ("host_jit_data", "host_jit_reader")
+        engines = [(e, n) for e, n in engines_all if kind == "policy" or e not in extra]
 
         def value(e, c):
-            if e == "host_jit_data":
-                return get(f"eval/host_jit/data/{c}")
+            if e in extra:
+                return get(f"eval/host_jit/{e[len('host_jit_'):]}/{c}")
             return get(f"eval/{e}/{kind}/{c}")
 
         lines.append(f"### {title}")
@@ -237,7 +240,7 @@ def main():
         hdr = [e[1] for e in engines] + [
             "interp / Rust",
             "host JIT / Rust",
-        ] + (["host JIT data / Rust"] if kind == "policy" else []) + [
+        ] + (["host JIT data / Rust", "host JIT reader / Rust"] if kind == "policy" else []) + [
             "JIT / Rust",
             "Cedar / interp",
             "regorus / interp",
@@ -249,7 +252,8 @@ def main():
             row = [fmt(v[e]) for e, _ in engines] + [
                 ratio(v["interp"], v["native"]),
                 ratio(v["host_jit"], v["native"]),
-            ] + ([ratio(v["host_jit_data"], v["native"])] if kind == "policy" else []) + [
+            ] + ([ratio(v["host_jit_data"], v["native"]), ratio(v["host_jit_reader"], v["native"])]
+                 if kind == "policy" else []) + [
                 ratio(v["jit"], v["native"]),
                 ratio(v["cedar"], v["interp"]),
                 ratio(v["regorus"], v["interp"]),
@@ -444,9 +448,11 @@ def main():
     # first direction, the decision as data (`decide_into` a `Verdict`), is shown beside it.
     w = worst([(c, get(f"eval/host_jit/policy/{c}"), get(f"eval/native/policy/{c}")) for c in jit_cases])
     wd = worst([(c, get(f"eval/host_jit/data/{c}"), get(f"eval/native/policy/{c}")) for c in jit_cases])
+    wr = worst([(c, get(f"eval/host_jit/reader/{c}"), get(f"eval/native/policy/{c}")) for c in jit_cases])
     goal("jit", "JIT through `PolicyEngine`, seed and every set workload, vs hand-written Rust",
          (f"{w[0]:.3g}x ({w[1]})" if w else "—")
-         + (f"; as data (`decide_into`): {wd[0]:.3g}x ({wd[1]})" if wd else ""),
+         + (f"; as data (`decide_into`): {wd[0]:.3g}x ({wd[1]})" if wd else "")
+         + (f"; through a cached `Reader`: {wr[0]:.3g}x ({wr[1]})" if wr else ""),
          "≤ 2x", (w[0] <= 2) if w else None)
     w = worst([(c, get(f"eval/host_jit/json/{c}"), get(f"eval/native/json/{c}")) for c in json_cases])
     goal("json", "end to end from JSON, host engine (JIT tier), vs serde + hand-written Rust",

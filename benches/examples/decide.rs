@@ -6,6 +6,7 @@
 //! `jit-gated` (bare `JitSet` in the loop the benches had before the group gate was hoisted:
 //! `FirstMatch::admit`/`settle` around every candidate, for an A/B in one binary),
 //! `hostjit-data` (`hostjit` deciding into a reused `ipe_host::Verdict`, issue #15),
+//! `hostjit-reader` (`hostjit` through a `PolicyEngine::reader`, issue #15),
 //! `jit-data` (`jit` keeping only the effect, `ipe_nostd::EffectOnly`, issue #15),
 //! `hostjit-json` (`hostjit` from the request's JSON text, `evaluate_json`, issue #15),
 //! `native-json` (hand-written Rust from the JSON text: serde parse, then decide; the
@@ -58,6 +59,14 @@ fn main() {
             };
             let values = e.values(&json);
             decide_loop(n, || e.decide(black_box(values)))
+        }
+        // Issue #15, session 18: the host engine's JIT tier through a thread's `Reader` (no
+        // borrow registered per decision).
+        "hostjit-reader" => {
+            let e = HostEngine::jit(&w);
+            let values = e.values(&json);
+            let mut reader = e.engine.reader();
+            decide_loop(n, || e.decide_reader(&mut reader, black_box(values)))
         }
         // Issue #15: the host engine's JIT tier deciding into a reused `Verdict` (decision
         // as data: the effect, no lists built).

@@ -152,6 +152,17 @@ impl HostEngine {
         v.effect() == Effect::Allow
     }
 
+    /// Evaluates prebuilt slot values through a thread's cached [`ipe_host::Reader`] (issue #15,
+    /// session 18).
+    #[inline]
+    pub fn decide_reader(
+        &self,
+        reader: &mut ipe_host::Reader,
+        values: &[ipe_nostd::Value<'_>],
+    ) -> bool {
+        reader.load().evaluate_values(values).effect == Effect::Allow
+    }
+
     /// Evaluates prebuilt slot values and renders the first violation's reason into `out`.
     #[inline]
     pub fn decide_render(&self, values: &[ipe_nostd::Value<'_>], out: &mut String) -> bool {

@@ -510,6 +510,44 @@ impl std::ops::Deref for Snapshot {
     }
 }
 
+/// One thread's cached view of a [`PolicyEngine`]'s live set, from
+/// [`PolicyEngine::reader`]: `load` is a relaxed pointer comparison while the version it holds
+/// is still the live one, and loads the new version (one reference count) after a publish.
+///
+/// A reader holds the version it last loaded (as an `Arc` from
+/// [`PolicyEngine::load_full`] would) until its next `load` or its drop: that version is not
+/// freed meanwhile, and a reader kept past its engine frees it when dropped. The engine's
+/// retired list keeps a reference to every replaced version, so a reader's refresh never runs
+/// a version's destructor.
+///
+/// ```no_run
+/// # fn demo(requests: &[&str]) -> Result<(), ipe_host::Error> {
+/// let engine = ipe_host::PolicyEngine::from_file("policies.ipeb")?;
+/// let mut reader = engine.reader(); // one per serving thread
+/// for request in requests {
+///     let decision = reader.load().evaluate_json(request)?;
+///     println!("{:?}", decision.effect);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Reader {
+    cache: arc_swap::Cache<Arc<ArcSwap<PolicySet>>, Arc<PolicySet>>,
+}
+
+impl Reader {
+    /// The live set: the one this reader holds while nothing new was published.
+    #[inline]
+    pub fn load(&mut self) -> &PolicySet {
+        self.cache.load()
+    }
+
+    /// [`PolicySet::evaluate_json`] on the live set.
+    pub fn evaluate_json(&mut self, json: &str) -> Result<HostDecision, Error> {
+        self.load().evaluate_json(json)
+    }
+}
+
 /// Where a decision loop puts each evaluated policy's outcome (one implementation per kind of
 /// decision the set gives).
 trait Collect {
@@ -779,6 +817,17 @@ impl PolicyEngine {
     #[inline]
     pub fn load(&self) -> Snapshot {
         Snapshot(self.live.load())
+    }
+
+    /// A handle for one thread's hot loop: [`Reader::load`] costs one relaxed load and a
+    /// comparison while nothing new is published, where [`load`](Self::load) registers and
+    /// releases a borrow (issue #15, session 18). The reader keeps the version it last loaded
+    /// alive until its next load or its drop, so give each serving thread its own and drop the
+    /// readers of idle threads.
+    pub fn reader(&self) -> Reader {
+        Reader {
+            cache: arc_swap::Cache::new(Arc::clone(&self.live)),
+        }
     }
 
     /// The live set as an owned reference, for holding across many requests (keeps that

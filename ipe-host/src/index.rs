@@ -177,9 +177,12 @@ impl Index {
         mut unindexed: impl FnMut(&mut S, PolicyId) -> Outcome,
         mut indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>),
     ) {
-        ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), |id| {
-            unindexed(state, id)
-        });
+        // Most indexed bundles have no unindexed policy: the closure's state is not even set up.
+        if !self.unindexed.is_empty() {
+            ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), |id| {
+                unindexed(state, id)
+            });
+        }
         for g in self.groups.iter() {
             let value = values
                 .get(usize::from(g.slot))

@@ -66,7 +66,7 @@ mod verdict;
 
 pub use batch::BatchSummary;
 pub use builder::RequestBuilder;
-pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Snapshot};
+pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Reader, Snapshot};
 pub use error::{Error, ErrorKind, RequestError};
 pub use mmap::MAP_THRESHOLD;
 pub use options::{CodeTier, EngineOptions, JitStats, JitTier, TierMode};

@@ -252,6 +252,49 @@ mod tests {
         }
     }
 
+    /// Issue #15, session 18: a `Reader` sees each publish at its next load, keeps the version
+    /// it holds alive until then (the retired list cannot free it), and its refresh never
+    /// frees the version it let go of.
+    #[test]
+    fn a_cached_reader_follows_swaps_and_never_frees_a_version() {
+        let (a, b) = versions();
+        for opts in options() {
+            let engine = Arc::new(PolicyEngine::with_options(a.clone(), opts).expect("loads"));
+            let (held_tx, held_rx) = mpsc::channel();
+            let (swapped_tx, swapped_rx) = mpsc::channel::<()>();
+            let thread = {
+                let engine = Arc::clone(&engine);
+                std::thread::spawn(move || {
+                    let mut reader = engine.reader();
+                    assert_eq!(reader.load().version(), 1);
+                    held_tx.send(()).expect("main waits");
+                    swapped_rx.recv().expect("main swapped");
+                    // The refresh drops version 1's reference on this thread.
+                    let set = reader.load();
+                    let version = set.version();
+                    let effect = set
+                        .evaluate_json(r#"{"kind":"b","n":1}"#)
+                        .expect("evaluates")
+                        .effect;
+                    (version, effect, probe::freed_here())
+                })
+            };
+            held_rx.recv().expect("reader holds version 1");
+            assert_eq!(engine.swap(b.clone()).expect("swaps"), 2);
+            engine.reclaim();
+            assert_eq!(engine.retired_versions(), 1, "{opts:?}: held by the reader");
+            swapped_tx.send(()).expect("reader waits");
+            let (version, effect, freed) = thread.join().expect("reader");
+            assert_eq!(version, 2, "{opts:?}");
+            // Version 2 denies by default: the reader decided on it.
+            assert_eq!(effect, ipe_nostd::Effect::Deny, "{opts:?}");
+            assert_eq!(freed, 0, "{opts:?}: the reader freed a version");
+            engine.reclaim();
+            assert_eq!(engine.retired_versions(), 0, "{opts:?}");
+            assert_eq!(engine.stats().freed_versions, 1, "{opts:?}");
+        }
+    }
+
     #[test]
     fn readers_never_run_a_version_destructor_under_swaps() {
         const SWAPS: u64 = 200;
@@ -266,9 +309,16 @@ mod tests {
                     std::thread::spawn(move || {
                         let mut kept = Vec::new();
                         let mut n = 0u64;
+                        // A cached reader too (issue #15, session 18): its refreshes drop the
+                        // version it held on this thread.
+                        let mut reader = engine.reader();
                         while !stop.load(Ordering::Relaxed) || n < 100 {
                             let set = engine.load();
                             let d = set
+                                .evaluate_json(r#"{"kind":"a","n":1}"#)
+                                .expect("evaluates");
+                            assert_eq!(d.violations().len(), 1);
+                            let d = reader
                                 .evaluate_json(r#"{"kind":"a","n":1}"#)
                                 .expect("evaluates");
                             assert_eq!(d.violations().len(), 1);
