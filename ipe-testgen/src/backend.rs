@@ -136,6 +136,28 @@ impl Backend for Host {
                     self.name
                 ));
             }
+            // Issue #15, session 18: the fixed-capacity decision and a thread's cached reader
+            // run the same candidate loop into other collectors: the same lists.
+            let fixed = set.decide::<64>(values);
+            let same = fixed.effect == d.effect
+                && (fixed.truncated != 0
+                    || (fixed.matched.as_slice() == d.matched()
+                        && fixed.violations.as_slice() == d.violations()
+                        && fixed.errors.as_slice() == d.errors()));
+            if !same {
+                return Err(format!(
+                    "{}: decide::<64> gave {fixed:?}, evaluate_values {d:?}",
+                    self.name
+                ));
+            }
+            let mut reader = self.engine.reader();
+            let through = reader.load().evaluate_values(values);
+            if through != d {
+                return Err(format!(
+                    "{}: through a reader {through:?}, through load {d:?}",
+                    self.name
+                ));
+            }
         }
         set.report_json(&text)
             .map(|r| r.to_json())
