@@ -5,6 +5,8 @@
 //! # Brief overview
 //! - [`PolicyEngine`]: the live policy set behind an atomic pointer; [`PolicyEngine::swap`],
 //!   [`PolicyEngine::reload`] and [`PolicyEngine::publish`] replace it with a new version.
+//! - [`Reader`]: one serving thread's cached view of the live set ([`PolicyEngine::reader`]),
+//!   for hot loops: a pointer comparison per load while nothing new is published.
 //! - [`PolicySet`]: one immutable version ([`PolicyEngine::load`]); evaluates JSON
 //!   ([`PolicySet::evaluate_json`]), typed requests ([`PolicySet::request`]), prebuilt slot
 //!   values ([`PolicySet::evaluate_values`]) and JSON-lines batches
