@@ -184,10 +184,7 @@ impl Index {
             });
         }
         for g in self.groups.iter() {
-            let value = values
-                .get(usize::from(g.slot))
-                .copied()
-                .unwrap_or(Value::Missing);
+            let value = values.get(usize::from(g.slot)).unwrap_or(&Value::Missing);
             let (span, head) = match g.key(bundle, value) {
                 Key::Bucket(k) => (g.buckets.get(k), Some(g.slot)),
                 Key::Nothing => (None, None),
@@ -207,8 +204,10 @@ impl Group {
     /// The key this value has for the group's slot, as the interpreter reads it
     /// ([`read::scalar`] and [`read::key`]).
     #[inline(always)]
-    fn key(&self, bundle: &Bundle<'_>, value: Value<'_>) -> Key {
-        // Strings and integers of their declared kind: no enum table, no error to build.
+    fn key(&self, bundle: &Bundle<'_>, value: &Value<'_>) -> Key {
+        // Strings and integers of their declared kind: no enum table, no error to build, and
+        // the value read in place (issue #15, session 18: a copy of it on the stack was where
+        // a JIT decision's probe spent its time).
         if let Some(s) = read::scalar_fast(value, self.kind) {
             return read::key(&s).map_or(Key::Nothing, Key::Bucket);
         }
@@ -217,8 +216,8 @@ impl Group {
 
     /// [`Self::key`] for every other value (enums, booleans, errors).
     #[inline(never)]
-    fn key_slow(&self, bundle: &Bundle<'_>, value: Value<'_>) -> Key {
-        match read::scalar(bundle, value, self.kind, self.enum_id) {
+    fn key_slow(&self, bundle: &Bundle<'_>, value: &Value<'_>) -> Key {
+        match read::scalar(bundle, *value, self.kind, self.enum_id) {
             Ok(s) => read::key(&s).map_or(Key::Nothing, Key::Bucket),
             Err(_) => Key::All,
         }

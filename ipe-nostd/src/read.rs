@@ -115,14 +115,14 @@ pub fn rank_in_range<T: EnumTable + ?Sized>(t: &T, e: u16, rank: u16) -> bool {
 /// The common cases of [`scalar`] (a string or an integer of that kind), which need no table;
 /// `None` means "ask [`scalar`]".
 #[inline(always)]
-pub fn scalar_fast<'v>(v: Value<'v>, k: u8) -> Option<Scalar<'v>> {
+pub fn scalar_fast<'v>(v: &Value<'v>, k: u8) -> Option<Scalar<'v>> {
     match (k, v) {
-        (kind::STR, Value::Str(s)) => Some(Scalar::Str(s)),
-        (kind::INT | kind::QUANTITY, Value::Int(i)) => Some(Scalar::Int(i)),
+        (kind::STR, &Value::Str(s)) => Some(Scalar::Str(s)),
+        (kind::INT | kind::QUANTITY, &Value::Int(i)) => Some(Scalar::Int(i)),
         #[cfg(feature = "time")]
-        (kind::TIME, Value::Int(i)) if crate::time::timestamp_ok(i) => Some(Scalar::Int(i)),
+        (kind::TIME, &Value::Int(i)) if crate::time::timestamp_ok(i) => Some(Scalar::Int(i)),
         #[cfg(feature = "time")]
-        (kind::DURATION, Value::Int(i)) if crate::time::duration_ok(i) => Some(Scalar::Int(i)),
+        (kind::DURATION, &Value::Int(i)) if crate::time::duration_ok(i) => Some(Scalar::Int(i)),
         _ => None,
     }
 }
@@ -371,7 +371,7 @@ fn element<'v, T: EnumTable + ?Sized>(
     // `scalar` (issue #15, session 15: one call per element of `x in list`); not in the
     // firmware's `size` profile.
     #[cfg(not(feature = "size"))]
-    if let Some(x) = scalar_fast(v, d.elem) {
+    if let Some(x) = scalar_fast(&v, d.elem) {
         return Ok(x);
     }
     let v = if matches!(v, Value::Missing) {
@@ -630,13 +630,13 @@ mod tests {
         ];
         for k in [kind::STR, kind::INT, kind::BOOL, kind::ENUM] {
             for v in values {
-                if let Some(fast) = scalar_fast(v, k) {
+                if let Some(fast) = scalar_fast(&v, k) {
                     assert_eq!(scalar(&t, v, k, 0), Ok(fast), "{k} {v:?}");
                 }
             }
         }
-        assert!(scalar_fast(Value::Str(s("a", 1)), kind::STR).is_some());
-        assert!(scalar_fast(Value::Int(1), kind::INT).is_some());
+        assert!(scalar_fast(&Value::Str(s("a", 1)), kind::STR).is_some());
+        assert!(scalar_fast(&Value::Int(1), kind::INT).is_some());
     }
 
     #[test]
