@@ -313,12 +313,31 @@ fn ws(i: &mut In<'_>) -> PResult<()> {
             return Ok(());
         }
         let _ = i.next_slice(blank + comment);
+        // Blanks up to an ASCII byte that starts no comment (most calls): nothing more to
+        // skip, no second pass (issue #15).
+        if comment == 0 && b.get(blank).is_some_and(|c| c.is_ascii() && *c != b'#') {
+            return Ok(());
+        }
     }
 }
 
+/// Whether each byte may continue an identifier (after its first character): ASCII letters,
+/// digits, `_` and `-`. A table (issue #15: the parser tests every byte of every name, most
+/// of them several times).
+const IDENT_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    t
+};
+
 /// Whether `b` may continue an identifier (after its first character).
 fn ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    IDENT_BYTES[usize::from(b)]
 }
 
 /// The length of the identifier at the start of `s` (0 when none starts there): an ASCII
@@ -435,6 +454,12 @@ fn string_lit(i: &mut In<'_>, mode: patterns::Lit) -> PResult<(Text, ByteSpan)> 
             .bytes()
             .take_while(|b| !matches!(b, b'"' | b'\\' | b'\n' | b'\r'))
             .count();
+        if plain > 0 && out.is_empty() && rest.as_bytes().get(plain) == Some(&b'"') {
+            // The whole literal is one run (most literals): its text made once (issue #15).
+            out = Text::new(i.next_slice(plain));
+            let _ = i.next_token();
+            break;
+        }
         if plain > 0 {
             out.push_str(i.next_slice(plain));
             continue;
@@ -493,6 +518,20 @@ fn string_lit(i: &mut In<'_>, mode: patterns::Lit) -> PResult<(Text, ByteSpan)> 
 
 /// An integer literal, then whitespace.
 fn integer(i: &mut In<'_>) -> PResult<(i64, ByteSpan)> {
+    // Issue #15: up to 18 decimal digits with no `-` before them and no `x` after them (most
+    // integers) always fit in an `i64`, read without the combinators below.
+    let b = i.input.as_ref().as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if (1..=18).contains(&digits) && b.get(digits) != Some(&b'x') {
+        let value = b
+            .iter()
+            .take(digits)
+            .fold(0i64, |v, c| v * 10 + i64::from(c - b'0'));
+        let start = i.current_token_start();
+        let _ = i.next_slice(digits);
+        ws(i)?;
+        return Ok((value, start..start + digits));
+    }
     let (text, span) = (
         opt('-'),
         take_while(1.., |c: char| c.is_ascii_digit()),
@@ -739,13 +778,16 @@ const RESERVED: [&str; 8] = ["and", "or", "not", "in", "has", "where", "true", "
 /// `.`; a quoted key, written right after the previous segment, may be any string). The text
 /// is the canonical encoding of its keys ([`ipe_nostd::path`]), so `a["b"]` is `a.b`.
 fn path(i: &mut In<'_>) -> PResult<Name> {
-    if RESERVED.contains(&peek_word(i)) {
+    let s: &str = i.input.as_ref();
+    // The first name is read once (issue #15); no reserved word is longer than five bytes.
+    let first = ident_len(s);
+    if first <= 5 && RESERVED.contains(&s.get(..first).unwrap_or("")) {
         return Err(ErrMode::Backtrack(err_here(
             i,
             Label::Expected("an attribute path"),
         )));
     }
-    if let Some(n) = plain_path_len(i.input.as_ref()) {
+    if let Some(n) = plain_path_len(s, first) {
         // Issue #15: dotted names only, nothing after them that continues a path: the text
         // is the source's, copied once.
         let start = i.current_token_start();
@@ -772,10 +814,11 @@ fn path(i: &mut In<'_>) -> PResult<Name> {
 /// The length of the path at the start of `s` when it is identifiers joined by `.` (no spaces,
 /// no quoted keys) and what follows cannot continue it: not `.` or `[` right after it, and
 /// after ASCII whitespace neither `.` nor a comment or a non-ASCII character ([`ws`] and
-/// [`path_rest`] decide those). `None` when [`path_rest`] must read it.
-fn plain_path_len(s: &str) -> Option<usize> {
+/// [`path_rest`] decide those). `None` when [`path_rest`] must read it. `first` is
+/// [`ident_len`] of `s`.
+fn plain_path_len(s: &str, first: usize) -> Option<usize> {
     let b = s.as_bytes();
-    let mut n = ident_len(s);
+    let mut n = first;
     if n == 0 {
         return None;
     }
