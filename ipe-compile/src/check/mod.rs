@@ -409,7 +409,7 @@ impl Ctx<'_> {
                 }
                 for witness_lists::ClausePart {
                     expr: part, whole, ..
-                } in parts
+                } in parts.iter()
                 {
                     let checked = self.cond(part);
                     self.check_terms(checked.as_ref(), &part.span, "requirement clause");
