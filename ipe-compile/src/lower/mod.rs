@@ -150,6 +150,17 @@ impl Tables {
     }
 }
 
+/// The first 16 bytes of `s` (zeros past its end) as a big-endian number: texts in byte order
+/// have their keys in the same order (equal keys say nothing).
+fn prefix_key(s: &str) -> u128 {
+    let mut key = [0u8; 16];
+    let n = s.len().min(16);
+    if let (Some(to), Some(from)) = (key.get_mut(..n), s.as_bytes().get(..n)) {
+        to.copy_from_slice(from);
+    }
+    u128::from_be_bytes(key)
+}
+
 /// The text of span `r` of the interned `text`.
 fn at<'t>(text: &'t str, r: &Span) -> &'t str {
     let start = r.off as usize;
@@ -594,7 +605,12 @@ pub fn lower_located(
     let mut seen = hashbrown::HashSet::with_capacity(strings.len());
     strings.retain(|s| seen.insert(s.clone()));
     drop(seen);
-    strings.sort_unstable();
+    // Sorted by each text's first 16 bytes as a number, the texts compared only on a tie
+    // (issue #15: the same order, most comparisons one integer comparison).
+    let mut keyed: Vec<(u128, Cow<'_, str>)> =
+        strings.into_iter().map(|s| (prefix_key(&s), s)).collect();
+    keyed.sort_unstable();
+    let strings: Vec<Cow<'_, str>> = keyed.into_iter().map(|(_, s)| s).collect();
     let mut symbols = Vec::with_capacity(strings.len());
     // The interning tables sized once (issue #15): every symbol, slot path and policy name,
     // intent and clause text at most (most are distinct).
