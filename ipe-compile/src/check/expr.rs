@@ -106,9 +106,19 @@ impl Ctx<'_> {
                 self.cond(&e)
             }
             ExprKind::And(parts) | ExprKind::Or(parts) => {
-                let checked: Vec<_> = parts.iter().map(|p| self.cond(p)).collect();
-                let checked: Option<Vec<_>> = checked.into_iter().collect();
-                let checked = checked?;
+                // Every part is checked (each reports its errors), into one list (issue #15).
+                let mut checked = Vec::with_capacity(parts.len());
+                let mut ok = true;
+                for p in parts {
+                    match self.cond(p) {
+                        Some(c) if ok => checked.push(c),
+                        Some(_) => {}
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
                 // Issue #14, session 9: range tests over one int become one range table.
                 Some(super::int_ranges::fold(
                     if matches!(e.kind, ExprKind::And(_)) {
