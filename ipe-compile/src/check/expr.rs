@@ -777,11 +777,10 @@ impl Ctx<'_> {
     }
 
     /// Types `lhs op rhs`.
-    fn compare(&mut self, op: CmpOp, l: Val, r: Val, span: &ByteSpan) -> Option<hir::Expr> {
+    fn compare(&mut self, op: CmpOp, mut l: Val, mut r: Val, span: &ByteSpan) -> Option<hir::Expr> {
         if [&l, &r].iter().any(|v| v.ty == VTy::Scalar(Scalar::Ip)) {
             return self.ip_compare(op, l, r);
         }
-        let (mut l, mut r) = (l, r);
         self.unify(&mut l, &mut r)?;
         let kind = match &l.ty {
             VTy::Scalar(s) => s.kind(),
@@ -808,10 +807,18 @@ impl Ctx<'_> {
             );
             return None;
         }
+        // The operands taken out of the values, not the values moved (issue #15: a `Val` is
+        // ~170 bytes).
+        let ValOp::Operand(lhs) = l.op else {
+            return None;
+        };
+        let ValOp::Operand(rhs) = r.op else {
+            return None;
+        };
         Some(hir::Expr::Cmp {
             op,
-            lhs: l.operand()?,
-            rhs: r.operand()?,
+            lhs,
+            rhs,
             ty: kind,
         })
     }
