@@ -1289,6 +1289,9 @@ fn at_plain_word(i: &In<'_>) -> bool {
 }
 
 fn primary(i: &mut In<'_>) -> PResult<Expr> {
+    if let Some(e) = plain_operand(i)? {
+        return Ok(e);
+    }
     if at_plain_word(i) {
         // Issue #15: none of the literals and built-ins below can match.
         return path_operand(i);
@@ -1341,6 +1344,52 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         return Ok(e);
     }
     path_operand(i)
+}
+
+/// The two most common operands read directly (issue #15), `None` for any other: a string
+/// literal, and a path of dotted names (not `now`, `true`, `false` or a reserved word) that
+/// [`plain_path_len`] reads whole and that no `(` follows. [`primary`] reads both the same
+/// through its other tests.
+fn plain_operand(i: &mut In<'_>) -> PResult<Option<Expr>> {
+    let s: &str = i.input.as_ref();
+    if s.starts_with('"') {
+        let (text, span) = string(i)?;
+        return Ok(Some(Expr {
+            kind: ExprKind::Lit(Lit::Str(text)),
+            span,
+        }));
+    }
+    let first = ident_len(s);
+    let word = s.get(..first).unwrap_or("");
+    if first <= 5 && (RESERVED.contains(&word) || matches!(word, "now" | "true" | "false")) {
+        return Ok(None);
+    }
+    let Some(n) = plain_path_len(s, first) else {
+        return Ok(None);
+    };
+    // `plain_path_len` saw only ASCII blanks before the next token: a `(` there makes a call.
+    let b = s.as_bytes();
+    let mut next = n;
+    while b
+        .get(next)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
+    {
+        next += 1;
+    }
+    if b.get(next) == Some(&b'(') {
+        return Ok(None);
+    }
+    let start = i.current_token_start();
+    let text = Text::new(i.next_slice(n));
+    ws(i)?;
+    let span = start..start + n;
+    Ok(Some(Expr {
+        kind: ExprKind::Path(Name {
+            text,
+            span: span.clone(),
+        }),
+        span,
+    }))
 }
 
 /// A path, a lookup `m[k]` or a call of a `def` as an operand.
