@@ -283,11 +283,33 @@ fn err_here(i: &In<'_>, label: Label) -> SyntaxError {
     }
 }
 
+/// Whether ASCII byte `c` is whitespace ([`ws`]'s reading of it).
+fn blank_byte(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
+}
+
 /// Skips whitespace and comments (`#` to the end of the line).
 ///
 /// Hand-written (issue #15: it runs after every token): whitespace is `char::is_whitespace`,
-/// as `str::trim_start` reads it.
+/// as `str::trim_start` reads it. Inlined for the two common cases, nothing to skip and one
+/// space before the next token; [`ws_run`] reads the others.
+#[inline]
 fn ws(i: &mut In<'_>) -> PResult<()> {
+    let b = i.input.as_ref().as_bytes();
+    // An ASCII byte that is neither whitespace nor `#` starts the next token.
+    let token = |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii() && !blank_byte(c) && c != b'#');
+    if token(b.first()) {
+        return Ok(());
+    }
+    if b.first() == Some(&b' ') && token(b.get(1)) {
+        let _ = i.next_slice(1);
+        return Ok(());
+    }
+    ws_run(i)
+}
+
+/// [`ws`] in full: runs of whitespace and comments.
+fn ws_run(i: &mut In<'_>) -> PResult<()> {
     loop {
         let s: &str = i.input.as_ref();
         let b = s.as_bytes();
