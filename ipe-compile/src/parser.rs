@@ -1266,6 +1266,10 @@ fn foreign_after_operand(i: &mut In<'_>) -> PResult<()> {
     if s.starts_with('=') && !s.starts_with("==") {
         return found(1, "unknown operator `=`", "equality is written `==`");
     }
+    // Each word below starts with one of these (issue #15: other operands skip the word).
+    if !matches!(s.as_bytes().first(), Some(b'i' | b'g' | b'r' | b'm' | b'n')) {
+        return Ok(());
+    }
     let word = peek_word(i);
     match word {
         "ilike" | "glob" | "regex" | "matches_regex" => found(
