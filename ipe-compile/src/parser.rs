@@ -1372,8 +1372,9 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
     path_operand(i)
 }
 
-/// The two most common operands read directly (issue #15), `None` for any other: a string
-/// literal, and a path of dotted names (not `now`, `true`, `false` or a reserved word) that
+/// The most common operands read directly (issue #15), `None` for any other: a string
+/// literal, a decimal integer of up to 18 digits not followed by a letter, and a path of
+/// dotted names (not `now`, `true`, `false` or a reserved word) that
 /// [`plain_path_len`] reads whole and that no `(` follows. [`primary`] reads both the same
 /// through its other tests.
 fn plain_operand(i: &mut In<'_>) -> PResult<Option<Expr>> {
@@ -1382,6 +1383,23 @@ fn plain_operand(i: &mut In<'_>) -> PResult<Option<Expr>> {
         let (text, span) = string(i)?;
         return Ok(Some(Expr {
             kind: ExprKind::Lit(Lit::Str(text)),
+            span,
+        }));
+    }
+    // A decimal integer as `integer` reads it, where no letter after it makes it a duration
+    // (`30d`) or a hexadecimal integer (`0x1f`).
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 {
+        if !(1..=18).contains(&digits)
+            || s.as_bytes()
+                .get(digits)
+                .is_some_and(u8::is_ascii_alphabetic)
+        {
+            return Ok(None);
+        }
+        let (value, span) = integer(i)?;
+        return Ok(Some(Expr {
+            kind: ExprKind::Lit(Lit::Int(value)),
             span,
         }));
     }

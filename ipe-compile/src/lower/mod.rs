@@ -170,18 +170,21 @@ fn at<'t>(text: &'t str, r: &Span) -> &'t str {
 impl Tables {
     fn text(&mut self, s: &str) -> Span {
         let hash = self.text_hasher.hash_one(s);
-        let text = &self.text;
-        if let Some(&r) = self.text_ids.find(hash, |r| at(text, r) == s) {
-            return r;
-        }
-        let r = Span {
-            off: self.text.len() as u32,
-            len: s.len() as u32,
+        let (text, hasher) = (&self.text, &self.text_hasher);
+        // One probe for a text seen or new (issue #15); a new text's span is where it goes.
+        let entry =
+            self.text_ids
+                .entry(hash, |r| at(text, r) == s, |r| hasher.hash_one(at(text, r)));
+        let r = match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => return *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => *e
+                .insert(Span {
+                    off: text.len() as u32,
+                    len: s.len() as u32,
+                })
+                .get(),
         };
         self.text.push_str(s);
-        let (text, hasher) = (&self.text, &self.text_hasher);
-        self.text_ids
-            .insert_unique(hash, r, |r| hasher.hash_one(at(text, r)));
         r
     }
 
