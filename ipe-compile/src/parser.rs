@@ -283,11 +283,33 @@ fn err_here(i: &In<'_>, label: Label) -> SyntaxError {
     }
 }
 
+/// Whether ASCII byte `c` is whitespace ([`ws`]'s reading of it).
+fn blank_byte(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
+}
+
 /// Skips whitespace and comments (`#` to the end of the line).
 ///
 /// Hand-written (issue #15: it runs after every token): whitespace is `char::is_whitespace`,
-/// as `str::trim_start` reads it.
+/// as `str::trim_start` reads it. Inlined for the two common cases, nothing to skip and one
+/// space before the next token; [`ws_run`] reads the others.
+#[inline]
 fn ws(i: &mut In<'_>) -> PResult<()> {
+    let b = i.input.as_ref().as_bytes();
+    // An ASCII byte that is neither whitespace nor `#` starts the next token.
+    let token = |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii() && !blank_byte(c) && c != b'#');
+    if token(b.first()) {
+        return Ok(());
+    }
+    if b.first() == Some(&b' ') && token(b.get(1)) {
+        let _ = i.next_slice(1);
+        return Ok(());
+    }
+    ws_run(i)
+}
+
+/// [`ws`] in full: runs of whitespace and comments.
+fn ws_run(i: &mut In<'_>) -> PResult<()> {
     loop {
         let s: &str = i.input.as_ref();
         let b = s.as_bytes();
@@ -313,12 +335,31 @@ fn ws(i: &mut In<'_>) -> PResult<()> {
             return Ok(());
         }
         let _ = i.next_slice(blank + comment);
+        // Blanks up to an ASCII byte that starts no comment (most calls): nothing more to
+        // skip, no second pass (issue #15).
+        if comment == 0 && b.get(blank).is_some_and(|c| c.is_ascii() && *c != b'#') {
+            return Ok(());
+        }
     }
 }
 
+/// Whether each byte may continue an identifier (after its first character): ASCII letters,
+/// digits, `_` and `-`. A table (issue #15: the parser tests every byte of every name, most
+/// of them several times).
+const IDENT_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    t
+};
+
 /// Whether `b` may continue an identifier (after its first character).
 fn ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    IDENT_BYTES[usize::from(b)]
 }
 
 /// The length of the identifier at the start of `s` (0 when none starts there): an ASCII
@@ -435,6 +476,12 @@ fn string_lit(i: &mut In<'_>, mode: patterns::Lit) -> PResult<(Text, ByteSpan)> 
             .bytes()
             .take_while(|b| !matches!(b, b'"' | b'\\' | b'\n' | b'\r'))
             .count();
+        if plain > 0 && out.is_empty() && rest.as_bytes().get(plain) == Some(&b'"') {
+            // The whole literal is one run (most literals): its text made once (issue #15).
+            out = Text::new(i.next_slice(plain));
+            let _ = i.next_token();
+            break;
+        }
         if plain > 0 {
             out.push_str(i.next_slice(plain));
             continue;
@@ -493,6 +540,20 @@ fn string_lit(i: &mut In<'_>, mode: patterns::Lit) -> PResult<(Text, ByteSpan)> 
 
 /// An integer literal, then whitespace.
 fn integer(i: &mut In<'_>) -> PResult<(i64, ByteSpan)> {
+    // Issue #15: up to 18 decimal digits with no `-` before them and no `x` after them (most
+    // integers) always fit in an `i64`, read without the combinators below.
+    let b = i.input.as_ref().as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if (1..=18).contains(&digits) && b.get(digits) != Some(&b'x') {
+        let value = b
+            .iter()
+            .take(digits)
+            .fold(0i64, |v, c| v * 10 + i64::from(c - b'0'));
+        let start = i.current_token_start();
+        let _ = i.next_slice(digits);
+        ws(i)?;
+        return Ok((value, start..start + digits));
+    }
     let (text, span) = (
         opt('-'),
         take_while(1.., |c: char| c.is_ascii_digit()),
@@ -739,13 +800,16 @@ const RESERVED: [&str; 8] = ["and", "or", "not", "in", "has", "where", "true", "
 /// `.`; a quoted key, written right after the previous segment, may be any string). The text
 /// is the canonical encoding of its keys ([`ipe_nostd::path`]), so `a["b"]` is `a.b`.
 fn path(i: &mut In<'_>) -> PResult<Name> {
-    if RESERVED.contains(&peek_word(i)) {
+    let s: &str = i.input.as_ref();
+    // The first name is read once (issue #15); no reserved word is longer than five bytes.
+    let first = ident_len(s);
+    if first <= 5 && RESERVED.contains(&s.get(..first).unwrap_or("")) {
         return Err(ErrMode::Backtrack(err_here(
             i,
             Label::Expected("an attribute path"),
         )));
     }
-    if let Some(n) = plain_path_len(i.input.as_ref()) {
+    if let Some(n) = plain_path_len(s, first) {
         // Issue #15: dotted names only, nothing after them that continues a path: the text
         // is the source's, copied once.
         let start = i.current_token_start();
@@ -772,10 +836,11 @@ fn path(i: &mut In<'_>) -> PResult<Name> {
 /// The length of the path at the start of `s` when it is identifiers joined by `.` (no spaces,
 /// no quoted keys) and what follows cannot continue it: not `.` or `[` right after it, and
 /// after ASCII whitespace neither `.` nor a comment or a non-ASCII character ([`ws`] and
-/// [`path_rest`] decide those). `None` when [`path_rest`] must read it.
-fn plain_path_len(s: &str) -> Option<usize> {
+/// [`path_rest`] decide those). `None` when [`path_rest`] must read it. `first` is
+/// [`ident_len`] of `s`.
+fn plain_path_len(s: &str, first: usize) -> Option<usize> {
     let b = s.as_bytes();
-    let mut n = ident_len(s);
+    let mut n = first;
     if n == 0 {
         return None;
     }
@@ -1201,6 +1266,10 @@ fn foreign_after_operand(i: &mut In<'_>) -> PResult<()> {
     if s.starts_with('=') && !s.starts_with("==") {
         return found(1, "unknown operator `=`", "equality is written `==`");
     }
+    // Each word below starts with one of these (issue #15: other operands skip the word).
+    if !matches!(s.as_bytes().first(), Some(b'i' | b'g' | b'r' | b'm' | b'n')) {
+        return Ok(());
+    }
     let word = peek_word(i);
     match word {
         "ilike" | "glob" | "regex" | "matches_regex" => found(
@@ -1246,6 +1315,9 @@ fn at_plain_word(i: &In<'_>) -> bool {
 }
 
 fn primary(i: &mut In<'_>) -> PResult<Expr> {
+    if let Some(e) = plain_operand(i)? {
+        return Ok(e);
+    }
     if at_plain_word(i) {
         // Issue #15: none of the literals and built-ins below can match.
         return path_operand(i);
@@ -1298,6 +1370,70 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
         return Ok(e);
     }
     path_operand(i)
+}
+
+/// The most common operands read directly (issue #15), `None` for any other: a string
+/// literal, a decimal integer of up to 18 digits not followed by a letter, and a path of
+/// dotted names (not `now`, `true`, `false` or a reserved word) that
+/// [`plain_path_len`] reads whole and that no `(` follows. [`primary`] reads both the same
+/// through its other tests.
+fn plain_operand(i: &mut In<'_>) -> PResult<Option<Expr>> {
+    let s: &str = i.input.as_ref();
+    if s.starts_with('"') {
+        let (text, span) = string(i)?;
+        return Ok(Some(Expr {
+            kind: ExprKind::Lit(Lit::Str(text)),
+            span,
+        }));
+    }
+    // A decimal integer as `integer` reads it, where no letter after it makes it a duration
+    // (`30d`) or a hexadecimal integer (`0x1f`).
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 {
+        if !(1..=18).contains(&digits)
+            || s.as_bytes()
+                .get(digits)
+                .is_some_and(u8::is_ascii_alphabetic)
+        {
+            return Ok(None);
+        }
+        let (value, span) = integer(i)?;
+        return Ok(Some(Expr {
+            kind: ExprKind::Lit(Lit::Int(value)),
+            span,
+        }));
+    }
+    let first = ident_len(s);
+    let word = s.get(..first).unwrap_or("");
+    if first <= 5 && (RESERVED.contains(&word) || matches!(word, "now" | "true" | "false")) {
+        return Ok(None);
+    }
+    let Some(n) = plain_path_len(s, first) else {
+        return Ok(None);
+    };
+    // `plain_path_len` saw only ASCII blanks before the next token: a `(` there makes a call.
+    let b = s.as_bytes();
+    let mut next = n;
+    while b
+        .get(next)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
+    {
+        next += 1;
+    }
+    if b.get(next) == Some(&b'(') {
+        return Ok(None);
+    }
+    let start = i.current_token_start();
+    let text = Text::new(i.next_slice(n));
+    ws(i)?;
+    let span = start..start + n;
+    Ok(Some(Expr {
+        kind: ExprKind::Path(Name {
+            text,
+            span: span.clone(),
+        }),
+        span,
+    }))
 }
 
 /// A path, a lookup `m[k]` or a call of a `def` as an operand.

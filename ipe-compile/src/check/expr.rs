@@ -106,9 +106,19 @@ impl Ctx<'_> {
                 self.cond(&e)
             }
             ExprKind::And(parts) | ExprKind::Or(parts) => {
-                let checked: Vec<_> = parts.iter().map(|p| self.cond(p)).collect();
-                let checked: Option<Vec<_>> = checked.into_iter().collect();
-                let checked = checked?;
+                // Every part is checked (each reports its errors), into one list (issue #15).
+                let mut checked = Vec::with_capacity(parts.len());
+                let mut ok = true;
+                for p in parts {
+                    match self.cond(p) {
+                        Some(c) if ok => checked.push(c),
+                        Some(_) => {}
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
                 // Issue #14, session 9: range tests over one int become one range table.
                 Some(super::int_ranges::fold(
                     if matches!(e.kind, ExprKind::And(_)) {
@@ -767,11 +777,10 @@ impl Ctx<'_> {
     }
 
     /// Types `lhs op rhs`.
-    fn compare(&mut self, op: CmpOp, l: Val, r: Val, span: &ByteSpan) -> Option<hir::Expr> {
+    fn compare(&mut self, op: CmpOp, mut l: Val, mut r: Val, span: &ByteSpan) -> Option<hir::Expr> {
         if [&l, &r].iter().any(|v| v.ty == VTy::Scalar(Scalar::Ip)) {
             return self.ip_compare(op, l, r);
         }
-        let (mut l, mut r) = (l, r);
         self.unify(&mut l, &mut r)?;
         let kind = match &l.ty {
             VTy::Scalar(s) => s.kind(),
@@ -798,10 +807,18 @@ impl Ctx<'_> {
             );
             return None;
         }
+        // The operands taken out of the values, not the values moved (issue #15: a `Val` is
+        // ~170 bytes).
+        let ValOp::Operand(lhs) = l.op else {
+            return None;
+        };
+        let ValOp::Operand(rhs) = r.op else {
+            return None;
+        };
         Some(hir::Expr::Cmp {
             op,
-            lhs: l.operand()?,
-            rhs: r.operand()?,
+            lhs,
+            rhs,
             ty: kind,
         })
     }

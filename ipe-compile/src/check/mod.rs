@@ -123,6 +123,7 @@ pub(crate) fn check_expanded(
         src: "",
         slots: Vec::new(),
         slot_ids: hashbrown::HashMap::default(),
+        schema_slots: types.iter().map(|(p, t)| (p.as_str(), (t, None))).collect(),
         implicit_fields: HashMap::new(),
         scopes: Vec::new(),
         pending: None,
@@ -280,6 +281,9 @@ pub(super) struct Ctx<'s> {
     slots: Vec<(String, SlotType)>,
     /// Each slot's id by its path (hashbrown's default hasher: one lookup per path, issue #15).
     slot_ids: hashbrown::HashMap<String, SlotId>,
+    /// Each declared path's type and, once resolved, its slot (issue #15: a top-level path
+    /// found with one lookup, not a search of `schema` and then of `slot_ids`).
+    schema_slots: hashbrown::HashMap<&'s str, (&'s SlotType, Option<SlotId>)>,
     /// Per records slot, the internal string fields that `has` on an element record path uses
     /// (`who` for declared `who.role`), numbered after the declared fields in this order; they
     /// join the slot's type at the end (`schema::add_implicit_fields`), so `resolve` never
@@ -409,7 +413,7 @@ impl Ctx<'_> {
                 }
                 for witness_lists::ClausePart {
                     expr: part, whole, ..
-                } in parts
+                } in parts.iter()
                 {
                     let checked = self.cond(part);
                     self.check_terms(checked.as_ref(), &part.span, "requirement clause");
@@ -616,8 +620,17 @@ impl Ctx<'_> {
             self.unknown(name, candidates);
             return None;
         }
-        if let Some(ty) = self.schema.get(name.text.as_str()) {
-            let id = self.slot(&name.text, ty);
+        if let Some(&(ty, id)) = self.schema_slots.get(name.text.as_str()) {
+            let id = match id {
+                Some(id) => id,
+                None => {
+                    let id = self.slot(&name.text, ty);
+                    if let Some(e) = self.schema_slots.get_mut(name.text.as_str()) {
+                        e.1 = Some(id);
+                    }
+                    id
+                }
+            };
             return Some(Resolved::Slot(id, ty.clone()));
         }
         if let Some(r) = self.map_key(name) {

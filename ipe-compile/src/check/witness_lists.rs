@@ -14,6 +14,7 @@ use crate::ast::{self, AggKind, ExprKind, ReasonPart};
 
 /// One requirement clause to check: the expression, the part of the `requires` whose text
 /// it reports, and for a split aggregate the index of that part (shared by its clauses).
+#[derive(Clone, Copy)]
 pub(super) struct ClausePart<'e> {
     /// The condition of the clause.
     pub expr: &'e ast::Expr,
@@ -30,13 +31,49 @@ fn strip(e: &ast::Expr) -> &ast::Expr {
     }
 }
 
+/// The clauses of a `requires`, in order ([`clause_parts`]).
+pub(super) enum ClauseParts<'e> {
+    /// One clause per top-level conjunct (no reason template names a split aggregate's
+    /// element): the conjuncts themselves, no list made (issue #15).
+    Conjuncts(&'e [ast::Expr]),
+    /// The clauses, some split from an `all` over several lists.
+    Split(Vec<ClausePart<'e>>),
+}
+
+impl<'e> ClauseParts<'e> {
+    /// The number of clauses.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            ClauseParts::Conjuncts(xs) => xs.len(),
+            ClauseParts::Split(parts) => parts.len(),
+        }
+    }
+
+    /// Clause `i`.
+    pub(super) fn get(&self, i: usize) -> Option<ClausePart<'e>> {
+        match self {
+            ClauseParts::Conjuncts(xs) => xs.get(i).map(|whole| ClausePart {
+                expr: whole,
+                whole,
+                group: None,
+            }),
+            ClauseParts::Split(parts) => parts.get(i).copied(),
+        }
+    }
+
+    /// The clauses in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = ClausePart<'e>> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
 /// The clauses of `requires expr`: its top-level conjuncts, with each expanded `all` over
 /// several lists whose element the reason template `template` names split into one clause
 /// per list.
 pub(super) fn clause_parts<'e>(
     expr: &'e ast::Expr,
     template: Option<&[ReasonPart]>,
-) -> Vec<ClausePart<'e>> {
+) -> ClauseParts<'e> {
     let parts: &[ast::Expr] = match &expr.kind {
         // The `and` of a range's expansion (`x in lo..hi`, `x in [lo..hi]`: every part starts
         // where the whole does, which no written `and` can) is one clause, shown as written
@@ -44,6 +81,10 @@ pub(super) fn clause_parts<'e>(
         ExprKind::And(parts) if !range_expansion(expr) => parts,
         _ => std::slice::from_ref(expr),
     };
+    if template.is_none() {
+        // Only a template's placeholder splits an aggregate.
+        return ClauseParts::Conjuncts(parts);
+    }
     let named = |var: &str| {
         template.is_some_and(|t| {
             t.iter().any(|p| match p {
@@ -70,7 +111,7 @@ pub(super) fn clause_parts<'e>(
             });
         }
     }
-    out
+    ClauseParts::Split(out)
 }
 
 /// Whether `e` is the `and` the parser expands a range into (`x >= lo and x <= hi`, both

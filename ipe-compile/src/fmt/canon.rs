@@ -69,6 +69,19 @@ fn spaced_tokens(src: &str) -> String {
     s
 }
 
+/// Whether each byte is a word byte of [`is_canonical`] (ASCII letters, digits, `_`): a table
+/// (issue #15: every clause's text is tested).
+const WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    t
+};
+
 /// Whether `src` is its own canonical text, by a conservative test that needs no tokens
 /// (`false` says nothing): words (letters, digits, `_`; one starting with a digit is a
 /// number), string literals without escapes or line ends, and the comparison operators,
@@ -77,7 +90,7 @@ fn spaced_tokens(src: &str) -> String {
 /// makes it `false`.
 fn is_canonical(src: &str) -> bool {
     let b = src.as_bytes();
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let word = |c: u8| WORD_BYTES[usize::from(c)];
     // The end of the run of bytes from `n` that `f` accepts (a plain loop: issue #15, the
     // checker calls this for every clause).
     fn run(b: &[u8], mut n: usize, f: impl Fn(u8) -> bool) -> usize {

@@ -11,6 +11,14 @@ use crate::hir::{Aggregate, Expr, Operand, Program, SlotId, SlotType};
 /// The list-of-scalars slots of `program` that a filtered aggregate iterates.
 pub(super) fn bound_scalar_lists(program: &Program) -> BTreeSet<SlotId> {
     let mut out = BTreeSet::new();
+    // Only a list-of-scalars slot is ever bound: without one, no policy is walked (issue #15).
+    if !program
+        .slots
+        .iter()
+        .any(|s| matches!(s.ty, SlotType::List { .. }))
+    {
+        return out;
+    }
     for p in &program.policies {
         if let Some(t) = &p.trigger {
             walk(program, t, &mut out);

@@ -150,6 +150,17 @@ impl Tables {
     }
 }
 
+/// The first 16 bytes of `s` (zeros past its end) as a big-endian number: texts in byte order
+/// have their keys in the same order (equal keys say nothing).
+fn prefix_key(s: &str) -> u128 {
+    let mut key = [0u8; 16];
+    let n = s.len().min(16);
+    if let (Some(to), Some(from)) = (key.get_mut(..n), s.as_bytes().get(..n)) {
+        to.copy_from_slice(from);
+    }
+    u128::from_be_bytes(key)
+}
+
 /// The text of span `r` of the interned `text`.
 fn at<'t>(text: &'t str, r: &Span) -> &'t str {
     let start = r.off as usize;
@@ -159,18 +170,21 @@ fn at<'t>(text: &'t str, r: &Span) -> &'t str {
 impl Tables {
     fn text(&mut self, s: &str) -> Span {
         let hash = self.text_hasher.hash_one(s);
-        let text = &self.text;
-        if let Some(&r) = self.text_ids.find(hash, |r| at(text, r) == s) {
-            return r;
-        }
-        let r = Span {
-            off: self.text.len() as u32,
-            len: s.len() as u32,
+        let (text, hasher) = (&self.text, &self.text_hasher);
+        // One probe for a text seen or new (issue #15); a new text's span is where it goes.
+        let entry =
+            self.text_ids
+                .entry(hash, |r| at(text, r) == s, |r| hasher.hash_one(at(text, r)));
+        let r = match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => return *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => *e
+                .insert(Span {
+                    off: text.len() as u32,
+                    len: s.len() as u32,
+                })
+                .get(),
         };
         self.text.push_str(s);
-        let (text, hasher) = (&self.text, &self.text_hasher);
-        self.text_ids
-            .insert_unique(hash, r, |r| hasher.hash_one(at(text, r)));
         r
     }
 
@@ -594,7 +608,12 @@ pub fn lower_located(
     let mut seen = hashbrown::HashSet::with_capacity(strings.len());
     strings.retain(|s| seen.insert(s.clone()));
     drop(seen);
-    strings.sort_unstable();
+    // Sorted by each text's first 16 bytes as a number, the texts compared only on a tie
+    // (issue #15: the same order, most comparisons one integer comparison).
+    let mut keyed: Vec<(u128, Cow<'_, str>)> =
+        strings.into_iter().map(|s| (prefix_key(&s), s)).collect();
+    keyed.sort_unstable();
+    let strings: Vec<Cow<'_, str>> = keyed.into_iter().map(|(_, s)| s).collect();
     let mut symbols = Vec::with_capacity(strings.len());
     // The interning tables sized once (issue #15): every symbol, slot path and policy name,
     // intent and clause text at most (most are distinct).
