@@ -257,18 +257,6 @@ mod host {
         common::bench(b, || e.decide(black_box(values)));
     }
 
-    /// The same decision through a thread's `PolicyEngine::reader` (issue #15, session 18): the
-    /// live version cached, one relaxed load per decision instead of a registered borrow.
-    #[divan::bench(args = CASES)]
-    fn reader(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::host_jit(w);
-        let values = e.values(&common::workload_def(w).case(c).json);
-        let mut r = e.engine.reader();
-        check(case, e.decide_reader(&mut r, values));
-        common::bench(b, || e.decide_reader(&mut r, black_box(values)));
-    }
-
     /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
     #[divan::bench(args = V2_CASES)]
     fn v2(b: Bencher, case: &str) {
@@ -316,6 +304,18 @@ mod host_jit {
         let mut v = ipe_host::Verdict::new();
         check(case, e.decide_data(values, &mut v));
         common::bench(b, || e.decide_data(black_box(values), &mut v));
+    }
+
+    /// The same decision through a thread's `PolicyEngine::reader` (issue #15, session 18): the
+    /// live version cached, one relaxed load per decision instead of a registered borrow.
+    #[divan::bench(args = CASES)]
+    fn reader(b: Bencher, case: &str) {
+        let (w, c) = split(case);
+        let e = common::host_jit(w);
+        let values = e.values(&common::workload_def(w).case(c).json);
+        let mut r = e.engine.reader();
+        check(case, e.decide_reader(&mut r, values));
+        common::bench(b, || e.decide_reader(&mut r, black_box(values)));
     }
 
     /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
