@@ -137,8 +137,8 @@ GOAL_NOTES = {
     "checker's `compare` (16 M).",
     "latency": "Profile: \"Where the latency tail comes from (issue #15, session 13)\", \"Profiling counters on "
     "the request path (issue #15, session 14)\" and session 18's runs on a quiet machine. The p99.9 of "
-    "this 2-core virtual machine moves more from run to run than any engine change: in the two quiet "
-    "runs of session 18 before this one the busy-loop controls (no engine, a loop of the median's length on the same "
+    "this 2-core virtual machine moves more from run to run than any engine change: in session 18's first two quiet "
+    "runs the busy-loop controls (no engine, a loop of the median's length on the same "
     "threads) gave 1.52–3.81x, jit_all set/1000 with a writer 5.75x in one run and 2.18x in the next, "
     "and its no-writer control 2.85x and then 7.8x. The swapping rows stay within about 10–30 % of "
     "their own no-writer controls (swaps add no tail of their own; readers never free a version), "
