@@ -277,7 +277,7 @@ impl PolicySet {
     fn for_each_outcome<K: Collect>(&self, bundle: &Bundle<'_>, values: &[Value<'_>], k: &mut K) {
         if let Some(jit) = &self.jit {
             if let Some(slots) = jit.slots(values) {
-                self.native_outcomes(bundle, jit, slots, values, k);
+                self.native_outcomes(bundle, jit, slots, k);
                 return;
             }
         }
@@ -305,13 +305,12 @@ impl PolicySet {
         bundle: &Bundle<'_>,
         jit: &Table,
         slots: Slots<'_, '_>,
-        values: &[Value<'_>],
         k: &mut K,
     ) {
         let shard = self.shared.counters.shard();
         self.shared.index.for_each_admitted(
             bundle,
-            values,
+            slots.values(),
             k,
             |k, id| {
                 let outcome = self.run_native(bundle, shard, jit, id, slots);

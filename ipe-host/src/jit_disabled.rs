@@ -20,6 +20,12 @@ use crate::stats::Counters;
 pub(crate) struct Slots<'a, 'v>(Infallible, PhantomData<&'a [Value<'v>]>);
 
 /// One version's native code: never exists without the `jit` feature.
+impl<'a, 'v> Slots<'a, 'v> {
+    pub(crate) fn values(self) -> &'a [Value<'v>] {
+        match self.0 {}
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum Table {}
 

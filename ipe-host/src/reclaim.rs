@@ -15,8 +15,10 @@
 //! into a counted reference, which is what makes the count exact here.
 //!
 //! When the engine is dropped, it frees every retired version no reader holds; a version a
-//! reader still holds (an `Arc` from `load_full`, or a `Snapshot` kept past the engine) is
-//! then freed by that reader.
+//! reader still holds (an `Arc` from `load_full`, a `Snapshot` or a `Reader` kept past the
+//! engine) is then freed by that reader. A `Reader` (issue #15, session 18) is one more
+//! holder: while it lives, the version it last loaded is not freed, and its refresh drops a
+//! reference the retired list still shares.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};

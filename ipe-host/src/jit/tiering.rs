@@ -102,6 +102,14 @@ pub(crate) struct Table {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Slots<'a, 'v>(&'a [Value<'v>]);
 
+impl<'a, 'v> Slots<'a, 'v> {
+    /// The slot values.
+    #[inline(always)]
+    pub(crate) fn values(self) -> &'a [Value<'v>] {
+        self.0
+    }
+}
+
 /// The native code of one policy, borrowed from the [`Table`] that keeps it alive.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct NativeCode<'t>(usize, PhantomData<&'t Table>);
