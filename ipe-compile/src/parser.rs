@@ -315,10 +315,7 @@ fn ws_run(i: &mut In<'_>) -> PResult<()> {
         let b = s.as_bytes();
         // ASCII whitespace a byte at a time; `trim_start` only past a non-ASCII byte.
         let mut blank = 0;
-        while b
-            .get(blank)
-            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
-        {
+        while b.get(blank).is_some_and(|&c| blank_byte(c)) {
             blank += 1;
         }
         if s.as_bytes().get(blank).is_some_and(|b| !b.is_ascii()) {
@@ -855,10 +852,7 @@ fn plain_path_len(s: &str, first: usize) -> Option<usize> {
         return None;
     }
     let mut end = n;
-    while b
-        .get(end)
-        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
-    {
+    while b.get(end).is_some_and(|&c| blank_byte(c)) {
         end += 1;
     }
     match b.get(end) {
@@ -1414,10 +1408,7 @@ fn plain_operand(i: &mut In<'_>) -> PResult<Option<Expr>> {
     // `plain_path_len` saw only ASCII blanks before the next token: a `(` there makes a call.
     let b = s.as_bytes();
     let mut next = n;
-    while b
-        .get(next)
-        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C))
-    {
+    while b.get(next).is_some_and(|&c| blank_byte(c)) {
         next += 1;
     }
     if b.get(next) == Some(&b'(') {

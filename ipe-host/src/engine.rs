@@ -342,7 +342,7 @@ impl PolicySet {
     #[inline]
     pub fn evaluate_values(&self, values: &[Value<'_>]) -> HostDecision {
         let bundle = self.bundle();
-        let mut k = Lists::new(bundle.default_effect());
+        let mut k = Complete::new(bundle.default_effect());
         self.for_each_outcome(bundle, values, &mut k);
         k.acc.finish(&mut k.d);
         k.d
@@ -567,22 +567,22 @@ trait Collect {
 }
 
 /// [`PolicySet::evaluate_values`]'s decision: complete lists.
-struct Lists {
+struct Complete {
     acc: Accumulator,
     d: HostDecision,
 }
 
-impl Lists {
+impl Complete {
     #[inline(always)]
-    fn new(default: ipe_nostd::Effect) -> Lists {
-        Lists {
+    fn new(default: ipe_nostd::Effect) -> Complete {
+        Complete {
             acc: Accumulator::new(default),
             d: HostDecision::new(default),
         }
     }
 }
 
-impl Collect for Lists {
+impl Collect for Complete {
     #[inline(always)]
     fn add(&mut self, id: PolicyId, outcome: Outcome) {
         self.acc.add(&mut self.d, id, outcome);
