@@ -9,7 +9,7 @@
 //! `hostjit-reader` (`hostjit` through a `PolicyEngine::reader`, issue #15),
 //! `jit-data` (`jit` keeping only the effect, `ipe_nostd::EffectOnly`, issue #15),
 //! `hostjit-json` (`hostjit` from the request's JSON text, `evaluate_json`, issue #15),
-//! `native-json` (hand-written Rust from the JSON text: serde parse, then decide; the
+//! `native` (hand-written Rust over a parsed request), `native-json` (hand-written Rust from the JSON text: serde parse, then decide; the
 //! `eval/native/json` bench's baseline, issue #15). The timed loop is the function `decide_loop` alone, so callgrind counts only it:
 //!
 //! ```sh
@@ -86,6 +86,13 @@ fn main() {
             decide_loop(n, || e.decide_json(black_box(&json)))
         }
         // Issue #15: the baseline of the end-to-end ratio (serde + hand-written Rust).
+        // The hand-written Rust decider over a parsed request (the `eval/native/policy` rows,
+        // the baseline of every engine ratio).
+        "native" => {
+            let e = Native::new(&w);
+            let r = Native::parse(&json);
+            decide_loop(n, || e.decide(black_box(&r)))
+        }
         "native-json" => {
             let e = Native::new(&w);
             decide_loop(n, || e.decide_json(black_box(&json)))

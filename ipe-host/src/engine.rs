@@ -281,6 +281,19 @@ impl PolicySet {
                 return;
             }
         }
+        self.interpreted_outcomes(bundle, values, k);
+    }
+
+    /// [`for_each_outcome`](Self::for_each_outcome) for a set without native code (or slots
+    /// too short for it), out of line (issue #15, session 19): inlined, its frame was most of
+    /// what a native decision paid in `evaluate_values`.
+    #[inline(never)]
+    fn interpreted_outcomes<K: Collect>(
+        &self,
+        bundle: &Bundle<'_>,
+        values: &[Value<'_>],
+        k: &mut K,
+    ) {
         let shard = self.shared.counters.shard();
         self.shared.index.for_each_admitted(
             bundle,
@@ -307,33 +320,46 @@ impl PolicySet {
         slots: Slots<'_, '_>,
         k: &mut K,
     ) {
+        let index = &self.shared.index;
         let shard = self.shared.counters.shard();
-        self.shared.index.for_each_admitted(
-            bundle,
-            slots.values(),
-            k,
-            |k, id| {
-                let outcome = self.run_native(bundle, shard, jit, id, slots);
-                k.add(id, outcome);
-                outcome
-            },
-            |k, id, _| {
-                let Some(code) = jit.native(id) else {
-                    k.add(id, self.run_native(bundle, shard, jit, id, slots));
-                    return;
-                };
-                let mut out = RawOut::default();
-                let (ret, n) = Counters::record(shard, id, || code.call(slots, &mut out));
-                jit.observe(id, n, &self.shared.counters);
-                if ret.is_satisfied() {
-                    k.satisfied(id);
-                } else if let Some(v) = ret.violation(id, &out) {
-                    k.violated(v);
-                } else if !ret.is_not_applicable() {
-                    k.add(id, ret.outcome(id, &out));
-                }
-            },
-        );
+        if index.has_unindexed() {
+            self.native_unindexed(bundle, shard, jit, slots, k);
+        }
+        index.for_each_indexed(bundle, slots.values(), k, |k, id, _| {
+            let Some(code) = jit.native(id) else {
+                k.add(id, self.run_native(bundle, shard, jit, id, slots));
+                return;
+            };
+            let mut out = RawOut::default();
+            let (ret, n) = Counters::record(shard, id, || code.call(slots, &mut out));
+            jit.observe(id, n, &self.shared.counters);
+            if ret.is_satisfied() {
+                k.satisfied(id);
+            } else if let Some(v) = ret.violation(id, &out) {
+                k.violated(v);
+            } else if !ret.is_not_applicable() {
+                k.add(id, ret.outcome(id, &out));
+            }
+        });
+    }
+
+    /// The unindexed policies of [`native_outcomes`](Self::native_outcomes), out of line
+    /// (issue #15, session 19: most indexed bundles have none, and their closure's captures
+    /// were set up on every decision).
+    #[inline(never)]
+    fn native_unindexed<K: Collect>(
+        &self,
+        bundle: &Bundle<'_>,
+        shard: Option<&crate::stats::Shard>,
+        jit: &Table,
+        slots: Slots<'_, '_>,
+        k: &mut K,
+    ) {
+        self.shared.index.run_unindexed(bundle, k, |k, id| {
+            let outcome = self.run_native(bundle, shard, jit, id, slots);
+            k.add(id, outcome);
+            outcome
+        });
     }
 
     /// Evaluates the candidate policies for these slot values (indexed by slot id; shorter

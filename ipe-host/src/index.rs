@@ -174,15 +174,44 @@ impl Index {
         bundle: &Bundle<'_>,
         values: &[Value<'_>],
         state: &mut S,
-        mut unindexed: impl FnMut(&mut S, PolicyId) -> Outcome,
-        mut indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>),
+        unindexed: impl FnMut(&mut S, PolicyId) -> Outcome,
+        indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>),
     ) {
         // Most indexed bundles have no unindexed policy: the closure's state is not even set up.
-        if !self.unindexed.is_empty() {
-            ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), |id| {
-                unindexed(state, id)
-            });
+        if self.has_unindexed() {
+            self.run_unindexed(bundle, state, unindexed);
         }
+        self.for_each_indexed(bundle, values, state, indexed);
+    }
+
+    /// Whether the bundle has policies that every decision visits (no indexed trigger head).
+    #[inline(always)]
+    pub(crate) fn has_unindexed(&self) -> bool {
+        !self.unindexed.is_empty()
+    }
+
+    /// The unindexed half of [`for_each_admitted`](Self::for_each_admitted).
+    #[inline(always)]
+    pub(crate) fn run_unindexed<S>(
+        &self,
+        bundle: &Bundle<'_>,
+        state: &mut S,
+        mut unindexed: impl FnMut(&mut S, PolicyId) -> Outcome,
+    ) {
+        ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), |id| {
+            unindexed(state, id)
+        });
+    }
+
+    /// The index candidates' half of [`for_each_admitted`](Self::for_each_admitted).
+    #[inline(always)]
+    pub(crate) fn for_each_indexed<S>(
+        &self,
+        bundle: &Bundle<'_>,
+        values: &[Value<'_>],
+        state: &mut S,
+        mut indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>),
+    ) {
         for g in self.groups.iter() {
             let value = values.get(usize::from(g.slot)).unwrap_or(&Value::Missing);
             let (span, head) = match g.key(bundle, value) {
