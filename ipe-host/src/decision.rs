@@ -9,16 +9,31 @@ use ipe_nostd::{DecisionLists, Effect, PolicyError, PolicyId, Violation};
 /// policy ids into the [`PolicySet`](crate::PolicySet) that made it. Render it with
 /// [`PolicySet::report`](crate::PolicySet::report).
 ///
-/// Its lists come from a per-thread pool and go back to it when the decision is dropped, so
-/// they keep the capacity earlier decisions needed. The decision itself is two words (the
-/// lists sit behind one pooled pointer), cheap to return by value.
+/// A decision with few entries (up to four matched policies and two violations, no error)
+/// keeps them in place; a longer one takes list buffers from a per-thread pool, which go back
+/// to it when the decision is dropped, so a steady stream of decisions allocates nothing.
 pub struct HostDecision {
     /// Allow or deny.
     pub effect: Effect,
-    /// The lists, taken from this thread's spares at the first entry (`None`: every list
-    /// empty).
+    /// Whether an in-place list got an entry below its last.
+    unsorted: bool,
+    /// The matched policies while the decision has no pooled lists.
+    matched: InlineVec<PolicyId, INLINE_MATCHED>,
+    /// The violations while the decision has no pooled lists.
+    violations: InlineVec<Violation, INLINE_VIOLATIONS>,
+    /// The lists, taken from this thread's spares when an in-place list is full or at the first
+    /// error (`None`: the entries, if any, are in place). Once taken, every entry is there.
     lists: Option<Box<Lists>>,
 }
+
+/// Matched policies a decision holds in place (issue #15, session 19: taking and giving back
+/// pooled lists was ~30 instructions of every decision that matched a policy).
+const INLINE_MATCHED: usize = 4;
+/// Violations a decision holds in place.
+const INLINE_VIOLATIONS: usize = 2;
+
+/// A fixed-capacity list with a one-byte length.
+type InlineVec<T, const N: usize> = heapless::Vec<T, N, u8>;
 
 /// The three lists of a decision, moved to and from the pool as one pointer (issue #15).
 #[derive(Debug, Default)]
@@ -91,12 +106,15 @@ fn give_pooled(lists: Box<Lists>) {
 }
 
 impl HostDecision {
-    /// An empty decision with the given effect (its lists are taken from this thread's spare
-    /// buffers at the first entry).
+    /// An empty decision with the given effect (its entries are kept in place, or in lists
+    /// taken from this thread's spare buffers once there are more).
     #[inline]
     pub fn new(effect: Effect) -> HostDecision {
         HostDecision {
             effect,
+            unsorted: false,
+            matched: InlineVec::new(),
+            violations: InlineVec::new(),
             lists: None,
         }
     }
@@ -104,13 +122,15 @@ impl HostDecision {
     /// Policies whose trigger held, ascending.
     #[inline]
     pub fn matched(&self) -> &[PolicyId] {
-        self.lists.as_ref().map_or(&[], |l| &l.matched)
+        self.lists.as_ref().map_or(&self.matched, |l| &l.matched)
     }
 
     /// Violated policies, ascending.
     #[inline]
     pub fn violations(&self) -> &[Violation] {
-        self.lists.as_ref().map_or(&[], |l| &l.violations)
+        self.lists
+            .as_ref()
+            .map_or(&self.violations, |l| &l.violations)
     }
 
     /// Policies in error, ascending.
@@ -119,10 +139,19 @@ impl HostDecision {
         self.lists.as_ref().map_or(&[], |l| &l.errors)
     }
 
-    /// The lists, taken from the spares on first use.
-    #[inline]
-    fn lists(&mut self) -> &mut Lists {
-        self.lists.get_or_insert_with(take_lists)
+    /// The pooled lists, taken from the spares (with the entries kept in place so far) on
+    /// first use.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self) -> &mut Lists {
+        let mut l = take_lists();
+        l.matched.extend_from_slice(&self.matched);
+        l.violations.extend_from_slice(&self.violations);
+        l.unsorted = self.unsorted;
+        self.matched.clear();
+        self.violations.clear();
+        self.unsorted = false;
+        self.lists.insert(l)
     }
 }
 
@@ -150,9 +179,15 @@ impl Eq for HostDecision {}
 
 impl Clone for HostDecision {
     fn clone(&self) -> HostDecision {
-        let mut d = HostDecision::new(self.effect);
+        let mut d = HostDecision {
+            effect: self.effect,
+            unsorted: self.unsorted,
+            matched: self.matched.clone(),
+            violations: self.violations.clone(),
+            lists: None,
+        };
         if let Some(from) = &self.lists {
-            let to = d.lists();
+            let to = d.spill();
             to.matched.extend_from_slice(&from.matched);
             to.violations.extend_from_slice(&from.violations);
             to.errors.extend_from_slice(&from.errors);
@@ -163,50 +198,87 @@ impl Clone for HostDecision {
 }
 
 impl Drop for HostDecision {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
-        if let Some(mut lists) = self.lists.take() {
-            lists.matched.clear();
-            lists.violations.clear();
-            lists.errors.clear();
-            lists.unsorted = false;
-            give_lists(lists);
+        if let Some(lists) = self.lists.take() {
+            give_back(lists);
         }
     }
+}
+
+/// Empties a dropped decision's lists and keeps them for the next decision of this thread.
+#[inline(never)]
+fn give_back(mut lists: Box<Lists>) {
+    lists.matched.clear();
+    lists.violations.clear();
+    lists.errors.clear();
+    lists.unsorted = false;
+    give_lists(lists);
 }
 
 impl DecisionLists for HostDecision {
     fn set_effect(&mut self, effect: Effect) {
         self.effect = effect;
     }
-    #[inline]
+    #[inline(always)]
     fn push_matched(&mut self, policy: PolicyId) {
-        let l = self.lists();
-        l.unsorted |= l.matched.last().is_some_and(|&p| p > policy);
-        l.matched.push(policy);
+        if let Some(l) = &mut self.lists {
+            l.unsorted |= l.matched.last().is_some_and(|&p| p > policy);
+            l.matched.push(policy);
+            return;
+        }
+        let below = self.matched.last().is_some_and(|&p| p > policy);
+        if self.matched.push(policy).is_ok() {
+            self.unsorted |= below;
+        } else {
+            let l = self.spill();
+            l.unsorted |= below;
+            l.matched.push(policy);
+        }
     }
-    #[inline]
+    #[inline(always)]
     fn push_violation(&mut self, violation: Violation) {
-        let l = self.lists();
-        l.unsorted |= l
+        if let Some(l) = &mut self.lists {
+            l.unsorted |= l
+                .violations
+                .last()
+                .is_some_and(|v| v.policy > violation.policy);
+            l.violations.push(violation);
+            return;
+        }
+        let below = self
             .violations
             .last()
             .is_some_and(|v| v.policy > violation.policy);
-        l.violations.push(violation);
+        if self.violations.push(violation).is_ok() {
+            self.unsorted |= below;
+        } else {
+            let l = self.spill();
+            l.unsorted |= below;
+            l.violations.push(violation);
+        }
     }
     #[inline]
     fn push_error(&mut self, error: PolicyError) {
-        let l = self.lists();
+        let l = match &mut self.lists {
+            Some(l) => l,
+            None => self.spill(),
+        };
         l.unsorted |= l.errors.last().is_some_and(|e| e.policy > error.policy);
         l.errors.push(error);
     }
     #[inline]
     fn sort(&mut self) {
         // Issue #15: most decisions are in order already (no call into the sort).
-        if let Some(l) = &mut self.lists {
-            if l.unsorted {
-                l.sort();
+        match &mut self.lists {
+            Some(l) if l.unsorted => l.sort(),
+            Some(_) => {}
+            None if self.unsorted => {
+                self.matched.sort_unstable();
+                self.violations.sort_unstable_by_key(|v| v.policy);
+                self.unsorted = false;
             }
+            None => {}
         }
     }
 }
@@ -326,14 +398,82 @@ mod tests {
         }
         // Dropped unsorted: the spare it leaves starts a decision already in order.
         let mut d = HostDecision::new(Effect::Deny);
-        d.push_matched(9);
-        d.push_matched(3);
+        for id in [9, 3, 10, 11, 12, 13] {
+            d.push_matched(id);
+        }
+        assert!(d.lists.as_ref().is_some_and(|l| l.unsorted));
         drop(d);
         let mut d = HostDecision::new(Effect::Deny);
-        d.push_matched(4);
-        d.push_matched(8);
-        assert!(!d.lists.as_ref().is_some_and(|l| l.unsorted));
+        for id in [4, 8, 10, 11, 12, 13] {
+            d.push_matched(id);
+        }
+        assert!(d.lists.as_ref().is_some_and(|l| !l.unsorted));
         d.sort();
-        assert_eq!(d.matched(), [4, 8]);
+        assert_eq!(d.matched(), [4, 8, 10, 11, 12, 13]);
+    }
+
+    /// Issue #15, session 19: up to four matched policies and two violations stay in place;
+    /// one more of either, or any error, moves every entry to pooled lists, in order and
+    /// with the order flag, whichever list overflowed and wherever the entry out of order was.
+    #[test]
+    fn entries_in_place_move_to_pooled_lists_whole_and_in_order() {
+        for overflow in 0..3 {
+            for late in [false, true] {
+                let mut d = HostDecision::new(Effect::Deny);
+                // In place: 5 and 7 matched and violated (7 first when `late`).
+                let first = if late { [7u16, 5] } else { [5, 7] };
+                for id in first {
+                    d.push_matched(id);
+                    d.push_violation(violation(id));
+                }
+                d.push_matched(9);
+                assert!(
+                    d.lists.is_none(),
+                    "three matched, two violations stay in place"
+                );
+                assert_eq!(d.unsorted, late);
+                match overflow {
+                    0 => {
+                        d.push_matched(11);
+                        d.push_matched(2);
+                    }
+                    1 => {
+                        d.push_matched(2);
+                        d.push_violation(violation(2));
+                    }
+                    _ => d.push_error(error(2)),
+                }
+                assert!(d.lists.is_some(), "case {overflow}: moved to pooled lists");
+                assert!(d.matched.is_empty() && d.violations.is_empty());
+                d.sort();
+                let matched: &[PolicyId] = match overflow {
+                    0 => &[2, 5, 7, 9, 11],
+                    1 => &[2, 5, 7, 9],
+                    _ => &[5, 7, 9],
+                };
+                assert_eq!(d.matched(), matched, "case {overflow}, late {late}");
+                let violated: Vec<PolicyId> = d.violations().iter().map(|v| v.policy).collect();
+                let expected: &[PolicyId] = if overflow == 1 { &[2, 5, 7] } else { &[5, 7] };
+                assert_eq!(violated, expected, "case {overflow}, late {late}");
+                assert_eq!(d.errors().len(), usize::from(overflow == 2));
+                assert_eq!(d.clone(), d);
+            }
+        }
+        // In place and out of order: sorted without pooled lists, equal to the pooled form.
+        let mut small = HostDecision::new(Effect::Deny);
+        let mut pooled = HostDecision::new(Effect::Deny);
+        for id in [8u16, 3] {
+            small.push_matched(id);
+            small.push_violation(violation(id));
+            pooled.push_matched(id);
+            pooled.push_violation(violation(id));
+        }
+        pooled.spill();
+        small.sort();
+        pooled.sort();
+        assert!(small.lists.is_none() && !small.unsorted);
+        assert_eq!(small.matched(), [3, 8]);
+        assert_eq!(small, pooled);
+        assert_eq!(small.clone(), small);
     }
 }

@@ -365,13 +365,18 @@ impl PolicySet {
     /// Evaluates the candidate policies for these slot values (indexed by slot id; shorter
     /// slices read as missing) and combines their outcomes into complete lists. Allocates
     /// nothing once this thread's decision buffers have grown to the longest decision.
-    #[inline]
+    #[inline(always)]
     pub fn evaluate_values(&self, values: &[Value<'_>]) -> HostDecision {
         let bundle = self.bundle();
-        let mut k = Complete::new(bundle.default_effect());
+        let mut d = HostDecision::new(bundle.default_effect());
+        // The decision is built where it is returned, not moved out of the collector.
+        let mut k = Complete {
+            acc: Accumulator::new(bundle.default_effect()),
+            d: &mut d,
+        };
         self.for_each_outcome(bundle, values, &mut k);
-        k.acc.finish(&mut k.d);
-        k.d
+        k.acc.finish(k.d);
+        d
     }
 
     /// [`evaluate_values`](Self::evaluate_values) into a fixed-capacity decision (inline
@@ -593,35 +598,25 @@ trait Collect {
 }
 
 /// [`PolicySet::evaluate_values`]'s decision: complete lists.
-struct Complete {
+struct Complete<'d> {
     acc: Accumulator,
-    d: HostDecision,
+    d: &'d mut HostDecision,
 }
 
-impl Complete {
-    #[inline(always)]
-    fn new(default: ipe_nostd::Effect) -> Complete {
-        Complete {
-            acc: Accumulator::new(default),
-            d: HostDecision::new(default),
-        }
-    }
-}
-
-impl Collect for Complete {
+impl Collect for Complete<'_> {
     #[inline(always)]
     fn add(&mut self, id: PolicyId, outcome: Outcome) {
-        self.acc.add(&mut self.d, id, outcome);
+        self.acc.add(self.d, id, outcome);
     }
 
     #[inline(always)]
     fn satisfied(&mut self, id: PolicyId) {
-        self.acc.satisfied(&mut self.d, id);
+        self.acc.satisfied(self.d, id);
     }
 
     #[inline(always)]
     fn violated(&mut self, v: Violation) {
-        self.acc.violated(&mut self.d, v.policy, v);
+        self.acc.violated(self.d, v.policy, v);
     }
 }
 
