@@ -236,13 +236,17 @@ impl Tables {
             value: v,
             enum_id: e,
         };
-        if let Some(&id) = self.const_ids.get(&r) {
-            return Ok(id);
+        // One hash and probe for a constant seen or new (issue #15).
+        let next = self.consts.len();
+        match self.const_ids.entry(r) {
+            hashbrown::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+            hashbrown::hash_map::Entry::Vacant(e) => {
+                let id = id16(next, MAX_CONSTS, "constants")?;
+                e.insert(id);
+                self.consts.push(r);
+                Ok(id)
+            }
         }
-        let id = id16(self.consts.len(), MAX_CONSTS, "constants")?;
-        self.consts.push(r);
-        self.const_ids.insert(r, id);
-        Ok(id)
     }
 
     pub(crate) fn const_bool(&mut self, b: bool) -> Result<u16, LowerError> {
@@ -610,10 +614,18 @@ pub fn lower_located(
     drop(seen);
     // Sorted by each text's first 16 bytes as a number, the texts compared only on a tie
     // (issue #15: the same order, most comparisons one integer comparison).
-    let mut keyed: Vec<(u128, Cow<'_, str>)> =
-        strings.into_iter().map(|s| (prefix_key(&s), s)).collect();
-    keyed.sort_unstable();
-    let strings: Vec<Cow<'_, str>> = keyed.into_iter().map(|(_, s)| s).collect();
+    // The sort moves 32-byte (key, index) pairs, not the texts (issue #15).
+    let mut keyed: Vec<(u128, u32)> = strings
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (prefix_key(s), i as u32))
+        .collect();
+    let text_of = |i: u32| strings.get(i as usize).map_or("", |s| &**s);
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| text_of(a.1).cmp(text_of(b.1))));
+    let strings: Vec<Cow<'_, str>> = keyed
+        .iter()
+        .filter_map(|&(_, i)| strings.get_mut(i as usize).map(std::mem::take))
+        .collect();
     let mut symbols = Vec::with_capacity(strings.len());
     // The interning tables sized once (issue #15): every symbol, slot path and policy name,
     // intent and clause text at most (most are distinct).
