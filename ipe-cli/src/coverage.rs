@@ -117,7 +117,7 @@ struct Spans {
 fn spans(text: &str, name: &str, policy: &hir::Policy) -> Option<Spans> {
     let (file, _) = ipe_compile::parser::parse_file(text);
     let p = file.items.iter().find_map(|i| match i {
-        ipe_compile::ast::Item::Policy(p) if p.name.text == name => Some(&**p),
+        ipe_compile::ast::Item::Policy(p) if p.name.text == name => Some(p),
         ipe_compile::ast::Item::Group(g) => g.policies.iter().find(|p| p.name.text == name),
         _ => None,
     })?;

@@ -664,7 +664,7 @@ fn item(i: &mut In<'_>) -> PResult<ast::Item> {
         if reuse::at_template(i) {
             return reuse::template(i);
         }
-        return policy(i, None).map(|p| ast::Item::Policy(Box::new(p)));
+        return policy(i, None).map(ast::Item::Policy);
     }
     if let Some(kw) = eat_kw(i, "def")? {
         return reuse::def(i, kw);

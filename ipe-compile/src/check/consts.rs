@@ -136,7 +136,7 @@ pub(crate) fn expand(
         for item in &mut ast.items {
             match item {
                 ast::Item::Policy(p) if !cx.plain(p, maps, no_schema) => {
-                    **p = cx.policy(p);
+                    *p = cx.policy(p);
                 }
                 ast::Item::Group(g) => {
                     for p in &mut g.policies {
@@ -173,7 +173,7 @@ pub(crate) fn plain_mismatches(
         cx.file = fi;
         for item in &ast.items {
             let policies = match item {
-                ast::Item::Policy(p) => std::slice::from_ref(&**p),
+                ast::Item::Policy(p) => std::slice::from_ref(p),
                 ast::Item::Group(g) => g.policies.as_slice(),
                 _ => &[],
             };

@@ -239,11 +239,7 @@ pub(crate) fn expand(files: &[SourceFile<'_>], instances: &[InstanceFile<'_>]) -
                     };
                     cx.nodes = 0;
                     cx.too_large = false;
-                    Some(ast::Item::Policy(Box::new(cx.policy(
-                        p,
-                        &env,
-                        p.name.clone(),
-                    ))))
+                    Some(ast::Item::Policy(cx.policy(p, &env, p.name.clone())))
                 }
                 ast::Item::Group(g) => {
                     if g.policies.iter().all(|p| cx.plain(p)) {
@@ -264,9 +260,7 @@ pub(crate) fn expand(files: &[SourceFile<'_>], instances: &[InstanceFile<'_>]) -
                         ..(**g).clone()
                     })))
                 }
-                ast::Item::Instance(inst) => cx
-                    .instance(fi, inst)
-                    .map(|p| ast::Item::Policy(Box::new(p))),
+                ast::Item::Instance(inst) => cx.instance(fi, inst).map(ast::Item::Policy),
                 ast::Item::Def(_) | ast::Item::Template(_) => None,
                 _ => continue,
             };
@@ -279,10 +273,7 @@ pub(crate) fn expand(files: &[SourceFile<'_>], instances: &[InstanceFile<'_>]) -
         let policies = cx.json_instances(inst);
         appended.push((
             inst.file,
-            policies
-                .into_iter()
-                .map(|p| ast::Item::Policy(Box::new(p)))
-                .collect(),
+            policies.into_iter().map(ast::Item::Policy).collect(),
         ));
     }
     Expansion {
@@ -304,7 +295,7 @@ pub(crate) fn plain_mismatches(files: &[SourceFile<'_>]) -> (usize, Vec<String>)
         cx.out_file = fi;
         for item in &f.ast.items {
             let policies = match item {
-                ast::Item::Policy(p) => std::slice::from_ref(&**p),
+                ast::Item::Policy(p) => std::slice::from_ref(p),
                 ast::Item::Group(g) => g.policies.as_slice(),
                 _ => &[],
             };

@@ -236,13 +236,17 @@ impl Tables {
             value: v,
             enum_id: e,
         };
-        if let Some(&id) = self.const_ids.get(&r) {
-            return Ok(id);
+        // One hash and probe for a constant seen or new (issue #15).
+        let next = self.consts.len();
+        match self.const_ids.entry(r) {
+            hashbrown::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+            hashbrown::hash_map::Entry::Vacant(e) => {
+                let id = id16(next, MAX_CONSTS, "constants")?;
+                e.insert(id);
+                self.consts.push(r);
+                Ok(id)
+            }
         }
-        let id = id16(self.consts.len(), MAX_CONSTS, "constants")?;
-        self.consts.push(r);
-        self.const_ids.insert(r, id);
-        Ok(id)
     }
 
     pub(crate) fn const_bool(&mut self, b: bool) -> Result<u16, LowerError> {
@@ -610,10 +614,18 @@ pub fn lower_located(
     drop(seen);
     // Sorted by each text's first 16 bytes as a number, the texts compared only on a tie
     // (issue #15: the same order, most comparisons one integer comparison).
-    let mut keyed: Vec<(u128, Cow<'_, str>)> =
-        strings.into_iter().map(|s| (prefix_key(&s), s)).collect();
-    keyed.sort_unstable();
-    let strings: Vec<Cow<'_, str>> = keyed.into_iter().map(|(_, s)| s).collect();
+    // The sort moves 32-byte (key, index) pairs, not the texts (issue #15).
+    let mut keyed: Vec<(u128, u32)> = strings
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (prefix_key(s), i as u32))
+        .collect();
+    let text_of = |i: u32| strings.get(i as usize).map_or("", |s| &**s);
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| text_of(a.1).cmp(text_of(b.1))));
+    let strings: Vec<Cow<'_, str>> = keyed
+        .iter()
+        .filter_map(|&(_, i)| strings.get_mut(i as usize).map(std::mem::take))
+        .collect();
     let mut symbols = Vec::with_capacity(strings.len());
     // The interning tables sized once (issue #15): every symbol, slot path and policy name,
     // intent and clause text at most (most are distinct).
@@ -1022,25 +1034,28 @@ pub fn lower_located(
     // (issue #15: no separate cost pass before it).
     let mut bytes = encode_unsealed(&body);
     let mut costs = vec![0; program.policies.len()];
-    ipe_nostd::verify::seal(&mut bytes, max_cost, &mut costs).map_err(|e| match e {
-        BundleError::Verify(VerifyError::OverBudget {
-            policy,
-            cost,
-            budget,
-        }) => {
-            let i = usize::from(policy);
-            let name = program
-                .policies
-                .get(i)
-                .map_or_else(String::new, |p| p.name.as_str().to_owned());
-            (Some(i), LowerError::OverBudget { name, cost, budget })
-        }
-        BundleError::Verify(e @ VerifyError::Code { policy, .. }) => (
-            Some(usize::from(policy)),
-            LowerError::Verify(BundleError::Verify(e)),
-        ),
-        e => bundle_wide(LowerError::Verify(e)),
-    })?;
+    // The checksum by the `crc32c` crate: the CPU's CRC-32C instruction where it has one
+    // (issue #15: ~4 instructions a byte with `crc`'s table), the same value.
+    ipe_nostd::verify::seal_with_checksum(&mut bytes, max_cost, &mut costs, crc32c::crc32c)
+        .map_err(|e| match e {
+            BundleError::Verify(VerifyError::OverBudget {
+                policy,
+                cost,
+                budget,
+            }) => {
+                let i = usize::from(policy);
+                let name = program
+                    .policies
+                    .get(i)
+                    .map_or_else(String::new, |p| p.name.as_str().to_owned());
+                (Some(i), LowerError::OverBudget { name, cost, budget })
+            }
+            BundleError::Verify(e @ VerifyError::Code { policy, .. }) => (
+                Some(usize::from(policy)),
+                LowerError::Verify(BundleError::Verify(e)),
+            ),
+            e => bundle_wide(LowerError::Verify(e)),
+        })?;
     for (report, cost) in reports.iter_mut().zip(costs) {
         report.cost = cost;
     }
@@ -1236,6 +1251,31 @@ mod tests {
     /// `serde_bytes` writes a byte section as postcard wrote the sequence of `u8` before it
     /// (a varint length, then the bytes), across the varint's 1-, 2- and 3-byte lengths; and
     /// `encode`'s one buffer holds the header of its body and the body, which decodes back.
+    #[test]
+    fn issue15_crc32c_crate_matches_the_format_checksum() {
+        // Every length up to 1 KiB (the hardware path's 8-byte steps and their tails) at
+        // three alignments, over bytes of a simple generator.
+        let mut x = 0x9e37_79b9_u32;
+        let data: Vec<u8> = (0..1100)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        for start in 0..3 {
+            for len in 0..1024 {
+                let b = &data[start..start + len];
+                assert_eq!(
+                    crc32c::crc32c(b),
+                    ipe_nostd::format::CRC.checksum(b),
+                    "{len}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn sections_encode_as_before_and_the_body_decodes_back() {
         let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + 3) as u8).collect();

@@ -410,6 +410,20 @@ pub fn verify(body: &Body<'_>) -> R {
 /// [`VerifyError::CostMismatch`]. Not in the `size` profile (firmware seals nothing).
 #[cfg(not(feature = "size"))]
 pub fn seal(bytes: &mut [u8], max_cost: u32, costs: &mut [u32]) -> Result<(), BundleError> {
+    seal_with_checksum(bytes, max_cost, costs, |body| CRC.checksum(body))
+}
+
+/// [`seal`], the body's CRC-32C (Castagnoli, [`crate::format::CRC`]'s algorithm) computed by
+/// `checksum`: a host compiler passes a hardware-assisted implementation (issue #15). A
+/// `checksum` that is not CRC-32C writes a header that [`Bundle::from_bytes`] refuses. Not in
+/// the `size` profile.
+#[cfg(not(feature = "size"))]
+pub fn seal_with_checksum(
+    bytes: &mut [u8],
+    max_cost: u32,
+    costs: &mut [u32],
+    checksum: impl FnOnce(&[u8]) -> u32,
+) -> Result<(), BundleError> {
     let (at, n) = {
         let body = Bundle::decode(bytes, false)?;
         crate::regex::load(body.regexes)?;
@@ -427,7 +441,7 @@ pub fn seal(bytes: &mut [u8], max_cost: u32, costs: &mut [u32]) -> Result<(), Bu
         }
     }
     let mut header = crate::format::Header::parse(bytes)?;
-    header.crc = CRC.checksum(bytes.get(HEADER_LEN..).unwrap_or(&[]));
+    header.crc = checksum(bytes.get(HEADER_LEN..).unwrap_or(&[]));
     if let Some(place) = bytes.get_mut(..HEADER_LEN) {
         place.copy_from_slice(&header.write());
     }
