@@ -108,3 +108,74 @@ policy TeamX:
         }
     }
 }
+
+/// Issue 15, session 19: a decision keeps its first matched policies and violations in place
+/// and moves them to pooled lists beyond that; on every tier, for 0 to 12 matched policies (up
+/// to 12 violations, with and without an erring one, unindexed policies evaluated first so the
+/// lists arrive out of order), `evaluate_values` lists exactly what the interpreter's
+/// fixed-capacity decision (`decide::<64>`, never cut here) lists, in ascending ids.
+#[test]
+fn issue15_decision_lists_across_the_in_place_capacity() {
+    use std::fmt::Write as _;
+    let mut src = String::from("default allow\n\nschema {\n  kind: string\n");
+    for i in 0..12 {
+        let _ = writeln!(src, "  v{i}: int");
+    }
+    src.push_str("  m: int\n}\n\n");
+    // Policies 0..6 indexed by `kind`, 6..12 unindexed: `vI` decides whether policy I matches
+    // (1: satisfied, 2: violated, else not applicable); `m` missing makes policy 11 err.
+    for i in 0..12 {
+        let _ = write!(src, "policy P{i}:\n  \"policy {i}\"\n  triggers when ");
+        if i < 6 {
+            let _ = write!(src, "kind == \"k\" and ");
+        }
+        let _ = writeln!(src, "v{i} >= 1");
+        if i == 11 {
+            let _ = writeln!(src, "  requires v{i} == 1 and m >= 0\n");
+        } else {
+            let _ = writeln!(src, "  requires v{i} == 1\n");
+        }
+    }
+    let bytes = common::bundle(&src);
+    for opts in tiers() {
+        let engine = PolicyEngine::with_options(bytes.clone(), opts).expect("loads");
+        let set = engine.load();
+        let arena = Bump::new();
+        for matched in 0..=12usize {
+            for violated_every in [1usize, 2, 3] {
+                for with_m in [true, false] {
+                    let mut json = String::from("{\"kind\": \"k\"");
+                    for i in 0..12 {
+                        let v = if i >= matched {
+                            0
+                        } else if i % violated_every == 0 {
+                            2
+                        } else {
+                            1
+                        };
+                        let _ = write!(json, ", \"v{i}\": {v}");
+                    }
+                    if with_m {
+                        json.push_str(", \"m\": 0");
+                    }
+                    json.push('}');
+                    let values = set.parse_json(&json, &arena).expect("parses");
+                    let d = set.evaluate_values(values);
+                    let fixed = set.decide::<64>(values);
+                    let case = format!("{opts:?} {json}");
+                    assert_eq!(d.effect, fixed.effect, "{case}");
+                    assert_eq!(d.matched(), fixed.matched.as_slice(), "{case}");
+                    assert_eq!(d.violations(), fixed.violations.as_slice(), "{case}");
+                    assert_eq!(d.errors(), fixed.errors.as_slice(), "{case}");
+                    assert!(d.matched().is_sorted(), "{case}");
+                    assert_eq!(d.matched().len(), matched, "{case}");
+                    assert_eq!(d.clone(), d, "{case}");
+                    // A decision made while this one is alive (no values: every trigger
+                    // errs) holds none of its entries.
+                    let empty = set.evaluate_values(&[]);
+                    assert!(empty.matched().is_empty() && empty.violations().is_empty());
+                }
+            }
+        }
+    }
+}
