@@ -368,10 +368,11 @@ impl PolicySet {
     #[inline(always)]
     pub fn evaluate_values(&self, values: &[Value<'_>]) -> HostDecision {
         let bundle = self.bundle();
-        let mut d = HostDecision::new(bundle.default_effect());
+        let default = bundle.default_effect();
+        let mut d = HostDecision::new(default);
         // The decision is built where it is returned, not moved out of the collector.
         let mut k = Complete {
-            acc: Accumulator::new(bundle.default_effect()),
+            acc: Accumulator::new(default),
             d: &mut d,
         };
         self.for_each_outcome(bundle, values, &mut k);

@@ -19,13 +19,14 @@ use crate::stats::Counters;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Slots<'a, 'v>(Infallible, PhantomData<&'a [Value<'v>]>);
 
-/// One version's native code: never exists without the `jit` feature.
 impl<'a, 'v> Slots<'a, 'v> {
+    /// The slot values (unreachable: no `Slots` exists).
     pub(crate) fn values(self) -> &'a [Value<'v>] {
         match self.0 {}
     }
 }
 
+/// One version's native code: never exists without the `jit` feature.
 #[derive(Debug)]
 pub(crate) enum Table {}
 

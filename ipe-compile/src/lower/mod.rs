@@ -1248,9 +1248,8 @@ fn constant_pieces(g: &hir::Segment) -> Vec<String> {
 mod tests {
     use super::*;
 
-    /// `serde_bytes` writes a byte section as postcard wrote the sequence of `u8` before it
-    /// (a varint length, then the bytes), across the varint's 1-, 2- and 3-byte lengths; and
-    /// `encode`'s one buffer holds the header of its body and the body, which decodes back.
+    /// Issue 15, session 19: the compiler's checksum (the `crc32c` crate) is the format's
+    /// CRC-32C (`format::CRC`), byte for byte.
     #[test]
     fn issue15_crc32c_crate_matches_the_format_checksum() {
         // Every length up to 1 KiB (the hardware path's 8-byte steps and their tails) at
@@ -1276,6 +1275,9 @@ mod tests {
         }
     }
 
+    /// `serde_bytes` writes a byte section as postcard wrote the sequence of `u8` before it
+    /// (a varint length, then the bytes), across the varint's 1-, 2- and 3-byte lengths; and
+    /// `encode`'s one buffer holds the header of its body and the body, which decodes back.
     #[test]
     fn sections_encode_as_before_and_the_body_decodes_back() {
         let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + 3) as u8).collect();
