@@ -267,19 +267,22 @@ fn sort_small<T: Copy>(v: &mut [T], key: impl Fn(&T) -> u16) {
 #[derive(Clone, Copy, Debug)]
 pub struct Accumulator {
     default: Effect,
-    applied: bool,
-    denied: bool,
+    /// [`APPLIED`](Self::APPLIED) and [`DENIED`](Self::DENIED), one byte (issue #15, session
+    /// 20: two `bool`s were stored one byte each and read together by `finish`, a load the
+    /// processor could not forward from the two stores).
+    flags: u8,
 }
 
 impl Accumulator {
     /// Starts combining for a bundle with this default effect.
     pub const fn new(default: Effect) -> Self {
-        Accumulator {
-            default,
-            applied: false,
-            denied: false,
-        }
+        Accumulator { default, flags: 0 }
     }
+
+    /// Some policy applied.
+    const APPLIED: u8 = 1;
+    /// Some policy was violated or failed.
+    const DENIED: u8 = 2;
 
     /// Adds one policy's outcome (in any order) to `d`.
     #[inline]
@@ -289,9 +292,9 @@ impl Accumulator {
             Outcome::Satisfied => self.satisfied(d, policy),
             Outcome::Violated(v) => self.violated(d, policy, v),
             Outcome::Error { error, applied } => {
-                self.denied = true;
+                self.flags |= Self::DENIED;
                 if applied {
-                    self.applied = true;
+                    self.flags |= Self::APPLIED;
                     d.push_matched(policy);
                 }
                 d.push_error(error);
@@ -303,7 +306,7 @@ impl Accumulator {
     /// building one).
     #[inline]
     pub fn satisfied<D: DecisionLists>(&mut self, d: &mut D, policy: PolicyId) {
-        self.applied = true;
+        self.flags |= Self::APPLIED;
         d.push_matched(policy);
     }
 
@@ -311,8 +314,7 @@ impl Accumulator {
     /// knows the outcome without building one).
     #[inline]
     pub fn violated<D: DecisionLists>(&mut self, d: &mut D, policy: PolicyId, v: Violation) {
-        self.applied = true;
-        self.denied = true;
+        self.flags |= Self::APPLIED | Self::DENIED;
         d.push_matched(policy);
         d.push_violation(v);
     }
@@ -320,9 +322,9 @@ impl Accumulator {
     /// Sets the effect of `d` and sorts its lists by policy id.
     #[inline]
     pub fn finish<D: DecisionLists>(self, d: &mut D) {
-        d.set_effect(if self.denied {
+        d.set_effect(if self.flags & Self::DENIED != 0 {
             Effect::Deny
-        } else if self.applied {
+        } else if self.flags & Self::APPLIED != 0 {
             Effect::Allow
         } else {
             self.default

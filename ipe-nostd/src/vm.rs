@@ -133,6 +133,48 @@ impl<'v> Cell<'v> {
     }
 }
 
+/// The cell of a condition over one aggregate element, as an element loop reads it: a
+/// boolean, an error, or any other cell (which no verified condition gives). Eight bytes, so
+/// it stays in registers (issue #15, session 20: the element's [`Cell`], built in memory a
+/// byte at a time and copied whole, stalled each element's load).
+/// `False` and `True` are 0 and 1, so a boolean converts with no branch.
+#[derive(Clone, Copy, PartialEq)]
+#[repr(u8)]
+enum Truth {
+    False = 0,
+    True = 1,
+    Err(AttrError),
+    Other,
+}
+
+impl Truth {
+    /// The truth of cell `c`.
+    #[inline(always)]
+    fn of(c: Cell<'_>) -> Truth {
+        match c {
+            Cell::Bool(b) => Truth::from(b),
+            Cell::Err(e) => Truth::Err(e),
+            _ => Truth::Other,
+        }
+    }
+
+    /// [`Truth::True`] or [`Truth::False`].
+    #[inline(always)]
+    fn from(b: bool) -> Truth {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+
+    /// Whether this is the boolean `b`.
+    #[inline(always)]
+    fn is(self, b: bool) -> bool {
+        matches!((self, b), (Truth::True, true) | (Truth::False, false))
+    }
+}
+
 /// Stack bytes one evaluation uses (the cells plus per-level loop state), for sizing budgets.
 pub const STACK_BYTES: usize = STACK_CELLS * core::mem::size_of::<Cell<'static>>();
 
@@ -175,8 +217,10 @@ fn key(c: &Cell<'_>) -> Option<i64> {
 }
 
 /// An index bucket's slot and the cell read from it, for its candidates' triggers
-/// ([`Reader::probe`], [`Machine::policy_head`]); `None` when no bucket was found by key.
-type Head<'v> = Option<(SlotId, Cell<'v>)>;
+/// ([`Reader::probe`], [`Machine::policy_head`]); `None` when no bucket was found by key. The
+/// cell by reference (issue #15, session 20): copied into each candidate's call, it was
+/// stored in pieces and read back whole, a load the processor could not forward.
+type Head<'h, 'v> = Option<(SlotId, &'h Cell<'v>)>;
 
 /// Reads attribute values of one request as typed cells: all that candidate selection needs,
 /// without the operand stack.
@@ -248,20 +292,27 @@ impl<'e, 'a, 'v> Reader<'e, 'a, 'v> {
     /// selects: its bucket, or the whole group when the value is missing or invalid (those
     /// triggers may be errors, which must not be skipped).
     fn candidates(&self, g: usize) -> Option<(u32, u32)> {
-        self.probe(g).map(|(first, n, _)| (first, n))
+        let group = self.bundle.index_group(g);
+        let cell = self.load_slot(group.slot);
+        self.probe(&group, &cell).map(|(first, n, _)| (first, n))
     }
 
-    /// [`Self::candidates`] with the group's slot and the cell read from it when a bucket was
-    /// found for it (`None` for the whole group of a missing or invalid value), so each
-    /// candidate's trigger need not read and test it again ([`Machine::policy_head`]).
+    /// [`Self::candidates`] of `group` for `cell`, the value its slot reads as, with the
+    /// group's slot and that cell when a bucket was found for it (`None` for the whole group
+    /// of a missing or invalid value), so each candidate's trigger need not read and test it
+    /// again ([`Machine::policy_head`]). The caller keeps the cell (issue #15, session 20:
+    /// returned inside the range's `Option`, it was copied in pieces and read back whole).
     #[inline(always)]
-    fn probe(&self, g: usize) -> Option<(u32, u32, Head<'v>)> {
-        let group = self.bundle.index_group(g);
-        match self.load_slot(group.slot) {
+    fn probe<'h>(
+        &self,
+        group: &crate::bundle::IndexGroup,
+        cell: &'h Cell<'v>,
+    ) -> Option<(u32, u32, Head<'h, 'v>)> {
+        match cell {
             Cell::Err(_) => Some((group.first_policy, group.policies, None)),
-            c => key(&c)
-                .and_then(|k| self.bundle.index_bucket(&group, k))
-                .map(|(first, n)| (first, n, Some((group.slot, c)))),
+            c => key(c)
+                .and_then(|k| self.bundle.index_bucket(group, k))
+                .map(|(first, n)| (first, n, Some((group.slot, cell)))),
         }
     }
 }
@@ -1215,7 +1266,7 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         const ALL: u8 = Opcode::All as u8;
         const COUNT: u8 = Opcode::Count as u8;
         if OP == COUNT {
-            return conj::count_elements((vals, stride), |e| cell(self, e));
+            return conj::count_elements((vals, stride), |e| Truth::of(cell(self, e)));
         }
         let mut err: Option<AttrError> = None;
         for (i, elem) in read::Elements::new(vals, stride).enumerate() {
@@ -1354,9 +1405,10 @@ fn eval_indexed_with(
 ) -> Outcome {
     let mut m = Machine::new(bundle, values);
     m.prep = prep;
-    let head = match m.load_slot(slot) {
+    let cell = m.load_slot(slot);
+    let head = match cell {
         Cell::Err(_) => None,
-        c => Some((slot, c)),
+        _ => Some((slot, &cell)),
     };
     m.policy_head(id, head)
 }
@@ -1381,8 +1433,9 @@ impl<'v> Machine<'_, '_, 'v> {
     fn after_head(
         &self,
         (start, end): (usize, usize),
-        (slot, cell): (SlotId, Cell<'v>),
+        (slot, cell): (SlotId, &Cell<'v>),
     ) -> Option<Option<(usize, usize)>> {
+        let cell = *cell;
         // The head and the jump read from their bytes at fixed offsets (issue #15, session 13).
         const CMP: u8 = Opcode::CmpSlotConst as u8;
         const SET: u8 = Opcode::InSlotSet as u8;
@@ -1450,8 +1503,8 @@ impl<'v> Machine<'_, '_, 'v> {
         self.run(block, 0)
     }
 
-    /// The cell of clause `i` (absolute index): by its plan if the evaluation's table holds
-    /// one (`vm/plan.rs`), else its block run. Issue #15, session 16: one slot test (most
+    /// The truth of clause `i`'s cell (absolute index): by its plan if the evaluation's table
+    /// holds one (`vm/plan.rs`), else its block run (a [`Truth`]: issue #15, session 20). Issue #15, session 16: one slot test (most
     /// clauses) is tested without the plan's `Option` (clauses16 2,206 → 2,031 instructions
     /// per decision). `OUT_OF_LINE` (the loop of a planned policy, whose clauses are mostly
     /// planned): a count calls its plan directly and a clause without a plan runs out of line
@@ -1459,10 +1512,10 @@ impl<'v> Machine<'_, '_, 'v> {
     /// its code had them (session 17: set/1000 +109 → +105 instructions).
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn clause_cell<const OUT_OF_LINE: bool>(&mut self, i: u32) -> Cell<'v> {
+    fn clause_truth<const OUT_OF_LINE: bool>(&mut self, i: u32) -> Truth {
         let prep = self.prep;
-        let planned = match prep.clauses.get(i as usize) {
-            Some(plan::Plan::One(t)) => return self.slot_test(t),
+        match prep.clauses.get(i as usize) {
+            Some(plan::Plan::One(t)) => return Truth::of(self.slot_test(t)),
             // A count (the seed's clause) calls its plan from here, not from the plan
             // dispatch `run_plan` (issue #15, session 17: that dispatch was a call of its own).
             Some(&plan::Plan::Count {
@@ -1471,25 +1524,33 @@ impl<'v> Machine<'_, '_, 'v> {
                 op,
                 konst,
                 decl,
-            }) if OUT_OF_LINE => prep
-                .chains
-                .get(usize::from(chain))
-                .map(|e| self.count_plan((list, decl), &e.conj, op, konst)),
-            p => p.and_then(|p| self.run_plan(p)),
-        };
-        match (planned, OUT_OF_LINE) {
-            (Some(cell), _) => cell,
-            (None, true) => self.clause_from_code(i),
-            (None, false) => self.clause_block(i),
+            }) if OUT_OF_LINE => {
+                if let Some(e) = prep.chains.get(usize::from(chain)) {
+                    return Truth::of(self.count_plan((list, decl), &e.conj, op, konst));
+                }
+            }
+            // Each arm returns its truth (issue #15, session 20: one `Option` for all of
+            // them was built in memory and read back whole).
+            Some(p) => {
+                if let Some(truth) = self.run_plan(p) {
+                    return truth;
+                }
+            }
+            None => {}
+        }
+        if OUT_OF_LINE {
+            self.clause_from_code(i)
+        } else {
+            self.clause_block(i)
         }
     }
 
-    /// The cell of clause `i` from its code: its block run ([`Self::run_block`]).
+    /// The truth of clause `i` from its code: its block run ([`Self::run_block`]).
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn clause_block(&mut self, i: u32) -> Cell<'v> {
+    fn clause_block(&mut self, i: u32) -> Truth {
         let code = self.block(self.bundle.clause_rec(i).code());
-        self.run_block(code)
+        Truth::of(self.run_block(code))
     }
 
     /// [`Self::clause_block`] out of line (issue #15, session 17): inlined into a planned
@@ -1497,19 +1558,19 @@ impl<'v> Machine<'_, '_, 'v> {
     /// clauses too.
     #[cfg(not(feature = "size"))]
     #[inline(never)]
-    fn clause_from_code(&mut self, i: u32) -> Cell<'v> {
+    fn clause_from_code(&mut self, i: u32) -> Truth {
         self.clause_block(i)
     }
 
-    /// The cell of a trigger rest `rest` (after its index head and `jump.false`, run from the
+    /// The truth of a trigger rest `rest` (after its index head and `jump.false`, run from the
     /// stack `[true]`): by its plan `p` if it has one (`vm/plan.rs`; one slot test without the
-    /// plan's `Option`, as [`Self::clause_cell`]), else as a chain of slot tests
+    /// plan's `Option`, as [`Self::clause_truth`]), else as a chain of slot tests
     /// (`vm/chain.rs`), else run.
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn rest_cell(&mut self, p: &plan::Plan, rest: (usize, usize)) -> Cell<'v> {
+    fn rest_truth(&mut self, p: &plan::Plan, rest: (usize, usize)) -> Truth {
         match p {
-            plan::Plan::One(t) => return self.slot_test(t),
+            plan::Plan::One(t) => return Truth::of(self.slot_test(t)),
             p => {
                 if let Some(c) = self.run_plan(p) {
                     return c;
@@ -1517,39 +1578,39 @@ impl<'v> Machine<'_, '_, 'v> {
             }
         }
         if let Some(c) = self.rest_chain(rest) {
-            return c;
+            return Truth::of(c);
         }
         self.push(Cell::Bool(true));
         let c = self.run(rest, 0);
         self.stack.clear();
-        c
+        Truth::of(c)
     }
 
-    /// The cell of policy `id`'s trigger `trigger` (not empty) found from its code: given the
+    /// The truth of policy `id`'s trigger `trigger` (not empty) found from its code: given the
     /// index slot and the cell the probe read from it for a candidate found through its bucket
     /// (`head`), the head and the rest ([`Self::after_head`]), else the whole trigger run.
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn trigger_cell(&mut self, trigger: (usize, usize), head: Head<'v>) -> Cell<'v> {
+    fn trigger_truth(&mut self, trigger: (usize, usize), head: Head<'_, 'v>) -> Truth {
         match head.and_then(|h| self.after_head(trigger, h)) {
-            Some(None) => Cell::Bool(true),
-            Some(Some(rest)) => self.rest_cell(&plan::Plan::None, rest),
-            None => self.run(trigger, 0),
+            Some(None) => Truth::True,
+            Some(Some(rest)) => self.rest_truth(&plan::Plan::None, rest),
+            None => Truth::of(self.run(trigger, 0)),
         }
     }
 
     /// The firmware runs the whole trigger (`size`: no head is skipped, less code).
     #[cfg(feature = "size")]
     #[inline(always)]
-    fn trigger_cell(&mut self, trigger: (usize, usize), _: Head<'v>) -> Cell<'v> {
-        self.run(trigger, 0)
+    fn trigger_truth(&mut self, trigger: (usize, usize), _: Head<'_, 'v>) -> Truth {
+        Truth::of(self.run(trigger, 0))
     }
 
     /// [`Self::policy`], given for a candidate found through an index bucket the bucket's
     /// slot and the cell read from it ([`Reader::probe`]); the outcome is the same. A
     /// candidate whose [`plan::Trigger`] the table holds takes [`Self::policy_planned`].
     #[inline(always)]
-    fn policy_head(&mut self, id: PolicyId, head: Head<'v>) -> Outcome {
+    fn policy_head(&mut self, id: PolicyId, head: Head<'_, 'v>) -> Outcome {
         #[cfg(not(feature = "size"))]
         if let Some((slot, cell)) = head {
             let prep = self.prep;
@@ -1570,19 +1631,19 @@ impl<'v> Machine<'_, '_, 'v> {
     /// other's candidates a call (set/1000 +124).
     #[cfg(not(feature = "size"))]
     #[inline(never)]
-    fn policy_planned(&mut self, id: PolicyId, t: &plan::Trigger, cell: Cell<'v>) -> Outcome {
+    fn policy_planned(&mut self, id: PolicyId, t: &plan::Trigger, cell: &Cell<'v>) -> Outcome {
         let p = self.bundle.policy_rec(id);
         let c = match (self.head_holds(&t.head, cell), t.rest) {
             (false, _) => {
                 let trigger = self.block(p.trigger());
-                self.run(trigger, 0)
+                Truth::of(self.run(trigger, 0))
             }
-            (true, None) => Cell::Bool(true),
-            (true, Some((start, end))) => self.rest_cell(&t.plan, (start as usize, end as usize)),
+            (true, None) => Truth::True,
+            (true, Some((start, end))) => self.rest_truth(&t.plan, (start as usize, end as usize)),
         };
         match c {
-            Cell::Bool(true) => self.requirement::<true>(id, p),
-            Cell::Err(error) => Outcome::Error {
+            Truth::True => self.requirement::<true>(id, p),
+            Truth::Err(error) => Outcome::Error {
                 error: PolicyError { policy: id, error },
                 applied: false,
             },
@@ -1590,15 +1651,15 @@ impl<'v> Machine<'_, '_, 'v> {
         }
     }
 
-    /// [`Self::policy_head`] with the trigger found from its code ([`Self::trigger_cell`]).
+    /// [`Self::policy_head`] with the trigger found from its code ([`Self::trigger_truth`]).
     #[cfg_attr(not(feature = "size"), inline(never))]
-    fn policy_code(&mut self, id: PolicyId, head: Head<'v>) -> Outcome {
+    fn policy_code(&mut self, id: PolicyId, head: Head<'_, 'v>) -> Outcome {
         let p = self.bundle.policy_rec(id);
         let trigger = self.block(p.trigger());
         if trigger.0 < trigger.1 {
-            match self.trigger_cell(trigger, head) {
-                Cell::Bool(true) => {}
-                Cell::Err(error) => {
+            match self.trigger_truth(trigger, head) {
+                Truth::True => {}
+                Truth::Err(error) => {
                     return Outcome::Error {
                         error: PolicyError { policy: id, error },
                         applied: false,
@@ -1612,7 +1673,7 @@ impl<'v> Machine<'_, '_, 'v> {
 
     /// The outcome of policy `id` (record `p`) once its trigger held: denied, or its clauses
     /// tested in order (the first false one violates it). `PLANNED`: the loop of
-    /// [`Self::policy_planned`] ([`Self::clause_cell`]'s `OUT_OF_LINE`).
+    /// [`Self::policy_planned`] ([`Self::clause_truth`]'s `OUT_OF_LINE`).
     #[inline(always)]
     fn requirement<const PLANNED: bool>(
         &mut self,
@@ -1636,15 +1697,15 @@ impl<'v> Machine<'_, '_, 'v> {
             // A clause planned at load runs its plan (issue #15, session 14: no record read,
             // no shape found from the bytes).
             #[cfg(not(feature = "size"))]
-            let cell = self.clause_cell::<PLANNED>(i);
+            let truth = self.clause_truth::<PLANNED>(i);
             // The firmware's loop as before (one record read per clause).
             #[cfg(feature = "size")]
             let clause = bundle.clause_rec(i);
             #[cfg(feature = "size")]
-            let cell = self.run_block(self.block(clause.code()));
-            match cell {
-                Cell::Bool(true) => {}
-                Cell::Err(e) => err = Some(min_err(err, e)),
+            let truth = Truth::of(self.run_block(self.block(clause.code())));
+            match truth {
+                Truth::True => {}
+                Truth::Err(e) => err = Some(min_err(err, e)),
                 _ => {
                     #[cfg(not(feature = "size"))]
                     let clause = bundle.clause_rec(i);
@@ -1747,7 +1808,9 @@ fn evaluate_with<D: DecisionLists>(
     });
     // Rules of first-match groups are never indexed (the verifier checks it).
     for g in 0..bundle.index_group_count() {
-        if let Some((first, n, head)) = m.r.probe(g) {
+        let group = bundle.index_group(g);
+        let cell = m.r.load_slot(group.slot);
+        if let Some((first, n, head)) = m.r.probe(&group, &cell) {
             for i in first..first.saturating_add(n) {
                 let id = bundle.index_policy(i);
                 acc.add(d, id, m.policy_head(id, head));

@@ -32,7 +32,7 @@
 
 use core::cmp::Ordering;
 
-use super::{min_err, tail_word, Cell, Machine, FALSE};
+use super::{min_err, tail_word, Cell, Machine, Truth, FALSE};
 use crate::bundle::{Bundle, SlotId};
 use crate::decision::AttrError;
 use crate::format::kind;
@@ -394,6 +394,29 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         }
     }
 
+    /// [`Self::pair_cell`] as a [`Truth`], each test's cell read as one as soon as it is
+    /// made (for `count`'s element loop, issue #15, session 20).
+    #[inline(always)]
+    fn pair_truth(
+        &self,
+        (t0, b0): (&Test, &Cell<'v>),
+        (t1, b1): (&Test, &Cell<'v>),
+        absorbing: bool,
+        e: &'v [Value<'v>],
+    ) -> Truth {
+        let a = Truth::of(self.test_cell(t0, b0, e));
+        if a.is(absorbing) {
+            return a;
+        }
+        let b = Truth::of(self.test_cell(t1, b1, e));
+        match (a, b) {
+            (_, b) if b.is(absorbing) => b,
+            (Truth::Err(x), Truth::Err(y)) => Truth::Err(min_err(Some(x), y)),
+            (Truth::Err(x), _) | (_, Truth::Err(x)) => Truth::Err(x),
+            _ => Truth::from(!absorbing),
+        }
+    }
+
     /// The condition of a clause planned as [`Plan::Count`](super::plan::Plan::Count):
     /// aggregate `count` over list slot `list` with body chain `c`, compared by `op` with the
     /// constant of kind `ck` and value `cv` (read at load), and the count noted (the cell and
@@ -418,7 +441,7 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
             Ok(vals) => match c.tests.as_slice() {
                 [t] => {
                     let b = bound(t);
-                    count_elements(vals, |e| self.test_cell(t, &b, e))
+                    count_elements(vals, |e| Truth::of(self.test_cell(t, &b, e)))
                 }
                 // The common filter `x.f == "const" and x.g != request.attr` with its two
                 // tests' forms known here, so the loop reads only their fields (not every
@@ -427,19 +450,19 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
                 [t0 @ Test::FieldSym { .. }, t1 @ Test::SlotField { .. }] => {
                     let (b0, b1) = (bound(t0), bound(t1));
                     count_elements(vals, |e| {
-                        self.pair_cell((t0, &b0), (t1, &b1), c.absorbing, e)
+                        self.pair_truth((t0, &b0), (t1, &b1), c.absorbing, e)
                     })
                 }
                 [t0, t1] => {
                     let (b0, b1) = (bound(t0), bound(t1));
                     count_elements(vals, |e| {
-                        self.pair_cell((t0, &b0), (t1, &b1), c.absorbing, e)
+                        self.pair_truth((t0, &b0), (t1, &b1), c.absorbing, e)
                     })
                 }
                 _ => {
                     let mut bound: Bound<'v> = [FALSE; MAX_TESTS];
                     self.bind(c, &mut bound);
-                    count_elements(vals, |e| self.chain_cell(c, &bound, e))
+                    count_elements(vals, |e| Truth::of(self.chain_cell(c, &bound, e)))
                 }
             },
             Err(e) => Cell::Err(e),
@@ -475,20 +498,20 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
     }
 }
 
-/// The cell of `count` over the elements `vals` (with `stride`), `cell` giving each one's
+/// The cell of `count` over the elements `vals` (with `stride`), `truth` giving each one's
 /// condition: the number of true ones, or the smallest error if some element's is one
 /// (what [`Machine::fold_elements`] gives for `count`).
 #[inline(always)]
 pub(super) fn count_elements<'v>(
     (vals, stride): (&'v [Value<'v>], usize),
-    mut cell: impl FnMut(&'v [Value<'v>]) -> Cell<'v>,
+    mut truth: impl FnMut(&'v [Value<'v>]) -> Truth,
 ) -> Cell<'v> {
     let mut err: Option<AttrError> = None;
     let mut count: i64 = 0;
     for elem in crate::read::Elements::new(vals, stride) {
-        match cell(elem) {
-            Cell::Bool(true) => count += 1,
-            Cell::Err(e) => err = Some(min_err(err, e)),
+        match truth(elem) {
+            Truth::True => count += 1,
+            Truth::Err(e) => err = Some(min_err(err, e)),
             _ => {}
         }
     }

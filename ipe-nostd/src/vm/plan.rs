@@ -21,7 +21,7 @@
 
 use core::cmp::Ordering;
 
-use super::{min_err, sym_str, Cell, Machine};
+use super::{min_err, sym_str, Cell, Machine, Truth};
 use crate::bundle::{Bundle, SlotId};
 use crate::decision::AttrError;
 use crate::format::kind;
@@ -226,7 +226,8 @@ impl<'v> Machine<'_, '_, 'v> {
     /// Whether head test `h` holds for `cell` (the index slot's cell the probe read): the
     /// condition `cmp.slot.const` or `in.slot.set` gives.
     #[inline(always)]
-    pub(super) fn head_holds(&self, h: &HeadTest, cell: Cell<'v>) -> bool {
+    pub(super) fn head_holds(&self, h: &HeadTest, cell: &Cell<'v>) -> bool {
+        let cell = *cell;
         let c = match *h {
             HeadTest::Sym { sym, .. } if matches!(cell, Cell::Str(s) if s.sym == sym) => {
                 return true
@@ -238,9 +239,11 @@ impl<'v> Machine<'_, '_, 'v> {
         matches!(c, Cell::Bool(true))
     }
 
-    /// The cell plan `p` gives for this request (`None` for [`Plan::None`]).
+    /// The truth of the cell plan `p` gives for this request (`None` for [`Plan::None`]):
+    /// each test's cell read as a [`Truth`] as soon as it is made (issue #15, session 20: the
+    /// cells themselves, merged in memory and copied whole, stalled their loads).
     #[inline(always)]
-    pub(super) fn run_plan(&self, p: &Plan) -> Option<Cell<'v>> {
+    pub(super) fn run_plan(&self, p: &Plan) -> Option<Truth> {
         match *p {
             Plan::None => None,
             Plan::Count {
@@ -251,14 +254,15 @@ impl<'v> Machine<'_, '_, 'v> {
                 decl,
             } => {
                 let c = &self.prep.chains.get(usize::from(chain))?.conj;
-                Some(self.count_plan((list, decl), c, op, konst))
+                Some(Truth::of(self.count_plan((list, decl), c, op, konst)))
             }
-            Plan::One(ref t) => Some(self.slot_test(t)),
+            Plan::One(ref t) => Some(Truth::of(self.slot_test(t))),
             Plan::Bool { slot, negate } => Some(match (self.value(slot), negate) {
-                (Value::Bool(b), n) => Cell::Bool(*b != n),
-                (_, false) => self.load_slot(slot),
-                (_, true) => match self.load_slot(slot) {
-                    Cell::Bool(b) => Cell::Bool(!b),
+                (Value::Bool(b), n) => Truth::from(*b != n),
+                (_, false) => Truth::of(self.load_slot(slot)),
+                (_, true) => match Truth::of(self.load_slot(slot)) {
+                    Truth::False => Truth::True,
+                    Truth::True => Truth::False,
                     a => a,
                 },
             }),
@@ -270,16 +274,16 @@ impl<'v> Machine<'_, '_, 'v> {
                 absorbing,
                 tests: [ref t0, ref t1, ..],
             } => {
-                let a = self.slot_test(t0);
-                if matches!(a, Cell::Bool(x) if x == absorbing) {
+                let a = Truth::of(self.slot_test(t0));
+                if a.is(absorbing) {
                     return Some(a);
                 }
-                let b = self.slot_test(t1);
+                let b = Truth::of(self.slot_test(t1));
                 Some(match (a, b) {
-                    (_, Cell::Bool(x)) if x == absorbing => b,
-                    (Cell::Err(e0), Cell::Err(e1)) => Cell::Err(min_err(Some(e0), e1)),
-                    (Cell::Err(e), _) | (_, Cell::Err(e)) => Cell::Err(e),
-                    _ => Cell::Bool(!absorbing),
+                    (_, b) if b.is(absorbing) => b,
+                    (Truth::Err(e0), Truth::Err(e1)) => Truth::Err(min_err(Some(e0), e1)),
+                    (Truth::Err(e), _) | (_, Truth::Err(e)) => Truth::Err(e),
+                    _ => Truth::from(!absorbing),
                 })
             }
             Plan::Chain {
@@ -289,20 +293,20 @@ impl<'v> Machine<'_, '_, 'v> {
             } => {
                 let tests = tests.get(..usize::from(n)).unwrap_or(&[]);
                 let mut err: Option<AttrError> = None;
-                let mut last = Cell::Bool(!absorbing);
+                let mut last = Truth::from(!absorbing);
                 for t in tests {
-                    last = self.slot_test(t);
+                    last = Truth::of(self.slot_test(t));
                     match last {
-                        Cell::Bool(b) if b == absorbing => return Some(last),
-                        Cell::Err(e) => err = Some(min_err(err, e)),
+                        t if t.is(absorbing) => return Some(last),
+                        Truth::Err(e) => err = Some(min_err(err, e)),
                         _ => {}
                     }
                 }
                 // One test: its cell as it is (`vm/chain.rs`); else the chain's.
                 Some(match (tests.len(), err) {
                     (1, _) => last,
-                    (_, Some(e)) => Cell::Err(e),
-                    _ => Cell::Bool(!absorbing),
+                    (_, Some(e)) => Truth::Err(e),
+                    _ => Truth::from(!absorbing),
                 })
             }
         }
