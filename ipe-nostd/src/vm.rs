@@ -1245,13 +1245,13 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 if let Some(l) = m.loops.get_mut(level) {
                     *l = (s, first_field, e);
                 }
-                m.run(body, level + 1)
+                Truth::of(m.run(body, level + 1))
             }),
         }
     }
 
     /// The cell of aggregate `OP` at `level` over the elements of `vals` (with `stride`),
-    /// `cell` giving each element's condition: `any` stops at the first true, `all` at the
+    /// `truth` giving each element's condition: `any` stops at the first true, `all` at the
     /// first false (noting its index as the witness at level 0), `count` counts the true;
     /// otherwise the smallest error if an element's condition is one.
     #[cfg(not(feature = "size"))]
@@ -1260,28 +1260,32 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         &mut self,
         (vals, stride): (&'v [Value<'v>], usize),
         level: usize,
-        mut cell: impl FnMut(&mut Self, &'v [Value<'v>]) -> Cell<'v>,
+        mut truth: impl FnMut(&mut Self, &'v [Value<'v>]) -> Truth,
     ) -> Cell<'v> {
         const ANY: u8 = Opcode::Any as u8;
         const ALL: u8 = Opcode::All as u8;
         const COUNT: u8 = Opcode::Count as u8;
         if OP == COUNT {
-            return conj::count_elements((vals, stride), |e| Truth::of(cell(self, e)));
+            return conj::count_elements((vals, stride), |e| truth(self, e));
         }
         let mut err: Option<AttrError> = None;
         for (i, elem) in read::Elements::new(vals, stride).enumerate() {
-            match cell(self, elem) {
-                Cell::Bool(true) if OP == ANY => return Cell::Bool(true),
-                Cell::Bool(false) if OP == ALL => {
-                    if level == 0 {
-                        // The witness: this element's index (read only when a reason
-                        // template names it).
-                        self.witness = u16::try_from(i).ok().and_then(ElementIndex::new);
-                    }
-                    return Cell::Bool(false);
+            // Tests, not a `match`: over `Truth`'s four values the match became a jump table,
+            // an indirect jump per element (issue #15, session 20).
+            let t = truth(self, elem);
+            if OP == ANY && t.is(true) {
+                return Cell::Bool(true);
+            }
+            if OP == ALL && t.is(false) {
+                if level == 0 {
+                    // The witness: this element's index (read only when a reason template
+                    // names it).
+                    self.witness = u16::try_from(i).ok().and_then(ElementIndex::new);
                 }
-                Cell::Err(e) => err = Some(min_err(err, e)),
-                _ => {}
+                return Cell::Bool(false);
+            }
+            if let Truth::Err(e) = t {
+                err = Some(min_err(err, e));
             }
         }
         match err {
@@ -1464,12 +1468,12 @@ impl<'v> Machine<'_, '_, 'v> {
         }
     }
 
-    /// [`Self::run`] of a clause's block; a block that is one
+    /// The truth of [`Self::run`] of a clause's block; a block that is one
     /// `cmp.slot.const` or `in.slot.set` (most clauses) is evaluated directly, without the
     /// dispatch loop and the operand stack (issue #15; found by its length and opcode byte).
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    fn run_block(&mut self, (start, end): (usize, usize)) -> Cell<'v> {
+    fn run_block(&mut self, (start, end): (usize, usize)) -> Truth {
         const CMP: usize = 1 + Opcode::CmpSlotConst.operand_len();
         const SET: usize = 1 + Opcode::InSlotSet.operand_len();
         let code = self.bundle.body.code;
@@ -1481,26 +1485,26 @@ impl<'v> Machine<'_, '_, 'v> {
         if one {
             match self.instr_at(start, end) {
                 Some((Instr::CmpSlotConst { op, slot, konst }, _)) => {
-                    return self.cmp_const(op, self.load_slot(slot.0), konst.0);
+                    return Truth::of(self.cmp_const(op, self.load_slot(slot.0), konst.0));
                 }
                 Some((Instr::InSlotSet { slot, set }, _)) => {
-                    return self.in_set(self.load_slot(slot.0), set.0);
+                    return Truth::of(self.in_set(self.load_slot(slot.0), set.0));
                 }
                 _ => {}
             }
         }
         // Other common shapes without the dispatch loop (`vm/chain.rs`, issue #15, session 12).
-        if let Some(c) = self.clause_fast((start, end)) {
-            return c;
+        if let Some(t) = self.clause_fast((start, end)) {
+            return t;
         }
-        self.run((start, end), 0)
+        Truth::of(self.run((start, end), 0))
     }
 
     /// [`Self::run`] of a clause's block (no fast path with the `size` feature).
     #[cfg(feature = "size")]
     #[inline(always)]
-    fn run_block(&mut self, block: (usize, usize)) -> Cell<'v> {
-        self.run(block, 0)
+    fn run_block(&mut self, block: (usize, usize)) -> Truth {
+        Truth::of(self.run(block, 0))
     }
 
     /// The truth of clause `i`'s cell (absolute index): by its plan if the evaluation's table
@@ -1550,7 +1554,7 @@ impl<'v> Machine<'_, '_, 'v> {
     #[inline(always)]
     fn clause_block(&mut self, i: u32) -> Truth {
         let code = self.block(self.bundle.clause_rec(i).code());
-        Truth::of(self.run_block(code))
+        self.run_block(code)
     }
 
     /// [`Self::clause_block`] out of line (issue #15, session 17): inlined into a planned
@@ -1702,7 +1706,7 @@ impl<'v> Machine<'_, '_, 'v> {
             #[cfg(feature = "size")]
             let clause = bundle.clause_rec(i);
             #[cfg(feature = "size")]
-            let truth = Truth::of(self.run_block(self.block(clause.code())));
+            let truth = self.run_block(self.block(clause.code()));
             match truth {
                 Truth::True => {}
                 Truth::Err(e) => err = Some(min_err(err, e)),

@@ -23,7 +23,7 @@
     )
 )]
 
-use super::{min_err, Cell, Machine};
+use super::{min_err, Cell, Machine, Truth};
 use crate::decision::AttrError;
 use crate::isa::{CmpOp, Opcode, StrOp};
 use crate::value::Value;
@@ -57,22 +57,24 @@ impl<'v> Machine<'_, '_, 'v> {
         self.slot_chain((start, last))
     }
 
-    /// A clause block evaluated without the dispatch loop when its shape allows (issue #15,
+    /// The truth of a clause block evaluated without the dispatch loop when its shape allows (issue #15,
     /// session 12), chosen by its first byte: a chain of slot tests ([`Self::slot_chain`]),
     /// a count compared with a number ([`Self::count_clause`]) or a slot read and tested
     /// ([`Self::load_clause`]); `None` runs it through [`Machine::run`].
     #[cfg(not(feature = "size"))]
     #[inline(always)]
-    pub(super) fn clause_fast(&mut self, block: (usize, usize)) -> Option<Cell<'v>> {
+    pub(super) fn clause_fast(&mut self, block: (usize, usize)) -> Option<Truth> {
         const CMP: u8 = Opcode::CmpSlotConst as u8;
         const SET: u8 = Opcode::InSlotSet as u8;
         const HAS: u8 = Opcode::Has as u8;
         const COUNT: u8 = Opcode::Count as u8;
         const LOAD: u8 = Opcode::LoadSlot as u8;
         match self.bundle.body.code.get(block.0) {
-            Some(&(CMP | SET | HAS)) => self.slot_chain(block),
-            Some(&COUNT) => self.count_clause(block),
-            Some(&LOAD) => self.load_clause(block),
+            // Each shape's cell read as a truth where it is made (issue #15, session 20: one
+            // `Option<Cell>` for the three was merged in memory and copied whole).
+            Some(&(CMP | SET | HAS)) => self.slot_chain(block).map(Truth::of),
+            Some(&COUNT) => self.count_clause(block).map(Truth::of),
+            Some(&LOAD) => self.load_clause(block).map(Truth::of),
             _ => None,
         }
     }
@@ -80,7 +82,7 @@ impl<'v> Machine<'_, '_, 'v> {
     /// No clause takes a fast path with the `size` feature (see the module).
     #[cfg(feature = "size")]
     #[inline(always)]
-    pub(super) fn clause_fast(&mut self, _block: (usize, usize)) -> Option<Cell<'v>> {
+    pub(super) fn clause_fast(&mut self, _block: (usize, usize)) -> Option<Truth> {
         None
     }
 

@@ -364,38 +364,20 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         bound: &Bound<'v>,
     ) -> Cell<'v> {
         match (c.tests.as_slice(), bound) {
-            ([t], [b, ..]) => self.fold_elements::<OP>(vals, level, |m, e| m.test_cell(t, b, e)),
+            ([t], [b, ..]) => {
+                self.fold_elements::<OP>(vals, level, |m, e| Truth::of(m.test_cell(t, b, e)))
+            }
             ([t0, t1], [b0, b1, ..]) => self.fold_elements::<OP>(vals, level, |m, e| {
-                m.pair_cell((t0, b0), (t1, b1), c.absorbing, e)
+                m.pair_truth((t0, b0), (t1, b1), c.absorbing, e)
             }),
-            _ => self.fold_elements::<OP>(vals, level, |m, e| m.chain_cell(c, bound, e)),
+            _ => self.fold_elements::<OP>(vals, level, |m, e| Truth::of(m.chain_cell(c, bound, e))),
         }
     }
 
-    /// [`Self::chain_cell`] of a chain of the two tests `t0` and `t1` (with their
-    /// [`Bound`] cells), `absorbing` the chain's.
-    #[inline(always)]
-    fn pair_cell(
-        &self,
-        (t0, b0): (&Test, &Cell<'v>),
-        (t1, b1): (&Test, &Cell<'v>),
-        absorbing: bool,
-        e: &'v [Value<'v>],
-    ) -> Cell<'v> {
-        let a = self.test_cell(t0, b0, e);
-        if matches!(a, Cell::Bool(x) if x == absorbing) {
-            return a;
-        }
-        match (a, self.test_cell(t1, b1, e)) {
-            (_, b @ Cell::Bool(x)) if x == absorbing => b,
-            (Cell::Err(x), Cell::Err(y)) => Cell::Err(min_err(Some(x), y)),
-            (Cell::Err(x), _) | (_, Cell::Err(x)) => Cell::Err(x),
-            _ => Cell::Bool(!absorbing),
-        }
-    }
-
-    /// [`Self::pair_cell`] as a [`Truth`], each test's cell read as one as soon as it is
-    /// made (for `count`'s element loop, issue #15, session 20).
+    /// [`Self::chain_cell`] of a chain of the two tests `t0` and `t1` (with their [`Bound`]
+    /// cells), `absorbing` the chain's, as a [`Truth`]: each test's cell read as one as soon
+    /// as it is made (issue #15, session 20: the element loops' cells were built in memory
+    /// and copied whole).
     #[inline(always)]
     fn pair_truth(
         &self,
