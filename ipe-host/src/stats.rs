@@ -172,30 +172,34 @@ impl Counters {
     /// Runs `eval` for policy `id`, counting it in `shard` (timing one run in
     /// [`SAMPLE_EVERY`]); also returns the shard's evaluation count of `id` including this
     /// one (0 without a shard), which JIT tiering reads.
+    ///
+    /// `eval` has one call site (issue #15, session 20): with one per branch (timed, untimed,
+    /// uncounted), the interpreter's 24-byte `Outcome` was merged from three return slots and
+    /// copied whole right after the interpreter stored it in pieces, a load that waited.
     #[inline(always)]
     pub(crate) fn record<O: Counted>(
         shard: Option<&Shard>,
         id: PolicyId,
         eval: impl FnOnce() -> O,
     ) -> (O, u64) {
-        let Some(shard) = shard else {
-            return (eval(), 0);
+        let counted = shard.and_then(|s| Some((s.exclusive, s.cells.get(usize::from(id))?)));
+        let mut n = 0;
+        let mut start = None;
+        if let Some((x, cell)) = counted {
+            n = bump(x, &cell.evaluations);
+            if TIMED && timed(n, id) {
+                start = Some(Instant::now());
+            }
+        }
+        let outcome = eval();
+        let Some((x, cell)) = counted else {
+            return (outcome, 0);
         };
-        let Some(cell) = shard.cells.get(usize::from(id)) else {
-            return (eval(), 0);
-        };
-        let x = shard.exclusive;
-        let n = bump(x, &cell.evaluations);
-        let outcome = if TIMED && timed(n, id) {
-            let start = Instant::now();
-            let o = eval();
+        if let Some(start) = start {
             let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
             cell.sampled_nanos.fetch_add(nanos, Relaxed);
             cell.samples.fetch_add(1, Relaxed);
-            o
-        } else {
-            eval()
-        };
+        }
         match outcome.tally() {
             Tally::NotApplicable => {}
             Tally::Satisfied => {
