@@ -304,3 +304,124 @@ policy OrClause:
     let both = decide(&serde_json::json!({"env": "prod", "tier": 7}), true);
     assert_eq!(both.errors.len(), 5, "{both:?}");
 }
+
+/// Issue #15, session 20: aggregate filters of one and two tests (`count`, `any`, `all`,
+/// including the seed's shape `x.f == "const" and x.g != request.attr`) give the plain
+/// interpreter's decision over elements and request values that are missing or of the wrong
+/// type: which element errors are kept (the smallest), when one test's result absorbs the
+/// other's error, and the count or witness reported. Both interpreter paths read element
+/// conditions as `Truth`s, so the JIT (compiled from the bytecode, sharing none of that code)
+/// decides each request too.
+#[test]
+fn aggregate_filters_with_errors_decide_as_the_plain_interpreter() {
+    let src = r#"
+schema {
+  team: string
+  min:  int
+  items: list of item {
+    kind: string
+    team: string
+    size: int
+  }
+}
+
+default allow
+
+policy CountPair:
+  "Two widgets from another team"
+  triggers when min >= 0
+  requires items.count >= 2 where item.kind == "widget" and item.team != team
+
+policy CountOr:
+  "Two widgets or big items"
+  triggers when min >= 0
+  requires items.count >= 2 where item.kind == "widget" or item.size > 10
+
+policy CountOne:
+  "Two big items"
+  triggers when min >= 0
+  requires items.count >= 2 where item.size > min
+
+policy AnyPair:
+  "Some widget of this team"
+  triggers when min >= 0
+  requires any(i in items where i.kind == "widget" and i.team == team)
+
+policy AllPair:
+  "Every item a small widget"
+  triggers when min >= 0
+  requires all(i in items where i.kind == "widget" and i.size <= 10)
+
+policy AllOr:
+  "Every item of this team or small"
+  triggers when min >= 0
+  requires all(i in items where i.team == team or i.size <= min)
+"#;
+    let bytes = compile("aggregates.ipe", src);
+    let b = ipe_nostd::Bundle::from_bytes(&bytes).expect("verifies");
+    let table = ipe_nostd::vm::Prepared::<16>::new(&b);
+    assert!(!table.is_empty(), "the filters are planned");
+    let elements = [
+        serde_json::json!({"kind": "widget", "team": "a", "size": 3}),
+        serde_json::json!({"kind": "widget", "team": "b", "size": 30}),
+        serde_json::json!({"kind": "gadget", "team": "a", "size": 12}),
+        serde_json::json!({"kind": 5, "team": "b", "size": 1}),
+        serde_json::json!({"kind": "widget", "team": 9}),
+        serde_json::json!({"team": "a", "size": "big"}),
+        serde_json::json!({"kind": 5, "team": 9, "size": "x"}),
+        serde_json::json!(7),
+    ];
+    let teams = [
+        Some(serde_json::json!("a")),
+        Some(serde_json::json!(1)),
+        None,
+    ];
+    let mins = [Some(serde_json::json!(5)), Some(serde_json::json!("x"))];
+    let decide = |r: &serde_json::Value, prepared: bool| decide(&b, &table, r, prepared);
+    let jit = cfg!(feature = "jit").then(|| {
+        let opts = ipe_host::EngineOptions::jit_all(ipe_host::JitTier::Optimized);
+        ipe_host::PolicyEngine::with_options(bytes.clone(), opts).expect("loads")
+    });
+    let jit_set = jit.as_ref().map(|e| e.load());
+    let arena = bumpalo::Bump::new();
+    let (mut violations, mut errors, mut requests) = (0, 0, 0);
+    // Every list of up to three of the elements, in order, with each team and min.
+    let mut lists: Vec<Vec<serde_json::Value>> = vec![vec![]];
+    for a in &elements {
+        lists.push(vec![a.clone()]);
+        for b2 in &elements {
+            lists.push(vec![a.clone(), b2.clone()]);
+            for c in elements.iter().step_by(2) {
+                lists.push(vec![a.clone(), b2.clone(), c.clone()]);
+            }
+        }
+    }
+    for items in &lists {
+        for team in &teams {
+            for min in &mins {
+                let mut request = serde_json::json!({ "items": items });
+                if let Some(t) = team {
+                    request["team"] = t.clone();
+                }
+                if let Some(m) = min {
+                    request["min"] = m.clone();
+                }
+                let plain = decide(&request, false);
+                assert_eq!(plain, decide(&request, true), "{request}");
+                if let Some(set) = &jit_set {
+                    let json = request.to_string();
+                    let values = set.parse_json(&json, &arena).expect("parses");
+                    assert_eq!(plain, set.decide::<8>(values), "JIT: {request}");
+                }
+                violations += plain.violations.len();
+                errors += plain.errors.len();
+                requests += 1;
+            }
+        }
+    }
+    // The combinations reach violations and errors, counts and witnesses among them.
+    assert!(
+        requests > 1000 && violations > 0 && errors > 0,
+        "{requests} {violations} {errors}"
+    );
+}
