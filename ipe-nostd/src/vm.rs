@@ -133,31 +133,23 @@ impl<'v> Cell<'v> {
     }
 }
 
-/// The cell of a condition over one aggregate element, as an element loop reads it: a
-/// boolean, an error, or any other cell (which no verified condition gives). Eight bytes, so
-/// it stays in registers (issue #15, session 20: the element's [`Cell`], built in memory a
-/// byte at a time and copied whole, stalled each element's load).
-/// `False` and `True` are 0 and 1, so a boolean converts with no branch.
-#[derive(Clone, Copy, PartialEq)]
+/// The cell of a condition (an aggregate element's, a clause's, a trigger's) as the code
+/// around it reads it: a boolean, an error, or any other cell (which no verified condition
+/// gives). One byte, so it stays in a register and is returned in one (issue #15, session 20:
+/// the [`Cell`], built in memory a byte at a time and copied whole, stalled the load; a
+/// `Truth` carrying the error was ten bytes, returned through memory). The error of a
+/// [`Truth::Err`] is the machine's `fault`, set where the cell was read
+/// ([`Machine::truth`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum Truth {
     False = 0,
     True = 1,
-    Err(AttrError),
-    Other,
+    Err = 2,
+    Other = 3,
 }
 
 impl Truth {
-    /// The truth of cell `c`.
-    #[inline(always)]
-    fn of(c: Cell<'_>) -> Truth {
-        match c {
-            Cell::Bool(b) => Truth::from(b),
-            Cell::Err(e) => Truth::Err(e),
-            _ => Truth::Other,
-        }
-    }
-
     /// [`Truth::True`] or [`Truth::False`].
     #[inline(always)]
     fn from(b: bool) -> Truth {
@@ -171,7 +163,7 @@ impl Truth {
     /// Whether this is the boolean `b`.
     #[inline(always)]
     fn is(self, b: bool) -> bool {
-        matches!((self, b), (Truth::True, true) | (Truth::False, false))
+        self == Truth::from(b)
     }
 }
 
@@ -332,6 +324,8 @@ struct Machine<'e, 'a, 'v> {
     /// element's field values.
     loops: [(SlotId, u16, &'v [Value<'v>]); MAX_LEVELS],
     note: core::cell::Cell<Option<i64>>,
+    /// The error of the last cell read as [`Truth::Err`] ([`Self::truth`]).
+    fault: core::cell::Cell<AttrError>,
     /// The index of the element at which the last outermost `all` turned false.
     witness: Option<ElementIndex>,
     /// The bundle's aggregate chains decoded at load, by body start, and its clause and
@@ -348,6 +342,11 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
             stack: Stack::new(),
             loops: [(0, 0, &[]); MAX_LEVELS],
             note: core::cell::Cell::new(None),
+            fault: core::cell::Cell::new(AttrError {
+                slot: 0,
+                field: None,
+                kind: crate::vocab::ErrKind::Missing,
+            }),
             witness: None,
             prep: prepared::View::EMPTY,
         }
@@ -356,6 +355,41 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
     #[inline(always)]
     fn value(&self, slot: SlotId) -> &'v Value<'v> {
         self.r.value(slot)
+    }
+
+    /// The truth of cell `c`; an error is kept as the machine's `fault`.
+    #[inline(always)]
+    fn truth(&self, c: Cell<'v>) -> Truth {
+        match c {
+            Cell::Bool(b) => Truth::from(b),
+            Cell::Err(e) => {
+                self.fault.set(e);
+                Truth::Err
+            }
+            _ => Truth::Other,
+        }
+    }
+
+    /// The truth of a chain of two tests, `absorbing` its absorbing value, whose first test
+    /// did not absorb (`e0`: its error if it was one) and whose second gave `b` (an error's in
+    /// `fault`): the cell [`Self::chain_cell`] gives for them.
+    #[inline(always)]
+    fn combine(&self, e0: Option<AttrError>, b: Truth, absorbing: bool) -> Truth {
+        if b.is(absorbing) {
+            return b;
+        }
+        match (e0, b) {
+            (Some(x), Truth::Err) => {
+                self.fault.set(min_err(Some(x), self.fault.get()));
+                Truth::Err
+            }
+            (Some(x), _) => {
+                self.fault.set(x);
+                Truth::Err
+            }
+            (None, Truth::Err) => Truth::Err,
+            _ => Truth::from(!absorbing),
+        }
     }
 
     #[inline(always)]
@@ -1245,7 +1279,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 if let Some(l) = m.loops.get_mut(level) {
                     *l = (s, first_field, e);
                 }
-                Truth::of(m.run(body, level + 1))
+                let c = m.run(body, level + 1);
+                m.truth(c)
             }),
         }
     }
@@ -1266,7 +1301,20 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
         const ALL: u8 = Opcode::All as u8;
         const COUNT: u8 = Opcode::Count as u8;
         if OP == COUNT {
-            return conj::count_elements((vals, stride), |e| truth(self, e));
+            // `count_elements`' loop, whose closure here needs the machine mutably.
+            let mut err: Option<AttrError> = None;
+            let mut count: i64 = 0;
+            for elem in read::Elements::new(vals, stride) {
+                match truth(self, elem) {
+                    Truth::True => count += 1,
+                    Truth::Err => err = Some(min_err(err, self.fault.get())),
+                    _ => {}
+                }
+            }
+            return match err {
+                Some(e) => Cell::Err(e),
+                None => Cell::Int(count),
+            };
         }
         let mut err: Option<AttrError> = None;
         for (i, elem) in read::Elements::new(vals, stride).enumerate() {
@@ -1284,8 +1332,8 @@ impl<'e, 'a, 'v> Machine<'e, 'a, 'v> {
                 }
                 return Cell::Bool(false);
             }
-            if let Truth::Err(e) = t {
-                err = Some(min_err(err, e));
+            if t == Truth::Err {
+                err = Some(min_err(err, self.fault.get()));
             }
         }
         match err {
@@ -1485,10 +1533,10 @@ impl<'v> Machine<'_, '_, 'v> {
         if one {
             match self.instr_at(start, end) {
                 Some((Instr::CmpSlotConst { op, slot, konst }, _)) => {
-                    return Truth::of(self.cmp_const(op, self.load_slot(slot.0), konst.0));
+                    return self.truth(self.cmp_const(op, self.load_slot(slot.0), konst.0));
                 }
                 Some((Instr::InSlotSet { slot, set }, _)) => {
-                    return Truth::of(self.in_set(self.load_slot(slot.0), set.0));
+                    return self.truth(self.in_set(self.load_slot(slot.0), set.0));
                 }
                 _ => {}
             }
@@ -1497,14 +1545,16 @@ impl<'v> Machine<'_, '_, 'v> {
         if let Some(t) = self.clause_fast((start, end)) {
             return t;
         }
-        Truth::of(self.run((start, end), 0))
+        let c = self.run((start, end), 0);
+        self.truth(c)
     }
 
     /// [`Self::run`] of a clause's block (no fast path with the `size` feature).
     #[cfg(feature = "size")]
     #[inline(always)]
     fn run_block(&mut self, block: (usize, usize)) -> Truth {
-        Truth::of(self.run(block, 0))
+        let c = self.run(block, 0);
+        self.truth(c)
     }
 
     /// The truth of clause `i`'s cell (absolute index): by its plan if the evaluation's table
@@ -1519,7 +1569,7 @@ impl<'v> Machine<'_, '_, 'v> {
     fn clause_truth<const OUT_OF_LINE: bool>(&mut self, i: u32) -> Truth {
         let prep = self.prep;
         match prep.clauses.get(i as usize) {
-            Some(plan::Plan::One(t)) => return Truth::of(self.slot_test(t)),
+            Some(plan::Plan::One(t)) => return self.truth(self.slot_test(t)),
             // A count (the seed's clause) calls its plan from here, not from the plan
             // dispatch `run_plan` (issue #15, session 17: that dispatch was a call of its own).
             Some(&plan::Plan::Count {
@@ -1530,7 +1580,7 @@ impl<'v> Machine<'_, '_, 'v> {
                 decl,
             }) if OUT_OF_LINE => {
                 if let Some(e) = prep.chains.get(usize::from(chain)) {
-                    return Truth::of(self.count_plan((list, decl), &e.conj, op, konst));
+                    return self.truth(self.count_plan((list, decl), &e.conj, op, konst));
                 }
             }
             // Each arm returns its truth (issue #15, session 20: one `Option` for all of
@@ -1574,7 +1624,7 @@ impl<'v> Machine<'_, '_, 'v> {
     #[inline(always)]
     fn rest_truth(&mut self, p: &plan::Plan, rest: (usize, usize)) -> Truth {
         match p {
-            plan::Plan::One(t) => return Truth::of(self.slot_test(t)),
+            plan::Plan::One(t) => return self.truth(self.slot_test(t)),
             p => {
                 if let Some(c) = self.run_plan(p) {
                     return c;
@@ -1582,12 +1632,12 @@ impl<'v> Machine<'_, '_, 'v> {
             }
         }
         if let Some(c) = self.rest_chain(rest) {
-            return Truth::of(c);
+            return self.truth(c);
         }
         self.push(Cell::Bool(true));
         let c = self.run(rest, 0);
         self.stack.clear();
-        Truth::of(c)
+        self.truth(c)
     }
 
     /// The truth of policy `id`'s trigger `trigger` (not empty) found from its code: given the
@@ -1599,7 +1649,10 @@ impl<'v> Machine<'_, '_, 'v> {
         match head.and_then(|h| self.after_head(trigger, h)) {
             Some(None) => Truth::True,
             Some(Some(rest)) => self.rest_truth(&plan::Plan::None, rest),
-            None => Truth::of(self.run(trigger, 0)),
+            None => {
+                let c = self.run(trigger, 0);
+                self.truth(c)
+            }
         }
     }
 
@@ -1607,7 +1660,8 @@ impl<'v> Machine<'_, '_, 'v> {
     #[cfg(feature = "size")]
     #[inline(always)]
     fn trigger_truth(&mut self, trigger: (usize, usize), _: Head<'_, 'v>) -> Truth {
-        Truth::of(self.run(trigger, 0))
+        let c = self.run(trigger, 0);
+        self.truth(c)
     }
 
     /// [`Self::policy`], given for a candidate found through an index bucket the bucket's
@@ -1640,15 +1694,19 @@ impl<'v> Machine<'_, '_, 'v> {
         let c = match (self.head_holds(&t.head, cell), t.rest) {
             (false, _) => {
                 let trigger = self.block(p.trigger());
-                Truth::of(self.run(trigger, 0))
+                let c = self.run(trigger, 0);
+                self.truth(c)
             }
             (true, None) => Truth::True,
             (true, Some((start, end))) => self.rest_truth(&t.plan, (start as usize, end as usize)),
         };
         match c {
             Truth::True => self.requirement::<true>(id, p),
-            Truth::Err(error) => Outcome::Error {
-                error: PolicyError { policy: id, error },
+            Truth::Err => Outcome::Error {
+                error: PolicyError {
+                    policy: id,
+                    error: self.fault.get(),
+                },
                 applied: false,
             },
             _ => Outcome::NotApplicable,
@@ -1663,9 +1721,12 @@ impl<'v> Machine<'_, '_, 'v> {
         if trigger.0 < trigger.1 {
             match self.trigger_truth(trigger, head) {
                 Truth::True => {}
-                Truth::Err(error) => {
+                Truth::Err => {
                     return Outcome::Error {
-                        error: PolicyError { policy: id, error },
+                        error: PolicyError {
+                            policy: id,
+                            error: self.fault.get(),
+                        },
                         applied: false,
                     }
                 }
@@ -1709,7 +1770,7 @@ impl<'v> Machine<'_, '_, 'v> {
             let truth = self.run_block(self.block(clause.code()));
             match truth {
                 Truth::True => {}
-                Truth::Err(e) => err = Some(min_err(err, e)),
+                Truth::Err => err = Some(min_err(err, self.fault.get())),
                 _ => {
                     #[cfg(not(feature = "size"))]
                     let clause = bundle.clause_rec(i);

@@ -72,9 +72,9 @@ impl<'v> Machine<'_, '_, 'v> {
         match self.bundle.body.code.get(block.0) {
             // Each shape's cell read as a truth where it is made (issue #15, session 20: one
             // `Option<Cell>` for the three was merged in memory and copied whole).
-            Some(&(CMP | SET | HAS)) => self.slot_chain(block).map(Truth::of),
-            Some(&COUNT) => self.count_clause(block).map(Truth::of),
-            Some(&LOAD) => self.load_clause(block).map(Truth::of),
+            Some(&(CMP | SET | HAS)) => self.slot_chain(block).map(|c| self.truth(c)),
+            Some(&COUNT) => self.count_clause(block).map(|c| self.truth(c)),
+            Some(&LOAD) => self.load_clause(block).map(|c| self.truth(c)),
             _ => None,
         }
     }

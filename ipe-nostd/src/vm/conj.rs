@@ -365,12 +365,12 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
     ) -> Cell<'v> {
         match (c.tests.as_slice(), bound) {
             ([t], [b, ..]) => {
-                self.fold_elements::<OP>(vals, level, |m, e| Truth::of(m.test_cell(t, b, e)))
+                self.fold_elements::<OP>(vals, level, |m, e| m.truth(m.test_cell(t, b, e)))
             }
             ([t0, t1], [b0, b1, ..]) => self.fold_elements::<OP>(vals, level, |m, e| {
                 m.pair_truth((t0, b0), (t1, b1), c.absorbing, e)
             }),
-            _ => self.fold_elements::<OP>(vals, level, |m, e| Truth::of(m.chain_cell(c, bound, e))),
+            _ => self.fold_elements::<OP>(vals, level, |m, e| m.truth(m.chain_cell(c, bound, e))),
         }
     }
 
@@ -386,17 +386,13 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
         absorbing: bool,
         e: &'v [Value<'v>],
     ) -> Truth {
-        let a = Truth::of(self.test_cell(t0, b0, e));
+        let a = self.truth(self.test_cell(t0, b0, e));
         if a.is(absorbing) {
             return a;
         }
-        let b = Truth::of(self.test_cell(t1, b1, e));
-        match (a, b) {
-            (_, b) if b.is(absorbing) => b,
-            (Truth::Err(x), Truth::Err(y)) => Truth::Err(min_err(Some(x), y)),
-            (Truth::Err(x), _) | (_, Truth::Err(x)) => Truth::Err(x),
-            _ => Truth::from(!absorbing),
-        }
+        let e0 = (a == Truth::Err).then(|| self.fault.get());
+        let b = self.truth(self.test_cell(t1, b1, e));
+        self.combine(e0, b, absorbing)
     }
 
     /// The condition of a clause planned as [`Plan::Count`](super::plan::Plan::Count):
@@ -423,7 +419,7 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
             Ok(vals) => match c.tests.as_slice() {
                 [t] => {
                     let b = bound(t);
-                    count_elements(vals, |e| Truth::of(self.test_cell(t, &b, e)))
+                    count_elements(vals, &self.fault, |e| self.truth(self.test_cell(t, &b, e)))
                 }
                 // The common filter `x.f == "const" and x.g != request.attr` with its two
                 // tests' forms known here, so the loop reads only their fields (not every
@@ -431,20 +427,22 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
                 // 1,070 instructions).
                 [t0 @ Test::FieldSym { .. }, t1 @ Test::SlotField { .. }] => {
                     let (b0, b1) = (bound(t0), bound(t1));
-                    count_elements(vals, |e| {
+                    count_elements(vals, &self.fault, |e| {
                         self.pair_truth((t0, &b0), (t1, &b1), c.absorbing, e)
                     })
                 }
                 [t0, t1] => {
                     let (b0, b1) = (bound(t0), bound(t1));
-                    count_elements(vals, |e| {
+                    count_elements(vals, &self.fault, |e| {
                         self.pair_truth((t0, &b0), (t1, &b1), c.absorbing, e)
                     })
                 }
                 _ => {
                     let mut bound: Bound<'v> = [FALSE; MAX_TESTS];
                     self.bind(c, &mut bound);
-                    count_elements(vals, |e| Truth::of(self.chain_cell(c, &bound, e)))
+                    count_elements(vals, &self.fault, |e| {
+                        self.truth(self.chain_cell(c, &bound, e))
+                    })
                 }
             },
             Err(e) => Cell::Err(e),
@@ -481,11 +479,12 @@ impl<'e, 'v> Machine<'e, '_, 'v> {
 }
 
 /// The cell of `count` over the elements `vals` (with `stride`), `truth` giving each one's
-/// condition: the number of true ones, or the smallest error if some element's is one
-/// (what [`Machine::fold_elements`] gives for `count`).
+/// condition (an error's in `fault`): the number of true ones, or the smallest error if some
+/// element's is one (what [`Machine::fold_elements`] gives for `count`).
 #[inline(always)]
 pub(super) fn count_elements<'v>(
     (vals, stride): (&'v [Value<'v>], usize),
+    fault: &core::cell::Cell<AttrError>,
     mut truth: impl FnMut(&'v [Value<'v>]) -> Truth,
 ) -> Cell<'v> {
     let mut err: Option<AttrError> = None;
@@ -493,7 +492,7 @@ pub(super) fn count_elements<'v>(
     for elem in crate::read::Elements::new(vals, stride) {
         match truth(elem) {
             Truth::True => count += 1,
-            Truth::Err(e) => err = Some(min_err(err, e)),
+            Truth::Err => err = Some(min_err(err, fault.get())),
             _ => {}
         }
     }

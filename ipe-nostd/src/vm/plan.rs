@@ -254,13 +254,13 @@ impl<'v> Machine<'_, '_, 'v> {
                 decl,
             } => {
                 let c = &self.prep.chains.get(usize::from(chain))?.conj;
-                Some(Truth::of(self.count_plan((list, decl), c, op, konst)))
+                Some(self.truth(self.count_plan((list, decl), c, op, konst)))
             }
-            Plan::One(ref t) => Some(Truth::of(self.slot_test(t))),
+            Plan::One(ref t) => Some(self.truth(self.slot_test(t))),
             Plan::Bool { slot, negate } => Some(match (self.value(slot), negate) {
                 (Value::Bool(b), n) => Truth::from(*b != n),
-                (_, false) => Truth::of(self.load_slot(slot)),
-                (_, true) => match Truth::of(self.load_slot(slot)) {
+                (_, false) => self.truth(self.load_slot(slot)),
+                (_, true) => match self.truth(self.load_slot(slot)) {
                     Truth::False => Truth::True,
                     Truth::True => Truth::False,
                     a => a,
@@ -274,17 +274,13 @@ impl<'v> Machine<'_, '_, 'v> {
                 absorbing,
                 tests: [ref t0, ref t1, ..],
             } => {
-                let a = Truth::of(self.slot_test(t0));
+                let a = self.truth(self.slot_test(t0));
                 if a.is(absorbing) {
                     return Some(a);
                 }
-                let b = Truth::of(self.slot_test(t1));
-                Some(match (a, b) {
-                    (_, b) if b.is(absorbing) => b,
-                    (Truth::Err(e0), Truth::Err(e1)) => Truth::Err(min_err(Some(e0), e1)),
-                    (Truth::Err(e), _) | (_, Truth::Err(e)) => Truth::Err(e),
-                    _ => Truth::from(!absorbing),
-                })
+                let e0 = (a == Truth::Err).then(|| self.fault.get());
+                let b = self.truth(self.slot_test(t1));
+                Some(self.combine(e0, b, absorbing))
             }
             Plan::Chain {
                 n,
@@ -295,17 +291,20 @@ impl<'v> Machine<'_, '_, 'v> {
                 let mut err: Option<AttrError> = None;
                 let mut last = Truth::from(!absorbing);
                 for t in tests {
-                    last = Truth::of(self.slot_test(t));
+                    last = self.truth(self.slot_test(t));
                     match last {
                         t if t.is(absorbing) => return Some(last),
-                        Truth::Err(e) => err = Some(min_err(err, e)),
+                        Truth::Err => err = Some(min_err(err, self.fault.get())),
                         _ => {}
                     }
                 }
                 // One test: its cell as it is (`vm/chain.rs`); else the chain's.
                 Some(match (tests.len(), err) {
                     (1, _) => last,
-                    (_, Some(e)) => Truth::Err(e),
+                    (_, Some(e)) => {
+                        self.fault.set(e);
+                        Truth::Err
+                    }
                     _ => Truth::from(!absorbing),
                 })
             }
