@@ -1558,12 +1558,13 @@ impl<'v> Machine<'_, '_, 'v> {
     }
 
     /// The truth of clause `i`'s cell (absolute index): by its plan if the evaluation's table
-    /// holds one (`vm/plan.rs`), else its block run (a [`Truth`]: issue #15, session 20). Issue #15, session 16: one slot test (most
-    /// clauses) is tested without the plan's `Option` (clauses16 2,206 → 2,031 instructions
-    /// per decision). `OUT_OF_LINE` (the loop of a planned policy, whose clauses are mostly
-    /// planned): a count calls its plan directly and a clause without a plan runs out of line
-    /// ([`Self::clause_from_code`]); otherwise both stay as the loop of a policy found from
-    /// its code had them (session 17: set/1000 +109 → +105 instructions).
+    /// holds one (`vm/plan.rs`), else its block run (a [`Truth`]: issue #15, session 20).
+    /// Issue #15, session 16: one slot test (most clauses) is tested without the plan's
+    /// `Option` (clauses16 2,206 → 2,031 instructions per decision). `OUT_OF_LINE` (the loop
+    /// of a planned policy, whose clauses are mostly planned): a count calls its plan
+    /// directly and a clause without a plan runs out of line ([`Self::clause_from_code`]);
+    /// otherwise both stay as the loop of a policy found from its code had them (session 17:
+    /// set/1000 +109 → +105 instructions).
     #[cfg(not(feature = "size"))]
     #[inline(always)]
     fn clause_truth<const OUT_OF_LINE: bool>(&mut self, i: u32) -> Truth {

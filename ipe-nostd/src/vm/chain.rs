@@ -57,10 +57,10 @@ impl<'v> Machine<'_, '_, 'v> {
         self.slot_chain((start, last))
     }
 
-    /// The truth of a clause block evaluated without the dispatch loop when its shape allows (issue #15,
-    /// session 12), chosen by its first byte: a chain of slot tests ([`Self::slot_chain`]),
-    /// a count compared with a number ([`Self::count_clause`]) or a slot read and tested
-    /// ([`Self::load_clause`]); `None` runs it through [`Machine::run`].
+    /// The truth of a clause block evaluated without the dispatch loop when its shape allows
+    /// (issue #15, session 12), chosen by its first byte: a chain of slot tests
+    /// ([`Self::slot_chain`]), a count compared with a number ([`Self::count_clause`]) or a
+    /// slot read and tested ([`Self::load_clause`]); `None` runs it through [`Machine::run`].
     #[cfg(not(feature = "size"))]
     #[inline(always)]
     pub(super) fn clause_fast(&mut self, block: (usize, usize)) -> Option<Truth> {
