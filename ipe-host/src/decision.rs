@@ -139,19 +139,18 @@ impl HostDecision {
         self.lists.as_ref().map_or(&[], |l| &l.errors)
     }
 
-    /// The pooled lists, taken from the spares (with the entries kept in place so far) on
-    /// first use.
-    #[cold]
-    #[inline(never)]
-    fn spill(&mut self) -> &mut Lists {
-        let mut l = take_lists();
-        l.matched.extend_from_slice(&self.matched);
-        l.violations.extend_from_slice(&self.violations);
-        l.unsorted = self.unsorted;
-        self.matched.clear();
-        self.violations.clear();
-        self.unsorted = false;
-        self.lists.insert(l)
+    /// The pooled lists, taken from the spares on first use with the entries kept in place so
+    /// far moved to them ([`spill`]).
+    #[inline(always)]
+    fn pooled(&mut self) -> &mut Lists {
+        let HostDecision {
+            unsorted,
+            matched,
+            violations,
+            lists,
+            ..
+        } = self;
+        lists.get_or_insert_with(|| spill(unsorted, matched, violations))
     }
 }
 
@@ -187,7 +186,7 @@ impl Clone for HostDecision {
             lists: None,
         };
         if let Some(from) = &self.lists {
-            let to = d.spill();
+            let to = d.pooled();
             to.matched.extend_from_slice(&from.matched);
             to.violations.extend_from_slice(&from.violations);
             to.errors.extend_from_slice(&from.errors);
@@ -206,6 +205,31 @@ impl Drop for HostDecision {
     }
 }
 
+/// Lists taken from the spares holding a decision's in-place entries, which it leaves empty.
+#[cold]
+#[inline(never)]
+fn spill(
+    unsorted: &mut bool,
+    matched: &mut InlineVec<PolicyId, INLINE_MATCHED>,
+    violations: &mut InlineVec<Violation, INLINE_VIOLATIONS>,
+) -> Box<Lists> {
+    let mut l = take_lists();
+    l.matched.extend_from_slice(matched);
+    l.violations.extend_from_slice(violations);
+    l.unsorted = core::mem::take(unsorted);
+    matched.clear();
+    violations.clear();
+    l
+}
+
+/// Appends `entry` to a pooled list, noting in `unsorted` whether it sorts below the list's
+/// last entry (by the policy id `key` gives).
+#[inline(always)]
+fn append<T>(list: &mut Vec<T>, unsorted: &mut bool, entry: T, key: impl Fn(&T) -> PolicyId) {
+    *unsorted |= list.last().is_some_and(|last| key(last) > key(&entry));
+    list.push(entry);
+}
+
 /// Empties a dropped decision's lists and keeps them for the next decision of this thread.
 #[inline(never)]
 fn give_back(mut lists: Box<Lists>) {
@@ -222,50 +246,35 @@ impl DecisionLists for HostDecision {
     }
     #[inline(always)]
     fn push_matched(&mut self, policy: PolicyId) {
-        if let Some(l) = &mut self.lists {
-            l.unsorted |= l.matched.last().is_some_and(|&p| p > policy);
-            l.matched.push(policy);
-            return;
+        if self.lists.is_none() {
+            let below = self.matched.last().is_some_and(|&p| p > policy);
+            if self.matched.push(policy).is_ok() {
+                self.unsorted |= below;
+                return;
+            }
         }
-        let below = self.matched.last().is_some_and(|&p| p > policy);
-        if self.matched.push(policy).is_ok() {
-            self.unsorted |= below;
-        } else {
-            let l = self.spill();
-            l.unsorted |= below;
-            l.matched.push(policy);
-        }
+        let l = self.pooled();
+        append(&mut l.matched, &mut l.unsorted, policy, |&p| p);
     }
     #[inline(always)]
     fn push_violation(&mut self, violation: Violation) {
-        if let Some(l) = &mut self.lists {
-            l.unsorted |= l
+        if self.lists.is_none() {
+            let below = self
                 .violations
                 .last()
                 .is_some_and(|v| v.policy > violation.policy);
-            l.violations.push(violation);
-            return;
+            if self.violations.push(violation).is_ok() {
+                self.unsorted |= below;
+                return;
+            }
         }
-        let below = self
-            .violations
-            .last()
-            .is_some_and(|v| v.policy > violation.policy);
-        if self.violations.push(violation).is_ok() {
-            self.unsorted |= below;
-        } else {
-            let l = self.spill();
-            l.unsorted |= below;
-            l.violations.push(violation);
-        }
+        let l = self.pooled();
+        append(&mut l.violations, &mut l.unsorted, violation, |v| v.policy);
     }
     #[inline]
     fn push_error(&mut self, error: PolicyError) {
-        let l = match &mut self.lists {
-            Some(l) => l,
-            None => self.spill(),
-        };
-        l.unsorted |= l.errors.last().is_some_and(|e| e.policy > error.policy);
-        l.errors.push(error);
+        let l = self.pooled();
+        append(&mut l.errors, &mut l.unsorted, error, |e| e.policy);
     }
     #[inline]
     fn sort(&mut self) {
@@ -468,7 +477,7 @@ mod tests {
             pooled.push_matched(id);
             pooled.push_violation(violation(id));
         }
-        pooled.spill();
+        pooled.pooled();
         small.sort();
         pooled.sort();
         assert!(small.lists.is_none() && !small.unsorted);
