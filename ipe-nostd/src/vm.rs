@@ -1703,14 +1703,20 @@ impl<'v> Machine<'_, '_, 'v> {
         };
         match c {
             Truth::True => self.requirement::<true>(id, p),
-            Truth::Err => Outcome::Error {
-                error: PolicyError {
-                    policy: id,
-                    error: self.fault.get(),
-                },
-                applied: false,
-            },
+            Truth::Err => self.trigger_error(id),
             _ => Outcome::NotApplicable,
+        }
+    }
+
+    /// Policy `id`'s outcome when its trigger was the error `fault` holds.
+    #[inline(always)]
+    fn trigger_error(&self, id: PolicyId) -> Outcome {
+        Outcome::Error {
+            error: PolicyError {
+                policy: id,
+                error: self.fault.get(),
+            },
+            applied: false,
         }
     }
 
@@ -1722,15 +1728,7 @@ impl<'v> Machine<'_, '_, 'v> {
         if trigger.0 < trigger.1 {
             match self.trigger_truth(trigger, head) {
                 Truth::True => {}
-                Truth::Err => {
-                    return Outcome::Error {
-                        error: PolicyError {
-                            policy: id,
-                            error: self.fault.get(),
-                        },
-                        applied: false,
-                    }
-                }
+                Truth::Err => return self.trigger_error(id),
                 _ => return Outcome::NotApplicable,
             }
         }
