@@ -21,5 +21,6 @@ for bench in eval compile decode swap throughput latency ${EXTRA_BENCHES:-}; do
 done
 # Issue #15's firmware goal: flash and RAM of thumbv7m `valve` (builds and runs it under QEMU).
 bash firmware-example/run.sh | tee "$out/firmware.txt"
+cat /proc/loadavg > "$out/loadavg" 2>/dev/null || true
 python3 benches/report.py "$out" "${BENCHMARKS:-BENCHMARKS.md}" "benches/run.sh${*:+ $*}"
 echo "${BENCHMARKS:-BENCHMARKS.md} regenerated (raw divan output in $out)"
