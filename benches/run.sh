@@ -16,7 +16,7 @@ mkdir -p "$out"
 cargo test --release -p ipe-benches --test agreement --test v3   # v3: issue #14 and `cidr/N`
 # `latency` (issue #15) is a plain harness that ignores divan's arguments; IPE_LATENCY_SECS sets
 # its seconds per case.
-for bench in eval compile decode swap throughput latency ${EXTRA_BENCHES:-}; do
+for bench in eval pairs compile decode swap throughput latency ${EXTRA_BENCHES:-}; do
     cargo bench -p ipe-benches --bench "$bench" -- "$@" | tee "$out/$bench.txt"
 done
 # Issue #15's firmware goal: flash and RAM of thumbv7m `valve` (builds and runs it under QEMU).

@@ -1,0 +1,143 @@
+//! Issue #15's goal ratios measured in pairs: each goal row's engine and its hand-written Rust
+//! baseline run back to back, three times over the run.
+//!
+//! `eval` runs one engine's rows for every workload before the next engine's, so a ratio of
+//! its table divides two rows measured minutes apart. This machine's speed moves by up to 2x
+//! between such moments (`eval/native/policy/seed:deny` ran at 7.0 ns in one process and 11.6
+//! ns in the next, with nothing changed), which made single goal ratios swing both ways. Here
+//! the baseline and the engines of one case are neighbouring benchmarks (divan sorts the
+//! arguments, `<case>~<letter>_<engine>`, so a case's rows run together), each repetition
+//! (`r1`, `r2`, `r3`) is a full pass, and `benches/report.py` takes each case's ratio within
+//! a repetition and the median over the three.
+
+mod common;
+
+use common::split;
+use divan::{black_box, Bencher};
+use ipe_benches::Native;
+
+fn main() {
+    divan::main();
+}
+
+/// `<case>~<engine>`: the engines of each goal, the baseline (`a_rust`, `f_json_rust`) first.
+const PAIRS: &[&str] = &[
+    "seed:allow~a_rust",
+    "seed:allow~b_interp",
+    "seed:allow~c_host_jit",
+    "seed:allow~d_data",
+    "seed:allow~e_reader",
+    "seed:allow~f_json_rust",
+    "seed:allow~g_json_host_jit",
+    "seed:deny~a_rust",
+    "seed:deny~b_interp",
+    "seed:deny~c_host_jit",
+    "seed:deny~d_data",
+    "seed:deny~e_reader",
+    "seed:deny~f_json_rust",
+    "seed:deny~g_json_host_jit",
+    "set/10:allow~a_rust",
+    "set/10:allow~c_host_jit",
+    "set/10:allow~d_data",
+    "set/10:allow~e_reader",
+    "set/10:deny~a_rust",
+    "set/10:deny~c_host_jit",
+    "set/10:deny~d_data",
+    "set/10:deny~e_reader",
+    "set/100:allow~a_rust",
+    "set/100:allow~c_host_jit",
+    "set/100:allow~d_data",
+    "set/100:allow~e_reader",
+    "set/100:deny~a_rust",
+    "set/100:deny~c_host_jit",
+    "set/100:deny~d_data",
+    "set/100:deny~e_reader",
+    "set/1000:allow~a_rust",
+    "set/1000:allow~c_host_jit",
+    "set/1000:allow~d_data",
+    "set/1000:allow~e_reader",
+    "set/1000:deny~a_rust",
+    "set/1000:deny~c_host_jit",
+    "set/1000:deny~d_data",
+    "set/1000:deny~e_reader",
+    "set/10000:allow~a_rust",
+    "set/10000:allow~c_host_jit",
+    "set/10000:allow~d_data",
+    "set/10000:allow~e_reader",
+    "set/10000:deny~a_rust",
+    "set/10000:deny~c_host_jit",
+    "set/10000:deny~d_data",
+    "set/10000:deny~e_reader",
+    "list50:allow~f_json_rust",
+    "list50:allow~g_json_host_jit",
+    "list50:deny~f_json_rust",
+    "list50:deny~g_json_host_jit",
+];
+
+/// Times one `<case>~<engine>` pair member, after checking its decision.
+fn run(b: Bencher, pair: &str) {
+    let (case, engine) = pair.split_once('~').expect("case~engine");
+    let (w, c) = split(case);
+    let def = common::workload_def(w).case(c);
+    let (json, allow) = (def.json.as_str(), def.allow);
+    match engine {
+        "a_rust" => {
+            let e = common::native(w);
+            let req = Native::parse(json);
+            assert_eq!(e.decide(&req), allow, "{pair}");
+            common::bench(b, || e.decide(black_box(&req)));
+        }
+        "b_interp" => {
+            let e = common::interp(w);
+            let ctx = e.context(json);
+            assert_eq!(e.decide(&ctx), allow, "{pair}");
+            common::bench(b, || e.decide(black_box(&ctx)));
+        }
+        "c_host_jit" => {
+            let e = common::host_jit(w);
+            let values = e.values(json);
+            assert_eq!(e.decide(values), allow, "{pair}");
+            common::bench(b, || e.decide(black_box(values)));
+        }
+        "d_data" => {
+            let e = common::host_jit(w);
+            let values = e.values(json);
+            let mut v = ipe_host::Verdict::new();
+            assert_eq!(e.decide_data(values, &mut v), allow, "{pair}");
+            common::bench(b, || e.decide_data(black_box(values), &mut v));
+        }
+        "e_reader" => {
+            let e = common::host_jit(w);
+            let values = e.values(json);
+            let mut r = e.engine.reader();
+            assert_eq!(e.decide_reader(&mut r, values), allow, "{pair}");
+            common::bench(b, || e.decide_reader(&mut r, black_box(values)));
+        }
+        "f_json_rust" => {
+            let e = common::native(w);
+            assert_eq!(e.decide_json(json), allow, "{pair}");
+            common::bench(b, || e.decide_json(black_box(json)));
+        }
+        "g_json_host_jit" => {
+            let e = common::host_jit(w);
+            assert_eq!(e.decide_json(json), allow, "{pair}");
+            common::bench(b, || e.decide_json(black_box(json)));
+        }
+        other => panic!("unknown engine {other}"),
+    }
+}
+
+#[divan::bench(args = PAIRS)]
+fn r1(b: Bencher, pair: &str) {
+    run(b, pair);
+}
+
+#[divan::bench(args = PAIRS)]
+fn r2(b: Bencher, pair: &str) {
+    run(b, pair);
+}
+
+#[divan::bench(args = PAIRS)]
+fn r3(b: Bencher, pair: &str) {
+    run(b, pair);
+}
