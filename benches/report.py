@@ -112,9 +112,9 @@ GOAL_NOTES = {
     "in session 16, −19 % in session 15). Next: the steps of the regorus row.",
     "jit": "Profile: \"The JIT tier's decision path (issue #15, session 19)\" and \"Native dispatch per "
     "version, tried (issue #15, session 21)\". Measured in pairs (session 21: each engine beside its "
-    "baseline; the same-run tables had put the sets at 1.2–1.5x because their baseline rows ran in "
-    "slow moments) the sets are 2.0–2.1x (allow) and 2.3–2.5x (deny: violations decoded and listed), "
-    "the seed 3.9x. The seed's policy code alone (178 instructions) costs what the hand-written "
+    "baseline, in nine processes; the same-run tables had put the sets at 1.2–1.5x because their "
+    "baseline rows ran in slow moments) the sets are 2.1–2.4x (allow) and 2.6–3.0x (deny: violations "
+    "decoded and listed), the seed 3.9x. The seed's policy code alone (178 instructions) costs what the hand-written "
     "decider's whole decision does (171); around it a `Reader` seed:deny decision spends ~290 more: "
     "per-policy counters 57 (12 %; 25–31 % of a four-candidate set decision), the violation decoded "
     "and listed, the matched list, the effect, the snapshot. A native dispatch (probe and calls "
@@ -213,6 +213,12 @@ def main():
     for f in sorted(os.listdir(out_dir)):
         if f == "firmware.txt":
             firmware = parse_firmware(os.path.join(out_dir, f))
+            continue
+        if f.startswith("pairs") and f.endswith(".txt"):
+            # One file per process (`pairs-<n>.txt`): each process's repetitions kept apart.
+            run = f[len("pairs"):-len(".txt")].strip("-") or "0"
+            for k, v in parse(os.path.join(out_dir, f)).items():
+                r[re.sub(r"^pairs/(r\d+)/", f"pairs/p{run}.\\1/", k)] = v
             continue
         if f.endswith(".txt"):
             r.update(parse(os.path.join(out_dir, f)))
@@ -319,17 +325,21 @@ def main():
     # three repetitions; a case's ratio is the median over repetitions of engine / baseline.
     pair_runs = defaultdict(dict)
     for k, v in r.items():
-        m = re.match(r"pairs/(r\d+)/(.+)~(\w+)$", k)
+        m = re.match(r"pairs/(p\w*\.r\d+)/(.+)~(\w+)$", k)
         if m:
             pair_runs[(m.group(2), m.group(3))][m.group(1)] = v
 
     def paired(case, eng, base):
-        """(median, lowest, highest) over repetitions of eng / base for `case`, or None."""
+        """(median, first quartile, third quartile) over every process and repetition of
+        eng / base for `case`, or None."""
         a, b = pair_runs.get((case, eng)), pair_runs.get((case, base))
         if not a or not b:
             return None
         rs = sorted(a[k] / b[k] for k in a if b.get(k))
-        return (statistics.median(rs), rs[0], rs[-1]) if rs else None
+        if not rs:
+            return None
+        q = statistics.quantiles(rs, n=4) if len(rs) > 1 else [rs[0], rs[0], rs[0]]
+        return (statistics.median(rs), q[0], q[2])
 
     pair_cols = [
         ("b_interp", "a_rust", "interp / Rust"),
@@ -340,16 +350,18 @@ def main():
     ]
     pair_cases = sorted({c for c, _ in pair_runs}, key=case_order)
     if pair_cases:
-        reps = sorted({k for runs in pair_runs.values() for k in runs})
+        reps = {k for runs in pair_runs.values() for k in runs}
+        procs = {k.split(".")[0] for k in reps}
         lines.append("### Goal ratios in pairs (`pairs/<repetition>/<case>~<engine>`, issue #15)")
         lines.append("")
         lines.append(
             "The tables above divide rows that ran minutes apart (one engine's rows for every "
             "workload, then the next engine's), and this machine's speed moves by up to 2x "
-            "between such moments. Here each engine ran right beside its baseline, in "
-            f"{len(reps)} repetitions of the whole list: each cell is the median over the "
-            "repetitions of engine / baseline within one repetition, with the lowest and highest. "
-            "The goal rows below use these ratios."
+            "between such moments. Here each engine ran right beside its baseline, three "
+            f"repetitions of the whole list in each of {len(procs)} processes (a process's memory "
+            "layout alone moves either side by up to ~30 %): each cell is the median over every "
+            "process and repetition of engine / baseline within one repetition, with the first "
+            "and third quartiles. The goal rows below use these ratios."
         )
         lines.append("")
         lines.append("| workload:request | " + " | ".join(c[2] for c in pair_cols) + " |")
@@ -513,7 +525,7 @@ def main():
     def figure(wp, w, what=""):
         """A goal's figure: the paired ratio when measured, the same-run tables' beside it."""
         if wp:
-            text = f"{what}{wp[0]:.3g}x ({wp[1]}; in pairs, repetitions {wp[2]:.3g}–{wp[3]:.3g}x)"
+            text = f"{what}{wp[0]:.3g}x ({wp[1]}; in pairs, quartiles {wp[2]:.3g}–{wp[3]:.3g}x)"
             return text + (f", tables above {w[0]:.3g}x" if w else "")
         return f"{what}{w[0]:.3g}x ({w[1]})" if w else (f"{what}—" if what else "—")
 

@@ -16,9 +16,16 @@ mkdir -p "$out"
 cargo test --release -p ipe-benches --test agreement --test v3   # v3: issue #14 and `cidr/N`
 # `latency` (issue #15) is a plain harness that ignores divan's arguments; IPE_LATENCY_SECS sets
 # its seconds per case.
-for bench in eval pairs compile decode swap throughput latency ${EXTRA_BENCHES:-}; do
+for bench in eval compile decode swap throughput latency ${EXTRA_BENCHES:-}; do
     cargo bench -p ipe-benches --bench "$bench" -- "$@" | tee "$out/$bench.txt"
 done
+# Issue #15's goal ratios, each engine beside its baseline (benches/pairs.rs), in several
+# processes: a process's memory layout moves both sides by up to ~30 %, so report.py takes the
+# median over every process and repetition (~2.5 s a process).
+for i in $(seq "${PAIRS_RUNS:-9}"); do
+    cargo bench -p ipe-benches --bench pairs -- "$@" > "$out/pairs-$i.txt"
+done
+echo "pairs: $(ls "$out"/pairs-*.txt | wc -l) processes"
 # Issue #15's firmware goal: flash and RAM of thumbv7m `valve` (builds and runs it under QEMU).
 bash firmware-example/run.sh | tee "$out/firmware.txt"
 cat /proc/loadavg > "$out/loadavg" 2>/dev/null || true
