@@ -16,14 +16,29 @@ mod common;
 
 use common::split;
 use divan::{black_box, Bencher};
-use ipe_benches::Native;
+use ipe_benches::{Native, RegoEngine};
 
 fn main() {
     divan::main();
 }
 
-/// `<case>~<engine>`: the engines of each goal, the baseline (`a_rust`, `f_json_rust`) first.
+/// `<case>~<engine>`: the engines of each goal, the baseline (`a_rust`, `f_json_rust`) first;
+/// the peers (`h_cedar`, `i_regorus`) beside the interpreter (`b_interp`), on the one-policy
+/// workloads, the peer goal's worst rows (on the sets the interpreter is 50x to 700,000x
+/// faster).
 const PAIRS: &[&str] = &[
+    "clauses16:allow~b_interp",
+    "clauses16:allow~h_cedar",
+    "clauses16:allow~i_regorus",
+    "clauses16:deny~b_interp",
+    "clauses16:deny~h_cedar",
+    "clauses16:deny~i_regorus",
+    "list50:allow~b_interp",
+    "list50:allow~h_cedar",
+    "list50:allow~i_regorus",
+    "list50:deny~b_interp",
+    "list50:deny~h_cedar",
+    "list50:deny~i_regorus",
     "seed:allow~a_rust",
     "seed:allow~b_interp",
     "seed:allow~c_host_jit",
@@ -31,6 +46,8 @@ const PAIRS: &[&str] = &[
     "seed:allow~e_reader",
     "seed:allow~f_json_rust",
     "seed:allow~g_json_host_jit",
+    "seed:allow~h_cedar",
+    "seed:allow~i_regorus",
     "seed:deny~a_rust",
     "seed:deny~b_interp",
     "seed:deny~c_host_jit",
@@ -38,6 +55,8 @@ const PAIRS: &[&str] = &[
     "seed:deny~e_reader",
     "seed:deny~f_json_rust",
     "seed:deny~g_json_host_jit",
+    "seed:deny~h_cedar",
+    "seed:deny~i_regorus",
     "set/10:allow~a_rust",
     "set/10:allow~c_host_jit",
     "set/10:allow~d_data",
@@ -124,6 +143,19 @@ fn run(b: Bencher, pair: &str) {
             let e = common::host_jit(w);
             assert_eq!(e.decide_json(json), allow, "{pair}");
             common::bench(b, || e.decide_json(black_box(json)));
+        }
+        "h_cedar" => {
+            let e = common::cedar(w);
+            let req = e.request(&def.cedar_json);
+            assert_eq!(e.decide(&req), allow, "{pair}");
+            common::bench(b, || e.decide(black_box(&req)));
+        }
+        "i_regorus" => {
+            let e = common::rego(w);
+            let input = RegoEngine::input(json);
+            let mut vm = e.vm();
+            assert_eq!(RegoEngine::decide(&mut vm, &input), allow, "{pair}");
+            common::bench(b, || RegoEngine::decide(&mut vm, black_box(&input)));
         }
         other => panic!("unknown engine {other}"),
     }
