@@ -360,10 +360,11 @@ def main():
             "The tables above divide rows that ran minutes apart (one engine's rows for every "
             "workload, then the next engine's), and this machine's speed moves by up to 2x "
             "between such moments. Here each engine ran right beside its baseline, three "
-            f"repetitions of the whole list in each of {len(procs)} processes (a process's memory "
-            "layout alone moves either side by up to ~30 %): each cell is the median over every "
-            "process and repetition of engine / baseline within one repetition, with the first "
-            "and third quartiles. The goal rows below use these ratios."
+            f"repetitions of the whole list in each of {len(procs)} processes (the machine's slow "
+            "moments slow the engines more than the baseline, so even a paired ratio moves): "
+            "each cell is the median over every process and repetition of engine / baseline "
+            "within one repetition, with the first and third quartiles. The goal rows below use "
+            "these ratios."
         )
         lines.append("")
         lines.append("| workload:request | " + " | ".join(c[2] for c in pair_cols) + " |")

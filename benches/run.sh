@@ -20,8 +20,8 @@ for bench in eval compile decode swap throughput latency ${EXTRA_BENCHES:-}; do
     cargo bench -p ipe-benches --bench "$bench" -- "$@" | tee "$out/$bench.txt"
 done
 # Issue #15's goal ratios, each engine beside its baseline (benches/pairs.rs), in several
-# processes: a process's memory layout moves both sides by up to ~30 %, so report.py takes the
-# median over every process and repetition (~2.5 s a process).
+# processes: the machine's slow moments slow the engines more than the baseline, so report.py
+# takes the median over every process and repetition (~3.5 s a process).
 for i in $(seq "${PAIRS_RUNS:-9}"); do
     cargo bench -p ipe-benches --bench pairs -- "$@" > "$out/pairs-$i.txt"
 done

@@ -7,10 +7,10 @@
 //! ns in the next, with nothing changed), which made single goal ratios swing both ways. Here
 //! the baseline and the engines of one case are neighbouring benchmarks (divan sorts the
 //! arguments, `<case>~<letter>_<engine>`, so a case's rows run together), each repetition
-//! (`r1`, `r2`, `r3`) is a full pass. A process's memory layout still moves either side by
-//! up to ~30 %, so `benches/run.sh` runs this binary in several processes and
-//! `benches/report.py` takes the median, over every process and repetition, of each case's
-//! engine / baseline within one repetition.
+//! (`r1`, `r2`, `r3`) is a full pass. The ratio itself still depends on the machine's mode (a
+//! slow mode every few seconds slows the engines more than the baseline), so `benches/run.sh`
+//! runs this binary in several processes and `benches/report.py` takes the median, over every
+//! process and repetition, of each case's engine / baseline within one repetition.
 
 mod common;
 
