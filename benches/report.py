@@ -321,8 +321,9 @@ def main():
         lines.append(f"| {c} | {fmt(a)} | {ratio(a, n)} |")
     lines.append("")
 
-    # Issue #15's goal ratios in pairs (`benches/pairs.rs`): each engine beside its baseline, in
-    # three repetitions; a case's ratio is the median over repetitions of engine / baseline.
+    # Issue #15's goal ratios in pairs (`benches/pairs.rs`): each engine beside its baseline,
+    # three repetitions per process in several processes; a case's ratio is the median over all
+    # of them of engine / baseline within one repetition.
     pair_runs = defaultdict(dict)
     for k, v in r.items():
         m = re.match(r"pairs/(p\w*\.r\d+)/(.+)~(\w+)$", k)
