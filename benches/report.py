@@ -119,10 +119,13 @@ GOAL_NOTES = {
     "per-policy counters 57 (12 %; 25–31 % of a four-candidate set decision), the violation decoded "
     "and listed, the matched list, the effect, the snapshot. A native dispatch (probe and calls "
     "compiled per version) took the probe and call to 50 instructions without moving the decision "
-    "(468 → 468; A/B 0.93–1.04). Next: the sets' bookkeeping per applied candidate (counters "
-    "~40 instructions, one bump per outcome measured at ~32; the decoded violation and the two "
-    "list pushes ~45), measured with `pairs` as the A/B; the seed stays above 2x while decisions "
-    "carry lists and counters (a leaner decision API would be the team's call)",
+    "(468 → 468; A/B 0.93–1.04). Counting is 8–20 % of a JIT decision's time (pairs against a "
+    "build without counters: the sets would be at 1.5–1.9x allow, 2.0–2.4x deny). Next: exact "
+    "counts without a cell touched per candidate (bucket hits per decision and group, a "
+    "policy's evaluations summed from its buckets when stats are read, only applied outcomes "
+    "bumped per policy), then the decoded violation and its two list pushes (~45 instructions "
+    "per violated candidate); the seed stays above 2x while decisions carry lists and counters "
+    "(a leaner decision API would be the team's call)",
     "json": "Profile: \"End to end from JSON (issue #15, session 11)\": in instructions the host JIT tier "
     "from the JSON text is 1.10–1.14x the serde + hand-written Rust baseline (seed:allow 9,084 vs "
     "8,117; 1.46x in session 10): keys matched against the plan's children in order, symbols interned "
