@@ -522,7 +522,7 @@ def main():
         return best
 
     def worst_paired(cs, eng, base):
-        """The largest paired ratio over cases `cs`: (ratio, case, lowest, highest)."""
+        """The largest paired ratio over cases `cs`: (ratio, case, first quartile, third quartile)."""
         best = None
         for c in cs:
             p = paired(c, eng, base)
@@ -572,7 +572,7 @@ def main():
     wp = worst_paired(pj, "c_host_jit", "a_rust")
     wpd = worst_paired(pj, "d_data", "a_rust")
     wpr = worst_paired(pj, "e_reader", "a_rust")
-    # The best set row too: the seed is the worst row, the sets say how far the rest is.
+    # The set rows' range too: the seed is the worst row, the sets say how far the rest is.
     sets = [c for c in pj if c.startswith("set/")]
     set_ratios = [p[0] for p in (paired(c, "c_host_jit", "a_rust") for c in sets) if p]
     set_range = (f"; the set rows {min(set_ratios):.3g}–{max(set_ratios):.3g}x"
