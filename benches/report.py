@@ -521,12 +521,13 @@ def main():
                 best = (a / b, name)
         return best
 
-    def worst_paired(cs, eng, base):
-        """The largest paired ratio over cases `cs`: (ratio, case, first quartile, third quartile)."""
+    def worst_paired(cs, eng, base, largest=True):
+        """The largest (or smallest) paired ratio over cases `cs`: (ratio, case, first quartile,
+        third quartile)."""
         best = None
         for c in cs:
             p = paired(c, eng, base)
-            if p and (best is None or p[0] > best[0]):
+            if p and (best is None or (p[0] > best[0] if largest else p[0] < best[0])):
                 best = (p[0], c, p[1], p[2])
         return best
 
@@ -549,11 +550,7 @@ def main():
     for peer, label, eng in (("regorus", "regorus", "i_regorus"), ("cedar", "Cedar", "h_cedar")):
         # "faster than" is peer / interp: the worst row is the smallest such ratio.
         w = worst([(c, get(f"eval/interp/policy/{c}"), get(f"eval/{peer}/policy/{c}")) for c in cases])
-        wp = None
-        for c in pair_cases:
-            p = paired(c, eng, "b_interp")
-            if p and (wp is None or p[0] < wp[0]):
-                wp = (p[0], c, p[1], p[2])
+        wp = worst_paired(pair_cases, eng, "b_interp", largest=False)
         if wp:
             value = (f"{wp[0]:.3g}x faster ({wp[1]}; in pairs, quartiles {wp[2]:.3g}–{wp[3]:.3g}x)"
                      + (f", tables above {1 / w[0]:.3g}x" if w else ""))

@@ -11,9 +11,9 @@
 
 mod common;
 
-use common::split;
+use common::{split, Row};
 use divan::{black_box, Bencher};
-use ipe_benches::{Native, NativeCidr, NativeV2, NativeV3, RegoEngine};
+use ipe_benches::{NativeCidr, NativeV2, NativeV3, RegoEngine};
 
 /// Every prebuilt-context case, `workload:request`.
 const CASES: &[&str] = &[
@@ -128,18 +128,12 @@ mod native {
 
     #[divan::bench(args = CASES)]
     fn policy(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::native(w);
-        let req = Native::parse(&common::workload_def(w).case(c).json);
-        common::bench(b, || e.decide(black_box(&req)));
+        common::time(b, Row::Rust, case);
     }
 
     #[divan::bench(args = JSON_CASES)]
     fn json(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::native(w);
-        let json = common::workload_def(w).case(c).json.as_str();
-        common::bench(b, || e.decide_json(black_box(json)));
+        common::time(b, Row::RustJson, case);
     }
 
     #[divan::bench(args = V2_CASES)]
@@ -183,10 +177,7 @@ mod interp {
 
     #[divan::bench(args = CASES)]
     fn policy(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::interp(w);
-        let ctx = e.context(&common::workload_def(w).case(c).json);
-        common::bench(b, || e.decide(black_box(&ctx)));
+        common::time(b, Row::Interp, case);
     }
 
     /// v2 workloads, context prebuilt (`v2/reasons`: the reason rendered into a reused string).
@@ -289,33 +280,20 @@ mod host_jit {
     /// `PolicyEngine` with every policy JIT-compiled (optimized) at load, prebuilt values.
     #[divan::bench(args = CASES)]
     fn policy(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::host_jit(w);
-        let values = e.values(&common::workload_def(w).case(c).json);
-        common::bench(b, || e.decide(black_box(values)));
+        common::time(b, Row::HostJit, case);
     }
 
     /// The same decision as data (issue #15): `decide_into` a reused `Verdict`, no lists.
     #[divan::bench(args = CASES)]
     fn data(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::host_jit(w);
-        let values = e.values(&common::workload_def(w).case(c).json);
-        let mut v = ipe_host::Verdict::new();
-        check(case, e.decide_data(values, &mut v));
-        common::bench(b, || e.decide_data(black_box(values), &mut v));
+        common::time(b, Row::HostJitData, case);
     }
 
     /// The same decision through a thread's `PolicyEngine::reader` (issue #15, session 18): the
     /// live version cached, one relaxed load per decision instead of a registered borrow.
     #[divan::bench(args = CASES)]
     fn reader(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::host_jit(w);
-        let values = e.values(&common::workload_def(w).case(c).json);
-        let mut r = e.engine.reader();
-        check(case, e.decide_reader(&mut r, values));
-        common::bench(b, || e.decide_reader(&mut r, black_box(values)));
+        common::time(b, Row::HostJitReader, case);
     }
 
     /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
@@ -357,10 +335,7 @@ mod host_jit {
     /// `PolicyEngine::evaluate_json` with every policy JIT-compiled.
     #[divan::bench(args = JSON_CASES)]
     fn json(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::host_jit(w);
-        let json = common::workload_def(w).case(c).json.as_str();
-        common::bench(b, || e.decide_json(black_box(json)));
+        common::time(b, Row::HostJitJson, case);
     }
 }
 
@@ -398,10 +373,7 @@ mod cedar {
 
     #[divan::bench(args = CASES)]
     fn policy(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::cedar(w);
-        let req = e.request(&common::workload_def(w).case(c).cedar_json);
-        common::bench(b, || e.decide(black_box(&req)));
+        common::time(b, Row::Cedar, case);
     }
 
     #[divan::bench(args = JSON_CASES)]
@@ -427,11 +399,7 @@ mod regorus {
 
     #[divan::bench(args = CASES)]
     fn policy(b: Bencher, case: &str) {
-        let (w, c) = split(case);
-        let e = common::rego(w);
-        let input = RegoEngine::input(&common::workload_def(w).case(c).json);
-        let mut vm = e.vm();
-        common::bench(b, || RegoEngine::decide(&mut vm, black_box(&input)));
+        common::time(b, Row::Regorus, case);
     }
 
     #[divan::bench(args = JSON_CASES)]

@@ -14,9 +14,8 @@
 
 mod common;
 
-use common::split;
-use divan::{black_box, Bencher};
-use ipe_benches::{Native, RegoEngine};
+use common::Row;
+use divan::Bencher;
 
 fn main() {
     divan::main();
@@ -95,70 +94,23 @@ const PAIRS: &[&str] = &[
     "list50:deny~g_json_host_jit",
 ];
 
-/// Times one `<case>~<engine>` pair member, after checking its decision.
+/// Times one `<case>~<engine>` pair member (the same row `eval` times), after checking its
+/// decision.
 fn run(b: Bencher, pair: &str) {
     let (case, engine) = pair.split_once('~').expect("case~engine");
-    let (w, c) = split(case);
-    let def = common::workload_def(w).case(c);
-    let (json, allow) = (def.json.as_str(), def.allow);
-    match engine {
-        "a_rust" => {
-            let e = common::native(w);
-            let req = Native::parse(json);
-            assert_eq!(e.decide(&req), allow, "{pair}");
-            common::bench(b, || e.decide(black_box(&req)));
-        }
-        "b_interp" => {
-            let e = common::interp(w);
-            let ctx = e.context(json);
-            assert_eq!(e.decide(&ctx), allow, "{pair}");
-            common::bench(b, || e.decide(black_box(&ctx)));
-        }
-        "c_host_jit" => {
-            let e = common::host_jit(w);
-            let values = e.values(json);
-            assert_eq!(e.decide(values), allow, "{pair}");
-            common::bench(b, || e.decide(black_box(values)));
-        }
-        "d_data" => {
-            let e = common::host_jit(w);
-            let values = e.values(json);
-            let mut v = ipe_host::Verdict::new();
-            assert_eq!(e.decide_data(values, &mut v), allow, "{pair}");
-            common::bench(b, || e.decide_data(black_box(values), &mut v));
-        }
-        "e_reader" => {
-            let e = common::host_jit(w);
-            let values = e.values(json);
-            let mut r = e.engine.reader();
-            assert_eq!(e.decide_reader(&mut r, values), allow, "{pair}");
-            common::bench(b, || e.decide_reader(&mut r, black_box(values)));
-        }
-        "f_json_rust" => {
-            let e = common::native(w);
-            assert_eq!(e.decide_json(json), allow, "{pair}");
-            common::bench(b, || e.decide_json(black_box(json)));
-        }
-        "g_json_host_jit" => {
-            let e = common::host_jit(w);
-            assert_eq!(e.decide_json(json), allow, "{pair}");
-            common::bench(b, || e.decide_json(black_box(json)));
-        }
-        "h_cedar" => {
-            let e = common::cedar(w);
-            let req = e.request(&def.cedar_json);
-            assert_eq!(e.decide(&req), allow, "{pair}");
-            common::bench(b, || e.decide(black_box(&req)));
-        }
-        "i_regorus" => {
-            let e = common::rego(w);
-            let input = RegoEngine::input(json);
-            let mut vm = e.vm();
-            assert_eq!(RegoEngine::decide(&mut vm, &input), allow, "{pair}");
-            common::bench(b, || RegoEngine::decide(&mut vm, black_box(&input)));
-        }
+    let row = match engine {
+        "a_rust" => Row::Rust,
+        "b_interp" => Row::Interp,
+        "c_host_jit" => Row::HostJit,
+        "d_data" => Row::HostJitData,
+        "e_reader" => Row::HostJitReader,
+        "f_json_rust" => Row::RustJson,
+        "g_json_host_jit" => Row::HostJitJson,
+        "h_cedar" => Row::Cedar,
+        "i_regorus" => Row::Regorus,
         other => panic!("unknown engine {other}"),
-    }
+    };
+    common::time(b, row, case);
 }
 
 #[divan::bench(args = PAIRS)]

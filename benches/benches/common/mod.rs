@@ -12,6 +12,93 @@ use ipe_benches::{
     RegoEngine, Workload,
 };
 
+/// What one `eval` or `pairs` row times for a workload request.
+#[derive(Clone, Copy, Debug)]
+pub enum Row {
+    /// Hand-written Rust over a parsed request (`eval/native/policy`).
+    Rust,
+    /// The interpreter over a prebuilt context (`eval/interp/policy`).
+    Interp,
+    /// The host engine's JIT tier, `load` + `evaluate_values` (`eval/host_jit/policy`).
+    HostJit,
+    /// The same decision as data, `decide_into` a reused `Verdict` (`eval/host_jit/data`).
+    HostJitData,
+    /// The same through a thread's `PolicyEngine::reader` (`eval/host_jit/reader`).
+    HostJitReader,
+    /// Hand-written Rust from the JSON text: serde, then decide (`eval/native/json`).
+    RustJson,
+    /// The host engine's JIT tier from the JSON text (`eval/host_jit/json`).
+    HostJitJson,
+    /// Cedar over a prebuilt request (`eval/cedar/policy`).
+    Cedar,
+    /// regorus over a prebuilt input (`eval/regorus/policy`).
+    Regorus,
+}
+
+/// Times `row` for `case` (`workload:request`), after checking it gives the case's decision.
+pub fn time(b: Bencher<'_, '_>, row: Row, case: &str) {
+    let (w, c) = split(case);
+    let def = workload_def(w).case(c);
+    let (json, allow) = (def.json.as_str(), def.allow);
+    match row {
+        Row::Rust => {
+            let e = native(w);
+            let req = Native::parse(json);
+            assert_eq!(e.decide(&req), allow, "{case}");
+            bench(b, || e.decide(black_box(&req)));
+        }
+        Row::Interp => {
+            let e = interp(w);
+            let ctx = e.context(json);
+            assert_eq!(e.decide(&ctx), allow, "{case}");
+            bench(b, || e.decide(black_box(&ctx)));
+        }
+        Row::HostJit => {
+            let e = host_jit(w);
+            let values = e.values(json);
+            assert_eq!(e.decide(values), allow, "{case}");
+            bench(b, || e.decide(black_box(values)));
+        }
+        Row::HostJitData => {
+            let e = host_jit(w);
+            let values = e.values(json);
+            let mut v = ipe_host::Verdict::new();
+            assert_eq!(e.decide_data(values, &mut v), allow, "{case}");
+            bench(b, || e.decide_data(black_box(values), &mut v));
+        }
+        Row::HostJitReader => {
+            let e = host_jit(w);
+            let values = e.values(json);
+            let mut r = e.engine.reader();
+            assert_eq!(e.decide_reader(&mut r, values), allow, "{case}");
+            bench(b, || e.decide_reader(&mut r, black_box(values)));
+        }
+        Row::RustJson => {
+            let e = native(w);
+            assert_eq!(e.decide_json(json), allow, "{case}");
+            bench(b, || e.decide_json(black_box(json)));
+        }
+        Row::HostJitJson => {
+            let e = host_jit(w);
+            assert_eq!(e.decide_json(json), allow, "{case}");
+            bench(b, || e.decide_json(black_box(json)));
+        }
+        Row::Cedar => {
+            let e = cedar(w);
+            let req = e.request(&def.cedar_json);
+            assert_eq!(e.decide(&req), allow, "{case}");
+            bench(b, || e.decide(black_box(&req)));
+        }
+        Row::Regorus => {
+            let e = rego(w);
+            let input = RegoEngine::input(json);
+            let mut vm = e.vm();
+            assert_eq!(RegoEngine::decide(&mut vm, &input), allow, "{case}");
+            bench(b, || RegoEngine::decide(&mut vm, black_box(&input)));
+        }
+    }
+}
+
 /// `seed:allow` → (`seed`, `allow`).
 pub fn split(case: &str) -> (&str, &str) {
     case.rsplit_once(':').expect("workload:case")
