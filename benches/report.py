@@ -248,15 +248,16 @@ def main():
         ("host_jit", "IPE host (JIT tier)"),
         ("host_jit_data", "IPE host (JIT tier, decision as data)"),
         ("host_jit_reader", "IPE host (JIT tier, cached `Reader`)"),
+        ("host_jit_brief", "IPE host (JIT tier, `Reader::brief`)"),
         ("jit", "IPE JIT (bare JitSet)"),
         ("cedar", "Cedar"),
         ("regorus", "regorus"),
     ]
 
     def table(kind, cases, title, note):
-        # `host_jit_data` and `host_jit_reader` (`eval/host_jit/{data,reader}/<case>`, issue #15)
-        # have prebuilt-context rows only.
-        extra = ("host_jit_data", "host_jit_reader")
+        # `host_jit_data`, `host_jit_reader` and `host_jit_brief`
+        # (`eval/host_jit/{data,reader,brief}/<case>`, issue #15) have prebuilt-context rows only.
+        extra = ("host_jit_data", "host_jit_reader", "host_jit_brief")
         engines = [(e, n) for e, n in engines_all if kind == "policy" or e not in extra]
 
         def value(e, c):
@@ -271,7 +272,8 @@ def main():
         hdr = [e[1] for e in engines] + [
             "interp / Rust",
             "host JIT / Rust",
-        ] + (["host JIT data / Rust", "host JIT reader / Rust"] if kind == "policy" else []) + [
+        ] + (["host JIT data / Rust", "host JIT reader / Rust", "host JIT brief / Rust"]
+             if kind == "policy" else []) + [
             "JIT / Rust",
             "Cedar / interp",
             "regorus / interp",
@@ -283,7 +285,8 @@ def main():
             row = [fmt(v[e]) for e, _ in engines] + [
                 ratio(v["interp"], v["native"]),
                 ratio(v["host_jit"], v["native"]),
-            ] + ([ratio(v["host_jit_data"], v["native"]), ratio(v["host_jit_reader"], v["native"])]
+            ] + ([ratio(v["host_jit_data"], v["native"]), ratio(v["host_jit_reader"], v["native"]),
+                  ratio(v["host_jit_brief"], v["native"])]
                  if kind == "policy" else []) + [
                 ratio(v["jit"], v["native"]),
                 ratio(v["cedar"], v["interp"]),
@@ -353,6 +356,7 @@ def main():
         ("c_host_jit", "a_rust", "host JIT / Rust"),
         ("d_data", "a_rust", "host JIT data / Rust"),
         ("e_reader", "a_rust", "host JIT reader / Rust"),
+        ("b_brief", "a_rust", "host JIT brief / Rust"),
         ("g_json_host_jit", "f_json_rust", "host JIT from JSON / serde + Rust"),
     ]
     pair_cases = sorted({c for c, _ in pair_runs}, key=case_order)
@@ -565,19 +569,28 @@ def main():
     w = worst([(c, get(f"eval/host_jit/policy/{c}"), get(f"eval/native/policy/{c}")) for c in jit_cases])
     wd = worst([(c, get(f"eval/host_jit/data/{c}"), get(f"eval/native/policy/{c}")) for c in jit_cases])
     wr = worst([(c, get(f"eval/host_jit/reader/{c}"), get(f"eval/native/policy/{c}")) for c in jit_cases])
+    wb = worst([(c, get(f"eval/host_jit/brief/{c}"), get(f"eval/native/policy/{c}")) for c in jit_cases])
     pj = [c for c in pair_cases if c.startswith(("seed:", "set/"))]
     wp = worst_paired(pj, "c_host_jit", "a_rust")
     wpd = worst_paired(pj, "d_data", "a_rust")
     wpr = worst_paired(pj, "e_reader", "a_rust")
+    wpb = worst_paired(pj, "b_brief", "a_rust")
     # The set rows' range too: the seed is the worst row, the sets say how far the rest is.
     sets = [c for c in pj if c.startswith("set/")]
     set_ratios = [p[0] for p in (paired(c, "c_host_jit", "a_rust") for c in sets) if p]
     set_range = (f"; the set rows {min(set_ratios):.3g}–{max(set_ratios):.3g}x"
                  if set_ratios else "")
+    # The decision in brief (`Reader::brief`, session 22): what the baseline answers (allow or
+    # deny, here with the deciding policy), evaluation stopped at the first deny as `all` does.
+    brief_sets = [p[0] for p in (paired(c, "b_brief", "a_rust") for c in sets) if p]
+    brief_range = (f", the set rows {min(brief_sets):.3g}–{max(brief_sets):.3g}x"
+                   if brief_sets else "")
     goal("jit", "JIT through `PolicyEngine`, seed and every set workload, vs hand-written Rust",
          figure(wp, w) + set_range
          + ("; " + figure(wpd, wd, "as data (`decide_into`): ") if (wpd or wd) else "")
-         + ("; " + figure(wpr, wr, "through a cached `Reader`: ") if (wpr or wr) else ""),
+         + ("; " + figure(wpr, wr, "through a cached `Reader`: ") if (wpr or wr) else "")
+         + ("; " + figure(wpb, wb, "in brief (`Reader::brief`, the baseline's answer): ")
+            + brief_range if (wpb or wb) else ""),
          "≤ 2x", ok(wp, w, 2))
     w = worst([(c, get(f"eval/host_jit/json/{c}"), get(f"eval/native/json/{c}")) for c in json_cases])
     wp = worst_paired(pair_cases, "g_json_host_jit", "f_json_rust")

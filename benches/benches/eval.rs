@@ -248,6 +248,13 @@ mod host {
         common::bench(b, || e.decide(black_box(values)));
     }
 
+    /// The decision in brief through a thread's reader (issue #15, session 22): the effect and
+    /// the deciding policy, evaluation stopped at the first deny, no reason decoded.
+    #[divan::bench(args = CASES)]
+    fn brief(b: Bencher, case: &str) {
+        common::time(b, Row::HostJitBrief, case);
+    }
+
     /// v2 workloads over prebuilt values (`v2/reasons`: the reason rendered into a reused string).
     #[divan::bench(args = V2_CASES)]
     fn v2(b: Bencher, case: &str) {

@@ -7,6 +7,7 @@
 //! `FirstMatch::admit`/`settle` around every candidate, for an A/B in one binary),
 //! `hostjit-data` (`hostjit` deciding into a reused `ipe_host::Verdict`, issue #15),
 //! `hostjit-reader` (`hostjit` through a `PolicyEngine::reader`, issue #15),
+//! `hostjit-brief` (`hostjit-reader` deciding in brief, `Reader::brief`, issue #15),
 //! `jit-data` (`jit` keeping only the effect, `ipe_nostd::EffectOnly`, issue #15),
 //! `hostjit-json` (`hostjit` from the request's JSON text, `evaluate_json`, issue #15),
 //! `native` (hand-written Rust over a parsed request), `native-json` (hand-written Rust from the JSON text: serde parse, then decide; the
@@ -67,6 +68,13 @@ fn main() {
             let values = e.values(&json);
             let mut reader = e.engine.reader();
             decide_loop(n, || e.decide_reader(&mut reader, black_box(values)))
+        }
+        // Issue #15, session 22: the decision in brief through a thread's `Reader`.
+        "hostjit-brief" => {
+            let e = HostEngine::jit(&w);
+            let values = e.values(&json);
+            let mut reader = e.engine.reader();
+            decide_loop(n, || e.decide_brief(&mut reader, black_box(values)))
         }
         // Issue #15: the host engine's JIT tier deciding into a reused `Verdict` (decision
         // as data: the effect, no lists built).

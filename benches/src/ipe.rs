@@ -163,6 +163,17 @@ impl HostEngine {
         reader.load().evaluate_values(values).effect == Effect::Allow
     }
 
+    /// Decides prebuilt slot values in brief through a thread's cached [`ipe_host::Reader`]
+    /// (issue #15, session 22: the effect and the deciding policy, stopping at the first deny).
+    #[inline]
+    pub fn decide_brief(
+        &self,
+        reader: &mut ipe_host::Reader,
+        values: &[ipe_nostd::Value<'_>],
+    ) -> bool {
+        reader.brief(values).allows()
+    }
+
     /// Evaluates prebuilt slot values and renders the first violation's reason into `out`.
     #[inline]
     pub fn decide_render(&self, values: &[ipe_nostd::Value<'_>], out: &mut String) -> bool {

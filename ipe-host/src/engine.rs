@@ -2,6 +2,7 @@
 //! serving.
 
 use std::cell::RefCell;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +17,7 @@ use crate::builder::RequestBuilder;
 pub use crate::decision::HostDecision;
 use crate::error::{Error, ErrorKind};
 use crate::index::Index;
-use crate::jit::{Background, RawOut, Slots, Table};
+use crate::jit::{Background, RawOut, Ret, Slots, Table};
 use crate::mmap::{BundleBytes, FileSource};
 use crate::options::{CodeTier, EngineOptions};
 use crate::reclaim::Reclaimer;
@@ -24,7 +25,7 @@ use crate::report::Report;
 use crate::request::plan::Plan;
 use crate::stats::{Counters, Stats};
 use crate::trust::{self, Check, Gate, SignatureInfo, TrustPolicy};
-use crate::verdict::Verdict;
+use crate::verdict::{Brief, Verdict};
 
 self_cell::self_cell!(
     /// A bundle's bytes and the verified view borrowing them.
@@ -302,9 +303,12 @@ impl PolicySet {
             |k, id| {
                 let outcome = self.run_policy(bundle, shard, id, None, values);
                 k.add(id, outcome);
-                outcome
+                k.next(outcome)
             },
-            |k, id, head| k.add(id, self.run_policy(bundle, shard, id, head, values)),
+            |k, id, head| {
+                k.add(id, self.run_policy(bundle, shard, id, head, values));
+                k.next(())
+            },
         );
     }
 
@@ -322,24 +326,23 @@ impl PolicySet {
     ) {
         let index = &self.shared.index;
         let shard = self.shared.counters.shard();
-        if index.has_unindexed() {
-            self.native_unindexed(bundle, shard, jit, slots, k);
+        if index.has_unindexed()
+            && self
+                .native_unindexed(bundle, shard, jit, slots, k)
+                .is_break()
+        {
+            return;
         }
-        index.for_each_indexed(bundle, slots.values(), k, |k, id, _| {
+        let _ = index.for_each_indexed(bundle, slots.values(), k, |k, id, _| {
             let Some(code) = jit.native(id) else {
                 k.add(id, self.run_native(bundle, shard, jit, id, slots));
-                return;
+                return k.next(());
             };
             let mut out = RawOut::default();
             let (ret, n) = Counters::record(shard, id, || code.call(slots, &mut out));
             jit.observe(id, n, &self.shared.counters);
-            if ret.is_satisfied() {
-                k.satisfied(id);
-            } else if let Some(v) = ret.violation(id, &out) {
-                k.violated(v);
-            } else if !ret.is_not_applicable() {
-                k.add(id, ret.outcome(id, &out));
-            }
+            k.native(id, ret, &out);
+            k.next(())
         });
     }
 
@@ -354,12 +357,12 @@ impl PolicySet {
         jit: &Table,
         slots: Slots<'_, '_>,
         k: &mut K,
-    ) {
+    ) -> ControlFlow<()> {
         self.shared.index.run_unindexed(bundle, k, |k, id| {
             let outcome = self.run_native(bundle, shard, jit, id, slots);
             k.add(id, outcome);
-            outcome
-        });
+            k.next(outcome)
+        })
     }
 
     /// Evaluates the candidate policies for these slot values (indexed by slot id; shorter
@@ -411,6 +414,21 @@ impl PolicySet {
         } = k;
         acc.finish(&mut effect);
         out.finish(effect.effect);
+    }
+
+    /// [`evaluate_values`](Self::evaluate_values) in brief (issue #15): the effect and, for a
+    /// deny, the policy that settled it, for callers on a data path that want the answer
+    /// first and the explanation only for some requests. Evaluation stops at the first
+    /// policy that is violated or in error (deny overrides: the rest cannot change the
+    /// effect); no reason is decoded and no list built. The effect is always the one
+    /// `evaluate_values` gives for the same values, which also explains it. Policies after
+    /// the deciding one are not evaluated, so they are not counted in [`stats`](Self::stats).
+    #[inline]
+    pub fn brief(&self, values: &[Value<'_>]) -> Brief {
+        let bundle = self.bundle();
+        let mut k = Short::default();
+        self.for_each_outcome(bundle, values, &mut k);
+        Brief::new(bundle.default_effect(), k.applied, k.denied_by)
     }
 
     /// Starts a typed request whose values live in `arena` (reset it between requests).
@@ -577,6 +595,12 @@ impl Reader {
     pub fn evaluate_json(&mut self, json: &str) -> Result<HostDecision, Error> {
         self.load().evaluate_json(json)
     }
+
+    /// [`PolicySet::brief`] on the live set.
+    #[inline]
+    pub fn brief(&mut self, values: &[Value<'_>]) -> Brief {
+        self.load().brief(values)
+    }
 }
 
 /// Where a decision loop puts each evaluated policy's outcome (one implementation per kind of
@@ -595,6 +619,74 @@ trait Collect {
     #[inline(always)]
     fn violated(&mut self, v: Violation) {
         self.add(v.policy, Outcome::Violated(v));
+    }
+
+    /// Takes policy `id`'s outcome from its native code: the return code and the record the
+    /// call wrote (decoded only for a violation or an error).
+    #[inline(always)]
+    fn native(&mut self, id: PolicyId, ret: Ret, out: &RawOut) {
+        if ret.is_satisfied() {
+            self.satisfied(id);
+        } else if let Some(v) = ret.violation(id, out) {
+            self.violated(v);
+        } else if !ret.is_not_applicable() {
+            self.add(id, ret.outcome(id, out));
+        }
+    }
+
+    /// Whether the decision is settled, so the loop evaluates no further policy (only a
+    /// collector that keeps nothing but the effect stops at a deny).
+    #[inline(always)]
+    fn done(&self) -> bool {
+        false
+    }
+
+    /// What a loop's closure returns after giving this collector an outcome: go on with
+    /// `c`, or stop when the decision is [`done`](Self::done).
+    #[inline(always)]
+    fn next<C>(&self, c: C) -> ControlFlow<(), C> {
+        if self.done() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(c)
+        }
+    }
+}
+
+/// [`PolicySet::brief`]'s decision: whether some policy applied, and the first that denied.
+#[derive(Default)]
+struct Short {
+    applied: bool,
+    denied_by: Option<PolicyId>,
+}
+
+impl Collect for Short {
+    #[inline(always)]
+    fn add(&mut self, id: PolicyId, outcome: Outcome) {
+        match outcome {
+            Outcome::NotApplicable => {}
+            Outcome::Satisfied => self.applied = true,
+            Outcome::Violated(_) | Outcome::Error { .. } => self.denied_by = Some(id),
+        }
+    }
+
+    #[inline(always)]
+    fn satisfied(&mut self, _id: PolicyId) {
+        self.applied = true;
+    }
+
+    #[inline(always)]
+    fn native(&mut self, id: PolicyId, ret: Ret, _out: &RawOut) {
+        if ret.is_satisfied() {
+            self.applied = true;
+        } else if !ret.is_not_applicable() {
+            self.denied_by = Some(id);
+        }
+    }
+
+    #[inline(always)]
+    fn done(&self) -> bool {
+        self.denied_by.is_some()
     }
 }
 

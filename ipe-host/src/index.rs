@@ -10,6 +10,8 @@
 //! halving: either is a few instructions where a hash map's probe was about a hundred
 //! (issue #15).
 
+use std::ops::ControlFlow;
+
 use ipe_nostd::format::kind;
 use ipe_nostd::{read, Bundle, Outcome, PolicyId, SlotId, Value};
 
@@ -158,9 +160,10 @@ impl Index {
 
     /// Calls `unindexed` then `indexed` (each given `state`) once per policy to evaluate for
     /// these slot values: the unindexed policies first, in ascending ids, those after the
-    /// deciding rule of their first-match group left out (`ipe_nostd::vm::run_unindexed`, which checks once whether
-    /// the bundle has groups at all; `unindexed` returns the policy's outcome for that gate),
-    /// then the index candidates (never group rules).
+    /// deciding rule of their first-match group left out (`ipe_nostd::vm::try_run_unindexed`,
+    /// which checks once whether the bundle has groups at all; `unindexed` returns the
+    /// policy's outcome for that gate), then the index candidates (never group rules). Either
+    /// closure breaks to stop the walk: the caller has its answer (a deny).
     ///
     /// `indexed` is also given, for a candidate found through its group's bucket, the group's
     /// slot (its value has that bucket's key), so the interpreter may skip the trigger's head
@@ -174,14 +177,14 @@ impl Index {
         bundle: &Bundle<'_>,
         values: &[Value<'_>],
         state: &mut S,
-        unindexed: impl FnMut(&mut S, PolicyId) -> Outcome,
-        indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>),
+        unindexed: impl FnMut(&mut S, PolicyId) -> ControlFlow<(), Outcome>,
+        indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>) -> ControlFlow<()>,
     ) {
         // Most indexed bundles have no unindexed policy: the closure's state is not even set up.
-        if self.has_unindexed() {
-            self.run_unindexed(bundle, state, unindexed);
+        if self.has_unindexed() && self.run_unindexed(bundle, state, unindexed).is_break() {
+            return;
         }
-        self.for_each_indexed(bundle, values, state, indexed);
+        let _ = self.for_each_indexed(bundle, values, state, indexed);
     }
 
     /// Whether the bundle has policies that every decision visits (no indexed trigger head).
@@ -196,11 +199,11 @@ impl Index {
         &self,
         bundle: &Bundle<'_>,
         state: &mut S,
-        mut unindexed: impl FnMut(&mut S, PolicyId) -> Outcome,
-    ) {
-        ipe_nostd::vm::run_unindexed(bundle, self.unindexed.iter().copied(), |id| {
+        mut unindexed: impl FnMut(&mut S, PolicyId) -> ControlFlow<(), Outcome>,
+    ) -> ControlFlow<()> {
+        ipe_nostd::vm::try_run_unindexed(bundle, self.unindexed.iter().copied(), |id| {
             unindexed(state, id)
-        });
+        })
     }
 
     /// The index candidates' half of [`for_each_admitted`](Self::for_each_admitted).
@@ -210,8 +213,8 @@ impl Index {
         bundle: &Bundle<'_>,
         values: &[Value<'_>],
         state: &mut S,
-        mut indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>),
-    ) {
+        mut indexed: impl FnMut(&mut S, PolicyId, Option<SlotId>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         for g in self.groups.iter() {
             let value = values.get(usize::from(g.slot)).unwrap_or(&Value::Missing);
             let (span, head) = match g.key(bundle, value) {
@@ -222,10 +225,11 @@ impl Index {
             if let Some((start, n)) = span {
                 let (start, n) = (start as usize, n as usize);
                 for &id in self.ids.get(start..start.saturating_add(n)).unwrap_or(&[]) {
-                    indexed(state, id, head);
+                    indexed(state, id, head)?;
                 }
             }
         }
+        ControlFlow::Continue(())
     }
 }
 

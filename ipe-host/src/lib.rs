@@ -77,7 +77,7 @@ pub use report::Report;
 pub use request::Field;
 pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};
 pub use trust::{SignatureInfo, TrustPolicy};
-pub use verdict::Verdict;
+pub use verdict::{Brief, Verdict};
 
 use bumpalo::Bump;
 use ipe_nostd::{Bundle, Context};

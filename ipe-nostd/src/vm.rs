@@ -6,6 +6,7 @@
 //! types; its defensive fallbacks (a false cell) are unreachable for verified bundles.
 
 use core::cmp::Ordering;
+use core::ops::ControlFlow;
 
 use crate::bundle::{Bundle, PolicyId, SlotId};
 use crate::decision::{
@@ -1949,6 +1950,32 @@ pub fn run_unindexed(
             run(id);
         }
     }
+}
+
+/// [`run_unindexed`] for a caller that may have its answer before the last policy (a deny
+/// is final): it stops at the first policy for which `run` breaks, and returns that break.
+/// (`run_unindexed` is not written as a call of this one: that cost the firmware 16 bytes
+/// of flash.)
+#[inline(always)]
+pub fn try_run_unindexed<B>(
+    bundle: &Bundle<'_>,
+    ids: impl Iterator<Item = PolicyId>,
+    mut run: impl FnMut(PolicyId) -> ControlFlow<B, Outcome>,
+) -> ControlFlow<B> {
+    if bundle.has_groups() {
+        let mut groups = FirstMatch::new();
+        for id in ids {
+            if groups.admit(bundle, id) {
+                let outcome = run(id)?;
+                groups.settle(&outcome);
+            }
+        }
+    } else {
+        for id in ids {
+            run(id)?;
+        }
+    }
+    ControlFlow::Continue(())
 }
 
 /// Calls `run` for every policy a decision evaluates for these values, in the order of

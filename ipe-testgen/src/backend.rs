@@ -150,7 +150,24 @@ impl Backend for Host {
                     self.name
                 ));
             }
+            // Issue #15: the decision in brief has the decision's effect, and its deciding
+            // policy is one the decision lists as violated or in error.
+            let brief = set.brief(values);
+            let named = brief.denied_by.is_none_or(|id| {
+                d.violations().iter().any(|v| v.policy == id)
+                    || d.errors().iter().any(|e| e.policy == id)
+            });
+            let denied = !d.violations().is_empty() || !d.errors().is_empty();
+            if brief.effect != d.effect || !named || brief.denied_by.is_some() != denied {
+                return Err(format!(
+                    "{}: the brief ({brief:?}) is not the decision {d:?}",
+                    self.name
+                ));
+            }
             let mut reader = self.engine.reader();
+            if reader.brief(values) != brief {
+                return Err(format!("{}: through a reader, another brief", self.name));
+            }
             let through = reader.load().evaluate_values(values);
             if through != d {
                 return Err(format!(

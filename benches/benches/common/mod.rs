@@ -25,6 +25,9 @@ pub enum Row {
     HostJitData,
     /// The same through a thread's `PolicyEngine::reader` (`eval/host_jit/reader`).
     HostJitReader,
+    /// The decision in brief through a thread's reader (`eval/host_jit/brief`): the effect and
+    /// the deciding policy, stopping at the first deny.
+    HostJitBrief,
     /// Hand-written Rust from the JSON text: serde, then decide (`eval/native/json`).
     RustJson,
     /// The host engine's JIT tier from the JSON text (`eval/host_jit/json`).
@@ -72,6 +75,13 @@ pub fn time(b: Bencher<'_, '_>, row: Row, case: &str) {
             let mut r = e.engine.reader();
             assert_eq!(e.decide_reader(&mut r, values), allow, "{case}");
             bench(b, || e.decide_reader(&mut r, black_box(values)));
+        }
+        Row::HostJitBrief => {
+            let e = host_jit(w);
+            let values = e.values(json);
+            let mut r = e.engine.reader();
+            assert_eq!(e.decide_brief(&mut r, values), allow, "{case}");
+            bench(b, || e.decide_brief(&mut r, black_box(values)));
         }
         Row::RustJson => {
             let e = native(w);

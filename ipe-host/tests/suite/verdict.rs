@@ -179,3 +179,146 @@ fn issue15_decision_lists_across_the_in_place_capacity() {
         }
     }
 }
+
+/// Issue 15: a decision in brief has the full decision's effect and names the first policy
+/// (in evaluation order) that denied; it evaluates nothing after that policy, so the policies
+/// after it are not counted, and a bundle whose default is deny denies in brief with no
+/// policy named when none applied.
+#[test]
+fn issue15_brief_stops_at_the_first_deny() {
+    let src = r#"
+default allow
+
+schema {
+  kind: string
+  n: int
+  team: string
+}
+
+policy KindA:
+  "kind a needs n >= 2"
+  triggers when kind == "a"
+  requires n >= 2
+
+policy KindA2:
+  "kind a needs n >= 3"
+  triggers when kind == "a"
+  requires n >= 3
+
+policy Always:
+  "n at most 10"
+  requires n <= 10
+
+policy Positive:
+  "n at least 0"
+  requires n >= 0
+
+policy TeamX:
+  "team x needs n == 3"
+  triggers when team == "x"
+  requires n == 3
+"#;
+    let bytes = common::bundle(src);
+    for opts in tiers() {
+        let engine = PolicyEngine::with_options(bytes.clone(), opts).expect("loads");
+        let set = engine.load();
+        let id = |name: &str| {
+            (0..set.policy_count())
+                .map(|i| ipe_nostd::PolicyId::try_from(i).expect("few policies"))
+                .find(|&i| set.bundle().policy(i).name == name)
+                .expect("policy exists")
+        };
+        let arena = Bump::new();
+        let counts = || {
+            ["KindA", "KindA2", "Always", "Positive", "TeamX"].map(|name| set.evaluations(id(name)))
+        };
+        // (request, effect, the policies that may have denied, evaluations the brief made of
+        // each of KindA, KindA2, Always, Positive and TeamX; 9: either of the two kind-a
+        // policies, whichever runs first). Evaluation order: the unindexed `Always` and
+        // `Positive` in ascending ids, then the `kind` group's candidates, then `team`'s.
+        let cases: [(&str, Effect, &[&str], [u64; 5]); 5] = [
+            // Both kind-a policies are violated: the brief stops at the first, and `TeamX`
+            // (a candidate of the `team` group) does not run.
+            (
+                r#"{"kind": "a", "n": 1, "team": "x"}"#,
+                Effect::Deny,
+                &["KindA", "KindA2"],
+                [9, 9, 1, 1, 0],
+            ),
+            (
+                r#"{"kind": "a", "n": 5, "team": "y"}"#,
+                Effect::Allow,
+                &[],
+                [1, 1, 1, 1, 0],
+            ),
+            // `Always` denies: nothing after it runs, not even the unindexed `Positive`.
+            (
+                r#"{"kind": "a", "n": 11, "team": "x"}"#,
+                Effect::Deny,
+                &["Always"],
+                [0, 0, 1, 0, 0],
+            ),
+            // `team` is missing: every policy runs, and `TeamX`, the last, errs.
+            (
+                r#"{"kind": "a", "n": 3}"#,
+                Effect::Deny,
+                &["TeamX"],
+                [1, 1, 1, 1, 1],
+            ),
+            (
+                r#"{"kind": "zzz", "n": 3, "team": "y"}"#,
+                Effect::Allow,
+                &[],
+                [0, 0, 1, 1, 0],
+            ),
+        ];
+        for (text, effect, deciders, evaluated) in cases {
+            let case = format!("{text} ({opts:?})");
+            let values = set.parse_json(text, &arena).expect("valid request");
+            let before = counts();
+            let brief = set.brief(values);
+            let after = counts();
+            let d = set.evaluate_values(values);
+            assert_eq!(brief.effect, effect, "{case}");
+            assert_eq!(d.effect, effect, "{case}");
+            assert_eq!(brief.allows(), effect == Effect::Allow, "{case}");
+            let by = brief.denied_by.map(|i| set.bundle().policy(i).name);
+            match by {
+                Some(name) => assert!(deciders.contains(&name), "{case}: {name}"),
+                None => assert!(deciders.is_empty(), "{case}"),
+            }
+            let ran: Vec<u64> = before.iter().zip(after).map(|(b, a)| a - b).collect();
+            for (i, want) in evaluated.into_iter().enumerate() {
+                if want != 9 {
+                    assert_eq!(ran[i], want, "{case}: evaluations {ran:?}");
+                }
+            }
+            if deciders.len() == 2 {
+                // Exactly the deciding one of the two ran.
+                assert_eq!(ran[0] + ran[1], 1, "{case}: evaluations {ran:?}");
+                let first = if ran[0] == 1 { "KindA" } else { "KindA2" };
+                assert_eq!(by, Some(first), "{case}");
+            }
+            let mut reader = engine.reader();
+            assert_eq!(reader.brief(values), brief, "{case}");
+        }
+    }
+    // Default deny, nothing applies: a deny no policy made.
+    let bytes = common::bundle(
+        "default deny\n\nschema {\n  kind: string\n}\n\npolicy K:\n  \"kind k\"\n  \
+         triggers when kind == \"k\"\n  requires kind == \"k\"\n",
+    );
+    for opts in tiers() {
+        let engine = PolicyEngine::with_options(bytes.clone(), opts).expect("loads");
+        let set = engine.load();
+        let arena = Bump::new();
+        let none = set.parse_json(r#"{"kind": "j"}"#, &arena).expect("valid");
+        let brief = set.brief(none);
+        assert_eq!((brief.effect, brief.denied_by), (Effect::Deny, None));
+        let k = set.parse_json(r#"{"kind": "k"}"#, &arena).expect("valid");
+        assert_eq!(
+            (set.brief(k).effect, set.brief(k).denied_by),
+            (Effect::Allow, None)
+        );
+    }
+}
