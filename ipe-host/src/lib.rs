@@ -10,7 +10,10 @@
 //! - [`PolicySet`]: one immutable version ([`PolicyEngine::load`]); evaluates JSON
 //!   ([`PolicySet::evaluate_json`]), typed requests ([`PolicySet::request`]), prebuilt slot
 //!   values ([`PolicySet::evaluate_values`]) and JSON-lines batches
-//!   ([`PolicySet::evaluate_lines`]); renders decisions ([`PolicySet::report`]).
+//!   ([`PolicySet::evaluate_lines`]); renders decisions ([`PolicySet::report`]). On a data
+//!   path, [`PolicySet::brief`] (and [`Reader::brief`]) answers allow or deny and the
+//!   deciding policy ([`Brief`]), stopping at the first deny; [`PolicySet::decide_into`]
+//!   keeps every outcome as data ([`Verdict`]).
 //! - [`Stats`]: per-policy counters and the JIT's ([`PolicyEngine::stats`]).
 //! - [`EngineOptions`]: interpreter only, everything compiled at load, or adaptive tiering
 //!   ([`PolicyEngine::with_options`]).
