@@ -117,8 +117,8 @@ typedef enum IpeCodeTier {
 } IpeCodeTier;
 
 // A per-thread evaluation context (opaque): pinned to the bundle version current when it
-// was created or last refreshed, filled by slot id, decided by [`ipe_decide_context`]. Not
-// synchronized: one thread at a time.
+// was created or last refreshed, filled by slot id, decided by [`ipe_decide_context`] (or in
+// brief by [`ipe_brief_context`]). Not synchronized: one thread at a time.
 typedef struct IpeContext IpeContext;
 
 // A live policy set (opaque): a verified bundle that can be replaced atomically while other
@@ -175,6 +175,17 @@ typedef struct IpeContextDecision {
   // The bundle version the context is pinned to (the one that decided).
   uint64_t version;
 } IpeContextDecision;
+
+// A context decision in brief ([`ipe_brief_context`]): allow or deny and, for a deny that a
+// policy made, that policy (no counts, no reasons).
+typedef struct IpeBrief {
+  // Allow or deny: always the effect `ipe_decide_context` gives for the same values.
+  enum IpeEffect effect;
+  // The policy that denied, as an index (as in `ipe_engine_policy_stats`): the first, in
+  // evaluation order, that was violated or in error. `IPE_NONE` for an allow, and for the
+  // deny of a `default deny` bundle when no policy applied.
+  uint32_t denied_by;
+} IpeBrief;
 
 // One policy's counters in the engine's live version (summed over threads; relaxed, so a
 // few in-flight evaluations may be missing). Counters belong to a version: a swap starts
@@ -475,8 +486,8 @@ enum IpeStatus ipe_context_set_bool(struct IpeContext *ctx, uint32_t slot, bool 
 // # Safety
 // `ctx` is a live context no other thread uses during the call; `value` points to `len`
 // readable bytes (it may be null when `len` is 0) that stay valid and unchanged until the
-// next `ipe_decide_context*` or `ipe_context_clear`/`ipe_context_refresh` on this context
-// returns.
+// next `ipe_decide_context*`, `ipe_brief_context` or `ipe_context_clear`/`ipe_context_refresh`
+// on this context returns.
 enum IpeStatus ipe_context_set_str(struct IpeContext *ctx,
                                    uint32_t slot,
                                    const char *value,
@@ -541,6 +552,20 @@ enum IpeStatus ipe_context_clear(struct IpeContext *ctx);
 // `ctx` is a live context no other thread uses during the call, whose borrowed strings are
 // still valid; `decision` is valid for a write.
 enum IpeStatus ipe_decide_context(struct IpeContext *ctx, struct IpeContextDecision *decision);
+
+// Decides the context's values in brief into `*brief`: the effect `ipe_decide_context` would
+// give and, for a deny, the policy that denied; then unsets every slot, as
+// `ipe_decide_context` does. Stops at the first policy violated or in error (the rest cannot
+// change the effect): for a data path that wants the answer first, and the full decision
+// (`ipe_decide_context_report`, on the same values set again) only for some requests.
+// Policies after the deciding one are not evaluated, so `ipe_engine_policy_stats` does not
+// count them. `IPE_STATUS_INVALID_UTF8` when a borrowed string is not UTF-8 (nothing
+// decided).
+//
+// # Safety
+// `ctx` is a live context no other thread uses during the call, whose borrowed strings are
+// still valid; `brief` is valid for a write.
+enum IpeStatus ipe_brief_context(struct IpeContext *ctx, struct IpeBrief *brief);
 
 // `ipe_decide_context`, also rendering the decision JSON (as `ipe eval` prints it, reasons
 // filled from the context's values) into `out` as `ipe_decide_json` does (`needed`

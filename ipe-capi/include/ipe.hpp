@@ -7,6 +7,7 @@
 //   uint32_t port = ctx.slot("packet.dst_port");    // resolve once
 //   ctx.set_int(port, 22);
 //   IpeContextDecision d = ctx.decide();            // no heap allocation
+//   IpeBrief b = ctx.set_int(port, 23).brief();     // allow/deny and the deciding policy
 //
 // Thread safety is the C ABI's: an Engine is shared by any number of threads (swap and
 // reload included); a Context or Request is used by one thread at a time.
@@ -226,6 +227,13 @@ public:
         IpeContextDecision d{};
         check(ipe_decide_context(get(), &d));
         return d;
+    }
+    /// Decides in brief: the effect and the policy that denied (IPE_NONE for an allow, or a
+    /// deny no policy made); then empties the context, as decide().
+    IpeBrief brief() {
+        IpeBrief b{};
+        check(ipe_brief_context(get(), &b));
+        return b;
     }
     /// decide(), also rendering the decision JSON. Only for a buffer-sized report: a report
     /// larger than 64 KiB throws (the context is emptied by the first attempt).

@@ -1,8 +1,8 @@
 //! The data plane's fast path (issue #17): a per-thread context pinned to one bundle version,
 //! filled by slot id (resolved once by path) with ints, borrowed strings, bools, addresses,
-//! string lists and times, decided into a caller-owned [`IpeContextDecision`] with no heap
-//! allocation per decision once the context's arena and the thread's decision buffers have
-//! grown.
+//! string lists and times, decided into a caller-owned [`IpeContextDecision`] (or, in brief,
+//! an [`IpeBrief`]) with no heap allocation per decision once the context's arena and the
+//! thread's decision buffers have grown.
 
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -95,6 +95,19 @@ pub struct IpeContextDecision {
     pub version: u64,
 }
 
+/// A context decision in brief ([`ipe_brief_context`]): allow or deny and, for a deny that a
+/// policy made, that policy (no counts, no reasons).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpeBrief {
+    /// Allow or deny: always the effect `ipe_decide_context` gives for the same values.
+    pub effect: IpeEffect,
+    /// The policy that denied, as an index (as in `ipe_engine_policy_stats`): the first, in
+    /// evaluation order, that was violated or in error. `IPE_NONE` for an allow, and for the
+    /// deny of a `default deny` bundle when no policy applied.
+    pub denied_by: u32,
+}
+
 /// What a slot holds until the next decision.
 #[derive(Clone, Copy)]
 enum Held {
@@ -109,8 +122,8 @@ enum Held {
 }
 
 /// A per-thread evaluation context (opaque): pinned to the bundle version current when it
-/// was created or last refreshed, filled by slot id, decided by [`ipe_decide_context`]. Not
-/// synchronized: one thread at a time.
+/// was created or last refreshed, filled by slot id, decided by [`ipe_decide_context`] (or in
+/// brief by [`ipe_brief_context`]). Not synchronized: one thread at a time.
 pub struct IpeContext {
     set: Arc<PolicySet>,
     held: Vec<Held>,
@@ -171,11 +184,31 @@ impl IpeContext {
     /// borrowed strings are read here (the caller promised they are still valid).
     ///
     /// # Safety
-    /// Every `Held::Str` and `Held::Strs` points to readable memory as the setters' callers
-    /// promised (valid until this call returns).
+    /// As [`values`](Self::values).
     unsafe fn decide<R>(
         &mut self,
         then: impl FnOnce(&PolicySet, &HostDecision, &[Value<'_>]) -> R,
+    ) -> Result<R, Failure> {
+        // SAFETY: the caller's promise, passed on.
+        unsafe {
+            self.values(|set, values| {
+                let d = set.evaluate_values(values);
+                then(set, &d, values)
+            })
+        }
+    }
+
+    /// Hands the pinned version and the held values to `then`, which decides them as it
+    /// needs, then empties the context (also when a borrowed string is not UTF-8: then
+    /// nothing is decided). The borrowed strings are read here (the caller promised they are
+    /// still valid).
+    ///
+    /// # Safety
+    /// Every `Held::Str` and `Held::Strs` points to readable memory as the setters' callers
+    /// promised (valid until this call returns).
+    unsafe fn values<R>(
+        &mut self,
+        then: impl FnOnce(&PolicySet, &[Value<'_>]) -> R,
     ) -> Result<R, Failure> {
         self.arena.reset();
         let set = &*self.set;
@@ -227,8 +260,7 @@ impl IpeContext {
                 ),
             ));
         }
-        let d = set.evaluate_values(values);
-        Ok(then(set, &d, values))
+        Ok(then(set, values))
     }
 }
 
@@ -283,6 +315,14 @@ fn context_decision(set: &PolicySet, d: &HostDecision) -> IpeContextDecision {
         error_kind,
         error_slot,
         version: set.version(),
+    }
+}
+
+fn context_brief(set: &PolicySet, values: &[Value<'_>]) -> IpeBrief {
+    let b = set.brief(values);
+    IpeBrief {
+        effect: effect(b.effect),
+        denied_by: b.denied_by.map_or(IPE_NONE, u32::from),
     }
 }
 
@@ -499,8 +539,8 @@ pub unsafe extern "C" fn ipe_context_set_bool(
 /// # Safety
 /// `ctx` is a live context no other thread uses during the call; `value` points to `len`
 /// readable bytes (it may be null when `len` is 0) that stay valid and unchanged until the
-/// next `ipe_decide_context*` or `ipe_context_clear`/`ipe_context_refresh` on this context
-/// returns.
+/// next `ipe_decide_context*`, `ipe_brief_context` or `ipe_context_clear`/`ipe_context_refresh`
+/// on this context returns.
 #[no_mangle]
 pub unsafe extern "C" fn ipe_context_set_str(
     ctx: *mut IpeContext,
@@ -699,6 +739,38 @@ pub unsafe extern "C" fn ipe_decide_context(
         let got = unsafe { c.decide(|set, d, _| context_decision(set, d)) }?;
         // SAFETY: non-null, and the caller promises it is writable.
         unsafe { put(decision, got) };
+        Ok(IpeStatus::Ok)
+    })
+}
+
+/// Decides the context's values in brief into `*brief`: the effect `ipe_decide_context` would
+/// give and, for a deny, the policy that denied; then unsets every slot, as
+/// `ipe_decide_context` does. Stops at the first policy violated or in error (the rest cannot
+/// change the effect): for a data path that wants the answer first, and the full decision
+/// (`ipe_decide_context_report`, on the same values set again) only for some requests.
+/// Policies after the deciding one are not evaluated, so `ipe_engine_policy_stats` does not
+/// count them. `IPE_STATUS_INVALID_UTF8` when a borrowed string is not UTF-8 (nothing
+/// decided).
+///
+/// # Safety
+/// `ctx` is a live context no other thread uses during the call, whose borrowed strings are
+/// still valid; `brief` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn ipe_brief_context(
+    ctx: *mut IpeContext,
+    brief: *mut IpeBrief,
+) -> IpeStatus {
+    guard("ipe_brief_context", || {
+        // SAFETY: the caller's promise for `ctx`.
+        let c = unsafe { context_mut(ctx) }?;
+        if brief.is_null() {
+            c.clear();
+            return Err(Failure::null("brief"));
+        }
+        // SAFETY: the caller promises the borrowed strings are still valid.
+        let got = unsafe { c.values(context_brief) }?;
+        // SAFETY: non-null, and the caller promises it is writable.
+        unsafe { put(brief, got) };
         Ok(IpeStatus::Ok)
     })
 }

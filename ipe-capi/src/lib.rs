@@ -27,7 +27,9 @@
 //! An [`IpeContext`] is pinned to one bundle version; attribute paths are resolved to slot ids
 //! once ([`ipe_context_slot`]), values set by slot (strings borrowed, not copied) and decided
 //! into a caller-owned [`IpeContextDecision`] by [`ipe_decide_context`] with no heap allocation
-//! in steady state. `docs/capi.md` describes it, with swap semantics and trust.
+//! in steady state; [`ipe_brief_context`] decides them in brief (the effect and the policy that
+//! denied, into an [`IpeBrief`]), stopping at the first deny. `docs/capi.md` describes it,
+//! with swap semantics and trust.
 //!
 //! `unsafe` lives only in the `ffi`, `context` and `manage` modules, every block with a
 //! `// SAFETY:` comment.

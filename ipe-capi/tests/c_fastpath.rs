@@ -1,6 +1,6 @@
 //! The fast path from C and C++: `examples/c/filter.c` (a packet filter deciding per flow by
-//! slot) built with `cc` and run plain, under AddressSanitizer + UBSan, and under valgrind
-//! when it is installed; `include/ipe.hpp` through `examples/cpp/wrapper.cpp` built with
+//! slot, and in brief) built with `cc` and run plain, under AddressSanitizer + UBSan, and
+//! under valgrind when it is installed; `include/ipe.hpp` through `examples/cpp/wrapper.cpp` built with
 //! `g++ -std=c++17 -Wall -Werror`; `examples/c/bench.c` built `-O2` and run with a tiny N (its
 //! timings are not checked).
 
@@ -110,6 +110,12 @@ fn check_filter(lines: &[String], rounds: usize) {
         rounds + 1
     );
     assert!(lines.contains(&line), "{line}: {lines:#?}");
+    // Every flow once more in brief (ipe_brief_context), checked against its full decision.
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(format!("briefed {} flows: 0 mismatches", FILTER_FLOWS.len()).as_str()),
+        "{lines:#?}"
+    );
 }
 
 #[test]
@@ -174,18 +180,19 @@ fn cpp_wrapper_builds_with_werror_and_decides() {
             .strip_prefix("telnet report: ")
             .expect("report line");
         assert_eq!(lines[2], "first violation: DropTelnet");
-        let json = lines[3].strip_prefix("json: ").expect("json line");
-        let request = lines[4].strip_prefix("request: ").expect("request line");
+        assert_eq!(lines[3], "telnet in brief: deny DropTelnet");
+        let json = lines[4].strip_prefix("json: ").expect("json line");
+        let request = lines[5].strip_prefix("request: ").expect("request line");
         assert_eq!(report, json, "the context and the JSON decide alike");
         assert_eq!(request, json, "the request and the JSON decide alike");
         assert!(json.starts_with(r#"{"decision":"deny""#), "{json}");
-        assert_eq!(lines[5], "policies: 11, version 1");
+        assert_eq!(lines[6], "policies: 11, version 1");
         assert!(
-            lines[6].starts_with("error: IPE_STATUS_BAD_SLOT: slot 100000"),
+            lines[7].starts_with("error: IPE_STATUS_BAD_SLOT: slot 100000"),
             "{}",
-            lines[6]
+            lines[7]
         );
-        assert_eq!(lines[7], "status: IPE_STATUS_BAD_BUNDLE");
+        assert_eq!(lines[8], "status: IPE_STATUS_BAD_BUNDLE");
     }
 }
 

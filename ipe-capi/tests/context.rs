@@ -1,7 +1,8 @@
 //! The fast path called as C calls it: contexts filled by slot decide exactly as the same JSON
 //! (the firewall example's requests, wrong kinds, missing attributes), allocate nothing per
-//! decision (a counting global allocator), stay pinned across swaps until refreshed; per-policy
-//! stats; trusted engines refusing unsigned and older bundles.
+//! decision (a counting global allocator), stay pinned across swaps until refreshed; decide in
+//! brief as in full (`ipe_brief_context`); per-policy stats; trusted engines refusing unsigned
+//! and older bundles.
 #![expect(
     unsafe_code,
     reason = "calls the C ABI's unsafe entry points, as C does, and a counting `GlobalAlloc`"
@@ -112,6 +113,77 @@ fn decide_json(engine: *const IpeEngine, json: &str) -> (IpeDecision, String) {
         .unwrap()
         .to_owned();
     (d, text)
+}
+
+/// Decides the context in brief.
+fn brief(ctx: *mut IpeContext) -> IpeBrief {
+    let mut b = IpeBrief {
+        effect: IpeEffect::Allow,
+        denied_by: 99,
+    };
+    // SAFETY: a live context and a local brief.
+    ok(unsafe { ipe_brief_context(ctx, &mut b) });
+    b
+}
+
+/// Policy `index`'s name in the engine's live version.
+fn policy_name(engine: *const IpeEngine, index: u32) -> String {
+    let mut stats = IpePolicyStats {
+        evaluations: 0,
+        applied: 0,
+        violated: 0,
+        errors: 0,
+        mean_nanos: 0.0,
+        tier: IpeCodeTier::Failed,
+        version: 0,
+    };
+    let mut name = [0 as c_char; 128];
+    // SAFETY: a live engine; local buffers of their stated sizes.
+    ok(unsafe {
+        ipe_engine_policy_stats(
+            engine,
+            index as usize,
+            &mut stats,
+            name.as_mut_ptr(),
+            name.len(),
+            null_mut(),
+        )
+    });
+    // SAFETY: the call wrote a NUL-terminated string.
+    unsafe { CStr::from_ptr(name.as_ptr()) }
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Checks a brief against the full decision of the same values (`d`, and its report `json`):
+/// the same effect; `denied_by` is `IPE_NONE` exactly when no policy was violated or in
+/// error, else one of those (the one, when there is one).
+fn check_brief(engine: *const IpeEngine, b: IpeBrief, d: &IpeContextDecision, json: &str) {
+    assert_eq!(b.effect, d.effect, "{json}");
+    let report: serde_json::Value = serde_json::from_str(json).unwrap();
+    let denying: Vec<&str> = ["violations", "errors"]
+        .iter()
+        .flat_map(|k| report[*k].as_array().expect("a list"))
+        .map(|p| p["policy"].as_str().expect("a policy name"))
+        .collect();
+    assert_eq!(denying.len(), (d.violations + d.errors) as usize, "{json}");
+    match denying[..] {
+        [] => assert_eq!(b.denied_by, IPE_NONE, "{json}"),
+        [_] => {
+            let one = if d.violations == 1 {
+                d.first_violation
+            } else {
+                d.first_error
+            };
+            assert_eq!(b.denied_by, one, "{json}");
+        }
+        _ => {
+            assert_ne!(b.denied_by, IPE_NONE, "{json}");
+            let name = policy_name(engine, b.denied_by);
+            assert!(denying.contains(&name.as_str()), "{name}: {json}");
+        }
+    }
 }
 
 /// The firewall's slots, resolved once.
@@ -231,6 +303,9 @@ fn context_decides_the_firewall_requests_as_their_json() {
         // SAFETY: a live context and a local decision.
         ok(unsafe { ipe_decide_context(ctx, &mut fast) });
         assert_eq!(fast, d, "{r}");
+        // The brief agrees with both.
+        assert!(fw.fill(ctx, &req));
+        check_brief(engine, brief(ctx), &d, &json);
         assert_eq!(d.violations == 0, d.first_violation == IPE_NONE);
         assert_eq!(d.errors == 0, d.error_kind == IpeAttrError::None);
         denies += usize::from(d.effect == IpeEffect::Deny);
@@ -243,6 +318,174 @@ fn context_decides_the_firewall_requests_as_their_json() {
     );
     // SAFETY: handles from this test, freed once.
     unsafe {
+        ipe_context_free(ctx);
+        ipe_engine_free(engine);
+    }
+}
+
+/// Policies that deny by violation (one or two) and by error, with `default {default}`.
+fn briefs(default: &str) -> Vec<u8> {
+    support::bundle(&format!(
+        r#"
+default {default}
+
+schema {{
+  role: enum ["guest", "user", "admin"]
+  action: string
+  size: int
+}}
+
+policy AdminDeletes:
+  "only admins delete"
+  triggers when action == "delete"
+  requires role == "admin"
+
+policy SmallWrites:
+  "writes are small"
+  triggers when action == "write"
+  requires size <= 100
+
+policy NoGuestWrites:
+  "guests do not write"
+  triggers when action == "write"
+  requires role != "guest"
+"#
+    ))
+}
+
+/// A request of [`briefs`] (role, action, size; unset when `None`) and its full decision under
+/// `default allow` (effect, violations, errors).
+type BriefCase = (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<i64>,
+    IpeEffect,
+    u32,
+    u32,
+);
+
+#[test]
+fn brief_gives_the_effect_and_a_denying_policy_of_the_full_decision() {
+    let cases: &[BriefCase] = &[
+        // Nothing applies: the default.
+        (Some("user"), Some("read"), None, IpeEffect::Allow, 0, 0),
+        (None, Some("read"), Some(5), IpeEffect::Allow, 0, 0),
+        // Allowed by the policies that apply.
+        (Some("admin"), Some("delete"), None, IpeEffect::Allow, 0, 0),
+        (Some("user"), Some("write"), Some(5), IpeEffect::Allow, 0, 0),
+        // One violation.
+        (Some("user"), Some("delete"), None, IpeEffect::Deny, 1, 0),
+        (
+            Some("user"),
+            Some("write"),
+            Some(500),
+            IpeEffect::Deny,
+            1,
+            0,
+        ),
+        // Two violations.
+        (
+            Some("guest"),
+            Some("write"),
+            Some(500),
+            IpeEffect::Deny,
+            2,
+            0,
+        ),
+        // A missing attribute: an error (with or without a violation).
+        (Some("user"), Some("write"), None, IpeEffect::Deny, 0, 1),
+        (Some("guest"), Some("write"), None, IpeEffect::Deny, 1, 1),
+        (None, Some("delete"), None, IpeEffect::Deny, 0, 1),
+        (Some("admin"), None, Some(5), IpeEffect::Deny, 0, 3),
+    ];
+    for default in ["allow", "deny"] {
+        let engine = open(&briefs(default));
+        let ctx = context(engine);
+        let (role, action, size) = (slot(ctx, "role"), slot(ctx, "action"), slot(ctx, "size"));
+        let fill = |case: &BriefCase| {
+            // SAFETY: a live context; the strings are 'static.
+            unsafe {
+                for (s, v) in [(role, case.0), (action, case.1)] {
+                    if let Some(v) = v {
+                        ok(ipe_context_set_str(ctx, s, v.as_ptr().cast(), v.len()));
+                    }
+                }
+                if let Some(n) = case.2 {
+                    ok(ipe_context_set_int(ctx, size, n));
+                }
+            }
+        };
+        for case in cases {
+            let &(_, _, _, allow_effect, violations, errors) = case;
+            fill(case);
+            let (d, json) = decide_report(ctx);
+            let nothing_applies = d.matched == 0 && violations + errors == 0;
+            let effect = if default == "deny" && nothing_applies {
+                IpeEffect::Deny
+            } else {
+                allow_effect
+            };
+            assert_eq!(
+                (d.effect, d.violations, d.errors),
+                (effect, violations, errors),
+                "default {default}: {json}"
+            );
+            fill(case);
+            let mut fast = blank();
+            // SAFETY: a live context and a local decision.
+            ok(unsafe { ipe_decide_context(ctx, &mut fast) });
+            assert_eq!(fast, d, "{json}");
+            fill(case);
+            let b = brief(ctx);
+            check_brief(engine, b, &d, &json);
+            if default == "deny" && nothing_applies {
+                assert_eq!((b.effect, b.denied_by), (IpeEffect::Deny, IPE_NONE));
+            }
+        }
+        // SAFETY: handles from this test, freed once.
+        unsafe {
+            ipe_context_free(ctx);
+            ipe_engine_free(engine);
+        }
+    }
+}
+
+#[test]
+fn brief_fails_as_the_full_decision_and_empties_the_context() {
+    let engine = open(&briefs("allow"));
+    let ctx = context(engine);
+    let role = slot(ctx, "role");
+    let mut b = IpeBrief {
+        effect: IpeEffect::Deny,
+        denied_by: 99,
+    };
+    // SAFETY: a live context; every pointer is live for its call.
+    unsafe {
+        assert_eq!(
+            ipe_brief_context(null_mut(), &mut b),
+            IpeStatus::NullArgument
+        );
+        assert!(last_error().contains("ctx"), "{}", last_error());
+        ok(ipe_context_set_str(ctx, role, "guest".as_ptr().cast(), 5));
+        assert_eq!(ipe_brief_context(ctx, null_mut()), IpeStatus::NullArgument);
+        assert!(last_error().contains("brief"), "{}", last_error());
+        // The failed call emptied the context: the slot can be set again.
+        ok(ipe_context_set_str(ctx, role, "user".as_ptr().cast(), 4));
+        ok(ipe_context_clear(ctx));
+        let bad = [0xffu8, 0xfe];
+        ok(ipe_context_set_str(ctx, role, bad.as_ptr().cast(), 2));
+        assert_eq!(ipe_brief_context(ctx, &mut b), IpeStatus::InvalidUtf8);
+        assert!(last_error().contains("`role`"), "{}", last_error());
+        assert_eq!(
+            (b.effect, b.denied_by),
+            (IpeEffect::Deny, 99),
+            "not written"
+        );
+        // Emptied too: `action` is missing, so every policy is in error; `role` can be set.
+        ok(ipe_context_set_str(ctx, role, "admin".as_ptr().cast(), 5));
+        ok(ipe_brief_context(ctx, &mut b));
+        assert_eq!(b.effect, IpeEffect::Deny);
+        assert!(b.denied_by < 3, "{}", b.denied_by);
         ipe_context_free(ctx);
         ipe_engine_free(engine);
     }
@@ -476,8 +719,7 @@ fn deciding_a_context_allocates_nothing_in_steady_state() {
     let ctx = context(engine);
     let fw = Firewall::resolve(ctx);
     let (wan, tcp) = ("wan", "tcp");
-    let run = |port: i64, established: bool| -> IpeContextDecision {
-        let mut d = blank();
+    let fill = |port: i64, established: bool| {
         // SAFETY: a live context; the strings are 'static.
         unsafe {
             ok(ipe_context_set_str(
@@ -497,13 +739,20 @@ fn deciding_a_context_allocates_nothing_in_steady_state() {
             ok(ipe_context_set_int(ctx, fw.size, 600));
             ok(ipe_context_set_bool(ctx, fw.established, established));
             ok(ipe_context_set_int(ctx, fw.rate, 50));
-            ok(ipe_decide_context(ctx, &mut d));
         }
+    };
+    let run = |port: i64, established: bool| -> IpeContextDecision {
+        fill(port, established);
+        let mut d = blank();
+        // SAFETY: a live context and a local decision.
+        ok(unsafe { ipe_decide_context(ctx, &mut d) });
         d
     };
     // Warm up: the context's arena, the thread's decision buffers and stats shard.
     for port in [22, 443, 23] {
         run(port, false);
+        fill(port, false);
+        brief(ctx);
     }
     let mut denies = 0;
     let n = allocations(|| {
@@ -514,6 +763,21 @@ fn deciding_a_context_allocates_nothing_in_steady_state() {
     });
     assert_eq!(n, 0, "allocations in 300 context decisions");
     assert!(denies > 0 && denies < 300, "{denies}");
+    // In brief too, with the full decision's effect.
+    let (mut agree, mut denied) = (0, 0);
+    let n = allocations(|| {
+        for i in 0..300 {
+            let (port, established) = ([22, 443, 23][i % 3], i % 5 == 0);
+            let d = run(port, established);
+            fill(port, established);
+            let b = brief(ctx);
+            agree += usize::from(b.effect == d.effect);
+            denied += usize::from(b.denied_by != IPE_NONE);
+        }
+    });
+    assert_eq!(n, 0, "allocations in 300 briefs");
+    assert_eq!(agree, 300, "the brief's effect is the decision's");
+    assert!(denied > 0 && denied < 300, "{denied}");
     // SAFETY: handles from this test, freed once.
     unsafe {
         ipe_context_free(ctx);

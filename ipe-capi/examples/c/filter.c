@@ -11,7 +11,9 @@
  *
  * Output: one line per flow of the first round (`flow N: allow|deny <policy or error>`), a
  * cross-check of every flow against the same request as JSON (`ipe_decide_json`), then the
- * totals and each policy's evaluation count. Exit status 0 when everything agreed.
+ * totals and each policy's evaluation count, then every flow decided once more in brief
+ * (`ipe_brief_context`: the effect and the policy that denied) and checked against its full
+ * decision (`briefed N flows: M mismatches`). Exit status 0 when everything agreed.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -146,6 +148,8 @@ int main(int argc, char **argv) {
     if (resolve(ctx, &sl)) goto out;
 
     unsigned long allowed = 0, denied = 0, mismatches = 0;
+    IpeContextDecision full[NFLOWS]; /* the first round's decisions, for the brief's check */
+    memset(full, 0, sizeof full);
     for (long round = 0; round < rounds; round++) {
         bool changed = false;
         if ((s = ipe_context_refresh(ctx, engine, &changed)) != IPE_STATUS_OK) {
@@ -163,6 +167,7 @@ int main(int argc, char **argv) {
             if (d.effect == IPE_EFFECT_ALLOW) allowed++;
             else denied++;
             if (round > 0) continue;
+            full[i] = d;
             char name[128] = "-";
             if (d.first_violation != IPE_NONE) {
                 policy_name(engine, d.first_violation, name, sizeof name);
@@ -200,7 +205,30 @@ int main(int argc, char **argv) {
             }
         }
     }
-    rc = mismatches == 0 ? 0 : 1;
+    /* In brief, after the counters above (a brief stops at the first policy that denies, so
+     * it counts fewer evaluations): the full decision's effect, no policy for an allow, and
+     * for a deny one of the violated or erring policies (the one, when there is one). */
+    unsigned long brief_mismatches = 0;
+    for (size_t i = 0; rounds > 0 && i < NFLOWS; i++) {
+        IpeBrief b;
+        const IpeContextDecision *d = &full[i];
+        if (fill(ctx, &sl, &FLOWS[i])) goto out;
+        if ((s = ipe_brief_context(ctx, &b)) != IPE_STATUS_OK) {
+            report_error("ipe_brief_context", s);
+            goto out;
+        }
+        uint32_t denying = d->violations + d->errors;
+        uint32_t only = d->violations > 0 ? d->first_violation : d->first_error;
+        if (b.effect != d->effect || (b.denied_by != IPE_NONE) != (denying > 0) ||
+            (denying == 1 && b.denied_by != only) ||
+            (b.denied_by != IPE_NONE && b.denied_by >= policies)) {
+            fprintf(stderr, "filter: flow %zu: the brief disagrees\n", i);
+            brief_mismatches++;
+        }
+    }
+    printf("briefed %zu flows: %lu mismatches\n", rounds > 0 ? NFLOWS : (size_t)0,
+           brief_mismatches);
+    rc = mismatches == 0 && brief_mismatches == 0 ? 0 : 1;
 out:
     ipe_context_free(ctx);
     ipe_engine_free(engine);

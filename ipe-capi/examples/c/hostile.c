@@ -145,6 +145,7 @@ int main(int argc, char **argv) {
      * UTF-8, setters that cannot apply to their slot, a slot set twice, small buffers. */
     IpeContext *c = NULL;
     IpeContextDecision cd;
+    IpeBrief brief;
     uint32_t env = IPE_NONE;
     EXPECT(ipe_context_new(NULL, &c), IPE_STATUS_NULL_ARGUMENT);
     EXPECT(ipe_context_new(engine, NULL), IPE_STATUS_NULL_ARGUMENT);
@@ -164,6 +165,11 @@ int main(int argc, char **argv) {
     EXPECT(ipe_decide_context(c, &cd), IPE_STATUS_INVALID_UTF8);
     EXPECT(ipe_decide_context(c, NULL), IPE_STATUS_NULL_ARGUMENT);
     EXPECT(ipe_decide_context(NULL, &cd), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_context_set_str(c, env, not_utf8, sizeof not_utf8), IPE_STATUS_OK);
+    EXPECT(ipe_brief_context(c, &brief), IPE_STATUS_INVALID_UTF8);
+    EXPECT(ipe_context_set_str(c, env, "production", 10), IPE_STATUS_OK);
+    EXPECT(ipe_brief_context(c, NULL), IPE_STATUS_NULL_ARGUMENT);
+    EXPECT(ipe_brief_context(NULL, &brief), IPE_STATUS_NULL_ARGUMENT);
     EXPECT(ipe_context_set_str(c, env, "production", 10), IPE_STATUS_OK);
     EXPECT(ipe_decide_context_report(c, &cd, small, sizeof small, &needed),
            IPE_STATUS_BUFFER_TOO_SMALL);

@@ -2,8 +2,9 @@
 //
 //   wrapper <firewall.ipeb>
 //
-// Decides two flows on the fast path, the same flow as JSON and as a name-keyed request,
-// reads a policy's counters, and shows a failure as an ipe::Error. Prints one line per step.
+// Decides two flows on the fast path (the second also in brief), the same flow as JSON and as
+// a name-keyed request, reads a policy's counters, and shows a failure as an ipe::Error.
+// Prints one line per step.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -33,6 +34,14 @@ int main(int argc, char **argv) {
         ctx.set_str(iface, "lan").set_str(proto, "tcp").set_ipv4(src, 0x0A000007).set_int(port, 23);
         std::cout << "telnet report: " << ctx.decide_report(&d) << "\n";
         std::cout << "first violation: " << engine.stats(d.first_violation).name << "\n";
+        IpeBrief b = ctx.set_str(iface, "lan")
+                         .set_str(proto, "tcp")
+                         .set_ipv4(src, 0x0A000007)
+                         .set_int(port, 23)
+                         .brief();
+        std::cout << "telnet in brief: " << (b.effect == IPE_EFFECT_ALLOW ? "allow" : "deny")
+                  << " " << (b.denied_by == IPE_NONE ? "-" : engine.stats(b.denied_by).name)
+                  << "\n";
 
         const char *json =
             "{\"packet\":{\"iface\":\"lan\",\"proto\":\"tcp\",\"src\":\"10.0.0.7\",\"dst_port\":23}}";
