@@ -30,12 +30,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::types::I64;
-use cranelift_codegen::ir::{AbiParam, Signature};
+use cranelift_codegen::ir::{AbiParam, ExternalName, Signature, UserExternalName};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::Context;
+use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{ArenaMemoryProvider, BranchProtection, JITMemoryKind, JITMemoryProvider};
 use ipe_nostd::bundle::PolicyId;
@@ -213,8 +214,9 @@ const FUNC_ALIGN: usize = 16;
 /// [`compile_policies`] with `shapes` built by [`shapes`] for this bundle.
 ///
 /// Every function is compiled by Cranelift into one buffer (`Context::compile`, no
-/// `JITModule`: compiled code calls helpers at constant addresses, so it needs no symbol,
-/// declaration or relocation); then the batch's code is copied into one arena
+/// `JITModule`: compiled code calls helpers at constant addresses, so it needs no symbol or
+/// declaration; its one relocation, a fast copy's call of its exact function, is written
+/// here); then the batch's code is copied into one arena
 /// (`cranelift_jit::ArenaMemoryProvider`) sized to it, which becomes one executable region
 /// however other threads map memory meanwhile (issue #15: ~0.5 kernel mappings per policy
 /// exhausted `vm.max_map_count`).
@@ -231,7 +233,7 @@ pub(crate) fn compile_with(
     let lay = layout()?;
     let isa = isa(tier)?;
     let mut code = Vec::new();
-    let declared = CONTEXTS.with(|cell| match cell.try_borrow_mut() {
+    let (declared, links) = CONTEXTS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut c) => {
             let (ctx, fctx) = &mut *c;
             define(
@@ -272,6 +274,16 @@ pub(crate) fn compile_with(
                 return Err(e);
             }
         };
+        // Each fast copy's calls of its exact function: absolute addresses in the arena.
+        for &(offset, target) in &links {
+            let address = (at as usize).wrapping_add(target) as u64;
+            let Some(word) = code.get_mut(offset..offset.saturating_add(8)) else {
+                // SAFETY: nothing of this arena was finalized or handed out.
+                unsafe { JITMemoryProvider::free_memory(&mut arena) };
+                return Err(JitError::Codegen("a call outside the code".into()));
+            };
+            word.copy_from_slice(&address.to_ne_bytes());
+        }
         // SAFETY: `at` is a fresh writable allocation of `code.len()` bytes in the arena,
         // which does not overlap `code`.
         unsafe { core::ptr::copy_nonoverlapping(code.as_ptr(), at, code.len()) };
@@ -314,8 +326,9 @@ fn branch_protection(isa: &dyn TargetIsa) -> BranchProtection {
     }
 }
 
-/// Compiles one function per policy of `ids`, appending its machine code to `code` at a
-/// multiple of [`FUNC_ALIGN`]; returns each policy's offset in `code`.
+/// Compiles one function per policy of `ids` (two for a policy with a fast copy: the exact
+/// copy first), appending its machine code to `code` at a multiple of [`FUNC_ALIGN`];
+/// returns each policy's offset in `code`, and the fast copies' calls to link.
 #[allow(
     clippy::too_many_arguments,
     reason = "the compilation state, passed down once"
@@ -330,10 +343,12 @@ fn define(
     ids: &[PolicyId],
     cancel: Option<&AtomicBool>,
     code: &mut Vec<u8>,
-) -> Result<Vec<(PolicyId, usize)>, JitError> {
+) -> Result<(Vec<(PolicyId, usize)>, Links), JitError> {
     let mut declared = Vec::with_capacity(ids.len());
+    let mut links = Links::new();
     let mut ctrl = ControlPlane::default();
     let align = FUNC_ALIGN.max(isa.function_alignment().minimum as usize);
+    let mut fast = Vec::new();
     for &id in ids {
         if cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
             ctx.clear();
@@ -342,44 +357,108 @@ fn define(
         if usize::from(id) >= bundle.policy_count() {
             continue;
         }
-        ctx.clear();
-        ctx.func.signature = Signature::new(isa.default_call_conv());
-        ctx.func.signature.params.push(AbiParam::new(I64));
-        ctx.func.signature.params.push(AbiParam::new(I64));
-        ctx.func.signature.returns.push(AbiParam::new(I64));
-        let b = FunctionBuilder::new(&mut ctx.func, fctx);
-        let generated = codegen::Gen::new(b, isa, shapes, lay).policy(bundle, id);
-        if let Err(e) = generated {
+        fast.clear();
+        let (has_exact, calls) = function(isa, ctx, fctx, &mut ctrl, align, &mut fast, |b| {
+            codegen::Gen::new(b, isa, shapes, lay).policy(bundle, id)
+        })?;
+        // A fast copy's calls of its exact function, placed before it.
+        let exact_at = if has_exact {
+            let exact_at = code.len().next_multiple_of(align);
+            code.resize(exact_at, 0);
+            let ((), none) = function(isa, ctx, fctx, &mut ctrl, align, code, |b| {
+                codegen::Gen::new(b, isa, shapes, lay).exact_policy(bundle, id)
+            })?;
+            if !none.is_empty() {
+                return Err(JitError::Codegen("an exact copy calls a function".into()));
+            }
+            Some(exact_at)
+        } else {
+            None
+        };
+        let at = code.len().next_multiple_of(align);
+        code.resize(at, 0);
+        code.extend_from_slice(&fast);
+        for (offset, addend) in calls {
+            let target = exact_at
+                .and_then(|e| e.checked_add_signed(addend as isize))
+                .ok_or_else(|| JitError::Codegen("a call with no exact copy".into()))?;
+            links.push((at + offset as usize, target));
+        }
+        declared.push((id, at));
+    }
+    ctx.clear();
+    Ok((declared, links))
+}
+
+/// The absolute addresses a batch's code needs written once it is placed: at each byte offset
+/// of the code, the address of the code at another offset (a fast copy's call of its exact
+/// function, issue #15 session 22).
+type Links = Vec<(usize, usize)>;
+
+/// Generates one function with `generate` and appends its machine code to `out`; returns
+/// what `generate` returned and, relative to the function, the offset and addend of each
+/// absolute address of the exact function it calls (the only relocation it may have).
+fn function<T>(
+    isa: &dyn TargetIsa,
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+    ctrl: &mut ControlPlane,
+    align: usize,
+    out: &mut Vec<u8>,
+    generate: impl FnOnce(FunctionBuilder<'_>) -> Result<T, JitError>,
+) -> Result<(T, Vec<(u32, i64)>), JitError> {
+    ctx.clear();
+    ctx.func.signature = Signature::new(isa.default_call_conv());
+    ctx.func.signature.params.push(AbiParam::new(I64));
+    ctx.func.signature.params.push(AbiParam::new(I64));
+    ctx.func.signature.returns.push(AbiParam::new(I64));
+    let b = FunctionBuilder::new(&mut ctx.func, fctx);
+    let generated = match generate(b) {
+        Ok(t) => t,
+        Err(e) => {
             // A builder abandoned mid-function leaves its context dirty: start afresh.
             *fctx = FunctionBuilderContext::new();
             ctx.clear();
             return Err(e);
         }
-        let compiled = match ctx.compile(isa, &mut ctrl) {
-            Ok(c) => c,
-            Err(e) => {
-                let e = JitError::Codegen(e.inner.to_string());
-                ctx.clear();
-                return Err(e);
-            }
-        };
-        // Helpers are called at constant addresses and policies never call each other: code
-        // that still needs a relocation (or a constant pool alignment beyond a function's)
-        // cannot be placed by a plain copy.
-        let buf = &compiled.buffer;
-        if !buf.relocs().is_empty() || buf.alignment as usize > align {
+    };
+    let compiled = match ctx.compile(isa, ctrl) {
+        Ok(c) => c,
+        Err(e) => {
+            let e = JitError::Codegen(e.inner.to_string());
             ctx.clear();
-            return Err(JitError::Codegen(
-                "compiled code needs relocation or alignment".into(),
-            ));
+            return Err(e);
         }
-        let at = code.len().next_multiple_of(align);
-        code.resize(at, 0);
-        code.extend_from_slice(compiled.code_buffer());
-        declared.push((id, at));
+    };
+    // Helpers are called at constant addresses and policies never call each other: code
+    // that needs another relocation (or a constant pool alignment beyond a function's)
+    // cannot be placed by a plain copy.
+    let buf = &compiled.buffer;
+    if buf.alignment as usize > align {
+        ctx.clear();
+        return Err(JitError::Codegen("compiled code needs alignment".into()));
     }
-    ctx.clear();
-    Ok(declared)
+    let mut calls = Vec::new();
+    let mut other = false;
+    for r in buf.relocs() {
+        match (&r.kind, &r.target) {
+            (Reloc::Abs8, FinalizedRelocTarget::ExternalName(ExternalName::User(n))) => {
+                calls.push((*n, r.offset, r.addend));
+            }
+            _ => other = true,
+        }
+    }
+    out.extend_from_slice(compiled.code_buffer());
+    let exact = UserExternalName::new(0, codegen::EXACT_FUNC);
+    let named = ctx.func.params.user_named_funcs();
+    if other || calls.iter().any(|&(n, _, _)| named.get(n) != Some(&exact)) {
+        ctx.clear();
+        return Err(JitError::Codegen("compiled code needs relocation".into()));
+    }
+    Ok((
+        generated,
+        calls.into_iter().map(|(_, o, a)| (o, a)).collect(),
+    ))
 }
 
 impl JitSet {

@@ -8,7 +8,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
-use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData};
+use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, MemFlagsData, Signature};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::settings::OptLevel;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -48,6 +48,8 @@ pub(crate) const RET_VIOLATED: u64 = 2;
 pub(crate) const RET_TRIGGER_ERROR: u64 = 3;
 /// The requirement is an error `out.err`.
 pub(crate) const RET_APPLIED_ERROR: u64 = 4;
+/// The user function index a fast copy calls its exact function by (`Gen::exact_policy`).
+pub(crate) const EXACT_FUNC: u32 = 0;
 
 /// What a compiled policy writes besides its return code.
 #[repr(C)]
@@ -303,13 +305,18 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.ins().store(Self::flags(), v, out, off as i32);
     }
 
-    /// Compiles policy `id`: trigger, clauses and outcome.
+    /// Compiles policy `id`: trigger, clauses and outcome. Returns whether the code is a
+    /// fast copy that calls, for a request it does not read, the function
+    /// [`exact_policy`](Self::exact_policy) compiles (user function [`EXACT_FUNC`]).
     ///
     /// Issue #15, session 13: at the optimized tier, a policy whose only errors are read
     /// errors is compiled twice (`fast.rs`): a fast copy whose reads leave for the exact
-    /// copy (cold) when a value is not one the native path reads, so the fast copy has no
-    /// error cells at all.
-    pub(crate) fn policy(mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
+    /// copy when a value is not one the native path reads, so the fast copy has no error
+    /// cells at all. Session 22: the exact copy is a function of its own. In the same
+    /// function, its helper calls kept every value it shares with the fast copy (the
+    /// arguments, the loop state) in callee-saved registers or on the stack in the fast
+    /// copy too: a seed decision ran 20 instructions of saves, spills and reloads.
+    pub(crate) fn policy(mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<bool> {
         self.defer = defer::defers(bundle, id);
         if self.defer && self.isa.flags().opt_level() != OptLevel::None {
             let exact = self.b.create_block();
@@ -320,10 +327,42 @@ impl<'f, 's> Gen<'f, 's> {
             self.b.switch_to_block(exact);
             self.b.seal_block(exact);
             self.b.set_cold_block(exact);
-            // The exact copy runs only for a request with a failed read: its aggregates
-            // need no fast copy of their own.
-            self.exact = true;
+            // A call of the exact function, whose address `jit::define` writes into this
+            // code when it places both (an absolute relocation, the only one it applies).
+            let mut sig = Signature::new(self.isa.default_call_conv());
+            sig.params.push(AbiParam::new(I64));
+            sig.params.push(AbiParam::new(I64));
+            sig.returns.push(AbiParam::new(I64));
+            let signature = self.b.import_signature(sig);
+            let name = self
+                .b
+                .func
+                .declare_imported_user_function(ir::UserExternalName::new(0, EXACT_FUNC));
+            let f = self.b.import_function(ir::ExtFuncData {
+                name: ir::ExternalName::user(name),
+                signature,
+                colocated: false,
+                patchable: false,
+            });
+            let (values, out) = (self.values, self.out());
+            let call = self.b.ins().call(f, &[values, out]);
+            let ret = self.b.inst_results(call)[0];
+            self.b.ins().return_(&[ret]);
+            self.b.finalize(self.isa.frontend_config());
+            return Ok(true);
         }
+        self.body(bundle, id)?;
+        self.b.finalize(self.isa.frontend_config());
+        Ok(false)
+    }
+
+    /// Compiles the exact copy of policy `id`, for the requests its fast copy
+    /// ([`policy`](Self::policy) returned true) does not read.
+    pub(crate) fn exact_policy(mut self, bundle: &Bundle<'_>, id: PolicyId) -> R<()> {
+        self.defer = defer::defers(bundle, id);
+        // The exact copy runs only for a request with a failed read: its aggregates need no
+        // fast copy of their own.
+        self.exact = true;
         self.body(bundle, id)?;
         self.b.finalize(self.isa.frontend_config());
         Ok(())
