@@ -23,7 +23,7 @@ use crate::options::{CodeTier, EngineOptions};
 use crate::reclaim::Reclaimer;
 use crate::report::Report;
 use crate::request::plan::Plan;
-use crate::stats::{Counters, Stats};
+use crate::stats::{Counters, Stats, View};
 use crate::trust::{self, Check, Gate, SignatureInfo, TrustPolicy};
 use crate::verdict::{Brief, Verdict};
 
@@ -254,15 +254,15 @@ impl PolicySet {
     /// Evaluates policy `id` with its native code over checked slots, counting it as
     /// [`run_policy`](Self::run_policy) does.
     #[inline(always)]
-    fn run_native(
+    fn run_native<const X: bool>(
         &self,
         bundle: &Bundle<'_>,
-        shard: Option<&crate::stats::Shard>,
+        counts: View<'_, X>,
         jit: &Table,
         id: PolicyId,
         slots: Slots<'_, '_>,
     ) -> Outcome {
-        let (outcome, n) = Counters::record(shard, id, || jit.eval_slots(bundle, id, slots));
+        let (outcome, n) = counts.record(id, || jit.eval_slots(bundle, id, slots));
         jit.observe(id, n, &self.shared.counters);
         outcome
     }
@@ -324,22 +324,42 @@ impl PolicySet {
         slots: Slots<'_, '_>,
         k: &mut K,
     ) {
+        // The shard's kind is decided here, once per decision (issue #15, session 22: per
+        // candidate, it was a test, a spill and a reload).
+        match self.shared.counters.shard() {
+            Some(s) if s.is_exclusive() => {
+                self.native_candidates(bundle, jit, slots, k, s.view::<true>());
+            }
+            Some(s) => self.native_candidates(bundle, jit, slots, k, s.view::<false>()),
+            None => self.native_candidates(bundle, jit, slots, k, View::<false>::NONE),
+        }
+    }
+
+    /// [`native_outcomes`](Self::native_outcomes) counting in `counts`.
+    #[inline(always)]
+    fn native_candidates<K: Collect, const X: bool>(
+        &self,
+        bundle: &Bundle<'_>,
+        jit: &Table,
+        slots: Slots<'_, '_>,
+        k: &mut K,
+        counts: View<'_, X>,
+    ) {
         let index = &self.shared.index;
-        let shard = self.shared.counters.shard();
         if index.has_unindexed()
             && self
-                .native_unindexed(bundle, shard, jit, slots, k)
+                .native_unindexed(bundle, counts, jit, slots, k)
                 .is_break()
         {
             return;
         }
         let _ = index.for_each_indexed(bundle, slots.values(), k, |k, id, _| {
             let Some(code) = jit.native(id) else {
-                k.add(id, self.run_native(bundle, shard, jit, id, slots));
+                k.add(id, self.run_native(bundle, counts, jit, id, slots));
                 return k.next(());
             };
             let mut out = RawOut::default();
-            let (ret, n) = Counters::record(shard, id, || code.call(slots, &mut out));
+            let (ret, n) = counts.record(id, || code.call(slots, &mut out));
             jit.observe(id, n, &self.shared.counters);
             k.native(id, ret, &out);
             k.next(())
@@ -350,16 +370,16 @@ impl PolicySet {
     /// (issue #15, session 19: most indexed bundles have none, and their closure's captures
     /// were set up on every decision).
     #[inline(never)]
-    fn native_unindexed<K: Collect>(
+    fn native_unindexed<K: Collect, const X: bool>(
         &self,
         bundle: &Bundle<'_>,
-        shard: Option<&crate::stats::Shard>,
+        counts: View<'_, X>,
         jit: &Table,
         slots: Slots<'_, '_>,
         k: &mut K,
     ) -> ControlFlow<()> {
         self.shared.index.run_unindexed(bundle, k, |k, id| {
-            let outcome = self.run_native(bundle, shard, jit, id, slots);
+            let outcome = self.run_native(bundle, counts, jit, id, slots);
             k.add(id, outcome);
             k.next(outcome)
         })

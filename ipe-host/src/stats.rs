@@ -183,40 +183,7 @@ impl Counters {
         eval: impl FnOnce() -> O,
     ) -> (O, u64) {
         let counted = shard.and_then(|s| Some((s.exclusive, s.cells.get(usize::from(id))?)));
-        let mut n = 0;
-        let mut start = None;
-        if let Some((x, cell)) = counted {
-            n = bump(x, &cell.evaluations);
-            if TIMED && timed(n, id) {
-                start = Some(Instant::now());
-            }
-        }
-        let outcome = eval();
-        let Some((x, cell)) = counted else {
-            return (outcome, 0);
-        };
-        if let Some(start) = start {
-            let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            cell.sampled_nanos.fetch_add(nanos, Relaxed);
-            cell.samples.fetch_add(1, Relaxed);
-        }
-        match outcome.tally() {
-            Tally::NotApplicable => {}
-            Tally::Satisfied => {
-                bump(x, &cell.applied);
-            }
-            Tally::Violated => {
-                bump(x, &cell.applied);
-                bump(x, &cell.violated);
-            }
-            Tally::Error { applied } => {
-                if applied {
-                    bump(x, &cell.applied);
-                }
-                bump(x, &cell.errors);
-            }
-        }
-        (outcome, n.wrapping_add(1))
+        record_in(counted, id, eval)
     }
 
     fn sum(&self, id: PolicyId, field: impl Fn(&PolicyCell) -> &AtomicU64) -> u64 {
@@ -266,6 +233,89 @@ pub(crate) enum Tally {
     Satisfied,
     Violated,
     Error { applied: bool },
+}
+
+/// [`Counters::record`] in `cell`, a plain load and store per counter when `exclusive` (one
+/// thread writes the shard), else an atomic add; `None`: not counted.
+#[inline(always)]
+fn record_in<O: Counted>(
+    counted: Option<(bool, &PolicyCell)>,
+    id: PolicyId,
+    eval: impl FnOnce() -> O,
+) -> (O, u64) {
+    let mut n = 0;
+    let mut start = None;
+    if let Some((x, cell)) = counted {
+        n = bump(x, &cell.evaluations);
+        if TIMED && timed(n, id) {
+            start = Some(Instant::now());
+        }
+    }
+    let outcome = eval();
+    let Some((x, cell)) = counted else {
+        return (outcome, 0);
+    };
+    if let Some(start) = start {
+        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        cell.sampled_nanos.fetch_add(nanos, Relaxed);
+        cell.samples.fetch_add(1, Relaxed);
+    }
+    match outcome.tally() {
+        Tally::NotApplicable => {}
+        Tally::Satisfied => {
+            bump(x, &cell.applied);
+        }
+        Tally::Violated => {
+            bump(x, &cell.applied);
+            bump(x, &cell.violated);
+        }
+        Tally::Error { applied } => {
+            if applied {
+                bump(x, &cell.applied);
+            }
+            bump(x, &cell.errors);
+        }
+    }
+    (outcome, n.wrapping_add(1))
+}
+
+/// A shard whose kind is known when the code is compiled (`EXCLUSIVE`): a decision loop
+/// chooses once per decision ([`Shard::view`]) instead of per candidate (issue #15, session
+/// 22).
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a, const EXCLUSIVE: bool> {
+    cells: &'a [PolicyCell],
+}
+
+impl<const EXCLUSIVE: bool> View<'_, EXCLUSIVE> {
+    /// A view that counts nothing (no shard).
+    pub(crate) const NONE: Self = View { cells: &[] };
+
+    /// [`Counters::record`] in this shard.
+    #[inline(always)]
+    pub(crate) fn record<O: Counted>(self, id: PolicyId, eval: impl FnOnce() -> O) -> (O, u64) {
+        record_in(
+            self.cells.get(usize::from(id)).map(|c| (EXCLUSIVE, c)),
+            id,
+            eval,
+        )
+    }
+}
+
+impl Shard {
+    /// Whether one thread at a time writes this shard.
+    #[inline(always)]
+    pub(crate) fn is_exclusive(&self) -> bool {
+        self.exclusive
+    }
+
+    /// This shard as a [`View`] of kind `EXCLUSIVE` (which must be [`is_exclusive`]
+    /// (Self::is_exclusive): a shared shard counted as exclusive would lose counts).
+    #[inline(always)]
+    pub(crate) fn view<const EXCLUSIVE: bool>(&self) -> View<'_, EXCLUSIVE> {
+        debug_assert_eq!(EXCLUSIVE, self.exclusive);
+        View { cells: &self.cells }
+    }
 }
 
 /// The result of one evaluation as [`Counters::record`] counts it: an interpreter's

@@ -312,7 +312,7 @@ impl Accumulator {
 
     /// [`add`](Self::add) of policy `policy`'s [`Outcome::Violated`] with `v` (a caller that
     /// knows the outcome without building one).
-    #[inline]
+    #[inline(always)]
     pub fn violated<D: DecisionLists>(&mut self, d: &mut D, policy: PolicyId, v: Violation) {
         self.flags |= Self::APPLIED | Self::DENIED;
         d.push_matched(policy);
