@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use arc_swap::{ArcSwap, Guard};
 use bumpalo::Bump;
 use ipe_nostd::{
-    Accumulator, Bundle, Decision, DecisionBuilder, EffectOnly, Outcome, PolicyId, SlotId, Value,
-    Violation,
+    Accumulator, Brief, BriefAccumulator, Bundle, Decision, DecisionBuilder, EffectOnly, Outcome,
+    PolicyId, SlotId, Value, Violation,
 };
 
 use crate::builder::RequestBuilder;
@@ -25,7 +25,7 @@ use crate::report::Report;
 use crate::request::plan::Plan;
 use crate::stats::{Counters, Stats, View};
 use crate::trust::{self, Check, Gate, SignatureInfo, TrustPolicy};
-use crate::verdict::{Brief, Verdict};
+use crate::verdict::Verdict;
 
 self_cell::self_cell!(
     /// A bundle's bytes and the verified view borrowing them.
@@ -446,9 +446,9 @@ impl PolicySet {
     #[inline]
     pub fn brief(&self, values: &[Value<'_>]) -> Brief {
         let bundle = self.bundle();
-        let mut k = Short::default();
+        let mut k = BriefAccumulator::new(bundle.default_effect());
         self.for_each_outcome(bundle, values, &mut k);
-        Brief::new(bundle.default_effect(), k.applied, k.denied_by)
+        k.finish()
     }
 
     /// Starts a typed request whose values live in `arena` (reset it between requests).
@@ -673,40 +673,31 @@ trait Collect {
     }
 }
 
-/// [`PolicySet::brief`]'s decision: whether some policy applied, and the first that denied.
-#[derive(Default)]
-struct Short {
-    applied: bool,
-    denied_by: Option<PolicyId>,
-}
-
-impl Collect for Short {
+/// [`PolicySet::brief`]'s decision (`ipe_nostd`'s brief rules, shared with
+/// `ipe_nostd::vm::brief`).
+impl Collect for BriefAccumulator {
     #[inline(always)]
     fn add(&mut self, id: PolicyId, outcome: Outcome) {
-        match outcome {
-            Outcome::NotApplicable => {}
-            Outcome::Satisfied => self.applied = true,
-            Outcome::Violated(_) | Outcome::Error { .. } => self.denied_by = Some(id),
-        }
+        BriefAccumulator::add(self, id, &outcome);
     }
 
     #[inline(always)]
     fn satisfied(&mut self, _id: PolicyId) {
-        self.applied = true;
+        BriefAccumulator::satisfied(self);
     }
 
     #[inline(always)]
     fn native(&mut self, id: PolicyId, ret: Ret, _out: &RawOut) {
         if ret.is_satisfied() {
-            self.applied = true;
+            BriefAccumulator::satisfied(self);
         } else if !ret.is_not_applicable() {
-            self.denied_by = Some(id);
+            self.denied(id);
         }
     }
 
     #[inline(always)]
     fn done(&self) -> bool {
-        self.denied_by.is_some()
+        self.settled()
     }
 }
 

@@ -73,6 +73,7 @@ pub use batch::BatchSummary;
 pub use builder::RequestBuilder;
 pub use engine::{HostDecision, PolicyEngine, PolicySet, Prepared, Reader, Snapshot};
 pub use error::{Error, ErrorKind, RequestError};
+pub use ipe_nostd::Brief;
 pub use mmap::MAP_THRESHOLD;
 pub use options::{CodeTier, EngineOptions, JitStats, JitTier, TierMode};
 pub use reclaim::SWEEP_EVERY;
@@ -80,7 +81,7 @@ pub use report::Report;
 pub use request::Field;
 pub use stats::{PolicyStats, Stats, SAMPLE_EVERY};
 pub use trust::{SignatureInfo, TrustPolicy};
-pub use verdict::{Brief, Verdict};
+pub use verdict::Verdict;
 
 use bumpalo::Bump;
 use ipe_nostd::{Bundle, Context};

@@ -87,39 +87,3 @@ impl Verdict {
         }
     }
 }
-
-/// A decision in brief ([`PolicySet::brief`](crate::PolicySet::brief)): allow or deny and, for
-/// a deny that a policy made, that policy: the first one, in evaluation order, that was
-/// violated or in error. The reasons and the lists are in the full decision
-/// ([`PolicySet::evaluate_values`](crate::PolicySet::evaluate_values)), whose effect is
-/// always this one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Brief {
-    /// Allow or deny.
-    pub effect: Effect,
-    /// The policy that denied: `None` for an allow, and for the deny of a bundle whose
-    /// default is deny when no policy applied.
-    pub denied_by: Option<PolicyId>,
-}
-
-impl Brief {
-    /// The brief of a decision in which some policy `applied` (or none) and `denied_by`
-    /// denied (deny overrides), for a bundle whose default effect is `default`.
-    #[inline(always)]
-    pub(crate) fn new(default: Effect, applied: bool, denied_by: Option<PolicyId>) -> Brief {
-        let effect = if denied_by.is_some() {
-            Effect::Deny
-        } else if applied {
-            Effect::Allow
-        } else {
-            default
-        };
-        Brief { effect, denied_by }
-    }
-
-    /// Whether the request is allowed.
-    #[inline(always)]
-    pub fn allows(&self) -> bool {
-        self.effect == Effect::Allow
-    }
-}

@@ -333,6 +333,93 @@ impl Accumulator {
     }
 }
 
+/// A decision in brief: allow or deny and, for a deny that a policy made, that policy (the
+/// first, in evaluation order, that was violated or in error). Its effect is always the full
+/// decision's; the reasons and lists are in the full decision ([`crate::vm::brief`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Brief {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// The policy that denied: `None` for an allow, and for the deny of a bundle whose
+    /// default is deny when no policy applied.
+    pub denied_by: Option<PolicyId>,
+}
+
+impl Brief {
+    /// Whether the request is allowed.
+    #[inline(always)]
+    pub fn allows(&self) -> bool {
+        self.effect == Effect::Allow
+    }
+}
+
+/// Combines outcomes, in evaluation order, into a [`Brief`]: deny overrides, so the brief is
+/// [`settled`](Self::settled) at the first policy violated or in error, and a loop stops
+/// there.
+#[derive(Clone, Copy, Debug)]
+pub struct BriefAccumulator {
+    default: Effect,
+    applied: bool,
+    denied_by: Option<PolicyId>,
+}
+
+impl BriefAccumulator {
+    /// Starts a brief for a bundle with this default effect.
+    pub const fn new(default: Effect) -> Self {
+        BriefAccumulator {
+            default,
+            applied: false,
+            denied_by: None,
+        }
+    }
+
+    /// Adds policy `policy`'s outcome.
+    #[inline(always)]
+    pub fn add(&mut self, policy: PolicyId, outcome: &Outcome) {
+        match outcome {
+            Outcome::NotApplicable => {}
+            Outcome::Satisfied => self.applied = true,
+            Outcome::Violated(_) | Outcome::Error { .. } => self.denied(policy),
+        }
+    }
+
+    /// [`add`](Self::add) of [`Outcome::Satisfied`].
+    #[inline(always)]
+    pub fn satisfied(&mut self) {
+        self.applied = true;
+    }
+
+    /// [`add`](Self::add) of a violation or an error of policy `policy` (its details unread).
+    #[inline(always)]
+    pub fn denied(&mut self, policy: PolicyId) {
+        if self.denied_by.is_none() {
+            self.denied_by = Some(policy);
+        }
+    }
+
+    /// Whether the effect is settled (a deny): no later outcome can change it.
+    #[inline(always)]
+    pub fn settled(&self) -> bool {
+        self.denied_by.is_some()
+    }
+
+    /// The brief.
+    #[inline(always)]
+    pub fn finish(self) -> Brief {
+        let effect = if self.denied_by.is_some() {
+            Effect::Deny
+        } else if self.applied {
+            Effect::Allow
+        } else {
+            self.default
+        };
+        Brief {
+            effect,
+            denied_by: self.denied_by,
+        }
+    }
+}
+
 /// Combines outcomes into a fixed-capacity [`Decision`].
 #[derive(Clone, Debug)]
 pub struct DecisionBuilder<const M: usize> {

@@ -89,8 +89,8 @@ pub mod witness;
 
 pub use bundle::{Bundle, BundleError, PolicyId, SlotId};
 pub use decision::{
-    Accumulator, AttrError, Decision, DecisionBuilder, DecisionLists, EffectOnly, Outcome,
-    PolicyError, Violation,
+    Accumulator, AttrError, Brief, BriefAccumulator, Decision, DecisionBuilder, DecisionLists,
+    EffectOnly, Outcome, PolicyError, Violation,
 };
 pub use value::{Context, Str, Value};
 pub use vm::{eval_policy, evaluate};

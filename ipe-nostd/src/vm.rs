@@ -10,7 +10,8 @@ use core::ops::ControlFlow;
 
 use crate::bundle::{Bundle, PolicyId, SlotId};
 use crate::decision::{
-    Accumulator, AttrError, Decision, DecisionLists, ElementIndex, Outcome, PolicyError, Violation,
+    Accumulator, AttrError, Brief, BriefAccumulator, Decision, DecisionLists, ElementIndex,
+    Outcome, PolicyError, Violation,
 };
 use crate::format::{body_kind, group, kind, Span};
 use crate::isa::{CmpOp, Instr, Opcode, MAX_LEVELS, STACK_CELLS};
@@ -1842,6 +1843,56 @@ pub fn evaluate_prepared_into<D: DecisionLists, const N: usize>(
     d: &mut D,
 ) {
     evaluate_with(bundle, prepared.view_for(bundle), values, d);
+}
+
+/// The decision in brief ([`Brief`]): the effect [`evaluate_into`] gives and, for a deny, the
+/// policy that made it. Evaluation stops at the first policy violated or in error (deny
+/// overrides, so the rest cannot change the effect) and no reason is kept: for a data path
+/// that wants the answer first and the explanation only for some requests.
+pub fn brief(bundle: &Bundle<'_>, values: &[Value<'_>]) -> Brief {
+    brief_with(bundle, prepared::View::EMPTY, values)
+}
+
+/// [`brief`] with the bundle's aggregate chains decoded once ([`Prepared`], filled from this
+/// bundle).
+pub fn brief_prepared<const N: usize>(
+    bundle: &Bundle<'_>,
+    prepared: &Prepared<N>,
+    values: &[Value<'_>],
+) -> Brief {
+    brief_with(bundle, prepared.view_for(bundle), values)
+}
+
+/// [`evaluate_with`]'s loops, stopping at the first deny.
+fn brief_with(bundle: &Bundle<'_>, prep: prepared::View<'_>, values: &[Value<'_>]) -> Brief {
+    let mut acc = BriefAccumulator::new(bundle.default_effect());
+    let mut m = Machine::new(bundle, values);
+    m.prep = prep;
+    let unindexed = try_run_unindexed(bundle, bundle.unindexed(), |id| {
+        let outcome = m.policy(id);
+        acc.add(id, &outcome);
+        if acc.settled() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(outcome)
+        }
+    });
+    if unindexed.is_continue() {
+        'groups: for g in 0..bundle.index_group_count() {
+            let group = bundle.index_group(g);
+            let cell = m.r.load_slot(group.slot);
+            if let Some((first, n, head)) = m.r.probe(&group, &cell) {
+                for i in first..first.saturating_add(n) {
+                    let id = bundle.index_policy(i);
+                    acc.add(id, &m.policy_head(id, head));
+                    if acc.settled() {
+                        break 'groups;
+                    }
+                }
+            }
+        }
+    }
+    acc.finish()
 }
 
 /// [`evaluate`] with a [`Prepared`] table ([`evaluate_prepared_into`]).

@@ -88,6 +88,15 @@ impl Backend for PreparedInterp<'_> {
         ipe_host::request::fill(&self.bundle, request, &arena, &mut ctx);
         let mut d = ipe_host::HostDecision::new(self.bundle.default_effect());
         ipe_nostd::vm::evaluate_prepared_into(&self.bundle, &self.prepared, ctx.values(), &mut d);
+        // Issue #15: the interpreter's decision in brief, with and without the chains.
+        let brief = ipe_nostd::vm::brief_prepared(&self.bundle, &self.prepared, ctx.values());
+        check_brief(self.name(), brief, &d)?;
+        if ipe_nostd::vm::brief(&self.bundle, ctx.values()) != brief {
+            return Err(format!(
+                "{}: vm::brief is not vm::brief_prepared",
+                self.name()
+            ));
+        }
         Ok(ipe_host::Report::with_values(&self.bundle, &d, ctx.values()).to_json())
     }
 }
@@ -153,17 +162,7 @@ impl Backend for Host {
             // Issue #15: the decision in brief has the decision's effect, and its deciding
             // policy is one the decision lists as violated or in error.
             let brief = set.brief(values);
-            let named = brief.denied_by.is_none_or(|id| {
-                d.violations().iter().any(|v| v.policy == id)
-                    || d.errors().iter().any(|e| e.policy == id)
-            });
-            let denied = !d.violations().is_empty() || !d.errors().is_empty();
-            if brief.effect != d.effect || !named || brief.denied_by.is_some() != denied {
-                return Err(format!(
-                    "{}: the brief ({brief:?}) is not the decision {d:?}",
-                    self.name
-                ));
-            }
+            check_brief(&self.name, brief, &d)?;
             let mut reader = self.engine.reader();
             if reader.brief(values) != brief {
                 return Err(format!("{}: through a reader, another brief", self.name));
@@ -316,4 +315,23 @@ pub fn check_cases(file: &CompiledFile, backends: &[&dyn Backend]) {
         file.cases.len(),
         failures.join("\n")
     );
+}
+
+/// Issue #15: a decision in brief has the full decision's effect, and names a policy exactly
+/// when the decision has a violation or an error, one of those.
+fn check_brief(
+    name: &str,
+    brief: ipe_nostd::Brief,
+    d: &ipe_host::HostDecision,
+) -> Result<(), String> {
+    let named = brief.denied_by.is_none_or(|id| {
+        d.violations().iter().any(|v| v.policy == id) || d.errors().iter().any(|e| e.policy == id)
+    });
+    let denied = !d.violations().is_empty() || !d.errors().is_empty();
+    if brief.effect != d.effect || !named || brief.denied_by.is_some() != denied {
+        return Err(format!(
+            "{name}: the brief ({brief:?}) is not the decision {d:?}"
+        ));
+    }
+    Ok(())
 }

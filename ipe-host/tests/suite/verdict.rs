@@ -301,6 +301,8 @@ policy TeamX:
             }
             let mut reader = engine.reader();
             assert_eq!(reader.brief(values), brief, "{case}");
+            // The same brief from `ipe-nostd`'s interpreter (the same evaluation order).
+            assert_eq!(ipe_nostd::vm::brief(set.bundle(), values), brief, "{case}");
         }
     }
     // Default deny, nothing applies: a deny no policy made.
