@@ -355,7 +355,7 @@ impl Brief {
 
 /// Combines outcomes, in evaluation order, into a [`Brief`]: deny overrides, so the brief is
 /// [`settled`](Self::settled) at the first policy violated or in error, and a loop stops
-/// there.
+/// there (it gives no outcome after that one).
 #[derive(Clone, Copy, Debug)]
 pub struct BriefAccumulator {
     default: Effect,
@@ -390,11 +390,11 @@ impl BriefAccumulator {
     }
 
     /// [`add`](Self::add) of a violation or an error of policy `policy` (its details unread).
+    /// The brief names the last policy given here: a loop stops once [`settled`]
+    /// (Self::settled), so that is the first.
     #[inline(always)]
     pub fn denied(&mut self, policy: PolicyId) {
-        if self.denied_by.is_none() {
-            self.denied_by = Some(policy);
-        }
+        self.denied_by = Some(policy);
     }
 
     /// Whether the effect is settled (a deny): no later outcome can change it.
