@@ -126,9 +126,9 @@ fn brief(ctx: *mut IpeContext) -> IpeBrief {
     b
 }
 
-/// Policy `index`'s name in the engine's live version.
-fn policy_name(engine: *const IpeEngine, index: u32) -> String {
-    let mut stats = IpePolicyStats {
+/// Stats for a call to fill.
+fn blank_stats() -> IpePolicyStats {
+    IpePolicyStats {
         evaluations: 0,
         applied: 0,
         violated: 0,
@@ -136,7 +136,12 @@ fn policy_name(engine: *const IpeEngine, index: u32) -> String {
         mean_nanos: 0.0,
         tier: IpeCodeTier::Failed,
         version: 0,
-    };
+    }
+}
+
+/// Policy `index`'s name in the engine's live version.
+fn policy_name(engine: *const IpeEngine, index: u32) -> String {
+    let mut stats = blank_stats();
     let mut name = [0 as c_char; 128];
     // SAFETY: a live engine; local buffers of their stated sizes.
     ok(unsafe {
@@ -892,15 +897,7 @@ fn policy_stats_count_evaluations_by_index() {
     for _ in 0..5 {
         decide_json(engine, r#"{"name":"admin","count":9}"#);
     }
-    let mut stats = IpePolicyStats {
-        evaluations: 0,
-        applied: 0,
-        violated: 0,
-        errors: 0,
-        mean_nanos: 0.0,
-        tier: IpeCodeTier::Failed,
-        version: 0,
-    };
+    let mut stats = blank_stats();
     let mut name = [0 as c_char; 64];
     let mut needed = 0;
     // SAFETY: live handle, local buffers of their stated sizes.
