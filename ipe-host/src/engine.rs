@@ -23,7 +23,7 @@ use crate::options::{CodeTier, EngineOptions};
 use crate::reclaim::Reclaimer;
 use crate::report::Report;
 use crate::request::plan::Plan;
-use crate::stats::{Counters, Stats, View};
+use crate::stats::{Counters, Stats, View, Views};
 use crate::trust::{self, Check, Gate, SignatureInfo, TrustPolicy};
 use crate::verdict::Verdict;
 
@@ -326,11 +326,9 @@ impl PolicySet {
     ) {
         // The shard's kind is decided here, once per decision (issue #15, session 22: per
         // candidate, it was a test, a spill and a reload).
-        match self.shared.counters.shard() {
-            Some(s) if s.is_exclusive() => {
-                self.native_candidates(bundle, jit, slots, k, s.view::<true>());
-            }
-            Some(s) => self.native_candidates(bundle, jit, slots, k, s.view::<false>()),
+        match self.shared.counters.shard().map(|s| s.view()) {
+            Some(Views::Exclusive(v)) => self.native_candidates(bundle, jit, slots, k, v),
+            Some(Views::Shared(v)) => self.native_candidates(bundle, jit, slots, k, v),
             None => self.native_candidates(bundle, jit, slots, k, View::<false>::NONE),
         }
     }

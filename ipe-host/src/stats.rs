@@ -302,19 +302,24 @@ impl<const EXCLUSIVE: bool> View<'_, EXCLUSIVE> {
     }
 }
 
-impl Shard {
-    /// Whether one thread at a time writes this shard.
-    #[inline(always)]
-    pub(crate) fn is_exclusive(&self) -> bool {
-        self.exclusive
-    }
+/// A shard as a [`View`] of its kind.
+pub(crate) enum Views<'a> {
+    /// One thread at a time writes it: plain loads and stores.
+    Exclusive(View<'a, true>),
+    /// Threads share it: atomic adds.
+    Shared(View<'a, false>),
+}
 
-    /// This shard as a [`View`] of kind `EXCLUSIVE` (which must be [`is_exclusive`]
-    /// (Self::is_exclusive): a shared shard counted as exclusive would lose counts).
+impl Shard {
+    /// This shard as a [`View`] of its kind.
     #[inline(always)]
-    pub(crate) fn view<const EXCLUSIVE: bool>(&self) -> View<'_, EXCLUSIVE> {
-        debug_assert_eq!(EXCLUSIVE, self.exclusive);
-        View { cells: &self.cells }
+    pub(crate) fn view(&self) -> Views<'_> {
+        let cells = &self.cells;
+        if self.exclusive {
+            Views::Exclusive(View { cells })
+        } else {
+            Views::Shared(View { cells })
+        }
     }
 }
 

@@ -390,8 +390,8 @@ impl BriefAccumulator {
     }
 
     /// [`add`](Self::add) of a violation or an error of policy `policy` (its details unread).
-    /// The brief names the last policy given here: a loop stops once [`settled`]
-    /// (Self::settled), so that is the first.
+    /// The brief names the last policy given here: a loop stops once
+    /// [`settled`](Self::settled), so that is the first.
     #[inline(always)]
     pub fn denied(&mut self, policy: PolicyId) {
         self.denied_by = Some(policy);

@@ -430,7 +430,8 @@ fn function<T>(
             return Err(e);
         }
     };
-    // Helpers are called at constant addresses and policies never call each other: code
+    // Helpers are called at constant addresses and policies never call each other (a fast
+    // copy calls only its own exact copy, an absolute address `compile_with` writes): code
     // that needs another relocation (or a constant pool alignment beyond a function's)
     // cannot be placed by a plain copy.
     let buf = &compiled.buffer;
