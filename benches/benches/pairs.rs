@@ -21,7 +21,8 @@ fn main() {
     divan::main();
 }
 
-/// `<case>~<engine>`: the engines of each goal, the baseline (`a_rust`, `f_json_rust`) first;
+/// `<case>~<engine>`: the engines of each goal, the baseline (`a_rust`, `f_json_rust`) first
+/// (the decision in brief, `b_brief`, sorts right after `a_rust`);
 /// the peers (`h_cedar`, `i_regorus`) beside the interpreter (`b_interp`), on the one-policy
 /// workloads, the peer goal's worst rows (on the sets the interpreter is 50x to 700,000x
 /// faster).
