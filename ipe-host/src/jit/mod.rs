@@ -32,8 +32,7 @@ use std::time::{Duration, Instant};
 
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::types::I64;
-use cranelift_codegen::ir::{AbiParam, ExternalName, Signature, UserExternalName};
+use cranelift_codegen::ir::{ExternalName, UserExternalName};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
@@ -408,10 +407,7 @@ fn function<T>(
     generate: impl FnOnce(FunctionBuilder<'_>) -> Result<T, JitError>,
 ) -> Result<(T, Vec<(u32, i64)>), JitError> {
     ctx.clear();
-    ctx.func.signature = Signature::new(isa.default_call_conv());
-    ctx.func.signature.params.push(AbiParam::new(I64));
-    ctx.func.signature.params.push(AbiParam::new(I64));
-    ctx.func.signature.returns.push(AbiParam::new(I64));
+    ctx.func.signature = codegen::int_signature(isa, 2);
     let b = FunctionBuilder::new(&mut ctx.func, fctx);
     let generated = match generate(b) {
         Ok(t) => t,

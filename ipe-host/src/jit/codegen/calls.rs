@@ -8,6 +8,7 @@
 
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, Signature};
+use cranelift_codegen::isa::TargetIsa;
 
 use super::Gen;
 use crate::jit::helpers;
@@ -142,24 +143,33 @@ impl Helper {
 /// The most arguments a helper takes.
 pub(crate) const MAX_PARAMS: usize = 8;
 
+/// The signature of a function of `n` 64-bit integer arguments returning one: every helper's
+/// and, with `n` = 2 (values, record), every compiled policy's.
+pub(crate) fn int_signature(isa: &dyn TargetIsa, n: usize) -> Signature {
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params
+        .extend(core::iter::repeat_n(AbiParam::new(I64), n));
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
 impl Gen<'_, '_> {
+    /// The function's signature of [`int_signature`] with `n` arguments (imported once).
+    pub(super) fn int_sig(&mut self, n: usize) -> ir::SigRef {
+        let n = n.min(MAX_PARAMS);
+        if let Some(s) = self.sigs.get(n).copied().flatten() {
+            return s;
+        }
+        let s = self.b.import_signature(int_signature(self.isa, n));
+        if let Some(slot) = self.sigs.get_mut(n) {
+            *slot = Some(s);
+        }
+        s
+    }
+
     /// Calls helper `h` with `a` (its arity) at its address.
     pub(super) fn call(&mut self, h: Helper, a: &[ir::Value]) -> ir::Value {
-        let n = h.params().min(MAX_PARAMS);
-        let sig = match self.sigs.get(n).copied().flatten() {
-            Some(s) => s,
-            None => {
-                let mut sig = Signature::new(self.isa.default_call_conv());
-                sig.params
-                    .extend(core::iter::repeat_n(AbiParam::new(I64), n));
-                sig.returns.push(AbiParam::new(I64));
-                let s = self.b.import_signature(sig);
-                if let Some(slot) = self.sigs.get_mut(n) {
-                    *slot = Some(s);
-                }
-                s
-            }
-        };
+        let sig = self.int_sig(h.params());
         let addr = self.iconst(h.addr() as i64);
         let inst = self.b.ins().call_indirect(sig, addr, a);
         self.b.inst_results(inst)[0]

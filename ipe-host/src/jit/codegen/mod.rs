@@ -8,7 +8,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
-use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, MemFlagsData, Signature};
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::settings::OptLevel;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -24,6 +24,8 @@ use super::JitError;
 use calls::MAX_PARAMS;
 
 mod calls;
+
+pub(crate) use calls::int_signature;
 mod defer;
 mod dynkey;
 mod fast;
@@ -329,11 +331,7 @@ impl<'f, 's> Gen<'f, 's> {
             self.b.set_cold_block(exact);
             // A call of the exact function, whose address `jit::define` writes into this
             // code when it places both (an absolute relocation, the only one it applies).
-            let mut sig = Signature::new(self.isa.default_call_conv());
-            sig.params.push(AbiParam::new(I64));
-            sig.params.push(AbiParam::new(I64));
-            sig.returns.push(AbiParam::new(I64));
-            let signature = self.b.import_signature(sig);
+            let signature = self.int_sig(2);
             let name = self
                 .b
                 .func
