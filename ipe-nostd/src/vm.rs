@@ -1863,36 +1863,15 @@ pub fn brief_prepared<const N: usize>(
     brief_with(bundle, prepared.view_for(bundle), values)
 }
 
-/// [`evaluate_with`]'s loops, stopping at the first deny.
+/// [`brief`] with the prepared chains and plans `prep`.
 fn brief_with(bundle: &Bundle<'_>, prep: prepared::View<'_>, values: &[Value<'_>]) -> Brief {
-    let mut acc = BriefAccumulator::new(bundle.default_effect());
-    let mut m = Machine::new(bundle, values);
-    m.prep = prep;
-    let unindexed = try_run_unindexed(bundle, bundle.unindexed(), |id| {
-        let outcome = m.policy(id);
-        acc.add(id, &outcome);
-        if acc.settled() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(outcome)
-        }
-    });
-    if unindexed.is_continue() {
-        'groups: for g in 0..bundle.index_group_count() {
-            let group = bundle.index_group(g);
-            let cell = m.r.load_slot(group.slot);
-            if let Some((first, n, head)) = m.r.probe(&group, &cell) {
-                for i in first..first.saturating_add(n) {
-                    let id = bundle.index_policy(i);
-                    acc.add(id, &m.policy_head(id, head));
-                    if acc.settled() {
-                        break 'groups;
-                    }
-                }
-            }
-        }
-    }
-    acc.finish()
+    walk(
+        bundle,
+        prep,
+        values,
+        BriefAccumulator::new(bundle.default_effect()),
+    )
+    .finish()
 }
 
 /// [`evaluate`] with a [`Prepared`] table ([`evaluate_prepared_into`]).
@@ -1914,14 +1893,94 @@ fn evaluate_with<D: DecisionLists>(
     values: &[Value<'_>],
     d: &mut D,
 ) {
-    let mut acc = Accumulator::new(bundle.default_effect());
+    let lists = Lists {
+        acc: Accumulator::new(bundle.default_effect()),
+        d,
+    };
+    let Lists { acc, d } = walk(bundle, prep, values, lists);
+    acc.finish(d);
+}
+
+/// Where [`walk`] puts each evaluated policy's outcome.
+trait Sink {
+    /// Whether the sink can be [`settled`](Self::settled) before the last policy. One that
+    /// cannot keeps [`run_unindexed`]'s loop (the firmware's, which a stop would make
+    /// longer).
+    const STOPS: bool;
+
+    /// Takes policy `id`'s outcome, in evaluation order.
+    fn take(&mut self, id: PolicyId, outcome: Outcome);
+
+    /// Whether no later outcome can change the result: the walk stops.
+    fn settled(&self) -> bool;
+}
+
+/// [`evaluate_with`]'s sink: the complete decision's lists.
+struct Lists<'d, D> {
+    acc: Accumulator,
+    d: &'d mut D,
+}
+
+impl<D: DecisionLists> Sink for Lists<'_, D> {
+    const STOPS: bool = false;
+
+    #[inline(always)]
+    fn take(&mut self, id: PolicyId, outcome: Outcome) {
+        self.acc.add(self.d, id, outcome);
+    }
+
+    #[inline(always)]
+    fn settled(&self) -> bool {
+        false
+    }
+}
+
+impl Sink for BriefAccumulator {
+    const STOPS: bool = true;
+
+    #[inline(always)]
+    fn take(&mut self, id: PolicyId, outcome: Outcome) {
+        self.add(id, &outcome);
+    }
+
+    #[inline(always)]
+    fn settled(&self) -> bool {
+        BriefAccumulator::settled(self)
+    }
+}
+
+/// Evaluates every policy a decision evaluates for these values, in order (the unindexed
+/// policies through the first-match gate, then each index group's candidates), giving each
+/// outcome to `sink` until it is settled.
+#[inline(always)]
+fn walk<S: Sink>(
+    bundle: &Bundle<'_>,
+    prep: prepared::View<'_>,
+    values: &[Value<'_>],
+    mut sink: S,
+) -> S {
     let mut m = Machine::new(bundle, values);
     m.prep = prep;
-    run_unindexed(bundle, bundle.unindexed(), |id| {
-        let outcome = m.policy(id);
-        acc.add(d, id, outcome);
-        outcome
-    });
+    if S::STOPS {
+        let stopped = try_run_unindexed(bundle, bundle.unindexed(), |id| {
+            let outcome = m.policy(id);
+            sink.take(id, outcome);
+            if sink.settled() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(outcome)
+            }
+        });
+        if stopped.is_break() {
+            return sink;
+        }
+    } else {
+        run_unindexed(bundle, bundle.unindexed(), |id| {
+            let outcome = m.policy(id);
+            sink.take(id, outcome);
+            outcome
+        });
+    }
     // Rules of first-match groups are never indexed (the verifier checks it).
     for g in 0..bundle.index_group_count() {
         let group = bundle.index_group(g);
@@ -1929,11 +1988,14 @@ fn evaluate_with<D: DecisionLists>(
         if let Some((first, n, head)) = m.r.probe(&group, &cell) {
             for i in first..first.saturating_add(n) {
                 let id = bundle.index_policy(i);
-                acc.add(d, id, m.policy_head(id, head));
+                sink.take(id, m.policy_head(id, head));
+                if S::STOPS && sink.settled() {
+                    return sink;
+                }
             }
         }
     }
-    acc.finish(d);
+    sink
 }
 
 /// First-match groups (format version 2) in an evaluation loop.
