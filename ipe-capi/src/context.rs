@@ -728,17 +728,43 @@ pub unsafe extern "C" fn ipe_decide_context(
     ctx: *mut IpeContext,
     decision: *mut IpeContextDecision,
 ) -> IpeStatus {
-    guard("ipe_decide_context", || {
+    // SAFETY: the caller's promises, passed on.
+    unsafe {
+        decide_into(
+            "ipe_decide_context",
+            ctx,
+            decision,
+            "decision",
+            |set, values| context_decision(set, &set.evaluate_values(values)),
+        )
+    }
+}
+
+/// The body of `ipe_decide_context` and `ipe_brief_context` (C function `name`): `decide` the
+/// context's values into `*out` (the argument named `what`), the context emptied whatever
+/// happens.
+///
+/// # Safety
+/// As those functions: `ctx` is a live context no other thread uses during the call, whose
+/// borrowed strings are still valid; `out` is valid for a write.
+unsafe fn decide_into<T>(
+    name: &str,
+    ctx: *mut IpeContext,
+    out: *mut T,
+    what: &'static str,
+    decide: impl FnOnce(&PolicySet, &[Value<'_>]) -> T,
+) -> IpeStatus {
+    guard(name, || {
         // SAFETY: the caller's promise for `ctx`.
         let c = unsafe { context_mut(ctx) }?;
-        if decision.is_null() {
+        if out.is_null() {
             c.clear();
-            return Err(Failure::null("decision"));
+            return Err(Failure::null(what));
         }
         // SAFETY: the caller promises the borrowed strings are still valid.
-        let got = unsafe { c.decide(|set, d, _| context_decision(set, d)) }?;
+        let got = unsafe { c.values(decide) }?;
         // SAFETY: non-null, and the caller promises it is writable.
-        unsafe { put(decision, got) };
+        unsafe { put(out, got) };
         Ok(IpeStatus::Ok)
     })
 }
@@ -760,19 +786,8 @@ pub unsafe extern "C" fn ipe_brief_context(
     ctx: *mut IpeContext,
     brief: *mut IpeBrief,
 ) -> IpeStatus {
-    guard("ipe_brief_context", || {
-        // SAFETY: the caller's promise for `ctx`.
-        let c = unsafe { context_mut(ctx) }?;
-        if brief.is_null() {
-            c.clear();
-            return Err(Failure::null("brief"));
-        }
-        // SAFETY: the caller promises the borrowed strings are still valid.
-        let got = unsafe { c.values(context_brief) }?;
-        // SAFETY: non-null, and the caller promises it is writable.
-        unsafe { put(brief, got) };
-        Ok(IpeStatus::Ok)
-    })
+    // SAFETY: the caller's promises, passed on.
+    unsafe { decide_into("ipe_brief_context", ctx, brief, "brief", context_brief) }
 }
 
 /// `ipe_decide_context`, also rendering the decision JSON (as `ipe eval` prints it, reasons
