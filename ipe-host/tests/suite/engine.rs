@@ -182,6 +182,40 @@ fn bad_bundles_are_format_errors() {
     assert!(matches!(e.kind(), ErrorKind::Io { .. }));
 }
 
+/// Issue #15: the host checks a bundle's CRC-32C with the `crc32c` crate (the CPU's CRC
+/// instruction), the device with `ipe-nostd`'s table; each damaged bundle gets the same error
+/// from both, and an intact one loads in both.
+#[test]
+fn issue15_the_host_refuses_exactly_what_the_device_refuses() {
+    let good = common::bundle(FREEZE);
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("intact", good.clone()),
+        ("empty", Vec::new()),
+        ("header only", good[..16.min(good.len())].to_vec()),
+        ("one byte short", good[..good.len() - 1].to_vec()),
+        ("one byte more", [good.as_slice(), &[0]].concat()),
+    ];
+    for at in [8, 12, 16, good.len() / 2, good.len() - 1] {
+        let mut b = good.clone();
+        b[at] ^= 0x5a;
+        cases.push(("a flipped byte", b));
+    }
+    for (what, bytes) in cases {
+        let device = ipe_nostd::Bundle::from_bytes(&bytes).map(|b| b.policy_count());
+        let host = PolicyEngine::from_bytes(bytes.clone());
+        match (device, host) {
+            (Ok(n), Ok(engine)) => assert_eq!(engine.load().bundle().policy_count(), n, "{what}"),
+            (Err(d), Err(h)) => {
+                assert!(
+                    matches!(h.kind(), ErrorKind::Format(e) if *e == d),
+                    "{what}: device {d:?}, host {h}"
+                );
+            }
+            (d, h) => panic!("{what}: device {d:?}, host {:?}", h.map(|_| ())),
+        }
+    }
+}
+
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ipe-host-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
