@@ -667,15 +667,15 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
     /// its cost bound. Errors carry the offset within `code`.
     pub(super) fn block(&mut self, code: &[u8], level: usize) -> Result<u64, (usize, CodeError)> {
         let base = self.state.depth;
-        let mut pending: [(usize, State); MAX_PENDING] = [(0, self.state); MAX_PENDING];
-        let mut npending = 0usize;
+        // Not filled in advance (issue #15: zeroing 32 entries was 72 of a typical block's
+        // ~330 instructions, and every policy has two or more blocks).
+        let mut pending: heapless::Vec<(usize, State), MAX_PENDING> = heapless::Vec::new();
         let mut cost: u64 = 0;
         let mut pc = 0usize;
         while pc < code.len() {
             // Merge jumps landing here; reject any that skipped over this point.
             let mut i = 0;
-            while i < npending {
-                let (target, st) = pending.get(i).copied().unwrap_or((0, self.state));
+            while let Some(&(target, st)) = pending.get(i) {
                 if target < pc {
                     return Err((pc, CodeError::BadJump));
                 }
@@ -683,18 +683,17 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     if !st.same(&self.state) {
                         return Err((pc, CodeError::BadJump));
                     }
-                    npending -= 1;
-                    // The last entry takes this one's place (what lands past `npending` is
-                    // dead). A swap of two disjoint entries, not a copy the compiler cannot
-                    // prove disjoint, which linked `memmove` (1.6 KiB) into firmware.
-                    if let Some((here, rest)) = pending
-                        .get_mut(i..=npending)
-                        .and_then(<[_]>::split_first_mut)
+                    // The last entry takes this one's place. A swap of two disjoint entries,
+                    // not a copy the compiler cannot prove disjoint, which linked `memmove`
+                    // (1.6 KiB) into firmware; not `swap_remove`, which can panic.
+                    if let Some((here, rest)) =
+                        pending.get_mut(i..).and_then(<[_]>::split_first_mut)
                     {
                         if let Some(last) = rest.last_mut() {
                             core::mem::swap(here, last);
                         }
                     }
+                    pending.pop();
                 } else {
                     i += 1;
                 }
@@ -726,16 +725,12 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                     // operand of an n-ary `and`/`or` jumps to the same exit, so the entries
                     // are bounded by the chains open at once, not by their operand count.
                     let known = pending
-                        .get(..npending)
-                        .unwrap_or(&[])
                         .iter()
                         .any(|(t, st)| *t == target && st.same(&self.state));
                     if !known {
-                        let slot = pending
-                            .get_mut(npending)
-                            .ok_or(e(CodeError::TooManyJumps))?;
-                        *slot = (target, self.state);
-                        npending += 1;
+                        pending
+                            .push((target, self.state))
+                            .map_err(|_| e(CodeError::TooManyJumps))?;
                     }
                 }
                 Instr::Count { .. }
@@ -813,13 +808,11 @@ impl<'t, 'b, 'a> CodeVerifier<'t, 'b, 'a> {
                 }
             }
         }
-        for i in 0..npending {
-            if pending
-                .get(i)
-                .is_some_and(|(t, st)| *t != code.len() || !st.same(&self.state))
-            {
-                return Err((code.len(), CodeError::BadJump));
-            }
+        if pending
+            .iter()
+            .any(|(t, st)| *t != code.len() || !st.same(&self.state))
+        {
+            return Err((code.len(), CodeError::BadJump));
         }
         if self.state.depth != base + 1 || self.state.pop(base).ok() != Some(Ty::Bool) {
             return Err((code.len(), CodeError::BadEnd));
