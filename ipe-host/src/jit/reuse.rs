@@ -27,7 +27,6 @@
 //! constants other than a lookup's rows (one constant per key of its set), or any new bundle
 //! table, needs its content added to [`Keys::of`].
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use ipe_nostd::bundle::{BodyKind, PolicyId};
@@ -45,8 +44,9 @@ pub(crate) type Key = [u8; 32];
 pub(crate) struct Keys {
     env: Key,
     policies: Box<[Key]>,
-    /// The first policy with each key (to find a policy of this version from a key).
-    by_key: HashMap<Key, PolicyId>,
+    /// The first policy with each key (to find a policy of this version from a key; the keys
+    /// are digests, so hashbrown's hasher, not SipHash: issue #15).
+    by_key: hashbrown::HashMap<Key, PolicyId>,
 }
 
 /// A [`Hasher`] writing into a SHA-256 (so `#[derive(Hash)]` operands can be fed to it).
@@ -99,7 +99,7 @@ impl Keys {
             .filter_map(|i| PolicyId::try_from(i).ok())
             .map(|id| policy_key(bundle, sh, &regexes, id))
             .collect();
-        let mut by_key = HashMap::with_capacity(policies.len());
+        let mut by_key = hashbrown::HashMap::with_capacity(policies.len());
         for (i, k) in policies.iter().enumerate() {
             if let Ok(id) = PolicyId::try_from(i) {
                 by_key.entry(*k).or_insert(id);

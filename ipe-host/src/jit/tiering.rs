@@ -24,8 +24,6 @@
 //! version's policy with the same key. Each table holds an `Arc` of every [`JitSet`] it runs
 //! code from, so a code region is freed with the last version that uses it.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
@@ -214,12 +212,15 @@ impl Table {
         if !self.keys.same_env(&prev.keys) {
             return 0;
         }
-        // Under `prev`'s lock, so each policy's code, tier and owner agree.
-        let found: HashMap<Key, (usize, u8, Arc<JitSet>)> = {
+        // Under `prev`'s lock, so each policy's code, tier and owner agree. The best code of
+        // each key, with its owner's position in `owners` (issue #15: not an `Arc` cloned per
+        // policy, and hashbrown's hasher, not SipHash, on keys that are digests already).
+        let (found, owners) = {
             let Ok(sets) = prev.sets.lock() else {
                 return 0;
             };
-            let mut found: HashMap<Key, (usize, u8, Arc<JitSet>)> = HashMap::new();
+            let mut found: hashbrown::HashMap<Key, (usize, u8, usize)> =
+                hashbrown::HashMap::with_capacity(prev.keys.all().len());
             for (i, key) in prev.keys.all().iter().enumerate() {
                 let (Some(c), Some(t), Some(o)) =
                     (prev.code.get(i), prev.tier.get(i), prev.owner.get(i))
@@ -227,27 +228,27 @@ impl Table {
                     continue;
                 };
                 let (f, lvl) = (c.load(Ordering::Acquire), t.load(Ordering::Relaxed));
-                let set = (o.load(Ordering::Relaxed) as usize)
+                let owner = (o.load(Ordering::Relaxed) as usize)
                     .checked_sub(1)
-                    .and_then(|o| sets.get(o));
-                let Some(set) = set else {
+                    .filter(|&o| o < sets.len());
+                let Some(owner) = owner else {
                     continue;
                 };
                 if f == 0 || lvl == INTERP || lvl == FAILED {
                     continue;
                 }
                 match found.entry(*key) {
-                    Entry::Occupied(mut e) => {
+                    hashbrown::hash_map::Entry::Occupied(mut e) => {
                         if e.get().1 < lvl {
-                            e.insert((f, lvl, Arc::clone(set)));
+                            e.insert((f, lvl, owner));
                         }
                     }
-                    Entry::Vacant(e) => {
-                        e.insert((f, lvl, Arc::clone(set)));
+                    hashbrown::hash_map::Entry::Vacant(e) => {
+                        e.insert((f, lvl, owner));
                     }
                 }
             }
-            found
+            (found, sets.clone())
         };
         if found.is_empty() {
             return 0;
@@ -255,14 +256,17 @@ impl Table {
         let Ok(mut sets) = self.sets.lock() else {
             return 0;
         };
-        let mut index: HashMap<*const JitSet, u32> = sets
+        let mut index: hashbrown::HashMap<*const JitSet, u32> = sets
             .iter()
             .enumerate()
             .filter_map(|(i, s)| Some((Arc::as_ptr(s), u32::try_from(i + 1).ok()?)))
             .collect();
         let mut n = 0;
         for (i, key) in self.keys.all().iter().enumerate() {
-            let Some((f, lvl, set)) = found.get(key) else {
+            let Some((f, lvl, set)) = found
+                .get(key)
+                .and_then(|&(f, lvl, o)| Some((f, lvl, owners.get(o)?)))
+            else {
                 continue;
             };
             let (Some(c), Some(t), Some(o)) =
@@ -271,7 +275,7 @@ impl Table {
                 continue;
             };
             let now = t.load(Ordering::Relaxed);
-            if !(now < *lvl || now == FAILED) {
+            if !(now < lvl || now == FAILED) {
                 continue;
             }
             let owner = match index.get(&Arc::as_ptr(set)) {
@@ -286,10 +290,10 @@ impl Table {
                 }
             };
             // The region is in `sets` before any reader can load its address.
-            c.store(*f, Ordering::Release);
-            t.store(*lvl, Ordering::Relaxed);
+            c.store(f, Ordering::Release);
+            t.store(lvl, Ordering::Relaxed);
             o.store(owner, Ordering::Relaxed);
-            self.raise_queued(i, *lvl);
+            self.raise_queued(i, lvl);
             n += 1;
         }
         self.reused.fetch_add(n as u64, Ordering::Relaxed);
