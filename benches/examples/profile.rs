@@ -2,7 +2,8 @@
 //!
 //! `what`: `interp-seed`, `interp-set10000`, `jit-seed`, `compile10000` (and
 //! `compile10000-str-lower`: `compile_str` then `lower`, the path before issue #15), `json-seed`,
-//! `jit-compile100` / `jit-compile100-opt` (JIT compile of the 100-policy set in one module,
+//! `swap10000` / `swap10000-jit` (`PolicyEngine::swap` of the 10,000-policy set's bytes,
+//! interpreter / JIT-all: the latency bench's writer), `jit-compile100` / `jit-compile100-opt` (JIT compile of the 100-policy set in one module,
 //! baseline / optimized tier, `n` times: the `compile/jit_*/set/100` bench).
 //!
 //! ```sh
@@ -88,6 +89,22 @@ fn main() {
                 compiled += set.len();
             }
             println!("{what}: {compiled} policies compiled");
+        }
+        "swap10000" | "swap10000-jit" => {
+            // The latency bench's writer: `PolicyEngine::swap` of the same 10,000-policy bytes
+            // (verify, index, publish; JIT-all reuses the live version's native code).
+            let bytes = ipe_benches::ipe_compile(&policy_set(10_000).ipe);
+            let options = if what == "swap10000" {
+                ipe_host::EngineOptions::interpreter()
+            } else {
+                ipe_host::EngineOptions::jit_all(ipe_host::JitTier::Baseline)
+            };
+            let engine =
+                ipe_host::PolicyEngine::with_options(bytes.clone(), options).expect("loads");
+            for _ in 0..n {
+                black_box(engine.swap(black_box(bytes.clone())).expect("swaps"));
+            }
+            println!("{what}: {n} swaps, {} retired", engine.retired_versions());
         }
         other => panic!("unknown: {other}"),
     }
