@@ -142,9 +142,9 @@ pub(crate) fn open<'a>(
                 min_revision: c.min_revision,
                 now: c.policy.now(),
             };
-            // `Bundle::from_signed`'s two steps, the bundle's checksum by `crc32c`.
-            let env = trust.check(bytes).map_err(signature_error)?;
-            let bundle = load(env.bundle, max_cost)?;
+            let (bundle, env) =
+                Bundle::from_signed_with_checksum(bytes, &trust, max_cost, crc32c::crc32c)
+                    .map_err(signature_error)?;
             Ok((bundle, Some(SignatureInfo::from(&env))))
         }
     }

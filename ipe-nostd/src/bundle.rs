@@ -260,6 +260,12 @@ pub struct IndexGroup {
     pub policies: u32,
 }
 
+/// The body's CRC-32C by the crate's own table-driven (or, in the `size` profile, bitwise)
+/// implementation, which every target has.
+fn table_crc(body: &[u8]) -> u32 {
+    format::CRC.checksum(body)
+}
+
 impl<'a> Bundle<'a> {
     /// Decodes and verifies a bundle without copying it, with the default cost budget
     /// ([`DEFAULT_MAX_COST`](crate::verify::DEFAULT_MAX_COST) steps per policy).
@@ -279,7 +285,7 @@ impl<'a> Bundle<'a> {
     /// whose cost bound exceeds `max_cost` steps is refused
     /// ([`VerifyError::OverBudget`]).
     pub fn from_bytes_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
-        Self::load(bytes, max_cost, true)
+        Self::load(bytes, max_cost, Some(table_crc))
     }
 
     /// [`from_bytes_with_max_cost`](Self::from_bytes_with_max_cost) for bytes the caller has
@@ -287,7 +293,7 @@ impl<'a> Bundle<'a> {
     /// verifying its output): every check but recomputing the body's CRC-32 (issue #15: one
     /// CRC pass per compilation). Bytes from anywhere else go through `from_bytes`.
     pub fn from_encoded_with_max_cost(bytes: &'a [u8], max_cost: u32) -> Result<Self, BundleError> {
-        Self::load(bytes, max_cost, false)
+        Self::load(bytes, max_cost, None)
     }
 
     /// [`from_bytes_with_max_cost`](Self::from_bytes_with_max_cost) with the body's CRC-32C
@@ -299,27 +305,18 @@ impl<'a> Bundle<'a> {
     pub fn from_bytes_with_checksum(
         bytes: &'a [u8],
         max_cost: u32,
-        checksum: impl FnOnce(&[u8]) -> u32,
+        checksum: fn(&[u8]) -> u32,
     ) -> Result<Self, BundleError> {
-        let header = Header::parse(bytes)?;
-        let rest = bytes.get(format::HEADER_LEN..).unwrap_or(&[]);
-        // A body of the wrong length is refused by `load` below, before any checksum, as
-        // `from_bytes` refuses it.
-        if rest.len() == header.body_len as usize {
-            let found = checksum(rest);
-            if found != header.crc {
-                return Err(BundleError::ChecksumMismatch {
-                    expected: header.crc,
-                    found,
-                });
-            }
-        }
-        Self::load(bytes, max_cost, false)
+        Self::load(bytes, max_cost, Some(checksum))
     }
 
-    /// Decodes (checking the CRC when `crc` says so) and verifies.
-    fn load(bytes: &'a [u8], max_cost: u32, crc: bool) -> Result<Self, BundleError> {
-        let body = Self::decode(bytes, crc)?;
+    /// Decodes (the body's CRC-32C computed by `checksum`, when given) and verifies.
+    fn load(
+        bytes: &'a [u8],
+        max_cost: u32,
+        checksum: Option<fn(&[u8]) -> u32>,
+    ) -> Result<Self, BundleError> {
+        let body = Self::decode(bytes, checksum)?;
         let dfas = crate::regex::load(body.regexes)?;
         verify::verify_with_max_cost(&body, max_cost)?;
         let grouped = body.has_groups();
@@ -332,12 +329,16 @@ impl<'a> Bundle<'a> {
 
     /// Checks the header and checksum and decodes the body, without verifying it.
     pub fn decode_unverified(bytes: &'a [u8]) -> Result<Body<'a>, BundleError> {
-        Self::decode(bytes, true)
+        Self::decode(bytes, Some(table_crc))
     }
 
-    /// [`decode_unverified`](Self::decode_unverified), the checksum compared only when
-    /// `check_crc` is set.
-    pub(crate) fn decode(bytes: &'a [u8], check_crc: bool) -> Result<Body<'a>, BundleError> {
+    /// [`decode_unverified`](Self::decode_unverified), the body's CRC-32C computed by
+    /// `checksum` and compared with the header's, or not compared without one (bytes a
+    /// compiler has just encoded).
+    pub(crate) fn decode(
+        bytes: &'a [u8],
+        checksum: Option<fn(&[u8]) -> u32>,
+    ) -> Result<Body<'a>, BundleError> {
         let header = Header::parse(bytes)?;
         let body_len = header.body_len as usize;
         let crc = header.crc;
@@ -349,11 +350,7 @@ impl<'a> Bundle<'a> {
         if rest.len() > body_len {
             return Err(BundleError::TrailingBytes(rest.len() - body_len));
         }
-        let found = if check_crc {
-            format::CRC.checksum(body_bytes)
-        } else {
-            crc
-        };
+        let found = checksum.map_or(crc, |checksum| checksum(body_bytes));
         if found != crc {
             return Err(BundleError::ChecksumMismatch {
                 expected: crc,

@@ -380,6 +380,21 @@ mod keys {
             let bundle = Bundle::from_bytes_with_max_cost(env.bundle, max_cost)?;
             Ok((bundle, env))
         }
+
+        /// [`from_signed`](Self::from_signed) with the inner bundle's CRC-32C computed by
+        /// `checksum`, as [`Bundle::from_bytes_with_checksum`] does (a std host's
+        /// hardware-assisted CRC). Not in the `size` profile.
+        #[cfg(not(feature = "size"))]
+        pub fn from_signed_with_checksum(
+            bytes: &'a [u8],
+            trust: &Trust<'_>,
+            max_cost: u32,
+            checksum: fn(&[u8]) -> u32,
+        ) -> Result<(Bundle<'a>, Envelope<'a>), SignatureError> {
+            let env = trust.check(bytes)?;
+            let bundle = Bundle::from_bytes_with_checksum(env.bundle, max_cost, checksum)?;
+            Ok((bundle, env))
+        }
     }
 
     /// The bytes of the signed envelope of `bundle`, written into `out`; returns how many

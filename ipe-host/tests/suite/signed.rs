@@ -205,3 +205,45 @@ fn publish_checks_a_prepared_set_against_the_engines_trust_policy() {
         2
     );
 }
+
+#[test]
+fn issue15_a_trusted_engine_refuses_exactly_what_the_device_refuses() {
+    // The host checks the inner bundle's CRC with the CPU's CRC instruction
+    // (`Bundle::from_signed_with_checksum`); the device with its table. Same answers.
+    let good = sign(&plain("allow"), 5, 0, &KEY);
+    let mut cases = vec![
+        good.clone(),
+        good[..good.len() - 1].to_vec(),
+        sign(&plain("allow"), 5, 2_000, &KEY),
+        sign(&plain("allow"), 5, 0, &OTHER),
+    ];
+    for at in [0, HEADER_LEN + 4, HEADER_LEN + 20, good.len() - 1] {
+        let mut b = good.clone();
+        b[at] ^= 0x5a;
+        cases.push(b);
+    }
+    let keys = [KEY, NEXT_KEY].map(|k| signed::TrustedKey::new(signed::public_key(&k)));
+    let device_trust = signed::Trust {
+        keys: &keys,
+        min_revision: 0,
+        now: 1_000,
+    };
+    for (i, bytes) in cases.into_iter().enumerate() {
+        let device = ipe_nostd::Bundle::from_signed(&bytes, &device_trust, u32::MAX)
+            .map(|(b, env)| (b.policy_count(), env.revision));
+        let host = PolicyEngine::with_trust(bytes, EngineOptions::interpreter(), trust())
+            .map(|e| (e.load().bundle().policy_count(), e.highest_revision()));
+        match (device, host) {
+            (Ok((n, rev)), Ok((m, hrev))) => assert_eq!((m, hrev), (n, Some(rev)), "case {i}"),
+            (Err(SignatureError::Bundle(d)), Err(h)) => assert!(
+                matches!(h.kind(), ErrorKind::Format(e) if *e == d),
+                "case {i}: device {d:?}, host {h}"
+            ),
+            (Err(d), Err(h)) => assert!(
+                matches!(h.kind(), ErrorKind::Signature(e) if *e == d),
+                "case {i}: device {d:?}, host {h}"
+            ),
+            (d, h) => panic!("case {i}: device {d:?}, host {:?}", h.map(|_| ())),
+        }
+    }
+}

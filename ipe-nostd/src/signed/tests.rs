@@ -270,3 +270,34 @@ fn seal_needs_room_and_a_bundle() {
         Err(SignatureError::Bundle(crate::BundleError::BadMagic))
     );
 }
+
+#[test]
+#[cfg(not(feature = "size"))]
+fn issue15_from_signed_with_checksum_answers_as_from_signed() {
+    let env = sealed(&tiny(), 3, 5, &SEED_A);
+    let keys = keys();
+    let t = trust(&keys, 0, 10);
+    let table: fn(&[u8]) -> u32 = |b| format::CRC.checksum(b);
+    let count = |r: Result<(Bundle<'_>, Envelope<'_>), SignatureError>| {
+        r.map(|(b, e)| (b.policy_count(), e.revision))
+    };
+    let mut cases = std::vec![env.clone(), env[..env.len() - 1].to_vec()];
+    for at in 0..env.len() {
+        let mut e = env.clone();
+        e[at] ^= 0x01;
+        cases.push(e);
+    }
+    for (i, e) in cases.iter().enumerate() {
+        assert_eq!(
+            count(Bundle::from_signed_with_checksum(e, &t, u32::MAX, table)),
+            count(Bundle::from_signed(e, &t, u32::MAX)),
+            "case {i}"
+        );
+    }
+    // The checksum given is the one compared: a wrong one refuses the intact envelope.
+    let wrong: fn(&[u8]) -> u32 = |b| format::CRC.checksum(b) ^ 1;
+    assert!(matches!(
+        Bundle::from_signed_with_checksum(&env, &t, u32::MAX, wrong).err(),
+        Some(SignatureError::Bundle(BundleError::ChecksumMismatch { .. }))
+    ));
+}

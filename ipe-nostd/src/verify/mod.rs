@@ -425,7 +425,7 @@ pub fn seal_with_checksum(
     checksum: impl FnOnce(&[u8]) -> u32,
 ) -> Result<(), BundleError> {
     let (at, n) = {
-        let body = Bundle::decode(bytes, false)?;
+        let body = Bundle::decode(bytes, None)?;
         crate::regex::load(body.regexes)?;
         records::verify_costs(&body, max_cost, &mut records::Fill(costs))?;
         // Where the policy records start in `bytes` (the body borrows them in place).
