@@ -174,7 +174,7 @@ fn block_range(span: crate::format::Span, code_len: usize) -> (usize, usize) {
 /// body start.
 #[cfg(not(feature = "size"))]
 fn fill<const N: usize>(bundle: &Bundle<'_>, out: &mut heapless::Vec<Entry, N>) {
-    use crate::isa::{Instr, MAX_LEVELS};
+    use crate::isa::{Instr, Opcode, MAX_LEVELS};
     let code_len = bundle.body.code.len();
     let block = |span: crate::format::Span| block_range(span, code_len);
     for i in 0..bundle.policy_count() {
@@ -192,6 +192,23 @@ fn fill<const N: usize>(bundle: &Bundle<'_>, out: &mut heapless::Vec<Entry, N>) 
             while pc < end {
                 while open.last().is_some_and(|&e| e <= pc) {
                     open.pop();
+                }
+                // Only aggregates are decoded; the rest are skipped by their opcode's length
+                // (issue #15: decoding every instruction was a sixth of a 10,000-policy swap).
+                let Some(op) = bundle.body.code.get(pc).and_then(|&b| Opcode::from_byte(b)) else {
+                    break;
+                };
+                if !matches!(
+                    op,
+                    Opcode::Count
+                        | Opcode::Any
+                        | Opcode::All
+                        | Opcode::CountField
+                        | Opcode::AnyField
+                        | Opcode::AllField
+                ) {
+                    pc = pc.saturating_add(1 + op.operand_len());
+                    continue;
                 }
                 let Ok((instr, next)) = Instr::decode(bundle.body.code, pc) else {
                     break;
