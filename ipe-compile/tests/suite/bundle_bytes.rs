@@ -443,6 +443,43 @@ mod verifier {
         );
     }
 
+    /// Issue 15: the index proof counts (policy, admitted key) pairs instead of decoding
+    /// every bucket entry's trigger again; a set-keyed trigger's pairs are its keys. A
+    /// bucket that also lists a policy its trigger keeps out (one more entry than pairs) is
+    /// still named.
+    #[test]
+    fn issue15_a_set_keyed_index_with_an_extra_entry_is_refused() {
+        let src = "schema {\n  t: string\n}\n\npolicy A:\n  \"a\"\n  triggers when t in [\"a\", \"b\"]\n  denies\n\npolicy B:\n  \"b\"\n  triggers when t == \"c\"\n  denies\n";
+        let program = ipe_compile::compile_str(&[("t.ipe", src)]).unwrap();
+        let bytes = ipe_compile::lower::lower(&program).unwrap().bytes;
+        assert!(Bundle::from_bytes(&bytes).is_ok());
+        let b = Bundle::decode_unverified(&bytes).unwrap();
+        let group = GroupRec::nth(b.index_groups, 0).fields();
+        assert_eq!(
+            (group.bucket_count, group.policy_count),
+            (3, 2),
+            "one group, three keys"
+        );
+        let first = BucketRec::nth(b.index_buckets, 0).fields();
+        // The first bucket (one of A's keys) now lists the whole group: A and B.
+        let mut k = b.index_buckets.to_vec();
+        let mut r = first;
+        r.first_policy = group.first_policy;
+        r.policy_count = 2;
+        r.put(&mut k, 0).unwrap();
+        let patched = encode(&Body {
+            index_buckets: &k,
+            ..b
+        });
+        assert_eq!(
+            Bundle::from_bytes(&patched).unwrap_err(),
+            BundleError::Verify(VerifyError::IndexKey {
+                policy: 1,
+                key: first.key
+            })
+        );
+    }
+
     /// Issue 11: the index is dropped altogether (no group, no unindexed entry).
     #[test]
     fn issue11_policy_missing_from_the_index_is_refused() {
