@@ -231,7 +231,7 @@ mod verifier {
 
     use super::seed_bytes_cached;
     use ipe_compile::lower::encode;
-    use ipe_nostd::format::{Body, BucketRec, GroupRec};
+    use ipe_nostd::format::{Body, BucketRec, GroupRec, PolicyRefFields};
     use ipe_nostd::verify::{Block, CodeError, Section, VerifyError};
     use ipe_nostd::{Bundle, BundleError};
 
@@ -478,6 +478,32 @@ mod verifier {
                 key: first.key
             })
         );
+    }
+
+    /// Issue 15: the coverage check walks the lists side by side; a policy also in the
+    /// unindexed list is named, the first such one when there are two.
+    #[test]
+    fn issue15_a_policy_in_two_index_lists_is_refused() {
+        let src = "schema {\n  t: string\n}\n\npolicy A:\n  \"a\"\n  triggers when t in [\"a\", \"b\"]\n  denies\n\npolicy B:\n  \"b\"\n  triggers when t == \"c\"\n  denies\n";
+        let program = ipe_compile::compile_str(&[("t.ipe", src)]).unwrap();
+        let bytes = ipe_compile::lower::lower(&program).unwrap().bytes;
+        let b = Bundle::decode_unverified(&bytes).unwrap();
+        assert!(b.unindexed.is_empty(), "both policies are indexed");
+        for (ids, twice) in [(&[0u16][..], 0u16), (&[1], 1), (&[0, 1], 0)] {
+            let list: Vec<u8> = ids
+                .iter()
+                .flat_map(|&policy| PolicyRefFields { policy }.to_bytes())
+                .collect();
+            let patched = encode(&Body {
+                unindexed: &list,
+                ..b
+            });
+            assert_eq!(
+                Bundle::from_bytes(&patched).unwrap_err(),
+                BundleError::Verify(VerifyError::IndexCoverage { policy: twice }),
+                "unindexed {ids:?}"
+            );
+        }
     }
 
     /// Issue 11: the index is dropped altogether (no group, no unindexed entry).
