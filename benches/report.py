@@ -135,7 +135,9 @@ GOAL_NOTES = {
     "instructions per policy in the baseline tier (1.12 M in session 10, 2.25 M in session 9): constant "
     "error codes folded while building the IR, slot read errors deferred to the error exit, no unused "
     "text loads. Next: what is left is Cranelift's own pipeline (register allocation, emission, "
-    "lowering), which scales with the IR: fewer values per slot read.",
+    "lowering), which scales with the IR: fewer values per slot read. Session 22's run read 88.4 µs; "
+    "session 24's two runs, with no change to the JIT and the machine ~50 % slower on every "
+    "interpreter median than in session 22, 107 and 115 µs.",
     "compile": "Profile: \"Compile time (issue #15, session 19)\": 307.9 M instructions for 10,000 "
     "policies (317.9 M at the start of session 19, 393.2 M at the start of session 18, 1,253 M at the "
     "start of session 10). Session 20 did not change the compiler: its four runs gave 27.6, 28.1, "
@@ -145,8 +147,13 @@ GOAL_NOTES = {
     "17's time. This row is the allocation-heavy one on this machine: 34.8 ms and 41.7 ms in two of "
     "session 18's quiet runs of the same binary, 54.4 ms in a third whose hand-written Rust rows were "
     "60 % slower than usual. Next: an arena (`bumpalo`) for the syntax tree's ~10 allocations per "
-    "policy (lifetimes through `ast` and every pass), and the verifier's CRC (9.3 M) and trigger "
-    "heads decoded twice in the index proof.",
+    "policy (lifetimes through `ast` and every pass). Session 24 (\"Verifying and preparing a swap "
+    "(issue #15, session 24)\"): the verifier decodes each trigger head once and checks index "
+    "coverage without binary searches, 178.2 → 173.1 M instructions for the compile alone "
+    "(`--toggle-collect='*ipe_compile*'`); its two runs read 41.6 and 47 ms on a machine "
+    "~50 % slower than session 22's. In `perf` the compile's time is cache misses in the interning "
+    "tables (`Tables::text`/`sym`, the literal set) more than instructions; dropping the syntax "
+    "tree is 15 M instructions and malloc/free ~30 M: the arena is the next step.",
     "latency": "Profile: \"Where the latency tail comes from (issue #15, session 13)\", \"Profiling counters on "
     "the request path (issue #15, session 14)\" and session 18's runs on a quiet machine. The p99.9 of "
     "this 2-core virtual machine moves more from run to run than any engine change: in session 18's first two quiet "
@@ -163,9 +170,15 @@ GOAL_NOTES = {
     "10 ms period; it now runs 18 % (interpreter) and 9 % (JIT-all) fewer instructions (the "
     "checksum by the CPU's CRC instruction, the verifier's per-block array, the reuse maps), and "
     "the bench's writer finished 17–25 % more swaps in the same 3 s. "
+    "Session 24 (\"Verifying and preparing a swap (issue #15, session 24)\"): an interpreter "
+    "swap 37.8 → 30.4 M instructions (5.7–6.1 ms of wall time, 7.0–7.9 before). In its runs the "
+    "machine's own tail was the larger: the interp no-writer control at set/1000 read 12x its "
+    "median and at set/10000 4.3–4.9x; in a whole-process A/B with session 23's build (two "
+    "alternations, `set/10000`) the new build's writer finished 14–36 % more swaps and the "
+    "swapping rows' p99.9 was lower in 5 of 6 pairs. "
     "Next: measure on a machine with a core per thread (the goal's figure), or pin the writer; "
-    "on the writer, the index proof's second decode of each trigger head and the reuse keys "
-    "compared by position before the map.",
+    "on the writer, the code verifier's per-block overhead and the reuse keys compared by "
+    "position before the map.",
     "flash": "Profile: \"Issue #15, session 12\" under \"Firmware\": flash by module, what was measured "
     "and rejected, what is left. Session 12 cut 2,292 B on its branch (the interpreter's slot and field "
     "reads out of line in the `size` profile, one non-generic scalar read for reason rendering, "
