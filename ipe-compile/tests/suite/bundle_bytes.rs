@@ -443,15 +443,21 @@ mod verifier {
         );
     }
 
+    /// A bundle whose one index group holds policy 0 (`t in ["a", "b"]`, two keys) and policy
+    /// 1 (`t == "c"`), nothing unindexed.
+    fn two_indexed_policies() -> Vec<u8> {
+        let src = "schema {\n  t: string\n}\n\npolicy A:\n  \"a\"\n  triggers when t in [\"a\", \"b\"]\n  denies\n\npolicy B:\n  \"b\"\n  triggers when t == \"c\"\n  denies\n";
+        let program = ipe_compile::compile_str(&[("t.ipe", src)]).unwrap();
+        ipe_compile::lower::lower(&program).unwrap().bytes
+    }
+
     /// Issue 15: the index proof counts (policy, admitted key) pairs instead of decoding
     /// every bucket entry's trigger again; a set-keyed trigger's pairs are its keys. A
     /// bucket that also lists a policy its trigger keeps out (one more entry than pairs) is
     /// still named.
     #[test]
     fn issue15_a_set_keyed_index_with_an_extra_entry_is_refused() {
-        let src = "schema {\n  t: string\n}\n\npolicy A:\n  \"a\"\n  triggers when t in [\"a\", \"b\"]\n  denies\n\npolicy B:\n  \"b\"\n  triggers when t == \"c\"\n  denies\n";
-        let program = ipe_compile::compile_str(&[("t.ipe", src)]).unwrap();
-        let bytes = ipe_compile::lower::lower(&program).unwrap().bytes;
+        let bytes = two_indexed_policies();
         assert!(Bundle::from_bytes(&bytes).is_ok());
         let b = Bundle::decode_unverified(&bytes).unwrap();
         let group = GroupRec::nth(b.index_groups, 0).fields();
@@ -484,9 +490,7 @@ mod verifier {
     /// unindexed list is named, the first such one when there are two.
     #[test]
     fn issue15_a_policy_in_two_index_lists_is_refused() {
-        let src = "schema {\n  t: string\n}\n\npolicy A:\n  \"a\"\n  triggers when t in [\"a\", \"b\"]\n  denies\n\npolicy B:\n  \"b\"\n  triggers when t == \"c\"\n  denies\n";
-        let program = ipe_compile::compile_str(&[("t.ipe", src)]).unwrap();
-        let bytes = ipe_compile::lower::lower(&program).unwrap().bytes;
+        let bytes = two_indexed_policies();
         let b = Bundle::decode_unverified(&bytes).unwrap();
         assert!(b.unindexed.is_empty(), "both policies are indexed");
         for (ids, twice) in [(&[0u16][..], 0u16), (&[1], 1), (&[0, 1], 0)] {

@@ -101,33 +101,24 @@ pub(super) fn verify_index(
     let mut at = [0usize; MERGED_LISTS];
     for p in 0..policies {
         let id = p as u16;
-        let (seen, unindexed_has) = if merge {
-            let next = |list: &[u8], first: usize, n: usize, at: &mut usize| {
-                let has = *at < n && PolicyRefRec::nth(list, first + *at).policy() == id;
-                *at += usize::from(has);
-                usize::from(has)
-            };
-            let (head, rest) = at.split_at_mut(1);
-            let u = head
-                .first_mut()
-                .map_or(0, |a| next(body.unindexed, 0, unindexed, a));
-            let mut seen = u;
-            for (g, a) in rest.iter_mut().enumerate().take(groups) {
-                let r = GroupRec::nth(body.index_groups, g);
-                let (fp, np) = (r.first_policy() as usize, r.policy_count() as usize);
-                seen += next(body.index_policies, fp, np, a);
+        // Whether list `k` (0: the unindexed list, then each group's) holds policy `p`: by its
+        // cursor when walking, else by a search (`cfg!` again: the closure is not inlined in
+        // the `size` profile, where the walk must fold away).
+        let mut holds = |list: &[u8], first: usize, n: usize, k: usize| match at.get_mut(k) {
+            Some(a) if cfg!(not(feature = "size")) && merge => {
+                let has = *a < n && PolicyRefRec::nth(list, first + *a).policy() == id;
+                *a += usize::from(has);
+                has
             }
-            (seen, u == 1)
-        } else {
-            let u = contains_sorted(body.unindexed, 0, unindexed, id);
-            let mut seen = usize::from(u);
-            for g in 0..groups {
-                let r = GroupRec::nth(body.index_groups, g);
-                let (fp, np) = (r.first_policy() as usize, r.policy_count() as usize);
-                seen += usize::from(contains_sorted(body.index_policies, fp, np, id));
-            }
-            (seen, u)
+            _ => contains_sorted(list, first, n, id),
         };
+        let unindexed_has = holds(body.unindexed, 0, unindexed, 0);
+        let mut seen = usize::from(unindexed_has);
+        for g in 0..groups {
+            let r = GroupRec::nth(body.index_groups, g);
+            let (fp, np) = (r.first_policy() as usize, r.policy_count() as usize);
+            seen += usize::from(holds(body.index_policies, fp, np, g + 1));
+        }
         if seen != 1 {
             return Err(VerifyError::IndexCoverage { policy: id });
         }
