@@ -129,3 +129,66 @@ fn issue13_examples_decide_as_expected_on_both_jit_tiers() {
         }
     }
 }
+
+/// Issue #15 (compile time): the baseline tier compiles a `jump.if.false` over a few loads and
+/// comparisons as no branch at all, where the `and` after them absorbs the clean `false` the
+/// jump would have carried. A trigger whose jump skips to an `or` instead (no compiler emits
+/// one; the verifier accepts it) must keep its branch: both tiers decide it as the
+/// interpreter, on clean, false and erring operands.
+#[test]
+fn issue15_a_jump_over_an_or_keeps_its_branch_in_every_tier() {
+    use ipe_nostd::isa::{Instr, Opcode};
+    let src = "schema {\n  resource.type: string\n  environment: string\n}\n\
+               policy P:\n  \"p\"\n  triggers when resource.type == \"Deployment\" \
+               and environment == \"production\"\n  denies\n";
+    let program = ipe_compile::compile_str(&[("p.ipe", src)]).expect("compiles");
+    let bytes = ipe_compile::lower::lower(&program).expect("lowers").bytes;
+    let body = Bundle::decode_unverified(&bytes).expect("decodes");
+    let mut code = body.code.to_vec();
+    let (mut pc, mut jump, mut and) = (0, None, None);
+    while pc < code.len() {
+        let (instr, next) = Instr::decode(&code, pc).expect("decodes");
+        match instr {
+            Instr::JumpIfFalse { .. } => jump = Some(pc),
+            Instr::And {} => and = Some(pc),
+            _ => {}
+        }
+        pc = next;
+    }
+    let (Some(jump), Some(and)) = (jump, and) else {
+        panic!("the trigger is `a; jump.if.false; b; and`")
+    };
+    assert!(jump < and);
+    code[and] = Opcode::Or as u8;
+    let patched = ipe_compile::lower::encode(&ipe_nostd::format::Body {
+        code: &code,
+        ..body
+    });
+    let bundle = Bundle::from_bytes(&patched).expect("the verifier accepts the patched trigger");
+    let interp = Interp(bundle.clone());
+    let base = Jit::new(bundle.clone(), JitTier::Baseline, true).expect("baseline JIT");
+    let opt = Jit::new(bundle, JitTier::Optimized, true).expect("optimized JIT");
+    let types = [r#""Deployment""#, r#""Job""#, "3", ""];
+    let envs = [r#""production""#, r#""dev""#, "5", ""];
+    let mut matched = 0;
+    for t in types {
+        for e in envs {
+            let mut fields = Vec::new();
+            if !t.is_empty() {
+                fields.push(format!(r#""resource": {{"type": {t}}}"#));
+            }
+            if !e.is_empty() {
+                fields.push(format!(r#""environment": {e}"#));
+            }
+            let req: serde_json::Value =
+                serde_json::from_str(&format!("{{{}}}", fields.join(", "))).expect("json");
+            let d = compare(&[&interp, &base, &opt], &req).unwrap_or_else(|e| panic!("{e}"));
+            matched += usize::from(d.contains(r#""matched":["P"]"#));
+        }
+    }
+    // The patched trigger: a clean false type jumps over `env` and `or` (P does not apply; a
+    // fall-through would make it `env`, and apply with "production"); a type of "Deployment"
+    // makes `type or env` true whatever env is; a type in error does not jump, and `or`
+    // with a clean true env is true: 4 + 2 requests where P applies.
+    assert_eq!(matched, 6);
+}

@@ -82,7 +82,7 @@ impl Gen<'_, '_> {
             let sh = self.shapes_ptr();
             let values = self.values;
             let out = self.out();
-            let dst = self.b.ins().iadd_imm_s(out, OUT_ERR as i64);
+            let dst = self.add_k(out, OUT_ERR as i64);
             self.call(Helper::ResolveErr, &[sh, values, e, dst]);
         } else {
             self.store(e, OUT_ERR);

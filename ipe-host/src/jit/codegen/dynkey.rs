@@ -27,7 +27,7 @@ impl Gen<'_, '_> {
         let (lerr, ptr, _) = self.list_at(map, addr);
         let stride = i64::from(self.sh.slot(map).fields.max(1));
         let worst = self.b.ins().umin(key.err, lerr);
-        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, worst, OK as i64);
+        let dirty = self.icmp_k(IntCC::NotEqual, worst, OK as i64);
         let none = self.iconst(-1);
         let idx = self.unless(dirty, none, false, |g| {
             let sv = g.iconst(stride);
@@ -40,15 +40,12 @@ impl Gen<'_, '_> {
     /// map slot's own value (always a live `Value`) when `idx` is `-1`: what `map.get` and
     /// `map.has` read, their results replaced when there is no entry.
     fn entry_field(&mut self, map: u16, field: u16, ptr: ir::Value, idx: ir::Value) -> ir::Value {
-        let found = self.b.ins().icmp_imm_s(IntCC::NotEqual, idx, -1);
+        let found = self.icmp_k(IntCC::NotEqual, idx, -1);
         let size = i64::from(self.lay.size);
         let stride = i64::from(self.sh.slot(map).fields.max(1));
         let off = self.b.ins().imul_imm_s(idx, stride.saturating_mul(size));
         let entry = self.b.ins().iadd(ptr, off);
-        let at_field = self
-            .b
-            .ins()
-            .iadd_imm_s(entry, i64::from(field).saturating_mul(size));
+        let at_field = self.add_k(entry, i64::from(field).saturating_mul(size));
         let own = self.slot_addr(map);
         self.b.ins().select(found, at_field, own)
     }
@@ -58,7 +55,7 @@ impl Gen<'_, '_> {
     /// missing-entry error at the map, else the field read as `load.field` reads it.
     pub(super) fn map_get(&mut self, key: Cell, map: u16, field: u16) -> R<Cell> {
         let (lerr, ptr, idx) = self.map_find(key, map)?;
-        let found = self.b.ins().icmp_imm_s(IntCC::NotEqual, idx, -1);
+        let found = self.icmp_k(IntCC::NotEqual, idx, -1);
         let addr = self.entry_field(map, field, ptr, idx);
         let (k, e) = self.sh.field(map, field);
         let c = self.read(addr, k, e, errcode::at(map, Some(field)))?;
@@ -76,14 +73,14 @@ impl Gen<'_, '_> {
     /// and an invalid map's error are errors, the smaller when both are.
     pub(super) fn map_has(&mut self, key: Cell, map: u16, field: u16) -> R<Cell> {
         let (lerr, ptr, idx) = self.map_find(key, map)?;
-        let found = self.b.ins().icmp_imm_s(IntCC::NotEqual, idx, -1);
+        let found = self.icmp_k(IntCC::NotEqual, idx, -1);
         let addr = self.entry_field(map, field, ptr, idx);
         let present = self.present(addr).val;
         let found = self.bool64(found);
         let val = self.b.ins().band(found, present);
         // A missing map's code is its location with kind code 0 (`ErrKind::Missing`).
         let missing = errcode::at(map, None) | errcode::kind_code(ErrKind::Missing);
-        let is_missing = self.b.ins().icmp_imm_s(IntCC::Equal, lerr, missing as i64);
+        let is_missing = self.icmp_k(IntCC::Equal, lerr, missing as i64);
         let okv = self.ok();
         let lerr = self.b.ins().select(is_missing, okv, lerr);
         let err = self.b.ins().umin(key.err, lerr);

@@ -29,7 +29,7 @@ impl Gen<'_, '_> {
                     (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
                     _ => return Err(bad("`str.fold` on non-strings")),
                 };
-                let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
+                let dirty = self.icmp_k(IntCC::NotEqual, err, OK as i64);
                 let zero = self.iconst(0);
                 let opv = i64::from(op as u8);
                 let val = self.unless(dirty, zero, false, |g| {
@@ -46,7 +46,7 @@ impl Gen<'_, '_> {
                     (Some(ap), Some(al)) => (ap, al),
                     _ => return Err(bad("`str.match.fold` on a non-string")),
                 };
-                let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+                let dirty = self.icmp_k(IntCC::NotEqual, a.err, OK as i64);
                 let zero = self.iconst(0);
                 let val = self.unless(dirty, zero, false, |g| {
                     let sh = g.shapes_ptr();
@@ -70,16 +70,10 @@ impl Gen<'_, '_> {
                     let mut r = self.iconst(0);
                     for (lo, hi) in ranges {
                         let h = if lo == hi {
-                            self.b.ins().icmp_imm_s(IntCC::Equal, a.val, lo)
+                            self.icmp_k(IntCC::Equal, a.val, lo)
                         } else {
-                            let ge =
-                                self.b
-                                    .ins()
-                                    .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, a.val, lo);
-                            let le =
-                                self.b
-                                    .ins()
-                                    .icmp_imm_s(IntCC::SignedLessThanOrEqual, a.val, hi);
+                            let ge = self.icmp_k(IntCC::SignedGreaterThanOrEqual, a.val, lo);
+                            let le = self.icmp_k(IntCC::SignedLessThanOrEqual, a.val, hi);
                             self.b.ins().band(ge, le)
                         };
                         let h = self.bool64(h);

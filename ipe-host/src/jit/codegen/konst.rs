@@ -112,7 +112,7 @@ impl Gen<'_, '_> {
                 cond,
                 args: [x, y],
             }) => self.b.ins().icmp(cond.complement(), x, y),
-            _ => self.b.ins().icmp_imm_s(IntCC::Equal, c, 0),
+            _ => self.icmp_k(IntCC::Equal, c, 0),
         }
     }
 
@@ -144,7 +144,7 @@ impl Gen<'_, '_> {
                 };
                 self.flag(r)
             }
-            None => self.b.ins().icmp_imm_s(cc, v, imm),
+            None => self.icmp_k(cc, v, imm),
         }
     }
 }

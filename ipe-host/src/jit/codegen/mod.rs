@@ -152,6 +152,10 @@ pub(crate) struct Gen<'f, 's> {
     /// error cells of two paths that meet are then the same value, and the join needs no
     /// block parameter for them).
     okv: ir::Value,
+    /// The `I64` constants defined so far in the block being built, and that block (issue
+    /// #15, compile time: the baseline tier neither folds nor shares constants, and each
+    /// one is an instruction lowered and a register allocated).
+    consts: (Option<ir::Block>, Vec<(i64, ir::Value)>),
 }
 
 type R<T> = Result<T, JitError>;
@@ -196,6 +200,7 @@ impl<'f, 's> Gen<'f, 's> {
             exact: false,
             sym_only: false,
             okv,
+            consts: (None, Vec::new()),
         }
     }
 
@@ -207,8 +212,47 @@ impl<'f, 's> Gen<'f, 's> {
         }
     }
 
+    /// The constant `v`: the one already defined in the current block, if any (a value
+    /// defined earlier in a block is available to everything after it in that block).
     fn iconst(&mut self, v: i64) -> ir::Value {
-        self.b.ins().iconst(I64, v)
+        if v == OK as i64 {
+            return self.okv;
+        }
+        let here = self.b.current_block();
+        if self.consts.0 != here {
+            self.consts.0 = here;
+            self.consts.1.clear();
+        }
+        if let Some(&(_, c)) = self.consts.1.iter().find(|&&(k, _)| k == v) {
+            return c;
+        }
+        let c = self.b.ins().iconst(I64, v);
+        self.consts.1.push((v, c));
+        c
+    }
+
+    /// `v <cc> imm`: for a 64-bit `v`, with the block's shared constant (Cranelift's
+    /// legalizer would expand `icmp_imm` into a constant of its own).
+    fn icmp_k(&mut self, cc: IntCC, v: ir::Value, imm: i64) -> ir::Value {
+        if self.b.func.dfg.value_type(v) == I64 {
+            let k = self.iconst(imm);
+            self.b.ins().icmp(cc, v, k)
+        } else {
+            self.b.ins().icmp_imm_s(cc, v, imm)
+        }
+    }
+
+    /// `v + imm` for a 64-bit `v`, as [`icmp_k`](Self::icmp_k); `v` itself for 0.
+    fn add_k(&mut self, v: ir::Value, imm: i64) -> ir::Value {
+        if imm == 0 {
+            return v;
+        }
+        if self.b.func.dfg.value_type(v) == I64 {
+            let k = self.iconst(imm);
+            self.b.ins().iadd(v, k)
+        } else {
+            self.b.ins().iadd_imm_s(v, imm)
+        }
     }
 
     /// Whether `v` is a constant (`iconst`) other than [`NO_SYMBOL`]: the symbol of a
@@ -234,6 +278,20 @@ impl<'f, 's> Gen<'f, 's> {
     }
 
     fn is_ok(&mut self, err: ir::Value) -> ir::Value {
+        // A read's error cell `ok ? OK : code` (with `code` a constant error) is clean
+        // exactly when `ok` holds (issue #15, compile time: no comparison of the select).
+        let dfg = &self.b.func.dfg;
+        if let Some(inst) = dfg.value_def(dfg.resolve_aliases(err)).inst() {
+            if let ir::InstructionData::Ternary {
+                opcode: ir::Opcode::Select,
+                args: [c, x, y],
+            } = dfg.insts[inst]
+            {
+                if x == self.okv && self.imm(y).is_some_and(|k| k != OK as i64) {
+                    return c;
+                }
+            }
+        }
         self.cmp_imm(IntCC::Equal, err, OK as i64)
     }
 
@@ -389,8 +447,10 @@ impl<'f, 's> Gen<'f, 's> {
         self.b.def_var(var(CLAUSE_ERR), okv);
         for c in 0..p.clauses {
             let clause = bundle.clause(p.first_clause.saturating_add(c.into()));
-            let zero = self.iconst(0);
-            self.b.def_var(var(NOTE_HAS), zero);
+            if clause.reports_count {
+                let zero = self.iconst(0);
+                self.b.def_var(var(NOTE_HAS), zero);
+            }
             self.witness_clause = clause.witness;
             // A short-circuit that makes the clause a clean false goes to its violation.
             let vb = self.b.create_block();

@@ -36,7 +36,7 @@ impl Gen<'_, '_> {
         let sv = self.iconst(i64::from(s));
         let zero = self.iconst(0);
         // An operand in error passes no text (its result is not used).
-        let a_dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+        let a_dirty = self.icmp_k(IntCC::NotEqual, a.err, OK as i64);
         let (p, l) = match (a.ptr, a.len) {
             (Some(p), Some(l)) => (
                 self.b.ins().select(a_dirty, zero, p),
@@ -45,11 +45,11 @@ impl Gen<'_, '_> {
             _ => (zero, zero),
         };
         let r = self.call(Helper::InList, &[sh, sv, addr, a.val, p, l]);
-        let found = self.b.ins().icmp_imm_s(IntCC::Equal, r, FOUND as i64);
+        let found = self.icmp_k(IntCC::Equal, r, FOUND as i64);
         let ok = self.iconst(OK as i64);
         let lerr = self.b.ins().select(found, ok, r);
         let err = self.b.ins().umin(a.err, lerr);
-        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
+        let dirty = self.icmp_k(IntCC::NotEqual, err, OK as i64);
         let hit = self.b.ins().uextend(ir::types::I64, found);
         let val = self.b.ins().select(dirty, zero, hit);
         self.cell(Ty::Bool, val, err)

@@ -4,6 +4,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{self, InstBuilder};
+use cranelift_codegen::settings::OptLevel;
 use ipe_nostd::format::kind;
 use ipe_nostd::isa::{CmpOp, Instr, Opcode, MAX_LEVELS};
 use ipe_nostd::value::NO_SYMBOL;
@@ -48,10 +49,7 @@ impl Gen<'_, '_> {
             self.b.ins().brif(same, same_b, &[], join, &args(&[differ]));
             self.b.switch_to_block(same_b);
             self.b.seal_block(same_b);
-            let known = self
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::NotEqual, a.val, i64::from(NO_SYMBOL));
+            let known = self.icmp_k(IntCC::NotEqual, a.val, i64::from(NO_SYMBOL));
             self.b.ins().brif(known, join, &args(&[equal]), text_b, &[]);
             self.b.switch_to_block(text_b);
             self.b.seal_block(text_b);
@@ -61,10 +59,7 @@ impl Gen<'_, '_> {
             self.b.seal_block(join);
             return Ok((res, ne));
         }
-        let none = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, a.val, i64::from(NO_SYMBOL));
+        let none = self.icmp_k(IntCC::Equal, a.val, i64::from(NO_SYMBOL));
         let clean = self.is_ok(err);
         let need = self.b.ins().band(same, none);
         let need = self.b.ins().band(need, clean);
@@ -136,12 +131,12 @@ impl Gen<'_, '_> {
         let sh = self.shapes_ptr();
         let sv = self.iconst(i64::from(set));
         let row = self.call(Helper::LookupRow, &[sh, sv, a.val]);
-        let absent = self.b.ins().icmp_imm_s(IntCC::Equal, row, -1);
+        let absent = self.icmp_k(IntCC::Equal, row, -1);
         let missing = self.iconst((at | errcode::kind_code(ErrKind::MissingKey)) as i64);
         let ok = self.ok();
         let row_err = self.b.ins().select(absent, missing, ok);
         let err = self.umin(a.err, row_err);
-        let c = self.b.ins().iadd_imm_s(row, i64::from(konst));
+        let c = self.add_k(row, i64::from(konst));
         let part = |g: &mut Self, what: i64| {
             let sh = g.shapes_ptr();
             let w = g.iconst(what);
@@ -181,7 +176,7 @@ impl Gen<'_, '_> {
         } else {
             let mut r = self.iconst(0);
             for k in keys {
-                let h = self.b.ins().icmp_imm_s(IntCC::Equal, a.val, k);
+                let h = self.icmp_k(IntCC::Equal, a.val, k);
                 let h = self.bool64(h);
                 r = self.b.ins().bor(r, h);
             }
@@ -189,10 +184,7 @@ impl Gen<'_, '_> {
         };
         // A string's `NO_SYMBOL` matches no key unless a key is that number.
         let val = if a.ty == Ty::Str && self.sh.set(set).contains(&i64::from(NO_SYMBOL)) {
-            let known = self
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::NotEqual, a.val, i64::from(NO_SYMBOL));
+            let known = self.icmp_k(IntCC::NotEqual, a.val, i64::from(NO_SYMBOL));
             let known = self.bool64(known);
             self.b.ins().band(hit, known)
         } else {
@@ -335,7 +327,7 @@ impl Gen<'_, '_> {
         self.b.switch_to_block(adv);
         self.b.seal_block(adv);
         let e2 = self.b.use_var(v_elem);
-        let e2 = self.b.ins().iadd_imm_s(e2, step);
+        let e2 = self.add_k(e2, step);
         self.b.def_var(v_elem, e2);
         self.b.ins().jump(hdr, &[]);
         self.b.seal_block(hdr);
@@ -349,7 +341,7 @@ impl Gen<'_, '_> {
                 // outermost `all` of a witness clause stops.
                 let off = self.b.ins().isub(e, ptr);
                 let idx = self.b.ins().udiv_imm_u(off, step);
-                let idx = self.b.ins().iadd_imm_s(idx, 1);
+                let idx = self.add_k(idx, 1);
                 self.store(idx, OUT_WITNESS);
             }
             self.b.ins().jump(done, &args(&[res, okv]));
@@ -376,6 +368,19 @@ impl Gen<'_, '_> {
 
     /// Whether constant `c` is a string (it has a symbol: a cell compared with it needs no
     /// text).
+    /// Constant `c` as the right side of a comparison with a slot or a field: a string
+    /// constant compares by its symbol alone (`str_eq`), so its text is not loaded (issue
+    /// #15, compile time: two constants that were never used).
+    fn constant_cmp(&mut self, c: u16) -> R<Cell> {
+        if self.is_str_const(c) {
+            let v = self.sh.consts.get(usize::from(c)).map_or(0, |&(_, v)| v);
+            let val = self.iconst(i64::from(v as u32));
+            let ok = self.ok();
+            return Ok(self.cell(Ty::Str, val, ok));
+        }
+        self.constant(c)
+    }
+
     fn is_str_const(&self, c: u16) -> bool {
         self.sh
             .consts
@@ -438,7 +443,7 @@ impl Gen<'_, '_> {
                     let a = self.load_slot(slot.0);
                     self.sym_only = false;
                     let a = a?;
-                    let b = self.constant(konst.0)?;
+                    let b = self.constant_cmp(konst.0)?;
                     let c = self.compare(op, a, b)?;
                     self.push(c)?;
                 }
@@ -455,7 +460,7 @@ impl Gen<'_, '_> {
                     self.sym_only = false;
                     let a = a?;
                     let b = match instr {
-                        Instr::CmpFieldConst { konst, .. } => self.constant(konst.0)?,
+                        Instr::CmpFieldConst { konst, .. } => self.constant_cmp(konst.0)?,
                         Instr::CmpFieldSlot { slot, .. } => self.load_slot(slot.0)?,
                         _ => return Err(bad("field comparison")),
                     };
@@ -470,7 +475,7 @@ impl Gen<'_, '_> {
                         (Some(ap), Some(al), Some(bp), Some(bl)) => (ap, al, bp, bl),
                         _ => return Err(bad("string operator on non-strings")),
                     };
-                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
+                    let dirty = self.icmp_k(IntCC::NotEqual, err, OK as i64);
                     let zero = self.iconst(0);
                     let opv = i64::from(op as u8);
                     let val = self.unless(dirty, zero, false, |g| {
@@ -487,7 +492,7 @@ impl Gen<'_, '_> {
                         (Some(ap), Some(al)) => (ap, al),
                         _ => return Err(bad("regex match on a non-string")),
                     };
-                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+                    let dirty = self.icmp_k(IntCC::NotEqual, a.err, OK as i64);
                     let zero = self.iconst(0);
                     let val = self.unless(dirty, zero, false, |g| {
                         let sh = g.shapes_ptr();
@@ -638,14 +643,22 @@ impl Gen<'_, '_> {
                     self.push(c)?;
                 }
                 Instr::JumpIfFalse { by } | Instr::JumpIfTrue { by } => {
-                    let a = self.peek()?;
                     let target = pc + usize::from(by.0);
+                    let if_true = matches!(instr, Instr::JumpIfTrue { .. });
+                    // Baseline tier (issue #15, compile time): no branch over operands that
+                    // are a few loads and comparisons; the `and`/`or` that consumes the
+                    // cell absorbs it as the jump would have.
+                    if self.isa.flags().opt_level() == OptLevel::None
+                        && straight_over(code, pc, target, if_true)
+                    {
+                        continue;
+                    }
+                    let a = self.peek()?;
                     let cc = if matches!(instr, Instr::JumpIfTrue { .. }) {
                         IntCC::NotEqual
                     } else {
                         IntCC::Equal
                     };
-                    let if_true = matches!(instr, Instr::JumpIfTrue { .. });
                     let clean = self.is_ok(a.err);
                     let t = self.cmp_imm(cc, a.val, 0);
                     let jump = self.and_flag(clean, t);
@@ -695,7 +708,7 @@ impl Gen<'_, '_> {
                         Some(b) => (b.val, self.b.ins().umin(a.err, b.err)),
                         None => (self.iconst(0), a.err),
                     };
-                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, err, OK as i64);
+                    let dirty = self.icmp_k(IntCC::NotEqual, err, OK as i64);
                     let zero = self.iconst(0);
                     let opv = i64::from(op as u8);
                     let val = self.unless(dirty, zero, false, |g| {
@@ -729,7 +742,7 @@ impl Gen<'_, '_> {
                         (Some(ap), Some(al)) => (ap, al),
                         _ => return Err(bad("`str.len` on a non-string")),
                     };
-                    let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+                    let dirty = self.icmp_k(IntCC::NotEqual, a.err, OK as i64);
                     let zero = self.iconst(0);
                     let val = self.unless(dirty, zero, false, |g| {
                         let sh = g.shapes_ptr();
@@ -808,6 +821,51 @@ impl Gen<'_, '_> {
     }
 }
 
+/// Whether the code from `pc` to `target` that a `jump.if.false` (`if_true`: `jump.if.true`)
+/// at `pc` skips is a chain of operands, each a few loads and comparisons with no helper
+/// call, loop or store, each followed by the `and` (`or`) that consumes the cell the jump
+/// tested, and more jumps of the same kind to `target` between them: falling through then
+/// leaves at `target` what the jump would have (a clean `false` absorbs every operand an
+/// `and` combines it with, a clean `true` every operand of an `or`).
+fn straight_over(code: &[u8], pc: usize, target: usize, if_true: bool) -> bool {
+    // Cells above the tested one, and the farthest target of a jump inside an operand.
+    let (mut depth, mut inner) = (0usize, 0usize);
+    let mut at = pc;
+    while at < target {
+        let Ok((instr, next)) = Instr::decode(code, at) else {
+            return false;
+        };
+        match instr {
+            Instr::LoadConst { .. }
+            | Instr::CmpSlotConst { .. }
+            | Instr::CmpFieldConst { .. }
+            | Instr::InSlotSet { .. } => depth += 1,
+            Instr::InSet { .. } | Instr::Not {} if depth >= 1 => {}
+            Instr::And {} | Instr::Or {} if depth >= 2 => depth -= 1,
+            // The combination with the tested cell ends an operand.
+            Instr::And {} | Instr::Or {}
+                if depth == 1 && matches!(instr, Instr::Or {}) == if_true && inner <= at =>
+            {
+                depth = 0;
+            }
+            Instr::JumpIfFalse { by } | Instr::JumpIfTrue { by } => {
+                let to = next + usize::from(by.0);
+                let same = matches!(instr, Instr::JumpIfTrue { .. }) == if_true;
+                if depth == 0 && same && to == target {
+                    // The next link of the chain.
+                } else if depth >= 1 && to > next {
+                    inner = inner.max(to);
+                } else {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        at = next;
+    }
+    at == target && depth == 0
+}
+
 /// Whether a jump to `target` in `code` that leaves a clean `false` (`if_true`: `true`) on
 /// the stack decides the whole block: only `and`s (`or`s) follow it to the end of the code,
 /// each of which a clean `false` (`true`) operand absorbs.
@@ -821,4 +879,65 @@ fn decides_block(code: &[u8], target: usize, if_true: bool) -> bool {
         }
     }
     pc == code.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::straight_over;
+    use ipe_nostd::isa::{BodyLen, CmpOp, Const, Instr, Offset, Slot};
+
+    fn code(instrs: &[Instr]) -> Vec<u8> {
+        instrs
+            .iter()
+            .flat_map(|i| i.encode().as_bytes().to_vec())
+            .collect()
+    }
+
+    /// `cmp; jump <over the rest>; <rest>`: whether the baseline tier drops the jump.
+    fn drops(rest: &[Instr], if_true: bool) -> bool {
+        let rest = code(rest);
+        let by = Offset(rest.len() as u16);
+        let jump = if if_true {
+            Instr::JumpIfTrue { by }
+        } else {
+            Instr::JumpIfFalse { by }
+        };
+        let head = code(&[cmp(0), jump]);
+        let all = [head.as_slice(), &rest].concat();
+        straight_over(&all, head.len(), all.len(), if_true)
+    }
+
+    fn cmp(s: u16) -> Instr {
+        Instr::CmpSlotConst {
+            op: CmpOp::Eq,
+            slot: Slot(s),
+            konst: Const(0),
+        }
+    }
+
+    #[test]
+    fn issue15_only_an_absorbing_chain_of_plain_operands_loses_its_jump() {
+        // The compiler's chains: `a and b`, `a and b and c`, `a or b`.
+        assert!(drops(&[cmp(1), Instr::And {}], false));
+        let tail = code(&[cmp(2), Instr::And {}]);
+        let next = Instr::JumpIfFalse {
+            by: Offset(tail.len() as u16),
+        };
+        assert!(drops(
+            &[cmp(1), Instr::And {}, next, cmp(2), Instr::And {}],
+            false
+        ));
+        assert!(drops(&[cmp(1), Instr::Or {}], true));
+        // The combination does not absorb what the jump carries: the branch stays.
+        assert!(!drops(&[cmp(1), Instr::Or {}], false));
+        assert!(!drops(&[cmp(1), Instr::And {}], true));
+        // An operand with a loop, or that leaves two cells, or no combination at all.
+        let any = Instr::Any {
+            list: Slot(3),
+            body: BodyLen(code(&[cmp(1)]).len() as u16),
+        };
+        assert!(!drops(&[any, cmp(1), Instr::And {}], false));
+        assert!(!drops(&[cmp(1), cmp(2), Instr::And {}], false));
+        assert!(!drops(&[cmp(1)], false));
+    }
 }

@@ -44,7 +44,7 @@ impl Gen<'_, '_> {
         self.b.ins().store(f, zero, out, 0);
         self.b.ins().store(f, zero, out, 8);
         self.b.ins().store(f, none, out, 16);
-        let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+        let dirty = self.icmp_k(IntCC::NotEqual, a.err, OK as i64);
         let one = self.iconst(1);
         let found = self.unless(dirty, one, false, |g| {
             let sh = g.shapes_ptr();
@@ -57,7 +57,7 @@ impl Gen<'_, '_> {
         let sym = self.b.ins().load(I64, f, out, 16);
         let missing = self.iconst((at | errcode::kind_code(ErrKind::NoSegment)) as i64);
         let ok = self.ok();
-        let absent = self.b.ins().icmp_imm_s(IntCC::Equal, found, 0);
+        let absent = self.icmp_k(IntCC::Equal, found, 0);
         let seg_err = self.b.ins().select(absent, missing, ok);
         let err = self.b.ins().umin(a.err, seg_err);
         Ok((
@@ -139,15 +139,15 @@ impl Gen<'_, '_> {
                 let (_, found) = self.seg_cell(a, 0, sep.0, index.0)?;
                 // An error cell: present unless missing, no such piece or no such key.
                 let k = self.b.ins().band_imm_u(a.err, 0xff);
-                let mut absent = self.b.ins().icmp_imm_s(IntCC::Equal, k, 0);
+                let mut absent = self.icmp_k(IntCC::Equal, k, 0);
                 for kind in [ErrKind::NoSegment, ErrKind::MissingKey] {
                     let code = errcode::kind_code(kind) as i64;
-                    let is = self.b.ins().icmp_imm_s(IntCC::Equal, k, code);
+                    let is = self.icmp_k(IntCC::Equal, k, code);
                     absent = self.b.ins().bor(absent, is);
                 }
                 let present = self.b.ins().bxor_imm_u(absent, 1);
                 let present = self.b.ins().uextend(I64, present);
-                let dirty = self.b.ins().icmp_imm_s(IntCC::NotEqual, a.err, OK as i64);
+                let dirty = self.icmp_k(IntCC::NotEqual, a.err, OK as i64);
                 let val = self.b.ins().select(dirty, present, found);
                 let ok = self.ok();
                 let c = self.cell(Ty::Bool, val, ok);

@@ -41,7 +41,7 @@ impl Gen<'_, '_> {
         self.b.seal_block(same_len_b);
 
         // 8..=16 bytes: `al - 8 <= 8` unsigned.
-        let m8 = self.b.ins().iadd_imm_s(al, -8);
+        let m8 = self.add_k(al, -8);
         let is_wide = self
             .b
             .ins()
@@ -55,7 +55,7 @@ impl Gen<'_, '_> {
         // 4..=7 bytes: `al - 4 <= 3` unsigned.
         self.b.switch_to_block(not_wide);
         self.b.seal_block(not_wide);
-        let m4 = self.b.ins().iadd_imm_s(al, -4);
+        let m4 = self.add_k(al, -4);
         let is_narrow = self
             .b
             .ins()
@@ -105,7 +105,7 @@ impl Gen<'_, '_> {
         self.b.seal_block(some);
         let f = MemFlagsData::new().with_notrap();
         let half = self.b.ins().ushr_imm_u(len, 1);
-        let last = self.b.ins().iadd_imm_s(len, -1);
+        let last = self.add_k(len, -1);
         let mut x = None;
         for off in [None, Some(half), Some(last)] {
             let (pa, pb) = match off {
@@ -121,7 +121,7 @@ impl Gen<'_, '_> {
             });
         }
         let x = x.unwrap_or(one);
-        let eq = self.b.ins().icmp_imm_s(cc(ne), x, 0);
+        let eq = self.icmp_k(cc(ne), x, 0);
         let eq = self.bool64(eq);
         self.b.ins().jump(join, &args(&[eq]));
         self.b.switch_to_block(join);
@@ -152,7 +152,7 @@ impl Gen<'_, '_> {
         let pb = self.b.ins().iadd(bp, i);
         let a = self.b.ins().load(I64, f, pa, 0);
         let b = self.b.ins().load(I64, f, pb, 0);
-        let next = self.b.ins().iadd_imm_s(i, 8);
+        let next = self.add_k(i, 8);
         let differ = self.b.ins().icmp(IntCC::NotEqual, a, b);
         let z = self.iconst(i64::from(ne));
         self.b
@@ -161,7 +161,7 @@ impl Gen<'_, '_> {
         self.b.seal_block(hdr);
         self.b.switch_to_block(tail);
         self.b.seal_block(tail);
-        let last = self.b.ins().iadd_imm_s(len, -8);
+        let last = self.add_k(len, -8);
         let pa = self.b.ins().iadd(ap, last);
         let pb = self.b.ins().iadd(bp, last);
         let a = self.b.ins().load(I64, f, pa, 0);
@@ -188,7 +188,7 @@ impl Gen<'_, '_> {
     ) -> ir::Value {
         // Texts are byte arrays: no alignment is promised, and the bytes are readable.
         let f = MemFlagsData::new().with_notrap();
-        let last = self.b.ins().iadd_imm_s(len, -w);
+        let last = self.add_k(len, -w);
         let a_end = self.b.ins().iadd(ap, last);
         let b_end = self.b.ins().iadd(bp, last);
         let a0 = self.b.ins().load(ty, f, ap, 0);
@@ -198,7 +198,7 @@ impl Gen<'_, '_> {
         let x0 = self.b.ins().bxor(a0, b0);
         let x1 = self.b.ins().bxor(a1, b1);
         let x = self.b.ins().bor(x0, x1);
-        let eq = self.b.ins().icmp_imm_s(cc(ne), x, 0);
+        let eq = self.icmp_k(cc(ne), x, 0);
         self.bool64(eq)
     }
 }

@@ -14,9 +14,9 @@ impl Gen<'_, '_> {
         let mv = self.iconst(m);
         let q = self.b.ins().sdiv(v, mv);
         let r = self.b.ins().srem(v, mv);
-        let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+        let neg = self.icmp_k(IntCC::SignedLessThan, r, 0);
         let r_up = self.b.ins().iadd(r, mv);
-        let q_down = self.b.ins().iadd_imm_s(q, -1);
+        let q_down = self.add_k(q, -1);
         let r = self.b.ins().select(neg, r_up, r);
         let q = self.b.ins().select(neg, q_down, q);
         (r, q)
@@ -44,9 +44,9 @@ impl Gen<'_, '_> {
                     }
                     Instr::TimeWeekday {} => {
                         let (_, days) = self.euclid(a.val, DAY_MS);
-                        let shifted = self.b.ins().iadd_imm_s(days, 3);
+                        let shifted = self.add_k(days, 3);
                         let (w, _) = self.euclid(shifted, 7);
-                        self.b.ins().iadd_imm_s(w, 1)
+                        self.add_k(w, 1)
                     }
                     _ => self.euclid(a.val, DAY_MS).0,
                 };

@@ -17,7 +17,7 @@ impl Gen<'_, '_> {
 
     pub(super) fn slot_addr(&mut self, s: u16) -> ir::Value {
         let off = i64::from(s) * i64::from(self.lay.size);
-        self.b.ins().iadd_imm_s(self.values, off)
+        self.add_k(self.values, off)
     }
 
     /// The rank of `sym` in enum `e`, or a value `>=` the member count.
@@ -45,7 +45,7 @@ impl Gen<'_, '_> {
             if m == NO_SYMBOL {
                 continue;
             }
-            let hit = self.b.ins().icmp_imm_s(IntCC::Equal, sym, i64::from(m));
+            let hit = self.icmp_k(IntCC::Equal, sym, i64::from(m));
             let iv = self.iconst(i as i64);
             r = self.b.ins().select(hit, iv, r);
         }
@@ -54,7 +54,21 @@ impl Gen<'_, '_> {
 
     /// Reads the `Value` at `addr` as a scalar of kind `k` (enum `e`), errors at `at`.
     pub(super) fn read(&mut self, addr: ir::Value, k: u8, e: u16, at: u64) -> R<Cell> {
+        self.read_at(addr, 0, k, e, at)
+    }
+
+    /// [`read`](Self::read) of the value `off` bytes past `base`, the offset folded into
+    /// each load (issue #15, compile time: no address computed for a slot or a field).
+    pub(super) fn read_at(&mut self, base: ir::Value, off: i64, k: u8, e: u16, at: u64) -> R<Cell> {
+        let Some(o) = i32::try_from(off)
+            .ok()
+            .filter(|o| o.unsigned_abs() < 1 << 24)
+        else {
+            let addr = self.add_k(base, off);
+            return self.read_at(addr, 0, k, e, at);
+        };
         if k == kind::IP {
+            let addr = self.add_k(base, off);
             // Issue #13, session 10: an address cell (`map.get` of an `ip` field, or the
             // other side of `cmp.ip`): the `Value`'s address and its read error.
             let err = self.ip_err(addr, at);
@@ -71,80 +85,60 @@ impl Gen<'_, '_> {
         };
         let l = self.lay;
         let fast = fast_read(&l, k).ok_or(bad("scalar kind"))?;
-        let tag = self.b.ins().uload8(I64, f, addr, 0);
+        let tag = self.b.ins().uload8(I64, f, base, o);
         let (ty, val, ok, ptr, len) = match k {
             kind::INT | kind::QUANTITY => {
-                let v = self.b.ins().load(I64, f, addr, l.off_int as i32);
-                let ok = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
+                let v = self.b.ins().load(I64, f, base, o + l.off_int as i32);
+                let ok = self.icmp_k(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Int, v, ok, None, None)
             }
             // Issue #14: an int within the kind's range ([`fast_read`]); anything else goes
             // to the helper, whose kernel names the error.
             kind::TIME | kind::DURATION => {
                 let (lo, hi) = fast.range.ok_or(bad("time read"))?;
-                let v = self.b.ins().load(I64, f, addr, l.off_int as i32);
-                let is_int = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
-                let ge = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, v, lo);
-                let le = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, v, hi);
+                let v = self.b.ins().load(I64, f, base, o + l.off_int as i32);
+                let is_int = self.icmp_k(IntCC::Equal, tag, i64::from(fast.tag));
+                let ge = self.icmp_k(IntCC::SignedGreaterThanOrEqual, v, lo);
+                let le = self.icmp_k(IntCC::SignedLessThanOrEqual, v, hi);
                 let in_range = self.b.ins().band(ge, le);
                 let ok = self.b.ins().band(is_int, in_range);
                 (Ty::Int, v, ok, None, None)
             }
             kind::BOOL => {
-                let v = self.b.ins().uload8(I64, f, addr, l.off_bool as i32);
-                let ok = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
+                let v = self.b.ins().uload8(I64, f, base, o + l.off_bool as i32);
+                let ok = self.icmp_k(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Bool, v, ok, None, None)
             }
             kind::STR => {
-                let v = self.b.ins().uload32(f, addr, l.off_sym as i32);
+                let v = self.b.ins().uload32(f, base, o + l.off_sym as i32);
                 // Issue #15: no text loads for a cell only compared with a constant (by
                 // symbol); Cranelift lowers every load, used or not.
                 let (p, n) = if self.sym_only {
                     (None, None)
                 } else {
-                    let p = self.b.ins().load(I64, f, addr, l.off_text_ptr as i32);
-                    let n = self.b.ins().load(I64, f, addr, l.off_text_len as i32);
+                    let p = self.b.ins().load(I64, f, base, o + l.off_text_ptr as i32);
+                    let n = self.b.ins().load(I64, f, base, o + l.off_text_len as i32);
                     (Some(p), Some(n))
                 };
-                let ok = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
+                let ok = self.icmp_k(IntCC::Equal, tag, i64::from(fast.tag));
                 (Ty::Str, v, ok, p, n)
             }
             kind::ENUM if self.bail.is_some() => {
                 let by_symbol = fast.by_symbol.ok_or(bad("enum read"))?;
                 let bail = self.bail.ok_or(bad("enum read"))?;
+                let addr = self.add_k(base, off);
                 return Ok(self.enum_fast(addr, tag, e, f, (fast.tag, by_symbol), bail));
             }
             kind::ENUM => {
-                let r = self.b.ins().uload16(I64, f, addr, l.off_enum as i32);
-                let sym = self.b.ins().uload32(f, addr, l.off_sym as i32);
+                let r = self.b.ins().uload16(I64, f, base, o + l.off_enum as i32);
+                let sym = self.b.ins().uload32(f, base, o + l.off_sym as i32);
                 let rs = self.rank(e, sym);
-                let is_e = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
+                let is_e = self.icmp_k(IntCC::Equal, tag, i64::from(fast.tag));
                 let by_symbol = fast.by_symbol.ok_or(bad("enum read"))?;
-                let is_s = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::Equal, tag, i64::from(by_symbol));
+                let is_s = self.icmp_k(IntCC::Equal, tag, i64::from(by_symbol));
                 let rank = self.b.ins().select(is_e, r, rs);
                 let n = self.sh.members(e).len() as i64;
-                let in_range = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, rank, n);
+                let in_range = self.icmp_k(IntCC::UnsignedLessThan, rank, n);
                 let either = self.b.ins().bor(is_e, is_s);
                 let ok = self.b.ins().band(either, in_range);
                 (Ty::Enum, rank, ok, None, None)
@@ -178,6 +172,7 @@ impl Gen<'_, '_> {
         let err = self.unless(ok, okv, true, |g| {
             let sh = g.shapes_ptr();
             let packed = g.iconst(errcode::pack_read(k, e, at) as i64);
+            let addr = g.add_k(base, off);
             g.call(Helper::ReadErrAt, &[sh, addr, packed])
         });
         Ok(Cell {
@@ -207,10 +202,7 @@ impl Gen<'_, '_> {
         let e_b = self.b.create_block();
         let join = self.b.create_block();
         let rank = self.b.append_block_param(join, I64);
-        let is_s = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, tag, i64::from(tag_str));
+        let is_s = self.icmp_k(IntCC::Equal, tag, i64::from(tag_str));
         self.b.ins().brif(is_s, s_b, &[], e_b, &[]);
         self.b.switch_to_block(s_b);
         self.b.seal_block(s_b);
@@ -219,17 +211,14 @@ impl Gen<'_, '_> {
         self.b.ins().jump(join, &args(&[rs]));
         self.b.switch_to_block(e_b);
         self.b.seal_block(e_b);
-        let is_e = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, tag, i64::from(tag_enum));
+        let is_e = self.icmp_k(IntCC::Equal, tag, i64::from(tag_enum));
         self.bail_unless(is_e, bail);
         let r = self.b.ins().uload16(I64, f, addr, l.off_enum as i32);
         self.b.ins().jump(join, &args(&[r]));
         self.b.switch_to_block(join);
         self.b.seal_block(join);
         let n = self.sh.members(e).len() as i64;
-        let in_range = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, rank, n);
+        let in_range = self.icmp_k(IntCC::UnsignedLessThan, rank, n);
         self.bail_unless(in_range, bail);
         let okv = self.ok();
         self.cell(Ty::Enum, rank, okv)
@@ -256,11 +245,12 @@ impl Gen<'_, '_> {
             }
         }
         let sh = self.sh.slot(s);
-        let addr = self.slot_addr(s);
+        let off = i64::from(s) * i64::from(self.lay.size);
         let defer = self.defer && super::defer::deferrable(sh.kind);
         self.defer_read = defer;
         self.slot_read = true;
-        let c = self.read(addr, sh.kind, sh.enum_id, errcode::at(s, None));
+        let values = self.values;
+        let c = self.read_at(values, off, sh.kind, sh.enum_id, errcode::at(s, None));
         self.defer_read = false;
         self.slot_read = false;
         c
@@ -268,9 +258,10 @@ impl Gen<'_, '_> {
 
     /// Reads field `f` of the element bound at `level` as a scalar.
     pub(super) fn load_field(&mut self, level: u8, f: u16) -> R<Cell> {
-        let (slot, addr) = self.field_addr(level, f)?;
+        let (slot, p) = self.elem(level)?;
+        let off = i64::from(f) * i64::from(self.lay.size);
         let (k, e) = self.sh.field(slot, f);
-        self.read(addr, k, e, errcode::at(slot, Some(f)))
+        self.read_at(p, off, k, e, errcode::at(slot, Some(f)))
     }
 
     pub(super) fn elem(&self, level: u8) -> R<(u16, ir::Value)> {
@@ -284,7 +275,7 @@ impl Gen<'_, '_> {
     pub(super) fn field_addr(&mut self, level: u8, f: u16) -> R<(u16, ir::Value)> {
         let (slot, p) = self.elem(level)?;
         let off = i64::from(f) * i64::from(self.lay.size);
-        Ok((slot, self.b.ins().iadd_imm_s(p, off)))
+        Ok((slot, self.add_k(p, off)))
     }
 
     pub(super) fn constant(&mut self, c: u16) -> R<Cell> {
@@ -336,14 +327,8 @@ impl Gen<'_, '_> {
         };
         let err = if let Some(fast) = fast_list(&l, sh) {
             let tag = self.b.ins().uload8(I64, f, addr, 0);
-            let is_r = self
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::Equal, tag, i64::from(fast.tag));
-            let short = self
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::UnsignedLessThan, len, fast.limit as i64);
+            let is_r = self.icmp_k(IntCC::Equal, tag, i64::from(fast.tag));
+            let short = self.icmp_k(IntCC::UnsignedLessThan, len, fast.limit as i64);
             let okv = self.ok();
             if let Some(bail) = self.bail {
                 // Two branches, not a flag made of two (issue #15, session 14).
@@ -361,10 +346,7 @@ impl Gen<'_, '_> {
 
     pub(super) fn present(&mut self, addr: ir::Value) -> Cell {
         let tag = self.b.ins().uload8(I64, Self::flags(), addr, 0);
-        let t = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::NotEqual, tag, i64::from(self.lay.tag_missing));
+        let t = self.icmp_k(IntCC::NotEqual, tag, i64::from(self.lay.tag_missing));
         let v = self.bool64(t);
         let ok = self.ok();
         self.cell(Ty::Bool, v, ok)
