@@ -207,7 +207,11 @@ impl Runtime {
             Some(rt) => rt
                 .block_on(async { tokio::time::timeout(OPERATION_TIMEOUT, f).await })
                 .unwrap_or_else(|_| Err(timed_out())),
-            None => unreachable!("the runtime lives until drop"),
+            // The runtime lives until drop: an error rather than a panic all the same.
+            None => Err(OciError::Registry {
+                registry: reference.resolve_registry().to_owned(),
+                why: "the client's runtime has shut down".to_owned(),
+            }),
         }
     }
 }
