@@ -612,6 +612,22 @@ macro_rules! define_opcodes {
 
 for_each_opcode!(define_opcodes);
 
+impl Opcode {
+    /// Whether the instruction is an aggregate (`count`, `any`, `all`, over a list slot or a
+    /// bound element's field): the body of its element follows it in the code.
+    pub const fn is_aggregate(self) -> bool {
+        matches!(
+            self,
+            Opcode::Count
+                | Opcode::Any
+                | Opcode::All
+                | Opcode::CountField
+                | Opcode::AnyField
+                | Opcode::AllField
+        )
+    }
+}
+
 impl Instr {
     /// Decodes the instruction at `pc` of `code`, returning it and the offset just past it.
     pub fn decode(code: &[u8], pc: usize) -> Result<(Instr, usize), DecodeError> {
@@ -893,6 +909,14 @@ mod tests {
             assert_eq!(Opcode::from_mnemonic(op.mnemonic()), Some(op));
         }
         assert_eq!(Opcode::try_from(0), Err(0));
+    }
+
+    #[test]
+    fn the_aggregates_are_the_opcodes_with_a_body() {
+        for &op in Opcode::ALL {
+            let body = op.operand_kinds().contains(&OperandKind::BodyLen);
+            assert_eq!(op.is_aggregate(), body, "{}", op.mnemonic());
+        }
     }
 
     #[test]

@@ -198,15 +198,7 @@ fn fill<const N: usize>(bundle: &Bundle<'_>, out: &mut heapless::Vec<Entry, N>) 
                 let Some(op) = bundle.body.code.get(pc).and_then(|&b| Opcode::from_byte(b)) else {
                     break;
                 };
-                if !matches!(
-                    op,
-                    Opcode::Count
-                        | Opcode::Any
-                        | Opcode::All
-                        | Opcode::CountField
-                        | Opcode::AnyField
-                        | Opcode::AllField
-                ) {
+                if !op.is_aggregate() {
                     pc = pc.saturating_add(1 + op.operand_len());
                     continue;
                 }
