@@ -366,8 +366,6 @@ impl Gen<'_, '_> {
         Ok(self.cell(ty, rv, re))
     }
 
-    /// Whether constant `c` is a string (it has a symbol: a cell compared with it needs no
-    /// text).
     /// Constant `c` as the right side of a comparison with a slot or a field: a string
     /// constant compares by its symbol alone (`str_eq`), so its text is not loaded (issue
     /// #15, compile time: two constants that were never used).
@@ -381,6 +379,8 @@ impl Gen<'_, '_> {
         self.constant(c)
     }
 
+    /// Whether constant `c` is a string (it has a symbol: a cell compared with it needs no
+    /// text).
     fn is_str_const(&self, c: u16) -> bool {
         self.sh
             .consts
@@ -414,6 +414,8 @@ impl Gen<'_, '_> {
     ) -> R<(ir::Value, ir::Value)> {
         let base = self.types.len();
         let mut targets: Vec<(usize, ir::Block)> = Vec::new();
+        // The target of the chain whose jumps the baseline tier dropped (`straight_over`).
+        let mut straight_to = None;
         let mut pc = 0usize;
         while pc < code.len() {
             self.land(&mut targets, pc);
@@ -647,14 +649,17 @@ impl Gen<'_, '_> {
                     let if_true = matches!(instr, Instr::JumpIfTrue { .. });
                     // Baseline tier (issue #15, compile time): no branch over operands that
                     // are a few loads and comparisons; the `and`/`or` that consumes the
-                    // cell absorbs it as the jump would have.
+                    // cell absorbs it as the jump would have. The later links of a chain
+                    // found straight jump to the same target from inside it, over a suffix
+                    // of it: not scanned again.
                     if self.isa.flags().opt_level() == OptLevel::None
-                        && straight_over(code, pc, target, if_true)
+                        && (straight_to == Some(target) || straight_over(code, pc, target, if_true))
                     {
+                        straight_to = Some(target);
                         continue;
                     }
                     let a = self.peek()?;
-                    let cc = if matches!(instr, Instr::JumpIfTrue { .. }) {
+                    let cc = if if_true {
                         IntCC::NotEqual
                     } else {
                         IntCC::Equal

@@ -15,8 +15,14 @@ use crate::jit::shapes::{fast_list, fast_read};
 impl Gen<'_, '_> {
     // ---- loads ----
 
+    /// The byte offset of value `i` in a slice of `Value`s: slot `i` of the request, field
+    /// `i` of an element.
+    fn value_off(&self, i: u16) -> i64 {
+        i64::from(i) * i64::from(self.lay.size)
+    }
+
     pub(super) fn slot_addr(&mut self, s: u16) -> ir::Value {
-        let off = i64::from(s) * i64::from(self.lay.size);
+        let off = self.value_off(s);
         self.add_k(self.values, off)
     }
 
@@ -245,7 +251,7 @@ impl Gen<'_, '_> {
             }
         }
         let sh = self.sh.slot(s);
-        let off = i64::from(s) * i64::from(self.lay.size);
+        let off = self.value_off(s);
         let defer = self.defer && super::defer::deferrable(sh.kind);
         self.defer_read = defer;
         self.slot_read = true;
@@ -259,7 +265,7 @@ impl Gen<'_, '_> {
     /// Reads field `f` of the element bound at `level` as a scalar.
     pub(super) fn load_field(&mut self, level: u8, f: u16) -> R<Cell> {
         let (slot, p) = self.elem(level)?;
-        let off = i64::from(f) * i64::from(self.lay.size);
+        let off = self.value_off(f);
         let (k, e) = self.sh.field(slot, f);
         self.read_at(p, off, k, e, errcode::at(slot, Some(f)))
     }
@@ -274,7 +280,7 @@ impl Gen<'_, '_> {
 
     pub(super) fn field_addr(&mut self, level: u8, f: u16) -> R<(u16, ir::Value)> {
         let (slot, p) = self.elem(level)?;
-        let off = i64::from(f) * i64::from(self.lay.size);
+        let off = self.value_off(f);
         Ok((slot, self.add_k(p, off)))
     }
 
