@@ -110,7 +110,7 @@ GOAL_NOTES = {
     "peer-cedar": "As for regorus: the one-policy workloads, bounded by the interpreter's cost per instruction "
     "(clauses16: 1,634 instructions per decision, −7 % and about half the time in session 20, −17 % "
     "in session 16, −19 % in session 15). Next: the steps of the regorus row.",
-    "jit": "Profile: \"The decision in brief (issue #15, session 22)\", \"Native dispatch per "
+    "jit": "Profile: \"Where issue #15 stands (session 26)\" (the instruction budget of a seed decision, and the two ways left), \"The decision in brief (issue #15, session 22)\", \"Native dispatch per "
     "version, tried (issue #15, session 21)\" and \"The JIT tier's decision path (issue #15, session "
     "19)\". The full decision (measured in pairs since session 21: each engine beside its baseline) "
     "carries what the baseline's `bool` does not: every violation decoded and listed, the matched "
@@ -156,7 +156,7 @@ GOAL_NOTES = {
     "~50 % slower than session 22's. In `perf` the compile's time is cache misses in the interning "
     "tables (`Tables::text`/`sym`, the literal set) more than instructions; dropping the syntax "
     "tree is 15 M instructions and malloc/free ~30 M: the arena is the next step.",
-    "latency": "Profile: \"Where the latency tail comes from (issue #15, session 13)\", \"Profiling counters on "
+    "latency": "Profile: \"Where issue #15 stands (session 26)\" (this machine's own tail against the goal), \"Where the latency tail comes from (issue #15, session 13)\", \"Profiling counters on "
     "the request path (issue #15, session 14)\" and session 18's runs on a quiet machine. The p99.9 of "
     "this 2-core virtual machine moves more from run to run than any engine change: in session 18's first two quiet "
     "runs the busy-loop controls (no engine, a loop of the median's length on the same "
