@@ -370,22 +370,28 @@ impl Gen<'_, '_> {
     /// constant compares by its symbol alone (`str_eq`), so its text is not loaded (issue
     /// #15, compile time: two constants that were never used).
     fn constant_cmp(&mut self, c: u16) -> R<Cell> {
-        if self.is_str_const(c) {
-            let v = self.sh.consts.get(usize::from(c)).map_or(0, |&(_, v)| v);
-            let val = self.iconst(i64::from(v as u32));
-            let ok = self.ok();
-            return Ok(self.cell(Ty::Str, val, ok));
+        match self.str_const_symbol(c) {
+            Some(sym) => {
+                let val = self.iconst(i64::from(sym));
+                let ok = self.ok();
+                Ok(self.cell(Ty::Str, val, ok))
+            }
+            None => self.constant(c),
         }
-        self.constant(c)
     }
 
     /// Whether constant `c` is a string (it has a symbol: a cell compared with it needs no
     /// text).
     fn is_str_const(&self, c: u16) -> bool {
-        self.sh
-            .consts
-            .get(usize::from(c))
-            .is_some_and(|&(k, v)| k == kind::STR && v as u32 != NO_SYMBOL)
+        self.str_const_symbol(c).is_some()
+    }
+
+    /// The symbol of constant `c` if it is a string that has one.
+    fn str_const_symbol(&self, c: u16) -> Option<u32> {
+        match self.sh.consts.get(usize::from(c)) {
+            Some(&(kind::STR, v)) if v as u32 != NO_SYMBOL => Some(v as u32),
+            _ => None,
+        }
     }
 
     /// Continues into the block of every jump that lands at `pc`.
